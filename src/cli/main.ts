@@ -1,0 +1,58 @@
+/**
+ * The `hotstandby` command line: one sub-command per file, loaded on demand so that
+ * `hotstandby status` does not pay for the daemon's imports.
+ */
+interface Command {
+  summary: string;
+  load: () => Promise<(argv: string[]) => Promise<number>>;
+}
+
+const commands: Record<string, Command> = {
+  run: {
+    summary: 'run the daemon (--config FILE | --keepalived-conf FILE) [--runtime-dir DIR]',
+    load: async () => (await import('./run.js')).runDaemonCommand,
+  },
+  status: {
+    summary: 'show the state of a running daemon [--runtime-dir DIR] [--json]',
+    load: async () => (await import('./status.js')).runStatusCommand,
+  },
+  sniff: {
+    summary: 'decode VRRP adverts with their verdict (--pcap FILE | --interface IF) [--json]',
+    load: async () => (await import('./sniff.js')).runSniffCommand,
+  },
+};
+
+function usage(): string {
+  const lines = ['usage: hotstandby <command> [options]', '', 'commands:'];
+  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${command.summary}`);
+  lines.push('', 'hotstandby <command> --help shows the options of one command.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 64 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`hotstandby: unknown command '${name}'\n\n${usage()}`);
+    return 64;
+  }
+  const run = await command.load();
+  return run(rest);
+}
+
+/** Runs the CLI as a process: sets the exit code, never throws. */
+export function runMain(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`hotstandby: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 70;
+    },
+  );
+}

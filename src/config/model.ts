@@ -1,0 +1,147 @@
+/**
+ * The validated configuration every front end (native YAML, keepalived.conf) produces and the
+ * daemon consumes. Durations are milliseconds; addresses are strings in canonical form.
+ * Objects are frozen after validation (see freezeConfig).
+ */
+import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+
+/** Where a value came from, so errors and warnings can name file and line. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+export type AddressScope = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+
+export interface VipConfig {
+  address: string;
+  family: AddressFamily;
+  /** Defaults: 32 for IPv4, 128 for IPv6 (as keepalived). */
+  prefixLength: number;
+  /** Interface the address goes on; defaults to the instance's interface. */
+  device: string;
+  label?: string;
+  scope: AddressScope;
+  broadcast?: string;
+  /** keepalived's virtual_ipaddress_excluded: managed, but not listed in adverts. */
+  excluded: boolean;
+  source: SourceLocation;
+}
+
+export interface GarpConfig {
+  /** Second burst after becoming master (keepalived garp_master_delay, default 5 s; 0 = none). */
+  masterDelayMs: number;
+  /** Packets per burst (garp_master_repeat, default 5). */
+  masterRepeat: number;
+  /** Periodic refresh while master (garp_master_refresh, default 0 = off). */
+  masterRefreshMs: number;
+  /** Packets per refresh (garp_master_refresh_repeat, default 1). */
+  masterRefreshRepeat: number;
+  /** Gap between packets of one burst (vrrp_garp_interval / vrrp_gna_interval, default 0). */
+  intervalMs: number;
+}
+
+export interface TrackInterfaceConfig {
+  name: string;
+  /** 0 = the instance goes to FAULT when the interface is down; otherwise added to priority. */
+  weight: number;
+}
+
+export interface TrackScriptRef {
+  name: string;
+  /** Overrides the script's own weight when set. */
+  weight?: number;
+}
+
+export interface NotifyConfig {
+  master?: string;
+  backup?: string;
+  fault?: string;
+  stop?: string;
+  /** keepalived's `notify`: called with TYPE NAME STATE PRIORITY. */
+  generic?: string;
+}
+
+export interface InstanceConfig {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: VrrpVersion;
+  /** Family of the adverts: that of the non-excluded VIPs (keepalived's rule). */
+  family: AddressFamily;
+  /** 1..255; 255 means address owner. */
+  priority: number;
+  /** keepalived `state MASTER|BACKUP`: a startup hint only (RFC 5798 §6.4.1 starts in Backup unless owner). */
+  initialState: 'MASTER' | 'BACKUP';
+  advertIntervalMs: number;
+  preempt: boolean;
+  preemptDelayMs: number;
+  /** RFC 5798 §6.1 Accept_Mode. */
+  accept: boolean;
+  /** v2 simple text password (first 8 characters are used, as keepalived). */
+  authPass?: string;
+  vips: VipConfig[];
+  /** Unicast mode (keepalived unicast_src_ip / unicast_peer); empty = multicast. */
+  unicastSourceAddress?: string;
+  unicastPeers: string[];
+  /** TTL for unicast adverts (keepalived unicast_ttl, default 255). */
+  unicastTtl: number;
+  /** v3 IPv4 checksum computed without the pseudo-header (RFC 9568 §5.2.8 note, some routers). */
+  v3ChecksumExcludesPseudoHeader: boolean;
+  trackInterfaces: TrackInterfaceConfig[];
+  trackScripts: TrackScriptRef[];
+  notify: NotifyConfig;
+  garp: GarpConfig;
+  source: SourceLocation;
+}
+
+export interface ScriptCheckConfig {
+  name: string;
+  /** The command line, split into program and arguments. */
+  command: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  /** 0 = a failure puts tracking instances in FAULT; otherwise added to priority while healthy (>0) or failed (<0). */
+  weight: number;
+  rise: number;
+  fall: number;
+  user?: string;
+  /** keepalived init_fail: start in the failed state. */
+  initFail: boolean;
+  source: SourceLocation;
+}
+
+export interface SyncGroupConfig {
+  name: string;
+  instances: string[];
+  notify: NotifyConfig;
+  source: SourceLocation;
+}
+
+export interface GlobalConfig {
+  routerId?: string;
+  multicastGroup4: string;
+  multicastGroup6: string;
+  scriptUser?: string;
+  enableScriptSecurity: boolean;
+  /** Defaults applied to instances that set nothing themselves. */
+  garp: GarpConfig;
+}
+
+export interface HotstandbyConfig {
+  global: GlobalConfig;
+  instances: InstanceConfig[];
+  scripts: ScriptCheckConfig[];
+  syncGroups: SyncGroupConfig[];
+}
+
+/** A keyword that was understood but not supported, or ignored, with where it stood. */
+export interface ConfigWarning {
+  message: string;
+  source: SourceLocation;
+}
+
+export interface LoadedConfig {
+  config: HotstandbyConfig;
+  warnings: ConfigWarning[];
+}
