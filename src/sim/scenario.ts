@@ -1,0 +1,324 @@
+/**
+ * Seeded random scenarios for the simulated LAN, and the properties each must satisfy
+ * (RFC 5798 §6 behaviour as seen from outside: one master, the right one, replaced in time).
+ * A scenario is a pure function of its seed: `runScenario(seed)` replays it exactly.
+ */
+import { SimLan, type SimRouter } from './lan.js';
+import { Prng } from './prng.js';
+import type { VrrpVersion } from '../vrrp/advert.js';
+import { masterDownIntervalMs, skewTimeMs } from '../vrrp/timers.js';
+
+export type ScenarioFamily = 'random' | 'crash-master' | 'stop-master' | 'priority-drop' | 'partition' | 'nopreempt';
+export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
+  'random',
+  'crash-master',
+  'stop-master',
+  'priority-drop',
+  'partition',
+  'nopreempt',
+];
+
+export interface ScenarioResult {
+  seed: number;
+  family: ScenarioFamily;
+  description: string;
+  failures: string[];
+}
+
+/** Slack for floating point and same-instant ordering, in ms. */
+const EPSILON = 0.001;
+
+interface Setup {
+  lan: SimLan;
+  prng: Prng;
+  version: VrrpVersion;
+  intervalMs: number;
+  /** Largest one-way delay any advert can have. */
+  maxDelayMs: number;
+  maxPreemptDelayMs: number;
+  description: string[];
+}
+
+export function runScenario(seed: number): ScenarioResult {
+  const prng = new Prng(seed);
+  const family = prng.pick(SCENARIO_FAMILIES);
+  const setup = buildLan(prng, family);
+  const failures: string[] = [];
+  switch (family) {
+    case 'random':
+      runRandom(setup, failures);
+      break;
+    case 'crash-master':
+    case 'stop-master':
+      runMasterLoss(setup, family === 'stop-master', failures);
+      break;
+    case 'priority-drop':
+      runPriorityDrop(setup, failures);
+      break;
+    case 'partition':
+      runPartition(setup, failures);
+      break;
+    case 'nopreempt':
+      runNopreempt(setup, failures);
+      break;
+  }
+  for (const v of setup.lan.violations) failures.push(`at ${v.time.toFixed(3)} ms: ${v.message}`);
+  return { seed, family, description: setup.description.join('; '), failures };
+}
+
+function buildLan(prng: Prng, family: ScenarioFamily): Setup {
+  const version: VrrpVersion = prng.chance(0.3) ? 2 : 3;
+  const intervalMs = version === 2 ? 1000 * prng.int(1, 2) : prng.pick([10, 20, 50, 100, 1000]);
+  const lan = new SimLan(prng);
+  const count = prng.int(2, 5);
+  const allowOwner = family !== 'nopreempt';
+  const ownerIndex = allowOwner && prng.chance(0.1) ? prng.int(0, count - 1) : -1;
+  const samePriority = prng.chance(0.25) ? prng.int(1, 254) : undefined;
+  let maxDelayMs = 0;
+  let maxPreemptDelayMs = 0;
+  const description = [`family ${family}`, `v${version}`, `interval ${intervalMs} ms`];
+  for (let i = 0; i < count; i++) {
+    const priority = i === ownerIndex ? 255 : samePriority !== undefined && prng.chance(0.6) ? samePriority : prng.int(1, 254);
+    const preempt = family === 'nopreempt' ? false : prng.chance(0.8);
+    const preemptDelayMs = preempt && prng.chance(0.15) ? prng.int(1, 3) * intervalMs : 0;
+    maxPreemptDelayMs = Math.max(maxPreemptDelayMs, preemptDelayMs);
+    const router = lan.addRouter({
+      version,
+      priority,
+      advertIntervalMs: intervalMs,
+      preempt,
+      preemptDelayMs,
+      answerLowerPriority: prng.chance(0.8),
+    });
+    // Delays stay well under an interval: VRRP assumes a LAN.
+    router.link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
+    maxDelayMs = Math.max(maxDelayMs, router.link.delayMs + router.link.jitterMs);
+    description.push(`r${i}: prio ${priority}${preempt ? '' : ' nopreempt'}${preemptDelayMs ? ` delay ${preemptDelayMs}` : ''}`);
+  }
+  // Two links add up: the one-way bound is the sum of the worst two.
+  return { lan, prng, version, intervalMs, maxDelayMs: 2 * maxDelayMs, maxPreemptDelayMs, description };
+}
+
+/** Time after the last disturbance by which the LAN must be settled (RFC 5798 §6: MDI + one interval). */
+function settleBound(s: Setup): number {
+  const worstMdi = masterDownIntervalMs(s.version, 1, s.intervalMs);
+  return s.maxPreemptDelayMs + worstMdi + s.intervalMs + 4 * s.maxDelayMs + EPSILON;
+}
+
+function startAll(s: Setup): void {
+  for (const router of s.lan.routers) s.lan.start(router);
+}
+
+/** The router that should win: highest effective priority, ties to the highest address (RFC 5798 §6.4.3). */
+function best(routers: SimRouter[]): SimRouter | undefined {
+  let top: SimRouter | undefined;
+  for (const r of routers) {
+    if (!top) top = r;
+    else if (r.machine.priority !== top.machine.priority) top = r.machine.priority > top.machine.priority ? r : top;
+    else if (Buffer.compare(r.address, top.address) > 0) top = r;
+  }
+  return top;
+}
+
+function candidates(s: Setup): SimRouter[] {
+  return s.lan.routers.filter((r) => r.candidate);
+}
+
+function preempts(r: SimRouter): boolean {
+  return r.config.preempt || r.config.priority === 255;
+}
+
+/** After a calm start everyone elected the best router (priority, then address). */
+function checkInitialElection(s: Setup, failures: string[]): void {
+  s.lan.runUntil(settleBound(s));
+  const masters = s.lan.masters();
+  const expected = best(candidates(s));
+  if (masters.length !== 1 || masters[0] !== expected) {
+    failures.push(`initial election: masters [${masters.map((m) => m.id)}], expected r${expected?.id}`);
+  }
+}
+
+/** From `calmFrom` on, nothing changes and exactly the right router is master. */
+function checkSettled(s: Setup, calmFrom: number, failures: string[]): void {
+  const settledAt = calmFrom + settleBound(s);
+  s.lan.runUntil(settledAt + 10 * s.intervalMs);
+  const late = s.lan.transitions.filter((t) => t.time > settledAt);
+  if (late.length > 0) {
+    const t = late[0];
+    failures.push(`transition after settling: r${t?.router} ${t?.from}→${t?.to} at ${t?.time.toFixed(3)} (${t?.reason})`);
+  }
+  const masters = s.lan.masters();
+  const live = candidates(s);
+  if (live.length === 0) {
+    if (masters.length > 0) failures.push(`no candidates but masters [${masters.map((m) => m.id)}]`);
+    return;
+  }
+  if (masters.length !== 1) {
+    failures.push(`expected exactly one master, found [${masters.map((m) => m.id)}]`);
+    return;
+  }
+  const top = best(live);
+  const master = masters[0] as SimRouter;
+  if (top && preempts(top) && master.machine.priority !== top.machine.priority) {
+    failures.push(`master r${master.id} (prio ${master.machine.priority}) but r${top.id} (prio ${top.machine.priority}) preempts`);
+  }
+}
+
+function runRandom(s: Setup, failures: string[]): void {
+  const { lan, prng, intervalMs } = s;
+  startAll(s);
+  const calmFrom = 40 * intervalMs;
+  const actions = prng.int(0, 12);
+  for (let i = 0; i < actions; i++) {
+    const at = prng.next() * calmFrom;
+    const router = prng.pick(lan.routers);
+    const kind = prng.pick(['crash', 'restart', 'stop', 'start', 'priority', 'fault', 'recover', 'partition', 'loss'] as const);
+    const priority = prng.int(1, 254);
+    const loss = prng.next() * 0.5;
+    const group = prng.int(0, 1);
+    s.description.push(`${kind} r${router.id} at ${at.toFixed(2)}`);
+    lan.at(at, () => {
+      switch (kind) {
+        case 'crash':
+          return lan.crash(router);
+        case 'restart':
+          return lan.restart(router);
+        case 'stop':
+          return lan.stop(router);
+        case 'start':
+          return lan.start(router);
+        case 'priority':
+          return lan.setPriority(router, priority);
+        case 'fault':
+          return lan.setFault(router, true);
+        case 'recover':
+          return lan.setFault(router, false);
+        case 'partition':
+          router.partition = group;
+          return;
+        case 'loss':
+          router.link = { ...router.link, lossRate: loss };
+          return;
+      }
+    });
+  }
+  lan.at(calmFrom, () => {
+    for (const r of lan.routers) {
+      r.partition = 0;
+      r.link = { ...r.link, lossRate: 0 };
+    }
+  });
+  checkSettled(s, calmFrom, failures);
+}
+
+/** A master that crashes is replaced within Master_Down_Interval; one that stops, within Skew_Time. */
+function runMasterLoss(s: Setup, graceful: boolean, failures: string[]): void {
+  const { lan } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  if (!old) return;
+  const lostAt = lan.now + s.prng.next() * s.intervalMs;
+  lan.runUntil(lostAt);
+  if (graceful) lan.stop(old);
+  else lan.crash(old);
+  const next = best(candidates(s));
+  if (!next) return;
+  const bound = graceful
+    ? s.maxDelayMs + skewTimeMs(s.version, next.machine.priority, s.intervalMs)
+    : // an advert already on the wire when the master died may still reset the timers
+      s.maxDelayMs + masterDownIntervalMs(s.version, next.machine.priority, s.intervalMs);
+  lan.runUntil(lostAt + bound + EPSILON);
+  const took = lan.transitions.find((t) => t.time >= lostAt && t.to === 'MASTER');
+  if (!took) {
+    failures.push(`${graceful ? 'stopped' : 'crashed'} master r${old.id} not replaced within ${bound.toFixed(3)} ms`);
+  }
+  checkSettled(s, lostAt, failures);
+}
+
+/**
+ * A master whose priority drops below a preempting backup's (a failed check with a weight) is
+ * replaced within Skew_Time of its next advert, which it sends at once.
+ */
+function runPriorityDrop(s: Setup, failures: string[]): void {
+  const { lan } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  const rival = best(candidates(s).filter((r) => r !== old));
+  if (!old || !rival || old.config.priority === 255 || rival.machine.priority < 2) return;
+  const dropAt = lan.now + s.prng.next() * s.intervalMs;
+  lan.runUntil(dropAt);
+  const lowered = s.prng.int(1, rival.machine.priority - 1);
+  s.description.push(`r${old.id} priority → ${lowered} at ${dropAt.toFixed(2)}`);
+  lan.setPriority(old, lowered);
+  if (!preempts(rival) || rival.config.preemptDelayMs > 0) {
+    checkSettled(s, dropAt, failures);
+    return;
+  }
+  const bound = s.maxDelayMs + skewTimeMs(s.version, rival.machine.priority, s.intervalMs) + EPSILON;
+  lan.runUntil(dropAt + bound);
+  // Equal-priority rivals race; any of them may win (a backup accepts an equal priority, §6.4.2).
+  const rivals = new Set(candidates(s).filter((r) => r.machine.priority === rival.machine.priority).map((r) => r.id));
+  if (!lan.transitions.some((t) => t.time >= dropAt && rivals.has(t.router) && t.to === 'MASTER')) {
+    failures.push(`r${rival.id} did not preempt within ${bound.toFixed(3)} ms of the master's priority drop`);
+  }
+  checkSettled(s, dropAt, failures);
+}
+
+/** After a partition heals there is one master again within one interval plus skew. */
+function runPartition(s: Setup, failures: string[]): void {
+  const { lan, prng } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const splitAt = lan.now;
+  for (const r of lan.routers) r.partition = prng.int(0, 1);
+  const healAt = splitAt + settleBound(s);
+  lan.runUntil(healAt);
+  for (const r of lan.routers) r.partition = 0;
+  const skew = skewTimeMs(s.version, 1, s.intervalMs);
+  const bound = s.intervalMs + skew + 2 * s.maxDelayMs + EPSILON;
+  lan.runUntil(healAt + bound);
+  const masters = lan.masters();
+  if (masters.length !== 1) {
+    failures.push(`${bound.toFixed(3)} ms after healing: masters [${masters.map((m) => m.id)}]`);
+  }
+  checkSettled(s, healAt, failures);
+}
+
+/** With nopreempt everywhere, an established live master is never displaced. */
+function runNopreempt(s: Setup, failures: string[]): void {
+  const { lan, prng, intervalMs } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const established = intervalMs + 2 * s.maxDelayMs + EPSILON;
+  const start = lan.now;
+  const actions = prng.int(1, 8);
+  for (let i = 0; i < actions; i++) {
+    const at = start + prng.next() * 30 * intervalMs;
+    const router = prng.pick(lan.routers);
+    const kind = prng.pick(['crash', 'restart', 'priority', 'stop', 'start'] as const);
+    const priority = prng.int(1, 254);
+    s.description.push(`${kind} r${router.id} at ${at.toFixed(2)}`);
+    lan.at(at, () => {
+      if (kind === 'crash') lan.crash(router);
+      else if (kind === 'restart') lan.restart(router);
+      else if (kind === 'stop') lan.stop(router);
+      else if (kind === 'start') lan.start(router);
+      else lan.setPriority(router, priority);
+    });
+  }
+  const end = start + 30 * intervalMs;
+  checkSettled(s, end, failures);
+  // A MASTER→BACKUP step is a displacement unless the router became master only just before.
+  const becameMaster = new Map<number, number>();
+  for (const t of lan.transitions) {
+    if (t.to === 'MASTER') becameMaster.set(t.router, t.time);
+    if (t.from === 'MASTER' && t.to === 'BACKUP') {
+      const since = becameMaster.get(t.router) ?? 0;
+      if (t.time - since > established) {
+        failures.push(`nopreempt: established master r${t.router} displaced at ${t.time.toFixed(3)} (${t.reason})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * One VRRP virtual router, as a pure state machine: events in, effects out.
+ *
+ * RFC 5798 §6 (and RFC 3768 §6 for v2, which differs only in timer units and in not learning
+ * the master's interval). No sockets, no timers, no clock: the caller passes monotonic
+ * milliseconds with each event and asks nextDeadline() when to deliver the next 'timer' event.
+ *
+ * Shape (after OpenBSD carp): one handler per event, each a switch on the state; every state
+ * change goes through enterMaster / enterBackup / enterFault / enterInit, which are the only
+ * places that emit VIP and announcement effects.
+ */
+import type { VrrpVersion } from './advert.js';
+import { DOWN_TIMER_ADVERTS, masterDownIntervalMs, skewTimeMs } from './timers.js';
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+
+/** RFC 5798 §6.1: priority 255 is the address owner, 0 means "master is stopping". */
+export const OWNER_PRIORITY = 255;
+export const STOP_PRIORITY = 0;
+
+export interface MachineConfig {
+  version: VrrpVersion;
+  /** Configured priority, 1..255; 255 = address owner. */
+  priority: number;
+  /** Our Advertisement_Interval in ms. */
+  advertIntervalMs: number;
+  /** RFC 5798 §6.1 Preempt_Mode; an owner always preempts. */
+  preempt: boolean;
+  /** keepalived preempt_delay: how long a lower-priority master is tolerated before preempting. */
+  preemptDelayMs: number;
+  /**
+   * keepalived's default (its lower_prio_no_advert off): a master that hears a lower-priority
+   * advert answers at once with one of its own, so the other side yields without waiting for
+   * its next timer. RFC 5798 §6.4.3 says to discard it; keepalived 2.2.7 answers. We follow
+   * keepalived by default so mixed pairs behave like keepalived pairs.
+   */
+  answerLowerPriority: boolean;
+  /** Our primary address bytes (IPv4 primary / IPv6 link-local), for the tie-break of §6.4.3. */
+  primaryAddress: Buffer;
+  /** keepalived down_timer_adverts; the RFC value is 3. */
+  downTimerAdverts?: number;
+}
+
+export interface ReceivedAdvert {
+  priority: number;
+  /** The sender's advertised interval in ms (v3: Max Adver Int; v2: must equal ours). */
+  intervalMs: number;
+  /** Sender's address bytes, compared with ours as unsigned numbers (RFC 5798 §6.4.3). */
+  source: Buffer;
+  /** Sender's address as text, for status and the transition reason. */
+  from: string;
+}
+
+export type MachineEvent =
+  | { type: 'startup' }
+  | { type: 'shutdown' }
+  | { type: 'advert'; advert: ReceivedAdvert }
+  | { type: 'timer' }
+  | { type: 'priority'; priority: number }
+  | { type: 'fault'; reason: string }
+  | { type: 'recover'; reason: string };
+
+export type Effect =
+  | { type: 'send-advert'; priority: number }
+  | { type: 'add-vips' }
+  | { type: 'remove-vips' }
+  /** Gratuitous ARP / unsolicited NA burst for the VIPs (RFC 5798 §6.4.2). */
+  | { type: 'announce' }
+  | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string };
+
+export class VrrpMachine {
+  private currentState: VrrpState = 'INIT';
+  private effectivePriority: number;
+  private masterAdverIntervalMs: number;
+  private adverDeadline: number | undefined;
+  private masterDownDeadline: number | undefined;
+  /** keepalived preempt_delay: when a lower-priority master may be preempted (set on first sight). */
+  private preemptAllowedAt: number | undefined;
+  private faulted = false;
+  private masterAddress: string | undefined;
+
+  constructor(private readonly config: MachineConfig) {
+    if (config.priority < 1 || config.priority > OWNER_PRIORITY) {
+      throw new RangeError(`Priority must be 1..255, got ${config.priority}`);
+    }
+    if (!(config.advertIntervalMs > 0)) throw new RangeError(`Advert interval must be positive, got ${config.advertIntervalMs}`);
+    this.effectivePriority = config.priority;
+    this.masterAdverIntervalMs = config.advertIntervalMs;
+  }
+
+  get state(): VrrpState {
+    return this.currentState;
+  }
+
+  get priority(): number {
+    return this.effectivePriority;
+  }
+
+  /** The master as last seen: our own address while master, the sender of accepted adverts while backup. */
+  get lastMasterAddress(): string | undefined {
+    return this.masterAddress;
+  }
+
+  get learnedAdverIntervalMs(): number {
+    return this.masterAdverIntervalMs;
+  }
+
+  skewTimeMs(): number {
+    return skewTimeMs(this.config.version, this.effectivePriority, this.masterAdverIntervalMs);
+  }
+
+  masterDownIntervalMs(): number {
+    return masterDownIntervalMs(
+      this.config.version,
+      this.effectivePriority,
+      this.masterAdverIntervalMs,
+      this.config.downTimerAdverts ?? DOWN_TIMER_ADVERTS,
+    );
+  }
+
+  /** When the caller must deliver the next 'timer' event, or undefined when no timer runs. */
+  nextDeadline(): number | undefined {
+    if (this.currentState === 'MASTER') return this.adverDeadline;
+    if (this.currentState === 'BACKUP') return this.masterDownDeadline;
+    return undefined;
+  }
+
+  handle(now: number, event: MachineEvent): Effect[] {
+    switch (event.type) {
+      case 'startup':
+        return this.startup(now);
+      case 'shutdown':
+        return this.shutdown();
+      case 'advert':
+        return this.receiveAdvert(now, event.advert);
+      case 'timer':
+        return this.timerFired(now);
+      case 'priority':
+        return this.priorityChanged(now, event.priority);
+      case 'fault':
+        return this.fault(event.reason);
+      case 'recover':
+        return this.recover(now, event.reason);
+    }
+  }
+
+  /** RFC 5798 §6.4.1: an owner becomes master at once, everyone else starts as backup. */
+  private startup(now: number): Effect[] {
+    if (this.currentState !== 'INIT') return [];
+    if (this.faulted) return this.enterFault('startup with a fault present');
+    return this.isOwner() ? this.enterMaster(now, 'startup as address owner (priority 255)') : this.enterBackup(now, 'startup');
+  }
+
+  /** RFC 5798 §6.4.3 "Shutdown": a master says goodbye with priority 0 so backups take over after Skew_Time. */
+  private shutdown(): Effect[] {
+    return this.enterInit('shutdown');
+  }
+
+  private receiveAdvert(now: number, advert: ReceivedAdvert): Effect[] {
+    switch (this.currentState) {
+      case 'BACKUP':
+        return this.backupReceive(now, advert);
+      case 'MASTER':
+        return this.masterReceive(now, advert);
+      case 'INIT':
+      case 'FAULT':
+        return [];
+    }
+  }
+
+  /** RFC 5798 §6.4.2, receiving in Backup. */
+  private backupReceive(now: number, advert: ReceivedAdvert): Effect[] {
+    if (advert.priority === STOP_PRIORITY) {
+      // The master is stopping: take over after Skew_Time, so the best backup goes first.
+      this.masterDownDeadline = now + this.skewTimeMs();
+      return [];
+    }
+    const lowerThanUs = advert.priority < this.effectivePriority;
+    if (!this.preempts() || !lowerThanUs || this.withinPreemptDelay(now)) {
+      this.acceptMaster(now, advert);
+      return [];
+    }
+    // A lower-priority master and we preempt: RFC 5798 §6.4.2 discards the advert and lets the
+    // Master_Down_Timer run out. We also cut the timer to Skew_Time so a master whose priority
+    // dropped (a failed check) is replaced promptly; the outcome is the election the RFC gives.
+    const preemptAt = now + this.skewTimeMs();
+    if (this.masterDownDeadline === undefined || preemptAt < this.masterDownDeadline) {
+      this.masterDownDeadline = preemptAt;
+    }
+    return [];
+  }
+
+  /** RFC 5798 §6.4.3, receiving in Master. */
+  private masterReceive(now: number, advert: ReceivedAdvert): Effect[] {
+    if (advert.priority === STOP_PRIORITY) {
+      // Another master is leaving: assert ourselves at once.
+      this.adverDeadline = now + this.config.advertIntervalMs;
+      return [{ type: 'send-advert', priority: this.effectivePriority }];
+    }
+    if (this.isBetterThanUs(advert)) {
+      this.learnInterval(advert);
+      return this.enterBackup(now, `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`, advert.from);
+    }
+    if (!this.config.answerLowerPriority) return [];
+    // keepalived ("forcing new election"): answer so the other router yields now.
+    this.adverDeadline = now + this.config.advertIntervalMs;
+    return [{ type: 'send-advert', priority: this.effectivePriority }];
+  }
+
+  private timerFired(now: number): Effect[] {
+    switch (this.currentState) {
+      case 'MASTER': {
+        if (this.adverDeadline === undefined || now < this.adverDeadline) return [];
+        // Keep the cadence when woken a little late; restart it when woken very late.
+        const next = this.adverDeadline + this.config.advertIntervalMs;
+        this.adverDeadline = next > now ? next : now + this.config.advertIntervalMs;
+        return [{ type: 'send-advert', priority: this.effectivePriority }];
+      }
+      case 'BACKUP':
+        if (this.masterDownDeadline === undefined || now < this.masterDownDeadline) return [];
+        return this.enterMaster(now, 'master-down timer expired');
+      case 'INIT':
+      case 'FAULT':
+        return [];
+    }
+  }
+
+  private priorityChanged(now: number, priority: number): Effect[] {
+    if (this.isOwner()) return []; // an owner's 255 is never changed
+    if (priority < 1 || priority > OWNER_PRIORITY - 1) {
+      throw new RangeError(`Effective priority must be 1..254, got ${priority}`);
+    }
+    if (priority === this.effectivePriority) return [];
+    this.effectivePriority = priority;
+    if (this.currentState !== 'MASTER') return [];
+    // Tell the backups now rather than at the next interval, so a lower priority is acted on promptly.
+    this.adverDeadline = now + this.config.advertIntervalMs;
+    return [{ type: 'send-advert', priority }];
+  }
+
+  private fault(reason: string): Effect[] {
+    this.faulted = true;
+    if (this.currentState === 'INIT' || this.currentState === 'FAULT') return [];
+    return this.enterFault(reason);
+  }
+
+  private recover(now: number, reason: string): Effect[] {
+    this.faulted = false;
+    if (this.currentState !== 'FAULT') return [];
+    return this.isOwner() ? this.enterMaster(now, reason) : this.enterBackup(now, reason);
+  }
+
+  // ---- state changes: the only places with VIP and announcement side effects ----
+
+  /** RFC 5798 §6.4.1 / §6.4.2: send an advert, announce the VIPs, start the Adver_Timer. */
+  private enterMaster(now: number, reason: string): Effect[] {
+    const from = this.currentState;
+    this.currentState = 'MASTER';
+    this.masterDownDeadline = undefined;
+    this.preemptAllowedAt = undefined;
+    this.adverDeadline = now + this.config.advertIntervalMs;
+    this.masterAddress = undefined;
+    return [
+      { type: 'transition', from, to: 'MASTER', reason },
+      { type: 'add-vips' },
+      { type: 'send-advert', priority: this.effectivePriority },
+      { type: 'announce' },
+    ];
+  }
+
+  private enterBackup(now: number, reason: string, master?: string): Effect[] {
+    const from = this.currentState;
+    this.currentState = 'BACKUP';
+    this.adverDeadline = undefined;
+    this.preemptAllowedAt = undefined;
+    this.masterAddress = master;
+    if (from !== 'MASTER') this.masterAdverIntervalMs = this.config.advertIntervalMs; // §6.4.1
+    this.masterDownDeadline = now + this.masterDownIntervalMs();
+    const effects: Effect[] = [{ type: 'transition', from, to: 'BACKUP', reason }];
+    if (from === 'MASTER') effects.push({ type: 'remove-vips' });
+    return effects;
+  }
+
+  private enterFault(reason: string): Effect[] {
+    return this.leaveTo('FAULT', reason);
+  }
+
+  private enterInit(reason: string): Effect[] {
+    return this.leaveTo('INIT', reason);
+  }
+
+  /** Leaving service (shutdown or fault): a master sends priority 0 (RFC 5798 §6.4.3) and releases the VIPs. */
+  private leaveTo(to: 'INIT' | 'FAULT', reason: string): Effect[] {
+    const from = this.currentState;
+    if (from === to) return [];
+    this.currentState = to;
+    this.adverDeadline = undefined;
+    this.masterDownDeadline = undefined;
+    this.preemptAllowedAt = undefined;
+    this.masterAddress = undefined;
+    const effects: Effect[] = [{ type: 'transition', from, to, reason }];
+    if (from === 'MASTER') effects.push({ type: 'send-advert', priority: STOP_PRIORITY }, { type: 'remove-vips' });
+    return effects;
+  }
+
+  // ---- helpers ----
+
+  private acceptMaster(now: number, advert: ReceivedAdvert): void {
+    this.learnInterval(advert);
+    this.masterAddress = advert.from;
+    this.masterDownDeadline = now + this.masterDownIntervalMs();
+  }
+
+  /** v3 learns Master_Adver_Interval from the master's adverts (RFC 5798 §6.4.2); v2 requires equality. */
+  private learnInterval(advert: ReceivedAdvert): void {
+    if (this.config.version === 3 && advert.intervalMs > 0) this.masterAdverIntervalMs = advert.intervalMs;
+  }
+
+  /** RFC 5798 §6.4.3: higher priority, or equal priority and a higher primary address. */
+  private isBetterThanUs(advert: ReceivedAdvert): boolean {
+    if (advert.priority !== this.effectivePriority) return advert.priority > this.effectivePriority;
+    return Buffer.compare(advert.source, this.config.primaryAddress) > 0;
+  }
+
+  private withinPreemptDelay(now: number): boolean {
+    if (this.config.preemptDelayMs <= 0) return false;
+    this.preemptAllowedAt ??= now + this.config.preemptDelayMs;
+    return now < this.preemptAllowedAt;
+  }
+
+  /** RFC 5798 §6.1: "the exception is that a 255 priority router always preempts". */
+  private preempts(): boolean {
+    return this.config.preempt || this.isOwner();
+  }
+
+  private isOwner(): boolean {
+    return this.config.priority === OWNER_PRIORITY;
+  }
+}
