@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type Effect, type MachineConfig, VrrpMachine } from '../../src/vrrp/state-machine.js';
+
+const ours = Buffer.from([10, 0, 0, 2]);
+const lowerAddress = Buffer.from([10, 0, 0, 1]);
+const higherAddress = Buffer.from([10, 0, 0, 3]);
+
+function machine(overrides: Partial<MachineConfig> = {}): VrrpMachine {
+  return new VrrpMachine({
+    version: 3,
+    priority: 100,
+    advertIntervalMs: 1000,
+    preempt: true,
+    preemptDelayMs: 0,
+    answerLowerPriority: true,
+    primaryAddress: ours,
+    ...overrides,
+  });
+}
+
+function advert(priority: number, source = higherAddress, intervalMs = 1000) {
+  return { type: 'advert' as const, advert: { priority, intervalMs, source, from: source.join('.') } };
+}
+
+function types(effects: Effect[]): string[] {
+  return effects.map((e) => (e.type === 'send-advert' ? `send-advert(${e.priority})` : e.type === 'transition' ? `→${e.to}` : e.type));
+}
+
+/** Drives the machine to MASTER through an expired master-down timer. */
+function makeMaster(m: VrrpMachine): void {
+  m.handle(0, { type: 'startup' });
+  const deadline = m.nextDeadline();
+  assert.ok(deadline !== undefined);
+  m.handle(deadline, { type: 'timer' });
+  assert.equal(m.state, 'MASTER');
+}
+
+test('startup enters BACKUP with Master_Down_Interval = 3 × interval + Skew_Time (RFC 5798 §6.4.1)', () => {
+  const m = machine({ priority: 128 });
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→BACKUP']);
+  assert.equal(m.nextDeadline(), 3 * 1000 + ((256 - 128) * 1000) / 256);
+});
+
+test('v2 Skew_Time is (256 - priority) / 256 seconds whatever the interval (RFC 3768 §6.1)', () => {
+  const m = machine({ version: 2, priority: 128, advertIntervalMs: 2000 });
+  m.handle(0, { type: 'startup' });
+  assert.equal(m.nextDeadline(), 3 * 2000 + 500);
+});
+
+test('an address owner (priority 255) becomes MASTER at startup and announces', () => {
+  const m = machine({ priority: 255 });
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→MASTER', 'add-vips', 'send-advert(255)', 'announce']);
+  assert.equal(m.nextDeadline(), 1000);
+});
+
+test('the master-down timer makes a backup MASTER: VIPs, advert, announcement', () => {
+  const m = machine();
+  m.handle(0, { type: 'startup' });
+  const deadline = m.nextDeadline() as number;
+  assert.deepEqual(m.handle(deadline - 1, { type: 'timer' }), [], 'not before the deadline');
+  assert.deepEqual(types(m.handle(deadline, { type: 'timer' })), ['→MASTER', 'add-vips', 'send-advert(100)', 'announce']);
+});
+
+test('a master sends adverts at its interval and keeps the cadence when woken late', () => {
+  const m = machine();
+  makeMaster(m);
+  const first = m.nextDeadline() as number;
+  assert.deepEqual(types(m.handle(first + 5, { type: 'timer' })), ['send-advert(100)']);
+  assert.equal(m.nextDeadline(), first + 1000);
+});
+
+test('a backup hearing a higher or equal priority resets its master-down timer', () => {
+  for (const priority of [100, 200]) {
+    const m = machine();
+    m.handle(0, { type: 'startup' });
+    m.handle(2000, advert(priority));
+    assert.equal(m.nextDeadline(), 2000 + m.masterDownIntervalMs());
+    assert.equal(m.lastMasterAddress, '10.0.0.3');
+  }
+});
+
+test('v3 backup learns Master_Adver_Interval from the master (RFC 5798 §6.4.2)', () => {
+  const m = machine({ priority: 128 });
+  m.handle(0, { type: 'startup' });
+  m.handle(10, advert(200, higherAddress, 100));
+  assert.equal(m.learnedAdverIntervalMs, 100);
+  assert.equal(m.nextDeadline(), 10 + 3 * 100 + 50);
+});
+
+test('priority 0 from the master makes a backup take over after Skew_Time', () => {
+  const m = machine({ priority: 128 });
+  m.handle(0, { type: 'startup' });
+  m.handle(1000, advert(200));
+  m.handle(1500, advert(0));
+  assert.equal(m.nextDeadline(), 1500 + 500);
+});
+
+test('preemption: a lower-priority master is replaced after Skew_Time', () => {
+  const m = machine({ priority: 128 });
+  m.handle(0, { type: 'startup' });
+  m.handle(100, advert(50));
+  assert.equal(m.nextDeadline(), 100 + 500);
+  assert.deepEqual(types(m.handle(600, { type: 'timer' })), ['→MASTER', 'add-vips', 'send-advert(128)', 'announce']);
+});
+
+test('nopreempt: a lower-priority master is accepted', () => {
+  const m = machine({ priority: 200, preempt: false });
+  m.handle(0, { type: 'startup' });
+  m.handle(100, advert(50));
+  assert.equal(m.nextDeadline(), 100 + m.masterDownIntervalMs());
+  assert.equal(m.lastMasterAddress, '10.0.0.3');
+});
+
+test('an owner preempts even when nopreempt is set (RFC 5798 §6.1)', () => {
+  const m = machine({ priority: 255, preempt: false });
+  m.handle(0, { type: 'startup' });
+  assert.equal(m.state, 'MASTER');
+});
+
+test('preempt_delay: a lower-priority master is tolerated for the delay, then preempted', () => {
+  const m = machine({ priority: 128, preemptDelayMs: 5000 });
+  m.handle(0, { type: 'startup' });
+  m.handle(1000, advert(50));
+  assert.equal(m.nextDeadline(), 1000 + m.masterDownIntervalMs(), 'accepted during the delay');
+  m.handle(5500, advert(50));
+  assert.equal(m.nextDeadline(), 5500 + m.masterDownIntervalMs(), 'still within 5 s of first sight');
+  m.handle(6500, advert(50));
+  assert.equal(m.nextDeadline(), 6500 + 500, 'after the delay it preempts after Skew_Time');
+});
+
+test('a master yields to a higher priority, and to an equal priority from a higher address', () => {
+  for (const [priority, source] of [
+    [150, lowerAddress],
+    [100, higherAddress],
+  ] as const) {
+    const m = machine();
+    makeMaster(m);
+    assert.deepEqual(types(m.handle(5000, advert(priority, source))), ['→BACKUP', 'remove-vips']);
+    assert.equal(m.nextDeadline(), 5000 + m.masterDownIntervalMs());
+  }
+});
+
+test('a master answers a lower priority (or equal from a lower address) like keepalived', () => {
+  for (const [priority, source] of [
+    [50, higherAddress],
+    [100, lowerAddress],
+  ] as const) {
+    const m = machine();
+    makeMaster(m);
+    assert.deepEqual(types(m.handle(5000, advert(priority, source))), ['send-advert(100)']);
+    assert.equal(m.state, 'MASTER');
+  }
+});
+
+test('with answerLowerPriority off a master discards a lower priority advert (RFC 5798 §6.4.3)', () => {
+  const m = machine({ answerLowerPriority: false });
+  makeMaster(m);
+  assert.deepEqual(m.handle(5000, advert(50)), []);
+});
+
+test('shutdown of a master sends priority 0 and releases the VIPs', () => {
+  const m = machine();
+  makeMaster(m);
+  assert.deepEqual(types(m.handle(9000, { type: 'shutdown' })), ['→INIT', 'send-advert(0)', 'remove-vips']);
+  assert.equal(m.nextDeadline(), undefined);
+});
+
+test('a fault takes a master to FAULT (priority 0, VIPs released); recovery returns to BACKUP', () => {
+  const m = machine();
+  makeMaster(m);
+  assert.deepEqual(types(m.handle(9000, { type: 'fault', reason: 'eth0 down' })), ['→FAULT', 'send-advert(0)', 'remove-vips']);
+  assert.deepEqual(m.handle(9100, advert(50)), [], 'adverts are ignored in FAULT');
+  assert.deepEqual(types(m.handle(9500, { type: 'recover', reason: 'eth0 up' })), ['→BACKUP']);
+});
+
+test('a fault present at startup starts in FAULT', () => {
+  const m = machine();
+  m.handle(0, { type: 'fault', reason: 'link down' });
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→FAULT']);
+});
+
+test('a priority change on a master is advertised at once', () => {
+  const m = machine();
+  makeMaster(m);
+  assert.deepEqual(types(m.handle(4200, { type: 'priority', priority: 60 })), ['send-advert(60)']);
+  assert.equal(m.priority, 60);
+});
+
+test('an owner’s priority is never changed', () => {
+  const m = machine({ priority: 255 });
+  m.handle(0, { type: 'startup' });
+  assert.deepEqual(m.handle(10, { type: 'priority', priority: 10 }), []);
+  assert.equal(m.priority, 255);
+});
+
+test('invalid configuration is refused with a RangeError', () => {
+  assert.throws(() => machine({ priority: 0 }), RangeError);
+  assert.throws(() => machine({ advertIntervalMs: 0 }), RangeError);
+});
