@@ -1,0 +1,251 @@
+/**
+ * Runs one VRRP instance: feeds the pure state machine with packets, timers, faults and
+ * priority changes, and carries out its effects (adverts, VIPs, announcements). All I/O goes
+ * through the ports, so the runner is tested with fakes and a fake clock.
+ */
+import type { Advert, AddressFamily } from '../vrrp/advert.js';
+import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6 } from '../vrrp/advert.js';
+import { buildAdvert, encodeAdvert } from '../vrrp/codec.js';
+import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
+import type { InstanceRules } from '../vrrp/validate.js';
+import { type Effect, type MachineEvent, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
+import type { InstanceConfig } from '../config/model.js';
+import type { AdvertSender, Announcer, Clock, Logger, Timers, VipHolder } from './ports.js';
+
+export interface InstanceRunnerDeps {
+  clock: Clock;
+  /** Wall-clock time for status and logs only; never used for protocol decisions. */
+  wallClock: () => Date;
+  timers: Timers;
+  sender: AdvertSender;
+  vips: VipHolder;
+  announcer: Announcer;
+  log: Logger;
+  /** Called after every state change (status, notify hooks). */
+  onTransition?: (transition: TransitionRecord) => void;
+}
+
+export interface TransitionRecord {
+  instance: string;
+  time: string;
+  from: VrrpState;
+  to: VrrpState;
+  reason: string;
+}
+
+export interface InstanceCounters {
+  advertsSent: number;
+  advertsReceived: number;
+  sendFailures: number;
+  transitions: number;
+  drops: Record<DropReason, number>;
+}
+
+export interface InstanceStatus {
+  name: string;
+  vrid: number;
+  interface: string;
+  family: AddressFamily;
+  version: number;
+  state: VrrpState;
+  priority: number;
+  effectivePriority: number;
+  vips: string[];
+  masterAddress: string | null;
+  lastTransition: TransitionRecord | null;
+  counters: InstanceCounters;
+  drops: Record<DropReason, number>;
+  garpsSent: number;
+}
+
+export class InstanceRunner {
+  private readonly machine: VrrpMachine;
+  private cancelTimer: (() => void) | undefined;
+  private armedDeadline: number | undefined;
+  private readonly destinations: string[];
+  private readonly pseudoHeader: boolean;
+  /** Encoded adverts by priority: a master sends the same bytes every interval. */
+  private readonly encoded = new Map<number, Buffer>();
+  private lastTransition: TransitionRecord | null = null;
+  private faults = new Map<string, string>();
+  readonly counters: InstanceCounters = {
+    advertsSent: 0,
+    advertsReceived: 0,
+    sendFailures: 0,
+    transitions: 0,
+    drops: newDropCounters(),
+  };
+  readonly rules: InstanceRules;
+
+  constructor(
+    readonly config: InstanceConfig,
+    /** The source address of our adverts (primary IPv4 / link-local IPv6) as text and bytes. */
+    private readonly source: { text: string; bytes: Buffer },
+    private readonly deps: InstanceRunnerDeps,
+  ) {
+    this.machine = new VrrpMachine({
+      version: config.version,
+      priority: config.priority,
+      advertIntervalMs: config.advertIntervalMs,
+      preempt: config.preempt,
+      preemptDelayMs: config.preemptDelayMs,
+      answerLowerPriority: true,
+      primaryAddress: source.bytes,
+    });
+    const multicast = config.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6;
+    this.destinations = config.unicastPeers.length > 0 ? [...config.unicastPeers] : [multicast];
+    this.pseudoHeader = !config.v3ChecksumExcludesPseudoHeader;
+    this.rules = {
+      version: config.version,
+      ...(config.authPass !== undefined ? { authPass: config.authPass } : {}),
+      advertIntervalMs: config.advertIntervalMs,
+      v3ChecksumExcludesPseudoHeader: config.v3ChecksumExcludesPseudoHeader,
+    };
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get state(): VrrpState {
+    return this.machine.state;
+  }
+
+  start(): void {
+    this.deps.log.log('info', 'starting', { priority: this.config.priority });
+    this.feed({ type: 'startup' });
+  }
+
+  /** Leaves service: a master sends priority 0 and releases its VIPs (RFC 5798 §6.4.3). */
+  stop(): void {
+    this.feed({ type: 'shutdown' });
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.armedDeadline = undefined;
+    this.deps.announcer.stop();
+  }
+
+  /** A validated advert for our VRID. */
+  receive(advert: Advert, from: { text: string; bytes: Buffer }): void {
+    this.counters.advertsReceived++;
+    const intervalMs = advert.version === 2 ? advert.interval * 1000 : advert.interval * 10;
+    this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source: from.bytes, from: from.text } });
+  }
+
+  countDrop(reason: DropReason): void {
+    this.counters.drops[reason]++;
+  }
+
+  /** Sets or clears one named fault source (link down, a check without weight); FAULT while any is set. */
+  setFault(source: string, reason: string | undefined): void {
+    const wasFaulted = this.faults.size > 0;
+    if (reason === undefined) this.faults.delete(source);
+    else this.faults.set(source, reason);
+    const faulted = this.faults.size > 0;
+    if (faulted && !wasFaulted) this.feed({ type: 'fault', reason: reason ?? source });
+    else if (!faulted && wasFaulted) this.feed({ type: 'recover', reason: `${source} recovered` });
+  }
+
+  /** The effective priority from checks, clamped to 1..254 (an owner's 255 is never changed). */
+  setEffectivePriority(priority: number): void {
+    if (this.config.priority === 255) return;
+    this.feed({ type: 'priority', priority: Math.min(254, Math.max(1, Math.round(priority))) });
+  }
+
+  status(): InstanceStatus {
+    const state = this.machine.state;
+    return {
+      name: this.config.name,
+      vrid: this.config.vrid,
+      interface: this.config.interface,
+      family: this.config.family,
+      version: this.config.version,
+      state,
+      priority: this.config.priority,
+      effectivePriority: this.machine.priority,
+      vips: this.config.vips.map((v) => `${v.address}/${v.prefixLength}`),
+      masterAddress: state === 'MASTER' ? this.source.text : (this.machine.lastMasterAddress ?? null),
+      lastTransition: this.lastTransition,
+      counters: this.counters,
+      drops: this.counters.drops,
+      garpsSent: this.deps.announcer.sent,
+    };
+  }
+
+  private feed(event: MachineEvent): void {
+    const effects = this.machine.handle(this.deps.clock.now(), event);
+    for (const effect of effects) this.apply(effect);
+    this.rearm();
+  }
+
+  private apply(effect: Effect): void {
+    switch (effect.type) {
+      case 'send-advert':
+        this.sendAdvert(effect.priority);
+        return;
+      case 'add-vips':
+        this.deps.vips.take();
+        return;
+      case 'remove-vips':
+        this.deps.announcer.stop();
+        this.deps.vips.release();
+        return;
+      case 'announce':
+        this.deps.announcer.start();
+        return;
+      case 'transition':
+        this.recordTransition(effect.from, effect.to, effect.reason);
+        return;
+    }
+  }
+
+  private recordTransition(from: VrrpState, to: VrrpState, reason: string): void {
+    this.counters.transitions++;
+    const record: TransitionRecord = { instance: this.config.name, time: this.deps.wallClock().toISOString(), from, to, reason };
+    this.lastTransition = record;
+    this.deps.log.log(to === 'FAULT' ? 'warn' : 'info', `${from} → ${to}`, { reason });
+    this.deps.onTransition?.(record);
+  }
+
+  private sendAdvert(priority: number): void {
+    for (const destination of this.destinations) {
+      const payload = this.encode(priority, destination);
+      if (this.deps.sender.send(payload, destination)) this.counters.advertsSent++;
+      else this.counters.sendFailures++;
+    }
+  }
+
+  private encode(priority: number, destination: string): Buffer {
+    // Unicast peers each get their own checksum (the v3 pseudo-header covers the destination).
+    const key = priority * 65536 + this.destinations.indexOf(destination);
+    let payload = this.encoded.get(key);
+    if (payload === undefined) {
+      const advert = buildAdvert({
+        version: this.config.version,
+        family: this.config.family,
+        vrid: this.config.vrid,
+        priority,
+        intervalMs: this.config.advertIntervalMs,
+        addresses: this.config.vips.filter((v) => !v.excluded).map((v) => v.address),
+        ...(this.config.authPass !== undefined ? { authPass: this.config.authPass } : {}),
+      });
+      payload = encodeAdvert(advert, { source: this.source.text, destination, pseudoHeader: this.pseudoHeader });
+      this.encoded.set(key, payload);
+    }
+    return payload;
+  }
+
+  private rearm(): void {
+    const deadline = this.machine.nextDeadline();
+    if (deadline === this.armedDeadline && this.cancelTimer !== undefined) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.armedDeadline = deadline;
+    if (deadline === undefined) return;
+    this.cancelTimer = this.deps.timers.at(deadline, () => {
+      this.cancelTimer = undefined;
+      this.armedDeadline = undefined;
+      this.feed({ type: 'timer' });
+    });
+  }
+}

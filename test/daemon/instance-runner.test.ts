@@ -1,0 +1,190 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InstanceRunner } from '../../src/daemon/instance-runner.js';
+import { AdvertDispatcher } from '../../src/daemon/advert-dispatcher.js';
+import { silentLogger } from '../../src/daemon/logger.js';
+import type { Announcer } from '../../src/daemon/ports.js';
+import type { InstanceConfig } from '../../src/config/model.js';
+import { buildAdvert, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
+import { FakeTime } from '../support/fake-time.js';
+
+function instanceConfig(overrides: Partial<InstanceConfig> = {}): InstanceConfig {
+  const source = { file: 'test.conf', line: 1 };
+  return {
+    name: 'VI_1',
+    interface: 'eth0',
+    vrid: 51,
+    version: 3,
+    family: 4,
+    priority: 100,
+    initialState: 'BACKUP',
+    advertIntervalMs: 100,
+    preempt: true,
+    preemptDelayMs: 0,
+    accept: true,
+    vips: [
+      { address: '10.99.0.100', family: 4, prefixLength: 24, device: 'eth0', scope: 'global', excluded: false, source },
+      { address: '10.99.0.101', family: 4, prefixLength: 32, device: 'eth0', scope: 'global', excluded: true, source },
+    ],
+    unicastPeers: [],
+    unicastTtl: 255,
+    v3ChecksumExcludesPseudoHeader: false,
+    trackInterfaces: [],
+    trackScripts: [],
+    notify: {},
+    garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    source,
+    ...overrides,
+  };
+}
+
+function harness(overrides: Partial<InstanceConfig> = {}) {
+  const time = new FakeTime();
+  const sent: Array<{ payload: Buffer; destination: string }> = [];
+  const vipCalls: string[] = [];
+  const announcer: Announcer & { calls: string[] } = {
+    calls: [],
+    sent: 0,
+    start() {
+      this.calls.push('start');
+    },
+    burst() {
+      this.calls.push('burst');
+    },
+    stop() {
+      this.calls.push('stop');
+    },
+  };
+  const runner = new InstanceRunner(
+    instanceConfig(overrides),
+    { text: '10.99.0.2', bytes: Buffer.from([10, 99, 0, 2]) },
+    {
+      clock: time,
+      wallClock: () => new Date(0),
+      timers: time,
+      sender: {
+        send(payload, destination) {
+          sent.push({ payload, destination });
+          return true;
+        },
+      },
+      vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release') },
+      announcer,
+      log: silentLogger,
+    },
+  );
+  return { time, sent, vipCalls, announcer, runner };
+}
+
+function peerAdvert(priority: number, vrid = 51, source = '10.99.0.3') {
+  const advert = buildAdvert({ version: 3, family: 4, vrid, priority, intervalMs: 100, addresses: ['10.99.0.100'] });
+  return encodeAdvert(advert, { source, destination: '224.0.0.18', pseudoHeader: true });
+}
+
+test('InstanceRunner becomes master when no advert arrives: VIPs, a decodable advert, GARPs', () => {
+  const h = harness();
+  h.runner.start();
+  assert.equal(h.runner.state, 'BACKUP');
+  h.time.advanceBy(3 * 100 + 61); // Master_Down_Interval for priority 100 at 100 ms
+  assert.equal(h.runner.state, 'MASTER');
+  assert.deepEqual(h.vipCalls, ['take']);
+  assert.deepEqual(h.announcer.calls, ['start']);
+  const first = h.sent[0];
+  assert.ok(first);
+  assert.equal(first.destination, '224.0.0.18');
+  const [advert] = decodeAdvert(first.payload, 0, 4);
+  assert.equal(advert.priority, 100);
+  assert.equal(advert.vrid, 51);
+  assert.deepEqual(advert.addresses, ['10.99.0.100'], 'excluded VIPs are not advertised');
+  h.time.advanceBy(1000);
+  assert.equal(h.sent.length, 11, 'one advert per 100 ms');
+  assert.ok(h.sent.every((s) => s.payload.equals(first.payload)), 'the same bytes every interval');
+});
+
+test('InstanceRunner yields to a higher-priority advert through the dispatcher', () => {
+  const h = harness();
+  const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+  dispatcher.add(h.runner);
+  h.runner.start();
+  h.time.advanceBy(500);
+  assert.equal(h.runner.state, 'MASTER');
+  dispatcher.handle(peerAdvert(200), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  assert.equal(h.runner.state, 'BACKUP');
+  assert.deepEqual(h.vipCalls, ['take', 'release']);
+  assert.equal(h.runner.status().masterAddress, '10.99.0.3');
+});
+
+test('AdvertDispatcher counts drops by reason on the instance of the VRID and keeps state', () => {
+  const h = harness();
+  const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+  dispatcher.add(h.runner);
+  h.runner.start();
+  h.time.advanceBy(500);
+  const good = peerAdvert(200);
+  const badChecksum = Buffer.from(good);
+  badChecksum[6] = (badChecksum[6] as number) ^ 0xff;
+  const looped = peerAdvert(200, 51, '10.99.0.2');
+  const rx = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  for (let i = 0; i < 50; i++) {
+    dispatcher.handle(good, { ...rx, ttl: 64 });
+    dispatcher.handle(badChecksum, rx);
+    dispatcher.handle(good.subarray(0, 5), rx);
+    dispatcher.handle(looped, { ...rx, source: '10.99.0.2' });
+  }
+  dispatcher.handle(peerAdvert(200, 77), rx);
+  const drops = h.runner.status().drops;
+  assert.equal(drops.ttl, 50);
+  assert.equal(drops.checksum, 50);
+  assert.equal(drops['too-short'], 50);
+  assert.equal(drops['own-address'], 50);
+  assert.equal(dispatcher.unmatchedDrops.vrid, 1);
+  assert.equal(h.runner.state, 'MASTER', 'hostile packets do not move the master');
+  dispatcher.handle(good, rx);
+  assert.equal(h.runner.state, 'BACKUP', 'one valid higher-priority advert does');
+});
+
+test('InstanceRunner stop as master sends priority 0 and releases the VIPs', () => {
+  const h = harness();
+  h.runner.start();
+  h.time.advanceBy(500);
+  h.sent.length = 0;
+  h.runner.stop();
+  assert.equal(h.runner.state, 'INIT');
+  const [advert] = decodeAdvert(h.sent[0]?.payload as Buffer, 0, 4);
+  assert.equal(advert.priority, 0);
+  assert.deepEqual(h.vipCalls, ['take', 'release']);
+  assert.equal(h.time.timersPending, 0, 'no timer left running');
+});
+
+test('InstanceRunner sends to each unicast peer instead of the group', () => {
+  const h = harness({ unicastPeers: ['10.99.0.3', '10.99.0.4'] });
+  h.runner.start();
+  h.time.advanceBy(500);
+  assert.deepEqual(
+    h.sent.slice(0, 2).map((s) => s.destination),
+    ['10.99.0.3', '10.99.0.4'],
+  );
+});
+
+test('InstanceRunner fault sources: FAULT while any is set, BACKUP when all clear', () => {
+  const h = harness();
+  h.runner.start();
+  h.time.advanceBy(500);
+  h.runner.setFault('link:eth0', 'eth0 down');
+  h.runner.setFault('check:web', 'web failed');
+  assert.equal(h.runner.state, 'FAULT');
+  h.runner.setFault('link:eth0', undefined);
+  assert.equal(h.runner.state, 'FAULT');
+  h.runner.setFault('check:web', undefined);
+  assert.equal(h.runner.state, 'BACKUP');
+  assert.equal(h.runner.status().lastTransition?.to, 'BACKUP');
+});
+
+test('InstanceRunner clamps effective priority to 1..254', () => {
+  const h = harness();
+  h.runner.start();
+  h.runner.setEffectivePriority(400);
+  assert.equal(h.runner.status().effectivePriority, 254);
+  h.runner.setEffectivePriority(-20);
+  assert.equal(h.runner.status().effectivePriority, 1);
+});
