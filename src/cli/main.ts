@@ -44,15 +44,14 @@ export async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-/** Runs the CLI as a process: sets the exit code, never throws. */
+/**
+ * Runs the CLI as a process and exits with the command's code once stdout is flushed (a stopped
+ * daemon must exit even if some handle lingers). Never throws.
+ */
 export function runMain(): void {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`hotstandby: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 70;
-    },
-  );
+  const exit = (code: number) => process.stdout.write('', () => process.exit(code));
+  main(process.argv.slice(2)).then(exit, (err: unknown) => {
+    console.error(`hotstandby: ${err instanceof Error ? err.message : String(err)}`);
+    exit(70);
+  });
 }

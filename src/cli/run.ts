@@ -1,0 +1,93 @@
+/** `hotstandby run`: the daemon in the foreground (systemd runs it like this). */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/config-error.js';
+import { loadConfigFile } from '../config/load.js';
+import { startDaemon } from '../daemon/daemon.js';
+import { LineLogger } from '../daemon/logger.js';
+import type { LogLevel } from '../daemon/ports.js';
+import { DEFAULT_RUNTIME_DIR } from './defaults.js';
+
+const HELP = `usage: hotstandby run (--config FILE | --keepalived-conf FILE) [options]
+
+  --config FILE            native YAML configuration (see docs/config.md)
+  --keepalived-conf FILE   a keepalived.conf, used unchanged (its VRRP part)
+  --runtime-dir DIR        control socket and pid file (default ${DEFAULT_RUNTIME_DIR});
+                           one directory per daemon, e.g. one per network namespace
+  --log-level LEVEL        debug | info | warn | error (default info)
+  --log-format FORMAT      json | text (default: text on a terminal, json otherwise)
+
+SIGTERM / SIGINT: masters send priority 0, VIPs are removed, exit 0.
+Exit codes: 0 stopped cleanly, 64 bad usage, 70 runtime error, 78 configuration error.`;
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export async function runDaemonCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        'keepalived-conf': { type: 'string' },
+        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
+        'log-level': { type: 'string', default: 'info' },
+        'log-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const yamlPath = values.config;
+  const keepalivedPath = values['keepalived-conf'];
+  if ((yamlPath === undefined) === (keepalivedPath === undefined)) {
+    return usageError('give exactly one of --config FILE and --keepalived-conf FILE');
+  }
+  const level = values['log-level'] as LogLevel;
+  if (!LEVELS.includes(level)) return usageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  const format = values['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json');
+  if (format !== 'json' && format !== 'text') return usageError(`--log-format must be json or text, got '${format}'`);
+  const log = new LineLogger(process.stdout, { minLevel: level, human: format === 'text', wallClock: () => new Date() });
+
+  let daemon;
+  try {
+    const loaded = await loadConfigFile(yamlPath ?? (keepalivedPath as string), yamlPath ? 'yaml' : 'keepalived');
+    for (const warning of loaded.warnings) {
+      log.log('warn', `${warning.source.file}:${warning.source.line}: ${warning.message}`);
+    }
+    daemon = await startDaemon({ config: loaded.config, runtimeDir: values['runtime-dir'], log });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`hotstandby: configuration error: ${err.message}`);
+      return 78;
+    }
+    console.error(`hotstandby: ${(err as Error).message}`);
+    return 70;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.log('info', `received ${signal}, leaving service`);
+      daemon.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.log('error', 'error while stopping', { error: String(err) });
+          resolve(70);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => log.log('warn', 'SIGHUP: reload is not supported yet; restart to apply a new configuration'));
+  });
+}
+
+function usageError(message: string): number {
+  console.error(`hotstandby run: ${message}\n\n${HELP}`);
+  return 64;
+}
