@@ -46,10 +46,8 @@ export function describeVrrpPacket(time: number, ip: SniffIpInfo, payload: Uint8
   const rx = { family: ip.family, source: ip.source, destination: ip.destination, ttl: ip.ttl };
   const verdict = validateAdvert(payload, { ...rx, requireTtl255: true });
   // The TTL check comes first and attaches no advert; decode the fields anyway.
-  const advert =
-    verdict.advert ?? (verdict.ok === false && verdict.reason === 'ttl'
-      ? validateAdvert(payload, { ...rx, requireTtl255: false }).advert
-      : undefined);
+  let advert = verdict.advert;
+  if (!verdict.ok && verdict.reason === 'ttl') advert = validateAdvert(payload, { ...rx, requireTtl255: false }).advert;
   const fields = advert ? advertFields(advert) : headerFields(payload);
   // Built in the order the JSON shows: time, IP header, VRRP fields, [v2 auth], checksum, verdict.
   return {

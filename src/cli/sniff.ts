@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ipPacketOf } from '../pcap/captured-packet.js';
+import type { PacketSkip } from '../pcap/packet-skip.js';
 import { readCapture } from '../pcap/read-capture.js';
 import { VRRP_PROTOCOL } from '../vrrp/advert.js';
 import { describeVrrpPacket, formatSniffJson, formatSniffText } from './sniff-format.js';
@@ -98,15 +99,20 @@ async function sniffFile(path: string, json: boolean): Promise<number> {
   const out = new LineWriter();
   const format = json ? formatSniffJson : formatSniffText;
   let index = 0;
+  const reportedLinkTypes = new Set<number>();
   try {
+    // Packet numbers count every record, as Wireshark's frame numbers do.
     const records = readCapture(file, {
-      onSkipped: ({ offset, reason }) => console.error(`hotstandby sniff: record at offset ${offset} skipped: ${reason}`),
+      onSkipped: ({ offset, reason }) => {
+        index++;
+        console.error(`hotstandby sniff: packet ${index} (offset ${offset}) skipped: ${reason}`);
+      },
     });
     for (const record of records) {
       index++;
       const ip = ipPacketOf(record);
       if (!ip.ok) {
-        console.error(`hotstandby sniff: packet ${index} skipped: ${ip.reason}`);
+        reportSkip(ip, index, record.linkType, reportedLinkTypes);
         continue;
       }
       if (ip.packet.protocol !== VRRP_PROTOCOL) continue;
@@ -121,6 +127,22 @@ async function sniffFile(path: string, json: boolean): Promise<number> {
   }
   await out.close();
   return EXIT_OK;
+}
+
+/**
+ * Speaks up only about what may be a damaged VRRP packet: other traffic (ARP, other protocols,
+ * even when cut by the snap length) is not our business; an unknown link type is said once.
+ */
+function reportSkip(skipped: PacketSkip, index: number, linkType: number, reportedLinkTypes: Set<number>): void {
+  if (skipped.kind === 'not-ip') return;
+  if (skipped.protocol !== undefined && skipped.protocol !== VRRP_PROTOCOL) return;
+  if (skipped.kind === 'unsupported-link') {
+    if (reportedLinkTypes.has(linkType)) return;
+    reportedLinkTypes.add(linkType);
+    console.error(`hotstandby sniff: ${skipped.reason}: its packets are skipped`);
+    return;
+  }
+  console.error(`hotstandby sniff: packet ${index} skipped: ${skipped.reason}`);
 }
 
 function describeFileError(err: unknown): string {

@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "hsnet",
+      "sources": [
+        "native/hsnet.cc",
+        "native/socket.cc",
+        "native/constants.cc",
+        "native/errno-error.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

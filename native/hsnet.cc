@@ -1,0 +1,33 @@
+// hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
+// (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, plus the kernel's constants.
+#include <napi.h>
+#include <net/if.h>
+
+#include <cerrno>
+
+#include "constants.h"
+#include "errno-error.h"
+#include "socket.h"
+
+namespace {
+
+Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "The interface name must be a string");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  const unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) throw ErrnoError(info.Env(), errno == 0 ? ENODEV : errno, "if_nametoindex", "'" + name + "'");
+  return Napi::Number::New(info.Env(), index);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Socket", Socket::Define(env));
+  exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
+  Napi::Object constants = KernelConstants(env);
+  constants.Freeze();
+  exports.Set("constants", constants);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(hsnet, Init)

@@ -1,0 +1,85 @@
+/**
+ * The TypeScript face of the native addon (native/, built by node-gyp into build/Release/hsnet.node).
+ * The addon is deliberately generic and small: a non-blocking socket of any domain with libuv
+ * readiness, recvmsg batches, and the kernel's constants. Everything protocol-specific (sockaddr
+ * bytes, control messages, packet building) is done in TypeScript.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One datagram as recvmsg returned it. */
+export interface ReceivedMessage {
+  data: Buffer;
+  /** The raw sockaddr of the sender (msg_name), as many bytes as the kernel filled in. */
+  address: Buffer;
+  /** The raw control buffer (msg_control), as many bytes as the kernel filled in. */
+  control: Buffer;
+}
+
+export interface NativeSocket {
+  readonly fd: number;
+  setOptionInt(level: number, name: number, value: number): void;
+  setOptionBuffer(level: number, name: number, value: Buffer): void;
+  /** bind(2) with raw sockaddr bytes. */
+  bind(address: Buffer): void;
+  /**
+   * sendto(2); address null sends to the connected / default peer. Returns the bytes sent,
+   * or -1 when the kernel said EAGAIN / ENOBUFS (the caller counts it; nothing is queued).
+   * Other errors throw an Error whose `code` is the errno name (e.g. 'ENETUNREACH').
+   */
+  sendTo(data: Buffer, address: Buffer | null): number;
+  /**
+   * Starts watching the socket with uv_poll. On each readable event the addon drains the socket
+   * (recvmsg until EAGAIN, bounded per event) and calls onMessages once with the batch.
+   * An exception thrown by onMessages is reported to onError (never unwinds into libuv); one
+   * thrown by onError becomes an uncaught exception. Calling it again replaces the callbacks.
+   * While receiving, the socket keeps itself alive and keeps the event loop running, like a
+   * listening server; stopReceiving() or close() ends that. A socket that is not receiving and
+   * is garbage-collected without close() closes its fd.
+   */
+  startReceiving(onMessages: (batch: ReceivedMessage[]) => void, onError: (err: Error) => void): void;
+  stopReceiving(): void;
+  /** Idempotent; safe from inside onMessages (nothing more is delivered). fd is -1 afterwards. */
+  close(): void;
+}
+
+export interface NativeBinding {
+  Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
+  ifNameToIndex(name: string): number;
+  /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */
+  constants: Readonly<Record<string, number>>;
+}
+
+/** Where node-gyp puts the addon, relative to the package root. */
+const ADDON_PATH = join('build', 'Release', 'hsnet.node');
+
+/** The package root: the nearest directory above this module that has a package.json. */
+function packageRoot(): string {
+  // Works both from src/net (sources run directly) and dist/src/net (compiled).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`No package.json above '${fileURLToPath(import.meta.url)}'`);
+    dir = parent;
+  }
+}
+
+/**
+ * Loads the native addon (Node caches it, so repeated calls are cheap).
+ * Throws an Error with code 'ERR_HSNET_NOT_BUILT' naming the fix when it has not been built.
+ */
+export function loadNative(): NativeBinding {
+  const root = packageRoot();
+  const path = join(root, ADDON_PATH);
+  if (!existsSync(path)) {
+    const error = new Error(
+      `The native addon '${path}' is missing; build it with 'npm run install' (node-gyp rebuild) in '${root}'`,
+    );
+    (error as NodeJS.ErrnoException).code = 'ERR_HSNET_NOT_BUILT';
+    throw error;
+  }
+  return createRequire(import.meta.url)(path) as NativeBinding;
+}

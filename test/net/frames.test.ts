@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildGratuitousArp, GRATUITOUS_ARP_LENGTH } from '../../src/net/arp.js';
+import { buildUnsolicitedNeighbourAdvert, NEIGHBOUR_ADVERT_LENGTH } from '../../src/net/neighbour-advert.js';
+
+const MAC = '02:99:00:00:00:01';
+
+test('gratuitous ARP: broadcast request with sender = target = VIP, as keepalived sends', () => {
+  const frame = buildGratuitousArp(MAC, '10.99.0.100');
+  assert.equal(frame.length, GRATUITOUS_ARP_LENGTH);
+  assert.equal(
+    frame.toString('hex'),
+    'ffffffffffff' + '029900000001' + '0806' + // Ethernet
+      '0001' + '0800' + '06' + '04' + '0001' + // Ethernet/IPv4, request
+      '029900000001' + '0a630064' + // sender
+      'ffffffffffff' + '0a630064', // target
+  );
+});
+
+test('gratuitous ARP rejects what is not a MAC or an IPv4 address', () => {
+  assert.throws(() => buildGratuitousArp('02:99:00:00:00', '10.0.0.1'), SyntaxError);
+  assert.throws(() => buildGratuitousArp(Buffer.alloc(5), '10.0.0.1'), TypeError);
+  assert.throws(() => buildGratuitousArp(MAC, 'fd00::1'), SyntaxError);
+});
+
+/** RFC 1071 sum over the IPv6 pseudo-header and the ICMPv6 message, written out independently. */
+function icmpv6SumOk(frame: Buffer): boolean {
+  const icmp = frame.subarray(54);
+  const pseudo = Buffer.concat([frame.subarray(22, 54), Buffer.from([0, 0, 0, icmp.length, 0, 0, 0, 58])]);
+  const all = Buffer.concat([pseudo, icmp]);
+  let sum = 0;
+  for (let i = 0; i < all.length; i += 2) sum += all.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
+}
+
+test('unsolicited NA: all-nodes, hop limit 255, Override set, target and its link-layer address', () => {
+  const frame = buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'fd00:99::100' });
+  assert.equal(frame.length, NEIGHBOUR_ADVERT_LENGTH);
+  const hex = frame.toString('hex');
+  assert.equal(hex.slice(0, 28), '333300000001' + '029900000001' + '86dd');
+  assert.equal(hex.slice(28, 44), '60000000' + '0020' + '3a' + 'ff', 'IPv6: payload 32, ICMPv6, hop limit 255');
+  assert.equal(hex.slice(44, 76), 'fd000099000000000000000000000100', 'source is the VIP');
+  assert.equal(hex.slice(76, 108), 'ff020000000000000000000000000001');
+  assert.equal(frame[54], 136);
+  assert.equal(frame[55], 0);
+  assert.equal(hex.slice(116, 124), '20000000', 'flags: Override only');
+  assert.equal(hex.slice(124, 156), 'fd000099000000000000000000000100', 'target is the VIP');
+  assert.equal(hex.slice(156), '0201' + '029900000001');
+  assert.ok(icmpv6SumOk(frame), 'ICMPv6 checksum verifies');
+});
+
+test('unsolicited NA sets the Router flag on request and the checksum still verifies', () => {
+  const frame = buildUnsolicitedNeighbourAdvert({ mac: Buffer.from('aabbccddeeff', 'hex'), address: '2001:db8::ffff:1', router: true });
+  assert.equal(frame[58], 0xa0);
+  assert.ok(icmpv6SumOk(frame));
+  // The check above can fail: one changed bit in the target breaks it.
+  frame[77] = (frame[77] as number) ^ 1;
+  assert.ok(!icmpv6SumOk(frame));
+});
+
+test('unsolicited NA rejects what is not an IPv6 address', () => {
+  assert.throws(() => buildUnsolicitedNeighbourAdvert({ mac: MAC, address: '10.0.0.1' }), SyntaxError);
+  assert.throws(() => buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'fe80::1%eth0' }), SyntaxError);
+});
