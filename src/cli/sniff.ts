@@ -10,18 +10,18 @@ import type { PacketSkip } from '../pcap/packet-skip.js';
 import { readCapture } from '../pcap/read-capture.js';
 import { VRRP_PROTOCOL } from '../vrrp/advert.js';
 import { describeVrrpPacket, formatSniffJson, formatSniffText } from './sniff-format.js';
+import { sniffInterface } from './sniff-live.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 64;
 const EXIT_DATA_ERROR = 65;
 const EXIT_NO_INPUT = 66;
-const EXIT_UNAVAILABLE = 69;
 
 /** Lines are written in batches: one write per packet is slow for large captures. */
 const LINES_PER_WRITE = 512;
 
 const USAGE = `usage: hotstandby sniff --pcap FILE [--json]
-       hotstandby sniff --interface IF [--json]     (live capture: not available yet)
+       hotstandby sniff --interface IF [--json] [--count N]   (root)
 
 Decodes the VRRP adverts (IP protocol 112) in a capture and prints one line per advert with its
 receive verdict ("ok" or the drop reason). Without an instance configuration the VRID,
@@ -29,7 +29,8 @@ authentication and interval checks are skipped.
 
 options:
   --pcap FILE        read a classic pcap or pcapng file (tcpdump -w, Wireshark)
-  --interface IF     capture live on IF
+  --interface IF     capture live on IF (every VRRP frame on the wire, ours included) until
+                     SIGINT / SIGTERM, or until --count N adverts were printed
   --json             one JSON object per line: time, src, dst, ttl, version, type, vrid, priority,
                      intervalMs, addresses, authType and authData (v2), checksumOk, verdict
   -h, --help         show this help`;
@@ -37,6 +38,7 @@ options:
 interface SniffOptions {
   pcap?: string;
   interface?: string;
+  count?: number;
   json: boolean;
   help: boolean;
 }
@@ -49,6 +51,7 @@ function parseSniffArgs(argv: string[]): SniffOptions | string {
       options: {
         pcap: { type: 'string' },
         interface: { type: 'string' },
+        count: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -61,6 +64,11 @@ function parseSniffArgs(argv: string[]): SniffOptions | string {
   const options: SniffOptions = { json: values.json === true, help: values.help === true };
   if (values.pcap !== undefined) options.pcap = values.pcap;
   if (values.interface !== undefined) options.interface = values.interface;
+  if (values.count !== undefined) {
+    const count = Number(values.count);
+    if (!Number.isInteger(count) || count < 1) return `Option --count needs a positive whole number, got '${values.count}'`;
+    options.count = count;
+  }
   if (options.help) return options;
   if (options.pcap !== undefined && options.interface !== undefined) return 'Give either --pcap or --interface, not both';
   if (options.pcap === undefined && options.interface === undefined) return 'Missing --pcap FILE or --interface IF';
@@ -79,11 +87,7 @@ export async function runSniffCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (options.interface !== undefined) {
-    console.error(
-      `hotstandby sniff: live capture on '${options.interface}' is not available yet; capture with ` +
-        `tcpdump -w FILE 'proto 112 or ip6 proto 112' and use --pcap FILE`,
-    );
-    return EXIT_UNAVAILABLE;
+    return sniffInterface(options.interface, options.json ? formatSniffJson : formatSniffText, options.count);
   }
   return sniffFile(options.pcap as string, options.json);
 }

@@ -188,7 +188,7 @@ function twoAdvertsCutShort(): Buffer {
   return whole.subarray(0, whole.length - 10);
 }
 
-test('usage errors exit 64, a missing file 66, live capture 69, --help 0', async () => {
+test('usage errors exit 64, a missing file 66, an unknown interface 69, --help 0', async () => {
   for (const args of [[], ['--pcap'], ['--bogus'], ['--pcap', 'a', '--interface', 'eth0'], ['stray'], ['--pcap', '']]) {
     const run = await sniff(...args);
     assert.equal(run.code, 64, `args ${JSON.stringify(args)}`);
@@ -199,9 +199,9 @@ test('usage errors exit 64, a missing file 66, live capture 69, --help 0', async
   assert.match(missing.stderr, /cannot read '.*nope\.pcap': no such file/);
   const directory = await sniff('--pcap', scratch);
   assert.equal(directory.code, 66);
-  const live = await sniff('--interface', 'eth0');
+  const live = await sniff('--interface', 'hs-no-such-if');
   assert.equal(live.code, 69);
-  assert.match(live.stderr, /not available yet/);
+  assert.match(live.stderr, /no interface named 'hs-no-such-if'/);
   const help = await sniff('--help');
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--json/);
