@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ImpairedDirection, SeededRandom, validateImpairment, type Clock } from '../lab/impairment.js';
+
+/** A clock that only moves when told, running due timers in order. */
+class FakeClock implements Clock {
+  time = 0;
+  private timers: { at: number; callback: () => void; id: number }[] = [];
+  private nextId = 1;
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.push({ at: this.time + ms, callback, id });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((timer) => timer.id !== handle);
+  }
+
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((x, y) => x.at - y.at);
+      const due = this.timers[0];
+      if (!due || due.at > end) break;
+      this.timers.shift();
+      this.time = due.at;
+      due.callback();
+    }
+    this.time = end;
+  }
+}
+
+function frame(n: number): Buffer {
+  return Buffer.from([n & 0xff, n >> 8]);
+}
+
+function harness(seed = 1) {
+  const clock = new FakeClock();
+  const sent: { n: number; at: number }[] = [];
+  const direction = new ImpairedDirection(
+    new SeededRandom(seed),
+    (f) => {
+      sent.push({ n: f.readUInt16LE(0), at: clock.now() });
+      return true;
+    },
+    clock,
+  );
+  return { clock, sent, direction };
+}
+
+test('without impairment frames pass at once and in order', () => {
+  const { sent, direction } = harness();
+  for (let n = 0; n < 5; n++) direction.offer(frame(n));
+  assert.deepEqual(sent.map((s) => s.n), [0, 1, 2, 3, 4]);
+  assert.deepEqual(direction.stats, { received: 5, dropped: 0, forwarded: 5, sendErrors: 0 });
+});
+
+test('20 % loss drops about a fifth of the frames', () => {
+  const { sent, direction } = harness(7);
+  direction.configure({ lossPercent: 20 });
+  for (let n = 0; n < 10_000; n++) direction.offer(frame(n));
+  const rate = direction.stats.dropped / 10_000;
+  assert.ok(rate > 0.18 && rate < 0.22, `dropped ${rate}`);
+  assert.equal(sent.length + direction.stats.dropped, 10_000);
+});
+
+test('the same seed drops the same frames', () => {
+  const runs = [harness(99), harness(99), harness(100)];
+  for (const run of runs) {
+    run.direction.configure({ lossPercent: 50 });
+    for (let n = 0; n < 200; n++) run.direction.offer(frame(n));
+  }
+  const kept = runs.map((run) => run.sent.map((s) => s.n).join());
+  assert.equal(kept[0], kept[1]);
+  assert.notEqual(kept[0], kept[2]);
+});
+
+test('delay holds each frame back by the configured time', () => {
+  const { clock, sent, direction } = harness();
+  direction.configure({ delayMs: 30 });
+  direction.offer(frame(1));
+  clock.advance(10);
+  direction.offer(frame(2));
+  clock.advance(19);
+  assert.deepEqual(sent, []);
+  clock.advance(1);
+  assert.deepEqual(sent, [{ n: 1, at: 30 }]);
+  clock.advance(10);
+  assert.deepEqual(sent, [{ n: 1, at: 30 }, { n: 2, at: 40 }]);
+});
+
+test('jitter varies the delay within its bounds but never reorders frames', () => {
+  const { clock, sent, direction } = harness(3);
+  direction.configure({ delayMs: 20, jitterMs: 10 });
+  const offeredAt = new Map<number, number>();
+  for (let n = 0; n < 500; n++) {
+    offeredAt.set(n, clock.now());
+    direction.offer(frame(n));
+    clock.advance(5);
+  }
+  clock.advance(100);
+  assert.equal(sent.length, 500);
+  assert.deepEqual(sent.map((s) => s.n), Array.from({ length: 500 }, (_, n) => n));
+  const delays = sent.map((s) => s.at - (offeredAt.get(s.n) as number));
+  assert.ok(Math.min(...delays) >= 10, `min delay ${Math.min(...delays)}`);
+  assert.ok(new Set(delays.map(Math.round)).size > 5, 'delays vary');
+});
+
+test('impairment settings are checked', () => {
+  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0 });
+  assert.throws(() => validateImpairment({ lossPercent: 101 }), RangeError);
+  assert.throws(() => validateImpairment({ delayMs: -1 }), RangeError);
+  assert.throws(() => validateImpairment({ jitterMs: Number.NaN }), TypeError);
+  assert.throws(() => validateImpairment({ lossPercent: '5' as unknown as number }), /lossPercent must be a number, not '5'/);
+});

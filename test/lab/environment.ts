@@ -1,0 +1,52 @@
+/** What the lab needs from the machine, checked up front so tests can skip with a reason. */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KEEPALIVED_BINARY } from './keepalived.js';
+
+function onPath(tool: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  return dirs.some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Why a lab cannot be built here (for `t.skip(reason)`), or undefined when it can. */
+export function labUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'needs root: the lab creates network namespaces';
+  const missing = ['ip', 'bridge', 'sysctl', 'setpriv'].filter((tool) => !onPath(tool));
+  if (missing.length > 0) return `needs ${missing.join(', ')} (iproute2, procps, util-linux)`;
+  return undefined;
+}
+
+export function keepalivedUnavailableReason(): string | undefined {
+  return labUnavailableReason() ?? (existsSync(KEEPALIVED_BINARY) ? undefined : `needs keepalived at ${KEEPALIVED_BINARY}`);
+}
+
+export function tcpdumpUnavailableReason(): string | undefined {
+  return labUnavailableReason() ?? (onPath('tcpdump') ? undefined : 'needs tcpdump');
+}
+
+/** Relay and prober run on the project's native addon; tells whether it has been built. */
+export function nativeAddonUnavailableReason(): string | undefined {
+  return existsSync(join(packageRoot(), 'build', 'Release', 'hsnet.node'))
+    ? undefined
+    : "needs the native addon (run 'npm run install' to build build/Release/hsnet.node)";
+}
+
+/** The repository root: the nearest directory above this module with a package.json. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`No package.json above '${fileURLToPath(import.meta.url)}'`);
+    dir = parent;
+  }
+}

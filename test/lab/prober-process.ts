@@ -1,0 +1,115 @@
+/**
+ * The gap prober's own process, started inside the client's namespace: sends ICMP echo requests
+ * on a raw socket at a steady interval and records send and reply times with sub-millisecond
+ * clocks (iputils ping at -i 0.01 really sends every ~16 ms here, and only prints replies).
+ *
+ * Talks JSON lines: prints {"event":"ready"}, then {"event":"first-reply"}; on "stop" from stdin it
+ * stops sending, waits up to drainMs for outstanding replies and prints {"event":"report",…}.
+ */
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { loadNative, type NativeSocket } from '../../src/net/native.js';
+import { decodeEchoReply, encodeEchoRequest } from './icmp-echo.js';
+import { buildProbeReport, type ProbeRecord } from './probe-report.js';
+import { sockaddrIn, sockaddrIn6 } from './sockaddr.js';
+
+export interface ProberConfig {
+  target: string;
+  family: 4 | 6;
+  intervalMs: number;
+  /** How long to wait for replies still on their way after stop; default 1000 ms. */
+  drainMs?: number;
+  /** Interface for the scope of a link-local IPv6 target. */
+  scopeInterface?: string;
+}
+
+export type ProberEvent =
+  | { event: 'ready' }
+  | { event: 'first-reply'; seq: number }
+  | { event: 'report'; report: ReturnType<typeof buildProbeReport> };
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function emit(event: ProberEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+export async function runProber(config: ProberConfig): Promise<void> {
+  const native = loadNative();
+  const c = native.constants;
+  const family = config.family;
+  const socket: NativeSocket =
+    family === 4
+      ? new native.Socket(c.AF_INET as number, c.SOCK_RAW as number, c.IPPROTO_ICMP as number)
+      : new native.Socket(c.AF_INET6 as number, c.SOCK_RAW as number, c.IPPROTO_ICMPV6 as number);
+  const scope = config.scopeInterface ? native.ifNameToIndex(config.scopeInterface) : 0;
+  const destination =
+    family === 4 ? sockaddrIn(c.AF_INET as number, config.target) : sockaddrIn6(c.AF_INET6 as number, config.target, scope);
+  const identifier = process.pid & 0xffff;
+  const records: ProbeRecord[] = [];
+  let duplicates = 0;
+  let answeredAny = false;
+
+  socket.startReceiving(
+    (batch) => {
+      const at = now();
+      for (const message of batch) {
+        const reply = decodeEchoReply(family, message.data);
+        if (!reply || reply.identifier !== identifier || records.length === 0) continue;
+        // Sequence numbers are 16 bits on the wire: map back to the latest request with those bits.
+        const last = records.length - 1;
+        const seq = last - ((last - reply.sequence) & 0xffff);
+        const record = records[seq];
+        if (!record) continue;
+        if (record.repliedAt !== undefined) {
+          duplicates++;
+          continue;
+        }
+        record.repliedAt = at;
+        if (!answeredAny) {
+          answeredAny = true;
+          emit({ event: 'first-reply', seq });
+        }
+      }
+    },
+    (error) => process.stderr.write(`receive error: ${error.message}\n`),
+  );
+
+  const startedAt = now();
+  let timer: NodeJS.Timeout | undefined;
+  const sendNext = (): void => {
+    const seq = records.length;
+    records.push({ sentAt: now() });
+    try {
+      socket.sendTo(encodeEchoRequest(family, identifier, seq), destination);
+    } catch {
+      /* unreachable for now: the request simply goes unanswered, as a lost one would */
+    }
+    // Schedule against the start time so the interval does not drift; skip slots missed while busy.
+    const nextSlot = Math.max(seq + 1, Math.floor((now() - startedAt) / config.intervalMs) + 1);
+    timer = setTimeout(sendNext, Math.max(0, startedAt + nextSlot * config.intervalMs - now()));
+  };
+  emit({ event: 'ready' });
+  sendNext();
+
+  await new Promise<void>((resolve) => {
+    const input = createInterface({ input: process.stdin });
+    input.on('line', (line) => {
+      if (line.trim() === 'stop') resolve();
+    });
+    // The parent went away: nobody wants the report.
+    input.on('close', () => resolve());
+  });
+  clearTimeout(timer);
+  const stoppedAt = now();
+  const drainUntil = stoppedAt + (config.drainMs ?? 1000);
+  while (now() < drainUntil && records.some((record) => record.repliedAt === undefined && record.sentAt > stoppedAt - 5000)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  socket.stopReceiving();
+  socket.close();
+  emit({ event: 'report', report: buildProbeReport(records, stoppedAt, duplicates) });
+  process.stdin.destroy();
+}
