@@ -1,0 +1,41 @@
+/**
+ * Defaults and limits, as keepalived 2.2.7 has them (so an unchanged keepalived.conf behaves the
+ * same), shared by both front ends through validateConfig().
+ */
+import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6 } from '../vrrp/advert.js';
+import type { GarpConfig } from './model.js';
+
+export const DEFAULT_PRIORITY = 100;
+/** RFC 3768 §5.3.4 / RFC 5798 §5.2.4: 255 is the address owner. */
+export const OWNER_PRIORITY = 255;
+export const DEFAULT_ADVERT_INTERVAL_MS = 1000;
+export const DEFAULT_VERSION = 2;
+export const DEFAULT_UNICAST_TTL = 255;
+export const DEFAULT_MULTICAST_GROUP4 = VRRP_MULTICAST_V4;
+export const DEFAULT_MULTICAST_GROUP6 = VRRP_MULTICAST_V6;
+
+export const DEFAULT_GARP: Readonly<GarpConfig> = {
+  masterDelayMs: 5000,
+  masterRepeat: 5,
+  masterRefreshMs: 0,
+  masterRefreshRepeat: 1,
+  intervalMs: 0,
+};
+
+/** RFC 3768 §5.3.7: one octet of whole seconds. */
+export const V2_MAX_ADVERT_INTERVAL_MS = 255_000;
+/** RFC 5798 §5.2.5: 12 bits of centiseconds. */
+export const V3_MAX_ADVERT_INTERVAL_MS = 40_950;
+export const V3_ADVERT_INTERVAL_STEP_MS = 10;
+/** keepalived: preempt_delay 0..1000 s. */
+export const MAX_PREEMPT_DELAY_MS = 1_000_000;
+/** keepalived: tracking weights of interfaces and scripts, -253..253. */
+export const MAX_TRACK_WEIGHT = 253;
+/** RFC 3768 §5.3.6.1: the simple text password fills 8 octets; keepalived truncates. */
+export const AUTH_PASS_MAX_LENGTH = 8;
+/** RFC 3768 §5.3.5 / RFC 5798 §5.2.3: "Count IP Addrs" is one octet. */
+export const MAX_ADVERTISED_ADDRESSES = 255;
+
+export const DEFAULT_SCRIPT_INTERVAL_MS = 1000;
+export const DEFAULT_SCRIPT_RISE = 1;
+export const DEFAULT_SCRIPT_FALL = 1;

@@ -1,0 +1,153 @@
+/**
+ * What a front end (keepalived.conf, YAML) hands to the shared validation: the values the file
+ * set, each with where it was set, and nothing filled in. validateConfig() applies the defaults
+ * and cross-checks, so both front ends obey exactly the same rules.
+ */
+import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
+
+export interface Located<T> {
+  value: T;
+  source: SourceLocation;
+  /** The setting as the file spells it ("virtual_router_id", "instances.web.vrid"), for errors. */
+  key?: string;
+}
+
+export function located<T>(value: T, source: SourceLocation, key?: string): Located<T> {
+  return key === undefined ? { value, source } : { value, source, key };
+}
+
+/** The key to name in an error about `field`: its own, else the model's name for it. */
+export function keyOf(field: Located<unknown> | undefined, fallback: string): string {
+  return field?.key ?? fallback;
+}
+
+export interface GarpDraft {
+  masterDelayMs?: Located<number>;
+  masterRepeat?: Located<number>;
+  masterRefreshMs?: Located<number>;
+  masterRefreshRepeat?: Located<number>;
+  /** Gap between the packets of a burst; for an instance, whatever its family. */
+  intervalMs?: Located<number>;
+}
+
+export interface GlobalGarpDraft extends GarpDraft {
+  /** intervalMs applies to IPv4 instances (ARP); this one to IPv6 instances (neighbour adverts). */
+  naIntervalMs?: Located<number>;
+}
+
+export interface GlobalDraft {
+  routerId?: Located<string>;
+  /** VRRP version for instances that do not say (IPv6 instances are always version 3). */
+  defaultVersion?: Located<VrrpVersion>;
+  multicastGroup4?: Located<string>;
+  multicastGroup6?: Located<string>;
+  scriptUser?: Located<string>;
+  enableScriptSecurity?: Located<boolean>;
+  garp: GlobalGarpDraft;
+}
+
+export interface VipDraft {
+  /** Canonical address (see address.ts). */
+  address: string;
+  family: AddressFamily;
+  prefixLength?: number;
+  device?: string;
+  label?: string;
+  scope?: AddressScope;
+  broadcast?: string;
+  excluded: boolean;
+  source: SourceLocation;
+}
+
+export interface TrackInterfaceDraft {
+  name: string;
+  weight: number;
+  source: SourceLocation;
+  key?: string;
+}
+
+export interface TrackScriptDraft {
+  name: string;
+  weight?: number;
+  source: SourceLocation;
+  key?: string;
+}
+
+export interface NotifyDraft {
+  master?: Located<string>;
+  backup?: Located<string>;
+  fault?: Located<string>;
+  stop?: Located<string>;
+  generic?: Located<string>;
+}
+
+export interface InstanceDraft {
+  name: string;
+  source: SourceLocation;
+  interface?: Located<string>;
+  vrid?: Located<number>;
+  priority?: Located<number>;
+  version?: Located<VrrpVersion>;
+  initialState?: Located<'MASTER' | 'BACKUP'>;
+  advertIntervalMs?: Located<number>;
+  preempt?: Located<boolean>;
+  preemptDelayMs?: Located<number>;
+  accept?: Located<boolean>;
+  authPass?: Located<string>;
+  vips: VipDraft[];
+  unicastSourceAddress?: Located<string>;
+  unicastPeers: Located<string>[];
+  unicastTtl?: Located<number>;
+  v3ChecksumExcludesPseudoHeader?: Located<boolean>;
+  trackInterfaces: TrackInterfaceDraft[];
+  trackScripts: TrackScriptDraft[];
+  notify: NotifyDraft;
+  garp: GarpDraft;
+}
+
+export interface ScriptDraft {
+  name: string;
+  source: SourceLocation;
+  command?: Located<string[]>;
+  intervalMs?: Located<number>;
+  timeoutMs?: Located<number>;
+  weight?: Located<number>;
+  rise?: Located<number>;
+  fall?: Located<number>;
+  user?: Located<string>;
+  initFail?: Located<boolean>;
+}
+
+export interface SyncGroupDraft {
+  name: string;
+  source: SourceLocation;
+  instances: Located<string>[];
+  notify: NotifyDraft;
+}
+
+export interface ConfigDraft {
+  global: GlobalDraft;
+  instances: InstanceDraft[];
+  scripts: ScriptDraft[];
+  syncGroups: SyncGroupDraft[];
+  /** What the front end already had to say (ignored keywords and the like). */
+  warnings: ConfigWarning[];
+}
+
+export function emptyInstanceDraft(name: string, source: SourceLocation): InstanceDraft {
+  return {
+    name,
+    source,
+    vips: [],
+    unicastPeers: [],
+    trackInterfaces: [],
+    trackScripts: [],
+    notify: {},
+    garp: {},
+  };
+}
+
+export function emptyConfigDraft(): ConfigDraft {
+  return { global: { garp: {} }, instances: [], scripts: [], syncGroups: [], warnings: [] };
+}

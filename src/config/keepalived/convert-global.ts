@@ -1,0 +1,217 @@
+/**
+ * global_defs: the VRRP-relevant settings; the rest of keepalived's many globals are ignored
+ * with a reason, or refused when ignoring them would change failover behaviour.
+ */
+import { ConfigError } from '../config-error.js';
+import { located, type GlobalDraft } from '../draft.js';
+import type { BlockRules } from './blocks.js';
+import type { ConfNode } from './parser.js';
+import { keywordOf, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
+
+const EMAIL = 'email alerts are not sent';
+const LVS = 'LVS (virtual servers) is not part of hotstandby';
+const SNMP = 'SNMP is not supported';
+const DBUS = 'D-Bus is not supported';
+const SCHEDULING = 'process scheduling and memory locking are left to the system';
+const FIFO = 'notify FIFOs are not supported; use notify scripts';
+const FIREWALL = 'firewall integration (for no_accept and VMACs) is not supported';
+const PROCESS = 'keepalived process management has no equivalent';
+const BUFFERS = 'socket buffer sizing is not needed';
+const RELOAD = 'configuration reload handling is different';
+const NOT_IMPLEMENTED_GARP = 'extra gratuitous ARP/NA sending is not implemented';
+
+/** Global keywords that do not change which router becomes master, or when. */
+export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
+  notification_email: EMAIL,
+  notification_email_from: EMAIL,
+  smtp_server: EMAIL,
+  smtp_helo_name: EMAIL,
+  smtp_connect_timeout: EMAIL,
+  smtp_alert: EMAIL,
+  smtp_alert_vrrp: EMAIL,
+  smtp_alert_checker: EMAIL,
+  no_email_faults: EMAIL,
+  email_faults: EMAIL,
+  checker_log_all_failures: LVS,
+  lvs_sync_daemon: LVS,
+  lvs_timeouts: LVS,
+  lvs_flush: LVS,
+  lvs_flush_on_stop: LVS,
+  lvs_notify_fifo: LVS,
+  lvs_notify_fifo_script: LVS,
+  lvs_netlink_cmd_rcv_bufs: LVS,
+  lvs_netlink_cmd_rcv_bufs_force: LVS,
+  lvs_netlink_monitor_rcv_bufs: LVS,
+  lvs_netlink_monitor_rcv_bufs_force: LVS,
+  rs_init_notifies: LVS,
+  no_checker_emails: LVS,
+  nftables_ipvs: LVS,
+  nftables_ipvs_priority: LVS,
+  nftables_ipvs_start_fwmark: LVS,
+  net_namespace_ipvs: LVS,
+  default_interface: 'it only applies to static addresses',
+  snmp_socket: SNMP,
+  enable_snmp_vrrp: SNMP,
+  enable_snmp_checker: SNMP,
+  enable_snmp_rfc: SNMP,
+  enable_snmp_rfcv2: SNMP,
+  enable_snmp_rfcv3: SNMP,
+  enable_snmp_keepalived: SNMP,
+  enable_traps: SNMP,
+  enable_dbus: DBUS,
+  dbus_service_name: DBUS,
+  max_auto_priority: SCHEDULING,
+  min_auto_priority_delay: SCHEDULING,
+  vrrp_priority: SCHEDULING,
+  checker_priority: SCHEDULING,
+  bfd_priority: SCHEDULING,
+  vrrp_no_swap: SCHEDULING,
+  checker_no_swap: SCHEDULING,
+  bfd_no_swap: SCHEDULING,
+  vrrp_cpu_affinity: SCHEDULING,
+  checker_cpu_affinity: SCHEDULING,
+  bfd_cpu_affinity: SCHEDULING,
+  vrrp_rt_priority: SCHEDULING,
+  checker_rt_priority: SCHEDULING,
+  bfd_rt_priority: SCHEDULING,
+  vrrp_rlimit_rttime: SCHEDULING,
+  checker_rlimit_rttime: SCHEDULING,
+  bfd_rlimit_rttime: SCHEDULING,
+  notify_fifo: FIFO,
+  notify_fifo_script: FIFO,
+  vrrp_notify_fifo: FIFO,
+  vrrp_notify_fifo_script: FIFO,
+  fifo_write_vrrp_states_on_reload: FIFO,
+  vrrp_notify_priority_changes: FIFO,
+  nftables: FIREWALL,
+  nftables_priority: FIREWALL,
+  nftables_counters: FIREWALL,
+  nftables_ifindex: FIREWALL,
+  vrrp_iptables: FIREWALL,
+  vrrp_ipsets: FIREWALL,
+  namespace_with_ipsets: FIREWALL,
+  disable_local_igmp: FIREWALL,
+  instance: PROCESS,
+  use_pid_dir: PROCESS,
+  child_wait_time: PROCESS,
+  process_names: PROCESS,
+  process_name: PROCESS,
+  vrrp_process_name: PROCESS,
+  checker_process_name: PROCESS,
+  bfd_process_name: PROCESS,
+  startup_script: 'startup and shutdown scripts are not run; use the service manager',
+  startup_script_timeout: 'startup and shutdown scripts are not run; use the service manager',
+  shutdown_script: 'startup and shutdown scripts are not run; use the service manager',
+  shutdown_script_timeout: 'startup and shutdown scripts are not run; use the service manager',
+  umask: PROCESS,
+  data_use_instance: PROCESS,
+  tmp_config_directory: PROCESS,
+  config_save_dir: PROCESS,
+  random_seed: 'parameter substitution is not supported',
+  vrrp_netlink_cmd_rcv_bufs: BUFFERS,
+  vrrp_netlink_cmd_rcv_bufs_force: BUFFERS,
+  vrrp_netlink_monitor_rcv_bufs: BUFFERS,
+  vrrp_netlink_monitor_rcv_bufs_force: BUFFERS,
+  process_monitor_rcv_bufs: BUFFERS,
+  process_monitor_rcv_bufs_force: BUFFERS,
+  vrrp_rx_bufs_policy: BUFFERS,
+  vrrp_rx_bufs_multiplier: BUFFERS,
+  reload_check_config: RELOAD,
+  reload_time_file: RELOAD,
+  reload_repeat: RELOAD,
+  reload_file: RELOAD,
+  include_check: 'every include is checked: a missing file is an error',
+  dynamic_interfaces: 'interfaces are looked up when the daemon starts them',
+  linkbeat_use_polling: 'link state comes from netlink',
+  log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
+  vmac_prefix: 'VMACs are not supported',
+  vmac_addr_prefix: 'VMACs are not supported',
+  vrrp_garp_lower_prio_delay: NOT_IMPLEMENTED_GARP,
+  vrrp_garp_lower_prio_repeat: NOT_IMPLEMENTED_GARP,
+  vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
+  vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
+  vrrp_lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
+  vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
+  vrrp_check_unicast_src: 'the source of unicast adverts is not checked against the peers',
+  vrrp_skip_check_adv_addr: 'advert addresses are always checked',
+};
+
+/** Global keywords whose absence would change failover behaviour. */
+export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
+  vrrp_strict: 'strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead',
+  net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
+  vrrp_startup_delay: 'delaying instance start-up is not implemented',
+};
+
+function vrrpVersion(node: ConfNode, warn: Warn): 2 | 3 {
+  const token = singleArg(node, warn);
+  if (token.text !== '2' && token.text !== '3') throw new ConfigError(`"${token.text}" is not a VRRP version (2 or 3)`, token.source, keywordOf(node));
+  return Number(token.text) as 2 | 3;
+}
+
+export function globalRules(warn: Warn): BlockRules<GlobalDraft> {
+  const seconds = (node: ConfNode): ReturnType<typeof readUnsigned> => {
+    const value = readUnsigned(singleArg(node, warn), keywordOf(node));
+    return { ...value, value: value.value * 1000 };
+  };
+  return {
+    name: 'global_defs',
+    handlers: {
+      router_id: (node, g) => {
+        g.routerId = readString(node, warn);
+      },
+      vrrp_version: (node, g) => {
+        g.defaultVersion = located(vrrpVersion(node, warn), node.source, keywordOf(node));
+      },
+      vrrp_mcast_group4: (node, g) => {
+        g.multicastGroup4 = readString(node, warn);
+      },
+      vrrp_mcast_group6: (node, g) => {
+        g.multicastGroup6 = readString(node, warn);
+      },
+      script_user: (node, g) => {
+        const [user, group, ...extra] = node.args;
+        if (!user) throw new ConfigError('Expected a user name', node.source, keywordOf(node));
+        if (group) warn(`Group "${group.text}" of script_user ignored: scripts run with the user's own group`, group.source);
+        if (extra.length > 0) warn(`Extra words after script_user ignored`, node.source);
+        g.scriptUser = located(user.text, user.source, keywordOf(node));
+      },
+      enable_script_security: (node, g) => {
+        g.enableScriptSecurity = located(true, node.source, keywordOf(node));
+      },
+      vrrp_garp_master_delay: (node, g) => {
+        g.garp.masterDelayMs = seconds(node);
+      },
+      vrrp_garp_master_repeat: (node, g) => {
+        g.garp.masterRepeat = readUnsigned(singleArg(node, warn), keywordOf(node));
+      },
+      vrrp_garp_master_refresh: (node, g) => {
+        g.garp.masterRefreshMs = seconds(node);
+      },
+      vrrp_garp_master_refresh_repeat: (node, g) => {
+        g.garp.masterRefreshRepeat = readUnsigned(singleArg(node, warn), keywordOf(node));
+      },
+      vrrp_garp_interval: (node, g) => {
+        g.garp.intervalMs = readSeconds(singleArg(node, warn), keywordOf(node));
+      },
+      vrrp_gna_interval: (node, g) => {
+        g.garp.naIntervalMs = readSeconds(singleArg(node, warn), keywordOf(node));
+      },
+      // keepalived: one GARP/NA, no second burst, no refresh.
+      vrrp_min_garp: (node, g) => {
+        if (!readOptionalBool(node, warn).value) return;
+        g.garp.masterRepeat = located(1, node.source, keywordOf(node));
+        g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
+        g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
+      },
+      vrrp_down_timer_adverts: (node) => {
+        const value = readUnsigned(singleArg(node, warn), keywordOf(node));
+        if (value.value !== 3) {
+          throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, keywordOf(node));
+        }
+      },
+    },
+    ignored: IGNORED_GLOBALS,
+    refused: REFUSED_GLOBALS,
+  };
+}

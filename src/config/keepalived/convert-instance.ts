@@ -1,0 +1,266 @@
+/**
+ * vrrp_instance blocks into instance drafts, with keepalived 2.2.7's per-keyword semantics.
+ */
+import { ConfigError } from '../config-error.js';
+import { emptyInstanceDraft, located, type InstanceDraft, type Located } from '../draft.js';
+import type { SourceLocation } from '../model.js';
+import { parseVipWords } from '../vip.js';
+import { convertBlock, type BlockRules } from './blocks.js';
+import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
+import type { Token } from './lexer.js';
+import { readNotify } from './notify.js';
+import type { ConfNode } from './parser.js';
+import {
+  blockOf,
+  expectNoBlock,
+  keywordOf,
+  noArgs,
+  readInteger,
+  readOptionalBool,
+  readSeconds,
+  readString,
+  readUnsigned,
+  singleArg,
+  type Warn,
+} from './values.js';
+
+interface Pending {
+  authType?: Located<string>;
+  authPassword?: Located<string>;
+  authBlock?: SourceLocation;
+  unicastFaultNoPeer?: SourceLocation;
+  nativeIpv6?: SourceLocation;
+}
+
+function authenticationRules(warn: Warn): BlockRules<Pending> {
+  return {
+    name: 'authentication',
+    refuseUnknown: true,
+    handlers: {
+      auth_type: (node, p) => {
+        const type = readString(node, warn);
+        if (type.value === 'AH') throw new ConfigError('IPsec AH authentication is not supported (only PASS)', type.source, 'auth_type');
+        if (type.value !== 'PASS') throw new ConfigError(`Unknown authentication type "${type.value}": expected PASS`, type.source, 'auth_type');
+        p.authType = type;
+      },
+      auth_pass: (node, p) => {
+        p.authPassword = readString(node, warn);
+      },
+    },
+  };
+}
+
+/** A track weight: "weight N [reverse|noreverse]"; reverse is refused (not in the model yet). */
+function trackWeight(owner: Token, rest: Token[], keyword: string): number | undefined {
+  if (rest.length === 0) return undefined;
+  const [word, value, direction, ...extra] = rest;
+  if (word?.text !== 'weight' || !value) {
+    throw new ConfigError(`Unknown option "${word?.text}" for tracked "${owner.text}": expected "weight N"`, (word ?? owner).source, keyword);
+  }
+  const weight = readInteger(value, keyword).value;
+  if (direction && direction.text === 'reverse') {
+    throw new ConfigError(`"reverse" tracking weights are not supported (tracked "${owner.text}")`, direction.source, keyword);
+  }
+  if (direction && direction.text !== 'noreverse' && direction.text !== 'no_reverse') {
+    throw new ConfigError(`Unknown option "${direction.text}" for tracked "${owner.text}"`, direction.source, keyword);
+  }
+  if (extra[0]) throw new ConfigError(`Unexpected "${extra[0].text}" after the weight of "${owner.text}"`, extra[0].source, keyword);
+  return weight;
+}
+
+function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
+  const addVips = (node: ConfNode, d: InstanceDraft, excluded: boolean): void => {
+    for (const line of blockOf(node)) {
+      if (line.children) throw new ConfigError('Unexpected { } block in an address list', line.source, keywordOf(node));
+      const words = [line.keyword, ...line.args].map((t) => t.text);
+      const parsed = parseVipWords(words, excluded, line.source, keywordOf(node));
+      for (const message of parsed.warnings) warn(message, line.source);
+      d.vips.push(parsed.vip);
+    }
+  };
+  const notify = (node: ConfNode, d: InstanceDraft): void => readNotify(node, d.notify, warn);
+  const handlers: BlockRules<InstanceDraft>['handlers'] = {
+    state: (node, d) => {
+      const state = readString(node, warn);
+      if (state.value !== 'MASTER' && state.value !== 'BACKUP') {
+        throw new ConfigError(`Unknown state "${state.value}": expected MASTER or BACKUP`, state.source, 'state');
+      }
+      if (d.initialState?.value === 'MASTER' && state.value === 'BACKUP') {
+        warn('State was already set to MASTER; BACKUP is ignored, as keepalived does', state.source);
+        return;
+      }
+      d.initialState = located(state.value, state.source, 'state');
+    },
+    interface: (node, d) => {
+      d.interface = readString(node, warn);
+    },
+    virtual_router_id: (node, d) => {
+      d.vrid = readUnsigned(singleArg(node, warn), 'virtual_router_id');
+    },
+    priority: (node, d) => {
+      d.priority = readUnsigned(singleArg(node, warn), 'priority');
+    },
+    advert_int: (node, d) => {
+      d.advertIntervalMs = readSeconds(singleArg(node, warn), 'advert_int');
+    },
+    version: (node, d) => {
+      const token = singleArg(node, warn);
+      if (token.text !== '2' && token.text !== '3') throw new ConfigError(`"${token.text}" is not a VRRP version (2 or 3)`, token.source, 'version');
+      d.version = located(Number(token.text) as 2 | 3, token.source, 'version');
+    },
+    nopreempt: (node, d) => {
+      noArgs(node, warn);
+      d.preempt = located(false, node.source, 'nopreempt');
+    },
+    preempt: (node, d) => {
+      noArgs(node, warn);
+      d.preempt = located(true, node.source, 'preempt');
+    },
+    preempt_delay: (node, d) => {
+      d.preemptDelayMs = readSeconds(singleArg(node, warn), 'preempt_delay');
+    },
+    accept: (node, d) => {
+      noArgs(node, warn);
+      d.accept = located(true, node.source, 'accept');
+    },
+    no_accept: (node, d) => {
+      noArgs(node, warn);
+      d.accept = located(false, node.source, 'no_accept');
+    },
+    authentication: (node) => {
+      pending.authBlock = node.source;
+      convertBlock(blockOf(node), authenticationRules(warn), pending, warn);
+    },
+    virtual_ipaddress: (node, d) => addVips(node, d, false),
+    virtual_ipaddress_excluded: (node, d) => addVips(node, d, true),
+    unicast_src_ip: (node, d) => {
+      d.unicastSourceAddress = readString(node, warn);
+    },
+    // keepalived uses the same source address setting for multicast and unicast.
+    mcast_src_ip: (node, d) => {
+      d.unicastSourceAddress = readString(node, warn);
+    },
+    unicast_peer: (node, d) => {
+      for (const line of blockOf(node)) {
+        const options = line.args.map((t) => t.text);
+        if (options.length > 0) {
+          if (options.some((o, i) => i % 2 === 0 && o !== 'min_ttl' && o !== 'max_ttl')) {
+            throw new ConfigError(`Unknown unicast_peer option in "${options.join(' ')}": expected min_ttl/max_ttl`, line.source, 'unicast_peer');
+          }
+          warn(`min_ttl/max_ttl of unicast peer ${line.keyword.text} ignored: received TTLs are checked as RFC 5798 says (255)`, line.source);
+        }
+        d.unicastPeers.push(located(line.keyword.text, line.source, 'unicast_peer'));
+      }
+    },
+    unicast_ttl: (node, d) => {
+      d.unicastTtl = readUnsigned(singleArg(node, warn), 'unicast_ttl');
+    },
+    unicast_fault_no_peer: (node) => {
+      pending.unicastFaultNoPeer = node.source;
+    },
+    old_unicast_checksum: (node) => {
+      if (node.args[0]?.text === 'never') {
+        warn('old_unicast_checksum never ignored: old checksums are never accepted anyway', node.source);
+        return;
+      }
+      throw new ConfigError('The pre-1.3.6 keepalived unicast checksum is not supported', node.source, 'old_unicast_checksum');
+    },
+    // keepalived >= 2.2.8; harmless to accept for files written for it.
+    v3_checksum_as_v2: (node, d) => {
+      d.v3ChecksumExcludesPseudoHeader = readOptionalBool(node, warn);
+    },
+    strict_mode: (node) => {
+      if (readOptionalBool(node, warn).value) {
+        throw new ConfigError('Strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead', node.source, 'strict_mode');
+      }
+    },
+    down_timer_adverts: (node) => {
+      if (readUnsigned(singleArg(node, warn), 'down_timer_adverts').value !== 3) {
+        throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, 'down_timer_adverts');
+      }
+    },
+    track_interface: (node, d) => {
+      for (const line of blockOf(node)) {
+        const weight = trackWeight(line.keyword, line.args, 'track_interface') ?? 0;
+        d.trackInterfaces.push({ name: line.keyword.text, weight, source: line.source, key: 'track_interface' });
+      }
+    },
+    track_script: (node, d) => {
+      for (const line of blockOf(node)) {
+        const weight = trackWeight(line.keyword, line.args, 'track_script');
+        const track = { name: line.keyword.text, source: line.source, key: 'track_script' };
+        d.trackScripts.push(weight === undefined ? track : { ...track, weight });
+      }
+    },
+    notify_master: notify,
+    notify_backup: notify,
+    notify_fault: notify,
+    notify_stop: notify,
+    notify,
+    garp_master_delay: (node, d) => {
+      const value = readUnsigned(singleArg(node, warn), 'garp_master_delay');
+      d.garp.masterDelayMs = { ...value, value: value.value * 1000 };
+    },
+    garp_master_repeat: (node, d) => {
+      d.garp.masterRepeat = readUnsigned(singleArg(node, warn), 'garp_master_repeat');
+    },
+    garp_master_refresh: (node, d) => {
+      const value = readUnsigned(singleArg(node, warn), 'garp_master_refresh');
+      d.garp.masterRefreshMs = { ...value, value: value.value * 1000 };
+    },
+    garp_master_refresh_repeat: (node, d) => {
+      d.garp.masterRefreshRepeat = readUnsigned(singleArg(node, warn), 'garp_master_refresh_repeat');
+    },
+    native_ipv6: (node) => {
+      pending.nativeIpv6 = node.source;
+    },
+  };
+  for (const [keyword, handler] of Object.entries(handlers)) {
+    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script'];
+    if (!blockKeywords.includes(keyword)) {
+      handlers[keyword] = (node, d) => {
+        expectNoBlock(node);
+        handler(node, d);
+      };
+    }
+  }
+  return {
+    name: 'vrrp_instance',
+    handlers,
+    ignored: IGNORED_INSTANCE_KEYWORDS,
+    refused: REFUSED_INSTANCE_KEYWORDS,
+  };
+}
+
+/** What keepalived decides once the whole block is read. */
+function completeInstance(draft: InstanceDraft, pending: Pending, warn: Warn): void {
+  if (pending.authType) {
+    draft.authPass = pending.authPassword ? located(pending.authPassword.value, pending.authPassword.source, 'auth_pass') : located('', pending.authType.source, 'auth_pass');
+  } else if (pending.authPassword) {
+    warn('auth_pass without "auth_type PASS" is ignored, as keepalived does: adverts are sent without authentication', pending.authPassword.source);
+  } else if (pending.authBlock) {
+    warn('Empty authentication block ignored', pending.authBlock);
+  }
+  if (pending.unicastFaultNoPeer && draft.unicastPeers.length === 0) {
+    throw new ConfigError('unicast_fault_no_peer without unicast peers: keepalived would hold the instance in FAULT', pending.unicastFaultNoPeer, 'unicast_fault_no_peer');
+  }
+  if (pending.nativeIpv6) {
+    const ipv4 = draft.vips.find((v) => !v.excluded && v.family === 4);
+    if (ipv4) throw new ConfigError(`native_ipv6 with IPv4 address ${ipv4.address}`, pending.nativeIpv6, 'native_ipv6');
+    warn('native_ipv6 is deprecated: the virtual addresses decide the family', pending.nativeIpv6);
+  }
+  // keepalived: "state MASTER" without a priority makes the instance the address owner.
+  if (draft.initialState?.value === 'MASTER' && !draft.priority) {
+    warn(`Instance "${draft.name}" has state MASTER and no priority: priority 255 (address owner), as keepalived does`, draft.initialState.source);
+    draft.priority = located(255, draft.initialState.source, 'state');
+  }
+}
+
+export function convertInstance(node: ConfNode, warn: Warn): InstanceDraft {
+  const name = singleArg(node, warn, 'an instance name');
+  const draft = emptyInstanceDraft(name.text, node.source);
+  const pending: Pending = {};
+  convertBlock(blockOf(node), instanceRules(pending, warn), draft, warn);
+  completeInstance(draft, pending, warn);
+  return draft;
+}

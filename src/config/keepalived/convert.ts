@@ -1,0 +1,63 @@
+/**
+ * The top level of a keepalived.conf: the VRRP blocks become a draft; blocks of other keepalived
+ * subsystems are skipped with a warning.
+ */
+import { emptyConfigDraft, type ConfigDraft } from '../draft.js';
+import { convertBlock, type BlockRules } from './blocks.js';
+import { globalRules } from './convert-global.js';
+import { convertInstance } from './convert-instance.js';
+import { convertScript } from './convert-script.js';
+import { convertSyncGroup } from './convert-sync-group.js';
+import type { ConfNode } from './parser.js';
+import { blockOf, type Warn } from './values.js';
+
+const NOT_VRRP = 'not part of VRRP (hotstandby manages virtual addresses only); block skipped';
+const NOT_YET = 'not supported yet; an instance that tracks it is refused';
+
+function topLevelRules(warn: Warn): BlockRules<ConfigDraft> {
+  return {
+    name: 'keepalived.conf',
+    handlers: {
+      global_defs: (node, draft) => convertBlock(blockOf(node), globalRules(warn), draft.global, warn),
+      vrrp_instance: (node, draft) => {
+        draft.instances.push(convertInstance(node, warn));
+      },
+      vrrp_script: (node, draft) => {
+        draft.scripts.push(convertScript(node, warn));
+      },
+      vrrp_sync_group: (node, draft) => {
+        draft.syncGroups.push(convertSyncGroup(node, warn));
+      },
+    },
+    ignored: {
+      virtual_server: NOT_VRRP,
+      virtual_server_group: NOT_VRRP,
+      static_ipaddress: NOT_VRRP,
+      static_routes: NOT_VRRP,
+      static_rules: NOT_VRRP,
+      track_group: NOT_VRRP,
+      bfd_instance: NOT_VRRP,
+      vrrp_track_file: NOT_YET,
+      track_file: NOT_YET,
+      vrrp_track_process: NOT_YET,
+      garp_group: 'per-interface GARP/NA intervals are not supported; vrrp_garp_interval/vrrp_gna_interval apply',
+      linkbeat_interfaces: 'link state comes from netlink',
+      instance: 'keepalived process management has no equivalent',
+      use_pid_dir: 'keepalived process management has no equivalent',
+      child_wait_time: 'keepalived process management has no equivalent',
+      linkbeat_use_polling: 'link state comes from netlink',
+      namespace_with_ipsets: 'firewall integration is not supported',
+      net_namespace_ipvs: 'LVS is not part of hotstandby',
+    },
+    refused: {
+      net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
+      interface_up_down_delays: 'interface up/down debouncing is not supported yet',
+    },
+  };
+}
+
+export function convertConf(nodes: readonly ConfNode[], warn: Warn): ConfigDraft {
+  const draft = emptyConfigDraft();
+  convertBlock(nodes, topLevelRules(warn), draft, warn);
+  return draft;
+}

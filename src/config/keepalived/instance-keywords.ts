@@ -1,0 +1,45 @@
+/**
+ * vrrp_instance keywords we do not implement: ignored with a reason (they do not change which
+ * router is master, or when), or refused (ignoring them would).
+ */
+
+const NOTIFICATION = 'only notify_master/backup/fault/stop and notify scripts are supported';
+const GARP_EXTRA = 'extra gratuitous ARP/NA sending is not implemented';
+
+export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
+  smtp_alert: 'email alerts are not sent',
+  debug: 'keepalived does not implement it either',
+  dont_track_primary: 'the instance still goes to FAULT when its own interface is down',
+  notify_priority_changes: NOTIFICATION,
+  notify_deleted: NOTIFICATION,
+  notify_master_rx_lower_pri: NOTIFICATION,
+  kernel_rx_buf_size: 'socket buffer sizing is not needed',
+  linkbeat_use_polling: 'link state comes from netlink',
+  lvs_sync_daemon_interface: 'LVS is not part of hotstandby',
+  skip_check_adv_addr: 'advert addresses are always checked',
+  check_unicast_src: 'the source of unicast adverts is not checked against the peers',
+  track_src_ip: 'the source address is not tracked',
+  promote_secondaries: 'the interface promote_secondaries setting is left as it is',
+  garp_lower_prio_delay: GARP_EXTRA,
+  garp_lower_prio_repeat: GARP_EXTRA,
+  garp_extra_if: GARP_EXTRA,
+  vmac_garp_intvl: GARP_EXTRA,
+  lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
+  higher_prio_send_advert: 'a master does not advertise before yielding',
+  no_virtual_ipaddress: 'an instance without addresses is allowed with VRRP version 2 anyway',
+};
+
+const HEALTH = 'this kind of tracking is not supported yet; use a vrrp_script';
+export const REFUSED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
+  use_vmac: 'virtual MAC interfaces are not supported',
+  use_vmac_addr: 'virtual MAC interfaces are not supported',
+  vmac_xmit_base: 'virtual MAC interfaces are not supported',
+  use_ipvlan: 'ipvlan interfaces are not supported',
+  track_file: HEALTH,
+  track_process: HEALTH,
+  track_bfd: HEALTH,
+  mcast_dst_ip: 'per-instance multicast groups are not supported; use vrrp_mcast_group4/6',
+  vrf: 'VRF binding is not supported',
+  virtual_routes: 'routes on failover are not supported yet',
+  virtual_rules: 'routing rules on failover are not supported yet',
+};

@@ -1,0 +1,46 @@
+/**
+ * The YAML `global:` section.
+ */
+import type { GlobalDraft } from '../draft.js';
+import { readGlobalGarp } from './convert-common.js';
+import { readBoolean, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
+
+const GLOBAL_KEYS = ['routerId', 'version', 'multicastGroup4', 'multicastGroup6', 'scriptUser', 'enableScriptSecurity', 'garp'];
+const GLOBAL_HINTS = {
+  router_id: 'routerId',
+  vrrp_version: 'version',
+  vrrp_mcast_group4: 'multicastGroup4',
+  vrrp_mcast_group6: 'multicastGroup6',
+  script_user: 'scriptUser',
+  enable_script_security: 'enableScriptSecurity',
+};
+
+export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
+  const global: GlobalDraft = { garp: {} };
+  for (const [key, value] of readMap(reader, field, GLOBAL_KEYS, GLOBAL_HINTS)) {
+    switch (key) {
+      case 'routerId':
+        global.routerId = readString(value);
+        break;
+      case 'version':
+        global.defaultVersion = readVersion(value);
+        break;
+      case 'multicastGroup4':
+        global.multicastGroup4 = readString(value);
+        break;
+      case 'multicastGroup6':
+        global.multicastGroup6 = readString(value);
+        break;
+      case 'scriptUser':
+        global.scriptUser = readString(value);
+        break;
+      case 'enableScriptSecurity':
+        global.enableScriptSecurity = readBoolean(value);
+        break;
+      case 'garp':
+        global.garp = readGlobalGarp(reader, value);
+        break;
+    }
+  }
+  return global;
+}

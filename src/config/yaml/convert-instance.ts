@@ -1,0 +1,187 @@
+/**
+ * One entry of the YAML `instances:` section into an instance draft.
+ */
+import { isMap } from 'yaml';
+import { ConfigError } from '../config-error.js';
+import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
+import { parseVipWords } from '../vip.js';
+import { readGarp, readNotify } from './convert-common.js';
+import {
+  isStringNode,
+  readBoolean,
+  readDuration,
+  readEnum,
+  readInteger,
+  readList,
+  readMap,
+  readString,
+  readVersion,
+  typeError,
+  type Field,
+  type NamedEntry,
+  type YamlReader,
+} from './nodes.js';
+
+const INSTANCE_KEYS = [
+  'interface',
+  'vrid',
+  'priority',
+  'version',
+  'initialState',
+  'advertInterval',
+  'preempt',
+  'preemptDelay',
+  'accept',
+  'auth',
+  'vips',
+  'excludedVips',
+  'unicast',
+  'track',
+  'notify',
+  'garp',
+  'v3ChecksumExcludesPseudoHeader',
+];
+
+/** keepalived keyword -> native key, so a pasted keepalived name gets a useful hint. */
+const KEEPALIVED_NAMES = {
+  virtual_router_id: 'vrid',
+  advert_int: 'advertInterval',
+  state: 'initialState',
+  nopreempt: 'preempt',
+  preempt_delay: 'preemptDelay',
+  no_accept: 'accept',
+  authentication: 'auth',
+  virtual_ipaddress: 'vips',
+  virtual_ipaddress_excluded: 'excludedVips',
+  unicast_peer: 'unicast',
+  unicast_src_ip: 'unicast',
+  track_interface: 'track',
+  track_script: 'track',
+  notify_master: 'notify',
+};
+
+const VIP_OBJECT_KEYS = ['address', 'prefix', 'device', 'label', 'scope', 'broadcast'];
+
+/**
+ * A virtual address: the keepalived-style string ("10.0.0.10/24 dev eth1 label eth1:vip") or an
+ * object with the same parts; both go through the same parser so they cannot disagree.
+ */
+function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft {
+  let words: string[];
+  if (isStringNode(field)) {
+    words = readString(field).value.trim().split(/\s+/);
+  } else if (isMap(field.node)) {
+    const parts = readMap(reader, field, VIP_OBJECT_KEYS, { dev: 'device', brd: 'broadcast', mask: 'prefix' });
+    const address = parts.get('address');
+    if (!address) throw new ConfigError('Missing "address"', field.source, field.path);
+    let first = readString(address).value;
+    const prefix = parts.get('prefix');
+    if (prefix) {
+      if (first.includes('/')) throw new ConfigError('Prefix given twice (in "address" and "prefix")', prefix.source, prefix.path);
+      first += `/${readInteger(prefix).value}`;
+    }
+    words = [first];
+    for (const [key, option] of [['device', 'dev'], ['label', 'label'], ['scope', 'scope'], ['broadcast', 'brd']] as const) {
+      const part = parts.get(key);
+      if (part) words.push(option, readString(part).value);
+    }
+  } else {
+    throw typeError(field, 'an address string ("10.0.0.10/24 dev eth1") or a mapping with "address"');
+  }
+  const parsed = parseVipWords(words, excluded, field.source, field.path);
+  for (const message of parsed.warnings) reader.warn(message, field.source);
+  return parsed.vip;
+}
+
+function readUnicast(reader: YamlReader, field: Field, draft: InstanceDraft): void {
+  for (const [key, value] of readMap(reader, field, ['source', 'peers', 'ttl'], { src: 'source', peer: 'peers', unicast_ttl: 'ttl' })) {
+    if (key === 'source') draft.unicastSourceAddress = readString(value);
+    else if (key === 'peers') draft.unicastPeers = readList(reader, value).map(readString);
+    else draft.unicastTtl = readInteger(value);
+  }
+}
+
+/** A tracked thing: its name, or { name, weight }. */
+function readTracked(reader: YamlReader, field: Field): { name: string; weight?: number } {
+  if (isStringNode(field)) return { name: readString(field).value };
+  const parts = readMap(reader, field, ['name', 'weight']);
+  const name = parts.get('name');
+  if (!name) throw new ConfigError('Missing "name"', field.source, field.path);
+  const weight = parts.get('weight');
+  return weight ? { name: readString(name).value, weight: readInteger(weight).value } : { name: readString(name).value };
+}
+
+function readTrack(reader: YamlReader, field: Field, draft: InstanceDraft): void {
+  const hints = { track_interface: 'interfaces', track_script: 'checks', scripts: 'checks' };
+  for (const [key, value] of readMap(reader, field, ['interfaces', 'checks'], hints)) {
+    for (const item of readList(reader, value)) {
+      const tracked = readTracked(reader, item);
+      if (key === 'interfaces') draft.trackInterfaces.push({ name: tracked.name, weight: tracked.weight ?? 0, source: item.source, key: item.path });
+      else draft.trackScripts.push({ ...tracked, source: item.source, key: item.path });
+    }
+  }
+}
+
+export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDraft {
+  const draft = emptyInstanceDraft(entry.name, entry.source);
+  const known = entry.hasNameKey ? ['name', ...INSTANCE_KEYS] : INSTANCE_KEYS;
+  for (const [key, value] of readMap(reader, entry.body, known, KEEPALIVED_NAMES)) {
+    switch (key) {
+      case 'interface':
+        draft.interface = readString(value);
+        break;
+      case 'vrid':
+        draft.vrid = readInteger(value);
+        break;
+      case 'priority':
+        draft.priority = readInteger(value);
+        break;
+      case 'version':
+        draft.version = readVersion(value);
+        break;
+      case 'initialState':
+        draft.initialState = readEnum(value, ['MASTER', 'BACKUP'] as const, true);
+        break;
+      case 'advertInterval':
+        draft.advertIntervalMs = readDuration(value);
+        break;
+      case 'preempt':
+        draft.preempt = readBoolean(value);
+        break;
+      case 'preemptDelay':
+        draft.preemptDelayMs = readDuration(value);
+        break;
+      case 'accept':
+        draft.accept = readBoolean(value);
+        break;
+      case 'auth': {
+        const password = readMap(reader, value, ['password'], { auth_pass: 'password', pass: 'password' }).get('password');
+        if (!password) throw new ConfigError('Missing "password"', value.source, value.path);
+        // YAML reads 1234 or 0x12 as numbers; guessing the intended text could change the password.
+        if (!isStringNode(password)) throw typeError(password, 'a quoted string (a password like 1234 must be written "1234")');
+        draft.authPass = readString(password);
+        break;
+      }
+      case 'vips':
+      case 'excludedVips':
+        for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, key === 'excludedVips'));
+        break;
+      case 'unicast':
+        readUnicast(reader, value, draft);
+        break;
+      case 'track':
+        readTrack(reader, value, draft);
+        break;
+      case 'notify':
+        draft.notify = readNotify(reader, value);
+        break;
+      case 'garp':
+        draft.garp = readGarp(reader, value);
+        break;
+      case 'v3ChecksumExcludesPseudoHeader':
+        draft.v3ChecksumExcludesPseudoHeader = readBoolean(value);
+        break;
+    }
+  }
+  return draft;
+}

@@ -1,0 +1,163 @@
+/**
+ * Every refusal and validation error of the keepalived.conf front end names the file, the line
+ * and the keyword, with a message that says what is wrong.
+ */
+import { test } from 'node:test';
+import { assertConfigError, CONF_FILE, conf, instanceConf } from './helpers.js';
+
+interface Row {
+  title: string;
+  text: string;
+  line: number;
+  key?: string;
+  message: RegExp;
+}
+
+/** Rows whose text is a minimal instance plus `body` (body starts on line 7). */
+const inInstance = (title: string, body: string, line: number, key: string | undefined, message: RegExp): Row => ({
+  title,
+  text: instanceConf(body),
+  line,
+  ...(key === undefined ? {} : { key }),
+  message,
+});
+
+const script = 'vrrp_script chk_web {\n script /bin/true\n}\n';
+
+const rows: Row[] = [
+  // Keywords whose absence would change failover behaviour: refused.
+  { title: 'vrrp_strict', text: 'global_defs {\n  vrrp_strict\n}\n', line: 2, key: 'vrrp_strict', message: /not supported: strict mode/ },
+  { title: 'net_namespace (global_defs)', text: 'global_defs {\n  net_namespace blue\n}\n', line: 2, key: 'net_namespace', message: /not supported/ },
+  { title: 'net_namespace (top level)', text: 'net_namespace blue\n', line: 1, key: 'net_namespace', message: /not supported/ },
+  { title: 'vrrp_startup_delay', text: 'global_defs {\n  vrrp_startup_delay 5\n}\n', line: 2, key: 'vrrp_startup_delay', message: /not supported/ },
+  { title: 'vrrp_down_timer_adverts other than 3', text: 'global_defs {\n  vrrp_down_timer_adverts 5\n}\n', line: 2, key: 'vrrp_down_timer_adverts', message: /3 adverts/ },
+  { title: 'interface_up_down_delays', text: 'interface_up_down_delays {\n  eth0 1 2\n}\n', line: 1, key: 'interface_up_down_delays', message: /not supported/ },
+  inInstance('auth_type AH', '    authentication {\n        auth_type AH\n        auth_pass x\n    }', 8, 'auth_type', /AH authentication is not supported/),
+  inInstance('unknown auth_type', '    authentication {\n        auth_type SECRET\n    }', 8, 'auth_type', /Unknown authentication type "SECRET"/),
+  inInstance('unknown keyword inside authentication', '    authentication {\n        auth_type PASS\n        auth_password x\n    }', 9, 'auth_password', /Unknown keyword "auth_password" in authentication \(did you mean 'auth_pass'\?\)/),
+  inInstance('auth_type PASS without a password', '    authentication {\n        auth_type PASS\n    }', 8, 'auth_pass', /without a password/),
+  inInstance('use_vmac', '    use_vmac', 7, 'use_vmac', /virtual MAC/),
+  inInstance('use_ipvlan', '    use_ipvlan', 7, 'use_ipvlan', /ipvlan/),
+  inInstance('track_file', '    track_file {\n        f\n    }', 7, 'track_file', /not supported yet/),
+  inInstance('track_process', '    track_process {\n        p\n    }', 7, 'track_process', /not supported yet/),
+  inInstance('track_bfd', '    track_bfd {\n        b\n    }', 7, 'track_bfd', /not supported yet/),
+  inInstance('virtual_routes', '    virtual_routes {\n        10.0.0.0/8 via 192.0.2.1\n    }', 7, 'virtual_routes', /routes/),
+  inInstance('virtual_rules', '    virtual_rules {\n        from 10.0.0.0/8 table 1\n    }', 7, 'virtual_rules', /rules/),
+  inInstance('mcast_dst_ip', '    mcast_dst_ip 224.0.0.19', 7, 'mcast_dst_ip', /multicast groups/),
+  inInstance('vrf', '    vrf red', 7, 'vrf', /VRF/),
+  inInstance('strict_mode on', '    strict_mode', 7, 'strict_mode', /Strict mode/),
+  inInstance('down_timer_adverts other than 3', '    down_timer_adverts 4', 7, 'down_timer_adverts', /3 adverts/),
+  inInstance('unicast_fault_no_peer without peers', '    unicast_fault_no_peer', 7, 'unicast_fault_no_peer', /without unicast peers/),
+  inInstance('old_unicast_checksum', '    old_unicast_checksum', 7, 'old_unicast_checksum', /not supported/),
+  inInstance('reverse track_interface weight', '    track_interface {\n        eth1 weight 10 reverse\n    }', 8, 'track_interface', /"reverse" tracking weights are not supported/),
+  inInstance('unknown track_script option', `    track_script {\n        chk_web chk_db\n    }`, 8, 'track_script', /Unknown option "chk_db"/),
+  { title: 'reverse vrrp_script weight', text: 'vrrp_script s {\n script /bin/true\n weight 10 reverse\n}\n', line: 3, key: 'weight', message: /"reverse" weights are not supported/ },
+  { title: 'sync group tracking', text: 'vrrp_sync_group G {\n group {\n  VI_1\n }\n track_script {\n  s\n }\n}\n', line: 5, key: 'track_script', message: /sync group tracking is not supported/ },
+  { title: 'sync_group_tracking_weight', text: 'vrrp_sync_group G {\n group {\n  VI_1\n }\n sync_group_tracking_weight\n}\n', line: 5, key: 'sync_group_tracking_weight', message: /not supported/ },
+  inInstance('VIP peer option', '    virtual_ipaddress {\n        192.0.2.20 peer 192.0.2.21\n    }', 8, 'virtual_ipaddress', /"peer" is not supported/),
+  inInstance('unknown VIP option', '    virtual_ipaddress {\n        192.0.2.20 device eth1\n    }', 8, 'virtual_ipaddress', /Unknown address option "device"/),
+
+  // Syntax keepalived evaluates and we cannot.
+  { title: 'conditional line', text: '@lb1 global_defs {\n}\n', line: 1, message: /Conditional configuration/ },
+  { title: 'parameter definition', text: '$PRIO=100\n', line: 1, message: /Parameter definitions/ },
+  { title: 'sequence block', text: '~SEQ(N, 1, 3) include x$N\n', line: 1, message: /Sequence blocks/ },
+  { title: 'unsupported pre-defined parameter', text: instanceConf('    notify "/bin/echo ${_RANDOM 1 9}"'), line: 7, key: '${_RANDOM 1 9}', message: /not supported/ },
+  { title: 'unmatched quote', text: instanceConf('    notify_master "/bin/echo'), line: 7, message: /Unmatched quote/ },
+  { title: 'block never closed', text: 'global_defs {\n router_id x\nvrrp_instance VI_1 {\n interface eth0\n}\n', line: 1, key: 'global_defs', message: /never closed/ },
+  { title: 'stray closing brace', text: 'global_defs {\n}\n}\n', line: 3, message: /closes no block/ },
+  { title: 'brace without keyword', text: '{\n}\n', line: 1, message: /without a keyword/ },
+  { title: 'block on a keyword that takes none', text: instanceConf('    priority {\n        100\n    }'), line: 7, key: 'priority', message: /does not take a \{ \} block/ },
+  { title: 'value block missing', text: instanceConf('    track_script chk'), line: 7, key: 'track_script', message: /needs a \{ \} block/ },
+
+  // Values.
+  inInstance('priority not a number', '    priority high', 7, 'priority', /"high" is not a whole number/),
+  inInstance('priority 0', '    priority 0', 7, 'priority', /Priority 0 is out of range: expected an integer 1\.\.255/),
+  inInstance('priority 256', '    priority 256', 7, 'priority', /Priority 256 is out of range/),
+  inInstance('VRID 0', '    virtual_router_id 0', 7, 'virtual_router_id', /Virtual router id 0 is out of range: expected an integer 1\.\.255/),
+  inInstance('VRID 256', '    virtual_router_id 256', 7, 'virtual_router_id', /out of range/),
+  inInstance('negative advert_int', '    advert_int -1', 7, 'advert_int', /not a number of seconds/),
+  inInstance('advert_int 0', '    advert_int 0', 7, 'advert_int', /out of range for VRRP version 2/),
+  inInstance('advert_int above 255 s with v2', '    advert_int 256', 7, 'advert_int', /out of range for VRRP version 2: expected more than 0 up to 255s/),
+  inInstance('advert_int above 40.95 s with v3', '    version 3\n    advert_int 41', 8, 'advert_int', /out of range for VRRP version 3/),
+  inInstance('preempt_delay above 1000 s', '    preempt_delay 1001', 7, 'preempt_delay', /out of range/),
+  inInstance('unknown state', '    state PRIMARY', 7, 'state', /Unknown state "PRIMARY"/),
+  inInstance('version 4', '    version 4', 7, 'version', /not a VRRP version/),
+  inInstance('interface name too long', '    interface abcdefghijklmnopq', 7, 'interface', /"abcdefghijklmnopq" is not an interface name: at most 15 characters/),
+  inInstance('tracked interface name with a slash', '    track_interface {\n        eth/1\n    }', 8, 'track_interface', /"eth\/1" is not an interface name/),
+  inInstance('VIP device too long', '    virtual_ipaddress {\n        192.0.2.3 dev abcdefghijklmnopq\n    }', 8, 'virtual_ipaddress', /is not an interface name/),
+  inInstance('bad VIP address', '    virtual_ipaddress {\n        192.0.2.300\n    }', 8, 'virtual_ipaddress', /"192\.0\.2\.300" is not an IPv4 or IPv6 address/),
+  inInstance('VIP prefix 33', '    virtual_ipaddress {\n        192.0.2.20/33\n    }', 8, 'virtual_ipaddress', /Prefix length "33" of 192\.0\.2\.20 must be 0\.\.32/),
+  inInstance('bad scope', '    virtual_ipaddress {\n        192.0.2.20 scope galaxy\n    }', 8, 'virtual_ipaddress', /Scope "galaxy"/),
+  inInstance('bad unicast_src_ip', '    unicast_src_ip 192.0.2', 7, 'unicast_src_ip', /"192\.0\.2" is not an IP address/),
+  inInstance('unicast_ttl 256', '    unicast_peer {\n        192.0.2.2\n    }\n    unicast_ttl 256', 10, 'unicast_ttl', /out of range/),
+  inInstance('track_interface weight 300', '    track_interface {\n        eth1 weight 300\n    }', 8, 'track_interface', /Weight 300 is out of range: expected an integer -253\.\.253/),
+  { title: 'vrrp_mcast_group4 not multicast', text: `global_defs {\n vrrp_mcast_group4 192.0.2.1\n}\n${instanceConf('')}`, line: 2, key: 'vrrp_mcast_group4', message: /not an IPv4 multicast address/ },
+  { title: 'vrrp_mcast_group6 not link-local multicast', text: `global_defs {\n vrrp_mcast_group6 ff05::12\n}\n${instanceConf('')}`, line: 2, key: 'vrrp_mcast_group6', message: /link-local IPv6 multicast/ },
+  { title: 'vrrp_version 4', text: 'global_defs {\n vrrp_version 4\n}\n', line: 2, key: 'vrrp_version', message: /not a VRRP version/ },
+  { title: 'vrrp_script without script', text: `vrrp_script chk {\n interval 2\n}\n${instanceConf('    track_script {\n        chk\n    }')}`, line: 1, key: 'command', message: /Check "chk" has no command/ },
+  { title: 'vrrp_script weight 254', text: 'vrrp_script chk {\n script /bin/true\n weight 254\n}\n', line: 3, key: 'weight', message: /Weight 254 is out of range/ },
+  { title: 'vrrp_script rise 0', text: 'vrrp_script chk {\n script /bin/true\n rise 0\n}\n', line: 3, key: 'rise', message: /Rise 0 is out of range/ },
+  { title: 'vrrp_instance without a name', text: 'vrrp_instance {\n}\n', line: 1, key: 'vrrp_instance', message: /Expected an instance name/ },
+
+  // Cross-checks.
+  { title: 'interface missing', text: 'vrrp_instance VI_1 {\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1\n }\n}\n', line: 1, key: 'interface', message: /Instance "VI_1" has no interface/ },
+  { title: 'virtual_router_id missing', text: 'vrrp_instance VI_1 {\n interface eth0\n}\n', line: 1, key: 'vrid', message: /no virtual router id/ },
+  {
+    title: 'duplicate VRID on the same interface and family',
+    text: instanceConf('') + instanceConf('    virtual_ipaddress {\n        192.0.2.11\n    }', 'VI_2'),
+    line: 9,
+    key: 'vrid',
+    message: /Instances "VI_1" \(\/etc\/keepalived\/keepalived\.conf:1\) and "VI_2" both use VRID 51 for IPv4 on interface eth0/,
+  },
+  {
+    title: 'duplicate instance names',
+    text: instanceConf('') + instanceConf('    virtual_router_id 52'),
+    line: 9,
+    key: 'name',
+    message: /Instance "VI_1" is already defined at \/etc\/keepalived\/keepalived\.conf:1/,
+  },
+  inInstance('IPv4 and IPv6 VIPs mixed', '    virtual_ipaddress {\n        2001:db8::1\n    }', 8, undefined, /IPv6 address 2001:db8::1 is mixed with IPv4 addresses \(first at \/etc\/keepalived\/keepalived\.conf:5\)/),
+  {
+    title: 'version 2 with IPv6 VIPs',
+    text: 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n version 2\n virtual_ipaddress {\n  fd00::1\n }\n}\n',
+    line: 4,
+    key: 'version',
+    message: /VRRP version 2 cannot carry IPv6/,
+  },
+  inInstance('authentication with version 3', '    version 3\n    authentication {\n        auth_type PASS\n        auth_pass x\n    }', 10, 'auth_pass', /Authentication is VRRP version 2 only/),
+  { title: 'version 3 without advertised VIPs', text: 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n version 3\n}\n', line: 1, message: /needs at least one/ },
+  inInstance('unicast peer of the other family', '    unicast_peer {\n        2001:db8::2\n    }', 8, 'unicast_peer', /IPv6 unicast peer 2001:db8::2 does not match the IPv4 adverts/),
+  inInstance('unicast peer is the source address', '    unicast_src_ip 192.0.2.1\n    unicast_peer {\n        192.0.2.1\n    }', 9, 'unicast_peer', /own source address/),
+  {
+    title: 'unknown track_script name',
+    text: script + instanceConf('    track_script {\n        chk_wbe\n    }'),
+    line: 11,
+    key: 'track_script',
+    message: /tracks check "chk_wbe", which is not defined \(did you mean 'chk_web'\?\)/,
+  },
+  {
+    title: 'sync group naming an unknown instance',
+    text: `vrrp_sync_group G {\n group {\n  VI_1\n  VI_3\n }\n}\n${instanceConf('')}`,
+    line: 4,
+    key: 'group',
+    message: /Sync group "G" names instance "VI_3", which is not defined \(did you mean 'VI_1'\?\)/,
+  },
+  {
+    title: 'instance in two sync groups',
+    text: `vrrp_sync_group G {\n group {\n  VI_1\n }\n}\nvrrp_sync_group H {\n group {\n  VI_1\n }\n}\n${instanceConf('')}`,
+    line: 8,
+    key: 'group',
+    message: /already in sync group "G"/,
+  },
+];
+
+for (const row of rows) {
+  test(`keepalived.conf error: ${row.title}`, async () => {
+    await assertConfigError(() => conf(row.text), {
+      file: CONF_FILE,
+      line: row.line,
+      ...(row.key === undefined ? {} : { key: row.key }),
+      message: row.message,
+    });
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * Every supported keepalived keyword, one row each: the configuration text and the model value it
+ * must produce (keepalived 2.2.7 semantics and defaults).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HotstandbyConfig, InstanceConfig } from '../../src/config/model.js';
+import { conf, instanceConf } from './helpers.js';
+
+interface Row {
+  title: string;
+  text: string;
+  get: (config: HotstandbyConfig) => unknown;
+  want: unknown;
+}
+
+const first = (c: HotstandbyConfig): InstanceConfig => c.instances[0] as InstanceConfig;
+const inst = (body: string, get: (i: InstanceConfig) => unknown, want: unknown, title: string): Row => ({
+  title,
+  text: instanceConf(body),
+  get: (c) => get(first(c)),
+  want,
+});
+const v6 = (body: string): string =>
+  `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  fd00:99::1\n }\n${body}\n}\n`;
+
+const rows: Row[] = [
+  // Defaults
+  inst('', (i) => i.priority, 100, 'priority defaults to 100'),
+  inst('', (i) => i.advertIntervalMs, 1000, 'advert_int defaults to 1 s'),
+  inst('', (i) => i.version, 2, 'version defaults to 2'),
+  inst('', (i) => i.preempt, true, 'preempt defaults to on'),
+  inst('', (i) => i.accept, true, 'accept defaults to on (keepalived without strict mode)'),
+  inst('', (i) => i.unicastTtl, 255, 'unicast_ttl defaults to 255'),
+  inst('', (i) => i.initialState, 'BACKUP', 'state defaults to BACKUP below priority 255'),
+  inst('', (i) => [i.garp.masterDelayMs, i.garp.masterRepeat, i.garp.masterRefreshMs, i.garp.masterRefreshRepeat, i.garp.intervalMs], [5000, 5, 0, 1, 0], 'garp defaults: delay 5 s, repeat 5, no refresh'),
+  inst('', (i) => [i.vips[0]?.prefixLength, i.vips[0]?.device, i.vips[0]?.scope], [32, 'eth0', 'global'], 'IPv4 VIP defaults: /32 on the instance interface, scope global'),
+  { title: 'IPv6 VIP defaults to /128 and version 3', text: v6(''), get: (c) => [first(c).vips[0]?.prefixLength, first(c).version, first(c).family], want: [128, 3, 6] },
+
+  // vrrp_instance keywords
+  inst('    state MASTER\n    priority 100', (i) => i.initialState, 'MASTER', 'state MASTER'),
+  inst('    state BACKUP', (i) => i.initialState, 'BACKUP', 'state BACKUP'),
+  inst('    state MASTER', (i) => i.priority, 255, 'state MASTER without priority makes the address owner (keepalived)'),
+  inst('    priority 255', (i) => i.initialState, 'MASTER', 'priority 255 starts as MASTER (RFC 5798 §6.4.1)'),
+  inst('    priority 200', (i) => i.priority, 200, 'priority'),
+  inst('    interface bond0.12', (i) => i.interface, 'bond0.12', 'interface (later line wins)'),
+  inst('    virtual_router_id 7', (i) => i.vrid, 7, 'virtual_router_id'),
+  inst('    advert_int 3', (i) => i.advertIntervalMs, 3000, 'advert_int in seconds'),
+  inst('    advert_int 1.6', (i) => i.advertIntervalMs, 2000, 'advert_int rounded to whole seconds with v2'),
+  inst('    advert_int 0.2', (i) => i.advertIntervalMs, 1000, 'advert_int below 1 s becomes 1 s with v2'),
+  inst('    version 3\n    advert_int 0.25', (i) => i.advertIntervalMs, 250, 'fractional advert_int with v3'),
+  inst('    version 3\n    advert_int 0.333', (i) => i.advertIntervalMs, 330, 'advert_int rounded to 10 ms with v3'),
+  inst('    version 3\n    advert_int 0.004', (i) => i.advertIntervalMs, 10, 'advert_int below 10 ms becomes 10 ms with v3'),
+  inst('    version 3', (i) => i.version, 3, 'version 3'),
+  inst('    version 2', (i) => i.version, 2, 'version 2'),
+  inst('    nopreempt', (i) => i.preempt, false, 'nopreempt'),
+  inst('    nopreempt\n    preempt', (i) => i.preempt, true, 'preempt after nopreempt'),
+  inst('    preempt_delay 2.5', (i) => i.preemptDelayMs, 2500, 'preempt_delay in (fractional) seconds'),
+  inst('    no_accept', (i) => i.accept, false, 'no_accept'),
+  inst('    no_accept\n    accept', (i) => i.accept, true, 'accept'),
+  inst('    authentication {\n        auth_type PASS\n        auth_pass secret\n    }', (i) => i.authPass, 'secret', 'authentication PASS'),
+  inst('    authentication {\n        auth_type PASS\n        auth_pass 0123456789\n    }', (i) => i.authPass, '01234567', 'auth_pass truncated to 8 characters'),
+  inst(`    authentication {\n        auth_type PASS\n        auth_pass 'quoted'\n    }`, (i) => i.authPass, "'quoted'", 'single quotes are part of a plain word (keepalived)'),
+  inst('    unicast_src_ip 192.0.2.1\n    unicast_peer {\n        192.0.2.2\n        192.0.2.3\n    }', (i) => [i.unicastSourceAddress, i.unicastPeers], ['192.0.2.1', ['192.0.2.2', '192.0.2.3']], 'unicast_src_ip and unicast_peer'),
+  inst('    mcast_src_ip 192.0.2.1', (i) => [i.unicastSourceAddress, i.unicastPeers], ['192.0.2.1', []], 'mcast_src_ip sets the advert source address'),
+  inst('    unicast_peer {\n        192.0.2.2\n    }\n    unicast_ttl 10', (i) => i.unicastTtl, 10, 'unicast_ttl'),
+  inst('    track_interface {\n        eth1\n        eth2 weight -10\n        eth3 weight 5 noreverse\n    }', (i) => i.trackInterfaces, [
+    { name: 'eth1', weight: 0 },
+    { name: 'eth2', weight: -10 },
+    { name: 'eth3', weight: 5 },
+  ], 'track_interface with weights'),
+  {
+    title: 'track_script with and without weight',
+    text: `vrrp_script a {\n script /bin/true\n}\nvrrp_script b {\n script /bin/true\n}\n${instanceConf('    track_script {\n        a\n        b weight 12\n    }')}`,
+    get: (c) => first(c).trackScripts,
+    want: [{ name: 'a' }, { name: 'b', weight: 12 }],
+  },
+  inst('    notify_master /usr/local/bin/to-master', (i) => i.notify.master, '/usr/local/bin/to-master', 'notify_master unquoted'),
+  inst('    notify_backup "/usr/local/bin/notify backup \'web 1\'"', (i) => i.notify.backup, "/usr/local/bin/notify backup 'web 1'", 'notify_backup quoted with arguments'),
+  inst('    notify_fault "/bin/echo \\"x\\" \\x41"', (i) => i.notify.fault, '/bin/echo "x" A', 'notify_fault with escapes'),
+  inst('    notify_stop /usr/local/bin/stop', (i) => i.notify.stop, '/usr/local/bin/stop', 'notify_stop'),
+  inst('    notify "/usr/local/bin/any state"', (i) => i.notify.generic, '/usr/local/bin/any state', 'notify (generic)'),
+  inst('    garp_master_delay 2\n    garp_master_repeat 3\n    garp_master_refresh 30\n    garp_master_refresh_repeat 4', (i) => [i.garp.masterDelayMs, i.garp.masterRepeat, i.garp.masterRefreshMs, i.garp.masterRefreshRepeat], [2000, 3, 30_000, 4], 'garp_master_* per instance'),
+  inst('    v3_checksum_as_v2\n    version 3', (i) => i.v3ChecksumExcludesPseudoHeader, true, 'v3_checksum_as_v2 (keepalived >= 2.2.8)'),
+  inst('    strict_mode off', (i) => i.vrid, 51, 'strict_mode off is accepted'),
+
+  // Virtual addresses
+  inst('    virtual_ipaddress {\n        192.0.2.20/24 brd 192.0.2.255 dev eth1 scope link label eth1:vip\n    }', (i) => i.vips[1], {
+    address: '192.0.2.20', family: 4, prefixLength: 24, device: 'eth1', label: 'eth1:vip', scope: 'link', broadcast: '192.0.2.255', excluded: false,
+    source: { file: '/etc/keepalived/keepalived.conf', line: 8 },
+  }, 'VIP with every option'),
+  inst('    virtual_ipaddress {\n        192.0.2.20/24 brd +\n        192.0.2.21/24 brd -\n    }', (i) => [i.vips[1]?.broadcast, i.vips[2]?.broadcast], ['192.0.2.255', '192.0.2.0'], 'brd + and brd -'),
+  inst('    virtual_ipaddress_excluded {\n        2001:DB8:0::0:1/64\n    }', (i) => [i.family, i.vips[1]?.address, i.vips[1]?.excluded, i.vips[1]?.family], [4, '2001:db8::1', true, 6], 'excluded VIP of the other family, canonical IPv6'),
+  inst('    virtual_ipaddress {\n        192.0.2.10\n    }', (i) => i.vips.length, 1, 'a repeated VIP is ignored'),
+  {
+    title: 'virtual_ipaddress on one line with braces attached',
+    text: 'vrrp_instance VI_1{\ninterface eth0\nvirtual_router_id 51\nvirtual_ipaddress{192.0.2.10}}\n',
+    get: (c) => first(c).vips.map((v) => v.address),
+    want: ['192.0.2.10'],
+  },
+
+  // global_defs
+  {
+    title: 'global_defs VRRP settings',
+    text: `global_defs {\n router_id lb1\n vrrp_mcast_group4 224.0.0.19\n vrrp_mcast_group6 ff02::13\n script_user nobody\n enable_script_security\n}\n${instanceConf('')}`,
+    get: (c) => ({ ...c.global, garp: undefined }),
+    want: { routerId: 'lb1', multicastGroup4: '224.0.0.19', multicastGroup6: 'ff02::13', scriptUser: 'nobody', enableScriptSecurity: true, garp: undefined },
+  },
+  {
+    title: 'global vrrp_version applies to IPv4 instances',
+    text: `global_defs {\n vrrp_version 3\n}\n${instanceConf('    advert_int 0.1')}`,
+    get: (c) => [first(c).version, first(c).advertIntervalMs],
+    want: [3, 100],
+  },
+  {
+    title: 'global vrrp_version 2 does not make an IPv6 instance version 2',
+    text: `global_defs {\n vrrp_version 2\n}\n${v6('')}`,
+    get: (c) => first(c).version,
+    want: 3,
+  },
+  {
+    title: 'global garp settings are the instance defaults',
+    text: `global_defs {\n vrrp_garp_master_delay 10\n vrrp_garp_master_repeat 1\n vrrp_garp_master_refresh 60\n vrrp_garp_master_refresh_repeat 2\n vrrp_garp_interval 0.001\n}\n${instanceConf('    garp_master_repeat 3')}`,
+    get: (c) => [c.global.garp, first(c).garp],
+    want: [
+      { masterDelayMs: 10_000, masterRepeat: 1, masterRefreshMs: 60_000, masterRefreshRepeat: 2, intervalMs: 1 },
+      { masterDelayMs: 10_000, masterRepeat: 3, masterRefreshMs: 60_000, masterRefreshRepeat: 2, intervalMs: 1 },
+    ],
+  },
+  {
+    title: 'vrrp_gna_interval applies to IPv6 instances',
+    text: `global_defs {\n vrrp_garp_interval 0.001\n vrrp_gna_interval 0.0025\n}\n${v6('')}`,
+    get: (c) => first(c).garp.intervalMs,
+    want: 2.5,
+  },
+  {
+    title: 'vrrp_min_garp: one packet, no second burst',
+    text: `global_defs {\n vrrp_min_garp\n}\n${instanceConf('')}`,
+    get: (c) => [first(c).garp.masterRepeat, first(c).garp.masterDelayMs],
+    want: [1, 0],
+  },
+
+  // vrrp_script
+  {
+    title: 'vrrp_script with every keyword',
+    text: `vrrp_script chk {\n script "/usr/bin/check 'a b' c"\n interval 3\n timeout 2\n weight -20\n rise 4\n fall 5\n user nobody\n init_fail\n}\n${instanceConf('    track_script {\n        chk\n    }')}`,
+    get: (c) => ({ ...c.scripts[0], source: undefined }),
+    want: { name: 'chk', command: ['/usr/bin/check', 'a b', 'c'], intervalMs: 3000, timeoutMs: 2000, weight: -20, rise: 4, fall: 5, user: 'nobody', initFail: true, source: undefined },
+  },
+  {
+    title: 'vrrp_script defaults: interval 1 s, timeout = interval, weight 0, rise/fall 1',
+    text: `vrrp_script chk {\n script /bin/true\n interval 4\n}\n${instanceConf('    track_script {\n        chk\n    }')}`,
+    get: (c) => [c.scripts[0]?.intervalMs, c.scripts[0]?.timeoutMs, c.scripts[0]?.weight, c.scripts[0]?.rise, c.scripts[0]?.fall, c.scripts[0]?.initFail],
+    want: [4000, 4000, 0, 1, 1, false],
+  },
+
+  // vrrp_sync_group
+  {
+    title: 'vrrp_sync_group with members and notify scripts',
+    text: `vrrp_sync_group G {\n group {\n  VI_1 VI_2\n }\n notify_master "/bin/g master"\n notify_backup /bin/g\n notify_fault /bin/f\n notify_stop /bin/s\n notify /bin/n\n}\n${instanceConf('')}${instanceConf('    virtual_router_id 52', 'VI_2')}`,
+    get: (c) => ({ ...c.syncGroups[0], source: undefined }),
+    want: { name: 'G', instances: ['VI_1', 'VI_2'], notify: { master: '/bin/g master', backup: '/bin/g', fault: '/bin/f', stop: '/bin/s', generic: '/bin/n' }, source: undefined },
+  },
+];
+
+for (const row of rows) {
+  test(`keepalived.conf: ${row.title}`, async () => {
+    const { config } = await conf(row.text);
+    assert.deepEqual(row.get(config), row.want);
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * A realistic keepalived.conf (two load balancer instances in a sync group, a third IPv6 one,
+ * scripts, unicast, authentication, includes with a glob) converts to the expected model.
+ * The expectations were cross-checked against `keepalived -d` (2.2.7) on the same files.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadKeepalivedConf } from '../../src/config/keepalived/index.js';
+import type { HotstandbyConfig } from '../../src/config/model.js';
+import { joinData, withoutSources } from './helpers.js';
+
+const MAIN = joinData('keepalived', 'keepalived.conf');
+
+const garp = { masterDelayMs: 3000, masterRepeat: 5, masterRefreshMs: 60_000, masterRefreshRepeat: 1 };
+
+const expected: HotstandbyConfig = withoutSources({
+  global: {
+    routerId: 'lb1',
+    multicastGroup4: '224.0.0.18',
+    multicastGroup6: 'ff02::12',
+    scriptUser: 'keepalived_script',
+    enableScriptSecurity: true,
+    garp: { ...garp, intervalMs: 1 },
+  },
+  instances: [
+    {
+      name: 'VI_WEB',
+      interface: 'eth0',
+      vrid: 51,
+      version: 2,
+      family: 4,
+      priority: 150,
+      // state MASTER, but a sync group starts as MASTER only if all members are owners (keepalived 2.2.7).
+      initialState: 'BACKUP',
+      advertIntervalMs: 1000,
+      preempt: true,
+      preemptDelayMs: 0,
+      accept: true,
+      authPass: 's3cret',
+      vips: [
+        { address: '192.0.2.10', family: 4, prefixLength: 24, device: 'eth0', label: 'eth0:web', scope: 'global', excluded: false },
+        { address: '192.0.2.11', family: 4, prefixLength: 32, device: 'eth0', scope: 'global', excluded: false },
+        { address: '2001:db8::10', family: 6, prefixLength: 64, device: 'eth0', scope: 'global', excluded: true },
+      ],
+      unicastSourceAddress: '192.0.2.1',
+      unicastPeers: ['192.0.2.2'],
+      unicastTtl: 255,
+      v3ChecksumExcludesPseudoHeader: false,
+      trackInterfaces: [{ name: 'eth1', weight: 0 }],
+      trackScripts: [{ name: 'chk_haproxy' }],
+      notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
+      garp: { ...garp, intervalMs: 1 },
+    },
+    {
+      name: 'VI_DB',
+      interface: 'eth1',
+      vrid: 52,
+      version: 3,
+      family: 4,
+      priority: 120,
+      initialState: 'BACKUP',
+      advertIntervalMs: 500,
+      preempt: true,
+      preemptDelayMs: 10_000,
+      accept: false,
+      vips: [
+        { address: '198.51.100.20', family: 4, prefixLength: 24, device: 'eth1', broadcast: '198.51.100.255', scope: 'global', excluded: false },
+      ],
+      unicastPeers: [],
+      unicastTtl: 255,
+      v3ChecksumExcludesPseudoHeader: false,
+      trackInterfaces: [],
+      trackScripts: [{ name: 'chk_haproxy' }],
+      notify: {},
+      garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
+    },
+    {
+      name: 'VI_V6',
+      interface: 'eth0',
+      vrid: 51,
+      version: 3,
+      family: 6,
+      priority: 100,
+      initialState: 'BACKUP',
+      advertIntervalMs: 1000,
+      preempt: true,
+      preemptDelayMs: 0,
+      accept: true,
+      vips: [
+        { address: 'fe80::51', family: 6, prefixLength: 128, device: 'eth0', scope: 'global', excluded: false },
+        { address: '2001:db8:1::10', family: 6, prefixLength: 64, device: 'eth0', scope: 'global', excluded: false },
+      ],
+      unicastPeers: [],
+      unicastTtl: 255,
+      v3ChecksumExcludesPseudoHeader: false,
+      trackInterfaces: [],
+      trackScripts: [{ name: 'chk_api', weight: -30 }],
+      notify: { generic: '/etc/keepalived/notify-any.sh' },
+      // IPv6 instances use vrrp_gna_interval.
+      garp: { ...garp, intervalMs: 2 },
+    },
+  ],
+  scripts: [
+    {
+      name: 'chk_haproxy',
+      command: ['/usr/local/bin/check-haproxy', '--port', '80', 'front end'],
+      intervalMs: 2000,
+      timeoutMs: 1000,
+      weight: 0,
+      rise: 2,
+      fall: 3,
+      initFail: false,
+    },
+    {
+      name: 'chk_api',
+      command: ['/usr/local/bin/check-api'],
+      intervalMs: 5000,
+      timeoutMs: 5000,
+      weight: -20,
+      rise: 1,
+      fall: 1,
+      user: 'nobody',
+      initFail: true,
+    },
+  ],
+  syncGroups: [
+    {
+      name: 'G_FRONT',
+      instances: ['VI_WEB', 'VI_DB'],
+      notify: { master: '/etc/keepalived/group.sh master', fault: '/etc/keepalived/group.sh fault' },
+    },
+  ],
+} as unknown as HotstandbyConfig);
+
+test('a realistic keepalived.conf with includes converts to the expected model', async () => {
+  const { config } = await loadKeepalivedConf(MAIN);
+  assert.deepEqual(withoutSources(config), expected);
+});
+
+test('sources point into the included files', async () => {
+  const { config } = await loadKeepalivedConf(MAIN);
+  const byName = new Map(config.instances.map((i) => [i.name, i]));
+  assert.deepEqual(byName.get('VI_WEB')?.source, { file: joinData('keepalived', 'conf.d', '10-web.conf'), line: 1 });
+  assert.deepEqual(byName.get('VI_DB')?.vips[0]?.source, { file: joinData('keepalived', 'conf.d', '20-db.conf'), line: 10 });
+  assert.deepEqual(config.scripts[1]?.source, { file: joinData('keepalived', 'scripts.conf'), line: 10 });
+  assert.deepEqual(config.syncGroups[0]?.source, { file: joinData('keepalived', 'conf.d', '20-db.conf'), line: 32 });
+});
+
+test('the realistic file warns about exactly what it cannot honour', async () => {
+  const { warnings } = await loadKeepalivedConf(MAIN);
+  const where = (w: { source: { file: string; line: number } }): string => `${w.source.file.split('/').pop()}:${w.source.line}`;
+  assert.deepEqual(
+    warnings.map((w) => `${where(w)} ${w.message}`),
+    [
+      'keepalived.conf:6 "notification_email" in global_defs ignored: email alerts are not sent',
+      'keepalived.conf:9 "smtp_server" in global_defs ignored: email alerts are not sent',
+      '10-web.conf:30 "smtp_alert" in vrrp_instance ignored: email alerts are not sent',
+      '10-web.conf:2 Instance "VI_WEB" starts as BACKUP, not MASTER: sync group "G_FRONT" starts as MASTER only when all its instances are address owners (priority 255) starting as MASTER',
+    ],
+  );
+});
