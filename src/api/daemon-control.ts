@@ -1,0 +1,63 @@
+/**
+ * What the control API and the metrics need from the running daemon. The daemon implements it;
+ * API tests use a fake.
+ */
+import type { HotstandbyConfig } from '../config/model.js';
+import type { DaemonStatus } from './control-api.js';
+
+/** One entry of the event log: transitions (with their reason), hook results, check changes, reloads. */
+export interface EventRecord {
+  /** Increasing from 1; clients follow with `since`. */
+  seq: number;
+  /** ISO wall-clock time. */
+  time: string;
+  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'daemon';
+  instance?: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface CheckStatus {
+  name: string;
+  kind: string;
+  healthy: boolean;
+  /** Result of the last probe (before hysteresis). */
+  lastOk: boolean | null;
+  lastDetail: string | null;
+  lastLatencyMs: number | null;
+  lastRunAt: string | null;
+  /** When `healthy` last changed. */
+  changedAt: string | null;
+  /** Instances that track it, with the weight each applies. */
+  trackedBy: Array<{ instance: string; weight: number }>;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  /** Why an invalid configuration was refused (the running one is untouched), or what changed. */
+  message: string;
+  changes: string[];
+}
+
+export class UnknownInstanceError extends Error {
+  constructor(readonly instance: string) {
+    super(`No instance named '${instance}'`);
+    this.name = 'UnknownInstanceError';
+  }
+}
+
+export interface DaemonControl {
+  status(): DaemonStatus;
+  checks(): CheckStatus[];
+  /** Events with seq > since (all kept ones without since). */
+  events(since?: number): EventRecord[];
+  /** Calls back for every new event; returns an unsubscribe function. */
+  subscribe(listener: (event: EventRecord) => void): () => void;
+  config(): HotstandbyConfig;
+  /** Re-reads the configuration file; concurrent calls are serialised. */
+  reload(): Promise<ReloadResult>;
+  /** Planned switchover: hand the VIP to the peer and stay backup until turned off. */
+  setMaintenance(instance: string, on: boolean): Promise<void>;
+  /** One gratuitous ARP / NA burst now. */
+  sendGarp(instance: string): void;
+}
