@@ -5,6 +5,7 @@
       "sources": [
         "native/hsnet.cc",
         "native/socket.cc",
+        "native/precise-timer.cc",
         "native/constants.cc",
         "native/errno-error.cc"
       ],

@@ -18,6 +18,7 @@ import { readCapture } from '../src/pcap/read-capture.js';
 import { ipPacketOf } from '../src/pcap/captured-packet.js';
 import { decodeAdvert } from '../src/vrrp/codec.js';
 import { masterDownIntervalMs, skewTimeMs } from '../src/vrrp/timers.js';
+import { Prng } from '../src/sim/prng.js';
 import { percentile, summarize, type Summary } from './stats.js';
 
 type Daemon = 'hotstandby' | 'keepalived';
@@ -45,7 +46,7 @@ const SCENARIOS: Scenario[] = [
 const EVENTS: Event[] = ['link-cut', 'sigterm'];
 const BACKUP_PRIORITY = 100;
 
-async function runOnce(scenario: Scenario, event: Event, daemon: Daemon): Promise<Run> {
+async function runOnce(scenario: Scenario, event: Event, daemon: Daemon, phase: number): Promise<Run> {
   const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
   try {
     const vip = lab.vip4(0);
@@ -66,7 +67,8 @@ async function runOnce(scenario: Scenario, event: Event, daemon: Daemon): Promis
     // Let b hear a few adverts (also into the capture) so its timers run from a steady state.
     await sleep(Math.max(500, 2.5 * scenario.advertInt * 1000));
     const prober = await lab.startProber('client', vip, { intervalMs: 10 });
-    await sleep(300);
+    // The event falls at a random point of the advert cycle, as a real failure does.
+    await sleep(300 + phase * scenario.advertInt * 1000);
     if (event === 'link-cut') await lab.cutLink('a');
     else await a.stop();
     await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'VIP on b', timeoutMs: 20_000, intervalMs: 20 });
@@ -129,13 +131,16 @@ async function main(): Promise<void> {
   const jsonIndex = process.argv.indexOf('--json');
   const jsonPath = jsonIndex > 0 ? process.argv[jsonIndex + 1] : undefined;
   const runs: Run[] = [];
+  const prng = new Prng(Number(process.env.BENCH_SEED ?? 1));
   for (const scenario of SCENARIOS) {
     for (const event of EVENTS) {
       for (let rep = 0; rep < reps; rep++) {
         // Alternate which daemon goes first, so drift in machine load hits both alike.
         const order: Daemon[] = rep % 2 === 0 ? ['hotstandby', 'keepalived'] : ['keepalived', 'hotstandby'];
+        // Both daemons get the same phase in a repetition, so the comparison is like for like.
+        const phase = prng.next();
         for (const daemon of order) {
-          const run = await runOnce(scenario, event, daemon);
+          const run = await runOnce(scenario, event, daemon, phase);
           runs.push(run);
           console.error(`  ${scenario.name} ${event} ${daemon}: gap ${fmt(run.gapMs)} ms, overhead ${fmt(run.overheadMs, 2)} ms`);
         }

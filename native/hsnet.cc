@@ -1,5 +1,6 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
-// (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, plus the kernel's constants.
+// (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, and the
+// kernel's constants.
 #include <napi.h>
 #include <net/if.h>
 
@@ -7,6 +8,7 @@
 
 #include "constants.h"
 #include "errno-error.h"
+#include "precise-timer.h"
 #include "socket.h"
 
 namespace {
@@ -21,6 +23,7 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", Socket::Define(env));
+  exports.Set("PreciseTimer", PreciseTimer::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();

@@ -25,7 +25,7 @@ import { ScheduledAnnouncer } from './announcer.js';
 import { InstanceRunner } from './instance-runner.js';
 import { trackedPriority } from './tracking.js';
 import type { Logger } from './ports.js';
-import { RealTime } from './real-time.js';
+import { PreciseTime } from './real-time.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
 
 export interface DaemonOptions {
@@ -63,8 +63,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
   try {
     await claimRuntimeDir(runtimeDir, closers);
-    const time = new RealTime();
     const native = loadNative();
+    const time = new PreciseTime(
+      (onFire) => new native.PreciseTimer(onFire),
+      (err) => log.log('error', 'timer callback failed', { error: String(err) }),
+    );
+    closers.push(() => time.close());
     const netlink = RtNetlink.open(native);
     closers.push(() => netlink.close());
     const managed: Managed[] = [];

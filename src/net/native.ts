@@ -45,7 +45,17 @@ export interface NativeSocket {
   close(): void;
 }
 
+/** A one-shot monotonic timer with microsecond precision (timerfd); libuv's timers have 1 ms. */
+export interface NativePreciseTimer {
+  /** Fires the constructor's callback once after delayMs (fractions allowed); re-arming replaces it. */
+  arm(delayMs: number): void;
+  disarm(): void;
+  /** Idempotent. */
+  close(): void;
+}
+
 export interface NativeBinding {
+  PreciseTimer: new (onFire: () => void) => NativePreciseTimer;
   Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
   ifNameToIndex(name: string): number;
   /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */

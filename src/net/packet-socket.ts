@@ -37,6 +37,8 @@ export function openPacketSender(ifindex: number, native: NativeBinding): Packet
     socket.close();
     throw error;
   }
+  // A daemon sends the same few frames again and again: build each destination once.
+  const destinations = new Map<string, Buffer>();
   return {
     send(frame: Buffer): boolean {
       if (!Buffer.isBuffer(frame) || frame.length < ETHERNET_HEADER_LENGTH) {
@@ -44,11 +46,12 @@ export function openPacketSender(ifindex: number, native: NativeBinding): Packet
       }
       // The destination names the interface and the frame's ethertype, which becomes the
       // skb protocol the kernel and taps see.
-      const destination = buildSockaddrLl({
-        ifindex,
-        protocol: frame.readUInt16BE(12),
-        hardwareAddress: frame.subarray(0, 6),
-      });
+      const key = frame.toString('latin1', 0, 6) + frame.toString('latin1', 12, 14);
+      let destination = destinations.get(key);
+      if (destination === undefined) {
+        destination = buildSockaddrLl({ ifindex, protocol: frame.readUInt16BE(12), hardwareAddress: frame.subarray(0, 6) });
+        destinations.set(key, destination);
+      }
       return socket.sendTo(frame, destination) >= 0;
     },
     close(): void {

@@ -4,7 +4,7 @@
  * stop gracefully, fault and change priority. Everything is decided by the seeded Prng, so a
  * run is a pure function of its scenario.
  */
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../util/event-queue.js';
 import { Prng } from './prng.js';
 import { type Effect, type MachineConfig, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
 

@@ -260,11 +260,12 @@ export class VrrpMachine {
     this.preemptAllowedAt = undefined;
     this.adverDeadline = now + this.config.advertIntervalMs;
     this.masterAddress = undefined;
+    // The transition (logs, hooks) comes last: the advert and the GARPs are what the network waits for.
     return [
-      { type: 'transition', from, to: 'MASTER', reason },
       { type: 'add-vips' },
       { type: 'send-advert', priority: this.effectivePriority },
       { type: 'announce' },
+      { type: 'transition', from, to: 'MASTER', reason },
     ];
   }
 

@@ -50,7 +50,7 @@ test('v2 Skew_Time is (256 - priority) / 256 seconds whatever the interval (RFC 
 
 test('an address owner (priority 255) becomes MASTER at startup and announces', () => {
   const m = machine({ priority: 255 });
-  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→MASTER', 'add-vips', 'send-advert(255)', 'announce']);
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['add-vips', 'send-advert(255)', 'announce', '→MASTER']);
   assert.equal(m.nextDeadline(), 1000);
 });
 
@@ -59,7 +59,7 @@ test('the master-down timer makes a backup MASTER: VIPs, advert, announcement', 
   m.handle(0, { type: 'startup' });
   const deadline = m.nextDeadline() as number;
   assert.deepEqual(m.handle(deadline - 1, { type: 'timer' }), [], 'not before the deadline');
-  assert.deepEqual(types(m.handle(deadline, { type: 'timer' })), ['→MASTER', 'add-vips', 'send-advert(100)', 'announce']);
+  assert.deepEqual(types(m.handle(deadline, { type: 'timer' })), ['add-vips', 'send-advert(100)', 'announce', '→MASTER']);
 });
 
 test('a master sends adverts at its interval and keeps the cadence when woken late', () => {
@@ -101,7 +101,7 @@ test('preemption: a lower-priority master is replaced after Skew_Time', () => {
   m.handle(0, { type: 'startup' });
   m.handle(100, advert(50));
   assert.equal(m.nextDeadline(), 100 + 500);
-  assert.deepEqual(types(m.handle(600, { type: 'timer' })), ['→MASTER', 'add-vips', 'send-advert(128)', 'announce']);
+  assert.deepEqual(types(m.handle(600, { type: 'timer' })), ['add-vips', 'send-advert(128)', 'announce', '→MASTER']);
 });
 
 test('nopreempt: a lower-priority master is accepted', () => {
