@@ -197,9 +197,9 @@ function openV4(options: VrrpTransportOptions, c: Constants, open: (domain: numb
       if (headerLength < IPV4_MINIMUM_HEADER || headerLength > data.length) return null;
       const totalLength = Math.min(data.readUInt16BE(2), data.length);
       if (totalLength < headerLength) return null;
+      // Adverts from our own address are passed on: validation counts and logs them
+      // ('own-address'); multicast loop is off, so our own adverts do not come back.
       const from = formatIp(data, 12, 4);
-      // Our own adverts, should the kernel loop them back anyway.
-      if (from === source) return null;
       const control = parseControl(message.control);
       return {
         payload: data.subarray(headerLength, totalLength),
@@ -253,7 +253,7 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
     decode(message) {
       // Raw IPv6 sockets return only the payload; the header facts come as ancillary data.
       const from = parseSockaddr(message.address);
-      if (from?.family !== 'inet6' || from.address === source) return null;
+      if (from?.family !== 'inet6') return null;
       const control = parseControl(message.control);
       if (control.ttl === undefined || control.destination === undefined) return null;
       return {

@@ -1,7 +1,15 @@
 /** Shared pieces of the lab integration tests: keepalived.conf text and running hotstandby daemons. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lab, LabProcess } from '../lab/index.js';
 import { packageRoot } from '../lab/environment.js';
+import type { DaemonStatus } from '../../src/api/control-api.js';
+import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
+import { ipPacketOf } from '../../src/pcap/captured-packet.js';
+import { LINKTYPE_ETHERNET } from '../../src/pcap/capture-record.js';
+import { readCapture } from '../../src/pcap/read-capture.js';
+import { VRRP_PROTOCOL, type Advert } from '../../src/vrrp/advert.js';
+import { validateAdvert } from '../../src/vrrp/validate.js';
 
 export interface InstanceSpec {
   priority: number;
@@ -79,6 +87,14 @@ export class HotstandbyNode {
     return (JSON.parse(result.stdout) as { instances: StatusInstance[] }).instances;
   }
 
+  /**
+   * The daemon's full status straight from its control socket (a unix socket path, reachable from
+   * any namespace): also what `status --json` leaves out, such as drops no instance claims.
+   */
+  async controlStatus(): Promise<DaemonStatus> {
+    return (await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as DaemonStatus;
+  }
+
   /** State of the first instance, or undefined while the daemon does not answer yet. */
   async state(): Promise<string | undefined> {
     try {
@@ -96,4 +112,58 @@ export class HotstandbyNode {
 /** The hosts holding `vip`, as a sorted comma-joined string ('' when none). */
 export async function holders(lab: Lab, vip: string): Promise<string> {
   return (await lab.vipHolder(vip)).sort().join(',');
+}
+
+/** The states a daemon entered, in order, from the "FROM → TO" lines of its JSON log. */
+export async function transitionsOf(node: HotstandbyNode): Promise<string[]> {
+  const states: string[] = [];
+  for (const line of (await node.process.readLog()).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let record: { msg?: unknown };
+    try {
+      record = JSON.parse(line) as { msg?: unknown };
+    } catch {
+      continue;
+    }
+    const match = typeof record.msg === 'string' ? /^(INIT|BACKUP|MASTER|FAULT) → (INIT|BACKUP|MASTER|FAULT)$/.exec(record.msg) : null;
+    if (match) states.push(match[2] as string);
+  }
+  return states;
+}
+
+/** One VRRP packet of a capture file, decoded by the project's own pcap reader and validator. */
+export interface CapturedAdvert {
+  /** Seconds since the epoch. */
+  time: number;
+  /** Ethernet destination address (lowercase, colons); undefined for other link types. */
+  destinationMac: string | undefined;
+  source: string;
+  destination: string;
+  ttl: number;
+  /** "ok" or the drop reason of the receive checks that need no instance configuration. */
+  verdict: string;
+  /** Undefined when the packet is too broken to decode. */
+  advert: Advert | undefined;
+}
+
+/** Every VRRP packet (IP protocol 112) in a pcap / pcapng file, in capture order. */
+export async function capturedAdverts(path: string): Promise<CapturedAdvert[]> {
+  const adverts: CapturedAdvert[] = [];
+  for (const record of readCapture(await readFile(path))) {
+    const ip = ipPacketOf(record);
+    if (!ip.ok || ip.packet.protocol !== VRRP_PROTOCOL) continue;
+    const { source, destination, ttl, family, payload } = ip.packet;
+    const verdict = validateAdvert(payload, { family, source, destination, ttl, requireTtl255: true });
+    adverts.push({
+      time: record.time,
+      destinationMac:
+        record.linkType === LINKTYPE_ETHERNET && record.data.length >= 6 ? [...record.data.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined,
+      source,
+      destination,
+      ttl,
+      verdict: verdict.ok ? 'ok' : verdict.reason,
+      advert: verdict.advert,
+    });
+  }
+  return adverts;
 }

@@ -138,6 +138,8 @@ test('IPv4 receive: the IP header is parsed and stripped; own, short and non-IPv
   assert.deepEqual(got, [
     { payload: PAYLOAD.toString('hex'), info: { family: 4, source: '10.99.0.2', destination: '224.0.0.18', ttl: 255, ifindex: 3 } },
     { payload: PAYLOAD.toString('hex'), info: { family: 4, source: '10.99.0.4', destination: '224.0.0.18', ttl: 64, ifindex: 3 } },
+    // From our own address: passed on so validation counts it as 'own-address'.
+    { payload: PAYLOAD.toString('hex'), info: { family: 4, source: '10.99.0.1', destination: '224.0.0.18', ttl: 255, ifindex: 3 } },
   ]);
 });
 
@@ -146,13 +148,14 @@ test('IPv6 receive: source from the sender address, destination and hop limit fr
   const transport = openVrrpTransport(v6Options(), fake.binding);
   const batch = [
     { data: PAYLOAD, address: buildSockaddrIn6('fe80::2', 3), control: in6Control('ff02::12', 3, 255) },
-    // Our own source: dropped.
+    // Our own source: passed on, for validation to count as 'own-address'.
     { data: PAYLOAD, address: buildSockaddrIn6('fe80::1', 3), control: in6Control('ff02::12', 3, 255) },
     // Without the hop limit the packet cannot be validated: dropped.
     { data: PAYLOAD, address: buildSockaddrIn6('fe80::3', 3), control: Buffer.alloc(0) },
   ];
   assert.deepEqual(collect(fake.sockets[0], batch, transport), [
     { payload: PAYLOAD.toString('hex'), info: { family: 6, source: 'fe80::2', destination: 'ff02::12', ttl: 255, ifindex: 3 } },
+    { payload: PAYLOAD.toString('hex'), info: { family: 6, source: 'fe80::1', destination: 'ff02::12', ttl: 255, ifindex: 3 } },
   ]);
 });
 
