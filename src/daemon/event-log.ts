@@ -75,6 +75,7 @@ export class EventLog {
 
   /** Kept records with seq > `since`, oldest first; all kept ones when `since` is omitted. */
   since(since = 0): EventRecord[] {
+    if (Number.isNaN(since)) throw new RangeError(`Event sequence number must be a number, got ${String(since)}`);
     const count = this.ring.length;
     if (count === 0) return [];
     const firstSeq = this.nextSeq - count;
