@@ -1,15 +1,26 @@
 /**
- * The control API as a plain request handler (built apart from listening, so tests inject
- * requests without a socket). JSON over HTTP; the full API grows in the operations issue.
+ * The control API as a plain request handler, built apart from listening, so tests inject
+ * requests without a socket and the same handler serves the unix socket and the TCP listener.
+ * JSON over HTTP, versioned under /v1; Prometheus text on /metrics. A bad request gets a 4xx
+ * with {"error": message}; nothing a client sends can crash the daemon.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InstanceStatus } from '../daemon/instance-runner.js';
+import type { Registry } from 'prom-client';
+import { ConfigError } from '../config/config-error.js';
+import type { Logger } from '../daemon/ports.js';
 import type { DropReason } from '../vrrp/drop-reason.js';
+import { ConflictError, UnknownInstanceError, type DaemonControl } from './daemon-control.js';
+import { EventStreams, parseSeq, type EventStreamOptions } from './event-stream.js';
+import { DEFAULT_BODY_LIMIT, HttpError, readJsonBody, sendJson, sendText } from './http.js';
+import { instanceDetail, type ReportedInstance } from './instance-view.js';
+import { createMetricsRegistry, type MetricsOptions } from './metrics.js';
+import { redactConfig } from './redact.js';
+import { Router, type RequestContext, type Route } from './router.js';
 
 export interface DaemonStatus {
   pid: number;
   startedAt: string;
-  instances: InstanceStatus[];
+  instances: ReportedInstance[];
   /** Drops no instance claims (unknown VRID, unreadable packets), by interface. */
   unmatchedDrops: Record<string, Record<DropReason, number>>;
 }
@@ -20,19 +31,142 @@ export interface StatusSource {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createControlApi(source: StatusSource): RequestHandler {
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://control');
-    if (url.pathname === '/v1/status') {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: `Method ${req.method} not allowed on ${url.pathname}` });
-      return sendJson(res, 200, source.status());
-    }
-    sendJson(res, 404, { error: `No such resource: ${url.pathname}` });
-  };
+export interface ControlApiOptions {
+  /** Where internal errors (500) are reported. */
+  log?: Logger;
+  /** Largest accepted request body (default 64 KiB); larger ones get 413. */
+  bodyLimit?: number;
+  stream?: EventStreamOptions;
+  metrics?: MetricsOptions;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/** The handler, plus what the daemon needs around it. */
+export interface ControlApi extends RequestHandler {
+  /** The metrics served on /metrics. */
+  readonly registry: Registry;
+  /** Ends open event streams, so the server can close (call before server.close()). */
+  close(): void;
+}
+
+export function createControlApi(control: DaemonControl, options: ControlApiOptions = {}): ControlApi {
+  const registry = createMetricsRegistry(control, options.metrics);
+  const streams = new EventStreams(control, options.stream);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const router = new Router(routes(control, registry, streams, bodyLimit));
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!req.url?.startsWith('/')) throw new HttpError(400, `Request target must be a path, got "${req.url ?? ''}"`);
+    const url = new URL(req.url, 'http://control');
+    const { route, params } = router.match(req.method ?? 'GET', url.pathname);
+    await route.handle({ req, res, url, params });
+  };
+
+  const handler: RequestHandler = (req, res) => {
+    // A client that resets mid-request must not surface as an unhandled 'error' event.
+    req.on('error', () => res.destroy());
+    res.on('error', () => {});
+    dispatch(req, res).catch((err: unknown) => {
+      // Nothing may escape as an unhandled rejection: that would stop the daemon.
+      try {
+        const { status, message, headers } = describeError(err);
+        if (status >= 500) options.log?.log('error', 'control API request failed', { method: req.method, url: req.url, error: errorText(err) });
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        sendJson(res, status, { error: message }, headers);
+      } catch {
+        res.destroy();
+      }
+    });
+  };
+  return Object.assign(handler, { registry, close: () => streams.closeAll() });
+}
+
+function routes(control: DaemonControl, registry: Registry, streams: EventStreams, bodyLimit: number): Route[] {
+  const findInstance = (name: string): ReportedInstance => {
+    const instance = control.status().instances.find((i) => i.name === name);
+    if (instance === undefined) throw new UnknownInstanceError(name);
+    return instance;
+  };
+  return [
+    { method: 'GET', path: '/v1/status', handle: ({ res }) => sendJson(res, 200, control.status()) },
+    {
+      method: 'GET',
+      path: '/v1/instances',
+      handle: ({ res }) => {
+        const checks = control.checks();
+        sendJson(res, 200, { instances: control.status().instances.map((i) => instanceDetail(i, checks)) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/instances/:name',
+      handle: ({ res, params }) => sendJson(res, 200, instanceDetail(findInstance(params.name as string), control.checks())),
+    },
+    { method: 'GET', path: '/v1/checks', handle: ({ res }) => sendJson(res, 200, { checks: control.checks() }) },
+    {
+      method: 'GET',
+      path: '/v1/events',
+      handle: ({ res, url }) => sendJson(res, 200, { events: control.events(parseSeq(url.searchParams.get('since'), 'since')) }),
+    },
+    { method: 'GET', path: '/v1/events/stream', handle: ({ req, res, url }) => streams.serve(req, res, url) },
+    { method: 'GET', path: '/v1/config', handle: ({ res }) => sendJson(res, 200, { config: redactConfig(control.config()) }) },
+    {
+      method: 'POST',
+      path: '/v1/reload',
+      handle: async ({ req, res }) => {
+        await readJsonBody(req, bodyLimit);
+        const result = await control.reload();
+        // 422: the new file is invalid; the running configuration is untouched.
+        sendJson(res, result.ok ? 200 : 422, result.ok ? result : { error: result.message, ...result });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/instances/:name/maintenance',
+      handle: async ({ req, res, params }) => {
+        const on = maintenanceFlag(await readJsonBody(req, bodyLimit));
+        const name = findInstance(params.name as string).name;
+        await control.setMaintenance(name, on);
+        sendJson(res, 200, { instance: name, maintenance: on });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/instances/:name/garp',
+      handle: async ({ req, res, params }) => {
+        await readJsonBody(req, bodyLimit);
+        const name = findInstance(params.name as string).name;
+        control.sendGarp(name);
+        sendJson(res, 200, { instance: name, garp: 'sent' });
+      },
+    },
+    { method: 'GET', path: '/metrics', handle: metricsRoute(registry) },
+  ];
+}
+
+function metricsRoute(registry: Registry): (context: RequestContext) => Promise<void> {
+  return async ({ res }) => sendText(res, 200, registry.contentType, await registry.metrics());
+}
+
+function maintenanceFlag(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'Request body must be a JSON object like {"on": true}');
+  }
+  const on = (body as Record<string, unknown>).on;
+  if (typeof on !== 'boolean') throw new HttpError(400, `"on" must be true or false, got ${JSON.stringify(on) ?? 'nothing'}`);
+  return on;
+}
+
+function describeError(err: unknown): { status: number; message: string; headers: Record<string, string> } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message, headers: { ...(err.headers as Record<string, string>) } };
+  if (err instanceof UnknownInstanceError) return { status: 404, message: err.message, headers: {} };
+  if (err instanceof ConflictError) return { status: 409, message: err.message, headers: {} };
+  if (err instanceof ConfigError) return { status: 422, message: err.message, headers: {} };
+  return { status: 500, message: `Internal error: ${err instanceof Error ? err.message : String(err)}`, headers: {} };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

@@ -46,6 +46,17 @@ export class UnknownInstanceError extends Error {
   }
 }
 
+/**
+ * The daemon refuses an action because of its current state (a reload or stop already under way,
+ * GARP asked of an instance that is not master); the API answers 409 with the message.
+ */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
 export interface DaemonControl {
   status(): DaemonStatus;
   checks(): CheckStatus[];

@@ -16,6 +16,26 @@ const commands: Record<string, Command> = {
     summary: 'show the state of a running daemon [--runtime-dir DIR] [--json]',
     load: async () => (await import('./status.js')).runStatusCommand,
   },
+  events: {
+    summary: 'print the event log of a running daemon [--since N] [--follow] [--json]',
+    load: async () => (await import('./events.js')).runEventsCommand,
+  },
+  reload: {
+    summary: 'make a running daemon re-read its configuration [--json]',
+    load: async () => (await import('./reload.js')).runReloadCommand,
+  },
+  maintenance: {
+    summary: 'planned switchover: maintenance on|off [INSTANCE] (no instance = all)',
+    load: async () => (await import('./maintenance.js')).runMaintenanceCommand,
+  },
+  'check-config': {
+    summary: 'validate a configuration file without a daemon: FILE [--yaml | --keepalived]',
+    load: async () => (await import('./check-config.js')).runCheckConfigCommand,
+  },
+  convert: {
+    summary: 'print the native YAML equivalent of a keepalived.conf: FILE',
+    load: async () => (await import('./convert.js')).runConvertCommand,
+  },
   sniff: {
     summary: 'decode VRRP adverts with their verdict (--pcap FILE | --interface IF) [--json]',
     load: async () => (await import('./sniff.js')).runSniffCommand,
@@ -24,7 +44,7 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const lines = ['usage: hotstandby <command> [options]', '', 'commands:'];
-  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${command.summary}`);
+  for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(13)} ${command.summary}`);
   lines.push('', 'hotstandby <command> --help shows the options of one command.');
   return lines.join('\n');
 }

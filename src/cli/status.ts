@@ -1,13 +1,20 @@
-/** `hotstandby status`: the state of a running daemon, as a table or JSON. */
+/** `hotstandby status`: the state of a running daemon, as tables or JSON. */
 import { parseArgs } from 'node:util';
 import type { DaemonStatus } from '../api/control-api.js';
-import { ControlClientError, controlSocketPath, getJson } from '../api/control-socket.js';
+import { CLIENT_EXIT, CLIENT_EXIT_HELP, exitCodeFor, getJson } from '../api/control-client.js';
+import { controlSocketPath } from '../api/control-socket.js';
+import type { CheckStatus } from '../api/daemon-control.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
 const HELP = `usage: hotstandby status [--runtime-dir DIR] [--json]
 
-Shows the state of each VRRP instance of the daemon whose control socket is in DIR
-(default ${DEFAULT_RUNTIME_DIR}). Exit codes: 0 ok, 64 bad usage, 69 no daemon running.`;
+Shows the state of each VRRP instance and health check of the daemon whose control socket is in
+DIR (default ${DEFAULT_RUNTIME_DIR}).
+
+  --json    one JSON object: {"instances":[{name, vrid, interface, state, priority,
+            effectivePriority, vips, masterAddress, drops}]}
+
+${CLIENT_EXIT_HELP}`;
 
 export async function runStatusCommand(argv: string[]): Promise<number> {
   let values;
@@ -23,21 +30,32 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
     }));
   } catch (err) {
     console.error(`hotstandby status: ${(err as Error).message}\n\n${HELP}`);
-    return 64;
+    return CLIENT_EXIT.usage;
   }
   if (values.help) {
     console.log(HELP);
-    return 0;
+    return CLIENT_EXIT.ok;
   }
-  let status: DaemonStatus;
+  const socket = controlSocketPath(values['runtime-dir']);
   try {
-    status = (await getJson(controlSocketPath(values['runtime-dir']), '/v1/status')) as DaemonStatus;
+    const status = (await getJson(socket, '/v1/status')) as DaemonStatus;
+    if (values.json) {
+      console.log(JSON.stringify(statusJson(status)));
+      return CLIENT_EXIT.ok;
+    }
+    const { checks } = (await getJson(socket, '/v1/checks')) as { checks: CheckStatus[] };
+    console.log(formatStatus(status, checks));
+    return CLIENT_EXIT.ok;
   } catch (err) {
     console.error(`hotstandby status: ${(err as Error).message}`);
-    return err instanceof ControlClientError && err.code === 'not-running' ? 69 : 70;
+    return exitCodeFor(err);
   }
-  if (values.json) {
-    const instances = status.instances.map((i) => ({
+}
+
+/** The --json shape scripts depend on: keep it exactly. */
+export function statusJson(status: DaemonStatus): { instances: unknown[] } {
+  return {
+    instances: status.instances.map((i) => ({
       name: i.name,
       vrid: i.vrid,
       interface: i.interface,
@@ -47,28 +65,51 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
       vips: i.vips,
       masterAddress: i.masterAddress,
       drops: i.drops,
-    }));
-    console.log(JSON.stringify({ instances }));
-    return 0;
-  }
-  console.log(formatTable(status));
-  return 0;
+    })),
+  };
 }
 
-function formatTable(status: DaemonStatus): string {
-  const header = ['INSTANCE', 'VRID', 'IFACE', 'STATE', 'PRIO', 'EFF', 'MASTER', 'VIPS', 'DROPS'];
-  const rows = status.instances.map((i) => [
-    i.name,
-    String(i.vrid),
-    i.interface,
-    i.state,
-    String(i.priority),
-    String(i.effectivePriority),
-    i.masterAddress ?? '-',
-    i.vips.join(','),
-    String(Object.values(i.drops).reduce((a, b) => a + b, 0)),
-  ]);
+export function formatStatus(status: DaemonStatus, checks: readonly CheckStatus[]): string {
+  const instanceRows = status.instances.map((i) => {
+    const tracked = checks.filter((c) => c.trackedBy.some((t) => t.instance === i.name));
+    const healthy = tracked.filter((c) => c.healthy).length;
+    return [
+      i.name,
+      String(i.vrid),
+      i.interface,
+      i.maintenance === true ? `${i.state} (maint)` : i.state,
+      String(i.priority),
+      String(i.effectivePriority),
+      i.masterAddress ?? '-',
+      i.vips.join(',') || '-',
+      tracked.length === 0 ? '-' : `${healthy}/${tracked.length} ok`,
+      String(Object.values(i.drops).reduce((a, b) => a + b, 0)),
+    ];
+  });
+  const lines = [table(['INSTANCE', 'VRID', 'IFACE', 'STATE', 'PRIO', 'EFF', 'MASTER', 'VIPS', 'CHECKS', 'DROPS'], instanceRows)];
+  if (checks.length > 0) {
+    const checkRows = checks.map((c) => [
+      c.name,
+      c.kind,
+      c.healthy ? 'healthy' : 'FAILED',
+      c.lastOk === null ? '-' : c.lastOk ? 'ok' : 'fail',
+      c.lastLatencyMs === null ? '-' : `${Math.round(c.lastLatencyMs)}ms`,
+      c.trackedBy.map((t) => `${t.instance}(${t.weight > 0 ? '+' : ''}${t.weight})`).join(',') || '-',
+      oneLine(c.lastDetail ?? '', 60),
+    ]);
+    lines.push('', table(['CHECK', 'KIND', 'STATE', 'LAST', 'LATENCY', 'TRACKED BY', 'DETAIL'], checkRows));
+  }
+  return lines.join('\n');
+}
+
+/** Left-aligned columns two blanks apart. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => (r[col] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, col) => c.padEnd(widths[col] ?? 0)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

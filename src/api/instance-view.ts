@@ -1,0 +1,99 @@
+/**
+ * What the API shows of one instance: its status from the daemon, with the priority explained
+ * (configured, effective, and what each tracked check adds) and the counters in one place.
+ */
+import type { InstanceStatus, TransitionRecord } from '../daemon/instance-runner.js';
+import type { DropReason } from '../vrrp/drop-reason.js';
+import type { CheckStatus } from './daemon-control.js';
+
+export interface CheckContribution {
+  check: string;
+  /** The weight this instance applies (its own override, else the check's). */
+  weight: number;
+  healthy: boolean;
+  /**
+   * Added to the priority now: a positive weight while healthy, a negative one while failed
+   * (keepalived's vrrp_script rule); 0 otherwise. The daemon then clamps to 1..254.
+   */
+  contribution: number;
+  /** A weight-0 check that failed holds the instance in FAULT. */
+  faults: boolean;
+}
+
+export interface InstanceDetail {
+  name: string;
+  vrid: number;
+  interface: string;
+  family: 4 | 6;
+  version: number;
+  state: string;
+  /** Planned switchover in force; null when the daemon does not say. */
+  maintenance: boolean | null;
+  priority: {
+    configured: number;
+    effective: number;
+    checks: CheckContribution[];
+  };
+  vips: string[];
+  /** Ourselves while master, else the master we last heard (null before any). */
+  masterAddress: string | null;
+  lastTransition: TransitionRecord | null;
+  counters: {
+    advertsSent: number;
+    advertsReceived: number;
+    sendFailures: number;
+    transitions: number;
+    garpsSent: number;
+    drops: Record<DropReason, number>;
+  };
+}
+
+/** The status the daemon reports, plus what it may add later without breaking this shape. */
+export type ReportedInstance = InstanceStatus & { maintenance?: boolean };
+
+export function checkContributions(instance: string, checks: readonly CheckStatus[]): CheckContribution[] {
+  const out: CheckContribution[] = [];
+  for (const check of checks) {
+    for (const tracker of check.trackedBy) {
+      if (tracker.instance !== instance) continue;
+      const { weight } = tracker;
+      const applies = (weight > 0 && check.healthy) || (weight < 0 && !check.healthy);
+      out.push({
+        check: check.name,
+        weight,
+        healthy: check.healthy,
+        contribution: applies ? weight : 0,
+        faults: weight === 0 && !check.healthy,
+      });
+    }
+  }
+  return out;
+}
+
+export function instanceDetail(status: ReportedInstance, checks: readonly CheckStatus[]): InstanceDetail {
+  return {
+    name: status.name,
+    vrid: status.vrid,
+    interface: status.interface,
+    family: status.family,
+    version: status.version,
+    state: status.state,
+    maintenance: status.maintenance ?? null,
+    priority: {
+      configured: status.priority,
+      effective: status.effectivePriority,
+      checks: checkContributions(status.name, checks),
+    },
+    vips: status.vips,
+    masterAddress: status.masterAddress,
+    lastTransition: status.lastTransition,
+    counters: {
+      advertsSent: status.counters.advertsSent,
+      advertsReceived: status.counters.advertsReceived,
+      sendFailures: status.counters.sendFailures,
+      transitions: status.counters.transitions,
+      garpsSent: status.garpsSent,
+      drops: status.drops,
+    },
+  };
+}

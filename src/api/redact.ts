@@ -1,0 +1,29 @@
+/**
+ * The running configuration as the API shows it: secrets replaced, so /v1/config can be pasted
+ * into a ticket. (The VRRPv2 password is on the wire in clear anyway, but it need not be in logs.)
+ */
+import type { HotstandbyConfig } from '../config/model.js';
+
+export const REDACTED = '<redacted>';
+
+/** A plain-object copy with `authPass` values and passwords inside URLs replaced. */
+export function redactConfig(config: HotstandbyConfig): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value: unknown) => {
+      if (key === 'authPass' && typeof value === 'string') return REDACTED;
+      if (key === 'url' && typeof value === 'string') return redactUrl(value);
+      return value;
+    }),
+  ) as unknown;
+}
+
+function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password === '') return text;
+    url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return text;
+  }
+}
