@@ -49,7 +49,10 @@ export interface InstanceDetail {
 }
 
 /** The status the daemon reports, plus what it may add later without breaking this shape. */
-export type ReportedInstance = InstanceStatus & { maintenance?: boolean };
+export type ReportedInstance = Omit<InstanceStatus, 'maintenance' | 'priorityOffsets'> & {
+  maintenance?: boolean;
+  priorityOffsets?: Record<string, number>;
+};
 
 export function checkContributions(instance: string, checks: readonly CheckStatus[]): CheckContribution[] {
   const out: CheckContribution[] = [];

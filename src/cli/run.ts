@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { startDaemon } from '../daemon/daemon.js';
-import { LineLogger } from '../daemon/logger.js';
+import { createLogger } from '../daemon/logger.js';
 import type { LogLevel } from '../daemon/ports.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
@@ -16,7 +16,7 @@ const HELP = `usage: hotstandby run (--config FILE | --keepalived-conf FILE) [op
   --log-level LEVEL        debug | info | warn | error (default info)
   --log-format FORMAT      json | text (default: text on a terminal, json otherwise)
 
-SIGTERM / SIGINT: masters send priority 0, VIPs are removed, exit 0.
+SIGTERM / SIGINT: masters send priority 0, VIPs are removed, exit 0. SIGHUP: reload (hitless).
 Exit codes: 0 stopped cleanly, 64 bad usage, 70 runtime error, 78 configuration error.`;
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -52,15 +52,13 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
   if (!LEVELS.includes(level)) return usageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
   const format = values['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json');
   if (format !== 'json' && format !== 'text') return usageError(`--log-format must be json or text, got '${format}'`);
-  const log = new LineLogger(process.stdout, { minLevel: level, human: format === 'text', wallClock: () => new Date() });
+  const log = createLogger({ minLevel: level, human: format === 'text' });
+  const configPath = yamlPath ?? (keepalivedPath as string);
+  const loadConfig = () => loadConfigFile(configPath, yamlPath ? 'yaml' : 'keepalived');
 
   let daemon;
   try {
-    const loaded = await loadConfigFile(yamlPath ?? (keepalivedPath as string), yamlPath ? 'yaml' : 'keepalived');
-    for (const warning of loaded.warnings) {
-      log.log('warn', `${warning.source.file}:${warning.source.line}: ${warning.message}`);
-    }
-    daemon = await startDaemon({ config: loaded.config, runtimeDir: values['runtime-dir'], log });
+    daemon = await startDaemon({ loadConfig, runtimeDir: values['runtime-dir'], log });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`hotstandby: configuration error: ${err.message}`);
@@ -83,7 +81,10 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => log.log('warn', 'SIGHUP: reload is not supported yet; restart to apply a new configuration'));
+    process.on('SIGHUP', () => {
+      log.log('info', 'received SIGHUP, reloading the configuration');
+      daemon.control.reload().catch((err: unknown) => log.log('error', 'reload failed', { error: String(err) }));
+    });
   });
 }
 

@@ -1,15 +1,18 @@
 /**
- * The composition root: the only place that builds real implementations (native sockets,
- * rtnetlink, the clock) and wires them to the instance runners. Everything it builds is closed
- * again by stop(), also when start-up fails half way.
+ * The composition root: the only place that builds real implementations (native sockets and
+ * timers, rtnetlink, checks, hooks, the control socket) and wires them to the controller.
+ * Everything it builds is closed again by stop(), also when start-up fails half way.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { createControlApi, type DaemonStatus } from '../api/control-api.js';
-import { controlSocketPath, listenControlSocket } from '../api/control-socket.js';
+import { createControlApi } from '../api/control-api.js';
+import { closeServer, controlSocketPath, listenControlSocket } from '../api/control-socket.js';
+import type { DaemonControl } from '../api/daemon-control.js';
+import { CheckSet, needsProcessWatcher } from '../check/check-set.js';
+import { ProcessWatcher } from '../check/process-watcher.js';
 import { ConfigError } from '../config/config-error.js';
-import type { HotstandbyConfig, InstanceConfig } from '../config/model.js';
+import type { HotstandbyConfig, InstanceConfig, LoadedConfig } from '../config/model.js';
 import { buildGratuitousArp } from '../net/arp.js';
 import { loadNative } from '../net/native.js';
 import { buildUnsolicitedNeighbourAdvert } from '../net/neighbour-advert.js';
@@ -18,38 +21,38 @@ import type { LinkInfo } from '../net/netlink/link.js';
 import { RtNetlink } from '../net/netlink/rtnetlink.js';
 import { openPacketSender, type PacketSender } from '../net/packet-socket.js';
 import { openVrrpTransport, type VrrpTransport } from '../net/vrrp-socket.js';
-import { parseIp } from '../vrrp/ip-address.js';
+import { NotifyDispatcher, NotifyFifo } from '../notify/index.js';
 import type { DropReason } from '../vrrp/drop-reason.js';
+import { parseIp } from '../vrrp/ip-address.js';
 import { AdvertDispatcher } from './advert-dispatcher.js';
 import { ScheduledAnnouncer } from './announcer.js';
+import { Controller, type ManagedInstance } from './controller.js';
+import { EventLog } from './event-log.js';
 import { InstanceRunner } from './instance-runner.js';
-import { trackedPriority } from './tracking.js';
+import { limitRepeats } from './logger.js';
 import type { Logger } from './ports.js';
 import { PreciseTime } from './real-time.js';
+import { validateScripts } from './script-validation.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
 
 export interface DaemonOptions {
-  config: HotstandbyConfig;
+  /** Reads and validates the configuration file (at start and on every reload). */
+  loadConfig: () => Promise<LoadedConfig>;
   runtimeDir: string;
   log: Logger;
 }
 
 export interface RunningDaemon {
-  status(): DaemonStatus;
-  /** Leaves service cleanly: priority 0 from masters, VIPs removed, sockets closed. Idempotent. */
+  control: DaemonControl;
+  /** Leaves service cleanly: priority 0 from masters, VIPs removed, hooks run, sockets closed. Idempotent. */
   stop(): Promise<void>;
-}
-
-interface Managed {
-  runner: InstanceRunner;
-  vips: AddressVipHolder;
-  ifindex: number;
 }
 
 export const PID_FILE_NAME = 'hotstandby.pid';
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { config, runtimeDir, log } = options;
+  const { runtimeDir } = options;
+  const log = limitRepeats(options.log);
   const closers: Array<() => void | Promise<void>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -62,6 +65,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     closers.length = 0;
   };
   try {
+    const loaded = await options.loadConfig();
+    for (const warning of loaded.warnings) log.log('warn', `${warning.source.file}:${warning.source.line}: ${warning.message}`);
+    const config = loaded.config;
+    await validateScripts(config);
     await claimRuntimeDir(runtimeDir, closers);
     const native = loadNative();
     const time = new PreciseTime(
@@ -69,33 +76,47 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       (err) => log.log('error', 'timer callback failed', { error: String(err) }),
     );
     closers.push(() => time.close());
+    const wallClock = () => new Date();
     const netlink = RtNetlink.open(native);
     closers.push(() => netlink.close());
-    const managed: Managed[] = [];
+    const events = new EventLog({ wallClock, log });
+    const fifo = config.global.notifyFifo !== undefined ? await NotifyFifo.open(config.global.notifyFifo, log) : undefined;
+    if (fifo) closers.push(() => fifo.close());
+    const notify = new NotifyDispatcher({
+      log,
+      events,
+      clock: time,
+      ...(config.global.scriptUser !== undefined ? { scriptUser: config.global.scriptUser } : {}),
+      ...(fifo ? { fifo } : {}),
+    });
+    const processWatcher = needsProcessWatcher(config.checks) ? ProcessWatcher.open(native, { clock: time, timers: time, log }) : undefined;
+    if (processWatcher) closers.push(() => processWatcher.close());
+
     const linkState = new Map<number, LinkInfo>();
+    let controller: Controller | undefined;
+    let checkSet: CheckSet | undefined;
     // Subscribe before the first dump so no change falls between the two.
     netlink.onLink((link, change) => {
       if (change === 'del') linkState.delete(link.index);
       else linkState.set(link.index, link);
-      applyLinkState(managed, linkState);
+      checkSet?.notifyLinkChange(link.name, link.up && link.carrier);
+      controller?.linksChanged();
     });
+    const holders: AddressVipHolder[] = [];
     netlink.onAddress((address, change) => {
       if (change !== 'del') return;
-      for (const m of managed) m.vips.restoreIfOurs(address.index, address.address);
+      for (const holder of holders) holder.restoreIfOurs(address.index, address.address);
     });
     netlink.onError((err) => log.log('error', 'netlink error', { error: err.message }));
-    const links = await netlink.links();
-    for (const link of links) linkState.set(link.index, link);
+    for (const link of await netlink.links()) linkState.set(link.index, link);
     const addresses = await netlink.addresses();
+    const linkNamed = (name: string) => [...linkState.values()].find((l) => l.name === name);
 
-    const dispatchers = new Map<string, { dispatcher: AdvertDispatcher; transport: VrrpTransport; name: string }>();
+    const groups = new Map<string, { dispatcher: AdvertDispatcher; transport: VrrpTransport; name: string }>();
     const packetSenders = new Map<number, PacketSender>();
-    for (const instance of config.instances) {
-      const ilog = log.child({ instance: instance.name, vrid: instance.vrid, iface: instance.interface });
-      const link = findLink(links, instance.interface, instance);
-      const source = sourceAddress(instance, link, addresses, config);
+    const groupFor = (instance: InstanceConfig, link: LinkInfo, source: string) => {
       const key = `${link.index}/${instance.family}/${source}`;
-      let group = dispatchers.get(key);
+      let group = groups.get(key);
       if (group === undefined) {
         const transport = openVrrpTransport(
           {
@@ -112,64 +133,114 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         closers.push(() => transport.close());
         const dispatcher = new AdvertDispatcher(new Set([source]), time, log.child({ iface: link.name }));
         transport.onPacket((payload, info) => dispatcher.handle(payload, info));
+        transport.onError((err) => log.log('warn', 'VRRP socket error', { iface: link.name, error: err.message }));
         group = { dispatcher, transport, name: `${link.name}/ipv${instance.family}` };
-        dispatchers.set(key, group);
+        groups.set(key, group);
       }
-      const resolved = instance.vips.map((vip): ResolvedVip => ({ config: vip, ifindex: findLink(links, vip.device, instance).index }));
+      return group;
+    };
+    const packetSender = (ifindex: number) => {
+      let sender = packetSenders.get(ifindex);
+      if (sender === undefined) {
+        sender = openPacketSender(ifindex, native);
+        const opened = sender;
+        closers.push(() => opened.close());
+        packetSenders.set(ifindex, sender);
+      }
+      return sender;
+    };
+
+    const buildInstance = (instance: InstanceConfig): ManagedInstance => {
+      const ilog = log.child({ instance: instance.name, vrid: instance.vrid, iface: instance.interface });
+      const link = requireLink(linkNamed(instance.interface), instance.interface, instance);
+      const source = sourceAddress(instance, link, addresses, config);
+      const group = groupFor(instance, link, source);
+      const resolved = instance.vips.map((vip): ResolvedVip => ({ config: vip, ifindex: requireLink(linkNamed(vip.device), vip.device, instance).index }));
       const vips = new AddressVipHolder(resolved, netlink, ilog);
-      const frames = resolved.map((vip) => ({ ifindex: vip.ifindex, frame: announcementFrame(vip, links) }));
-      for (const { ifindex } of frames) {
-        if (!packetSenders.has(ifindex)) {
-          const sender = openPacketSender(ifindex, native);
-          closers.push(() => sender.close());
-          packetSenders.set(ifindex, sender);
-        }
-      }
+      holders.push(vips);
+      const frames = resolved.map((vip) => ({ sender: packetSender(vip.ifindex), frame: announcementFrame(vip, linkState.get(vip.ifindex)) }));
       const announcer = new ScheduledAnnouncer(instance.garp, time, time, () => {
         let sent = 0;
-        for (const { ifindex, frame } of frames) if (packetSenders.get(ifindex)?.send(frame)) sent++;
+        for (const { sender, frame } of frames) if (sendSafely(() => sender.send(frame), ilog, 'gratuitous ARP / NA')) sent++;
         return sent;
       });
       const transport = group.transport;
-      const runner = new InstanceRunner(
+      const runner: InstanceRunner = new InstanceRunner(
         instance,
         { text: source, bytes: parseIp(source).bytes },
         {
           clock: time,
-          wallClock: () => new Date(),
+          wallClock,
           timers: time,
-          sender: { send: (payload, destination) => transport.send(payload, destination) },
+          sender: { send: (payload, destination) => sendSafely(() => transport.send(payload, destination), ilog, 'advert') },
           vips,
           announcer,
           log: ilog,
+          onTransition: (record) => {
+            notify.instanceChanged(runner.config, record.to === 'INIT' ? 'STOP' : record.to, runner.status().effectivePriority);
+            controller?.transitioned(record);
+          },
         },
       );
       group.dispatcher.add(runner);
-      managed.push({ runner, vips, ifindex: link.index });
-    }
-    applyLinkState(managed, linkState);
-    for (const m of managed) m.runner.start();
-
-    const startedAt = new Date().toISOString();
-    const status = (): DaemonStatus => {
-      const unmatchedDrops: Record<string, Record<DropReason, number>> = {};
-      for (const group of dispatchers.values()) unmatchedDrops[group.name] = group.dispatcher.unmatchedDrops;
-      return { pid: process.pid, startedAt, instances: managed.map((m) => m.runner.status()), unmatchedDrops };
+      return {
+        runner,
+        settled: () => vips.settled(),
+        dispose: () => {
+          group.dispatcher.remove(runner);
+          holders.splice(holders.indexOf(vips), 1);
+        },
+      };
     };
-    const server: Server = await listenControlSocket(createControlApi({ status }), controlSocketPath(runtimeDir));
+
+    controller = new Controller(config, {
+      log,
+      events,
+      buildInstance,
+      buildChecks: (checks) => {
+        checkSet = new CheckSet(checks, { clock: time, timers: time, log, wallClock, ...(processWatcher ? { processEvents: processWatcher } : {}) });
+        return checkSet;
+      },
+      loadConfig: options.loadConfig,
+      linkUp: (name) => {
+        const link = linkNamed(name);
+        return link !== undefined && link.up && link.carrier;
+      },
+      unmatchedDrops: () => {
+        const drops: Record<string, Record<DropReason, number>> = {};
+        for (const group of groups.values()) drops[group.name] = group.dispatcher.unmatchedDrops;
+        return drops;
+      },
+      groupChanged: (group, state) => notify.groupChanged(group, state),
+    });
+    const running = controller;
     closers.push(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Hooks for STOP get a moment to run (keepalived waits too), then are ended.
+      await Promise.race([notify.idle(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+      await notify.close();
+    });
+    const startup = () => running.start();
+    if (config.global.startupDelayMs > 0) {
+      log.log('info', `waiting ${config.global.startupDelayMs} ms before starting (vrrp_startup_delay)`);
+      const timer = setTimeout(startup, config.global.startupDelayMs);
+      closers.push(() => clearTimeout(timer));
+    } else startup();
+
+    const api = createControlApi(running, { log });
+    const server: Server = await listenControlSocket(api, controlSocketPath(runtimeDir));
+    closers.push(async () => {
+      api.close();
+      await closeServer(server);
       await rm(controlSocketPath(runtimeDir), { force: true });
     });
-    log.log('info', 'hotstandby running', { instances: managed.length, runtimeDir });
+    log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir });
 
     let stopping: Promise<void> | undefined;
     return {
-      status,
+      control: running,
       stop() {
         stopping ??= (async () => {
-          for (const m of managed) m.runner.stop();
-          await Promise.all(managed.map((m) => m.vips.settled()));
+          await running.stop();
           await closeAll();
           log.log('info', 'hotstandby stopped');
         })();
@@ -179,6 +250,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * A send that fails (interface down: ENETDOWN, ENETUNREACH) is a counted failure, never an
+ * exception through the protocol: the state change that wanted it must still complete.
+ */
+function sendSafely(send: () => boolean, log: Logger, what: string): boolean {
+  try {
+    return send();
+  } catch (err) {
+    log.log('warn', `cannot send ${what}`, { error: (err as Error).message });
+    return false;
   }
 }
 
@@ -203,8 +287,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function findLink(links: LinkInfo[], name: string, instance: InstanceConfig): LinkInfo {
-  const link = links.find((l) => l.name === name);
+function requireLink(link: LinkInfo | undefined, name: string, instance: InstanceConfig): LinkInfo {
   if (link === undefined) {
     throw new ConfigError(`interface '${name}' does not exist on this host`, instance.source, 'interface');
   }
@@ -227,28 +310,9 @@ function sourceAddress(instance: InstanceConfig, link: LinkInfo, addresses: Addr
   return chosen.address;
 }
 
-function announcementFrame(vip: ResolvedVip, links: LinkInfo[]): Buffer {
-  const link = links.find((l) => l.index === vip.ifindex);
+function announcementFrame(vip: ResolvedVip, link: LinkInfo | undefined): Buffer {
   const mac = link?.mac ?? '00:00:00:00:00:00';
   return vip.config.family === 4
     ? buildGratuitousArp(mac, vip.config.address)
     : buildUnsolicitedNeighbourAdvert({ mac, address: vip.config.address });
-}
-
-/** Link down on an instance's interface is a fault; track_interface adds weights or faults. */
-function applyLinkState(managed: Managed[], links: Map<number, LinkInfo>): void {
-  const byName = new Map<string, LinkInfo>();
-  for (const link of links.values()) byName.set(link.name, link);
-  for (const m of managed) {
-    const instance = m.runner.config;
-    const own = links.get(m.ifindex);
-    const ownUp = own !== undefined && own.up && own.carrier;
-    m.runner.setFault('link', ownUp ? undefined : `${instance.interface} is down`);
-    const tracked = trackedPriority(instance, (name) => {
-      const link = byName.get(name);
-      return link !== undefined && link.up && link.carrier;
-    });
-    m.runner.setFault('track_interface', tracked.fault);
-    m.runner.setEffectivePriority(tracked.priority);
-  }
 }

@@ -23,6 +23,7 @@ export interface InstanceRunnerDeps {
   log: Logger;
   /** Called after every state change (status, notify hooks). */
   onTransition?: (transition: TransitionRecord) => void;
+  onMaintenance?: (instance: string, on: boolean) => void;
 }
 
 export interface TransitionRecord {
@@ -53,6 +54,9 @@ export interface InstanceStatus {
   vips: string[];
   masterAddress: string | null;
   lastTransition: TransitionRecord | null;
+  /** Contributions to the priority by source (checks, tracked interfaces). */
+  priorityOffsets: Record<string, number>;
+  maintenance: boolean;
   counters: InstanceCounters;
   drops: Record<DropReason, number>;
   garpsSent: number;
@@ -69,6 +73,9 @@ export class InstanceRunner {
   private readonly encoded = new Map<number, Buffer>();
   private lastTransition: TransitionRecord | null = null;
   private faults = new Map<string, string>();
+  private readonly offsets = new Map<string, number>();
+  private inMaintenance = false;
+  private currentConfig: InstanceConfig;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
     advertsReceived: 0,
@@ -79,7 +86,7 @@ export class InstanceRunner {
   readonly rules: InstanceRules;
 
   constructor(
-    readonly config: InstanceConfig,
+    config: InstanceConfig,
     /** The source address of our adverts (primary IPv4 / link-local IPv6) as text and bytes. */
     private readonly source: { text: string; bytes: Buffer },
     private readonly deps: InstanceRunnerDeps,
@@ -94,6 +101,7 @@ export class InstanceRunner {
       primaryAddress: source.bytes,
     };
     this.machine = new VrrpMachine(this.machineConfig);
+    this.currentConfig = config;
     const multicast = config.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6;
     this.destinations = config.unicastPeers.length > 0 ? [...config.unicastPeers] : [multicast];
     this.pseudoHeader = !config.v3ChecksumExcludesPseudoHeader;
@@ -107,6 +115,10 @@ export class InstanceRunner {
 
   get name(): string {
     return this.config.name;
+  }
+
+  get config(): InstanceConfig {
+    return this.currentConfig;
   }
 
   get state(): VrrpState {
@@ -166,9 +178,83 @@ export class InstanceRunner {
     else if (!faulted && wasFaulted) this.feed({ type: 'recover', reason: `${source} recovered` });
   }
 
-  /** The effective priority from checks, clamped to 1..254 (an owner's 255 is never changed). */
-  setEffectivePriority(priority: number): void {
+  /**
+   * One named contribution to the priority (tracked interfaces, checks). The effective priority
+   * is the configured one plus all contributions, clamped to 1..254; an owner's 255 never changes.
+   */
+  setPriorityOffset(source: string, offset: number): void {
+    if (offset === 0) this.offsets.delete(source);
+    else this.offsets.set(source, offset);
+    this.applyPriority();
+  }
+
+  /** Contributions by source, for status. */
+  priorityOffsets(): Record<string, number> {
+    return Object.fromEntries(this.offsets);
+  }
+
+  /**
+   * A reload that changed only what can change in place (priority, preemption, notify, GARP,
+   * tracking): no transition; a new priority is advertised at once by a master.
+   */
+  updateConfig(config: InstanceConfig): void {
+    this.currentConfig = config;
+    this.applyPriority();
+  }
+
+  get maintenance(): boolean {
+    return this.inMaintenance;
+  }
+
+  /**
+   * Planned switchover. On: drop to priority 1 so a preempting peer takes over after Skew_Time
+   * while we still serve; once it has (or after `handoverMs` if nobody did), leave with priority
+   * 0; then stay backup until turned off. Off: back to the computed priority, listening again.
+   */
+  async setMaintenance(on: boolean): Promise<void> {
+    if (on === this.inMaintenance) return;
+    this.inMaintenance = on;
+    this.feed({ type: 'hold', on });
+    this.applyPriority();
+    this.deps.onMaintenance?.(this.config.name, on);
+    if (!on || this.machine.state !== 'MASTER') return;
+    const handoverMs = 3 * this.config.advertIntervalMs + 250;
+    await new Promise<void>((resolve) => {
+      const deadline = this.deps.clock.now() + handoverMs;
+      const poll = () => {
+        if (this.machine.state !== 'MASTER' || !this.inMaintenance) return resolve();
+        if (this.deps.clock.now() >= deadline) {
+          this.feed({ type: 'step-down', reason: 'maintenance: no peer took over, leaving with priority 0' });
+          return resolve();
+        }
+        this.deps.timers.at(Math.min(deadline, this.deps.clock.now() + 10), poll);
+      };
+      poll();
+    });
+  }
+
+  /** vrrp_sync_group: another member changed state; follow it. */
+  followGroup(to: 'MASTER' | 'BACKUP', reason: string): void {
+    this.feed({ type: 'sync', to, reason });
+  }
+
+  /** Names of the fault sources now set. */
+  faultSources(): string[] {
+    return [...this.faults.keys()];
+  }
+
+  /** One GARP / NA burst now; only a master announces. */
+  sendGarp(): boolean {
+    if (this.machine.state !== 'MASTER') return false;
+    this.deps.announcer.burst();
+    return true;
+  }
+
+  private applyPriority(): void {
     if (this.config.priority === 255) return;
+    let priority = this.config.priority;
+    for (const offset of this.offsets.values()) priority += offset;
+    if (this.inMaintenance) priority = 1;
     this.feed({ type: 'priority', priority: Math.min(254, Math.max(1, Math.round(priority))) });
   }
 
@@ -186,6 +272,8 @@ export class InstanceRunner {
       vips: this.config.vips.map((v) => `${v.address}/${v.prefixLength}`),
       masterAddress: state === 'MASTER' ? this.source.text : (this.machine.lastMasterAddress ?? null),
       lastTransition: this.lastTransition,
+      priorityOffsets: this.priorityOffsets(),
+      maintenance: this.inMaintenance,
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,

@@ -58,7 +58,13 @@ export type MachineEvent =
   | { type: 'timer' }
   | { type: 'priority'; priority: number }
   | { type: 'fault'; reason: string }
-  | { type: 'recover'; reason: string };
+  | { type: 'recover'; reason: string }
+  /** Maintenance: while held, a backup never takes over (hotstandby's planned switchover). */
+  | { type: 'hold'; on: boolean }
+  /** A held master that nobody displaced leaves gracefully: priority 0, VIPs released, BACKUP. */
+  | { type: 'step-down'; reason: string }
+  /** vrrp_sync_group: another member changed state and this one follows (keepalived). */
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP'; reason: string };
 
 export type Effect =
   | { type: 'send-advert'; priority: number }
@@ -77,6 +83,7 @@ export class VrrpMachine {
   /** keepalived preempt_delay: when a lower-priority master may be preempted (set on first sight). */
   private preemptAllowedAt: number | undefined;
   private faulted = false;
+  private held = false;
   private masterAddress: string | undefined;
 
   constructor(private readonly config: MachineConfig) {
@@ -121,8 +128,12 @@ export class VrrpMachine {
   /** When the caller must deliver the next 'timer' event, or undefined when no timer runs. */
   nextDeadline(): number | undefined {
     if (this.currentState === 'MASTER') return this.adverDeadline;
-    if (this.currentState === 'BACKUP') return this.masterDownDeadline;
+    if (this.currentState === 'BACKUP' && !this.held) return this.masterDownDeadline;
     return undefined;
+  }
+
+  get onHold(): boolean {
+    return this.held;
   }
 
   handle(now: number, event: MachineEvent): Effect[] {
@@ -141,6 +152,12 @@ export class VrrpMachine {
         return this.fault(event.reason);
       case 'recover':
         return this.recover(now, event.reason);
+      case 'hold':
+        return this.hold(now, event.on);
+      case 'step-down':
+        return this.stepDown(now, event.reason);
+      case 'sync':
+        return this.follow(now, event.to, event.reason);
     }
   }
 
@@ -217,7 +234,7 @@ export class VrrpMachine {
         return [{ type: 'send-advert', priority: this.effectivePriority }];
       }
       case 'BACKUP':
-        if (this.masterDownDeadline === undefined || now < this.masterDownDeadline) return [];
+        if (this.held || this.masterDownDeadline === undefined || now < this.masterDownDeadline) return [];
         return this.enterMaster(now, 'master-down timer expired');
       case 'INIT':
       case 'FAULT':
@@ -248,6 +265,27 @@ export class VrrpMachine {
     this.faulted = false;
     if (this.currentState !== 'FAULT') return [];
     return this.isOwner() ? this.enterMaster(now, reason) : this.enterBackup(now, reason);
+  }
+
+  private hold(now: number, on: boolean): Effect[] {
+    this.held = on;
+    // Back in service: listen for a master from now on, as after startup.
+    if (!on && this.currentState === 'BACKUP') this.masterDownDeadline = now + this.masterDownIntervalMs();
+    return [];
+  }
+
+  private follow(now: number, to: 'MASTER' | 'BACKUP', reason: string): Effect[] {
+    if (to === 'MASTER' && this.currentState === 'BACKUP' && !this.held) return this.enterMaster(now, reason);
+    if (to === 'BACKUP' && this.currentState === 'MASTER') return this.enterBackup(now, reason);
+    return [];
+  }
+
+  private stepDown(now: number, reason: string): Effect[] {
+    if (this.currentState !== 'MASTER') return [];
+    const effects = this.enterBackup(now, reason);
+    // Like a shutdown (RFC 5798 §6.4.3): priority 0 lets the backups take over after Skew_Time.
+    effects.splice(1, 0, { type: 'send-advert', priority: STOP_PRIORITY });
+    return effects;
   }
 
   // ---- state changes: the only places with VIP and announcement side effects ----

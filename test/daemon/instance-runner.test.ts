@@ -30,7 +30,7 @@ function instanceConfig(overrides: Partial<InstanceConfig> = {}): InstanceConfig
     unicastTtl: 255,
     v3ChecksumExcludesPseudoHeader: false,
     trackInterfaces: [],
-    trackScripts: [],
+    trackChecks: [],
     notify: {},
     garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
     source,
@@ -180,11 +180,35 @@ test('InstanceRunner fault sources: FAULT while any is set, BACKUP when all clea
   assert.equal(h.runner.status().lastTransition?.to, 'BACKUP');
 });
 
-test('InstanceRunner clamps effective priority to 1..254', () => {
+test('InstanceRunner adds priority offsets and clamps to 1..254', () => {
   const h = harness();
   h.runner.start();
-  h.runner.setEffectivePriority(400);
+  h.runner.setPriorityOffset('checks', 300);
   assert.equal(h.runner.status().effectivePriority, 254);
-  h.runner.setEffectivePriority(-20);
+  h.runner.setPriorityOffset('checks', -20);
+  h.runner.setPriorityOffset('track_interface', -10);
+  assert.equal(h.runner.status().effectivePriority, 70);
+  assert.deepEqual(h.runner.status().priorityOffsets, { checks: -20, track_interface: -10 });
+  h.runner.setPriorityOffset('checks', -500);
   assert.equal(h.runner.status().effectivePriority, 1);
+});
+
+test('InstanceRunner maintenance: a master lowers its priority, steps down if nobody takes over, stays backup', async () => {
+  const h = harness();
+  h.runner.start();
+  h.time.advanceBy(500);
+  assert.equal(h.runner.state, 'MASTER');
+  const done = h.runner.setMaintenance(true);
+  const [lowered] = decodeAdvert(h.sent[h.sent.length - 1]?.payload as Buffer, 0, 4);
+  assert.equal(lowered.priority, 1, 'advertises priority 1 at once');
+  h.time.advanceBy(1000);
+  await done;
+  assert.equal(h.runner.state, 'BACKUP');
+  assert.ok(h.vipCalls.includes('release'));
+  h.time.advanceBy(10_000);
+  assert.equal(h.runner.state, 'BACKUP', 'held: no takeover while in maintenance');
+  await h.runner.setMaintenance(false);
+  h.time.advanceBy(1000);
+  assert.equal(h.runner.state, 'MASTER', 'back in service');
+  assert.equal(h.runner.status().effectivePriority, 100);
 });

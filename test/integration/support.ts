@@ -1,6 +1,7 @@
 /** Shared pieces of the lab integration tests: keepalived.conf text and running hotstandby daemons. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { Lab, LabProcess } from '../lab/index.js';
 import { packageRoot } from '../lab/environment.js';
 import type { DaemonStatus } from '../../src/api/control-api.js';
@@ -166,4 +167,19 @@ export async function capturedAdverts(path: string): Promise<CapturedAdvert[]> {
     });
   }
   return adverts;
+}
+
+/**
+ * Runs a test's body; when it fails, the tail of every lab process log (daemons, keepalived,
+ * tcpdump) goes to the test's diagnostics, since the lab directory is gone after destroy().
+ */
+export async function withLabLogs(t: TestContext, lab: Lab, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const logs = await lab.logs().catch((e: unknown) => `(no logs: ${String(e)})`);
+    // One diagnostic per line: the reporter escapes newlines inside a diagnostic.
+    for (const line of logs.split('\n')) t.diagnostic(line);
+    throw error;
+  }
 }

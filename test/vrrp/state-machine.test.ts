@@ -198,3 +198,22 @@ test('invalid configuration is refused with a RangeError', () => {
   assert.throws(() => machine({ priority: 0 }), RangeError);
   assert.throws(() => machine({ advertIntervalMs: 0 }), RangeError);
 });
+
+test('hold (maintenance): a held backup never takes over; released, it listens again', () => {
+  const m = machine();
+  m.handle(0, { type: 'startup' });
+  m.handle(0, { type: 'hold', on: true });
+  assert.equal(m.nextDeadline(), undefined);
+  assert.deepEqual(m.handle(1_000_000, { type: 'timer' }), []);
+  assert.equal(m.state, 'BACKUP');
+  m.handle(2_000_000, { type: 'hold', on: false });
+  assert.equal(m.nextDeadline(), 2_000_000 + m.masterDownIntervalMs());
+});
+
+test('step-down: a master leaves gracefully to BACKUP with priority 0 and releases the VIPs', () => {
+  const m = machine();
+  makeMaster(m);
+  m.handle(5000, { type: 'hold', on: true });
+  assert.deepEqual(types(m.handle(5000, { type: 'step-down', reason: 'maintenance' })), ['→BACKUP', 'send-advert(0)', 'remove-vips']);
+  assert.equal(m.nextDeadline(), undefined, 'held: no takeover');
+});
