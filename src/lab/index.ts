@@ -16,3 +16,4 @@ export {
   tcpdumpUnavailableReason,
   nativeAddonUnavailableReason,
 } from './environment.js';
+export { HttpProber, summarizeHttpProbes, type HttpProbeReport } from './http-prober.js';

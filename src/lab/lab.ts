@@ -9,6 +9,8 @@
  * Everything is removed by destroy(), by the exit and signal handlers if a test process ends
  * without it, and by the next Lab.create after a process was killed outright (SIGKILL).
  */
+import { HttpProber } from './http-prober.js';
+import type { HttpProberConfig } from './http-prober-process.js';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -400,6 +402,20 @@ export class Lab {
       stdin: 'pipe',
     });
     return new Prober(target, child).started(options.firstReplyTimeoutMs ?? 15_000);
+  }
+
+  /** A client in `host` that GETs `url` every intervalMs on fresh connections (see HttpProber). */
+  startHttpProber(host: string, url: string, options: { intervalMs?: number; timeoutMs?: number; maxMs?: number } = {}): HttpProber {
+    const config: HttpProberConfig = {
+      url,
+      intervalMs: options.intervalMs ?? 20,
+      timeoutMs: options.timeoutMs ?? 500,
+      maxMs: options.maxMs ?? 120_000,
+    };
+    const child = this.spawn(host, nodeEntryCommand(new URL('./http-prober-process.js', import.meta.url).href, 'runHttpProber', config), {
+      name: `http-prober-${host}`,
+    });
+    return new HttpProber(child);
   }
 
   /** Starts tcpdump in `host` (or 'switch', on the bridge) and resolves once it is listening. */

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { loadNative, type NativeSocket } from '../../src/net/native.js';
+import { loadNative, type NativeSocket } from '../net/native.js';
 import { decodeEchoReply, encodeEchoRequest } from './icmp-echo.js';
 import { buildProbeReport, type ProbeRecord } from './probe-report.js';
 import { sockaddrIn, sockaddrIn6 } from './sockaddr.js';

@@ -9,7 +9,7 @@
  */
 import { endianness } from 'node:os';
 import { createInterface } from 'node:readline';
-import { loadNative, type NativeBinding, type NativeSocket } from '../../src/net/native.js';
+import { loadNative, type NativeBinding, type NativeSocket } from '../net/native.js';
 import { ImpairedDirection, SeededRandom, type Clock, type Impairment } from './impairment.js';
 import { completeTransportChecksum } from './l4-checksum.js';
 import { htons, packetMembership, sockaddrLl } from './sockaddr.js';
