@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../lab/index.js';
-import { nodeEntryCommand } from '../lab/node-entry.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import { VRRP_MULTICAST_V4, VRRP_TTL } from '../../src/vrrp/advert.js';
 import { internetChecksum } from '../../src/vrrp/checksum.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/drop-reason.js';

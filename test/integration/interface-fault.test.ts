@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../lab/index.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { HotstandbyNode, holders, keepalivedConf, transitionsOf, withLabLogs } from './support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();

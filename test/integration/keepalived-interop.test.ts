@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, keepalivedUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../lab/index.js';
+import { Lab, keepalivedUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { HotstandbyNode, holders, keepalivedConf, type InstanceSpec } from './support.js';
 
 const skip = keepalivedUnavailableReason() ?? nativeAddonUnavailableReason();

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../lab/index.js';
-import { packageRoot } from '../lab/environment.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { packageRoot } from '../../src/lab/environment.js';
 import { HotstandbyNode, holders, keepalivedConf, withLabLogs, type InstanceSpec } from './support.js';
 
 const skip = labUnavailableReason() ?? tcpdumpUnavailableReason() ?? nativeAddonUnavailableReason();

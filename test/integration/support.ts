@@ -1,9 +1,10 @@
 /** Shared pieces of the lab integration tests: keepalived.conf text and running hotstandby daemons. */
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Lab, LabProcess } from '../lab/index.js';
-import { packageRoot } from '../lab/environment.js';
+import type { Lab, LabProcess } from '../../src/lab/index.js';
+import { packageRoot } from '../../src/lab/environment.js';
 import type { DaemonStatus } from '../../src/api/control-api.js';
 import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { ipPacketOf } from '../../src/pcap/captured-packet.js';
@@ -64,6 +65,7 @@ export interface StatusInstance {
 export class HotstandbyNode {
   readonly process: LabProcess;
   readonly runtimeDir: string;
+  readonly configFile: string;
 
   constructor(
     private readonly lab: Lab,
@@ -72,8 +74,13 @@ export class HotstandbyNode {
     name = `hs-${host}`,
   ) {
     this.runtimeDir = join(lab.dir, `${name}-run`);
-    const file = lab.writeFile(`${name}.conf`, conf);
-    this.process = lab.startDaemon(host, ['run', '--keepalived-conf', file, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
+    this.configFile = lab.writeFile(`${name}.conf`, conf);
+    this.process = lab.startDaemon(host, ['run', '--keepalived-conf', this.configFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
+  }
+
+  /** Replaces the daemon's configuration file (then `hotstandby reload` or SIGHUP applies it). */
+  rewriteConfig(conf: string): void {
+    writeFileSync(this.configFile, conf);
   }
 
   async status(): Promise<StatusInstance[]> {
@@ -116,16 +123,18 @@ export async function holders(lab: Lab, vip: string): Promise<string> {
 }
 
 /** The states a daemon entered, in order, from the "FROM → TO" lines of its JSON log. */
-export async function transitionsOf(node: HotstandbyNode): Promise<string[]> {
+/** States entered, in order, from the daemon's JSON log (only `instance`'s when given). */
+export async function transitionsOf(node: HotstandbyNode, instance?: string): Promise<string[]> {
   const states: string[] = [];
   for (const line of (await node.process.readLog()).split('\n')) {
     if (!line.startsWith('{')) continue;
-    let record: { msg?: unknown };
+    let record: { msg?: unknown; instance?: unknown };
     try {
-      record = JSON.parse(line) as { msg?: unknown };
+      record = JSON.parse(line) as { msg?: unknown; instance?: unknown };
     } catch {
       continue;
     }
+    if (instance !== undefined && record.instance !== instance) continue;
     const match = typeof record.msg === 'string' ? /^(INIT|BACKUP|MASTER|FAULT) → (INIT|BACKUP|MASTER|FAULT)$/.exec(record.msg) : null;
     if (match) states.push(match[2] as string);
   }

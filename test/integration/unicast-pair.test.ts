@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../lab/index.js';
+import { Lab, keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { VRRP_MULTICAST_V4 } from '../../src/vrrp/advert.js';
 import { HotstandbyNode, capturedAdverts, holders, keepalivedConf, withLabLogs, type InstanceSpec } from './support.js';
 

@@ -1,0 +1,113 @@
+/**
+ * Operating a running pair: hitless reloads under a 10 ms ping, a refused reload that leaves
+ * everything running, and a planned switchover (maintenance) with a client looping HTTP on the VIP.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { packageRoot } from '../../src/lab/environment.js';
+import { HotstandbyNode, holders, keepalivedConf, transitionsOf } from './support.js';
+
+const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
+const CLI = join(packageRoot(), 'bin', 'hotstandby');
+
+async function cli(lab: Lab, node: HotstandbyNode, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const result = await lab.exec(node.host, [process.execPath, CLI, ...args, '--runtime-dir', node.runtimeDir]);
+    return { code: 0, stdout: result.stdout, stderr: result.stderr };
+  } catch (err) {
+    const e = err as { exitCode?: number; stderr?: string; stdout?: string };
+    return { code: e.exitCode ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+test('20 reloads under a 10 ms ping: no transition, no lost reply; a bad config is refused and changes nothing', { skip }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  const vip = lab.vip4(0);
+  const extra = lab.vip4(1);
+  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+  const confA = keepalivedConf({ ...spec, priority: 150 });
+  const confB = keepalivedConf({ ...spec, priority: 100 });
+  const a = new HotstandbyNode(lab, 'a', confA);
+  const b = new HotstandbyNode(lab, 'b', confB);
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a' });
+  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP' });
+  const before = { a: (await transitionsOf(a, 'VI_1')).length, b: (await transitionsOf(b, 'VI_1')).length };
+  const prober = await lab.startProber('client', vip, { intervalMs: 10 });
+
+  // Every other reload adds a second instance (its own VRID and VIP), the next removes it again;
+  // VI_1 is unchanged throughout and must not notice.
+  const second = keepalivedConf({ version: 3, advertInt: 0.1, vips: [`${extra}/24`], priority: 120, vrid: 61, name: 'VI_2' });
+  for (let i = 0; i < 20; i++) {
+    const withSecond = i % 2 === 0;
+    for (const [node, conf] of [
+      [a, confA],
+      [b, confB],
+    ] as const) {
+      node.rewriteConfig(withSecond ? `${conf}\n${second}` : conf);
+      const reload = await cli(lab, node, ['reload']);
+      assert.equal(reload.code, 0, `reload ${i} on ${node.host}: ${reload.stderr}`);
+    }
+    if (i === 0) await waitFor(async () => (await holders(lab, extra)) === 'a', { description: 'the added instance VI_2 takes its VIP (a has the higher priority)' });
+  }
+  await waitFor(async () => (await holders(lab, extra)) === '', { description: 'the second instance removed with its VIP' });
+
+  // An invalid file is refused; the running configuration stays.
+  a.rewriteConfig(`${confA}\nvrrp_instance BROKEN {\n  virtual_router_id 999\n}\n`);
+  const refused = await cli(lab, a, ['reload']);
+  assert.notEqual(refused.code, 0, 'a broken configuration is refused');
+  assert.match(refused.stdout + refused.stderr, /virtual_router_id|interface/);
+
+  const report = await prober.stop();
+  t.diagnostic(`ping during reloads: ${report.sent} sent, ${report.lost} lost, longest gap ${report.maxGapMs.toFixed(1)} ms`);
+  assert.equal(report.lost, 0, 'no reply lost during 40 reloads');
+  assert.equal((await transitionsOf(a, 'VI_1')).length, before.a, 'VI_1 on a made no transition');
+  assert.equal((await transitionsOf(b, 'VI_1')).length, before.b, 'VI_1 on b made no transition');
+  assert.equal(await holders(lab, vip), 'a');
+});
+
+test('maintenance: the VIP is handed to the peer with no failed HTTP request; a stays backup until turned off', { skip: skip ?? (existsSync('/usr/sbin/nginx') ? undefined : 'needs nginx') }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  const vip = lab.vip4(0);
+  for (const host of ['a', 'b']) {
+    const conf = lab.writeFile(
+      `nginx-${host}.conf`,
+      `daemon off; master_process off; pid ${lab.dir}/nginx-${host}.pid; error_log ${lab.dir}/nginx-${host}.err;
+events { worker_connections 64; }
+http { access_log off; server { listen 80; location / { return 200 "node ${host}\\n"; } } }
+`,
+    );
+    lab.spawn(host, ['/usr/sbin/nginx', '-c', conf], { name: `nginx-${host}` });
+  }
+  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+  const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
+  const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec, priority: 100 }));
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a' });
+  const client = lab.startHttpProber('client', `http://${vip}/`, { intervalMs: 20, timeoutMs: 1000 });
+  await waitFor(() => client.results.filter((r) => r.ok && r.body === 'node a').length >= 5, { description: 'the client served by a' });
+
+  const on = await cli(lab, a, ['maintenance', 'on', 'VI_1']);
+  assert.equal(on.code, 0, on.stderr);
+  await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'VIP on b after maintenance on a' });
+  await waitFor(() => client.results.slice(-5).every((r) => r.ok && r.body === 'node b'), { description: 'the client served by b' });
+  // Held: a has the higher configured priority but does not take the VIP back.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(await holders(lab, vip), 'b');
+  assert.equal(await a.state(), 'BACKUP');
+
+  const off = await cli(lab, a, ['maintenance', 'off', 'VI_1']);
+  assert.equal(off.code, 0, off.stderr);
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP back on a after maintenance off' });
+  await waitFor(() => client.results.slice(-5).every((r) => r.ok && r.body === 'node a'), { description: 'the client served by a again' });
+  const report = await client.stop();
+  t.diagnostic(`client: ${report.requests} requests, ${report.failed} failed, longest gap ${report.maxGapMs} ms`);
+  assert.equal(report.failed, 0, 'no HTTP request failed during the planned switchover and back');
+  assert.deepEqual(
+    report.servedBy.map((s) => s.node),
+    ['node a', 'node b', 'node a'],
+  );
+});
