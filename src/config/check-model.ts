@@ -28,8 +28,12 @@ export interface ExecCheckConfig extends CheckCommon {
   kind: 'exec';
   /** Program and arguments, already split (no shell). */
   command: string[];
-  /** Run as this user (keepalived `user`, else global script_user); undefined = the default user. */
+  /**
+   * Run as this user (keepalived `user`; validation fills in the global script_user when the
+   * check has none); undefined = the daemon's default script user.
+   */
   user?: string;
+  /** With user: that group instead of the user's own (global script_user's group when filled in). */
   group?: string;
 }
 
@@ -55,7 +59,12 @@ export interface TcpCheckConfig extends CheckCommon {
 
 export interface ProcessCheckConfig extends CheckCommon {
   kind: 'process';
-  /** What to look for: exactly one of these (keepalived vrrp_track_process: process + param_match). */
+  /**
+   * What to look for, exactly one of (keepalived vrrp_track_process: process + param_match):
+   * - name: the process name the kernel keeps (/proc/PID/comm, first 15 bytes), compared exactly;
+   * - commandLine: the arguments (/proc/PID/cmdline) joined with single spaces, compared exactly;
+   * - pidFile: the process whose pid the file's first line holds (then quorum is 1).
+   */
   match: { name: string } | { commandLine: string } | { pidFile: string };
   /** How many matching processes are needed to be healthy (keepalived quorum, default 1). */
   quorum: number;

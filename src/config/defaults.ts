@@ -29,13 +29,26 @@ export const V3_MAX_ADVERT_INTERVAL_MS = 40_950;
 export const V3_ADVERT_INTERVAL_STEP_MS = 10;
 /** keepalived: preempt_delay 0..1000 s. */
 export const MAX_PREEMPT_DELAY_MS = 1_000_000;
-/** keepalived: tracking weights of interfaces and scripts, -253..253. */
+/** keepalived: tracking weights of interfaces and scripts (vrrp_script, track_script), -253..253. */
 export const MAX_TRACK_WEIGHT = 253;
+/** Check weights (check model; keepalived track_file and vrrp_track_process allow -254..254). */
+export const MAX_CHECK_WEIGHT = 254;
 /** RFC 3768 §5.3.6.1: the simple text password fills 8 octets; keepalived truncates. */
 export const AUTH_PASS_MAX_LENGTH = 8;
 /** RFC 3768 §5.3.5 / RFC 5798 §5.2.3: "Count IP Addrs" is one octet. */
 export const MAX_ADVERTISED_ADDRESSES = 255;
 
-export const DEFAULT_SCRIPT_INTERVAL_MS = 1000;
-export const DEFAULT_SCRIPT_RISE = 1;
-export const DEFAULT_SCRIPT_FALL = 1;
+/** keepalived vrrp_script defaults, used for every kind of check. */
+export const DEFAULT_CHECK_INTERVAL_MS = 1000;
+export const DEFAULT_CHECK_RISE = 1;
+export const DEFAULT_CHECK_FALL = 1;
+/** keepalived track_file: the file's number is added to the priority as it is. Other kinds: 0 (failure = FAULT). */
+export const DEFAULT_FILE_CHECK_WEIGHT = 1;
+/** Success for an HTTP check unless told otherwise (keepalived's HTTP_GET default too). */
+export const DEFAULT_HTTP_EXPECT_STATUS: ReadonlyArray<readonly [number, number]> = [[200, 299]];
+/** keepalived vrrp_track_process quorum: 1..65535, default 1. */
+export const MAX_PROCESS_QUORUM = 65_535;
+/** The kernel keeps TASK_COMM_LEN - 1 bytes of a process name (/proc/PID/comm). */
+export const PROCESS_NAME_MAX_BYTES = 15;
+/** keepalived vrrp_startup_delay: up to UINT_MAX microseconds. */
+export const MAX_STARTUP_DELAY_MS = 4_294_967;

@@ -4,6 +4,7 @@
  * and cross-checks, so both front ends obey exactly the same rules.
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+import type { CheckKind } from './check-model.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 
 export interface Located<T> {
@@ -43,8 +44,12 @@ export interface GlobalDraft {
   multicastGroup4?: Located<string>;
   multicastGroup6?: Located<string>;
   scriptUser?: Located<string>;
+  scriptGroup?: Located<string>;
   enableScriptSecurity?: Located<boolean>;
   garp: GlobalGarpDraft;
+  notifyFifo?: Located<string>;
+  notifyFifoScript?: Located<string>;
+  startupDelayMs?: Located<number>;
 }
 
 export interface VipDraft {
@@ -67,11 +72,13 @@ export interface TrackInterfaceDraft {
   key?: string;
 }
 
-export interface TrackScriptDraft {
+export interface TrackCheckDraft {
   name: string;
   weight?: number;
   source: SourceLocation;
   key?: string;
+  /** The kind the reference must name (keepalived: track_script names a vrrp_script); any when unset. */
+  kind?: CheckKind;
 }
 
 export interface NotifyDraft {
@@ -101,23 +108,70 @@ export interface InstanceDraft {
   unicastTtl?: Located<number>;
   v3ChecksumExcludesPseudoHeader?: Located<boolean>;
   trackInterfaces: TrackInterfaceDraft[];
-  trackScripts: TrackScriptDraft[];
+  trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
 }
 
-export interface ScriptDraft {
+/** What every kind of check may set. */
+export interface CheckDraftCommon {
   name: string;
   source: SourceLocation;
-  command?: Located<string[]>;
+  /**
+   * How the file names a setting it left out, for "has no ..." errors: YAML "checks.web.url",
+   * keepalived "script". Takes the native key; without it the native key is used.
+   */
+  keyFor?: (nativeKey: string) => string;
   intervalMs?: Located<number>;
   timeoutMs?: Located<number>;
   weight?: Located<number>;
   rise?: Located<number>;
   fall?: Located<number>;
-  user?: Located<string>;
   initFail?: Located<boolean>;
 }
+
+export interface ExecCheckDraft extends CheckDraftCommon {
+  kind: 'exec';
+  command?: Located<string[]>;
+  user?: Located<string>;
+  group?: Located<string>;
+}
+
+export interface HttpCheckDraft extends CheckDraftCommon {
+  kind: 'http';
+  url?: Located<string>;
+  expectStatus?: Located<Array<[number, number]>>;
+  bodyRegex?: Located<string>;
+  tlsVerify?: Located<boolean>;
+  hostHeader?: Located<string>;
+}
+
+export interface TcpCheckDraft extends CheckDraftCommon {
+  kind: 'tcp';
+  host?: Located<string>;
+  port?: Located<number>;
+}
+
+export interface ProcessCheckDraft extends CheckDraftCommon {
+  kind: 'process';
+  /** Process name (/proc/PID/comm). At most one of processName, commandLine, pidFile. */
+  processName?: Located<string>;
+  commandLine?: Located<string>;
+  pidFile?: Located<string>;
+  quorum?: Located<number>;
+}
+
+export interface FileCheckDraft extends CheckDraftCommon {
+  kind: 'file';
+  path?: Located<string>;
+}
+
+export interface InterfaceCheckDraft extends CheckDraftCommon {
+  kind: 'interface';
+  interface?: Located<string>;
+}
+
+export type CheckDraft = ExecCheckDraft | HttpCheckDraft | TcpCheckDraft | ProcessCheckDraft | FileCheckDraft | InterfaceCheckDraft;
 
 export interface SyncGroupDraft {
   name: string;
@@ -129,7 +183,7 @@ export interface SyncGroupDraft {
 export interface ConfigDraft {
   global: GlobalDraft;
   instances: InstanceDraft[];
-  scripts: ScriptDraft[];
+  checks: CheckDraft[];
   syncGroups: SyncGroupDraft[];
   /** What the front end already had to say (ignored keywords and the like). */
   warnings: ConfigWarning[];
@@ -142,12 +196,12 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     vips: [],
     unicastPeers: [],
     trackInterfaces: [],
-    trackScripts: [],
+    trackChecks: [],
     notify: {},
     garp: {},
   };
 }
 
 export function emptyConfigDraft(): ConfigDraft {
-  return { global: { garp: {} }, instances: [], scripts: [], syncGroups: [], warnings: [] };
+  return { global: { garp: {} }, instances: [], checks: [], syncGroups: [], warnings: [] };
 }

@@ -4,6 +4,9 @@
  * Objects are frozen after validation (see freezeConfig).
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+import type { CheckConfig, TrackCheckRef } from './check-model.js';
+
+export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
 /** Where a value came from, so errors and warnings can name file and line. */
 export interface SourceLocation {
@@ -47,12 +50,6 @@ export interface TrackInterfaceConfig {
   weight: number;
 }
 
-export interface TrackScriptRef {
-  name: string;
-  /** Overrides the script's own weight when set. */
-  weight?: number;
-}
-
 export interface NotifyConfig {
   master?: string;
   backup?: string;
@@ -89,25 +86,10 @@ export interface InstanceConfig {
   /** v3 IPv4 checksum computed without the pseudo-header (RFC 9568 §5.2.8 note, some routers). */
   v3ChecksumExcludesPseudoHeader: boolean;
   trackInterfaces: TrackInterfaceConfig[];
-  trackScripts: TrackScriptRef[];
+  /** Checks (of any kind, by name) that move this instance's priority or put it in FAULT. */
+  trackChecks: TrackCheckRef[];
   notify: NotifyConfig;
   garp: GarpConfig;
-  source: SourceLocation;
-}
-
-export interface ScriptCheckConfig {
-  name: string;
-  /** The command line, split into program and arguments. */
-  command: string[];
-  intervalMs: number;
-  timeoutMs: number;
-  /** 0 = a failure puts tracking instances in FAULT; otherwise added to priority while healthy (>0) or failed (<0). */
-  weight: number;
-  rise: number;
-  fall: number;
-  user?: string;
-  /** keepalived init_fail: start in the failed state. */
-  initFail: boolean;
   source: SourceLocation;
 }
 
@@ -122,16 +104,29 @@ export interface GlobalConfig {
   routerId?: string;
   multicastGroup4: string;
   multicastGroup6: string;
+  /** Default user of scripts (keepalived script_user); exec checks without a user of their own get it. */
   scriptUser?: string;
+  /** Group of scriptUser (keepalived `script_user USER GROUP`); unset = the user's own group. */
+  scriptGroup?: string;
   enableScriptSecurity: boolean;
   /** Defaults applied to instances that set nothing themselves. */
   garp: GarpConfig;
+  /** keepalived notify_fifo / vrrp_notify_fifo: a FIFO that gets one line per state change. */
+  notifyFifo?: string;
+  /**
+   * keepalived notify_fifo_script: a command line (split like notify scripts) started with the
+   * FIFO path appended as its last argument, to read the FIFO. Only set together with notifyFifo.
+   */
+  notifyFifoScript?: string;
+  /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
+  startupDelayMs: number;
 }
 
 export interface HotstandbyConfig {
   global: GlobalConfig;
   instances: InstanceConfig[];
-  scripts: ScriptCheckConfig[];
+  /** Health checks of every kind (keepalived vrrp_script, track_file, vrrp_track_process, ...). */
+  checks: CheckConfig[];
   syncGroups: SyncGroupConfig[];
 }
 

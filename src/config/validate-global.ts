@@ -3,10 +3,10 @@
  */
 import { isIpv4Multicast, isIpv6LinkLocalMulticast, parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
-import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6 } from './defaults.js';
+import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from './defaults.js';
 import { keyOf, type GarpDraft, type GlobalDraft, type Located } from './draft.js';
 import type { GarpConfig, GlobalConfig } from './model.js';
-import { checkDuration, checkInteger, WarningList } from './validate-values.js';
+import { checkAbsolutePath, checkAccountName, checkCommandLine, checkDuration, checkInteger, WarningList } from './validate-values.js';
 
 /** A day is the longest gap keepalived accepts for these timers in practice; anything longer is a typo. */
 const MAX_GARP_TIMER_MS = 86_400_000;
@@ -49,6 +49,19 @@ export function resolveGarp(draft: GarpDraft, base: GarpConfig, prefix: string, 
   };
 }
 
+/** The notify FIFO and the script that reads it (keepalived runs the script only with a FIFO). */
+function resolveNotifyFifo(draft: GlobalDraft, config: GlobalConfig, warnings: WarningList): void {
+  if (draft.notifyFifo) config.notifyFifo = checkAbsolutePath(draft.notifyFifo, 'notifyFifo', 'Notify FIFO');
+  const script = draft.notifyFifoScript;
+  if (!script) return;
+  checkCommandLine(script, 'notifyFifoScript');
+  if (!draft.notifyFifo) {
+    warnings.add(`Notify FIFO script "${script.value}" ignored: no notify FIFO is set for it to read`, script.source);
+    return;
+  }
+  config.notifyFifoScript = script.value;
+}
+
 export interface ResolvedGlobal {
   config: GlobalConfig;
   /** Version for instances that do not say; IPv6 instances use 3 regardless (keepalived). */
@@ -67,8 +80,11 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
     multicastGroup6: multicastGroup(draft.multicastGroup6, 6, DEFAULT_MULTICAST_GROUP6, 'multicastGroup6'),
     enableScriptSecurity: draft.enableScriptSecurity?.value ?? false,
     garp,
+    startupDelayMs: draft.startupDelayMs ? checkDuration(draft.startupDelayMs, 0, MAX_STARTUP_DELAY_MS, 'startupDelay', 'Startup delay') : 0,
   };
   if (draft.routerId) config.routerId = draft.routerId.value;
-  if (draft.scriptUser) config.scriptUser = draft.scriptUser.value;
+  if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
+  if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
+  resolveNotifyFifo(draft, config, warnings);
   return { config, defaultVersion: draft.defaultVersion?.value ?? 2, naIntervalMs };
 }

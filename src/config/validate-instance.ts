@@ -11,6 +11,7 @@ import {
   DEFAULT_PRIORITY,
   DEFAULT_UNICAST_TTL,
   MAX_ADVERTISED_ADDRESSES,
+  MAX_CHECK_WEIGHT,
   MAX_PREEMPT_DELAY_MS,
   MAX_TRACK_WEIGHT,
   OWNER_PRIORITY,
@@ -22,13 +23,16 @@ import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
-import { checkDuration, checkInteger, sourceText, WarningList } from './validate-values.js';
+import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
+/** Notify commands; each must split into a program and arguments (the daemon splits them so). */
 export function resolveNotify(draft: NotifyDraft): NotifyConfig {
   const notify: NotifyConfig = {};
   for (const name of ['master', 'backup', 'fault', 'stop', 'generic'] as const) {
     const field = draft[name];
-    if (field) notify[name] = field.value;
+    if (!field) continue;
+    checkCommandLine(field, `notify.${name === 'generic' ? 'any' : name}`);
+    notify[name] = field.value;
   }
   return notify;
 }
@@ -242,16 +246,7 @@ function resolveAuth(draft: InstanceDraft, version: VrrpVersion, warnings: Warni
   return field.value;
 }
 
-/** Linux IFNAMSIZ - 1. */
-const MAX_INTERFACE_NAME = 15;
-
-function checkInterfaceName(name: string, source: SourceLocation, key: string): void {
-  if (name.length > MAX_INTERFACE_NAME || /[\s/:]/.test(name)) {
-    throw new ConfigError(`"${name}" is not an interface name: at most ${MAX_INTERFACE_NAME} characters, no blanks, "/" or ":"`, source, key);
-  }
-}
-
-/** Resolves one instance. Track script weights stay as written; validateConfig resolves references. */
+/** Resolves one instance. Track check weights stay as written; validateConfig resolves references. */
 export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, warnings: WarningList): InstanceConfig {
   if (!draft.interface) throw new ConfigError(`Instance "${draft.name}" has no interface`, draft.source, 'interface');
   checkInterfaceName(draft.interface.value, draft.interface.source, keyOf(draft.interface, 'interface'));
@@ -292,8 +287,8 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     ...resolveUnicast(draft, family, warnings),
     v3ChecksumExcludesPseudoHeader: v3Checksum?.value ?? false,
     trackInterfaces: resolveTrackInterfaces(draft, draft.interface.value, warnings),
-    trackScripts: draft.trackScripts.map((t) => {
-      if (t.weight !== undefined) checkInteger(located(t.weight, t.source, t.key), -MAX_TRACK_WEIGHT, MAX_TRACK_WEIGHT, 'track.checks', 'Weight');
+    trackChecks: draft.trackChecks.map((t) => {
+      if (t.weight !== undefined) checkInteger(located(t.weight, t.source, t.key), -MAX_CHECK_WEIGHT, MAX_CHECK_WEIGHT, 'track.checks', 'Weight');
       return t.weight === undefined ? { name: t.name } : { name: t.name, weight: t.weight };
     }),
     notify: resolveNotify(draft.notify),

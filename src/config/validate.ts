@@ -3,66 +3,29 @@
  * checked, names cross-referenced, and keepalived 2.2.7's completion rules applied, so the rules
  * cannot drift between keepalived.conf and YAML.
  */
+import type { CheckConfig } from './check-model.js';
 import { ConfigError } from './config-error.js';
-import { DEFAULT_SCRIPT_FALL, DEFAULT_SCRIPT_INTERVAL_MS, DEFAULT_SCRIPT_RISE, MAX_TRACK_WEIGHT, OWNER_PRIORITY } from './defaults.js';
-import { keyOf, type ConfigDraft, type InstanceDraft, type ScriptDraft, type SyncGroupDraft, type TrackScriptDraft } from './draft.js';
-import type { InstanceConfig, LoadedConfig, ScriptCheckConfig, SourceLocation, SyncGroupConfig } from './model.js';
+import { OWNER_PRIORITY } from './defaults.js';
+import { keyOf, type ConfigDraft, type InstanceDraft, type SyncGroupDraft } from './draft.js';
+import type { InstanceConfig, LoadedConfig, SourceLocation, SyncGroupConfig } from './model.js';
 import { didYouMean } from './suggest.js';
+import { resolveCheck } from './validate-checks.js';
 import { resolveGlobal } from './validate-global.js';
 import { resolveInstance, resolveNotify } from './validate-instance.js';
-import { checkDuration, checkInteger, sourceText, WarningList } from './validate-values.js';
+import { applyTrackingRestrictions, resolveTrackedChecks } from './validate-tracking.js';
+import { kindPhrase, sourceText, WarningList } from './validate-values.js';
 
-const DAY_MS = 86_400_000;
-
-function checkUniqueNames(items: readonly { name: string; source: SourceLocation }[], what: string): void {
-  const seen = new Map<string, SourceLocation>();
+function checkUniqueNames(items: readonly { name: string; source: SourceLocation; kind?: string }[], what: string): void {
+  const seen = new Map<string, { source: SourceLocation; kind?: string }>();
   for (const item of items) {
     const earlier = seen.get(item.name);
-    if (earlier) throw new ConfigError(`${what} "${item.name}" is already defined at ${sourceText(earlier)}`, item.source, 'name');
-    seen.set(item.name, item.source);
+    if (earlier) {
+      // keepalived keeps vrrp_script, track_file and vrrp_track_process names apart; we cannot.
+      const kinds = earlier.kind !== item.kind ? ` as ${kindPhrase(earlier.kind ?? '')} (check names are shared by all kinds)` : '';
+      throw new ConfigError(`${what} "${item.name}" is already defined at ${sourceText(earlier.source)}${kinds}`, item.source, 'name');
+    }
+    seen.set(item.name, item.kind === undefined ? { source: item.source } : { source: item.source, kind: item.kind });
   }
-}
-
-function resolveScript(draft: ScriptDraft): ScriptCheckConfig {
-  const command = draft.command;
-  if (!command || command.value.length === 0 || command.value[0] === '') {
-    throw new ConfigError(`Check "${draft.name}" has no command`, command?.source ?? draft.source, keyOf(command, 'command'));
-  }
-  const intervalMs = draft.intervalMs ? checkDuration(draft.intervalMs, 1, DAY_MS, 'interval', 'Interval') : DEFAULT_SCRIPT_INTERVAL_MS;
-  const script: ScriptCheckConfig = {
-    name: draft.name,
-    command: [...command.value],
-    intervalMs,
-    // keepalived: no timeout means the interval.
-    timeoutMs: draft.timeoutMs ? checkDuration(draft.timeoutMs, 1, DAY_MS, 'timeout', 'Timeout') : intervalMs,
-    weight: draft.weight ? checkInteger(draft.weight, -MAX_TRACK_WEIGHT, MAX_TRACK_WEIGHT, 'weight', 'Weight') : 0,
-    rise: draft.rise ? checkInteger(draft.rise, 1, 2 ** 31 - 1, 'rise', 'Rise') : DEFAULT_SCRIPT_RISE,
-    fall: draft.fall ? checkInteger(draft.fall, 1, 2 ** 31 - 1, 'fall', 'Fall') : DEFAULT_SCRIPT_FALL,
-    initFail: draft.initFail?.value ?? false,
-    source: draft.source,
-  };
-  if (draft.user) script.user = draft.user.value;
-  return script;
-}
-
-function resolveTrackScriptNames(instances: InstanceConfig[], drafts: InstanceDraft[], scripts: Map<string, ScriptCheckConfig>): void {
-  instances.forEach((instance, i) => {
-    const draft = drafts[i] as InstanceDraft;
-    const seen = new Set<string>();
-    instance.trackScripts = instance.trackScripts.filter((ref, j) => {
-      const track = draft.trackScripts[j] as TrackScriptDraft;
-      if (!scripts.has(ref.name)) {
-        throw new ConfigError(
-          `Instance "${instance.name}" tracks check "${ref.name}", which is not defined${didYouMean(ref.name, scripts.keys())}`,
-          track.source,
-          track.key ?? 'track.checks',
-        );
-      }
-      if (seen.has(ref.name)) return false;
-      seen.add(ref.name);
-      return true;
-    });
-  });
 }
 
 function resolveSyncGroups(drafts: SyncGroupDraft[], instances: Map<string, InstanceConfig>, warnings: WarningList): SyncGroupConfig[] {
@@ -97,53 +60,6 @@ function resolveSyncGroups(drafts: SyncGroupDraft[], instances: Map<string, Inst
     groups.push({ name: draft.name, instances: members, notify: resolveNotify(draft.notify), source: draft.source });
   }
   return groups;
-}
-
-/**
- * keepalived 2.2.7 will not let weights move the priority of a sync group member (members must
- * agree on who is master) or of an address owner (its priority is fixed at 255). In its order:
- * a member's tracked interfaces lose their weight (down = FAULT) and its weighted checks are
- * dropped; then an owner's still weighted interfaces and checks are dropped. We do the same, loudly.
- */
-function applyTrackingRestrictions(
-  instances: InstanceConfig[],
-  drafts: InstanceDraft[],
-  scripts: Map<string, ScriptCheckConfig>,
-  groups: SyncGroupConfig[],
-  warnings: WarningList,
-): void {
-  const grouped = new Set(groups.flatMap((g) => g.instances));
-  instances.forEach((instance, i) => {
-    const draft = drafts[i] as InstanceDraft;
-    const interfaceSource = (name: string): SourceLocation => draft.trackInterfaces.find((t) => t.name === name)?.source ?? instance.source;
-    const scriptSource = (name: string): SourceLocation => draft.trackScripts.find((t) => t.name === name)?.source ?? instance.source;
-    const dropWeightedScripts = (reason: string): void => {
-      instance.trackScripts = instance.trackScripts.filter((ref) => {
-        const weight = ref.weight ?? (scripts.get(ref.name) as ScriptCheckConfig).weight;
-        if (weight === 0) return true;
-        warnings.add(`Weighted tracking of check "${ref.name}" is ignored in instance "${instance.name}": ${reason}`, scriptSource(ref.name));
-        return false;
-      });
-    };
-    if (grouped.has(instance.name)) {
-      const reason = 'it is in a sync group';
-      for (const track of instance.trackInterfaces) {
-        if (track.weight === 0) continue;
-        warnings.add(`Weight of tracked interface "${track.name}" is ignored in instance "${instance.name}" (${reason}): down means FAULT`, interfaceSource(track.name));
-        track.weight = 0;
-      }
-      dropWeightedScripts(reason);
-    }
-    if (instance.priority === OWNER_PRIORITY) {
-      const reason = `it is the address owner (priority ${OWNER_PRIORITY})`;
-      instance.trackInterfaces = instance.trackInterfaces.filter((track) => {
-        if (track.weight === 0) return true;
-        warnings.add(`Weighted tracking of interface "${track.name}" is ignored in instance "${instance.name}": ${reason}`, interfaceSource(track.name));
-        return false;
-      });
-      dropWeightedScripts(reason);
-    }
-  });
 }
 
 /**
@@ -213,22 +129,23 @@ export function validateConfig(draft: ConfigDraft): LoadedConfig {
   warnings.items.push(...draft.warnings);
   const global = resolveGlobal(draft.global, warnings);
   checkUniqueNames(draft.instances, 'Instance');
-  checkUniqueNames(draft.scripts, 'Check');
+  checkUniqueNames(draft.checks, 'Check');
   checkUniqueNames(draft.syncGroups, 'Sync group');
 
-  const scripts = draft.scripts.map(resolveScript);
-  const scriptsByName = new Map(scripts.map((s) => [s.name, s]));
+  const checks = draft.checks.map((d) => resolveCheck(d, global.config, warnings));
+  const checksByName = new Map<string, CheckConfig>(checks.map((c) => [c.name, c]));
   const instances = draft.instances.map((d) => resolveInstance(d, global, warnings));
-  resolveTrackScriptNames(instances, draft.instances, scriptsByName);
+  resolveTrackedChecks(instances, draft.instances, checksByName);
   checkDuplicateVrids(instances);
   warnSharedAddresses(instances, warnings);
   const syncGroups = resolveSyncGroups(draft.syncGroups, new Map(instances.map((i) => [i.name, i])), warnings);
-  applyTrackingRestrictions(instances, draft.instances, scriptsByName, syncGroups, warnings);
+  applyTrackingRestrictions(instances, draft.instances, checksByName, syncGroups, warnings);
   applySyncGroupInitialState(instances, draft.instances, syncGroups, warnings);
 
-  const used = new Set(instances.flatMap((i) => i.trackScripts.map((t) => t.name)));
-  for (const script of scripts) {
-    if (!used.has(script.name)) warnings.add(`Check "${script.name}" is not used by any instance`, script.source);
+  // keepalived does not run a script nobody tracks either; the daemon may skip them.
+  const used = new Set(instances.flatMap((i) => i.trackChecks.map((t) => t.name)));
+  for (const check of checks) {
+    if (!used.has(check.name)) warnings.add(`Check "${check.name}" is not used by any instance`, check.source);
   }
-  return { config: { global: global.config, instances, scripts, syncGroups }, warnings: warnings.items };
+  return { config: { global: global.config, instances, checks, syncGroups }, warnings: warnings.items };
 }

@@ -41,6 +41,21 @@ const pairs: { title: string; keepalived: string; yaml: string }[] = [
     keepalived: `vrrp_script s {\n script "/bin/check x"\n weight 5\n}\nvrrp_sync_group g {\n group {\n  VI_1\n  VI_2\n }\n}\n${instanceConf('    priority 255\n    track_script {\n        s\n    }\n    track_interface {\n        eth1 weight 3\n    }')}${instanceConf('    virtual_router_id 52', 'VI_2')}`,
     yaml: `checks:\n  s: { type: exec, command: /bin/check x, weight: 5 }\nsyncGroups:\n  g: { instances: [VI_1, VI_2] }\ninstances:\n  VI_1:\n    interface: eth0\n    vrid: 51\n    vips: [192.0.2.10]\n    priority: 255\n    track: { checks: [s], interfaces: [{ name: eth1, weight: 3 }] }\n  VI_2: { interface: eth0, vrid: 52, vips: [192.0.2.10] }\n`,
   },
+  {
+    title: 'an exec check with user and group, tracked with a weight',
+    keepalived: `global_defs {\n script_user runner staff\n}\nvrrp_script chk {\n script "/usr/bin/check --deep \'a b\'"\n interval 2\n timeout 1\n rise 2\n fall 3\n weight -10\n user nobody nogroup\n init_fail\n}\nvrrp_script plain {\n script /bin/true\n}\n${instanceConf('    track_script {\n        chk weight -20\n        plain\n    }')}`,
+    yaml: `global:\n  scriptUser: runner\n  scriptGroup: staff\nchecks:\n  chk: { type: exec, command: [/usr/bin/check, --deep, a b], interval: 2s, timeout: 1s, rise: 2, fall: 3, weight: -10, user: nobody, group: nogroup, initFail: true }\n  plain: { type: exec, command: /bin/true }\n${instanceYaml('    track:\n      - { name: chk, weight: -20 }\n      - plain', 'VI_1')}`,
+  },
+  {
+    title: 'file and process checks, tracked with and without weights',
+    keepalived: `track_file maint {\n file /run/maint\n weight -50\n}\nvrrp_track_process web {\n process nginx\n quorum 2\n weight 10\n}\nvrrp_track_process app {\n process /usr/bin/java -jar /opt/app.jar\n}\n${instanceConf('    track_file {\n        maint\n    }\n    track_process {\n        web weight 20\n        app\n    }')}`,
+    yaml: `checks:\n  maint: { type: file, path: /run/maint, weight: -50 }\n  web: { type: process, process: nginx, quorum: 2, weight: 10 }\n  app: { type: process, commandLine: /usr/bin/java -jar /opt/app.jar }\n${instanceYaml('    track: [maint, { name: web, weight: 20 }, app]', 'VI_1')}`,
+  },
+  {
+    title: 'a file check of weight 1 in a sync group, a startup delay and a notify FIFO',
+    keepalived: `global_defs {\n vrrp_startup_delay 0.25\n vrrp_notify_fifo /run/vrrp.fifo\n vrrp_notify_fifo_script "/usr/local/bin/reader -v"\n}\ntrack_file f {\n file /run/f\n}\nvrrp_sync_group g {\n group {\n  VI_1\n  VI_2\n }\n}\n${instanceConf('    track_file {\n        f\n    }')}${instanceConf('    virtual_router_id 52', 'VI_2')}`,
+    yaml: `global:\n  startupDelay: 250ms\n  notifyFifo: /run/vrrp.fifo\n  notifyFifoScript: /usr/local/bin/reader -v\nchecks:\n  f: { type: file, path: /run/f }\nsyncGroups:\n  g: { instances: [VI_1, VI_2] }\ninstances:\n  VI_1: { interface: eth0, vrid: 51, vips: [192.0.2.10], track: [f] }\n  VI_2: { interface: eth0, vrid: 52, vips: [192.0.2.10] }\n`,
+  },
 ];
 
 for (const pair of pairs) {
@@ -72,6 +87,24 @@ const sharedRules: { title: string; keepalived: string; yaml: string; message: R
     yaml: 'instances:\n  VI_1: { interface: eth0, vrid: 51, vips: [192.0.2.1] }\n  VI_2: { interface: eth0, vrid: 51, vips: [192.0.2.2] }\n',
     message: /both use VRID 51 for IPv4 on interface eth0/,
   },
+  {
+    title: 'unknown tracked check',
+    keepalived: 'vrrp_script chk_web {\n script /bin/true\n}\n' + instanceConf('    track_script {\n        chk_wbe\n    }'),
+    yaml: `checks:\n  chk_web: { type: exec, command: /bin/true }\n${instanceYaml('    track: [chk_wbe]', 'VI_1')}`,
+    message: /tracks check "chk_wbe", which is not defined \(did you mean 'chk_web'\?\)/,
+  },
+  { title: 'check weight out of range', keepalived: 'track_file f {\n file /run/f\n weight 300\n}\n', yaml: 'checks:\n  f: { type: file, path: /run/f, weight: 300 }\n', message: /Weight 300 is out of range: expected an integer -254\.\.254/ },
+  { title: 'relative file path', keepalived: 'track_file f {\n file run/f\n}\n', yaml: 'checks:\n  f: { type: file, path: run/f }\n', message: /File "run\/f" is not an absolute path/ },
+  { title: 'process quorum 0', keepalived: 'vrrp_track_process p {\n process nginx\n quorum 0\n}\n', yaml: 'checks:\n  p: { type: process, process: nginx, quorum: 0 }\n', message: /Quorum 0 is out of range/ },
+  { title: 'process name that is a path', keepalived: 'vrrp_track_process p {\n process /usr/sbin/nginx\n}\n', yaml: 'checks:\n  p: { type: process, process: /usr/sbin/nginx }\n', message: /is a path/ },
+  { title: 'check without a command', keepalived: 'vrrp_script s {\n interval 2\n}\n', yaml: 'checks:\n  s: { type: exec, interval: 2s }\n', message: /Check "s" has no command/ },
+  {
+    title: 'duplicate check names',
+    keepalived: 'vrrp_track_process c {\n process nginx\n}\ntrack_file c {\n file /run/c\n}\n',
+    yaml: 'checks:\n  - { name: c, type: process, process: nginx }\n  - { name: c, type: file, path: /run/c }\n',
+    message: /Check "c" is already defined at .* as a process check/,
+  },
+  { title: 'relative notify FIFO', keepalived: 'global_defs {\n notify_fifo run/k.fifo\n}\n', yaml: 'global:\n  notifyFifo: run/k.fifo\n', message: /Notify FIFO "run\/k\.fifo" is not an absolute path/ },
   { title: 'v3 advert interval too long', keepalived: instanceConf('    version 3\n    advert_int 50'), yaml: instanceYaml('    version: 3\n    advertInterval: 50s'), message: /out of range for VRRP version 3/ },
 ];
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ExecCheckConfig } from '../../src/config/check-model.js';
 import type { HotstandbyConfig, InstanceConfig } from '../../src/config/model.js';
 import { conf, instanceConf } from './helpers.js';
 
@@ -15,6 +16,11 @@ interface Row {
 }
 
 const first = (c: HotstandbyConfig): InstanceConfig => c.instances[0] as InstanceConfig;
+const exec = (c: HotstandbyConfig): ExecCheckConfig => {
+  const check = c.checks[0];
+  assert.equal(check?.kind, 'exec');
+  return check as ExecCheckConfig;
+};
 const inst = (body: string, get: (i: InstanceConfig) => unknown, want: unknown, title: string): Row => ({
   title,
   text: instanceConf(body),
@@ -72,7 +78,7 @@ const rows: Row[] = [
   {
     title: 'track_script with and without weight',
     text: `vrrp_script a {\n script /bin/true\n}\nvrrp_script b {\n script /bin/true\n}\n${instanceConf('    track_script {\n        a\n        b weight 12\n    }')}`,
-    get: (c) => first(c).trackScripts,
+    get: (c) => first(c).trackChecks,
     want: [{ name: 'a' }, { name: 'b', weight: 12 }],
   },
   inst('    notify_master /usr/local/bin/to-master', (i) => i.notify.master, '/usr/local/bin/to-master', 'notify_master unquoted'),
@@ -104,7 +110,31 @@ const rows: Row[] = [
     title: 'global_defs VRRP settings',
     text: `global_defs {\n router_id lb1\n vrrp_mcast_group4 224.0.0.19\n vrrp_mcast_group6 ff02::13\n script_user nobody\n enable_script_security\n}\n${instanceConf('')}`,
     get: (c) => ({ ...c.global, garp: undefined }),
-    want: { routerId: 'lb1', multicastGroup4: '224.0.0.19', multicastGroup6: 'ff02::13', scriptUser: 'nobody', enableScriptSecurity: true, garp: undefined },
+    want: { routerId: 'lb1', multicastGroup4: '224.0.0.19', multicastGroup6: 'ff02::13', scriptUser: 'nobody', enableScriptSecurity: true, garp: undefined, startupDelayMs: 0 },
+  },
+  {
+    title: 'script_user with a group',
+    text: `global_defs {\n script_user nobody nogroup\n}\n${instanceConf('')}`,
+    get: (c) => [c.global.scriptUser, c.global.scriptGroup],
+    want: ['nobody', 'nogroup'],
+  },
+  {
+    title: 'vrrp_startup_delay in fractional seconds',
+    text: `global_defs {\n vrrp_startup_delay 5.5\n}\n${instanceConf('')}`,
+    get: (c) => c.global.startupDelayMs,
+    want: 5500,
+  },
+  {
+    title: 'notify_fifo and notify_fifo_script (escaped like notify scripts)',
+    text: `global_defs {\n notify_fifo /run/keepalived.fifo\n notify_fifo_script "/usr/local/bin/read-fifo --log 'a b'"\n}\n${instanceConf('')}`,
+    get: (c) => [c.global.notifyFifo, c.global.notifyFifoScript],
+    want: ['/run/keepalived.fifo', "/usr/local/bin/read-fifo --log 'a b'"],
+  },
+  {
+    title: 'vrrp_notify_fifo and vrrp_notify_fifo_script',
+    text: `global_defs {\n vrrp_notify_fifo /run/vrrp.fifo\n vrrp_notify_fifo_script /usr/local/bin/read-fifo\n}\n${instanceConf('')}`,
+    get: (c) => [c.global.notifyFifo, c.global.notifyFifoScript],
+    want: ['/run/vrrp.fifo', '/usr/local/bin/read-fifo'],
   },
   {
     title: 'global vrrp_version applies to IPv4 instances',
@@ -144,14 +174,93 @@ const rows: Row[] = [
   {
     title: 'vrrp_script with every keyword',
     text: `vrrp_script chk {\n script "/usr/bin/check 'a b' c"\n interval 3\n timeout 2\n weight -20\n rise 4\n fall 5\n user nobody\n init_fail\n}\n${instanceConf('    track_script {\n        chk\n    }')}`,
-    get: (c) => ({ ...c.scripts[0], source: undefined }),
-    want: { name: 'chk', command: ['/usr/bin/check', 'a b', 'c'], intervalMs: 3000, timeoutMs: 2000, weight: -20, rise: 4, fall: 5, user: 'nobody', initFail: true, source: undefined },
+    get: (c) => ({ ...c.checks[0], source: undefined }),
+    want: { kind: 'exec', name: 'chk', command: ['/usr/bin/check', 'a b', 'c'], intervalMs: 3000, timeoutMs: 2000, weight: -20, rise: 4, fall: 5, user: 'nobody', initFail: true, source: undefined },
+  },
+  {
+    title: 'vrrp_script user with a group',
+    text: `vrrp_script chk {\n script /bin/true\n user nobody nogroup\n}\n${instanceConf('    track_script {\n        chk\n    }')}`,
+    get: (c) => [exec(c).user, exec(c).group],
+    want: ['nobody', 'nogroup'],
+  },
+  {
+    title: 'vrrp_script without a user runs as script_user and its group',
+    text: `global_defs {\n script_user runner staff\n}\nvrrp_script chk {\n script /bin/true\n}\nvrrp_script own {\n script /bin/true\n user nobody\n}\n${instanceConf('    track_script {\n        chk\n        own\n    }')}`,
+    get: (c) => c.checks.map((k) => (k.kind === 'exec' ? [k.user, k.group] : [])),
+    want: [
+      ['runner', 'staff'],
+      ['nobody', undefined],
+    ],
   },
   {
     title: 'vrrp_script defaults: interval 1 s, timeout = interval, weight 0, rise/fall 1',
     text: `vrrp_script chk {\n script /bin/true\n interval 4\n}\n${instanceConf('    track_script {\n        chk\n    }')}`,
-    get: (c) => [c.scripts[0]?.intervalMs, c.scripts[0]?.timeoutMs, c.scripts[0]?.weight, c.scripts[0]?.rise, c.scripts[0]?.fall, c.scripts[0]?.initFail],
-    want: [4000, 4000, 0, 1, 1, false],
+    get: (c) => [exec(c).intervalMs, exec(c).timeoutMs, exec(c).weight, exec(c).rise, exec(c).fall, exec(c).initFail, exec(c).user],
+    want: [4000, 4000, 0, 1, 1, false, undefined],
+  },
+
+  // track_file / vrrp_track_file
+  {
+    title: 'track_file: file and weight; defaults from vrrp_script (interval 1 s, rise/fall 1)',
+    text: `track_file tf {\n file /run/prio\n weight -3\n}\n${instanceConf('    track_file {\n        tf\n    }')}`,
+    get: (c) => ({ ...c.checks[0], source: undefined }),
+    want: { kind: 'file', name: 'tf', path: '/run/prio', intervalMs: 1000, timeoutMs: 1000, weight: -3, rise: 1, fall: 1, initFail: false, source: undefined },
+  },
+  {
+    title: 'vrrp_track_file is a synonym; the weight defaults to 1',
+    text: `vrrp_track_file tf {\n file "/run/a b"\n}\n${instanceConf('    track_file {\n        tf\n    }')}`,
+    get: (c) => c.checks.map((k) => [k.kind, k.kind === 'file' ? k.path : '', k.weight]),
+    want: [['file', '/run/a b', 1]],
+  },
+  {
+    title: 'track_file in an instance, with and without weight',
+    text: `track_file a {\n file /run/a\n}\ntrack_file b {\n file /run/b\n}\n${instanceConf('    track_file {\n        a weight 254\n        b weight -254 noreverse\n    }')}`,
+    get: (c) => first(c).trackChecks,
+    want: [
+      { name: 'a', weight: 254 },
+      { name: 'b', weight: -254 },
+    ],
+  },
+
+  // vrrp_track_process
+  {
+    title: 'vrrp_track_process: process name, quorum, weight; keepalived default weight 0',
+    text: `vrrp_track_process nginx {\n process nginx\n quorum 2\n}\nvrrp_track_process java {\n process java\n weight -30\n}\n${instanceConf('    track_process {\n        nginx\n        java weight 20\n    }')}`,
+    get: (c) => [c.checks.map(({ source, ...k }) => k), first(c).trackChecks],
+    want: [
+      [
+        { kind: 'process', name: 'nginx', match: { name: 'nginx' }, quorum: 2, intervalMs: 1000, timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false },
+        { kind: 'process', name: 'java', match: { name: 'java' }, quorum: 1, intervalMs: 1000, timeoutMs: 1000, weight: -30, rise: 1, fall: 1, initFail: false },
+      ],
+      [{ name: 'nginx' }, { name: 'java', weight: 20 }],
+    ],
+  },
+  {
+    title: 'vrrp_track_process with parameters matches the whole command line',
+    text: `vrrp_track_process p {\n process "/opt/my app/bin/run" -c "/etc/app.conf"\n}\n${instanceConf('    track_process {\n        p\n    }')}`,
+    get: (c) => (c.checks[0]?.kind === 'process' ? c.checks[0].match : undefined),
+    want: { commandLine: '/opt/my app/bin/run -c /etc/app.conf' },
+  },
+  {
+    title: 'param_match without parameters: the program alone, with no arguments',
+    text: `vrrp_track_process p {\n process /usr/sbin/haproxy\n param_match\n}\n${instanceConf('    track_process {\n        p\n    }')}`,
+    get: (c) => (c.checks[0]?.kind === 'process' ? c.checks[0].match : undefined),
+    want: { commandLine: '/usr/sbin/haproxy' },
+  },
+  {
+    title: 'full_command with parameters is the same whole command line',
+    text: `vrrp_track_process p {\n full_command\n process /usr/bin/java -jar app.jar\n}\n${instanceConf('    track_process {\n        p\n    }')}`,
+    get: (c) => (c.checks[0]?.kind === 'process' ? c.checks[0].match : undefined),
+    want: { commandLine: '/usr/bin/java -jar app.jar' },
+  },
+  {
+    title: 'vrrp_track_process delays become rise and fall counts of 1 s looks',
+    text: `vrrp_track_process a {\n process a\n delay 1.5\n}\nvrrp_track_process b {\n process b\n fork_delay 0.2\n terminate_delay 3\n}\n${instanceConf('    track_process {\n        a\n        b\n    }')}`,
+    get: (c) => c.checks.map((k) => [k.name, k.rise, k.fall]),
+    want: [
+      ['a', 3, 3],
+      ['b', 2, 4],
+    ],
   },
 
   // vrrp_sync_group

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { CheckKind } from '../../src/config/check-model.js';
 import type { HotstandbyConfig, InstanceConfig, VipConfig } from '../../src/config/model.js';
 import { conf } from './helpers.js';
 import { keepalivedDump, oracleUnavailable, type DumpedInstance } from './keepalived-oracle.js';
@@ -19,7 +20,11 @@ function vipLine(vip: VipConfig): string {
 }
 
 function asDumped(config: HotstandbyConfig, instance: InstanceConfig): DumpedInstance {
-  const scriptWeight = (name: string): number => config.scripts.find((s) => s.name === name)?.weight ?? 0;
+  const checkWeight = (name: string): number => config.checks.find((c) => c.name === name)?.weight ?? 0;
+  const tracked = (kind: CheckKind, format: (name: string, weight: number) => string): string[] =>
+    instance.trackChecks
+      .filter((t) => config.checks.find((c) => c.name === t.name)?.kind === kind)
+      .map((t) => format(t.name, t.weight ?? checkWeight(t.name)));
   const dumped: DumpedInstance = {
     name: instance.name,
     version: instance.version,
@@ -33,7 +38,9 @@ function asDumped(config: HotstandbyConfig, instance: InstanceConfig): DumpedIns
     excludedVips: instance.vips.filter((v) => v.excluded).map(vipLine),
     unicastPeers: instance.unicastPeers,
     trackInterfaces: instance.trackInterfaces.map((t) => `${t.name} weight ${t.weight}`),
-    trackScripts: instance.trackScripts.map((t) => `${t.name} weight ${t.weight ?? scriptWeight(t.name)}`),
+    trackScripts: tracked('exec', (name, weight) => `${name} weight ${weight}`),
+    trackFiles: tracked('file', (name, weight) => `${name}, weight ${weight}`),
+    trackProcesses: tracked('process', (name, weight) => `${name}, weight ${weight}`),
     garp: [instance.garp.masterDelayMs, instance.garp.masterRepeat, instance.garp.masterRefreshMs, instance.garp.masterRefreshRepeat],
   };
   // Without refreshes the refresh repeat means nothing (keepalived's vrrp_min_garp prints 0).
@@ -94,6 +101,76 @@ vrrp_instance D {
   virtual_router_id 4
   track_script {
     plain weight -7
+  }
+  virtual_ipaddress { 10.99.1.14 }
+}
+`,
+  'tracked files and processes, their default weights, and the sync group and owner rules for files': `
+track_file f_default {
+  file /tmp/hotstandby-oracle-f1
+}
+track_file f_neg {
+  file /tmp/hotstandby-oracle-f2
+  weight -7
+}
+vrrp_track_file f_zero {
+  file /tmp/hotstandby-oracle-f3
+  weight 0
+}
+vrrp_track_process p_default {
+  process hotstandby-nope
+}
+vrrp_track_process p_weighted {
+  process /usr/sbin/hotstandby-nope --flag "two words"
+  weight -254
+  quorum 2
+}
+vrrp_sync_group G {
+  group { A B }
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  track_file {
+    f_default
+    f_neg
+    f_zero weight 1
+  }
+  virtual_ipaddress { 10.99.0.11 }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  track_process {
+    p_default
+  }
+  virtual_ipaddress { 10.99.0.12 }
+}
+vrrp_instance C {
+  priority 255
+  interface eth1
+  virtual_router_id 3
+  track_file {
+    f_default
+    f_neg weight 1
+    f_zero weight 254
+  }
+  track_process {
+    p_default
+  }
+  virtual_ipaddress { 10.99.1.13 }
+}
+vrrp_instance D {
+  interface eth1
+  virtual_router_id 4
+  track_file {
+    f_default weight 3
+    f_neg
+    f_zero
+  }
+  track_process {
+    p_default weight 12
+    p_weighted
   }
   virtual_ipaddress { 10.99.1.14 }
 }

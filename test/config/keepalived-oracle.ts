@@ -32,6 +32,9 @@ export interface DumpedInstance {
   unicastPeers: string[];
   trackInterfaces: string[];
   trackScripts: string[];
+  /** "NAME, weight N" as keepalived prints tracked files and processes. */
+  trackFiles: string[];
+  trackProcesses: string[];
   garp: number[];
   authPass?: string;
 }
@@ -73,6 +76,8 @@ export function parseDump(text: string): DumpedInstance[] {
         unicastPeers: [],
         trackInterfaces: [],
         trackScripts: [],
+        trackFiles: [],
+        trackProcesses: [],
         garp: [0, 0, 0, 0],
       };
       instances.push(current);
@@ -91,6 +96,8 @@ export function parseDump(text: string): DumpedInstance[] {
     else if (line.startsWith('   Unicast Peer')) list = current.unicastPeers;
     else if (line.startsWith('   Tracked interfaces')) list = current.trackInterfaces;
     else if (line.startsWith('   Tracked scripts')) list = current.trackScripts;
+    else if (line.startsWith('   Tracked files')) list = current.trackFiles;
+    else if (line.startsWith('   Tracked processes')) list = current.trackProcesses;
     else if (key === 'VRRP Version') current.version = Number(value);
     else if (key === 'Wantstate') current.wantState = value;
     else if (key === 'Priority') current.priority = Number(value);

@@ -1,6 +1,7 @@
 /**
  * A realistic keepalived.conf (two load balancer instances in a sync group, a third IPv6 one,
- * scripts, unicast, authentication, includes with a glob) converts to the expected model.
+ * checks of three kinds, unicast, authentication, a notify FIFO, includes with a glob) converts to
+ * the expected model.
  * The expectations were cross-checked against `keepalived -d` (2.2.7) on the same files.
  */
 import assert from 'node:assert/strict';
@@ -21,6 +22,9 @@ const expected: HotstandbyConfig = withoutSources({
     scriptUser: 'keepalived_script',
     enableScriptSecurity: true,
     garp: { ...garp, intervalMs: 1 },
+    startupDelayMs: 2500,
+    notifyFifo: '/run/keepalived/vrrp.fifo',
+    notifyFifoScript: '/usr/local/bin/fifo-reader',
   },
   instances: [
     {
@@ -47,7 +51,7 @@ const expected: HotstandbyConfig = withoutSources({
       unicastTtl: 255,
       v3ChecksumExcludesPseudoHeader: false,
       trackInterfaces: [{ name: 'eth1', weight: 0 }],
-      trackScripts: [{ name: 'chk_haproxy' }],
+      trackChecks: [{ name: 'chk_haproxy' }],
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
     },
@@ -70,7 +74,7 @@ const expected: HotstandbyConfig = withoutSources({
       unicastTtl: 255,
       v3ChecksumExcludesPseudoHeader: false,
       trackInterfaces: [],
-      trackScripts: [{ name: 'chk_haproxy' }],
+      trackChecks: [{ name: 'chk_haproxy' }],
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
     },
@@ -94,14 +98,15 @@ const expected: HotstandbyConfig = withoutSources({
       unicastTtl: 255,
       v3ChecksumExcludesPseudoHeader: false,
       trackInterfaces: [],
-      trackScripts: [{ name: 'chk_api', weight: -30 }],
+      trackChecks: [{ name: 'chk_api', weight: -30 }, { name: 'tf_maint' }, { name: 'proc_haproxy' }],
       notify: { generic: '/etc/keepalived/notify-any.sh' },
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
     },
   ],
-  scripts: [
+  checks: [
     {
+      kind: 'exec',
       name: 'chk_haproxy',
       command: ['/usr/local/bin/check-haproxy', '--port', '80', 'front end'],
       intervalMs: 2000,
@@ -109,9 +114,12 @@ const expected: HotstandbyConfig = withoutSources({
       weight: 0,
       rise: 2,
       fall: 3,
+      // No user of its own: the global script_user.
+      user: 'keepalived_script',
       initFail: false,
     },
     {
+      kind: 'exec',
       name: 'chk_api',
       command: ['/usr/local/bin/check-api'],
       intervalMs: 5000,
@@ -122,6 +130,9 @@ const expected: HotstandbyConfig = withoutSources({
       user: 'nobody',
       initFail: true,
     },
+    { kind: 'file', name: 'tf_maint', path: '/var/run/lb-maintenance', intervalMs: 1000, timeoutMs: 1000, weight: -50, rise: 1, fall: 1, initFail: false },
+    // terminate_delay 2 with a look every second: three failed looks in a row.
+    { kind: 'process', name: 'proc_haproxy', match: { name: 'haproxy' }, quorum: 1, intervalMs: 1000, timeoutMs: 1000, weight: 10, rise: 1, fall: 3, initFail: false },
   ],
   syncGroups: [
     {
@@ -142,8 +153,9 @@ test('sources point into the included files', async () => {
   const byName = new Map(config.instances.map((i) => [i.name, i]));
   assert.deepEqual(byName.get('VI_WEB')?.source, { file: joinData('keepalived', 'conf.d', '10-web.conf'), line: 1 });
   assert.deepEqual(byName.get('VI_DB')?.vips[0]?.source, { file: joinData('keepalived', 'conf.d', '20-db.conf'), line: 10 });
-  assert.deepEqual(config.scripts[1]?.source, { file: joinData('keepalived', 'scripts.conf'), line: 10 });
-  assert.deepEqual(config.syncGroups[0]?.source, { file: joinData('keepalived', 'conf.d', '20-db.conf'), line: 32 });
+  assert.deepEqual(config.checks[1]?.source, { file: joinData('keepalived', 'scripts.conf'), line: 10 });
+  assert.deepEqual(config.checks[3]?.source, { file: joinData('keepalived', 'scripts.conf'), line: 24 });
+  assert.deepEqual(config.syncGroups[0]?.source, { file: joinData('keepalived', 'conf.d', '20-db.conf'), line: 38 });
 });
 
 test('the realistic file warns about exactly what it cannot honour', async () => {
@@ -154,6 +166,7 @@ test('the realistic file warns about exactly what it cannot honour', async () =>
     [
       'keepalived.conf:6 "notification_email" in global_defs ignored: email alerts are not sent',
       'keepalived.conf:9 "smtp_server" in global_defs ignored: email alerts are not sent',
+      'scripts.conf:27 terminate_delay 2s becomes fall 3: the process is looked for every 1s (and on process exit), so a process loss counts after 3 looks in a row',
       '10-web.conf:30 "smtp_alert" in vrrp_instance ignored: email alerts are not sent',
       '10-web.conf:2 Instance "VI_WEB" starts as BACKUP, not MASTER: sync group "G_FRONT" starts as MASTER only when all its instances are address owners (priority 255) starting as MASTER',
     ],

@@ -41,7 +41,7 @@ test('freezeConfig freezes in place and returns the same object', async () => {
   const copy = structuredClone(config);
   assert.equal(Object.isFrozen(copy), false);
   assert.equal(freezeConfig(copy), copy);
-  assert.ok(Object.isFrozen(copy.instances[0]?.trackScripts));
+  assert.ok(Object.isFrozen(copy.instances[0]?.trackChecks));
 });
 
 test('a missing file is the file system error; a bad file is a ConfigError naming it', async () => {

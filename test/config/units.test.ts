@@ -7,7 +7,9 @@ import { isIpv4Multicast, isIpv6LinkLocal, isIpv6LinkLocalMulticast, parseIpAddr
 import { splitCommandLine } from '../../src/config/command-line.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { formatStatusRanges, parseStatusRanges } from '../../src/config/http-status.js';
 import { closestMatch, editDistance } from '../../src/config/suggest.js';
+import { checkCommandLine } from '../../src/config/validate-values.js';
 import { parseVipWords } from '../../src/config/vip.js';
 
 const durations: [string, number | undefined][] = [
@@ -101,5 +103,27 @@ test('VIP broadcast "+" covers prefixes 0 and 32', () => {
 test('VIP errors are ConfigErrors at the given place', () => {
   for (const words of [['x'], ['192.0.2.1/'], ['192.0.2.1', 'dev'], ['fd00::1', 'brd', '+'], ['192.0.2.1', 'brd', 'fd00::1'], ['fd00::1/129']]) {
     assert.throws(() => parseVipWords(words, false, at, 'k'), (err: unknown) => err instanceof ConfigError && err.source === at && err.key === 'k', words.join(' '));
+  }
+});
+
+test('HTTP status lists: single statuses, ranges, classes and comma lists', () => {
+  assert.deepEqual(parseStatusRanges('200'), [[200, 200]]);
+  assert.deepEqual(parseStatusRanges('200-299'), [[200, 299]]);
+  assert.deepEqual(parseStatusRanges('200 - 204'), [[200, 204]]);
+  assert.deepEqual(parseStatusRanges('3xx'), [[300, 399]]);
+  assert.deepEqual(parseStatusRanges('2XX, 301,302-304'), [
+    [200, 299],
+    [301, 301],
+    [302, 304],
+  ]);
+  for (const bad of ['', 'ok', '20', '2000', '200-', '6xx', '200,,201', '200 300']) assert.equal(parseStatusRanges(bad), undefined, bad);
+  assert.equal(formatStatusRanges([[200, 299], [301, 301]]), '200-299, 301');
+});
+
+test('command lines of notify scripts are checked the way the daemon splits them', () => {
+  const field = { value: "/bin/notify 'a b'", source: at, key: 'notify_master' };
+  assert.deepEqual(checkCommandLine(field, 'x'), ['/bin/notify', 'a b']);
+  for (const bad of ["/bin/x 'open", '', '   ', "''"]) {
+    assert.throws(() => checkCommandLine({ ...field, value: bad }, 'x'), (err: unknown) => err instanceof ConfigError && err.key === 'notify_master', bad);
   }
 });

@@ -56,7 +56,7 @@ const rows: Row[] = [
   {
     title: 'track checks with and without weight',
     text: `checks:\n  a: { type: exec, command: /bin/true }\n  b: { type: exec, command: /bin/true }\n${instanceYaml('    track:\n      checks: [a, { name: b, weight: 5 }]')}`,
-    get: (c) => first(c).trackScripts,
+    get: (c) => first(c).trackChecks,
     want: [{ name: 'a' }, { name: 'b', weight: 5 }],
   },
   inst('notify', '    notify:\n      master: /bin/m master\n      backup: /bin/b\n      fault: /bin/f\n      stop: /bin/s\n      any: "/bin/a \'x y\'"', (i) => i.notify, {
@@ -85,6 +85,7 @@ const rows: Row[] = [
         scriptUser: 'nobody',
         enableScriptSecurity: true,
         garp: { masterDelayMs: 1000, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 1 },
+        startupDelayMs: 0,
       },
       3,
     ],
@@ -107,11 +108,119 @@ const rows: Row[] = [
   {
     title: 'checks: every key, command as a string or a list',
     text: `checks:\n  - name: web\n    type: exec\n    command: "/usr/bin/check 'a b'"\n    interval: 2s\n    timeout: 500ms\n    weight: -5\n    rise: 2\n    fall: 3\n    user: nobody\n    initFail: true\n  - name: db\n    type: exec\n    command: [/usr/bin/check-db, --fast]\n${instanceYaml('    track:\n      checks: [web, db]')}`,
-    get: (c) => c.scripts.map(({ source, ...s }) => ({ ...s, line: source.line })),
+    get: (c) => c.checks.map(({ source, ...s }) => ({ ...s, line: source.line })),
     want: [
-      { name: 'web', command: ['/usr/bin/check', 'a b'], intervalMs: 2000, timeoutMs: 500, weight: -5, rise: 2, fall: 3, user: 'nobody', initFail: true, line: 2 },
-      { name: 'db', command: ['/usr/bin/check-db', '--fast'], intervalMs: 1000, timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false, line: 12 },
+      { kind: 'exec', name: 'web', command: ['/usr/bin/check', 'a b'], intervalMs: 2000, timeoutMs: 500, weight: -5, rise: 2, fall: 3, user: 'nobody', initFail: true, line: 2 },
+      { kind: 'exec', name: 'db', command: ['/usr/bin/check-db', '--fast'], intervalMs: 1000, timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false, line: 12 },
     ],
+  },
+  {
+    title: 'exec check user and group; without a user, the global script user and group',
+    text: `global:\n  scriptUser: runner\n  scriptGroup: staff\nchecks:\n  a: { type: exec, command: /bin/true }\n  b: { type: exec, command: /bin/true, user: nobody }\n  c: { type: exec, command: /bin/true, user: nobody, group: nogroup }\n${instanceYaml('    track: [a, b, c]')}`,
+    get: (c) => c.checks.map((k) => (k.kind === 'exec' ? [k.user, k.group] : [])),
+    want: [
+      ['runner', 'staff'],
+      ['nobody', undefined],
+      ['nobody', 'nogroup'],
+    ],
+  },
+  {
+    title: 'http check: every key, sub-second durations',
+    text: `checks:\n  tomcat:\n    type: http\n    url: http://127.0.0.1:8080/health\n    expectStatus: ["200-299", 301]\n    bodyRegex: "^OK"\n    hostHeader: app.example.com\n    interval: 200ms\n    timeout: 150ms\n    weight: -40\n    rise: 3\n    fall: 2\n    initFail: true\n${instanceYaml('    track: [tomcat]')}`,
+    get: (c) => ({ ...c.checks[0], source: undefined }),
+    want: {
+      kind: 'http',
+      name: 'tomcat',
+      url: 'http://127.0.0.1:8080/health',
+      expectStatus: [
+        [200, 299],
+        [301, 301],
+      ],
+      bodyRegex: '^OK',
+      tlsVerify: true,
+      hostHeader: 'app.example.com',
+      intervalMs: 200,
+      timeoutMs: 150,
+      weight: -40,
+      rise: 3,
+      fall: 2,
+      initFail: true,
+      source: undefined,
+    },
+  },
+  {
+    title: 'http check defaults: status 200-299, TLS verified, timeout = interval',
+    text: `checks:\n  s: { type: http, url: "https://[2001:db8::1]/", interval: 2s }\n${instanceYaml('    track: [s]')}`,
+    get: (c) => {
+      const k = c.checks[0];
+      return k?.kind === 'http' ? [k.expectStatus, k.tlsVerify, k.timeoutMs, k.weight, k.bodyRegex, k.hostHeader] : undefined;
+    },
+    want: [[[200, 299]], true, 2000, 0, undefined, undefined],
+  },
+  {
+    title: 'http expectStatus forms',
+    text: `checks:\n  a: { type: http, url: "http://h/", expectStatus: 204 }\n  b: { type: http, url: "http://h/", expectStatus: "2xx, 304" }\n  c: { type: http, url: "http://h/", expectStatus: [200, "300-302"], tlsVerify: false }\n${instanceYaml('    track: [a, b, c]')}`,
+    get: (c) => c.checks.map((k) => (k.kind === 'http' ? k.expectStatus : [])),
+    want: [
+      [[204, 204]],
+      [
+        [200, 299],
+        [304, 304],
+      ],
+      [
+        [200, 200],
+        [300, 302],
+      ],
+    ],
+  },
+  {
+    title: 'tcp check; IPv6 hosts in canonical form',
+    text: `checks:\n  a: { type: tcp, host: localhost, port: 5432 }\n  b: { type: tcp, host: "2001:DB8::0:1", port: 22, timeout: 0.5s }\n${instanceYaml('    track: [a, b]')}`,
+    get: (c) => c.checks.map((k) => (k.kind === 'tcp' ? [k.host, k.port, k.timeoutMs] : [])),
+    want: [
+      ['localhost', 5432, 1000],
+      ['2001:db8::1', 22, 500],
+    ],
+  },
+  {
+    title: 'process checks by name, command line and PID file',
+    text: `checks:\n  a: { type: process, process: nginx, quorum: 2 }\n  b: { type: process, commandLine: "/usr/bin/java -jar /opt/app.jar" }\n  c: { type: process, pidFile: /run/haproxy.pid }\n${instanceYaml('    track: [a, b, c]')}`,
+    get: (c) => c.checks.map((k) => (k.kind === 'process' ? [k.match, k.quorum, k.weight] : [])),
+    want: [
+      [{ name: 'nginx' }, 2, 0],
+      [{ commandLine: '/usr/bin/java -jar /opt/app.jar' }, 1, 0],
+      [{ pidFile: '/run/haproxy.pid' }, 1, 0],
+    ],
+  },
+  {
+    title: 'file check: weight defaults to 1 (keepalived track_file)',
+    text: `checks:\n  - name: maint\n    type: file\n    path: /run/maint\n${instanceYaml('    track: [maint]')}`,
+    get: (c) => ({ ...c.checks[0], source: undefined }),
+    want: { kind: 'file', name: 'maint', path: '/run/maint', intervalMs: 1000, timeoutMs: 1000, weight: 1, rise: 1, fall: 1, initFail: false, source: undefined },
+  },
+  {
+    title: 'interface check',
+    text: `checks:\n  uplink: { type: interface, interface: bond0.12, weight: -20 }\n${instanceYaml('    track: [uplink]')}`,
+    get: (c) => (c.checks[0]?.kind === 'interface' ? [c.checks[0].interface, c.checks[0].weight] : undefined),
+    want: ['bond0.12', -20],
+  },
+  {
+    title: 'track as a list mixes names and weight overrides',
+    text: `checks:\n  a: { type: file, path: /run/a }\n  b: { type: tcp, host: 127.0.0.1, port: 80 }\n${instanceYaml('    track:\n      - a\n      - { name: b, weight: -254 }')}`,
+    get: (c) => first(c).trackChecks,
+    want: [{ name: 'a' }, { name: 'b', weight: -254 }],
+  },
+  {
+    title: 'global startupDelay and notify FIFO',
+    text: `global:\n  startupDelay: 1.5s\n  notifyFifo: /run/hotstandby.fifo\n  notifyFifoScript: "/usr/local/bin/reader --tag 'lb 1'"\n${instanceYaml('')}`,
+    get: (c) => [c.global.startupDelayMs, c.global.notifyFifo, c.global.notifyFifoScript],
+    want: [1500, '/run/hotstandby.fifo', "/usr/local/bin/reader --tag 'lb 1'"],
+  },
+  {
+    title: 'startupDelay defaults to 0',
+    text: instanceYaml(''),
+    get: (c) => c.global.startupDelayMs,
+    want: 0,
   },
   {
     title: 'sync groups as a map and as a list',
@@ -139,3 +248,50 @@ test('YAML sources name the file and the line of each value', () => {
   assert.deepEqual(first(config).source, { file: YAML_FILE, line: 2 });
   assert.deepEqual(first(config).vips[0]?.source, { file: YAML_FILE, line: 5 });
 });
+
+const yamlWarnings: { title: string; text: string; line: number; message: RegExp; then?: (c: HotstandbyConfig) => void }[] = [
+  {
+    title: 'tlsVerify on an http:// URL',
+    text: `checks:\n  s:\n    type: http\n    url: http://127.0.0.1/\n    tlsVerify: false\n${instanceYaml('    track: [s]')}`,
+    line: 5,
+    message: /tlsVerify has no effect on check "s": its URL is http:\/\/, not https:\/\//,
+  },
+  {
+    title: 'a process name longer than the kernel keeps',
+    text: `checks:\n  p: { type: process, process: elasticsearch-node }\n${instanceYaml('    track: [p]')}`,
+    line: 2,
+    message: /only "elasticsearch-n" \(15 bytes\) is compared/,
+  },
+  {
+    title: 'a notify FIFO script without a FIFO',
+    text: `global:\n  notifyFifoScript: /usr/local/bin/reader\n${instanceYaml('')}`,
+    line: 2,
+    message: /Notify FIFO script "\/usr\/local\/bin\/reader" ignored: no notify FIFO is set/,
+    then: (c) => assert.equal(c.global.notifyFifoScript, undefined),
+  },
+  { title: 'a check nobody tracks', text: `checks:\n  lonely: { type: tcp, host: 127.0.0.1, port: 22 }\n${instanceYaml('')}`, line: 2, message: /Check "lonely" is not used by any instance/ },
+  {
+    title: 'a weighted http check in a sync group is dropped',
+    text: `checks:\n  s: { type: http, url: "http://127.0.0.1/", weight: -10 }\nsyncGroups:\n  g: { instances: [a, b] }\ninstances:\n  a: { interface: eth0, vrid: 1, vips: [192.0.2.1], track: [s] }\n  b: { interface: eth0, vrid: 2, vips: [192.0.2.2] }\n`,
+    line: 6,
+    message: /Weighted tracking of check "s" is ignored in instance "a": it is in a sync group/,
+    then: (c) => assert.deepEqual(c.instances[0]?.trackChecks, []),
+  },
+  {
+    title: 'an unweighted check of the address owner stays',
+    text: `checks:\n  s: { type: interface, interface: eth1 }\n  t: { type: interface, interface: eth2, weight: 5 }\ninstances:\n  a: { interface: eth0, vrid: 1, priority: 255, vips: [192.0.2.1], track: [s, t] }\n`,
+    line: 5,
+    message: /Weighted tracking of check "t" is ignored in instance "a": it is the address owner/,
+    then: (c) => assert.deepEqual(c.instances[0]?.trackChecks, [{ name: 's' }]),
+  },
+];
+
+for (const row of yamlWarnings) {
+  test(`YAML warning: ${row.title}`, () => {
+    const { config, warnings } = yaml(row.text);
+    const found = warnings.find((w) => row.message.test(w.message));
+    assert.ok(found, `no warning matching ${row.message} in:\n${warnings.map((w) => `${w.source.line}: ${w.message}`).join('\n')}`);
+    assert.deepEqual(found.source, { file: YAML_FILE, line: row.line });
+    row.then?.(config);
+  });
+}

@@ -3,17 +3,17 @@
  * with a reason, or refused when ignoring them would change failover behaviour.
  */
 import { ConfigError } from '../config-error.js';
-import { located, type GlobalDraft } from '../draft.js';
+import { located, type GlobalDraft, type Located } from '../draft.js';
 import type { BlockRules } from './blocks.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
+import { keywordOf, readCommand, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
 const SNMP = 'SNMP is not supported';
 const DBUS = 'D-Bus is not supported';
 const SCHEDULING = 'process scheduling and memory locking are left to the system';
-const FIFO = 'notify FIFOs are not supported; use notify scripts';
+const FIFO = 'priority changes are not written to the notify FIFO';
 const FIREWALL = 'firewall integration (for no_accept and VMACs) is not supported';
 const PROCESS = 'keepalived process management has no equivalent';
 const BUFFERS = 'socket buffer sizing is not needed';
@@ -77,11 +77,7 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   vrrp_rlimit_rttime: SCHEDULING,
   checker_rlimit_rttime: SCHEDULING,
   bfd_rlimit_rttime: SCHEDULING,
-  notify_fifo: FIFO,
-  notify_fifo_script: FIFO,
-  vrrp_notify_fifo: FIFO,
-  vrrp_notify_fifo_script: FIFO,
-  fifo_write_vrrp_states_on_reload: FIFO,
+  fifo_write_vrrp_states_on_reload: RELOAD,
   vrrp_notify_priority_changes: FIFO,
   nftables: FIREWALL,
   nftables_priority: FIREWALL,
@@ -140,7 +136,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
 export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
   vrrp_strict: 'strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead',
   net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
-  vrrp_startup_delay: 'delaying instance start-up is not implemented',
 };
 
 function vrrpVersion(node: ConfNode, warn: Warn): 2 | 3 {
@@ -149,7 +144,76 @@ function vrrpVersion(node: ConfNode, warn: Warn): 2 | 3 {
   return Number(token.text) as 2 | 3;
 }
 
-export function globalRules(warn: Warn): BlockRules<GlobalDraft> {
+/**
+ * keepalived has two FIFOs for VRRP events, notify_fifo (all events) and vrrp_notify_fifo, each
+ * with its own reader script; hotstandby writes one. Collected over all global_defs blocks.
+ */
+export interface NotifyFifoKeywords {
+  notify_fifo?: Located<string>;
+  vrrp_notify_fifo?: Located<string>;
+  notify_fifo_script?: Located<string>;
+  vrrp_notify_fifo_script?: Located<string>;
+}
+
+type FifoKeyword = keyof NotifyFifoKeywords;
+
+function fifoHandler(keyword: FifoKeyword, fifos: NotifyFifoKeywords, warn: Warn): (node: ConfNode) => void {
+  const isScript = keyword.endsWith('_script');
+  return (node) => {
+    const earlier = fifos[keyword];
+    if (earlier) {
+      warn(`${keyword} is already set (${earlier.source.file}:${earlier.source.line}); this one is ignored, as keepalived does`, node.source);
+      return;
+    }
+    if (isScript) {
+      const { command, extra } = readCommand(node);
+      if (extra.length > 0) warn(`User/group "${extra.join(' ')}" of ${keyword} ignored: it runs as the global script user`, node.source);
+      fifos[keyword] = command;
+      return;
+    }
+    const [path, ...owner] = node.args;
+    if (!path) throw new ConfigError('Expected a FIFO path', node.source, keyword);
+    if (owner.length > 0) {
+      warn(`User/group "${owner.map((t) => t.text).join(' ')}" of ${keyword} ignored: the FIFO belongs to the user hotstandby runs as`, node.source);
+    }
+    fifos[keyword] = located(path.text, path.source, keyword);
+  };
+}
+
+/** The one notify FIFO (and its script) of the model from keepalived's two. */
+export function completeNotifyFifo(global: GlobalDraft, fifos: NotifyFifoKeywords, warn: Warn): void {
+  const { notify_fifo: all, vrrp_notify_fifo: vrrp } = fifos;
+  if (all && vrrp) {
+    if (all.value !== vrrp.value) {
+      throw new ConfigError(
+        `Only one notify FIFO is supported: notify_fifo ${all.value} (${all.source.file}:${all.source.line}) and vrrp_notify_fifo ${vrrp.value} name two; keep one`,
+        vrrp.source,
+        'vrrp_notify_fifo',
+      );
+    }
+    warn(`notify_fifo and vrrp_notify_fifo name the same FIFO ${vrrp.value}; each line is written once`, vrrp.source);
+  }
+  const fifo = vrrp ?? all;
+  if (fifo) global.notifyFifo = fifo;
+  // A script reads its own FIFO; keepalived does not run one whose FIFO is not set.
+  const scripts: Located<string>[] = [];
+  for (const [script, own] of [['notify_fifo_script', all], ['vrrp_notify_fifo_script', vrrp]] as const) {
+    const field = fifos[script];
+    if (!field) continue;
+    if (!own) {
+      warn(`${script} ignored: it reads the ${script.replace('_script', '')} FIFO, which is not set`, field.source);
+      continue;
+    }
+    scripts.push(field);
+  }
+  const [first, second] = scripts;
+  if (first && second && first.value !== second.value) {
+    throw new ConfigError('Only one notify FIFO script is supported: notify_fifo_script and vrrp_notify_fifo_script differ; keep one', second.source, second.key);
+  }
+  if (first) global.notifyFifoScript = first;
+}
+
+export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<GlobalDraft> {
   const seconds = (node: ConfNode): ReturnType<typeof readUnsigned> => {
     const value = readUnsigned(singleArg(node, warn), keywordOf(node));
     return { ...value, value: value.value * 1000 };
@@ -172,10 +236,18 @@ export function globalRules(warn: Warn): BlockRules<GlobalDraft> {
       script_user: (node, g) => {
         const [user, group, ...extra] = node.args;
         if (!user) throw new ConfigError('Expected a user name', node.source, keywordOf(node));
-        if (group) warn(`Group "${group.text}" of script_user ignored: scripts run with the user's own group`, group.source);
         if (extra.length > 0) warn(`Extra words after script_user ignored`, node.source);
         g.scriptUser = located(user.text, user.source, keywordOf(node));
+        if (group) g.scriptGroup = located(group.text, group.source, keywordOf(node));
+        else delete g.scriptGroup;
       },
+      vrrp_startup_delay: (node, g) => {
+        g.startupDelayMs = readSeconds(singleArg(node, warn), keywordOf(node));
+      },
+      notify_fifo: fifoHandler('notify_fifo', fifos, warn),
+      vrrp_notify_fifo: fifoHandler('vrrp_notify_fifo', fifos, warn),
+      notify_fifo_script: fifoHandler('notify_fifo_script', fifos, warn),
+      vrrp_notify_fifo_script: fifoHandler('vrrp_notify_fifo_script', fifos, warn),
       enable_script_security: (node, g) => {
         g.enableScriptSecurity = located(true, node.source, keywordOf(node));
       },

@@ -2,8 +2,10 @@
  * vrrp_instance blocks into instance drafts, with keepalived 2.2.7's per-keyword semantics.
  */
 import { ConfigError } from '../config-error.js';
+import { MAX_TRACK_WEIGHT } from '../defaults.js';
 import { emptyInstanceDraft, located, type InstanceDraft, type Located } from '../draft.js';
 import type { SourceLocation } from '../model.js';
+import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
 import { convertBlock, type BlockRules } from './blocks.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
@@ -50,7 +52,7 @@ function authenticationRules(warn: Warn): BlockRules<Pending> {
   };
 }
 
-/** A track weight: "weight N [reverse|noreverse]"; reverse is refused (not in the model yet). */
+/** A track weight: "weight N [reverse|noreverse]"; reverse is refused (not in the model). */
 function trackWeight(owner: Token, rest: Token[], keyword: string): number | undefined {
   if (rest.length === 0) return undefined;
   const [word, value, direction, ...extra] = rest;
@@ -66,6 +68,19 @@ function trackWeight(owner: Token, rest: Token[], keyword: string): number | und
   }
   if (extra[0]) throw new ConfigError(`Unexpected "${extra[0].text}" after the weight of "${owner.text}"`, extra[0].source, keyword);
   return weight;
+}
+
+/** track_script { NAME [weight N] } and its track_file / track_process siblings. */
+function trackChecks(node: ConfNode, draft: InstanceDraft, kind: 'exec' | 'file' | 'process'): void {
+  const keyword = keywordOf(node);
+  for (const line of blockOf(node)) {
+    if (line.children) throw new ConfigError(`Unexpected { } block in ${keyword}`, line.source, keyword);
+    const weight = trackWeight(line.keyword, line.args, keyword);
+    // keepalived: track_script weights are -253..253 (track_file / track_process: the model's -254..254).
+    if (weight !== undefined && kind === 'exec') checkInteger(located(weight, line.source, keyword), -MAX_TRACK_WEIGHT, MAX_TRACK_WEIGHT, keyword, 'Weight');
+    const track = { name: line.keyword.text, source: line.source, key: keyword, kind };
+    draft.trackChecks.push(weight === undefined ? track : { ...track, weight });
+  }
 }
 
 function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
@@ -185,13 +200,9 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
         d.trackInterfaces.push({ name: line.keyword.text, weight, source: line.source, key: 'track_interface' });
       }
     },
-    track_script: (node, d) => {
-      for (const line of blockOf(node)) {
-        const weight = trackWeight(line.keyword, line.args, 'track_script');
-        const track = { name: line.keyword.text, source: line.source, key: 'track_script' };
-        d.trackScripts.push(weight === undefined ? track : { ...track, weight });
-      }
-    },
+    track_script: (node, d) => trackChecks(node, d, 'exec'),
+    track_file: (node, d) => trackChecks(node, d, 'file'),
+    track_process: (node, d) => trackChecks(node, d, 'process'),
     notify_master: notify,
     notify_backup: notify,
     notify_fault: notify,
@@ -216,7 +227,7 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     },
   };
   for (const [keyword, handler] of Object.entries(handlers)) {
-    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script'];
+    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];
     if (!blockKeywords.includes(keyword)) {
       handlers[keyword] = (node, d) => {
         expectNoBlock(node);

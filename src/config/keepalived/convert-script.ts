@@ -1,12 +1,15 @@
 /**
- * vrrp_script blocks into check drafts (the "exec" kind of check).
+ * vrrp_script blocks into exec check drafts.
  */
 import { splitCommandLine } from '../command-line.js';
 import { ConfigError } from '../config-error.js';
-import { located, type Located, type ScriptDraft } from '../draft.js';
+import { MAX_TRACK_WEIGHT } from '../defaults.js';
+import { located, type ExecCheckDraft, type Located } from '../draft.js';
+import { checkInteger } from '../validate-values.js';
 import { convertBlock, type BlockRules } from './blocks.js';
+import { keepalivedKeyFor, readCheckWeight, withoutBlocks } from './check-values.js';
 import type { ConfNode } from './parser.js';
-import { blockOf, expectNoBlock, keywordOf, noArgs, readCommand, readInteger, readUnsigned, singleArg, type Warn } from './values.js';
+import { blockOf, keywordOf, noArgs, readCommand, readUnsigned, singleArg, type Warn } from './values.js';
 
 /** keepalived accepts 0 for pre-2.0.7 files and uses 1 s. */
 function positiveSeconds(node: ConfNode, warn: Warn): Located<number> {
@@ -18,64 +21,60 @@ function positiveSeconds(node: ConfNode, warn: Warn): Located<number> {
   return { ...value, value: value.value * 1000 };
 }
 
-function scriptRules(warn: Warn): BlockRules<ScriptDraft> {
-  const handlers: BlockRules<ScriptDraft>['handlers'] = {
-    script: (node, d) => {
-      const { command, extra } = readCommand(node);
-      if (extra.length > 0) {
-        // keepalived runs only the first word (quoted string) and drops the rest silently.
-        warn(`Words after the script command ignored, as keepalived does: ${extra.join(' ')} (quote the whole command line)`, node.source);
-      }
-      let words: string[];
-      try {
-        words = splitCommandLine(command.value);
-      } catch (err) {
-        throw new ConfigError((err as Error).message, command.source, 'script');
-      }
-      d.command = located(words, command.source, 'script');
-    },
-    interval: (node, d) => {
-      d.intervalMs = positiveSeconds(node, warn);
-    },
-    timeout: (node, d) => {
-      d.timeoutMs = positiveSeconds(node, warn);
-    },
-    weight: (node, d) => {
-      const [value, direction] = node.args;
-      if (!value) throw new ConfigError('Expected a weight', node.source, 'weight');
-      if (direction?.text === 'reverse') throw new ConfigError('"reverse" weights are not supported', direction.source, 'weight');
-      if (direction) throw new ConfigError(`Unknown weight option "${direction.text}"`, direction.source, 'weight');
-      d.weight = readInteger(value, 'weight');
-    },
-    rise: (node, d) => {
-      d.rise = readUnsigned(singleArg(node, warn), 'rise');
-    },
-    fall: (node, d) => {
-      d.fall = readUnsigned(singleArg(node, warn), 'fall');
-    },
-    user: (node, d) => {
-      const [user, group] = node.args;
-      if (!user) throw new ConfigError('Expected a user name', node.source, 'user');
-      if (group) warn(`Group "${group.text}" ignored: the script runs with the user's own group`, group.source);
-      d.user = located(user.text, user.source, 'user');
-    },
-    init_fail: (node, d) => {
-      noArgs(node, warn);
-      d.initFail = located(true, node.source, 'init_fail');
-    },
+function scriptRules(warn: Warn): BlockRules<ExecCheckDraft> {
+  return {
+    name: 'vrrp_script',
+    handlers: withoutBlocks<ExecCheckDraft>({
+      script: (node, d) => {
+        const { command, extra } = readCommand(node);
+        if (extra.length > 0) {
+          // keepalived runs only the first word (quoted string) and drops the rest silently.
+          warn(`Words after the script command ignored, as keepalived does: ${extra.join(' ')} (quote the whole command line)`, node.source);
+        }
+        let words: string[];
+        try {
+          words = splitCommandLine(command.value);
+        } catch (err) {
+          throw new ConfigError((err as Error).message, command.source, 'script');
+        }
+        d.command = located(words, command.source, 'script');
+      },
+      interval: (node, d) => {
+        d.intervalMs = positiveSeconds(node, warn);
+      },
+      timeout: (node, d) => {
+        d.timeoutMs = positiveSeconds(node, warn);
+      },
+      weight: (node, d) => {
+        const weight = readCheckWeight(node);
+        // vrrp_script is narrower than the check model: keepalived's -253..253.
+        checkInteger(weight, -MAX_TRACK_WEIGHT, MAX_TRACK_WEIGHT, 'weight', 'Weight');
+        d.weight = weight;
+      },
+      rise: (node, d) => {
+        d.rise = readUnsigned(singleArg(node, warn), 'rise');
+      },
+      fall: (node, d) => {
+        d.fall = readUnsigned(singleArg(node, warn), 'fall');
+      },
+      user: (node, d) => {
+        const [user, group, ...extra] = node.args;
+        if (!user) throw new ConfigError('Expected a user name', node.source, 'user');
+        d.user = located(user.text, user.source, 'user');
+        if (group) d.group = located(group.text, group.source, 'user');
+        if (extra.length > 0) warn(`Extra words after user ignored: ${extra.map((t) => t.text).join(' ')}`, node.source);
+      },
+      init_fail: (node, d) => {
+        noArgs(node, warn);
+        d.initFail = located(true, node.source, 'init_fail');
+      },
+    }),
   };
-  for (const [keyword, handler] of Object.entries(handlers)) {
-    handlers[keyword] = (node, d) => {
-      expectNoBlock(node);
-      handler(node, d);
-    };
-  }
-  return { name: 'vrrp_script', handlers };
 }
 
-export function convertScript(node: ConfNode, warn: Warn): ScriptDraft {
+export function convertScript(node: ConfNode, warn: Warn): ExecCheckDraft {
   const name = singleArg(node, warn, 'a script name');
-  const draft: ScriptDraft = { name: name.text, source: node.source };
+  const draft: ExecCheckDraft = { kind: 'exec', name: name.text, source: node.source, keyFor: keepalivedKeyFor({ command: 'script' }) };
   convertBlock(blockOf(node), scriptRules(warn), draft, warn);
   return draft;
 }

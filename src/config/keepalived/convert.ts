@@ -4,26 +4,36 @@
  */
 import { emptyConfigDraft, type ConfigDraft } from '../draft.js';
 import { convertBlock, type BlockRules } from './blocks.js';
-import { globalRules } from './convert-global.js';
+import { completeNotifyFifo, globalRules, type NotifyFifoKeywords } from './convert-global.js';
 import { convertInstance } from './convert-instance.js';
 import { convertScript } from './convert-script.js';
 import { convertSyncGroup } from './convert-sync-group.js';
+import { convertTrackFile } from './convert-track-file.js';
+import { convertTrackProcess } from './convert-track-process.js';
 import type { ConfNode } from './parser.js';
 import { blockOf, type Warn } from './values.js';
 
 const NOT_VRRP = 'not part of VRRP (hotstandby manages virtual addresses only); block skipped';
-const NOT_YET = 'not supported yet; an instance that tracks it is refused';
-
-function topLevelRules(warn: Warn): BlockRules<ConfigDraft> {
+function topLevelRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<ConfigDraft> {
   return {
     name: 'keepalived.conf',
     handlers: {
-      global_defs: (node, draft) => convertBlock(blockOf(node), globalRules(warn), draft.global, warn),
+      global_defs: (node, draft) => convertBlock(blockOf(node), globalRules(warn, fifos), draft.global, warn),
       vrrp_instance: (node, draft) => {
         draft.instances.push(convertInstance(node, warn));
       },
       vrrp_script: (node, draft) => {
-        draft.scripts.push(convertScript(node, warn));
+        draft.checks.push(convertScript(node, warn));
+      },
+      track_file: (node, draft) => {
+        draft.checks.push(convertTrackFile(node, warn));
+      },
+      // keepalived 2.2.7: a deprecated synonym of track_file.
+      vrrp_track_file: (node, draft) => {
+        draft.checks.push(convertTrackFile(node, warn));
+      },
+      vrrp_track_process: (node, draft) => {
+        draft.checks.push(convertTrackProcess(node, warn));
       },
       vrrp_sync_group: (node, draft) => {
         draft.syncGroups.push(convertSyncGroup(node, warn));
@@ -37,9 +47,6 @@ function topLevelRules(warn: Warn): BlockRules<ConfigDraft> {
       static_rules: NOT_VRRP,
       track_group: NOT_VRRP,
       bfd_instance: NOT_VRRP,
-      vrrp_track_file: NOT_YET,
-      track_file: NOT_YET,
-      vrrp_track_process: NOT_YET,
       garp_group: 'per-interface GARP/NA intervals are not supported; vrrp_garp_interval/vrrp_gna_interval apply',
       linkbeat_interfaces: 'link state comes from netlink',
       instance: 'keepalived process management has no equivalent',
@@ -58,6 +65,8 @@ function topLevelRules(warn: Warn): BlockRules<ConfigDraft> {
 
 export function convertConf(nodes: readonly ConfNode[], warn: Warn): ConfigDraft {
   const draft = emptyConfigDraft();
-  convertBlock(nodes, topLevelRules(warn), draft, warn);
+  const fifos: NotifyFifoKeywords = {};
+  convertBlock(nodes, topLevelRules(warn, fifos), draft, warn);
+  completeNotifyFifo(draft.global, fifos, warn);
   return draft;
 }

@@ -29,15 +29,12 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   no_virtual_ipaddress: 'an instance without addresses is allowed with VRRP version 2 anyway',
 };
 
-const HEALTH = 'this kind of tracking is not supported yet; use a vrrp_script';
 export const REFUSED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   use_vmac: 'virtual MAC interfaces are not supported',
   use_vmac_addr: 'virtual MAC interfaces are not supported',
   vmac_xmit_base: 'virtual MAC interfaces are not supported',
   use_ipvlan: 'ipvlan interfaces are not supported',
-  track_file: HEALTH,
-  track_process: HEALTH,
-  track_bfd: HEALTH,
+  track_bfd: 'BFD is not supported; track a vrrp_script, track_file or vrrp_track_process instead',
   mcast_dst_ip: 'per-instance multicast groups are not supported; use vrrp_mcast_group4/6',
   vrf: 'VRF binding is not supported',
   virtual_routes: 'routes on failover are not supported yet',

@@ -3,9 +3,21 @@
  */
 import type { GlobalDraft } from '../draft.js';
 import { readGlobalGarp } from './convert-common.js';
-import { readBoolean, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
+import { readBoolean, readDuration, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
 
-const GLOBAL_KEYS = ['routerId', 'version', 'multicastGroup4', 'multicastGroup6', 'scriptUser', 'enableScriptSecurity', 'garp'];
+const GLOBAL_KEYS = [
+  'routerId',
+  'version',
+  'multicastGroup4',
+  'multicastGroup6',
+  'scriptUser',
+  'scriptGroup',
+  'enableScriptSecurity',
+  'garp',
+  'startupDelay',
+  'notifyFifo',
+  'notifyFifoScript',
+];
 const GLOBAL_HINTS = {
   router_id: 'routerId',
   vrrp_version: 'version',
@@ -13,6 +25,11 @@ const GLOBAL_HINTS = {
   vrrp_mcast_group6: 'multicastGroup6',
   script_user: 'scriptUser',
   enable_script_security: 'enableScriptSecurity',
+  vrrp_startup_delay: 'startupDelay',
+  notify_fifo: 'notifyFifo',
+  vrrp_notify_fifo: 'notifyFifo',
+  notify_fifo_script: 'notifyFifoScript',
+  vrrp_notify_fifo_script: 'notifyFifoScript',
 };
 
 export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
@@ -33,6 +50,18 @@ export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
         break;
       case 'scriptUser':
         global.scriptUser = readString(value);
+        break;
+      case 'scriptGroup':
+        global.scriptGroup = readString(value);
+        break;
+      case 'startupDelay':
+        global.startupDelayMs = readDuration(value);
+        break;
+      case 'notifyFifo':
+        global.notifyFifo = readString(value);
+        break;
+      case 'notifyFifoScript':
+        global.notifyFifoScript = readString(value);
         break;
       case 'enableScriptSecurity':
         global.enableScriptSecurity = readBoolean(value);

@@ -1,7 +1,7 @@
 /**
  * One entry of the YAML `instances:` section into an instance draft.
  */
-import { isMap } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
 import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
@@ -57,6 +57,8 @@ const KEEPALIVED_NAMES = {
   unicast_src_ip: 'unicast',
   track_interface: 'track',
   track_script: 'track',
+  track_file: 'track',
+  track_process: 'track',
   notify_master: 'notify',
 };
 
@@ -111,13 +113,27 @@ function readTracked(reader: YamlReader, field: Field): { name: string; weight?:
   return weight ? { name: readString(name).value, weight: readInteger(weight).value } : { name: readString(name).value };
 }
 
+/**
+ * track: a list of checks (names or { name, weight }), or a mapping with `checks` and
+ * `interfaces` (keepalived's track_interface: down means FAULT unless weighted).
+ */
 function readTrack(reader: YamlReader, field: Field, draft: InstanceDraft): void {
-  const hints = { track_interface: 'interfaces', track_script: 'checks', scripts: 'checks' };
+  const addChecks = (list: Field): void => {
+    for (const item of readList(reader, list)) draft.trackChecks.push({ ...readTracked(reader, item), source: item.source, key: item.path });
+  };
+  if (isSeq(field.node)) {
+    addChecks(field);
+    return;
+  }
+  const hints = { track_interface: 'interfaces', track_script: 'checks', track_file: 'checks', track_process: 'checks', scripts: 'checks' };
   for (const [key, value] of readMap(reader, field, ['interfaces', 'checks'], hints)) {
+    if (key === 'checks') {
+      addChecks(value);
+      continue;
+    }
     for (const item of readList(reader, value)) {
       const tracked = readTracked(reader, item);
-      if (key === 'interfaces') draft.trackInterfaces.push({ name: tracked.name, weight: tracked.weight ?? 0, source: item.source, key: item.path });
-      else draft.trackScripts.push({ ...tracked, source: item.source, key: item.path });
+      draft.trackInterfaces.push({ name: tracked.name, weight: tracked.weight ?? 0, source: item.source, key: item.path });
     }
   }
 }

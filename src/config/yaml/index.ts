@@ -20,6 +20,9 @@ const TOP_LEVEL_HINTS = {
   global_defs: 'global',
   vrrp_instance: 'instances',
   vrrp_script: 'checks',
+  vrrp_track_file: 'checks',
+  track_file: 'checks',
+  vrrp_track_process: 'checks',
   scripts: 'checks',
   vrrp_sync_group: 'syncGroups',
   sync_groups: 'syncGroups',
@@ -45,7 +48,7 @@ export function parseYamlConfig(text: string, fileName: string): LoadedConfig {
       if (value.node === null) continue;
       if (key === 'global') draft.global = readGlobal(reader, value);
       else if (key === 'instances') draft.instances = readNamedCollection(reader, value).map((e) => readInstance(reader, e));
-      else if (key === 'checks') draft.scripts = readNamedCollection(reader, value).map((e) => readCheck(reader, e));
+      else if (key === 'checks') draft.checks = readNamedCollection(reader, value).map((e) => readCheck(reader, e));
       else if (key === 'syncGroups') draft.syncGroups = readNamedCollection(reader, value).map((e) => readSyncGroup(reader, e));
     }
   }

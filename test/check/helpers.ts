@@ -1,0 +1,42 @@
+/** Shared bits of the check tests: real time on libuv timers, a logger that keeps lines. */
+import { performance } from 'node:perf_hooks';
+import type { Clock, Logger, LogLevel, Timers } from '../../src/daemon/ports.js';
+
+export const realTime: Clock & Timers = {
+  now: () => performance.now(),
+  at(deadline, fn) {
+    const handle = setTimeout(fn, Math.max(0, Math.ceil(deadline - performance.now())));
+    return () => clearTimeout(handle);
+  },
+};
+
+export interface KeptLine {
+  level: LogLevel;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+export function keepingLogger(lines: KeptLine[] = []): Logger & { lines: KeptLine[] } {
+  const logger = {
+    lines,
+    log(level: LogLevel, message: string, fields: Record<string, unknown> = {}) {
+      lines.push({ level, message, fields });
+    },
+    child() {
+      return logger;
+    },
+  };
+  return logger;
+}
+
+/** Polls `condition` every few ms until it holds or the (generous) deadline passes. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Real time as the probes take it. */
+export const probeTime = { clock: realTime, timers: realTime };
