@@ -282,7 +282,15 @@ export class InstanceRunner {
 
   private feed(event: MachineEvent): void {
     const effects = this.machine.handle(this.deps.clock.now(), event);
-    for (const effect of effects) this.apply(effect);
+    for (const effect of effects) {
+      // One failing effect (a kernel refusal) must not stop the others: a master leaving must
+      // still release its VIPs even when its goodbye advert cannot be sent.
+      try {
+        this.apply(effect);
+      } catch (err) {
+        this.deps.log.log('error', `cannot carry out ${effect.type}`, { error: String(err) });
+      }
+    }
     this.rearm();
   }
 

@@ -6,11 +6,11 @@
 # RFC 5798 §6.4.3 "Shutdown") is in every file. Everything lives inside the namespaces
 # (10.99.0.0/24, fd00:99::/64) and is removed on exit, also on failure.
 #
-# usage: sudo test/lab/golden/capture.sh [OUTPUT_DIR]   (default: test/data next to this script)
+# usage: sudo test/golden/capture.sh [OUTPUT_DIR]   (default: test/data next to this script)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-out_dir=${1:-$here/../../data}
+out_dir=${1:-$here/../data}
 keepalived=${KEEPALIVED:-/usr/sbin/keepalived}
 
 if [[ $(id -u) -ne 0 ]]; then

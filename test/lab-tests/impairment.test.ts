@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImpairedDirection, SeededRandom, validateImpairment, type Clock } from '../lab/impairment.js';
+import { ImpairedDirection, SeededRandom, validateImpairment, type Clock } from '../../src/lab/impairment.js';
 
 /** A clock that only moves when told, running due timers in order. */
 class FakeClock implements Clock {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keepalivedPaths, keepalivedRunCommand, parseStateLine } from '../lab/keepalived.js';
-import { parseNamespaceList } from '../lab/namespaces.js';
+import { keepalivedPaths, keepalivedRunCommand, parseStateLine } from '../../src/lab/keepalived.js';
+import { parseNamespaceList } from '../../src/lab/namespaces.js';
 
 test('keepalived runs in the foreground with pid files of its own', () => {
   const command = keepalivedRunCommand(keepalivedPaths('/tmp/x'));

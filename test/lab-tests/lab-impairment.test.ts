@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CommandError, Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../lab/index.js';
+import { CommandError, Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason() ?? false;
 

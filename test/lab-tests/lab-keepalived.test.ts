@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Lab, keepalivedUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../lab/index.js';
-import { run } from '../lab/shell.js';
+import { Lab, keepalivedUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { run } from '../../src/lab/shell.js';
 
 const skip = keepalivedUnavailableReason() ?? nativeAddonUnavailableReason() ?? false;
 

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { Lab, labUnavailableReason, sweepStaleLabs } from '../lab/index.js';
-import { isProcessAlive, listNamespaces } from '../lab/namespaces.js';
-import { run } from '../lab/shell.js';
-import { waitFor } from '../lab/wait-for.js';
+import { Lab, labUnavailableReason, sweepStaleLabs } from '../../src/lab/index.js';
+import { isProcessAlive, listNamespaces } from '../../src/lab/namespaces.js';
+import { run } from '../../src/lab/shell.js';
+import { waitFor } from '../../src/lab/wait-for.js';
 
 const skip = labUnavailableReason() ?? false;
-const labModule = new URL('../lab/lab.js', import.meta.url).href;
+const labModule = new URL('../../src/lab/lab.js', import.meta.url).href;
 
 async function rootLinks(): Promise<string[]> {
   const { stdout } = await run(['ip', '-o', 'link', 'show']);

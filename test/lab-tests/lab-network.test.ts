@@ -1,8 +1,8 @@
 /** The lab's wiring: hosts reach each other, link cuts of both kinds, captures, managed processes. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CommandError, Lab, labUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../lab/index.js';
-import { run } from '../lab/shell.js';
+import { CommandError, Lab, labUnavailableReason, tcpdumpUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { run } from '../../src/lab/shell.js';
 
 const skip = labUnavailableReason() ?? false;
 

@@ -10,7 +10,7 @@ import {
   validateHostNames,
   vipIpv4,
   vipIpv6,
-} from '../lab/naming.js';
+} from '../../src/lab/naming.js';
 
 test('a namespace name carries the owning pid and lab id back out', () => {
   const name = namespaceName(123456, 42, 'client');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { test } from 'node:test';
-import { decodeEchoReply, encodeEchoRequest, internetChecksum } from '../lab/icmp-echo.js';
-import { completeTransportChecksum } from '../lab/l4-checksum.js';
-import { checksumNotReady } from '../lab/relay-process.js';
-import { ipv6Bytes, sockaddrIn, sockaddrIn6, sockaddrLl } from '../lab/sockaddr.js';
+import { decodeEchoReply, encodeEchoRequest, internetChecksum } from '../../src/lab/icmp-echo.js';
+import { completeTransportChecksum } from '../../src/lab/l4-checksum.js';
+import { checksumNotReady } from '../../src/lab/relay-process.js';
+import { ipv6Bytes, sockaddrIn, sockaddrIn6, sockaddrLl } from '../../src/lab/sockaddr.js';
 
 /** What a receiver checks: the one's complement sum over pseudo-header and segment is all ones. */
 function receiverAccepts(pseudo: number[], segment: Buffer): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProbeReport, type ProbeRecord } from '../lab/probe-report.js';
+import { buildProbeReport, type ProbeRecord } from '../../src/lab/probe-report.js';
 
 /** Requests every 10 ms from t=0, answered 1 ms later unless listed as lost. */
 function records(count: number, lost: ReadonlySet<number>): ProbeRecord[] {
