@@ -1,5 +1,5 @@
 /**
- * Golden captures of the real keepalived 2.2.7 (test/lab/golden/capture.sh): decoding gives the
+ * Golden captures of the real keepalived 2.2.7 (test/golden/capture.sh): decoding gives the
  * configured fields, and re-encoding the decoded advert gives the captured bytes exactly.
  */
 import assert from 'node:assert/strict';
