@@ -95,11 +95,13 @@ export class Controller implements DaemonControl {
       fields: { from: record.from, to: record.to, reason: record.reason },
     });
     this.followSyncGroup(record);
+    this.syncGroupFaults();
   }
 
   /** Links changed: instance faults and tracked interfaces. */
   linksChanged(): void {
     for (const managed of this.instances.values()) this.applyTracking(managed.runner);
+    this.syncGroupFaults();
   }
 
   // ---- DaemonControl ----
@@ -182,6 +184,27 @@ export class Controller implements DaemonControl {
     for (const managed of this.instances.values()) {
       if (managed.runner.config.trackChecks.some((t) => t.name === name)) this.applyTracking(managed.runner);
     }
+    this.syncGroupFaults();
+  }
+
+  /**
+   * vrrp_sync_group faults: a member is held in FAULT while any other member has a fault of its
+   * own (link, tracking, checks). Only own faults count, so a fault held through the group does
+   * not echo back and keep the group down after the cause is gone.
+   */
+  private syncGroupFaults(): void {
+    for (const group of this.current.syncGroups) {
+      const source = `sync group ${group.name}`;
+      const members = group.instances.flatMap((name) => {
+        const runner = this.instances.get(name)?.runner;
+        return runner ? [runner] : [];
+      });
+      const ownFault = (runner: InstanceRunner) => runner.faultSources().some((s) => s !== source);
+      for (const member of members) {
+        const cause = members.find((other) => other !== member && ownFault(other));
+        member.setFault(source, cause ? `${cause.name} in sync group ${group.name} is in FAULT` : undefined);
+      }
+    }
   }
 
   private checkWeight(name: string): number {
@@ -225,15 +248,6 @@ export class Controller implements DaemonControl {
       const m = this.instances.get(name);
       return m && name !== record.instance ? [m.runner] : [];
     });
-    const faultSource = `sync group ${group.name}`;
-    // Only a member's own fault spreads; a fault it has only through the group does not echo back.
-    const ownFault = (runner: InstanceRunner) => runner.faultSources().some((source) => source !== faultSource);
-    const self = this.instances.get(record.instance)?.runner;
-    if (record.to === 'FAULT' && self && ownFault(self)) {
-      for (const member of members) member.setFault(faultSource, `${record.instance} in sync group ${group.name} is in FAULT`);
-    } else if (record.from === 'FAULT' && !members.some(ownFault)) {
-      for (const member of members) member.setFault(faultSource, undefined);
-    }
     if (record.to === 'MASTER') for (const member of members) member.followGroup('MASTER', `sync group ${group.name}: ${record.instance} became MASTER`);
     if (record.to === 'BACKUP' && record.from === 'MASTER') {
       for (const member of members) member.followGroup('BACKUP', `sync group ${group.name}: ${record.instance} became BACKUP`);

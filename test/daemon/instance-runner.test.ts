@@ -5,38 +5,9 @@ import { AdvertDispatcher } from '../../src/daemon/advert-dispatcher.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import type { Announcer } from '../../src/daemon/ports.js';
 import type { InstanceConfig } from '../../src/config/model.js';
+import { instanceConfig } from '../support/instance-config.js';
 import { buildAdvert, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { FakeTime } from '../support/fake-time.js';
-
-function instanceConfig(overrides: Partial<InstanceConfig> = {}): InstanceConfig {
-  const source = { file: 'test.conf', line: 1 };
-  return {
-    name: 'VI_1',
-    interface: 'eth0',
-    vrid: 51,
-    version: 3,
-    family: 4,
-    priority: 100,
-    initialState: 'BACKUP',
-    advertIntervalMs: 100,
-    preempt: true,
-    preemptDelayMs: 0,
-    accept: true,
-    vips: [
-      { address: '10.99.0.100', family: 4, prefixLength: 24, device: 'eth0', scope: 'global', excluded: false, source },
-      { address: '10.99.0.101', family: 4, prefixLength: 32, device: 'eth0', scope: 'global', excluded: true, source },
-    ],
-    unicastPeers: [],
-    unicastTtl: 255,
-    v3ChecksumExcludesPseudoHeader: false,
-    trackInterfaces: [],
-    trackChecks: [],
-    notify: {},
-    garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
-    source,
-    ...overrides,
-  };
-}
 
 function harness(overrides: Partial<InstanceConfig> = {}) {
   const time = new FakeTime();

@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CheckSet } from '../../src/check/check-set.js';
+import type { HotstandbyConfig, InstanceConfig, LoadedConfig } from '../../src/config/model.js';
+import { Controller, type ManagedInstance } from '../../src/daemon/controller.js';
+import { EventLog } from '../../src/daemon/event-log.js';
+import { InstanceRunner } from '../../src/daemon/instance-runner.js';
+import { silentLogger } from '../../src/daemon/logger.js';
+import { FakeTime } from '../support/fake-time.js';
+import { instanceConfig } from '../support/instance-config.js';
+
+function hotstandbyConfig(instances: InstanceConfig[], syncGroups: HotstandbyConfig['syncGroups'] = []): HotstandbyConfig {
+  return {
+    global: {
+      multicastGroup4: '224.0.0.18',
+      multicastGroup6: 'ff02::12',
+      enableScriptSecurity: false,
+      startupDelayMs: 0,
+      garp: { masterDelayMs: 0, masterRepeat: 1, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    },
+    instances,
+    checks: [],
+    syncGroups,
+  };
+}
+
+/** A controller over real runners with fake I/O and a fake clock; links up unless marked down. */
+function harness(config: HotstandbyConfig) {
+  const time = new FakeTime();
+  const down = new Set<string>();
+  const groupStates: string[] = [];
+  let load: () => Promise<LoadedConfig> = async () => ({ config, warnings: [] });
+  const events = new EventLog({ wallClock: () => new Date(0) });
+  const built: string[] = [];
+  let controller!: Controller;
+  const buildInstance = (instance: InstanceConfig): ManagedInstance => {
+    built.push(instance.name);
+    const runner: InstanceRunner = new InstanceRunner(
+      instance,
+      { text: '10.99.0.2', bytes: Buffer.from([10, 99, 0, 2]) },
+      {
+        clock: time,
+        wallClock: () => new Date(0),
+        timers: time,
+        sender: { send: () => true },
+        vips: { take() {}, release() {} },
+        announcer: { sent: 0, start() {}, burst() {}, stop() {} },
+        log: silentLogger,
+        onTransition: (record) => controller.transitioned(record),
+      },
+    );
+    return { runner, settled: async () => {}, dispose() {} };
+  };
+  controller = new Controller(config, {
+    log: silentLogger,
+    events,
+    buildInstance,
+    buildChecks: (checks) => new CheckSet(checks, { clock: time, timers: time, log: silentLogger, wallClock: () => new Date(0) }),
+    loadConfig: () => load(),
+    linkUp: (name) => !down.has(name),
+    unmatchedDrops: () => ({}),
+    groupChanged: (group, state) => groupStates.push(`${group.name} ${state}`),
+  });
+  const state = (name: string) => controller.status().instances.find((i) => i.name === name)?.state;
+  return {
+    time,
+    controller,
+    state,
+    built,
+    groupStates,
+    setLink(name: string, up: boolean) {
+      if (up) down.delete(name);
+      else down.add(name);
+      controller.linksChanged();
+    },
+    setNext(config: HotstandbyConfig) {
+      load = async () => ({ config, warnings: [] });
+    },
+    setLoader(loader: () => Promise<LoadedConfig>) {
+      load = loader;
+    },
+  };
+}
+
+const source = { file: 'test.conf', line: 1 };
+const web = instanceConfig({ name: 'web', vrid: 51, interface: 'eth0' });
+const db = instanceConfig({ name: 'db', vrid: 52, interface: 'eth1', priority: 90 });
+const group = { name: 'front', instances: ['web', 'db'], notify: {}, source };
+
+test('Controller: sync group members become MASTER together and one FAULT takes the other with it', () => {
+  const h = harness(hotstandbyConfig([web, db], [group]));
+  h.controller.start();
+  h.time.advanceBy(400); // web's master-down (priority 100) fires first; db follows at once
+  assert.equal(h.state('web'), 'MASTER');
+  assert.equal(h.state('db'), 'MASTER');
+  assert.ok(h.groupStates.includes('front MASTER'));
+
+  h.setLink('eth0', false);
+  assert.equal(h.state('web'), 'FAULT');
+  assert.equal(h.state('db'), 'FAULT', 'db follows web into FAULT');
+  assert.ok(h.groupStates.includes('front FAULT'));
+
+  h.setLink('eth0', true);
+  assert.equal(h.state('web'), 'BACKUP');
+  assert.equal(h.state('db'), 'BACKUP', 'db recovers once no member has a fault of its own');
+  h.time.advanceBy(400);
+  assert.equal(h.state('web'), 'MASTER');
+  assert.equal(h.state('db'), 'MASTER');
+});
+
+test('Controller: a member faulted on its own stays in FAULT when the other recovers', () => {
+  const h = harness(hotstandbyConfig([web, db], [group]));
+  h.controller.start();
+  h.time.advanceBy(400);
+  h.setLink('eth0', false);
+  h.setLink('eth1', false);
+  h.setLink('eth0', true);
+  assert.equal(h.state('db'), 'FAULT');
+  assert.equal(h.state('web'), 'FAULT', 'db still has its own fault, so web is held');
+  h.setLink('eth1', true);
+  assert.equal(h.state('web'), 'BACKUP');
+  assert.equal(h.state('db'), 'BACKUP');
+});
+
+test('Controller reload: unchanged instances untouched, priority changed in place, others replaced, added, removed', async () => {
+  const other = instanceConfig({ name: 'other', vrid: 53, interface: 'eth2' });
+  const h = harness(hotstandbyConfig([web, db, other]));
+  h.controller.start();
+  h.time.advanceBy(400);
+  const transitionsBefore = h.controller.events().filter((e) => e.type === 'transition' && e.instance === 'web').length;
+
+  const added = instanceConfig({ name: 'new', vrid: 54, interface: 'eth3' });
+  h.setNext(hotstandbyConfig([{ ...web, source: { file: 'test.conf', line: 40 } }, { ...db, priority: 60 }, added]));
+  const result = await h.controller.reload();
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.changes.sort(), ['added new', 'removed other', 'updated db'].sort());
+  assert.equal(h.controller.events().filter((e) => e.type === 'transition' && e.instance === 'web').length, transitionsBefore, 'web unchanged');
+  const status = h.controller.status().instances;
+  assert.equal(status.find((i) => i.name === 'db')?.effectivePriority, 60);
+  assert.equal(status.find((i) => i.name === 'db')?.state, 'MASTER', 'a priority change needs no transition');
+  assert.equal(status.find((i) => i.name === 'new')?.state, 'BACKUP', 'new instances start as backup');
+  assert.equal(status.find((i) => i.name === 'other'), undefined);
+
+  h.setNext(hotstandbyConfig([{ ...web, vrid: 99 }, { ...db, priority: 60 }, added]));
+  const replaced = await h.controller.reload();
+  assert.deepEqual(replaced.changes, ['replaced web']);
+  assert.equal(h.controller.status().instances.find((i) => i.name === 'web')?.vrid, 99);
+});
+
+test('Controller reload refuses a configuration that does not load and keeps running', async () => {
+  const h = harness(hotstandbyConfig([web]));
+  h.controller.start();
+  h.time.advanceBy(400);
+  h.setLoader(async () => {
+    throw new Error('file vanished');
+  });
+  const result = await h.controller.reload();
+  assert.equal(result.ok, false);
+  assert.match(result.message, /file vanished/);
+  assert.equal(h.state('web'), 'MASTER');
+});
+
+test('Controller maintenance and GARP: unknown instances are refused', async () => {
+  const h = harness(hotstandbyConfig([web]));
+  h.controller.start();
+  await assert.rejects(h.controller.setMaintenance('nope', true), /No instance named 'nope'/);
+  assert.throws(() => h.controller.sendGarp('nope'), /No instance named 'nope'/);
+  assert.throws(() => h.controller.sendGarp('web'), /only a master announces/);
+});
