@@ -12,7 +12,7 @@
  */
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Lab, keepalivedUnavailableReason, waitFor } from '../test/lab/index.js';
+import { Lab, keepalivedUnavailableReason, waitFor } from '../src/lab/index.js';
 import { HotstandbyNode, holders, keepalivedConf } from '../test/integration/support.js';
 import { readCapture } from '../src/pcap/read-capture.js';
 import { ipPacketOf } from '../src/pcap/captured-packet.js';
