@@ -10,11 +10,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { Lab, keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { readFileSync } from 'node:fs';
 import { holders } from './support.js';
 
 const NGINX = '/usr/sbin/nginx';
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason() ?? (existsSync(NGINX) ? undefined : 'needs nginx (apt-get install nginx-light)');
+const skipKeepalived = skip ?? keepalivedUnavailableReason();
 
 /** nginx as one process (killing it is killing the server), answering with the node's name. */
 function startNginx(lab: Lab, host: string): LabProcess {
@@ -89,29 +91,12 @@ function startHotstandby(lab: Lab, host: string, file: string, kind: 'yaml' | 'k
 interface Scenario {
   name: string;
   configs: (lab: Lab, vip: string) => { a: string; b: string; kind: 'yaml' | 'keepalived' };
+  /** Run keepalived 2.2.7 itself from the keepalived.conf (the baseline the note compares with). */
+  realKeepalived?: boolean;
 }
 
-const scenarios: Scenario[] = [
-  {
-    name: 'native HTTP check (200 ms, fall 2, weight -100)',
-    configs: (lab, vip) => ({
-      a: lab.writeFile('a.yaml', yamlConfig(vip, 150, 'http', '')),
-      b: lab.writeFile('b.yaml', yamlConfig(vip, 100, 'http', '')),
-      kind: 'yaml',
-    }),
-  },
-  {
-    name: 'native process check (pid file, weight 0: FAULT)',
-    configs: (lab, vip) => ({
-      a: lab.writeFile('a.yaml', yamlConfig(vip, 150, 'process', join(lab.dir, 'nginx-a.pid'))),
-      b: lab.writeFile('b.yaml', yamlConfig(vip, 100, 'process', join(lab.dir, 'nginx-b.pid'))),
-      kind: 'yaml',
-    }),
-  },
-  {
-    name: 'unchanged keepalived.conf with a curl vrrp_script (interval 1, fall 2)',
-    configs: (lab, vip) => {
-      const conf = (priority: number) => `global_defs {
+function curlKeepalivedConf(lab: Lab, vip: string): { a: string; b: string; kind: 'keepalived' } {
+  const conf = (priority: number) => `global_defs {
   enable_script_security
   script_user root
 }
@@ -137,13 +122,39 @@ vrrp_instance VI_WEB {
   }
 }
 `;
-      return { a: lab.writeFile('a.conf', conf(150)), b: lab.writeFile('b.conf', conf(100)), kind: 'keepalived' };
-    },
+  return { a: lab.writeFile('a.conf', conf(150)), b: lab.writeFile('b.conf', conf(100)), kind: 'keepalived' };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'native HTTP check (200 ms, fall 2, weight -100)',
+    configs: (lab, vip) => ({
+      a: lab.writeFile('a.yaml', yamlConfig(vip, 150, 'http', '')),
+      b: lab.writeFile('b.yaml', yamlConfig(vip, 100, 'http', '')),
+      kind: 'yaml',
+    }),
+  },
+  {
+    name: 'native process check (pid file, weight 0: FAULT)',
+    configs: (lab, vip) => ({
+      a: lab.writeFile('a.yaml', yamlConfig(vip, 150, 'process', join(lab.dir, 'nginx-a.pid'))),
+      b: lab.writeFile('b.yaml', yamlConfig(vip, 100, 'process', join(lab.dir, 'nginx-b.pid'))),
+      kind: 'yaml',
+    }),
+  },
+  {
+    name: 'unchanged keepalived.conf with a curl vrrp_script (interval 1, fall 2)',
+    configs: curlKeepalivedConf,
+  },
+  {
+    name: 'baseline: keepalived 2.2.7 itself with the same keepalived.conf',
+    configs: curlKeepalivedConf,
+    realKeepalived: true,
   },
 ];
 
 for (const scenario of scenarios) {
-  test(`web pair: ${scenario.name}: the web server dies on the master → the VIP moves; restarted → failback`, { skip }, async (t) => {
+  test(`web pair: ${scenario.name}: the web server dies on the master → the VIP moves; restarted → failback`, { skip: scenario.realKeepalived ? skipKeepalived : skip }, async (t) => {
     const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
     t.after(() => lab.destroy());
     const vip = lab.vip4(0);
@@ -151,8 +162,13 @@ for (const scenario of scenarios) {
     startNginx(lab, 'b');
     await waitFor(async () => (await serving(lab, 'a')) && (await serving(lab, 'b')), { description: 'nginx serving on a and b' });
     const configs = scenario.configs(lab, vip);
-    startHotstandby(lab, 'a', configs.a, configs.kind);
-    startHotstandby(lab, 'b', configs.b, configs.kind);
+    if (scenario.realKeepalived) {
+      await lab.startKeepalived('a', readFileSync(configs.a, 'utf8'));
+      await lab.startKeepalived('b', readFileSync(configs.b, 'utf8'));
+    } else {
+      startHotstandby(lab, 'a', configs.a, configs.kind);
+      startHotstandby(lab, 'b', configs.b, configs.kind);
+    }
     await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 20_000 });
 
     const client = lab.startHttpProber('client', `http://${vip}/`, { intervalMs: 20, timeoutMs: 300 });
