@@ -36,6 +36,10 @@ const commands: Record<string, Command> = {
     summary: 'print the native YAML equivalent of a keepalived.conf: FILE',
     load: async () => (await import('./convert.js')).runConvertCommand,
   },
+  demo: {
+    summary: 'a two-node failover in network namespaces, shown live (root) [--keep] [--quiet]',
+    load: async () => (await import('./demo.js')).runDemoCommand,
+  },
   sniff: {
     summary: 'decode VRRP adverts with their verdict (--pcap FILE | --interface IF) [--json]',
     load: async () => (await import('./sniff.js')).runSniffCommand,

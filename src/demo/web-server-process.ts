@@ -1,0 +1,39 @@
+/**
+ * The demo's web service, one per lab node, run inside the node's namespace: every answer names
+ * the node, so the client can tell which node holds the virtual address.
+ *
+ * Started by demo.ts with `node -e "import(…).then(m => m.runWebServer(config))"` (nothing here
+ * acts on import). Prints {"event":"listening","port":N} once it accepts connections.
+ */
+import { createServer } from 'node:http';
+
+export interface WebServerConfig {
+  /** The node's name, as the body says it: "node a". */
+  node: string;
+  /** 0 = any free port (reported in the listening event). */
+  port: number;
+  /** Listening address; default every IPv4 address, the VIP included once it arrives. */
+  host?: string;
+  /** The lab directory: marks the process as the demo's in `ps` (and for the cleanup test). */
+  labDir: string;
+}
+
+export function nodeAnswer(node: string): string {
+  return `node ${node}\n`;
+}
+
+export async function runWebServer(config: WebServerConfig): Promise<void> {
+  const server = createServer((_request, response) => {
+    // A fresh connection per request: a client must not stay stuck to a node that lost the VIP.
+    response.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+    response.end(nodeAnswer(config.node));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
