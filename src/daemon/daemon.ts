@@ -32,6 +32,7 @@ import { InstanceRunner } from './instance-runner.js';
 import { limitRepeats } from './logger.js';
 import type { Logger } from './ports.js';
 import { PreciseTime } from './real-time.js';
+import { sdNotify } from './sd-notify.js';
 import { validateScripts } from './script-validation.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
 
@@ -234,12 +235,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await rm(controlSocketPath(runtimeDir), { force: true });
     });
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir });
+    // systemd Type=notify: ready once the control socket answers; nothing to do elsewhere.
+    const notifySystemd = (state: string) => {
+      try {
+        sdNotify(state, native);
+      } catch (err) {
+        log.log('warn', 'cannot notify systemd', { error: (err as Error).message });
+      }
+    };
+    notifySystemd(`READY=1\nSTATUS=${config.instances.length} instance(s) running`);
 
     let stopping: Promise<void> | undefined;
     return {
       control: running,
       stop() {
         stopping ??= (async () => {
+          notifySystemd('STOPPING=1');
           await running.stop();
           await closeAll();
           log.log('info', 'hotstandby stopped');
