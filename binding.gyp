@@ -6,6 +6,7 @@
         "native/hsnet.cc",
         "native/socket.cc",
         "native/precise-timer.cc",
+        "native/pid-watch.cc",
         "native/constants.cc",
         "native/errno-error.cc"
       ],

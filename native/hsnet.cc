@@ -1,6 +1,6 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
-// (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, and the
-// kernel's constants.
+// (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
+// through pidfds, and the kernel's constants.
 #include <napi.h>
 #include <net/if.h>
 
@@ -8,6 +8,7 @@
 
 #include "constants.h"
 #include "errno-error.h"
+#include "pid-watch.h"
 #include "precise-timer.h"
 #include "socket.h"
 
@@ -24,6 +25,7 @@ Napi::Value IfNameToIndex(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", Socket::Define(env));
   exports.Set("PreciseTimer", PreciseTimer::Define(env));
+  exports.Set("PidWatch", PidWatch::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();

@@ -13,6 +13,7 @@ import { createInterfaceProbe } from './interface-probe.js';
 import type { LinkEvents } from './link-events.js';
 import type { Probe } from './probe.js';
 import { createProcessProbe } from './process-probe.js';
+import { triggerOnPidExit, type WatchPid } from './pid-exit-trigger.js';
 import { triggerOnProcessEvents } from './process-trigger.js';
 import type { ProcessEvents } from './process-watcher.js';
 import { createTcpProbe } from './tcp-probe.js';
@@ -27,6 +28,8 @@ export interface CheckSetDeps {
   users?: UserResolver;
   /** The process watcher (ProcessWatcher.open); without it process checks poll. */
   processEvents?: ProcessEvents;
+  /** pidfd watches, so a counted process's exit is noticed at once in any namespace. */
+  watchPid?: WatchPid;
   /** Test seams. */
   procRoot?: string;
   sysClassNet?: string;
@@ -99,6 +102,7 @@ export class CheckSet implements LinkEvents {
         const runner = new CheckRunner(config, probe, deps);
         this.runners.set(config.name, runner);
         if (deps.processEvents !== undefined) this.detachers.push(triggerOnProcessEvents(config, probe, runner, deps.processEvents, deps));
+        if (deps.watchPid !== undefined) this.detachers.push(triggerOnPidExit(probe, runner, deps.watchPid, deps.log));
       } else {
         this.runners.set(config.name, new CheckRunner(config, createProbe(config, deps), deps));
       }

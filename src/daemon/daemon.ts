@@ -199,7 +199,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       events,
       buildInstance,
       buildChecks: (checks) => {
-        checkSet = new CheckSet(checks, { clock: time, timers: time, log, wallClock, ...(processWatcher ? { processEvents: processWatcher } : {}) });
+        checkSet = new CheckSet(checks, {
+          clock: time,
+          timers: time,
+          log,
+          wallClock,
+          watchPid: (pid, onExit) => new native.PidWatch(pid, onExit),
+          ...(processWatcher ? { processEvents: processWatcher } : {}),
+        });
         return checkSet;
       },
       loadConfig: options.loadConfig,

@@ -54,8 +54,15 @@ export interface NativePreciseTimer {
   close(): void;
 }
 
+/** Calls back once when a process exits (pidfd); construction throws code ESRCH if it is gone. */
+export interface NativePidWatch {
+  /** Idempotent. */
+  close(): void;
+}
+
 export interface NativeBinding {
   PreciseTimer: new (onFire: () => void) => NativePreciseTimer;
+  PidWatch: new (pid: number, onExit: () => void) => NativePidWatch;
   Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
   ifNameToIndex(name: string): number;
   /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */

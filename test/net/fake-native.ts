@@ -97,7 +97,7 @@ export function createFakeNative(): FakeNative {
     }
   }
   return {
-    binding: { Socket, PreciseTimer: real.PreciseTimer, ifNameToIndex: () => 1, constants: real.constants },
+    binding: { Socket, PreciseTimer: real.PreciseTimer, PidWatch: real.PidWatch, ifNameToIndex: () => 1, constants: real.constants },
     sockets,
   };
 }
