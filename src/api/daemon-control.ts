@@ -2,6 +2,7 @@
  * What the control API and the metrics need from the running daemon. The daemon implements it;
  * API tests use a fake.
  */
+import type { CheckSummary } from '../check/check-runner.js';
 import type { HotstandbyConfig } from '../config/model.js';
 import type { DaemonStatus } from './control-api.js';
 
@@ -17,17 +18,7 @@ export interface EventRecord {
   fields?: Record<string, unknown>;
 }
 
-export interface CheckStatus {
-  name: string;
-  kind: string;
-  healthy: boolean;
-  /** Result of the last probe (before hysteresis). */
-  lastOk: boolean | null;
-  lastDetail: string | null;
-  lastLatencyMs: number | null;
-  lastRunAt: string | null;
-  /** When `healthy` last changed. */
-  changedAt: string | null;
+export interface CheckStatus extends CheckSummary {
   /** Instances that track it, with the weight each applies. */
   trackedBy: Array<{ instance: string; weight: number }>;
 }

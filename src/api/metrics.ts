@@ -62,16 +62,16 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
     },
   });
 
-  instanceGauge(registers, 'hotstandby_instance_priority', 'Configured VRRP priority', instances, (i) => i.priority);
-  instanceGauge(registers, 'hotstandby_instance_effective_priority', 'Priority after tracked checks and interfaces, as advertised', instances, (i) => i.effectivePriority);
-  instanceGauge(registers, 'hotstandby_instance_maintenance', 'Planned switchover in force (1) or not (0)', instances, (i) =>
+  instanceMetric('gauge', registers, 'hotstandby_instance_priority', 'Configured VRRP priority', instances, (i) => i.priority);
+  instanceMetric('gauge', registers, 'hotstandby_instance_effective_priority', 'Priority after tracked checks and interfaces, as advertised', instances, (i) => i.effectivePriority);
+  instanceMetric('gauge', registers, 'hotstandby_instance_maintenance', 'Planned switchover in force (1) or not (0)', instances, (i) =>
     i.maintenance === undefined ? undefined : Number(i.maintenance),
   );
-  instanceCounter(registers, 'hotstandby_instance_transitions_total', 'State transitions', instances, (i) => i.counters.transitions);
-  instanceCounter(registers, 'hotstandby_adverts_sent_total', 'VRRP advertisements sent', instances, (i) => i.counters.advertsSent);
-  instanceCounter(registers, 'hotstandby_adverts_received_total', 'Valid VRRP advertisements received', instances, (i) => i.counters.advertsReceived);
-  instanceCounter(registers, 'hotstandby_advert_send_failures_total', 'Advertisements the kernel refused to send', instances, (i) => i.counters.sendFailures);
-  instanceCounter(registers, 'hotstandby_garps_sent_total', 'Gratuitous ARP / unsolicited neighbour advert frames sent', instances, (i) => i.garpsSent);
+  instanceMetric('counter', registers, 'hotstandby_instance_transitions_total', 'State transitions', instances, (i) => i.counters.transitions);
+  instanceMetric('counter', registers, 'hotstandby_adverts_sent_total', 'VRRP advertisements sent', instances, (i) => i.counters.advertsSent);
+  instanceMetric('counter', registers, 'hotstandby_adverts_received_total', 'Valid VRRP advertisements received', instances, (i) => i.counters.advertsReceived);
+  instanceMetric('counter', registers, 'hotstandby_advert_send_failures_total', 'Advertisements the kernel refused to send', instances, (i) => i.counters.sendFailures);
+  instanceMetric('counter', registers, 'hotstandby_garps_sent_total', 'Gratuitous ARP / unsolicited neighbour advert frames sent', instances, (i) => i.garpsSent);
 
   new Counter({
     name: 'hotstandby_adverts_dropped_total',
@@ -139,37 +139,40 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
   return registry;
 }
 
-function instanceGauge(
+/**
+ * A gauge or counter with one series per instance, labelled `instance`; an instance whose
+ * `value` is undefined has no series.
+ */
+function instanceMetric(
+  type: 'gauge' | 'counter',
   registers: Registry[],
   name: string,
   help: string,
   instances: () => ReportedInstance[],
   value: (i: ReportedInstance) => number | undefined,
 ): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: ['instance'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const i of instances()) {
-        const v = value(i);
-        if (v !== undefined) this.set({ instance: i.name }, v);
-      }
-    },
-  });
-}
-
-function instanceCounter(registers: Registry[], name: string, help: string, instances: () => ReportedInstance[], value: (i: ReportedInstance) => number): void {
-  new Counter({
-    name,
-    help,
-    labelNames: ['instance'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const i of instances()) this.inc({ instance: i.name }, value(i));
-    },
-  });
+  /** Counters too are re-set from the daemon's running totals on each scrape. */
+  const refill = (metric: { reset(): void }, record: (labels: { instance: string }, v: number) => void): void => {
+    metric.reset();
+    for (const i of instances()) {
+      const v = value(i);
+      if (v !== undefined) record({ instance: i.name }, v);
+    }
+  };
+  const config = { name, help, labelNames: ['instance'] as const, registers };
+  if (type === 'gauge') {
+    new Gauge({
+      ...config,
+      collect() {
+        refill(this, (labels, v) => this.set(labels, v));
+      },
+    });
+  } else {
+    new Counter({
+      ...config,
+      collect() {
+        refill(this, (labels, v) => this.inc(labels, v));
+      },
+    });
+  }
 }

@@ -23,7 +23,8 @@ export interface CheckRunnerDeps {
   backstopMs?: number;
 }
 
-export interface CheckRunnerStatus {
+/** What a check says about itself to operators; the control API's CheckStatus adds who tracks it. */
+export interface CheckSummary {
   name: string;
   kind: CheckKind;
   healthy: boolean;
@@ -35,6 +36,9 @@ export interface CheckRunnerStatus {
   lastRunAt: string | null;
   /** When `healthy` last changed (ISO); null while it still has its initial value. */
   changedAt: string | null;
+}
+
+export interface CheckRunnerStatus extends CheckSummary {
   /** File checks: the last number read. */
   value?: number;
   running: boolean;

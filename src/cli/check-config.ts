@@ -1,10 +1,10 @@
 /** `hotstandby check-config FILE`: validates a configuration file without a daemon. */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile, type ConfigKind } from '../config/load.js';
 import type { ConfigWarning, LoadedConfig } from '../config/model.js';
+import { parseCommand, type OptionsConfig } from './parse-command.js';
 
 /** Exit codes shared by check-config and convert. */
 export const CONFIG_EXIT = Object.freeze({ valid: 0, invalid: 1, unreadable: 2 });
@@ -22,37 +22,13 @@ warnings, and the first error with its file, line and key.
 Exit codes: 0 valid (warnings allowed), 1 invalid, 2 unreadable file or bad usage.`;
 
 export async function runCheckConfigCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        yaml: { type: 'boolean', default: false },
-        keepalived: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return CONFIG_EXIT.valid;
-  }
-  if (positionals.length !== 1) return usage('give exactly one FILE');
-  if (values.yaml && values.keepalived) return usage('--yaml and --keepalived exclude each other');
-  const file = positionals[0] as string;
-  const forced: ConfigKind | undefined = values.yaml ? 'yaml' : values.keepalived ? 'keepalived' : undefined;
-
-  const outcome = await loadForCommand(file, forced);
-  if (outcome.kind === 'unreadable') {
-    console.error(`hotstandby check-config: cannot read ${file}: ${outcome.message}`);
-    return CONFIG_EXIT.unreadable;
-  }
+  const loaded = await loadCommandFile(argv, {
+    name: 'check-config',
+    help: HELP,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  if (typeof loaded === 'number') return loaded;
+  const { file, values, outcome } = loaded;
   if (values.json) {
     const report =
       outcome.kind === 'invalid'
@@ -83,13 +59,44 @@ export async function runCheckConfigCommand(argv: string[]): Promise<number> {
   return CONFIG_EXIT.valid;
 }
 
+const KIND_OPTIONS = {
+  yaml: { type: 'boolean', default: false },
+  keepalived: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * The start of check-config and convert, `NAME FILE [--yaml | --keepalived]`: parses the options
+ * and loads FILE. Returns the exit code after --help, a usage error or an unreadable FILE.
+ */
+export async function loadCommandFile<const O extends OptionsConfig>(argv: string[], spec: { name: string; help: string; options: O }) {
+  const parsed = parseCommand(argv, {
+    ...spec,
+    options: { ...KIND_OPTIONS, ...spec.options },
+    allowPositionals: true,
+    usageExit: CONFIG_EXIT.unreadable,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals, usage } = parsed;
+  // Always present (KIND_OPTIONS has defaults); TypeScript cannot see it through the generic O.
+  const { yaml, keepalived } = values as { yaml: boolean; keepalived: boolean };
+  if (positionals.length !== 1) return usage('give exactly one FILE');
+  if (yaml && keepalived) return usage('--yaml and --keepalived exclude each other');
+  const file = positionals[0] as string;
+  const outcome = await loadForCommand(file, yaml ? 'yaml' : keepalived ? 'keepalived' : undefined);
+  if (outcome.kind === 'unreadable') {
+    console.error(`hotstandby ${spec.name}: cannot read ${file}: ${outcome.message}`);
+    return CONFIG_EXIT.unreadable;
+  }
+  return { file, values, outcome };
+}
+
 export type LoadOutcome =
   | { kind: 'valid'; configKind: ConfigKind; loaded: Readonly<LoadedConfig> }
   | { kind: 'invalid'; configKind: ConfigKind; error: ConfigError }
   | { kind: 'unreadable'; message: string };
 
 /** Reads FILE (detecting its kind unless forced) and validates it; never throws for file or config problems. */
-export async function loadForCommand(file: string, forced: ConfigKind | undefined): Promise<LoadOutcome> {
+async function loadForCommand(file: string, forced: ConfigKind | undefined): Promise<LoadOutcome> {
   let configKind: ConfigKind;
   try {
     configKind = forced ?? detectConfigKind(file, await readFile(file, 'utf8'));
@@ -138,9 +145,4 @@ function errorJson(err: ConfigError): { message: string; file?: string; line?: n
     ...(err.source ? { file: err.source.file, line: err.source.line } : {}),
     ...(err.key !== undefined ? { key: err.key } : {}),
   };
-}
-
-function usage(message: string): number {
-  console.error(`hotstandby check-config: ${message}\n\n${HELP}`);
-  return CONFIG_EXIT.unreadable;
 }

@@ -3,7 +3,6 @@
  * the validated model back out (so keepalived's defaulting and corrections are already applied),
  * leaving out what the YAML defaults restore, and loading the output gives the same configuration.
  */
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { CheckConfig } from '../config/check-model.js';
 import {
@@ -22,7 +21,7 @@ import {
 } from '../config/defaults.js';
 import { formatDuration } from '../config/duration.js';
 import type { GarpConfig, HotstandbyConfig, InstanceConfig, NotifyConfig, VipConfig } from '../config/model.js';
-import { CONFIG_EXIT, loadForCommand, printWarnings } from './check-config.js';
+import { CONFIG_EXIT, loadCommandFile, printWarnings } from './check-config.js';
 
 const HELP = `usage: hotstandby convert FILE [--keepalived | --yaml]
 
@@ -37,34 +36,9 @@ settings that are the YAML defaults left out. Warnings go to stderr. Redirect to
 Exit codes: 0 converted, 1 FILE is not a valid configuration, 2 unreadable file or bad usage.`;
 
 export async function runConvertCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        yaml: { type: 'boolean', default: false },
-        keepalived: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return CONFIG_EXIT.valid;
-  }
-  if (positionals.length !== 1) return usage('give exactly one FILE');
-  if (values.yaml && values.keepalived) return usage('--yaml and --keepalived exclude each other');
-  const file = positionals[0] as string;
-  const outcome = await loadForCommand(file, values.yaml ? 'yaml' : values.keepalived ? 'keepalived' : undefined);
-  if (outcome.kind === 'unreadable') {
-    console.error(`hotstandby convert: cannot read ${file}: ${outcome.message}`);
-    return CONFIG_EXIT.unreadable;
-  }
+  const loaded = await loadCommandFile(argv, { name: 'convert', help: HELP, options: {} });
+  if (typeof loaded === 'number') return loaded;
+  const { file, outcome } = loaded;
   if (outcome.kind === 'invalid') {
     console.error(`error: ${outcome.error.message}`);
     return CONFIG_EXIT.invalid;
@@ -251,9 +225,4 @@ function notifySection(notify: NotifyConfig): Plain | undefined {
   for (const key of ['master', 'backup', 'fault', 'stop'] as const) if (notify[key] !== undefined) out[key] = notify[key];
   if (notify.generic !== undefined) out.any = notify.generic;
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function usage(message: string): number {
-  console.error(`hotstandby convert: ${message}\n\n${HELP}`);
-  return CONFIG_EXIT.unreadable;
 }

@@ -1,5 +1,5 @@
 /** `hotstandby demo`: a two-node failover in network namespaces, measured from a client (root). */
-import { parseArgs } from 'node:util';
+import { parseCommand } from './parse-command.js';
 
 const HELP = `usage: hotstandby demo [--keep] [--quiet]
 
@@ -20,25 +20,17 @@ Exit codes: 0 every fault led to a takeover, 1 some did not, 64 bad usage, 70 th
 const EXIT_CANNOT_RUN = 77;
 
 export async function runDemoCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        keep: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`hotstandby demo: ${(err as Error).message}\n\n${HELP}`);
-    return 64;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, {
+    name: 'demo',
+    help: HELP,
+    options: {
+      keep: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
+    },
+    usageExit: 64,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const { labUnavailableReason, nativeAddonUnavailableReason } = await import('../lab/index.js');
   const reason = labUnavailableReason() ?? nativeAddonUnavailableReason();
   if (reason !== undefined) {

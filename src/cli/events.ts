@@ -1,8 +1,8 @@
 /** `hotstandby events`: the daemon's event log (transitions, checks, hooks, reloads), optionally followed. */
-import { parseArgs } from 'node:util';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, exitCodeFor, followEvents, getJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { EventRecord } from '../api/daemon-control.js';
+import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
 const HELP = `usage: hotstandby events [--since N] [--follow] [--json] [--runtime-dir DIR]
@@ -19,26 +19,16 @@ ${CLIENT_EXIT_HELP}
 With --follow: 0 after Ctrl-C / SIGTERM, 69 when the daemon stops.`;
 
 export async function runEventsCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
-        since: { type: 'string' },
-        follow: { type: 'boolean', short: 'f', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return CLIENT_EXIT.ok;
-  }
+  const parsed = parseClientCommand(argv, {
+    name: 'events',
+    help: HELP,
+    options: {
+      since: { type: 'string' },
+      follow: { type: 'boolean', short: 'f', default: false },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, usage } = parsed;
   let since: number | undefined;
   if (values.since !== undefined) {
     if (!/^\d+$/.test(values.since)) return usage(`--since must be a non-negative integer, got '${values.since}'`);
@@ -80,9 +70,4 @@ export function formatEvent(event: EventRecord): string {
     .map(([key, value]) => `${key}=${typeof value === 'string' && !/[\s"=]/.test(value) && value !== '' ? value : JSON.stringify(value)}`)
     .join(' ');
   return `${event.time}  #${event.seq} ${event.type.padEnd(11)} ${(event.instance ?? '-').padEnd(10)} ${event.message}${fields ? `  ${fields}` : ''}`;
-}
-
-function usage(message: string): number {
-  console.error(`hotstandby events: ${message}\n\n${HELP}`);
-  return CLIENT_EXIT.usage;
 }

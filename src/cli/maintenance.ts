@@ -1,8 +1,8 @@
 /** `hotstandby maintenance on|off [INSTANCE]`: planned switchover, for one instance or all. */
-import { parseArgs } from 'node:util';
 import type { DaemonStatus } from '../api/control-api.js';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, errorMessage, exitCodeFor, getJson, requestJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
+import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
 const HELP = `usage: hotstandby maintenance on|off [INSTANCE] [--json] [--runtime-dir DIR]
@@ -22,26 +22,9 @@ Exit code 1 when the daemon refused any of the instances (the others are still s
 const MAINTENANCE_TIMEOUT_MS = 30_000;
 
 export async function runMaintenanceCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return CLIENT_EXIT.ok;
-  }
+  const parsed = parseClientCommand(argv, { name: 'maintenance', help: HELP, options: {}, allowPositionals: true });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals, usage } = parsed;
   const [mode, instance, ...extra] = positionals;
   if (mode !== 'on' && mode !== 'off') return usage(mode === undefined ? 'say on or off' : `expected on or off, got '${mode}'`);
   if (extra.length > 0) return usage(`one instance at most, got also '${extra.join(' ')}'`);
@@ -67,9 +50,4 @@ export async function runMaintenanceCommand(argv: string[]): Promise<number> {
     console.error(`hotstandby maintenance: ${(err as Error).message}`);
     return exitCodeFor(err);
   }
-}
-
-function usage(message: string): number {
-  console.error(`hotstandby maintenance: ${message}\n\n${HELP}`);
-  return CLIENT_EXIT.usage;
 }

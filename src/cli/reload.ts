@@ -1,8 +1,8 @@
 /** `hotstandby reload`: the daemon re-reads its configuration file; an invalid one is refused. */
-import { parseArgs } from 'node:util';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, errorMessage, exitCodeFor, requestJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { ReloadResult } from '../api/daemon-control.js';
+import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
 const HELP = `usage: hotstandby reload [--json] [--runtime-dir DIR]
@@ -20,25 +20,9 @@ ${CLIENT_EXIT_HELP}`;
 const RELOAD_TIMEOUT_MS = 60_000;
 
 export async function runReloadCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`hotstandby reload: ${(err as Error).message}\n\n${HELP}`);
-    return CLIENT_EXIT.usage;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return CLIENT_EXIT.ok;
-  }
+  const parsed = parseClientCommand(argv, { name: 'reload', help: HELP, options: {} });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   try {
     const { status, body } = await requestJson(controlSocketPath(values['runtime-dir']), 'POST', '/v1/reload', undefined, RELOAD_TIMEOUT_MS);
     if (values.json) console.log(JSON.stringify(body));

@@ -1,11 +1,11 @@
 /** `hotstandby run`: the daemon in the foreground (systemd runs it like this). */
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import type { LogLevel } from '../daemon/ports.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
+import { parseCommand } from './parse-command.js';
 
 const HELP = `usage: hotstandby run (--config FILE | --keepalived-conf FILE) [options]
 
@@ -22,36 +22,29 @@ Exit codes: 0 stopped cleanly, 64 bad usage, 70 runtime error, 78 configuration 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export async function runDaemonCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        'keepalived-conf': { type: 'string' },
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
-        'log-level': { type: 'string', default: 'info' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, {
+    name: 'run',
+    help: HELP,
+    options: {
+      config: { type: 'string' },
+      'keepalived-conf': { type: 'string' },
+      'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
+      'log-level': { type: 'string', default: 'info' },
+      'log-format': { type: 'string' },
+    },
+    usageExit: 64,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, usage } = parsed;
   const yamlPath = values.config;
   const keepalivedPath = values['keepalived-conf'];
   if ((yamlPath === undefined) === (keepalivedPath === undefined)) {
-    return usageError('give exactly one of --config FILE and --keepalived-conf FILE');
+    return usage('give exactly one of --config FILE and --keepalived-conf FILE');
   }
   const level = values['log-level'] as LogLevel;
-  if (!LEVELS.includes(level)) return usageError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  if (!LEVELS.includes(level)) return usage(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
   const format = values['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json');
-  if (format !== 'json' && format !== 'text') return usageError(`--log-format must be json or text, got '${format}'`);
+  if (format !== 'json' && format !== 'text') return usage(`--log-format must be json or text, got '${format}'`);
   const log = createLogger({ minLevel: level, human: format === 'text' });
   const configPath = yamlPath ?? (keepalivedPath as string);
   const loadConfig = () => loadConfigFile(configPath, yamlPath ? 'yaml' : 'keepalived');
@@ -86,9 +79,4 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
       daemon.control.reload().catch((err: unknown) => log.log('error', 'reload failed', { error: String(err) }));
     });
   });
-}
-
-function usageError(message: string): number {
-  console.error(`hotstandby run: ${message}\n\n${HELP}`);
-  return 64;
 }

@@ -4,11 +4,11 @@
  * Exit codes follow sysexits: 64 usage, 65 malformed file, 66 cannot read the file, 69 unavailable.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { ipPacketOf } from '../pcap/captured-packet.js';
 import type { PacketSkip } from '../pcap/packet-skip.js';
 import { readCapture } from '../pcap/read-capture.js';
 import { VRRP_PROTOCOL } from '../vrrp/advert.js';
+import { parseCommand } from './parse-command.js';
 import { describeVrrpPacket, formatSniffJson, formatSniffText } from './sniff-format.js';
 import { sniffInterface } from './sniff-live.js';
 
@@ -40,28 +40,32 @@ interface SniffOptions {
   interface?: string;
   count?: number;
   json: boolean;
-  help: boolean;
 }
 
-function parseSniffArgs(argv: string[]): SniffOptions | string {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        pcap: { type: 'string' },
-        interface: { type: 'string' },
-        count: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+export async function runSniffCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, {
+    name: 'sniff',
+    help: USAGE,
+    options: {
+      pcap: { type: 'string' },
+      interface: { type: 'string' },
+      count: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    usageExit: EXIT_USAGE,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const options = sniffOptions(parsed.values);
+  if (typeof options === 'string') return parsed.usage(options);
+  if (options.interface !== undefined) {
+    return sniffInterface(options.interface, options.json ? formatSniffJson : formatSniffText, options.count);
   }
-  const options: SniffOptions = { json: values.json === true, help: values.help === true };
+  return sniffFile(options.pcap as string, options.json);
+}
+
+/** The options, or what is wrong with them. */
+function sniffOptions(values: { pcap?: string; interface?: string; count?: string; json: boolean }): SniffOptions | string {
+  const options: SniffOptions = { json: values.json };
   if (values.pcap !== undefined) options.pcap = values.pcap;
   if (values.interface !== undefined) options.interface = values.interface;
   if (values.count !== undefined) {
@@ -69,27 +73,10 @@ function parseSniffArgs(argv: string[]): SniffOptions | string {
     if (!Number.isInteger(count) || count < 1) return `Option --count needs a positive whole number, got '${values.count}'`;
     options.count = count;
   }
-  if (options.help) return options;
   if (options.pcap !== undefined && options.interface !== undefined) return 'Give either --pcap or --interface, not both';
   if (options.pcap === undefined && options.interface === undefined) return 'Missing --pcap FILE or --interface IF';
   if (options.pcap === '') return 'Option --pcap needs a file name';
   return options;
-}
-
-export async function runSniffCommand(argv: string[]): Promise<number> {
-  const options = parseSniffArgs(argv);
-  if (typeof options === 'string') {
-    console.error(`hotstandby sniff: ${options}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return EXIT_OK;
-  }
-  if (options.interface !== undefined) {
-    return sniffInterface(options.interface, options.json ? formatSniffJson : formatSniffText, options.count);
-  }
-  return sniffFile(options.pcap as string, options.json);
 }
 
 async function sniffFile(path: string, json: boolean): Promise<number> {

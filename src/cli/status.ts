@@ -1,9 +1,9 @@
 /** `hotstandby status`: the state of a running daemon, as tables or JSON. */
-import { parseArgs } from 'node:util';
 import type { DaemonStatus } from '../api/control-api.js';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, exitCodeFor, getJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { CheckStatus } from '../api/daemon-control.js';
+import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
 const HELP = `usage: hotstandby status [--runtime-dir DIR] [--json]
@@ -17,25 +17,9 @@ DIR (default ${DEFAULT_RUNTIME_DIR}).
 ${CLIENT_EXIT_HELP}`;
 
 export async function runStatusCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`hotstandby status: ${(err as Error).message}\n\n${HELP}`);
-    return CLIENT_EXIT.usage;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return CLIENT_EXIT.ok;
-  }
+  const parsed = parseClientCommand(argv, { name: 'status', help: HELP, options: {} });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const socket = controlSocketPath(values['runtime-dir']);
   try {
     const status = (await getJson(socket, '/v1/status')) as DaemonStatus;

@@ -14,12 +14,10 @@ import { getJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { DaemonStatus } from '../api/control-api.js';
 import { statusJson, table } from '../cli/status.js';
-import { Lab, waitFor, type LabProcess } from '../lab/index.js';
+import { Lab, preciseNow, waitFor, type ClientLog, type HttpProber, type LabProcess } from '../lab/index.js';
 import { nodeEntryCommand } from '../lab/node-entry.js';
-import { ClientLog, parseOutcomeLine } from './client-log.js';
 import type { Display } from './display.js';
 import { measureGap, type GapReport } from './gap.js';
-import { preciseNow, type HttpClientConfig } from './http-client-process.js';
 import { formatLiveLine, liveLineKey, type NodeView } from './live-line.js';
 import { DEMO_INSTANCE_NAME, demoNodeConfig } from './node-config.js';
 import type { WebServerConfig } from './web-server-process.js';
@@ -108,7 +106,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
 class DemoRun {
   private readonly nodes = new Map<string, DemoNode>();
-  private readonly client = new ClientLog();
+  private prober: HttpProber | undefined;
   private readonly vip: string;
   private readonly startedAt = preciseNow();
   private liveTimer: NodeJS.Timeout | undefined;
@@ -166,7 +164,10 @@ class DemoRun {
       await this.waitUntil(async () => (await this.state(spec.node)) === wanted, `${spec.node} to be ${wanted}`, node.daemon);
     }
     await this.waitUntil(async () => (await lab.vipHolder(this.vip)).join() === 'a', `the VIP on a`);
-    await this.startClient();
+    this.prober = lab.startHttpProber(CLIENT, `http://${this.vip}:${WEB_PORT}/`, {
+      intervalMs: DEMO_TIMING.clientIntervalMs,
+      timeoutMs: DEMO_TIMING.clientTimeoutMs,
+    });
     const started = preciseNow();
     await this.waitUntil(() => this.client.firstAnswerFrom('a', started - 1000) !== undefined, 'the client to get answers from a');
     this.startLive();
@@ -183,22 +184,10 @@ class DemoRun {
     return web;
   }
 
-  private async startClient(): Promise<void> {
-    const config: HttpClientConfig = {
-      url: `http://${this.vip}:${WEB_PORT}/`,
-      intervalMs: DEMO_TIMING.clientIntervalMs,
-      timeoutMs: DEMO_TIMING.clientTimeoutMs,
-      labDir: this.lab.dir,
-    };
-    const child = this.lab.spawn(CLIENT, nodeEntryCommand(new URL('./http-client-process.js', import.meta.url).href, 'runHttpClient', config), {
-      name: 'http-client',
-      cwd: this.lab.dir,
-    });
-    child.onLine((line, stream) => {
-      if (stream !== 'stdout') return;
-      const outcome = parseOutcomeLine(line);
-      if (outcome) this.client.add(outcome);
-    });
+  /** What the client saw; it starts once a is master. */
+  private get client(): ClientLog {
+    if (!this.prober) throw new Error('The client has not been started');
+    return this.prober.log;
   }
 
   // ── the faults ─────────────────────────────────────────────────────────────────────────────

@@ -2,17 +2,7 @@
  * What the client saw around a fault: the longest stretch without a successful answer, and which
  * node answered before and after. Pure: works on the client's request outcomes.
  */
-
-/** One finished request of the demo's client. */
-export interface RequestOutcome {
-  /** When the request finished (answer, error or timeout), wall-clock ms with fractions. */
-  at: number;
-  ok: boolean;
-  /** The node that answered (ok only). */
-  node?: string;
-  /** Why it failed: ECONNREFUSED, timeout, … (failures only). */
-  error?: string;
-}
+import type { RequestOutcome } from '../lab/index.js';
 
 export interface GapReport {
   /**

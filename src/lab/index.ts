@@ -17,3 +17,5 @@ export {
   nativeAddonUnavailableReason,
 } from './environment.js';
 export { HttpProber, summarizeHttpProbes, type HttpProbeReport } from './http-prober.js';
+export { ClientLog } from './client-log.js';
+export { parseOutcomeLine, preciseNow, type RequestOutcome } from './request-outcome.js';

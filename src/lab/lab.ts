@@ -10,7 +10,7 @@
  * without it, and by the next Lab.create after a process was killed outright (SIGKILL).
  */
 import { HttpProber } from './http-prober.js';
-import type { HttpProberConfig } from './http-prober-process.js';
+import type { HttpClientConfig } from './http-client-process.js';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -404,16 +404,21 @@ export class Lab {
     return new Prober(target, child).started(options.firstReplyTimeoutMs ?? 15_000);
   }
 
-  /** A client in `host` that GETs `url` every intervalMs on fresh connections (see HttpProber). */
+  /**
+   * A client in `host` that GETs `url` every intervalMs on fresh connections, not waiting for
+   * answers (see http-client-process.ts); the web services answer "node NAME".
+   */
   startHttpProber(host: string, url: string, options: { intervalMs?: number; timeoutMs?: number; maxMs?: number } = {}): HttpProber {
-    const config: HttpProberConfig = {
+    const config: HttpClientConfig = {
       url,
       intervalMs: options.intervalMs ?? 20,
       timeoutMs: options.timeoutMs ?? 500,
-      maxMs: options.maxMs ?? 120_000,
+      maxMs: options.maxMs,
     };
-    const child = this.spawn(host, nodeEntryCommand(new URL('./http-prober-process.js', import.meta.url).href, 'runHttpProber', config), {
+    const child = this.spawn(host, nodeEntryCommand(new URL('./http-client-process.js', import.meta.url).href, 'runHttpClient', config), {
       name: `http-prober-${host}`,
+      // The lab directory marks the process as this lab's (for the checks that nothing is left).
+      cwd: this.dir,
     });
     return new HttpProber(child);
   }

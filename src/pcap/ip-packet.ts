@@ -21,6 +21,21 @@ export interface IpPacket {
 
 export type IpPacketResult = { ok: true; packet: IpPacket } | PacketSkip;
 
+/** Where the fixed header keeps the fields both families have. */
+interface HeaderLayout {
+  family: AddressFamily;
+  source: number;
+  destination: number;
+  /** IPv4 TTL, IPv6 hop limit. */
+  ttl: number;
+  formatAddress: (buffer: Buffer, offset: number) => string;
+}
+
+/** RFC 791 §3.1. */
+const IPV4_LAYOUT: HeaderLayout = { family: 4, source: 12, destination: 16, ttl: 8, formatAddress: formatIpv4 };
+/** RFC 8200 §3. */
+const IPV6_LAYOUT: HeaderLayout = { family: 6, source: 8, destination: 24, ttl: 7, formatAddress: formatIpv6 };
+
 const IPV4_MIN_HEADER = 20;
 const IPV4_MORE_FRAGMENTS = 0x2000;
 const IPV4_FRAGMENT_OFFSET = 0x1fff;
@@ -80,17 +95,7 @@ function parseIpv4(frame: Buffer, offset: number, available: number): IpPacketRe
   if (fragment & (IPV4_MORE_FRAGMENTS | IPV4_FRAGMENT_OFFSET)) {
     return skip('fragment', 'IPv4 fragment (fragments are not reassembled)', protocol);
   }
-  return {
-    ok: true,
-    packet: {
-      family: 4,
-      source: formatIpv4(frame, offset + 12),
-      destination: formatIpv4(frame, offset + 16),
-      ttl: frame.readUInt8(offset + 8),
-      protocol,
-      payload: frame.subarray(offset + headerLength, offset + totalLength),
-    },
-  };
+  return packetFromHeader(IPV4_LAYOUT, frame, offset, protocol, frame.subarray(offset + headerLength, offset + totalLength));
 }
 
 function parseIpv6(frame: Buffer, offset: number, available: number): IpPacketResult {
@@ -130,15 +135,20 @@ function parseIpv6(frame: Buffer, offset: number, available: number): IpPacketRe
     next = frame.readUInt8(at);
     at += length;
   }
+  return packetFromHeader(IPV6_LAYOUT, frame, offset, next, frame.subarray(at, end));
+}
+
+/** The packet whose fixed header starts at `offset`, with its protocol and payload found by the caller. */
+function packetFromHeader(layout: HeaderLayout, frame: Buffer, offset: number, protocol: number, payload: Buffer): IpPacketResult {
   return {
     ok: true,
     packet: {
-      family: 6,
-      source: formatIpv6(frame, offset + 8),
-      destination: formatIpv6(frame, offset + 24),
-      ttl: frame.readUInt8(offset + 7),
-      protocol: next,
-      payload: frame.subarray(at, end),
+      family: layout.family,
+      source: layout.formatAddress(frame, offset + layout.source),
+      destination: layout.formatAddress(frame, offset + layout.destination),
+      ttl: frame.readUInt8(offset + layout.ttl),
+      protocol,
+      payload,
     },
   };
 }

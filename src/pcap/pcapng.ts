@@ -108,14 +108,10 @@ export function* readPcapng(file: Buffer, options: ReadCaptureOptions = {}): Gen
       case BLOCK_INTERFACE_DESCRIPTION:
         section.interfaces.push(readInterfaceDescription(reader, offset, body, bodyEnd));
         break;
-      case BLOCK_ENHANCED_PACKET: {
-        const record = readEnhancedPacket(file, reader, section, body, bodyEnd);
-        if (typeof record === 'string') options.onSkipped?.({ offset, reason: record });
-        else yield record;
-        break;
-      }
+      case BLOCK_ENHANCED_PACKET:
       case BLOCK_SIMPLE_PACKET: {
-        const record = readSimplePacket(file, reader, section, body, bodyEnd);
+        const block: PacketBlock = { file, reader, section, body, bodyEnd };
+        const record = type === BLOCK_ENHANCED_PACKET ? readEnhancedPacket(block) : readSimplePacket(block);
         if (typeof record === 'string') options.onSkipped?.({ offset, reason: record });
         else yield record;
         break;
@@ -200,13 +196,17 @@ function timestampSeconds(description: InterfaceDescription, units: bigint): num
   return Number(whole) + Number(fraction) / Number(description.unitsPerSecond);
 }
 
-function readEnhancedPacket(
-  file: Buffer,
-  reader: SectionReader,
-  section: Section,
-  body: number,
-  bodyEnd: number,
-): CaptureRecord | string {
+/** A packet block's body, [body, bodyEnd) of the file, and the section it belongs to. */
+interface PacketBlock {
+  file: Buffer;
+  reader: SectionReader;
+  section: Section;
+  body: number;
+  bodyEnd: number;
+}
+
+/** Enhanced Packet Blocks name their interface and carry a timestamp. A record, or why it is skipped. */
+function readEnhancedPacket({ file, reader, section, body, bodyEnd }: PacketBlock): CaptureRecord | string {
   if (bodyEnd - body < ENHANCED_FIXED_LENGTH) return 'enhanced packet block too short for its fixed fields';
   const interfaceId = reader.u32(body);
   const description = section.interfaces[interfaceId];
@@ -227,13 +227,7 @@ function readEnhancedPacket(
 }
 
 /** Simple Packet Blocks belong to interface 0 and have no timestamp (time is NaN). */
-function readSimplePacket(
-  file: Buffer,
-  reader: SectionReader,
-  section: Section,
-  body: number,
-  bodyEnd: number,
-): CaptureRecord | string {
+function readSimplePacket({ file, reader, section, body, bodyEnd }: PacketBlock): CaptureRecord | string {
   if (bodyEnd - body < SIMPLE_FIXED_LENGTH) return 'simple packet block too short for its length field';
   const description = section.interfaces[0];
   if (!description) return 'simple packet block before any interface description';

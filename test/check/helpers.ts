@@ -1,4 +1,5 @@
-/** Shared bits of the check tests: real time on libuv timers, a logger that keeps lines. */
+/** Shared bits of the check tests: real time on libuv timers, a logger that keeps lines, host-order integers. */
+import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Clock, Logger, LogLevel, Timers } from '../../src/daemon/ports.js';
 
@@ -40,3 +41,13 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 
 /** Real time as the probes take it. */
 export const probeTime = { clock: realTime, timers: realTime };
+
+/** Netlink (the proc connector) speaks the host's byte order. */
+export const LE = endianness() === 'LE';
+
+/** `values` as consecutive 32-bit unsigned integers in host byte order. */
+export function u32(...values: number[]): Buffer {
+  const buf = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => (LE ? buf.writeUInt32LE(v >>> 0, i * 4) : buf.writeUInt32BE(v >>> 0, i * 4)));
+  return buf;
+}

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endianness } from 'node:os';
 import {
   decodeProcEvents,
   encodeMcastOp,
@@ -12,13 +11,7 @@ import {
   PROC_EVENT_FORK,
   PROC_EVENT_NONE,
 } from '../../src/check/proc-connector.js';
-
-const LE = endianness() === 'LE';
-const u32 = (...values: number[]): Buffer => {
-  const buf = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => (LE ? buf.writeUInt32LE(v >>> 0, i * 4) : buf.writeUInt32BE(v >>> 0, i * 4)));
-  return buf;
-};
+import { LE, u32 } from './helpers.js';
 
 test('encodeMcastOp: nlmsghdr + cn_msg(1/1, ack = token, len 4) + the op, 40 bytes', () => {
   const msg = encodeMcastOp(PROC_CN_MCAST_LISTEN, 0x1234);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endianness } from 'node:os';
 import { ACK_TIMEOUT_MS, ProcessWatcher, type WatchedEvent } from '../../src/check/process-watcher.js';
 import {
   CN_IDX_PROC,
@@ -15,14 +14,8 @@ import { decodeMessages } from '../../src/net/netlink/message.js';
 import { buildSockaddrNl, parseSockaddr } from '../../src/net/sockaddr.js';
 import { createFakeNative, type FakeSocket } from '../net/fake-native.js';
 import { FakeTime } from '../support/fake-time.js';
-import { keepingLogger } from './helpers.js';
+import { keepingLogger, LE, u32 } from './helpers.js';
 
-const LE = endianness() === 'LE';
-const u32 = (...values: number[]): Buffer => {
-  const buf = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => (LE ? buf.writeUInt32LE(v >>> 0, i * 4) : buf.writeUInt32BE(v >>> 0, i * 4)));
-  return buf;
-};
 const fromKernel = (data: Buffer) => ({ data, address: buildSockaddrNl(0, CN_IDX_PROC), control: Buffer.alloc(0) });
 
 /** The token the watcher put in its LISTEN request (cn_msg.ack). */

@@ -3,6 +3,7 @@
  * assertions on ConfigError locations.
  */
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -90,6 +91,40 @@ export async function assertConfigError(run: () => unknown, expected: ExpectedEr
   // The message itself names file and line, so a log line is enough to find the problem.
   assert.ok(caught.message.startsWith(`${caught.source?.file}:${caught.source?.line}: `), caught.message);
   return caught;
+}
+
+/** One case of an error table: the text, and the line (and key) its ConfigError must name. */
+export interface ErrorCase {
+  title: string;
+  text: string;
+  line: number;
+  key?: string;
+  message: RegExp;
+}
+
+/** Builds cases whose text is `wrap(body)`: a minimal instance around `body` (instanceConf, instanceYaml). */
+export function instanceCases(wrap: (body: string) => string) {
+  return (title: string, body: string, line: number, key: string | undefined, message: RegExp): ErrorCase => ({
+    title,
+    text: wrap(body),
+    line,
+    ...(key === undefined ? {} : { key }),
+    message,
+  });
+}
+
+/** One test per case, named `${label}: ${title}`: parsing its text fails with a ConfigError in `file`. */
+export function testErrorCases(label: string, cases: readonly ErrorCase[], parse: (text: string) => unknown, file: string): void {
+  for (const c of cases) {
+    test(`${label}: ${c.title}`, async () => {
+      await assertConfigError(() => parse(c.text), {
+        file,
+        line: c.line,
+        ...(c.key === undefined ? {} : { key: c.key }),
+        message: c.message,
+      });
+    });
+  }
 }
 
 export function joinData(...parts: string[]): string {

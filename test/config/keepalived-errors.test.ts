@@ -2,29 +2,14 @@
  * Every refusal and validation error of the keepalived.conf front end names the file, the line
  * and the keyword, with a message that says what is wrong.
  */
-import { test } from 'node:test';
-import { assertConfigError, CONF_FILE, conf, instanceConf } from './helpers.js';
-
-interface Row {
-  title: string;
-  text: string;
-  line: number;
-  key?: string;
-  message: RegExp;
-}
+import { CONF_FILE, conf, instanceCases, instanceConf, testErrorCases, type ErrorCase } from './helpers.js';
 
 /** Rows whose text is a minimal instance plus `body` (body starts on line 7). */
-const inInstance = (title: string, body: string, line: number, key: string | undefined, message: RegExp): Row => ({
-  title,
-  text: instanceConf(body),
-  line,
-  ...(key === undefined ? {} : { key }),
-  message,
-});
+const inInstance = instanceCases(instanceConf);
 
 const script = 'vrrp_script chk_web {\n script /bin/true\n}\n';
 
-const rows: Row[] = [
+const rows: ErrorCase[] = [
   // Keywords whose absence would change failover behaviour: refused.
   { title: 'vrrp_strict', text: 'global_defs {\n  vrrp_strict\n}\n', line: 2, key: 'vrrp_strict', message: /not supported: strict mode/ },
   { title: 'net_namespace (global_defs)', text: 'global_defs {\n  net_namespace blue\n}\n', line: 2, key: 'net_namespace', message: /not supported/ },
@@ -210,13 +195,4 @@ const rows: Row[] = [
   },
 ];
 
-for (const row of rows) {
-  test(`keepalived.conf error: ${row.title}`, async () => {
-    await assertConfigError(() => conf(row.text), {
-      file: CONF_FILE,
-      line: row.line,
-      ...(row.key === undefined ? {} : { key: row.key }),
-      message: row.message,
-    });
-  });
-}
+testErrorCases('keepalived.conf error', rows, conf, CONF_FILE);

@@ -2,20 +2,11 @@
  * The YAML format is strict: unknown keys (with "did you mean"), wrong types, bad durations and
  * unknown check types are errors naming the key path and the line.
  */
-import { test } from 'node:test';
-import { assertConfigError, instanceYaml, yaml, YAML_FILE } from './helpers.js';
+import { instanceCases, instanceYaml, testErrorCases, yaml, YAML_FILE, type ErrorCase } from './helpers.js';
 
-interface Row {
-  title: string;
-  text: string;
-  line: number;
-  key?: string;
-  message: RegExp;
-}
+const inInstance = instanceCases(instanceYaml);
 
-const inInstance = (title: string, body: string, line: number, key: string, message: RegExp): Row => ({ title, text: instanceYaml(body), line, key, message });
-
-const rows: Row[] = [
+const rows: ErrorCase[] = [
   { title: 'invalid YAML', text: 'instances: [\n', line: 2, message: /Invalid YAML/ },
   { title: 'duplicate keys', text: 'global: {}\nglobal: {}\n', line: 2, message: /Invalid YAML: Map keys must be unique/ },
   { title: 'unknown top-level key', text: 'instance:\n  a: {}\n', line: 1, key: 'instance', message: /Unknown key "instance" \(did you mean 'instances'\?\); known keys here: global, instances, checks, syncGroups/ },
@@ -131,13 +122,4 @@ const rows: Row[] = [
   },
 ];
 
-for (const row of rows) {
-  test(`YAML error: ${row.title}`, async () => {
-    await assertConfigError(() => yaml(row.text), {
-      file: YAML_FILE,
-      line: row.line,
-      ...(row.key === undefined ? {} : { key: row.key }),
-      message: row.message,
-    });
-  });
-}
+testErrorCases('YAML error', rows, yaml, YAML_FILE);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureGap, type RequestOutcome } from '../../src/demo/gap.js';
+import { measureGap } from '../../src/demo/gap.js';
+import type { RequestOutcome } from '../../src/lab/request-outcome.js';
 
 const ok = (at: number, node: string): RequestOutcome => ({ at, ok: true, node });
 const fail = (at: number, error = 'ECONNREFUSED'): RequestOutcome => ({ at, ok: false, error });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClientLog, parseOutcomeLine } from '../../src/demo/client-log.js';
 import { Display } from '../../src/demo/display.js';
 import { formatLiveLine, liveLineKey, type LiveSnapshot } from '../../src/demo/live-line.js';
 
@@ -58,21 +57,4 @@ test('display: on a terminal the live line is redrawn in place and messages go a
   tty.say('event');
   tty.endLive();
   assert.equal(out, '\r\x1b[Kstate 1\r\x1b[Kevent\nstate 1\r\x1b[Kstate 1\n');
-});
-
-test('client output lines become outcomes; anything else is ignored', () => {
-  assert.deepEqual(parseOutcomeLine('{"at":1.5,"ok":true,"node":"a"}'), { at: 1.5, ok: true, node: 'a' });
-  assert.deepEqual(parseOutcomeLine('{"at":2,"ok":false,"error":"timeout"}'), { at: 2, ok: false, error: 'timeout' });
-  for (const line of ['', 'node a', '{"at":"x","ok":true}', '{"at":1}', '{broken', 'null', '[1]']) {
-    assert.equal(parseOutcomeLine(line), undefined, line);
-  }
-});
-
-test('client log: recent answers by node and failures in the last second; first answer of a node after a time', () => {
-  const log = new ClientLog();
-  for (let at = 0; at < 2000; at += 100) log.add(at < 1500 ? { at, ok: true, node: 'a' } : { at, ok: false, error: 'timeout' });
-  log.add({ at: 1950, ok: true, node: 'b' });
-  assert.deepEqual(log.recent(2000), { answersBy: { a: 4, b: 1 }, failures: 5 });
-  assert.equal(log.firstAnswerFrom('b', 1000)?.at, 1950);
-  assert.equal(log.firstAnswerFrom('a', 1400), undefined);
 });

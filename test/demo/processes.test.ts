@@ -8,14 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
-import { parseOutcomeLine } from '../../src/demo/client-log.js';
-import type { RequestOutcome } from '../../src/demo/gap.js';
-import type { HttpClientConfig } from '../../src/demo/http-client-process.js';
+import type { HttpClientConfig } from '../../src/lab/http-client-process.js';
+import { parseOutcomeLine, type RequestOutcome } from '../../src/lab/request-outcome.js';
 import type { WebServerConfig } from '../../src/demo/web-server-process.js';
 import { waitFor } from '../../src/lab/index.js';
 
+/** Starts export `name` of `module` (relative to this file) as its own process. */
 function start(module: string, name: string, config: unknown): { child: ChildProcess; lines: string[] } {
-  const [file, ...args] = nodeEntryCommand(new URL(`../../src/demo/${module}`, import.meta.url).href, name, config);
+  const [file, ...args] = nodeEntryCommand(new URL(module, import.meta.url).href, name, config);
   const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let partial = '';
@@ -35,7 +35,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 test('the client gets answers naming the node, then refusals when the web service dies', async () => {
-  const web = start('web-server-process.js', 'runWebServer', { node: 'x1', port: 0, host: '127.0.0.1', labDir: 'test' } satisfies WebServerConfig);
+  const web = start('../../src/demo/web-server-process.js', 'runWebServer', { node: 'x1', port: 0, host: '127.0.0.1', labDir: 'test' } satisfies WebServerConfig);
   let client: ReturnType<typeof start> | undefined;
   try {
     const listening = await waitFor(() => web.lines.map((l) => JSON.parse(l) as { event: string; port: number }).find((e) => e.event === 'listening'), {
@@ -43,8 +43,8 @@ test('the client gets answers naming the node, then refusals when the web servic
       timeoutMs: 10_000,
       intervalMs: 20,
     });
-    const config: HttpClientConfig = { url: `http://127.0.0.1:${listening.port}/`, intervalMs: 20, timeoutMs: 500, labDir: 'test' };
-    client = start('http-client-process.js', 'runHttpClient', config);
+    const config: HttpClientConfig = { url: `http://127.0.0.1:${listening.port}/`, intervalMs: 20, timeoutMs: 500 };
+    client = start('../../src/lab/http-client-process.js', 'runHttpClient', config);
     const outcomes = (): RequestOutcome[] => client!.lines.map(parseOutcomeLine).filter((o): o is RequestOutcome => o !== undefined);
     await waitFor(() => outcomes().filter((o) => o.ok).length >= 5, { description: 'five answers', timeoutMs: 10_000, intervalMs: 20 });
     assert.ok(outcomes().filter((o) => o.ok).every((o) => o.node === 'x1'));
@@ -64,7 +64,7 @@ test('the client gets answers naming the node, then refusals when the web servic
 });
 
 test('a request that is not answered in time ends as a timeout', async () => {
-  const { getOnce } = await import('../../src/demo/http-client-process.js');
+  const { getOnce } = await import('../../src/lab/http-client-process.js');
   const { createServer } = await import('node:net');
   // Accepts the connection but never answers.
   const silent = createServer(() => {});

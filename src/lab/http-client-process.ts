@@ -1,36 +1,25 @@
 /**
- * The demo's client, run inside the client namespace: a GET on the virtual address every
- * `intervalMs`, each on a new connection with a short timeout, without waiting for the previous
+ * The lab's HTTP client, run inside a lab host (see node-entry.ts): a GET on `url` every
+ * `intervalMs`, each on a new connection (no keep-alive: each request must find the virtual
+ * address's current owner) with a timeout on the whole request, without waiting for the previous
  * one (a request hanging on a dead node must not hold the next ones back). Prints one JSON line
- * per finished request (a RequestOutcome): when it ended, whether it got an answer, and which
- * node answered.
- *
- * Started by demo.ts with `node -e "import(…).then(m => m.runHttpClient(config))"`.
+ * per finished request (a RequestOutcome), in the order they finished. Runs until SIGTERM, or
+ * until `maxMs` when given.
  */
 import { request } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import type { RequestOutcome } from './gap.js';
+import { preciseNow, type RequestOutcome } from './request-outcome.js';
 
 export interface HttpClientConfig {
   url: string;
   intervalMs: number;
   /** The whole request (connect, answer, body) must finish within this. */
   timeoutMs: number;
-  /** The lab directory: marks the process as the demo's in `ps` (and for the cleanup test). */
-  labDir: string;
+  /** Stop by itself after this long (a safety net should its parent not stop it). */
+  maxMs?: number;
 }
 
 /** Requests in flight at most; beyond that a tick is skipped (the node is not answering anyway). */
 const MAX_IN_FLIGHT = 64;
-
-/** Wall-clock milliseconds with sub-millisecond resolution; the demo compares them across processes. */
-export function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function emit(outcome: RequestOutcome): void {
-  process.stdout.write(`${JSON.stringify(outcome)}\n`);
-}
 
 /** One GET; resolves with its outcome, never rejects. */
 export function getOnce(url: string, timeoutMs: number): Promise<RequestOutcome> {
@@ -68,13 +57,14 @@ export function runHttpClient(config: HttpClientConfig): Promise<void> {
     inFlight++;
     void getOnce(config.url, config.timeoutMs).then((outcome) => {
       inFlight--;
-      emit(outcome);
+      process.stdout.write(`${JSON.stringify(outcome)}\n`);
     });
   };
   tick();
   setInterval(tick, config.intervalMs);
   process.once('SIGTERM', () => process.exit(0));
+  if (config.maxMs !== undefined) setTimeout(() => process.exit(0), config.maxMs);
   return new Promise<void>(() => {
-    /* runs until killed */
+    /* runs until stopped */
   });
 }

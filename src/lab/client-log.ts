@@ -1,27 +1,10 @@
 /**
- * The demo's record of the client's requests, fed by the client process's output lines
- * (http-client-process.ts prints one RequestOutcome per line).
+ * The record of the HTTP client's finished requests (http-client-process.ts prints one
+ * RequestOutcome per line), with the questions a test or the demo asks of it.
  */
-import type { RequestOutcome } from './gap.js';
+import type { RequestOutcome } from './request-outcome.js';
 
-/** The outcome a client output line carries, or undefined for any other line. */
-export function parseOutcomeLine(line: string): RequestOutcome | undefined {
-  if (!line.startsWith('{')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { at, ok, node, error } = value as Record<string, unknown>;
-  if (typeof at !== 'number' || !Number.isFinite(at) || typeof ok !== 'boolean') return undefined;
-  const outcome: RequestOutcome = { at, ok };
-  if (typeof node === 'string') outcome.node = node;
-  if (typeof error === 'string') outcome.error = error;
-  return outcome;
-}
-
+/** Outcomes in the order they arrive, which is the order the requests finished. */
 export class ClientLog {
   private readonly all: RequestOutcome[] = [];
 
