@@ -62,6 +62,9 @@ export interface InstanceStatus {
   garpsSent: number;
 }
 
+/** How long a node handing over for maintenance keeps its VIPs after the peer took over. */
+export const MAINTENANCE_DRAIN_MS = 300;
+
 export class InstanceRunner {
   private readonly machine: VrrpMachine;
   private readonly machineConfig: MachineConfig;
@@ -250,6 +253,16 @@ export class InstanceRunner {
     return true;
   }
 
+  /**
+   * A planned handover: the peer is master and its GARPs have moved the clients, but requests
+   * already on their way to us still arrive for a moment. Keep the VIPs that long, so none fails.
+   */
+  private releaseAfterDrain(): void {
+    this.deps.timers.at(this.deps.clock.now() + MAINTENANCE_DRAIN_MS, () => {
+      if (this.machine.state !== 'MASTER') this.deps.vips.release();
+    });
+  }
+
   private applyPriority(): void {
     if (this.config.priority === 255) return;
     let priority = this.config.priority;
@@ -304,7 +317,8 @@ export class InstanceRunner {
         return;
       case 'remove-vips':
         this.deps.announcer.stop();
-        this.deps.vips.release();
+        if (this.inMaintenance) this.releaseAfterDrain();
+        else this.deps.vips.release();
         return;
       case 'announce':
         this.deps.announcer.start();

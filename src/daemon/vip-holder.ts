@@ -37,6 +37,8 @@ export class AddressVipHolder implements VipHolder {
   private readonly ours = new Set<string>();
   /** Serialises kernel requests so an add and a remove never overtake each other. */
   private queue: Promise<void> = Promise.resolve();
+  /** Steps queued or running; at 0 a new step starts at once. */
+  private busy = 0;
 
   constructor(
     private readonly vips: readonly ResolvedVip[],
@@ -50,12 +52,12 @@ export class AddressVipHolder implements VipHolder {
 
   take(): void {
     this.wanted = true;
-    for (const vip of this.vips) this.enqueue(() => this.add(vip));
+    this.enqueue(() => Promise.all(this.vips.map((vip) => this.add(vip))).then(() => undefined));
   }
 
   release(): void {
     this.wanted = false;
-    for (const vip of this.vips) this.enqueue(() => this.remove(vip));
+    this.enqueue(() => Promise.all(this.vips.map((vip) => this.remove(vip))).then(() => undefined));
   }
 
   /** Resolves when every request issued so far is done (shutdown waits for this). */
@@ -72,9 +74,24 @@ export class AddressVipHolder implements VipHolder {
     this.enqueue(() => this.add(vip));
   }
 
+  /**
+   * Runs `step` now when nothing is pending — rtnetlink sends within the call, so a new master's
+   * VIPs are on the interface before its GARPs go out and clients follow them — else after the
+   * steps before it.
+   */
   private enqueue(step: () => Promise<void>): void {
-    this.queue = this.queue.then(step, step);
+    this.busy++;
+    const run = this.busy === 1 ? step() : this.queue.then(step, step);
+    this.queue = run.then(
+      () => {
+        this.busy--;
+      },
+      () => {
+        this.busy--;
+      },
+    );
   }
+
 
   private async add(vip: ResolvedVip): Promise<void> {
     if (!this.wanted) return;

@@ -90,6 +90,7 @@ http { access_log off; server { listen 80; location / { return 200 "node ${host}
   const client = lab.startHttpProber('client', `http://${vip}/`, { intervalMs: 20, timeoutMs: 1000 });
   await waitFor(() => client.results.filter((r) => r.ok && r.node === 'a').length >= 5, { description: 'the client served by a' });
 
+  const onAt = Date.now();
   const on = await cli(lab, a, ['maintenance', 'on', 'VI_1']);
   assert.equal(on.code, 0, on.stderr);
   await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'VIP on b after maintenance on a' });
@@ -99,12 +100,14 @@ http { access_log off; server { listen 80; location / { return 200 "node ${host}
   assert.equal(await holders(lab, vip), 'b');
   assert.equal(await a.state(), 'BACKUP');
 
+  const offAt = Date.now();
   const off = await cli(lab, a, ['maintenance', 'off', 'VI_1']);
   assert.equal(off.code, 0, off.stderr);
   await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP back on a after maintenance off' });
   await waitFor(() => client.results.slice(-5).every((r) => r.ok && r.node === 'a'), { description: 'the client served by a again' });
+  const failures = client.results.filter((r) => !r.ok).map((r) => `${r.error ?? 'failed'} at ${r.at > offAt ? `off+${(r.at - offAt).toFixed(0)}` : `on+${(r.at - onAt).toFixed(0)}`} ms`);
   const report = await client.stop();
-  t.diagnostic(`client: ${report.requests} requests, ${report.failed} failed, longest gap ${report.maxGapMs} ms`);
+  t.diagnostic(`client: ${report.requests} requests, ${report.failed} failed, longest gap ${report.maxGapMs} ms ${failures.join('; ')}`);
   assert.equal(report.failed, 0, 'no HTTP request failed during the planned switchover and back');
   assert.deepEqual(
     report.servedBy.map((s) => s.node),
