@@ -80,7 +80,10 @@ export class Controller implements DaemonControl {
     this.checkSet.stop();
     for (const managed of this.instances.values()) managed.runner.stop();
     for (const group of this.current.syncGroups) this.deps.groupChanged(group, 'STOP');
-    await Promise.all([...this.instances.values()].map((m) => m.settled()));
+    await Promise.all([...this.instances.values()].map(async (m) => {
+      await m.runner.released();
+      await m.settled();
+    }));
     for (const managed of this.instances.values()) managed.dispose();
   }
 
@@ -274,6 +277,7 @@ export class Controller implements DaemonControl {
       const managed = this.instances.get(name);
       if (!managed) continue;
       managed.runner.stop();
+      await managed.runner.released();
       await managed.settled();
       managed.dispose();
       this.instances.delete(name);

@@ -10,6 +10,7 @@ import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
 import type { InstanceRules } from '../vrrp/validate.js';
 import { type Effect, type MachineConfig, type MachineEvent, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
 import type { InstanceConfig } from '../config/model.js';
+import { masterDownIntervalMs } from '../vrrp/timers.js';
 import type { AdvertSender, Announcer, Clock, Logger, Timers, VipHolder } from './ports.js';
 
 export interface InstanceRunnerDeps {
@@ -78,6 +79,9 @@ export class InstanceRunner {
   private faults = new Map<string, string>();
   private readonly offsets = new Map<string, number>();
   private inMaintenance = false;
+  private stopping = false;
+  /** A stopping master's VIPs, kept until the new master is heard. */
+  private handover: { finish: () => void; done: Promise<void> } | undefined;
   private currentConfig: InstanceConfig;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
@@ -153,6 +157,7 @@ export class InstanceRunner {
 
   /** Leaves service: a master sends priority 0 and releases its VIPs (RFC 5798 §6.4.3). */
   stop(): void {
+    this.stopping = true;
     this.feed({ type: 'shutdown' });
     this.cancelTimer?.();
     this.cancelTimer = undefined;
@@ -160,8 +165,15 @@ export class InstanceRunner {
     this.deps.announcer.stop();
   }
 
+  /** Resolves once a stopped instance has let go of its VIPs (see releaseAfterHandover). */
+  released(): Promise<void> {
+    return this.handover?.done ?? Promise.resolve();
+  }
+
   /** A validated advert for our VRID. */
   receive(advert: Advert, from: { text: string; bytes: Buffer }): void {
+    // Stopping after our priority-0 advert: the first advert of the new master ends the handover.
+    if (this.handover && advert.priority > 0) this.handover.finish();
     this.counters.advertsReceived++;
     const intervalMs = advert.version === 2 ? advert.interval * 1000 : advert.interval * 10;
     this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source: from.bytes, from: from.text } });
@@ -263,6 +275,27 @@ export class InstanceRunner {
     });
   }
 
+  /**
+   * A master stopping (SIGTERM) has sent priority 0; a backup takes over after its Skew_Time.
+   * Until then we still answer on the VIPs, so clients see no gap of our making: they are let go
+   * when the new master is heard, or after the longest Master_Down_Interval if nobody comes.
+   */
+  private releaseAfterHandover(): void {
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finish = () => {
+        if (this.handover === undefined) return;
+        this.handover = undefined;
+        cancel();
+        this.deps.vips.release();
+        resolve();
+      };
+    });
+    const limit = masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs);
+    const cancel = this.deps.timers.at(this.deps.clock.now() + limit, () => finish());
+    this.handover = { finish, done };
+  }
+
   private applyPriority(): void {
     if (this.config.priority === 255) return;
     let priority = this.config.priority;
@@ -318,6 +351,7 @@ export class InstanceRunner {
       case 'remove-vips':
         this.deps.announcer.stop();
         if (this.inMaintenance) this.releaseAfterDrain();
+        else if (this.stopping) this.releaseAfterHandover();
         else this.deps.vips.release();
         return;
       case 'announce':

@@ -62,10 +62,21 @@ function harness(config: HotstandbyConfig) {
     groupChanged: (group, state) => groupStates.push(`${group.name} ${state}`),
   });
   const state = (name: string) => controller.status().instances.find((i) => i.name === name)?.state;
+  /** Awaits `promise` while the fake clock moves on (a stopping master waits for its handover). */
+  const pump = async <T>(promise: Promise<T>): Promise<T> => {
+    let done = false;
+    const result = promise.finally(() => (done = true));
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      time.advanceBy(100);
+    }
+    return result;
+  };
   return {
     time,
     controller,
     state,
+    pump,
     built,
     groupStates,
     setLink(name: string, up: boolean) {
@@ -131,7 +142,7 @@ test('Controller reload: unchanged instances untouched, priority changed in plac
 
   const added = instanceConfig({ name: 'new', vrid: 54, interface: 'eth3' });
   h.setNext(hotstandbyConfig([{ ...web, source: { file: 'test.conf', line: 40 } }, { ...db, priority: 60 }, added]));
-  const result = await h.controller.reload();
+  const result = await h.pump(h.controller.reload());
   assert.equal(result.ok, true);
   assert.deepEqual(result.changes.sort(), ['added new', 'removed other', 'updated db'].sort());
   assert.equal(h.controller.events().filter((e) => e.type === 'transition' && e.instance === 'web').length, transitionsBefore, 'web unchanged');
@@ -142,7 +153,7 @@ test('Controller reload: unchanged instances untouched, priority changed in plac
   assert.equal(status.find((i) => i.name === 'other'), undefined);
 
   h.setNext(hotstandbyConfig([{ ...web, vrid: 99 }, { ...db, priority: 60 }, added]));
-  const replaced = await h.controller.reload();
+  const replaced = await h.pump(h.controller.reload());
   assert.deepEqual(replaced.changes, ['replaced web']);
   assert.equal(h.controller.status().instances.find((i) => i.name === 'web')?.vrid, 99);
 });

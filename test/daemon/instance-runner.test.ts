@@ -114,8 +114,10 @@ test('AdvertDispatcher counts drops by reason on the instance of the VRID and ke
   assert.equal(h.runner.state, 'BACKUP', 'one valid higher-priority advert does');
 });
 
-test('InstanceRunner stop as master sends priority 0 and releases the VIPs', () => {
+test('InstanceRunner stop as master sends priority 0 and keeps the VIPs until the new master is heard', async () => {
   const h = harness();
+  const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+  dispatcher.add(h.runner);
   h.runner.start();
   h.time.advanceBy(500);
   h.sent.length = 0;
@@ -123,7 +125,22 @@ test('InstanceRunner stop as master sends priority 0 and releases the VIPs', () 
   assert.equal(h.runner.state, 'INIT');
   const [advert] = decodeAdvert(h.sent[0]?.payload as Buffer, 0, 4);
   assert.equal(advert.priority, 0);
+  assert.deepEqual(h.vipCalls, ['take'], 'still serving while the backup takes over');
+  dispatcher.handle(peerAdvert(100), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  assert.deepEqual(h.vipCalls, ['take', 'release'], 'released once the new master is heard');
+  await h.runner.released();
+});
+
+test('InstanceRunner stop as master with nobody taking over releases after the longest master-down interval', async () => {
+  const h = harness();
+  h.runner.start();
+  h.time.advanceBy(500);
+  h.runner.stop();
+  h.time.advanceBy(300);
+  assert.deepEqual(h.vipCalls, ['take']);
+  h.time.advanceBy(200); // 3 × 100 ms + (255/256) × 100 ms ≈ 400 ms
   assert.deepEqual(h.vipCalls, ['take', 'release']);
+  await h.runner.released();
   assert.equal(h.time.timersPending, 0, 'no timer left running');
 });
 
