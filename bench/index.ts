@@ -1,0 +1,34 @@
+/**
+ * The benchmark suite: hotstandby against keepalived 2.2.7, side by side in the network-namespace
+ * lab (root). Every figure is a median over repetitions and a ratio against keepalived measured
+ * in the same run, the two daemons alternating run by run. It reports goals, it does not enforce
+ * them: the exit status is non-zero only when something failed to run.
+ *
+ *   npm run bench                       # default: ~15 minutes
+ *   node dist/bench/index.js --quick    # ~4 minutes, for development
+ *   node dist/bench/index.js --only 5 --json /tmp/scale.json
+ *
+ * Rows: 1 unplanned failover, 2 planned failover, 4 takeover overhead, 5 scale, 6 stability.
+ * Row 3 (service death) waits for the health-checks issue.
+ */
+import { parseBenchOptions, USAGE, type BenchOptions } from './lib/options.js';
+import { errorText } from './lib/row.js';
+import { runBench } from './suite.js';
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench: ${errorText(error)}\n${USAGE}`);
+    process.exitCode = 64;
+    return;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  process.exitCode = await runBench(options);
+}
+
+await main();
