@@ -1,8 +1,11 @@
 /** What the lab needs from the machine, checked up front so tests can skip with a reason. */
 import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../net/native.js';
 import { KEEPALIVED_BINARY } from './keepalived.js';
+
+/** The repository root (the lab runs `bin/hotstandby` and finds the addon from it). */
+export { packageRoot };
 
 function onPath(tool: string): boolean {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
@@ -40,13 +43,3 @@ export function nativeAddonUnavailableReason(): string | undefined {
     : "needs the native addon (run 'npm run install' to build build/Release/hsnet.node)";
 }
 
-/** The repository root: the nearest directory above this module with a package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No package.json above '${fileURLToPath(import.meta.url)}'`);
-    dir = parent;
-  }
-}

@@ -73,7 +73,7 @@ export interface NativeBinding {
 const ADDON_PATH = join('build', 'Release', 'hsnet.node');
 
 /** The package root: the nearest directory above this module that has a package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   // Works both from src/net (sources run directly) and dist/src/net (compiled).
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
