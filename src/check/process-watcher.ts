@@ -5,7 +5,7 @@
  * watcher says so (mode 'polling', with the reason) and the checks fall back to their interval.
  * Opening never throws.
  */
-import type { NativeBinding, NativeSocket, ReceivedMessage } from '../net/native.js';
+import { trySocketOption, type NativeBinding, type NativeSocket, type ReceivedMessage } from '../net/native.js';
 import { buildSockaddrNl, parseSockaddr, AF_NETLINK } from '../net/sockaddr.js';
 import type { Clock, Logger, Timers } from '../daemon/ports.js';
 import {
@@ -122,7 +122,7 @@ export class ProcessWatcher implements ProcessEvents {
       return;
     }
     try {
-      if (!tryOption(socket, SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES)) tryOption(socket, SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER_BYTES);
+      if (!trySocketOption(socket, SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER_BYTES)) trySocketOption(socket, SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER_BYTES);
       socket.bind(buildSockaddrNl(0, CN_IDX_PROC));
       socket.startReceiving(
         (batch) => this.receive(socket, batch),
@@ -246,14 +246,5 @@ export class ProcessWatcher implements ProcessEvents {
         this.deps.log.log('error', 'process event listener failed', { error: describeError(err) });
       }
     }
-  }
-}
-
-function tryOption(socket: NativeSocket, level: number, name: number, value: number): boolean {
-  try {
-    socket.setOptionInt(level, name, value);
-    return true;
-  } catch {
-    return false;
   }
 }

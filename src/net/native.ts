@@ -100,3 +100,13 @@ export function loadNative(): NativeBinding {
   }
   return createRequire(import.meta.url)(path) as NativeBinding;
 }
+
+/** setsockopt for an option the kernel may not have (older kernels): false instead of an error. */
+export function trySocketOption(socket: NativeSocket, level: number, name: number, value: number): boolean {
+  try {
+    socket.setOptionInt(level, name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@
  * notifications, so a burst of events never delays or mixes with replies.
  */
 import type { AddressFamily } from '../../vrrp/advert.js';
-import type { NativeBinding, NativeSocket, ReceivedMessage } from '../native.js';
+import { trySocketOption, type NativeBinding, type NativeSocket, type ReceivedMessage } from '../native.js';
 import { type AddressInfo, type AddressSpec, decodeAddress, encodeAddressDumpRequest, encodeAddressRequest } from './address.js';
 import * as K from './constants.js';
 import { type LinkInfo, decodeLink, encodeLinkByNameRequest, encodeLinkDumpRequest } from './link.js';
@@ -63,15 +63,6 @@ function openRouteSocket(native: NativeBinding): NativeSocket {
   return socket;
 }
 
-/** setsockopt that may fail on older kernels without harm. */
-function tryOption(socket: NativeSocket, level: number, name: number, value: number): boolean {
-  try {
-    socket.setOptionInt(level, name, value);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * libuv reports POLLERR (e.g. a netlink socket whose receive queue overflowed) as a uv_poll error
@@ -293,8 +284,8 @@ export class RtNetlink {
   private openRequestSocket(): NativeSocket {
     const socket = openRouteSocket(this.native);
     // Kernel explanations in errors, and ACKs without the echoed request.
-    tryOption(socket, constantOf(this.native, 'SOL_NETLINK'), constantOf(this.native, 'NETLINK_EXT_ACK'), 1);
-    tryOption(socket, constantOf(this.native, 'SOL_NETLINK'), constantOf(this.native, 'NETLINK_CAP_ACK'), 1);
+    trySocketOption(socket, constantOf(this.native, 'SOL_NETLINK'), constantOf(this.native, 'NETLINK_EXT_ACK'), 1);
+    trySocketOption(socket, constantOf(this.native, 'SOL_NETLINK'), constantOf(this.native, 'NETLINK_CAP_ACK'), 1);
     socket.startReceiving(
       (batch) => this.receiveReplies(batch),
       (err) => this.requestSocketErrored(socket, err),
@@ -360,8 +351,8 @@ export class RtNetlink {
     const solSocket = constantOf(this.native, 'SOL_SOCKET');
     const bytes = this.options.eventBufferBytes;
     // SO_RCVBUFFORCE passes rmem_max when privileged; SO_RCVBUF is capped by it otherwise.
-    if (!tryOption(socket, solSocket, constantOf(this.native, 'SO_RCVBUFFORCE'), bytes)) {
-      tryOption(socket, solSocket, constantOf(this.native, 'SO_RCVBUF'), bytes);
+    if (!trySocketOption(socket, solSocket, constantOf(this.native, 'SO_RCVBUFFORCE'), bytes)) {
+      trySocketOption(socket, solSocket, constantOf(this.native, 'SO_RCVBUF'), bytes);
     }
     socket.startReceiving(
       (batch) => this.receiveEvents(batch),
