@@ -52,7 +52,8 @@ void PreciseTimer::Arm(const Napi::CallbackInfo& info) {
   spec.it_value.tv_sec = ns / 1000000000;
   spec.it_value.tv_nsec = ns % 1000000000;
   if (::timerfd_settime(fd_, 0, &spec, nullptr) != 0) throw ErrnoError(info.Env(), errno, "timerfd_settime");
-  uv_poll_start(poll_, UV_READABLE, &PreciseTimer::OnPoll);
+  armed_ = true;
+  StartPolling();
   SetHeld(true);
 }
 
@@ -60,7 +61,9 @@ void PreciseTimer::Disarm(const Napi::CallbackInfo& info) {
   if (fd_ < 0 || poll_ == nullptr) return;
   itimerspec spec{};
   ::timerfd_settime(fd_, 0, &spec, nullptr);
+  armed_ = false;
   uv_poll_stop(poll_);
+  polling_ = false;
   SetHeld(false);
 }
 
@@ -79,21 +82,36 @@ void PreciseTimer::OnPoll(uv_poll_t* handle, int status, int events) {
 void PreciseTimer::Fire() {
   uint64_t expirations = 0;
   if (::read(fd_, &expirations, sizeof expirations) != sizeof expirations) return;  // spurious wake-up
-  uv_poll_stop(poll_);
+  armed_ = false;
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   Napi::Object self = Value();  // keeps us alive through the callback
-  SetHeld(false);
   try {
     callback_.Value().MakeCallback(self, {}, *asyncContext_);
   } catch (const Napi::Error& thrown) {
     napi_fatal_exception(env, thrown.Value());
   }
+  // The callback nearly always re-arms (the next deadline): the fd then stays in epoll, which
+  // saves the two epoll_ctl calls a stop and restart cost on every fire. Left unarmed, the
+  // poll stops so that an idle timer does not keep the loop alive.
+  if (!armed_ && poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    polling_ = false;
+    SetHeld(false);
+  }
+}
+
+void PreciseTimer::StartPolling() {
+  if (polling_) return;
+  uv_poll_start(poll_, UV_READABLE, &PreciseTimer::OnPoll);
+  polling_ = true;
 }
 
 void PreciseTimer::StopPolling() {
   if (poll_ == nullptr) return;
   uv_poll_stop(poll_);
+  polling_ = false;
+  armed_ = false;
   poll_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
   poll_ = nullptr;

@@ -23,11 +23,16 @@ class PreciseTimer : public Napi::ObjectWrap<PreciseTimer> {
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void Fire();
+  void StartPolling();
   void StopPolling();
   void SetHeld(bool held);
 
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
+  // The fd is registered with the loop (kept across fires while re-armed).
+  bool polling_ = false;
+  // The timerfd is set; cleared when it fires or is disarmed.
+  bool armed_ = false;
   // Held strongly while armed: a pending timer must fire even if JS dropped the object.
   bool held_ = false;
   Napi::FunctionReference callback_;

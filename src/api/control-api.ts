@@ -13,7 +13,7 @@ import { ConflictError, UnknownInstanceError, type DaemonControl } from './daemo
 import { EventStreams, parseSeq, type EventStreamOptions } from './event-stream.js';
 import { DEFAULT_BODY_LIMIT, HttpError, readJsonBody, sendJson, sendText } from './http.js';
 import { instanceDetail, type ReportedInstance } from './instance-view.js';
-import { createMetricsRegistry, type MetricsOptions } from './metrics.js';
+import type { MetricsOptions } from './metrics.js';
 import { redactConfig } from './redact.js';
 import { Router, type RequestContext, type Route } from './router.js';
 
@@ -42,14 +42,12 @@ export interface ControlApiOptions {
 
 /** The handler, plus what the daemon needs around it. */
 export interface ControlApi extends RequestHandler {
-  /** The metrics served on /metrics. */
-  readonly registry: Registry;
   /** Ends open event streams, so the server can close (call before server.close()). */
   close(): void;
 }
 
 export function createControlApi(control: DaemonControl, options: ControlApiOptions = {}): ControlApi {
-  const registry = createMetricsRegistry(control, options.metrics);
+  const registry = lazyRegistry(control, options.metrics);
   const streams = new EventStreams(control, options.stream);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const router = new Router(routes(control, registry, streams, bodyLimit));
@@ -80,10 +78,10 @@ export function createControlApi(control: DaemonControl, options: ControlApiOpti
       }
     });
   };
-  return Object.assign(handler, { registry, close: () => streams.closeAll() });
+  return Object.assign(handler, { close: () => streams.closeAll() });
 }
 
-function routes(control: DaemonControl, registry: Registry, streams: EventStreams, bodyLimit: number): Route[] {
+function routes(control: DaemonControl, registry: () => Promise<Registry>, streams: EventStreams, bodyLimit: number): Route[] {
   const findInstance = (name: string): ReportedInstance => {
     const instance = control.status().instances.find((i) => i.name === name);
     if (instance === undefined) throw new UnknownInstanceError(name);
@@ -146,8 +144,29 @@ function routes(control: DaemonControl, registry: Registry, streams: EventStream
   ];
 }
 
-function metricsRoute(registry: Registry): (context: RequestContext) => Promise<void> {
-  return async ({ res }) => sendText(res, 200, registry.contentType, await registry.metrics());
+/**
+ * prom-client is loaded at the first scrape: a daemon nobody scrapes saves its ≈ 10 MB and the
+ * event-loop delay monitor of its default metrics, which wakes the loop 100 times a second.
+ */
+function lazyRegistry(control: DaemonControl, options: MetricsOptions | undefined): () => Promise<Registry> {
+  let registry: Promise<Registry> | undefined;
+  return () => {
+    registry ??= import('./metrics.js').then(
+      (metrics) => metrics.createMetricsRegistry(control, options),
+      (err: unknown) => {
+        registry = undefined; // try again at the next scrape
+        throw err;
+      },
+    );
+    return registry;
+  };
+}
+
+function metricsRoute(registry: () => Promise<Registry>): (context: RequestContext) => Promise<void> {
+  return async ({ res }) => {
+    const metrics = await registry();
+    sendText(res, 200, metrics.contentType, await metrics.metrics());
+  };
 }
 
 function maintenanceFlag(body: unknown): boolean {

@@ -10,7 +10,11 @@ interface Command {
 const commands: Record<string, Command> = {
   run: {
     summary: 'run the daemon (--config FILE | --keepalived-conf FILE) [--runtime-dir DIR]',
-    load: async () => (await import('./run.js')).runDaemonCommand,
+    load: async () => {
+      // Before the daemon's modules load: loading them is what would grow the young generation.
+      (await import('../daemon/heap-tuning.js')).keepYoungGenerationSmall();
+      return (await import('./run.js')).runDaemonCommand;
+    },
   },
   status: {
     summary: 'show the state of a running daemon [--runtime-dir DIR] [--json]',

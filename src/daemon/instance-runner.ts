@@ -406,10 +406,14 @@ export class InstanceRunner {
     this.cancelTimer = undefined;
     this.armedDeadline = deadline;
     if (deadline === undefined) return;
-    this.cancelTimer = this.deps.timers.at(deadline, () => {
-      this.cancelTimer = undefined;
-      this.armedDeadline = undefined;
-      this.feed({ type: 'timer' });
-    });
+    this.cancelTimer = this.deps.timers.at(
+      deadline,
+      () => {
+        this.cancelTimer = undefined;
+        this.armedDeadline = undefined;
+        this.feed({ type: 'timer' });
+      },
+      this.machine.nextDeadlineSlack(),
+    );
   }
 }

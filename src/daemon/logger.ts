@@ -1,9 +1,9 @@
 /**
- * Structured logs through pino: one JSON object per line on stdout (as journald and log shippers
- * want), or a short human line on a terminal (a small formatter of our own instead of pino-pretty).
- * Child loggers carry their context (instance, interface) into every line.
+ * Structured logs: one JSON object per line on stdout (as journald and log shippers want), or a
+ * short human line on a terminal. Child loggers carry their context (instance, interface) into
+ * every line. Our own few lines instead of pino: the daemon logs a handful of lines a minute,
+ * and pino's 29 modules cost about 7 MB of resident memory (docs/benchmarks.md, row 5).
  */
-import pino from 'pino';
 import type { LogLevel, Logger } from './ports.js';
 
 export interface LogSink {
@@ -20,39 +20,67 @@ export interface LoggerOptions {
   sink?: LogSink;
 }
 
-class PinoLogger implements Logger {
-  constructor(private readonly inner: pino.Logger) {}
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+interface LineSettings {
+  minRank: number;
+  wallClock: () => Date;
+  write: (line: string) => void;
+}
+
+/** Errors as {type, message, stack} (JSON.stringify makes them {}); bigints as text. */
+function jsonValue(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** `"a":1,"b":2` — an object's members without the braces, or '' for none. */
+function members(fields: Record<string, unknown> | undefined): string {
+  if (fields === undefined) return '';
+  let text: string;
+  try {
+    text = JSON.stringify(fields, jsonValue) ?? '{}';
+  } catch (err) {
+    // A circular structure must not cost the line itself.
+    text = JSON.stringify({ unloggableFields: err instanceof Error ? err.message : String(err) });
+  }
+  return text.length > 2 ? text.slice(1, -1) : '';
+}
+
+class JsonLineLogger implements Logger {
+  constructor(
+    private readonly settings: LineSettings,
+    /** The context of this logger and its parents, pre-serialised. */
+    private readonly context: string,
+  ) {}
 
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    if (fields === undefined) this.inner[level](message);
-    else this.inner[level](fields, message);
+    if (LEVEL_RANK[level] < this.settings.minRank) return;
+    const parts = [`"level":"${level}"`, `"time":"${this.settings.wallClock().toISOString()}"`, this.context, members(fields), `"msg":${JSON.stringify(String(message))}`];
+    this.settings.write(`{${parts.filter((p) => p !== '').join(',')}}\n`);
   }
 
   child(fields: Record<string, unknown>): Logger {
-    return new PinoLogger(this.inner.child(fields));
+    const more = members(fields);
+    return new JsonLineLogger(this.settings, this.context === '' ? more : more === '' ? this.context : `${this.context},${more}`);
   }
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const sink = options.sink ?? process.stdout;
   const human = options.human ?? process.stdout.isTTY === true;
-  const wallClock = options.wallClock ?? (() => new Date());
-  const destination: LogSink = human ? { write: (line) => sink.write(formatHuman(line)) } : sink;
-  const inner = pino(
-    {
-      level: options.minLevel,
-      // No pid / hostname in every line: journald and the shippers add them.
-      base: null,
-      timestamp: () => `,"time":"${wallClock().toISOString()}"`,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
-  return new PinoLogger(inner);
+  const settings: LineSettings = {
+    minRank: LEVEL_RANK[options.minLevel],
+    wallClock: options.wallClock ?? (() => new Date()),
+    // No pid / hostname in every line: journald and the shippers add them.
+    write: human ? (line) => sink.write(formatHuman(line)) : (line) => sink.write(line),
+  };
+  return new JsonLineLogger(settings, '');
 }
 
 /**
- * The logger of earlier versions' signature, now backed by pino.
+ * The logger of earlier versions' signature.
  * @deprecated use createLogger().
  */
 export class LineLogger implements Logger {
@@ -71,7 +99,7 @@ export class LineLogger implements Logger {
   }
 }
 
-/** "2025-01-01T10:00:00.000Z WARN  message  key=value ..." from one pino JSON line. */
+/** "2025-01-01T10:00:00.000Z WARN  message  key=value ..." from one JSON line. */
 export function formatHuman(line: string): string {
   let record: Record<string, unknown>;
   try {

@@ -10,8 +10,12 @@ export interface Clock {
 
 /** One-shot timers on the monotonic clock. */
 export interface Timers {
-  /** Calls fn at `deadline` (monotonic ms) or as soon after as possible; returns a cancel function. */
-  at(deadline: number, fn: () => void): () => void;
+  /**
+   * Calls fn at `deadline` (monotonic ms) or as soon after as possible; returns a cancel function.
+   * With `earlyMs`, fn may run up to that much before the deadline when the timers wake up
+   * for another deadline anyway (fewer wake-ups); implementations may ignore it.
+   */
+  at(deadline: number, fn: () => void, earlyMs?: number): () => void;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -22,6 +22,11 @@ export class EventQueue<T> {
     return this.heap[0]?.time;
   }
 
+  /** The earliest entry, left in the queue. */
+  peekHead(): { time: number; value: T } | undefined {
+    return this.heap[0];
+  }
+
   pop(): { time: number; value: T } | undefined {
     const top = this.heap[0];
     if (top === undefined) return undefined;

@@ -12,6 +12,11 @@
 import type { VrrpVersion } from './advert.js';
 import { DOWN_TIMER_ADVERTS, masterDownIntervalMs, skewTimeMs } from './timers.js';
 
+/** An advert may be sent this share of the advert interval early (see nextDeadlineSlack). */
+export const ADVERT_EARLY_FRACTION = 0.02;
+/** …but never more than this many milliseconds early. */
+export const ADVERT_EARLY_MAX_MS = 1;
+
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
 
 /** RFC 5798 §6.1: priority 255 is the address owner, 0 means "master is stopping". */
@@ -132,6 +137,18 @@ export class VrrpMachine {
     return undefined;
   }
 
+  /**
+   * How much earlier than nextDeadline() a 'timer' event may come and still count: a master's
+   * advert may leave up to ADVERT_EARLY_FRACTION of the interval (at most ADVERT_EARLY_MAX_MS)
+   * early, so a daemon running many instances sends the adverts that fall due together in one
+   * wake-up. Backups hear nothing the earlier for it (RFC 5798 §6.4.2 only bounds the interval
+   * from above, through Master_Down_Interval). The master-down timer is never early: 0.
+   */
+  nextDeadlineSlack(): number {
+    if (this.currentState !== 'MASTER') return 0;
+    return Math.min(ADVERT_EARLY_MAX_MS, this.config.advertIntervalMs * ADVERT_EARLY_FRACTION);
+  }
+
   get onHold(): boolean {
     return this.held;
   }
@@ -227,7 +244,7 @@ export class VrrpMachine {
   private timerFired(now: number): Effect[] {
     switch (this.currentState) {
       case 'MASTER': {
-        if (this.adverDeadline === undefined || now < this.adverDeadline) return [];
+        if (this.adverDeadline === undefined || now < this.adverDeadline - this.nextDeadlineSlack()) return [];
         // Keep the cadence when woken a little late; restart it when woken very late.
         const next = this.adverDeadline + this.config.advertIntervalMs;
         this.adverDeadline = next > now ? next : now + this.config.advertIntervalMs;

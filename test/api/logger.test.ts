@@ -1,5 +1,5 @@
 /**
- * The daemon's logger (src/daemon/logger.ts, pino behind the Logger port): JSON lines, the
+ * The daemon's logger (src/daemon/logger.ts, behind the Logger port): JSON lines, the
  * terminal format, child context, levels, and the repeat limiter.
  * (Kept with the operations tests: the logger is part of the same work.)
  */
@@ -33,6 +33,25 @@ test('JSON lines: level as text, ISO time, message, fields, and child context', 
     reason: 'eth0 is down',
     msg: 'BACKUP → FAULT',
   });
+});
+
+test('JSON lines survive awkward fields: errors keep their message, a cycle costs the fields, not the line', () => {
+  const { lines, sink } = capture();
+  const log = createLogger({ minLevel: 'info', human: false, wallClock: fixedClock, sink });
+  log.log('error', 'send failed', { error: new RangeError('boom'), bytes: 10n, text: 'quote " and \n newline' });
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  log.child({ instance: 'web' }).log('warn', 'odd', cyclic);
+  assert.equal(lines.length, 2);
+  const first = JSON.parse(lines[0] as string);
+  assert.equal(first.error.type, 'RangeError');
+  assert.equal(first.error.message, 'boom');
+  assert.equal(first.bytes, '10');
+  assert.equal(first.text, 'quote " and \n newline');
+  const second = JSON.parse(lines[1] as string);
+  assert.equal(second.msg, 'odd');
+  assert.equal(second.instance, 'web');
+  assert.match(second.unloggableFields, /circular/i);
 });
 
 test('every level at or above the minimum is written, the rest dropped', () => {

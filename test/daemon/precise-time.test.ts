@@ -39,3 +39,48 @@ test('PreciseTime: a timer callback that throws does not stop the next one', asy
   time.close();
   assert.equal(errors.length, 1);
 });
+
+/** A stand-in for the native timer that records what it was asked and fires on demand. */
+function recordingTimer() {
+  const calls: string[] = [];
+  let onFire: () => void = () => undefined;
+  const time = new PreciseTime(
+    (fire) => {
+      onFire = fire;
+      return { arm: (ms) => calls.push(`arm ${Math.round(ms / 100) * 100}`), disarm: () => calls.push('disarm'), close: () => calls.push('close') };
+    },
+    (err) => assert.fail(String(err)),
+  );
+  return { time, calls, fire: () => onFire() };
+}
+
+const turnEnds = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('PreciseTime re-arms once per turn, and not for a deadline that was cancelled', async () => {
+  const { time, calls } = recordingTimer();
+  const start = time.now();
+  // A backup hearing an advert: the old master-down deadline goes, a later one comes.
+  const cancelOld = time.at(start + 1000, () => assert.fail('cancelled timer ran'));
+  await turnEnds();
+  assert.deepEqual(calls, ['arm 1000']);
+  cancelOld();
+  time.at(start + 2000, () => undefined);
+  time.at(start + 3000, () => undefined);
+  await turnEnds();
+  assert.deepEqual(calls, ['arm 1000', 'arm 2000'], 'one re-arm for the new earliest deadline');
+  time.at(start + 2500, () => undefined);
+  await turnEnds();
+  assert.equal(calls.length, 2, 'a later deadline needs no system call');
+});
+
+test('PreciseTime runs a timer early when it allows it and the timer is awake anyway', async () => {
+  const { time, fire } = recordingTimer();
+  const start = time.now();
+  const ran: string[] = [];
+  time.at(start - 1, () => ran.push('due'));
+  time.at(start + 500, () => ran.push('within its slack'), 1000);
+  time.at(start + 600, () => ran.push('exact'));
+  time.at(start + 700, () => ran.push('behind an exact one'), 1000);
+  fire();
+  assert.deepEqual(ran, ['due', 'within its slack'], 'stops at the first timer that must wait');
+});

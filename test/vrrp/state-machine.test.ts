@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Effect, type MachineConfig, VrrpMachine } from '../../src/vrrp/state-machine.js';
+import { ADVERT_EARLY_FRACTION, ADVERT_EARLY_MAX_MS, type Effect, type MachineConfig, VrrpMachine } from '../../src/vrrp/state-machine.js';
 
 const ours = Buffer.from([10, 0, 0, 2]);
 const lowerAddress = Buffer.from([10, 0, 0, 1]);
@@ -68,6 +68,24 @@ test('a master sends adverts at its interval and keeps the cadence when woken la
   const first = m.nextDeadline() as number;
   assert.deepEqual(types(m.handle(first + 5, { type: 'timer' })), ['send-advert(100)']);
   assert.equal(m.nextDeadline(), first + 1000);
+});
+
+test('a master may send an advert slightly early (to share a wake-up), never the master-down timer', () => {
+  const m = machine({ advertIntervalMs: 10 });
+  m.handle(0, { type: 'startup' });
+  assert.equal(m.nextDeadlineSlack(), 0, 'a backup’s master-down deadline is exact');
+  const down = m.nextDeadline() as number;
+  assert.deepEqual(m.handle(down - 0.01, { type: 'timer' }), [], 'no takeover even a little early');
+  m.handle(down, { type: 'timer' });
+  const slack = m.nextDeadlineSlack();
+  assert.equal(slack, 10 * ADVERT_EARLY_FRACTION);
+  const due = m.nextDeadline() as number;
+  assert.deepEqual(m.handle(due - slack - 0.01, { type: 'timer' }), [], 'earlier than the slack: nothing');
+  assert.deepEqual(types(m.handle(due - slack, { type: 'timer' })), ['send-advert(100)']);
+  assert.equal(m.nextDeadline(), due + 10, 'the cadence stays on the deadlines, not on the early send');
+  const slow = machine({ advertIntervalMs: 1000 });
+  makeMaster(slow);
+  assert.equal(slow.nextDeadlineSlack(), ADVERT_EARLY_MAX_MS, 'capped for long intervals');
 });
 
 test('a backup hearing a higher or equal priority resets its master-down timer', () => {
