@@ -13,11 +13,13 @@ import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/r
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
 import { runScaleRow } from './rows/scale.js';
+import { runServiceDeathRow } from './rows/service-death.js';
 import { runStabilityRow } from './rows/stability.js';
 import { runTakeoverOverheadRow } from './rows/takeover-overhead.js';
 
 export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['1', '2'], name: 'failover gaps', run: runFailoverRows },
+  { ids: ['3'], name: 'service death', run: (ctx) => runServiceDeathRow(ctx) },
   { ids: ['4'], name: 'takeover overhead', run: (ctx) => runTakeoverOverheadRow(ctx) },
   { ids: ['5'], name: 'scale', run: (ctx) => runScaleRow(ctx) },
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },

@@ -19,6 +19,7 @@ import { keepalivedConf } from '../lib/conf.js';
 import { daemonOrder, startDaemon, type DaemonKind } from '../lib/daemons.js';
 import { fmt, markdownTable, pair } from '../lib/format.js';
 import { waitForHolders } from '../lib/lab-helpers.js';
+import { nextPhaseAt } from '../lib/phase.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { atMost, errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
 import { sleep } from '../lib/sleep.js';
@@ -101,9 +102,7 @@ async function waitForPhase(capturePath: string, masterIp: string, intervalMs: n
   const now = Date.now();
   const last = lastAdvertBefore(await readCaptureContents(capturePath), masterIp, now);
   if (last === undefined) return now;
-  const margin = 30;
-  const cycles = Math.ceil((now + margin - last) / intervalMs - phase);
-  const target = last + (cycles + phase) * intervalMs;
+  const target = nextPhaseAt(last, now, intervalMs, phase);
   await sleep(target - Date.now());
   return target;
 }
