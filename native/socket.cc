@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "errno-error.h"
 
@@ -194,6 +195,29 @@ void Socket::OnPoll(uv_poll_t* handle, int status, int events) {
   if (self != nullptr) self->Drain(status);
 }
 
+namespace {
+int64_t Nanoseconds(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+}  // namespace
+
+// The kernel stamps packets (SO_TIMESTAMPNS) on CLOCK_REALTIME; timers run on CLOCK_MONOTONIC.
+// The offset between the two is read once per batch, when the first stamped packet needs it.
+double Socket::MonotonicReceiveMs(msghdr& message, ClockPair& clocks) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS || c->cmsg_len < CMSG_LEN(sizeof(timespec))) continue;
+    timespec stamp;
+    std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+    if (!clocks.read) {
+      timespec real, mono;
+      ::clock_gettime(CLOCK_REALTIME, &real);
+      ::clock_gettime(CLOCK_MONOTONIC, &mono);
+      clocks.realMinusMonoNs = Nanoseconds(real) - Nanoseconds(mono);
+      clocks.read = true;
+    }
+    return static_cast<double>(Nanoseconds(stamp) - clocks.realMinusMonoNs) / 1e6;
+  }
+  return 0;
+}
+
 void Socket::Drain(int status) {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
@@ -217,6 +241,7 @@ void Socket::Drain(int status) {
     if (poll_ == nullptr) return;  // onError closed or stopped us
   }
   Napi::Array batch = Napi::Array::New(env);
+  ClockPair clocks;
   uint32_t count = 0;
   int error = 0;
   while (count < kMaxBatch) {
@@ -240,6 +265,8 @@ void Socket::Drain(int status) {
     item.Set("data", Napi::Buffer<uint8_t>::Copy(env, receiveBuffer_.data(), static_cast<size_t>(received)));
     item.Set("address", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&name), message.msg_namelen));
     item.Set("control", Napi::Buffer<uint8_t>::Copy(env, control, message.msg_controllen));
+    const double receivedAt = MonotonicReceiveMs(message, clocks);
+    if (receivedAt > 0) item.Set("monotonicReceivedMs", Napi::Number::New(env, receivedAt));
     batch.Set(count++, item);
   }
   if (count > 0) Invoke(self, onMessages, onError, batch);

@@ -5,6 +5,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -27,8 +29,16 @@ class Socket : public Napi::ObjectWrap<Socket> {
   void StopReceiving(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
 
+  // CLOCK_REALTIME − CLOCK_MONOTONIC, read at most once per receive batch.
+  struct ClockPair {
+    bool read = false;
+    int64_t realMinusMonoNs = 0;
+  };
+
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void Drain(int status);
+  // The packet's kernel receive time (SO_TIMESTAMPNS) on CLOCK_MONOTONIC in ms, or 0 if unstamped.
+  static double MonotonicReceiveMs(msghdr& message, ClockPair& clocks);
   // Calls fn; an exception it throws goes to onError, and one thrown there to Node's
   // uncaught-exception handling, never into libuv.
   void Invoke(const Napi::Object& self, const Napi::Function& fn, const Napi::Function& onError, napi_value argument);

@@ -39,12 +39,14 @@ function readStat(pid: number): ProcStat | undefined {
   return Number.isFinite(ppid) && Number.isFinite(utime) && Number.isFinite(stime) ? { ppid, utime, stime } : undefined;
 }
 
-function readRssKb(pid: number): number {
+/** VmRSS, and its anonymous part (RssAnon: the process's own memory, not mapped files). */
+function readMemoryKb(pid: number): { rssKb: number; anonKb: number } {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
+    return { rssKb: field('VmRSS'), anonKb: field('RssAnon') };
   } catch {
-    return 0;
+    return { rssKb: 0, anonKb: 0 };
   }
 }
 
@@ -76,18 +78,22 @@ export interface ProcessSample {
   /** CPU ticks per pid. */
   ticks: Map<number, { utime: number; stime: number }>;
   rssKb: number;
+  anonKb: number;
 }
 
 export function sampleProcesses(pids: readonly number[]): ProcessSample {
   const ticks = new Map<number, { utime: number; stime: number }>();
   let rssKb = 0;
+  let anonKb = 0;
   for (const pid of pids) {
     const stat = readStat(pid);
     if (!stat) continue;
     ticks.set(pid, { utime: stat.utime, stime: stat.stime });
-    rssKb += readRssKb(pid);
+    const memory = readMemoryKb(pid);
+    rssKb += memory.rssKb;
+    anonKb += memory.anonKb;
   }
-  return { at: performance.now(), ticks, rssKb };
+  return { at: performance.now(), ticks, rssKb, anonKb };
 }
 
 export interface ProcessUsage {
@@ -101,6 +107,11 @@ export interface ProcessUsage {
   /** Sum of the processes' resident set sizes: maximum and last of the samples, MiB. */
   rssMaxMb: number;
   rssEndMb: number;
+  /**
+   * The anonymous part of the RSS at its maximum, MiB: memory of the daemon's own. The rest is
+   * mapped files (for hotstandby mostly the node binary's code, shared with every node process).
+   */
+  anonMaxMb: number;
 }
 
 /**
@@ -111,21 +122,22 @@ export class ProcessWindow {
   private readonly pids: number[];
   private readonly first: ProcessSample;
   private readonly rss: number[] = [];
+  private readonly anon: number[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly ticksPerSecond = clockTicksPerSecond();
 
   constructor(root: number, rssEveryMs = 2000) {
     this.pids = processTree(root);
     this.first = sampleProcesses(this.pids);
-    this.rss.push(this.first.rssKb);
-    this.timer = setInterval(() => this.rss.push(sampleProcesses(this.pids).rssKb), rssEveryMs);
+    this.record(this.first);
+    this.timer = setInterval(() => this.record(sampleProcesses(this.pids)), rssEveryMs);
     this.timer.unref();
   }
 
   stop(): ProcessUsage {
     clearInterval(this.timer);
     const last = sampleProcesses(this.pids);
-    this.rss.push(last.rssKb);
+    this.record(last);
     let user = 0;
     let system = 0;
     for (const [pid, end] of last.ticks) {
@@ -144,6 +156,12 @@ export class ProcessWindow {
       systemShare: share(system),
       rssMaxMb: Math.max(...this.rss) / 1024,
       rssEndMb: last.rssKb / 1024,
+      anonMaxMb: Math.max(...this.anon) / 1024,
     };
+  }
+
+  private record(sample: ProcessSample): void {
+    this.rss.push(sample.rssKb);
+    this.anon.push(sample.anonKb);
   }
 }

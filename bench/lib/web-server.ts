@@ -5,7 +5,7 @@
  * are the health checks' requests, whose schedule the benchmark aims its kill against.
  */
 import { readFile } from 'node:fs/promises';
-import { waitFor, type Lab, type LabProcess } from '../../src/lab/index.js';
+import { servesLocalHttp, waitFor, type Lab, type LabProcess } from '../../src/lab/index.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
@@ -55,7 +55,7 @@ http {
   );
   const argv = [NGINX, '-c', conf];
   const process = lab.spawn(host, argv, { name: `nginx-${host}` });
-  await waitFor(async () => serving(lab, host), { description: `nginx serving in ${host}`, timeoutMs: 10_000 });
+  await waitFor(async () => servesLocalHttp(lab, host), { description: `nginx serving in ${host}`, timeoutMs: 10_000 });
   return {
     host,
     process,
@@ -63,13 +63,4 @@ http {
     commandLine: argv.join(' '),
     localRequestTimes: async () => localRequestTimesIn(await readFile(`${base}.access`, 'utf8').catch(() => '')),
   };
-}
-
-async function serving(lab: Lab, host: string): Promise<boolean> {
-  try {
-    await lab.exec(host, ['curl', '-sf', '-o', '/dev/null', '-m', '1', 'http://127.0.0.1/']);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -97,6 +97,7 @@ export async function runScaleRow(ctx: BenchContext): Promise<RowResult[]> {
   const of = (daemon: DaemonKind) => runs.filter((r) => r.daemon === daemon);
   const cpu = (daemon: DaemonKind) => median(of(daemon).map((r) => r.usage.cpuShare * 100));
   const rss = (daemon: DaemonKind) => median(of(daemon).map((r) => r.usage.rssMaxMb));
+  const anon = (daemon: DaemonKind) => median(of(daemon).map((r) => r.usage.anonMaxMb));
   const tx = (daemon: DaemonKind) => median(of(daemon).map((r) => r.txPerSecond));
   const flaps = (daemon: DaemonKind) => of(daemon).reduce((n, r) => n + r.transitions, 0);
   const steal = (daemon: DaemonKind) => median(of(daemon).map((r) => r.host.stealPct));
@@ -110,13 +111,14 @@ export async function runScaleRow(ctx: BenchContext): Promise<RowResult[]> {
     atMost('5', 'RSS at 200 instances (hs)', rss('hotstandby'), RSS_GOAL_MB, `${fmt(rss('hotstandby'))} MB`, `≤ ${RSS_GOAL_MB} MB`),
   ];
   const table = markdownTable(
-    ['daemon', 'CPU % of a core', 'user / system %', 'CPU µs per frame', 'RSS max MB', 'frames sent /s', 'transitions in window', 'host steal %'],
+    ['daemon', 'CPU % of a core', 'user / system %', 'CPU µs per frame', 'RSS max MB', 'of it anonymous MB', 'frames sent /s', 'transitions in window', 'host steal %'],
     (['hotstandby', 'keepalived'] as const).map((daemon) => [
       daemon,
       fmt(cpu(daemon)),
       `${fmt(user(daemon))} / ${fmt(system(daemon))}`,
       fmt(perFrameUs(daemon)),
       fmt(rss(daemon)),
+      fmt(anon(daemon)),
       fmt(tx(daemon), 0),
       String(flaps(daemon)),
       fmt(steal(daemon)),
@@ -129,7 +131,8 @@ export async function runScaleRow(ctx: BenchContext): Promise<RowResult[]> {
       table: `${table}\n\nCPU ratio hs/ka: ${fmt(cpuRatio, 3)}`,
       notes: [
         `${seconds} s window per run after all VIPs were up and the GARP bursts over; ${reps} run(s) per daemon, alternating. ` +
-          'CPU from /proc/PID/stat utime+stime deltas over the process tree (keepalived: parent + VRRP child); RSS = sum of VmRSS.',
+          'CPU from /proc/PID/stat utime+stime deltas over the process tree (keepalived: parent + VRRP child); RSS = sum of VmRSS; ' +
+          'anonymous = sum of RssAnon, the part that is the daemon\'s own (the rest is mapped files: for hotstandby mostly the node binary, shared by every node process).',
       ],
       goals,
       load: load.stop(),

@@ -15,6 +15,8 @@ export interface PacketInfo {
   source: string;
   destination: string;
   ttl: number;
+  /** The kernel's receive time on the daemon's clock, when the socket reports it. */
+  receivedAt?: number;
 }
 
 /** Drop logs are rate limited: one line per reason per this many ms. */
@@ -60,7 +62,7 @@ export class AdvertDispatcher {
     );
     if (verdict.ok) {
       const runner = this.byVrid.get(verdict.advert.vrid);
-      runner?.receive(verdict.advert, { text: info.source, bytes: parseIp(info.source).bytes });
+      runner?.receive(verdict.advert, { text: info.source, bytes: parseIp(info.source).bytes }, info.receivedAt);
       return;
     }
     // Even unreadable packets name a VRID in their second byte: count them where they were aimed.

@@ -65,6 +65,8 @@ export interface InstanceStatus {
 
 /** How long a node handing over for maintenance keeps its VIPs after the peer took over. */
 export const MAINTENANCE_DRAIN_MS = 300;
+/** A kernel receive time older than this (or in the future) is not trusted (see receive()). */
+const MAX_RECEIVE_AGE_MS = 1000;
 
 export class InstanceRunner {
   private readonly machine: VrrpMachine;
@@ -75,6 +77,8 @@ export class InstanceRunner {
   private readonly pseudoHeader: boolean;
   /** Encoded adverts by priority: a master sends the same bytes every interval. */
   private readonly encoded = new Map<number, Buffer>();
+  /** The time of the last event given to the machine. */
+  private lastEventAt = Number.NEGATIVE_INFINITY;
   private lastTransition: TransitionRecord | null = null;
   private faults = new Map<string, string>();
   private readonly offsets = new Map<string, number>();
@@ -170,13 +174,20 @@ export class InstanceRunner {
     return this.handover?.done ?? Promise.resolve();
   }
 
-  /** A validated advert for our VRID. */
-  receive(advert: Advert, from: { text: string; bytes: Buffer }): void {
+  /**
+   * A validated advert for our VRID; `receivedAt` is when the kernel received it (the daemon's
+   * clock), so the master-down timer restarts from the arrival rather than from when the event
+   * loop got to the packet (RFC 5798 §6.4.2). A time in the future, or older than the loop can
+   * plausibly lag, is a clock step between the two readings: then now is used.
+   */
+  receive(advert: Advert, from: { text: string; bytes: Buffer }, receivedAt?: number): void {
     // Stopping after our priority-0 advert: the first advert of the new master ends the handover.
     if (this.handover && advert.priority > 0) this.handover.finish();
     this.counters.advertsReceived++;
     const intervalMs = advert.version === 2 ? advert.interval * 1000 : advert.interval * 10;
-    this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source: from.bytes, from: from.text } });
+    const now = this.deps.clock.now();
+    const at = receivedAt !== undefined && receivedAt <= now && now - receivedAt < MAX_RECEIVE_AGE_MS ? receivedAt : now;
+    this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source: from.bytes, from: from.text } }, at);
   }
 
   countDrop(reason: DropReason): void {
@@ -326,8 +337,11 @@ export class InstanceRunner {
     };
   }
 
-  private feed(event: MachineEvent): void {
-    const effects = this.machine.handle(this.deps.clock.now(), event);
+  private feed(event: MachineEvent, at = this.deps.clock.now()): void {
+    // The machine sees time move forward only, even when an advert's arrival time predates the
+    // event handled before it.
+    this.lastEventAt = Math.max(this.lastEventAt, at);
+    const effects = this.machine.handle(this.lastEventAt, event);
     for (const effect of effects) {
       // One failing effect (a kernel refusal) must not stop the others: a master leaving must
       // still release its VIPs even when its goodbye advert cannot be sent.

@@ -24,6 +24,8 @@ export interface AddressTable {
   /** 'exists' when the address was already there. */
   addAddress(spec: VipAddressSpec): Promise<'added' | 'exists'>;
   deleteAddress(spec: VipAddressSpec): Promise<void>;
+  /** Builds the request for a spec ahead of its use (the spec object is never changed after). */
+  prepareAddress?(spec: VipAddressSpec): unknown;
 }
 
 export interface ResolvedVip {
@@ -40,11 +42,24 @@ export class AddressVipHolder implements VipHolder {
   /** Steps queued or running; at 0 a new step starts at once. */
   private busy = 0;
 
+  /** Each VIP's kernel request, built once (prepared ahead where the table can). */
+  private readonly specs = new Map<ResolvedVip, VipAddressSpec>();
+
   constructor(
     private readonly vips: readonly ResolvedVip[],
     private readonly table: AddressTable,
     private readonly log: Logger,
-  ) {}
+  ) {
+    for (const vip of vips) {
+      const spec = Object.freeze(specOf(vip));
+      this.specs.set(vip, spec);
+      try {
+        table.prepareAddress?.(spec);
+      } catch {
+        // A spec the kernel interface refuses fails again, and is logged, when it is added.
+      }
+    }
+  }
 
   get held(): boolean {
     return this.wanted;
@@ -96,7 +111,7 @@ export class AddressVipHolder implements VipHolder {
   private async add(vip: ResolvedVip): Promise<void> {
     if (!this.wanted) return;
     try {
-      const result = await this.table.addAddress(specOf(vip));
+      const result = await this.table.addAddress(this.specOf(vip));
       if (result === 'added') this.ours.add(keyOf(vip));
       else if (!this.ours.has(keyOf(vip))) {
         this.log.log('warn', 'VIP already present on the interface and not added by us; it will not be removed', {
@@ -108,11 +123,15 @@ export class AddressVipHolder implements VipHolder {
     }
   }
 
+  private specOf(vip: ResolvedVip): VipAddressSpec {
+    return this.specs.get(vip) ?? specOf(vip);
+  }
+
   private async remove(vip: ResolvedVip): Promise<void> {
     if (this.wanted || !this.ours.has(keyOf(vip))) return;
     this.ours.delete(keyOf(vip));
     try {
-      await this.table.deleteAddress(specOf(vip));
+      await this.table.deleteAddress(this.specOf(vip));
     } catch (err) {
       // Already gone (deleted by hand, interface removed) is fine: the goal is reached.
       if ((err as { code?: string }).code !== 'EADDRNOTAVAIL' && (err as { code?: string }).code !== 'ENODEV') {

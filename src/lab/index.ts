@@ -17,5 +17,6 @@ export {
   nativeAddonUnavailableReason,
 } from './environment.js';
 export { HttpProber, summarizeHttpProbes, type HttpProbeReport } from './http-prober.js';
+export { servesLocalHttp } from './local-http.js';
 export { ClientLog } from './client-log.js';
 export { parseOutcomeLine, preciseNow, type RequestOutcome } from './request-outcome.js';

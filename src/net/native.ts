@@ -16,6 +16,11 @@ export interface ReceivedMessage {
   address: Buffer;
   /** The raw control buffer (msg_control), as many bytes as the kernel filled in. */
   control: Buffer;
+  /**
+   * When the kernel received it, on CLOCK_MONOTONIC in ms (only on sockets with SO_TIMESTAMPNS
+   * set); see monotonicToPerformance() for the clock the timers use.
+   */
+  monotonicReceivedMs?: number;
 }
 
 export interface NativeSocket {

@@ -14,6 +14,7 @@ import { canonicalIp, formatIp, isIp, writeIp } from '../vrrp/ip-address.js';
 import { parseControl } from './cmsg.js';
 import type { NativeBinding, NativeSocket, ReceivedMessage } from './native.js';
 import { buildSockaddrIn, buildSockaddrIn6, parseSockaddr } from './sockaddr.js';
+import { monotonicToPerformance } from './receive-time.js';
 
 export interface VrrpTransportOptions {
   family: AddressFamily;
@@ -41,6 +42,11 @@ export interface VrrpPacketInfo {
   ttl: number;
   /** Interface it arrived on. */
   ifindex: number;
+  /**
+   * When the kernel received it, on the performance.now() clock: the master-down timer runs
+   * from the advert's arrival (RFC 5798 §6.4.2), not from when the event loop got to it.
+   */
+  receivedAt?: number;
 }
 
 export interface VrrpTransport {
@@ -169,6 +175,7 @@ function openV4(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   const receiver = open(constant(c, 'AF_INET'));
   receiver.setOptionBuffer(SOL_SOCKET, constant(c, 'SO_BINDTODEVICE'), device);
   receiver.setOptionInt(SOL_SOCKET, constant(c, 'SO_RCVBUF'), options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
+  receiver.setOptionInt(SOL_SOCKET, constant(c, 'SO_TIMESTAMPNS'), 1);
   receiver.setOptionInt(IPPROTO_IP, constant(c, 'IP_PKTINFO'), 1);
   receiver.setOptionBuffer(IPPROTO_IP, constant(c, 'IP_ADD_MEMBERSHIP'), ipMreqn(group, '0.0.0.0', ifindex));
 
@@ -228,6 +235,7 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   const receiver = open(constant(c, 'AF_INET6'));
   receiver.setOptionBuffer(SOL_SOCKET, constant(c, 'SO_BINDTODEVICE'), device);
   receiver.setOptionInt(SOL_SOCKET, constant(c, 'SO_RCVBUF'), options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
+  receiver.setOptionInt(SOL_SOCKET, constant(c, 'SO_TIMESTAMPNS'), 1);
   receiver.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_RECVPKTINFO'), 1);
   receiver.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_RECVHOPLIMIT'), 1);
   receiver.setOptionBuffer(IPPROTO_IPV6, constant(c, 'IPV6_JOIN_GROUP'), ipv6Mreq(group, ifindex));
@@ -277,12 +285,14 @@ function makeTransport(endpoints: Endpoints): VrrpTransport {
     throw error;
   };
   let closed = false;
+  const toPerformanceClock = monotonicToPerformance();
 
   const deliver = (batch: ReceivedMessage[]): void => {
     for (const message of batch) {
       if (closed || packetCallback === null) return;
       const decoded = endpoints.decode(message);
       if (decoded === null) continue;
+      if (message.monotonicReceivedMs !== undefined) decoded.info.receivedAt = toPerformanceClock(message.monotonicReceivedMs);
       // One bad packet or handler bug must not cost the rest of the batch.
       try {
         packetCallback(decoded.payload, decoded.info);

@@ -85,6 +85,27 @@ test('InstanceRunner yields to a higher-priority advert through the dispatcher',
   assert.equal(h.runner.status().masterAddress, '10.99.0.3');
 });
 
+test('the master-down timer runs from the kernel receive time of the advert, unless that time is implausible', () => {
+  const masterDownMs = 3 * 100 + 61; // priority 100 at 100 ms
+  const info = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  for (const { lagMs, expectedLagMs, why } of [
+    { lagMs: 5, expectedLagMs: 5, why: 'an advert the loop got to 5 ms late counts from its arrival' },
+    { lagMs: -5, expectedLagMs: 0, why: 'a receive time in the future is not trusted' },
+    { lagMs: 5000, expectedLagMs: 0, why: 'a receive time older than the loop can lag is not trusted' },
+  ]) {
+    const h = harness();
+    const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+    dispatcher.add(h.runner);
+    h.runner.start();
+    h.time.advanceBy(200);
+    dispatcher.handle(peerAdvert(200), { ...info, receivedAt: h.time.now() - lagMs });
+    h.time.advanceBy(masterDownMs - expectedLagMs - 0.5);
+    assert.equal(h.runner.state, 'BACKUP', `${why}: not before`);
+    h.time.advanceBy(1);
+    assert.equal(h.runner.state, 'MASTER', `${why}: then master`);
+  }
+});
+
 test('AdvertDispatcher counts drops by reason on the instance of the VRID and keeps state', () => {
   const h = harness();
   const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);

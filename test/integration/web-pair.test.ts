@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Lab, keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { Lab, keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, servesLocalHttp, waitFor, type LabProcess } from '../../src/lab/index.js';
 import { readFileSync } from 'node:fs';
 import { holders } from './support.js';
 
@@ -38,15 +38,6 @@ http {
 `,
   );
   return lab.spawn(host, [NGINX, '-c', conf], { name: `nginx-${host}` });
-}
-
-async function serving(lab: Lab, host: string): Promise<boolean> {
-  try {
-    await lab.exec(host, ['curl', '-sf', '-o', '/dev/null', '-m', '1', 'http://127.0.0.1/']);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 type CheckStyle = 'http' | 'process';
@@ -163,7 +154,7 @@ for (const scenario of scenarios) {
     const vip = lab.vip4(0);
     let nginxA = startNginx(lab, 'a');
     startNginx(lab, 'b');
-    await waitFor(async () => (await serving(lab, 'a')) && (await serving(lab, 'b')), { description: 'nginx serving on a and b' });
+    await waitFor(async () => (await servesLocalHttp(lab, 'a')) && (await servesLocalHttp(lab, 'b')), { description: 'nginx serving on a and b' });
     const configs = scenario.configs(lab, vip);
     if (scenario.realKeepalived) {
       await lab.startKeepalived('a', readFileSync(configs.a, 'utf8'));

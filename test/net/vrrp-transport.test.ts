@@ -17,7 +17,16 @@ interface Received {
   reason: string;
   received: number;
   batches: number;
-  packets: { payload: string; info: { family: number; source: string; destination: string; ttl: number; ifindex: number } }[];
+  packets: { payload: string; handledAt: number; info: { family: number; source: string; destination: string; ttl: number; ifindex: number; receivedAt?: number } }[];
+}
+
+/** The packet's info without its kernel receive time, which must come before the handler ran, by less than a second. */
+function withoutReceiveTime(packet: Received['packets'][number]): Omit<Received['packets'][number]['info'], 'receivedAt'> {
+  const { receivedAt, ...info } = packet.info;
+  assert.equal(typeof receivedAt, 'number', 'the kernel receive time (SO_TIMESTAMPNS) is reported');
+  const age = packet.handledAt - (receivedAt as number);
+  assert.ok(age >= 0 && age < 1000, `received ${age} ms before the handler ran`);
+  return info;
 }
 
 let lab: VethLab | undefined;
@@ -60,7 +69,7 @@ test('an IPv4 advert sent to 224.0.0.18 arrives with TTL 255, our source and the
   assert.equal(received.reason, 'count');
   const [packet] = received.packets;
   assert.ok(packet);
-  assert.deepEqual(packet.info, { family: 4, source: '10.99.0.1', destination: '224.0.0.18', ttl: 255, ifindex: lab.b.ifindex });
+  assert.deepEqual(withoutReceiveTime(packet), { family: 4, source: '10.99.0.1', destination: '224.0.0.18', ttl: 255, ifindex: lab.b.ifindex });
   // Only the VRRP payload is handed over, not the IP header.
   assert.equal(packet.payload, PAYLOAD);
 });
@@ -71,17 +80,17 @@ test('an IPv6 advert sent to ff02::12 arrives with hop limit 255 from our link-l
   assert.equal(received.reason, 'count');
   const [packet] = received.packets;
   assert.ok(packet);
-  assert.deepEqual(packet.info, { family: 6, source: lab.a.linkLocal, destination: 'ff02::12', ttl: 255, ifindex: lab.b.ifindex });
+  assert.deepEqual(withoutReceiveTime(packet), { family: 6, source: lab.a.linkLocal, destination: 'ff02::12', ttl: 255, ifindex: lab.b.ifindex });
   assert.equal(packet.payload, PAYLOAD);
 });
 
 test('unicast adverts go to each peer with the configured TTL / hop limit', async (t) => {
   if (!lab) return t.skip(ROOT_REASON);
   const v4 = await exchange(lab, 4, 1, { unicastPeers: [lab.b.ipv4], unicastTtl: 7 });
-  assert.deepEqual(v4.received.packets[0]?.info, { family: 4, source: '10.99.0.1', destination: '10.99.0.2', ttl: 7, ifindex: lab.b.ifindex });
+  assert.deepEqual(withoutReceiveTime(v4.received.packets[0] as Received['packets'][number]), { family: 4, source: '10.99.0.1', destination: '10.99.0.2', ttl: 7, ifindex: lab.b.ifindex });
   // IPv6 unicast to the peer's global address; the source stays our link-local address.
   const v6 = await exchange(lab, 6, 1, { unicastPeers: [lab.b.ipv6], unicastTtl: 9 });
-  assert.deepEqual(v6.received.packets[0]?.info, { family: 6, source: lab.a.linkLocal, destination: 'fd00:99::2', ttl: 9, ifindex: lab.b.ifindex });
+  assert.deepEqual(withoutReceiveTime(v6.received.packets[0] as Received['packets'][number]), { family: 6, source: lab.a.linkLocal, destination: 'fd00:99::2', ttl: 9, ifindex: lab.b.ifindex });
 });
 
 test('an explicit destination overrides the group', async (t) => {

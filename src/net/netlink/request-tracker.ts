@@ -142,12 +142,6 @@ export class RequestTracker {
 
   private transmit(type: number, flags: number, payload: Buffer, pending: PendingRequest): void {
     this.pending.set(pending.seq, pending);
-    pending.timer = setTimeout(() => {
-      this.settle(
-        pending,
-        new NetlinkError(errnoNumber('ETIMEDOUT'), pending.operation, { reason: `no reply within ${this.options.timeoutMs} ms` }),
-      );
-    }, this.options.timeoutMs);
     let sent: boolean;
     try {
       sent = this.options.send(encodeMessage({ type, flags, seq: pending.seq, pid: 0 }, payload));
@@ -157,7 +151,20 @@ export class RequestTracker {
     }
     if (!sent) {
       this.settle(pending, new NetlinkError(errnoNumber('ENOBUFS'), pending.operation, { reason: 'the socket had no room to send' }));
+      return;
     }
+    // The timeout is armed once the caller's turn is over: a VIP's request is on the takeover
+    // path, and creating a timer there measured up to 0.1 ms before the gratuitous ARPs. The
+    // reply arrives through the event loop, so never before the timer exists.
+    queueMicrotask(() => {
+      if (this.pending.get(pending.seq) !== pending) return; // settled meanwhile
+      pending.timer = setTimeout(() => {
+        this.settle(
+          pending,
+          new NetlinkError(errnoNumber('ETIMEDOUT'), pending.operation, { reason: `no reply within ${this.options.timeoutMs} ms` }),
+        );
+      }, this.options.timeoutMs);
+    });
   }
 
   private settle(pending: PendingRequest, err: Error | undefined): void {

@@ -94,6 +94,7 @@ export class RtNetlink {
   private readonly addressListeners = new Set<(address: AddressInfo, change: ChangeKind) => void>();
   private readonly resyncListeners = new Set<(reason: string) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
+  private readonly preparedAddresses = new WeakMap<AddressSpec, { payload: Buffer; description: string }>();
   private closed = false;
 
   private constructor(
@@ -160,9 +161,9 @@ export class RtNetlink {
    * malformed spec.
    */
   async addAddress(spec: AddressSpec): Promise<AddResult> {
-    const payload = encodeAddressRequest(spec);
+    const { payload, description } = this.prepareAddress(spec);
     try {
-      await this.tracker.request(K.RTM_NEWADDR, K.NLM_F_CREATE | K.NLM_F_EXCL, payload, `RTM_NEWADDR ${describe(spec)}`);
+      await this.tracker.request(K.RTM_NEWADDR, K.NLM_F_CREATE | K.NLM_F_EXCL, payload, `RTM_NEWADDR ${description}`);
       return 'added';
     } catch (err) {
       if (isNetlinkError(err, 'EEXIST')) return 'exists';
@@ -176,8 +177,23 @@ export class RtNetlink {
    * 'ENODEV' when the ifindex does not exist.
    */
   async deleteAddress(spec: AddressSpec): Promise<void> {
-    const payload = encodeAddressRequest(spec);
-    await this.tracker.request(K.RTM_DELADDR, 0, payload, `RTM_DELADDR ${describe(spec)}`);
+    const { payload, description } = this.prepareAddress(spec);
+    await this.tracker.request(K.RTM_DELADDR, 0, payload, `RTM_DELADDR ${description}`);
+  }
+
+  /**
+   * Encodes (and validates) an address request once per spec object: a VIP's request is built
+   * when the instance is set up, not on the takeover path, where encoding cold code measured
+   * 0.1–0.4 ms. A spec must not be changed after it was first used. Throws as addAddress rejects
+   * for a malformed spec.
+   */
+  prepareAddress(spec: AddressSpec): { payload: Buffer; description: string } {
+    let prepared = this.preparedAddresses.get(spec);
+    if (prepared === undefined) {
+      prepared = { payload: encodeAddressRequest(spec), description: describe(spec) };
+      this.preparedAddresses.set(spec, prepared);
+    }
+    return prepared;
   }
 
   /**
