@@ -8,8 +8,8 @@
  *   node dist/bench/index.js --quick    # ~4 minutes, for development
  *   node dist/bench/index.js --only 5 --json /tmp/scale.json
  *
- * Rows: 1 unplanned failover, 2 planned failover, 4 takeover overhead, 5 scale, 6 stability.
- * Row 3 (service death) waits for the health-checks issue.
+ * Rows: 1 unplanned failover, 2 planned failover, 3 service death, 4 takeover overhead, 5 scale,
+ * 6 stability.
  */
 import { parseBenchOptions, USAGE, type BenchOptions } from './lib/options.js';
 import { errorText } from './lib/row.js';

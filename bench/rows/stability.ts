@@ -14,12 +14,14 @@ import { daemonOrder, startDaemon, type DaemonKind } from '../lib/daemons.js';
 import { fmt, markdownTable } from '../lib/format.js';
 import { waitForHolders } from '../lib/lab-helpers.js';
 import { HostLoadWindow, describeLoad, type HostLoad } from '../lib/machine.js';
-import { errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
+import { atMost, errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
 import { sleep } from '../lib/sleep.js';
-import { summarize, type Summary } from '../stats.js';
+import { median, summarize, type Summary } from '../stats.js';
 
 const INTERVALS_S = [0.01, 0.05] as const;
 const LOADS = ['idle', 'busy'] as const;
+/** From this advert interval on, any false transition misses the goal (below: no more than keepalived). */
+const ZERO_FLAPS_FROM_S = 0.05;
 type LoadKind = (typeof LOADS)[number];
 const SECONDS: Record<Mode, number> = { quick: 5, default: 20, long: 180 };
 const VRID = 51;
@@ -155,13 +157,18 @@ export async function runStabilityRow(ctx: BenchContext): Promise<RowResult[]> {
       if (of('hotstandby').length > 0 && of('keepalived').length > 0) {
         const hs = flaps('hotstandby');
         const ka = flaps('keepalived');
-        goals.push({
-          row: '6',
-          what: `false transitions no more than keepalived's, ${intervalS * 1000} ms ${loadKind}`,
-          target: `hs ≤ ka (ka: ${ka})`,
-          measured: String(hs),
-          met: hs <= ka,
-        });
+        // The issue's goals: at 10 ms (where these VMs' stalls make keepalived flap too) no more
+        // than keepalived in the same run; at 50 ms none at all, loaded or not.
+        goals.push(
+          intervalS < ZERO_FLAPS_FROM_S
+            ? { row: '6', what: `false transitions no more than keepalived's, ${intervalS * 1000} ms ${loadKind}`, target: `hs ≤ ka (ka: ${ka})`, measured: String(hs), met: hs <= ka }
+            : { row: '6', what: `no false transitions, ${intervalS * 1000} ms ${loadKind}`, target: `0 (ka: ${ka})`, measured: String(hs), met: hs === 0 },
+        );
+        const hsP99 = median(of('hotstandby').map((r) => r.intervals.p99));
+        const kaP99 = median(of('keepalived').map((r) => r.intervals.p99));
+        goals.push(
+          atMost('6', `master's advert interval p99 no worse than keepalived's, ${intervalS * 1000} ms ${loadKind}`, hsP99, kaP99, `${fmt(hsP99, 2)} ms`, `≤ ka (${fmt(kaP99, 2)} ms)`),
+        );
       }
     }
   }
