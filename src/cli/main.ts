@@ -12,7 +12,7 @@ const commands: Record<string, Command> = {
     summary: 'run the daemon (--config FILE | --keepalived-conf FILE) [--runtime-dir DIR]',
     load: async () => {
       // Before the daemon's modules load: loading them is what would grow the young generation.
-      (await import('../daemon/heap-tuning.js')).keepYoungGenerationSmall();
+      (await import('../daemon/v8-tuning.js')).tuneV8ForDaemon();
       return (await import('./run.js')).runDaemonCommand;
     },
   },

@@ -33,6 +33,7 @@ import { limitRepeats } from './logger.js';
 import type { Logger } from './ports.js';
 import { PreciseTime } from './real-time.js';
 import { sdNotify } from './sd-notify.js';
+import { rehearseTakeover } from './takeover-rehearsal.js';
 import { validateScripts } from './script-validation.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
 
@@ -166,6 +167,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         return sent;
       });
       const transport = group.transport;
+      rehearseTakeover(instance, { text: source, bytes: parseIp(source).bytes }, resolved);
       const runner: InstanceRunner = new InstanceRunner(
         instance,
         { text: source, bytes: parseIp(source).bytes },

@@ -138,25 +138,16 @@ export class InstanceRunner {
 
   start(): void {
     this.deps.log.log('info', 'starting', { priority: this.config.priority });
-    this.warmTakeoverPath();
+    this.encodeAdvertsAhead();
     this.feed({ type: 'startup' });
   }
 
-  /**
-   * A takeover runs code that never ran before (V8 compiles functions lazily): measured at about
-   * 2 ms between the master-down deadline and the first GARP. Encoding our adverts now and
-   * walking a throwaway machine through a takeover moves that cost to start-up.
-   */
-  private warmTakeoverPath(): void {
+  /** A master sends the same bytes every interval: encoded now, not on the takeover path. */
+  private encodeAdvertsAhead(): void {
     for (const destination of this.destinations) {
       this.encode(this.config.priority, destination);
       this.encode(0, destination);
     }
-    const dry = new VrrpMachine({ ...this.machineConfig, priority: Math.min(this.config.priority, 254) });
-    dry.handle(0, { type: 'startup' });
-    dry.handle(dry.nextDeadline() ?? 0, { type: 'timer' });
-    dry.handle(dry.nextDeadline() ?? 0, { type: 'timer' });
-    dry.handle(0, { type: 'shutdown' });
   }
 
   /** Leaves service: a master sends priority 0 and releases its VIPs (RFC 5798 §6.4.3). */
