@@ -8,6 +8,7 @@
  */
 import type { InstanceConfig } from '../config/model.js';
 import { EventQueue } from '../util/event-queue.js';
+import type { VrrpState } from '../vrrp/state-machine.js';
 import { ScheduledAnnouncer } from './announcer.js';
 import { InstanceRunner } from './instance-runner.js';
 import { silentLogger } from './logger.js';
@@ -53,9 +54,11 @@ const standInTable: AddressTable = {
 
 /**
  * Runs `config`'s instance through start-up, takeover (master-down timer), a few adverts and a
- * shutdown, against stand-ins. Never throws: a rehearsal is an optimisation, not a check.
+ * shutdown, against stand-ins; returns the states it went through. Never throws: a rehearsal is
+ * an optimisation, not a check.
  */
-export function rehearseTakeover(config: InstanceConfig, source: { text: string; bytes: Buffer }, vips: readonly ResolvedVip[]): void {
+export function rehearseTakeover(config: InstanceConfig, source: { text: string; bytes: Buffer }, vips: readonly ResolvedVip[]): VrrpState[] {
+  const states: VrrpState[] = [];
   try {
     const time = new RehearsalTime();
     const runner = new InstanceRunner(
@@ -69,6 +72,7 @@ export function rehearseTakeover(config: InstanceConfig, source: { text: string;
         vips: new AddressVipHolder(vips, standInTable, silentLogger),
         announcer: new ScheduledAnnouncer(config.garp, time, time, () => vips.length),
         log: silentLogger,
+        onTransition: (record) => states.push(record.to),
       },
     );
     runner.start();
@@ -79,4 +83,5 @@ export function rehearseTakeover(config: InstanceConfig, source: { text: string;
   } catch {
     // The real instance will meet the same problem and report it.
   }
+  return states;
 }
