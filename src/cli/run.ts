@@ -3,7 +3,6 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
-import { collectStartUpGarbage } from '../daemon/v8-tuning.js';
 import type { LogLevel } from '../daemon/ports.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 import { parseCommand } from './parse-command.js';
@@ -21,8 +20,6 @@ SIGTERM / SIGINT: masters send priority 0, VIPs are removed, exit 0. SIGHUP: rel
 Exit codes: 0 stopped cleanly, 64 bad usage, 70 runtime error, 78 configuration error.`;
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-/** After the first takeovers and GARP bursts of a start. */
-const START_UP_GARBAGE_DELAY_MS = 2000;
 
 export async function runDaemonCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
@@ -55,7 +52,6 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
   let daemon;
   try {
     daemon = await startDaemon({ loadConfig, runtimeDir: values['runtime-dir'], log });
-    setTimeout(collectStartUpGarbage, START_UP_GARBAGE_DELAY_MS).unref();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`hotstandby: configuration error: ${err.message}`);

@@ -5,7 +5,6 @@
  * command line.
  */
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 export function tuneV8ForDaemon(): void {
   // V8 doubles the young generation each time a scavenge finds much of it alive, up to 16 MB per
@@ -19,14 +18,3 @@ export function tuneV8ForDaemon(): void {
   setFlagsFromString('--no-flush-bytecode');
 }
 
-/**
- * One full, compacting collection once the daemon runs: start-up (reading and checking the
- * configuration, setting up every instance) leaves garbage that a daemon allocating little
- * would carry for a long time, about 1 MB of resident memory at 200 instances. Node exposes
- * gc() only to new contexts once the flag is set, hence the detour.
- */
-export function collectStartUpGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as unknown;
-  if (typeof gc === 'function') gc();
-}
