@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { CheckKind } from '../../src/config/check-model.js';
 import type { HotstandbyConfig, InstanceConfig, VipConfig } from '../../src/config/model.js';
 import { conf } from './helpers.js';
-import { keepalivedDump, oracleUnavailable, type DumpedInstance } from './keepalived-oracle.js';
+import { keepalivedDump, oracleUnavailable, parseDump, type DumpedInstance } from './keepalived-oracle.js';
 
 /** A VIP the way keepalived prints it. */
 function vipLine(vip: VipConfig): string {
@@ -325,3 +325,20 @@ for (const [title, text] of Object.entries(scenarios)) {
     );
   });
 }
+
+test('the dump parser keeps a list whose entries a log message of the other process interrupted', () => {
+  const stamp = 'Tue Nov 24 01:46:50 2026: ';
+  const dump = [
+    '------< VRRP Topology >------',
+    ' VRRP Instance = A',
+    '   Virtual IP (2):',
+    '     10.99.0.11 dev eth0 scope global',
+    'Startup complete',
+    '     10.99.0.12 dev eth0 scope global',
+    '   Priority = 150',
+    '------< Interfaces >------',
+  ].map((line) => stamp + line);
+  const [instance] = parseDump(dump.join('\n'));
+  assert.deepEqual(instance?.vips, ['10.99.0.11 dev eth0 scope global', '10.99.0.12 dev eth0 scope global']);
+  assert.equal(instance?.priority, 150);
+});

@@ -55,6 +55,9 @@ export function parseDump(text: string): DumpedInstance[] {
   let list: string[] | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, '');
+    // Every dump line is indented; the parent's and the VRRP child's log messages, which can land
+    // between a list header and its entries, are not (one did, and emptied a VIP list).
+    if (line !== '' && !line.startsWith(' ') && !line.startsWith('------<')) continue;
     if (line.startsWith('------<')) {
       current = undefined;
       list = undefined;
