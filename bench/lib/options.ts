@@ -68,3 +68,9 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     help: values.help,
   };
 }
+
+/** A row's measuring window: the environment variable `name` when it holds a positive number, else the mode's default. */
+export function windowSecondsFrom(name: string, byMode: Readonly<Record<Mode, number>>, mode: Mode, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env[name]);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : byMode[mode];
+}

@@ -14,6 +14,7 @@ import { ProcessWindow, type ProcessUsage } from '../lib/process-sampler.js';
 import { atMost, errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
 import { sleep } from '../lib/sleep.js';
 import { median, ratio } from '../stats.js';
+import { windowSecondsFrom } from '../lib/options.js';
 
 const INSTANCES = 200;
 const ADVERT_INT_S = 0.1;
@@ -30,11 +31,6 @@ interface ScaleRun {
   /** State changes logged during the window (all 200 should stay MASTER: expect 0). */
   transitions: number;
   host: HostLoad;
-}
-
-function windowSeconds(mode: Mode): number {
-  const fromEnv = Number(process.env.BENCH_SCALE_SECONDS);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : SECONDS[mode];
 }
 
 async function runOnce(daemon: DaemonKind, rep: number, seconds: number, root: string): Promise<ScaleRun> {
@@ -75,7 +71,7 @@ async function runOnce(daemon: DaemonKind, rep: number, seconds: number, root: s
 
 export async function runScaleRow(ctx: BenchContext): Promise<RowResult[]> {
   const load = new HostLoadWindow();
-  const seconds = windowSeconds(ctx.mode);
+  const seconds = windowSecondsFrom('BENCH_SCALE_SECONDS', SECONDS, ctx.mode);
   const reps = ctx.reps !== undefined ? Math.min(ctx.reps, 3) : RUNS[ctx.mode];
   const runs: ScaleRun[] = [];
   const errors: string[] = [];

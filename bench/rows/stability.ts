@@ -17,6 +17,7 @@ import { HostLoadWindow, describeLoad, type HostLoad } from '../lib/machine.js';
 import { atMost, errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
 import { sleep } from '../lib/sleep.js';
 import { median, summarize, type Summary } from '../stats.js';
+import { windowSecondsFrom } from '../lib/options.js';
 
 const INTERVALS_S = [0.01, 0.05] as const;
 const LOADS = ['idle', 'busy'] as const;
@@ -39,11 +40,6 @@ interface StabilityRun {
   /** Adverts from the backup during the window (it should stay silent). */
   backupAdverts: number;
   host: HostLoad;
-}
-
-function windowSeconds(mode: Mode): number {
-  const fromEnv = Number(process.env.BENCH_STABILITY_SECONDS);
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : SECONDS[mode];
 }
 
 /**
@@ -106,7 +102,7 @@ async function runOnce(intervalS: number, load: LoadKind, daemon: DaemonKind, se
 
 export async function runStabilityRow(ctx: BenchContext): Promise<RowResult[]> {
   const load = new HostLoadWindow();
-  const seconds = windowSeconds(ctx.mode);
+  const seconds = windowSecondsFrom('BENCH_STABILITY_SECONDS', SECONDS, ctx.mode);
   const reps = ctx.reps !== undefined ? Math.min(ctx.reps, 3) : 1;
   const runs: StabilityRun[] = [];
   const errors: string[] = [];
