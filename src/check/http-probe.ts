@@ -7,7 +7,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage, type 
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { HttpCheckConfig } from '../config/check-model.js';
-import { abortedDetail, describeError, printable, type Probe, type ProbeResult, type ProbeTime } from './probe.js';
+import { describeError, printable, settleOnce, type Probe, type ProbeTime, type Settle } from './probe.js';
 
 /** Body bytes read for the regex; a longer body is cut here (the match runs on the prefix). */
 export const HTTP_BODY_LIMIT = 64 * 1024;
@@ -19,36 +19,23 @@ export function createHttpProbe(config: HttpProbeConfig, time: ProbeTime): Probe
   const regex = compileRegex(config.bodyRegex);
   return {
     run(signal) {
-      const started = time.clock.now();
-      const finish = (ok: boolean, detail: string): ProbeResult => ({ ok, latencyMs: time.clock.now() - started, detail });
-      if (typeof target === 'string') return Promise.resolve(finish(false, target));
-      if (typeof regex === 'string') return Promise.resolve(finish(false, regex));
-      if (signal.aborted) return Promise.resolve(finish(false, abortedDetail(signal)));
-      return new Promise<ProbeResult>((resolve) => {
-        let settled = false;
-        let req: ClientRequest | undefined;
-        const settle = (ok: boolean, detail: string): void => {
-          if (settled) return;
-          settled = true;
-          cancelTimeout();
-          signal.removeEventListener('abort', onAbort);
-          // Tears the socket down whatever state it is in: nothing is reused.
-          req?.destroy();
-          resolve(finish(ok, detail));
-        };
-        const cancelTimeout = time.timers.at(started + config.timeoutMs, () => settle(false, `timed out after ${config.timeoutMs} ms`));
-        const onAbort = (): void => settle(false, abortedDetail(signal));
-        signal.addEventListener('abort', onAbort, { once: true });
+      // A configuration this probe cannot use fails every run, at once.
+      if (typeof target === 'string') return Promise.resolve({ ok: false, latencyMs: 0, detail: target });
+      if (typeof regex === 'string') return Promise.resolve({ ok: false, latencyMs: 0, detail: regex });
+      return settleOnce(time, signal, config.timeoutMs, `timed out after ${config.timeoutMs} ms`, (settle) => {
+        let req: ClientRequest;
         try {
           const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
           req = send(target.url, requestOptions(config, target.url));
         } catch (err) {
           settle(false, `cannot send the request: ${describeError(err)}`);
-          return;
+          return undefined;
         }
         req.on('error', (err) => settle(false, describeError(err)));
         req.on('response', (res) => onResponse(res, config, regex, settle));
         req.end();
+        // Tears the socket down whatever state it is in: nothing is reused.
+        return () => req.destroy();
       });
     },
   };
@@ -58,7 +45,7 @@ function onResponse(
   res: IncomingMessage,
   config: HttpProbeConfig,
   regex: RegExp | undefined,
-  settle: (ok: boolean, detail: string) => void,
+  settle: Settle,
 ): void {
   const status = res.statusCode ?? 0;
   const wanted = config.expectStatus.some(([low, high]) => status >= low && status <= high);

@@ -77,3 +77,42 @@ export async function withDeadline<T>(
     signal.removeEventListener('abort', onAbort);
   }
 }
+
+/** How an attempt reports its result; the first call wins, later ones are ignored. */
+export type Settle = (ok: boolean, detail: string) => void;
+
+/**
+ * One run of a probe that holds something open (a connection, a request): `start` begins it and
+ * reports through `settle`, and returns how to tear it down. The timeout (`timeoutMs` after the
+ * start) and the signal settle it too. Whatever settles first wins; the teardown then runs at
+ * once, whatever state the attempt is in.
+ */
+export function settleOnce(
+  time: ProbeTime,
+  signal: AbortSignal,
+  timeoutMs: number,
+  timeoutDetail: string,
+  start: (settle: Settle) => (() => void) | undefined,
+): Promise<ProbeResult> {
+  const started = time.clock.now();
+  const finish = (ok: boolean, detail: string): ProbeResult => ({ ok, latencyMs: time.clock.now() - started, detail });
+  if (signal.aborted) return Promise.resolve(finish(false, abortedDetail(signal)));
+  return new Promise<ProbeResult>((resolve) => {
+    let settled = false;
+    let teardown: (() => void) | undefined;
+    const settle: Settle = (ok, detail) => {
+      if (settled) return;
+      settled = true;
+      cancelTimeout();
+      signal.removeEventListener('abort', onAbort);
+      teardown?.();
+      resolve(finish(ok, detail));
+    };
+    const cancelTimeout = time.timers.at(started + timeoutMs, () => settle(false, timeoutDetail));
+    const onAbort = (): void => settle(false, abortedDetail(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    teardown = start(settle);
+    // Settled while starting (it could not even begin): nothing else will tear it down.
+    if (settled) teardown?.();
+  });
+}
