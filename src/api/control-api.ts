@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
-import type { Logger } from '../daemon/ports.js';
+import type { Logger } from '../ports/index.js';
 import type { DropReason } from '../vrrp/drop-reason.js';
 import { ConflictError, UnknownInstanceError, type DaemonControl } from './daemon-control.js';
 import { EventStreams, parseSeq, type EventStreamOptions } from './event-stream.js';

@@ -5,7 +5,7 @@
  * after the probe in flight, whose result may predate the event.
  */
 import type { CheckConfig, CheckKind } from '../config/check-model.js';
-import type { Clock, Logger, Timers } from '../daemon/ports.js';
+import type { Clock, Logger, Timers } from '../ports/index.js';
 import { initialHysteresis, stepHysteresis, type HysteresisState } from './hysteresis.js';
 import { contributionOf, type Contribution } from './priority.js';
 import { describeError, type Probe, type ProbeResult } from './probe.js';

@@ -4,7 +4,7 @@
  * the real ports (clock, timers, the process watcher) and passes them in.
  */
 import type { CheckConfig } from '../config/check-model.js';
-import type { Clock, Logger, Timers } from '../daemon/ports.js';
+import type { Clock, Logger, Timers } from '../ports/index.js';
 import { CheckRunner, type CheckRunnerStatus } from './check-runner.js';
 import { createExecProbe } from './exec-probe.js';
 import { createFileProbe } from './file-probe.js';

@@ -3,7 +3,7 @@
  * wherever the daemon runs. The process connector (process-trigger.ts) also sees new processes,
  * but only in the initial network namespace; this works in containers and lab namespaces too.
  */
-import type { Logger } from '../daemon/ports.js';
+import type { Logger } from '../ports/index.js';
 import type { ProcessProbe } from './process-probe.js';
 
 /** Calls onExit once when the process exits; throws with code ESRCH when it is already gone. */

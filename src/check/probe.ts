@@ -3,7 +3,7 @@
  * reports a result. Probes never throw and never reject: every failure is a result whose detail
  * says what went wrong, so a broken check can never take the daemon down.
  */
-import type { Clock, Timers } from '../daemon/ports.js';
+import type { Clock, Timers } from '../ports/index.js';
 
 export interface ProbeResult {
   ok: boolean;

@@ -8,7 +8,7 @@
  * - the kernel dropped events: probe at once.
  * New processes are ignored while the quorum is met: they cannot change the outcome.
  */
-import type { Clock, Timers } from '../daemon/ports.js';
+import type { Clock, Timers } from '../ports/index.js';
 import type { ProcessCheckConfig } from '../config/check-model.js';
 import type { ProcessEvents, WatchedEvent } from './process-watcher.js';
 import type { ProcessProbe } from './process-probe.js';

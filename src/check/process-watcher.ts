@@ -7,7 +7,7 @@
  */
 import { trySocketOption, type NativeBinding, type NativeSocket, type ReceivedMessage } from '../net/native.js';
 import { buildSockaddrNl, parseSockaddr, AF_NETLINK } from '../net/sockaddr.js';
-import type { Clock, Logger, Timers } from '../daemon/ports.js';
+import type { Clock, Logger, Timers } from '../ports/index.js';
 import {
   CN_IDX_PROC,
   decodeProcEvents,

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
-import type { LogLevel } from '../daemon/ports.js';
+import type { LogLevel } from '../ports/index.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 import { parseCommand } from './parse-command.js';
 

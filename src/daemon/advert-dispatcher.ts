@@ -8,7 +8,7 @@ import { type DropReason, DROP_REASON_TEXT, newDropCounters } from '../vrrp/drop
 import { parseIp } from '../vrrp/ip-address.js';
 import { validateAdvert } from '../vrrp/validate.js';
 import type { InstanceRunner } from './instance-runner.js';
-import type { Clock, Logger } from './ports.js';
+import type { Clock, Logger } from '../ports/index.js';
 
 export interface PacketInfo {
   family: AddressFamily;

@@ -4,7 +4,8 @@
  * garp_master_refresh_repeat frames every garp_master_refresh if set.
  */
 import type { GarpConfig } from '../config/model.js';
-import type { Announcer, Clock, Timers } from './ports.js';
+import type { Clock, Timers } from '../ports/index.js';
+import type { Announcer } from './ports.js';
 
 /** Sends one announcement per VIP of the instance; returns how many frames went out. */
 export type AnnounceOnce = () => number;

@@ -21,7 +21,7 @@ import type { HotstandbyConfig, InstanceConfig, LoadedConfig, SyncGroupConfig } 
 import type { DropReason } from '../vrrp/drop-reason.js';
 import type { EventLog } from './event-log.js';
 import type { InstanceRunner, TransitionRecord } from './instance-runner.js';
-import type { Logger } from './ports.js';
+import type { Logger } from '../ports/index.js';
 import { planReload } from './reload-plan.js';
 import { trackedInterfaces } from './tracking.js';
 

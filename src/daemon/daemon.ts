@@ -30,7 +30,7 @@ import { Controller, type ManagedInstance } from './controller.js';
 import { EventLog } from './event-log.js';
 import { InstanceRunner } from './instance-runner.js';
 import { limitRepeats } from './logger.js';
-import type { Logger } from './ports.js';
+import type { Logger } from '../ports/index.js';
 import { PreciseTime } from './real-time.js';
 import { sdNotify } from './sd-notify.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';

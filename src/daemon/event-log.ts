@@ -3,7 +3,7 @@
  * ring so a long-running daemon's memory stays flat. Clients poll with `since(seq)` or subscribe.
  */
 import type { EventRecord } from '../api/daemon-control.js';
-import type { Logger } from './ports.js';
+import type { Logger } from '../ports/index.js';
 
 /** What a producer supplies; the log stamps seq and time. */
 export type EventInput = Omit<EventRecord, 'seq' | 'time'>;

@@ -11,7 +11,8 @@ import type { InstanceRules } from '../vrrp/validate.js';
 import { type Effect, type MachineConfig, type MachineEvent, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
 import type { InstanceConfig } from '../config/model.js';
 import { masterDownIntervalMs } from '../vrrp/timers.js';
-import type { AdvertSender, Announcer, Clock, Logger, Timers, VipHolder } from './ports.js';
+import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { AdvertSender, Announcer, VipHolder } from './ports.js';
 
 export interface InstanceRunnerDeps {
   clock: Clock;

@@ -4,7 +4,7 @@
  * every line. Our own few lines instead of pino: the daemon logs a handful of lines a minute,
  * and pino's 29 modules cost about 7 MB of resident memory (docs/benchmarks.md, row 5).
  */
-import type { LogLevel, Logger } from './ports.js';
+import type { LogLevel, Logger } from '../ports/index.js';
 
 export interface LogSink {
   write(line: string): void;

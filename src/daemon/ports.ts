@@ -1,29 +1,8 @@
 /**
- * What the daemon's parts need from the outside world, declared by the consumer. The composition
- * root (daemon.ts) passes real implementations; tests pass fakes.
+ * What a running VRRP instance needs from the outside world, declared by the consumer
+ * (instance-runner.ts). The composition root (daemon.ts) passes real implementations; tests pass
+ * fakes. Ports shared by every subsystem (Clock, Timers, Logger) are in src/ports/.
  */
-
-/** Monotonic milliseconds (performance.now() in production). */
-export interface Clock {
-  now(): number;
-}
-
-/** One-shot timers on the monotonic clock. */
-export interface Timers {
-  /**
-   * Calls fn at `deadline` (monotonic ms) or as soon after as possible; returns a cancel function.
-   * With `earlyMs`, fn may run up to that much before the deadline when the timers wake up
-   * for another deadline anyway (fewer wake-ups); implementations may ignore it.
-   */
-  at(deadline: number, fn: () => void, earlyMs?: number): () => void;
-}
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface Logger {
-  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
-}
 
 /** Sends one encoded VRRP message to an IP destination; false when the kernel dropped it (ENOBUFS/EAGAIN). */
 export interface AdvertSender {

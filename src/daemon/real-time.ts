@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import type { NativePreciseTimer } from '../net/native.js';
 import { EventQueue } from '../util/event-queue.js';
-import type { Clock, Timers } from './ports.js';
+import type { Clock, Timers } from '../ports/index.js';
 
 interface Pending {
   fn: () => void;

@@ -12,7 +12,7 @@ import type { VrrpState } from '../vrrp/state-machine.js';
 import { ScheduledAnnouncer } from './announcer.js';
 import { InstanceRunner } from './instance-runner.js';
 import { silentLogger } from './logger.js';
-import type { Clock, Timers } from './ports.js';
+import type { Clock, Timers } from '../ports/index.js';
 import { AddressVipHolder, type AddressTable, type ResolvedVip } from './vip-holder.js';
 
 /** A clock that moves only when told, with the timers due by then. */

@@ -6,7 +6,8 @@
  */
 import type { AddressFamily } from '../vrrp/advert.js';
 import type { VipConfig } from '../config/model.js';
-import type { Logger, VipHolder } from './ports.js';
+import type { Logger } from '../ports/index.js';
+import type { VipHolder } from './ports.js';
 
 export interface VipAddressSpec {
   ifindex: number;

@@ -9,7 +9,7 @@
  */
 import type { NotifyConfig } from '../config/model.js';
 import type { EventLog } from '../daemon/event-log.js';
-import type { Clock, Logger, LogLevel } from '../daemon/ports.js';
+import type { Clock, Logger, LogLevel } from '../ports/index.js';
 import { resolveScriptUser } from '../check/script-security.js';
 import { runHookProcess, type HookResult, type RunAs, type SpawnFn } from './hook-process.js';
 import { fifoLine, hooksFor, type HookSpec, type NotifyKind, type NotifyState } from './notify-args.js';

@@ -5,7 +5,7 @@
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { RunAs } from '../check/script-security.js';
-import type { Clock } from '../daemon/ports.js';
+import type { Clock } from '../ports/index.js';
 
 export type { RunAs } from '../check/script-security.js';
 

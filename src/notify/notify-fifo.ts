@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { constants, writeSync } from 'node:fs';
 import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { Logger } from '../daemon/ports.js';
+import type { Logger } from '../ports/index.js';
 
 /** What the dispatcher writes FIFO lines to. */
 export interface NotifyFifoSink {

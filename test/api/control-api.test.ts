@@ -8,7 +8,7 @@ import { createControlApi, type ControlApi } from '../../src/api/control-api.js'
 import { ConflictError } from '../../src/api/daemon-control.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import type { HotstandbyConfig } from '../../src/config/model.js';
-import type { LogLevel, Logger } from '../../src/daemon/ports.js';
+import type { LogLevel, Logger } from '../../src/ports/index.js';
 import { populatedControl, type FakeDaemonControl } from './fake-control.js';
 import { inject } from './inject.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger, formatHuman, limitRepeats, LineLogger, silentLogger } from '../../src/daemon/logger.js';
-import type { LogLevel, Logger } from '../../src/daemon/ports.js';
+import type { LogLevel, Logger } from '../../src/ports/index.js';
 
 const fixedClock = () => new Date('2025-01-01T12:00:00.000Z');
 

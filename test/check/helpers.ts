@@ -1,7 +1,7 @@
 /** Shared bits of the check tests: real time on libuv timers, a logger that keeps lines, host-order integers. */
 import { endianness } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Clock, Logger, LogLevel, Timers } from '../../src/daemon/ports.js';
+import type { Clock, Logger, LogLevel, Timers } from '../../src/ports/index.js';
 
 export const realTime: Clock & Timers = {
   now: () => performance.now(),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventLog } from '../../src/daemon/event-log.js';
 import type { EventRecord } from '../../src/api/daemon-control.js';
-import type { Logger } from '../../src/daemon/ports.js';
+import type { Logger } from '../../src/ports/index.js';
 
 function steppingClock(): () => Date {
   let ms = Date.UTC(2024, 0, 2, 3, 4, 5, 0);

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventLog } from '../../src/daemon/event-log.js';
-import type { Logger, LogLevel } from '../../src/daemon/ports.js';
+import type { Logger, LogLevel } from '../../src/ports/index.js';
 import { NotifyDispatcher, type NotifyDispatcherDeps } from '../../src/notify/dispatcher.js';
 
 export interface LogLine {

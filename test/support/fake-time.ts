@@ -1,5 +1,5 @@
 /** A fake monotonic clock with timers, for driving the daemon's parts deterministically. */
-import type { Clock, Timers } from '../../src/daemon/ports.js';
+import type { Clock, Timers } from '../../src/ports/index.js';
 
 export class FakeTime implements Clock, Timers {
   private current = 0;
