@@ -21,10 +21,13 @@ import type { HostNetwork } from './host-network.js';
 import { InstanceRunner, type TransitionRecord } from './instance-runner.js';
 import type { SocketGroups } from './socket-groups.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
-import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
+import { AddressVipHolder, type AddressTable, type ResolvedVip } from './vip-holder.js';
+
+/** What the factory needs of the host's network (HostNetwork in production). */
+export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender'> & { netlink: AddressTable };
 
 export interface InstanceFactoryDeps {
-  network: HostNetwork;
+  network: HostView;
   sockets: SocketGroups;
   clock: Clock;
   timers: Timers;
@@ -140,7 +143,7 @@ export class InstanceFactory {
 }
 
 /** Where `instance` of `config` runs on this host; ConfigError when an interface or address is missing. */
-function place(instance: InstanceConfig, config: HotstandbyConfig, network: HostNetwork): Placement {
+function place(instance: InstanceConfig, config: HotstandbyConfig, network: HostView): Placement {
   const link = requireLink(network.link(instance.interface), instance.interface, instance);
   const vips = instance.vips.map((vip): ResolvedVip => ({ config: vip, ifindex: requireLink(network.link(vip.device), vip.device, instance).index }));
   return {
@@ -194,7 +197,7 @@ function sourceAddress(instance: InstanceConfig, link: LinkInfo, addresses: Addr
       ? candidates.find((a) => !a.flags.secondary)
       : candidates.find((a) => a.address.toLowerCase().startsWith('fe80:') && !a.flags.tentative);
   if (chosen === undefined) {
-    const what = instance.family === 4 ? 'an IPv4 address' : 'a usable IPv6 link-local address';
+    const what = instance.family === 4 ? 'IPv4 address' : 'usable IPv6 link-local address';
     throw new ConfigError(`interface '${link.name}' has no ${what} to send adverts from`, instance.source, 'interface');
   }
   return chosen.address;
