@@ -50,5 +50,9 @@ export const DEFAULT_HTTP_EXPECT_STATUS: ReadonlyArray<readonly [number, number]
 export const MAX_PROCESS_QUORUM = 65_535;
 /** The kernel keeps TASK_COMM_LEN - 1 bytes of a process name (/proc/PID/comm). */
 export const PROCESS_NAME_MAX_BYTES = 15;
+/** A day is the longest gap keepalived accepts for the GARP timers in practice; anything longer is a typo. */
+export const MAX_GARP_TIMER_MS = 86_400_000;
+/** GARP repeat counts: keepalived reads an unsigned; a million packets is already a mistake. */
+export const MAX_GARP_REPEAT = 1_000_000;
 /** keepalived vrrp_startup_delay: up to UINT_MAX microseconds. */
 export const MAX_STARTUP_DELAY_MS = 4_294_967;

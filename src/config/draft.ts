@@ -3,8 +3,12 @@
  * set, each with where it was set, and nothing filled in. validateConfig() applies the defaults
  * and cross-checks, so both front ends obey exactly the same rules.
  */
-import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+import type { AddressFamily } from '../vrrp/advert.js';
 import type { CheckKind } from './check-model.js';
+import type { DraftOf } from './fields/field.js';
+import type { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
+import type { GLOBAL_FIELDS } from './fields/global.js';
+import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 
 export interface Located<T> {
@@ -23,33 +27,15 @@ export function keyOf(field: Located<unknown> | undefined, fallback: string): st
   return field?.key ?? fallback;
 }
 
-export interface GarpDraft {
-  masterDelayMs?: Located<number>;
-  masterRepeat?: Located<number>;
-  masterRefreshMs?: Located<number>;
-  masterRefreshRepeat?: Located<number>;
-  /** Gap between the packets of a burst; for an instance, whatever its family. */
-  intervalMs?: Located<number>;
-}
+/** GARP settings of an instance; the simple fields follow from the table (fields/garp.ts). */
+export type GarpDraft = DraftOf<typeof INSTANCE_GARP_FIELDS>;
 
-export interface GlobalGarpDraft extends GarpDraft {
-  /** intervalMs applies to IPv4 instances (ARP); this one to IPv6 instances (neighbour adverts). */
-  naIntervalMs?: Located<number>;
-}
+/** The global GARP settings: intervalMs applies to IPv4 instances (ARP), naIntervalMs to IPv6 ones. */
+export type GlobalGarpDraft = GarpDraft & DraftOf<typeof GLOBAL_ONLY_GARP_FIELDS>;
 
-export interface GlobalDraft {
-  routerId?: Located<string>;
-  /** VRRP version for instances that do not say (IPv6 instances are always version 3). */
-  defaultVersion?: Located<VrrpVersion>;
-  multicastGroup4?: Located<string>;
-  multicastGroup6?: Located<string>;
-  scriptUser?: Located<string>;
-  scriptGroup?: Located<string>;
-  enableScriptSecurity?: Located<boolean>;
+/** The global settings; the simple fields follow from the table (fields/global.ts). */
+export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
-  notifyFifo?: Located<string>;
-  notifyFifoScript?: Located<string>;
-  startupDelayMs?: Located<number>;
 }
 
 export interface VipDraft {
@@ -89,24 +75,12 @@ export interface NotifyDraft {
   generic?: Located<string>;
 }
 
-export interface InstanceDraft {
+/** One instance; the simple fields follow from the table (fields/instance.ts), the structures are here. */
+export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   name: string;
   source: SourceLocation;
-  interface?: Located<string>;
-  vrid?: Located<number>;
-  priority?: Located<number>;
-  version?: Located<VrrpVersion>;
-  initialState?: Located<'MASTER' | 'BACKUP'>;
-  advertIntervalMs?: Located<number>;
-  preempt?: Located<boolean>;
-  preemptDelayMs?: Located<number>;
-  accept?: Located<boolean>;
-  authPass?: Located<string>;
   vips: VipDraft[];
-  unicastSourceAddress?: Located<string>;
   unicastPeers: Located<string>[];
-  unicastTtl?: Located<number>;
-  v3ChecksumExcludesPseudoHeader?: Located<boolean>;
   trackInterfaces: TrackInterfaceDraft[];
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
