@@ -46,6 +46,10 @@ export const DEFAULT_CHECK_FALL = 1;
 export const DEFAULT_FILE_CHECK_WEIGHT = 1;
 /** Success for an HTTP check unless told otherwise (keepalived's HTTP_GET default too). */
 export const DEFAULT_HTTP_EXPECT_STATUS: ReadonlyArray<readonly [number, number]> = [[200, 299]];
+/** Longer than a day between two looks at a service is a typo, not a plan. */
+export const MAX_CHECK_INTERVAL_MS = 86_400_000;
+/** rise and fall: keepalived reads them as int. */
+export const MAX_RISE_FALL = 2 ** 31 - 1;
 /** keepalived vrrp_track_process quorum: 1..65535, default 1. */
 export const MAX_PROCESS_QUORUM = 65_535;
 /** The kernel keeps TASK_COMM_LEN - 1 bytes of a process name (/proc/PID/comm). */

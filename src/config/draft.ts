@@ -5,6 +5,15 @@
  */
 import type { AddressFamily } from '../vrrp/advert.js';
 import type { CheckKind } from './check-model.js';
+import type {
+  CHECK_COMMON_FIELDS,
+  EXEC_CHECK_FIELDS,
+  FILE_CHECK_FIELDS,
+  HTTP_CHECK_FIELDS,
+  INTERFACE_CHECK_FIELDS,
+  PROCESS_CHECK_FIELDS,
+  TCP_CHECK_FIELDS,
+} from './fields/check.js';
 import type { DraftOf } from './fields/field.js';
 import type { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
 import type { GLOBAL_FIELDS } from './fields/global.js';
@@ -87,8 +96,8 @@ export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   garp: GarpDraft;
 }
 
-/** What every kind of check may set. */
-export interface CheckDraftCommon {
+/** What every kind of check may set; the simple fields follow from the table (fields/check.ts). */
+export interface CheckDraftCommon extends DraftOf<typeof CHECK_COMMON_FIELDS> {
   name: string;
   source: SourceLocation;
   /**
@@ -96,53 +105,33 @@ export interface CheckDraftCommon {
    * keepalived "script". Takes the native key; without it the native key is used.
    */
   keyFor?: (nativeKey: string) => string;
-  intervalMs?: Located<number>;
-  timeoutMs?: Located<number>;
-  weight?: Located<number>;
-  rise?: Located<number>;
-  fall?: Located<number>;
-  initFail?: Located<boolean>;
 }
 
-export interface ExecCheckDraft extends CheckDraftCommon {
+export interface ExecCheckDraft extends CheckDraftCommon, DraftOf<typeof EXEC_CHECK_FIELDS> {
   kind: 'exec';
   command?: Located<string[]>;
-  user?: Located<string>;
-  group?: Located<string>;
 }
 
-export interface HttpCheckDraft extends CheckDraftCommon {
+export interface HttpCheckDraft extends CheckDraftCommon, DraftOf<typeof HTTP_CHECK_FIELDS> {
   kind: 'http';
-  url?: Located<string>;
   expectStatus?: Located<Array<[number, number]>>;
-  bodyRegex?: Located<string>;
-  tlsVerify?: Located<boolean>;
-  hostHeader?: Located<string>;
 }
 
-export interface TcpCheckDraft extends CheckDraftCommon {
+export interface TcpCheckDraft extends CheckDraftCommon, DraftOf<typeof TCP_CHECK_FIELDS> {
   kind: 'tcp';
-  host?: Located<string>;
-  port?: Located<number>;
 }
 
-export interface ProcessCheckDraft extends CheckDraftCommon {
+/** At most one of processName, commandLine, pidFile. */
+export interface ProcessCheckDraft extends CheckDraftCommon, DraftOf<typeof PROCESS_CHECK_FIELDS> {
   kind: 'process';
-  /** Process name (/proc/PID/comm). At most one of processName, commandLine, pidFile. */
-  processName?: Located<string>;
-  commandLine?: Located<string>;
-  pidFile?: Located<string>;
-  quorum?: Located<number>;
 }
 
-export interface FileCheckDraft extends CheckDraftCommon {
+export interface FileCheckDraft extends CheckDraftCommon, DraftOf<typeof FILE_CHECK_FIELDS> {
   kind: 'file';
-  path?: Located<string>;
 }
 
-export interface InterfaceCheckDraft extends CheckDraftCommon {
+export interface InterfaceCheckDraft extends CheckDraftCommon, DraftOf<typeof INTERFACE_CHECK_FIELDS> {
   kind: 'interface';
-  interface?: Located<string>;
 }
 
 export type CheckDraft = ExecCheckDraft | HttpCheckDraft | TcpCheckDraft | ProcessCheckDraft | FileCheckDraft | InterfaceCheckDraft;

@@ -10,11 +10,14 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { LineCounter, parseDocument } from 'yaml';
 import { generatedBlocks, updateGeneratedBlocks } from '../../src/config/docs/render.js';
+import type { CheckCommon, ExecCheckConfig, HttpCheckConfig, TcpCheckConfig } from '../../src/config/check-model.js';
+import { CHECK_COMMON_FIELDS, CHECK_KIND_FIELDS, EXEC_CHECK_FIELDS, HTTP_CHECK_FIELDS, TCP_CHECK_FIELDS } from '../../src/config/fields/check.js';
 import type { DraftOf, FieldSpec, ValuesOf } from '../../src/config/fields/field.js';
 import { yamlKeysOf } from '../../src/config/fields/field.js';
 import { GLOBAL_GARP_FIELDS, INSTANCE_GARP_FIELDS } from '../../src/config/fields/garp.js';
 import { GLOBAL_FIELDS } from '../../src/config/fields/global.js';
 import { INSTANCE_FIELDS } from '../../src/config/fields/instance.js';
+import { SYNC_GROUP_FIELDS } from '../../src/config/fields/sync-group.js';
 import { fieldHandlers } from '../../src/config/keepalived/fields.js';
 import { tokenizeLine } from '../../src/config/keepalived/lexer.js';
 import { parseConfLines } from '../../src/config/keepalived/parser.js';
@@ -30,6 +33,10 @@ type ModelPart<T extends readonly FieldSpec[], M> = Same<Omit<ValuesOf<T>, Exclu
 const instanceMatches: ModelPart<typeof INSTANCE_FIELDS, InstanceConfig> = true;
 const globalMatches: ModelPart<typeof GLOBAL_FIELDS, GlobalConfig> = true;
 const garpMatches: Same<ValuesOf<typeof INSTANCE_GARP_FIELDS>, GarpConfig> = true;
+const checkMatches: ModelPart<typeof CHECK_COMMON_FIELDS, CheckCommon> = true;
+const tcpMatches: ModelPart<typeof TCP_CHECK_FIELDS, TcpCheckConfig> = true;
+const httpMatches: ModelPart<typeof HTTP_CHECK_FIELDS, HttpCheckConfig> = true;
+const execMatches: ModelPart<typeof EXEC_CHECK_FIELDS, ExecCheckConfig> = true;
 /** Table fields the model does not carry under their own name (resolved into other fields). */
 const draftOnly: Same<Exclude<keyof ValuesOf<typeof GLOBAL_FIELDS>, keyof GlobalConfig>, 'defaultVersion'> = true;
 const instanceDraftOnly: Same<Exclude<keyof ValuesOf<typeof INSTANCE_FIELDS>, keyof InstanceConfig>, never> = true;
@@ -37,7 +44,8 @@ const instanceDraftOnly: Same<Exclude<keyof ValuesOf<typeof INSTANCE_FIELDS>, ke
 const DOC = resolve(DATA_DIR, '../../../docs/config.md');
 
 test('the model types agree with the field tables (checked when this file compiles)', () => {
-  assert.deepEqual([instanceMatches, globalMatches, garpMatches, draftOnly, instanceDraftOnly], [true, true, true, true, true]);
+  const checks = [checkMatches, tcpMatches, httpMatches, execMatches];
+  assert.deepEqual([instanceMatches, globalMatches, garpMatches, draftOnly, instanceDraftOnly, ...checks], new Array(9).fill(true));
 });
 
 test('docs/config.md has the tables the field tables generate (run `npm run docs:config` after changing a table)', async () => {
@@ -47,7 +55,8 @@ test('docs/config.md has the tables the field tables generate (run `npm run docs
 });
 
 test('YAML keys and keepalived keywords are unique within each table', () => {
-  for (const table of [GLOBAL_FIELDS, INSTANCE_FIELDS, INSTANCE_GARP_FIELDS, GLOBAL_GARP_FIELDS] as readonly (readonly FieldSpec[])[]) {
+  const tables: readonly (readonly FieldSpec[])[] = [GLOBAL_FIELDS, INSTANCE_FIELDS, INSTANCE_GARP_FIELDS, GLOBAL_GARP_FIELDS, SYNC_GROUP_FIELDS];
+  for (const table of [...tables, ...Object.values(CHECK_KIND_FIELDS).map((kind): readonly FieldSpec[] => [...CHECK_COMMON_FIELDS, ...kind])]) {
     const keys = table.flatMap((f) => (f.yaml === undefined ? [] : [f.yaml]));
     assert.equal(new Set(keys).size, keys.length);
     const words = table.flatMap((f) => [...(f.keepalived ?? []), ...(f.section ?? []).flatMap((s) => s.keepalived ?? [])].map((k) => k.word));

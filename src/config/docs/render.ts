@@ -4,9 +4,11 @@
  * test/config/docs-tables.test.ts fails when the file is out of date.
  */
 import { formatDuration } from '../duration.js';
+import { CHECK_COMMON_FIELDS, CHECK_KIND_FIELDS } from '../fields/check.js';
 import type { FieldSpec, KeywordSpec, ValueType } from '../fields/field.js';
 import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.js';
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
+import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
 
 function code(text: string): string {
   return `\`${text}\``;
@@ -94,6 +96,9 @@ export function generatedBlocks(): Record<string, string> {
   return {
     'yaml-global': renderYamlTable(GLOBAL_FIELDS),
     'yaml-instance': renderYamlTable(INSTANCE_FIELDS),
+    'yaml-check': renderYamlTable(CHECK_COMMON_FIELDS),
+    ...Object.fromEntries(Object.entries(CHECK_KIND_FIELDS).map(([kind, table]) => [`yaml-check-${kind}`, renderYamlTable(table)])),
+    'yaml-sync-group': renderYamlTable(SYNC_GROUP_FIELDS),
     'keepalived-global': renderKeywordTable(GLOBAL_FIELDS, 'global.', GLOBAL_KEYWORDS_WITHOUT_FIELD),
     'keepalived-instance': renderKeywordTable(INSTANCE_FIELDS, '', INSTANCE_KEYWORDS_WITHOUT_FIELD),
   };

@@ -2,7 +2,9 @@
  * vrrp_sync_group blocks into sync group drafts.
  */
 import { located, type SyncGroupDraft } from '../draft.js';
+import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
 import { convertBlock, type BlockRules } from './blocks.js';
+import { fieldHandlers } from './fields.js';
 import { readNotify } from './notify.js';
 import type { ConfNode } from './parser.js';
 import { blockOf, blockWords, expectNoBlock, singleArg, type Warn } from './values.js';
@@ -16,7 +18,7 @@ function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
   };
   return {
     name: 'vrrp_sync_group',
-    handlers: {
+    handlers: fieldHandlers(SYNC_GROUP_FIELDS, warn, {
       group: (node, d) => {
         for (const word of blockWords(node)) d.instances.push(located(word.text, word.source, 'group'));
       },
@@ -25,7 +27,7 @@ function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
       notify_fault: notify,
       notify_stop: notify,
       notify,
-    },
+    }),
     ignored: {
       smtp_alert: 'email alerts are not sent',
       notify_priority_changes: 'notify FIFOs are not supported',
