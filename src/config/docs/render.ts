@@ -9,6 +9,7 @@ import type { FieldSpec, KeywordSpec, ValueType } from '../fields/field.js';
 import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.js';
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
 import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
+import { keywordClasses, type KeywordClasses } from '../keepalived/keyword-classes.js';
 
 function code(text: string): string {
   return `\`${text}\``;
@@ -91,6 +92,26 @@ export function renderKeywordTable(table: readonly FieldSpec[], modelPrefix: str
   return lines.join('\n');
 }
 
+/** Keywords that share a reason, in one cell. */
+function byReason(reasons: Readonly<Record<string, string>>): Array<[string, string[]]> {
+  const groups = new Map<string, string[]>();
+  for (const [keyword, why] of Object.entries(reasons)) groups.set(why, [...(groups.get(why) ?? []), keyword]);
+  return [...groups].map(([why, keywords]) => [why, keywords]);
+}
+
+/** Every keyword of every keepalived block: implemented, refused (why) or ignored with a warning (why). */
+export function renderKeywordClasses(classes: readonly KeywordClasses[]): string {
+  const lines = ['| Block | Keywords | hotstandby | Why |', '|---|---|---|---|'];
+  for (const c of classes) {
+    lines.push(`| ${c.block} | ${c.implemented.map(code).join(', ')} | implemented | |`);
+    for (const [why, keywords] of byReason(c.refused)) lines.push(`| ${c.block} | ${keywords.map(code).join(', ')} | **refused** | ${cell(why)} |`);
+    for (const [why, keywords] of byReason(c.warned)) lines.push(`| ${c.block} | ${keywords.map(code).join(', ')} | warning | ${cell(why)} |`);
+    const unknown = c.refuseUnknown ? '**refused**' : 'warning';
+    lines.push(`| ${c.block} | any other | ${unknown} | unknown keyword (with a "did you mean") |`);
+  }
+  return lines.join('\n');
+}
+
 /** Every generated block of docs/config.md by marker name. */
 export function generatedBlocks(): Record<string, string> {
   return {
@@ -101,6 +122,7 @@ export function generatedBlocks(): Record<string, string> {
     'yaml-sync-group': renderYamlTable(SYNC_GROUP_FIELDS),
     'keepalived-global': renderKeywordTable(GLOBAL_FIELDS, 'global.', GLOBAL_KEYWORDS_WITHOUT_FIELD),
     'keepalived-instance': renderKeywordTable(INSTANCE_FIELDS, '', INSTANCE_KEYWORDS_WITHOUT_FIELD),
+    'keepalived-keyword-classes': renderKeywordClasses(keywordClasses()),
   };
 }
 

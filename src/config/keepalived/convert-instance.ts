@@ -34,7 +34,7 @@ interface Pending {
   nativeIpv6?: SourceLocation;
 }
 
-function authenticationRules(warn: Warn): BlockRules<Pending> {
+export function authenticationRules(warn: Warn): BlockRules<Pending> {
   return {
     name: 'authentication',
     refuseUnknown: true,
@@ -83,7 +83,7 @@ function trackChecks(node: ConfNode, draft: InstanceDraft, kind: 'exec' | 'file'
   }
 }
 
-function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
+export function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
   const addVips = (node: ConfNode, d: InstanceDraft, excluded: boolean): void => {
     for (const line of blockOf(node)) {
       if (line.children) throw new ConfigError('Unexpected { } block in an address list', line.source, keywordOf(node));

@@ -11,7 +11,7 @@ import { blockOf, blockWords, expectNoBlock, singleArg, type Warn } from './valu
 
 const GROUP_TRACKING = 'sync group tracking is not supported; track in the instances (with weight 0)';
 
-function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
+export function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
   const notify = (node: ConfNode, d: SyncGroupDraft): void => {
     expectNoBlock(node);
     readNotify(node, d.notify, warn);
@@ -31,6 +31,7 @@ function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
     ignored: {
       smtp_alert: 'email alerts are not sent',
       notify_priority_changes: 'notify FIFOs are not supported',
+      notify_deleted: 'instances removed by a reload are reported as FAULT',
     },
     refused: {
       track_interface: GROUP_TRACKING,
