@@ -112,8 +112,28 @@ test('jitter varies the delay within its bounds but never reorders frames', () =
   assert.ok(new Set(delays.map(Math.round)).size > 5, 'delays vary');
 });
 
+test('with reorder, jittered frames overtake each other, each held within delay ± jitter', () => {
+  const { clock, sent, direction } = harness(3);
+  direction.configure({ delayMs: 50, jitterMs: 20, reorder: true });
+  const offeredAt = new Map<number, number>();
+  for (let n = 0; n < 500; n++) {
+    offeredAt.set(n, clock.now());
+    direction.offer(frame(n));
+    clock.advance(5);
+  }
+  clock.advance(100);
+  assert.equal(sent.length, 500);
+  const order = sent.map((s) => s.n);
+  assert.ok(order.some((n, i) => i > 0 && n < (order[i - 1] as number)), 'some frames overtook others');
+  assert.deepEqual([...order].sort((x, y) => x - y), Array.from({ length: 500 }, (_, n) => n), 'none lost or doubled');
+  const delays = sent.map((s) => s.at - (offeredAt.get(s.n) as number));
+  assert.ok(Math.min(...delays) >= 30 && Math.max(...delays) <= 70, `delays ${Math.min(...delays)}…${Math.max(...delays)}`);
+  assert.ok(sent.every((s, i) => i === 0 || s.at >= (sent[i - 1] as { at: number }).at), 'departures in time order');
+});
+
 test('impairment settings are checked', () => {
-  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0 });
+  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false });
+  assert.throws(() => validateImpairment({ reorder: 'yes' as unknown as boolean }), /reorder must be true or false, not 'yes'/);
   assert.throws(() => validateImpairment({ lossPercent: 101 }), RangeError);
   assert.throws(() => validateImpairment({ delayMs: -1 }), RangeError);
   assert.throws(() => validateImpairment({ jitterMs: Number.NaN }), TypeError);
