@@ -9,7 +9,7 @@
  *   node dist/bench/index.js --only 5 --json /tmp/scale.json
  *
  * Rows: 1 unplanned failover, 2 planned failover, 3 service death, 4 takeover overhead, 5 scale,
- * 6 stability.
+ * 6 stability, 7 chaos soak (node dist/bench/index.js --only 7 [--quick]).
  */
 import { parseBenchOptions, USAGE, type BenchOptions } from './lib/options.js';
 import { errorText } from './lib/row.js';

@@ -3,10 +3,10 @@
  * on a raw socket at a steady interval and records send and reply times with sub-millisecond
  * clocks (iputils ping at -i 0.01 really sends every ~16 ms here, and only prints replies).
  *
- * Talks JSON lines: prints {"event":"ready"}, then {"event":"first-reply"}; on "status T" from stdin
- * it prints {"event":"status",…} (counts so far, the latest reply and the first at or after epoch
- * ms T); on "stop" it stops sending, waits up to drainMs for outstanding replies and prints
- * {"event":"report",…}.
+ * Talks JSON lines: prints {"event":"ready"}, then {"event":"first-reply"}; on "status T [FROM TO]"
+ * from stdin it prints {"event":"status",…} (counts so far, the latest reply, the first at or after
+ * epoch ms T, and the requests sent in [FROM, TO) and how many of them are unanswered); on "stop"
+ * it stops sending, waits up to drainMs for outstanding replies and prints {"event":"report",…}.
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,8 @@ export interface ProberStatus {
   lastReplyAt: number | null;
   /** Epoch ms of the first reply received at or after the time asked about, or null when none yet. */
   firstReplyAtOrAfter: number | null;
+  /** Requests sent within the window asked about, and how many of them have no reply (yet). */
+  window: { sent: number; unanswered: number } | null;
 }
 
 export type ProberEvent =
@@ -62,6 +64,20 @@ export function firstReplyAtOrAfter(records: readonly ProbeRecord[], since: numb
     if (record.repliedAt !== undefined && record.repliedAt >= since && (first === null || record.repliedAt < first)) first = record.repliedAt;
   }
   return first;
+}
+
+/** Requests sent in [from, to) (epoch ms) and how many of them have no reply. */
+export function sentWithin(records: readonly ProbeRecord[], from: number, to: number): { sent: number; unanswered: number } {
+  let sent = 0;
+  let unanswered = 0;
+  for (let seq = records.length - 1; seq >= 0; seq--) {
+    const record = records[seq] as ProbeRecord;
+    if (record.sentAt < from) break;
+    if (record.sentAt >= to) continue;
+    sent++;
+    if (record.repliedAt === undefined) unanswered++;
+  }
+  return { sent, unanswered };
 }
 
 export async function runProber(config: ProberConfig): Promise<void> {
@@ -129,10 +145,11 @@ export async function runProber(config: ProberConfig): Promise<void> {
   await new Promise<void>((resolve) => {
     const input = createInterface({ input: process.stdin });
     input.on('line', (line) => {
-      const [command, argument] = line.trim().split(/\s+/);
+      const [command, since, from, to] = line.trim().split(/\s+/);
       if (command === 'stop') resolve();
       else if (command === 'status') {
-        emit({ event: 'status', sent: records.length, received, lastReplyAt, firstReplyAtOrAfter: firstReplyAtOrAfter(records, Number(argument)) });
+        const window = from === undefined || to === undefined ? null : sentWithin(records, Number(from), Number(to));
+        emit({ event: 'status', sent: records.length, received, lastReplyAt, firstReplyAtOrAfter: firstReplyAtOrAfter(records, Number(since)), window });
       }
     });
     // The parent went away: nobody wants the report.

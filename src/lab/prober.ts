@@ -36,11 +36,12 @@ export class Prober {
   }
 
   /**
-   * Counts so far while it keeps probing, with the latest reply and the first reply at or after
-   * `since` (epoch ms; default now).
+   * Counts so far while it keeps probing, with the latest reply, the first reply at or after
+   * `since` (epoch ms; default now), and, given a window [from, to), the requests sent in it and
+   * how many of them are unanswered.
    */
-  async status(since = Date.now()): Promise<ProberStatus> {
-    const answer = await this.channel.request(`status ${since}`, 'status', 10_000);
+  async status(since = Date.now(), window?: { from: number; to: number }): Promise<ProberStatus> {
+    const answer = await this.channel.request(`status ${since}${window ? ` ${window.from} ${window.to}` : ''}`, 'status', 10_000);
     const { event: _event, ...status } = answer;
     return status as unknown as ProberStatus;
   }
