@@ -54,6 +54,18 @@ function harness(seed = 1) {
   return { clock, sent, direction };
 }
 
+/** Offers frames 0…count-1 every 5 ms, then lets 100 ms pass; returns when each was offered. */
+function offerEvery5Ms(clock: FakeClock, direction: ImpairedDirection, count: number): Map<number, number> {
+  const offeredAt = new Map<number, number>();
+  for (let n = 0; n < count; n++) {
+    offeredAt.set(n, clock.now());
+    direction.offer(frame(n));
+    clock.advance(5);
+  }
+  clock.advance(100);
+  return offeredAt;
+}
+
 test('without impairment frames pass at once and in order', () => {
   const { sent, direction } = harness();
   for (let n = 0; n < 5; n++) direction.offer(frame(n));
@@ -98,13 +110,7 @@ test('delay holds each frame back by the configured time', () => {
 test('jitter varies the delay within its bounds but never reorders frames', () => {
   const { clock, sent, direction } = harness(3);
   direction.configure({ delayMs: 20, jitterMs: 10 });
-  const offeredAt = new Map<number, number>();
-  for (let n = 0; n < 500; n++) {
-    offeredAt.set(n, clock.now());
-    direction.offer(frame(n));
-    clock.advance(5);
-  }
-  clock.advance(100);
+  const offeredAt = offerEvery5Ms(clock, direction, 500);
   assert.equal(sent.length, 500);
   assert.deepEqual(sent.map((s) => s.n), Array.from({ length: 500 }, (_, n) => n));
   const delays = sent.map((s) => s.at - (offeredAt.get(s.n) as number));
@@ -115,13 +121,7 @@ test('jitter varies the delay within its bounds but never reorders frames', () =
 test('with reorder, jittered frames overtake each other, each held within delay ± jitter', () => {
   const { clock, sent, direction } = harness(3);
   direction.configure({ delayMs: 50, jitterMs: 20, reorder: true });
-  const offeredAt = new Map<number, number>();
-  for (let n = 0; n < 500; n++) {
-    offeredAt.set(n, clock.now());
-    direction.offer(frame(n));
-    clock.advance(5);
-  }
-  clock.advance(100);
+  const offeredAt = offerEvery5Ms(clock, direction, 500);
   assert.equal(sent.length, 500);
   const order = sent.map((s) => s.n);
   assert.ok(order.some((n, i) => i > 0 && n < (order[i - 1] as number)), 'some frames overtook others');

@@ -44,16 +44,19 @@ function changesUntil(history: VipHistory, until: number): Change[] {
   return changes.sort((x, y) => x.ms - y.ms);
 }
 
+/** Applies a change to the holders (in place); returns the neighbour MAC after it. */
+function applyChange(holders: Set<string>, mac: string | undefined, change: Change): string | undefined {
+  if (!('holding' in change)) return change.neighbour.mac;
+  if (change.holding.held) holders.add(change.holding.host);
+  else holders.delete(change.holding.host);
+  return mac;
+}
+
 /** The hosts holding the VIP and the client's neighbour MAC at `at`. */
 export function stateAt(history: VipHistory, at: number): { holders: string[]; mac: string | undefined } {
   const holders = new Set<string>();
   let mac: string | undefined;
-  for (const change of changesUntil(history, at)) {
-    if ('holding' in change) {
-      if (change.holding.held) holders.add(change.holding.host);
-      else holders.delete(change.holding.host);
-    } else mac = change.neighbour.mac;
-  }
+  for (const change of changesUntil(history, at)) mac = applyChange(holders, mac, change);
   return { holders: [...holders].sort(), mac };
 }
 
@@ -73,10 +76,7 @@ export function rightSince(history: VipHistory, expected: Expectation, expectedM
   let mac: string | undefined;
   let since: number | undefined;
   for (const change of changesUntil(history, now)) {
-    if ('holding' in change) {
-      if (change.holding.held) holders.add(change.holding.host);
-      else holders.delete(change.holding.host);
-    } else mac = change.neighbour.mac;
+    mac = applyChange(holders, mac, change);
     const right = isRight(holders, mac, expected, expectedMac);
     if (!right) since = undefined;
     else if (since === undefined) since = change.ms;

@@ -248,7 +248,7 @@ export class ChaosRig {
       if (outcome.state === 'failed') {
         const state = stateAt(history, now);
         const macOwner = this.lab.hosts().find((host) => host.mac === state.mac)?.name ?? state.mac ?? 'none';
-        const lastReply = status.lastReplyAt === null ? 'never' : `${Math.round(now - status.lastReplyAt)} ms ago`;
+        const lastReply = status.lastReplyAt === null ? 'never' : `${Math.max(0, Math.round(now - status.lastReplyAt))} ms ago`;
         return {
           expected: expected.holder,
           excused: expected.excused,
