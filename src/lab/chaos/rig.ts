@@ -58,6 +58,8 @@ export interface CycleResult {
   durationMs: number;
   /** A failed cycle leaves the pair restarted from scratch before the next. */
   repaired: boolean;
+  /** A step that could not be carried out (a daemon that did not start, say). */
+  error?: string;
 }
 
 const PRIORITIES = { a: 150, b: 100 } as const;
@@ -152,14 +154,21 @@ export class ChaosRig {
     const startedAt = Date.now();
     const checks: CheckResult[] = [];
     let from = Date.now();
+    let error: string | undefined;
     for (const [index, step] of plan.steps.entries()) {
-      if (step.do === 'check') {
-        const expected = expectation(this.setup, this.world);
-        if (expected) checks.push({ step: index, ...(await this.check(expected, from)) });
-        continue;
+      try {
+        if (step.do === 'check') {
+          const expected = expectation(this.setup, this.world);
+          if (expected) checks.push({ step: index, ...(await this.check(expected, from)) });
+          continue;
+        }
+        from = await this.act(step);
+        this.world = applyStep(this.world, step);
+      } catch (failure) {
+        // A daemon that does not start or stop is the cycle's failure, not the soak's end.
+        error = `step ${index} (${describeSteps([step])}): ${failure instanceof Error ? failure.message : String(failure)}`;
+        break;
       }
-      from = await this.act(step);
-      this.world = applyStep(this.world, step);
     }
     const endedAt = Date.now();
     // Requests of the last moments may still be on their way; they go to the next cycle, which
@@ -167,7 +176,7 @@ export class ChaosRig {
     const boundary = endedAt - PROBE_IN_FLIGHT_MS;
     const probes = (await prober.status(endedAt, { from: this.probeBoundary, to: boundary })).window ?? { sent: 0, unanswered: 0 };
     this.probeBoundary = boundary;
-    const ok = checks.every((check) => check.ok);
+    const ok = error === undefined && checks.every((check) => check.ok);
     const result: CycleResult = {
       index: plan.index,
       seed: plan.seed,
@@ -181,6 +190,7 @@ export class ChaosRig {
       dualMs: Math.round(dualHoldingMs(this.history(), startedAt, endedAt, this.excuses)),
       durationMs: endedAt - startedAt,
       repaired: false,
+      ...(error === undefined ? {} : { error }),
     };
     if (!ok) {
       await this.repair();

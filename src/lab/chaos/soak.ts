@@ -30,7 +30,8 @@ export interface SoakResult {
 /** One line per cycle: "cycle 3 (seed 2654435772) kill9-master: ok, converged 412 ms; lost 31, dual 0 ms". */
 export function describeCycle(cycle: CycleResult): string {
   const checks = cycle.checks.map((check) => (check.ok ? `${check.convergeMs} ms on ${check.expected}` : `FAILED (${check.detail})`)).join('; ');
-  return `cycle ${cycle.index} (seed ${cycle.seed}) ${cycle.kind}: ${cycle.ok ? 'ok' : 'FAILED'} [${cycle.steps}] checks: ${checks || 'none'}; lost ${cycle.lost}/${cycle.sent}, dual ${cycle.dualMs} ms${cycle.repaired ? ', repaired' : ''}`;
+  const error = cycle.error === undefined ? '' : ` error: ${cycle.error};`;
+  return `cycle ${cycle.index} (seed ${cycle.seed}) ${cycle.kind}: ${cycle.ok ? 'ok' : 'FAILED'} [${cycle.steps}]${error} checks: ${checks || 'none'}; lost ${cycle.lost}/${cycle.sent}, dual ${cycle.dualMs} ms${cycle.repaired ? ', repaired' : ''}`;
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
