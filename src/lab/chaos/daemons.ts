@@ -28,17 +28,13 @@ export interface ChaosDaemonOptions {
 /** One node's daemon across its restarts. */
 export class ChaosDaemon {
   private current: LabProcess | undefined;
-  private readonly confFile: string;
-  /** hotstandby keeps one runtime directory across restarts, as a service manager would. */
-  private readonly runtimeDir: string;
+  /** hotstandby's config file, and one runtime directory across restarts, as a service manager would keep. */
+  private hotstandbyFiles: { conf: string; runtimeDir: string } | undefined;
 
   constructor(
     private readonly lab: Lab,
     private readonly options: ChaosDaemonOptions,
-  ) {
-    this.confFile = lab.writeFile(`chaos-${options.kind}-${options.host}.conf`, options.conf);
-    this.runtimeDir = `${this.confFile.slice(0, -'.conf'.length)}-run`;
-  }
+  ) {}
 
   get kind(): ChaosDaemonKind {
     return this.options.kind;
@@ -62,8 +58,12 @@ export class ChaosDaemon {
   private async spawn(): Promise<LabProcess> {
     const { kind, host, conf } = this.options;
     if (kind === 'keepalived') return (await this.lab.startKeepalived(host, conf, { name: `keepalived-${host}` })).process;
+    if (!this.hotstandbyFiles) {
+      const file = this.lab.writeFile(`hotstandby-${host}.conf`, conf);
+      this.hotstandbyFiles = { conf: file, runtimeDir: `${file.slice(0, -'.conf'.length)}-run` };
+    }
     const root = this.options.hotstandbyRoot;
-    const args = ['run', '--keepalived-conf', this.confFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json'];
+    const args = ['run', '--keepalived-conf', this.hotstandbyFiles.conf, '--runtime-dir', this.hotstandbyFiles.runtimeDir, '--log-format', 'json'];
     if (root === undefined) return this.lab.startDaemon(host, args);
     return this.lab.spawn(host, [process.execPath, join(root, 'bin', 'hotstandby'), ...args], { name: `hotstandby-${host}`, cwd: root });
   }

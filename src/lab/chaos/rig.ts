@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab } from '../lab.js';
 import { AddressMonitor, NeighbourMonitor } from '../ip-monitor.js';
 import type { Prober } from '../prober.js';
+import type { ProbeReport } from '../probe-report.js';
 import { canonicalIp } from '../../vrrp/ip-address.js';
 import { ChaosDaemon, type ChaosDaemonKind } from './daemons.js';
 import { dualHoldingMs, rightSince, stateAt, verdict, type Excuse, type HoldingEvent, type NeighbourChange, type VipHistory } from './history.js';
@@ -291,7 +292,7 @@ export class ChaosRig {
   }
 
   /** Stops probing (its report covers the whole soak) and removes the lab. */
-  async destroy(): Promise<import('../probe-report.js').ProbeReport | undefined> {
+  async destroy(): Promise<ProbeReport | undefined> {
     try {
       const report = await this.prober?.stop();
       for (const daemon of this.daemons.values()) await daemon.end();
