@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lab } from '../lab.js';
+import { waitFor } from '../wait-for.js';
 import { AddressMonitor, NeighbourMonitor } from '../ip-monitor.js';
 import type { Prober } from '../prober.js';
 import type { ProbeReport } from '../probe-report.js';
@@ -125,11 +126,10 @@ export class ChaosRig {
   private async startPair(): Promise<void> {
     await Promise.all([...this.daemons.values()].map((daemon) => daemon.start()));
     const { master } = roles(this.setup);
-    const deadline = Date.now() + 30_000;
-    while ((await this.lab.vipHolder(this.vip)).join() !== master.name) {
-      if (Date.now() > deadline) throw new Error(`The ${this.options.daemon} pair did not settle with the VIP on ${master.name}`);
-      await sleep(100);
-    }
+    await waitFor(async () => (await this.lab.vipHolder(this.vip)).join() === master.name, {
+      description: `the ${this.options.daemon} pair settled with the VIP on ${master.name} alone`,
+      timeoutMs: 30_000,
+    });
   }
 
   /** Everything the monitors saw about the VIP, after the baseline taken at start. */
