@@ -4,7 +4,7 @@
  * in the same run, the two daemons alternating run by run. It reports goals, it does not enforce
  * them: the exit status is non-zero only when something failed to run.
  *
- *   npm run bench                       # default: ~40 minutes (the chaos soak ~25)
+ *   npm run bench                       # default: ~35 minutes (the chaos soak ~20)
  *   node dist/bench/index.js --quick    # ~6 minutes, for development
  *   node dist/bench/index.js --only 5 --json /tmp/scale.json
  *
