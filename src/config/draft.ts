@@ -89,6 +89,12 @@ export interface NotifyDraft {
   generic?: Located<string>;
 }
 
+export interface UnicastPeerTtlDraft {
+  peer: Located<string>;
+  min?: Located<number>;
+  max?: Located<number>;
+}
+
 export interface InstanceDraft {
   name: string;
   source: SourceLocation;
@@ -106,6 +112,9 @@ export interface InstanceDraft {
   unicastSourceAddress?: Located<string>;
   unicastPeers: Located<string>[];
   unicastTtl?: Located<number>;
+  checkUnicastSource?: Located<boolean>;
+  /** Peers given a received TTL range (keepalived min_ttl / max_ttl). */
+  unicastPeerTtl?: UnicastPeerTtlDraft[];
   v3ChecksumExcludesPseudoHeader?: Located<boolean>;
   trackInterfaces: TrackInterfaceDraft[];
   trackChecks: TrackCheckDraft[];

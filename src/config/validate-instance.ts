@@ -23,6 +23,7 @@ import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
+import { resolveUnicastChecks } from './validate-unicast.js';
 import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
 /** Notify commands; each must split into a program and arguments (the daemon splits them so). */
@@ -140,7 +141,7 @@ function resolveVips(draft: InstanceDraft, warnings: WarningList): VipConfig[] {
   return vips;
 }
 
-type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl'>;
+type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl' | 'checkUnicastSource' | 'unicastPeerTtl'>;
 
 function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: WarningList): UnicastSettings {
   const checkFamily = (field: Located<string>, what: string): string => {
@@ -158,6 +159,8 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
   const result: UnicastSettings = {
     unicastPeers: [],
     unicastTtl: DEFAULT_UNICAST_TTL,
+    checkUnicastSource: true,
+    unicastPeerTtl: {},
   };
   if (draft.unicastSourceAddress) result.unicastSourceAddress = checkFamily(draft.unicastSourceAddress, 'source address');
   for (const peer of draft.unicastPeers) {
@@ -172,12 +175,12 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
     result.unicastPeers.push(address);
   }
   if (draft.unicastTtl) {
-    result.unicastTtl = checkInteger(draft.unicastTtl, 0, 255, 'unicastTtl', 'Unicast TTL');
+    result.unicastTtl = checkInteger(draft.unicastTtl, 1, 255, 'unicastTtl', 'Unicast TTL');
     if (result.unicastPeers.length === 0) {
       warnings.add(`Unicast TTL has no effect without unicast peers (instance "${draft.name}" uses multicast)`, draft.unicastTtl.source);
     }
   }
-  return result;
+  return { ...result, ...resolveUnicastChecks(draft, result.unicastPeers) };
 }
 
 function resolveTrackInterfaces(draft: InstanceDraft, iface: string, warnings: WarningList): TrackInterfaceConfig[] {

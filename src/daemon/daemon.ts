@@ -130,8 +130,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
             ifindex: link.index,
             sourceAddress: source,
             multicastGroup: instance.family === 4 ? config.global.multicastGroup4 : config.global.multicastGroup6,
-            unicastPeers: instance.unicastPeers,
-            unicastTtl: instance.unicastTtl,
           },
           native,
         );
@@ -178,7 +176,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           clock: time,
           wallClock,
           timers: time,
-          sender: { send: (payload, destination) => sendSafely(() => transport.send(payload, destination), ilog, 'advert') },
+          // Each instance's own unicast TTL: instances may share the transport (keyed by link, family, source).
+          sender: { send: (payload, destination) => sendSafely(() => transport.send(payload, destination, instance.unicastTtl), ilog, 'advert') },
           vips,
           announcer,
           log: ilog,

@@ -34,7 +34,6 @@ const rows: Row[] = [
   ),
   inInstance('unknown keyword without a suggestion', '    frobnicate', 7, /Unknown keyword "frobnicate" in vrrp_instance ignored$/),
   inInstance('extra words after a value', '    priority 100 200', 7, /Extra words after priority ignored: 200/, (c) => assert.equal(c.instances[0]?.priority, 100)),
-  inInstance('min_ttl of a unicast peer', '    unicast_peer {\n        192.0.2.2 min_ttl 250\n    }', 8, /min_ttl\/max_ttl of unicast peer 192\.0\.2\.2 ignored/),
   inInstance('unicast_ttl without peers', '    unicast_ttl 5', 7, /Unicast TTL has no effect without unicast peers/),
   inInstance('IPv6 label', '    virtual_ipaddress_excluded {\n        2001:db8::5 label eth0:x\n    }', 8, /Label "eth0:x" ignored: labels exist only for IPv4/),
   inInstance('VIP no_track flag', '    virtual_ipaddress {\n        192.0.2.20 no_track\n    }', 8, /"no_track" ignored/),

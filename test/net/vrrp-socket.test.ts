@@ -8,6 +8,9 @@ import type { ReceivedMessage } from '../../src/net/native.js';
 import { buildSockaddrIn, buildSockaddrIn6 } from '../../src/net/sockaddr.js';
 import { openVrrpTransport, type VrrpPacketInfo } from '../../src/net/vrrp-socket.js';
 import { createFakeNative, optionValue, type FakeSocket } from './fake-native.js';
+import { formatIp } from '../../src/vrrp/ip-address.js';
+
+const text = (bytes: Buffer, family: 4 | 6): string => formatIp(bytes, 0, family);
 
 const PAYLOAD = Buffer.from('3101640100640000' + '0a630064', 'hex');
 
@@ -55,8 +58,11 @@ function in6Control(destination: string, ifindex: number, hopLimit: number): Buf
 }
 
 function collect(socket: FakeSocket | undefined, batch: ReceivedMessage[], transport: ReturnType<typeof openVrrpTransport>) {
-  const got: { payload: string; info: VrrpPacketInfo }[] = [];
-  transport.onPacket((payload, info) => got.push({ payload: payload.toString('hex'), info }));
+  // Addresses arrive as bytes; shown as text here so the expectations read.
+  const got: { payload: string; info: Omit<VrrpPacketInfo, 'source' | 'destination'> & { source: string; destination: string } }[] = [];
+  transport.onPacket((payload, info) =>
+    got.push({ payload: payload.toString('hex'), info: { ...info, source: text(info.source, info.family), destination: text(info.destination, info.family) } }),
+  );
   assert.ok(socket?.deliver(batch));
   return got;
 }
@@ -166,7 +172,7 @@ test('an exception from the packet callback goes to onError and the rest of the 
   transport.onError((error) => errors.push(error));
   const sources: string[] = [];
   transport.onPacket((_payload, info) => {
-    sources.push(info.source);
+    sources.push(text(info.source, info.family));
     if (sources.length === 1) throw new Error('handler bug');
   });
   const control = inPktinfoControl(3);

@@ -6,7 +6,7 @@ import { ConfigError } from '../config-error.js';
 import { located, type GlobalDraft, type Located } from '../draft.js';
 import type { BlockRules } from './blocks.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, readCommand, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
+import { keywordOf, noArgs, readCommand, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
@@ -128,7 +128,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
   vrrp_lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
   vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
-  vrrp_check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
 };
 
@@ -248,6 +247,10 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
       vrrp_notify_fifo: fifoHandler('vrrp_notify_fifo', fifos, warn),
       notify_fifo_script: fifoHandler('notify_fifo_script', fifos, warn),
       vrrp_notify_fifo_script: fifoHandler('vrrp_notify_fifo_script', fifos, warn),
+      // The unicast source check is on by default in hotstandby (see validate-unicast.ts).
+      vrrp_check_unicast_src: (node) => {
+        noArgs(node, warn);
+      },
       enable_script_security: (node, g) => {
         g.enableScriptSecurity = located(true, node.source, keywordOf(node));
       },

@@ -17,7 +17,6 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   linkbeat_use_polling: 'link state comes from netlink',
   lvs_sync_daemon_interface: 'LVS is not part of hotstandby',
   skip_check_adv_addr: 'advert addresses are always checked',
-  check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   track_src_ip: 'the source address is not tracked',
   promote_secondaries: 'the interface promote_secondaries setting is left as it is',
   garp_lower_prio_delay: GARP_EXTRA,

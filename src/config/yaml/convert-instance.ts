@@ -3,7 +3,7 @@
  */
 import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
-import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
+import { emptyInstanceDraft, type InstanceDraft, type Located, type UnicastPeerTtlDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
 import { readGarp, readNotify } from './convert-common.js';
 import {
@@ -96,11 +96,29 @@ function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft 
 }
 
 function readUnicast(reader: YamlReader, field: Field, draft: InstanceDraft): void {
-  for (const [key, value] of readMap(reader, field, ['source', 'peers', 'ttl'], { src: 'source', peer: 'peers', unicast_ttl: 'ttl' })) {
+  const hints = { src: 'source', peer: 'peers', unicast_ttl: 'ttl', check_unicast_src: 'checkSource' };
+  for (const [key, value] of readMap(reader, field, ['source', 'peers', 'ttl', 'checkSource'], hints)) {
     if (key === 'source') draft.unicastSourceAddress = readString(value);
-    else if (key === 'peers') draft.unicastPeers = readList(reader, value).map(readString);
+    else if (key === 'peers') draft.unicastPeers = readList(reader, value).map((peer) => readPeer(reader, peer, draft));
+    else if (key === 'checkSource') draft.checkUnicastSource = readBoolean(value);
     else draft.unicastTtl = readInteger(value);
   }
+}
+
+/** A unicast peer: its address, or { address, minTtl, maxTtl } (keepalived min_ttl / max_ttl). */
+function readPeer(reader: YamlReader, field: Field, draft: InstanceDraft): Located<string> {
+  if (isStringNode(field)) return readString(field);
+  const parts = readMap(reader, field, ['address', 'minTtl', 'maxTtl'], { min_ttl: 'minTtl', max_ttl: 'maxTtl' });
+  const address = parts.get('address');
+  if (!address) throw typeError(field, 'an address string or a mapping with "address"');
+  const peer = readString(address);
+  const range: UnicastPeerTtlDraft = { peer };
+  const min = parts.get('minTtl');
+  const max = parts.get('maxTtl');
+  if (min) range.min = readInteger(min);
+  if (max) range.max = readInteger(max);
+  if (min || max) (draft.unicastPeerTtl ??= []).push(range);
+  return peer;
 }
 
 /** A tracked thing: its name, or { name, weight }. */

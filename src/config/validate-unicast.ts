@@ -1,0 +1,44 @@
+/**
+ * The receive side of unicast mode: which sources an instance accepts adverts from, and with what
+ * TTL (keepalived 2.2.7 check_unicast_src, unicast_peer min_ttl / max_ttl).
+ *
+ * hotstandby checks the source by default, where keepalived needs the keyword: a unicast instance
+ * has waived RFC 5798 §7.1's TTL 255 rule (its adverts may be routed), so without the check any
+ * host that can reach it could send it adverts.
+ */
+import { parseIpAddress } from './address.js';
+import { ConfigError } from './config-error.js';
+import { keyOf, type InstanceDraft } from './draft.js';
+import type { TtlRange } from './model.js';
+import { checkInteger } from './validate-values.js';
+
+export interface UnicastChecks {
+  checkUnicastSource: boolean;
+  unicastPeerTtl: Record<string, TtlRange>;
+}
+
+/** `peers` are the instance's resolved (canonical) peer addresses. */
+export function resolveUnicastChecks(draft: InstanceDraft, peers: readonly string[]): UnicastChecks {
+  const checkUnicastSource = draft.checkUnicastSource?.value ?? true;
+  const unicastPeerTtl: Record<string, TtlRange> = {};
+  for (const entry of draft.unicastPeerTtl ?? []) {
+    const address = parseIpAddress(entry.peer.value)?.address;
+    if (address === undefined || !peers.includes(address)) continue; // the peer list reports it
+    const min = entry.min ? checkInteger(entry.min, 0, 255, 'min_ttl', 'min_ttl') : 0;
+    const max = entry.max ? checkInteger(entry.max, 0, 255, 'max_ttl', 'max_ttl') : 255;
+    const where = entry.min ?? entry.max ?? entry.peer;
+    if (min > max) {
+      throw new ConfigError(`min_ttl ${min} is above max_ttl ${max} for unicast peer ${address}: no advert could pass`, where.source, keyOf(where, 'min_ttl'));
+    }
+    if (!checkUnicastSource) {
+      // The range belongs to the peer an advert came from: without the source check there is none.
+      throw new ConfigError(
+        `min_ttl/max_ttl of unicast peer ${address} need the unicast source check, which instance "${draft.name}" turns off`,
+        where.source,
+        keyOf(where, 'min_ttl'),
+      );
+    }
+    unicastPeerTtl[address] = { min, max };
+  }
+  return { checkUnicastSource, unicastPeerTtl };
+}
