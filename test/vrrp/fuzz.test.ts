@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import type { Advert } from '../../src/vrrp/advert.js';
 import { internetChecksum, pseudoHeaderSum } from '../../src/vrrp/checksum.js';
 import { formatIp, parseIp } from '../../src/vrrp/ip-address.js';
@@ -18,32 +17,11 @@ import {
   type AdvertParams,
 } from '../../src/vrrp/codec.js';
 import { isDropReason, newDropCounters } from '../../src/vrrp/drop-reason.js';
+import { prng, seedFromEnv } from '../support/seeded-random.js';
 import { validateAdvert, type AdvertVerdict, type InstanceRules, type ReceiveContext } from '../../src/vrrp/validate.js';
 
 const ITERATIONS = 100_000;
 
-/** xorshift32: small, fast, and reproducible from one 32-bit seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
-
-function seedFromEnv(): number {
-  const text = process.env.HOTSTANDBY_FUZZ_SEED;
-  if (text === undefined || text === '') return randomInt(0, 2 ** 32 - 1);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`HOTSTANDBY_FUZZ_SEED must be an integer 0..4294967295, got "${text}"`);
-  }
-  return seed;
-}
 
 const ip = (text: string): Buffer => parseIp(text).bytes;
 const RX4: ReceiveContext = { family: 4, source: ip('10.99.1.2'), destination: ip('224.0.0.18'), ttl: 255 };
@@ -166,7 +144,7 @@ test('validateAdvert() accepts the unmutated fuzz base packets', () => {
 });
 
 test(`validateAdvert() returns a verdict for ${ITERATIONS.toLocaleString('en-US')} random and mutated packets`, (t) => {
-  const seed = seedFromEnv();
+  const seed = seedFromEnv('HOTSTANDBY_FUZZ_SEED');
   t.diagnostic(`seed ${seed} (replay: HOTSTANDBY_FUZZ_SEED=${seed})`);
   const next = prng(seed);
   const started = Date.now();
