@@ -10,6 +10,8 @@ import { parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
 import { keyOf, type InstanceDraft } from './draft.js';
 import type { TtlRange } from './model.js';
+import { INSTANCE_FIELDS } from './fields/instance.js';
+import { fieldValue } from './resolve-field.js';
 import { checkInteger } from './validate-values.js';
 
 export interface UnicastChecks {
@@ -19,7 +21,7 @@ export interface UnicastChecks {
 
 /** `peers` are the instance's resolved (canonical) peer addresses. */
 export function resolveUnicastChecks(draft: InstanceDraft, peers: readonly string[]): UnicastChecks {
-  const checkUnicastSource = draft.checkUnicastSource?.value ?? true;
+  const checkUnicastSource = fieldValue(INSTANCE_FIELDS, 'checkUnicastSource', draft);
   const unicastPeerTtl: Record<string, TtlRange> = {};
   for (const entry of draft.unicastPeerTtl ?? []) {
     const address = parseIpAddress(entry.peer.value)?.address;

@@ -30,7 +30,7 @@ export type DropReason = (typeof DROP_REASONS)[number];
 
 /** One line per reason for logs and status output. */
 export const DROP_REASON_TEXT: Readonly<Record<DropReason, string>> = Object.freeze({
-  ttl: 'IP TTL / hop limit is not 255 (instance without unicast peers)',
+  ttl: 'IP TTL / hop limit is not 255',
   'too-short': 'shorter than the VRRP header',
   version: 'VRRP version is neither 2 nor 3',
   type: 'packet type is not advertisement (1)',
