@@ -8,7 +8,6 @@ import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6 } from '../vrrp/advert.js';
 import { buildAdvert, encodeAdvert } from '../vrrp/codec.js';
 import { formatIp } from '../vrrp/ip-address.js';
 import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
-import type { InstanceRules } from '../vrrp/validate.js';
 import { type Effect, type MachineConfig, type MachineEvent, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
 import type { InstanceConfig } from '../config/model.js';
 import { masterDownIntervalMs } from '../vrrp/timers.js';
@@ -96,7 +95,6 @@ export class InstanceRunner {
     transitions: 0,
     drops: newDropCounters(),
   };
-  readonly rules: InstanceRules;
 
   constructor(
     config: InstanceConfig,
@@ -118,12 +116,6 @@ export class InstanceRunner {
     const multicast = config.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6;
     this.destinations = config.unicastPeers.length > 0 ? [...config.unicastPeers] : [multicast];
     this.pseudoHeader = !config.v3ChecksumExcludesPseudoHeader;
-    this.rules = {
-      version: config.version,
-      ...(config.authPass !== undefined ? { authPass: config.authPass } : {}),
-      advertIntervalMs: config.advertIntervalMs,
-      v3ChecksumExcludesPseudoHeader: config.v3ChecksumExcludesPseudoHeader,
-    };
   }
 
   get name(): string {
