@@ -175,7 +175,8 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
       warnings.add(`Unicast TTL has no effect without unicast peers (instance "${draft.name}" uses multicast)`, draft.unicastTtl.source);
     }
   }
-  return { ...result, ...resolveUnicastChecks(draft, result.unicastPeers) };
+  const unicast = { family, peers: result.unicastPeers, ...(result.unicastSourceAddress !== undefined ? { source: result.unicastSourceAddress } : {}) };
+  return { ...result, ...resolveUnicastChecks(draft, unicast, warnings) };
 }
 
 function resolveTrackInterfaces(draft: InstanceDraft, iface: string, warnings: WarningList): TrackInterfaceConfig[] {

@@ -6,22 +6,40 @@
  * has waived RFC 5798 §7.1's TTL 255 rule (its adverts may be routed), so without the check any
  * host that can reach it could send it adverts.
  */
+import type { AddressFamily } from '../vrrp/advert.js';
+import { isLinkLocalIpv6 } from '../vrrp/ip-address.js';
 import { parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
 import { keyOf, type InstanceDraft } from './draft.js';
 import type { TtlRange } from './model.js';
 import { INSTANCE_FIELDS } from './fields/instance.js';
 import { fieldValue } from './resolve-field.js';
-import { checkInteger } from './validate-values.js';
+import { checkInteger, type WarningList } from './validate-values.js';
 
 export interface UnicastChecks {
   checkUnicastSource: boolean;
   unicastPeerTtl: Record<string, TtlRange>;
 }
 
-/** `peers` are the instance's resolved (canonical) peer addresses. */
-export function resolveUnicastChecks(draft: InstanceDraft, peers: readonly string[]): UnicastChecks {
+/** What resolveUnicast made of the instance's addresses (canonical text). */
+export interface ResolvedUnicast {
+  family: AddressFamily;
+  peers: readonly string[];
+  source?: string;
+}
+
+export function resolveUnicastChecks(draft: InstanceDraft, unicast: ResolvedUnicast, warnings: WarningList): UnicastChecks {
+  const { peers } = unicast;
   const checkUnicastSource = fieldValue(INSTANCE_FIELDS, 'checkUnicastSource', draft);
+  const firstPeer = draft.unicastPeers[0];
+  if (checkUnicastSource && unicast.family === 6 && unicast.source === undefined && firstPeer && peers.some((p) => !isLinkLocalIpv6(p))) {
+    // RFC 5798 §5.1.2.1: IPv6 adverts leave from the link-local address, unless a source is set.
+    warnings.add(
+      `IPv6 unicast peers of instance "${draft.name}" send from their link-local address unless they set a source ` +
+        `address: list the address each peer sends from, or its adverts are dropped as not from a peer (unicast source check)`,
+      firstPeer.source,
+    );
+  }
   const unicastPeerTtl: Record<string, TtlRange> = {};
   for (const entry of draft.unicastPeerTtl ?? []) {
     const address = parseIpAddress(entry.peer.value)?.address;

@@ -10,7 +10,7 @@
  */
 import { endianness } from 'node:os';
 import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6, VRRP_PROTOCOL, VRRP_TTL, type AddressFamily } from '../vrrp/advert.js';
-import { canonicalIp, isIp, writeIp } from '../vrrp/ip-address.js';
+import { canonicalIp, isIp, isLinkLocalIpv6, writeIp } from '../vrrp/ip-address.js';
 import { parseControl } from './cmsg.js';
 import type { NativeBinding, NativeSocket, ReceivedMessage } from './native.js';
 import { buildSockaddrIn, buildSockaddrIn6, sockaddrIn6Address } from './sockaddr.js';
@@ -111,10 +111,6 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
   writeIp(group, 6, buf, 0);
   writeHostInt32(buf, ifindex, 16);
   return buf;
-}
-
-function isLinkLocal6(address: string): boolean {
-  return /^fe[89ab][0-9a-f]:/i.test(address);
 }
 
 function checkTtl(ttl: number): void {
@@ -244,7 +240,7 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   const IPPROTO_IPV6 = constant(c, 'IPPROTO_IPV6');
   const device = deviceName(options.interfaceName);
   // Link-scoped addresses mean nothing without the interface (RFC 4007 §6).
-  const scopeFor = (address: string): number => (isLinkLocal6(address) || /^ff[0-9a-f]2:/i.test(address) ? ifindex : 0);
+  const scopeFor = (address: string): number => (isLinkLocalIpv6(address) || /^ff[0-9a-f]2:/i.test(address) ? ifindex : 0);
 
   const receiver = open(constant(c, 'AF_INET6'));
   receiver.setOptionBuffer(SOL_SOCKET, constant(c, 'SO_BINDTODEVICE'), device);

@@ -278,3 +278,8 @@ export function isMulticastAddress(address: Uint8Array): boolean {
   const first = address[0] as number;
   return address.length === 16 ? first === 0xff : (first & 0xf0) === 0xe0;
 }
+
+/** Whether IPv6 address text is link-local (fe80::/10, RFC 4291 §2.5.6). */
+export function isLinkLocalIpv6(text: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(text);
+}

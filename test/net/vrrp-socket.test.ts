@@ -218,3 +218,19 @@ test('options are checked by meaning before any socket is opened', () => {
   assert.throws(() => openVrrpTransport(v4Options({ interfaceName: 'a-very-long-interface-name' }), fake.binding), RangeError);
   assert.equal(fake.sockets.length, 0);
 });
+
+test("each send carries its instance's unicast TTL: one socket option per change, none while it stays", () => {
+  const fake = createFakeNative();
+  const c = fake.binding.constants as Record<string, number>;
+  const transport = openVrrpTransport(v4Options(), fake.binding);
+  const sender = fake.sockets[1] as FakeSocket;
+  const ttlOptions = () => sender.options.filter((o) => o.level === c.IPPROTO_IP && o.name === c.IP_TTL).map((o) => o.value);
+  assert.deepEqual(ttlOptions(), [255], 'opened with the default');
+  transport.send(PAYLOAD, '10.99.0.3', 7);
+  transport.send(PAYLOAD, '10.99.0.3', 7);
+  assert.deepEqual(ttlOptions(), [255, 7], 'set once for two sends');
+  transport.send(PAYLOAD, '10.99.0.4');
+  assert.deepEqual(ttlOptions(), [255, 7, 255], 'a send without one goes back to the default');
+  assert.equal(sender.sent.length, 3);
+  assert.throws(() => transport.send(PAYLOAD, '10.99.0.3', 0), RangeError);
+});
