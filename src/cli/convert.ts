@@ -189,7 +189,13 @@ function instanceSection(instance: InstanceConfig, config: HotstandbyConfig, naI
   if (excluded.length > 0) out.excludedVips = excluded;
   const unicast: Plain = {};
   if (instance.unicastSourceAddress !== undefined) unicast.source = instance.unicastSourceAddress;
-  if (instance.unicastPeers.length > 0) unicast.peers = [...instance.unicastPeers];
+  if (instance.unicastPeers.length > 0) {
+    unicast.peers = instance.unicastPeers.map((address) => {
+      const range = instance.unicastPeerTtl[address];
+      return range ? { address, minTtl: range.min, maxTtl: range.max } : address;
+    });
+  }
+  if (!instance.checkUnicastSource) unicast.checkSource = false;
   if (instance.unicastTtl !== DEFAULT_UNICAST_TTL) unicast.ttl = instance.unicastTtl;
   if (Object.keys(unicast).length > 0) out.unicast = unicast;
   const track: Plain = {};

@@ -84,12 +84,20 @@ export interface NotifyDraft {
   generic?: Located<string>;
 }
 
+export interface UnicastPeerTtlDraft {
+  peer: Located<string>;
+  min?: Located<number>;
+  max?: Located<number>;
+}
+
 /** One instance; the simple fields follow from the table (fields/instance.ts), the structures are here. */
 export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   name: string;
   source: SourceLocation;
   vips: VipDraft[];
   unicastPeers: Located<string>[];
+  /** Peers given a received TTL range (keepalived min_ttl / max_ttl). */
+  unicastPeerTtl?: UnicastPeerTtlDraft[];
   trackInterfaces: TrackInterfaceDraft[];
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;

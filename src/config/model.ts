@@ -59,6 +59,12 @@ export interface NotifyConfig {
   generic?: string;
 }
 
+/** Accepted TTL / hop limits, inclusive. */
+export interface TtlRange {
+  min: number;
+  max: number;
+}
+
 export interface InstanceConfig {
   name: string;
   interface: string;
@@ -83,6 +89,13 @@ export interface InstanceConfig {
   unicastPeers: string[];
   /** TTL for unicast adverts (keepalived unicast_ttl, default 255). */
   unicastTtl: number;
+  /**
+   * Unicast adverts accepted only from the peers (keepalived check_unicast_src /
+   * vrrp_check_unicast_src). hotstandby's default is true; YAML `unicast.checkSource: false` opts out.
+   */
+  checkUnicastSource: boolean;
+  /** keepalived `unicast_peer { ADDR min_ttl N max_ttl N }`: received TTL range by peer; others take any. */
+  unicastPeerTtl: Record<string, TtlRange>;
   /** v3 IPv4 checksum computed without the pseudo-header (RFC 9568 §5.2.8 note, some routers). */
   v3ChecksumExcludesPseudoHeader: boolean;
   trackInterfaces: TrackInterfaceConfig[];

@@ -21,6 +21,7 @@ import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig
 import { INSTANCE_FIELDS } from './fields/instance.js';
 import { fieldValue } from './resolve-field.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
+import { resolveUnicastChecks, type UnicastChecks } from './validate-unicast.js';
 import { checkCommandLine, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
 /** Notify commands; each must split into a program and arguments (the daemon splits them so). */
@@ -138,7 +139,7 @@ function resolveVips(draft: InstanceDraft, warnings: WarningList): VipConfig[] {
   return vips;
 }
 
-type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl'>;
+type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl' | 'checkUnicastSource' | 'unicastPeerTtl'>;
 
 function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: WarningList): UnicastSettings {
   const checkFamily = (field: Located<string>, what: string): string => {
@@ -153,7 +154,7 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
     }
     return parsed.address;
   };
-  const result: UnicastSettings = {
+  const result: Omit<UnicastSettings, keyof UnicastChecks> = {
     unicastPeers: [],
     unicastTtl: fieldValue(INSTANCE_FIELDS, 'unicastTtl', draft),
   };
@@ -174,7 +175,8 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
       warnings.add(`Unicast TTL has no effect without unicast peers (instance "${draft.name}" uses multicast)`, draft.unicastTtl.source);
     }
   }
-  return result;
+  const unicast = { family, peers: result.unicastPeers, ...(result.unicastSourceAddress !== undefined ? { source: result.unicastSourceAddress } : {}) };
+  return { ...result, ...resolveUnicastChecks(draft, unicast, warnings) };
 }
 
 function resolveTrackInterfaces(draft: InstanceDraft, iface: string, warnings: WarningList): TrackInterfaceConfig[] {

@@ -85,7 +85,8 @@ function applySyncGroupInitialState(instances: InstanceConfig[], drafts: Instanc
 
 /**
  * Two instances with the same VRID on the same interface and family would answer each other's
- * adverts; keepalived refuses that unless both are unicast to different peers.
+ * adverts; keepalived refuses that unless both are unicast to different peers. The daemon then
+ * tells their adverts apart by source, so both must check it (unicast.checkSource).
  */
 function checkDuplicateVrids(instances: InstanceConfig[]): void {
   const byKey = new Map<string, InstanceConfig[]>();
@@ -96,6 +97,15 @@ function checkDuplicateVrids(instances: InstanceConfig[]): void {
         instance.unicastPeers.length > 0 &&
         other.unicastPeers.length > 0 &&
         !instance.unicastPeers.some((p) => other.unicastPeers.includes(p));
+      const unchecked = [other, instance].find((i) => !i.checkUnicastSource);
+      if (disjointUnicast && unchecked) {
+        throw new ConfigError(
+          `Instances "${other.name}" (${sourceText(other.source)}) and "${instance.name}" share VRID ${instance.vrid} on ` +
+            `interface ${instance.interface}: their adverts are told apart by source, so "${unchecked.name}" must not turn the unicast source check off`,
+          unchecked.source,
+          'vrid',
+        );
+      }
       if (!disjointUnicast) {
         throw new ConfigError(
           `Instances "${other.name}" (${sourceText(other.source)}) and "${instance.name}" both use VRID ${instance.vrid} ` +

@@ -90,7 +90,8 @@ export class InstanceFactory {
       clock,
       wallClock,
       timers,
-      sender: { send: (payload, destination) => sendSafely(() => membership.transport.send(payload, destination), log, 'advert') },
+      // The instance's own unicast TTL: the instances of a socket group may differ in it.
+      sender: { send: (payload, destination) => sendSafely(() => membership.transport.send(payload, destination, instance.unicastTtl), log, 'advert') },
       vips,
       announcer,
       log,

@@ -8,6 +8,9 @@ import type { InstanceConfig } from '../../src/config/model.js';
 import { instanceConfig } from '../support/instance-config.js';
 import { buildAdvert, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { FakeTime } from '../support/fake-time.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
+
+const ip = (text: string): Buffer => parseIp(text).bytes;
 
 function harness(overrides: Partial<InstanceConfig> = {}) {
   const time = new FakeTime();
@@ -79,7 +82,7 @@ test('InstanceRunner yields to a higher-priority advert through the dispatcher',
   h.runner.start();
   h.time.advanceBy(500);
   assert.equal(h.runner.state, 'MASTER');
-  dispatcher.handle(peerAdvert(200), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  dispatcher.handle(peerAdvert(200), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
   assert.equal(h.runner.state, 'BACKUP');
   assert.deepEqual(h.vipCalls, ['take', 'release']);
   assert.equal(h.runner.status().masterAddress, '10.99.0.3');
@@ -87,7 +90,7 @@ test('InstanceRunner yields to a higher-priority advert through the dispatcher',
 
 test('the master-down timer runs from the kernel receive time of the advert, unless that time is implausible', () => {
   const masterDownMs = 3 * 100 + 61; // priority 100 at 100 ms
-  const info = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  const info = { family: 4 as const, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 };
   for (const { lagMs, expectedLagMs, why } of [
     { lagMs: 5, expectedLagMs: 5, why: 'an advert the loop got to 5 ms late counts from its arrival' },
     { lagMs: -5, expectedLagMs: 0, why: 'a receive time in the future is not trusted' },
@@ -116,12 +119,12 @@ test('AdvertDispatcher counts drops by reason on the instance of the VRID and ke
   const badChecksum = Buffer.from(good);
   badChecksum[6] = (badChecksum[6] as number) ^ 0xff;
   const looped = peerAdvert(200, 51, '10.99.0.2');
-  const rx = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  const rx = { family: 4 as const, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 };
   for (let i = 0; i < 50; i++) {
     dispatcher.handle(good, { ...rx, ttl: 64 });
     dispatcher.handle(badChecksum, rx);
     dispatcher.handle(good.subarray(0, 5), rx);
-    dispatcher.handle(looped, { ...rx, source: '10.99.0.2' });
+    dispatcher.handle(looped, { ...rx, source: ip('10.99.0.2') });
   }
   dispatcher.handle(peerAdvert(200, 77), rx);
   const drops = h.runner.status().drops;
@@ -147,7 +150,7 @@ test('InstanceRunner stop as master sends priority 0 and keeps the VIPs until th
   const [advert] = decodeAdvert(h.sent[0]?.payload as Buffer, 0, 4);
   assert.equal(advert.priority, 0);
   assert.deepEqual(h.vipCalls, ['take'], 'still serving while the backup takes over');
-  dispatcher.handle(peerAdvert(100), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  dispatcher.handle(peerAdvert(100), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
   assert.deepEqual(h.vipCalls, ['take', 'release'], 'released once the new master is heard');
   await h.runner.released();
 });

@@ -21,6 +21,8 @@ export function instanceConfig(overrides: Partial<InstanceConfig> = {}): Instanc
     ],
     unicastPeers: [],
     unicastTtl: 255,
+    checkUnicastSource: true,
+    unicastPeerTtl: {},
     v3ChecksumExcludesPseudoHeader: false,
     trackInterfaces: [],
     trackChecks: [],

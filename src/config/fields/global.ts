@@ -111,4 +111,5 @@ export const GLOBAL_FIELDS = [
 export const GLOBAL_KEYWORDS_WITHOUT_FIELD: readonly KeywordSpec[] = [
   { word: 'vrrp_min_garp', read: 'custom', note: '`[BOOL]`: GARP repeat 1, no second burst, no refresh' },
   { word: 'vrrp_down_timer_adverts', read: 'custom', note: 'accepted only with the RFC value 3' },
+  { word: 'vrrp_check_unicast_src', read: 'custom', note: 'accepted: hotstandby checks the source of unicast adverts anyway (see Receiving adverts)' },
 ];

@@ -8,7 +8,7 @@ import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.j
 import type { BlockRules, Handler } from './blocks.js';
 import { fieldHandlers } from './fields.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
+import { keywordOf, noArgs, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
@@ -130,7 +130,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
   vrrp_lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
   vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
-  vrrp_check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
 };
 
@@ -229,6 +228,10 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
       g.garp.masterRepeat = located(1, node.source, keywordOf(node));
       g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
       g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
+    },
+    // The unicast source check is on by default in hotstandby (see validate-unicast.ts).
+    vrrp_check_unicast_src: (node) => {
+      noArgs(node, warn);
     },
     vrrp_down_timer_adverts: (node) => {
       const value = readUnsigned(singleArg(node, warn), keywordOf(node));

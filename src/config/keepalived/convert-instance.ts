@@ -3,7 +3,7 @@
  */
 import { ConfigError } from '../config-error.js';
 import { MAX_TRACK_WEIGHT } from '../defaults.js';
-import { emptyInstanceDraft, located, type InstanceDraft, type Located } from '../draft.js';
+import { emptyInstanceDraft, located, type InstanceDraft, type Located, type UnicastPeerTtlDraft } from '../draft.js';
 import type { SourceLocation } from '../model.js';
 import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
@@ -50,6 +50,22 @@ export function authenticationRules(warn: Warn): BlockRules<Pending> {
       },
     },
   };
+}
+
+/** keepalived `unicast_peer { ADDR [min_ttl N] [max_ttl N] }`: the words after the address. */
+function peerTtlRange(peer: Located<string>, words: Token[]): UnicastPeerTtlDraft {
+  const range: UnicastPeerTtlDraft = { peer };
+  for (let i = 0; i < words.length; i += 2) {
+    const [option, value] = [words[i] as Token, words[i + 1]];
+    if ((option.text !== 'min_ttl' && option.text !== 'max_ttl') || value === undefined) {
+      const text = words.map((t) => t.text).join(' ');
+      throw new ConfigError(`Unknown unicast_peer option in "${text}": expected min_ttl N / max_ttl N`, option.source, 'unicast_peer');
+    }
+    const ttl = readUnsigned(value, option.text, 255);
+    if (option.text === 'min_ttl') range.min = ttl;
+    else range.max = ttl;
+  }
+  return range;
 }
 
 /** A track weight: "weight N [reverse|noreverse]"; reverse is refused (not in the model). */
@@ -114,14 +130,9 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
     virtual_ipaddress_excluded: (node, d) => addVips(node, d, true),
     unicast_peer: (node, d) => {
       for (const line of blockOf(node)) {
-        const options = line.args.map((t) => t.text);
-        if (options.length > 0) {
-          if (options.some((o, i) => i % 2 === 0 && o !== 'min_ttl' && o !== 'max_ttl')) {
-            throw new ConfigError(`Unknown unicast_peer option in "${options.join(' ')}": expected min_ttl/max_ttl`, line.source, 'unicast_peer');
-          }
-          warn(`min_ttl/max_ttl of unicast peer ${line.keyword.text} ignored: received TTLs are checked as RFC 5798 says (255)`, line.source);
-        }
-        d.unicastPeers.push(located(line.keyword.text, line.source, 'unicast_peer'));
+        const peer = located(line.keyword.text, line.source, 'unicast_peer');
+        d.unicastPeers.push(peer);
+        if (line.args.length > 0) (d.unicastPeerTtl ??= []).push(peerTtlRange(peer, line.args));
       }
     },
     unicast_fault_no_peer: (node) => {

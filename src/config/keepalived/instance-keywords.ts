@@ -17,7 +17,6 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   linkbeat_use_polling: 'link state comes from netlink',
   lvs_sync_daemon_interface: 'LVS is not part of hotstandby',
   skip_check_adv_addr: 'advert addresses are always checked',
-  check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   garp_lower_prio_delay: GARP_EXTRA,
   garp_lower_prio_repeat: GARP_EXTRA,
   garp_extra_if: GARP_EXTRA,

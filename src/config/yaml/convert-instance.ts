@@ -3,7 +3,7 @@
  */
 import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
-import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
+import { emptyInstanceDraft, type InstanceDraft, type Located, type UnicastPeerTtlDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
 import { yamlHintsOf, yamlKeysOf } from '../fields/field.js';
 import { INSTANCE_FIELDS } from '../fields/instance.js';
@@ -43,6 +43,22 @@ function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft 
   const parsed = parseVipWords(words, excluded, field.source, field.path);
   for (const message of parsed.warnings) reader.warn(message, field.source);
   return parsed.vip;
+}
+
+/** A unicast peer: its address, or { address, minTtl, maxTtl } (keepalived min_ttl / max_ttl). */
+function readPeer(reader: YamlReader, field: Field, draft: InstanceDraft): Located<string> {
+  if (isStringNode(field)) return readString(field);
+  const parts = readMap(reader, field, ['address', 'minTtl', 'maxTtl'], { min_ttl: 'minTtl', max_ttl: 'maxTtl' });
+  const address = parts.get('address');
+  if (!address) throw typeError(field, 'an address string or a mapping with "address"');
+  const peer = readString(address);
+  const range: UnicastPeerTtlDraft = { peer };
+  const min = parts.get('minTtl');
+  const max = parts.get('maxTtl');
+  if (min) range.min = readInteger(min);
+  if (max) range.max = readInteger(max);
+  if (min || max) (draft.unicastPeerTtl ??= []).push(range);
+  return peer;
 }
 
 /** A tracked thing: its name, or { name, weight }. */
@@ -96,7 +112,7 @@ const CUSTOM_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
     for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, true));
   },
   'unicast.peers': (reader, value, draft) => {
-    draft.unicastPeers = readList(reader, value).map(readString);
+    draft.unicastPeers = readList(reader, value).map((peer) => readPeer(reader, peer, draft));
   },
   track: readTrack,
   notify: (reader, value, draft) => {
