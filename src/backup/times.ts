@@ -1,11 +1,28 @@
 /**
  * Nanosecond file times. Node's utimes takes seconds as a double, which cannot carry every
- * nanosecond of a present-day time; the native addon's utimensat(2) can. Until the addon has it,
- * callers fall back to utimes.
+ * nanosecond of a present-day time; the native addon's utimensat(2) can. Without the addon,
+ * callers fall back to utimes (sub-microsecond rounding).
  */
+import { loadNative, type NativeBinding } from '../net/native.js';
 import type { GoTime } from './repo/go-json.js';
 
+let binding: NativeBinding | null | undefined;
+
+function native(): NativeBinding | null {
+  if (binding === undefined) {
+    try {
+      binding = loadNative();
+    } catch {
+      binding = null;
+    }
+  }
+  return binding && typeof binding.setFileTimes === 'function' ? binding : null;
+}
+
 /** Sets atime and mtime exactly; false when no exact way is available here. */
-export function setTimesNs(_path: string, _atime: GoTime, _mtime: GoTime, _noFollow: boolean): boolean {
-  return false;
+export function setTimesNs(path: string, atime: GoTime, mtime: GoTime, noFollow: boolean): boolean {
+  const b = native();
+  if (!b) return false;
+  b.setFileTimes!(path, atime.sec, atime.nsec, mtime.sec, mtime.nsec, noFollow);
+  return true;
 }
