@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig } from '../../src/backup/repo/config.js';
 import { zstd } from '../../src/backup/repo/compression.js';
 import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal } from '../../src/backup/repo/crypto.js';
-import { formatGoTime, goJsonString, goTimeFromNs, parseGoTime } from '../../src/backup/repo/go-json.js';
+import { formatGoTime, goJsonString, goQuote, goTimeFromNs, goUnquote, parseGoTime } from '../../src/backup/repo/go-json.js';
 import { decodeIndexFile, encodeIndexFile } from '../../src/backup/repo/index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile } from '../../src/backup/repo/key-file.js';
 import { decodeLock, encodeLock } from '../../src/backup/repo/lock.js';
@@ -25,6 +25,21 @@ test('goJsonString() escapes like Go: < > & U+2028 as \\u, control characters as
   assert.equal(goJsonString('q"\\\n\r\t\b\f\u0001'), '"q\\"\\\\\\n\\r\\t\\u0008\\u000c\\u0001"');
   assert.equal(goJsonString('\u2028\u2029é😀'), '"\\u2028\\u2029é😀"');
   assert.equal(goJsonString('x\ud800y'), '"x\ufffdy"');
+});
+
+test('goQuote() quotes names as Go\'s strconv.Quote; goUnquote() gives the bytes back', () => {
+  const cases: [Buffer, string][] = [
+    [Buffer.from('plain name.txt'), 'plain name.txt'],
+    [Buffer.from('we"ird \\ name\nline\t\u0001\u007f'), 'we\\"ird \\\\ name\\nline\\t\\x01\\x7f'],
+    [Buffer.from('é😀\u00a0\u200b'), 'é😀\\u00a0\\u200b'],
+    [Buffer.from([0x61, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80]), 'a\\xff\\xc3(\\xed\\xa0\\x80'],
+  ];
+  for (const [bytes, quoted] of cases) {
+    assert.equal(goQuote(bytes), quoted);
+    assert.deepEqual(goUnquote(quoted), bytes);
+  }
+  assert.deepEqual(goUnquote('\\101\\u00e9\\U0001F600'), Buffer.from('Aé😀'));
+  for (const bad of ['a"b', 'a\\', 'a\\q', 'a\nb', '\\xZZ', '\\400']) assert.throws(() => goUnquote(bad), SyntaxError, bad);
 });
 
 test('formatGoTime() writes RFC 3339 with trimmed nanoseconds and the zone; parseGoTime() reads it back', () => {

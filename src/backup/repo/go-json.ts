@@ -133,3 +133,105 @@ export function goJsonEncode(v: GoJsonValue): string {
   for (const [k, x] of Object.entries(v)) if (x !== undefined) parts.push(goJsonString(k) + ':' + goJsonEncode(x));
   return '{' + parts.join(',') + '}';
 }
+
+// ---- strconv.Quote / strconv.Unquote --------------------------------------------------------------
+// restic's Node.MarshalJSON stores a file name as Go's strconv.Quote of its bytes without the outer
+// quotes (so that names that are not UTF-8 survive JSON), and UnmarshalJSON undoes it with
+// strconv.Unquote. Hence `a"b` is stored as the JSON string "a\\\"b".
+
+const SIMPLE_ESCAPES: Record<number, string> = { 7: 'a', 8: 'b', 12: 'f', 10: 'n', 13: 'r', 9: 't', 11: 'v' };
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/** Go's utf8.DecodeRune: [rune, width], with [-1, 1] for an invalid or short sequence. */
+function decodeRune(b: Uint8Array, i: number): [number, number] {
+  const b0 = b[i]!;
+  if (b0 < 0x80) return [b0, 1];
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? [((b0 & 0x1f) << 6) | (b[i + 1]! & 0x3f), 2] : [-1, 1];
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+    const hi = b0 === 0xed ? 0x9f : 0xbf;
+    if (!cont(1, lo, hi) || !cont(2)) return [-1, 1];
+    return [((b0 & 0x0f) << 12) | ((b[i + 1]! & 0x3f) << 6) | (b[i + 2]! & 0x3f), 3];
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const lo = b0 === 0xf0 ? 0x90 : 0x80;
+    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+    if (!cont(1, lo, hi) || !cont(2) || !cont(3)) return [-1, 1];
+    return [((b0 & 0x07) << 18) | ((b[i + 1]! & 0x3f) << 12) | ((b[i + 2]! & 0x3f) << 6) | (b[i + 3]! & 0x3f), 4];
+  }
+  return [-1, 1];
+}
+
+const hexDigits = (v: number, n: number) => v.toString(16).padStart(n, '0');
+
+/** strconv.Quote(bytes) without the surrounding quotes. */
+export function goQuote(name: Uint8Array | string): string {
+  const b = typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
+  let out = '';
+  for (let i = 0; i < b.length; ) {
+    const [r, width] = decodeRune(b, i);
+    if (r < 0) {
+      out += '\\x' + hexDigits(b[i]!, 2);
+    } else if (r === 0x22 || r === 0x5c) {
+      out += '\\' + String.fromCharCode(r);
+    } else if (r === 0x20 || PRINTABLE.test(String.fromCodePoint(r))) {
+      out += String.fromCodePoint(r);
+    } else if (SIMPLE_ESCAPES[r] !== undefined) {
+      out += '\\' + SIMPLE_ESCAPES[r];
+    } else if (r < 0x20 || r === 0x7f) {
+      out += '\\x' + hexDigits(r, 2);
+    } else if (r < 0x10000) {
+      out += '\\u' + hexDigits(r, 4);
+    } else {
+      out += '\\U' + hexDigits(r, 8);
+    }
+    i += width;
+  }
+  return out;
+}
+
+const UNESCAPE: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 0x5c, '"': 0x22 };
+
+/** strconv.Unquote('"' + s + '"') as bytes; SyntaxError when Go would reject it. */
+export function goUnquote(s: string): Buffer {
+  const out: number[] = [];
+  const pushRune = (r: number) => out.push(...Buffer.from(String.fromCodePoint(r), 'utf8'));
+  const hex = (from: number, n: number) => {
+    const h = s.slice(from, from + n);
+    if (h.length !== n || !/^[0-9a-fA-F]+$/.test(h)) throw new SyntaxError(`Invalid escape in quoted name '${s}'`);
+    return parseInt(h, 16);
+  };
+  for (let i = 0; i < s.length; ) {
+    const c = s.codePointAt(i)!;
+    if (c === 0x22 || c === 0x0a) throw new SyntaxError(`Unescaped ${c === 0x22 ? 'quote' : 'newline'} in quoted name '${s}'`);
+    if (c !== 0x5c) {
+      pushRune(c);
+      i += c > 0xffff ? 2 : 1;
+      continue;
+    }
+    const e = s[i + 1];
+    if (e === undefined) throw new SyntaxError(`Trailing backslash in quoted name '${s}'`);
+    if (UNESCAPE[e] !== undefined) {
+      out.push(UNESCAPE[e]);
+      i += 2;
+    } else if (e === 'x') {
+      out.push(hex(i + 2, 2));
+      i += 4;
+    } else if (e === 'u' || e === 'U') {
+      const n = e === 'u' ? 4 : 8;
+      const r = hex(i + 2, n);
+      if (r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) throw new SyntaxError(`Invalid code point in quoted name '${s}'`);
+      pushRune(r);
+      i += 2 + n;
+    } else if (e >= '0' && e <= '7') {
+      const o = s.slice(i + 1, i + 4);
+      if (!/^[0-7]{3}$/.test(o) || parseInt(o, 8) > 255) throw new SyntaxError(`Invalid octal escape in quoted name '${s}'`);
+      out.push(parseInt(o, 8));
+      i += 4;
+    } else {
+      throw new SyntaxError(`Invalid escape '\\${e}' in quoted name '${s}'`);
+    }
+  }
+  return Buffer.from(out);
+}

@@ -4,9 +4,10 @@
  * mtime, atime, ctime, uid, gid, user, group, inode, device_id, size, links, linktarget,
  * extended_attributes, device, content, subtree, error — with Go's omitempty where restic has it
  * (times, uid, gid and content are always written; content is `null` for anything but a file).
- * Nodes are sorted by name. `mode` is a Go os.FileMode, not a Unix st_mode.
+ * Nodes are sorted by name. `mode` is a Go os.FileMode, not a Unix st_mode. The name is stored
+ * as Go's strconv.Quote of its bytes without the outer quotes (restic's Node.MarshalJSON).
  */
-import { formatGoTime, goJsonEncode, goJsonString, parseGoTime, type GoTime } from './go-json.js';
+import { formatGoTime, goJsonEncode, goJsonString, goQuote, goUnquote, parseGoTime, type GoTime } from './go-json.js';
 import { parseId, type Id } from './id.js';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'irregular';
@@ -87,7 +88,7 @@ export function unixPermFromGoMode(mode: number): number {
 
 function encodeNode(n: TreeNode): string {
   return goJsonEncode({
-    name: n.name,
+    name: goQuote(n.name),
     type: n.type,
     mode: n.mode || undefined,
     mtime: formatGoTime(n.mtime),
@@ -134,7 +135,8 @@ function decodeNode(raw: unknown): TreeNode {
   if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
   const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
   const node: TreeNode = {
-    name: v.name,
+    // Names that are not UTF-8 are decoded lossily for now (U+FFFD); see goUnquote.
+    name: goUnquote(v.name).toString('utf8'),
     type: v.type as NodeType,
     mode: num(v.mode) ?? 0,
     mtime: time(v.mtime),
