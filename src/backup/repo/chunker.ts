@@ -22,17 +22,17 @@ export const MAX_SIZE = 8 * 1024 * 1024;
 const SPLIT_MASK = (1 << 20) - 1;
 
 export interface ChunkerTables {
-  outHi: Uint32Array;
-  outLo: Uint32Array;
-  modHi: Uint32Array;
-  modLo: Uint32Array;
+  outHi: Int32Array;
+  outLo: Int32Array;
+  modHi: Int32Array;
+  modLo: Int32Array;
 }
 
 const tableCache = new Map<bigint, ChunkerTables>();
 
-const split = (v: bigint, hi: Uint32Array, lo: Uint32Array, i: number) => {
+const split = (v: bigint, hi: Int32Array, lo: Int32Array, i: number) => {
   hi[i] = Number(v >> 32n);
-  lo[i] = Number(v & 0xffffffffn);
+  lo[i] = Number(BigInt.asIntN(32, v));
 };
 
 /** The slide-out and reduction tables for `pol` (cached). */
@@ -41,7 +41,7 @@ export function chunkerTables(pol: bigint): ChunkerTables {
   if (cached) return cached;
   const k = degree(pol);
   if (k !== 53) throw new RangeError(`Chunker polynomial must have degree 53, ${pol.toString(16)} has ${k}`);
-  const t: ChunkerTables = { outHi: new Uint32Array(256), outLo: new Uint32Array(256), modHi: new Uint32Array(256), modLo: new Uint32Array(256) };
+  const t: ChunkerTables = { outHi: new Int32Array(256), outLo: new Int32Array(256), modHi: new Int32Array(256), modLo: new Int32Array(256) };
   for (let b = 0; b < 256; b++) {
     // out[b] = Hash(b || 0 × 63)
     let h = polyMod(BigInt(b), pol);
