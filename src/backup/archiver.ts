@@ -12,6 +12,7 @@ import { goTimeFromNs, goTimeNow, type GoTime } from './repo/go-json.js';
 import type { Id } from './repo/id.js';
 import type { Repository } from './repo/repository.js';
 import { whoAmI } from './repo/repository.js';
+import { bytesToName, fsPath } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
@@ -96,7 +97,7 @@ export class Archiver {
 
   /** The node for `path` from lstat, without content or subtree. */
   private async statNode(path: string, name: string): Promise<TreeNode> {
-    const st = await lstat(path, { bigint: true });
+    const st = await lstat(fsPath(path), { bigint: true });
     const mode = Number(st.mode);
     const type = nodeType(mode);
     const uid = Number(st.uid);
@@ -120,7 +121,7 @@ export class Archiver {
     node.deviceId = Number(st.dev);
     if (type === 'file') node.size = Number(st.size);
     if (type !== 'dir' && type !== 'fifo' && type !== 'socket') node.links = Number(st.nlink);
-    if (type === 'symlink') node.linktarget = await readlink(path);
+    if (type === 'symlink') node.linktarget = await readlink(fsPath(path));
     if (type === 'dev' || type === 'chardev') node.device = Number(st.rdev);
     return node;
   }
@@ -146,7 +147,7 @@ export class Archiver {
 
   /** Stores a file's chunks; returns its content list. */
   async saveFile(path: string): Promise<Id[]> {
-    const fh = await open(path, 'r');
+    const fh = await open(fsPath(path), 'r');
     const content: Id[] = [];
     try {
       const chunker = new Chunker(this.repo.chunker);
@@ -186,7 +187,7 @@ export class Archiver {
 
   /** Stores the directory at `path` recursively; returns its tree id. */
   async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
-    const names = (await readdir(path)).sort(compareNames);
+    const names = (await readdir(fsPath(path), { encoding: 'buffer' })).map(bytesToName).sort(compareNames);
     const parent = await this.loadParentTree(parentTree);
     const nodes: TreeNode[] = [];
     for (const name of names) {

@@ -11,6 +11,7 @@ import type { Repository } from './repo/repository.js';
 import { decodeTree, unixPermFromGoMode, type TreeNode } from './repo/tree.js';
 import type { GoTime } from './repo/go-json.js';
 import { setTimesNs } from './times.js';
+import { fsPath } from './repo/names.js';
 
 export interface RestoreOptions {
   target: string;
@@ -47,7 +48,7 @@ export class Restorer {
   private async restoreNode(node: TreeNode, path: string): Promise<void> {
     switch (node.type) {
       case 'dir':
-        await mkdir(path, { recursive: true, mode: 0o700 });
+        await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
         if (node.subtree) await this.restoreTree(node.subtree, path);
         await this.setMetadata(node, path);
         this.stats.dirs++;
@@ -58,7 +59,7 @@ export class Restorer {
         this.stats.files++;
         return;
       case 'symlink':
-        await symlink(node.linktarget ?? '', path);
+        await symlink(node.linktarget ?? '', fsPath(path));
         await this.setMetadata(node, path);
         this.stats.symlinks++;
         return;
@@ -68,7 +69,7 @@ export class Restorer {
   }
 
   private async writeFile(node: TreeNode, path: string): Promise<void> {
-    const fh = await open(path, 'wx', 0o600);
+    const fh = await open(fsPath(path), 'wx', 0o600);
     try {
       for (const id of node.content ?? []) {
         const data = await this.repo.loadBlob('data', id);
@@ -85,12 +86,12 @@ export class Restorer {
     const symlinkNode = node.type === 'symlink';
     if (this.owners) {
       try {
-        await lchown(path, node.uid, node.gid);
+        await lchown(fsPath(path), node.uid, node.gid);
       } catch (err) {
         if (isRoot()) throw err;
       }
     }
-    if (!symlinkNode) await chmod(path, unixPermFromGoMode(node.mode));
+    if (!symlinkNode) await chmod(fsPath(path), unixPermFromGoMode(node.mode));
     await setTimes(path, node.atime, node.mtime, symlinkNode);
   }
 }
@@ -99,8 +100,8 @@ async function setTimes(path: string, atime: GoTime, mtime: GoTime, symlinkNode:
   if (setTimesNs(path, atime, mtime, symlinkNode)) return;
   const a = atime.sec + atime.nsec / 1e9;
   const m = mtime.sec + mtime.nsec / 1e9;
-  if (symlinkNode) await lutimes(path, a, m);
-  else await utimes(path, a, m);
+  if (symlinkNode) await lutimes(fsPath(path), a, m);
+  else await utimes(fsPath(path), a, m);
 }
 
 /** Restores snapshot tree `treeId` below `options.target`. */

@@ -5,6 +5,7 @@
  */
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { GoTime } from './repo/go-json.js';
+import { fsPath } from './repo/names.js';
 
 let binding: NativeBinding | null | undefined;
 
@@ -23,6 +24,6 @@ function native(): NativeBinding | null {
 export function setTimesNs(path: string, atime: GoTime, mtime: GoTime, noFollow: boolean): boolean {
   const b = native();
   if (!b) return false;
-  b.setFileTimes!(path, atime.sec, atime.nsec, mtime.sec, mtime.nsec, noFollow);
+  b.setFileTimes!(fsPath(path), atime.sec, atime.nsec, mtime.sec, mtime.nsec, noFollow);
   return true;
 }

@@ -71,7 +71,7 @@ export interface NativeBinding {
   Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
   ifNameToIndex(name: string): number;
   /** utimensat(2) with nanoseconds; AT_SYMLINK_NOFOLLOW when noFollow. Throws an errno Error. */
-  setFileTimes?(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */
   constants: Readonly<Record<string, number>>;
 }

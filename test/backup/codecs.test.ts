@@ -16,6 +16,24 @@ import { decodePackHeader, decodePackTrailer, encodePackHeader, encodePackTraile
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../../src/backup/repo/snapshot.js';
 import { decodeTree, encodeTree, goModeFromUnix, unixPermFromGoMode, type TreeNode } from '../../src/backup/repo/tree.js';
 import { decodeUnpacked, encodeUnpacked } from '../../src/backup/repo/unpacked.js';
+import { bytesToName, fsPath, nameToBytes } from '../../src/backup/repo/names.js';
+
+test('bytesToName() and nameToBytes() round-trip any bytes; valid UTF-8 stays a plain string', () => {
+  const cases = [Buffer.from('plain é 😀'), Buffer.from([0x61, 0xff, 0x62]), Buffer.from([0xed, 0xa0, 0x80, 0xc3]), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.alloc(0)];
+  for (const b of cases) assert.deepEqual(nameToBytes(bytesToName(b)), b);
+  assert.equal(bytesToName(Buffer.from('plain é 😀')), 'plain é 😀');
+  assert.equal(bytesToName(Buffer.from([0x61, 0xff])), 'a\udcff');
+  assert.equal(fsPath('/a/b'), '/a/b');
+  assert.deepEqual(fsPath('/a/\udcff'), Buffer.from([0x2f, 0x61, 0x2f, 0xff]));
+});
+
+test('a tree node whose name is not UTF-8 keeps its bytes through encodeTree() and decodeTree()', () => {
+  const t = parseGoTime('2020-01-01T00:00:00Z');
+  const name = bytesToName(Buffer.from([0x62, 0xff, 0x0a, 0x22]));
+  const bytes = encodeTree([{ name, type: 'file', mode: 0o644, mtime: t, atime: t, ctime: t, uid: 0, gid: 0, content: [] }]);
+  assert.ok(bytes.toString().includes('"name":"b\\\\xff\\\\n\\\\\\""'), bytes.toString());
+  assert.deepEqual(nameToBytes(decodeTree(bytes)[0]!.name), Buffer.from([0x62, 0xff, 0x0a, 0x22]));
+});
 
 const id = () => randomBytes(32).toString('hex');
 const FAST_SCRYPT = { N: 1024, r: 8, p: 1 };

@@ -6,6 +6,9 @@
  *     and restic still checks it clean and restores ours;
  * (c) hotstandby's chunks are restic's: restic backing up the same data adds no data blob;
  * (d) a wrong password is a clear error and writes nothing.
+ * The source tree has modes with setuid, owners (as root), nanosecond mtimes, symlinks (one
+ * dangling), empty files and directories, and names with quotes, backslashes, a newline and bytes
+ * that are not UTF-8.
  * Skipped, with the reason, where restic is not installed.
  */
 import assert from 'node:assert/strict';
@@ -23,6 +26,7 @@ import { Repository } from '../../src/backup/repo/repository.js';
 import { findSnapshot } from '../../src/backup/snapshots.js';
 import { walkTree } from '../../src/backup/walk.js';
 import { loadNative } from '../../src/net/native.js';
+import { bytesToName, fsPath } from '../../src/backup/repo/names.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -83,7 +87,7 @@ const native = (() => {
 
 /** Sets an odd nanosecond mtime (and atime) so that any rounding shows. */
 function setNs(path: string, sec: number, nsec: number): void {
-  native?.setFileTimes?.(path, sec, nsec, sec, nsec, true);
+  native?.setFileTimes?.(fsPath(path), sec, nsec, sec, nsec, true);
 }
 
 /** A small tree with every kind of entry `run` handles. */
@@ -100,6 +104,12 @@ function makeSource(dir: string, seed: string): void {
   chmodSync(join(dir, 'setuid'), 0o4755);
   chmodSync(join(dir, 'text.txt'), 0o640);
   chmodSync(join(dir, 'sub'), 0o750);
+  // Names that are not UTF-8: restic keeps their bytes, so must we.
+  const notUtf8 = Buffer.concat([Buffer.from(dir + '/bad-'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('.txt')]);
+  writeFileSync(notUtf8, 'latin-1 era\n');
+  const notUtf8Dir = Buffer.concat([Buffer.from(dir + '/dir-'), Buffer.from([0xe9, 0x80])]);
+  mkdirSync(notUtf8Dir);
+  writeFileSync(Buffer.concat([notUtf8Dir, Buffer.from('/inside')]), 'inside\n');
   symlinkSync('sub/deeper/file', join(dir, 'link-relative'));
   symlinkSync('/nonexistent/target', join(dir, 'link-dangling'));
   if (isRoot) {
@@ -109,9 +119,10 @@ function makeSource(dir: string, seed: string): void {
   let n = 0;
   const stamp = (p: string) => setNs(p, 1_700_000_000 + n++ * 1000, 123_456_789 + n);
   const walk = (p: string) => {
-    for (const e of readdirSync(p, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(p, e.name));
-      stamp(join(p, e.name));
+    for (const raw of readdirSync(fsPath(p), { encoding: 'buffer' })) {
+      const child = join(p, bytesToName(raw));
+      if (lstatSync(fsPath(child)).isDirectory()) walk(child);
+      stamp(child);
     }
   };
   walk(dir);
@@ -122,13 +133,15 @@ function makeSource(dir: string, seed: string): void {
 function describe(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
-    const p = join(root, rel);
+    const p = fsPath(join(root, rel));
     const st = lstatSync(p, { bigint: true });
     const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
     const extra = type === 'file' ? createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16) : type === 'symlink' ? readlinkSync(p) : '';
     const mode = type === 'symlink' ? '' : (Number(st.mode) & 0o7777).toString(8);
     out.push(JSON.stringify([rel, type, mode, Number(st.uid), Number(st.gid), type === 'file' ? Number(st.size) : 0, st.mtimeNs.toString(), extra]));
-    if (type === 'dir') for (const name of readdirSync(p).sort()) walk(rel === '' ? name : `${rel}/${name}`);
+    if (type === 'dir') {
+      for (const name of readdirSync(p, { encoding: 'buffer' }).map(bytesToName).sort()) walk(rel === '' ? name : `${rel}/${name}`);
+    }
   };
   walk('');
   return out;

@@ -143,7 +143,7 @@ const SIMPLE_ESCAPES: Record<number, string> = { 7: 'a', 8: 'b', 12: 'f', 10: 'n
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 /** Go's utf8.DecodeRune: [rune, width], with [-1, 1] for an invalid or short sequence. */
-function decodeRune(b: Uint8Array, i: number): [number, number] {
+export function decodeRune(b: Uint8Array, i: number): [number, number] {
   const b0 = b[i]!;
   if (b0 < 0x80) return [b0, 1];
   const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;

@@ -9,6 +9,7 @@
  */
 import { formatGoTime, goJsonEncode, goJsonString, goQuote, goUnquote, parseGoTime, type GoTime } from './go-json.js';
 import { parseId, type Id } from './id.js';
+import { bytesToName, nameToBytes } from './names.js';
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'irregular';
 
@@ -88,7 +89,7 @@ export function unixPermFromGoMode(mode: number): number {
 
 function encodeNode(n: TreeNode): string {
   return goJsonEncode({
-    name: goQuote(n.name),
+    name: goQuote(nameToBytes(n.name)),
     type: n.type,
     mode: n.mode || undefined,
     mtime: formatGoTime(n.mtime),
@@ -115,7 +116,7 @@ function encodeNode(n: TreeNode): string {
 
 /** Byte order of names (Go compares strings bytewise). */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return Buffer.compare(nameToBytes(a), nameToBytes(b));
 }
 
 /** A tree blob's bytes; `nodes` must be sorted by name with no duplicates. */
@@ -135,8 +136,7 @@ function decodeNode(raw: unknown): TreeNode {
   if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
   const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
   const node: TreeNode = {
-    // Names that are not UTF-8 are decoded lossily for now (U+FFFD); see goUnquote.
-    name: goUnquote(v.name).toString('utf8'),
+    name: bytesToName(goUnquote(v.name)),
     type: v.type as NodeType,
     mode: num(v.mode) ?? 0,
     mtime: time(v.mtime),
