@@ -9,7 +9,8 @@
         "native/pid-watch.cc",
         "native/constants.cc",
         "native/errno-error.cc",
-        "native/file-times.cc"
+        "native/file-times.cc",
+        "native/poly1305.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

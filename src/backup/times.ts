@@ -3,27 +3,14 @@
  * nanosecond of a present-day time; the native addon's utimensat(2) can. Without the addon,
  * callers fall back to utimes (sub-microsecond rounding).
  */
-import { loadNative, type NativeBinding } from '../net/native.js';
+import { backupNative } from './native.js';
 import type { GoTime } from './repo/go-json.js';
 import { fsPath } from './repo/names.js';
 
-let binding: NativeBinding | null | undefined;
-
-function native(): NativeBinding | null {
-  if (binding === undefined) {
-    try {
-      binding = loadNative();
-    } catch {
-      binding = null;
-    }
-  }
-  return binding && typeof binding.setFileTimes === 'function' ? binding : null;
-}
-
 /** Sets atime and mtime exactly; false when no exact way is available here. */
 export function setTimesNs(path: string, atime: GoTime, mtime: GoTime, noFollow: boolean): boolean {
-  const b = native();
-  if (!b) return false;
-  b.setFileTimes!(fsPath(path), atime.sec, atime.nsec, mtime.sec, mtime.nsec, noFollow);
+  const setFileTimes = backupNative()?.setFileTimes;
+  if (!setFileTimes) return false;
+  setFileTimes(fsPath(path), atime.sec, atime.nsec, mtime.sec, mtime.nsec, noFollow);
   return true;
 }

@@ -82,3 +82,18 @@ test('Poly1305.update() in pieces gives the one-shot tag', () => {
   p.update(msg.subarray(off));
   assert.deepEqual(Buffer.from(p.digest()), Buffer.from(poly1305(key, msg)));
 });
+
+test('the addon\'s Poly1305 (OpenSSL EVP_MAC) equals the TypeScript one on RFC 8439 vectors and random inputs', async (t) => {
+  const { backupNative } = await import('../../src/backup/native.js');
+  const native = backupNative()?.poly1305;
+  if (!native) {
+    t.skip('the native addon with poly1305 is not built');
+    return;
+  }
+  for (const v of vectors) assert.equal(native(hex(v.key), v.msg).toString('hex'), hex(v.tag).toString('hex'), v.name);
+  for (const len of [0, 1, 16, 17, 1000, 100_000]) {
+    const key = randomBytes(32);
+    const msg = randomBytes(len);
+    assert.deepEqual(native(key, msg), Buffer.from(poly1305(key, msg)), `length ${len}`);
+  }
+});

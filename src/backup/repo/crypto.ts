@@ -6,6 +6,7 @@
  * AES-128_k(nonce) (Bernstein's Poly1305-AES).
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { backupNative } from '../native.js';
 import { Poly1305, clampR } from './poly1305.js';
 
 export const IV_SIZE = 16;
@@ -53,14 +54,23 @@ export function checkMasterKey(key: MasterKey): void {
   if (key.mac.r.length !== 16) throw new RangeError(`MAC key r must be 16 bytes, got ${key.mac.r.length}`);
 }
 
+/** Poly1305 of `message` under the one-time key `r || s`: OpenSSL through the addon, else TypeScript. */
+export function poly1305(oneTimeKey: Buffer, message: Buffer): Uint8Array {
+  const native = backupNative()?.poly1305;
+  if (native) return native(oneTimeKey, message);
+  return new Poly1305(oneTimeKey).update(message).digest();
+}
+
 /** Poly1305-AES_{k,r}(nonce, message). */
 export function poly1305Aes(mac: MacKey, nonce: Uint8Array, message: Uint8Array): Uint8Array {
-  const oneTime = new Uint8Array(32);
+  const oneTime = Buffer.alloc(32);
   oneTime.set(mac.r, 0);
+  clampR(oneTime); // Poly1305 clamps r itself; clamping here keeps both paths on the same key
   const aes = createCipheriv('aes-128-ecb', mac.k, null);
   aes.setAutoPadding(false);
   oneTime.set(aes.update(nonce), 16);
-  return new Poly1305(oneTime).update(message).digest();
+  const m = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length);
+  return poly1305(oneTime, m);
 }
 
 /** Encrypts `plaintext` under a fresh random IV: `IV || CIPHERTEXT || MAC`. */
