@@ -145,10 +145,11 @@ export class Archiver {
     return old.content.every((id) => this.repo.has('data', id));
   }
 
-  /** Stores a file's chunks; returns its content list. */
-  async saveFile(path: string): Promise<Id[]> {
+  /** Stores a file's chunks; returns its content list and the bytes it read. */
+  async saveFile(path: string): Promise<{ content: Id[]; size: number }> {
     const fh = await open(fsPath(path), 'r');
     const content: Id[] = [];
+    let size = 0;
     try {
       const chunker = new Chunker(this.repo.chunker);
       let pieces: Buffer[] = [];
@@ -166,6 +167,7 @@ export class Archiver {
         const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
         if (bytesRead === 0) break;
         this.stats.bytesRead += bytesRead;
+        size += bytesRead;
         const data = buf.subarray(0, bytesRead);
         let start = 0;
         for (;;) {
@@ -182,7 +184,7 @@ export class Archiver {
     } finally {
       await fh.close();
     }
-    return content;
+    return { content, size };
   }
 
   /** Stores the directory at `path` recursively; returns its tree id. */
@@ -215,7 +217,11 @@ export class Archiver {
         this.stats.unchangedFiles++;
         node.content = old!.content;
       } else {
-        node.content = await this.saveFile(path);
+        // The size is what was read: a file that grew or shrank meanwhile stays consistent
+        // (restic's check compares the size with the content's length).
+        const { content, size } = await this.saveFile(path);
+        node.content = content;
+        node.size = size;
       }
     } else {
       this.stats.others++;
