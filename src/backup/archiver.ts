@@ -1,12 +1,12 @@
 /**
  * `backup run`: walks the given paths, chunks files with the repository's polynomial, stores new
  * blobs and one tree per directory, then the index and the snapshot (design.rst, "Read and Write
- * Ordering"). Like restic, the snapshot's tree starts at / and holds each path's parent
- * directories; a file unchanged since the parent snapshot (same type, size, mtime, ctime and
+ * Ordering"). Like restic, the snapshot's tree holds each path as given (an absolute path with
+ * its parent directories); a file unchanged since the parent snapshot (same type, size, mtime, ctime and
  * inode) keeps the parent's content list without being read.
  */
 import { lstat, open, readdir, readlink, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, normalize, resolve } from 'node:path';
 import { Chunker, MIN_SIZE } from './repo/chunker.js';
 import { goTimeFromNs, goTimeNow, type GoTime } from './repo/go-json.js';
 import type { Id } from './repo/id.js';
@@ -25,6 +25,8 @@ export interface BackupOptions {
   hostname?: string;
   programVersion?: string;
   time?: GoTime;
+  /** Record access times (restic's --with-atime); by default atime is recorded as mtime. */
+  withAtime?: boolean;
 }
 
 export interface BackupStats {
@@ -46,6 +48,8 @@ export interface BackupResult {
 const READ_SIZE = 4 * 1024 * 1024;
 
 interface Target {
+  /** Where this entry is on the filesystem (relative paths stay relative, as given). */
+  realPath: string;
   children: Map<string, Target>;
   /** Back up everything below (a path the user gave). */
   whole: boolean;
@@ -93,7 +97,10 @@ export class Archiver {
   readonly stats: BackupStats = { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
   private readonly names = new NameTable();
 
-  constructor(private readonly repo: Repository) {}
+  constructor(
+    private readonly repo: Repository,
+    private readonly withAtime = false,
+  ) {}
 
   /** The node for `path` from lstat, without content or subtree. */
   private async statNode(path: string, name: string): Promise<TreeNode> {
@@ -107,7 +114,9 @@ export class Archiver {
       type,
       mode: goModeFromUnix(mode),
       mtime: goTimeFromNs(st.mtimeNs),
-      atime: goTimeFromNs(st.atimeNs),
+      // Like restic without --with-atime: atime recorded as mtime, so that reading a tree does not
+      // change it and unchanged directories keep their tree ids (restic's and ours alike).
+      atime: goTimeFromNs(this.withAtime ? st.atimeNs : st.mtimeNs),
       ctime: goTimeFromNs(st.ctimeNs),
       uid,
       gid,
@@ -237,32 +246,47 @@ export class Archiver {
     return r.id;
   }
 
-  /** The tree for the virtual directory `path` holding only the targets below it. */
-  async saveTargets(path: string, target: Target, parentTree: Id | undefined): Promise<Id> {
+  /** The tree of a virtual directory holding only the targets below it. */
+  async saveTargets(target: Target, parentTree: Id | undefined): Promise<Id> {
     const parent = await this.loadParentTree(parentTree);
     const nodes: TreeNode[] = [];
     for (const name of [...target.children.keys()].sort(compareNames)) {
-      const child = join(path, name);
       const sub = target.children.get(name)!;
-      const node = await this.statNode(child, name);
+      const node = await this.statNode(sub.realPath, name);
       const old = parent.get(name);
-      if (sub.whole) await this.fill(node, child, old);
-      else if (node.type === 'dir') node.subtree = await this.saveTargets(child, sub, old?.type === 'dir' ? old.subtree : undefined);
-      else throw new Error(`${child} is not a directory`);
+      if (sub.whole) await this.fill(node, sub.realPath, old);
+      else if (node.type === 'dir') node.subtree = await this.saveTargets(sub, old?.type === 'dir' ? old.subtree : undefined);
+      else throw new Error(`${sub.realPath} is not a directory`);
       nodes.push(node);
     }
     return this.saveTree(nodes);
   }
 }
 
-function targetTree(paths: string[]): Target {
-  const root: Target = { children: new Map(), whole: false };
+/**
+ * The virtual tree of the targets, built as restic 0.14 builds it: from each path as given, so an
+ * absolute path brings its parent directories ("/srv/www" → srv/www) and a relative one starts at
+ * its first component ("src" → src); "." and ".." components are walked but not named; a path
+ * with no name left ("." or "..") stands for its entries.
+ */
+async function targetTree(paths: string[]): Promise<Target> {
+  const root: Target = { realPath: '/', children: new Map(), whole: false };
+  const expanded: string[] = [];
   for (const p of paths) {
+    const cleaned = normalize(p).replace(/(.)\/+$/, '$1');
+    if (cleaned.split('/').some((c) => c !== '' && c !== '.' && c !== '..')) expanded.push(cleaned);
+    else for (const e of await readdir(fsPath(cleaned), { encoding: 'buffer' })) expanded.push(join(cleaned, bytesToName(e)));
+  }
+  for (const p of expanded) {
     let t = root;
-    for (const part of p.split('/').filter((x) => x !== '')) {
+    let real = p.startsWith('/') ? '/' : '';
+    for (const part of p.split('/')) {
+      if (part === '') continue;
+      real = real === '' ? part : join(real, part);
+      if (part === '.' || part === '..') continue;
       let next = t.children.get(part);
       if (!next) {
-        next = { children: new Map(), whole: false };
+        next = { realPath: real, children: new Map(), whole: false };
         t.children.set(part, next);
       }
       t = next;
@@ -275,9 +299,11 @@ function targetTree(paths: string[]): Target {
 /** Backs up `options.paths` into `repo` as a new snapshot. */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0) throw new RangeError('Nothing to back up: no paths given');
+  for (const p of options.paths) await lstat(fsPath(p)); // a missing path fails before anything is written
+  if (options.paths.some((p) => resolve(p) === '/')) throw new RangeError('Backing up / as a whole is not supported yet');
+  const targets = await targetTree(options.paths);
+  // The snapshot names the absolute paths, as restic's backup command does.
   const paths = [...new Set(options.paths.map((p) => resolve(p)))];
-  for (const p of paths) await lstat(p); // a missing path fails before anything is written
-  if (paths.includes('/')) throw new RangeError('Backing up / as a whole is not supported yet');
   const who = whoAmI();
   const hostname = options.hostname ?? who.hostname;
   await repo.loadIndex();
@@ -290,8 +316,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     }
   }
   const parentTree = parent ? (await findSnapshot(repo, parent)).snapshot.tree : undefined;
-  const archiver = new Archiver(repo);
-  const tree = await archiver.saveTargets('/', targetTree(paths), parentTree);
+  const archiver = new Archiver(repo, options.withAtime ?? false);
+  const tree = await archiver.saveTargets(targets, parentTree);
   await repo.flush();
   const snapshot: Snapshot = {
     time: options.time ?? goTimeNow(),

@@ -205,6 +205,11 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
 }
 
 export async function runBackupCommand(argv: string[]): Promise<number> {
+  // `hotstandby backup ls latest | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
     console.log(HELP);
