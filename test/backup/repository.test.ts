@@ -87,3 +87,18 @@ test('acquireLock(): an exclusive lock conflicts with any other lock; released l
   await releaseExclusive();
   assert.deepEqual(await repo.list('locks'), []);
 });
+
+test('a pack write that fails fails the flush: nothing is indexed as saved', async () => {
+  const be = new MemoryBackend();
+  const repo = await Repository.init(be, 'pw', { ...FAST, packSize: 1024 });
+  const realSave = be.save.bind(be);
+  be.save = async (h, data) => {
+    if (h.type === 'data') throw new Error('disk full');
+    return realSave(h, data);
+  };
+  await assert.rejects(async () => {
+    for (let i = 0; i < 10; i++) await repo.saveBlob('data', randomBytes(2000));
+    await repo.flush();
+  }, /disk full/);
+  assert.deepEqual(await be.list('index'), []);
+});

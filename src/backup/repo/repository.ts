@@ -28,6 +28,8 @@ export class NoRepositoryError extends Error {
 
 /** Packs are closed once they reach this size (restic 0.14 uses 4 MiB; later versions 16). */
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+/** Full packs being written while the next ones fill. */
+const MAX_PACK_WRITES = 2;
 /** Index files are kept below 8 MiB of JSON (design.rst, "Indexing"); this many packs stays well under. */
 const PACKS_PER_INDEX_FILE = 4096;
 
@@ -55,6 +57,10 @@ export class Repository {
   private readonly pending = new Set<string>();
   /** Packs written since the last index file. */
   private unindexed: IndexPack[] = [];
+  /** Pack uploads in flight (at most MAX_PACK_WRITES): hashing and compressing go on meanwhile. */
+  private writes: Promise<void>[] = [];
+  /** The first failed pack write: every later save and the flush fail with it. */
+  private writeError: unknown;
   private readonly compression: Compression;
   private readonly packSize: number;
   readonly chunker: ChunkerTables;
@@ -200,7 +206,19 @@ export class Repository {
     packer.blobs.push(blob);
     this.pending.add(blobKey(type, id));
     packer.size += sealed.length;
-    if (packer.size >= this.packSize) await this.writePack(type);
+    if (packer.size >= this.packSize) {
+      const write: Promise<void> = this.writePack(type).then(
+        () => {
+          this.writes = this.writes.filter((w) => w !== write);
+        },
+        (err: unknown) => {
+          this.writeError ??= err;
+        },
+      );
+      this.writes.push(write);
+      if (this.writes.length > MAX_PACK_WRITES) await this.writes[0];
+    }
+    if (this.writeError !== undefined) throw this.writeError;
     return { id, saved: true, storedSize: sealed.length };
   }
 
@@ -222,6 +240,8 @@ export class Repository {
   async flush(): Promise<void> {
     await this.writePack('data');
     await this.writePack('tree');
+    await Promise.all(this.writes);
+    if (this.writeError !== undefined) throw this.writeError;
     while (this.unindexed.length > 0) {
       const packs = this.unindexed.slice(0, PACKS_PER_INDEX_FILE);
       await this.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs }));
