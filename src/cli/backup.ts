@@ -192,7 +192,13 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       const repo = await openRepo(values);
       const { id, snapshot } = await findSnapshot(repo, args[0]!);
       const started = performance.now();
-      const s = await restore(repo, snapshot.tree, { target });
+      const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
+      let s;
+      try {
+        s = await restore(repo, snapshot.tree, { target });
+      } finally {
+        await release();
+      }
       const seconds = (performance.now() - started) / 1000;
       print(
         values.json,
