@@ -1,10 +1,10 @@
 /**
  * `backup restore`: recreates a snapshot's tree below a target directory, like `restic restore`
- * (the snapshot's absolute paths appear below the target). File contents, modes, owners (when
- * root), symlinks and times; a directory's metadata is set after its entries so that writing them
+ * (the snapshot's paths appear below the target). File contents, modes, owners (when root),
+ * symlinks, hard links (files with the same device and inode) and times; a directory's metadata is set after its entries so that writing them
  * does not change its mtime.
  */
-import { chmod, lchown, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Id } from './repo/id.js';
 import type { Repository } from './repo/repository.js';
@@ -32,6 +32,8 @@ const isRoot = () => process.getuid?.() === 0;
 export class Restorer {
   readonly stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   private readonly owners: boolean;
+  /** The first restored path of each multiply-linked file, by device and inode (restic does the same). */
+  private readonly hardlinks = new Map<string, string>();
 
   constructor(private readonly repo: Repository, private readonly options: RestoreOptions) {
     this.owners = options.owners ?? isRoot();
@@ -53,11 +55,20 @@ export class Restorer {
         await this.setMetadata(node, path);
         this.stats.dirs++;
         return;
-      case 'file':
+      case 'file': {
+        const key = (node.links ?? 0) > 1 && node.inode ? `${node.deviceId ?? 0}:${node.inode}` : undefined;
+        const first = key === undefined ? undefined : this.hardlinks.get(key);
+        if (first !== undefined) {
+          await link(fsPath(first), fsPath(path));
+          this.stats.files++;
+          return;
+        }
+        if (key !== undefined) this.hardlinks.set(key, path);
         await this.writeFile(node, path);
         await this.setMetadata(node, path);
         this.stats.files++;
         return;
+      }
       case 'symlink':
         await symlink(node.linktarget ?? '', fsPath(path));
         await this.setMetadata(node, path);

@@ -7,14 +7,14 @@
  * (c) hotstandby's chunks are restic's: restic backing up the same data adds no data blob;
  * (d) a wrong password is a clear error and writes nothing.
  * The source tree has modes with setuid, owners (as root), nanosecond mtimes, symlinks (one
- * dangling), empty files and directories, and names with quotes, backslashes, a newline and bytes
+ * dangling), a hard link, empty files and directories, and names with quotes, backslashes, a newline and bytes
  * that are not UTF-8.
  * Skipped, with the reason, where restic is not installed.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { linkSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -111,6 +111,7 @@ function makeSource(dir: string, seed: string): void {
   mkdirSync(notUtf8Dir);
   writeFileSync(Buffer.concat([notUtf8Dir, Buffer.from('/inside')]), 'inside\n');
   symlinkSync('sub/deeper/file', join(dir, 'link-relative'));
+  linkSync(join(dir, 'text.txt'), join(dir, 'sub', 'hard-link-to-text'));
   symlinkSync('/nonexistent/target', join(dir, 'link-dangling'));
   if (isRoot) {
     chownSync(join(dir, 'text.txt'), 1234, 5678);
@@ -138,7 +139,8 @@ function describe(root: string): string[] {
     const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
     const extra = type === 'file' ? createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16) : type === 'symlink' ? readlinkSync(p) : '';
     const mode = type === 'symlink' ? '' : (Number(st.mode) & 0o7777).toString(8);
-    out.push(JSON.stringify([rel, type, mode, Number(st.uid), Number(st.gid), type === 'file' ? Number(st.size) : 0, st.mtimeNs.toString(), extra]));
+    const links = type === 'file' ? Number(st.nlink) : 0;
+    out.push(JSON.stringify([rel, type, mode, Number(st.uid), Number(st.gid), type === 'file' ? Number(st.size) : 0, st.mtimeNs.toString(), extra, links]));
     if (type === 'dir') {
       for (const name of readdirSync(p, { encoding: 'buffer' }).map(bytesToName).sort()) walk(rel === '' ? name : `${rel}/${name}`);
     }
