@@ -104,7 +104,11 @@ export class Chunker {
     let lo = this.lo;
     let wpos = this.wpos;
     let count = this.count;
-    for (; i < end; i++) {
+    // The first 64 bytes slide out of the saved window; after that the byte sliding out is the
+    // one 64 places back in `buf` itself, and the window is rebuilt from buf's tail at the end.
+    const start = i;
+    const windowEnd = Math.min(end, start + WINDOW_SIZE);
+    for (; i < windowEnd; i++) {
       const b = buf[i]!;
       const out = win[wpos]!;
       win[wpos] = b;
@@ -120,6 +124,25 @@ export class Chunker {
         this.reset();
         return i + 1;
       }
+    }
+    for (; i < end; i++) {
+      const b = buf[i]!;
+      const out = buf[i - WINDOW_SIZE]!;
+      hi ^= outHi[out]!;
+      lo ^= outLo[out]!;
+      const index = hi >>> 13;
+      hi = (((hi & 0x1fff) << 8) | (lo >>> 24)) ^ modHi[index]!;
+      lo = ((lo << 8) | b) ^ modLo[index]!;
+      count++;
+      if ((lo & SPLIT_MASK) === 0 || count >= MAX_SIZE) {
+        if (count < MIN_SIZE) continue;
+        this.reset();
+        return i + 1;
+      }
+    }
+    if (end - start > WINDOW_SIZE) {
+      win.set(buf.subarray(end - WINDOW_SIZE, end));
+      wpos = 0;
     }
     this.hi = hi;
     this.lo = lo;
