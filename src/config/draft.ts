@@ -6,6 +6,7 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckKind } from './check-model.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
+import type { InstanceNetworkDraft } from './instance-network.js';
 
 export interface Located<T> {
   value: T;
@@ -50,6 +51,8 @@ export interface GlobalDraft {
   notifyFifo?: Located<string>;
   notifyFifoScript?: Located<string>;
   startupDelayMs?: Located<number>;
+  /** keepalived vrrp_strict: the default of every instance's strict mode. */
+  strict?: Located<boolean>;
 }
 
 export interface VipDraft {
@@ -111,6 +114,8 @@ export interface InstanceDraft {
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
+  /** virtual_routes / virtual_rules, use_vmac, dont_track_primary, strict_mode (instance-network.ts). */
+  network: InstanceNetworkDraft;
 }
 
 /** What every kind of check may set. */
@@ -199,6 +204,7 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     trackChecks: [],
     notify: {},
     garp: {},
+    network: { routes: [], rules: [] },
   };
 }
 

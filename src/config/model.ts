@@ -5,6 +5,7 @@
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
+import type { InstanceNetworkConfig } from './instance-network.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -59,7 +60,7 @@ export interface NotifyConfig {
   generic?: string;
 }
 
-export interface InstanceConfig {
+export interface InstanceConfig extends InstanceNetworkConfig {
   name: string;
   interface: string;
   vrid: number;

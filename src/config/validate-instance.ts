@@ -22,6 +22,8 @@ import {
 import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
+import { placeVipsOnVmac, resolveInstanceNetwork } from './instance-network.js';
+import { warnNoAccept } from './strict-mode.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
 import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
@@ -254,6 +256,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
   if (!draft.vrid) throw new ConfigError(`Instance "${draft.name}" has no virtual router id`, draft.source, 'vrid');
   const vrid = checkInteger(draft.vrid, 1, 255, 'vrid', 'Virtual router id');
   const priority = draft.priority ? checkInteger(draft.priority, 1, OWNER_PRIORITY, 'priority', 'Priority') : DEFAULT_PRIORITY;
+  warnNoAccept(draft, priority, warnings);
   const family = instanceFamily(draft);
   const version = resolveVersion(draft, family, global);
   const vips = resolveVips(draft, warnings);
@@ -271,6 +274,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     warnings.add(`The VRRPv3 IPv4 checksum option has no effect on a version ${version} ${familyName(family)} instance`, v3Checksum.source);
   }
   const base = { ...global.config.garp, intervalMs: family === 4 ? global.config.garp.intervalMs : global.naIntervalMs };
+  const network = resolveInstanceNetwork(draft, { vrid, family, unicast: draft.unicastPeers.length > 0, source: draft.source }, warnings);
   const instance: InstanceConfig = {
     name: draft.name,
     interface: draft.interface.value,
@@ -293,8 +297,10 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     }),
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
+    ...network,
     source: draft.source,
   };
+  placeVipsOnVmac(instance.vips, draft, network, family);
   const authPass = resolveAuth(draft, version, warnings);
   if (authPass !== undefined) instance.authPass = authPass;
   return instance;

@@ -36,6 +36,9 @@ import { sdNotify } from './sd-notify.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
 import { validateScripts } from './script-validation.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
+import { RouteRuleHolder, VipAndRouteHolder } from './route-holder.js';
+import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
+import { Vmacs } from './vmac.js';
 
 export interface DaemonOptions {
   /** Reads and validates the configuration file (at start and on every reload). */
@@ -114,6 +117,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     netlink.onError((err) => log.log('error', 'netlink error', { error: err.message }));
     for (const link of await netlink.links()) linkState.set(link.index, link);
+    const vmacs = new Vmacs(netlink, log);
+    closers.push(() => vmacs.close());
+    await vmacs.ensure(config.instances);
+    for (const link of await netlink.links()) linkState.set(link.index, link);
     const addresses = await netlink.addresses();
     const linkNamed = (name: string) => [...linkState.values()].find((l) => l.name === name);
 
@@ -159,10 +166,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const ilog = log.child({ instance: instance.name, vrid: instance.vrid, iface: instance.interface });
       const link = requireLink(linkNamed(instance.interface), instance.interface, instance);
       const source = sourceAddress(instance, link, addresses, config);
-      const group = groupFor(instance, link, source);
+      // use_vmac: adverts go out of the VMAC unless vmac_xmit_base (the source stays the base's address).
+      const advertLink = instance.vmac && !instance.vmac.xmitBase ? requireLink(linkNamed(instance.vmac.name), instance.vmac.name, instance) : link;
+      const group = groupFor(instance, advertLink, source);
       const resolved = instance.vips.map((vip): ResolvedVip => ({ config: vip, ifindex: requireLink(linkNamed(vip.device), vip.device, instance).index }));
       const vips = new AddressVipHolder(resolved, netlink, ilog);
       holders.push(vips);
+      const ifindexOf = (name: string) => requireLink(linkNamed(name), name, instance).index;
+      const held = new VipAndRouteHolder(vips, new RouteRuleHolder(routeSpecsOf(instance, ifindexOf), ruleSpecsOf(instance), netlink, ilog));
       const frames = resolved.map((vip) => ({ sender: packetSender(vip.ifindex), frame: announcementFrame(vip, linkState.get(vip.ifindex)) }));
       const announcer = new ScheduledAnnouncer(instance.garp, time, time, () => {
         let sent = 0;
@@ -179,7 +190,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           wallClock,
           timers: time,
           sender: { send: (payload, destination) => sendSafely(() => transport.send(payload, destination), ilog, 'advert') },
-          vips,
+          vips: held,
           announcer,
           log: ilog,
           onTransition: (record) => {
@@ -191,7 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       group.dispatcher.add(runner);
       return {
         runner,
-        settled: () => vips.settled(),
+        settled: () => held.settled(),
         dispose: () => {
           group.dispatcher.remove(runner);
           holders.splice(holders.indexOf(vips), 1);

@@ -54,6 +54,9 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
     },
     {
       name: 'VI_DB',
@@ -77,6 +80,9 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
     },
     {
       name: 'VI_V6',
@@ -102,6 +108,9 @@ const expected: HotstandbyConfig = withoutSources({
       notify: { generic: '/etc/keepalived/notify-any.sh' },
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
     },
   ],
   checks: [
@@ -168,6 +177,7 @@ test('the realistic file warns about exactly what it cannot honour', async () =>
       'keepalived.conf:9 "smtp_server" in global_defs ignored: email alerts are not sent',
       'scripts.conf:27 terminate_delay 2s becomes fall 3: the process is looked for every 1s (and on process exit), so a process loss counts after 3 looks in a row',
       '10-web.conf:30 "smtp_alert" in vrrp_instance ignored: email alerts are not sent',
+      '20-db.conf:8 no_accept: traffic to the VIPs of instance "VI_DB" is NOT dropped while it is master. keepalived drops it with an nftables rule; hotstandby installs no firewall rules. Add your own drop rule, or write "accept" to say the VIPs may accept traffic',
       '10-web.conf:2 Instance "VI_WEB" starts as BACKUP, not MASTER: sync group "G_FRONT" starts as MASTER only when all its instances are address owners (priority 255) starting as MASTER',
     ],
   );

@@ -162,7 +162,7 @@ test('rtnetlink in a network namespace with a veth pair', async (t) => {
       assert.match(main, /^blackhole 10\.97\.0\.1 proto keepalived/m);
       assert.match(main, /^10\.96\.0\.0\/16 proto keepalived \n\s+nexthop via 10\.99\.0\.252 dev veth0 weight 1 \n\s+nexthop via 10\.99\.0\.253 dev veth0 weight 1/m);
       const rules = await inNamespace(ns, 'ip', 'rule', 'show');
-      assert.match(rules, /^1234:\s+from 10\.99\.0\.0\/24 fwmark 0x5\/0xff iif veth0 lookup 100/m);
+      assert.match(rules, /^1234:\s+from 10\.99\.0\.0\/24 fwmark 0x5\/0xff iif veth0 lookup 100 proto keepalived/m);
       const vmac = await inNamespace(ns, 'ip', '-d', 'link', 'show', 'vrrp.51');
       assert.match(vmac, /vrrp\.51@veth0: <[^>]*\bUP\b/);
       assert.match(vmac, /link\/ether 00:00:5e:00:01:33/);

@@ -152,7 +152,7 @@ test('rules round-trip: to-only, IPv6, blackhole, goto, big table', () => {
     { family: 4, to: { address: '192.168.200.0', prefixLength: 24 }, action: 'table', table: 2 },
     { family: 6, from: { address: '7:6:5:4:3:2::', prefixLength: 96 }, action: 'table', table: 6908 },
     { family: 4, from: { address: '10.1.0.0', prefixLength: 16 }, action: 'blackhole', priority: 100 },
-    { family: 4, fwmark: 7, fwmask: 0xffffffff, action: 'goto', goto: 200, priority: 150 },
+    { family: 4, fwmark: 7, fwmask: 0xffffffff, action: 'goto', goto: 200, priority: 150, protocol: 18 },
   ];
   for (const rule of rules) assert.deepEqual(decodeRule(encodeRuleRequest(rule)), rule, JSON.stringify(rule));
   assert.throws(() => encodeRuleRequest({ family: 4, action: 'table' }), RangeError);

@@ -26,6 +26,9 @@ export function instanceConfig(overrides: Partial<InstanceConfig> = {}): Instanc
     trackChecks: [],
     notify: {},
     garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    virtualRoutes: [],
+    virtualRules: [],
+    trackPrimary: true,
     source,
     ...overrides,
   };

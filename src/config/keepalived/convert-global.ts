@@ -120,8 +120,8 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   dynamic_interfaces: 'interfaces are looked up when the daemon starts them',
   linkbeat_use_polling: 'link state comes from netlink',
   log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
-  vmac_prefix: 'VMACs are not supported',
-  vmac_addr_prefix: 'VMACs are not supported',
+  vmac_prefix: 'VMAC names are vrrp.VRID unless use_vmac names one',
+  vmac_addr_prefix: 'VMACs for addresses on other interfaces are not supported',
   vrrp_garp_lower_prio_delay: NOT_IMPLEMENTED_GARP,
   vrrp_garp_lower_prio_repeat: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
@@ -134,7 +134,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
 
 /** Global keywords whose absence would change failover behaviour. */
 export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
-  vrrp_strict: 'strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead',
   net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
 };
 
@@ -275,6 +274,10 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
         g.garp.masterRepeat = located(1, node.source, keywordOf(node));
         g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
         g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
+      },
+      // keepalived's strict-mode checks and resets (src/config/strict-mode.ts).
+      vrrp_strict: (node, g) => {
+        g.strict = { ...readOptionalBool(node, warn), key: keywordOf(node) };
       },
       vrrp_down_timer_adverts: (node) => {
         const value = readUnsigned(singleArg(node, warn), keywordOf(node));

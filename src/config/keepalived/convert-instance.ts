@@ -8,6 +8,7 @@ import type { SourceLocation } from '../model.js';
 import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
 import { convertBlock, type BlockRules } from './blocks.js';
+import { NETWORK_BLOCK_KEYWORDS, networkHandlers } from './convert-network.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
 import type { Token } from './lexer.js';
 import { readNotify } from './notify.js';
@@ -184,11 +185,6 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     v3_checksum_as_v2: (node, d) => {
       d.v3ChecksumExcludesPseudoHeader = readOptionalBool(node, warn);
     },
-    strict_mode: (node) => {
-      if (readOptionalBool(node, warn).value) {
-        throw new ConfigError('Strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead', node.source, 'strict_mode');
-      }
-    },
     down_timer_adverts: (node) => {
       if (readUnsigned(singleArg(node, warn), 'down_timer_adverts').value !== 3) {
         throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, 'down_timer_adverts');
@@ -225,9 +221,10 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     native_ipv6: (node) => {
       pending.nativeIpv6 = node.source;
     },
+    ...networkHandlers(warn),
   };
   for (const [keyword, handler] of Object.entries(handlers)) {
-    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];
+    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process', ...NETWORK_BLOCK_KEYWORDS];
     if (!blockKeywords.includes(keyword)) {
       handlers[keyword] = (node, d) => {
         expectNoBlock(node);

@@ -17,6 +17,7 @@ const GLOBAL_KEYS = [
   'startupDelay',
   'notifyFifo',
   'notifyFifoScript',
+  'strict',
 ];
 const GLOBAL_HINTS = {
   router_id: 'routerId',
@@ -30,6 +31,7 @@ const GLOBAL_HINTS = {
   vrrp_notify_fifo: 'notifyFifo',
   notify_fifo_script: 'notifyFifoScript',
   vrrp_notify_fifo_script: 'notifyFifoScript',
+  vrrp_strict: 'strict',
 };
 
 export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
@@ -68,6 +70,9 @@ export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
         break;
       case 'garp':
         global.garp = readGlobalGarp(reader, value);
+        break;
+      case 'strict':
+        global.strict = readBoolean(value);
         break;
     }
   }

@@ -6,6 +6,7 @@ import { ConfigError } from '../config-error.js';
 import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
 import { readGarp, readNotify } from './convert-common.js';
+import { NETWORK_HINTS, NETWORK_KEYS, readNetworkKey } from './convert-network.js';
 import {
   isStringNode,
   readBoolean,
@@ -40,6 +41,7 @@ const INSTANCE_KEYS = [
   'notify',
   'garp',
   'v3ChecksumExcludesPseudoHeader',
+  ...NETWORK_KEYS,
 ];
 
 /** keepalived keyword -> native key, so a pasted keepalived name gets a useful hint. */
@@ -60,6 +62,7 @@ const KEEPALIVED_NAMES = {
   track_file: 'track',
   track_process: 'track',
   notify_master: 'notify',
+  ...NETWORK_HINTS,
 };
 
 const VIP_OBJECT_KEYS = ['address', 'prefix', 'device', 'label', 'scope', 'broadcast'];
@@ -197,6 +200,8 @@ export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDra
       case 'v3ChecksumExcludesPseudoHeader':
         draft.v3ChecksumExcludesPseudoHeader = readBoolean(value);
         break;
+      default:
+        readNetworkKey(reader, key, value, draft);
     }
   }
   return draft;

@@ -4,7 +4,7 @@
  * iif / oif, fwmark with mask, and the actions that drop traffic or jump.
  */
 import type { AddressFamily } from '../../vrrp/advert.js';
-import { type Attribute, bytesAttribute, decodeAttributes, encodeAttributes, stringAttribute, u32Attribute } from './attributes.js';
+import { type Attribute, bytesAttribute, decodeAttributes, encodeAttributes, stringAttribute, u32Attribute, u8Attribute } from './attributes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -16,6 +16,7 @@ import {
   FRA_IIFNAME,
   FRA_OIFNAME,
   FRA_PRIORITY,
+  FRA_PROTOCOL,
   FRA_SRC,
   FRA_TABLE,
   FR_ACT_BLACKHOLE,
@@ -63,6 +64,8 @@ export interface RuleSpec {
   /** Default 0xffffffff when fwmark is given. */
   fwmask?: number;
   tos?: number;
+  /** FRA_PROTOCOL: who made the rule (18 = keepalived, as keepalived marks its own). */
+  protocol?: number;
 }
 
 function checkPrefix(prefix: RulePrefix, family: AddressFamily, what: string): void {
@@ -89,7 +92,9 @@ export function validateRuleSpec(spec: RuleSpec): void {
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 0xffffffff)) throw new RangeError(`Rule ${name} ${value} is not 0..4294967295`);
   }
-  if (spec.tos !== undefined && (!Number.isInteger(spec.tos) || spec.tos < 0 || spec.tos > 255)) throw new RangeError(`Rule tos ${spec.tos} is not 0..255`);
+  for (const [name, value] of [['tos', spec.tos], ['protocol', spec.protocol]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 255)) throw new RangeError(`Rule ${name} ${value} is not 0..255`);
+  }
   for (const name of [spec.iif, spec.oif]) {
     if (name !== undefined && (name.length === 0 || Buffer.byteLength(name) >= IFNAMSIZ)) {
       throw new RangeError(`Interface name '${name}' must be 1 to ${IFNAMSIZ - 1} bytes`);
@@ -121,6 +126,7 @@ export function encodeRuleRequest(spec: RuleSpec): Buffer {
   }
   if (spec.action === 'table') attributes.push(u32Attribute(FRA_TABLE, table));
   if (spec.action === 'goto' && spec.goto !== undefined) attributes.push(u32Attribute(FRA_GOTO, spec.goto));
+  if (spec.protocol !== undefined) attributes.push(u8Attribute(FRA_PROTOCOL, spec.protocol));
   return Buffer.concat([header, encodeAttributes(attributes)]);
 }
 
@@ -154,6 +160,7 @@ export function decodeRule(payload: Buffer): RuleSpec | undefined {
     ['fwmask', attributes.u32(FRA_FWMASK)],
     ['iif', attributes.string(FRA_IIFNAME)],
     ['oif', attributes.string(FRA_OIFNAME)],
+    ['protocol', attributes.u8(FRA_PROTOCOL)],
   ];
   for (const [key, value] of optional) if (value !== undefined) Object.assign(rule, { [key]: value });
   return rule;
