@@ -5,7 +5,8 @@
  * the same whichever node is master.
  *
  * keepalived 2.2.7 also sets, as seen on its interfaces: on the base interface arp_ignore=1 and
- * arp_filter=1 (the base does not answer ARP for the VIPs on the VMAC with its own MAC); on the
+ * arp_filter=1 (the base does not answer ARP for the VIPs on the VMAC with its own MAC), to which
+ * hotstandby adds arp_announce=2 (see BASE_SETTINGS); on the
  * VMAC arp_ignore=1, accept_local=1, promote_secondaries=1, no IPv6 (no router solicitations or
  * MLD from the shared MAC) and no generated IPv6 link-local.
  */
@@ -32,6 +33,11 @@ export const procSysctl: SysctlWriter = (path, value) => writeFile(`/proc/sys/${
 const BASE_SETTINGS: ReadonlyArray<[string, string]> = [
   ['ipv4/conf/%/arp_ignore', '1'],
   ['ipv4/conf/%/arp_filter', '1'],
+  // Not keepalived's: replies from a VIP leave through the base interface (its prefix route comes
+  // first), and an ARP request it sends "tell VIP" from the base MAC would re-point the client's
+  // entry for the VIP at the base MAC (seen with keepalived 2.2.7 in the lab). With 2 the base
+  // asks with its own address, so clients keep the virtual MAC.
+  ['ipv4/conf/%/arp_announce', '2'],
 ];
 const VMAC_SETTINGS: ReadonlyArray<[string, string]> = [
   ['ipv4/conf/%/arp_ignore', '1'],
