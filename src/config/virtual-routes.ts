@@ -13,6 +13,7 @@ import { parseIp } from '../vrrp/ip-address.js';
 import { parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
 import type { AddressScope, SourceLocation } from './model.js';
+import type { RuleSpec } from '../net/netlink/rule.js';
 
 export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 export type RuleAction = 'table' | 'goto' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -38,28 +39,14 @@ export interface RouteConfig {
   source: SourceLocation;
 }
 
-export interface RulePrefixConfig {
-  address: string;
-  prefixLength: number;
-}
-
-export interface RuleConfig {
-  family: AddressFamily;
-  from?: RulePrefixConfig;
-  to?: RulePrefixConfig;
+/** A rule as the kernel gets it (src/net/netlink/rule.ts), with where it was written. */
+export type RuleConfig = Omit<RuleSpec, 'protocol' | 'action'> & {
   action: RuleAction;
-  table?: number;
-  goto?: number;
-  /** Always set: keepalived gives rules without one 16384, 16383, ... (see assignRulePriorities). */
+  /** Always set once validated: keepalived gives rules without one 16384, 16383, ... (see assignRulePriorities). */
   priority?: number;
-  iif?: string;
-  oif?: string;
-  fwmark?: number;
-  fwmask?: number;
-  tos?: number;
   protocol: number;
   source: SourceLocation;
-}
+};
 
 /** linux/rtnetlink.h RTPROT_KEEPALIVED: what keepalived marks its routes and rules with. */
 export const KEEPALIVED_PROTOCOL = 18;

@@ -38,6 +38,16 @@ const viaRoute: RouteSpec = {
   protocol: K.RTPROT_KEEPALIVED,
 };
 
+const multipathRoute: RouteSpec = {
+  family: 4,
+  destination: '192.168.113.0',
+  prefixLength: 24,
+  type: 'unicast',
+  nextHops: [{ gateway: '192.168.100.252' }, { gateway: '192.168.100.253', ifindex: 4 }],
+  table: 254,
+  protocol: 18,
+};
+
 test('a route with gateway, device, source, metric and table encodes to rtmsg and attributes', () => {
   const expected = [
     // rtmsg: AF_INET, dst_len 24, src_len 0, tos 0, table 100, proto 18, scope universe, unicast, flags 0
@@ -65,15 +75,7 @@ test('routes round-trip: device-only (scope link), blackhole, default route, big
     { family: 4, destination: '0.0.0.0', prefixLength: 0, type: 'unicast', nextHops: [{ gateway: '192.168.0.1' }], table: 100, protocol: 18 },
     { family: 4, destination: '10.0.0.0', prefixLength: 8, type: 'prohibit', nextHops: [], table: 6909, protocol: 18, metric: 12 },
     { family: 6, destination: '2001:db8:1::', prefixLength: 48, type: 'unicast', nextHops: [{ gateway: 'fe80::1', ifindex: 2 }], table: 254, protocol: 18 },
-    {
-      family: 4,
-      destination: '192.168.113.0',
-      prefixLength: 24,
-      type: 'unicast',
-      nextHops: [{ gateway: '192.168.100.252' }, { gateway: '192.168.100.253', ifindex: 4 }],
-      table: 254,
-      protocol: 18,
-    },
+    multipathRoute,
   ];
   for (const spec of specs) {
     const decoded = decodeRoute(encodeRouteRequest(spec, 'add'));
@@ -85,15 +87,7 @@ test('routes round-trip: device-only (scope link), blackhole, default route, big
 });
 
 test('multipath: one rtnexthop per hop, each with its gateway attribute', () => {
-  const spec: RouteSpec = {
-    family: 4,
-    destination: '192.168.113.0',
-    prefixLength: 24,
-    type: 'unicast',
-    nextHops: [{ gateway: '192.168.100.252' }, { gateway: '192.168.100.253', ifindex: 4 }],
-    table: 254,
-    protocol: 18,
-  };
+  const spec = multipathRoute;
   const hop = (gateway: string, ifindex: number) => u16(16) + '00' + '00' + u32(ifindex) + u16(8) + u16(K.RTA_GATEWAY) + gateway;
   const multipath = hop('c0a864fc', 0) + hop('c0a864fd', 4);
   const hex = encodeRouteRequest(spec, 'add').toString('hex');

@@ -30,7 +30,7 @@ import {
   RT_TABLE_MAIN,
 } from './constants.js';
 import { readU16, readU32, writeU16, writeU32 } from './host-order.js';
-import { addressToBytes, bytesToAddress } from './ip-address.js';
+import { addressToBytes, bytesToAddress, familyOfNumber } from './ip-address.js';
 import type { AddressScope } from '../../config/model.js';
 
 export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
@@ -175,7 +175,7 @@ function decodeNextHops(multipath: Buffer): NextHop[] {
 /** A route from an RTM_NEWROUTE / RTM_DELROUTE payload; undefined for other families, types or bad input. */
 export function decodeRoute(payload: Buffer): RouteSpec | undefined {
   if (payload.length < RTMSG_LENGTH) return undefined;
-  const family: AddressFamily | undefined = payload[0] === AF_INET ? 4 : payload[0] === AF_INET6 ? 6 : undefined;
+  const family = familyOfNumber(payload[0]);
   if (family === undefined) return undefined;
   const type = [...ROUTE_TYPES].find(([, n]) => n === payload[7])?.[0];
   if (type === undefined) return undefined;

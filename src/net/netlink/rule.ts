@@ -29,7 +29,7 @@ import {
   RT_TABLE_COMPAT,
 } from './constants.js';
 import { writeU32 } from './host-order.js';
-import { addressToBytes, bytesToAddress } from './ip-address.js';
+import { addressToBytes, bytesToAddress, familyOfNumber } from './ip-address.js';
 
 export type RuleAction = 'table' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
 
@@ -140,7 +140,7 @@ function prefixOf(bytes: Buffer | undefined, length: number, family: AddressFami
 /** A rule from an RTM_NEWRULE / RTM_DELRULE payload; undefined for other families, actions or bad input. */
 export function decodeRule(payload: Buffer): RuleSpec | undefined {
   if (payload.length < FIB_RULE_HDR_LENGTH) return undefined;
-  const family: AddressFamily | undefined = payload[0] === AF_INET ? 4 : payload[0] === AF_INET6 ? 6 : undefined;
+  const family = familyOfNumber(payload[0]);
   if (family === undefined) return undefined;
   const action = [...ACTIONS].find(([, n]) => n === payload[7])?.[0];
   if (action === undefined) return undefined;
