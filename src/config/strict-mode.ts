@@ -4,10 +4,8 @@
  * instance without VIPs and otherwise resets what strict mode forbids, logging each reset; the
  * same resets happen here, each a warning naming the line.
  *
- * no_accept (written, or implied by strict mode for an instance below priority 255) makes
- * keepalived install an nftables rule that drops traffic to the VIPs (RFC 5798 §6.1
- * Accept_Mode). hotstandby installs no firewall rules: such an instance runs with VIPs that
- * accept traffic, and every load of the file warns so, naming the line (warnNoAccept).
+ * no_accept (written, or implied by strict mode for an instance below priority 255) is
+ * enforced by the daemon with an nf_tables drop rule, as keepalived does (daemon/accept-mode.ts).
  */
 import { isIpv6LinkLocal } from './address.js';
 import { ConfigError } from './config-error.js';
@@ -59,20 +57,4 @@ export function applyStrictMode(draft: InstanceDraft, global: GlobalDraft, warni
     warnings.add(`The first IPv6 virtual address ${firstV6.address} is not link-local, as strict mode (RFC 5798 §5.2.9) expects`, firstV6.source);
   }
   return draft;
-}
-
-/**
- * Accept_Mode off below priority 255: keepalived drops traffic to the VIPs with an nftables rule
- * while master. hotstandby installs no firewall rules, so it says so, every time the file is
- * loaded, naming the line (see the module comment and docs/config.md).
- */
-export function warnNoAccept(draft: InstanceDraft, priority: number, warnings: WarningList): void {
-  const accept = draft.accept;
-  if (!accept || accept.value || priority === OWNER_PRIORITY) return;
-  const why = accept.key === 'vrrp_strict' || accept.key === 'strict_mode' ? `${accept.key} implies no_accept below priority 255: ` : 'no_accept: ';
-  warnings.add(
-    `${why}traffic to the VIPs of instance "${draft.name}" is NOT dropped while it is master. keepalived drops it with an nftables rule; ` +
-      'hotstandby installs no firewall rules. Add your own drop rule, or write "accept" to say the VIPs may accept traffic',
-    accept.source,
-  );
 }

@@ -23,7 +23,6 @@ import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
 import { placeVipsOnVmac, resolveInstanceNetwork } from './instance-network.js';
-import { warnNoAccept } from './strict-mode.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
 import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
@@ -256,7 +255,6 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
   if (!draft.vrid) throw new ConfigError(`Instance "${draft.name}" has no virtual router id`, draft.source, 'vrid');
   const vrid = checkInteger(draft.vrid, 1, 255, 'vrid', 'Virtual router id');
   const priority = draft.priority ? checkInteger(draft.priority, 1, OWNER_PRIORITY, 'priority', 'Priority') : DEFAULT_PRIORITY;
-  warnNoAccept(draft, priority, warnings);
   const family = instanceFamily(draft);
   const version = resolveVersion(draft, family, global);
   const vips = resolveVips(draft, warnings);

@@ -39,6 +39,8 @@ import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
 import { RouteRuleHolder, VipAndRouteHolder } from './route-holder.js';
 import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
 import { Vmacs } from './vmac.js';
+import { AcceptModeFirewall } from './accept-mode.js';
+import { NfTables } from '../net/netlink/nftables-client.js';
 
 export interface DaemonOptions {
   /** Reads and validates the configuration file (at start and on every reload). */
@@ -120,6 +122,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const vmacs = new Vmacs(netlink, log);
     closers.push(() => vmacs.close());
     await vmacs.ensure(config.instances);
+    const firewall = new AcceptModeFirewall(() => NfTables.open(native), log);
+    closers.push(() => firewall.close());
+    await firewall.prepare(config.instances);
     for (const link of await netlink.links()) linkState.set(link.index, link);
     const addresses = await netlink.addresses();
     const linkNamed = (name: string) => [...linkState.values()].find((l) => l.name === name);
@@ -173,7 +178,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const vips = new AddressVipHolder(resolved, netlink, ilog);
       holders.push(vips);
       const ifindexOf = (name: string) => requireLink(linkNamed(name), name, instance).index;
-      const held = new VipAndRouteHolder(vips, new RouteRuleHolder(routeSpecsOf(instance, ifindexOf), ruleSpecsOf(instance), netlink, ilog));
+      const held = new VipAndRouteHolder(vips, new RouteRuleHolder(routeSpecsOf(instance, ifindexOf), ruleSpecsOf(instance), netlink, ilog), firewall.blockerFor(instance));
       const frames = resolved.map((vip) => ({ sender: packetSender(vip.ifindex), frame: announcementFrame(vip, linkState.get(vip.ifindex)) }));
       const announcer = new ScheduledAnnouncer(instance.garp, time, time, () => {
         let sent = 0;

@@ -101,16 +101,20 @@ export class RouteRuleHolder {
 }
 
 /**
- * The VIPs and then the routes and rules, as one holder for the instance runner: routes are
- * requested after the VIP requests are answered, and removed together with the VIPs.
+ * The drop rule (no_accept), the VIPs and then the routes and rules, as one holder for the
+ * instance runner: routes are requested after the VIP requests are answered, and everything is
+ * removed together.
  */
 export class VipAndRouteHolder implements VipHolder {
   constructor(
     private readonly vips: VipHolder & { settled(): Promise<void> },
     private readonly routes: RouteRuleHolder,
+    /** no_accept's drop rule (accept-mode.ts): set before the VIPs, as keepalived does. */
+    private readonly blocker?: VipHolder & { settled(): Promise<void> },
   ) {}
 
   take(): void {
+    this.blocker?.take();
     this.vips.take();
     this.routes.take(this.vips.settled());
   }
@@ -118,9 +122,10 @@ export class VipAndRouteHolder implements VipHolder {
   release(): void {
     this.routes.release();
     this.vips.release();
+    this.blocker?.release();
   }
 
   async settled(): Promise<void> {
-    await Promise.all([this.vips.settled(), this.routes.settled()]);
+    await Promise.all([this.vips.settled(), this.routes.settled(), this.blocker?.settled()]);
   }
 }

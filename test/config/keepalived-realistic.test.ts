@@ -177,7 +177,6 @@ test('the realistic file warns about exactly what it cannot honour', async () =>
       'keepalived.conf:9 "smtp_server" in global_defs ignored: email alerts are not sent',
       'scripts.conf:27 terminate_delay 2s becomes fall 3: the process is looked for every 1s (and on process exit), so a process loss counts after 3 looks in a row',
       '10-web.conf:30 "smtp_alert" in vrrp_instance ignored: email alerts are not sent',
-      '20-db.conf:8 no_accept: traffic to the VIPs of instance "VI_DB" is NOT dropped while it is master. keepalived drops it with an nftables rule; hotstandby installs no firewall rules. Add your own drop rule, or write "accept" to say the VIPs may accept traffic',
       '10-web.conf:2 Instance "VI_WEB" starts as BACKUP, not MASTER: sync group "G_FRONT" starts as MASTER only when all its instances are address owners (priority 255) starting as MASTER',
     ],
   );

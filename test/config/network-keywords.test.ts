@@ -100,34 +100,26 @@ test('vrrp_strict resets what keepalived 2.2.7 resets, each with a warning on it
   // accept on a version 2 instance: "accept mode for VRRP version 2 does not comply with RFC3768 - resetting".
   assert.equal(instance?.accept, false);
   const lines = warnings.map((w) => `${w.source.line} ${w.message}`);
-  for (const expected of [/^10 state MASTER without priority 255/, /^15 Authentication is not allowed/, /^12 preempt_delay is not allowed/, /^17 accept mode is not part of VRRP version 2/, /^17 no_accept: traffic to the VIPs of instance "VI_1" is NOT dropped/]) {
+  for (const expected of [/^10 state MASTER without priority 255/, /^15 Authentication is not allowed/, /^12 preempt_delay is not allowed/, /^17 accept mode is not part of VRRP version 2/]) {
     assert.ok(lines.some((l) => expected.test(l)), `${expected} in ${lines.join('\n')}`);
   }
 });
 
-test('strict mode without accept/no_accept: accept only at priority 255; below it the missing drop rule is a warning naming vrrp_strict', async () => {
+test('strict mode without accept/no_accept: accept only at priority 255 (the daemon then drops traffic to the VIPs); strict_mode off overrides vrrp_strict', async () => {
   const owner = await conf(`global_defs {\n  vrrp_strict\n}\n${instanceConf('    priority 255')}`);
   assert.equal(owner.config.instances[0]?.accept, true);
   assert.deepEqual(owner.warnings, []);
   // The RHEL sample's shape: vrrp_strict, state MASTER, priority 100.
   const backup = await conf(`global_defs {\n  vrrp_strict\n}\n${instanceConf('    state MASTER\n    priority 100')}`);
   assert.equal(backup.config.instances[0]?.accept, false);
-  assert.ok(backup.warnings.some((w) => w.source.line === 2 && /^vrrp_strict implies no_accept below priority 255: traffic to the VIPs of instance "VI_1" is NOT dropped/.test(w.message)));
-  // strict_mode off in the instance overrides vrrp_strict.
   const off = await conf(`global_defs {\n  vrrp_strict\n}\n${instanceConf('    strict_mode off\n    state MASTER\n    priority 100')}`);
   assert.equal(off.config.instances[0]?.initialState, 'MASTER');
   assert.equal(off.config.instances[0]?.accept, true);
 });
 
-test('no_accept below priority 255 warns that nothing is dropped; at priority 255 it says nothing', async () => {
-  const below = await conf(instanceConf('    no_accept'));
-  assert.equal(below.config.instances[0]?.accept, false);
-  assert.deepEqual(
-    below.warnings.map((w) => [w.source.file, w.source.line]),
-    [[CONF_FILE, 7]],
-  );
-  assert.match(below.warnings[0]?.message ?? '', /NOT dropped while it is master.*keepalived drops it with an nftables rule/);
-  assert.deepEqual((await conf(instanceConf('    no_accept\n    priority 255'))).warnings, []);
+test('no_accept is Accept_Mode off; the default is on, as keepalived without strict mode', async () => {
+  assert.equal((await conf(instanceConf('    no_accept'))).config.instances[0]?.accept, false);
+  assert.equal((await conf(instanceConf(''))).config.instances[0]?.accept, true);
 });
 
 test('YAML: virtualRoutes, virtualRules, vmac, trackPrimary, strict give the same model as keepalived.conf', async () => {

@@ -160,7 +160,7 @@ test('dont_track_primary: a master whose own link is cut stays MASTER', { skip }
   });
 });
 
-test('vrrp_strict: the RHEL sample\'s shape runs as keepalived runs it (BACKUP start, no auth, warned no_accept); no VIP is refused', { skip }, async (t) => {
+test('vrrp_strict: the RHEL sample\'s shape runs as keepalived runs it (BACKUP start, no auth, traffic to the VIP dropped); no VIP is refused', { skip }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'client'], ipv6: false });
   t.after(() => lab.destroy());
   await withLabLogs(t, lab, async () => {
@@ -175,11 +175,16 @@ test('vrrp_strict: the RHEL sample\'s shape runs as keepalived runs it (BACKUP s
     const log = await a.process.readLog();
     assert.match(log, /state MASTER without priority 255 \(address owner\): starts as BACKUP/);
     assert.match(log, /Authentication is not allowed/);
-    assert.match(log, /vrrp_strict implies no_accept below priority 255: traffic to the VIPs of instance \\?"VI_1\\?" is NOT dropped/);
     assert.deepEqual((await transitionsOf(a)).slice(0, 2), ['BACKUP', 'MASTER'], 'strict mode starts a non-owner as BACKUP');
-    // What hotstandby does without a firewall, as docs/config.md says: the VIP accepts traffic.
-    await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+    // no_accept (strict, priority 100): the master answers ARP for the VIP but drops what is sent to it.
+    assert.equal(await answers(lab, 'client', lab.host('a').ipv4), true, 'a answers on its own address');
+    assert.equal(await answers(lab, 'client', vip), false, 'traffic to the VIP is dropped');
+    assert.equal(await lab.arpEntry('client', vip), lab.host('a').mac, 'ARP for the VIP is answered');
     await a.stop();
+    // The drop rule went with the daemon: the address answers again once someone holds it.
+    await lab.exec('a', ['ip', 'addr', 'add', `${vip}/24`, 'dev', 'eth0']);
+    assert.equal(await answers(lab, 'client', vip), true, 'no drop rule left behind');
+    await lab.exec('a', ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
 
     const refused = new HotstandbyNode(lab, 'a', conf(100, '', '  vrrp_strict'), 'hs-novip');
     const exit = await refused.process.exited;
@@ -187,3 +192,13 @@ test('vrrp_strict: the RHEL sample\'s shape runs as keepalived runs it (BACKUP s
     assert.match(await refused.process.readLog(), /hs-novip\.conf:5: vrrp_strict: Instance "VI_1" has no virtual address; strict mode requires at least one/);
   });
 });
+
+/** Whether one ping from `host` to `address` is answered within 2 s. */
+async function answers(lab: Lab, host: string, address: string): Promise<boolean> {
+  try {
+    await lab.exec(host, ['ping', '-c', '1', '-W', '2', address]);
+    return true;
+  } catch {
+    return false;
+  }
+}
