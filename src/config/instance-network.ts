@@ -16,15 +16,12 @@ export interface VmacDraft {
   mac?: string;
 }
 
+/** The structures the field table marks custom (fields/instance.ts: virtualRoutes, virtualRules, vmac). */
 export interface InstanceNetworkDraft {
   routes: RouteConfig[];
   rules: RuleConfig[];
   vmac?: Located<VmacDraft>;
   vmacXmitBase?: Located<boolean>;
-  /** false = keepalived's dont_track_primary. */
-  trackPrimary?: Located<boolean>;
-  /** keepalived strict_mode; unset = the global vrrp_strict. */
-  strict?: Located<boolean>;
 }
 
 export interface VmacConfig {
@@ -44,6 +41,8 @@ export interface InstanceNetworkConfig {
   vmac?: VmacConfig;
   /** The instance goes to FAULT when its own interface is down (false: keepalived's dont_track_primary). */
   trackPrimary: boolean;
+  /** keepalived strict mode (strict_mode, default vrrp_strict): applied when the file is read (strict-mode.ts). */
+  strict: boolean;
 }
 
 const VMAC_PREFIX = 'vrrp';
@@ -67,6 +66,7 @@ function resolveMac(field: Located<VmacDraft>, vrid: number, family: AddressFami
 }
 
 export interface NetworkContext {
+  strict: boolean;
   vrid: number;
   family: AddressFamily;
   unicast: boolean;
@@ -82,7 +82,8 @@ export function resolveInstanceNetwork(draft: InstanceDraft, context: NetworkCon
   const config: InstanceNetworkConfig = {
     virtualRoutes: network.routes,
     virtualRules: network.rules,
-    trackPrimary: network.trackPrimary?.value ?? true,
+    trackPrimary: draft.trackPrimary?.value ?? true,
+    strict: context.strict,
   };
   const vmac = network.vmac;
   if (vmac) {

@@ -121,6 +121,8 @@ export interface GlobalConfig {
   notifyFifoScript?: string;
   /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
   startupDelayMs: number;
+  /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
+  strict?: boolean;
 }
 
 export interface HotstandbyConfig {

@@ -14,8 +14,9 @@ import { located, type GlobalDraft, type InstanceDraft, type Located } from './d
 import type { SourceLocation } from './model.js';
 import type { WarningList } from './validate-values.js';
 
-function strictSource(draft: InstanceDraft, global: GlobalDraft): Located<boolean> | undefined {
-  return draft.network.strict ?? global.strict;
+/** The instance's strict_mode, else the global vrrp_strict. */
+export function strictSource(draft: InstanceDraft, global: GlobalDraft): Located<boolean> | undefined {
+  return draft.strict ?? global.strict;
 }
 
 /** keepalived's strict-mode resets; mutates and returns the draft. */

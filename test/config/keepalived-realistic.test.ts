@@ -57,6 +57,7 @@ const expected: HotstandbyConfig = withoutSources({
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
+      strict: false,
     },
     {
       name: 'VI_DB',
@@ -83,6 +84,7 @@ const expected: HotstandbyConfig = withoutSources({
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
+      strict: false,
     },
     {
       name: 'VI_V6',
@@ -111,6 +113,7 @@ const expected: HotstandbyConfig = withoutSources({
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
+      strict: false,
     },
   ],
   checks: [

@@ -29,6 +29,7 @@ export function instanceConfig(overrides: Partial<InstanceConfig> = {}): Instanc
     virtualRoutes: [],
     virtualRules: [],
     trackPrimary: true,
+    strict: false,
     source,
     ...overrides,
   };

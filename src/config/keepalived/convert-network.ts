@@ -1,13 +1,13 @@
 /**
  * vrrp_instance keywords for what an instance puts on the network besides its VIPs:
- * virtual_routes, virtual_rules, use_vmac, vmac_xmit_base, dont_track_primary, strict_mode.
+ * virtual_routes, virtual_rules, use_vmac, vmac_xmit_base (custom keywords of fields/instance.ts).
  */
 import { ConfigError } from '../config-error.js';
 import { located, type InstanceDraft } from '../draft.js';
 import { parseRouteWords, parseRuleWords } from '../virtual-routes.js';
 import type { BlockRules } from './blocks.js';
 import type { ConfNode } from './parser.js';
-import { blockOf, keywordOf, noArgs, readOptionalBool, type Warn } from './values.js';
+import { blockOf, keywordOf, noArgs, type Warn } from './values.js';
 
 /** Keywords among these that take a { } block. */
 export const NETWORK_BLOCK_KEYWORDS = ['virtual_routes', 'virtual_rules'];
@@ -40,13 +40,6 @@ export function networkHandlers(warn: Warn): BlockRules<InstanceDraft>['handlers
     vmac_xmit_base: (node, d) => {
       noArgs(node, warn);
       d.network.vmacXmitBase = located(true, node.source, 'vmac_xmit_base');
-    },
-    dont_track_primary: (node, d) => {
-      noArgs(node, warn);
-      d.network.trackPrimary = located(false, node.source, 'dont_track_primary');
-    },
-    strict_mode: (node, d) => {
-      d.network.strict = { ...readOptionalBool(node, warn), key: 'strict_mode' };
     },
   };
 }

@@ -1,22 +1,13 @@
 /**
- * The YAML instance keys for what an instance puts on the network besides its VIPs:
- * virtualRoutes and virtualRules (lists of `ip route` / `ip rule` style strings, parsed exactly as
- * keepalived.conf lines), vmac (true, or { name, mac, xmitBase }), trackPrimary and strict.
+ * The YAML readers of the custom instance fields virtualRoutes and virtualRules (lists of
+ * `ip route` / `ip rule` style strings, parsed exactly as keepalived.conf lines) and vmac (true,
+ * or { name, mac, xmitBase }).
  */
 import { isMap, isScalar } from 'yaml';
 import { located, type InstanceDraft } from '../draft.js';
 import { parseRouteWords, parseRuleWords } from '../virtual-routes.js';
+import type { CustomReader } from './fields.js';
 import { readBoolean, readList, readMap, readString, typeError, type Field, type YamlReader } from './nodes.js';
-
-export const NETWORK_KEYS = ['virtualRoutes', 'virtualRules', 'vmac', 'trackPrimary', 'strict'];
-export const NETWORK_HINTS = {
-  virtual_routes: 'virtualRoutes',
-  virtual_rules: 'virtualRules',
-  use_vmac: 'vmac',
-  vmac_xmit_base: 'vmac',
-  dont_track_primary: 'trackPrimary',
-  strict_mode: 'strict',
-};
 
 function words(field: Field): string[] {
   return readString(field).value.trim().split(/\s+/);
@@ -36,23 +27,13 @@ function readVmac(reader: YamlReader, field: Field, draft: InstanceDraft): void 
   draft.network.vmac = located(vmac, field.source, field.path);
 }
 
-/** Reads one of NETWORK_KEYS into the draft. */
-export function readNetworkKey(reader: YamlReader, key: string, value: Field, draft: InstanceDraft): void {
-  switch (key) {
-    case 'virtualRoutes':
-      for (const item of readList(reader, value)) draft.network.routes.push(parseRouteWords(words(item), item.source, item.path));
-      break;
-    case 'virtualRules':
-      for (const item of readList(reader, value)) draft.network.rules.push(parseRuleWords(words(item), item.source, item.path));
-      break;
-    case 'vmac':
-      readVmac(reader, value, draft);
-      break;
-    case 'trackPrimary':
-      draft.network.trackPrimary = readBoolean(value);
-      break;
-    case 'strict':
-      draft.network.strict = readBoolean(value);
-      break;
-  }
-}
+/** Readers of the custom instance fields virtualRoutes, virtualRules and vmac (fields/instance.ts). */
+export const NETWORK_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
+  virtualRoutes: (reader, value, draft) => {
+    for (const item of readList(reader, value)) draft.network.routes.push(parseRouteWords(words(item), item.source, item.path));
+  },
+  virtualRules: (reader, value, draft) => {
+    for (const item of readList(reader, value)) draft.network.rules.push(parseRuleWords(words(item), item.source, item.path));
+  },
+  vmac: readVmac,
+};
