@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadNative } from '../../src/net/native.js';
+import { namespaceSkipReason } from '../support/namespace.js';
 import type { LinkInfo } from '../../src/net/netlink/link.js';
 
 const run = promisify(execFile);
@@ -22,15 +22,7 @@ function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 }
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root: creates a network namespace';
-  try {
-    loadNative();
-  } catch (err) {
-    return `needs the native addon: ${(err as Error).message}`;
-  }
-  return undefined;
-}
+const skipReason = namespaceSkipReason;
 
 async function inNamespace(ns: string, command: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('ip', ['netns', 'exec', ns, command, ...args], { timeout: 20_000 });

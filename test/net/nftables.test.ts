@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { blockMessages, encodeBatch, removeTableMessages } from '../../src/net/netlink/nftables.js';
 import { decodeMessages } from '../../src/net/netlink/message.js';
 import * as K from '../../src/net/netlink/constants.js';
-import { loadNative } from '../../src/net/native.js';
+import { namespaceSkipReason } from '../support/namespace.js';
 
 const run = promisify(execFile);
 
@@ -39,15 +39,7 @@ test('the drop rule loads the destination address (offset 16, 4 bytes) and compa
   assert.deepEqual(removeTableMessages(6).map((m) => m.type & 0xff), [0, 2]);
 });
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root: creates a network namespace';
-  try {
-    loadNative();
-  } catch (err) {
-    return `needs the native addon: ${(err as Error).message}`;
-  }
-  return undefined;
-}
+const skipReason = namespaceSkipReason;
 
 test('in a namespace: a blocked address stops answering, others do not, and removing the table undoes it', { skip: skipReason() }, async () => {
   const ns = `hsnft-${process.pid}`;
