@@ -3,6 +3,7 @@
  * the validated model back out (so keepalived's defaulting and corrections are already applied),
  * leaving out what the YAML defaults restore, and loading the output gives the same configuration.
  */
+import { networkSection } from './convert-network.js';
 import { stringify } from 'yaml';
 import type { CheckConfig } from '../config/check-model.js';
 import {
@@ -208,6 +209,7 @@ function instanceSection(instance: InstanceConfig, config: HotstandbyConfig, naI
   const garp = garpDifferences(instance.garp, base);
   if (Object.keys(garp).length > 0) out.garp = garp;
   if (instance.v3ChecksumExcludesPseudoHeader) out.v3ChecksumExcludesPseudoHeader = true;
+  Object.assign(out, networkSection(instance));
   return out;
 }
 

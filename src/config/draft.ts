@@ -19,6 +19,7 @@ import type { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/gar
 import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
+import type { InstanceNetworkDraft } from './instance-network.js';
 
 export interface Located<T> {
   value: T;
@@ -102,6 +103,8 @@ export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
+  /** virtual_routes / virtual_rules, use_vmac, dont_track_primary, strict_mode (instance-network.ts). */
+  network: InstanceNetworkDraft;
 }
 
 /** What every kind of check may set; the simple fields follow from the table (fields/check.ts). */
@@ -170,6 +173,7 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     trackChecks: [],
     notify: {},
     garp: {},
+    network: { routes: [], rules: [] },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
+import type { InstanceNetworkConfig } from './instance-network.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -65,7 +66,7 @@ export interface TtlRange {
   max: number;
 }
 
-export interface InstanceConfig {
+export interface InstanceConfig extends InstanceNetworkConfig {
   name: string;
   interface: string;
   vrid: number;
@@ -133,6 +134,8 @@ export interface GlobalConfig {
   notifyFifoScript?: string;
   /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
   startupDelayMs: number;
+  /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
+  strict?: boolean;
 }
 
 export interface HotstandbyConfig {

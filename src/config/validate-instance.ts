@@ -18,6 +18,7 @@ import {
 import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
+import { placeVipsOnVmac, resolveInstanceNetwork } from './instance-network.js';
 import { INSTANCE_FIELDS } from './fields/instance.js';
 import { fieldValue } from './resolve-field.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
@@ -268,6 +269,8 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     warnings.add(`The VRRPv3 IPv4 checksum option has no effect on a version ${version} ${familyName(family)} instance`, v3Checksum.source);
   }
   const base = { ...global.config.garp, intervalMs: family === 4 ? global.config.garp.intervalMs : global.naIntervalMs };
+  const strict = draft.strict?.value ?? global.config.strict ?? false;
+  const network = resolveInstanceNetwork(draft, { strict, vrid, family, unicast: draft.unicastPeers.length > 0, source: draft.source }, warnings);
   const instance: InstanceConfig = {
     name: draft.name,
     interface: draft.interface.value,
@@ -290,8 +293,10 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     }),
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
+    ...network,
     source: draft.source,
   };
+  placeVipsOnVmac(instance.vips, draft, network, family);
   const authPass = resolveAuth(draft, version, warnings);
   if (authPass !== undefined) instance.authPass = authPass;
   return instance;

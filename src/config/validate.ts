@@ -12,6 +12,8 @@ import { didYouMean } from './suggest.js';
 import { resolveCheck } from './validate-checks.js';
 import { resolveGlobal } from './validate-global.js';
 import { resolveInstance, resolveNotify } from './validate-instance.js';
+import { applyStrictMode } from './strict-mode.js';
+import { assignRulePriorities } from './virtual-routes.js';
 import { applyTrackingRestrictions, resolveTrackedChecks } from './validate-tracking.js';
 import { kindPhrase, sourceText, WarningList } from './validate-values.js';
 
@@ -144,7 +146,8 @@ export function validateConfig(draft: ConfigDraft): LoadedConfig {
 
   const checks = draft.checks.map((d) => resolveCheck(d, global.config, warnings));
   const checksByName = new Map<string, CheckConfig>(checks.map((c) => [c.name, c]));
-  const instances = draft.instances.map((d) => resolveInstance(d, global, warnings));
+  const instances = draft.instances.map((d) => resolveInstance(applyStrictMode(d, draft.global, warnings), global, warnings));
+  for (const w of assignRulePriorities(instances.flatMap((i) => i.virtualRules))) warnings.add(w.message, w.source);
   resolveTrackedChecks(instances, draft.instances, checksByName);
   checkDuplicateVrids(instances);
   warnSharedAddresses(instances, warnings);

@@ -233,7 +233,8 @@ export class Controller implements DaemonControl {
   /** Link state, tracked interfaces and tracked checks → faults and priority offsets. */
   private applyTracking(runner: InstanceRunner): void {
     const config = runner.config;
-    runner.setFault('link', this.deps.linkUp(config.interface) ? undefined : `${config.interface} is down`);
+    // keepalived's dont_track_primary (trackPrimary false): the own interface is not a fault.
+    runner.setFault('link', !config.trackPrimary || this.deps.linkUp(config.interface) ? undefined : `${config.interface} is down`);
     const interfaces = trackedInterfaces(config, (name) => this.deps.linkUp(name));
     runner.setFault('track_interface', interfaces.fault);
     runner.setPriorityOffset('track_interface', interfaces.offset);

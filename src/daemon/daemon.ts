@@ -26,6 +26,9 @@ import { claimRuntimeDir } from './runtime-dir.js';
 import { validateScripts } from './script-validation.js';
 import { sdNotify } from './sd-notify.js';
 import { SocketGroups } from './socket-groups.js';
+import { AcceptModeFirewall } from './accept-mode.js';
+import { Vmacs } from './vmac.js';
+import { NfTables } from '../net/netlink/nftables-client.js';
 
 export { PID_FILE_NAME } from './runtime-dir.js';
 
@@ -58,12 +61,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const wallClock = () => new Date();
     const events = new EventLog({ wallClock, log });
     const network = lifecycle.adopt('network', await HostNetwork.open(native, log));
+    // use_vmac interfaces and no_accept's nf_tables, before any instance is built on them.
+    const vmacs = lifecycle.adopt('VMACs', new Vmacs(network.netlink, log));
+    await vmacs.ensure(config.instances);
+    await network.refresh();
+    const firewall = lifecycle.adopt('no_accept firewall', new AcceptModeFirewall(() => NfTables.open(native), log));
+    await firewall.prepare(config.instances);
 
     // Subsystems, each from its module. Data, backups and a dashboard go here (README.md).
     const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time }));
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
-    const instances = new InstanceFactory(config, { network, sockets, clock: time, timers: time, wallClock, log });
+    const instances = new InstanceFactory(config, { network, sockets, firewall, clock: time, timers: time, wallClock, log });
     const controller = new Controller(config, {
       log,
       events,

@@ -11,7 +11,6 @@ const script = 'vrrp_script chk_web {\n script /bin/true\n}\n';
 
 const rows: ErrorCase[] = [
   // Keywords whose absence would change failover behaviour: refused.
-  { title: 'vrrp_strict', text: 'global_defs {\n  vrrp_strict\n}\n', line: 2, key: 'vrrp_strict', message: /not supported: strict mode/ },
   { title: 'net_namespace (global_defs)', text: 'global_defs {\n  net_namespace blue\n}\n', line: 2, key: 'net_namespace', message: /not supported/ },
   { title: 'net_namespace (top level)', text: 'net_namespace blue\n', line: 1, key: 'net_namespace', message: /not supported/ },
   // Once a warning: the node would lack addresses keepalived configures (issue 10 §5).
@@ -24,16 +23,12 @@ const rows: ErrorCase[] = [
   inInstance('unknown auth_type', '    authentication {\n        auth_type SECRET\n    }', 8, 'auth_type', /Unknown authentication type "SECRET"/),
   inInstance('unknown keyword inside authentication', '    authentication {\n        auth_type PASS\n        auth_password x\n    }', 9, 'auth_password', /Unknown keyword "auth_password" in authentication \(did you mean 'auth_pass'\?\)/),
   inInstance('auth_type PASS without a password', '    authentication {\n        auth_type PASS\n    }', 8, 'auth_pass', /without a password/),
-  inInstance('use_vmac', '    use_vmac', 7, 'use_vmac', /virtual MAC/),
   inInstance('use_ipvlan', '    use_ipvlan', 7, 'use_ipvlan', /ipvlan/),
   inInstance('track_bfd', '    track_bfd {\n        b\n    }', 7, 'track_bfd', /BFD is not supported/),
-  inInstance('virtual_routes', '    virtual_routes {\n        10.0.0.0/8 via 192.0.2.1\n    }', 7, 'virtual_routes', /routes/),
-  inInstance('virtual_rules', '    virtual_rules {\n        from 10.0.0.0/8 table 1\n    }', 7, 'virtual_rules', /rules/),
   inInstance('mcast_dst_ip', '    mcast_dst_ip 224.0.0.19', 7, 'mcast_dst_ip', /multicast groups/),
   inInstance('vrf', '    vrf red', 7, 'vrf', /VRF/),
   inInstance('track_src_ip', '    track_src_ip', 7, 'track_src_ip', /FAULT when the source address is removed/),
   inInstance('promote_secondaries', '    promote_secondaries', 7, 'promote_secondaries', /promote_secondaries=1 with sysctl/),
-  inInstance('strict_mode on', '    strict_mode', 7, 'strict_mode', /Strict mode/),
   inInstance('down_timer_adverts other than 3', '    down_timer_adverts 4', 7, 'down_timer_adverts', /3 adverts/),
   inInstance('unicast_fault_no_peer without peers', '    unicast_fault_no_peer', 7, 'unicast_fault_no_peer', /without unicast peers/),
   inInstance('old_unicast_checksum', '    old_unicast_checksum', 7, 'old_unicast_checksum', /not supported/),

@@ -56,6 +56,10 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
+      strict: false,
     },
     {
       name: 'VI_DB',
@@ -81,6 +85,10 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
+      strict: false,
     },
     {
       name: 'VI_V6',
@@ -108,6 +116,10 @@ const expected: HotstandbyConfig = withoutSources({
       notify: { generic: '/etc/keepalived/notify-any.sh' },
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
+      virtualRoutes: [],
+      virtualRules: [],
+      trackPrimary: true,
+      strict: false,
     },
   ],
   checks: [

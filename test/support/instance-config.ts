@@ -28,6 +28,10 @@ export function instanceConfig(overrides: Partial<InstanceConfig> = {}): Instanc
     trackChecks: [],
     notify: {},
     garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    virtualRoutes: [],
+    virtualRules: [],
+    trackPrimary: true,
+    strict: false,
     source,
     ...overrides,
   };

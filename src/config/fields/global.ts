@@ -105,6 +105,14 @@ export const GLOBAL_FIELDS = [
     defaultDoc: 'none',
     doc: 'started with the FIFO path appended, to read it; ignored (warning) without `notifyFifo`',
   },
+  {
+    name: 'strict',
+    yaml: 'strict',
+    keepalived: [{ word: 'vrrp_strict', read: 'optional-bool', note: "`[BOOL]`: keepalived's strict-mode checks and resets" }],
+    type: { kind: 'boolean' },
+    default: false,
+    doc: "keepalived's `vrrp_strict`: the default of every instance's `strict` (see [Routes, rules, VMACs, strict mode](#routes-rules-vmacs-strict-mode-and-accept-mode))",
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** global_defs keywords that set no field of their own. */

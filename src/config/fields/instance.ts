@@ -243,11 +243,51 @@ export const INSTANCE_FIELDS = [
     default: false,
     doc: 'IPv4 VRRPv3 checksum without the pseudo-header, for peers that compute it that way (keepalived >= 2.2.8 `v3_checksum_as_v2`)',
   },
+  {
+    name: 'virtualRoutes',
+    yaml: 'virtualRoutes',
+    keepalived: [{ word: 'virtual_routes', read: 'custom', note: '`{ ROUTE... }`: one `ip route`-style line each, see [Routes, rules, VMACs](#routes-rules-vmacs-strict-mode-and-accept-mode)' }],
+    type: { kind: 'custom', text: 'list of `ip route`-style strings' },
+    doc: 'added when the VIPs go up, removed when they go down (only what this node added)',
+  },
+  {
+    name: 'virtualRules',
+    yaml: 'virtualRules',
+    keepalived: [{ word: 'virtual_rules', read: 'custom', note: '`{ RULE... }`: one `ip rule`-style line each; a rule without a priority gets 16384, 16383, ... (warning), as keepalived' }],
+    type: { kind: 'custom', text: 'list of `ip rule`-style strings' },
+    doc: 'policy rules, added and removed like the routes',
+  },
+  {
+    name: 'vmac',
+    yaml: 'vmac',
+    keepalived: [
+      { word: 'use_vmac', read: 'custom', note: '`[NAME] [MAC]`: a macvlan (private) named `vrrp.VRID` with MAC `00:00:5e:00:01:VRID`; IPv4 instances; with unicast peers only together with `vmac_xmit_base`' },
+      { word: 'vmac_xmit_base', read: 'custom', note: 'adverts go out of the base interface, not the VMAC' },
+    ],
+    type: { kind: 'custom', text: '`true` or `{name, mac, xmitBase}`' },
+    defaultDoc: 'off',
+    doc: 'the VIPs on a macvlan with the virtual router MAC; adverts and GARPs from it',
+  },
+  {
+    name: 'trackPrimary',
+    yaml: 'trackPrimary',
+    keepalived: [{ word: 'dont_track_primary', read: 'flag-false' }],
+    type: { kind: 'boolean' },
+    default: true,
+    doc: "`false`: the instance's own interface going down is not a fault (keepalived's `dont_track_primary`)",
+  },
+  {
+    name: 'strict',
+    yaml: 'strict',
+    keepalived: [{ word: 'strict_mode', read: 'optional-bool', note: '`[BOOL]`' }],
+    type: { kind: 'boolean' },
+    defaultDoc: '`global.strict`',
+    doc: "keepalived's strict mode: its checks and resets, see [below](#routes-rules-vmacs-strict-mode-and-accept-mode)",
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** vrrp_instance keywords that set no field of their own. */
 export const INSTANCE_KEYWORDS_WITHOUT_FIELD: readonly KeywordSpec[] = [
-  { word: 'strict_mode', read: 'custom', note: '`off` accepted (`strict_mode` on is refused)' },
   { word: 'down_timer_adverts', read: 'custom', note: 'accepted only with the RFC value 3' },
   { word: 'unicast_fault_no_peer', read: 'custom', note: 'accepted with peers; refused without (keepalived would hold the instance in FAULT)' },
   { word: 'old_unicast_checksum', read: 'custom', note: '`never` accepted (ignored)' },

@@ -16,7 +16,7 @@ const SNMP = 'SNMP is not supported';
 const DBUS = 'D-Bus is not supported';
 const SCHEDULING = 'process scheduling and memory locking are left to the system';
 const FIFO = 'priority changes are not written to the notify FIFO';
-const FIREWALL = 'firewall integration (for no_accept and VMACs) is not supported';
+const FIREWALL = 'no_accept uses hotstandby\'s own nf_tables tables (ip / ip6 hotstandby); their name, priority and counters, and iptables, are not configurable';
 const PROCESS = 'keepalived process management has no equivalent';
 const BUFFERS = 'socket buffer sizing is not needed';
 const RELOAD = 'configuration reload handling is different';
@@ -122,8 +122,8 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   dynamic_interfaces: 'interfaces are looked up when the daemon starts them',
   linkbeat_use_polling: 'link state comes from netlink',
   log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
-  vmac_prefix: 'VMACs are not supported',
-  vmac_addr_prefix: 'VMACs are not supported',
+  vmac_prefix: 'VMAC names are vrrp.VRID unless use_vmac names one',
+  vmac_addr_prefix: 'VMACs for addresses on other interfaces are not supported',
   vrrp_garp_lower_prio_delay: NOT_IMPLEMENTED_GARP,
   vrrp_garp_lower_prio_repeat: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
@@ -135,7 +135,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
 
 /** Global keywords whose absence would change failover behaviour. */
 export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
-  vrrp_strict: 'strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead',
   net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
 };
 

@@ -9,6 +9,7 @@ import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
 import { convertBlock, type BlockRules, type Handler } from './blocks.js';
+import { NETWORK_BLOCK_KEYWORDS, networkHandlers } from './convert-network.js';
 import { fieldHandlers } from './fields.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
 import type { Token } from './lexer.js';
@@ -145,11 +146,6 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
       }
       throw new ConfigError('The pre-1.3.6 keepalived unicast checksum is not supported', node.source, 'old_unicast_checksum');
     },
-    strict_mode: (node) => {
-      if (readOptionalBool(node, warn).value) {
-        throw new ConfigError('Strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead', node.source, 'strict_mode');
-      }
-    },
     down_timer_adverts: (node) => {
       if (readUnsigned(singleArg(node, warn), 'down_timer_adverts').value !== 3) {
         throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, 'down_timer_adverts');
@@ -172,10 +168,11 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
     native_ipv6: (node) => {
       pending.nativeIpv6 = node.source;
     },
+    ...networkHandlers(warn),
   };
   const handlers = fieldHandlers(INSTANCE_FIELDS, warn, custom, INSTANCE_KEYWORDS_WITHOUT_FIELD);
   for (const [keyword, handler] of Object.entries(handlers)) {
-    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];
+    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process', ...NETWORK_BLOCK_KEYWORDS];
     if (!blockKeywords.includes(keyword)) {
       handlers[keyword] = (node, d) => {
         expectNoBlock(node);

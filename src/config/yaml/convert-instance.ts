@@ -9,6 +9,7 @@ import { yamlHintsOf, yamlKeysOf } from '../fields/field.js';
 import { INSTANCE_FIELDS } from '../fields/instance.js';
 import { VIP_FIELDS } from '../fields/vip.js';
 import { readNotify } from './convert-common.js';
+import { NETWORK_READERS } from './convert-network.js';
 import { readFields, type CustomReader } from './fields.js';
 import { isStringNode, readInteger, readList, readMap, readString, typeError, type Field, type NamedEntry, type YamlReader } from './nodes.js';
 
@@ -118,6 +119,7 @@ const CUSTOM_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
   notify: (reader, value, draft) => {
     draft.notify = readNotify(reader, value);
   },
+  ...NETWORK_READERS,
 };
 
 export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDraft {
