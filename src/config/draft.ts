@@ -6,6 +6,7 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckKind } from './check-model.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
+import type { WebListenerDraft } from './web-listener.js';
 
 export interface Located<T> {
   value: T;
@@ -50,6 +51,7 @@ export interface GlobalDraft {
   notifyFifo?: Located<string>;
   notifyFifoScript?: Located<string>;
   startupDelayMs?: Located<number>;
+  web?: WebListenerDraft;
 }
 
 export interface VipDraft {

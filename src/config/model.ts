@@ -5,6 +5,7 @@
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
+import type { WebListenerConfig } from './web-listener.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -120,6 +121,8 @@ export interface GlobalConfig {
   notifyFifoScript?: string;
   /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
   startupDelayMs: number;
+  /** The control API and dashboard on TCP (off when unset): src/config/web-listener.ts. */
+  web?: WebListenerConfig;
 }
 
 export interface HotstandbyConfig {

@@ -6,6 +6,7 @@ import { ConfigError } from './config-error.js';
 import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from './defaults.js';
 import { keyOf, type GarpDraft, type GlobalDraft, type Located } from './draft.js';
 import type { GarpConfig, GlobalConfig } from './model.js';
+import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, checkDuration, checkInteger, WarningList } from './validate-values.js';
 
 /** A day is the longest gap keepalived accepts for these timers in practice; anything longer is a typo. */
@@ -86,5 +87,6 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
+  if (draft.web) config.web = resolveWebListener(draft.web);
   return { config, defaultVersion: draft.defaultVersion?.value ?? 2, naIntervalMs };
 }

@@ -30,6 +30,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   notifyFifo: { keyword: 'notify_fifo', reload: 'in-place', effect: 'lines go to the new FIFO from now on' },
   notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
   startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
+  web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },
 };
 
 export interface GlobalsPlan {
@@ -53,5 +54,6 @@ export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Re
 }
 
 function show(value: unknown): string {
-  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value);
+  // Tokens (global.web) never reach the reload result or the log.
+  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value, (key, v: unknown) => (/token$/i.test(key) ? '<redacted>' : v));
 }

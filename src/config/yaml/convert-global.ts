@@ -3,6 +3,7 @@
  */
 import type { GlobalDraft } from '../draft.js';
 import { readGlobalGarp } from './convert-common.js';
+import { readWeb } from './convert-web.js';
 import { readBoolean, readDuration, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
 
 const GLOBAL_KEYS = [
@@ -17,6 +18,7 @@ const GLOBAL_KEYS = [
   'startupDelay',
   'notifyFifo',
   'notifyFifoScript',
+  'web',
 ];
 const GLOBAL_HINTS = {
   router_id: 'routerId',
@@ -68,6 +70,9 @@ export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
         break;
       case 'garp':
         global.garp = readGlobalGarp(reader, value);
+        break;
+      case 'web':
+        global.web = readWeb(reader, value);
         break;
     }
   }
