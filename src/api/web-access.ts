@@ -38,7 +38,7 @@ export interface WebAccessOptions {
 
 /** The host name of a Host header, lower case, without port or IPv6 brackets. */
 export function hostName(header: string | undefined): string | undefined {
-  const match = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::\d{1,5})?$/i.exec(header?.trim() ?? '');
+  const match = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9._-]+))(?::\d{1,5})?$/i.exec(header?.trim() ?? '');
   return match ? (match[1] ?? match[2] ?? '').toLowerCase() : undefined;
 }
 
