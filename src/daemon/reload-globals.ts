@@ -43,8 +43,9 @@ export interface GlobalsPlan {
 export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Readonly<Record<keyof GlobalConfig, GlobalKey>> = GLOBAL_RELOAD): GlobalsPlan {
   const plan: GlobalsPlan = { changes: [], refused: [] };
   for (const key of Object.keys(table) as Array<keyof GlobalConfig>) {
+    // Compared in full, shown redacted: a changed token is a change even though it shows the same.
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
     const [old, now] = [show(before[key]), show(after[key])];
-    if (old === now) continue;
     const { keyword, reload, effect } = table[key];
     const change = `global ${key} (${keyword}) ${old} → ${now}`;
     if (reload === 'restart') plan.refused.push(`${change}: cannot change while running; restart hotstandby to use it, or put the old value back`);
