@@ -30,6 +30,16 @@ export interface SessionOptions {
 
 export const SESSION_COOKIE = 'hs_session';
 
+/**
+ * The cookie's name for the port the browser sees (from the Host header). Cookies ignore ports,
+ * so two daemons forwarded to localhost:8001 and localhost:8002 would otherwise overwrite each
+ * other's session at every login.
+ */
+export function sessionCookieName(hostHeader: string | undefined): string {
+  const port = /:(\d{1,5})$/.exec(hostHeader ?? '')?.[1];
+  return port === undefined ? SESSION_COOKIE : `${SESSION_COOKIE}_${port}`;
+}
+
 export class Sessions {
   private readonly byId = new Map<string, Session>();
 
@@ -80,10 +90,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-export function sessionCookie(id: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+export function sessionCookie(name: string, id: string, secure: boolean): string {
+  return `${name}=${id}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-export function clearedSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
+export function clearedSessionCookie(name: string, secure: boolean): string {
+  return `${name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
 }

@@ -18,7 +18,7 @@ import { tokensEqual } from './bearer-auth.js';
 import type { RequestHandler } from './control-api.js';
 import { HttpError, readJsonBody, sendJson } from './http.js';
 import { setIdentity, type Role } from './request-identity.js';
-import { clearedSessionCookie, cookieValue, SESSION_COOKIE, sessionCookie, type Sessions } from './sessions.js';
+import { clearedSessionCookie, cookieValue, sessionCookie, sessionCookieName, type Sessions } from './sessions.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
 /** Pages and files anyone may fetch: the login page and the browser modules it loads. */
@@ -116,7 +116,8 @@ export function withWebAccess(handler: RequestHandler, options: WebAccessOptions
       return handler(req, res);
     }
 
-    const session = options.sessions.find(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    const cookieName = sessionCookieName(req.headers.host);
+    const session = options.sessions.find(cookieValue(req.headers.cookie, cookieName));
     if (session === undefined) {
       if (PUBLIC_PATH.test(path) && !action) {
         setIdentity(req, { role: 'read', actor: 'anonymous', tcp: true });
@@ -139,7 +140,7 @@ export function withWebAccess(handler: RequestHandler, options: WebAccessOptions
       if (path === '/ui/logout') {
         options.sessions.end(session.id);
         req.resume();
-        sendJson(res, 200, { loggedOut: true }, { 'set-cookie': clearedSessionCookie(options.tls) });
+        sendJson(res, 200, { loggedOut: true }, { 'set-cookie': clearedSessionCookie(cookieName, options.tls) });
         return;
       }
       if (session.role !== 'admin') throw new HttpError(403, 'Logged in with the read token: log in with the admin token to act');
@@ -156,7 +157,7 @@ async function login(req: IncomingMessage, res: ServerResponse, options: WebAcce
   const role = roleOf(token);
   if (role === undefined) throw new HttpError(401, 'Wrong token');
   const session = options.sessions.create(role, from);
-  sendJson(res, 200, { role }, { 'set-cookie': sessionCookie(session.id, options.tls) });
+  sendJson(res, 200, { role }, { 'set-cookie': sessionCookie(sessionCookieName(req.headers.host), session.id, options.tls) });
 }
 
 function unauthorized(message: string, invalid: boolean): HttpError {

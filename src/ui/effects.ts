@@ -5,7 +5,8 @@
 import type { InstanceDetail } from '../api/instance-view.js';
 
 function vipList(instance: InstanceDetail): string {
-  const vips = instance.vips.map((v) => v.replace(/\/(32|128)$/, ''));
+  // The addresses people know them by; the tile shows the prefixes.
+  const vips = instance.vips.map((v) => v.replace(/\/\d+$/, ''));
   return vips.length === 1 ? `the VIP ${vips[0] ?? ''}` : `the VIPs ${vips.join(', ')}`;
 }
 

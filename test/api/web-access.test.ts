@@ -90,7 +90,7 @@ test('login: a wrong token is 401 and sets no cookie; the right one sets an Http
   assert.equal(res.status, 200);
   assert.equal(res.json().role, 'admin');
   const cookie = res.headers['set-cookie'] ?? '';
-  assert.match(cookie, /^hs_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+  assert.match(cookie, /^hs_session_9180=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
   assert.equal((await inject(web, { method: 'POST', url: '/ui/login', headers: { host: HOST }, body: '{"token": 5}' })).status, 400);
   assert.equal((await inject(web, { method: 'POST', url: '/ui/login', headers: { host: HOST }, body: 'not json' })).status, 400);
 });
