@@ -51,7 +51,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
 </section>
 <section id="timeline" aria-labelledby="timeline-title">
   <h2 id="timeline-title">Failover timeline</h2>
-  <p class="asof" id="timeline-asof">as of <span class="age">–</span></p>
+  <p class="asof" id="timeline-asof">as of <span class="age">–</span> ago</p>
   <ol id="events" class="events"></ol>
 </section>
 ${PLACEHOLDERS.map((p) => html`<section id="${p.id}" class="placeholder" data-placeholder="${p.id}" aria-labelledby="${p.id}-title">

@@ -15,9 +15,11 @@ header.top h1 { font-size: 1.2em; margin: 0; }
 .connection.lost { background: #ffebe9; color: var(--bad); font-weight: bold; }
 .lost { margin: 0; padding: .6em 1em; background: var(--bad); color: #fff; font-weight: bold; }
 body.disconnected main { filter: grayscale(1); opacity: .45; }
+body.disconnected .action { pointer-events: none; }
 main { display: grid; grid-template-columns: repeat(auto-fit, minmax(24em, 1fr)); gap: 1em; padding: 1em; }
 section { border: 1px solid var(--line); border-radius: 6px; padding: .2em 1em 1em; }
 section#instances { grid-column: 1 / -1; }
+section#timeline { grid-column: span 2; }
 section.placeholder { border-style: dashed; color: var(--muted); }
 #instance-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
 .tile { border: 1px solid var(--line); border-left: 6px solid #999; border-radius: 6px; padding: .5em .8em; }
