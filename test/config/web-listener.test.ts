@@ -3,7 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GLOBAL_RELOAD, planGlobals } from '../../src/daemon/reload-globals.js';
+import { packageRoot } from '../../src/lab/environment.js';
 import { instanceYaml, yaml } from './helpers.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -57,4 +60,12 @@ test('a reload cannot change global.web (the listener opens at start), and its m
   assert.equal(plan.refused.length, 1);
   assert.match(plan.refused[0] ?? '', /global web .* cannot change while running/);
   assert.doesNotMatch(plan.refused[0] ?? '', /admin-token/);
+});
+
+test('the global.web example of docs/dashboard.md loads', async () => {
+  const text = await readFile(join(packageRoot(), 'docs', 'dashboard.md'), 'utf8');
+  const [example] = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  assert.ok(example, 'no yaml block in docs/dashboard.md');
+  const web = yaml(example).config.global.web;
+  assert.deepEqual([web?.host, web?.port, web?.tls?.certFile, web?.allowedHosts], ['10.0.0.5', 9180, '/etc/hotstandby/tls/cert.pem', ['lb1.example.net']]);
 });
