@@ -207,3 +207,16 @@ test('/v1/config never shows the tokens', async () => {
   assert.doesNotMatch(res.text, new RegExp(`${ADMIN}|${READ}`));
   assert.equal(res.json().config.global.web.adminToken, '<redacted>');
 });
+
+test('TCP: bad input gets a clear 4xx: an oversized login, a malformed Host, an unknown method', async () => {
+  const { web } = setup();
+  const huge = await inject(web, { method: 'POST', url: '/ui/login', headers: { host: HOST }, body: { token: 'x'.repeat(5000) } });
+  assert.equal(huge.status, 413);
+  const badHost = await inject(web, { url: '/v1/status', headers: { host: 'a b:1', authorization: `Bearer ${ADMIN}` } });
+  assert.equal(badHost.status, 403);
+  const options = await inject(web, { method: 'OPTIONS', url: '/v1/status', headers: { host: HOST, authorization: `Bearer ${ADMIN}` } });
+  assert.equal(options.status, 405);
+  assert.equal(options.headers.allow, 'GET');
+  const noBody = await inject(web, { method: 'POST', url: '/ui/login', headers: { host: HOST } });
+  assert.equal(noBody.status, 400);
+});

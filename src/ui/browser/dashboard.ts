@@ -54,7 +54,17 @@ function follow(): void {
     freshness.mark(timelineAsOf);
     void refreshTiles();
   };
-  stream.onerror = () => setLive(false);
+  stream.onerror = () => {
+    setLive(false);
+    // A refused stream (401 after a daemon restart forgot the session) is not retried by the
+    // browser: try again ourselves; refreshTiles sends a logged-out browser to the login page.
+    if (stream.readyState === EventSource.CLOSED) {
+      setTimeout(() => {
+        void refreshTiles();
+        follow();
+      }, 3000);
+    }
+  };
 }
 
 for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
