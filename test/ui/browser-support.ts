@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -73,7 +73,19 @@ export async function tunnelTo(lab: Lab, host: string, port: number): Promise<Tu
   const socketPath = join(lab.dir, `relay-${host}.sock`);
   const relay: LabProcess = lab.spawn(host, [process.execPath, script, socketPath, String(port)], { name: `relay-${host}` });
   await relay.waitForLine(/relay ready/, 20_000);
-  const open = new Set<import('node:net').Socket>();
+  const forward = await forwardUnixSocket(socketPath);
+  return {
+    url: forward.url,
+    close: async () => {
+      await forward.close();
+      await relay.stop('SIGTERM');
+    },
+  };
+}
+
+/** A unix socket on 127.0.0.1:PORT here, as `ssh -L PORT:SOCKET` gives an operator. */
+export async function forwardUnixSocket(socketPath: string): Promise<Tunnel> {
+  const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     open.add(client);
     client.on('close', () => open.delete(client));
@@ -86,14 +98,12 @@ export async function tunnelTo(lab: Lab, host: string, port: number): Promise<Tu
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
-    url,
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const client of open) client.destroy();
       await closed;
-      await relay.stop('SIGTERM');
     },
   };
 }

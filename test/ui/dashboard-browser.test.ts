@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
-import { chromiumUnavailableReason, launchChromium, tunnelTo } from './browser-support.js';
+import { chromiumUnavailableReason, forwardUnixSocket, launchChromium, tunnelTo } from './browser-support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason() ?? chromiumUnavailableReason();
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -184,4 +184,40 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   assert.equal(await pageB.locator('body.disconnected').count(), 0, "b's page is live");
   await pageA.waitForTimeout(2500); // let the ages grow visibly for the screenshot
   await pageA.screenshot({ path: screenshotPath(lab, 'dashboard-connection-lost'), fullPage: true });
+});
+
+test('the dashboard through the forwarded control socket (ssh -L): no login, GARP through the confirmation, named in the timeline', { skip, timeout: 120_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a'], ipv6: false });
+  t.after(() => lab.destroy());
+  const vip = lab.vip4(0);
+  const runtime = join(lab.dir, 'hs-a-run');
+  const yamlText = nodeYaml('a', 150, vip).replace(/  web:\n(    .*\n)+/, '');
+  lab.startDaemon('a', ['run', '--config', lab.writeFile('hs-a.yaml', yamlText), '--runtime-dir', runtime, '--log-format', 'json']);
+  const socket = controlSocketPath(runtime);
+  await waitFor(
+    async () => {
+      try {
+        return ((await getJson(socket, '/v1/status')) as { instances: Array<{ state: string }> }).instances[0]?.state === 'MASTER';
+      } catch {
+        return false;
+      }
+    },
+    { description: 'a MASTER', timeoutMs: 60_000 },
+  );
+  const forward = await forwardUnixSocket(socket);
+  t.after(() => forward.close());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  await page.goto(`${forward.url}/`);
+  await page.locator('#connection.live').waitFor();
+  assert.equal(await page.locator('#logout').count(), 0, 'nothing to log out of on the socket');
+  await page.click('.tile[data-instance="web"] button[data-action="garp"]');
+  assert.match((await page.locator('#confirm-effect').textContent()) ?? '', /web on this node sends one gratuitous ARP \/ NA burst/);
+  await page.click('#confirm-ok');
+  await page.locator('#events li.ev-garp', { hasText: 'gratuitous ARP / NA sent by control socket' }).waitFor();
+  // The same page from a name that could be an attacker's DNS (rebinding) gets nothing.
+  const rebound = await post(`${forward.url}/v1/reload`, { host: 'rebind.example:80' });
+  assert.equal(rebound.status, 403);
 });
