@@ -15,7 +15,13 @@ import type { Lab, LabProcess } from '../../src/lab/index.js';
 export const CHROMIUM = '/usr/bin/chromium';
 
 export function chromiumUnavailableReason(): string | undefined {
-  return existsSync(CHROMIUM) ? undefined : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (!existsSync(CHROMIUM)) return `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium)`;
+  try {
+    import.meta.resolve('playwright-core');
+  } catch {
+    return 'needs playwright-core (a devDependency: npm ci)';
+  }
+  return undefined;
 }
 
 /** A fresh headless chromium profile; closing it removes the profile directory. */
