@@ -20,6 +20,7 @@ import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 import type { InstanceNetworkDraft } from './instance-network.js';
+import type { WebListenerDraft } from './web-listener.js';
 
 export interface Located<T> {
   value: T;
@@ -46,6 +47,7 @@ export type GlobalGarpDraft = GarpDraft & DraftOf<typeof GLOBAL_ONLY_GARP_FIELDS
 /** The global settings; the simple fields follow from the table (fields/global.ts). */
 export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
+  web?: WebListenerDraft;
 }
 
 export interface VipDraft {

@@ -9,6 +9,7 @@ import { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js'
 import { GLOBAL_FIELDS } from './fields/global.js';
 import type { GarpConfig, GlobalConfig } from './model.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
 
 function multicastGroup(field: Located<string> | undefined, family: 4 | 6, fallback: string, key: string): string {
@@ -80,5 +81,6 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
+  if (draft.web) config.web = resolveWebListener(draft.web);
   return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs };
 }
