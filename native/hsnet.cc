@@ -10,6 +10,7 @@
 #include "errno-error.h"
 #include "pid-watch.h"
 #include "precise-timer.h"
+#include "process-image.h"
 #include "socket.h"
 
 namespace {
@@ -27,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PreciseTimer", PreciseTimer::Define(env));
   exports.Set("PidWatch", PidWatch::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
+  exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
+  exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();
   exports.Set("constants", constants);
