@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CheckSet } from '../../src/check/check-set.js';
 import type { CheckConfig } from '../../src/config/check-model.js';
-import { keepingLogger, realTime } from './helpers.js';
+import { keepingLogger, realTime, waitFor } from './helpers.js';
 
 const common = { timeoutMs: 1000, weight: 0, rise: 1, fall: 1, initFail: false, source: { file: 'test', line: 1 } };
 const ms = (ns: number) => (ns / 1e6).toFixed(2);
@@ -31,7 +31,7 @@ function mainThreadCpuMs(): number {
  * the turns late (the scheduler runs other processes) but not longer on the CPU, so the
  * assertions hold on a busy machine too; the event loop delay is reported for information.
  */
-async function measure(configs: CheckConfig[], durationMs: number) {
+async function measure(configs: CheckConfig[], durationMs: number, runsEach = 0) {
   const checks = new CheckSet(configs, { clock: realTime, timers: realTime, log: keepingLogger(), wallClock: () => new Date() });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const cpuPerTurn: number[] = [];
@@ -45,6 +45,8 @@ async function measure(configs: CheckConfig[], durationMs: number) {
   const cpuBefore = process.cpuUsage();
   checks.start();
   await new Promise((resolve) => setTimeout(resolve, durationMs));
+  // A loaded machine runs fewer checks in the window: then it lasts until each has run runsEach times.
+  await waitFor(() => checks.statuses().every((s) => s.runs >= runsEach), `each check to run ${runsEach} times`, 60_000);
   histogram.disable();
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpuBefore);
@@ -82,13 +84,11 @@ test('event loop: 20 http checks every 50 ms keep the loop responsive', async (t
   }));
   const idle = await measure([], 1000);
   t.diagnostic(`idle baseline (1 ms sampling timer): event loop delay p50 ${ms(idle.p50)} ms, p99 ${ms(idle.p99)} ms, max ${ms(idle.max)} ms; loop CPU per turn p99 ${idle.cpuPerTurnP99Ms.toFixed(2)} ms`);
-  const result = await measure(configs, 3000);
+  const result = await measure(configs, 3000, 20);
   t.diagnostic(
-    `20 http checks @50 ms for 3 s: ${result.runs} probes (${(result.cpuMs / result.runs).toFixed(2)} ms CPU each), ${result.skipped} skipped ticks; event loop delay p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms, max ${ms(result.max)} ms; loop CPU per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`,
+    `20 http checks @50 ms for ≥ 3 s: ${result.runs} probes (${(result.cpuMs / result.runs).toFixed(2)} ms CPU each), ${result.skipped} skipped ticks; event loop delay p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms, max ${ms(result.max)} ms; loop CPU per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`,
   );
   assert.equal(result.healthy, 20);
-  // Each check ran (at 50 ms, 60 times in 3 s on a quiet machine); a loaded one may skip ticks.
-  assert.ok(result.runs >= 20 * 10, `${result.runs} probes in 3 s`);
   // Generous: a check that works on the loop would show tens or hundreds of ms.
   assert.ok(result.cpuPerTurnP99Ms < 50, `event loop's CPU time per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`);
 });
@@ -102,10 +102,9 @@ test('event loop: process name checks scanning /proc every 50 ms keep the loop r
     match: { name: `hs-none-${i}` },
     quorum: 1,
   }));
-  const result = await measure(configs, 3000);
+  const result = await measure(configs, 3000, 10);
   t.diagnostic(
-    `5 process scans @50 ms for 3 s: ${result.runs} scans (${(result.cpuMs / result.runs).toFixed(2)} ms CPU each), ${result.skipped} skipped ticks; event loop delay p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms, max ${ms(result.max)} ms; loop CPU per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`,
+    `5 process scans @50 ms for ≥ 3 s: ${result.runs} scans (${(result.cpuMs / result.runs).toFixed(2)} ms CPU each), ${result.skipped} skipped ticks; event loop delay p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms, max ${ms(result.max)} ms; loop CPU per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`,
   );
-  assert.ok(result.runs >= 5 * 10, `${result.runs} scans in 3 s`);
   assert.ok(result.cpuPerTurnP99Ms < 50, `event loop's CPU time per turn p99 ${result.cpuPerTurnP99Ms.toFixed(2)} ms`);
 });
