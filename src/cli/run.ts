@@ -3,7 +3,6 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
-import { releaseStartupPages } from '../daemon/node-runtime.js';
 import type { LogLevel } from '../ports/index.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 import { parseCommand } from './parse-command.js';
@@ -61,8 +60,6 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
     console.error(`hotstandby: ${(err as Error).message}`);
     return 70;
   }
-  // Start-up is over (modules loaded, configuration parsed, takeovers rehearsed).
-  log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {

@@ -32,6 +32,7 @@ import { InstanceRunner } from './instance-runner.js';
 import { limitRepeats } from './logger.js';
 import type { Logger } from '../ports/index.js';
 import { PreciseTime } from './real-time.js';
+import { releaseStartupPages } from './node-runtime.js';
 import { sdNotify } from './sd-notify.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
 import { validateScripts } from './script-validation.js';
@@ -199,6 +200,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       };
     };
 
+    // Start-up's pages go before the instances start, so that their takeover rehearsal maps back
+    // what a takeover needs (node-runtime.ts).
+    log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     controller = new Controller(config, {
       log,
       events,
