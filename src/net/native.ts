@@ -74,7 +74,7 @@ export interface NativeBinding {
   constants: Readonly<Record<string, number>>;
 }
 
-/** The addon's calls on the process itself (native/process-image.cc), used by src/runtime/. */
+/** The addon's calls on the process itself (native/process-image.cc), used by src/daemon/node-runtime.ts. */
 export interface ProcessImageBinding {
   /** execve(2): replaces this process (same pid); returns only by throwing an errno Error. */
   exec(file: string, argv: readonly string[], env: readonly string[]): never;
