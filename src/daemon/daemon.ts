@@ -22,6 +22,7 @@ import { HostNetwork } from './host-network.js';
 import { InstanceFactory } from './instance-factory.js';
 import { Lifecycle } from './lifecycle.js';
 import { limitRepeats } from './logger.js';
+import { releaseStartupPages } from './node-runtime.js';
 import { Notifications } from './notifications.js';
 import { PreciseTime } from './real-time.js';
 import { reloadCheck } from './reload-check.js';
@@ -95,6 +96,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     network.onLinkChange(() => controller.linksChanged());
     network.onAddressChange((address, change) => instances.addressChanged(address, change));
 
+    // Start-up's pages go before the instances start, so that their takeover rehearsal maps back
+    // what a takeover needs (node-runtime.ts).
+    log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
     await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
