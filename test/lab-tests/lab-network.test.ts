@@ -93,8 +93,16 @@ test('spawn logs the output and stop ends the process', { skip }, async () => {
 test('capture records the frames on a host into a pcap file', { skip: tcpdumpUnavailableReason() ?? false }, async () => {
   const capture = await lab.capture('b', 'icmp');
   await lab.exec('a', ['ping', '-n', '-c', '3', '-i', '0.2', lab.host('b').ipv4]);
-  const path = await capture.stop();
-  const { stdout } = await run(['tcpdump', '-n', '-r', path]);
-  assert.equal(stdout.match(/ICMP echo request/g)?.length, 3);
-  assert.equal(stdout.match(/ICMP echo reply/g)?.length, 3);
+  // tcpdump writes each packet as it reads it (-U); on a loaded machine it may still be reading
+  // when ping is done, and what it has not read at SIGINT is not in the file.
+  const counts = async () => {
+    const { stdout } = await run(['tcpdump', '-n', '-r', capture.path]);
+    return { requests: stdout.match(/ICMP echo request/g)?.length ?? 0, replies: stdout.match(/ICMP echo reply/g)?.length ?? 0 };
+  };
+  await waitFor(async () => {
+    const { requests, replies } = await counts();
+    return requests >= 3 && replies >= 3;
+  }, { description: 'three echo requests and replies in the capture file' }).catch(() => undefined);
+  await capture.stop();
+  assert.deepEqual(await counts(), { requests: 3, replies: 3 });
 });
