@@ -36,6 +36,7 @@ import { sdNotify } from './sd-notify.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
 import { validateScripts } from './script-validation.js';
 import { AddressVipHolder, type ResolvedVip } from './vip-holder.js';
+import { FileVipLedger } from './vip-ledger.js';
 
 export interface DaemonOptions {
   /** Reads and validates the configuration file (at start and on every reload). */
@@ -72,6 +73,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const config = loaded.config;
     await validateScripts(config);
     await claimRuntimeDir(runtimeDir, closers);
+    const addedVips = FileVipLedger.open(runtimeDir);
+    closers.push(() => addedVips.close());
     const native = loadNative();
     const time = new PreciseTime(
       (onFire) => new native.PreciseTimer(onFire),
@@ -161,7 +164,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const source = sourceAddress(instance, link, addresses, config);
       const group = groupFor(instance, link, source);
       const resolved = instance.vips.map((vip): ResolvedVip => ({ config: vip, ifindex: requireLink(linkNamed(vip.device), vip.device, instance).index }));
-      const vips = new AddressVipHolder(resolved, netlink, ilog);
+      const vips = new AddressVipHolder(resolved, netlink, ilog, addedVips);
       holders.push(vips);
       const frames = resolved.map((vip) => ({ sender: packetSender(vip.ifindex), frame: announcementFrame(vip, linkState.get(vip.ifindex)) }));
       const announcer = new ScheduledAnnouncer(instance.garp, time, time, () => {

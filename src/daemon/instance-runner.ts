@@ -217,6 +217,7 @@ export class InstanceRunner {
    */
   updateConfig(config: InstanceConfig): void {
     this.currentConfig = config;
+    this.feed({ type: 'reload' });
     this.applyPriority();
   }
 
@@ -359,6 +360,9 @@ export class InstanceRunner {
         if (this.inMaintenance) this.releaseAfterDrain();
         else if (this.stopping) this.releaseAfterHandover();
         else this.deps.vips.release();
+        return;
+      case 'remove-stale-vips':
+        this.deps.vips.releaseStale();
         return;
       case 'announce':
         this.deps.announcer.start();

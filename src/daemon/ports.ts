@@ -13,6 +13,8 @@ export interface AdvertSender {
 export interface VipHolder {
   take(): void;
   release(): void;
+  /** Removes VIPs an earlier run of the daemon left on the interface (see vip-holder.ts). */
+  releaseStale(): void;
 }
 
 /** Gratuitous ARP / unsolicited NA bursts while master (garp_master_delay / repeat / refresh). */

@@ -128,7 +128,15 @@ export class SimLan {
     }
   }
 
-  /** Power back on: a fresh process, started. */
+  /** kill -9 of the daemon: no goodbye, and the kernel keeps the VIPs it had added. */
+  kill(router: SimRouter): void {
+    if (!router.alive) return;
+    const debris = router.holdsVips;
+    this.crash(router);
+    router.holdsVips = debris;
+  }
+
+  /** Power back on (or the daemon restarted): a fresh process, started. */
   restart(router: SimRouter): void {
     if (router.alive) return;
     router.alive = true;
@@ -192,6 +200,9 @@ export class SimLan {
         return;
       case 'remove-vips':
         if (!router.holdsVips) this.violation(`router ${router.id} removed VIPs it did not hold`);
+        router.holdsVips = false;
+        return;
+      case 'remove-stale-vips':
         router.holdsVips = false;
         return;
       case 'announce':

@@ -172,7 +172,7 @@ function runRandom(s: Setup, failures: string[]): void {
   for (let i = 0; i < actions; i++) {
     const at = prng.next() * calmFrom;
     const router = prng.pick(lan.routers);
-    const kind = prng.pick(['crash', 'restart', 'stop', 'start', 'priority', 'fault', 'recover', 'partition', 'loss'] as const);
+    const kind = prng.pick(['crash', 'kill', 'restart', 'stop', 'start', 'priority', 'fault', 'recover', 'partition', 'loss'] as const);
     const priority = prng.int(1, 254);
     const loss = prng.next() * 0.5;
     const group = prng.int(0, 1);
@@ -181,6 +181,8 @@ function runRandom(s: Setup, failures: string[]): void {
       switch (kind) {
         case 'crash':
           return lan.crash(router);
+        case 'kill':
+          return lan.kill(router);
         case 'restart':
           return lan.restart(router);
         case 'stop':

@@ -69,12 +69,19 @@ export type MachineEvent =
   /** A held master that nobody displaced leaves gracefully: priority 0, VIPs released, BACKUP. */
   | { type: 'step-down'; reason: string }
   /** vrrp_sync_group: another member changed state and this one follows (keepalived). */
-  | { type: 'sync'; to: 'MASTER' | 'BACKUP'; reason: string };
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP'; reason: string }
+  /** The configuration was reloaded in place. */
+  | { type: 'reload' };
 
 export type Effect =
   | { type: 'send-advert'; priority: number }
   | { type: 'add-vips' }
   | { type: 'remove-vips' }
+  /**
+   * Not master, and not having been master in this run: make sure no configured VIP is left on
+   * the interface by an earlier run (kill -9 leaves them; keepalived removes them on start).
+   */
+  | { type: 'remove-stale-vips' }
   /** Gratuitous ARP / unsolicited NA burst for the VIPs (RFC 5798 §6.4.2). */
   | { type: 'announce' }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string };
@@ -175,6 +182,8 @@ export class VrrpMachine {
         return this.stepDown(now, event.reason);
       case 'sync':
         return this.follow(now, event.to, event.reason);
+      case 'reload':
+        return this.currentState === 'BACKUP' || this.currentState === 'FAULT' ? [{ type: 'remove-stale-vips' }] : [];
     }
   }
 
@@ -333,7 +342,7 @@ export class VrrpMachine {
     if (from !== 'MASTER') this.masterAdverIntervalMs = this.config.advertIntervalMs; // §6.4.1
     this.masterDownDeadline = now + this.masterDownIntervalMs();
     const effects: Effect[] = [{ type: 'transition', from, to: 'BACKUP', reason }];
-    if (from === 'MASTER') effects.push({ type: 'remove-vips' });
+    effects.push({ type: from === 'MASTER' ? 'remove-vips' : 'remove-stale-vips' });
     return effects;
   }
 
@@ -356,6 +365,7 @@ export class VrrpMachine {
     this.masterAddress = undefined;
     const effects: Effect[] = [{ type: 'transition', from, to, reason }];
     if (from === 'MASTER') effects.push({ type: 'send-advert', priority: STOP_PRIORITY }, { type: 'remove-vips' });
+    else if (to === 'FAULT') effects.push({ type: 'remove-stale-vips' });
     return effects;
   }
 

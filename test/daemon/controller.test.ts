@@ -43,7 +43,7 @@ function harness(config: HotstandbyConfig) {
         wallClock: () => new Date(0),
         timers: time,
         sender: { send: () => true },
-        vips: { take() {}, release() {} },
+        vips: { take() {}, release() {}, releaseStale() {} },
         announcer: { sent: 0, start() {}, burst() {}, stop() {} },
         log: silentLogger,
         onTransition: (record) => controller.transitioned(record),

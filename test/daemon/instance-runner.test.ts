@@ -13,6 +13,7 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
   const time = new FakeTime();
   const sent: Array<{ payload: Buffer; destination: string }> = [];
   const vipCalls: string[] = [];
+  const staleCalls: string[] = [];
   const announcer: Announcer & { calls: string[] } = {
     calls: [],
     sent: 0,
@@ -39,12 +40,12 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
           return true;
         },
       },
-      vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release') },
+      vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release'), releaseStale: () => staleCalls.push('releaseStale') },
       announcer,
       log: silentLogger,
     },
   );
-  return { time, sent, vipCalls, announcer, runner };
+  return { time, sent, vipCalls, staleCalls, announcer, runner };
 }
 
 function peerAdvert(priority: number, vrid = 51, source = '10.99.0.3') {
@@ -220,4 +221,20 @@ test('InstanceRunner maintenance: a master lowers its priority, steps down if no
   h.time.advanceBy(1000);
   assert.equal(h.runner.state, 'MASTER', 'back in service');
   assert.equal(h.runner.status().effectivePriority, 100);
+});
+
+test('InstanceRunner asks for VIPs left by an earlier run to be removed at start, on reload and in FAULT, not as master', () => {
+  const h = harness();
+  h.runner.start();
+  assert.deepEqual(h.staleCalls, ['releaseStale'], 'starting as backup');
+  h.runner.updateConfig(h.runner.config);
+  assert.equal(h.staleCalls.length, 2, 'a reload while backup');
+  h.time.advanceBy(500);
+  assert.equal(h.runner.state, 'MASTER');
+  h.runner.updateConfig(h.runner.config);
+  assert.equal(h.staleCalls.length, 2, 'never while master');
+  h.runner.setFault('link', 'eth0 down');
+  assert.deepEqual(h.vipCalls, ['take', 'release'], 'master → fault releases its own VIPs');
+  h.runner.setFault('link', undefined);
+  assert.equal(h.staleCalls.length, 3, 'fault → backup');
 });
