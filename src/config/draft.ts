@@ -37,6 +37,12 @@ export interface GlobalGarpDraft extends GarpDraft {
   naIntervalMs?: Located<number>;
 }
 
+export interface LowerPriorityDraft {
+  noAdvert?: Located<boolean>;
+  garpRepeat?: Located<number>;
+  garpDelayMs?: Located<number>;
+}
+
 export interface GlobalDraft {
   routerId?: Located<string>;
   /** VRRP version for instances that do not say (IPv6 instances are always version 3). */
@@ -47,6 +53,7 @@ export interface GlobalDraft {
   scriptGroup?: Located<string>;
   enableScriptSecurity?: Located<boolean>;
   garp: GlobalGarpDraft;
+  lowerPriority?: LowerPriorityDraft;
   notifyFifo?: Located<string>;
   notifyFifoScript?: Located<string>;
   startupDelayMs?: Located<number>;
@@ -87,6 +94,7 @@ export interface NotifyDraft {
   fault?: Located<string>;
   stop?: Located<string>;
   generic?: Located<string>;
+  masterRxLowerPri?: Located<string>;
 }
 
 export interface InstanceDraft {
@@ -111,6 +119,7 @@ export interface InstanceDraft {
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
+  lowerPriority?: LowerPriorityDraft;
 }
 
 /** What every kind of check may set. */

@@ -5,7 +5,8 @@ import { isIpv4Multicast, isIpv6LinkLocalMulticast, parseIpAddress } from './add
 import { ConfigError } from './config-error.js';
 import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from './defaults.js';
 import { keyOf, type GarpDraft, type GlobalDraft, type Located } from './draft.js';
-import type { GarpConfig, GlobalConfig } from './model.js';
+import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
+import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, checkDuration, checkInteger, WarningList } from './validate-values.js';
 
 /** A day is the longest gap keepalived accepts for these timers in practice; anything longer is a typo. */
@@ -68,6 +69,8 @@ export interface ResolvedGlobal {
   defaultVersion: 2 | 3;
   /** Burst gap for IPv6 instances (keepalived vrrp_gna_interval); config.garp.intervalMs is the IPv4 one. */
   naIntervalMs: number;
+  /** Instances' defaults for a lower-priority advert heard as master. */
+  lowerPriority: LowerPriorityConfig;
 }
 
 export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): ResolvedGlobal {
@@ -86,5 +89,6 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
-  return { config, defaultVersion: draft.defaultVersion?.value ?? 2, naIntervalMs };
+  const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
+  return { config, defaultVersion: draft.defaultVersion?.value ?? 2, naIntervalMs, lowerPriority };
 }

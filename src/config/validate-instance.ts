@@ -23,12 +23,13 @@ import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
+import { resolveLowerPriority } from './validate-lower-priority.js';
 import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
 /** Notify commands; each must split into a program and arguments (the daemon splits them so). */
 export function resolveNotify(draft: NotifyDraft): NotifyConfig {
   const notify: NotifyConfig = {};
-  for (const name of ['master', 'backup', 'fault', 'stop', 'generic'] as const) {
+  for (const name of ['master', 'backup', 'fault', 'stop', 'generic', 'masterRxLowerPri'] as const) {
     const field = draft[name];
     if (!field) continue;
     checkCommandLine(field, `notify.${name === 'generic' ? 'any' : name}`);
@@ -293,6 +294,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     }),
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
+    lowerPriority: resolveLowerPriority(draft.lowerPriority, global.lowerPriority, 'lowerPriority.'),
     source: draft.source,
   };
   const authPass = resolveAuth(draft, version, warnings);

@@ -171,7 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         let sent = 0;
         for (const { sender, frame } of frames) if (sendSafely(() => sender.send(frame), ilog, 'gratuitous ARP / NA')) sent++;
         return sent;
-      });
+      }, instance.lowerPriority);
       const transport = group.transport;
       rehearseTakeover(instance, { text: source, bytes: parseIp(source).bytes }, resolved);
       const runner: InstanceRunner = new InstanceRunner(
@@ -189,6 +189,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
             notify.instanceChanged(runner.config, record.to === 'INIT' ? 'STOP' : record.to, runner.status().effectivePriority);
             controller?.transitioned(record);
           },
+          onLowerPriority: () => notify.masterHeardLowerPriority(runner.config, runner.status().effectivePriority),
         },
       );
       group.dispatcher.add(runner);

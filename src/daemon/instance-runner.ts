@@ -26,6 +26,8 @@ export interface InstanceRunnerDeps {
   /** Called after every state change (status, notify hooks). */
   onTransition?: (transition: TransitionRecord) => void;
   onMaintenance?: (instance: string, on: boolean) => void;
+  /** A master heard a lower-priority advert (notify_master_rx_lower_pri, notify FIFO). */
+  onLowerPriority?: (instance: string, from: string, priority: number) => void;
 }
 
 export interface TransitionRecord {
@@ -109,7 +111,9 @@ export class InstanceRunner {
       advertIntervalMs: config.advertIntervalMs,
       preempt: config.preempt,
       preemptDelayMs: config.preemptDelayMs,
-      answerLowerPriority: true,
+      answerLowerPriority: !config.lowerPriority.noAdvert,
+      announceOnLowerPriority: config.lowerPriority.garpRepeat > 0,
+      reportLowerPriority: true,
       primaryAddress: source.bytes,
     };
     this.machine = new VrrpMachine(this.machineConfig);
@@ -366,6 +370,13 @@ export class InstanceRunner {
         return;
       case 'announce':
         this.deps.announcer.start();
+        return;
+      case 'reannounce':
+        this.deps.announcer.lowerPriorityHeard();
+        return;
+      case 'lower-priority-heard':
+        this.deps.log.log('info', 'advert with a lower priority heard as master', { from: effect.from, priority: effect.priority });
+        this.deps.onLowerPriority?.(this.config.name, effect.from, effect.priority);
         return;
       case 'transition':
         this.recordTransition(effect.from, effect.to, effect.reason);

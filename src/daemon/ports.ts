@@ -21,8 +21,10 @@ export interface VipHolder {
 export interface Announcer {
   /** Becoming master: a burst now, another after the delay, refreshes if configured. */
   start(): void;
-  /** One burst now (API "send GARP now", lower-priority advert heard). */
+  /** One burst now (API "send GARP now"). */
   burst(): void;
+  /** A lower-priority advert heard as master: garp_lower_prio_repeat now, again after garp_lower_prio_delay. */
+  lowerPriorityHeard(): void;
   stop(): void;
   /** Frames sent so far. */
   readonly sent: number;

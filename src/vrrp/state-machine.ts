@@ -40,6 +40,14 @@ export interface MachineConfig {
    * keepalived by default so mixed pairs behave like keepalived pairs.
    */
   answerLowerPriority: boolean;
+  /**
+   * keepalived garp_lower_prio_repeat > 0: a master that hears a lower-priority advert also
+   * announces its VIPs again (GARP / unsolicited NA), whether or not it answers. After a healed
+   * split the other router had moved the clients to itself; this moves them back at once.
+   */
+  announceOnLowerPriority?: boolean;
+  /** Emit 'lower-priority-heard' (notify_master_rx_lower_pri and its FIFO line). */
+  reportLowerPriority?: boolean;
   /** Our primary address bytes (IPv4 primary / IPv6 link-local), for the tie-break of §6.4.3. */
   primaryAddress: Buffer;
   /** keepalived down_timer_adverts; the RFC value is 3. */
@@ -84,6 +92,10 @@ export type Effect =
   | { type: 'remove-stale-vips' }
   /** Gratuitous ARP / unsolicited NA burst for the VIPs (RFC 5798 §6.4.2). */
   | { type: 'announce' }
+  /** A master heard a lower priority: announce again on keepalived's garp_lower_prio schedule. */
+  | { type: 'reannounce' }
+  /** A master heard a lower priority (keepalived notify_master_rx_lower_pri). */
+  | { type: 'lower-priority-heard'; from: string; priority: number }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string };
 
 export class VrrpMachine {
@@ -244,10 +256,16 @@ export class VrrpMachine {
       this.learnInterval(advert);
       return this.enterBackup(now, `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`, advert.from);
     }
-    if (!this.config.answerLowerPriority) return [];
-    // keepalived ("forcing new election"): answer so the other router yields now.
-    this.adverDeadline = now + this.config.advertIntervalMs;
-    return [{ type: 'send-advert', priority: this.effectivePriority }];
+    const effects: Effect[] = [];
+    if (this.config.answerLowerPriority) {
+      // keepalived ("forcing new election"): answer so the other router yields now.
+      this.adverDeadline = now + this.config.advertIntervalMs;
+      effects.push({ type: 'send-advert', priority: this.effectivePriority });
+    }
+    // keepalived vrrp_state_master_rx: GARPs follow whether or not it answered, then the notify.
+    if (this.config.announceOnLowerPriority) effects.push({ type: 'reannounce' });
+    if (this.config.reportLowerPriority) effects.push({ type: 'lower-priority-heard', from: advert.from, priority: advert.priority });
+    return effects;
   }
 
   private timerFired(now: number): Effect[] {

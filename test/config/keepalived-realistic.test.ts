@@ -54,6 +54,7 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
     },
     {
       name: 'VI_DB',
@@ -77,6 +78,7 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
     },
     {
       name: 'VI_V6',
@@ -102,6 +104,7 @@ const expected: HotstandbyConfig = withoutSources({
       notify: { generic: '/etc/keepalived/notify-any.sh' },
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
     },
   ],
   checks: [

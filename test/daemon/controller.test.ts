@@ -44,7 +44,7 @@ function harness(config: HotstandbyConfig) {
         timers: time,
         sender: { send: () => true },
         vips: { take() {}, release() {}, releaseStale() {} },
-        announcer: { sent: 0, start() {}, burst() {}, stop() {} },
+        announcer: { sent: 0, start() {}, burst() {}, lowerPriorityHeard() {}, stop() {} },
         log: silentLogger,
         onTransition: (record) => controller.transitioned(record),
       },

@@ -9,7 +9,7 @@ import { instanceConfig } from '../support/instance-config.js';
 import { buildAdvert, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { FakeTime } from '../support/fake-time.js';
 
-function harness(overrides: Partial<InstanceConfig> = {}) {
+function harness(overrides: Partial<InstanceConfig> = {}, onLowerPriority?: (instance: string, from: string, priority: number) => void) {
   const time = new FakeTime();
   const sent: Array<{ payload: Buffer; destination: string }> = [];
   const vipCalls: string[] = [];
@@ -22,6 +22,9 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
     },
     burst() {
       this.calls.push('burst');
+    },
+    lowerPriorityHeard() {
+      this.calls.push('lowerPriorityHeard');
     },
     stop() {
       this.calls.push('stop');
@@ -43,6 +46,7 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
       vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release'), releaseStale: () => staleCalls.push('releaseStale') },
       announcer,
       log: silentLogger,
+      ...(onLowerPriority ? { onLowerPriority } : {}),
     },
   );
   return { time, sent, vipCalls, staleCalls, announcer, runner };
@@ -237,4 +241,27 @@ test('InstanceRunner asks for VIPs left by an earlier run to be removed at start
   assert.deepEqual(h.vipCalls, ['take', 'release'], 'master → fault releases its own VIPs');
   h.runner.setFault('link', undefined);
   assert.equal(h.staleCalls.length, 3, 'fault → backup');
+});
+
+test('InstanceRunner as master answers a lower-priority advert, announces again and reports it; lower_prio_no_advert only silences the answer', () => {
+  for (const noAdvert of [false, true]) {
+    const heard: string[] = [];
+    const h = harness({ lowerPriority: { noAdvert, garpRepeat: 5, garpDelayMs: 5000 } }, (instance, from, priority) => heard.push(`${instance} ${from} ${priority}`));
+    const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+    dispatcher.add(h.runner);
+    h.runner.start();
+    h.time.advanceBy(500);
+    assert.equal(h.runner.state, 'MASTER');
+    const sentBefore = h.sent.length;
+    dispatcher.handle(peerAdvert(50), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+    assert.equal(h.runner.state, 'MASTER');
+    assert.equal(h.sent.length - sentBefore, noAdvert ? 0 : 1, noAdvert ? 'lower_prio_no_advert: no answer' : 'answered at once');
+    assert.deepEqual(h.announcer.calls, ['start', 'lowerPriorityHeard'], 'GARPs either way');
+    assert.deepEqual(heard, ['VI_1 10.99.0.3 50']);
+  }
+  const silent = harness({ lowerPriority: { noAdvert: false, garpRepeat: 0, garpDelayMs: 0 } });
+  silent.runner.start();
+  silent.time.advanceBy(500);
+  silent.runner.receive(decodeAdvert(peerAdvert(50), 0, 4)[0], { text: '10.99.0.3', bytes: Buffer.from([10, 99, 0, 3]) });
+  assert.deepEqual(silent.announcer.calls, ['start'], 'garp_lower_prio_repeat 0: no GARPs');
 });

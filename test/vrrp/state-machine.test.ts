@@ -249,3 +249,18 @@ test('VIPs an earlier run left behind are released on entering BACKUP or FAULT o
   const owner = machine({ priority: 255 });
   assert.ok(!types(owner.handle(0, { type: 'startup' })).includes('remove-stale-vips'), 'not when becoming master');
 });
+
+test('a master hearing a lower priority re-announces its VIPs and reports it, with or without answering (keepalived)', () => {
+  for (const answerLowerPriority of [true, false]) {
+    const m = machine({ answerLowerPriority, announceOnLowerPriority: true, reportLowerPriority: true });
+    makeMaster(m);
+    const expected = [...(answerLowerPriority ? ['send-advert(100)'] : []), 'reannounce', 'lower-priority-heard'];
+    assert.deepEqual(types(m.handle(5000, advert(50, lowerAddress))), expected);
+    assert.equal(m.state, 'MASTER');
+    assert.deepEqual(m.handle(5001, advert(0, lowerAddress)).map((e) => e.type), ['send-advert'], 'a priority-0 advert is not a lower priority');
+    assert.ok(!types(m.handle(5002, advert(150))).includes('reannounce'), 'a higher priority makes it yield instead');
+  }
+  const backup = machine({ announceOnLowerPriority: true, reportLowerPriority: true });
+  backup.handle(0, { type: 'startup' });
+  assert.deepEqual(backup.handle(10, advert(50)), [], 'only a master re-announces');
+});

@@ -7,6 +7,7 @@ import { located, type GlobalDraft, type Located } from '../draft.js';
 import type { BlockRules } from './blocks.js';
 import type { ConfNode } from './parser.js';
 import { keywordOf, readCommand, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
+import { globalLowerPriorityHandlers } from './lower-priority.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
@@ -122,11 +123,8 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
   vmac_prefix: 'VMACs are not supported',
   vmac_addr_prefix: 'VMACs are not supported',
-  vrrp_garp_lower_prio_delay: NOT_IMPLEMENTED_GARP,
-  vrrp_garp_lower_prio_repeat: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
-  vrrp_lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
   vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
   vrrp_check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
@@ -282,6 +280,7 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
           throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, keywordOf(node));
         }
       },
+      ...globalLowerPriorityHandlers<GlobalDraft>(warn),
     },
     ignored: IGNORED_GLOBALS,
     refused: REFUSED_GLOBALS,

@@ -10,6 +10,7 @@ import { parseVipWords } from '../vip.js';
 import { convertBlock, type BlockRules } from './blocks.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
 import type { Token } from './lexer.js';
+import { instanceLowerPriorityHandlers } from './lower-priority.js';
 import { readNotify } from './notify.js';
 import type { ConfNode } from './parser.js';
 import {
@@ -225,6 +226,8 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     native_ipv6: (node) => {
       pending.nativeIpv6 = node.source;
     },
+    notify_master_rx_lower_pri: notify,
+    ...instanceLowerPriorityHandlers<InstanceDraft>(warn),
   };
   for (const [keyword, handler] of Object.entries(handlers)) {
     const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];

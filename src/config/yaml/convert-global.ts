@@ -2,7 +2,7 @@
  * The YAML `global:` section.
  */
 import type { GlobalDraft } from '../draft.js';
-import { readGlobalGarp } from './convert-common.js';
+import { readGlobalGarp, readLowerPriority } from './convert-common.js';
 import { readBoolean, readDuration, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
 
 const GLOBAL_KEYS = [
@@ -14,6 +14,7 @@ const GLOBAL_KEYS = [
   'scriptGroup',
   'enableScriptSecurity',
   'garp',
+  'lowerPriority',
   'startupDelay',
   'notifyFifo',
   'notifyFifoScript',
@@ -26,6 +27,9 @@ const GLOBAL_HINTS = {
   script_user: 'scriptUser',
   enable_script_security: 'enableScriptSecurity',
   vrrp_startup_delay: 'startupDelay',
+  vrrp_lower_prio_no_advert: 'lowerPriority',
+  vrrp_garp_lower_prio_repeat: 'lowerPriority',
+  vrrp_garp_lower_prio_delay: 'lowerPriority',
   notify_fifo: 'notifyFifo',
   vrrp_notify_fifo: 'notifyFifo',
   notify_fifo_script: 'notifyFifoScript',
@@ -68,6 +72,9 @@ export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
         break;
       case 'garp':
         global.garp = readGlobalGarp(reader, value);
+        break;
+      case 'lowerPriority':
+        global.lowerPriority = readLowerPriority(reader, value);
         break;
     }
   }

@@ -5,7 +5,7 @@ import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
 import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
-import { readGarp, readNotify } from './convert-common.js';
+import { INSTANCE_NOTIFY_KEYS, readGarp, readLowerPriority, readNotify } from './convert-common.js';
 import {
   isStringNode,
   readBoolean,
@@ -39,6 +39,7 @@ const INSTANCE_KEYS = [
   'track',
   'notify',
   'garp',
+  'lowerPriority',
   'v3ChecksumExcludesPseudoHeader',
 ];
 
@@ -60,6 +61,9 @@ const KEEPALIVED_NAMES = {
   track_file: 'track',
   track_process: 'track',
   notify_master: 'notify',
+  lower_prio_no_advert: 'lowerPriority',
+  garp_lower_prio_repeat: 'lowerPriority',
+  garp_lower_prio_delay: 'lowerPriority',
 };
 
 const VIP_OBJECT_KEYS = ['address', 'prefix', 'device', 'label', 'scope', 'broadcast'];
@@ -189,10 +193,13 @@ export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDra
         readTrack(reader, value, draft);
         break;
       case 'notify':
-        draft.notify = readNotify(reader, value);
+        draft.notify = readNotify(reader, value, INSTANCE_NOTIFY_KEYS);
         break;
       case 'garp':
         draft.garp = readGarp(reader, value);
+        break;
+      case 'lowerPriority':
+        draft.lowerPriority = readLowerPriority(reader, value);
         break;
       case 'v3ChecksumExcludesPseudoHeader':
         draft.v3ChecksumExcludesPseudoHeader = readBoolean(value);
