@@ -11,6 +11,7 @@ import { snapshotBuild, type CodeSnapshot } from './lib/snapshot.js';
 import { KNOWN_ROWS, type BenchOptions } from './lib/options.js';
 import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/report.js';
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
+import { runChaosRow } from './rows/chaos.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
 import { runScaleRow } from './rows/scale.js';
 import { runServiceDeathRow } from './rows/service-death.js';
@@ -23,6 +24,7 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['4'], name: 'takeover overhead', run: (ctx) => runTakeoverOverheadRow(ctx) },
   { ids: ['5'], name: 'scale', run: (ctx) => runScaleRow(ctx) },
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
+  { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
 ];
 
 function unavailableReason(): string | undefined {

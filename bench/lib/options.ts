@@ -17,17 +17,20 @@ export const USAGE = `usage: node dist/bench/index.js [--quick | --long] [--only
 
   --quick       a few minutes: one repetition, short windows (for development)
   --long        longer windows and more repetitions (stability runs for minutes)
-  --only ROWS   comma-separated row numbers: 1 unplanned failover, 2 planned failover,
-                3 service death, 4 takeover overhead, 5 scale, 6 stability
-  --reps N      repetitions per row (overrides each row's own count)
-  --seed N      seed of the event phases (default 1, or env BENCH_SEED)
+  --only ROWS   comma-separated row numbers (or 'chaos' for 7): 1 unplanned failover, 2 planned failover,
+                3 service death, 4 takeover overhead, 5 scale, 6 stability, 7 chaos soak
+  --reps N      repetitions per row (overrides each row's own count; row 7: cycles per daemon)
+  --seed N      seed of the event phases and the chaos cycles (default 1, or env BENCH_SEED)
   --json FILE   results (default bench/results/latest.json; a .md report is written beside it)
 
 env: BENCH_REPS (as --reps), BENCH_SEED, BENCH_SCALE_SECONDS, BENCH_STABILITY_SECONDS.
 Root is needed (network namespaces). Exit status: 0 when every run worked, whatever the goals;
 1 when some run failed; 64 bad usage; 77 when the lab cannot run here.`;
 
-export const KNOWN_ROWS = ['1', '2', '3', '4', '5', '6'] as const;
+export const KNOWN_ROWS = ['1', '2', '3', '4', '5', '6', '7'] as const;
+
+/** Names --only also takes for a row. */
+export const ROW_NAMES: Readonly<Record<string, string>> = { chaos: '7' };
 
 function positiveInteger(text: string, what: string): number {
   const value = Number(text);
@@ -53,7 +56,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (values.quick && values.long) throw new RangeError('Give at most one of --quick and --long');
   let only: string[] | undefined;
   if (values.only !== undefined) {
-    only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    only = values.only.split(',').map((s) => s.trim()).filter(Boolean).map((id) => ROW_NAMES[id] ?? id);
     const unknown = only.filter((id) => !(KNOWN_ROWS as readonly string[]).includes(id));
     if (unknown.length > 0 || only.length === 0) throw new RangeError(`--only '${values.only}' names no known rows (${KNOWN_ROWS.join(', ')})`);
   }

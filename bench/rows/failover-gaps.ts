@@ -8,11 +8,10 @@
  * phase of the master's advert cycle: the phase is drawn from a seeded generator, and the event is
  * timed against the master's adverts read from the running switch capture.
  */
-import { Lab } from '../../src/lab/index.js';
+import { AddressMonitor, Lab } from '../../src/lab/index.js';
 import { Prng } from '../../src/sim/prng.js';
 import { canonicalIp } from '../../src/vrrp/ip-address.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.js';
-import { AddressMonitor } from '../lib/address-monitor.js';
 import { readCaptureContents, type CaptureContents } from '../lib/capture-analysis.js';
 import { takeoverTiming } from '../lib/takeover.js';
 import { keepalivedConf } from '../lib/conf.js';

@@ -16,10 +16,9 @@
  * connector, which answers only in the initial network namespace: where keepalived says so, that
  * variant is reported as not measurable (not as a failed run).
  */
-import { Lab, waitFor, type HttpProbeReport, type LabProcess } from '../../src/lab/index.js';
+import { AddressMonitor, Lab, waitFor, type HttpProbeReport, type LabProcess } from '../../src/lab/index.js';
 import { Prng } from '../../src/sim/prng.js';
 import { skewTimeMs } from '../../src/vrrp/timers.js';
-import { AddressMonitor } from '../lib/address-monitor.js';
 import { daemonOrder, startDaemon, type DaemonKind } from '../lib/daemons.js';
 import { fmt, markdownTable, pair } from '../lib/format.js';
 import { waitForHolders } from '../lib/lab-helpers.js';

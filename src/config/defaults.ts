@@ -46,9 +46,17 @@ export const DEFAULT_CHECK_FALL = 1;
 export const DEFAULT_FILE_CHECK_WEIGHT = 1;
 /** Success for an HTTP check unless told otherwise (keepalived's HTTP_GET default too). */
 export const DEFAULT_HTTP_EXPECT_STATUS: ReadonlyArray<readonly [number, number]> = [[200, 299]];
+/** Longer than a day between two looks at a service is a typo, not a plan. */
+export const MAX_CHECK_INTERVAL_MS = 86_400_000;
+/** rise and fall: keepalived reads them as int. */
+export const MAX_RISE_FALL = 2 ** 31 - 1;
 /** keepalived vrrp_track_process quorum: 1..65535, default 1. */
 export const MAX_PROCESS_QUORUM = 65_535;
 /** The kernel keeps TASK_COMM_LEN - 1 bytes of a process name (/proc/PID/comm). */
 export const PROCESS_NAME_MAX_BYTES = 15;
+/** A day is the longest gap keepalived accepts for the GARP timers in practice; anything longer is a typo. */
+export const MAX_GARP_TIMER_MS = 86_400_000;
+/** GARP repeat counts: keepalived reads an unsigned; a million packets is already a mistake. */
+export const MAX_GARP_REPEAT = 1_000_000;
 /** keepalived vrrp_startup_delay: up to UINT_MAX microseconds. */
 export const MAX_STARTUP_DELAY_MS = 4_294_967;

@@ -3,8 +3,22 @@
  * set, each with where it was set, and nothing filled in. validateConfig() applies the defaults
  * and cross-checks, so both front ends obey exactly the same rules.
  */
-import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
+import type { AddressFamily } from '../vrrp/advert.js';
 import type { CheckKind } from './check-model.js';
+import type {
+  CHECK_COMMON_FIELDS,
+  EXEC_CHECK_FIELDS,
+  FILE_CHECK_FIELDS,
+  HTTP_CHECK_FIELDS,
+  INTERFACE_CHECK_FIELDS,
+  PROCESS_CHECK_FIELDS,
+  TCP_CHECK_FIELDS,
+} from './fields/check.js';
+import type { DraftOf } from './fields/field.js';
+import type { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
+import type { INSTANCE_LOWER_PRIORITY_FIELDS } from './fields/lower-priority.js';
+import type { GLOBAL_FIELDS } from './fields/global.js';
+import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 
 export interface Located<T> {
@@ -23,40 +37,19 @@ export function keyOf(field: Located<unknown> | undefined, fallback: string): st
   return field?.key ?? fallback;
 }
 
-export interface GarpDraft {
-  masterDelayMs?: Located<number>;
-  masterRepeat?: Located<number>;
-  masterRefreshMs?: Located<number>;
-  masterRefreshRepeat?: Located<number>;
-  /** Gap between the packets of a burst; for an instance, whatever its family. */
-  intervalMs?: Located<number>;
-}
+/** GARP settings of an instance; the simple fields follow from the table (fields/garp.ts). */
+export type GarpDraft = DraftOf<typeof INSTANCE_GARP_FIELDS>;
 
-export interface GlobalGarpDraft extends GarpDraft {
-  /** intervalMs applies to IPv4 instances (ARP); this one to IPv6 instances (neighbour adverts). */
-  naIntervalMs?: Located<number>;
-}
+/** The global GARP settings: intervalMs applies to IPv4 instances (ARP), naIntervalMs to IPv6 ones. */
+export type GlobalGarpDraft = GarpDraft & DraftOf<typeof GLOBAL_ONLY_GARP_FIELDS>;
 
-export interface LowerPriorityDraft {
-  noAdvert?: Located<boolean>;
-  garpRepeat?: Located<number>;
-  garpDelayMs?: Located<number>;
-}
+/** A master hearing a lower priority (fields/lower-priority.ts). */
+export type LowerPriorityDraft = DraftOf<typeof INSTANCE_LOWER_PRIORITY_FIELDS>;
 
-export interface GlobalDraft {
-  routerId?: Located<string>;
-  /** VRRP version for instances that do not say (IPv6 instances are always version 3). */
-  defaultVersion?: Located<VrrpVersion>;
-  multicastGroup4?: Located<string>;
-  multicastGroup6?: Located<string>;
-  scriptUser?: Located<string>;
-  scriptGroup?: Located<string>;
-  enableScriptSecurity?: Located<boolean>;
+/** The global settings; the simple fields follow from the table (fields/global.ts). */
+export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
-  lowerPriority?: LowerPriorityDraft;
-  notifyFifo?: Located<string>;
-  notifyFifoScript?: Located<string>;
-  startupDelayMs?: Located<number>;
+  lowerPriority: LowerPriorityDraft;
 }
 
 export interface VipDraft {
@@ -97,33 +90,21 @@ export interface NotifyDraft {
   masterRxLowerPri?: Located<string>;
 }
 
-export interface InstanceDraft {
+/** One instance; the simple fields follow from the table (fields/instance.ts), the structures are here. */
+export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   name: string;
   source: SourceLocation;
-  interface?: Located<string>;
-  vrid?: Located<number>;
-  priority?: Located<number>;
-  version?: Located<VrrpVersion>;
-  initialState?: Located<'MASTER' | 'BACKUP'>;
-  advertIntervalMs?: Located<number>;
-  preempt?: Located<boolean>;
-  preemptDelayMs?: Located<number>;
-  accept?: Located<boolean>;
-  authPass?: Located<string>;
   vips: VipDraft[];
-  unicastSourceAddress?: Located<string>;
   unicastPeers: Located<string>[];
-  unicastTtl?: Located<number>;
-  v3ChecksumExcludesPseudoHeader?: Located<boolean>;
   trackInterfaces: TrackInterfaceDraft[];
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
-  lowerPriority?: LowerPriorityDraft;
+  lowerPriority: LowerPriorityDraft;
 }
 
-/** What every kind of check may set. */
-export interface CheckDraftCommon {
+/** What every kind of check may set; the simple fields follow from the table (fields/check.ts). */
+export interface CheckDraftCommon extends DraftOf<typeof CHECK_COMMON_FIELDS> {
   name: string;
   source: SourceLocation;
   /**
@@ -131,53 +112,33 @@ export interface CheckDraftCommon {
    * keepalived "script". Takes the native key; without it the native key is used.
    */
   keyFor?: (nativeKey: string) => string;
-  intervalMs?: Located<number>;
-  timeoutMs?: Located<number>;
-  weight?: Located<number>;
-  rise?: Located<number>;
-  fall?: Located<number>;
-  initFail?: Located<boolean>;
 }
 
-export interface ExecCheckDraft extends CheckDraftCommon {
+export interface ExecCheckDraft extends CheckDraftCommon, DraftOf<typeof EXEC_CHECK_FIELDS> {
   kind: 'exec';
   command?: Located<string[]>;
-  user?: Located<string>;
-  group?: Located<string>;
 }
 
-export interface HttpCheckDraft extends CheckDraftCommon {
+export interface HttpCheckDraft extends CheckDraftCommon, DraftOf<typeof HTTP_CHECK_FIELDS> {
   kind: 'http';
-  url?: Located<string>;
   expectStatus?: Located<Array<[number, number]>>;
-  bodyRegex?: Located<string>;
-  tlsVerify?: Located<boolean>;
-  hostHeader?: Located<string>;
 }
 
-export interface TcpCheckDraft extends CheckDraftCommon {
+export interface TcpCheckDraft extends CheckDraftCommon, DraftOf<typeof TCP_CHECK_FIELDS> {
   kind: 'tcp';
-  host?: Located<string>;
-  port?: Located<number>;
 }
 
-export interface ProcessCheckDraft extends CheckDraftCommon {
+/** At most one of processName, commandLine, pidFile. */
+export interface ProcessCheckDraft extends CheckDraftCommon, DraftOf<typeof PROCESS_CHECK_FIELDS> {
   kind: 'process';
-  /** Process name (/proc/PID/comm). At most one of processName, commandLine, pidFile. */
-  processName?: Located<string>;
-  commandLine?: Located<string>;
-  pidFile?: Located<string>;
-  quorum?: Located<number>;
 }
 
-export interface FileCheckDraft extends CheckDraftCommon {
+export interface FileCheckDraft extends CheckDraftCommon, DraftOf<typeof FILE_CHECK_FIELDS> {
   kind: 'file';
-  path?: Located<string>;
 }
 
-export interface InterfaceCheckDraft extends CheckDraftCommon {
+export interface InterfaceCheckDraft extends CheckDraftCommon, DraftOf<typeof INTERFACE_CHECK_FIELDS> {
   kind: 'interface';
-  interface?: Located<string>;
 }
 
 export type CheckDraft = ExecCheckDraft | HttpCheckDraft | TcpCheckDraft | ProcessCheckDraft | FileCheckDraft | InterfaceCheckDraft;
@@ -208,9 +169,10 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     trackChecks: [],
     notify: {},
     garp: {},
+    lowerPriority: {},
   };
 }
 
 export function emptyConfigDraft(): ConfigDraft {
-  return { global: { garp: {} }, instances: [], checks: [], syncGroups: [], warnings: [] };
+  return { global: { garp: {}, lowerPriority: {} }, instances: [], checks: [], syncGroups: [], warnings: [] };
 }

@@ -15,16 +15,7 @@ import type {
   TcpCheckConfig,
 } from './check-model.js';
 import { ConfigError } from './config-error.js';
-import {
-  DEFAULT_CHECK_FALL,
-  DEFAULT_CHECK_INTERVAL_MS,
-  DEFAULT_CHECK_RISE,
-  DEFAULT_FILE_CHECK_WEIGHT,
-  DEFAULT_HTTP_EXPECT_STATUS,
-  MAX_CHECK_WEIGHT,
-  MAX_PROCESS_QUORUM,
-  PROCESS_NAME_MAX_BYTES,
-} from './defaults.js';
+import { DEFAULT_FILE_CHECK_WEIGHT, DEFAULT_HTTP_EXPECT_STATUS, PROCESS_NAME_MAX_BYTES } from './defaults.js';
 import {
   keyOf,
   type CheckDraft,
@@ -37,30 +28,26 @@ import {
   type ProcessCheckDraft,
   type TcpCheckDraft,
 } from './draft.js';
+import { CHECK_COMMON_FIELDS, HTTP_CHECK_FIELDS, PROCESS_CHECK_FIELDS, TCP_CHECK_FIELDS } from './fields/check.js';
 import type { GlobalConfig } from './model.js';
-import { checkAbsolutePath, checkAccountName, checkDuration, checkInteger, checkInterfaceName, WarningList } from './validate-values.js';
-
-/** Longer than a day between two looks at a service is a typo, not a plan. */
-const MAX_CHECK_INTERVAL_MS = 86_400_000;
-const MAX_RISE_FALL = 2 ** 31 - 1;
+import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import { checkAbsolutePath, checkAccountName, checkInterfaceName, WarningList } from './validate-values.js';
 
 function missing(draft: CheckDraftCommon, nativeKey: string, what: string): ConfigError {
   return new ConfigError(`Check "${draft.name}" has no ${what}`, draft.source, draft.keyFor?.(nativeKey) ?? nativeKey);
 }
 
 function resolveCommon(draft: CheckDraftCommon, defaultWeight: number): CheckCommon {
-  const intervalMs = draft.intervalMs
-    ? checkDuration(draft.intervalMs, 1, MAX_CHECK_INTERVAL_MS, 'interval', 'Interval')
-    : DEFAULT_CHECK_INTERVAL_MS;
+  const intervalMs = fieldValue(CHECK_COMMON_FIELDS, 'intervalMs', draft);
   return {
     name: draft.name,
     intervalMs,
     // keepalived: no timeout means the interval.
-    timeoutMs: draft.timeoutMs ? checkDuration(draft.timeoutMs, 1, MAX_CHECK_INTERVAL_MS, 'timeout', 'Timeout') : intervalMs,
-    weight: draft.weight ? checkInteger(draft.weight, -MAX_CHECK_WEIGHT, MAX_CHECK_WEIGHT, 'weight', 'Weight') : defaultWeight,
-    rise: draft.rise ? checkInteger(draft.rise, 1, MAX_RISE_FALL, 'rise', 'Rise') : DEFAULT_CHECK_RISE,
-    fall: draft.fall ? checkInteger(draft.fall, 1, MAX_RISE_FALL, 'fall', 'Fall') : DEFAULT_CHECK_FALL,
-    initFail: draft.initFail?.value ?? false,
+    timeoutMs: optionalFieldValue(CHECK_COMMON_FIELDS, 'timeoutMs', draft) ?? intervalMs,
+    weight: optionalFieldValue(CHECK_COMMON_FIELDS, 'weight', draft) ?? defaultWeight,
+    rise: fieldValue(CHECK_COMMON_FIELDS, 'rise', draft),
+    fall: fieldValue(CHECK_COMMON_FIELDS, 'fall', draft),
+    initFail: fieldValue(CHECK_COMMON_FIELDS, 'initFail', draft),
     source: draft.source,
   };
 }
@@ -124,7 +111,7 @@ function resolveHttp(draft: HttpCheckDraft, warnings: WarningList): HttpCheckCon
     ...resolveCommon(draft, 0),
     url: draft.url.value,
     expectStatus,
-    tlsVerify: draft.tlsVerify?.value ?? true,
+    tlsVerify: fieldValue(HTTP_CHECK_FIELDS, 'tlsVerify', draft),
   };
   if (draft.tlsVerify && url.protocol === 'http:') {
     warnings.add(`tlsVerify has no effect on check "${draft.name}": its URL is http://, not https://`, draft.tlsVerify.source);
@@ -155,7 +142,7 @@ function resolveTcp(draft: TcpCheckDraft): TcpCheckConfig {
     kind: 'tcp',
     ...resolveCommon(draft, 0),
     host: parsed?.address ?? draft.host.value,
-    port: checkInteger(draft.port, 1, 65_535, 'port', 'Port'),
+    port: fieldValue(TCP_CHECK_FIELDS, 'port', draft),
   };
 }
 
@@ -192,7 +179,7 @@ function resolveProcessMatch(draft: ProcessCheckDraft, warnings: WarningList): P
 
 function resolveProcess(draft: ProcessCheckDraft, warnings: WarningList): ProcessCheckConfig {
   const match = resolveProcessMatch(draft, warnings);
-  const quorum = draft.quorum ? checkInteger(draft.quorum, 1, MAX_PROCESS_QUORUM, 'quorum', 'Quorum') : 1;
+  const quorum = fieldValue(PROCESS_CHECK_FIELDS, 'quorum', draft);
   if ('pidFile' in match && quorum > 1) {
     throw new ConfigError(`Quorum ${quorum} cannot be met: a PID file names one process`, (draft.quorum as Located<number>).source, keyOf(draft.quorum, 'quorum'));
   }

@@ -3,14 +3,14 @@
  */
 import { isIpv4Multicast, isIpv6LinkLocalMulticast, parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
-import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from './defaults.js';
+import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6 } from './defaults.js';
 import { keyOf, type GarpDraft, type GlobalDraft, type Located } from './draft.js';
+import { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
+import { GLOBAL_FIELDS } from './fields/global.js';
 import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
 import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
-import { checkAbsolutePath, checkAccountName, checkCommandLine, checkDuration, checkInteger, WarningList } from './validate-values.js';
-
-/** A day is the longest gap keepalived accepts for these timers in practice; anything longer is a typo. */
-const MAX_GARP_TIMER_MS = 86_400_000;
+import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
 
 function multicastGroup(field: Located<string> | undefined, family: 4 | 6, fallback: string, key: string): string {
   if (!field) return fallback;
@@ -27,26 +27,21 @@ function multicastGroup(field: Located<string> | undefined, family: 4 | 6, fallb
 }
 
 /** keepalived accepts a repeat of 0 (pre 2.0.7 files) and treats it as 1. */
-function repeat(field: Located<number> | undefined, fallback: number, key: string, warnings: WarningList): number {
-  if (!field) return fallback;
-  const value = checkInteger(field, 0, 1_000_000, key, 'Repeat count');
-  if (value === 0) {
-    warnings.add(`${keyOf(field, key)} 0 is treated as 1, as keepalived does`, field.source);
-    return 1;
-  }
-  return value;
+function atLeastOnce(value: number, field: Located<number> | undefined, key: string, warnings: WarningList): number {
+  if (value !== 0 || !field) return value;
+  warnings.add(`${keyOf(field, key)} 0 is treated as 1, as keepalived does`, field.source);
+  return 1;
 }
 
 /** GARP settings of `draft` over `base`; keys are named `${prefix}<field>` in errors. */
 export function resolveGarp(draft: GarpDraft, base: GarpConfig, prefix: string, warnings: WarningList): GarpConfig {
-  const timer = (field: Located<number> | undefined, fallback: number, name: string): number =>
-    field ? checkDuration(field, 0, MAX_GARP_TIMER_MS, `${prefix}${name}`, 'Delay') : fallback;
+  const value = (name: keyof GarpConfig): number => optionalFieldValue(INSTANCE_GARP_FIELDS, name, draft, prefix) ?? base[name];
   return {
-    masterDelayMs: timer(draft.masterDelayMs, base.masterDelayMs, 'masterDelay'),
-    masterRepeat: repeat(draft.masterRepeat, base.masterRepeat, `${prefix}masterRepeat`, warnings),
-    masterRefreshMs: timer(draft.masterRefreshMs, base.masterRefreshMs, 'masterRefresh'),
-    masterRefreshRepeat: repeat(draft.masterRefreshRepeat, base.masterRefreshRepeat, `${prefix}masterRefreshRepeat`, warnings),
-    intervalMs: timer(draft.intervalMs, base.intervalMs, 'interval'),
+    masterDelayMs: value('masterDelayMs'),
+    masterRepeat: atLeastOnce(value('masterRepeat'), draft.masterRepeat, `${prefix}masterRepeat`, warnings),
+    masterRefreshMs: value('masterRefreshMs'),
+    masterRefreshRepeat: atLeastOnce(value('masterRefreshRepeat'), draft.masterRefreshRepeat, `${prefix}masterRefreshRepeat`, warnings),
+    intervalMs: value('intervalMs'),
   };
 }
 
@@ -75,20 +70,18 @@ export interface ResolvedGlobal {
 
 export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): ResolvedGlobal {
   const garp = resolveGarp(draft.garp, DEFAULT_GARP, 'global.garp.', warnings);
-  const naIntervalMs = draft.garp.naIntervalMs
-    ? checkDuration(draft.garp.naIntervalMs, 0, MAX_GARP_TIMER_MS, 'global.garp.naInterval', 'Interval')
-    : 0;
+  const naIntervalMs = fieldValue(GLOBAL_ONLY_GARP_FIELDS, 'naIntervalMs', draft.garp, 'global.garp.');
   const config: GlobalConfig = {
     multicastGroup4: multicastGroup(draft.multicastGroup4, 4, DEFAULT_MULTICAST_GROUP4, 'multicastGroup4'),
     multicastGroup6: multicastGroup(draft.multicastGroup6, 6, DEFAULT_MULTICAST_GROUP6, 'multicastGroup6'),
-    enableScriptSecurity: draft.enableScriptSecurity?.value ?? false,
+    enableScriptSecurity: fieldValue(GLOBAL_FIELDS, 'enableScriptSecurity', draft),
     garp,
-    startupDelayMs: draft.startupDelayMs ? checkDuration(draft.startupDelayMs, 0, MAX_STARTUP_DELAY_MS, 'startupDelay', 'Startup delay') : 0,
+    startupDelayMs: fieldValue(GLOBAL_FIELDS, 'startupDelayMs', draft),
   };
   if (draft.routerId) config.routerId = draft.routerId.value;
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
   const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
-  return { config, defaultVersion: draft.defaultVersion?.value ?? 2, naIntervalMs, lowerPriority };
+  return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs, lowerPriority };
 }

@@ -7,12 +7,8 @@ import { parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
 import {
   AUTH_PASS_MAX_LENGTH,
-  DEFAULT_ADVERT_INTERVAL_MS,
-  DEFAULT_PRIORITY,
-  DEFAULT_UNICAST_TTL,
   MAX_ADVERTISED_ADDRESSES,
   MAX_CHECK_WEIGHT,
-  MAX_PREEMPT_DELAY_MS,
   MAX_TRACK_WEIGHT,
   OWNER_PRIORITY,
   V2_MAX_ADVERT_INTERVAL_MS,
@@ -22,9 +18,11 @@ import {
 import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
+import { INSTANCE_FIELDS } from './fields/instance.js';
+import { fieldValue } from './resolve-field.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
+import { checkCommandLine, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 import { resolveLowerPriority } from './validate-lower-priority.js';
-import { checkCommandLine, checkDuration, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 
 /** Notify commands; each must split into a program and arguments (the daemon splits them so). */
 export function resolveNotify(draft: NotifyDraft): NotifyConfig {
@@ -87,7 +85,7 @@ function resolveVersion(draft: InstanceDraft, family: AddressFamily, global: Res
  */
 function resolveAdvertInterval(draft: InstanceDraft, version: VrrpVersion, warnings: WarningList): number {
   const field = draft.advertIntervalMs;
-  if (!field) return DEFAULT_ADVERT_INTERVAL_MS;
+  if (!field) return fieldValue(INSTANCE_FIELDS, 'advertIntervalMs', draft);
   const key = keyOf(field, 'advertInterval');
   const max = version === 2 ? V2_MAX_ADVERT_INTERVAL_MS : V3_MAX_ADVERT_INTERVAL_MS;
   if (!Number.isFinite(field.value) || field.value <= 0 || field.value > max) {
@@ -158,7 +156,7 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
   };
   const result: UnicastSettings = {
     unicastPeers: [],
-    unicastTtl: DEFAULT_UNICAST_TTL,
+    unicastTtl: fieldValue(INSTANCE_FIELDS, 'unicastTtl', draft),
   };
   if (draft.unicastSourceAddress) result.unicastSourceAddress = checkFamily(draft.unicastSourceAddress, 'source address');
   for (const peer of draft.unicastPeers) {
@@ -173,7 +171,6 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
     result.unicastPeers.push(address);
   }
   if (draft.unicastTtl) {
-    result.unicastTtl = checkInteger(draft.unicastTtl, 0, 255, 'unicastTtl', 'Unicast TTL');
     if (result.unicastPeers.length === 0) {
       warnings.add(`Unicast TTL has no effect without unicast peers (instance "${draft.name}" uses multicast)`, draft.unicastTtl.source);
     }
@@ -206,10 +203,8 @@ interface Preemption {
 
 /** keepalived's order: an owner always preempts; initial MASTER clears nopreempt and the delay. */
 function resolvePreemption(draft: InstanceDraft, priority: number, initialState: 'MASTER' | 'BACKUP', warnings: WarningList): Preemption {
-  let preempt = draft.preempt?.value ?? true;
-  let preemptDelayMs = draft.preemptDelayMs
-    ? checkDuration(draft.preemptDelayMs, 0, MAX_PREEMPT_DELAY_MS, 'preemptDelay', 'Preempt delay')
-    : 0;
+  let preempt = fieldValue(INSTANCE_FIELDS, 'preempt', draft);
+  let preemptDelayMs = fieldValue(INSTANCE_FIELDS, 'preemptDelayMs', draft);
   const where = draft.preempt?.source ?? draft.source;
   if (!preempt && priority === OWNER_PRIORITY) {
     warnings.add(`Preemption cannot be turned off for the address owner (priority ${OWNER_PRIORITY}) of instance "${draft.name}"; it stays on`, where);
@@ -253,8 +248,8 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
   checkInterfaceName(draft.interface.value, draft.interface.source, keyOf(draft.interface, 'interface'));
   for (const track of draft.trackInterfaces) checkInterfaceName(track.name, track.source, track.key ?? 'track.interfaces');
   if (!draft.vrid) throw new ConfigError(`Instance "${draft.name}" has no virtual router id`, draft.source, 'vrid');
-  const vrid = checkInteger(draft.vrid, 1, 255, 'vrid', 'Virtual router id');
-  const priority = draft.priority ? checkInteger(draft.priority, 1, OWNER_PRIORITY, 'priority', 'Priority') : DEFAULT_PRIORITY;
+  const vrid = fieldValue(INSTANCE_FIELDS, 'vrid', draft);
+  const priority = fieldValue(INSTANCE_FIELDS, 'priority', draft);
   const family = instanceFamily(draft);
   const version = resolveVersion(draft, family, global);
   const vips = resolveVips(draft, warnings);
@@ -283,10 +278,10 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     advertIntervalMs: resolveAdvertInterval(draft, version, warnings),
     preempt,
     preemptDelayMs,
-    accept: draft.accept?.value ?? true,
+    accept: fieldValue(INSTANCE_FIELDS, 'accept', draft),
     vips,
     ...resolveUnicast(draft, family, warnings),
-    v3ChecksumExcludesPseudoHeader: v3Checksum?.value ?? false,
+    v3ChecksumExcludesPseudoHeader: fieldValue(INSTANCE_FIELDS, 'v3ChecksumExcludesPseudoHeader', draft),
     trackInterfaces: resolveTrackInterfaces(draft, draft.interface.value, warnings),
     trackChecks: draft.trackChecks.map((t) => {
       if (t.weight !== undefined) checkInteger(located(t.weight, t.source, t.key), -MAX_CHECK_WEIGHT, MAX_CHECK_WEIGHT, 'track.checks', 'Weight');

@@ -1,27 +1,24 @@
 /**
- * What a master does when it hears a lower-priority advert (keepalived 2.2.7's
- * lower_prio_no_advert, garp_lower_prio_repeat and garp_lower_prio_delay): resolved once globally
- * (vrrp_* keywords) and then per instance, with keepalived's fallbacks — an instance that sets
- * nothing takes the global value; the global values default to vrrp_garp_master_repeat / _delay.
+ * What a master does when it hears a lower-priority advert (fields/lower-priority.ts), with
+ * keepalived's fallbacks: an instance that sets nothing takes the global value; the global GARP
+ * values default to the global vrrp_garp_master_repeat / _delay (keepalived vrrp_complete_init).
  */
 import type { LowerPriorityDraft } from './draft.js';
+import { GLOBAL_LOWER_PRIORITY_FIELDS, INSTANCE_LOWER_PRIORITY_FIELDS } from './fields/lower-priority.js';
 import type { GarpConfig, LowerPriorityConfig } from './model.js';
-import { checkDuration, checkInteger } from './validate-values.js';
+import { optionalFieldValue } from './resolve-field.js';
 
-/** Longest accepted delay for the second burst (a day; longer is a typo). */
-const MAX_LOWER_PRIO_DELAY_MS = 86_400_000;
-
-export function resolveLowerPriority(draft: LowerPriorityDraft | undefined, base: LowerPriorityConfig, prefix: string): LowerPriorityConfig {
-  const d = draft ?? {};
+/** The values `draft` sets over `base`; keys are named `${prefix}<field>` in errors. */
+export function resolveLowerPriority(draft: LowerPriorityDraft, base: LowerPriorityConfig, prefix: string): LowerPriorityConfig {
+  const table = prefix.startsWith('global') ? GLOBAL_LOWER_PRIORITY_FIELDS : INSTANCE_LOWER_PRIORITY_FIELDS;
   return {
-    noAdvert: d.noAdvert?.value ?? base.noAdvert,
-    // 0 is valid: no GARPs on a lower-priority advert (keepalived accepts 0).
-    garpRepeat: d.garpRepeat ? checkInteger(d.garpRepeat, 0, 1_000_000, `${prefix}garpRepeat`, 'Repeat count') : base.garpRepeat,
-    garpDelayMs: d.garpDelayMs ? checkDuration(d.garpDelayMs, 0, MAX_LOWER_PRIO_DELAY_MS, `${prefix}garpDelay`, 'Delay') : base.garpDelayMs,
+    noAdvert: (draft.noAdvert && optionalFieldValue(table, 'noAdvert', draft, prefix)) ?? base.noAdvert,
+    garpRepeat: (draft.garpRepeat && optionalFieldValue(table, 'garpRepeat', draft, prefix)) ?? base.garpRepeat,
+    garpDelayMs: (draft.garpDelayMs && optionalFieldValue(table, 'garpDelayMs', draft, prefix)) ?? base.garpDelayMs,
   };
 }
 
-/** The global values; unset GARP ones follow the global GARP settings, as in keepalived. */
-export function resolveGlobalLowerPriority(draft: LowerPriorityDraft | undefined, garp: GarpConfig): LowerPriorityConfig {
+/** The global values, the instances' defaults. */
+export function resolveGlobalLowerPriority(draft: LowerPriorityDraft, garp: GarpConfig): LowerPriorityConfig {
   return resolveLowerPriority(draft, { noAdvert: false, garpRepeat: garp.masterRepeat, garpDelayMs: garp.masterDelayMs }, 'global.lowerPriority.');
 }

@@ -47,6 +47,22 @@ export interface ControllerDeps {
   unmatchedDrops(): Record<string, Record<DropReason, number>>;
   /** Notify hooks for groups (instances' hooks are run by the composition root's transition handler). */
   groupChanged(group: SyncGroupConfig, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void;
+  /**
+   * Checks a loaded configuration against what the file alone cannot tell (the host's interfaces
+   * and addresses, script security, global settings) before anything changes; throws to refuse
+   * the reload with its message.
+   */
+  prepareReload?(next: HotstandbyConfig, current: HotstandbyConfig): Promise<ReloadPreparation>;
+}
+
+/** A reload found acceptable by prepareReload. */
+export interface ReloadPreparation {
+  /** Instances to rebuild although their configuration is unchanged, with why (the host changed under them). */
+  rebuild: ReadonlyMap<string, string>;
+  /** Changed global settings, as they are applied. */
+  changes: string[];
+  /** Switches the daemon-wide settings over; called once old instances are gone, before new ones are built. */
+  commit(): void;
 }
 
 export class Controller implements DaemonControl {
@@ -240,15 +256,18 @@ export class Controller implements DaemonControl {
 
   private async reloadNow(): Promise<ReloadResult> {
     let loaded: LoadedConfig;
+    let prepared: ReloadPreparation | undefined;
     try {
       loaded = await this.deps.loadConfig();
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : `cannot read the configuration: ${(err as Error).message}`;
-      this.deps.events.append({ type: 'reload', message: `reload refused: ${message}` });
-      this.deps.log.log('error', 'reload refused; the running configuration is unchanged', { error: message });
-      return { ok: false, message, changes: [] };
+      return this.refuseReload(err instanceof ConfigError ? err.message : `cannot read the configuration: ${(err as Error).message}`);
     }
-    const plan = planReload(this.current, loaded.config);
+    try {
+      prepared = await this.deps.prepareReload?.(loaded.config, this.current);
+    } catch (err) {
+      return this.refuseReload((err as Error).message);
+    }
+    const plan = planReload(this.current, loaded.config, prepared?.rebuild);
     // Removed and replaced instances leave first (priority 0, VIPs released), so a VIP that
     // moved to another instance is free when that one starts.
     for (const name of [...plan.removed, ...plan.replaced]) {
@@ -266,6 +285,7 @@ export class Controller implements DaemonControl {
       this.checkSet = this.startChecks(loaded.config.checks);
     }
     this.current = loaded.config;
+    prepared?.commit();
     for (const name of plan.updated) {
       const config = loaded.config.instances.find((i) => i.name === name);
       const managed = this.instances.get(name);
@@ -281,11 +301,17 @@ export class Controller implements DaemonControl {
     }
     for (const managed of this.instances.values()) this.applyTracking(managed.runner);
     this.checkSet.start();
-    const changes = plan.describe();
+    const changes = [...plan.describe(), ...(prepared?.changes ?? [])];
     const message = changes.length === 0 ? 'configuration unchanged' : `applied: ${changes.join('; ')}`;
     this.deps.events.append({ type: 'reload', message, fields: { changes } });
     this.deps.log.log('info', 'reloaded', { changes });
     for (const warning of loaded.warnings) this.deps.log.log('warn', `${warning.source.file}:${warning.source.line}: ${warning.message}`);
     return { ok: true, message, changes };
+  }
+
+  private refuseReload(message: string): ReloadResult {
+    this.deps.events.append({ type: 'reload', message: `reload refused: ${message}` });
+    this.deps.log.log('error', 'reload refused; the running configuration is unchanged', { error: message });
+    return { ok: false, message, changes: [] };
   }
 }

@@ -30,15 +30,24 @@ export interface ReloadPlan {
   describe(): string[];
 }
 
-export function planReload(before: HotstandbyConfig, after: HotstandbyConfig): ReloadPlan {
+/**
+ * `rebuild` names instances to replace whatever their configuration says, with why (the host
+ * changed under them: a new source address, a re-created interface).
+ */
+export function planReload(before: HotstandbyConfig, after: HotstandbyConfig, rebuild: ReadonlyMap<string, string> = new Map()): ReloadPlan {
   const old = new Map(before.instances.map((i) => [i.name, i]));
   const plan = { removed: [] as string[], added: [] as string[], replaced: [] as string[], updated: [] as string[], unchanged: [] as string[] };
+  const reasons = new Map<string, string>();
   for (const instance of after.instances) {
     const previous = old.get(instance.name);
+    const hostChange = rebuild.get(instance.name);
     if (!previous) plan.added.push(instance.name);
     else {
       const changed = changedFields(previous, instance);
-      if (changed.length === 0) plan.unchanged.push(instance.name);
+      if (hostChange !== undefined) {
+        plan.replaced.push(instance.name);
+        reasons.set(instance.name, hostChange);
+      } else if (changed.length === 0) plan.unchanged.push(instance.name);
       else if (changed.every((f) => IN_PLACE.has(f)) && !ownerChange(previous, instance)) plan.updated.push(instance.name);
       else plan.replaced.push(instance.name);
     }
@@ -53,7 +62,7 @@ export function planReload(before: HotstandbyConfig, after: HotstandbyConfig): R
       return [
         ...plan.added.map((n) => `added ${n}`),
         ...plan.removed.map((n) => `removed ${n}`),
-        ...plan.replaced.map((n) => `replaced ${n}`),
+        ...plan.replaced.map((n) => (reasons.has(n) ? `replaced ${n}: ${reasons.get(n)}` : `replaced ${n}`)),
         ...plan.updated.map((n) => `updated ${n}`),
         ...(checksChanged ? ['checks restarted'] : []),
       ];

@@ -8,7 +8,6 @@
  * between the two leaves at most a record of an address that is not there (harmless).
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** Which VIPs (by "ifindex address") this daemon added and has not removed yet. */
 export interface AddedVips {
@@ -39,9 +38,8 @@ export class FileVipLedger implements AddedVips {
     private fd: number | undefined,
   ) {}
 
-  /** Reads what an earlier run recorded and compacts the journal to what is still held. */
-  static open(runtimeDir: string): FileVipLedger {
-    const path = join(runtimeDir, VIP_LEDGER_FILE);
+  /** Reads what an earlier run recorded in `path` (runtimeDir/added-vips) and compacts the journal to what is still held. */
+  static open(path: string): FileVipLedger {
     const keys = existsSync(path) ? replay(readFileSync(path, 'utf8')) : new Set<string>();
     const compacted = `${path}.new`;
     writeFileSync(compacted, [...keys].map((k) => `+${k}\n`).join(''), { mode: 0o644 });

@@ -10,15 +10,26 @@ export interface Impairment {
   delayMs?: number;
   /** Each frame's delay varies uniformly within delayMs ± jitterMs (never below zero). */
   jitterMs?: number;
+  /**
+   * Let frames overtake each other: each leaves at its own drawn time, so jitter reorders them
+   * (as netem's delay with jitter does). Default false: frames keep their order, as on a cable.
+   */
+  reorder?: boolean;
 }
 
 export type ImpairmentSettings = Required<Impairment>;
 
-export const NO_IMPAIRMENT: ImpairmentSettings = Object.freeze({ lossPercent: 0, delayMs: 0, jitterMs: 0 });
+export const NO_IMPAIRMENT: ImpairmentSettings = Object.freeze({ lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false });
 
 function finiteInRange(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number, not '${String(value)}'`);
   if (value < min || value > max) throw new RangeError(`${name} ${value} is outside ${min}…${max}`);
+  return value;
+}
+
+function booleanOrFalse(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, not '${String(value)}'`);
   return value;
 }
 
@@ -28,6 +39,7 @@ export function validateImpairment(impairment: Impairment): ImpairmentSettings {
     lossPercent: finiteInRange('lossPercent', impairment.lossPercent ?? 0, 0, 100),
     delayMs: finiteInRange('delayMs', impairment.delayMs ?? 0, 0, 60_000),
     jitterMs: finiteInRange('jitterMs', impairment.jitterMs ?? 0, 0, 60_000),
+    reorder: booleanOrFalse('reorder', impairment.reorder),
   };
 }
 
@@ -69,7 +81,8 @@ interface QueuedFrame {
 
 /**
  * One direction of the relay. Frames keep their order (a departure is never before the previous
- * one), as on a real cable; jitter therefore stretches bursts rather than reordering them.
+ * one), as on a real cable; jitter therefore stretches bursts rather than reordering them —
+ * unless `reorder` is set, when each frame leaves at its own drawn time.
  */
 export class ImpairedDirection {
   readonly stats: DirectionStats = { received: 0, dropped: 0, forwarded: 0, sendErrors: 0 };
@@ -95,21 +108,25 @@ export class ImpairedDirection {
   /** Takes a frame that just arrived: drops it, sends it, or queues it for later. */
   offer(frame: Buffer): void {
     this.stats.received++;
-    const { lossPercent, delayMs, jitterMs } = this.settings;
+    const { lossPercent, delayMs, jitterMs, reorder } = this.settings;
     if (lossPercent > 0 && this.random.next() * 100 < lossPercent) {
       this.stats.dropped++;
       return;
     }
     const now = this.clock.now();
     const spread = jitterMs > 0 ? (this.random.next() * 2 - 1) * jitterMs : 0;
-    const departure = Math.max(now + Math.max(0, delayMs + spread), this.lastDeparture);
-    this.lastDeparture = departure;
+    const drawn = now + Math.max(0, delayMs + spread);
+    const departure = reorder ? drawn : Math.max(drawn, this.lastDeparture);
+    this.lastDeparture = Math.max(departure, this.lastDeparture);
     if (departure <= now && this.queue.length === 0) {
       this.transmit(frame);
       return;
     }
-    this.queue.push({ frame, departure });
-    if (this.queue.length === 1) this.arm();
+    // The queue stays sorted by departure; without reorder every frame goes to the end.
+    let index = this.queue.length;
+    while (index > 0 && (this.queue[index - 1] as QueuedFrame).departure > departure) index--;
+    this.queue.splice(index, 0, { frame, departure });
+    if (index === 0) this.rearm();
   }
 
   /** Stops the timer; queued frames are discarded. */
@@ -117,6 +134,13 @@ export class ImpairedDirection {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.queue.length = 0;
+  }
+
+  /** The head changed: its timer replaces any armed for the old head. */
+  private rearm(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.arm();
   }
 
   private arm(): void {

@@ -20,3 +20,6 @@ export { HttpProber, summarizeHttpProbes, type HttpProbeReport } from './http-pr
 export { servesLocalHttp } from './local-http.js';
 export { ClientLog } from './client-log.js';
 export { parseOutcomeLine, preciseNow, type RequestOutcome } from './request-outcome.js';
+export { AddressMonitor, NeighbourMonitor, parseAddressEvent, parseNeighbourEvent, type AddressEvent, type NeighbourEvent } from './ip-monitor.js';
+export { processTree, signalProcessTree } from './process-tree.js';
+export type { ProberStatus } from './prober-process.js';

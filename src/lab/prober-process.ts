@@ -3,8 +3,10 @@
  * on a raw socket at a steady interval and records send and reply times with sub-millisecond
  * clocks (iputils ping at -i 0.01 really sends every ~16 ms here, and only prints replies).
  *
- * Talks JSON lines: prints {"event":"ready"}, then {"event":"first-reply"}; on "stop" from stdin it
- * stops sending, waits up to drainMs for outstanding replies and prints {"event":"report",…}.
+ * Talks JSON lines: prints {"event":"ready"}, then {"event":"first-reply"}; on "status T [FROM TO]"
+ * from stdin it prints {"event":"status",…} (counts so far, the latest reply, the first at or after
+ * epoch ms T, and the requests sent in [FROM, TO) and how many of them are unanswered); on "stop"
+ * it stops sending, waits up to drainMs for outstanding replies and prints {"event":"report",…}.
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -23,8 +25,21 @@ export interface ProberConfig {
   scopeInterface?: string;
 }
 
+/** The prober's running counts, for a test that watches the client while it probes. */
+export interface ProberStatus {
+  sent: number;
+  received: number;
+  /** Epoch ms of the latest reply, or null before any. */
+  lastReplyAt: number | null;
+  /** Epoch ms of the first reply received at or after the time asked about, or null when none yet. */
+  firstReplyAtOrAfter: number | null;
+  /** Requests sent within the window asked about, and how many of them have no reply (yet). */
+  window: { sent: number; unanswered: number } | null;
+}
+
 export type ProberEvent =
   | { event: 'ready' }
+  | ({ event: 'status' } & ProberStatus)
   | { event: 'first-reply'; seq: number }
   | { event: 'report'; report: ReturnType<typeof buildProbeReport> };
 
@@ -34,6 +49,35 @@ function now(): number {
 
 function emit(event: ProberEvent): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+/**
+ * The earliest reply received at or after `since` (epoch ms). Replies follow their requests within
+ * seconds, so only requests sent in the last minute before `since` or later are looked at.
+ */
+export function firstReplyAtOrAfter(records: readonly ProbeRecord[], since: number): number | null {
+  if (!Number.isFinite(since)) return null;
+  let first: number | null = null;
+  for (let seq = records.length - 1; seq >= 0; seq--) {
+    const record = records[seq] as ProbeRecord;
+    if (record.sentAt < since - 60_000) break;
+    if (record.repliedAt !== undefined && record.repliedAt >= since && (first === null || record.repliedAt < first)) first = record.repliedAt;
+  }
+  return first;
+}
+
+/** Requests sent in [from, to) (epoch ms) and how many of them have no reply. */
+export function sentWithin(records: readonly ProbeRecord[], from: number, to: number): { sent: number; unanswered: number } {
+  let sent = 0;
+  let unanswered = 0;
+  for (let seq = records.length - 1; seq >= 0; seq--) {
+    const record = records[seq] as ProbeRecord;
+    if (record.sentAt < from) break;
+    if (record.sentAt >= to) continue;
+    sent++;
+    if (record.repliedAt === undefined) unanswered++;
+  }
+  return { sent, unanswered };
 }
 
 export async function runProber(config: ProberConfig): Promise<void> {
@@ -51,6 +95,8 @@ export async function runProber(config: ProberConfig): Promise<void> {
   const records: ProbeRecord[] = [];
   let duplicates = 0;
   let answeredAny = false;
+  let received = 0;
+  let lastReplyAt: number | null = null;
 
   socket.startReceiving(
     (batch) => {
@@ -68,6 +114,8 @@ export async function runProber(config: ProberConfig): Promise<void> {
           continue;
         }
         record.repliedAt = at;
+        received++;
+        lastReplyAt = at;
         if (!answeredAny) {
           answeredAny = true;
           emit({ event: 'first-reply', seq });
@@ -97,7 +145,12 @@ export async function runProber(config: ProberConfig): Promise<void> {
   await new Promise<void>((resolve) => {
     const input = createInterface({ input: process.stdin });
     input.on('line', (line) => {
-      if (line.trim() === 'stop') resolve();
+      const [command, since, from, to] = line.trim().split(/\s+/);
+      if (command === 'stop') resolve();
+      else if (command === 'status') {
+        const window = from === undefined || to === undefined ? null : sentWithin(records, Number(from), Number(to));
+        emit({ event: 'status', sent: records.length, received, lastReplyAt, firstReplyAtOrAfter: firstReplyAtOrAfter(records, Number(since)), window });
+      }
     });
     // The parent went away: nobody wants the report.
     input.on('close', () => resolve());

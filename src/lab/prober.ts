@@ -2,6 +2,7 @@
 import { JsonChannel } from './json-channel.js';
 import type { LabProcess } from './lab-process.js';
 import type { ProbeReport } from './probe-report.js';
+import type { ProberStatus } from './prober-process.js';
 
 export interface ProberOptions {
   /** Between echo requests; default 10 ms. */
@@ -32,6 +33,17 @@ export class Prober {
       throw new Error(`The prober got no reply from ${this.target}: ${(error as Error).message}`);
     }
     return this;
+  }
+
+  /**
+   * Counts so far while it keeps probing, with the latest reply, the first reply at or after
+   * `since` (epoch ms; default now), and, given a window [from, to), the requests sent in it and
+   * how many of them are unanswered.
+   */
+  async status(since = Date.now(), window?: { from: number; to: number }): Promise<ProberStatus> {
+    const answer = await this.channel.request(`status ${since}${window ? ` ${window.from} ${window.to}` : ''}`, 'status', 10_000);
+    const { event: _event, ...status } = answer;
+    return status as unknown as ProberStatus;
   }
 
   /** Stops sending, waits for late replies, and reports losses and gaps. */

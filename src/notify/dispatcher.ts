@@ -63,8 +63,10 @@ export class NotifyDispatcher {
   private readonly abort = new AbortController();
   private closed = false;
   private user: Promise<RunAs> | undefined;
+  private scriptUserName: string | undefined;
 
   constructor(private readonly deps: NotifyDispatcherDeps) {
+    this.scriptUserName = deps.scriptUser;
     this.queues = new SerialQueues({
       maxWaiting: deps.maxWaiting ?? DEFAULT_MAX_WAITING,
       onDrop: (key) => this.deps.log.log('warn', 'notify hook dropped: too many waiting', { queue: key }),
@@ -84,6 +86,12 @@ export class NotifyDispatcher {
   /** A sync group changed state (keepalived passes priority 0 for groups). */
   groupChanged(group: NotifyTarget, state: NotifyState): void {
     this.changed('GROUP', group, state, 0);
+  }
+
+  /** A reload changed script_user (or its group): hooks that start from now on run as it. */
+  useScriptUser(user: string | undefined): void {
+    this.scriptUserName = user;
+    this.user = undefined;
   }
 
   /** Hooks running or waiting. */
@@ -171,7 +179,7 @@ export class NotifyDispatcher {
   private scriptUser(): Promise<RunAs> {
     if (this.user === undefined) {
       const resolve = this.deps.resolveUser ?? ((name: string | undefined) => resolveScriptUser(name));
-      const pending = resolve(this.deps.scriptUser);
+      const pending = resolve(this.scriptUserName);
       // A failed lookup is retried on the next hook (the user may be created meanwhile).
       pending.catch(() => {
         if (this.user === pending) this.user = undefined;

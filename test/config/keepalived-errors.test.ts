@@ -14,6 +14,8 @@ const rows: ErrorCase[] = [
   { title: 'vrrp_strict', text: 'global_defs {\n  vrrp_strict\n}\n', line: 2, key: 'vrrp_strict', message: /not supported: strict mode/ },
   { title: 'net_namespace (global_defs)', text: 'global_defs {\n  net_namespace blue\n}\n', line: 2, key: 'net_namespace', message: /not supported/ },
   { title: 'net_namespace (top level)', text: 'net_namespace blue\n', line: 1, key: 'net_namespace', message: /not supported/ },
+  // Once a warning: the node would lack addresses keepalived configures (issue 10 §5).
+  { title: 'static_ipaddress', text: 'static_ipaddress {\n 192.0.2.9/24 dev eth0\n}\n', line: 1, key: 'static_ipaddress', message: /static addresses are not configured by hotstandby/ },
   { title: 'vrrp_startup_delay not a number', text: 'global_defs {\n  vrrp_startup_delay soon\n}\n', line: 2, key: 'vrrp_startup_delay', message: /"soon" is not a number of seconds/ },
   { title: 'vrrp_startup_delay too long', text: 'global_defs {\n  vrrp_startup_delay 5000\n}\n', line: 2, key: 'vrrp_startup_delay', message: /Startup delay 5000000 ms is out of range: expected 0\.\.4294967 ms/ },
   { title: 'vrrp_down_timer_adverts other than 3', text: 'global_defs {\n  vrrp_down_timer_adverts 5\n}\n', line: 2, key: 'vrrp_down_timer_adverts', message: /3 adverts/ },
@@ -29,6 +31,8 @@ const rows: ErrorCase[] = [
   inInstance('virtual_rules', '    virtual_rules {\n        from 10.0.0.0/8 table 1\n    }', 7, 'virtual_rules', /rules/),
   inInstance('mcast_dst_ip', '    mcast_dst_ip 224.0.0.19', 7, 'mcast_dst_ip', /multicast groups/),
   inInstance('vrf', '    vrf red', 7, 'vrf', /VRF/),
+  inInstance('track_src_ip', '    track_src_ip', 7, 'track_src_ip', /FAULT when the source address is removed/),
+  inInstance('promote_secondaries', '    promote_secondaries', 7, 'promote_secondaries', /promote_secondaries=1 with sysctl/),
   inInstance('strict_mode on', '    strict_mode', 7, 'strict_mode', /Strict mode/),
   inInstance('down_timer_adverts other than 3', '    down_timer_adverts 4', 7, 'down_timer_adverts', /3 adverts/),
   inInstance('unicast_fault_no_peer without peers', '    unicast_fault_no_peer', 7, 'unicast_fault_no_peer', /without unicast peers/),

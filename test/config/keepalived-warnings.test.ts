@@ -82,7 +82,8 @@ const rows: Row[] = [
   { title: 'SNMP', text: 'global_defs {\n enable_snmp_vrrp\n}\n', line: 2, message: /SNMP is not supported/ },
   { title: 'unknown global keyword', text: 'global_defs {\n router_idd x\n}\n', line: 2, message: /Unknown keyword "router_idd" in global_defs ignored \(did you mean 'router_id'\?\)/ },
   { title: 'virtual_server block skipped', text: 'virtual_server 192.0.2.1 80 {\n delay_loop 6\n real_server 10.0.0.1 80 {\n  weight 1\n }\n}\n', line: 1, message: /"virtual_server" in keepalived\.conf ignored: not part of VRRP/ },
-  { title: 'static_ipaddress block skipped', text: 'static_ipaddress {\n 192.0.2.9/24 dev eth0\n}\n', line: 1, message: /"static_ipaddress" in keepalived\.conf ignored/ },
+  { title: 'static_routes block skipped', text: 'static_routes {\n 10.0.0.0/8 via 192.0.2.1\n}\n', line: 1, message: /"static_routes" in keepalived\.conf ignored/ },
+  { title: 'sync group notify_deleted', text: `vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_deleted\n}\n${instanceConf('')}${instanceConf('    interface eth1', 'VI_2')}`, line: 6, message: /"notify_deleted" in vrrp_sync_group ignored/ },
   { title: 'unknown top-level block', text: 'vrrp_instanc VI_1 {\n}\n', line: 1, message: /Unknown keyword "vrrp_instanc" in keepalived\.conf ignored \(did you mean 'vrrp_instance'\?\)/ },
   {
     title: 'sync group with one member',

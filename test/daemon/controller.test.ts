@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckSet } from '../../src/check/check-set.js';
 import type { HotstandbyConfig, InstanceConfig, LoadedConfig } from '../../src/config/model.js';
-import { Controller, type ManagedInstance } from '../../src/daemon/controller.js';
+import { Controller, type ControllerDeps, type ManagedInstance } from '../../src/daemon/controller.js';
 import { EventLog } from '../../src/daemon/event-log.js';
 import { InstanceRunner } from '../../src/daemon/instance-runner.js';
 import { silentLogger } from '../../src/daemon/logger.js';
@@ -25,7 +25,7 @@ function hotstandbyConfig(instances: InstanceConfig[], syncGroups: HotstandbyCon
 }
 
 /** A controller over real runners with fake I/O and a fake clock; links up unless marked down. */
-function harness(config: HotstandbyConfig) {
+function harness(config: HotstandbyConfig, prepareReload?: ControllerDeps['prepareReload']) {
   const time = new FakeTime();
   const down = new Set<string>();
   const groupStates: string[] = [];
@@ -60,6 +60,7 @@ function harness(config: HotstandbyConfig) {
     linkUp: (name) => !down.has(name),
     unmatchedDrops: () => ({}),
     groupChanged: (group, state) => groupStates.push(`${group.name} ${state}`),
+    ...(prepareReload ? { prepareReload } : {}),
   });
   const state = (name: string) => controller.status().instances.find((i) => i.name === name)?.state;
   /** Awaits `promise` while the fake clock moves on (a stopping master waits for its handover). */
@@ -177,4 +178,34 @@ test('Controller maintenance and GARP: unknown instances are refused', async () 
   await assert.rejects(h.controller.setMaintenance('nope', true), /No instance named 'nope'/);
   assert.throws(() => h.controller.sendGarp('nope'), /No instance named 'nope'/);
   assert.throws(() => h.controller.sendGarp('web'), /only a master announces/);
+});
+
+test('Controller reload refused by the host check (missing interface, insecure script, global needing a restart) changes nothing', async () => {
+  const h = harness(hotstandbyConfig([web]), async () => {
+    throw new Error("test.conf:9: interface: interface 'eth9' does not exist on this host");
+  });
+  h.controller.start();
+  h.time.advanceBy(400);
+  h.setNext(hotstandbyConfig([web, db]));
+  const result = await h.controller.reload();
+  assert.equal(result.ok, false);
+  assert.match(result.message, /interface 'eth9' does not exist/);
+  assert.deepEqual(h.built, ['web'], 'no instance was built or rebuilt');
+  assert.equal(h.state('web'), 'MASTER');
+  assert.match(h.controller.events().at(-1)?.message ?? '', /^reload refused: .*eth9/);
+});
+
+test('Controller reload rebuilds the instances the host moved under, reports global changes, and commits before building', async () => {
+  let h!: ReturnType<typeof harness>;
+  h = harness(hotstandbyConfig([web, db]), async () => ({
+    rebuild: new Map([['web', 'source address 10.99.0.2 → 10.99.0.5']]),
+    changes: ['global routerId (router_id) unset → lb-2: shown from now on'],
+    commit: () => void h.built.push('commit'),
+  }));
+  h.controller.start();
+  h.time.advanceBy(400);
+  const result = await h.pump(h.controller.reload());
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.changes, ['replaced web: source address 10.99.0.2 → 10.99.0.5', 'global routerId (router_id) unset → lb-2: shown from now on']);
+  assert.deepEqual(h.built, ['web', 'db', 'commit', 'web'], 'db untouched; web rebuilt after the commit');
 });

@@ -98,18 +98,18 @@ test('a VIP an earlier (killed) run added is removed by the next run when not ma
       const table = new Table();
       table.present.add('10.0.0.11'); // configured by hand before any daemon ran
       const vips = [{ config: vip('10.0.0.10'), ifindex: 2 }, { config: vip('10.0.0.11'), ifindex: 2 }];
-      const first = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(dir));
+      const first = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(join(dir, VIP_LEDGER_FILE)));
       first.take();
       await first.settled();
       assert.deepEqual([...table.present].sort(), ['10.0.0.10', '10.0.0.11']);
       // kill -9: no release; the kernel keeps the address. The next run reads the ledger.
-      const second = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(dir));
+      const second = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(join(dir, VIP_LEDGER_FILE)));
       second.releaseStale();
       await second.settled();
       assert.deepEqual([...table.present], ['10.0.0.11'], `${Table.name}: the debris is gone, the hand-made address stays`);
       const deletes = () => table.requests.filter((r) => r.startsWith('del')).length;
       const before = deletes();
-      const third = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(dir));
+      const third = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(join(dir, VIP_LEDGER_FILE)));
       third.releaseStale();
       await third.settled();
       assert.equal(deletes(), before, `${Table.name}: nothing recorded any more, nothing deleted`);
@@ -125,10 +125,10 @@ test('a stale release does not remove VIPs wanted again by the time it runs', as
   try {
     const table = new ListingTable();
     const vips = [{ config: vip('10.0.0.10'), ifindex: 2 }];
-    const first = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(dir));
+    const first = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(join(dir, VIP_LEDGER_FILE)));
     first.take();
     await first.settled();
-    const second = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(dir));
+    const second = new AddressVipHolder(vips, table, silentLogger, FileVipLedger.open(join(dir, VIP_LEDGER_FILE)));
     second.releaseStale();
     second.take(); // becoming master right after starting
     await second.settled();
@@ -146,13 +146,13 @@ test('the VIP ledger replays its journal and survives a torn last line', () => {
   assert.deepEqual([...replay('+2 10.0.0.10\n-')], ['2 10.0.0.10']);
   const dir = mkdtempSync(join(tmpdir(), 'hs-ledger-'));
   try {
-    const ledger = FileVipLedger.open(dir);
+    const ledger = FileVipLedger.open(join(dir, VIP_LEDGER_FILE));
     ledger.add('2 10.0.0.10');
     ledger.add('3 fd00::1');
     ledger.delete('2 10.0.0.10');
     ledger.close();
     assert.deepEqual([...replay(readFileSync(join(dir, VIP_LEDGER_FILE), 'utf8'))], ['3 fd00::1']);
-    FileVipLedger.open(dir).close();
+    FileVipLedger.open(join(dir, VIP_LEDGER_FILE)).close();
     assert.equal(readFileSync(join(dir, VIP_LEDGER_FILE), 'utf8'), '+3 fd00::1\n', 'compacted on open');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -54,6 +54,18 @@ function harness(seed = 1) {
   return { clock, sent, direction };
 }
 
+/** Offers frames 0…count-1 every 5 ms, then lets 100 ms pass; returns when each was offered. */
+function offerEvery5Ms(clock: FakeClock, direction: ImpairedDirection, count: number): Map<number, number> {
+  const offeredAt = new Map<number, number>();
+  for (let n = 0; n < count; n++) {
+    offeredAt.set(n, clock.now());
+    direction.offer(frame(n));
+    clock.advance(5);
+  }
+  clock.advance(100);
+  return offeredAt;
+}
+
 test('without impairment frames pass at once and in order', () => {
   const { sent, direction } = harness();
   for (let n = 0; n < 5; n++) direction.offer(frame(n));
@@ -98,13 +110,7 @@ test('delay holds each frame back by the configured time', () => {
 test('jitter varies the delay within its bounds but never reorders frames', () => {
   const { clock, sent, direction } = harness(3);
   direction.configure({ delayMs: 20, jitterMs: 10 });
-  const offeredAt = new Map<number, number>();
-  for (let n = 0; n < 500; n++) {
-    offeredAt.set(n, clock.now());
-    direction.offer(frame(n));
-    clock.advance(5);
-  }
-  clock.advance(100);
+  const offeredAt = offerEvery5Ms(clock, direction, 500);
   assert.equal(sent.length, 500);
   assert.deepEqual(sent.map((s) => s.n), Array.from({ length: 500 }, (_, n) => n));
   const delays = sent.map((s) => s.at - (offeredAt.get(s.n) as number));
@@ -112,8 +118,22 @@ test('jitter varies the delay within its bounds but never reorders frames', () =
   assert.ok(new Set(delays.map(Math.round)).size > 5, 'delays vary');
 });
 
+test('with reorder, jittered frames overtake each other, each held within delay ± jitter', () => {
+  const { clock, sent, direction } = harness(3);
+  direction.configure({ delayMs: 50, jitterMs: 20, reorder: true });
+  const offeredAt = offerEvery5Ms(clock, direction, 500);
+  assert.equal(sent.length, 500);
+  const order = sent.map((s) => s.n);
+  assert.ok(order.some((n, i) => i > 0 && n < (order[i - 1] as number)), 'some frames overtook others');
+  assert.deepEqual([...order].sort((x, y) => x - y), Array.from({ length: 500 }, (_, n) => n), 'none lost or doubled');
+  const delays = sent.map((s) => s.at - (offeredAt.get(s.n) as number));
+  assert.ok(Math.min(...delays) >= 30 && Math.max(...delays) <= 70, `delays ${Math.min(...delays)}…${Math.max(...delays)}`);
+  assert.ok(sent.every((s, i) => i === 0 || s.at >= (sent[i - 1] as { at: number }).at), 'departures in time order');
+});
+
 test('impairment settings are checked', () => {
-  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0 });
+  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false });
+  assert.throws(() => validateImpairment({ reorder: 'yes' as unknown as boolean }), /reorder must be true or false, not 'yes'/);
   assert.throws(() => validateImpairment({ lossPercent: 101 }), RangeError);
   assert.throws(() => validateImpairment({ delayMs: -1 }), RangeError);
   assert.throws(() => validateImpairment({ jitterMs: Number.NaN }), TypeError);

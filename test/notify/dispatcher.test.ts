@@ -237,3 +237,25 @@ test('NotifyDispatcher: a master hearing a lower priority runs notify_master_rx_
     await dir.remove();
   }
 });
+
+test('NotifyDispatcher.useScriptUser: after a reload changes script_user, the next hook runs as the new user', async () => {
+  const asked: Array<string | undefined> = [];
+  const seen: Array<number | undefined> = [];
+  const uids: Record<string, number> = { alice: 1001, bob: 1002 };
+  const { dispatcher } = harness({
+    scriptUser: 'alice',
+    resolveUser: async (user) => (asked.push(user), { uid: uids[user ?? ''] ?? 0, gid: 100 }),
+    spawn: (_command, _args, options) => {
+      seen.push(options.uid);
+      return spawn('/usr/bin/true', [], { ...options, uid: undefined, gid: undefined });
+    },
+  });
+  const vi1 = { name: 'VI_1', notify: { master: '/opt/hook', backup: '/opt/hook' } };
+  dispatcher.instanceChanged(vi1, 'MASTER', 100);
+  await dispatcher.idle();
+  dispatcher.useScriptUser('bob');
+  dispatcher.instanceChanged(vi1, 'BACKUP', 100);
+  await dispatcher.idle();
+  assert.deepEqual(asked, ['alice', 'bob']);
+  assert.deepEqual(seen, [1001, 1002]);
+});

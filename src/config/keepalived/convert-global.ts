@@ -4,10 +4,11 @@
  */
 import { ConfigError } from '../config-error.js';
 import { located, type GlobalDraft, type Located } from '../draft.js';
-import type { BlockRules } from './blocks.js';
+import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.js';
+import type { BlockRules, Handler } from './blocks.js';
+import { fieldHandlers } from './fields.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, readCommand, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
-import { globalLowerPriorityHandlers } from './lower-priority.js';
+import { keywordOf, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
@@ -136,12 +137,6 @@ export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
   net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
 };
 
-function vrrpVersion(node: ConfNode, warn: Warn): 2 | 3 {
-  const token = singleArg(node, warn);
-  if (token.text !== '2' && token.text !== '3') throw new ConfigError(`"${token.text}" is not a VRRP version (2 or 3)`, token.source, keywordOf(node));
-  return Number(token.text) as 2 | 3;
-}
-
 /**
  * keepalived has two FIFOs for VRRP events, notify_fifo (all events) and vrrp_notify_fifo, each
  * with its own reader script; hotstandby writes one. Collected over all global_defs blocks.
@@ -212,76 +207,36 @@ export function completeNotifyFifo(global: GlobalDraft, fifos: NotifyFifoKeyword
 }
 
 export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<GlobalDraft> {
-  const seconds = (node: ConfNode): ReturnType<typeof readUnsigned> => {
-    const value = readUnsigned(singleArg(node, warn), keywordOf(node));
-    return { ...value, value: value.value * 1000 };
+  const custom: Record<string, Handler<GlobalDraft>> = {
+    script_user: (node, g) => {
+      const [user, group, ...extra] = node.args;
+      if (!user) throw new ConfigError('Expected a user name', node.source, keywordOf(node));
+      if (extra.length > 0) warn(`Extra words after script_user ignored`, node.source);
+      g.scriptUser = located(user.text, user.source, keywordOf(node));
+      if (group) g.scriptGroup = located(group.text, group.source, keywordOf(node));
+      else delete g.scriptGroup;
+    },
+    notify_fifo: fifoHandler('notify_fifo', fifos, warn),
+    vrrp_notify_fifo: fifoHandler('vrrp_notify_fifo', fifos, warn),
+    notify_fifo_script: fifoHandler('notify_fifo_script', fifos, warn),
+    vrrp_notify_fifo_script: fifoHandler('vrrp_notify_fifo_script', fifos, warn),
+    // keepalived: one GARP/NA, no second burst, no refresh.
+    vrrp_min_garp: (node, g) => {
+      if (!readOptionalBool(node, warn).value) return;
+      g.garp.masterRepeat = located(1, node.source, keywordOf(node));
+      g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
+      g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
+    },
+    vrrp_down_timer_adverts: (node) => {
+      const value = readUnsigned(singleArg(node, warn), keywordOf(node));
+      if (value.value !== 3) {
+        throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, keywordOf(node));
+      }
+    },
   };
   return {
     name: 'global_defs',
-    handlers: {
-      router_id: (node, g) => {
-        g.routerId = readString(node, warn);
-      },
-      vrrp_version: (node, g) => {
-        g.defaultVersion = located(vrrpVersion(node, warn), node.source, keywordOf(node));
-      },
-      vrrp_mcast_group4: (node, g) => {
-        g.multicastGroup4 = readString(node, warn);
-      },
-      vrrp_mcast_group6: (node, g) => {
-        g.multicastGroup6 = readString(node, warn);
-      },
-      script_user: (node, g) => {
-        const [user, group, ...extra] = node.args;
-        if (!user) throw new ConfigError('Expected a user name', node.source, keywordOf(node));
-        if (extra.length > 0) warn(`Extra words after script_user ignored`, node.source);
-        g.scriptUser = located(user.text, user.source, keywordOf(node));
-        if (group) g.scriptGroup = located(group.text, group.source, keywordOf(node));
-        else delete g.scriptGroup;
-      },
-      vrrp_startup_delay: (node, g) => {
-        g.startupDelayMs = readSeconds(singleArg(node, warn), keywordOf(node));
-      },
-      notify_fifo: fifoHandler('notify_fifo', fifos, warn),
-      vrrp_notify_fifo: fifoHandler('vrrp_notify_fifo', fifos, warn),
-      notify_fifo_script: fifoHandler('notify_fifo_script', fifos, warn),
-      vrrp_notify_fifo_script: fifoHandler('vrrp_notify_fifo_script', fifos, warn),
-      enable_script_security: (node, g) => {
-        g.enableScriptSecurity = located(true, node.source, keywordOf(node));
-      },
-      vrrp_garp_master_delay: (node, g) => {
-        g.garp.masterDelayMs = seconds(node);
-      },
-      vrrp_garp_master_repeat: (node, g) => {
-        g.garp.masterRepeat = readUnsigned(singleArg(node, warn), keywordOf(node));
-      },
-      vrrp_garp_master_refresh: (node, g) => {
-        g.garp.masterRefreshMs = seconds(node);
-      },
-      vrrp_garp_master_refresh_repeat: (node, g) => {
-        g.garp.masterRefreshRepeat = readUnsigned(singleArg(node, warn), keywordOf(node));
-      },
-      vrrp_garp_interval: (node, g) => {
-        g.garp.intervalMs = readSeconds(singleArg(node, warn), keywordOf(node));
-      },
-      vrrp_gna_interval: (node, g) => {
-        g.garp.naIntervalMs = readSeconds(singleArg(node, warn), keywordOf(node));
-      },
-      // keepalived: one GARP/NA, no second burst, no refresh.
-      vrrp_min_garp: (node, g) => {
-        if (!readOptionalBool(node, warn).value) return;
-        g.garp.masterRepeat = located(1, node.source, keywordOf(node));
-        g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
-        g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
-      },
-      vrrp_down_timer_adverts: (node) => {
-        const value = readUnsigned(singleArg(node, warn), keywordOf(node));
-        if (value.value !== 3) {
-          throw new ConfigError('Only the RFC master down interval of 3 adverts is supported', node.source, keywordOf(node));
-        }
-      },
-      ...globalLowerPriorityHandlers<GlobalDraft>(warn),
-    },
+    handlers: fieldHandlers(GLOBAL_FIELDS, warn, custom, GLOBAL_KEYWORDS_WITHOUT_FIELD),
     ignored: IGNORED_GLOBALS,
     refused: REFUSED_GLOBALS,
   };

@@ -7,20 +7,19 @@ import { emptyInstanceDraft, located, type InstanceDraft, type Located } from '.
 import type { SourceLocation } from '../model.js';
 import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
-import { convertBlock, type BlockRules } from './blocks.js';
+import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
+import { convertBlock, type BlockRules, type Handler } from './blocks.js';
+import { fieldHandlers } from './fields.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
 import type { Token } from './lexer.js';
-import { instanceLowerPriorityHandlers } from './lower-priority.js';
 import { readNotify } from './notify.js';
 import type { ConfNode } from './parser.js';
 import {
   blockOf,
   expectNoBlock,
   keywordOf,
-  noArgs,
   readInteger,
   readOptionalBool,
-  readSeconds,
   readString,
   readUnsigned,
   singleArg,
@@ -35,7 +34,7 @@ interface Pending {
   nativeIpv6?: SourceLocation;
 }
 
-function authenticationRules(warn: Warn): BlockRules<Pending> {
+export function authenticationRules(warn: Warn): BlockRules<Pending> {
   return {
     name: 'authentication',
     refuseUnknown: true,
@@ -84,7 +83,7 @@ function trackChecks(node: ConfNode, draft: InstanceDraft, kind: 'exec' | 'file'
   }
 }
 
-function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
+export function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> {
   const addVips = (node: ConfNode, d: InstanceDraft, excluded: boolean): void => {
     for (const line of blockOf(node)) {
       if (line.children) throw new ConfigError('Unexpected { } block in an address list', line.source, keywordOf(node));
@@ -95,7 +94,7 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     }
   };
   const notify = (node: ConfNode, d: InstanceDraft): void => readNotify(node, d.notify, warn);
-  const handlers: BlockRules<InstanceDraft>['handlers'] = {
+  const custom: Record<string, Handler<InstanceDraft>> = {
     state: (node, d) => {
       const state = readString(node, warn);
       if (state.value !== 'MASTER' && state.value !== 'BACKUP') {
@@ -107,55 +106,12 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
       }
       d.initialState = located(state.value, state.source, 'state');
     },
-    interface: (node, d) => {
-      d.interface = readString(node, warn);
-    },
-    virtual_router_id: (node, d) => {
-      d.vrid = readUnsigned(singleArg(node, warn), 'virtual_router_id');
-    },
-    priority: (node, d) => {
-      d.priority = readUnsigned(singleArg(node, warn), 'priority');
-    },
-    advert_int: (node, d) => {
-      d.advertIntervalMs = readSeconds(singleArg(node, warn), 'advert_int');
-    },
-    version: (node, d) => {
-      const token = singleArg(node, warn);
-      if (token.text !== '2' && token.text !== '3') throw new ConfigError(`"${token.text}" is not a VRRP version (2 or 3)`, token.source, 'version');
-      d.version = located(Number(token.text) as 2 | 3, token.source, 'version');
-    },
-    nopreempt: (node, d) => {
-      noArgs(node, warn);
-      d.preempt = located(false, node.source, 'nopreempt');
-    },
-    preempt: (node, d) => {
-      noArgs(node, warn);
-      d.preempt = located(true, node.source, 'preempt');
-    },
-    preempt_delay: (node, d) => {
-      d.preemptDelayMs = readSeconds(singleArg(node, warn), 'preempt_delay');
-    },
-    accept: (node, d) => {
-      noArgs(node, warn);
-      d.accept = located(true, node.source, 'accept');
-    },
-    no_accept: (node, d) => {
-      noArgs(node, warn);
-      d.accept = located(false, node.source, 'no_accept');
-    },
     authentication: (node) => {
       pending.authBlock = node.source;
       convertBlock(blockOf(node), authenticationRules(warn), pending, warn);
     },
     virtual_ipaddress: (node, d) => addVips(node, d, false),
     virtual_ipaddress_excluded: (node, d) => addVips(node, d, true),
-    unicast_src_ip: (node, d) => {
-      d.unicastSourceAddress = readString(node, warn);
-    },
-    // keepalived uses the same source address setting for multicast and unicast.
-    mcast_src_ip: (node, d) => {
-      d.unicastSourceAddress = readString(node, warn);
-    },
     unicast_peer: (node, d) => {
       for (const line of blockOf(node)) {
         const options = line.args.map((t) => t.text);
@@ -168,9 +124,6 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
         d.unicastPeers.push(located(line.keyword.text, line.source, 'unicast_peer'));
       }
     },
-    unicast_ttl: (node, d) => {
-      d.unicastTtl = readUnsigned(singleArg(node, warn), 'unicast_ttl');
-    },
     unicast_fault_no_peer: (node) => {
       pending.unicastFaultNoPeer = node.source;
     },
@@ -180,10 +133,6 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
         return;
       }
       throw new ConfigError('The pre-1.3.6 keepalived unicast checksum is not supported', node.source, 'old_unicast_checksum');
-    },
-    // keepalived >= 2.2.8; harmless to accept for files written for it.
-    v3_checksum_as_v2: (node, d) => {
-      d.v3ChecksumExcludesPseudoHeader = readOptionalBool(node, warn);
     },
     strict_mode: (node) => {
       if (readOptionalBool(node, warn).value) {
@@ -209,26 +158,12 @@ function instanceRules(pending: Pending, warn: Warn): BlockRules<InstanceDraft> 
     notify_fault: notify,
     notify_stop: notify,
     notify,
-    garp_master_delay: (node, d) => {
-      const value = readUnsigned(singleArg(node, warn), 'garp_master_delay');
-      d.garp.masterDelayMs = { ...value, value: value.value * 1000 };
-    },
-    garp_master_repeat: (node, d) => {
-      d.garp.masterRepeat = readUnsigned(singleArg(node, warn), 'garp_master_repeat');
-    },
-    garp_master_refresh: (node, d) => {
-      const value = readUnsigned(singleArg(node, warn), 'garp_master_refresh');
-      d.garp.masterRefreshMs = { ...value, value: value.value * 1000 };
-    },
-    garp_master_refresh_repeat: (node, d) => {
-      d.garp.masterRefreshRepeat = readUnsigned(singleArg(node, warn), 'garp_master_refresh_repeat');
-    },
     native_ipv6: (node) => {
       pending.nativeIpv6 = node.source;
     },
     notify_master_rx_lower_pri: notify,
-    ...instanceLowerPriorityHandlers<InstanceDraft>(warn),
   };
+  const handlers = fieldHandlers(INSTANCE_FIELDS, warn, custom, INSTANCE_KEYWORDS_WITHOUT_FIELD);
   for (const [keyword, handler] of Object.entries(handlers)) {
     const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];
     if (!blockKeywords.includes(keyword)) {

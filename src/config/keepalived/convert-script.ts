@@ -21,7 +21,7 @@ function positiveSeconds(node: ConfNode, warn: Warn): Located<number> {
   return { ...value, value: value.value * 1000 };
 }
 
-function scriptRules(warn: Warn): BlockRules<ExecCheckDraft> {
+export function scriptRules(warn: Warn): BlockRules<ExecCheckDraft> {
   return {
     name: 'vrrp_script',
     handlers: withoutBlocks<ExecCheckDraft>({

@@ -2,21 +2,23 @@
  * vrrp_sync_group blocks into sync group drafts.
  */
 import { located, type SyncGroupDraft } from '../draft.js';
+import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
 import { convertBlock, type BlockRules } from './blocks.js';
+import { fieldHandlers } from './fields.js';
 import { readNotify } from './notify.js';
 import type { ConfNode } from './parser.js';
 import { blockOf, blockWords, expectNoBlock, singleArg, type Warn } from './values.js';
 
 const GROUP_TRACKING = 'sync group tracking is not supported; track in the instances (with weight 0)';
 
-function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
+export function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
   const notify = (node: ConfNode, d: SyncGroupDraft): void => {
     expectNoBlock(node);
     readNotify(node, d.notify, warn);
   };
   return {
     name: 'vrrp_sync_group',
-    handlers: {
+    handlers: fieldHandlers(SYNC_GROUP_FIELDS, warn, {
       group: (node, d) => {
         for (const word of blockWords(node)) d.instances.push(located(word.text, word.source, 'group'));
       },
@@ -25,10 +27,11 @@ function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
       notify_fault: notify,
       notify_stop: notify,
       notify,
-    },
+    }),
     ignored: {
       smtp_alert: 'email alerts are not sent',
       notify_priority_changes: 'notify FIFOs are not supported',
+      notify_deleted: 'instances removed by a reload are reported as FAULT',
     },
     refused: {
       track_interface: GROUP_TRACKING,

@@ -33,7 +33,7 @@ function initFile(node: ConfNode, warn: Warn): void {
   warn('init_file ignored: a missing file reads as 0, the value it would write', node.source);
 }
 
-function trackFileRules(block: string, warn: Warn): BlockRules<FileCheckDraft> {
+export function trackFileRules(block: string, warn: Warn): BlockRules<FileCheckDraft> {
   return {
     name: block,
     handlers: withoutBlocks<FileCheckDraft>({

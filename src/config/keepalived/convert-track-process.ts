@@ -36,7 +36,7 @@ function delay(node: ConfNode, warn: Warn): Located<number> {
   return value;
 }
 
-function trackProcessRules(pending: PendingProcess, warn: Warn): BlockRules<ProcessCheckDraft> {
+export function trackProcessRules(pending: PendingProcess, warn: Warn): BlockRules<ProcessCheckDraft> {
   return {
     name: 'vrrp_track_process',
     handlers: withoutBlocks<ProcessCheckDraft>({

@@ -14,7 +14,7 @@ import type { ConfNode } from './parser.js';
 import { blockOf, type Warn } from './values.js';
 
 const NOT_VRRP = 'not part of VRRP (hotstandby manages virtual addresses only); block skipped';
-function topLevelRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<ConfigDraft> {
+export function topLevelRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<ConfigDraft> {
   return {
     name: 'keepalived.conf',
     handlers: {
@@ -42,7 +42,6 @@ function topLevelRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<Config
     ignored: {
       virtual_server: NOT_VRRP,
       virtual_server_group: NOT_VRRP,
-      static_ipaddress: NOT_VRRP,
       static_routes: NOT_VRRP,
       static_rules: NOT_VRRP,
       track_group: NOT_VRRP,
@@ -59,6 +58,8 @@ function topLevelRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<Config
     refused: {
       net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
       interface_up_down_delays: 'interface up/down debouncing is not supported yet',
+      // keepalived adds these addresses at start: ignoring them would leave the node without them.
+      static_ipaddress: 'static addresses are not configured by hotstandby; put them in the system network configuration',
     },
   };
 }

@@ -17,8 +17,6 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   lvs_sync_daemon_interface: 'LVS is not part of hotstandby',
   skip_check_adv_addr: 'advert addresses are always checked',
   check_unicast_src: 'the source of unicast adverts is not checked against the peers',
-  track_src_ip: 'the source address is not tracked',
-  promote_secondaries: 'the interface promote_secondaries setting is left as it is',
   garp_extra_if: GARP_EXTRA,
   vmac_garp_intvl: GARP_EXTRA,
   higher_prio_send_advert: 'a master does not advertise before yielding',
@@ -35,4 +33,8 @@ export const REFUSED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   vrf: 'VRF binding is not supported',
   virtual_routes: 'routes on failover are not supported yet',
   virtual_rules: 'routing rules on failover are not supported yet',
+  // keepalived puts the instance in FAULT when its source address goes: who is master would differ.
+  track_src_ip: 'going to FAULT when the source address is removed is not implemented',
+  // Without the flag, removing one address of a subnet removes the others with it: held VIPs would vanish.
+  promote_secondaries: 'set net.ipv4.conf.IF.promote_secondaries=1 with sysctl instead; hotstandby does not change it',
 };

@@ -55,14 +55,16 @@ function substitutePredefined(raw: string, pwd: string, source: SourceLocation):
 
 function refuseAdvancedSyntax(raw: string, source: SourceLocation): void {
   const trimmed = raw.trimStart();
+  // The construct is the "keyword" an error names: @high, $NAME, ~SEQ.
+  const word = trimmed.split(/[\s=(]/)[0];
   if (trimmed.startsWith('@')) {
-    throw new ConfigError('Conditional configuration lines ("@id ...") are not supported; write the line for this host', source);
+    throw new ConfigError('Conditional configuration lines ("@id ...") are not supported; write the line for this host', source, word);
   }
   if (/^\$[A-Za-z_][A-Za-z0-9_]*=/.test(trimmed)) {
-    throw new ConfigError('Parameter definitions ("$NAME=value") are not supported; write the values out', source);
+    throw new ConfigError('Parameter definitions ("$NAME=value") are not supported; write the values out', source, word);
   }
   if (/^~SEQx?\(/.test(trimmed)) {
-    throw new ConfigError('Sequence blocks ("~SEQ(...)") are not supported; write the lines out', source);
+    throw new ConfigError('Sequence blocks ("~SEQ(...)") are not supported; write the lines out', source, word);
   }
 }
 

@@ -5,66 +5,10 @@ import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
 import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
-import { INSTANCE_NOTIFY_KEYS, readGarp, readLowerPriority, readNotify } from './convert-common.js';
-import {
-  isStringNode,
-  readBoolean,
-  readDuration,
-  readEnum,
-  readInteger,
-  readList,
-  readMap,
-  readString,
-  readVersion,
-  typeError,
-  type Field,
-  type NamedEntry,
-  type YamlReader,
-} from './nodes.js';
-
-const INSTANCE_KEYS = [
-  'interface',
-  'vrid',
-  'priority',
-  'version',
-  'initialState',
-  'advertInterval',
-  'preempt',
-  'preemptDelay',
-  'accept',
-  'auth',
-  'vips',
-  'excludedVips',
-  'unicast',
-  'track',
-  'notify',
-  'garp',
-  'lowerPriority',
-  'v3ChecksumExcludesPseudoHeader',
-];
-
-/** keepalived keyword -> native key, so a pasted keepalived name gets a useful hint. */
-const KEEPALIVED_NAMES = {
-  virtual_router_id: 'vrid',
-  advert_int: 'advertInterval',
-  state: 'initialState',
-  nopreempt: 'preempt',
-  preempt_delay: 'preemptDelay',
-  no_accept: 'accept',
-  authentication: 'auth',
-  virtual_ipaddress: 'vips',
-  virtual_ipaddress_excluded: 'excludedVips',
-  unicast_peer: 'unicast',
-  unicast_src_ip: 'unicast',
-  track_interface: 'track',
-  track_script: 'track',
-  track_file: 'track',
-  track_process: 'track',
-  notify_master: 'notify',
-  lower_prio_no_advert: 'lowerPriority',
-  garp_lower_prio_repeat: 'lowerPriority',
-  garp_lower_prio_delay: 'lowerPriority',
-};
+import { INSTANCE_FIELDS } from '../fields/instance.js';
+import { INSTANCE_NOTIFY_KEYS, readNotify } from './convert-common.js';
+import { readFields, type CustomReader } from './fields.js';
+import { isStringNode, readInteger, readList, readMap, readString, typeError, type Field, type NamedEntry, type YamlReader } from './nodes.js';
 
 const VIP_OBJECT_KEYS = ['address', 'prefix', 'device', 'label', 'scope', 'broadcast'];
 
@@ -142,69 +86,30 @@ function readTrack(reader: YamlReader, field: Field, draft: InstanceDraft): void
   }
 }
 
+/** Structures of an instance, each under its key; the plain fields are read by the table. */
+const CUSTOM_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
+  auth: (reader, value, draft) => {
+    const password = readMap(reader, value, ['password'], { auth_pass: 'password', pass: 'password' }).get('password');
+    if (!password) throw new ConfigError('Missing "password"', value.source, value.path);
+    // YAML reads 1234 or 0x12 as numbers; guessing the intended text could change the password.
+    if (!isStringNode(password)) throw typeError(password, 'a quoted string (a password like 1234 must be written "1234")');
+    draft.authPass = readString(password);
+  },
+  vips: (reader, value, draft) => {
+    for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, false));
+  },
+  excludedVips: (reader, value, draft) => {
+    for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, true));
+  },
+  unicast: readUnicast,
+  track: readTrack,
+  notify: (reader, value, draft) => {
+    draft.notify = readNotify(reader, value, INSTANCE_NOTIFY_KEYS);
+  },
+};
+
 export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDraft {
   const draft = emptyInstanceDraft(entry.name, entry.source);
-  const known = entry.hasNameKey ? ['name', ...INSTANCE_KEYS] : INSTANCE_KEYS;
-  for (const [key, value] of readMap(reader, entry.body, known, KEEPALIVED_NAMES)) {
-    switch (key) {
-      case 'interface':
-        draft.interface = readString(value);
-        break;
-      case 'vrid':
-        draft.vrid = readInteger(value);
-        break;
-      case 'priority':
-        draft.priority = readInteger(value);
-        break;
-      case 'version':
-        draft.version = readVersion(value);
-        break;
-      case 'initialState':
-        draft.initialState = readEnum(value, ['MASTER', 'BACKUP'] as const, true);
-        break;
-      case 'advertInterval':
-        draft.advertIntervalMs = readDuration(value);
-        break;
-      case 'preempt':
-        draft.preempt = readBoolean(value);
-        break;
-      case 'preemptDelay':
-        draft.preemptDelayMs = readDuration(value);
-        break;
-      case 'accept':
-        draft.accept = readBoolean(value);
-        break;
-      case 'auth': {
-        const password = readMap(reader, value, ['password'], { auth_pass: 'password', pass: 'password' }).get('password');
-        if (!password) throw new ConfigError('Missing "password"', value.source, value.path);
-        // YAML reads 1234 or 0x12 as numbers; guessing the intended text could change the password.
-        if (!isStringNode(password)) throw typeError(password, 'a quoted string (a password like 1234 must be written "1234")');
-        draft.authPass = readString(password);
-        break;
-      }
-      case 'vips':
-      case 'excludedVips':
-        for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, key === 'excludedVips'));
-        break;
-      case 'unicast':
-        readUnicast(reader, value, draft);
-        break;
-      case 'track':
-        readTrack(reader, value, draft);
-        break;
-      case 'notify':
-        draft.notify = readNotify(reader, value, INSTANCE_NOTIFY_KEYS);
-        break;
-      case 'garp':
-        draft.garp = readGarp(reader, value);
-        break;
-      case 'lowerPriority':
-        draft.lowerPriority = readLowerPriority(reader, value);
-        break;
-      case 'v3ChecksumExcludesPseudoHeader':
-        draft.v3ChecksumExcludesPseudoHeader = readBoolean(value);
-        break;
-    }
-  }
+  readFields(reader, entry.body, INSTANCE_FIELDS, draft, { custom: CUSTOM_READERS, extraKeys: entry.hasNameKey ? ['name'] : [] });
   return draft;
 }

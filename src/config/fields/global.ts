@@ -1,0 +1,122 @@
+/**
+ * The global settings (YAML `global:`, keepalived `global_defs`).
+ */
+import { DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from '../defaults.js';
+import type { FieldSpec, KeywordSpec } from './field.js';
+import { GLOBAL_GARP_FIELDS } from './garp.js';
+import { GLOBAL_LOWER_PRIORITY_FIELDS } from './lower-priority.js';
+
+export const GLOBAL_FIELDS = [
+  {
+    name: 'routerId',
+    yaml: 'routerId',
+    keepalived: [{ word: 'router_id', read: 'word' }],
+    type: { kind: 'string' },
+    defaultDoc: 'none',
+    doc: 'a name for this node in logs and the notify FIFO',
+  },
+  {
+    name: 'defaultVersion',
+    yaml: 'version',
+    keepalived: [{ word: 'vrrp_version', read: 'version' }],
+    type: { kind: 'version' },
+    default: 2,
+    doc: 'VRRP version of IPv4 instances that do not say; IPv6 instances always use 3',
+  },
+  {
+    name: 'multicastGroup4',
+    yaml: 'multicastGroup4',
+    keepalived: [{ word: 'vrrp_mcast_group4', read: 'word' }],
+    type: { kind: 'string' },
+    typeDoc: 'IPv4 multicast address',
+    default: DEFAULT_MULTICAST_GROUP4,
+    doc: 'destination of IPv4 adverts',
+  },
+  {
+    name: 'multicastGroup6',
+    yaml: 'multicastGroup6',
+    keepalived: [{ word: 'vrrp_mcast_group6', read: 'word' }],
+    type: { kind: 'string' },
+    typeDoc: 'link-local IPv6 multicast (`ff02::/16`)',
+    default: DEFAULT_MULTICAST_GROUP6,
+    doc: 'destination of IPv6 adverts',
+  },
+  {
+    name: 'scriptUser',
+    yaml: 'scriptUser',
+    keepalived: [{ word: 'script_user', read: 'custom', note: '`script_user USER [GROUP]`' }],
+    type: { kind: 'string' },
+    typeDoc: 'user name',
+    defaultDoc: 'none',
+    doc: 'exec checks without a `user` run as this user',
+  },
+  {
+    name: 'scriptGroup',
+    yaml: 'scriptGroup',
+    type: { kind: 'string' },
+    typeDoc: 'group name',
+    defaultDoc: "the user's own group",
+    doc: 'the group of `scriptUser` (keepalived `script_user USER GROUP`)',
+  },
+  {
+    name: 'enableScriptSecurity',
+    yaml: 'enableScriptSecurity',
+    keepalived: [{ word: 'enable_script_security', read: 'flag-true' }],
+    type: { kind: 'boolean' },
+    default: false,
+    doc: 'refuse scripts that a non-root user could change',
+  },
+  {
+    name: 'garp',
+    yaml: 'garp',
+    type: { kind: 'custom', text: 'mapping' },
+    doc: 'GARP / NA defaults for every instance',
+    section: GLOBAL_GARP_FIELDS,
+  },
+  {
+    name: 'lowerPriority',
+    yaml: 'lowerPriority',
+    type: { kind: 'custom', text: 'mapping' },
+    doc: 'what a master does when it hears a lower-priority advert; defaults for every instance',
+    section: GLOBAL_LOWER_PRIORITY_FIELDS,
+  },
+  {
+    name: 'startupDelayMs',
+    yaml: 'startupDelay',
+    keepalived: [{ word: 'vrrp_startup_delay', read: 'seconds' }],
+    type: { kind: 'duration', minMs: 0, maxMs: MAX_STARTUP_DELAY_MS },
+    label: 'Startup delay',
+    default: 0,
+    doc: 'wait this long after start before running the instances',
+  },
+  {
+    name: 'notifyFifo',
+    yaml: 'notifyFifo',
+    keepalived: [
+      { word: 'notify_fifo', read: 'custom', note: '`notify_fifo PATH [USER [GROUP]]`' },
+      { word: 'vrrp_notify_fifo', read: 'custom', note: 'the same FIFO as `notify_fifo` or none; two FIFOs are refused. The owner is ignored (warning)' },
+    ],
+    type: { kind: 'string' },
+    typeDoc: 'absolute path',
+    defaultDoc: 'none',
+    doc: 'a FIFO that gets one line per state change (`INSTANCE "web" MASTER 150`)',
+  },
+  {
+    name: 'notifyFifoScript',
+    yaml: 'notifyFifoScript',
+    keepalived: [
+      { word: 'notify_fifo_script', read: 'custom' },
+      { word: 'vrrp_notify_fifo_script', read: 'custom', note: 'a script whose own FIFO keyword is not set is ignored (warning); two different scripts are refused' },
+    ],
+    type: { kind: 'string' },
+    typeDoc: 'command line',
+    defaultDoc: 'none',
+    doc: 'started with the FIFO path appended, to read it; ignored (warning) without `notifyFifo`',
+  },
+] as const satisfies readonly FieldSpec[];
+
+/** global_defs keywords that set no field of their own. */
+export const GLOBAL_KEYWORDS_WITHOUT_FIELD: readonly KeywordSpec[] = [
+  { word: 'vrrp_min_garp', read: 'custom', note: '`[BOOL]`: GARP repeat 1, no second burst, no refresh' },
+  { word: 'vrrp_down_timer_adverts', read: 'custom', note: 'accepted only with the RFC value 3' },
+];

@@ -1,0 +1,44 @@
+/**
+ * A reload checked against the host before anything changes, as a start would check it: the
+ * interfaces and addresses are read again (an instance's source address may have changed, an
+ * interface may have appeared or gone), scripts are checked again (enable_script_security), and
+ * each changed global setting is applied or refuses the reload (reload-globals.ts).
+ */
+import { ConfigError } from '../config/config-error.js';
+import type { HotstandbyConfig } from '../config/model.js';
+import type { ReloadPreparation } from './controller.js';
+import type { HostNetwork } from './host-network.js';
+import type { InstanceFactory } from './instance-factory.js';
+import type { Notifications } from './notifications.js';
+import { planGlobals } from './reload-globals.js';
+
+export interface ReloadCheckDeps {
+  network: Pick<HostNetwork, 'refresh'>;
+  instances: Pick<InstanceFactory, 'placementChanges' | 'useConfig'>;
+  notifications: Pick<Notifications, 'prepare'>;
+  validateScripts(config: HotstandbyConfig): Promise<void>;
+}
+
+export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, current: HotstandbyConfig) => Promise<ReloadPreparation> {
+  return async (next, current) => {
+    const globals = planGlobals(current.global, next.global);
+    if (globals.refused.length > 0) throw new ConfigError(globals.refused.join('; '));
+    await deps.validateScripts(next);
+    try {
+      await deps.network.refresh();
+    } catch (err) {
+      throw new Error(`cannot read the interfaces and addresses: ${(err as Error).message}`);
+    }
+    const rebuild = deps.instances.placementChanges(next);
+    // Last: what it opens (a new notify FIFO) is only used once the reload goes ahead.
+    const notify = await deps.notifications.prepare(next.global);
+    return {
+      rebuild,
+      changes: globals.changes,
+      commit() {
+        deps.instances.useConfig(next);
+        notify.apply();
+      },
+    };
+  };
+}

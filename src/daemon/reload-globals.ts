@@ -1,0 +1,57 @@
+/**
+ * What a reload does with each global setting: every key of GlobalConfig is listed (the type
+ * makes a new key fail to compile until it is), so no changed global is ignored silently.
+ *
+ * - 'in-place': used from now on by the part that reads it (notify hooks, script checks, ...).
+ * - 'instances': resolved into the instances, which are rebuilt where it changes what they are.
+ * - 'next-start': only read when the daemon starts; the new value is used at the next start.
+ * - 'restart': cannot change while running; the reload is refused, naming the key.
+ */
+import type { GlobalConfig } from '../config/model.js';
+
+export type GlobalReload = 'in-place' | 'instances' | 'next-start' | 'restart';
+
+export interface GlobalKey {
+  /** keepalived's keyword(s), for messages. */
+  keyword: string;
+  reload: GlobalReload;
+  /** What happens, for the reload result. */
+  effect: string;
+}
+
+export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
+  routerId: { keyword: 'router_id', reload: 'in-place', effect: 'shown from now on' },
+  multicastGroup4: { keyword: 'vrrp_mcast_group4', reload: 'instances', effect: 'IPv4 multicast instances rebuilt on the new group' },
+  multicastGroup6: { keyword: 'vrrp_mcast_group6', reload: 'instances', effect: 'IPv6 multicast instances rebuilt on the new group' },
+  scriptUser: { keyword: 'script_user', reload: 'in-place', effect: 'hooks and checks run as it from now on' },
+  scriptGroup: { keyword: 'script_user', reload: 'in-place', effect: 'hooks and checks run with it from now on' },
+  enableScriptSecurity: { keyword: 'enable_script_security', reload: 'in-place', effect: 'scripts checked again' },
+  garp: { keyword: 'vrrp_garp_*', reload: 'instances', effect: 'instances using the defaults rebuilt' },
+  notifyFifo: { keyword: 'notify_fifo', reload: 'in-place', effect: 'lines go to the new FIFO from now on' },
+  notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
+  startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
+};
+
+export interface GlobalsPlan {
+  /** One line per changed key that the reload applies: "key (keyword): old → new: effect". */
+  changes: string[];
+  /** One line per changed key that needs a restart; the reload is refused when there is any. */
+  refused: string[];
+}
+
+export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Readonly<Record<keyof GlobalConfig, GlobalKey>> = GLOBAL_RELOAD): GlobalsPlan {
+  const plan: GlobalsPlan = { changes: [], refused: [] };
+  for (const key of Object.keys(table) as Array<keyof GlobalConfig>) {
+    const [old, now] = [show(before[key]), show(after[key])];
+    if (old === now) continue;
+    const { keyword, reload, effect } = table[key];
+    const change = `global ${key} (${keyword}) ${old} → ${now}`;
+    if (reload === 'restart') plan.refused.push(`${change}: cannot change while running; restart hotstandby to use it, or put the old value back`);
+    else plan.changes.push(`${change}: ${effect}`);
+  }
+  return plan;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../../src/lab/wait-for.js';
+import type { GlobalConfig } from '../../src/config/model.js';
+import { EventLog } from '../../src/daemon/event-log.js';
+import { silentLogger } from '../../src/daemon/logger.js';
+import { Notifications } from '../../src/daemon/notifications.js';
+import { FakeTime } from '../support/fake-time.js';
+import { instanceConfig } from '../support/instance-config.js';
+
+const global: GlobalConfig = { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, garp: instanceConfig().garp };
+const group = { name: 'front', instances: [], notify: {}, source: { file: 't.conf', line: 1 } };
+
+/** What is waiting in a FIFO (read without blocking). */
+function drain(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(4096);
+    let text = '';
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(fd, buffer);
+      } catch {
+        break; // EAGAIN: nothing more
+      }
+      if (n === 0) break;
+      text += buffer.subarray(0, n).toString();
+    }
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('Notifications: a reload that changes notify_fifo sends lines to the new FIFO from apply() on, and removes the old one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-notify-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const [first, second] = [join(dir, 'first.fifo'), join(dir, 'second.fifo')];
+  const deps = { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: new FakeTime() };
+  const notifications = await Notifications.open({ ...global, notifyFifo: first }, deps);
+  t.after(() => notifications.close());
+  notifications.groupChanged(group, 'MASTER');
+  const prepared = await notifications.prepare({ ...global, notifyFifo: second });
+  notifications.groupChanged(group, 'BACKUP');
+  assert.equal(drain(second), '', 'nothing goes to the new FIFO before apply()');
+  prepared.apply();
+  notifications.groupChanged(group, 'FAULT');
+  assert.equal(drain(second), 'GROUP "front" FAULT 0\n');
+  await waitFor(() => !existsSync(first), { description: 'the FIFO this daemon made is removed once replaced' });
+});
+
+test('Notifications: a notify_fifo that cannot be opened refuses the reload, naming the key', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-notify-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const notAFifo = join(dir, 'plain-file');
+  writeFileSync(notAFifo, '');
+  const notifications = await Notifications.open(global, { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: new FakeTime() });
+  t.after(() => notifications.close());
+  await assert.rejects(notifications.prepare({ ...global, notifyFifo: notAFifo }), /notifyFifo \(notify_fifo\): cannot open .*plain-file.*not a FIFO/);
+});
