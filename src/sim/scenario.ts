@@ -105,13 +105,16 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
     const preempt = family === 'nopreempt' ? false : prng.chance(0.8);
     const preemptDelayMs = preempt && prng.chance(0.15) ? prng.int(1, 3) * intervalMs : 0;
     maxPreemptDelayMs = Math.max(maxPreemptDelayMs, preemptDelayMs);
+    // As the daemon runs it: a master re-announces its VIPs when it hears a lower priority.
+    const answerLowerPriority = prng.chance(0.8);
     const router = lan.addRouter({
       version,
       priority,
       advertIntervalMs: intervalMs,
       preempt,
       preemptDelayMs,
-      answerLowerPriority: prng.chance(0.8),
+      answerLowerPriority,
+      announceOnLowerPriority: true,
     });
     // Delays stay well under an interval: VRRP assumes a LAN.
     router.link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
@@ -420,7 +423,7 @@ function buildGroupedLan(prng: Prng): Setup {
     const preempt = prng.chance(0.8);
     const link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
     const members = [0, 1].map((vrid) => {
-      const router = lan.addRouter({ version, priority, advertIntervalMs: intervalMs, preempt, preemptDelayMs: 0, answerLowerPriority: true });
+      const router = lan.addRouter({ version, priority, advertIntervalMs: intervalMs, preempt, preemptDelayMs: 0, answerLowerPriority: true, announceOnLowerPriority: true });
       router.vrid = vrid;
       router.link = link;
       return router;
