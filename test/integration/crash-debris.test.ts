@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { HotstandbyNode, holders, keepalivedConf, withLabLogs } from './support.js';
 
@@ -38,7 +39,10 @@ test('kill -9 of the master, restarted (nopreempt): its VIP left in the kernel i
     await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the killed a' });
     assert.equal(await holders(lab, vip), 'a,b', 'the killed daemon left its VIP (the defect this test guards against)');
 
+    const restartedAt = performance.now();
     const restarted = new HotstandbyNode(lab, 'a', confA);
+    await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'the debris on a removed', timeoutMs: 15_000, intervalMs: 10 });
+    t.diagnostic(`debris gone ${(performance.now() - restartedAt).toFixed(0)} ms after the restart was spawned`);
     await waitFor(async () => (await restarted.state()) === 'BACKUP', { description: 'restarted a is BACKUP (nopreempt)' });
     await heldOnlyBy(lab, vip, 'b', 'after the restart');
     await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
@@ -65,7 +69,10 @@ test('kill -9 of a backup standing in for a stopped master, restarted after the 
     await waitFor(async () => (await a2.state()) === 'MASTER', { description: 'a is MASTER again' });
     assert.equal(await holders(lab, vip), 'a,b', 'the killed stand-in left its VIP (the defect this test guards against)');
 
+    const restartedAt = performance.now();
     const b2 = new HotstandbyNode(lab, 'b', confB);
+    await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'the debris on b removed', timeoutMs: 15_000, intervalMs: 10 });
+    t.diagnostic(`debris gone ${(performance.now() - restartedAt).toFixed(0)} ms after the restart was spawned`);
     await waitFor(async () => (await b2.state()) === 'BACKUP', { description: 'restarted b is BACKUP' });
     await heldOnlyBy(lab, vip, 'a', 'after the restart of b');
     await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
