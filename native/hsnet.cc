@@ -1,6 +1,7 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
 // (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
-// through pidfds, and the kernel's constants.
+// through pidfds, the kernel's constants, nanosecond file times
+// and Poly1305 (backups).
 #include <napi.h>
 #include <net/if.h>
 
@@ -8,6 +9,8 @@
 
 #include "constants.h"
 #include "errno-error.h"
+#include "file-times.h"
+#include "poly1305.h"
 #include "pid-watch.h"
 #include "precise-timer.h"
 #include "socket.h"
@@ -27,6 +30,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PreciseTimer", PreciseTimer::Define(env));
   exports.Set("PidWatch", PidWatch::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
+  exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
+  exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();
   exports.Set("constants", constants);

@@ -3,6 +3,7 @@
  * the validated model back out (so keepalived's defaulting and corrections are already applied),
  * leaving out what the YAML defaults restore, and loading the output gives the same configuration.
  */
+import { networkSection } from './convert-network.js';
 import { stringify } from 'yaml';
 import type { CheckConfig } from '../config/check-model.js';
 import {
@@ -189,7 +190,13 @@ function instanceSection(instance: InstanceConfig, config: HotstandbyConfig, naI
   if (excluded.length > 0) out.excludedVips = excluded;
   const unicast: Plain = {};
   if (instance.unicastSourceAddress !== undefined) unicast.source = instance.unicastSourceAddress;
-  if (instance.unicastPeers.length > 0) unicast.peers = [...instance.unicastPeers];
+  if (instance.unicastPeers.length > 0) {
+    unicast.peers = instance.unicastPeers.map((address) => {
+      const range = instance.unicastPeerTtl[address];
+      return range ? { address, minTtl: range.min, maxTtl: range.max } : address;
+    });
+  }
+  if (!instance.checkUnicastSource) unicast.checkSource = false;
   if (instance.unicastTtl !== DEFAULT_UNICAST_TTL) unicast.ttl = instance.unicastTtl;
   if (Object.keys(unicast).length > 0) out.unicast = unicast;
   const track: Plain = {};
@@ -202,6 +209,7 @@ function instanceSection(instance: InstanceConfig, config: HotstandbyConfig, naI
   const garp = garpDifferences(instance.garp, base);
   if (Object.keys(garp).length > 0) out.garp = garp;
   if (instance.v3ChecksumExcludesPseudoHeader) out.v3ChecksumExcludesPseudoHeader = true;
+  Object.assign(out, networkSection(instance));
   return out;
 }
 

@@ -44,6 +44,10 @@ const commands: Record<string, Command> = {
     summary: 'a two-node failover in network namespaces, shown live (root) [--keep] [--quiet]',
     load: async () => (await import('./demo.js')).runDemoCommand,
   },
+  backup: {
+    summary: 'restic-format backups: init | run PATH… | snapshots | ls SNAPSHOT | restore SNAPSHOT',
+    load: async () => (await import('./backup.js')).runBackupCommand,
+  },
   sniff: {
     summary: 'decode VRRP adverts with their verdict (--pcap FILE | --interface IF) [--json]',
     load: async () => (await import('./sniff.js')).runSniffCommand,

@@ -7,6 +7,7 @@
 import { AUTH_DATA_LENGTH, AUTH_SIMPLE_TEXT, intervalMs, type Advert, type AddressFamily } from '../vrrp/advert.js';
 import { checksumOk, HEADER_LENGTH } from '../vrrp/codec.js';
 import { DROP_REASON_TEXT, isDropReason } from '../vrrp/drop-reason.js';
+import { addressLength, writeIp } from '../vrrp/ip-address.js';
 import { validateAdvert } from '../vrrp/validate.js';
 
 /** What the IP layer (capture file or socket) says about the packet. */
@@ -43,11 +44,10 @@ export interface SniffRecord {
 
 /** Decodes and checks the VRRP message `payload` (the bytes after the IP header). Never throws. */
 export function describeVrrpPacket(time: number, ip: SniffIpInfo, payload: Uint8Array): SniffRecord {
-  const rx = { family: ip.family, source: ip.source, destination: ip.destination, ttl: ip.ttl };
-  const verdict = validateAdvert(payload, { ...rx, requireTtl255: true });
-  // The TTL check comes first and attaches no advert; decode the fields anyway.
-  let advert = verdict.advert;
-  if (!verdict.ok && verdict.reason === 'ttl') advert = validateAdvert(payload, { ...rx, requireTtl255: false }).advert;
+  const source = addressBytes(ip.source, ip.family);
+  const destination = addressBytes(ip.destination, ip.family);
+  const verdict = validateAdvert(payload, { family: ip.family, source, destination, ttl: ip.ttl });
+  const advert = verdict.advert;
   const fields = advert ? advertFields(advert) : headerFields(payload);
   // Built in the order the JSON shows: time, IP header, VRRP fields, [v2 auth], checksum, verdict.
   return {
@@ -62,9 +62,15 @@ export function describeVrrpPacket(time: number, ip: SniffIpInfo, payload: Uint8
     intervalMs: fields.intervalMs,
     addresses: fields.addresses,
     ...(fields.version === 2 ? { authType: fields.authType ?? null, authData: fields.authData ?? null } : {}),
-    checksumOk: payload.length >= HEADER_LENGTH ? checksumOk(payload, ip.family, ip.source, ip.destination, true) : null,
+    checksumOk: payload.length >= HEADER_LENGTH ? checksumOk(payload, ip.family, source, destination, true) : null,
     verdict: verdict.ok ? 'ok' : verdict.reason,
   };
+}
+
+/** The address bytes of the text the capture or socket gave; empty (never matches) if it is not one. */
+function addressBytes(text: string, family: AddressFamily): Buffer {
+  const bytes = Buffer.alloc(addressLength(family));
+  return writeIp(text, family, bytes, 0) ? bytes : Buffer.alloc(0);
 }
 
 type DecodedFields = Pick<

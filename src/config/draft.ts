@@ -20,6 +20,7 @@ import type { INSTANCE_LOWER_PRIORITY_FIELDS } from './fields/lower-priority.js'
 import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
+import type { InstanceNetworkDraft } from './instance-network.js';
 
 export interface Located<T> {
   value: T;
@@ -90,17 +91,27 @@ export interface NotifyDraft {
   masterRxLowerPri?: Located<string>;
 }
 
+export interface UnicastPeerTtlDraft {
+  peer: Located<string>;
+  min?: Located<number>;
+  max?: Located<number>;
+}
+
 /** One instance; the simple fields follow from the table (fields/instance.ts), the structures are here. */
 export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   name: string;
   source: SourceLocation;
   vips: VipDraft[];
   unicastPeers: Located<string>[];
+  /** Peers given a received TTL range (keepalived min_ttl / max_ttl). */
+  unicastPeerTtl?: UnicastPeerTtlDraft[];
   trackInterfaces: TrackInterfaceDraft[];
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
   lowerPriority: LowerPriorityDraft;
+  /** virtual_routes / virtual_rules, use_vmac, dont_track_primary, strict_mode (instance-network.ts). */
+  network: InstanceNetworkDraft;
 }
 
 /** What every kind of check may set; the simple fields follow from the table (fields/check.ts). */
@@ -170,6 +181,7 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     notify: {},
     garp: {},
     lowerPriority: {},
+    network: { routes: [], rules: [] },
   };
 }
 

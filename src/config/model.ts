@@ -5,6 +5,7 @@
  */
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
+import type { InstanceNetworkConfig } from './instance-network.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -71,7 +72,13 @@ export interface NotifyConfig {
   masterRxLowerPri?: string;
 }
 
-export interface InstanceConfig {
+/** Accepted TTL / hop limits, inclusive. */
+export interface TtlRange {
+  min: number;
+  max: number;
+}
+
+export interface InstanceConfig extends InstanceNetworkConfig {
   name: string;
   interface: string;
   vrid: number;
@@ -95,6 +102,13 @@ export interface InstanceConfig {
   unicastPeers: string[];
   /** TTL for unicast adverts (keepalived unicast_ttl, default 255). */
   unicastTtl: number;
+  /**
+   * Unicast adverts accepted only from the peers (keepalived check_unicast_src /
+   * vrrp_check_unicast_src). hotstandby's default is true; YAML `unicast.checkSource: false` opts out.
+   */
+  checkUnicastSource: boolean;
+  /** keepalived `unicast_peer { ADDR min_ttl N max_ttl N }`: received TTL range by peer; others take any. */
+  unicastPeerTtl: Record<string, TtlRange>;
   /** v3 IPv4 checksum computed without the pseudo-header (RFC 9568 §5.2.8 note, some routers). */
   v3ChecksumExcludesPseudoHeader: boolean;
   trackInterfaces: TrackInterfaceConfig[];
@@ -133,6 +147,8 @@ export interface GlobalConfig {
   notifyFifoScript?: string;
   /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
   startupDelayMs: number;
+  /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
+  strict?: boolean;
 }
 
 export interface HotstandbyConfig {

@@ -18,9 +18,11 @@ import {
 import { formatDuration } from './duration.js';
 import { keyOf, located, type InstanceDraft, type Located, type NotifyDraft, type VipDraft } from './draft.js';
 import type { InstanceConfig, NotifyConfig, SourceLocation, TrackInterfaceConfig, VipConfig } from './model.js';
+import { placeVipsOnVmac, resolveInstanceNetwork } from './instance-network.js';
 import { INSTANCE_FIELDS } from './fields/instance.js';
 import { fieldValue } from './resolve-field.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
+import { resolveUnicastChecks, type UnicastChecks } from './validate-unicast.js';
 import { checkCommandLine, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
 import { resolveLowerPriority } from './validate-lower-priority.js';
 
@@ -139,7 +141,7 @@ function resolveVips(draft: InstanceDraft, warnings: WarningList): VipConfig[] {
   return vips;
 }
 
-type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl'>;
+type UnicastSettings = Pick<InstanceConfig, 'unicastSourceAddress' | 'unicastPeers' | 'unicastTtl' | 'checkUnicastSource' | 'unicastPeerTtl'>;
 
 function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: WarningList): UnicastSettings {
   const checkFamily = (field: Located<string>, what: string): string => {
@@ -154,7 +156,7 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
     }
     return parsed.address;
   };
-  const result: UnicastSettings = {
+  const result: Omit<UnicastSettings, keyof UnicastChecks> = {
     unicastPeers: [],
     unicastTtl: fieldValue(INSTANCE_FIELDS, 'unicastTtl', draft),
   };
@@ -175,7 +177,8 @@ function resolveUnicast(draft: InstanceDraft, family: AddressFamily, warnings: W
       warnings.add(`Unicast TTL has no effect without unicast peers (instance "${draft.name}" uses multicast)`, draft.unicastTtl.source);
     }
   }
-  return result;
+  const unicast = { family, peers: result.unicastPeers, ...(result.unicastSourceAddress !== undefined ? { source: result.unicastSourceAddress } : {}) };
+  return { ...result, ...resolveUnicastChecks(draft, unicast, warnings) };
 }
 
 function resolveTrackInterfaces(draft: InstanceDraft, iface: string, warnings: WarningList): TrackInterfaceConfig[] {
@@ -267,6 +270,8 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     warnings.add(`The VRRPv3 IPv4 checksum option has no effect on a version ${version} ${familyName(family)} instance`, v3Checksum.source);
   }
   const base = { ...global.config.garp, intervalMs: family === 4 ? global.config.garp.intervalMs : global.naIntervalMs };
+  const strict = draft.strict?.value ?? global.config.strict ?? false;
+  const network = resolveInstanceNetwork(draft, { strict, vrid, family, unicast: draft.unicastPeers.length > 0, source: draft.source }, warnings);
   const instance: InstanceConfig = {
     name: draft.name,
     interface: draft.interface.value,
@@ -290,8 +295,10 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
     lowerPriority: resolveLowerPriority(draft.lowerPriority, global.lowerPriority, 'lowerPriority.'),
+    ...network,
     source: draft.source,
   };
+  placeVipsOnVmac(instance.vips, draft, network, family);
   const authPass = resolveAuth(draft, version, warnings);
   if (authPass !== undefined) instance.authPass = authPass;
   return instance;

@@ -12,6 +12,8 @@ import { didYouMean } from './suggest.js';
 import { resolveCheck } from './validate-checks.js';
 import { resolveGlobal } from './validate-global.js';
 import { resolveInstance, resolveNotify } from './validate-instance.js';
+import { applyStrictMode } from './strict-mode.js';
+import { assignRulePriorities } from './virtual-routes.js';
 import { applyTrackingRestrictions, resolveTrackedChecks } from './validate-tracking.js';
 import { kindPhrase, sourceText, WarningList } from './validate-values.js';
 
@@ -85,7 +87,8 @@ function applySyncGroupInitialState(instances: InstanceConfig[], drafts: Instanc
 
 /**
  * Two instances with the same VRID on the same interface and family would answer each other's
- * adverts; keepalived refuses that unless both are unicast to different peers.
+ * adverts; keepalived refuses that unless both are unicast to different peers. The daemon then
+ * tells their adverts apart by source, so both must check it (unicast.checkSource).
  */
 function checkDuplicateVrids(instances: InstanceConfig[]): void {
   const byKey = new Map<string, InstanceConfig[]>();
@@ -96,6 +99,15 @@ function checkDuplicateVrids(instances: InstanceConfig[]): void {
         instance.unicastPeers.length > 0 &&
         other.unicastPeers.length > 0 &&
         !instance.unicastPeers.some((p) => other.unicastPeers.includes(p));
+      const unchecked = [other, instance].find((i) => !i.checkUnicastSource);
+      if (disjointUnicast && unchecked) {
+        throw new ConfigError(
+          `Instances "${other.name}" (${sourceText(other.source)}) and "${instance.name}" share VRID ${instance.vrid} on ` +
+            `interface ${instance.interface}: their adverts are told apart by source, so "${unchecked.name}" must not turn the unicast source check off`,
+          unchecked.source,
+          'vrid',
+        );
+      }
       if (!disjointUnicast) {
         throw new ConfigError(
           `Instances "${other.name}" (${sourceText(other.source)}) and "${instance.name}" both use VRID ${instance.vrid} ` +
@@ -134,7 +146,8 @@ export function validateConfig(draft: ConfigDraft): LoadedConfig {
 
   const checks = draft.checks.map((d) => resolveCheck(d, global.config, warnings));
   const checksByName = new Map<string, CheckConfig>(checks.map((c) => [c.name, c]));
-  const instances = draft.instances.map((d) => resolveInstance(d, global, warnings));
+  const instances = draft.instances.map((d) => resolveInstance(applyStrictMode(d, draft.global, warnings), global, warnings));
+  for (const w of assignRulePriorities(instances.flatMap((i) => i.virtualRules))) warnings.add(w.message, w.source);
   resolveTrackedChecks(instances, draft.instances, checksByName);
   checkDuplicateVrids(instances);
   warnSharedAddresses(instances, warnings);

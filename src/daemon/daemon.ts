@@ -27,6 +27,9 @@ import { validateScripts } from './script-validation.js';
 import { sdNotify } from './sd-notify.js';
 import { SocketGroups } from './socket-groups.js';
 import { FileVipLedger, VIP_LEDGER_FILE } from './vip-ledger.js';
+import { AcceptModeFirewall } from './accept-mode.js';
+import { Vmacs } from './vmac.js';
+import { NfTables } from '../net/netlink/nftables-client.js';
 
 export { PID_FILE_NAME } from './runtime-dir.js';
 
@@ -59,6 +62,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const wallClock = () => new Date();
     const events = new EventLog({ wallClock, log });
     const network = lifecycle.adopt('network', await HostNetwork.open(native, log));
+    // use_vmac interfaces and no_accept's nf_tables, before any instance is built on them.
+    const vmacs = lifecycle.adopt('VMACs', new Vmacs(network.netlink, log));
+    await vmacs.ensure(config.instances);
+    await network.refresh();
+    const firewall = lifecycle.adopt('no_accept firewall', new AcceptModeFirewall(() => NfTables.open(native), log));
+    await firewall.prepare(config.instances);
 
     // Subsystems, each from its module. Data, backups and a dashboard go here (README.md).
     const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time }));
@@ -68,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const instances = new InstanceFactory(config, {
       network,
       sockets,
+      firewall,
       clock: time,
       timers: time,
       wallClock,

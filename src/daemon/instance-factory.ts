@@ -1,8 +1,8 @@
 /**
  * Builds VRRP instances on this host: where each one runs (its interface, source address, VIP
  * devices, socket group), and the runner with its ports — the VIP holder, the GARP / NA announcer
- * and the advert sender. Route / rule holders and macvlan (use_vmac) interfaces belong beside the
- * VIP holder in build().
+ * and the advert sender; beside the VIP holder the virtual routes / rules and no_accept's drop
+ * rule (VipAndRouteHolder), and, with use_vmac, adverts from the VMAC (created by vmac.ts).
  *
  * It remembers where each built instance runs, so a reload can tell which instances the host
  * moved under (a new source address, an interface re-created) and rebuild those.
@@ -23,9 +23,12 @@ import type { SocketGroups } from './socket-groups.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
 import { AddressVipHolder, type AddressTable, type ResolvedVip } from './vip-holder.js';
 import type { AddedVips } from './vip-ledger.js';
+import type { AcceptModeFirewall } from './accept-mode.js';
+import { RouteRuleHolder, VipAndRouteHolder, type RoutingTable } from './route-holder.js';
+import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
 
 /** What the factory needs of the host's network (HostNetwork in production). */
-export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender'> & { netlink: AddressTable };
+export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender'> & { netlink: AddressTable & RoutingTable };
 
 export interface InstanceFactoryDeps {
   network: HostView;
@@ -38,6 +41,8 @@ export interface InstanceFactoryDeps {
   addedVips?: AddedVips;
   /** A master heard a lower-priority advert (notify_master_rx_lower_pri). */
   lowerPriorityHeard?: (runner: InstanceRunner) => void;
+  /** no_accept's drop rules (accept-mode.ts); none: no instance drops traffic. */
+  firewall?: Pick<AcceptModeFirewall, 'blockerFor'>;
 }
 
 export type TransitionListener = (record: TransitionRecord, runner: InstanceRunner) => void;
@@ -82,8 +87,13 @@ export class InstanceFactory {
     const log = this.deps.log.child({ instance: instance.name, vrid: instance.vrid, iface: instance.interface });
     const placement = place(instance, this.config, network);
     const source = { text: placement.source, bytes: parseIp(placement.source).bytes };
-    const membership = sockets.join({ instance, link: placement.link, source: placement.source, multicastGroup: placement.multicastGroup });
+    // use_vmac: adverts go out of the VMAC unless vmac_xmit_base (the source stays the base's address).
+    const advertLink = instance.vmac && !instance.vmac.xmitBase ? requireLink(network.link(instance.vmac.name), instance.vmac.name, instance) : placement.link;
+    const membership = sockets.join({ instance, link: advertLink, source: placement.source, multicastGroup: placement.multicastGroup });
     const vips = new AddressVipHolder(placement.vips, network.netlink, log, this.deps.addedVips);
+    const ifindexOf = (name: string) => requireLink(network.link(name), name, instance).index;
+    const routes = new RouteRuleHolder(routeSpecsOf(instance, ifindexOf), ruleSpecsOf(instance), network.netlink, log);
+    const held = new VipAndRouteHolder(vips, routes, this.deps.firewall?.blockerFor(instance));
     const frames = placement.vips.map((vip, i) => ({ sender: network.packetSender(vip.ifindex), frame: announcementFrame(vip, placement.macs[i]) }));
     const announcer = new ScheduledAnnouncer(instance.garp, clock, timers, () => {
       let sent = 0;
@@ -95,8 +105,9 @@ export class InstanceFactory {
       clock,
       wallClock,
       timers,
-      sender: { send: (payload, destination) => sendSafely(() => membership.transport.send(payload, destination), log, 'advert') },
-      vips,
+      // The instance's own unicast TTL: the instances of a socket group may differ in it.
+      sender: { send: (payload, destination) => sendSafely(() => membership.transport.send(payload, destination, instance.unicastTtl), log, 'advert') },
+      vips: held,
       announcer,
       log,
       onTransition: (record) => this.transitioned(record, runner),
@@ -107,7 +118,7 @@ export class InstanceFactory {
     this.placements.set(instance.name, placement);
     return {
       runner,
-      settled: () => vips.settled(),
+      settled: () => held.settled(),
       dispose: () => {
         membership.leave();
         this.holders.delete(vips);

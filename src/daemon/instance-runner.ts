@@ -6,8 +6,8 @@
 import type { Advert, AddressFamily } from '../vrrp/advert.js';
 import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6 } from '../vrrp/advert.js';
 import { buildAdvert, encodeAdvert } from '../vrrp/codec.js';
+import { formatIp } from '../vrrp/ip-address.js';
 import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
-import type { InstanceRules } from '../vrrp/validate.js';
 import type { MachineConfig, VrrpState } from '../vrrp/state-machine.js';
 import { type CoreEffect, type CoreEvent, VrrpInstance } from '../vrrp/instance-core.js';
 import type { InstanceConfig } from '../config/model.js';
@@ -95,7 +95,6 @@ export class InstanceRunner {
     transitions: 0,
     drops: newDropCounters(),
   };
-  readonly rules: InstanceRules;
 
   constructor(
     config: InstanceConfig,
@@ -119,12 +118,6 @@ export class InstanceRunner {
     const multicast = config.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6;
     this.destinations = config.unicastPeers.length > 0 ? [...config.unicastPeers] : [multicast];
     this.pseudoHeader = !config.v3ChecksumExcludesPseudoHeader;
-    this.rules = {
-      version: config.version,
-      ...(config.authPass !== undefined ? { authPass: config.authPass } : {}),
-      advertIntervalMs: config.advertIntervalMs,
-      v3ChecksumExcludesPseudoHeader: config.v3ChecksumExcludesPseudoHeader,
-    };
   }
 
   get name(): string {
@@ -175,12 +168,13 @@ export class InstanceRunner {
    * loop got to the packet (RFC 5798 §6.4.2). A time in the future, or older than the loop can
    * plausibly lag, is a clock step between the two readings: then now is used.
    */
-  receive(advert: Advert, from: { text: string; bytes: Buffer }, receivedAt?: number): void {
+  receive(advert: Advert, source: Buffer, receivedAt?: number): void {
     this.counters.advertsReceived++;
     const intervalMs = advert.version === 2 ? advert.interval * 1000 : advert.interval * 10;
     const now = this.deps.clock.now();
     const at = receivedAt !== undefined && receivedAt <= now && now - receivedAt < MAX_RECEIVE_AGE_MS ? receivedAt : now;
-    this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source: from.bytes, from: from.text } }, at);
+    // The sender's address stays bytes up to here; the machine keeps its text for status and logs.
+    this.feed({ type: 'advert', advert: { priority: advert.priority, intervalMs, source, from: formatIp(source, 0, advert.family) } }, at);
   }
 
   countDrop(reason: DropReason): void {

@@ -30,6 +30,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   notifyFifo: { keyword: 'notify_fifo', reload: 'in-place', effect: 'lines go to the new FIFO from now on' },
   notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
   startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
+  strict: { keyword: 'vrrp_strict', reload: 'instances', effect: 'resolved into the instances (strict-mode resets, accept mode), which are rebuilt where they change' },
 };
 
 export interface GlobalsPlan {

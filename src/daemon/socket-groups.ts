@@ -37,7 +37,11 @@ interface Group {
   members: number;
 }
 
-/** Which instances share sockets. Everything the transport is opened with must be in the key. */
+/**
+ * Which instances share sockets. Everything the transport is opened with must be in the key; what
+ * differs between members goes with each send (unicast destinations and TTL) or is told apart on
+ * receipt (a shared VRID of unicast instances, by source: see AdvertDispatcher).
+ */
 function groupKey(spec: SocketSpec): string {
   return `${spec.link.index}/${spec.instance.family}/${spec.source}/${spec.multicastGroup}`;
 }
@@ -99,8 +103,6 @@ export class SocketGroups {
         ifindex: link.index,
         sourceAddress: source,
         multicastGroup: spec.multicastGroup,
-        unicastPeers: instance.unicastPeers,
-        unicastTtl: instance.unicastTtl,
       },
       this.native,
     );

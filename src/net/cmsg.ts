@@ -5,7 +5,6 @@
  * 8-byte boundary (CMSG_ALIGN).
  */
 import { endianness } from 'node:os';
-import { formatIp } from '../vrrp/ip-address.js';
 
 /** Linux ABI values (the addon's constants agree, see the tests). */
 export const IPPROTO_IP = 0;
@@ -21,8 +20,8 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 export interface ControlInfo {
   /** Receiving interface (IP_PKTINFO ipi_ifindex / IPV6_PKTINFO ipi6_ifindex). */
   ifindex?: number;
-  /** Destination address of the IP header (ipi_addr / ipi6_addr). */
-  destination?: string;
+  /** Destination address of the IP header (ipi_addr / ipi6_addr): its 4 or 16 bytes, a view into `control`. */
+  destination?: Buffer;
   /** IP_TTL or IPV6_HOPLIMIT of the received packet. */
   ttl?: number;
 }
@@ -50,12 +49,12 @@ export function parseControl(control: Buffer): ControlInfo {
     if (level === IPPROTO_IP && type === IP_PKTINFO && dataLength >= 12) {
       // struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
       info.ifindex = readHost32(control, data);
-      info.destination = formatIp(control, data + 8, 4);
+      info.destination = control.subarray(data + 8, data + 12);
     } else if (level === IPPROTO_IP && type === IP_TTL && dataLength >= 4) {
       info.ttl = readHost32(control, data);
     } else if (level === IPPROTO_IPV6 && type === IPV6_PKTINFO && dataLength >= 20) {
       // struct in6_pktinfo { in6_addr ipi6_addr; unsigned ipi6_ifindex; }
-      info.destination = formatIp(control, data, 6);
+      info.destination = control.subarray(data, data + 16);
       info.ifindex = readHost32(control, data + 16);
     } else if (level === IPPROTO_IPV6 && type === IPV6_HOPLIMIT && dataLength >= 4) {
       info.ttl = readHost32(control, data);

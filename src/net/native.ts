@@ -70,6 +70,10 @@ export interface NativeBinding {
   PidWatch: new (pid: number, onExit: () => void) => NativePidWatch;
   Socket: new (domain: number, type: number, protocol: number) => NativeSocket;
   ifNameToIndex(name: string): number;
+  /** Poly1305 (RFC 8439) of message under the 32-byte one-time key r || s, through OpenSSL. */
+  poly1305?(key: Uint8Array, message: Uint8Array): Buffer;
+  /** utimensat(2) with nanoseconds; AT_SYMLINK_NOFOLLOW when noFollow. Throws an errno Error. */
+  setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */
   constants: Readonly<Record<string, number>>;
 }

@@ -123,6 +123,12 @@ export type ParsedSockaddr =
   | { family: 'packet'; protocol: number; ifindex: number; hatype: number; pkttype: number; hardwareAddress: Buffer }
   | { family: 'netlink'; pid: number; groups: number };
 
+/** The 16 address bytes of a sockaddr_in6 (a view into `buf`), or null when it is not one. */
+export function sockaddrIn6Address(buf: Buffer): Buffer | null {
+  if (buf.length < 24 || readHost16(buf, 0) !== AF_INET6) return null;
+  return buf.subarray(8, 24);
+}
+
 /**
  * Parses a sockaddr as recvmsg returned it. Network input: returns null (never throws) when the
  * bytes are too short or of a family not listed.

@@ -10,10 +10,10 @@
  */
 import { endianness } from 'node:os';
 import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6, VRRP_PROTOCOL, VRRP_TTL, type AddressFamily } from '../vrrp/advert.js';
-import { canonicalIp, formatIp, isIp, writeIp } from '../vrrp/ip-address.js';
+import { canonicalIp, isIp, isLinkLocalIpv6, writeIp } from '../vrrp/ip-address.js';
 import { parseControl } from './cmsg.js';
 import type { NativeBinding, NativeSocket, ReceivedMessage } from './native.js';
-import { buildSockaddrIn, buildSockaddrIn6, parseSockaddr } from './sockaddr.js';
+import { buildSockaddrIn, buildSockaddrIn6, sockaddrIn6Address } from './sockaddr.js';
 import { monotonicToPerformance } from './receive-time.js';
 
 export interface VrrpTransportOptions {
@@ -34,10 +34,13 @@ export interface VrrpTransportOptions {
 
 export interface VrrpPacketInfo {
   family: AddressFamily;
-  /** IP source of the advert (IPv6: without zone). */
-  source: string;
-  /** IP destination (the group, or our address for unicast). */
-  destination: string;
+  /**
+   * IP source of the advert: its 4 or 16 bytes as in the IP header (IPv6: without zone). Bytes
+   * all the way to the instance; text only where it is shown (logs, status).
+   */
+  source: Buffer;
+  /** IP destination (the group, or our address for unicast), bytes as in the IP header. */
+  destination: Buffer;
   /** TTL (IPv4) or hop limit (IPv6) as received. */
   ttl: number;
   /** Interface it arrived on. */
@@ -52,10 +55,12 @@ export interface VrrpPacketInfo {
 export interface VrrpTransport {
   /**
    * Sends one VRRP payload to `destination`, or (without it) to the unicast peers or the group.
+   * `unicastTtl` is the TTL / hop limit for a unicast destination (the sending instance's
+   * unicast_ttl; default the transport's): instances sharing the transport each keep their own.
    * false = the kernel dropped it for lack of room (EAGAIN/ENOBUFS). Other failures (address
    * gone, interface down) throw an Error whose `code` is the errno name.
    */
-  send(payload: Buffer, destination?: string): boolean;
+  send(payload: Buffer, destination?: string, unicastTtl?: number): boolean;
   /** Sets the receiver and starts receiving; a later call replaces it. */
   onPacket(callback: (payload: Buffer, info: VrrpPacketInfo) => void): void;
   /** Receive errors and exceptions thrown by the packet callback; default rethrows (uncaught). */
@@ -108,8 +113,8 @@ function ipv6Mreq(group: string, ifindex: number): Buffer {
   return buf;
 }
 
-function isLinkLocal6(address: string): boolean {
-  return /^fe[89ab][0-9a-f]:/i.test(address);
+function checkTtl(ttl: number): void {
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new RangeError(`Unicast TTL ${ttl} is outside 1..255`);
 }
 
 function checkOptions(options: VrrpTransportOptions): void {
@@ -125,9 +130,7 @@ function checkOptions(options: VrrpTransportOptions): void {
   for (const peer of options.unicastPeers ?? []) {
     if (!isIp(peer, family)) throw new SyntaxError(`Invalid IPv${family} unicast peer "${peer}"`);
   }
-  if (unicastTtl !== undefined && (!Number.isInteger(unicastTtl) || unicastTtl < 1 || unicastTtl > 255)) {
-    throw new RangeError(`Unicast TTL ${unicastTtl} is outside 1..255`);
-  }
+  if (unicastTtl !== undefined) checkTtl(unicastTtl);
   const bytes = options.receiveBufferBytes;
   if (bytes !== undefined && (!Number.isInteger(bytes) || bytes < 1 || bytes > 0x7fffffff)) {
     throw new RangeError(`Receive buffer size ${bytes} is not a positive 32-bit integer`);
@@ -160,6 +163,10 @@ interface Endpoints {
   peers: Buffer[];
   /** Builds a sockaddr for an explicit destination. */
   addressFor(destination: string): Buffer;
+  /** Sets the sender's TTL / hop limit for unicast destinations (IP_TTL / IPV6_UNICAST_HOPS). */
+  setUnicastTtl(ttl: number): void;
+  /** The TTL set when the sender was opened. */
+  unicastTtl: number;
   /** Turns one received datagram into payload + info, or null when it is not for us. */
   decode(message: ReceivedMessage): { payload: Buffer; info: VrrpPacketInfo } | null;
 }
@@ -187,7 +194,9 @@ function openV4(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   // RFC 3768 §5.2.3: adverts leave with TTL 255; our own must not loop back to us.
   sender.setOptionInt(IPPROTO_IP, constant(c, 'IP_MULTICAST_TTL'), VRRP_TTL);
   sender.setOptionInt(IPPROTO_IP, constant(c, 'IP_MULTICAST_LOOP'), 0);
-  sender.setOptionInt(IPPROTO_IP, constant(c, 'IP_TTL'), options.unicastTtl ?? VRRP_TTL);
+  const unicastTtl = options.unicastTtl ?? VRRP_TTL;
+  const setUnicastTtl = (ttl: number): void => sender.setOptionInt(IPPROTO_IP, constant(c, 'IP_TTL'), ttl);
+  setUnicastTtl(unicastTtl);
 
   return makeTransport({
     receiver,
@@ -195,6 +204,8 @@ function openV4(options: VrrpTransportOptions, c: Constants, open: (domain: numb
     group: buildSockaddrIn(group),
     peers: (options.unicastPeers ?? []).map((peer) => buildSockaddrIn(peer)),
     addressFor: (destination) => buildSockaddrIn(destination),
+    setUnicastTtl,
+    unicastTtl,
     decode(message) {
       // Raw IPv4 sockets return the IP header too (RFC 791 §3.1): take TTL, source and
       // destination from it and hand over what follows.
@@ -206,14 +217,13 @@ function openV4(options: VrrpTransportOptions, c: Constants, open: (domain: numb
       if (totalLength < headerLength) return null;
       // Adverts from our own address are passed on: validation counts and logs them
       // ('own-address'); multicast loop is off, so our own adverts do not come back.
-      const from = formatIp(data, 12, 4);
       const control = parseControl(message.control);
       return {
         payload: data.subarray(headerLength, totalLength),
         info: {
           family: 4,
-          source: from,
-          destination: formatIp(data, 16, 4),
+          source: data.subarray(12, 16),
+          destination: data.subarray(16, 20),
           ttl: data[8] as number,
           ifindex: control.ifindex ?? ifindex,
         },
@@ -230,7 +240,7 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   const IPPROTO_IPV6 = constant(c, 'IPPROTO_IPV6');
   const device = deviceName(options.interfaceName);
   // Link-scoped addresses mean nothing without the interface (RFC 4007 §6).
-  const scopeFor = (address: string): number => (isLinkLocal6(address) || /^ff[0-9a-f]2:/i.test(address) ? ifindex : 0);
+  const scopeFor = (address: string): number => (isLinkLocalIpv6(address) || /^ff[0-9a-f]2:/i.test(address) ? ifindex : 0);
 
   const receiver = open(constant(c, 'AF_INET6'));
   receiver.setOptionBuffer(SOL_SOCKET, constant(c, 'SO_BINDTODEVICE'), device);
@@ -250,7 +260,9 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
   // RFC 5798 §5.1.2.3: hop limit 255; our own adverts must not loop back to us.
   sender.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_MULTICAST_HOPS'), VRRP_TTL);
   sender.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_MULTICAST_LOOP'), 0);
-  sender.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_UNICAST_HOPS'), options.unicastTtl ?? VRRP_TTL);
+  const unicastTtl = options.unicastTtl ?? VRRP_TTL;
+  const setUnicastTtl = (ttl: number): void => sender.setOptionInt(IPPROTO_IPV6, constant(c, 'IPV6_UNICAST_HOPS'), ttl);
+  setUnicastTtl(unicastTtl);
 
   return makeTransport({
     receiver,
@@ -258,17 +270,19 @@ function openV6(options: VrrpTransportOptions, c: Constants, open: (domain: numb
     group: buildSockaddrIn6(group, ifindex),
     peers: (options.unicastPeers ?? []).map((peer) => buildSockaddrIn6(peer, scopeFor(peer))),
     addressFor: (destination) => buildSockaddrIn6(destination, scopeFor(destination)),
+    setUnicastTtl,
+    unicastTtl,
     decode(message) {
       // Raw IPv6 sockets return only the payload; the header facts come as ancillary data.
-      const from = parseSockaddr(message.address);
-      if (from?.family !== 'inet6') return null;
+      const from = sockaddrIn6Address(message.address);
+      if (from === null) return null;
       const control = parseControl(message.control);
       if (control.ttl === undefined || control.destination === undefined) return null;
       return {
         payload: message.data,
         info: {
           family: 6,
-          source: from.address,
+          source: from,
           destination: control.destination,
           ttl: control.ttl,
           ifindex: control.ifindex ?? ifindex,
@@ -285,6 +299,7 @@ function makeTransport(endpoints: Endpoints): VrrpTransport {
     throw error;
   };
   let closed = false;
+  let unicastTtl = endpoints.unicastTtl;
   const toPerformanceClock = monotonicToPerformance();
 
   const deliver = (batch: ReceivedMessage[]): void => {
@@ -303,9 +318,16 @@ function makeTransport(endpoints: Endpoints): VrrpTransport {
   };
 
   return {
-    send(payload: Buffer, destination?: string): boolean {
+    send(payload: Buffer, destination?: string, ttl?: number): boolean {
       if (closed) throw Object.assign(new Error('The VRRP transport is closed'), { code: 'ERR_SOCKET_CLOSED' });
       if (!Buffer.isBuffer(payload)) throw new TypeError('The VRRP payload must be a Buffer');
+      // One socket option per change: instances on one transport with different unicast_ttl.
+      const wanted = ttl ?? endpoints.unicastTtl;
+      if (wanted !== unicastTtl) {
+        checkTtl(wanted);
+        endpoints.setUnicastTtl(wanted);
+        unicastTtl = wanted;
+      }
       if (destination !== undefined) return sender.sendTo(payload, endpoints.addressFor(destination)) >= 0;
       if (endpoints.peers.length === 0) return sender.sendTo(payload, endpoints.group) >= 0;
       let all = true;

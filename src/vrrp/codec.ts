@@ -25,7 +25,7 @@ import {
   type AddressFamily,
   type VrrpVersion,
 } from './advert.js';
-import { finishChecksum, onesComplementSum, pseudoHeaderSumFromText } from './checksum.js';
+import { finishChecksum, onesComplementSum, pseudoHeaderSum, pseudoHeaderSumFromText } from './checksum.js';
 import { addressLength, formatIpv4, formatIpv6, writeIp } from './ip-address.js';
 
 /** Fixed part of both header versions. */
@@ -293,21 +293,23 @@ export function decodeAdvert(buf: Uint8Array, offset: number, family: AddressFam
 
 /**
  * Whether the checksum of the VRRP message `payload` (exactly the message, as after the IP header)
- * is right for the given IP source and destination. `pseudoHeader` as in EncodeContext: it only
- * matters for v3 over IPv4. False for fewer than 8 bytes or address text of the wrong family.
+ * is right for the IP source and destination address bytes (as in the IP header). `pseudoHeader`
+ * as in EncodeContext: it only matters for v3 over IPv4. False for fewer than 8 bytes or addresses
+ * of the wrong length for `family`.
  */
 export function checksumOk(
   payload: Uint8Array,
   family: AddressFamily,
-  source: string,
-  destination: string,
+  source: Uint8Array,
+  destination: Uint8Array,
   pseudoHeader: boolean,
 ): boolean {
-  if (payload.length < HEADER_LENGTH) return false;
+  if (payload.length < HEADER_LENGTH || payload.length > 0xffff) return false;
   let initial = 0;
   if (usesPseudoHeader((payload[0] as number) >>> 4, family, pseudoHeader)) {
-    initial = pseudoHeaderSumFromText(family, source, destination, payload.length);
-    if (initial < 0) return false;
+    const length = addressLength(family);
+    if (source.length !== length || destination.length !== length) return false;
+    initial = pseudoHeaderSum(family, source, destination, payload.length);
   }
   // A right checksum makes the whole sum 0xffff (negative zero).
   return finishChecksum(onesComplementSum(payload, 0, payload.length, initial)) === 0;

@@ -1,9 +1,13 @@
 /**
  * Why a received advertisement was dropped: one name per receive check of RFC 3768 §7.1 /
- * RFC 5798 §7.1 (plus the own-address filter), so status can keep a counter for each.
+ * RFC 5798 §7.1 (plus the own-address filter and keepalived's unicast rules), so status can keep a
+ * counter for each.
  */
 
-/** In the order validateAdvert() applies the checks. */
+/**
+ * 'ttl' first, as RFC 5798 §7.1 lists it (validateAdvert() applies it once the layout is sound,
+ * since the rule depends on the instance); the rest in the order validateAdvert() applies them.
+ */
 export const DROP_REASONS = [
   'ttl',
   'too-short',
@@ -17,6 +21,9 @@ export const DROP_REASONS = [
   'auth-type',
   'auth-password',
   'interval',
+  'destination',
+  'unicast-source',
+  'peer-ttl',
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -35,6 +42,9 @@ export const DROP_REASON_TEXT: Readonly<Record<DropReason, string>> = Object.fre
   'auth-type': 'authentication type differs from the instance',
   'auth-password': 'authentication password differs from the instance',
   interval: 'advertisement interval differs from the instance (v2)',
+  destination: 'unicast advert for a multicast instance, or multicast advert for a unicast instance',
+  'unicast-source': 'source address is not one of the unicast peers',
+  'peer-ttl': "IP TTL / hop limit outside the unicast peer's min_ttl..max_ttl",
 });
 
 export function isDropReason(value: unknown): value is DropReason {

@@ -265,3 +265,21 @@ export function compareAddresses(a: Uint8Array, b: Uint8Array): number {
   }
   return 0;
 }
+
+/** Whether two addresses are the same bytes (false for different lengths, i.e. families). */
+export function addressesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether address bytes are multicast: IPv4 224.0.0.0/4 (RFC 5771), IPv6 ff00::/8 (RFC 4291 §2.7). */
+export function isMulticastAddress(address: Uint8Array): boolean {
+  const first = address[0] as number;
+  return address.length === 16 ? first === 0xff : (first & 0xf0) === 0xe0;
+}
+
+/** Whether IPv6 address text is link-local (fe80::/10, RFC 4291 §2.5.6). */
+export function isLinkLocalIpv6(text: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(text);
+}

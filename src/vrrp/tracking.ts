@@ -61,7 +61,8 @@ export function trackingChanges(
     if (contribution.fault !== undefined) faults.push(contribution.fault);
   }
   return [
-    { type: 'fault', source: 'link', reason: linkUp(config.interface) ? undefined : `${config.interface} is down` },
+    // keepalived's dont_track_primary (trackPrimary false): the own interface is not a fault.
+    { type: 'fault', source: 'link', reason: !config.trackPrimary || linkUp(config.interface) ? undefined : `${config.interface} is down` },
     { type: 'fault', source: 'track_interface', reason: interfaces.fault },
     { type: 'offset', source: 'track_interface', offset: interfaces.offset },
     { type: 'offset', source: 'checks', offset },

@@ -21,7 +21,8 @@ import { SYNC_GROUP_FIELDS } from '../../src/config/fields/sync-group.js';
 import { fieldHandlers } from '../../src/config/keepalived/fields.js';
 import { tokenizeLine } from '../../src/config/keepalived/lexer.js';
 import { parseConfLines } from '../../src/config/keepalived/parser.js';
-import type { GarpConfig, GlobalConfig, InstanceConfig } from '../../src/config/model.js';
+import { VIP_FIELDS } from '../../src/config/fields/vip.js';
+import type { GarpConfig, GlobalConfig, InstanceConfig, VipConfig } from '../../src/config/model.js';
 import { fieldValue } from '../../src/config/resolve-field.js';
 import { readFields } from '../../src/config/yaml/fields.js';
 import { YamlReader } from '../../src/config/yaml/nodes.js';
@@ -37,6 +38,7 @@ const checkMatches: ModelPart<typeof CHECK_COMMON_FIELDS, CheckCommon> = true;
 const tcpMatches: ModelPart<typeof TCP_CHECK_FIELDS, TcpCheckConfig> = true;
 const httpMatches: ModelPart<typeof HTTP_CHECK_FIELDS, HttpCheckConfig> = true;
 const execMatches: ModelPart<typeof EXEC_CHECK_FIELDS, ExecCheckConfig> = true;
+const vipMatches: Same<ValuesOf<typeof VIP_FIELDS>, Required<Omit<VipConfig, 'family' | 'excluded' | 'source'>>> = true;
 /** Table fields the model does not carry under their own name (resolved into other fields). */
 const draftOnly: Same<Exclude<keyof ValuesOf<typeof GLOBAL_FIELDS>, keyof GlobalConfig>, 'defaultVersion'> = true;
 const instanceDraftOnly: Same<Exclude<keyof ValuesOf<typeof INSTANCE_FIELDS>, keyof InstanceConfig>, never> = true;
@@ -44,8 +46,8 @@ const instanceDraftOnly: Same<Exclude<keyof ValuesOf<typeof INSTANCE_FIELDS>, ke
 const DOC = resolve(DATA_DIR, '../../../docs/config.md');
 
 test('the model types agree with the field tables (checked when this file compiles)', () => {
-  const checks = [checkMatches, tcpMatches, httpMatches, execMatches];
-  assert.deepEqual([instanceMatches, globalMatches, garpMatches, draftOnly, instanceDraftOnly, ...checks], new Array(9).fill(true));
+  const checks = [checkMatches, tcpMatches, httpMatches, execMatches, vipMatches];
+  assert.deepEqual([instanceMatches, globalMatches, garpMatches, draftOnly, instanceDraftOnly, ...checks], new Array(10).fill(true));
 });
 
 test('docs/config.md has the tables the field tables generate (run `npm run docs:config` after changing a table)', async () => {
@@ -55,7 +57,7 @@ test('docs/config.md has the tables the field tables generate (run `npm run docs
 });
 
 test('YAML keys and keepalived keywords are unique within each table', () => {
-  const tables: readonly (readonly FieldSpec[])[] = [GLOBAL_FIELDS, INSTANCE_FIELDS, INSTANCE_GARP_FIELDS, GLOBAL_GARP_FIELDS, SYNC_GROUP_FIELDS];
+  const tables: readonly (readonly FieldSpec[])[] = [GLOBAL_FIELDS, INSTANCE_FIELDS, INSTANCE_GARP_FIELDS, GLOBAL_GARP_FIELDS, SYNC_GROUP_FIELDS, VIP_FIELDS];
   for (const table of [...tables, ...Object.values(CHECK_KIND_FIELDS).map((kind): readonly FieldSpec[] => [...CHECK_COMMON_FIELDS, ...kind])]) {
     const keys = table.flatMap((f) => (f.yaml === undefined ? [] : [f.yaml]));
     assert.equal(new Set(keys).size, keys.length);
@@ -100,6 +102,15 @@ const NEW_FIELDS = [
     default: false,
     doc: 'a test flag',
   },
+  {
+    name: 'peerTtl',
+    yaml: 'peer.ttl',
+    keepalived: [{ word: 'peer_ttl', read: 'unsigned' }],
+    type: { kind: 'integer', min: 1, max: 255 },
+    label: 'Peer TTL',
+    default: 255,
+    doc: 'a key of a nested mapping',
+  },
 ] as const satisfies readonly FieldSpec[];
 
 function yamlDraft(text: string): DraftOf<typeof NEW_FIELDS> {
@@ -120,16 +131,19 @@ function confDraft(text: string): DraftOf<typeof NEW_FIELDS> {
 }
 
 test('a field added to a table is read from YAML and keepalived.conf alike, then checked and defaulted', async () => {
-  const fromYaml = yamlDraft('holdTime: 1.5s\nspare: true\n');
-  const fromConf = confDraft('hold_time 1.5\nspare');
+  const fromYaml = yamlDraft('holdTime: 1.5s\nspare: true\npeer: { ttl: 64 }\n');
+  const fromConf = confDraft('hold_time 1.5\nspare\npeer_ttl 64');
   for (const draft of [fromYaml, fromConf]) {
     assert.equal(fieldValue(NEW_FIELDS, 'holdTimeMs', draft), 1500);
     assert.equal(fieldValue(NEW_FIELDS, 'spare', draft), true);
+    assert.equal(fieldValue(NEW_FIELDS, 'peerTtl', draft), 64);
   }
   assert.equal(fieldValue(NEW_FIELDS, 'holdTimeMs', {}), 3000);
+  assert.equal(fieldValue(NEW_FIELDS, 'peerTtl', {}), 255);
+  await assertConfigError(() => yamlDraft('peer: { tll: 64 }\n'), { line: 1, key: 'x.peer.tll', message: /did you mean 'ttl'/ });
   assert.equal(fieldValue(NEW_FIELDS, 'spare', confDraft('spare\nno_spare')), false);
   await assertConfigError(() => fieldValue(NEW_FIELDS, 'holdTimeMs', yamlDraft('holdTime: 11s\n')), { file: 'new.yaml', line: 1, key: 'x.holdTime', message: /Hold time 11000 ms is out of range: expected 0\.\.10000 ms/ });
   await assertConfigError(() => fieldValue(NEW_FIELDS, 'holdTimeMs', confDraft('hold_time 20')), { file: 'new.conf', line: 1, key: 'hold_time', message: /Hold time 20000 ms is out of range/ });
-  assert.deepEqual(yamlKeysOf(NEW_FIELDS), ['holdTime', 'spare']);
-  await assertConfigError(() => yamlDraft('hold_time: 1s\n'), { line: 1, key: 'x.hold_time', message: /Unknown key "hold_time" \(did you mean 'holdTime'\?\); known keys here: holdTime, spare/ });
+  assert.deepEqual(yamlKeysOf(NEW_FIELDS), ['holdTime', 'spare', 'peer']);
+  await assertConfigError(() => yamlDraft('hold_time: 1s\n'), { line: 1, key: 'x.hold_time', message: /Unknown key "hold_time" \(did you mean 'holdTime'\?\); known keys here: holdTime, spare, peer/ });
 });

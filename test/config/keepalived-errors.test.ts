@@ -11,7 +11,6 @@ const script = 'vrrp_script chk_web {\n script /bin/true\n}\n';
 
 const rows: ErrorCase[] = [
   // Keywords whose absence would change failover behaviour: refused.
-  { title: 'vrrp_strict', text: 'global_defs {\n  vrrp_strict\n}\n', line: 2, key: 'vrrp_strict', message: /not supported: strict mode/ },
   { title: 'net_namespace (global_defs)', text: 'global_defs {\n  net_namespace blue\n}\n', line: 2, key: 'net_namespace', message: /not supported/ },
   { title: 'net_namespace (top level)', text: 'net_namespace blue\n', line: 1, key: 'net_namespace', message: /not supported/ },
   // Once a warning: the node would lack addresses keepalived configures (issue 10 §5).
@@ -24,16 +23,12 @@ const rows: ErrorCase[] = [
   inInstance('unknown auth_type', '    authentication {\n        auth_type SECRET\n    }', 8, 'auth_type', /Unknown authentication type "SECRET"/),
   inInstance('unknown keyword inside authentication', '    authentication {\n        auth_type PASS\n        auth_password x\n    }', 9, 'auth_password', /Unknown keyword "auth_password" in authentication \(did you mean 'auth_pass'\?\)/),
   inInstance('auth_type PASS without a password', '    authentication {\n        auth_type PASS\n    }', 8, 'auth_pass', /without a password/),
-  inInstance('use_vmac', '    use_vmac', 7, 'use_vmac', /virtual MAC/),
   inInstance('use_ipvlan', '    use_ipvlan', 7, 'use_ipvlan', /ipvlan/),
   inInstance('track_bfd', '    track_bfd {\n        b\n    }', 7, 'track_bfd', /BFD is not supported/),
-  inInstance('virtual_routes', '    virtual_routes {\n        10.0.0.0/8 via 192.0.2.1\n    }', 7, 'virtual_routes', /routes/),
-  inInstance('virtual_rules', '    virtual_rules {\n        from 10.0.0.0/8 table 1\n    }', 7, 'virtual_rules', /rules/),
   inInstance('mcast_dst_ip', '    mcast_dst_ip 224.0.0.19', 7, 'mcast_dst_ip', /multicast groups/),
   inInstance('vrf', '    vrf red', 7, 'vrf', /VRF/),
   inInstance('track_src_ip', '    track_src_ip', 7, 'track_src_ip', /FAULT when the source address is removed/),
   inInstance('promote_secondaries', '    promote_secondaries', 7, 'promote_secondaries', /promote_secondaries=1 with sysctl/),
-  inInstance('strict_mode on', '    strict_mode', 7, 'strict_mode', /Strict mode/),
   inInstance('down_timer_adverts other than 3', '    down_timer_adverts 4', 7, 'down_timer_adverts', /3 adverts/),
   inInstance('unicast_fault_no_peer without peers', '    unicast_fault_no_peer', 7, 'unicast_fault_no_peer', /without unicast peers/),
   inInstance('old_unicast_checksum', '    old_unicast_checksum', 7, 'old_unicast_checksum', /not supported/),
@@ -77,6 +72,11 @@ const rows: ErrorCase[] = [
   inInstance('VIP prefix 33', '    virtual_ipaddress {\n        192.0.2.20/33\n    }', 8, 'virtual_ipaddress', /Prefix length "33" of 192\.0\.2\.20 must be 0\.\.32/),
   inInstance('bad scope', '    virtual_ipaddress {\n        192.0.2.20 scope galaxy\n    }', 8, 'virtual_ipaddress', /Scope "galaxy"/),
   inInstance('bad unicast_src_ip', '    unicast_src_ip 192.0.2', 7, 'unicast_src_ip', /"192\.0\.2" is not an IP address/),
+  inInstance('unicast_peer min_ttl above 255', '    unicast_peer {\n        192.0.2.2 min_ttl 256\n    }', 8, 'min_ttl', /"256" is not a whole number 0\.\.255/),
+  inInstance('unicast_peer min_ttl above max_ttl', '    unicast_peer {\n        192.0.2.2 min_ttl 200 max_ttl 100\n    }', 8, 'min_ttl', /min_ttl 200 is above max_ttl 100 for unicast peer 192\.0\.2\.2/),
+  inInstance('unicast_peer option without a value', '    unicast_peer {\n        192.0.2.2 min_ttl\n    }', 8, 'unicast_peer', /Unknown unicast_peer option in "min_ttl": expected min_ttl N \/ max_ttl N/),
+  inInstance('unicast_peer unknown option', '    unicast_peer {\n        192.0.2.2 ttl 3\n    }', 8, 'unicast_peer', /Unknown unicast_peer option/),
+  inInstance('unicast_ttl 0', '    unicast_peer {\n        192.0.2.2\n    }\n    unicast_ttl 0', 10, 'unicast_ttl', /out of range: expected an integer 1\.\.255/),
   inInstance('unicast_ttl 256', '    unicast_peer {\n        192.0.2.2\n    }\n    unicast_ttl 256', 10, 'unicast_ttl', /out of range/),
   inInstance('track_interface weight 300', '    track_interface {\n        eth1 weight 300\n    }', 8, 'track_interface', /Weight 300 is out of range: expected an integer -253\.\.253/),
   { title: 'vrrp_mcast_group4 not multicast', text: `global_defs {\n vrrp_mcast_group4 192.0.2.1\n}\n${instanceConf('')}`, line: 2, key: 'vrrp_mcast_group4', message: /not an IPv4 multicast address/ },

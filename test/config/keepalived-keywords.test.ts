@@ -70,6 +70,12 @@ const rows: Row[] = [
   inst('    unicast_src_ip 192.0.2.1\n    unicast_peer {\n        192.0.2.2\n        192.0.2.3\n    }', (i) => [i.unicastSourceAddress, i.unicastPeers], ['192.0.2.1', ['192.0.2.2', '192.0.2.3']], 'unicast_src_ip and unicast_peer'),
   inst('    mcast_src_ip 192.0.2.1', (i) => [i.unicastSourceAddress, i.unicastPeers], ['192.0.2.1', []], 'mcast_src_ip sets the advert source address'),
   inst('    unicast_peer {\n        192.0.2.2\n    }\n    unicast_ttl 10', (i) => i.unicastTtl, 10, 'unicast_ttl'),
+  inst('    unicast_peer {\n        192.0.2.2\n    }', (i) => [i.checkUnicastSource, i.unicastPeerTtl], [true, {}], 'the unicast source is checked by default, any TTL from a peer'),
+  inst('    unicast_peer {\n        192.0.2.2 min_ttl 250\n        192.0.2.3 max_ttl 64 min_ttl 60\n        192.0.2.4\n    }', (i) => [i.unicastPeers, i.unicastPeerTtl], [
+    ['192.0.2.2', '192.0.2.3', '192.0.2.4'],
+    { '192.0.2.2': { min: 250, max: 255 }, '192.0.2.3': { min: 60, max: 64 } },
+  ], 'unicast_peer min_ttl / max_ttl per peer (keepalived defaults 0 and 255)'),
+  inst('    check_unicast_src\n    unicast_peer {\n        192.0.2.2\n    }', (i) => i.checkUnicastSource, true, 'check_unicast_src (on anyway)'),
   inst('    track_interface {\n        eth1\n        eth2 weight -10\n        eth3 weight 5 noreverse\n    }', (i) => i.trackInterfaces, [
     { name: 'eth1', weight: 0 },
     { name: 'eth2', weight: -10 },

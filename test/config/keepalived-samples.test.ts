@@ -29,9 +29,8 @@ interface Refusal {
 const REFUSED: Readonly<Record<string, Refusal>> = {
   'keepalived.conf.SSL_GET': { key: 'auth_type', message: /IPsec AH authentication is not supported/, documented: '`auth_type AH`' },
   'keepalived.conf.conditional_conf': { key: '@high', message: /Conditional configuration lines \("@id \.\.\."\) are not supported/, documented: 'conditional lines (`@id ...`)' },
-  'keepalived.conf.track_interface': { key: 'virtual_routes', message: /"virtual_routes" is not supported/, documented: '`virtual_routes`' },
-  'keepalived.conf.vrrp.routes': { key: 'virtual_routes', message: /"virtual_routes" is not supported/, documented: '`virtual_routes`' },
-  'keepalived.conf.vrrp.rules': { key: 'virtual_rules', message: /"virtual_rules" is not supported/, documented: '`virtual_rules`' },
+  // Its `to 192.168.200./24` is not an address (keepalived logs it and drops the rule).
+  'keepalived.conf.vrrp.rules': { key: 'virtual_rules', message: /"192\.168\.200\.\/24" is not an address or prefix/, documented: '`virtual_rules` line `to 192.168.200./24`' },
   'keepalived.conf.vrrp.static_ipaddress': { key: 'static_ipaddress', message: /static addresses are not configured by hotstandby/, documented: '`static_ipaddress`' },
 };
 

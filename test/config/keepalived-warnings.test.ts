@@ -26,7 +26,6 @@ const inInstance = (title: string, body: string, line: number, message: RegExp, 
 
 const rows: Row[] = [
   inInstance('smtp_alert', '    smtp_alert', 7, /"smtp_alert" in vrrp_instance ignored: email alerts are not sent/),
-  inInstance('dont_track_primary', '    dont_track_primary', 7, /"dont_track_primary" in vrrp_instance ignored/),
   inInstance('debug', '    debug 2', 7, /"debug" in vrrp_instance ignored/),
   inInstance('garp_extra_if', '    garp_extra_if eth1 5', 7, /ignored: extra gratuitous ARP/),
   inInstance('unknown keyword with a suggestion', '    priorty 200', 7, /Unknown keyword "priorty" in vrrp_instance ignored \(did you mean 'priority'\?\)/, (c) =>
@@ -34,8 +33,13 @@ const rows: Row[] = [
   ),
   inInstance('unknown keyword without a suggestion', '    frobnicate', 7, /Unknown keyword "frobnicate" in vrrp_instance ignored$/),
   inInstance('extra words after a value', '    priority 100 200', 7, /Extra words after priority ignored: 200/, (c) => assert.equal(c.instances[0]?.priority, 100)),
-  inInstance('min_ttl of a unicast peer', '    unicast_peer {\n        192.0.2.2 min_ttl 250\n    }', 8, /min_ttl\/max_ttl of unicast peer 192\.0\.2\.2 ignored/),
   inInstance('unicast_ttl without peers', '    unicast_ttl 5', 7, /Unicast TTL has no effect without unicast peers/),
+  {
+    title: 'IPv6 unicast peers by global address without a source address (they send from link-local)',
+    text: 'vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  2001:db8::10\n }\n unicast_peer {\n  2001:db8::2\n }\n}\n',
+    line: 8,
+    message: /IPv6 unicast peers of instance "VI_1" send from their link-local address unless they set a source address/,
+  },
   inInstance('IPv6 label', '    virtual_ipaddress_excluded {\n        2001:db8::5 label eth0:x\n    }', 8, /Label "eth0:x" ignored: labels exist only for IPv4/),
   inInstance('VIP no_track flag', '    virtual_ipaddress {\n        192.0.2.20 no_track\n    }', 8, /"no_track" ignored/),
   inInstance('repeated VIP', '    virtual_ipaddress {\n        192.0.2.10/24\n    }', 8, /Address 192\.0\.2\.10 is listed twice .*also at \/etc\/keepalived\/keepalived\.conf:5/),

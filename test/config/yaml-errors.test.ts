@@ -34,6 +34,18 @@ const rows: ErrorCase[] = [
   inInstance('vip string with a bad option', '    excludedVips: ["192.0.2.3 via eth0"]', 6, 'instances.web.excludedVips[0]', /Unknown address option "via"/),
   inInstance('vip prefix twice', '    excludedVips:\n      - { address: 192.0.2.3/24, prefix: 24 }', 7, 'instances.web.excludedVips[0].prefix', /Prefix given twice/),
   inInstance('vips not a list', '    excludedVips: 192.0.2.3', 6, 'instances.web.excludedVips', /Expected a list, got string "192.0.2.3"/),
+  inInstance('peer TTL range without the source check', '    unicast:\n      checkSource: false\n      peers:\n        - { address: 192.0.2.2, minTtl: 250 }', 9, 'instances.web.unicast.peers[0].minTtl', /min_ttl\/max_ttl of unicast peer 192\.0\.2\.2 need the unicast source check, which instance "web" turns off/),
+  inInstance('peer TTL range upside down', '    unicast:\n      peers:\n        - { address: 192.0.2.2, minTtl: 250, maxTtl: 200 }', 8, 'instances.web.unicast.peers[0].minTtl', /min_ttl 250 is above max_ttl 200/),
+  inInstance('peer mapping without an address', '    unicast:\n      peers:\n        - { minTtl: 250 }', 8, undefined, /an address string or a mapping with "address"/),
+  {
+    title: 'shared VRID of unicast instances without the source check',
+    text:
+      'instances:\n  a: { interface: eth0, vrid: 51, vips: [192.0.2.1], unicast: { peers: [192.0.2.2] } }\n' +
+      '  b: { interface: eth0, vrid: 51, vips: [192.0.2.5], unicast: { peers: [192.0.2.3], checkSource: false } }\n',
+    line: 3,
+    key: 'vrid',
+    message: /"a" \(.*\) and "b" share VRID 51 on interface eth0: their adverts are told apart by source, so "b" must not turn the unicast source check off/,
+  },
   inInstance('unknown unicast key', '    unicast: { peer: [192.0.2.2] }', 6, 'instances.web.unicast.peer', /did you mean 'peers'/),
   inInstance('unknown track key', '    track: { scripts: [a] }', 6, 'instances.web.track.scripts', /did you mean 'checks'/),
   inInstance('unknown notify key', '    notify: { mastr: /bin/x }', 6, 'instances.web.notify.mastr', /did you mean 'master'/),

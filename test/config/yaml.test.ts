@@ -49,6 +49,12 @@ const rows: Row[] = [
     ],
   },
   inst('unicast', '    unicast:\n      source: 192.0.2.1\n      peers: [192.0.2.2, 192.0.2.3]\n      ttl: 64', (i) => [i.unicastSourceAddress, i.unicastPeers, i.unicastTtl], ['192.0.2.1', ['192.0.2.2', '192.0.2.3'], 64]),
+  inst('unicast source check on by default', '    unicast:\n      peers: [192.0.2.2]', (i) => [i.checkUnicastSource, i.unicastPeerTtl], [true, {}]),
+  inst('unicast source check turned off', '    unicast:\n      peers: [192.0.2.2]\n      checkSource: false', (i) => i.checkUnicastSource, false),
+  inst('unicast peer TTL ranges', '    unicast:\n      peers:\n        - { address: 192.0.2.2, minTtl: 250 }\n        - { address: 192.0.2.3, maxTtl: 64 }\n        - 192.0.2.4', (i) => [i.unicastPeers, i.unicastPeerTtl], [
+    ['192.0.2.2', '192.0.2.3', '192.0.2.4'],
+    { '192.0.2.2': { min: 250, max: 255 }, '192.0.2.3': { min: 0, max: 64 } },
+  ]),
   inst('track interfaces', '    track:\n      interfaces:\n        - eth1\n        - { name: eth2, weight: -10 }', (i) => i.trackInterfaces, [
     { name: 'eth1', weight: 0 },
     { name: 'eth2', weight: -10 },

@@ -38,7 +38,14 @@ function onFakeHost(running: HotstandbyConfig) {
     linkByIndex: (index) => [...links.values()].find((l) => l.index === index),
     addresses: () => host.addresses,
     packetSender: () => ({ send: () => true, close() {} }),
-    netlink: { addAddress: async () => 'added', deleteAddress: async () => undefined },
+    netlink: {
+      addAddress: async () => 'added',
+      deleteAddress: async () => undefined,
+      addRoute: async () => 'added',
+      deleteRoute: async () => undefined,
+      addRule: async () => 'added',
+      deleteRule: async () => undefined,
+    },
   };
   const time = new FakeTime();
   const sockets = new SocketGroups(createFakeNative().binding, time, silentLogger);

@@ -8,6 +8,9 @@ import type { InstanceConfig } from '../../src/config/model.js';
 import { instanceConfig } from '../support/instance-config.js';
 import { buildAdvert, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
 import { FakeTime } from '../support/fake-time.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
+
+const ip = (text: string): Buffer => parseIp(text).bytes;
 
 function harness(overrides: Partial<InstanceConfig> = {}, onLowerPriority?: (instance: string, from: string, priority: number) => void) {
   const time = new FakeTime();
@@ -84,7 +87,7 @@ test('InstanceRunner yields to a higher-priority advert through the dispatcher',
   h.runner.start();
   h.time.advanceBy(500);
   assert.equal(h.runner.state, 'MASTER');
-  dispatcher.handle(peerAdvert(200), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  dispatcher.handle(peerAdvert(200), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
   assert.equal(h.runner.state, 'BACKUP');
   assert.deepEqual(h.vipCalls, ['take', 'release']);
   assert.equal(h.runner.status().masterAddress, '10.99.0.3');
@@ -92,7 +95,7 @@ test('InstanceRunner yields to a higher-priority advert through the dispatcher',
 
 test('the master-down timer runs from the kernel receive time of the advert, unless that time is implausible', () => {
   const masterDownMs = 3 * 100 + 61; // priority 100 at 100 ms
-  const info = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  const info = { family: 4 as const, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 };
   for (const { lagMs, expectedLagMs, why } of [
     { lagMs: 5, expectedLagMs: 5, why: 'an advert the loop got to 5 ms late counts from its arrival' },
     { lagMs: -5, expectedLagMs: 0, why: 'a receive time in the future is not trusted' },
@@ -121,12 +124,12 @@ test('AdvertDispatcher counts drops by reason on the instance of the VRID and ke
   const badChecksum = Buffer.from(good);
   badChecksum[6] = (badChecksum[6] as number) ^ 0xff;
   const looped = peerAdvert(200, 51, '10.99.0.2');
-  const rx = { family: 4 as const, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 };
+  const rx = { family: 4 as const, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 };
   for (let i = 0; i < 50; i++) {
     dispatcher.handle(good, { ...rx, ttl: 64 });
     dispatcher.handle(badChecksum, rx);
     dispatcher.handle(good.subarray(0, 5), rx);
-    dispatcher.handle(looped, { ...rx, source: '10.99.0.2' });
+    dispatcher.handle(looped, { ...rx, source: ip('10.99.0.2') });
   }
   dispatcher.handle(peerAdvert(200, 77), rx);
   const drops = h.runner.status().drops;
@@ -152,7 +155,7 @@ test('InstanceRunner stop as master sends priority 0 and keeps the VIPs until th
   const [advert] = decodeAdvert(h.sent[0]?.payload as Buffer, 0, 4);
   assert.equal(advert.priority, 0);
   assert.deepEqual(h.vipCalls, ['take'], 'still serving while the backup takes over');
-  dispatcher.handle(peerAdvert(100), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+  dispatcher.handle(peerAdvert(100), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
   assert.deepEqual(h.vipCalls, ['take', 'release'], 'released once the new master is heard');
   await h.runner.released();
 });
@@ -253,7 +256,7 @@ test('InstanceRunner as master answers a lower-priority advert, announces again 
     h.time.advanceBy(500);
     assert.equal(h.runner.state, 'MASTER');
     const sentBefore = h.sent.length;
-    dispatcher.handle(peerAdvert(50), { family: 4, source: '10.99.0.3', destination: '224.0.0.18', ttl: 255 });
+    dispatcher.handle(peerAdvert(50), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
     assert.equal(h.runner.state, 'MASTER');
     assert.equal(h.sent.length - sentBefore, noAdvert ? 0 : 1, noAdvert ? 'lower_prio_no_advert: no answer' : 'answered at once');
     assert.deepEqual(h.announcer.calls, ['start', 'lowerPriorityHeard'], 'GARPs either way');
@@ -262,6 +265,6 @@ test('InstanceRunner as master answers a lower-priority advert, announces again 
   const silent = harness({ lowerPriority: { noAdvert: false, garpRepeat: 0, garpDelayMs: 0 } });
   silent.runner.start();
   silent.time.advanceBy(500);
-  silent.runner.receive(decodeAdvert(peerAdvert(50), 0, 4)[0], { text: '10.99.0.3', bytes: Buffer.from([10, 99, 0, 3]) });
+  silent.runner.receive(decodeAdvert(peerAdvert(50), 0, 4)[0], ip('10.99.0.3'));
   assert.deepEqual(silent.announcer.calls, ['start'], 'garp_lower_prio_repeat 0: no GARPs');
 });

@@ -11,6 +11,7 @@ import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import { VRRP_MULTICAST_V4, VRRP_TTL } from '../../src/vrrp/advert.js';
 import { internetChecksum } from '../../src/vrrp/checksum.js';
 import { DROP_REASONS, type DropReason } from '../../src/vrrp/drop-reason.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
 import { type InstanceRules, validateAdvert } from '../../src/vrrp/validate.js';
 import {
   type AdvertKind,
@@ -76,11 +77,10 @@ test('each hostile advert kind breaks exactly the receive rule it is named for, 
       packet.payload,
       {
         family: 4,
-        source: packet.source,
-        destination: VRRP_MULTICAST_V4,
+        source: parseIp(packet.source).bytes,
+        destination: parseIp(VRRP_MULTICAST_V4).bytes,
         ttl: packet.ttl,
-        requireTtl255: true,
-        ownAddresses: new Set([target.spoofedSource]),
+        ownAddresses: [parseIp(target.spoofedSource).bytes],
       },
       (vrid) => (vrid === VRID ? rules : undefined),
     );

@@ -11,6 +11,7 @@ import { ipPacketOf } from '../../src/pcap/captured-packet.js';
 import { LINKTYPE_ETHERNET } from '../../src/pcap/capture-record.js';
 import { readCapture } from '../../src/pcap/read-capture.js';
 import { VRRP_PROTOCOL, type Advert } from '../../src/vrrp/advert.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
 import { validateAdvert } from '../../src/vrrp/validate.js';
 
 export interface InstanceSpec {
@@ -163,7 +164,7 @@ export async function capturedAdverts(path: string): Promise<CapturedAdvert[]> {
     const ip = ipPacketOf(record);
     if (!ip.ok || ip.packet.protocol !== VRRP_PROTOCOL) continue;
     const { source, destination, ttl, family, payload } = ip.packet;
-    const verdict = validateAdvert(payload, { family, source, destination, ttl, requireTtl255: true });
+    const verdict = validateAdvert(payload, { family, source: parseIp(source).bytes, destination: parseIp(destination).bytes, ttl });
     adverts.push({
       time: record.time,
       destinationMac:

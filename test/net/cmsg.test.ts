@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_PKTINFO, parseControl } from '../../src/net/cmsg.js';
 import { loadNative } from '../../src/net/native.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
+
+const ip = (text: string): Buffer => parseIp(text).bytes;
 
 /** One cmsghdr as Linux x86_64/aarch64 lays it out: 8-byte length, level, type, data, padding to 8. */
 function cmsg(level: number, type: number, data: Buffer): Buffer {
@@ -29,13 +32,13 @@ test('IPv4: IP_PKTINFO gives the ifindex and header destination, IP_TTL the TTL'
     cmsg(IPPROTO_IP, IP_PKTINFO, inPktinfo(22, [10, 99, 0, 2], [224, 0, 0, 18])),
     cmsg(IPPROTO_IP, IP_TTL, int32(255)),
   ]);
-  assert.deepEqual(parseControl(control), { ifindex: 22, destination: '224.0.0.18', ttl: 255 });
+  assert.deepEqual(parseControl(control), { ifindex: 22, destination: ip('224.0.0.18'), ttl: 255 });
 });
 
 test('IPv6: IPV6_PKTINFO gives destination and ifindex, IPV6_HOPLIMIT the hop limit', () => {
   const pktinfo = Buffer.concat([Buffer.from('ff020000000000000000000000000012', 'hex'), int32(22)]);
   const control = Buffer.concat([cmsg(IPPROTO_IPV6, IPV6_HOPLIMIT, int32(64)), cmsg(IPPROTO_IPV6, IPV6_PKTINFO, pktinfo)]);
-  assert.deepEqual(parseControl(control), { ifindex: 22, destination: 'ff02::12', ttl: 64 });
+  assert.deepEqual(parseControl(control), { ifindex: 22, destination: ip('ff02::12'), ttl: 64 });
 });
 
 test('unknown messages are skipped', () => {
@@ -48,7 +51,7 @@ test('a truncated or malformed buffer keeps what was parsed and never throws', (
   // Cut inside the second message's data (its last 4 of 8 bytes are padding).
   assert.deepEqual(parseControl(whole.subarray(0, whole.length - 8)), { ttl: 9 });
   // Without the trailing padding the last message is still whole.
-  assert.deepEqual(parseControl(whole.subarray(0, whole.length - 4)), { ttl: 9, ifindex: 3, destination: '10.0.0.1' });
+  assert.deepEqual(parseControl(whole.subarray(0, whole.length - 4)), { ttl: 9, ifindex: 3, destination: ip('10.0.0.1') });
   assert.deepEqual(parseControl(Buffer.alloc(0)), {});
   assert.deepEqual(parseControl(Buffer.alloc(7)), {});
   // A length below the header size would loop forever if trusted.

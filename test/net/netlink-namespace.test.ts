@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadNative } from '../../src/net/native.js';
+import { namespaceSkipReason } from '../support/namespace.js';
 import type { LinkInfo } from '../../src/net/netlink/link.js';
 
 const run = promisify(execFile);
@@ -22,15 +22,7 @@ function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 }
 
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root: creates a network namespace';
-  try {
-    loadNative();
-  } catch (err) {
-    return `needs the native addon: ${(err as Error).message}`;
-  }
-  return undefined;
-}
+const skipReason = namespaceSkipReason;
 
 async function inNamespace(ns: string, command: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('ip', ['netns', 'exec', ns, command, ...args], { timeout: 20_000 });
@@ -147,6 +139,38 @@ test('rtnetlink in a network namespace with a veth pair', async (t) => {
       assert.deepEqual([result.v4, result.v4Again, result.v6, result.v6Again], ['deleted', 'EADDRNOTAVAIL', 'deleted', 'EADDRNOTAVAIL']);
       const shown = await inNamespace(ns, 'ip', '-o', 'addr', 'show', 'dev', 'veth0');
       assert.doesNotMatch(shown, /10\.99\.0\.10|fd00:99::10/);
+    });
+
+    await t.test('routes, a rule and a macvlan are accepted by the kernel as asked; a second add says exists', async () => {
+      await inNamespace(ns, 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'veth0');
+      const result = await fixtureJson(ns, 'netlink-routes', 'add', 'veth0');
+      assert.deepEqual(result, {
+        via: 'added', viaAgain: 'exists', blackhole: 'added', blackholeAgain: 'exists', multipath: 'added', multipathAgain: 'exists',
+        rule: 'added', ruleAgain: 'exists', macvlan: 'added', macvlanAgain: 'exists', macvlanUp: 'up',
+      });
+      const table100 = await inNamespace(ns, 'ip', 'route', 'show', 'table', '100');
+      assert.match(table100, /^10\.98\.0\.0\/24 via 10\.99\.0\.254 dev veth0 proto keepalived src 10\.99\.0\.1 metric 7/m);
+      const main = await inNamespace(ns, 'ip', 'route', 'show');
+      assert.match(main, /^blackhole 10\.97\.0\.1 proto keepalived/m);
+      assert.match(main, /^10\.96\.0\.0\/16 proto keepalived \n\s+nexthop via 10\.99\.0\.252 dev veth0 weight 1 \n\s+nexthop via 10\.99\.0\.253 dev veth0 weight 1/m);
+      const rules = await inNamespace(ns, 'ip', 'rule', 'show');
+      assert.match(rules, /^1234:\s+from 10\.99\.0\.0\/24 fwmark 0x5\/0xff iif veth0 lookup 100 proto keepalived/m);
+      const vmac = await inNamespace(ns, 'ip', '-d', 'link', 'show', 'vrrp.51');
+      assert.match(vmac, /vrrp\.51@veth0: <[^>]*\bUP\b/);
+      assert.match(vmac, /link\/ether 00:00:5e:00:01:33/);
+      assert.match(vmac, /macvlan mode private/);
+    });
+
+    await t.test('deletes the routes, the rule and the macvlan; deleting again names what is missing', async () => {
+      const result = await fixtureJson(ns, 'netlink-routes', 'delete', 'veth0');
+      assert.deepEqual(result, {
+        via: 'deleted', viaAgain: 'ESRCH', blackhole: 'deleted', blackholeAgain: 'ESRCH', multipath: 'deleted', multipathAgain: 'ESRCH',
+        rule: 'deleted', ruleAgain: 'ENOENT', macvlan: 'deleted', macvlanAgain: 'ENODEV',
+      });
+      assert.doesNotMatch(await inNamespace(ns, 'ip', 'route', 'show', 'table', 'all'), /10\.9[678]\./);
+      assert.doesNotMatch(await inNamespace(ns, 'ip', 'rule', 'show'), /^1234:/m);
+      assert.doesNotMatch(await inNamespace(ns, 'ip', 'link', 'show'), /vrrp\.51/);
+      await inNamespace(ns, 'ip', 'addr', 'del', '10.99.0.1/24', 'dev', 'veth0');
     });
 
     await t.test('notifies address removal and link down / up', async () => {

@@ -8,6 +8,9 @@ import type { ReceivedMessage } from '../../src/net/native.js';
 import { buildSockaddrIn, buildSockaddrIn6 } from '../../src/net/sockaddr.js';
 import { openVrrpTransport, type VrrpPacketInfo } from '../../src/net/vrrp-socket.js';
 import { createFakeNative, optionValue, type FakeSocket } from './fake-native.js';
+import { formatIp } from '../../src/vrrp/ip-address.js';
+
+const text = (bytes: Buffer, family: 4 | 6): string => formatIp(bytes, 0, family);
 
 const PAYLOAD = Buffer.from('3101640100640000' + '0a630064', 'hex');
 
@@ -55,8 +58,11 @@ function in6Control(destination: string, ifindex: number, hopLimit: number): Buf
 }
 
 function collect(socket: FakeSocket | undefined, batch: ReceivedMessage[], transport: ReturnType<typeof openVrrpTransport>) {
-  const got: { payload: string; info: VrrpPacketInfo }[] = [];
-  transport.onPacket((payload, info) => got.push({ payload: payload.toString('hex'), info }));
+  // Addresses arrive as bytes; shown as text here so the expectations read.
+  const got: { payload: string; info: Omit<VrrpPacketInfo, 'source' | 'destination'> & { source: string; destination: string } }[] = [];
+  transport.onPacket((payload, info) =>
+    got.push({ payload: payload.toString('hex'), info: { ...info, source: text(info.source, info.family), destination: text(info.destination, info.family) } }),
+  );
   assert.ok(socket?.deliver(batch));
   return got;
 }
@@ -166,7 +172,7 @@ test('an exception from the packet callback goes to onError and the rest of the 
   transport.onError((error) => errors.push(error));
   const sources: string[] = [];
   transport.onPacket((_payload, info) => {
-    sources.push(info.source);
+    sources.push(text(info.source, info.family));
     if (sources.length === 1) throw new Error('handler bug');
   });
   const control = inPktinfoControl(3);
@@ -211,4 +217,20 @@ test('options are checked by meaning before any socket is opened', () => {
   assert.throws(() => openVrrpTransport(v4Options({ unicastTtl: 0 }), fake.binding), RangeError);
   assert.throws(() => openVrrpTransport(v4Options({ interfaceName: 'a-very-long-interface-name' }), fake.binding), RangeError);
   assert.equal(fake.sockets.length, 0);
+});
+
+test("each send carries its instance's unicast TTL: one socket option per change, none while it stays", () => {
+  const fake = createFakeNative();
+  const c = fake.binding.constants as Record<string, number>;
+  const transport = openVrrpTransport(v4Options(), fake.binding);
+  const sender = fake.sockets[1] as FakeSocket;
+  const ttlOptions = () => sender.options.filter((o) => o.level === c.IPPROTO_IP && o.name === c.IP_TTL).map((o) => o.value);
+  assert.deepEqual(ttlOptions(), [255], 'opened with the default');
+  transport.send(PAYLOAD, '10.99.0.3', 7);
+  transport.send(PAYLOAD, '10.99.0.3', 7);
+  assert.deepEqual(ttlOptions(), [255, 7], 'set once for two sends');
+  transport.send(PAYLOAD, '10.99.0.4');
+  assert.deepEqual(ttlOptions(), [255, 7, 255], 'a send without one goes back to the default');
+  assert.equal(sender.sent.length, 3);
+  assert.throws(() => transport.send(PAYLOAD, '10.99.0.3', 0), RangeError);
 });

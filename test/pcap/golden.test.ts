@@ -10,8 +10,11 @@ import type { IpPacket } from '../../src/pcap/ip-packet.js';
 import { readCapture } from '../../src/pcap/read-capture.js';
 import { intervalMs, type Advert } from '../../src/vrrp/advert.js';
 import { checksumOk, decodeAdvert, encodeAdvert } from '../../src/vrrp/codec.js';
+import { parseIp } from '../../src/vrrp/ip-address.js';
 import { validateAdvert } from '../../src/vrrp/validate.js';
 import { enhancedPacketBlock, interfaceBlock, sectionHeaderBlock } from './capture-builder.js';
+
+const bytes = (text: string): Buffer => parseIp(text).bytes;
 
 const dataDir = new URL('../../../test/data/', import.meta.url);
 
@@ -43,8 +46,8 @@ function assertWireTruths(name: string, packets: Captured[]): void {
     assert.equal(advert.type, 1);
     assert.equal(advert.count, advert.addresses.length);
     // keepalived checksums v3 over IPv4 with the pseudo-header (RFC 5798 §5.2.8).
-    assert.equal(checksumOk(ip.payload, ip.family, ip.source, ip.destination, true), true);
-    const verdict = validateAdvert(ip.payload, { ...ip, requireTtl255: true });
+    assert.equal(checksumOk(ip.payload, ip.family, bytes(ip.source), bytes(ip.destination), true), true);
+    const verdict = validateAdvert(ip.payload, { family: ip.family, source: bytes(ip.source), destination: bytes(ip.destination), ttl: ip.ttl });
     assert.equal(verdict.ok, true, verdict.ok ? '' : verdict.reason);
     const encoded = encodeAdvert(advert, { source: ip.source, destination: ip.destination, pseudoHeader: true });
     assert.equal(encoded.toString('hex'), ip.payload.toString('hex'), 're-encoding gives the captured bytes');

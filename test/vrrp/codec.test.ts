@@ -13,6 +13,8 @@ import {
 import { internetChecksum, onesComplementSum, pseudoHeaderSum } from '../../src/vrrp/checksum.js';
 import { parseIp } from '../../src/vrrp/ip-address.js';
 
+const ip = (text: string): Buffer => parseIp(text).bytes;
+
 const V4: EncodeContext = { source: '10.0.0.1', destination: '224.0.0.18', pseudoHeader: true };
 const V6: EncodeContext = { source: 'fe80::1', destination: 'ff02::12', pseudoHeader: true };
 
@@ -91,11 +93,11 @@ test('encodeAdvert() writes a v3 IPv6 advert with the IPv6 pseudo-header', () =>
   // message 0x19518 + pseudo 0x1fe1d = 0x39335 -> 0x9338 -> ~ 0x6cc7
   const bytes = encodeAdvert(advert, V6);
   assert.equal(bytes.toString('hex'), '313364010064' + '6cc7' + 'fe800000000000000000000000000100');
-  assert.equal(checksumOk(bytes, 6, V6.source, V6.destination, true), true);
+  assert.equal(checksumOk(bytes, 6, ip(V6.source), ip(V6.destination), true), true);
   // IPv6 always carries the pseudo-header: the IPv4-only opt-out does not change it.
   assert.deepEqual(encodeAdvert(advert, { ...V6, pseudoHeader: false }), bytes);
   // The pseudo-header really is covered: another source breaks the checksum.
-  assert.equal(checksumOk(bytes, 6, 'fe80::2', V6.destination, true), false);
+  assert.equal(checksumOk(bytes, 6, ip('fe80::2'), ip(V6.destination), true), false);
 });
 
 test('decodeAdvert() reads keepalived 2.2.7 adverts and their checksums verify', () => {
@@ -114,7 +116,7 @@ test('decodeAdvert() reads keepalived 2.2.7 adverts and their checksums verify',
     assert.equal(advert.type, 1, name);
     assert.equal(advert.family, family, name);
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(advert[key as keyof Advert], value, `${name}.${key}`);
-    assert.equal(checksumOk(bytes, family, packet.source, packet.destination, true), true, name);
+    assert.equal(checksumOk(bytes, family, ip(packet.source), ip(packet.destination), true), true, name);
     // And we produce the very same bytes from the decoded advert.
     const ctx = { source: packet.source, destination: packet.destination, pseudoHeader: true };
     assert.equal(encodeAdvert(advert, ctx).toString('hex'), packet.hex, name);
@@ -124,18 +126,18 @@ test('decodeAdvert() reads keepalived 2.2.7 adverts and their checksums verify',
 test('checksumOk() tells the v3 IPv4 checksum forms apart', () => {
   const { hex, source, destination } = KEEPALIVED.v3Ipv4;
   const standard = Buffer.from(hex, 'hex');
-  assert.equal(checksumOk(standard, 4, source, destination, true), true);
-  assert.equal(checksumOk(standard, 4, source, destination, false), false);
+  assert.equal(checksumOk(standard, 4, ip(source), ip(destination), true), true);
+  assert.equal(checksumOk(standard, 4, ip(source), ip(destination), false), false);
   const [advert] = decodeAdvert(standard, 0, 4);
   const messageOnly = encodeAdvert(advert, { source, destination, pseudoHeader: false });
-  assert.equal(checksumOk(messageOnly, 4, source, destination, false), true);
-  assert.equal(checksumOk(messageOnly, 4, source, destination, true), false);
+  assert.equal(checksumOk(messageOnly, 4, ip(source), ip(destination), false), true);
+  assert.equal(checksumOk(messageOnly, 4, ip(source), ip(destination), true), false);
   // v2 never has a pseudo-header, whatever the flag says.
   const v2 = Buffer.from(KEEPALIVED.v2Pass.hex, 'hex');
-  assert.equal(checksumOk(v2, 4, '1.2.3.4', '5.6.7.8', true), true);
+  assert.equal(checksumOk(v2, 4, ip('1.2.3.4'), ip('5.6.7.8'), true), true);
   // Short or with unusable addresses: false, not an exception.
-  assert.equal(checksumOk(standard.subarray(0, 7), 4, source, destination, true), false);
-  assert.equal(checksumOk(standard, 4, 'fe80::1', destination, true), false);
+  assert.equal(checksumOk(standard.subarray(0, 7), 4, ip(source), ip(destination), true), false);
+  assert.equal(checksumOk(standard, 4, ip('fe80::1'), ip(destination), true), false);
 });
 
 test('encode -> decode -> encode gives the same bytes, of encodingLength()', () => {

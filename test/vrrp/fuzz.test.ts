@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import type { Advert } from '../../src/vrrp/advert.js';
-import { internetChecksum, pseudoHeaderSumFromText } from '../../src/vrrp/checksum.js';
+import { internetChecksum, pseudoHeaderSum } from '../../src/vrrp/checksum.js';
+import { formatIp, parseIp } from '../../src/vrrp/ip-address.js';
 import {
   buildAdvert,
   checksumOk,
@@ -17,41 +17,23 @@ import {
   type AdvertParams,
 } from '../../src/vrrp/codec.js';
 import { isDropReason, newDropCounters } from '../../src/vrrp/drop-reason.js';
+import { prng, seedFromEnv } from '../support/seeded-random.js';
 import { validateAdvert, type AdvertVerdict, type InstanceRules, type ReceiveContext } from '../../src/vrrp/validate.js';
 
 const ITERATIONS = 100_000;
 
-/** xorshift32: small, fast, and reproducible from one 32-bit seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
 
-function seedFromEnv(): number {
-  const text = process.env.HOTSTANDBY_FUZZ_SEED;
-  if (text === undefined || text === '') return randomInt(0, 2 ** 32 - 1);
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`HOTSTANDBY_FUZZ_SEED must be an integer 0..4294967295, got "${text}"`);
-  }
-  return seed;
-}
-
-const RX4: ReceiveContext = { family: 4, source: '10.99.1.2', destination: '224.0.0.18', ttl: 255, requireTtl255: true };
-const RX6: ReceiveContext = { family: 6, source: 'fe80::2', destination: 'ff02::12', ttl: 255, requireTtl255: true };
+const ip = (text: string): Buffer => parseIp(text).bytes;
+const RX4: ReceiveContext = { family: 4, source: ip('10.99.1.2'), destination: ip('224.0.0.18'), ttl: 255 };
+const RX6: ReceiveContext = { family: 6, source: ip('fe80::2'), destination: ip('ff02::12'), ttl: 255 };
 
 const RULES = new Map<number, InstanceRules>([
   [1, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false }],
   [2, { version: 2, advertIntervalMs: 1000, authPass: 'secret', v3ChecksumExcludesPseudoHeader: false }],
   [3, { version: 2, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false }],
   [4, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: true }],
+  // A unicast instance: mutated VRIDs reach keepalived's unicast checks too.
+  [5, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false, unicastPeers: [{ address: ip('10.99.1.2'), minTtl: 64, maxTtl: 255 }], checkUnicastSource: true }],
 ]);
 const lookup = (vrid: number): InstanceRules | undefined => RULES.get(vrid);
 
@@ -64,7 +46,8 @@ interface Base {
 }
 
 function base(name: string, params: AdvertParams, rx: ReceiveContext, pseudoHeader = true): Base {
-  const bytes = encodeAdvert(buildAdvert(params), { source: rx.source, destination: rx.destination, pseudoHeader });
+  const text = (bytes: Uint8Array): string => formatIp(bytes, 0, rx.family);
+  const bytes = encodeAdvert(buildAdvert(params), { source: text(rx.source), destination: text(rx.destination), pseudoHeader });
   return { name, bytes, rx, needsLookup: !pseudoHeader };
 }
 
@@ -141,7 +124,7 @@ function fixChecksum(bytes: Buffer, rx: ReceiveContext): void {
   if (bytes.length < 8) return;
   bytes.writeUInt16BE(0, 6);
   const initial = usesPseudoHeader((bytes[0] as number) >>> 4, rx.family, true)
-    ? pseudoHeaderSumFromText(rx.family, rx.source, rx.destination, bytes.length)
+    ? pseudoHeaderSum(rx.family, rx.source, rx.destination, bytes.length)
     : 0;
   bytes.writeUInt16BE(internetChecksum(bytes, 0, bytes.length, initial), 6);
 }
@@ -161,7 +144,7 @@ test('validateAdvert() accepts the unmutated fuzz base packets', () => {
 });
 
 test(`validateAdvert() returns a verdict for ${ITERATIONS.toLocaleString('en-US')} random and mutated packets`, (t) => {
-  const seed = seedFromEnv();
+  const seed = seedFromEnv('HOTSTANDBY_FUZZ_SEED');
   t.diagnostic(`seed ${seed} (replay: HOTSTANDBY_FUZZ_SEED=${seed})`);
   const next = prng(seed);
   const started = Date.now();
@@ -174,8 +157,9 @@ test(`validateAdvert() returns a verdict for ${ITERATIONS.toLocaleString('en-US'
     const r = next() % 20;
     if (r === 0) rx = { ...rx, ttl: next() & 0xff };
     else if (r === 1) rx = b.rx.family === 4 ? RX6 : RX4; // packet read as the other family
-    else if (r === 2) rx = { ...rx, requireTtl255: false, ttl: 1 };
-    else if (r === 3) rx = { ...rx, ownAddresses: new Set([rx.source]) }; // our own advert looped back
+    else if (r === 2) rx = { ...rx, ttl: 1 };
+    else if (r === 3) rx = { ...rx, ownAddresses: [rx.source] }; // our own advert looped back
+    else if (r === 4) rx = { ...rx, destination: rx.family === 4 ? ip('10.99.1.1') : ip('fe80::1') }; // unicast
     // Half the time make the damage consistent, to reach the checks after length and checksum.
     if (next() % 2 === 0) {
       if (next() % 2 === 0) fitCount(payload, rx.family);

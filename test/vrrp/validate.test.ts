@@ -2,19 +2,33 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAdvert, encodeAdvert, type AdvertParams } from '../../src/vrrp/codec.js';
 import { DROP_REASONS, DROP_REASON_TEXT, isDropReason, newDropCounters, type DropReason } from '../../src/vrrp/drop-reason.js';
+import { formatIp, parseIp } from '../../src/vrrp/ip-address.js';
 import { validateAdvert, type InstanceRules, type ReceiveContext } from '../../src/vrrp/validate.js';
 
+const ip = (text: string): Buffer => parseIp(text).bytes;
 const PEER4 = '10.99.1.2';
 const PEER6 = 'fe80::2';
-const RX4: ReceiveContext = { family: 4, source: PEER4, destination: '224.0.0.18', ttl: 255, requireTtl255: true };
-const RX6: ReceiveContext = { family: 6, source: PEER6, destination: 'ff02::12', ttl: 255, requireTtl255: true };
+const RX4: ReceiveContext = { family: 4, source: ip(PEER4), destination: ip('224.0.0.18'), ttl: 255 };
+const RX6: ReceiveContext = { family: 6, source: ip(PEER6), destination: ip('ff02::12'), ttl: 255 };
+/** An advert to our own address (10.99.1.1), as unicast peers send them. */
+const UNICAST4: ReceiveContext = { ...RX4, destination: ip('10.99.1.1') };
 
-/** Local instances: VRID 1 v3, 2 v2 with password, 3 v2 without, 4 v3 message-only checksum. */
+/**
+ * Local instances: VRID 1 v3, 2 v2 with password, 3 v2 without, 4 v3 message-only checksum;
+ * 5 v3 unicast with peer PEER4 (TTL 250..255) and 10.99.1.5 (any TTL), checking the source;
+ * 6 the same peers without the source check.
+ */
+const UNICAST_PEERS = [
+  { address: ip(PEER4), minTtl: 250, maxTtl: 255 },
+  { address: ip('10.99.1.5'), minTtl: 0, maxTtl: 255 },
+];
 const RULES = new Map<number, InstanceRules>([
   [1, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false }],
   [2, { version: 2, advertIntervalMs: 1000, authPass: 'secret12345', v3ChecksumExcludesPseudoHeader: false }],
   [3, { version: 2, advertIntervalMs: 2000, v3ChecksumExcludesPseudoHeader: false }],
   [4, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: true }],
+  [5, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false, unicastPeers: UNICAST_PEERS, checkUnicastSource: true }],
+  [6, { version: 3, advertIntervalMs: 1000, v3ChecksumExcludesPseudoHeader: false, unicastPeers: UNICAST_PEERS, checkUnicastSource: false }],
 ]);
 const lookup = (vrid: number): InstanceRules | undefined => RULES.get(vrid);
 
@@ -23,7 +37,8 @@ const V2 = { version: 2, family: 4, vrid: 2, priority: 100, intervalMs: 1000, ad
 
 /** A correctly checksummed advert as a peer at `rx.source` would send it. */
 function packet(params: AdvertParams, rx: ReceiveContext = RX4, pseudoHeader = true): Buffer {
-  return encodeAdvert(buildAdvert(params), { source: rx.source, destination: rx.destination, pseudoHeader });
+  const text = (bytes: Uint8Array): string => formatIp(bytes, 0, rx.family);
+  return encodeAdvert(buildAdvert(params), { source: text(rx.source), destination: text(rx.destination), pseudoHeader });
 }
 
 function patched(bytes: Buffer, at: number, value: number): Buffer {
@@ -42,6 +57,8 @@ interface DropCase {
 
 const DROPS: DropCase[] = [
   { name: 'TTL other than 255', reason: 'ttl', payload: packet(V3), rx: { ...RX4, ttl: 254 } },
+  { name: 'TTL other than 255 to our unicast address, for an instance without peers', reason: 'ttl', payload: packet(V3, UNICAST4), rx: { ...UNICAST4, ttl: 64 } },
+  { name: 'priority 0 with TTL 1 to our unicast address, for an instance without peers', reason: 'ttl', payload: packet({ ...V3, priority: 0 }, UNICAST4), rx: { ...UNICAST4, ttl: 1 } },
   { name: 'hop limit other than 255 on IPv6', reason: 'ttl', payload: packet({ ...V3, family: 6, addresses: ['fe80::100'] }, RX6), rx: { ...RX6, ttl: 1 } },
   { name: 'packets shorter than the 8-byte header', reason: 'too-short', payload: packet(V3).subarray(0, 7) },
   { name: 'empty packets', reason: 'too-short', payload: Buffer.alloc(0) },
@@ -54,10 +71,10 @@ const DROPS: DropCase[] = [
   { name: 'trailing bytes after the advert', reason: 'address-count', payload: Buffer.concat([packet(V3), Buffer.alloc(4)]) },
   { name: 'a wrong checksum', reason: 'checksum', payload: patched(packet(V3), 7, packet(V3)[7]! ^ 1) },
   { name: 'a flipped bit anywhere in a v2 advert', reason: 'checksum', payload: patched(packet(V2), 2, 101) },
-  { name: 'a checksum computed for another source', reason: 'checksum', payload: packet(V3, { ...RX4, source: '10.99.1.3' }) },
+  { name: 'a checksum computed for another source', reason: 'checksum', payload: packet(V3, { ...RX4, source: ip('10.99.1.3') }) },
   { name: 'a message-only v3 checksum for a standard instance', reason: 'checksum', payload: packet(V3, RX4, false) },
   { name: 'a standard v3 checksum for a message-only instance', reason: 'checksum', payload: packet({ ...V3, vrid: 4 }) },
-  { name: 'adverts from our own address', reason: 'own-address', payload: packet(V3), rx: { ...RX4, ownAddresses: new Set(['10.99.9.9', PEER4]) } },
+  { name: 'adverts from our own address', reason: 'own-address', payload: packet(V3), rx: { ...RX4, ownAddresses: [ip('10.99.9.9'), ip(PEER4)] } },
   { name: 'a VRID without an instance', reason: 'vrid', payload: packet({ ...V3, vrid: 99 }) },
   { name: 'a v3 advert for a v2 instance', reason: 'version-mismatch', payload: packet({ ...V3, vrid: 2 }) },
   { name: 'a v2 advert for a v3 instance', reason: 'version-mismatch', payload: packet({ ...V2, vrid: 1 }) },
@@ -65,6 +82,10 @@ const DROPS: DropCase[] = [
   { name: 'a password for an instance without one', reason: 'auth-type', payload: packet({ ...V2, vrid: 3, intervalMs: 2000 }) },
   { name: 'a wrong password', reason: 'auth-password', payload: packet({ ...V2, authPass: 'secret99' }) },
   { name: 'a v2 interval other than ours', reason: 'interval', payload: packet({ ...V2, intervalMs: 2000 }) },
+  { name: 'a unicast advert with TTL 255 for a multicast instance', reason: 'destination', payload: packet(V3, UNICAST4), rx: UNICAST4 },
+  { name: 'a multicast advert for a unicast instance', reason: 'destination', payload: packet({ ...V3, vrid: 5 }) },
+  { name: 'a unicast advert from a host that is not a peer', reason: 'unicast-source', payload: packet({ ...V3, vrid: 5 }, { ...UNICAST4, source: ip('10.99.1.9') }), rx: { ...UNICAST4, source: ip('10.99.1.9') } },
+  { name: "a peer's advert with a TTL below its min_ttl", reason: 'peer-ttl', payload: packet({ ...V3, vrid: 5 }, UNICAST4), rx: { ...UNICAST4, ttl: 249 } },
 ];
 
 for (const c of DROPS) {
@@ -100,9 +121,16 @@ test('validateAdvert() accepts good adverts of every version and family', () => 
   assert.equal(verdict.advert.vrid, 2);
 });
 
-test('validateAdvert() accepts any TTL when the unicast rule relaxes it', () => {
-  const verdict = validateAdvert(packet(V3), { ...RX4, ttl: 64, requireTtl255: false }, lookup);
-  assert.equal(verdict.ok, true);
+test("validateAdvert() takes a unicast instance's adverts from its peers within their TTL range (keepalived)", () => {
+  const judge = (vrid: number, rx: ReceiveContext): string => {
+    const verdict = validateAdvert(packet({ ...V3, vrid }, rx), rx, lookup);
+    return verdict.ok ? 'ok' : verdict.reason;
+  };
+  assert.equal(judge(5, UNICAST4), 'ok', 'TTL 255 from a peer');
+  assert.equal(judge(5, { ...UNICAST4, ttl: 250 }), 'ok', 'the bottom of the range');
+  assert.equal(judge(5, { ...UNICAST4, source: ip('10.99.1.5'), ttl: 3 }), 'ok', 'a routed peer without a range');
+  assert.equal(judge(6, { ...UNICAST4, source: ip('10.99.1.9'), ttl: 3 }), 'ok', 'any source when the check is off');
+  assert.equal(judge(6, { ...UNICAST4, ttl: 3 }), 'ok', 'no range applies without the source check');
 });
 
 test('validateAdvert() without lookup skips instance checks and wants the standard checksum', () => {

@@ -9,6 +9,7 @@ import type { FieldSpec, KeywordSpec, ValueType } from '../fields/field.js';
 import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.js';
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
 import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
+import { VIP_FIELDS } from '../fields/vip.js';
 import { keywordClasses, type KeywordClasses } from '../keepalived/keyword-classes.js';
 
 function code(text: string): string {
@@ -117,6 +118,7 @@ export function generatedBlocks(): Record<string, string> {
   return {
     'yaml-global': renderYamlTable(GLOBAL_FIELDS),
     'yaml-instance': renderYamlTable(INSTANCE_FIELDS),
+    'yaml-vip': renderYamlTable(VIP_FIELDS),
     'yaml-check': renderYamlTable(CHECK_COMMON_FIELDS),
     ...Object.fromEntries(Object.entries(CHECK_KIND_FIELDS).map(([kind, table]) => [`yaml-check-${kind}`, renderYamlTable(table)])),
     'yaml-sync-group': renderYamlTable(SYNC_GROUP_FIELDS),

@@ -126,6 +126,22 @@ export function sectionOf(table: readonly FieldSpec[], name: string): readonly F
   return section;
 }
 
+/**
+ * The global_defs twin of an instance field: keepalived spells the global default of an instance
+ * keyword with a vrrp_ prefix (garp_master_delay -> vrrp_garp_master_delay), and the instance
+ * keyword hints at the global key too. `defaultValue` is the global default.
+ */
+export function globalTwin(spec: FieldSpec, defaultValue: number | boolean | string | undefined): FieldSpec {
+  const words = (spec.keepalived ?? []).map((k) => k.word);
+  return {
+    ...spec,
+    keepalived: (spec.keepalived ?? []).map((k) => ({ ...k, word: `vrrp_${k.word}` })),
+    yamlHints: [...(spec.yamlHints ?? []), ...words],
+    default: defaultValue,
+    defaultDoc: undefined,
+  };
+}
+
 /** The first part of a YAML key: what the section's mapping holds. */
 export function yamlHead(spec: FieldSpec): string | undefined {
   return spec.yaml?.split('.')[0];

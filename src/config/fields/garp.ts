@@ -3,7 +3,7 @@
  * keywords, with defaults) and one for instances (garp_* keywords; defaults from the global ones).
  */
 import { DEFAULT_GARP, MAX_GARP_REPEAT, MAX_GARP_TIMER_MS } from '../defaults.js';
-import { fieldOf, type FieldSpec } from './field.js';
+import { fieldOf, globalTwin, type FieldSpec } from './field.js';
 
 const TIMER = { kind: 'duration', minMs: 0, maxMs: MAX_GARP_TIMER_MS } as const;
 const REPEAT = { kind: 'integer', min: 0, max: MAX_GARP_REPEAT } as const;
@@ -58,16 +58,9 @@ export const INSTANCE_GARP_FIELDS = [
   },
 ] as const satisfies readonly FieldSpec[];
 
-/** The global twin of an instance field: keepalived's vrrp_ keyword, the default of DEFAULT_GARP. */
+/** The global twin of an instance field, with keepalived's default. */
 function globalGarpField(spec: FieldSpec): FieldSpec {
-  const words = (spec.keepalived ?? []).map((k) => k.word);
-  return {
-    ...spec,
-    keepalived: (spec.keepalived ?? []).map((k) => ({ ...k, word: `vrrp_${k.word}` })),
-    yamlHints: [...(spec.yamlHints ?? []), ...words],
-    default: DEFAULT_GARP[spec.name as keyof typeof DEFAULT_GARP],
-    defaultDoc: undefined,
-  };
+  return globalTwin(spec, DEFAULT_GARP[spec.name as keyof typeof DEFAULT_GARP]);
 }
 
 /** The burst gap of IPv6 instances, a global setting only (instances have one gap, intervalMs). */

@@ -113,10 +113,19 @@ export const GLOBAL_FIELDS = [
     defaultDoc: 'none',
     doc: 'started with the FIFO path appended, to read it; ignored (warning) without `notifyFifo`',
   },
+  {
+    name: 'strict',
+    yaml: 'strict',
+    keepalived: [{ word: 'vrrp_strict', read: 'optional-bool', note: "`[BOOL]`: keepalived's strict-mode checks and resets" }],
+    type: { kind: 'boolean' },
+    default: false,
+    doc: "keepalived's `vrrp_strict`: the default of every instance's `strict` (see [Routes, rules, VMACs, strict mode](#routes-rules-vmacs-strict-mode-and-accept-mode))",
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** global_defs keywords that set no field of their own. */
 export const GLOBAL_KEYWORDS_WITHOUT_FIELD: readonly KeywordSpec[] = [
   { word: 'vrrp_min_garp', read: 'custom', note: '`[BOOL]`: GARP repeat 1, no second burst, no refresh' },
   { word: 'vrrp_down_timer_adverts', read: 'custom', note: 'accepted only with the RFC value 3' },
+  { word: 'vrrp_check_unicast_src', read: 'custom', note: 'accepted: hotstandby checks the source of unicast adverts anyway (see Receiving adverts)' },
 ];

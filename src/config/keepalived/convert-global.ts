@@ -8,7 +8,7 @@ import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.j
 import type { BlockRules, Handler } from './blocks.js';
 import { fieldHandlers } from './fields.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
+import { keywordOf, noArgs, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
 
 const EMAIL = 'email alerts are not sent';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
@@ -16,7 +16,7 @@ const SNMP = 'SNMP is not supported';
 const DBUS = 'D-Bus is not supported';
 const SCHEDULING = 'process scheduling and memory locking are left to the system';
 const FIFO = 'priority changes are not written to the notify FIFO';
-const FIREWALL = 'firewall integration (for no_accept and VMACs) is not supported';
+const FIREWALL = 'no_accept uses hotstandby\'s own nf_tables tables (ip / ip6 hotstandby); their name, priority and counters, and iptables, are not configurable';
 const PROCESS = 'keepalived process management has no equivalent';
 const BUFFERS = 'socket buffer sizing is not needed';
 const RELOAD = 'configuration reload handling is different';
@@ -122,18 +122,16 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   dynamic_interfaces: 'interfaces are looked up when the daemon starts them',
   linkbeat_use_polling: 'link state comes from netlink',
   log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
-  vmac_prefix: 'VMACs are not supported',
-  vmac_addr_prefix: 'VMACs are not supported',
+  vmac_prefix: 'VMAC names are vrrp.VRID unless use_vmac names one',
+  vmac_addr_prefix: 'VMACs for addresses on other interfaces are not supported',
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
   vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
-  vrrp_check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
 };
 
 /** Global keywords whose absence would change failover behaviour. */
 export const REFUSED_GLOBALS: Readonly<Record<string, string>> = {
-  vrrp_strict: 'strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead',
   net_namespace: 'run hotstandby inside the namespace instead (ip netns exec)',
 };
 
@@ -226,6 +224,10 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
       g.garp.masterRepeat = located(1, node.source, keywordOf(node));
       g.garp.masterDelayMs = located(0, node.source, keywordOf(node));
       g.garp.masterRefreshMs = located(0, node.source, keywordOf(node));
+    },
+    // The unicast source check is on by default in hotstandby (see validate-unicast.ts).
+    vrrp_check_unicast_src: (node) => {
+      noArgs(node, warn);
     },
     vrrp_down_timer_adverts: (node) => {
       const value = readUnsigned(singleArg(node, warn), keywordOf(node));

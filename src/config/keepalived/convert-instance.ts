@@ -3,12 +3,13 @@
  */
 import { ConfigError } from '../config-error.js';
 import { MAX_TRACK_WEIGHT } from '../defaults.js';
-import { emptyInstanceDraft, located, type InstanceDraft, type Located } from '../draft.js';
+import { emptyInstanceDraft, located, type InstanceDraft, type Located, type UnicastPeerTtlDraft } from '../draft.js';
 import type { SourceLocation } from '../model.js';
 import { checkInteger } from '../validate-values.js';
 import { parseVipWords } from '../vip.js';
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
 import { convertBlock, type BlockRules, type Handler } from './blocks.js';
+import { NETWORK_BLOCK_KEYWORDS, networkHandlers } from './convert-network.js';
 import { fieldHandlers } from './fields.js';
 import { IGNORED_INSTANCE_KEYWORDS, REFUSED_INSTANCE_KEYWORDS } from './instance-keywords.js';
 import type { Token } from './lexer.js';
@@ -50,6 +51,22 @@ export function authenticationRules(warn: Warn): BlockRules<Pending> {
       },
     },
   };
+}
+
+/** keepalived `unicast_peer { ADDR [min_ttl N] [max_ttl N] }`: the words after the address. */
+function peerTtlRange(peer: Located<string>, words: Token[]): UnicastPeerTtlDraft {
+  const range: UnicastPeerTtlDraft = { peer };
+  for (let i = 0; i < words.length; i += 2) {
+    const [option, value] = [words[i] as Token, words[i + 1]];
+    if ((option.text !== 'min_ttl' && option.text !== 'max_ttl') || value === undefined) {
+      const text = words.map((t) => t.text).join(' ');
+      throw new ConfigError(`Unknown unicast_peer option in "${text}": expected min_ttl N / max_ttl N`, option.source, 'unicast_peer');
+    }
+    const ttl = readUnsigned(value, option.text, 255);
+    if (option.text === 'min_ttl') range.min = ttl;
+    else range.max = ttl;
+  }
+  return range;
 }
 
 /** A track weight: "weight N [reverse|noreverse]"; reverse is refused (not in the model). */
@@ -114,14 +131,9 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
     virtual_ipaddress_excluded: (node, d) => addVips(node, d, true),
     unicast_peer: (node, d) => {
       for (const line of blockOf(node)) {
-        const options = line.args.map((t) => t.text);
-        if (options.length > 0) {
-          if (options.some((o, i) => i % 2 === 0 && o !== 'min_ttl' && o !== 'max_ttl')) {
-            throw new ConfigError(`Unknown unicast_peer option in "${options.join(' ')}": expected min_ttl/max_ttl`, line.source, 'unicast_peer');
-          }
-          warn(`min_ttl/max_ttl of unicast peer ${line.keyword.text} ignored: received TTLs are checked as RFC 5798 says (255)`, line.source);
-        }
-        d.unicastPeers.push(located(line.keyword.text, line.source, 'unicast_peer'));
+        const peer = located(line.keyword.text, line.source, 'unicast_peer');
+        d.unicastPeers.push(peer);
+        if (line.args.length > 0) (d.unicastPeerTtl ??= []).push(peerTtlRange(peer, line.args));
       }
     },
     unicast_fault_no_peer: (node) => {
@@ -133,11 +145,6 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
         return;
       }
       throw new ConfigError('The pre-1.3.6 keepalived unicast checksum is not supported', node.source, 'old_unicast_checksum');
-    },
-    strict_mode: (node) => {
-      if (readOptionalBool(node, warn).value) {
-        throw new ConfigError('Strict mode changes defaults (accept mode, authentication, preempt delay); write the settings out instead', node.source, 'strict_mode');
-      }
     },
     down_timer_adverts: (node) => {
       if (readUnsigned(singleArg(node, warn), 'down_timer_adverts').value !== 3) {
@@ -162,10 +169,11 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
       pending.nativeIpv6 = node.source;
     },
     notify_master_rx_lower_pri: notify,
+    ...networkHandlers(warn),
   };
   const handlers = fieldHandlers(INSTANCE_FIELDS, warn, custom, INSTANCE_KEYWORDS_WITHOUT_FIELD);
   for (const [keyword, handler] of Object.entries(handlers)) {
-    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process'];
+    const blockKeywords = ['authentication', 'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'track_file', 'track_process', ...NETWORK_BLOCK_KEYWORDS];
     if (!blockKeywords.includes(keyword)) {
       handlers[keyword] = (node, d) => {
         expectNoBlock(node);

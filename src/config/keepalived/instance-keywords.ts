@@ -9,14 +9,12 @@ const GARP_EXTRA = 'extra gratuitous ARP/NA sending is not implemented';
 export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   smtp_alert: 'email alerts are not sent',
   debug: 'keepalived does not implement it either',
-  dont_track_primary: 'the instance still goes to FAULT when its own interface is down',
   notify_priority_changes: NOTIFICATION,
   notify_deleted: NOTIFICATION,
   kernel_rx_buf_size: 'socket buffer sizing is not needed',
   linkbeat_use_polling: 'link state comes from netlink',
   lvs_sync_daemon_interface: 'LVS is not part of hotstandby',
   skip_check_adv_addr: 'advert addresses are always checked',
-  check_unicast_src: 'the source of unicast adverts is not checked against the peers',
   garp_extra_if: GARP_EXTRA,
   vmac_garp_intvl: GARP_EXTRA,
   higher_prio_send_advert: 'a master does not advertise before yielding',
@@ -24,15 +22,11 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
 };
 
 export const REFUSED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
-  use_vmac: 'virtual MAC interfaces are not supported',
-  use_vmac_addr: 'virtual MAC interfaces are not supported',
-  vmac_xmit_base: 'virtual MAC interfaces are not supported',
+  use_vmac_addr: 'VMACs for addresses on other interfaces are not supported (use_vmac on the instance is)',
   use_ipvlan: 'ipvlan interfaces are not supported',
   track_bfd: 'BFD is not supported; track a vrrp_script, track_file or vrrp_track_process instead',
   mcast_dst_ip: 'per-instance multicast groups are not supported; use vrrp_mcast_group4/6',
   vrf: 'VRF binding is not supported',
-  virtual_routes: 'routes on failover are not supported yet',
-  virtual_rules: 'routing rules on failover are not supported yet',
   // keepalived puts the instance in FAULT when its source address goes: who is master would differ.
   track_src_ip: 'going to FAULT when the source address is removed is not implemented',
   // Without the flag, removing one address of a subnet removes the others with it: held VIPs would vanish.

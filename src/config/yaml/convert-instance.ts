@@ -3,14 +3,15 @@
  */
 import { isMap, isSeq } from 'yaml';
 import { ConfigError } from '../config-error.js';
-import { emptyInstanceDraft, type InstanceDraft, type VipDraft } from '../draft.js';
+import { emptyInstanceDraft, type InstanceDraft, type Located, type UnicastPeerTtlDraft, type VipDraft } from '../draft.js';
 import { parseVipWords } from '../vip.js';
+import { yamlHintsOf, yamlKeysOf } from '../fields/field.js';
 import { INSTANCE_FIELDS } from '../fields/instance.js';
+import { VIP_FIELDS } from '../fields/vip.js';
 import { INSTANCE_NOTIFY_KEYS, readNotify } from './convert-common.js';
+import { NETWORK_READERS } from './convert-network.js';
 import { readFields, type CustomReader } from './fields.js';
 import { isStringNode, readInteger, readList, readMap, readString, typeError, type Field, type NamedEntry, type YamlReader } from './nodes.js';
-
-const VIP_OBJECT_KEYS = ['address', 'prefix', 'device', 'label', 'scope', 'broadcast'];
 
 /**
  * A virtual address: the keepalived-style string ("10.0.0.10/24 dev eth1 label eth1:vip") or an
@@ -21,7 +22,7 @@ function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft 
   if (isStringNode(field)) {
     words = readString(field).value.trim().split(/\s+/);
   } else if (isMap(field.node)) {
-    const parts = readMap(reader, field, VIP_OBJECT_KEYS, { dev: 'device', brd: 'broadcast', mask: 'prefix' });
+    const parts = readMap(reader, field, yamlKeysOf(VIP_FIELDS), yamlHintsOf(VIP_FIELDS));
     const address = parts.get('address');
     if (!address) throw new ConfigError('Missing "address"', field.source, field.path);
     let first = readString(address).value;
@@ -31,9 +32,11 @@ function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft 
       first += `/${readInteger(prefix).value}`;
     }
     words = [first];
-    for (const [key, option] of [['device', 'dev'], ['label', 'label'], ['scope', 'scope'], ['broadcast', 'brd']] as const) {
-      const part = parts.get(key);
-      if (part) words.push(option, readString(part).value);
+    // The mapping's parts become the option words of a keepalived line ("dev eth0").
+    for (const spec of VIP_FIELDS) {
+      const part = parts.get(spec.yaml);
+      const option = 'keepalived' in spec ? spec.keepalived[0].word : undefined;
+      if (part && option) words.push(option, readString(part).value);
     }
   } else {
     throw typeError(field, 'an address string ("10.0.0.10/24 dev eth1") or a mapping with "address"');
@@ -43,12 +46,20 @@ function readVip(reader: YamlReader, field: Field, excluded: boolean): VipDraft 
   return parsed.vip;
 }
 
-function readUnicast(reader: YamlReader, field: Field, draft: InstanceDraft): void {
-  for (const [key, value] of readMap(reader, field, ['source', 'peers', 'ttl'], { src: 'source', peer: 'peers', unicast_ttl: 'ttl' })) {
-    if (key === 'source') draft.unicastSourceAddress = readString(value);
-    else if (key === 'peers') draft.unicastPeers = readList(reader, value).map(readString);
-    else draft.unicastTtl = readInteger(value);
-  }
+/** A unicast peer: its address, or { address, minTtl, maxTtl } (keepalived min_ttl / max_ttl). */
+function readPeer(reader: YamlReader, field: Field, draft: InstanceDraft): Located<string> {
+  if (isStringNode(field)) return readString(field);
+  const parts = readMap(reader, field, ['address', 'minTtl', 'maxTtl'], { min_ttl: 'minTtl', max_ttl: 'maxTtl' });
+  const address = parts.get('address');
+  if (!address) throw typeError(field, 'an address string or a mapping with "address"');
+  const peer = readString(address);
+  const range: UnicastPeerTtlDraft = { peer };
+  const min = parts.get('minTtl');
+  const max = parts.get('maxTtl');
+  if (min) range.min = readInteger(min);
+  if (max) range.max = readInteger(max);
+  if (min || max) (draft.unicastPeerTtl ??= []).push(range);
+  return peer;
 }
 
 /** A tracked thing: its name, or { name, weight }. */
@@ -101,11 +112,14 @@ const CUSTOM_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
   excludedVips: (reader, value, draft) => {
     for (const item of readList(reader, value)) draft.vips.push(readVip(reader, item, true));
   },
-  unicast: readUnicast,
+  'unicast.peers': (reader, value, draft) => {
+    draft.unicastPeers = readList(reader, value).map((peer) => readPeer(reader, peer, draft));
+  },
   track: readTrack,
   notify: (reader, value, draft) => {
     draft.notify = readNotify(reader, value, INSTANCE_NOTIFY_KEYS);
   },
+  ...NETWORK_READERS,
 };
 
 export function readInstance(reader: YamlReader, entry: NamedEntry): InstanceDraft {

@@ -37,15 +37,28 @@ export interface ReadOptions<D> {
   extraKeys?: readonly string[];
 }
 
-/** Reads the mapping `field` into `draft` by `table`. */
+/** The entries of a dotted group ("unicast.ttl") as a table of their own ("ttl"), and their custom readers. */
+function group<D>(table: readonly FieldSpec[], head: string, custom: Readonly<Record<string, CustomReader<D>>>): [FieldSpec[], Record<string, CustomReader<D>>] {
+  const prefix = `${head}.`;
+  const fields = table.filter((f) => f.yaml?.startsWith(prefix)).map((f) => ({ ...f, yaml: (f.yaml as string).slice(prefix.length) }));
+  const readers = Object.fromEntries(Object.entries(custom).filter(([key]) => key.startsWith(prefix)).map(([key, reader]) => [key.slice(prefix.length), reader]));
+  return [fields, readers];
+}
+
+/**
+ * Reads the mapping `field` into `draft` by `table`. A key with a custom reader is read by it; a
+ * section into its own draft object; a dotted group ("unicast.source", "unicast.ttl") as a nested
+ * mapping into the same draft, its custom readers keyed by the whole path ("unicast.peers").
+ */
 export function readFields<D extends object>(reader: YamlReader, field: Field, table: readonly FieldSpec[], draft: D, options: ReadOptions<D> = {}): void {
   const extra = options.extraKeys ?? [];
+  const custom = options.custom ?? {};
   const target = draft as Record<string, unknown>;
   for (const [key, value] of readMap(reader, field, [...extra, ...yamlKeysOf(table)], yamlHintsOf(table))) {
     if (extra.includes(key)) continue;
-    const custom = options.custom?.[key];
-    if (custom) {
-      custom(reader, value, draft);
+    const read = custom[key];
+    if (read) {
+      read(reader, value, draft);
       continue;
     }
     const spec = table.find((f) => f.yaml === key);
@@ -55,6 +68,9 @@ export function readFields<D extends object>(reader: YamlReader, field: Field, t
       target[spec.name] = section;
     } else if (spec && isPlain(spec)) {
       target[spec.name] = readValue(spec, value);
+    } else if (!spec) {
+      const [fields, readers] = group(table, key, custom);
+      readFields(reader, value, fields, draft, { custom: readers });
     } else {
       throw new Error(`No reader for the YAML key "${key}"`);
     }

@@ -131,3 +131,82 @@ export const AF_INET6 = 10;
 
 /** linux/if.h: interface names are at most 15 bytes plus the terminating NUL. */
 export const IFNAMSIZ = 16;
+
+// linux/rtnetlink.h: route and rule message types.
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+export const RTM_GETROUTE = 26;
+export const RTM_NEWRULE = 32;
+export const RTM_DELRULE = 33;
+export const RTM_GETRULE = 34;
+
+// linux/rtnetlink.h: struct rtmsg is 12 bytes (family, dst_len, src_len, tos, table, protocol,
+// scope, type, flags); linux/fib_rules.h: struct fib_rule_hdr has the same size.
+export const RTMSG_LENGTH = 12;
+export const FIB_RULE_HDR_LENGTH = 12;
+
+// linux/rtnetlink.h: route attributes.
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_IIF = 3;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_MULTIPATH = 9;
+export const RTA_TABLE = 15;
+/** struct rtnexthop (len, flags, hops, ifindex) heads each RTA_MULTIPATH entry. */
+export const RTNEXTHOP_LENGTH = 8;
+
+// linux/rtnetlink.h: route types (rtm_type).
+export const RTN_UNSPEC = 0;
+export const RTN_UNICAST = 1;
+export const RTN_LOCAL = 2;
+export const RTN_BLACKHOLE = 6;
+export const RTN_UNREACHABLE = 7;
+export const RTN_PROHIBIT = 8;
+export const RTN_THROW = 9;
+
+// linux/rtnetlink.h: route protocols (rtm_protocol); 18 is keepalived's own.
+export const RTPROT_UNSPEC = 0;
+export const RTPROT_BOOT = 3;
+export const RTPROT_STATIC = 4;
+export const RTPROT_KEEPALIVED = 18;
+
+// linux/rtnetlink.h: reserved tables. Tables above 255 travel in RTA_TABLE only.
+export const RT_TABLE_UNSPEC = 0;
+export const RT_TABLE_COMPAT = 252;
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+
+// linux/fib_rules.h: rule attributes.
+export const FRA_DST = 1;
+export const FRA_SRC = 2;
+export const FRA_IIFNAME = 3;
+export const FRA_GOTO = 4;
+export const FRA_PRIORITY = 6;
+export const FRA_FWMARK = 10;
+export const FRA_TABLE = 15;
+export const FRA_FWMASK = 16;
+export const FRA_OIFNAME = 17;
+export const FRA_PROTOCOL = 21;
+
+// linux/fib_rules.h: rule actions.
+export const FR_ACT_TO_TBL = 1;
+export const FR_ACT_GOTO = 2;
+export const FR_ACT_NOP = 3;
+export const FR_ACT_BLACKHOLE = 6;
+export const FR_ACT_UNREACHABLE = 7;
+export const FR_ACT_PROHIBIT = 8;
+
+// linux/if_link.h: link kinds (IFLA_LINKINFO) and macvlan modes.
+export const IFLA_LINKINFO = 18;
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODE_PRIVATE = 1;
+export const MACVLAN_MODE_VEPA = 2;
+export const MACVLAN_MODE_BRIDGE = 4;
+/** linux/netlink.h: marks an attribute whose value is more attributes. */
+export const NLA_F_NESTED = 0x8000;

@@ -28,3 +28,8 @@ export function bytesToAddress(bytes: Buffer): string | undefined {
 export function macToString(bytes: Buffer): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
+
+/** The address family of an AF_INET / AF_INET6 number (rtmsg, fib_rule_hdr, ifaddrmsg); undefined for others. */
+export function familyOfNumber(n: number | undefined): AddressFamily | undefined {
+  return n === 2 ? 4 : n === 10 ? 6 : undefined;
+}

@@ -1,6 +1,6 @@
 /**
- * rtnetlink client: reads links and addresses, adds and deletes addresses (VIPs), and reports
- * link / address changes. Two sockets from the native addon: one for requests (replies matched by
+ * rtnetlink client: reads links and addresses, adds and deletes addresses (VIPs), routes, rules
+ * and macvlan links, and reports link / address changes. Two sockets from the native addon: one for requests (replies matched by
  * sequence number, see RequestTracker) and, once something subscribes, one for multicast
  * notifications, so a burst of events never delays or mixes with replies.
  */
@@ -12,6 +12,9 @@ import { type LinkInfo, decodeLink, encodeLinkByNameRequest, encodeLinkDumpReque
 import { decodeMessages, type NetlinkMessage } from './message.js';
 import { isNetlinkError } from './netlink-error.js';
 import { RequestTracker, type RequestResult } from './request-tracker.js';
+import { describeRoute, encodeRouteRequest, type RouteSpec } from './route.js';
+import { describeRule, encodeRuleRequest, type RuleSpec } from './rule.js';
+import { encodeLinkDeleteRequest, encodeLinkUpRequest, encodeMacvlanCreateRequest, type MacvlanSpec } from './macvlan.js';
 import { buildSockaddrNl, parseSockaddr } from '../sockaddr.js';
 
 export type ChangeKind = 'new' | 'del';
@@ -162,13 +165,7 @@ export class RtNetlink {
    */
   async addAddress(spec: AddressSpec): Promise<AddResult> {
     const { payload, description } = this.prepareAddress(spec);
-    try {
-      await this.tracker.request(K.RTM_NEWADDR, K.NLM_F_CREATE | K.NLM_F_EXCL, payload, `RTM_NEWADDR ${description}`);
-      return 'added';
-    } catch (err) {
-      if (isNetlinkError(err, 'EEXIST')) return 'exists';
-      throw err;
-    }
+    return this.create(K.RTM_NEWADDR, payload, `RTM_NEWADDR ${description}`);
   }
 
   /**
@@ -179,6 +176,55 @@ export class RtNetlink {
   async deleteAddress(spec: AddressSpec): Promise<void> {
     const { payload, description } = this.prepareAddress(spec);
     await this.tracker.request(K.RTM_DELADDR, 0, payload, `RTM_DELADDR ${description}`);
+  }
+
+  /**
+   * Adds a route (RTM_NEWROUTE with NLM_F_CREATE | NLM_F_EXCL): 'exists' when the kernel already
+   * has a route with that destination, table and metric; rejects with a NetlinkError otherwise
+   * (e.g. ENETUNREACH for a gateway that is not reachable yet).
+   */
+  async addRoute(spec: RouteSpec): Promise<AddResult> {
+    return this.create(K.RTM_NEWROUTE, encodeRouteRequest(spec, 'add'), `RTM_NEWROUTE ${describeRoute(spec)}`);
+  }
+
+  /** Deletes a route (RTM_DELROUTE); rejects with code 'ESRCH' when no such route exists. */
+  async deleteRoute(spec: RouteSpec): Promise<void> {
+    await this.tracker.request(K.RTM_DELROUTE, 0, encodeRouteRequest(spec, 'delete'), `RTM_DELROUTE ${describeRoute(spec)}`);
+  }
+
+  /** Adds a policy rule (RTM_NEWRULE, NLM_F_EXCL): 'exists' when an identical rule is there. */
+  async addRule(spec: RuleSpec): Promise<AddResult> {
+    return this.create(K.RTM_NEWRULE, encodeRuleRequest(spec), `RTM_NEWRULE ${describeRule(spec)}`);
+  }
+
+  /** Deletes a policy rule (RTM_DELRULE); rejects with code 'ENOENT' when none matches. */
+  async deleteRule(spec: RuleSpec): Promise<void> {
+    await this.tracker.request(K.RTM_DELRULE, 0, encodeRuleRequest(spec), `RTM_DELRULE ${describeRule(spec)}`);
+  }
+
+  /** Creates a macvlan link (RTM_NEWLINK, NLM_F_EXCL): 'exists' when a link of that name is there. */
+  async createMacvlan(spec: MacvlanSpec): Promise<AddResult> {
+    return this.create(K.RTM_NEWLINK, encodeMacvlanCreateRequest(spec), `RTM_NEWLINK macvlan '${spec.name}'`);
+  }
+
+  /** Sets a link administratively up or down. */
+  async setLinkUp(index: number, up: boolean): Promise<void> {
+    await this.tracker.request(K.RTM_NEWLINK, 0, encodeLinkUpRequest(index, up), `RTM_NEWLINK ifindex ${index} ${up ? 'up' : 'down'}`);
+  }
+
+  /** Deletes a link (RTM_DELLINK); rejects with code 'ENODEV' when there is none. */
+  async deleteLink(index: number): Promise<void> {
+    await this.tracker.request(K.RTM_DELLINK, 0, encodeLinkDeleteRequest(index), `RTM_DELLINK ifindex ${index}`);
+  }
+
+  private async create(type: number, payload: Buffer, operation: string): Promise<AddResult> {
+    try {
+      await this.tracker.request(type, K.NLM_F_CREATE | K.NLM_F_EXCL, payload, operation);
+      return 'added';
+    } catch (err) {
+      if (isNetlinkError(err, 'EEXIST')) return 'exists';
+      throw err;
+    }
   }
 
   /**

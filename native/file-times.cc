@@ -1,0 +1,46 @@
+// utimensat(2) with nanoseconds: Node's utimes takes seconds as a double, which cannot hold
+// every nanosecond of a present-day time. Backups restore mtimes exactly, as restic does.
+#include "file-times.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <string>
+
+#include "errno-error.h"
+
+namespace {
+
+int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+}  // namespace
+
+// setFileTimes(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec, noFollow)
+Napi::Value SetFileTimes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // A Buffer carries a path that is not UTF-8 byte for byte.
+  std::string path;
+  if (info[0].IsBuffer()) {
+    auto b = info[0].As<Napi::Buffer<char>>();
+    path.assign(b.Data(), b.Length());
+  } else if (info[0].IsString()) {
+    path = info[0].As<Napi::String>().Utf8Value();
+  } else {
+    throw Napi::TypeError::New(env, "The path must be a string or a Buffer");
+  }
+  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "The path contains a NUL byte");
+  struct timespec times[2];
+  times[0].tv_sec = Int(info, 1, "atimeSec");
+  times[0].tv_nsec = Int(info, 2, "atimeNsec");
+  times[1].tv_sec = Int(info, 3, "mtimeSec");
+  times[1].tv_nsec = Int(info, 4, "mtimeNsec");
+  const bool noFollow = info[5].ToBoolean().Value();
+  if (utimensat(AT_FDCWD, path.c_str(), times, noFollow ? AT_SYMLINK_NOFOLLOW : 0) != 0) {
+    throw ErrnoError(env, errno, "utimensat", "'" + path + "'");
+  }
+  return env.Undefined();
+}

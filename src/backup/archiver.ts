@@ -1,0 +1,338 @@
+/**
+ * `backup run`: walks the given paths, chunks files with the repository's polynomial, stores new
+ * blobs and one tree per directory, then the index and the snapshot (design.rst, "Read and Write
+ * Ordering"). Like restic, the snapshot's tree holds each path as given (an absolute path with
+ * its parent directories); a file unchanged since the parent snapshot (same type, size, mtime, ctime and
+ * inode) keeps the parent's content list without being read.
+ */
+import { lstat, open, readdir, readlink, readFile } from 'node:fs/promises';
+import { join, normalize, resolve } from 'node:path';
+import { Chunker, MIN_SIZE } from './repo/chunker.js';
+import { goTimeFromNs, goTimeNow, type GoTime } from './repo/go-json.js';
+import type { Id } from './repo/id.js';
+import type { Repository } from './repo/repository.js';
+import { whoAmI } from './repo/repository.js';
+import { bytesToName, fsPath } from './repo/names.js';
+import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
+import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
+import { findSnapshot } from './snapshots.js';
+
+export interface BackupOptions {
+  paths: string[];
+  tags?: string[];
+  /** A snapshot to compare with; default: the latest with the same paths and host. 'none' for none. */
+  parent?: Id | 'none';
+  hostname?: string;
+  programVersion?: string;
+  time?: GoTime;
+  /** Record access times (restic's --with-atime); by default atime is recorded as mtime. */
+  withAtime?: boolean;
+}
+
+export interface BackupStats {
+  files: number;
+  dirs: number;
+  others: number;
+  unchangedFiles: number;
+  bytesRead: number;
+  blobsSaved: number;
+  bytesStored: number;
+}
+
+export interface BackupResult {
+  id: Id;
+  snapshot: Snapshot;
+  stats: BackupStats;
+}
+
+const READ_SIZE = 4 * 1024 * 1024;
+
+interface Target {
+  /** Where this entry is on the filesystem (relative paths stay relative, as given). */
+  realPath: string;
+  children: Map<string, Target>;
+  /** Back up everything below (a path the user gave). */
+  whole: boolean;
+}
+
+class NameTable {
+  private users?: Map<number, string>;
+  private groups?: Map<number, string>;
+
+  private static async parse(path: string): Promise<Map<number, string>> {
+    const m = new Map<number, string>();
+    const text = await readFile(path, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && /^\d+$/.test(f[2]!) && !m.has(Number(f[2]))) m.set(Number(f[2]), f[0]!);
+    }
+    return m;
+  }
+
+  async user(uid: number): Promise<string | undefined> {
+    this.users ??= await NameTable.parse('/etc/passwd');
+    return this.users.get(uid);
+  }
+
+  async group(gid: number): Promise<string | undefined> {
+    this.groups ??= await NameTable.parse('/etc/group');
+    return this.groups.get(gid);
+  }
+}
+
+function nodeType(mode: number): NodeType {
+  switch (mode & 0o170000) {
+    case 0o100000: return 'file';
+    case 0o040000: return 'dir';
+    case 0o120000: return 'symlink';
+    case 0o060000: return 'dev';
+    case 0o020000: return 'chardev';
+    case 0o010000: return 'fifo';
+    case 0o140000: return 'socket';
+    default: return 'irregular';
+  }
+}
+
+export class Archiver {
+  readonly stats: BackupStats = { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
+  private readonly names = new NameTable();
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly withAtime = false,
+  ) {}
+
+  /** The node for `path` from lstat, without content or subtree. */
+  private async statNode(path: string, name: string): Promise<TreeNode> {
+    const st = await lstat(fsPath(path), { bigint: true });
+    const mode = Number(st.mode);
+    const type = nodeType(mode);
+    const uid = Number(st.uid);
+    const gid = Number(st.gid);
+    const node: TreeNode = {
+      name,
+      type,
+      mode: goModeFromUnix(mode),
+      mtime: goTimeFromNs(st.mtimeNs),
+      // Like restic without --with-atime: atime recorded as mtime, so that reading a tree does not
+      // change it and unchanged directories keep their tree ids (restic's and ours alike).
+      atime: goTimeFromNs(this.withAtime ? st.atimeNs : st.mtimeNs),
+      ctime: goTimeFromNs(st.ctimeNs),
+      uid,
+      gid,
+      content: null,
+    };
+    const user = await this.names.user(uid);
+    const group = await this.names.group(gid);
+    if (user) node.user = user;
+    if (group) node.group = group;
+    node.inode = Number(st.ino);
+    node.deviceId = Number(st.dev);
+    if (type === 'file') node.size = Number(st.size);
+    if (type !== 'dir' && type !== 'fifo' && type !== 'socket') node.links = Number(st.nlink);
+    if (type === 'symlink') node.linktarget = await readlink(fsPath(path));
+    if (type === 'dev' || type === 'chardev') node.device = Number(st.rdev);
+    return node;
+  }
+
+  private async loadParentTree(id: Id | undefined): Promise<Map<string, TreeNode>> {
+    const m = new Map<string, TreeNode>();
+    if (id === undefined) return m;
+    try {
+      for (const n of decodeTree(await this.repo.loadBlob('tree', id))) m.set(n.name, n);
+    } catch {
+      // A parent we cannot read only costs re-reading the files.
+    }
+    return m;
+  }
+
+  private unchanged(node: TreeNode, old: TreeNode | undefined): boolean {
+    if (!old || old.type !== 'file' || node.type !== 'file' || old.content === null) return false;
+    const same = (a: GoTime, b: GoTime) => a.sec === b.sec && a.nsec === b.nsec;
+    if (!same(node.mtime, old.mtime) || !same(node.ctime, old.ctime)) return false;
+    if ((node.size ?? 0) !== (old.size ?? 0) || (node.inode ?? 0) !== (old.inode ?? 0)) return false;
+    return old.content.every((id) => this.repo.has('data', id));
+  }
+
+  /** Stores a file's chunks; returns its content list and the bytes it read. */
+  async saveFile(path: string): Promise<{ content: Id[]; size: number }> {
+    const fh = await open(fsPath(path), 'r');
+    const content: Id[] = [];
+    let size = 0;
+    try {
+      const chunker = new Chunker(this.repo.chunker);
+      let pieces: Buffer[] = [];
+      const emit = async (parts: Buffer[]) => {
+        const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const r = await this.repo.saveBlob('data', data);
+        content.push(r.id);
+        if (r.saved) {
+          this.stats.blobsSaved++;
+          this.stats.bytesStored += r.storedSize;
+        }
+      };
+      for (;;) {
+        const buf = Buffer.allocUnsafe(READ_SIZE);
+        const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+        if (bytesRead === 0) break;
+        this.stats.bytesRead += bytesRead;
+        size += bytesRead;
+        const data = buf.subarray(0, bytesRead);
+        let start = 0;
+        for (;;) {
+          const cut = chunker.nextSplit(data, start);
+          if (cut < 0) break;
+          pieces.push(data.subarray(start, cut));
+          await emit(pieces);
+          pieces = [];
+          start = cut;
+        }
+        if (start < data.length) pieces.push(data.subarray(start));
+      }
+      if (pieces.length > 0) await emit(pieces);
+    } finally {
+      await fh.close();
+    }
+    return { content, size };
+  }
+
+  /** Stores the directory at `path` recursively; returns its tree id. */
+  async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
+    const names = (await readdir(fsPath(path), { encoding: 'buffer' })).map(bytesToName).sort(compareNames);
+    const parent = await this.loadParentTree(parentTree);
+    const nodes: TreeNode[] = [];
+    for (const name of names) {
+      const child = join(path, name);
+      let node: TreeNode;
+      try {
+        node = await this.statNode(child, name);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we walked
+        throw err;
+      }
+      await this.fill(node, child, parent.get(name));
+      nodes.push(node);
+    }
+    return this.saveTree(nodes);
+  }
+
+  private async fill(node: TreeNode, path: string, old: TreeNode | undefined): Promise<void> {
+    if (node.type === 'dir') {
+      this.stats.dirs++;
+      node.subtree = await this.saveDir(path, old?.type === 'dir' ? old.subtree : undefined);
+    } else if (node.type === 'file') {
+      this.stats.files++;
+      if (this.unchanged(node, old)) {
+        this.stats.unchangedFiles++;
+        node.content = old!.content;
+      } else {
+        // The size is what was read: a file that grew or shrank meanwhile stays consistent
+        // (restic's check compares the size with the content's length).
+        const { content, size } = await this.saveFile(path);
+        node.content = content;
+        node.size = size;
+      }
+    } else {
+      this.stats.others++;
+    }
+  }
+
+  private async saveTree(nodes: TreeNode[]): Promise<Id> {
+    const r = await this.repo.saveBlob('tree', encodeTree(nodes));
+    if (r.saved) {
+      this.stats.blobsSaved++;
+      this.stats.bytesStored += r.storedSize;
+    }
+    return r.id;
+  }
+
+  /** The tree of a virtual directory holding only the targets below it. */
+  async saveTargets(target: Target, parentTree: Id | undefined): Promise<Id> {
+    const parent = await this.loadParentTree(parentTree);
+    const nodes: TreeNode[] = [];
+    for (const name of [...target.children.keys()].sort(compareNames)) {
+      const sub = target.children.get(name)!;
+      const node = await this.statNode(sub.realPath, name);
+      const old = parent.get(name);
+      if (sub.whole) await this.fill(node, sub.realPath, old);
+      else if (node.type === 'dir') node.subtree = await this.saveTargets(sub, old?.type === 'dir' ? old.subtree : undefined);
+      else throw new Error(`${sub.realPath} is not a directory`);
+      nodes.push(node);
+    }
+    return this.saveTree(nodes);
+  }
+}
+
+/**
+ * The virtual tree of the targets, built as restic 0.14 builds it: from each path as given, so an
+ * absolute path brings its parent directories ("/srv/www" → srv/www) and a relative one starts at
+ * its first component ("src" → src); "." and ".." components are walked but not named; a path
+ * with no name left ("." or "..") stands for its entries.
+ */
+async function targetTree(paths: string[]): Promise<Target> {
+  const root: Target = { realPath: '/', children: new Map(), whole: false };
+  const expanded: string[] = [];
+  for (const p of paths) {
+    const cleaned = normalize(p).replace(/(.)\/+$/, '$1');
+    if (cleaned.split('/').some((c) => c !== '' && c !== '.' && c !== '..')) expanded.push(cleaned);
+    else for (const e of await readdir(fsPath(cleaned), { encoding: 'buffer' })) expanded.push(join(cleaned, bytesToName(e)));
+  }
+  for (const p of expanded) {
+    let t = root;
+    let real = p.startsWith('/') ? '/' : '';
+    for (const part of p.split('/')) {
+      if (part === '') continue;
+      real = real === '' ? part : join(real, part);
+      if (part === '.' || part === '..') continue;
+      let next = t.children.get(part);
+      if (!next) {
+        next = { realPath: real, children: new Map(), whole: false };
+        t.children.set(part, next);
+      }
+      t = next;
+    }
+    t.whole = true;
+  }
+  return root;
+}
+
+/** Backs up `options.paths` into `repo` as a new snapshot. */
+export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  if (options.paths.length === 0) throw new RangeError('Nothing to back up: no paths given');
+  for (const p of options.paths) await lstat(fsPath(p)); // a missing path fails before anything is written
+  if (options.paths.some((p) => resolve(p) === '/')) throw new RangeError('Backing up / as a whole is not supported yet');
+  const targets = await targetTree(options.paths);
+  // The snapshot names the absolute paths, as restic's backup command does.
+  const paths = [...new Set(options.paths.map((p) => resolve(p)))];
+  const who = whoAmI();
+  const hostname = options.hostname ?? who.hostname;
+  await repo.loadIndex();
+  let parent: Id | undefined;
+  if (options.parent !== 'none') {
+    try {
+      parent = (await findSnapshot(repo, options.parent ?? 'latest', options.parent ? {} : { hostname, paths })).id;
+    } catch (err) {
+      if (options.parent) throw err;
+    }
+  }
+  const parentTree = parent ? (await findSnapshot(repo, parent)).snapshot.tree : undefined;
+  const archiver = new Archiver(repo, options.withAtime ?? false);
+  const tree = await archiver.saveTargets(targets, parentTree);
+  await repo.flush();
+  const snapshot: Snapshot = {
+    time: options.time ?? goTimeNow(),
+    tree,
+    paths,
+    hostname,
+    username: who.username,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    programVersion: options.programVersion ?? 'hotstandby',
+  };
+  if (parent) snapshot.parent = parent;
+  if (options.tags?.length) snapshot.tags = options.tags;
+  const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
+  return { id, snapshot, stats: archiver.stats };
+}
+
+export { MIN_SIZE };

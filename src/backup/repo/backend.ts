@@ -1,0 +1,75 @@
+/**
+ * What the repository needs from a storage backend (declared here, by its consumer, as restic's
+ * internal/restic.Backend is). Implementations: backend/local.ts (a directory, e.g. on a removable
+ * disk) and backend/memory.ts (tests); all pass test/backup/backend-suite.ts.
+ *
+ * Files are named by type and name (design.rst, "Repository Layout"): `config`, `keys/<id>`,
+ * `snapshots/<id>`, `index/<id>`, `locks/<id>`, and packs under `data/<first two hex digits>/<id>`.
+ */
+
+export type FileType = 'config' | 'keys' | 'snapshots' | 'index' | 'locks' | 'data';
+
+export const FILE_TYPES: readonly FileType[] = ['config', 'keys', 'snapshots', 'index', 'locks', 'data'];
+
+export interface Handle {
+  type: FileType;
+  /** The file's name: its id, or '' for the config file. */
+  name: string;
+}
+
+export interface FileInfo {
+  name: string;
+  size: number;
+}
+
+/** A file that does not exist. Callers are expected to catch it (e.g. "no config: not a repository"). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** A save of a file that is already there: files are written once. */
+export class AlreadyExistsError extends Error {
+  override name = 'AlreadyExistsError';
+}
+
+export interface Backend {
+  /** Where the repository is, for messages. */
+  location(): string;
+
+  /**
+   * Creates the repository's layout. Fails if a config file is already there. Must not create
+   * anything when the location is unusable (e.g. a mount point with nothing mounted on it).
+   */
+  create(): Promise<void>;
+
+  /**
+   * Checks that the location is usable for an existing repository (e.g. mounted), before
+   * anything is read or written.
+   */
+  open(): Promise<void>;
+
+  /**
+   * Stores `data` under `h` atomically: readers see the whole file or none of it, and once the
+   * promise resolves the file is durable. A file is written once: saving a name that exists
+   * rejects with AlreadyExistsError and leaves the existing file as it was.
+   */
+  save(h: Handle, data: Uint8Array): Promise<void>;
+
+  /**
+   * Reads `length` bytes at `offset` (length 0: to the end). Rejects with NotFoundError when the
+   * file does not exist, and with RangeError when the range goes past its end.
+   */
+  load(h: Handle, offset?: number, length?: number): Promise<Uint8Array>;
+
+  /** The file's size; NotFoundError when it does not exist. */
+  stat(h: Handle): Promise<FileInfo>;
+
+  /** Removes a file; removing one that does not exist is not an error (idempotent). */
+  remove(h: Handle): Promise<void>;
+
+  /** Every file of a type (not 'config'), in no particular order. */
+  list(type: Exclude<FileType, 'config'>): Promise<FileInfo[]>;
+
+  /** Releases resources; the backend is not used afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,168 @@
+/**
+ * Content-defined chunking with a Rabin fingerprint, cutting exactly where restic's chunker
+ * (github.com/restic/chunker) cuts, so that files split the same way in both programs
+ * (design.rst, "Backups and Deduplication": a 64-byte sliding window, chunks of 512 KiB to
+ * 8 MiB, 1 MiB on average, the repository's own polynomial from `config`).
+ *
+ * The facts: the fingerprint is the window's bytes as a polynomial modulo the repository's
+ * polynomial of degree 53; a byte sliding out is removed with a table of its contribution, one
+ * sliding in is appended with a reduction table indexed by the digest's top 8 bits. Each chunk
+ * starts with a zero window holding a single 1 byte; its first MinSize − 64 bytes are not hashed;
+ * a cut follows the byte after which the low 20 bits of the digest are zero (once the chunk has
+ * MinSize bytes), or the MaxSize-th byte.
+ *
+ * The digest stays below 2^53, held here as two 32-bit halves (hi: bits 32–52, lo: bits 0–31),
+ * so the loop runs on int32 arithmetic.
+ */
+import { degree, polyMod } from './polynomial.js';
+
+export const WINDOW_SIZE = 64;
+export const MIN_SIZE = 512 * 1024;
+export const MAX_SIZE = 8 * 1024 * 1024;
+const SPLIT_MASK = (1 << 20) - 1;
+
+export interface ChunkerTables {
+  outHi: Int32Array;
+  outLo: Int32Array;
+  modHi: Int32Array;
+  modLo: Int32Array;
+}
+
+const tableCache = new Map<bigint, ChunkerTables>();
+
+const split = (v: bigint, hi: Int32Array, lo: Int32Array, i: number) => {
+  hi[i] = Number(v >> 32n);
+  lo[i] = Number(BigInt.asIntN(32, v));
+};
+
+/** The slide-out and reduction tables for `pol` (cached). */
+export function chunkerTables(pol: bigint): ChunkerTables {
+  const cached = tableCache.get(pol);
+  if (cached) return cached;
+  const k = degree(pol);
+  if (k !== 53) throw new RangeError(`Chunker polynomial must have degree 53, ${pol.toString(16)} has ${k}`);
+  const t: ChunkerTables = { outHi: new Int32Array(256), outLo: new Int32Array(256), modHi: new Int32Array(256), modLo: new Int32Array(256) };
+  for (let b = 0; b < 256; b++) {
+    // out[b] = Hash(b || 0 × 63)
+    let h = polyMod(BigInt(b), pol);
+    for (let i = 0; i < WINDOW_SIZE - 1; i++) h = polyMod(h << 8n, pol);
+    split(h, t.outHi, t.outLo, b);
+    // Only the remainder part of restic's mod table: the b·x^k part cancels the bits shifted
+    // out above bit 52, which the two-halves digest drops by masking instead.
+    split(polyMod(BigInt(b) << BigInt(k), pol), t.modHi, t.modLo, b);
+  }
+  tableCache.set(pol, t);
+  return t;
+}
+
+/** Finds restic's cut points in a stream fed to it buffer by buffer. */
+export class Chunker {
+  private readonly window = new Uint8Array(WINDOW_SIZE);
+  private wpos = 0;
+  private hi = 0;
+  private lo = 0;
+  private count = 0;
+  private pre = 0;
+
+  constructor(private readonly tables: ChunkerTables) {
+    this.reset();
+  }
+
+  /** Starts a new chunk. */
+  reset(): void {
+    this.window.fill(0);
+    this.window[0] = 1;
+    this.wpos = 1;
+    this.hi = 0;
+    this.lo = 1; // the digest of the single 1 byte
+    this.count = 0;
+    this.pre = MIN_SIZE - WINDOW_SIZE;
+  }
+
+  /**
+   * Scans `buf[from..]` as the continuation of the current chunk. Returns the index just after
+   * the chunk's last byte (and starts the next chunk there), or -1 when the chunk goes on past
+   * the end of `buf`.
+   */
+  nextSplit(buf: Uint8Array, from = 0): number {
+    let i = from;
+    const end = buf.length;
+    if (this.pre > 0) {
+      const left = end - i;
+      if (this.pre >= left) {
+        this.pre -= left;
+        this.count += left;
+        return -1;
+      }
+      i += this.pre;
+      this.count += this.pre;
+      this.pre = 0;
+    }
+    const { outHi, outLo, modHi, modLo } = this.tables;
+    const win = this.window;
+    let hi = this.hi;
+    let lo = this.lo;
+    let wpos = this.wpos;
+    let count = this.count;
+    // The first 64 bytes slide out of the saved window; after that the byte sliding out is the
+    // one 64 places back in `buf` itself, and the window is rebuilt from buf's tail at the end.
+    const start = i;
+    const windowEnd = Math.min(end, start + WINDOW_SIZE);
+    for (; i < windowEnd; i++) {
+      const b = buf[i]!;
+      const out = win[wpos]!;
+      win[wpos] = b;
+      wpos = (wpos + 1) & (WINDOW_SIZE - 1);
+      hi ^= outHi[out]!;
+      lo ^= outLo[out]!;
+      const index = hi >>> 13;
+      hi = (((hi & 0x1fff) << 8) | (lo >>> 24)) ^ modHi[index]!;
+      lo = ((lo << 8) | b) ^ modLo[index]!;
+      count++;
+      if ((lo & SPLIT_MASK) === 0 || count >= MAX_SIZE) {
+        if (count < MIN_SIZE) continue;
+        this.reset();
+        return i + 1;
+      }
+    }
+    for (; i < end; i++) {
+      const b = buf[i]!;
+      const out = buf[i - WINDOW_SIZE]!;
+      hi ^= outHi[out]!;
+      lo ^= outLo[out]!;
+      const index = hi >>> 13;
+      hi = (((hi & 0x1fff) << 8) | (lo >>> 24)) ^ modHi[index]!;
+      lo = ((lo << 8) | b) ^ modLo[index]!;
+      count++;
+      if ((lo & SPLIT_MASK) === 0 || count >= MAX_SIZE) {
+        if (count < MIN_SIZE) continue;
+        this.reset();
+        return i + 1;
+      }
+    }
+    if (end - start > WINDOW_SIZE) {
+      win.set(buf.subarray(end - WINDOW_SIZE, end));
+      wpos = 0;
+    }
+    this.hi = hi;
+    this.lo = lo;
+    this.wpos = wpos;
+    this.count = count;
+    return -1;
+  }
+}
+
+/** The chunk lengths of a whole buffer (tests and small inputs). */
+export function chunkLengths(tables: ChunkerTables, data: Uint8Array): number[] {
+  const c = new Chunker(tables);
+  const lengths: number[] = [];
+  let start = 0;
+  for (;;) {
+    const cut = c.nextSplit(data, start);
+    if (cut < 0) break;
+    lengths.push(cut - start);
+    start = cut;
+  }
+  if (start < data.length) lengths.push(data.length - start);
+  return lengths;
+}

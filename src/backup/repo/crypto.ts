@@ -1,0 +1,105 @@
+/**
+ * Encryption and authentication of everything in a repository except key files.
+ * design.rst, "Keys, Encryption and MAC": AES-256 in counter mode, then Poly1305-AES over the
+ * ciphertext, stored as `IV || CIPHERTEXT || MAC`; the 16-byte random IV is also the Poly1305
+ * nonce. The MAC key is `k || r`: the Poly1305 one-time key is `r` (clamped) followed by
+ * AES-128_k(nonce) (Bernstein's Poly1305-AES).
+ */
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { backupNative } from '../native.js';
+import { Poly1305, clampR } from './poly1305.js';
+
+export const IV_SIZE = 16;
+export const MAC_SIZE = 16;
+/** The bytes encryption adds: IV and MAC (design.rst: "The complete encryption overhead is 32 bytes"). */
+export const CRYPTO_OVERHEAD = IV_SIZE + MAC_SIZE;
+
+export interface MacKey {
+  /** The AES-128 key that encrypts the nonce. */
+  k: Uint8Array;
+  /** The Poly1305 key; clamped before use. */
+  r: Uint8Array;
+}
+
+export interface MasterKey {
+  /** The AES-256 key. */
+  encrypt: Uint8Array;
+  mac: MacKey;
+}
+
+/** The wrong password or damaged data: the MAC did not match. Callers are expected to catch it. */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError';
+}
+
+/** A fresh random master key (r stored clamped, as restic stores it). */
+export function randomMasterKey(): MasterKey {
+  const r = randomBytes(16);
+  clampR(r);
+  return { encrypt: randomBytes(32), mac: { k: randomBytes(16), r } };
+}
+
+/** The master key from 64 bytes of key material: encryption key, then k, then r (design.rst). */
+export function masterKeyFromBytes(material: Uint8Array): MasterKey {
+  if (material.length !== 64) throw new RangeError(`Key material must be 64 bytes, got ${material.length}`);
+  return {
+    encrypt: material.slice(0, 32),
+    mac: { k: material.slice(32, 48), r: material.slice(48, 64) },
+  };
+}
+
+export function checkMasterKey(key: MasterKey): void {
+  if (key.encrypt.length !== 32) throw new RangeError(`Encryption key must be 32 bytes, got ${key.encrypt.length}`);
+  if (key.mac.k.length !== 16) throw new RangeError(`MAC key k must be 16 bytes, got ${key.mac.k.length}`);
+  if (key.mac.r.length !== 16) throw new RangeError(`MAC key r must be 16 bytes, got ${key.mac.r.length}`);
+}
+
+/** Poly1305 of `message` under the one-time key `r || s`: OpenSSL through the addon, else TypeScript. */
+export function poly1305(oneTimeKey: Buffer, message: Buffer): Uint8Array {
+  const native = backupNative()?.poly1305;
+  if (native) return native(oneTimeKey, message);
+  return new Poly1305(oneTimeKey).update(message).digest();
+}
+
+/** Poly1305-AES_{k,r}(nonce, message). */
+export function poly1305Aes(mac: MacKey, nonce: Uint8Array, message: Uint8Array): Uint8Array {
+  const oneTime = Buffer.alloc(32);
+  oneTime.set(mac.r, 0);
+  clampR(oneTime); // Poly1305 clamps r itself; clamping here keeps both paths on the same key
+  const aes = createCipheriv('aes-128-ecb', mac.k, null);
+  aes.setAutoPadding(false);
+  oneTime.set(aes.update(nonce), 16);
+  const m = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length);
+  return poly1305(oneTime, m);
+}
+
+/** Encrypts `plaintext` under a fresh random IV: `IV || CIPHERTEXT || MAC`. */
+export function seal(key: MasterKey, plaintext: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE)): Buffer {
+  const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
+  iv = Uint8Array.from(iv);
+  out.set(iv, 0);
+  const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
+  const a = cipher.update(plaintext);
+  const b = cipher.final();
+  out.set(a, IV_SIZE);
+  out.set(b, IV_SIZE + a.length);
+  const ciphertext = out.subarray(IV_SIZE, IV_SIZE + plaintext.length);
+  out.set(poly1305Aes(key.mac, iv, ciphertext), IV_SIZE + plaintext.length);
+  return out;
+}
+
+/** Checks the MAC of `IV || CIPHERTEXT || MAC` and returns the plaintext. */
+export function open(key: MasterKey, sealed: Uint8Array): Buffer {
+  if (sealed.length < CRYPTO_OVERHEAD) {
+    throw new AuthenticationError(`Ciphertext of ${sealed.length} bytes is shorter than IV and MAC`);
+  }
+  const iv = sealed.subarray(0, IV_SIZE);
+  const ciphertext = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE);
+  const tag = sealed.subarray(sealed.length - MAC_SIZE);
+  const expected = poly1305Aes(key.mac, iv, ciphertext);
+  if (!timingSafeEqual(expected, tag)) throw new AuthenticationError('Ciphertext verification failed (wrong key or damaged data)');
+  const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv);
+  const a = decipher.update(ciphertext);
+  const b = decipher.final();
+  return b.length === 0 ? a : Buffer.concat([a, b]);
+}

@@ -1,0 +1,284 @@
+/**
+ * A restic repository (format version 2) on a backend: keys, config, the in-memory index, blobs
+ * gathered into packs, and the unpacked files (index, snapshots, locks). Write order follows
+ * design.rst, "Read and Write Ordering": packs, then the index that lists them, then snapshots.
+ */
+import { hostname, userInfo } from 'node:os';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileType } from './backend.js';
+import { chunkerTables, type ChunkerTables } from './chunker.js';
+import { zstd, type Compression } from './compression.js';
+import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
+import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } from './config.js';
+import { hashId, type Id } from './id.js';
+import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
+import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
+import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, encodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
+import { randomIrreducible53 } from './polynomial.js';
+import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
+
+/** No key file opens with this password. Callers are expected to catch it. */
+export class WrongPasswordError extends AuthenticationError {
+  override name = 'WrongPasswordError';
+}
+
+/** The location holds no repository (no config file). */
+export class NoRepositoryError extends Error {
+  override name = 'NoRepositoryError';
+}
+
+/** Packs are closed once they reach this size (restic 0.14 uses 4 MiB; later versions 16). */
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+/** Full packs being written while the next ones fill. */
+const MAX_PACK_WRITES = 2;
+/** Index files are kept below 8 MiB of JSON (design.rst, "Indexing"); this many packs stays well under. */
+const PACKS_PER_INDEX_FILE = 4096;
+
+export interface BlobLocation extends PackedBlob {
+  pack: Id;
+}
+
+export interface RepositoryOptions {
+  compression?: Compression;
+  packSize?: number;
+}
+
+interface OpenPack {
+  parts: Buffer[];
+  size: number;
+  blobs: PackedBlob[];
+}
+
+const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
+
+export class Repository {
+  private readonly index = new Map<string, BlobLocation>();
+  private readonly packers = new Map<BlobType, OpenPack>();
+  /** Blobs in packs not yet written. */
+  private readonly pending = new Set<string>();
+  /** Packs written since the last index file. */
+  private unindexed: IndexPack[] = [];
+  /** Pack uploads in flight (at most MAX_PACK_WRITES): hashing and compressing go on meanwhile. */
+  private writes: Promise<void>[] = [];
+  /** The first failed pack write: every later save and the flush fail with it. */
+  private writeError: unknown;
+  private readonly compression: Compression;
+  private readonly packSize: number;
+  readonly chunker: ChunkerTables;
+
+  private constructor(
+    readonly backend: Backend,
+    readonly key: MasterKey,
+    readonly config: RepoConfig,
+    options: RepositoryOptions,
+  ) {
+    this.compression = options.compression ?? zstd;
+    this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+    this.chunker = chunkerTables(config.chunkerPolynomial);
+  }
+
+  /** Creates a new version 2 repository and returns it opened. */
+  static async init(
+    backend: Backend,
+    password: string | Uint8Array,
+    options: RepositoryOptions & { scrypt?: { N: number; r: number; p: number } } = {},
+  ): Promise<Repository> {
+    try {
+      await backend.stat({ type: 'config', name: '' });
+      throw new AlreadyExistsError(`A repository already exists at ${backend.location()}`);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const master = randomMasterKey();
+    const keyFile = encodeKeyFile(await createKeyFile(password, master, whoAmI(), options.scrypt ?? DEFAULT_SCRYPT));
+    const config = newRepoConfig(randomIrreducible53());
+    await backend.create();
+    await backend.save({ type: 'keys', name: hashId(keyFile) }, keyFile);
+    await backend.save({ type: 'config', name: '' }, seal(master, encodeRepoConfig(config)));
+    return new Repository(backend, master, config, options);
+  }
+
+  /**
+   * Opens a repository with a password, trying every key file. Rejects with WrongPasswordError
+   * when none opens, NoRepositoryError when there is no config; writes nothing.
+   */
+  static async open(backend: Backend, password: string | Uint8Array, options: RepositoryOptions = {}): Promise<Repository> {
+    await backend.open();
+    let sealedConfig: Uint8Array;
+    try {
+      sealedConfig = await backend.load({ type: 'config', name: '' });
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NoRepositoryError(`No repository at ${backend.location()} (no config file)`);
+      throw err;
+    }
+    const keys = await backend.list('keys');
+    for (const k of keys) {
+      const keyFile = decodeKeyFile(await backend.load({ type: 'keys', name: k.name }));
+      let master: MasterKey;
+      try {
+        master = await openKeyFile(password, keyFile);
+      } catch (err) {
+        if (err instanceof AuthenticationError) continue;
+        throw err;
+      }
+      const config = decodeRepoConfig(open(master, sealedConfig));
+      return new Repository(backend, master, config, options);
+    }
+    throw new WrongPasswordError(`Wrong password, or no key at ${backend.location()} opens with it`);
+  }
+
+  // ---- unpacked files -------------------------------------------------------------------------
+
+  /** Saves a JSON document as an unpacked file (compressed in version 2); returns its id. */
+  async saveUnpacked(type: 'snapshots' | 'index' | 'locks', json: Uint8Array): Promise<Id> {
+    const stored = encodeUnpacked(this.key, json, this.config.version >= 2 ? this.compression : undefined);
+    const id = hashId(stored);
+    await this.backend.save({ type, name: id }, stored);
+    return id;
+  }
+
+  /** The JSON document of an unpacked file, after checking that its content matches its name. */
+  async loadUnpacked(type: 'snapshots' | 'index' | 'locks', id: Id): Promise<Uint8Array> {
+    const stored = await this.backend.load({ type, name: id });
+    if (hashId(stored) !== id) throw new Error(`${type}/${id} is damaged: its content hashes to ${hashId(stored)}`);
+    return decodeUnpacked(this.key, stored, this.compression);
+  }
+
+  async list(type: Exclude<FileType, 'config'>): Promise<Id[]> {
+    return (await this.backend.list(type)).map((f) => f.name);
+  }
+
+  // ---- index ----------------------------------------------------------------------------------
+
+  /** Loads every index file into memory. */
+  async loadIndex(): Promise<void> {
+    for (const id of await this.list('index')) {
+      const file = decodeIndexFile(await this.loadUnpacked('index', id));
+      for (const p of file.packs) this.addPackToIndex(p);
+    }
+  }
+
+  private addPackToIndex(p: IndexPack): void {
+    for (const b of p.blobs) this.index.set(blobKey(b.type, b.id), { ...b, pack: p.id });
+  }
+
+  lookup(type: BlobType, id: Id): BlobLocation | undefined {
+    return this.index.get(blobKey(type, id));
+  }
+
+  has(type: BlobType, id: Id): boolean {
+    const k = blobKey(type, id);
+    return this.index.has(k) || this.pending.has(k);
+  }
+
+  /** Every blob the index knows. */
+  *indexedBlobs(): IterableIterator<BlobLocation> {
+    yield* this.index.values();
+  }
+
+  // ---- blobs ----------------------------------------------------------------------------------
+
+  /**
+   * Stores a blob unless the repository has it; returns its id and whether it was new. The blob is
+   * compressed when that makes it smaller (version 2), encrypted, and added to the open pack of its
+   * type; full packs are written at once.
+   */
+  async saveBlob(type: BlobType, plaintext: Uint8Array, knownId?: Id): Promise<{ id: Id; saved: boolean; storedSize: number }> {
+    const id = knownId ?? hashId(plaintext);
+    if (this.has(type, id)) return { id, saved: false, storedSize: 0 };
+    let payload = plaintext;
+    let uncompressedLength: number | undefined;
+    if (this.config.version >= 2 && plaintext.length > 0) {
+      const z = this.compression.compress(plaintext);
+      if (z.length < plaintext.length) {
+        payload = z;
+        uncompressedLength = plaintext.length;
+      }
+    }
+    const sealed = seal(this.key, payload);
+    let packer = this.packers.get(type);
+    if (!packer) {
+      packer = { parts: [], size: 0, blobs: [] };
+      this.packers.set(type, packer);
+    }
+    const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
+    if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
+    packer.parts.push(sealed);
+    packer.blobs.push(blob);
+    this.pending.add(blobKey(type, id));
+    packer.size += sealed.length;
+    if (packer.size >= this.packSize) {
+      const write: Promise<void> = this.writePack(type).then(
+        () => {
+          this.writes = this.writes.filter((w) => w !== write);
+        },
+        (err: unknown) => {
+          this.writeError ??= err;
+        },
+      );
+      this.writes.push(write);
+      if (this.writes.length > MAX_PACK_WRITES) await this.writes[0];
+    }
+    if (this.writeError !== undefined) throw this.writeError;
+    return { id, saved: true, storedSize: sealed.length };
+  }
+
+  private async writePack(type: BlobType): Promise<void> {
+    const packer = this.packers.get(type);
+    if (!packer || packer.blobs.length === 0) return;
+    this.packers.delete(type);
+    packer.parts.push(encodePackTrailer(this.key, packer.blobs));
+    const bytes = Buffer.concat(packer.parts);
+    const id = hashId(bytes);
+    await this.backend.save({ type: 'data', name: id }, bytes);
+    const pack = { id, blobs: packer.blobs };
+    this.addPackToIndex(pack);
+    for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
+    this.unindexed.push(pack);
+  }
+
+  /** Writes the open packs and an index file listing every pack written since the last flush. */
+  async flush(): Promise<void> {
+    await this.writePack('data');
+    await this.writePack('tree');
+    await Promise.all(this.writes);
+    if (this.writeError !== undefined) throw this.writeError;
+    while (this.unindexed.length > 0) {
+      const packs = this.unindexed.slice(0, PACKS_PER_INDEX_FILE);
+      await this.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs }));
+      this.unindexed = this.unindexed.slice(packs.length);
+    }
+  }
+
+  /** A blob's plaintext, checked against its id. */
+  async loadBlob(type: BlobType, id: Id): Promise<Uint8Array> {
+    const loc = this.lookup(type, id);
+    if (!loc) throw new NotFoundError(`${type} blob ${id} is not in the index`);
+    const sealed = await this.backend.load({ type: 'data', name: loc.pack }, loc.offset, loc.length);
+    let plain: Uint8Array = open(this.key, sealed);
+    if (loc.uncompressedLength !== undefined) plain = this.compression.decompress(plain);
+    const got = hashId(plain);
+    if (got !== id) throw new Error(`${type} blob ${id} in pack ${loc.pack} is damaged (content hashes to ${got})`);
+    return plain;
+  }
+
+  /** The blob list in a pack's own header (for check and index rebuilds). */
+  async readPackHeader(packId: Id): Promise<PackedBlob[]> {
+    const { size } = await this.backend.stat({ type: 'data', name: packId });
+    const tail = await this.backend.load({ type: 'data', name: packId }, size - HEADER_LENGTH_SIZE, HEADER_LENGTH_SIZE);
+    const headerLength = decodeHeaderLength(tail, size);
+    const header = await this.backend.load({ type: 'data', name: packId }, size - HEADER_LENGTH_SIZE - headerLength, headerLength);
+    return decodePackTrailer(this.key, header);
+  }
+}
+
+export function whoAmI(): { username: string; hostname: string } {
+  let username = '';
+  try {
+    username = userInfo().username;
+  } catch {
+    username = process.env.USER ?? '';
+  }
+  return { username, hostname: hostname() };
+}
+
+export { CRYPTO_OVERHEAD };

@@ -1,0 +1,177 @@
+/**
+ * Tree blobs (design.rst, "Trees and Data"): `{"nodes":[…]}` followed by a newline, each node the
+ * JSON of restic's Node struct (internal/restic/node.go) in its field order — name, type, mode,
+ * mtime, atime, ctime, uid, gid, user, group, inode, device_id, size, links, linktarget,
+ * extended_attributes, device, content, subtree, error — with Go's omitempty where restic has it
+ * (times, uid, gid and content are always written; content is `null` for anything but a file).
+ * Nodes are sorted by name. `mode` is a Go os.FileMode, not a Unix st_mode. The name is stored
+ * as Go's strconv.Quote of its bytes without the outer quotes (restic's Node.MarshalJSON).
+ */
+import { formatGoTime, goJsonEncode, goJsonString, goQuote, goUnquote, parseGoTime, type GoTime } from './go-json.js';
+import { parseId, type Id } from './id.js';
+import { bytesToName, nameToBytes } from './names.js';
+
+export type NodeType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'irregular';
+
+export interface ExtendedAttribute {
+  name: string;
+  value: Uint8Array;
+}
+
+export interface TreeNode {
+  name: string;
+  type: NodeType;
+  /** Go os.FileMode bits (see goModeFromUnix). */
+  mode: number;
+  mtime: GoTime;
+  atime: GoTime;
+  ctime: GoTime;
+  uid: number;
+  gid: number;
+  user?: string;
+  group?: string;
+  inode?: number;
+  deviceId?: number;
+  size?: number;
+  links?: number;
+  linktarget?: string;
+  extendedAttributes?: ExtendedAttribute[];
+  device?: number;
+  /** Data blob ids of a file; null for other types. */
+  content: Id[] | null;
+  subtree?: Id;
+  error?: string;
+}
+
+// Go's os.FileMode type bits (io/fs).
+export const GO_MODE = {
+  dir: 2 ** 31,
+  symlink: 2 ** 27,
+  device: 2 ** 26,
+  namedPipe: 2 ** 25,
+  socket: 2 ** 24,
+  setuid: 2 ** 23,
+  setgid: 2 ** 22,
+  charDevice: 2 ** 21,
+  sticky: 2 ** 20,
+  irregular: 2 ** 19,
+} as const;
+
+const S_IFMT = 0o170000;
+
+/** Go's os.FileMode for a Unix st_mode (as os.Lstat fills it on Linux). */
+export function goModeFromUnix(st: number): number {
+  let m = st & 0o777;
+  switch (st & S_IFMT) {
+    case 0o060000: m += GO_MODE.device; break;
+    case 0o020000: m += GO_MODE.device + GO_MODE.charDevice; break;
+    case 0o040000: m += GO_MODE.dir; break;
+    case 0o010000: m += GO_MODE.namedPipe; break;
+    case 0o120000: m += GO_MODE.symlink; break;
+    case 0o140000: m += GO_MODE.socket; break;
+  }
+  if (st & 0o4000) m += GO_MODE.setuid;
+  if (st & 0o2000) m += GO_MODE.setgid;
+  if (st & 0o1000) m += GO_MODE.sticky;
+  return m;
+}
+
+const bit = (mode: number, b: number) => Math.floor(mode / b) % 2 === 1;
+
+/** The permission and setuid/setgid/sticky bits of a Go os.FileMode, as chmod takes them. */
+export function unixPermFromGoMode(mode: number): number {
+  let p = mode % 512;
+  if (bit(mode, GO_MODE.setuid)) p |= 0o4000;
+  if (bit(mode, GO_MODE.setgid)) p |= 0o2000;
+  if (bit(mode, GO_MODE.sticky)) p |= 0o1000;
+  return p;
+}
+
+function encodeNode(n: TreeNode): string {
+  return goJsonEncode({
+    name: goQuote(nameToBytes(n.name)),
+    type: n.type,
+    mode: n.mode || undefined,
+    mtime: formatGoTime(n.mtime),
+    atime: formatGoTime(n.atime),
+    ctime: formatGoTime(n.ctime),
+    uid: n.uid,
+    gid: n.gid,
+    user: n.user || undefined,
+    group: n.group || undefined,
+    inode: n.inode || undefined,
+    device_id: n.deviceId || undefined,
+    size: n.size || undefined,
+    links: n.links || undefined,
+    linktarget: n.linktarget || undefined,
+    extended_attributes: n.extendedAttributes?.length
+      ? n.extendedAttributes.map((a) => ({ name: a.name, value: Buffer.from(a.value).toString('base64') }))
+      : undefined,
+    device: n.device || undefined,
+    content: n.content,
+    subtree: n.subtree,
+    error: n.error || undefined,
+  });
+}
+
+/** Byte order of names (Go compares strings bytewise). */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(nameToBytes(a), nameToBytes(b));
+}
+
+/** A tree blob's bytes; `nodes` must be sorted by name with no duplicates. */
+export function encodeTree(nodes: readonly TreeNode[]): Buffer {
+  for (let i = 1; i < nodes.length; i++) {
+    if (compareNames(nodes[i - 1]!.name, nodes[i]!.name) >= 0) throw new RangeError(`Tree nodes not sorted or duplicated at ${goJsonString(nodes[i]!.name)}`);
+  }
+  return Buffer.from('{"nodes":[' + nodes.map(encodeNode).join(',') + ']}\n');
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function decodeNode(raw: unknown): TreeNode {
+  const v = raw as Record<string, unknown>;
+  if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
+  const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
+  const node: TreeNode = {
+    name: bytesToName(goUnquote(v.name)),
+    type: v.type as NodeType,
+    mode: num(v.mode) ?? 0,
+    mtime: time(v.mtime),
+    atime: time(v.atime),
+    ctime: time(v.ctime),
+    uid: num(v.uid) ?? 0,
+    gid: num(v.gid) ?? 0,
+    content: Array.isArray(v.content) ? v.content.map((c) => parseId(c, 'content id')) : null,
+  };
+  const opt: Partial<TreeNode> = {
+    user: str(v.user),
+    group: str(v.group),
+    inode: num(v.inode),
+    deviceId: num(v.device_id),
+    size: num(v.size),
+    links: num(v.links),
+    linktarget: str(v.linktarget),
+    device: num(v.device),
+    subtree: v.subtree == null ? undefined : parseId(v.subtree, 'subtree id'),
+    error: str(v.error),
+  };
+  if (Array.isArray(v.extended_attributes)) {
+    opt.extendedAttributes = v.extended_attributes.map((a: { name?: unknown; value?: unknown }) => ({
+      name: String(a.name),
+      value: Buffer.from(typeof a.value === 'string' ? a.value : '', 'base64'),
+    }));
+  }
+  for (const [k, x] of Object.entries(opt)) if (x !== undefined) (node as unknown as Record<string, unknown>)[k] = x;
+  return node;
+}
+
+export function decodeTree(json: Uint8Array): TreeNode[] {
+  const v = JSON.parse(Buffer.from(json).toString('utf8')) as { nodes?: unknown };
+  if (v === null || typeof v !== 'object') throw new TypeError('Tree is not a JSON object');
+  if (v.nodes === null || v.nodes === undefined) return [];
+  if (!Array.isArray(v.nodes)) throw new TypeError('Tree nodes is not a list');
+  return v.nodes.map(decodeNode);
+}

@@ -1,0 +1,254 @@
+/**
+ * `hotstandby backup init | run | snapshots | ls | restore`: restic's verbs on a restic repository
+ * (format version 2), with restic's --repo / --password-file and its environment variables
+ * (RESTIC_REPOSITORY, RESTIC_PASSWORD_FILE, RESTIC_PASSWORD), and --json on every verb.
+ */
+import { readFile } from 'node:fs/promises';
+import { formatGoTime } from '../backup/repo/go-json.js';
+import { encodeSnapshot } from '../backup/repo/snapshot.js';
+import {
+  LocalBackend,
+  LockedError,
+  NoRepositoryError,
+  Repository,
+  WrongPasswordError,
+  acquireLock,
+  backup,
+  findSnapshot,
+  loadSnapshots,
+  restore,
+  walkTree,
+  type Snapshot,
+} from '../backup/index.js';
+import { parseCommand, type OptionsConfig } from './parse-command.js';
+
+const USAGE_EXIT = 64;
+const FAIL_EXIT = 1;
+
+const HELP = `usage: hotstandby backup <verb> [options]
+
+Backups in restic's repository format (version 2): restic can check, list and restore them.
+
+verbs:
+  init                          create a repository
+  run PATH…                     back up files and directories as a new snapshot
+                                [--tag TAG]… [--host NAME] [--parent ID|none]
+  snapshots                     list the snapshots
+  ls SNAPSHOT                   list the files of a snapshot (an id, a prefix or latest)
+  restore SNAPSHOT --target DIR restore a snapshot below DIR
+
+options of every verb:
+  -r, --repo DIR            the repository (default: $RESTIC_REPOSITORY)
+  -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
+  --json                    machine-readable output
+  -h, --help                this help`;
+
+const COMMON = {
+  repo: { type: 'string', short: 'r' },
+  'password-file': { type: 'string', short: 'p' },
+  json: { type: 'boolean', default: false },
+} as const satisfies OptionsConfig;
+
+const VERB_OPTIONS = {
+  init: {},
+  run: { tag: { type: 'string', multiple: true }, host: { type: 'string' }, parent: { type: 'string' } },
+  snapshots: {},
+  ls: {},
+  restore: { target: { type: 'string' } },
+} as const satisfies Record<string, OptionsConfig>;
+
+type Verb = keyof typeof VERB_OPTIONS;
+
+class UsageError extends Error {}
+
+interface Common {
+  repo?: string;
+  'password-file'?: string;
+  json: boolean;
+}
+
+function repoLocation(values: Common): string {
+  const repo = values.repo ?? process.env.RESTIC_REPOSITORY;
+  if (!repo) throw new UsageError('no repository: give --repo or set RESTIC_REPOSITORY');
+  if (/^[a-z0-9]+:/.test(repo) && !repo.startsWith('local:')) throw new UsageError(`only local repositories are supported yet, not '${repo}'`);
+  return repo.startsWith('local:') ? repo.slice('local:'.length) : repo;
+}
+
+/** restic reads the password file whole and trims white space around it. */
+async function password(values: Common): Promise<string> {
+  const file = values['password-file'] ?? process.env.RESTIC_PASSWORD_FILE;
+  if (file) return (await readFile(file, 'utf8')).trim();
+  const env = process.env.RESTIC_PASSWORD;
+  if (env !== undefined) return env;
+  throw new UsageError('no password: give --password-file or set RESTIC_PASSWORD_FILE or RESTIC_PASSWORD');
+}
+
+const shortId = (id: string) => id.slice(0, 8);
+
+function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
+  return { ...(JSON.parse(encodeSnapshot(s).toString()) as object), id, short_id: shortId(id) };
+}
+
+async function openRepo(values: Common): Promise<Repository> {
+  return Repository.open(new LocalBackend(repoLocation(values)), await password(values));
+}
+
+function print(json: boolean, obj: unknown, text: string): void {
+  console.log(json ? JSON.stringify(obj) : text);
+}
+
+async function runVerb(verb: Verb, values: Common & Record<string, unknown>, args: string[]): Promise<number> {
+  switch (verb) {
+    case 'init': {
+      if (args.length) throw new UsageError('init takes no arguments');
+      const location = repoLocation(values);
+      const repo = await Repository.init(new LocalBackend(location), await password(values));
+      print(values.json, { message_type: 'initialized', id: repo.config.id, repository: location }, `created restic repository ${repo.config.id.slice(0, 10)} at ${location}`);
+      return 0;
+    }
+    case 'run': {
+      if (!args.length) throw new UsageError('run needs at least one path');
+      const repo = await openRepo(values);
+      const release = await acquireLock(repo, false);
+      const started = performance.now();
+      try {
+        const parent = values.parent as string | undefined;
+        const r = await backup(repo, {
+          paths: args,
+          tags: (values.tag as string[] | undefined) ?? [],
+          ...(values.host ? { hostname: values.host as string } : {}),
+          ...(parent ? { parent } : {}),
+          programVersion: 'hotstandby 0.1.0',
+        });
+        const seconds = (performance.now() - started) / 1000;
+        const s = r.stats;
+        print(
+          values.json,
+          {
+            message_type: 'summary',
+            files_new: s.files - s.unchangedFiles,
+            files_unmodified: s.unchangedFiles,
+            dirs_new: s.dirs,
+            data_added: s.bytesStored,
+            total_files_processed: s.files,
+            total_bytes_processed: s.bytesRead,
+            total_duration: seconds,
+            snapshot_id: r.id,
+          },
+          `Files: ${s.files} (${s.unchangedFiles} unchanged), dirs: ${s.dirs}\n` +
+            `Added to the repository: ${s.bytesStored} bytes in ${s.blobsSaved} blobs; read ${s.bytesRead} bytes in ${seconds.toFixed(2)} s\n` +
+            `snapshot ${shortId(r.id)} saved`,
+        );
+      } finally {
+        await release();
+      }
+      return 0;
+    }
+    case 'snapshots': {
+      if (args.length) throw new UsageError('snapshots takes no arguments');
+      const all = await loadSnapshots(await openRepo(values));
+      if (values.json) {
+        console.log(JSON.stringify(all.map((e) => snapshotJson(e.id, e.snapshot))));
+        return 0;
+      }
+      const rows = all.map((e) => [shortId(e.id), formatGoTime(e.snapshot.time).slice(0, 19).replace('T', ' '), e.snapshot.hostname ?? '', (e.snapshot.tags ?? []).join(','), e.snapshot.paths.join(' ')]);
+      const head = ['ID', 'Time', 'Host', 'Tags', 'Paths'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+      console.log([line(head), '-'.repeat(line(head).length), ...rows.map(line), `${all.length} snapshots`].join('\n'));
+      return 0;
+    }
+    case 'ls': {
+      if (args.length !== 1) throw new UsageError('ls needs one snapshot (an id, a prefix or latest)');
+      const repo = await openRepo(values);
+      const { id, snapshot } = await findSnapshot(repo, args[0]!);
+      await repo.loadIndex();
+      if (values.json) console.log(JSON.stringify({ ...snapshotJson(id, snapshot), struct_type: 'snapshot' }));
+      for await (const { path, node } of walkTree(repo, snapshot.tree)) {
+        if (values.json) {
+          console.log(
+            JSON.stringify({
+              name: node.name,
+              type: node.type,
+              path,
+              uid: node.uid,
+              gid: node.gid,
+              ...(node.size !== undefined ? { size: node.size } : {}),
+              mode: node.mode,
+              mtime: formatGoTime(node.mtime),
+              atime: formatGoTime(node.atime),
+              ctime: formatGoTime(node.ctime),
+              struct_type: 'node',
+            }),
+          );
+        } else console.log(path);
+      }
+      return 0;
+    }
+    case 'restore': {
+      if (args.length !== 1) throw new UsageError('restore needs one snapshot (an id, a prefix or latest)');
+      const target = values.target as string | undefined;
+      if (!target) throw new UsageError('restore needs --target DIR');
+      const repo = await openRepo(values);
+      const { id, snapshot } = await findSnapshot(repo, args[0]!);
+      const started = performance.now();
+      const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
+      let s;
+      try {
+        s = await restore(repo, snapshot.tree, { target });
+      } finally {
+        await release();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      print(
+        values.json,
+        { message_type: 'summary', snapshot_id: id, files_restored: s.files, dirs_restored: s.dirs, symlinks_restored: s.symlinks, bytes_restored: s.bytesWritten, total_duration: seconds },
+        `restored snapshot ${shortId(id)} to ${target}: ${s.files} files, ${s.dirs} directories, ${s.symlinks} symlinks, ${s.bytesWritten} bytes in ${seconds.toFixed(2)} s`,
+      );
+      return 0;
+    }
+  }
+}
+
+export async function runBackupCommand(argv: string[]): Promise<number> {
+  // `hotstandby backup ls latest | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
+    console.log(HELP);
+    return verb === undefined ? USAGE_EXIT : 0;
+  }
+  if (!(verb in VERB_OPTIONS)) {
+    console.error(`hotstandby backup: unknown verb '${verb}'\n\n${HELP}`);
+    return USAGE_EXIT;
+  }
+  const v = verb as Verb;
+  const parsed = parseCommand(rest, {
+    name: `backup ${v}`,
+    help: HELP,
+    options: { ...COMMON, ...VERB_OPTIONS[v] } as OptionsConfig,
+    allowPositionals: true,
+    usageExit: USAGE_EXIT,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed.values as unknown as Common & Record<string, unknown>;
+  try {
+    return await runVerb(v, values, parsed.positionals);
+  } catch (err) {
+    if (err instanceof UsageError) return parsed.usage(err.message);
+    const message =
+      err instanceof WrongPasswordError
+        ? 'wrong password or no key found'
+        : err instanceof NoRepositoryError || err instanceof LockedError
+          ? err.message
+          : err instanceof Error
+            ? err.message
+            : String(err);
+    if (values.json) console.log(JSON.stringify({ message_type: 'error', error: message }));
+    console.error(`hotstandby backup ${v}: ${message}`);
+    return FAIL_EXIT;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The one test suite every Backend passes (restic's style: the contract in repo/backend.ts, tested
+ * against each implementation, the in-memory fake included).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { AlreadyExistsError, NotFoundError, type Backend } from '../../src/backup/repo/backend.js';
+
+export interface BackendFixture {
+  backend: Backend;
+  cleanup(): Promise<void>;
+}
+
+const id = () => randomBytes(32).toString('hex');
+
+export function backendSuite(name: string, make: () => Promise<BackendFixture>): void {
+  const withBackend = (what: string, fn: (b: Backend) => Promise<void>) =>
+    test(`${name}: ${what}`, async () => {
+      const f = await make();
+      try {
+        await f.backend.create();
+        await fn(f.backend);
+      } finally {
+        await f.backend.close();
+        await f.cleanup();
+      }
+    });
+
+  withBackend('save() then load() gives the bytes back, whole and by range', async (b) => {
+    const data = randomBytes(1000);
+    const h = { type: 'data', name: id() } as const;
+    await b.save(h, data);
+    assert.deepEqual(Buffer.from(await b.load(h)), data);
+    assert.deepEqual(Buffer.from(await b.load(h, 10, 20)), data.subarray(10, 30));
+    assert.deepEqual(Buffer.from(await b.load(h, 990)), data.subarray(990));
+    assert.equal((await b.stat(h)).size, 1000);
+  });
+
+  withBackend('save() of an existing name rejects with AlreadyExistsError and keeps the first file', async (b) => {
+    const h = { type: 'snapshots', name: id() } as const;
+    await b.save(h, Buffer.from('first'));
+    await assert.rejects(b.save(h, Buffer.from('second')), AlreadyExistsError);
+    assert.equal(Buffer.from(await b.load(h)).toString(), 'first');
+  });
+
+  withBackend('load() and stat() of a missing file reject with NotFoundError', async (b) => {
+    await assert.rejects(b.load({ type: 'index', name: id() }), NotFoundError);
+    await assert.rejects(b.stat({ type: 'keys', name: id() }), NotFoundError);
+    await assert.rejects(b.load({ type: 'config', name: '' }), NotFoundError);
+  });
+
+  withBackend('load() past the end rejects with RangeError', async (b) => {
+    const h = { type: 'data', name: id() } as const;
+    await b.save(h, Buffer.alloc(10));
+    await assert.rejects(b.load(h, 5, 10), RangeError);
+  });
+
+  withBackend('remove() deletes and is idempotent', async (b) => {
+    const h = { type: 'locks', name: id() } as const;
+    await b.save(h, Buffer.from('x'));
+    await b.remove(h);
+    await b.remove(h);
+    await assert.rejects(b.stat(h), NotFoundError);
+  });
+
+  withBackend('list() returns the files of one type with their sizes, packs across all data/ subdirectories', async (b) => {
+    const packs = [id(), id(), id()];
+    for (const [i, p] of packs.entries()) await b.save({ type: 'data', name: p }, Buffer.alloc(i + 1));
+    const snap = id();
+    await b.save({ type: 'snapshots', name: snap }, Buffer.alloc(7));
+    await b.save({ type: 'config', name: '' }, Buffer.alloc(3));
+    const listed = (await b.list('data')).sort((x, y) => x.name.localeCompare(y.name));
+    assert.deepEqual(
+      listed,
+      packs.map((p, i) => ({ name: p, size: i + 1 })).sort((x, y) => x.name.localeCompare(y.name)),
+    );
+    assert.deepEqual(await b.list('snapshots'), [{ name: snap, size: 7 }]);
+    assert.deepEqual(await b.list('index'), []);
+  });
+
+  withBackend('create() on an existing repository rejects with AlreadyExistsError', async (b) => {
+    await b.save({ type: 'config', name: '' }, Buffer.from('c'));
+    await assert.rejects(b.create(), AlreadyExistsError);
+  });
+}
