@@ -7,6 +7,7 @@
         "native/socket.cc",
         "native/precise-timer.cc",
         "native/pid-watch.cc",
+        "native/process-image.cc",
         "native/constants.cc",
         "native/errno-error.cc",
         "native/file-times.cc",

@@ -13,6 +13,7 @@
 #include "poly1305.h"
 #include "pid-watch.h"
 #include "precise-timer.h"
+#include "process-image.h"
 #include "socket.h"
 
 namespace {
@@ -32,6 +33,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
+  exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
+  exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();
   exports.Set("constants", constants);

@@ -15,6 +15,7 @@ import { DEFAULT_BODY_LIMIT, HttpError, readJsonBody, sendJson, sendText } from 
 import { instanceDetail, type ReportedInstance } from './instance-view.js';
 import type { MetricsOptions } from './metrics.js';
 import { redactConfig } from './redact.js';
+import { actorOf } from './request-identity.js';
 import { Router, type RequestContext, type Route } from './router.js';
 
 export interface DaemonStatus {
@@ -38,6 +39,8 @@ export interface ControlApiOptions {
   bodyLimit?: number;
   stream?: EventStreamOptions;
   metrics?: MetricsOptions;
+  /** More routes served beside /v1 and /metrics (the dashboard's, src/ui/). */
+  routes?: readonly Route[];
 }
 
 /** The handler, plus what the daemon needs around it. */
@@ -50,7 +53,7 @@ export function createControlApi(control: DaemonControl, options: ControlApiOpti
   const registry = lazyRegistry(control, options.metrics);
   const streams = new EventStreams(control, options.stream);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const router = new Router(routes(control, registry, streams, bodyLimit));
+  const router = new Router([...routes(control, registry, streams, bodyLimit), ...(options.routes ?? [])]);
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!req.url?.startsWith('/')) throw new HttpError(400, `Request target must be a path, got "${req.url ?? ''}"`);
@@ -94,13 +97,17 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       path: '/v1/instances',
       handle: ({ res }) => {
         const checks = control.checks();
-        sendJson(res, 200, { instances: control.status().instances.map((i) => instanceDetail(i, checks)) });
+        const configs = control.config().instances;
+        sendJson(res, 200, { instances: control.status().instances.map((i) => instanceDetail(i, checks, configs.find((c) => c.name === i.name))) });
       },
     },
     {
       method: 'GET',
       path: '/v1/instances/:name',
-      handle: ({ res, params }) => sendJson(res, 200, instanceDetail(findInstance(params.name as string), control.checks())),
+      handle: ({ res, params }) => {
+        const instance = findInstance(params.name as string);
+        sendJson(res, 200, instanceDetail(instance, control.checks(), control.config().instances.find((c) => c.name === instance.name)));
+      },
     },
     { method: 'GET', path: '/v1/checks', handle: ({ res }) => sendJson(res, 200, { checks: control.checks() }) },
     {
@@ -114,8 +121,8 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       method: 'POST',
       path: '/v1/reload',
       handle: async ({ req, res }) => {
-        await readJsonBody(req, bodyLimit);
-        const result = await control.reload();
+        const actor = actorOf(req, await readJsonBody(req, bodyLimit));
+        const result = await control.reload(actor);
         // 422: the new file is invalid; the running configuration is untouched.
         sendJson(res, result.ok ? 200 : 422, result.ok ? result : { error: result.message, ...result });
       },
@@ -124,9 +131,11 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       method: 'POST',
       path: '/v1/instances/:name/maintenance',
       handle: async ({ req, res, params }) => {
-        const on = maintenanceFlag(await readJsonBody(req, bodyLimit));
+        const body = await readJsonBody(req, bodyLimit);
+        const on = maintenanceFlag(body);
+        const actor = actorOf(req, body);
         const name = findInstance(params.name as string).name;
-        await control.setMaintenance(name, on);
+        await control.setMaintenance(name, on, actor);
         sendJson(res, 200, { instance: name, maintenance: on });
       },
     },
@@ -134,9 +143,9 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       method: 'POST',
       path: '/v1/instances/:name/garp',
       handle: async ({ req, res, params }) => {
-        await readJsonBody(req, bodyLimit);
+        const actor = actorOf(req, await readJsonBody(req, bodyLimit));
         const name = findInstance(params.name as string).name;
-        control.sendGarp(name);
+        control.sendGarp(name, actor);
         sendJson(res, 200, { instance: name, garp: 'sent' });
       },
     },
@@ -179,6 +188,7 @@ function maintenanceFlag(body: unknown): boolean {
 }
 
 function describeError(err: unknown): { status: number; message: string; headers: Record<string, string> } {
+  if (err instanceof TypeError && err.message.startsWith('"actor"')) return { status: 400, message: err.message, headers: {} };
   if (err instanceof HttpError) return { status: err.status, message: err.message, headers: { ...(err.headers as Record<string, string>) } };
   if (err instanceof UnknownInstanceError) return { status: 404, message: err.message, headers: {} };
   if (err instanceof ConflictError) return { status: 409, message: err.message, headers: {} };

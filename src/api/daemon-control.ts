@@ -12,7 +12,7 @@ export interface EventRecord {
   seq: number;
   /** ISO wall-clock time. */
   time: string;
-  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'daemon';
+  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'garp' | 'daemon';
   instance?: string;
   message: string;
   fields?: Record<string, unknown>;
@@ -56,10 +56,13 @@ export interface DaemonControl {
   /** Calls back for every new event; returns an unsubscribe function. */
   subscribe(listener: (event: EventRecord) => void): () => void;
   config(): HotstandbyConfig;
-  /** Re-reads the configuration file; concurrent calls are serialised. */
-  reload(): Promise<ReloadResult>;
+  /**
+   * Re-reads the configuration file; concurrent calls are serialised. `actor` (who asked, e.g.
+   * "admin token from 10.0.0.5") is named in the event log, as for the actions below.
+   */
+  reload(actor?: string): Promise<ReloadResult>;
   /** Planned switchover: hand the VIP to the peer and stay backup until turned off. */
-  setMaintenance(instance: string, on: boolean): Promise<void>;
+  setMaintenance(instance: string, on: boolean, actor?: string): Promise<void>;
   /** One gratuitous ARP / NA burst now. */
-  sendGarp(instance: string): void;
+  sendGarp(instance: string, actor?: string): void;
 }

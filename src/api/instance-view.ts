@@ -2,6 +2,7 @@
  * What the API shows of one instance: its status from the daemon, with the priority explained
  * (configured, effective, and what each tracked check adds) and the counters in one place.
  */
+import type { InstanceConfig } from '../config/model.js';
 import type { InstanceStatus, TransitionRecord } from '../daemon/instance-runner.js';
 import type { DropReason } from '../vrrp/drop-reason.js';
 import type { CheckStatus } from './daemon-control.js';
@@ -33,8 +34,14 @@ export interface InstanceDetail {
     configured: number;
     effective: number;
     checks: CheckContribution[];
+    /** Tracked interfaces with their weights (0: FAULT while down), from the configuration. */
+    interfaces: Array<{ name: string; weight: number }>;
+    /** What moves the priority now, by source ("track_interface", "checks", ...). */
+    offsets: Record<string, number>;
   };
   vips: string[];
+  /** Configured unicast peers (empty: multicast), for who takes over when this node leaves. */
+  peers: string[];
   /** Ourselves while master, else the master we last heard (null before any). */
   masterAddress: string | null;
   lastTransition: TransitionRecord | null;
@@ -73,7 +80,7 @@ export function checkContributions(instance: string, checks: readonly CheckStatu
   return out;
 }
 
-export function instanceDetail(status: ReportedInstance, checks: readonly CheckStatus[]): InstanceDetail {
+export function instanceDetail(status: ReportedInstance, checks: readonly CheckStatus[], config?: InstanceConfig): InstanceDetail {
   return {
     name: status.name,
     vrid: status.vrid,
@@ -86,8 +93,11 @@ export function instanceDetail(status: ReportedInstance, checks: readonly CheckS
       configured: status.priority,
       effective: status.effectivePriority,
       checks: checkContributions(status.name, checks),
+      interfaces: (config?.trackInterfaces ?? []).map(({ name, weight }) => ({ name, weight })),
+      offsets: { ...status.priorityOffsets },
     },
     vips: status.vips,
+    peers: [...(config?.unicastPeers ?? [])],
     masterAddress: status.masterAddress,
     lastTransition: status.lastTransition,
     counters: {

@@ -11,6 +11,8 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run the daemon (--config FILE | --keepalived-conf FILE) [--runtime-dir DIR]',
     load: async () => {
+      // V8 flags that only node's command line can set: node starts again with them (same pid).
+      (await import('../daemon/node-runtime.js')).relaunchWithDaemonFlags((message) => console.error(`hotstandby: ${message}`));
       // Before the daemon's modules load: loading them is what would grow the young generation.
       (await import('../daemon/v8-tuning.js')).tuneV8ForDaemon();
       return (await import('./run.js')).runDaemonCommand;

@@ -2,6 +2,7 @@
 import type { DaemonStatus } from '../api/control-api.js';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, errorMessage, exitCodeFor, getJson, requestJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
+import { cliActor } from './actor.js';
 import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
@@ -34,7 +35,7 @@ export async function runMaintenanceCommand(argv: string[]): Promise<number> {
     let refused = false;
     for (const name of names) {
       const path = `/v1/instances/${encodeURIComponent(name)}/maintenance`;
-      const { status, body } = await requestJson(socket, 'POST', path, { on: mode === 'on' }, MAINTENANCE_TIMEOUT_MS);
+      const { status, body } = await requestJson(socket, 'POST', path, { on: mode === 'on', ...cliActor() }, MAINTENANCE_TIMEOUT_MS);
       if (status === 200) {
         console.log(values.json ? JSON.stringify({ instance: name, maintenance: mode === 'on' }) : `${name}: maintenance ${mode}`);
         continue;

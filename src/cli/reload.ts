@@ -2,6 +2,7 @@
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, errorMessage, exitCodeFor, requestJson } from '../api/control-client.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { ReloadResult } from '../api/daemon-control.js';
+import { cliActor } from './actor.js';
 import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 
@@ -24,7 +25,7 @@ export async function runReloadCommand(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   try {
-    const { status, body } = await requestJson(controlSocketPath(values['runtime-dir']), 'POST', '/v1/reload', undefined, RELOAD_TIMEOUT_MS);
+    const { status, body } = await requestJson(controlSocketPath(values['runtime-dir']), 'POST', '/v1/reload', cliActor(), RELOAD_TIMEOUT_MS);
     if (values.json) console.log(JSON.stringify(body));
     if (status === 200) {
       const result = body as ReloadResult;

@@ -21,6 +21,7 @@ import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 import type { InstanceNetworkDraft } from './instance-network.js';
+import type { WebListenerDraft } from './web-listener.js';
 
 export interface Located<T> {
   value: T;
@@ -51,6 +52,7 @@ export type LowerPriorityDraft = DraftOf<typeof INSTANCE_LOWER_PRIORITY_FIELDS>;
 export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
   lowerPriority: LowerPriorityDraft;
+  web?: WebListenerDraft;
 }
 
 export interface VipDraft {

@@ -6,6 +6,7 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
+import type { WebListenerConfig } from './web-listener.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -149,6 +150,8 @@ export interface GlobalConfig {
   startupDelayMs: number;
   /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
   strict?: boolean;
+  /** The control API and dashboard on TCP (off when unset): src/config/web-listener.ts. */
+  web?: WebListenerConfig;
 }
 
 export interface HotstandbyConfig {

@@ -10,6 +10,7 @@ import { GLOBAL_FIELDS } from './fields/global.js';
 import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
 import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
 
 function multicastGroup(field: Located<string> | undefined, family: 4 | 6, fallback: string, key: string): string {
@@ -83,6 +84,7 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
+  if (draft.web) config.web = resolveWebListener(draft.web);
   const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
   return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs, lowerPriority };
 }

@@ -163,28 +163,29 @@ export class Controller implements DaemonControl {
     return this.current;
   }
 
-  reload(): Promise<ReloadResult> {
+  reload(actor?: string): Promise<ReloadResult> {
     if (this.stopped) return Promise.reject(new ConflictError('The daemon is stopping'));
     // Serialised: a reload asked for while one runs waits for it, then reads the file again.
     const previous = this.reloading ?? Promise.resolve(undefined);
-    const next = previous.then(() => this.reloadNow());
+    const next = previous.then(() => this.reloadNow(actor));
     this.reloading = next.finally(() => {
       if (this.reloading === next) this.reloading = undefined;
     }) as Promise<ReloadResult>;
     return next;
   }
 
-  async setMaintenance(instance: string, on: boolean): Promise<void> {
+  async setMaintenance(instance: string, on: boolean, actor?: string): Promise<void> {
     const managed = this.instances.get(instance);
     if (!managed) throw new UnknownInstanceError(instance);
-    this.deps.events.append({ type: 'maintenance', instance, message: `maintenance ${on ? 'on' : 'off'}` });
+    this.deps.events.append({ type: 'maintenance', instance, message: `maintenance ${on ? 'on' : 'off'}${by(actor)}`, ...actorFields(actor) });
     await managed.runner.setMaintenance(on);
   }
 
-  sendGarp(instance: string): void {
+  sendGarp(instance: string, actor?: string): void {
     const managed = this.instances.get(instance);
     if (!managed) throw new UnknownInstanceError(instance);
     if (!managed.runner.sendGarp()) throw new ConflictError(`Instance '${instance}' is ${managed.runner.state}, only a master announces`);
+    this.deps.events.append({ type: 'garp', instance, message: `gratuitous ARP / NA sent${by(actor)}`, ...actorFields(actor) });
   }
 
   // ---- feeding the policies ----
@@ -254,18 +255,18 @@ export class Controller implements DaemonControl {
     if (state !== undefined) this.deps.groupChanged(group, state);
   }
 
-  private async reloadNow(): Promise<ReloadResult> {
+  private async reloadNow(actor?: string): Promise<ReloadResult> {
     let loaded: LoadedConfig;
     let prepared: ReloadPreparation | undefined;
     try {
       loaded = await this.deps.loadConfig();
     } catch (err) {
-      return this.refuseReload(err instanceof ConfigError ? err.message : `cannot read the configuration: ${(err as Error).message}`);
+      return this.refuseReload(err instanceof ConfigError ? err.message : `cannot read the configuration: ${(err as Error).message}`, actor);
     }
     try {
       prepared = await this.deps.prepareReload?.(loaded.config, this.current);
     } catch (err) {
-      return this.refuseReload((err as Error).message);
+      return this.refuseReload((err as Error).message, actor);
     }
     const plan = planReload(this.current, loaded.config, prepared?.rebuild);
     // Removed and replaced instances leave first (priority 0, VIPs released), so a VIP that
@@ -303,15 +304,24 @@ export class Controller implements DaemonControl {
     this.checkSet.start();
     const changes = [...plan.describe(), ...(prepared?.changes ?? [])];
     const message = changes.length === 0 ? 'configuration unchanged' : `applied: ${changes.join('; ')}`;
-    this.deps.events.append({ type: 'reload', message, fields: { changes } });
+    this.deps.events.append({ type: 'reload', message: `${message}${by(actor)}`, fields: { changes, ...actorFields(actor).fields } });
     this.deps.log.log('info', 'reloaded', { changes });
     for (const warning of loaded.warnings) this.deps.log.log('warn', `${warning.source.file}:${warning.source.line}: ${warning.message}`);
     return { ok: true, message, changes };
   }
 
-  private refuseReload(message: string): ReloadResult {
-    this.deps.events.append({ type: 'reload', message: `reload refused: ${message}` });
+  private refuseReload(message: string, actor?: string): ReloadResult {
+    this.deps.events.append({ type: 'reload', message: `reload refused${by(actor)}: ${message}`, ...actorFields(actor) });
     this.deps.log.log('error', 'reload refused; the running configuration is unchanged', { error: message });
     return { ok: false, message, changes: [] };
   }
+}
+
+/** " by <actor>" for event messages of actions an operator asked for. */
+function by(actor: string | undefined): string {
+  return actor === undefined ? '' : ` by ${actor}`;
+}
+
+function actorFields(actor: string | undefined): { fields?: { actor: string } } {
+  return actor === undefined ? {} : { fields: { actor } };
 }

@@ -7,11 +7,14 @@
  */
 import { rm } from 'node:fs/promises';
 import { createControlApi } from '../api/control-api.js';
-import { closeServer, controlSocketPath, listenControlSocket } from '../api/control-socket.js';
+import { boundPort, closeServer, controlSocketPath, listenControlSocket } from '../api/control-socket.js';
 import type { DaemonControl } from '../api/daemon-control.js';
+import { listenWeb } from '../api/web-listener.js';
 import type { LoadedConfig } from '../config/model.js';
+import type { WebListenerConfig } from '../config/web-listener.js';
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
+import { dashboardRoutes } from '../ui/routes.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
 import { EventLog } from './event-log.js';
@@ -19,6 +22,7 @@ import { HostNetwork } from './host-network.js';
 import { InstanceFactory } from './instance-factory.js';
 import { Lifecycle } from './lifecycle.js';
 import { limitRepeats } from './logger.js';
+import { releaseStartupPages } from './node-runtime.js';
 import { Notifications } from './notifications.js';
 import { PreciseTime } from './real-time.js';
 import { reloadCheck } from './reload-check.js';
@@ -104,8 +108,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     network.onLinkChange(() => controller.linksChanged());
     network.onAddressChange((address, change) => instances.addressChanged(address, change));
 
+    // Start-up's pages go before the instances start, so that their takeover rehearsal maps back
+    // what a takeover needs (node-runtime.ts).
+    log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log);
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -145,8 +152,9 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
   lifecycle.onClose('startup delay', () => clearTimeout(timer));
 }
 
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger): Promise<void> {
-  const api = createControlApi(control, { log });
+/** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined): Promise<void> {
+  const api = createControlApi(control, { log, routes: dashboardRoutes(control) });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {
@@ -154,6 +162,13 @@ async function serveControlApi(control: DaemonControl, runtimeDir: string, lifec
     await closeServer(server);
     await rm(path, { force: true });
   });
+  if (web === undefined) return;
+  const tcp = await listenWeb(api, web);
+  lifecycle.onClose('web listener', async () => {
+    api.close(); // open event streams would hold the server open
+    await closeServer(tcp);
+  });
+  log.log('info', 'control API and dashboard on TCP', { address: web.host, port: boundPort(tcp), tls: web.tls !== undefined });
 }
 
 function notifySystemd(native: NativeBinding, log: Logger, state: string): void {

@@ -31,6 +31,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
   startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
   strict: { keyword: 'vrrp_strict', reload: 'instances', effect: 'resolved into the instances (strict-mode resets, accept mode), which are rebuilt where they change' },
+  web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },
 };
 
 export interface GlobalsPlan {
@@ -43,8 +44,9 @@ export interface GlobalsPlan {
 export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Readonly<Record<keyof GlobalConfig, GlobalKey>> = GLOBAL_RELOAD): GlobalsPlan {
   const plan: GlobalsPlan = { changes: [], refused: [] };
   for (const key of Object.keys(table) as Array<keyof GlobalConfig>) {
+    // Compared in full, shown redacted: a changed token is a change even though it shows the same.
+    if (JSON.stringify(before[key]) === JSON.stringify(after[key])) continue;
     const [old, now] = [show(before[key]), show(after[key])];
-    if (old === now) continue;
     const { keyword, reload, effect } = table[key];
     const change = `global ${key} (${keyword}) ${old} → ${now}`;
     if (reload === 'restart') plan.refused.push(`${change}: cannot change while running; restart hotstandby to use it, or put the old value back`);
@@ -54,5 +56,6 @@ export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Re
 }
 
 function show(value: unknown): string {
-  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value);
+  // Tokens (global.web) never reach the reload result or the log.
+  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value, (key, v: unknown) => (/token$/i.test(key) ? '<redacted>' : v));
 }

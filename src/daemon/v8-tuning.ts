@@ -1,8 +1,8 @@
 /**
  * V8 settings for a long-running daemon with little, short-lived garbage, set before the daemon's
  * modules load. V8 reads both flags when it needs them (at a young-generation resize, at a
- * major GC), so setting them at run time takes effect; heap size flags would need the node
- * command line.
+ * major GC), so setting them at run time takes effect. Flags only the node command line can set
+ * are in node-runtime.ts.
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -78,6 +78,18 @@ export interface NativeBinding {
   constants: Readonly<Record<string, number>>;
 }
 
+/** The addon's calls on the process itself (native/process-image.cc), used by src/daemon/node-runtime.ts. */
+export interface ProcessImageBinding {
+  /** execve(2): replaces this process (same pid); returns only by throwing an errno Error. */
+  exec(file: string, argv: readonly string[], env: readonly string[]): never;
+  /**
+   * Unmaps from this process the pages of read-only file mappings that hold nothing of its own
+   * (node's code, shared libraries); they stay in the page cache and fault back in when used.
+   * Returns the kB released.
+   */
+  releaseFilePages(): number;
+}
+
 /** Where node-gyp puts the addon, relative to the package root. */
 const ADDON_PATH = join('build', 'Release', 'hsnet.node');
 
@@ -98,6 +110,15 @@ export function packageRoot(): string {
  * Throws an Error with code 'ERR_HSNET_NOT_BUILT' naming the fix when it has not been built.
  */
 export function loadNative(): NativeBinding {
+  return loadAddon() as NativeBinding;
+}
+
+/** The same addon, for its calls on the process itself. */
+export function loadProcessImage(): ProcessImageBinding {
+  return loadAddon() as ProcessImageBinding;
+}
+
+function loadAddon(): unknown {
   const root = packageRoot();
   const path = join(root, ADDON_PATH);
   if (!existsSync(path)) {
@@ -107,7 +128,7 @@ export function loadNative(): NativeBinding {
     (error as NodeJS.ErrnoException).code = 'ERR_HSNET_NOT_BUILT';
     throw error;
   }
-  return createRequire(import.meta.url)(path) as NativeBinding;
+  return createRequire(import.meta.url)(path);
 }
 
 /** setsockopt for an option the kernel may not have (older kernels): false instead of an error. */

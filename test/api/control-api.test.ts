@@ -54,6 +54,8 @@ test('GET /v1/instances explains each priority by the checks that move it', asyn
       { check: 'chk_haproxy', weight: 0, healthy: true, contribution: 0, faults: false },
       { check: 'chk_api', weight: -20, healthy: false, contribution: -20, faults: false },
     ],
+    interfaces: [],
+    offsets: {},
   });
   assert.equal(web.state, 'MASTER');
   assert.equal(web.masterAddress, '192.0.2.1');

@@ -60,6 +60,8 @@ export class FakeDaemonControl implements DaemonControl {
   maintenanceCalls: Array<[string, boolean]> = [];
   maintenanceError: Error | undefined;
   garpCalls: string[] = [];
+  /** Who each action named, in order (reload, maintenance, GARP). */
+  actors: Array<string | undefined> = [];
   garpError: Error | undefined;
   unmatchedDrops: DaemonStatus['unmatchedDrops'] = {};
   /** Throws from status() when set (internal error tests). */
@@ -102,11 +104,13 @@ export class FakeDaemonControl implements DaemonControl {
     return this.configValue;
   }
 
-  reload(): Promise<ReloadResult> {
+  reload(actor?: string): Promise<ReloadResult> {
+    this.actors.push(actor);
     return this.reloadAnswer();
   }
 
-  async setMaintenance(instance: string, on: boolean): Promise<void> {
+  async setMaintenance(instance: string, on: boolean, actor?: string): Promise<void> {
+    this.actors.push(actor);
     if (!this.instances.some((i) => i.name === instance)) throw new UnknownInstanceError(instance);
     if (this.maintenanceError) throw this.maintenanceError;
     this.maintenanceCalls.push([instance, on]);
@@ -114,7 +118,8 @@ export class FakeDaemonControl implements DaemonControl {
     if (target) target.maintenance = on;
   }
 
-  sendGarp(instance: string): void {
+  sendGarp(instance: string, actor?: string): void {
+    this.actors.push(actor);
     if (!this.instances.some((i) => i.name === instance)) throw new UnknownInstanceError(instance);
     if (this.garpError) throw this.garpError;
     this.garpCalls.push(instance);

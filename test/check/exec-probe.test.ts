@@ -71,13 +71,14 @@ test('exec: a program that ignores SIGTERM gets SIGKILL after the grace period',
   const dir = await scriptDir(t);
   const path = await script(dir, 'stubborn.sh', `trap '' TERM\necho $$ > "$1/main.pid"\nwhile :; do sleep 0.05; done`);
   const started = performance.now();
-  const result = await runOnce([path, dir], { timeoutMs: 200, killGraceMs: 300 });
+  // The SIGTERM has gone out when the result comes; the grace period is long enough for a loaded
+  // machine to look at the group before the SIGKILL.
+  const result = await runOnce([path, dir], { timeoutMs: 200, killGraceMs: 2000 });
   assert.equal(result.detail, 'timed out after 200 ms');
   const pgid = Number(await readFile(join(dir, 'main.pid'), 'utf8'));
-  await new Promise((resolve) => setTimeout(resolve, 100));
   assert.ok((await liveGroupMembers(pgid)).length > 0, 'still running during the grace period (SIGTERM ignored)');
   await waitFor(async () => (await liveGroupMembers(pgid)).length === 0, `process group ${pgid} to be killed`);
-  assert.ok(performance.now() - started >= 500, 'killed only after timeout + grace');
+  assert.ok(performance.now() - started >= 2200, 'killed only after timeout + grace');
 });
 
 test('exec: garbage and huge output is bounded and made printable', async (t) => {

@@ -209,3 +209,27 @@ test('Controller reload rebuilds the instances the host moved under, reports glo
   assert.deepEqual(result.changes, ['replaced web: source address 10.99.0.2 → 10.99.0.5', 'global routerId (router_id) unset → lb-2: shown from now on']);
   assert.deepEqual(h.built, ['web', 'db', 'commit', 'web'], 'db untouched; web rebuilt after the commit');
 });
+
+test('Controller actions name who asked in the event log: maintenance, GARP, reload and a refused reload', async () => {
+  const h = harness(hotstandbyConfig([web]));
+  h.controller.start();
+  h.time.advanceBy(400);
+  assert.equal(h.state('web'), 'MASTER');
+  h.controller.sendGarp('web', 'admin token from 10.0.0.5');
+  const garp = h.controller.events().at(-1);
+  assert.deepEqual([garp?.type, garp?.instance, garp?.message, garp?.fields], ['garp', 'web', 'gratuitous ARP / NA sent by admin token from 10.0.0.5', { actor: 'admin token from 10.0.0.5' }]);
+  h.setNext(hotstandbyConfig([web]));
+  const reloaded = await h.pump(h.controller.reload('control socket (alice)'));
+  assert.equal(reloaded.ok, true);
+  const reload = h.controller.events().at(-1);
+  assert.equal(reload?.message, 'configuration unchanged by control socket (alice)');
+  assert.equal(reload?.fields?.actor, 'control socket (alice)');
+  void h.controller.setMaintenance('web', true, 'browser session (admin) from 127.0.0.1');
+  const maintenance = h.controller.events().find((e) => e.type === 'maintenance');
+  assert.equal(maintenance?.message, 'maintenance on by browser session (admin) from 127.0.0.1');
+  const unnamed = harness(hotstandbyConfig([web]));
+  unnamed.controller.start();
+  unnamed.time.advanceBy(400);
+  unnamed.controller.sendGarp('web');
+  assert.equal(unnamed.controller.events().at(-1)?.message, 'gratuitous ARP / NA sent', 'no actor: the message as before');
+});

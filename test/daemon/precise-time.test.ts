@@ -40,25 +40,33 @@ test('PreciseTime: a timer callback that throws does not stop the next one', asy
   assert.equal(errors.length, 1);
 });
 
-/** A stand-in for the native timer that records what it was asked and fires on demand. */
+/**
+ * A stand-in for the native timer that records what it was asked and fires on demand. An arm is
+ * recorded as the deadline it aims at, relative to `start` (rounded to 100 ms): the delay itself
+ * shrinks by however long a loaded machine took to get from one step of a test to the next.
+ */
 function recordingTimer() {
   const calls: string[] = [];
   let onFire: () => void = () => undefined;
-  const time = new PreciseTime(
+  const time: PreciseTime = new PreciseTime(
     (fire) => {
       onFire = fire;
-      return { arm: (ms) => calls.push(`arm ${Math.round(ms / 100) * 100}`), disarm: () => calls.push('disarm'), close: () => calls.push('close') };
+      return {
+        arm: (ms) => calls.push(`arm ${Math.round((time.now() + ms - start) / 100) * 100}`),
+        disarm: () => calls.push('disarm'),
+        close: () => calls.push('close'),
+      };
     },
     (err) => assert.fail(String(err)),
   );
-  return { time, calls, fire: () => onFire() };
+  const start = time.now();
+  return { time, start, calls, fire: () => onFire() };
 }
 
 const turnEnds = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 test('PreciseTime re-arms once per turn, and not for a deadline that was cancelled', async () => {
-  const { time, calls } = recordingTimer();
-  const start = time.now();
+  const { time, start, calls } = recordingTimer();
   // A backup hearing an advert: the old master-down deadline goes, a later one comes.
   const cancelOld = time.at(start + 1000, () => assert.fail('cancelled timer ran'));
   await turnEnds();
@@ -74,8 +82,7 @@ test('PreciseTime re-arms once per turn, and not for a deadline that was cancell
 });
 
 test('PreciseTime runs a timer early when it allows it and the timer is awake anyway', async () => {
-  const { time, fire } = recordingTimer();
-  const start = time.now();
+  const { time, start, fire } = recordingTimer();
   const ran: string[] = [];
   time.at(start - 1, () => ran.push('due'));
   time.at(start + 500, () => ran.push('within its slack'), 1000);

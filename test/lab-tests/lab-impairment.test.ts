@@ -16,13 +16,17 @@ after(async () => {
   await lab?.destroy();
 });
 
-/** Average round trip to `target` from the client over about a second of 10 ms probes. */
-async function averageRtt(target: string): Promise<number> {
+/**
+ * Shortest round trip to `target` from the client over about a second of 10 ms probes: the
+ * relay's delay plus the wire. On a loaded machine the average also has the relay's and the
+ * prober's waits for a CPU; the shortest of a hundred is the probe that did not wait.
+ */
+async function shortestRtt(target: string): Promise<number> {
   const prober = await lab.startProber('client', target, { intervalMs: 10 });
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const report = await prober.stop();
   assert.ok(report.rttMs, 'replies came back');
-  return report.rttMs.avg;
+  return report.rttMs.min;
 }
 
 /** iputils ping's own count of sent and received, so the relay is checked by a tool that is not ours. */
@@ -41,16 +45,16 @@ async function pingLoss(target: string, count: number): Promise<{ sent: number; 
 
 test('30 ms delay adds about 30 ms of round trip', { skip }, async (t) => {
   const target = lab.host('a').ipv4;
-  const baseline = await averageRtt(target);
+  const baseline = await shortestRtt(target);
   await lab.setImpairment('a', { delayMs: 30 });
-  const delayed = await averageRtt(target);
-  t.diagnostic(`round trip ${baseline.toFixed(2)} ms → ${delayed.toFixed(2)} ms with 30 ms delay`);
+  const delayed = await shortestRtt(target);
+  t.diagnostic(`shortest round trip ${baseline.toFixed(2)} ms → ${delayed.toFixed(2)} ms with 30 ms delay`);
   assert.ok(baseline < 5, `baseline ${baseline} ms`);
   assert.ok(delayed - baseline > 28 && delayed - baseline < 40, `added ${delayed - baseline} ms`);
 
   await lab.setImpairment('a', { delayMs: 30, direction: 'both' });
-  const both = await averageRtt(lab.host('a').ipv6 as string);
-  t.diagnostic(`round trip ${both.toFixed(2)} ms with 30 ms each way (IPv6)`);
+  const both = await shortestRtt(lab.host('a').ipv6 as string);
+  t.diagnostic(`shortest round trip ${both.toFixed(2)} ms with 30 ms each way (IPv6)`);
   assert.ok(both > 58 && both < 75, `both ways ${both} ms`);
 });
 

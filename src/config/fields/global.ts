@@ -121,6 +121,13 @@ export const GLOBAL_FIELDS = [
     default: false,
     doc: "keepalived's `vrrp_strict`: the default of every instance's `strict` (see [Routes, rules, VMACs, strict mode](#routes-rules-vmacs-strict-mode-and-accept-mode))",
   },
+  {
+    name: 'web',
+    yaml: 'web',
+    type: { kind: 'custom', text: 'mapping' },
+    defaultDoc: 'off',
+    doc: 'the control API and dashboard on TCP: `listen`, `tlsCert`, `tlsKey`, `insecure`, `readToken`, `adminToken`, `allowedHosts` (docs/dashboard.md); hotstandby only',
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** global_defs keywords that set no field of their own. */

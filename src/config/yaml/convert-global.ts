@@ -3,11 +3,14 @@
  */
 import type { GlobalDraft } from '../draft.js';
 import { GLOBAL_FIELDS } from '../fields/global.js';
+import { readWeb } from './convert-web.js';
 import { readFields } from './fields.js';
 import type { Field, YamlReader } from './nodes.js';
 
 export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
   const global: GlobalDraft = { garp: {}, lowerPriority: {} };
-  readFields(reader, field, GLOBAL_FIELDS, global);
+  readFields(reader, field, GLOBAL_FIELDS, global, {
+    custom: { web: (r, value, draft) => (draft.web = readWeb(r, value)) },
+  });
   return global;
 }
