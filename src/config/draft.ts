@@ -16,6 +16,7 @@ import type {
 } from './fields/check.js';
 import type { DraftOf } from './fields/field.js';
 import type { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
+import type { INSTANCE_LOWER_PRIORITY_FIELDS } from './fields/lower-priority.js';
 import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
@@ -44,9 +45,13 @@ export type GarpDraft = DraftOf<typeof INSTANCE_GARP_FIELDS>;
 /** The global GARP settings: intervalMs applies to IPv4 instances (ARP), naIntervalMs to IPv6 ones. */
 export type GlobalGarpDraft = GarpDraft & DraftOf<typeof GLOBAL_ONLY_GARP_FIELDS>;
 
+/** A master hearing a lower priority (fields/lower-priority.ts). */
+export type LowerPriorityDraft = DraftOf<typeof INSTANCE_LOWER_PRIORITY_FIELDS>;
+
 /** The global settings; the simple fields follow from the table (fields/global.ts). */
 export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
+  lowerPriority: LowerPriorityDraft;
   web?: WebListenerDraft;
 }
 
@@ -85,6 +90,7 @@ export interface NotifyDraft {
   fault?: Located<string>;
   stop?: Located<string>;
   generic?: Located<string>;
+  masterRxLowerPri?: Located<string>;
 }
 
 export interface UnicastPeerTtlDraft {
@@ -105,6 +111,7 @@ export interface InstanceDraft extends DraftOf<typeof INSTANCE_FIELDS> {
   trackChecks: TrackCheckDraft[];
   notify: NotifyDraft;
   garp: GarpDraft;
+  lowerPriority: LowerPriorityDraft;
   /** virtual_routes / virtual_rules, use_vmac, dont_track_primary, strict_mode (instance-network.ts). */
   network: InstanceNetworkDraft;
 }
@@ -175,10 +182,11 @@ export function emptyInstanceDraft(name: string, source: SourceLocation): Instan
     trackChecks: [],
     notify: {},
     garp: {},
+    lowerPriority: {},
     network: { routes: [], rules: [] },
   };
 }
 
 export function emptyConfigDraft(): ConfigDraft {
-  return { global: { garp: {} }, instances: [], checks: [], syncGroups: [], warnings: [] };
+  return { global: { garp: {}, lowerPriority: {} }, instances: [], checks: [], syncGroups: [], warnings: [] };
 }

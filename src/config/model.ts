@@ -46,6 +46,16 @@ export interface GarpConfig {
   intervalMs: number;
 }
 
+/** A master hearing a lower-priority advert (keepalived lower_prio_no_advert, garp_lower_prio_*). */
+export interface LowerPriorityConfig {
+  /** lower_prio_no_advert: discard it without answering (RFC 5798 §6.4.3); default off (answer, keepalived). */
+  noAdvert: boolean;
+  /** garp_lower_prio_repeat: GARPs / NAs per VIP sent at once (0 = none); default vrrp_garp_master_repeat. */
+  garpRepeat: number;
+  /** garp_lower_prio_delay: a second burst after this long (0 = none); default vrrp_garp_master_delay. */
+  garpDelayMs: number;
+}
+
 export interface TrackInterfaceConfig {
   name: string;
   /** 0 = the instance goes to FAULT when the interface is down; otherwise added to priority. */
@@ -59,6 +69,8 @@ export interface NotifyConfig {
   stop?: string;
   /** keepalived's `notify`: called with TYPE NAME STATE PRIORITY. */
   generic?: string;
+  /** keepalived notify_master_rx_lower_pri (instances only): run when a master hears a lower priority. */
+  masterRxLowerPri?: string;
 }
 
 /** Accepted TTL / hop limits, inclusive. */
@@ -105,6 +117,7 @@ export interface InstanceConfig extends InstanceNetworkConfig {
   trackChecks: TrackCheckRef[];
   notify: NotifyConfig;
   garp: GarpConfig;
+  lowerPriority: LowerPriorityConfig;
   source: SourceLocation;
 }
 

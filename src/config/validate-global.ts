@@ -7,7 +7,8 @@ import { DEFAULT_GARP, DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6 } from
 import { keyOf, type GarpDraft, type GlobalDraft, type Located } from './draft.js';
 import { GLOBAL_ONLY_GARP_FIELDS, INSTANCE_GARP_FIELDS } from './fields/garp.js';
 import { GLOBAL_FIELDS } from './fields/global.js';
-import type { GarpConfig, GlobalConfig } from './model.js';
+import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
+import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
@@ -64,6 +65,8 @@ export interface ResolvedGlobal {
   defaultVersion: 2 | 3;
   /** Burst gap for IPv6 instances (keepalived vrrp_gna_interval); config.garp.intervalMs is the IPv4 one. */
   naIntervalMs: number;
+  /** Instances' defaults for a lower-priority advert heard as master. */
+  lowerPriority: LowerPriorityConfig;
 }
 
 export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): ResolvedGlobal {
@@ -82,5 +85,6 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
   if (draft.web) config.web = resolveWebListener(draft.web);
-  return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs };
+  const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
+  return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs, lowerPriority };
 }

@@ -24,11 +24,12 @@ import { fieldValue } from './resolve-field.js';
 import { resolveGarp, type ResolvedGlobal } from './validate-global.js';
 import { resolveUnicastChecks, type UnicastChecks } from './validate-unicast.js';
 import { checkCommandLine, checkInteger, checkInterfaceName, sourceText, WarningList } from './validate-values.js';
+import { resolveLowerPriority } from './validate-lower-priority.js';
 
 /** Notify commands; each must split into a program and arguments (the daemon splits them so). */
 export function resolveNotify(draft: NotifyDraft): NotifyConfig {
   const notify: NotifyConfig = {};
-  for (const name of ['master', 'backup', 'fault', 'stop', 'generic'] as const) {
+  for (const name of ['master', 'backup', 'fault', 'stop', 'generic', 'masterRxLowerPri'] as const) {
     const field = draft[name];
     if (!field) continue;
     checkCommandLine(field, `notify.${name === 'generic' ? 'any' : name}`);
@@ -293,6 +294,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     }),
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
+    lowerPriority: resolveLowerPriority(draft.lowerPriority, global.lowerPriority, 'lowerPriority.'),
     ...network,
     source: draft.source,
   };

@@ -1,9 +1,10 @@
 /**
  * Gratuitous ARP / unsolicited NA while master, on keepalived's schedule: a burst of
  * garp_master_repeat frames per VIP at once, another burst after garp_master_delay, and
- * garp_master_refresh_repeat frames every garp_master_refresh if set.
+ * garp_master_refresh_repeat frames every garp_master_refresh if set. When a lower-priority
+ * advert is heard: garp_lower_prio_repeat frames at once, again after garp_lower_prio_delay.
  */
-import type { GarpConfig } from '../config/model.js';
+import type { GarpConfig, LowerPriorityConfig } from '../config/model.js';
 import type { Clock, Timers } from '../ports/index.js';
 import type { Announcer } from './ports.js';
 
@@ -13,12 +14,15 @@ export type AnnounceOnce = () => number;
 export class ScheduledAnnouncer implements Announcer {
   private cancels: Array<() => void> = [];
   private frames = 0;
+  /** A second lower-priority burst is scheduled (later adverts do not add more). */
+  private lowerPriorityPending = false;
 
   constructor(
     private readonly garp: GarpConfig,
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly announceOnce: AnnounceOnce,
+    private readonly lowerPriority: Pick<LowerPriorityConfig, 'garpRepeat' | 'garpDelayMs'> = { garpRepeat: 0, garpDelayMs: 0 },
   ) {}
 
   get sent(): number {
@@ -38,9 +42,20 @@ export class ScheduledAnnouncer implements Announcer {
     this.repeat(this.garp.masterRepeat, this.clock.now());
   }
 
+  lowerPriorityHeard(): void {
+    this.repeat(this.lowerPriority.garpRepeat, this.clock.now());
+    if (this.lowerPriority.garpDelayMs <= 0 || this.lowerPriority.garpRepeat <= 0 || this.lowerPriorityPending) return;
+    this.lowerPriorityPending = true;
+    this.schedule(this.clock.now() + this.lowerPriority.garpDelayMs, () => {
+      this.lowerPriorityPending = false;
+      this.repeat(this.lowerPriority.garpRepeat, this.clock.now());
+    });
+  }
+
   stop(): void {
     for (const cancel of this.cancels) cancel();
     this.cancels = [];
+    this.lowerPriorityPending = false;
   }
 
   private scheduleRefresh(at: number): void {

@@ -1,8 +1,9 @@
 /**
  * The running daemon as the operator sees it: its instances and checks, the event log, and the
- * actions (reload, maintenance, GARP). It owns the policy between the parts — how checks and
- * tracked interfaces move priorities, how sync groups move together, how a reload is applied —
- * and takes everything real (instances, checks) from factories the composition root provides.
+ * actions (reload, maintenance, GARP). It connects the parts — feeding link and check changes to
+ * the tracking policy (src/vrrp/tracking.ts) and transitions to the sync-group policy
+ * (src/vrrp/sync-group.ts), and applying a reload — and takes everything real (instances,
+ * checks) from factories the composition root provides.
  */
 import type { DaemonStatus } from '../api/control-api.js';
 import {
@@ -13,7 +14,6 @@ import {
   type EventRecord,
   type ReloadResult,
 } from '../api/daemon-control.js';
-import { contributionOf } from '../check/priority.js';
 import type { CheckSet } from '../check/check-set.js';
 import type { CheckConfig } from '../config/check-model.js';
 import { ConfigError } from '../config/config-error.js';
@@ -23,7 +23,8 @@ import type { EventLog } from './event-log.js';
 import type { InstanceRunner, TransitionRecord } from './instance-runner.js';
 import type { Logger } from '../ports/index.js';
 import { planReload } from './reload-plan.js';
-import { trackedInterfaces } from './tracking.js';
+import { followTransition, groupFaults, type MemberView, type SyncGroupSpec, unanimousState } from '../vrrp/sync-group.js';
+import { trackingChanges } from '../vrrp/tracking.js';
 
 /** One instance with what it needs torn down. */
 export interface ManagedInstance {
@@ -187,7 +188,7 @@ export class Controller implements DaemonControl {
     this.deps.events.append({ type: 'garp', instance, message: `gratuitous ARP / NA sent${by(actor)}`, ...actorFields(actor) });
   }
 
-  // ---- policy ----
+  // ---- feeding the policies ----
 
   private startChecks(configs: readonly CheckConfig[]): CheckSet {
     const set = this.deps.buildChecks(configs);
@@ -207,75 +208,51 @@ export class Controller implements DaemonControl {
     this.syncGroupFaults();
   }
 
-  /**
-   * vrrp_sync_group faults: a member is held in FAULT while any other member has a fault of its
-   * own (link, tracking, checks). Only own faults count, so a fault held through the group does
-   * not echo back and keep the group down after the cause is gone.
-   */
+  /** vrrp_sync_group faults (src/vrrp/sync-group.ts): a member's own fault holds the others in FAULT. */
   private syncGroupFaults(): void {
     for (const group of this.current.syncGroups) {
-      const source = `sync group ${group.name}`;
-      const members = group.instances.flatMap((name) => {
-        const runner = this.instances.get(name)?.runner;
-        return runner ? [runner] : [];
-      });
-      const ownFault = (runner: InstanceRunner) => runner.faultSources().some((s) => s !== source);
-      for (const member of members) {
-        const cause = members.find((other) => other !== member && ownFault(other));
-        member.setFault(source, cause ? `${cause.name} in sync group ${group.name} is in FAULT` : undefined);
+      for (const fault of groupFaults(group, this.membersOf(group))) {
+        this.instances.get(fault.instance)?.runner.setFault(fault.source, fault.reason);
       }
     }
+  }
+
+  /** The members of a group as the sync-group policy sees them (a missing one as INIT). */
+  private membersOf(group: SyncGroupSpec): MemberView[] {
+    return group.instances.map((name) => {
+      const runner = this.instances.get(name)?.runner;
+      return { name, state: runner?.state ?? 'INIT', faultSources: runner?.faultSources() ?? [] };
+    });
   }
 
   private checkWeight(name: string): number {
     return this.current.checks.find((c) => c.name === name)?.weight ?? 0;
   }
 
-  /** Link state, tracked interfaces and tracked checks → faults and priority offsets. */
+  /** Link state, tracked interfaces and tracked checks → faults and priority offsets (src/vrrp/tracking.ts). */
   private applyTracking(runner: InstanceRunner): void {
-    const config = runner.config;
-    // keepalived's dont_track_primary (trackPrimary false): the own interface is not a fault.
-    runner.setFault('link', !config.trackPrimary || this.deps.linkUp(config.interface) ? undefined : `${config.interface} is down`);
-    const interfaces = trackedInterfaces(config, (name) => this.deps.linkUp(name));
-    runner.setFault('track_interface', interfaces.fault);
-    runner.setPriorityOffset('track_interface', interfaces.offset);
-    let offset = 0;
-    const faults: string[] = [];
-    for (const ref of config.trackChecks) {
-      const check = this.checkSet.get(ref.name);
-      if (!check) continue;
+    const changes = trackingChanges(runner.config, (name) => this.deps.linkUp(name), (name) => {
+      const check = this.checkSet.get(name);
+      if (!check) return undefined;
       const status = check.status();
-      const contribution = contributionOf(ref.weight ?? check.config.weight, {
-        name: status.name,
-        kind: status.kind,
-        healthy: status.healthy,
-        ...(status.value !== undefined ? { value: status.value } : {}),
-      });
-      offset += contribution.delta;
-      if (contribution.fault !== undefined) faults.push(contribution.fault);
+      const state = { name: status.name, kind: status.kind, healthy: status.healthy, ...(status.value !== undefined ? { value: status.value } : {}) };
+      return { state, weight: check.config.weight };
+    });
+    for (const change of changes) {
+      if (change.type === 'fault') runner.setFault(change.source, change.reason);
+      else runner.setPriorityOffset(change.source, change.offset);
     }
-    runner.setPriorityOffset('checks', offset);
-    runner.setFault('checks', faults.length > 0 ? faults.join('; ') : undefined);
   }
 
-  /**
-   * vrrp_sync_group: members change state together. One member in FAULT holds the others in
-   * FAULT; one becoming MASTER or BACKUP is followed by the others (keepalived's behaviour).
-   */
+  /** vrrp_sync_group (src/vrrp/sync-group.ts): the other members follow; the group's hooks run when all agree. */
   private followSyncGroup(record: TransitionRecord): void {
     const group = this.current.syncGroups.find((g) => g.instances.includes(record.instance));
     if (!group) return;
-    const members = group.instances.flatMap((name) => {
-      const m = this.instances.get(name);
-      return m && name !== record.instance ? [m.runner] : [];
-    });
-    if (record.to === 'MASTER') for (const member of members) member.followGroup('MASTER', `sync group ${group.name}: ${record.instance} became MASTER`);
-    if (record.to === 'BACKUP' && record.from === 'MASTER') {
-      for (const member of members) member.followGroup('BACKUP', `sync group ${group.name}: ${record.instance} became BACKUP`);
+    for (const follow of followTransition(group, record, this.membersOf(group))) {
+      this.instances.get(follow.instance)?.runner.followGroup(follow.to, follow.reason);
     }
-    if (record.to !== 'INIT' && group.instances.every((name) => this.instances.get(name)?.runner.state === record.to)) {
-      this.deps.groupChanged(group, record.to);
-    }
+    const state = unanimousState(record.to, this.membersOf(group));
+    if (state !== undefined) this.deps.groupChanged(group, state);
   }
 
   private async reloadNow(actor?: string): Promise<ReloadResult> {

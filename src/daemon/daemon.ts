@@ -30,6 +30,7 @@ import { claimRuntimeDir } from './runtime-dir.js';
 import { validateScripts } from './script-validation.js';
 import { sdNotify } from './sd-notify.js';
 import { SocketGroups } from './socket-groups.js';
+import { FileVipLedger, VIP_LEDGER_FILE } from './vip-ledger.js';
 import { AcceptModeFirewall } from './accept-mode.js';
 import { Vmacs } from './vmac.js';
 import { NfTables } from '../net/netlink/nftables-client.js';
@@ -76,7 +77,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time }));
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
-    const instances = new InstanceFactory(config, { network, sockets, firewall, clock: time, timers: time, wallClock, log });
+    const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
+    const instances = new InstanceFactory(config, {
+      network,
+      sockets,
+      firewall,
+      clock: time,
+      timers: time,
+      wallClock,
+      log,
+      addedVips,
+      lowerPriorityHeard: (runner) => notifications.masterHeardLowerPriority(runner),
+    });
     const controller = new Controller(config, {
       log,
       events,

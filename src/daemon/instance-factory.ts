@@ -22,6 +22,7 @@ import { InstanceRunner, type TransitionRecord } from './instance-runner.js';
 import type { SocketGroups } from './socket-groups.js';
 import { rehearseTakeover } from './takeover-rehearsal.js';
 import { AddressVipHolder, type AddressTable, type ResolvedVip } from './vip-holder.js';
+import type { AddedVips } from './vip-ledger.js';
 import type { AcceptModeFirewall } from './accept-mode.js';
 import { RouteRuleHolder, VipAndRouteHolder, type RoutingTable } from './route-holder.js';
 import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
@@ -36,6 +37,10 @@ export interface InstanceFactoryDeps {
   timers: Timers;
   wallClock: () => Date;
   log: Logger;
+  /** What this daemon added to the interfaces, also in earlier runs (vip-ledger.ts); in memory when absent. */
+  addedVips?: AddedVips;
+  /** A master heard a lower-priority advert (notify_master_rx_lower_pri). */
+  lowerPriorityHeard?: (runner: InstanceRunner) => void;
   /** no_accept's drop rules (accept-mode.ts); none: no instance drops traffic. */
   firewall?: Pick<AcceptModeFirewall, 'blockerFor'>;
 }
@@ -85,7 +90,7 @@ export class InstanceFactory {
     // use_vmac: adverts go out of the VMAC unless vmac_xmit_base (the source stays the base's address).
     const advertLink = instance.vmac && !instance.vmac.xmitBase ? requireLink(network.link(instance.vmac.name), instance.vmac.name, instance) : placement.link;
     const membership = sockets.join({ instance, link: advertLink, source: placement.source, multicastGroup: placement.multicastGroup });
-    const vips = new AddressVipHolder(placement.vips, network.netlink, log);
+    const vips = new AddressVipHolder(placement.vips, network.netlink, log, this.deps.addedVips);
     const ifindexOf = (name: string) => requireLink(network.link(name), name, instance).index;
     const routes = new RouteRuleHolder(routeSpecsOf(instance, ifindexOf), ruleSpecsOf(instance), network.netlink, log);
     const held = new VipAndRouteHolder(vips, routes, this.deps.firewall?.blockerFor(instance));
@@ -94,7 +99,7 @@ export class InstanceFactory {
       let sent = 0;
       for (const { sender, frame } of frames) if (sendSafely(() => sender.send(frame), log, 'gratuitous ARP / NA')) sent++;
       return sent;
-    });
+    }, instance.lowerPriority);
     rehearseTakeover(instance, source, placement.vips);
     const runner: InstanceRunner = new InstanceRunner(instance, source, {
       clock,
@@ -106,6 +111,7 @@ export class InstanceFactory {
       announcer,
       log,
       onTransition: (record) => this.transitioned(record, runner),
+      onLowerPriority: () => this.deps.lowerPriorityHeard?.(runner),
     });
     membership.deliverTo(runner);
     this.holders.add(vips);

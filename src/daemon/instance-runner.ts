@@ -8,9 +8,9 @@ import { VRRP_MULTICAST_V4, VRRP_MULTICAST_V6 } from '../vrrp/advert.js';
 import { buildAdvert, encodeAdvert } from '../vrrp/codec.js';
 import { formatIp } from '../vrrp/ip-address.js';
 import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
-import { type Effect, type MachineConfig, type MachineEvent, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
+import type { MachineConfig, VrrpState } from '../vrrp/state-machine.js';
+import { type CoreEffect, type CoreEvent, VrrpInstance } from '../vrrp/instance-core.js';
 import type { InstanceConfig } from '../config/model.js';
-import { masterDownIntervalMs } from '../vrrp/timers.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
 import type { AdvertSender, Announcer, VipHolder } from './ports.js';
 
@@ -26,6 +26,8 @@ export interface InstanceRunnerDeps {
   /** Called after every state change (status, notify hooks). */
   onTransition?: (transition: TransitionRecord) => void;
   onMaintenance?: (instance: string, on: boolean) => void;
+  /** A master heard a lower-priority advert (notify_master_rx_lower_pri, notify FIFO). */
+  onLowerPriority?: (instance: string, from: string, priority: number) => void;
 }
 
 export interface TransitionRecord {
@@ -64,13 +66,13 @@ export interface InstanceStatus {
   garpsSent: number;
 }
 
-/** How long a node handing over for maintenance keeps its VIPs after the peer took over. */
-export const MAINTENANCE_DRAIN_MS = 300;
+export { MAINTENANCE_DRAIN_MS } from '../vrrp/instance-core.js';
 /** A kernel receive time older than this (or in the future) is not trusted (see receive()). */
 const MAX_RECEIVE_AGE_MS = 1000;
 
 export class InstanceRunner {
-  private readonly machine: VrrpMachine;
+  /** The protocol and its policy (priority, maintenance, VIP release): pure, see instance-core.ts. */
+  private readonly core: VrrpInstance;
   private readonly machineConfig: MachineConfig;
   private cancelTimer: (() => void) | undefined;
   private armedDeadline: number | undefined;
@@ -81,12 +83,10 @@ export class InstanceRunner {
   /** The time of the last event given to the machine. */
   private lastEventAt = Number.NEGATIVE_INFINITY;
   private lastTransition: TransitionRecord | null = null;
-  private faults = new Map<string, string>();
-  private readonly offsets = new Map<string, number>();
-  private inMaintenance = false;
-  private stopping = false;
-  /** A stopping master's VIPs, kept until the new master is heard. */
-  private handover: { finish: () => void; done: Promise<void> } | undefined;
+  /** Resolved after the event that ends a VIP release still pending (see released()). */
+  private releaseWaiters: Array<() => void> = [];
+  /** Resolved after the event that ends a maintenance hand-over (see setMaintenance()). */
+  private handoverWaiters: Array<() => void> = [];
   private currentConfig: InstanceConfig;
   readonly counters: InstanceCounters = {
     advertsSent: 0,
@@ -108,10 +108,12 @@ export class InstanceRunner {
       advertIntervalMs: config.advertIntervalMs,
       preempt: config.preempt,
       preemptDelayMs: config.preemptDelayMs,
-      answerLowerPriority: true,
+      answerLowerPriority: !config.lowerPriority.noAdvert,
+      announceOnLowerPriority: config.lowerPriority.garpRepeat > 0,
+      reportLowerPriority: true,
       primaryAddress: source.bytes,
     };
-    this.machine = new VrrpMachine(this.machineConfig);
+    this.core = new VrrpInstance(this.machineConfig);
     this.currentConfig = config;
     const multicast = config.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6;
     this.destinations = config.unicastPeers.length > 0 ? [...config.unicastPeers] : [multicast];
@@ -127,7 +129,7 @@ export class InstanceRunner {
   }
 
   get state(): VrrpState {
-    return this.machine.state;
+    return this.core.state;
   }
 
   start(): void {
@@ -144,19 +146,20 @@ export class InstanceRunner {
     }
   }
 
-  /** Leaves service: a master sends priority 0 and releases its VIPs (RFC 5798 §6.4.3). */
+  /**
+   * Leaves service: a master sends priority 0 (RFC 5798 §6.4.3) and keeps serving on its VIPs
+   * until the new master is heard (or the longest Master_Down_Interval passes), so clients see
+   * no gap of our making; the timer keeps running for that deadline only.
+   */
   stop(): void {
-    this.stopping = true;
     this.feed({ type: 'shutdown' });
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.armedDeadline = undefined;
     this.deps.announcer.stop();
   }
 
-  /** Resolves once a stopped instance has let go of its VIPs (see releaseAfterHandover). */
+  /** Resolves once a stopped instance has let go of its VIPs. */
   released(): Promise<void> {
-    return this.handover?.done ?? Promise.resolve();
+    if (!this.core.releasePending) return Promise.resolve();
+    return new Promise((resolve) => this.releaseWaiters.push(resolve));
   }
 
   /**
@@ -166,8 +169,6 @@ export class InstanceRunner {
    * plausibly lag, is a clock step between the two readings: then now is used.
    */
   receive(advert: Advert, source: Buffer, receivedAt?: number): void {
-    // Stopping after our priority-0 advert: the first advert of the new master ends the handover.
-    if (this.handover && advert.priority > 0) this.handover.finish();
     this.counters.advertsReceived++;
     const intervalMs = advert.version === 2 ? advert.interval * 1000 : advert.interval * 10;
     const now = this.deps.clock.now();
@@ -182,12 +183,7 @@ export class InstanceRunner {
 
   /** Sets or clears one named fault source (link down, a check without weight); FAULT while any is set. */
   setFault(source: string, reason: string | undefined): void {
-    const wasFaulted = this.faults.size > 0;
-    if (reason === undefined) this.faults.delete(source);
-    else this.faults.set(source, reason);
-    const faulted = this.faults.size > 0;
-    if (faulted && !wasFaulted) this.feed({ type: 'fault', reason: reason ?? source });
-    else if (!faulted && wasFaulted) this.feed({ type: 'recover', reason: `${source} recovered` });
+    this.feed({ type: 'fault-source', source, reason });
   }
 
   /**
@@ -195,14 +191,12 @@ export class InstanceRunner {
    * is the configured one plus all contributions, clamped to 1..254; an owner's 255 never changes.
    */
   setPriorityOffset(source: string, offset: number): void {
-    if (offset === 0) this.offsets.delete(source);
-    else this.offsets.set(source, offset);
-    this.applyPriority();
+    this.feed({ type: 'priority-offset', source, offset });
   }
 
   /** Contributions by source, for status. */
   priorityOffsets(): Record<string, number> {
-    return Object.fromEntries(this.offsets);
+    return this.core.priorityOffsets();
   }
 
   /**
@@ -211,11 +205,11 @@ export class InstanceRunner {
    */
   updateConfig(config: InstanceConfig): void {
     this.currentConfig = config;
-    this.applyPriority();
+    this.feed({ type: 'reload', priority: config.priority });
   }
 
   get maintenance(): boolean {
-    return this.inMaintenance;
+    return this.core.maintenance;
   }
 
   /**
@@ -224,25 +218,11 @@ export class InstanceRunner {
    * 0; then stay backup until turned off. Off: back to the computed priority, listening again.
    */
   async setMaintenance(on: boolean): Promise<void> {
-    if (on === this.inMaintenance) return;
-    this.inMaintenance = on;
-    this.feed({ type: 'hold', on });
-    this.applyPriority();
+    if (on === this.core.maintenance) return;
+    this.feed({ type: 'maintenance', on });
     this.deps.onMaintenance?.(this.config.name, on);
-    if (!on || this.machine.state !== 'MASTER') return;
-    const handoverMs = 3 * this.config.advertIntervalMs + 250;
-    await new Promise<void>((resolve) => {
-      const deadline = this.deps.clock.now() + handoverMs;
-      const poll = () => {
-        if (this.machine.state !== 'MASTER' || !this.inMaintenance) return resolve();
-        if (this.deps.clock.now() >= deadline) {
-          this.feed({ type: 'step-down', reason: 'maintenance: no peer took over, leaving with priority 0' });
-          return resolve();
-        }
-        this.deps.timers.at(Math.min(deadline, this.deps.clock.now() + 10), poll);
-      };
-      poll();
-    });
+    if (!this.core.handingOver) return;
+    await new Promise<void>((resolve) => this.handoverWaiters.push(resolve));
   }
 
   /** vrrp_sync_group: another member changed state; follow it. */
@@ -252,57 +232,18 @@ export class InstanceRunner {
 
   /** Names of the fault sources now set. */
   faultSources(): string[] {
-    return [...this.faults.keys()];
+    return this.core.faultSources();
   }
 
   /** One GARP / NA burst now; only a master announces. */
   sendGarp(): boolean {
-    if (this.machine.state !== 'MASTER') return false;
+    if (this.core.state !== 'MASTER') return false;
     this.deps.announcer.burst();
     return true;
   }
 
-  /**
-   * A planned handover: the peer is master and its GARPs have moved the clients, but requests
-   * already on their way to us still arrive for a moment. Keep the VIPs that long, so none fails.
-   */
-  private releaseAfterDrain(): void {
-    this.deps.timers.at(this.deps.clock.now() + MAINTENANCE_DRAIN_MS, () => {
-      if (this.machine.state !== 'MASTER') this.deps.vips.release();
-    });
-  }
-
-  /**
-   * A master stopping (SIGTERM) has sent priority 0; a backup takes over after its Skew_Time.
-   * Until then we still answer on the VIPs, so clients see no gap of our making: they are let go
-   * when the new master is heard, or after the longest Master_Down_Interval if nobody comes.
-   */
-  private releaseAfterHandover(): void {
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => {
-      finish = () => {
-        if (this.handover === undefined) return;
-        this.handover = undefined;
-        cancel();
-        this.deps.vips.release();
-        resolve();
-      };
-    });
-    const limit = masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs);
-    const cancel = this.deps.timers.at(this.deps.clock.now() + limit, () => finish());
-    this.handover = { finish, done };
-  }
-
-  private applyPriority(): void {
-    if (this.config.priority === 255) return;
-    let priority = this.config.priority;
-    for (const offset of this.offsets.values()) priority += offset;
-    if (this.inMaintenance) priority = 1;
-    this.feed({ type: 'priority', priority: Math.min(254, Math.max(1, Math.round(priority))) });
-  }
-
   status(): InstanceStatus {
-    const state = this.machine.state;
+    const state = this.core.state;
     return {
       name: this.config.name,
       vrid: this.config.vrid,
@@ -311,23 +252,23 @@ export class InstanceRunner {
       version: this.config.version,
       state,
       priority: this.config.priority,
-      effectivePriority: this.machine.priority,
+      effectivePriority: this.core.machine.priority,
       vips: this.config.vips.map((v) => `${v.address}/${v.prefixLength}`),
-      masterAddress: state === 'MASTER' ? this.source.text : (this.machine.lastMasterAddress ?? null),
+      masterAddress: state === 'MASTER' ? this.source.text : (this.core.machine.lastMasterAddress ?? null),
       lastTransition: this.lastTransition,
       priorityOffsets: this.priorityOffsets(),
-      maintenance: this.inMaintenance,
+      maintenance: this.core.maintenance,
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,
     };
   }
 
-  private feed(event: MachineEvent, at = this.deps.clock.now()): void {
+  private feed(event: CoreEvent, at = this.deps.clock.now()): void {
     // The machine sees time move forward only, even when an advert's arrival time predates the
     // event handled before it.
     this.lastEventAt = Math.max(this.lastEventAt, at);
-    const effects = this.machine.handle(this.lastEventAt, event);
+    const effects = this.core.handle(this.lastEventAt, event);
     for (const effect of effects) {
       // One failing effect (a kernel refusal) must not stop the others: a master leaving must
       // still release its VIPs even when its goodbye advert cannot be sent.
@@ -338,9 +279,15 @@ export class InstanceRunner {
       }
     }
     this.rearm();
+    this.settleWaiters();
   }
 
-  private apply(effect: Effect): void {
+  private settleWaiters(): void {
+    if (!this.core.releasePending && this.releaseWaiters.length > 0) for (const resolve of this.releaseWaiters.splice(0)) resolve();
+    if (!this.core.handingOver && this.handoverWaiters.length > 0) for (const resolve of this.handoverWaiters.splice(0)) resolve();
+  }
+
+  private apply(effect: CoreEffect): void {
     switch (effect.type) {
       case 'send-advert':
         this.sendAdvert(effect.priority);
@@ -348,14 +295,24 @@ export class InstanceRunner {
       case 'add-vips':
         this.deps.vips.take();
         return;
-      case 'remove-vips':
+      case 'stop-announcing':
         this.deps.announcer.stop();
-        if (this.inMaintenance) this.releaseAfterDrain();
-        else if (this.stopping) this.releaseAfterHandover();
-        else this.deps.vips.release();
+        return;
+      case 'remove-vips':
+        this.deps.vips.release();
+        return;
+      case 'remove-stale-vips':
+        this.deps.vips.releaseStale();
         return;
       case 'announce':
         this.deps.announcer.start();
+        return;
+      case 'reannounce':
+        this.deps.announcer.lowerPriorityHeard();
+        return;
+      case 'lower-priority-heard':
+        this.deps.log.log('info', 'advert with a lower priority heard as master', { from: effect.from, priority: effect.priority });
+        this.deps.onLowerPriority?.(this.config.name, effect.from, effect.priority);
         return;
       case 'transition':
         this.recordTransition(effect.from, effect.to, effect.reason);
@@ -400,7 +357,7 @@ export class InstanceRunner {
   }
 
   private rearm(): void {
-    const deadline = this.machine.nextDeadline();
+    const deadline = this.core.nextDeadline();
     if (deadline === this.armedDeadline && this.cancelTimer !== undefined) return;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
@@ -413,7 +370,7 @@ export class InstanceRunner {
         this.armedDeadline = undefined;
         this.feed({ type: 'timer' });
       },
-      this.machine.nextDeadlineSlack(),
+      this.core.nextDeadlineSlack(),
     );
   }
 }

@@ -48,6 +48,11 @@ export class Notifications {
     this.dispatcher.instanceChanged(runner.config, record.to === 'INIT' ? 'STOP' : record.to, runner.status().effectivePriority);
   }
 
+  /** keepalived notify_master_rx_lower_pri and its FIFO line. */
+  masterHeardLowerPriority(runner: InstanceRunner): void {
+    this.dispatcher.masterHeardLowerPriority(runner.config, runner.status().effectivePriority);
+  }
+
   groupChanged(group: SyncGroupConfig, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     this.dispatcher.groupChanged(group, state);
   }

@@ -13,14 +13,18 @@ export interface AdvertSender {
 export interface VipHolder {
   take(): void;
   release(): void;
+  /** Removes VIPs an earlier run of the daemon left on the interface (see vip-holder.ts). */
+  releaseStale(): void;
 }
 
 /** Gratuitous ARP / unsolicited NA bursts while master (garp_master_delay / repeat / refresh). */
 export interface Announcer {
   /** Becoming master: a burst now, another after the delay, refreshes if configured. */
   start(): void;
-  /** One burst now (API "send GARP now", lower-priority advert heard). */
+  /** One burst now (API "send GARP now"). */
   burst(): void;
+  /** A lower-priority advert heard as master: garp_lower_prio_repeat now, again after garp_lower_prio_delay. */
+  lowerPriorityHeard(): void;
   stop(): void;
   /** Frames sent so far. */
   readonly sent: number;

@@ -110,7 +110,7 @@ export class VipAndRouteHolder implements VipHolder {
     private readonly vips: VipHolder & { settled(): Promise<void> },
     private readonly routes: RouteRuleHolder,
     /** no_accept's drop rule (accept-mode.ts): set before the VIPs, as keepalived does. */
-    private readonly blocker?: VipHolder & { settled(): Promise<void> },
+    private readonly blocker?: Pick<VipHolder, 'take' | 'release'> & { settled(): Promise<void> },
   ) {}
 
   take(): void {
@@ -123,6 +123,11 @@ export class VipAndRouteHolder implements VipHolder {
     this.routes.release();
     this.vips.release();
     this.blocker?.release();
+  }
+
+  /** VIPs an earlier (killed) run left behind (vip-holder.ts); its routes and rules are not recorded. */
+  releaseStale(): void {
+    this.vips.releaseStale();
   }
 
   async settled(): Promise<void> {

@@ -2,12 +2,15 @@
  * An instance's VIPs on the interfaces. Adds them when the instance becomes master and removes
  * them when it stops being master — but only the ones it added itself: an address that was
  * already configured by someone else is never removed. While master, a VIP deleted by hand is
- * put back (see restoreIfOurs).
+ * put back (see restoreIfOurs). What it added is recorded in a ledger that outlives the process
+ * (vip-ledger.ts), so VIPs left behind by a killed daemon are removed by the next (releaseStale).
  */
 import type { AddressFamily } from '../vrrp/advert.js';
 import type { VipConfig } from '../config/model.js';
 import type { Logger } from '../ports/index.js';
+import { canonicalIp } from '../vrrp/ip-address.js';
 import type { VipHolder } from './ports.js';
+import { type AddedVips, MemoryVipLedger } from './vip-ledger.js';
 
 export interface VipAddressSpec {
   ifindex: number;
@@ -27,6 +30,8 @@ export interface AddressTable {
   deleteAddress(spec: VipAddressSpec): Promise<void>;
   /** Builds the request for a spec ahead of its use (the spec object is never changed after). */
   prepareAddress?(spec: VipAddressSpec): unknown;
+  /** The addresses now on one interface (an RTM_GETADDR dump); without it, stale VIPs are deleted blindly. */
+  addresses?(filter: { index: number }): Promise<Array<{ address: string }>>;
 }
 
 export interface ResolvedVip {
@@ -36,8 +41,8 @@ export interface ResolvedVip {
 
 export class AddressVipHolder implements VipHolder {
   private wanted = false;
-  /** Addresses we added and must remove, by "ifindex address". */
-  private readonly ours = new Set<string>();
+  /** Hand-made addresses already warned about by releaseStale, by "ifindex address". */
+  private readonly warned = new Set<string>();
   /** Serialises kernel requests so an add and a remove never overtake each other. */
   private queue: Promise<void> = Promise.resolve();
   /** Steps queued or running; at 0 a new step starts at once. */
@@ -50,6 +55,8 @@ export class AddressVipHolder implements VipHolder {
     private readonly vips: readonly ResolvedVip[],
     private readonly table: AddressTable,
     private readonly log: Logger,
+    /** Addresses this daemon added and must remove, by "ifindex address" (also those of earlier runs). */
+    private readonly ours: AddedVips = new MemoryVipLedger(),
   ) {
     for (const vip of vips) {
       const spec = Object.freeze(specOf(vip));
@@ -74,6 +81,55 @@ export class AddressVipHolder implements VipHolder {
   release(): void {
     this.wanted = false;
     this.enqueue(() => Promise.all(this.vips.map((vip) => this.remove(vip))).then(() => undefined));
+  }
+
+  /**
+   * Removes the configured VIPs an earlier run of this daemon added and left on the interface
+   * (kill -9: the kernel keeps them), unless they are wanted again by then. keepalived removes
+   * configured VIPs it finds when an instance starts; we remove only those this daemon added,
+   * so an address configured by hand stays (it is warned about once: two nodes may answer ARP).
+   */
+  releaseStale(): void {
+    this.enqueue(async () => {
+      if (this.wanted) return;
+      const present = await this.presentAddresses();
+      await Promise.all(
+        this.vips.map(async (vip) => {
+          const key = keyOf(vip);
+          const found = present?.get(vip.ifindex)?.has(canonicalIp(vip.config.address));
+          if (found === false) {
+            this.ours.delete(key);
+            return;
+          }
+          if (this.ours.has(key)) {
+            if (found) this.log.log('warn', 'removing a VIP left on the interface by an earlier run', { vip: vip.config.address });
+            return this.remove(vip);
+          }
+          if (found && !this.warned.has(key)) {
+            this.warned.add(key);
+            this.log.log('warn', 'VIP found on the interface while not master, not added by us; it will not be removed', {
+              vip: vip.config.address,
+            });
+          }
+        }),
+      );
+    });
+  }
+
+  /** Addresses on each VIP interface, canonical text by ifindex; undefined when the table cannot list them. */
+  private async presentAddresses(): Promise<Map<number, Set<string>> | undefined> {
+    const table = this.table;
+    if (table.addresses === undefined) return undefined;
+    const present = new Map<number, Set<string>>();
+    try {
+      for (const ifindex of new Set(this.vips.map((v) => v.ifindex))) {
+        present.set(ifindex, new Set((await table.addresses({ index: ifindex })).map((a) => canonicalIp(a.address))));
+      }
+    } catch (err) {
+      this.log.log('warn', 'cannot list interface addresses; removing recorded VIPs blindly', { error: String(err) });
+      return undefined;
+    }
+    return present;
   }
 
   /** Resolves when every request issued so far is done (shutdown waits for this). */
@@ -111,15 +167,20 @@ export class AddressVipHolder implements VipHolder {
 
   private async add(vip: ResolvedVip): Promise<void> {
     if (!this.wanted) return;
+    const key = keyOf(vip);
+    const recorded = this.ours.has(key);
+    // Recorded before the request goes out, so a crash right after it still leaves the record.
+    this.ours.add(key);
     try {
       const result = await this.table.addAddress(this.specOf(vip));
-      if (result === 'added') this.ours.add(keyOf(vip));
-      else if (!this.ours.has(keyOf(vip))) {
+      if (result === 'exists' && !recorded) {
+        this.ours.delete(key);
         this.log.log('warn', 'VIP already present on the interface and not added by us; it will not be removed', {
           vip: vip.config.address,
         });
       }
     } catch (err) {
+      if (!recorded) this.ours.delete(key);
       this.log.log('error', 'cannot add VIP', { vip: vip.config.address, error: String(err) });
     }
   }
@@ -130,7 +191,6 @@ export class AddressVipHolder implements VipHolder {
 
   private async remove(vip: ResolvedVip): Promise<void> {
     if (this.wanted || !this.ours.has(keyOf(vip))) return;
-    this.ours.delete(keyOf(vip));
     try {
       await this.table.deleteAddress(this.specOf(vip));
     } catch (err) {
@@ -139,6 +199,8 @@ export class AddressVipHolder implements VipHolder {
         this.log.log('error', 'cannot remove VIP', { vip: vip.config.address, error: String(err) });
       }
     }
+    // Struck from the record once the request is done: a crash before that retries it next run.
+    this.ours.delete(keyOf(vip));
   }
 }
 

@@ -12,7 +12,7 @@ import type { EventLog } from '../daemon/event-log.js';
 import type { Clock, Logger, LogLevel } from '../ports/index.js';
 import { resolveScriptUser } from '../check/script-security.js';
 import { runHookProcess, type HookResult, type RunAs, type SpawnFn } from './hook-process.js';
-import { fifoLine, hooksFor, type HookSpec, type NotifyKind, type NotifyState } from './notify-args.js';
+import { fifoLine, hooksFor, lowerPriorityHooks, type HookSpec, type NotifyEvent, type NotifyKind, type NotifyState } from './notify-args.js';
 import type { NotifyFifoSink } from './notify-fifo.js';
 import { SerialQueues } from './serial-queues.js';
 
@@ -55,7 +55,7 @@ const DEFAULT_MAX_WAITING = 64;
 interface HookJob extends HookSpec {
   kind: NotifyKind;
   name: string;
-  state: NotifyState;
+  state: NotifyEvent;
 }
 
 export class NotifyDispatcher {
@@ -76,6 +76,11 @@ export class NotifyDispatcher {
   /** An instance changed state; `priority` is its effective priority (what keepalived passes). */
   instanceChanged(instance: NotifyTarget, state: NotifyState, priority: number): void {
     this.changed('INSTANCE', instance, state, priority);
+  }
+
+  /** A master heard a lower-priority advert: notify_master_rx_lower_pri and a FIFO line (keepalived). */
+  masterHeardLowerPriority(instance: NotifyTarget, priority: number): void {
+    this.notify('INSTANCE', instance, 'MASTER_RX_LOWER_PRI', priority, () => lowerPriorityHooks(instance.notify));
   }
 
   /** A sync group changed state (keepalived passes priority 0 for groups). */
@@ -111,6 +116,10 @@ export class NotifyDispatcher {
   }
 
   private changed(kind: NotifyKind, target: NotifyTarget, state: NotifyState, priority: number): void {
+    this.notify(kind, target, state, priority, () => hooksFor(kind, target.name, target.notify, state, priority));
+  }
+
+  private notify(kind: NotifyKind, target: NotifyTarget, state: NotifyEvent, priority: number, hooksOf: () => HookSpec[]): void {
     if (this.closed) {
       this.deps.log.log('debug', 'notify after close ignored', { kind, name: target.name, state });
       return;
@@ -118,7 +127,7 @@ export class NotifyDispatcher {
     this.deps.fifo?.write(fifoLine(kind, target.name, state, priority));
     let hooks: HookSpec[];
     try {
-      hooks = hooksFor(kind, target.name, target.notify, state, priority);
+      hooks = hooksOf();
     } catch (err) {
       this.record(kind, target.name, state, 'error', `notify script of ${target.name} cannot be split: ${String(err)}`, {});
       return;
@@ -180,7 +189,7 @@ export class NotifyDispatcher {
     return this.user;
   }
 
-  private record(kind: NotifyKind, name: string, state: NotifyState, level: LogLevel, message: string, fields: Record<string, unknown>): void {
+  private record(kind: NotifyKind, name: string, state: NotifyEvent, level: LogLevel, message: string, fields: Record<string, unknown>): void {
     const where = kind === 'INSTANCE' ? { instance: name } : { group: name };
     this.deps.log.log(level, message, { ...where, state, ...fields });
     this.deps.events.append({

@@ -14,10 +14,12 @@ import type { NotifyConfig } from '../config/model.js';
 import { splitCommandLine } from '../config/command-line.js';
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+/** What a FIFO line and a hook record can name: a state, or keepalived's lower-priority event. */
+export type NotifyEvent = NotifyState | 'MASTER_RX_LOWER_PRI';
 export type NotifyKind = 'INSTANCE' | 'GROUP';
 
 /** Which configured script a hook comes from, named as the keepalived keyword. */
-export type HookKeyword = 'notify_master' | 'notify_backup' | 'notify_fault' | 'notify_stop' | 'notify';
+export type HookKeyword = 'notify_master' | 'notify_backup' | 'notify_fault' | 'notify_stop' | 'notify' | 'notify_master_rx_lower_pri';
 
 export interface HookSpec {
   keyword: HookKeyword;
@@ -48,7 +50,17 @@ export function hooksFor(kind: NotifyKind, name: string, notify: NotifyConfig, s
   return hooks.filter((hook) => hook.command.length > 0);
 }
 
-/** keepalived's notify FIFO line, newline included. */
-export function fifoLine(kind: NotifyKind, name: string, state: NotifyState, priority: number): string {
+/**
+ * keepalived send_event_notify: a master heard a lower-priority advert. notify_master_rx_lower_pri
+ * runs with its configured words only; the generic `notify` script is not run for it.
+ */
+export function lowerPriorityHooks(notify: NotifyConfig): HookSpec[] {
+  if (!notify.masterRxLowerPri) return [];
+  const command = splitCommandLine(notify.masterRxLowerPri);
+  return command.length > 0 ? [{ keyword: 'notify_master_rx_lower_pri', command }] : [];
+}
+
+/** keepalived's notify FIFO line, newline included (`INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150` for the event). */
+export function fifoLine(kind: NotifyKind, name: string, state: NotifyEvent, priority: number): string {
   return `${kind} "${name}" ${state} ${kind === 'GROUP' ? 0 : priority}\n`;
 }

@@ -1,12 +1,17 @@
 /**
  * An in-memory LAN of VRRP routers driven by a fake clock: adverts are delivered after a
- * per-link delay with jitter, may be lost, stop at partitions, and routers crash, restart,
- * stop gracefully, fault and change priority. Everything is decided by the seeded Prng, so a
- * run is a pure function of its scenario.
+ * per-link delay with jitter, may be lost, stop at partitions, and routers crash (power loss),
+ * are killed (kill -9: their VIPs stay), restart, stop gracefully, fault, change priority and go
+ * into maintenance. Each router is the daemon's pure core (instance-core.ts: protocol, priority,
+ * maintenance, VIP release), and routers of one node may form a sync group run by the daemon's
+ * pure sync-group policy. Everything is decided by the seeded Prng, so a run is a pure function
+ * of its scenario.
  */
 import { EventQueue } from '../util/event-queue.js';
 import { Prng } from './prng.js';
-import { type Effect, type MachineConfig, VrrpMachine, type VrrpState } from '../vrrp/state-machine.js';
+import type { MachineConfig, VrrpMachine, VrrpState } from '../vrrp/state-machine.js';
+import { type CoreEffect, type CoreEvent, VrrpInstance } from '../vrrp/instance-core.js';
+import { followTransition, groupFaults, type MemberView, type SyncGroupSpec } from '../vrrp/sync-group.js';
 
 export interface LinkQuality {
   lossRate: number;
@@ -29,18 +34,28 @@ export interface Violation {
 }
 
 type LanEvent =
-  | { type: 'deliver'; to: number; from: number; priority: number; intervalMs: number }
+  | { type: 'deliver'; to: number; from: number; priority: number; intervalMs: number; vrid: number }
   | { type: 'timer'; router: number; token: number }
   | { type: 'action'; run: () => void };
 
 export class SimRouter {
-  machine: VrrpMachine;
+  core: VrrpInstance;
+  /** Routers hear only the adverts of their own VRID. */
+  vrid = 0;
+  /** The sync group (of routers on one node) this one belongs to. */
+  group: SimGroup | undefined;
   /** Powered on (not crashed). */
   alive = true;
   /** Started (not stopped with a graceful shutdown). */
   running = false;
+  /** Has been started by this process (a start after a stop is a new process). */
+  started = false;
+  /** What a tracked check adds to the configured priority now (see setPriority). */
+  priorityOffset = 0;
   faulted = false;
   holdsVips = false;
+  /** The VIPs held are the debris of a killed run (the next run may take them over or remove them). */
+  staleVips = false;
   partition = 0;
   link: LinkQuality = { lossRate: 0, delayMs: 0, jitterMs: 0 };
   timerToken = 0;
@@ -53,13 +68,23 @@ export class SimRouter {
     readonly addressText: string,
     readonly config: MachineConfig,
   ) {
-    this.machine = new VrrpMachine(config);
+    this.core = new VrrpInstance(config);
   }
 
-  /** Can take part in an election: powered, started and not faulted. */
-  get candidate(): boolean {
-    return this.alive && this.running && !this.faulted;
+  get machine(): VrrpMachine {
+    return this.core.machine;
   }
+
+  /** Can take part in an election: powered, started, not faulted (also through its sync group), not held for maintenance. */
+  get candidate(): boolean {
+    return this.alive && this.running && this.core.faultSources().length === 0 && !this.core.maintenance;
+  }
+}
+
+/** A vrrp_sync_group: routers of one node that change state together. */
+export interface SimGroup {
+  spec: SyncGroupSpec;
+  members: SimRouter[];
 }
 
 export class SimLan {
@@ -104,9 +129,19 @@ export class SimLan {
 
   // ---- actions a scenario can take ----
 
+  /** Starts the daemon; after a graceful stop that is a new process, as in the real daemon. */
   start(router: SimRouter): void {
     if (!router.alive || router.running) return;
+    if (router.started) {
+      // The new process finds the fault and the priority its tracking reports, before it starts.
+      router.core = new VrrpInstance(router.config);
+      // VIPs the stopped process still held for its hand-over: the new one finds them on the interface.
+      router.staleVips = router.holdsVips;
+      if (router.faulted) router.core.handle(this.clock, { type: 'fault-source', source: 'sim', reason: 'simulated fault' });
+      router.core.handle(this.clock, { type: 'priority-offset', source: 'sim', offset: router.priorityOffset });
+    }
     router.running = true;
+    router.started = true;
     this.feed(router, { type: 'startup' });
   }
 
@@ -123,29 +158,56 @@ export class SimLan {
     router.running = false;
     router.holdsVips = false;
     router.timerToken++;
+    router.faulted = false;
     if (router.machine.state !== 'INIT') {
       this.transitions.push({ time: this.clock, router: router.id, from: router.machine.state, to: 'INIT', reason: 'crash' });
     }
   }
 
-  /** Power back on: a fresh process, started. */
+  /** kill -9 of the daemon: no goodbye, and the kernel keeps the VIPs it had added. */
+  kill(router: SimRouter): void {
+    if (!router.alive) return;
+    const debris = router.holdsVips;
+    this.crash(router);
+    router.holdsVips = debris;
+    router.staleVips = debris;
+  }
+
+  /** Power back on (or the daemon restarted): a fresh process, started. */
   restart(router: SimRouter): void {
     if (router.alive) return;
     router.alive = true;
     router.faulted = false;
-    router.machine = new VrrpMachine(router.config);
+    router.started = false;
+    router.priorityOffset = 0;
+    router.core = new VrrpInstance(router.config);
     this.start(router);
   }
 
+  /** The effective priority becomes `priority` (a tracked check moved it). */
   setPriority(router: SimRouter, priority: number): void {
     if (!router.alive) return;
-    this.feed(router, { type: 'priority', priority });
+    router.priorityOffset = priority - router.config.priority;
+    this.feed(router, { type: 'priority-offset', source: 'sim', offset: router.priorityOffset });
   }
 
   setFault(router: SimRouter, faulted: boolean): void {
     if (!router.alive || router.faulted === faulted) return;
     router.faulted = faulted;
-    this.feed(router, faulted ? { type: 'fault', reason: 'simulated fault' } : { type: 'recover', reason: 'fault cleared' });
+    this.feed(router, { type: 'fault-source', source: 'sim', reason: faulted ? 'simulated fault' : undefined });
+    if (router.group) this.applyGroupFaults(router.group);
+  }
+
+  setMaintenance(router: SimRouter, on: boolean): void {
+    if (!router.alive) return;
+    this.feed(router, { type: 'maintenance', on });
+  }
+
+  /** Makes `members` (routers of one node, on different VRIDs) a sync group. */
+  syncGroup(name: string, members: SimRouter[]): SimGroup {
+    const group: SimGroup = { spec: { name, instances: members.map((m) => `r${m.id}`) }, members };
+    for (const member of members) member.group = group;
+    return group;
   }
 
   // ---- the machinery ----
@@ -164,7 +226,7 @@ export class SimLan {
       case 'deliver': {
         const router = this.routers[event.to];
         const sender = this.routers[event.from];
-        if (router === undefined || sender === undefined || !router.alive) return;
+        if (router === undefined || sender === undefined || !router.alive || router.vrid !== event.vrid) return;
         this.feed(router, {
           type: 'advert',
           advert: { priority: event.priority, intervalMs: event.intervalMs, source: sender.address, from: sender.addressText },
@@ -174,28 +236,41 @@ export class SimLan {
     }
   }
 
-  private feed(router: SimRouter, event: Parameters<VrrpMachine['handle']>[1]): void {
-    const effects = router.machine.handle(this.clock, event);
-    for (const effect of effects) this.apply(router, effect);
+  private feed(router: SimRouter, event: CoreEvent): void {
+    // A release still delayed (drain, hand-over) when the router becomes master again is cancelled: it keeps the VIPs.
+    const releasePending = router.core.releasePending;
+    const effects = router.core.handle(this.clock, event);
+    for (const effect of effects) this.apply(router, effect, releasePending);
     this.checkVipInvariant(router);
     this.rearm(router);
+    // The sync group follows once this router's effects are all carried out.
+    for (const effect of effects) if (effect.type === 'transition' && router.group) this.followGroup(router, effect);
   }
 
-  private apply(router: SimRouter, effect: Effect): void {
+  private apply(router: SimRouter, effect: CoreEffect, releasePending: boolean): void {
     switch (effect.type) {
       case 'transition':
         this.transitions.push({ time: this.clock, router: router.id, ...effect });
         return;
       case 'add-vips':
-        if (router.holdsVips) this.violation(`router ${router.id} added its VIPs twice`);
+        if (router.holdsVips && !router.staleVips && !releasePending) this.violation(`router ${router.id} added its VIPs twice`);
         router.holdsVips = true;
+        router.staleVips = false;
         return;
       case 'remove-vips':
         if (!router.holdsVips) this.violation(`router ${router.id} removed VIPs it did not hold`);
         router.holdsVips = false;
         return;
+      case 'remove-stale-vips':
+        router.holdsVips = false;
+        router.staleVips = false;
+        return;
       case 'announce':
+      case 'reannounce':
         router.announcements++;
+        return;
+      case 'stop-announcing':
+      case 'lower-priority-heard':
         return;
       case 'send-advert':
         router.advertsSent++;
@@ -204,9 +279,29 @@ export class SimLan {
     }
   }
 
+  /** The daemon's controller: the other members follow a transition (sync-group.ts). */
+  private followGroup(router: SimRouter, transition: { from: VrrpState; to: VrrpState }): void {
+    const group = router.group as SimGroup;
+    for (const follow of followTransition(group.spec, { instance: `r${router.id}`, ...transition }, this.membersOf(group))) {
+      const member = group.members.find((m) => `r${m.id}` === follow.instance);
+      if (member?.alive) this.feed(member, { type: 'sync', to: follow.to, reason: follow.reason });
+    }
+  }
+
+  private applyGroupFaults(group: SimGroup): void {
+    for (const fault of groupFaults(group.spec, this.membersOf(group))) {
+      const member = group.members.find((m) => `r${m.id}` === fault.instance);
+      if (member?.alive) this.feed(member, { type: 'fault-source', source: fault.source, reason: fault.reason });
+    }
+  }
+
+  private membersOf(group: SimGroup): MemberView[] {
+    return group.members.map((m) => ({ name: `r${m.id}`, state: m.machine.state, faultSources: m.alive ? m.core.faultSources() : [] }));
+  }
+
   private broadcast(sender: SimRouter, priority: number): void {
     for (const receiver of this.routers) {
-      if (receiver === sender || receiver.partition !== sender.partition) continue;
+      if (receiver === sender || receiver.partition !== sender.partition || receiver.vrid !== sender.vrid) continue;
       const loss = 1 - (1 - sender.link.lossRate) * (1 - receiver.link.lossRate);
       if (loss > 0 && this.prng.chance(loss)) continue;
       const delay =
@@ -220,22 +315,27 @@ export class SimLan {
         from: sender.id,
         priority,
         intervalMs: sender.config.advertIntervalMs,
+        vrid: sender.vrid,
       });
     }
   }
 
   private rearm(router: SimRouter): void {
     router.timerToken++;
-    const deadline = router.machine.nextDeadline();
+    const deadline = router.core.nextDeadline();
     if (deadline !== undefined) {
       this.queue.push(Math.max(deadline, this.clock), { type: 'timer', router: router.id, token: router.timerToken });
     }
   }
 
-  /** VIPs are held exactly while master. */
+  /**
+   * VIPs are held exactly while master — also after a restart that found VIPs a killed run left
+   * behind — except for a release the policy still delays (a maintenance drain, a shutdown
+   * hand-over), which the scenarios bound in time.
+   */
   private checkVipInvariant(router: SimRouter): void {
     const master = router.machine.state === 'MASTER';
-    if (router.holdsVips !== master) {
+    if (router.holdsVips !== master && !(router.holdsVips && router.core.releasePending)) {
       this.violation(`router ${router.id} is ${router.machine.state} but ${router.holdsVips ? 'holds' : 'does not hold'} the VIPs`);
     }
   }

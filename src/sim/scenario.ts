@@ -7,8 +7,18 @@ import { SimLan, type SimRouter } from './lan.js';
 import { Prng } from './prng.js';
 import type { VrrpVersion } from '../vrrp/advert.js';
 import { masterDownIntervalMs, skewTimeMs } from '../vrrp/timers.js';
+import { MAINTENANCE_DRAIN_MS, MAINTENANCE_HANDOVER_EXTRA_MS } from '../vrrp/instance-core.js';
 
-export type ScenarioFamily = 'random' | 'crash-master' | 'stop-master' | 'priority-drop' | 'partition' | 'nopreempt';
+export type ScenarioFamily =
+  | 'random'
+  | 'crash-master'
+  | 'stop-master'
+  | 'priority-drop'
+  | 'partition'
+  | 'nopreempt'
+  | 'kill-vip-holder'
+  | 'maintenance'
+  | 'sync-group';
 export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'random',
   'crash-master',
@@ -16,6 +26,9 @@ export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'priority-drop',
   'partition',
   'nopreempt',
+  'kill-vip-holder',
+  'maintenance',
+  'sync-group',
 ];
 
 export interface ScenarioResult {
@@ -61,12 +74,22 @@ export function runScenario(seed: number): ScenarioResult {
     case 'nopreempt':
       runNopreempt(setup, failures);
       break;
+    case 'kill-vip-holder':
+      runKillVipHolder(setup, failures);
+      break;
+    case 'maintenance':
+      runMaintenance(setup, failures);
+      break;
+    case 'sync-group':
+      runSyncGroup(setup, failures);
+      break;
   }
   for (const v of setup.lan.violations) failures.push(`at ${v.time.toFixed(3)} ms: ${v.message}`);
   return { seed, family, description: setup.description.join('; '), failures };
 }
 
 function buildLan(prng: Prng, family: ScenarioFamily): Setup {
+  if (family === 'sync-group') return buildGroupedLan(prng);
   const version: VrrpVersion = prng.chance(0.3) ? 2 : 3;
   const intervalMs = version === 2 ? 1000 * prng.int(1, 2) : prng.pick([10, 20, 50, 100, 1000]);
   const lan = new SimLan(prng);
@@ -82,13 +105,16 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
     const preempt = family === 'nopreempt' ? false : prng.chance(0.8);
     const preemptDelayMs = preempt && prng.chance(0.15) ? prng.int(1, 3) * intervalMs : 0;
     maxPreemptDelayMs = Math.max(maxPreemptDelayMs, preemptDelayMs);
+    // As the daemon runs it: a master re-announces its VIPs when it hears a lower priority.
+    const answerLowerPriority = prng.chance(0.8);
     const router = lan.addRouter({
       version,
       priority,
       advertIntervalMs: intervalMs,
       preempt,
       preemptDelayMs,
-      answerLowerPriority: prng.chance(0.8),
+      answerLowerPriority,
+      announceOnLowerPriority: true,
     });
     // Delays stay well under an interval: VRRP assumes a LAN.
     router.link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
@@ -172,7 +198,7 @@ function runRandom(s: Setup, failures: string[]): void {
   for (let i = 0; i < actions; i++) {
     const at = prng.next() * calmFrom;
     const router = prng.pick(lan.routers);
-    const kind = prng.pick(['crash', 'restart', 'stop', 'start', 'priority', 'fault', 'recover', 'partition', 'loss'] as const);
+    const kind = prng.pick(['crash', 'kill', 'restart', 'stop', 'start', 'priority', 'fault', 'recover', 'partition', 'loss'] as const);
     const priority = prng.int(1, 254);
     const loss = prng.next() * 0.5;
     const group = prng.int(0, 1);
@@ -181,6 +207,8 @@ function runRandom(s: Setup, failures: string[]): void {
       switch (kind) {
         case 'crash':
           return lan.crash(router);
+        case 'kill':
+          return lan.kill(router);
         case 'restart':
           return lan.restart(router);
         case 'stop':
@@ -321,4 +349,128 @@ function runNopreempt(s: Setup, failures: string[]): void {
       }
     }
   }
+}
+
+/** Every live router holds the VIPs exactly while master, nothing left over (no stale VIP, no pending release). */
+function checkVipHolders(s: Setup, failures: string[]): void {
+  for (const r of s.lan.routers) {
+    if (!r.alive) continue;
+    const master = r.machine.state === 'MASTER';
+    if (r.holdsVips !== master) failures.push(`r${r.id} is ${r.machine.state} and ${r.holdsVips ? 'holds' : 'does not hold'} the VIPs after settling`);
+  }
+}
+
+/**
+ * kill -9 of the VIP holder (the kernel keeps its VIPs), restarted after up to three
+ * Master_Down_Intervals: from its restart on it holds the VIPs exactly while master (checked at
+ * every step), and the LAN settles on the right master with no stale VIP anywhere.
+ */
+function runKillVipHolder(s: Setup, failures: string[]): void {
+  const { lan, prng } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const holder = lan.masters()[0];
+  if (!holder) return;
+  const killAt = lan.now + prng.next() * s.intervalMs;
+  const restartAt = killAt + prng.next() * 3 * masterDownIntervalMs(s.version, 1, s.intervalMs);
+  s.description.push(`kill r${holder.id} at ${killAt.toFixed(2)}, restart at ${restartAt.toFixed(2)}`);
+  lan.at(killAt, () => lan.kill(holder));
+  lan.at(restartAt, () => lan.restart(holder));
+  checkSettled(s, restartAt, failures);
+  checkVipHolders(s, failures);
+}
+
+/**
+ * Maintenance on the master: it is no longer master within 3 intervals + 250 ms (a peer took
+ * over, or it stepped down with priority 0), then stays backup without VIPs while held; off
+ * again, the LAN settles as usual.
+ */
+function runMaintenance(s: Setup, failures: string[]): void {
+  const { lan, prng } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  if (!old) return;
+  const onAt = lan.now + prng.next() * s.intervalMs;
+  s.description.push(`maintenance r${old.id} at ${onAt.toFixed(2)}`);
+  lan.runUntil(onAt);
+  lan.setMaintenance(old, true);
+  const bound = 3 * s.intervalMs + MAINTENANCE_HANDOVER_EXTRA_MS + s.maxDelayMs + EPSILON;
+  lan.runUntil(onAt + bound);
+  if (old.machine.state === 'MASTER') failures.push(`r${old.id} still master ${bound.toFixed(3)} ms after maintenance on`);
+  // …and lets its VIPs go after the drain.
+  checkSettled(s, onAt + bound + MAINTENANCE_DRAIN_MS, failures);
+  if (old.machine.state !== 'BACKUP' || old.holdsVips) {
+    failures.push(`in maintenance r${old.id} is ${old.machine.state}${old.holdsVips ? ' and holds the VIPs' : ''}`);
+  }
+  checkVipHolders(s, failures);
+  const offAt = lan.now;
+  lan.setMaintenance(old, false);
+  checkSettled(s, offAt, failures);
+  checkVipHolders(s, failures);
+}
+
+/** Nodes of two instances (VRIDs 0 and 1) in a vrrp_sync_group, one priority per node. */
+function buildGroupedLan(prng: Prng): Setup {
+  const version: VrrpVersion = prng.chance(0.3) ? 2 : 3;
+  const intervalMs = version === 2 ? 1000 : prng.pick([10, 20, 50, 100, 1000]);
+  const lan = new SimLan(prng);
+  const nodes = prng.int(2, 4);
+  let maxDelayMs = 0;
+  const description = ['family sync-group', `v${version}`, `interval ${intervalMs} ms`];
+  for (let n = 0; n < nodes; n++) {
+    const priority = prng.int(1, 254);
+    const preempt = prng.chance(0.8);
+    const link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
+    const members = [0, 1].map((vrid) => {
+      const router = lan.addRouter({ version, priority, advertIntervalMs: intervalMs, preempt, preemptDelayMs: 0, answerLowerPriority: true, announceOnLowerPriority: true });
+      router.vrid = vrid;
+      router.link = link;
+      return router;
+    });
+    lan.syncGroup(`node${n}`, members);
+    maxDelayMs = Math.max(maxDelayMs, link.delayMs + link.jitterMs);
+    description.push(`node${n} (r${members[0]?.id}, r${members[1]?.id}): prio ${priority}${preempt ? '' : ' nopreempt'}`);
+  }
+  return { lan, prng, version, intervalMs, maxDelayMs: 2 * maxDelayMs, maxPreemptDelayMs: 0, description };
+}
+
+/**
+ * Sync groups under faults of single members, priority changes and node crashes: once calm,
+ * both members of a node are in the same state, each VRID has one master, and it is the same
+ * node for both.
+ */
+function runSyncGroup(s: Setup, failures: string[]): void {
+  const { lan, prng, intervalMs } = s;
+  startAll(s);
+  const nodes = new Map<string, SimRouter[]>();
+  for (const r of lan.routers) nodes.set(r.group?.spec.name ?? `r${r.id}`, r.group?.members ?? [r]);
+  const calmFrom = 40 * intervalMs;
+  for (let i = prng.int(0, 10); i > 0; i--) {
+    const at = prng.next() * calmFrom;
+    const node = prng.pick([...nodes.values()]);
+    const member = prng.pick(node);
+    const kind = prng.pick(['fault', 'recover', 'priority', 'crash', 'restart'] as const);
+    const priority = prng.int(1, 254);
+    s.description.push(`${kind} ${kind === 'fault' || kind === 'recover' ? `r${member.id}` : `node of r${member.id}`} at ${at.toFixed(2)}`);
+    lan.at(at, () => {
+      if (kind === 'fault' || kind === 'recover') lan.setFault(member, kind === 'fault');
+      else for (const r of node) kind === 'priority' ? lan.setPriority(r, priority) : kind === 'crash' ? lan.crash(r) : lan.restart(r);
+    });
+  }
+  const settledAt = calmFrom + 2 * settleBound(s);
+  lan.runUntil(settledAt + 10 * intervalMs);
+  const late = lan.transitions.filter((t) => t.time > settledAt);
+  if (late.length > 0) failures.push(`sync group: transition after settling: r${late[0]?.router} ${late[0]?.from}→${late[0]?.to} (${late[0]?.reason})`);
+  for (const [name, members] of nodes) {
+    const live = members.filter((m) => m.alive);
+    if (new Set(live.map((m) => m.machine.state)).size > 1) failures.push(`sync group ${name}: members in ${live.map((m) => `r${m.id} ${m.machine.state}`).join(', ')}`);
+  }
+  const masterNodes = [0, 1].map((vrid) => lan.masters().filter((m) => m.vrid === vrid).map((m) => m.group?.spec.name));
+  const anyCandidate = lan.routers.some((r) => r.candidate);
+  for (const [vrid, masters] of masterNodes.entries()) {
+    if (anyCandidate && masters.length !== 1) failures.push(`VRID ${vrid}: masters on [${masters.join(', ')}]`);
+  }
+  if (masterNodes[0]?.[0] !== masterNodes[1]?.[0]) failures.push(`the VRIDs have masters on different nodes: ${masterNodes[0]} / ${masterNodes[1]}`);
+  checkVipHolders(s, failures);
 }

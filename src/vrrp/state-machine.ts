@@ -40,6 +40,14 @@ export interface MachineConfig {
    * keepalived by default so mixed pairs behave like keepalived pairs.
    */
   answerLowerPriority: boolean;
+  /**
+   * keepalived garp_lower_prio_repeat > 0: a master that hears a lower-priority advert also
+   * announces its VIPs again (GARP / unsolicited NA), whether or not it answers. After a healed
+   * split the other router had moved the clients to itself; this moves them back at once.
+   */
+  announceOnLowerPriority?: boolean;
+  /** Emit 'lower-priority-heard' (notify_master_rx_lower_pri and its FIFO line). */
+  reportLowerPriority?: boolean;
   /** Our primary address bytes (IPv4 primary / IPv6 link-local), for the tie-break of §6.4.3. */
   primaryAddress: Buffer;
   /** keepalived down_timer_adverts; the RFC value is 3. */
@@ -69,14 +77,25 @@ export type MachineEvent =
   /** A held master that nobody displaced leaves gracefully: priority 0, VIPs released, BACKUP. */
   | { type: 'step-down'; reason: string }
   /** vrrp_sync_group: another member changed state and this one follows (keepalived). */
-  | { type: 'sync'; to: 'MASTER' | 'BACKUP'; reason: string };
+  | { type: 'sync'; to: 'MASTER' | 'BACKUP'; reason: string }
+  /** The configuration was reloaded in place. */
+  | { type: 'reload' };
 
 export type Effect =
   | { type: 'send-advert'; priority: number }
   | { type: 'add-vips' }
   | { type: 'remove-vips' }
+  /**
+   * Not master, and not having been master in this run: make sure no configured VIP is left on
+   * the interface by an earlier run (kill -9 leaves them; keepalived removes them on start).
+   */
+  | { type: 'remove-stale-vips' }
   /** Gratuitous ARP / unsolicited NA burst for the VIPs (RFC 5798 §6.4.2). */
   | { type: 'announce' }
+  /** A master heard a lower priority: announce again on keepalived's garp_lower_prio schedule. */
+  | { type: 'reannounce' }
+  /** A master heard a lower priority (keepalived notify_master_rx_lower_pri). */
+  | { type: 'lower-priority-heard'; from: string; priority: number }
   | { type: 'transition'; from: VrrpState; to: VrrpState; reason: string };
 
 export class VrrpMachine {
@@ -175,6 +194,8 @@ export class VrrpMachine {
         return this.stepDown(now, event.reason);
       case 'sync':
         return this.follow(now, event.to, event.reason);
+      case 'reload':
+        return this.currentState === 'BACKUP' || this.currentState === 'FAULT' ? [{ type: 'remove-stale-vips' }] : [];
     }
   }
 
@@ -235,10 +256,16 @@ export class VrrpMachine {
       this.learnInterval(advert);
       return this.enterBackup(now, `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`, advert.from);
     }
-    if (!this.config.answerLowerPriority) return [];
-    // keepalived ("forcing new election"): answer so the other router yields now.
-    this.adverDeadline = now + this.config.advertIntervalMs;
-    return [{ type: 'send-advert', priority: this.effectivePriority }];
+    const effects: Effect[] = [];
+    if (this.config.answerLowerPriority) {
+      // keepalived ("forcing new election"): answer so the other router yields now.
+      this.adverDeadline = now + this.config.advertIntervalMs;
+      effects.push({ type: 'send-advert', priority: this.effectivePriority });
+    }
+    // keepalived vrrp_state_master_rx: GARPs follow whether or not it answered, then the notify.
+    if (this.config.announceOnLowerPriority) effects.push({ type: 'reannounce' });
+    if (this.config.reportLowerPriority) effects.push({ type: 'lower-priority-heard', from: advert.from, priority: advert.priority });
+    return effects;
   }
 
   private timerFired(now: number): Effect[] {
@@ -333,7 +360,7 @@ export class VrrpMachine {
     if (from !== 'MASTER') this.masterAdverIntervalMs = this.config.advertIntervalMs; // §6.4.1
     this.masterDownDeadline = now + this.masterDownIntervalMs();
     const effects: Effect[] = [{ type: 'transition', from, to: 'BACKUP', reason }];
-    if (from === 'MASTER') effects.push({ type: 'remove-vips' });
+    effects.push({ type: from === 'MASTER' ? 'remove-vips' : 'remove-stale-vips' });
     return effects;
   }
 
@@ -356,6 +383,7 @@ export class VrrpMachine {
     this.masterAddress = undefined;
     const effects: Effect[] = [{ type: 'transition', from, to, reason }];
     if (from === 'MASTER') effects.push({ type: 'send-advert', priority: STOP_PRIORITY }, { type: 'remove-vips' });
+    else if (to === 'FAULT') effects.push({ type: 'remove-stale-vips' });
     return effects;
   }
 

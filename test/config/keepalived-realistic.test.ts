@@ -56,6 +56,7 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
@@ -85,6 +86,7 @@ const expected: HotstandbyConfig = withoutSources({
       trackChecks: [{ name: 'chk_haproxy' }],
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
@@ -116,6 +118,7 @@ const expected: HotstandbyConfig = withoutSources({
       notify: { generic: '/etc/keepalived/notify-any.sh' },
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
+      lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,

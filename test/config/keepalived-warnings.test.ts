@@ -27,7 +27,7 @@ const inInstance = (title: string, body: string, line: number, message: RegExp, 
 const rows: Row[] = [
   inInstance('smtp_alert', '    smtp_alert', 7, /"smtp_alert" in vrrp_instance ignored: email alerts are not sent/),
   inInstance('debug', '    debug 2', 7, /"debug" in vrrp_instance ignored/),
-  inInstance('garp_lower_prio_repeat', '    garp_lower_prio_repeat 2', 7, /ignored: extra gratuitous ARP/),
+  inInstance('garp_extra_if', '    garp_extra_if eth1 5', 7, /ignored: extra gratuitous ARP/),
   inInstance('unknown keyword with a suggestion', '    priorty 200', 7, /Unknown keyword "priorty" in vrrp_instance ignored \(did you mean 'priority'\?\)/, (c) =>
     assert.equal(c.instances[0]?.priority, 100),
   ),

@@ -84,8 +84,14 @@ function harness(mode: Mode, version: VrrpVersion, role: Role) {
         return true;
       },
     },
-    vips: { take: () => effects.push('take VIPs'), release: () => effects.push('release VIPs') },
-    announcer: { sent: 0, start: () => effects.push('GARP start'), burst: () => effects.push('GARP burst'), stop: () => effects.push('GARP stop') },
+    vips: { take: () => effects.push('take VIPs'), release: () => effects.push('release VIPs'), releaseStale: () => undefined },
+    announcer: {
+      sent: 0,
+      start: () => effects.push('GARP start'),
+      burst: () => effects.push('GARP burst'),
+      lowerPriorityHeard: () => effects.push('GARP lower priority'),
+      stop: () => effects.push('GARP stop'),
+    },
     log: silentLogger,
   });
   const dispatcher = new AdvertDispatcher(new Set([SELF]), time, silentLogger);
@@ -322,8 +328,8 @@ test('two unicast instances sharing a VRID each hear only their own peer', () =>
       wallClock: () => new Date(0),
       timers: time,
       sender: { send: () => true },
-      vips: { take: () => undefined, release: () => undefined },
-      announcer: { sent: 0, start: () => undefined, burst: () => undefined, stop: () => undefined },
+      vips: { take: () => undefined, release: () => undefined, releaseStale: () => undefined },
+      announcer: { sent: 0, start: () => undefined, burst: () => undefined, lowerPriorityHeard: () => undefined, stop: () => undefined },
       log: silentLogger,
     });
     dispatcher.add(runner);

@@ -40,3 +40,25 @@ test('ScheduledAnnouncer spaces a burst by vrrp_garp_interval', () => {
   time.advanceTo(100);
   assert.deepEqual(rounds, [0, 10, 20]);
 });
+
+test('ScheduledAnnouncer on a lower-priority advert: garp_lower_prio_repeat now and after garp_lower_prio_delay, one pending second burst', () => {
+  const time = new FakeTime();
+  const rounds: number[] = [];
+  const announcer = new ScheduledAnnouncer(
+    { masterRepeat: 5, masterDelayMs: 0, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    time,
+    time,
+    () => (rounds.push(time.now()), 1),
+    { garpRepeat: 2, garpDelayMs: 1000 },
+  );
+  announcer.lowerPriorityHeard();
+  time.advanceTo(100);
+  announcer.lowerPriorityHeard(); // the other side's next advert, before it yields
+  assert.deepEqual(rounds, [0, 0, 100, 100]);
+  time.advanceTo(5000);
+  assert.deepEqual(rounds.slice(4), [1000, 1000], 'one second burst, not one per advert heard');
+  announcer.lowerPriorityHeard();
+  announcer.stop();
+  time.advanceTo(10_000);
+  assert.deepEqual(rounds.slice(6), [5000, 5000], 'the delayed burst is cancelled when leaving master');
+});

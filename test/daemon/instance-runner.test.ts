@@ -12,10 +12,11 @@ import { parseIp } from '../../src/vrrp/ip-address.js';
 
 const ip = (text: string): Buffer => parseIp(text).bytes;
 
-function harness(overrides: Partial<InstanceConfig> = {}) {
+function harness(overrides: Partial<InstanceConfig> = {}, onLowerPriority?: (instance: string, from: string, priority: number) => void) {
   const time = new FakeTime();
   const sent: Array<{ payload: Buffer; destination: string }> = [];
   const vipCalls: string[] = [];
+  const staleCalls: string[] = [];
   const announcer: Announcer & { calls: string[] } = {
     calls: [],
     sent: 0,
@@ -24,6 +25,9 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
     },
     burst() {
       this.calls.push('burst');
+    },
+    lowerPriorityHeard() {
+      this.calls.push('lowerPriorityHeard');
     },
     stop() {
       this.calls.push('stop');
@@ -42,12 +46,13 @@ function harness(overrides: Partial<InstanceConfig> = {}) {
           return true;
         },
       },
-      vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release') },
+      vips: { take: () => vipCalls.push('take'), release: () => vipCalls.push('release'), releaseStale: () => staleCalls.push('releaseStale') },
       announcer,
       log: silentLogger,
+      ...(onLowerPriority ? { onLowerPriority } : {}),
     },
   );
-  return { time, sent, vipCalls, announcer, runner };
+  return { time, sent, vipCalls, staleCalls, announcer, runner };
 }
 
 function peerAdvert(priority: number, vrid = 51, source = '10.99.0.3') {
@@ -223,4 +228,43 @@ test('InstanceRunner maintenance: a master lowers its priority, steps down if no
   h.time.advanceBy(1000);
   assert.equal(h.runner.state, 'MASTER', 'back in service');
   assert.equal(h.runner.status().effectivePriority, 100);
+});
+
+test('InstanceRunner asks for VIPs left by an earlier run to be removed at start, on reload and in FAULT, not as master', () => {
+  const h = harness();
+  h.runner.start();
+  assert.deepEqual(h.staleCalls, ['releaseStale'], 'starting as backup');
+  h.runner.updateConfig(h.runner.config);
+  assert.equal(h.staleCalls.length, 2, 'a reload while backup');
+  h.time.advanceBy(500);
+  assert.equal(h.runner.state, 'MASTER');
+  h.runner.updateConfig(h.runner.config);
+  assert.equal(h.staleCalls.length, 2, 'never while master');
+  h.runner.setFault('link', 'eth0 down');
+  assert.deepEqual(h.vipCalls, ['take', 'release'], 'master → fault releases its own VIPs');
+  h.runner.setFault('link', undefined);
+  assert.equal(h.staleCalls.length, 3, 'fault → backup');
+});
+
+test('InstanceRunner as master answers a lower-priority advert, announces again and reports it; lower_prio_no_advert only silences the answer', () => {
+  for (const noAdvert of [false, true]) {
+    const heard: string[] = [];
+    const h = harness({ lowerPriority: { noAdvert, garpRepeat: 5, garpDelayMs: 5000 } }, (instance, from, priority) => heard.push(`${instance} ${from} ${priority}`));
+    const dispatcher = new AdvertDispatcher(new Set(['10.99.0.2']), h.time, silentLogger);
+    dispatcher.add(h.runner);
+    h.runner.start();
+    h.time.advanceBy(500);
+    assert.equal(h.runner.state, 'MASTER');
+    const sentBefore = h.sent.length;
+    dispatcher.handle(peerAdvert(50), { family: 4, source: ip('10.99.0.3'), destination: ip('224.0.0.18'), ttl: 255 });
+    assert.equal(h.runner.state, 'MASTER');
+    assert.equal(h.sent.length - sentBefore, noAdvert ? 0 : 1, noAdvert ? 'lower_prio_no_advert: no answer' : 'answered at once');
+    assert.deepEqual(h.announcer.calls, ['start', 'lowerPriorityHeard'], 'GARPs either way');
+    assert.deepEqual(heard, ['VI_1 10.99.0.3 50']);
+  }
+  const silent = harness({ lowerPriority: { noAdvert: false, garpRepeat: 0, garpDelayMs: 0 } });
+  silent.runner.start();
+  silent.time.advanceBy(500);
+  silent.runner.receive(decodeAdvert(peerAdvert(50), 0, 4)[0], ip('10.99.0.3'));
+  assert.deepEqual(silent.announcer.calls, ['start'], 'garp_lower_prio_repeat 0: no GARPs');
 });

@@ -93,6 +93,7 @@ test('routes wait for the VIP requests: a route with a VIP as source is asked fo
   const vips = {
     take: () => void order.push('vips take'),
     release: () => void order.push('vips release'),
+    releaseStale: () => void order.push('vips release stale'),
     settled: () => vipsDone.then(() => void order.push('vips settled')),
   };
   const table = new MemoryRouting();

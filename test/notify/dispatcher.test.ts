@@ -221,6 +221,23 @@ test('NotifyDispatcher.close kills running hooks, drops waiting ones and ignores
   }
 });
 
+test('NotifyDispatcher: a master hearing a lower priority runs notify_master_rx_lower_pri with its own words only, not the generic script, and writes the FIFO line', async () => {
+  const dir = await ScriptDir.create();
+  try {
+    const args = await dir.script('args.sh', 'out=$1; shift; printf "%s\\n" "$@" > "$out"');
+    const lines: string[] = [];
+    const { dispatcher } = harness({ fifo: { write: (line) => lines.push(line) } });
+    const notify = { masterRxLowerPri: `${args} ${dir.path('rx.out')} reclaim`, generic: `${args} ${dir.path('generic.out')}` };
+    dispatcher.masterHeardLowerPriority({ name: 'VI_1', notify }, 150);
+    await dispatcher.idle();
+    assert.deepEqual(await dir.lines('rx.out'), ['reclaim']);
+    assert.equal(existsSync(dir.path('generic.out')), false, 'keepalived runs no generic notify for this event');
+    assert.deepEqual(lines, ['INSTANCE "VI_1" MASTER_RX_LOWER_PRI 150\n']);
+  } finally {
+    await dir.remove();
+  }
+});
+
 test('NotifyDispatcher.useScriptUser: after a reload changes script_user, the next hook runs as the new user', async () => {
   const asked: Array<string | undefined> = [];
   const seen: Array<number | undefined> = [];

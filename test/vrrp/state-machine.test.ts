@@ -38,7 +38,7 @@ function makeMaster(m: VrrpMachine): void {
 
 test('startup enters BACKUP with Master_Down_Interval = 3 × interval + Skew_Time (RFC 5798 §6.4.1)', () => {
   const m = machine({ priority: 128 });
-  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→BACKUP']);
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→BACKUP', 'remove-stale-vips']);
   assert.equal(m.nextDeadline(), 3 * 1000 + ((256 - 128) * 1000) / 256);
 });
 
@@ -189,13 +189,13 @@ test('a fault takes a master to FAULT (priority 0, VIPs released); recovery retu
   makeMaster(m);
   assert.deepEqual(types(m.handle(9000, { type: 'fault', reason: 'eth0 down' })), ['→FAULT', 'send-advert(0)', 'remove-vips']);
   assert.deepEqual(m.handle(9100, advert(50)), [], 'adverts are ignored in FAULT');
-  assert.deepEqual(types(m.handle(9500, { type: 'recover', reason: 'eth0 up' })), ['→BACKUP']);
+  assert.deepEqual(types(m.handle(9500, { type: 'recover', reason: 'eth0 up' })), ['→BACKUP', 'remove-stale-vips']);
 });
 
 test('a fault present at startup starts in FAULT', () => {
   const m = machine();
   m.handle(0, { type: 'fault', reason: 'link down' });
-  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→FAULT']);
+  assert.deepEqual(types(m.handle(0, { type: 'startup' })), ['→FAULT', 'remove-stale-vips']);
 });
 
 test('a priority change on a master is advertised at once', () => {
@@ -234,4 +234,33 @@ test('step-down: a master leaves gracefully to BACKUP with priority 0 and releas
   m.handle(5000, { type: 'hold', on: true });
   assert.deepEqual(types(m.handle(5000, { type: 'step-down', reason: 'maintenance' })), ['→BACKUP', 'send-advert(0)', 'remove-vips']);
   assert.equal(m.nextDeadline(), undefined, 'held: no takeover');
+});
+
+test('VIPs an earlier run left behind are released on entering BACKUP or FAULT other than from MASTER, and on reload', () => {
+  const m = machine();
+  assert.ok(types(m.handle(0, { type: 'startup' })).includes('remove-stale-vips'), 'startup as backup');
+  assert.deepEqual(types(m.handle(10, { type: 'reload' })), ['remove-stale-vips'], 'reload while backup');
+  assert.ok(types(m.handle(20, { type: 'fault', reason: 'link' })).includes('remove-stale-vips'), 'backup → fault');
+  assert.deepEqual(types(m.handle(30, { type: 'reload' })), ['remove-stale-vips'], 'reload while in fault');
+  const master = machine();
+  makeMaster(master);
+  assert.deepEqual(master.handle(5000, { type: 'reload' }), [], 'a master keeps its VIPs on reload');
+  assert.ok(!types(master.handle(5000, advert(200))).includes('remove-stale-vips'), 'master → backup releases its own (remove-vips) only');
+  const owner = machine({ priority: 255 });
+  assert.ok(!types(owner.handle(0, { type: 'startup' })).includes('remove-stale-vips'), 'not when becoming master');
+});
+
+test('a master hearing a lower priority re-announces its VIPs and reports it, with or without answering (keepalived)', () => {
+  for (const answerLowerPriority of [true, false]) {
+    const m = machine({ answerLowerPriority, announceOnLowerPriority: true, reportLowerPriority: true });
+    makeMaster(m);
+    const expected = [...(answerLowerPriority ? ['send-advert(100)'] : []), 'reannounce', 'lower-priority-heard'];
+    assert.deepEqual(types(m.handle(5000, advert(50, lowerAddress))), expected);
+    assert.equal(m.state, 'MASTER');
+    assert.deepEqual(m.handle(5001, advert(0, lowerAddress)).map((e) => e.type), ['send-advert'], 'a priority-0 advert is not a lower priority');
+    assert.ok(!types(m.handle(5002, advert(150))).includes('reannounce'), 'a higher priority makes it yield instead');
+  }
+  const backup = machine({ announceOnLowerPriority: true, reportLowerPriority: true });
+  backup.handle(0, { type: 'startup' });
+  assert.deepEqual(backup.handle(10, advert(50)), [], 'only a master re-announces');
 });

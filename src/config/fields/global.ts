@@ -4,6 +4,7 @@
 import { DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from '../defaults.js';
 import type { FieldSpec, KeywordSpec } from './field.js';
 import { GLOBAL_GARP_FIELDS } from './garp.js';
+import { GLOBAL_LOWER_PRIORITY_FIELDS } from './lower-priority.js';
 
 export const GLOBAL_FIELDS = [
   {
@@ -71,6 +72,13 @@ export const GLOBAL_FIELDS = [
     type: { kind: 'custom', text: 'mapping' },
     doc: 'GARP / NA defaults for every instance',
     section: GLOBAL_GARP_FIELDS,
+  },
+  {
+    name: 'lowerPriority',
+    yaml: 'lowerPriority',
+    type: { kind: 'custom', text: 'mapping' },
+    doc: 'what a master does when it hears a lower-priority advert; defaults for every instance',
+    section: GLOBAL_LOWER_PRIORITY_FIELDS,
   },
   {
     name: 'startupDelayMs',

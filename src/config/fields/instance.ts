@@ -4,6 +4,7 @@
 import { DEFAULT_ADVERT_INTERVAL_MS, DEFAULT_PRIORITY, DEFAULT_UNICAST_TTL, MAX_PREEMPT_DELAY_MS, OWNER_PRIORITY, V2_MAX_ADVERT_INTERVAL_MS } from '../defaults.js';
 import type { FieldSpec, KeywordSpec } from './field.js';
 import { INSTANCE_GARP_FIELDS } from './garp.js';
+import { INSTANCE_LOWER_PRIORITY_FIELDS } from './lower-priority.js';
 
 const NOTIFY_DOC = 'a second one of a kind is ignored (warning), as keepalived does';
 
@@ -229,11 +230,26 @@ export const INSTANCE_FIELDS = [
     doc: "run on every transition with `INSTANCE <name> <state> <priority>` appended (keepalived's `notify`)",
   },
   {
+    name: 'notify',
+    yaml: 'notify.masterRxLowerPri',
+    keepalived: [{ word: 'notify_master_rx_lower_pri', read: 'custom', note: NOTIFY_DOC }],
+    type: { kind: 'custom', text: 'command line' },
+    defaultDoc: 'none',
+    doc: 'run (its own words only) each time the master hears a lower-priority advert; the FIFO gets `INSTANCE "<name>" MASTER_RX_LOWER_PRI <priority>` (keepalived\'s `notify_master_rx_lower_pri`)',
+  },
+  {
     name: 'garp',
     yaml: 'garp',
     type: { kind: 'custom', text: 'mapping' },
     doc: 'GARP / NA timers of this instance',
     section: INSTANCE_GARP_FIELDS,
+  },
+  {
+    name: 'lowerPriority',
+    yaml: 'lowerPriority',
+    type: { kind: 'custom', text: 'mapping' },
+    doc: 'what this instance does as master when it hears a lower-priority advert',
+    section: INSTANCE_LOWER_PRIORITY_FIELDS,
   },
   {
     name: 'v3ChecksumExcludesPseudoHeader',

@@ -124,11 +124,8 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   log_unknown_vrids: 'adverts for unknown VRIDs are counted, not logged',
   vmac_prefix: 'VMAC names are vrrp.VRID unless use_vmac names one',
   vmac_addr_prefix: 'VMACs for addresses on other interfaces are not supported',
-  vrrp_garp_lower_prio_delay: NOT_IMPLEMENTED_GARP,
-  vrrp_garp_lower_prio_repeat: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
-  vrrp_lower_prio_no_advert: 'a master answers a lower priority advert as RFC 5798 says',
   vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
 };

@@ -168,6 +168,7 @@ export function instanceRules(pending: Pending, warn: Warn): BlockRules<Instance
     native_ipv6: (node) => {
       pending.nativeIpv6 = node.source;
     },
+    notify_master_rx_lower_pri: notify,
     ...networkHandlers(warn),
   };
   const handlers = fieldHandlers(INSTANCE_FIELDS, warn, custom, INSTANCE_KEYWORDS_WITHOUT_FIELD);

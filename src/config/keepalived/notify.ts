@@ -11,6 +11,7 @@ export const NOTIFY_KEYWORDS: Readonly<Record<string, keyof NotifyDraft>> = {
   notify_fault: 'fault',
   notify_stop: 'stop',
   notify: 'generic',
+  notify_master_rx_lower_pri: 'masterRxLowerPri',
 };
 
 export function readNotify(node: ConfNode, notify: NotifyDraft, warn: Warn): void {

@@ -8,7 +8,7 @@ import { readFields } from './fields.js';
 import type { Field, YamlReader } from './nodes.js';
 
 export function readGlobal(reader: YamlReader, field: Field): GlobalDraft {
-  const global: GlobalDraft = { garp: {} };
+  const global: GlobalDraft = { garp: {}, lowerPriority: {} };
   readFields(reader, field, GLOBAL_FIELDS, global, {
     custom: { web: (r, value, draft) => (draft.web = readWeb(r, value)) },
   });

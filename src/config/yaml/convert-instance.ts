@@ -8,7 +8,7 @@ import { parseVipWords } from '../vip.js';
 import { yamlHintsOf, yamlKeysOf } from '../fields/field.js';
 import { INSTANCE_FIELDS } from '../fields/instance.js';
 import { VIP_FIELDS } from '../fields/vip.js';
-import { readNotify } from './convert-common.js';
+import { INSTANCE_NOTIFY_KEYS, readNotify } from './convert-common.js';
 import { NETWORK_READERS } from './convert-network.js';
 import { readFields, type CustomReader } from './fields.js';
 import { isStringNode, readInteger, readList, readMap, readString, typeError, type Field, type NamedEntry, type YamlReader } from './nodes.js';
@@ -117,7 +117,7 @@ const CUSTOM_READERS: Readonly<Record<string, CustomReader<InstanceDraft>>> = {
   },
   track: readTrack,
   notify: (reader, value, draft) => {
-    draft.notify = readNotify(reader, value);
+    draft.notify = readNotify(reader, value, INSTANCE_NOTIFY_KEYS);
   },
   ...NETWORK_READERS,
 };

@@ -1,0 +1,106 @@
+/**
+ * Clients follow the survivor of a split (issue 10 §3). The master stalls (SIGSTOP, or a lossy
+ * spell), the backup takes over and moves the client with its GARPs, the master comes back and
+ * wins by priority, the backup yields. The master, hearing the backup's lower-priority adverts,
+ * announces its VIPs again (keepalived's garp_lower_prio_repeat), so the client's neighbour entry
+ * points at the master again without waiting for its own ARP entry to expire.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { readCapture } from '../../src/pcap/read-capture.js';
+import { HotstandbyNode, holders, keepalivedConf, transitionsOf, withLabLogs } from './support.js';
+
+const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
+
+/** Gratuitous ARPs (requests with sender = target = `vip`) in a capture, by sender MAC, with their times. */
+async function gratuitousArps(path: string, vip: string): Promise<Array<{ time: number; mac: string }>> {
+  const ip = Buffer.from(vip.split('.').map(Number));
+  const found: Array<{ time: number; mac: string }> = [];
+  for (const record of readCapture(await readFile(path))) {
+    const frame = record.data;
+    if (frame.length < 42 || frame.readUInt16BE(12) !== 0x0806 || frame.readUInt16BE(20) !== 1) continue;
+    if (!frame.subarray(28, 32).equals(ip) || !frame.subarray(38, 42).equals(ip)) continue;
+    found.push({ time: record.time, mac: [...frame.subarray(22, 28)].map((b) => b.toString(16).padStart(2, '0')).join(':') });
+  }
+  return found;
+}
+
+async function settledPair(lab: Lab) {
+  const vip = lab.vip4(0);
+  // advert_int 0.1 s; the support config sets vrrp_garp_master_delay 1, so the lower-priority
+  // GARPs come as 5 at once and 5 more after 1 s (keepalived's defaults follow those settings).
+  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+  const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
+  const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec, priority: 100 }));
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 15_000 });
+  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
+  await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+  assert.equal((await lab.neighbour('client', vip))?.mac, lab.host('a').mac, 'the client starts on a');
+  return { vip, a, b };
+}
+
+/** After the split healed: the client's entry is a's, a answers, and a announced itself (a GARP from a). */
+async function clientBackOnMaster(lab: Lab, vip: string, capturePath: Promise<string>, healedAt: number): Promise<number> {
+  const aMac = lab.host('a').mac;
+  await waitFor(async () => (await lab.neighbour('client', vip))?.mac === aMac, { description: "the client's neighbour entry points at a", timeoutMs: 10_000, intervalMs: 20 });
+  const followedMs = performance.now() - healedAt;
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a only', timeoutMs: 10_000, intervalMs: 20 });
+  await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+  const arps = await gratuitousArps(await capturePath, vip);
+  assert.ok(arps.some((g) => g.mac === aMac), `a announced its VIP again after the split (GARPs seen: ${JSON.stringify(arps)})`);
+  return followedMs;
+}
+
+test('after SIGSTOP/SIGCONT of the master, the client follows it back at once', { skip }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  await withLabLogs(t, lab, async () => {
+    const { vip, a, b } = await settledPair(lab);
+    process.kill(a.process.pid, 'SIGSTOP');
+    try {
+      await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the stalled a', timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor(async () => (await lab.neighbour('client', vip))?.mac === lab.host('b').mac, { description: "b's GARPs moved the client", timeoutMs: 10_000, intervalMs: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      process.kill(a.process.pid, 'SIGCONT');
+    }
+    // Capture from the moment a runs again: every GARP of a in it was sent after the split.
+    const capture = await lab.capture('client', 'arp');
+    const healedAt = performance.now();
+    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b yields to a', timeoutMs: 10_000, intervalMs: 20 });
+    const ms = await clientBackOnMaster(lab, vip, (async () => { await new Promise((r) => setTimeout(r, 1500)); return capture.stop(); })(), healedAt);
+    t.diagnostic(`client back on a ${ms.toFixed(0)} ms after SIGCONT`);
+  });
+});
+
+test('after a lossy spell that let the backup take over, the client follows the master back at once', { skip }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  await withLabLogs(t, lab, async () => {
+    const { vip, b } = await settledPair(lab);
+    // 30 % loss of what a sends, for 2.5 s, repeated until b has taken over at least once (b
+    // needs four adverts of a lost in a row: about one spell in five). a hears b's takeover
+    // advert, since only a's own frames are lost. (When a hears none of b's adverts at all, no
+    // rule of VRRP or keepalived tells a that the clients moved.)
+    let spells = 0;
+    let capture;
+    for (;;) {
+      spells++;
+      capture = await lab.capture('client', 'arp', { name: `capture-spell-${spells}` });
+      await lab.setImpairment('a', { lossPercent: 30 });
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await lab.setImpairment('a', {});
+      if ((await transitionsOf(b)).includes('MASTER') || spells >= 25) break;
+      await capture.stop();
+    }
+    assert.ok((await transitionsOf(b)).includes('MASTER'), `b never took over in ${spells} lossy spells`);
+    const healedAt = performance.now();
+    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b back to BACKUP', timeoutMs: 10_000, intervalMs: 20 });
+    const stop = capture.stop.bind(capture);
+    const ms = await clientBackOnMaster(lab, vip, (async () => { await new Promise((r) => setTimeout(r, 1500)); return stop(); })(), healedAt);
+    t.diagnostic(`client back on a ${ms.toFixed(0)} ms after the loss ended (${spells} spell(s))`);
+  });
+});
