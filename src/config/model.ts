@@ -118,6 +118,8 @@ export interface InstanceConfig extends InstanceNetworkConfig {
   notify: NotifyConfig;
   garp: GarpConfig;
   lowerPriority: LowerPriorityConfig;
+  /** keepalived higher_prio_send_advert: one advert of our own before yielding to a higher priority (hotstandby default on). */
+  advertOnYield: boolean;
   source: SourceLocation;
 }
 
@@ -150,6 +152,8 @@ export interface GlobalConfig {
   startupDelayMs: number;
   /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
   strict?: boolean;
+  /** keepalived vrrp_higher_prio_send_advert: the default of every instance's advertOnYield (unset: on). */
+  advertOnYield?: boolean;
   /** The control API and dashboard on TCP (off when unset): src/config/web-listener.ts. */
   web?: WebListenerConfig;
 }

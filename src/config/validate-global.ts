@@ -80,6 +80,7 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
     startupDelayMs: fieldValue(GLOBAL_FIELDS, 'startupDelayMs', draft),
   };
   if (fieldValue(GLOBAL_FIELDS, 'strict', draft)) config.strict = true;
+  if (!fieldValue(GLOBAL_FIELDS, 'advertOnYield', draft)) config.advertOnYield = false;
   if (draft.routerId) config.routerId = draft.routerId.value;
   if (draft.scriptUser) config.scriptUser = checkAccountName(draft.scriptUser, 'scriptUser', 'user');
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');

@@ -295,6 +295,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     notify: resolveNotify(draft.notify),
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
     lowerPriority: resolveLowerPriority(draft.lowerPriority, global.lowerPriority, 'lowerPriority.'),
+    advertOnYield: draft.advertOnYield?.value ?? global.config.advertOnYield ?? true,
     ...network,
     source: draft.source,
   };

@@ -111,6 +111,7 @@ export class InstanceRunner {
       answerLowerPriority: !config.lowerPriority.noAdvert,
       announceOnLowerPriority: config.lowerPriority.garpRepeat > 0,
       reportLowerPriority: true,
+      advertOnYield: config.advertOnYield,
       primaryAddress: source.bytes,
     };
     this.core = new VrrpInstance(this.machineConfig);

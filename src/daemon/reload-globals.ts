@@ -31,6 +31,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
   startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
   strict: { keyword: 'vrrp_strict', reload: 'instances', effect: 'resolved into the instances (strict-mode resets, accept mode), which are rebuilt where they change' },
+  advertOnYield: { keyword: 'vrrp_higher_prio_send_advert', reload: 'instances', effect: 'the default of the instances, which are updated where they change' },
   web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },
 };
 

@@ -107,6 +107,7 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
     maxPreemptDelayMs = Math.max(maxPreemptDelayMs, preemptDelayMs);
     // As the daemon runs it: a master re-announces its VIPs when it hears a lower priority.
     const answerLowerPriority = prng.chance(0.8);
+    const advertOnYield = prng.chance(0.8);
     const router = lan.addRouter({
       version,
       priority,
@@ -115,6 +116,7 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
       preemptDelayMs,
       answerLowerPriority,
       announceOnLowerPriority: true,
+      advertOnYield,
     });
     // Delays stay well under an interval: VRRP assumes a LAN.
     router.link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
@@ -423,7 +425,7 @@ function buildGroupedLan(prng: Prng): Setup {
     const preempt = prng.chance(0.8);
     const link = { lossRate: 0, delayMs: prng.next() * intervalMs * 0.02, jitterMs: prng.next() * intervalMs * 0.02 };
     const members = [0, 1].map((vrid) => {
-      const router = lan.addRouter({ version, priority, advertIntervalMs: intervalMs, preempt, preemptDelayMs: 0, answerLowerPriority: true, announceOnLowerPriority: true });
+      const router = lan.addRouter({ version, priority, advertIntervalMs: intervalMs, preempt, preemptDelayMs: 0, answerLowerPriority: true, announceOnLowerPriority: true, advertOnYield: true });
       router.vrid = vrid;
       router.link = link;
       return router;

@@ -46,6 +46,13 @@ export interface MachineConfig {
    * split the other router had moved the clients to itself; this moves them back at once.
    */
   announceOnLowerPriority?: boolean;
+  /**
+   * keepalived higher_prio_send_advert: a master that yields to a higher priority first sends one
+   * advert of its own. After a healed split the winner may otherwise never hear the loser (it
+   * yields on the winner's first advert), and clients the loser had moved to itself stay there.
+   * With it the winner hears a lower priority and announces (announceOnLowerPriority).
+   */
+  advertOnYield?: boolean;
   /** Emit 'lower-priority-heard' (notify_master_rx_lower_pri and its FIFO line). */
   reportLowerPriority?: boolean;
   /** Our primary address bytes (IPv4 primary / IPv6 link-local), for the tie-break of §6.4.3. */
@@ -109,6 +116,8 @@ export class VrrpMachine {
   private faulted = false;
   private held = false;
   private masterAddress: string | undefined;
+  /** The followed master's address bytes while backup (see followsAnotherMaster). */
+  private masterSource: Buffer | undefined;
 
   constructor(private readonly config: MachineConfig) {
     if (config.priority < 1 || config.priority > OWNER_PRIORITY) {
@@ -231,6 +240,10 @@ export class VrrpMachine {
       return [];
     }
     const lowerThanUs = advert.priority < this.effectivePriority;
+    // A lower priority from another router while the master we follow is still within its
+    // Master_Down_Interval: a master yielding to ours (advertOnYield) or a stale one. Discarded
+    // (RFC 5798 §6.4.2); only the master we follow dropping below us calls for a fast preempt.
+    if (lowerThanUs && this.preempts() && this.followsAnotherMaster(now, advert)) return [];
     if (!this.preempts() || !lowerThanUs || this.withinPreemptDelay(now)) {
       this.acceptMaster(now, advert);
       return [];
@@ -254,7 +267,8 @@ export class VrrpMachine {
     }
     if (this.isBetterThanUs(advert)) {
       this.learnInterval(advert);
-      return this.enterBackup(now, `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`, advert.from);
+      const yielded = this.enterBackup(now, `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`, advert.from, advert.source);
+      return this.config.advertOnYield ? [{ type: 'send-advert', priority: this.effectivePriority }, ...yielded] : yielded;
     }
     const effects: Effect[] = [];
     if (this.config.answerLowerPriority) {
@@ -342,6 +356,7 @@ export class VrrpMachine {
     this.preemptAllowedAt = undefined;
     this.adverDeadline = now + this.config.advertIntervalMs;
     this.masterAddress = undefined;
+    this.masterSource = undefined;
     // The transition (logs, hooks) comes last: the advert and the GARPs are what the network waits for.
     return [
       { type: 'add-vips' },
@@ -351,12 +366,13 @@ export class VrrpMachine {
     ];
   }
 
-  private enterBackup(now: number, reason: string, master?: string): Effect[] {
+  private enterBackup(now: number, reason: string, master?: string, masterSource?: Buffer): Effect[] {
     const from = this.currentState;
     this.currentState = 'BACKUP';
     this.adverDeadline = undefined;
     this.preemptAllowedAt = undefined;
     this.masterAddress = master;
+    this.masterSource = masterSource;
     if (from !== 'MASTER') this.masterAdverIntervalMs = this.config.advertIntervalMs; // §6.4.1
     this.masterDownDeadline = now + this.masterDownIntervalMs();
     const effects: Effect[] = [{ type: 'transition', from, to: 'BACKUP', reason }];
@@ -381,6 +397,7 @@ export class VrrpMachine {
     this.masterDownDeadline = undefined;
     this.preemptAllowedAt = undefined;
     this.masterAddress = undefined;
+    this.masterSource = undefined;
     const effects: Effect[] = [{ type: 'transition', from, to, reason }];
     if (from === 'MASTER') effects.push({ type: 'send-advert', priority: STOP_PRIORITY }, { type: 'remove-vips' });
     else if (to === 'FAULT') effects.push({ type: 'remove-stale-vips' });
@@ -389,9 +406,20 @@ export class VrrpMachine {
 
   // ---- helpers ----
 
+  /** Whether we follow a master other than the advert's sender whose Master_Down_Interval still runs. */
+  private followsAnotherMaster(now: number, advert: ReceivedAdvert): boolean {
+    return (
+      this.masterSource !== undefined &&
+      !this.masterSource.equals(advert.source) &&
+      this.masterDownDeadline !== undefined &&
+      now < this.masterDownDeadline
+    );
+  }
+
   private acceptMaster(now: number, advert: ReceivedAdvert): void {
     this.learnInterval(advert);
     this.masterAddress = advert.from;
+    this.masterSource = advert.source;
     this.masterDownDeadline = now + this.masterDownIntervalMs();
   }
 

@@ -57,6 +57,7 @@ const expected: HotstandbyConfig = withoutSources({
       notify: { master: '/etc/keepalived/notify.sh master web', backup: '/etc/keepalived/notify.sh backup web' },
       garp: { ...garp, intervalMs: 1 },
       lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
+      advertOnYield: true,
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
@@ -87,6 +88,7 @@ const expected: HotstandbyConfig = withoutSources({
       notify: {},
       garp: { ...garp, masterRepeat: 2, intervalMs: 1 },
       lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
+      advertOnYield: true,
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
@@ -119,6 +121,7 @@ const expected: HotstandbyConfig = withoutSources({
       // IPv6 instances use vrrp_gna_interval.
       garp: { ...garp, intervalMs: 2 },
       lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
+      advertOnYield: true,
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,

@@ -29,6 +29,7 @@ export function instanceConfig(overrides: Partial<InstanceConfig> = {}): Instanc
     notify: {},
     garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
     lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 5000 },
+    advertOnYield: true,
     virtualRoutes: [],
     virtualRules: [],
     trackPrimary: true,

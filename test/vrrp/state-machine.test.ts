@@ -264,3 +264,26 @@ test('a master hearing a lower priority re-announces its VIPs and reports it, wi
   backup.handle(0, { type: 'startup' });
   assert.deepEqual(backup.handle(10, advert(50)), [], 'only a master re-announces');
 });
+
+test('with advertOnYield a master yielding to a higher priority sends one advert of its own first (keepalived higher_prio_send_advert)', () => {
+  const m = machine({ advertOnYield: true });
+  makeMaster(m);
+  assert.deepEqual(types(m.handle(5000, advert(200))), ['send-advert(100)', '→BACKUP', 'remove-vips']);
+  const quiet = machine({ advertOnYield: false });
+  makeMaster(quiet);
+  assert.deepEqual(types(quiet.handle(5000, advert(200))), ['→BACKUP', 'remove-vips']);
+});
+
+test('a backup following a higher master ignores a lower advert from another router, but preempts fast when its own master drops', () => {
+  const third = Buffer.from([10, 0, 0, 9]);
+  const m = machine({ priority: 150 });
+  m.handle(0, { type: 'startup' });
+  m.handle(100, advert(200));
+  const followed = m.nextDeadline();
+  // Another router (a master yielding with advertOnYield, priority 100) must not make us preempt.
+  assert.deepEqual(m.handle(150, advert(100, third)), []);
+  assert.equal(m.nextDeadline(), followed);
+  // The followed master itself dropping below us is preempted after Skew_Time.
+  m.handle(200, advert(120));
+  assert.ok((m.nextDeadline() as number) <= 200 + m.skewTimeMs());
+});

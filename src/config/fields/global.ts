@@ -122,6 +122,14 @@ export const GLOBAL_FIELDS = [
     doc: "keepalived's `vrrp_strict`: the default of every instance's `strict` (see [Routes, rules, VMACs, strict mode](#routes-rules-vmacs-strict-mode-and-accept-mode))",
   },
   {
+    name: 'advertOnYield',
+    yaml: 'advertOnYield',
+    keepalived: [{ word: 'vrrp_higher_prio_send_advert', read: 'optional-bool', note: '`[BOOL]`; keepalived\'s default is off' }],
+    type: { kind: 'boolean' },
+    default: true,
+    doc: 'the default of every instance\'s `advertOnYield` (on: see [Healed splits](#healed-splits))',
+  },
+  {
     name: 'web',
     yaml: 'web',
     type: { kind: 'custom', text: 'mapping' },

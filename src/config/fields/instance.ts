@@ -300,6 +300,14 @@ export const INSTANCE_FIELDS = [
     defaultDoc: '`global.strict`',
     doc: "keepalived's strict mode: its checks and resets, see [below](#routes-rules-vmacs-strict-mode-and-accept-mode)",
   },
+  {
+    name: 'advertOnYield',
+    yaml: 'advertOnYield',
+    keepalived: [{ word: 'higher_prio_send_advert', read: 'optional-bool', note: '`[BOOL]`; keepalived\'s default is off' }],
+    type: { kind: 'boolean' },
+    defaultDoc: '`global.advertOnYield`',
+    doc: 'a master that yields to a higher priority first sends one advert of its own, so the winner hears it and announces its VIPs (clients left on the loser by a healed split come back at once)',
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** vrrp_instance keywords that set no field of their own. */

@@ -126,7 +126,6 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   vmac_addr_prefix: 'VMACs for addresses on other interfaces are not supported',
   vrrp_garp_extra_if: NOT_IMPLEMENTED_GARP,
   vrrp_garp_extra_if_vmac: NOT_IMPLEMENTED_GARP,
-  vrrp_higher_prio_send_advert: 'a master does not advertise before yielding',
   vrrp_skip_check_adv_addr: 'advert addresses are always checked',
 };
 

@@ -17,7 +17,6 @@ export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
   skip_check_adv_addr: 'advert addresses are always checked',
   garp_extra_if: GARP_EXTRA,
   vmac_garp_intvl: GARP_EXTRA,
-  higher_prio_send_advert: 'a master does not advertise before yielding',
   no_virtual_ipaddress: 'an instance without addresses is allowed with VRRP version 2 anyway',
 };
 
