@@ -7,19 +7,11 @@ import { decodeLock, encodeLock, STALE_LOCK_SECONDS, type Lock } from './repo/lo
 import { goTimeNow } from './repo/go-json.js';
 import type { Id } from './repo/id.js';
 import { whoAmI, type Repository } from './repo/repository.js';
+import { processAlive } from '../util/process-alive.js';
 
 /** Another process holds a conflicting lock. Callers are expected to catch it. */
 export class LockedError extends Error {
   override name = 'LockedError';
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function isStale(lock: Lock, nowSec: number, host: string): boolean {

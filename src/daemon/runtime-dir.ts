@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../util/process-alive.js';
 
 export const PID_FILE_NAME = 'hotstandby.pid';
 
@@ -30,13 +31,4 @@ export async function claimRuntimeDir(path: string): Promise<RuntimeDir> {
     file: (name) => join(path, name),
     close: () => rm(pidFile, { force: true }),
   };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
