@@ -35,20 +35,27 @@ const MIN_DURATION_MS = 20_000;
 const SAMPLE_EVERY_MS = 200;
 /** How much a daemon's resident memory may grow over the flood. */
 const RSS_GROWTH_BOUND_KB = 10 * 1024;
+const PING_EVERY_MS = 20;
+/** The longest the client may go without an answer from the VIP during the flood. */
+const MAX_PING_GAP_MS = 2000;
 /** A unicast peer must arrive with a TTL of at least this (keepalived `unicast_peer { … min_ttl }`). */
 const PEER_MIN_TTL = 250;
 const INJECTOR_URL = new URL('./fixtures/inject-adverts.js', import.meta.url).href;
 
 type Mode = 'multicast' | 'unicast';
 
-/** Resident memory of a process and its descendants (a launcher may run the daemon as a child). */
+/**
+ * Anonymous resident memory (the heap and other memory of its own: what a leak grows) of a process
+ * and its descendants (a launcher may run the daemon as a child). The file-backed rest is shared
+ * code that the daemon releases after start-up and maps again as it runs, so it is not counted.
+ */
 async function treeRssKb(pid: number): Promise<number> {
   let total = 0;
   const pending = [pid];
   while (pending.length > 0) {
     const current = pending.pop() as number;
     const status = await readFile(`/proc/${current}/status`, 'utf8').catch(() => '');
-    total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    total += Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
     const children = await readFile(`/proc/${current}/task/${current}/children`, 'utf8').catch(() => '');
     pending.push(...children.split(/\s+/).filter(Boolean).map(Number));
   }
@@ -130,6 +137,8 @@ async function floodPair(t: TestContext, mode: Mode): Promise<void> {
       ...(mode === 'unicast' ? (Object.keys(UNICAST_HOSTILE_KINDS) as UnicastHostileKind[]) : []),
     ];
     assert.ok(kinds.length >= 16, `${kinds.length} defect kinds`);
+    // A client pinging the VIP throughout: what a user of the service would see.
+    const prober = await lab.startProber('client', vip, { intervalMs: PING_EVERY_MS });
     let flooding = true;
     const flood = inject({ target, kinds, perKind: 1, destinations: ['group', toA, toB], flood: FLOOD }, FLOOD.durationMs + 30_000).finally(() => {
       flooding = false;
@@ -146,6 +155,7 @@ async function floodPair(t: TestContext, mode: Mode): Promise<void> {
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
     const report = await flood;
+    const pings = await prober.stop();
     const frames = Object.values(report.sentTo).reduce((x, y) => x + y, 0);
     const rate = (frames * 1000) / report.durationMs;
     const rssAfter = { a: await treeRssKb(a.process.pid), b: await treeRssKb(b.process.pid) };
@@ -153,13 +163,17 @@ async function floodPair(t: TestContext, mode: Mode): Promise<void> {
     t.diagnostic(
       `${mode}: ${frames} frames of ${kinds.length} kinds in ${report.durationMs} ms = ${Math.round(rate)}/s ` +
         `(${JSON.stringify(report.sentTo)}, ${report.refused} refused); ${samples} samples; ` +
-        `RSS a ${rssBefore.a} → ${rssAfter.a} kB, b ${rssBefore.b} → ${rssAfter.b} kB; dropped a ${dropped.a}, b ${dropped.b}`,
+        `anonymous RSS a ${rssBefore.a} → ${rssAfter.a} kB, b ${rssBefore.b} → ${rssAfter.b} kB; dropped a ${dropped.a}, b ${dropped.b}; ` +
+        `pings to the VIP ${pings.sent} sent, ${pings.lost} lost, longest gap ${pings.maxGapMs.toFixed(0)} ms`,
     );
 
     assert.ok(report.durationMs >= MIN_DURATION_MS, `the flood lasted ${report.durationMs} ms`);
     assert.ok(rate >= MIN_RATE, `the flood ran at ${Math.round(rate)} frames/s`);
     assert.ok(samples >= (MIN_DURATION_MS / SAMPLE_EVERY_MS) / 4, `only ${samples} samples during the flood`);
     assert.deepEqual(wrong, [], 'the VIP was on a, and only on a, at every sample');
+    // A VIP taken off (as before the fix) leaves the client unanswered for the whole flood; a
+    // loaded machine delays single replies, not seconds of them.
+    assert.ok(pings.maxGapMs < MAX_PING_GAP_MS, `the client went ${pings.maxGapMs.toFixed(0)} ms without an answer from the VIP`);
     assert.deepEqual((await transitionsOf(a)).slice(transitionsBefore.a), [], 'a made no transition');
     assert.deepEqual((await transitionsOf(b)).slice(transitionsBefore.b), [], 'b made no transition');
     assert.deepEqual(monitors.a.changes, [], 'no address added or deleted on a');
