@@ -8,7 +8,9 @@
         "native/precise-timer.cc",
         "native/pid-watch.cc",
         "native/constants.cc",
-        "native/errno-error.cc"
+        "native/errno-error.cc",
+        "native/inotify.cc",
+        "native/file-times.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

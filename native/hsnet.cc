@@ -1,6 +1,6 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
 // (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
-// through pidfds, and the kernel's constants.
+// through pidfds, inotify for file replication, nanosecond file times, and the kernel's constants.
 #include <napi.h>
 #include <net/if.h>
 
@@ -8,6 +8,8 @@
 
 #include "constants.h"
 #include "errno-error.h"
+#include "file-times.h"
+#include "inotify.h"
 #include "pid-watch.h"
 #include "precise-timer.h"
 #include "socket.h"
@@ -26,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", Socket::Define(env));
   exports.Set("PreciseTimer", PreciseTimer::Define(env));
   exports.Set("PidWatch", PidWatch::Define(env));
+  exports.Set("Inotify", Inotify::Define(env));
+  exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();

@@ -65,6 +65,33 @@ export interface NativePidWatch {
   close(): void;
 }
 
+/** One inotify event as read(2) returned it; name is the entry's bytes (absent for the watched directory itself). */
+export interface NativeInotifyEvent {
+  /** Watch descriptor; -1 for IN_Q_OVERFLOW. */
+  wd: number;
+  mask: number;
+  cookie: number;
+  name?: Buffer;
+}
+
+/** An inotify instance read through uv_poll; the constructor's onEvents gets each batch. */
+export interface NativeInotify {
+  /** inotify_add_watch(2) on a byte path; returns the wd (the same wd for a path already watched). */
+  addWatch(path: Buffer, mask: number): number;
+  /** inotify_rm_watch(2); a wd the kernel already dropped is ignored. */
+  removeWatch(wd: number): void;
+  /** Idempotent; nothing more is delivered. */
+  close(): void;
+}
+
+/** The file side of the addon (file replication, src/replicate/). */
+export interface NativeFileBinding {
+  Inotify: new (onEvents: (batch: NativeInotifyEvent[]) => void, onError: (err: Error) => void) => NativeInotify;
+  /** utimensat(2) with nanoseconds, not following a symlink (Node's fs.utimes cannot carry ns). */
+  setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  constants: Readonly<Record<string, number>>;
+}
+
 export interface NativeBinding {
   PreciseTimer: new (onFire: () => void) => NativePreciseTimer;
   PidWatch: new (pid: number, onExit: () => void) => NativePidWatch;
@@ -93,7 +120,7 @@ export function packageRoot(): string {
  * Loads the native addon (Node caches it, so repeated calls are cheap).
  * Throws an Error with code 'ERR_HSNET_NOT_BUILT' naming the fix when it has not been built.
  */
-export function loadNative(): NativeBinding {
+export function loadNative(): NativeBinding & NativeFileBinding {
   const root = packageRoot();
   const path = join(root, ADDON_PATH);
   if (!existsSync(path)) {
@@ -103,7 +130,7 @@ export function loadNative(): NativeBinding {
     (error as NodeJS.ErrnoException).code = 'ERR_HSNET_NOT_BUILT';
     throw error;
   }
-  return createRequire(import.meta.url)(path) as NativeBinding;
+  return createRequire(import.meta.url)(path) as NativeBinding & NativeFileBinding;
 }
 
 /** setsockopt for an option the kernel may not have (older kernels): false instead of an error. */
