@@ -18,7 +18,8 @@ export const PROTOCOL_VERSION = 1;
 export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
   | { kind: 'disconnected'; peer: string; reason: string }
-  | { kind: 'apply-failed'; path: RelPath; code: string; message: string };
+  | { kind: 'apply-failed'; path: RelPath; code: string; message: string }
+  | { kind: 'resumed'; path: RelPath; offset: string };
 
 export interface ReplicaServerOptions {
   root: Buffer;
@@ -106,10 +107,13 @@ export class ReplicaServer {
           path = readPath(h, 'path');
           await this.applier.putWhole(path, readMeta(h), frame.payload);
           break;
-        case 'begin':
+        case 'begin': {
           path = readPath(h, 'path');
-          reply = { offset: (await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'))).toString() };
+          const offset = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'));
+          if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
+          reply = { offset: offset.toString() };
           break;
+        }
         case 'data':
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'
