@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
+import { DirSyncs } from './dir-sync.js';
 import { hashFile } from './tree-digest.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 
@@ -60,6 +61,10 @@ export class ReplicaApplier {
   private readonly partials = new Map<string, Partial>();
   private rootReal: Buffer | undefined;
   private readonly canChown = process.getuid?.() === 0;
+  private readonly dirs = new DirSyncs();
+  /** Bumped by anything that can replace a directory; parents checked since are trusted. */
+  private structure = 0;
+  private readonly checkedParents = new Map<RelPath, number>();
 
   constructor(
     private readonly root: Buffer,
@@ -155,10 +160,16 @@ export class ReplicaApplier {
     const full = absolute(this.root, path);
     try {
       const st = await lstat(full).catch(() => undefined);
-      if (st !== undefined && !st.isDirectory()) await rm(full, { recursive: true, force: true });
+      if (st !== undefined && !st.isDirectory()) {
+        this.structure++;
+        await rm(full, { recursive: true, force: true });
+      }
       if (st === undefined || !st.isDirectory()) {
-        await mkdir(full, { mode: 0o700 });
-        await fsyncDir(dir);
+        // EEXIST: made meanwhile by a concurrent request for a path below it.
+        await mkdir(full, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        await this.dirs.sync(dir);
       }
       if (this.canChown) await lchown(full, meta.uid, meta.gid);
       await chmod(full, meta.mode);
@@ -170,11 +181,12 @@ export class ReplicaApplier {
   async symlink(path: RelPath, target: Buffer, meta: FileMeta): Promise<void> {
     const dir = await this.parentReady(path);
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    this.structure++; // a link may replace a directory some checked path went through
     try {
       await symlink(target, temp);
       if (this.canChown) await lchown(temp, meta.uid, meta.gid);
       this.setTimes(temp, meta.mtimeNs);
-      await this.install(temp, path, meta, dir);
+      await this.install(temp, path, meta, dir, true);
     } catch (err) {
       await unlink(temp).catch(() => {});
       throw asApplyError(err, path);
@@ -186,10 +198,13 @@ export class ReplicaApplier {
     if (path === '') throw new ApplyError('The replica root itself cannot be removed', 'EINVAL');
     const dir = await this.parentReady(path).catch(() => undefined);
     if (dir === undefined) return; // the parent is gone, so is this
+    this.structure++;
     try {
       await rm(absolute(this.root, path), { recursive: true, force: true });
-      await fsyncDir(dir);
+      await this.dirs.sync(dir);
     } catch (err) {
+      // The parent went too (removed by a concurrent removal of an ancestor): so did this.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw asApplyError(err, path);
     }
   }
@@ -199,11 +214,12 @@ export class ReplicaApplier {
     if (from === '' || to === '') throw new ApplyError('The replica root cannot be renamed', 'EINVAL');
     const fromDir = await this.parentReady(from);
     const toDir = await this.parentReady(to);
+    this.structure++;
     try {
       await lstat(absolute(this.root, from));
       await rename(absolute(this.root, from), absolute(this.root, to));
-      await fsyncDir(toDir);
-      if (!fromDir.equals(toDir)) await fsyncDir(fromDir);
+      await this.dirs.sync(toDir);
+      if (!fromDir.equals(toDir)) await this.dirs.sync(fromDir);
     } catch (err) {
       throw asApplyError(err, from);
     }
@@ -242,14 +258,20 @@ export class ReplicaApplier {
   }
 
   /** Times on the temporary, then rename over the final name and fsync the directory. */
-  private async install(temp: Buffer, path: RelPath, meta: FileMeta, dir: Buffer): Promise<void> {
+  private async install(temp: Buffer, path: RelPath, meta: FileMeta, dir: Buffer, isLink = false): Promise<void> {
     const full = absolute(this.root, path);
-    const isLink = (await lstat(temp)).isSymbolicLink();
     if (!isLink) this.setTimes(temp, meta.mtimeNs);
-    const existing = await lstat(full).catch(() => undefined);
-    if (existing?.isDirectory()) await rm(full, { recursive: true, force: true });
-    await rename(temp, full);
-    await fsyncDir(dir);
+    try {
+      await rename(temp, full);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // A directory stands where a file or link now belongs.
+      this.structure++;
+      await rm(full, { recursive: true, force: true });
+      await rename(temp, full);
+    }
+    await this.dirs.sync(dir);
   }
 
   private setTimes(path: Buffer, mtimeNs: bigint): void {
@@ -269,6 +291,7 @@ export class ReplicaApplier {
     this.rootReal ??= (await realpath(this.root, { encoding: 'buffer' })) as Buffer;
     const parent = parentOf(path);
     const dir = absolute(this.root, parent);
+    if (this.checkedParents.get(parent) === this.structure) return dir;
     let real: Buffer;
     try {
       real = (await realpath(dir, { encoding: 'buffer' })) as Buffer;
@@ -279,16 +302,8 @@ export class ReplicaApplier {
     if (!real.equals(absolute(this.rootReal, parent))) {
       throw new ApplyError(`The parent of '${printable(path)}' is reached through a symlink on the replica`, 'ENOPARENT');
     }
+    if (this.checkedParents.size > 10_000) this.checkedParents.clear();
+    this.checkedParents.set(parent, this.structure);
     return dir;
   }
 }
-
-async function fsyncDir(dir: Buffer): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-

@@ -14,6 +14,8 @@ import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from '.
 import { TreeDigester } from './tree-digest.js';
 
 export const PROTOCOL_VERSION = 1;
+const PARALLEL = 32;
+const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
 export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
@@ -39,8 +41,10 @@ export class ReplicaServer {
   private readonly applier: ReplicaApplier;
   private readonly digester: TreeDigester;
   private current: Channel | undefined;
-  /** Frames are applied strictly in order, across connections too. */
+  /** Frames start in arrival order, across connections too. */
   private chain: Promise<void> = Promise.resolve();
+  /** Independent single-path changes running at once (their fsyncs share journal commits). */
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplicaServerOptions) {
     this.applier = new ReplicaApplier(options.root, options.native);
@@ -64,6 +68,7 @@ export class ReplicaServer {
     this.current?.close('replica closing');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.chain;
+    await Promise.all(this.running);
     await this.applier.closeAll();
   }
 
@@ -72,7 +77,7 @@ export class ReplicaServer {
     socket.setNoDelay(true);
     this.current?.close('replaced by a newer source connection');
     const channel = new Channel(socket, (frame) => {
-      this.chain = this.chain.then(() => this.handle(channel, frame));
+      this.chain = this.chain.then(() => this.schedule(channel, frame));
     });
     this.current = channel;
     this.options.onEvent?.({ kind: 'connected', peer });
@@ -80,6 +85,23 @@ export class ReplicaServer {
       this.options.onEvent?.({ kind: 'disconnected', peer, reason });
       this.chain = this.chain.then(() => this.applier.closeAll());
     });
+  }
+
+  /**
+   * Changes to single paths (put, mkdir, symlink, remove) run up to PARALLEL at once: the source
+   * never has two of the same path in flight, and one that needs a parent still being made
+   * gets ENOPARENT and is sent again. Everything else (streams, renames, digests) waits for
+   * them and runs alone, so it sees the replica as the frames before it left it.
+   */
+  private async schedule(channel: Channel, frame: Frame): Promise<void> {
+    if (!CONCURRENT.has(frame.type)) {
+      await Promise.all(this.running);
+      await this.handle(channel, frame);
+      return;
+    }
+    while (this.running.size >= PARALLEL) await Promise.race(this.running);
+    const run = this.handle(channel, frame).finally(() => this.running.delete(run));
+    this.running.add(run);
   }
 
   private async handle(channel: Channel, frame: Frame): Promise<void> {

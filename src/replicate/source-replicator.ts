@@ -47,6 +47,8 @@ export interface SourceReplicatorOptions {
   window?: number;
   /** Wait before sending a failed path again. */
   retryMs?: number;
+  /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
+  fullCheckEveryMs?: number;
 }
 
 export class SourceReplicator {
@@ -63,6 +65,7 @@ export class SourceReplicator {
   private lastFullCheck: number | undefined;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private fullCheckTimer: NodeJS.Timeout | undefined;
   private backoffMs = 100;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
 
@@ -75,6 +78,19 @@ export class SourceReplicator {
   async start(): Promise<void> {
     await this.watcher.start();
     this.connect();
+    const every = this.options.fullCheckEveryMs ?? 600_000;
+    if (every > 0) {
+      this.fullCheckTimer = setInterval(() => {
+        this.queue.rescan('', 'periodic full check', this.options.clock.now());
+        this.pump();
+      }, every);
+      this.fullCheckTimer.unref();
+    }
+  }
+
+  /** Changes waiting (cheap; status() also computes the lag). */
+  get queueDepth(): number {
+    return this.queue.depth;
   }
 
   status(): SourceStatus {
@@ -94,6 +110,7 @@ export class SourceReplicator {
     this.closed = true;
     this.watcher.close();
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.fullCheckTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.channel?.close('source closing');
   }

@@ -4,6 +4,7 @@
  * path twice is harmless and a missed event is repaired by the next rescan.
  */
 import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
@@ -64,7 +65,14 @@ export class SourceSender {
       await this.sendOnce(path);
     } catch (err) {
       if (!(err instanceof RemoteError) || err.code !== 'ENOPARENT' || path === '') throw this.failure(path, err);
-      await this.send(parentOf(path)); // the parent first, then this again
+      try {
+        await this.send(parentOf(path)); // the parent first, then this again
+      } catch (parentErr) {
+        // Reported (and so retried) as a failure of this path: its parent's own item is done.
+        if (parentErr instanceof ChannelClosedError) throw parentErr;
+        const failed = parentErr as SendFailed;
+        throw new SendFailed(path, failed.code ?? 'EIO', `The parent of '${printable(path)}' could not be made: ${failed.message}`);
+      }
       try {
         await this.sendOnce(path);
       } catch (again) {
@@ -154,28 +162,30 @@ export class SourceSender {
 
   private async sendOnce(path: RelPath): Promise<void> {
     const full = absolute(this.root, path);
-    const st = await lstat(full, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw err;
-    });
-    if (st === undefined) {
-      if (path !== '') await this.channel.request('remove', { path: pathField(path) });
-      return;
-    }
-    if (st.isDirectory()) {
-      if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(st) });
-      return;
-    }
-    if (st.isSymbolicLink()) {
+    // Opened first and asked what it is (fewer system calls than lstat, then open): O_NOFOLLOW
+    // makes a symlink fail with ELOOP, O_NONBLOCK keeps a fifo from blocking the open.
+    let file: FileHandle;
+    try {
+      file = await open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (path !== '') await this.channel.request('remove', { path: pathField(path) });
+        return;
+      }
+      if (code !== 'ELOOP') throw err;
+      const st = await lstat(full, { bigint: true });
       const target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
       await this.channel.request('symlink', { path: pathField(path), target: target.toString('base64'), ...metaHeader(st) });
       return;
     }
-    if (!st.isFile()) return; // fifos, sockets, devices are not replicated
-    const file = await open(full, 'r');
     try {
       const before = await file.stat({ bigint: true });
-      if (before.size <= BigInt(WHOLE_FILE_LIMIT)) await this.sendWhole(path, file, before);
+      if (before.isDirectory()) {
+        if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(before) });
+      } else if (!before.isFile()) {
+        return; // fifos, sockets, devices are not replicated
+      } else if (before.size <= BigInt(WHOLE_FILE_LIMIT)) await this.sendWhole(path, file, before);
       else await this.sendStream(path, file, before);
     } finally {
       await file.close();
@@ -183,10 +193,13 @@ export class SourceSender {
   }
 
   private async sendWhole(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }): Promise<void> {
-    const bytes = await file.readFile();
+    // One byte more than expected: a file that grew is noticed by the stamp check below.
+    const buffer = Buffer.alloc(Number(before.size) + 1);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     await this.unchanged(path, file, before);
-    this.hooks.onBytes?.(bytes.length);
-    await this.channel.request('put', { path: pathField(path), ...metaHeader(before) }, bytes);
+    if (bytesRead !== Number(before.size)) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
+    this.hooks.onBytes?.(bytesRead);
+    await this.channel.request('put', { path: pathField(path), ...metaHeader(before) }, buffer.subarray(0, bytesRead));
   }
 
   private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }): Promise<void> {
