@@ -4,7 +4,10 @@
  * to the replica's acknowledgement (durable there). Issue 12's `file-replication` row will
  * fold this into `npm run bench`.
  *
- *   node dist/bench/replicate-lag.js [--seconds 10] [--rates 100,1000]
+ *   node dist/bench/replicate-lag.js [--seconds 10] [--rates 100,1000] [--base /dev/shm]
+ *
+ * --base puts both trees elsewhere (default the temp directory): /dev/shm separates the cost of
+ * fsync on this disk from the rest.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,12 +28,12 @@ async function main(): Promise<void> {
   const results: unknown[] = [];
   for (const rate of rates) {
     const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
-    const base = mkdtempSync(join(tmpdir(), 'hs-bench-repl-'));
+    const base = mkdtempSync(join(option('base', tmpdir()), 'hs-bench-repl-'));
     try {
       mkdirSync(join(base, 'source'));
       mkdirSync(join(base, 'replica'));
       const host = lab.host('b').ipv4;
-      const replica = lab.spawn('b', nodeEntryCommand(new URL('../src/replicate/node-process.js', import.meta.url).href, 'runReplicaProcess', { root: join(base, 'replica'), host, port: 7400, keyHex }), { name: 'replica' });
+      const replica = lab.spawn('b', nodeEntryCommand(new URL('../src/replicate/node-process.js', import.meta.url).href, 'runReplicaProcess', { root: join(base, 'replica'), host, port: 7400, keyHex }), { name: 'replica', env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4' } });
       await replica.waitForLine(/"listening"/, 15_000);
       const writer = lab.spawn(
         'a',
