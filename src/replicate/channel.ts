@@ -4,7 +4,7 @@
  * the channel with the reason; pending requests then reject.
  */
 import type { Duplex } from 'node:stream';
-import { encodeFrame, FrameDecoder, type Frame, type FrameTypeName } from './frames.js';
+import { encodeFrameParts, FrameDecoder, type Frame, type FrameTypeName } from './frames.js';
 
 export class ChannelClosedError extends Error {
   constructor(reason: string) {
@@ -80,7 +80,16 @@ export class Channel {
   /** Sends a frame that gets no reply (stream data) or a reply to a request. */
   async write(frame: Frame): Promise<void> {
     if (this.closedReason !== undefined) throw new ChannelClosedError(this.closedReason);
-    if (!this.stream.write(encodeFrame(frame))) {
+    const [head, payload] = encodeFrameParts(frame);
+    let room: boolean;
+    if (payload.length < 16 * 1024) room = this.stream.write(Buffer.concat([head, payload]));
+    else {
+      this.stream.cork();
+      this.stream.write(head);
+      room = this.stream.write(payload);
+      this.stream.uncork();
+    }
+    if (!room) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.stream.off('drain', done);

@@ -38,13 +38,19 @@ export interface Frame {
 }
 
 export function encodeFrame(frame: Frame): Buffer {
+  return Buffer.concat(encodeFrameParts(frame));
+}
+
+/** The frame as [prefix and header, payload]: a large payload is written without a copy. */
+export function encodeFrameParts(frame: Frame): [Buffer, Buffer] {
   const header = Buffer.from(JSON.stringify(frame.header));
-  const prefix = Buffer.alloc(PREFIX);
-  prefix.writeUInt32BE(PREFIX - 4 + header.length + frame.payload.length, 0);
-  prefix.writeUInt8(FrameType[frame.type], 4);
-  prefix.writeUInt32BE(frame.id, 5);
-  prefix.writeUInt32BE(header.length, 9);
-  return Buffer.concat([prefix, header, frame.payload]);
+  const head = Buffer.alloc(PREFIX + header.length);
+  head.writeUInt32BE(PREFIX - 4 + header.length + frame.payload.length, 0);
+  head.writeUInt8(FrameType[frame.type], 4);
+  head.writeUInt32BE(frame.id, 5);
+  head.writeUInt32BE(header.length, 9);
+  header.copy(head, PREFIX);
+  return [head, frame.payload];
 }
 
 /** Splits a byte stream into frames; a malformed stream throws a RangeError / SyntaxError. */

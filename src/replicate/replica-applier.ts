@@ -9,11 +9,11 @@
  * Every path is checked to lie inside the replica with no symlink on the way (a symlink in the
  * replica is data, never a way out of it).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
 import { DirSyncs } from './dir-sync.js';
-import { hashFile } from './tree-digest.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 
 export interface FileMeta {
@@ -46,6 +46,8 @@ interface Partial {
   meta: FileMeta;
   size: bigint;
   written: bigint;
+  /** Of the bytes written so far: the content is checked without reading it back. */
+  hash: Hash;
   failure?: ApplyError;
 }
 
@@ -105,7 +107,9 @@ export class ReplicaApplier {
         await file.truncate(0);
         written = 0n;
       }
-      this.partials.set(token, { path, temp, file, meta, size, written });
+      const hash = createHash('sha256');
+      if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) hash.update(chunk as Buffer);
+      this.partials.set(token, { path, temp, file, meta, size, written, hash });
       return written;
     } catch (err) {
       throw asApplyError(err, path);
@@ -122,6 +126,7 @@ export class ReplicaApplier {
     }
     try {
       await partial.file.write(bytes, 0, bytes.length, Number(offset));
+      partial.hash.update(bytes);
       partial.written += BigInt(bytes.length);
     } catch (err) {
       partial.failure = asApplyError(err, partial.path);
@@ -143,8 +148,7 @@ export class ReplicaApplier {
       await this.finishFile(partial.file, partial.meta);
       await partial.file.close();
       this.partials.delete(token);
-      const actual = (await hashFile(partial.temp)).toString('hex');
-      if (actual !== sha256) {
+      if (partial.hash.digest('hex') !== sha256) {
         await unlink(partial.temp).catch(() => {});
         throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
       }

@@ -211,18 +211,19 @@ export class SourceSender {
     const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const hash = createHash('sha256');
-    const buffer = Buffer.alloc(CHUNK);
     let position = 0n;
     // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
     while (position < before.size) {
-      const { bytesRead } = await file.read(buffer, 0, Math.min(CHUNK, MAX_PAYLOAD), Number(position));
+      // A fresh buffer per chunk: the frame holds on to it until the socket has sent it.
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, MAX_PAYLOAD));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, Number(position));
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       hash.update(chunk);
       const end = position + BigInt(bytesRead);
       if (end > offset) {
         const start = position >= offset ? 0 : Number(offset - position);
-        const piece = Buffer.from(chunk.subarray(start));
+        const piece = chunk.subarray(start);
         await this.channel.write({ type: 'data', id: 0, header: { token, offset: (position + BigInt(start)).toString() }, payload: piece });
         this.hooks.onBytes?.(piece.length);
       }
