@@ -6,9 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNative } from '../src/net/native.js';
 import { relFromBytes } from '../src/replicate/paths.js';
-import { SourceReplicator } from '../src/replicate/source-replicator.js';
+import { labSource } from '../src/replicate/node-process.js';
 
 export interface LagWorkload {
   root: string;
@@ -30,20 +29,13 @@ export async function runLagWorkload(config: LagWorkload): Promise<void> {
   const lags: number[] = [];
   let connected!: () => void;
   const ready = new Promise<void>((resolve) => (connected = resolve));
-  const replicator = new SourceReplicator({
-    root: Buffer.from(config.root),
-    replica: { host: config.host, port: config.port },
-    psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
-    native: loadNative(),
-    clock: { now: () => performance.now() },
-    onEvent: (event) => {
-      if (event.kind === 'rescan-done' && event.path === '') connected();
-      if (event.kind !== 'synced') return;
-      const at = written.get(event.path);
-      if (at === undefined) return;
-      written.delete(event.path);
-      lags.push(performance.now() - at);
-    },
+  const replicator = labSource(config, (event) => {
+    if (event.kind === 'rescan-done' && event.path === '') connected();
+    if (event.kind !== 'synced') return;
+    const at = written.get(event.path);
+    if (at === undefined) return;
+    written.delete(event.path);
+    lags.push(performance.now() - at);
   });
   await replicator.start();
   await ready;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "errno-error.h"
+#include "uv-poll.h"
 
 namespace {
 
@@ -90,12 +91,7 @@ void Inotify::RemoveWatch(const Napi::CallbackInfo& info) {
 void Inotify::Close(const Napi::CallbackInfo& info) { Stop(); }
 
 void Inotify::Stop() {
-  if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
-  }
+  ClosePoll(poll_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (held_) {

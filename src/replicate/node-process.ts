@@ -6,7 +6,7 @@
 import { loadNative } from '../net/native.js';
 import { relToBytes } from './paths.js';
 import { ReplicaServer } from './replica-server.js';
-import { SourceReplicator } from './source-replicator.js';
+import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 
 export interface ReplicaProcessConfig {
   root: string;
@@ -51,17 +51,22 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
   await untilTerminated(() => server.close());
 }
 
-export async function runSourceProcess(config: SourceProcessConfig): Promise<void> {
-  const replicator = new SourceReplicator({
+/** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
+export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceEvent) => void): SourceReplicator {
+  return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
     psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
     native: loadNative(),
     clock: { now: () => performance.now() },
     retryMs: 300,
-    onEvent: (event) => {
-      if (event.kind !== 'synced') print({ event: printablePaths(event) });
-    },
+    onEvent,
+  });
+}
+
+export async function runSourceProcess(config: SourceProcessConfig): Promise<void> {
+  const replicator = labSource(config, (event) => {
+    if (event.kind !== 'synced') print({ event: printablePaths(event) });
   });
   await replicator.start();
   print({ started: true });

@@ -47,6 +47,8 @@ export interface SourceReplicatorOptions {
   window?: number;
   /** Wait before sending a failed path again. */
   retryMs?: number;
+  /** How long a file being written (no close yet) must be quiet before it is sent. Default 200 ms. */
+  settleMs?: number;
   /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
   fullCheckEveryMs?: number;
 }
@@ -68,6 +70,8 @@ export class SourceReplicator {
   private fullCheckTimer: NodeJS.Timeout | undefined;
   private backoffMs = 100;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Files being written: sent at the writer's close, or once quiet for settleMs. */
+  private readonly settling = new Map<RelPath, { since: number; timer: NodeJS.Timeout }>();
 
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
@@ -88,16 +92,17 @@ export class SourceReplicator {
     }
   }
 
-  /** Changes waiting (cheap; status() also computes the lag). */
+  /** Changes waiting, files still being written included (cheap; status() also computes the lag). */
   get queueDepth(): number {
-    return this.queue.depth;
+    return this.queue.depth + this.settling.size;
   }
 
   status(): SourceStatus {
-    const oldest = this.queue.oldest();
+    let oldest = this.queue.oldest();
+    for (const { since } of this.settling.values()) if (oldest === undefined || since < oldest) oldest = since;
     return {
       connected: this.channel !== undefined && !this.channel.closed,
-      queueDepth: this.queue.depth,
+      queueDepth: this.queue.depth + this.settling.size,
       inFlight: this.inFlight,
       lagSeconds: oldest === undefined ? 0 : Math.max(0, this.options.clock.now() - oldest) / 1000,
       lagBytes: this.lagBytes,
@@ -112,6 +117,7 @@ export class SourceReplicator {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.fullCheckTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const { timer } of this.settling.values()) clearTimeout(timer);
     this.channel?.close('source closing');
   }
 
@@ -122,11 +128,31 @@ export class SourceReplicator {
   private onChanges(changes: TreeChange[]): void {
     const now = this.options.clock.now();
     for (const change of changes) {
-      if (change.kind === 'changed') this.queue.sync(change.path, now);
+      if (change.kind === 'changed' && change.settle) this.settle(change.path, now);
+      else if (change.kind === 'changed') {
+        const settling = this.settling.get(change.path);
+        if (settling !== undefined) {
+          clearTimeout(settling.timer);
+          this.settling.delete(change.path);
+        }
+        this.queue.sync(change.path, settling?.since ?? now);
+      }
       else if (change.kind === 'renamed') this.queue.rename(change.from, change.to, now);
       else this.queue.rescan(change.path, change.reason, now);
     }
     this.pump();
+  }
+
+  private settle(path: RelPath, now: number): void {
+    const previous = this.settling.get(path);
+    if (previous !== undefined) clearTimeout(previous.timer);
+    const since = previous?.since ?? now;
+    const timer = setTimeout(() => {
+      this.settling.delete(path);
+      this.queue.sync(path, since);
+      this.pump();
+    }, this.options.settleMs ?? 200);
+    this.settling.set(path, { since, timer });
   }
 
   private connect(): void {

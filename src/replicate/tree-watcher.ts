@@ -11,7 +11,12 @@ import type { NativeInotify, NativeInotifyEvent } from '../net/native.js';
 import { absolute, isWithin, joinRel, parentOf, relFromBytes, type RelPath } from './paths.js';
 
 export type TreeChange =
-  | { kind: 'changed'; path: RelPath }
+  /**
+   * `settle`: content is being written (IN_CREATE / IN_MODIFY of a non-directory without a close
+   * yet); the caller waits for the writer's close (a later change without settle) or a pause,
+   * so a half-written file is not sent as if it were a version.
+   */
+  | { kind: 'changed'; path: RelPath; settle?: boolean }
   | { kind: 'renamed'; from: RelPath; to: RelPath; isDir: boolean }
   | { kind: 'rescan'; path: RelPath; reason: string };
 
@@ -194,7 +199,8 @@ export class TreeWatcher {
         continue;
       }
       if (event.mask & k.IN_DELETE! && isDir) this.forgetSubtree(path);
-      out.push({ kind: 'changed', path });
+      const writing = !isDir && (event.mask & (k.IN_CREATE! | k.IN_MODIFY!)) !== 0 && (event.mask & k.IN_CLOSE_WRITE!) === 0;
+      out.push(writing ? { kind: 'changed', path, settle: true } : { kind: 'changed', path });
       if (event.mask & k.IN_CREATE! && isDir) newDirs.push(path);
     }
     // Directories moved out of the tree: their watches now describe something else.
