@@ -25,10 +25,6 @@ export function parentOf(rel: RelPath): RelPath {
   return slash < 0 ? '' : rel.slice(0, slash);
 }
 
-export function baseName(rel: RelPath): RelPath {
-  return rel.slice(rel.lastIndexOf('/') + 1);
-}
-
 /** True when `rel` is `ancestor` or lies below it. */
 export function isWithin(rel: RelPath, ancestor: RelPath): boolean {
   return ancestor === '' || rel === ancestor || rel.startsWith(`${ancestor}/`);

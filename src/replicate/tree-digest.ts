@@ -72,7 +72,7 @@ export function sameEntry(a: EntryMeta, b: EntryMeta): boolean {
 }
 
 export class TreeDigester {
-  private readonly contentCache = new Map<string, Buffer>();
+  private readonly contentCache = new Map<RelPath, { stamp: string; digest: Buffer }>();
 
   constructor(
     private readonly root: Buffer,
@@ -135,23 +135,20 @@ export class TreeDigester {
       return { ...base, type: 'symlink', mode: 0, size: 0n, mtimeNs: st.mtimeNs, digest: sha256(target) };
     }
     if (!st.isFile()) return undefined;
-    const key = `${path}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
-    let digest = this.contentCache.get(key);
+    // One entry per path, replaced when the file changes (so the cache holds at most one hash
+    // per name ever seen; removed names linger until the digester is rebuilt).
+    const stamp = `${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+    const cached = this.contentCache.get(path);
+    let digest = cached?.stamp === stamp ? cached.digest : undefined;
     if (digest === undefined) {
       try {
         digest = await hashFile(full);
-        this.contentCache.set(key, digest);
+        this.contentCache.set(path, { stamp, digest });
       } catch {
         digest = UNREADABLE;
       }
     }
     return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest };
-  }
-
-  /** Forgets cached content hashes (all, or those below `dir`). */
-  forget(dir?: RelPath): void {
-    if (dir === undefined) this.contentCache.clear();
-    else for (const key of [...this.contentCache.keys()]) if (key.startsWith(dir)) this.contentCache.delete(key);
   }
 
   private async digestDir(dir: RelPath, out: Map<RelPath, Buffer>): Promise<Buffer> {
