@@ -10,6 +10,7 @@
         "native/process-image.cc",
         "native/constants.cc",
         "native/errno-error.cc",
+        "native/inotify.cc",
         "native/file-times.cc",
         "native/poly1305.cc"
       ],

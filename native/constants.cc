@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 
 #define HSNET_CONSTANT(name) result.Set(#name, Napi::Number::New(env, static_cast<double>(name)))
@@ -108,5 +109,22 @@ Napi::Object KernelConstants(Napi::Env env) {
   HSNET_CONSTANT(RTNLGRP_LINK);
   HSNET_CONSTANT(RTNLGRP_IPV4_IFADDR);
   HSNET_CONSTANT(RTNLGRP_IPV6_IFADDR);
+  // inotify (file replication).
+  HSNET_CONSTANT(IN_MODIFY);
+  HSNET_CONSTANT(IN_ATTRIB);
+  HSNET_CONSTANT(IN_CLOSE_WRITE);
+  HSNET_CONSTANT(IN_MOVED_FROM);
+  HSNET_CONSTANT(IN_MOVED_TO);
+  HSNET_CONSTANT(IN_CREATE);
+  HSNET_CONSTANT(IN_DELETE);
+  HSNET_CONSTANT(IN_DELETE_SELF);
+  HSNET_CONSTANT(IN_MOVE_SELF);
+  HSNET_CONSTANT(IN_UNMOUNT);
+  HSNET_CONSTANT(IN_Q_OVERFLOW);
+  HSNET_CONSTANT(IN_IGNORED);
+  HSNET_CONSTANT(IN_ONLYDIR);
+  HSNET_CONSTANT(IN_DONT_FOLLOW);
+  HSNET_CONSTANT(IN_EXCL_UNLINK);
+  HSNET_CONSTANT(IN_ISDIR);
   return result;
 }

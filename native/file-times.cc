@@ -1,5 +1,6 @@
 // utimensat(2) with nanoseconds: Node's utimes takes seconds as a double, which cannot hold
-// every nanosecond of a present-day time. Backups restore mtimes exactly, as restic does.
+// every nanosecond of a present-day time. Backups restore mtimes exactly, as restic does, and
+// replication preserves them (of a symlink itself with noFollow).
 #include "file-times.h"
 
 #include <fcntl.h>
@@ -38,6 +39,9 @@ Napi::Value SetFileTimes(const Napi::CallbackInfo& info) {
   times[0].tv_nsec = Int(info, 2, "atimeNsec");
   times[1].tv_sec = Int(info, 3, "mtimeSec");
   times[1].tv_nsec = Int(info, 4, "mtimeNsec");
+  for (const timespec& t : times) {
+    if (t.tv_nsec < 0 || t.tv_nsec > 999999999) throw Napi::RangeError::New(env, "The nanoseconds must be in 0..999999999");
+  }
   const bool noFollow = info[5].ToBoolean().Value();
   if (utimensat(AT_FDCWD, path.c_str(), times, noFollow ? AT_SYMLINK_NOFOLLOW : 0) != 0) {
     throw ErrnoError(env, errno, "utimensat", "'" + path + "'");

@@ -1,6 +1,6 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
 // (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
-// through pidfds, the kernel's constants, nanosecond file times
+// through pidfds, inotify for file replication, the kernel's constants, nanosecond file times
 // and Poly1305 (backups).
 #include <napi.h>
 #include <net/if.h>
@@ -11,6 +11,7 @@
 #include "errno-error.h"
 #include "file-times.h"
 #include "poly1305.h"
+#include "inotify.h"
 #include "pid-watch.h"
 #include "precise-timer.h"
 #include "process-image.h"
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Socket", Socket::Define(env));
   exports.Set("PreciseTimer", PreciseTimer::Define(env));
   exports.Set("PidWatch", PidWatch::Define(env));
+  exports.Set("Inotify", Inotify::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));

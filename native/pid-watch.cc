@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "errno-error.h"
+#include "uv-poll.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -64,12 +65,7 @@ void PidWatch::Fire() {
 }
 
 void PidWatch::Stop() {
-  if (poll_ != nullptr) {
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-    poll_ = nullptr;
-  }
+  ClosePoll(poll_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (held_) {

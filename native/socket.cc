@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "errno-error.h"
+#include "uv-poll.h"
 
 namespace {
 
@@ -173,11 +174,7 @@ void Socket::Close(const Napi::CallbackInfo& info) {
 }
 
 void Socket::StopPolling() {
-  if (poll_ == nullptr) return;
-  uv_poll_stop(poll_);
-  poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-  poll_ = nullptr;
+  ClosePoll(poll_);
 }
 
 void Socket::ForgetCallbacks() {

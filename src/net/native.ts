@@ -65,6 +65,33 @@ export interface NativePidWatch {
   close(): void;
 }
 
+/** One inotify event as read(2) returned it; name is the entry's bytes (absent for the watched directory itself). */
+export interface NativeInotifyEvent {
+  /** Watch descriptor; -1 for IN_Q_OVERFLOW. */
+  wd: number;
+  mask: number;
+  cookie: number;
+  name?: Buffer;
+}
+
+/** An inotify instance read through uv_poll; the constructor's onEvents gets each batch. */
+export interface NativeInotify {
+  /** inotify_add_watch(2) on a byte path; returns the wd (the same wd for a path already watched). */
+  addWatch(path: Buffer, mask: number): number;
+  /** inotify_rm_watch(2); a wd the kernel already dropped is ignored. */
+  removeWatch(wd: number): void;
+  /** Idempotent; nothing more is delivered. */
+  close(): void;
+}
+
+/** The file side of the addon (file replication, src/replicate/). */
+export interface NativeFileBinding {
+  Inotify: new (onEvents: (batch: NativeInotifyEvent[]) => void, onError: (err: Error) => void) => NativeInotify;
+  /** utimensat(2) with nanoseconds (Node's fs.utimes cannot carry ns); AT_SYMLINK_NOFOLLOW when noFollow. */
+  setFileTimes(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  constants: Readonly<Record<string, number>>;
+}
+
 export interface NativeBinding {
   PreciseTimer: new (onFire: () => void) => NativePreciseTimer;
   PidWatch: new (pid: number, onExit: () => void) => NativePidWatch;
@@ -72,8 +99,6 @@ export interface NativeBinding {
   ifNameToIndex(name: string): number;
   /** Poly1305 (RFC 8439) of message under the 32-byte one-time key r || s, through OpenSSL. */
   poly1305?(key: Uint8Array, message: Uint8Array): Buffer;
-  /** utimensat(2) with nanoseconds; AT_SYMLINK_NOFOLLOW when noFollow. Throws an errno Error. */
-  setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Kernel constants by their C names (AF_INET, IPPROTO_IP, IP_PKTINFO, SOL_PACKET, …). */
   constants: Readonly<Record<string, number>>;
 }
@@ -109,8 +134,8 @@ export function packageRoot(): string {
  * Loads the native addon (Node caches it, so repeated calls are cheap).
  * Throws an Error with code 'ERR_HSNET_NOT_BUILT' naming the fix when it has not been built.
  */
-export function loadNative(): NativeBinding {
-  return loadAddon() as NativeBinding;
+export function loadNative(): NativeBinding & NativeFileBinding {
+  return loadAddon() as NativeBinding & NativeFileBinding;
 }
 
 /** The same addon, for its calls on the process itself. */

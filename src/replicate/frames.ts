@@ -1,0 +1,127 @@
+/**
+ * The replication wire format, inside TLS: length-prefixed frames.
+ *
+ *   u32 length of the rest | u8 type | u32 request id | u32 header length | header | payload
+ *
+ * The header is JSON (paths as base64 of their bytes, 64-bit numbers as decimal strings); the
+ * payload is raw file bytes. A request carries a non-zero id and gets exactly one reply with the
+ * same id ('ok' or 'error'); data frames of a stream carry id 0 and get none.
+ */
+
+export const MAX_PAYLOAD = 4 * 1024 * 1024;
+const MAX_HEADER = 16 * 1024 * 1024; // a listing of a large directory
+const PREFIX = 4 + 1 + 4 + 4;
+
+export const FrameType = {
+  hello: 1,
+  tree: 2,
+  list: 3,
+  put: 4,
+  begin: 5,
+  data: 6,
+  end: 7,
+  mkdir: 8,
+  symlink: 9,
+  remove: 10,
+  rename: 11,
+  ok: 64,
+  error: 65,
+} as const;
+export type FrameTypeName = keyof typeof FrameType;
+const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));
+
+export interface Frame {
+  type: FrameTypeName;
+  id: number;
+  header: Record<string, unknown>;
+  payload: Buffer;
+}
+
+export function encodeFrame(frame: Frame): Buffer {
+  return Buffer.concat(encodeFrameParts(frame));
+}
+
+/** The frame as [prefix and header, payload]: a large payload is written without a copy. */
+export function encodeFrameParts(frame: Frame): [Buffer, Buffer] {
+  const header = Buffer.from(JSON.stringify(frame.header));
+  const head = Buffer.alloc(PREFIX + header.length);
+  head.writeUInt32BE(PREFIX - 4 + header.length + frame.payload.length, 0);
+  head.writeUInt8(FrameType[frame.type], 4);
+  head.writeUInt32BE(frame.id, 5);
+  head.writeUInt32BE(header.length, 9);
+  header.copy(head, PREFIX);
+  return [head, frame.payload];
+}
+
+/** Splits a byte stream into frames; a malformed stream throws a RangeError / SyntaxError. */
+export class FrameDecoder {
+  private buffered: Buffer[] = [];
+  private length = 0;
+
+  push(chunk: Buffer): Frame[] {
+    this.buffered.push(chunk);
+    this.length += chunk.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.length < 4) break;
+      const head = this.peek(4);
+      const size = head.readUInt32BE(0);
+      if (size < PREFIX - 4 || size > MAX_HEADER + MAX_PAYLOAD + PREFIX) throw new RangeError(`Frame length ${size} is out of range`);
+      if (this.length < 4 + size) break;
+      const bytes = this.take(4 + size);
+      const typeCode = bytes.readUInt8(4);
+      const type = NAMES.get(typeCode);
+      if (type === undefined) throw new RangeError(`Unknown frame type ${typeCode}`);
+      const headerLength = bytes.readUInt32BE(9);
+      if (PREFIX + headerLength > bytes.length) throw new RangeError(`Header length ${headerLength} exceeds the frame`);
+      const header = JSON.parse(bytes.subarray(PREFIX, PREFIX + headerLength).toString('utf8')) as unknown;
+      if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SyntaxError('Frame header is not an object');
+      frames.push({ type, id: bytes.readUInt32BE(5), header: header as Record<string, unknown>, payload: bytes.subarray(PREFIX + headerLength) });
+    }
+    return frames;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.buffered[0]!.length < n) this.buffered = [Buffer.concat(this.buffered)];
+    return this.buffered[0]!.subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+    const rest = all.subarray(n);
+    this.buffered = rest.length > 0 ? [rest] : [];
+    this.length -= n;
+    return all.subarray(0, n);
+  }
+}
+
+// Header field helpers: paths as base64 bytes, 64-bit numbers as strings. A bad field throws
+// a TypeError, which the receiving side turns into an 'error' reply (never a crash).
+
+export function pathField(rel: string): string {
+  return Buffer.from(rel, 'latin1').toString('base64');
+}
+
+export function readPath(header: Record<string, unknown>, key: string): string {
+  const value = header[key];
+  if (typeof value !== 'string') throw new TypeError(`Header field '${key}' must be a base64 string`);
+  return Buffer.from(value, 'base64').toString('latin1');
+}
+
+export function readBig(header: Record<string, unknown>, key: string): bigint {
+  const value = header[key];
+  if (typeof value !== 'string' || !/^-?\d{1,20}$/.test(value)) throw new TypeError(`Header field '${key}' must be a decimal string`);
+  return BigInt(value);
+}
+
+export function readInt(header: Record<string, unknown>, key: string): number {
+  const value = header[key];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`Header field '${key}' must be a non-negative integer`);
+  return value;
+}
+
+export function readString(header: Record<string, unknown>, key: string): string {
+  const value = header[key];
+  if (typeof value !== 'string') throw new TypeError(`Header field '${key}' must be a string`);
+  return value;
+}

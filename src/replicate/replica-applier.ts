@@ -1,0 +1,314 @@
+/**
+ * Changes applied to the replica directory, each atomically (restic's rule): content goes to a
+ * temporary file in the same directory, is fsynced, gets its mode, owner, group and nanosecond
+ * mtime, and is renamed over the final name; then the directory is fsynced. A reader of the
+ * replica sees the old file or the new one, never a partial one. Large files arrive into a
+ * partial file named by a token (path, size, mtime, inode on the source), so a transfer cut by a
+ * crash or a lost link resumes where it stopped.
+ *
+ * Every path is checked to lie inside the replica with no symlink on the way (a symlink in the
+ * replica is data, never a way out of it).
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
+import { DirSyncs } from './dir-sync.js';
+import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
+
+export interface FileMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+}
+
+/** What the applier needs from the addon. */
+export interface FileTimesPort {
+  /** With noFollow (always, here) a symlink's own times are set, not its target's. */
+  setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+}
+
+/** A failure with an errno-style code the source can act on. */
+export class ApplyError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'ApplyError';
+  }
+}
+
+interface Partial {
+  path: RelPath;
+  temp: Buffer;
+  file: FileHandle;
+  meta: FileMeta;
+  size: bigint;
+  written: bigint;
+  /** Of the bytes written so far: the content is checked without reading it back. */
+  hash: Hash;
+  failure?: ApplyError;
+}
+
+const NS = 1_000_000_000n;
+
+function asApplyError(err: unknown, path: RelPath): ApplyError {
+  if (err instanceof ApplyError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+  return new ApplyError(`${printable(path)}: ${(err as Error).message}`, code);
+}
+
+export class ReplicaApplier {
+  private readonly partials = new Map<string, Partial>();
+  private rootReal: Buffer | undefined;
+  private readonly canChown = process.getuid?.() === 0;
+  private readonly dirs = new DirSyncs();
+  /** Bumped by anything that can replace a directory; parents checked since are trusted. */
+  private structure = 0;
+  private readonly checkedParents = new Map<RelPath, number>();
+
+  constructor(
+    private readonly root: Buffer,
+    private readonly native: FileTimesPort,
+  ) {}
+
+  /** A whole file in one piece (small files). */
+  async putWhole(path: RelPath, meta: FileMeta, bytes: Buffer): Promise<void> {
+    const dir = await this.parentReady(path);
+    const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      const file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      try {
+        await file.writeFile(bytes);
+        await this.finishFile(file, meta);
+      } finally {
+        await file.close();
+      }
+      await this.install(temp, path, meta, dir);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw asApplyError(err, path);
+    }
+  }
+
+  /** Opens (or reopens) the partial file for `token`; returns how many bytes it already holds. */
+  async begin(path: RelPath, meta: FileMeta, size: bigint, token: string): Promise<bigint> {
+    if (!/^[0-9a-f]{32}$/.test(token)) throw new ApplyError(`Token '${token}' is not 32 hex digits`, 'EINVAL');
+    await this.parentReady(path);
+    const previous = this.partials.get(token);
+    if (previous !== undefined) await this.abandon(token, false);
+    const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
+    await this.dropOlderPartials(path, token);
+    try {
+      const file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT, 0o600);
+      let written = BigInt((await file.stat()).size);
+      if (written > size) {
+        await file.truncate(0);
+        written = 0n;
+      }
+      const hash = createHash('sha256');
+      if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) hash.update(chunk as Buffer);
+      this.partials.set(token, { path, temp, file, meta, size, written, hash });
+      return written;
+    } catch (err) {
+      throw asApplyError(err, path);
+    }
+  }
+
+  /** Appends to a partial file; a failure is kept and reported by end(). */
+  async data(token: string, offset: bigint, bytes: Buffer): Promise<void> {
+    const partial = this.partials.get(token);
+    if (partial === undefined || partial.failure !== undefined) return;
+    if (offset !== partial.written) {
+      partial.failure = new ApplyError(`${printable(partial.path)}: data at ${offset}, expected ${partial.written}`, 'EPROTO');
+      return;
+    }
+    try {
+      await partial.file.write(bytes, 0, bytes.length, Number(offset));
+      partial.hash.update(bytes);
+      partial.written += BigInt(bytes.length);
+    } catch (err) {
+      partial.failure = asApplyError(err, partial.path);
+      // A full disk: give the space back at once rather than hold a file that cannot finish.
+      if (partial.failure.code === 'ENOSPC') await partial.file.truncate(0).catch(() => {});
+    }
+  }
+
+  /** Checks the complete partial file against the source's hash and installs it. */
+  async end(token: string, sha256: string): Promise<void> {
+    const partial = this.partials.get(token);
+    if (partial === undefined) throw new ApplyError(`No transfer is open for token ${token}`, 'EPROTO');
+    if (partial.failure !== undefined) {
+      await this.abandon(token, true);
+      throw partial.failure;
+    }
+    try {
+      if (partial.written !== partial.size) throw new ApplyError(`${printable(partial.path)}: ${partial.written} of ${partial.size} bytes`, 'EPROTO');
+      await this.finishFile(partial.file, partial.meta);
+      await partial.file.close();
+      this.partials.delete(token);
+      if (partial.hash.digest('hex') !== sha256) {
+        await unlink(partial.temp).catch(() => {});
+        throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
+      }
+      await this.install(partial.temp, partial.path, partial.meta, await this.parentReady(partial.path));
+    } catch (err) {
+      await this.abandon(token, true);
+      throw asApplyError(err, partial.path);
+    }
+  }
+
+  async mkdir(path: RelPath, meta: FileMeta): Promise<void> {
+    const dir = await this.parentReady(path);
+    const full = absolute(this.root, path);
+    try {
+      const st = await lstat(full).catch(() => undefined);
+      if (st !== undefined && !st.isDirectory()) {
+        this.structure++;
+        await rm(full, { recursive: true, force: true });
+      }
+      if (st === undefined || !st.isDirectory()) {
+        // EEXIST: made meanwhile by a concurrent request for a path below it.
+        await mkdir(full, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        await this.dirs.sync(dir);
+      }
+      if (this.canChown) await lchown(full, meta.uid, meta.gid);
+      await chmod(full, meta.mode);
+    } catch (err) {
+      throw asApplyError(err, path);
+    }
+  }
+
+  async symlink(path: RelPath, target: Buffer, meta: FileMeta): Promise<void> {
+    const dir = await this.parentReady(path);
+    const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    this.structure++; // a link may replace a directory some checked path went through
+    try {
+      await symlink(target, temp);
+      if (this.canChown) await lchown(temp, meta.uid, meta.gid);
+      this.setTimes(temp, meta.mtimeNs);
+      await this.install(temp, path, meta, dir, true);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw asApplyError(err, path);
+    }
+  }
+
+  /** Removes a file, link or whole directory; absent is fine. */
+  async remove(path: RelPath): Promise<void> {
+    if (path === '') throw new ApplyError('The replica root itself cannot be removed', 'EINVAL');
+    const dir = await this.parentReady(path).catch(() => undefined);
+    if (dir === undefined) return; // the parent is gone, so is this
+    this.structure++;
+    try {
+      await rm(absolute(this.root, path), { recursive: true, force: true });
+      await this.dirs.sync(dir);
+    } catch (err) {
+      // The parent went too (removed by a concurrent removal of an ancestor): so did this.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw asApplyError(err, path);
+    }
+  }
+
+  /** A rename as a rename (no copy); ENOENT when `from` is not on the replica. */
+  async rename(from: RelPath, to: RelPath): Promise<void> {
+    if (from === '' || to === '') throw new ApplyError('The replica root cannot be renamed', 'EINVAL');
+    const fromDir = await this.parentReady(from);
+    const toDir = await this.parentReady(to);
+    this.structure++;
+    try {
+      await lstat(absolute(this.root, from));
+      await rename(absolute(this.root, from), absolute(this.root, to));
+      await this.dirs.sync(toDir);
+      if (!fromDir.equals(toDir)) await this.dirs.sync(fromDir);
+    } catch (err) {
+      throw asApplyError(err, from);
+    }
+  }
+
+  /** Partial transfers still open (a connection closed mid-file): closed, kept for resuming. */
+  async closeAll(): Promise<void> {
+    for (const token of [...this.partials.keys()]) await this.abandon(token, false);
+  }
+
+  /** Partials of other versions of the same file (same first 16 hex digits of the token). */
+  private async dropOlderPartials(path: RelPath, token: string): Promise<void> {
+    const dir = absolute(this.root, parentOf(path));
+    const names = (await readdir(dir).catch(() => [])) as string[];
+    for (const name of names) {
+      if (name.startsWith(PARTIAL_PREFIX + token.slice(0, 16)) && name !== PARTIAL_PREFIX + token) {
+        for (const [other, partial] of this.partials) if (partial.temp.toString('latin1').endsWith(name)) await this.abandon(other, false);
+        await unlink(Buffer.concat([dir, Buffer.from(`/${name}`)])).catch(() => {});
+      }
+    }
+  }
+
+  private async abandon(token: string, remove: boolean): Promise<void> {
+    const partial = this.partials.get(token);
+    if (partial === undefined) return;
+    this.partials.delete(token);
+    await partial.file.close().catch(() => {});
+    if (remove) await unlink(partial.temp).catch(() => {});
+  }
+
+  private async finishFile(file: FileHandle, meta: FileMeta): Promise<void> {
+    // Owner before mode: chown clears set-uid / set-gid bits.
+    if (this.canChown) await file.chown(meta.uid, meta.gid);
+    await file.chmod(meta.mode);
+    await file.sync();
+  }
+
+  /** Times on the temporary, then rename over the final name and fsync the directory. */
+  private async install(temp: Buffer, path: RelPath, meta: FileMeta, dir: Buffer, isLink = false): Promise<void> {
+    const full = absolute(this.root, path);
+    if (!isLink) this.setTimes(temp, meta.mtimeNs);
+    try {
+      await rename(temp, full);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // A directory stands where a file or link now belongs.
+      this.structure++;
+      await rm(full, { recursive: true, force: true });
+      await rename(temp, full);
+    }
+    await this.dirs.sync(dir);
+  }
+
+  private setTimes(path: Buffer, mtimeNs: bigint): void {
+    const sec = Number(mtimeNs / NS);
+    const nsec = Number(mtimeNs % NS);
+    // atime is not replicated (reads change it); it is set to the mtime.
+    this.native.setFileTimes(path, sec, nsec, sec, nsec, true);
+  }
+
+  /**
+   * The absolute parent directory of `path` once checked: a safe relative path whose parent
+   * exists on the replica as a directory reached without any symlink. ENOPARENT otherwise, and
+   * the source sends the parent first.
+   */
+  private async parentReady(path: RelPath): Promise<Buffer> {
+    if (!isSafeRel(path)) throw new ApplyError(`Path '${printable(path)}' is not a safe relative path`, 'EINVAL');
+    this.rootReal ??= (await realpath(this.root, { encoding: 'buffer' })) as Buffer;
+    const parent = parentOf(path);
+    const dir = absolute(this.root, parent);
+    if (this.checkedParents.get(parent) === this.structure) return dir;
+    let real: Buffer;
+    try {
+      real = (await realpath(dir, { encoding: 'buffer' })) as Buffer;
+      if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new ApplyError(`The parent of '${printable(path)}' is missing on the replica`, 'ENOPARENT');
+    }
+    if (!real.equals(absolute(this.rootReal, parent))) {
+      throw new ApplyError(`The parent of '${printable(path)}' is reached through a symlink on the replica`, 'ENOPARENT');
+    }
+    if (this.checkedParents.size > 10_000) this.checkedParents.clear();
+    this.checkedParents.set(parent, this.structure);
+    return dir;
+  }
+}

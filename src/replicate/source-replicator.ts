@@ -1,0 +1,281 @@
+/**
+ * The source role for one directory pair: watches the tree, queues and coalesces changes, keeps
+ * one TLS-PSK connection to the replica (reconnecting with backoff), and converges the replica by
+ * a digest rescan after every connect, overflow or lost watch. Reports lag and queue depth.
+ */
+import { connect, type TLSSocket } from 'node:tls';
+import type { Clock } from '../ports/index.js';
+import { Channel, ChannelClosedError } from './channel.js';
+import { ChangeQueue, type Work } from './change-queue.js';
+import { isReplicatorName, printable, type RelPath } from './paths.js';
+import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
+import { PROTOCOL_VERSION } from './replica-server.js';
+import { SendFailed, SourceSender } from './source-sender.js';
+import { TreeDigester } from './tree-digest.js';
+import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
+
+export type SourceEvent =
+  | { kind: 'connected' }
+  | { kind: 'disconnected'; reason: string }
+  | { kind: 'rescan-started'; path: RelPath; reason: string }
+  | { kind: 'rescan-done'; path: RelPath; sent: number; ms: number }
+  | { kind: 'synced'; path: RelPath; lagMs: number }
+  | { kind: 'send-failed'; path: RelPath; code: string; message: string };
+
+export interface SourceStatus {
+  connected: boolean;
+  queueDepth: number;
+  inFlight: number;
+  /** Age of the oldest change not yet on the replica, seconds (0 when caught up). */
+  lagSeconds: number;
+  /** Bytes read for sending but not yet acknowledged, a lower bound of what the replica lacks. */
+  lagBytes: number;
+  /** Monotonic ms of the last completed full rescan, or undefined. */
+  lastFullCheck: number | undefined;
+  failedPaths: number;
+}
+
+export interface SourceReplicatorOptions {
+  root: Buffer;
+  replica: { host: string; port: number };
+  psk: PreSharedKey;
+  exclude?: (path: RelPath) => boolean;
+  native: InotifyPort;
+  clock: Clock;
+  onEvent?: (event: SourceEvent) => void;
+  /** Sends in flight at once (small files are pipelined). */
+  window?: number;
+  /** Wait before sending a failed path again. */
+  retryMs?: number;
+  /** How long a file being written (no close yet) must be quiet before it is sent. Default 200 ms. */
+  settleMs?: number;
+  /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
+  fullCheckEveryMs?: number;
+}
+
+export class SourceReplicator {
+  private readonly queue = new ChangeQueue();
+  private readonly digester: TreeDigester;
+  private readonly watcher: TreeWatcher;
+  private readonly busy = new Map<RelPath, number>();
+  private readonly failed = new Set<RelPath>();
+  private channel: Channel | undefined;
+  private sender: SourceSender | undefined;
+  private barrier = false;
+  private inFlight = 0;
+  private lagBytes = 0;
+  private lastFullCheck: number | undefined;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private fullCheckTimer: NodeJS.Timeout | undefined;
+  private backoffMs = 100;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Files being written: sent at the writer's close, or once quiet for settleMs. */
+  private readonly settling = new Map<RelPath, { since: number; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly options: SourceReplicatorOptions) {
+    const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
+    this.digester = new TreeDigester(options.root, { exclude });
+    this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
+  }
+
+  async start(): Promise<void> {
+    await this.watcher.start();
+    this.connect();
+    const every = this.options.fullCheckEveryMs ?? 600_000;
+    if (every > 0) {
+      this.fullCheckTimer = setInterval(() => {
+        this.queue.rescan('', 'periodic full check', this.options.clock.now());
+        this.pump();
+      }, every);
+      this.fullCheckTimer.unref();
+    }
+  }
+
+  /** Changes waiting, files still being written included (cheap; status() also computes the lag). */
+  get queueDepth(): number {
+    return this.queue.depth + this.settling.size;
+  }
+
+  status(): SourceStatus {
+    let oldest = this.queue.oldest();
+    for (const { since } of this.settling.values()) if (oldest === undefined || since < oldest) oldest = since;
+    return {
+      connected: this.channel !== undefined && !this.channel.closed,
+      queueDepth: this.queue.depth + this.settling.size,
+      inFlight: this.inFlight,
+      lagSeconds: oldest === undefined ? 0 : Math.max(0, this.options.clock.now() - oldest) / 1000,
+      lagBytes: this.lagBytes,
+      lastFullCheck: this.lastFullCheck,
+      failedPaths: this.failed.size,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher.close();
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.fullCheckTimer);
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const { timer } of this.settling.values()) clearTimeout(timer);
+    this.channel?.close('source closing');
+  }
+
+  private emit(event: SourceEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private onChanges(changes: TreeChange[]): void {
+    const now = this.options.clock.now();
+    for (const change of changes) {
+      if (change.kind === 'changed' && change.settle) this.settle(change.path, now);
+      else if (change.kind === 'changed') {
+        const settling = this.settling.get(change.path);
+        if (settling !== undefined) {
+          clearTimeout(settling.timer);
+          this.settling.delete(change.path);
+        }
+        this.queue.sync(change.path, settling?.since ?? now);
+      }
+      else if (change.kind === 'renamed') this.queue.rename(change.from, change.to, now);
+      else this.queue.rescan(change.path, change.reason, now);
+    }
+    this.pump();
+  }
+
+  private settle(path: RelPath, now: number): void {
+    const previous = this.settling.get(path);
+    if (previous !== undefined) clearTimeout(previous.timer);
+    const since = previous?.since ?? now;
+    const timer = setTimeout(() => {
+      this.settling.delete(path);
+      this.queue.sync(path, since);
+      this.pump();
+    }, this.options.settleMs ?? 200);
+    this.settling.set(path, { since, timer });
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const socket: TLSSocket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...pskClientOptions(this.options.psk) });
+    socket.setNoDelay(true);
+    const channel = new Channel(socket, () => channel.close('the replica sent a request'));
+    this.channel = channel;
+    channel.onClose((reason) => {
+      if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });
+      this.sender = undefined;
+      this.inFlight = 0;
+      this.lagBytes = 0;
+      this.busy.clear();
+      this.barrier = false;
+      if (this.closed) return;
+      this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, 2000);
+    });
+    socket.once('secureConnect', () => {
+      void channel
+        .request('hello', { protocol: PROTOCOL_VERSION })
+        .then(() => {
+          this.backoffMs = 100;
+          this.sender = new SourceSender(channel, this.options.root, this.digester, {
+            onBytes: (n) => (this.lagBytes += n),
+            onFailed: (failure) => this.onFailed(failure),
+          });
+          this.emit({ kind: 'connected' });
+          // What changed while disconnected is unknown: compare everything (cheap when equal).
+          this.queue.rescan('', 'connected', this.options.clock.now());
+          this.pump();
+        })
+        .catch((err) => channel.close(`hello failed: ${(err as Error).message}`));
+    });
+  }
+
+  private onFailed(failure: SendFailed): void {
+    this.emit({ kind: 'send-failed', path: failure.path, code: failure.code, message: failure.message });
+    this.failed.add(failure.path);
+    // A file that changed while read is sent again at once; other failures (a full disk, an
+    // unreadable file) after a pause, until they heal.
+    const delay = failure.code === 'ECHANGED' ? 0 : (this.options.retryMs ?? 1000);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.queue.sync(failure.path, this.options.clock.now());
+      this.pump();
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+
+  private pump(): void {
+    const sender = this.sender;
+    if (sender === undefined || this.barrier) return;
+    const window = this.options.window ?? 64;
+    while (this.inFlight < window) {
+      const item = this.queue.take((path) => this.busy.has(path));
+      if (item === undefined) return;
+      // Renames and rescans see the replica as the sends before them left it: they wait for
+      // those to finish and hold back the ones after them.
+      if (item.kind !== 'sync' && this.inFlight > 0) {
+        this.queue.retry(item);
+        this.barrier = true;
+        return;
+      }
+      this.inFlight++;
+      if (item.kind === 'sync') this.busy.set(item.path, (this.busy.get(item.path) ?? 0) + 1);
+      else this.barrier = true;
+      void this.run(sender, item).finally(() => {
+        this.inFlight--;
+        if (item.kind === 'sync') this.busy.delete(item.path);
+        else this.barrier = false;
+        if (this.inFlight === 0) {
+          this.barrier = false;
+          this.lagBytes = 0;
+        }
+        this.pump();
+      });
+    }
+  }
+
+  private async run(sender: SourceSender, item: Work): Promise<void> {
+    const clock = this.options.clock;
+    try {
+      if (item.kind === 'sync') {
+        await sender.send(item.path);
+        this.failed.delete(item.path);
+        this.emit({ kind: 'synced', path: item.path, lagMs: clock.now() - item.since });
+      } else if (item.kind === 'rename') {
+        if (!(await sender.rename(item.from, item.to))) {
+          // Not there on the replica as expected: converge both names by digest instead.
+          this.queue.rescan(item.to, 'rename not applicable', item.since);
+        }
+        this.queue.sync(item.from, item.since);
+        this.emit({ kind: 'synced', path: item.to, lagMs: clock.now() - item.since });
+      } else {
+        const started = clock.now();
+        this.emit({ kind: 'rescan-started', path: item.path, reason: item.reason });
+        const sent = await sender.rescan(item.path);
+        if (item.path === '') this.lastFullCheck = clock.now();
+        this.emit({ kind: 'rescan-done', path: item.path, sent, ms: clock.now() - started });
+      }
+    } catch (err) {
+      if (err instanceof ChannelClosedError) {
+        this.queue.retry(item); // sent again after the reconnect's rescan covers it anyway
+        return;
+      }
+      if (err instanceof SendFailed) {
+        this.onFailed(err);
+        return;
+      }
+      if (item.kind === 'rescan') {
+        this.emit({ kind: 'send-failed', path: item.path, code: 'ERESCAN', message: `Rescan of '${printable(item.path)}' failed: ${(err as Error).message}` });
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer);
+          this.queue.rescan(item.path, 'retry after a failed rescan', item.since);
+          this.pump();
+        }, this.options.retryMs ?? 1000);
+        this.retryTimers.add(timer);
+        return;
+      }
+      const path = item.kind === 'rename' ? item.to : item.path;
+      this.onFailed(new SendFailed(path, (err as NodeJS.ErrnoException).code ?? 'EIO', `${printable(path)}: ${(err as Error).message}`));
+    }
+  }
+}

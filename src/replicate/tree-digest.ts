@@ -1,0 +1,173 @@
+/**
+ * Merkle-style digests of a directory tree, so two sides compare an unchanged tree by one hash
+ * per directory and descend only into the subtrees that differ. A directory's digest covers, for
+ * each entry in byte order of names: the name's bytes, its type, mode, owner, group, and for a file
+ * its size, nanosecond mtime and content hash; for a symlink its target and mtime; for a
+ * directory its own digest. Directory mtimes are left out: applying any change moves them.
+ * Content hashes are cached by (path, inode, size, mtime, ctime), so a rescan of an unchanged tree
+ * reads metadata only.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
+
+export type EntryType = 'file' | 'dir' | 'symlink';
+
+/** One directory entry as both sides describe it. */
+export interface EntryMeta {
+  name: RelPath;
+  type: EntryType;
+  /** Permission bits (07777); 0 for a symlink (Linux has no lchmod). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Files only; 0 otherwise. */
+  size: bigint;
+  /** Files and symlinks; 0 for directories. */
+  mtimeNs: bigint;
+  /** Content hash (file), target hash (symlink) or subtree digest (dir); 32 bytes. */
+  digest: Buffer;
+}
+
+export interface DigestOptions {
+  exclude?: (path: RelPath) => boolean;
+}
+
+const UNREADABLE = Buffer.alloc(32);
+
+function sha256(...parts: Buffer[]): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
+export async function hashFile(path: Buffer): Promise<Buffer> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest();
+}
+
+/** The bytes an entry contributes to its directory's digest. */
+export function encodeEntry(entry: EntryMeta): Buffer {
+  const name = Buffer.from(entry.name, 'latin1');
+  const fixed = Buffer.alloc(4 + 1 + 4 + 4 + 4 + 8 + 8);
+  let o = fixed.writeUInt32BE(name.length, 0);
+  o = fixed.writeUInt8(entry.type === 'file' ? 1 : entry.type === 'dir' ? 2 : 3, o);
+  o = fixed.writeUInt32BE(entry.mode, o);
+  o = fixed.writeUInt32BE(entry.uid, o);
+  o = fixed.writeUInt32BE(entry.gid, o);
+  o = fixed.writeBigUInt64BE(entry.size, o);
+  fixed.writeBigInt64BE(entry.mtimeNs, o);
+  return Buffer.concat([fixed, name, entry.digest]);
+}
+
+export function digestOfEntries(entries: readonly EntryMeta[]): Buffer {
+  return sha256(...entries.map(encodeEntry));
+}
+
+/** True when two descriptions of the same name need no transfer. */
+export function sameEntry(a: EntryMeta, b: EntryMeta): boolean {
+  return encodeEntry(a).equals(encodeEntry(b));
+}
+
+export class TreeDigester {
+  private readonly contentCache = new Map<RelPath, { stamp: string; digest: Buffer }>();
+
+  constructor(
+    private readonly root: Buffer,
+    private readonly options: DigestOptions = {},
+  ) {}
+
+  /** Digests of `dir` and every directory below it, by path. */
+  async tree(dir: RelPath): Promise<Map<RelPath, Buffer>> {
+    const out = new Map<RelPath, Buffer>();
+    await this.digestDir(dir, out);
+    return out;
+  }
+
+  /**
+   * The entries of `dir` in byte order of names (replicator temporaries, excluded paths and
+   * special files left out). Child directories' digests come from `digests` when given.
+   */
+  async list(dir: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta[]> {
+    let names: Buffer[];
+    try {
+      names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+      throw err;
+    }
+    names.sort(Buffer.compare);
+    const entries: EntryMeta[] = [];
+    for (const bytes of names) {
+      const name = relFromBytes(bytes);
+      const path = joinRel(dir, name);
+      if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
+      const entry = await this.describe(path, digests);
+      if (entry !== undefined) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** One entry (undefined when it does not exist or is a special file). */
+  async describe(path: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta | undefined> {
+    const full = absolute(this.root, path);
+    let st;
+    try {
+      st = await lstat(full, { bigint: true });
+    } catch {
+      return undefined; // vanished since readdir
+    }
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const base = { name, uid: Number(st.uid), gid: Number(st.gid) };
+    if (st.isDirectory()) {
+      const digest = digests?.get(path) ?? (await this.digestDir(path, new Map()));
+      return { ...base, type: 'dir', mode: Number(st.mode & 0o7777n), size: 0n, mtimeNs: 0n, digest };
+    }
+    if (st.isSymbolicLink()) {
+      let target: Buffer;
+      try {
+        target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
+      } catch {
+        return undefined;
+      }
+      return { ...base, type: 'symlink', mode: 0, size: 0n, mtimeNs: st.mtimeNs, digest: sha256(target) };
+    }
+    if (!st.isFile()) return undefined;
+    // One entry per path, replaced when the file changes (so the cache holds at most one hash
+    // per name ever seen; removed names linger until the digester is rebuilt).
+    const stamp = `${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+    const cached = this.contentCache.get(path);
+    let digest = cached?.stamp === stamp ? cached.digest : undefined;
+    if (digest === undefined) {
+      try {
+        digest = await hashFile(full);
+        this.contentCache.set(path, { stamp, digest });
+      } catch {
+        digest = UNREADABLE;
+      }
+    }
+    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest };
+  }
+
+  private async digestDir(dir: RelPath, out: Map<RelPath, Buffer>): Promise<Buffer> {
+    let names: Buffer[];
+    try {
+      names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
+    } catch {
+      names = [];
+    }
+    // Child directories first, so list() finds their digests in `out`.
+    for (const bytes of names) {
+      const name = relFromBytes(bytes);
+      const path = joinRel(dir, name);
+      if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
+      const st = await lstat(absolute(this.root, path)).catch(() => undefined);
+      if (st?.isDirectory()) await this.digestDir(path, out);
+    }
+    const digest = digestOfEntries(await this.list(dir, out));
+    out.set(dir, digest);
+    return digest;
+  }
+}

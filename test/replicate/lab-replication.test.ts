@@ -1,0 +1,166 @@
+/**
+ * Replication between two network namespaces (source on host a, replica on host b), each side a
+ * process of its own: full tree comparisons after live writes, kill -9 of the replica mid-file,
+ * a kernel queue overflow and a full disk on the replica. Root only (skips with the reason).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, renameSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { nodeEntryCommand } from '../../src/lab/node-entry.js';
+import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
+
+const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
+const PORT = 7400;
+const keyHex = randomBytes(32).toString('hex');
+const processModule = new URL('../../src/replicate/node-process.js', import.meta.url).href;
+
+interface Pair {
+  lab: Lab;
+  source: string;
+  replica: string;
+  startReplica(): Promise<LabProcess>;
+  startSource(): Promise<LabProcess>;
+  converged(description: string, timeoutMs?: number): Promise<void>;
+}
+
+/** `prepare` may return a cleanup, run before the directories are removed. */
+async function labPair(t: TestContext, prepare?: (dirs: { source: string; replica: string }) => (() => void) | void): Promise<Pair> {
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  const base = mkdtempSync(join(tmpdir(), 'hs-lab-repl-'));
+  const source = join(base, 'source');
+  const replica = join(base, 'replica');
+  mkdirSync(source);
+  mkdirSync(replica);
+  const cleanups: (() => void)[] = [];
+  t.after(async () => {
+    await lab.destroy();
+    for (const cleanup of cleanups.reverse()) cleanup();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const cleanup = prepare?.({ source, replica });
+  if (cleanup) cleanups.push(cleanup);
+  const host = lab.host('b').ipv4;
+  let replicaCount = 0;
+  return {
+    lab,
+    source,
+    replica,
+    async startReplica() {
+      const child = lab.spawn('b', nodeEntryCommand(processModule, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), { name: `replica-${replicaCount++}` });
+      await child.waitForLine(/"listening"/, 15_000);
+      return child;
+    },
+    async startSource() {
+      const child = lab.spawn('a', nodeEntryCommand(processModule, 'runSourceProcess', { root: source, host, port: PORT, keyHex, statusEveryMs: 1000 }), { name: 'source' });
+      await child.waitForLine(/"started"/, 15_000);
+      return child;
+    },
+    async converged(description, timeoutMs = 60_000) {
+      let last: string[] = [];
+      await waitFor(
+        async () => {
+          last = await treeDifferences(source, replica);
+          return last.length === 0;
+        },
+        { description, timeoutMs, intervalMs: 200 },
+      ).catch(async (err: Error) => {
+        throw new Error(`${err.message}; differences: ${last.slice(0, 5).join('; ')}\n${await lab.logs()}`);
+      });
+    },
+  };
+}
+
+function byteName(dir: string, name: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${dir}/`), name]);
+}
+
+test('Writes on the source appear on the replica in another namespace: bytes, modes, owners, ns mtimes, symlinks, byte names', { skip }, async (t) => {
+  const pair = await labPair(t, ({ source }) => {
+    mkdirSync(join(source, 'webapps', 'ROOT'), { recursive: true });
+    writeFileSync(join(source, 'webapps', 'ROOT', 'index.html'), '<h1>before</h1>');
+  });
+  await pair.startReplica();
+  await pair.startSource();
+  await pair.converged('the initial copy');
+  const { source } = pair;
+  for (let i = 0; i < 200; i++) writeFileSync(join(source, 'webapps', 'ROOT', `upload-${i}`), randomBytes(200));
+  writeFileSync(join(source, 'script.sh'), '#!/bin/sh\n');
+  chmodSync(join(source, 'script.sh'), 0o4755);
+  symlinkSync('webapps/ROOT/index.html', join(source, 'current'));
+  mkdirSync(join(source, 'empty'));
+  writeFileSync(byteName(source, Buffer.from([0x69, 0xff, 0x0a, 0xe9])), 'latin-1 and a newline in the name');
+  writeFileSync(join(source, 'large.bin'), randomBytes(5 * 1024 * 1024));
+  await pair.converged('live writes');
+  rmSync(join(source, 'webapps', 'ROOT', 'upload-7'));
+  await pair.converged('a deletion');
+  assert.deepEqual(await leftoverTemporaries(pair.replica), []);
+});
+
+test('kill -9 of the replica mid-transfer of a large file: no partial file visible, resumes and converges after restart', { skip }, async (t) => {
+  const pair = await labPair(t);
+  // A slow link (tbf on the source's interface) so the transfer takes seconds.
+  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+  let replica = await pair.startReplica();
+  const source = await pair.startSource();
+  await pair.converged('empty trees');
+  // Written beside the tree and moved in, so one complete version is transferred.
+  const outside = join(pair.source, '..', 'db.dump');
+  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
+  renameSync(outside, join(pair.source, 'db.dump'));
+  const partialDir = pair.replica;
+  await waitFor(
+    () => readdirSync(partialDir).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(partialDir, n)).size > 4 * 1024 * 1024),
+    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
+  );
+  await replica.stop('SIGKILL');
+  assert.equal(existsSync(join(pair.replica, 'db.dump')), false, 'no file under the final name before it is complete');
+  replica = await pair.startReplica();
+  await pair.converged('after the restart', 90_000);
+  const resumed = await replica.waitForLine(/"kind":"resumed"/, 1000);
+  assert.ok(Number(JSON.parse(resumed).event.offset) > 4 * 1024 * 1024, 'the transfer resumed from what the replica had');
+  assert.deepEqual(await leftoverTemporaries(pair.replica), []);
+  void source;
+});
+
+test('A kernel queue overflow (source stopped while 20,000 files are written) is reported and still converges', { skip }, async (t) => {
+  const pair = await labPair(t);
+  await pair.startReplica();
+  mkdirSync(join(pair.source, 'burst'));
+  const source = await pair.startSource();
+  await pair.converged('the burst directory is there (and watched)');
+  const limit = Number(execFileSync('cat', ['/proc/sys/fs/inotify/max_queued_events']).toString());
+  process.kill(source.pid, 'SIGSTOP');
+  try {
+    for (let i = 0; i < Math.max(20_000, limit); i++) writeFileSync(join(pair.source, 'burst', `f${i}`), `${i}`);
+  } finally {
+    process.kill(source.pid, 'SIGCONT');
+  }
+  await source.waitForLine(/inotify queue overflow/, 30_000);
+  await pair.converged('after the overflow', 120_000);
+});
+
+test('A full disk on the replica gives a clear error and converges once space is freed, nothing lost on the source', { skip }, async (t) => {
+  const pair = await labPair(t, ({ replica }) => {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'hs-replica-test', replica]);
+    return () => execFileSync('umount', ['-l', replica]);
+  });
+  const replica = await pair.startReplica();
+  const source = await pair.startSource();
+  writeFileSync(join(pair.source, 'small'), 'fits');
+  await pair.converged('a small file');
+  const big = randomBytes(3 * 1024 * 1024);
+  writeFileSync(join(pair.source, 'too-big'), big);
+  await replica.waitForLine(/"apply-failed".*"code":"ENOSPC"/, 30_000);
+  await source.waitForLine(/"send-failed".*"code":"ENOSPC"/, 30_000);
+  assert.equal(existsSync(join(pair.replica, 'too-big')), false, 'nothing partial under the final name');
+  writeFileSync(join(pair.source, 'small'), 'still replicated while the big one waits');
+  execFileSync('mount', ['-o', 'remount,size=16m', pair.replica]);
+  await pair.converged('after space was freed');
+  assert.equal(statSync(join(pair.source, 'too-big')).size, big.length);
+  assert.deepEqual(await leftoverTemporaries(pair.replica), []);
+});

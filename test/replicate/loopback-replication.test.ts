@@ -1,0 +1,118 @@
+/**
+ * Source and replica in one process over loopback TLS-PSK: the whole pipeline (watch → queue →
+ * frames → atomic apply) without a lab. The lab tests repeat the important cases across two
+ * network namespaces and with crashes.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, statSync, chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, chownSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { waitFor } from '../../src/lab/wait-for.js';
+import { loadNative } from '../../src/net/native.js';
+import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
+import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
+import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
+
+const psk = { identity: 'test', key: Buffer.alloc(32, 3) };
+const clock = { now: () => performance.now() };
+
+async function pair(t: { after: (fn: () => Promise<void> | void) => void }, setup?: (source: string) => void, sourceKey = psk) {
+  const base = mkdtempSync(join(tmpdir(), 'hs-repl-'));
+  const source = join(base, 'source');
+  const replica = join(base, 'replica');
+  mkdirSync(source);
+  mkdirSync(replica);
+  setup?.(source);
+  const native = loadNative();
+  const replicaEvents: ReplicaEvent[] = [];
+  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native, onEvent: (e) => replicaEvents.push(e) });
+  const { port } = await server.listen();
+  const sourceEvents: SourceEvent[] = [];
+  const replicator = new SourceReplicator({
+    root: Buffer.from(source),
+    replica: { host: '127.0.0.1', port },
+    psk: sourceKey,
+    native,
+    clock,
+    exclude: (p) => p.endsWith('.swp'),
+    onEvent: (e) => sourceEvents.push(e),
+    retryMs: 100,
+  });
+  await replicator.start();
+  t.after(async () => {
+    await replicator.close();
+    await server.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const converged = async (description: string) => {
+    let last: string[] = [];
+    await waitFor(
+      async () => {
+        last = await treeDifferences(source, replica, (p) => p.endsWith('.swp'));
+        const status = replicator.status();
+        return last.length === 0 && status.queueDepth === 0 && status.inFlight === 0;
+      },
+      { description, timeoutMs: 20_000, intervalMs: 50 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; differences: ${last.slice(0, 5).join('; ')}; status ${JSON.stringify(replicator.status())}`);
+    });
+  };
+  return { source, replica, replicator, sourceEvents, replicaEvents, converged };
+}
+
+test('An existing tree is copied on connect with modes, owners, ns mtimes, symlinks and empty directories', async (t) => {
+  const { converged, replica } = await pair(t, (source) => {
+    mkdirSync(join(source, 'a', 'b', 'empty'), { recursive: true });
+    writeFileSync(join(source, 'a', 'b', 'f.txt'), 'hello');
+    chmodSync(join(source, 'a', 'b', 'f.txt'), 0o640);
+    chownSync(join(source, 'a', 'b', 'f.txt'), 1234, 5678);
+    symlinkSync('b/f.txt', join(source, 'a', 'link'));
+    symlinkSync('/nonexistent/dangling', join(source, 'dangling'));
+    writeFileSync(join(source, 'big'), Buffer.alloc(3 * 1024 * 1024 + 17, 9));
+    writeFileSync(join(source, 'skip.swp'), 'excluded');
+  });
+  await converged('the initial copy');
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+  assert.equal(existsSync(join(replica, 'skip.swp')), false, 'an excluded file is not replicated');
+});
+
+test('Live changes reach the replica: create, modify, chmod, rename as a rename, delete, mkdir -p with files', async (t) => {
+  const { source, replica, converged, replicaEvents } = await pair(t);
+  await converged('empty trees');
+  writeFileSync(join(source, 'one'), '1');
+  await converged('a new file');
+  writeFileSync(join(source, 'one'), 'one, longer');
+  chmodSync(join(source, 'one'), 0o600);
+  await converged('a modified file');
+  const inode = statSync(join(replica, 'one')).ino;
+  renameSync(join(source, 'one'), join(source, 'two'));
+  await converged('a renamed file');
+  assert.equal(statSync(join(replica, 'two')).ino, inode, 'renamed on the replica, not copied');
+  mkdirSync(join(source, 'd', 'e', 'f'), { recursive: true });
+  writeFileSync(join(source, 'd', 'e', 'f', 'g'), 'deep');
+  writeFileSync(join(source, 'd', 'h'), 'h');
+  await converged('mkdir -p with files');
+  renameSync(join(source, 'd'), join(source, 'moved'));
+  await converged('a renamed directory');
+  rmSync(join(source, 'moved'), { recursive: true });
+  rmSync(join(source, 'two'));
+  await converged('deletions');
+  assert.deepEqual(replicaEvents.filter((e) => e.kind === 'apply-failed'), []);
+});
+
+test('Names with invalid UTF-8 bytes and newlines are replicated byte for byte', async (t) => {
+  const { source, converged } = await pair(t);
+  const names = [Buffer.from([0xff, 0xfe]), Buffer.from('line\nbreak'), Buffer.from([0x63, 0x61, 0x66, 0xc3])];
+  for (const name of names) writeFileSync(Buffer.concat([Buffer.from(`${source}/`), name]), name);
+  mkdirSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from([0x80, 0x0a])]));
+  await converged('byte names');
+});
+
+test('A source with the wrong key is refused and changes nothing on the replica', async (t) => {
+  const { sourceEvents, replica } = await pair(t, (source) => writeFileSync(join(source, 'x'), 'x'), { identity: 'test', key: Buffer.alloc(32, 4) });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(sourceEvents.some((e) => e.kind === 'connected'), false);
+  assert.deepEqual((await treeDifferences(replica, replica)).length, 0);
+  assert.equal((await import('node:fs')).readdirSync(replica).length, 0);
+});
