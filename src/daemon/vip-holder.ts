@@ -1,8 +1,9 @@
 /**
  * An instance's VIPs on the interfaces. Adds them when the instance becomes master and removes
- * them when it stops being master — but only the ones it added itself: an address that was
- * already configured by someone else is never removed. While master, a VIP deleted by hand is
- * put back (see restoreIfOurs). What it added is recorded in a ledger that outlives the process
+ * them when it stops being master; a configured VIP found already on the interface is managed
+ * like one it added (keepalived's behaviour: two nodes holding a VIP strand clients), while an
+ * address no instance configures is never touched. While master, a VIP deleted by hand is put
+ * back (see restoreIfOurs). What it added is recorded in a ledger that outlives the process
  * (vip-ledger.ts), so VIPs left behind by a killed daemon are removed by the next (releaseStale).
  */
 import type { AddressFamily } from '../vrrp/advert.js';
@@ -41,8 +42,6 @@ export interface ResolvedVip {
 
 export class AddressVipHolder implements VipHolder {
   private wanted = false;
-  /** Hand-made addresses already warned about by releaseStale, by "ifindex address". */
-  private readonly warned = new Set<string>();
   /** Serialises kernel requests so an add and a remove never overtake each other. */
   private queue: Promise<void> = Promise.resolve();
   /** Steps queued or running; at 0 a new step starts at once. */
@@ -84,10 +83,11 @@ export class AddressVipHolder implements VipHolder {
   }
 
   /**
-   * Removes the configured VIPs an earlier run of this daemon added and left on the interface
-   * (kill -9: the kernel keeps them), unless they are wanted again by then. keepalived removes
-   * configured VIPs it finds when an instance starts; we remove only those this daemon added,
-   * so an address configured by hand stays (it is warned about once: two nodes may answer ARP).
+   * Removes the configured VIPs found on the interface while not master (keepalived's behaviour):
+   * those an earlier run of this daemon added and left there (kill -9: the kernel keeps them), and
+   * any other copy (added by hand, or left by keepalived before a migration), since a second node
+   * answering ARP for a VIP strands its clients. Unless they are wanted again by then. Addresses
+   * no instance configures are never touched.
    */
   releaseStale(): void {
     this.enqueue(async () => {
@@ -105,11 +105,14 @@ export class AddressVipHolder implements VipHolder {
             if (found) this.log.log('warn', 'removing a VIP left on the interface by an earlier run', { vip: vip.config.address });
             return this.remove(vip);
           }
-          if (found && !this.warned.has(key)) {
-            this.warned.add(key);
-            this.log.log('warn', 'VIP found on the interface while not master, not added by us; it will not be removed', {
+          // Found, but not recorded: another copy of a configured VIP. Without a listing
+          // (found undefined) only recorded VIPs are removed.
+          if (found) {
+            this.log.log('warn', 'removing a configured VIP found on the interface while not master (not added by this daemon)', {
               vip: vip.config.address,
             });
+            this.ours.add(key);
+            return this.remove(vip);
           }
         }),
       );
@@ -174,8 +177,9 @@ export class AddressVipHolder implements VipHolder {
     try {
       const result = await this.table.addAddress(this.specOf(vip));
       if (result === 'exists' && !recorded) {
-        this.ours.delete(key);
-        this.log.log('warn', 'VIP already present on the interface and not added by us; it will not be removed', {
+        // A configured VIP is the instance's to manage wherever it came from (keepalived): it
+        // stays recorded, so it is removed when this node stops being master.
+        this.log.log('warn', 'VIP already present on the interface; managed from now on (removed when no longer master)', {
           vip: vip.config.address,
         });
       }

@@ -40,22 +40,25 @@ test('a VIP deleted by hand from the master comes back, and is removed on SIGTER
   });
 });
 
-test('an address on the interface before the daemon started stays after SIGTERM', { skip }, async (t) => {
+test('a configured VIP already on the interface is managed (removed on SIGTERM, as keepalived); an unconfigured address stays', { skip }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'client'], ipv6: false });
   t.after(() => lab.destroy());
   await withLabLogs(t, lab, async () => {
     const vip = lab.vip4(0);
     const other = lab.vip4(1);
-    // The first VIP was configured by hand; the second is the daemon's alone.
+    const unconfigured = lab.vip4(2);
+    // The first VIP was put there by hand (or left by keepalived); the third is no instance's.
     await lab.exec('a', ['ip', 'addr', 'add', `${vip}/24`, 'dev', 'eth0']);
+    await lab.exec('a', ['ip', 'addr', 'add', `${unconfigured}/24`, 'dev', 'eth0']);
     const a = new HotstandbyNode(lab, 'a', keepalivedConf({ version: 3, advertInt: 0.1, priority: 150, vips: [`${vip}/24`, `${other}/24`] }));
     await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a is MASTER' });
     await waitFor(async () => (await holders(lab, other)) === 'a', { description: 'the daemon-added VIP on a' });
-    assert.equal((await addressLines(lab, 'a', vip)).length, 1, 'the hand-made address is there once');
+    await waitFor(async () => (await addressLines(lab, 'a', vip)).length === 1, { description: 'the configured VIP on a, once' });
 
     assert.deepEqual(await a.stop(), { code: 0, signal: null });
     assert.deepEqual(await addressLines(lab, 'a', other), [], 'the VIP the daemon added is gone');
-    assert.equal((await addressLines(lab, 'a', vip)).length, 1, 'the address the daemon did not add is still there');
-    await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+    assert.deepEqual(await addressLines(lab, 'a', vip), [], 'the configured VIP that was there before is gone too');
+    assert.equal((await addressLines(lab, 'a', unconfigured)).length, 1, 'the address no instance configures is still there');
+    await lab.exec('client', ['ping', '-c', '1', '-W', '2', unconfigured]);
   });
 });
