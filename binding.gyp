@@ -12,7 +12,9 @@
         "native/errno-error.cc",
         "native/inotify.cc",
         "native/file-times.cc",
-        "native/poly1305.cc"
+        "native/poly1305.cc",
+        "native/sync-batch.cc",
+        "native/small-files.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -15,7 +15,9 @@
 #include "pid-watch.h"
 #include "precise-timer.h"
 #include "process-image.h"
+#include "small-files.h"
 #include "socket.h"
+#include "sync-batch.h"
 
 namespace {
 
@@ -34,6 +36,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
+  exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
+  exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
+  exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));

@@ -14,7 +14,7 @@ import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from '.
 import { TreeDigester } from './tree-digest.js';
 
 export const PROTOCOL_VERSION = 1;
-const PARALLEL = 32;
+const PARALLEL = 256;
 const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
 export type ReplicaEvent =

@@ -10,7 +10,7 @@ import { ChangeQueue, type Work } from './change-queue.js';
 import { isReplicatorName, printable, type RelPath } from './paths.js';
 import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
-import { SendFailed, SourceSender } from './source-sender.js';
+import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
 
@@ -40,7 +40,7 @@ export interface SourceReplicatorOptions {
   replica: { host: string; port: number };
   psk: PreSharedKey;
   exclude?: (path: RelPath) => boolean;
-  native: InotifyPort;
+  native: InotifyPort & SmallFileReader;
   clock: Clock;
   onEvent?: (event: SourceEvent) => void;
   /** Sends in flight at once (small files are pipelined). */
@@ -180,7 +180,7 @@ export class SourceReplicator {
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
             onBytes: (n) => (this.lagBytes += n),
             onFailed: (failure) => this.onFailed(failure),
-          });
+          }, this.options.native);
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
@@ -207,7 +207,7 @@ export class SourceReplicator {
   private pump(): void {
     const sender = this.sender;
     if (sender === undefined || this.barrier) return;
-    const window = this.options.window ?? 64;
+    const window = this.options.window ?? 256;
     while (this.inFlight < window) {
       const item = this.queue.take((path) => this.busy.has(path));
       if (item === undefined) return;
