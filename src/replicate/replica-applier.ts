@@ -12,7 +12,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
 import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs } from './dir-sync.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
@@ -72,6 +72,8 @@ export class ReplicaApplier {
   private readonly canChown = process.getuid?.() === 0;
   private readonly dirs = new DirSyncs();
   private readonly commits: BatchCommitter;
+  /** Split brain: where replaced or removed entries are kept, and how many were. */
+  private conflicts: { dir: Buffer; kept: number } | undefined;
   /** Bumped by anything that can replace a directory; parents checked since are trusted. */
   private structure = 0;
   private readonly checkedParents = new Map<RelPath, number>();
@@ -79,8 +81,23 @@ export class ReplicaApplier {
   constructor(
     private readonly root: Buffer,
     private readonly native: FileTimesPort,
+    /** Called for each entry kept in the conflict directory. */
+    private readonly onConflict?: (path: RelPath) => void,
   ) {
     this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native));
+  }
+
+  /**
+   * From now on (until called with undefined) every entry this replica would replace or remove
+   * is first moved to the same relative path under `dir` (split brain, generations.ts).
+   */
+  keepConflicts(dir: Buffer | undefined): void {
+    this.conflicts = dir === undefined ? undefined : { dir, kept: 0 };
+  }
+
+  /** A split-brain resolution is running (keepConflicts(dir) and no full sync since). */
+  get inSplitBrain(): boolean {
+    return this.conflicts !== undefined;
   }
 
   /** Mean changes per group commit (batch-commit.ts). */
@@ -187,7 +204,7 @@ export class ReplicaApplier {
       const st = await lstat(full).catch(() => undefined);
       if (st !== undefined && !st.isDirectory()) {
         this.structure++;
-        await rm(full, { recursive: true, force: true });
+        if (!(await this.keep(path))) await rm(full, { recursive: true, force: true });
       }
       if (st === undefined || !st.isDirectory()) {
         // EEXIST: made meanwhile by a concurrent request for a path below it.
@@ -225,7 +242,7 @@ export class ReplicaApplier {
     if (dir === undefined) return; // the parent is gone, so is this
     this.structure++;
     try {
-      await rm(absolute(this.root, path), { recursive: true, force: true });
+      if (!(await this.keep(path))) await rm(absolute(this.root, path), { recursive: true, force: true });
       await this.dirs.sync(dir);
     } catch (err) {
       // The parent went too (removed by a concurrent removal of an ancestor): so did this.
@@ -242,6 +259,7 @@ export class ReplicaApplier {
     this.structure++;
     try {
       await lstat(absolute(this.root, from));
+      await this.keep(to);
       await rename(absolute(this.root, from), absolute(this.root, to));
       await this.dirs.sync(toDir);
       if (!fromDir.equals(toDir)) await this.dirs.sync(fromDir);
@@ -275,6 +293,35 @@ export class ReplicaApplier {
     if (remove) await unlink(partial.temp).catch(() => {});
   }
 
+  /**
+   * In split-brain mode, moves the replica's entry at `path` (if any) into the conflict
+   * directory before it is replaced or removed; true if it did. A name already kept there
+   * (twice in one resolution) gets a numbered suffix rather than being overwritten.
+   */
+  private async keep(path: RelPath, replacing = false): Promise<boolean> {
+    const conflicts = this.conflicts;
+    if (conflicts === undefined) return false;
+    const full = absolute(this.root, path);
+    const st = await lstat(full).catch(() => undefined);
+    if (st === undefined) return false;
+    let target = absolute(conflicts.dir, path);
+    await mkdir(absolute(conflicts.dir, parentOf(path)), { recursive: true, mode: 0o700 });
+    for (let n = 1; (await lstat(target).catch(() => undefined)) !== undefined; n++) target = absolute(conflicts.dir, `${path}.${n}`);
+    try {
+      // A file about to be replaced is kept as a second link: readers of the replica see the
+      // old version until the rename puts the new one in place, as always.
+      if (replacing && !st.isDirectory()) await link(full, target);
+      else await rename(full, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      throw new ApplyError(`Cannot keep '${printable(path)}': the conflict directory must be on the replica's filesystem`, 'EXDEV');
+    }
+    this.structure++;
+    conflicts.kept++;
+    this.onConflict?.(path);
+    return true;
+  }
+
   private tempName(path: RelPath): Buffer {
     return absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
   }
@@ -291,6 +338,7 @@ export class ReplicaApplier {
   private async commit(path: RelPath, temp: Buffer, dir: Buffer, file?: OpenTemp): Promise<void> {
     const full = absolute(this.root, path);
     const install = async () => {
+      await this.keep(path, true);
       try {
         await rename(temp, full);
       } catch (err) {

@@ -12,6 +12,9 @@ import { printable, type RelPath } from './paths.js';
 import { pskServerOptions, type PreSharedKey } from './psk-tls.js';
 import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from './replica-applier.js';
 import { TreeDigester } from './tree-digest.js';
+import type { GenerationStore } from './generation-store.js';
+import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
+import { absolute } from './paths.js';
 
 export const PROTOCOL_VERSION = 1;
 const PARALLEL = 256;
@@ -21,7 +24,10 @@ export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
   | { kind: 'disconnected'; peer: string; reason: string }
   | { kind: 'apply-failed'; path: RelPath; code: string; message: string }
-  | { kind: 'resumed'; path: RelPath; offset: string };
+  | { kind: 'resumed'; path: RelPath; offset: string }
+  | { kind: 'keeping-conflicts'; reason: string; conflictDir: string }
+  | { kind: 'conflict-kept'; path: RelPath }
+  | { kind: 'complete'; generation: string };
 
 export interface ReplicaServerOptions {
   root: Buffer;
@@ -30,6 +36,20 @@ export interface ReplicaServerOptions {
   port: number;
   native: FileTimesPort;
   onEvent?: (event: ReplicaEvent) => void;
+  /** This node's generations for the directory; without it the replica answers none (lab tools). */
+  generations?: GenerationStore;
+  /** Where a split brain keeps the replica's replaced entries (a subdirectory per resolution); same filesystem as root. */
+  conflictDir?: Buffer;
+}
+
+export interface ReplicaStatus {
+  connected: boolean;
+  /** Completed a full comparison with the current source and not diverged since. */
+  complete: boolean;
+  /** Entries kept in the conflict directory since this process started. */
+  conflicts: number;
+  splitBrain: boolean;
+  generation: string | undefined;
 }
 
 export function readMeta(header: Record<string, unknown>): FileMeta {
@@ -45,9 +65,13 @@ export class ReplicaServer {
   private chain: Promise<void> = Promise.resolve();
   /** Independent single-path changes running at once (their fsyncs share journal commits). */
   private readonly running = new Set<Promise<void>>();
+  private conflictsKept = 0;
 
   constructor(private readonly options: ReplicaServerOptions) {
-    this.applier = new ReplicaApplier(options.root, options.native);
+    this.applier = new ReplicaApplier(options.root, options.native, (path) => {
+      this.conflictsKept++;
+      options.onEvent?.({ kind: 'conflict-kept', path });
+    });
     this.digester = new TreeDigester(options.root);
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
@@ -62,6 +86,17 @@ export class ReplicaServer {
       });
     });
     return this.server.address() as AddressInfo;
+  }
+
+  status(): ReplicaStatus {
+    const state = this.options.generations?.state;
+    return {
+      connected: this.current !== undefined && !this.current.closed,
+      complete: state?.complete ?? false,
+      conflicts: this.conflictsKept,
+      splitBrain: this.applier.inSplitBrain,
+      generation: state?.current,
+    };
   }
 
   async close(): Promise<void> {
@@ -111,10 +146,30 @@ export class ReplicaServer {
     try {
       const h = frame.header;
       switch (frame.type) {
-        case 'hello':
+        case 'hello': {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
-          reply = { protocol: PROTOCOL_VERSION };
+          const store = this.options.generations;
+          reply = { protocol: PROTOCOL_VERSION, ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          // Until this source's full comparison completes, this copy is not one to promote.
+          await store?.update(syncStarted);
           break;
+        }
+        case 'conflicts': {
+          if (this.options.conflictDir === undefined) throw new ApplyError('This replica has no conflict directory', 'EINVAL');
+          const label = `${new Date().toISOString().replace(/[:.]/g, '-')}-${this.options.generations?.state.current.slice(0, 8) ?? 'replica'}`;
+          const dir = absolute(this.options.conflictDir, label);
+          this.applier.keepConflicts(dir);
+          this.options.onEvent?.({ kind: 'keeping-conflicts', reason: String(h.reason ?? 'split-brain'), conflictDir: dir.toString() });
+          break;
+        }
+        case 'synced': {
+          const source = generationsFromWire(h.generation);
+          if (source === undefined) throw new ApplyError('synced: the generation is missing or malformed', 'EINVAL');
+          await this.options.generations?.update(() => adoptSource(source));
+          this.applier.keepConflicts(undefined);
+          this.options.onEvent?.({ kind: 'complete', generation: source.current });
+          break;
+        }
         case 'tree': {
           path = readPath(h, 'path');
           const digests = await this.digester.tree(path);

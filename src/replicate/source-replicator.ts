@@ -13,6 +13,8 @@ import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
+import { newGenerationId, type GenerationStore } from './generation-store.js';
+import { beforeChange, compareGenerations, generationsFromWire, markPending } from './generations.js';
 
 export type SourceEvent =
   | { kind: 'connected' }
@@ -20,7 +22,11 @@ export type SourceEvent =
   | { kind: 'rescan-started'; path: RelPath; reason: string }
   | { kind: 'rescan-done'; path: RelPath; sent: number; ms: number }
   | { kind: 'synced'; path: RelPath; lagMs: number }
-  | { kind: 'send-failed'; path: RelPath; code: string; message: string };
+  | { kind: 'send-failed'; path: RelPath; code: string; message: string }
+  /** Both sides changed since their common generation: the replica keeps what is replaced. */
+  | { kind: 'split-brain'; ours: string; theirs: string }
+  /** A full comparison completed with nothing failed: the replica holds this generation. */
+  | { kind: 'replica-complete'; generation: string };
 
 export interface SourceStatus {
   connected: boolean;
@@ -33,6 +39,9 @@ export interface SourceStatus {
   /** Monotonic ms of the last completed full rescan, or undefined. */
   lastFullCheck: number | undefined;
   failedPaths: number;
+  /** Split brains detected since start. */
+  splitBrains: number;
+  generation: string | undefined;
 }
 
 export interface SourceReplicatorOptions {
@@ -51,6 +60,8 @@ export interface SourceReplicatorOptions {
   settleMs?: number;
   /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
   fullCheckEveryMs?: number;
+  /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
+  generations?: GenerationStore;
 }
 
 export class SourceReplicator {
@@ -65,6 +76,7 @@ export class SourceReplicator {
   private inFlight = 0;
   private lagBytes = 0;
   private lastFullCheck: number | undefined;
+  private splitBrains = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private fullCheckTimer: NodeJS.Timeout | undefined;
@@ -80,6 +92,8 @@ export class SourceReplicator {
   }
 
   async start(): Promise<void> {
+    // Promotion: the first change from now on starts a new generation.
+    await this.options.generations?.update(markPending);
     await this.watcher.start();
     this.connect();
     const every = this.options.fullCheckEveryMs ?? 600_000;
@@ -108,6 +122,8 @@ export class SourceReplicator {
       lagBytes: this.lagBytes,
       lastFullCheck: this.lastFullCheck,
       failedPaths: this.failed.size,
+      splitBrains: this.splitBrains,
+      generation: this.options.generations?.state.current,
     };
   }
 
@@ -127,6 +143,8 @@ export class SourceReplicator {
 
   private onChanges(changes: TreeChange[]): void {
     const now = this.options.clock.now();
+    const generations = this.options.generations;
+    if (generations?.state.pending) void generations.update((s) => beforeChange(s, newGenerationId)).catch(() => {});
     for (const change of changes) {
       if (change.kind === 'changed' && change.settle) this.settle(change.path, now);
       else if (change.kind === 'changed') {
@@ -163,6 +181,8 @@ export class SourceReplicator {
     this.channel = channel;
     channel.onClose((reason) => {
       if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });
+      // Changes from now on may not reach the replica: they belong to a new generation.
+      if (!this.closed) void this.options.generations?.update(markPending).catch(() => {});
       this.sender = undefined;
       this.inFlight = 0;
       this.lagBytes = 0;
@@ -173,8 +193,7 @@ export class SourceReplicator {
       this.backoffMs = Math.min(this.backoffMs * 2, 2000);
     });
     socket.once('secureConnect', () => {
-      void channel
-        .request('hello', { protocol: PROTOCOL_VERSION })
+      void this.hello(channel)
         .then(() => {
           this.backoffMs = 100;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
@@ -188,6 +207,32 @@ export class SourceReplicator {
         })
         .catch((err) => channel.close(`hello failed: ${(err as Error).message}`));
     });
+  }
+
+  /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
+  private async hello(channel: Channel): Promise<void> {
+    const store = this.options.generations;
+    const ours = store && { current: store.state.current, history: store.state.history };
+    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, ...(ours && { generation: ours }) });
+    if (store === undefined || ours === undefined) return;
+    const theirs = generationsFromWire(reply.header.generation);
+    if (theirs === undefined) throw new Error('the replica sent no generation');
+    const lineage = compareGenerations(ours, theirs);
+    if (lineage === 'same' || lineage === 'replica-behind') return;
+    if (lineage === 'diverged') {
+      this.splitBrains++;
+      this.emit({ kind: 'split-brain', ours: ours.current, theirs: theirs.current });
+    }
+    await channel.request('conflicts', { reason: lineage === 'diverged' ? 'split-brain' : 'first-copy' });
+  }
+
+  /** After a full comparison with nothing failed: the replica now holds this generation. */
+  private async markComplete(sender: SourceSender): Promise<void> {
+    const store = this.options.generations;
+    if (store === undefined || this.failed.size > 0) return;
+    const generation = { current: store.state.current, history: store.state.history };
+    await sender.synced(generation);
+    this.emit({ kind: 'replica-complete', generation: generation.current });
   }
 
   private onFailed(failure: SendFailed): void {
@@ -252,7 +297,10 @@ export class SourceReplicator {
         const started = clock.now();
         this.emit({ kind: 'rescan-started', path: item.path, reason: item.reason });
         const sent = await sender.rescan(item.path);
-        if (item.path === '') this.lastFullCheck = clock.now();
+        if (item.path === '') {
+          this.lastFullCheck = clock.now();
+          await this.markComplete(sender);
+        }
         this.emit({ kind: 'rescan-done', path: item.path, sent, ms: clock.now() - started });
       }
     } catch (err) {

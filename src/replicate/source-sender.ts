@@ -90,6 +90,11 @@ export class SourceSender {
     }
   }
 
+  /** Tells the replica a full comparison completed: it takes this generation (generations.ts). */
+  async synced(generation: { current: string; history: readonly string[] }): Promise<void> {
+    await this.channel.request('synced', { generation });
+  }
+
   async rename(from: RelPath, to: RelPath): Promise<boolean> {
     try {
       await this.channel.request('rename', { from: pathField(from), to: pathField(to) });
