@@ -65,6 +65,8 @@ export interface ResourceStatus {
   /** A failure holding the node FAULT, and how long before a retry. */
   hold?: { reason: string; remainingMs: number };
   vip: ResourceConfig['vip'];
+  /** Operations run so far, by "operation:result". */
+  operations: Record<string, number>;
   detail?: Readonly<Record<string, unknown>>;
 }
 
@@ -96,6 +98,7 @@ interface Slot {
   eligibility?: Eligibility;
   gauges: Record<string, number>;
   last?: LastOperation;
+  counts: Record<string, number>;
   running?: ResourceOperation | 'fence';
   /** Bumped at every phase change: a monitor result from before it is discarded. */
   generation: number;
@@ -119,7 +122,7 @@ export class ResourceGroup {
     members: readonly GroupMember[],
     private readonly deps: GroupDeps,
   ) {
-    this.slots = members.map((member) => ({ member, phase: 'down', gauges: {}, generation: 0 }));
+    this.slots = members.map((member) => ({ member, phase: 'down', gauges: {}, counts: {}, generation: 0 }));
     this.penalty = groupPenalty(this.views());
     this.syncGate();
   }
@@ -203,6 +206,7 @@ export class ResourceGroup {
         gauges: { ...slot.gauges },
         ...(slot.hold ? { hold: { reason: slot.hold.reason, remainingMs: Math.max(0, slot.hold.until - now) } } : {}),
         vip: config.vip,
+        operations: { ...slot.counts },
         ...(detail ? { detail } : {}),
       };
     });
@@ -260,6 +264,8 @@ export class ResourceGroup {
     const now = this.deps.clock.now();
     slot.last = { operation, result: outcome.result, durationMs: outcome.durationMs, at: now, ...(outcome.error !== undefined ? { error: outcome.error } : {}) };
     const ok = outcome.result === 'ok';
+    const counted = `${operation}:${outcome.result}`;
+    slot.counts[counted] = (slot.counts[counted] ?? 0) + 1;
     const hold = (what: string): { reason: string; until: number } => ({ reason: `${what} ${outcomeText(outcome.result)}: ${outcome.error ?? ''}`.trim(), until: now + config.retryAfterMs });
     switch (operation) {
       case 'start':
