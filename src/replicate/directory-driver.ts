@@ -107,7 +107,7 @@ export class DirectoryDriver implements ResourceDriver {
     await this.closeSide();
   }
 
-  async monitor(): Promise<MonitorResult> {
+  async monitor(_ctx?: OperationContext): Promise<MonitorResult> {
     const side = this.side;
     if (side.role === 'source') {
       const all = side.sources.map((s) => s.status());

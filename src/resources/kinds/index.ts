@@ -7,11 +7,13 @@ import type { ResourceKind } from '../resource.js';
 import { execKind } from './exec.js';
 import { mountKind } from './mount.js';
 import { systemdKind } from './systemd.js';
+import { directoryKind } from '../../replicate/directory-kind.js';
 
 export const BUILT_IN_KINDS: readonly ResourceKind<any>[] = [
   execKind,
   systemdKind,
   mountKind,
+  directoryKind,
   // postgresql (hs-pg), directory (hs-repl): one line each.
 ];
 
