@@ -135,7 +135,7 @@ export class DirectoryDriver implements ResourceDriver {
         healthy: true,
         detail: `replica, ${status.connected ? 'source connected' : 'no source'}, ${status.complete ? 'complete' : 'incomplete'}${this.lastEvent ? `; ${this.lastEvent}` : ''}`,
         eligibility: status.complete ? { eligible: true } : { eligible: false, reason },
-        gauges: { complete: status.complete ? 1 : 0, conflicts: this.conflicts, split_brains: this.splitBrains },
+        gauges: { complete: status.complete ? 1 : 0, conflicts: this.conflicts, split_brains: this.splitBrains, local_changes: status.localChanges },
       };
     }
     return { healthy: true, detail: 'stopped' };
@@ -163,6 +163,7 @@ export class DirectoryDriver implements ResourceDriver {
       native: this.ports.native,
       generations: await this.generations(),
       conflictDir: Buffer.from(this.settings.conflictDir),
+      guard: this.ports.native,
       onEvent: (event) => this.onReplicaEvent(event),
     });
     await server.listen();
@@ -200,6 +201,9 @@ export class DirectoryDriver implements ResourceDriver {
       if (event.reason === 'split-brain') this.splitBrains++;
       this.lastEvent = `${event.reason}: replaced files kept in ${event.conflictDir}`;
       log.log(event.reason === 'split-brain' ? 'error' : 'info', `directory replication: ${event.reason}`, { path: this.settings.path, conflictDir: event.conflictDir });
+    } else if (event.kind === 'local-change') {
+      this.lastEvent = `'${printable(event.path)}' was changed on this backup outside replication; the master's version is put back`;
+      log.log('warn', 'directory replication: local change on the replica reverted', { path: this.settings.path, file: printable(event.path) });
     } else if (event.kind === 'apply-failed') {
       log.log('warn', 'directory replication: apply failed', { path: this.settings.path, file: printable(event.path), code: event.code, message: event.message });
     }

@@ -28,6 +28,8 @@ export const FrameType = {
   conflicts: 12,
   /** A full comparison completed: the replica takes the source's generation. */
   synced: 13,
+  /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
+  dirty: 14,
   ok: 64,
   error: 65,
 } as const;

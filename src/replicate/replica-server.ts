@@ -15,6 +15,8 @@ import { TreeDigester } from './tree-digest.js';
 import type { GenerationStore } from './generation-store.js';
 import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
 import { absolute } from './paths.js';
+import { RecentChanges, ReplicaGuard } from './replica-guard.js';
+import type { InotifyPort } from './tree-watcher.js';
 
 export const PROTOCOL_VERSION = 1;
 const PARALLEL = 256;
@@ -27,7 +29,9 @@ export type ReplicaEvent =
   | { kind: 'resumed'; path: RelPath; offset: string }
   | { kind: 'keeping-conflicts'; reason: string; conflictDir: string }
   | { kind: 'conflict-kept'; path: RelPath }
-  | { kind: 'complete'; generation: string };
+  | { kind: 'complete'; generation: string }
+  /** Changed on the replica outside replication; the source is asked to put its version back. */
+  | { kind: 'local-change'; path: RelPath };
 
 export interface ReplicaServerOptions {
   root: Buffer;
@@ -40,6 +44,8 @@ export interface ReplicaServerOptions {
   generations?: GenerationStore;
   /** Where a split brain keeps the replica's replaced entries (a subdirectory per resolution); same filesystem as root. */
   conflictDir?: Buffer;
+  /** Watch the replica for changes replication did not make (replica-guard.ts); off without it. */
+  guard?: InotifyPort;
 }
 
 export interface ReplicaStatus {
@@ -48,6 +54,8 @@ export interface ReplicaStatus {
   complete: boolean;
   /** Entries kept in the conflict directory since this process started. */
   conflicts: number;
+  /** Changes made on the replica outside replication, seen since this process started. */
+  localChanges: number;
   splitBrain: boolean;
   generation: string | undefined;
 }
@@ -66,6 +74,9 @@ export class ReplicaServer {
   /** Independent single-path changes running at once (their fsyncs share journal commits). */
   private readonly running = new Set<Promise<void>>();
   private conflictsKept = 0;
+  private localChanges = 0;
+  private readonly recent = new RecentChanges(() => performance.now());
+  private guard: ReplicaGuard | undefined;
 
   constructor(private readonly options: ReplicaServerOptions) {
     this.applier = new ReplicaApplier(options.root, options.native, (path) => {
@@ -78,6 +89,23 @@ export class ReplicaServer {
   }
 
   async listen(): Promise<AddressInfo> {
+    if (this.options.guard !== undefined) {
+      this.guard = new ReplicaGuard({
+        native: this.options.guard,
+        root: this.options.root,
+        recent: this.recent,
+        onForeign: (path, local) => {
+          if (local) {
+            this.localChanges++;
+            this.options.onEvent?.({ kind: 'local-change', path });
+          }
+          // The source compares the path again: its version comes back (one-way frame, no reply).
+          const channel = this.current;
+          if (channel !== undefined && !channel.closed) void channel.write({ type: 'dirty', id: 0, header: { path: pathField(path) }, payload: Buffer.alloc(0) }).catch(() => {});
+        },
+      });
+      await this.guard.start();
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -94,12 +122,14 @@ export class ReplicaServer {
       connected: this.current !== undefined && !this.current.closed,
       complete: state?.complete ?? false,
       conflicts: this.conflictsKept,
+      localChanges: this.localChanges,
       splitBrain: this.applier.inSplitBrain,
       generation: state?.current,
     };
   }
 
   async close(): Promise<void> {
+    this.guard?.close();
     this.current?.close('replica closing');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.chain;
@@ -143,6 +173,14 @@ export class ReplicaServer {
     if (channel.closed) return;
     let reply: Record<string, unknown> | undefined;
     let path: RelPath = '';
+    const touched: RelPath[] = [];
+    /** A path this request changes: the replica's own watcher is not to report it. */
+    const touch = (p: RelPath): RelPath => {
+      if (this.options.guard === undefined) return p;
+      touched.push(p);
+      this.recent.begin(p);
+      return p;
+    };
     try {
       const h = frame.header;
       switch (frame.type) {
@@ -181,11 +219,11 @@ export class ReplicaServer {
           reply = { entries: (await this.digester.list(path)).map(entryToWire) };
           break;
         case 'put':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.putWhole(path, readMeta(h), frame.payload);
           break;
         case 'begin': {
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           const offset = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'));
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
           reply = { offset: offset.toString() };
@@ -195,24 +233,24 @@ export class ReplicaServer {
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'
         case 'end':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.end(readString(h, 'token'), readString(h, 'sha256'));
           break;
         case 'mkdir':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.mkdir(path, readMeta(h));
           break;
         case 'symlink':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.symlink(path, Buffer.from(readString(h, 'target'), 'base64'), readMeta(h));
           break;
         case 'remove':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.remove(path);
           break;
         case 'rename':
-          path = readPath(h, 'from');
-          await this.applier.rename(path, readPath(h, 'to'));
+          path = touch(readPath(h, 'from'));
+          await this.applier.rename(path, touch(readPath(h, 'to')));
           break;
         default:
           throw new ApplyError(`Frame type '${frame.type}' is not a request`, 'EPROTO');
@@ -226,6 +264,8 @@ export class ReplicaServer {
         this.options.onEvent?.({ kind: 'apply-failed', path, code, message: `${printable(path)}: ${message}` });
       }
       if (frame.id !== 0) await channel.write({ type: 'error', id: frame.id, header: { code, message }, payload: Buffer.alloc(0) }).catch(() => {});
+    } finally {
+      await Promise.all(touched.map((p) => this.recent.done(p, this.options.root)));
     }
   }
 }

@@ -6,6 +6,7 @@
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
 import { Channel, ChannelClosedError } from './channel.js';
+import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
 import { isReplicatorName, printable, type RelPath } from './paths.js';
 import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
@@ -177,7 +178,18 @@ export class SourceReplicator {
     if (this.closed) return;
     const socket: TLSSocket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...pskClientOptions(this.options.psk) });
     socket.setNoDelay(true);
-    const channel = new Channel(socket, () => channel.close('the replica sent a request'));
+    const channel = new Channel(socket, (frame) => {
+      // The only frame a replica sends unasked: a path changed there outside replication.
+      if (frame.type !== 'dirty' || frame.id !== 0) return channel.close('the replica sent a request');
+      let path: RelPath;
+      try {
+        path = readPath(frame.header, 'path');
+      } catch {
+        return channel.close('a malformed dirty frame');
+      }
+      this.queue.rescan(path, 'changed on the replica', this.options.clock.now());
+      this.pump();
+    });
     this.channel = channel;
     channel.onClose((reason) => {
       if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });

@@ -168,6 +168,28 @@ test('directory resource: an old master that wrote nothing while apart catches u
   assert.ok(!b.events.includes('source split-brain'));
 });
 
+test('directory resource: a file changed or added on the backup is reported and the master’s version put back', async (t) => {
+  const [a, b] = await pair(t);
+  writeFileSync(join(a.dir, 'page.html'), 'the master version');
+  await b.driver.start(ctx);
+  await a.driver.start(ctx);
+  await a.driver.promote(ctx);
+  await converged(a, b, 'first copy');
+  writeFileSync(join(b.dir, 'page.html'), 'scribbled on the backup');
+  writeFileSync(join(b.dir, 'stray.txt'), 'made on the backup');
+  await converged(a, b, 'the backup back to the master tree');
+  assert.equal(readFileSync(join(b.dir, 'page.html'), 'utf8'), 'the master version');
+  assert.equal(existsSync(join(b.dir, 'stray.txt')), false);
+  await waitFor(() => b.events.filter((e) => e === 'replica local-change').length >= 2, { description: 'both local changes reported', timeoutMs: 10_000 });
+  assert.ok(((await b.driver.monitor(ctx)).gauges?.local_changes ?? 0) >= 2);
+  // Replication's own writes are not reported as local changes.
+  const before = b.events.filter((e) => e === 'replica local-change').length;
+  for (let i = 0; i < 50; i++) writeFileSync(join(a.dir, `new${i}.txt`), `n${i}`);
+  await converged(a, b, 'new files replicated');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(b.events.filter((e) => e === 'replica local-change').length, before, `no false reports: ${b.events.slice(-5).join(', ')}`);
+});
+
 test('excludeMatcher: names at any depth, paths from the top, directories exclude what is below', () => {
   const ex = excludeMatcher(['*.swp', 'cache/', '/logs/**', 'a?c']);
   for (const yes of ['x.swp', 'd/e/x.swp', 'cache', 'cache/deep/file', 'sub/cache', 'logs/x', 'logs/x/y', 'abc']) assert.equal(ex(yes), true, yes);
