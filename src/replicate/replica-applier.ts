@@ -32,6 +32,8 @@ export interface FileTimesPort {
   syncDataBatch?: SyncDataBatch;
   /** A temporary written, owned, moded and timed in one thread-pool job (native/small-files.cc); resolves its fd. */
   writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
+  /** A small file read in one job (for the replica's digests). */
+  readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
 }
 
 /** A failure with an errno-style code the source can act on. */

@@ -83,7 +83,7 @@ export class ReplicaServer {
       this.conflictsKept++;
       options.onEvent?.({ kind: 'conflict-kept', path });
     });
-    this.digester = new TreeDigester(options.root);
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native) });
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
   }
