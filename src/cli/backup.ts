@@ -21,6 +21,7 @@ import {
   type Snapshot,
 } from '../backup/index.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
+import { UsageError, VERB_MODULES } from './backup-verbs/index.js';
 
 const USAGE_EXIT = 64;
 const FAIL_EXIT = 1;
@@ -36,6 +37,7 @@ verbs:
   snapshots                     list the snapshots
   ls SNAPSHOT                   list the files of a snapshot (an id, a prefix or latest)
   restore SNAPSHOT --target DIR restore a snapshot below DIR
+${Object.values(VERB_MODULES).map((m) => m.help).join('\n')}
 
 options of every verb:
   -r, --repo DIR            the repository (default: $RESTIC_REPOSITORY)
@@ -58,8 +60,6 @@ const VERB_OPTIONS = {
 } as const satisfies Record<string, OptionsConfig>;
 
 type Verb = keyof typeof VERB_OPTIONS;
-
-class UsageError extends Error {}
 
 interface Common {
   repo?: string;
@@ -98,6 +98,8 @@ function print(json: boolean, obj: unknown, text: string): void {
 }
 
 async function runVerb(verb: Verb, values: Common & Record<string, unknown>, args: string[]): Promise<number> {
+  const module = VERB_MODULES[verb];
+  if (module) return module.run({ values, args, openRepo: () => openRepo(values), print: (obj, text) => print(values.json, obj, text), stdout: process.stdout, stderr: process.stderr });
   switch (verb) {
     case 'init': {
       if (args.length) throw new UsageError('init takes no arguments');
@@ -221,7 +223,7 @@ export async function runBackupCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return verb === undefined ? USAGE_EXIT : 0;
   }
-  if (!(verb in VERB_OPTIONS)) {
+  if (!(verb in VERB_OPTIONS) && !(verb in VERB_MODULES)) {
     console.error(`hotstandby backup: unknown verb '${verb}'\n\n${HELP}`);
     return USAGE_EXIT;
   }
@@ -229,7 +231,7 @@ export async function runBackupCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(rest, {
     name: `backup ${v}`,
     help: HELP,
-    options: { ...COMMON, ...VERB_OPTIONS[v] } as OptionsConfig,
+    options: { ...COMMON, ...(VERB_MODULES[v]?.options ?? VERB_OPTIONS[v]) } as OptionsConfig,
     allowPositionals: true,
     usageExit: USAGE_EXIT,
   });
