@@ -16,6 +16,7 @@ import { bytesToName, fsPath } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
+import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -27,6 +28,10 @@ export interface BackupOptions {
   time?: GoTime;
   /** Record access times (restic's --with-atime); by default atime is recorded as mtime. */
   withAtime?: boolean;
+  /** restic's --exclude patterns (verbs/pattern.ts), matched against absolute paths. */
+  excludes?: string[];
+  /** Counters to update as the backup goes (a progress display reads them). */
+  stats?: BackupStats;
 }
 
 export interface BackupStats {
@@ -93,14 +98,22 @@ function nodeType(mode: number): NodeType {
   }
 }
 
+export function newBackupStats(): BackupStats {
+  return { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
+}
+
 export class Archiver {
-  readonly stats: BackupStats = { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
   private readonly names = new NameTable();
+  private readonly excludes: Pattern[];
 
   constructor(
     private readonly repo: Repository,
     private readonly withAtime = false,
-  ) {}
+    excludes: readonly string[] = [],
+    readonly stats: BackupStats = newBackupStats(),
+  ) {
+    this.excludes = excludes.map(parsePattern);
+  }
 
   /** The node for `path` from lstat, without content or subtree. */
   private async statNode(path: string, name: string): Promise<TreeNode> {
@@ -203,6 +216,7 @@ export class Archiver {
     const nodes: TreeNode[] = [];
     for (const name of names) {
       const child = join(path, name);
+      if (this.excludes.length && excludedBy(this.excludes, resolve(child))) continue;
       let node: TreeNode;
       try {
         node = await this.statNode(child, name);
@@ -316,7 +330,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     }
   }
   const parentTree = parent ? (await findSnapshot(repo, parent)).snapshot.tree : undefined;
-  const archiver = new Archiver(repo, options.withAtime ?? false);
+  const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats);
   const tree = await archiver.saveTargets(targets, parentTree);
   await repo.flush();
   const snapshot: Snapshot = {
@@ -331,6 +345,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   };
   if (parent) snapshot.parent = parent;
   if (options.tags?.length) snapshot.tags = options.tags;
+  if (options.excludes?.length) snapshot.excludes = options.excludes;
   const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
   return { id, snapshot, stats: archiver.stats };
 }

@@ -13,15 +13,14 @@ import {
   Repository,
   WrongPasswordError,
   acquireLock,
-  backup,
   findSnapshot,
   loadSnapshots,
-  restore,
   walkTree,
   type Snapshot,
 } from '../backup/index.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
 import { UsageError, VERB_MODULES } from './backup-verbs/index.js';
+import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, runBackup, runRestore } from './backup-verbs/run-restore.js';
 
 const USAGE_EXIT = 64;
 const FAIL_EXIT = 1;
@@ -34,9 +33,11 @@ verbs:
   init                          create a repository
   run PATH…                     back up files and directories as a new snapshot
                                 [--tag TAG]… [--host NAME] [--parent ID|none]
+${RUN_HELP}
   snapshots                     list the snapshots
   ls SNAPSHOT                   list the files of a snapshot (an id, a prefix or latest)
   restore SNAPSHOT --target DIR restore a snapshot below DIR
+${RESTORE_HELP}
 ${Object.values(VERB_MODULES).map((m) => m.help).join('\n')}
 
 options of every verb:
@@ -53,10 +54,10 @@ const COMMON = {
 
 const VERB_OPTIONS = {
   init: {},
-  run: { tag: { type: 'string', multiple: true }, host: { type: 'string' }, parent: { type: 'string' } },
+  run: { tag: { type: 'string', multiple: true }, host: { type: 'string' }, parent: { type: 'string' }, ...RUN_OPTIONS },
   snapshots: {},
   ls: {},
-  restore: { target: { type: 'string' } },
+  restore: { target: { type: 'string' }, ...RESTORE_OPTIONS },
 } as const satisfies Record<string, OptionsConfig>;
 
 type Verb = keyof typeof VERB_OPTIONS;
@@ -109,19 +110,11 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       return 0;
     }
     case 'run': {
-      if (!args.length) throw new UsageError('run needs at least one path');
       const repo = await openRepo(values);
       const release = await acquireLock(repo, false);
       const started = performance.now();
       try {
-        const parent = values.parent as string | undefined;
-        const r = await backup(repo, {
-          paths: args,
-          tags: (values.tag as string[] | undefined) ?? [],
-          ...(values.host ? { hostname: values.host as string } : {}),
-          ...(parent ? { parent } : {}),
-          programVersion: 'hotstandby 0.1.0',
-        });
+        const r = await runBackup(repo, values, args);
         const seconds = (performance.now() - started) / 1000;
         const s = r.stats;
         print(
@@ -197,7 +190,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
       let s;
       try {
-        s = await restore(repo, snapshot.tree, { target });
+        s = await runRestore(repo, values, snapshot.tree, target);
       } finally {
         await release();
       }

@@ -9,6 +9,7 @@ import type { Repository } from '../repo/repository.js';
 import { nameToBytes } from '../repo/names.js';
 import { unixPermFromGoMode, type TreeNode } from '../repo/tree.js';
 import { walkTree } from '../walk.js';
+import { devMajor, devMinor } from '../device.js';
 import { locate } from './lookup.js';
 import { TAR_END, tarHeader, tarPadding, type TarEntryType } from './tar.js';
 
@@ -42,10 +43,6 @@ async function writeContent(repo: Repository, node: TreeNode, out: Writable, sta
 }
 
 const TAR_TYPE: Partial<Record<TreeNode['type'], TarEntryType>> = { file: 'file', dir: 'dir', symlink: 'symlink', dev: 'blockdev', chardev: 'chardev', fifo: 'fifo' };
-
-/** Linux's dev_t encoding (glibc's gnu_dev_major / gnu_dev_minor). */
-export const devMajor = (d: number) => Number(((BigInt(d) >> 8n) & 0xfffn) | ((BigInt(d) >> 32n) & ~0xfffn));
-export const devMinor = (d: number) => Number((BigInt(d) & 0xffn) | ((BigInt(d) >> 12n) & ~0xffn));
 
 async function tarEntry(repo: Repository, path: string, node: TreeNode, out: Writable, stats: DumpStats): Promise<void> {
   const type = TAR_TYPE[node.type];
