@@ -17,6 +17,7 @@ import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
 import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
+import { adoptUnindexedPacks } from './verbs/resume.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -321,6 +322,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const who = whoAmI();
   const hostname = options.hostname ?? who.hostname;
   await repo.loadIndex();
+  await adoptUnindexedPacks(repo); // what an interrupted backup saved is re-used
   let parent: Id | undefined;
   if (options.parent !== 'none') {
     try {

@@ -44,12 +44,16 @@ options of every verb:
   -r, --repo DIR            the repository (default: $RESTIC_REPOSITORY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
   --json                    machine-readable output
+  --require-mount DIR       refuse to run unless a filesystem is mounted on DIR and the repository
+                            is below it (a removable disk; default: $HOTSTANDBY_REQUIRE_MOUNT).
+                            Mount points listed in /etc/fstab are checked without it.
   -h, --help                this help`;
 
 const COMMON = {
   repo: { type: 'string', short: 'r' },
   'password-file': { type: 'string', short: 'p' },
   json: { type: 'boolean', default: false },
+  'require-mount': { type: 'string' },
 } as const satisfies OptionsConfig;
 
 const VERB_OPTIONS = {
@@ -66,6 +70,7 @@ interface Common {
   repo?: string;
   'password-file'?: string;
   json: boolean;
+  'require-mount'?: string;
 }
 
 function repoLocation(values: Common): string {
@@ -90,8 +95,13 @@ function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
   return { ...(JSON.parse(encodeSnapshot(s).toString()) as object), id, short_id: shortId(id) };
 }
 
+function localBackend(values: Common): LocalBackend {
+  const requireMount = values['require-mount'] ?? process.env.HOTSTANDBY_REQUIRE_MOUNT;
+  return new LocalBackend(repoLocation(values), requireMount ? { requireMount } : {});
+}
+
 async function openRepo(values: Common): Promise<Repository> {
-  return Repository.open(new LocalBackend(repoLocation(values)), await password(values));
+  return Repository.open(localBackend(values), await password(values));
 }
 
 function print(json: boolean, obj: unknown, text: string): void {
@@ -105,7 +115,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
     case 'init': {
       if (args.length) throw new UsageError('init takes no arguments');
       const location = repoLocation(values);
-      const repo = await Repository.init(new LocalBackend(location), await password(values));
+      const repo = await Repository.init(localBackend(values), await password(values));
       print(values.json, { message_type: 'initialized', id: repo.config.id, repository: location }, `created restic repository ${repo.config.id.slice(0, 10)} at ${location}`);
       return 0;
     }

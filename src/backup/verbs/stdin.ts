@@ -9,6 +9,7 @@ import { goTimeNow, type GoTime } from '../repo/go-json.js';
 import { whoAmI, type Repository } from '../repo/repository.js';
 import { encodeSnapshot, type Snapshot } from '../repo/snapshot.js';
 import { encodeTree, goModeFromUnix } from '../repo/tree.js';
+import { adoptUnindexedPacks } from './resume.js';
 
 export interface StdinBackupOptions {
   filename: string;
@@ -24,6 +25,7 @@ export interface StdinBackupOptions {
 export async function backupStdin(repo: Repository, o: StdinBackupOptions): Promise<BackupResult> {
   if (o.filename === '' || o.filename.includes('/') || o.filename === '.' || o.filename === '..') throw new RangeError(`--stdin-filename must be a plain file name, not '${o.filename}'`);
   await repo.loadIndex();
+  await adoptUnindexedPacks(repo); // what an interrupted backup saved is re-used
   const time = o.time ?? goTimeNow();
   const archiver = new Archiver(repo, false, [], o.stats);
   const { content, size } = await archiver.saveFile(o.source ?? '/dev/stdin');
