@@ -14,11 +14,14 @@ export function goFileModeString(mode: number): string {
   return out;
 }
 
+/** A name as Go's encoding/json shows it: each byte that is not UTF-8 as U+FFFD. */
+export const goDisplay = (s: string): string => s.replace(/[\udc80-\udcff]/g, '\ufffd');
+
 export function nodeJson(path: string, node: TreeNode): Record<string, unknown> {
   return {
-    name: node.name,
+    name: goDisplay(node.name),
     type: node.type,
-    path,
+    path: goDisplay(path),
     uid: node.uid,
     gid: node.gid,
     ...(node.user ? { user: node.user } : {}),
@@ -29,7 +32,7 @@ export function nodeJson(path: string, node: TreeNode): Record<string, unknown> 
     mtime: formatGoTime(node.mtime),
     atime: formatGoTime(node.atime),
     ctime: formatGoTime(node.ctime),
-    ...(node.linktarget ? { linktarget: node.linktarget } : {}),
+    ...(node.linktarget ? { linktarget: goDisplay(node.linktarget) } : {}),
     struct_type: 'node',
   };
 }
