@@ -41,6 +41,12 @@ async function conflict(repo: Repository, exclusive: boolean, own: Id | undefine
     } catch {
       continue; // removed meanwhile, or unreadable: restic ignores those too
     }
+    if (lock.hostname === who.hostname && !processAlive(lock.pid)) {
+      // Left by a process of this host that died (kill -9, power loss): remove it, so that it
+      // does not block restic, which keeps such locks until `unlock`.
+      await repo.backend.remove({ type: 'locks', name: id });
+      continue;
+    }
     if (isStale(lock, nowSec, who.hostname)) continue;
     if (exclusive || lock.exclusive) {
       return `Repository is already locked ${lock.exclusive ? 'exclusively ' : ''}by PID ${lock.pid} on ${lock.hostname} by ${lock.username} (lock ${id.slice(0, 8)}, created ${formatGoTime(lock.time)})`;

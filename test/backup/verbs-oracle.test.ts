@@ -263,14 +263,16 @@ test('locks both ways: restic\'s exclusive lock stops our backup and prune; ours
   ok(await restic(repo, 'check'), 'restic check');
 
   // A stale lock (a process of this host that is gone) is removed by unlock; a live one is kept.
-  const dead = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), src], { stdio: 'ignore' });
-  await waitFor(() => lockFiles(repo).length > 0, 'the lock of the run to kill');
-  dead.kill('SIGKILL');
-  await exited(dead);
   const live = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), src], { stdio: 'ignore' });
-  await waitFor(() => lockFiles(repo).length > 1, 'a live lock beside the stale one');
+  await waitFor(() => lockFiles(repo).length > 0, 'a live lock');
   live.kill('SIGSTOP');
   try {
+    const dead = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), src], { stdio: 'ignore' });
+    await waitFor(() => lockFiles(repo).length > 1, 'the lock of the run to kill');
+    dead.kill('SIGKILL');
+    await exited(dead);
+    const blocked = await restic(repo, 'prune');
+    assert.notEqual(blocked.code, 0, 'restic 0.14 keeps a dead process\'s lock until unlock');
     const u = JSON.parse(ok(await hs('unlock', ...auth(repo), '--json'), 'unlock').stdout) as { removed: string[]; kept: string[] };
     assert.equal(u.removed.length, 1);
     assert.equal(u.kept.length, 1);
