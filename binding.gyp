@@ -12,6 +12,7 @@
         "native/errno-error.cc",
         "native/inotify.cc",
         "native/file-times.cc",
+        "native/xattr.cc",
         "native/poly1305.cc"
       ],
       "dependencies": [

@@ -18,6 +18,7 @@ import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, ty
 import { findSnapshot } from './snapshots.js';
 import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
 import { adoptUnindexedPacks } from './verbs/resume.js';
+import { readXattrs } from './xattr.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -146,6 +147,10 @@ export class Archiver {
     if (type !== 'dir' && type !== 'fifo' && type !== 'socket') node.links = Number(st.nlink);
     if (type === 'symlink') node.linktarget = await readlink(fsPath(path));
     if (type === 'dev' || type === 'chardev') node.device = Number(st.rdev);
+    if (type !== 'socket') {
+      const xattrs = readXattrs(path);
+      if (xattrs.length) node.extendedAttributes = xattrs;
+    }
     return node;
   }
 

@@ -13,6 +13,7 @@ import { decodeTree, unixPermFromGoMode, type TreeNode } from './repo/tree.js';
 import type { GoTime } from './repo/go-json.js';
 import { setTimesNs } from './times.js';
 import { devMajor, devMinor } from './device.js';
+import { writeXattrs } from './xattr.js';
 import { fsPath } from './repo/names.js';
 
 export interface RestoreOptions {
@@ -36,6 +37,8 @@ export interface RestoreStats {
   skipped: number;
   /** Named pipes and device nodes. */
   others?: number;
+  /** Extended attributes the target filesystem refused. */
+  xattrsSkipped?: number;
   bytesWritten: number;
 }
 
@@ -139,6 +142,7 @@ export class Restorer {
       }
     }
     if (!symlinkNode) await chmod(fsPath(path), unixPermFromGoMode(node.mode));
+    if (node.extendedAttributes?.length) this.stats.xattrsSkipped = (this.stats.xattrsSkipped ?? 0) + writeXattrs(path, node.extendedAttributes).length;
     await setTimes(path, node.atime, node.mtime, symlinkNode);
   }
 }
