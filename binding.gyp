@@ -13,6 +13,7 @@
         "native/inotify.cc",
         "native/file-times.cc",
         "native/xattr.cc",
+        "native/path-arg.cc",
         "native/poly1305.cc"
       ],
       "dependencies": [

@@ -9,22 +9,9 @@
 #include <vector>
 
 #include "errno-error.h"
+#include "path-arg.h"
 
 namespace {
-
-std::string PathArg(const Napi::CallbackInfo& info) {
-  std::string path;
-  if (info[0].IsBuffer()) {
-    auto b = info[0].As<Napi::Buffer<char>>();
-    path.assign(b.Data(), b.Length());
-  } else if (info[0].IsString()) {
-    path = info[0].As<Napi::String>().Utf8Value();
-  } else {
-    throw Napi::TypeError::New(info.Env(), "The path must be a string or a Buffer");
-  }
-  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(info.Env(), "The path contains a NUL byte");
-  return path;
-}
 
 bool Unsupported(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
 
@@ -33,7 +20,7 @@ bool Unsupported(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
 // listXattrs(path) -> [{ name, value: Buffer }]; [] where the filesystem has none.
 Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string path = PathArg(info);
+  const std::string path = PathArg(info, 0);
   std::vector<char> names;
   for (;;) {
     ssize_t n = llistxattr(path.c_str(), nullptr, 0);
@@ -85,7 +72,7 @@ Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
 // setXattr(path, name, value: Buffer)
 Napi::Value SetXattr(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string path = PathArg(info);
+  const std::string path = PathArg(info, 0);
   if (!info[1].IsString()) throw Napi::TypeError::New(env, "The name must be a string");
   if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "The value must be a Buffer");
   const std::string name = info[1].As<Napi::String>().Utf8Value();

@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hs, isRoot, ok, pseudoRandom, restic, scratchDir, skip } from './restic-fixture.js';
+import { hs, isRoot, ok, pseudoRandom, restic, scratchDir, skip, waitFor } from './restic-fixture.js';
 
 const { scratch, passwordFile } = scratchDir('hs-faults-');
 const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
@@ -31,14 +31,6 @@ const packBytes = (repo: string) =>
     .reduce((n, e) => n + statSync(join(e.parentPath, e.name)).size, 0);
 const packCount = (repo: string) =>
   readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name)).length;
-
-async function waitFor(cond: () => boolean, what: string, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a wrong password: every verb says so and writes nothing', { skip }, async () => {
   const repo = join(scratch, 'pw-repo');

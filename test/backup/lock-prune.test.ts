@@ -19,18 +19,11 @@ import { loadSnapshots } from '../../src/backup/snapshots.js';
 import { check } from '../../src/backup/verbs/check.js';
 import { prune } from '../../src/backup/verbs/prune.js';
 import { removeSnapshots } from '../../src/backup/verbs/forget.js';
+import { waitFor } from './restic-fixture.js';
 
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 const scratch = mkdtempSync(join(tmpdir(), 'hs-lock-prune-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function waitFor(cond: () => Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a held lock is renewed: a newer lock file replaces the old one, and release removes it', async () => {
   const repo = await Repository.init(new MemoryBackend(), 'pw', FAST);

@@ -139,3 +139,12 @@ export function describe(root: string): string[] {
   return out;
 }
 
+
+/** Polls `cond` until it holds (generous deadline: the machine is shared and loaded). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -19,7 +19,7 @@ import { LocalBackend } from '../../src/backup/backend/local.js';
 import { Repository } from '../../src/backup/repo/repository.js';
 import { findSnapshot } from '../../src/backup/snapshots.js';
 import { walkTree } from '../../src/backup/walk.js';
-import { PASSWORD, describe, hs, isRoot, makeSource, ok, pseudoRandom, restic, run, scratchDir, setNs, skip } from './restic-fixture.js';
+import { PASSWORD, describe, hs, isRoot, makeSource, ok, pseudoRandom, restic, run, scratchDir, setNs, skip, waitFor } from './restic-fixture.js';
 
 const { scratch, passwordFile } = scratchDir('hs-verbs-oracle-');
 const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
@@ -211,13 +211,6 @@ test('forget keeps what restic\'s forget keeps; after our prune restic checks cl
   ok(await restic(repo, 'check'), 'restic check');
 });
 
-async function waitFor(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 /** Lock files proper (a save in progress shows first under a temporary name). */
 const lockFiles = (repo: string) => readdirSync(join(repo, 'locks')).filter((n) => /^[0-9a-f]{64}$/.test(n));
 const exited = (p: ChildProcess) => new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once('exit', (code) => r(code))));

@@ -17,8 +17,8 @@ export interface ProgressState {
   width: number;
 }
 
-const human = (n: number, unit: ProgressUnit): string => {
-  if (unit !== 'bytes') return String(Math.round(n));
+/** Bytes in binary units ("1.5 MiB"), with `digits` decimals above bytes. */
+export function humanBytes(n: number, digits = 1): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;
@@ -26,8 +26,10 @@ const human = (n: number, unit: ProgressUnit): string => {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-};
+  return i === 0 ? `${n} B` : `${v.toFixed(digits)} ${units[i]}`;
+}
+
+const human = (n: number, unit: ProgressUnit): string => (unit === 'bytes' ? humanBytes(Math.round(n)) : String(Math.round(n)));
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

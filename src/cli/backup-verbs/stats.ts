@@ -1,18 +1,10 @@
 /** `backup stats [SNAPSHOT…]`: restore size or raw data of the snapshots (restic's output). */
 import { stats, type StatsMode } from '../../backup/verbs/stats.js';
 import { selectSnapshots } from '../../backup/verbs/select.js';
+import { humanBytes } from './progress.js';
 import { SELECT_OPTIONS, selection, UsageError, type VerbModule } from './context.js';
 
-const bytes = (n: number) => {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(3)} ${units[i]}`;
-};
+const bytes = (n: number) => humanBytes(n, 3);
 
 export const statsVerb: VerbModule = {
   help: `  stats [SNAPSHOT…]             sizes: --mode restore-size (default) or raw-data`,
