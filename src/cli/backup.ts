@@ -20,6 +20,7 @@ import {
 } from '../backup/index.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
 import { UsageError, VERB_MODULES } from './backup-verbs/index.js';
+import { nodeJson } from './backup-verbs/node-json.js';
 import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, runBackup, runRestore } from './backup-verbs/run-restore.js';
 
 const USAGE_EXIT = 64;
@@ -170,23 +171,8 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       await repo.loadIndex();
       if (values.json) console.log(JSON.stringify({ ...snapshotJson(id, snapshot), struct_type: 'snapshot' }));
       for await (const { path, node } of walkTree(repo, snapshot.tree)) {
-        if (values.json) {
-          console.log(
-            JSON.stringify({
-              name: node.name,
-              type: node.type,
-              path,
-              uid: node.uid,
-              gid: node.gid,
-              ...(node.size !== undefined ? { size: node.size } : {}),
-              mode: node.mode,
-              mtime: formatGoTime(node.mtime),
-              atime: formatGoTime(node.atime),
-              ctime: formatGoTime(node.ctime),
-              struct_type: 'node',
-            }),
-          );
-        } else console.log(path);
+        if (values.json) console.log(JSON.stringify(nodeJson(path, node)));
+        else console.log(path);
       }
       return 0;
     }
