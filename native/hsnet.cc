@@ -10,6 +10,7 @@
 #include "constants.h"
 #include "errno-error.h"
 #include "file-times.h"
+#include "xattr.h"
 #include "poly1305.h"
 #include "inotify.h"
 #include "pid-watch.h"
@@ -39,6 +40,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
   exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
   exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
+  exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
+  exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));

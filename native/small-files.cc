@@ -22,16 +22,9 @@
 #include <vector>
 
 #include "errno-error.h"
+#include "path-arg.h"
 
 namespace {
-
-std::string PathArg(const Napi::Value& v) {
-  if (!v.IsBuffer()) throw Napi::TypeError::New(v.Env(), "The path must be a Buffer");
-  auto b = v.As<Napi::Buffer<char>>();
-  std::string path(b.Data(), b.Length());
-  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(v.Env(), "The path contains a NUL byte");
-  return path;
-}
 
 int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
@@ -187,7 +180,7 @@ class WriteWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Value ReadSmallFile(const Napi::CallbackInfo& info) {
-  std::string path = PathArg(info[0]);
+  std::string path = PathArg(info, 0);
   const int64_t limit = IntArg(info, 1, "limit");
   auto* worker = new ReadWorker(info.Env(), std::move(path), limit);
   Napi::Promise promise = worker->Promise();
@@ -197,7 +190,7 @@ Napi::Value ReadSmallFile(const Napi::CallbackInfo& info) {
 
 Napi::Value WriteNewFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = PathArg(info[0]);
+  std::string path = PathArg(info, 0);
   if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "The data must be a Buffer");
   const int64_t mode = IntArg(info, 2, "mode");
   const int64_t uid = IntArg(info, 3, "uid");
