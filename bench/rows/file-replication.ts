@@ -234,7 +234,7 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
 }
 
 /** One file of `mib` MiB: hotstandby, then plain rsync to a daemon, seconds each. */
-async function throughputRun(mib: number): Promise<{ mib: number; hotstandby_s: number; rsync_s: number; ratio: number }> {
+export async function throughputRun(mib: number): Promise<{ mib: number; hotstandby_s: number; rsync_s: number; ratio: number }> {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-ftput-'));
   try {
