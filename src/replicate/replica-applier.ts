@@ -70,6 +70,8 @@ function asApplyError(err: unknown, path: RelPath): ApplyError {
 
 export class ReplicaApplier {
   private readonly partials = new Map<string, Partial>();
+  /** Partials kept for resuming when their connection closed, by token. */
+  private readonly abandoned = new Map<string, Buffer>();
   private rootReal: Buffer | undefined;
   private readonly canChown = process.getuid?.() === 0;
   private readonly dirs = new DirSyncs();
@@ -140,6 +142,7 @@ export class ReplicaApplier {
     await this.parentReady(path);
     const previous = this.partials.get(token);
     if (previous !== undefined) await this.abandon(token, false);
+    this.abandoned.delete(token);
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
     await this.dropOlderPartials(path, token);
     try {
@@ -272,7 +275,22 @@ export class ReplicaApplier {
 
   /** Partial transfers still open (a connection closed mid-file): closed, kept for resuming. */
   async closeAll(): Promise<void> {
-    for (const token of [...this.partials.keys()]) await this.abandon(token, false);
+    for (const [token, partial] of [...this.partials]) {
+      await this.abandon(token, false);
+      this.abandoned.set(token, partial.temp);
+    }
+  }
+
+  /**
+   * A full comparison completed with every file equal: the partials kept for resuming that no
+   * transfer took up are of versions the source no longer sends. Removed, so a cut transfer
+   * whose file reached the replica by another way leaves nothing behind.
+   */
+  async dropAbandoned(): Promise<void> {
+    for (const [token, temp] of [...this.abandoned]) {
+      this.abandoned.delete(token);
+      if (!this.partials.has(token)) await unlink(temp).catch(() => {});
+    }
   }
 
   /** Partials of other versions of the same file (same first 16 hex digits of the token). */

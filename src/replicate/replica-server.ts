@@ -205,6 +205,7 @@ export class ReplicaServer {
           if (source === undefined) throw new ApplyError('synced: the generation is missing or malformed', 'EINVAL');
           await this.options.generations?.update(() => adoptSource(source));
           this.applier.keepConflicts(undefined);
+          await this.applier.dropAbandoned();
           this.options.onEvent?.({ kind: 'complete', generation: source.current });
           break;
         }
