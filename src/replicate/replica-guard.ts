@@ -19,14 +19,15 @@ type Stamp = string;
 /**
  * Paths replication is changing or has just changed, with what it left there: an event whose
  * path still holds exactly that (same inode, size, nanosecond mtime, or still absent) is
- * replication's own; anything else is a local change, however soon after.
+ * replication's own; anything else is a local change, however soon after. Held a minute, since
+ * on a loaded machine inotify events can arrive seconds late.
  */
 export class RecentChanges {
   private readonly entries = new Map<RelPath, { until: number; stamp: Stamp | 'busy' }>();
 
   constructor(
     private readonly now: () => number,
-    private readonly holdMs = 3000,
+    private readonly holdMs = 60_000,
   ) {}
 
   /** Before a change replication makes to `path`: events are its own until done(). */

@@ -180,7 +180,7 @@ test('directory resource: a file changed or added on the backup is reported and 
   await converged(a, b, 'the backup back to the master tree');
   assert.equal(readFileSync(join(b.dir, 'page.html'), 'utf8'), 'the master version');
   assert.equal(existsSync(join(b.dir, 'stray.txt')), false);
-  await waitFor(() => b.events.filter((e) => e === 'replica local-change').length >= 2, { description: 'both local changes reported', timeoutMs: 10_000 });
+  await waitFor(() => b.events.filter((e) => e === 'replica local-change').length >= 2, { description: 'both local changes reported', timeoutMs: 30_000 });
   assert.ok(((await b.driver.monitor(ctx)).gauges?.local_changes ?? 0) >= 2);
   // Replication's own writes are not reported as local changes.
   const before = b.events.filter((e) => e === 'replica local-change').length;
