@@ -6,6 +6,8 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
+import type { MailConfig } from './mail.js';
+import type { WebhookConfig } from './webhooks.js';
 import type { WebListenerConfig } from './web-listener.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
@@ -120,6 +122,8 @@ export interface InstanceConfig extends InstanceNetworkConfig {
   lowerPriority: LowerPriorityConfig;
   /** keepalived higher_prio_send_advert: one advert of our own before yielding to a higher priority (hotstandby default on). */
   advertOnYield: boolean;
+  /** keepalived smtp_alert: mail its transitions (set only when on; global.mail.alert is the default). */
+  smtpAlert?: boolean;
   source: SourceLocation;
 }
 
@@ -127,6 +131,8 @@ export interface SyncGroupConfig {
   name: string;
   instances: string[];
   notify: NotifyConfig;
+  /** keepalived smtp_alert in vrrp_sync_group (set only when on). */
+  smtpAlert?: boolean;
   source: SourceLocation;
 }
 
@@ -156,6 +162,10 @@ export interface GlobalConfig {
   advertOnYield?: boolean;
   /** The control API and dashboard on TCP (off when unset): src/config/web-listener.ts. */
   web?: WebListenerConfig;
+  /** keepalived's smtp_alert mail settings (src/config/mail.ts); unset when the file has none. */
+  mail?: MailConfig;
+  /** Signed JSON POSTs of event-log records (src/config/webhooks.ts); unset when none. */
+  webhooks?: WebhookConfig[];
 }
 
 export interface HotstandbyConfig {
