@@ -71,7 +71,7 @@ test('mail settings are refused with file, line and key when they cannot work', 
   await assert.rejects(conf(`global_defs {\n smtp_server bad_host\n}\n${instanceConf('')}`), /keepalived\.conf:2: smtp_server: "bad_host" is not a host name/);
   await assert.rejects(conf(`global_defs {\n notification_email_from "a b@example.net"\n}\n${instanceConf('')}`), /keepalived\.conf:2: notification_email_from: .* is not a mail address/);
   assert.throws(() => yaml(`global:\n  mail:\n    to: ['<x>@example.net']\n${instanceYaml('')}`), /hotstandby\.yaml:3: global\.mail\.to\[0\]: "<x>@example\.net" is not a mail address/);
-  assert.throws(() => yaml(`global:\n  mail:\n    smtpServer: x\n${instanceYaml('')}`), /Unknown key "smtpServer" \(did you mean 'server'\?\)/);
+  assert.throws(() => yaml(`global:\n  mail:\n    smtp_server: x\n${instanceYaml('')}`), /Unknown key "smtp_server" \(did you mean 'server'\?\)/);
   // keepalived makes 0 one second.
   assert.equal((await conf(`global_defs {\n smtp_connect_timeout 0\n}\n${instanceConf('')}`)).config.global.mail?.connectTimeoutMs, 1000);
 });
