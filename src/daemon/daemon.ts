@@ -74,7 +74,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await firewall.prepare(config.instances);
 
     // Subsystems, each from its module. Data, backups and a dashboard go here (README.md).
-    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time }));
+    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time, timers: time, wallClock }));
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));

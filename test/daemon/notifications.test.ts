@@ -40,7 +40,8 @@ test('Notifications: a reload that changes notify_fifo sends lines to the new FI
   const dir = mkdtempSync(join(tmpdir(), 'hs-notify-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [first, second] = [join(dir, 'first.fifo'), join(dir, 'second.fifo')];
-  const deps = { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: new FakeTime() };
+  const time = new FakeTime();
+  const deps = { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: time, timers: time, wallClock: () => new Date(0) };
   const notifications = await Notifications.open({ ...global, notifyFifo: first }, deps);
   t.after(() => notifications.close());
   notifications.groupChanged(group, 'MASTER');
@@ -58,7 +59,8 @@ test('Notifications: a notify_fifo that cannot be opened refuses the reload, nam
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const notAFifo = join(dir, 'plain-file');
   writeFileSync(notAFifo, '');
-  const notifications = await Notifications.open(global, { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: new FakeTime() });
+  const time = new FakeTime();
+  const notifications = await Notifications.open(global, { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: time, timers: time, wallClock: () => new Date(0) });
   t.after(() => notifications.close());
   await assert.rejects(notifications.prepare({ ...global, notifyFifo: notAFifo }), /notifyFifo \(notify_fifo\): cannot open .*plain-file.*not a FIFO/);
 });
