@@ -6,7 +6,7 @@
  * costs one timeout, never a hung daemon. No authentication: keepalived has none either; relay
  * through a local MTA.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { dotStuff } from './mail-message.js';
 
@@ -177,7 +177,8 @@ function openSocket(options: SmtpOptions): Promise<Socket> {
 
 function upgrade(socket: Socket, options: SmtpOptions): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const tls = tlsConnect({ socket, servername: options.host, ...(options.ca !== undefined ? { ca: options.ca } : {}) });
+    // The certificate must be valid for the configured host (a name, or an IP address SAN); SNI only for names (RFC 6066 §3).
+    const tls = tlsConnect({ socket, host: options.host, ...(isIP(options.host) === 0 ? { servername: options.host } : {}), ...(options.ca !== undefined ? { ca: options.ca } : {}) });
     const timer = setTimeout(() => {
       tls.destroy();
       reject(new SmtpError(`TLS handshake not done within ${options.timeoutMs} ms`, 'starttls'));
