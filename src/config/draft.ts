@@ -22,6 +22,7 @@ import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 import type { InstanceNetworkDraft } from './instance-network.js';
 import type { MailDraft } from './mail.js';
+import type { PeerApiDraft } from './peer-api.js';
 import type { WebhookDraft } from './webhooks.js';
 import type { WebListenerDraft } from './web-listener.js';
 
@@ -58,6 +59,7 @@ export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   /** global.mail / keepalived's email keywords; created by the first one read. */
   mail?: MailDraft;
   webhooks?: WebhookDraft[];
+  peerApi?: PeerApiDraft;
 }
 
 export interface VipDraft {

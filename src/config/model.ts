@@ -7,6 +7,7 @@ import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
 import type { MailConfig } from './mail.js';
+import type { PeerApiConfig } from './peer-api.js';
 import type { WebhookConfig } from './webhooks.js';
 import type { WebListenerConfig } from './web-listener.js';
 
@@ -166,6 +167,8 @@ export interface GlobalConfig {
   mail?: MailConfig;
   /** Signed JSON POSTs of event-log records (src/config/webhooks.ts); unset when none. */
   webhooks?: WebhookConfig[];
+  /** The peer's control API, for the dashboard's "as the peer reports itself" (src/config/peer-api.ts). */
+  peerApi?: PeerApiConfig;
 }
 
 export interface HotstandbyConfig {

@@ -11,6 +11,7 @@ import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
 import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { resolveMail } from './mail.js';
+import { resolvePeerApi } from './peer-api.js';
 import { resolveWebhook } from './webhooks.js';
 import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
@@ -90,6 +91,7 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.web) config.web = resolveWebListener(draft.web);
   if (draft.mail) config.mail = resolveMail(draft.mail);
   if (draft.webhooks) config.webhooks = draft.webhooks.map(resolveWebhook);
+  if (draft.peerApi) config.peerApi = resolvePeerApi(draft.peerApi);
   const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
   return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs, lowerPriority };
 }

@@ -34,6 +34,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   advertOnYield: { keyword: 'vrrp_higher_prio_send_advert', reload: 'instances', effect: 'the default of the instances, which are updated where they change' },
   web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },
   mail: { keyword: 'notification_email, smtp_*', reload: 'in-place', effect: 'mails from now on go with the new settings' },
+  peerApi: { keyword: 'peerApi (hotstandby only)', reload: 'restart', effect: 'the dashboard asks the peer from the start' },
   webhooks: { keyword: 'webhooks (hotstandby only)', reload: 'in-place', effect: 'events from now on go to the new webhooks; deliveries under way finish' },
 };
 

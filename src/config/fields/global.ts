@@ -151,6 +151,13 @@ export const GLOBAL_FIELDS = [
     defaultDoc: 'none',
     doc: 'JSON POSTs of event-log records, signed with HMAC-SHA256 (docs/notifications.md); hotstandby only',
   },
+  {
+    name: 'peerApi',
+    yaml: 'peerApi',
+    type: { kind: 'custom', text: 'mapping: `url`, `readToken`, `caFile`, `timeout`, `interval`' },
+    defaultDoc: 'none',
+    doc: "the peer's control API, for the dashboard's \"as the peer reports itself\" (docs/dashboard.md); hotstandby only",
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** global_defs keywords that set no field of their own. */

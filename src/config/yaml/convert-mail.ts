@@ -1,9 +1,10 @@
 /**
- * The YAML `global.mail:` and `global.webhooks:` sections, read by their field tables
- * (fields/mail.ts, ../webhooks.ts); the lists by hand.
+ * The YAML `global.mail:`, `global.webhooks:` and `global.peerApi:` sections, read by their
+ * field tables (fields/mail.ts, ../webhooks.ts, ../peer-api.ts); the lists by hand.
  */
 import { MAIL_FIELDS } from '../fields/mail.js';
 import type { MailDraft } from '../mail.js';
+import { PEER_API_FIELDS, type PeerApiDraft } from '../peer-api.js';
 import { WEBHOOK_FIELDS, type WebhookDraft } from '../webhooks.js';
 import { readFields } from './fields.js';
 import { isStringNode, readList, readNamedCollection, readString, type Field, type YamlReader } from './nodes.js';
@@ -23,6 +24,12 @@ export function readMail(reader: YamlReader, field: Field): MailDraft {
     },
   });
   return mail;
+}
+
+export function readPeerApi(reader: YamlReader, field: Field): PeerApiDraft {
+  const peer: PeerApiDraft = { source: field.source };
+  readFields(reader, field, PEER_API_FIELDS, peer);
+  return peer;
 }
 
 export function readWebhooks(reader: YamlReader, field: Field): WebhookDraft[] {
