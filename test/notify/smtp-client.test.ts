@@ -5,7 +5,6 @@
  * certificate, and the mailer's retries (4xx) and give-up (5xx), with the caller never waiting.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,9 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import { waitFor } from '../../src/lab/wait-for.js';
 import { Mailer } from '../../src/notify/mail/mailer.js';
 import { sendMail, SmtpError, type SmtpOptions } from '../../src/notify/mail/smtp-client.js';
+import { realClock, realTimers } from '../support/real-timers.js';
 import { SmtpSink } from '../support/smtp-sink.js';
+import { opensslUnavailableReason, selfSignedCert } from '../support/tls-cert.js';
 
 const options = (sink: SmtpSink, extra: Partial<SmtpOptions> = {}): SmtpOptions => ({ host: '127.0.0.1', port: sink.port, heloName: 'lb1.test', timeoutMs: 5000, starttls: false, ...extra });
 
@@ -60,20 +61,10 @@ test('sendMail(): a server that never greets is given up after the timeout, not 
   await assert.rejects(sendMail({ ...options(sink), port: 1, timeoutMs: 2000 }, { from: 'hs@x', to: ['a@x'] }, 'hi'), /cannot connect to 127\.0\.0\.1:1/);
 });
 
-function openssl(): string | undefined {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'needs openssl to make a throwaway certificate';
-  }
-}
-
-test('sendMail() with starttls: upgrades, says EHLO again, checks the certificate against the CA; refuses a server without STARTTLS', { skip: openssl() }, async (t) => {
+test('sendMail() with starttls: upgrades, says EHLO again, checks the certificate against the CA; refuses a server without STARTTLS', { skip: opensslUnavailableReason() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-smtp-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const { keyFile, certFile } = selfSignedCert(dir, '127.0.0.1', 'IP:127.0.0.1');
   const cert = readFileSync(certFile, 'utf8');
   const sink = await SmtpSink.start({ tls: { key: readFileSync(keyFile, 'utf8'), cert } });
   t.after(() => sink.close());
@@ -87,17 +78,10 @@ test('sendMail() with starttls: upgrades, says EHLO again, checks the certificat
 });
 
 function mailer(sink: SmtpSink, events: EventLog, mail: Partial<MailConfig> = {}): Mailer {
-  // Real time: the sink is a real server.
-  const timers = {
-    at: (deadline: number, fn: () => void) => {
-      const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
-      return () => clearTimeout(timer);
-    },
-  };
   return new Mailer(
     { to: ['ops@x.test'], server: { host: '127.0.0.1', port: sink.port }, connectTimeoutMs: 2000, alert: true, faults: true, starttls: false, ...mail },
     'lb1',
-    { clock: { now: () => performance.now() }, timers, wallClock: () => new Date(), log: silentLogger, events, hostName: 'lb1.test', retry: { retries: 2, firstDelayMs: 50, maxDelayMs: 100 } },
+    { clock: realClock, timers: realTimers, wallClock: () => new Date(), log: silentLogger, events, hostName: 'lb1.test', retry: { retries: 2, firstDelayMs: 50, maxDelayMs: 100 } },
   );
 }
 

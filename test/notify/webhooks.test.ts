@@ -14,6 +14,7 @@ import { waitFor } from '../../src/lab/wait-for.js';
 import { kindMatches } from '../../src/notify/webhook/event-filter.js';
 import { signatureOf, verifySignature } from '../../src/notify/webhook/signature.js';
 import { Webhooks, type WebhookPayload } from '../../src/notify/webhook/webhooks.js';
+import { realClock, realTimers } from '../support/real-timers.js';
 
 const SECRET = 'webhook-secret-0123456789abcdef';
 
@@ -49,15 +50,8 @@ async function receiver(answer: (n: number) => number | 'hang' = () => 200) {
   };
 }
 
-const realTimers = {
-  at: (deadline: number, fn: () => void) => {
-    const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
-    return () => clearTimeout(timer);
-  },
-};
-
 function hooks(configs: WebhookConfig[], events: EventLog): Webhooks {
-  return new Webhooks(configs, { events, clock: { now: () => performance.now() }, timers: realTimers, wallClock: () => new Date(), log: silentLogger, node: 'lb1', firstRetryMs: 100 });
+  return new Webhooks(configs, { events, clock: realClock, timers: realTimers, wallClock: () => new Date(), log: silentLogger, node: 'lb1', firstRetryMs: 100 });
 }
 
 const hook = (url: string, extra: Partial<WebhookConfig> = {}): WebhookConfig => ({ name: 'ops', url, secret: SECRET, events: ['transition', 'split-brain', 'check', 'backup*'], timeoutMs: 2000, retries: 3, ...extra });

@@ -13,6 +13,7 @@ import { parsePeerStatus } from '../../src/ui/peer/peer-report.js';
 import type { PeerSource } from '../../src/ui/peer-view.js';
 import type { Exchange, ExchangeOptions } from '../../src/util/http-exchange.js';
 import { FakeTime } from '../support/fake-time.js';
+import { realClock, realTimers } from '../support/real-timers.js';
 import type { InstanceDetail } from '../../src/api/instance-view.js';
 
 const STATUS = JSON.stringify({ pid: 42, startedAt: '2026-12-02T08:00:00Z', instances: [{ name: 'web', state: 'MASTER', priority: 150, effectivePriority: 150, masterAddress: null, maintenance: false, vips: ['192.0.2.10/24'] }] });
@@ -77,8 +78,7 @@ test('PeerPoller against an HTTP peer on loopback: the token is sent, a silent p
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
   const port = (server.address() as { port: number }).port;
-  const realTimers = { at: (deadline: number, fn: () => void) => { const timer = setTimeout(fn, Math.max(0, deadline - performance.now())); return () => clearTimeout(timer); } };
-  const p = new PeerPoller({ url: `http://127.0.0.1:${port}`, readToken: 'read-token-0123456789abcdef', timeoutMs: 300, intervalMs: 1000 }, { clock: { now: () => performance.now() }, timers: realTimers, wallClock: () => new Date(), log: silentLogger });
+  const p = new PeerPoller({ url: `http://127.0.0.1:${port}`, readToken: 'read-token-0123456789abcdef', timeoutMs: 300, intervalMs: 1000 }, { clock: realClock, timers: realTimers, wallClock: () => new Date(), log: silentLogger });
   t.after(() => p.close());
   p.start();
   const deadline = Date.now() + 10_000;
