@@ -4,14 +4,18 @@
  * a real HTTP peer on loopback with the read token), and the rows the dashboard renders from it.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/daemon/logger.js';
+import { packageRoot } from '../../src/net/native.js';
 import { renderInstanceTiles } from '../../src/ui/page.js';
 import { PeerPoller } from '../../src/ui/peer/peer-poller.js';
 import { parsePeerStatus } from '../../src/ui/peer/peer-report.js';
 import type { PeerSource } from '../../src/ui/peer-view.js';
 import type { Exchange, ExchangeOptions } from '../../src/util/http-exchange.js';
+import { yaml } from '../config/helpers.js';
 import { FakeTime } from '../support/fake-time.js';
 import { realClock, realTimers } from '../support/real-timers.js';
 import type { InstanceDetail } from '../../src/api/instance-view.js';
@@ -107,4 +111,12 @@ test('the tiles show the peer as it reports itself beside the master as this nod
   assert.doesNotMatch(none, /Peer reports|peer-summary/, 'nothing without global.peerApi');
   const escaped = renderInstanceTiles([detail], false, source({ url: 'https://x', asked: true, error: '<script>alert(1)</script>' }, 0)).text;
   assert.doesNotMatch(escaped, /<script>/);
+});
+
+test('the peerApi example of docs/dashboard.md loads (with an instance added)', async () => {
+  const text = await readFile(join(packageRoot(), 'docs', 'dashboard.md'), 'utf8');
+  const example = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string).find((block) => block.includes('peerApi:'));
+  assert.ok(example, 'no peerApi example');
+  const { config } = yaml(`${example}instances:\n  web:\n    interface: eth0\n    vrid: 51\n    vips: [192.0.2.10]\n`);
+  assert.deepEqual(config.global.peerApi, { url: 'https://10.0.0.2:9180', readToken: '3f7c0d9e2b5a4c18a6e0f1d2c3b4a596', caFile: '/etc/hotstandby/tls/peer-ca.pem', timeoutMs: 2000, intervalMs: 5000 });
 });
