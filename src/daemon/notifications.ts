@@ -28,6 +28,12 @@ export interface NotificationsDeps {
 const FLUSH_GRACE_MS = 2000;
 /** One split-brain event per instance in this long, however many adverts show it. */
 const SPLIT_BRAIN_QUIET_MS = 30_000;
+/**
+ * A master that took over less than this long ago (at least 2 s, or 3 advert intervals) and
+ * hears the old master is in a hand-over, not a split brain: a node in maintenance advertises
+ * with priority 1 until the peer has taken over, and the old master's last advert may cross ours.
+ */
+const HANDOVER_MIN_MS = 2000;
 
 /** How long STOP hooks get at shutdown before they are ended (keepalived waits too). */
 const STOP_HOOKS_GRACE_MS = 1000;
@@ -38,6 +44,8 @@ export class Notifications {
   private readonly webhooks: Webhooks;
   private readonly groupStates = new Map<string, 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'>();
   private readonly splitBrainAt = new Map<string, number>();
+  /** When each instance became master (monotonic), while it is. */
+  private readonly masterSince = new Map<string, number>();
 
   private constructor(
     private global: GlobalConfig,
@@ -68,19 +76,24 @@ export class Notifications {
     const to = record.to === 'INIT' ? 'STOP' : record.to;
     this.dispatcher.instanceChanged(runner.config, to, runner.status().effectivePriority);
     const { config } = runner;
+    if (to === 'MASTER') this.masterSince.set(config.name, this.deps.clock.now());
+    else this.masterSince.delete(config.name);
     this.mailer.changed({ kind: 'INSTANCE', name: config.name, from: record.from, to, reason: record.reason, vips: config.vips.map((v) => v.address), time: record.time }, config.smtpAlert === true);
   }
 
   /**
    * keepalived notify_master_rx_lower_pri and its FIFO line. A master hearing another router's
    * advert means two masters at once: a split brain (usually one healing, as the other yields on
-   * our answer); it goes to the event log, at most once per instance in 30 s.
+   * our answer); it goes to the event log, at most once per instance in 30 s, unless this master
+   * has only just taken over (a hand-over, see HANDOVER_MIN_MS).
    */
   masterHeardLowerPriority(runner: InstanceRunner): void {
     const priority = runner.status().effectivePriority;
     this.dispatcher.masterHeardLowerPriority(runner.config, priority);
     const name = runner.config.name;
     const now = this.deps.clock.now();
+    const since = this.masterSince.get(name);
+    if (since !== undefined && now - since < Math.max(HANDOVER_MIN_MS, 3 * runner.config.advertIntervalMs)) return;
     const last = this.splitBrainAt.get(name);
     if (last !== undefined && now - last < SPLIT_BRAIN_QUIET_MS) return;
     this.splitBrainAt.set(name, now);

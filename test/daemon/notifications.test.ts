@@ -7,6 +7,7 @@ import { waitFor } from '../../src/lab/wait-for.js';
 import type { GlobalConfig } from '../../src/config/model.js';
 import { EventLog } from '../../src/daemon/event-log.js';
 import { silentLogger } from '../../src/daemon/logger.js';
+import type { InstanceRunner } from '../../src/daemon/instance-runner.js';
 import { Notifications } from '../../src/daemon/notifications.js';
 import { FakeTime } from '../support/fake-time.js';
 import { instanceConfig } from '../support/instance-config.js';
@@ -63,4 +64,29 @@ test('Notifications: a notify_fifo that cannot be opened refuses the reload, nam
   const notifications = await Notifications.open(global, { log: silentLogger, events: new EventLog({ wallClock: () => new Date(0) }), clock: time, timers: time, wallClock: () => new Date(0) });
   t.after(() => notifications.close());
   await assert.rejects(notifications.prepare({ ...global, notifyFifo: notAFifo }), /notifyFifo \(notify_fifo\): cannot open .*plain-file.*not a FIFO/);
+});
+
+test('Notifications: a master hearing another master is a split-brain event, but not during a hand-over, and not again within 30 s', async (t) => {
+  const time = new FakeTime();
+  const events = new EventLog({ wallClock: () => new Date(0) });
+  const notifications = await Notifications.open(global, { log: silentLogger, events, clock: time, timers: time, wallClock: () => new Date(0) });
+  t.after(() => notifications.close());
+  const config = instanceConfig({ name: 'web', advertIntervalMs: 1000 });
+  const runner = { config, status: () => ({ effectivePriority: 100 }) } as unknown as InstanceRunner;
+  const became = (to: 'MASTER' | 'BACKUP') => notifications.instanceChanged({ instance: 'web', time: '', from: to === 'MASTER' ? 'BACKUP' : 'MASTER', to, reason: 'test' }, runner);
+  const splitBrains = () => events.since().filter((e) => e.type === 'split-brain').length;
+  became('MASTER');
+  time.advanceBy(500);
+  notifications.masterHeardLowerPriority(runner);
+  assert.equal(splitBrains(), 0, 'just took over: the old master (in maintenance, priority 1) hands over');
+  time.advanceBy(10_000);
+  notifications.masterHeardLowerPriority(runner);
+  assert.equal(splitBrains(), 1, 'master for 10 s and another master appears: a split brain (healing)');
+  assert.match(events.since().at(-1)?.message ?? '', /split brain: this master \(priority 100\) heard another master's advert/);
+  time.advanceBy(5000);
+  notifications.masterHeardLowerPriority(runner);
+  assert.equal(splitBrains(), 1, 'once in 30 s');
+  time.advanceBy(30_000);
+  notifications.masterHeardLowerPriority(runner);
+  assert.equal(splitBrains(), 2);
 });
