@@ -10,7 +10,9 @@ import { scanTotals, type ScanTotals } from '../../backup/verbs/scan.js';
 import { backupStdin } from '../../backup/verbs/stdin.js';
 import type { Id } from '../../backup/repo/id.js';
 import type { OptionsConfig } from '../parse-command.js';
-import { UsageError } from './context.js';
+import { SELECT_OPTIONS, selection, UsageError } from './context.js';
+import { selectSnapshots } from '../../backup/verbs/select.js';
+import type { SnapshotEntry } from '../../backup/snapshots.js';
 import { startProgress } from './progress.js';
 
 export const RUN_OPTIONS = {
@@ -22,10 +24,12 @@ export const RUN_OPTIONS = {
 export const RESTORE_OPTIONS = {
   include: { type: 'string', short: 'i', multiple: true },
   exclude: { type: 'string', short: 'e', multiple: true },
+  ...SELECT_OPTIONS,
 } as const satisfies OptionsConfig;
 
 export const RUN_HELP = `                                [--exclude PATTERN]… [--stdin [--stdin-filename NAME]]`;
-export const RESTORE_HELP = `                                [--include PATTERN]… [--exclude PATTERN]… (single files or subtrees)`;
+export const RESTORE_HELP = `                                [--include PATTERN]… [--exclude PATTERN]… (single files or subtrees)
+                                [--host H] [--tag T] [--path P] (which snapshot latest is)`;
 
 const list = (v: unknown) => (v as string[] | undefined) ?? [];
 
@@ -78,4 +82,9 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
     clearInterval(poll);
     progress.stop();
   }
+}
+
+/** The snapshot `restore` names: an id or prefix, or `latest` among those --host/--tag/--path select. */
+export async function restoreSnapshot(repo: Repository, values: Record<string, unknown>, name: string): Promise<SnapshotEntry> {
+  return (await selectSnapshots(repo, [name], selection(values)))[0]!;
 }
