@@ -3,7 +3,7 @@
  * --stdin / --stdin-filename and the progress bar for run; --include / --exclude and the progress
  * bar for restore. Kept here so that src/cli/backup.ts only dispatches.
  */
-import { backup, restore, type BackupResult, type Repository, type RestoreStats } from '../../backup/index.js';
+import { backup, restore, walkTree, type BackupResult, type Repository, type RestoreStats } from '../../backup/index.js';
 import { newBackupStats } from '../../backup/archiver.js';
 import { childMayMatch, excludedBy, matchPattern, parsePattern } from '../../backup/verbs/pattern.js';
 import { scanTotals, type ScanTotals } from '../../backup/verbs/scan.js';
@@ -74,7 +74,16 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
       : undefined;
   const stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   const progress = startProgress(process.stderr, 'bytes');
-  const poll = setInterval(() => progress.update(stats.bytesWritten, undefined, `${stats.files} files`), 200);
+  // On a terminal, the size of a whole-snapshot restore is summed beside it, for the time left.
+  let total: number | undefined;
+  if (process.stderr.isTTY && !select) {
+    void (async () => {
+      let n = 0;
+      for await (const { node } of walkTree(repo, tree)) if (node.type === 'file') n += node.size ?? 0;
+      total = n;
+    })().catch(() => undefined);
+  }
+  const poll = setInterval(() => progress.update(stats.bytesWritten, total, `${stats.files} files`), 200);
   poll.unref();
   try {
     return await restore(repo, tree, { target, stats, ...(select ? { select } : {}) });
