@@ -63,6 +63,8 @@ export class PostgresqlDriver implements ResourceDriver {
   private knowledge: Knowledge | undefined;
   private knowledgeLoaded = false;
   private notStreaming = 0;
+  /** A pg_rewind ran and the standby has not streamed since (the next rejoin clones). */
+  private rewoundWithoutStreaming = false;
   private standbyGoneSince: number | undefined;
   private degraded = false;
   private lastRejoinError: string | undefined;
@@ -265,7 +267,24 @@ export class PostgresqlDriver implements ResourceDriver {
     const behind = peer.kind === 'primary' && 'timeline' in local && local.kind === 'standby' && local.timeline < peer.timeline;
     if (peer.kind === 'primary' && address !== undefined && (wasPrimary || force || behind)) {
       await stopServer(s, programs, 'fast', signal, 30_000);
-      await this.rejoin(address, programs, owner, signal, log);
+      // pg_rewind 15 judges a target shut down in recovery by its last checkpoint, not by its
+      // minimum recovery point, and can answer "no rewind required" for a fenced old primary that
+      // was restarted as a standby; the server then refuses to start ("requested timeline does
+      // not contain minimum recovery point") or cannot stream. A rewind that did not lead to
+      // streaming is therefore followed by a fresh clone.
+      const cloneNow = this.rewoundWithoutStreaming;
+      await this.rejoin(address, programs, owner, signal, log, cloneNow);
+      this.rewoundWithoutStreaming = !cloneNow;
+      try {
+        await startServer(s, programs, signal);
+      } catch (error) {
+        if (signal.aborted || cloneNow) throw error;
+        log.log('warn', `PostgreSQL did not start after pg_rewind (${(error as Error).message}): fresh clone`);
+        await this.rejoin(address, programs, owner, signal, log, true);
+        this.rewoundWithoutStreaming = false;
+        await startServer(s, programs, signal);
+      }
+      return;
     } else if (address !== undefined) {
       await configureStandby(s, address, owner);
     } else {
@@ -275,9 +294,9 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   /** pg_rewind, or a fresh clone when rewind fails and the clusters are the same one. */
-  private async rejoin(address: PeerAddress, programs: PgPrograms, owner: RunAs, signal: AbortSignal, log: Logger): Promise<void> {
+  private async rejoin(address: PeerAddress, programs: PgPrograms, owner: RunAs, signal: AbortSignal, log: Logger, cloneNow: boolean): Promise<void> {
     const s = this.settings;
-    try {
+    if (!cloneNow) try {
       await this.busyWith('rejoin (pg_rewind)', async () => {
         log.log('info', 'Rejoining the primary with pg_rewind (own configuration files kept)', { from: address.host });
         await rewindFrom(s, address, programs, owner, signal);
@@ -300,11 +319,12 @@ export class PostgresqlDriver implements ResourceDriver {
   private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
     if (this.background !== undefined) return;
     const streaming = local.kind === 'standby' && local.streaming;
+    if (streaming) this.rewoundWithoutStreaming = false;
     this.notStreaming = peer.kind === 'primary' && !streaming ? this.notStreaming + 1 : 0;
     const needed = local.kind === 'empty' || local.kind === 'stopped' || this.notStreaming >= (this.options.notStreamingRounds ?? 3);
     if (peer.kind === 'primary' && needed) {
       this.notStreaming = 0;
-      this.startBackground(log, local.kind === 'standby');
+      this.startBackground(log, local.kind !== 'empty');
     }
   }
 

@@ -99,7 +99,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     assert.notEqual(state, 'false');
   });
 
-  it('promotes the standby: synchronous_standby_names names the old primary, which rejoins with pg_rewind keeping its own configuration', async () => {
+  it('promotes the standby: synchronous_standby_names names the old primary, which rejoins (pg_rewind, or a fresh clone when rewind cannot) keeping its own configuration', async () => {
     // a's own configuration, which pg_rewind would replace with b's.
     await appendFile(join(a.settings.dataDir, 'postgresql.conf'), `\n# node a's own line\ncluster_name = 'node-a'\n`);
     await b.driver.start(ctx());
