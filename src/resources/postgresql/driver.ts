@@ -68,6 +68,8 @@ export class PostgresqlDriver implements ResourceDriver {
   private standbyGoneSince: number | undefined;
   private degraded = false;
   private lastRejoinError: string | undefined;
+  /** The last copy that succeeded: 'initial copy', 'rejoin (pg_rewind)', 'rejoin (fresh clone)'. */
+  private lastCopy: string | undefined;
   private view: PostgresqlView | undefined;
   private owner: RunAs | undefined;
   private programsCache: PgPrograms | undefined;
@@ -209,6 +211,7 @@ export class PostgresqlDriver implements ResourceDriver {
       }),
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
+      ...(this.lastCopy !== undefined ? { lastCopy: this.lastCopy } : {}),
     };
   }
 
@@ -358,6 +361,7 @@ export class PostgresqlDriver implements ResourceDriver {
     this.busy = what;
     try {
       await fn();
+      this.lastCopy = what;
     } finally {
       this.busy = undefined;
     }

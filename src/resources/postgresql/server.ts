@@ -4,7 +4,7 @@
  * server is (PostgreSQL docs 9.27.4 "Recovery Control Functions", 28.2.3 pg_stat_replication,
  * pg_stat_wal_receiver).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -143,6 +143,9 @@ export async function stopServer(s: PostgresqlSettings, programs: PgPrograms, mo
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   }
+  // The postmaster's children first (they would exit at their next postmaster-death check anyway,
+  // without acknowledging; killing them also ends idle sessions and read-only queries at once).
+  for (const child of childrenOf(pid)) killProcess(child, 'SIGKILL');
   killProcess(pid, 'SIGKILL');
   while (isAlive(pid)) {
     if (signal.aborted) throw abortError(signal);
@@ -174,4 +177,16 @@ function readStatSync(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Pids whose parent is `pid` (from /proc/<pid>/stat: "pid (comm) state ppid ..."). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStatSync(Number(name));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) out.push(Number(name));
+  }
+  return out;
 }

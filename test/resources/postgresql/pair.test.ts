@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
-import { postmasterPid } from '../../../src/resources/postgresql/server.js';
+import { childrenOf, postmasterPid } from '../../../src/resources/postgresql/server.js';
 import { attempt, connect, query } from './client.js';
 import { ctx, freePort, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
 
@@ -124,5 +124,51 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     assert.equal(name.rows[0].cluster_name, 'node-a');
     const aSync = await query(b, `SELECT sync_state FROM pg_stat_replication WHERE application_name = 'a'`);
     assert.equal(aSync.rows[0]?.sync_state, 'sync');
+  });
+  it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async () => {
+    for (let id = 10; id < 30; id++) await query(b, `INSERT INTO t VALUES ($1, 'acknowledged')`, [id]);
+    await appendFile(join(b.settings.dataDir, 'postgresql.conf'), `\n# node b's own line\ncluster_name = 'node-b'\n`);
+    const pid = await postmasterPid(b.settings.dataDir);
+    assert.ok(pid !== undefined);
+    for (const child of childrenOf(pid)) process.kill(child, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => eligible(a), { description: 'a eligible (last seen as the synchronous standby)', timeoutMs: 60_000, intervalMs: 500 });
+    await a.driver.promote(ctx());
+    const pending = query(a, `INSERT INTO t VALUES (30, 'after second failover')`);
+    await b.driver.start(ctx());
+    await pending;
+    const ids = (await query(a, 'SELECT id FROM t WHERE id >= 10 ORDER BY id')).rows.map((r) => r.id);
+    assert.deepEqual(ids, [...Array.from({ length: 20 }, (_, i) => i + 10), 30], 'every acknowledged row is on the new primary');
+    await b.driver.monitor(ctx());
+    assert.equal(b.driver.describe()['lastCopy'], 'rejoin (pg_rewind)');
+    assert.equal((await query(b, 'SHOW cluster_name')).rows[0].cluster_name, 'node-b', 'b keeps its own postgresql.conf');
+    assert.equal((await query(a, `SELECT sync_state FROM pg_stat_replication WHERE application_name = 'b'`)).rows[0]?.sync_state, 'sync');
+  });
+
+  it('a hung primary (SIGSTOP of the postmaster): monitor times out instead of hanging, demote fences it within its timeout', async () => {
+    const pid = await postmasterPid(a.settings.dataDir);
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = performance.now();
+      await assert.rejects(a.driver.monitor(ctx(3_000)), /timeout|aborted/i);
+      const monitorMs = performance.now() - started;
+      assert.ok(monitorMs < 20_000, `monitor returned after ${Math.round(monitorMs)} ms`);
+      await a.driver.demote(ctx(30_000));
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, { description: 'the stopped postmaster killed', timeoutMs: 30_000 });
+    } finally {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Killed, as it should be.
+      }
+    }
   });
 });
