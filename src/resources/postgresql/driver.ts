@@ -27,6 +27,7 @@ import { slotName } from './sql-names.js';
 import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames } from './sync-names.js';
 import { nullWitness, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
+import type { PostgresqlHealthView } from './health.js';
 
 export interface PostgresqlDriverOptions {
   readonly witness?: PrimaryWitness;
@@ -45,6 +46,8 @@ type Wanted = 'none' | 'standby' | 'primary';
 /** What the last monitor round saw: for describe(), health endpoints and tests. */
 export interface PostgresqlView {
   readonly wanted: Wanted;
+  /** Monotonic ms (host clock) of the observation. */
+  readonly observedAt: number;
   readonly local: LocalState;
   readonly peer: PeerState;
   readonly eligibility: Eligibility;
@@ -143,6 +146,7 @@ export class PostgresqlDriver implements ResourceDriver {
     });
     log.log('info', 'Promoted to primary', { timeline: local.timeline + 1 });
     await this.configurePrimary(signal);
+    await this.refreshLocalView(signal);
     await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
   }
 
@@ -184,7 +188,7 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log);
     this.view = {
-      wanted: this.wanted, local, peer, eligibility, degradedToAsync: this.degraded,
+      wanted: this.wanted, observedAt: this.host.clock.now(), local, peer, eligibility, degradedToAsync: this.degraded,
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
       ...(syncStandbyStreaming !== undefined ? { syncStandbyStreaming } : {}),
@@ -218,6 +222,26 @@ export class PostgresqlDriver implements ResourceDriver {
   /** The last monitor round's view (health endpoints read a fresh one via health.ts). */
   lastView(): PostgresqlView | undefined {
     return this.view;
+  }
+
+  /**
+   * For the health endpoints: the primary only while the daemon wants it primary (demote clears
+   * that at once) and the last round saw a primary; a replica likewise.
+   */
+  health(): PostgresqlHealthView {
+    const v = this.view;
+    const local = v?.local;
+    const detail = v === undefined ? 'not observed yet' : this.judge(v.local, v.syncStandbyStreaming).detail;
+    return {
+      resource: this.host.name,
+      primary: this.wanted === 'primary' && local?.kind === 'primary',
+      replica: this.wanted === 'standby' && local?.kind === 'standby',
+      streaming: local?.kind === 'standby' && local.streaming,
+      ...(v?.lagBytes !== undefined ? { lagBytes: v.lagBytes } : {}),
+      ...(local !== undefined && 'timeline' in local && local.timeline > 0 ? { timeline: local.timeline } : {}),
+      observedAt: v?.observedAt ?? Number.NEGATIVE_INFINITY,
+      detail,
+    };
   }
 
   /** Whether the daemon made this node the primary (the health endpoint's "current primary"). */
@@ -368,6 +392,15 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   // --- the primary side ---------------------------------------------------------------------
+
+  /** The local half of the view, re-read at once (health answers "primary" right after promote). */
+  private async refreshLocalView(signal: AbortSignal): Promise<void> {
+    const local = await inspectLocal(this.settings, signal);
+    const eligibility: Eligibility = { eligible: true };
+    this.view = this.view === undefined
+      ? { wanted: this.wanted, observedAt: this.host.clock.now(), local, peer: { kind: 'unreachable', error: 'not observed yet' }, eligibility, degradedToAsync: this.degraded }
+      : { ...this.view, wanted: this.wanted, observedAt: this.host.clock.now(), local };
+  }
 
   private async configurePrimary(signal: AbortSignal): Promise<void> {
     const s = this.settings;

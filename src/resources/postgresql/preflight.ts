@@ -113,7 +113,8 @@ async function checkServer(s: PostgresqlSettings, options: PreflightOptions): Pr
         throw problem('replicationUser', `the peer ${options.peerHost} cannot stream as ${s.replicationUser}: ${verdict.why} (add "host replication ${s.replicationUser} ${options.peerHost}/32 scram-sha-256" to pg_hba.conf)`);
       }
       const listen = String(settings?.['listen'] ?? '');
-      if (listen === '' || listen === 'localhost' || listen === '127.0.0.1') {
+      const loopbackPeer = options.peerHost === '::1' || options.peerHost.startsWith('127.');
+      if (!loopbackPeer && (listen === '' || listen === 'localhost' || listen === '127.0.0.1' || listen === '::1')) {
         throw problem('port', `listen_addresses is "${listen}": the peer ${options.peerHost} cannot connect (set listen_addresses = '*' or this node's address)`);
       }
     }
