@@ -92,6 +92,13 @@ export class PostgresqlDriver implements ResourceDriver {
   async start(ctx: OperationContext): Promise<void> {
     this.wanted = 'standby';
     await this.loadKnowledge();
+    if (!hasCluster(this.settings.dataDir)) {
+      // The initial copy may take hours: it runs in the background (not eligible meanwhile:
+      // "initial copy running"), not inside start's timeout.
+      await ensureDataDir(this.settings, await this.runAs());
+      this.startBackground(ctx.log, false);
+      return;
+    }
     await this.becomeStandby(ctx.signal, ctx.log, false);
   }
 
