@@ -20,7 +20,7 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, learn, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { hasCluster, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
@@ -92,14 +92,10 @@ export class PostgresqlDriver implements ResourceDriver {
   async start(ctx: OperationContext): Promise<void> {
     this.wanted = 'standby';
     await this.loadKnowledge();
-    if (!hasCluster(this.settings.dataDir)) {
-      // The initial copy may take hours: it runs in the background (not eligible meanwhile:
-      // "initial copy running"), not inside start's timeout.
-      await ensureDataDir(this.settings, await this.runAs());
-      this.startBackground(ctx.log, false);
-      return;
-    }
-    await this.becomeStandby(ctx.signal, ctx.log, false);
+    // The standby shape may need an initial copy or a rejoin that takes hours on a big database:
+    // it runs in the background (not eligible meanwhile: "start running"), not inside start's
+    // time limit; the monitor reports how it ends.
+    this.startBackground(ctx.log, false);
   }
 
   async promote(ctx: OperationContext): Promise<void> {
@@ -380,6 +376,7 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private startBackground(log: Logger, force: boolean): void {
     if (this.background !== undefined) return;
+    this.busy = force ? 'rejoin' : 'start';
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new Error('The rejoin took too long')), this.options.rejoinTimeoutMs ?? 600_000);
     const done = this.becomeStandby(controller.signal, log, force)
@@ -392,6 +389,7 @@ export class PostgresqlDriver implements ResourceDriver {
       })
       .finally(() => {
         clearTimeout(timeout);
+        this.busy = undefined;
         this.background = undefined;
       });
     this.background = { controller, done };
@@ -405,12 +403,13 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   private async busyWith(what: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.busy;
     this.busy = what;
     try {
       await fn();
       this.lastCopy = what;
     } finally {
-      this.busy = undefined;
+      this.busy = before;
     }
   }
 
@@ -569,8 +568,4 @@ function gauges(local: LocalState, eligibility: Eligibility, lagBytes: number | 
   if (lagBytes !== undefined) out['lag_bytes'] = lagBytes;
   if (syncStreaming !== undefined) out['sync_standby'] = syncStreaming ? 1 : 0;
   return out;
-}
-
-export function hasData(settings: PostgresqlSettings): boolean {
-  return hasCluster(settings.dataDir);
 }
