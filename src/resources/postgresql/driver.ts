@@ -119,6 +119,7 @@ export class PostgresqlDriver implements ResourceDriver {
       await startServer(s, await this.programs(), signal);
       local = await inspectLocal(s, signal);
     }
+    const t0 = performance.now();
     const peer = await this.inspectPeerQuickly(signal);
     const record = await this.witnessRecord(signal);
     const eligibility = this.decide(local, peer, record);
@@ -145,7 +146,7 @@ export class PostgresqlDriver implements ResourceDriver {
       const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
       if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);
     });
-    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1 });
+    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1, ms: Math.round(performance.now() - t0) });
     await this.configurePrimary(signal);
     await this.refreshLocalView(signal);
     await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });

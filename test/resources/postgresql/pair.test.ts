@@ -92,7 +92,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     }
   });
 
-  it('demote fences at once: a client whose commit was waiting gets an error, never a success', async () => {
+  it('demote fences at once: a client whose commit was waiting gets an error, never a success', async (t) => {
     await waitFor(() => eligible(b), { description: 'b eligible again', timeoutMs: 60_000, intervalMs: 500 });
     await b.driver.stop(ctx());
     const client = await connect(a);
@@ -101,6 +101,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const started = performance.now();
     await a.driver.demote(ctx(30_000));
     const fencedMs = performance.now() - started;
+    t.diagnostic(`demote (fencing) took ${Math.round(fencedMs)} ms`);
     const outcome = await pending;
     await client.end().catch(() => undefined);
     assert.equal(outcome.ok, false, `the waiting commit must fail, got success with notices ${JSON.stringify(outcome.notices)}`);
@@ -142,7 +143,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const aSync = await query(b, `SELECT sync_state FROM pg_stat_replication WHERE application_name = 'a'`);
     assert.equal(aSync.rows[0]?.sync_state, 'sync');
   });
-  it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async () => {
+  it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async (t) => {
     for (let id = 10; id < 30; id++) await query(b, `INSERT INTO t VALUES ($1, 'acknowledged')`, [id]);
     await appendFile(join(b.settings.dataDir, 'postgresql.conf'), `\n# node b's own line\ncluster_name = 'node-b'\n`);
     const pid = await postmasterPid(b.settings.dataDir);
@@ -155,10 +156,14 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
       }
     }
     await waitFor(() => eligible(a), { description: 'a eligible (last seen as the synchronous standby)', timeoutMs: 60_000, intervalMs: 500 });
+    const promoteStart = performance.now();
     await a.driver.promote(ctx());
+    t.diagnostic(`promote (pg_promote + synchronous_standby_names) took ${Math.round(performance.now() - promoteStart)} ms`);
     const pending = query(a, `INSERT INTO t VALUES (30, 'after second failover')`);
+    const rejoinStart = performance.now();
     await b.driver.start(ctx());
     await pending;
+    t.diagnostic(`old primary back as synchronous standby (pg_rewind) after ${Math.round(performance.now() - rejoinStart)} ms`);
     const ids = (await query(a, 'SELECT id FROM t WHERE id BETWEEN 10 AND 30 ORDER BY id')).rows.map((r) => r.id);
     assert.deepEqual(ids, [...Array.from({ length: 20 }, (_, i) => i + 10), 30], 'every acknowledged row is on the new primary');
     await b.driver.monitor(ctx());
