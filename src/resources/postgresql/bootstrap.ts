@@ -8,25 +8,16 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PgPrograms, RunAs } from './commands.js';
 import { editAutoConfFile, replaceFile } from './conf-files.js';
+import { PAIR_MARK, pairHbaLines } from './pair-hba.js';
 import { initdb } from './copy.js';
 import type { PostgresqlSettings } from './settings.js';
 import { identifier, literal, type Session } from './sql.js';
-
-/** pg_hba.conf lines a pair needs, placed before initdb's own (first match wins). */
-export function pairHbaLines(s: PostgresqlSettings, peerHost: string | undefined): string[] {
-  const lines = [`local all ${s.superuser} peer map=hotstandby`];
-  if (peerHost !== undefined) {
-    const cidr = peerHost.includes(':') ? `${peerHost}/128` : `${peerHost}/32`;
-    lines.push(`host replication ${s.replicationUser} ${cidr} scram-sha-256`, `host all ${s.superuser} ${cidr} scram-sha-256`);
-  }
-  return lines;
-}
 
 export async function initdbForPair(s: PostgresqlSettings, peerHost: string | undefined, programs: PgPrograms, owner: RunAs, signal: AbortSignal): Promise<void> {
   await initdb(s, programs, owner, signal);
   const hba = join(s.dataDir, 'pg_hba.conf');
   const old = await readFile(hba, 'utf8');
-  await replaceFile(hba, `# hotstandby (bootstrap: initdb)\n${pairHbaLines(s, peerHost).join('\n')}\n\n${old}`, owner);
+  await replaceFile(hba, `${PAIR_MARK}\n${pairHbaLines(s, peerHost).join('\n')}\n\n${old}`, owner);
   await appendFile(join(s.dataDir, 'pg_ident.conf'), `hotstandby root ${s.superuser}\nhotstandby ${s.osUser} ${s.superuser}\n`);
   await editAutoConfFile(s.dataDir, { listen_addresses: s.listenAddresses, wal_log_hints: 'on' }, owner);
 }

@@ -139,9 +139,19 @@ export class PostgresqlDriver implements ResourceDriver {
       return;
     }
     if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
+    // The old primary is gone: with a witness and degradeToAsyncAfter, record at once that this
+    // primary runs without a synchronous standby (compare-and-swap; the old primary can then never
+    // be promoted) and write asynchronously until it is back in sync, instead of waiting for it.
+    if (this.witness.arbitrates && s.degradeToAsyncAfterMs !== undefined && peer.kind === 'unreachable') {
+      const claimed = await this.witness.read(signal);
+      if (claimed?.primary === s.nodeName && (await this.witness.allowAsync(s.nodeName, claimed, signal))) {
+        this.degraded = true;
+        log.log('warn', 'Promoting without a synchronous standby (the peer is unreachable; the witness recorded it)');
+      }
+    }
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
     await withSession(localEndpoint(s), signal, async (session) => {
-      await setSyncNames(session, s, syncStandbyNames(s.peer.name));
+      await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
       const waitSeconds = Math.max(1, Math.ceil(s.promoteWaitMs / 1000));
       const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
       if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);

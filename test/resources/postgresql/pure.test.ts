@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { confValue, editAutoConf } from '../../../src/resources/postgresql/conf-files.js';
+import { PAIR_MARK, repointPairBlock } from '../../../src/resources/postgresql/pair-hba.js';
 import { conninfo } from '../../../src/resources/postgresql/copy.js';
 import { decideEligibility, learn, type EligibilityInput } from '../../../src/resources/postgresql/eligibility.js';
 import { replicationAllowed, type HbaRule } from '../../../src/resources/postgresql/hba.js';
@@ -84,6 +85,12 @@ describe('postgresql.auto.conf and conninfo', () => {
     assert.equal(confValue(out, 'primary_conninfo'), "host=10.0.0.1 password='it''s'");
     assert.equal(confValue(out, 'primary_slot_name'), 'hs_b');
     assert.equal(confValue(out, 'synchronous_standby_names'), undefined);
+  });
+  it('repointPairBlock() makes a clone\'s pair lines name its own peer and leaves other lines alone', () => {
+    const hba = `${PAIR_MARK}\nhost replication replicator 10.0.0.2/32 scram-sha-256\n\nlocal all all peer\n`;
+    const out = repointPairBlock(hba, ['host replication replicator 10.0.0.1/32 scram-sha-256']);
+    assert.equal(out, `${PAIR_MARK}\nhost replication replicator 10.0.0.1/32 scram-sha-256\n\nlocal all all peer\n`);
+    assert.equal(repointPairBlock('local all all peer\n', ['x']), 'local all all peer\n', 'a hand-written pg_hba.conf is not touched');
   });
   it('conninfo() quotes values as libpq wants', () => {
     assert.equal(conninfo({ host: 'h', password: "a'b\\c", port: undefined }), "host='h' password='a\\'b\\\\c'");

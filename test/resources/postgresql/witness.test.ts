@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
+import { childrenOf, postmasterPid } from '../../../src/resources/postgresql/server.js';
 import { query } from './client.js';
 import { ctx, freePort, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
 
@@ -23,7 +24,7 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     base = await makeBase();
     const [pa, pb] = [await freePort(), await freePort()];
     a = await makeNode(base, 'a', 'b', pa, pb, { bootstrap: 'initdb', degradeToAsyncAfter: '1s' }, { witness: memoryWitness(store) });
-    b = await makeNode(base, 'b', 'a', pb, pa, {}, { witness: memoryWitness(store) });
+    b = await makeNode(base, 'b', 'a', pb, pa, { degradeToAsyncAfter: '1s' }, { witness: memoryWitness(store) });
     await a.driver.start(ctx());
     await a.driver.promote(ctx());
     await b.driver.start(ctx());
@@ -71,6 +72,32 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     assert.ok(m);
   });
 
+  it('the primary dies: the standby is promoted and writes at once (the witness records "no synchronous standby"), then the old primary rejoins and is synchronous again', async (t) => {
+    await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 30_000, intervalMs: 500 });
+    const pid = await postmasterPid(a.settings.dataDir);
+    assert.ok(pid !== undefined);
+    for (const victim of [...childrenOf(pid), pid]) {
+      try {
+        process.kill(victim, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    const started = performance.now();
+    await b.driver.promote(ctx());
+    t.diagnostic(`promote took ${Math.round(performance.now() - started)} ms`);
+    await query(b, 'INSERT INTO t VALUES (2)');
+    t.diagnostic(`first write on the new primary ${Math.round(performance.now() - started)} ms after promote began`);
+    assert.deepEqual({ primary: store.record?.primary, syncStandby: store.record?.syncStandby }, { primary: 'b', syncStandby: null });
+    assert.equal((await a.driver.monitor(ctx(20_000))).eligibility?.eligible, false, 'the old primary may not be promoted');
+    await a.driver.start(ctx());
+    await waitFor(async () => {
+      await b.driver.monitor(ctx(20_000));
+      return store.record?.syncStandby === 'a';
+    }, { description: 'a back as the synchronous standby', timeoutMs: 90_000, intervalMs: 500 });
+    assert.equal((await query(a, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 2);
+  });
+
   it('a promotion that loses the compare-and-swap does not happen', async () => {
     const record = store.record!;
     store.record = { ...record, generation: record.generation + 1 }; // someone else wrote in between
@@ -83,9 +110,10 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
       store.record = { ...store.record!, generation: store.record!.generation + 1 };
       return real(self, sync, expect, signal);
     } };
-    const c = await makeNode(base, 'b', 'a', b.settings.port, a.settings.port, {}, { witness: racing });
+    const c = await makeNode(base, 'a', 'b', a.settings.port, b.settings.port, {}, { witness: racing });
+    await waitFor(async () => (await c.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'a eligible', timeoutMs: 30_000, intervalMs: 500 });
     await assert.rejects(c.driver.promote(ctx()), /another node claimed the primary/);
     assert.ok(raced);
-    assert.equal((await query(b, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'b is still a standby');
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'a is still a standby');
   });
 });
