@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
-import { childrenOf, postmasterPid } from '../../../src/resources/postgresql/server.js';
+import { postmasterPid } from '../../../src/resources/postgresql/server.js';
 import { attempt, connect, query } from './client.js';
-import { ctx, freePort, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
+import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
 
 const skip = postgresSkipReason();
 
@@ -146,15 +146,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
   it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async (t) => {
     for (let id = 10; id < 30; id++) await query(b, `INSERT INTO t VALUES ($1, 'acknowledged')`, [id]);
     await appendFile(join(b.settings.dataDir, 'postgresql.conf'), `\n# node b's own line\ncluster_name = 'node-b'\n`);
-    const pid = await postmasterPid(b.settings.dataDir);
-    assert.ok(pid !== undefined);
-    for (const victim of [...childrenOf(pid), pid]) {
-      try {
-        process.kill(victim, 'SIGKILL');
-      } catch {
-        // Exited on its own meanwhile.
-      }
-    }
+    await killCluster(b);
     await waitFor(() => eligible(a), { description: 'a eligible (last seen as the synchronous standby)', timeoutMs: 60_000, intervalMs: 500 });
     const promoteStart = performance.now();
     await a.driver.promote(ctx());

@@ -13,6 +13,7 @@ import { resolveScriptUser } from '../../../src/check/script-security.js';
 import { silentLogger } from '../../../src/daemon/logger.js';
 import type { Logger } from '../../../src/ports/index.js';
 import { PostgresqlDriver, type PostgresqlDriverOptions } from '../../../src/resources/postgresql/driver.js';
+import { childrenOf, postmasterPid } from '../../../src/resources/postgresql/server.js';
 import { parsePostgresqlSettings, type PostgresqlSettings } from '../../../src/resources/postgresql/settings.js';
 import type { OperationContext, ResourceHost } from '../../../src/resources/resource.js';
 import { objectSettings } from './object-settings.js';
@@ -108,4 +109,17 @@ export async function removeBase(base: string, nodes: readonly PgNode[]): Promis
     await node.driver.close().catch(() => undefined);
   }
   await rm(base, { recursive: true, force: true });
+}
+
+/** kill -9 of the node's postmaster and every child of it (a machine's death, as PostgreSQL sees it). */
+export async function killCluster(node: PgNode): Promise<void> {
+  const pid = await postmasterPid(node.settings.dataDir);
+  if (pid === undefined) throw new Error(`${node.name}: PostgreSQL is not running`);
+  for (const victim of [...childrenOf(pid), pid]) {
+    try {
+      process.kill(victim, 'SIGKILL');
+    } catch {
+      // Exited on its own meanwhile.
+    }
+  }
 }

@@ -8,9 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
-import { childrenOf, postmasterPid } from '../../../src/resources/postgresql/server.js';
 import { query } from './client.js';
-import { ctx, freePort, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
+import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
 
 const skip = postgresSkipReason();
 
@@ -74,15 +73,7 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
 
   it('the primary dies: the standby is promoted and writes at once (the witness records "no synchronous standby"), then the old primary rejoins and is synchronous again', async (t) => {
     await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 30_000, intervalMs: 500 });
-    const pid = await postmasterPid(a.settings.dataDir);
-    assert.ok(pid !== undefined);
-    for (const victim of [...childrenOf(pid), pid]) {
-      try {
-        process.kill(victim, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
+    await killCluster(a);
     const started = performance.now();
     await b.driver.promote(ctx());
     t.diagnostic(`promote took ${Math.round(performance.now() - started)} ms`);
