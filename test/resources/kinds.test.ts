@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -142,7 +142,7 @@ describe('systemd kind (injected systemctl)', () => {
     assert.deepEqual(await driver.monitor(ctx()), { healthy: true, detail: 'hs-res-test.service active' });
     await driver.demote(ctx());
     assert.equal((await driver.monitor(ctx())).healthy, true);
-    assert.notEqual(execFileSync('systemctl', ['is-active', 'hs-res-test.service'], { encoding: 'utf8' }).trim(), 'active');
+    assert.notEqual(spawnSync('systemctl', ['is-active', 'hs-res-test.service'], { encoding: 'utf8' }).stdout.trim(), 'active');
   });
 });
 
