@@ -186,6 +186,11 @@ export class ResourceGroup {
     }
   }
 
+  /** The drivers with their resource's name, for kind-specific views (e.g. health endpoints). */
+  drivers(): Array<{ name: string; kind: string; driver: ResourceDriver }> {
+    return this.slots.map((s) => ({ name: s.member.config.name, kind: s.member.config.kind, driver: s.member.driver }));
+  }
+
   status(): ResourceStatus[] {
     const now = this.deps.clock.now();
     return this.slots.map((slot) => {
