@@ -9,6 +9,17 @@ function fakes() {
   return { calls, holder, announcer };
 }
 
+/** An instance's gateway behind a closed gate, after the master asked for its VIPs and announcements. */
+function closedMaster() {
+  const { calls, holder, announcer } = fakes();
+  const gates = new VipGates();
+  gates.set('VI_1', false);
+  const gw = gates.wrap('VI_1', holder, announcer);
+  gw.vips.take();
+  gw.announcer.start();
+  return { calls, gates, gw };
+}
+
 describe('VIP gate', () => {
   it('open by default: an instance nothing gates takes its VIPs at once', () => {
     const { calls, holder, announcer } = fakes();
@@ -19,12 +30,7 @@ describe('VIP gate', () => {
   });
 
   it('closed: a master adds and announces nothing until it opens; release is never held back', () => {
-    const { calls, holder, announcer } = fakes();
-    const gates = new VipGates();
-    gates.set('VI_1', false);
-    const gw = gates.wrap('VI_1', holder, announcer);
-    gw.vips.take();
-    gw.announcer.start();
+    const { calls, gates, gw } = closedMaster();
     gw.announcer.burst();
     gw.vips.releaseStale();
     assert.deepEqual(calls, ['stale']);
@@ -33,12 +39,7 @@ describe('VIP gate', () => {
   });
 
   it('a master that left before the gate opened gets nothing when it opens', () => {
-    const { calls, holder, announcer } = fakes();
-    const gates = new VipGates();
-    gates.set('VI_1', false);
-    const gw = gates.wrap('VI_1', holder, announcer);
-    gw.vips.take();
-    gw.announcer.start();
+    const { calls, gates, gw } = closedMaster();
     gw.announcer.stop();
     gw.vips.release();
     gates.set('VI_1', true);
