@@ -242,8 +242,11 @@ export class ResourceGroup {
         return;
       }
       const slot = this.slots[step.index]!;
-      // A before-promote resource is promoted once the VIPs are up.
-      if (step.kind === 'promote' && slot.member.config.vip === 'before-promote') await this.deps.gate.settled();
+      // A before-promote resource is promoted once the VIPs are up (and if still master then).
+      if (step.kind === 'promote' && slot.member.config.vip === 'before-promote') {
+        await this.deps.gate.settled();
+        if (this.role !== 'master') continue;
+      }
       await this.perform(slot, step);
     }
   }
@@ -279,8 +282,9 @@ export class ResourceGroup {
         break;
       case 'promote':
         // A failed promote may have half happened: demoted like an active resource, promoted again
-        // (promote is idempotent) if still master once the hold is over.
-        this.setPhase(slot, ok ? 'active' : 'partial', ok ? undefined : hold('promote'));
+        // (promote is idempotent) if still master once the hold is over. One aborted because
+        // mastership was lost is no failure of the resource: no hold.
+        this.setPhase(slot, ok ? 'active' : 'partial', ok || outcome.result === 'aborted' ? undefined : hold('promote'));
         break;
       case 'demote':
         // A hold from a failed promote outlives the demote: the node stays out for retryAfter.

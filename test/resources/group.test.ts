@@ -96,6 +96,7 @@ describe('ResourceGroup', () => {
     assert.equal(t.events.find((e) => e.operation === 'promote')?.result, 'aborted');
     assert.ok(t.drivers.every((d) => !d.active));
     assert.ok(!t.gate.history.includes(true));
+    assert.equal(t.group.currentPenalty().fault, undefined, 'an abort for a lost mastership is no failure: no hold');
   });
 
   it('BACKUP then MASTER again while demoting: the demote completes, then the promotes', async () => {
