@@ -26,9 +26,9 @@ function setup() {
   const config = (resources: ResourceConfig[]): HotstandbyConfig =>
     ({
       global: { enableScriptSecurity: false },
-      instances: [instanceConfig({ name: 'VI_1' }), instanceConfig({ name: 'VI_2', vrid: 52 })],
+      instances: [instanceConfig({ name: 'VI_1' }), instanceConfig({ name: 'VI_2', vrid: 52 }), instanceConfig({ name: 'VI_3', vrid: 53 })],
       checks: [],
-      syncGroups: [],
+      syncGroups: [{ name: 'G', instances: ['VI_2', 'VI_3'], notify: {}, source: { file: 't', line: 1 } }],
       resources,
     }) as unknown as HotstandbyConfig;
   const penalties: string[][] = [];
@@ -64,6 +64,29 @@ describe('Resources', () => {
     assert.deepEqual(t.calls, ['a:start', 'a:promote']);
     assert.equal(t.gates.get('VI_1'), true);
     assert.equal(resources.status()[0]?.phase, 'active');
+  });
+
+  it('a sync group is MASTER for its resources when all members are; FAULT when any is; both members gated and penalised', async () => {
+    const t = setup();
+    const resources = await t.open([resourceConfig('a', { kind: 'fake', follows: { syncGroup: 'G' } })]);
+    resources.start();
+    await run(t.time, 100);
+    assert.equal(t.gates.get('VI_2'), false);
+    assert.equal(t.gates.get('VI_3'), false);
+    resources.roleChanged('VI_2', t.state('MASTER'));
+    await run(t.time, 100);
+    assert.deepEqual(t.calls, ['a:start'], 'one member MASTER is not enough');
+    resources.roleChanged('VI_3', t.state('MASTER'));
+    await run(t.time, 100);
+    assert.deepEqual(t.calls, ['a:start', 'a:promote']);
+    assert.equal(t.gates.get('VI_2'), true);
+    assert.equal(t.gates.get('VI_3'), true);
+    resources.roleChanged('VI_3', t.state('FAULT'));
+    await run(t.time, 100);
+    assert.deepEqual(t.calls.at(-1), 'a:demote');
+    assert.equal(resources.status()[0]?.role, 'fault');
+    assert.equal(resources.penaltyFor('VI_2'), resources.penaltyFor('VI_3'));
+    assert.deepEqual(resources.penaltyFor('VI_1'), { fault: undefined, offset: 0 });
   });
 
   it('reload: a changed group is refused while its instance is MASTER, rebuilt while BACKUP', async () => {
