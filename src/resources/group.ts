@@ -233,8 +233,9 @@ export class ResourceGroup {
       const step = nextStep(this.views(), this.role, this.deps.clock.now());
       if (step.kind === 'idle') {
         // A hold that ends without an operation (a resource already back in shape) still has to lift the FAULT.
-        const holds = this.slots.flatMap((s) => (s.hold ? [s.hold.until] : []));
-        if (holds.length > 0) this.wakeAt(Math.max(this.deps.clock.now(), Math.min(...holds)));
+        const now = this.deps.clock.now();
+        const holds = this.slots.flatMap((s) => (s.hold && s.hold.until > now ? [s.hold.until] : []));
+        if (holds.length > 0) this.wakeAt(Math.min(...holds));
         return;
       }
       if (step.kind === 'wait') {
