@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,7 +204,9 @@ describe('mount kind (a loop device in a private mount namespace)', { skip: moun
     // A process keeps the filesystem busy: demote fails, stop kills it and unmounts.
     await driver.promote(ctx());
     const user = spawn('nsenter', ['-t', String(ns.pid), '-m', '--', 'sh', '-c', `cd ${mountPoint} && exec sleep 600`], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Busy once the process stands in the filesystem (nsenter execs, so the pid is the sleep's).
+    for (let i = 0; i < 500 && readLinkOrNone(`/proc/${user.pid}/cwd`) !== mountPoint; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(readLinkOrNone(`/proc/${user.pid}/cwd`), mountPoint, 'the user process is in the filesystem');
     await assert.rejects(driver.demote(ctx()), /umount .* failed/);
     await driver.stop(ctx());
     assert.deepEqual(await driver.monitor(), { healthy: true, detail: 'not mounted here' });
@@ -212,6 +214,14 @@ describe('mount kind (a loop device in a private mount namespace)', { skip: moun
     assert.equal(user.signalCode, 'SIGKILL', 'the filesystem user was killed by the stop');
   });
 });
+
+function readLinkOrNone(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 function readLink(path: string): string {
   return execFileSync('readlink', [path], { encoding: 'utf8' }).trim();
