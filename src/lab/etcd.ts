@@ -1,0 +1,112 @@
+/**
+ * An etcd 3.4 cluster in lab hosts (Debian's etcd-server: the `etcd` binary), one member per
+ * host on its lab address: the witness of the PostgreSQL pair (issue 11 §3) and Patroni's DCS in
+ * the bench. Timings are tightened for a lab (heartbeat 50 ms, election 500 ms) so a cluster forms
+ * and elects in well under a second; a cut link then partitions members for real.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lab } from './lab.js';
+import type { LabProcess } from './lab-process.js';
+import { waitFor } from './wait-for.js';
+
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+
+export interface EtcdMemberSpec {
+  readonly name: string;
+  readonly ip: string;
+}
+
+export interface EtcdTuning {
+  /** Default 50 ms (etcd's default is 100). */
+  readonly heartbeatMs?: number;
+  /** Default 500 ms (etcd's default is 1000). */
+  readonly electionMs?: number;
+}
+
+export const clientUrl = (ip: string): string => `http://${ip}:${ETCD_CLIENT_PORT}`;
+
+/** The etcd command line of one member of a static cluster (pure). */
+export function etcdCommand(
+  member: EtcdMemberSpec,
+  members: readonly EtcdMemberSpec[],
+  dataDir: string,
+  clusterToken: string,
+  tuning: EtcdTuning = {},
+): string[] {
+  const peer = (ip: string): string => `http://${ip}:${ETCD_PEER_PORT}`;
+  return [
+    'etcd',
+    '--name', member.name,
+    '--data-dir', dataDir,
+    '--listen-peer-urls', peer(member.ip),
+    '--initial-advertise-peer-urls', peer(member.ip),
+    '--listen-client-urls', `${clientUrl(member.ip)},http://127.0.0.1:${ETCD_CLIENT_PORT}`,
+    '--advertise-client-urls', clientUrl(member.ip),
+    '--initial-cluster', members.map((m) => `${m.name}=${peer(m.ip)}`).join(','),
+    '--initial-cluster-state', 'new',
+    '--initial-cluster-token', clusterToken,
+    '--heartbeat-interval', String(tuning.heartbeatMs ?? 50),
+    '--election-timeout', String(tuning.electionMs ?? 500),
+    '--enable-v2=true', // Patroni 3.0.2 speaks v2 or v3; the witness only the v3 gateway
+    '--log-level', 'warn',
+    '--logger', 'zap',
+  ];
+}
+
+export class EtcdCluster {
+  private constructor(
+    readonly members: ReadonlyMap<string, { spec: EtcdMemberSpec; process: LabProcess; dataDir: string }>,
+  ) {}
+
+  /** Starts one member in each of `hosts` and waits until the cluster answers a linearizable read. */
+  static async start(lab: Lab, hosts: readonly string[], tuning: EtcdTuning = {}): Promise<EtcdCluster> {
+    const specs = hosts.map((host) => ({ name: host, ip: lab.host(host).ipv4 }));
+    const token = `hs-lab-${lab.id}-${process.pid}`;
+    const members = new Map<string, { spec: EtcdMemberSpec; process: LabProcess; dataDir: string }>();
+    for (const spec of specs) {
+      const dataDir = join(lab.dir, `etcd-${spec.name}`);
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const child = lab.spawn(spec.name, etcdCommand(spec, specs, dataDir, token, tuning), { name: `etcd-${spec.name}` });
+      members.set(spec.name, { spec, process: child, dataDir });
+    }
+    const cluster = new EtcdCluster(members);
+    for (const host of hosts) {
+      await waitFor(async () => (await cluster.health(lab, host)) === true, {
+        description: `etcd member ${host} healthy (quorum reached)`,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+    }
+    return cluster;
+  }
+
+  /** The client URL of each member, in the order given at start. */
+  endpoints(hosts?: readonly string[]): string[] {
+    const names = hosts ?? [...this.members.keys()];
+    return names.map((name) => clientUrl(this.member(name).spec.ip));
+  }
+
+  /** Whether the member in `host` serves a linearizable read (it is part of a quorum). */
+  async health(lab: Lab, host: string): Promise<boolean> {
+    try {
+      const url = `${clientUrl(this.member(host).spec.ip)}/health`;
+      const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      const { stdout } = await lab.exec(host, [process.execPath, '-e', script], { timeoutMs: 5000 });
+      return (JSON.parse(stdout) as { health?: string }).health === 'true';
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.members.values()].map((m) => m.process.stop('SIGTERM', { timeoutMs: 5000 })));
+  }
+
+  private member(name: string) {
+    const member = this.members.get(name);
+    if (member === undefined) throw new RangeError(`No etcd member in host '${name}'`);
+    return member;
+  }
+}
