@@ -55,25 +55,33 @@ export function etcdCommand(
   ];
 }
 
+interface Member {
+  readonly spec: EtcdMemberSpec;
+  process: LabProcess;
+  readonly dataDir: string;
+  readonly command: readonly string[];
+}
+
 export class EtcdCluster {
   private constructor(
-    readonly members: ReadonlyMap<string, { spec: EtcdMemberSpec; process: LabProcess; dataDir: string }>,
+    private readonly lab: Lab,
+    private readonly members: ReadonlyMap<string, Member>,
   ) {}
 
   /** Starts one member in each of `hosts` and waits until the cluster answers a linearizable read. */
   static async start(lab: Lab, hosts: readonly string[], tuning: EtcdTuning = {}): Promise<EtcdCluster> {
     const specs = hosts.map((host) => ({ name: host, ip: lab.host(host).ipv4 }));
     const token = `hs-lab-${lab.id}-${process.pid}`;
-    const members = new Map<string, { spec: EtcdMemberSpec; process: LabProcess; dataDir: string }>();
+    const members = new Map<string, Member>();
     for (const spec of specs) {
       const dataDir = join(lab.dir, `etcd-${spec.name}`);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const child = lab.spawn(spec.name, etcdCommand(spec, specs, dataDir, token, tuning), { name: `etcd-${spec.name}` });
-      members.set(spec.name, { spec, process: child, dataDir });
+      const command = etcdCommand(spec, specs, dataDir, token, tuning);
+      members.set(spec.name, { spec, dataDir, command, process: lab.spawn(spec.name, command, { name: `etcd-${spec.name}` }) });
     }
-    const cluster = new EtcdCluster(members);
+    const cluster = new EtcdCluster(lab, members);
     for (const host of hosts) {
-      await waitFor(async () => (await cluster.health(lab, host)) === true, {
+      await waitFor(async () => (await cluster.health(host)) === true, {
         description: `etcd member ${host} healthy (quorum reached)`,
         timeoutMs: 30_000,
         intervalMs: 200,
@@ -89,15 +97,27 @@ export class EtcdCluster {
   }
 
   /** Whether the member in `host` serves a linearizable read (it is part of a quorum). */
-  async health(lab: Lab, host: string): Promise<boolean> {
+  async health(host: string): Promise<boolean> {
     try {
       const url = `${clientUrl(this.member(host).spec.ip)}/health`;
       const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t))`;
-      const { stdout } = await lab.exec(host, [process.execPath, '-e', script], { timeoutMs: 5000 });
+      const { stdout } = await this.lab.exec(host, [process.execPath, '-e', script], { timeoutMs: 5000 });
       return (JSON.parse(stdout) as { health?: string }).health === 'true';
     } catch {
       return false;
     }
+  }
+
+  /** kill -9 of the member in `host` (a power-off). */
+  async kill(host: string): Promise<void> {
+    await this.member(host).process.stop('SIGKILL');
+  }
+
+  /** Starts the member in `host` again on its data directory (it rejoins the cluster). */
+  restart(host: string): void {
+    const member = this.member(host);
+    if (member.process.running) return;
+    member.process = this.lab.spawn(host, member.command, { name: `etcd-${host}` });
   }
 
   async stop(): Promise<void> {

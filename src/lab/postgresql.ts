@@ -92,6 +92,16 @@ export class LabPostgres {
     return new LabPostgres(lab, host, dataDir, socketDir);
   }
 
+  /** A streaming standby of `primary` (pg_basebackup -R), not started yet. */
+  static async cloneFrom(lab: Lab, host: string, primary: LabPostgres, clusterName: string): Promise<LabPostgres> {
+    const base = postgresDir(lab, `pg-${host}`);
+    const dataDir = join(base, 'data');
+    await lab.exec(host, asPostgres([pgBinary('pg_basebackup'), '-h', lab.host(primary.host).ipv4, '-p', String(PG_PORT), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync']), { timeoutMs: 120_000 });
+    // Later lines win: this node's own name and socket directory over the primary's copied ones.
+    await appendFile(join(dataDir, 'postgresql.conf'), labSettings(clusterName, base));
+    return new LabPostgres(lab, host, dataDir, base);
+  }
+
   /** Starts the server and waits until it accepts connections. */
   async start(): Promise<void> {
     this.process = this.lab.spawn(this.host, asPostgres([pgBinary('postgres'), '-D', this.dataDir]), { name: `postgres-${this.host}` });

@@ -27,7 +27,7 @@ test('writers through a crash and restart of PostgreSQL: no acknowledged write l
   });
   await workload.acknowledged(300);
   const first = await workload.check('before the crash');
-  assert.equal(first.server?.node, 'node-a');
+  assert.equal(first.server?.node, 'a');
   assert.equal(first.server?.inRecovery, false);
   assert.equal(first.server?.timeline, 1);
 

@@ -11,7 +11,7 @@ export type Outcome = 'ok' | 'fail' | 'unknown';
 
 /** Who served an operation, as the server said in the same statement. */
 export interface ServerStamp {
-  /** The node's name (PostgreSQL's cluster_name, set per node by the lab). */
+  /** The node's name (its lab host, from the data directory: sql.ts). */
   readonly node: string;
   /** pg_is_in_recovery(): a standby. Nothing should be served by one through the VIP. */
   readonly inRecovery: boolean;

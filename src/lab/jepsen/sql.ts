@@ -1,6 +1,8 @@
 /**
  * The checker's SQL (PostgreSQL 15). Every statement returns, in the same snapshot, who served it:
- * cluster_name (set per node by the lab), pg_is_in_recovery(), and the timeline the server writes
+ * the node (lab data directories are `…/pg-<host>/data`, so the host name is read from
+ * data_directory — cluster_name may be one name for the whole cluster, as Patroni sets it; the
+ * checker connects as a superuser in the lab), pg_is_in_recovery(), and the timeline the server writes
  * on — the first 8 hex digits of the current WAL file name (pg_walfile_name(pg_current_wal_lsn()),
  * https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADMIN-BACKUP); a standby has
  * no current WAL insert position, so 0 there.
@@ -15,7 +17,7 @@ export const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLE} (
 );
 CREATE INDEX IF NOT EXISTS ${TABLE}_writer_n ON ${TABLE} (writer, n)`;
 
-const STAMP = `current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery,
+const STAMP = `regexp_replace(current_setting('data_directory'), '^.*/pg-([^/]+)/[^/]+$', '\\1') AS node, pg_is_in_recovery() AS in_recovery,
   CASE WHEN pg_is_in_recovery() THEN 0
        ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::integer END AS timeline`;
 
