@@ -35,6 +35,11 @@ export interface ResourceConfig {
   readonly veto: ResourcePenalty;
   /** A failed or timed-out stop (after a failed demote). A failed demote always leads to stop. */
   readonly onStopFailure: FenceAction;
+  /**
+   * After a failed start or promote, how long the node stays FAULT (once the resource is back in
+   * the standby shape) before it may be elected again; also how often a failed stop is retried.
+   */
+  readonly retryAfterMs: number;
   /** The kind's own settings, as its parse() returned them. */
   readonly settings: unknown;
   readonly source: SourceLocation;

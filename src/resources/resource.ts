@@ -112,6 +112,8 @@ export interface ResourceHost {
   readonly stateDir: string;
   /** The global script_user / group (keepalived script_user), for kinds that run commands. */
   readonly scriptUser?: { readonly user: string; readonly group?: string };
+  /** keepalived enable_script_security: refuse (true) or only warn about unsafe programs. */
+  readonly enforceScriptSecurity: boolean;
   readonly clock: Clock;
   readonly timers: Timers;
   /** Carries { resource, kind }. */
@@ -136,7 +138,7 @@ export interface ResourceSettings {
   string(key: string): string | undefined;
   requireString(key: string): string;
   integer(key: string, range: { min: number; max: number }): number | undefined;
-  /** A duration ("5s", "200ms", or a number of seconds), in ms. */
+  /** A duration ("5s", "200ms", or a number of milliseconds), in ms. */
   duration(key: string): number | undefined;
   boolean(key: string): boolean | undefined;
   /** A list of strings (a lone string is a one-element list). */

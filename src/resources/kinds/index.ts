@@ -4,9 +4,15 @@
  */
 import { ResourceKinds } from '../registry.js';
 import type { ResourceKind } from '../resource.js';
+import { execKind } from './exec.js';
+import { mountKind } from './mount.js';
+import { systemdKind } from './systemd.js';
 
 export const BUILT_IN_KINDS: readonly ResourceKind<any>[] = [
-  // exec, systemd, mount (hs-res), postgresql (hs-pg), directory (hs-repl): one line each.
+  execKind,
+  systemdKind,
+  mountKind,
+  // postgresql (hs-pg), directory (hs-repl): one line each.
 ];
 
 export function builtInKinds(): ResourceKinds {
