@@ -2,6 +2,7 @@
  * The resource kinds the daemon knows. A new kind is one module exporting a ResourceKind
  * (resource.ts) and one line here; nothing else in the daemon or the config front ends changes.
  */
+import { postgresqlKind } from '../postgresql/kind.js';
 import { ResourceKinds } from '../registry.js';
 import type { ResourceKind } from '../resource.js';
 import { execKind } from './exec.js';
@@ -12,7 +13,8 @@ export const BUILT_IN_KINDS: readonly ResourceKind<any>[] = [
   execKind,
   systemdKind,
   mountKind,
-  // postgresql (hs-pg), directory (hs-repl): one line each.
+  postgresqlKind(),
+  // directory (hs-repl): one line.
 ];
 
 export function builtInKinds(): ResourceKinds {
