@@ -19,9 +19,9 @@ export interface EtcdMemberSpec {
 }
 
 export interface EtcdTuning {
-  /** Default 50 ms (etcd's default is 100). */
+  /** Default 100 ms (etcd's default). */
   readonly heartbeatMs?: number;
-  /** Default 500 ms (etcd's default is 1000). */
+  /** Default 1000 ms (etcd's default; 500 was too tight on a loaded machine: spurious elections). */
   readonly electionMs?: number;
 }
 
@@ -47,8 +47,8 @@ export function etcdCommand(
     '--initial-cluster', members.map((m) => `${m.name}=${peer(m.ip)}`).join(','),
     '--initial-cluster-state', 'new',
     '--initial-cluster-token', clusterToken,
-    '--heartbeat-interval', String(tuning.heartbeatMs ?? 50),
-    '--election-timeout', String(tuning.electionMs ?? 500),
+    '--heartbeat-interval', String(tuning.heartbeatMs ?? 100),
+    '--election-timeout', String(tuning.electionMs ?? 1000),
     '--enable-v2=true', // Patroni 3.0.2 speaks v2 or v3; the witness only the v3 gateway
     '--log-level', 'warn',
     '--logger', 'zap',

@@ -75,7 +75,7 @@ export function pairYaml(options: {
     '    monitorInterval: 200ms',
   ];
   if (options.etcdEndpoints !== undefined) {
-    lines.push(`    witness: { etcd: [${options.etcdEndpoints.join(', ')}], key: /hotstandby/lab/db }`);
+    lines.push(`    witness: { etcd: [${options.etcdEndpoints.join(', ')}], key: /hotstandby/lab/db }`, '    degradeToAsyncAfter: 300ms');
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
  * (resource.ts) and one line here; nothing else in the daemon or the config front ends changes.
  */
 import { postgresqlKind } from '../postgresql/kind.js';
+import { etcdWitnessFor } from '../postgresql/witness-settings.js';
 import { ResourceKinds } from '../registry.js';
 import type { ResourceKind } from '../resource.js';
 import { execKind } from './exec.js';
@@ -13,7 +14,7 @@ export const BUILT_IN_KINDS: readonly ResourceKind<any>[] = [
   execKind,
   systemdKind,
   mountKind,
-  postgresqlKind(),
+  postgresqlKind({ witnessFor: etcdWitnessFor }),
   // directory (hs-repl): one line.
 ];
 
