@@ -13,6 +13,7 @@ import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/r
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
 import { runChaosRow } from './rows/chaos.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
+import { runPostgresqlFailoverRow } from './rows/postgresql-failover.js';
 import { runScaleRow } from './rows/scale.js';
 import { runServiceDeathRow } from './rows/service-death.js';
 import { runStabilityRow } from './rows/stability.js';
@@ -25,6 +26,7 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['5'], name: 'scale', run: (ctx) => runScaleRow(ctx) },
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
   { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
+  { ids: ['postgresql-failover'], name: 'postgresql failover', run: (ctx) => runPostgresqlFailoverRow(ctx) },
 ];
 
 function unavailableReason(): string | undefined {

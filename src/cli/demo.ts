@@ -75,7 +75,9 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
         return interrupted;
       },
     });
-    return result.ok ? 0 : 1;
+    const { runDataAct } = await import('../demo/data-act.js');
+    const data = await runDataAct(display);
+    return result.ok && data.ok !== false ? 0 : 1;
   } catch (err) {
     console.error(`hotstandby demo: ${(err as Error).message}`);
     return 70;

@@ -1,8 +1,8 @@
 /**
  * An etcd 3.4 cluster in lab hosts (Debian's etcd-server: the `etcd` binary), one member per
  * host on its lab address: the witness of the PostgreSQL pair (issue 11 §3) and Patroni's DCS in
- * the bench. Timings are tightened for a lab (heartbeat 50 ms, election 500 ms) so a cluster forms
- * and elects in well under a second; a cut link then partitions members for real.
+ * the bench. A cluster forms in about a second; a cut link (or bridge port isolation) then
+ * partitions members for real.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
