@@ -42,6 +42,8 @@ async function run(t: TestContext, witness: boolean, seed: number): Promise<void
     });
     const { check } = result;
     t.diagnostic(`${pair.label}: ${JSON.stringify({ writes: check.writes, unknownCommitted: check.unknownCommitted, reads: check.reads, checks: check.checks })}`);
+    const warnings = new Set(result.history.flatMap((op) => (op.kind === 'write' && op.warning !== undefined ? [op.warning] : [])));
+    for (const warning of [...warnings].slice(0, 3)) t.diagnostic(`acknowledged with a warning: ${warning}`);
     assert.deepEqual(check.violations, [], `seed ${seed}: the checker found anomalies`);
     assert.equal(check.lostAcknowledged.length, 0);
     assert.equal(result.cycles.length, plan.length, 'every cycle settled: the old primary rejoined each time');

@@ -18,7 +18,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { asPostgres, pgBinary, postgresDir, subnetOf } from '../postgresql.js';
 import { waitFor } from '../wait-for.js';
 import type { FailoverCluster } from './cluster.js';
-import { nodeState, settledState, type NodeState } from './node-state.js';
+import { pairSettled } from './node-state.js';
 import { livePostmaster, signalPids, treeWithout } from './processes.js';
 
 export const REPLICATION_PASSWORD = 'lab-replication';
@@ -133,13 +133,8 @@ export class HotstandbyPair implements FailoverCluster {
     this.startDaemon(this.hosts[1]);
   }
 
-  async settled(): Promise<{ primary: string } | { reason: string }> {
-    const holders = (await this.lab.vipHolder(this.vip)).filter((h) => this.hosts.includes(h));
-    const states: Record<string, NodeState> = {};
-    await Promise.all(this.hosts.map(async (host) => {
-      states[host] = await nodeState(this.lab, host);
-    }));
-    return settledState(this.hosts, holders, states, { requireSync: true });
+  settled(): Promise<{ primary: string } | { reason: string }> {
+    return pairSettled(this.lab, this.hosts, this.vip);
   }
 
   daemonPids(host: string): number[] {

@@ -77,3 +77,13 @@ export function settledState(
   if (options.requireSync && replica.syncState !== 'sync') return { reason: `${standby} streams ${replica.syncState}, not sync` };
   return { primary };
 }
+
+/** Asks both nodes and the lab who holds `vip`, and applies settledState (synchronous standby required). */
+export async function pairSettled(lab: Lab, hosts: readonly [string, string], vip: string): Promise<{ primary: string } | { reason: string }> {
+  const holders = (await lab.vipHolder(vip)).filter((h) => hosts.includes(h));
+  const states: Record<string, NodeState> = {};
+  await Promise.all(hosts.map(async (host) => {
+    states[host] = await nodeState(lab, host);
+  }));
+  return settledState(hosts, holders, states, { requireSync: true });
+}

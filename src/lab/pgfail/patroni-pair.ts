@@ -17,7 +17,7 @@ import { POSTGRESQL_BIN } from '../environment.js';
 import { asPostgres, PG_PORT, postgresDir, subnetOf } from '../postgresql.js';
 import { waitFor } from '../wait-for.js';
 import type { FailoverCluster } from './cluster.js';
-import { nodeState, settledState, type NodeState } from './node-state.js';
+import { nodeState, pairSettled } from './node-state.js';
 import { livePostmaster, signalPids, treeWithout } from './processes.js';
 
 export const PATRONI_REST_PORT = 8008;
@@ -159,13 +159,8 @@ export class PatroniPair implements FailoverCluster {
     for (const host of this.hosts) await this.startKeepalived(host);
   }
 
-  async settled(): Promise<{ primary: string } | { reason: string }> {
-    const holders = (await this.lab.vipHolder(this.vip)).filter((h) => this.hosts.includes(h));
-    const states: Record<string, NodeState> = {};
-    await Promise.all(this.hosts.map(async (host) => {
-      states[host] = await nodeState(this.lab, host);
-    }));
-    return settledState(this.hosts, holders, states, { requireSync: true });
+  settled(): Promise<{ primary: string } | { reason: string }> {
+    return pairSettled(this.lab, this.hosts, this.vip);
   }
 
   daemonPids(host: string): number[] {
