@@ -93,7 +93,9 @@ async function runPair(ctx: BenchContext, make: (lab: Lab) => FailoverCluster, c
     cycles.push(...result.cycles);
     const anomalies = Object.values(result.check.violationCounts).reduce((a, b) => a + (b ?? 0), 0);
     for (const v of result.check.violations.slice(0, 5)) ctx.log(`  ${cluster.label} ANOMALY ${v.kind}: ${v.message}`);
-    return figures(result.cycles, result.check.lostAcknowledged.length, anomalies, result.check.writes.ok, result.check.writes.unknown);
+    const f = figures(result.cycles, result.check.lostAcknowledged.length, anomalies, result.check.writes.ok, result.check.writes.unknown);
+    if (result.error !== undefined) ctx.log(`  ${cluster.label} stopped early: ${result.error}\n${(await lab.logs(15).catch(() => '')).slice(-3000)}`);
+    return result.error !== undefined ? { ...f, error: result.error } : f;
   } catch (error) {
     ctx.log(`  failed: ${errorText(error)}\n${(await lab.logs(15).catch(() => '')).slice(-4000)}`);
     return { ...figures(cycles, Number.NaN, Number.NaN, 0, 0), error: errorText(error) };

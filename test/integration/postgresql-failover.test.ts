@@ -45,6 +45,7 @@ async function run(t: TestContext, witness: boolean, seed: number): Promise<void
     const warnings = new Set(result.history.flatMap((op) => (op.kind === 'write' && op.warning !== undefined ? [op.warning] : [])));
     for (const warning of [...warnings].slice(0, 3)) t.diagnostic(`acknowledged with a warning: ${warning}`);
     assert.deepEqual(check.violations, [], `seed ${seed}: the checker found anomalies`);
+    assert.equal(result.error, undefined, `seed ${seed}: the pair settled again after every fault`);
     assert.equal(check.lostAcknowledged.length, 0);
     assert.equal(result.cycles.length, plan.length, 'every cycle settled: the old primary rejoined each time');
     assert.equal(check.checks, plan.length + 1, 'a check read after every cycle and at the end');

@@ -54,6 +54,8 @@ export interface RigOptions {
 
 export interface RigResult {
   readonly cycles: readonly CycleResult[];
+  /** Why the run stopped early (a pair that did not settle again); the history is checked anyway. */
+  readonly error?: string;
   readonly check: CheckResult;
   readonly history: readonly Op[];
 }
@@ -86,6 +88,7 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
   await waitSettled(cluster, settleTimeoutMs);
   const workload = await Workload.start(cluster.lab, options.clientHost, { ...options.writer, host: cluster.vip, run: `r${process.pid % 1000}` });
   const cycles: CycleResult[] = [];
+  let error: string | undefined;
   try {
     for (const [index, kind] of options.plan.entries()) {
       let from = await waitSettled(cluster, settleTimeoutMs);
@@ -116,9 +119,12 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
       await workload.check(`after cycle ${index} (${kind})`);
       log(`cycle ${index}: ${kind} on ${from} → primary ${to}, first write ${result.firstWriteMs?.toFixed(0) ?? 'none'} ms, settled ${settledMs.toFixed(0)} ms`);
     }
+  } catch (caught) {
+    error = `cycle ${cycles.length} (${options.plan[cycles.length]}): ${(caught as Error).message}`;
+    log(error);
   } finally {
     await workload.stop('final');
   }
   const check = checkHistory(workload.history);
-  return { cycles, check, history: workload.history };
+  return { cycles, check, history: workload.history, ...(error !== undefined ? { error } : {}) };
 }
