@@ -83,18 +83,21 @@ export async function cloneFrom(s: PostgresqlSettings, peer: PeerAddress, progra
  * pg_rewind from the peer (a running primary), keeping the node's own configuration files.
  * Needs data checksums or wal_log_hints on this node (check-config says so); rejects otherwise.
  */
-export async function rewindFrom(s: PostgresqlSettings, peer: PeerAddress, programs: PgPrograms, owner: RunAs, signal: AbortSignal): Promise<void> {
+export async function rewindFrom(s: PostgresqlSettings, peer: PeerAddress, programs: PgPrograms, owner: RunAs, signal: AbortSignal): Promise<string> {
   const saved = await saveOwnConfs(s.dataDir);
+  let said = '';
   try {
-    await programs.run('pg_rewind', [
+    const result = await programs.run('pg_rewind', [
       '-D', s.dataDir,
       '--source-server', conninfo({ host: peer.host, port: peer.port, user: s.superuser, dbname: 'postgres', connect_timeout: 5 }),
       ...(s.configDir !== undefined ? ['--config-file', join(s.configDir, 'postgresql.conf')] : []),
     ], signal, passwordEnv(s.superuserPassword));
+    said = `${result.stdout}${result.stderr}`.trim().split('\n').filter((l) => /diverged|rewind|Done/i.test(l)).join(' / ');
   } finally {
     await restoreOwnConfs(s.dataDir, saved, owner);
   }
   await configureStandby(s, peer, owner);
+  return said;
 }
 
 /** initdb with data checksums (pg_rewind needs them or wal_log_hints). */

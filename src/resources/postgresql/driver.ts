@@ -20,7 +20,7 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, learn, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { hasCluster, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
@@ -66,8 +66,6 @@ export class PostgresqlDriver implements ResourceDriver {
   private knowledge: Knowledge | undefined;
   private knowledgeLoaded = false;
   private notStreaming = 0;
-  /** A pg_rewind ran and the standby has not streamed since (the next rejoin clones). */
-  private rewoundWithoutStreaming = false;
   private standbyGoneSince: number | undefined;
   private degraded = false;
   private lastRejoinError: string | undefined;
@@ -94,7 +92,10 @@ export class PostgresqlDriver implements ResourceDriver {
   async start(ctx: OperationContext): Promise<void> {
     this.wanted = 'standby';
     await this.loadKnowledge();
-    await this.becomeStandby(ctx.signal, ctx.log, false);
+    // The standby shape may need an initial copy or a rejoin that takes hours on a big database:
+    // it runs in the background (not eligible meanwhile: "start running"), not inside start's
+    // time limit; the monitor reports how it ends.
+    this.startBackground(ctx.log, false);
   }
 
   async promote(ctx: OperationContext): Promise<void> {
@@ -118,6 +119,7 @@ export class PostgresqlDriver implements ResourceDriver {
       await startServer(s, await this.programs(), signal);
       local = await inspectLocal(s, signal);
     }
+    const t0 = performance.now();
     const peer = await this.inspectPeerQuickly(signal);
     const record = await this.witnessRecord(signal);
     const eligibility = this.decide(local, peer, record);
@@ -144,7 +146,7 @@ export class PostgresqlDriver implements ResourceDriver {
       const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
       if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);
     });
-    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1 });
+    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1, ms: Math.round(performance.now() - t0) });
     await this.configurePrimary(signal);
     await this.refreshLocalView(signal);
     await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
@@ -294,22 +296,23 @@ export class PostgresqlDriver implements ResourceDriver {
     const behind = peer.kind === 'primary' && 'timeline' in local && local.kind === 'standby' && local.timeline < peer.timeline;
     if (peer.kind === 'primary' && address !== undefined && (wasPrimary || force || behind)) {
       await stopServer(s, programs, 'fast', signal, 30_000);
-      // pg_rewind 15 judges a target shut down in recovery by its last checkpoint, not by its
-      // minimum recovery point, and can answer "no rewind required" for a fenced old primary that
-      // was restarted as a standby; the server then refuses to start ("requested timeline does
-      // not contain minimum recovery point") or cannot stream. A rewind that did not lead to
-      // streaming is therefore followed by a fresh clone.
-      const cloneNow = this.rewoundWithoutStreaming;
-      await this.rejoin(address, programs, owner, signal, log, cloneNow);
-      this.rewoundWithoutStreaming = !cloneNow;
-      try {
-        await startServer(s, programs, signal);
-      } catch (error) {
-        if (signal.aborted || cloneNow) throw error;
-        log.log('warn', `PostgreSQL did not start after pg_rewind (${(error as Error).message}): fresh clone`);
-        await this.rejoin(address, programs, owner, signal, log, true);
-        this.rewoundWithoutStreaming = false;
-        await startServer(s, programs, signal);
+      // A rewound node that cannot stream is rewound once more, then cloned. Seen with pg_rewind
+      // 15: a fenced old primary restarted as a standby (judged by its last checkpoint, not its
+      // minimum recovery point: "no rewind required", then "requested timeline does not contain
+      // minimum recovery point"), and a crashed primary whose crash recovery pg_rewind itself runs;
+      // the second pg_rewind, on a target shut down in recovery past the fork, does rewind.
+      for (let attempt = 1; ; attempt++) {
+        const cloneNow = attempt > 2;
+        await this.rejoin(address, programs, owner, signal, log, cloneNow);
+        const started = await startServer(s, programs, signal).then(() => true, (error: unknown) => {
+          if (signal.aborted) throw error;
+          log.log('warn', `PostgreSQL did not start after the rejoin: ${(error as Error).message}`);
+          return false;
+        });
+        if (started && (await this.streamsSoon(signal))) return;
+        if (cloneNow) throw new Error('The standby does not stream from the primary even after a fresh clone');
+        log.log('warn', 'The rewound standby does not stream from the primary: rejoining again');
+        await stopServer(s, programs, 'fast', signal, 30_000);
       }
       return;
     } else if (address !== undefined) {
@@ -326,7 +329,13 @@ export class PostgresqlDriver implements ResourceDriver {
     if (!cloneNow) try {
       await this.busyWith('rejoin (pg_rewind)', async () => {
         log.log('info', 'Rejoining the primary with pg_rewind (own configuration files kept)', { from: address.host });
-        await rewindFrom(s, address, programs, owner, signal);
+        // A just-promoted primary's pg_control still names the old timeline until its first
+        // checkpoint, and pg_rewind reads it from there ("same timeline, no rewind required";
+        // PostgreSQL docs, pg_rewind: issue a CHECKPOINT on a recently promoted source).
+        const endpoint = this.peerEndpoint();
+        if (endpoint !== undefined) await withSession(endpoint, signal, (session) => session.query('CHECKPOINT'));
+        const said = await rewindFrom(s, address, programs, owner, signal);
+        log.log('info', `pg_rewind: ${said}`);
       });
       return;
     } catch (error) {
@@ -343,10 +352,21 @@ export class PostgresqlDriver implements ResourceDriver {
     });
   }
 
+  /** Whether the standby streams within 20 s (a timeline it cannot follow shows within a second or two). */
+  private async streamsSoon(signal: AbortSignal): Promise<boolean> {
+    const deadline = this.host.clock.now() + 20_000;
+    while (this.host.clock.now() < deadline) {
+      const local = await inspectLocal(this.settings, signal);
+      if (local.kind === 'standby' && local.streaming) return true;
+      if (local.kind === 'stopped') return false;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    return false;
+  }
+
   private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
     if (this.background !== undefined) return;
     const streaming = local.kind === 'standby' && local.streaming;
-    if (streaming) this.rewoundWithoutStreaming = false;
     this.notStreaming = peer.kind === 'primary' && !streaming ? this.notStreaming + 1 : 0;
     const needed = local.kind === 'empty' || local.kind === 'stopped' || this.notStreaming >= (this.options.notStreamingRounds ?? 3);
     if (peer.kind === 'primary' && needed) {
@@ -357,6 +377,7 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private startBackground(log: Logger, force: boolean): void {
     if (this.background !== undefined) return;
+    this.busy = force ? 'rejoin' : 'start';
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new Error('The rejoin took too long')), this.options.rejoinTimeoutMs ?? 600_000);
     const done = this.becomeStandby(controller.signal, log, force)
@@ -369,6 +390,7 @@ export class PostgresqlDriver implements ResourceDriver {
       })
       .finally(() => {
         clearTimeout(timeout);
+        this.busy = undefined;
         this.background = undefined;
       });
     this.background = { controller, done };
@@ -382,12 +404,13 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   private async busyWith(what: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.busy;
     this.busy = what;
     try {
       await fn();
       this.lastCopy = what;
     } finally {
-      this.busy = undefined;
+      this.busy = before;
     }
   }
 
@@ -546,8 +569,4 @@ function gauges(local: LocalState, eligibility: Eligibility, lagBytes: number | 
   if (lagBytes !== undefined) out['lag_bytes'] = lagBytes;
   if (syncStreaming !== undefined) out['sync_standby'] = syncStreaming ? 1 : 0;
   return out;
-}
-
-export function hasData(settings: PostgresqlSettings): boolean {
-  return hasCluster(settings.dataDir);
 }

@@ -68,12 +68,16 @@ export async function describeServer(session: Session): Promise<Exclude<LocalSta
       (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli,
       (SELECT status FROM pg_stat_wal_receiver) AS receiver,
       (SELECT received_tli FROM pg_stat_wal_receiver) AS received_tli,
+      (SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{8}\.history$') AS history_tli,
       pg_last_wal_replay_lsn()::text AS replay, pg_last_wal_receive_lsn()::text AS receive`);
   if (row === undefined) throw new Error('Empty answer to the status query');
   if (row['recovery'] !== true) {
     return { kind: 'primary', timeline: parseInt(String(row['walfile']).slice(0, 8), 16), lsn: parseLsn(row['lsn']) };
   }
-  const timeline = Math.max(Number(row['checkpoint_tli'] ?? 0), Number(row['received_tli'] ?? 0));
+  // A standby's replay timeline is not exposed in PostgreSQL 15: the newest of its checkpoint's,
+  // the receiver's and the newest timeline history file it holds (recovery_target_timeline =
+  // latest follows that one).
+  const timeline = Math.max(Number(row['checkpoint_tli'] ?? 0), Number(row['received_tli'] ?? 0), Number(row['history_tli'] ?? 0));
   return {
     kind: 'standby',
     timeline,

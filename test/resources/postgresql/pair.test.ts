@@ -75,7 +75,24 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     }
   });
 
-  it('demote fences at once: a client whose commit was waiting gets an error, never a success', async () => {
+  it('why demote never cancels a wait: pg_cancel_backend on a waiting commit reports success with only a WARNING', async () => {
+    await b.driver.stop(ctx());
+    const client = await connect(a);
+    try {
+      const pending = attempt(client, `INSERT INTO t VALUES (100, 'cancelled wait')`);
+      const backend = (client as unknown as { processID: number }).processID;
+      await waitFor(async () => (await query(a, `SELECT wait_event FROM pg_stat_activity WHERE pid = $1`, [backend])).rows[0]?.wait_event === 'SyncRep', { description: 'the commit waiting for the standby' });
+      await query(a, 'SELECT pg_cancel_backend($1)', [backend]);
+      const outcome = await pending;
+      assert.equal(outcome.ok, true, 'PostgreSQL reports the cancelled wait as a success');
+      assert.match(outcome.notices.join(' '), /canceling wait for synchronous replication/);
+    } finally {
+      await client.end().catch(() => undefined);
+      await b.driver.start(ctx());
+    }
+  });
+
+  it('demote fences at once: a client whose commit was waiting gets an error, never a success', async (t) => {
     await waitFor(() => eligible(b), { description: 'b eligible again', timeoutMs: 60_000, intervalMs: 500 });
     await b.driver.stop(ctx());
     const client = await connect(a);
@@ -84,6 +101,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const started = performance.now();
     await a.driver.demote(ctx(30_000));
     const fencedMs = performance.now() - started;
+    t.diagnostic(`demote (fencing) took ${Math.round(fencedMs)} ms`);
     const outcome = await pending;
     await client.end().catch(() => undefined);
     assert.equal(outcome.ok, false, `the waiting commit must fail, got success with notices ${JSON.stringify(outcome.notices)}`);
@@ -117,7 +135,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const write = await Promise.race([query(b, `INSERT INTO t VALUES (4, 'after failover')`).then(() => 'ok'), sleep(30_000).then(() => 'blocked')]);
     assert.equal(write, 'ok', 'the new primary accepts writes');
     const rows = await query(b, 'SELECT id FROM t ORDER BY id');
-    assert.deepEqual(rows.rows.map((r) => r.id), [1, 2, 4], 'the unacknowledged row 3 is gone, every acknowledged one is there');
+    assert.deepEqual(rows.rows.map((r) => r.id), [1, 2, 4, 100], 'the unacknowledged row 3 is gone, every acknowledged one is there');
     const conf = await readFile(join(a.settings.dataDir, 'postgresql.conf'), 'utf8');
     assert.match(conf, /node a's own line/);
     const name = await query(a, 'SHOW cluster_name');
@@ -125,19 +143,28 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const aSync = await query(b, `SELECT sync_state FROM pg_stat_replication WHERE application_name = 'a'`);
     assert.equal(aSync.rows[0]?.sync_state, 'sync');
   });
-  it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async () => {
+  it('the primary dies (kill -9 of every process): the synchronous standby is promoted with every acknowledged row, the old primary rejoins with pg_rewind keeping its own configuration', async (t) => {
     for (let id = 10; id < 30; id++) await query(b, `INSERT INTO t VALUES ($1, 'acknowledged')`, [id]);
     await appendFile(join(b.settings.dataDir, 'postgresql.conf'), `\n# node b's own line\ncluster_name = 'node-b'\n`);
     const pid = await postmasterPid(b.settings.dataDir);
     assert.ok(pid !== undefined);
-    for (const child of childrenOf(pid)) process.kill(child, 'SIGKILL');
-    process.kill(pid, 'SIGKILL');
+    for (const victim of [...childrenOf(pid), pid]) {
+      try {
+        process.kill(victim, 'SIGKILL');
+      } catch {
+        // Exited on its own meanwhile.
+      }
+    }
     await waitFor(() => eligible(a), { description: 'a eligible (last seen as the synchronous standby)', timeoutMs: 60_000, intervalMs: 500 });
+    const promoteStart = performance.now();
     await a.driver.promote(ctx());
+    t.diagnostic(`promote (pg_promote + synchronous_standby_names) took ${Math.round(performance.now() - promoteStart)} ms`);
     const pending = query(a, `INSERT INTO t VALUES (30, 'after second failover')`);
+    const rejoinStart = performance.now();
     await b.driver.start(ctx());
     await pending;
-    const ids = (await query(a, 'SELECT id FROM t WHERE id >= 10 ORDER BY id')).rows.map((r) => r.id);
+    t.diagnostic(`old primary back as synchronous standby (pg_rewind) after ${Math.round(performance.now() - rejoinStart)} ms`);
+    const ids = (await query(a, 'SELECT id FROM t WHERE id BETWEEN 10 AND 30 ORDER BY id')).rows.map((r) => r.id);
     assert.deepEqual(ids, [...Array.from({ length: 20 }, (_, i) => i + 10), 30], 'every acknowledged row is on the new primary');
     await b.driver.monitor(ctx());
     assert.equal(b.driver.describe()['lastCopy'], 'rejoin (pg_rewind)');

@@ -79,7 +79,7 @@ export async function makeNode(base: string, name: string, peerName: string, por
     peers: () => ['127.0.0.1'],
     masterAddress: () => undefined,
     stateDir: join(dir, 'state'),
-    enforceScriptSecurity: false,
+    enforceScriptSecurity: true,
     clock: { now: () => performance.now() },
     timers: { at: (deadline, fn) => { const t = setTimeout(fn, Math.max(0, deadline - performance.now())); return () => clearTimeout(t); } },
     log: testLog,
