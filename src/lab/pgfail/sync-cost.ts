@@ -41,7 +41,7 @@ export async function measureSyncCost(lab: Lab, hosts: { primary: string; standb
   };
   try {
     const asyncRate = await window();
-    await primary.sql(`ALTER SYSTEM SET synchronous_standby_names = 'node-${hosts.standby}'`);
+    await primary.sql(`ALTER SYSTEM SET synchronous_standby_names = '"node-${hosts.standby}"'`); // quoted: a name with '-'
     await primary.sql('SELECT pg_reload_conf()');
     await waitFor(async () => (await primary.sql(`SELECT sync_state FROM pg_stat_replication WHERE application_name = 'node-${hosts.standby}'`)) === 'sync', {
       description: 'the standby synchronous', timeoutMs: 30_000, intervalMs: 200,
