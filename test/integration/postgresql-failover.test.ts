@@ -48,7 +48,10 @@ async function run(t: TestContext, witness: boolean, seed: number): Promise<void
     assert.equal(result.error, undefined, `seed ${seed}: the pair settled again after every fault`);
     assert.equal(check.lostAcknowledged.length, 0);
     assert.equal(result.cycles.length, plan.length, 'every cycle settled: the old primary rejoined each time');
-    assert.equal(check.checks, plan.length + 1, 'a check read after every cycle and at the end');
+    const failedChecks = result.history.filter((op) => op.kind === 'check' && op.outcome !== 'ok').map((op) => `${op.kind === 'check' ? op.label : ''}: ${op.error ?? ''}`);
+    assert.equal(check.checks, plan.length + 1, `a check read through the VIP after every cycle and at the end; failed: ${JSON.stringify(failedChecks)}`);
+    const refused = result.history.filter((op) => op.kind === 'write' && op.outcome === 'fail').length;
+    if (refused > 0) t.diagnostic(`${refused} writes were refused (certainly not applied), e.g. read-only: the VIP reached a standby for a while`);
     assert.ok(check.writes.ok > 200 * plan.length / 4, `writes were acknowledged throughout (${check.writes.ok})`);
     assert.ok(result.cycles.filter((c) => c.from !== c.to).length >= Math.floor(plan.length / 2), `most faults moved the primary: ${JSON.stringify(result.cycles.map((c) => `${c.kind} ${c.from}→${c.to}`))}`);
   });
