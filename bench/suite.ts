@@ -14,6 +14,7 @@ import { errorText, type BenchContext, type RowFamily, type RowResult } from './
 import { runChaosRow } from './rows/chaos.js';
 import { runFileReplicationRow } from './rows/file-replication.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
+import { runPostgresqlFailoverRow } from './rows/postgresql-failover.js';
 import { runScaleRow } from './rows/scale.js';
 import { runServiceDeathRow } from './rows/service-death.js';
 import { runStabilityRow } from './rows/stability.js';
@@ -27,6 +28,7 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
   { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
   { ids: ['file-replication'], name: 'file replication', run: (ctx) => runFileReplicationRow(ctx) },
+  { ids: ['postgresql-failover'], name: 'postgresql failover', run: (ctx) => runPostgresqlFailoverRow(ctx) },
 ];
 
 function unavailableReason(): string | undefined {

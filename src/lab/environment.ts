@@ -43,3 +43,19 @@ export function nativeAddonUnavailableReason(): string | undefined {
     : "needs the native addon (run 'npm run install' to build build/Release/hsnet.node)";
 }
 
+
+/** The etcd witness and Patroni's DCS need Debian's etcd-server 3.4 (the `etcd` binary). */
+export function etcdUnavailableReason(): string | undefined {
+  return labUnavailableReason() ?? (onPath('etcd') ? undefined : 'needs etcd (Debian package etcd-server)');
+}
+
+/** Where Debian's postgresql-15 puts its server binaries. */
+export const POSTGRESQL_BIN = '/usr/lib/postgresql/15/bin';
+
+export function postgresqlUnavailableReason(): string | undefined {
+  return labUnavailableReason() ?? (existsSync(join(POSTGRESQL_BIN, 'postgres')) ? undefined : `needs PostgreSQL 15 in ${POSTGRESQL_BIN} (Debian package postgresql-15)`);
+}
+
+export function patroniUnavailableReason(): string | undefined {
+  return postgresqlUnavailableReason() ?? etcdUnavailableReason() ?? (onPath('patroni') ? undefined : 'needs patroni (Debian package patroni)');
+}

@@ -3,6 +3,7 @@
  * (resource.ts) and one line here; nothing else in the daemon or the config front ends changes.
  */
 import { postgresqlKind } from '../postgresql/kind.js';
+import { etcdWitnessFor } from '../postgresql/witness-settings.js';
 import { ResourceKinds } from '../registry.js';
 import type { ResourceKind } from '../resource.js';
 import { execKind } from './exec.js';
@@ -15,7 +16,7 @@ export const BUILT_IN_KINDS: readonly ResourceKind<any>[] = [
   systemdKind,
   mountKind,
   directoryKind,
-  postgresqlKind(),
+  postgresqlKind({ witnessFor: etcdWitnessFor }),
 ];
 
 export function builtInKinds(): ResourceKinds {

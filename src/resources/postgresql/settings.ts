@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type { ResourceHost, ResourceKindField, ResourceSettings } from '../resource.js';
+import { parseWitnessSettings, WITNESS_FIELD, type WitnessSettings } from './witness-settings.js';
 
 /** How a commit waits for the standby (PostgreSQL docs, "synchronous_commit", 20.5.1 / 27.2.8). */
 export type SyncCommitLevel = 'on' | 'remote_apply';
@@ -38,6 +39,8 @@ export interface PostgresqlSettings {
   readonly promoteWaitMs: number;
   /** A standby more than this far behind (replay) is not eligible to be promoted. */
   readonly maxLagBytes?: number;
+  /** The etcd witness (witness-settings.ts); undefined = none. */
+  readonly witness?: WitnessSettings;
 }
 
 export const POSTGRESQL_FIELDS: readonly ResourceKindField[] = [
@@ -59,6 +62,7 @@ export const POSTGRESQL_FIELDS: readonly ResourceKindField[] = [
   { key: 'listenAddresses', type: 'string', default: '*', doc: 'listen_addresses that `bootstrap: initdb` writes (an adopted cluster keeps its own).' },
   { key: 'promoteTimeout', type: 'duration', default: '30s', doc: 'pg_promote(wait) timeout.' },
   { key: 'maxLagBytes', type: 'integer', doc: 'A standby further behind than this (replayed WAL) may not be promoted.' },
+  WITNESS_FIELD,
 ];
 
 /** Reads the section; `host` supplies the default peer address. Throws settings.error(...) naming the key. */
@@ -105,6 +109,7 @@ export function parsePostgresqlSettings(s: ResourceSettings): PostgresqlSettings
     listenAddresses: s.string('listenAddresses') ?? '*',
     promoteWaitMs: s.duration('promoteTimeout') ?? 30_000,
     ...optional('maxLagBytes', maxLag),
+    ...optional('witness', parseWitnessSettings(s)),
   });
 }
 

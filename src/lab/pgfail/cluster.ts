@@ -1,0 +1,42 @@
+/**
+ * What the failover rig needs from a PostgreSQL pair under test, whatever runs it (hotstandby
+ * with its postgresql resource, or Patroni behind keepalived): two database hosts sharing a VIP,
+ * the processes a fault acts on, and a way to say the pair has settled (one primary holding the
+ * VIP, the other node streaming from it). Implementations: hotstandby-pair.ts, patroni-pair.ts.
+ */
+import type { Lab } from '../lab.js';
+
+export interface FailoverCluster {
+  /** 'hotstandby', 'hotstandby+etcd', 'patroni'. */
+  readonly label: string;
+  readonly lab: Lab;
+  /** The two database hosts. */
+  readonly hosts: readonly [string, string];
+  /** The address clients write through. */
+  readonly vip: string;
+  /** Whether a planned switchover is supported (maintenance). */
+  readonly canSwitchOver: boolean;
+
+  /** Brings the pair up and waits until it has settled. */
+  start(): Promise<void>;
+  /**
+   * The settled state: which host is the primary (holding the VIP alone), or why it is not
+   * settled yet ("b not streaming", "VIP on a,b").
+   */
+  settled(): Promise<{ readonly primary: string } | { readonly reason: string }>;
+  /** Pids of the HA daemon's process tree on `host` (hotstandby; Patroni), empty when not running. */
+  daemonPids(host: string): number[];
+  /** The postmaster's pid on `host`, undefined when PostgreSQL is not running. */
+  postmasterPid(host: string): number | undefined;
+  /** Starts the HA daemon on `host` again after it was killed (as systemd's Restart= would). */
+  restartDaemon(host: string): Promise<void>;
+  /** Kills every process of the node (daemon, PostgreSQL, its etcd member): the machine's power. */
+  killNode(host: string): Promise<void>;
+  /** Starts what killNode ended (the machine boots). */
+  bootNode(host: string): Promise<void>;
+  /** Planned switchover away from `primary`; resolves once asked (not once done). */
+  switchOver(primary: string): Promise<void>;
+  /** Undoes what switchOver left behind (maintenance off), once the pair settled elsewhere. */
+  endSwitchOver(primary: string): Promise<void>;
+  stop(): Promise<void>;
+}

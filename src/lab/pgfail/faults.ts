@@ -1,0 +1,82 @@
+/**
+ * Injecting one fault into a pair (cluster.ts) and undoing it. A pause lasts `pauseMs` and is
+ * over when inject() resolves; the other faults last until restore() (the rig calls it once the
+ * pair answered writes again, or after a hold when it does not: a split without a witness).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processTree } from '../process-tree.js';
+import type { FailoverCluster } from './cluster.js';
+import type { FaultKind } from './plan.js';
+import { signalPids } from './processes.js';
+
+export interface InjectedFault {
+  /** Undoes the fault: restarts what was killed (as systemd would), plugs the link back. */
+  restore(): Promise<void>;
+}
+
+const nothing: InjectedFault = { restore: async () => undefined };
+
+/** Bridge port isolation (`bridge link set … isolated on`): isolated ports cannot reach each other, all others still can. */
+async function isolate(cluster: FailoverCluster, on: boolean): Promise<void> {
+  for (const host of cluster.hosts) {
+    await cluster.lab.exec('switch', ['bridge', 'link', 'set', 'dev', `h-${host}`, 'isolated', on ? 'on' : 'off']);
+  }
+}
+
+/**
+ * Injects `kind` into `primary`; `effective()` is called the moment the fault takes effect (the
+ * signal sent, the link down, the switchover asked), the instant "time to first write" counts from.
+ */
+export async function injectFault(
+  cluster: FailoverCluster,
+  kind: FaultKind,
+  primary: string,
+  effective: () => void,
+  pauseMs = 2000,
+): Promise<InjectedFault> {
+  /** The postmaster and its backends. */
+  const postgres = (): number[] => {
+    const pid = cluster.postmasterPid(primary);
+    return pid === undefined ? [] : processTree(pid);
+  };
+  switch (kind) {
+    case 'kill-postgres':
+      signalPids(postgres(), 'SIGKILL');
+      effective();
+      return nothing;
+    case 'kill-daemon-and-postgres':
+      signalPids([...cluster.daemonPids(primary), ...postgres()], 'SIGKILL');
+      effective();
+      return { restore: () => cluster.restartDaemon(primary) };
+    case 'power-off':
+      await cluster.killNode(primary);
+      effective();
+      await cluster.lab.cutLink(primary);
+      return {
+        restore: async () => {
+          await cluster.lab.healLink(primary);
+          await cluster.bootNode(primary);
+        },
+      };
+    case 'split':
+      await isolate(cluster, true);
+      effective();
+      return { restore: () => isolate(cluster, false) };
+    case 'pause-daemon':
+    case 'pause-postgres': {
+      const pids = kind === 'pause-daemon' ? cluster.daemonPids(primary) : postgres();
+      signalPids(pids, 'SIGSTOP');
+      effective();
+      try {
+        await sleep(pauseMs);
+      } finally {
+        signalPids(pids, 'SIGCONT');
+      }
+      return nothing;
+    }
+    case 'switchover':
+      effective();
+      await cluster.switchOver(primary);
+      return { restore: () => cluster.endSwitchOver(primary) };
+  }
+}

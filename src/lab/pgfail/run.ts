@@ -1,0 +1,130 @@
+/**
+ * The failover rig: a workload of writers through the VIP (jepsen/workload.ts), then cycle after
+ * cycle: wait until the pair has settled, inject a fault into the primary, wait for the first
+ * acknowledged write, undo the fault, wait until the pair has settled again (the old primary
+ * back as a standby), and read every row through the VIP. The history then goes to the checker.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { preciseNow } from '../request-outcome.js';
+import { waitFor } from '../wait-for.js';
+import { checkHistory, type CheckResult } from '../jepsen/checker.js';
+import type { FaultMark, Op } from '../jepsen/history.js';
+import { Workload } from '../jepsen/workload.js';
+import type { WriterConfig } from '../jepsen/writer-process.js';
+import type { FailoverCluster } from './cluster.js';
+import { injectFault } from './faults.js';
+import type { FaultKind } from './plan.js';
+
+export interface CycleResult {
+  readonly index: number;
+  readonly kind: FaultKind;
+  readonly from: string;
+  /** The primary once settled again. */
+  readonly to: string;
+  /** Ms from the fault to the first acknowledged write begun after it (undefined: none within the wait). */
+  readonly firstWriteMs: number | undefined;
+  /** Ms from the fault until the pair had settled again (old primary streaming). */
+  readonly settledMs: number;
+}
+
+export interface RigOptions {
+  readonly cluster: FailoverCluster;
+  readonly clientHost: string;
+  readonly writer: Omit<WriterConfig, 'host' | 'run'>;
+  readonly plan: readonly FaultKind[];
+  /**
+   * How long a split is held when no write is acknowledged meanwhile (without a witness neither
+   * side may acknowledge); default 8 s. Other faults are held until the first acknowledged
+   * write (the failover) or firstWriteTimeoutMs.
+   */
+  readonly splitHoldMs?: number;
+  /** How long to wait for the first write, and for settling (Patroni needs its TTL); default 60 s / 120 s. */
+  readonly firstWriteTimeoutMs?: number;
+  readonly settleTimeoutMs?: number;
+  /**
+   * How long the pair must have stayed settled before a fault; default 2 s. (Patroni publishes its
+   * synchronous standby in etcd a loop after assigning it: a fault inside that window leaves no
+   * node it may promote.)
+   */
+  readonly steadyMs?: number;
+  /** Acknowledged writes to wait for before each fault (load running); default 50. */
+  readonly warmWrites?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface RigResult {
+  readonly cycles: readonly CycleResult[];
+  /** Why the run stopped early (a pair that did not settle again); the history is checked anyway. */
+  readonly error?: string;
+  readonly check: CheckResult;
+  readonly history: readonly Op[];
+}
+
+/** Waits until the pair has settled (on another host than `notOn`, after a switchover away from it). */
+export async function waitSettled(cluster: FailoverCluster, timeoutMs: number, notOn?: string): Promise<string> {
+  let last = 'not asked yet';
+  const settled = await waitFor(async () => {
+    const state = await cluster.settled();
+    if ('reason' in state) {
+      last = state.reason;
+      return undefined;
+    }
+    if (state.primary === notOn) {
+      last = `still on ${notOn}`;
+      return undefined;
+    }
+    return state.primary;
+  }, { description: `${cluster.label} pair settled (one primary with the VIP, the other streaming)`, timeoutMs, intervalMs: 250 }).catch((error: Error) => {
+    throw new Error(`${error.message}; last: ${last}`);
+  });
+  return settled;
+}
+
+export async function runFailovers(options: RigOptions): Promise<RigResult> {
+  const { cluster } = options;
+  const log = options.log ?? (() => undefined);
+  const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
+  const firstWriteTimeoutMs = options.firstWriteTimeoutMs ?? 60_000;
+  await waitSettled(cluster, settleTimeoutMs);
+  const workload = await Workload.start(cluster.lab, options.clientHost, { ...options.writer, host: cluster.vip, run: `r${process.pid % 1000}` });
+  const cycles: CycleResult[] = [];
+  let error: string | undefined;
+  try {
+    for (const [index, kind] of options.plan.entries()) {
+      let from = await waitSettled(cluster, settleTimeoutMs);
+      await sleep(options.steadyMs ?? 2000);
+      from = await waitSettled(cluster, settleTimeoutMs);
+      await workload.acknowledged(options.warmWrites ?? 50, firstWriteTimeoutMs, 'writes acknowledged before the fault');
+      let fault: FaultMark | undefined;
+      const injected = await injectFault(cluster, kind, from, () => {
+        fault = workload.markFault(kind);
+      });
+      if (fault === undefined) throw new Error(`fault ${kind} did not say when it took effect`);
+      // A split is held for splitHoldMs; other faults until writes are acknowledged again (the
+      // failover happened) or firstWriteTimeoutMs.
+      const firstAck = kind === 'split'
+        ? await sleep(options.splitHoldMs ?? 8000)
+        : await workload.firstAckAfter(fault.at, firstWriteTimeoutMs).catch(() => undefined);
+      // A switchover ends (maintenance off) only once the other node has taken over for good.
+      if (kind !== 'switchover') await injected.restore();
+      const ackAt = typeof firstAck === 'number' ? firstAck : await workload.firstAckAfter(fault.at, firstWriteTimeoutMs).catch(() => undefined);
+      let to = await waitSettled(cluster, settleTimeoutMs, kind === 'switchover' ? from : undefined);
+      if (kind === 'switchover') {
+        await injected.restore();
+        to = await waitSettled(cluster, settleTimeoutMs);
+      }
+      const settledMs = preciseNow() - fault.at;
+      const result: CycleResult = { index, kind, from, to, firstWriteMs: ackAt === undefined ? undefined : ackAt - fault.at, settledMs };
+      cycles.push(result);
+      await workload.check(`after cycle ${index} (${kind})`);
+      log(`cycle ${index}: ${kind} on ${from} → primary ${to}, first write ${result.firstWriteMs?.toFixed(0) ?? 'none'} ms, settled ${settledMs.toFixed(0)} ms`);
+    }
+  } catch (caught) {
+    error = `cycle ${cycles.length} (${options.plan[cycles.length]}): ${(caught as Error).message}`;
+    log(error);
+  } finally {
+    await workload.stop('final');
+  }
+  const check = checkHistory(workload.history);
+  return { cycles, check, history: workload.history, ...(error !== undefined ? { error } : {}) };
+}

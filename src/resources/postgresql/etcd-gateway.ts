@@ -1,0 +1,158 @@
+/**
+ * A small client for etcd's v3 JSON gateway (etcd 3.4: `POST /v3/kv/range`, `POST /v3/kv/txn`),
+ * the HTTP face of etcd's own gRPC KV API. Everything that makes the witness safe is etcd's: a
+ * range is linearizable unless asked otherwise, a txn commits through raft or not at all. This
+ * file only speaks the encoding: keys and values base64, int64 fields as decimal strings, fields
+ * with their zero value (false, 0, empty) omitted by the gateway
+ * (https://etcd.io/docs/v3.4/dev-guide/api_grpc_gateway/, api/etcdserverpb/rpc.proto).
+ *
+ * Endpoints are tried in order; a member that does not answer within `requestTimeoutMs` (a
+ * partitioned member, whose linearizable requests wait for a quorum it cannot reach) is skipped
+ * for the next. A txn whose answer was lost may still have committed: callers that must know
+ * re-read (the witness does).
+ */
+
+export interface EtcdKeyValue {
+  readonly key: string;
+  readonly value: string;
+  readonly modRevision: bigint;
+  readonly version: bigint;
+}
+
+/** One comparison of a txn (rpc.proto `Compare`), on a single key. */
+export type EtcdCompare =
+  | { readonly key: string; readonly target: 'MOD'; readonly modRevision: bigint }
+  | { readonly key: string; readonly target: 'VERSION'; readonly version: bigint };
+
+export interface EtcdTxnResult {
+  readonly succeeded: boolean;
+  /** The key's current state when the txn failed (the failure branch ranges it), else undefined. */
+  readonly current?: EtcdKeyValue | undefined;
+}
+
+export class EtcdUnavailableError extends Error {
+  override readonly name = 'EtcdUnavailableError';
+}
+
+export interface EtcdGatewayOptions {
+  /** Client URLs of the members, e.g. `http://10.0.0.3:2379`. */
+  readonly endpoints: readonly string[];
+  /** Per request and endpoint; default 1000 ms. */
+  readonly requestTimeoutMs?: number;
+}
+
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
+
+interface WireKeyValue {
+  key?: string;
+  value?: string;
+  mod_revision?: string;
+  version?: string;
+}
+
+function decodeKeyValue(kv: WireKeyValue): EtcdKeyValue {
+  return {
+    key: unb64(kv.key),
+    value: unb64(kv.value),
+    modRevision: BigInt(kv.mod_revision ?? '0'),
+    version: BigInt(kv.version ?? '0'),
+  };
+}
+
+function encodeCompare(compare: EtcdCompare): Record<string, string> {
+  const base = { key: b64(compare.key), result: 'EQUAL', target: compare.target };
+  return compare.target === 'MOD'
+    ? { ...base, mod_revision: compare.modRevision.toString() }
+    : { ...base, version: compare.version.toString() };
+}
+
+export class EtcdGateway {
+  readonly endpoints: readonly string[];
+  private readonly requestTimeoutMs: number;
+
+  constructor(options: EtcdGatewayOptions) {
+    if (options.endpoints.length === 0) throw new RangeError('etcd: at least one endpoint is needed');
+    for (const endpoint of options.endpoints) {
+      let url: URL;
+      try {
+        url = new URL(endpoint);
+      } catch {
+        throw new TypeError(`etcd: endpoint "${endpoint}" is not a URL (http://host:2379)`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new TypeError(`etcd: endpoint "${endpoint}" must be http:// or https://`);
+      }
+    }
+    this.endpoints = options.endpoints.map((endpoint) => endpoint.replace(/\/+$/, ''));
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 1000;
+  }
+
+  /** A linearizable read of one key (undefined when it does not exist). */
+  async get(key: string, signal?: AbortSignal): Promise<EtcdKeyValue | undefined> {
+    const reply = (await this.call('/v3/kv/range', { key: b64(key) }, signal)) as { kvs?: WireKeyValue[] };
+    const kv = reply.kvs?.[0];
+    return kv === undefined ? undefined : decodeKeyValue(kv);
+  }
+
+  /** If every comparison holds, puts `value` at `key`; otherwise reads the key (one atomic txn). */
+  async putIf(
+    compares: readonly EtcdCompare[],
+    key: string,
+    value: string,
+    signal?: AbortSignal,
+  ): Promise<EtcdTxnResult> {
+    const body = {
+      compare: compares.map(encodeCompare),
+      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      failure: [{ request_range: { key: b64(key) } }],
+    };
+    const reply = (await this.call('/v3/kv/txn', body, signal)) as {
+      succeeded?: boolean;
+      responses?: Array<{ response_range?: { kvs?: WireKeyValue[] } }>;
+    };
+    if (reply.succeeded === true) return { succeeded: true };
+    const kv = reply.responses?.[0]?.response_range?.kvs?.[0];
+    return { succeeded: false, current: kv === undefined ? undefined : decodeKeyValue(kv) };
+  }
+
+  /** Deletes a key (tests and `witness reset`); resolves whether it existed. */
+  async delete(key: string, signal?: AbortSignal): Promise<boolean> {
+    const reply = (await this.call('/v3/kv/deleterange', { key: b64(key) }, signal)) as { deleted?: string };
+    return BigInt(reply.deleted ?? '0') > 0n;
+  }
+
+  private async call(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const failures: string[] = [];
+    for (const endpoint of this.endpoints) {
+      signal?.throwIfAborted();
+      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+      try {
+        const response = await fetch(endpoint + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: combined,
+        });
+        const text = await response.text();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new Error(`HTTP ${response.status}, not JSON: ${text.slice(0, 120)}`);
+        }
+        if (!response.ok) {
+          const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
+          throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
+        }
+        return parsed;
+      } catch (error) {
+        signal?.throwIfAborted();
+        const reason = timeout.aborted ? `no answer within ${this.requestTimeoutMs} ms` : (error as Error).message;
+        failures.push(`${endpoint}: ${reason}`);
+      }
+    }
+    throw new EtcdUnavailableError(`etcd unreachable (${path}): ${failures.join('; ')}`);
+  }
+}
