@@ -17,6 +17,9 @@ import type { Logger } from '../ports/index.js';
 import { PeerPoller } from '../ui/peer/peer-poller.js';
 import type { PeerSource } from '../ui/peer-view.js';
 import { dashboardRoutes } from '../ui/routes.js';
+import { healthRoutes } from '../api/health-routes.js';
+import type { Route } from '../api/router.js';
+import { postgresqlHealthViews } from '../resources/postgresql/health-views.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
 import { EventLog } from './event-log.js';
@@ -128,7 +131,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const peer = peerApi && lifecycle.adopt('peer API poller', new PeerPoller(peerApi, { clock: time, timers: time, wallClock, log }));
     peer?.start();
     const peerSource: PeerSource | undefined = peer && { snapshot: () => peer.snapshot(), now: () => time.now() };
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, peerSource);
+    // Patroni-style health answers for load balancers, from the postgresql resources.
+    const health = healthRoutes(() => postgresqlHealthViews(resources.drivers()), time);
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, health, peerSource);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -169,8 +174,8 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, peer?: PeerSource): Promise<void> {
-  const api = createControlApi(control, { log, routes: dashboardRoutes(control, peer ? { peer } : {}) });
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, extra: readonly Route[], peer?: PeerSource): Promise<void> {
+  const api = createControlApi(control, { log, routes: [...dashboardRoutes(control, peer ? { peer } : {}), ...extra] });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {
