@@ -12,6 +12,8 @@ export function redactConfig(config: HotstandbyConfig): unknown {
     JSON.stringify(config, (key, value: unknown) => {
       if ((key === 'authPass' || key === 'readToken' || key === 'adminToken') && typeof value === 'string') return REDACTED;
       if (key === 'url' && typeof value === 'string') return redactUrl(value);
+      // A backup repository (sftp:, s3:https://…, rest:https://…) may carry user:password@.
+      if (key === 'repo' && typeof value === 'string') return value.replace(/\/\/([^/:@]*):[^/@]*@/, `//$1:${REDACTED}@`);
       return value;
     }),
   ) as unknown;

@@ -22,6 +22,7 @@ import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 import type { InstanceNetworkDraft } from './instance-network.js';
 import type { WebListenerDraft } from './web-listener.js';
+import type { BackupsDraft } from './backups.js';
 
 export interface Located<T> {
   value: T;
@@ -168,6 +169,8 @@ export interface ConfigDraft {
   instances: InstanceDraft[];
   checks: CheckDraft[];
   syncGroups: SyncGroupDraft[];
+  /** YAML `backups:` (backups.ts). */
+  backups?: BackupsDraft;
   /** What the front end already had to say (ignored keywords and the like). */
   warnings: ConfigWarning[];
 }

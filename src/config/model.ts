@@ -7,6 +7,7 @@ import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
 import type { WebListenerConfig } from './web-listener.js';
+import type { BackupsConfig } from './backups.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 
@@ -164,6 +165,8 @@ export interface HotstandbyConfig {
   /** Health checks of every kind (keepalived vrrp_script, track_file, vrrp_track_process, ...). */
   checks: CheckConfig[];
   syncGroups: SyncGroupConfig[];
+  /** Backup jobs (YAML `backups:`, backups.ts); none when unset. */
+  backups?: BackupsConfig;
 }
 
 /** A keyword that was understood but not supported, or ignored, with where it stood. */

@@ -9,13 +9,14 @@ import { ConfigError } from '../config-error.js';
 import { emptyConfigDraft } from '../draft.js';
 import type { LoadedConfig } from '../model.js';
 import { validateConfig } from '../validate.js';
+import { readBackups } from './convert-backups.js';
 import { readCheck } from './convert-checks.js';
 import { readGlobal } from './convert-global.js';
 import { readInstance } from './convert-instance.js';
 import { readSyncGroup } from './convert-sync-groups.js';
 import { readMap, readNamedCollection, YamlReader, type Field } from './nodes.js';
 
-const TOP_LEVEL_KEYS = ['global', 'instances', 'checks', 'syncGroups'];
+const TOP_LEVEL_KEYS = ['global', 'instances', 'checks', 'syncGroups', 'backups'];
 const TOP_LEVEL_HINTS = {
   global_defs: 'global',
   vrrp_instance: 'instances',
@@ -50,6 +51,7 @@ export function parseYamlConfig(text: string, fileName: string): LoadedConfig {
       else if (key === 'instances') draft.instances = readNamedCollection(reader, value).map((e) => readInstance(reader, e));
       else if (key === 'checks') draft.checks = readNamedCollection(reader, value).map((e) => readCheck(reader, e));
       else if (key === 'syncGroups') draft.syncGroups = readNamedCollection(reader, value).map((e) => readSyncGroup(reader, e));
+      else if (key === 'backups') draft.backups = readBackups(reader, value);
     }
   }
   draft.warnings.push(...reader.warnings);
