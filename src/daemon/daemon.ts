@@ -15,6 +15,9 @@ import type { WebListenerConfig } from '../config/web-listener.js';
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
 import { dashboardRoutes } from '../ui/routes.js';
+import { backupRoutes } from '../api/backup-routes.js';
+import type { Route } from '../api/router.js';
+import { buildBackups } from './backup-jobs.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
 import { EventLog } from './event-log.js';
@@ -78,6 +81,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
+    const backups = lifecycle.adopt('backup jobs', buildBackups(config, { clock: time, timers: time, log, events }));
     const instances = new InstanceFactory(config, {
       network,
       sockets,
@@ -98,12 +102,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       prepareReload: reloadCheck({ network, instances, notifications, validateScripts }),
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),
-      groupChanged: (group, state) => notifications.groupChanged(group, state),
+      groupChanged: (group, state) => {
+        notifications.groupChanged(group, state);
+        backups.groupChanged(group.name, state);
+      },
     });
 
     // Who hears of what (hooks before the controller, whose sync groups may cause more transitions).
     instances.onTransition((record, runner) => notifications.instanceChanged(record, runner));
     instances.onTransition((record) => controller.transitioned(record));
+    instances.onTransition((record) => backups.instanceChanged(record.instance, record.to, record.reason));
     network.onLinkChange((link) => checks.linkChanged(link));
     network.onLinkChange(() => controller.linksChanged());
     network.onAddressChange((address, change) => instances.addressChanged(address, change));
@@ -112,7 +120,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // what a takeover needs (node-runtime.ts).
     log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web);
+    backups.start();
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, backups.configured ? backupRoutes(backups) : []);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -153,8 +162,8 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined): Promise<void> {
-  const api = createControlApi(control, { log, routes: dashboardRoutes(control) });
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, more: Route[]): Promise<void> {
+  const api = createControlApi(control, { log, routes: [...dashboardRoutes(control), ...more] });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {
