@@ -8,6 +8,8 @@ import { DROP_REASONS } from '../vrrp/drop-reason.js';
 import type { VrrpState } from '../vrrp/state-machine.js';
 import type { DaemonControl } from './daemon-control.js';
 import type { ReportedInstance } from './instance-view.js';
+import type { BackupsStatus } from '../backup/jobs/status.js';
+import { registerBackupMetrics } from './backup-metrics.js';
 
 export interface MetricsOptions {
   /**
@@ -17,6 +19,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Event-loop delay sampling resolution in ms for the default metrics (default 10). */
   eventLoopResolutionMs?: number;
+  /** The backup jobs, when the daemon has any (backup-metrics.ts). */
+  backups?: () => BackupsStatus;
 }
 
 export const VRRP_STATES: readonly VrrpState[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
@@ -133,6 +137,7 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
     },
   });
 
+  if (options.backups) registerBackupMetrics(registry, options.backups);
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 10 });
   }

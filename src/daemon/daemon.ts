@@ -16,7 +16,7 @@ import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
 import { dashboardRoutes } from '../ui/routes.js';
 import { backupRoutes } from '../api/backup-routes.js';
-import type { Route } from '../api/router.js';
+import type { Backups } from '../backup/jobs/backups.js';
 import { buildBackups } from './backup-jobs.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
@@ -121,7 +121,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
     backups.start();
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, backups.configured ? backupRoutes(backups) : []);
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, backups.configured ? backups : undefined);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -162,8 +162,9 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, more: Route[]): Promise<void> {
-  const api = createControlApi(control, { log, routes: [...dashboardRoutes(control), ...more] });
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, backups: Backups | undefined): Promise<void> {
+  const routes = [...dashboardRoutes(control, backups ? { backups } : {}), ...(backups ? backupRoutes(backups) : [])];
+  const api = createControlApi(control, { log, routes, ...(backups ? { metrics: { backups: () => backups.status() } } : {}) });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {

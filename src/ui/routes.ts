@@ -13,12 +13,15 @@ import type { Route } from '../api/router.js';
 import { Assets } from './assets.js';
 import { renderLogin } from './login-page.js';
 import { renderDashboard, renderInstanceTiles } from './page.js';
+import { renderBackupTiles, type BackupsView } from './backups-view.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface DashboardOptions {
   /** The node's name in the title (default: router_id, else the host name). */
   node?: string;
   assets?: Assets;
+  /** The backup jobs (their section, /ui/fragments/backups). */
+  backups?: BackupsView;
 }
 
 export function dashboardRoutes(control: DaemonControl, options: DashboardOptions = {}): Route[] {
@@ -31,9 +34,14 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
   };
   const page: Route['handle'] = ({ req, res }) => {
     const identity = identityOf(req);
-    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity }).text);
+    const backups = options.backups;
+    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity, ...(backups ? { backups } : {}) }).text);
   };
+  const backupRoutes: Route[] = options.backups
+    ? [{ method: 'GET', path: '/ui/fragments/backups', handle: ({ req, res }) => send(res, 200, 'text/html; charset=utf-8', renderBackupTiles(options.backups!, identityOf(req).role === 'admin').text) }]
+    : [];
   return [
+    ...backupRoutes,
     { method: 'GET', path: '/', handle: page },
     { method: 'GET', path: '/ui', handle: page },
     {

@@ -22,6 +22,8 @@ function request(button: HTMLElement): { path: string; body: unknown } | undefin
       return { path: `/v1/instances/${instance}/maintenance`, body: { on: button.dataset.on === 'true' } };
     case 'garp':
       return { path: `/v1/instances/${instance}/garp`, body: {} };
+    case 'backup-run':
+      return { path: `/v1/backups/jobs/${encodeURIComponent(button.dataset.job ?? '')}/run`, body: {} };
     default:
       return undefined;
   }
