@@ -6,7 +6,7 @@
  * file by file and downloaded through the same subsystem the API serves.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -182,4 +182,36 @@ test('losing the role mid-run stops the worker and its command: no snapshot, no 
   }, { description: 'the command was killed with the worker' });
   assert.throws(() => backups.runNow('slow', 'admin'), /runs on the master; this node is BACKUP/);
   assert.equal((await backups.snapshots('slow', 0)).length, 0);
+});
+
+test('scheduled verification: sampled files read back and compared with the live ones; a silent change on disk is reported', { timeout: 120_000 }, async (t) => {
+  const data = join(scratch, 'verify-data');
+  mkdirSync(data, { recursive: true });
+  for (let i = 0; i < 5; i++) {
+    writeFileSync(join(data, `f${i}`), `file ${i}\n`.repeat(1000 + i));
+    utimesSync(join(data, `f${i}`), 1_700_000_000, 1_700_000_000); // whole seconds: the tamperer below can put them back
+  }
+  const r = await initRepository(scratch, 'verify');
+  const wall = { now: Date.parse('2026-12-20T02:00:30Z') };
+  // Yearly: no run is due when the verifications come (a run would back up the change first).
+  const { backups, events } = subsystem([job('v', [r], { paths: [data], schedule: '0 2 1 1 *', verify: { schedule: '0 4 * * *', readDataSubset: '5%', sampleFiles: 10 } })], wall);
+  t.after(() => backups.close());
+  backups.start();
+  backups.instanceChanged('web', 'MASTER', 'startup');
+  await waitFor(() => status(backups, 'v').lastRun, { description: 'run', timeoutMs: 60_000 });
+  wall.now = Date.parse('2026-12-20T04:00:10Z');
+  const first = await waitFor(() => status(backups, 'v').lastVerify, { description: 'verification', timeoutMs: 60_000 });
+  assert.equal(first.ok, true, first.problems.join('; '));
+  assert.match(first.summary, /5 files sampled, 5 compared with the live files, 0 changed since/);
+  assert.match(first.summary, /check --read-data-subset not run: check is not in this build/);
+  // Bit rot or tampering that keeps size and mtime: the next verification finds it.
+  const victim = join(data, 'f2');
+  writeFileSync(victim, readFileSync(victim, 'utf8').replace('file 2', 'FILE 2'));
+  utimesSync(victim, 1_700_000_000, 1_700_000_000);
+  wall.now = Date.parse('2026-12-21T04:00:10Z');
+  const second = (await waitFor(() => (status(backups, 'v').lastVerify !== first ? status(backups, 'v').lastVerify : undefined), { description: 'second verification', timeoutMs: 60_000 }))!;
+  assert.equal(second.ok, false);
+  assert.match(second.problems.join('\n'), /f2: the restored bytes differ from the live file/);
+  assert.ok(status(backups, 'v').alarms.some((a) => a.kind === 'verify'));
+  assert.ok(events.some((e) => /verification failed: .*f2/.test(e.message)));
 });
