@@ -5,7 +5,7 @@
  * confirmation that states where it goes. Everything shown comes from /v1/backups; nothing
  * received is inserted as markup except the server's escaped fragment.
  */
-import { post } from './actions.js';
+import { submit } from './actions.js';
 import { Freshness } from './freshness.js';
 
 const REFRESH_MS = 2000;
@@ -157,23 +157,10 @@ document.getElementById('restore-ok')?.addEventListener('click', (event) => {
     error.hidden = false;
     return;
   }
-  void post(`${api(r.job)}/restore`, { repo: r.repo, snapshot: r.snapshot, path: r.path, target: input.value }).then(
-    async (res) => {
-      if (res.ok) {
-        pendingRestore = undefined;
-        dialog.close();
-        void refreshTiles();
-        return;
-      }
-      const answer = (await res.json().catch(() => ({}))) as { error?: string };
-      error.textContent = `Refused (${res.status}): ${answer.error ?? res.statusText}`;
-      error.hidden = false;
-    },
-    () => {
-      error.textContent = 'The daemon did not answer.';
-      error.hidden = false;
-    },
-  );
+  submit(`${api(r.job)}/restore`, { repo: r.repo, snapshot: r.snapshot, path: r.path, target: input.value }, dialog, error, () => {
+    pendingRestore = undefined;
+    void refreshTiles();
+  });
 });
 
 for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
