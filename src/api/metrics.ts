@@ -8,6 +8,7 @@ import { DROP_REASONS } from '../vrrp/drop-reason.js';
 import type { VrrpState } from '../vrrp/state-machine.js';
 import type { DaemonControl } from './daemon-control.js';
 import type { ReportedInstance } from './instance-view.js';
+import { registerResourceMetrics } from './resource-metrics.js';
 import type { BackupsStatus } from '../backup/jobs/status.js';
 import { registerBackupMetrics } from './backup-metrics.js';
 
@@ -136,6 +137,8 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
       for (const c of source.checks()) if (c.lastLatencyMs !== null) this.set({ check: c.name }, c.lastLatencyMs / 1000);
     },
   });
+
+  registerResourceMetrics(registry, () => source.status().resources ?? []);
 
   if (options.backups) registerBackupMetrics(registry, options.backups);
   if (options.defaultMetrics ?? true) {

@@ -6,10 +6,12 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
+import type { ResourceConfig } from './resource-model.js';
 import type { WebListenerConfig } from './web-listener.js';
 import type { BackupsConfig } from './backups.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
+export type { ResourceConfig } from './resource-model.js';
 
 /** Where a value came from, so errors and warnings can name file and line. */
 export interface SourceLocation {
@@ -165,6 +167,8 @@ export interface HotstandbyConfig {
   /** Health checks of every kind (keepalived vrrp_script, track_file, vrrp_track_process, ...). */
   checks: CheckConfig[];
   syncGroups: SyncGroupConfig[];
+  /** Role-following resources (issue 11 §1), in order; absent = none (resource-model.ts). */
+  resources?: ResourceConfig[];
   /** Backup jobs (YAML `backups:`, backups.ts); none when unset. */
   backups?: BackupsConfig;
 }
