@@ -1,19 +1,19 @@
 /**
- * The repository operations a job needs that other branches add, in one place so that wiring
- * them after the merge is a few lines here and nothing else:
- *
- * - `forget` (retention) and `check --read-data-subset` come with the backup verbs (hs-bkverbs);
- * - `--exclude` on a backup run comes with them too;
- * - `sftp:` and `s3:` repositories come with the remote backends (hs-bkremote).
- *
- * Until then a job says plainly what it skipped ("retention not applied: forget is not in this
- * build") in its result, event and status, and check-config refuses a job whose repository or
- * excludes cannot be honoured. Nothing is silently ignored.
+ * The repository operations a job needs from the backup verbs (src/backup/verbs/), in one place:
+ * retention is `forget` (+ `prune`), verification's structural part is `check
+ * --read-data-subset`, a run honours exclude patterns. `sftp:` and `s3:` repositories come with
+ * the remote backends (hs-bkremote): `backend` is where they plug in; until then check-config
+ * refuses them by key and a run fails saying so. Nothing is silently ignored: a build without one
+ * of these (an optional field left out) says in the job's result what it skipped.
  */
 import { LocalBackend } from '../backend/local.js';
 import type { Backend } from '../repo/backend.js';
 import type { Repository } from '../repo/repository.js';
 import type { RetentionConfig } from '../../config/backups.js';
+import { loadSnapshots } from '../snapshots.js';
+import { check, parseSubset } from '../verbs/check.js';
+import { planForget, removeSnapshots } from '../verbs/forget.js';
+import { prune } from '../verbs/prune.js';
 
 export interface ForgetResult {
   removed: number;
@@ -44,8 +44,29 @@ function backendForLocation(location: string): Backend {
   return new LocalBackend(location);
 }
 
-/** What this build has. hs-bkverbs / hs-bkremote: fill in forget, check, excludes and backend here. */
+/**
+ * restic forget on the job's snapshots (its tag), as one series whatever node took them (grouped
+ * by paths only: the job moves between the nodes of the pair), then prune when asked.
+ */
+async function forgetJob(repo: Repository, r: RetentionConfig, tag: string): Promise<ForgetResult> {
+  const mine = (await loadSnapshots(repo)).filter((e) => e.snapshot.tags?.includes(tag));
+  const policy = { last: r.keepLast, hourly: r.keepHourly, daily: r.keepDaily, weekly: r.keepWeekly, monthly: r.keepMonthly, yearly: r.keepYearly };
+  const groups = planForget(mine, policy, ['paths']);
+  const removed = await removeSnapshots(repo, groups.flatMap((g) => g.decision.remove));
+  if (r.prune && removed.length > 0) await prune(repo);
+  return { removed: removed.length, kept: groups.reduce((n, g) => n + g.decision.keep.length, 0) };
+}
+
+async function checkSubset(repo: Repository, readDataSubset: string): Promise<CheckResult> {
+  // 0 %: the structure only (restic's check without --read-data).
+  const r = await check(repo, /^0+(?:\.0+)?%$/.test(readDataSubset) ? {} : { readData: true, subset: parseSubset(readDataSubset) });
+  return { errors: [...r.errors, ...r.affected.map((a) => `snapshot ${a.snapshot.slice(0, 8)}: damaged ${a.paths.join(', ')}`)] };
+}
+
+/** What this build has. hs-bkremote: sftp: and s3: in `backend`. */
 export const JOB_VERBS: JobVerbs = {
-  excludes: false,
+  forget: forgetJob,
+  check: checkSubset,
+  excludes: true,
   backend: backendForLocation,
 };

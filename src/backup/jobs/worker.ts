@@ -93,7 +93,7 @@ function runSource(source: NonNullable<JobSpec['stdin']>): { stdout: AsyncIterab
 
 async function run(id: number, job: JobSpec, index: number): Promise<RunResult> {
   const config = job.repositories[index]!;
-  if (job.excludes.length > 0 && !JOB_VERBS.excludes) throw new Error('Exclude patterns are not supported by this build (the backup verbs add them)');
+  if (job.excludes.length > 0 && !JOB_VERBS.excludes) throw new Error('Exclude patterns are not supported by this build');
   const repo = await openRepository(config);
   const peerLocksRemoved = job.clearLocksOf ? await removeHostLocks(repo, job.clearLocksOf) : 0;
   const release = await acquireLock(repo, false);
@@ -108,7 +108,7 @@ async function run(id: number, job: JobSpec, index: number): Promise<RunResult> 
       result = { repo: config.repo, snapshot: r.id, time: timeMs(r.snapshot), filesNew: 1, filesUnchanged: 0, bytesRead: r.size, bytesAdded: r.bytesStored, retention: '', peerLocksRemoved };
     } else {
       void scanSize(job.paths).then((n) => (scanned = n));
-      const r = await backup(repo, { paths: job.paths, tags, programVersion: 'hotstandby' });
+      const r = await backup(repo, { paths: job.paths, tags, programVersion: 'hotstandby', ...(job.excludes.length ? { excludes: job.excludes } : {}) });
       const s = r.stats;
       result = { repo: config.repo, snapshot: r.id, time: timeMs(r.snapshot), filesNew: s.files - s.unchangedFiles, filesUnchanged: s.unchangedFiles, bytesRead: s.bytesRead, bytesAdded: s.bytesStored, retention: '', peerLocksRemoved };
     }
@@ -123,7 +123,7 @@ async function run(id: number, job: JobSpec, index: number): Promise<RunResult> 
 
 async function applyRetention(repo: Repository, job: JobSpec): Promise<string> {
   if (!job.retention) return 'no retention configured';
-  if (!JOB_VERBS.forget) return 'retention not applied: forget is not in this build (the backup verbs add it)';
+  if (!JOB_VERBS.forget) return 'retention not applied: forget is not in this build';
   const unlock = await acquireLock(repo, true);
   try {
     const r = await JOB_VERBS.forget(repo, job.retention, jobTag(job.name));
@@ -164,7 +164,7 @@ async function verify(id: number, job: JobSpec, readDataSubset: string, sampleFi
       } finally {
         await unlock();
       }
-    } else result.check = 'check --read-data-subset not run: check is not in this build (the backup verbs add it)';
+    } else result.check = 'check --read-data-subset not run: check is not in this build';
     out.push(result);
   }
   return out;

@@ -67,7 +67,8 @@ test('a due job runs on the master into every repository; restic checks them cle
   const r1 = await initRepository(scratch, 'repo1');
   const r2 = await initRepository(scratch, 'repo2');
   const wall = { now: Date.parse('2026-12-20T01:59:00Z') };
-  const { backups, events } = subsystem([job('tomcat', [r1, r2], { paths: [data] })], wall);
+  writeFileSync(join(data, 'scratch.tmp'), 'not wanted\n');
+  const { backups, events } = subsystem([job('tomcat', [r1, r2], { paths: [data], excludes: ['*.tmp'], retention: { keepLast: 1, prune: true } })], wall);
   t.after(() => backups.close());
   backups.start();
   backups.instanceChanged('web', 'BACKUP', 'startup');
@@ -87,22 +88,23 @@ test('a due job runs on the master into every repository; restic checks them cle
   assert.equal(s.nextRun, '2026-12-21T02:00:00.000Z');
   assert.deepEqual(s.alarms, []);
   assert.ok(events.some((e) => /run done: snapshot [0-9a-f]{8} in .*repo1, snapshot [0-9a-f]{8} in .*repo2/.test(e.message)), JSON.stringify(events));
-  assert.ok(s.lastRun!.notes.some((n) => n === 'no retention configured'));
+  assert.deepEqual(s.lastRun!.notes, ['retention: 1 snapshots forgotten, 1 kept, pruned', 'retention: 1 snapshots forgotten, 1 kept, pruned'], 'keepLast 1 in each repository');
 
   if (resticAvailable()) {
     for (const r of [r1, r2]) {
       restic(r, ['check', '--read-data']);
       const snaps = JSON.parse(restic(r, ['snapshots', '--json'])) as Array<{ tags: string[]; paths: string[] }>;
-      assert.equal(snaps.length, 2);
+      assert.equal(snaps.length, 1);
       assert.deepEqual(snaps[0]!.tags, ['hotstandby-job:tomcat']);
       assert.deepEqual(snaps[0]!.paths, [data]);
     }
   }
 
-  assert.equal((await backups.snapshots('tomcat', 1)).length, 2);
+  assert.equal((await backups.snapshots('tomcat', 1)).length, 1);
   const snapshots = await backups.snapshots('tomcat', 0);
-  assert.equal(snapshots.length, 2);
+  assert.equal(snapshots.length, 1);
   const latest = snapshots.at(-1)!.id;
+  assert.deepEqual((await backups.tree('tomcat', 0, latest, data)).entries.map((e) => e.name), ['big.bin', 'webapps'], 'the excluded file is not in the snapshot');
   const root = await backups.tree('tomcat', 0, latest.slice(0, 8), `${data}/webapps`);
   assert.deepEqual(root.entries.map((e) => [e.name, e.type]), [['ROOT', 'dir']]);
   await assert.rejects(backups.tree('tomcat', 0, latest, `${data}/nothing`), /No .*nothing in the snapshot/);
@@ -203,7 +205,7 @@ test('scheduled verification: sampled files read back and compared with the live
   const first = await waitFor(() => status(backups, 'v').lastVerify, { description: 'verification', timeoutMs: 60_000 });
   assert.equal(first.ok, true, first.problems.join('; '));
   assert.match(first.summary, /5 files sampled, 5 compared with the live files, 0 changed since/);
-  assert.match(first.summary, /check --read-data-subset not run: check is not in this build/);
+  assert.match(first.summary, /check --read-data-subset 5%: no errors/);
   // Bit rot or tampering that keeps size and mtime: the next verification finds it.
   const victim = join(data, 'f2');
   writeFileSync(victim, readFileSync(victim, 'utf8').replace('file 2', 'FILE 2'));
