@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { BackupRepositoryConfig } from '../../config/backups.js';
 import { backup } from '../archiver.js';
 import { acquireLock } from '../lock.js';
@@ -22,7 +22,7 @@ import { Restorer } from '../restorer.js';
 import { findSnapshot, loadSnapshots } from '../snapshots.js';
 import { removeHostLocks } from './peer-locks.js';
 import { jobTag, type JobSpec, Progress, RunResult, SnapshotInfo, VerifyResult, WorkerMessage, WorkerRequest } from './protocol.js';
-import { findNode, listDirectory, NoSuchPathError, sizeBelow } from './snapshot-tree.js';
+import { findNode, listDirectory, NoSuchPathError, pathComponents, sizeBelow } from './snapshot-tree.js';
 import { streamSnapshot } from './stream-snapshot.js';
 import { JOB_VERBS } from './verbs.js';
 import { verifySample } from './verify-sample.js';
@@ -192,18 +192,20 @@ async function restoreTo(id: number, r: BackupRepositoryConfig, snapshot: string
   const repo = await cachedRepository(r);
   const { snapshot: s } = await findSnapshot(repo, snapshot);
   await repo.loadIndex();
-  const node = await findNode(repo, s.tree, path);
+  const wanted = `/${pathComponents(path).join('/')}`;
+  const node = await findNode(repo, s.tree, wanted);
   if (node === undefined) throw new RangeError('Give a file or directory to restore, not the whole snapshot');
   const total = await sizeBelow(repo, node);
   const release = await acquireLock(repo, false);
-  const restorer = new Restorer(repo, { target });
+  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted, descend: false }) });
   const timer = setInterval(() => send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } }), PROGRESS_MS);
-  const destination = join(target, basename(path));
+  const destination = join(target, basename(wanted));
   try {
     await mkdir(target, { recursive: true });
-    // Restorer.restoreNode restores one node (and what is below it): the restore --include of
-    // the backup verbs will do the same through a public function.
-    await (restorer as unknown as { restoreNode(n: typeof node, p: string): Promise<void> }).restoreNode(node, destination);
+    // The one entry, from its parent's tree, selected by its path in the snapshot (the restorer's
+    // --include mechanism): it lands at TARGET/NAME.
+    const parent = dirname(wanted) === '/' ? undefined : await findNode(repo, s.tree, dirname(wanted));
+    await restorer.restoreTree(parent?.subtree ?? s.tree, target, parent ? dirname(wanted) : '');
   } finally {
     clearInterval(timer);
     await release();

@@ -120,6 +120,12 @@ test('a due job runs on the master into every repository; restic checks them cle
   await waitFor(() => backups.status().operations.find((o) => o.id === again.id)?.state !== 'running', { description: 'second restore' });
   assert.match(backups.status().operations.find((o) => o.id === again.id)!.error ?? '', /EEXIST/, 'an existing file is never overwritten');
 
+  const dirTarget = join(scratch, 'restore-dir');
+  const dirOp = backups.restore('tomcat', 0, latest, `${data}/webapps/`, dirTarget, 'test');
+  await waitFor(() => backups.status().operations.find((o) => o.id === dirOp.id)?.state !== 'running', { description: 'directory restore' });
+  assert.equal(backups.status().operations.find((o) => o.id === dirOp.id)!.state, 'done');
+  assert.equal(readFileSync(join(dirTarget, 'webapps', 'ROOT', 'index.jsp'), 'utf8'), 'hello from tomcat\n', 'a directory lands at TARGET/NAME with what is below it');
+
   const chunks: Buffer[] = [];
   const got = await backups.download('tomcat', 0, latest, `${data}/big.bin`, async (b) => void chunks.push(b));
   assert.equal(got.size, 3 * 1024 * 1024);
