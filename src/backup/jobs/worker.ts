@@ -197,7 +197,7 @@ async function restoreTo(id: number, r: BackupRepositoryConfig, snapshot: string
   if (node === undefined) throw new RangeError('Give a file or directory to restore, not the whole snapshot');
   const total = await sizeBelow(repo, node);
   const release = await acquireLock(repo, false);
-  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted, descend: false }) });
+  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted || at.startsWith(`${wanted}/`), descend: false }) });
   const timer = setInterval(() => send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } }), PROGRESS_MS);
   const destination = join(target, basename(wanted));
   try {
