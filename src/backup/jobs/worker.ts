@@ -10,6 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { BackupRepositoryConfig } from '../../config/backups.js';
@@ -88,7 +89,12 @@ function runSource(source: NonNullable<JobSpec['stdin']>): { stdout: AsyncIterab
     });
   });
   exited.catch(() => undefined);
-  return { stdout: child.stdout, finish: () => exited };
+  // Read through a pipe at once: child_process discards (resumes) the output of a child that
+  // exits while nobody listens yet, and the index is still loading then. The pipe's backpressure
+  // keeps what waits here bounded.
+  const stdout = new PassThrough({ highWaterMark: 4 << 20 });
+  child.stdout.pipe(stdout);
+  return { stdout, finish: () => exited };
 }
 
 async function run(id: number, job: JobSpec, index: number): Promise<RunResult> {
