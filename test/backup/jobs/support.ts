@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LocalBackend } from '../../../src/backup/backend/local.js';
 import { Repository } from '../../../src/backup/repo/repository.js';
 import type { Clock, Logger, Timers } from '../../../src/ports/index.js';
+import { version as resticVersion } from '../restic-fixture.js';
 
 /** scrypt at restic's minimum cost would make every open take a while; tests use a small one. */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -34,14 +35,8 @@ export function collectingLog(lines: string[] = []): Logger & { lines: string[] 
   return log;
 }
 
-export function resticAvailable(): boolean {
-  try {
-    execFileSync('restic', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** restic 0.14 is installed (restic-fixture.ts asked it once). */
+export const resticAvailable = (): boolean => resticVersion !== undefined;
 
 export function restic(repo: { repo: string; passwordFile: string }, args: string[]): string {
   return execFileSync('restic', ['--no-cache', '-r', repo.repo, '--password-file', repo.passwordFile, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
