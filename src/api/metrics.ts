@@ -9,6 +9,8 @@ import type { VrrpState } from '../vrrp/state-machine.js';
 import type { DaemonControl } from './daemon-control.js';
 import type { ReportedInstance } from './instance-view.js';
 import { registerResourceMetrics } from './resource-metrics.js';
+import type { BackupsStatus } from '../backup/jobs/status.js';
+import { registerBackupMetrics } from './backup-metrics.js';
 
 export interface MetricsOptions {
   /**
@@ -18,6 +20,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Event-loop delay sampling resolution in ms for the default metrics (default 10). */
   eventLoopResolutionMs?: number;
+  /** The backup jobs, when the daemon has any (backup-metrics.ts). */
+  backups?: () => BackupsStatus;
 }
 
 export const VRRP_STATES: readonly VrrpState[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
@@ -136,6 +140,7 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
 
   registerResourceMetrics(registry, () => source.status().resources ?? []);
 
+  if (options.backups) registerBackupMetrics(registry, options.backups);
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 10 });
   }

@@ -14,6 +14,8 @@ export function redactConfig(config: HotstandbyConfig): unknown {
       // Resource settings: postgresql's superuserPassword / replicationPassword, and any kind's *password*.
       if (/password/i.test(key) && typeof value === 'string') return REDACTED;
       if (key === 'url' && typeof value === 'string') return redactUrl(value);
+      // A backup repository (sftp:, s3:https://…, rest:https://…) may carry user:password@.
+      if (key === 'repo' && typeof value === 'string') return value.replace(/\/\/([^/:@]*):[^/@]*@/, `//$1:${REDACTED}@`);
       return value;
     }),
   ) as unknown;

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile, type ConfigKind } from '../config/load.js';
 import type { ConfigWarning, LoadedConfig } from '../config/model.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
+import { preflightBackups } from '../backup/jobs/preflight.js';
 
 /** Exit codes shared by check-config and convert. */
 export const CONFIG_EXIT = Object.freeze({ valid: 0, invalid: 1, unreadable: 2 });
@@ -29,6 +30,17 @@ export async function runCheckConfigCommand(argv: string[]): Promise<number> {
   });
   if (typeof loaded === 'number') return loaded;
   const { file, values, outcome } = loaded;
+  // The backup jobs against this host: repositories reachable with their passwords (preflight.ts).
+  const backupProblems = outcome.kind === 'valid' && outcome.loaded.config.backups ? await preflightBackups(outcome.loaded.config.backups) : [];
+  if (backupProblems.length > 0 && outcome.kind === 'valid') {
+    if (values.json) {
+      console.log(JSON.stringify({ valid: false, kind: outcome.configKind, error: { message: backupProblems.map((p) => `${p.key}: ${p.message}`).join('; ') }, backups: backupProblems, warnings: outcome.loaded.warnings.map(warningJson) }));
+    } else {
+      for (const p of backupProblems) console.error(`error: ${p.key}: ${p.message}`);
+      console.error(`${file}: invalid on this host (backups)`);
+    }
+    return CONFIG_EXIT.invalid;
+  }
   if (values.json) {
     const report =
       outcome.kind === 'invalid'

@@ -1,6 +1,8 @@
 /** `hotstandby status`: the state of a running daemon, as tables or JSON. */
 import type { DaemonStatus } from '../api/control-api.js';
 import { CLIENT_EXIT, CLIENT_EXIT_HELP, exitCodeFor, getJson } from '../api/control-client.js';
+import type { BackupsStatus } from '../backup/jobs/status.js';
+import { formatBackupStatus } from './backup-status.js';
 import { controlSocketPath } from '../api/control-socket.js';
 import type { CheckStatus } from '../api/daemon-control.js';
 import { parseClientCommand } from './client-command.js';
@@ -31,6 +33,9 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
     }
     const { checks } = (await getJson(socket, '/v1/checks')) as { checks: CheckStatus[] };
     console.log(formatStatus(status, checks));
+    // Backup jobs, when the daemon has any (404 otherwise): their alarms belong in the status.
+    const backups = await getJson(socket, '/v1/backups').catch(() => undefined);
+    if (backups !== undefined) console.log(`\n${formatBackupStatus(backups as BackupsStatus)}`);
     return CLIENT_EXIT.ok;
   } catch (err) {
     console.error(`hotstandby status: ${(err as Error).message}`);

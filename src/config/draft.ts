@@ -25,6 +25,7 @@ import type { MailDraft } from './mail.js';
 import type { PeerApiDraft } from './peer-api.js';
 import type { WebhookDraft } from './webhooks.js';
 import type { WebListenerDraft } from './web-listener.js';
+import type { BackupsDraft } from './backups.js';
 
 export interface Located<T> {
   value: T;
@@ -176,6 +177,8 @@ export interface ConfigDraft {
   instances: InstanceDraft[];
   checks: CheckDraft[];
   syncGroups: SyncGroupDraft[];
+  /** YAML `backups:` (backups.ts). */
+  backups?: BackupsDraft;
   /** What the front end already had to say (ignored keywords and the like). */
   warnings: ConfigWarning[];
 }

@@ -11,6 +11,7 @@ import type { PeerApiConfig } from './peer-api.js';
 import type { WebhookConfig } from './webhooks.js';
 import type { ResourceConfig } from './resource-model.js';
 import type { WebListenerConfig } from './web-listener.js';
+import type { BackupsConfig } from './backups.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
 export type { ResourceConfig } from './resource-model.js';
@@ -181,6 +182,8 @@ export interface HotstandbyConfig {
   syncGroups: SyncGroupConfig[];
   /** Role-following resources (issue 11 §1), in order; absent = none (resource-model.ts). */
   resources?: ResourceConfig[];
+  /** Backup jobs (YAML `backups:`, backups.ts); none when unset. */
+  backups?: BackupsConfig;
 }
 
 /** A keyword that was understood but not supported, or ignored, with where it stood. */

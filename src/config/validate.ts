@@ -7,8 +7,9 @@ import type { CheckConfig } from './check-model.js';
 import { ConfigError } from './config-error.js';
 import { OWNER_PRIORITY } from './defaults.js';
 import { keyOf, type ConfigDraft, type InstanceDraft, type SyncGroupDraft } from './draft.js';
-import type { GlobalConfig, InstanceConfig, LoadedConfig, SourceLocation, SyncGroupConfig } from './model.js';
+import type { GlobalConfig, HotstandbyConfig, InstanceConfig, LoadedConfig, SourceLocation, SyncGroupConfig } from './model.js';
 import { smtpAlertOf } from './validate-mail.js';
+import { resolveBackups } from './backups.js';
 import { didYouMean } from './suggest.js';
 import { resolveCheck } from './validate-checks.js';
 import { resolveGlobal } from './validate-global.js';
@@ -161,5 +162,7 @@ export function validateConfig(draft: ConfigDraft): LoadedConfig {
   for (const check of checks) {
     if (!used.has(check.name)) warnings.add(`Check "${check.name}" is not used by any instance`, check.source);
   }
-  return { config: { global: global.config, instances, checks, syncGroups }, warnings: warnings.items };
+  const config: HotstandbyConfig = { global: global.config, instances, checks, syncGroups };
+  if (draft.backups) config.backups = resolveBackups(draft.backups, instances, syncGroups);
+  return { config, warnings: warnings.items };
 }

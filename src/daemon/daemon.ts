@@ -20,6 +20,9 @@ import { dashboardRoutes } from '../ui/routes.js';
 import { healthRoutes } from '../api/health-routes.js';
 import type { Route } from '../api/router.js';
 import { postgresqlHealthViews } from '../resources/postgresql/health-views.js';
+import { backupRoutes } from '../api/backup-routes.js';
+import type { Backups } from '../backup/jobs/backups.js';
+import { buildBackups } from './backup-jobs.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
 import { EventLog } from './event-log.js';
@@ -87,6 +90,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
     const gates = new VipGates();
     const resources = lifecycle.adopt('resources', await openResources(config, { clock: time, timers: time, log, events, gates, stateRoot: runtimeDir.file('resources') }));
+    const backups = lifecycle.adopt('backup jobs', buildBackups(config, { clock: time, timers: time, log, events }));
     const instances = new InstanceFactory(config, {
       gates,
       network,
@@ -109,7 +113,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       resources,
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),
-      groupChanged: (group, state) => notifications.groupChanged(group, state),
+      groupChanged: (group, state) => {
+        notifications.groupChanged(group, state);
+        backups.groupChanged(group.name, state);
+      },
     });
 
     // Who hears of what (hooks before the controller, whose sync groups may cause more transitions).
@@ -117,6 +124,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     instances.onTransition((record) => controller.transitioned(record));
     instances.onTransition((record, runner) => resources.roleChanged(record.instance, () => runner.status()));
     resources.onPenaltyChange((names) => controller.resourcesChanged(names));
+    instances.onTransition((record) => backups.instanceChanged(record.instance, record.to, record.reason));
     network.onLinkChange((link) => checks.linkChanged(link));
     network.onLinkChange(() => controller.linksChanged());
     network.onAddressChange((address, change) => instances.addressChanged(address, change));
@@ -133,7 +141,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const peerSource: PeerSource | undefined = peer && { snapshot: () => peer.snapshot(), now: () => time.now() };
     // Patroni-style health answers for load balancers, from the postgresql resources.
     const health = healthRoutes(() => postgresqlHealthViews(resources.drivers()), time);
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, health, peerSource);
+    backups.start();
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, health, { peer: peerSource, backups: backups.configured ? backups : undefined });
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -174,8 +183,10 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, extra: readonly Route[], peer?: PeerSource): Promise<void> {
-  const api = createControlApi(control, { log, routes: [...dashboardRoutes(control, peer ? { peer } : {}), ...extra] });
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, extra: readonly Route[], seen: { peer: PeerSource | undefined; backups: Backups | undefined }): Promise<void> {
+  const { peer, backups } = seen;
+  const routes = [...dashboardRoutes(control, { ...(peer ? { peer } : {}), ...(backups ? { backups } : {}) }), ...(backups ? backupRoutes(backups) : []), ...extra];
+  const api = createControlApi(control, { log, routes, ...(backups ? { metrics: { backups: () => backups.status() } } : {}) });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {

@@ -11,6 +11,7 @@ import type { HostNetwork } from './host-network.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { Notifications } from './notifications.js';
 import { planGlobals } from './reload-globals.js';
+import { checkBackupsReload } from './backup-jobs.js';
 import type { Resources } from '../resources/resources.js';
 
 export interface ReloadCheckDeps {
@@ -26,6 +27,7 @@ export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, cur
   return async (next, current) => {
     const globals = planGlobals(current.global, next.global);
     if (globals.refused.length > 0) throw new ConfigError(globals.refused.join('; '));
+    checkBackupsReload(next, current);
     await deps.validateScripts(next);
     try {
       await deps.network.refresh();

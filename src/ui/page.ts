@@ -9,6 +9,7 @@ import type { RequestIdentity } from '../api/request-identity.js';
 import { garpEffect, maintenanceEffect, RELOAD_EFFECT } from './effects.js';
 import { html, type Html } from './html.js';
 import { renderPeerRow, renderPeerSummary, type PeerSource } from './peer-view.js';
+import { renderBackupsSection, type BackupsView } from './backups-view.js';
 
 export interface PageData {
   node: string;
@@ -17,6 +18,8 @@ export interface PageData {
   identity: RequestIdentity;
   /** The peer's own API (global.peerApi), when configured. */
   peer?: PeerSource;
+  /** The backup jobs, when the daemon has any: their section replaces the placeholder. */
+  backups?: BackupsView;
 }
 
 /** Sections the page will show when their subsystems land: empty, and marked as such. */
@@ -37,6 +40,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
 <title>hotstandby · ${data.node}</title>
 <link rel="stylesheet" href="/ui/assets/style.css">
 <script type="module" src="/ui/assets/dashboard.js"></script>
+${data.backups ? html`<script type="module" src="/ui/assets/backups.js"></script>` : ''}
 </head>
 <body data-role="${data.identity.role}">
 <header class="top">
@@ -57,11 +61,12 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
   <p class="asof" id="timeline-asof">as of <span class="age">–</span> ago</p>
   <ol id="events" class="events"></ol>
 </section>
-${PLACEHOLDERS.map((p) => html`<section id="${p.id}" class="placeholder" data-placeholder="${p.id}" aria-labelledby="${p.id}-title">
+${PLACEHOLDERS.filter((p) => !(p.id === 'backups' && data.backups)).map((p) => html`<section id="${p.id}" class="placeholder" data-placeholder="${p.id}" aria-labelledby="${p.id}-title">
   <h2 id="${p.id}-title">${p.title}</h2>
   <p>${p.text}</p>
 </section>
 `)}
+${data.backups ? renderBackupsSection(data.backups, admin) : ''}
 </main>
 <dialog id="confirm">
   <form method="dialog">

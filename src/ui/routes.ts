@@ -14,6 +14,7 @@ import { Assets } from './assets.js';
 import { renderLogin } from './login-page.js';
 import { renderDashboard, renderInstanceTiles } from './page.js';
 import type { PeerSource } from './peer-view.js';
+import { renderBackupTiles, type BackupsView } from './backups-view.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface DashboardOptions {
@@ -22,6 +23,8 @@ export interface DashboardOptions {
   assets?: Assets;
   /** The peer as it reports itself (global.peerApi); rendered from its latest snapshot, never waited for. */
   peer?: PeerSource;
+  /** The backup jobs (their section, /ui/fragments/backups). */
+  backups?: BackupsView;
 }
 
 export function dashboardRoutes(control: DaemonControl, options: DashboardOptions = {}): Route[] {
@@ -34,9 +37,14 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
   };
   const page: Route['handle'] = ({ req, res }) => {
     const identity = identityOf(req);
-    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity, ...(options.peer ? { peer: options.peer } : {}) }).text);
+    const backups = options.backups;
+    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity, ...(options.peer ? { peer: options.peer } : {}), ...(backups ? { backups } : {}) }).text);
   };
+  const backupRoutes: Route[] = options.backups
+    ? [{ method: 'GET', path: '/ui/fragments/backups', handle: ({ req, res }) => send(res, 200, 'text/html; charset=utf-8', renderBackupTiles(options.backups!, identityOf(req).role === 'admin').text) }]
+    : [];
   return [
+    ...backupRoutes,
     { method: 'GET', path: '/', handle: page },
     { method: 'GET', path: '/ui', handle: page },
     {

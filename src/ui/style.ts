@@ -60,4 +60,12 @@ dialog::backdrop { background: rgba(0,0,0,.3); }
 body.login main { display: block; max-width: 24em; margin: 4em auto; }
 body.login form { display: grid; gap: .6em; }
 body.login input { font: inherit; padding: .4em; }
+.backup-job { border-left-color: var(--ok); }
+.backup-job.failed, .backup-job.alarmed { border-left-color: var(--bad); }
+#backup-browser { margin-top: 1em; }
+.snapshots { padding-left: 1.2em; }
+.tree { border-collapse: collapse; width: 100%; }
+.tree td, .tree th { text-align: left; padding: .15em .6em; border-bottom: 1px solid var(--line); }
+#restore-target { font: inherit; width: 100%; margin: .4em 0; }
+#restore-ok { background: var(--bad); color: #fff; border-color: var(--bad); }
 `;

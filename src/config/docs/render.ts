@@ -4,6 +4,7 @@
  * test/config/docs-tables.test.ts fails when the file is out of date.
  */
 import { formatDuration } from '../duration.js';
+import { BACKUP_JOB_FIELDS, BACKUPS_FIELDS } from '../fields/backup.js';
 import { CHECK_COMMON_FIELDS, CHECK_KIND_FIELDS } from '../fields/check.js';
 import type { FieldSpec, KeywordSpec, ValueType } from '../fields/field.js';
 import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.js';
@@ -135,6 +136,8 @@ export function generatedBlocks(): Record<string, string> {
     'yaml-check': renderYamlTable(CHECK_COMMON_FIELDS),
     ...Object.fromEntries(Object.entries(CHECK_KIND_FIELDS).map(([kind, table]) => [`yaml-check-${kind}`, renderYamlTable(table)])),
     'yaml-sync-group': renderYamlTable(SYNC_GROUP_FIELDS),
+    'yaml-backups': renderYamlTable(BACKUPS_FIELDS),
+    'yaml-backup-job': renderYamlTable(BACKUP_JOB_FIELDS),
     'keepalived-global': renderKeywordTable(GLOBAL_FIELDS, 'global.', GLOBAL_KEYWORDS_WITHOUT_FIELD),
     'keepalived-instance': renderKeywordTable(INSTANCE_FIELDS, '', INSTANCE_KEYWORDS_WITHOUT_FIELD),
     'keepalived-keyword-classes': renderKeywordClasses(keywordClasses()),

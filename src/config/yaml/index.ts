@@ -14,13 +14,14 @@ import { ConfigError } from '../config-error.js';
 import { emptyConfigDraft } from '../draft.js';
 import type { LoadedConfig } from '../model.js';
 import { validateConfig } from '../validate.js';
+import { readBackups } from './convert-backups.js';
 import { readCheck } from './convert-checks.js';
 import { readGlobal } from './convert-global.js';
 import { readInstance } from './convert-instance.js';
 import { readSyncGroup } from './convert-sync-groups.js';
 import { readMap, readNamedCollection, readString, YamlReader, type Field } from './nodes.js';
 
-const TOP_LEVEL_KEYS = ['global', 'instances', 'checks', 'syncGroups', 'resources', 'keepalivedConf'];
+const TOP_LEVEL_KEYS = ['global', 'instances', 'checks', 'syncGroups', 'resources', 'keepalivedConf', 'backups'];
 const TOP_LEVEL_HINTS = {
   global_defs: 'global',
   vrrp_instance: 'instances',
@@ -67,6 +68,7 @@ function parseYamlParts(text: string, fileName: string): YamlParts {
       else if (key === 'syncGroups') draft.syncGroups = readNamedCollection(reader, value).map((e) => readSyncGroup(reader, e));
       else if (key === 'resources') parts.resources = readResources(reader, value, builtInKinds());
       else if (key === 'keepalivedConf') parts.keepalivedConf = { path: readString(value).value, source: value.source, others: seen };
+      else if (key === 'backups') draft.backups = readBackups(reader, value);
     }
   }
   draft.warnings.push(...reader.warnings);

@@ -13,6 +13,26 @@ export async function post(path: string, body: unknown): Promise<Response> {
   return fetch(path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' });
 }
 
+/** Sends an action; on success closes `dialog` and calls onDone, otherwise says why in `error`. */
+export function submit(path: string, body: unknown, dialog: HTMLDialogElement, error: HTMLElement, onDone: () => void): void {
+  void post(path, body).then(
+    async (res) => {
+      if (res.ok) {
+        dialog.close();
+        onDone();
+        return;
+      }
+      const answer = (await res.json().catch(() => ({}))) as { error?: string };
+      error.textContent = `Refused (${res.status}): ${answer.error ?? res.statusText}`;
+      error.hidden = false;
+    },
+    () => {
+      error.textContent = 'The daemon did not answer.';
+      error.hidden = false;
+    },
+  );
+}
+
 function request(button: HTMLElement): { path: string; body: unknown } | undefined {
   const instance = encodeURIComponent(button.dataset.instance ?? '');
   switch (button.dataset.action) {
@@ -22,6 +42,8 @@ function request(button: HTMLElement): { path: string; body: unknown } | undefin
       return { path: `/v1/instances/${instance}/maintenance`, body: { on: button.dataset.on === 'true' } };
     case 'garp':
       return { path: `/v1/instances/${instance}/garp`, body: {} };
+    case 'backup-run':
+      return { path: `/v1/backups/jobs/${encodeURIComponent(button.dataset.job ?? '')}/run`, body: {} };
     default:
       return undefined;
   }
@@ -50,22 +72,9 @@ export function wireActions(onDone: () => void): void {
     event.preventDefault();
     const action = pending;
     if (!action) return dialog.close();
-    void post(action.path, action.body).then(
-      async (res) => {
-        if (res.ok) {
-          pending = undefined;
-          dialog.close();
-          onDone();
-          return;
-        }
-        const answer = (await res.json().catch(() => ({}))) as { error?: string };
-        error.textContent = `Refused (${res.status}): ${answer.error ?? res.statusText}`;
-        error.hidden = false;
-      },
-      () => {
-        error.textContent = 'The daemon did not answer.';
-        error.hidden = false;
-      },
-    );
+    submit(action.path, action.body, dialog, error, () => {
+      pending = undefined;
+      onDone();
+    });
   });
 }

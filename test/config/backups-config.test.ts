@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseYamlConfig } from '../../src/config/yaml/index.js';
+
+const BASE = `instances:
+  web:
+    interface: eth0
+    vrid: 51
+    priority: 150
+    vips: [10.0.0.100/24]
+`;
+
+const load = (backups: string) => parseYamlConfig(`${BASE}backups:\n${backups}`, 'hs.yaml').config;
+
+test('backups: a full job is read with its defaults', () => {
+  const c = load(`  peerHostname: node-b
+  jobs:
+    tomcat:
+      paths: [/srv/tomcat/webapps, /etc/tomcat10]
+      excludes: ['*.tmp']
+      tags: [daily]
+      repositories:
+        - repo: /mnt/usb/backups
+          passwordFile: /etc/hotstandby/usb.pw
+        - { repo: "sftp:backup@vault:/srv/restic/tomcat", passwordFile: /etc/hotstandby/sftp.pw }
+      schedule: "30 2 * * *"
+      retention: { keepDaily: 7, keepWeekly: 4 }
+      verify: { schedule: "0 4 * * sun" }
+`);
+  assert.equal(c.backups?.peerHostname, 'node-b');
+  const job = c.backups!.jobs[0]!;
+  assert.deepEqual(job.follows, { kind: 'instance', name: 'web' });
+  assert.equal(job.role, 'master');
+  assert.deepEqual(job.paths, ['/srv/tomcat/webapps', '/etc/tomcat10']);
+  assert.deepEqual(job.repositories.map((r) => r.repo), ['/mnt/usb/backups', 'sftp:backup@vault:/srv/restic/tomcat']);
+  assert.equal(job.timezone, 'local');
+  assert.equal(job.missedAfterMs, 3_600_000);
+  assert.deepEqual(job.retention, { prune: false, keepDaily: 7, keepWeekly: 4 });
+  assert.deepEqual(job.verify, { schedule: '0 4 * * sun', readDataSubset: '5%', sampleFiles: 20 });
+});
+
+test('backups: a command source with a user and a file name', () => {
+  const c = load(`  jobs:
+    pg:
+      role: backup
+      command: pg_basebackup -D - -Ft -X fetch
+      commandUser: postgres
+      stdinFilename: base.tar
+      repositories: [{ repo: /backups/pg, passwordFile: /etc/pg.pw }]
+      schedule: "@daily"
+      timezone: utc
+`);
+  const job = c.backups!.jobs[0]!;
+  assert.equal(job.role, 'backup');
+  assert.equal(job.command, 'pg_basebackup -D - -Ft -X fetch');
+  assert.equal(job.stdinFilename, 'base.tar');
+  assert.equal(job.timezone, 'utc');
+});
+
+test('backups: errors name the file, line and key', () => {
+  const job = (body: string) => () => load(`  jobs:\n    j:\n${body}`);
+  const repo = '      repositories: [{ repo: /r, passwordFile: /p }]\n';
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "61 2 * * *"\n`), /hs\.yaml:\d+: backups\.jobs\.j\.schedule: Cron expression '61 2 \* \* \*': minute 61 is out of range/);
+  assert.throws(job(`      paths: [/a]\n${repo}`), /backups\.jobs\.j\.schedule: Job "j" needs a schedule/);
+  assert.throws(job(`${repo}      schedule: "@daily"\n`), /backups\.jobs\.j\.paths: Job "j" backs up nothing/);
+  assert.throws(job(`      paths: [relative]\n${repo}      schedule: "@daily"\n`), /backups\.jobs\.j\.paths\[0\]: Backup path "relative" is not an absolute path/);
+  assert.throws(job(`      paths: [/a]\n      repositories: [{ repo: /r }]\n      schedule: "@daily"\n`), /backups\.jobs\.j\.repositories\[0\]\.passwordFile: A repository needs "passwordFile"/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      instance: db\n`), /backups\.jobs\.j\.instance: No instance named "db"/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      role: primary\n`), /backups\.jobs\.j\.role/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      retention: { prune: true }\n`), /backups\.jobs\.j\.retention: A retention keeps nothing/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      verify: { readDataSubset: 5% }\n`), /backups\.jobs\.j\.verify\.schedule: Verification needs a schedule/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      verify: { schedule: "@weekly", readDataSubset: lots }\n`), /verify\.readDataSubset: readDataSubset "lots" is not/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      shedule: x\n`), /Unknown key "shedule"/);
+  assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      missedAfter: 10s\n`), /missedAfter/);
+});
