@@ -5,11 +5,11 @@
  * rename where the filesystem has no hard links), fsync of the directory. Files are 0600 and
  * directories 0700, as restic makes them.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open as openFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
+import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
 import { readMountTables, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
@@ -34,16 +34,11 @@ export class LocalBackend implements Backend {
   }
 
   private dirOf(h: Handle): string {
-    if (h.type === 'config') return this.root;
-    if (h.type === 'data') return join(this.root, 'data', h.name.slice(0, 2));
-    return join(this.root, h.type);
+    return join(this.root, layoutDir(h));
   }
 
   private pathOf(h: Handle): string {
-    if (h.type === 'config') return join(this.root, 'config');
-    if (!/^[0-9a-f]{2,}$/.test(h.name) && h.type === 'data') throw new RangeError(`Invalid pack name '${h.name}'`);
-    if (h.name === '' || h.name.includes('/') || h.name.startsWith('.')) throw new RangeError(`Invalid file name '${h.name}'`);
-    return join(this.dirOf(h), h.name);
+    return join(this.root, layoutPath(h));
   }
 
   private async checkMounted(): Promise<void> {
@@ -60,8 +55,7 @@ export class LocalBackend implements Backend {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
     await mkdir(this.root, { recursive: true, mode: DIR_MODE });
-    for (const t of ['keys', 'snapshots', 'index', 'locks', 'data'] as const) await mkdir(join(this.root, t), { recursive: true, mode: DIR_MODE });
-    for (let i = 0; i < 256; i++) await mkdir(join(this.root, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: DIR_MODE });
+    for (const d of [...TOP_DIRS, ...DATA_SUBDIRS]) await mkdir(join(this.root, d), { recursive: true, mode: DIR_MODE });
     await syncDir(join(this.root, 'data'));
     await syncDir(this.root);
   }
@@ -73,7 +67,7 @@ export class LocalBackend implements Backend {
   async save(h: Handle, data: Uint8Array): Promise<void> {
     const final = this.pathOf(h);
     const dir = this.dirOf(h);
-    const tmp = `${final}-tmp-${randomBytes(8).toString('hex')}`;
+    const tmp = tempPath(final);
     let fh;
     try {
       fh = await openFile(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
@@ -162,7 +156,7 @@ export class LocalBackend implements Backend {
         throw err;
       }
       for (const name of names) {
-        if (name.includes('-tmp-')) continue; // a save in progress or one interrupted
+        if (isTempName(name)) continue; // a save in progress or one interrupted
         try {
           const s = await stat(join(d, name));
           if (s.isFile()) out.push({ name, size: s.size });
