@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { formatGoTime } from '../backup/repo/go-json.js';
 import { encodeSnapshot } from '../backup/repo/snapshot.js';
+import { backendFromLocation, parseLocation } from '../backup/backend/from-location.js';
 import {
-  LocalBackend,
   LockedError,
   NoRepositoryError,
   Repository,
@@ -38,7 +38,8 @@ verbs:
   restore SNAPSHOT --target DIR restore a snapshot below DIR
 
 options of every verb:
-  -r, --repo DIR            the repository (default: $RESTIC_REPOSITORY)
+  -r, --repo REPO           the repository: a path, sftp:user@host:/path or s3:https://host/bucket/prefix
+                            (default: $RESTIC_REPOSITORY; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
   --json                    machine-readable output
   -h, --help                this help`;
@@ -70,8 +71,12 @@ interface Common {
 function repoLocation(values: Common): string {
   const repo = values.repo ?? process.env.RESTIC_REPOSITORY;
   if (!repo) throw new UsageError('no repository: give --repo or set RESTIC_REPOSITORY');
-  if (/^[a-z0-9]+:/.test(repo) && !repo.startsWith('local:')) throw new UsageError(`only local repositories are supported yet, not '${repo}'`);
-  return repo.startsWith('local:') ? repo.slice('local:'.length) : repo;
+  try {
+    parseLocation(repo);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return repo;
 }
 
 /** restic reads the password file whole and trims white space around it. */
@@ -90,7 +95,7 @@ function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
 }
 
 async function openRepo(values: Common): Promise<Repository> {
-  return Repository.open(new LocalBackend(repoLocation(values)), await password(values));
+  return Repository.open(backendFromLocation(repoLocation(values)), await password(values));
 }
 
 function print(json: boolean, obj: unknown, text: string): void {
@@ -102,7 +107,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
     case 'init': {
       if (args.length) throw new UsageError('init takes no arguments');
       const location = repoLocation(values);
-      const repo = await Repository.init(new LocalBackend(location), await password(values));
+      const repo = await Repository.init(backendFromLocation(location), await password(values));
       print(values.json, { message_type: 'initialized', id: repo.config.id, repository: location }, `created restic repository ${repo.config.id.slice(0, 10)} at ${location}`);
       return 0;
     }
