@@ -16,6 +16,7 @@ import { bytesToName, fsPath } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
+import { forEachLimit } from './concurrency.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -50,24 +51,6 @@ const READ_SIZE = 4 * 1024 * 1024;
 const CHUNKS_IN_FLIGHT = 3;
 /** Entries of one directory examined (lstat) and stored at once. */
 const ENTRY_CONCURRENCY = 8;
-
-/** Runs fn(0 … n-1), at most `limit` at once; rejects with the first failure once all settled. */
-async function forEachLimit(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const worker = async () => {
-    while (next < n && !failure) {
-      const i = next++;
-      try {
-        await fn(i);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-  if (failure) throw failure.err;
-}
 
 interface Target {
   /** Where this entry is on the filesystem (relative paths stay relative, as given). */

@@ -6,7 +6,7 @@
  * directories 0700, as restic makes them.
  */
 import { constants } from 'node:fs';
-import { link, mkdir, open as openFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
 import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
@@ -22,8 +22,22 @@ export interface LocalBackendOptions {
   mountTables?: () => Promise<MountTables>;
 }
 
+/** Pack files kept open for reading. */
+const READ_HANDLES = 16;
+
+interface OpenPack {
+  fh: FileHandle;
+  size: number;
+  /** Reads in progress. */
+  users: number;
+  /** Evicted: closed once the last read ends. */
+  closing: boolean;
+  fhClosed?: boolean;
+}
+
 export class LocalBackend implements Backend {
   private readonly mountTables: () => Promise<MountTables>;
+  private readonly readHandles = new Map<string, Promise<OpenPack>>();
 
   constructor(private readonly root: string, options: LocalBackendOptions = {}) {
     this.mountTables = options.mountTables ?? readMountTables;
@@ -100,8 +114,65 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * An open handle and the size of a pack, kept for the next reads (a restore reads many blobs of
+   * the same packs; packs never change once written). At most READ_HANDLES are kept.
+   */
+  private readHandle(path: string): Promise<OpenPack> {
+    let entry = this.readHandles.get(path);
+    if (entry) {
+      this.readHandles.delete(path); // most recently used last
+      this.readHandles.set(path, entry);
+      return entry;
+    }
+    entry = (async () => {
+      let fh;
+      try {
+        fh = await openFile(path, 'r');
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
+        throw err;
+      }
+      return { fh, size: (await fh.stat()).size, users: 0, closing: false } as OpenPack;
+    })();
+    const mine = entry;
+    entry.catch(() => {
+      if (this.readHandles.get(path) === mine) this.readHandles.delete(path);
+    });
+    this.readHandles.set(path, entry);
+    while (this.readHandles.size > READ_HANDLES) {
+      const [oldest, old] = this.readHandles.entries().next().value as [string, Promise<OpenPack>];
+      this.readHandles.delete(oldest);
+      void old.then((p) => this.release(p, true), () => {});
+    }
+    return entry;
+  }
+
+  private release(p: OpenPack, evicted = false): void {
+    if (evicted) p.closing = true;
+    if (p.closing && p.users === 0 && !p.fhClosed) {
+      p.fhClosed = true;
+      void p.fh.close().catch(() => {});
+    }
+  }
+
   async load(h: Handle, offset = 0, length = 0): Promise<Uint8Array> {
     const path = this.pathOf(h);
+    if (h.type === 'data') {
+      const p = await this.readHandle(path);
+      if (p.closing) return this.loadOnce(path, offset, length); // evicted meanwhile
+      p.users++;
+      try {
+        return await readRange(p.fh, p.size, path, offset, length);
+      } finally {
+        p.users--;
+        this.release(p);
+      }
+    }
+    return this.loadOnce(path, offset, length);
+  }
+
+  private async loadOnce(path: string, offset: number, length: number): Promise<Uint8Array> {
     let fh;
     try {
       fh = await openFile(path, 'r');
@@ -110,17 +181,7 @@ export class LocalBackend implements Backend {
       throw err;
     }
     try {
-      const size = (await fh.stat()).size;
-      const n = length === 0 ? size - offset : length;
-      if (offset < 0 || n < 0 || offset + n > size) throw new RangeError(`Range ${offset}+${length} is past the end of ${path} (${size} bytes)`);
-      const buf = Buffer.allocUnsafe(n);
-      let done = 0;
-      while (done < n) {
-        const { bytesRead } = await fh.read(buf, done, n - done, offset + done);
-        if (bytesRead === 0) throw new RangeError(`${path} ended early`);
-        done += bytesRead;
-      }
-      return buf;
+      return await readRange(fh, (await fh.stat()).size, path, offset, length);
     } finally {
       await fh.close();
     }
@@ -137,8 +198,14 @@ export class LocalBackend implements Backend {
   }
 
   async remove(h: Handle): Promise<void> {
+    const path = this.pathOf(h);
+    const cached = this.readHandles.get(path);
+    if (cached) {
+      this.readHandles.delete(path);
+      void cached.then((p) => this.release(p, true), () => {});
+    }
     try {
-      await unlink(this.pathOf(h));
+      await unlink(path);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
@@ -168,7 +235,24 @@ export class LocalBackend implements Backend {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const open = [...this.readHandles.values()];
+    this.readHandles.clear();
+    await Promise.all(open.map((e) => e.then((p) => this.release(p, true), () => {})));
+  }
+}
+
+async function readRange(fh: FileHandle, size: number, path: string, offset: number, length: number): Promise<Buffer> {
+  const n = length === 0 ? size - offset : length;
+  if (offset < 0 || n < 0 || offset + n > size) throw new RangeError(`Range ${offset}+${length} is past the end of ${path} (${size} bytes)`);
+  const buf = Buffer.allocUnsafe(n);
+  let done = 0;
+  while (done < n) {
+    const { bytesRead } = await fh.read(buf, done, n - done, offset + done);
+    if (bytesRead === 0) throw new RangeError(`${path} ended early`);
+    done += bytesRead;
+  }
+  return buf;
 }
 
 async function exists(path: string): Promise<boolean> {
