@@ -12,6 +12,8 @@
         "native/errno-error.cc",
         "native/inotify.cc",
         "native/file-times.cc",
+        "native/xattr.cc",
+        "native/path-arg.cc",
         "native/poly1305.cc"
       ],
       "dependencies": [

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "errno-error.h"
+#include "path-arg.h"
 
 namespace {
 
@@ -23,17 +24,7 @@ int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
 // setFileTimes(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec, noFollow)
 Napi::Value SetFileTimes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // A Buffer carries a path that is not UTF-8 byte for byte.
-  std::string path;
-  if (info[0].IsBuffer()) {
-    auto b = info[0].As<Napi::Buffer<char>>();
-    path.assign(b.Data(), b.Length());
-  } else if (info[0].IsString()) {
-    path = info[0].As<Napi::String>().Utf8Value();
-  } else {
-    throw Napi::TypeError::New(env, "The path must be a string or a Buffer");
-  }
-  if (path.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "The path contains a NUL byte");
+  const std::string path = PathArg(info, 0);
   struct timespec times[2];
   times[0].tv_sec = Int(info, 1, "atimeSec");
   times[0].tv_nsec = Int(info, 2, "atimeNsec");

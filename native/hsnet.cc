@@ -10,6 +10,7 @@
 #include "constants.h"
 #include "errno-error.h"
 #include "file-times.h"
+#include "xattr.h"
 #include "poly1305.h"
 #include "inotify.h"
 #include "pid-watch.h"
@@ -34,6 +35,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
+  exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
+  exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));

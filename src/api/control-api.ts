@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../ports/index.js';
 import type { DropReason } from '../vrrp/drop-reason.js';
+import type { ResourceStatus } from '../resources/group.js';
 import { ConflictError, UnknownInstanceError, type DaemonControl } from './daemon-control.js';
 import { EventStreams, parseSeq, type EventStreamOptions } from './event-stream.js';
 import { DEFAULT_BODY_LIMIT, HttpError, readJsonBody, sendJson, sendText } from './http.js';
@@ -24,6 +25,8 @@ export interface DaemonStatus {
   instances: ReportedInstance[];
   /** Drops no instance claims (unknown VRID, unreadable packets), by interface. */
   unmatchedDrops: Record<string, Record<DropReason, number>>;
+  /** Role-following resources (absent when none are configured). */
+  resources?: ResourceStatus[];
 }
 
 export interface StatusSource {
@@ -110,6 +113,7 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       },
     },
     { method: 'GET', path: '/v1/checks', handle: ({ res }) => sendJson(res, 200, { checks: control.checks() }) },
+    { method: 'GET', path: '/v1/resources', handle: ({ res }) => sendJson(res, 200, { resources: control.status().resources ?? [] }) },
     {
       method: 'GET',
       path: '/v1/events',

@@ -12,7 +12,7 @@ export interface EventRecord {
   seq: number;
   /** ISO wall-clock time. */
   time: string;
-  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'garp' | 'daemon';
+  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'garp' | 'daemon' | 'resource';
   instance?: string;
   message: string;
   fields?: Record<string, unknown>;

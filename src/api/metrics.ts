@@ -8,6 +8,7 @@ import { DROP_REASONS } from '../vrrp/drop-reason.js';
 import type { VrrpState } from '../vrrp/state-machine.js';
 import type { DaemonControl } from './daemon-control.js';
 import type { ReportedInstance } from './instance-view.js';
+import { registerResourceMetrics } from './resource-metrics.js';
 
 export interface MetricsOptions {
   /**
@@ -132,6 +133,8 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
       for (const c of source.checks()) if (c.lastLatencyMs !== null) this.set({ check: c.name }, c.lastLatencyMs / 1000);
     },
   });
+
+  registerResourceMetrics(registry, () => source.status().resources ?? []);
 
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: options.eventLoopResolutionMs ?? 10 });

@@ -17,6 +17,9 @@ import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
 import { forEachLimit } from './concurrency.js';
+import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
+import { adoptUnindexedPacks } from './verbs/resume.js';
+import { readXattrs } from './xattr.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -28,6 +31,10 @@ export interface BackupOptions {
   time?: GoTime;
   /** Record access times (restic's --with-atime); by default atime is recorded as mtime. */
   withAtime?: boolean;
+  /** restic's --exclude patterns (verbs/pattern.ts), matched against absolute paths. */
+  excludes?: string[];
+  /** Counters to update as the backup goes (a progress display reads them). */
+  stats?: BackupStats;
 }
 
 export interface BackupStats {
@@ -98,14 +105,22 @@ function nodeType(mode: number): NodeType {
   }
 }
 
+export function newBackupStats(): BackupStats {
+  return { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
+}
+
 export class Archiver {
-  readonly stats: BackupStats = { files: 0, dirs: 0, others: 0, unchangedFiles: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
   private readonly names = new NameTable();
+  private readonly excludes: Pattern[];
 
   constructor(
     private readonly repo: Repository,
     private readonly withAtime = false,
-  ) {}
+    excludes: readonly string[] = [],
+    readonly stats: BackupStats = newBackupStats(),
+  ) {
+    this.excludes = excludes.map(parsePattern);
+  }
 
   /** The node for `path` from lstat, without content or subtree. */
   private async statNode(path: string, name: string): Promise<TreeNode> {
@@ -137,6 +152,10 @@ export class Archiver {
     if (type !== 'dir' && type !== 'fifo' && type !== 'socket') node.links = Number(st.nlink);
     if (type === 'symlink') node.linktarget = await readlink(fsPath(path));
     if (type === 'dev' || type === 'chardev') node.device = Number(st.rdev);
+    if (type !== 'socket') {
+      const xattrs = readXattrs(path);
+      if (xattrs.length) node.extendedAttributes = xattrs;
+    }
     return node;
   }
 
@@ -232,6 +251,7 @@ export class Archiver {
     await forEachLimit(names.length, ENTRY_CONCURRENCY, async (i) => {
       const name = names[i]!;
       const child = join(path, name);
+      if (this.excludes.length && excludedBy(this.excludes, resolve(child))) return;
       let node: TreeNode;
       try {
         node = await this.statNode(child, name);
@@ -338,6 +358,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const who = whoAmI();
   const hostname = options.hostname ?? who.hostname;
   await repo.loadIndex();
+  await adoptUnindexedPacks(repo); // what an interrupted backup saved is re-used
   let parent: Id | undefined;
   if (options.parent !== 'none') {
     try {
@@ -347,7 +368,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     }
   }
   const parentTree = parent ? (await findSnapshot(repo, parent)).snapshot.tree : undefined;
-  const archiver = new Archiver(repo, options.withAtime ?? false);
+  const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats);
   const tree = await archiver.saveTargets(targets, parentTree);
   await repo.flush();
   const snapshot: Snapshot = {
@@ -362,6 +383,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   };
   if (parent) snapshot.parent = parent;
   if (options.tags?.length) snapshot.tags = options.tags;
+  if (options.excludes?.length) snapshot.excludes = options.excludes;
   const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
   return { id, snapshot, stats: archiver.stats };
 }

@@ -8,6 +8,8 @@ import { loadNative } from '../net/native.js';
 export interface BackupNative {
   poly1305?(key: Uint8Array, message: Uint8Array): Buffer;
   setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  listXattrs?(path: string | Buffer): { name: string; value: Buffer }[];
+  setXattr?(path: string | Buffer, name: string, value: Buffer): void;
 }
 
 let binding: BackupNative | null | undefined;

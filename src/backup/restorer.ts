@@ -4,15 +4,18 @@
  * symlinks, hard links (files with the same device and inode) and times; a directory's metadata is set after its entries so that writing them
  * does not change its mtime.
  */
-import { chmodSync, closeSync, lchownSync, open as openCallback, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { chmodSync, closeSync, ftruncateSync, lchownSync, open as openCallback, writeSync } from 'node:fs';
 import { link, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Id } from './repo/id.js';
 import type { Repository } from './repo/repository.js';
 import { decodeTree, unixPermFromGoMode, type TreeNode } from './repo/tree.js';
 import type { GoTime } from './repo/go-json.js';
 import { setTimesNs } from './times.js';
+import { devMajor, devMinor } from './device.js';
+import { writeXattrs } from './xattr.js';
 import { fsPath } from './repo/names.js';
 import { forEachLimit } from './concurrency.js';
 
@@ -20,6 +23,14 @@ export interface RestoreOptions {
   target: string;
   /** Restore ownership (default: when running as root). */
   owners?: boolean;
+  /**
+   * Which entries to restore, by their path in the snapshot ("/srv/x"): `restore` for the entry
+   * itself, `descend` to look below a directory (restic's SelectFilter). Default: everything.
+   * Directories walked through but not selected are created without their metadata.
+   */
+  select?: (path: string, node: TreeNode) => { restore: boolean; descend: boolean };
+  /** Counters to update as the restore goes (a progress display reads them). */
+  stats?: RestoreStats;
 }
 
 export interface RestoreStats {
@@ -27,6 +38,10 @@ export interface RestoreStats {
   dirs: number;
   symlinks: number;
   skipped: number;
+  /** Named pipes and device nodes. */
+  others?: number;
+  /** Extended attributes the target filesystem refused. */
+  xattrsSkipped?: number;
   bytesWritten: number;
 }
 
@@ -36,36 +51,48 @@ const openFd = promisify(openCallback);
 const ENTRY_CONCURRENCY = 8;
 
 export class Restorer {
-  readonly stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
+  readonly stats: RestoreStats;
   private readonly owners: boolean;
   /** The first restored path of each multiply-linked file, by device and inode (restic does the same). */
   private readonly hardlinks = new Map<string, string>();
 
   constructor(private readonly repo: Repository, private readonly options: RestoreOptions) {
     this.owners = options.owners ?? isRoot();
+    this.stats = options.stats ?? { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   }
 
   /**
-   * Restores a tree's entries into `dir`: files and symlinks ENTRY_CONCURRENCY at a time (the file
-   * system's latency overlaps), then subdirectories one after the other; hard links after the
-   * rest, so that the first path of each multiply-linked file exists by then.
+   * Restores a tree's entries into `dir` (those `select` picks): files, symlinks and special files
+   * ENTRY_CONCURRENCY at a time (the file system's latency overlaps), then subdirectories one
+   * after the other, and hard links after the rest, so that the first path of each multiply-linked
+   * file exists by then.
    */
-  async restoreTree(treeId: Id, dir: string): Promise<void> {
+  async restoreTree(treeId: Id, dir: string, inSnapshot = ''): Promise<void> {
     const nodes = decodeTree(await this.repo.loadBlob('tree', treeId));
+    const todo: { node: TreeNode; at: string; restore: boolean }[] = [];
     for (const node of nodes) {
       if (node.name === '' || node.name === '.' || node.name === '..' || node.name.includes('/')) throw new RangeError(`Refusing to restore a node named ${JSON.stringify(node.name)}`);
+      const at = `${inSnapshot}/${node.name}`;
+      const choice = this.options.select?.(at, node) ?? { restore: true, descend: true };
+      if (choice.restore) todo.push({ node, at, restore: true });
+      else if (choice.descend && node.type === 'dir' && node.subtree) todo.push({ node, at, restore: false });
     }
     const linked = (n: TreeNode) => n.type === 'file' && (n.links ?? 0) > 1 && !!n.inode;
-    const flat = nodes.filter((n) => n.type !== 'dir' && !linked(n));
-    await forEachLimit(flat.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(flat[i]!, join(dir, flat[i]!.name)));
-    for (const node of nodes) if (node.type === 'dir' || linked(node)) await this.restoreNode(node, join(dir, node.name));
+    const flat = todo.filter((t) => t.restore && t.node.type !== 'dir' && !linked(t.node));
+    await forEachLimit(flat.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(flat[i]!.node, join(dir, flat[i]!.node.name), flat[i]!.at));
+    const done = new Set(flat);
+    for (const t of todo) {
+      if (done.has(t)) continue;
+      if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
+      else await this.restoreTree(t.node.subtree!, join(dir, t.node.name), t.at);
+    }
   }
 
-  private async restoreNode(node: TreeNode, path: string): Promise<void> {
+  private async restoreNode(node: TreeNode, path: string, inSnapshot: string): Promise<void> {
     switch (node.type) {
       case 'dir':
         await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
-        if (node.subtree) await this.restoreTree(node.subtree, path);
+        if (node.subtree) await this.restoreTree(node.subtree, path, inSnapshot);
         await this.setMetadata(node, path);
         this.stats.dirs++;
         return;
@@ -78,21 +105,37 @@ export class Restorer {
           return;
         }
         if (key !== undefined) this.hardlinks.set(key, path);
+        // Only a selective restore can reach a file whose directory was not restored.
+        if (this.options.select) await mkdir(fsPath(dirname(path)), { recursive: true, mode: 0o700 });
         await this.writeFile(node, path);
         await this.setMetadata(node, path);
         this.stats.files++;
         return;
       }
       case 'symlink':
+        await mkdir(fsPath(dirname(path)), { recursive: true, mode: 0o700 });
         await symlink(node.linktarget ?? '', fsPath(path));
         await this.setMetadata(node, path);
         this.stats.symlinks++;
+        return;
+      case 'fifo':
+      case 'dev':
+      case 'chardev':
+        // As restic's Node.CreateAt: named pipes and device nodes are made again; sockets are not.
+        await mkdir(fsPath(dirname(path)), { recursive: true, mode: 0o700 });
+        await makeSpecial(node, path);
+        await this.setMetadata(node, path);
+        this.stats.others = (this.stats.others ?? 0) + 1;
         return;
       default:
         this.stats.skipped++;
     }
   }
 
+  /**
+   * Writes a file's chunks in order. A chunk of zeros is not written but skipped over, so a
+   * sparse file (or a run of zeros) is restored with holes, and the size set at the end.
+   */
   private async writeFile(node: TreeNode, path: string): Promise<void> {
     const content = node.content ?? [];
     if (content.length <= 1) {
@@ -103,8 +146,11 @@ export class Restorer {
       const data = content.length === 1 ? await this.repo.loadBlob('data', content[0]!) : undefined;
       const fd = await openFd(fsPath(path), 'wx', 0o600);
       try {
-        let done = 0;
-        while (data && done < data.length) done += writeSync(fd, data, done, data.length - done);
+        if (data && isZeros(data)) ftruncateSync(fd, data.length); // a hole, as below
+        else {
+          let done = 0;
+          while (data && done < data.length) done += writeSync(fd, data, done, data.length - done);
+        }
         this.stats.bytesWritten += data?.length ?? 0;
       } finally {
         closeSync(fd);
@@ -113,12 +159,17 @@ export class Restorer {
     }
     const fh = await open(fsPath(path), 'wx', 0o600);
     try {
+      let pos = 0;
       for (const id of node.content ?? []) {
         const data = await this.repo.loadBlob('data', id);
-        let done = 0;
-        while (done < data.length) done += (await fh.write(data, done, data.length - done)).bytesWritten;
+        if (!isZeros(data)) {
+          let done = 0;
+          while (done < data.length) done += (await fh.write(data, done, data.length - done, pos + done)).bytesWritten;
+        }
+        pos += data.length;
         this.stats.bytesWritten += data.length;
       }
+      await fh.truncate(pos);
     } finally {
       await fh.close();
     }
@@ -134,6 +185,7 @@ export class Restorer {
       }
     }
     if (!symlinkNode) chmodSync(fsPath(path), unixPermFromGoMode(node.mode));
+    if (node.extendedAttributes?.length) this.stats.xattrsSkipped = (this.stats.xattrsSkipped ?? 0) + writeXattrs(path, node.extendedAttributes).length;
     await setTimes(path, node.atime, node.mtime, symlinkNode);
   }
 }
@@ -144,6 +196,29 @@ async function setTimes(path: string, atime: GoTime, mtime: GoTime, symlinkNode:
   const m = mtime.sec + mtime.nsec / 1e9;
   if (symlinkNode) await lutimes(fsPath(path), a, m);
   else await utimes(fsPath(path), a, m);
+}
+
+function isZeros(data: Uint8Array): boolean {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.length);
+  if (b.length === 0 || b[0] !== 0 || b[b.length - 1] !== 0) return false;
+  return b.equals(zeroBlock(b.length));
+}
+
+let zeros = Buffer.alloc(0);
+function zeroBlock(n: number): Buffer {
+  if (zeros.length < n) zeros = Buffer.alloc(n);
+  return zeros.subarray(0, n);
+}
+
+/** mkfifo(1) / mknod(1): Node has no mknod(2). */
+async function makeSpecial(node: TreeNode, path: string): Promise<void> {
+  const args =
+    node.type === 'fifo'
+      ? ['mkfifo', '-m', '600', '--', path]
+      : ['mknod', '-m', '600', '--', path, node.type === 'dev' ? 'b' : 'c', String(devMajor(node.device ?? 0)), String(devMinor(node.device ?? 0))];
+  await new Promise<void>((resolve, reject) =>
+    execFile(args[0]!, args.slice(1), (err, _out, stderr) => (err ? reject(new Error(`${args[0]} ${path}: ${stderr.trim() || err.message}`)) : resolve())),
+  );
 }
 
 /** Restores snapshot tree `treeId` below `options.target`. */

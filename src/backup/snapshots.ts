@@ -32,11 +32,12 @@ function matches(s: Snapshot, f: SnapshotFilter): boolean {
   return true;
 }
 
-/** A snapshot named as `latest`, a full id or an unambiguous id prefix. */
-export async function findSnapshot(repo: Repository, name: string, filter: SnapshotFilter = {}): Promise<SnapshotEntry> {
-  const all = await loadSnapshots(repo);
+/**
+ * The snapshot `name` names among `all`: `latest` is the newest of `candidates` (default: all),
+ * else a full id or an unambiguous id prefix.
+ */
+export function pickSnapshot(all: readonly SnapshotEntry[], name: string, candidates: readonly SnapshotEntry[] = all): SnapshotEntry {
   if (name === 'latest') {
-    const candidates = all.filter((e) => matches(e.snapshot, filter));
     const last = candidates[candidates.length - 1];
     if (!last) throw new RangeError('No snapshot found');
     return last;
@@ -46,4 +47,10 @@ export async function findSnapshot(repo: Repository, name: string, filter: Snaps
   if (found.length === 0) throw new RangeError(`No snapshot with id '${name}'`);
   if (found.length > 1) throw new RangeError(`Snapshot id prefix '${name}' is ambiguous (${found.length} snapshots)`);
   return found[0]!;
+}
+
+/** A snapshot named as `latest`, a full id or an unambiguous id prefix. */
+export async function findSnapshot(repo: Repository, name: string, filter: SnapshotFilter = {}): Promise<SnapshotEntry> {
+  const all = await loadSnapshots(repo);
+  return pickSnapshot(all, name, all.filter((e) => matches(e.snapshot, filter)));
 }

@@ -9,11 +9,12 @@ export interface WalkEntry {
   node: TreeNode;
 }
 
-export async function* walkTree(repo: Repository, treeId: Id, prefix = ''): AsyncGenerator<WalkEntry> {
+/** `descend` (default: always) says whether to walk below a directory. */
+export async function* walkTree(repo: Repository, treeId: Id, prefix = '', descend?: (e: WalkEntry) => boolean): AsyncGenerator<WalkEntry> {
   const nodes = decodeTree(await repo.loadBlob('tree', treeId));
   for (const node of nodes) {
     const path = `${prefix}/${node.name}`;
     yield { path, node };
-    if (node.type === 'dir' && node.subtree) yield* walkTree(repo, node.subtree, path);
+    if (node.type === 'dir' && node.subtree && (!descend || descend({ path, node }))) yield* walkTree(repo, node.subtree, path, descend);
   }
 }

@@ -9,18 +9,20 @@ import { encodeSnapshot } from '../backup/repo/snapshot.js';
 import { backendFromLocation, parseLocation } from '../backup/backend/from-location.js';
 import {
   LockedError,
+  type Backend,
   NoRepositoryError,
   Repository,
   WrongPasswordError,
   acquireLock,
-  backup,
   findSnapshot,
   loadSnapshots,
-  restore,
   walkTree,
   type Snapshot,
 } from '../backup/index.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
+import { UsageError, VERB_MODULES } from './backup-verbs/index.js';
+import { nodeJson } from './backup-verbs/node-json.js';
+import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, runBackup, runRestore } from './backup-verbs/run-restore.js';
 
 const USAGE_EXIT = 64;
 const FAIL_EXIT = 1;
@@ -33,39 +35,45 @@ verbs:
   init                          create a repository
   run PATH…                     back up files and directories as a new snapshot
                                 [--tag TAG]… [--host NAME] [--parent ID|none]
+${RUN_HELP}
   snapshots                     list the snapshots
   ls SNAPSHOT                   list the files of a snapshot (an id, a prefix or latest)
   restore SNAPSHOT --target DIR restore a snapshot below DIR
+${RESTORE_HELP}
+${Object.values(VERB_MODULES).map((m) => m.help).join('\n')}
 
 options of every verb:
   -r, --repo REPO           the repository: a path, sftp:user@host:/path or s3:https://host/bucket/prefix
                             (default: $RESTIC_REPOSITORY; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
   --json                    machine-readable output
+  --require-mount DIR       refuse to run unless a filesystem is mounted on DIR and the repository
+                            is below it (a removable disk; default: $HOTSTANDBY_REQUIRE_MOUNT).
+                            Mount points listed in /etc/fstab are checked without it.
   -h, --help                this help`;
 
 const COMMON = {
   repo: { type: 'string', short: 'r' },
   'password-file': { type: 'string', short: 'p' },
   json: { type: 'boolean', default: false },
+  'require-mount': { type: 'string' },
 } as const satisfies OptionsConfig;
 
 const VERB_OPTIONS = {
   init: {},
-  run: { tag: { type: 'string', multiple: true }, host: { type: 'string' }, parent: { type: 'string' } },
+  run: { tag: { type: 'string', multiple: true }, host: { type: 'string' }, parent: { type: 'string' }, ...RUN_OPTIONS },
   snapshots: {},
   ls: {},
-  restore: { target: { type: 'string' } },
+  restore: { target: { type: 'string' }, ...RESTORE_OPTIONS },
 } as const satisfies Record<string, OptionsConfig>;
 
 type Verb = keyof typeof VERB_OPTIONS;
-
-class UsageError extends Error {}
 
 interface Common {
   repo?: string;
   'password-file'?: string;
   json: boolean;
+  'require-mount'?: string;
 }
 
 function repoLocation(values: Common): string {
@@ -94,8 +102,13 @@ function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
   return { ...(JSON.parse(encodeSnapshot(s).toString()) as object), id, short_id: shortId(id) };
 }
 
+function repoBackend(values: Common): Backend {
+  const requireMount = values['require-mount'] ?? process.env.HOTSTANDBY_REQUIRE_MOUNT;
+  return backendFromLocation(repoLocation(values), process.env, requireMount ? { requireMount } : {});
+}
+
 async function openRepo(values: Common): Promise<Repository> {
-  return Repository.open(backendFromLocation(repoLocation(values)), await password(values));
+  return Repository.open(repoBackend(values), await password(values));
 }
 
 function print(json: boolean, obj: unknown, text: string): void {
@@ -103,28 +116,22 @@ function print(json: boolean, obj: unknown, text: string): void {
 }
 
 async function runVerb(verb: Verb, values: Common & Record<string, unknown>, args: string[]): Promise<number> {
+  const module = VERB_MODULES[verb];
+  if (module) return module.run({ values, args, openRepo: () => openRepo(values), print: (obj, text) => print(values.json, obj, text), stdout: process.stdout, stderr: process.stderr });
   switch (verb) {
     case 'init': {
       if (args.length) throw new UsageError('init takes no arguments');
       const location = repoLocation(values);
-      const repo = await Repository.init(backendFromLocation(location), await password(values));
+      const repo = await Repository.init(repoBackend(values), await password(values));
       print(values.json, { message_type: 'initialized', id: repo.config.id, repository: location }, `created restic repository ${repo.config.id.slice(0, 10)} at ${location}`);
       return 0;
     }
     case 'run': {
-      if (!args.length) throw new UsageError('run needs at least one path');
       const repo = await openRepo(values);
       const release = await acquireLock(repo, false);
       const started = performance.now();
       try {
-        const parent = values.parent as string | undefined;
-        const r = await backup(repo, {
-          paths: args,
-          tags: (values.tag as string[] | undefined) ?? [],
-          ...(values.host ? { hostname: values.host as string } : {}),
-          ...(parent ? { parent } : {}),
-          programVersion: 'hotstandby 0.1.0',
-        });
+        const r = await runBackup(repo, values, args);
         const seconds = (performance.now() - started) / 1000;
         const s = r.stats;
         print(
@@ -170,23 +177,8 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       await repo.loadIndex();
       if (values.json) console.log(JSON.stringify({ ...snapshotJson(id, snapshot), struct_type: 'snapshot' }));
       for await (const { path, node } of walkTree(repo, snapshot.tree)) {
-        if (values.json) {
-          console.log(
-            JSON.stringify({
-              name: node.name,
-              type: node.type,
-              path,
-              uid: node.uid,
-              gid: node.gid,
-              ...(node.size !== undefined ? { size: node.size } : {}),
-              mode: node.mode,
-              mtime: formatGoTime(node.mtime),
-              atime: formatGoTime(node.atime),
-              ctime: formatGoTime(node.ctime),
-              struct_type: 'node',
-            }),
-          );
-        } else console.log(path);
+        if (values.json) console.log(JSON.stringify(nodeJson(path, node)));
+        else console.log(path);
       }
       return 0;
     }
@@ -200,7 +192,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
       let s;
       try {
-        s = await restore(repo, snapshot.tree, { target });
+        s = await runRestore(repo, values, snapshot.tree, target);
       } finally {
         await release();
       }
@@ -226,7 +218,7 @@ export async function runBackupCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return verb === undefined ? USAGE_EXIT : 0;
   }
-  if (!(verb in VERB_OPTIONS)) {
+  if (!(verb in VERB_OPTIONS) && !(verb in VERB_MODULES)) {
     console.error(`hotstandby backup: unknown verb '${verb}'\n\n${HELP}`);
     return USAGE_EXIT;
   }
@@ -234,7 +226,7 @@ export async function runBackupCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(rest, {
     name: `backup ${v}`,
     help: HELP,
-    options: { ...COMMON, ...VERB_OPTIONS[v] } as OptionsConfig,
+    options: { ...COMMON, ...(VERB_MODULES[v]?.options ?? VERB_OPTIONS[v]) } as OptionsConfig,
     allowPositionals: true,
     usageExit: USAGE_EXIT,
   });

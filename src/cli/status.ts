@@ -5,6 +5,7 @@ import { controlSocketPath } from '../api/control-socket.js';
 import type { CheckStatus } from '../api/daemon-control.js';
 import { parseClientCommand } from './client-command.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
+import { formatResources } from './resource-status.js';
 
 const HELP = `usage: hotstandby status [--runtime-dir DIR] [--json]
 
@@ -12,7 +13,8 @@ Shows the state of each VRRP instance and health check of the daemon whose contr
 DIR (default ${DEFAULT_RUNTIME_DIR}).
 
   --json    one JSON object: {"instances":[{name, vrid, interface, state, priority,
-            effectivePriority, vips, masterAddress, drops}]}
+            effectivePriority, vips, masterAddress, drops}]}, plus "resources" (as
+            GET /v1/resources) when resources are configured
 
 ${CLIENT_EXIT_HELP}`;
 
@@ -37,7 +39,7 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
 }
 
 /** The --json shape scripts depend on: keep it exactly. */
-export function statusJson(status: DaemonStatus): { instances: unknown[] } {
+export function statusJson(status: DaemonStatus): { instances: unknown[]; resources?: unknown[] } {
   return {
     instances: status.instances.map((i) => ({
       name: i.name,
@@ -50,6 +52,8 @@ export function statusJson(status: DaemonStatus): { instances: unknown[] } {
       masterAddress: i.masterAddress,
       drops: i.drops,
     })),
+    // Only when resources are configured: the shape without them stays exactly as it was.
+    ...(status.resources?.length ? { resources: status.resources } : {}),
   };
 }
 
@@ -83,6 +87,7 @@ export function formatStatus(status: DaemonStatus, checks: readonly CheckStatus[
     ]);
     lines.push('', table(['CHECK', 'KIND', 'STATE', 'LAST', 'LATENCY', 'TRACKED BY', 'DETAIL'], checkRows));
   }
+  if (status.resources?.length) lines.push('', formatResources(status.resources));
   return lines.join('\n');
 }
 

@@ -6,9 +6,11 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
+import type { ResourceConfig } from './resource-model.js';
 import type { WebListenerConfig } from './web-listener.js';
 
 export type { CheckConfig, TrackCheckRef } from './check-model.js';
+export type { ResourceConfig } from './resource-model.js';
 
 /** Where a value came from, so errors and warnings can name file and line. */
 export interface SourceLocation {
@@ -164,6 +166,8 @@ export interface HotstandbyConfig {
   /** Health checks of every kind (keepalived vrrp_script, track_file, vrrp_track_process, ...). */
   checks: CheckConfig[];
   syncGroups: SyncGroupConfig[];
+  /** Role-following resources (issue 11 §1), in order; absent = none (resource-model.ts). */
+  resources?: ResourceConfig[];
 }
 
 /** A keyword that was understood but not supported, or ignored, with where it stood. */

@@ -25,6 +25,7 @@ import type { Logger } from '../ports/index.js';
 import { planReload } from './reload-plan.js';
 import { followTransition, groupFaults, type MemberView, type SyncGroupSpec, unanimousState } from '../vrrp/sync-group.js';
 import { trackingChanges } from '../vrrp/tracking.js';
+import type { ResourceStatus } from '../resources/group.js';
 
 /** One instance with what it needs torn down. */
 export interface ManagedInstance {
@@ -53,6 +54,11 @@ export interface ControllerDeps {
    * the reload with its message.
    */
   prepareReload?(next: HotstandbyConfig, current: HotstandbyConfig): Promise<ReloadPreparation>;
+  /** Role-following resources (src/resources/): what they do to an instance, and their status. */
+  resources?: {
+    penaltyFor(instance: string): { offset: number; fault: string | undefined };
+    status(): ResourceStatus[];
+  };
 }
 
 /** A reload found acceptable by prepareReload. */
@@ -118,6 +124,15 @@ export class Controller implements DaemonControl {
     this.syncGroupFaults();
   }
 
+  /** What resources do to these instances changed (a monitor, a veto, a failed operation). */
+  resourcesChanged(instances: readonly string[]): void {
+    for (const name of instances) {
+      const managed = this.instances.get(name);
+      if (managed) this.applyTracking(managed.runner);
+    }
+    this.syncGroupFaults();
+  }
+
   /** Links changed: instance faults and tracked interfaces. */
   linksChanged(): void {
     for (const managed of this.instances.values()) this.applyTracking(managed.runner);
@@ -132,6 +147,7 @@ export class Controller implements DaemonControl {
       startedAt: this.startedAt,
       instances: [...this.instances.values()].map((m) => m.runner.status()),
       unmatchedDrops: this.deps.unmatchedDrops(),
+      ...(this.deps.resources ? { resources: this.deps.resources.status() } : {}),
     };
   }
 
@@ -237,7 +253,7 @@ export class Controller implements DaemonControl {
       const status = check.status();
       const state = { name: status.name, kind: status.kind, healthy: status.healthy, ...(status.value !== undefined ? { value: status.value } : {}) };
       return { state, weight: check.config.weight };
-    });
+    }, this.deps.resources?.penaltyFor(runner.name));
     for (const change of changes) {
       if (change.type === 'fault') runner.setFault(change.source, change.reason);
       else runner.setPriorityOffset(change.source, change.offset);

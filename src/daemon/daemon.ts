@@ -34,6 +34,8 @@ import { FileVipLedger, VIP_LEDGER_FILE } from './vip-ledger.js';
 import { AcceptModeFirewall } from './accept-mode.js';
 import { Vmacs } from './vmac.js';
 import { NfTables } from '../net/netlink/nftables-client.js';
+import { openResources } from './resources.js';
+import { VipGates } from './vip-gate.js';
 
 export { PID_FILE_NAME } from './runtime-dir.js';
 
@@ -78,7 +80,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
+    const gates = new VipGates();
+    const resources = lifecycle.adopt('resources', await openResources(config, { clock: time, timers: time, log, events, gates, stateRoot: runtimeDir.file('resources') }));
     const instances = new InstanceFactory(config, {
+      gates,
       network,
       sockets,
       firewall,
@@ -95,7 +100,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       buildInstance: (instance) => instances.build(instance),
       buildChecks: (configs) => checks.build(configs),
       loadConfig: options.loadConfig,
-      prepareReload: reloadCheck({ network, instances, notifications, validateScripts }),
+      prepareReload: reloadCheck({ network, instances, notifications, validateScripts, resources }),
+      resources,
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),
       groupChanged: (group, state) => notifications.groupChanged(group, state),
@@ -104,6 +110,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Who hears of what (hooks before the controller, whose sync groups may cause more transitions).
     instances.onTransition((record, runner) => notifications.instanceChanged(record, runner));
     instances.onTransition((record) => controller.transitioned(record));
+    instances.onTransition((record, runner) => resources.roleChanged(record.instance, () => runner.status()));
+    resources.onPenaltyChange((names) => controller.resourcesChanged(names));
     network.onLinkChange((link) => checks.linkChanged(link));
     network.onLinkChange(() => controller.linksChanged());
     network.onAddressChange((address, change) => instances.addressChanged(address, change));
@@ -111,6 +119,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Start-up's pages go before the instances start, so that their takeover rehearsal maps back
     // what a takeover needs (node-runtime.ts).
     log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
+    resources.start();
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
     await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });

@@ -26,6 +26,7 @@ import type { AddedVips } from './vip-ledger.js';
 import type { AcceptModeFirewall } from './accept-mode.js';
 import { RouteRuleHolder, VipAndRouteHolder, type RoutingTable } from './route-holder.js';
 import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
+import type { VipGates } from './vip-gate.js';
 
 /** What the factory needs of the host's network (HostNetwork in production). */
 export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender'> & { netlink: AddressTable & RoutingTable };
@@ -43,6 +44,8 @@ export interface InstanceFactoryDeps {
   lowerPriorityHeard?: (runner: InstanceRunner) => void;
   /** no_accept's drop rules (accept-mode.ts); none: no instance drops traffic. */
   firewall?: Pick<AcceptModeFirewall, 'blockerFor'>;
+  /** VIPs held back until resources are promoted (vip-gate.ts); none: never held back. */
+  gates?: VipGates;
 }
 
 export type TransitionListener = (record: TransitionRecord, runner: InstanceRunner) => void;
@@ -100,6 +103,7 @@ export class InstanceFactory {
       for (const { sender, frame } of frames) if (sendSafely(() => sender.send(frame), log, 'gratuitous ARP / NA')) sent++;
       return sent;
     }, instance.lowerPriority);
+    const gated = this.deps.gates?.wrap(instance.name, held, announcer) ?? { vips: held, announcer };
     rehearseTakeover(instance, source, placement.vips);
     const runner: InstanceRunner = new InstanceRunner(instance, source, {
       clock,
@@ -107,8 +111,8 @@ export class InstanceFactory {
       timers,
       // The instance's own unicast TTL: the instances of a socket group may differ in it.
       sender: { send: (payload, destination) => sendSafely(() => membership.transport.send(payload, destination, instance.unicastTtl), log, 'advert') },
-      vips: held,
-      announcer,
+      vips: gated.vips,
+      announcer: gated.announcer,
       log,
       onTransition: (record) => this.transitioned(record, runner),
       onLowerPriority: () => this.deps.lowerPriorityHeard?.(runner),

@@ -11,12 +11,15 @@ import type { HostNetwork } from './host-network.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { Notifications } from './notifications.js';
 import { planGlobals } from './reload-globals.js';
+import type { Resources } from '../resources/resources.js';
 
 export interface ReloadCheckDeps {
   network: Pick<HostNetwork, 'refresh'>;
   instances: Pick<InstanceFactory, 'placementChanges' | 'useConfig'>;
   notifications: Pick<Notifications, 'prepare'>;
   validateScripts(config: HotstandbyConfig): Promise<void>;
+  /** Role-following resources: refuse or plan their changes (src/resources/resources.ts). */
+  resources?: Pick<Resources, 'prepare'>;
 }
 
 export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, current: HotstandbyConfig) => Promise<ReloadPreparation> {
@@ -31,13 +34,15 @@ export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, cur
     }
     const rebuild = deps.instances.placementChanges(next);
     // Last: what it opens (a new notify FIFO) is only used once the reload goes ahead.
+    const resources = await deps.resources?.prepare(next);
     const notify = await deps.notifications.prepare(next.global);
     return {
       rebuild,
-      changes: globals.changes,
+      changes: [...globals.changes, ...(resources?.changes ?? [])],
       commit() {
         deps.instances.useConfig(next);
         notify.apply();
+        resources?.apply();
       },
     };
   };

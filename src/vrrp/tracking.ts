@@ -49,6 +49,8 @@ export function trackingChanges(
   config: InstanceConfig,
   linkUp: (name: string) => boolean,
   checkNamed: (name: string) => TrackedCheckView | undefined,
+  /** What role-following resources do to the instance (src/resources/plan.ts groupPenalty); none without resources. */
+  resources?: TrackedOutcome,
 ): TrackingChange[] {
   const interfaces = trackedInterfaces(config, linkUp);
   let offset = 0;
@@ -67,5 +69,11 @@ export function trackingChanges(
     { type: 'offset', source: 'track_interface', offset: interfaces.offset },
     { type: 'offset', source: 'checks', offset },
     { type: 'fault', source: 'checks', reason: faults.length > 0 ? faults.join('; ') : undefined },
+    ...(resources
+      ? [
+          { type: 'offset', source: 'resources', offset: resources.offset } as const,
+          { type: 'fault', source: 'resources', reason: resources.fault } as const,
+        ]
+      : []),
   ];
 }

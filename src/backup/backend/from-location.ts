@@ -21,6 +21,8 @@ export type ParsedLocation = { kind: 'local'; path: string } | { kind: 'sftp'; s
 export interface LocationOptions {
   /** restic's sftp.command: the command line that runs the SFTP subsystem. */
   sftpCommand?: string;
+  /** A local repository must be on a filesystem mounted here (LocalBackend's requireMount). */
+  requireMount?: string;
 }
 
 function port(text: string | undefined, location: string): number | undefined {
@@ -76,7 +78,7 @@ export function backendFromLocation(location: string, env: NodeJS.ProcessEnv = p
   const parsed = parseLocation(location);
   switch (parsed.kind) {
     case 'local':
-      return new LocalBackend(parsed.path);
+      return new LocalBackend(parsed.path, options.requireMount ? { requireMount: options.requireMount } : {});
     case 'sftp':
       return new SftpBackend(parsed.sftp, options.sftpCommand ? { command: splitCommandLine(options.sftpCommand) } : {});
     case 's3': {

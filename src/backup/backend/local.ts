@@ -10,7 +10,7 @@ import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type File
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
 import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
-import { readMountTables, unmountedReason, type MountTables } from './mount-check.js';
+import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -20,6 +20,8 @@ const isErrno = (err: unknown, ...codes: string[]) => codes.includes((err as Nod
 export interface LocalBackendOptions {
   /** The mount tables to check the path against (default: this machine's). */
   mountTables?: () => Promise<MountTables>;
+  /** The mount point the repository must be on (see requiredMountReason). */
+  requireMount?: string;
 }
 
 /** Pack files kept open for reading. */
@@ -38,9 +40,11 @@ interface OpenPack {
 export class LocalBackend implements Backend {
   private readonly mountTables: () => Promise<MountTables>;
   private readonly readHandles = new Map<string, Promise<OpenPack>>();
+  private readonly requireMount: string | undefined;
 
   constructor(private readonly root: string, options: LocalBackendOptions = {}) {
     this.mountTables = options.mountTables ?? readMountTables;
+    this.requireMount = options.requireMount;
   }
 
   location(): string {
@@ -56,7 +60,8 @@ export class LocalBackend implements Backend {
   }
 
   private async checkMounted(): Promise<void> {
-    const reason = unmountedReason(this.root, await this.mountTables());
+    const tables = await this.mountTables();
+    const reason = (this.requireMount !== undefined ? requiredMountReason(this.root, this.requireMount, tables) : undefined) ?? unmountedReason(this.root, tables);
     if (reason) throw new Error(reason);
   }
 

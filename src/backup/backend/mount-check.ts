@@ -57,3 +57,17 @@ export function unmountedReason(path: string, tables: MountTables): string | und
   if (mountedPoints(tables.mountinfo).has(deepest)) return undefined;
   return `${deepest} is a mount point in /etc/fstab but nothing is mounted on it: refusing to use ${abs}`;
 }
+
+/**
+ * The reason `path` must not be used, or undefined when it may, for a user who said the
+ * repository lives on the filesystem mounted at `mountPoint` (`--require-mount`, for removable
+ * disks that no fstab line names, e.g. mounted by udisks under /media): `path` must lie at or
+ * below `mountPoint`, and something must be mounted exactly there.
+ */
+export function requiredMountReason(path: string, mountPoint: string, tables: MountTables): string | undefined {
+  const abs = resolve(path);
+  const mp = resolve(mountPoint);
+  if (!isUnder(abs, mp)) return `${abs} is not below ${mp}, the mount point it is required to be on`;
+  if (!mountedPoints(tables.mountinfo).has(mp)) return `nothing is mounted on ${mp} (is the disk plugged in?): refusing to use ${abs}`;
+  return undefined;
+}

@@ -175,6 +175,15 @@ export class Repository {
     for (const b of p.blobs) this.index.add(p.id, b);
   }
 
+  /**
+   * Adds a complete pack that no index lists yet (one an interrupted backup saved) to the index:
+   * its blobs are re-used, and the next flush writes an index file listing it.
+   */
+  adoptPack(pack: IndexPack): void {
+    this.addPackToIndex(pack);
+    this.unindexed.push(pack);
+  }
+
   lookup(type: BlobType, id: Id): BlobLocation | undefined {
     return this.index.get(type, id);
   }

@@ -15,7 +15,7 @@ import { childPath, isStringNode, readInteger, readList, readMap, readString, ty
 
 const COMMON_KEYS = yamlKeysOf(CHECK_COMMON_FIELDS);
 
-function readCommand(reader: YamlReader, field: Field): string[] {
+export function readCommand(reader: YamlReader, field: Field): string[] {
   if (isStringNode(field)) {
     const text = readString(field).value;
     try {

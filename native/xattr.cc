@@ -1,0 +1,84 @@
+// Extended attributes for backups: read as restic 0.14 reads them (llistxattr, then lgetxattr of
+// each name in the order the filesystem lists them) and written back with lsetxattr on restore.
+#include "xattr.h"
+
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "errno-error.h"
+#include "path-arg.h"
+
+namespace {
+
+bool Unsupported(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
+
+}  // namespace
+
+// listXattrs(path) -> [{ name, value: Buffer }]; [] where the filesystem has none.
+Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = PathArg(info, 0);
+  std::vector<char> names;
+  for (;;) {
+    ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+    if (n < 0) {
+      if (Unsupported(errno)) return Napi::Array::New(env);
+      throw ErrnoError(env, errno, "llistxattr", "'" + path + "'");
+    }
+    names.resize(static_cast<size_t>(n));
+    if (n == 0) break;
+    n = llistxattr(path.c_str(), names.data(), names.size());
+    if (n >= 0) {
+      names.resize(static_cast<size_t>(n));
+      break;
+    }
+    if (errno != ERANGE) throw ErrnoError(env, errno, "llistxattr", "'" + path + "'");
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (size_t i = 0; i < names.size();) {
+    const std::string name(&names[i]);
+    i += name.size() + 1;
+    if (name.empty()) continue;
+    std::vector<char> value;
+    bool gone = false;
+    for (;;) {
+      ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+      if (n < 0) {
+        if (errno == ENODATA) { gone = true; break; }  // removed meanwhile
+        throw ErrnoError(env, errno, "lgetxattr", "'" + path + "' " + name);
+      }
+      value.resize(static_cast<size_t>(n));
+      if (n == 0) break;
+      n = lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+      if (n >= 0) {
+        value.resize(static_cast<size_t>(n));
+        break;
+      }
+      if (errno != ERANGE) throw ErrnoError(env, errno, "lgetxattr", "'" + path + "' " + name);
+    }
+    if (gone) continue;
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", Napi::String::New(env, name));
+    entry.Set("value", Napi::Buffer<char>::Copy(env, value.data(), value.size()));
+    out.Set(k++, entry);
+  }
+  return out;
+}
+
+// setXattr(path, name, value: Buffer)
+Napi::Value SetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = PathArg(info, 0);
+  if (!info[1].IsString()) throw Napi::TypeError::New(env, "The name must be a string");
+  if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "The value must be a Buffer");
+  const std::string name = info[1].As<Napi::String>().Utf8Value();
+  auto value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) != 0) {
+    throw ErrnoError(env, errno, "lsetxattr", "'" + path + "' " + name);
+  }
+  return env.Undefined();
+}

@@ -1,0 +1,68 @@
+/**
+ * Writing packs from blobs that are already encrypted (prune's repacking): the sealed bytes are
+ * copied as they are, after checking that they decrypt to their id, so a repack never spreads
+ * damage and keeps each blob's compression. Packs close at `packSize`, one type per pack.
+ */
+import type { Compression } from '../repo/compression.js';
+import { zstd } from '../repo/compression.js';
+import { open } from '../repo/crypto.js';
+import { hashId, type Id } from '../repo/id.js';
+import type { IndexPack } from '../repo/index-file.js';
+import { encodePackTrailer, type BlobType, type PackedBlob } from '../repo/pack.js';
+import { DEFAULT_PACK_SIZE, type Repository } from '../repo/repository.js';
+
+/** A sealed blob that does not decrypt to its id. */
+export class DamagedBlobError extends Error {
+  override name = 'DamagedBlobError';
+}
+
+/** Checks a sealed blob against its index entry: decrypts, decompresses, hashes. */
+export function verifySealedBlob(repo: Repository, b: PackedBlob, sealed: Uint8Array, compression: Compression = zstd): void {
+  let plain: Uint8Array;
+  try {
+    plain = open(repo.key, sealed);
+    if (b.uncompressedLength !== undefined) plain = compression.decompress(plain);
+  } catch (err) {
+    throw new DamagedBlobError(`${b.type} blob ${b.id} does not decrypt: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const got = hashId(plain);
+  if (got !== b.id) throw new DamagedBlobError(`${b.type} blob ${b.id} is damaged (its content hashes to ${got})`);
+}
+
+export class RawPackWriter {
+  readonly written: IndexPack[] = [];
+  bytesWritten = 0;
+  private readonly open = new Map<BlobType, { parts: Uint8Array[]; blobs: PackedBlob[]; size: number }>();
+
+  constructor(private readonly repo: Repository, private readonly packSize = DEFAULT_PACK_SIZE) {}
+
+  async add(b: PackedBlob, sealed: Uint8Array): Promise<void> {
+    let p = this.open.get(b.type);
+    if (!p) {
+      p = { parts: [], blobs: [], size: 0 };
+      this.open.set(b.type, p);
+    }
+    const entry: PackedBlob = { type: b.type, id: b.id, offset: p.size, length: sealed.length };
+    if (b.uncompressedLength !== undefined) entry.uncompressedLength = b.uncompressedLength;
+    p.parts.push(sealed);
+    p.blobs.push(entry);
+    p.size += sealed.length;
+    if (p.size >= this.packSize) await this.close(b.type);
+  }
+
+  private async close(type: BlobType): Promise<void> {
+    const p = this.open.get(type);
+    if (!p || p.blobs.length === 0) return;
+    this.open.delete(type);
+    const bytes = Buffer.concat([...p.parts, encodePackTrailer(this.repo.key, p.blobs)]);
+    const id: Id = hashId(bytes);
+    await this.repo.backend.save({ type: 'data', name: id }, bytes);
+    this.written.push({ id, blobs: p.blobs });
+    this.bytesWritten += bytes.length;
+  }
+
+  async flush(): Promise<void> {
+    await this.close('data');
+    await this.close('tree');
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `backup prune`: removes what no snapshot references (restic's prune, cmd/restic/cmd_prune.go),
+ * under an exclusive lock (the caller takes it). Every blob the snapshots reach is kept once;
+ * packs with nothing used are deleted, packs partly used are repacked (their used blobs copied,
+ * still encrypted, into new packs), packs no index lists are deleted (left by an interrupted
+ * backup; only safe because the exclusive lock excludes running backups), and the index is
+ * rewritten. Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
+ * new index files, then the old index files are removed, then the old packs — an interruption
+ * at any point leaves a repository `restic check` accepts (at worst with unreferenced packs the
+ * next prune removes).
+ */
+import type { Id } from '../repo/id.js';
+import { encodeIndexFile, type IndexPack } from '../repo/index-file.js';
+import type { PackedBlob } from '../repo/pack.js';
+import type { Repository } from '../repo/repository.js';
+import type { SnapshotEntry } from '../snapshots.js';
+import { loadSnapshots } from '../snapshots.js';
+import { loadStoredIndex } from './index-files.js';
+import { RawPackWriter, verifySealedBlob } from './pack-writer.js';
+import { referencedBlobs } from './stats.js';
+
+/** Index files are written with at most this many packs each (well under restic's 8 MiB). */
+const PACKS_PER_INDEX_FILE = 4096;
+
+export interface PruneOptions {
+  dryRun?: boolean;
+  /** Snapshots to keep alive (default: all in the repository). */
+  snapshots?: SnapshotEntry[];
+  packSize?: number;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  blobsUsed: number;
+  blobsRemoved: number;
+  bytesRemoved: number;
+  packsKept: number;
+  packsDeleted: number;
+  packsRepacked: number;
+  packsUnreferenced: number;
+  packsWritten: number;
+  bytesWritten: number;
+  indexFilesRemoved: number;
+  indexFilesWritten: number;
+}
+
+const key = (type: string, id: Id) => type[0] + id;
+
+export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
+  const dryRun = options.dryRun ?? false;
+  await repo.loadIndex();
+  const stored = await loadStoredIndex(repo);
+  if (stored.damaged.length) throw new Error(`index file ${stored.damaged[0]!.id} cannot be read (${stored.damaged[0]!.error}): run check first`);
+  const onDisk = new Map((await repo.backend.list('data')).map((f) => [f.name, f.size]));
+  const snapshots = options.snapshots ?? (await loadSnapshots(repo));
+  const used = await referencedBlobs(repo, snapshots.map((s) => s.snapshot.tree));
+  const wanted = new Set<string>([...[...used.trees].map((id) => key('tree', id)), ...[...used.data].map((id) => key('data', id))]);
+
+  // One home per used blob: the first existing pack that has it.
+  const home = new Map<string, Id>();
+  for (const [pack, blobs] of stored.packs) {
+    if (!onDisk.has(pack)) continue;
+    for (const b of blobs) {
+      const k = key(b.type, b.id);
+      if (wanted.has(k) && !home.has(k)) home.set(k, pack);
+    }
+  }
+  const missing = [...wanted].filter((k) => !home.has(k));
+  if (missing.length) throw new Error(`${missing.length} blobs the snapshots use are in no pack (e.g. ${missing[0]!.slice(1)}): the repository is damaged, nothing was removed; run check`);
+
+  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0 };
+  const keep: IndexPack[] = [];
+  const repack: { id: Id; blobs: PackedBlob[] }[] = [];
+  const remove: Id[] = [];
+  for (const [pack, blobs] of stored.packs) {
+    if (!onDisk.has(pack)) continue; // listed but gone: dropped from the new index
+    const mine = blobs.filter((b) => home.get(key(b.type, b.id)) === pack);
+    const dropped = blobs.length - mine.length;
+    r.blobsRemoved += dropped;
+    if (mine.length === blobs.length) {
+      keep.push({ id: pack, blobs });
+      r.packsKept++;
+    } else if (mine.length === 0) {
+      remove.push(pack);
+      r.packsDeleted++;
+      r.bytesRemoved += onDisk.get(pack)!;
+    } else {
+      repack.push({ id: pack, blobs: mine });
+      remove.push(pack);
+      r.packsRepacked++;
+      r.bytesRemoved += onDisk.get(pack)!;
+    }
+  }
+  for (const [pack, size] of onDisk) {
+    if (stored.packs.has(pack)) continue;
+    remove.push(pack);
+    r.packsUnreferenced++;
+    r.bytesRemoved += size;
+  }
+  // Nothing to remove: the index is rewritten only to merge many small index files into few.
+  const indexChanged = remove.length > 0 || [...stored.packs.keys()].some((p) => !onDisk.has(p)) || stored.files.length > Math.ceil(keep.length / PACKS_PER_INDEX_FILE);
+  if (dryRun || !indexChanged) return r;
+
+  const writer = new RawPackWriter(repo, options.packSize);
+  for (const p of repack) {
+    const bytes = await repo.backend.load({ type: 'data', name: p.id });
+    for (const b of p.blobs) {
+      const sealed = bytes.subarray(b.offset, b.offset + b.length);
+      verifySealedBlob(repo, b, sealed);
+      await writer.add(b, sealed);
+    }
+  }
+  await writer.flush();
+  r.packsWritten = writer.written.length;
+  r.bytesWritten = writer.bytesWritten;
+  r.bytesRemoved -= writer.bytesWritten;
+
+  const packs = [...keep, ...writer.written];
+  const written = new Set<Id>();
+  for (let i = 0; i < packs.length; i += PACKS_PER_INDEX_FILE) {
+    written.add(await repo.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs: packs.slice(i, i + PACKS_PER_INDEX_FILE) })));
+    r.indexFilesWritten++;
+  }
+  for (const id of stored.files) {
+    if (written.has(id)) continue;
+    await repo.backend.remove({ type: 'index', name: id });
+    r.indexFilesRemoved++;
+  }
+  for (const id of remove) await repo.backend.remove({ type: 'data', name: id });
+  return r;
+}

@@ -1,0 +1,53 @@
+/**
+ * `backup run --stdin --stdin-filename NAME`: a stream (a database dump, a command's output) as a
+ * snapshot with one file, as restic 0.14 stores it (cmd_backup.go with fs.Reader): the snapshot's
+ * paths are ["/NAME"], its tree holds one node NAME, a file of mode 0644, owned by 0:0, with
+ * mtime, atime and ctime the snapshot's time.
+ */
+import { Archiver, type BackupResult, type BackupStats } from '../archiver.js';
+import { goTimeNow, type GoTime } from '../repo/go-json.js';
+import { whoAmI, type Repository } from '../repo/repository.js';
+import { encodeSnapshot, type Snapshot } from '../repo/snapshot.js';
+import { encodeTree, goModeFromUnix } from '../repo/tree.js';
+import { adoptUnindexedPacks } from './resume.js';
+
+export interface StdinBackupOptions {
+  filename: string;
+  /** What to read (default: this process's standard input). */
+  source?: string;
+  tags?: string[];
+  hostname?: string;
+  programVersion?: string;
+  time?: GoTime;
+  stats?: BackupStats;
+}
+
+export async function backupStdin(repo: Repository, o: StdinBackupOptions): Promise<BackupResult> {
+  if (o.filename === '' || o.filename.includes('/') || o.filename === '.' || o.filename === '..') throw new RangeError(`--stdin-filename must be a plain file name, not '${o.filename}'`);
+  await repo.loadIndex();
+  await adoptUnindexedPacks(repo); // what an interrupted backup saved is re-used
+  const time = o.time ?? goTimeNow();
+  const archiver = new Archiver(repo, false, [], o.stats);
+  const { content, size } = await archiver.saveFile(o.source ?? '/dev/stdin');
+  archiver.stats.files++;
+  const tree = await repo.saveBlob('tree', encodeTree([{ name: o.filename, type: 'file', mode: goModeFromUnix(0o100644), mtime: time, atime: time, ctime: time, uid: 0, gid: 0, size, content }]));
+  if (tree.saved) {
+    archiver.stats.blobsSaved++;
+    archiver.stats.bytesStored += tree.storedSize;
+  }
+  await repo.flush();
+  const who = whoAmI();
+  const snapshot: Snapshot = {
+    time,
+    tree: tree.id,
+    paths: [`/${o.filename}`],
+    hostname: o.hostname ?? who.hostname,
+    username: who.username,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    programVersion: o.programVersion ?? 'hotstandby',
+  };
+  if (o.tags?.length) snapshot.tags = o.tags;
+  const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
+  return { id, snapshot, stats: archiver.stats };
+}

@@ -1,0 +1,133 @@
+/**
+ * Bad input and faults (issue 13 §5), with restic 0.14 judging the repository afterwards:
+ * - a wrong password: every verb fails with a clear error and writes nothing;
+ * - kill -9 in the middle of a backup: restic checks the repository clean and the next run
+ *   re-uses the packs the killed one saved (asserted on the bytes it adds);
+ * - a full disk (a small tmpfs): a clear error, no snapshot, restic checks clean, and after
+ *   space is freed the next run completes;
+ * - a removable disk that is not mounted (--require-mount on an empty mount point): a clear
+ *   error and nothing written on the root filesystem.
+ * The tmpfs cases need root (mount); they are skipped otherwise, saying so.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { hs, isRoot, ok, pseudoRandom, restic, scratchDir, skip, waitFor } from './restic-fixture.js';
+
+const { scratch, passwordFile } = scratchDir('hs-faults-');
+const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
+
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => `${join(e.parentPath, e.name).slice(dir.length)} ${statSync(join(e.parentPath, e.name)).size}`)
+    .sort();
+}
+const packBytes = (repo: string) =>
+  readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name))
+    .reduce((n, e) => n + statSync(join(e.parentPath, e.name)).size, 0);
+const packCount = (repo: string) =>
+  readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name)).length;
+
+test('a wrong password: every verb says so and writes nothing', { skip }, async () => {
+  const repo = join(scratch, 'pw-repo');
+  const src = join(scratch, 'pw-src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'x');
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'run');
+  const wrong = join(scratch, 'wrong');
+  writeFileSync(wrong, 'not it\n');
+  const before = listing(repo);
+  for (const args of [['find', 'f'], ['dump', 'latest', `${src}/f`], ['forget', '--keep-last', '1'], ['prune'], ['check'], ['stats'], ['unlock', '--remove-all'], ['run', '--stdin']]) {
+    const r = await hs(args[0]!, '--repo', repo, '--password-file', wrong, '--json', ...args.slice(1));
+    assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /wrong password or no key found/, args[0]);
+    assert.equal((JSON.parse(r.stdout.trim().split('\n').pop()!) as { message_type: string }).message_type, 'error');
+  }
+  assert.deepEqual(listing(repo), before);
+  ok(await restic(repo, 'check'), 'restic check');
+});
+
+test('kill -9 in the middle of a backup: restic checks clean, and the next run re-uses what was saved', { skip }, async () => {
+  const repo = join(scratch, 'k-repo');
+  const src = join(scratch, 'k-src');
+  mkdirSync(src);
+  const total = 48 << 20;
+  for (let i = 0; i < 6; i++) writeFileSync(join(src, `part-${i}`), pseudoRandom(total / 6, `k${i}`));
+  ok(await hs('init', ...auth(repo)), 'init');
+  const child = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), src], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  await waitFor(() => packCount(repo) >= 1 || child.exitCode !== null, 'a first pack');
+  child.kill('SIGKILL');
+  await exited;
+  assert.equal(readdirSync(join(repo, 'snapshots')).length, 0, 'killed before its snapshot');
+  const saved = packBytes(repo);
+  assert.ok(saved > 0);
+  // restic 0.14 keeps the dead process's lock until `unlock`.
+  const unlocked = JSON.parse(ok(await hs('unlock', ...auth(repo), '--json'), 'unlock').stdout) as { removed: string[] };
+  assert.equal(unlocked.removed.length, 1);
+  ok(await restic(repo, 'check'), 'restic check after kill -9');
+  const next = JSON.parse(ok(await hs('run', ...auth(repo), '--json', src), 'the next run').stdout) as { data_added: number };
+  // Without re-use it would add about `total` bytes; it adds what the killed run had not saved.
+  assert.ok(next.data_added <= total - saved + (1 << 20), `added ${next.data_added} bytes although ${saved} of ${total} were saved`);
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+  const target = join(scratch, 'k-target');
+  ok(await restic(repo, 'restore', 'latest', '--target', target), 'restic restore');
+  for (let i = 0; i < 6; i++) assert.ok(pseudoRandom(total / 6, `k${i}`).equals(readFileSync(join(target, src, `part-${i}`))));
+});
+
+/** Unmounts what a test mounted (before the scratch directory is removed). */
+function unmount(m: string): void {
+  try {
+    execFileSync('umount', [m], { stdio: 'ignore' });
+  } catch {
+    // not mounted (any more)
+  }
+}
+const rootSkip = skip || (!isRoot && 'mounting a tmpfs needs root');
+
+test('a full disk: a clear error, no snapshot, restic checks clean; with space again the next run completes', { skip: rootSkip }, async (t) => {
+  const mnt = join(scratch, 'full');
+  mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt]);
+  t.after(() => unmount(mnt));
+  const repo = join(mnt, 'repo');
+  const src = join(scratch, 'full-src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'small'), 'fits\n');
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'a first snapshot that fits');
+  for (let i = 0; i < 4; i++) writeFileSync(join(src, `big-${i}`), pseudoRandom(10 << 20, `full${i}`));
+  const r = await hs('run', ...auth(repo), '--json', src);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no space left on device/i);
+  assert.equal(readdirSync(join(repo, 'snapshots')).length, 1, 'no snapshot of the failed run');
+  assert.deepEqual(readdirSync(join(repo, 'locks')).filter((n) => !n.includes('-tmp-')), [], 'its lock was released');
+  ok(await restic(repo, 'check'), 'restic check after ENOSPC');
+  for (let i = 1; i < 4; i++) rmSync(join(src, `big-${i}`));
+  ok(await hs('run', ...auth(repo), src), 'the run after space was freed');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
+
+test('a removable disk not mounted: --require-mount refuses, writing nothing on the root filesystem', { skip: rootSkip }, async (t) => {
+  const media = join(scratch, 'media-usb');
+  mkdirSync(media);
+  const repo = join(media, 'repo');
+  for (const args of [['init'], ['snapshots'], ['run', scratch]]) {
+    const r = await hs(args[0]!, ...auth(repo), '--require-mount', media, ...args.slice(1));
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`nothing is mounted on ${media} \\(is the disk plugged in\\?\\)`));
+  }
+  assert.equal(existsSync(repo), false, 'nothing created under the empty mount point');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', media]);
+  t.after(() => unmount(media));
+  ok(await hs('init', ...auth(repo), '--require-mount', media), 'init once mounted');
+  ok(await hs('snapshots', ...auth(repo), '--json'), 'snapshots');
+  execFileSync('umount', [media]);
+  const gone = await hs('snapshots', '--repo', repo, '--password-file', passwordFile);
+  assert.notEqual(gone.code, 0, 'after the disk is gone the repository is not found');
+});

@@ -1,0 +1,156 @@
+/**
+ * `run` and `restore` options against restic 0.14: --stdin gives restic's one-file snapshot,
+ * --exclude drops what restic's --exclude drops, restore --include restores the single files and
+ * subtrees restic's does, extended attributes are stored byte for byte as restic stores them
+ * (same tree ids) and restored both ways, a sparse file comes back sparse, and the progress bar
+ * shows on a terminal only.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { LocalBackend } from '../../src/backup/backend/local.js';
+import { Repository } from '../../src/backup/repo/repository.js';
+import { findSnapshot } from '../../src/backup/snapshots.js';
+import { walkTree } from '../../src/backup/walk.js';
+import { backupNative } from '../../src/backup/native.js';
+import { PASSWORD, hs, ok, pseudoRandom, repoRoot, restic, run, scratchDir, skip } from './restic-fixture.js';
+
+const { scratch, passwordFile } = scratchDir('hs-run-restore-');
+const xn = backupNative();
+const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
+
+function files(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((p) => p).sort();
+}
+
+test('--stdin stores restic\'s one-file snapshot; restic dumps and checks it', { skip }, async () => {
+  const repo = join(scratch, 's-repo');
+  ok(await hs('init', ...auth(repo)), 'init');
+  const data = pseudoRandom(3 << 20, 'stdin');
+  const input = join(scratch, 'dump.sql');
+  writeFileSync(input, data);
+  const out = execFileSync('sh', ['-c', `"$1" bin/hotstandby backup run --stdin --stdin-filename db.sql --tag pg --json --repo "$2" --password-file "$3" < "$4"`, 'sh', process.execPath, repo, passwordFile, input], { cwd: repoRoot });
+  const { snapshot_id } = JSON.parse(out.toString()) as { snapshot_id: string };
+  const snaps = JSON.parse(ok(await restic(repo, 'snapshots', '--json'), 'restic snapshots').stdout) as { id: string; paths: string[]; tags: string[] }[];
+  assert.deepEqual(snaps.map((s) => [s.id, s.paths, s.tags]), [[snapshot_id, ['/db.sql'], ['pg']]]);
+  const node = JSON.parse(ok(await restic(repo, 'ls', '--json', 'latest'), 'restic ls').stdout.split('\n')[1]!) as { name: string; mode: number; uid: number; size: number };
+  assert.deepEqual([node.name, node.mode, node.uid, node.size], ['db.sql', 0o644, 0, data.length]);
+  const dumped = execFileSync('restic', ['--no-cache', '-r', repo, 'dump', 'latest', '/db.sql'], { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, maxBuffer: 1 << 26 });
+  assert.ok(dumped.equals(data));
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
+
+test('--exclude drops what restic\'s --exclude drops, and is recorded in the snapshot', { skip }, async () => {
+  const repo = join(scratch, 'e-repo');
+  const src = join(scratch, 'e-src');
+  for (const d of ['a/cache', 'b/logs', 'keep']) mkdirSync(join(src, d), { recursive: true });
+  for (const f of ['a/cache/x', 'a/y.log', 'b/logs/z.log', 'b/logs/keep.log', 'keep/w', 'keep/v.txt']) writeFileSync(join(src, f), f);
+  ok(await hs('init', ...auth(repo)), 'init');
+  const patterns = ['--exclude', '*.log', '--exclude', '!keep.log', '--exclude', 'cache', '--exclude', `${src}/keep/*.txt`];
+  ok(await hs('run', ...auth(repo), ...patterns, src), 'run --exclude');
+  const ours = ok(await restic(repo, 'ls', 'latest'), 'restic ls').stdout;
+  ok(await restic(repo, 'backup', ...patterns, src), 'restic backup --exclude');
+  const theirs = ok(await restic(repo, 'ls', 'latest'), 'restic ls').stdout;
+  const paths = (s: string) => s.split('\n').filter((l) => l.startsWith('/')).sort();
+  assert.deepEqual(paths(ours), paths(theirs));
+  assert.ok(paths(ours).includes(`${src}/b/logs/keep.log`) && !paths(ours).includes(`${src}/a/y.log`));
+  const snaps = JSON.parse((await restic(repo, 'snapshots', '--json')).stdout) as { excludes?: string[] }[];
+  assert.deepEqual(snaps[0]!.excludes, ['*.log', '!keep.log', 'cache', `${src}/keep/*.txt`]);
+});
+
+test('restore --include restores the single files and subtrees restic\'s does', { skip }, async () => {
+  const repo = join(scratch, 'i-repo');
+  const src = join(scratch, 'i-src');
+  for (const d of ['etc/app', 'var/lib/db', 'var/log']) mkdirSync(join(src, d), { recursive: true });
+  for (const f of ['etc/app/app.conf', 'etc/hosts', 'var/lib/db/data', 'var/lib/db/wal', 'var/log/x.log']) writeFileSync(join(src, f), `content of ${f}\n`);
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'run');
+  for (const inc of [[`${src}/etc/hosts`], [`${src}/var/lib`], ['*.conf', `${src}/var/log/x.log`]]) {
+    const incArgs = inc.flatMap((i) => ['--include', i]);
+    const a = join(scratch, `i-ours-${inc.length}-${inc[0]!.length}`);
+    const b = join(scratch, `i-theirs-${inc.length}-${inc[0]!.length}`);
+    ok(await hs('restore', ...auth(repo), 'latest', '--target', a, ...incArgs), `restore ${inc}`);
+    ok(await restic(repo, 'restore', 'latest', '--target', b, ...incArgs), `restic restore ${inc}`);
+    const fa = files(a).filter((p) => statSync(join(a, p)).isFile());
+    assert.deepEqual(fa, files(b).filter((p) => statSync(join(b, p)).isFile()), `--include ${inc}`);
+    assert.ok(fa.length >= 1);
+    for (const f of fa) assert.equal(readFileSync(join(a, f), 'utf8'), `content of ${relative(src, '/' + f)}\n`);
+  }
+});
+
+test('extended attributes: stored as restic stores them (same tree ids), restored both ways', { skip: skip || (!xn?.setXattr && 'the native addon has no xattr support') }, async (t) => {
+  const repo = join(scratch, 'x-repo');
+  const src = join(scratch, 'x-src');
+  mkdirSync(join(src, 'dir'), { recursive: true });
+  writeFileSync(join(src, 'dir', 'f'), 'with attributes\n');
+  try {
+    xn!.setXattr!(join(src, 'dir', 'f'), 'user.origin', Buffer.from('hotstandby'));
+  } catch {
+    t.skip(`${scratch} does not take user.* extended attributes`);
+    return;
+  }
+  xn!.setXattr!(join(src, 'dir', 'f'), 'user.binary', Buffer.from([0, 1, 2, 255]));
+  xn!.setXattr!(join(src, 'dir'), 'user.dir', Buffer.from('d'));
+  ok(await hs('init', ...auth(repo)), 'init');
+  const ours = JSON.parse(ok(await hs('run', ...auth(repo), '--json', src), 'run').stdout) as { snapshot_id: string };
+  const theirs = JSON.parse(ok(await run('restic', ['--no-cache', '-r', repo, 'backup', '--json', '--force', src], { RESTIC_PASSWORD: PASSWORD }), 'restic backup --force').stdout.split('\n').filter((l) => l.includes('"summary"'))[0]!) as { snapshot_id: string };
+  const subtree = async (id: string) => {
+    const r = await Repository.open(new LocalBackend(repo), PASSWORD);
+    await r.loadIndex();
+    const { snapshot } = await findSnapshot(r, id);
+    for await (const { path, node } of walkTree(r, snapshot.tree)) if (path === src) return node.subtree;
+    return undefined;
+  };
+  assert.ok(await subtree(ours.snapshot_id));
+  assert.equal(await subtree(theirs.snapshot_id), await subtree(ours.snapshot_id), 'restic read the same attributes into the same tree');
+  const attrs = (p: string) => xn!.listXattrs!(p).map((x) => `${x.name}=${x.value.toString('hex')}`).sort();
+  for (const [who, cmd] of [['restic', () => restic(repo, 'restore', ours.snapshot_id, '--target', join(scratch, 'x-restic'))], ['ours', () => hs('restore', ...auth(repo), theirs.snapshot_id, '--target', join(scratch, 'x-ours'))]] as const) {
+    ok(await cmd(), `${who} restore`);
+    const root = join(scratch, who === 'restic' ? 'x-restic' : 'x-ours', src);
+    assert.deepEqual(attrs(join(root, 'dir', 'f')), attrs(join(src, 'dir', 'f')), `${who}: file attributes`);
+    assert.deepEqual(attrs(join(root, 'dir')), attrs(join(src, 'dir')), `${who}: directory attributes`);
+  }
+});
+
+test('a sparse file is restored sparse and identical; restic restores it identically', { skip }, async () => {
+  const repo = join(scratch, 'sp-repo');
+  const src = join(scratch, 'sp-src');
+  mkdirSync(src);
+  const file = join(src, 'disk.img');
+  const size = 96 << 20;
+  const fd = openSync(file, 'w');
+  ftruncateSync(fd, size);
+  writeSync(fd, pseudoRandom(1 << 20, 'sparse'), 0, 1 << 20, 40 << 20);
+  closeSync(fd);
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'run');
+  const target = join(scratch, 'sp-target');
+  ok(await hs('restore', ...auth(repo), 'latest', '--target', target), 'restore');
+  const restored = join(target, src, 'disk.img');
+  const st = statSync(restored);
+  assert.equal(st.size, size);
+  assert.ok(st.blocks * 512 < 16 << 20, `restored sparse: ${st.blocks * 512} bytes allocated for ${size}`);
+  assert.ok(readFileSync(restored).equals(readFileSync(file)));
+  const viaRestic = join(scratch, 'sp-restic');
+  ok(await restic(repo, 'restore', 'latest', '--target', viaRestic), 'restic restore');
+  assert.ok(readFileSync(join(viaRestic, src, 'disk.img')).equals(readFileSync(file)));
+});
+
+test('the progress bar shows on a terminal with rate and ETA, and not when stderr is a pipe', { skip }, async () => {
+  const repo = join(scratch, 'pg-repo');
+  const src = join(scratch, 'pg-src');
+  mkdirSync(src);
+  for (let i = 0; i < 4; i++) writeFileSync(join(src, `f${i}`), pseudoRandom(16 << 20, `pg${i}`));
+  ok(await hs('init', ...auth(repo)), 'init');
+  // script(1) gives the command a terminal; its output is what the terminal showed.
+  const cmd = `"${process.execPath}" bin/hotstandby backup run --repo "${repo}" --password-file "${passwordFile}" "${src}" >/dev/null`;
+  const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, maxBuffer: 1 << 24 }).toString();
+  assert.match(tty, /\r\[[= >]+\]\s+\d+\.\d%/);
+  assert.match(tty, /MiB\/s/);
+  assert.match(tty, /100\.0%/);
+  const piped = await hs('run', ...auth(repo), src);
+  assert.equal(piped.code, 0);
+  assert.doesNotMatch(piped.stderr, /MiB\/s|\r/);
+});
