@@ -15,7 +15,7 @@ import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.j
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
 import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, encodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
-import { sealBlob, type SealedBlob } from './seal-job.js';
+import { sealBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
 
@@ -47,13 +47,34 @@ export interface RepositoryOptions {
   sealWorkers?: number;
 }
 
+/** Plaintext bytes being compressed and sealed at once, over all callers. */
+const MAX_SEALING_BYTES = 16 * 1024 * 1024;
 /** Blobs this large go to the worker threads; smaller ones cost less inline than a message. */
 const OFFLOAD_MIN_BYTES = 32 * 1024;
 
 interface OpenPack {
-  parts: Buffer[];
+  /**
+   * The pack's bytes so far, in one buffer that grows by doubling: sealed blobs are copied in,
+   * so that the many small buffers of small blobs (slices of Node's 8 KiB pool slabs, each
+   * pinning its slab) are not kept, and the pack is written without a final concatenation.
+   */
+  buf: Buffer;
   size: number;
   blobs: PackedBlob[];
+}
+
+/** A pack's buffer starts at this size and doubles as needed. */
+const FIRST_PACK_BUFFER = 1024 * 1024;
+
+function appendToPack(p: OpenPack, bytes: Uint8Array, packSize: number): void {
+  if (p.size + bytes.length > p.buf.length) {
+    // Doubling, but not far past the pack size: the blob that fills a pack grows it to just fit.
+    const grown = Buffer.allocUnsafeSlow(Math.max(Math.min(p.buf.length * 2, packSize + 4096), p.size + bytes.length + 4096));
+    p.buf.copy(grown, 0, 0, p.size);
+    p.buf = grown;
+  }
+  p.buf.set(bytes, p.size);
+  p.size += bytes.length;
 }
 
 const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
@@ -75,7 +96,8 @@ export class Repository {
   private readonly sealWorkers: number | undefined;
   private pool: SealPool | undefined;
   /** Blobs being compressed and sealed (inline or in a worker). */
-  private readonly sealing = new Set<Promise<SealedBlob>>();
+  private readonly sealing = new Set<Promise<void>>();
+  private sealingBytes = 0;
   readonly chunker: ChunkerTables;
 
   private constructor(
@@ -212,28 +234,35 @@ export class Repository {
     let sealed: Buffer;
     let uncompressedLength: number | undefined;
     try {
+      // Memory stays bounded however many callers there are: at most MAX_SEALING_BYTES of blobs
+      // are being sealed, and no blob joins a pack while MAX_PACK_WRITES packs are being written.
+      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) await Promise.race(this.sealing);
       const pool = plaintext.length >= OFFLOAD_MIN_BYTES ? this.sealPool() : undefined;
       const job = pool ? pool.seal(plaintext) : Promise.resolve(sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
-      this.sealing.add(job);
+      const tracked = job.then(() => {}, () => {});
+      this.sealing.add(tracked);
+      this.sealingBytes += plaintext.length;
       try {
         ({ sealed, uncompressedLength } = await job);
       } finally {
-        this.sealing.delete(job);
+        this.sealing.delete(tracked);
+        this.sealingBytes -= plaintext.length;
       }
+      while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+      if (this.writeError !== undefined) throw this.writeError;
     } catch (err) {
       this.pending.delete(k);
       throw err;
     }
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { parts: [], size: 0, blobs: [] };
+      packer = { buf: Buffer.allocUnsafeSlow(Math.min(this.packSize, FIRST_PACK_BUFFER)), size: 0, blobs: [] };
       this.packers.set(type, packer);
     }
     const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
     if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
-    packer.parts.push(sealed);
+    appendToPack(packer, sealed, this.packSize);
     packer.blobs.push(blob);
-    packer.size += sealed.length;
     if (packer.size >= this.packSize) {
       const write: Promise<void> = this.writePack(type).then(
         () => {
@@ -241,10 +270,10 @@ export class Repository {
         },
         (err: unknown) => {
           this.writeError ??= err;
+          this.writes = this.writes.filter((w) => w !== write);
         },
       );
       this.writes.push(write);
-      if (this.writes.length > MAX_PACK_WRITES) await this.writes[0];
     }
     if (this.writeError !== undefined) throw this.writeError;
     return { id, saved: true, storedSize: sealed.length };
@@ -254,8 +283,8 @@ export class Repository {
     const packer = this.packers.get(type);
     if (!packer || packer.blobs.length === 0) return;
     this.packers.delete(type);
-    packer.parts.push(encodePackTrailer(this.key, packer.blobs));
-    const bytes = Buffer.concat(packer.parts);
+    appendToPack(packer, encodePackTrailer(this.key, packer.blobs), this.packSize);
+    const bytes = packer.buf.subarray(0, packer.size);
     const id = hashId(bytes);
     await this.backend.save({ type: 'data', name: id }, bytes);
     const pack = { id, blobs: packer.blobs };
