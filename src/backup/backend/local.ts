@@ -131,13 +131,7 @@ export class LocalBackend implements Backend {
       return entry;
     }
     entry = (async () => {
-      let fh;
-      try {
-        fh = await openFile(path, 'r');
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
-        throw err;
-      }
+      const fh = await openForRead(path);
       return { fh, size: (await fh.stat()).size, users: 0, closing: false } as OpenPack;
     })();
     const mine = entry;
@@ -178,13 +172,7 @@ export class LocalBackend implements Backend {
   }
 
   private async loadOnce(path: string, offset: number, length: number): Promise<Uint8Array> {
-    let fh;
-    try {
-      fh = await openFile(path, 'r');
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
-      throw err;
-    }
+    const fh = await openForRead(path);
     try {
       return await readRange(fh, (await fh.stat()).size, path, offset, length);
     } finally {
@@ -244,6 +232,15 @@ export class LocalBackend implements Backend {
     const open = [...this.readHandles.values()];
     this.readHandles.clear();
     await Promise.all(open.map((e) => e.then((p) => this.release(p, true), () => {})));
+  }
+}
+
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await openFile(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
+    throw err;
   }
 }
 
