@@ -14,12 +14,15 @@
         "native/file-times.cc",
         "native/xattr.cc",
         "native/path-arg.cc",
-        "native/poly1305.cc"
+        "native/poly1305.cc",
+        "native/sync-batch.cc",
+        "native/small-files.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong"],
+      "ldflags": ["-Wl,-z,relro", "-Wl,-z,now"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

@@ -14,6 +14,7 @@ import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/r
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
 import { runBackupRow } from './rows/backup.js';
 import { runChaosRow } from './rows/chaos.js';
+import { runFileReplicationRow } from './rows/file-replication.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
 import { runScaleRow } from './rows/scale.js';
 import { runServiceDeathRow } from './rows/service-death.js';
@@ -28,6 +29,7 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
   { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
   { ids: ['backup'], name: 'backup', run: (ctx) => runBackupRow(ctx) },
+  { ids: ['file-replication'], name: 'file replication', run: (ctx) => runFileReplicationRow(ctx) },
 ];
 
 function resticUnavailableReason(): string | undefined {

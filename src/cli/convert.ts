@@ -3,6 +3,7 @@
  * the validated model back out (so keepalived's defaulting and corrections are already applied),
  * leaving out what the YAML defaults restore, and loading the output gives the same configuration.
  */
+import { mailSection } from './convert-mail.js';
 import { networkSection } from './convert-network.js';
 import { stringify } from 'yaml';
 import type { CheckConfig } from '../config/check-model.js';
@@ -65,6 +66,7 @@ export function configToYaml(config: HotstandbyConfig, header: readonly string[]
         const group: Plain = { instances: [...g.instances] };
         const notify = notifySection(g.notify);
         if (notify) group.notify = notify;
+        if (g.smtpAlert) group.smtpAlert = true;
         return [g.name, group];
       }),
     );
@@ -88,6 +90,7 @@ function globalSection(config: HotstandbyConfig, naIntervalMs: number): Plain {
   const garp = garpDifferences(g.garp, DEFAULT_GARP);
   if (naIntervalMs !== 0) garp.naInterval = formatDuration(naIntervalMs);
   if (Object.keys(garp).length > 0) out.garp = garp;
+  if (g.mail !== undefined) out.mail = mailSection(g.mail);
   return out;
 }
 
@@ -205,6 +208,7 @@ function instanceSection(instance: InstanceConfig, config: HotstandbyConfig, naI
   if (Object.keys(track).length > 0) out.track = track;
   const notify = notifySection(instance.notify);
   if (notify) out.notify = notify;
+  if (instance.smtpAlert) out.smtpAlert = true;
   const base: GarpConfig = { ...config.global.garp, intervalMs: instance.family === 4 ? config.global.garp.intervalMs : naIntervalMs };
   const garp = garpDifferences(instance.garp, base);
   if (Object.keys(garp).length > 0) out.garp = garp;

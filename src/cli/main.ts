@@ -47,7 +47,7 @@ const commands: Record<string, Command> = {
     load: async () => (await import('./demo.js')).runDemoCommand,
   },
   backup: {
-    summary: 'restic-format backups: init | run PATH… | snapshots | ls SNAPSHOT | restore SNAPSHOT',
+    summary: 'restic-format backups: init | run | snapshots | ls | find | restore | dump | forget | prune | check | stats | unlock',
     load: async () => (await import('./backup.js')).runBackupCommand,
   },
   sniff: {
@@ -59,7 +59,7 @@ const commands: Record<string, Command> = {
 function usage(): string {
   const lines = ['usage: hotstandby <command> [options]', '', 'commands:'];
   for (const [name, command] of Object.entries(commands)) lines.push(`  ${name.padEnd(13)} ${command.summary}`);
-  lines.push('', 'hotstandby <command> --help shows the options of one command.');
+  lines.push('', 'hotstandby <command> --help shows the options of one command; hotstandby --version its version.');
   return lines.join('\n');
 }
 
@@ -68,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 64 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log((await import('./version.js')).versionText());
+    return 0;
   }
   const command = commands[name];
   if (!command) {

@@ -21,6 +21,9 @@ import type { GLOBAL_FIELDS } from './fields/global.js';
 import type { INSTANCE_FIELDS } from './fields/instance.js';
 import type { AddressScope, ConfigWarning, SourceLocation } from './model.js';
 import type { InstanceNetworkDraft } from './instance-network.js';
+import type { MailDraft } from './mail.js';
+import type { PeerApiDraft } from './peer-api.js';
+import type { WebhookDraft } from './webhooks.js';
 import type { WebListenerDraft } from './web-listener.js';
 
 export interface Located<T> {
@@ -53,6 +56,10 @@ export interface GlobalDraft extends DraftOf<typeof GLOBAL_FIELDS> {
   garp: GlobalGarpDraft;
   lowerPriority: LowerPriorityDraft;
   web?: WebListenerDraft;
+  /** global.mail / keepalived's email keywords; created by the first one read. */
+  mail?: MailDraft;
+  webhooks?: WebhookDraft[];
+  peerApi?: PeerApiDraft;
 }
 
 export interface VipDraft {
@@ -161,6 +168,7 @@ export interface SyncGroupDraft {
   source: SourceLocation;
   instances: Located<string>[];
   notify: NotifyDraft;
+  smtpAlert?: Located<boolean>;
 }
 
 export interface ConfigDraft {

@@ -6,6 +6,9 @@
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import type { CheckConfig, TrackCheckRef } from './check-model.js';
 import type { InstanceNetworkConfig } from './instance-network.js';
+import type { MailConfig } from './mail.js';
+import type { PeerApiConfig } from './peer-api.js';
+import type { WebhookConfig } from './webhooks.js';
 import type { ResourceConfig } from './resource-model.js';
 import type { WebListenerConfig } from './web-listener.js';
 
@@ -122,6 +125,8 @@ export interface InstanceConfig extends InstanceNetworkConfig {
   lowerPriority: LowerPriorityConfig;
   /** keepalived higher_prio_send_advert: one advert of our own before yielding to a higher priority (hotstandby default on). */
   advertOnYield: boolean;
+  /** keepalived smtp_alert: mail its transitions (set only when on; global.mail.alert is the default). */
+  smtpAlert?: boolean;
   source: SourceLocation;
 }
 
@@ -129,6 +134,8 @@ export interface SyncGroupConfig {
   name: string;
   instances: string[];
   notify: NotifyConfig;
+  /** keepalived smtp_alert in vrrp_sync_group (set only when on). */
+  smtpAlert?: boolean;
   source: SourceLocation;
 }
 
@@ -158,6 +165,12 @@ export interface GlobalConfig {
   advertOnYield?: boolean;
   /** The control API and dashboard on TCP (off when unset): src/config/web-listener.ts. */
   web?: WebListenerConfig;
+  /** keepalived's smtp_alert mail settings (src/config/mail.ts); unset when the file has none. */
+  mail?: MailConfig;
+  /** Signed JSON POSTs of event-log records (src/config/webhooks.ts); unset when none. */
+  webhooks?: WebhookConfig[];
+  /** The peer's control API, for the dashboard's "as the peer reports itself" (src/config/peer-api.ts). */
+  peerApi?: PeerApiConfig;
 }
 
 export interface HotstandbyConfig {

@@ -10,6 +10,9 @@ import { GLOBAL_FIELDS } from './fields/global.js';
 import type { GarpConfig, GlobalConfig, LowerPriorityConfig } from './model.js';
 import { resolveGlobalLowerPriority } from './validate-lower-priority.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import { resolveMail } from './mail.js';
+import { resolvePeerApi } from './peer-api.js';
+import { resolveWebhook } from './webhooks.js';
 import { resolveWebListener } from './web-listener.js';
 import { checkAbsolutePath, checkAccountName, checkCommandLine, WarningList } from './validate-values.js';
 
@@ -86,6 +89,9 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
   if (draft.scriptGroup) config.scriptGroup = checkAccountName(draft.scriptGroup, 'scriptGroup', 'group');
   resolveNotifyFifo(draft, config, warnings);
   if (draft.web) config.web = resolveWebListener(draft.web);
+  if (draft.mail) config.mail = resolveMail(draft.mail);
+  if (draft.webhooks) config.webhooks = draft.webhooks.map(resolveWebhook);
+  if (draft.peerApi) config.peerApi = resolvePeerApi(draft.peerApi);
   const lowerPriority = resolveGlobalLowerPriority(draft.lowerPriority, garp);
   return { config, defaultVersion: fieldValue(GLOBAL_FIELDS, 'defaultVersion', draft), naIntervalMs, lowerPriority };
 }

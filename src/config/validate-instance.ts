@@ -2,6 +2,7 @@
  * One VRRP instance: required settings, ranges, defaults and the rules keepalived 2.2.7 applies
  * when it completes an instance (vrrp_complete_instance), so both front ends resolve alike.
  */
+import { smtpAlertOf } from './validate-mail.js';
 import type { AddressFamily, VrrpVersion } from '../vrrp/advert.js';
 import { parseIpAddress } from './address.js';
 import { ConfigError } from './config-error.js';
@@ -296,6 +297,7 @@ export function resolveInstance(draft: InstanceDraft, global: ResolvedGlobal, wa
     garp: resolveGarp(draft.garp, base, 'garp.', warnings),
     lowerPriority: resolveLowerPriority(draft.lowerPriority, global.lowerPriority, 'lowerPriority.'),
     advertOnYield: draft.advertOnYield?.value ?? global.config.advertOnYield ?? true,
+    ...smtpAlertOf(draft.smtpAlert, global.config, `Instance "${draft.name}"`, warnings),
     ...network,
     source: draft.source,
   };

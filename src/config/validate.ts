@@ -7,7 +7,8 @@ import type { CheckConfig } from './check-model.js';
 import { ConfigError } from './config-error.js';
 import { OWNER_PRIORITY } from './defaults.js';
 import { keyOf, type ConfigDraft, type InstanceDraft, type SyncGroupDraft } from './draft.js';
-import type { InstanceConfig, LoadedConfig, SourceLocation, SyncGroupConfig } from './model.js';
+import type { GlobalConfig, InstanceConfig, LoadedConfig, SourceLocation, SyncGroupConfig } from './model.js';
+import { smtpAlertOf } from './validate-mail.js';
 import { didYouMean } from './suggest.js';
 import { resolveCheck } from './validate-checks.js';
 import { resolveGlobal } from './validate-global.js';
@@ -30,7 +31,7 @@ function checkUniqueNames(items: readonly { name: string; source: SourceLocation
   }
 }
 
-function resolveSyncGroups(drafts: SyncGroupDraft[], instances: Map<string, InstanceConfig>, warnings: WarningList): SyncGroupConfig[] {
+function resolveSyncGroups(drafts: SyncGroupDraft[], instances: Map<string, InstanceConfig>, global: GlobalConfig, warnings: WarningList): SyncGroupConfig[] {
   const memberOf = new Map<string, SyncGroupDraft>();
   const groups: SyncGroupConfig[] = [];
   for (const draft of drafts) {
@@ -59,7 +60,7 @@ function resolveSyncGroups(drafts: SyncGroupDraft[], instances: Map<string, Inst
       continue;
     }
     if (members.length === 1) warnings.add(`Sync group "${draft.name}" has only one instance, which is probably not what you want`, draft.source);
-    groups.push({ name: draft.name, instances: members, notify: resolveNotify(draft.notify), source: draft.source });
+    groups.push({ name: draft.name, instances: members, notify: resolveNotify(draft.notify), ...smtpAlertOf(draft.smtpAlert, global, `Sync group "${draft.name}"`, warnings), source: draft.source });
   }
   return groups;
 }
@@ -151,7 +152,7 @@ export function validateConfig(draft: ConfigDraft): LoadedConfig {
   resolveTrackedChecks(instances, draft.instances, checksByName);
   checkDuplicateVrids(instances);
   warnSharedAddresses(instances, warnings);
-  const syncGroups = resolveSyncGroups(draft.syncGroups, new Map(instances.map((i) => [i.name, i])), warnings);
+  const syncGroups = resolveSyncGroups(draft.syncGroups, new Map(instances.map((i) => [i.name, i])), global.config, warnings);
   applyTrackingRestrictions(instances, draft.instances, checksByName, syncGroups, warnings);
   applySyncGroupInitialState(instances, draft.instances, syncGroups, warnings);
 

@@ -14,6 +14,8 @@ import type { LoadedConfig } from '../config/model.js';
 import type { WebListenerConfig } from '../config/web-listener.js';
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
+import { PeerPoller } from '../ui/peer/peer-poller.js';
+import type { PeerSource } from '../ui/peer-view.js';
 import { dashboardRoutes } from '../ui/routes.js';
 import { Checks } from './checks.js';
 import { Controller } from './controller.js';
@@ -76,7 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await firewall.prepare(config.instances);
 
     // Subsystems, each from its module. Data, backups and a dashboard go here (README.md).
-    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time }));
+    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time, timers: time, wallClock }));
     const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
@@ -121,7 +123,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log.log('debug', 'start-up pages released', { kB: releaseStartupPages() });
     resources.start();
     startAfterDelay(controller, config.global.startupDelayMs, lifecycle, log);
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web);
+    // The peer as it reports itself, for the dashboard (global.peerApi): asked on its own timers.
+    const peerApi = config.global.peerApi;
+    const peer = peerApi && lifecycle.adopt('peer API poller', new PeerPoller(peerApi, { clock: time, timers: time, wallClock, log }));
+    peer?.start();
+    const peerSource: PeerSource | undefined = peer && { snapshot: () => peer.snapshot(), now: () => time.now() };
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, peerSource);
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -162,8 +169,8 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined): Promise<void> {
-  const api = createControlApi(control, { log, routes: dashboardRoutes(control) });
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, peer?: PeerSource): Promise<void> {
+  const api = createControlApi(control, { log, routes: dashboardRoutes(control, peer ? { peer } : {}) });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {

@@ -1,12 +1,16 @@
 /**
- * The notify subsystem: keepalived's notify scripts and notify FIFO for instance and sync group
- * state changes, with the global settings they use (script_user, notify_fifo) kept current
- * across reloads.
+ * The notify subsystem: keepalived's notify scripts, notify FIFO and smtp_alert mails for
+ * instance and sync group state changes, webhooks on the event log, and split-brain events, with
+ * the global settings they use (script_user, notify_fifo, mail, webhooks) kept current across
+ * reloads. Nothing here ever waits on a script, a mail server or a receiver.
  */
+import { hostname } from 'node:os';
 import { resolveScriptUser } from '../check/script-security.js';
 import type { GlobalConfig, SyncGroupConfig } from '../config/model.js';
 import { NotifyDispatcher, NotifyFifo, type NotifyFifoSink } from '../notify/index.js';
-import type { Clock, Logger } from '../ports/index.js';
+import { Mailer } from '../notify/mail/mailer.js';
+import { Webhooks } from '../notify/webhook/webhooks.js';
+import type { Clock, Logger, Timers } from '../ports/index.js';
 import type { EventLog } from './event-log.js';
 import type { InstanceRunner, TransitionRecord } from './instance-runner.js';
 
@@ -14,13 +18,34 @@ export interface NotificationsDeps {
   log: Logger;
   events: EventLog;
   clock: Clock;
+  /** For mail and webhook retries. */
+  timers: Timers;
+  /** Mail Date headers and webhook signature timestamps. */
+  wallClock: () => Date;
 }
+
+/** How long mails and webhooks still queued at shutdown (STOP mails among them) get to go out. */
+const FLUSH_GRACE_MS = 2000;
+/** One split-brain event per instance in this long, however many adverts show it. */
+const SPLIT_BRAIN_QUIET_MS = 30_000;
+/**
+ * A master that took over less than this long ago (at least 2 s, or 3 advert intervals) and
+ * hears the old master is in a hand-over, not a split brain: a node in maintenance advertises
+ * with priority 1 until the peer has taken over, and the old master's last advert may cross ours.
+ */
+const HANDOVER_MIN_MS = 2000;
 
 /** How long STOP hooks get at shutdown before they are ended (keepalived waits too). */
 const STOP_HOOKS_GRACE_MS = 1000;
 
 export class Notifications {
   private readonly dispatcher: NotifyDispatcher;
+  private readonly mailer: Mailer;
+  private readonly webhooks: Webhooks;
+  private readonly groupStates = new Map<string, 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'>();
+  private readonly splitBrainAt = new Map<string, number>();
+  /** When each instance became master (monotonic), while it is. */
+  private readonly masterSince = new Map<string, number>();
 
   private constructor(
     private global: GlobalConfig,
@@ -37,6 +62,9 @@ export class Notifications {
       resolveUser: (user) => resolveScriptUser(user, this.global.scriptGroup),
       fifo: sink,
     });
+    const hostName = hostname();
+    this.mailer = new Mailer(global.mail, global.routerId, { ...deps, hostName });
+    this.webhooks = new Webhooks(global.webhooks ?? [], { ...deps, node: global.routerId ?? hostName });
   }
 
   /** Opens the notify FIFO if one is configured (an error names the key). */
@@ -45,16 +73,43 @@ export class Notifications {
   }
 
   instanceChanged(record: TransitionRecord, runner: InstanceRunner): void {
-    this.dispatcher.instanceChanged(runner.config, record.to === 'INIT' ? 'STOP' : record.to, runner.status().effectivePriority);
+    const to = record.to === 'INIT' ? 'STOP' : record.to;
+    this.dispatcher.instanceChanged(runner.config, to, runner.status().effectivePriority);
+    const { config } = runner;
+    if (to === 'MASTER') this.masterSince.set(config.name, this.deps.clock.now());
+    else this.masterSince.delete(config.name);
+    this.mailer.changed({ kind: 'INSTANCE', name: config.name, from: record.from, to, reason: record.reason, vips: config.vips.map((v) => v.address), time: record.time }, config.smtpAlert === true);
   }
 
-  /** keepalived notify_master_rx_lower_pri and its FIFO line. */
+  /**
+   * keepalived notify_master_rx_lower_pri and its FIFO line. A master hearing another router's
+   * advert means two masters at once: a split brain (usually one healing, as the other yields on
+   * our answer); it goes to the event log, at most once per instance in 30 s, unless this master
+   * has only just taken over (a hand-over, see HANDOVER_MIN_MS).
+   */
   masterHeardLowerPriority(runner: InstanceRunner): void {
-    this.dispatcher.masterHeardLowerPriority(runner.config, runner.status().effectivePriority);
+    const priority = runner.status().effectivePriority;
+    this.dispatcher.masterHeardLowerPriority(runner.config, priority);
+    const name = runner.config.name;
+    const now = this.deps.clock.now();
+    const since = this.masterSince.get(name);
+    if (since !== undefined && now - since < Math.max(HANDOVER_MIN_MS, 3 * runner.config.advertIntervalMs)) return;
+    const last = this.splitBrainAt.get(name);
+    if (last !== undefined && now - last < SPLIT_BRAIN_QUIET_MS) return;
+    this.splitBrainAt.set(name, now);
+    this.deps.events.append({
+      type: 'split-brain',
+      instance: name,
+      message: `split brain: this master (priority ${priority}) heard another master's advert of lower priority; it answers so the other yields`,
+      fields: { priority, vips: runner.config.vips.map((v) => v.address) },
+    });
   }
 
   groupChanged(group: SyncGroupConfig, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     this.dispatcher.groupChanged(group, state);
+    const from = this.groupStates.get(group.name) ?? 'INIT';
+    this.groupStates.set(group.name, state);
+    this.mailer.changed({ kind: 'GROUP', name: group.name, from, to: state, time: this.deps.wallClock().toISOString() }, group.smtpAlert === true);
   }
 
   /**
@@ -71,6 +126,8 @@ export class Notifications {
         this.global = global;
         this.fifo = fifo;
         if (userChanged) this.dispatcher.useScriptUser(global.scriptUser);
+        this.mailer.update(global.mail, global.routerId);
+        this.webhooks.update(global.webhooks ?? []);
         if (old !== fifo) old?.close().catch((err: unknown) => this.deps.log.log('warn', 'cannot close the old notify FIFO', { error: String(err) }));
       },
     };
@@ -81,6 +138,8 @@ export class Notifications {
     await Promise.race([this.dispatcher.idle(), new Promise((resolve) => setTimeout(resolve, STOP_HOOKS_GRACE_MS))]);
     await this.dispatcher.close();
     await this.fifo?.close();
+    await Promise.race([Promise.all([this.mailer.idle(), this.webhooks.idle()]), new Promise((resolve) => setTimeout(resolve, FLUSH_GRACE_MS))]);
+    await Promise.all([this.mailer.close(), this.webhooks.close()]);
   }
 }
 

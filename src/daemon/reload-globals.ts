@@ -33,6 +33,9 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   strict: { keyword: 'vrrp_strict', reload: 'instances', effect: 'resolved into the instances (strict-mode resets, accept mode), which are rebuilt where they change' },
   advertOnYield: { keyword: 'vrrp_higher_prio_send_advert', reload: 'instances', effect: 'the default of the instances, which are updated where they change' },
   web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },
+  mail: { keyword: 'notification_email, smtp_*', reload: 'in-place', effect: 'mails from now on go with the new settings' },
+  peerApi: { keyword: 'peerApi (hotstandby only)', reload: 'restart', effect: 'the dashboard asks the peer from the start' },
+  webhooks: { keyword: 'webhooks (hotstandby only)', reload: 'in-place', effect: 'events from now on go to the new webhooks; deliveries under way finish' },
 };
 
 export interface GlobalsPlan {
@@ -57,6 +60,6 @@ export function planGlobals(before: GlobalConfig, after: GlobalConfig, table: Re
 }
 
 function show(value: unknown): string {
-  // Tokens (global.web) never reach the reload result or the log.
-  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value, (key, v: unknown) => (/token$/i.test(key) ? '<redacted>' : v));
+  // Tokens (global.web) and webhook secrets never reach the reload result or the log.
+  return value === undefined ? 'unset' : typeof value === 'string' ? value : JSON.stringify(value, (key, v: unknown) => (/token$|^secret$/i.test(key) ? '<redacted>' : v));
 }

@@ -8,12 +8,15 @@ import type { InstanceDetail } from '../api/instance-view.js';
 import type { RequestIdentity } from '../api/request-identity.js';
 import { garpEffect, maintenanceEffect, RELOAD_EFFECT } from './effects.js';
 import { html, type Html } from './html.js';
+import { renderPeerRow, renderPeerSummary, type PeerSource } from './peer-view.js';
 
 export interface PageData {
   node: string;
   status: DaemonStatus;
   instances: InstanceDetail[];
   identity: RequestIdentity;
+  /** The peer's own API (global.peerApi), when configured. */
+  peer?: PeerSource;
 }
 
 /** Sections the page will show when their subsystems land: empty, and marked as such. */
@@ -47,7 +50,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
 <main>
 <section id="instances" aria-labelledby="instances-title">
   <h2 id="instances-title">Instances on this node</h2>
-  <div id="instance-tiles">${renderInstanceTiles(data.instances, admin)}</div>
+  <div id="instance-tiles">${renderInstanceTiles(data.instances, admin, data.peer)}</div>
 </section>
 <section id="timeline" aria-labelledby="timeline-title">
   <h2 id="timeline-title">Failover timeline</h2>
@@ -74,12 +77,12 @@ ${PLACEHOLDERS.map((p) => html`<section id="${p.id}" class="placeholder" data-pl
 }
 
 /** The tiles alone: what the page swaps in when it refreshes. */
-export function renderInstanceTiles(instances: readonly InstanceDetail[], admin: boolean): Html {
+export function renderInstanceTiles(instances: readonly InstanceDetail[], admin: boolean, peer?: PeerSource): Html {
   if (instances.length === 0) return html`<p class="empty">No instances are configured on this node.</p>`;
-  return html`${instances.map((i) => renderTile(i, admin))}`;
+  return html`${renderPeerSummary(peer)}${instances.map((i) => renderTile(i, admin, peer))}`;
 }
 
-function renderTile(i: InstanceDetail, admin: boolean): Html {
+function renderTile(i: InstanceDetail, admin: boolean, peer: PeerSource | undefined): Html {
   const master = i.state === 'MASTER';
   return html`<article class="tile state-${i.state.toLowerCase()}" data-instance="${i.name}" data-state="${i.state}">
   <header><h3>${i.name}</h3> <span class="state">${i.state}</span>${i.maintenance ? html` <span class="maintenance">maintenance</span>` : ''}</header>
@@ -90,6 +93,7 @@ function renderTile(i: InstanceDetail, admin: boolean): Html {
     <dt>Moved by</dt><dd>${renderMovers(i)}</dd>
     <dt>VIPs</dt><dd><ul class="vips">${i.vips.map((v) => html`<li>${v}: <span class="holder">${master ? 'held here' : i.masterAddress ? `held by ${i.masterAddress}` : 'no master heard'}</span></li>`)}</ul></dd>
     <dt>Master</dt><dd class="master">${master ? 'this node' : (i.masterAddress ?? 'none heard yet')}</dd>
+    ${renderPeerRow(i.name, peer)}
     <dt>Last change</dt><dd>${i.lastTransition ? `${i.lastTransition.from} → ${i.lastTransition.to}: ${i.lastTransition.reason} (${i.lastTransition.time})` : 'none'}</dd>
   </dl>
   ${admin ? renderActions(i) : ''}

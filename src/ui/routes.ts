@@ -13,12 +13,15 @@ import type { Route } from '../api/router.js';
 import { Assets } from './assets.js';
 import { renderLogin } from './login-page.js';
 import { renderDashboard, renderInstanceTiles } from './page.js';
+import type { PeerSource } from './peer-view.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface DashboardOptions {
   /** The node's name in the title (default: router_id, else the host name). */
   node?: string;
   assets?: Assets;
+  /** The peer as it reports itself (global.peerApi); rendered from its latest snapshot, never waited for. */
+  peer?: PeerSource;
 }
 
 export function dashboardRoutes(control: DaemonControl, options: DashboardOptions = {}): Route[] {
@@ -31,7 +34,7 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
   };
   const page: Route['handle'] = ({ req, res }) => {
     const identity = identityOf(req);
-    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity }).text);
+    send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity, ...(options.peer ? { peer: options.peer } : {}) }).text);
   };
   return [
     { method: 'GET', path: '/', handle: page },
@@ -39,7 +42,7 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
     {
       method: 'GET',
       path: '/ui/fragments/instances',
-      handle: ({ req, res }) => send(res, 200, 'text/html; charset=utf-8', renderInstanceTiles(details(), identityOf(req).role === 'admin').text),
+      handle: ({ req, res }) => send(res, 200, 'text/html; charset=utf-8', renderInstanceTiles(details(), identityOf(req).role === 'admin', options.peer).text),
     },
     {
       method: 'GET',

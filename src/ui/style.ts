@@ -33,7 +33,9 @@ section.placeholder { border-style: dashed; color: var(--muted); }
 .state-fault .state { color: var(--bad); }
 .maintenance { background: #fff8c5; color: var(--warn); padding: 0 .4em; border-radius: 4px; }
 .asof { color: var(--muted); font-size: .85em; margin: .2em 0; }
-.asof.stale { color: var(--bad); font-weight: bold; }
+.asof.stale, .peer-asof.stale { color: var(--bad); font-weight: bold; }
+.peer-summary { margin: 0 0 .5rem; }
+.peer-summary[data-peer="unreachable"] { color: var(--bad); }
 dl { display: grid; grid-template-columns: 8em 1fr; gap: .2em .6em; margin: .4em 0; }
 dt { color: var(--muted); }
 dd { margin: 0; }

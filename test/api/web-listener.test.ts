@@ -3,7 +3,6 @@
  * (a throwaway self-signed pair made by openssl), the session cookie Secure, the tokens applied.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -12,19 +11,11 @@ import { test } from 'node:test';
 import { createControlApi } from '../../src/api/control-api.js';
 import { boundPort, closeServer } from '../../src/api/control-socket.js';
 import { listenWeb } from '../../src/api/web-listener.js';
+import { opensslUnavailableReason, selfSignedCert } from '../support/tls-cert.js';
 import { populatedControl } from './fake-control.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const READ = 'read-token-0123456789abcdef';
-
-function openssl(): string | undefined {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'needs openssl to make a throwaway certificate';
-  }
-}
 
 function call(port: number, ca: Buffer, method: string, path: string, headers: Record<string, string>, body?: string) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>((resolve, reject) => {
@@ -39,11 +30,10 @@ function call(port: number, ca: Buffer, method: string, path: string, headers: R
   });
 }
 
-test('global.web with TLS: HTTPS with the configured certificate, tokens applied, the session cookie Secure', { skip: openssl() }, async (t) => {
+test('global.web with TLS: HTTPS with the configured certificate, tokens applied, the session cookie Secure', { skip: opensslUnavailableReason() }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const { certFile, keyFile } = selfSignedCert(dir, 'localhost', 'DNS:localhost');
   const api = createControlApi(populatedControl());
   const server = await listenWeb(api, { host: '127.0.0.1', port: 0, tls: { certFile, keyFile }, insecure: false, adminToken: ADMIN, readToken: READ, allowedHosts: [] });
   t.after(async () => {

@@ -25,6 +25,8 @@ const expected: HotstandbyConfig = withoutSources({
     startupDelayMs: 2500,
     notifyFifo: '/run/keepalived/vrrp.fifo',
     notifyFifoScript: '/usr/local/bin/fifo-reader',
+    // notification_email and smtp_server (no smtp_alert in global_defs: only VI_WEB mails).
+    mail: { to: ['ops@example.com'], server: { host: '127.0.0.1', port: 25 }, connectTimeoutMs: 30_000, alert: false, faults: true, starttls: false },
   },
   instances: [
     {
@@ -58,6 +60,7 @@ const expected: HotstandbyConfig = withoutSources({
       garp: { ...garp, intervalMs: 1 },
       lowerPriority: { noAdvert: false, garpRepeat: 5, garpDelayMs: 3000 },
       advertOnYield: true,
+      smtpAlert: true,
       virtualRoutes: [],
       virtualRules: [],
       trackPrimary: true,
@@ -188,10 +191,7 @@ test('the realistic file warns about exactly what it cannot honour', async () =>
   assert.deepEqual(
     warnings.map((w) => `${where(w)} ${w.message}`),
     [
-      'keepalived.conf:6 "notification_email" in global_defs ignored: email alerts are not sent',
-      'keepalived.conf:9 "smtp_server" in global_defs ignored: email alerts are not sent',
       'scripts.conf:27 terminate_delay 2s becomes fall 3: the process is looked for every 1s (and on process exit), so a process loss counts after 3 looks in a row',
-      '10-web.conf:30 "smtp_alert" in vrrp_instance ignored: email alerts are not sent',
       '10-web.conf:2 Instance "VI_WEB" starts as BACKUP, not MASTER: sync group "G_FRONT" starts as MASTER only when all its instances are address owners (priority 255) starting as MASTER',
     ],
   );

@@ -25,7 +25,7 @@ const inInstance = (title: string, body: string, line: number, message: RegExp, 
 });
 
 const rows: Row[] = [
-  inInstance('smtp_alert', '    smtp_alert', 7, /"smtp_alert" in vrrp_instance ignored: email alerts are not sent/),
+  inInstance('smtp_alert without a server', '    smtp_alert', 7, /smtp_alert sends no mail without recipients and a server/, (c) => assert.equal(c.instances[0]?.smtpAlert, true)),
   inInstance('debug', '    debug 2', 7, /"debug" in vrrp_instance ignored/),
   inInstance('garp_extra_if', '    garp_extra_if eth1 5', 7, /ignored: extra gratuitous ARP/),
   inInstance('unknown keyword with a suggestion', '    priorty 200', 7, /Unknown keyword "priorty" in vrrp_instance ignored \(did you mean 'priority'\?\)/, (c) =>
@@ -82,7 +82,8 @@ const rows: Row[] = [
   { title: 'script interval 0', text: 'vrrp_script chk {\n script /bin/true\n interval 0\n}\n', line: 3, message: /interval 0 is treated as 1 second/, then: (c) => assert.equal(c.checks[0]?.intervalMs, 1000) },
   { title: 'unused script', text: 'vrrp_script chk {\n script /bin/true\n}\n', line: 1, message: /Check "chk" is not used by any instance/ },
   { title: 'global repeat 0', text: 'global_defs {\n vrrp_garp_master_repeat 0\n}\n', line: 2, message: /vrrp_garp_master_repeat 0 is treated as 1/, then: (c) => assert.equal(c.global.garp.masterRepeat, 1) },
-  { title: 'email settings', text: 'global_defs {\n notification_email {\n  a@example.com\n }\n}\n', line: 2, message: /"notification_email" in global_defs ignored: email alerts are not sent/ },
+  { title: 'LVS checker mail', text: 'global_defs {\n notification_email {\n  a@example.com\n }\n smtp_alert_checker\n}\n', line: 5, message: /"smtp_alert_checker" in global_defs ignored: LVS checker alerts/, then: (c) => assert.deepEqual(c.global.mail?.to, ['a@example.com']) },
+  { title: 'empty notification_email', text: 'global_defs {\n notification_email {\n }\n}\n', line: 2, message: /Empty notification_email block/ },
   { title: 'SNMP', text: 'global_defs {\n enable_snmp_vrrp\n}\n', line: 2, message: /SNMP is not supported/ },
   { title: 'unknown global keyword', text: 'global_defs {\n router_idd x\n}\n', line: 2, message: /Unknown keyword "router_idd" in global_defs ignored \(did you mean 'router_id'\?\)/ },
   { title: 'virtual_server block skipped', text: 'virtual_server 192.0.2.1 80 {\n delay_loop 6\n real_server 10.0.0.1 80 {\n  weight 1\n }\n}\n', line: 1, message: /"virtual_server" in keepalived\.conf ignored: not part of VRRP/ },

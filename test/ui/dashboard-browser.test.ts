@@ -23,14 +23,20 @@ const READ = 'read-token-0123456789abcdef';
 const WEB_PORT = 9180;
 const TIMEOUT = 30_000;
 
-function nodeYaml(name: string, priority: number, vip: string): string {
+/**
+ * With `pair` ({own, peer} lab addresses) the API also listens on the lab link (plain HTTP with
+ * `insecure: true` on this private link; TLS in production) and asks the peer's (global.peerApi).
+ */
+function nodeYaml(name: string, priority: number, vip: string, pair?: { own: string; peer: string }): string {
+  const listen = pair ? `0.0.0.0:${WEB_PORT}\n    insecure: true\n    allowedHosts: [127.0.0.1, ${pair.own}]` : `127.0.0.1:${WEB_PORT}`;
+  const peerApi = pair ? `  peerApi:\n    url: http://${pair.peer}:${WEB_PORT}\n    readToken: ${READ}\n    timeout: 500ms\n    interval: 1s\n` : '';
   return `global:
   routerId: ${name}
   web:
-    listen: 127.0.0.1:${WEB_PORT}
+    listen: ${listen}
     adminToken: ${ADMIN}
     readToken: ${READ}
-instances:
+${peerApi}instances:
   web:
     interface: eth0
     vrid: 51
@@ -76,8 +82,9 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   t.after(() => lab.destroy());
   const vip = lab.vip4(0);
   const runtime = { a: join(lab.dir, 'hs-a-run'), b: join(lab.dir, 'hs-b-run') };
+  const pairOf = (host: 'a' | 'b') => ({ own: lab.host(host).ipv4, peer: lab.host(host === 'a' ? 'b' : 'a').ipv4 });
   const start = (host: 'a' | 'b', priority: number) =>
-    lab.startDaemon(host, ['run', '--config', lab.writeFile(`hs-${host}.yaml`, nodeYaml(host, priority, vip)), '--runtime-dir', runtime[host], '--log-format', 'json']);
+    lab.startDaemon(host, ['run', '--config', lab.writeFile(`hs-${host}.yaml`, nodeYaml(host, priority, vip, pairOf(host))), '--runtime-dir', runtime[host], '--log-format', 'json']);
   const daemonA = start('a', 150);
   start('b', 100);
   const stateOf = async (host: 'a' | 'b') => {
@@ -123,6 +130,11 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   assert.match((await pageB.locator('.tile .holder').textContent()) ?? '', new RegExp(`held by ${addressA.replace(/\./g, '\\.')}`));
   await pageA.locator('#events li').first().waitFor();
   assert.match((await pageA.locator('.tile .asof').textContent()) ?? '', /as of \d+ s ago/);
+  // The peer as it reports itself (its own API), beside the peer as this node hears it (adverts).
+  await pageB.locator('.tile[data-instance="web"] .peer[data-peer="answering"][data-peer-state="MASTER"]').waitFor();
+  await pageA.locator('.tile[data-instance="web"] .peer[data-peer="answering"][data-peer-state="BACKUP"]').waitFor();
+  assert.match((await pageB.locator('.tile .peer').textContent()) ?? '', /^MASTER, priority 150 \(configured 150\), master: itself, as of \d+ s ago$/);
+  assert.match((await pageB.locator('.peer-summary').textContent()) ?? '', new RegExp(`The peer as it reports itself \\(http://${addressA.replace(/\./g, '\\.')}:${WEB_PORT}\\): answering, as of \\d+ s ago`));
   await pageA.screenshot({ path: screenshotPath(lab, 'dashboard-master'), fullPage: true });
 
   // A forged action from inside the page: without the CSRF token, and with a foreign Origin header
@@ -182,6 +194,9 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   });
   await waitFor(async () => (await tileState(pageB)) === 'MASTER', { description: "b's tile MASTER", timeoutMs: TIMEOUT });
   assert.equal(await pageB.locator('body.disconnected').count(), 0, "b's page is live");
+  // a's own API is gone too: b's page says so, keeping what a last said (MASTER) with its age.
+  await pageB.locator('.tile[data-instance="web"] .peer[data-peer="unreachable"]').waitFor();
+  assert.match((await pageB.locator('.tile .peer').textContent()) ?? '', /as of \d+ s ago — not answering now$/);
   await pageA.waitForTimeout(2500); // let the ages grow visibly for the screenshot
   await pageA.screenshot({ path: screenshotPath(lab, 'dashboard-connection-lost'), fullPage: true });
 });

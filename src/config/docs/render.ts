@@ -63,7 +63,7 @@ interface Row {
 function rows(table: readonly FieldSpec[], modelPrefix: string): Row[] {
   return table.flatMap((spec): Row[] => {
     if (spec.section) {
-      return spec.section.map((inner) => ({ spec: inner, yaml: `${spec.yaml}.${inner.yaml}`, model: `${modelPrefix}${spec.name}.${inner.name}` }));
+      return spec.section.map((inner) => ({ spec: inner, yaml: inner.yaml === undefined ? '' : `${spec.yaml}.${inner.yaml}`, model: `${modelPrefix}${spec.name}.${inner.name}` }));
     }
     return [{ spec, yaml: spec.yaml ?? '', model: `${modelPrefix}${spec.name}` }];
   });

@@ -5,6 +5,7 @@ import { DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_M
 import type { FieldSpec, KeywordSpec } from './field.js';
 import { GLOBAL_GARP_FIELDS } from './garp.js';
 import { GLOBAL_LOWER_PRIORITY_FIELDS } from './lower-priority.js';
+import { MAIL_FIELDS } from './mail.js';
 
 export const GLOBAL_FIELDS = [
   {
@@ -135,6 +136,27 @@ export const GLOBAL_FIELDS = [
     type: { kind: 'custom', text: 'mapping' },
     defaultDoc: 'off',
     doc: 'the control API and dashboard on TCP: `listen`, `tlsCert`, `tlsKey`, `insecure`, `readToken`, `adminToken`, `allowedHosts` (docs/dashboard.md); hotstandby only',
+  },
+  {
+    name: 'mail',
+    yaml: 'mail',
+    type: { kind: 'custom', text: 'mapping' },
+    doc: "keepalived's `smtp_alert` mails: recipients, sender, SMTP server (docs/notifications.md)",
+    section: MAIL_FIELDS,
+  },
+  {
+    name: 'webhooks',
+    yaml: 'webhooks',
+    type: { kind: 'custom', text: 'mapping of names to `url`, `secret`, `events`, `timeout`, `retries`, `caFile`' },
+    defaultDoc: 'none',
+    doc: 'JSON POSTs of event-log records, signed with HMAC-SHA256 (docs/notifications.md); hotstandby only',
+  },
+  {
+    name: 'peerApi',
+    yaml: 'peerApi',
+    type: { kind: 'custom', text: 'mapping: `url`, `readToken`, `caFile`, `timeout`, `interval`' },
+    defaultDoc: 'none',
+    doc: "the peer's control API, for the dashboard's \"as the peer reports itself\" (docs/dashboard.md); hotstandby only",
   },
 ] as const satisfies readonly FieldSpec[];
 

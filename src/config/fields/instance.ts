@@ -308,6 +308,14 @@ export const INSTANCE_FIELDS = [
     defaultDoc: '`global.advertOnYield`',
     doc: 'a master that yields to a higher priority first sends one advert of its own, so the winner hears it and announces its VIPs (clients left on the loser by a healed split come back at once)',
   },
+  {
+    name: 'smtpAlert',
+    yaml: 'smtpAlert',
+    keepalived: [{ word: 'smtp_alert', read: 'optional-bool', note: '`[BOOL]`' }],
+    type: { kind: 'boolean' },
+    defaultDoc: '`global.mail.alert`',
+    doc: 'mail its transitions to `global.mail.to` (docs/notifications.md)',
+  },
 ] as const satisfies readonly FieldSpec[];
 
 /** vrrp_instance keywords that set no field of their own. */

@@ -29,4 +29,12 @@ export const SYNC_GROUP_FIELDS = [
     defaultDoc: 'none',
     doc: '`any` gets `GROUP <name> <state> <priority>`',
   },
+  {
+    name: 'smtpAlert',
+    yaml: 'smtpAlert',
+    keepalived: [{ word: 'smtp_alert', read: 'optional-bool', note: '`[BOOL]`' }],
+    type: { kind: 'boolean' },
+    defaultDoc: '`global.mail.alert`',
+    doc: "mail the group's transitions (docs/notifications.md)",
+  },
 ] as const satisfies readonly FieldSpec[];

@@ -8,9 +8,9 @@ import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.j
 import type { BlockRules, Handler } from './blocks.js';
 import { fieldHandlers } from './fields.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, noArgs, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
+import { blockWords, keywordOf, noArgs, readCommand, readOptionalBool, readUnsigned, singleArg, type Warn } from './values.js';
 
-const EMAIL = 'email alerts are not sent';
+const LVS_EMAIL = 'LVS checker alerts: LVS is not part of hotstandby';
 const LVS = 'LVS (virtual servers) is not part of hotstandby';
 const SNMP = 'SNMP is not supported';
 const DBUS = 'D-Bus is not supported';
@@ -24,16 +24,8 @@ const NOT_IMPLEMENTED_GARP = 'extra gratuitous ARP/NA sending is not implemented
 
 /** Global keywords that do not change which router becomes master, or when. */
 export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
-  notification_email: EMAIL,
-  notification_email_from: EMAIL,
-  smtp_server: EMAIL,
-  smtp_helo_name: EMAIL,
-  smtp_connect_timeout: EMAIL,
-  smtp_alert: EMAIL,
-  smtp_alert_vrrp: EMAIL,
-  smtp_alert_checker: EMAIL,
-  no_email_faults: EMAIL,
-  email_faults: EMAIL,
+  smtp_alert_checker: LVS_EMAIL,
+  email_faults: 'not a keepalived 2.2.7 keyword (mails for faults are on unless no_email_faults)',
   checker_log_all_failures: LVS,
   lvs_sync_daemon: LVS,
   lvs_timeouts: LVS,
@@ -212,6 +204,18 @@ export function globalRules(warn: Warn, fifos: NotifyFifoKeywords): BlockRules<G
       g.scriptUser = located(user.text, user.source, keywordOf(node));
       if (group) g.scriptGroup = located(group.text, group.source, keywordOf(node));
       else delete g.scriptGroup;
+    },
+    notification_email: (node, g) => {
+      const mail = (g.mail ??= {});
+      // keepalived appends every block's addresses.
+      mail.to = [...(mail.to ?? []), ...blockWords(node).map((word) => located(word.text, word.source, 'notification_email'))];
+      if (blockWords(node).length === 0) warn('Empty notification_email block', node.source);
+    },
+    smtp_server: (node, g) => {
+      const [host, port, ...extra] = node.args;
+      if (!host) throw new ConfigError('Expected an SMTP server: HOST [PORT]', node.source, 'smtp_server');
+      if (extra.length > 0) throw new ConfigError(`Unexpected "${extra.map((t) => t.text).join(' ')}" after smtp_server HOST PORT`, node.source, 'smtp_server');
+      (g.mail ??= {}).server = located(port ? `${host.text} ${port.text}` : host.text, host.source, 'smtp_server');
     },
     notify_fifo: fifoHandler('notify_fifo', fifos, warn),
     vrrp_notify_fifo: fifoHandler('vrrp_notify_fifo', fifos, warn),

@@ -29,7 +29,6 @@ export function syncGroupRules(warn: Warn): BlockRules<SyncGroupDraft> {
       notify,
     }),
     ignored: {
-      smtp_alert: 'email alerts are not sent',
       notify_priority_changes: 'notify FIFOs are not supported',
       notify_deleted: 'instances removed by a reload are reported as FAULT',
     },

@@ -64,7 +64,7 @@ export function fieldHandlers<D extends object>(
   for (const spec of table) {
     if (spec.section) {
       for (const inner of spec.section) {
-        for (const keyword of inner.keepalived ?? []) add(inner, keyword, (d) => (d as Record<string, Record<string, unknown>>)[spec.name] as Record<string, unknown>);
+        for (const keyword of inner.keepalived ?? []) add(inner, keyword, (d) => ((d as Record<string, Record<string, unknown>>)[spec.name] ??= {}));
       }
     }
     for (const keyword of spec.keepalived ?? []) add(spec, keyword, (d) => d as Record<string, unknown>);

@@ -7,7 +7,6 @@ const NOTIFICATION = 'only notify_master/backup/fault/stop and notify scripts ar
 const GARP_EXTRA = 'extra gratuitous ARP/NA sending is not implemented';
 
 export const IGNORED_INSTANCE_KEYWORDS: Readonly<Record<string, string>> = {
-  smtp_alert: 'email alerts are not sent',
   debug: 'keepalived does not implement it either',
   notify_priority_changes: NOTIFICATION,
   notify_deleted: NOTIFICATION,

@@ -32,7 +32,7 @@ async function refreshTiles(): Promise<void> {
     if (res.status === 401 || res.status === 303) return location.assign('/ui/login');
     if (!res.ok) return;
     tiles.innerHTML = await res.text();
-    for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
+    for (const tile of tiles.querySelectorAll('.tile, .peer-summary')) freshness.mark(tile);
   } catch {
     // The stream's state decides what the page says; the ages keep counting.
   }
@@ -67,7 +67,7 @@ function follow(): void {
   };
 }
 
-for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
+for (const tile of tiles.querySelectorAll('.tile, .peer-summary')) freshness.mark(tile);
 setInterval(() => {
   if (live) freshness.mark(timelineAsOf);
   freshness.tick();
