@@ -2,6 +2,7 @@
  * The suite: which row families exist, running the selected ones, and writing the report
  * (JSON, and Markdown beside it). Entry points: index.ts (all rows), failover.ts (rows 1 and 2).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { keepalivedUnavailableReason, labUnavailableReason, nativeAddonUnavailableReason, tcpdumpUnavailableReason } from '../src/lab/index.js';
@@ -11,6 +12,7 @@ import { snapshotBuild, type CodeSnapshot } from './lib/snapshot.js';
 import { KNOWN_ROWS, type BenchOptions } from './lib/options.js';
 import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/report.js';
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
+import { runBackupRow } from './rows/backup.js';
 import { runChaosRow } from './rows/chaos.js';
 import { runFileReplicationRow } from './rows/file-replication.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
@@ -27,9 +29,14 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['5'], name: 'scale', run: (ctx) => runScaleRow(ctx) },
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
   { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
+  { ids: ['backup'], name: 'backup', run: (ctx) => runBackupRow(ctx) },
   { ids: ['file-replication'], name: 'file replication', run: (ctx) => runFileReplicationRow(ctx) },
   { ids: ['postgresql-failover'], name: 'postgresql failover', run: (ctx) => runPostgresqlFailoverRow(ctx) },
 ];
+
+function resticUnavailableReason(): string | undefined {
+  return spawnSync('restic', ['version']).status === 0 ? undefined : 'restic is not installed (apt-get install restic)';
+}
 
 function unavailableReason(): string | undefined {
   return labUnavailableReason() ?? keepalivedUnavailableReason() ?? tcpdumpUnavailableReason() ?? nativeAddonUnavailableReason();
@@ -37,12 +44,13 @@ function unavailableReason(): string | undefined {
 
 /** Runs the selected rows and writes the report; returns the process exit status. */
 export async function runBench(options: BenchOptions): Promise<number> {
-  const reason = unavailableReason();
+  const wanted = options.only ?? [...KNOWN_ROWS];
+  // The backup row needs restic, not the lab.
+  const reason = wanted.every((id) => id === 'backup') ? resticUnavailableReason() : unavailableReason();
   if (reason) {
     console.error(`bench: cannot run here: ${reason}`);
     return 77;
   }
-  const wanted = options.only ?? [...KNOWN_ROWS];
   const snapshot = snapshotBuild(packageRoot());
   process.on('exit', snapshot.remove);
   try {

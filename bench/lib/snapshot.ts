@@ -33,6 +33,7 @@ export function snapshotBuild(packageRoot: string): CodeSnapshot {
     cpSync(join(packageRoot, 'package.json'), join(root, 'package.json'));
     cpSync(join(packageRoot, 'bin'), join(root, 'bin'), { recursive: true });
     cpSync(join(packageRoot, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
+    cpSync(join(packageRoot, 'dist', 'bench'), join(root, 'dist', 'bench'), { recursive: true }); // drivers (backup-driver.js)
     mkdirSync(join(root, 'build', 'Release'), { recursive: true });
     cpSync(join(packageRoot, 'build', 'Release', 'hsnet.node'), join(root, 'build', 'Release', 'hsnet.node'));
     symlinkSync(join(packageRoot, 'node_modules'), join(root, 'node_modules'), 'dir');

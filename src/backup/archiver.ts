@@ -16,6 +16,7 @@ import { bytesToName, fsPath } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, goModeFromUnix, type NodeType, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
+import { forEachLimit } from './concurrency.js';
 import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
 import { adoptUnindexedPacks } from './verbs/resume.js';
 import { readXattrs } from './xattr.js';
@@ -53,6 +54,10 @@ export interface BackupResult {
 }
 
 const READ_SIZE = 4 * 1024 * 1024;
+/** Chunks of one file being sealed at once. */
+const CHUNKS_IN_FLIGHT = 3;
+/** Entries of one directory examined (lstat) and stored at once. */
+const ENTRY_CONCURRENCY = 8;
 
 interface Target {
   /** Where this entry is on the filesystem (relative paths stay relative, as given). */
@@ -173,26 +178,40 @@ export class Archiver {
     return old.content.every((id) => this.repo.has('data', id));
   }
 
-  /** Stores a file's chunks; returns its content list and the bytes it read. */
-  async saveFile(path: string): Promise<{ content: Id[]; size: number }> {
+  /**
+   * Stores a file's chunks; returns its content list and the bytes it read. `expectedSize` (from
+   * lstat) sizes the first read, so that a small file costs a small buffer and one read: a short
+   * read from a regular file is its end.
+   */
+  async saveFile(path: string, expectedSize = READ_SIZE): Promise<{ content: Id[]; size: number }> {
     const fh = await open(fsPath(path), 'r');
     const content: Id[] = [];
     let size = 0;
+    // Up to CHUNKS_IN_FLIGHT chunks of the file are being sealed at once (in the workers); the
+    // content list keeps the file's order.
+    const inFlight: Promise<void>[] = [];
     try {
       const chunker = new Chunker(this.repo.chunker);
       let pieces: Buffer[] = [];
       const emit = async (parts: Buffer[]) => {
         const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        const r = await this.repo.saveBlob('data', data);
-        content.push(r.id);
-        if (r.saved) {
-          this.stats.blobsSaved++;
-          this.stats.bytesStored += r.storedSize;
-        }
+        const slot = content.length;
+        content.push('');
+        inFlight.push(
+          this.repo.saveBlob('data', data).then((r) => {
+            content[slot] = r.id;
+            if (r.saved) {
+              this.stats.blobsSaved++;
+              this.stats.bytesStored += r.storedSize;
+            }
+          }),
+        );
+        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
       };
+      let want = Math.min(READ_SIZE, expectedSize + 1);
       for (;;) {
-        const buf = Buffer.allocUnsafe(READ_SIZE);
-        const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(buf, 0, want, null);
         if (bytesRead === 0) break;
         this.stats.bytesRead += bytesRead;
         size += bytesRead;
@@ -207,33 +226,45 @@ export class Archiver {
           start = cut;
         }
         if (start < data.length) pieces.push(data.subarray(start));
+        if (bytesRead < want && size >= expectedSize) break; // the end of the file
+        want = READ_SIZE;
       }
       if (pieces.length > 0) await emit(pieces);
+      await Promise.all(inFlight.splice(0));
     } finally {
+      await Promise.allSettled(inFlight);
       await fh.close();
     }
     return { content, size };
   }
 
-  /** Stores the directory at `path` recursively; returns its tree id. */
+  /**
+   * Stores the directory at `path` recursively; returns its tree id. Its entries are examined
+   * and its files stored ENTRY_CONCURRENCY at a time (the file system's latency overlaps; the
+   * tree keeps name order); subdirectories one after the other, so memory follows the depth.
+   */
   async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
     const names = (await readdir(fsPath(path), { encoding: 'buffer' })).map(bytesToName).sort(compareNames);
     const parent = await this.loadParentTree(parentTree);
-    const nodes: TreeNode[] = [];
-    for (const name of names) {
+    const slots: (TreeNode | undefined)[] = new Array(names.length);
+    const dirs: number[] = [];
+    await forEachLimit(names.length, ENTRY_CONCURRENCY, async (i) => {
+      const name = names[i]!;
       const child = join(path, name);
-      if (this.excludes.length && excludedBy(this.excludes, resolve(child))) continue;
+      if (this.excludes.length && excludedBy(this.excludes, resolve(child))) return;
       let node: TreeNode;
       try {
         node = await this.statNode(child, name);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we walked
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // removed while we walked
         throw err;
       }
-      await this.fill(node, child, parent.get(name));
-      nodes.push(node);
-    }
-    return this.saveTree(nodes);
+      slots[i] = node;
+      if (node.type === 'dir') dirs.push(i);
+      else await this.fill(node, child, parent.get(name));
+    });
+    for (const i of dirs.sort((a, b) => a - b)) await this.fill(slots[i]!, join(path, names[i]!), parent.get(names[i]!));
+    return this.saveTree(slots.filter((n): n is TreeNode => n !== undefined));
   }
 
   private async fill(node: TreeNode, path: string, old: TreeNode | undefined): Promise<void> {
@@ -248,7 +279,7 @@ export class Archiver {
       } else {
         // The size is what was read: a file that grew or shrank meanwhile stays consistent
         // (restic's check compares the size with the content's length).
-        const { content, size } = await this.saveFile(path);
+        const { content, size } = await this.saveFile(path, node.size ?? 0);
         node.content = content;
         node.size = size;
       }

@@ -6,9 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { formatGoTime } from '../backup/repo/go-json.js';
 import { encodeSnapshot } from '../backup/repo/snapshot.js';
+import { backendFromLocation, parseLocation } from '../backup/backend/from-location.js';
 import {
-  LocalBackend,
   LockedError,
+  type Backend,
   NoRepositoryError,
   Repository,
   WrongPasswordError,
@@ -42,7 +43,8 @@ ${RESTORE_HELP}
 ${Object.values(VERB_MODULES).map((m) => m.help).join('\n')}
 
 options of every verb:
-  -r, --repo DIR            the repository (default: $RESTIC_REPOSITORY)
+  -r, --repo REPO           the repository: a path, sftp:user@host:/path or s3:https://host/bucket/prefix
+                            (default: $RESTIC_REPOSITORY; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
   --json                    machine-readable output
   --require-mount DIR       refuse to run unless a filesystem is mounted on DIR and the repository
@@ -77,8 +79,12 @@ interface Common {
 function repoLocation(values: Common): string {
   const repo = values.repo ?? process.env.RESTIC_REPOSITORY;
   if (!repo) throw new UsageError('no repository: give --repo or set RESTIC_REPOSITORY');
-  if (/^[a-z0-9]+:/.test(repo) && !repo.startsWith('local:')) throw new UsageError(`only local repositories are supported yet, not '${repo}'`);
-  return repo.startsWith('local:') ? repo.slice('local:'.length) : repo;
+  try {
+    parseLocation(repo);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return repo;
 }
 
 /** restic reads the password file whole and trims white space around it. */
@@ -96,13 +102,13 @@ function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
   return { ...(JSON.parse(encodeSnapshot(s).toString()) as object), id, short_id: shortId(id) };
 }
 
-function localBackend(values: Common): LocalBackend {
+function repoBackend(values: Common): Backend {
   const requireMount = values['require-mount'] ?? process.env.HOTSTANDBY_REQUIRE_MOUNT;
-  return new LocalBackend(repoLocation(values), requireMount ? { requireMount } : {});
+  return backendFromLocation(repoLocation(values), process.env, requireMount ? { requireMount } : {});
 }
 
 async function openRepo(values: Common): Promise<Repository> {
-  return Repository.open(localBackend(values), await password(values));
+  return Repository.open(repoBackend(values), await password(values));
 }
 
 function print(json: boolean, obj: unknown, text: string): void {
@@ -116,7 +122,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
     case 'init': {
       if (args.length) throw new UsageError('init takes no arguments');
       const location = repoLocation(values);
-      const repo = await Repository.init(localBackend(values), await password(values));
+      const repo = await Repository.init(repoBackend(values), await password(values));
       print(values.json, { message_type: 'initialized', id: repo.config.id, repository: location }, `created restic repository ${repo.config.id.slice(0, 10)} at ${location}`);
       return 0;
     }

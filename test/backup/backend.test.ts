@@ -4,10 +4,13 @@ import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../src/lab/wait-for.js';
 import { LocalBackend } from '../../src/backup/backend/local.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
 import { unmountedReason } from '../../src/backup/backend/mount-check.js';
-import { backendSuite } from './backend-suite.js';
+import { backendSuite } from './support/backend-suite.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'hs-backend-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -15,10 +18,31 @@ let n = 0;
 const noMounts = async () => ({ fstab: '', mountinfo: '' });
 
 backendSuite('MemoryBackend', async () => ({ backend: new MemoryBackend(), cleanup: async () => {} }));
-backendSuite('LocalBackend', async () => {
-  const dir = join(scratch, `repo-${n++}`);
-  return { backend: new LocalBackend(dir, { mountTables: noMounts }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
+const localJs = fileURLToPath(new URL('../../src/backup/backend/local.js', import.meta.url));
+
+backendSuite(
+  'LocalBackend',
+  async () => {
+    const dir = join(scratch, `repo-${n++}`);
+    return { backend: new LocalBackend(dir, { mountTables: noMounts }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+  {
+    // Another process saves the same handle into the same directory and is killed (-9) once its
+    // temporary file holds some bytes, as a crash or a power cut would.
+    async cutSave(backend, h, data) {
+      const root = backend.location();
+      const dir = join(root, 'data', h.name.slice(0, 2));
+      const script = `const { LocalBackend } = await import(${JSON.stringify(localJs)});
+        const b = new LocalBackend(${JSON.stringify(root)}, { mountTables: async () => ({ fstab: '', mountinfo: '' }) });
+        await b.save({ type: 'data', name: ${JSON.stringify(h.name)} }, new Uint8Array(${data.length}).fill(1));`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+      const exited = new Promise<unknown>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+      await waitFor(() => existsSync(dir) && readdirSync(dir).some((e) => e.includes('-tmp-') && statSync(join(dir, e)).size > 0), { description: 'the write under way', intervalMs: 2 });
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL', 'the writer was killed mid-save');
+    },
+  },
+);
 
 test('LocalBackend: create() makes restic\'s layout with 0700 directories; saved files are 0600 and no temporary file stays', async () => {
   const dir = join(scratch, 'layout');

@@ -5,11 +5,11 @@
  * rename where the filesystem has no hard links), fsync of the directory. Files are 0600 and
  * directories 0700, as restic makes them.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open as openFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
+import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
@@ -24,8 +24,22 @@ export interface LocalBackendOptions {
   requireMount?: string;
 }
 
+/** Pack files kept open for reading. */
+const READ_HANDLES = 16;
+
+interface OpenPack {
+  fh: FileHandle;
+  size: number;
+  /** Reads in progress. */
+  users: number;
+  /** Evicted: closed once the last read ends. */
+  closing: boolean;
+  fhClosed?: boolean;
+}
+
 export class LocalBackend implements Backend {
   private readonly mountTables: () => Promise<MountTables>;
+  private readonly readHandles = new Map<string, Promise<OpenPack>>();
   private readonly requireMount: string | undefined;
 
   constructor(private readonly root: string, options: LocalBackendOptions = {}) {
@@ -38,16 +52,11 @@ export class LocalBackend implements Backend {
   }
 
   private dirOf(h: Handle): string {
-    if (h.type === 'config') return this.root;
-    if (h.type === 'data') return join(this.root, 'data', h.name.slice(0, 2));
-    return join(this.root, h.type);
+    return join(this.root, layoutDir(h));
   }
 
   private pathOf(h: Handle): string {
-    if (h.type === 'config') return join(this.root, 'config');
-    if (!/^[0-9a-f]{2,}$/.test(h.name) && h.type === 'data') throw new RangeError(`Invalid pack name '${h.name}'`);
-    if (h.name === '' || h.name.includes('/') || h.name.startsWith('.')) throw new RangeError(`Invalid file name '${h.name}'`);
-    return join(this.dirOf(h), h.name);
+    return join(this.root, layoutPath(h));
   }
 
   private async checkMounted(): Promise<void> {
@@ -65,8 +74,7 @@ export class LocalBackend implements Backend {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
     await mkdir(this.root, { recursive: true, mode: DIR_MODE });
-    for (const t of ['keys', 'snapshots', 'index', 'locks', 'data'] as const) await mkdir(join(this.root, t), { recursive: true, mode: DIR_MODE });
-    for (let i = 0; i < 256; i++) await mkdir(join(this.root, 'data', i.toString(16).padStart(2, '0')), { recursive: true, mode: DIR_MODE });
+    for (const d of [...TOP_DIRS, ...DATA_SUBDIRS]) await mkdir(join(this.root, d), { recursive: true, mode: DIR_MODE });
     await syncDir(join(this.root, 'data'));
     await syncDir(this.root);
   }
@@ -78,7 +86,7 @@ export class LocalBackend implements Backend {
   async save(h: Handle, data: Uint8Array): Promise<void> {
     const final = this.pathOf(h);
     const dir = this.dirOf(h);
-    const tmp = `${final}-tmp-${randomBytes(8).toString('hex')}`;
+    const tmp = tempPath(final);
     let fh;
     try {
       fh = await openFile(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
@@ -111,27 +119,62 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * An open handle and the size of a pack, kept for the next reads (a restore reads many blobs of
+   * the same packs; packs never change once written). At most READ_HANDLES are kept.
+   */
+  private readHandle(path: string): Promise<OpenPack> {
+    let entry = this.readHandles.get(path);
+    if (entry) {
+      this.readHandles.delete(path); // most recently used last
+      this.readHandles.set(path, entry);
+      return entry;
+    }
+    entry = (async () => {
+      const fh = await openForRead(path);
+      return { fh, size: (await fh.stat()).size, users: 0, closing: false } as OpenPack;
+    })();
+    const mine = entry;
+    entry.catch(() => {
+      if (this.readHandles.get(path) === mine) this.readHandles.delete(path);
+    });
+    this.readHandles.set(path, entry);
+    while (this.readHandles.size > READ_HANDLES) {
+      const [oldest, old] = this.readHandles.entries().next().value as [string, Promise<OpenPack>];
+      this.readHandles.delete(oldest);
+      void old.then((p) => this.release(p, true), () => {});
+    }
+    return entry;
+  }
+
+  private release(p: OpenPack, evicted = false): void {
+    if (evicted) p.closing = true;
+    if (p.closing && p.users === 0 && !p.fhClosed) {
+      p.fhClosed = true;
+      void p.fh.close().catch(() => {});
+    }
+  }
+
   async load(h: Handle, offset = 0, length = 0): Promise<Uint8Array> {
     const path = this.pathOf(h);
-    let fh;
-    try {
-      fh = await openFile(path, 'r');
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
-      throw err;
-    }
-    try {
-      const size = (await fh.stat()).size;
-      const n = length === 0 ? size - offset : length;
-      if (offset < 0 || n < 0 || offset + n > size) throw new RangeError(`Range ${offset}+${length} is past the end of ${path} (${size} bytes)`);
-      const buf = Buffer.allocUnsafe(n);
-      let done = 0;
-      while (done < n) {
-        const { bytesRead } = await fh.read(buf, done, n - done, offset + done);
-        if (bytesRead === 0) throw new RangeError(`${path} ended early`);
-        done += bytesRead;
+    if (h.type === 'data') {
+      const p = await this.readHandle(path);
+      if (p.closing) return this.loadOnce(path, offset, length); // evicted meanwhile
+      p.users++;
+      try {
+        return await readRange(p.fh, p.size, path, offset, length);
+      } finally {
+        p.users--;
+        this.release(p);
       }
-      return buf;
+    }
+    return this.loadOnce(path, offset, length);
+  }
+
+  private async loadOnce(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const fh = await openForRead(path);
+    try {
+      return await readRange(fh, (await fh.stat()).size, path, offset, length);
     } finally {
       await fh.close();
     }
@@ -148,8 +191,14 @@ export class LocalBackend implements Backend {
   }
 
   async remove(h: Handle): Promise<void> {
+    const path = this.pathOf(h);
+    const cached = this.readHandles.get(path);
+    if (cached) {
+      this.readHandles.delete(path);
+      void cached.then((p) => this.release(p, true), () => {});
+    }
     try {
-      await unlink(this.pathOf(h));
+      await unlink(path);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
@@ -167,7 +216,7 @@ export class LocalBackend implements Backend {
         throw err;
       }
       for (const name of names) {
-        if (name.includes('-tmp-')) continue; // a save in progress or one interrupted
+        if (isTempName(name)) continue; // a save in progress or one interrupted
         try {
           const s = await stat(join(d, name));
           if (s.isFile()) out.push({ name, size: s.size });
@@ -179,7 +228,33 @@ export class LocalBackend implements Backend {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const open = [...this.readHandles.values()];
+    this.readHandles.clear();
+    await Promise.all(open.map((e) => e.then((p) => this.release(p, true), () => {})));
+  }
+}
+
+async function openForRead(path: string): Promise<FileHandle> {
+  try {
+    return await openFile(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${path} does not exist`);
+    throw err;
+  }
+}
+
+async function readRange(fh: FileHandle, size: number, path: string, offset: number, length: number): Promise<Buffer> {
+  const n = length === 0 ? size - offset : length;
+  if (offset < 0 || n < 0 || offset + n > size) throw new RangeError(`Range ${offset}+${length} is past the end of ${path} (${size} bytes)`);
+  const buf = Buffer.allocUnsafe(n);
+  let done = 0;
+  while (done < n) {
+    const { bytesRead } = await fh.read(buf, done, n - done, offset + done);
+    if (bytesRead === 0) throw new RangeError(`${path} ended early`);
+    done += bytesRead;
+  }
+  return buf;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 /**
  * What the repository needs from a storage backend (declared here, by its consumer, as restic's
  * internal/restic.Backend is). Implementations: backend/local.ts (a directory, e.g. on a removable
- * disk) and backend/memory.ts (tests); all pass test/backup/backend-suite.ts.
+ * disk), backend/sftp.ts, backend/s3.ts and backend/memory.ts (tests); all pass test/backup/support/backend-suite.ts.
  *
  * Files are named by type and name (design.rst, "Repository Layout"): `config`, `keys/<id>`,
  * `snapshots/<id>`, `index/<id>`, `locks/<id>`, and packs under `data/<first two hex digits>/<id>`.

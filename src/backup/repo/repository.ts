@@ -5,6 +5,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileType } from './backend.js';
+import { BlobIndex, type BlobLocation } from './blob-index.js';
 import { chunkerTables, type ChunkerTables } from './chunker.js';
 import { zstd, type Compression } from './compression.js';
 import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
@@ -14,6 +15,8 @@ import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.j
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
 import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, encodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
+import { sealBlob } from './seal-job.js';
+import { SealPool } from './seal-pool.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
 
 /** No key file opens with this password. Callers are expected to catch it. */
@@ -32,37 +35,69 @@ export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 const MAX_PACK_WRITES = 2;
 /** Index files are kept below 8 MiB of JSON (design.rst, "Indexing"); this many packs stays well under. */
 const PACKS_PER_INDEX_FILE = 4096;
+/** An index file is written once the packs not yet listed hold this many blobs (restic: 50,000 a file). */
+const BLOBS_PER_INDEX_FILE = 50_000;
 
-export interface BlobLocation extends PackedBlob {
-  pack: Id;
-}
+export type { BlobLocation };
 
 export interface RepositoryOptions {
   compression?: Compression;
   packSize?: number;
+  /** Worker threads for compressing and sealing blobs (default: seal-pool.ts's choice; 0: none). */
+  sealWorkers?: number;
 }
 
+/** Plaintext bytes being compressed and sealed at once, over all callers. */
+const MAX_SEALING_BYTES = 16 * 1024 * 1024;
+/** Blobs this large go to the worker threads; smaller ones cost less inline than a message. */
+const OFFLOAD_MIN_BYTES = 32 * 1024;
+
 interface OpenPack {
-  parts: Buffer[];
+  /**
+   * The pack's bytes so far, in one buffer that grows by doubling: sealed blobs are copied in,
+   * so that the many small buffers of small blobs (slices of Node's 8 KiB pool slabs, each
+   * pinning its slab) are not kept, and the pack is written without a final concatenation.
+   */
+  buf: Buffer;
   size: number;
   blobs: PackedBlob[];
+}
+
+/** A pack's buffer starts at this size and doubles as needed. */
+const FIRST_PACK_BUFFER = 1024 * 1024;
+
+function appendToPack(p: OpenPack, bytes: Uint8Array, packSize: number): void {
+  if (p.size + bytes.length > p.buf.length) {
+    // Doubling, but not far past the pack size: the blob that fills a pack grows it to just fit.
+    const grown = Buffer.allocUnsafeSlow(Math.max(Math.min(p.buf.length * 2, packSize + 4096), p.size + bytes.length + 4096));
+    p.buf.copy(grown, 0, 0, p.size);
+    p.buf = grown;
+  }
+  p.buf.set(bytes, p.size);
+  p.size += bytes.length;
 }
 
 const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
 
 export class Repository {
-  private readonly index = new Map<string, BlobLocation>();
+  private readonly index = new BlobIndex();
   private readonly packers = new Map<BlobType, OpenPack>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
   /** Packs written since the last index file. */
   private unindexed: IndexPack[] = [];
+  private unindexedBlobs = 0;
   /** Pack uploads in flight (at most MAX_PACK_WRITES): hashing and compressing go on meanwhile. */
   private writes: Promise<void>[] = [];
   /** The first failed pack write: every later save and the flush fail with it. */
   private writeError: unknown;
   private readonly compression: Compression;
   private readonly packSize: number;
+  private readonly sealWorkers: number | undefined;
+  private pool: SealPool | undefined;
+  /** Blobs being compressed and sealed (inline or in a worker). */
+  private readonly sealing = new Set<Promise<void>>();
+  private sealingBytes = 0;
   readonly chunker: ChunkerTables;
 
   private constructor(
@@ -73,6 +108,7 @@ export class Repository {
   ) {
     this.compression = options.compression ?? zstd;
     this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+    this.sealWorkers = options.sealWorkers;
     this.chunker = chunkerTables(config.chunkerPolynomial);
   }
 
@@ -158,7 +194,7 @@ export class Repository {
   }
 
   private addPackToIndex(p: IndexPack): void {
-    for (const b of p.blobs) this.index.set(blobKey(b.type, b.id), { ...b, pack: p.id });
+    for (const b of p.blobs) this.index.add(p.id, b);
   }
 
   /**
@@ -171,12 +207,11 @@ export class Repository {
   }
 
   lookup(type: BlobType, id: Id): BlobLocation | undefined {
-    return this.index.get(blobKey(type, id));
+    return this.index.get(type, id);
   }
 
   has(type: BlobType, id: Id): boolean {
-    const k = blobKey(type, id);
-    return this.index.has(k) || this.pending.has(k);
+    return this.index.has(type, id) || this.pending.has(blobKey(type, id));
   }
 
   /** Every blob the index knows. */
@@ -194,27 +229,40 @@ export class Repository {
   async saveBlob(type: BlobType, plaintext: Uint8Array, knownId?: Id): Promise<{ id: Id; saved: boolean; storedSize: number }> {
     const id = knownId ?? hashId(plaintext);
     if (this.has(type, id)) return { id, saved: false, storedSize: 0 };
-    let payload = plaintext;
+    const k = blobKey(type, id);
+    this.pending.add(k);
+    let sealed: Buffer;
     let uncompressedLength: number | undefined;
-    if (this.config.version >= 2 && plaintext.length > 0) {
-      const z = this.compression.compress(plaintext);
-      if (z.length < plaintext.length) {
-        payload = z;
-        uncompressedLength = plaintext.length;
+    try {
+      // Memory stays bounded however many callers there are: at most MAX_SEALING_BYTES of blobs
+      // are being sealed, and no blob joins a pack while MAX_PACK_WRITES packs are being written.
+      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) await Promise.race(this.sealing);
+      const pool = plaintext.length >= OFFLOAD_MIN_BYTES ? this.sealPool() : undefined;
+      const job = pool ? pool.seal(plaintext) : Promise.resolve(sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
+      const tracked = job.then(() => {}, () => {});
+      this.sealing.add(tracked);
+      this.sealingBytes += plaintext.length;
+      try {
+        ({ sealed, uncompressedLength } = await job);
+      } finally {
+        this.sealing.delete(tracked);
+        this.sealingBytes -= plaintext.length;
       }
+      while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+      if (this.writeError !== undefined) throw this.writeError;
+    } catch (err) {
+      this.pending.delete(k);
+      throw err;
     }
-    const sealed = seal(this.key, payload);
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { parts: [], size: 0, blobs: [] };
+      packer = { buf: Buffer.allocUnsafeSlow(Math.min(this.packSize, FIRST_PACK_BUFFER)), size: 0, blobs: [] };
       this.packers.set(type, packer);
     }
     const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
     if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
-    packer.parts.push(sealed);
+    appendToPack(packer, sealed, this.packSize);
     packer.blobs.push(blob);
-    this.pending.add(blobKey(type, id));
-    packer.size += sealed.length;
     if (packer.size >= this.packSize) {
       const write: Promise<void> = this.writePack(type).then(
         () => {
@@ -222,10 +270,10 @@ export class Repository {
         },
         (err: unknown) => {
           this.writeError ??= err;
+          this.writes = this.writes.filter((w) => w !== write);
         },
       );
       this.writes.push(write);
-      if (this.writes.length > MAX_PACK_WRITES) await this.writes[0];
     }
     if (this.writeError !== undefined) throw this.writeError;
     return { id, saved: true, storedSize: sealed.length };
@@ -235,26 +283,54 @@ export class Repository {
     const packer = this.packers.get(type);
     if (!packer || packer.blobs.length === 0) return;
     this.packers.delete(type);
-    packer.parts.push(encodePackTrailer(this.key, packer.blobs));
-    const bytes = Buffer.concat(packer.parts);
+    appendToPack(packer, encodePackTrailer(this.key, packer.blobs), this.packSize);
+    const bytes = packer.buf.subarray(0, packer.size);
     const id = hashId(bytes);
     await this.backend.save({ type: 'data', name: id }, bytes);
     const pack = { id, blobs: packer.blobs };
     this.addPackToIndex(pack);
     for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
     this.unindexed.push(pack);
+    this.unindexedBlobs += pack.blobs.length;
+    // A long backup writes index files as it goes (they may follow their packs at any time), so
+    // the blob lists of the packs written so far are not all held until the end.
+    if (this.unindexedBlobs >= BLOBS_PER_INDEX_FILE) await this.writeIndexFiles();
+  }
+
+  /**
+   * The worker threads that compress and seal large blobs (seal-pool.ts), started at the first
+   * one; undefined when the repository compresses with an injected codec (tests) or workers
+   * are turned off (sealWorkers: 0).
+   */
+  private sealPool(): SealPool | undefined {
+    if (this.sealWorkers === 0 || this.compression !== zstd) return undefined;
+    this.pool ??= new SealPool(this.key, this.config.version >= 2, this.sealWorkers);
+    return this.pool;
+  }
+
+  /** Ends the worker threads (they are unref'd: a process that forgets this still exits). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 
   /** Writes the open packs and an index file listing every pack written since the last flush. */
   async flush(): Promise<void> {
+    while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
     await this.writePack('data');
     await this.writePack('tree');
     await Promise.all(this.writes);
     if (this.writeError !== undefined) throw this.writeError;
+    await this.writeIndexFiles();
+  }
+
+  /** Writes index files listing the packs written since the last one. */
+  private async writeIndexFiles(): Promise<void> {
     while (this.unindexed.length > 0) {
-      const packs = this.unindexed.slice(0, PACKS_PER_INDEX_FILE);
+      const packs = this.unindexed.splice(0, PACKS_PER_INDEX_FILE);
+      for (const p of packs) this.unindexedBlobs -= p.blobs.length;
       await this.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs }));
-      this.unindexed = this.unindexed.slice(packs.length);
     }
   }
 

@@ -1,0 +1,33 @@
+/**
+ * restic's default repository layout (design.rst, "Repository Layout"), shared by every backend:
+ * `config`, `keys/<id>`, `snapshots/<id>`, `index/<id>`, `locks/<id>` and packs under
+ * `data/<first two hex digits>/<id>`. Paths here are relative and use '/'.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Handle } from '../repo/backend.js';
+
+export const TOP_DIRS = ['keys', 'snapshots', 'index', 'locks', 'data'] as const;
+
+/** The 256 pack subdirectories, `data/00` … `data/ff`. */
+export const DATA_SUBDIRS: readonly string[] = Array.from({ length: 256 }, (_, i) => `data/${i.toString(16).padStart(2, '0')}`);
+
+/** The directory a file lives in ('' for the config file). */
+export function layoutDir(h: Handle): string {
+  if (h.type === 'config') return '';
+  if (h.type === 'data') return `data/${h.name.slice(0, 2)}`;
+  return h.type;
+}
+
+/** The file's path; RangeError for a name that could leave its directory or is not a pack id. */
+export function layoutPath(h: Handle): string {
+  if (h.type === 'config') return 'config';
+  if (h.type === 'data' && !/^[0-9a-f]{2,}$/.test(h.name)) throw new RangeError(`Invalid pack name '${h.name}'`);
+  if (h.name === '' || h.name.includes('/') || h.name.startsWith('.')) throw new RangeError(`Invalid file name '${h.name}'`);
+  return `${layoutDir(h)}/${h.name}`;
+}
+
+/** A save in progress is written under a temporary name beside the final one, then renamed. */
+export const tempPath = (final: string) => `${final}-tmp-${randomBytes(8).toString('hex')}`;
+
+/** Whether a listed name is a save in progress (or one that was interrupted): never listed as a file. */
+export const isTempName = (name: string) => name.includes('-tmp-');

@@ -1,0 +1,57 @@
+/**
+ * AWS Signature Version 4 against the worked examples of the AWS documentation ("Signature
+ * Calculations for the Authorization Header: Transferring Payload in a Single Chunk", Amazon S3
+ * API Reference), the ListObjectsV2 parser, and the repository location parser.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseLocation } from '../../src/backup/backend/from-location.js';
+import { parseListPage } from '../../src/backup/backend/s3/list-xml.js';
+import { EMPTY_SHA256, signRequest, uriEncode } from '../../src/backup/backend/s3/sigv4.js';
+
+const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const time = new Date(Date.UTC(2013, 4, 24));
+const signatureOf = (auth: string | undefined) => /Signature=([0-9a-f]{64})$/.exec(auth ?? '')?.[1];
+
+test('signRequest() gives AWS\'s signature for the GET Object example (Range bytes=0-9)', () => {
+  const h = signRequest({ method: 'GET', path: '/test.txt', query: {}, headers: { host: 'examplebucket.s3.amazonaws.com', range: 'bytes=0-9' }, payloadHash: EMPTY_SHA256, region: 'us-east-1', time, credentials });
+  assert.equal(h['x-amz-date'], '20130524T000000Z');
+  assert.match(h.authorization!, /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20130524\/us-east-1\/s3\/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, /);
+  assert.equal(signatureOf(h.authorization), 'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
+});
+
+test('signRequest() gives AWS\'s signature for the GET Bucket (list objects) example (query sorted and encoded)', () => {
+  const h = signRequest({ method: 'GET', path: '/', query: { prefix: 'J', 'max-keys': '2' }, headers: { host: 'examplebucket.s3.amazonaws.com' }, payloadHash: EMPTY_SHA256, region: 'us-east-1', time, credentials });
+  assert.equal(signatureOf(h.authorization), '34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7');
+});
+
+test('uriEncode() keeps only unreserved characters (and / in paths)', () => {
+  assert.equal(uriEncode('a b/c~d*é'), 'a%20b%2Fc~d%2A%C3%A9');
+  assert.equal(uriEncode('x/y z', true), 'x/y%20z');
+});
+
+test('parseListPage() reads keys, sizes, truncation and the continuation token; rejects other documents', () => {
+  const xml = `<?xml version="1.0"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name>
+    <Contents><Key>p/data/ab/ab&amp;1</Key><Size>12</Size></Contents><Contents><Key>p/keys/k</Key><Size>0</Size></Contents>
+    <IsTruncated>true</IsTruncated><NextContinuationToken>t+/=</NextContinuationToken></ListBucketResult>`;
+  assert.deepEqual(parseListPage(xml), { objects: [{ key: 'p/data/ab/ab&1', size: 12 }, { key: 'p/keys/k', size: 0 }], truncated: true, nextToken: 't+/=' });
+  assert.deepEqual(parseListPage('<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>'), { objects: [], truncated: false });
+  assert.throws(() => parseListPage('<Error><Code>AccessDenied</Code></Error>'), SyntaxError);
+  assert.throws(() => parseListPage('<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>'), SyntaxError);
+  assert.throws(() => parseListPage('<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>'), SyntaxError);
+});
+
+test('parseLocation() reads restic\'s location forms', () => {
+  assert.deepEqual(parseLocation('/srv/backup'), { kind: 'local', path: '/srv/backup' });
+  assert.deepEqual(parseLocation('local:/srv/b'), { kind: 'local', path: '/srv/b' });
+  assert.deepEqual(parseLocation('sftp:bk@nas:/srv/repo'), { kind: 'sftp', sftp: { user: 'bk', host: 'nas', path: '/srv/repo' } });
+  assert.deepEqual(parseLocation('sftp:nas:repo'), { kind: 'sftp', sftp: { host: 'nas', path: 'repo' } });
+  assert.deepEqual(parseLocation('sftp://bk@nas:2222//srv/repo'), { kind: 'sftp', sftp: { user: 'bk', host: 'nas', port: 2222, path: '/srv/repo' } });
+  assert.deepEqual(parseLocation('sftp://nas/repo'), { kind: 'sftp', sftp: { host: 'nas', path: 'repo' } });
+  assert.deepEqual(parseLocation('s3:http://127.0.0.1:9000/bkt/a/b/'), { kind: 's3', s3: { protocol: 'http:', host: '127.0.0.1', port: 9000, bucket: 'bkt', prefix: 'a/b' } });
+  assert.deepEqual(parseLocation('s3:s3.amazonaws.com/bkt'), { kind: 's3', s3: { protocol: 'https:', host: 's3.amazonaws.com', bucket: 'bkt', prefix: '' } });
+  assert.throws(() => parseLocation('s3:http://host'), /Invalid S3 location/);
+  assert.throws(() => parseLocation('sftp://host:99999//x'), /Invalid port/);
+  assert.throws(() => parseLocation('rest:http://x/'), /Unsupported repository location 'rest:http:\/\/x\/'/);
+  assert.throws(() => parseLocation(''), /empty/);
+});
