@@ -9,6 +9,7 @@ import type { RequestIdentity } from '../api/request-identity.js';
 import { garpEffect, maintenanceEffect, RELOAD_EFFECT } from './effects.js';
 import { html, type Html } from './html.js';
 import { renderPeerRow, renderPeerSummary, type PeerSource } from './peer-view.js';
+import { renderResourcesSection } from './resources-view.js';
 
 export interface PageData {
   node: string;
@@ -21,8 +22,6 @@ export interface PageData {
 
 /** Sections the page will show when their subsystems land: empty, and marked as such. */
 const PLACEHOLDERS = [
-  { id: 'resources', title: 'Resources', text: 'Role-following resources (exec, systemd, mount, postgresql): not rendered yet; they appear here when the resource subsystem lands.' },
-  { id: 'replication', title: 'Replication', text: 'File replication state, lag and conflicts: not rendered yet; they appear here when replication lands.' },
   { id: 'backups', title: 'Backups', text: 'Backup jobs, last and next runs, snapshots and restores: not rendered yet; they appear here when backups land.' },
 ];
 
@@ -37,6 +36,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
 <title>hotstandby · ${data.node}</title>
 <link rel="stylesheet" href="/ui/assets/style.css">
 <script type="module" src="/ui/assets/dashboard.js"></script>
+<script type="module" src="/ui/assets/resources.js"></script>
 </head>
 <body data-role="${data.identity.role}">
 <header class="top">
@@ -57,6 +57,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
   <p class="asof" id="timeline-asof">as of <span class="age">–</span> ago</p>
   <ol id="events" class="events"></ol>
 </section>
+${renderResourcesSection(data.status.resources ?? [])}
 ${PLACEHOLDERS.map((p) => html`<section id="${p.id}" class="placeholder" data-placeholder="${p.id}" aria-labelledby="${p.id}-title">
   <h2 id="${p.id}-title">${p.title}</h2>
   <p>${p.text}</p>
