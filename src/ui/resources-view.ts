@@ -58,7 +58,7 @@ function renderTile(r: ResourceStatus): Html {
   const failedOp = r.lastOperation !== undefined && r.lastOperation.result !== 'ok';
   const conflicts = r.gauges.conflicts;
   const vetoed = r.eligibility !== null && !r.eligibility.eligible;
-  const classes = ['tile', 'resource', `phase-${r.phase}`, failedOp ? 'op-failed' : '', vetoed ? 'vetoed' : '', conflicts !== undefined && conflicts > 0 ? 'has-conflicts' : ''];
+  const classes = ['resource-tile', `phase-${r.phase}`, failedOp ? 'op-failed' : '', vetoed ? 'vetoed' : '', conflicts !== undefined && conflicts > 0 ? 'has-conflicts' : ''];
   return html`<article class="${classes.filter(Boolean).join(' ')}" data-resource="${r.name}" data-kind="${r.kind}" data-phase="${r.phase}" data-role="${r.role}">
   <header><h3>${r.name}</h3> <span class="kind">${r.kind}</span> <span class="phase">${PHASE_TEXT[r.phase]}</span></header>
   <p class="asof">as of <span class="age">0 s</span> ago</p>

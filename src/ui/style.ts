@@ -22,12 +22,12 @@ section#instances { grid-column: 1 / -1; }
 section#timeline { grid-column: span 2; }
 section.placeholder { border-style: dashed; color: var(--muted); }
 #instance-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
-.tile { border: 1px solid var(--line); border-left: 6px solid #999; border-radius: 6px; padding: .5em .8em; }
+.tile, .resource-tile { border: 1px solid var(--line); border-left: 6px solid #999; border-radius: 6px; padding: .5em .8em; }
 .tile.state-master { border-left-color: var(--ok); }
 .tile.state-backup { border-left-color: #0969da; }
 .tile.state-fault { border-left-color: var(--bad); }
-.tile header { display: flex; gap: .5em; align-items: baseline; }
-.tile h3 { margin: 0; }
+.tile header, .resource-tile header { display: flex; gap: .5em; align-items: baseline; }
+.tile h3, .resource-tile h3 { margin: 0; }
 .state { font-weight: bold; }
 .state-master .state { color: var(--ok); }
 .state-fault .state { color: var(--bad); }
@@ -56,10 +56,10 @@ ol.events li { display: grid; grid-template-columns: 6.5em 7em 1fr; gap: .5em; p
 ol.events li.ev-failed .ev-message, ol.events li.ev-failed .ev-type { color: var(--bad); font-weight: bold; }
 #resources { grid-column: 1 / -1; }
 #resource-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
-.tile.phase-active { border-left-color: var(--ok); }
-.tile.phase-standby { border-left-color: #0969da; }
-.tile.phase-partial, .tile.phase-dirty, .tile.phase-stuck, .tile.op-failed, .tile.has-conflicts { border-left-color: var(--bad); }
-.tile .kind { color: var(--muted); }
+.resource-tile.phase-active { border-left-color: var(--ok); }
+.resource-tile.phase-standby { border-left-color: #0969da; }
+.resource-tile.phase-partial, .resource-tile.phase-dirty, .resource-tile.phase-stuck, .resource-tile.op-failed, .resource-tile.has-conflicts { border-left-color: var(--bad); }
+.resource-tile .kind { color: var(--muted); }
 .phase-active .phase { color: var(--ok); font-weight: bold; }
 .phase-partial .phase, .phase-dirty .phase, .phase-stuck .phase { color: var(--bad); font-weight: bold; }
 dd.bad { color: var(--bad); }

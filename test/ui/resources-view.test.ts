@@ -74,7 +74,7 @@ test('the page has a Resources section with one tile per resource: kind, phase, 
   assert.match(page, /<section id="resources" aria-labelledby="resources-title">/);
   assert.doesNotMatch(page, /data-placeholder="resources"|data-placeholder="replication"/, 'no longer an empty place');
   assert.match(page, /<script type="module" src="\/ui\/assets\/resources\.js"><\/script>/);
-  assert.equal(page.match(/<article class="tile resource/g)?.length, 4);
+  assert.equal(page.match(/<article class="resource-tile/g)?.length, 4);
 
   const app = tile(page, 'app');
   assert.match(app, /data-kind="exec" data-phase="active" data-role="master"/);
@@ -86,7 +86,7 @@ test('the page has a Resources section with one tile per resource: kind, phase, 
   assert.doesNotMatch(app, /Gauges|Conflicts|Held/);
 
   const pg = tile(page, 'pg');
-  assert.match(pg, /class="tile resource phase-standby vetoed"/);
+  assert.match(pg, /class="resource-tile phase-standby vetoed"/);
   assert.match(pg, /<dd class="eligibility bad">no, vetoes mastership: <span class="veto">timeline 3 behind 4<\/span>/);
   assert.match(pg, /start <span class="result">succeeded<\/span> in 900 ms, 60 s ago/);
 
@@ -99,7 +99,7 @@ test('the page has a Resources section with one tile per resource: kind, phase, 
 test('a failed operation is shown with its result, error and the hold it causes', async () => {
   const { api } = setup(RESOURCES);
   const files = tile((await inject(api, { url: '/ui/fragments/resources' })).text, 'files');
-  assert.match(files, /class="tile resource phase-partial op-failed has-conflicts"/);
+  assert.match(files, /class="resource-tile phase-partial op-failed has-conflicts"/);
   assert.match(files, /partial \(a promote failed\)/);
   assert.match(files, /<dd class="last-op bad" data-result="failed">promote <span class="result">failed<\/span> in 2000 ms, 1\.5 s ago: <span class="op-error">exit status 3: peer unreachable<\/span>/);
   assert.match(files, /<dd class="monitor bad" data-healthy="false">failed: exit status 1/);
@@ -130,7 +130,7 @@ test('the fragment holds the resource tiles alone, each saying how fresh it is; 
   assert.equal(res.status, 200);
   assert.match(res.headers['content-security-policy'] ?? '', /script-src 'self'/);
   assert.doesNotMatch(res.text, /<html|<section/);
-  assert.equal(res.text.match(/<article class="tile resource/g)?.length, 4);
+  assert.equal(res.text.match(/<article class="resource-tile/g)?.length, 4);
   assert.equal(res.text.match(/as of <span class="age">/g)?.length, 4);
   const js = await inject(api, { url: '/ui/assets/resources.js' });
   assert.equal(js.status, 200, 'the browser part is built (npm run build)');

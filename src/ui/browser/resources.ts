@@ -59,7 +59,7 @@ async function refresh(): Promise<void> {
     const res = await fetch('/ui/fragments/resources', { credentials: 'same-origin', cache: 'no-store' });
     if (!res.ok) return;
     tiles.innerHTML = await res.text();
-    for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
+    for (const tile of tiles.querySelectorAll('.resource-tile')) freshness.mark(tile);
     sample();
   } catch {
     // The page's stream state says the rest; the ages keep counting.
@@ -67,7 +67,7 @@ async function refresh(): Promise<void> {
 }
 
 if (tiles) {
-  for (const tile of tiles.querySelectorAll('.tile')) freshness.mark(tile);
+  for (const tile of tiles.querySelectorAll('.resource-tile')) freshness.mark(tile);
   sample();
   setInterval(() => freshness.tick(), 1000);
   setInterval(() => void refresh(), REFRESH_MS);
