@@ -153,7 +153,7 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   assert.match((await pageA.locator('.resource-tile[data-resource="app"] .asof').textContent()) ?? '', /as of \d+ s ago/);
   assert.equal((await pageA.locator('.resource-tile[data-resource="app"] .conflicts').getAttribute('data-conflicts')), '0');
   const chart = pageA.locator('.resource-tile[data-resource="app"] svg.spark[data-series="app/lag_seconds"]');
-  await waitFor(async () => Number(await chart.getAttribute('data-samples')) >= 3, { description: 'the lag chart has samples', timeoutMs: TIMEOUT });
+  await waitFor(async () => Number(await chart.getAttribute('data-samples')) >= 5, { description: 'the lag chart has samples', timeoutMs: TIMEOUT });
   assert.equal((await chart.locator('polyline').getAttribute('points'))?.split(' ').length, Number(await chart.getAttribute('data-samples')));
   await pageA.screenshot({ path: screenshotPath(lab, 'dashboard-master'), fullPage: true });
 

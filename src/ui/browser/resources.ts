@@ -10,6 +10,7 @@ import { Freshness } from './freshness.js';
 const REFRESH_MS = 2000;
 /** Samples kept per series: 90 × 2 s = the last 3 minutes. */
 const SAMPLES = 90;
+const MIN_SLOTS = 20;
 const WIDTH = 120;
 const HEIGHT = 24;
 
@@ -25,11 +26,12 @@ function record(series: string, value: number): number[] {
   return samples;
 }
 
-/** The polyline's points: oldest left, newest at the right edge, 0 at the bottom. */
-export function sparkPoints(samples: readonly number[], width = WIDTH, height = HEIGHT): string {
+/** The polyline's points: newest at the right edge, older to the left, 0 at the bottom. */
+function sparkPoints(samples: readonly number[], width = WIDTH, height = HEIGHT): string {
   const max = Math.max(...samples, 0);
   const scale = max > 0 ? (height - 2) / max : 0;
-  const step = SAMPLES > 1 ? width / (SAMPLES - 1) : width;
+  // Spaced for at least MIN_SLOTS samples so a young chart is readable, then for all SAMPLES.
+  const step = width / (Math.min(SAMPLES, Math.max(MIN_SLOTS, samples.length)) - 1);
   const start = width - (samples.length - 1) * step;
   return samples.map((v, i) => `${(start + i * step).toFixed(1)},${(height - 1 - Math.max(0, v) * scale).toFixed(1)}`).join(' ');
 }
