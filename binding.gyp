@@ -14,7 +14,9 @@
         "native/file-times.cc",
         "native/xattr.cc",
         "native/path-arg.cc",
-        "native/poly1305.cc"
+        "native/poly1305.cc",
+        "native/sync-batch.cc",
+        "native/small-files.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -1,8 +1,8 @@
 /**
  * File replication lag in the lab (root): a replica process in one namespace, the source with a
  * writer of 200-byte files in the other, at 100 and 1,000 files/s; prints p50 / p99 from write
- * to the replica's acknowledgement (durable there). Issue 12's `file-replication` row will
- * fold this into `npm run bench`.
+ * to the file's appearance on the replica and to the replica's acknowledgement (durable there).
+ * The `file-replication` bench row measures the same beside lsyncd.
  *
  *   node dist/bench/replicate-lag.js [--seconds 10] [--rates 100,1000] [--base /dev/shm]
  *
@@ -37,7 +37,15 @@ async function main(): Promise<void> {
       await replica.waitForLine(/"listening"/, 15_000);
       const writer = lab.spawn(
         'a',
-        nodeEntryCommand(new URL('./replicate-workload.js', import.meta.url).href, 'runLagWorkload', { root: join(base, 'source'), host, port: 7400, keyHex, ratePerSecond: rate, seconds, fileBytes: 200 }),
+        nodeEntryCommand(new URL('./replicate-workload.js', import.meta.url).href, 'runAppearLagWorkload', {
+          root: join(base, 'source'),
+          target: join(base, 'replica'),
+          hotstandby: { host, port: 7400, keyHex },
+          ratePerSecond: rate,
+          seconds,
+          fileBytes: 200,
+          drainMs: 30_000,
+        }),
         { name: 'writer' },
       );
       const line = await writer.waitForLine(/"result"/, (seconds + 60) * 1000);

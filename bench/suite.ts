@@ -12,6 +12,7 @@ import { KNOWN_ROWS, type BenchOptions } from './lib/options.js';
 import { goalMark, reportMarkdown, rowMarkdown, type BenchReport } from './lib/report.js';
 import { errorText, type BenchContext, type RowFamily, type RowResult } from './lib/row.js';
 import { runChaosRow } from './rows/chaos.js';
+import { runFileReplicationRow } from './rows/file-replication.js';
 import { runFailoverRows } from './rows/failover-gaps.js';
 import { runScaleRow } from './rows/scale.js';
 import { runServiceDeathRow } from './rows/service-death.js';
@@ -25,6 +26,7 @@ export const ROW_FAMILIES: readonly RowFamily[] = [
   { ids: ['5'], name: 'scale', run: (ctx) => runScaleRow(ctx) },
   { ids: ['6'], name: 'stability', run: (ctx) => runStabilityRow(ctx) },
   { ids: ['7'], name: 'chaos soak', run: (ctx) => runChaosRow(ctx) },
+  { ids: ['file-replication'], name: 'file replication', run: (ctx) => runFileReplicationRow(ctx) },
 ];
 
 function unavailableReason(): string | undefined {

@@ -4,8 +4,6 @@
 
 #include <cstring>
 
-namespace {
-
 std::string ErrnoName(int error) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
   if (const char* name = strerrorname_np(error)) return name;
@@ -13,8 +11,6 @@ std::string ErrnoName(int error) {
   // libuv knows the common names on every libc (it takes negated errno values on Unix).
   return uv_err_name(-error);
 }
-
-}  // namespace
 
 Napi::Error ErrnoError(Napi::Env env, int error, const char* syscall, const std::string& detail) {
   const std::string name = ErrnoName(error);

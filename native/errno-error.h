@@ -7,3 +7,6 @@
 #include <string>
 
 Napi::Error ErrnoError(Napi::Env env, int error, const char* syscall, const std::string& detail = "");
+
+// The errno's name ("ENOSPC").
+std::string ErrnoName(int error);

@@ -16,7 +16,9 @@
 #include "pid-watch.h"
 #include "precise-timer.h"
 #include "process-image.h"
+#include "small-files.h"
 #include "socket.h"
+#include "sync-batch.h"
 
 namespace {
 
@@ -35,6 +37,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Inotify", Inotify::Define(env));
   exports.Set("ifNameToIndex", Napi::Function::New<IfNameToIndex>(env, "ifNameToIndex"));
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
+  exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
+  exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
+  exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
   exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));

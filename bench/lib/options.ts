@@ -18,7 +18,8 @@ export const USAGE = `usage: node dist/bench/index.js [--quick | --long] [--only
   --quick       a few minutes: one repetition, short windows (for development)
   --long        longer windows and more repetitions (stability runs for minutes)
   --only ROWS   comma-separated row numbers (or 'chaos' for 7): 1 unplanned failover, 2 planned failover,
-                3 service death, 4 takeover overhead, 5 scale, 6 stability, 7 chaos soak
+                3 service death, 4 takeover overhead, 5 scale, 6 stability, 7 chaos soak,
+                file-replication (hotstandby vs lsyncd)
   --reps N      repetitions per row (overrides each row's own count; row 7: cycles per daemon)
   --seed N      seed of the event phases and the chaos cycles (default 1, or env BENCH_SEED)
   --json FILE   results (default bench/results/latest.json; a .md report is written beside it)
@@ -27,7 +28,7 @@ env: BENCH_REPS (as --reps), BENCH_SEED, BENCH_SCALE_SECONDS, BENCH_STABILITY_SE
 Root is needed (network namespaces). Exit status: 0 when every run worked, whatever the goals;
 1 when some run failed; 64 bad usage; 77 when the lab cannot run here.`;
 
-export const KNOWN_ROWS = ['1', '2', '3', '4', '5', '6', '7'] as const;
+export const KNOWN_ROWS = ['1', '2', '3', '4', '5', '6', '7', 'file-replication'] as const;
 
 /** Names --only also takes for a row. */
 export const ROW_NAMES: Readonly<Record<string, string>> = { chaos: '7' };

@@ -21,7 +21,7 @@ import {
 import { parseCommand, type OptionsConfig } from './parse-command.js';
 import { UsageError, VERB_MODULES } from './backup-verbs/index.js';
 import { nodeJson } from './backup-verbs/node-json.js';
-import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, runBackup, runRestore } from './backup-verbs/run-restore.js';
+import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, restoreSnapshot, runBackup, runRestore } from './backup-verbs/run-restore.js';
 
 const USAGE_EXIT = 64;
 const FAIL_EXIT = 1;
@@ -181,7 +181,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       const target = values.target as string | undefined;
       if (!target) throw new UsageError('restore needs --target DIR');
       const repo = await openRepo(values);
-      const { id, snapshot } = await findSnapshot(repo, args[0]!);
+      const { id, snapshot } = await restoreSnapshot(repo, values, args[0]!);
       const started = performance.now();
       const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
       let s;

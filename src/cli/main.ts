@@ -47,7 +47,7 @@ const commands: Record<string, Command> = {
     load: async () => (await import('./demo.js')).runDemoCommand,
   },
   backup: {
-    summary: 'restic-format backups: init | run PATH… | snapshots | ls SNAPSHOT | restore SNAPSHOT',
+    summary: 'restic-format backups: init | run | snapshots | ls | find | restore | dump | forget | prune | check | stats | unlock',
     load: async () => (await import('./backup.js')).runBackupCommand,
   },
   sniff: {

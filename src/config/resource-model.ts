@@ -11,7 +11,7 @@ export type ResourcePenalty = { readonly fault: true } | { readonly weight: numb
 
 /** What happens when stop fails after a failed demote: the fence action. */
 export type FenceAction =
-  /** Stay FAULT (priority 0 in adverts, VIPs away) until an operator clears it (`resources clear`) or a later stop succeeds. */
+  /** Stay FAULT (priority 0 in adverts, VIPs away) and retry the stop every retryAfter until one succeeds. */
   | { readonly kind: 'fault' }
   /** Run a command (e.g. a power switch, `sg_persist` preempt, a STONITH agent); FAULT until it succeeds. */
   | { readonly kind: 'command'; readonly command: readonly string[]; readonly user?: string; readonly group?: string };

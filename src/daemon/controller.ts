@@ -126,6 +126,8 @@ export class Controller implements DaemonControl {
 
   /** What resources do to these instances changed (a monitor, a veto, a failed operation). */
   resourcesChanged(instances: readonly string[]): void {
+    // Resources stop after the instances: their last changes must not move a stopped instance.
+    if (this.stopped) return;
     for (const name of instances) {
       const managed = this.instances.get(name);
       if (managed) this.applyTracking(managed.runner);

@@ -84,11 +84,32 @@ export interface NativeInotify {
   close(): void;
 }
 
+/** What readSmallFile found: 64-bit numbers as decimal strings; data for a file within the limit. */
+export interface SmallFileRead {
+  type: 'file' | 'dir' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: string;
+  ino: string;
+  mtimeNs: string;
+  ctimeNs: string;
+  data?: Buffer;
+  /** Size, mtime, ctime or inode moved while it was read. */
+  changed?: true;
+}
+
 /** The file side of the addon (file replication, src/replicate/). */
 export interface NativeFileBinding {
   Inotify: new (onEvents: (batch: NativeInotifyEvent[]) => void, onError: (err: Error) => void) => NativeInotify;
   /** utimensat(2) with nanoseconds (Node's fs.utimes cannot carry ns); AT_SYMLINK_NOFOLLOW when noFollow. */
   setFileTimes(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  /** Data of many files durable at about one journal commit (native/sync-batch.cc); null or an errno name per fd. */
+  syncDataBatch(fds: number[], close?: boolean[]): Promise<(string | null)[]>;
+  /** A small file read in one thread-pool job (native/small-files.cc). */
+  readSmallFile(path: Buffer, limit: number): Promise<SmallFileRead>;
+  /** A new temporary file written, owned, moded and timed in one job; resolves its open fd. */
+  writeNewFile(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
   constants: Readonly<Record<string, number>>;
 }
 

@@ -30,6 +30,7 @@ export class Channel {
   private nextId = 1;
   private closedReason: string | undefined;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
+  private drain: Promise<void> | undefined;
 
   /** `onFrame` gets every frame that is not a reply (requests and data), in order. */
   constructor(
@@ -89,17 +90,22 @@ export class Channel {
       room = this.stream.write(payload);
       this.stream.uncork();
     }
-    if (!room) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.stream.off('drain', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.once('drain', done);
-        this.stream.once('close', done);
-      });
-    }
+    if (!room) await this.drained();
+  }
+
+  /** One wait for 'drain' shared by every writer that found the socket full. */
+  private drained(): Promise<void> {
+    this.drain ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        this.drain = undefined;
+        resolve();
+      };
+      this.stream.once('drain', done);
+      this.stream.once('close', done);
+    });
+    return this.drain;
   }
 
   close(reason: string): void {

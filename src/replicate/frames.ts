@@ -24,6 +24,12 @@ export const FrameType = {
   symlink: 9,
   remove: 10,
   rename: 11,
+  /** Split brain: from now on the replica keeps what it replaces (generations.ts). */
+  conflicts: 12,
+  /** A full comparison completed: the replica takes the source's generation. */
+  synced: 13,
+  /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
+  dirty: 14,
   ok: 64,
   error: 65,
 } as const;

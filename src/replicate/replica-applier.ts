@@ -12,7 +12,8 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
+import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs } from './dir-sync.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 
@@ -27,6 +28,12 @@ export interface FileMeta {
 export interface FileTimesPort {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fdatasync each. */
+  syncDataBatch?: SyncDataBatch;
+  /** A temporary written, owned, moded and timed in one thread-pool job (native/small-files.cc); resolves its fd. */
+  writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
+  /** A small file read in one job (for the replica's digests). */
+  readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
 }
 
 /** A failure with an errno-style code the source can act on. */
@@ -56,15 +63,21 @@ const NS = 1_000_000_000n;
 
 function asApplyError(err: unknown, path: RelPath): ApplyError {
   if (err instanceof ApplyError) return err;
+  if (err instanceof CommitFailed) return new ApplyError(`${printable(path)}: ${err.message}`, err.code);
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
   return new ApplyError(`${printable(path)}: ${(err as Error).message}`, code);
 }
 
 export class ReplicaApplier {
   private readonly partials = new Map<string, Partial>();
+  /** Partials kept for resuming when their connection closed, by token. */
+  private readonly abandoned = new Map<string, Buffer>();
   private rootReal: Buffer | undefined;
   private readonly canChown = process.getuid?.() === 0;
   private readonly dirs = new DirSyncs();
+  private readonly commits: BatchCommitter;
+  /** Split brain: where replaced or removed entries are kept, and how many were. */
+  private conflicts: { dir: Buffer; kept: number } | undefined;
   /** Bumped by anything that can replace a directory; parents checked since are trusted. */
   private structure = 0;
   private readonly checkedParents = new Map<RelPath, number>();
@@ -72,25 +85,55 @@ export class ReplicaApplier {
   constructor(
     private readonly root: Buffer,
     private readonly native: FileTimesPort,
-  ) {}
+    /** Called for each entry kept in the conflict directory. */
+    private readonly onConflict?: (path: RelPath) => void,
+  ) {
+    this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native));
+  }
+
+  /**
+   * From now on (until called with undefined) every entry this replica would replace or remove
+   * is first moved to the same relative path under `dir` (split brain, generations.ts).
+   */
+  keepConflicts(dir: Buffer | undefined): void {
+    this.conflicts = dir === undefined ? undefined : { dir, kept: 0 };
+  }
+
+  /** A split-brain resolution is running (keepConflicts(dir) and no full sync since). */
+  get inSplitBrain(): boolean {
+    return this.conflicts !== undefined;
+  }
+
+  /** Mean changes per group commit (batch-commit.ts). */
+  get meanCommitBatch(): number {
+    return this.commits.meanBatch;
+  }
 
   /** A whole file in one piece (small files). */
   async putWhole(path: RelPath, meta: FileMeta, bytes: Buffer): Promise<void> {
     const dir = await this.parentReady(path);
-    const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
-    try {
-      const file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    const temp = this.tempName(path);
+    if (this.native.writeNewFile !== undefined) {
+      let fd: number;
       try {
-        await file.writeFile(bytes);
-        await this.finishFile(file, meta);
-      } finally {
-        await file.close();
+        fd = await this.native.writeNewFile(temp, bytes, meta.mode, this.canChown ? meta.uid : -1, meta.gid, Number(meta.mtimeNs / NS), Number(meta.mtimeNs % NS));
+      } catch (err) {
+        throw asApplyError(err, path);
       }
-      await this.install(temp, path, meta, dir);
+      await this.commit(path, temp, dir, { fd });
+      return;
+    }
+    let file: FileHandle | undefined;
+    try {
+      file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      await file.writeFile(bytes);
+      await this.prepareFile(file, temp, meta);
     } catch (err) {
+      await file?.close().catch(() => {});
       await unlink(temp).catch(() => {});
       throw asApplyError(err, path);
     }
+    await this.commit(path, temp, dir, { handle: file });
   }
 
   /** Opens (or reopens) the partial file for `token`; returns how many bytes it already holds. */
@@ -99,6 +142,7 @@ export class ReplicaApplier {
     await this.parentReady(path);
     const previous = this.partials.get(token);
     if (previous !== undefined) await this.abandon(token, false);
+    this.abandoned.delete(token);
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
     await this.dropOlderPartials(path, token);
     try {
@@ -144,20 +188,18 @@ export class ReplicaApplier {
       await this.abandon(token, true);
       throw partial.failure;
     }
+    let dir: Buffer;
     try {
       if (partial.written !== partial.size) throw new ApplyError(`${printable(partial.path)}: ${partial.written} of ${partial.size} bytes`, 'EPROTO');
-      await this.finishFile(partial.file, partial.meta);
-      await partial.file.close();
-      this.partials.delete(token);
-      if (partial.hash.digest('hex') !== sha256) {
-        await unlink(partial.temp).catch(() => {});
-        throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
-      }
-      await this.install(partial.temp, partial.path, partial.meta, await this.parentReady(partial.path));
+      if (partial.hash.digest('hex') !== sha256) throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
+      await this.prepareFile(partial.file, partial.temp, partial.meta);
+      dir = await this.parentReady(partial.path);
     } catch (err) {
       await this.abandon(token, true);
       throw asApplyError(err, partial.path);
     }
+    this.partials.delete(token);
+    await this.commit(partial.path, partial.temp, dir, { handle: partial.file });
   }
 
   async mkdir(path: RelPath, meta: FileMeta): Promise<void> {
@@ -167,7 +209,7 @@ export class ReplicaApplier {
       const st = await lstat(full).catch(() => undefined);
       if (st !== undefined && !st.isDirectory()) {
         this.structure++;
-        await rm(full, { recursive: true, force: true });
+        if (!(await this.keep(path))) await rm(full, { recursive: true, force: true });
       }
       if (st === undefined || !st.isDirectory()) {
         // EEXIST: made meanwhile by a concurrent request for a path below it.
@@ -185,17 +227,17 @@ export class ReplicaApplier {
 
   async symlink(path: RelPath, target: Buffer, meta: FileMeta): Promise<void> {
     const dir = await this.parentReady(path);
-    const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = this.tempName(path);
     this.structure++; // a link may replace a directory some checked path went through
     try {
       await symlink(target, temp);
       if (this.canChown) await lchown(temp, meta.uid, meta.gid);
       this.setTimes(temp, meta.mtimeNs);
-      await this.install(temp, path, meta, dir, true);
     } catch (err) {
       await unlink(temp).catch(() => {});
       throw asApplyError(err, path);
     }
+    await this.commit(path, temp, dir);
   }
 
   /** Removes a file, link or whole directory; absent is fine. */
@@ -205,7 +247,7 @@ export class ReplicaApplier {
     if (dir === undefined) return; // the parent is gone, so is this
     this.structure++;
     try {
-      await rm(absolute(this.root, path), { recursive: true, force: true });
+      if (!(await this.keep(path))) await rm(absolute(this.root, path), { recursive: true, force: true });
       await this.dirs.sync(dir);
     } catch (err) {
       // The parent went too (removed by a concurrent removal of an ancestor): so did this.
@@ -222,6 +264,7 @@ export class ReplicaApplier {
     this.structure++;
     try {
       await lstat(absolute(this.root, from));
+      await this.keep(to);
       await rename(absolute(this.root, from), absolute(this.root, to));
       await this.dirs.sync(toDir);
       if (!fromDir.equals(toDir)) await this.dirs.sync(fromDir);
@@ -232,7 +275,22 @@ export class ReplicaApplier {
 
   /** Partial transfers still open (a connection closed mid-file): closed, kept for resuming. */
   async closeAll(): Promise<void> {
-    for (const token of [...this.partials.keys()]) await this.abandon(token, false);
+    for (const [token, partial] of [...this.partials]) {
+      await this.abandon(token, false);
+      this.abandoned.set(token, partial.temp);
+    }
+  }
+
+  /**
+   * A full comparison completed with every file equal: the partials kept for resuming that no
+   * transfer took up are of versions the source no longer sends. Removed, so a cut transfer
+   * whose file reached the replica by another way leaves nothing behind.
+   */
+  async dropAbandoned(): Promise<void> {
+    for (const [token, temp] of [...this.abandoned]) {
+      this.abandoned.delete(token);
+      if (!this.partials.has(token)) await unlink(temp).catch(() => {});
+    }
   }
 
   /** Partials of other versions of the same file (same first 16 hex digits of the token). */
@@ -255,28 +313,68 @@ export class ReplicaApplier {
     if (remove) await unlink(partial.temp).catch(() => {});
   }
 
-  private async finishFile(file: FileHandle, meta: FileMeta): Promise<void> {
+  /**
+   * In split-brain mode, moves the replica's entry at `path` (if any) into the conflict
+   * directory before it is replaced or removed; true if it did. A name already kept there
+   * (twice in one resolution) gets a numbered suffix rather than being overwritten.
+   */
+  private async keep(path: RelPath, replacing = false): Promise<boolean> {
+    const conflicts = this.conflicts;
+    if (conflicts === undefined) return false;
+    const full = absolute(this.root, path);
+    const st = await lstat(full).catch(() => undefined);
+    if (st === undefined) return false;
+    let target = absolute(conflicts.dir, path);
+    await mkdir(absolute(conflicts.dir, parentOf(path)), { recursive: true, mode: 0o700 });
+    for (let n = 1; (await lstat(target).catch(() => undefined)) !== undefined; n++) target = absolute(conflicts.dir, `${path}.${n}`);
+    try {
+      // A file about to be replaced is kept as a second link: readers of the replica see the
+      // old version until the rename puts the new one in place, as always.
+      if (replacing && !st.isDirectory()) await link(full, target);
+      else await rename(full, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      throw new ApplyError(`Cannot keep '${printable(path)}': the conflict directory must be on the replica's filesystem`, 'EXDEV');
+    }
+    this.structure++;
+    conflicts.kept++;
+    this.onConflict?.(path);
+    return true;
+  }
+
+  private tempName(path: RelPath): Buffer {
+    return absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  }
+
+  /** Owner, mode and times on the temporary; the data is made durable by the group commit. */
+  private async prepareFile(file: FileHandle, temp: Buffer, meta: FileMeta): Promise<void> {
     // Owner before mode: chown clears set-uid / set-gid bits.
     if (this.canChown) await file.chown(meta.uid, meta.gid);
     await file.chmod(meta.mode);
-    await file.sync();
+    this.setTimes(temp, meta.mtimeNs);
   }
 
-  /** Times on the temporary, then rename over the final name and fsync the directory. */
-  private async install(temp: Buffer, path: RelPath, meta: FileMeta, dir: Buffer, isLink = false): Promise<void> {
+  /** Durable, renamed over the final name, directory durable (batch-commit.ts). */
+  private async commit(path: RelPath, temp: Buffer, dir: Buffer, file?: OpenTemp): Promise<void> {
     const full = absolute(this.root, path);
-    if (!isLink) this.setTimes(temp, meta.mtimeNs);
+    const install = async () => {
+      await this.keep(path, true);
+      try {
+        await rename(temp, full);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        // A directory stands where a file or link now belongs.
+        this.structure++;
+        await rm(full, { recursive: true, force: true });
+        await rename(temp, full);
+      }
+    };
     try {
-      await rename(temp, full);
+      await this.commits.commit({ file, temp, install, dir });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-      // A directory stands where a file or link now belongs.
-      this.structure++;
-      await rm(full, { recursive: true, force: true });
-      await rename(temp, full);
+      throw asApplyError(err, path);
     }
-    await this.dirs.sync(dir);
   }
 
   private setTimes(path: Buffer, mtimeNs: bigint): void {

@@ -12,16 +12,26 @@ import { printable, type RelPath } from './paths.js';
 import { pskServerOptions, type PreSharedKey } from './psk-tls.js';
 import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from './replica-applier.js';
 import { TreeDigester } from './tree-digest.js';
+import type { GenerationStore } from './generation-store.js';
+import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
+import { absolute } from './paths.js';
+import { RecentChanges, ReplicaGuard } from './replica-guard.js';
+import type { InotifyPort } from './tree-watcher.js';
 
 export const PROTOCOL_VERSION = 1;
-const PARALLEL = 32;
+const PARALLEL = 256;
 const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
 export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
   | { kind: 'disconnected'; peer: string; reason: string }
   | { kind: 'apply-failed'; path: RelPath; code: string; message: string }
-  | { kind: 'resumed'; path: RelPath; offset: string };
+  | { kind: 'resumed'; path: RelPath; offset: string }
+  | { kind: 'keeping-conflicts'; reason: string; conflictDir: string }
+  | { kind: 'conflict-kept'; path: RelPath }
+  | { kind: 'complete'; generation: string }
+  /** Changed on the replica outside replication; the source is asked to put its version back. */
+  | { kind: 'local-change'; path: RelPath };
 
 export interface ReplicaServerOptions {
   root: Buffer;
@@ -30,6 +40,24 @@ export interface ReplicaServerOptions {
   port: number;
   native: FileTimesPort;
   onEvent?: (event: ReplicaEvent) => void;
+  /** This node's generations for the directory; without it the replica answers none (lab tools). */
+  generations?: GenerationStore;
+  /** Where a split brain keeps the replica's replaced entries (a subdirectory per resolution); same filesystem as root. */
+  conflictDir?: Buffer;
+  /** Watch the replica for changes replication did not make (replica-guard.ts); off without it. */
+  guard?: InotifyPort;
+}
+
+export interface ReplicaStatus {
+  connected: boolean;
+  /** Completed a full comparison with the current source and not diverged since. */
+  complete: boolean;
+  /** Entries kept in the conflict directory since this process started. */
+  conflicts: number;
+  /** Changes made on the replica outside replication, seen since this process started. */
+  localChanges: number;
+  splitBrain: boolean;
+  generation: string | undefined;
 }
 
 export function readMeta(header: Record<string, unknown>): FileMeta {
@@ -45,15 +73,39 @@ export class ReplicaServer {
   private chain: Promise<void> = Promise.resolve();
   /** Independent single-path changes running at once (their fsyncs share journal commits). */
   private readonly running = new Set<Promise<void>>();
+  private conflictsKept = 0;
+  private localChanges = 0;
+  private readonly recent = new RecentChanges(() => performance.now());
+  private guard: ReplicaGuard | undefined;
 
   constructor(private readonly options: ReplicaServerOptions) {
-    this.applier = new ReplicaApplier(options.root, options.native);
-    this.digester = new TreeDigester(options.root);
+    this.applier = new ReplicaApplier(options.root, options.native, (path) => {
+      this.conflictsKept++;
+      options.onEvent?.({ kind: 'conflict-kept', path });
+    });
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native) });
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
   }
 
   async listen(): Promise<AddressInfo> {
+    if (this.options.guard !== undefined) {
+      this.guard = new ReplicaGuard({
+        native: this.options.guard,
+        root: this.options.root,
+        recent: this.recent,
+        onForeign: (path, local) => {
+          if (local) {
+            this.localChanges++;
+            this.options.onEvent?.({ kind: 'local-change', path });
+          }
+          // The source compares the path again: its version comes back (one-way frame, no reply).
+          const channel = this.current;
+          if (channel !== undefined && !channel.closed) void channel.write({ type: 'dirty', id: 0, header: { path: pathField(path) }, payload: Buffer.alloc(0) }).catch(() => {});
+        },
+      });
+      await this.guard.start();
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -64,7 +116,20 @@ export class ReplicaServer {
     return this.server.address() as AddressInfo;
   }
 
+  status(): ReplicaStatus {
+    const state = this.options.generations?.state;
+    return {
+      connected: this.current !== undefined && !this.current.closed,
+      complete: state?.complete ?? false,
+      conflicts: this.conflictsKept,
+      localChanges: this.localChanges,
+      splitBrain: this.applier.inSplitBrain,
+      generation: state?.current,
+    };
+  }
+
   async close(): Promise<void> {
+    this.guard?.close();
     this.current?.close('replica closing');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.chain;
@@ -108,13 +173,42 @@ export class ReplicaServer {
     if (channel.closed) return;
     let reply: Record<string, unknown> | undefined;
     let path: RelPath = '';
+    const touched: RelPath[] = [];
+    /** A path this request changes: the replica's own watcher is not to report it. */
+    const touch = (p: RelPath): RelPath => {
+      if (this.options.guard === undefined) return p;
+      touched.push(p);
+      this.recent.begin(p);
+      return p;
+    };
     try {
       const h = frame.header;
       switch (frame.type) {
-        case 'hello':
+        case 'hello': {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
-          reply = { protocol: PROTOCOL_VERSION };
+          const store = this.options.generations;
+          reply = { protocol: PROTOCOL_VERSION, ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          // Until this source's full comparison completes, this copy is not one to promote.
+          await store?.update(syncStarted);
           break;
+        }
+        case 'conflicts': {
+          if (this.options.conflictDir === undefined) throw new ApplyError('This replica has no conflict directory', 'EINVAL');
+          const label = `${new Date().toISOString().replace(/[:.]/g, '-')}-${this.options.generations?.state.current.slice(0, 8) ?? 'replica'}`;
+          const dir = absolute(this.options.conflictDir, label);
+          this.applier.keepConflicts(dir);
+          this.options.onEvent?.({ kind: 'keeping-conflicts', reason: String(h.reason ?? 'split-brain'), conflictDir: dir.toString() });
+          break;
+        }
+        case 'synced': {
+          const source = generationsFromWire(h.generation);
+          if (source === undefined) throw new ApplyError('synced: the generation is missing or malformed', 'EINVAL');
+          await this.options.generations?.update(() => adoptSource(source));
+          this.applier.keepConflicts(undefined);
+          await this.applier.dropAbandoned();
+          this.options.onEvent?.({ kind: 'complete', generation: source.current });
+          break;
+        }
         case 'tree': {
           path = readPath(h, 'path');
           const digests = await this.digester.tree(path);
@@ -126,11 +220,11 @@ export class ReplicaServer {
           reply = { entries: (await this.digester.list(path)).map(entryToWire) };
           break;
         case 'put':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.putWhole(path, readMeta(h), frame.payload);
           break;
         case 'begin': {
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           const offset = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'));
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
           reply = { offset: offset.toString() };
@@ -140,24 +234,24 @@ export class ReplicaServer {
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'
         case 'end':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.end(readString(h, 'token'), readString(h, 'sha256'));
           break;
         case 'mkdir':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.mkdir(path, readMeta(h));
           break;
         case 'symlink':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.symlink(path, Buffer.from(readString(h, 'target'), 'base64'), readMeta(h));
           break;
         case 'remove':
-          path = readPath(h, 'path');
+          path = touch(readPath(h, 'path'));
           await this.applier.remove(path);
           break;
         case 'rename':
-          path = readPath(h, 'from');
-          await this.applier.rename(path, readPath(h, 'to'));
+          path = touch(readPath(h, 'from'));
+          await this.applier.rename(path, touch(readPath(h, 'to')));
           break;
         default:
           throw new ApplyError(`Frame type '${frame.type}' is not a request`, 'EPROTO');
@@ -171,6 +265,8 @@ export class ReplicaServer {
         this.options.onEvent?.({ kind: 'apply-failed', path, code, message: `${printable(path)}: ${message}` });
       }
       if (frame.id !== 0) await channel.write({ type: 'error', id: frame.id, header: { code, message }, payload: Buffer.alloc(0) }).catch(() => {});
+    } finally {
+      await Promise.all(touched.map((p) => this.recent.done(p, this.options.root)));
     }
   }
 }

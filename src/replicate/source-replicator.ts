@@ -6,13 +6,16 @@
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
 import { Channel, ChannelClosedError } from './channel.js';
+import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
 import { isReplicatorName, printable, type RelPath } from './paths.js';
 import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
-import { SendFailed, SourceSender } from './source-sender.js';
+import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
+import { newGenerationId, type GenerationStore } from './generation-store.js';
+import { beforeChange, compareGenerations, generationsFromWire, markPending } from './generations.js';
 
 export type SourceEvent =
   | { kind: 'connected' }
@@ -20,7 +23,11 @@ export type SourceEvent =
   | { kind: 'rescan-started'; path: RelPath; reason: string }
   | { kind: 'rescan-done'; path: RelPath; sent: number; ms: number }
   | { kind: 'synced'; path: RelPath; lagMs: number }
-  | { kind: 'send-failed'; path: RelPath; code: string; message: string };
+  | { kind: 'send-failed'; path: RelPath; code: string; message: string }
+  /** Both sides changed since their common generation: the replica keeps what is replaced. */
+  | { kind: 'split-brain'; ours: string; theirs: string }
+  /** A full comparison completed with nothing failed: the replica holds this generation. */
+  | { kind: 'replica-complete'; generation: string };
 
 export interface SourceStatus {
   connected: boolean;
@@ -33,6 +40,9 @@ export interface SourceStatus {
   /** Monotonic ms of the last completed full rescan, or undefined. */
   lastFullCheck: number | undefined;
   failedPaths: number;
+  /** Split brains detected since start. */
+  splitBrains: number;
+  generation: string | undefined;
 }
 
 export interface SourceReplicatorOptions {
@@ -40,7 +50,7 @@ export interface SourceReplicatorOptions {
   replica: { host: string; port: number };
   psk: PreSharedKey;
   exclude?: (path: RelPath) => boolean;
-  native: InotifyPort;
+  native: InotifyPort & SmallFileReader;
   clock: Clock;
   onEvent?: (event: SourceEvent) => void;
   /** Sends in flight at once (small files are pipelined). */
@@ -51,6 +61,8 @@ export interface SourceReplicatorOptions {
   settleMs?: number;
   /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
   fullCheckEveryMs?: number;
+  /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
+  generations?: GenerationStore;
 }
 
 export class SourceReplicator {
@@ -65,6 +77,7 @@ export class SourceReplicator {
   private inFlight = 0;
   private lagBytes = 0;
   private lastFullCheck: number | undefined;
+  private splitBrains = 0;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private fullCheckTimer: NodeJS.Timeout | undefined;
@@ -75,11 +88,13 @@ export class SourceReplicator {
 
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
-    this.digester = new TreeDigester(options.root, { exclude });
+    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native) });
     this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
   }
 
   async start(): Promise<void> {
+    // Promotion: the first change from now on starts a new generation.
+    await this.options.generations?.update(markPending);
     await this.watcher.start();
     this.connect();
     const every = this.options.fullCheckEveryMs ?? 600_000;
@@ -108,6 +123,8 @@ export class SourceReplicator {
       lagBytes: this.lagBytes,
       lastFullCheck: this.lastFullCheck,
       failedPaths: this.failed.size,
+      splitBrains: this.splitBrains,
+      generation: this.options.generations?.state.current,
     };
   }
 
@@ -127,6 +144,8 @@ export class SourceReplicator {
 
   private onChanges(changes: TreeChange[]): void {
     const now = this.options.clock.now();
+    const generations = this.options.generations;
+    if (generations?.state.pending) void generations.update((s) => beforeChange(s, newGenerationId)).catch(() => {});
     for (const change of changes) {
       if (change.kind === 'changed' && change.settle) this.settle(change.path, now);
       else if (change.kind === 'changed') {
@@ -159,10 +178,23 @@ export class SourceReplicator {
     if (this.closed) return;
     const socket: TLSSocket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...pskClientOptions(this.options.psk) });
     socket.setNoDelay(true);
-    const channel = new Channel(socket, () => channel.close('the replica sent a request'));
+    const channel = new Channel(socket, (frame) => {
+      // The only frame a replica sends unasked: a path changed there outside replication.
+      if (frame.type !== 'dirty' || frame.id !== 0) return channel.close('the replica sent a request');
+      let path: RelPath;
+      try {
+        path = readPath(frame.header, 'path');
+      } catch {
+        return channel.close('a malformed dirty frame');
+      }
+      this.queue.rescan(path, 'changed on the replica', this.options.clock.now());
+      this.pump();
+    });
     this.channel = channel;
     channel.onClose((reason) => {
       if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });
+      // Changes from now on may not reach the replica: they belong to a new generation.
+      if (!this.closed) void this.options.generations?.update(markPending).catch(() => {});
       this.sender = undefined;
       this.inFlight = 0;
       this.lagBytes = 0;
@@ -173,14 +205,13 @@ export class SourceReplicator {
       this.backoffMs = Math.min(this.backoffMs * 2, 2000);
     });
     socket.once('secureConnect', () => {
-      void channel
-        .request('hello', { protocol: PROTOCOL_VERSION })
+      void this.hello(channel)
         .then(() => {
           this.backoffMs = 100;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
             onBytes: (n) => (this.lagBytes += n),
             onFailed: (failure) => this.onFailed(failure),
-          });
+          }, this.options.native);
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
@@ -188,6 +219,32 @@ export class SourceReplicator {
         })
         .catch((err) => channel.close(`hello failed: ${(err as Error).message}`));
     });
+  }
+
+  /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
+  private async hello(channel: Channel): Promise<void> {
+    const store = this.options.generations;
+    const ours = store && { current: store.state.current, history: store.state.history };
+    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, ...(ours && { generation: ours }) });
+    if (store === undefined || ours === undefined) return;
+    const theirs = generationsFromWire(reply.header.generation);
+    if (theirs === undefined) throw new Error('the replica sent no generation');
+    const lineage = compareGenerations(ours, theirs);
+    if (lineage === 'same' || lineage === 'replica-behind') return;
+    if (lineage === 'diverged') {
+      this.splitBrains++;
+      this.emit({ kind: 'split-brain', ours: ours.current, theirs: theirs.current });
+    }
+    await channel.request('conflicts', { reason: lineage === 'diverged' ? 'split-brain' : 'first-copy' });
+  }
+
+  /** After a full comparison with nothing failed: the replica now holds this generation. */
+  private async markComplete(sender: SourceSender): Promise<void> {
+    const store = this.options.generations;
+    if (store === undefined || this.failed.size > 0) return;
+    const generation = { current: store.state.current, history: store.state.history };
+    await sender.synced(generation);
+    this.emit({ kind: 'replica-complete', generation: generation.current });
   }
 
   private onFailed(failure: SendFailed): void {
@@ -207,7 +264,7 @@ export class SourceReplicator {
   private pump(): void {
     const sender = this.sender;
     if (sender === undefined || this.barrier) return;
-    const window = this.options.window ?? 64;
+    const window = this.options.window ?? 256;
     while (this.inFlight < window) {
       const item = this.queue.take((path) => this.busy.has(path));
       if (item === undefined) return;
@@ -252,7 +309,10 @@ export class SourceReplicator {
         const started = clock.now();
         this.emit({ kind: 'rescan-started', path: item.path, reason: item.reason });
         const sent = await sender.rescan(item.path);
-        if (item.path === '') this.lastFullCheck = clock.now();
+        if (item.path === '') {
+          this.lastFullCheck = clock.now();
+          await this.markComplete(sender);
+        }
         this.emit({ kind: 'rescan-done', path: item.path, sent, ms: clock.now() - started });
       }
     } catch (err) {

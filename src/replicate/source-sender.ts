@@ -11,11 +11,14 @@ import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
 import { absolute, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { sameEntry, type EntryMeta, type TreeDigester } from './tree-digest.js';
+import type { SmallFileRead } from '../net/native.js';
 
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 const RESCAN_PARALLEL = 32;
+/** Files up to this size are read in one job of the addon. */
+const SMALL_FILE_LIMIT = 256 * 1024;
 
 /** A send that could not be done now (the source changed under it, or the replica refused). */
 export class SendFailed extends Error {
@@ -27,6 +30,11 @@ export class SendFailed extends Error {
     super(message);
     this.name = 'SendFailed';
   }
+}
+
+/** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
+export interface SmallFileReader {
+  readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
 }
 
 export interface SenderHooks {
@@ -57,6 +65,7 @@ export class SourceSender {
     private readonly root: Buffer,
     private readonly digester: TreeDigester,
     private readonly hooks: SenderHooks,
+    private readonly reader: SmallFileReader = {},
   ) {}
 
   /** Sends `path` as it is now (deleting it on the replica if it is gone here). */
@@ -79,6 +88,11 @@ export class SourceSender {
         throw this.failure(path, again);
       }
     }
+  }
+
+  /** Tells the replica a full comparison completed: it takes this generation (generations.ts). */
+  async synced(generation: { current: string; history: readonly string[] }): Promise<void> {
+    await this.channel.request('synced', { generation });
   }
 
   async rename(from: RelPath, to: RelPath): Promise<boolean> {
@@ -162,21 +176,14 @@ export class SourceSender {
 
   private async sendOnce(path: RelPath): Promise<void> {
     const full = absolute(this.root, path);
+    if (this.reader.readSmallFile !== undefined && (await this.sendSmall(path, full))) return;
     // Opened first and asked what it is (fewer system calls than lstat, then open): O_NOFOLLOW
     // makes a symlink fail with ELOOP, O_NONBLOCK keeps a fifo from blocking the open.
     let file: FileHandle;
     try {
       file = await open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        if (path !== '') await this.channel.request('remove', { path: pathField(path) });
-        return;
-      }
-      if (code !== 'ELOOP') throw err;
-      const st = await lstat(full, { bigint: true });
-      const target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
-      await this.channel.request('symlink', { path: pathField(path), target: target.toString('base64'), ...metaHeader(st) });
+      await this.sendNotAFile(path, full, err);
       return;
     }
     try {
@@ -190,6 +197,44 @@ export class SourceSender {
     } finally {
       await file.close();
     }
+  }
+
+  /** A path that could not be opened: gone (removed on the replica), a symlink, or an error. */
+  private async sendNotAFile(path: RelPath, full: Buffer, err: unknown): Promise<void> {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (path !== '') await this.channel.request('remove', { path: pathField(path) });
+      return;
+    }
+    if (code !== 'ELOOP') throw err;
+    const st = await lstat(full, { bigint: true });
+    const target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
+    await this.channel.request('symlink', { path: pathField(path), target: target.toString('base64'), ...metaHeader(st) });
+  }
+
+  /**
+   * The common case in one thread-pool job: a small file (or a directory, a gone path, a link).
+   * False for what the general path must do (a large file).
+   */
+  private async sendSmall(path: RelPath, full: Buffer): Promise<boolean> {
+    let found: SmallFileRead;
+    try {
+      found = await this.reader.readSmallFile!(full, SMALL_FILE_LIMIT);
+    } catch (err) {
+      await this.sendNotAFile(path, full, err);
+      return true;
+    }
+    const meta = { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid, mtimeNs: found.mtimeNs };
+    if (found.type === 'dir') {
+      if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...meta });
+      return true;
+    }
+    if (found.type === 'other') return true; // fifos, sockets, devices are not replicated
+    if (found.data === undefined) return false;
+    if (found.changed) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
+    this.hooks.onBytes?.(found.data.length);
+    await this.channel.request('put', { path: pathField(path), ...meta }, found.data);
+    return true;
   }
 
   private async sendWhole(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
 
@@ -32,7 +33,13 @@ export interface EntryMeta {
 
 export interface DigestOptions {
   exclude?: (path: RelPath) => boolean;
+  /** The addon's one-job read of a small file (native/small-files.cc): hashing costs one trip to the thread pool. */
+  readSmallFile?: (path: Buffer, limit: number) => Promise<{ data?: Buffer }>;
 }
+
+/** Entries of one directory described at once (their lstat / hash calls overlap). */
+const DESCRIBE_PARALLEL = 32;
+const SMALL_FILE = 256 * 1024;
 
 const UNREADABLE = Buffer.alloc(32);
 
@@ -99,15 +106,23 @@ export class TreeDigester {
       throw err;
     }
     names.sort(Buffer.compare);
-    const entries: EntryMeta[] = [];
+    const paths: RelPath[] = [];
     for (const bytes of names) {
       const name = relFromBytes(bytes);
       const path = joinRel(dir, name);
-      if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
-      const entry = await this.describe(path, digests);
-      if (entry !== undefined) entries.push(entry);
+      if (!isReplicatorName(name) && !this.options.exclude?.(path)) paths.push(path);
     }
-    return entries;
+    // In name order, DESCRIBE_PARALLEL at a time.
+    const entries: (EntryMeta | undefined)[] = new Array(paths.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < paths.length) {
+        const i = next++;
+        entries[i] = await this.describe(paths[i]!, digests);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, paths.length) }, worker));
+    return entries.filter((e): e is EntryMeta => e !== undefined);
   }
 
   /** One entry (undefined when it does not exist or is a special file). */
@@ -142,7 +157,7 @@ export class TreeDigester {
     let digest = cached?.stamp === stamp ? cached.digest : undefined;
     if (digest === undefined) {
       try {
-        digest = await hashFile(full);
+        digest = await this.hash(full, st.size);
         this.contentCache.set(path, { stamp, digest });
       } catch {
         digest = UNREADABLE;
@@ -151,20 +166,27 @@ export class TreeDigester {
     return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest };
   }
 
+  private async hash(full: Buffer, size: bigint): Promise<Buffer> {
+    const read = this.options.readSmallFile;
+    if (read === undefined || size > BigInt(SMALL_FILE)) return hashFile(full);
+    const { data } = await read(full, SMALL_FILE);
+    return data === undefined ? hashFile(full) : sha256(data);
+  }
+
   private async digestDir(dir: RelPath, out: Map<RelPath, Buffer>): Promise<Buffer> {
-    let names: Buffer[];
+    let entries: Dirent[];
     try {
-      names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
+      entries = (await readdir(absolute(this.root, dir), { encoding: 'buffer', withFileTypes: true })) as unknown as Dirent[];
     } catch {
-      names = [];
+      entries = [];
     }
-    // Child directories first, so list() finds their digests in `out`.
-    for (const bytes of names) {
-      const name = relFromBytes(bytes);
+    // Child directories first, so list() finds their digests in `out` (the dirent's type saves an lstat).
+    for (const entry of entries) {
+      const name = relFromBytes(entry.name as unknown as Buffer);
       const path = joinRel(dir, name);
       if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
-      const st = await lstat(absolute(this.root, path)).catch(() => undefined);
-      if (st?.isDirectory()) await this.digestDir(path, out);
+      const isDir = entry.isDirectory() || (entry.isSymbolicLink() || entry.isFile() ? false : (await lstat(absolute(this.root, path)).catch(() => undefined))?.isDirectory());
+      if (isDir) await this.digestDir(path, out);
     }
     const digest = digestOfEntries(await this.list(dir, out));
     out.set(dir, digest);

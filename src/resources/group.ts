@@ -186,6 +186,11 @@ export class ResourceGroup {
     }
   }
 
+  /** The drivers with their resource's name, for kind-specific views (e.g. health endpoints). */
+  drivers(): Array<{ name: string; kind: string; driver: ResourceDriver }> {
+    return this.slots.map((s) => ({ name: s.member.config.name, kind: s.member.config.kind, driver: s.member.driver }));
+  }
+
   status(): ResourceStatus[] {
     const now = this.deps.clock.now();
     return this.slots.map((slot) => {
@@ -228,8 +233,9 @@ export class ResourceGroup {
       const step = nextStep(this.views(), this.role, this.deps.clock.now());
       if (step.kind === 'idle') {
         // A hold that ends without an operation (a resource already back in shape) still has to lift the FAULT.
-        const holds = this.slots.flatMap((s) => (s.hold ? [s.hold.until] : []));
-        if (holds.length > 0) this.wakeAt(Math.max(this.deps.clock.now(), Math.min(...holds)));
+        const now = this.deps.clock.now();
+        const holds = this.slots.flatMap((s) => (s.hold && s.hold.until > now ? [s.hold.until] : []));
+        if (holds.length > 0) this.wakeAt(Math.min(...holds));
         return;
       }
       if (step.kind === 'wait') {
@@ -237,8 +243,11 @@ export class ResourceGroup {
         return;
       }
       const slot = this.slots[step.index]!;
-      // A before-promote resource is promoted once the VIPs are up.
-      if (step.kind === 'promote' && slot.member.config.vip === 'before-promote') await this.deps.gate.settled();
+      // A before-promote resource is promoted once the VIPs are up (and if still master then).
+      if (step.kind === 'promote' && slot.member.config.vip === 'before-promote') {
+        await this.deps.gate.settled();
+        if (this.role !== 'master') continue;
+      }
       await this.perform(slot, step);
     }
   }
@@ -274,8 +283,9 @@ export class ResourceGroup {
         break;
       case 'promote':
         // A failed promote may have half happened: demoted like an active resource, promoted again
-        // (promote is idempotent) if still master once the hold is over.
-        this.setPhase(slot, ok ? 'active' : 'partial', ok ? undefined : hold('promote'));
+        // (promote is idempotent) if still master once the hold is over. One aborted because
+        // mastership was lost is no failure of the resource: no hold.
+        this.setPhase(slot, ok ? 'active' : 'partial', ok || outcome.result === 'aborted' ? undefined : hold('promote'));
         break;
       case 'demote':
         // A hold from a failed promote outlives the demote: the node stays out for retryAfter.

@@ -18,7 +18,7 @@ import type { VrrpState } from '../vrrp/state-machine.js';
 import { ResourceGroup, type FenceRunner, type ResourceEvent, type ResourceStatus, type VipGate } from './group.js';
 import type { GroupPenalty } from './plan.js';
 import type { ResourceKinds } from './registry.js';
-import type { ResourceFollows, ResourceHost, ResourceRole, ResourceVip } from './resource.js';
+import type { ResourceDriver, ResourceFollows, ResourceHost, ResourceRole, ResourceVip } from './resource.js';
 
 /** What the subsystem reads of a running instance. */
 export interface InstanceFacts {
@@ -113,6 +113,15 @@ export class Resources {
       if (this.instancesOf(built.follows).includes(instance)) return built.group.currentPenalty();
     }
     return { fault: undefined, offset: 0 };
+  }
+
+  /**
+   * Every running driver with its resource's name and kind, for kind-specific views the
+   * composition root wires (PostgreSQL's health endpoints): narrow with the kind, then the
+   * driver's own type.
+   */
+  drivers(): Array<{ name: string; kind: string; driver: ResourceDriver }> {
+    return [...this.groups.values()].flatMap((b) => b.group.drivers());
   }
 
   status(): ResourceStatus[] {

@@ -19,6 +19,7 @@ import { loadSnapshots } from '../../src/backup/snapshots.js';
 import { check } from '../../src/backup/verbs/check.js';
 import { prune } from '../../src/backup/verbs/prune.js';
 import { removeSnapshots } from '../../src/backup/verbs/forget.js';
+import { checkSubset, forgetTagged } from '../../src/backup/verbs/jobs.js';
 import { waitFor } from './restic-fixture.js';
 
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
@@ -117,4 +118,31 @@ test('prune interrupted after any number of removals leaves the remaining snapsh
     }
   }
   assert.ok(removals >= 3, `prune removed index files and packs (${removals} removals)`);
+});
+
+test('the job adapters: forgetTagged keeps the policy within one tag and prunes; checkSubset reports clean, then damage', async () => {
+  const src = join(scratch, 'jobs-src');
+  mkdirSync(src);
+  const mem = new MemoryBackend();
+  const repo = await Repository.init(mem, 'pw', FAST);
+  for (let i = 0; i < 4; i++) {
+    writeFileSync(join(src, 'f'), `version ${i}\n`.repeat(1000));
+    await backup(repo, { paths: [src], hostname: 'h', tags: ['nightly'], time: { sec: 1_700_000_000 + i * 86_400, nsec: 0, offsetMinutes: 0 } });
+  }
+  await backup(repo, { paths: [src], hostname: 'h', tags: ['manual'], time: { sec: 1_600_000_000, nsec: 0, offsetMinutes: 0 } });
+  const r = await forgetTagged(repo, { keepLast: 2, prune: true }, 'nightly');
+  assert.deepEqual(r, { removed: 2, kept: 2 });
+  const left = await loadSnapshots(repo);
+  assert.deepEqual(left.map((s) => s.snapshot.tags), [['manual'], ['nightly'], ['nightly']], 'other tags untouched');
+  assert.deepEqual(await repo.list('locks'), []);
+  assert.deepEqual(await checkSubset(repo, '100%'), { errors: [] });
+  // Damage every pack: the check names each snapshot as damaged (their trees are in them too).
+  for (const f of await mem.list('data')) {
+    const bytes = Buffer.from(await mem.load({ type: 'data', name: f.name }));
+    bytes[20] = bytes[20]! ^ 1;
+    await mem.remove({ type: 'data', name: f.name });
+    await mem.save({ type: 'data', name: f.name }, bytes);
+  }
+  const damaged = await checkSubset(await Repository.open(mem, 'pw'), '100%');
+  assert.equal(damaged.errors.filter((e) => /^snapshot [0-9a-f]{8} is damaged: \//.test(e)).length, 3, damaged.errors.join('\n'));
 });

@@ -12,7 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, rmSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, rmSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalBackend } from '../../src/backup/backend/local.js';
@@ -278,18 +280,41 @@ test('locks both ways: restic\'s exclusive lock stops our backup and prune; ours
   ok(await restic(repo, 'check'), 'restic check');
 });
 
-test('a FIFO is recorded, restored as a FIFO, and restic agrees', { skip: skip || (!has('mkfifo') && 'mkfifo is missing') }, async () => {
+test('FIFOs and device nodes are recorded and made again, sockets recorded and skipped, as restic does', { skip: skip || (!has('mkfifo') && 'mkfifo is missing') }, async () => {
   const src = join(scratch, 'p-src');
   const repo = join(scratch, 'p-repo');
   mkdirSync(src);
   execFileSync('mkfifo', [join(src, 'pipe')]);
+  if (isRoot) execFileSync('mknod', [join(src, 'null'), 'c', '1', '3']);
+  const server = createServer().listen(join(src, 'sock'));
+  await once(server, 'listening');
   writeFileSync(join(src, 'f'), 'x');
-  ok(await hs('init', ...auth(repo)), 'init');
-  ok(await hs('run', ...auth(repo), src), 'run');
-  const ls = JSON.parse(ok(await restic(repo, 'ls', '--json', 'latest'), 'restic ls').stdout.split('\n').filter((l) => l.includes('/pipe'))[0]!) as { type: string };
-  assert.equal(ls.type, 'fifo');
-  const target = join(scratch, 'p-target');
-  ok(await hs('restore', ...auth(repo), 'latest', '--target', target), 'restore');
-  assert.ok(statSync(join(target, src, 'pipe')).isFIFO());
-  if (isRoot) assert.equal(statSync(join(target, src, 'pipe')).mode & 0o777, statSync(join(src, 'pipe')).mode & 0o777);
+  try {
+    ok(await hs('init', ...auth(repo)), 'init');
+    ok(await hs('run', ...auth(repo), src), 'run');
+  } finally {
+    server.close();
+  }
+  const types = Object.fromEntries(
+    ok(await restic(repo, 'ls', '--json', 'latest'), 'restic ls')
+      .stdout.split('\n')
+      .filter((l) => l.includes('"struct_type":"node"'))
+      .map((l) => JSON.parse(l) as { name: string; type: string })
+      .map((n) => [n.name, n.type]),
+  );
+  assert.equal(types.pipe, 'fifo');
+  assert.equal(types.sock, 'socket');
+  if (isRoot) assert.equal(types.null, 'chardev');
+  for (const [who, cmd] of [['ours', (t: string) => hs('restore', ...auth(repo), 'latest', '--target', t)], ['restic', (t: string) => restic(repo, 'restore', 'latest', '--target', t)]] as const) {
+    const target = join(scratch, `p-${who}`);
+    ok(await cmd(target), `${who} restore`);
+    assert.ok(statSync(join(target, src, 'pipe')).isFIFO(), `${who}: the FIFO`);
+    assert.ok(!existsSync(join(target, src, 'sock')), `${who}: no socket`);
+    if (isRoot) {
+      const dev = statSync(join(target, src, 'null'));
+      assert.ok(dev.isCharacterDevice(), `${who}: the device node`);
+      assert.equal(dev.rdev, statSync(join(src, 'null')).rdev);
+    }
+  }
+  ok(await restic(repo, 'check'), 'restic check');
 });

@@ -9,10 +9,11 @@
  * - a promote that hangs times out and the node releases mastership: its VIP never goes up.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
+import { performance } from 'node:perf_hooks';
+import { controlSocketPath, getJson, requestJson } from '../../src/api/control-socket.js';
 import type { ResourceStatus } from '../../src/resources/group.js';
 import { AddressMonitor, Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
 import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from './support.js';
@@ -41,13 +42,23 @@ class ResourceNode {
     spec: InstanceSpec,
   ) {
     this.runtimeDir = join(lab.dir, `hs-${host}-run`);
-    const conf = lab.writeFile(`${host}.conf`, keepalivedConf(spec));
-    const script = lab.writeFile('resource.sh', SCRIPT);
-    const command = (op: string) => `    ${op}: [/bin/sh, ${script}, ${lab.dir}, ${host}]`;
-    this.yamlFile = lab.writeFile(
-      `${host}.yaml`,
+    this.conf = basename(lab.writeFile(`${host}.conf`, keepalivedConf(spec)));
+    this.script = lab.writeFile(`resource-${host}.sh`, SCRIPT);
+    this.yamlFile = join(lab.dir, `${host}.yaml`);
+    this.writeResources('3s');
+    this.process = this.start();
+  }
+
+  private readonly conf: string;
+  private readonly script: string;
+
+  /** The YAML that adds the resource to the unchanged keepalived.conf (named relative to it). */
+  writeResources(retryAfter: string): void {
+    const command = (op: string) => `    ${op}: [/bin/sh, ${this.script}, ${this.lab.dir}, ${this.host}]`;
+    writeFileSync(
+      this.yamlFile,
       [
-        `keepalivedConf: ${conf}`,
+        `keepalivedConf: ${this.conf}`,
         'resources:',
         '  marker:',
         '    kind: exec',
@@ -55,11 +66,14 @@ class ResourceNode {
         ...['start', 'promote', 'demote', 'stop', 'monitor'].map(command),
         '    monitorInterval: 300ms',
         '    timeouts: { promote: 2s }',
-        '    retryAfter: 3s',
+        `    retryAfter: ${retryAfter}`,
         '',
       ].join('\n'),
     );
-    this.process = this.start();
+  }
+
+  async reload(): Promise<{ status: number; body: { message?: string; changes?: string[] } }> {
+    return (await requestJson(controlSocketPath(this.runtimeDir), 'POST', '/v1/reload', {}, 20_000)) as { status: number; body: { message?: string; changes?: string[] } };
   }
 
   start(): LabProcess {
@@ -113,9 +127,11 @@ test('kill -9 of the master: the backup promotes its resource; the old master co
     assert.equal(status?.lastOperation?.operation, 'promote');
     assert.equal(status?.lastOperation?.result, 'ok');
 
+    const killedAt = performance.now();
     await a.process.stop('SIGKILL');
     // The dead daemon's address stays on a's interface until it runs again; b adds its own.
-    await waitFor(async () => (await lab.vipHolder(vip)).includes('b') && b.marker(), { description: 'b holds the VIP with its resource promoted', timeoutMs: 20_000 });
+    await waitFor(async () => (await lab.vipHolder(vip)).includes('b') && b.marker(), { description: 'b holds the VIP with its resource promoted', timeoutMs: 20_000, intervalMs: 20 });
+    t.diagnostic(`kill -9 of a → b's resource promoted and VIP up: ${Math.round(performance.now() - killedAt)} ms (advert_int 0.2 s, polled every 20 ms)`);
     assert.deepEqual(b.ops(), ['start', 'promote']);
     assert.ok(a.marker(), 'nobody demoted the dead daemon’s resource (the documented limit)');
 
@@ -130,6 +146,19 @@ test('kill -9 of the master: the backup promotes its resource; the old master co
     assert.equal(typeof promote?.fields?.durationMs, 'number');
     const metrics = await (await fetchMetrics(b.runtimeDir)).text();
     assert.match(metrics, /hotstandby_resource_phase\{resource="marker",kind="exec",phase="active"\} 1/);
+
+    // Reload with a changed resource: refused on the master (b), applied on the backup (a).
+    b.writeResources('4s');
+    const refused = await b.reload();
+    assert.equal(refused.status, 422, JSON.stringify(refused.body));
+    assert.match(refused.body.message ?? '', /resources following instance VI_1 \(marker\) would change while it is MASTER/);
+    assert.ok(b.marker(), 'the refused reload left the master alone');
+    a.writeResources('4s');
+    const applied = await a.reload();
+    assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    assert.ok(applied.body.changes?.includes('resources of instance VI_1 rebuilt'));
+    await waitFor(() => a.ops().at(-1) === 'start' && a.ops().length === 5, { description: 'a: the old resource stopped, the new one started' });
+    assert.deepEqual(a.ops(), ['start', 'promote', 'start', 'stop', 'start']);
   });
 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../../src/lab/wait-for.js';
-import { loadNative } from '../../src/net/native.js';
+import { loadNative, type NativeFileBinding } from '../../src/net/native.js';
 import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
 import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
@@ -17,7 +17,12 @@ import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js'
 const psk = { identity: 'test', key: Buffer.alloc(32, 3) };
 const clock = { now: () => performance.now() };
 
-async function pair(t: { after: (fn: () => Promise<void> | void) => void }, setup?: (source: string) => void, sourceKey = psk) {
+async function pair(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  setup?: (source: string) => void,
+  sourceKey = psk,
+  sourceNative: (native: NativeFileBinding) => NativeFileBinding = (n) => n,
+) {
   const base = mkdtempSync(join(tmpdir(), 'hs-repl-'));
   const source = join(base, 'source');
   const replica = join(base, 'replica');
@@ -33,7 +38,7 @@ async function pair(t: { after: (fn: () => Promise<void> | void) => void }, setu
     root: Buffer.from(source),
     replica: { host: '127.0.0.1', port },
     psk: sourceKey,
-    native,
+    native: sourceNative(native),
     clock,
     exclude: (p) => p.endsWith('.swp'),
     onEvent: (e) => sourceEvents.push(e),
@@ -115,4 +120,35 @@ test('A source with the wrong key is refused and changes nothing on the replica'
   assert.equal(sourceEvents.some((e) => e.kind === 'connected'), false);
   assert.deepEqual((await treeDifferences(replica, replica)).length, 0);
   assert.equal((await import('node:fs')).readdirSync(replica).length, 0);
+});
+
+test('Files that vanish between the event and the read, and files changed while read, still converge with nothing left over', async (t) => {
+  const { source, replica, converged } = await pair(t);
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 50; i++) writeFileSync(join(source, `v${i}`), `round ${round}`);
+    for (let i = 0; i < 50; i += 2) rmSync(join(source, `v${i}`));
+  }
+  await converged('after files came and went');
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+  assert.equal(existsSync(join(replica, 'v0')), false);
+  assert.equal(existsSync(join(replica, 'v1')), true);
+});
+
+test('An unreadable file on the source is reported by name, the rest replicates, and it follows once readable', async (t) => {
+  let locked = true;
+  const denied = () => Object.assign(new Error("open 'secret' failed: permission denied (EACCES)"), { code: 'EACCES' });
+  // Root reads any file: the fault is injected where the source reads (the addon's read).
+  const { source, replica, converged, sourceEvents } = await pair(t, (dir) => {
+    writeFileSync(join(dir, 'secret'), 'top secret');
+    writeFileSync(join(dir, 'public'), 'hello');
+  }, psk, (native) => ({
+    ...native,
+    readSmallFile: (path: Buffer, limit: number) => (locked && path.toString().endsWith('/secret') ? Promise.reject(denied()) : native.readSmallFile(path, limit)),
+  }));
+  await waitFor(() => existsSync(join(replica, 'public')), { description: 'the readable file replicated' });
+  await waitFor(() => sourceEvents.some((e) => e.kind === 'send-failed' && e.code === 'EACCES' && e.path === 'secret'), { description: 'the unreadable file reported' });
+  assert.equal(existsSync(join(replica, 'secret')), false);
+  locked = false;
+  await converged('the file follows once readable');
+  void source;
 });

@@ -96,6 +96,7 @@ describe('ResourceGroup', () => {
     assert.equal(t.events.find((e) => e.operation === 'promote')?.result, 'aborted');
     assert.ok(t.drivers.every((d) => !d.active));
     assert.ok(!t.gate.history.includes(true));
+    assert.equal(t.group.currentPenalty().fault, undefined, 'an abort for a lost mastership is no failure: no hold');
   });
 
   it('BACKUP then MASTER again while demoting: the demote completes, then the promotes', async () => {
@@ -146,6 +147,22 @@ describe('ResourceGroup', () => {
     await run(t.time, 5000, 50);
     assert.equal(t.calls.at(-1), 'a:start');
     assert.equal(t.group.currentPenalty().fault, undefined);
+  });
+
+  it('stopping with a fenced resource still held ends: no wake-up loop on an expired hold', async () => {
+    const t = setup([{ name: 'a', onStopFailure: { kind: 'command', command: ['fence'] }, retryAfterMs: 100 }]);
+    t.group.start();
+    await run(t.time, 50);
+    t.group.setRole('master');
+    await run(t.time, 50);
+    t.drivers[0]!.script.demote = [{ ok: false }];
+    t.drivers[0]!.script.stop = [{ ok: false }];
+    const stopping = t.group.stop();
+    await run(t.time, 500, 50);
+    await stopping;
+    assert.deepEqual(t.fences, ['a:fence']);
+    assert.equal(t.group.status()[0]!.phase, 'down');
+    assert.equal(t.time.timersPending, 0, 'nothing left scheduled after stop');
   });
 
   it('with fence action FAULT a failed stop keeps FAULT and retries the stop every retryAfter', async () => {

@@ -12,7 +12,8 @@ import { hashId, type Id } from '../repo/id.js';
 import { decodeHeaderLength, decodePackTrailer, HEADER_LENGTH_SIZE, type PackedBlob } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { decodeTree, type TreeNode } from '../repo/tree.js';
-import { loadSnapshots, type SnapshotEntry } from '../snapshots.js';
+import { decodeSnapshot } from '../repo/snapshot.js';
+import type { SnapshotEntry } from '../snapshots.js';
 import { expectedPackSize, loadStoredIndex } from './index-files.js';
 import { verifySealedBlob } from './pack-writer.js';
 
@@ -137,18 +138,13 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
   for (const [k, packs] of copies) if (packs.every((p) => damagedPacks.has(p) && !onDisk.has(p))) bad.add(k);
   r.damagedPacks = [...damagedPacks].sort();
 
-  let snapshots: SnapshotEntry[] = [];
-  for (const id of await repo.list('snapshots')) {
+  const snapshots: SnapshotEntry[] = [];
+  for (const id of (await repo.list('snapshots')).sort()) {
     try {
-      await repo.loadUnpacked('snapshots', id);
+      snapshots.push({ id, snapshot: decodeSnapshot(await repo.loadUnpacked('snapshots', id)) });
     } catch (err) {
       r.errors.push(`snapshot ${id}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  }
-  try {
-    snapshots = await loadSnapshots(repo);
-  } catch {
-    snapshots = []; // a damaged snapshot file was reported above
   }
   r.snapshotsChecked = snapshots.length;
   const treeErrors = new Map<Id, string>();

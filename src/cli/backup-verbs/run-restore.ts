@@ -3,14 +3,16 @@
  * --stdin / --stdin-filename and the progress bar for run; --include / --exclude and the progress
  * bar for restore. Kept here so that src/cli/backup.ts only dispatches.
  */
-import { backup, restore, type BackupResult, type Repository, type RestoreStats } from '../../backup/index.js';
+import { backup, restore, walkTree, type BackupResult, type Repository, type RestoreStats } from '../../backup/index.js';
 import { newBackupStats } from '../../backup/archiver.js';
 import { childMayMatch, excludedBy, matchPattern, parsePattern } from '../../backup/verbs/pattern.js';
 import { scanTotals, type ScanTotals } from '../../backup/verbs/scan.js';
 import { backupStdin } from '../../backup/verbs/stdin.js';
 import type { Id } from '../../backup/repo/id.js';
 import type { OptionsConfig } from '../parse-command.js';
-import { UsageError } from './context.js';
+import { SELECT_OPTIONS, selection, UsageError } from './context.js';
+import { selectSnapshots } from '../../backup/verbs/select.js';
+import type { SnapshotEntry } from '../../backup/snapshots.js';
 import { startProgress } from './progress.js';
 
 export const RUN_OPTIONS = {
@@ -22,10 +24,12 @@ export const RUN_OPTIONS = {
 export const RESTORE_OPTIONS = {
   include: { type: 'string', short: 'i', multiple: true },
   exclude: { type: 'string', short: 'e', multiple: true },
+  ...SELECT_OPTIONS,
 } as const satisfies OptionsConfig;
 
 export const RUN_HELP = `                                [--exclude PATTERN]… [--stdin [--stdin-filename NAME]]`;
-export const RESTORE_HELP = `                                [--include PATTERN]… [--exclude PATTERN]… (single files or subtrees)`;
+export const RESTORE_HELP = `                                [--include PATTERN]… [--exclude PATTERN]… (single files or subtrees)
+                                [--host H] [--tag T] [--path P] (which snapshot latest is)`;
 
 const list = (v: unknown) => (v as string[] | undefined) ?? [];
 
@@ -70,7 +74,16 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
       : undefined;
   const stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   const progress = startProgress(process.stderr, 'bytes');
-  const poll = setInterval(() => progress.update(stats.bytesWritten, undefined, `${stats.files} files`), 200);
+  // On a terminal, the size of a whole-snapshot restore is summed beside it, for the time left.
+  let total: number | undefined;
+  if (process.stderr.isTTY && !select) {
+    void (async () => {
+      let n = 0;
+      for await (const { node } of walkTree(repo, tree)) if (node.type === 'file') n += node.size ?? 0;
+      total = n;
+    })().catch(() => undefined);
+  }
+  const poll = setInterval(() => progress.update(stats.bytesWritten, total, `${stats.files} files`), 200);
   poll.unref();
   try {
     return await restore(repo, tree, { target, stats, ...(select ? { select } : {}) });
@@ -78,4 +91,9 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
     clearInterval(poll);
     progress.stop();
   }
+}
+
+/** The snapshot `restore` names: an id or prefix, or `latest` among those --host/--tag/--path select. */
+export async function restoreSnapshot(repo: Repository, values: Record<string, unknown>, name: string): Promise<SnapshotEntry> {
+  return (await selectSnapshots(repo, [name], selection(values)))[0]!;
 }

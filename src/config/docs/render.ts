@@ -10,6 +10,9 @@ import { GLOBAL_FIELDS, GLOBAL_KEYWORDS_WITHOUT_FIELD } from '../fields/global.j
 import { INSTANCE_FIELDS, INSTANCE_KEYWORDS_WITHOUT_FIELD } from '../fields/instance.js';
 import { SYNC_GROUP_FIELDS } from '../fields/sync-group.js';
 import { VIP_FIELDS } from '../fields/vip.js';
+import { RESOURCE_FIELDS } from '../fields/resource.js';
+import { BUILT_IN_KINDS } from '../../resources/kinds/index.js';
+import type { ResourceKind } from '../../resources/resource.js';
 import { keywordClasses, type KeywordClasses } from '../keepalived/keyword-classes.js';
 
 function code(text: string): string {
@@ -113,9 +116,19 @@ export function renderKeywordClasses(classes: readonly KeywordClasses[]): string
   return lines.join('\n');
 }
 
+/** A resource kind's own keys (src/resources/kinds/, ResourceKind.fields). */
+export function renderResourceKindTable(kind: ResourceKind): string {
+  const lines = ['| Key | Type | Default | Notes |', '|---|---|---|---|'];
+  for (const f of kind.fields) lines.push(`| ${code(f.key)} | ${cell(f.type)} | ${cell(f.default ?? 'none')} | ${cell(f.doc)} |`);
+  return lines.join('\n');
+}
+
 /** Every generated block of docs/config.md by marker name. */
 export function generatedBlocks(): Record<string, string> {
   return {
+    'yaml-resource': renderYamlTable(RESOURCE_FIELDS),
+    // One block for every kind, so that registering a kind needs no edit here.
+    'yaml-resource-kinds': BUILT_IN_KINDS.map((k) => `\`kind: ${k.kind}\`: ${k.doc}.\n\n${renderResourceKindTable(k)}`).join('\n\n'),
     'yaml-global': renderYamlTable(GLOBAL_FIELDS),
     'yaml-instance': renderYamlTable(INSTANCE_FIELDS),
     'yaml-vip': renderYamlTable(VIP_FIELDS),

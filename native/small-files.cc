@@ -1,0 +1,206 @@
+// readSmallFile(path, limit) → Promise<SmallFileRead>
+//   open(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) (a symlink fails with ELOOP, a fifo does
+//   not block), fstat; a regular file of at most `limit` bytes is read whole (one byte more is
+//   asked for, so growth shows) and fstat-ed again; then closed. Resolves
+//   { type: 'file' | 'dir' | 'other', mode, uid, gid, size, ino, mtimeNs, ctimeNs (decimal strings
+//   for the 64-bit ones), data?: Buffer (a file within the limit), changed?: true (its size, mtime,
+//   ctime or inode moved while it was read) }; rejects with an errno Error (ENOENT, ELOOP, EACCES).
+//
+// writeNewFile(path, data, mode, uid, gid, mtimeSec, mtimeNsec) → Promise<fd>
+//   open(O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), write all of data, fchown (when uid >= 0;
+//   owner before mode: chown clears set-uid / set-gid), fchmod, futimens (atime = mtime). The fd
+//   stays open for the group commit (syncDataBatch). On failure the file is closed and removed.
+#include "small-files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "errno-error.h"
+#include "path-arg.h"
+
+namespace {
+
+int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+std::string Ns(const timespec& t) { return std::to_string(static_cast<int64_t>(t.tv_sec) * 1000000000LL + t.tv_nsec); }
+
+bool SameStamp(const struct stat& a, const struct stat& b) {
+  return a.st_size == b.st_size && a.st_ino == b.st_ino && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, std::string path, int64_t limit)
+      : Napi::AsyncWorker(env), path_(std::move(path)), limit_(limit), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    const int fd = open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      error_ = errno;
+      syscall_ = "open";
+      return;
+    }
+    if (fstat(fd, &before_) != 0) {
+      error_ = errno;
+      syscall_ = "fstat";
+    } else if (S_ISREG(before_.st_mode) && before_.st_size <= limit_) {
+      data_.resize(static_cast<size_t>(before_.st_size) + 1);
+      size_t got = 0;
+      for (;;) {
+        const ssize_t n = pread(fd, data_.data() + got, data_.size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          error_ = errno;
+          syscall_ = "read";
+          break;
+        }
+        if (n == 0) break;
+        got += static_cast<size_t>(n);
+        if (got == data_.size()) break;
+      }
+      data_.resize(got);
+      struct stat after;
+      if (error_ == 0) {
+        if (fstat(fd, &after) != 0) {
+          error_ = errno;
+          syscall_ = "fstat";
+        } else {
+          changed_ = !SameStamp(before_, after) || got != static_cast<size_t>(before_.st_size);
+        }
+      }
+      read_ = true;
+    }
+    close(fd);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (error_ != 0) {
+      deferred_.Reject(ErrnoError(env, error_, syscall_, "'" + path_ + "'").Value());
+      return;
+    }
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("type", S_ISREG(before_.st_mode) ? "file" : S_ISDIR(before_.st_mode) ? "dir" : "other");
+    r.Set("mode", Napi::Number::New(env, before_.st_mode));
+    r.Set("uid", Napi::Number::New(env, before_.st_uid));
+    r.Set("gid", Napi::Number::New(env, before_.st_gid));
+    r.Set("size", std::to_string(static_cast<int64_t>(before_.st_size)));
+    r.Set("ino", std::to_string(static_cast<uint64_t>(before_.st_ino)));
+    r.Set("mtimeNs", Ns(before_.st_mtim));
+    r.Set("ctimeNs", Ns(before_.st_ctim));
+    if (read_) r.Set("data", Napi::Buffer<char>::Copy(env, data_.data(), data_.size()));
+    if (changed_) r.Set("changed", true);
+    deferred_.Resolve(r);
+  }
+
+ private:
+  std::string path_;
+  int64_t limit_;
+  struct stat before_ {};
+  std::vector<char> data_;
+  bool read_ = false;
+  bool changed_ = false;
+  int error_ = 0;
+  const char* syscall_ = "";
+  Napi::Promise::Deferred deferred_;
+};
+
+class WriteWorker : public Napi::AsyncWorker {
+ public:
+  WriteWorker(Napi::Env env, std::string path, Napi::Buffer<char> data, mode_t mode, int64_t uid, int64_t gid, timespec mtime)
+      : Napi::AsyncWorker(env),
+        path_(std::move(path)),
+        ref_(Napi::Persistent(data)),
+        bytes_(data.Data()),
+        length_(data.Length()),
+        mode_(mode),
+        uid_(uid),
+        gid_(gid),
+        mtime_(mtime),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) return Fail("open");
+    size_t done = 0;
+    while (done < length_) {
+      const ssize_t n = write(fd_, bytes_ + done, length_ - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail("write");
+      done += static_cast<size_t>(n);
+    }
+    if (uid_ >= 0 && fchown(fd_, static_cast<uid_t>(uid_), static_cast<gid_t>(gid_)) != 0) return Fail("fchown");
+    if (fchmod(fd_, mode_) != 0) return Fail("fchmod");
+    const timespec times[2] = {mtime_, mtime_};
+    if (futimens(fd_, times) != 0) return Fail("futimens");
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (error_ != 0) deferred_.Reject(ErrnoError(env, error_, syscall_, "'" + path_ + "'").Value());
+    else deferred_.Resolve(Napi::Number::New(env, fd_));
+  }
+
+ private:
+  void Fail(const char* syscall) {
+    error_ = errno;
+    syscall_ = syscall;
+    if (fd_ >= 0) {
+      close(fd_);
+      unlink(path_.c_str());
+      fd_ = -1;
+    }
+  }
+
+  std::string path_;
+  Napi::Reference<Napi::Buffer<char>> ref_;
+  const char* bytes_;
+  size_t length_;
+  mode_t mode_;
+  int64_t uid_, gid_;
+  timespec mtime_;
+  int fd_ = -1;
+  int error_ = 0;
+  const char* syscall_ = "";
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Value ReadSmallFile(const Napi::CallbackInfo& info) {
+  std::string path = PathArg(info, 0);
+  const int64_t limit = IntArg(info, 1, "limit");
+  auto* worker = new ReadWorker(info.Env(), std::move(path), limit);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value WriteNewFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  if (!info[1].IsBuffer()) throw Napi::TypeError::New(env, "The data must be a Buffer");
+  const int64_t mode = IntArg(info, 2, "mode");
+  const int64_t uid = IntArg(info, 3, "uid");
+  const int64_t gid = IntArg(info, 4, "gid");
+  timespec mtime{};
+  mtime.tv_sec = IntArg(info, 5, "mtimeSec");
+  mtime.tv_nsec = IntArg(info, 6, "mtimeNsec");
+  if (mtime.tv_nsec < 0 || mtime.tv_nsec > 999999999) throw Napi::RangeError::New(env, "The nanoseconds must be in 0..999999999");
+  auto* worker = new WriteWorker(env, std::move(path), info[1].As<Napi::Buffer<char>>(), static_cast<mode_t>(mode & 07777), uid, gid, mtime);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}

@@ -1,0 +1,113 @@
+/**
+ * `kind: directory`: a directory replicated from the master to its backups (issue 12), as a
+ * resource that follows the role (directory-driver.ts). Its keys, validated with errors naming
+ * the key; `bandwidthLimit`, `xattrs` and certificates are not implemented yet, so they are not
+ * accepted (an unknown key is an error, never silently ignored).
+ */
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { loadNative } from '../net/native.js';
+import type { ResourceHost, ResourceKind, ResourceSettings } from '../resources/resource.js';
+import { DirectoryDriver, type DirectorySettings } from './directory-driver.js';
+import { excludeMatcher } from './exclude.js';
+import type { PreSharedKey } from './psk-tls.js';
+
+export const DEFAULT_REPLICATION_PORT = 7411;
+
+export interface DirectoryKindSettings {
+  readonly path: string;
+  readonly exclude: readonly string[];
+  readonly listen: string;
+  readonly port: number;
+  /** "host" or "host:port" ("[v6]:port"); empty: the followed instances' unicast peers. */
+  readonly peers: readonly { readonly host: string; readonly port: number }[];
+  readonly keyFile: string;
+  readonly conflictDir: string;
+  readonly fullCheckEveryMs: number;
+}
+
+function absolutePath(settings: ResourceSettings, key: string, value: string): string {
+  if (!value.startsWith('/') || value === '/') throw settings.error(key, `Expected an absolute path other than /, got "${value}"`);
+  return value.replace(/\/+$/, '');
+}
+
+export function parsePeer(text: string, port: number): { host: string; port: number } | undefined {
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
+  const v4 = /^([^:[\]]+)(?::(\d+))?$/.exec(text);
+  const match = v6 ?? v4;
+  if (!match) return undefined;
+  const p = match[2] === undefined ? port : Number(match[2]);
+  if (!Number.isInteger(p) || p < 1 || p > 65535) return undefined;
+  return { host: match[1]!, port: p };
+}
+
+/** The key file: 64 (or more) hex digits, or at least 16 raw bytes. */
+export function readKeyFile(file: string): PreSharedKey {
+  const bytes = readFileSync(file);
+  const text = bytes.toString('latin1').trim();
+  const key = /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : bytes;
+  if (key.length < 16) throw new Error(`${file}: the key is ${key.length} bytes; at least 16 are needed (e.g. \`openssl rand -hex 32 > ${file}\`)`);
+  return { identity: 'hotstandby-directory', key };
+}
+
+export const directoryKind: ResourceKind<DirectoryKindSettings> = {
+  kind: 'directory',
+  doc: 'a directory replicated from the master to its backups (TLS-PSK, atomic apply, split-brain safe)',
+  fields: [
+    { key: 'path', type: 'absolute path', default: 'required', doc: 'the directory, the same path on every node' },
+    { key: 'exclude', type: 'list of patterns', default: 'none', doc: '`*.tmp`, `cache/`, `logs/**`: a pattern without `/` matches a name at any depth, with `/` a path from the top; what matches is neither sent nor touched on the replica' },
+    { key: 'peers', type: 'list of host[:port]', default: "the followed instances' unicast peers", doc: "where the master finds each backup's replica" },
+    { key: 'listen', type: 'address', default: '`0.0.0.0`', doc: 'where this node listens as a replica' },
+    { key: 'port', type: 'integer 1..65535', default: String(DEFAULT_REPLICATION_PORT), doc: 'the replica port (and the peers\' default)' },
+    { key: 'keyFile', type: 'path', default: 'required', doc: 'the pre-shared key, the same on every node: 64 hex digits (`openssl rand -hex 32`), mode 0600' },
+    { key: 'conflictDir', type: 'absolute path', default: '`<path>.hotstandby-conflicts`', doc: "where a split brain keeps the replica's replaced files (same filesystem as path)" },
+    { key: 'fullCheckEvery', type: 'duration', default: '10m', doc: 'a full digest comparison this often (besides after every connect and queue overflow)' },
+  ],
+  parse(settings: ResourceSettings): DirectoryKindSettings {
+    const path = absolutePath(settings, 'path', settings.requireString('path'));
+    const port = settings.integer('port', { min: 1, max: 65535 }) ?? DEFAULT_REPLICATION_PORT;
+    const peers = (settings.stringList('peers') ?? []).map((text) => {
+      const peer = parsePeer(text, port);
+      if (peer === undefined) throw settings.error('peers', `"${text}" is not host, host:port or [v6]:port`);
+      return peer;
+    });
+    const exclude = settings.stringList('exclude') ?? [];
+    for (const pattern of exclude) {
+      if (pattern === '' || pattern.includes('\0')) throw settings.error('exclude', 'A pattern must be a non-empty string');
+    }
+    const conflictDir = absolutePath(settings, 'conflictDir', settings.string('conflictDir') ?? `${path}.hotstandby-conflicts`);
+    if (conflictDir === path || conflictDir.startsWith(`${path}/`)) throw settings.error('conflictDir', 'The conflict directory must be outside the replicated directory');
+    const fullCheckEveryMs = settings.duration('fullCheckEvery') ?? 600_000;
+    if (fullCheckEveryMs < 1000) throw settings.error('fullCheckEvery', 'At least 1s');
+    return { path, exclude, listen: settings.string('listen') ?? '0.0.0.0', port, peers, keyFile: settings.requireString('keyFile'), conflictDir, fullCheckEveryMs };
+  },
+  async check(settings, host) {
+    const st = await stat(settings.path).catch(() => undefined);
+    if (!st?.isDirectory()) throw new Error(`resources.${host.name}.path: '${settings.path}' is not a directory`);
+    try {
+      readKeyFile(settings.keyFile);
+    } catch (err) {
+      throw new Error(`resources.${host.name}.keyFile: ${(err as Error).message}`);
+    }
+    const parent = await stat(dirname(settings.conflictDir)).catch(() => undefined);
+    if (parent !== undefined && parent.dev !== st.dev) throw new Error(`resources.${host.name}.conflictDir: must be on the same filesystem as '${settings.path}'`);
+    if (settings.peers.length === 0 && host.peers().length === 0) throw new Error(`resources.${host.name}.peers: none set and the followed instances have no unicast peers`);
+  },
+  create(settings, host) {
+    return new DirectoryDriver(driverSettings(settings, host), { native: loadNative(), clock: host.clock, log: host.log, stateDir: host.stateDir });
+  },
+};
+
+function driverSettings(settings: DirectoryKindSettings, host: ResourceHost): DirectorySettings {
+  const peers = settings.peers.length > 0 ? settings.peers : host.peers().map((address) => ({ host: address, port: settings.port }));
+  return {
+    path: settings.path,
+    exclude: excludeMatcher(settings.exclude),
+    listen: { host: settings.listen, port: settings.port },
+    peers,
+    psk: readKeyFile(settings.keyFile),
+    conflictDir: settings.conflictDir,
+    fullCheckEveryMs: settings.fullCheckEveryMs,
+  };
+}

@@ -1,0 +1,582 @@
+/**
+ * The `postgresql` resource driver (issue 11 §2): one PostgreSQL 15 cluster that is the primary
+ * while this node is MASTER and a synchronous streaming standby of the peer otherwise.
+ *
+ * - start: the standby shape. An empty data directory is cloned from the peer (pg_basebackup);
+ *   an old primary is fenced and rejoins (pg_rewind, or a fresh clone when rewind cannot work).
+ * - promote: only when eligible (eligibility.ts) and, with a witness, after winning its
+ *   compare-and-swap; synchronous_standby_names is set to the peer first, then pg_promote(wait).
+ * - demote: fencing at once (immediate shutdown: no waiting commit is acknowledged), then the
+ *   rejoin runs in the background.
+ * - monitor: reads both servers, learns, decides eligibility; on a standby that stopped
+ *   streaming from a primary it starts the rejoin in the background (the role does not change).
+ */
+import type { Logger } from '../../ports/index.js';
+import type { Eligibility, MonitorResult, OperationContext, ResourceDriver, ResourceHost } from '../resource.js';
+import { resolveScriptUser } from '../../check/script-security.js';
+import { createPairRoles, initdbForPair } from './bootstrap.js';
+import { pgPrograms, type PgPrograms, type RunAs } from './commands.js';
+import { writeStandbySignal } from './conf-files.js';
+import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
+import { decideEligibility, learn, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
+import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
+import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { peerHost, type PostgresqlSettings } from './settings.js';
+import { withSession, type Endpoint } from './sql.js';
+import { slotName } from './sql-names.js';
+import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames } from './sync-names.js';
+import { nullWitness, type PrimaryRecord, type PrimaryWitness } from './witness.js';
+import { systemIdentifiers } from './system-id.js';
+import type { PostgresqlHealthView } from './health.js';
+
+export interface PostgresqlDriverOptions {
+  readonly witness?: PrimaryWitness;
+  /** Who runs PostgreSQL's programs; default: settings.osUser from /etc/passwd. */
+  readonly runAs?: RunAs;
+  /** Budget of the peer query inside monitor (the peer may be dead; monitor must stay quick). */
+  readonly peerTimeoutMs?: number;
+  /** How long a background rejoin (rewind / clone) may take. */
+  readonly rejoinTimeoutMs?: number;
+  /** Monitor rounds a standby may not stream from a live primary before the rejoin starts. */
+  readonly notStreamingRounds?: number;
+}
+
+type Wanted = 'none' | 'standby' | 'primary';
+
+/** What the last monitor round saw: for describe(), health endpoints and tests. */
+export interface PostgresqlView {
+  readonly wanted: Wanted;
+  /** Monotonic ms (host clock) of the observation. */
+  readonly observedAt: number;
+  readonly local: LocalState;
+  readonly peer: PeerState;
+  readonly eligibility: Eligibility;
+  readonly busy?: string;
+  readonly lastRejoinError?: string;
+  readonly degradedToAsync: boolean;
+  readonly syncStandbyStreaming?: boolean;
+  readonly lagBytes?: number;
+}
+
+export class PostgresqlDriver implements ResourceDriver {
+  readonly kind = 'postgresql';
+  private wanted: Wanted = 'none';
+  private busy: string | undefined;
+  private background: { controller: AbortController; done: Promise<void> } | undefined;
+  private knowledge: Knowledge | undefined;
+  private knowledgeLoaded = false;
+  private notStreaming = 0;
+  private standbyGoneSince: number | undefined;
+  private degraded = false;
+  private lastRejoinError: string | undefined;
+  /** The last copy that succeeded: 'initial copy', 'rejoin (pg_rewind)', 'rejoin (fresh clone)'. */
+  private lastCopy: string | undefined;
+  private view: PostgresqlView | undefined;
+  private owner: RunAs | undefined;
+  private programsCache: PgPrograms | undefined;
+  private readonly witness: PrimaryWitness;
+
+  constructor(
+    private readonly settings: PostgresqlSettings,
+    private readonly host: ResourceHost,
+    private readonly options: PostgresqlDriverOptions = {},
+  ) {
+    this.witness = options.witness ?? nullWitness;
+    if (settings.degradeToAsyncAfterMs !== undefined && !this.witness.arbitrates) {
+      throw new Error('degradeToAsyncAfter needs a witness: without one, an isolated primary running asynchronously can acknowledge commits the promoted standby never had');
+    }
+  }
+
+  // --- operations -----------------------------------------------------------------------------
+
+  async start(ctx: OperationContext): Promise<void> {
+    this.wanted = 'standby';
+    await this.loadKnowledge();
+    // The standby shape may need an initial copy or a rejoin that takes hours on a big database:
+    // it runs in the background (not eligible meanwhile: "start running"), not inside start's
+    // time limit; the monitor reports how it ends.
+    this.startBackground(ctx.log, false);
+  }
+
+  async promote(ctx: OperationContext): Promise<void> {
+    this.wanted = 'primary';
+    await this.cancelBackground();
+    await this.loadKnowledge();
+    const s = this.settings;
+    const { signal, log } = ctx;
+    const owner = await this.runAs();
+    let local = await inspectLocal(s, signal);
+    if (local.kind === 'primary') {
+      await this.configurePrimary(signal);
+      return;
+    }
+    if (local.kind === 'stopped') {
+      // Started as a standby whatever it was: a stale old primary must not take a write before
+      // the checks below (clients may reach it without the VIP).
+      const address = this.peerAddress();
+      if (address !== undefined) await configureStandby(s, address, owner);
+      else await writeStandbySignal(s.dataDir, owner);
+      await startServer(s, await this.programs(), signal);
+      local = await inspectLocal(s, signal);
+    }
+    const t0 = performance.now();
+    const peer = await this.inspectPeerQuickly(signal);
+    const record = await this.witnessRecord(signal);
+    const eligibility = this.decide(local, peer, record);
+    if (!eligibility.eligible) throw new Error(`Not promoting: ${eligibility.reason}`);
+    if (this.witness.arbitrates) {
+      const expect = record === 'unreachable' ? undefined : record;
+      if (!(await this.witness.claimPrimary(s.nodeName, s.peer.name, expect, signal))) {
+        throw new Error(`Not promoting: the witness (${this.witness.description}) record changed; another node claimed the primary`);
+      }
+    }
+    if (local.kind === 'empty') {
+      log.log('info', 'Empty data directory and bootstrap: initdb; initialising a new cluster', { dataDir: s.dataDir });
+      await initdbForPair(s, this.peerAddress()?.host, await this.programs(), owner, signal);
+      await startServer(s, await this.programs(), signal);
+      await withSession(localEndpoint(s), signal, (session) => createPairRoles(session, s));
+      await this.configurePrimary(signal);
+      return;
+    }
+    if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
+    // The old primary is gone: with a witness and degradeToAsyncAfter, record at once that this
+    // primary runs without a synchronous standby (compare-and-swap; the old primary can then never
+    // be promoted) and write asynchronously until it is back in sync, instead of waiting for it.
+    if (this.witness.arbitrates && s.degradeToAsyncAfterMs !== undefined && peer.kind === 'unreachable') {
+      const claimed = await this.witness.read(signal);
+      if (claimed?.primary === s.nodeName && (await this.witness.allowAsync(s.nodeName, claimed, signal))) {
+        this.degraded = true;
+        log.log('warn', 'Promoting without a synchronous standby (the peer is unreachable; the witness recorded it)');
+      }
+    }
+    // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
+    await withSession(localEndpoint(s), signal, async (session) => {
+      await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
+      const waitSeconds = Math.max(1, Math.ceil(s.promoteWaitMs / 1000));
+      const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
+      if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);
+    });
+    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1, ms: Math.round(performance.now() - t0) });
+    await this.configurePrimary(signal);
+    await this.refreshLocalView(signal);
+    await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
+  }
+
+  async demote(ctx: OperationContext): Promise<void> {
+    this.wanted = 'standby';
+    const s = this.settings;
+    // Fencing first, without SQL (a hung server must not delay it): a running server that is not
+    // configured as a standby is (or may become) a primary.
+    if ((await postmasterPid(s.dataDir)) !== undefined && !isStandbyConfigured(s.dataDir)) {
+      ctx.log.log('warn', 'Fencing: immediate shutdown of the primary (waiting commits get an error, never a success)');
+      await stopServer(s, await this.programs(), 'immediate', ctx.signal, 3_000);
+    }
+    this.startBackground(ctx.log, true);
+  }
+
+  async stop(ctx: OperationContext): Promise<void> {
+    this.wanted = 'none';
+    await this.cancelBackground();
+    await stopServer(this.settings, await this.programs(), 'fast', ctx.signal, 30_000);
+  }
+
+  async monitor(ctx: OperationContext): Promise<MonitorResult> {
+    await this.loadKnowledge();
+    const s = this.settings;
+    const local = await inspectLocal(s, ctx.signal);
+    const peer = await this.inspectPeerQuickly(ctx.signal);
+    const learnt = learn(local, peer, this.knowledge);
+    if (learnt !== undefined && JSON.stringify(learnt) !== JSON.stringify(this.knowledge)) await this.remember(learnt);
+    const record = this.witness.arbitrates ? await this.witnessRecord(ctx.signal) : undefined;
+    const eligibility = this.decide(local, peer, record);
+    let syncStandbyStreaming: boolean | undefined;
+    let lagBytes: number | undefined;
+    if (local.kind === 'primary') {
+      const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
+      syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
+      if (this.wanted === 'primary') await this.followStandby(replication?.sync === true, replication?.streaming === true, replication?.flushLagBytes, ctx);
+    } else if (local.kind === 'standby') {
+      lagBytes = peer.kind === 'primary' ? Math.max(0, Number(peer.lsn - local.replayLsn)) : Number(local.receiveLsn - local.replayLsn);
+    }
+    if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log);
+    this.view = {
+      wanted: this.wanted, observedAt: this.host.clock.now(), local, peer, eligibility, degradedToAsync: this.degraded,
+      ...(this.busy !== undefined ? { busy: this.busy } : {}),
+      ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
+      ...(syncStandbyStreaming !== undefined ? { syncStandbyStreaming } : {}),
+      ...(lagBytes !== undefined ? { lagBytes } : {}),
+    };
+    return { ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming) };
+  }
+
+  describe(): Readonly<Record<string, unknown>> {
+    const v = this.view;
+    return {
+      nodeName: this.settings.nodeName,
+      peer: this.settings.peer.name,
+      witness: this.witness.description,
+      wanted: this.wanted,
+      ...(v === undefined ? {} : {
+        server: v.local.kind,
+        ...('timeline' in v.local ? { timeline: v.local.timeline } : {}),
+        peerServer: v.peer.kind,
+        eligible: v.eligibility.eligible,
+        ...(v.eligibility.eligible ? {} : { notEligible: v.eligibility.reason }),
+        degradedToAsync: v.degradedToAsync,
+        ...(v.lagBytes !== undefined ? { lagBytes: v.lagBytes } : {}),
+      }),
+      ...(this.busy !== undefined ? { busy: this.busy } : {}),
+      ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
+      ...(this.lastCopy !== undefined ? { lastCopy: this.lastCopy } : {}),
+    };
+  }
+
+  /** The last monitor round's view (health endpoints read a fresh one via health.ts). */
+  lastView(): PostgresqlView | undefined {
+    return this.view;
+  }
+
+  /**
+   * For the health endpoints: the primary only while the daemon wants it primary (demote clears
+   * that at once) and the last round saw a primary; a replica likewise.
+   */
+  health(): PostgresqlHealthView {
+    const v = this.view;
+    const local = v?.local;
+    const detail = v === undefined ? 'not observed yet' : this.judge(v.local, v.syncStandbyStreaming).detail;
+    return {
+      resource: this.host.name,
+      primary: this.wanted === 'primary' && local?.kind === 'primary',
+      replica: this.wanted === 'standby' && local?.kind === 'standby',
+      streaming: local?.kind === 'standby' && local.streaming,
+      ...(v?.lagBytes !== undefined ? { lagBytes: v.lagBytes } : {}),
+      ...(local !== undefined && 'timeline' in local && local.timeline > 0 ? { timeline: local.timeline } : {}),
+      observedAt: v?.observedAt ?? Number.NEGATIVE_INFINITY,
+      detail,
+    };
+  }
+
+  /** Whether the daemon made this node the primary (the health endpoint's "current primary"). */
+  isWantedPrimary(): boolean {
+    return this.wanted === 'primary';
+  }
+
+  get dataSettings(): PostgresqlSettings {
+    return this.settings;
+  }
+
+  async close(): Promise<void> {
+    await this.cancelBackground();
+    await this.witness.close?.();
+  }
+
+  // --- the standby side ---------------------------------------------------------------------
+
+  /**
+   * Brings the data directory into the standby shape following the peer: fence a running primary,
+   * clone when empty, rewind (or re-clone) when this node's history diverged from the primary's or
+   * `force`, then start streaming. Leaves an empty directory alone while no primary can be cloned.
+   */
+  private async becomeStandby(signal: AbortSignal, log: Logger, force: boolean): Promise<void> {
+    const s = this.settings;
+    const owner = await this.runAs();
+    const programs = await this.programs();
+    let local = await inspectLocal(s, signal);
+    if (local.kind === 'primary' || local.kind === 'unreachable') {
+      log.log('warn', `Fencing: immediate shutdown of a ${local.kind === 'primary' ? 'primary' : 'server that does not answer'} before it rejoins as a standby`);
+      await stopServer(s, programs, 'immediate', signal, 3_000);
+      local = await inspectLocal(s, signal);
+    }
+    const peer = await this.inspectPeerQuickly(signal);
+    const address = this.peerAddress();
+    if (local.kind === 'empty') {
+      if (peer.kind !== 'primary' || address === undefined) {
+        log.log('info', 'Empty data directory: waiting for a primary to clone from', { peer: peer.kind });
+        await ensureDataDir(s, owner);
+        return;
+      }
+      await this.busyWith('initial copy', async () => {
+        log.log('info', 'Empty data directory: cloning the primary (pg_basebackup)', { from: address.host });
+        await cloneFrom(s, address, programs, owner, signal, await this.peerHasSlot(signal));
+      });
+      await startServer(s, programs, signal);
+      return;
+    }
+    const wasPrimary = !isStandbyConfigured(s.dataDir);
+    const behind = peer.kind === 'primary' && 'timeline' in local && local.kind === 'standby' && local.timeline < peer.timeline;
+    if (peer.kind === 'primary' && address !== undefined && (wasPrimary || force || behind)) {
+      await stopServer(s, programs, 'fast', signal, 30_000);
+      // A rewound node that cannot stream is rewound once more, then cloned. Seen with pg_rewind
+      // 15: a fenced old primary restarted as a standby (judged by its last checkpoint, not its
+      // minimum recovery point: "no rewind required", then "requested timeline does not contain
+      // minimum recovery point"), and a crashed primary whose crash recovery pg_rewind itself runs;
+      // the second pg_rewind, on a target shut down in recovery past the fork, does rewind.
+      for (let attempt = 1; ; attempt++) {
+        const cloneNow = attempt > 2;
+        await this.rejoin(address, programs, owner, signal, log, cloneNow);
+        const started = await startServer(s, programs, signal).then(() => true, (error: unknown) => {
+          if (signal.aborted) throw error;
+          log.log('warn', `PostgreSQL did not start after the rejoin: ${(error as Error).message}`);
+          return false;
+        });
+        if (started && (await this.streamsSoon(signal))) return;
+        if (cloneNow) throw new Error('The standby does not stream from the primary even after a fresh clone');
+        log.log('warn', 'The rewound standby does not stream from the primary: rejoining again');
+        await stopServer(s, programs, 'fast', signal, 30_000);
+      }
+      return;
+    } else if (address !== undefined) {
+      await configureStandby(s, address, owner);
+    } else {
+      log.log('warn', 'No peer address: the standby cannot stream (set peer.host)');
+    }
+    if (isStandbyConfigured(s.dataDir) || address === undefined) await startServer(s, programs, signal);
+  }
+
+  /** pg_rewind, or a fresh clone when rewind fails and the clusters are the same one. */
+  private async rejoin(address: PeerAddress, programs: PgPrograms, owner: RunAs, signal: AbortSignal, log: Logger, cloneNow: boolean): Promise<void> {
+    const s = this.settings;
+    if (!cloneNow) try {
+      await this.busyWith('rejoin (pg_rewind)', async () => {
+        log.log('info', 'Rejoining the primary with pg_rewind (own configuration files kept)', { from: address.host });
+        // A just-promoted primary's pg_control still names the old timeline until its first
+        // checkpoint, and pg_rewind reads it from there ("same timeline, no rewind required";
+        // PostgreSQL docs, pg_rewind: issue a CHECKPOINT on a recently promoted source).
+        const endpoint = this.peerEndpoint();
+        if (endpoint !== undefined) await withSession(endpoint, signal, (session) => session.query('CHECKPOINT'));
+        const said = await rewindFrom(s, address, programs, owner, signal);
+        log.log('info', `pg_rewind: ${said}`);
+      });
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      log.log('warn', `pg_rewind failed: ${(error as Error).message}`);
+    }
+    const ids = await systemIdentifiers(s, programs, this.peerEndpoint(), signal);
+    if (ids.local !== undefined && ids.peer !== undefined && ids.local !== ids.peer) {
+      throw new Error(`Not rejoining: this cluster (system identifier ${ids.local}) is not the primary's (${ids.peer}); remove ${s.dataDir} to clone it`);
+    }
+    await this.busyWith('rejoin (fresh clone)', async () => {
+      log.log('warn', 'Rejoining with a fresh clone (pg_basebackup)', { from: address.host });
+      await cloneFrom(s, address, programs, owner, signal, await this.peerHasSlot(signal));
+    });
+  }
+
+  /** Whether the standby streams within 20 s (a timeline it cannot follow shows within a second or two). */
+  private async streamsSoon(signal: AbortSignal): Promise<boolean> {
+    const deadline = this.host.clock.now() + 20_000;
+    while (this.host.clock.now() < deadline) {
+      const local = await inspectLocal(this.settings, signal);
+      if (local.kind === 'standby' && local.streaming) return true;
+      if (local.kind === 'stopped') return false;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    return false;
+  }
+
+  private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
+    if (this.background !== undefined) return;
+    const streaming = local.kind === 'standby' && local.streaming;
+    this.notStreaming = peer.kind === 'primary' && !streaming ? this.notStreaming + 1 : 0;
+    const needed = local.kind === 'empty' || local.kind === 'stopped' || this.notStreaming >= (this.options.notStreamingRounds ?? 3);
+    if (peer.kind === 'primary' && needed) {
+      this.notStreaming = 0;
+      this.startBackground(log, local.kind !== 'empty');
+    }
+  }
+
+  private startBackground(log: Logger, force: boolean): void {
+    if (this.background !== undefined) return;
+    this.busy = force ? 'rejoin' : 'start';
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(new Error('The rejoin took too long')), this.options.rejoinTimeoutMs ?? 600_000);
+    const done = this.becomeStandby(controller.signal, log, force)
+      .then(() => {
+        this.lastRejoinError = undefined;
+      })
+      .catch((error: unknown) => {
+        this.lastRejoinError = (error as Error).message;
+        log.log('error', `Rejoin failed: ${this.lastRejoinError}`);
+      })
+      .finally(() => {
+        clearTimeout(timeout);
+        this.busy = undefined;
+        this.background = undefined;
+      });
+    this.background = { controller, done };
+  }
+
+  private async cancelBackground(): Promise<void> {
+    const background = this.background;
+    if (background === undefined) return;
+    background.controller.abort(new Error('Cancelled: the role changed'));
+    await background.done;
+  }
+
+  private async busyWith(what: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.busy;
+    this.busy = what;
+    try {
+      await fn();
+      this.lastCopy = what;
+    } finally {
+      this.busy = before;
+    }
+  }
+
+  // --- the primary side ---------------------------------------------------------------------
+
+  /** The local half of the view, re-read at once (health answers "primary" right after promote). */
+  private async refreshLocalView(signal: AbortSignal): Promise<void> {
+    const local = await inspectLocal(this.settings, signal);
+    const eligibility: Eligibility = { eligible: true };
+    this.view = this.view === undefined
+      ? { wanted: this.wanted, observedAt: this.host.clock.now(), local, peer: { kind: 'unreachable', error: 'not observed yet' }, eligibility, degradedToAsync: this.degraded }
+      : { ...this.view, wanted: this.wanted, observedAt: this.host.clock.now(), local };
+  }
+
+  private async configurePrimary(signal: AbortSignal): Promise<void> {
+    const s = this.settings;
+    await withSession(localEndpoint(s), signal, async (session) => {
+      const wanted = this.degraded ? '' : syncStandbyNames(s.peer.name);
+      if ((await currentSyncNames(session)) !== wanted) await setSyncNames(session, s, wanted);
+      await ensurePeerSlot(session, s);
+    });
+  }
+
+  /** Degrading to asynchronous (only with a witness that agrees) and back. */
+  private async followStandby(sync: boolean, streaming: boolean, flushLagBytes: number | undefined, ctx: OperationContext): Promise<void> {
+    const s = this.settings;
+    const after = s.degradeToAsyncAfterMs;
+    if (after === undefined) return;
+    const now = this.host.clock.now();
+    if (!this.degraded) {
+      if (sync) {
+        this.standbyGoneSince = undefined;
+        return;
+      }
+      this.standbyGoneSince ??= now;
+      if (now - this.standbyGoneSince < after) return;
+      const record = await this.witness.read(ctx.signal);
+      if (record === undefined || record.primary !== s.nodeName) return;
+      if (!(await this.witness.allowAsync(s.nodeName, record, ctx.signal))) return;
+      this.degraded = true;
+      await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, ''));
+      ctx.log.log('warn', 'Synchronous standby gone: writes continue asynchronously (the witness recorded it)', { afterMs: after });
+      return;
+    }
+    // Back to synchronous once the standby streams and has flushed what was written meanwhile:
+    // first the server waits for it again, then the witness may name it as a candidate.
+    if (!streaming || flushLagBytes === undefined || flushLagBytes > 0) return;
+    await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, syncStandbyNames(s.peer.name)));
+    const check = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s));
+    if (!check.sync || (check.flushLagBytes ?? 1) > 0) return; // next round
+    const record = await this.witness.read(ctx.signal);
+    if (record === undefined || record.primary !== s.nodeName) return;
+    if (await this.witness.setSyncStandby(s.nodeName, s.peer.name, record, ctx.signal)) {
+      this.degraded = false;
+      this.standbyGoneSince = undefined;
+      ctx.log.log('info', 'Synchronous replication restored', { standby: s.peer.name });
+    }
+  }
+
+  // --- observations -------------------------------------------------------------------------
+
+  private decide(local: LocalState, peer: PeerState, record: PrimaryRecord | undefined | 'unreachable'): Eligibility {
+    if (record === 'unreachable') return { eligible: false, reason: `the witness (${this.witness.description}) cannot be reached` };
+    return decideEligibility({
+      nodeName: this.settings.nodeName,
+      local,
+      peer,
+      ...(this.knowledge !== undefined ? { knowledge: this.knowledge } : {}),
+      ...(this.witness.arbitrates ? { witness: { record } } : {}),
+      ...(this.busy !== undefined ? { busy: this.busy } : {}),
+      bootstrapInitdb: this.settings.bootstrapInitdb,
+      ...(this.settings.maxLagBytes !== undefined ? { maxLagBytes: this.settings.maxLagBytes } : {}),
+    });
+  }
+
+  private judge(local: LocalState, syncStreaming: boolean | undefined): { healthy: boolean; detail: string } {
+    const busy = this.busy !== undefined ? ` (${this.busy})` : '';
+    if (this.wanted === 'primary') {
+      if (local.kind !== 'primary') return { healthy: false, detail: `should be the primary but is ${local.kind}` };
+      const sync = syncStreaming ? `${this.settings.peer.name} synchronous` : `no synchronous standby: ${this.degraded ? 'writing asynchronously' : 'commits wait'}`;
+      return { healthy: true, detail: `primary on timeline ${local.timeline}, ${sync}` };
+    }
+    if (local.kind === 'primary') return { healthy: false, detail: 'a primary while this node is not master' };
+    if (local.kind === 'standby') return { healthy: true, detail: `standby on timeline ${local.timeline}, ${local.streaming ? 'streaming' : 'not streaming'}${busy}` };
+    if (local.kind === 'unreachable') return { healthy: false, detail: `PostgreSQL does not answer: ${local.error}` };
+    if (this.busy !== undefined || local.kind === 'empty') return { healthy: true, detail: `${local.kind}${busy}` };
+    return { healthy: this.wanted === 'none', detail: `${local.kind}${this.lastRejoinError !== undefined ? `; rejoin failed: ${this.lastRejoinError}` : ''}` };
+  }
+
+  private async inspectPeerQuickly(signal: AbortSignal): Promise<PeerState> {
+    const own = AbortSignal.any([signal, AbortSignal.timeout(this.options.peerTimeoutMs ?? 2_000)]);
+    try {
+      return await inspectPeer(this.peerEndpoint(), this.settings.nodeName, own);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { kind: 'unreachable', error: 'no answer in time' };
+    }
+  }
+
+  private async witnessRecord(signal: AbortSignal): Promise<PrimaryRecord | undefined | 'unreachable'> {
+    if (!this.witness.arbitrates) return undefined;
+    try {
+      return await this.witness.read(signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return 'unreachable';
+    }
+  }
+
+  private async peerHasSlot(signal: AbortSignal): Promise<boolean> {
+    const endpoint = this.peerEndpoint();
+    if (endpoint === undefined) return false;
+    const rows = await withSession(endpoint, signal, (session) => session.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slotName(this.settings.nodeName)]));
+    return rows.length > 0;
+  }
+
+  private peerAddress(): PeerAddress | undefined {
+    const host = peerHost(this.settings, this.host);
+    return host === undefined ? undefined : { host, port: this.settings.peer.port };
+  }
+
+  private peerEndpoint(): Endpoint | undefined {
+    const address = this.peerAddress();
+    if (address === undefined) return undefined;
+    const s = this.settings;
+    return { ...address, user: s.superuser, ...(s.superuserPassword !== undefined ? { password: s.superuserPassword } : {}) };
+  }
+
+  private async remember(knowledge: Knowledge): Promise<void> {
+    this.knowledge = knowledge;
+    await saveKnowledge(this.host.stateDir, knowledge).catch((error: unknown) => this.host.log.log('warn', `Cannot save ${this.host.stateDir}: ${(error as Error).message}`));
+  }
+
+  private async loadKnowledge(): Promise<void> {
+    if (this.knowledgeLoaded) return;
+    this.knowledge = await loadKnowledge(this.host.stateDir);
+    this.knowledgeLoaded = true;
+  }
+
+  private async runAs(): Promise<RunAs> {
+    if (this.owner !== undefined) return this.owner;
+    this.owner = this.options.runAs ?? (await resolveScriptUser(this.settings.osUser));
+    return this.owner;
+  }
+
+  private async programs(): Promise<PgPrograms> {
+    this.programsCache ??= pgPrograms(this.settings.binDir, await this.runAs());
+    return this.programsCache;
+  }
+}
+
+function gauges(local: LocalState, eligibility: Eligibility, lagBytes: number | undefined, syncStreaming: boolean | undefined): Record<string, number> {
+  const out: Record<string, number> = { eligible: eligibility.eligible ? 1 : 0, primary: local.kind === 'primary' ? 1 : 0 };
+  if ('timeline' in local && local.timeline > 0) out['timeline'] = local.timeline;
+  if (local.kind === 'standby') out['streaming'] = local.streaming ? 1 : 0;
+  if (lagBytes !== undefined) out['lag_bytes'] = lagBytes;
+  if (syncStreaming !== undefined) out['sync_standby'] = syncStreaming ? 1 : 0;
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * Short-lived connections to a PostgreSQL server (pg, the wire protocol) that honour an
+ * AbortSignal: on abort the socket is destroyed, so a server that stopped answering (SIGSTOP,
+ * a cut link) cannot hold an operation past its timeout. One connection per operation: a hung
+ * postmaster then shows as a connection that does not complete, which is what we want to see.
+ */
+import pg from 'pg';
+import { abortError } from './commands.js';
+
+export interface Endpoint {
+  /** A host name, an address, or a unix socket directory (starting with "/"). */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password?: string;
+  readonly database?: string;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface Session {
+  query(text: string, values?: readonly unknown[]): Promise<Row[]>;
+}
+
+/** Connects, runs fn, disconnects; rejects with the abort reason when the signal fires first. */
+export async function withSession<T>(endpoint: Endpoint, signal: AbortSignal, fn: (session: Session) => Promise<T>): Promise<T> {
+  if (signal.aborted) throw abortError(signal);
+  const client = new pg.Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    database: endpoint.database ?? 'postgres',
+    application_name: 'hotstandby',
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+  });
+  // An error event after the promise settled (a server terminating our session) must not crash the daemon.
+  client.on('error', () => undefined);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      destroy(client);
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    await Promise.race([client.connect(), aborted]);
+    const session: Session = {
+      query: async (text, values) => (await Promise.race([client.query(text, values as unknown[] | undefined), aborted])).rows as Row[],
+    };
+    return await Promise.race([fn(session), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (signal.aborted) destroy(client);
+    else await client.end().catch(() => destroy(client));
+  }
+}
+
+function destroy(client: pg.Client): void {
+  // pg has no public "destroy": end() waits for the server's goodbye, which a stopped server never sends.
+  const connection = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection;
+  connection?.stream?.destroy();
+}
+
+/** The SQLSTATE of a server error, if it is one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export { identifier, literal } from './sql-names.js';

@@ -1,0 +1,48 @@
+/**
+ * Synchronous replication on the primary (PostgreSQL docs 27.2.8 "Synchronous Replication",
+ * 20.6.2 synchronous_standby_names / synchronous_commit). The primary names exactly the peer:
+ * `FIRST 1 ("peer")`, so a commit returns only once the peer has flushed (on) or applied
+ * (remote_apply) its WAL, and with the peer gone commits wait. A standby promoted with the old
+ * primary's setting (which names the standby itself) would block every write: promote fixes it.
+ */
+import type { PostgresqlSettings } from './settings.js';
+import { identifier, literal, slotName } from './sql-names.js';
+import type { Session } from './sql.js';
+
+export function syncStandbyNames(peerName: string): string {
+  return `FIRST 1 (${identifier(peerName)})`;
+}
+
+/** ALTER SYSTEM + reload: names the peer as synchronous standby ('' when degraded to async). */
+export async function setSyncNames(session: Session, s: PostgresqlSettings, names: string): Promise<void> {
+  await session.query(`ALTER SYSTEM SET synchronous_standby_names = ${literal(names)}`);
+  await session.query(`ALTER SYSTEM SET synchronous_commit = ${literal(s.synchronousCommit)}`);
+  await session.query('SELECT pg_reload_conf()');
+}
+
+/** Reload is asynchronous: waits until this session sees the new value (each poll is a new transaction). */
+export async function currentSyncNames(session: Session): Promise<string> {
+  const [row] = await session.query(`SELECT setting FROM pg_settings WHERE name = 'synchronous_standby_names'`);
+  return String(row?.['setting'] ?? '');
+}
+
+/** The peer's slot on this primary, so the peer can stream (and rejoin) without WAL being recycled. */
+export async function ensurePeerSlot(session: Session, s: PostgresqlSettings): Promise<void> {
+  const slot = slotName(s.peer.name);
+  await session.query(
+    `SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
+    [slot],
+  );
+}
+
+/** Whether the peer streams to this primary as its synchronous standby, and how far its flush is behind. */
+export async function peerReplication(session: Session, s: PostgresqlSettings): Promise<{ sync: boolean; streaming: boolean; flushLagBytes?: number }> {
+  const rows = await session.query(
+    `SELECT sync_state, state, (pg_current_wal_lsn() - flush_lsn)::float8 AS lag FROM pg_stat_replication WHERE application_name = $1`,
+    [s.peer.name],
+  );
+  const row = rows.find((r) => r['state'] === 'streaming');
+  if (row === undefined) return { sync: false, streaming: false };
+  const lag = row['lag'] === null ? undefined : Number(row['lag']);
+  return { sync: row['sync_state'] === 'sync' || row['sync_state'] === 'quorum', streaming: true, ...(lag !== undefined ? { flushLagBytes: lag } : {}) };
+}

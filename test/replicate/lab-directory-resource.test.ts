@@ -1,0 +1,128 @@
+/**
+ * `kind: directory` in the real daemon, two lab namespaces (issue 12): files written on the
+ * master appear on the backup (any byte in names); the backup reports eligible once its copy is
+ * complete; kill -9 of the master: the backup takes over and becomes the source, and the old
+ * master, back as BACKUP, catches up from it (the direction reversed) with no split brain,
+ * checked by full tree comparisons.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import type { ResourceStatus } from '../../src/resources/group.js';
+import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from '../integration/support.js';
+import { treeDifferences } from './support/tree-compare.js';
+
+const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
+
+class Node {
+  process: LabProcess;
+  readonly runtimeDir: string;
+  readonly data: string;
+  private readonly yamlFile: string;
+
+  constructor(
+    private readonly lab: Lab,
+    readonly host: string,
+    peer: string,
+    spec: InstanceSpec,
+    keyFile: string,
+  ) {
+    this.runtimeDir = join(lab.dir, `hs-${host}-run`);
+    this.data = join(lab.dir, `${host}-data`);
+    mkdirSync(this.data, { recursive: true });
+    const conf = lab.writeFile(`${host}.conf`, keepalivedConf(spec));
+    this.yamlFile = lab.writeFile(
+      `${host}.yaml`,
+      [
+        `keepalivedConf: ${conf}`,
+        'resources:',
+        '  files:',
+        '    kind: directory',
+        '    follows: VI_1',
+        `    path: ${this.data}`,
+        `    peers: [${peer}]`,
+        `    keyFile: ${keyFile}`,
+        '    veto: { weight: -100 }',
+        '    monitorInterval: 300ms',
+        '',
+      ].join('\n'),
+    );
+    this.process = this.start();
+  }
+
+  start(): LabProcess {
+    this.process = this.lab.startDaemon(this.host, ['run', '--config', this.yamlFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
+    return this.process;
+  }
+
+  async state(): Promise<string | undefined> {
+    try {
+      const status = (await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as { instances: Array<{ state: string }> };
+      return status.instances[0]?.state;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async resource(): Promise<ResourceStatus | undefined> {
+    try {
+      return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/resources')) as { resources: ResourceStatus[] }).resources[0];
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+async function same(from: Node, to: Node, description: string): Promise<void> {
+  let last: string[] = [];
+  await waitFor(
+    async () => {
+      last = await treeDifferences(from.data, to.data);
+      return last.length === 0;
+    },
+    { description, timeoutMs: 40_000, intervalMs: 100 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${last.slice(0, 5).join('; ')}`);
+  });
+}
+
+test('directory resource in the daemon: master → backup, kill -9 failover reverses the direction, the old master catches up', { skip, timeout: 170_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  t.after(() => lab.destroy());
+  await withLabLogs(t, lab, async () => {
+    const vip = lab.vip4(0);
+    const keyFile = lab.writeFile('replication.key', randomBytes(32).toString('hex'));
+    const spec = (priority: number): InstanceSpec => ({ version: 3, advertInt: 0.2, vips: [`${vip}/24`], priority, nopreempt: true });
+    const a = new Node(lab, 'a', lab.host('b').ipv4, spec(150), keyFile);
+    await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a MASTER', timeoutMs: 20_000 });
+    const b = new Node(lab, 'b', lab.host('a').ipv4, spec(100), keyFile);
+    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP', timeoutMs: 20_000 });
+
+    writeFileSync(join(a.data, 'index.html'), 'served by whoever is master');
+    mkdirSync(join(a.data, 'uploads'));
+    writeFileSync(Buffer.from(join(a.data, 'uploads/na\xefve \n\xff.bin'), 'latin1'), randomBytes(3000));
+    writeFileSync(join(a.data, 'big.bin'), randomBytes(3 * 1024 * 1024));
+    await same(a, b, 'b has a copy of a');
+    await waitFor(async () => (await b.resource())?.eligibility?.eligible === true, { description: "b's copy complete (eligible)", timeoutMs: 30_000 });
+    const master = await a.resource();
+    assert.equal(typeof master?.gauges.lag_seconds, 'number', JSON.stringify(master));
+    assert.equal(typeof master?.gauges.queue_depth, 'number');
+
+    await a.process.stop('SIGKILL');
+    await waitFor(async () => (await b.state()) === 'MASTER' && (await b.resource())?.phase === 'active', { description: 'b master with the directory promoted', timeoutMs: 20_000 });
+    writeFileSync(join(b.data, 'index.html'), 'changed on b after the failover');
+    writeFileSync(join(b.data, 'uploads/new-on-b.txt'), 'b');
+
+    a.start();
+    await waitFor(async () => (await a.state()) === 'BACKUP', { description: 'a back as BACKUP', timeoutMs: 20_000 });
+    await same(b, a, 'a caught up from b');
+    await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'the VIP on b only' });
+    const gauges = (await b.resource())?.gauges ?? {};
+    assert.equal(gauges.split_brains, 0, `no split brain: ${JSON.stringify(gauges)}`);
+    await waitFor(async () => (await a.resource())?.eligibility?.eligible === true, { description: 'a complete again', timeoutMs: 30_000 });
+  });
+});

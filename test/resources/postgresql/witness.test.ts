@@ -1,0 +1,110 @@
+/**
+ * With a witness: degrading to asynchronous only after the witness recorded it (and the standby
+ * then may not be promoted), back to synchronous once the standby caught up; a promotion that
+ * loses the compare-and-swap does not happen. Real PostgreSQL 15 pair, in-memory witness.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../../src/lab/wait-for.js';
+import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
+import { query } from './client.js';
+import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
+
+const skip = postgresSkipReason();
+
+describe('postgresql driver with a witness', { skip, concurrency: false }, () => {
+  let base = '';
+  let a: PgNode;
+  let b: PgNode;
+  const store = new MemoryWitnessStore();
+
+  before(async () => {
+    base = await makeBase();
+    const [pa, pb] = [await freePort(), await freePort()];
+    a = await makeNode(base, 'a', 'b', pa, pb, { bootstrap: 'initdb', degradeToAsyncAfter: '1s' }, { witness: memoryWitness(store) });
+    b = await makeNode(base, 'b', 'a', pb, pa, { degradeToAsyncAfter: '1s' }, { witness: memoryWitness(store) });
+    await a.driver.start(ctx());
+    await a.driver.promote(ctx());
+    await b.driver.start(ctx());
+    await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 60_000, intervalMs: 500 });
+    await query(a, 'CREATE TABLE t (id int primary key)');
+  });
+  after(async () => {
+    if (base !== '') await removeBase(base, [a, b]);
+  });
+
+  it('the first promotion wrote the record {primary a, sync standby b}', () => {
+    assert.deepEqual({ ...store.record }, { primary: 'a', syncStandby: 'b', generation: 1 });
+  });
+
+  it('with the standby gone, the primary degrades to async only after the witness agreed; the standby is then not eligible', async () => {
+    await b.driver.stop(ctx());
+    await waitFor(async () => {
+      await a.driver.monitor(ctx(20_000));
+      return store.record?.syncStandby === null;
+    }, { description: 'the witness records async', timeoutMs: 30_000, intervalMs: 300 });
+    const ssn = await waitFor(async () => {
+      const v = (await query(a, 'SHOW synchronous_standby_names')).rows[0].synchronous_standby_names as string;
+      return v === '' ? 'empty' : undefined;
+    }, { description: 'synchronous_standby_names cleared', timeoutMs: 10_000 });
+    assert.equal(ssn, 'empty');
+    const write = await Promise.race([query(a, 'INSERT INTO t VALUES (1)').then(() => 'ok'), sleep(10_000).then(() => 'blocked')]);
+    assert.equal(write, 'ok', 'writes continue without the standby');
+    await b.driver.start(ctx());
+    const m = await b.driver.monitor(ctx(20_000));
+    assert.equal(m.eligibility?.eligible, false, 'a standby the witness does not name may not be promoted');
+    await assert.rejects(b.driver.promote(ctx()), /Not promoting/);
+  });
+
+  it('once the standby caught up, synchronous replication comes back and the witness names it again', async () => {
+    await waitFor(async () => {
+      await a.driver.monitor(ctx(20_000));
+      return store.record?.syncStandby === 'b';
+    }, { description: 'the witness names b again', timeoutMs: 60_000, intervalMs: 500 });
+    assert.equal((await query(a, 'SHOW synchronous_standby_names')).rows[0].synchronous_standby_names, 'FIRST 1 ("b")');
+    assert.equal((await query(b, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 1);
+    const m = await waitFor(async () => {
+      const r = await b.driver.monitor(ctx(20_000));
+      return r.eligibility?.eligible !== false ? r : undefined;
+    }, { description: 'b eligible again', timeoutMs: 30_000, intervalMs: 500 });
+    assert.ok(m);
+  });
+
+  it('the primary dies: the standby is promoted and writes at once (the witness records "no synchronous standby"), then the old primary rejoins and is synchronous again', async (t) => {
+    await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 30_000, intervalMs: 500 });
+    await killCluster(a);
+    const started = performance.now();
+    await b.driver.promote(ctx());
+    t.diagnostic(`promote took ${Math.round(performance.now() - started)} ms`);
+    await query(b, 'INSERT INTO t VALUES (2)');
+    t.diagnostic(`first write on the new primary ${Math.round(performance.now() - started)} ms after promote began`);
+    assert.deepEqual({ primary: store.record?.primary, syncStandby: store.record?.syncStandby }, { primary: 'b', syncStandby: null });
+    assert.equal((await a.driver.monitor(ctx(20_000))).eligibility?.eligible, false, 'the old primary may not be promoted');
+    await a.driver.start(ctx());
+    await waitFor(async () => {
+      await b.driver.monitor(ctx(20_000));
+      return store.record?.syncStandby === 'a';
+    }, { description: 'a back as the synchronous standby', timeoutMs: 90_000, intervalMs: 500 });
+    assert.equal((await query(a, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 2);
+  });
+
+  it('a promotion that loses the compare-and-swap does not happen', async () => {
+    const record = store.record!;
+    store.record = { ...record, generation: record.generation + 1 }; // someone else wrote in between
+    const stale = memoryWitness(store);
+    const real = stale.claimPrimary;
+    let raced = false;
+    // The claim sees a record, then another writer moves it before the compare-and-swap.
+    const racing = { ...stale, claimPrimary: async (self: string, sync: string | null, expect: typeof record | undefined, signal?: AbortSignal) => {
+      raced = true;
+      store.record = { ...store.record!, generation: store.record!.generation + 1 };
+      return real(self, sync, expect, signal);
+    } };
+    const c = await makeNode(base, 'a', 'b', a.settings.port, b.settings.port, {}, { witness: racing });
+    await waitFor(async () => (await c.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'a eligible', timeoutMs: 30_000, intervalMs: 500 });
+    await assert.rejects(c.driver.promote(ctx()), /another node claimed the primary/);
+    assert.ok(raced);
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'a is still a standby');
+  });
+});
