@@ -255,6 +255,15 @@ test('the dashboard through the forwarded control socket (ssh -L): no login, GAR
   assert.match((await page.locator('#confirm-effect').textContent()) ?? '', /web on this node sends one gratuitous ARP \/ NA burst/);
   await page.click('#confirm-ok');
   await page.locator('#events li.ev-garp', { hasText: 'gratuitous ARP / NA sent by control socket' }).waitFor();
+  // The timeline marks a resource operation by its result: the real ones succeeded; a failed one
+  // (as the daemon's event log records it) is drawn in red, by the page's own timeline module.
+  await page.locator('#events li.ev-resource[data-result="ok"]', { hasText: "resource 'app' promote succeeded" }).waitFor();
+  assert.equal(await page.locator('#events li.ev-failed').count(), 0);
+  const event = { seq: 1e9, time: new Date().toISOString(), type: 'resource', instance: 'web', message: "resource 'app' demote timed out in 2000 ms", fields: { resource: 'app', operation: 'demote', result: 'timeout', durationMs: 2000 } };
+  await page.evaluate(`import('/ui/assets/timeline.js').then(({ addEvent }) => addEvent(document.getElementById('events'), ${JSON.stringify(event)}))`);
+  const failed = page.locator('#events li.ev-resource.ev-failed[data-result="timeout"]');
+  assert.match((await failed.textContent()) ?? '', /demote timed out/);
+  assert.equal(await failed.locator('.ev-message').evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(e).color), 'rgb(207, 34, 46)');
   // The same page from a name that could be an attacker's DNS (rebinding) gets nothing.
   const rebound = await post(`${forward.url}/v1/reload`, { host: 'rebind.example:80' });
   assert.equal(rebound.status, 403);
