@@ -10,6 +10,7 @@ import { garpEffect, maintenanceEffect, RELOAD_EFFECT } from './effects.js';
 import { html, type Html } from './html.js';
 import { renderPeerRow, renderPeerSummary, type PeerSource } from './peer-view.js';
 import { renderBackupsSection, type BackupsView } from './backups-view.js';
+import { renderResourcesSection } from './resources-view.js';
 
 export interface PageData {
   node: string;
@@ -24,9 +25,7 @@ export interface PageData {
 
 /** Sections the page will show when their subsystems land: empty, and marked as such. */
 const PLACEHOLDERS = [
-  { id: 'resources', title: 'Resources', text: 'Role-following resources (exec, systemd, mount, postgresql): not rendered yet; they appear here when the resource subsystem lands.' },
-  { id: 'replication', title: 'Replication', text: 'File replication state, lag and conflicts: not rendered yet; they appear here when replication lands.' },
-  { id: 'backups', title: 'Backups', text: 'Backup jobs, last and next runs, snapshots and restores: not rendered yet; they appear here when backups land.' },
+  { id: 'backups', title: 'Backups', text: 'No backup jobs are configured on this node (`backups:` in the YAML config, docs/backups.md); their runs, snapshots and restores appear here when there are.' },
 ];
 
 export function renderDashboard(data: PageData): Html {
@@ -41,6 +40,7 @@ ${data.identity.csrfToken ? html`<meta name="csrf-token" content="${data.identit
 <link rel="stylesheet" href="/ui/assets/style.css">
 <script type="module" src="/ui/assets/dashboard.js"></script>
 ${data.backups ? html`<script type="module" src="/ui/assets/backups.js"></script>` : ''}
+<script type="module" src="/ui/assets/resources.js"></script>
 </head>
 <body data-role="${data.identity.role}">
 <header class="top">
@@ -61,6 +61,7 @@ ${data.backups ? html`<script type="module" src="/ui/assets/backups.js"></script
   <p class="asof" id="timeline-asof">as of <span class="age">–</span> ago</p>
   <ol id="events" class="events"></ol>
 </section>
+${renderResourcesSection(data.status.resources ?? [])}
 ${PLACEHOLDERS.filter((p) => !(p.id === 'backups' && data.backups)).map((p) => html`<section id="${p.id}" class="placeholder" data-placeholder="${p.id}" aria-labelledby="${p.id}-title">
   <h2 id="${p.id}-title">${p.title}</h2>
   <p>${p.text}</p>

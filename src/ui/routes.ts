@@ -15,6 +15,7 @@ import { renderLogin } from './login-page.js';
 import { renderDashboard, renderInstanceTiles } from './page.js';
 import type { PeerSource } from './peer-view.js';
 import { renderBackupTiles, type BackupsView } from './backups-view.js';
+import { renderResourceTiles } from './resources-view.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface DashboardOptions {
@@ -52,6 +53,7 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
       path: '/ui/fragments/instances',
       handle: ({ req, res }) => send(res, 200, 'text/html; charset=utf-8', renderInstanceTiles(details(), identityOf(req).role === 'admin', options.peer).text),
     },
+    { method: 'GET', path: '/ui/fragments/resources', handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', renderResourceTiles(control.status().resources ?? []).text) },
     {
       method: 'GET',
       path: '/ui/login',

@@ -22,12 +22,12 @@ section#instances { grid-column: 1 / -1; }
 section#timeline { grid-column: span 2; }
 section.placeholder { border-style: dashed; color: var(--muted); }
 #instance-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
-.tile { border: 1px solid var(--line); border-left: 6px solid #999; border-radius: 6px; padding: .5em .8em; }
+.tile, .resource-tile { border: 1px solid var(--line); border-left: 6px solid #999; border-radius: 6px; padding: .5em .8em; }
 .tile.state-master { border-left-color: var(--ok); }
 .tile.state-backup { border-left-color: #0969da; }
 .tile.state-fault { border-left-color: var(--bad); }
-.tile header { display: flex; gap: .5em; align-items: baseline; }
-.tile h3 { margin: 0; }
+.tile header, .resource-tile header { display: flex; gap: .5em; align-items: baseline; }
+.tile h3, .resource-tile h3 { margin: 0; }
 .state { font-weight: bold; }
 .state-master .state { color: var(--ok); }
 .state-fault .state { color: var(--bad); }
@@ -52,6 +52,24 @@ ol.events li { display: grid; grid-template-columns: 6.5em 7em 1fr; gap: .5em; p
 .ev-transition .ev-type { color: #0969da; font-weight: bold; }
 .ev-check .ev-type { color: var(--warn); }
 .ev-maintenance .ev-type, .ev-garp .ev-type, .ev-reload .ev-type { color: #8250df; }
+.ev-resource .ev-type { color: #1b7c83; }
+ol.events li.ev-failed .ev-message, ol.events li.ev-failed .ev-type { color: var(--bad); font-weight: bold; }
+#resources { grid-column: 1 / -1; }
+#resource-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
+.resource-tile.phase-active { border-left-color: var(--ok); }
+.resource-tile.phase-standby { border-left-color: #0969da; }
+.resource-tile.phase-partial, .resource-tile.phase-dirty, .resource-tile.phase-stuck, .resource-tile.op-failed, .resource-tile.has-conflicts { border-left-color: var(--bad); }
+.resource-tile .kind { color: var(--muted); }
+.phase-active .phase { color: var(--ok); font-weight: bold; }
+.phase-partial .phase, .phase-dirty .phase, .phase-stuck .phase { color: var(--bad); font-weight: bold; }
+dd.bad { color: var(--bad); }
+dd.conflicts.bad { font-weight: bold; background: #ffebe9; padding: 0 .4em; border-radius: 4px; }
+ul.gauges { margin: 0; padding-left: 0; list-style: none; }
+ul.gauges li { display: flex; gap: .5em; align-items: center; }
+.gauge-name { color: var(--muted); }
+.gauge-value { font-variant-numeric: tabular-nums; }
+svg.spark { border-bottom: 1px solid var(--line); }
+svg.spark polyline { fill: none; stroke: #0969da; stroke-width: 1.5; }
 dialog { border: 1px solid var(--line); border-radius: 8px; max-width: 36em; }
 dialog::backdrop { background: rgba(0,0,0,.3); }
 .buttons { display: flex; gap: .5em; justify-content: flex-end; }

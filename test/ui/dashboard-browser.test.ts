@@ -44,6 +44,14 @@ ${peerApi}instances:
     priority: ${priority}
     advertInterval: 200ms
     vips: [${vip}/24]
+resources:
+  app:
+    kind: exec
+    follows: web
+    promote: [/bin/true]
+    demote: [/bin/true]
+    monitor: [/bin/sh, -c, 'echo gauge lag_seconds $(( $(date +%s) % 5 )); echo gauge conflicts 0']
+    monitorInterval: 500ms
 `;
 }
 
@@ -76,6 +84,8 @@ function post(url: string, headers: Record<string, string>): Promise<{ status: n
 }
 
 const tileState = (page: Page) => page.locator('.tile[data-instance="web"]').getAttribute('data-state');
+/** The exec resource's phase as its tile shows it (active = promoted, standby). */
+const resourcePhase = (page: Page) => page.locator('.resource-tile[data-resource="app"]').getAttribute('data-phase');
 
 test('the dashboard in chromium: log in, see the pair, maintenance and a failover live, the greyed page when the daemon dies', { skip, timeout: 240_000 }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
@@ -135,6 +145,16 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   await pageA.locator('.tile[data-instance="web"] .peer[data-peer="answering"][data-peer-state="BACKUP"]').waitFor();
   assert.match((await pageB.locator('.tile .peer').textContent()) ?? '', /^MASTER, priority 150 \(configured 150\), master: itself, as of \d+ s ago$/);
   assert.match((await pageB.locator('.peer-summary').textContent()) ?? '', new RegExp(`The peer as it reports itself \\(http://${addressA.replace(/\./g, '\\.')}:${WEB_PORT}\\): answering, as of \\d+ s ago`));
+  // The resource follows the instance: promoted on the master, standby on the backup, with its
+  // last operation, and a lag chart drawn from the samples the page kept.
+  await waitFor(async () => (await resourcePhase(pageA)) === 'active' && (await resourcePhase(pageB)) === 'standby', { description: 'resource tiles: a active, b standby', timeoutMs: TIMEOUT });
+  assert.match((await pageA.locator('.resource-tile[data-resource="app"] .phase').textContent()) ?? '', /active \(promoted\)/);
+  assert.match((await pageA.locator('.resource-tile[data-resource="app"] .last-op').textContent()) ?? '', /promote succeeded in \d+ ms/);
+  assert.match((await pageA.locator('.resource-tile[data-resource="app"] .asof').textContent()) ?? '', /as of \d+ s ago/);
+  assert.equal((await pageA.locator('.resource-tile[data-resource="app"] .conflicts').getAttribute('data-conflicts')), '0');
+  const chart = pageA.locator('.resource-tile[data-resource="app"] svg.spark[data-series="app/lag_seconds"]');
+  await waitFor(async () => Number(await chart.getAttribute('data-samples')) >= 5, { description: 'the lag chart has samples', timeoutMs: TIMEOUT });
+  assert.equal((await chart.locator('polyline').getAttribute('points'))?.split(' ').length, Number(await chart.getAttribute('data-samples')));
   await pageA.screenshot({ path: screenshotPath(lab, 'dashboard-master'), fullPage: true });
 
   // A forged action from inside the page: without the CSRF token, and with a foreign Origin header
@@ -173,6 +193,9 @@ test('the dashboard in chromium: log in, see the pair, maintenance and a failove
   await waitFor(async () => (await tileState(pageB)) === 'MASTER', { description: "b's tile MASTER", timeoutMs: TIMEOUT });
   await pageA.locator('#events li.ev-maintenance', { hasText: 'maintenance on by browser session (admin) from' }).first().waitFor();
   await pageA.locator('.tile .maintenance').waitFor();
+  // The resource moved with the VIP: promoted on b, demoted on a, and b's timeline says so with the result.
+  await waitFor(async () => (await resourcePhase(pageB)) === 'active' && (await resourcePhase(pageA)) === 'standby', { description: 'resource tiles: b active, a standby', timeoutMs: TIMEOUT });
+  await pageB.locator('#events li.ev-resource[data-result="ok"]', { hasText: "resource 'app' promote succeeded" }).first().waitFor();
   await pageB.screenshot({ path: screenshotPath(lab, 'dashboard-takeover'), fullPage: true });
 
   // Maintenance off: a preempts and is master again.
@@ -232,6 +255,15 @@ test('the dashboard through the forwarded control socket (ssh -L): no login, GAR
   assert.match((await page.locator('#confirm-effect').textContent()) ?? '', /web on this node sends one gratuitous ARP \/ NA burst/);
   await page.click('#confirm-ok');
   await page.locator('#events li.ev-garp', { hasText: 'gratuitous ARP / NA sent by control socket' }).waitFor();
+  // The timeline marks a resource operation by its result: the real ones succeeded; a failed one
+  // (as the daemon's event log records it) is drawn in red, by the page's own timeline module.
+  await page.locator('#events li.ev-resource[data-result="ok"]', { hasText: "resource 'app' promote succeeded" }).waitFor();
+  assert.equal(await page.locator('#events li.ev-failed').count(), 0);
+  const event = { seq: 1e9, time: new Date().toISOString(), type: 'resource', instance: 'web', message: "resource 'app' demote timed out in 2000 ms", fields: { resource: 'app', operation: 'demote', result: 'timeout', durationMs: 2000 } };
+  await page.evaluate(`import('/ui/assets/timeline.js').then(({ addEvent }) => addEvent(document.getElementById('events'), ${JSON.stringify(event)}))`);
+  const failed = page.locator('#events li.ev-resource.ev-failed[data-result="timeout"]');
+  assert.match((await failed.textContent()) ?? '', /demote timed out/);
+  assert.equal(await failed.locator('.ev-message').evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(e).color), 'rgb(207, 34, 46)');
   // The same page from a name that could be an attacker's DNS (rebinding) gets nothing.
   const rebound = await post(`${forward.url}/v1/reload`, { host: 'rebind.example:80' });
   assert.equal(rebound.status, 403);

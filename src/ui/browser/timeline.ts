@@ -7,6 +7,8 @@ export interface EventRecord {
   type: string;
   instance?: string;
   message: string;
+  /** Resource operations carry { resource, operation, result, durationMs }. */
+  fields?: Record<string, unknown>;
 }
 
 const MAX_SHOWN = 300;
@@ -15,6 +17,12 @@ export function addEvent(list: HTMLOListElement, event: EventRecord): void {
   const item = document.createElement('li');
   item.className = `ev-${event.type}`;
   item.dataset.seq = String(event.seq);
+  // A resource operation's result (ok, failed, timeout, aborted; 'changed' for health) is marked.
+  const result = event.fields?.['result'];
+  if (typeof result === 'string' && /^[a-z]+$/.test(result)) {
+    item.dataset.result = result;
+    if (result !== 'ok' && result !== 'changed') item.classList.add('ev-failed');
+  }
   const cell = (cls: string, text: string): void => {
     const span = document.createElement('span');
     span.className = cls;
