@@ -12,6 +12,7 @@
  * still use threads inside the worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setPriority } from 'node:os';
 import type { Logger } from '../../ports/index.js';
 import type { Progress, WorkerMessage, WorkerRequest } from './protocol.js';
@@ -45,8 +46,7 @@ export class WorkerProcess {
   readonly exit: Promise<void>;
 
   constructor(log: Logger, name: string) {
-    const url = new URL('./worker.js', import.meta.url).href;
-    this.child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(url)}).then((m) => m.workerMain())`], {
+    this.child = spawn(process.execPath, [fileURLToPath(new URL('./worker-main.js', import.meta.url))], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       detached: true, // its own process group: kill() takes a source command along
