@@ -29,7 +29,7 @@ export class SealPool {
 
   constructor(key: MasterKey, compress: boolean, workers = defaultSealWorkers()) {
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL('./seal-worker.js', import.meta.url), { workerData: { key, compress } });
+      const worker = new Worker(new URL('./seal-worker.js', import.meta.url), { workerData: { key, compress }, execArgv: [] }); // no inherited flags: Node refuses some (--input-type) in a thread
       const slot: Slot = { worker, jobs: new Map() };
       worker.on('message', (m: { id: number; sealed?: Uint8Array; uncompressedLength?: number; error?: string }) => {
         const job = slot.jobs.get(m.id);
