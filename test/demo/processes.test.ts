@@ -51,8 +51,10 @@ test('the client gets answers naming the node, then refusals when the web servic
 
     await stop(web.child);
     const killedAt = Date.now();
-    const refused = await waitFor(() => outcomes().find((o) => !o.ok && o.at > killedAt), { description: 'a failed request', timeoutMs: 10_000, intervalMs: 20 });
-    assert.equal(refused.error, 'ECONNREFUSED');
+    // A request in flight when the service died may end as a reset; the ones after it are refused.
+    await waitFor(() => outcomes().find((o) => !o.ok && o.at > killedAt && o.error === 'ECONNREFUSED'), { description: 'a refused request', timeoutMs: 10_000, intervalMs: 20 });
+    const failures = outcomes().filter((o) => !o.ok && o.at > killedAt);
+    assert.ok(failures.every((o) => o.error === 'ECONNREFUSED' || o.error === 'ECONNRESET'), `failures after the kill: ${failures.map((o) => o.error).join(', ')}`);
 
     // Outcomes are reported in the order the requests finished (the demo relies on it).
     const times = outcomes().map((o) => o.at);
