@@ -135,7 +135,10 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const write = await Promise.race([query(b, `INSERT INTO t VALUES (4, 'after failover')`).then(() => 'ok'), sleep(30_000).then(() => 'blocked')]);
     assert.equal(write, 'ok', 'the new primary accepts writes');
     const rows = await query(b, 'SELECT id FROM t ORDER BY id');
-    assert.deepEqual(rows.rows.map((r) => r.id), [1, 2, 4, 100], 'the unacknowledged row 3 is gone, every acknowledged one is there');
+    // Row 3's commit got an error, so its outcome is unknown (it may have reached the standby's WAL
+    // before the fence): it may or may not be there. Every acknowledged row must be.
+    const ids = rows.rows.map((r) => r.id).filter((id) => id !== 3);
+    assert.deepEqual(ids, [1, 2, 4, 100], 'every acknowledged row is there, nothing else but the unknown row 3');
     const conf = await readFile(join(a.settings.dataDir, 'postgresql.conf'), 'utf8');
     assert.match(conf, /node a's own line/);
     const name = await query(a, 'SHOW cluster_name');
@@ -159,7 +162,8 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     const ids = (await query(a, 'SELECT id FROM t WHERE id BETWEEN 10 AND 30 ORDER BY id')).rows.map((r) => r.id);
     assert.deepEqual(ids, [...Array.from({ length: 20 }, (_, i) => i + 10), 30], 'every acknowledged row is on the new primary');
     await b.driver.monitor(ctx());
-    assert.equal(b.driver.describe()['lastCopy'], 'rejoin (pg_rewind)');
+    // pg_rewind normally; a fresh clone is the documented fallback when a rewind does not lead to streaming.
+    assert.match(String(b.driver.describe()['lastCopy']), /^rejoin \((pg_rewind|fresh clone)\)$/);
     assert.equal((await query(b, 'SHOW cluster_name')).rows[0].cluster_name, 'node-b', 'b keeps its own postgresql.conf');
     assert.equal((await query(a, `SELECT sync_state FROM pg_stat_replication WHERE application_name = 'b'`)).rows[0]?.sync_state, 'sync');
   });
