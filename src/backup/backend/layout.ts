@@ -4,7 +4,7 @@
  * `data/<first two hex digits>/<id>`. Paths here are relative and use '/'.
  */
 import { randomBytes } from 'node:crypto';
-import type { Handle } from '../repo/backend.js';
+import type { FileType, Handle, TempFileInfo } from '../repo/backend.js';
 
 export const TOP_DIRS = ['keys', 'snapshots', 'index', 'locks', 'data'] as const;
 
@@ -31,3 +31,24 @@ export const tempPath = (final: string) => `${final}-tmp-${randomBytes(8).toStri
 
 /** Whether a listed name is a save in progress (or one that was interrupted): never listed as a file. */
 export const isTempName = (name: string) => name.includes('-tmp-');
+
+/** The directories a temporary file can be in, with the type of the file it was to become. */
+export const TEMP_DIRS: readonly { dir: string; type: FileType }[] = [
+  { dir: '', type: 'config' },
+  ...(['keys', 'snapshots', 'index', 'locks'] as const).map((type) => ({ dir: type, type })),
+  ...DATA_SUBDIRS.map((dir) => ({ dir, type: 'data' as const })),
+];
+
+/**
+ * The path of a temporary file from listTemporary(); RangeError for a name that is not one or
+ * could leave its directory (the name is the backend's own listing, but removal stays careful).
+ */
+export function tempLeftoverPath(f: TempFileInfo, dataSubdir?: string): string {
+  if (!isTempName(f.name) || f.name.includes('/') || f.name.startsWith('.')) throw new RangeError(`Not a temporary file name: '${f.name}'`);
+  if (f.type === 'config') {
+    if (!f.name.startsWith('config-tmp-')) throw new RangeError(`Not a temporary config file: '${f.name}'`);
+    return f.name;
+  }
+  if (f.type === 'data') return `data/${dataSubdir ?? f.name.slice(0, 2)}/${f.name}`;
+  return `${f.type}/${f.name}`;
+}

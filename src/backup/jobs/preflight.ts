@@ -2,7 +2,7 @@
  * What `check-config` checks of the backup jobs on this host, beyond the file itself: each
  * password file is readable, each repository is reachable and opens with its password (a
  * removable disk not mounted is named as such), the command's program exists, and nothing is
- * asked that this build cannot do (excludes, sftp:/s3: repositories before those land). Opening a
+ * asked that this build cannot do. Opening a
  * repository reads its config and key files only; nothing is written.
  */
 import { access, constants, readFile } from 'node:fs/promises';
