@@ -9,7 +9,7 @@ import { constants } from 'node:fs';
 import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
-import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
+import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
@@ -239,7 +239,7 @@ export class LocalBackend implements Backend {
         throw err;
       }
       for (const name of names) {
-        if (!isTempName(name)) continue;
+        if (!tempBelongs(dir, name)) continue;
         try {
           const s = await stat(join(this.root, dir, name));
           if (s.isFile()) out.push({ type, name, size: s.size, modifiedMs: s.mtimeMs });

@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
-import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
+import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { OPEN_FLAGS, STATUS, SftpClient, SftpStatusError } from './sftp/client.js';
 import { isRegularMode } from './sftp/codec.js';
 
@@ -257,7 +257,7 @@ export class SftpBackend implements Backend {
         }
         for (const e of entries) {
           // SFTP v3 times are whole seconds; a server that sends none makes the file look new (kept).
-          if (isTempName(e.name) && isRegularMode(e.attrs.permissions)) out.push({ type, name: e.name, size: e.attrs.size ?? 0, modifiedMs: e.attrs.mtime !== undefined ? e.attrs.mtime * 1000 : Date.now() });
+          if (tempBelongs(dir, e.name) && isRegularMode(e.attrs.permissions)) out.push({ type, name: e.name, size: e.attrs.size ?? 0, modifiedMs: e.attrs.mtime !== undefined ? e.attrs.mtime * 1000 : Date.now() });
         }
       }
     };

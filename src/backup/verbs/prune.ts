@@ -27,6 +27,7 @@ import { loadStoredIndex } from './index-files.js';
 import { removeLeftovers } from './leftovers.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused } from './prune-limits.js';
 import { RawPackWriter, verifySealedBlob } from './pack-writer.js';
+import { DEFAULT_PACK_SIZE } from '../repo/repository.js';
 import { referencedBlobs } from './stats.js';
 
 /** Index files are written with at most this many packs each (well under restic's 8 MiB). */
@@ -101,30 +102,47 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const keep: IndexPack[] = [];
   const repack: { id: Id; blobs: PackedBlob[] }[] = [];
   const remove: Id[] = [];
-  const candidates: { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean }[] = [];
+  type Candidate = { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean };
+  const candidates: Candidate[] = [];
+  const small: Candidate[] = [];
+  const smallBelow = (options.packSize ?? DEFAULT_PACK_SIZE) / 25;
   let unusedTotal = 0;
   let unusedRemoved = 0;
   const sum = (bs: PackedBlob[]) => bs.reduce((n, b) => n + b.length, 0);
   for (const [pack, blobs] of stored.packs) {
-    if (!onDisk.has(pack)) continue; // listed but gone: dropped from the new index
+    const fileSize = onDisk.get(pack);
+    if (fileSize === undefined) continue; // listed but gone: dropped from the new index
     const mine = blobs.filter((b) => home.get(key(b.type, b.id)) === pack);
-    const used = sum(mine);
-    const unused = sum(blobs) - used;
-    r.bytesUsed += used;
+    const usedBlobs = sum(mine);
+    const unused = sum(blobs) - usedBlobs;
+    r.bytesUsed += usedBlobs;
     unusedTotal += unused;
-    if (mine.length === blobs.length) {
-      keep.push({ id: pack, blobs });
-      r.packsKept++;
-    } else if (mine.length === 0) {
+    // As restic counts a pack: its header belongs to the used part, so used + unused = its size.
+    const c: Candidate = { id: pack, blobs, mine, used: fileSize - unused, unused, trees: blobs.some((b) => b.type === 'tree') };
+    if (mine.length === 0) {
       remove.push(pack);
       r.packsDeleted++;
       r.blobsRemoved += blobs.length;
-      r.bytesRemoved += onDisk.get(pack)!;
+      r.bytesRemoved += fileSize;
       unusedRemoved += unused;
-    } else candidates.push({ id: pack, blobs, mine, used, unused, trees: blobs.some((b) => b.type === 'tree') });
+    } else if (mine.length < blobs.length || (c.trees && blobs.some((b) => b.type === 'data'))) candidates.push(c); // partly used, or mixed
+    else if (fileSize < smallBelow) small.push(c);
+    else {
+      keep.push({ id: pack, blobs });
+      r.packsKept++;
+    }
   }
-  // restic's order: tree (and mixed) packs first, then the largest unused share (a·d > c·b for a/b > c/d).
-  candidates.sort((a, b) => (a.trees !== b.trees ? (a.trees ? -1 : 1) : b.unused * a.used - a.unused * b.used));
+  // Small fully used packs are repacked only when there are at least 10 (restic: fewer are not
+  // worth the trouble, and a single small pack would be repacked forever).
+  if (small.length >= 10) candidates.push(...small);
+  else
+    for (const c of small) {
+      keep.push({ id: c.id, blobs: c.blobs });
+      r.packsKept++;
+    }
+  // restic's order: tree (and mixed) packs first, then small packs, then the largest unused share (a·d > c·b for a/b > c/d).
+  const isSmall = (c: Candidate) => c.used + c.unused < smallBelow;
+  candidates.sort((a, b) => (a.trees !== b.trees ? (a.trees ? -1 : 1) : isSmall(a) !== isSmall(b) ? (isSmall(a) ? -1 : 1) : b.unused * a.used - a.unused * b.used));
   const maxUnusedAfter = unusedLimit(r.bytesUsed);
   let repackBytes = 0;
   let unusedRepacked = 0;
@@ -132,17 +150,17 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     const size = c.used + c.unused;
     const reachedRepackSize = repackBytes + size >= maxRepack;
     const reachedUnused = unusedTotal - unusedRemoved - unusedRepacked < maxUnusedAfter;
-    if (reachedRepackSize || (!c.trees && reachedUnused)) {
+    if (reachedRepackSize || (!c.trees && reachedUnused && !isSmall(c))) {
       keep.push({ id: c.id, blobs: c.blobs });
       r.packsKept++;
-      r.packsPartlyUsedKept++;
+      if (c.unused > 0) r.packsPartlyUsedKept++;
       continue;
     }
     repack.push({ id: c.id, blobs: c.mine });
     remove.push(c.id);
     r.packsRepacked++;
     r.blobsRemoved += c.blobs.length - c.mine.length;
-    r.bytesRemoved += onDisk.get(c.id)!;
+    r.bytesRemoved += size;
     repackBytes += size;
     unusedRepacked += c.unused;
   }
