@@ -1,6 +1,8 @@
 /**
- * Hard links: the names of multiply-linked files (st_nlink > 1), by the file's identity on this
- * side (device and inode). A linked file's entry carries its group's *leader*: the smallest name
+ * Hard links: the names of files by the file's identity on this side (device and inode). Every
+ * file seen is recorded, not only linked ones: link(2) sends no inotify event for the existing
+ * name (the link count changes on the inode, and inotify(7) tells the parent directory's watch
+ * only of the new name), so the new name's file is found here by its inode. A linked file's entry carries its group's *leader*: the smallest name
  * (in byte order) of the tree that is the same file. Both sides compute it from their own inodes,
  * so equal link structures give equal digests, and a name linked differently shows as a
  * difference. A link to a file outside the tree does not count: only names in the tree are
@@ -20,21 +22,23 @@ export function fileKey(dev: bigint | string | number, ino: bigint | string | nu
 }
 
 export class LinkIndex {
-  private readonly byKey = new Map<FileKey, Set<RelPath>>();
+  /** One name as a string (the common case, small), several as a set. */
+  private readonly byKey = new Map<FileKey, RelPath | Set<RelPath>>();
   private readonly byPath = new Map<RelPath, FileKey>();
 
   constructor(private readonly root: Buffer) {}
 
-  /** `path` is now `key` (a file with more than one link), or not linked (key undefined). */
+  /** `path` is now the file `key`, or not a file (key undefined). */
   observe(path: RelPath, key: FileKey | undefined): void {
     const previous = this.byPath.get(path);
     if (previous === key) return;
     if (previous !== undefined) this.drop(path, previous);
     if (key === undefined) return;
     this.byPath.set(path, key);
-    let names = this.byKey.get(key);
-    if (names === undefined) this.byKey.set(key, (names = new Set()));
-    names.add(path);
+    const names = this.byKey.get(key);
+    if (names === undefined) this.byKey.set(key, path);
+    else if (typeof names === 'string') this.byKey.set(key, new Set([names, path]));
+    else names.add(path);
   }
 
   /** Every name at or below `dir` (a walk of that subtree observes them again). */
@@ -54,7 +58,8 @@ export class LinkIndex {
 
   /** Names of `key` known now, sorted in byte order (unchecked). */
   names(key: FileKey): RelPath[] {
-    return [...(this.byKey.get(key) ?? [])].sort();
+    const names = this.byKey.get(key);
+    return names === undefined ? [] : typeof names === 'string' ? [names] : [...names].sort();
   }
 
   get size(): number {
@@ -73,13 +78,13 @@ export class LinkIndex {
         continue;
       }
       const st = await lstat(absolute(this.root, name), { bigint: true }).catch(() => undefined);
-      if (st !== undefined && st.isFile() && st.nlink > 1n && fileKey(st.dev, st.ino) === key) out.push(name);
-      else this.observe(name, st !== undefined && st.isFile() && st.nlink > 1n ? fileKey(st.dev, st.ino) : undefined);
+      if (st !== undefined && st.isFile() && fileKey(st.dev, st.ino) === key) out.push(name);
+      else this.observe(name, st !== undefined && st.isFile() ? fileKey(st.dev, st.ino) : undefined);
     }
     return out;
   }
 
-  /** The group's leader for `path` (the smallest verified name), or undefined when it is alone in the tree. */
+  /** The group's leader for `path` (the smallest verified name), or undefined when it is alone in the tree (call only for st_nlink > 1). */
   async leader(path: RelPath, key: FileKey, fresh?: ReadonlyMap<RelPath, FileKey>): Promise<RelPath | undefined> {
     this.observe(path, key);
     const names = await this.verifiedNames(key, fresh);
@@ -89,7 +94,10 @@ export class LinkIndex {
   private drop(path: RelPath, key: FileKey): void {
     this.byPath.delete(path);
     const names = this.byKey.get(key);
-    names?.delete(path);
-    if (names?.size === 0) this.byKey.delete(key);
+    if (names === path) this.byKey.delete(key);
+    else if (typeof names === 'object') {
+      names.delete(path);
+      if (names.size === 1) this.byKey.set(key, [...names][0]!);
+    }
   }
 }

@@ -340,8 +340,10 @@ export class ReplicaServer {
     } catch (err) {
       const code = err instanceof ApplyError ? err.code : err instanceof TypeError ? 'EINVAL' : ((err as NodeJS.ErrnoException).code ?? 'EIO');
       const message = (err as Error).message;
-      // ENOPARENT and a rename of a missing name are ordinary steps of convergence, not faults.
-      if (code !== 'ENOPARENT' && !(frame.type === 'rename' && code === 'ENOENT')) {
+      // ENOPARENT, a rename of a missing name and a link to a name the replica does not hold in
+      // that version (the source sends the content instead) are ordinary steps, not faults.
+      const step = code === 'ENOPARENT' || (frame.type === 'rename' && code === 'ENOENT') || (frame.type === 'link' && (code === 'ESTALE' || code === 'ENOENT'));
+      if (!step) {
         this.options.onEvent?.({ kind: 'apply-failed', path, code, message: `${printable(path)}: ${message}` });
       }
       if (frame.id !== 0) await channel.write({ type: 'error', id: frame.id, header: { code, message }, payload: Buffer.alloc(0) }).catch(() => {});

@@ -42,6 +42,8 @@ export interface SourceStatus {
   lagSeconds: number;
   /** Bytes read for sending but not yet acknowledged, a lower bound of what the replica lacks. */
   lagBytes: number;
+  /** File content bytes sent since this source started (renames and links send none). */
+  sentBytes: number;
   /** Monotonic ms of the last completed full rescan, or undefined. */
   lastFullCheck: number | undefined;
   failedPaths: number;
@@ -83,6 +85,7 @@ export class SourceReplicator {
   private barrier = false;
   private inFlight = 0;
   private lagBytes = 0;
+  private sentBytes = 0;
   private lastFullCheck: number | undefined;
   private splitBrains = 0;
   private closed = false;
@@ -130,6 +133,7 @@ export class SourceReplicator {
       inFlight: this.inFlight,
       lagSeconds: oldest === undefined ? 0 : Math.max(0, this.options.clock.now() - oldest) / 1000,
       lagBytes: this.lagBytes,
+      sentBytes: this.sentBytes,
       lastFullCheck: this.lastFullCheck,
       failedPaths: this.failed.size,
       splitBrains: this.splitBrains,
@@ -232,7 +236,10 @@ export class SourceReplicator {
         .then(() => {
           this.backoffMs = 100;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
-            onBytes: (n) => (this.lagBytes += n),
+            onBytes: (n) => {
+              this.lagBytes += n;
+              this.sentBytes += n;
+            },
             onFailed: (failure) => this.onFailed(failure),
           }, this.options.native, this.xattrPort);
           this.emit({ kind: 'connected' });

@@ -114,14 +114,14 @@ export class SourceSender {
       }
     };
     const links = this.digester.links;
+    const key = fileKey(st.dev, st.ino);
     if (BigInt(st.nlink) <= 1n) {
-      links.observe(path, undefined);
+      links.observe(path, key);
       if (this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
       await content();
       this.rememberSent(path, version);
       return;
     }
-    const key = fileKey(st.dev, st.ino);
     const previous = this.groupTurns.get(key) ?? Promise.resolve();
     let done!: () => void;
     const turn = new Promise<void>((resolve) => (done = resolve));

@@ -39,8 +39,8 @@ export interface EntryMeta {
   xattrs?: Buffer;
 }
 
-/** An entry as read, before its group's leader (and a directory's digest) is known. */
-type RawEntry = EntryMeta & { key?: FileKey };
+/** An entry as read, before its group's leader (and a directory's digest) is known; `key` for files, `linked` when st_nlink > 1. */
+type RawEntry = EntryMeta & { key?: FileKey; linked?: boolean };
 
 export interface DigestOptions {
   exclude?: (path: RelPath) => boolean;
@@ -165,10 +165,11 @@ export class TreeDigester {
   /** Fills in leaders and directory digests (a directory not in `digests` is walked now). */
   private async finish(entries: RawEntry[], dir: RelPath, digests: Map<RelPath, Buffer>, fresh: ReadonlyMap<RelPath, FileKey>): Promise<EntryMeta[]> {
     const out: EntryMeta[] = [];
-    for (const { key, ...entry } of entries) {
+    for (const { key, linked, ...entry } of entries) {
       const path = joinRel(dir, entry.name);
       if (entry.type === 'dir') entry.digest = digests.get(path) ?? (await this.tree(path)).get(path)!;
-      if (key !== undefined) {
+      if (key !== undefined && !linked) this.links.observe(path, key);
+      else if (key !== undefined) {
         const leader = await this.links.leader(path, key, fresh);
         if (leader !== undefined) entry.link = leader;
       }
@@ -256,8 +257,7 @@ export class TreeDigester {
         digest = UNREADABLE;
       }
     }
-    const key = st.nlink > 1n ? fileKey(st.dev, st.ino) : undefined;
-    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest, ...(key && { key }) };
+    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
   }
 
   private async hash(full: Buffer, size: bigint): Promise<Buffer> {
@@ -292,14 +292,14 @@ export class TreeDigester {
       const path = joinRel(dir, entry.name);
       if (entry.key !== undefined) {
         fresh.set(path, entry.key);
-        ready = false;
+        if (entry.linked) ready = false;
       } else if (entry.type === 'dir') {
         const digest = out.get(path);
         if (digest === undefined) ready = false; // deferred below, or appeared after the walk passed
         else entry.digest = digest;
       }
     }
-    if (ready) out.set(dir, digestOfEntries(raw.map(({ key: _key, ...entry }) => entry)));
+    if (ready) out.set(dir, digestOfEntries(raw.map(({ key: _key, linked: _linked, ...entry }) => entry)));
     else deferred.set(dir, raw);
   }
 }
