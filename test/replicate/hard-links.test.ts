@@ -142,3 +142,33 @@ test('Link counts changing while a rescan runs still converge to the same struct
   assert.equal(ino(join(replica, 'l7')), ino(join(replica, `f${(7 + 9) % 300}`)));
   assert.deepEqual(await leftoverTemporaries(replica), []);
 });
+
+test('A source stopped in the middle of the first copy and started again converges to the same links and attributes', async (t) => {
+  const { loadNative } = await import('../../src/net/native.js');
+  const { encodeXattrList, readXattrList } = await import('../../src/replicate/xattrs.js');
+  const native = loadNative();
+  const all = { xattrs: true, acls: true };
+  const { replica, converged, restartSource } = await loopbackPair(t, {
+    xattrs: all,
+    compareXattrs: (full) => encodeXattrList(readXattrList(native, full, all)).toString('hex'),
+    setup: (source) => {
+      for (let d = 0; d < 10; d++) {
+        mkdirSync(join(source, `d${d}`));
+        for (let i = 0; i < 60; i++) {
+          const file = join(source, `d${d}`, `f${i}`);
+          writeFileSync(file, `file ${d}/${i}`.repeat(50));
+          if (i % 3 === 0) native.setXattr(Buffer.from(file), 'user.n', Buffer.from(String(i)));
+          if (d > 0 && i % 4 === 0) linkSync(join(source, `d${d - 1}`, `f${i}`), join(source, `d${d}`, `l${i}`));
+        }
+      }
+      writeFileSync(join(source, 'large'), Buffer.alloc(6 * 1024 * 1024, 5));
+      linkSync(join(source, 'large'), join(source, 'd9', 'large-link'));
+    },
+  });
+  const { readdirSync } = await import('node:fs');
+  await waitFor(() => readdirSync(replica).length >= 3, { description: 'the first copy under way', intervalMs: 5 });
+  await restartSource();
+  await converged('the copy after the restart');
+  assert.equal(ino(join(replica, 'large')), ino(join(replica, 'd9', 'large-link')));
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+});
