@@ -30,6 +30,8 @@ export const FrameType = {
   synced: 13,
   /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
   dirty: 14,
+  /** A hard link to a name already on the replica, or (target = path) attributes only (protocol 2). */
+  link: 15,
   ok: 64,
   error: 65,
 } as const;
