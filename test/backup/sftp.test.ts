@@ -50,6 +50,15 @@ if (skip) {
         await assert.rejects(saving, /exited|closed|connection/i);
         assert.ok(!readdirSync(dir).includes(h.name), 'nothing under the final name');
       },
+      ...(resticSkipReason()
+        ? {}
+        : {
+            async resticCheck(backend) {
+              const path = (backend as unknown as { loc: { path: string } }).loc.path;
+              const r = await runRestic(['-r', `sftp:root@127.0.0.1:${path}`, '-o', `sftp.command=${server!.sftpCommand.join(' ')}`, 'check', '--read-data'], 'pw');
+              assert.equal(r.code, 0, r.stderr + r.stdout);
+            },
+          }),
     },
   );
 
