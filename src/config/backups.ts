@@ -13,10 +13,12 @@ import type { DraftOf } from './fields/field.js';
 import type { InstanceConfig, SourceLocation, SyncGroupConfig } from './model.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { checkAbsolutePath } from './validate-values.js';
+import { splitCommandLine } from '../backup/backend/sftp.js';
 
 export interface BackupRepositoryDraft {
   repo?: Located<string>;
   passwordFile?: Located<string>;
+  sftpCommand?: Located<string>;
   source: SourceLocation;
   path: string;
 }
@@ -42,6 +44,8 @@ export interface BackupRepositoryConfig {
   /** As written: a path, `local:PATH`, `sftp:…`, `s3:…`. */
   repo: string;
   passwordFile: string;
+  /** restic's `-o sftp.command=…` for an `sftp:` repository: the command line that runs the SFTP subsystem. */
+  sftpCommand?: string;
 }
 
 export interface RetentionConfig {
@@ -150,7 +154,17 @@ function resolveJob(d: BackupJobDraft, instances: readonly InstanceConfig[], gro
   const repositories = (d.repositories ?? []).map((r): BackupRepositoryConfig => {
     if (r.repo === undefined) throw new ConfigError('A repository needs "repo"', r.source, `${r.path}.repo`);
     if (r.passwordFile === undefined) throw new ConfigError('A repository needs "passwordFile" (the password is never written in the configuration)', r.source, `${r.path}.passwordFile`);
-    return { repo: r.repo.value, passwordFile: checkAbsolutePath(r.passwordFile, `${r.path}.passwordFile`, 'Password file') };
+    const out: BackupRepositoryConfig = { repo: r.repo.value, passwordFile: checkAbsolutePath(r.passwordFile, `${r.path}.passwordFile`, 'Password file') };
+    if (r.sftpCommand !== undefined) {
+      if (!r.repo.value.startsWith('sftp:')) throw new ConfigError(`sftpCommand is for sftp: repositories; ${r.repo.value} is not one`, r.sftpCommand.source, `${r.path}.sftpCommand`);
+      try {
+        if (splitCommandLine(r.sftpCommand.value).length === 0) throw new SyntaxError('it is empty');
+      } catch (err) {
+        throw new ConfigError(`sftpCommand "${r.sftpCommand.value}": ${(err as Error).message}`, r.sftpCommand.source, `${r.path}.sftpCommand`);
+      }
+      out.sftpCommand = r.sftpCommand.value;
+    }
+    return out;
   });
   if (repositories.length === 0) throw new ConfigError(`Job "${d.name}" has no repositories`, d.source, `${p}repositories`);
   if (d.schedule === undefined) throw new ConfigError(`Job "${d.name}" needs a schedule (a cron expression such as "0 2 * * *")`, d.source, `${p}schedule`);

@@ -6,7 +6,10 @@
  * - a full disk (a small tmpfs): a clear error, no snapshot, restic checks clean, and after
  *   space is freed the next run completes;
  * - a removable disk that is not mounted (--require-mount on an empty mount point): a clear
- *   error and nothing written on the root filesystem.
+ *   error and nothing written on the root filesystem;
+ * - a removable disk unplugged in the middle of a backup (a lazy unmount): a clear error, nothing
+ *   written on the root filesystem underneath, and once it is back restic checks it clean and the
+ *   next run completes.
  * The tmpfs cases need root (mount); they are skipped otherwise, saying so.
  */
 import assert from 'node:assert/strict';
@@ -130,4 +133,37 @@ test('a removable disk not mounted: --require-mount refuses, writing nothing on 
   execFileSync('umount', [media]);
   const gone = await hs('snapshots', '--repo', repo, '--password-file', passwordFile);
   assert.notEqual(gone.code, 0, 'after the disk is gone the repository is not found');
+});
+
+test('a removable disk unplugged mid-backup: a clear error, nothing written underneath; plugged back, restic checks clean and the next run completes', { skip: rootSkip, timeout: 180_000 }, async (t) => {
+  const store = join(scratch, 'unplug-store');
+  const usb = join(scratch, 'unplug-usb');
+  mkdirSync(store);
+  mkdirSync(usb);
+  const plug = () => execFileSync('mount', ['--bind', store, usb]);
+  plug();
+  t.after(() => unmount(usb));
+  const repo = join(usb, 'repo');
+  const src = join(scratch, 'unplug-src');
+  mkdirSync(src);
+  for (let i = 0; i < 8; i++) writeFileSync(join(src, `part-${i}`), pseudoRandom(8 << 20, `u${i}`));
+  ok(await hs('init', ...auth(repo), '--require-mount', usb), 'init');
+  const child = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), '--require-mount', usb, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor(() => packCount(repo) >= 1 || child.exitCode !== null, 'a first pack on the disk');
+  assert.equal(child.exitCode, null, 'still running when the disk goes');
+  execFileSync('umount', ['-l', usb]); // pulled out: the path now leads to the empty directory underneath
+  assert.equal(await exited, 1, stderr);
+  assert.match(stderr, new RegExp(`The repository at ${repo} is gone: nothing is mounted on ${usb} \\(is the disk plugged in\\?\\)`));
+  assert.deepEqual(readdirSync(usb), [], 'nothing re-created on the filesystem underneath');
+
+  plug();
+  assert.equal(readdirSync(join(repo, 'snapshots')).length, 0, 'no snapshot of the interrupted run');
+  // Its lock could not be removed while the disk was gone: it names a process of this host that has ended.
+  ok(await hs('unlock', ...auth(repo)), 'unlock');
+  ok(await restic(repo, 'check'), 'restic check after the unplug');
+  ok(await hs('run', ...auth(repo), '--require-mount', usb, src), 'the next run');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 });

@@ -57,6 +57,16 @@ if (skip) {
       },
       cutLeavesPartial: 's3rver writes an upload straight to its final file, and keeps what arrived of a cut one',
       reopen: async (backend) => backendAt((backend as unknown as { loc: S3Location }).loc.prefix),
+      ...(resticSkipReason()
+        ? {}
+        : {
+            async resticCheck(backend) {
+              const url = `s3:https://127.0.0.1:${server!.port}/repos/${(backend as unknown as { loc: S3Location }).loc.prefix}`;
+              const env = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey };
+              const r = await runRestic(['--cacert', server!.certFile, '-r', url, 'check', '--read-data'], 'pw', env);
+              assert.equal(r.code, 0, r.stderr + r.stdout);
+            },
+          }),
     },
   );
 

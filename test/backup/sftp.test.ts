@@ -50,6 +50,15 @@ if (skip) {
         await assert.rejects(saving, /exited|closed|connection/i);
         assert.ok(!readdirSync(dir).includes(h.name), 'nothing under the final name');
       },
+      ...(resticSkipReason()
+        ? {}
+        : {
+            async resticCheck(backend) {
+              const path = (backend as unknown as { loc: { path: string } }).loc.path;
+              const r = await runRestic(['-r', `sftp:root@127.0.0.1:${path}`, '-o', `sftp.command=${server!.sftpCommand.join(' ')}`, 'check', '--read-data'], 'pw');
+              assert.equal(r.code, 0, r.stderr + r.stdout);
+            },
+          }),
     },
   );
 
@@ -97,6 +106,44 @@ if (skip) {
     } finally {
       rmSync(src, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+}
+
+if (!skip) {
+  test('the SFTP server gone mid-backup: a clear error naming the location; restic checks the repository clean and the next backup completes', { skip: resticSkipReason(), timeout: 180_000 }, async () => {
+    const own = await startSshd(); // a server of its own, to take away
+    const scratch = mkdtempSync(join(tmpdir(), 'hs-sftp-gone-'));
+    try {
+      const src = join(scratch, 'src');
+      const dir = join(scratch, 'repo');
+      mkdirSync(src);
+      for (let i = 0; i < 6; i++) writeFileSync(join(src, `part-${i}`), randomBytes(8 << 20));
+      const b = new SftpBackend({ user: 'root', host: '127.0.0.1', port: own.port, path: dir }, { command: own.sftpCommand });
+      const repo = await Repository.init(b, 'pw', { scrypt: { N: 1024, r: 8, p: 1 } });
+      const running = backup(repo, { paths: [src] });
+      const packs = () => readdirSync(join(dir, 'data'), { recursive: true }).filter((n) => /[0-9a-f]{64}$/.test(String(n))).length;
+      await waitFor(() => packs() >= 1, { description: 'a first pack on the server', timeoutMs: 60_000 });
+      // The server goes away (its listener, then the connection): the reconnection is refused.
+      await own.stop();
+      b.process?.kill('SIGKILL');
+      // Either the requests in flight on the dying connection, or the reconnection refused: both name the repository.
+      await assert.rejects(running, /(Cannot open )?sftp:root@127\.0\.0\.1:\/\S+: connection lost: /);
+      await b.close();
+      assert.equal(readdirSync(join(dir, 'snapshots')).length, 0, 'no snapshot');
+      // The repository as it was left (the directory, read by restic as a local one) is valid.
+      const checked = await runRestic(['-r', dir, 'check'], 'pw');
+      assert.equal(checked.code, 0, checked.stderr + checked.stdout);
+      // Back (through the suite's server): the next backup completes.
+      const again = backendAt(dir);
+      const r = await backup(await Repository.open(again, 'pw'), { paths: [src] });
+      await again.close();
+      assert.ok(r.id);
+      const full = await runRestic(['-r', dir, 'check', '--read-data'], 'pw');
+      assert.equal(full.code, 0, full.stderr + full.stdout);
+    } finally {
+      await own.stop().catch(() => {});
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 }

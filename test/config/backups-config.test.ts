@@ -73,3 +73,11 @@ test('backups: errors name the file, line and key', () => {
   assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      shedule: x\n`), /Unknown key "shedule"/);
   assert.throws(job(`      paths: [/a]\n${repo}      schedule: "@daily"\n      missedAfter: 10s\n`), /missedAfter/);
 });
+
+test("backups: a repository's sftpCommand (restic's -o sftp.command) is for sftp: repositories only", () => {
+  const job = (repo: string) => load(`  jobs:\n    j:\n      paths: [/a]\n      repositories: [${repo}]\n      schedule: "@daily"\n`);
+  const ok = job('{ repo: "sftp:backup@vault:/srv/r", passwordFile: /p, sftpCommand: "ssh -i /k -l backup vault -s sftp" }');
+  assert.deepEqual(ok.backups?.jobs[0]?.repositories, [{ repo: 'sftp:backup@vault:/srv/r', passwordFile: '/p', sftpCommand: 'ssh -i /k -l backup vault -s sftp' }]);
+  assert.throws(() => job('{ repo: /r, passwordFile: /p, sftpCommand: ssh }'), /backups\.jobs\.j\.repositories\[0\]\.sftpCommand: sftpCommand is for sftp: repositories; \/r is not one/);
+  assert.throws(() => job(`{ repo: "sftp:h:/r", passwordFile: /p, sftpCommand: 'ssh "h' }`), /repositories\[0\]\.sftpCommand: sftpCommand "ssh "h": Unterminated/);
+});

@@ -84,6 +84,16 @@ export class LocalBackend implements Backend {
   }
 
   async save(h: Handle, data: Uint8Array): Promise<void> {
+    try {
+      await this.saveFile(h, data);
+    } catch (err) {
+      // No such directory: the repository went away under us (a disk unplugged mid-run).
+      if (isErrno(err, 'ENOENT')) throw new Error(await this.goneReason(err as Error));
+      throw err;
+    }
+  }
+
+  private async saveFile(h: Handle, data: Uint8Array): Promise<void> {
     const final = this.pathOf(h);
     const dir = this.dirOf(h);
     const tmp = tempPath(final);
@@ -92,7 +102,11 @@ export class LocalBackend implements Backend {
       fh = await openFile(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
     } catch (err) {
       if (!isErrno(err, 'ENOENT') || h.type !== 'data') throw err;
-      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      // Only the pack subdirectory is made, never its parents: a repository that vanished
+      // (a disk unplugged mid-run) must not be re-created on the filesystem underneath.
+      await mkdir(dir, { mode: DIR_MODE }).catch((e: unknown) => {
+        if (!isErrno(e, 'EEXIST')) throw e;
+      });
       fh = await openFile(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
     }
     try {
@@ -153,6 +167,17 @@ export class LocalBackend implements Backend {
       p.fhClosed = true;
       void p.fh.close().catch(() => {});
     }
+  }
+
+  /** Why a save found no directory: the repository is gone from under us (unplugged, unmounted). */
+  private async goneReason(err: Error): Promise<string> {
+    const mount = await this.mountTables().then(
+      (tables) => (this.requireMount !== undefined ? requiredMountReason(this.root, this.requireMount, tables) : undefined) ?? unmountedReason(this.root, tables),
+      () => undefined,
+    );
+    if (mount) return `The repository at ${this.root} is gone: ${mount}`;
+    if (!(await exists(join(this.root, 'config')))) return `The repository at ${this.root} is gone (its config file is not there any more: was the disk unplugged or the path unmounted?)`;
+    return err.message;
   }
 
   async load(h: Handle, offset = 0, length = 0): Promise<Uint8Array> {

@@ -87,15 +87,25 @@ export class SftpBackend implements Backend {
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
     });
-    const client = new SftpClient(child.stdin, child.stdout, () => stderr);
+    const client = new SftpClient(child.stdin, child.stdout, () => stderr, this.location());
     child.on('error', (err) => client.fail(new Error(`Cannot run ${cmd}: ${err.message}`)));
     child.on('exit', (code, signal) => client.fail(new Error(`${cmd} exited (${signal ?? 'status ' + code})`)));
     try {
       await client.init();
     } catch (err) {
       this.connection = undefined;
+      // ssh says why (refused, host key, authentication) on stderr as it exits; an EPIPE on its
+      // stdin, which may come first, says nothing: wait a moment for its word.
+      if (child.exitCode === null && child.signalCode === null) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise<void>((r) => child.once('exit', () => r())), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+        clearTimeout(timer);
+      }
       child.kill('SIGKILL');
-      throw new Error(`Cannot open ${this.location()}: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      const said = stderr.trim().split('\n').pop()?.trim();
+      const what = message.startsWith(`${this.location()}: `) ? message.slice(this.location().length + 2) : message;
+      throw new Error(`Cannot open ${this.location()}: ${what}${said && !what.includes(said) ? ` (${said})` : ''}`);
     }
     this.current = client;
     return client;

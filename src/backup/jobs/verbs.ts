@@ -32,16 +32,17 @@ export interface JobVerbs {
   /** Whether backup runs honour exclude patterns. */
   excludes: boolean;
   /** The backend of a repository location as written in the configuration; throws naming what is not supported. */
-  backend(location: string): Backend;
+  backend(location: string, sftpCommand?: string): Backend;
 }
 
 /**
  * A local path (`local:PATH`), `sftp:…` or `s3:…`, as restic writes them (from-location.ts), with
  * restic's environment variables from the daemon's environment (AWS_ACCESS_KEY_ID, RESTIC_CACERT…;
- * the worker processes inherit it): SFTP runs `ssh [-p port] [-l user] host -s sftp` as the daemon's user.
+ * the worker processes inherit it): SFTP runs the repository's `sftpCommand` (restic's
+ * `-o sftp.command`), by default `ssh [-p port] [-l user] host -s sftp` as the daemon's user.
  */
-function backendForLocation(location: string): Backend {
-  return backendFromLocation(location, process.env);
+function backendForLocation(location: string, sftpCommand?: string): Backend {
+  return backendFromLocation(location, process.env, sftpCommand !== undefined ? { sftpCommand } : {});
 }
 
 /**

@@ -39,7 +39,7 @@ async function openRepository(r: BackupRepositoryConfig): Promise<Repository> {
   } catch (err) {
     throw new Error(`Cannot read the password file ${r.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return Repository.open(JOB_VERBS.backend(r.repo), password);
+  return Repository.open(JOB_VERBS.backend(r.repo, r.sftpCommand), password);
 }
 
 const timeMs = (s: Snapshot) => Number(goTimeToNs(s.time) / 1_000_000n);

@@ -11,8 +11,9 @@ const strings = (reader: YamlReader, value: Field) => readList(reader, value).ma
 
 function readRepository(reader: YamlReader, field: Field): BackupRepositoryDraft {
   const draft: BackupRepositoryDraft = { source: field.source, path: field.path };
-  for (const [key, value] of readMap(reader, field, ['repo', 'passwordFile'], { password: 'passwordFile', repository: 'repo', 'password-file': 'passwordFile' })) {
+  for (const [key, value] of readMap(reader, field, ['repo', 'passwordFile', 'sftpCommand'], { password: 'passwordFile', repository: 'repo', 'password-file': 'passwordFile', 'sftp.command': 'sftpCommand' })) {
     if (key === 'repo') draft.repo = readString(value);
+    else if (key === 'sftpCommand') draft.sftpCommand = readString(value);
     else draft.passwordFile = readString(value);
   }
   return draft;

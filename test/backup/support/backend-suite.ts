@@ -4,8 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { backup } from '../../../src/backup/archiver.js';
+import { acquireLock } from '../../../src/backup/lock.js';
 import { AlreadyExistsError, NotFoundError, type Backend, type Handle } from '../../../src/backup/repo/backend.js';
+import { Repository } from '../../../src/backup/repo/repository.js';
+import { check } from '../../../src/backup/verbs/check.js';
+import { LEFTOVER_MIN_AGE_MS } from '../../../src/backup/verbs/leftovers.js';
+import { prune } from '../../../src/backup/verbs/prune.js';
 
 export interface BackendFixture {
   backend: Backend;
@@ -27,6 +36,8 @@ export interface SuiteOptions {
   cutLeavesPartial?: string;
   /** A second backend on the same location (a fresh connection) for checks after a cut. */
   reopen?: (backend: Backend) => Promise<Backend>;
+  /** Runs `restic check --read-data` on the backend's repository (password 'pw'); rejects when it fails. */
+  resticCheck?: (backend: Backend) => Promise<void>;
 }
 
 const id = () => randomBytes(32).toString('hex');
@@ -129,6 +140,17 @@ export function backendSuite(name: string, make: () => Promise<BackendFixture>, 
         const left = (await second.list('data')).filter((e) => e.name === h.name);
         assert.ok(left.every((e) => e.size < data.length), `a cut upload must not look complete (${options.cutLeavesPartial})`);
       }
+      // What an interrupted save leaves: a temporary file (atomic-rename backends), listed by
+      // listTemporary() only, and removable; a single-PUT store has none.
+      const temps = (await second.listTemporary()).filter((t) => t.name.startsWith(`${h.name}-tmp-`));
+      if (options.cutLeavesPartial === undefined) {
+        assert.equal(temps.length, 1, 'the interrupted save left its temporary file');
+        assert.equal(temps[0]!.type, 'data');
+        assert.ok(temps[0]!.size < data.length);
+        await second.removeTemporary(temps[0]!);
+        await second.removeTemporary(temps[0]!); // idempotent
+        assert.deepEqual((await second.listTemporary()).filter((t) => t.name.startsWith(`${h.name}-tmp-`)), []);
+      } else assert.deepEqual(temps, []);
       await second.save(h, data);
       assert.ok(Buffer.from(await second.load(h)).equals(Buffer.from(data)));
     } finally {
@@ -136,6 +158,49 @@ export function backendSuite(name: string, make: () => Promise<BackendFixture>, 
       await f.backend.close();
       await f.cleanup();
     }
+  });
+
+  test(`${name}: a backup, an interrupted save, then prune: nothing of the save is left once it is old enough; the repository checks clean`, { skip: cut ? false : 'this backend has no way to be interrupted mid-save', timeout: 180_000 }, async () => {
+    const f = await make();
+    const src = mkdtempSync(join(tmpdir(), 'hs-suite-src-'));
+    let second: Backend | undefined;
+    try {
+      writeFileSync(join(src, 'a'), randomBytes(300_000));
+      writeFileSync(join(src, 'b'), 'text\n'.repeat(1000));
+      const repo = await Repository.init(f.backend, 'pw', { scrypt: { N: 1024, r: 8, p: 1 } });
+      await backup(repo, { paths: [src] });
+      const data = randomBytes(48 * 1024 * 1024);
+      const h = { type: 'data', name: createHash('sha256').update(data).digest('hex') } as const;
+      await cut!(f.backend, h, data);
+      second = options.reopen ? await options.reopen(f.backend) : f.backend;
+      const after = await Repository.open(second, 'pw');
+      const release = await acquireLock(after, true);
+      try {
+        const now = await prune(after);
+        const later = await prune(after, { now: Date.now() + LEFTOVER_MIN_AGE_MS + 60_000 });
+        if (options.cutLeavesPartial === undefined) {
+          assert.deepEqual([now.tempFilesKept, now.tempFilesRemoved], [1, 0], 'just written: it may be a live writer\'s');
+          assert.deepEqual([later.tempFilesKept, later.tempFilesRemoved], [0, 1], '30 minutes untouched: removed');
+        } else assert.deepEqual([now.tempFilesKept + later.tempFilesKept, now.tempFilesRemoved + later.tempFilesRemoved], [0, 0], 'no temporary files (what a cut upload left under the final name is an unreferenced pack)');
+      } finally {
+        await release();
+      }
+      assert.deepEqual(await second.listTemporary(), []);
+      assert.ok(!(await second.list('data')).some((e) => e.name === h.name));
+      assert.deepEqual((await check(after, { readData: true })).errors, []);
+      if (second !== f.backend) await second.close();
+      second = undefined;
+      await options.resticCheck?.(f.backend);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      if (second && second !== f.backend) await second.close();
+      await f.backend.close();
+      await f.cleanup();
+    }
+  });
+
+  withBackend('listTemporary() of a new repository is empty', async (b) => {
+    assert.deepEqual(await b.listTemporary(), []);
   });
 
   withBackend('create() on an existing repository rejects with AlreadyExistsError', async (b) => {

@@ -48,6 +48,8 @@ export class SftpClient {
     input: Readable,
     /** More about a lost connection (e.g. ssh's stderr), for the error message. */
     private readonly why: () => string = () => '',
+    /** What the connection is to (a repository's location), named in a lost connection's error. */
+    private readonly label = '',
   ) {
     input.on('data', (d: Buffer) => this.onData(d));
     input.on('end', () => this.fail(new Error('SFTP connection closed')));
@@ -104,7 +106,8 @@ export class SftpClient {
   fail(err: Error): void {
     if (this.closedWith) return;
     const extra = this.why().trim();
-    this.closedWith = extra ? new Error(`${err.message}: ${extra}`) : err;
+    const message = `${this.label ? `${this.label}: connection lost: ` : ''}${err.message}${extra ? `: ${extra}` : ''}`;
+    this.closedWith = message === err.message ? err : new Error(message);
     this.versionWaiter?.reject(this.closedWith);
     this.versionWaiter = undefined;
     for (const p of this.pending.values()) p.reject(this.closedWith);
