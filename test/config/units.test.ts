@@ -22,7 +22,9 @@ const durations: [string, number | undefined][] = [
   ['0ms', 0],
   [' 5s ', 5000],
   ['5', undefined],
-  ['5h', undefined],
+  ['2h', 7_200_000],
+  ['1d12h', 129_600_000],
+  ['5w', undefined],
   ['s', undefined],
   ['1s 2s', undefined],
   ['-1s', undefined],
@@ -33,7 +35,7 @@ for (const [text, ms] of durations) {
 }
 
 test('durations format back briefly', () => {
-  assert.deepEqual([formatDuration(100), formatDuration(1500), formatDuration(60_000), formatDuration(0)], ['100ms', '1.5s', '1m', '0ms']);
+  assert.deepEqual([formatDuration(100), formatDuration(1500), formatDuration(60_000), formatDuration(0), formatDuration(7_200_000), formatDuration(86_400_000)], ['100ms', '1.5s', '1m', '0ms', '2h', '1d']);
 });
 
 const commands: [string, string[]][] = [

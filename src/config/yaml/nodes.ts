@@ -169,7 +169,7 @@ export function readBoolean(field: Field): Located<boolean> {
   return located(value, field.source, field.path);
 }
 
-/** A duration: a number of milliseconds, or a string with units ("100ms", "1.5s", "2m", "1m30s"). */
+/** A duration: a number of milliseconds, or a string with units ("100ms", "1.5s", "2m", "1m30s", "2h"). */
 export function readDuration(field: Field): Located<number> {
   const value = scalarValue(field);
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return located(value, field.source, field.path);
