@@ -12,7 +12,7 @@ a PostgreSQL pair with the postgresql resource; a row is written through the VIP
 killed (hotstandby and PostgreSQL, kill -9), and the row is read through the VIP from the node
 that took over. Then the file act: a web root replicated by the directory resource; a file
 written on the master is served through the VIP by the new master after the master is killed.
-Everything is removed at the end, also on Ctrl-C and on errors. Takes one to two minutes. Needs
+Everything is removed at the end, also on Ctrl-C and on errors. Takes about a minute. Needs
 root (network namespaces) and iproute2; keepalived is not needed.
 
   --keep    leave the lab running after the summary, until Ctrl-C (prints how to look at it)

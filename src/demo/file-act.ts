@@ -98,7 +98,9 @@ class FileAct {
       const config = lab.writeFile(
         `files-${spec.node}.yaml`,
         fileActNodeConfig(
-          { node: spec.node, priority: spec.priority, vip: this.vip, prefixLength: 24, vrid: 43, advertIntervalMs: 100, webPort: WEB_PORT, checkIntervalMs: 100 },
+          // Calmer timers than the failover part: this act shows the data, and on a busy machine a
+          // 100 ms check or advert interval may move the master before the file is written.
+          { node: spec.node, priority: spec.priority, vip: this.vip, prefixLength: 24, vrid: 43, advertIntervalMs: 200, webPort: WEB_PORT, checkIntervalMs: 1000 },
           { path: root, peer: lab.host(spec.peer).ipv4, keyFile },
         ),
       );
@@ -107,30 +109,48 @@ class FileAct {
       const wanted = spec.node === 'a' ? 'MASTER' : 'BACKUP';
       await waitFor(async () => (await this.state(spec.node)) === wanted, { description: `${spec.node} ${wanted}`, timeoutMs: 20_000, intervalMs: 50 });
     }
-    await waitFor(async () => (await this.resource('b'))?.eligibility?.eligible === true, { description: "b's copy of the web root complete", timeoutMs: 30_000, intervalMs: 50 });
-    display.say(`  a is master and holds the VIP ${this.vip}; b's copy of the web root is complete`);
+    // a is elected first; the file goes to whichever node is master with its copy promoted when
+    // it is written (only the master's copy takes writes: one written on a backup is put back).
+    const master = await this.settledMaster();
+    const other = NODES.find((n) => n.node !== master)!.node;
+    display.say(`  ${master} is master and holds the VIP ${this.vip}; ${other}'s copy of the web root is complete`);
 
-    const content = `<p>written on a at ${new Date().toISOString()}, before it died</p>\n`;
+    const content = `<p>written on ${master} at ${new Date().toISOString()}, before it died</p>\n`;
     const written = preciseNow();
-    writeFileSync(join(this.node('a').root, FILE), content);
-    await waitFor(() => readIfExists(join(this.node('b').root, FILE)) === content, { description: `${FILE} on b`, timeoutMs: 20_000, intervalMs: 2 });
+    writeFileSync(join(this.node(master).root, FILE), content);
+    await waitFor(() => readIfExists(join(this.node(other).root, FILE)) === content, { description: `${FILE} on ${other}`, timeoutMs: 20_000, intervalMs: 2 });
     const replicatedMs = preciseNow() - written;
-    display.say(`  wrote ${FILE} on a; the same bytes on b ${Math.round(replicatedMs)} ms later`);
-    const before = await this.poll('a', 10_000);
-    if (before.event !== 'answer') throw new Error(`GET http://${this.vip}/${FILE} never answered from a: ${before.last ?? ''}`);
-    display.say(`  GET http://${this.vip}/${FILE} from the client: served by a`);
+    display.say(`  wrote ${FILE} on ${master}; the same bytes on ${other} ${Math.round(replicatedMs)} ms later`);
+    const before = await this.poll(master, 10_000);
+    if (before.event !== 'answer') throw new Error(`GET http://${this.vip}/${FILE} never answered from ${master}: ${before.last ?? ''}`);
+    display.say(`  GET http://${this.vip}/${FILE} from the client: served by ${master}`);
 
     const diedAt = Date.now();
-    await Promise.all([this.node('a').daemon.stop('SIGKILL'), this.node('a').web.stop('SIGKILL')]);
-    display.say('  kill -9 of hotstandby and the web server on a (the master dies)');
-    const after = await this.poll('b', 30_000);
+    await Promise.all([this.node(master).daemon.stop('SIGKILL'), this.node(master).web.stop('SIGKILL')]);
+    display.say(`  kill -9 of hotstandby and the web server on ${master} (the master dies)`);
+    const after = await this.poll(other, 30_000);
     if (after.event !== 'answer') {
-      display.say(`  no answer from b through the VIP within 30 s (last: ${after.last ?? 'none'})`);
+      display.say(`  no answer from ${other} through the VIP within 30 s (last: ${after.last ?? 'none'})`);
       return { ok: false, replicatedMs };
     }
     const servedAfterMs = Math.max(0, (after.at ?? diedAt) - diedAt);
-    display.say(`  GET http://${this.vip}/${FILE} ${(servedAfterMs / 1000).toFixed(2)} s later: served by b: ${JSON.stringify((after.body ?? '').trim())}`);
+    display.say(`  GET http://${this.vip}/${FILE} ${(servedAfterMs / 1000).toFixed(2)} s later: served by ${other}: ${JSON.stringify((after.body ?? '').trim())}`);
     return { ok: after.body === content, replicatedMs, servedAfterMs };
+  }
+
+  /** The node that is MASTER with its copy promoted while the other's copy is complete. */
+  private async settledMaster(): Promise<string> {
+    return waitFor(
+      async () => {
+        for (const { node } of NODES) {
+          const peer = NODES.find((n) => n.node !== node)!.node;
+          if ((await this.state(node)) !== 'MASTER' || (await this.resource(node))?.phase !== 'active') continue;
+          if ((await this.resource(peer))?.eligibility?.eligible === true && (await this.state(peer)) === 'BACKUP') return node;
+        }
+        return undefined;
+      },
+      { description: "a master with its copy promoted and the backup's copy complete", timeoutMs: 30_000, intervalMs: 50 },
+    );
   }
 
   private async startWeb(node: string, root: string): Promise<LabProcess> {

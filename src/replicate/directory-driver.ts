@@ -58,18 +58,31 @@ export class DirectoryDriver implements ResourceDriver {
   private conflicts = 0;
   private splitBrains = 0;
   private lastEvent: string | undefined;
+  /**
+   * The operation that last changed the side. The core gives up on an aborted or timed-out
+   * operation and starts the next one while the driver's may still run; each waits for the one
+   * before it, so two never change the side at once (one would overwrite the other's side and
+   * leave its server listening or its sources sending).
+   */
+  private busy: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly settings: DirectorySettings,
     private readonly ports: DirectoryPorts,
   ) {}
 
-  async start(ctx: OperationContext): Promise<void> {
-    if (this.side.role === 'replica') return;
-    await this.becomeReplica(ctx);
+  start(ctx: OperationContext): Promise<void> {
+    return this.serial(async () => {
+      if (this.side.role === 'replica') return;
+      await this.becomeReplica(ctx);
+    });
   }
 
-  async promote(ctx: OperationContext): Promise<void> {
+  promote(ctx: OperationContext): Promise<void> {
+    return this.serial(() => this.becomeSource(ctx));
+  }
+
+  private async becomeSource(ctx: OperationContext): Promise<void> {
     if (this.side.role === 'source') return;
     await this.closeSide();
     const store = await this.generations();
@@ -98,17 +111,25 @@ export class DirectoryDriver implements ResourceDriver {
     ctx.log.log('info', 'directory replication: source', { path: this.settings.path, peers: this.settings.peers.length });
   }
 
-  async demote(ctx: OperationContext): Promise<void> {
-    if (this.side.role === 'replica') return;
-    await this.becomeReplica(ctx);
+  demote(ctx: OperationContext): Promise<void> {
+    return this.serial(async () => {
+      if (this.side.role === 'replica') return;
+      await this.becomeReplica(ctx);
+    });
   }
 
-  async stop(): Promise<void> {
-    await this.closeSide();
+  stop(): Promise<void> {
+    return this.serial(() => this.closeSide());
   }
 
-  async close(): Promise<void> {
-    await this.closeSide();
+  close(): Promise<void> {
+    return this.serial(() => this.closeSide());
+  }
+
+  private serial(operation: () => Promise<void>): Promise<void> {
+    const run = this.busy.then(operation);
+    this.busy = run.catch(() => undefined);
+    return run;
   }
 
   async monitor(_ctx?: OperationContext): Promise<MonitorResult> {

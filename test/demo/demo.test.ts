@@ -1,6 +1,7 @@
 /**
  * `hotstandby demo --quiet` end to end (root): it exits 0, prints the client gap it measured for
- * each fault, and leaves no namespace, process or directory of its lab behind.
+ * each fault, the file act's file served by the new master, and leaves no namespace, process or
+ * directory of its lab behind.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -35,7 +36,7 @@ function namespacesOf(demoPid: number): string[] {
   return readdirSync(dir).filter((name) => name.startsWith(`hs${demoPid}-`));
 }
 
-test('hotstandby demo --quiet: exit 0, a measured gap per fault, nothing left behind', { timeout: 120_000 }, async (t) => {
+test('hotstandby demo --quiet: exit 0, a measured gap per fault, nothing left behind', { timeout: 240_000 }, async (t) => {
   const reason = labUnavailableReason() ?? nativeAddonUnavailableReason();
   if (reason !== undefined) return t.skip(reason);
 
@@ -51,7 +52,8 @@ test('hotstandby demo --quiet: exit 0, a measured gap per fault, nothing left be
   const demoPid = child.pid as number;
 
   assert.equal(code, 0, `exit ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-  assert.ok(tookMs < 60_000, `the demo took ${tookMs} ms, more than a minute`);
+  // About a minute (47 s with both acts at load 16); twice that still passes on a loaded machine.
+  assert.ok(tookMs < 120_000, `the demo took ${tookMs} ms, more than two minutes`);
   const events: Array<[string, string]> = [
     ['web service on a killed', 'b'],
     ['web service on a restarted', 'a'],
@@ -70,6 +72,11 @@ test('hotstandby demo --quiet: exit 0, a measured gap per fault, nothing left be
   // skew) after a's last advert, which went out at most one interval before the cut.
   const cut = /^link of a cut: b took over; client gap (\d+) ms/m.exec(stdout);
   assert.ok(cut && Number(cut[1]) >= 200, `link cut gap ${cut?.[1]} ms is shorter than Master_Down_Interval allows`);
+
+  // The file act: the file written on the master, served through the VIP by the other node after the master was killed.
+  const wrote = /^ {2}wrote hello\.html on ([ab]); the same bytes on ([ab]) \d+ ms later$/m.exec(stdout);
+  assert.ok(wrote && wrote[1] !== wrote[2], stdout);
+  assert.match(stdout, new RegExp(`^ {2}GET http://[\\d.]+/hello\\.html [\\d.]+ s later: served by ${wrote[2]}: "<p>written on ${wrote[1]} at [^"]+, before it died</p>"$`, 'm'), stdout);
 
   assert.deepEqual(namespacesOf(demoPid), [], 'namespaces left behind');
   assert.deepEqual(processesOfLab(demoPid), [], 'processes left behind');

@@ -195,3 +195,33 @@ test('excludeMatcher: names at any depth, paths from the top, directories exclud
   for (const yes of ['x.swp', 'd/e/x.swp', 'cache', 'cache/deep/file', 'sub/cache', 'logs/x', 'logs/x/y', 'abc']) assert.equal(ex(yes), true, yes);
   for (const no of ['x.swpx', 'caches', 'sub/logs/x', 'abbc', 'logs']) assert.equal(ex(no), false, no);
 });
+
+test('directory resource: a demote issued while an abandoned promote still runs (the core aborted it) leaves no side behind: no replica listening, no source sending', async (t) => {
+  const [a, b] = await pair(t);
+  await b.driver.start(ctx);
+  await a.driver.start(ctx);
+  // The core gives up on a promote when mastership is lost and demotes at once; the driver's
+  // promote may still be running. Both must settle into one side, whichever order they end in.
+  for (let round = 0; round < 5; round++) {
+    const promote = a.driver.promote(ctx);
+    const demote = a.driver.demote(ctx);
+    await Promise.allSettled([promote, demote]);
+    await demote;
+    assert.equal(a.driver.describe().role, 'replica', `round ${round}: the demote, issued last, decides`);
+  }
+  // Were a replica server leaked, its port would still be taken: the next demote would fail with EADDRINUSE.
+  await a.driver.promote(ctx);
+  await a.driver.demote(ctx);
+  await a.driver.promote(ctx);
+  writeFileSync(join(a.dir, 'after.txt'), 'after the abandoned promotes');
+  await converged(a, b, 'replication works after the races');
+  // Were a source left running by a race, it would keep (re)connecting to b after a stopped.
+  await a.driver.stop();
+  const connected = () => (b.driver.describe().replica as { connected: boolean }).connected;
+  await waitFor(() => !connected(), { description: 'b no longer has a source once a stopped', timeoutMs: 10_000 });
+  const watchUntil = performance.now() + 3000;
+  while (performance.now() < watchUntil) {
+    assert.equal(connected(), false, 'a source of a is still connecting to b: a side was leaked');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});

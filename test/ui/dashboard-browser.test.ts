@@ -264,6 +264,18 @@ test('the dashboard through the forwarded control socket (ssh -L): no login, GAR
   const failed = page.locator('#events li.ev-resource.ev-failed[data-result="timeout"]');
   assert.match((await failed.textContent()) ?? '', /demote timed out/);
   assert.equal(await failed.locator('.ev-message').evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(e).color), 'rgb(207, 34, 46)');
+  // A replication-lag alarm: raised in red, its clearing in the kind's colour only.
+  const colour = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(e).color;
+  for (const [seq, alarm] of [[1e9 + 1, 'raised'], [1e9 + 2, 'cleared']] as const) {
+    const lag = { seq, time: new Date().toISOString(), type: 'replication-lag', instance: 'web', message: `resource 'www' replication lag ${alarm}`, fields: { resource: 'www', kind: 'directory', alarm, lag_seconds: 7 } };
+    await page.evaluate(`import('/ui/assets/timeline.js').then(({ addEvent }) => addEvent(document.getElementById('events'), ${JSON.stringify(lag)}))`);
+  }
+  const raised = page.locator('#events li.ev-replication-lag.ev-alarm');
+  assert.match((await raised.textContent()) ?? '', /replication-lag.*replication lag raised/);
+  assert.equal(await raised.locator('.ev-message').evaluate(colour), 'rgb(207, 34, 46)');
+  const cleared = page.locator('#events li.ev-replication-lag:not(.ev-alarm)');
+  assert.match((await cleared.textContent()) ?? '', /replication lag cleared/);
+  assert.equal(await cleared.locator('.ev-type').evaluate(colour), 'rgb(154, 103, 0)');
   // The same page from a name that could be an attacker's DNS (rebinding) gets nothing.
   const rebound = await post(`${forward.url}/v1/reload`, { host: 'rebind.example:80' });
   assert.equal(rebound.status, 403);
