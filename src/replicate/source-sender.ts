@@ -73,6 +73,12 @@ export class SourceSender {
   private readonly groupTurns = new Map<FileKey, Promise<void>>();
   /** The content version last sent for each path: a change of attributes only sends no content. */
   private readonly sentVersions = new Map<RelPath, string>();
+  /**
+   * Paths a rescan found with other content on the replica: sent as content, never as a link.
+   * (The shortcuts trust size and ns mtime, like rsync's quick check; a file rewritten with its
+   * old size and mtime put back is repaired by the next full comparison through this.)
+   */
+  private readonly contentDiffers = new Set<RelPath>();
 
   constructor(
     private readonly channel: Channel,
@@ -115,9 +121,10 @@ export class SourceSender {
     };
     const links = this.digester.links;
     const key = fileKey(st.dev, st.ino);
+    const mustSend = this.contentDiffers.delete(path);
     if (BigInt(st.nlink) <= 1n) {
       links.observe(path, key);
-      if (this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
+      if (!mustSend && this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
       await content();
       this.rememberSent(path, version);
       return;
@@ -130,8 +137,8 @@ export class SourceSender {
     try {
       links.observe(path, key);
       const others = (await links.verifiedNames(key)).filter((name) => name !== path);
-      for (const other of others) if (await tryLink(path, other)) return;
-      if (!(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
+      if (!mustSend) for (const other of others) if (await tryLink(path, other)) return;
+      if (mustSend || !(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
         await content();
         this.rememberSent(path, version);
       }
@@ -231,6 +238,7 @@ export class SourceSender {
         continue;
       }
       if (other !== undefined && sameEntry(entry, other)) continue;
+      if (entry.type === 'file' && other?.type === 'file' && !other.digest.equals(entry.digest)) this.contentDiffers.add(path);
       work.push(async () => {
         await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
         counter.sent++;
