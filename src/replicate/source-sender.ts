@@ -9,7 +9,7 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
-import { absolute, joinRel, parentOf, printable, type RelPath } from './paths.js';
+import { absolute, isWithin, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { fileKey, type FileKey } from './link-index.js';
 import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
 import { anySelected, readXattrList, xattrsToWire, type XattrPort } from './xattrs.js';
@@ -79,6 +79,8 @@ export class SourceSender {
    * old size and mtime put back is repaired by the next full comparison through this.)
    */
   private readonly contentDiffers = new Set<RelPath>();
+  /** During a rescan: the replica's directories in its scope (a name in a directory it lacks is not there). */
+  private replicaDirs: { scope: RelPath; dirs: Map<RelPath, string>; made: Set<RelPath> } | undefined;
 
   constructor(
     private readonly channel: Channel,
@@ -137,7 +139,9 @@ export class SourceSender {
     try {
       links.observe(path, key);
       const others = (await links.verifiedNames(key)).filter((name) => name !== path);
-      if (!mustSend) for (const other of others) if (await tryLink(path, other)) return;
+      // A name whose directory the replica lacks (a first copy) is not worth a round trip.
+      const absent = (name: RelPath) => this.replicaDirs !== undefined && isWithin(name, this.replicaDirs.scope) && !this.replicaDirs.dirs.has(parentOf(name)) && !this.replicaDirs.made.has(parentOf(name));
+      if (!mustSend) for (const other of others) if (!absent(other) && (await tryLink(path, other))) return;
       if (mustSend || !(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
         await content();
         this.rememberSent(path, version);
@@ -208,7 +212,12 @@ export class SourceSender {
     }
     const ours = await this.digester.tree(path);
     const counter = { sent: 0 };
-    await this.descend(path, ours, theirs, counter);
+    this.replicaDirs = { scope: path, dirs: theirs, made: new Set() };
+    try {
+      await this.descend(path, ours, theirs, counter);
+    } finally {
+      this.replicaDirs = undefined;
+    }
     return counter.sent;
   }
 
@@ -279,6 +288,7 @@ export class SourceSender {
       const before = await file.stat({ bigint: true });
       if (before.isDirectory()) {
         if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(before), ...this.attrs(full) });
+        this.replicaDirs?.made.add(path);
       } else if (!before.isFile()) {
         return; // fifos, sockets, devices are not replicated
       } else {
@@ -323,6 +333,7 @@ export class SourceSender {
     const meta = { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid, mtimeNs: found.mtimeNs, ...this.attrs(full) };
     if (found.type === 'dir') {
       if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...meta });
+      this.replicaDirs?.made.add(path);
       return true;
     }
     if (found.type === 'other') return true; // fifos, sockets, devices are not replicated
