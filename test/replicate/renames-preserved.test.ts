@@ -87,3 +87,19 @@ test('Owners and modes of directories, set-id bits, symlink owners and ns mtimes
   await converged('the whole directory deleted');
   assert.equal(existsSync(join(replica, 'shared')), false);
 });
+
+test('A file rewritten with its old size and nanosecond mtime put back is repaired by the next full comparison', async (t) => {
+  const native = loadNative();
+  const { source, replica, converged } = await loopbackPair(t, { fullCheckEveryMs: 1000 });
+  await converged('empty trees');
+  const file = join(source, 'f');
+  writeFileSync(file, 'AAAA');
+  native.setFileTimes(Buffer.from(file), 1_600_000_000, 0, 1_600_000_000, 42, true);
+  await converged('the first version');
+  // Same size, same ns mtime, other bytes (what rsync's quick check cannot see either).
+  writeFileSync(file, 'BBBB');
+  native.setFileTimes(Buffer.from(file), 1_600_000_000, 0, 1_600_000_000, 42, true);
+  await converged('the rewritten file, by content');
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(join(replica, 'f'), 'utf8'), 'BBBB');
+});
