@@ -48,12 +48,10 @@ export class LinkIndex {
 
   /** A rename: the names below `from` are now below `to`. */
   rename(from: RelPath, to: RelPath): void {
-    for (const [path, key] of [...this.byPath]) {
-      if (!isWithin(path, from)) continue;
-      this.drop(path, key);
-      this.observe(to + path.slice(from.length), key);
-    }
-    this.forgetWithin(to); // what `to` replaced is checked again when used
+    const moved = [...this.byPath].filter(([path]) => isWithin(path, from));
+    this.forgetWithin(from);
+    this.forgetWithin(to); // what `to` was is replaced
+    for (const [path, key] of moved) this.observe(to + path.slice(from.length), key);
   }
 
   /** Names of `key` known now, sorted in byte order (unchecked). */

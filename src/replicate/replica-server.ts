@@ -26,8 +26,11 @@ import type { InotifyPort } from './tree-watcher.js';
 /** 2: hard links (`link`), attributes in metadata and entries, `xattrs` agreed in hello. */
 export const PROTOCOL_VERSION = 2;
 const PARALLEL = 256;
-/** Changes to one path each; a 'link' touches two and runs alone. */
-const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
+/**
+ * Changes to one path each (a 'link' reads a second, its target: the source sends the names of
+ * one file one at a time, so no change to the target runs beside it).
+ */
+const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove', 'link']);
 
 export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
@@ -185,7 +188,7 @@ export class ReplicaServer {
   }
 
   /**
-   * Changes to single paths (put, mkdir, symlink, remove) run up to PARALLEL at once: the source
+   * Changes to single paths (put, mkdir, symlink, remove, link) run up to PARALLEL at once: the source
    * never has two of the same path in flight, and one that needs a parent still being made
    * gets ENOPARENT and is sent again. Everything else (streams, renames, digests) waits for
    * them and runs alone, so it sees the replica as the frames before it left it.

@@ -9,7 +9,7 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
-import { absolute, joinRel, parentOf, printable, type RelPath } from './paths.js';
+import { absolute, isWithin, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { fileKey, type FileKey } from './link-index.js';
 import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
 import { anySelected, readXattrList, xattrsToWire, type XattrPort } from './xattrs.js';
@@ -73,6 +73,14 @@ export class SourceSender {
   private readonly groupTurns = new Map<FileKey, Promise<void>>();
   /** The content version last sent for each path: a change of attributes only sends no content. */
   private readonly sentVersions = new Map<RelPath, string>();
+  /**
+   * Paths a rescan found with other content on the replica: sent as content, never as a link.
+   * (The shortcuts trust size and ns mtime, like rsync's quick check; a file rewritten with its
+   * old size and mtime put back is repaired by the next full comparison through this.)
+   */
+  private readonly contentDiffers = new Set<RelPath>();
+  /** During a rescan: the replica's directories in its scope (a name in a directory it lacks is not there). */
+  private replicaDirs: { scope: RelPath; dirs: Map<RelPath, string>; made: Set<RelPath> } | undefined;
 
   constructor(
     private readonly channel: Channel,
@@ -115,9 +123,10 @@ export class SourceSender {
     };
     const links = this.digester.links;
     const key = fileKey(st.dev, st.ino);
+    const mustSend = this.contentDiffers.delete(path);
     if (BigInt(st.nlink) <= 1n) {
       links.observe(path, key);
-      if (this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
+      if (!mustSend && this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
       await content();
       this.rememberSent(path, version);
       return;
@@ -130,8 +139,10 @@ export class SourceSender {
     try {
       links.observe(path, key);
       const others = (await links.verifiedNames(key)).filter((name) => name !== path);
-      for (const other of others) if (await tryLink(path, other)) return;
-      if (!(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
+      // A name whose directory the replica lacks (a first copy) is not worth a round trip.
+      const absent = (name: RelPath) => this.replicaDirs !== undefined && isWithin(name, this.replicaDirs.scope) && !this.replicaDirs.dirs.has(parentOf(name)) && !this.replicaDirs.made.has(parentOf(name));
+      if (!mustSend) for (const other of others) if (!absent(other) && (await tryLink(path, other))) return;
+      if (mustSend || !(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
         await content();
         this.rememberSent(path, version);
       }
@@ -201,7 +212,12 @@ export class SourceSender {
     }
     const ours = await this.digester.tree(path);
     const counter = { sent: 0 };
-    await this.descend(path, ours, theirs, counter);
+    this.replicaDirs = { scope: path, dirs: theirs, made: new Set() };
+    try {
+      await this.descend(path, ours, theirs, counter);
+    } finally {
+      this.replicaDirs = undefined;
+    }
     return counter.sent;
   }
 
@@ -231,6 +247,7 @@ export class SourceSender {
         continue;
       }
       if (other !== undefined && sameEntry(entry, other)) continue;
+      if (entry.type === 'file' && other?.type === 'file' && !other.digest.equals(entry.digest)) this.contentDiffers.add(path);
       work.push(async () => {
         await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
         counter.sent++;
@@ -271,6 +288,7 @@ export class SourceSender {
       const before = await file.stat({ bigint: true });
       if (before.isDirectory()) {
         if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(before), ...this.attrs(full) });
+        this.replicaDirs?.made.add(path);
       } else if (!before.isFile()) {
         return; // fifos, sockets, devices are not replicated
       } else {
@@ -315,6 +333,7 @@ export class SourceSender {
     const meta = { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid, mtimeNs: found.mtimeNs, ...this.attrs(full) };
     if (found.type === 'dir') {
       if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...meta });
+      this.replicaDirs?.made.add(path);
       return true;
     }
     if (found.type === 'other') return true; // fifos, sockets, devices are not replicated

@@ -165,9 +165,13 @@ export class TreeDigester {
   /** Fills in leaders and directory digests (a directory not in `digests` is walked now). */
   private async finish(entries: RawEntry[], dir: RelPath, digests: Map<RelPath, Buffer>, fresh: ReadonlyMap<RelPath, FileKey>): Promise<EntryMeta[]> {
     const out: EntryMeta[] = [];
-    for (const { key, linked, ...entry } of entries) {
+    // Directories first: walking one teaches the index names that may lead a group here.
+    for (const entry of entries) {
       const path = joinRel(dir, entry.name);
       if (entry.type === 'dir') entry.digest = digests.get(path) ?? (await this.tree(path)).get(path)!;
+    }
+    for (const { key, linked, ...entry } of entries) {
+      const path = joinRel(dir, entry.name);
       if (key !== undefined && !linked) this.links.observe(path, key);
       else if (key !== undefined) {
         const leader = await this.links.leader(path, key, fresh);

@@ -7,14 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
 import type { ResourceStatus } from '../../src/resources/group.js';
 import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from '../integration/support.js';
+import { loadNative } from '../../src/net/native.js';
+import { encodeXattrList, readXattrList } from '../../src/replicate/xattrs.js';
 import { treeDifferences } from './support/tree-compare.js';
+
+const native = loadNative();
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
 
@@ -46,6 +50,8 @@ class Node {
         `    path: ${this.data}`,
         `    peers: [${peer}]`,
         `    keyFile: ${keyFile}`,
+        '    xattrs: true',
+        '    acls: true',
         '    veto: { weight: -100 }',
         '    monitorInterval: 300ms',
         '',
@@ -81,7 +87,7 @@ async function same(from: Node, to: Node, description: string): Promise<void> {
   let last: string[] = [];
   await waitFor(
     async () => {
-      last = await treeDifferences(from.data, to.data);
+      last = await treeDifferences(from.data, to.data, undefined, { xattrs: (full) => encodeXattrList(readXattrList(native, full, { xattrs: true, acls: true })).toString('hex') });
       return last.length === 0;
     },
     { description, timeoutMs: 40_000, intervalMs: 100 },
@@ -106,7 +112,9 @@ test('directory resource in the daemon: master → backup, kill -9 failover reve
     mkdirSync(join(a.data, 'uploads'));
     writeFileSync(Buffer.from(join(a.data, 'uploads/na\xefve \n\xff.bin'), 'latin1'), randomBytes(3000));
     writeFileSync(join(a.data, 'big.bin'), randomBytes(3 * 1024 * 1024));
-    await same(a, b, 'b has a copy of a');
+    linkSync(join(a.data, 'big.bin'), join(a.data, 'uploads', 'big-link.bin'));
+    native.setXattr(Buffer.from(join(a.data, 'index.html')), 'user.mime_type', Buffer.from('text/html'));
+    await same(a, b, 'b has a copy of a (hard links and attributes too)');
     await waitFor(async () => (await b.resource())?.eligibility?.eligible === true, { description: "b's copy complete (eligible)", timeoutMs: 30_000 });
     const master = await a.resource();
     assert.equal(typeof master?.gauges.lag_seconds, 'number', JSON.stringify(master));
@@ -116,6 +124,7 @@ test('directory resource in the daemon: master → backup, kill -9 failover reve
     await waitFor(async () => (await b.state()) === 'MASTER' && (await b.resource())?.phase === 'active', { description: 'b master with the directory promoted', timeoutMs: 20_000 });
     writeFileSync(join(b.data, 'index.html'), 'changed on b after the failover');
     writeFileSync(join(b.data, 'uploads/new-on-b.txt'), 'b');
+    native.setXattr(Buffer.from(join(b.data, 'uploads/new-on-b.txt')), 'user.origin', Buffer.from('b'));
 
     a.start();
     await waitFor(async () => (await a.state()) === 'BACKUP', { description: 'a back as BACKUP', timeoutMs: 20_000 });

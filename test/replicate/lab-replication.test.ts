@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, renameSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, renameSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -79,7 +79,7 @@ function byteName(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${dir}/`), name]);
 }
 
-test('Writes on the source appear on the replica in another namespace: bytes, modes, owners, ns mtimes, symlinks, byte names', { skip }, async (t) => {
+test('Writes on the source appear on the replica in another namespace: bytes, modes, owners, ns mtimes, symlinks, hard links, byte names', { skip }, async (t) => {
   const pair = await labPair(t, ({ source }) => {
     mkdirSync(join(source, 'webapps', 'ROOT'), { recursive: true });
     writeFileSync(join(source, 'webapps', 'ROOT', 'index.html'), '<h1>before</h1>');
@@ -96,6 +96,10 @@ test('Writes on the source appear on the replica in another namespace: bytes, mo
   writeFileSync(byteName(source, Buffer.from([0x69, 0xff, 0x0a, 0xe9])), 'latin-1 and a newline in the name');
   writeFileSync(join(source, 'large.bin'), randomBytes(5 * 1024 * 1024));
   await pair.converged('live writes');
+  // Hard links: one file on the replica too (the comparison checks which names are one file).
+  linkSync(join(source, 'large.bin'), join(source, 'webapps', 'large-link'));
+  linkSync(join(source, 'script.sh'), join(source, 'empty', 'script-link'));
+  await pair.converged('hard links');
   rmSync(join(source, 'webapps', 'ROOT', 'upload-7'));
   await pair.converged('a deletion');
   assert.deepEqual(await leftoverTemporaries(pair.replica), []);

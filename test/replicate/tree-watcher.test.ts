@@ -79,3 +79,20 @@ test('TreeWatcher reports a kernel queue overflow as a rescan of the root', asyn
   for (let i = 0; i < limit; i++) writeFileSync(join(root, `f${i}`), '');
   await saw('an overflow rescan', (c) => c.kind === 'rescan' && c.path === '' && /overflow/.test(c.reason));
 });
+
+test('TreeWatcher: link(2) is reported as a new name still being written; the existing name gets no event, a setxattr is a change', async (t) => {
+  const { root, watcher, saw, changes } = watched(t);
+  mkdirSync(join(root, 'd'));
+  writeFileSync(join(root, 'd', 'a'), 'one');
+  await watcher.start();
+  const { linkSync } = await import('node:fs');
+  linkSync(join(root, 'd', 'a'), join(root, 'b'));
+  // IN_CREATE without IN_CLOSE_WRITE looks like a file being written: the source checks the
+  // link count and sends a new name of a linked file at once (source-replicator.ts).
+  await saw('the new name', (c) => c.kind === 'changed' && c.path === 'b' && c.settle === true);
+  writeFileSync(join(root, 'marker'), 'm');
+  await saw('a later event', (c) => c.kind === 'changed' && c.path === 'marker');
+  assert.equal(changes.some((c) => c.kind === 'changed' && c.path === 'd/a'), false, 'inotify(7) says nothing of the existing name');
+  loadNative().setXattr(Buffer.from(join(root, 'd', 'a')), 'user.x', Buffer.from('1'));
+  await saw('IN_ATTRIB for an attribute change', (c) => c.kind === 'changed' && c.path === 'd/a' && c.settle === undefined);
+});

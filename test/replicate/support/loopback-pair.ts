@@ -18,6 +18,8 @@ export interface PairOptions {
   sourceNative?: (native: NativeFileBinding) => NativeFileBinding;
   replicaNative?: (native: NativeFileBinding) => NativeFileBinding;
   xattrs?: XattrSelection;
+  /** A full comparison this often (default: the replicator's). */
+  fullCheckEveryMs?: number;
   /** Compares attributes too in converged(). */
   compareXattrs?: (full: Buffer) => string;
 }
@@ -45,6 +47,7 @@ export async function loopbackPair(t: { after: (fn: () => Promise<void> | void) 
       onEvent: (e) => sourceEvents.push(e),
       retryMs: 100,
       ...(options.xattrs && { xattrs: options.xattrs }),
+      ...(options.fullCheckEveryMs !== undefined && { fullCheckEveryMs: options.fullCheckEveryMs }),
     });
   let replicator = makeSource();
   await replicator.start();
