@@ -108,19 +108,23 @@ export class DeltaEncoder {
         this.b = b;
         this.have = true;
       }
-      // Inner loop: roll byte by byte while the bucket of the weak sum is empty (the common case
-      // over changed data), with the state in locals.
+      // Inner loop, the state in locals: roll byte by byte until some block has this weak sum
+      // (the common case over changed data never leaves it).
       let a = this.a;
       let b = this.b;
       let pos = this.pos;
       const stop = Math.min(this.end - bs, this.lit + this.literalMax);
-      let s = ((b << 16) | a) >>> 0;
-      while (pos < stop && sig.first(s) < 0) {
+      const { head, next, shift } = sig;
+      let s = (b << 16) | a;
+      while (pos < stop) {
+        let i = head[Math.imul(s, 0x9e3779b1) >>> shift]!;
+        while (i >= 0 && weak[i] !== s) i = next[i]!;
+        if (i >= 0) break;
         const x = data[pos]!;
         a = (a - x + data[pos + bs]!) & 0xffff;
         b = (b - bs * x + a) & 0xffff;
         pos++;
-        s = ((b << 16) | a) >>> 0;
+        s = (b << 16) | a;
       }
       this.a = a;
       this.b = b;
@@ -148,7 +152,7 @@ export class DeltaEncoder {
   }
 
   /** The block the window at pos is a copy of (the one after the last match preferred), or −1. */
-  private match(s: number, weak: Uint32Array, data: Buffer, bs: number): number {
+  private match(s: number, weak: Int32Array, data: Buffer, bs: number): number {
     const sig = this.signature;
     let digest: Buffer | undefined;
     const preferred = this.lastBlock + 1;
@@ -174,7 +178,7 @@ export class DeltaEncoder {
     const start = this.end - sig.lastLength;
     if (last >= 0 && sig.lastLength < this.bs && start >= this.pos) {
       const [a, b] = weakParts(this.data, start, this.end);
-      if ((((b << 16) | a) >>> 0) === sig.weak[last] && sig.strongEquals(last, strongOf(this.data.subarray(start, this.end)))) {
+      if (((b << 16) | a) === sig.weak[last] && sig.strongEquals(last, strongOf(this.data.subarray(start, this.end)))) {
         this.flushLiteral(start);
         this.addCopy(last * this.bs, sig.lastLength);
         this.pos = this.end;
