@@ -30,6 +30,10 @@ export const FrameType = {
   synced: 13,
   /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
   dirty: 14,
+  /** Delta transfer (delta-signature.ts): block sums of the basis opened by 'begin {basis: true}'. */
+  sums: 15,
+  /** Delta transfer: copy and literal operations (delta-ops.ts), id 0 like 'data'. */
+  patch: 16,
   ok: 64,
   error: 65,
 } as const;

@@ -19,6 +19,11 @@ import { RecentChanges, ReplicaGuard } from './replica-guard.js';
 import type { InotifyPort } from './tree-watcher.js';
 
 export const PROTOCOL_VERSION = 1;
+/**
+ * Optional parts of the protocol this replica understands, announced in the hello reply; a
+ * source uses only what is announced, so older replicas keep working with newer sources.
+ */
+export const REPLICA_FEATURES = ['delta'] as const;
 const PARALLEL = 256;
 const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
@@ -187,7 +192,7 @@ export class ReplicaServer {
         case 'hello': {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
           const store = this.options.generations;
-          reply = { protocol: PROTOCOL_VERSION, ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          reply = { protocol: PROTOCOL_VERSION, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
           // Until this source's full comparison completes, this copy is not one to promote.
           await store?.update(syncStarted);
           break;
@@ -225,11 +230,19 @@ export class ReplicaServer {
           break;
         case 'begin': {
           path = touch(readPath(h, 'path'));
-          const offset = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'));
+          const { offset, basis } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'), h.basis === true);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
-          reply = { offset: offset.toString() };
+          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }) };
           break;
         }
+        case 'sums': {
+          const payload = await this.applier.sums(readString(h, 'token'), readInt(h, 'from'), readInt(h, 'n'));
+          await channel.write({ type: 'ok', id: frame.id, header: {}, payload }).catch(() => {});
+          return;
+        }
+        case 'patch':
+          await this.applier.patch(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
+          return; // no reply: a failure is reported by 'end'
         case 'data':
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'
