@@ -23,9 +23,9 @@ import { HostLoadWindow } from '../lib/machine.js';
 import { clockTicksPerSecond, processTree } from '../lib/process-sampler.js';
 import { atMost, errorText, type BenchContext, type Goal, type RowResult } from '../lib/row.js';
 
-const PORT = 7400;
-const RSYNC_PORT = 8730;
-const NODE_PROCESS = new URL('../../src/replicate/node-process.js', import.meta.url).href;
+export const PORT = 7400;
+export const RSYNC_PORT = 8730;
+export const NODE_PROCESS = new URL('../../src/replicate/node-process.js', import.meta.url).href;
 const WORKLOAD = new URL('../replicate-workload.js', import.meta.url).href;
 
 type Tool = 'hotstandby' | 'lsyncd' | 'lsyncd-delay0';
@@ -74,7 +74,7 @@ function treeRssMb(root: number): number {
   return kb / 1024;
 }
 
-class Usage {
+export class Usage {
   private readonly start: number[];
   private rss = 0;
   private readonly timer: NodeJS.Timeout;
@@ -103,13 +103,13 @@ function lsyncdConfig(source: string, host: string, delay: number | undefined): 
   ].join('\n');
 }
 
-function startRsyncd(lab: Lab, base: string, host: string, dest: string): void {
+export function startRsyncd(lab: Lab, base: string, host: string, dest: string): void {
   const conf = join(base, `rsyncd-${Math.random().toString(16).slice(2)}.conf`);
   writeFileSync(conf, `use chroot = no\nport = ${RSYNC_PORT}\naddress = ${host}\n[dest]\npath = ${dest}\nread only = no\nuid = root\ngid = root\n`);
   lab.spawn('b', ['rsync', '--daemon', '--no-detach', `--config=${conf}`], { name: 'rsyncd' });
 }
 
-async function rsyncdReady(lab: Lab, host: string): Promise<void> {
+export async function rsyncdReady(lab: Lab, host: string): Promise<void> {
   await waitFor(async () => (await lab.exec('a', ['rsync', `rsync://${host}:${RSYNC_PORT}/`], { timeoutMs: 5000 }).then(() => true, () => false)), { description: 'the rsync daemon', timeoutMs: 20_000, intervalMs: 200 });
 }
 
