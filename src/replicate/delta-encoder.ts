@@ -23,8 +23,12 @@ export interface DeltaEncoderOptions {
 /** Reads into `buffer` at file `position`; 0 at the end of the file. */
 export type ReadAt = (buffer: Buffer, position: number) => Promise<number>;
 
-/** A copy op never grows beyond this (its length is a u32 on the wire). */
-const MAX_COPY = 1024 * 1024 * 1024;
+/**
+ * A run of matched blocks is emitted as copies of at most this length, so the replica copies
+ * while the source is still rolling (a file that did not change would otherwise be one copy at
+ * the very end).
+ */
+const MAX_COPY = 8 * 1024 * 1024;
 
 export class DeltaEncoder {
   readonly readChunk: number;

@@ -42,8 +42,9 @@ export interface SmallFileReader {
 
 /** Most sums asked in one 'sums' request (the replica's MAX_SUMS_PER_PAGE). */
 const SUMS_PAGE = 65536;
-/** A 'patch' frame is sent once its operations encode to this many bytes. */
+/** A 'patch' frame is sent once its operations encode to this many bytes, or describe this much output (the replica works meanwhile). */
 const PATCH_FRAME = 1024 * 1024;
+const PATCH_OUTPUT = 8 * 1024 * 1024;
 
 /** What one delta transfer sent and what it saved (for events and the bench). */
 export type DeltaReport = {
@@ -346,6 +347,7 @@ export class SourceSender {
     let batch: DeltaOp[] = [];
     let batchAt = offset;
     let batchBytes = 0;
+    let batchOutput = 0;
     let patchBytes = 0;
     const flush = async () => {
       if (batch.length === 0) return;
@@ -353,9 +355,10 @@ export class SourceSender {
       await this.channel.write({ type: 'patch', id: 0, header: { token, offset: batchAt.toString() }, payload });
       this.hooks.onBytes?.(payload.length);
       patchBytes += payload.length;
-      batchAt += batch.reduce((n, op) => n + opLength(op), 0);
+      batchAt += batchOutput;
       batch = [];
       batchBytes = 0;
+      batchOutput = 0;
     };
     for await (const op of encoder.ops()) {
       const piece = trimOp(op, at, offset);
@@ -363,7 +366,8 @@ export class SourceSender {
       if (piece === undefined) continue;
       batch.push(piece);
       batchBytes += encodedLength(piece);
-      if (batchBytes >= PATCH_FRAME) await flush();
+      batchOutput += opLength(piece);
+      if (batchBytes >= PATCH_FRAME || batchOutput >= PATCH_OUTPUT) await flush();
     }
     await flush();
     this.hooks.onDelta?.({ path, size, literalBytes: encoder.literalBytes, copiedBytes: encoder.copiedBytes, sumsBytes, patchBytes });
