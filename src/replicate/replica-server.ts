@@ -25,6 +25,12 @@ export const PROTOCOL_VERSION = 1;
  */
 export const REPLICA_FEATURES = ['delta'] as const;
 const PARALLEL = 256;
+/**
+ * Payload bytes received but not yet applied above which the replica stops reading the socket
+ * (TCP then slows the source): a disk slower than the link must not fill memory with frames.
+ */
+const QUEUED_HIGH = 32 * 1024 * 1024;
+const QUEUED_LOW = 8 * 1024 * 1024;
 const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
 export type ReplicaEvent =
@@ -146,8 +152,17 @@ export class ReplicaServer {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     this.current?.close('replaced by a newer source connection');
+    let queued = 0;
     const channel = new Channel(socket, (frame) => {
-      this.chain = this.chain.then(() => this.schedule(channel, frame));
+      const bytes = frame.payload.length;
+      queued += bytes;
+      if (queued > QUEUED_HIGH && !socket.isPaused()) socket.pause();
+      this.chain = this.chain
+        .then(() => this.schedule(channel, frame))
+        .finally(() => {
+          queued -= bytes;
+          if (queued < QUEUED_LOW && socket.isPaused()) socket.resume();
+        });
     });
     this.current = channel;
     this.options.onEvent?.({ kind: 'connected', peer });
