@@ -207,3 +207,32 @@ test('The connection cut mid-delta: the old version stays readable, no partial u
   assert.ok(delta === undefined || delta.patchBytes < edited.length - 32 * MiB, 'the resumed delta sent only what was missing');
   assert.deepEqual(await leftoverTemporaries(replica), []);
 });
+
+test('Hostile delta input (garbage, a copy past the basis, a wrong offset, sums of blocks it lacks) is refused by name; the replica keeps its file', async (t) => {
+  const { replica } = dirs(t);
+  const { ReplicaApplier } = await import('../../src/replicate/replica-applier.js');
+  const { encodeOps } = await import('../../src/replicate/delta-ops.js');
+  const basis = randomBytes(3 * MiB);
+  writeFileSync(join(replica, 'f'), basis);
+  const applier = new ReplicaApplier(Buffer.from(replica), loadNative());
+  t.after(() => applier.closeAll());
+  const meta = { mode: 0o644, uid: 0, gid: 0, mtimeNs: 1_000_000_000n };
+  const cases: [string, (token: string) => Promise<void>, RegExp][] = [
+    ['garbage', (token) => applier.patch(token, 0n, Buffer.from([7, 7, 7])), /unknown/],
+    ['copy past the basis', (token) => applier.patch(token, 0n, encodeOps([{ kind: 'copy', from: 3 * MiB - 10, length: 100 }])), /past the basis/],
+    ['wrong offset', (token) => applier.patch(token, 5n, encodeOps([{ kind: 'literal', bytes: Buffer.from('x') }])), /expected 0/],
+    ['past the size', (token) => applier.patch(token, 0n, encodeOps([{ kind: 'copy', from: 0, length: 2 * MiB }])), /past the size/],
+  ];
+  for (const [i, [name, patch, message]] of cases.entries()) {
+    const token = `${'a'.repeat(16)}${i.toString(16).padStart(16, '0')}`;
+    const { basis: info } = await applier.begin('f', meta, BigInt(MiB), token, true);
+    assert.deepEqual(info, { size: 3 * MiB, blockSize: 1776 }, name);
+    await assert.rejects(applier.sums(token, 0, 100_000), /at most/, name);
+    await assert.rejects(applier.sums(token, 1700, 100), /the basis has/, name);
+    await patch(token);
+    await assert.rejects(applier.end(token, sha(Buffer.alloc(0))), message, name);
+    assert.equal(sha(readFileSync(join(replica, 'f'))), sha(basis), `${name}: the replica's file is unchanged`);
+  }
+  await assert.rejects(applier.sums('b'.repeat(32), 0, 1), /No delta transfer/);
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+});
