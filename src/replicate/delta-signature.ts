@@ -4,20 +4,22 @@
  *
  * The replica cuts its copy (the basis) into blocks of `blockSize` bytes (the last one may be
  * shorter) and sends, per block, a weak rolling checksum (section 4: a = Σ x_i mod 2^16,
- * b = Σ (l − i + 1) x_i mod 2^16, s = a + 2^16 b) and a strong hash: SHA-256 cut to 16 bytes
- * where rsync (protocol 30) uses MD5 — with the CPU's SHA instructions it is 2–3× faster here,
- * and it is not broken. The source finds those blocks anywhere in its file (delta-encoder.ts).
+ * b = Σ (l − i + 1) x_i mod 2^16, s = a + 2^16 b) and a strong hash: SHA-256 cut to 8 bytes
+ * where rsync (protocol 30) uses MD5 cut to as few as 2 bytes (its s2length) — with the CPU's SHA
+ * instructions SHA-256 is 2–3× faster here. A false match (2^-64 per comparison with a block of
+ * the same weak sum) only costs a retransmission: the replica checks the whole file's SHA-256 and
+ * a delta that fails it is sent again whole. The source finds those blocks anywhere in its file (delta-encoder.ts).
  *
- * Memory: 20 bytes per block plus an index of 20–36 bytes per block, never the file: with blocks of
- * up to 128 KiB a 100 GiB file costs about 40 MB.
+ * Memory: 12 bytes per block plus an index of 20–36 bytes per block, never the file: with blocks of
+ * up to 128 KiB a 100 GiB file costs about 35 MB.
  */
 import { createHash } from 'node:crypto';
 
 /** rsync's bounds for the block size (rsync.h BLOCK_SIZE 700, MAX_BLOCK_SIZE 1 << 17). */
 export const MIN_BLOCK = 1024;
 export const MAX_BLOCK = 128 * 1024;
-export const STRONG_BYTES = 16;
-/** Bytes of one block's entry on the wire: 32-bit weak sum, 16 bytes of SHA-256. */
+export const STRONG_BYTES = 8;
+/** Bytes of one block's entry on the wire: 32-bit weak sum, 8 bytes of SHA-256. */
 export const SUM_BYTES = 4 + STRONG_BYTES;
 
 /** About √size (rsync's sum_sizes_sqroot), a multiple of 8, clamped to [MIN_BLOCK, MAX_BLOCK]. */
