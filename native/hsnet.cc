@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
   exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
+  exports.Set("removeXattr", Napi::Function::New<RemoveXattr>(env, "removeXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));

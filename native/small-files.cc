@@ -2,7 +2,7 @@
 //   open(O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) (a symlink fails with ELOOP, a fifo does
 //   not block), fstat; a regular file of at most `limit` bytes is read whole (one byte more is
 //   asked for, so growth shows) and fstat-ed again; then closed. Resolves
-//   { type: 'file' | 'dir' | 'other', mode, uid, gid, size, ino, mtimeNs, ctimeNs (decimal strings
+//   { type: 'file' | 'dir' | 'other', mode, uid, gid, size, ino, dev, mtimeNs, ctimeNs (decimal strings; nlink a number;
 //   for the 64-bit ones), data?: Buffer (a file within the limit), changed?: true (its size, mtime,
 //   ctime or inode moved while it was read) }; rejects with an errno Error (ENOENT, ELOOP, EACCES).
 //
@@ -97,6 +97,8 @@ class ReadWorker : public Napi::AsyncWorker {
     r.Set("gid", Napi::Number::New(env, before_.st_gid));
     r.Set("size", std::to_string(static_cast<int64_t>(before_.st_size)));
     r.Set("ino", std::to_string(static_cast<uint64_t>(before_.st_ino)));
+    r.Set("dev", std::to_string(static_cast<uint64_t>(before_.st_dev)));
+    r.Set("nlink", Napi::Number::New(env, static_cast<double>(before_.st_nlink)));
     r.Set("mtimeNs", Ns(before_.st_mtim));
     r.Set("ctimeNs", Ns(before_.st_ctim));
     if (read_) r.Set("data", Napi::Buffer<char>::Copy(env, data_.data(), data_.size()));

@@ -1,5 +1,6 @@
-// Extended attributes for backups: read as restic 0.14 reads them (llistxattr, then lgetxattr of
-// each name in the order the filesystem lists them) and written back with lsetxattr on restore.
+// Extended attributes for backups and file replication: read as restic 0.14 reads them (llistxattr,
+// then lgetxattr of each name in the order the filesystem lists them), written with lsetxattr and
+// removed with lremovexattr (a replica drops the names its source no longer has).
 #include "xattr.h"
 
 #include <sys/xattr.h>
@@ -79,6 +80,18 @@ Napi::Value SetXattr(const Napi::CallbackInfo& info) {
   auto value = info[2].As<Napi::Buffer<char>>();
   if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) != 0) {
     throw ErrnoError(env, errno, "lsetxattr", "'" + path + "' " + name);
+  }
+  return env.Undefined();
+}
+
+// removeXattr(path, name); a name already absent (ENODATA) is not an error.
+Napi::Value RemoveXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = PathArg(info, 0);
+  if (!info[1].IsString()) throw Napi::TypeError::New(env, "The name must be a string");
+  const std::string name = info[1].As<Napi::String>().Utf8Value();
+  if (lremovexattr(path.c_str(), name.c_str()) != 0 && errno != ENODATA) {
+    throw ErrnoError(env, errno, "lremovexattr", "'" + path + "' " + name);
   }
   return env.Undefined();
 }

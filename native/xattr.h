@@ -6,3 +6,4 @@
 
 Napi::Value ListXattrs(const Napi::CallbackInfo& info);
 Napi::Value SetXattr(const Napi::CallbackInfo& info);
+Napi::Value RemoveXattr(const Napi::CallbackInfo& info);

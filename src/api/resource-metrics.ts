@@ -74,6 +74,15 @@ export function registerResourceMetrics(registry: Registry, resources: () => rea
     },
   });
   new Gauge({
+    name: 'hotstandby_resource_lag_alarm',
+    help: 'The replication-lag alarm (lagAlarm) of each resource that has one: 1 raised, 0 clear',
+    labelNames: ['resource', 'kind'] as const,
+    registers,
+    collect() {
+      each(this, (r) => r.lagAlarm && this.set({ resource: r.name, kind: r.kind }, r.lagAlarm.raised ? 1 : 0));
+    },
+  });
+  new Gauge({
     name: 'hotstandby_resource_gauge',
     help: "Numbers a resource's monitor reports (lag_seconds, lag_bytes, ...), by name",
     labelNames: ['resource', 'kind', 'gauge'] as const,

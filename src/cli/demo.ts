@@ -10,14 +10,17 @@ service, restarts it, cuts the master's link and heals it, and after each prints
 client got no answer. Then the data act, where PostgreSQL 15 is installed (it says so where not):
 a PostgreSQL pair with the postgresql resource; a row is written through the VIP, the master is
 killed (hotstandby and PostgreSQL, kill -9), and the row is read through the VIP from the node
-that took over. Everything is removed at the end, also on Ctrl-C and on errors. Takes about a
-minute. Needs root (network namespaces) and iproute2; keepalived is not needed.
+that took over. Then the file act: a web root replicated by the directory resource; a file
+written on the master is served through the VIP by the new master after the master is killed.
+Everything is removed at the end, also on Ctrl-C and on errors. Takes one to two minutes. Needs
+root (network namespaces) and iproute2; keepalived is not needed.
 
   --keep    leave the lab running after the summary, until Ctrl-C (prints how to look at it)
   --quiet   only the measured gaps and the summary
 
-Exit codes: 0 every fault led to a takeover (and the row was read back), 1 some did not, 64 bad usage, 70 the demo failed,
-77 not possible here (not root, missing tools, native addon not built).`;
+Exit codes: 0 every fault led to a takeover (and the row and the file were read back), 1 some did
+not, 64 bad usage, 70 the demo failed, 77 not possible here (not root, missing tools, native
+addon not built).`;
 
 /** sysexits EX_NOPERM, also what test runners (automake) read as "skipped". */
 const EXIT_CANNOT_RUN = 77;
@@ -80,7 +83,9 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     });
     const { runDataAct } = await import('../demo/data-act.js');
     const data = await runDataAct(display);
-    return result.ok && data.ok !== false ? 0 : 1;
+    const { runFileAct } = await import('../demo/file-act.js');
+    const files = await runFileAct(display);
+    return result.ok && data.ok !== false && files.ok !== false ? 0 : 1;
   } catch (err) {
     console.error(`hotstandby demo: ${(err as Error).message}`);
     return 70;

@@ -3,6 +3,7 @@
  * kind shares, read by the core; the kind's own keys are validated by the kind
  * (src/resources/resource.ts, ResourceKind.parse) into `settings`. Durations are ms.
  */
+import type { LagAlarmConfig } from '../resources/lag-alarm.js';
 import type { ResourceFollows, ResourceOperation, VipOrder } from '../resources/resource.js';
 import type { SourceLocation } from './model.js';
 
@@ -40,6 +41,8 @@ export interface ResourceConfig {
    * the standby shape) before it may be elected again; also how often a failed stop is retried.
    */
   readonly retryAfterMs: number;
+  /** Raise a `replication-lag` event when the lag_seconds / lag_bytes gauges stay over a threshold. */
+  readonly lagAlarm?: LagAlarmConfig;
   /** The kind's own settings, as its parse() returned them. */
   readonly settings: unknown;
   readonly source: SourceLocation;

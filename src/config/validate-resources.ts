@@ -4,10 +4,11 @@
  * resources drives each instance), the order rule of VIP placement, and the defaults.
  */
 import { ConfigError } from './config-error.js';
-import { RESOURCE_FIELDS, RESOURCE_TIMEOUT_FIELDS } from './fields/resource.js';
+import { LAG_ALARM_FIELDS, RESOURCE_FIELDS, RESOURCE_TIMEOUT_FIELDS } from './fields/resource.js';
 import type { HotstandbyConfig } from './model.js';
 import type { ResourceConfig } from './resource-model.js';
-import { fieldValue } from './resolve-field.js';
+import { fieldValue, optionalFieldValue } from './resolve-field.js';
+import type { LagAlarmConfig } from '../resources/lag-alarm.js';
 import { didYouMean } from './suggest.js';
 import type { ResourceDraft } from './yaml/convert-resources.js';
 import { sourceText } from './validate-values.js';
@@ -40,12 +41,28 @@ export function resolveResources(drafts: readonly ResourceDraft[], config: Pick<
       veto: draft.veto?.value ?? { fault: true },
       onStopFailure: draft.onStopFailure?.value ?? { kind: 'fault' },
       retryAfterMs: fieldValue(RESOURCE_FIELDS, 'retryAfterMs', draft, key),
+      ...(draft.lagAlarm !== undefined ? { lagAlarm: resolveLagAlarm(draft, `${key}lagAlarm.`) } : {}),
       settings: draft.settings,
       source: draft.source,
     };
   });
   checkVipOrder(resources);
   return resources;
+}
+
+function resolveLagAlarm(draft: ResourceDraft, key: string): LagAlarmConfig {
+  const section = draft.lagAlarm ?? {};
+  const lagMs = optionalFieldValue(LAG_ALARM_FIELDS, 'lagMs', section, key);
+  const bytes = optionalFieldValue(LAG_ALARM_FIELDS, 'bytes', section, key);
+  if (lagMs === undefined && bytes === undefined) {
+    throw new ConfigError('lagAlarm needs a threshold: lag (a duration, e.g. 5s) and/or bytes', draft.source, key.slice(0, -1));
+  }
+  return {
+    ...(lagMs !== undefined ? { lagMs } : {}),
+    ...(bytes !== undefined ? { bytes } : {}),
+    forMs: fieldValue(LAG_ALARM_FIELDS, 'forMs', section, key),
+    clearAfterMs: fieldValue(LAG_ALARM_FIELDS, 'clearAfterMs', section, key),
+  };
 }
 
 function resolveFollows(draft: ResourceDraft, config: Pick<HotstandbyConfig, 'instances' | 'syncGroups'>): ResourceFollows {

@@ -1,12 +1,11 @@
 /**
  * The backup jobs' wiring: builds the subsystem (src/backup/jobs/backups.ts) with real worker
- * processes and the daemon's ports; the composition root subscribes it to transitions.
+ * processes and the daemon's ports; the composition root subscribes it to transitions, and a
+ * reload changes its jobs through reload-check.ts (Backups.prepare).
  */
 import { Backups } from '../backup/jobs/backups.js';
 import { WorkerProcess } from '../backup/jobs/worker-client.js';
 import { resolveScriptUser } from '../check/script-security.js';
-import { ConfigError } from '../config/config-error.js';
-import type { BackupsConfig } from '../config/backups.js';
 import type { HotstandbyConfig } from '../config/model.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
 import type { EventLog } from './event-log.js';
@@ -26,14 +25,4 @@ export function buildBackups(config: HotstandbyConfig, deps: { clock: Clock; tim
     },
     syncGroups: config.syncGroups,
   });
-}
-
-/** Without source lines: moving a job in the file is not a change. */
-const comparable = (b: BackupsConfig | undefined) => JSON.stringify(b ?? null, (key, value: unknown) => (key === 'source' ? undefined : value));
-
-/** A reload may not change the backup jobs yet (they are built once): refused, naming the key. */
-export function checkBackupsReload(next: HotstandbyConfig, current: HotstandbyConfig): void {
-  if (comparable(next.backups) !== comparable(current.backups)) {
-    throw new ConfigError('backups: the backup jobs changed; they are read at start only: restart the daemon (systemctl restart hotstandby) to use them');
-  }
 }

@@ -109,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       buildInstance: (instance) => instances.build(instance),
       buildChecks: (configs) => checks.build(configs),
       loadConfig: options.loadConfig,
-      prepareReload: reloadCheck({ network, instances, notifications, validateScripts, resources }),
+      prepareReload: reloadCheck({ network, instances, notifications, validateScripts, resources, backups }),
       resources,
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),

@@ -11,7 +11,7 @@ import type { HostNetwork } from './host-network.js';
 import type { InstanceFactory } from './instance-factory.js';
 import type { Notifications } from './notifications.js';
 import { planGlobals } from './reload-globals.js';
-import { checkBackupsReload } from './backup-jobs.js';
+import type { Backups } from '../backup/jobs/backups.js';
 import type { Resources } from '../resources/resources.js';
 
 export interface ReloadCheckDeps {
@@ -21,13 +21,15 @@ export interface ReloadCheckDeps {
   validateScripts(config: HotstandbyConfig): Promise<void>;
   /** Role-following resources: refuse or plan their changes (src/resources/resources.ts). */
   resources?: Pick<Resources, 'prepare'>;
+  /** The backup jobs: added, removed and changed ones checked, then switched over (src/backup/jobs/backups.ts). */
+  backups?: Pick<Backups, 'prepare'>;
 }
 
 export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, current: HotstandbyConfig) => Promise<ReloadPreparation> {
   return async (next, current) => {
     const globals = planGlobals(current.global, next.global);
     if (globals.refused.length > 0) throw new ConfigError(globals.refused.join('; '));
-    checkBackupsReload(next, current);
+    const backups = await deps.backups?.prepare(next);
     await deps.validateScripts(next);
     try {
       await deps.network.refresh();
@@ -40,11 +42,12 @@ export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, cur
     const notify = await deps.notifications.prepare(next.global);
     return {
       rebuild,
-      changes: [...globals.changes, ...(resources?.changes ?? [])],
+      changes: [...globals.changes, ...(resources?.changes ?? []), ...(backups?.changes ?? [])],
       commit() {
         deps.instances.useConfig(next);
         notify.apply();
         resources?.apply();
+        backups?.apply();
       },
     };
   };

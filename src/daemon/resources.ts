@@ -40,6 +40,14 @@ export function openResources(config: HotstandbyConfig, wiring: ResourceWiring):
         message: `resource '${event.resource}' ${event.message}`,
         fields: { resource: event.resource, operation: event.operation, result: event.result, durationMs: Math.round(event.durationMs), follows: followsText(event.follows) },
       }),
+    // One kind for raised and cleared (fields.alarm says which): a webhook filter on it gets both.
+    onLagAlarm: (event) =>
+      events.append({
+        type: 'replication-lag',
+        ...('instance' in event.follows ? { instance: event.follows.instance } : {}),
+        message: `resource '${event.resource}' ${event.message}`,
+        fields: { resource: event.resource, kind: event.kind, alarm: event.alarm, follows: followsText(event.follows), ...event.gauges },
+      }),
   });
 }
 

@@ -92,6 +92,9 @@ export interface SmallFileRead {
   gid: number;
   size: string;
   ino: string;
+  dev: string;
+  /** Hard links to it (st_nlink). */
+  nlink: number;
   mtimeNs: string;
   ctimeNs: string;
   data?: Buffer;
@@ -110,6 +113,11 @@ export interface NativeFileBinding {
   readSmallFile(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A new temporary file written, owned, moded and timed in one job; resolves its open fd. */
   writeNewFile(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
+  /** Extended attributes, never following a symlink (native/xattr.cc, shared with the backups); [] where the filesystem has none. */
+  listXattrs(path: Buffer): { name: string; value: Buffer }[];
+  setXattr(path: Buffer, name: string, value: Buffer): void;
+  /** An absent name is not an error. */
+  removeXattr(path: Buffer, name: string): void;
   constants: Readonly<Record<string, number>>;
 }
 

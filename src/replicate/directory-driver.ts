@@ -21,6 +21,7 @@ import { printable, type RelPath } from './paths.js';
 import type { PreSharedKey } from './psk-tls.js';
 import { ReplicaServer, type ReplicaEvent } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
+import type { XattrSelection } from './xattrs.js';
 
 export interface DirectorySettings {
   /** The directory, the same path on every node. */
@@ -34,6 +35,8 @@ export interface DirectorySettings {
   /** Split brains keep the replica's replaced entries here (same filesystem as path). */
   readonly conflictDir: string;
   readonly fullCheckEveryMs: number;
+  /** Extended attributes / POSIX ACLs replicated too (the master's setting decides, xattrs.ts). */
+  readonly xattrs?: XattrSelection;
 }
 
 export interface DirectoryPorts {
@@ -80,6 +83,7 @@ export class DirectoryDriver implements ResourceDriver {
           native: this.ports.native,
           clock: this.ports.clock,
           fullCheckEveryMs: this.settings.fullCheckEveryMs,
+          ...(this.settings.xattrs && { xattrs: this.settings.xattrs }),
           generations: store,
           onEvent: (event) => this.onSourceEvent(`${peer.host}:${peer.port}`, event),
         }),
@@ -186,6 +190,9 @@ export class DirectoryDriver implements ResourceDriver {
       log.log('error', 'directory replication: split brain', { path: this.settings.path, peer, ours: event.ours, theirs: event.theirs });
     } else if (event.kind === 'send-failed') {
       log.log('warn', 'directory replication: send failed', { path: this.settings.path, peer, file: printable(event.path), code: event.code, message: event.message });
+    } else if (event.kind === 'xattrs-unsupported') {
+      this.lastEvent = `to ${peer}: ${event.message}`;
+      log.log('warn', 'directory replication: attributes not replicated', { path: this.settings.path, peer, message: event.message });
     } else if (event.kind === 'connected' || event.kind === 'disconnected' || event.kind === 'replica-complete') {
       log.log('info', `directory replication: ${event.kind}`, { path: this.settings.path, peer, ...('reason' in event ? { reason: event.reason } : {}) });
     }
@@ -204,6 +211,9 @@ export class DirectoryDriver implements ResourceDriver {
     } else if (event.kind === 'local-change') {
       this.lastEvent = `'${printable(event.path)}' was changed on this backup outside replication; the master's version is put back`;
       log.log('warn', 'directory replication: local change on the replica reverted', { path: this.settings.path, file: printable(event.path) });
+    } else if (event.kind === 'xattrs-unsupported') {
+      this.lastEvent = event.message;
+      log.log('warn', 'directory replication: attributes not replicated', { path: this.settings.path, message: event.message });
     } else if (event.kind === 'apply-failed') {
       log.log('warn', 'directory replication: apply failed', { path: this.settings.path, file: printable(event.path), code: event.code, message: event.message });
     }

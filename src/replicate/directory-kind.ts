@@ -1,7 +1,7 @@
 /**
  * `kind: directory`: a directory replicated from the master to its backups (issue 12), as a
  * resource that follows the role (directory-driver.ts). Its keys, validated with errors naming
- * the key; `bandwidthLimit`, `xattrs` and certificates are not implemented yet, so they are not
+ * the key; `bandwidthLimit` and certificates are not implemented yet, so they are not
  * accepted (an unknown key is an error, never silently ignored).
  */
 import { readFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ export interface DirectoryKindSettings {
   readonly keyFile: string;
   readonly conflictDir: string;
   readonly fullCheckEveryMs: number;
+  readonly xattrs: boolean;
+  readonly acls: boolean;
 }
 
 function absolutePath(settings: ResourceSettings, key: string, value: string): string {
@@ -63,6 +65,8 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
     { key: 'keyFile', type: 'path', default: 'required', doc: 'the pre-shared key, the same on every node: 64 hex digits (`openssl rand -hex 32`), mode 0600' },
     { key: 'conflictDir', type: 'absolute path', default: '`<path>.hotstandby-conflicts`', doc: "where a split brain keeps the replica's replaced files (same filesystem as path)" },
     { key: 'fullCheckEvery', type: 'duration', default: '10m', doc: 'a full digest comparison this often (besides after every connect and queue overflow)' },
+    { key: 'xattrs', type: 'boolean', default: 'false', doc: 'replicate extended attributes too: `user.*`, `security.*`, and `trusted.*` (the daemon runs as root); the master\'s setting decides; a replica filesystem without them is an event, and files are replicated without them' },
+    { key: 'acls', type: 'boolean', default: 'false', doc: 'replicate POSIX ACLs too (the `system.posix_acl_access` / `system.posix_acl_default` attributes)' },
   ],
   parse(settings: ResourceSettings): DirectoryKindSettings {
     const path = absolutePath(settings, 'path', settings.requireString('path'));
@@ -80,7 +84,9 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
     if (conflictDir === path || conflictDir.startsWith(`${path}/`)) throw settings.error('conflictDir', 'The conflict directory must be outside the replicated directory');
     const fullCheckEveryMs = settings.duration('fullCheckEvery') ?? 600_000;
     if (fullCheckEveryMs < 1000) throw settings.error('fullCheckEvery', 'At least 1s');
-    return { path, exclude, listen: settings.string('listen') ?? '0.0.0.0', port, peers, keyFile: settings.requireString('keyFile'), conflictDir, fullCheckEveryMs };
+    const xattrs = settings.boolean('xattrs') ?? false;
+    const acls = settings.boolean('acls') ?? false;
+    return { path, exclude, listen: settings.string('listen') ?? '0.0.0.0', port, peers, keyFile: settings.requireString('keyFile'), conflictDir, fullCheckEveryMs, xattrs, acls };
   },
   async check(settings, host) {
     const st = await stat(settings.path).catch(() => undefined);
@@ -109,5 +115,6 @@ function driverSettings(settings: DirectoryKindSettings, host: ResourceHost): Di
     psk: readKeyFile(settings.keyFile),
     conflictDir: settings.conflictDir,
     fullCheckEveryMs: settings.fullCheckEveryMs,
+    xattrs: { xattrs: settings.xattrs, acls: settings.acls },
   };
 }

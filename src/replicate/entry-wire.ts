@@ -12,6 +12,8 @@ export function entryToWire(entry: EntryMeta): Record<string, unknown> {
     size: entry.size.toString(),
     mtimeNs: entry.mtimeNs.toString(),
     digest: entry.digest.toString('hex'),
+    ...(entry.link !== undefined && { link: pathField(entry.link) }),
+    ...(entry.xattrs !== undefined && { xattrs: entry.xattrs.toString('hex') }),
   };
 }
 
@@ -22,7 +24,14 @@ export function entryFromWire(wire: unknown): EntryMeta {
   if (type !== 'file' && type !== 'dir' && type !== 'symlink') throw new TypeError(`Entry type '${type}' is unknown`);
   const digest = Buffer.from(readString(h, 'digest'), 'hex');
   if (digest.length !== 32) throw new TypeError('An entry digest must be 32 bytes');
+  let xattrs: Buffer | undefined;
+  if (h.xattrs !== undefined) {
+    xattrs = Buffer.from(readString(h, 'xattrs'), 'hex');
+    if (xattrs.length !== 32) throw new TypeError('An entry\'s xattr hash must be 32 bytes');
+  }
   return {
+    ...(h.link !== undefined && { link: readPath(h, 'link') }),
+    ...(xattrs && { xattrs }),
     name: readPath(h, 'name'),
     type: type as EntryType,
     mode: readInt(h, 'mode'),

@@ -30,10 +30,12 @@ export const FrameType = {
   synced: 13,
   /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
   dirty: 14,
+  /** A hard link to a name already on the replica, or (target = path) attributes only (protocol 2). */
+  link: 15,
   /** Delta transfer (delta-signature.ts): block sums of the basis opened by 'begin {basis: true}'. */
-  sums: 15,
+  sums: 16,
   /** Delta transfer: copy and literal operations (delta-ops.ts), id 0 like 'data'. */
-  patch: 16,
+  patch: 17,
   ok: 64,
   error: 65,
 } as const;

@@ -10,7 +10,7 @@
  * replica is data, never a way out of it).
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
 import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
@@ -18,12 +18,15 @@ import { DirSyncs } from './dir-sync.js';
 import { decodeOps } from './delta-ops.js';
 import { blockSizeFor, computeSums } from './delta-signature.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
+import { anySelected, applyXattrList, NO_XATTRS, type XattrList, type XattrPort, type XattrSelection } from './xattrs.js';
 
 export interface FileMeta {
   mode: number;
   uid: number;
   gid: number;
   mtimeNs: bigint;
+  /** The source's selected attributes (xattrs.ts); absent: attributes are not replicated. */
+  xattrs?: XattrList;
 }
 
 /** What the applier needs from the addon. */
@@ -36,6 +39,17 @@ export interface FileTimesPort {
   writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
   /** A small file read in one job (for the replica's digests). */
   readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
+  /** Extended attributes (native/xattr.cc); without them attributes are not replicated. */
+  listXattrs?: XattrPort['listXattrs'];
+  setXattr?: XattrPort['setXattr'];
+  removeXattr?: XattrPort['removeXattr'];
+}
+
+/** The xattr calls of a port, when it has all three. */
+export function xattrPortOf(native: { [K in keyof XattrPort]?: XattrPort[K] }): XattrPort | undefined {
+  const { listXattrs, setXattr, removeXattr } = native;
+  if (listXattrs === undefined || setXattr === undefined || removeXattr === undefined) return undefined;
+  return { listXattrs: listXattrs.bind(native), setXattr: setXattr.bind(native), removeXattr: removeXattr.bind(native) };
 }
 
 /** A failure with an errno-style code the source can act on. */
@@ -102,14 +116,43 @@ export class ReplicaApplier {
   /** Bumped by anything that can replace a directory; parents checked since are trusted. */
   private structure = 0;
   private readonly checkedParents = new Map<RelPath, number>();
+  private readonly xattrPort: XattrPort | undefined;
+  private selection: XattrSelection = NO_XATTRS;
 
   constructor(
     private readonly root: Buffer,
     private readonly native: FileTimesPort,
     /** Called for each entry kept in the conflict directory. */
     private readonly onConflict?: (path: RelPath) => void,
+    /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
+    private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
   ) {
     this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native));
+    this.xattrPort = xattrPortOf(native);
+  }
+
+  /** Which attributes this connection replicates (agreed in hello). */
+  setXattrSelection(selection: XattrSelection): void {
+    this.selection = this.xattrPort === undefined ? NO_XATTRS : selection;
+  }
+
+  /**
+   * Makes the attributes of `full` the source's (after owner and mode: setting an ACL sets the
+   * group bits to its mask, as on the source). A filesystem without xattrs is reported and the
+   * entry kept without them, rather than failed over and over.
+   */
+  private applyAttrs(path: RelPath, full: Buffer, meta: FileMeta): void {
+    if (meta.xattrs === undefined || this.xattrPort === undefined || !anySelected(this.selection)) return;
+    try {
+      applyXattrList(this.xattrPort, full, meta.xattrs, this.selection);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        this.onXattrsRefused?.(path, `${printable(path)}: the replica's filesystem does not support these extended attributes (${code})`);
+        return;
+      }
+      throw new ApplyError(`${printable(path)}: cannot set extended attributes: ${(err as Error).message}`, code);
+    }
   }
 
   /**
@@ -141,6 +184,13 @@ export class ReplicaApplier {
       } catch (err) {
         throw asApplyError(err, path);
       }
+      try {
+        this.applyAttrs(path, temp, meta);
+      } catch (err) {
+        closeSync(fd);
+        await unlink(temp).catch(() => {});
+        throw asApplyError(err, path);
+      }
       await this.commit(path, temp, dir, { fd });
       return;
     }
@@ -148,7 +198,7 @@ export class ReplicaApplier {
     try {
       file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
       await file.writeFile(bytes);
-      await this.prepareFile(file, temp, meta);
+      await this.prepareFile(file, temp, meta, path);
     } catch (err) {
       await file?.close().catch(() => {});
       await unlink(temp).catch(() => {});
@@ -297,7 +347,7 @@ export class ReplicaApplier {
     try {
       if (partial.written !== partial.size) throw new ApplyError(`${printable(partial.path)}: ${partial.written} of ${partial.size} bytes`, 'EPROTO');
       if (partial.hash.digest('hex') !== sha256) throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
-      await this.prepareFile(partial.file, partial.temp, partial.meta);
+      await this.prepareFile(partial.file, partial.temp, partial.meta, partial.path);
       dir = await this.parentReady(partial.path);
     } catch (err) {
       await this.abandon(token, true);
@@ -326,9 +376,45 @@ export class ReplicaApplier {
       }
       if (this.canChown) await lchown(full, meta.uid, meta.gid);
       await chmod(full, meta.mode);
+      this.applyAttrs(path, full, meta);
     } catch (err) {
       throw asApplyError(err, path);
     }
+  }
+
+  /**
+   * `path` made a hard link to `target` (a name already on the replica), atomically (a link
+   * under a temporary name, renamed over `path`); with path === target only the attributes.
+   * `target` must hold the source's version (same size and nanosecond mtime), else ESTALE and
+   * the source sends the content instead. Owner, mode and attributes are the inode's, so they
+   * are set on it: every name of the file has them on the source too.
+   */
+  async link(path: RelPath, target: RelPath, meta: FileMeta, size: bigint): Promise<void> {
+    const dir = await this.parentReady(path);
+    await this.parentReady(target);
+    const full = absolute(this.root, path);
+    const targetFull = absolute(this.root, target);
+    const st = await lstat(targetFull, { bigint: true }).catch(() => undefined);
+    if (st === undefined || !st.isFile() || st.size !== size || st.mtimeNs !== meta.mtimeNs) {
+      throw new ApplyError(`'${printable(target)}' on the replica is not the source's version of '${printable(path)}'`, 'ESTALE');
+    }
+    try {
+      if (this.canChown && (Number(st.uid) !== meta.uid || Number(st.gid) !== meta.gid)) await lchown(targetFull, meta.uid, meta.gid);
+      if (Number(st.mode & 0o7777n) !== meta.mode) await chmod(targetFull, meta.mode);
+      this.applyAttrs(target, targetFull, meta);
+    } catch (err) {
+      throw asApplyError(err, path);
+    }
+    if (path === target) return;
+    const current = await lstat(full, { bigint: true }).catch(() => undefined);
+    if (current !== undefined && current.ino === st.ino && current.dev === st.dev) return;
+    const temp = this.tempName(path);
+    try {
+      await link(targetFull, temp);
+    } catch (err) {
+      throw asApplyError(err, path);
+    }
+    await this.commit(path, temp, dir);
   }
 
   async symlink(path: RelPath, target: Buffer, meta: FileMeta): Promise<void> {
@@ -338,6 +424,7 @@ export class ReplicaApplier {
     try {
       await symlink(target, temp);
       if (this.canChown) await lchown(temp, meta.uid, meta.gid);
+      this.applyAttrs(path, temp, meta);
       this.setTimes(temp, meta.mtimeNs);
     } catch (err) {
       await unlink(temp).catch(() => {});
@@ -454,10 +541,11 @@ export class ReplicaApplier {
   }
 
   /** Owner, mode and times on the temporary; the data is made durable by the group commit. */
-  private async prepareFile(file: FileHandle, temp: Buffer, meta: FileMeta): Promise<void> {
+  private async prepareFile(file: FileHandle, temp: Buffer, meta: FileMeta, path: RelPath): Promise<void> {
     // Owner before mode: chown clears set-uid / set-gid bits.
     if (this.canChown) await file.chown(meta.uid, meta.gid);
     await file.chmod(meta.mode);
+    this.applyAttrs(path, temp, meta);
     this.setTimes(temp, meta.mtimeNs);
   }
 

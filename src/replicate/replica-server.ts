@@ -3,14 +3,19 @@
  * at a time in arrival order (so the replica passes through the source's order of changes). A
  * newer source connection replaces an older one. Bad frames get an 'error' reply, never a crash.
  */
+import { randomBytes } from 'node:crypto';
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
 import { pathField, readBig, readInt, readPath, readString, type Frame } from './frames.js';
-import { printable, type RelPath } from './paths.js';
+import { fileKey } from './link-index.js';
+import { printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import { pskServerOptions, type PreSharedKey } from './psk-tls.js';
-import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from './replica-applier.js';
+import { ApplyError, ReplicaApplier, xattrPortOf, type FileMeta, type FileTimesPort } from './replica-applier.js';
+import { anySelected, NO_XATTRS, probeXattrSupport, xattrsFromWire, type XattrSelection } from './xattrs.js';
 import { TreeDigester } from './tree-digest.js';
 import type { GenerationStore } from './generation-store.js';
 import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
@@ -18,7 +23,8 @@ import { absolute } from './paths.js';
 import { RecentChanges, ReplicaGuard } from './replica-guard.js';
 import type { InotifyPort } from './tree-watcher.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: hard links (`link`), attributes in metadata and entries, `xattrs` agreed in hello. */
+export const PROTOCOL_VERSION = 2;
 /**
  * Optional parts of the protocol this replica understands, announced in the hello reply; a
  * source uses only what is announced, so older replicas keep working with newer sources.
@@ -31,6 +37,7 @@ const PARALLEL = 256;
  */
 const QUEUED_HIGH = 32 * 1024 * 1024;
 const QUEUED_LOW = 8 * 1024 * 1024;
+/** Changes to one path each; a 'link' touches two and runs alone. */
 const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove']);
 
 export type ReplicaEvent =
@@ -42,7 +49,9 @@ export type ReplicaEvent =
   | { kind: 'conflict-kept'; path: RelPath }
   | { kind: 'complete'; generation: string }
   /** Changed on the replica outside replication; the source is asked to put its version back. */
-  | { kind: 'local-change'; path: RelPath };
+  | { kind: 'local-change'; path: RelPath }
+  /** The source asked for attributes (xattrs / ACLs) this filesystem cannot keep: replicated without them. */
+  | { kind: 'xattrs-unsupported'; message: string };
 
 export interface ReplicaServerOptions {
   root: Buffer;
@@ -72,7 +81,19 @@ export interface ReplicaStatus {
 }
 
 export function readMeta(header: Record<string, unknown>): FileMeta {
-  return { mode: readInt(header, 'mode') & 0o7777, uid: readInt(header, 'uid'), gid: readInt(header, 'gid'), mtimeNs: readBig(header, 'mtimeNs') };
+  return {
+    mode: readInt(header, 'mode') & 0o7777,
+    uid: readInt(header, 'uid'),
+    gid: readInt(header, 'gid'),
+    mtimeNs: readBig(header, 'mtimeNs'),
+    ...(header.xattrs !== undefined && { xattrs: xattrsFromWire(header.xattrs) }),
+  };
+}
+
+function selectionFromWire(wire: unknown): XattrSelection {
+  if (typeof wire !== 'object' || wire === null) return NO_XATTRS;
+  const h = wire as Record<string, unknown>;
+  return { xattrs: h.xattrs === true, acls: h.acls === true };
 }
 
 export class ReplicaServer {
@@ -88,13 +109,24 @@ export class ReplicaServer {
   private localChanges = 0;
   private readonly recent = new RecentChanges(() => performance.now());
   private guard: ReplicaGuard | undefined;
+  /** Attribute refusals already reported on this connection (one event per connection). */
+  private xattrsRefusedReported = false;
 
   constructor(private readonly options: ReplicaServerOptions) {
-    this.applier = new ReplicaApplier(options.root, options.native, (path) => {
-      this.conflictsKept++;
-      options.onEvent?.({ kind: 'conflict-kept', path });
-    });
-    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native) });
+    this.applier = new ReplicaApplier(
+      options.root,
+      options.native,
+      (path) => {
+        this.conflictsKept++;
+        options.onEvent?.({ kind: 'conflict-kept', path });
+      },
+      (_path, message) => {
+        if (this.xattrsRefusedReported) return;
+        this.xattrsRefusedReported = true;
+        options.onEvent?.({ kind: 'xattrs-unsupported', message });
+      },
+    );
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native) });
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
   }
@@ -178,6 +210,41 @@ export class ReplicaServer {
    * gets ENOPARENT and is sent again. Everything else (streams, renames, digests) waits for
    * them and runs alone, so it sees the replica as the frames before it left it.
    */
+  /**
+   * The attributes this connection replicates: what the source asks for and this filesystem
+   * keeps (a probe file, xattrs.ts). What it cannot keep is an event here and at the source,
+   * and both sides then leave it out of digests, so it is not sent again and again.
+   */
+  private agreeXattrs(wanted: XattrSelection): XattrSelection {
+    this.xattrsRefusedReported = false;
+    const port = xattrPortOf(this.options.native);
+    let agreed = NO_XATTRS;
+    if (anySelected(wanted)) {
+      if (port === undefined) {
+        this.options.onEvent?.({ kind: 'xattrs-unsupported', message: 'this build has no extended-attribute calls' });
+      } else {
+        const probe = absolute(this.options.root, `${TEMP_PREFIX}probe-${randomBytes(4).toString('hex')}`);
+        try {
+          writeFileSync(probe, '', { mode: 0o600 });
+          const { supported, missing } = probeXattrSupport(port, probe, wanted);
+          agreed = supported;
+          if (missing.length > 0) this.options.onEvent?.({ kind: 'xattrs-unsupported', message: `the replica's filesystem cannot keep ${missing.join(', ')}; replicated without them` });
+        } catch (err) {
+          this.options.onEvent?.({ kind: 'xattrs-unsupported', message: `cannot probe extended attributes: ${(err as Error).message}` });
+        } finally {
+          try {
+            unlinkSync(probe);
+          } catch {
+            // never created
+          }
+        }
+      }
+    }
+    this.applier.setXattrSelection(agreed);
+    this.digester.setXattrSelection(agreed);
+    return agreed;
+  }
+
   private async schedule(channel: Channel, frame: Frame): Promise<void> {
     if (!CONCURRENT.has(frame.type)) {
       await Promise.all(this.running);
@@ -207,7 +274,8 @@ export class ReplicaServer {
         case 'hello': {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
           const store = this.options.generations;
-          reply = { protocol: PROTOCOL_VERSION, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          const xattrs = this.agreeXattrs(selectionFromWire(h.xattrs));
+          reply = { protocol: PROTOCOL_VERSION, xattrs, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
           // Until this source's full comparison completes, this copy is not one to promote.
           await store?.update(syncStarted);
           break;
@@ -273,6 +341,18 @@ export class ReplicaServer {
           path = touch(readPath(h, 'path'));
           await this.applier.symlink(path, Buffer.from(readString(h, 'target'), 'base64'), readMeta(h));
           break;
+        case 'link': {
+          path = touch(readPath(h, 'path'));
+          const target = touch(readPath(h, 'target'));
+          await this.applier.link(path, target, readMeta(h), readBig(h, 'size'));
+          // The replica's own link index learns both names (its digests then group them at once).
+          const st = await lstat(absolute(this.options.root, target), { bigint: true }).catch(() => undefined);
+          if (st !== undefined && st.nlink > 1n) {
+            this.digester.links.observe(target, fileKey(st.dev, st.ino));
+            this.digester.links.observe(path, fileKey(st.dev, st.ino));
+          }
+          break;
+        }
         case 'remove':
           path = touch(readPath(h, 'path'));
           await this.applier.remove(path);
@@ -288,8 +368,10 @@ export class ReplicaServer {
     } catch (err) {
       const code = err instanceof ApplyError ? err.code : err instanceof TypeError ? 'EINVAL' : ((err as NodeJS.ErrnoException).code ?? 'EIO');
       const message = (err as Error).message;
-      // ENOPARENT and a rename of a missing name are ordinary steps of convergence, not faults.
-      if (code !== 'ENOPARENT' && !(frame.type === 'rename' && code === 'ENOENT')) {
+      // ENOPARENT, a rename of a missing name and a link to a name the replica does not hold in
+      // that version (the source sends the content instead) are ordinary steps, not faults.
+      const step = code === 'ENOPARENT' || (frame.type === 'rename' && code === 'ENOENT') || (frame.type === 'link' && (code === 'ESTALE' || code === 'ENOENT'));
+      if (!step) {
         this.options.onEvent?.({ kind: 'apply-failed', path, code, message: `${printable(path)}: ${message}` });
       }
       if (frame.id !== 0) await channel.write({ type: 'error', id: frame.id, header: { code, message }, payload: Buffer.alloc(0) }).catch(() => {});

@@ -3,12 +3,13 @@
  * one TLS-PSK connection to the replica (reconnecting with backoff), and converges the replica by
  * a digest rescan after every connect, overflow or lost watch. Reports lag and queue depth.
  */
+import { lstat } from 'node:fs/promises';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
 import { Channel, ChannelClosedError } from './channel.js';
 import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
-import { isReplicatorName, printable, type RelPath } from './paths.js';
+import { absolute, isReplicatorName, printable, type RelPath } from './paths.js';
 import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type DeltaReport, type SmallFileReader } from './source-sender.js';
@@ -16,6 +17,8 @@ import { TreeDigester } from './tree-digest.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
 import { newGenerationId, type GenerationStore } from './generation-store.js';
 import { beforeChange, compareGenerations, generationsFromWire, markPending } from './generations.js';
+import { xattrPortOf } from './replica-applier.js';
+import { anySelected, NO_XATTRS, type XattrPort, type XattrSelection } from './xattrs.js';
 
 export type SourceEvent =
   | { kind: 'connected' }
@@ -28,6 +31,8 @@ export type SourceEvent =
   | { kind: 'split-brain'; ours: string; theirs: string }
   /** A full comparison completed with nothing failed: the replica holds this generation. */
   | { kind: 'replica-complete'; generation: string }
+  /** Attributes asked for (xattrs / ACLs) that the replica cannot keep: replicated without them. */
+  | { kind: 'xattrs-unsupported'; message: string }
   /** A changed large file went as a delta (rsync's algorithm): what was sent, what was reused. */
   | ({ kind: 'delta' } & DeltaReport);
 
@@ -39,6 +44,8 @@ export interface SourceStatus {
   lagSeconds: number;
   /** Bytes read for sending but not yet acknowledged, a lower bound of what the replica lacks. */
   lagBytes: number;
+  /** File content bytes sent since this source started (renames and links send none). */
+  sentBytes: number;
   /** Monotonic ms of the last completed full rescan, or undefined. */
   lastFullCheck: number | undefined;
   failedPaths: number;
@@ -52,8 +59,10 @@ export interface SourceReplicatorOptions {
   replica: { host: string; port: number };
   psk: PreSharedKey;
   exclude?: (path: RelPath) => boolean;
-  native: InotifyPort & SmallFileReader;
+  native: InotifyPort & SmallFileReader & { [K in keyof XattrPort]?: XattrPort[K] };
   clock: Clock;
+  /** Extended attributes and/or POSIX ACLs replicated too (xattrs.ts); default neither. */
+  xattrs?: XattrSelection;
   onEvent?: (event: SourceEvent) => void;
   /** Sends in flight at once (small files are pipelined). */
   window?: number;
@@ -80,6 +89,7 @@ export class SourceReplicator {
   private barrier = false;
   private inFlight = 0;
   private lagBytes = 0;
+  private sentBytes = 0;
   private lastFullCheck: number | undefined;
   private splitBrains = 0;
   private closed = false;
@@ -89,10 +99,12 @@ export class SourceReplicator {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Files being written: sent at the writer's close, or once quiet for settleMs. */
   private readonly settling = new Map<RelPath, { since: number; timer: NodeJS.Timeout }>();
+  private readonly xattrPort: XattrPort | undefined;
 
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
-    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native) });
+    this.xattrPort = xattrPortOf(options.native);
+    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: this.xattrPort });
     this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
   }
 
@@ -125,6 +137,7 @@ export class SourceReplicator {
       inFlight: this.inFlight,
       lagSeconds: oldest === undefined ? 0 : Math.max(0, this.options.clock.now() - oldest) / 1000,
       lagBytes: this.lagBytes,
+      sentBytes: this.sentBytes,
       lastFullCheck: this.lastFullCheck,
       failedPaths: this.failed.size,
       splitBrains: this.splitBrains,
@@ -170,12 +183,26 @@ export class SourceReplicator {
     const previous = this.settling.get(path);
     if (previous !== undefined) clearTimeout(previous.timer);
     const since = previous?.since ?? now;
-    const timer = setTimeout(() => {
-      this.settling.delete(path);
-      this.queue.sync(path, since);
-      this.pump();
-    }, this.options.settleMs ?? 200);
+    const timer = setTimeout(() => this.settled(path, since), this.options.settleMs ?? 200);
     this.settling.set(path, { since, timer });
+    // A hard link is created with IN_CREATE and no write or close follows: a new name of a
+    // file with other links is complete at once (inotify(7) has no event of its own for link(2)).
+    if (previous === undefined) {
+      void lstat(absolute(this.options.root, path))
+        .then((st) => {
+          if (st.isFile() && st.nlink > 1 && this.settling.get(path)?.timer === timer) {
+            clearTimeout(timer);
+            this.settled(path, since);
+          }
+        })
+        .catch(() => {});
+    }
+  }
+
+  private settled(path: RelPath, since: number): void {
+    this.settling.delete(path);
+    this.queue.sync(path, since);
+    this.pump();
   }
 
   private connect(): void {
@@ -213,10 +240,13 @@ export class SourceReplicator {
         .then((delta) => {
           this.backoffMs = 100;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
-            onBytes: (n) => (this.lagBytes += n),
+            onBytes: (n) => {
+              this.lagBytes += n;
+              this.sentBytes += n;
+            },
             onFailed: (failure) => this.onFailed(failure),
             onDelta: (report) => this.emit({ kind: 'delta', ...report }),
-          }, this.options.native, { delta: delta && this.options.delta !== false });
+          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false });
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
@@ -231,8 +261,20 @@ export class SourceReplicator {
   private async hello(channel: Channel): Promise<boolean> {
     const store = this.options.generations;
     const ours = store && { current: store.state.current, history: store.state.history };
-    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, ...(ours && { generation: ours }) });
+    const wanted = this.xattrPort === undefined ? NO_XATTRS : (this.options.xattrs ?? NO_XATTRS);
+    if (this.xattrPort === undefined && anySelected(this.options.xattrs ?? NO_XATTRS)) {
+      this.emit({ kind: 'xattrs-unsupported', message: 'this build has no extended-attribute calls' });
+    }
+    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, xattrs: wanted, ...(ours && { generation: ours }) });
     const delta = Array.isArray(reply.header.features) && reply.header.features.includes('delta');
+    // What both sides keep: the replica answers what its filesystem supports of what was asked.
+    const agreed = reply.header.xattrs as Partial<XattrSelection> | undefined;
+    const selection = { xattrs: wanted.xattrs && agreed?.xattrs === true, acls: wanted.acls && agreed?.acls === true };
+    this.digester.setXattrSelection(selection);
+    if (selection.xattrs !== wanted.xattrs || selection.acls !== wanted.acls) {
+      const lacking = [wanted.xattrs && !selection.xattrs ? 'extended attributes' : '', wanted.acls && !selection.acls ? 'POSIX ACLs' : ''].filter(Boolean).join(' and ');
+      this.emit({ kind: 'xattrs-unsupported', message: `the replica cannot keep ${lacking}; replicating without them` });
+    }
     if (store === undefined || ours === undefined) return delta;
     const theirs = generationsFromWire(reply.header.generation);
     if (theirs === undefined) throw new Error('the replica sent no generation');

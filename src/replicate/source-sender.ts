@@ -13,7 +13,9 @@ import { DeltaEncoder } from './delta-encoder.js';
 import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
 import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
 import { absolute, joinRel, parentOf, printable, type RelPath } from './paths.js';
-import { sameEntry, type EntryMeta, type TreeDigester } from './tree-digest.js';
+import { fileKey, type FileKey } from './link-index.js';
+import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
+import { anySelected, readXattrList, xattrsToWire, type XattrPort } from './xattrs.js';
 import type { SmallFileRead } from '../net/native.js';
 
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
@@ -22,6 +24,8 @@ const CHUNK = 1024 * 1024;
 const RESCAN_PARALLEL = 32;
 /** Files up to this size are read in one job of the addon. */
 const SMALL_FILE_LIMIT = 256 * 1024;
+/** Versions remembered as sent (for attribute-only changes); forgotten all at once beyond this. */
+const SENT_VERSIONS_LIMIT = 200_000;
 
 /** A send that could not be done now (the source changed under it, or the replica refused). */
 export class SendFailed extends Error {
@@ -87,15 +91,88 @@ function sameStamp(a: Stamp, b: Stamp): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
+/** The same version of a file's content (inode, size, ns mtime). */
+function versionOf(st: { ino: bigint | string; size: bigint | string; mtimeNs: bigint | string }): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
 export class SourceSender {
+  /** Sends of names of one linked file take turns (else two names could each send content). */
+  private readonly groupTurns = new Map<FileKey, Promise<void>>();
+  /** The content version last sent for each path: a change of attributes only sends no content. */
+  private readonly sentVersions = new Map<RelPath, string>();
+
   constructor(
     private readonly channel: Channel,
     private readonly root: Buffer,
     private readonly digester: TreeDigester,
     private readonly hooks: SenderHooks,
     private readonly reader: SmallFileReader = {},
+    private readonly xattrPort?: XattrPort,
     private readonly options: SenderOptions = {},
   ) {}
+
+  /** The selected attributes of `full` for a metadata header (nothing when not replicated). */
+  private attrs(full: Buffer): Record<string, unknown> {
+    const selection = this.digester.xattrSelection;
+    if (this.xattrPort === undefined || !anySelected(selection)) return {};
+    return { xattrs: xattrsToWire(readXattrList(this.xattrPort, full, selection)) };
+  }
+
+  private rememberSent(path: RelPath, version: string): void {
+    if (this.sentVersions.size >= SENT_VERSIONS_LIMIT) this.sentVersions.clear();
+    this.sentVersions.set(path, version);
+  }
+
+  /**
+   * A file's content, sent so that names of one file stay one file on the replica. An
+   * unchanged version (attributes changed) or a name whose file the replica already holds under
+   * another name becomes a `link` (no content); otherwise the content goes to this name and the
+   * file's other names are linked to it (a write through one name changed them all).
+   */
+  private async sendFile(path: RelPath, st: { ino: bigint | string; dev: bigint | string; nlink: bigint | number; size: bigint | string; mtimeNs: bigint | string }, meta: Record<string, unknown>, content: () => Promise<void>): Promise<void> {
+    const version = versionOf(st);
+    const header = (name: RelPath, target: RelPath) => ({ path: pathField(name), target: pathField(target), size: String(st.size), ...meta });
+    const tryLink = async (name: RelPath, target: RelPath): Promise<boolean> => {
+      try {
+        await this.channel.request('link', header(name, target));
+        return true;
+      } catch (err) {
+        if (err instanceof RemoteError) return false; // not there, or another version: content instead
+        throw err;
+      }
+    };
+    const links = this.digester.links;
+    const key = fileKey(st.dev, st.ino);
+    if (BigInt(st.nlink) <= 1n) {
+      links.observe(path, key);
+      if (this.sentVersions.get(path) === version && (await tryLink(path, path))) return;
+      await content();
+      this.rememberSent(path, version);
+      return;
+    }
+    const previous = this.groupTurns.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    this.groupTurns.set(key, turn);
+    await previous;
+    try {
+      links.observe(path, key);
+      const others = (await links.verifiedNames(key)).filter((name) => name !== path);
+      for (const other of others) if (await tryLink(path, other)) return;
+      if (!(this.sentVersions.get(path) === version && (await tryLink(path, path)))) {
+        await content();
+        this.rememberSent(path, version);
+      }
+      for (const other of others) {
+        if (await tryLink(other, path)) this.rememberSent(other, version);
+        else this.hooks.onFailed(new SendFailed(other, 'ELINK', `'${printable(other)}' could not be linked to '${printable(path)}' on the replica; sent again`));
+      }
+    } finally {
+      done();
+      if (this.groupTurns.get(key) === turn) this.groupTurns.delete(key);
+    }
+  }
 
   /** Sends `path` as it is now (deleting it on the replica if it is gone here). */
   async send(path: RelPath): Promise<void> {
@@ -127,6 +204,10 @@ export class SourceSender {
   async rename(from: RelPath, to: RelPath): Promise<boolean> {
     try {
       await this.channel.request('rename', { from: pathField(from), to: pathField(to) });
+      this.digester.links.rename(from, to);
+      const version = this.sentVersions.get(from);
+      this.sentVersions.delete(from);
+      if (version !== undefined) this.rememberSent(to, version);
       return true;
     } catch (err) {
       if (err instanceof ChannelClosedError) throw err;
@@ -169,7 +250,7 @@ export class SourceSender {
       const other = remoteByName.get(entry.name);
       remoteByName.delete(entry.name);
       if (entry.type === 'dir') {
-        const metaDiffers = other === undefined || other.type !== 'dir' || other.mode !== entry.mode || other.uid !== entry.uid || other.gid !== entry.gid;
+        const metaDiffers = other === undefined || other.type !== 'dir' || other.mode !== entry.mode || other.uid !== entry.uid || other.gid !== entry.gid || !sameXattrs(entry, other);
         if (metaDiffers) {
           await this.send(path);
           counter.sent++;
@@ -218,11 +299,15 @@ export class SourceSender {
     try {
       const before = await file.stat({ bigint: true });
       if (before.isDirectory()) {
-        if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(before) });
+        if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...metaHeader(before), ...this.attrs(full) });
       } else if (!before.isFile()) {
         return; // fifos, sockets, devices are not replicated
-      } else if (before.size <= BigInt(WHOLE_FILE_LIMIT)) await this.sendWhole(path, file, before);
-      else await this.sendStream(path, file, before);
+      } else {
+        const attrs = this.attrs(full);
+        await this.sendFile(path, before, { ...metaHeader(before), ...attrs }, () =>
+          before.size <= BigInt(WHOLE_FILE_LIMIT) ? this.sendWhole(path, file, before, attrs) : this.sendStream(path, file, before, attrs),
+        );
+      }
     } finally {
       await file.close();
     }
@@ -232,13 +317,16 @@ export class SourceSender {
   private async sendNotAFile(path: RelPath, full: Buffer, err: unknown): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
+      this.digester.links.forgetWithin(path);
+      this.sentVersions.delete(path);
       if (path !== '') await this.channel.request('remove', { path: pathField(path) });
       return;
     }
     if (code !== 'ELOOP') throw err;
     const st = await lstat(full, { bigint: true });
     const target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
-    await this.channel.request('symlink', { path: pathField(path), target: target.toString('base64'), ...metaHeader(st) });
+    this.digester.links.observe(path, undefined);
+    await this.channel.request('symlink', { path: pathField(path), target: target.toString('base64'), ...metaHeader(st), ...this.attrs(full) });
   }
 
   /**
@@ -253,27 +341,32 @@ export class SourceSender {
       await this.sendNotAFile(path, full, err);
       return true;
     }
-    const meta = { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid, mtimeNs: found.mtimeNs };
+    const meta = { mode: found.mode & 0o7777, uid: found.uid, gid: found.gid, mtimeNs: found.mtimeNs, ...this.attrs(full) };
     if (found.type === 'dir') {
       if (path !== '') await this.channel.request('mkdir', { path: pathField(path), ...meta });
       return true;
     }
     if (found.type === 'other') return true; // fifos, sockets, devices are not replicated
-    if (found.data === undefined) return false;
+    const data = found.data;
+    if (data === undefined) return false;
     if (found.changed) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
-    this.hooks.onBytes?.(found.data.length);
-    await this.channel.request('put', { path: pathField(path), ...meta }, found.data);
+    // An addon built before hard links were replicated says nothing of links: one link assumed.
+    const st = { ...found, nlink: found.nlink ?? 1, dev: found.dev ?? '0' };
+    await this.sendFile(path, st, meta, async () => {
+      this.hooks.onBytes?.(data.length);
+      await this.channel.request('put', { path: pathField(path), ...meta }, data);
+    });
     return true;
   }
 
-  private async sendWhole(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }): Promise<void> {
+  private async sendWhole(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>): Promise<void> {
     // One byte more than expected: a file that grew is noticed by the stamp check below.
     const buffer = Buffer.alloc(Number(before.size) + 1);
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     await this.unchanged(path, file, before);
     if (bytesRead !== Number(before.size)) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
     this.hooks.onBytes?.(bytesRead);
-    await this.channel.request('put', { path: pathField(path), ...metaHeader(before) }, buffer.subarray(0, bytesRead));
+    await this.channel.request('put', { path: pathField(path), ...metaHeader(before), ...attrs }, buffer.subarray(0, bytesRead));
   }
 
   /**
@@ -282,13 +375,13 @@ export class SourceSender {
    * replica checks the SHA-256 of the result either way; a delta whose result differs (the basis
    * changed on the replica meanwhile) is sent again at once as a whole file.
    */
-  private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, delta = this.options.delta === true): Promise<void> {
+  private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>, delta = this.options.delta === true): Promise<void> {
     // Which file (16 hex digits) and which version of it (16): the replica drops a partial of an
     // older version of the same file when a newer one begins.
     const token =
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...(delta && { basis: true }) });
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
     if (delta && basis !== undefined && offset < before.size) {
@@ -299,7 +392,7 @@ export class SourceSender {
       } catch (err) {
         // The result differs from the source's (the basis changed meanwhile): whole file now.
         if (!(err instanceof RemoteError) || err.code !== 'EBADMSG') throw err;
-        await this.sendStream(path, file, before, false);
+        await this.sendStream(path, file, before, attrs, false);
       }
       return;
     }

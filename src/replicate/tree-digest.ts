@@ -5,13 +5,17 @@
  * its size, nanosecond mtime and content hash; for a symlink its target and mtime; for a
  * directory its own digest. Directory mtimes are left out: applying any change moves them.
  * Content hashes are cached by (path, inode, size, mtime, ctime), so a rescan of an unchanged tree
- * reads metadata only.
+ * reads metadata only. A hard-linked file adds its group's leader (link-index.ts); with the xattr
+ * option, an entry with selected attributes adds their hash (xattrs.ts). Entries with neither
+ * encode as before, so trees without links or attributes keep their digests.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import { fileKey, LinkIndex, type FileKey } from './link-index.js';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
+import { anySelected, encodeXattrList, NO_XATTRS, readXattrList, type XattrPort, type XattrSelection } from './xattrs.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
 
@@ -29,12 +33,21 @@ export interface EntryMeta {
   mtimeNs: bigint;
   /** Content hash (file), target hash (symlink) or subtree digest (dir); 32 bytes. */
   digest: Buffer;
+  /** A file with other names in the tree: the smallest of its names (link-index.ts). */
+  link?: RelPath;
+  /** Hash of the selected extended attributes and ACLs (xattrs.ts), when there are any. */
+  xattrs?: Buffer;
 }
+
+/** An entry as read, before its group's leader (and a directory's digest) is known; `key` for files, `linked` when st_nlink > 1. */
+type RawEntry = EntryMeta & { key?: FileKey; linked?: boolean };
 
 export interface DigestOptions {
   exclude?: (path: RelPath) => boolean;
   /** The addon's one-job read of a small file (native/small-files.cc): hashing costs one trip to the thread pool. */
   readSmallFile?: (path: Buffer, limit: number) => Promise<{ data?: Buffer }>;
+  /** The addon's xattr calls; without them no attributes are digested. */
+  xattrPort?: XattrPort;
 }
 
 /** Entries of one directory described at once (their lstat / hash calls overlap). */
@@ -66,7 +79,21 @@ export function encodeEntry(entry: EntryMeta): Buffer {
   o = fixed.writeUInt32BE(entry.gid, o);
   o = fixed.writeBigUInt64BE(entry.size, o);
   fixed.writeBigInt64BE(entry.mtimeNs, o);
-  return Buffer.concat([fixed, name, entry.digest]);
+  const parts = [fixed, name, entry.digest];
+  if (entry.link !== undefined) {
+    const link = Buffer.from(entry.link, 'latin1');
+    const head = Buffer.alloc(5);
+    head.writeUInt8(0x4c, 0); // 'L'
+    head.writeUInt32BE(link.length, 1);
+    parts.push(head, link);
+  }
+  if (entry.xattrs !== undefined) parts.push(Buffer.from([0x58]), entry.xattrs); // 'X'
+  return Buffer.concat(parts);
+}
+
+/** Same attributes (both absent counts as same). */
+export function sameXattrs(a: EntryMeta, b: EntryMeta): boolean {
+  return a.xattrs === undefined ? b.xattrs === undefined : b.xattrs !== undefined && a.xattrs.equals(b.xattrs);
 }
 
 export function digestOfEntries(entries: readonly EntryMeta[]): Buffer {
@@ -80,16 +107,39 @@ export function sameEntry(a: EntryMeta, b: EntryMeta): boolean {
 
 export class TreeDigester {
   private readonly contentCache = new Map<RelPath, { stamp: string; digest: Buffer }>();
+  /** Names of multiply-linked files seen by walks and sends (shared with the sender). */
+  readonly links: LinkIndex;
+  private selection: XattrSelection = NO_XATTRS;
 
   constructor(
     private readonly root: Buffer,
     private readonly options: DigestOptions = {},
-  ) {}
+  ) {
+    this.links = new LinkIndex(root);
+  }
 
-  /** Digests of `dir` and every directory below it, by path. */
+  /** Which attributes entries carry (agreed per connection in hello); none without the port. */
+  setXattrSelection(selection: XattrSelection): void {
+    this.selection = this.options.xattrPort === undefined ? NO_XATTRS : selection;
+  }
+
+  get xattrSelection(): XattrSelection {
+    return this.selection;
+  }
+
+  /**
+   * Digests of `dir` and every directory below it, by path. Directories holding linked files
+   * are finished after the walk, once every name of each linked file in the subtree is known.
+   */
   async tree(dir: RelPath): Promise<Map<RelPath, Buffer>> {
     const out = new Map<RelPath, Buffer>();
-    await this.digestDir(dir, out);
+    const deferred = new Map<RelPath, RawEntry[]>();
+    const fresh = new Map<RelPath, FileKey>();
+    await this.collect(dir, out, deferred, fresh);
+    this.links.forgetWithin(dir);
+    for (const [path, key] of fresh) this.links.observe(path, key);
+    // Children before parents (the order they were collected in).
+    for (const [path, entries] of deferred) out.set(path, digestOfEntries(await this.finish(entries, dir, out, fresh)));
     return out;
   }
 
@@ -98,6 +148,37 @@ export class TreeDigester {
    * special files left out). Child directories' digests come from `digests` when given.
    */
   async list(dir: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta[]> {
+    const raw = await this.rawList(dir);
+    const fresh = new Map<RelPath, FileKey>();
+    for (const entry of raw) if (entry.key !== undefined) fresh.set(joinRel(dir, entry.name), entry.key);
+    return this.finish(raw, dir, digests ?? new Map(), fresh);
+  }
+
+  /** One entry (undefined when it does not exist or is a special file). */
+  async describe(path: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta | undefined> {
+    const raw = await this.describeRaw(path);
+    if (raw === undefined) return undefined;
+    const dir = path.slice(0, Math.max(0, path.lastIndexOf('/')));
+    return (await this.finish([raw], dir, digests ?? new Map(), new Map()))[0];
+  }
+
+  /** Fills in leaders and directory digests (a directory not in `digests` is walked now). */
+  private async finish(entries: RawEntry[], dir: RelPath, digests: Map<RelPath, Buffer>, fresh: ReadonlyMap<RelPath, FileKey>): Promise<EntryMeta[]> {
+    const out: EntryMeta[] = [];
+    for (const { key, linked, ...entry } of entries) {
+      const path = joinRel(dir, entry.name);
+      if (entry.type === 'dir') entry.digest = digests.get(path) ?? (await this.tree(path)).get(path)!;
+      if (key !== undefined && !linked) this.links.observe(path, key);
+      else if (key !== undefined) {
+        const leader = await this.links.leader(path, key, fresh);
+        if (leader !== undefined) entry.link = leader;
+      }
+      out.push(entry);
+    }
+    return out;
+  }
+
+  private async rawList(dir: RelPath): Promise<RawEntry[]> {
     let names: Buffer[];
     try {
       names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
@@ -113,20 +194,33 @@ export class TreeDigester {
       if (!isReplicatorName(name) && !this.options.exclude?.(path)) paths.push(path);
     }
     // In name order, DESCRIBE_PARALLEL at a time.
-    const entries: (EntryMeta | undefined)[] = new Array(paths.length);
+    const entries: (RawEntry | undefined)[] = new Array(paths.length);
     let next = 0;
     const worker = async () => {
       while (next < paths.length) {
         const i = next++;
-        entries[i] = await this.describe(paths[i]!, digests);
+        entries[i] = await this.describeRaw(paths[i]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, paths.length) }, worker));
-    return entries.filter((e): e is EntryMeta => e !== undefined);
+    return entries.filter((e): e is RawEntry => e !== undefined);
   }
 
-  /** One entry (undefined when it does not exist or is a special file). */
-  async describe(path: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta | undefined> {
+  /** The selected attributes' hash, or undefined (none, or not selected). */
+  private xattrHash(full: Buffer): Buffer | undefined {
+    const port = this.options.xattrPort;
+    if (port === undefined || !anySelected(this.selection)) return undefined;
+    let list;
+    try {
+      list = readXattrList(port, full, this.selection);
+    } catch {
+      return undefined; // vanished meanwhile: its removal is an event of its own
+    }
+    return list.length === 0 ? undefined : sha256(encodeXattrList(list));
+  }
+
+  /** An entry as lstat shows it; a directory's digest is a placeholder until finish(). */
+  private async describeRaw(path: RelPath): Promise<RawEntry | undefined> {
     const full = absolute(this.root, path);
     let st;
     try {
@@ -135,10 +229,10 @@ export class TreeDigester {
       return undefined; // vanished since readdir
     }
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const base = { name, uid: Number(st.uid), gid: Number(st.gid) };
+    const xattrs = this.xattrHash(full);
+    const base = { name, uid: Number(st.uid), gid: Number(st.gid), ...(xattrs && { xattrs }) };
     if (st.isDirectory()) {
-      const digest = digests?.get(path) ?? (await this.digestDir(path, new Map()));
-      return { ...base, type: 'dir', mode: Number(st.mode & 0o7777n), size: 0n, mtimeNs: 0n, digest };
+      return { ...base, type: 'dir', mode: Number(st.mode & 0o7777n), size: 0n, mtimeNs: 0n, digest: UNREADABLE };
     }
     if (st.isSymbolicLink()) {
       let target: Buffer;
@@ -163,7 +257,7 @@ export class TreeDigester {
         digest = UNREADABLE;
       }
     }
-    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest };
+    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
   }
 
   private async hash(full: Buffer, size: bigint): Promise<Buffer> {
@@ -173,23 +267,39 @@ export class TreeDigester {
     return data === undefined ? hashFile(full) : sha256(data);
   }
 
-  private async digestDir(dir: RelPath, out: Map<RelPath, Buffer>): Promise<Buffer> {
+  /**
+   * Walks `dir`: child directories first; a directory with no linked file below it gets its
+   * digest at once, the others wait in `deferred` for the leaders.
+   */
+  private async collect(dir: RelPath, out: Map<RelPath, Buffer>, deferred: Map<RelPath, RawEntry[]>, fresh: Map<RelPath, FileKey>): Promise<void> {
     let entries: Dirent[];
     try {
       entries = (await readdir(absolute(this.root, dir), { encoding: 'buffer', withFileTypes: true })) as unknown as Dirent[];
     } catch {
       entries = [];
     }
-    // Child directories first, so list() finds their digests in `out` (the dirent's type saves an lstat).
+    // The dirent's type saves an lstat.
     for (const entry of entries) {
       const name = relFromBytes(entry.name as unknown as Buffer);
       const path = joinRel(dir, name);
       if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
       const isDir = entry.isDirectory() || (entry.isSymbolicLink() || entry.isFile() ? false : (await lstat(absolute(this.root, path)).catch(() => undefined))?.isDirectory());
-      if (isDir) await this.digestDir(path, out);
+      if (isDir) await this.collect(path, out, deferred, fresh);
     }
-    const digest = digestOfEntries(await this.list(dir, out));
-    out.set(dir, digest);
-    return digest;
+    const raw = await this.rawList(dir);
+    let ready = true;
+    for (const entry of raw) {
+      const path = joinRel(dir, entry.name);
+      if (entry.key !== undefined) {
+        fresh.set(path, entry.key);
+        if (entry.linked) ready = false;
+      } else if (entry.type === 'dir') {
+        const digest = out.get(path);
+        if (digest === undefined) ready = false; // deferred below, or appeared after the walk passed
+        else entry.digest = digest;
+      }
+    }
+    if (ready) out.set(dir, digestOfEntries(raw.map(({ key: _key, linked: _linked, ...entry }) => entry)));
+    else deferred.set(dir, raw);
   }
 }

@@ -12,6 +12,7 @@
 import type { FenceAction, ResourceConfig } from '../config/resource-model.js';
 import { initialHysteresis, stepHysteresis, type HysteresisState } from '../check/hysteresis.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import { INITIAL_LAG_ALARM, stepLagAlarm, type LagAlarmState } from './lag-alarm.js';
 import { messageOf, runOperation, type OperationResult } from './operation.js';
 import { groupPenalty, nextStep, vipsAllowed, vipsGated, type GroupPenalty, type Phase, type OperationStep, type SlotView } from './plan.js';
 import type { Eligibility, ResourceDriver, ResourceOperation, ResourceRole } from './resource.js';
@@ -33,6 +34,16 @@ export interface ResourceEvent {
   result: OperationResult | 'changed';
   durationMs: number;
   message: string;
+}
+
+/** The lag alarm of a resource was raised or cleared (lag-alarm.ts). */
+export interface LagAlarmEvent {
+  resource: string;
+  kind: string;
+  alarm: 'raised' | 'cleared';
+  message: string;
+  /** The lag gauges of the sample that decided it (empty when no longer measured). */
+  gauges: Record<string, number>;
 }
 
 export interface LastOperation {
@@ -68,6 +79,8 @@ export interface ResourceStatus {
   /** Operations run so far, by "operation:result". */
   operations: Record<string, number>;
   detail?: Readonly<Record<string, unknown>>;
+  /** With `lagAlarm` configured: whether it is raised, and what its last change said. */
+  lagAlarm?: { raised: boolean; message?: string; changedAgoMs?: number };
 }
 
 export interface GroupMember {
@@ -83,6 +96,8 @@ export interface GroupDeps {
   gate: VipGate;
   fence: FenceRunner;
   onEvent(event: ResourceEvent): void;
+  /** A lag alarm was raised or cleared. */
+  onLagAlarm?(event: LagAlarmEvent): void;
   /** The penalty changed (the daemon re-applies tracking of the followed instances). */
   onPenalty(penalty: GroupPenalty): void;
 }
@@ -97,6 +112,7 @@ interface Slot {
   lastMonitorAt?: number;
   eligibility?: Eligibility;
   gauges: Record<string, number>;
+  lagAlarm: LagAlarmState;
   last?: LastOperation;
   counts: Record<string, number>;
   running?: ResourceOperation | 'fence';
@@ -122,7 +138,7 @@ export class ResourceGroup {
     members: readonly GroupMember[],
     private readonly deps: GroupDeps,
   ) {
-    this.slots = members.map((member) => ({ member, phase: 'down', gauges: {}, counts: {}, generation: 0 }));
+    this.slots = members.map((member) => ({ member, phase: 'down', gauges: {}, lagAlarm: INITIAL_LAG_ALARM, counts: {}, generation: 0 }));
     this.penalty = groupPenalty(this.views());
     this.syncGate();
   }
@@ -213,6 +229,7 @@ export class ResourceGroup {
         vip: config.vip,
         operations: { ...slot.counts },
         ...(detail ? { detail } : {}),
+        ...(config.lagAlarm ? { lagAlarm: lagAlarmStatus(slot.lagAlarm, now) } : {}),
       };
     });
   }
@@ -319,6 +336,7 @@ export class ResourceGroup {
       delete slot.hysteresis;
       delete slot.eligibility;
       slot.gauges = {};
+      this.sampleLagAlarm(slot, undefined);
     }
     if (phase !== 'stuck') delete slot.fenced;
   }
@@ -415,6 +433,7 @@ export class ResourceGroup {
     slot.eligibility = result.eligibility ?? { eligible: true };
     slot.gauges = { ...(result.gauges ?? {}) };
     slot.lastMonitorAt = this.deps.clock.now();
+    this.sampleLagAlarm(slot, slot.gauges);
     if (before.healthy !== slot.hysteresis.healthy || before.eligible !== slot.eligibility.eligible) {
       const eligibility = slot.eligibility.eligible ? 'eligible' : `not eligible (${slot.eligibility.reason})`;
       const message = `${slot.hysteresis.healthy ? 'healthy' : 'unhealthy'}, ${eligibility}${slot.monitorDetail ? `: ${slot.monitorDetail}` : ''}`;
@@ -424,12 +443,33 @@ export class ResourceGroup {
     this.update();
   }
 
+  /** One sample for the lag alarm (undefined: nothing measured, e.g. the resource went down). */
+  private sampleLagAlarm(slot: Slot, gauges: Record<string, number> | undefined): void {
+    const { config, log } = slot.member;
+    if (config.lagAlarm === undefined) return;
+    const step = stepLagAlarm(config.lagAlarm, slot.lagAlarm, gauges, this.deps.clock.now());
+    slot.lagAlarm = step.state;
+    if (step.change === undefined) return;
+    const message = step.state.message ?? '';
+    log.log(step.change === 'raised' ? 'warn' : 'info', message);
+    const lag = Object.fromEntries(Object.entries(gauges ?? {}).filter(([name]) => name.startsWith('lag_')));
+    this.deps.onLagAlarm?.({ resource: config.name, kind: config.kind, alarm: step.change, message, gauges: lag });
+  }
+
   private async stopMonitor(slot: Slot): Promise<void> {
     const running = slot.monitor;
     if (!running) return;
     running.abort.abort(new Error('an operation needs the resource'));
     await running.done;
   }
+}
+
+function lagAlarmStatus(state: LagAlarmState, now: number): NonNullable<ResourceStatus['lagAlarm']> {
+  return {
+    raised: state.raised,
+    ...(state.message !== undefined ? { message: state.message } : {}),
+    ...(state.changedAt !== undefined ? { changedAgoMs: now - state.changedAt } : {}),
+  };
 }
 
 function outcomeText(result: OperationResult): string {

@@ -15,7 +15,7 @@ import type { ResourceConfig } from '../config/resource-model.js';
 import { followsText } from '../config/validate-resources.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
 import type { VrrpState } from '../vrrp/state-machine.js';
-import { ResourceGroup, type FenceRunner, type ResourceEvent, type ResourceStatus, type VipGate } from './group.js';
+import { ResourceGroup, type FenceRunner, type LagAlarmEvent, type ResourceEvent, type ResourceStatus, type VipGate } from './group.js';
 import type { GroupPenalty } from './plan.js';
 import type { ResourceKinds } from './registry.js';
 import type { ResourceDriver, ResourceFollows, ResourceHost, ResourceRole, ResourceVip } from './resource.js';
@@ -38,6 +38,8 @@ export interface ResourcesDeps {
   gate(instance: string): VipGate;
   fence: FenceRunner;
   onEvent(event: ResourceEvent & { follows: ResourceFollows }): void;
+  /** A resource's lag alarm was raised or cleared. */
+  onLagAlarm?(event: LagAlarmEvent & { follows: ResourceFollows }): void;
 }
 
 export type PenaltyListener = (instances: readonly string[]) => void;
@@ -230,6 +232,7 @@ export class Resources {
       },
       fence: this.deps.fence,
       onEvent: (event) => this.deps.onEvent({ ...event, follows }),
+      onLagAlarm: (event) => this.deps.onLagAlarm?.({ ...event, follows }),
       onPenalty: () => this.penaltyChanged(instances),
     });
     return { key, follows, configs, group };

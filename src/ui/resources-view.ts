@@ -58,7 +58,7 @@ function renderTile(r: ResourceStatus): Html {
   const failedOp = r.lastOperation !== undefined && r.lastOperation.result !== 'ok';
   const conflicts = r.gauges.conflicts;
   const vetoed = r.eligibility !== null && !r.eligibility.eligible;
-  const classes = ['resource-tile', `phase-${r.phase}`, failedOp ? 'op-failed' : '', vetoed ? 'vetoed' : '', conflicts !== undefined && conflicts > 0 ? 'has-conflicts' : ''];
+  const classes = ['resource-tile', `phase-${r.phase}`, failedOp ? 'op-failed' : '', vetoed ? 'vetoed' : '', conflicts !== undefined && conflicts > 0 ? 'has-conflicts' : '', r.lagAlarm?.raised ? 'lag-alarm-raised' : ''];
   return html`<article class="${classes.filter(Boolean).join(' ')}" data-resource="${r.name}" data-kind="${r.kind}" data-phase="${r.phase}" data-role="${r.role}">
   <header><h3>${r.name}</h3> <span class="kind">${r.kind}</span> <span class="phase">${PHASE_TEXT[r.phase]}</span></header>
   <p class="asof">as of <span class="age">0 s</span> ago</p>
@@ -68,6 +68,7 @@ function renderTile(r: ResourceStatus): Html {
     <dt>Monitor</dt><dd class="monitor${r.healthy === false ? ' bad' : ''}" data-healthy="${r.healthy === null ? '' : String(r.healthy)}">${renderMonitor(r)}</dd>
     <dt>Eligible</dt><dd class="eligibility${vetoed ? ' bad' : ''}">${r.eligibility === null ? 'not known yet' : r.eligibility.eligible ? 'yes' : html`no, vetoes mastership: <span class="veto">${r.eligibility.reason}</span>`}</dd>
     ${r.hold ? html`<dt>Held</dt><dd class="hold bad">FAULT: ${r.hold.reason} (retry in ${seconds(r.hold.remainingMs)})</dd>` : ''}
+    ${r.lagAlarm ? html`<dt>Lag alarm</dt><dd class="lag-alarm${r.lagAlarm.raised ? ' bad' : ''}" data-raised="${String(r.lagAlarm.raised)}">${renderLagAlarm(r.lagAlarm)}</dd>` : ''}
     ${conflicts !== undefined ? html`<dt>Conflicts</dt><dd class="conflicts${conflicts > 0 ? ' bad' : ''}" data-conflicts="${String(conflicts)}">${String(conflicts)}</dd>` : ''}
     ${renderGauges(r)}
   </dl>
@@ -80,6 +81,12 @@ function renderLastOperation(r: ResourceStatus): Html {
   if (op === undefined) return html`none yet`;
   const result = op.result === 'ok' ? 'succeeded' : op.result === 'timeout' ? 'timed out' : op.result;
   return html`${op.operation} <span class="result">${result}</span> in ${Math.round(op.durationMs)} ms, ${seconds(op.agoMs)} ago${op.error ? html`: <span class="op-error">${op.error}</span>` : ''}`;
+}
+
+function renderLagAlarm(alarm: NonNullable<ResourceStatus['lagAlarm']>): Html {
+  const when = alarm.changedAgoMs !== undefined ? ` (${seconds(alarm.changedAgoMs)} ago)` : '';
+  if (alarm.raised) return html`RAISED${when}: ${alarm.message ?? ''}`;
+  return html`clear${alarm.message !== undefined ? html`${when}: ${alarm.message}` : ''}`;
 }
 
 function renderMonitor(r: ResourceStatus): Html {

@@ -53,12 +53,14 @@ ol.events li { display: grid; grid-template-columns: 6.5em 7em 1fr; gap: .5em; p
 .ev-check .ev-type { color: var(--warn); }
 .ev-maintenance .ev-type, .ev-garp .ev-type, .ev-reload .ev-type { color: #8250df; }
 .ev-resource .ev-type { color: #1b7c83; }
+.ev-replication-lag .ev-type { color: var(--warn); }
+ol.events li.ev-alarm .ev-message, ol.events li.ev-alarm .ev-type { color: var(--bad); font-weight: bold; }
 ol.events li.ev-failed .ev-message, ol.events li.ev-failed .ev-type { color: var(--bad); font-weight: bold; }
 #resources { grid-column: 1 / -1; }
 #resource-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(22em, 1fr)); gap: 1em; }
 .resource-tile.phase-active { border-left-color: var(--ok); }
 .resource-tile.phase-standby { border-left-color: #0969da; }
-.resource-tile.phase-partial, .resource-tile.phase-dirty, .resource-tile.phase-stuck, .resource-tile.op-failed, .resource-tile.has-conflicts { border-left-color: var(--bad); }
+.resource-tile.phase-partial, .resource-tile.phase-dirty, .resource-tile.phase-stuck, .resource-tile.op-failed, .resource-tile.has-conflicts, .resource-tile.lag-alarm-raised { border-left-color: var(--bad); }
 .resource-tile .kind { color: var(--muted); }
 .phase-active .phase { color: var(--ok); font-weight: bold; }
 .phase-partial .phase, .phase-dirty .phase, .phase-stuck .phase { color: var(--bad); font-weight: bold; }

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { backup } from '../../src/backup/archiver.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
 import { acquireLock, LockedError } from '../../src/backup/lock.js';
-import type { Backend, Handle } from '../../src/backup/repo/backend.js';
+import type { Backend, Handle, TempFileInfo } from '../../src/backup/repo/backend.js';
 import { decodeLock } from '../../src/backup/repo/lock.js';
 import { Repository } from '../../src/backup/repo/repository.js';
 import { restore } from '../../src/backup/restorer.js';
@@ -65,6 +65,8 @@ class CrashingBackend implements Backend {
   load(h: Handle, o?: number, l?: number) { return this.inner.load(h, o, l); }
   stat(h: Handle) { return this.inner.stat(h); }
   list(t: Parameters<Backend['list']>[0]) { return this.inner.list(t); }
+  listTemporary() { return this.inner.listTemporary(); }
+  removeTemporary(f: TempFileInfo) { return this.inner.removeTemporary(f); }
   close() { return this.inner.close(); }
   async remove(h: Handle) {
     if (this.removes++ >= this.allowed) throw new Error('crash');

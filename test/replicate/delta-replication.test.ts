@@ -137,8 +137,8 @@ test('A basis changed on the replica under the patch fails the hash check: nothi
   };
   const deltas: DeltaReport[] = [];
   const failures: unknown[] = [];
-  const sender = new SourceSender(channel, Buffer.from(source), new TreeDigester(Buffer.from(source)), { onFailed: (f) => failures.push(f), onDelta: (r) => deltas.push(r) }, {}, { delta: true });
-  await channel.request('hello', { protocol: 1 });
+  const sender = new SourceSender(channel, Buffer.from(source), new TreeDigester(Buffer.from(source)), { onFailed: (f) => failures.push(f), onDelta: (r) => deltas.push(r) }, {}, undefined, { delta: true });
+  await channel.request('hello', { protocol: 2 });
   await sender.send('f.bin');
   assert.equal(tampered, true, 'the sums were asked');
   assert.equal(deltas.length, 1, 'a delta was sent first');

@@ -27,6 +27,16 @@ test('directory resource: settings parse with defaults', () => {
   assert.deepEqual(settings.peers, [{ host: '192.0.2.2', port: 7411 }, { host: '2001:db8::2', port: 9000 }]);
   assert.equal(settings.conflictDir, '/srv/data.hotstandby-conflicts');
   assert.equal(settings.fullCheckEveryMs, 600_000);
+  assert.equal(settings.xattrs, false);
+  assert.equal(settings.acls, false);
+});
+
+test('directory resource: xattrs and acls are booleans', () => {
+  const { config } = load('    path: /srv/data\n    keyFile: /k\n    xattrs: true\n    acls: true\n');
+  const settings = config.resources![0]!.settings as DirectoryKindSettings;
+  assert.equal(settings.xattrs, true);
+  assert.equal(settings.acls, true);
+  assert.throws(() => load('    path: /srv/data\n    keyFile: /k\n    xattrs: maybe\n'), (err: Error) => /xattrs/.test(err.message));
 });
 
 test('directory resource: each bad setting is an error naming its key', () => {

@@ -4,18 +4,13 @@
  * network namespaces and with crashes.
  */
 import assert from 'node:assert/strict';
-import { existsSync, statSync, chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, chownSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../../src/lab/wait-for.js';
-import { loadNative, type NativeFileBinding } from '../../src/net/native.js';
-import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
-import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
+import type { NativeFileBinding } from '../../src/net/native.js';
+import { loopbackPair, psk } from './support/loopback-pair.js';
 import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
-
-const psk = { identity: 'test', key: Buffer.alloc(32, 3) };
-const clock = { now: () => performance.now() };
 
 async function pair(
   t: { after: (fn: () => Promise<void> | void) => void },
@@ -23,47 +18,7 @@ async function pair(
   sourceKey = psk,
   sourceNative: (native: NativeFileBinding) => NativeFileBinding = (n) => n,
 ) {
-  const base = mkdtempSync(join(tmpdir(), 'hs-repl-'));
-  const source = join(base, 'source');
-  const replica = join(base, 'replica');
-  mkdirSync(source);
-  mkdirSync(replica);
-  setup?.(source);
-  const native = loadNative();
-  const replicaEvents: ReplicaEvent[] = [];
-  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native, onEvent: (e) => replicaEvents.push(e) });
-  const { port } = await server.listen();
-  const sourceEvents: SourceEvent[] = [];
-  const replicator = new SourceReplicator({
-    root: Buffer.from(source),
-    replica: { host: '127.0.0.1', port },
-    psk: sourceKey,
-    native: sourceNative(native),
-    clock,
-    exclude: (p) => p.endsWith('.swp'),
-    onEvent: (e) => sourceEvents.push(e),
-    retryMs: 100,
-  });
-  await replicator.start();
-  t.after(async () => {
-    await replicator.close();
-    await server.close();
-    rmSync(base, { recursive: true, force: true });
-  });
-  const converged = async (description: string) => {
-    let last: string[] = [];
-    await waitFor(
-      async () => {
-        last = await treeDifferences(source, replica, (p) => p.endsWith('.swp'));
-        const status = replicator.status();
-        return last.length === 0 && status.queueDepth === 0 && status.inFlight === 0;
-      },
-      { description, timeoutMs: 20_000, intervalMs: 50 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; differences: ${last.slice(0, 5).join('; ')}; status ${JSON.stringify(replicator.status())}`);
-    });
-  };
-  return { source, replica, replicator, sourceEvents, replicaEvents, converged };
+  return loopbackPair(t, { setup, sourceKey, sourceNative });
 }
 
 test('An existing tree is copied on connect with modes, owners, ns mtimes, symlinks and empty directories', async (t) => {

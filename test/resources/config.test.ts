@@ -123,3 +123,40 @@ describe('keepalivedConf: resources added to an unchanged keepalived.conf', () =
     await assert.rejects(loadYamlConfig(join(dir, 'wrong.yaml')), /wrong\.yaml:5: resources\.app\.follows: No instance or sync group named "VI_2" \(did you mean 'VI_1'\?\)/);
   });
 });
+
+describe('lagAlarm: the replication-lag alarm of a resource', () => {
+  const withAlarm = (alarm: string) => parse(`
+  files:
+    kind: exec
+    follows: VI_1
+    promote: /bin/true
+    lagAlarm: ${alarm}
+`);
+
+  it('reads thresholds and delays; absent means no alarm', () => {
+    assert.deepEqual(withAlarm('{ lag: 5s }').config.resources?.[0]?.lagAlarm, { lagMs: 5000, forMs: 10_000, clearAfterMs: 10_000 });
+    assert.deepEqual(withAlarm('{ lag: 1.5s, bytes: 67108864, for: 0s, clearAfter: 30s }').config.resources?.[0]?.lagAlarm, { lagMs: 1500, bytes: 67_108_864, forMs: 0, clearAfterMs: 30_000 });
+    assert.equal(parse('  app:\n    kind: exec\n    follows: VI_1\n    promote: /bin/true\n').config.resources?.[0]?.lagAlarm, undefined);
+  });
+
+  const bad: Array<[string, RegExp]> = [
+    ['{}', /resources\.files\.lagAlarm: lagAlarm needs a threshold: lag \(a duration, e\.g\. 5s\) and\/or bytes/],
+    ['{ for: 5s }', /lagAlarm needs a threshold/],
+    ['5s', /resources\.files\.lagAlarm: Expected a mapping/],
+    ['{ lag: 5 }', /resources\.files\.lagAlarm\.lag: Lag alarm threshold 5 ms is out of range/],
+    ['{ lag: soon }', /resources\.files\.lagAlarm\.lag: Expected a duration/],
+    ['{ bytes: 0 }', /resources\.files\.lagAlarm\.bytes: Lag alarm bytes 0 is out of range/],
+    ['{ bytes: 1.5 }', /resources\.files\.lagAlarm\.bytes: Expected an integer/],
+    ['{ lag: 5s, for: -1s }', /resources\.files\.lagAlarm\.for: /],
+    ['{ lag: 5s, seconds: 5 }', /resources\.files\.lagAlarm\.seconds: Unknown key "seconds".*known keys here: lag, bytes, for, clearAfter/],
+  ];
+  for (const [alarm, message] of bad) {
+    it(`refuses lagAlarm: ${alarm}, naming the key and line`, () => {
+      assert.throws(() => withAlarm(alarm), (err: Error) => {
+        assert.match(err.message, /^test\.yaml:\d+: /);
+        assert.match(err.message, message);
+        return true;
+      });
+    });
+  }
+});

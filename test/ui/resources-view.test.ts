@@ -163,3 +163,23 @@ test('gauge values are shown in the unit their name says', () => {
   assert.equal(formatGauge('lag_bytes', 5 * 1024 ** 3), '5.0 GiB');
   assert.equal(formatGauge('queue_depth', 7), '7');
 });
+
+test('a raised lag alarm marks the tile and says why; a clear one says so; the timeline styles replication-lag events', async () => {
+  const { api } = setup([
+    resource('www', { kind: 'directory', gauges: { lag_seconds: 7.5 }, lagAlarm: { raised: true, changedAgoMs: 4000, message: 'replication lag over the threshold for 10 s: lag 7.5 s (alarm above 5 s) <x>' } }),
+    resource('db', { kind: 'postgresql', lagAlarm: { raised: false } }),
+  ]);
+  const text = (await inject(api, { url: '/ui/fragments/resources' })).text;
+  const www = tile(text, 'www');
+  assert.match(www, /class="resource-tile phase-active lag-alarm-raised"/);
+  assert.match(www, /<dt>Lag alarm<\/dt><dd class="lag-alarm bad" data-raised="true">RAISED \(4\.0 s ago\): replication lag over the threshold for 10 s: lag 7\.5 s \(alarm above 5 s\) &#60;x&#62;<\/dd>/);
+  assert.match(tile(text, 'db'), /<dd class="lag-alarm" data-raised="false">clear<\/dd>/);
+  assert.doesNotMatch(tile(text, 'db'), /lag-alarm-raised/);
+  const css = (await inject(api, { url: '/ui/assets/style.css' })).text;
+  assert.match(css, /\.ev-replication-lag \.ev-type \{/);
+  assert.match(css, /li\.ev-alarm \.ev-message/);
+  assert.match(css, /\.resource-tile\.lag-alarm-raised \{/);
+  const timeline = await inject(api, { url: '/ui/assets/timeline.js' });
+  assert.equal(timeline.status, 200);
+  assert.match(timeline.text, /ev-alarm/, 'a raised alarm is marked in the timeline');
+});

@@ -4,7 +4,7 @@
  * `data/<first two hex digits>/<id>`. Paths here are relative and use '/'.
  */
 import { randomBytes } from 'node:crypto';
-import type { Handle } from '../repo/backend.js';
+import type { FileType, Handle, TempFileInfo } from '../repo/backend.js';
 
 export const TOP_DIRS = ['keys', 'snapshots', 'index', 'locks', 'data'] as const;
 
@@ -31,3 +31,30 @@ export const tempPath = (final: string) => `${final}-tmp-${randomBytes(8).toStri
 
 /** Whether a listed name is a save in progress (or one that was interrupted): never listed as a file. */
 export const isTempName = (name: string) => name.includes('-tmp-');
+
+/** Whether a temporary name belongs where it was listed (a pack's starts with its directory's two hex digits). */
+export const tempBelongs = (dir: string, name: string) => isTempName(name) && (!dir.startsWith('data/') || name.startsWith(dir.slice(5))) && (dir !== '' || name.startsWith('config-tmp-'));
+
+/** The directories a temporary file can be in, with the type of the file it was to become. */
+export const TEMP_DIRS: readonly { dir: string; type: FileType }[] = [
+  { dir: '', type: 'config' },
+  ...(['keys', 'snapshots', 'index', 'locks'] as const).map((type) => ({ dir: type, type })),
+  ...DATA_SUBDIRS.map((dir) => ({ dir, type: 'data' as const })),
+];
+
+/**
+ * The path of a temporary file from listTemporary(); RangeError for a name that is not one or
+ * could leave its directory (the name is the backend's own listing, but removal stays careful).
+ */
+export function tempLeftoverPath(f: TempFileInfo): string {
+  if (!isTempName(f.name) || f.name.includes('/') || f.name.startsWith('.')) throw new RangeError(`Not a temporary file name: '${f.name}'`);
+  if (f.type === 'config') {
+    if (!f.name.startsWith('config-tmp-')) throw new RangeError(`Not a temporary config file: '${f.name}'`);
+    return f.name;
+  }
+  if (f.type === 'data') {
+    if (!/^[0-9a-f]{2}/.test(f.name)) throw new RangeError(`Not a temporary pack file: '${f.name}'`);
+    return `data/${f.name.slice(0, 2)}/${f.name}`;
+  }
+  return `${f.type}/${f.name}`;
+}

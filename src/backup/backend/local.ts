@@ -8,8 +8,8 @@
 import { constants } from 'node:fs';
 import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
-import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
+import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
@@ -226,6 +226,37 @@ export class LocalBackend implements Backend {
       }
     }
     return out;
+  }
+
+  async listTemporary(): Promise<TempFileInfo[]> {
+    const out: TempFileInfo[] = [];
+    for (const { dir, type } of TEMP_DIRS) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.root, dir));
+      } catch (err) {
+        if (isErrno(err, 'ENOENT', 'ENOTDIR')) continue;
+        throw err;
+      }
+      for (const name of names) {
+        if (!tempBelongs(dir, name)) continue;
+        try {
+          const s = await stat(join(this.root, dir, name));
+          if (s.isFile()) out.push({ type, name, size: s.size, modifiedMs: s.mtimeMs });
+        } catch (err) {
+          if (!isErrno(err, 'ENOENT')) throw err;
+        }
+      }
+    }
+    return out;
+  }
+
+  async removeTemporary(f: TempFileInfo): Promise<void> {
+    try {
+      await unlink(join(this.root, tempLeftoverPath(f)));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 /** An in-memory backend: the repository's fake in unit tests, held to the same suite as the real ones. */
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
 
 export class MemoryBackend implements Backend {
   private readonly files = new Map<string, Uint8Array>();
+  private readonly temporaries = new Map<string, TempFileInfo>();
   private created = false;
 
   constructor(private readonly name = 'memory:') {}
@@ -51,6 +52,19 @@ export class MemoryBackend implements Backend {
     const prefix = `${type}/`;
     for (const [k, v] of this.files) if (k.startsWith(prefix)) out.push({ name: k.slice(prefix.length), size: v.length });
     return out;
+  }
+
+  async listTemporary(): Promise<TempFileInfo[]> {
+    return [...this.temporaries.values()].map((f) => ({ ...f }));
+  }
+
+  async removeTemporary(f: TempFileInfo): Promise<void> {
+    this.temporaries.delete(`${f.type}/${f.name}`);
+  }
+
+  /** For tests: what an interrupted save leaves (saves here are atomic and never do). */
+  leaveTemporary(f: TempFileInfo): void {
+    this.temporaries.set(`${f.type}/${f.name}`, { ...f });
   }
 
   async close(): Promise<void> {}

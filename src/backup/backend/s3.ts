@@ -12,7 +12,7 @@
  */
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
 import { layoutPath } from './layout.js';
 import { errorSummary, parseListPage } from './s3/list-xml.js';
 import { EMPTY_SHA256, canonicalQuery, sha256Hex, signRequest, uriEncode, type Credentials } from './s3/sigv4.js';
@@ -230,6 +230,15 @@ export class S3Backend implements Backend {
       token = page.truncated ? page.nextToken : undefined;
     } while (token);
     return out;
+  }
+
+  /** A save is one PUT: S3 keeps the whole object or nothing, so there is never a temporary file. */
+  async listTemporary(): Promise<TempFileInfo[]> {
+    return [];
+  }
+
+  async removeTemporary(f: TempFileInfo): Promise<void> {
+    throw new RangeError(`An S3 repository has no temporary files ('${f.name}')`);
   }
 
   async close(): Promise<void> {

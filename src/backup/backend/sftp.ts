@@ -10,8 +10,8 @@
  * file and an interrupted save leaves only a temporary name, which list() ignores.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle } from '../repo/backend.js';
-import { DATA_SUBDIRS, TOP_DIRS, isTempName, layoutDir, layoutPath, tempPath } from './layout.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
+import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { OPEN_FLAGS, STATUS, SftpClient, SftpStatusError } from './sftp/client.js';
 import { isRegularMode } from './sftp/codec.js';
 
@@ -239,6 +239,39 @@ export class SftpBackend implements Backend {
     };
     await Promise.all(Array.from({ length: Math.min(LIST_PARALLEL, dirs.length) }, worker));
     return out;
+  }
+
+  async listTemporary(): Promise<TempFileInfo[]> {
+    const c = await this.client();
+    const out: TempFileInfo[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < TEMP_DIRS.length) {
+        const { dir, type } = TEMP_DIRS[next++]!;
+        let entries;
+        try {
+          entries = await c.readdir(this.path(dir));
+        } catch (err) {
+          if (isNoSuchFile(err)) continue;
+          throw err;
+        }
+        for (const e of entries) {
+          // SFTP v3 times are whole seconds; a server that sends none makes the file look new (kept).
+          if (tempBelongs(dir, e.name) && isRegularMode(e.attrs.permissions)) out.push({ type, name: e.name, size: e.attrs.size ?? 0, modifiedMs: e.attrs.mtime !== undefined ? e.attrs.mtime * 1000 : Date.now() });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: LIST_PARALLEL }, worker));
+    return out;
+  }
+
+  async removeTemporary(f: TempFileInfo): Promise<void> {
+    const c = await this.client();
+    try {
+      await c.remove(this.path(tempLeftoverPath(f)));
+    } catch (err) {
+      if (!isNoSuchFile(err)) throw err;
+    }
   }
 
   async close(): Promise<void> {

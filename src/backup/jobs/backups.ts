@@ -8,11 +8,14 @@
  * Built by the composition root (src/daemon/daemon.ts) and told of transitions there.
  */
 import type { BackupJobConfig, BackupRepositoryConfig, BackupsConfig } from '../../config/backups.js';
-import type { SyncGroupConfig } from '../../config/model.js';
+import type { HotstandbyConfig, SyncGroupConfig } from '../../config/model.js';
+import { ConfigError } from '../../config/config-error.js';
 import type { Clock, Logger, Timers } from '../../ports/index.js';
 import { splitCommandLine } from '../../config/command-line.js';
 import { parseCron } from './cron.js';
 import { JobPolicy, type FollowedState } from './policy.js';
+import { preflightBackups } from './preflight.js';
+import { planBackupsReload } from './reload-plan.js';
 import { jobTag, type JobSpec, type Progress, type RunResult, type SnapshotInfo, type TreeEntry, type VerifyResult } from './protocol.js';
 import { progressOf, type Alarm, type BackupJobStatus, type BackupsStatus, type OperationStatus, type RunRecord } from './status.js';
 import type { RequestHandlers } from './worker-client.js';
@@ -23,6 +26,8 @@ export interface BackupWorker {
   kill(): void;
   close(): Promise<void>;
   readonly alive: boolean;
+  /** The process id, when there is a process (its locks name it). */
+  readonly pid?: number | undefined;
 }
 
 export interface BackupEvent {
@@ -81,6 +86,10 @@ class Job {
   decision = 'starting';
   /** VRRP said the peer is gone when this node took the role: clear its locks at the next run. */
   clearPeerLocks = false;
+  /** A reload changed the definition while a run was under way: used once it ends. */
+  next: BackupJobConfig | undefined;
+  /** A reload removed the job while a run was under way: it is being stopped. */
+  removed = false;
 
   constructor(readonly config: BackupJobConfig) {
     const verify = config.verify ? parseCron(config.verify.schedule) : undefined;
@@ -97,7 +106,28 @@ class Job {
   get follows(): string {
     return `${this.config.follows.kind === 'syncGroup' ? 'sync group' : 'instance'} ${this.config.follows.name}`;
   }
+
+  /** The job under a new definition (a reload), with what this one knew (policy.ts, succeed). */
+  successor(config: BackupJobConfig, now: number, followed: FollowedState | undefined): Job {
+    const job = new Job(config);
+    const repositoriesChanged = JSON.stringify(config.repositories) !== JSON.stringify(this.config.repositories);
+    job.policy.succeed(this.policy, now, repositoriesChanged);
+    if (JSON.stringify(config.follows) !== JSON.stringify(this.config.follows)) job.policy.roleChanged(followed ?? 'INIT', now);
+    job.lastRun = this.lastRun;
+    job.lastVerify = this.lastVerify;
+    for (const [k, v] of this.alarms) job.alarms.set(k, v);
+    job.clearPeerLocks = this.clearPeerLocks && job.policy.holdsRole();
+    return job;
+  }
 }
+
+/** A reload of the backup jobs, checked and ready (Backups.prepare). */
+export interface BackupsReload {
+  changes: string[];
+  apply(): void;
+}
+
+const followKey = (f: BackupJobConfig['follows']) => `${f.kind}:${f.name}`;
 
 export class Backups {
   private readonly jobs = new Map<string, Job>();
@@ -106,12 +136,17 @@ export class Backups {
   private reader: BackupWorker | undefined;
   private readerUsedAt = 0;
   private cancelTick: (() => void) | undefined;
+  private started = false;
   private closed = false;
+  private syncGroups: readonly SyncGroupConfig[];
+  /** The last state heard of each instance and sync group (`instance:NAME`, `syncGroup:NAME`): a job added by a reload starts from it. */
+  private readonly followed = new Map<string, FollowedState>();
 
   constructor(
-    private readonly config: BackupsConfig | undefined,
+    private config: BackupsConfig | undefined,
     private readonly deps: BackupsDeps,
   ) {
+    this.syncGroups = deps.syncGroups;
     for (const j of config?.jobs ?? []) this.jobs.set(j.name, new Job(j));
   }
 
@@ -120,7 +155,8 @@ export class Backups {
   }
 
   start(): void {
-    if (this.jobs.size === 0 || this.closed) return;
+    this.started = true;
+    if (this.jobs.size === 0 || this.closed || this.cancelTick) return;
     this.schedule();
   }
 
@@ -134,9 +170,10 @@ export class Backups {
   /** An instance changed state (every transition, with its reason). */
   instanceChanged(instance: string, to: string, reason: string): void {
     const peerGone = to === 'MASTER' && /master-down timer expired/.test(reason);
+    this.followed.set(`instance:${instance}`, to as FollowedState);
     for (const job of this.jobs.values()) {
       const f = job.config.follows;
-      const member = f.kind === 'instance' ? f.name === instance : this.deps.syncGroups.some((g) => g.name === f.name && g.instances.includes(instance));
+      const member = f.kind === 'instance' ? f.name === instance : this.syncGroups.some((g) => g.name === f.name && g.instances.includes(instance));
       if (!member) continue;
       if (peerGone && job.config.role === 'master') job.clearPeerLocks = true;
       if (f.kind === 'instance') this.roleChanged(job, to as FollowedState);
@@ -145,6 +182,7 @@ export class Backups {
 
   /** A sync group changed state (the controller's groupChanged). */
   groupChanged(group: string, state: string): void {
+    this.followed.set(`syncGroup:${group}`, state as FollowedState);
     for (const job of this.jobs.values()) if (job.config.follows.kind === 'syncGroup' && job.config.follows.name === group) this.roleChanged(job, state as FollowedState);
   }
 
@@ -211,7 +249,7 @@ export class Backups {
   }
 
   private updateMissed(job: Job, now: number): void {
-    if (!job.policy.holdsRole()) return; // the node holding the role raises it; ours stays as it was last seen
+    if (!job.policy.holdsRole() || job.removed) return; // the node holding the role raises it; ours stays as it was last seen
     this.setAlarm(job, 'missed', job.policy.missed(now)?.message);
   }
 
@@ -275,6 +313,7 @@ export class Backups {
       }
       await r.worker.close();
       this.finishRun(job, r, results, error);
+      this.ended(job, r.worker);
     })();
   }
 
@@ -328,10 +367,83 @@ export class Backups {
       const now = this.deps.wallClock();
       job.lastVerify = { startedAt: iso(r.startedWall), finishedAt: iso(now), ok, summary, problems };
       job.policy.finished('verify', due, ok ? { ok: true } : { ok: false, at: now });
-      if (r.aborted !== undefined) return;
-      this.setAlarm(job, 'verify', ok ? undefined : problems.join('; '));
-      if (ok) this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: verified: ${summary}`, fields: { job: job.config.name } });
+      if (r.aborted === undefined) {
+        this.setAlarm(job, 'verify', ok ? undefined : problems.join('; '));
+        if (ok) this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: verified: ${summary}`, fields: { job: job.config.name } });
+      }
+      this.ended(job, r.worker);
     })();
+  }
+
+  /** A run or verification ended (its worker has exited): a reload's change or removal takes effect. */
+  private ended(job: Job, worker: BackupWorker): void {
+    if (this.closed) return;
+    if (job.removed) {
+      const pid = worker.pid;
+      if (pid === undefined) return;
+      const name = job.config.name;
+      // The worker was killed holding its lock: the repository is as a kill -9 leaves it
+      // (consistent, perhaps with an unindexed pack the next prune removes); the lock goes now.
+      this.readerWorker()
+        .request<{ repo: string; locks: number }[]>({ op: 'release-locks', repositories: job.config.repositories, pid })
+        .then(
+          (r) => this.deps.log.log('info', `backup job ${name} (removed): ${r.map((x) => `${x.locks} lock(s) of its stopped worker removed from ${x.repo}`).join(', ')}`),
+          (err: unknown) => this.deps.log.log('warn', `backup job ${name} (removed): cannot remove the locks of its stopped worker (pid ${pid}): ${(err as Error).message}; restic calls them stale (this host, a dead process)`),
+        );
+      return;
+    }
+    const next = job.next;
+    if (next === undefined || this.jobs.get(job.config.name) !== job) return;
+    job.next = undefined;
+    this.jobs.set(next.name, job.successor(next, this.deps.wallClock(), this.followed.get(followKey(next.follows))));
+    this.deps.log.log('info', `backup job ${next.name}: its run under the previous definition ended; the reloaded definition applies now`);
+    this.tick();
+  }
+
+  /**
+   * Checks a reloaded configuration's backup jobs (beyond the file: password files readable,
+   * programs found — check-config's checks that need no repository) and returns how to switch
+   * over. Throws a ConfigError naming the key when the reload must be refused; nothing changes
+   * until apply().
+   */
+  async prepare(next: Pick<HotstandbyConfig, 'backups' | 'syncGroups'>): Promise<BackupsReload> {
+    const plan = planBackupsReload(this.config, next.backups);
+    const touched = [...plan.added, ...plan.changed.map((c) => c.config)];
+    if (touched.length) {
+      const problems = await preflightBackups({ jobs: touched }, undefined, false);
+      if (problems.length) throw new ConfigError(problems.map((p) => `${p.key}: ${p.message}`).join('; '));
+    }
+    return {
+      changes: plan.describe(),
+      apply: () => {
+        const now = this.deps.wallClock();
+        this.config = next.backups;
+        this.syncGroups = next.syncGroups;
+        for (const name of plan.removed) {
+          const job = this.jobs.get(name);
+          this.jobs.delete(name);
+          if (!job?.running) continue;
+          job.removed = true;
+          this.abort(job, 'the job was removed by a reload');
+        }
+        for (const config of plan.added) {
+          const job = new Job(config);
+          const state = this.followed.get(followKey(config.follows));
+          if (state !== undefined) job.policy.roleChanged(state, now);
+          this.jobs.set(config.name, job);
+        }
+        for (const { config } of plan.changed) {
+          const job = this.jobs.get(config.name);
+          if (!job) continue;
+          if (job.running) {
+            job.next = config; // the run finishes under the definition it started with
+            this.deps.log.log('info', `backup job ${config.name}: changed by a reload; the ${job.running.kind} under way finishes under the previous definition`);
+          } else this.jobs.set(config.name, job.successor(config, now, this.followed.get(followKey(config.follows))));
+        }
+        if (this.started) this.start();
+        this.tick();
+      },
+    };
   }
 
   private abort(job: Job, reason: string): void {

@@ -68,6 +68,35 @@ export class JobPolicy {
 
   constructor(readonly timing: JobTiming) {}
 
+  /**
+   * A reload changed the job's definition: this policy (built from the new one) takes over what
+   * the previous one knew — the followed state, when the role was gained, the latest snapshot and
+   * the last failure — unless the repositories changed (then they are read again: the latest
+   * snapshot is theirs to say). A role the node no longer holds under the new definition (master
+   * became backup) is lost; one it now holds is gained now, and the repositories read again.
+   * The previous policy must not be running anything (a run finishes under its old definition).
+   */
+  succeed(previous: JobPolicy, now: number, repositoriesChanged: boolean): void {
+    if (previous.running !== undefined) throw new Error('A job cannot change its definition while a run is under way');
+    this.state = previous.state;
+    const had = holdsRole(previous.timing.role, previous.state);
+    const has = this.holdsRole();
+    if (has && had) {
+      this.roleSince = previous.roleSince;
+      this.known = previous.known && !repositoriesChanged;
+    } else {
+      this.roleSince = has ? now : undefined;
+      this.known = false;
+    }
+    if (!repositoriesChanged) {
+      this.lastSuccess = previous.lastSuccess;
+      this.lastFailure = previous.lastFailure;
+    }
+    // A new verification schedule starts from now, as one gained with the role: no catch-up.
+    const verifyChanged = JSON.stringify(previous.timing.verify) !== JSON.stringify(this.timing.verify) || previous.timing.zone !== this.timing.zone;
+    this.lastVerifyDue = verifyChanged && this.timing.verify ? previousRun(this.timing.verify, now, this.timing.zone) : previous.lastVerifyDue;
+  }
+
   get role(): FollowedState | undefined {
     return this.state;
   }

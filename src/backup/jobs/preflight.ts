@@ -2,7 +2,7 @@
  * What `check-config` checks of the backup jobs on this host, beyond the file itself: each
  * password file is readable, each repository is reachable and opens with its password (a
  * removable disk not mounted is named as such), the command's program exists, and nothing is
- * asked that this build cannot do (excludes, sftp:/s3: repositories before those land). Opening a
+ * asked that this build cannot do. Opening a
  * repository reads its config and key files only; nothing is written.
  */
 import { access, constants, readFile } from 'node:fs/promises';
@@ -31,7 +31,12 @@ async function programFound(program: string): Promise<boolean> {
   return false;
 }
 
-export async function preflightBackups(config: BackupsConfig, open: typeof Repository.open = Repository.open.bind(Repository)): Promise<PreflightProblem[]> {
+/**
+ * `openRepositories: false` checks what is on this host only (password files, programs): a reload
+ * uses that, since a target that is unreachable for now is the job's failure alarm, not a bad
+ * configuration, and an scrypt per repository does not belong on the daemon's event loop.
+ */
+export async function preflightBackups(config: BackupsConfig, open: typeof Repository.open = Repository.open.bind(Repository), openRepositories = true): Promise<PreflightProblem[]> {
   const problems: PreflightProblem[] = [];
   for (const job of config.jobs) {
     const at = (key: string) => `backups.jobs.${job.name}.${key}`;
@@ -49,6 +54,7 @@ export async function preflightBackups(config: BackupsConfig, open: typeof Repos
         problems.push({ job: job.name, key: `${key}.passwordFile`, message: `cannot read ${r.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
         continue;
       }
+      if (!openRepositories) continue;
       try {
         await open(JOB_VERBS.backend(r.repo), password);
       } catch (err) {

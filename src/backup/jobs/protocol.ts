@@ -35,7 +35,9 @@ export type WorkerRequest =
   | { op: 'snapshots'; id: number; repository: BackupRepositoryConfig; tag?: string }
   | { op: 'tree'; id: number; repository: BackupRepositoryConfig; snapshot: string; path: string }
   | { op: 'restore'; id: number; repository: BackupRepositoryConfig; snapshot: string; path: string; target: string }
-  | { op: 'download'; id: number; repository: BackupRepositoryConfig; snapshot: string; path: string };
+  | { op: 'download'; id: number; repository: BackupRepositoryConfig; snapshot: string; path: string }
+  /** Removes the locks a killed worker process (this host, that pid) left in the repositories. */
+  | { op: 'release-locks'; id: number; repositories: BackupRepositoryConfig[]; pid: number };
 
 /** Sent by the daemon: the download's consumer took the last chunk; send more. */
 export interface ChunkAck {

@@ -1,12 +1,11 @@
 /**
  * The repository operations a job needs from the backup verbs (src/backup/verbs/), in one place:
  * retention is `forget` (+ `prune`), verification's structural part is `check
- * --read-data-subset`, a run honours exclude patterns. `sftp:` and `s3:` repositories come with
- * the remote backends (hs-bkremote): `backend` is where they plug in; until then check-config
- * refuses them by key and a run fails saying so. Nothing is silently ignored: a build without one
- * of these (an optional field left out) says in the job's result what it skipped.
+ * --read-data-subset`, a run honours exclude patterns, and `backend` opens local, `sftp:` and `s3:`
+ * repositories. Nothing is silently ignored: a build without one of these (an optional field left
+ * out) says in the job's result what it skipped.
  */
-import { LocalBackend } from '../backend/local.js';
+import { backendFromLocation } from '../backend/from-location.js';
 import type { Backend } from '../repo/backend.js';
 import type { Repository } from '../repo/repository.js';
 import type { RetentionConfig } from '../../config/backups.js';
@@ -36,12 +35,13 @@ export interface JobVerbs {
   backend(location: string): Backend;
 }
 
-/** `local:PATH` or a plain path; other schemes wait for hs-bkremote. */
+/**
+ * A local path (`local:PATH`), `sftp:…` or `s3:…`, as restic writes them (from-location.ts), with
+ * restic's environment variables from the daemon's environment (AWS_ACCESS_KEY_ID, RESTIC_CACERT…;
+ * the worker processes inherit it): SFTP runs `ssh [-p port] [-l user] host -s sftp` as the daemon's user.
+ */
 function backendForLocation(location: string): Backend {
-  if (location.startsWith('local:')) return new LocalBackend(location.slice('local:'.length));
-  const scheme = /^([a-z][a-z0-9+]*):/.exec(location)?.[1];
-  if (scheme !== undefined) throw new RangeError(`Repository '${location}': ${scheme}: repositories are not in this build (local paths only)`);
-  return new LocalBackend(location);
+  return backendFromLocation(location, process.env);
 }
 
 /**
@@ -63,7 +63,7 @@ async function checkSubset(repo: Repository, readDataSubset: string): Promise<Ch
   return { errors: [...r.errors, ...r.affected.map((a) => `snapshot ${a.snapshot.slice(0, 8)}: damaged ${a.paths.join(', ')}`)] };
 }
 
-/** What this build has. hs-bkremote: sftp: and s3: in `backend`. */
+/** What this build has. */
 export const JOB_VERBS: JobVerbs = {
   forget: forgetJob,
   check: checkSubset,

@@ -17,7 +17,7 @@ import type { BackupRepositoryConfig } from '../../config/backups.js';
 import { backup } from '../archiver.js';
 import { acquireLock } from '../lock.js';
 import { formatGoTime, goTimeToNs } from '../repo/go-json.js';
-import { Repository } from '../repo/repository.js';
+import { Repository, whoAmI } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
 import { Restorer } from '../restorer.js';
 import { findSnapshot, loadSnapshots } from '../snapshots.js';
@@ -271,6 +271,12 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return restoreTo(req.id, req.repository, req.snapshot, req.path, req.target);
     case 'download':
       return download(req.id, req.repository, req.snapshot, req.path);
+    case 'release-locks': {
+      const host = whoAmI().hostname;
+      const removed: { repo: string; locks: number }[] = [];
+      for (const r of req.repositories) removed.push({ repo: r.repo, locks: await removeHostLocks(await cachedRepository(r), host, req.pid) });
+      return removed;
+    }
   }
 }
 

@@ -23,6 +23,20 @@ export interface FileInfo {
 }
 
 /** A file that does not exist. Callers are expected to catch it (e.g. "no config: not a repository"). */
+/**
+ * A leftover of an interrupted save: the temporary name a save writes before renaming it
+ * (`<final name>-tmp-<random>`, restic's local and sftp backends use the same suffix), in the
+ * directory of the file it was to become.
+ */
+export interface TempFileInfo {
+  /** The type of the file it was to become (its directory). */
+  type: FileType;
+  name: string;
+  size: number;
+  /** Last modified, epoch ms: a live writer keeps touching its file. */
+  modifiedMs: number;
+}
+
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
@@ -69,6 +83,15 @@ export interface Backend {
 
   /** Every file of a type (not 'config'), in no particular order. */
   list(type: Exclude<FileType, 'config'>): Promise<FileInfo[]>;
+
+  /**
+   * The temporary files of saves in progress or interrupted, of every type (list() never shows
+   * them). A backend whose saves are a single request (S3) has none.
+   */
+  listTemporary(): Promise<TempFileInfo[]>;
+
+  /** Removes one temporary file listTemporary() gave; one already gone is not an error. */
+  removeTemporary(f: TempFileInfo): Promise<void>;
 
   /** Releases resources; the backend is not used afterwards. */
   close(): Promise<void>;

@@ -2,9 +2,17 @@
  * `backup prune`: removes what no snapshot references (restic's prune, cmd/restic/cmd_prune.go),
  * under an exclusive lock (the caller takes it). Every blob the snapshots reach is kept once;
  * packs with nothing used are deleted, packs partly used are repacked (their used blobs copied,
- * still encrypted, into new packs), packs no index lists are deleted (left by an interrupted
- * backup; only safe because the exclusive lock excludes running backups), and the index is
- * rewritten. Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
+ * still encrypted, into new packs) until the unused data left is within `maxUnused` (restic's
+ * --max-unused, 5 % by default; prune-limits.ts) and no more than `maxRepackSize` was repacked,
+ * packs no index lists are deleted (left by an interrupted backup; only safe because the
+ * exclusive lock excludes running backups), so are the temporary files of interrupted saves
+ * (leftovers.ts), and the index is rewritten.
+ *
+ * Which partly used packs are repacked, as restic 0.14 chooses: packs holding trees (or mixed)
+ * first, then data packs by their unused share, largest first; tree packs are repacked whatever
+ * the unused limit (trees are small and read often), data packs only while the unused data that
+ * would remain is above the limit; no pack is repacked past the repack size. Sizes are the
+ * blobs' stored lengths. Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
  * new index files, then the old index files are removed, then the old packs — an interruption
  * at any point leaves a repository `restic check` accepts (at worst with unreferenced packs the
  * next prune removes).
@@ -16,7 +24,10 @@ import type { Repository } from '../repo/repository.js';
 import type { SnapshotEntry } from '../snapshots.js';
 import { loadSnapshots } from '../snapshots.js';
 import { loadStoredIndex } from './index-files.js';
+import { removeLeftovers } from './leftovers.js';
+import { DEFAULT_MAX_UNUSED, parseMaxUnused } from './prune-limits.js';
 import { RawPackWriter, verifySealedBlob } from './pack-writer.js';
+import { DEFAULT_PACK_SIZE } from '../repo/repository.js';
 import { referencedBlobs } from './stats.js';
 
 /** Index files are written with at most this many packs each (well under restic's 8 MiB). */
@@ -27,6 +38,14 @@ export interface PruneOptions {
   /** Snapshots to keep alive (default: all in the repository). */
   snapshots?: SnapshotEntry[];
   packSize?: number;
+  /** restic's --max-unused: `5%` (default), a size such as `100M`, `0` (repack all) or `unlimited`. */
+  maxUnused?: string;
+  /** restic's --max-repack-size in bytes (default: no limit). */
+  maxRepackSize?: number;
+  /** Now (epoch ms), for the age of temporary files (default: the wall clock). */
+  now?: number;
+  /** How old a temporary file must be to be removed (default: leftovers.ts, 30 minutes). */
+  leftoverMinAgeMs?: number;
 }
 
 export interface PruneResult {
@@ -42,12 +61,23 @@ export interface PruneResult {
   bytesWritten: number;
   indexFilesRemoved: number;
   indexFilesWritten: number;
+  /** Bytes of used blobs, and of unused ones left in kept packs after the prune (restic's "unused size after prune"). */
+  bytesUsed: number;
+  bytesUnusedAfter: number;
+  /** Partly used packs kept as they are (within --max-unused or --max-repack-size). */
+  packsPartlyUsedKept: number;
+  /** Temporary files of interrupted saves removed, and their bytes; younger ones kept for a later prune. */
+  tempFilesRemoved: number;
+  tempBytesRemoved: number;
+  tempFilesKept: number;
 }
 
 const key = (type: string, id: Id) => type[0] + id;
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const dryRun = options.dryRun ?? false;
+  const unusedLimit = parseMaxUnused(options.maxUnused ?? DEFAULT_MAX_UNUSED);
+  const maxRepack = options.maxRepackSize ?? Number.POSITIVE_INFINITY;
   await repo.loadIndex();
   const stored = await loadStoredIndex(repo);
   if (stored.damaged.length) throw new Error(`index file ${stored.damaged[0]!.id} cannot be read (${stored.damaged[0]!.error}): run check first`);
@@ -68,29 +98,77 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const missing = [...wanted].filter((k) => !home.has(k));
   if (missing.length) throw new Error(`${missing.length} blobs the snapshots use are in no pack (e.g. ${missing[0]!.slice(1)}): the repository is damaged, nothing was removed; run check`);
 
-  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0 };
+  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0, bytesUsed: 0, bytesUnusedAfter: 0, packsPartlyUsedKept: 0, tempFilesRemoved: 0, tempBytesRemoved: 0, tempFilesKept: 0 };
   const keep: IndexPack[] = [];
   const repack: { id: Id; blobs: PackedBlob[] }[] = [];
   const remove: Id[] = [];
+  type Candidate = { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean };
+  const candidates: Candidate[] = [];
+  const small: Candidate[] = [];
+  const smallBelow = (options.packSize ?? DEFAULT_PACK_SIZE) / 25;
+  let unusedTotal = 0;
+  let unusedRemoved = 0;
+  const sum = (bs: PackedBlob[]) => bs.reduce((n, b) => n + b.length, 0);
   for (const [pack, blobs] of stored.packs) {
-    if (!onDisk.has(pack)) continue; // listed but gone: dropped from the new index
+    const fileSize = onDisk.get(pack);
+    if (fileSize === undefined) continue; // listed but gone: dropped from the new index
     const mine = blobs.filter((b) => home.get(key(b.type, b.id)) === pack);
-    const dropped = blobs.length - mine.length;
-    r.blobsRemoved += dropped;
-    if (mine.length === blobs.length) {
-      keep.push({ id: pack, blobs });
-      r.packsKept++;
-    } else if (mine.length === 0) {
+    const usedBlobs = sum(mine);
+    const unused = sum(blobs) - usedBlobs;
+    r.bytesUsed += usedBlobs;
+    unusedTotal += unused;
+    // As restic counts a pack: its header belongs to the used part, so used + unused = its size.
+    const c: Candidate = { id: pack, blobs, mine, used: fileSize - unused, unused, trees: blobs.some((b) => b.type === 'tree') };
+    if (mine.length === 0) {
       remove.push(pack);
       r.packsDeleted++;
-      r.bytesRemoved += onDisk.get(pack)!;
-    } else {
-      repack.push({ id: pack, blobs: mine });
-      remove.push(pack);
-      r.packsRepacked++;
-      r.bytesRemoved += onDisk.get(pack)!;
+      r.blobsRemoved += blobs.length;
+      r.bytesRemoved += fileSize;
+      unusedRemoved += unused;
+    } else if (mine.length < blobs.length || (c.trees && blobs.some((b) => b.type === 'data'))) candidates.push(c); // partly used, or mixed
+    else if (fileSize < smallBelow) small.push(c);
+    else {
+      keep.push({ id: pack, blobs });
+      r.packsKept++;
     }
   }
+  // Small fully used packs are repacked only when there are at least 10 (restic: fewer are not
+  // worth the trouble, and a single small pack would be repacked forever).
+  if (small.length >= 10) candidates.push(...small);
+  else
+    for (const c of small) {
+      keep.push({ id: c.id, blobs: c.blobs });
+      r.packsKept++;
+    }
+  // restic's order: tree (and mixed) packs first, then small packs, then the largest unused share (a·d > c·b for a/b > c/d).
+  const isSmall = (c: Candidate) => c.used + c.unused < smallBelow;
+  candidates.sort((a, b) => (a.trees !== b.trees ? (a.trees ? -1 : 1) : isSmall(a) !== isSmall(b) ? (isSmall(a) ? -1 : 1) : b.unused * a.used - a.unused * b.used));
+  const maxUnusedAfter = unusedLimit(r.bytesUsed);
+  let repackBytes = 0;
+  let unusedRepacked = 0;
+  for (const c of candidates) {
+    const size = c.used + c.unused;
+    const reachedRepackSize = repackBytes + size >= maxRepack;
+    const reachedUnused = unusedTotal - unusedRemoved - unusedRepacked < maxUnusedAfter;
+    if (reachedRepackSize || (!c.trees && reachedUnused && !isSmall(c))) {
+      keep.push({ id: c.id, blobs: c.blobs });
+      r.packsKept++;
+      if (c.unused > 0) r.packsPartlyUsedKept++;
+      continue;
+    }
+    repack.push({ id: c.id, blobs: c.mine });
+    remove.push(c.id);
+    r.packsRepacked++;
+    r.blobsRemoved += c.blobs.length - c.mine.length;
+    r.bytesRemoved += size;
+    repackBytes += size;
+    unusedRepacked += c.unused;
+  }
+  r.bytesUnusedAfter = unusedTotal - unusedRemoved - unusedRepacked;
+  const leftovers = await removeLeftovers(repo.backend, { now: options.now ?? Date.now(), ...(options.leftoverMinAgeMs !== undefined ? { minAgeMs: options.leftoverMinAgeMs } : {}), dryRun });
+  r.tempFilesRemoved = leftovers.removed.length;
+  r.tempBytesRemoved = leftovers.bytesRemoved;
+  r.tempFilesKept = leftovers.kept.length;
   for (const [pack, size] of onDisk) {
     if (stored.packs.has(pack)) continue;
     remove.push(pack);

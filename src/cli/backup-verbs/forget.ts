@@ -9,7 +9,7 @@ import { parseGroupBy, planForget, policyEmpty, removeSnapshots } from '../../ba
 import { tagLists, selectSnapshots } from '../../backup/verbs/select.js';
 import type { KeepPolicy } from '../../backup/verbs/forget-policy.js';
 import { SELECT_OPTIONS, selection, shortId, UsageError, type VerbModule } from './context.js';
-import { printPrune, runPrune } from './prune.js';
+import { PRUNE_OPTIONS, printPrune, pruneLimits, runPrune } from './prune.js';
 
 const KEEP = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 
@@ -20,7 +20,8 @@ export const forgetVerb: VerbModule = {
   help: `  forget [SNAPSHOT…]            forget snapshots: named ones, or by policy
                                 [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N]
                                 [--keep-monthly N] [--keep-yearly N] [--keep-tag T]… [--group-by host,paths]
-                                [--host H] [--tag T] [--path P] [--dry-run] [--prune]`,
+                                [--host H] [--tag T] [--path P] [--dry-run]
+                                [--prune [--max-unused L] [--max-repack-size S]]`,
   options: {
     ...SELECT_OPTIONS,
     'keep-last': { type: 'string', short: 'l' },
@@ -33,6 +34,7 @@ export const forgetVerb: VerbModule = {
     'group-by': { type: 'string', short: 'g', default: 'host,paths' },
     'dry-run': { type: 'boolean', short: 'n', default: false },
     prune: { type: 'boolean', default: false },
+    ...PRUNE_OPTIONS,
   },
   async run(ctx) {
     const policy: KeepPolicy = {};
@@ -52,6 +54,7 @@ export const forgetVerb: VerbModule = {
     }
     if (ctx.args.length && !policyEmpty(policy)) throw new UsageError('give either snapshot ids or a --keep policy, not both');
     const dryRun = ctx.values['dry-run'] === true;
+    const limits = pruneLimits(ctx.values); // checked before anything is forgotten
     const repo = await ctx.openRepo();
     const release = dryRun ? async () => {} : await acquireLock(repo, true);
     try {
@@ -88,7 +91,7 @@ export const forgetVerb: VerbModule = {
       if (ctx.values.json) ctx.stdout.write(JSON.stringify(json) + '\n');
       else ctx.stdout.write(text.join('\n') + '\n' + `${dryRun ? 'would remove' : 'removed'} ${toRemove.length} snapshot${toRemove.length === 1 ? '' : 's'}\n`);
       if (ctx.values.prune && toRemove.length > 0) {
-        const r = await runPrune(repo, dryRun);
+        const r = await runPrune(repo, dryRun, limits);
         if (!ctx.values.json) printPrune(ctx, r);
       }
     } finally {

@@ -1,10 +1,41 @@
-/** `backup prune [--dry-run]`: removes unreferenced data under an exclusive lock. */
+/**
+ * `backup prune [--dry-run] [--max-unused LIMIT] [--max-repack-size SIZE]`: removes unreferenced
+ * data under an exclusive lock, with restic's limits (src/backup/verbs/prune-limits.ts).
+ */
 import { acquireLock, type Repository } from '../../backup/index.js';
 import { prune, type PruneResult } from '../../backup/verbs/prune.js';
+import { DEFAULT_MAX_UNUSED, parseMaxUnused, parseSize } from '../../backup/verbs/prune-limits.js';
 import { UsageError, type VerbContext, type VerbModule } from './context.js';
 
-export async function runPrune(repo: Repository, dryRun: boolean): Promise<PruneResult> {
-  return prune(repo, { dryRun });
+export interface PruneLimits {
+  maxUnused?: string;
+  maxRepackSize?: number;
+}
+
+export const PRUNE_OPTIONS = {
+  'max-unused': { type: 'string', default: DEFAULT_MAX_UNUSED },
+  'max-repack-size': { type: 'string' },
+} as const;
+
+/** The limits given on the command line, checked (a usage error names the bad one). */
+export function pruneLimits(values: Record<string, unknown>): PruneLimits {
+  const out: PruneLimits = {};
+  try {
+    const maxUnused = values['max-unused'] as string | undefined;
+    if (maxUnused !== undefined) {
+      parseMaxUnused(maxUnused);
+      out.maxUnused = maxUnused;
+    }
+    const size = values['max-repack-size'] as string | undefined;
+    if (size !== undefined) out.maxRepackSize = parseSize(size, 'max-repack-size');
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`);
+  }
+  return out;
+}
+
+export async function runPrune(repo: Repository, dryRun: boolean, limits: PruneLimits = {}): Promise<PruneResult> {
+  return prune(repo, { dryRun, ...limits });
 }
 
 export function printPrune(ctx: VerbContext, r: PruneResult): void {
@@ -18,22 +49,26 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
       `packs ${r.dryRun ? 'to delete' : 'deleted'}:       ${r.packsDeleted}`,
       `packs ${r.dryRun ? 'to repack' : 'repacked'}:      ${r.packsRepacked} (into ${r.packsWritten} new)`,
       `unreferenced packs:  ${r.packsUnreferenced}`,
-      `${r.dryRun ? 'would free' : 'freed'}:          ${mib(r.bytesRemoved)} MiB`,
+      `partly used kept:    ${r.packsPartlyUsedKept} (unused after prune: ${mib(r.bytesUnusedAfter)} MiB, ${r.bytesUsed + r.bytesUnusedAfter > 0 ? ((100 * r.bytesUnusedAfter) / (r.bytesUsed + r.bytesUnusedAfter)).toFixed(2) : '0.00'}% of what remains)`,
+      `leftover temp files: ${r.tempFilesRemoved} ${r.dryRun ? 'to remove' : 'removed'} (${mib(r.tempBytesRemoved)} MiB)${r.tempFilesKept ? `, ${r.tempFilesKept} kept: written to in the last 30 minutes` : ''}`,
+      `${r.dryRun ? 'would free' : 'freed'}:          ${mib(r.bytesRemoved + r.tempBytesRemoved)} MiB`,
       r.dryRun ? 'dry run: nothing was changed' : `index rewritten: ${r.indexFilesWritten} file(s) written, ${r.indexFilesRemoved} removed`,
     ].join('\n'),
   );
 }
 
 export const pruneVerb: VerbModule = {
-  help: `  prune                         remove data no snapshot uses [--dry-run]`,
-  options: { 'dry-run': { type: 'boolean', short: 'n', default: false } },
+  help: `  prune                         remove data no snapshot uses [--dry-run]
+                                [--max-unused 5%|SIZE|unlimited] [--max-repack-size SIZE]`,
+  options: { 'dry-run': { type: 'boolean', short: 'n', default: false }, ...PRUNE_OPTIONS },
   async run(ctx) {
     if (ctx.args.length) throw new UsageError('prune takes no arguments');
     const repo = await ctx.openRepo();
     const dryRun = ctx.values['dry-run'] === true;
+    const limits = pruneLimits(ctx.values);
     const release = await acquireLock(repo, !dryRun);
     try {
-      printPrune(ctx, await runPrune(repo, dryRun));
+      printPrune(ctx, await runPrune(repo, dryRun, limits));
     } finally {
       await release();
     }

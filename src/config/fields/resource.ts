@@ -18,6 +18,35 @@ export const RESOURCE_TIMEOUT_FIELDS = [
   timeout('monitor', 10_000, 'one look; a monitor that times out has failed'),
 ] as const satisfies readonly FieldSpec[];
 
+/** `lagAlarm`: the replication-lag alarm on the lag_seconds / lag_bytes gauges (src/resources/lag-alarm.ts). */
+export const LAG_ALARM_FIELDS = [
+  {
+    name: 'lagMs',
+    yaml: 'lag',
+    type: { kind: 'duration', minMs: 100, maxMs: 24 * 3600_000 },
+    label: 'Lag alarm threshold',
+    defaultDoc: 'not watched',
+    doc: 'raise when `lag_seconds` (the age of the oldest change not yet on the replica) is above this, e.g. `5s`',
+  },
+  {
+    name: 'bytes',
+    yaml: 'bytes',
+    type: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
+    label: 'Lag alarm bytes',
+    defaultDoc: 'not watched',
+    doc: 'raise when `lag_bytes` (what is still to send, or PostgreSQL replay lag) is above this many bytes',
+  },
+  { name: 'forMs', yaml: 'for', type: { kind: 'duration', minMs: 0, maxMs: 24 * 3600_000 }, label: 'Lag alarm delay', default: 10_000, doc: 'the lag must stay over the threshold this long (every monitor in between) before the alarm is raised' },
+  {
+    name: 'clearAfterMs',
+    yaml: 'clearAfter',
+    type: { kind: 'duration', minMs: 0, maxMs: 24 * 3600_000 },
+    label: 'Lag alarm clear delay',
+    default: 10_000,
+    doc: 'the lag must stay below 80 % of every threshold this long before the alarm is cleared (it clears at once when the lag is no longer measured: demoted, stopped)',
+  },
+] as const satisfies readonly FieldSpec[];
+
 export const RESOURCE_FIELDS = [
   {
     name: 'kind',
@@ -88,5 +117,13 @@ export const RESOURCE_FIELDS = [
     label: 'Retry delay',
     default: 30_000,
     doc: 'after a failed start or promote the node stays FAULT this long (a start is retried then); a failed stop is retried this often',
+  },
+  {
+    name: 'lagAlarm',
+    yaml: 'lagAlarm',
+    type: { kind: 'custom', text: 'mapping' },
+    section: LAG_ALARM_FIELDS,
+    defaultDoc: 'none',
+    doc: 'a `replication-lag` event (log, status, metric, webhook) when the lag the resource reports (`directory`: lag_seconds, lag_bytes; `postgresql`: lag_bytes) stays over a threshold, and another when it is back; needs `lag` or `bytes`',
   },
 ] as const satisfies readonly FieldSpec[];

@@ -8,7 +8,7 @@ import { ConfigError } from '../config-error.js';
 import { located, type Located } from '../draft.js';
 import type { DraftOf } from '../fields/field.js';
 import { yamlKeysOf } from '../fields/field.js';
-import { RESOURCE_FIELDS, RESOURCE_TIMEOUT_FIELDS } from '../fields/resource.js';
+import { LAG_ALARM_FIELDS, RESOURCE_FIELDS, RESOURCE_TIMEOUT_FIELDS } from '../fields/resource.js';
 import type { SourceLocation } from '../model.js';
 import type { FenceAction, ResourcePenalty } from '../resource-model.js';
 import { didYouMean } from '../suggest.js';
@@ -24,6 +24,7 @@ export interface ResourceDraft extends DraftOf<typeof RESOURCE_FIELDS> {
   source: SourceLocation;
   kind: ResourceKind;
   timeouts?: DraftOf<typeof RESOURCE_TIMEOUT_FIELDS>;
+  lagAlarm?: DraftOf<typeof LAG_ALARM_FIELDS>;
   onMonitorFailure?: Located<ResourcePenalty>;
   veto?: Located<ResourcePenalty>;
   onStopFailure?: Located<FenceAction>;

@@ -23,6 +23,8 @@ export function addEvent(list: HTMLOListElement, event: EventRecord): void {
     item.dataset.result = result;
     if (result !== 'ok' && result !== 'changed') item.classList.add('ev-failed');
   }
+  // A raised alarm (replication lag) stands out; its clearing does not.
+  if (event.fields?.['alarm'] === 'raised') item.classList.add('ev-alarm');
   const cell = (cls: string, text: string): void => {
     const span = document.createElement('span');
     span.className = cls;

@@ -1,0 +1,106 @@
+/**
+ * prune's limits against restic 0.14 as the oracle (restic's prune --max-unused/--max-repack-size,
+ * cmd_prune.go's choice of packs): on a repository restic made with partly used packs of
+ * different unused shares, for each limit our prune deletes, repacks and keeps the same number of
+ * packs restic's `prune --dry-run` plans; afterwards `restic check --read-data` passes, the
+ * repository shrank by what was freed, and restic's own prune under the same limit finds nothing
+ * left to do. Also: interrupted saves' `-tmp-` leftovers are removed only once old enough.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PASSWORD, hs, ok, pseudoRandom, restic, scratchDir, skip } from './restic-fixture.js';
+
+const { scratch, passwordFile } = scratchDir('hs-prune-oracle-');
+const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
+void PASSWORD;
+
+const sizeOf = (dir: string): number => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((n, e) => n + statSync(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size, 0);
+
+interface Plan {
+  keep: number;
+  repack: number;
+  delete: number;
+}
+
+/** restic's verbose dry-run plan: "to keep: N packs", "to repack: N packs", "to delete: N packs". */
+function resticPlan(out: string): Plan {
+  const n = (what: string) => Number(new RegExp(`^${what}:\\s+(\\d+) packs$`, 'm').exec(out)?.[1] ?? NaN);
+  return { keep: n('to keep'), repack: n('to repack'), delete: n('to delete') };
+}
+
+/** A restic repository whose old snapshots are forgotten: six data packs with 30 … 90 % unused, tree packs partly used. */
+async function partlyUsedRepository(repo: string): Promise<void> {
+  const src = join(scratch, `src-${repo.split('/').pop()}`);
+  mkdirSync(src);
+  ok(await restic(repo, 'init'), 'restic init');
+  for (let i = 0; i < 6; i++) {
+    // One backup = one data pack (well below 16 MiB, above restic's "small" 16/25 MiB): a kept
+    // file and a file the next round deletes, in different proportions.
+    const keep = 300_000 + i * 120_000;
+    writeFileSync(join(src, `keep-${i}`), pseudoRandom(keep, `k${i}`));
+    writeFileSync(join(src, `gone-${i}`), pseudoRandom(1_600_000 - keep, `g${i}`));
+    if (i > 0) rmSync(join(src, `gone-${i - 1}`));
+    ok(await restic(repo, 'backup', src), `restic backup ${i}`);
+  }
+  rmSync(join(src, 'gone-5'));
+  ok(await restic(repo, 'backup', src), 'restic backup, the last');
+  ok(await restic(repo, 'forget', '--keep-last', '1'), 'restic forget');
+}
+
+test('prune --max-unused and --max-repack-size choose the packs restic 0.14 chooses; restic checks the result clean and has nothing left to do', { skip, timeout: 600_000 }, async () => {
+  const base = join(scratch, 'base');
+  await partlyUsedRepository(base);
+  const limits: string[][] = [['--max-unused', 'unlimited'], ['--max-unused', '0'], ['--max-unused', '5%'], ['--max-unused', '40%'], ['--max-unused', '2M'], ['--max-unused', '0', '--max-repack-size', '3M'], []];
+  const seen = new Set<string>();
+  for (const [i, args] of limits.entries()) {
+    const theirs = join(scratch, `theirs-${i}`);
+    const ours = join(scratch, `ours-${i}`);
+    cpSync(base, theirs, { recursive: true });
+    cpSync(base, ours, { recursive: true });
+    const plan = resticPlan(ok(await restic(theirs, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${args.join(' ')}`).stdout);
+    const before = sizeOf(join(ours, 'data'));
+    const r = JSON.parse(ok(await hs('prune', ...auth(ours), '--json', ...args), `prune ${args.join(' ')}`).stdout) as Record<string, number>;
+    const what = args.join(' ') || '(default 5%)';
+    assert.deepEqual({ keep: r.packs_kept, repack: r.packs_repacked, delete: r.packs_deleted }, plan, `${what}: the packs restic would keep, repack and delete`);
+    seen.add(`${plan.repack}`);
+    ok(await restic(ours, 'check', '--read-data'), `restic check --read-data after prune ${what}`);
+    const after = sizeOf(join(ours, 'data'));
+    assert.equal(before - after, r.bytes_removed, `${what}: the data shrank by what prune says it freed`);
+    // restic, asked to prune the result under the same limits, finds nothing to delete or repack.
+    // (A repack size limit leaves work for the next prune, restic's as ours.)
+    if (!args.includes('--max-repack-size')) {
+      const again = resticPlan(ok(await restic(ours, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${what} after ours`).stdout);
+      assert.deepEqual([again.repack, again.delete], [0, 0], `${what}: restic finds nothing left to do`);
+    } else assert.ok(r.packs_partly_used_kept! > 0, `${what}: the repack limit kept partly used packs`);
+    if (args[1] === '5%' || args.length === 0) assert.ok(r.bytes_unused_after! <= 0.05 * (r.bytes_used! + r.bytes_unused_after!) + 1, `${what}: at most 5 % unused remains`);
+  }
+  assert.ok(seen.size >= 3, `the limits make different choices (repacked: ${[...seen].join(', ')})`);
+
+  const bad = await hs('prune', ...auth(base), '--max-unused', '120%');
+  assert.equal(bad.code, 64, bad.stderr); // EX_USAGE
+  assert.match(bad.stderr, /max-unused '120%': a percentage must be at least 0 and below 100/);
+  const badSize = await hs('prune', ...auth(base), '--max-repack-size', 'lots');
+  assert.match(badSize.stderr, /max-repack-size 'lots': expected a size such as 500M/);
+});
+
+test('prune removes the -tmp- leftovers of interrupted saves once nobody has written them for 30 minutes; restic checks the repository clean', { skip, timeout: 120_000 }, async () => {
+  const repo = join(scratch, 'tmp-repo');
+  const src = join(scratch, 'tmp-src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), pseudoRandom(500_000, 'tmp'));
+  ok(await restic(repo, 'init'), 'restic init');
+  ok(await hs('run', ...auth(repo), src), 'a backup');
+  const old = [join(repo, 'data', 'ab', `${'ab'.repeat(32)}-tmp-1234567890`), join(repo, 'index', `${'cd'.repeat(32)}-tmp-0987654321`), join(repo, `config-tmp-55`)];
+  const young = join(repo, 'snapshots', `${'ef'.repeat(32)}-tmp-42`);
+  for (const f of [...old, young]) writeFileSync(f, pseudoRandom(100_000, f));
+  const hourAgo = Date.now() / 1000 - 3600;
+  for (const f of old) utimesSync(f, hourAgo, hourAgo);
+  const r = JSON.parse(ok(await hs('prune', ...auth(repo), '--json'), 'prune').stdout) as Record<string, number>;
+  assert.deepEqual([r.temp_files_removed, r.temp_bytes_removed, r.temp_files_kept], [3, 300_000, 1]);
+  for (const f of old) assert.throws(() => statSync(f), /ENOENT/, `${f} removed`);
+  assert.ok(statSync(young).isFile(), 'a file written in the last 30 minutes may be a live writer\'s: kept');
+  rmSync(young);
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
