@@ -22,10 +22,11 @@ import { fmt, markdownTable } from '../lib/format.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { clockTicksPerSecond, processTree } from '../lib/process-sampler.js';
 import { atMost, errorText, type BenchContext, type Goal, type RowResult } from '../lib/row.js';
+import { deltaRun, type DeltaRunResult } from './file-replication-delta.js';
 
-const PORT = 7400;
-const RSYNC_PORT = 8730;
-const NODE_PROCESS = new URL('../../src/replicate/node-process.js', import.meta.url).href;
+export const PORT = 7400;
+export const RSYNC_PORT = 8730;
+export const NODE_PROCESS = new URL('../../src/replicate/node-process.js', import.meta.url).href;
 const WORKLOAD = new URL('../replicate-workload.js', import.meta.url).href;
 
 type Tool = 'hotstandby' | 'lsyncd' | 'lsyncd-delay0';
@@ -74,7 +75,7 @@ function treeRssMb(root: number): number {
   return kb / 1024;
 }
 
-class Usage {
+export class Usage {
   private readonly start: number[];
   private rss = 0;
   private readonly timer: NodeJS.Timeout;
@@ -103,13 +104,13 @@ function lsyncdConfig(source: string, host: string, delay: number | undefined): 
   ].join('\n');
 }
 
-function startRsyncd(lab: Lab, base: string, host: string, dest: string): void {
+export function startRsyncd(lab: Lab, base: string, host: string, dest: string): void {
   const conf = join(base, `rsyncd-${Math.random().toString(16).slice(2)}.conf`);
   writeFileSync(conf, `use chroot = no\nport = ${RSYNC_PORT}\naddress = ${host}\n[dest]\npath = ${dest}\nread only = no\nuid = root\ngid = root\n`);
   lab.spawn('b', ['rsync', '--daemon', '--no-detach', `--config=${conf}`], { name: 'rsyncd' });
 }
 
-async function rsyncdReady(lab: Lab, host: string): Promise<void> {
+export async function rsyncdReady(lab: Lab, host: string): Promise<void> {
   await waitFor(async () => (await lab.exec('a', ['rsync', `rsync://${host}:${RSYNC_PORT}/`], { timeoutMs: 5000 }).then(() => true, () => false)), { description: 'the rsync daemon', timeoutMs: 20_000, intervalMs: 200 });
 }
 
@@ -307,6 +308,13 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
   } catch (error) {
     errors.push(`throughput: ${errorText(error)}`);
   }
+  let delta: DeltaRunResult | undefined;
+  try {
+    ctx.log(`file-replication: one ${mib} MiB file with a small change, hotstandby (delta) and rsync`);
+    delta = await deltaRun(mib);
+  } catch (error) {
+    errors.push(`delta: ${errorText(error)}`);
+  }
   const at = (tool: Tool, rate: number) => lag[tool].find((r) => r.ratePerSecond === rate);
   const rows = TOOLS.flatMap((tool) =>
     [100, 1000].map((rate) => {
@@ -324,6 +332,11 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
     markdownTable(['replicator', 'files', 'copy onto empty s', 'after restart s', 'CPU s', 'RSS MB'], resyncRows),
     '',
     markdownTable(['one file', 'hotstandby s', 'rsync s', 'hotstandby vs rsync'], [[`${mib} MiB`, fmt(throughput?.hotstandby_s, 2), fmt(throughput?.rsync_s, 2), fmt(throughput?.ratio, 2)]]),
+    '',
+    markdownTable(
+      ['small change to one file', 'hotstandby s', 'rsync s', 'hotstandby vs rsync', 'hotstandby link KB', 'rsync link KB', 'RSS source / replica MB'],
+      [[`${mib} MiB`, fmt(delta?.hotstandby_s, 2), fmt(delta?.rsync_s, 2), fmt(delta?.ratio, 2), fmt(delta && delta.hotstandby_link_bytes / 1024, 0), fmt(delta && delta.rsync_link_bytes / 1024, 0), delta ? `${fmt(delta.source_rss_mb, 0)} / ${fmt(delta.replica_rss_mb, 0)}` : '–']],
+    ),
   ].join('\n');
   const h1000 = at('hotstandby', 1000);
   const goals: Goal[] = [
@@ -343,6 +356,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         'lsyncd 2.2 (Debian) to an rsync daemon in the other namespace; CPU includes the rsync processes it runs (children) — not the rsync daemon; hotstandby CPU is both sides (the source shares its process with the writer).',
         `Convergence: ${resyncFiles} files in ${Math.ceil(resyncFiles / 1000)} directories; "after restart" = both sides restarted with equal trees.`,
         'Large file: hotstandby over TLS-PSK, rsync plain over its daemon protocol (no encryption).',
+        'Small change: both sides hold the file; 100 bytes inserted at a quarter, 4 KiB overwritten in the middle; hotstandby sends a delta (rsync\'s algorithm) and fsyncs, rsync -a does not fsync; link bytes = both directions on the source\'s interface.',
       ],
       goals,
       load: load.stop(),
@@ -352,6 +366,8 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         resync_100k_s: resync.hotstandby?.copy_s ?? null,
         recheck_100k_s: resync.hotstandby?.recheck_s ?? null,
         throughput_vs_rsync: throughput?.ratio ?? null,
+        delta_vs_rsync: delta?.ratio ?? null,
+        delta_link_bytes: delta?.hotstandby_link_bytes ?? null,
         lsyncd: {
           lag_p50_ms: l1000?.lag_p50_ms ?? null,
           lag_p99_ms: l1000?.lag_p99_ms ?? null,
@@ -360,7 +376,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
           delay0: { lag_p50_ms: z1000?.lag_p50_ms ?? null, lag_p99_ms: z1000?.lag_p99_ms ?? null },
         },
         resync_files: resyncFiles,
-        runs: { lag, resync, throughput },
+        runs: { lag, resync, throughput, delta },
       },
       errors,
     },

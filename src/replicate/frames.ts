@@ -32,6 +32,10 @@ export const FrameType = {
   dirty: 14,
   /** A hard link to a name already on the replica, or (target = path) attributes only (protocol 2). */
   link: 15,
+  /** Delta transfer (delta-signature.ts): block sums of the basis opened by 'begin {basis: true}'. */
+  sums: 16,
+  /** Delta transfer: copy and literal operations (delta-ops.ts), id 0 like 'data'. */
+  patch: 17,
   ok: 64,
   error: 65,
 } as const;

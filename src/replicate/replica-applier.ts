@@ -15,6 +15,8 @@ import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
 import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs } from './dir-sync.js';
+import { decodeOps } from './delta-ops.js';
+import { blockSizeFor, computeSums } from './delta-signature.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import { anySelected, applyXattrList, NO_XATTRS, type XattrList, type XattrPort, type XattrSelection } from './xattrs.js';
 
@@ -71,7 +73,26 @@ interface Partial {
   /** Of the bytes written so far: the content is checked without reading it back. */
   hash: Hash;
   failure?: ApplyError;
+  /** Delta transfer: the replica's current copy, held open so it cannot change identity under the patch. */
+  basis?: Basis;
 }
+
+interface Basis {
+  file: FileHandle;
+  size: number;
+  blockSize: number;
+}
+
+/** What a delta transfer learns from begin(): the basis's size and the block size of its sums. */
+export interface BasisInfo {
+  size: number;
+  blockSize: number;
+}
+
+/** Largest read when copying a range of the basis into the new version. */
+const COPY_CHUNK = 1024 * 1024;
+/** Most sums in one reply (20 bytes each: 1.25 MiB). */
+export const MAX_SUMS_PER_PAGE = 65536;
 
 const NS = 1_000_000_000n;
 
@@ -186,8 +207,12 @@ export class ReplicaApplier {
     await this.commit(path, temp, dir, { handle: file });
   }
 
-  /** Opens (or reopens) the partial file for `token`; returns how many bytes it already holds. */
-  async begin(path: RelPath, meta: FileMeta, size: bigint, token: string): Promise<bigint> {
+  /**
+   * Opens (or reopens) the partial file for `token`; returns how many bytes it already holds.
+   * With `wantBasis` (delta transfer) the replica's current regular file at `path`, if any, is
+   * opened as the basis the source's copy operations read from.
+   */
+  async begin(path: RelPath, meta: FileMeta, size: bigint, token: string, wantBasis = false): Promise<{ offset: bigint; basis?: BasisInfo }> {
     if (!/^[0-9a-f]{32}$/.test(token)) throw new ApplyError(`Token '${token}' is not 32 hex digits`, 'EINVAL');
     await this.parentReady(path);
     const previous = this.partials.get(token);
@@ -204,11 +229,91 @@ export class ReplicaApplier {
       }
       const hash = createHash('sha256');
       if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) hash.update(chunk as Buffer);
-      this.partials.set(token, { path, temp, file, meta, size, written, hash });
-      return written;
+      const basis = wantBasis ? await this.openBasis(path) : undefined;
+      this.partials.set(token, { path, temp, file, meta, size, written, hash, ...(basis && { basis }) });
+      return { offset: written, ...(basis && { basis: { size: basis.size, blockSize: basis.blockSize } }) };
     } catch (err) {
       throw asApplyError(err, path);
     }
+  }
+
+  /** The replica's regular file at `path` opened for reading (never through a symlink); none if absent or empty. */
+  private async openBasis(path: RelPath): Promise<Basis | undefined> {
+    let file: FileHandle;
+    try {
+      file = await open(absolute(this.root, path), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    } catch {
+      return undefined; // absent, a symlink, unreadable: the whole file is sent
+    }
+    const st = await file.stat().catch(() => undefined);
+    if (st === undefined || !st.isFile() || st.size === 0) {
+      await file.close().catch(() => {});
+      return undefined;
+    }
+    return { file, size: st.size, blockSize: blockSizeFor(st.size) };
+  }
+
+  /** Weak and strong sums of basis blocks [from, from + n) (delta-signature.ts). */
+  async sums(token: string, from: number, n: number): Promise<Buffer> {
+    const partial = this.partials.get(token);
+    const basis = partial?.basis;
+    if (partial === undefined || basis === undefined) throw new ApplyError(`No delta transfer is open for token ${token}`, 'EPROTO');
+    const count = Math.ceil(basis.size / basis.blockSize);
+    if (n < 1 || n > MAX_SUMS_PER_PAGE || from + n > count) throw new ApplyError(`Sums of blocks ${from}..${from + n} asked, the basis has ${count} (at most ${MAX_SUMS_PER_PAGE} a page)`, 'EINVAL');
+    try {
+      return await computeSums(async (buffer, position) => (await basis.file.read(buffer, 0, buffer.length, position)).bytesRead, basis.size, basis.blockSize, from, n);
+    } catch (err) {
+      throw asApplyError(err, partial.path);
+    }
+  }
+
+  /**
+   * Appends the output of delta operations (delta-ops.ts) to a partial file: literals as they
+   * are, copies read from the basis. A failure is kept and reported by end(), like data().
+   */
+  async patch(token: string, offset: bigint, payload: Buffer): Promise<void> {
+    const partial = this.partials.get(token);
+    if (partial === undefined || partial.failure !== undefined) return;
+    const fail = (message: string, code: string) => {
+      partial.failure = new ApplyError(`${printable(partial.path)}: ${message}`, code);
+    };
+    if (offset !== partial.written) return fail(`delta at ${offset}, expected ${partial.written}`, 'EPROTO');
+    const basis = partial.basis;
+    if (basis === undefined) return fail('delta without a basis', 'EPROTO');
+    let ops;
+    try {
+      ops = decodeOps(payload);
+    } catch (err) {
+      return fail((err as Error).message, 'EPROTO');
+    }
+    try {
+      for (const op of ops) {
+        if (partial.written + BigInt(op.kind === 'literal' ? op.bytes.length : op.length) > partial.size) return fail(`delta runs past the size ${partial.size}`, 'EPROTO');
+        if (op.kind === 'literal') {
+          await this.append(partial, op.bytes);
+          continue;
+        }
+        if (op.from + op.length > basis.size) return fail(`copy of ${op.length} bytes at ${op.from} runs past the basis (${basis.size} bytes)`, 'EPROTO');
+        const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK, op.length));
+        for (let done = 0; done < op.length; ) {
+          const want = Math.min(buffer.length, op.length - done);
+          const { bytesRead } = await basis.file.read(buffer, 0, want, op.from + done);
+          // The basis shrank (changed outside replication): the hash check at the end fails too.
+          if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
+          await this.append(partial, buffer.subarray(0, bytesRead));
+          done += bytesRead;
+        }
+      }
+    } catch (err) {
+      partial.failure = asApplyError(err, partial.path);
+      if (partial.failure.code === 'ENOSPC') await partial.file.truncate(0).catch(() => {});
+    }
+  }
+
+  private async append(partial: Partial, bytes: Buffer): Promise<void> {
+    await partial.file.write(bytes, 0, bytes.length, Number(partial.written));
+    partial.hash.update(bytes);
+    partial.written += BigInt(bytes.length);
   }
 
   /** Appends to a partial file; a failure is kept and reported by end(). */
@@ -249,6 +354,7 @@ export class ReplicaApplier {
       throw asApplyError(err, partial.path);
     }
     this.partials.delete(token);
+    await partial.basis?.file.close().catch(() => {});
     await this.commit(partial.path, partial.temp, dir, { handle: partial.file });
   }
 
@@ -397,6 +503,7 @@ export class ReplicaApplier {
     if (partial === undefined) return;
     this.partials.delete(token);
     await partial.file.close().catch(() => {});
+    await partial.basis?.file.close().catch(() => {});
     if (remove) await unlink(partial.temp).catch(() => {});
   }
 

@@ -25,7 +25,18 @@ import type { InotifyPort } from './tree-watcher.js';
 
 /** 2: hard links (`link`), attributes in metadata and entries, `xattrs` agreed in hello. */
 export const PROTOCOL_VERSION = 2;
+/**
+ * Optional parts of the protocol this replica understands, announced in the hello reply; a
+ * source uses only what is announced, so older replicas keep working with newer sources.
+ */
+export const REPLICA_FEATURES = ['delta'] as const;
 const PARALLEL = 256;
+/**
+ * Payload bytes received but not yet applied above which the replica stops reading the socket
+ * (TCP then slows the source): a disk slower than the link must not fill memory with frames.
+ */
+const QUEUED_HIGH = 32 * 1024 * 1024;
+const QUEUED_LOW = 8 * 1024 * 1024;
 /**
  * Changes to one path each (a 'link' reads a second, its target: the source sends the names of
  * one file one at a time, so no change to the target runs beside it).
@@ -176,8 +187,17 @@ export class ReplicaServer {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     this.current?.close('replaced by a newer source connection');
+    let queued = 0;
     const channel = new Channel(socket, (frame) => {
-      this.chain = this.chain.then(() => this.schedule(channel, frame));
+      const bytes = frame.payload.length;
+      queued += bytes;
+      if (queued > QUEUED_HIGH && !socket.isPaused()) socket.pause();
+      this.chain = this.chain
+        .then(() => this.schedule(channel, frame))
+        .finally(() => {
+          queued -= bytes;
+          if (queued < QUEUED_LOW && socket.isPaused()) socket.resume();
+        });
     });
     this.current = channel;
     this.options.onEvent?.({ kind: 'connected', peer });
@@ -258,7 +278,7 @@ export class ReplicaServer {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
           const store = this.options.generations;
           const xattrs = this.agreeXattrs(selectionFromWire(h.xattrs));
-          reply = { protocol: PROTOCOL_VERSION, xattrs, ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          reply = { protocol: PROTOCOL_VERSION, xattrs, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
           // Until this source's full comparison completes, this copy is not one to promote.
           await store?.update(syncStarted);
           break;
@@ -296,11 +316,19 @@ export class ReplicaServer {
           break;
         case 'begin': {
           path = touch(readPath(h, 'path'));
-          const offset = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'));
+          const { offset, basis } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'), h.basis === true);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
-          reply = { offset: offset.toString() };
+          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }) };
           break;
         }
+        case 'sums': {
+          const payload = await this.applier.sums(readString(h, 'token'), readInt(h, 'from'), readInt(h, 'n'));
+          await channel.write({ type: 'ok', id: frame.id, header: {}, payload }).catch(() => {});
+          return;
+        }
+        case 'patch':
+          await this.applier.patch(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
+          return; // no reply: a failure is reported by 'end'
         case 'data':
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'

@@ -12,7 +12,7 @@ import { ChangeQueue, type Work } from './change-queue.js';
 import { absolute, isReplicatorName, printable, type RelPath } from './paths.js';
 import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
-import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
+import { SendFailed, SourceSender, type DeltaReport, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
 import { newGenerationId, type GenerationStore } from './generation-store.js';
@@ -32,7 +32,9 @@ export type SourceEvent =
   /** A full comparison completed with nothing failed: the replica holds this generation. */
   | { kind: 'replica-complete'; generation: string }
   /** Attributes asked for (xattrs / ACLs) that the replica cannot keep: replicated without them. */
-  | { kind: 'xattrs-unsupported'; message: string };
+  | { kind: 'xattrs-unsupported'; message: string }
+  /** A changed large file went as a delta (rsync's algorithm): what was sent, what was reused. */
+  | ({ kind: 'delta' } & DeltaReport);
 
 export interface SourceStatus {
   connected: boolean;
@@ -72,6 +74,8 @@ export interface SourceReplicatorOptions {
   fullCheckEveryMs?: number;
   /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
   generations?: GenerationStore;
+  /** Delta transfer for changed large files when the replica supports it. Default on. */
+  delta?: boolean;
 }
 
 export class SourceReplicator {
@@ -233,7 +237,7 @@ export class SourceReplicator {
     });
     socket.once('secureConnect', () => {
       void this.hello(channel)
-        .then(() => {
+        .then((delta) => {
           this.backoffMs = 100;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
             onBytes: (n) => {
@@ -241,7 +245,8 @@ export class SourceReplicator {
               this.sentBytes += n;
             },
             onFailed: (failure) => this.onFailed(failure),
-          }, this.options.native, this.xattrPort);
+            onDelta: (report) => this.emit({ kind: 'delta', ...report }),
+          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false });
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
@@ -252,7 +257,8 @@ export class SourceReplicator {
   }
 
   /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
-  private async hello(channel: Channel): Promise<void> {
+  /** Resolves whether the replica announced delta transfer. */
+  private async hello(channel: Channel): Promise<boolean> {
     const store = this.options.generations;
     const ours = store && { current: store.state.current, history: store.state.history };
     const wanted = this.xattrPort === undefined ? NO_XATTRS : (this.options.xattrs ?? NO_XATTRS);
@@ -260,6 +266,7 @@ export class SourceReplicator {
       this.emit({ kind: 'xattrs-unsupported', message: 'this build has no extended-attribute calls' });
     }
     const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, xattrs: wanted, ...(ours && { generation: ours }) });
+    const delta = Array.isArray(reply.header.features) && reply.header.features.includes('delta');
     // What both sides keep: the replica answers what its filesystem supports of what was asked.
     const agreed = reply.header.xattrs as Partial<XattrSelection> | undefined;
     const selection = { xattrs: wanted.xattrs && agreed?.xattrs === true, acls: wanted.acls && agreed?.acls === true };
@@ -268,16 +275,17 @@ export class SourceReplicator {
       const lacking = [wanted.xattrs && !selection.xattrs ? 'extended attributes' : '', wanted.acls && !selection.acls ? 'POSIX ACLs' : ''].filter(Boolean).join(' and ');
       this.emit({ kind: 'xattrs-unsupported', message: `the replica cannot keep ${lacking}; replicating without them` });
     }
-    if (store === undefined || ours === undefined) return;
+    if (store === undefined || ours === undefined) return delta;
     const theirs = generationsFromWire(reply.header.generation);
     if (theirs === undefined) throw new Error('the replica sent no generation');
     const lineage = compareGenerations(ours, theirs);
-    if (lineage === 'same' || lineage === 'replica-behind') return;
+    if (lineage === 'same' || lineage === 'replica-behind') return delta;
     if (lineage === 'diverged') {
       this.splitBrains++;
       this.emit({ kind: 'split-brain', ours: ours.current, theirs: theirs.current });
     }
     await channel.request('conflicts', { reason: lineage === 'diverged' ? 'split-brain' : 'first-copy' });
+    return delta;
   }
 
   /** After a full comparison with nothing failed: the replica now holds this generation. */

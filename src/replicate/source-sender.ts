@@ -9,6 +9,9 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
+import { DeltaEncoder } from './delta-encoder.js';
+import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
+import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
 import { absolute, isWithin, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { fileKey, type FileKey } from './link-index.js';
 import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
@@ -41,9 +44,34 @@ export interface SmallFileReader {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
 }
 
+/** Most sums asked in one 'sums' request (the replica's MAX_SUMS_PER_PAGE). */
+const SUMS_PAGE = 65536;
+/** A 'patch' frame is sent once its operations encode to this many bytes, or describe this much output (the replica works meanwhile). */
+const PATCH_FRAME = 1024 * 1024;
+const PATCH_OUTPUT = 8 * 1024 * 1024;
+
+/** What one delta transfer sent and what it saved (for events and the bench). */
+export type DeltaReport = {
+  path: RelPath;
+  size: number;
+  /** Bytes of the new version sent as literal data / rebuilt from the replica's copy. */
+  literalBytes: number;
+  copiedBytes: number;
+  /** Bytes of sums received and operations sent (frame headers not counted). */
+  sumsBytes: number;
+  patchBytes: number;
+};
+
+export interface SenderOptions {
+  /** The replica announced delta transfer (hello's features): changed large files go as deltas. */
+  delta?: boolean;
+}
+
 export interface SenderHooks {
   /** Bytes of file content sent (for throughput and bytes-lag accounting). */
   onBytes?: (n: number) => void;
+  /** A file went as a delta. */
+  onDelta?: (report: DeltaReport) => void;
   /** A path that must be sent again later (it failed for a reason that may heal). */
   onFailed: (failure: SendFailed) => void;
 }
@@ -89,6 +117,7 @@ export class SourceSender {
     private readonly hooks: SenderHooks,
     private readonly reader: SmallFileReader = {},
     private readonly xattrPort?: XattrPort,
+    private readonly options: SenderOptions = {},
   ) {}
 
   /** The selected attributes of `full` for a metadata header (nothing when not replicated). */
@@ -359,14 +388,33 @@ export class SourceSender {
     await this.channel.request('put', { path: pathField(path), ...metaHeader(before), ...attrs }, buffer.subarray(0, bytesRead));
   }
 
-  private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>): Promise<void> {
+  /**
+   * A large file, streamed and resumable. With delta transfer on, the replica's current copy (if
+   * it has one) is the basis: rsync's algorithm sends only what differs (delta-encoder.ts). The
+   * replica checks the SHA-256 of the result either way; a delta whose result differs (the basis
+   * changed on the replica meanwhile) is sent again at once as a whole file.
+   */
+  private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>, delta = this.options.delta === true): Promise<void> {
     // Which file (16 hex digits) and which version of it (16): the replica drops a partial of an
     // older version of the same file when a newer one begins.
     const token =
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs });
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
+    const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
+    if (delta && basis !== undefined && offset < before.size) {
+      const sha256 = await this.sendDelta(path, file, token, Number(offset), Number(before.size), basis);
+      await this.unchanged(path, file, before);
+      try {
+        await this.channel.request('end', { path: pathField(path), token, sha256 });
+      } catch (err) {
+        // The result differs from the source's (the basis changed meanwhile): whole file now.
+        if (!(err instanceof RemoteError) || err.code !== 'EBADMSG') throw err;
+        await this.sendStream(path, file, before, attrs, false);
+      }
+      return;
+    }
     const hash = createHash('sha256');
     let position = 0n;
     // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
@@ -389,6 +437,53 @@ export class SourceSender {
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);
     await this.channel.request('end', { path: pathField(path), token, sha256: hash.digest('hex') });
+  }
+
+  /**
+   * Fetches the basis's sums, rolls over the file and sends the operations from `offset` on
+   * (what a resumed transfer lacks). Returns the SHA-256 of the whole file as read.
+   */
+  private async sendDelta(path: RelPath, file: FileHandle, token: string, offset: number, size: number, basis: { size?: unknown; blockSize?: unknown }): Promise<string> {
+    const basisSize = Number(basis.size);
+    const builder = new SignatureBuilder(basisSize, Number(basis.blockSize)); // a bad reply: RangeError, reported as a failure
+    const count = Math.ceil(basisSize / Number(basis.blockSize));
+    let sumsBytes = 0;
+    for (let from = 0; from < count; from += SUMS_PAGE) {
+      const page = await this.channel.request('sums', { token, from, n: Math.min(SUMS_PAGE, count - from) });
+      sumsBytes += page.payload.length;
+      builder.add(page.payload);
+    }
+    if (sumsBytes !== count * SUM_BYTES) throw new RangeError(`The replica sent ${sumsBytes} bytes of sums for ${count} blocks`);
+    const encoder = new DeltaEncoder(builder.build(), async (buffer, position) => (await file.read(buffer, 0, buffer.length, position)).bytesRead);
+    let at = 0;
+    let batch: DeltaOp[] = [];
+    let batchAt = offset;
+    let batchBytes = 0;
+    let batchOutput = 0;
+    let patchBytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const payload = encodeOps(batch);
+      await this.channel.write({ type: 'patch', id: 0, header: { token, offset: batchAt.toString() }, payload });
+      this.hooks.onBytes?.(payload.length);
+      patchBytes += payload.length;
+      batchAt += batchOutput;
+      batch = [];
+      batchBytes = 0;
+      batchOutput = 0;
+    };
+    for await (const op of encoder.ops()) {
+      const piece = trimOp(op, at, offset);
+      at += opLength(op);
+      if (piece === undefined) continue;
+      batch.push(piece);
+      batchBytes += encodedLength(piece);
+      batchOutput += opLength(piece);
+      if (batchBytes >= PATCH_FRAME || batchOutput >= PATCH_OUTPUT) await flush();
+    }
+    await flush();
+    this.hooks.onDelta?.({ path, size, literalBytes: encoder.literalBytes, copiedBytes: encoder.copiedBytes, sumsBytes, patchBytes });
+    return encoder.digest();
   }
 
   private async unchanged(path: RelPath, file: FileHandle, before: Stamp): Promise<void> {

@@ -6,75 +6,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, renameSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, linkSync, renameSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
-import { nodeEntryCommand } from '../../src/lab/node-entry.js';
+import { test } from 'node:test';
+import { labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { labPair } from './support/lab-pair.js';
 import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
-const PORT = 7400;
-const keyHex = randomBytes(32).toString('hex');
-const processModule = new URL('../../src/replicate/node-process.js', import.meta.url).href;
-
-interface Pair {
-  lab: Lab;
-  source: string;
-  replica: string;
-  startReplica(): Promise<LabProcess>;
-  startSource(): Promise<LabProcess>;
-  converged(description: string, timeoutMs?: number): Promise<void>;
-}
-
-/** `prepare` may return a cleanup, run before the directories are removed. */
-async function labPair(t: TestContext, prepare?: (dirs: { source: string; replica: string }) => (() => void) | void): Promise<Pair> {
-  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
-  const base = mkdtempSync(join(tmpdir(), 'hs-lab-repl-'));
-  const source = join(base, 'source');
-  const replica = join(base, 'replica');
-  mkdirSync(source);
-  mkdirSync(replica);
-  const cleanups: (() => void)[] = [];
-  t.after(async () => {
-    await lab.destroy();
-    for (const cleanup of cleanups.reverse()) cleanup();
-    rmSync(base, { recursive: true, force: true });
-  });
-  const cleanup = prepare?.({ source, replica });
-  if (cleanup) cleanups.push(cleanup);
-  const host = lab.host('b').ipv4;
-  let replicaCount = 0;
-  return {
-    lab,
-    source,
-    replica,
-    async startReplica() {
-      const child = lab.spawn('b', nodeEntryCommand(processModule, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), { name: `replica-${replicaCount++}` });
-      await child.waitForLine(/"listening"/, 15_000);
-      return child;
-    },
-    async startSource() {
-      const child = lab.spawn('a', nodeEntryCommand(processModule, 'runSourceProcess', { root: source, host, port: PORT, keyHex, statusEveryMs: 1000 }), { name: 'source' });
-      await child.waitForLine(/"started"/, 15_000);
-      return child;
-    },
-    async converged(description, timeoutMs = 60_000) {
-      let last: string[] = [];
-      await waitFor(
-        async () => {
-          last = await treeDifferences(source, replica);
-          return last.length === 0;
-        },
-        { description, timeoutMs, intervalMs: 200 },
-      ).catch(async (err: Error) => {
-        throw new Error(`${err.message}; differences: ${last.slice(0, 5).join('; ')}\n${await lab.logs()}`);
-      });
-    },
-  };
-}
-
 function byteName(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${dir}/`), name]);
 }
