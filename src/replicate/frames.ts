@@ -30,6 +30,8 @@ export const FrameType = {
   synced: 13,
   /** Replica → source, no reply: changed on the replica outside replication; compare it again. */
   dirty: 14,
+  /** Either way, no reply, once agreed in hello: "still here" on an idle link (channel.ts keepAlive). */
+  heartbeat: 15,
   ok: 64,
   error: 65,
 } as const;

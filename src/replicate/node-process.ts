@@ -5,6 +5,7 @@
  */
 import { loadNative } from '../net/native.js';
 import { relToBytes } from './paths.js';
+import { pskTransport } from './psk-tls.js';
 import { ReplicaServer } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 
@@ -42,7 +43,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
     root: Buffer.from(config.root),
     host: config.host,
     port: config.port,
-    psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
+    transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
     onEvent: (event) => print({ event: printablePaths(event) }),
   });
@@ -56,7 +57,7 @@ export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceE
   return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
-    psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
+    transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
     clock: { now: () => performance.now() },
     retryMs: 300,

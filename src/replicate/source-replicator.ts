@@ -5,11 +5,13 @@
  */
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
-import { Channel, ChannelClosedError } from './channel.js';
+import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
 import { isReplicatorName, printable, type RelPath } from './paths.js';
-import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
+import { describeTlsError } from './cert-tls.js';
+import type { ReplicationTransport } from './transport.js';
+import type { Throttle } from './token-bucket.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
@@ -20,6 +22,8 @@ import { beforeChange, compareGenerations, generationsFromWire, markPending } fr
 export type SourceEvent =
   | { kind: 'connected' }
   | { kind: 'disconnected'; reason: string }
+  /** A connection attempt failed before the session began (unreachable, authentication); once per distinct reason. */
+  | { kind: 'connect-failed'; reason: string }
   | { kind: 'rescan-started'; path: RelPath; reason: string }
   | { kind: 'rescan-done'; path: RelPath; sent: number; ms: number }
   | { kind: 'synced'; path: RelPath; lagMs: number }
@@ -48,7 +52,8 @@ export interface SourceStatus {
 export interface SourceReplicatorOptions {
   root: Buffer;
   replica: { host: string; port: number };
-  psk: PreSharedKey;
+  /** How the two sides authenticate (psk-tls.ts, cert-tls.ts); asked again at every connect. */
+  transport: ReplicationTransport;
   exclude?: (path: RelPath) => boolean;
   native: InotifyPort & SmallFileReader;
   clock: Clock;
@@ -61,6 +66,12 @@ export interface SourceReplicatorOptions {
   settleMs?: number;
   /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
   fullCheckEveryMs?: number;
+  /** Heartbeat period, both ways (channel.ts keepAlive). Default 2 s. */
+  heartbeatMs?: number;
+  /** Nothing heard for this long: the connection is dropped and made again. Default 15 s. */
+  deadAfterMs?: number;
+  /** The bandwidth limit of this link (token-bucket.ts); none: as fast as the link goes. */
+  throttle?: Throttle;
   /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
   generations?: GenerationStore;
 }
@@ -82,6 +93,8 @@ export class SourceReplicator {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private fullCheckTimer: NodeJS.Timeout | undefined;
   private backoffMs = 100;
+  /** The last reason a connection attempt failed, so a persisting failure is reported once. */
+  private lastRefusal: string | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Files being written: sent at the writer's close, or once quiet for settleMs. */
   private readonly settling = new Map<RelPath, { since: number; timer: NodeJS.Timeout }>();
@@ -176,7 +189,18 @@ export class SourceReplicator {
 
   private connect(): void {
     if (this.closed) return;
-    const socket: TLSSocket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...pskClientOptions(this.options.psk) });
+    let socket: TLSSocket;
+    try {
+      socket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...this.options.transport.clientOptions(this.options.replica) });
+    } catch (err) {
+      // Unusable credentials (the files named in the message): tried again with the backoff.
+      this.connectFailed(`this node's ${this.options.transport.name} cannot be used: ${(err as Error).message}`);
+      this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, 2000);
+      return;
+    }
+    let handshakeError: string | undefined;
+    socket.once('error', (err) => (handshakeError ??= describeTlsError(err, "the replica's")));
     socket.setNoDelay(true);
     const channel = new Channel(socket, (frame) => {
       // The only frame a replica sends unasked: a path changed there outside replication.
@@ -193,6 +217,7 @@ export class SourceReplicator {
     this.channel = channel;
     channel.onClose((reason) => {
       if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });
+      else if (this.channel === channel && !this.closed) this.connectFailed(handshakeError ?? reason);
       // Changes from now on may not reach the replica: they belong to a new generation.
       if (!this.closed) void this.options.generations?.update(markPending).catch(() => {});
       this.sender = undefined;
@@ -208,24 +233,34 @@ export class SourceReplicator {
       void this.hello(channel)
         .then(() => {
           this.backoffMs = 100;
+          this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
             onBytes: (n) => (this.lagBytes += n),
             onFailed: (failure) => this.onFailed(failure),
-          }, this.options.native);
+          }, this.options.native, this.options.throttle);
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
           this.pump();
         })
-        .catch((err) => channel.close(`hello failed: ${(err as Error).message}`));
+        .catch((err) => channel.close(err instanceof RemoteError ? (err as Error).message : `hello failed: ${(err as Error).message}`));
     });
+  }
+
+  private connectFailed(reason: string): void {
+    if (reason === this.lastRefusal) return;
+    this.lastRefusal = reason;
+    this.emit({ kind: 'connect-failed', reason });
   }
 
   /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
   private async hello(channel: Channel): Promise<void> {
     const store = this.options.generations;
     const ours = store && { current: store.state.current, history: store.state.history };
-    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, ...(ours && { generation: ours }) });
+    const heartbeat = { heartbeatMs: this.options.heartbeatMs ?? 2000, deadAfterMs: this.options.deadAfterMs ?? 15_000 };
+    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, ...heartbeat, ...(ours && { generation: ours }) });
+    // A replica that echoes the heartbeat knows the frame (older ones ignore the offer).
+    if (reply.header.heartbeatMs === heartbeat.heartbeatMs) channel.keepAlive(heartbeat.heartbeatMs, heartbeat.deadAfterMs);
     if (store === undefined || ours === undefined) return;
     const theirs = generationsFromWire(reply.header.generation);
     if (theirs === undefined) throw new Error('the replica sent no generation');

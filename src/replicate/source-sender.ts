@@ -12,6 +12,7 @@ import { MAX_PAYLOAD, pathField } from './frames.js';
 import { absolute, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { sameEntry, type EntryMeta, type TreeDigester } from './tree-digest.js';
 import type { SmallFileRead } from '../net/native.js';
+import type { Throttle } from './token-bucket.js';
 
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
@@ -66,6 +67,8 @@ export class SourceSender {
     private readonly digester: TreeDigester,
     private readonly hooks: SenderHooks,
     private readonly reader: SmallFileReader = {},
+    /** The bandwidth limit on file content (token-bucket.ts); requests and replies are not metered. */
+    private readonly throttle?: Throttle,
   ) {}
 
   /** Sends `path` as it is now (deleting it on the replica if it is gone here). */
@@ -232,6 +235,7 @@ export class SourceSender {
     if (found.type === 'other') return true; // fifos, sockets, devices are not replicated
     if (found.data === undefined) return false;
     if (found.changed) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
+    await this.throttle?.pass(found.data.length);
     this.hooks.onBytes?.(found.data.length);
     await this.channel.request('put', { path: pathField(path), ...meta }, found.data);
     return true;
@@ -243,6 +247,7 @@ export class SourceSender {
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     await this.unchanged(path, file, before);
     if (bytesRead !== Number(before.size)) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
+    await this.throttle?.pass(bytesRead);
     this.hooks.onBytes?.(bytesRead);
     await this.channel.request('put', { path: pathField(path), ...metaHeader(before) }, buffer.subarray(0, bytesRead));
   }
@@ -260,7 +265,7 @@ export class SourceSender {
     // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
     while (position < before.size) {
       // A fresh buffer per chunk: the frame holds on to it until the socket has sent it.
-      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, MAX_PAYLOAD));
+      const buffer = Buffer.allocUnsafe(Math.min(this.throttle?.chunk ?? CHUNK, MAX_PAYLOAD));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, Number(position));
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
@@ -269,6 +274,7 @@ export class SourceSender {
       if (end > offset) {
         const start = position >= offset ? 0 : Number(offset - position);
         const piece = chunk.subarray(start);
+        await this.throttle?.pass(piece.length);
         await this.channel.write({ type: 'data', id: 0, header: { token, offset: (position + BigInt(start)).toString() }, payload: piece });
         this.hooks.onBytes?.(piece.length);
       }

@@ -12,6 +12,7 @@ import { waitFor } from '../../src/lab/wait-for.js';
 import { loadNative, type NativeFileBinding } from '../../src/net/native.js';
 import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
+import { pskTransport } from '../../src/replicate/psk-tls.js';
 import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
 
 const psk = { identity: 'test', key: Buffer.alloc(32, 3) };
@@ -31,13 +32,13 @@ async function pair(
   setup?.(source);
   const native = loadNative();
   const replicaEvents: ReplicaEvent[] = [];
-  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native, onEvent: (e) => replicaEvents.push(e) });
+  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native, onEvent: (e) => replicaEvents.push(e) });
   const { port } = await server.listen();
   const sourceEvents: SourceEvent[] = [];
   const replicator = new SourceReplicator({
     root: Buffer.from(source),
     replica: { host: '127.0.0.1', port },
-    psk: sourceKey,
+    transport: pskTransport(sourceKey),
     native: sourceNative(native),
     clock,
     exclude: (p) => p.endsWith('.swp'),
@@ -118,6 +119,7 @@ test('A source with the wrong key is refused and changes nothing on the replica'
   const { sourceEvents, replica } = await pair(t, (source) => writeFileSync(join(source, 'x'), 'x'), { identity: 'test', key: Buffer.alloc(32, 4) });
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(sourceEvents.some((e) => e.kind === 'connected'), false);
+  assert.ok(sourceEvents.some((e) => e.kind === 'connect-failed'), 'the failed handshake is reported');
   assert.deepEqual((await treeDifferences(replica, replica)).length, 0);
   assert.equal((await import('node:fs')).readdirSync(replica).length, 0);
 });
