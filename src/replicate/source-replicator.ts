@@ -229,13 +229,22 @@ export class SourceReplicator {
       this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, 2000);
     });
+    // A peer that accepts the connection and then says nothing (frozen, a half-open link) is
+    // given up after the heartbeat's deadline, as a silent session would be.
+    const deadAfterMs = this.options.deadAfterMs ?? 15_000;
+    const handshakeTimer = setTimeout(() => channel.close(`no TLS handshake and hello from the replica in ${deadAfterMs / 1000} s`), deadAfterMs);
+    handshakeTimer.unref();
+    channel.onClose(() => clearTimeout(handshakeTimer));
     socket.once('secureConnect', () => {
       void this.hello(channel)
         .then(() => {
+          clearTimeout(handshakeTimer);
           this.backoffMs = 100;
           this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
-            onBytes: (n) => (this.lagBytes += n),
+            onBytes: (n) => {
+              if (this.channel === channel) this.lagBytes += n;
+            },
             onFailed: (failure) => this.onFailed(failure),
           }, this.options.native, this.options.throttle);
           this.emit({ kind: 'connected' });
@@ -314,6 +323,8 @@ export class SourceReplicator {
       if (item.kind === 'sync') this.busy.set(item.path, (this.busy.get(item.path) ?? 0) + 1);
       else this.barrier = true;
       void this.run(sender, item).finally(() => {
+        // Work of a closed connection settles after its close reset the counts: not counted again.
+        if (this.sender !== sender) return;
         this.inFlight--;
         if (item.kind === 'sync') this.busy.delete(item.path);
         else this.barrier = false;

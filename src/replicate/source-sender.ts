@@ -154,20 +154,26 @@ export class SourceSender {
       }
       if (other !== undefined && sameEntry(entry, other)) continue;
       work.push(async () => {
-        await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
+        await this.send(path).catch((err) => this.failedInRescan(err));
         counter.sent++;
       });
     }
     for (const name of remoteByName.keys()) {
       const path = joinRel(dir, name);
       work.push(async () => {
-        await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
+        await this.send(path).catch((err) => this.failedInRescan(err));
         counter.sent++;
       });
     }
     await runLimited(work, RESCAN_PARALLEL, () => this.channel.closed);
     if (this.channel.closed) throw new ChannelClosedError('closed during a rescan');
     for (const sub of subdirs) await this.descend(sub, ours, theirs, counter);
+  }
+
+  /** A send of a rescan that failed: retried later; a closed channel ends the rescan (the next connect's rescan covers it). */
+  private failedInRescan(err: unknown): void {
+    if (err instanceof SendFailed) this.hooks.onFailed(err);
+    else if (!(err instanceof ChannelClosedError)) throw err;
   }
 
   private failure(path: RelPath, err: unknown): Error {
