@@ -6,6 +6,7 @@
 import { loadNative } from '../net/native.js';
 import { relToBytes } from './paths.js';
 import { pskTransport } from './psk-tls.js';
+import { Throttle } from './token-bucket.js';
 import { ReplicaServer } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 
@@ -18,6 +19,8 @@ export interface ReplicaProcessConfig {
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
+  /** `bandwidthLimit` in bytes/s (token-bucket.ts); absent: none. */
+  bandwidthLimit?: number;
   /** Status lines every this many ms (0: none). */
   statusEveryMs?: number;
 }
@@ -53,14 +56,22 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
 }
 
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
-export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceEvent) => void): SourceReplicator {
+export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: number }, onEvent: (event: SourceEvent) => void): SourceReplicator {
+  const clock = { now: () => performance.now() };
+  const timers = {
+    at: (deadline: number, fn: () => void) => {
+      const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
+      return () => clearTimeout(timer);
+    },
+  };
   return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
     transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
-    clock: { now: () => performance.now() },
+    clock,
     retryMs: 300,
+    throttle: config.bandwidthLimit === undefined ? undefined : new Throttle(config.bandwidthLimit, clock, timers),
     onEvent,
   });
 }

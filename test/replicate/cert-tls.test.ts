@@ -244,3 +244,28 @@ test('A replica whose certificate names another host is refused by the source; t
   });
   await named.converged('accepted by the names in tls.peerNames');
 });
+
+test('check-config: a bad certificate file is an error naming the resource key and the file', { skip }, async (t) => {
+  const { directoryKind } = await import('../../src/replicate/directory-kind.js');
+  const dir = certDir(t);
+  const ca = TestCa.create(dir, 'ca');
+  const good = ca.issue('node', 'IP:192.0.2.1');
+  const other = ca.issue('other', 'IP:192.0.2.2');
+  const data = mkdtempSync(join(tmpdir(), 'hs-tls-data-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const host = { name: 'files', peers: () => ['192.0.2.2'] } as unknown as Parameters<typeof directoryKind.check & {}>[1];
+  const settings = (files: CertFiles) => ({
+    path: data,
+    exclude: [],
+    listen: '0.0.0.0',
+    port: 7411,
+    peers: [],
+    auth: { kind: 'certificates' as const, files, peerNames: [] },
+    bandwidthLimit: undefined,
+    conflictDir: `${data}.conflicts`,
+    fullCheckEveryMs: 600_000,
+  });
+  await directoryKind.check!(settings(good), host);
+  await assert.rejects(directoryKind.check!(settings({ ...good, key: other.key }), host), /^Error: resources\.files\.tls\.key: '.*other\.key' does not match the certificate/);
+  await assert.rejects(directoryKind.check!(settings({ ...good, ca: join(dir, 'nope.crt') }), host), /resources\.files\.tls\.ca: '.*nope\.crt' cannot be read: does not exist/);
+});
