@@ -110,21 +110,8 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
   async check(settings, host) {
     const st = await stat(settings.path).catch(() => undefined);
     if (!st?.isDirectory()) throw new Error(`resources.${host.name}.path: '${settings.path}' is not a directory`);
-    const auth = settings.auth;
-    if (auth.kind === 'psk') {
-      try {
-        readKeyFile(auth.keyFile);
-      } catch (err) {
-        throw new Error(`resources.${host.name}.keyFile: ${(err as Error).message}`);
-      }
-    } else {
-      try {
-        loadCertificates(auth.files);
-      } catch (err) {
-        const key = err instanceof CertificateFileError ? `tls.${err.setting}` : 'tls';
-        throw new Error(`resources.${host.name}.${key}: ${(err as Error).message}`);
-      }
-    }
+    const problem = credentialProblem(settings, host.name);
+    if (problem !== undefined) throw new Error(problem);
     const parent = await stat(dirname(settings.conflictDir)).catch(() => undefined);
     if (parent !== undefined && parent.dev !== st.dev) throw new Error(`resources.${host.name}.conflictDir: must be on the same filesystem as '${settings.path}'`);
     if (settings.peers.length === 0 && host.peers().length === 0) throw new Error(`resources.${host.name}.peers: none set and the followed instances have no unicast peers`);
@@ -133,6 +120,22 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
     return new DirectoryDriver(driverSettings(settings, host), { native: loadNative(), clock: host.clock, log: host.log, stateDir: host.stateDir });
   },
 };
+
+/**
+ * The key file or the certificate files, read and checked as at start (check-config runs this
+ * on the node too): the problem as `resources.<name>.<key>: <what is wrong with which file>`.
+ */
+export function credentialProblem(settings: DirectoryKindSettings, name: string): string | undefined {
+  const auth = settings.auth;
+  try {
+    if (auth.kind === 'psk') readKeyFile(auth.keyFile);
+    else loadCertificates(auth.files);
+    return undefined;
+  } catch (err) {
+    const key = auth.kind === 'psk' ? 'keyFile' : err instanceof CertificateFileError ? `tls.${err.setting}` : 'tls';
+    return `resources.${name}.${key}: ${(err as Error).message}`;
+  }
+}
 
 /** `keyFile` or `tls`, exactly one; the files themselves are read by check(). */
 function parseAuth(settings: ResourceSettings): DirectoryKindSettings['auth'] {
