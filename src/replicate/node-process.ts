@@ -4,6 +4,7 @@
  * Exported functions, not scripts (see src/lab/node-entry.ts); start them with nodeEntryCommand.
  */
 import { loadNative } from '../net/native.js';
+import type { Clock, Timers } from '../ports/index.js';
 import { relToBytes } from './paths.js';
 import { pskTransport } from './psk-tls.js';
 import { Throttle } from './token-bucket.js';
@@ -56,14 +57,17 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
 }
 
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
+/** Node's own clock and timers (the lab processes have no addon timer; ms precision is enough). */
+export const labTime: Clock & Timers = {
+  now: () => performance.now(),
+  at: (deadline, fn) => {
+    const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
+    return () => clearTimeout(timer);
+  },
+};
+
 export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: number }, onEvent: (event: SourceEvent) => void): SourceReplicator {
-  const clock = { now: () => performance.now() };
-  const timers = {
-    at: (deadline: number, fn: () => void) => {
-      const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
-      return () => clearTimeout(timer);
-    },
-  };
+  const clock = labTime;
   return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
@@ -71,7 +75,7 @@ export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: numb
     native: loadNative(),
     clock,
     retryMs: 300,
-    throttle: config.bandwidthLimit === undefined ? undefined : new Throttle(config.bandwidthLimit, clock, timers),
+    throttle: config.bandwidthLimit === undefined ? undefined : new Throttle(config.bandwidthLimit, labTime, labTime),
     onEvent,
   });
 }

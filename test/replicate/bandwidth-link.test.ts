@@ -17,14 +17,11 @@ import { pskTransport } from '../../src/replicate/psk-tls.js';
 import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
 import { Throttle } from '../../src/replicate/token-bucket.js';
+import { labTime } from '../../src/replicate/node-process.js';
 import { treeDifferences } from './support/tree-compare.js';
 
 const psk = pskTransport({ identity: 'test', key: Buffer.alloc(32, 5) });
-const clock = { now: () => performance.now() };
-const timers = { at: (deadline: number, fn: () => void) => {
-  const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
-  return () => clearTimeout(timer);
-} };
+const clock = labTime;
 
 /** A TCP relay whose current connections can be frozen (nothing forwarded, nothing closed). */
 async function relay(t: { after: (fn: () => Promise<void> | void) => void }, target: number) {
@@ -72,7 +69,6 @@ async function limitedPair(t: { after: (fn: () => Promise<void> | void) => void 
   const { port } = await server.listen();
   const link = options.viaRelay ? await relay(t, port) : undefined;
   const sourceEvents: SourceEvent[] = [];
-  let sentBytes = 0;
   const replicator = new SourceReplicator({
     root: Buffer.from(source),
     replica: { host: '127.0.0.1', port: link?.port ?? port },
@@ -82,7 +78,7 @@ async function limitedPair(t: { after: (fn: () => Promise<void> | void) => void 
     retryMs: 100,
     heartbeatMs: options.heartbeatMs,
     deadAfterMs: options.deadAfterMs,
-    throttle: options.limit === undefined ? undefined : new Throttle(options.limit, clock, timers),
+    throttle: options.limit === undefined ? undefined : new Throttle(options.limit, labTime, labTime),
     onEvent: (e) => {
       sourceEvents.push(e);
     },
@@ -98,7 +94,7 @@ async function limitedPair(t: { after: (fn: () => Promise<void> | void) => void 
       const brief = (events: { kind: string }[]) => JSON.stringify(events.filter((e) => e.kind !== 'synced').slice(-12));
       throw new Error(`${err.message}; status ${JSON.stringify(replicator.status())}; source events ${brief(sourceEvents)}; replica events ${brief(replicaEvents)}`);
     });
-  return { source, replica, replicator, sourceEvents, replicaEvents, converged, link, sent: () => sentBytes };
+  return { source, replica, replicator, sourceEvents, replicaEvents, converged, link };
 }
 
 test('A transfer limited to 2 MiB/s stays under the limit over a 7 s window and the link is never taken for dead (heartbeat deadline 1 s)', async (t) => {
