@@ -230,15 +230,16 @@ export class SourceReplicator {
       this.backoffMs = Math.min(this.backoffMs * 2, 2000);
     });
     // A peer that accepts the connection and then says nothing (frozen, a half-open link) is
-    // given up after the heartbeat's deadline, as a silent session would be.
+    // given up after the heartbeat's deadline, as a silent session would be. Only the TLS
+    // handshake: the hello may wait behind the replica finishing the previous session's work.
     const deadAfterMs = this.options.deadAfterMs ?? 15_000;
-    const handshakeTimer = setTimeout(() => channel.close(`no TLS handshake and hello from the replica in ${deadAfterMs / 1000} s`), deadAfterMs);
+    const handshakeTimer = setTimeout(() => channel.close(`no TLS handshake with the replica in ${deadAfterMs / 1000} s`), deadAfterMs);
     handshakeTimer.unref();
     channel.onClose(() => clearTimeout(handshakeTimer));
     socket.once('secureConnect', () => {
+      clearTimeout(handshakeTimer);
       void this.hello(channel)
         .then(() => {
-          clearTimeout(handshakeTimer);
           this.backoffMs = 100;
           this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
