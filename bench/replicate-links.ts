@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../src/lab/wait-for.js';
 import { loadNative } from '../src/net/native.js';
+import { pskTransport } from '../src/replicate/psk-tls.js';
 import { ReplicaServer } from '../src/replicate/replica-server.js';
 import { SourceReplicator } from '../src/replicate/source-replicator.js';
 import { TreeDigester } from '../src/replicate/tree-digest.js';
@@ -38,12 +39,12 @@ async function pair(fill: (source: string) => void) {
   mkdirSync(source);
   mkdirSync(replica);
   fill(source);
-  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native });
+  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native });
   const { port } = await server.listen();
   let complete = false;
   const started = performance.now();
   const replicator = new SourceReplicator({
-    root: Buffer.from(source), replica: { host: '127.0.0.1', port }, psk, native, clock, xattrs: all,
+    root: Buffer.from(source), replica: { host: '127.0.0.1', port }, transport: pskTransport(psk), native, clock, xattrs: all,
     onEvent: (e) => { if (e.kind === 'rescan-done' && e.path === '') complete = true; },
   });
   await replicator.start();

@@ -234,8 +234,8 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
   }
 }
 
-/** One file of `mib` MiB: hotstandby, then plain rsync to a daemon, seconds each. */
-export async function throughputRun(mib: number): Promise<{ mib: number; hotstandby_s: number; rsync_s: number; ratio: number }> {
+/** One file of `mib` MiB: hotstandby, then plain rsync to a daemon, seconds each. With `bandwidthLimit` (bytes/s), hotstandby only. */
+export async function throughputRun(mib: number, bandwidthLimit?: number): Promise<{ mib: number; hotstandby_s: number; rsync_s: number; ratio: number }> {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-ftput-'));
   try {
@@ -248,13 +248,14 @@ export async function throughputRun(mib: number): Promise<{ mib: number; hotstan
     const keyHex = randomBytes(32).toString('hex');
     const server = lab.spawn('b', nodeEntryCommand(NODE_PROCESS, 'runReplicaProcess', { root: join(base, 'replica'), host, port: PORT, keyHex }), { name: 'replica' });
     await server.waitForLine(/"listening"/, 15_000);
-    const src = lab.spawn('a', nodeEntryCommand(NODE_PROCESS, 'runSourceProcess', { root: join(base, 'source'), host, port: PORT, keyHex }), { name: 'source' });
+    const src = lab.spawn('a', nodeEntryCommand(NODE_PROCESS, 'runSourceProcess', { root: join(base, 'source'), host, port: PORT, keyHex, bandwidthLimit }), { name: 'source' });
     await src.waitForLine(/"rescan-done"/, 15_000);
     const target = join(base, 'replica', 'big.bin');
     const t0 = performance.now();
     renameSync(file, join(base, 'source', 'big.bin'));
     await waitFor(() => existsSync(target) && statSync(target).size === size, { description: 'the file on the replica', timeoutMs: 600_000, intervalMs: 10 });
     const ours = (performance.now() - t0) / 1000;
+    if (bandwidthLimit !== undefined) return { mib, hotstandby_s: ours, rsync_s: NaN, ratio: NaN };
     startRsyncd(lab, base, host, join(base, 'rsync-dest'));
     await rsyncdReady(lab, host);
     const t1 = performance.now();
@@ -315,6 +316,16 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
   } catch (error) {
     errors.push(`delta: ${errorText(error)}`);
   }
+  // The bandwidth limit holds on a fast link: 16 MiB/s, a file of 4 s at that rate (or 16 s).
+  const limit = 16 * 1024 * 1024;
+  let limited: Awaited<ReturnType<typeof throughputRun>> | undefined;
+  try {
+    ctx.log('file-replication: one file under bandwidthLimit 16MiB/s');
+    limited = await throughputRun(quick ? 64 : 256, limit);
+  } catch (error) {
+    errors.push(`bandwidth limit: ${errorText(error)}`);
+  }
+  const limitedRate = limited ? limited.mib / limited.hotstandby_s : undefined;
   const at = (tool: Tool, rate: number) => lag[tool].find((r) => r.ratePerSecond === rate);
   const rows = TOOLS.flatMap((tool) =>
     [100, 1000].map((rate) => {
@@ -337,6 +348,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
       ['small change to one file', 'hotstandby s', 'rsync s', 'hotstandby vs rsync', 'hotstandby link KB', 'rsync link KB', 'RSS source / replica MB'],
       [[`${mib} MiB`, fmt(delta?.hotstandby_s, 2), fmt(delta?.rsync_s, 2), fmt(delta?.ratio, 2), fmt(delta && delta.hotstandby_link_bytes / 1024, 0), fmt(delta && delta.rsync_link_bytes / 1024, 0), delta ? `${fmt(delta.source_rss_mb, 0)} / ${fmt(delta.replica_rss_mb, 0)}` : '–']],
     ),
+    markdownTable(['one file, bandwidthLimit 16MiB/s', 'seconds', 'MiB/s'], [[`${limited?.mib ?? '–'} MiB`, fmt(limited?.hotstandby_s, 2), fmt(limitedRate, 2)]]),
   ].join('\n');
   const h1000 = at('hotstandby', 1000);
   const goals: Goal[] = [
@@ -368,6 +380,8 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         throughput_vs_rsync: throughput?.ratio ?? null,
         delta_vs_rsync: delta?.ratio ?? null,
         delta_link_bytes: delta?.hotstandby_link_bytes ?? null,
+        bandwidth_limit_mib_per_s: limit / 1024 / 1024,
+        bandwidth_limited_mib_per_s: limitedRate ?? null,
         lsyncd: {
           lag_p50_ms: l1000?.lag_p50_ms ?? null,
           lag_p99_ms: l1000?.lag_p99_ms ?? null,

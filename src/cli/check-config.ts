@@ -6,6 +6,7 @@ import { loadConfigFile, type ConfigKind } from '../config/load.js';
 import type { ConfigWarning, LoadedConfig } from '../config/model.js';
 import { parseCommand, type OptionsConfig } from './parse-command.js';
 import { preflightBackups } from '../backup/jobs/preflight.js';
+import { credentialProblem, type DirectoryKindSettings } from '../replicate/directory-kind.js';
 
 /** Exit codes shared by check-config and convert. */
 export const CONFIG_EXIT = Object.freeze({ valid: 0, invalid: 1, unreadable: 2 });
@@ -32,12 +33,18 @@ export async function runCheckConfigCommand(argv: string[]): Promise<number> {
   const { file, values, outcome } = loaded;
   // The backup jobs against this host: repositories reachable with their passwords (preflight.ts).
   const backupProblems = outcome.kind === 'valid' && outcome.loaded.config.backups ? await preflightBackups(outcome.loaded.config.backups) : [];
-  if (backupProblems.length > 0 && outcome.kind === 'valid') {
+  // Replicated directories' key or certificate files, checked as at start (cert-files.ts).
+  const fileProblems = (outcome.kind === 'valid' ? (outcome.loaded.config.resources ?? []) : []).flatMap((r) => {
+    const problem = r.kind === 'directory' ? credentialProblem(r.settings as DirectoryKindSettings, r.name) : undefined;
+    return problem === undefined ? [] : [{ key: problem.slice(0, problem.indexOf(': ')), message: problem.slice(problem.indexOf(': ') + 2) }];
+  });
+  const hostProblems = [...backupProblems, ...fileProblems];
+  if (hostProblems.length > 0 && outcome.kind === 'valid') {
     if (values.json) {
-      console.log(JSON.stringify({ valid: false, kind: outcome.configKind, error: { message: backupProblems.map((p) => `${p.key}: ${p.message}`).join('; ') }, backups: backupProblems, warnings: outcome.loaded.warnings.map(warningJson) }));
+      console.log(JSON.stringify({ valid: false, kind: outcome.configKind, error: { message: hostProblems.map((p) => `${p.key}: ${p.message}`).join('; ') }, backups: backupProblems, warnings: outcome.loaded.warnings.map(warningJson) }));
     } else {
-      for (const p of backupProblems) console.error(`error: ${p.key}: ${p.message}`);
-      console.error(`${file}: invalid on this host (backups)`);
+      for (const p of hostProblems) console.error(`error: ${p.key}: ${p.message}`);
+      console.error(`${file}: invalid on this host`);
     }
     return CONFIG_EXIT.invalid;
   }

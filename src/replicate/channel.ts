@@ -31,6 +31,9 @@ export class Channel {
   private closedReason: string | undefined;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   private drain: Promise<void> | undefined;
+  /** performance.now() of the last bytes received: any bytes prove the peer alive. */
+  private lastHeard = performance.now();
+  private keepAliveTimer: NodeJS.Timeout | undefined;
 
   /** `onFrame` gets every frame that is not a reply (requests and data), in order. */
   constructor(
@@ -38,6 +41,7 @@ export class Channel {
     private readonly onFrame: (frame: Frame) => void,
   ) {
     stream.on('data', (chunk: Buffer) => {
+      this.lastHeard = performance.now();
       let frames: Frame[];
       try {
         frames = this.decoder.push(chunk);
@@ -62,6 +66,28 @@ export class Channel {
   onClose(handler: (reason: string) => void): void {
     if (this.closedReason !== undefined) handler(this.closedReason);
     else this.closeHandlers.push(handler);
+  }
+
+  /**
+   * Heartbeats both ways: a small frame every `everyMs`, and the channel closes once nothing at
+   * all has arrived for `deadAfterMs` (a cut link with no RST, a peer frozen). Any bytes count,
+   * so a slow or bandwidth-limited transfer is alive; heartbeats bypass the bandwidth limit and,
+   * from the replica, travel against the bulk data, never behind it.
+   */
+  keepAlive(everyMs: number, deadAfterMs: number): void {
+    if (this.keepAliveTimer !== undefined || this.closed) return;
+    this.lastHeard = performance.now();
+    this.keepAliveTimer = setInterval(() => {
+      const silent = performance.now() - this.lastHeard;
+      if (silent > deadAfterMs) {
+        this.close(`nothing heard from the peer in ${(silent / 1000).toFixed(1)} s (heartbeats every ${everyMs / 1000} s)`);
+        return;
+      }
+      // Written even when the socket is full: it queues behind at most what the limit let through.
+      const [head] = encodeFrameParts({ type: 'heartbeat', id: 0, header: {}, payload: Buffer.alloc(0) });
+      this.stream.write(head);
+    }, everyMs);
+    this.keepAliveTimer.unref();
   }
 
   /** Sends a request; resolves with the 'ok' reply, rejects with RemoteError for 'error'. */
@@ -111,6 +137,7 @@ export class Channel {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    clearInterval(this.keepAliveTimer);
     this.stream.destroy();
     const error = new ChannelClosedError(reason);
     for (const waiter of this.pending.values()) waiter.reject(error);
@@ -119,6 +146,7 @@ export class Channel {
   }
 
   private dispatch(frame: Frame): void {
+    if (frame.type === 'heartbeat') return; // its bytes already counted as heard
     if (frame.type === 'ok' || frame.type === 'error') {
       const waiter = this.pending.get(frame.id);
       if (waiter === undefined) {

@@ -18,7 +18,8 @@ import type { NativeFileBinding } from '../net/native.js';
 import type { Clock } from '../ports/index.js';
 import { GenerationStore } from './generation-store.js';
 import { printable, type RelPath } from './paths.js';
-import type { PreSharedKey } from './psk-tls.js';
+import type { ReplicationTransport } from './transport.js';
+import type { Throttle } from './token-bucket.js';
 import { ReplicaServer, type ReplicaEvent } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 import type { XattrSelection } from './xattrs.js';
@@ -31,12 +32,15 @@ export interface DirectorySettings {
   readonly listen: { readonly host: string; readonly port: number };
   /** Where the source finds each backup's replica. */
   readonly peers: readonly { readonly host: string; readonly port: number }[];
-  readonly psk: PreSharedKey;
+  /** How the nodes authenticate each other (psk-tls.ts, cert-tls.ts). */
+  readonly transport: ReplicationTransport;
   /** Split brains keep the replica's replaced entries here (same filesystem as path). */
   readonly conflictDir: string;
   readonly fullCheckEveryMs: number;
   /** Extended attributes / POSIX ACLs replicated too (the master's setting decides, xattrs.ts). */
   readonly xattrs?: XattrSelection;
+  /** A bandwidth limit per peer link (`bandwidthLimit`): a fresh throttle for each source. */
+  readonly throttle?: () => Throttle;
 }
 
 export interface DirectoryPorts {
@@ -91,7 +95,8 @@ export class DirectoryDriver implements ResourceDriver {
         new SourceReplicator({
           root: Buffer.from(this.settings.path),
           replica: peer,
-          psk: this.settings.psk,
+          transport: this.settings.transport,
+          throttle: this.settings.throttle?.(),
           exclude: this.settings.exclude,
           native: this.ports.native,
           clock: this.ports.clock,
@@ -183,7 +188,7 @@ export class DirectoryDriver implements ResourceDriver {
     await this.closeSide();
     const server = new ReplicaServer({
       root: Buffer.from(this.settings.path),
-      psk: this.settings.psk,
+      transport: this.settings.transport,
       ...this.settings.listen,
       native: this.ports.native,
       generations: await this.generations(),
@@ -214,7 +219,11 @@ export class DirectoryDriver implements ResourceDriver {
     } else if (event.kind === 'xattrs-unsupported') {
       this.lastEvent = `to ${peer}: ${event.message}`;
       log.log('warn', 'directory replication: attributes not replicated', { path: this.settings.path, peer, message: event.message });
+    } else if (event.kind === 'connect-failed') {
+      this.lastEvent = `cannot connect to ${peer}: ${event.reason}`;
+      log.log('warn', 'directory replication: cannot connect to the replica', { path: this.settings.path, peer, reason: event.reason });
     } else if (event.kind === 'connected' || event.kind === 'disconnected' || event.kind === 'replica-complete') {
+      if (event.kind === 'connected' && this.lastEvent?.startsWith(`cannot connect to ${peer}:`)) this.lastEvent = undefined;
       log.log('info', `directory replication: ${event.kind}`, { path: this.settings.path, peer, ...('reason' in event ? { reason: event.reason } : {}) });
     }
     this.ports.onSourceEvent?.(event);
@@ -235,6 +244,11 @@ export class DirectoryDriver implements ResourceDriver {
     } else if (event.kind === 'xattrs-unsupported') {
       this.lastEvent = event.message;
       log.log('warn', 'directory replication: attributes not replicated', { path: this.settings.path, message: event.message });
+    } else if (event.kind === 'connected') {
+      if (this.lastEvent?.startsWith('refused a source')) this.lastEvent = undefined;
+    } else if (event.kind === 'refused') {
+      this.lastEvent = `refused a source at ${event.peer}: ${event.reason}`;
+      log.log('warn', 'directory replication: source refused', { path: this.settings.path, peer: event.peer, reason: event.reason });
     } else if (event.kind === 'apply-failed') {
       log.log('warn', 'directory replication: apply failed', { path: this.settings.path, file: printable(event.path), code: event.code, message: event.message });
     }

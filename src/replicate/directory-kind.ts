@@ -1,8 +1,8 @@
 /**
  * `kind: directory`: a directory replicated from the master to its backups (issue 12), as a
  * resource that follows the role (directory-driver.ts). Its keys, validated with errors naming
- * the key; `bandwidthLimit` and certificates are not implemented yet, so they are not
- * accepted (an unknown key is an error, never silently ignored).
+ * the key; the nodes authenticate each other with a pre-shared key (`keyFile`) or certificates
+ * (`tls`), exactly one of them.
  */
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -11,7 +11,12 @@ import { loadNative } from '../net/native.js';
 import type { ResourceHost, ResourceKind, ResourceSettings } from '../resources/resource.js';
 import { DirectoryDriver, type DirectorySettings } from './directory-driver.js';
 import { excludeMatcher } from './exclude.js';
-import type { PreSharedKey } from './psk-tls.js';
+import { pskTransport, type PreSharedKey } from './psk-tls.js';
+import { CertificateFileError, loadCertificates, type CertificatePaths } from './cert-files.js';
+import { certTransport } from './cert-tls.js';
+import { parseBandwidth } from './bandwidth-text.js';
+import { Throttle } from './token-bucket.js';
+import type { ReplicationTransport } from './transport.js';
 
 export const DEFAULT_REPLICATION_PORT = 7411;
 
@@ -22,7 +27,10 @@ export interface DirectoryKindSettings {
   readonly port: number;
   /** "host" or "host:port" ("[v6]:port"); empty: the followed instances' unicast peers. */
   readonly peers: readonly { readonly host: string; readonly port: number }[];
-  readonly keyFile: string;
+  /** How the nodes authenticate each other: the key file, or certificate files and the names a peer's certificate may carry. */
+  readonly auth: { readonly kind: 'psk'; readonly keyFile: string } | { readonly kind: 'certificates'; readonly files: CertificatePaths; readonly peerNames: readonly string[] };
+  /** Bytes per second of file content to each peer; undefined: no limit. */
+  readonly bandwidthLimit: number | undefined;
   readonly conflictDir: string;
   readonly fullCheckEveryMs: number;
   readonly xattrs: boolean;
@@ -62,7 +70,14 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
     { key: 'peers', type: 'list of host[:port]', default: "the followed instances' unicast peers", doc: "where the master finds each backup's replica" },
     { key: 'listen', type: 'address', default: '`0.0.0.0`', doc: 'where this node listens as a replica' },
     { key: 'port', type: 'integer 1..65535', default: String(DEFAULT_REPLICATION_PORT), doc: 'the replica port (and the peers\' default)' },
-    { key: 'keyFile', type: 'path', default: 'required', doc: 'the pre-shared key, the same on every node: 64 hex digits (`openssl rand -hex 32`), mode 0600' },
+    { key: 'keyFile', type: 'path', default: 'required unless `tls`', doc: 'the pre-shared key, the same on every node: 64 hex digits (`openssl rand -hex 32`), mode 0600 (TLS 1.2 ECDHE-PSK)' },
+    {
+      key: 'tls',
+      type: 'mapping: `cert`, `key`, `ca` (paths), `peerNames` (list)',
+      default: 'none (then `keyFile`)',
+      doc: "certificates instead of a key (mutual TLS 1.3): this node's certificate (PEM, intermediates after it), its private key (unencrypted, 0600) and the CA that signs every node's certificate. A peer is accepted if its certificate chains to `ca`, is valid now and has a subjectAltName equal to its configured address (IP or DNS) or to one of `peerNames`. Renewed files are read at the next connection, no restart (docs/replication.md)",
+    },
+    { key: 'bandwidthLimit', type: 'rate', default: 'none', doc: 'file content sent to each peer at most this fast: `10MiB/s`, `500KB/s`, `100Mbit/s` (at least 1KiB/s); requests, replies and heartbeats are not limited' },
     { key: 'conflictDir', type: 'absolute path', default: '`<path>.hotstandby-conflicts`', doc: "where a split brain keeps the replica's replaced files (same filesystem as path)" },
     { key: 'fullCheckEvery', type: 'duration', default: '10m', doc: 'a full digest comparison this often (besides after every connect and queue overflow)' },
     { key: 'xattrs', type: 'boolean', default: 'false', doc: 'replicate extended attributes too: `user.*`, `security.*`, and `trusted.*` (the daemon runs as root); the master\'s setting decides; a replica filesystem without them is an event, and files are replicated without them' },
@@ -86,16 +101,22 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
     if (fullCheckEveryMs < 1000) throw settings.error('fullCheckEvery', 'At least 1s');
     const xattrs = settings.boolean('xattrs') ?? false;
     const acls = settings.boolean('acls') ?? false;
-    return { path, exclude, listen: settings.string('listen') ?? '0.0.0.0', port, peers, keyFile: settings.requireString('keyFile'), conflictDir, fullCheckEveryMs, xattrs, acls };
+    const bandwidth = settings.string('bandwidthLimit');
+    let bandwidthLimit: number | undefined;
+    if (bandwidth !== undefined) {
+      try {
+        bandwidthLimit = parseBandwidth(bandwidth);
+      } catch (err) {
+        throw settings.error('bandwidthLimit', (err as Error).message);
+      }
+    }
+    return { path, exclude, listen: settings.string('listen') ?? '0.0.0.0', port, peers, auth: parseAuth(settings), bandwidthLimit, conflictDir, fullCheckEveryMs, xattrs, acls };
   },
   async check(settings, host) {
     const st = await stat(settings.path).catch(() => undefined);
     if (!st?.isDirectory()) throw new Error(`resources.${host.name}.path: '${settings.path}' is not a directory`);
-    try {
-      readKeyFile(settings.keyFile);
-    } catch (err) {
-      throw new Error(`resources.${host.name}.keyFile: ${(err as Error).message}`);
-    }
+    const problem = credentialProblem(settings, host.name);
+    if (problem !== undefined) throw new Error(problem);
     const parent = await stat(dirname(settings.conflictDir)).catch(() => undefined);
     if (parent !== undefined && parent.dev !== st.dev) throw new Error(`resources.${host.name}.conflictDir: must be on the same filesystem as '${settings.path}'`);
     if (settings.peers.length === 0 && host.peers().length === 0) throw new Error(`resources.${host.name}.peers: none set and the followed instances have no unicast peers`);
@@ -105,6 +126,47 @@ export const directoryKind: ResourceKind<DirectoryKindSettings> = {
   },
 };
 
+/**
+ * The key file or the certificate files, read and checked as at start (check-config runs this
+ * on the node too): the problem as `resources.<name>.<key>: <what is wrong with which file>`.
+ */
+export function credentialProblem(settings: DirectoryKindSettings, name: string): string | undefined {
+  const auth = settings.auth;
+  try {
+    if (auth.kind === 'psk') readKeyFile(auth.keyFile);
+    else loadCertificates(auth.files);
+    return undefined;
+  } catch (err) {
+    const key = auth.kind === 'psk' ? 'keyFile' : err instanceof CertificateFileError ? `tls.${err.setting}` : 'tls';
+    return `resources.${name}.${key}: ${(err as Error).message}`;
+  }
+}
+
+/** `keyFile` or `tls`, exactly one; the files themselves are read by check(). */
+function parseAuth(settings: ResourceSettings): DirectoryKindSettings['auth'] {
+  const tls = settings.section('tls', ['cert', 'key', 'ca', 'peerNames']);
+  const keyFile = settings.string('keyFile');
+  if (tls !== undefined && keyFile !== undefined) throw settings.error('tls', 'Set either keyFile (a pre-shared key) or tls (certificates), not both');
+  if (tls === undefined) {
+    if (keyFile === undefined) throw settings.error('keyFile', 'Required: a pre-shared key file (keyFile) or certificates (tls: { cert, key, ca })');
+    return { kind: 'psk', keyFile };
+  }
+  const peerNames = tls.stringList('peerNames') ?? [];
+  for (const name of peerNames) if (name === '' || /[\s,]/.test(name)) throw tls.error('peerNames', `"${name}" is not a host name or address`);
+  return { kind: 'certificates', files: { cert: tls.requireString('cert'), key: tls.requireString('key'), ca: tls.requireString('ca') }, peerNames };
+}
+
+function transportFor(settings: DirectoryKindSettings, peers: readonly { host: string }[], host: ResourceHost): ReplicationTransport {
+  const auth = settings.auth;
+  if (auth.kind === 'psk') return pskTransport(readKeyFile(auth.keyFile));
+  return certTransport({
+    files: auth.files,
+    peerNames: auth.peerNames,
+    peerAddresses: peers.map((p) => p.host),
+    onReloadProblem: (err) => host.log.log('error', 'directory replication: renewed certificate files cannot be used; the previous ones stay in use', { resource: host.name, problem: err.message }),
+  });
+}
+
 function driverSettings(settings: DirectoryKindSettings, host: ResourceHost): DirectorySettings {
   const peers = settings.peers.length > 0 ? settings.peers : host.peers().map((address) => ({ host: address, port: settings.port }));
   return {
@@ -112,7 +174,8 @@ function driverSettings(settings: DirectoryKindSettings, host: ResourceHost): Di
     exclude: excludeMatcher(settings.exclude),
     listen: { host: settings.listen, port: settings.port },
     peers,
-    psk: readKeyFile(settings.keyFile),
+    transport: transportFor(settings, peers, host),
+    throttle: settings.bandwidthLimit === undefined ? undefined : () => new Throttle(settings.bandwidthLimit!, host.clock, host.timers),
     conflictDir: settings.conflictDir,
     fullCheckEveryMs: settings.fullCheckEveryMs,
     xattrs: { xattrs: settings.xattrs, acls: settings.acls },

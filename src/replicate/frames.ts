@@ -36,6 +36,8 @@ export const FrameType = {
   sums: 16,
   /** Delta transfer: copy and literal operations (delta-ops.ts), id 0 like 'data'. */
   patch: 17,
+  /** Either way, no reply, once agreed in hello: "still here" on an idle link (channel.ts keepAlive). */
+  heartbeat: 18,
   ok: 64,
   error: 65,
 } as const;

@@ -5,7 +5,7 @@
 import type { Clock } from '../ports/index.js';
 import type { NativeFileBinding } from '../net/native.js';
 import type { RelPath } from './paths.js';
-import type { PreSharedKey } from './psk-tls.js';
+import type { ReplicationTransport } from './transport.js';
 import { ReplicaServer, type ReplicaEvent } from './replica-server.js';
 import type { ReplicationSides } from './role-follower.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
@@ -14,6 +14,7 @@ export { RoleFollower, roleForState, type ReplicationRole, type ReplicationSide,
 export { SourceReplicator, type SourceEvent, type SourceStatus } from './source-replicator.js';
 export { ReplicaServer, type ReplicaEvent } from './replica-server.js';
 export type { PreSharedKey } from './psk-tls.js';
+export type { ReplicationTransport } from './transport.js';
 
 /** One replicated directory as the configuration will describe it. */
 export interface DirectoryPair {
@@ -23,7 +24,7 @@ export interface DirectoryPair {
   /** Where this node's replica listens, and where the source finds the peer's. */
   listen: { host: string; port: number };
   peer: { host: string; port: number };
-  psk: PreSharedKey;
+  transport: ReplicationTransport;
 }
 
 export interface DirectoryPairPorts {
@@ -41,7 +42,7 @@ export function directoryPairSides(pair: DirectoryPair, ports: DirectoryPairPort
       const replicator = new SourceReplicator({
         root,
         replica: pair.peer,
-        psk: pair.psk,
+        transport: pair.transport,
         exclude: pair.exclude,
         native: ports.native,
         clock: ports.clock,
@@ -50,7 +51,7 @@ export function directoryPairSides(pair: DirectoryPair, ports: DirectoryPairPort
       return { start: () => replicator.start(), close: () => replicator.close() };
     },
     replica: () => {
-      const server = new ReplicaServer({ root, psk: pair.psk, ...pair.listen, native: ports.native, onEvent: ports.onReplicaEvent });
+      const server = new ReplicaServer({ root, transport: pair.transport, ...pair.listen, native: ports.native, onEvent: ports.onReplicaEvent });
       return { start: async () => void (await server.listen()), close: () => server.close() };
     },
   };

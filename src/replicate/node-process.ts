@@ -4,7 +4,10 @@
  * Exported functions, not scripts (see src/lab/node-entry.ts); start them with nodeEntryCommand.
  */
 import { loadNative } from '../net/native.js';
+import type { Clock, Timers } from '../ports/index.js';
 import { relToBytes } from './paths.js';
+import { pskTransport } from './psk-tls.js';
+import { Throttle } from './token-bucket.js';
 import { ReplicaServer } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 
@@ -17,6 +20,8 @@ export interface ReplicaProcessConfig {
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
+  /** `bandwidthLimit` in bytes/s (token-bucket.ts); absent: none. */
+  bandwidthLimit?: number;
   /** Status lines every this many ms (0: none). */
   statusEveryMs?: number;
 }
@@ -42,7 +47,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
     root: Buffer.from(config.root),
     host: config.host,
     port: config.port,
-    psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
+    transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
     onEvent: (event) => print({ event: printablePaths(event) }),
   });
@@ -52,14 +57,25 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
 }
 
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
-export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceEvent) => void): SourceReplicator {
+/** Node's own clock and timers (the lab processes have no addon timer; ms precision is enough). */
+export const labTime: Clock & Timers = {
+  now: () => performance.now(),
+  at: (deadline, fn) => {
+    const timer = setTimeout(fn, Math.max(0, deadline - performance.now()));
+    return () => clearTimeout(timer);
+  },
+};
+
+export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: number }, onEvent: (event: SourceEvent) => void): SourceReplicator {
+  const clock = labTime;
   return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
-    psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
+    transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
-    clock: { now: () => performance.now() },
+    clock,
     retryMs: 300,
+    throttle: config.bandwidthLimit === undefined ? undefined : new Throttle(config.bandwidthLimit, labTime, labTime),
     onEvent,
   });
 }

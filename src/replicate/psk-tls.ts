@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { ReplicationTransport } from './transport.js';
 
 export interface PreSharedKey {
   /** Names the key (sent in clear during the handshake). */
@@ -40,4 +41,10 @@ export function pskClientOptions(psk: PreSharedKey): ConnectionOptions {
     // No certificate to check: the PSK authenticates the server.
     checkServerIdentity: () => undefined,
   };
+}
+
+/** Both sides hold the same key (the `keyFile` setting). */
+export function pskTransport(psk: PreSharedKey): ReplicationTransport {
+  checkKey(psk);
+  return { name: 'pre-shared key', clientOptions: () => pskClientOptions(psk), serverOptions: () => pskServerOptions(psk) };
 }

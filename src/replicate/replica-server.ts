@@ -13,7 +13,7 @@ import { entryToWire } from './entry-wire.js';
 import { pathField, readBig, readInt, readPath, readString, type Frame } from './frames.js';
 import { fileKey } from './link-index.js';
 import { printable, TEMP_PREFIX, type RelPath } from './paths.js';
-import { pskServerOptions, type PreSharedKey } from './psk-tls.js';
+import type { ReplicationTransport } from './transport.js';
 import { ApplyError, ReplicaApplier, xattrPortOf, type FileMeta, type FileTimesPort } from './replica-applier.js';
 import { anySelected, NO_XATTRS, probeXattrSupport, xattrsFromWire, type XattrSelection } from './xattrs.js';
 import { TreeDigester } from './tree-digest.js';
@@ -45,6 +45,8 @@ const CONCURRENT = new Set<Frame['type']>(['put', 'mkdir', 'symlink', 'remove', 
 
 export type ReplicaEvent =
   | { kind: 'connected'; peer: string }
+  /** A source failed authentication (wrong key, bad or unexpected certificate): never applied. */
+  | { kind: 'refused'; peer: string; reason: string }
   | { kind: 'disconnected'; peer: string; reason: string }
   | { kind: 'apply-failed'; path: RelPath; code: string; message: string }
   | { kind: 'resumed'; path: RelPath; offset: string }
@@ -58,7 +60,8 @@ export type ReplicaEvent =
 
 export interface ReplicaServerOptions {
   root: Buffer;
-  psk: PreSharedKey;
+  /** How sources authenticate (psk-tls.ts, cert-tls.ts). */
+  transport: ReplicationTransport;
   host: string;
   port: number;
   native: FileTimesPort;
@@ -130,8 +133,24 @@ export class ReplicaServer {
       },
     );
     this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native) });
-    this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
-    this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
+    const transport = options.transport;
+    this.server = createServer(transport.serverOptions(), (socket) => this.accept(socket));
+    // Renewed certificate files: installed before the next handshake (before the TLS layer's own
+    // 'connection' listener wraps the socket with the context it holds).
+    this.server.prependListener('connection', () => {
+      try {
+        const renewed = transport.renewedServerContext?.();
+        if (renewed !== undefined) this.server.setSecureContext(renewed);
+      } catch {
+        // The last good context stays; the transport reported the problem.
+      }
+    });
+    this.server.on('tlsClientError', (err, socket) => {
+      const e = err as Error & { code?: string };
+      // A port scan or a dropped connection is not a refusal worth an event.
+      if (e.code === 'ECONNRESET' || socket.remoteAddress === undefined) return;
+      options.onEvent?.({ kind: 'refused', peer: `${socket.remoteAddress}:${socket.remotePort}`, reason: `TLS handshake failed: ${e.message}` });
+    });
   }
 
   async listen(): Promise<AddressInfo> {
@@ -186,6 +205,11 @@ export class ReplicaServer {
   private accept(socket: TLSSocket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
+    const refusal = this.options.transport.refusal?.(socket);
+    if (refusal !== undefined) {
+      this.refuse(socket, peer, refusal);
+      return;
+    }
     this.current?.close('replaced by a newer source connection');
     let queued = 0;
     const channel = new Channel(socket, (frame) => {
@@ -205,6 +229,21 @@ export class ReplicaServer {
       this.options.onEvent?.({ kind: 'disconnected', peer, reason });
       this.chain = this.chain.then(() => this.applier.closeAll());
     });
+  }
+
+  /**
+   * A source that failed authentication: its first request is answered with the reason (in TLS
+   * 1.3 it would otherwise only see the connection drop), then the connection closes. Nothing it
+   * sends is applied, and the current source's connection is left alone.
+   */
+  private refuse(socket: TLSSocket, peer: string, reason: string): void {
+    this.options.onEvent?.({ kind: 'refused', peer, reason });
+    const channel = new Channel(socket, (frame) => {
+      if (frame.id === 0) return;
+      const header = { code: 'EACCES', message: `the replica refused this node: ${reason}` };
+      void channel.write({ type: 'error', id: frame.id, header, payload: Buffer.alloc(0) }).finally(() => socket.end());
+    });
+    setTimeout(() => channel.close('refused'), 5000).unref();
   }
 
   /**
@@ -279,6 +318,13 @@ export class ReplicaServer {
           const store = this.options.generations;
           const xattrs = this.agreeXattrs(selectionFromWire(h.xattrs));
           reply = { protocol: PROTOCOL_VERSION, xattrs, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          // The source's heartbeat offer (channel.ts keepAlive), taken within sane bounds and echoed.
+          const every = h.heartbeatMs;
+          const dead = h.deadAfterMs;
+          if (typeof every === 'number' && typeof dead === 'number' && every >= 50 && every <= 60_000 && dead >= 2 * every && dead <= 600_000) {
+            channel.keepAlive(every, dead);
+            reply.heartbeatMs = every;
+          }
           // Until this source's full comparison completes, this copy is not one to promote.
           await store?.update(syncStarted);
           break;

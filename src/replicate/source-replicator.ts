@@ -6,11 +6,13 @@
 import { lstat } from 'node:fs/promises';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
-import { Channel, ChannelClosedError } from './channel.js';
+import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
 import { absolute, isReplicatorName, printable, type RelPath } from './paths.js';
-import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
+import { describeTlsError } from './cert-tls.js';
+import type { ReplicationTransport } from './transport.js';
+import type { Throttle } from './token-bucket.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type DeltaReport, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
@@ -23,6 +25,8 @@ import { anySelected, NO_XATTRS, type XattrPort, type XattrSelection } from './x
 export type SourceEvent =
   | { kind: 'connected' }
   | { kind: 'disconnected'; reason: string }
+  /** A connection attempt failed before the session began (unreachable, authentication); once per distinct reason. */
+  | { kind: 'connect-failed'; reason: string }
   | { kind: 'rescan-started'; path: RelPath; reason: string }
   | { kind: 'rescan-done'; path: RelPath; sent: number; ms: number }
   | { kind: 'synced'; path: RelPath; lagMs: number }
@@ -57,7 +61,8 @@ export interface SourceStatus {
 export interface SourceReplicatorOptions {
   root: Buffer;
   replica: { host: string; port: number };
-  psk: PreSharedKey;
+  /** How the two sides authenticate (psk-tls.ts, cert-tls.ts); asked again at every connect. */
+  transport: ReplicationTransport;
   exclude?: (path: RelPath) => boolean;
   native: InotifyPort & SmallFileReader & { [K in keyof XattrPort]?: XattrPort[K] };
   clock: Clock;
@@ -72,6 +77,12 @@ export interface SourceReplicatorOptions {
   settleMs?: number;
   /** A full digest comparison this often as a safety net (0: only after connect / overflow). Default 10 min. */
   fullCheckEveryMs?: number;
+  /** Heartbeat period, both ways (channel.ts keepAlive). Default 2 s. */
+  heartbeatMs?: number;
+  /** Nothing heard for this long: the connection is dropped and made again. Default 15 s. */
+  deadAfterMs?: number;
+  /** The bandwidth limit of this link (token-bucket.ts); none: as fast as the link goes. */
+  throttle?: Throttle;
   /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
   generations?: GenerationStore;
   /** Delta transfer for changed large files when the replica supports it. Default on. */
@@ -96,6 +107,8 @@ export class SourceReplicator {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private fullCheckTimer: NodeJS.Timeout | undefined;
   private backoffMs = 100;
+  /** The last reason a connection attempt failed, so a persisting failure is reported once. */
+  private lastRefusal: string | undefined;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Files being written: sent at the writer's close, or once quiet for settleMs. */
   private readonly settling = new Map<RelPath, { since: number; timer: NodeJS.Timeout }>();
@@ -207,7 +220,18 @@ export class SourceReplicator {
 
   private connect(): void {
     if (this.closed) return;
-    const socket: TLSSocket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...pskClientOptions(this.options.psk) });
+    let socket: TLSSocket;
+    try {
+      socket = connect({ host: this.options.replica.host, port: this.options.replica.port, ...this.options.transport.clientOptions(this.options.replica) });
+    } catch (err) {
+      // Unusable credentials (the files named in the message): tried again with the backoff.
+      this.connectFailed(`this node's ${this.options.transport.name} cannot be used: ${(err as Error).message}`);
+      this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, 2000);
+      return;
+    }
+    let handshakeError: string | undefined;
+    socket.once('error', (err) => (handshakeError ??= describeTlsError(err, "the replica's")));
     socket.setNoDelay(true);
     const channel = new Channel(socket, (frame) => {
       // The only frame a replica sends unasked: a path changed there outside replication.
@@ -224,6 +248,7 @@ export class SourceReplicator {
     this.channel = channel;
     channel.onClose((reason) => {
       if (this.sender !== undefined && this.channel === channel) this.emit({ kind: 'disconnected', reason });
+      else if (this.channel === channel && !this.closed) this.connectFailed(handshakeError ?? reason);
       // Changes from now on may not reach the replica: they belong to a new generation.
       if (!this.closed) void this.options.generations?.update(markPending).catch(() => {});
       this.sender = undefined;
@@ -235,25 +260,40 @@ export class SourceReplicator {
       this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(this.backoffMs * 2, 2000);
     });
+    // A peer that accepts the connection and then says nothing (frozen, a half-open link) is
+    // given up after the heartbeat's deadline, as a silent session would be. Only the TLS
+    // handshake: the hello may wait behind the replica finishing the previous session's work.
+    const deadAfterMs = this.options.deadAfterMs ?? 15_000;
+    const handshakeTimer = setTimeout(() => channel.close(`no TLS handshake with the replica in ${deadAfterMs / 1000} s`), deadAfterMs);
+    handshakeTimer.unref();
+    channel.onClose(() => clearTimeout(handshakeTimer));
     socket.once('secureConnect', () => {
+      clearTimeout(handshakeTimer);
       void this.hello(channel)
         .then((delta) => {
           this.backoffMs = 100;
+          this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
             onBytes: (n) => {
-              this.lagBytes += n;
+              if (this.channel === channel) this.lagBytes += n;
               this.sentBytes += n;
             },
             onFailed: (failure) => this.onFailed(failure),
             onDelta: (report) => this.emit({ kind: 'delta', ...report }),
-          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false });
+          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false, throttle: this.options.throttle });
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
           this.pump();
         })
-        .catch((err) => channel.close(`hello failed: ${(err as Error).message}`));
+        .catch((err) => channel.close(err instanceof RemoteError ? (err as Error).message : `hello failed: ${(err as Error).message}`));
     });
+  }
+
+  private connectFailed(reason: string): void {
+    if (reason === this.lastRefusal) return;
+    this.lastRefusal = reason;
+    this.emit({ kind: 'connect-failed', reason });
   }
 
   /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
@@ -265,7 +305,10 @@ export class SourceReplicator {
     if (this.xattrPort === undefined && anySelected(this.options.xattrs ?? NO_XATTRS)) {
       this.emit({ kind: 'xattrs-unsupported', message: 'this build has no extended-attribute calls' });
     }
-    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, xattrs: wanted, ...(ours && { generation: ours }) });
+    const heartbeat = { heartbeatMs: this.options.heartbeatMs ?? 2000, deadAfterMs: this.options.deadAfterMs ?? 15_000 };
+    const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, xattrs: wanted, ...heartbeat, ...(ours && { generation: ours }) });
+    // A replica that echoes the heartbeat knows the frame (older ones ignore the offer).
+    if (reply.header.heartbeatMs === heartbeat.heartbeatMs) channel.keepAlive(heartbeat.heartbeatMs, heartbeat.deadAfterMs);
     const delta = Array.isArray(reply.header.features) && reply.header.features.includes('delta');
     // What both sides keep: the replica answers what its filesystem supports of what was asked.
     const agreed = reply.header.xattrs as Partial<XattrSelection> | undefined;
@@ -329,6 +372,8 @@ export class SourceReplicator {
       if (item.kind === 'sync') this.busy.set(item.path, (this.busy.get(item.path) ?? 0) + 1);
       else this.barrier = true;
       void this.run(sender, item).finally(() => {
+        // Work of a closed connection settles after its close reset the counts: not counted again.
+        if (this.sender !== sender) return;
         this.inFlight--;
         if (item.kind === 'sync') this.busy.delete(item.path);
         else this.barrier = false;

@@ -17,6 +17,7 @@ import { fileKey, type FileKey } from './link-index.js';
 import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
 import { anySelected, readXattrList, xattrsToWire, type XattrPort } from './xattrs.js';
 import type { SmallFileRead } from '../net/native.js';
+import type { Throttle } from './token-bucket.js';
 
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
@@ -65,6 +66,8 @@ export type DeltaReport = {
 export interface SenderOptions {
   /** The replica announced delta transfer (hello's features): changed large files go as deltas. */
   delta?: boolean;
+  /** The bandwidth limit on file content (token-bucket.ts); requests and replies are not metered. */
+  throttle?: Throttle;
 }
 
 export interface SenderHooks {
@@ -278,20 +281,26 @@ export class SourceSender {
       if (other !== undefined && sameEntry(entry, other)) continue;
       if (entry.type === 'file' && other?.type === 'file' && !other.digest.equals(entry.digest)) this.contentDiffers.add(path);
       work.push(async () => {
-        await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
+        await this.send(path).catch((err) => this.failedInRescan(err));
         counter.sent++;
       });
     }
     for (const name of remoteByName.keys()) {
       const path = joinRel(dir, name);
       work.push(async () => {
-        await this.send(path).catch((err) => this.hooks.onFailed(err as SendFailed));
+        await this.send(path).catch((err) => this.failedInRescan(err));
         counter.sent++;
       });
     }
     await runLimited(work, RESCAN_PARALLEL, () => this.channel.closed);
     if (this.channel.closed) throw new ChannelClosedError('closed during a rescan');
     for (const sub of subdirs) await this.descend(sub, ours, theirs, counter);
+  }
+
+  /** A send of a rescan that failed: retried later; a closed channel ends the rescan (the next connect's rescan covers it). */
+  private failedInRescan(err: unknown): void {
+    if (err instanceof SendFailed) this.hooks.onFailed(err);
+    else if (!(err instanceof ChannelClosedError)) throw err;
   }
 
   private failure(path: RelPath, err: unknown): Error {
@@ -372,6 +381,7 @@ export class SourceSender {
     // An addon built before hard links were replicated says nothing of links: one link assumed.
     const st = { ...found, nlink: found.nlink ?? 1, dev: found.dev ?? '0' };
     await this.sendFile(path, st, meta, async () => {
+      await this.options.throttle?.pass(data.length);
       this.hooks.onBytes?.(data.length);
       await this.channel.request('put', { path: pathField(path), ...meta }, data);
     });
@@ -384,6 +394,7 @@ export class SourceSender {
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     await this.unchanged(path, file, before);
     if (bytesRead !== Number(before.size)) throw new SendFailed(path, 'ECHANGED', `'${printable(path)}' changed while it was read; sent again`);
+    await this.options.throttle?.pass(bytesRead);
     this.hooks.onBytes?.(bytesRead);
     await this.channel.request('put', { path: pathField(path), ...metaHeader(before), ...attrs }, buffer.subarray(0, bytesRead));
   }
@@ -420,7 +431,7 @@ export class SourceSender {
     // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
     while (position < before.size) {
       // A fresh buffer per chunk: the frame holds on to it until the socket has sent it.
-      const buffer = Buffer.allocUnsafe(Math.min(CHUNK, MAX_PAYLOAD));
+      const buffer = Buffer.allocUnsafe(Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, Number(position));
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
@@ -429,6 +440,7 @@ export class SourceSender {
       if (end > offset) {
         const start = position >= offset ? 0 : Number(offset - position);
         const piece = chunk.subarray(start);
+        await this.options.throttle?.pass(piece.length);
         await this.channel.write({ type: 'data', id: 0, header: { token, offset: (position + BigInt(start)).toString() }, payload: piece });
         this.hooks.onBytes?.(piece.length);
       }
@@ -464,6 +476,7 @@ export class SourceSender {
     const flush = async () => {
       if (batch.length === 0) return;
       const payload = encodeOps(batch);
+      await this.options.throttle?.pass(payload.length);
       await this.channel.write({ type: 'patch', id: 0, header: { token, offset: batchAt.toString() }, payload });
       this.hooks.onBytes?.(payload.length);
       patchBytes += payload.length;

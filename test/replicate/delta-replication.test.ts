@@ -15,7 +15,7 @@ import { connect } from 'node:tls';
 import { waitFor } from '../../src/lab/wait-for.js';
 import { loadNative } from '../../src/net/native.js';
 import { Channel } from '../../src/replicate/channel.js';
-import { pskClientOptions } from '../../src/replicate/psk-tls.js';
+import { pskClientOptions, pskTransport } from '../../src/replicate/psk-tls.js';
 import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
 import { SourceSender, type DeltaReport } from '../../src/replicate/source-sender.js';
@@ -37,7 +37,7 @@ function dirs(t: { after: (fn: () => void) => void }) {
 }
 
 async function startReplica(t: { after: (fn: () => Promise<void>) => void }, replica: string, events: ReplicaEvent[] = []) {
-  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native: loadNative(), onEvent: (e) => events.push(e) });
+  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native: loadNative(), onEvent: (e) => events.push(e) });
   const { port } = await server.listen();
   t.after(() => server.close());
   return { server, port, events };
@@ -47,7 +47,7 @@ function startSource(source: string, port: number, events: SourceEvent[] = []) {
   const replicator = new SourceReplicator({
     root: Buffer.from(source),
     replica: { host: '127.0.0.1', port },
-    psk,
+    transport: pskTransport(psk),
     native: loadNative(),
     clock: { now: () => performance.now() },
     onEvent: (e) => events.push(e),

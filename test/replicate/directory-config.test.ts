@@ -52,3 +52,29 @@ test('directory resource: each bad setting is an error naming its key', () => {
     assert.throws(() => load(yaml), (err: Error) => key.test(err.message) && /files/.test(err.message), yaml);
   }
 });
+
+test('directory resource: tls (certificates) instead of keyFile, and bandwidthLimit, parse', () => {
+  const { config } = load('    path: /srv/data\n    tls:\n      cert: /etc/hs/node.crt\n      key: /etc/hs/node.key\n      ca: /etc/hs/ca.crt\n      peerNames: [b.example]\n    bandwidthLimit: 10MiB/s\n');
+  const settings = config.resources![0]!.settings as DirectoryKindSettings;
+  assert.deepEqual(settings.auth, { kind: 'certificates', files: { cert: '/etc/hs/node.crt', key: '/etc/hs/node.key', ca: '/etc/hs/ca.crt' }, peerNames: ['b.example'] });
+  assert.equal(settings.bandwidthLimit, 10 * 1024 * 1024);
+  const psk = load('    path: /srv/data\n    keyFile: /k\n').config.resources![0]!.settings as DirectoryKindSettings;
+  assert.deepEqual(psk.auth, { kind: 'psk', keyFile: '/k' });
+  assert.equal(psk.bandwidthLimit, undefined);
+});
+
+test('directory resource: bad tls and bandwidthLimit settings are errors naming the key and the problem', () => {
+  const cases: [string, RegExp][] = [
+    ['    path: /srv/data\n    keyFile: /k\n    tls: { cert: /c, key: /k, ca: /a }\n', /tls.*either keyFile .* or tls/],
+    ['    path: /srv/data\n', /keyFile.*or certificates \(tls/],
+    ['    path: /srv/data\n    tls: { cert: /c, key: /k }\n', /ca/],
+    ['    path: /srv/data\n    tls: { cert: /c, key: /k, ca: /a, crl: /x }\n', /crl/],
+    ['    path: /srv/data\n    tls: { cert: /c, key: /k, ca: /a, peerNames: ["a b"] }\n', /peerNames.*"a b"/],
+    ['    path: /srv/data\n    keyFile: /k\n    bandwidthLimit: fast\n', /bandwidthLimit.*"fast" is not a rate/],
+    ['    path: /srv/data\n    keyFile: /k\n    bandwidthLimit: 10 parsecs/s\n', /bandwidthLimit.*unknown unit "parsecs"/],
+    ['    path: /srv/data\n    keyFile: /k\n    bandwidthLimit: 10B/s\n', /bandwidthLimit.*below the least limit/],
+  ];
+  for (const [yaml, message] of cases) {
+    assert.throws(() => load(yaml), (err: Error) => message.test(err.message), yaml);
+  }
+});

@@ -6,6 +6,7 @@
  * wrote nothing while apart catches up with no conflict reported.
  */
 import assert from 'node:assert/strict';
+import { pskTransport } from '../../src/replicate/psk-tls.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ async function pair(t: { after: (fn: () => Promise<void> | void) => void }): Pro
     const events: string[] = [];
     const conflicts = join(base, name, 'data.hotstandby-conflicts');
     const driver = new DirectoryDriver(
-      { path: dir, exclude: excludeMatcher(['*.swp']), listen: { host: '127.0.0.1', port: own }, peers: [{ host: '127.0.0.1', port: peer }], psk, conflictDir: conflicts, fullCheckEveryMs: 600_000 },
+      { path: dir, exclude: excludeMatcher(['*.swp']), listen: { host: '127.0.0.1', port: own }, peers: [{ host: '127.0.0.1', port: peer }], transport: pskTransport(psk), conflictDir: conflicts, fullCheckEveryMs: 600_000 },
       { native, clock: { now: () => performance.now() }, log: silent, stateDir: state, onSourceEvent: (e) => events.push(`source ${e.kind}`), onReplicaEvent: (e) => events.push(`replica ${e.kind}`) },
     );
     return { name, dir, conflicts, driver, events };

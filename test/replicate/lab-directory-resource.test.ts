@@ -7,16 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { packageRoot } from '../../src/net/native.js';
 import type { ResourceStatus } from '../../src/resources/group.js';
 import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from '../integration/support.js';
 import { loadNative } from '../../src/net/native.js';
 import { encodeXattrList, readXattrList } from '../../src/replicate/xattrs.js';
 import { treeDifferences } from './support/tree-compare.js';
+import { opensslUnavailableReason, TestCa } from './support/certs.js';
 
 const native = loadNative();
 
@@ -29,11 +32,12 @@ class Node {
   private readonly yamlFile: string;
 
   constructor(
-    private readonly lab: Lab,
+    readonly lab: Lab,
     readonly host: string,
     peer: string,
     spec: InstanceSpec,
-    keyFile: string,
+    /** `keyFile: …`, or a `tls:` mapping and other keys, as YAML lines under the resource. */
+    auth: string | readonly string[],
   ) {
     this.runtimeDir = join(lab.dir, `hs-${host}-run`);
     this.data = join(lab.dir, `${host}-data`);
@@ -49,7 +53,7 @@ class Node {
         '    follows: VI_1',
         `    path: ${this.data}`,
         `    peers: [${peer}]`,
-        `    keyFile: ${keyFile}`,
+        ...(typeof auth === 'string' ? [`    keyFile: ${auth}`] : auth),
         '    xattrs: true',
         '    acls: true',
         '    veto: { weight: -100 }',
@@ -58,6 +62,10 @@ class Node {
       ].join('\n'),
     );
     this.process = this.start();
+  }
+
+  get configFile(): string {
+    return this.yamlFile;
   }
 
   start(): LabProcess {
@@ -133,5 +141,34 @@ test('directory resource in the daemon: master → backup, kill -9 failover reve
     const gauges = (await b.resource())?.gauges ?? {};
     assert.equal(gauges.split_brains, 0, `no split brain: ${JSON.stringify(gauges)}`);
     await waitFor(async () => (await a.resource())?.eligibility?.eligible === true, { description: 'a complete again', timeoutMs: 30_000 });
+  });
+});
+
+test('directory resource in the daemon with certificates (SAN = each node\'s address) and a bandwidth limit; check-config names a bad key file', { skip: skip ?? opensslUnavailableReason(), timeout: 170_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  t.after(() => lab.destroy());
+  await withLabLogs(t, lab, async () => {
+    const vip = lab.vip4(0);
+    const certs = join(lab.dir, 'certs');
+    mkdirSync(certs);
+    const ca = TestCa.create(certs, 'ca');
+    const tlsLines = (files: { cert: string; key: string; ca: string }) => ['    tls:', `      cert: ${files.cert}`, `      key: ${files.key}`, `      ca: ${files.ca}`, '    bandwidthLimit: 4MiB/s'];
+    const aFiles = ca.issue('a', `IP:${lab.host('a').ipv4}`);
+    const bFiles = ca.issue('b', `IP:${lab.host('b').ipv4}`);
+    const spec = (priority: number): InstanceSpec => ({ version: 3, advertInt: 0.2, vips: [`${vip}/24`], priority, nopreempt: true });
+    const a = new Node(lab, 'a', lab.host('b').ipv4, spec(150), tlsLines(aFiles));
+    await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a MASTER', timeoutMs: 20_000 });
+    const b = new Node(lab, 'b', lab.host('a').ipv4, spec(100), tlsLines(bFiles));
+    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP', timeoutMs: 20_000 });
+    writeFileSync(join(a.data, 'index.html'), 'replicated over mutual TLS 1.3');
+    writeFileSync(join(a.data, 'big.bin'), randomBytes(6 * 1024 * 1024));
+    await same(a, b, 'b has a copy of a over certificates');
+    await waitFor(async () => (await b.resource())?.eligibility?.eligible === true, { description: "b's copy complete", timeoutMs: 30_000 });
+
+    // check-config with b's key in a's place: an error naming the key and the file, exit ≠ 0.
+    const bad = lab.writeFile('bad.yaml', readFileSync(a.configFile, 'utf8').replace(aFiles.key, bFiles.key));
+    const run = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'hotstandby'), 'check-config', bad], { encoding: 'utf8' });
+    assert.notEqual(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout + run.stderr, /resources\.files\.tls\.key: '.*b\.key' does not match the certificate in '.*a\.crt'/);
   });
 });

@@ -73,6 +73,7 @@ test('A source with the wrong key is refused and changes nothing on the replica'
   const { sourceEvents, replica } = await pair(t, (source) => writeFileSync(join(source, 'x'), 'x'), { identity: 'test', key: Buffer.alloc(32, 4) });
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(sourceEvents.some((e) => e.kind === 'connected'), false);
+  assert.ok(sourceEvents.some((e) => e.kind === 'connect-failed'), 'the failed handshake is reported');
   assert.deepEqual((await treeDifferences(replica, replica)).length, 0);
   assert.equal((await import('node:fs')).readdirSync(replica).length, 0);
 });

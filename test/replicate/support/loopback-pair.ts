@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import { loadNative, type NativeFileBinding } from '../../../src/net/native.js';
+import { pskTransport } from '../../../src/replicate/psk-tls.js';
 import { ReplicaServer, type ReplicaEvent } from '../../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../../src/replicate/source-replicator.js';
 import type { XattrSelection } from '../../../src/replicate/xattrs.js';
@@ -33,14 +34,14 @@ export async function loopbackPair(t: { after: (fn: () => Promise<void> | void) 
   options.setup?.(source);
   const native = loadNative();
   const replicaEvents: ReplicaEvent[] = [];
-  const server = new ReplicaServer({ root: Buffer.from(replica), psk, host: '127.0.0.1', port: 0, native: (options.replicaNative ?? ((n) => n))(native), onEvent: (e) => replicaEvents.push(e) });
+  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native: (options.replicaNative ?? ((n) => n))(native), onEvent: (e) => replicaEvents.push(e) });
   const { port } = await server.listen();
   const sourceEvents: SourceEvent[] = [];
   const makeSource = () =>
     new SourceReplicator({
       root: Buffer.from(source),
       replica: { host: '127.0.0.1', port },
-      psk: options.sourceKey ?? psk,
+      transport: pskTransport(options.sourceKey ?? psk),
       native: (options.sourceNative ?? ((n) => n))(native),
       clock,
       exclude: (p) => p.endsWith('.swp'),
