@@ -44,6 +44,7 @@ async function run(t: TestContext, witness: boolean, seed: number): Promise<void
     t.diagnostic(`${pair.label}: ${JSON.stringify({ writes: check.writes, unknownCommitted: check.unknownCommitted, reads: check.reads, checks: check.checks })}`);
     const warnings = new Set(result.history.flatMap((op) => (op.kind === 'write' && op.warning !== undefined ? [op.warning] : [])));
     for (const warning of [...warnings].slice(0, 3)) t.diagnostic(`acknowledged with a warning: ${warning}`);
+    assert.deepEqual(result.brokenLines, [], `seed ${seed}: every op line of the writers parsed (none cut short)`);
     assert.deepEqual(check.violations, [], `seed ${seed}: the checker found anomalies`);
     assert.equal(result.error, undefined, `seed ${seed}: the pair settled again after every fault`);
     assert.equal(check.lostAcknowledged.length, 0);
