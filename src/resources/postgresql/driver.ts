@@ -24,7 +24,8 @@ import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmast
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
-import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames } from './sync-names.js';
+import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames, type PeerReplication } from './sync-names.js';
+import { promotionClaim, resyncStep } from './witness-protocol.js';
 import { nullWitness, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
 import type { PostgresqlHealthView } from './health.js';
@@ -68,6 +69,8 @@ export class PostgresqlDriver implements ResourceDriver {
   private notStreaming = 0;
   private standbyGoneSince: number | undefined;
   private degraded = false;
+  /** The LSN the standby must flush before the record names it again (witness-protocol.ts resyncStep). */
+  private resyncTarget: bigint | undefined;
   private lastRejoinError: string | undefined;
   /** The last copy that succeeded: 'initial copy', 'rejoin (pg_rewind)', 'rejoin (fresh clone)'. */
   private lastCopy: string | undefined;
@@ -106,10 +109,6 @@ export class PostgresqlDriver implements ResourceDriver {
     const { signal, log } = ctx;
     const owner = await this.runAs();
     let local = await inspectLocal(s, signal);
-    if (local.kind === 'primary') {
-      await this.configurePrimary(signal);
-      return;
-    }
     if (local.kind === 'stopped') {
       // Started as a standby whatever it was: a stale old primary must not take a write before
       // the checks below (clients may reach it without the VIP).
@@ -124,11 +123,24 @@ export class PostgresqlDriver implements ResourceDriver {
     const record = await this.witnessRecord(signal);
     const eligibility = this.decide(local, peer, record);
     if (!eligibility.eligible) throw new Error(`Not promoting: ${eligibility.reason}`);
+    const tEligible = performance.now();
+    // With a witness every promotion is a won compare-and-swap, also of a server that is a
+    // primary already (VRRP flapped, the daemon restarted): the record may name another primary.
     if (this.witness.arbitrates) {
-      const expect = record === 'unreachable' ? undefined : record;
-      if (!(await this.witness.claimPrimary(s.nodeName, s.peer.name, expect, signal))) {
+      if (record === 'unreachable') throw new Error(`Not promoting: the witness (${this.witness.description}) cannot be reached`);
+      const claim = promotionClaim({ self: s.nodeName, peer: s.peer.name, record, mayRunAsync: s.degradeToAsyncAfterMs !== undefined });
+      if ('refused' in claim) throw new Error(`Not promoting: ${claim.refused}`);
+      if (!(await this.witness.claimPrimary(s.nodeName, claim.syncStandby, record, signal))) {
         throw new Error(`Not promoting: the witness (${this.witness.description}) record changed; another node claimed the primary`);
       }
+      this.degraded = claim.syncStandby === null;
+      this.resyncTarget = undefined;
+      if (this.degraded) log.log('warn', 'Promoting without a synchronous standby until the peer streams again (the witness recorded it)', { peer: peer.kind });
+    }
+    const tClaimed = performance.now();
+    if (local.kind === 'primary') {
+      await this.configurePrimary(signal);
+      return;
     }
     if (local.kind === 'empty') {
       log.log('info', 'Empty data directory and bootstrap: initdb; initialising a new cluster', { dataDir: s.dataDir });
@@ -139,25 +151,22 @@ export class PostgresqlDriver implements ResourceDriver {
       return;
     }
     if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
-    // The old primary is gone: with a witness and degradeToAsyncAfter, record at once that this
-    // primary runs without a synchronous standby (compare-and-swap; the old primary can then never
-    // be promoted) and write asynchronously until it is back in sync, instead of waiting for it.
-    if (this.witness.arbitrates && s.degradeToAsyncAfterMs !== undefined && peer.kind === 'unreachable') {
-      const claimed = await this.witness.read(signal);
-      if (claimed?.primary === s.nodeName && (await this.witness.allowAsync(s.nodeName, claimed, signal))) {
-        this.degraded = true;
-        log.log('warn', 'Promoting without a synchronous standby (the peer is unreachable; the witness recorded it)');
-      }
-    }
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
+    let tNames = tClaimed;
     await withSession(localEndpoint(s), signal, async (session) => {
       await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
       const waitSeconds = Math.max(1, Math.ceil(s.promoteWaitMs / 1000));
+      tNames = performance.now();
       const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
       if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);
     });
-    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1, ms: Math.round(performance.now() - t0) });
+    const tPromoted = performance.now();
     await this.configurePrimary(signal);
+    const ms = (a: number, b: number): number => Math.round(b - a);
+    log.log('info', 'Promoted to primary', {
+      timeline: local.timeline + 1, ms: ms(t0, performance.now()),
+      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted), configureMs: ms(tPromoted, performance.now()),
+    });
     await this.refreshLocalView(signal);
     await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
   }
@@ -193,8 +202,8 @@ export class PostgresqlDriver implements ResourceDriver {
     let lagBytes: number | undefined;
     if (local.kind === 'primary') {
       const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
+      if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
       syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
-      if (this.wanted === 'primary') await this.followStandby(replication?.sync === true, replication?.streaming === true, replication?.flushLagBytes, ctx);
     } else if (local.kind === 'standby') {
       lagBytes = peer.kind === 'primary' ? Math.max(0, Number(peer.lsn - local.replayLsn)) : Number(local.receiveLsn - local.replayLsn);
     }
@@ -444,52 +453,80 @@ export class PostgresqlDriver implements ResourceDriver {
     });
   }
 
-  /** Degrading to asynchronous (only with a witness that agrees) and back. */
-  private async followStandby(sync: boolean, streaming: boolean, flushLagBytes: number | undefined, ctx: OperationContext): Promise<void> {
+  /**
+   * Degrading to asynchronous (only with a witness that agrees) and back (witness-protocol.ts).
+   * Whether this primary runs asynchronously is the record's to say (syncStandby null), not a
+   * flag of this process: a restarted daemon, or a promotion that claimed no standby, must find
+   * its way back to synchronous the same way.
+   */
+  private async followStandby(record: PrimaryRecord | undefined | 'unreachable', replication: PeerReplication, ctx: OperationContext): Promise<void> {
     const s = this.settings;
     const after = s.degradeToAsyncAfterMs;
-    if (after === undefined) return;
+    if (after === undefined || !this.witness.arbitrates) return;
+    // Only the recorded primary writes the record; unreadable: nothing to decide this round.
+    if (record === undefined || record === 'unreachable' || record.primary !== s.nodeName) return;
     const now = this.host.clock.now();
+    const setNames = (names: string): Promise<void> => withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, names));
+    const namesPeer = (await withSession(localEndpoint(s), ctx.signal, (session) => currentSyncNames(session))) === syncStandbyNames(s.peer.name);
+    this.degraded = record.syncStandby === null;
     if (!this.degraded) {
-      if (sync) {
+      this.resyncTarget = undefined;
+      // The record names the standby: commits must wait for it (the invariant), whatever a
+      // restart left in postgresql.auto.conf.
+      if (!namesPeer) await setNames(syncStandbyNames(s.peer.name));
+      if (replication.sync) {
         this.standbyGoneSince = undefined;
         return;
       }
       this.standbyGoneSince ??= now;
       if (now - this.standbyGoneSince < after) return;
-      const record = await this.witness.read(ctx.signal);
-      if (record === undefined || record.primary !== s.nodeName) return;
+      // The record first: once it names no standby, the standby cannot be promoted, and only then
+      // may commits stop waiting for it.
       if (!(await this.witness.allowAsync(s.nodeName, record, ctx.signal))) return;
       this.degraded = true;
-      await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, ''));
+      await setNames('');
       ctx.log.log('warn', 'Synchronous standby gone: writes continue asynchronously (the witness recorded it)', { afterMs: after });
       return;
     }
-    // Back to synchronous once the standby streams and has flushed what was written meanwhile:
-    // first the server waits for it again, then the witness may name it as a candidate.
-    if (!streaming || flushLagBytes === undefined || flushLagBytes > 0) return;
-    await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, syncStandbyNames(s.peer.name)));
-    const check = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s));
-    if (!check.sync || (check.flushLagBytes ?? 1) > 0) return; // next round
-    const record = await this.witness.read(ctx.signal);
-    if (record === undefined || record.primary !== s.nodeName) return;
-    if (await this.witness.setSyncStandby(s.nodeName, s.peer.name, record, ctx.signal)) {
-      this.degraded = false;
-      this.standbyGoneSince = undefined;
-      ctx.log.log('info', 'Synchronous replication restored', { standby: s.peer.name });
+    const step = resyncStep({
+      streaming: replication.streaming,
+      sync: replication.sync,
+      namesPeer,
+      currentLsn: replication.currentLsn,
+      peerFlushLsn: replication.flushLsn,
+    }, this.resyncTarget);
+    this.resyncTarget = step.target;
+    switch (step.action.kind) {
+      case 'wait':
+        return;
+      case 'name-peer':
+        await setNames(syncStandbyNames(s.peer.name));
+        ctx.log.log('info', 'The standby streams again: commits wait for it from now on', { standby: s.peer.name });
+        return;
+      case 'clear-names':
+        await setNames('');
+        return;
+      case 'claim':
+        if (await this.witness.setSyncStandby(s.nodeName, s.peer.name, record, ctx.signal)) {
+          this.degraded = false;
+          this.standbyGoneSince = undefined;
+          this.resyncTarget = undefined;
+          ctx.log.log('info', 'Synchronous replication restored (the witness names the standby again)', { standby: s.peer.name });
+        }
+        return;
     }
   }
 
   // --- observations -------------------------------------------------------------------------
 
   private decide(local: LocalState, peer: PeerState, record: PrimaryRecord | undefined | 'unreachable'): Eligibility {
-    if (record === 'unreachable') return { eligible: false, reason: `the witness (${this.witness.description}) cannot be reached` };
     return decideEligibility({
       nodeName: this.settings.nodeName,
       local,
       peer,
       ...(this.knowledge !== undefined ? { knowledge: this.knowledge } : {}),
-      ...(this.witness.arbitrates ? { witness: { record } } : {}),
+      ...(this.witness.arbitrates ? { witness: { record, description: this.witness.description } } : {}),
+      servingAsPrimary: this.wanted === 'primary',
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       bootstrapInitdb: this.settings.bootstrapInitdb,
       ...(this.settings.maxLagBytes !== undefined ? { maxLagBytes: this.settings.maxLagBytes } : {}),

@@ -70,6 +70,8 @@ function encodeCompare(compare: EtcdCompare): Record<string, string> {
 export class EtcdGateway {
   readonly endpoints: readonly string[];
   private readonly requestTimeoutMs: number;
+  /** Index of the endpoint that answered last (tried first). */
+  private preferred = 0;
 
   constructor(options: EtcdGatewayOptions) {
     if (options.endpoints.length === 0) throw new RangeError('etcd: at least one endpoint is needed');
@@ -124,7 +126,10 @@ export class EtcdGateway {
 
   private async call(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
     const failures: string[] = [];
-    for (const endpoint of this.endpoints) {
+    // Starting where the last answer came from: with a member's host powered off (no RST, the
+    // link is down) every call that began with it would first wait out requestTimeoutMs.
+    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
+    for (const endpoint of order) {
       signal?.throwIfAborted();
       const timeout = AbortSignal.timeout(this.requestTimeoutMs);
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
@@ -146,6 +151,7 @@ export class EtcdGateway {
           const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
           throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
         }
+        this.preferred = this.endpoints.indexOf(endpoint);
         return parsed;
       } catch (error) {
         signal?.throwIfAborted();
