@@ -18,7 +18,7 @@ import { createPairRoles, initdbForPair } from './bootstrap.js';
 import { pgPrograms, type PgPrograms, type RunAs } from './commands.js';
 import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
-import { decideEligibility, learn, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
+import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
 import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
@@ -44,6 +44,9 @@ export interface PostgresqlDriverOptions {
 
 type Wanted = 'none' | 'standby' | 'primary';
 
+/** How long promote asks the peer when a witness arbitrates (a dead peer's host answers nothing). */
+const PROMOTE_PEER_BUDGET_MS = 400;
+
 /** What the last monitor round saw: for describe(), health endpoints and tests. */
 export interface PostgresqlView {
   readonly wanted: Wanted;
@@ -66,7 +69,7 @@ export class PostgresqlDriver implements ResourceDriver {
   private background: { controller: AbortController; done: Promise<void> } | undefined;
   private knowledge: Knowledge | undefined;
   private knowledgeLoaded = false;
-  private notStreaming = 0;
+  private following: FollowTally = { notFollowing: 0, following: 0 };
   private standbyGoneSince: number | undefined;
   private degraded = false;
   /** The LSN the standby must flush before the record names it again (witness-protocol.ts resyncStep). */
@@ -119,8 +122,13 @@ export class PostgresqlDriver implements ResourceDriver {
       local = await inspectLocal(s, signal);
     }
     const t0 = performance.now();
-    const peer = await this.inspectPeerQuickly(signal);
-    const record = await this.witnessRecord(signal);
+    // Both at once. With a witness the record decides who may be promoted, and a peer that is
+    // powered off does not refuse the connection, it never answers: waiting the monitor's budget
+    // for it would be most of the time to the first write.
+    const [peer, record] = await Promise.all([
+      this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined),
+      this.witnessRecord(signal),
+    ]);
     const eligibility = this.decide(local, peer, record);
     if (!eligibility.eligible) throw new Error(`Not promoting: ${eligibility.reason}`);
     const tEligible = performance.now();
@@ -385,11 +393,12 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
     if (this.background !== undefined) return;
-    const streaming = local.kind === 'standby' && local.streaming;
-    this.notStreaming = peer.kind === 'primary' && !streaming ? this.notStreaming + 1 : 0;
-    const needed = local.kind === 'empty' || local.kind === 'stopped' || this.notStreaming >= (this.options.notStreamingRounds ?? 3);
+    const counted = tallyFollowing(this.following, followsPrimary(local, peer), this.options.notStreamingRounds ?? 3);
+    this.following = counted.tally;
+    const needed = local.kind === 'empty' || local.kind === 'stopped' || counted.rejoin;
     if (peer.kind === 'primary' && needed) {
-      this.notStreaming = 0;
+      if (counted.rejoin) log.log('warn', 'The standby does not follow the primary: rejoining', { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
+      this.following = { notFollowing: 0, following: 0 };
       this.startBackground(log, local.kind !== 'empty');
     }
   }
@@ -547,8 +556,9 @@ export class PostgresqlDriver implements ResourceDriver {
     return { healthy: this.wanted === 'none', detail: `${local.kind}${this.lastRejoinError !== undefined ? `; rejoin failed: ${this.lastRejoinError}` : ''}` };
   }
 
-  private async inspectPeerQuickly(signal: AbortSignal): Promise<PeerState> {
-    const own = AbortSignal.any([signal, AbortSignal.timeout(this.options.peerTimeoutMs ?? 2_000)]);
+  private async inspectPeerQuickly(signal: AbortSignal, budgetMs?: number): Promise<PeerState> {
+    const timeoutMs = Math.min(this.options.peerTimeoutMs ?? 2_000, budgetMs ?? Number.POSITIVE_INFINITY);
+    const own = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
       return await inspectPeer(this.peerEndpoint(), this.settings.nodeName, own);
     } catch (error) {

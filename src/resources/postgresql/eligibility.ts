@@ -130,3 +130,38 @@ export function learn(local: LocalState, peer: PeerState, old: Knowledge | undef
   if (old !== undefined && peerTimeline !== old.peerTimeline) return { ...old, peerTimeline };
   return undefined;
 }
+
+/**
+ * Whether a standby follows the primary (pure): streaming, and on the primary's timeline. A
+ * standby that cannot follow a new timeline (its WAL went past the fork) restarts its receiver
+ * every few hundred ms and may show "streaming" between two failures; one behind on the timeline
+ * may even stream steadily from a point the primary no longer serves.
+ */
+export function followsPrimary(local: LocalState, peer: PeerState): boolean | undefined {
+  if (peer.kind !== 'primary') return undefined; // nothing to follow
+  return local.kind === 'standby' && local.streaming && local.timeline >= peer.timeline;
+}
+
+/** Rounds not following, and following in a row (the first is forgotten only after `SETTLED_ROUNDS` of the second). */
+export interface FollowTally {
+  readonly notFollowing: number;
+  readonly following: number;
+}
+
+const SETTLED_ROUNDS = 3;
+
+/**
+ * Counts a monitor round (pure); `rejoin` once the standby was not following for `rounds` rounds
+ * since it last followed for SETTLED_ROUNDS in a row, so a receiver that flaps between failing
+ * and "streaming" is repaired instead of resetting the count each time it looks fine.
+ */
+export function tallyFollowing(tally: FollowTally, follows: boolean | undefined, rounds: number): { tally: FollowTally; rejoin: boolean } {
+  if (follows === undefined) return { tally: { notFollowing: 0, following: 0 }, rejoin: false };
+  if (follows) {
+    const following = tally.following + 1;
+    return { tally: { notFollowing: following >= SETTLED_ROUNDS ? 0 : tally.notFollowing, following }, rejoin: false };
+  }
+  const notFollowing = tally.notFollowing + 1;
+  if (notFollowing >= rounds) return { tally: { notFollowing: 0, following: 0 }, rejoin: true };
+  return { tally: { notFollowing, following: 0 }, rejoin: false };
+}

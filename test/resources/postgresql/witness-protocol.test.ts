@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideEligibility, type EligibilityInput } from '../../../src/resources/postgresql/eligibility.js';
+import { decideEligibility, followsPrimary, tallyFollowing, type EligibilityInput } from '../../../src/resources/postgresql/eligibility.js';
 import { promotionClaim, resyncStep, type ResyncObservation } from '../../../src/resources/postgresql/witness-protocol.js';
 import type { PrimaryRecord } from '../../../src/resources/postgresql/witness.js';
 
@@ -84,5 +84,32 @@ describe('decideEligibility() with a witness', () => {
   it('a primary the record no longer names is superseded, even when it is its recorded standby', () => {
     assert.match(reason({ ...base, servingAsPrimary: true, witness: { record: rec('a', 'b') } }), /names a as primary: this primary was superseded/);
     assert.equal(reason({ ...base, servingAsPrimary: true, witness: { record: rec('b', null) } }), 'eligible');
+  });
+});
+
+describe('tallyFollowing(): when a standby that does not follow the primary is rejoined', () => {
+  const primary = { kind: 'primary' as const, timeline: 6, lsn: 1n };
+  const standby = (timeline: number, streaming: boolean) => ({ kind: 'standby' as const, timeline, streaming, replayLsn: 1n, receiveLsn: 1n });
+  it('following means streaming on the primary\'s timeline; a standby streaming on an older one does not follow', () => {
+    assert.equal(followsPrimary(standby(6, true), primary), true);
+    assert.equal(followsPrimary(standby(5, true), primary), false);
+    assert.equal(followsPrimary(standby(6, false), primary), false);
+    assert.equal(followsPrimary(standby(6, true), { kind: 'unreachable', error: 'x' }), undefined);
+  });
+  it('a receiver flapping between failing and "streaming" is rejoined (it once reset the count forever)', () => {
+    let tally = { notFollowing: 0, following: 0 };
+    const rejoins: boolean[] = [];
+    for (const follows of [false, true, false, true, false]) {
+      const r = tallyFollowing(tally, follows, 3);
+      tally = r.tally;
+      rejoins.push(r.rejoin);
+    }
+    assert.deepEqual(rejoins, [false, false, false, false, true]);
+  });
+  it('a short blip is forgotten once the standby followed for three rounds in a row; no primary resets the count', () => {
+    let tally = { notFollowing: 2, following: 0 };
+    for (let i = 0; i < 3; i++) tally = tallyFollowing(tally, true, 3).tally;
+    assert.equal(tallyFollowing(tally, false, 3).rejoin, false);
+    assert.deepEqual(tallyFollowing({ notFollowing: 2, following: 0 }, undefined, 3).tally, { notFollowing: 0, following: 0 });
   });
 });
