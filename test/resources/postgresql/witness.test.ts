@@ -83,7 +83,7 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
       await Promise.all(writers);
     }
     const namedAfter = acknowledged;
-    assert.ok(namedAfter > 50, `writes went on meanwhile (${namedAfter})`);
+    assert.ok(namedAfter >= 10, `writes went on meanwhile (${namedAfter})`);
     assert.equal((await query(a, 'SHOW synchronous_standby_names')).rows[0].synchronous_standby_names, 'FIRST 1 ("b")');
     await waitFor(async () => (await query(b, 'SELECT count(*)::int AS n FROM load')).rows[0].n >= namedAfter, { description: 'b replayed every acknowledged write', timeoutMs: 30_000, intervalMs: 300 });
     assert.equal((await query(b, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 1);
