@@ -509,7 +509,7 @@ export class PostgresqlDriver implements ResourceDriver {
       return;
     }
     const step = resyncStep({
-      streaming: replication.streaming,
+      attached: replication.attached,
       sync: replication.sync,
       namesPeer,
       currentLsn: replication.currentLsn,

@@ -45,8 +45,8 @@ export function promotionClaim(input: PromotionInput): { readonly syncStandby: s
 
 /** What the primary sees of its standby in one monitor round (pg_stat_replication, pg_settings). */
 export interface ResyncObservation {
-  /** The peer streams from this primary. */
-  readonly streaming: boolean;
+  /** The peer streams from this primary, or catches up (connected, behind). */
+  readonly attached: boolean;
   /** Its sync_state is sync (or quorum). */
   readonly sync: boolean;
   /** synchronous_standby_names names the peer now. */
@@ -66,9 +66,12 @@ export type ResyncAction =
  * the LSN captured earlier (`target`, undefined until captured). Returns the action and the
  * target to keep.
  *
- * - Peer not streaming: no standby to wait for; clear synchronous_standby_names if set (the
+ * - Peer not connected: no standby to wait for; clear synchronous_standby_names if set (the
  *   record allows asynchronous commits), forget the target.
- * - Streaming, not named: name it (commits wait for it from when the reload takes effect).
+ * - Connected (streaming or still catching up), not named: name it; commits wait for it from when
+ *   the reload takes effect. Named while catching up, on purpose: on a busy or slow machine an
+ *   asynchronous standby can stay behind a primary writing at full speed forever (seen: 90 s
+ *   in 'catchup'); waiting commits slow the primary to the standby's pace.
  * - Named and reported sync: capture the current LSN as target, in a round after the one that
  *   named it: every commit acknowledged without waiting was written before the setting took
  *   effect, so lies below it. (The server applies the reload within milliseconds; a monitor
@@ -81,8 +84,8 @@ export type ResyncAction =
  * that never gets back to synchronous (the witness then never names a standby again).
  */
 export function resyncStep(observed: ResyncObservation, target: bigint | undefined): { readonly action: ResyncAction; readonly target: bigint | undefined } {
-  if (!observed.streaming) {
-    return { action: observed.namesPeer ? { kind: 'clear-names' } : { kind: 'wait', why: 'the standby does not stream' }, target: undefined };
+  if (!observed.attached) {
+    return { action: observed.namesPeer ? { kind: 'clear-names' } : { kind: 'wait', why: 'the standby is not connected' }, target: undefined };
   }
   if (!observed.namesPeer) return { action: { kind: 'name-peer' }, target: undefined };
   if (!observed.sync) return { action: { kind: 'wait', why: 'the standby is not synchronous yet' }, target: undefined };

@@ -31,7 +31,7 @@ describe('promotionClaim()', () => {
 });
 
 describe('resyncStep()', () => {
-  const obs = (o: Partial<ResyncObservation>): ResyncObservation => ({ streaming: true, sync: false, namesPeer: false, currentLsn: 1000n, peerFlushLsn: 900n, ...o });
+  const obs = (o: Partial<ResyncObservation>): ResyncObservation => ({ attached: true, sync: false, namesPeer: false, currentLsn: 1000n, peerFlushLsn: 900n, ...o });
   it('walks async → named → sync → caught up to the LSN of when it became sync → claim, with the writes never pausing', () => {
     let target: bigint | undefined;
     const steps: string[] = [];
@@ -51,9 +51,9 @@ describe('resyncStep()', () => {
     assert.deepEqual(steps, ['name-peer', 'wait', 'wait', 'wait', 'claim']);
     assert.equal(target, 1200n, 'the target is the LSN seen in the first round after the standby became synchronous');
   });
-  it('a standby that stops streaming: commits stop waiting for it (names cleared) and the target is forgotten', () => {
-    assert.deepEqual(resyncStep(obs({ streaming: false, namesPeer: true }), 1200n), { action: { kind: 'clear-names' }, target: undefined });
-    assert.equal(resyncStep(obs({ streaming: false, namesPeer: false }), undefined).action.kind, 'wait');
+  it('a standby that disconnects: commits stop waiting for it (names cleared) and the target is forgotten', () => {
+    assert.deepEqual(resyncStep(obs({ attached: false, namesPeer: true }), 1200n), { action: { kind: 'clear-names' }, target: undefined });
+    assert.equal(resyncStep(obs({ attached: false, namesPeer: false }), undefined).action.kind, 'wait');
   });
   it('never claims before the standby was synchronous and flushed the target', () => {
     assert.equal(resyncStep(obs({ namesPeer: true, sync: false, peerFlushLsn: 5000n }), 1200n).action.kind, 'wait');
