@@ -317,8 +317,13 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     const peer = await this.inspectPeerQuickly(signal);
     const address = this.peerAddress();
+    // With a witness only the recorded primary is a source. A superseded primary can still run
+    // for a moment (VRRP gave it the mastership back after a pause, or it has not fenced itself
+    // yet): rewinding or cloning from it would throw away commits the recorded primary
+    // acknowledged — this node's own, when the record names it (seen: an emptied data directory).
+    const source = peer.kind === 'primary' && (await this.recordedPrimaryIsPeer(signal));
     if (local.kind === 'empty') {
-      if (peer.kind !== 'primary' || address === undefined) {
+      if (!source || address === undefined) {
         log.log('info', 'Empty data directory: waiting for a primary to clone from', { peer: peer.kind });
         await ensureDataDir(s, owner);
         return;
@@ -332,7 +337,7 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     const wasPrimary = !isStandbyConfigured(s.dataDir);
     const behind = peer.kind === 'primary' && 'timeline' in local && local.kind === 'standby' && local.timeline < peer.timeline;
-    if (peer.kind === 'primary' && address !== undefined && (wasPrimary || force || behind)) {
+    if (source && address !== undefined && (wasPrimary || force || behind)) {
       await stopServer(s, programs, 'fast', signal, 30_000);
       // A rewound node that cannot stream is rewound once more, then cloned. Seen with pg_rewind
       // 15: a fenced old primary restarted as a standby (judged by its last checkpoint, not its
@@ -379,6 +384,12 @@ export class PostgresqlDriver implements ResourceDriver {
     } catch (error) {
       if (signal.aborted) throw error;
       log.log('warn', `pg_rewind failed: ${(error as Error).message}`);
+    }
+    // Emptying the data directory is the one step that cannot be undone: only for a peer that is
+    // the (recorded) primary right now.
+    const now = await this.inspectPeerQuickly(signal);
+    if (now.kind !== 'primary' || !(await this.recordedPrimaryIsPeer(signal))) {
+      throw new Error(`Not cloning: the peer is not the primary now (${now.kind}); this data directory is kept`);
     }
     const ids = await systemIdentifiers(s, programs, this.peerEndpoint(), signal);
     if (ids.local !== undefined && ids.peer !== undefined && ids.local !== ids.peer) {
@@ -586,6 +597,13 @@ export class PostgresqlDriver implements ResourceDriver {
       if (signal.aborted) throw error;
       return 'unreachable';
     }
+  }
+
+  /** Without a witness: true. With one: whether the record names the peer as primary (or there is none yet). */
+  private async recordedPrimaryIsPeer(signal: AbortSignal): Promise<boolean> {
+    if (!this.witness.arbitrates) return true;
+    const record = await this.witnessRecord(signal);
+    return record !== 'unreachable' && (record === undefined || record.primary === this.settings.peer.name);
   }
 
   private async peerHasSlot(signal: AbortSignal): Promise<boolean> {
