@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
+import type { Logger } from '../../../src/ports/index.js';
 import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
 import { query } from './client.js';
 import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
@@ -129,5 +130,23 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     await assert.rejects(c.driver.promote(ctx()), /another node claimed the primary/);
     assert.ok(raced);
     assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'a is still a standby');
+  });
+
+  it('a node the record names as primary never copies from the peer: after a demote it comes back as a standby on its own data', async () => {
+    // As after a VRRP flap: this node won the record (and acknowledged commits the peer may lack),
+    // then lost the mastership to the superseded peer for a moment. Rewinding or cloning from that
+    // peer would throw its commits away.
+    const record = store.record!;
+    store.record = { primary: 'a', syncStandby: null, generation: record.generation + 1 };
+    const messages: string[] = [];
+    const log: Logger = { log: (_level, message) => void messages.push(message), child: () => log };
+    await a.driver.demote(ctx(120_000, log));
+    await waitFor(async () => {
+      const m = await a.driver.monitor(ctx(20_000));
+      return a.driver.describe()['busy'] === undefined && m.eligibility?.eligible === true;
+    }, { description: 'a back as an eligible standby', timeoutMs: 60_000, intervalMs: 300 });
+    assert.deepEqual(messages.filter((m) => /pg_rewind|clone|pg_basebackup/i.test(m)), [], 'no copy from the peer');
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true);
+    assert.equal((await query(a, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 2, 'its own rows kept');
   });
 });
