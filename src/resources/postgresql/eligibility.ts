@@ -30,8 +30,10 @@ export type PeerState =
       readonly kind: 'primary';
       readonly timeline: number;
       readonly lsn: bigint;
-      /** pg_stat_replication.sync_state of this node's walsender there; undefined = not connected. */
+      /** pg_stat_replication.sync_state of this node's walsender there; undefined = not streaming. */
       readonly mySyncState?: string;
+      /** pg_stat_replication.state of this node's walsender there ('streaming' or 'catchup'); undefined = not connected. */
+      readonly myState?: string;
       readonly myReplayLsn?: bigint;
     };
 
@@ -132,14 +134,15 @@ export function learn(local: LocalState, peer: PeerState, old: Knowledge | undef
 }
 
 /**
- * Whether a standby follows the primary (pure): streaming, and on the primary's timeline. A
- * standby that cannot follow a new timeline (its WAL went past the fork) restarts its receiver
- * every few hundred ms and may show "streaming" between two failures; one behind on the timeline
- * may even stream steadily from a point the primary no longer serves.
+ * Whether a standby follows the primary (pure): streaming on the primary's timeline, and the
+ * primary sees it connected (streaming or catching up). A standby that cannot follow a new
+ * timeline (its WAL went past the fork: an old primary restarted as a standby without a rewind)
+ * restarts its receiver every few hundred ms and shows "streaming" between two failures, on the
+ * new timeline number; only the primary's side shows it is not really there.
  */
 export function followsPrimary(local: LocalState, peer: PeerState): boolean | undefined {
   if (peer.kind !== 'primary') return undefined; // nothing to follow
-  return local.kind === 'standby' && local.streaming && local.timeline >= peer.timeline;
+  return local.kind === 'standby' && local.streaming && local.timeline >= peer.timeline && peer.myState !== undefined;
 }
 
 /** Rounds not following, and following in a row (the first is forgotten only after `SETTLED_ROUNDS` of the second). */

@@ -88,12 +88,15 @@ describe('decideEligibility() with a witness', () => {
 });
 
 describe('tallyFollowing(): when a standby that does not follow the primary is rejoined', () => {
-  const primary = { kind: 'primary' as const, timeline: 6, lsn: 1n };
+  const primary = { kind: 'primary' as const, timeline: 6, lsn: 1n, myState: 'streaming' };
   const standby = (timeline: number, streaming: boolean) => ({ kind: 'standby' as const, timeline, streaming, replayLsn: 1n, receiveLsn: 1n });
-  it('following means streaming on the primary\'s timeline; a standby streaming on an older one does not follow', () => {
+  it('following means streaming on the primary\'s timeline, seen by the primary; a standby streaming on an older one does not follow', () => {
     assert.equal(followsPrimary(standby(6, true), primary), true);
     assert.equal(followsPrimary(standby(5, true), primary), false);
     assert.equal(followsPrimary(standby(6, false), primary), false);
+    assert.equal(followsPrimary(standby(6, true), { ...primary, myState: 'catchup' }), true, 'catching up is following');
+    const { myState: _, ...notSeen } = primary;
+    assert.equal(followsPrimary(standby(6, true), notSeen), false, 'a receiver "streaming" that the primary does not see is not following');
     assert.equal(followsPrimary(standby(6, true), { kind: 'unreachable', error: 'x' }), undefined);
   });
   it('a receiver flapping between failing and "streaming" is rejoined (it once reset the count forever)', () => {
