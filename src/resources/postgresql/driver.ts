@@ -164,6 +164,7 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
     let tNames = tClaimed;
+    let tPromoted = tClaimed;
     await withSession(localEndpoint(s), signal, async (session) => {
       await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
       tNames = performance.now();
@@ -178,16 +179,23 @@ export class PostgresqlDriver implements ResourceDriver {
         if (performance.now() > deadline) throw new Error(`pg_promote did not finish within ${s.promoteWaitMs} ms`);
         await sleep(PROMOTE_POLL_MS, undefined, { signal });
       }
+      tPromoted = performance.now();
+      // synchronous_standby_names was set above, in this session: only the peer's slot is left
+      // (what configurePrimary would do, without a new connection and a settings read).
+      await ensurePeerSlot(session, s);
     });
-    const tPromoted = performance.now();
-    await this.configurePrimary(signal);
+    const tSlot = performance.now();
+    await Promise.all([
+      this.refreshLocalView(signal),
+      this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
+    ]);
+    // Per phase, to see what dominates the time to the first write (docs/postgresql-proof.md).
     const ms = (a: number, b: number): number => Math.round(b - a);
     log.log('info', 'Promoted to primary', {
       timeline: local.timeline + 1, ms: ms(t0, performance.now()),
-      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted), configureMs: ms(tPromoted, performance.now()),
+      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted),
+      slotMs: ms(tPromoted, tSlot), viewMs: ms(tSlot, performance.now()),
     });
-    await this.refreshLocalView(signal);
-    await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
   }
 
   async demote(ctx: OperationContext): Promise<void> {

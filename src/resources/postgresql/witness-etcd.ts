@@ -48,6 +48,8 @@ export class EtcdWitness implements PrimaryWitness {
   readonly description: string;
   readonly key: string;
   private readonly etcd: EtcdGateway;
+  /** The last record read, with its key-value (mod_revision) for the next compare-and-swap. */
+  private lastRead: { readonly record: PrimaryRecord | undefined; readonly kv: EtcdKeyValue | undefined } | undefined;
 
   constructor(options: EtcdWitnessOptions) {
     this.etcd = new EtcdGateway(options);
@@ -57,7 +59,9 @@ export class EtcdWitness implements PrimaryWitness {
 
   async read(signal?: AbortSignal): Promise<PrimaryRecord | undefined> {
     const kv = await this.etcd.get(this.key, signal);
-    return kv === undefined ? undefined : parsePrimaryRecord(this.key, kv.value);
+    const record = kv === undefined ? undefined : parsePrimaryRecord(this.key, kv.value);
+    this.lastRead = { record, kv };
+    return record;
   }
 
   claimPrimary(
@@ -91,9 +95,17 @@ export class EtcdWitness implements PrimaryWitness {
     next: Omit<PrimaryRecord, 'generation'>,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    const current = await this.etcd.get(this.key, signal);
-    const stored = current === undefined ? undefined : parsePrimaryRecord(this.key, current.value);
-    if (!sameRecord(stored, expect)) return false;
+    // The caller read `expect` a moment ago (promote reads, decides, then claims): its revision is
+    // the one to compare, and asking etcd again would add a round trip to every takeover. If the
+    // key changed since, the txn's comparison fails and the claim is lost, as it should be.
+    let current: EtcdKeyValue | undefined;
+    if (this.lastRead !== undefined && sameRecord(this.lastRead.record, expect)) {
+      current = this.lastRead.kv;
+    } else {
+      current = await this.etcd.get(this.key, signal);
+      const stored = current === undefined ? undefined : parsePrimaryRecord(this.key, current.value);
+      if (!sameRecord(stored, expect)) return false;
+    }
     const wanted: PrimaryRecord = { ...next, generation: (expect?.generation ?? 0) + 1 };
     const text = JSON.stringify(wanted);
     try {
