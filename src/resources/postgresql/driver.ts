@@ -73,6 +73,8 @@ export class PostgresqlDriver implements ResourceDriver {
   private knowledge: Knowledge | undefined;
   private knowledgeLoaded = false;
   private following: FollowTally = { notFollowing: 0, following: 0 };
+  /** The standby's receive LSN in the last monitor round (is a catching-up standby progressing?). */
+  private receivedBefore: bigint | undefined;
   private standbyGoneSince: number | undefined;
   private degraded = false;
   /** The LSN the standby must flush before the record names it again (witness-protocol.ts resyncStep). */
@@ -423,7 +425,8 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
     if (this.background !== undefined) return;
-    const counted = tallyFollowing(this.following, followsPrimary(local, peer), this.options.notStreamingRounds ?? 3);
+    const counted = tallyFollowing(this.following, followsPrimary(local, peer, this.receivedBefore), this.options.notStreamingRounds ?? 3);
+    this.receivedBefore = local.kind === 'standby' ? local.receiveLsn : undefined;
     this.following = counted.tally;
     const needed = local.kind === 'empty' || local.kind === 'stopped' || counted.rejoin;
     if (peer.kind === 'primary' && needed) {

@@ -135,14 +135,17 @@ export function learn(local: LocalState, peer: PeerState, old: Knowledge | undef
 
 /**
  * Whether a standby follows the primary (pure): streaming on the primary's timeline, and the
- * primary sees it connected (streaming or catching up). A standby that cannot follow a new
- * timeline (its WAL went past the fork: an old primary restarted as a standby without a rewind)
- * restarts its receiver every few hundred ms and shows "streaming" between two failures, on the
- * new timeline number; only the primary's side shows it is not really there.
+ * primary sees it streaming — or catching up while its received WAL grows (`receivedBefore`:
+ * the receive LSN of the round before). A standby that cannot follow a new timeline (its WAL went
+ * past the fork: an old primary restarted as a standby without a rewind) restarts its receiver
+ * every few hundred ms, shows "streaming" between two failures on the new timeline number, and
+ * the primary sees it in 'catchup' for ever: only its receive LSN standing still tells.
  */
-export function followsPrimary(local: LocalState, peer: PeerState): boolean | undefined {
+export function followsPrimary(local: LocalState, peer: PeerState, receivedBefore?: bigint): boolean | undefined {
   if (peer.kind !== 'primary') return undefined; // nothing to follow
-  return local.kind === 'standby' && local.streaming && local.timeline >= peer.timeline && peer.myState !== undefined;
+  if (local.kind !== 'standby' || !local.streaming || local.timeline < peer.timeline) return false;
+  if (peer.myState === 'streaming') return true;
+  return peer.myState === 'catchup' && receivedBefore !== undefined && local.receiveLsn > receivedBefore;
 }
 
 /** Rounds not following, and following in a row (the first is forgotten only after `SETTLED_ROUNDS` of the second). */

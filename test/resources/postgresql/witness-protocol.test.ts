@@ -94,7 +94,8 @@ describe('tallyFollowing(): when a standby that does not follow the primary is r
     assert.equal(followsPrimary(standby(6, true), primary), true);
     assert.equal(followsPrimary(standby(5, true), primary), false);
     assert.equal(followsPrimary(standby(6, false), primary), false);
-    assert.equal(followsPrimary(standby(6, true), { ...primary, myState: 'catchup' }), true, 'catching up is following');
+    assert.equal(followsPrimary(standby(6, true), { ...primary, myState: 'catchup' }, 0n), true, 'catching up while WAL arrives is following');
+    assert.equal(followsPrimary(standby(6, true), { ...primary, myState: 'catchup' }, 1n), false, 'in catchup with nothing arriving is not (a receiver that cannot follow the timeline)');
     const { myState: _, ...notSeen } = primary;
     assert.equal(followsPrimary(standby(6, true), notSeen), false, 'a receiver "streaming" that the primary does not see is not following');
     assert.equal(followsPrimary(standby(6, true), { kind: 'unreachable', error: 'x' }), undefined);
