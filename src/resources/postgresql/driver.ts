@@ -27,7 +27,7 @@ import { withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
 import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames, type PeerReplication } from './sync-names.js';
 import { promotionClaim, resyncStep } from './witness-protocol.js';
-import { nullWitness, type PrimaryRecord, type PrimaryWitness } from './witness.js';
+import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
 import type { PostgresqlHealthView } from './health.js';
 
@@ -47,6 +47,9 @@ type Wanted = 'none' | 'standby' | 'primary';
 
 /** How long promote asks the peer when a witness arbitrates (a dead peer's host answers nothing). */
 const PROMOTE_PEER_BUDGET_MS = 400;
+/** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
+const WITNESS_PATIENCE_MS = 5_000;
+const WITNESS_RETRY_MS = 200;
 /** How often promote polls for the end of recovery. */
 const PROMOTE_POLL_MS = 10;
 
@@ -130,10 +133,19 @@ export class PostgresqlDriver implements ResourceDriver {
     // Both at once. With a witness the record decides who may be promoted, and a peer that is
     // powered off does not refuse the connection, it never answers: waiting the monitor's budget
     // for it would be most of the time to the first write.
-    const [peer, record] = await Promise.all([
+    const [peer, firstRecord] = await Promise.all([
       this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined),
       this.witnessRecord(signal),
     ]);
+    let record = firstRecord;
+    // The primary's machine may have taken etcd's leader with it: an election takes a second or
+    // two. Asking again for a few seconds beats failing the promotion, which keeps the node out
+    // for retryAfter (seen: 32 s to the first write after a power-off).
+    const witnessDeadline = performance.now() + WITNESS_PATIENCE_MS;
+    while (record === 'unreachable' && performance.now() < witnessDeadline) {
+      await sleep(WITNESS_RETRY_MS, undefined, { signal });
+      record = await this.witnessRecord(signal);
+    }
     const eligibility = this.decide(local, peer, record);
     if (!eligibility.eligible) throw new Error(`Not promoting: ${eligibility.reason}`);
     const tEligible = performance.now();
@@ -143,7 +155,7 @@ export class PostgresqlDriver implements ResourceDriver {
       if (record === 'unreachable') throw new Error(`Not promoting: the witness (${this.witness.description}) cannot be reached`);
       const claim = promotionClaim({ self: s.nodeName, peer: s.peer.name, record, mayRunAsync: s.degradeToAsyncAfterMs !== undefined });
       if ('refused' in claim) throw new Error(`Not promoting: ${claim.refused}`);
-      if (!(await this.witness.claimPrimary(s.nodeName, claim.syncStandby, record, signal))) {
+      if (!(await this.claimPatiently(claim.syncStandby, record, witnessDeadline, signal))) {
         throw new Error(`Not promoting: the witness (${this.witness.description}) record changed; another node claimed the primary`);
       }
       this.degraded = claim.syncStandby === null;
@@ -607,6 +619,33 @@ export class PostgresqlDriver implements ResourceDriver {
     } catch (error) {
       if (signal.aborted) throw error;
       return 'unreachable';
+    }
+  }
+
+  /**
+   * claimPrimary, asked again until `deadline` while the witness cannot be reached (an etcd
+   * election). A claim whose answer was lost is settled by reading: the record unchanged means
+   * not applied (ask again), the one we meant to write means won, anything else lost.
+   */
+  private async claimPatiently(syncStandby: string | null, expect: PrimaryRecord | undefined, deadline: number, signal: AbortSignal): Promise<boolean> {
+    const self = this.settings.nodeName;
+    const wanted = { primary: self, syncStandby, generation: (expect?.generation ?? 0) + 1 };
+    for (;;) {
+      try {
+        return await this.witness.claimPrimary(self, syncStandby, expect, signal);
+      } catch (error) {
+        if (signal.aborted || performance.now() >= deadline) throw error;
+      }
+      for (;;) {
+        await sleep(WITNESS_RETRY_MS, undefined, { signal });
+        const now = await this.witnessRecord(signal);
+        if (now === 'unreachable') {
+          if (performance.now() >= deadline) throw new Error(`Not promoting: the witness (${this.witness.description}) cannot be reached`);
+          continue;
+        }
+        if (sameRecord(now, expect)) break; // not applied: claim again
+        return sameRecord(now, wanted);
+      }
     }
   }
 

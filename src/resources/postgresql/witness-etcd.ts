@@ -7,7 +7,7 @@
  * wins nothing. No lease, no TTL: nothing has to expire before a standby may promote.
  */
 import { EtcdGateway, type EtcdGatewayOptions, type EtcdKeyValue } from './etcd-gateway.js';
-import type { PrimaryRecord, PrimaryWitness } from './witness.js';
+import { sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 
 export interface EtcdWitnessOptions extends EtcdGatewayOptions {
   /** The record's key, one per PostgreSQL cluster; default `/hotstandby/postgresql/primary`. */
@@ -38,10 +38,7 @@ export function parsePrimaryRecord(key: string, text: string): PrimaryRecord {
   return { primary: record.primary, syncStandby: record.syncStandby, generation: record.generation };
 }
 
-export function sameRecord(a: PrimaryRecord | undefined, b: PrimaryRecord | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.primary === b.primary && a.syncStandby === b.syncStandby && a.generation === b.generation;
-}
+export { sameRecord };
 
 export class EtcdWitness implements PrimaryWitness {
   readonly arbitrates = true;

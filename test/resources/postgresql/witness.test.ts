@@ -149,4 +149,22 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true);
     assert.equal((await query(a, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 2, 'its own rows kept');
   });
+
+  it('a promotion waits out a witness that is unreachable for a moment (an etcd election) instead of failing', async () => {
+    await waitFor(async () => (await a.driver.monitor(ctx(20_000))).eligibility?.eligible === true, { description: 'a eligible', timeoutMs: 30_000, intervalMs: 300 });
+    const before = store.record!;
+    store.unreachable = true;
+    const back = setTimeout(() => {
+      store.unreachable = false;
+    }, 1_000);
+    try {
+      await a.driver.promote(ctx());
+    } finally {
+      clearTimeout(back);
+      store.unreachable = false;
+    }
+    assert.equal(store.record?.primary, 'a');
+    assert.equal(store.record?.generation, before.generation + 1);
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, false, 'a is the primary');
+  });
 });
