@@ -64,9 +64,12 @@ export interface FaultMark {
 /** The row id of a writer's n-th write. */
 export const rowId = (writer: string, n: number): string => `${writer}-${n}`;
 
+/** Whether a writer output line claims to carry an op (parseOpLine undefined for it: a cut or broken line). */
+export const looksLikeOpLine = (line: string): boolean => line.startsWith('{"kind":');
+
 /** The op a writer output line carries, or undefined for any other line (pure). */
 export function parseOpLine(line: string): Op | undefined {
-  if (!line.startsWith('{"kind":')) return undefined;
+  if (!looksLikeOpLine(line)) return undefined;
   try {
     const op = JSON.parse(line) as Op;
     return op.kind === 'write' || op.kind === 'read' || op.kind === 'check' ? op : undefined;

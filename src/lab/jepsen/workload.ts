@@ -8,7 +8,7 @@ import type { LabProcess } from '../lab-process.js';
 import { nodeEntryCommand } from '../node-entry.js';
 import { preciseNow } from '../request-outcome.js';
 import { waitFor } from '../wait-for.js';
-import { type CheckOp, type FaultMark, type Op, parseOpLine } from './history.js';
+import { type CheckOp, type FaultMark, type Op, looksLikeOpLine, parseOpLine } from './history.js';
 import type { WriterConfig } from './writer-process.js';
 
 const WRITER_MODULE = new URL('./writer-process.js', import.meta.url).href;
@@ -16,12 +16,17 @@ const WRITER_MODULE = new URL('./writer-process.js', import.meta.url).href;
 export class Workload {
   readonly history: Op[] = [];
   readonly faults: FaultMark[] = [];
+  /** Op lines that did not parse (a cut line would silently shorten the history): kept to be reported. */
+  readonly brokenLines: string[] = [];
   private ok = 0;
 
   private constructor(private readonly process: LabProcess) {
     process.onLine((line) => {
       const op = parseOpLine(line);
-      if (op === undefined) return;
+      if (op === undefined) {
+        if (looksLikeOpLine(line)) this.brokenLines.push(line.slice(0, 200));
+        return;
+      }
       this.history.push(op);
       if (op.kind === 'write' && op.outcome === 'ok') this.ok++;
     });

@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { preciseNow } from '../request-outcome.js';
+import { exitAfterLastLine } from './flushed-exit.js';
 import type { CheckOp, Op, Outcome, ReadOp, ServerStamp, WriteOp } from './history.js';
 import { rowId } from './history.js';
 import { CERTAIN_FAILURES, CREATE_TABLE, READ_ALL, READ_MAX, WRITE } from './sql.js';
@@ -216,6 +217,6 @@ export async function runWriters(config: WriterConfig): Promise<void> {
   stopping = true;
   await Promise.all(running);
   await checks;
-  emit({ stopped: true });
-  process.exit(0);
+  // The final check line (hundreds of KB of ids) was once cut short by exiting with it queued.
+  await exitAfterLastLine(JSON.stringify({ stopped: true }));
 }

@@ -17,11 +17,16 @@ import { clientUrl, EtcdCluster } from '../etcd.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { asPostgres, pgBinary, postgresDir, subnetOf } from '../postgresql.js';
 import { waitFor } from '../wait-for.js';
+import { nodeEntryCommand } from '../node-entry.js';
+import type { WitnessOperationConfig, WitnessOutcome } from '../witness-client.js';
 import type { FailoverCluster } from './cluster.js';
 import { pairSettled } from './node-state.js';
 import { livePostmaster, signalPids, treeWithout } from './processes.js';
 
 export const REPLICATION_PASSWORD = 'lab-replication';
+/** The witness record's key in the lab's etcd. */
+export const WITNESS_KEY = '/hotstandby/lab/db';
+const WITNESS_CLIENT = new URL('../witness-client.js', import.meta.url).href;
 export const SUPERUSER_PASSWORD = 'lab-superuser';
 
 export interface HotstandbyPairOptions {
@@ -75,7 +80,7 @@ export function pairYaml(options: {
     '    monitorInterval: 200ms',
   ];
   if (options.etcdEndpoints !== undefined) {
-    lines.push(`    witness: { etcd: [${options.etcdEndpoints.join(', ')}], key: /hotstandby/lab/db }`, '    degradeToAsyncAfter: 300ms');
+    lines.push(`    witness: { etcd: [${options.etcdEndpoints.join(', ')}], key: ${WITNESS_KEY} }`, '    degradeToAsyncAfter: 300ms');
   }
   return `${lines.join('\n')}\n`;
 }
@@ -133,8 +138,25 @@ export class HotstandbyPair implements FailoverCluster {
     this.startDaemon(this.hosts[1]);
   }
 
-  settled(): Promise<{ primary: string } | { reason: string }> {
-    return pairSettled(this.lab, this.hosts, this.vip);
+  /**
+   * Settled as pairSettled says, and with the witness also once the record names the streaming
+   * standby: until then the standby may not be promoted, and a fault (or a switchover, which then
+   * finds no node to hand over to) would leave the pair without a primary for a reason of the
+   * harness's making.
+   */
+  async settled(): Promise<{ primary: string } | { reason: string }> {
+    const state = await pairSettled(this.lab, this.hosts, this.vip);
+    if (!('primary' in state) || this.etcd === undefined) return state;
+    const standby = this.hosts.find((h) => h !== state.primary) as string;
+    const config: WitnessOperationConfig = { endpoints: this.etcd.endpoints(), key: WITNESS_KEY, op: 'read', requestTimeoutMs: 2000 };
+    const outcome = await this.lab.exec(this.options.witnessHost ?? 'w', nodeEntryCommand(WITNESS_CLIENT, 'witnessOperation', config), { timeoutMs: 15_000 })
+      .then(({ stdout }) => JSON.parse(stdout) as WitnessOutcome, (error: Error) => ({ ok: false, error: error.message }) as WitnessOutcome);
+    if (!outcome.ok) return { reason: `witness record unreadable: ${outcome.error.slice(0, 160)}` };
+    const record = outcome.record;
+    if (record?.primary !== state.primary || record.syncStandby !== standby) {
+      return { reason: `the witness record ${JSON.stringify(record ?? null)} does not yet name ${state.primary} primary and ${standby} its synchronous standby` };
+    }
+    return state;
   }
 
   daemonPids(host: string): number[] {

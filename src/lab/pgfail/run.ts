@@ -58,6 +58,8 @@ export interface RigResult {
   readonly error?: string;
   readonly check: CheckResult;
   readonly history: readonly Op[];
+  /** Writer output lines that claimed to be ops but did not parse (the first 200 chars of each). */
+  readonly brokenLines: readonly string[];
 }
 
 /** Waits until the pair has settled (on another host than `notOn`, after a switchover away from it). */
@@ -126,5 +128,5 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
     await workload.stop('final');
   }
   const check = checkHistory(workload.history);
-  return { cycles, check, history: workload.history, ...(error !== undefined ? { error } : {}) };
+  return { cycles, check, history: workload.history, brokenLines: workload.brokenLines, ...(error !== undefined ? { error } : {}) };
 }

@@ -5,12 +5,13 @@
  * - start: the standby shape. An empty data directory is cloned from the peer (pg_basebackup);
  *   an old primary is fenced and rejoins (pg_rewind, or a fresh clone when rewind cannot work).
  * - promote: only when eligible (eligibility.ts) and, with a witness, after winning its
- *   compare-and-swap; synchronous_standby_names is set to the peer first, then pg_promote(wait).
+ *   compare-and-swap; synchronous_standby_names is set to the peer first, then pg_promote.
  * - demote: fencing at once (immediate shutdown: no waiting commit is acknowledged), then the
  *   rejoin runs in the background.
  * - monitor: reads both servers, learns, decides eligibility; on a standby that stopped
  *   streaming from a primary it starts the rejoin in the background (the role does not change).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../ports/index.js';
 import type { Eligibility, MonitorResult, OperationContext, ResourceDriver, ResourceHost } from '../resource.js';
 import { resolveScriptUser } from '../../check/script-security.js';
@@ -18,14 +19,15 @@ import { createPairRoles, initdbForPair } from './bootstrap.js';
 import { pgPrograms, type PgPrograms, type RunAs } from './commands.js';
 import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
-import { decideEligibility, learn, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
+import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
 import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
-import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames } from './sync-names.js';
-import { nullWitness, type PrimaryRecord, type PrimaryWitness } from './witness.js';
+import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames, type PeerReplication } from './sync-names.js';
+import { promotionClaim, resyncStep } from './witness-protocol.js';
+import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
 import type { PostgresqlHealthView } from './health.js';
 
@@ -42,6 +44,14 @@ export interface PostgresqlDriverOptions {
 }
 
 type Wanted = 'none' | 'standby' | 'primary';
+
+/** How long promote asks the peer when a witness arbitrates (a dead peer's host answers nothing). */
+const PROMOTE_PEER_BUDGET_MS = 400;
+/** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
+const WITNESS_PATIENCE_MS = 5_000;
+const WITNESS_RETRY_MS = 200;
+/** How often promote polls for the end of recovery. */
+const PROMOTE_POLL_MS = 10;
 
 /** What the last monitor round saw: for describe(), health endpoints and tests. */
 export interface PostgresqlView {
@@ -65,9 +75,13 @@ export class PostgresqlDriver implements ResourceDriver {
   private background: { controller: AbortController; done: Promise<void> } | undefined;
   private knowledge: Knowledge | undefined;
   private knowledgeLoaded = false;
-  private notStreaming = 0;
+  private following: FollowTally = { notFollowing: 0, following: 0 };
+  /** The standby's receive LSN in the last monitor round (is a catching-up standby progressing?). */
+  private receivedBefore: bigint | undefined;
   private standbyGoneSince: number | undefined;
   private degraded = false;
+  /** The LSN the standby must flush before the record names it again (witness-protocol.ts resyncStep). */
+  private resyncTarget: bigint | undefined;
   private lastRejoinError: string | undefined;
   /** The last copy that succeeded: 'initial copy', 'rejoin (pg_rewind)', 'rejoin (fresh clone)'. */
   private lastCopy: string | undefined;
@@ -106,10 +120,6 @@ export class PostgresqlDriver implements ResourceDriver {
     const { signal, log } = ctx;
     const owner = await this.runAs();
     let local = await inspectLocal(s, signal);
-    if (local.kind === 'primary') {
-      await this.configurePrimary(signal);
-      return;
-    }
     if (local.kind === 'stopped') {
       // Started as a standby whatever it was: a stale old primary must not take a write before
       // the checks below (clients may reach it without the VIP).
@@ -120,15 +130,42 @@ export class PostgresqlDriver implements ResourceDriver {
       local = await inspectLocal(s, signal);
     }
     const t0 = performance.now();
-    const peer = await this.inspectPeerQuickly(signal);
-    const record = await this.witnessRecord(signal);
+    // Both at once. With a witness the record decides who may be promoted, and a peer that is
+    // powered off does not refuse the connection, it never answers: waiting the monitor's budget
+    // for it would be most of the time to the first write.
+    const [peer, firstRecord] = await Promise.all([
+      this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined),
+      this.witnessRecord(signal),
+    ]);
+    let record = firstRecord;
+    // The primary's machine may have taken etcd's leader with it: an election takes a second or
+    // two. Asking again for a few seconds beats failing the promotion, which keeps the node out
+    // for retryAfter (seen: 32 s to the first write after a power-off).
+    const witnessDeadline = performance.now() + WITNESS_PATIENCE_MS;
+    while (record === 'unreachable' && performance.now() < witnessDeadline) {
+      await sleep(WITNESS_RETRY_MS, undefined, { signal });
+      record = await this.witnessRecord(signal);
+    }
     const eligibility = this.decide(local, peer, record);
     if (!eligibility.eligible) throw new Error(`Not promoting: ${eligibility.reason}`);
+    const tEligible = performance.now();
+    // With a witness every promotion is a won compare-and-swap, also of a server that is a
+    // primary already (VRRP flapped, the daemon restarted): the record may name another primary.
     if (this.witness.arbitrates) {
-      const expect = record === 'unreachable' ? undefined : record;
-      if (!(await this.witness.claimPrimary(s.nodeName, s.peer.name, expect, signal))) {
+      if (record === 'unreachable') throw new Error(`Not promoting: the witness (${this.witness.description}) cannot be reached`);
+      const claim = promotionClaim({ self: s.nodeName, peer: s.peer.name, record, mayRunAsync: s.degradeToAsyncAfterMs !== undefined });
+      if ('refused' in claim) throw new Error(`Not promoting: ${claim.refused}`);
+      if (!(await this.claimPatiently(claim.syncStandby, record, witnessDeadline, signal))) {
         throw new Error(`Not promoting: the witness (${this.witness.description}) record changed; another node claimed the primary`);
       }
+      this.degraded = claim.syncStandby === null;
+      this.resyncTarget = undefined;
+      if (this.degraded) log.log('warn', 'Promoting without a synchronous standby until the peer streams again (the witness recorded it)', { peer: peer.kind });
+    }
+    const tClaimed = performance.now();
+    if (local.kind === 'primary') {
+      await this.configurePrimary(signal);
+      return;
     }
     if (local.kind === 'empty') {
       log.log('info', 'Empty data directory and bootstrap: initdb; initialising a new cluster', { dataDir: s.dataDir });
@@ -139,27 +176,40 @@ export class PostgresqlDriver implements ResourceDriver {
       return;
     }
     if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
-    // The old primary is gone: with a witness and degradeToAsyncAfter, record at once that this
-    // primary runs without a synchronous standby (compare-and-swap; the old primary can then never
-    // be promoted) and write asynchronously until it is back in sync, instead of waiting for it.
-    if (this.witness.arbitrates && s.degradeToAsyncAfterMs !== undefined && peer.kind === 'unreachable') {
-      const claimed = await this.witness.read(signal);
-      if (claimed?.primary === s.nodeName && (await this.witness.allowAsync(s.nodeName, claimed, signal))) {
-        this.degraded = true;
-        log.log('warn', 'Promoting without a synchronous standby (the peer is unreachable; the witness recorded it)');
-      }
-    }
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
+    let tNames = tClaimed;
+    let tPromoted = tClaimed;
     await withSession(localEndpoint(s), signal, async (session) => {
       await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
-      const waitSeconds = Math.max(1, Math.ceil(s.promoteWaitMs / 1000));
-      const [row] = await session.query('SELECT pg_promote(true, $1) AS promoted', [waitSeconds]);
-      if (row?.['promoted'] !== true) throw new Error(`pg_promote did not finish within ${waitSeconds} s`);
+      tNames = performance.now();
+      // pg_promote(true) checks for the end of recovery only every 100 ms (WAITS_PER_SECOND in
+      // xlogfuncs.c); asking without waiting and polling pg_is_in_recovery() saves ~50 ms.
+      const [row] = await session.query('SELECT pg_promote(false) AS signalled');
+      if (row?.['signalled'] !== true) throw new Error('pg_promote could not signal the server');
+      const deadline = performance.now() + s.promoteWaitMs;
+      for (;;) {
+        const [state] = await session.query('SELECT pg_is_in_recovery() AS recovery');
+        if (state?.['recovery'] === false) break;
+        if (performance.now() > deadline) throw new Error(`pg_promote did not finish within ${s.promoteWaitMs} ms`);
+        await sleep(PROMOTE_POLL_MS, undefined, { signal });
+      }
+      tPromoted = performance.now();
+      // synchronous_standby_names was set above, in this session: only the peer's slot is left
+      // (what configurePrimary would do, without a new connection and a settings read).
+      await ensurePeerSlot(session, s);
     });
-    log.log('info', 'Promoted to primary', { timeline: local.timeline + 1, ms: Math.round(performance.now() - t0) });
-    await this.configurePrimary(signal);
-    await this.refreshLocalView(signal);
-    await this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 });
+    const tSlot = performance.now();
+    await Promise.all([
+      this.refreshLocalView(signal),
+      this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
+    ]);
+    // Per phase, to see what dominates the time to the first write (docs/postgresql-proof.md).
+    const ms = (a: number, b: number): number => Math.round(b - a);
+    log.log('info', 'Promoted to primary', {
+      timeline: local.timeline + 1, ms: ms(t0, performance.now()),
+      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted),
+      slotMs: ms(tPromoted, tSlot), viewMs: ms(tSlot, performance.now()),
+    });
   }
 
   async demote(ctx: OperationContext): Promise<void> {
@@ -193,8 +243,8 @@ export class PostgresqlDriver implements ResourceDriver {
     let lagBytes: number | undefined;
     if (local.kind === 'primary') {
       const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
+      if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
       syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
-      if (this.wanted === 'primary') await this.followStandby(replication?.sync === true, replication?.streaming === true, replication?.flushLagBytes, ctx);
     } else if (local.kind === 'standby') {
       lagBytes = peer.kind === 'primary' ? Math.max(0, Number(peer.lsn - local.replayLsn)) : Number(local.receiveLsn - local.replayLsn);
     }
@@ -289,8 +339,13 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     const peer = await this.inspectPeerQuickly(signal);
     const address = this.peerAddress();
+    // With a witness only the recorded primary is a source. A superseded primary can still run
+    // for a moment (VRRP gave it the mastership back after a pause, or it has not fenced itself
+    // yet): rewinding or cloning from it would throw away commits the recorded primary
+    // acknowledged — this node's own, when the record names it (seen: an emptied data directory).
+    const source = peer.kind === 'primary' && (await this.recordedPrimaryIsPeer(signal));
     if (local.kind === 'empty') {
-      if (peer.kind !== 'primary' || address === undefined) {
+      if (!source || address === undefined) {
         log.log('info', 'Empty data directory: waiting for a primary to clone from', { peer: peer.kind });
         await ensureDataDir(s, owner);
         return;
@@ -304,7 +359,7 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     const wasPrimary = !isStandbyConfigured(s.dataDir);
     const behind = peer.kind === 'primary' && 'timeline' in local && local.kind === 'standby' && local.timeline < peer.timeline;
-    if (peer.kind === 'primary' && address !== undefined && (wasPrimary || force || behind)) {
+    if (source && address !== undefined && (wasPrimary || force || behind)) {
       await stopServer(s, programs, 'fast', signal, 30_000);
       // A rewound node that cannot stream is rewound once more, then cloned. Seen with pg_rewind
       // 15: a fenced old primary restarted as a standby (judged by its last checkpoint, not its
@@ -352,6 +407,12 @@ export class PostgresqlDriver implements ResourceDriver {
       if (signal.aborted) throw error;
       log.log('warn', `pg_rewind failed: ${(error as Error).message}`);
     }
+    // Emptying the data directory is the one step that cannot be undone: only for a peer that is
+    // the (recorded) primary right now.
+    const now = await this.inspectPeerQuickly(signal);
+    if (now.kind !== 'primary' || !(await this.recordedPrimaryIsPeer(signal))) {
+      throw new Error(`Not cloning: the peer is not the primary now (${now.kind}); this data directory is kept`);
+    }
     const ids = await systemIdentifiers(s, programs, this.peerEndpoint(), signal);
     if (ids.local !== undefined && ids.peer !== undefined && ids.local !== ids.peer) {
       throw new Error(`Not rejoining: this cluster (system identifier ${ids.local}) is not the primary's (${ids.peer}); remove ${s.dataDir} to clone it`);
@@ -376,11 +437,13 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
     if (this.background !== undefined) return;
-    const streaming = local.kind === 'standby' && local.streaming;
-    this.notStreaming = peer.kind === 'primary' && !streaming ? this.notStreaming + 1 : 0;
-    const needed = local.kind === 'empty' || local.kind === 'stopped' || this.notStreaming >= (this.options.notStreamingRounds ?? 3);
+    const counted = tallyFollowing(this.following, followsPrimary(local, peer, this.receivedBefore), this.options.notStreamingRounds ?? 3);
+    this.receivedBefore = local.kind === 'standby' ? local.receiveLsn : undefined;
+    this.following = counted.tally;
+    const needed = local.kind === 'empty' || local.kind === 'stopped' || counted.rejoin;
     if (peer.kind === 'primary' && needed) {
-      this.notStreaming = 0;
+      if (counted.rejoin) log.log('warn', 'The standby does not follow the primary: rejoining', { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
+      this.following = { notFollowing: 0, following: 0 };
       this.startBackground(log, local.kind !== 'empty');
     }
   }
@@ -444,52 +507,80 @@ export class PostgresqlDriver implements ResourceDriver {
     });
   }
 
-  /** Degrading to asynchronous (only with a witness that agrees) and back. */
-  private async followStandby(sync: boolean, streaming: boolean, flushLagBytes: number | undefined, ctx: OperationContext): Promise<void> {
+  /**
+   * Degrading to asynchronous (only with a witness that agrees) and back (witness-protocol.ts).
+   * Whether this primary runs asynchronously is the record's to say (syncStandby null), not a
+   * flag of this process: a restarted daemon, or a promotion that claimed no standby, must find
+   * its way back to synchronous the same way.
+   */
+  private async followStandby(record: PrimaryRecord | undefined | 'unreachable', replication: PeerReplication, ctx: OperationContext): Promise<void> {
     const s = this.settings;
     const after = s.degradeToAsyncAfterMs;
-    if (after === undefined) return;
+    if (after === undefined || !this.witness.arbitrates) return;
+    // Only the recorded primary writes the record; unreadable: nothing to decide this round.
+    if (record === undefined || record === 'unreachable' || record.primary !== s.nodeName) return;
     const now = this.host.clock.now();
+    const setNames = (names: string): Promise<void> => withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, names));
+    const namesPeer = (await withSession(localEndpoint(s), ctx.signal, (session) => currentSyncNames(session))) === syncStandbyNames(s.peer.name);
+    this.degraded = record.syncStandby === null;
     if (!this.degraded) {
-      if (sync) {
+      this.resyncTarget = undefined;
+      // The record names the standby: commits must wait for it (the invariant), whatever a
+      // restart left in postgresql.auto.conf.
+      if (!namesPeer) await setNames(syncStandbyNames(s.peer.name));
+      if (replication.sync) {
         this.standbyGoneSince = undefined;
         return;
       }
       this.standbyGoneSince ??= now;
       if (now - this.standbyGoneSince < after) return;
-      const record = await this.witness.read(ctx.signal);
-      if (record === undefined || record.primary !== s.nodeName) return;
+      // The record first: once it names no standby, the standby cannot be promoted, and only then
+      // may commits stop waiting for it.
       if (!(await this.witness.allowAsync(s.nodeName, record, ctx.signal))) return;
       this.degraded = true;
-      await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, ''));
+      await setNames('');
       ctx.log.log('warn', 'Synchronous standby gone: writes continue asynchronously (the witness recorded it)', { afterMs: after });
       return;
     }
-    // Back to synchronous once the standby streams and has flushed what was written meanwhile:
-    // first the server waits for it again, then the witness may name it as a candidate.
-    if (!streaming || flushLagBytes === undefined || flushLagBytes > 0) return;
-    await withSession(localEndpoint(s), ctx.signal, (session) => setSyncNames(session, s, syncStandbyNames(s.peer.name)));
-    const check = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s));
-    if (!check.sync || (check.flushLagBytes ?? 1) > 0) return; // next round
-    const record = await this.witness.read(ctx.signal);
-    if (record === undefined || record.primary !== s.nodeName) return;
-    if (await this.witness.setSyncStandby(s.nodeName, s.peer.name, record, ctx.signal)) {
-      this.degraded = false;
-      this.standbyGoneSince = undefined;
-      ctx.log.log('info', 'Synchronous replication restored', { standby: s.peer.name });
+    const step = resyncStep({
+      attached: replication.attached,
+      sync: replication.sync,
+      namesPeer,
+      currentLsn: replication.currentLsn,
+      peerFlushLsn: replication.flushLsn,
+    }, this.resyncTarget);
+    this.resyncTarget = step.target;
+    switch (step.action.kind) {
+      case 'wait':
+        return;
+      case 'name-peer':
+        await setNames(syncStandbyNames(s.peer.name));
+        ctx.log.log('info', 'The standby streams again: commits wait for it from now on', { standby: s.peer.name });
+        return;
+      case 'clear-names':
+        await setNames('');
+        return;
+      case 'claim':
+        if (await this.witness.setSyncStandby(s.nodeName, s.peer.name, record, ctx.signal)) {
+          this.degraded = false;
+          this.standbyGoneSince = undefined;
+          this.resyncTarget = undefined;
+          ctx.log.log('info', 'Synchronous replication restored (the witness names the standby again)', { standby: s.peer.name });
+        }
+        return;
     }
   }
 
   // --- observations -------------------------------------------------------------------------
 
   private decide(local: LocalState, peer: PeerState, record: PrimaryRecord | undefined | 'unreachable'): Eligibility {
-    if (record === 'unreachable') return { eligible: false, reason: `the witness (${this.witness.description}) cannot be reached` };
     return decideEligibility({
       nodeName: this.settings.nodeName,
       local,
       peer,
       ...(this.knowledge !== undefined ? { knowledge: this.knowledge } : {}),
-      ...(this.witness.arbitrates ? { witness: { record } } : {}),
+      ...(this.witness.arbitrates ? { witness: { record, description: this.witness.description } } : {}),
+      servingAsPrimary: this.wanted === 'primary',
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       bootstrapInitdb: this.settings.bootstrapInitdb,
       ...(this.settings.maxLagBytes !== undefined ? { maxLagBytes: this.settings.maxLagBytes } : {}),
@@ -510,8 +601,9 @@ export class PostgresqlDriver implements ResourceDriver {
     return { healthy: this.wanted === 'none', detail: `${local.kind}${this.lastRejoinError !== undefined ? `; rejoin failed: ${this.lastRejoinError}` : ''}` };
   }
 
-  private async inspectPeerQuickly(signal: AbortSignal): Promise<PeerState> {
-    const own = AbortSignal.any([signal, AbortSignal.timeout(this.options.peerTimeoutMs ?? 2_000)]);
+  private async inspectPeerQuickly(signal: AbortSignal, budgetMs?: number): Promise<PeerState> {
+    const timeoutMs = Math.min(this.options.peerTimeoutMs ?? 2_000, budgetMs ?? Number.POSITIVE_INFINITY);
+    const own = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     try {
       return await inspectPeer(this.peerEndpoint(), this.settings.nodeName, own);
     } catch (error) {
@@ -528,6 +620,40 @@ export class PostgresqlDriver implements ResourceDriver {
       if (signal.aborted) throw error;
       return 'unreachable';
     }
+  }
+
+  /**
+   * claimPrimary, asked again until `deadline` while the witness cannot be reached (an etcd
+   * election). A claim whose answer was lost is settled by reading: the record unchanged means
+   * not applied (ask again), the one we meant to write means won, anything else lost.
+   */
+  private async claimPatiently(syncStandby: string | null, expect: PrimaryRecord | undefined, deadline: number, signal: AbortSignal): Promise<boolean> {
+    const self = this.settings.nodeName;
+    const wanted = { primary: self, syncStandby, generation: (expect?.generation ?? 0) + 1 };
+    for (;;) {
+      try {
+        return await this.witness.claimPrimary(self, syncStandby, expect, signal);
+      } catch (error) {
+        if (signal.aborted || performance.now() >= deadline) throw error;
+      }
+      for (;;) {
+        await sleep(WITNESS_RETRY_MS, undefined, { signal });
+        const now = await this.witnessRecord(signal);
+        if (now === 'unreachable') {
+          if (performance.now() >= deadline) throw new Error(`Not promoting: the witness (${this.witness.description}) cannot be reached`);
+          continue;
+        }
+        if (sameRecord(now, expect)) break; // not applied: claim again
+        return sameRecord(now, wanted);
+      }
+    }
+  }
+
+  /** Without a witness: true. With one: whether the record names the peer as primary (or there is none yet). */
+  private async recordedPrimaryIsPeer(signal: AbortSignal): Promise<boolean> {
+    if (!this.witness.arbitrates) return true;
+    const record = await this.witnessRecord(signal);
+    return record !== 'unreachable' && (record === undefined || record.primary === this.settings.peer.name);
   }
 
   private async peerHasSlot(signal: AbortSignal): Promise<boolean> {

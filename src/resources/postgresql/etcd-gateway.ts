@@ -39,6 +39,8 @@ export interface EtcdGatewayOptions {
   readonly endpoints: readonly string[];
   /** Per request and endpoint; default 1000 ms. */
   readonly requestTimeoutMs?: number;
+  /** A read also goes to the next member after this long without an answer; default 150 ms. */
+  readonly hedgeMs?: number;
 }
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -70,6 +72,9 @@ function encodeCompare(compare: EtcdCompare): Record<string, string> {
 export class EtcdGateway {
   readonly endpoints: readonly string[];
   private readonly requestTimeoutMs: number;
+  /** Index of the endpoint that answered last (tried first). */
+  private preferred = 0;
+  private readonly hedgeMs: number;
 
   constructor(options: EtcdGatewayOptions) {
     if (options.endpoints.length === 0) throw new RangeError('etcd: at least one endpoint is needed');
@@ -86,11 +91,12 @@ export class EtcdGateway {
     }
     this.endpoints = options.endpoints.map((endpoint) => endpoint.replace(/\/+$/, ''));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 1000;
+    this.hedgeMs = options.hedgeMs ?? Math.min(150, this.requestTimeoutMs);
   }
 
   /** A linearizable read of one key (undefined when it does not exist). */
   async get(key: string, signal?: AbortSignal): Promise<EtcdKeyValue | undefined> {
-    const reply = (await this.call('/v3/kv/range', { key: b64(key) }, signal)) as { kvs?: WireKeyValue[] };
+    const reply = (await this.call('/v3/kv/range', { key: b64(key) }, signal, true)) as { kvs?: WireKeyValue[] };
     const kv = reply.kvs?.[0];
     return kv === undefined ? undefined : decodeKeyValue(kv);
   }
@@ -122,37 +128,91 @@ export class EtcdGateway {
     return BigInt(reply.deleted ?? '0') > 0n;
   }
 
-  private async call(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * One request, member after member from the one that answered last (with a member's host
+   * powered off, no RST comes back: every call that began with it would wait out
+   * requestTimeoutMs). `hedge`, for reads only: the next member is also asked once the current
+   * one has been silent for hedgeMs, the first answer wins — a linearizable read may be served by
+   * any member of the majority. Never for a txn: a second copy of a compare-and-swap would fail
+   * its comparison, and that answer could arrive first.
+   */
+  private async call(path: string, body: unknown, signal?: AbortSignal, hedge = false): Promise<unknown> {
+    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
     const failures: string[] = [];
-    for (const endpoint of this.endpoints) {
-      signal?.throwIfAborted();
-      const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-      try {
-        const response = await fetch(endpoint + path, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: combined,
-        });
-        const text = await response.text();
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new Error(`HTTP ${response.status}, not JSON: ${text.slice(0, 120)}`);
-        }
-        if (!response.ok) {
-          const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
-          throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
-        }
-        return parsed;
-      } catch (error) {
+    if (!hedge) {
+      for (const endpoint of order) {
         signal?.throwIfAborted();
-        const reason = timeout.aborted ? `no answer within ${this.requestTimeoutMs} ms` : (error as Error).message;
-        failures.push(`${endpoint}: ${reason}`);
+        try {
+          return await this.ask(endpoint, path, body, signal);
+        } catch (error) {
+          signal?.throwIfAborted();
+          failures.push(`${endpoint}: ${(error as Error).message}`);
+        }
       }
+      throw new EtcdUnavailableError(`etcd unreachable (${path}): ${failures.join('; ')}`);
     }
-    throw new EtcdUnavailableError(`etcd unreachable (${path}): ${failures.join('; ')}`);
+    const done = new AbortController();
+    const own = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        let settled = false;
+        let failed = 0;
+        let next = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (fn: () => void): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          fn();
+        };
+        const launch = (): void => {
+          const endpoint = order[next++];
+          if (settled || endpoint === undefined) return;
+          clearTimeout(timer);
+          if (next < order.length) timer = setTimeout(launch, this.hedgeMs);
+          this.ask(endpoint, path, body, own).then((value) => finish(() => resolve(value)), (error: unknown) => {
+            if (settled) return;
+            failures.push(`${endpoint}: ${(error as Error).message}`);
+            if (++failed === order.length) finish(() => reject(new EtcdUnavailableError(`etcd unreachable (${path}): ${failures.join('; ')}`)));
+            else if (failed === next) launch(); // every one asked so far failed fast (refused): no need to wait
+          });
+        };
+        signal?.addEventListener('abort', () => finish(() => reject(signal.reason)), { once: true, signal: done.signal });
+        if (signal?.aborted) finish(() => reject(signal.reason));
+        launch();
+      });
+    } finally {
+      done.abort();
+    }
+  }
+
+  /** One POST to one member; records it as preferred when it answers. */
+  private async ask(endpoint: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    try {
+      const response = await fetch(endpoint + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: combined,
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new Error(`HTTP ${response.status}, not JSON: ${text.slice(0, 120)}`);
+      }
+      if (!response.ok) {
+        const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
+        throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
+      }
+      this.preferred = this.endpoints.indexOf(endpoint);
+      return parsed;
+    } catch (error) {
+      if (timeout.aborted && !signal?.aborted) throw new Error(`no answer within ${this.requestTimeoutMs} ms`);
+      throw error;
+    }
   }
 }

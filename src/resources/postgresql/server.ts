@@ -95,14 +95,16 @@ export async function inspectPeer(endpoint: Endpoint | undefined, nodeName: stri
       const server = await describeServer(session);
       if (server.kind === 'standby') return { kind: 'standby', timeline: server.timeline };
       const [me] = await session.query(
-        `SELECT sync_state, replay_lsn::text AS replay FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming' LIMIT 1`,
+        `SELECT state, sync_state, replay_lsn::text AS replay FROM pg_stat_replication WHERE application_name = $1 AND state IN ('streaming', 'catchup')
+           ORDER BY state DESC LIMIT 1`,
         [nodeName],
       );
       return {
         kind: 'primary',
         timeline: server.timeline,
         lsn: server.lsn,
-        ...(me !== undefined ? { mySyncState: String(me['sync_state']), myReplayLsn: parseLsn(me['replay']) } : {}),
+        ...(me !== undefined ? { myState: String(me['state']) } : {}),
+        ...(me?.['state'] === 'streaming' ? { mySyncState: String(me['sync_state']), myReplayLsn: parseLsn(me['replay']) } : {}),
       };
     });
   } catch (error) {

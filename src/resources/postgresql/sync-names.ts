@@ -8,6 +8,7 @@
 import type { PostgresqlSettings } from './settings.js';
 import { identifier, literal, slotName } from './sql-names.js';
 import type { Session } from './sql.js';
+import { parseLsn } from './server.js';
 
 export function syncStandbyNames(peerName: string): string {
   return `FIRST 1 (${identifier(peerName)})`;
@@ -35,14 +36,35 @@ export async function ensurePeerSlot(session: Session, s: PostgresqlSettings): P
   );
 }
 
+export interface PeerReplication {
+  readonly sync: boolean;
+  readonly streaming: boolean;
+  /** Streaming or still catching up (pg_stat_replication state 'catchup'). */
+  readonly attached: boolean;
+  readonly flushLagBytes?: number;
+  /** pg_current_wal_lsn() and the peer's flush_lsn, read in the same statement. */
+  readonly currentLsn: bigint;
+  readonly flushLsn?: bigint;
+}
+
 /** Whether the peer streams to this primary as its synchronous standby, and how far its flush is behind. */
-export async function peerReplication(session: Session, s: PostgresqlSettings): Promise<{ sync: boolean; streaming: boolean; flushLagBytes?: number }> {
+export async function peerReplication(session: Session, s: PostgresqlSettings): Promise<PeerReplication> {
   const rows = await session.query(
-    `SELECT sync_state, state, (pg_current_wal_lsn() - flush_lsn)::float8 AS lag FROM pg_stat_replication WHERE application_name = $1`,
+    `SELECT pg_current_wal_lsn()::text AS current, r.sync_state, r.state, r.flush_lsn::text AS flush, (pg_current_wal_lsn() - r.flush_lsn)::float8 AS lag
+       FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON r.application_name = $1 AND r.state IN ('streaming', 'catchup')
+      ORDER BY r.state DESC LIMIT 1`,
     [s.peer.name],
   );
-  const row = rows.find((r) => r['state'] === 'streaming');
-  if (row === undefined) return { sync: false, streaming: false };
+  const row = rows[0];
+  const currentLsn = parseLsn(row?.['current']);
+  if (row === undefined || (row['state'] !== 'streaming' && row['state'] !== 'catchup')) return { sync: false, streaming: false, attached: false, currentLsn };
   const lag = row['lag'] === null ? undefined : Number(row['lag']);
-  return { sync: row['sync_state'] === 'sync' || row['sync_state'] === 'quorum', streaming: true, ...(lag !== undefined ? { flushLagBytes: lag } : {}) };
+  return {
+    sync: row['state'] === 'streaming' && (row['sync_state'] === 'sync' || row['sync_state'] === 'quorum'),
+    streaming: row['state'] === 'streaming',
+    attached: true,
+    currentLsn,
+    ...(row['flush'] !== null ? { flushLsn: parseLsn(row['flush']) } : {}),
+    ...(lag !== undefined ? { flushLagBytes: lag } : {}),
+  };
 }

@@ -7,7 +7,7 @@
  * wins nothing. No lease, no TTL: nothing has to expire before a standby may promote.
  */
 import { EtcdGateway, type EtcdGatewayOptions, type EtcdKeyValue } from './etcd-gateway.js';
-import type { PrimaryRecord, PrimaryWitness } from './witness.js';
+import { sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 
 export interface EtcdWitnessOptions extends EtcdGatewayOptions {
   /** The record's key, one per PostgreSQL cluster; default `/hotstandby/postgresql/primary`. */
@@ -38,16 +38,15 @@ export function parsePrimaryRecord(key: string, text: string): PrimaryRecord {
   return { primary: record.primary, syncStandby: record.syncStandby, generation: record.generation };
 }
 
-export function sameRecord(a: PrimaryRecord | undefined, b: PrimaryRecord | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.primary === b.primary && a.syncStandby === b.syncStandby && a.generation === b.generation;
-}
+export { sameRecord };
 
 export class EtcdWitness implements PrimaryWitness {
   readonly arbitrates = true;
   readonly description: string;
   readonly key: string;
   private readonly etcd: EtcdGateway;
+  /** The last record read, with its key-value (mod_revision) for the next compare-and-swap. */
+  private lastRead: { readonly record: PrimaryRecord | undefined; readonly kv: EtcdKeyValue | undefined } | undefined;
 
   constructor(options: EtcdWitnessOptions) {
     this.etcd = new EtcdGateway(options);
@@ -57,7 +56,9 @@ export class EtcdWitness implements PrimaryWitness {
 
   async read(signal?: AbortSignal): Promise<PrimaryRecord | undefined> {
     const kv = await this.etcd.get(this.key, signal);
-    return kv === undefined ? undefined : parsePrimaryRecord(this.key, kv.value);
+    const record = kv === undefined ? undefined : parsePrimaryRecord(this.key, kv.value);
+    this.lastRead = { record, kv };
+    return record;
   }
 
   claimPrimary(
@@ -91,9 +92,17 @@ export class EtcdWitness implements PrimaryWitness {
     next: Omit<PrimaryRecord, 'generation'>,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    const current = await this.etcd.get(this.key, signal);
-    const stored = current === undefined ? undefined : parsePrimaryRecord(this.key, current.value);
-    if (!sameRecord(stored, expect)) return false;
+    // The caller read `expect` a moment ago (promote reads, decides, then claims): its revision is
+    // the one to compare, and asking etcd again would add a round trip to every takeover. If the
+    // key changed since, the txn's comparison fails and the claim is lost, as it should be.
+    let current: EtcdKeyValue | undefined;
+    if (this.lastRead !== undefined && sameRecord(this.lastRead.record, expect)) {
+      current = this.lastRead.kv;
+    } else {
+      current = await this.etcd.get(this.key, signal);
+      const stored = current === undefined ? undefined : parsePrimaryRecord(this.key, current.value);
+      if (!sameRecord(stored, expect)) return false;
+    }
     const wanted: PrimaryRecord = { ...next, generation: (expect?.generation ?? 0) + 1 };
     const text = JSON.stringify(wanted);
     try {

@@ -29,6 +29,12 @@ export interface PrimaryRecord {
   readonly generation: number;
 }
 
+/** Equal in all three fields (undefined: no record). */
+export function sameRecord(a: PrimaryRecord | undefined, b: PrimaryRecord | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.primary === b.primary && a.syncStandby === b.syncStandby && a.generation === b.generation;
+}
+
 export interface PrimaryWitness {
   /** A name for logs and status ("etcd http://10.0.0.3:2379", "none"). */
   readonly description: string;

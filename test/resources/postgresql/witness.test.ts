@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
+import type { Logger } from '../../../src/ports/index.js';
 import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
 import { query } from './client.js';
 import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
@@ -27,15 +28,19 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     await a.driver.start(ctx());
     await a.driver.promote(ctx());
     await b.driver.start(ctx());
-    await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 60_000, intervalMs: 500 });
+    // The primary's monitor names b in the record once b streams and caught up; then b is eligible.
+    await waitFor(async () => {
+      await a.driver.monitor(ctx(20_000));
+      return (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false;
+    }, { description: 'b eligible', timeoutMs: 60_000, intervalMs: 500 });
     await query(a, 'CREATE TABLE t (id int primary key)');
   });
   after(async () => {
     if (base !== '') await removeBase(base, [a, b]);
   });
 
-  it('the first promotion wrote the record {primary a, sync standby b}', () => {
-    assert.deepEqual({ ...store.record }, { primary: 'a', syncStandby: 'b', generation: 1 });
+  it('the first promotion recorded {primary a, no standby} (degradeToAsyncAfter set); once b streamed and caught up, the record named it', () => {
+    assert.deepEqual({ ...store.record }, { primary: 'a', syncStandby: 'b', generation: 2 });
   });
 
   it('with the standby gone, the primary degrades to async only after the witness agreed; the standby is then not eligible', async () => {
@@ -57,12 +62,31 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     await assert.rejects(b.driver.promote(ctx()), /Not promoting/);
   });
 
-  it('once the standby caught up, synchronous replication comes back and the witness names it again', async () => {
-    await waitFor(async () => {
-      await a.driver.monitor(ctx(20_000));
-      return store.record?.syncStandby === 'b';
-    }, { description: 'the witness names b again', timeoutMs: 60_000, intervalMs: 500 });
+  it('under a steady write load, synchronous replication comes back and the witness names the standby again; it holds every acknowledged write', async () => {
+    // Writers that never pause: the asynchronous standby is never exactly caught up (the primary
+    // once waited for that and never named its standby again).
+    await query(a, 'CREATE TABLE load (id serial primary key, at timestamptz default now())');
+    let acknowledged = 0;
+    let writing = true;
+    const writers = Array.from({ length: 3 }, async () => {
+      while (writing) {
+        await query(a, 'INSERT INTO load DEFAULT VALUES');
+        acknowledged++;
+      }
+    });
+    try {
+      await waitFor(async () => {
+        await a.driver.monitor(ctx(20_000));
+        return store.record?.syncStandby === 'b';
+      }, { description: 'the witness names b again while writes continue', timeoutMs: 60_000, intervalMs: 300 });
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    const namedAfter = acknowledged;
+    assert.ok(namedAfter >= 10, `writes went on meanwhile (${namedAfter})`);
     assert.equal((await query(a, 'SHOW synchronous_standby_names')).rows[0].synchronous_standby_names, 'FIRST 1 ("b")');
+    await waitFor(async () => (await query(b, 'SELECT count(*)::int AS n FROM load')).rows[0].n >= namedAfter, { description: 'b replayed every acknowledged write', timeoutMs: 30_000, intervalMs: 300 });
     assert.equal((await query(b, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 1);
     const m = await waitFor(async () => {
       const r = await b.driver.monitor(ctx(20_000));
@@ -106,5 +130,41 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     await assert.rejects(c.driver.promote(ctx()), /another node claimed the primary/);
     assert.ok(raced);
     assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'a is still a standby');
+  });
+
+  it('a node the record names as primary never copies from the peer: after a demote it comes back as a standby on its own data', async () => {
+    // As after a VRRP flap: this node won the record (and acknowledged commits the peer may lack),
+    // then lost the mastership to the superseded peer for a moment. Rewinding or cloning from that
+    // peer would throw its commits away.
+    const record = store.record!;
+    store.record = { primary: 'a', syncStandby: null, generation: record.generation + 1 };
+    const messages: string[] = [];
+    const log: Logger = { log: (_level, message) => void messages.push(message), child: () => log };
+    await a.driver.demote(ctx(120_000, log));
+    await waitFor(async () => {
+      const m = await a.driver.monitor(ctx(20_000));
+      return a.driver.describe()['busy'] === undefined && m.eligibility?.eligible === true;
+    }, { description: 'a back as an eligible standby', timeoutMs: 60_000, intervalMs: 300 });
+    assert.deepEqual(messages.filter((m) => /pg_rewind|clone|pg_basebackup/i.test(m)), [], 'no copy from the peer');
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true);
+    assert.equal((await query(a, 'SELECT count(*)::int AS n FROM t')).rows[0].n, 2, 'its own rows kept');
+  });
+
+  it('a promotion waits out a witness that is unreachable for a moment (an etcd election) instead of failing', async () => {
+    await waitFor(async () => (await a.driver.monitor(ctx(20_000))).eligibility?.eligible === true, { description: 'a eligible', timeoutMs: 30_000, intervalMs: 300 });
+    const before = store.record!;
+    store.unreachable = true;
+    const back = setTimeout(() => {
+      store.unreachable = false;
+    }, 1_000);
+    try {
+      await a.driver.promote(ctx());
+    } finally {
+      clearTimeout(back);
+      store.unreachable = false;
+    }
+    assert.equal(store.record?.primary, 'a');
+    assert.equal(store.record?.generation, before.generation + 1);
+    assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, false, 'a is the primary');
   });
 });
