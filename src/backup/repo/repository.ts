@@ -54,22 +54,24 @@ const OFFLOAD_MIN_BYTES = 32 * 1024;
 
 interface OpenPack {
   /**
-   * The pack's bytes so far, in one buffer that grows by doubling: sealed blobs are copied in,
-   * so that the many small buffers of small blobs (slices of Node's 8 KiB pool slabs, each
-   * pinning its slab) are not kept, and the pack is written without a final concatenation.
+   * The pack's bytes so far, in one buffer: sealed blobs are copied in, so that the many small
+   * buffers of small blobs (slices of Node's 8 KiB pool slabs, each pinning its slab) are not
+   * kept, and the pack is written without a final concatenation. It is allocated at the pack
+   * size plus room for the header at once: pages not yet written cost no memory (the kernel
+   * maps them on first touch), and copying a growing buffer cost a tenth of a small-file backup.
    */
   buf: Buffer;
   size: number;
   blobs: PackedBlob[];
 }
 
-/** A pack's buffer starts at this size and doubles as needed. */
-const FIRST_PACK_BUFFER = 1024 * 1024;
+/** Room past the pack size for the last blob's start and the header (45 bytes a blob). */
+const PACK_SLACK = 1024 * 1024;
 
 function appendToPack(p: OpenPack, bytes: Uint8Array, packSize: number): void {
   if (p.size + bytes.length > p.buf.length) {
-    // Doubling, but not far past the pack size: the blob that fills a pack grows it to just fit.
-    const grown = Buffer.allocUnsafeSlow(Math.max(Math.min(p.buf.length * 2, packSize + 4096), p.size + bytes.length + 4096));
+    // Rare: a large last blob, or a header longer than the slack (packs of tiny blobs).
+    const grown = Buffer.allocUnsafeSlow(p.size + bytes.length + Math.max(PACK_SLACK, packSize >> 2));
     p.buf.copy(grown, 0, 0, p.size);
     p.buf = grown;
   }
@@ -256,7 +258,7 @@ export class Repository {
     }
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { buf: Buffer.allocUnsafeSlow(Math.min(this.packSize, FIRST_PACK_BUFFER)), size: 0, blobs: [] };
+      packer = { buf: Buffer.allocUnsafeSlow(this.packSize + PACK_SLACK), size: 0, blobs: [] };
       this.packers.set(type, packer);
     }
     const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
