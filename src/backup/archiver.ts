@@ -62,8 +62,6 @@ const READ_SIZE = 4 * 1024 * 1024;
  * of 2 KiB took 6.2 s of CPU asynchronously). Larger files are streamed asynchronously.
  */
 const SYNC_READ_MAX = MIN_SIZE;
-/** Chunks of one file being sealed at once. */
-const CHUNKS_IN_FLIGHT = 3;
 /** Entries of one directory examined (lstat) and stored at once. */
 const ENTRY_CONCURRENCY = 8;
 
@@ -205,39 +203,18 @@ export class Archiver {
       if (small) {
         this.stats.bytesRead += small.length;
         if (small.length === 0) return { content: [], size: 0 };
-        const r = await this.repo.saveBlob('data', small);
-        if (r.saved) {
-          this.stats.blobsSaved++;
-          this.stats.bytesStored += r.storedSize;
-        }
-        return { content: [r.id], size: small.length };
+        return { content: [await this.queue('data', small)], size: small.length };
       }
       // It grew past SYNC_READ_MAX since lstat: streamed like a large file.
     }
     const fh = await open(fsPath(path), 'r');
     const content: Id[] = [];
     let size = 0;
-    // Up to CHUNKS_IN_FLIGHT chunks of the file are being sealed at once (in the workers); the
-    // content list keeps the file's order.
-    const inFlight: Promise<void>[] = [];
     try {
       const chunker = new Chunker(this.repo.chunker);
       let pieces: Buffer[] = [];
-      const emit = async (parts: Buffer[]) => {
-        const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        const slot = content.length;
-        content.push('');
-        inFlight.push(
-          this.repo.saveBlob('data', data).then((r) => {
-            content[slot] = r.id;
-            if (r.saved) {
-              this.stats.blobsSaved++;
-              this.stats.bytesStored += r.storedSize;
-            }
-          }),
-        );
-        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
-      };
+      // The repository seals chunks in the background (its memory bound holds back the reads).
+      const emit = async (parts: Buffer[]) => content.push(await this.queue('data', parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
       let want = Math.min(READ_SIZE, expectedSize + 1);
       for (;;) {
         const buf = Buffer.allocUnsafe(want);
@@ -260,12 +237,19 @@ export class Archiver {
         want = READ_SIZE;
       }
       if (pieces.length > 0) await emit(pieces);
-      await Promise.all(inFlight.splice(0));
     } finally {
-      await Promise.allSettled(inFlight);
       await fh.close();
     }
     return { content, size };
+  }
+
+  /** Hands a blob to the repository (sealed and packed in the background); its id. */
+  private async queue(type: 'data' | 'tree', blob: Uint8Array): Promise<Id> {
+    const r = await this.repo.queueBlob(type, blob, (stored) => {
+      this.stats.blobsSaved++;
+      this.stats.bytesStored += stored;
+    });
+    return r.id;
   }
 
   /**
@@ -346,12 +330,7 @@ export class Archiver {
   }
 
   private async saveTree(nodes: TreeNode[]): Promise<Id> {
-    const r = await this.repo.saveBlob('tree', encodeTree(nodes));
-    if (r.saved) {
-      this.stats.blobsSaved++;
-      this.stats.bytesStored += r.storedSize;
-    }
-    return r.id;
+    return this.queue('tree', encodeTree(nodes));
   }
 
   /** The tree of a virtual directory holding only the targets below it. */

@@ -119,17 +119,33 @@ export function formatGoTime(t: GoTime): string {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
-/** Parses an RFC 3339 time with up to nanosecond precision. */
+/** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Parses an RFC 3339 time with up to nanosecond precision (as Date.UTC would, day overflow included). */
 export function parseGoTime(text: string): GoTime {
   const m = RFC3339.exec(text);
   if (!m) throw new SyntaxError(`Invalid RFC 3339 time '${text}'`);
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
   const offsetMinutes = z !== undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
-  const utcMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  // Date.UTC maps years 0-99 to 1900-1999.
-  const date = new Date(utcMs);
-  if (Number(y) < 100) date.setUTCFullYear(Number(y));
-  const sec = date.getTime() / 1000 - offsetMinutes * 60;
+  const month = Number(mo);
+  let local: number;
+  if (month >= 1 && month <= 12) {
+    local = (daysFromCivil(Number(y), month, 1) + Number(d) - 1) * 86400 + Number(h) * 3600 + Number(mi) * 60 + Number(s);
+  } else {
+    // Out-of-range months roll over as Date.UTC rolls them (kept from the first implementation).
+    const date = new Date(Date.UTC(Number(y), month - 1, Number(d), Number(h), Number(mi), Number(s)));
+    if (Number(y) < 100) date.setUTCFullYear(Number(y)); // Date.UTC maps years 0-99 to 1900-1999
+    local = date.getTime() / 1000;
+  }
+  const sec = local - offsetMinutes * 60;
   const nsec = frac === undefined ? 0 : Number(frac.padEnd(9, '0'));
   return { sec, nsec, offsetMinutes: offsetMinutes === 0 ? 0 : offsetMinutes };
 }

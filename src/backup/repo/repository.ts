@@ -49,7 +49,7 @@ export interface RepositoryOptions {
 
 /** Plaintext bytes being compressed and sealed at once, over all callers. */
 const MAX_SEALING_BYTES = 16 * 1024 * 1024;
-/** Blobs this large go to the worker threads; smaller ones cost less inline than a message. */
+/** Blobs this large go to a worker in a message of their own; smaller ones in batches (seal-pool.ts). */
 const OFFLOAD_MIN_BYTES = 32 * 1024;
 
 interface OpenPack {
@@ -99,6 +99,7 @@ export class Repository {
   private pool: SealPool | undefined;
   /** Blobs being compressed and sealed (inline or in a worker). */
   private readonly sealing = new Set<Promise<void>>();
+  /** Plaintext bytes accepted by queueBlob and not yet in a pack. */
   private sealingBytes = 0;
   readonly chunker: ChunkerTables;
 
@@ -224,38 +225,74 @@ export class Repository {
   // ---- blobs ----------------------------------------------------------------------------------
 
   /**
-   * Stores a blob unless the repository has it; returns its id and whether it was new. The blob is
-   * compressed when that makes it smaller (version 2), encrypted, and added to the open pack of its
-   * type; full packs are written at once.
+   * Stores a blob unless the repository has it; returns its id and whether it was new, once it is
+   * in a pack (not yet written). The blob is compressed when that makes it smaller (version 2),
+   * encrypted, and added to the open pack of its type; full packs are written at once.
    */
   async saveBlob(type: BlobType, plaintext: Uint8Array, knownId?: Id): Promise<{ id: Id; saved: boolean; storedSize: number }> {
+    let storedSize = 0;
+    const r = await this.queueBlob(type, plaintext, (n) => (storedSize = n), knownId);
+    if (r.done) {
+      this.pool?.sendBatch();
+      await r.done;
+    }
+    if (this.writeError !== undefined) throw this.writeError;
+    return { id: r.id, saved: r.saved, storedSize };
+  }
+
+  /**
+   * Like saveBlob, but resolves as soon as the blob's id is known and the blob is accepted:
+   * compressing, sealing and packing go on in the background (`onStored` gets the stored size;
+   * `done` settles then). So a caller (the archiver) goes on with the next file while the
+   * workers seal, and many small blobs are sealed in one message to a worker. Memory stays
+   * bounded: at most MAX_SEALING_BYTES of blobs are accepted and not yet packed, and no blob
+   * joins a pack while MAX_PACK_WRITES packs are being written. A failure is kept and fails
+   * every later save and the flush, like a failed pack write.
+   */
+  async queueBlob(type: BlobType, plaintext: Uint8Array, onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
+    if (this.writeError !== undefined) throw this.writeError;
     const id = knownId ?? hashId(plaintext);
-    if (this.has(type, id)) return { id, saved: false, storedSize: 0 };
+    if (this.has(type, id)) return { id, saved: false };
     const k = blobKey(type, id);
     this.pending.add(k);
-    let sealed: Buffer;
-    let uncompressedLength: number | undefined;
     try {
-      // Memory stays bounded however many callers there are: at most MAX_SEALING_BYTES of blobs
-      // are being sealed, and no blob joins a pack while MAX_PACK_WRITES packs are being written.
-      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) await Promise.race(this.sealing);
-      const pool = plaintext.length >= OFFLOAD_MIN_BYTES ? this.sealPool() : undefined;
-      const job = pool ? pool.seal(plaintext) : Promise.resolve(sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
-      const tracked = job.then(() => {}, () => {});
-      this.sealing.add(tracked);
-      this.sealingBytes += plaintext.length;
-      try {
-        ({ sealed, uncompressedLength } = await job);
-      } finally {
-        this.sealing.delete(tracked);
-        this.sealingBytes -= plaintext.length;
+      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) {
+        this.pool?.sendBatch(); // what we wait for may be in the batch not yet sent
+        await Promise.race(this.sealing);
       }
-      while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
       if (this.writeError !== undefined) throw this.writeError;
     } catch (err) {
       this.pending.delete(k);
       throw err;
     }
+    const pool = this.sealPool();
+    const job = pool
+      ? plaintext.length >= OFFLOAD_MIN_BYTES
+        ? pool.seal(plaintext)
+        : pool.sealSmall(plaintext)
+      : Promise.resolve().then(() => sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
+    const bytes = plaintext.length;
+    this.sealingBytes += bytes;
+    const done: Promise<void> = job
+      .then(async ({ sealed, uncompressedLength }) => {
+        while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+        if (this.writeError !== undefined) throw this.writeError;
+        this.addToPack(type, id, sealed, uncompressedLength);
+        onStored?.(sealed.length);
+      })
+      .catch((err: unknown) => {
+        this.writeError ??= err;
+        this.pending.delete(k);
+      })
+      .finally(() => {
+        this.sealing.delete(done);
+        this.sealingBytes -= bytes;
+      });
+    this.sealing.add(done);
+    return { id, saved: true, done };
+  }
+
+  private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
     let packer = this.packers.get(type);
     if (!packer) {
       packer = { buf: Buffer.allocUnsafeSlow(this.packSize + PACK_SLACK), size: 0, blobs: [] };
@@ -277,8 +314,6 @@ export class Repository {
       );
       this.writes.push(write);
     }
-    if (this.writeError !== undefined) throw this.writeError;
-    return { id, saved: true, storedSize: sealed.length };
   }
 
   private async writePack(type: BlobType): Promise<void> {
@@ -319,6 +354,7 @@ export class Repository {
 
   /** Writes the open packs and an index file listing every pack written since the last flush. */
   async flush(): Promise<void> {
+    this.pool?.sendBatch();
     while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
     await this.writePack('data');
     await this.writePack('tree');

@@ -149,7 +149,7 @@ function decodeNode(raw: unknown): TreeNode {
   if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
   const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
   const node: TreeNode = {
-    name: bytesToName(goUnquote(v.name)),
+    name: PLAIN_NAME.test(v.name) ? v.name : bytesToName(goUnquote(v.name)),
     type: v.type as NodeType,
     mode: num(v.mode) ?? 0,
     mtime: time(v.mtime),
