@@ -35,11 +35,14 @@ class Shard {
   /** The slot holding (type, key), or the empty slot where it would go (negative - 1). */
   find(key: Buffer, tree: boolean): number {
     const { ids, meta, capacity } = this;
-    let slot = key.readUInt32LE(4) % capacity;
+    const h = key.readUInt32LE(4);
+    let slot = h % capacity;
     for (;;) {
       const m = meta[slot * META]!;
       if (m === 0) return -slot - 1;
-      if ((m & TREE_BIT) !== 0 === tree && ids.compare(key, 0, ID_BYTES, slot * ID_BYTES, slot * ID_BYTES + ID_BYTES) === 0) return slot;
+      // The hashed word first: most slots a probe passes differ there (a miss, the common case
+      // in a first backup, passes several at 80 % load).
+      if (ids.readUInt32LE(slot * ID_BYTES + 4) === h && (m & TREE_BIT) !== 0 === tree && ids.compare(key, 0, ID_BYTES, slot * ID_BYTES, slot * ID_BYTES + ID_BYTES) === 0) return slot;
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
   }

@@ -48,7 +48,7 @@ export interface RepositoryOptions {
 }
 
 /** Plaintext bytes being compressed and sealed at once, over all callers. */
-const MAX_SEALING_BYTES = 16 * 1024 * 1024;
+const MAX_SEALING_BYTES = 8 * 1024 * 1024;
 /** Blobs this large go to a worker in a message of their own; smaller ones in batches (seal-pool.ts). */
 const OFFLOAD_MIN_BYTES = 32 * 1024;
 
