@@ -8,7 +8,7 @@ import { AlreadyExistsError, NotFoundError, type Backend, type FileType } from '
 import { BlobIndex, type BlobLocation } from './blob-index.js';
 import { chunkerTables, type ChunkerTables } from './chunker.js';
 import { zstd, type Compression } from './compression.js';
-import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
+import { AuthenticationError, CRYPTO_OVERHEAD, Sealer, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } from './config.js';
 import { hashId, type Id } from './id.js';
 import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
@@ -102,6 +102,7 @@ export class Repository {
   /** Plaintext bytes accepted by queueBlob and not yet in a pack. */
   private sealingBytes = 0;
   readonly chunker: ChunkerTables;
+  private readonly sealer: Sealer;
 
   private constructor(
     readonly backend: Backend,
@@ -113,6 +114,7 @@ export class Repository {
     this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
     this.sealWorkers = options.sealWorkers;
     this.chunker = chunkerTables(config.chunkerPolynomial);
+    this.sealer = new Sealer(key);
   }
 
   /** Creates a new version 2 repository and returns it opened. */
@@ -270,7 +272,7 @@ export class Repository {
       ? plaintext.length >= OFFLOAD_MIN_BYTES
         ? pool.seal(plaintext)
         : pool.sealSmall(plaintext)
-      : Promise.resolve().then(() => sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
+      : Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined));
     const bytes = plaintext.length;
     this.sealingBytes += bytes;
     const done: Promise<void> = job

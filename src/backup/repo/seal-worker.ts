@@ -7,10 +7,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { zstd } from './compression.js';
-import type { MasterKey } from './crypto.js';
+import { Sealer, type MasterKey } from './crypto.js';
 import { sealBlob, type SealedBlob } from './seal-job.js';
 
 const { key, compress } = workerData as { key: MasterKey; compress: boolean };
+const sealer = new Sealer(key);
 
 parentPort!.on('message', (m: { id: number; data: Uint8Array; lengths: number[] }) => {
   try {
@@ -18,7 +19,7 @@ parentPort!.on('message', (m: { id: number; data: Uint8Array; lengths: number[] 
     let total = 0;
     let o = 0;
     for (const n of m.lengths) {
-      const r = sealBlob(key, m.data.subarray(o, o + n), compress ? zstd : undefined);
+      const r = sealBlob(sealer, m.data.subarray(o, o + n), compress ? zstd : undefined);
       o += n;
       total += r.sealed.length;
       results.push(r);
