@@ -83,6 +83,8 @@ const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
 
 export class Repository {
   private readonly index = new BlobIndex();
+  /** The packs the index lists (a few thousand ids even for a large repository). */
+  private readonly indexedPacks = new Set<Id>();
   private readonly packers = new Map<BlobType, OpenPack>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
@@ -199,7 +201,13 @@ export class Repository {
   }
 
   private addPackToIndex(p: IndexPack): void {
+    this.indexedPacks.add(p.id);
     for (const b of p.blobs) this.index.add(p.id, b);
+  }
+
+  /** Whether an index (loaded, written or adopted) lists the pack. */
+  hasPack(id: Id): boolean {
+    return this.indexedPacks.has(id);
   }
 
   /**
