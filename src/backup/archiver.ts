@@ -62,6 +62,11 @@ const READ_SIZE = 4 * 1024 * 1024;
  * of 2 KiB took 6.2 s of CPU asynchronously). Larger files are streamed asynchronously.
  */
 const SYNC_READ_MAX = MIN_SIZE;
+/**
+ * Files larger than SYNC_READ_MAX read at once (restic reads two): each holds a 4 MiB read
+ * buffer and chunks being cut from it, and more at once only adds memory, not speed.
+ */
+const LARGE_FILES_AT_ONCE = 2;
 /** Entries of one directory examined (lstat) and stored at once. */
 const ENTRY_CONCURRENCY = 8;
 
@@ -122,6 +127,9 @@ export function newBackupStats(): BackupStats {
 
 export class Archiver {
   private readonly names = new NameTable();
+  /** Large files being read, and those waiting their turn. */
+  private largeFiles = 0;
+  private readonly largeFileQueue: (() => void)[] = [];
   private readonly excludes: Pattern[];
 
   constructor(
@@ -207,6 +215,18 @@ export class Archiver {
       }
       // It grew past SYNC_READ_MAX since lstat: streamed like a large file.
     }
+    if (this.largeFiles >= LARGE_FILES_AT_ONCE) await new Promise<void>((resolve) => this.largeFileQueue.push(resolve));
+    else this.largeFiles++;
+    try {
+      return await this.streamFile(path, expectedSize);
+    } finally {
+      const next = this.largeFileQueue.shift();
+      if (next) next(); // the turn passes on; the count stays
+      else this.largeFiles--;
+    }
+  }
+
+  private async streamFile(path: string, expectedSize: number): Promise<{ content: Id[]; size: number }> {
     const fh = await open(fsPath(path), 'r');
     const content: Id[] = [];
     let size = 0;
