@@ -23,7 +23,7 @@ const rows: ErrorCase[] = [
   inInstance('version 4', '    version: 4', 6, 'instances.web.version', /Expected VRRP version 2 or 3, got number 4/),
   inInstance('initialState unknown', '    initialState: primary', 6, 'instances.web.initialState', /Expected one of MASTER, BACKUP/),
   inInstance('duration without unit', '    advertInterval: "2"', 6, 'instances.web.advertInterval', /Expected a duration such as "100ms", "1s", "2m"/),
-  inInstance('duration with a bad unit', '    advertInterval: 2h', 6, 'instances.web.advertInterval', /Expected a duration/),
+  inInstance('duration with a bad unit', '    advertInterval: 2w', 6, 'instances.web.advertInterval', /Expected a duration/),
   inInstance('negative duration', '    advertInterval: -5', 6, 'instances.web.advertInterval', /Expected a duration/),
   inInstance('v2 interval too long', '    advertInterval: 5m', 6, 'instances.web.advertInterval', /out of range for VRRP version 2/),
   inInstance('numeric password', '    auth:\n      password: 1234', 7, 'instances.web.auth.password', /Expected a quoted string \(a password like 1234 must be written "1234"\), got number 1234/),
