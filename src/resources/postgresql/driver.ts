@@ -29,6 +29,7 @@ import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncSt
 import { promotionClaim, resyncStep } from './witness-protocol.js';
 import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
+import { forkedOnSameTimeline, newestLocalHistory, peerHistory } from './timeline-fork.js';
 import type { PostgresqlHealthView } from './health.js';
 
 export interface PostgresqlDriverOptions {
@@ -401,6 +402,13 @@ export class PostgresqlDriver implements ResourceDriver {
         if (endpoint !== undefined) await withSession(endpoint, signal, (session) => session.query('CHECKPOINT'));
         const said = await rewindFrom(s, address, programs, owner, signal);
         log.log('info', `pg_rewind: ${said}`);
+        if (/no rewind required/.test(said) && endpoint !== undefined) {
+          const local = await newestLocalHistory(s.dataDir);
+          const theirs = local && (await withSession(endpoint, signal, (session) => peerHistory(session, local.timeline)));
+          if (forkedOnSameTimeline(local, theirs)) {
+            throw new Error(`this node and the primary were both promoted to timeline ${local!.timeline} with different histories (a split): pg_rewind judges by the timeline ID only`);
+          }
+        }
       });
       return;
     } catch (error) {
