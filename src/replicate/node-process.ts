@@ -4,6 +4,7 @@
  * Exported functions, not scripts (see src/lab/node-entry.ts); start them with nodeEntryCommand.
  */
 import { loadNative } from '../net/native.js';
+import { ContentCache } from './content-cache.js';
 import { relToBytes } from './paths.js';
 import { ReplicaServer } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
@@ -14,6 +15,8 @@ export interface ReplicaProcessConfig {
   port: number;
   /** The pre-shared key, hex. */
   keyHex: string;
+  /** Where the content hashes are kept across restarts (content-cache.ts); none: memory only. */
+  stateDir?: string;
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
@@ -44,6 +47,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
     port: config.port,
     psk: { identity: 'lab', key: Buffer.from(config.keyHex, 'hex') },
     native: loadNative(),
+    contentCache: await ContentCache.load(cacheFile(config)),
     onEvent: (event) => print({ event: printablePaths(event) }),
   });
   const address = await server.listen();
@@ -51,8 +55,12 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
   await untilTerminated(() => server.close());
 }
 
+function cacheFile(config: ReplicaProcessConfig): string | undefined {
+  return config.stateDir === undefined ? undefined : `${config.stateDir}/content-hashes.bin`;
+}
+
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
-export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceEvent) => void): SourceReplicator {
+export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceEvent) => void, contentCache?: ContentCache): SourceReplicator {
   return new SourceReplicator({
     root: Buffer.from(config.root),
     replica: { host: config.host, port: config.port },
@@ -60,14 +68,19 @@ export function labSource(config: ReplicaProcessConfig, onEvent: (event: SourceE
     native: loadNative(),
     clock: { now: () => performance.now() },
     retryMs: 300,
+    contentCache,
     onEvent,
   });
 }
 
 export async function runSourceProcess(config: SourceProcessConfig): Promise<void> {
-  const replicator = labSource(config, (event) => {
-    if (event.kind !== 'synced') print({ event: printablePaths(event) });
-  });
+  const replicator = labSource(
+    config,
+    (event) => {
+      if (event.kind !== 'synced') print({ event: printablePaths(event) });
+    },
+    await ContentCache.load(cacheFile(config)),
+  );
   await replicator.start();
   print({ started: true });
   const timer = config.statusEveryMs ? setInterval(() => print({ status: replicator.status() }), config.statusEveryMs) : undefined;

@@ -81,6 +81,8 @@ export class ReplicaApplier {
   /** Bumped by anything that can replace a directory; parents checked since are trusted. */
   private structure = 0;
   private readonly checkedParents = new Map<RelPath, number>();
+  private readonly tempPrefix = randomBytes(6).toString('hex');
+  private tempCounter = 0;
 
   constructor(
     private readonly root: Buffer,
@@ -342,8 +344,13 @@ export class ReplicaApplier {
     return true;
   }
 
+  /**
+   * A name no other temporary has: random per applier (a crashed run's leftovers differ), then a
+   * counter (a random draw per file cost a getpid and an RNG call each).
+   */
   private tempName(path: RelPath): Buffer {
-    return absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const parent = parentOf(path);
+    return absolute(this.root, `${parent === '' ? '' : `${parent}/`}${TEMP_PREFIX}${this.tempPrefix}${(this.tempCounter++).toString(36)}`);
   }
 
   /** Owner, mode and times on the temporary; the data is made durable by the group commit. */

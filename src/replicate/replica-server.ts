@@ -12,6 +12,7 @@ import { printable, type RelPath } from './paths.js';
 import { pskServerOptions, type PreSharedKey } from './psk-tls.js';
 import { ApplyError, ReplicaApplier, type FileMeta, type FileTimesPort } from './replica-applier.js';
 import { TreeDigester } from './tree-digest.js';
+import type { ContentCache } from './content-cache.js';
 import type { GenerationStore } from './generation-store.js';
 import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
 import { absolute } from './paths.js';
@@ -46,6 +47,8 @@ export interface ReplicaServerOptions {
   conflictDir?: Buffer;
   /** Watch the replica for changes replication did not make (replica-guard.ts); off without it. */
   guard?: InotifyPort;
+  /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
+  contentCache?: ContentCache;
 }
 
 export interface ReplicaStatus {
@@ -83,7 +86,7 @@ export class ReplicaServer {
       this.conflictsKept++;
       options.onEvent?.({ kind: 'conflict-kept', path });
     });
-    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native) });
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache });
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
   }

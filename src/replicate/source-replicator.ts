@@ -13,6 +13,7 @@ import { pskClientOptions, type PreSharedKey } from './psk-tls.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
+import type { ContentCache } from './content-cache.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
 import { newGenerationId, type GenerationStore } from './generation-store.js';
 import { beforeChange, compareGenerations, generationsFromWire, markPending } from './generations.js';
@@ -63,6 +64,8 @@ export interface SourceReplicatorOptions {
   fullCheckEveryMs?: number;
   /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
   generations?: GenerationStore;
+  /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
+  contentCache?: ContentCache;
 }
 
 export class SourceReplicator {
@@ -88,7 +91,7 @@ export class SourceReplicator {
 
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
-    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native) });
+    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache });
     this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
   }
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import { ContentCache, stampOf } from './content-cache.js';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink';
@@ -35,6 +36,8 @@ export interface DigestOptions {
   exclude?: (path: RelPath) => boolean;
   /** The addon's one-job read of a small file (native/small-files.cc): hashing costs one trip to the thread pool. */
   readSmallFile?: (path: Buffer, limit: number) => Promise<{ data?: Buffer }>;
+  /** Content hashes, possibly loaded from disk and shared by the digesters of one tree (content-cache.ts). */
+  cache?: ContentCache;
 }
 
 /** Entries of one directory described at once (their lstat / hash calls overlap). */
@@ -79,17 +82,32 @@ export function sameEntry(a: EntryMeta, b: EntryMeta): boolean {
 }
 
 export class TreeDigester {
-  private readonly contentCache = new Map<RelPath, { stamp: string; digest: Buffer }>();
+  private readonly cache: ContentCache;
 
   constructor(
     private readonly root: Buffer,
     private readonly options: DigestOptions = {},
-  ) {}
+  ) {
+    this.cache = options.cache ?? ContentCache.inMemory();
+  }
 
-  /** Digests of `dir` and every directory below it, by path. */
+  /**
+   * Digests of `dir` and every directory below it, by path. A walk of the whole tree also
+   * drops the cached hashes of files gone and saves the cache (when it has a file).
+   */
   async tree(dir: RelPath): Promise<Map<RelPath, Buffer>> {
     const out = new Map<RelPath, Buffer>();
-    await this.digestDir(dir, out);
+    if (dir !== '') {
+      await this.digestDir(dir, out);
+      return out;
+    }
+    this.cache.beginSweep();
+    try {
+      await this.digestDir(dir, out);
+    } finally {
+      this.cache.endSweep();
+    }
+    await this.cache.save();
     return out;
   }
 
@@ -150,15 +168,14 @@ export class TreeDigester {
       return { ...base, type: 'symlink', mode: 0, size: 0n, mtimeNs: st.mtimeNs, digest: sha256(target) };
     }
     if (!st.isFile()) return undefined;
-    // One entry per path, replaced when the file changes (so the cache holds at most one hash
-    // per name ever seen; removed names linger until the digester is rebuilt).
-    const stamp = `${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
-    const cached = this.contentCache.get(path);
-    let digest = cached?.stamp === stamp ? cached.digest : undefined;
+    // One entry per path, replaced when the file changes; a full walk drops removed names.
+    const stamp = stampOf(st);
+    let digest = this.cache.get(path, stamp);
     if (digest === undefined) {
+      const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
       try {
         digest = await this.hash(full, st.size);
-        this.contentCache.set(path, { stamp, digest });
+        this.cache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
       } catch {
         digest = UNREADABLE;
       }
