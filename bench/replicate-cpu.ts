@@ -91,7 +91,7 @@ async function resync(files: number, prof: string | undefined): Promise<void> {
     const nodeProcess = new URL('../src/replicate/node-process.js', import.meta.url).href;
     const hz = clockTicksPerSecond();
     const results: Record<string, unknown>[] = [];
-    for (const phase of ['copy', 'restart']) {
+    for (const phase of ['copy', 'restart', 'restart-again']) {
       const t0 = performance.now();
       const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex, stateDir: join(base, 'rs') }), prof);
       const port = (JSON.parse(await server.line(/"listening"/, 15_000)) as { listening: number }).listening;

@@ -110,6 +110,8 @@ export interface NativeFileBinding {
   readSmallFile(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A new temporary file written, owned, moded and timed in one job; resolves its open fd. */
   writeNewFile(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
+  /** A directory's entries with their lstat in one thread-pool job (native/scan-dir.cc, records described there). */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
   constants: Readonly<Record<string, number>>;
 }
 

@@ -31,6 +31,10 @@ export interface StatStamp {
   ctimeNs: bigint;
 }
 
+function realWallNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
 export function stampOf(st: StatStamp): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:`;
 }
@@ -44,15 +48,20 @@ export class ContentCache {
   private changed = false;
   private writing: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly file: string | undefined) {}
+  private constructor(
+    private readonly file: string | undefined,
+    /** The wall clock in ns (file ctimes are wall-clock times); injectable for tests. */
+    readonly wallNs: () => bigint,
+  ) {}
 
-  /** The cache kept in `file` (absent or unreadable: empty); without a file, memory only. */
-  static inMemory(): ContentCache {
-    return new ContentCache(undefined);
+  /** A cache in memory only. */
+  static inMemory(wallNs = realWallNs): ContentCache {
+    return new ContentCache(undefined, wallNs);
   }
 
-  static async load(file?: string): Promise<ContentCache> {
-    const cache = new ContentCache(file);
+  /** The cache kept in `file` (absent or unreadable: empty). */
+  static async load(file?: string, wallNs = realWallNs): Promise<ContentCache> {
+    const cache = new ContentCache(file, wallNs);
     if (file === undefined) return cache;
     const bytes = await readFile(file).catch(() => undefined);
     if (bytes !== undefined) cache.decode(bytes);

@@ -86,7 +86,7 @@ export class ReplicaServer {
       this.conflictsKept++;
       options.onEvent?.({ kind: 'conflict-kept', path });
     });
-    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache });
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
     this.server = createServer(pskServerOptions(options.psk), (socket) => this.accept(socket));
     this.server.on('tlsClientError', () => {}); // a wrong key: the handshake fails, nothing to do
   }

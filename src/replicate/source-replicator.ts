@@ -91,7 +91,7 @@ export class SourceReplicator {
 
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
-    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache });
+    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
     this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
   }
 

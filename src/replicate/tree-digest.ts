@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { ContentCache, stampOf } from './content-cache.js';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
@@ -36,6 +35,8 @@ export interface DigestOptions {
   exclude?: (path: RelPath) => boolean;
   /** The addon's one-job read of a small file (native/small-files.cc): hashing costs one trip to the thread pool. */
   readSmallFile?: (path: Buffer, limit: number) => Promise<{ data?: Buffer }>;
+  /** The addon's directory scan with every entry's lstat in one job (native/scan-dir.cc). */
+  scanDirectory?: (path: Buffer) => Promise<Buffer>;
   /** Content hashes, possibly loaded from disk and shared by the digesters of one tree (content-cache.ts). */
   cache?: ContentCache;
 }
@@ -116,49 +117,65 @@ export class TreeDigester {
    * special files left out). Child directories' digests come from `digests` when given.
    */
   async list(dir: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta[]> {
-    let names: Buffer[];
+    let scanned: Scanned[];
     try {
-      names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
+      scanned = await this.scan(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
       throw err;
     }
-    names.sort(Buffer.compare);
-    const paths: RelPath[] = [];
-    for (const bytes of names) {
-      const name = relFromBytes(bytes);
-      const path = joinRel(dir, name);
-      if (!isReplicatorName(name) && !this.options.exclude?.(path)) paths.push(path);
+    return this.describeAll(dir, scanned, digests);
+  }
+
+  /** The described entries of `scanned` (all of one directory), in byte order of names. */
+  private async describeAll(dir: RelPath, scanned: Scanned[], digests?: Map<RelPath, Buffer>): Promise<EntryMeta[]> {
+    // Names are byte strings: comparing their char codes is comparing their bytes.
+    scanned.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const kept = scanned.filter((e) => !isReplicatorName(e.name) && !this.options.exclude?.(joinRel(dir, e.name)));
+    const entries: (EntryMeta | undefined)[] = new Array(kept.length);
+    // Most entries are described at once (a cached hash, a child's digest at hand); hashing and
+    // readlink of the others overlap, DESCRIBE_PARALLEL at a time.
+    const slow: number[] = [];
+    for (let i = 0; i < kept.length; i++) {
+      const quick = this.describeCached(joinRel(dir, kept[i]!.name), kept[i]!, digests);
+      if (quick === undefined) slow.push(i);
+      else entries[i] = quick;
     }
-    // In name order, DESCRIBE_PARALLEL at a time.
-    const entries: (EntryMeta | undefined)[] = new Array(paths.length);
     let next = 0;
     const worker = async () => {
-      while (next < paths.length) {
-        const i = next++;
-        entries[i] = await this.describe(paths[i]!, digests);
+      while (next < slow.length) {
+        const i = slow[next++]!;
+        entries[i] = await this.describe(joinRel(dir, kept[i]!.name), kept[i]!, digests);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, paths.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, slow.length) }, worker));
     return entries.filter((e): e is EntryMeta => e !== undefined);
   }
 
-  /** One entry (undefined when it does not exist or is a special file). */
-  async describe(path: RelPath, digests?: Map<RelPath, Buffer>): Promise<EntryMeta | undefined> {
-    const full = absolute(this.root, path);
-    let st;
-    try {
-      st = await lstat(full, { bigint: true });
-    } catch {
-      return undefined; // vanished since readdir
+  /** An entry described without I/O (a file whose hash is cached, a directory whose digest is known), else undefined. */
+  private describeCached(path: RelPath, st: Scanned, digests?: Map<RelPath, Buffer>): EntryMeta | undefined {
+    const type = st.mode & S_IFMT;
+    if (type === S_IFREG) {
+      const digest = this.cache.get(path, stampOf(st));
+      return digest && { name: st.name, uid: st.uid, gid: st.gid, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeNs: st.mtimeNs, digest };
     }
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const base = { name, uid: Number(st.uid), gid: Number(st.gid) };
-    if (st.isDirectory()) {
+    if (type === S_IFDIR) {
+      const digest = digests?.get(path);
+      return digest && { name: st.name, uid: st.uid, gid: st.gid, type: 'dir', mode: st.mode & 0o7777, size: 0n, mtimeNs: 0n, digest };
+    }
+    return undefined;
+  }
+
+  /** One entry (undefined when it is a special file or vanished). */
+  private async describe(path: RelPath, st: Scanned, digests?: Map<RelPath, Buffer>): Promise<EntryMeta | undefined> {
+    const base = { name: st.name, uid: st.uid, gid: st.gid };
+    const type = st.mode & S_IFMT;
+    if (type === S_IFDIR) {
       const digest = digests?.get(path) ?? (await this.digestDir(path, new Map()));
-      return { ...base, type: 'dir', mode: Number(st.mode & 0o7777n), size: 0n, mtimeNs: 0n, digest };
+      return { ...base, type: 'dir', mode: st.mode & 0o7777, size: 0n, mtimeNs: 0n, digest };
     }
-    if (st.isSymbolicLink()) {
+    const full = absolute(this.root, path);
+    if (type === S_IFLNK) {
       let target: Buffer;
       try {
         target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
@@ -167,12 +184,12 @@ export class TreeDigester {
       }
       return { ...base, type: 'symlink', mode: 0, size: 0n, mtimeNs: st.mtimeNs, digest: sha256(target) };
     }
-    if (!st.isFile()) return undefined;
+    if (type !== S_IFREG) return undefined;
     // One entry per path, replaced when the file changes; a full walk drops removed names.
     const stamp = stampOf(st);
     let digest = this.cache.get(path, stamp);
     if (digest === undefined) {
-      const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
+      const hashedAtNs = this.cache.wallNs();
       try {
         digest = await this.hash(full, st.size);
         this.cache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
@@ -180,7 +197,7 @@ export class TreeDigester {
         digest = UNREADABLE;
       }
     }
-    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest };
+    return { ...base, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeNs: st.mtimeNs, digest };
   }
 
   private async hash(full: Buffer, size: bigint): Promise<Buffer> {
@@ -190,23 +207,82 @@ export class TreeDigester {
     return data === undefined ? hashFile(full) : sha256(data);
   }
 
+  /** The entries of `dir` with their lstat: one addon job for the directory, else a readdir and an lstat each. */
+  private async scan(dir: RelPath): Promise<Scanned[]> {
+    const full = absolute(this.root, dir);
+    if (this.options.scanDirectory !== undefined) return parseScan(await this.options.scanDirectory(full));
+    const names = (await readdir(full, { encoding: 'buffer' })) as Buffer[];
+    const out: (Scanned | undefined)[] = new Array(names.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) {
+        const i = next++;
+        const name = relFromBytes(names[i]!);
+        const st = await lstat(absolute(this.root, joinRel(dir, name)), { bigint: true }).catch(() => undefined);
+        if (st !== undefined) out[i] = { name, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: st.size, ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, names.length) }, worker));
+    return out.filter((e): e is Scanned => e !== undefined);
+  }
+
   private async digestDir(dir: RelPath, out: Map<RelPath, Buffer>): Promise<Buffer> {
-    let entries: Dirent[];
+    let scanned: Scanned[];
     try {
-      entries = (await readdir(absolute(this.root, dir), { encoding: 'buffer', withFileTypes: true })) as unknown as Dirent[];
+      scanned = await this.scan(dir);
     } catch {
-      entries = [];
+      scanned = [];
     }
-    // Child directories first, so list() finds their digests in `out` (the dirent's type saves an lstat).
-    for (const entry of entries) {
-      const name = relFromBytes(entry.name as unknown as Buffer);
-      const path = joinRel(dir, name);
-      if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
-      const isDir = entry.isDirectory() || (entry.isSymbolicLink() || entry.isFile() ? false : (await lstat(absolute(this.root, path)).catch(() => undefined))?.isDirectory());
-      if (isDir) await this.digestDir(path, out);
+    // Child directories first, so their digests are in `out` when this one is described.
+    for (const entry of scanned) {
+      if ((entry.mode & S_IFMT) !== S_IFDIR || isReplicatorName(entry.name)) continue;
+      const path = joinRel(dir, entry.name);
+      if (!this.options.exclude?.(path)) await this.digestDir(path, out);
     }
-    const digest = digestOfEntries(await this.list(dir, out));
+    const digest = digestOfEntries(await this.describeAll(dir, scanned, out));
     out.set(dir, digest);
     return digest;
   }
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+/** A directory entry and its lstat (the fields the digests and the cache use). */
+interface Scanned {
+  name: RelPath;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: bigint;
+  ino: bigint;
+  dev: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** The addon's scanDirectory records (native/scan-dir.cc). */
+function parseScan(bytes: Buffer): Scanned[] {
+  const out: Scanned[] = [];
+  let o = 0;
+  while (o < bytes.length) {
+    const length = bytes.readUInt32BE(o);
+    const name = bytes.toString('latin1', o + 4, o + 4 + length);
+    o += 4 + length;
+    out.push({
+      name,
+      mode: bytes.readUInt32BE(o),
+      uid: bytes.readUInt32BE(o + 4),
+      gid: bytes.readUInt32BE(o + 8),
+      size: bytes.readBigUInt64BE(o + 12),
+      ino: bytes.readBigUInt64BE(o + 20),
+      dev: bytes.readBigUInt64BE(o + 28),
+      mtimeNs: bytes.readBigInt64BE(o + 36),
+      ctimeNs: bytes.readBigInt64BE(o + 44),
+    });
+    o += 52;
+  }
+  return out;
 }
