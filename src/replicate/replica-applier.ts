@@ -30,6 +30,8 @@ export interface FileTimesPort {
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fdatasync each. */
   syncDataBatch?: SyncDataBatch;
+  /** syncDataBatch renames in its job too (an addon built from this tree says so). */
+  syncDataBatchRenames?: boolean;
   /** A temporary written, owned, moded and timed in one thread-pool job (native/small-files.cc); resolves its fd. */
   writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
   /** A small file read in one job (for the replica's digests). */
@@ -92,7 +94,7 @@ export class ReplicaApplier {
     /** Called for each entry kept in the conflict directory. */
     private readonly onConflict?: (path: RelPath) => void,
   ) {
-    this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native));
+    this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native), native.syncDataBatchRenames === true);
   }
 
   /**
@@ -380,7 +382,8 @@ export class ReplicaApplier {
       }
     };
     try {
-      await this.commits.commit({ file, temp, install, dir });
+      // Nothing to keep first (no split brain being resolved): the committer may rename it itself.
+      await this.commits.commit({ file, temp, install, dir, ...(this.conflicts === undefined && { target: full }) });
     } catch (err) {
       throw asApplyError(err, path);
     }
