@@ -39,6 +39,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
   exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
+  // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.
+  exports.Set("syncDataBatchRenames", Napi::Boolean::New(env, true));
   exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
   exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
