@@ -43,6 +43,8 @@ export class Channel {
   private queued: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
+  /** Resolves when the queued frames are handed to the socket (or dropped by close). */
+  private flushed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /** `onFrame` gets every frame that is not a reply (requests and data), in order. */
   constructor(
@@ -126,7 +128,11 @@ export class Channel {
       if (payload.length > 0) this.queued.push(payload);
       this.queuedBytes += head.length + payload.length;
       if (this.queuedBytes >= COALESCE_BYTES) this.flush();
-      else this.flushSoon();
+      else {
+        this.flushSoon();
+        // Resolved once handed to the socket, as before batching: a caller may end the stream next.
+        await this.nextFlush();
+      }
     } else {
       this.flush(); // what was queued before it goes first
       this.stream.cork();
@@ -147,12 +153,25 @@ export class Channel {
     });
   }
 
+  private nextFlush(): Promise<void> {
+    if (this.flushed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.flushed = { promise, resolve };
+    }
+    return this.flushed.promise;
+  }
+
   private flush(): void {
-    if (this.queued.length === 0 || this.closedReason !== undefined) return;
-    const bytes = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
+    const waiting = this.flushed;
+    this.flushed = undefined;
+    if (this.queued.length > 0 && this.closedReason === undefined && !this.stream.destroyed && !this.stream.writableEnded) {
+      const bytes = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
+      this.stream.write(bytes);
+    }
     this.queued = [];
     this.queuedBytes = 0;
-    this.stream.write(bytes);
+    waiting?.resolve();
   }
 
   /** One wait for 'drain' shared by every writer that found the socket full. */
@@ -172,6 +191,7 @@ export class Channel {
 
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
+    this.flush(); // what this turn wrote goes before the stream is torn down, as it did unbatched
     this.closedReason = reason;
     clearInterval(this.keepAliveTimer);
     this.stream.destroy();
