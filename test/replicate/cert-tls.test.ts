@@ -13,7 +13,7 @@ import { waitFor } from '../../src/lab/wait-for.js';
 import { loadNative } from '../../src/net/native.js';
 import { CertificateFileError, loadCertificates } from '../../src/replicate/cert-files.js';
 import { certTransport } from '../../src/replicate/cert-tls.js';
-import { ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
+import { PROTOCOL_VERSION, ReplicaServer, type ReplicaEvent } from '../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../src/replicate/source-replicator.js';
 import { treeDifferences } from './support/tree-compare.js';
 import { certDir, opensslUnavailableReason, TestCa, type CertFiles } from './support/certs.js';
@@ -151,7 +151,7 @@ async function rawHello(port: number, files: CertFiles | undefined, ca: string):
       checkServerIdentity: () => undefined,
     });
     const decoder = new FrameDecoder();
-    socket.on('secureConnect', () => socket.write(encodeFrame({ type: 'hello', id: 1, header: { protocol: 1 }, payload: Buffer.alloc(0) })));
+    socket.on('secureConnect', () => socket.write(encodeFrame({ type: 'hello', id: 1, header: { protocol: PROTOCOL_VERSION }, payload: Buffer.alloc(0) })));
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) resolve(`${frame.type}: ${String(frame.header.message ?? '')}`);
     });

@@ -42,14 +42,29 @@ export function chunkerTables(pol: bigint): ChunkerTables {
   const k = degree(pol);
   if (k !== 53) throw new RangeError(`Chunker polynomial must have degree 53, ${pol.toString(16)} has ${k}`);
   const t: ChunkerTables = { outHi: new Int32Array(256), outLo: new Int32Array(256), modHi: new Int32Array(256), modLo: new Int32Array(256) };
-  for (let b = 0; b < 256; b++) {
+  // Both tables are linear in b over GF(2): computed for the eight single bits, then each entry
+  // is the XOR of a lower entry and a single-bit one (32 times fewer bigint reductions, which
+  // took a third of a second at every start).
+  const out: bigint[] = new Array<bigint>(256).fill(0n);
+  const mod: bigint[] = new Array<bigint>(256).fill(0n);
+  for (let bit = 0; bit < 8; bit++) {
+    const b = 1 << bit;
     // out[b] = Hash(b || 0 × 63)
     let h = polyMod(BigInt(b), pol);
     for (let i = 0; i < WINDOW_SIZE - 1; i++) h = polyMod(h << 8n, pol);
-    split(h, t.outHi, t.outLo, b);
+    out[b] = h;
     // Only the remainder part of restic's mod table: the b·x^k part cancels the bits shifted
     // out above bit 52, which the two-halves digest drops by masking instead.
-    split(polyMod(BigInt(b) << BigInt(k), pol), t.modHi, t.modLo, b);
+    mod[b] = polyMod(BigInt(b) << BigInt(k), pol);
+  }
+  for (let b = 0; b < 256; b++) {
+    const low = b & -b;
+    if (b !== low) {
+      out[b] = out[low]! ^ out[b ^ low]!;
+      mod[b] = mod[low]! ^ mod[b ^ low]!;
+    }
+    split(out[b]!, t.outHi, t.outLo, b);
+    split(mod[b]!, t.modHi, t.modLo, b);
   }
   tableCache.set(pol, t);
   return t;

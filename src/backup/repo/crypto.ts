@@ -5,7 +5,7 @@
  * nonce. The MAC key is `k || r`: the Poly1305 one-time key is `r` (clamped) followed by
  * AES-128_k(nonce) (Bernstein's Poly1305-AES).
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 import { backupNative } from '../native.js';
 import { Poly1305, clampR } from './poly1305.js';
 
@@ -61,20 +61,25 @@ export function poly1305(oneTimeKey: Buffer, message: Buffer): Uint8Array {
   return new Poly1305(oneTimeKey).update(message).digest();
 }
 
-/** Poly1305-AES_{k,r}(nonce, message). */
-export function poly1305Aes(mac: MacKey, nonce: Uint8Array, message: Uint8Array): Uint8Array {
+/** AES-128 in ECB mode under the MAC key's k, without padding: AES_k of each 16-byte block. */
+function nonceCipher(mac: MacKey): Cipher {
+  const aes = createCipheriv('aes-128-ecb', mac.k, null);
+  aes.setAutoPadding(false);
+  return aes;
+}
+
+/** Poly1305-AES_{k,r}(nonce, message); `aes` may be a kept nonceCipher(mac) (ECB keeps no state between blocks). */
+export function poly1305Aes(mac: MacKey, nonce: Uint8Array, message: Uint8Array, aes: Cipher = nonceCipher(mac)): Uint8Array {
   const oneTime = Buffer.alloc(32);
   oneTime.set(mac.r, 0);
   clampR(oneTime); // Poly1305 clamps r itself; clamping here keeps both paths on the same key
-  const aes = createCipheriv('aes-128-ecb', mac.k, null);
-  aes.setAutoPadding(false);
   oneTime.set(aes.update(nonce), 16);
   const m = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length);
   return poly1305(oneTime, m);
 }
 
 /** Encrypts `plaintext` under a fresh random IV: `IV || CIPHERTEXT || MAC`. */
-export function seal(key: MasterKey, plaintext: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE)): Buffer {
+export function seal(key: MasterKey, plaintext: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE), aes?: Cipher): Buffer {
   const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
   iv = Uint8Array.from(iv);
   out.set(iv, 0);
@@ -84,8 +89,35 @@ export function seal(key: MasterKey, plaintext: Uint8Array, iv: Uint8Array = ran
   out.set(a, IV_SIZE);
   out.set(b, IV_SIZE + a.length);
   const ciphertext = out.subarray(IV_SIZE, IV_SIZE + plaintext.length);
-  out.set(poly1305Aes(key.mac, iv, ciphertext), IV_SIZE + plaintext.length);
+  out.set(poly1305Aes(key.mac, iv, ciphertext, aes), IV_SIZE + plaintext.length);
   return out;
+}
+
+/** IVs drawn from the random generator at once (one call per IV cost 7 µs, a quarter of sealing a small blob). */
+const IVS_PER_DRAW = 256;
+
+/**
+ * seal() for many blobs under one key: the nonce's AES-128 cipher is kept, and random IVs are
+ * drawn IVS_PER_DRAW at a time (each used once). One per repository or worker thread.
+ */
+export class Sealer {
+  private readonly aes: Cipher;
+  private ivs = Buffer.alloc(0);
+  private next = 0;
+
+  constructor(readonly key: MasterKey) {
+    this.aes = nonceCipher(key.mac);
+  }
+
+  seal(plaintext: Uint8Array): Buffer {
+    if (this.next >= this.ivs.length) {
+      this.ivs = randomBytes(IV_SIZE * IVS_PER_DRAW);
+      this.next = 0;
+    }
+    const iv = this.ivs.subarray(this.next, this.next + IV_SIZE);
+    this.next += IV_SIZE;
+    return seal(this.key, plaintext, iv, this.aes);
+  }
 }
 
 /** Checks the MAC of `IV || CIPHERTEXT || MAC` and returns the plaintext. */

@@ -85,10 +85,31 @@ export function goTimeNow(): GoTime {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-/** RFC 3339 with nanoseconds, as Go's time.RFC3339Nano formats it. */
+const two = (n: number) => (n < 10 ? '0' + n : String(n));
+
+/** Year, month (1-12) and day of a count of days since 1970-01-01 (Hinnant's civil_from_days). */
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/**
+ * RFC 3339 with nanoseconds, as Go's time.RFC3339Nano formats it. Computed without a Date
+ * (three times for every node of every tree a backup writes).
+ */
 export function formatGoTime(t: GoTime): string {
-  const d = new Date((t.sec + t.offsetMinutes * 60) * 1000);
-  let out = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+  const local = t.sec + t.offsetMinutes * 60;
+  const days = Math.floor(local / 86400);
+  const secs = local - days * 86400;
+  const [y, mo, d] = civilFromDays(days);
+  let out = `${pad(y, 4)}-${two(mo)}-${two(d)}T${two(Math.floor(secs / 3600))}:${two(Math.floor(secs / 60) % 60)}:${two(secs % 60)}`;
   if (t.nsec !== 0) out += '.' + pad(t.nsec, 9).replace(/0+$/, '');
   if (t.offsetMinutes === 0) return out + 'Z';
   const sign = t.offsetMinutes < 0 ? '-' : '+';
@@ -98,17 +119,33 @@ export function formatGoTime(t: GoTime): string {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
-/** Parses an RFC 3339 time with up to nanosecond precision. */
+/** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Parses an RFC 3339 time with up to nanosecond precision (as Date.UTC would, day overflow included). */
 export function parseGoTime(text: string): GoTime {
   const m = RFC3339.exec(text);
   if (!m) throw new SyntaxError(`Invalid RFC 3339 time '${text}'`);
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
   const offsetMinutes = z !== undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
-  const utcMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  // Date.UTC maps years 0-99 to 1900-1999.
-  const date = new Date(utcMs);
-  if (Number(y) < 100) date.setUTCFullYear(Number(y));
-  const sec = date.getTime() / 1000 - offsetMinutes * 60;
+  const month = Number(mo);
+  let local: number;
+  if (month >= 1 && month <= 12) {
+    local = (daysFromCivil(Number(y), month, 1) + Number(d) - 1) * 86400 + Number(h) * 3600 + Number(mi) * 60 + Number(s);
+  } else {
+    // Out-of-range months roll over as Date.UTC rolls them (kept from the first implementation).
+    const date = new Date(Date.UTC(Number(y), month - 1, Number(d), Number(h), Number(mi), Number(s)));
+    if (Number(y) < 100) date.setUTCFullYear(Number(y)); // Date.UTC maps years 0-99 to 1900-1999
+    local = date.getTime() / 1000;
+  }
+  const sec = local - offsetMinutes * 60;
   const nsec = frac === undefined ? 0 : Number(frac.padEnd(9, '0'));
   return { sec, nsec, offsetMinutes: offsetMinutes === 0 ? 0 : offsetMinutes };
 }

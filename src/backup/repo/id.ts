@@ -2,13 +2,18 @@
  * Storage and blob ids: the SHA-256 of a file's or a blob's content, written as 64 lower-case hex
  * digits (design.rst, "Repository Format" and "Terminology").
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 export type Id = string;
 
 export const ID_SIZE = 32;
 
+/** Node's one-shot hash (20.12 and later): no Hash object per blob. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+
 export function hashId(...parts: Uint8Array[]): Id {
+  if (parts.length === 1 && oneShot) return oneShot('sha256', parts[0]!, 'hex');
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest('hex');

@@ -8,7 +8,7 @@ import { AlreadyExistsError, NotFoundError, type Backend, type FileType } from '
 import { BlobIndex, type BlobLocation } from './blob-index.js';
 import { chunkerTables, type ChunkerTables } from './chunker.js';
 import { zstd, type Compression } from './compression.js';
-import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
+import { AuthenticationError, CRYPTO_OVERHEAD, Sealer, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } from './config.js';
 import { hashId, type Id } from './id.js';
 import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
@@ -48,28 +48,30 @@ export interface RepositoryOptions {
 }
 
 /** Plaintext bytes being compressed and sealed at once, over all callers. */
-const MAX_SEALING_BYTES = 16 * 1024 * 1024;
-/** Blobs this large go to the worker threads; smaller ones cost less inline than a message. */
+const MAX_SEALING_BYTES = 8 * 1024 * 1024;
+/** Blobs this large go to a worker in a message of their own; smaller ones in batches (seal-pool.ts). */
 const OFFLOAD_MIN_BYTES = 32 * 1024;
 
 interface OpenPack {
   /**
-   * The pack's bytes so far, in one buffer that grows by doubling: sealed blobs are copied in,
-   * so that the many small buffers of small blobs (slices of Node's 8 KiB pool slabs, each
-   * pinning its slab) are not kept, and the pack is written without a final concatenation.
+   * The pack's bytes so far, in one buffer: sealed blobs are copied in, so that the many small
+   * buffers of small blobs (slices of Node's 8 KiB pool slabs, each pinning its slab) are not
+   * kept, and the pack is written without a final concatenation. It is allocated at the pack
+   * size plus room for the header at once: pages not yet written cost no memory (the kernel
+   * maps them on first touch), and copying a growing buffer cost a tenth of a small-file backup.
    */
   buf: Buffer;
   size: number;
   blobs: PackedBlob[];
 }
 
-/** A pack's buffer starts at this size and doubles as needed. */
-const FIRST_PACK_BUFFER = 1024 * 1024;
+/** Room past the pack size for the last blob's start and the header (45 bytes a blob). */
+const PACK_SLACK = 1024 * 1024;
 
 function appendToPack(p: OpenPack, bytes: Uint8Array, packSize: number): void {
   if (p.size + bytes.length > p.buf.length) {
-    // Doubling, but not far past the pack size: the blob that fills a pack grows it to just fit.
-    const grown = Buffer.allocUnsafeSlow(Math.max(Math.min(p.buf.length * 2, packSize + 4096), p.size + bytes.length + 4096));
+    // Rare: a large last blob, or a header longer than the slack (packs of tiny blobs).
+    const grown = Buffer.allocUnsafeSlow(p.size + bytes.length + Math.max(PACK_SLACK, packSize >> 2));
     p.buf.copy(grown, 0, 0, p.size);
     p.buf = grown;
   }
@@ -81,6 +83,8 @@ const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
 
 export class Repository {
   private readonly index = new BlobIndex();
+  /** The packs the index lists (a few thousand ids even for a large repository). */
+  private readonly indexedPacks = new Set<Id>();
   private readonly packers = new Map<BlobType, OpenPack>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
@@ -97,8 +101,10 @@ export class Repository {
   private pool: SealPool | undefined;
   /** Blobs being compressed and sealed (inline or in a worker). */
   private readonly sealing = new Set<Promise<void>>();
+  /** Plaintext bytes accepted by queueBlob and not yet in a pack. */
   private sealingBytes = 0;
   readonly chunker: ChunkerTables;
+  private readonly sealer: Sealer;
 
   private constructor(
     readonly backend: Backend,
@@ -110,6 +116,7 @@ export class Repository {
     this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
     this.sealWorkers = options.sealWorkers;
     this.chunker = chunkerTables(config.chunkerPolynomial);
+    this.sealer = new Sealer(key);
   }
 
   /** Creates a new version 2 repository and returns it opened. */
@@ -194,7 +201,13 @@ export class Repository {
   }
 
   private addPackToIndex(p: IndexPack): void {
+    this.indexedPacks.add(p.id);
     for (const b of p.blobs) this.index.add(p.id, b);
+  }
+
+  /** Whether an index (loaded, written or adopted) lists the pack. */
+  hasPack(id: Id): boolean {
+    return this.indexedPacks.has(id);
   }
 
   /**
@@ -222,41 +235,77 @@ export class Repository {
   // ---- blobs ----------------------------------------------------------------------------------
 
   /**
-   * Stores a blob unless the repository has it; returns its id and whether it was new. The blob is
-   * compressed when that makes it smaller (version 2), encrypted, and added to the open pack of its
-   * type; full packs are written at once.
+   * Stores a blob unless the repository has it; returns its id and whether it was new, once it is
+   * in a pack (not yet written). The blob is compressed when that makes it smaller (version 2),
+   * encrypted, and added to the open pack of its type; full packs are written at once.
    */
   async saveBlob(type: BlobType, plaintext: Uint8Array, knownId?: Id): Promise<{ id: Id; saved: boolean; storedSize: number }> {
+    let storedSize = 0;
+    const r = await this.queueBlob(type, plaintext, (n) => (storedSize = n), knownId);
+    if (r.done) {
+      this.pool?.sendBatch();
+      await r.done;
+    }
+    if (this.writeError !== undefined) throw this.writeError;
+    return { id: r.id, saved: r.saved, storedSize };
+  }
+
+  /**
+   * Like saveBlob, but resolves as soon as the blob's id is known and the blob is accepted:
+   * compressing, sealing and packing go on in the background (`onStored` gets the stored size;
+   * `done` settles then). So a caller (the archiver) goes on with the next file while the
+   * workers seal, and many small blobs are sealed in one message to a worker. Memory stays
+   * bounded: at most MAX_SEALING_BYTES of blobs are accepted and not yet packed, and no blob
+   * joins a pack while MAX_PACK_WRITES packs are being written. A failure is kept and fails
+   * every later save and the flush, like a failed pack write.
+   */
+  async queueBlob(type: BlobType, plaintext: Uint8Array, onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
+    if (this.writeError !== undefined) throw this.writeError;
     const id = knownId ?? hashId(plaintext);
-    if (this.has(type, id)) return { id, saved: false, storedSize: 0 };
+    if (this.has(type, id)) return { id, saved: false };
     const k = blobKey(type, id);
     this.pending.add(k);
-    let sealed: Buffer;
-    let uncompressedLength: number | undefined;
     try {
-      // Memory stays bounded however many callers there are: at most MAX_SEALING_BYTES of blobs
-      // are being sealed, and no blob joins a pack while MAX_PACK_WRITES packs are being written.
-      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) await Promise.race(this.sealing);
-      const pool = plaintext.length >= OFFLOAD_MIN_BYTES ? this.sealPool() : undefined;
-      const job = pool ? pool.seal(plaintext) : Promise.resolve(sealBlob(this.key, plaintext, this.config.version >= 2 ? this.compression : undefined));
-      const tracked = job.then(() => {}, () => {});
-      this.sealing.add(tracked);
-      this.sealingBytes += plaintext.length;
-      try {
-        ({ sealed, uncompressedLength } = await job);
-      } finally {
-        this.sealing.delete(tracked);
-        this.sealingBytes -= plaintext.length;
+      while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) {
+        this.pool?.sendBatch(); // what we wait for may be in the batch not yet sent
+        await Promise.race(this.sealing);
       }
-      while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
       if (this.writeError !== undefined) throw this.writeError;
     } catch (err) {
       this.pending.delete(k);
       throw err;
     }
+    const pool = this.sealPool();
+    const job = pool
+      ? plaintext.length >= OFFLOAD_MIN_BYTES
+        ? pool.seal(plaintext)
+        : pool.sealSmall(plaintext)
+      : Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined));
+    const bytes = plaintext.length;
+    this.sealingBytes += bytes;
+    const done: Promise<void> = job
+      .then(async ({ sealed, uncompressedLength }) => {
+        while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+        if (this.writeError !== undefined) throw this.writeError;
+        this.addToPack(type, id, sealed, uncompressedLength);
+        onStored?.(sealed.length);
+      })
+      .catch((err: unknown) => {
+        this.writeError ??= err;
+        this.pending.delete(k);
+      })
+      .finally(() => {
+        this.sealing.delete(done);
+        this.sealingBytes -= bytes;
+      });
+    this.sealing.add(done);
+    return { id, saved: true, done };
+  }
+
+  private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { buf: Buffer.allocUnsafeSlow(Math.min(this.packSize, FIRST_PACK_BUFFER)), size: 0, blobs: [] };
+      packer = { buf: Buffer.allocUnsafeSlow(this.packSize + PACK_SLACK), size: 0, blobs: [] };
       this.packers.set(type, packer);
     }
     const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
@@ -275,8 +324,6 @@ export class Repository {
       );
       this.writes.push(write);
     }
-    if (this.writeError !== undefined) throw this.writeError;
-    return { id, saved: true, storedSize: sealed.length };
   }
 
   private async writePack(type: BlobType): Promise<void> {
@@ -317,6 +364,7 @@ export class Repository {
 
   /** Writes the open packs and an index file listing every pack written since the last flush. */
   async flush(): Promise<void> {
+    this.pool?.sendBatch();
     while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
     await this.writePack('data');
     await this.writePack('tree');

@@ -4,7 +4,7 @@
  * (crypto.ts). The same function runs inline and in the worker threads of seal-pool.ts.
  */
 import type { Compression } from './compression.js';
-import { seal, type MasterKey } from './crypto.js';
+import type { Sealer } from './crypto.js';
 
 export interface SealedBlob {
   sealed: Buffer;
@@ -12,10 +12,10 @@ export interface SealedBlob {
   uncompressedLength?: number;
 }
 
-export function sealBlob(key: MasterKey, plaintext: Uint8Array, compression: Compression | undefined): SealedBlob {
+export function sealBlob(sealer: Sealer, plaintext: Uint8Array, compression: Compression | undefined): SealedBlob {
   if (compression && plaintext.length > 0) {
     const z = compression.compress(plaintext);
-    if (z.length < plaintext.length) return { sealed: seal(key, z), uncompressedLength: plaintext.length };
+    if (z.length < plaintext.length) return { sealed: sealer.seal(z), uncompressedLength: plaintext.length };
   }
-  return { sealed: seal(key, plaintext) };
+  return { sealed: sealer.seal(plaintext) };
 }

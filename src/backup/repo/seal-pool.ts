@@ -2,7 +2,8 @@
  * Compression and encryption of blobs in worker threads (node:worker_threads), so that a backup
  * uses more than one core: the main thread reads, chunks and hashes; the workers compress and seal.
  * Jobs go to the worker with the fewest outstanding; the pool is unref'd, so an idle pool never
- * keeps the process alive; close() ends the workers.
+ * keeps the process alive; close() ends the workers. Small blobs travel in batches (one message
+ * for up to BATCH_BYTES or BATCH_BLOBS of them): a message per 2 KiB blob cost more than sealing it.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -14,9 +15,30 @@ interface Job {
   reject(err: Error): void;
 }
 
+/** A batch is sent once it holds this many bytes or blobs, or at the next turn of the event loop. */
+const BATCH_BYTES = 256 * 1024;
+const BATCH_BLOBS = 256;
+
+interface Batch {
+  blobs: Uint8Array[];
+  bytes: number;
+  jobs: Job[];
+}
+
+/** The answer to a batch: the sealed blobs end to end in `sealed`, with their lengths. */
+interface BatchAnswer {
+  id: number;
+  sealed?: Uint8Array;
+  lengths?: number[];
+  /** Per blob: the plaintext length when compressed, else 0. */
+  uncompressed?: number[];
+  error?: string;
+}
+
 interface Slot {
   worker: Worker;
-  jobs: Map<number, Job>;
+  /** Outstanding messages: the jobs of each, in the order of its blobs. */
+  jobs: Map<number, Job[]>;
 }
 
 /** Workers by default: the cores but one (the main thread has its own work), at least 1, at most 4. */
@@ -26,23 +48,33 @@ export class SealPool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private failure: Error | undefined;
+  private batch: Batch | undefined;
 
   constructor(key: MasterKey, compress: boolean, workers = defaultSealWorkers()) {
     for (let i = 0; i < workers; i++) {
       const worker = new Worker(new URL('./seal-worker.js', import.meta.url), { workerData: { key, compress }, execArgv: [] }); // no inherited flags: Node refuses some (--input-type) in a thread
       const slot: Slot = { worker, jobs: new Map() };
-      worker.on('message', (m: { id: number; sealed?: Uint8Array; uncompressedLength?: number; error?: string }) => {
-        const job = slot.jobs.get(m.id);
-        if (!job) return;
+      worker.on('message', (m: BatchAnswer) => {
+        const jobs = slot.jobs.get(m.id);
+        if (!jobs) return;
         slot.jobs.delete(m.id);
         if (slot.jobs.size === 0) worker.unref();
-        if (m.error !== undefined || !m.sealed) return job.reject(new Error(`Sealing a blob failed: ${m.error}`));
-        const sealed = Buffer.from(m.sealed.buffer, m.sealed.byteOffset, m.sealed.length);
-        job.resolve(m.uncompressedLength === undefined ? { sealed } : { sealed, uncompressedLength: m.uncompressedLength });
+        if (m.error !== undefined || !m.sealed || !m.lengths || !m.uncompressed || m.lengths.length !== jobs.length) {
+          for (const j of jobs) j.reject(new Error(`Sealing a blob failed: ${m.error ?? 'malformed answer'}`));
+          return;
+        }
+        const all = Buffer.from(m.sealed.buffer, m.sealed.byteOffset, m.sealed.length);
+        let o = 0;
+        jobs.forEach((job, i) => {
+          const sealed = all.subarray(o, o + m.lengths![i]!);
+          o += sealed.length;
+          const u = m.uncompressed![i]!;
+          job.resolve(u === 0 ? { sealed } : { sealed, uncompressedLength: u });
+        });
       });
       const die = (err: Error) => {
         this.failure ??= err;
-        for (const j of slot.jobs.values()) j.reject(err);
+        for (const js of slot.jobs.values()) for (const j of js) j.reject(err);
         slot.jobs.clear();
       };
       worker.on('error', die);
@@ -52,21 +84,60 @@ export class SealPool {
     }
   }
 
-  /** Compresses (when it helps) and seals a copy of `plaintext` in a worker. */
+  /** Compresses (when it helps) and seals a copy of `plaintext` in a worker, in a message of its own. */
   seal(plaintext: Uint8Array): Promise<SealedBlob> {
     if (this.failure) return Promise.reject(this.failure);
-    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
-    const id = this.nextId++;
-    const data = new Uint8Array(plaintext.length);
-    data.set(plaintext);
+    return new Promise<SealedBlob>((resolve, reject) => this.send([plaintext], plaintext.length, [{ resolve, reject }]));
+  }
+
+  /** Like seal(), for a small blob: it waits in a batch (sent when full, by sendBatch(), or at the next turn). */
+  sealSmall(plaintext: Uint8Array): Promise<SealedBlob> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<SealedBlob>((resolve, reject) => {
-      slot.jobs.set(id, { resolve, reject });
-      slot.worker.ref();
-      slot.worker.postMessage({ id, data }, [data.buffer]);
+      if (!this.batch) {
+        this.batch = { blobs: [], bytes: 0, jobs: [] };
+        setImmediate(() => this.sendBatch());
+      }
+      const b = this.batch;
+      b.blobs.push(plaintext);
+      b.bytes += plaintext.length;
+      b.jobs.push({ resolve, reject });
+      if (b.bytes >= BATCH_BYTES || b.blobs.length >= BATCH_BLOBS) this.sendBatch();
     });
   }
 
+  /** Sends the batch being filled, if any. */
+  sendBatch(): void {
+    const b = this.batch;
+    this.batch = undefined;
+    if (b && b.blobs.length > 0) this.send(b.blobs, b.bytes, b.jobs);
+  }
+
+  /** One message: copies of the blobs end to end in a buffer transferred to the least busy worker. */
+  private send(blobs: Uint8Array[], bytes: number, jobs: Job[]): void {
+    if (this.failure) {
+      for (const j of jobs) j.reject(this.failure);
+      return;
+    }
+    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const id = this.nextId++;
+    const data = new Uint8Array(bytes);
+    const lengths: number[] = [];
+    let o = 0;
+    for (const p of blobs) {
+      data.set(p, o);
+      o += p.length;
+      lengths.push(p.length);
+    }
+    slot.jobs.set(id, jobs);
+    slot.worker.ref();
+    slot.worker.postMessage({ id, data, lengths }, [data.buffer]);
+  }
+
   async close(): Promise<void> {
+    const pending = this.batch;
+    this.batch = undefined;
+    for (const j of pending?.jobs ?? []) j.reject(new Error('The sealing pool was closed'));
     const slots = this.slots.splice(0);
     for (const s of slots) s.worker.removeAllListeners('exit');
     await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -1,21 +1,38 @@
 /**
  * A worker thread of seal-pool.ts: compresses and encrypts blobs (seal-job.ts) off the main
- * thread. workerData holds the master key; each message is { id, data }, each answer { id,
- * sealed, uncompressedLength } with the sealed bytes in a buffer of their own (transferred).
+ * thread. workerData holds the master key; each message is { id, data, lengths } (one or more
+ * blobs end to end), each answer { id, sealed, lengths, uncompressed } with the sealed blobs end
+ * to end in a buffer of their own (transferred) and, per blob, the plaintext length when it was
+ * compressed (else 0).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { zstd } from './compression.js';
-import type { MasterKey } from './crypto.js';
-import { sealBlob } from './seal-job.js';
+import { Sealer, type MasterKey } from './crypto.js';
+import { sealBlob, type SealedBlob } from './seal-job.js';
 
 const { key, compress } = workerData as { key: MasterKey; compress: boolean };
+const sealer = new Sealer(key);
 
-parentPort!.on('message', (m: { id: number; data: Uint8Array }) => {
+parentPort!.on('message', (m: { id: number; data: Uint8Array; lengths: number[] }) => {
   try {
-    const r = sealBlob(key, m.data, compress ? zstd : undefined);
-    const out = new Uint8Array(r.sealed.length);
-    out.set(r.sealed);
-    parentPort!.postMessage({ id: m.id, sealed: out, uncompressedLength: r.uncompressedLength }, [out.buffer]);
+    const results: SealedBlob[] = [];
+    let total = 0;
+    let o = 0;
+    for (const n of m.lengths) {
+      const r = sealBlob(sealer, m.data.subarray(o, o + n), compress ? zstd : undefined);
+      o += n;
+      total += r.sealed.length;
+      results.push(r);
+    }
+    const out = new Uint8Array(total);
+    let w = 0;
+    for (const r of results) {
+      out.set(r.sealed, w);
+      w += r.sealed.length;
+    }
+    const lengths = results.map((r) => r.sealed.length);
+    const uncompressed = results.map((r) => r.uncompressedLength ?? 0);
+    parentPort!.postMessage({ id: m.id, sealed: out, lengths, uncompressed }, [out.buffer]);
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }

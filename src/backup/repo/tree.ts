@@ -87,36 +87,49 @@ export function unixPermFromGoMode(mode: number): number {
   return p;
 }
 
+/** Names that strconv.Quote leaves as they are: printable ASCII but `"` and `\`. */
+const PLAIN_NAME = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON member `,"key":value` for a number Go's omitempty keeps (not 0). */
+const numField = (key: string, v: number | undefined) => (v ? `,"${key}":${goJsonEncode(v)}` : '');
+const strField = (key: string, v: string | undefined) => (v ? `,"${key}":${goJsonString(v)}` : '');
+
+/**
+ * One node's JSON, written out field by field (a generic encoder over an object of the fields
+ * cost 20 µs a node, a tenth of a small-file backup); same bytes as goJsonEncode of the fields.
+ */
 function encodeNode(n: TreeNode): string {
-  return goJsonEncode({
-    name: goQuote(nameToBytes(n.name)),
-    type: n.type,
-    mode: n.mode || undefined,
-    mtime: formatGoTime(n.mtime),
-    atime: formatGoTime(n.atime),
-    ctime: formatGoTime(n.ctime),
-    uid: n.uid,
-    gid: n.gid,
-    user: n.user || undefined,
-    group: n.group || undefined,
-    inode: n.inode || undefined,
-    device_id: n.deviceId || undefined,
-    size: n.size || undefined,
-    links: n.links || undefined,
-    linktarget: n.linktarget || undefined,
-    extended_attributes: n.extendedAttributes?.length
-      ? n.extendedAttributes.map((a) => ({ name: a.name, value: Buffer.from(a.value).toString('base64') }))
-      : undefined,
-    device: n.device || undefined,
-    content: n.content,
-    subtree: n.subtree,
-    error: n.error || undefined,
-  });
+  const name = PLAIN_NAME.test(n.name) ? n.name : goQuote(nameToBytes(n.name));
+  let out = `{"name":${goJsonString(name)},"type":${goJsonString(n.type)}`;
+  out += numField('mode', n.mode);
+  out += `,"mtime":${goJsonString(formatGoTime(n.mtime))},"atime":${goJsonString(formatGoTime(n.atime))},"ctime":${goJsonString(formatGoTime(n.ctime))}`;
+  out += `,"uid":${goJsonEncode(n.uid)},"gid":${goJsonEncode(n.gid)}`;
+  out += strField('user', n.user) + strField('group', n.group);
+  out += numField('inode', n.inode) + numField('device_id', n.deviceId) + numField('size', n.size) + numField('links', n.links);
+  out += strField('linktarget', n.linktarget);
+  if (n.extendedAttributes?.length) {
+    out += ',"extended_attributes":' + goJsonEncode(n.extendedAttributes.map((a) => ({ name: a.name, value: Buffer.from(a.value).toString('base64') })));
+  }
+  out += numField('device', n.device);
+  out += ',"content":' + (n.content === null ? 'null' : '[' + n.content.map(goJsonString).join(',') + ']');
+  if (n.subtree !== undefined) out += `,"subtree":${goJsonString(n.subtree)}`;
+  return out + strField('error', n.error) + '}';
 }
 
-/** Byte order of names (Go compares strings bytewise). */
+/**
+ * Byte order of names (Go compares strings bytewise). At the first differing UTF-16 unit, two
+ * units below the surrogates compare as their UTF-8 bytes do; otherwise the bytes are compared.
+ */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(nameToBytes(a), nameToBytes(b));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return Buffer.compare(nameToBytes(a), nameToBytes(b));
+  }
+  return a.length - b.length;
 }
 
 /** A tree blob's bytes; `nodes` must be sorted by name with no duplicates. */
@@ -136,7 +149,7 @@ function decodeNode(raw: unknown): TreeNode {
   if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
   const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
   const node: TreeNode = {
-    name: bytesToName(goUnquote(v.name)),
+    name: PLAIN_NAME.test(v.name) ? v.name : bytesToName(goUnquote(v.name)),
     type: v.type as NodeType,
     mode: num(v.mode) ?? 0,
     mtime: time(v.mtime),

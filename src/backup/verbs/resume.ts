@@ -15,10 +15,8 @@ export interface ResumeResult {
 
 export async function adoptUnindexedPacks(repo: Repository): Promise<ResumeResult> {
   const out: ResumeResult = { packs: 0, blobs: 0, bytes: 0 };
-  const indexed = new Set<string>();
-  for (const loc of repo.indexedBlobs()) indexed.add(loc.pack);
   for (const f of await repo.backend.list('data')) {
-    if (indexed.has(f.name)) continue;
+    if (repo.hasPack(f.name)) continue;
     let blobs;
     try {
       blobs = await repo.readPackHeader(f.name);
