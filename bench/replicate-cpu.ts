@@ -79,13 +79,13 @@ async function resync(files: number, prof: string | undefined): Promise<void> {
   try {
     const source = join(base, 'source');
     const replica = join(base, 'replica');
-    mkdirSync(replica);
+    for (const d of [replica, join(base, 'ss'), join(base, 'rs')]) mkdirSync(d);
     const payload = Buffer.alloc(200, 0x62);
     for (let d = 0; d * 1000 < files; d++) {
       mkdirSync(join(source, `d${d}`), { recursive: true });
       for (let i = 0; i < 1000 && d * 1000 + i < files; i++) writeFileSync(join(source, `d${d}`, `f${i}`), payload);
     }
-    // The writes settle (ctime older than any same-tick window) before the first run.
+    // Old enough for the content-hash cache to keep (content-cache.ts: RACY_NS).
     await new Promise((r) => setTimeout(r, 2500));
     const keyHex = randomBytes(32).toString('hex');
     const nodeProcess = new URL('../src/replicate/node-process.js', import.meta.url).href;
@@ -93,9 +93,9 @@ async function resync(files: number, prof: string | undefined): Promise<void> {
     const results: Record<string, unknown>[] = [];
     for (const phase of ['copy', 'restart', 'restart-again']) {
       const t0 = performance.now();
-      const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex }), prof);
+      const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex, stateDir: join(base, 'rs') }), prof);
       const port = (JSON.parse(await server.line(/"listening"/, 15_000)) as { listening: number }).listening;
-      const s = start(nodeEntryCommand(nodeProcess, 'runSourceProcess', { root: source, host: '127.0.0.1', port, keyHex }), prof);
+      const s = start(nodeEntryCommand(nodeProcess, 'runSourceProcess', { root: source, host: '127.0.0.1', port, keyHex, stateDir: join(base, 'ss') }), prof);
       let rss = { source: 0, replica: 0 };
       const timer = setInterval(() => (rss = { source: Math.max(rss.source, rssMb(s.child.pid!)), replica: Math.max(rss.replica, rssMb(server.child.pid!)) }), 250);
       await s.line(/"rescan-done","path":""/, 1_800_000);

@@ -120,6 +120,8 @@ export interface NativeFileBinding {
   setXattr(path: Buffer, name: string, value: Buffer): void;
   /** An absent name is not an error. */
   removeXattr(path: Buffer, name: string): void;
+  /** A directory's entries with their lstat in one thread-pool job (native/scan-dir.cc, records described there). */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
   constants: Readonly<Record<string, number>>;
 }
 

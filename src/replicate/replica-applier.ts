@@ -41,6 +41,8 @@ export interface FileTimesPort {
   writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
   /** A small file read in one job (for the replica's digests). */
   readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
+  /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
   /** Extended attributes (native/xattr.cc); without them attributes are not replicated. */
   listXattrs?: XattrPort['listXattrs'];
   setXattr?: XattrPort['setXattr'];

@@ -44,6 +44,8 @@ export class SendFailed extends Error {
 /** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
 export interface SmallFileReader {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
+  /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
 }
 
 /** Most sums asked in one 'sums' request (the replica's MAX_SUMS_PER_PAGE). */
