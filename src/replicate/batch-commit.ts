@@ -76,8 +76,8 @@ export class BatchCommitter {
   constructor(
     private readonly dirs: DirSyncs,
     private readonly syncData: SyncDataBatch | undefined,
-    /** syncData renames too (else every item is installed here). */
-    private readonly syncRenames = false,
+    /** syncData renames too (else every item is installed here); a function is asked at each batch. */
+    private readonly syncRenames: boolean | (() => boolean) = false,
   ) {}
 
   /** Resolves once the change is durable and visible; rejects with the failure of this change. */
@@ -136,7 +136,8 @@ export class BatchCommitter {
     const fds = files.map(({ file }) => ('fd' in file! ? file.fd : file!.handle.fd));
     const raw = files.map(({ file }) => 'fd' in file!);
     let errors: (string | null)[];
-    const renames = files.map(({ temp, target }) => (target === undefined || !this.syncRenames ? null : ([temp, target] as [Buffer, Buffer])));
+    const renamesNow = typeof this.syncRenames === 'function' ? this.syncRenames() : this.syncRenames;
+    const renames = files.map(({ temp, target }) => (target === undefined || !renamesNow ? null : ([temp, target] as [Buffer, Buffer])));
     if (this.syncData !== undefined && files.length > 0) {
       errors = await this.syncData(fds, raw, renames).catch(async (err: NodeJS.ErrnoException) => {
         await Promise.all(fds.map((fd, i) => (raw[i] ? closeRawFd(fd).catch(() => {}) : undefined)));

@@ -133,7 +133,12 @@ export class ReplicaApplier {
     /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
     private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
   ) {
-    this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native), native.syncDataBatchRenames === true);
+    this.commits = new BatchCommitter(
+      this.dirs,
+      native.syncDataBatch?.bind(native),
+      // Asked when each batch goes: while conflicts are kept, install() must move the old version first.
+      native.syncDataBatchRenames === true ? () => this.conflicts === undefined : false,
+    );
     this.xattrPort = xattrPortOf(native);
   }
 
@@ -577,8 +582,8 @@ export class ReplicaApplier {
       }
     };
     try {
-      // Nothing to keep first (no split brain being resolved): the committer may rename it itself.
-      await this.commits.commit({ file, temp, install, dir, ...(this.conflicts === undefined && { target: full }) });
+      // The committer renames it itself when nothing is to be kept first (see the constructor).
+      await this.commits.commit({ file, temp, install, dir, target: full });
     } catch (err) {
       throw asApplyError(err, path);
     }
