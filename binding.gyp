@@ -16,7 +16,8 @@
         "native/path-arg.cc",
         "native/poly1305.cc",
         "native/sync-batch.cc",
-        "native/small-files.cc"
+        "native/small-files.cc",
+        "native/scan-dir.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -17,6 +17,7 @@
 #include "precise-timer.h"
 #include "process-image.h"
 #include "small-files.h"
+#include "scan-dir.h"
 #include "socket.h"
 #include "sync-batch.h"
 
@@ -39,6 +40,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
   exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
+  exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
+  // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.
+  exports.Set("syncDataBatchRenames", Napi::Boolean::New(env, true));
   exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));
   exports.Set("listXattrs", Napi::Function::New<ListXattrs>(env, "listXattrs"));
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));

@@ -187,6 +187,10 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
   try {
     const replica = join(base, 'replica');
     mkdirSync(replica);
+    // Each side's state directory (its content hashes survive the restart, as in the daemon).
+    const state = { source: join(base, 'source-state'), replica: join(base, 'replica-state') };
+    mkdirSync(state.source);
+    mkdirSync(state.replica);
     const host = lab.host('b').ipv4;
     const keyHex = randomBytes(32).toString('hex');
     let cpu = 0;
@@ -195,9 +199,9 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
       const t0 = performance.now();
       let usage: Usage;
       if (tool === 'hotstandby') {
-        const server = lab.spawn('b', nodeEntryCommand(NODE_PROCESS, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), { name: 'replica' });
+        const server = lab.spawn('b', nodeEntryCommand(NODE_PROCESS, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex, stateDir: state.replica }), { name: 'replica' });
         await server.waitForLine(/"listening"/, 15_000);
-        const src = lab.spawn('a', nodeEntryCommand(NODE_PROCESS, 'runSourceProcess', { root: source, host, port: PORT, keyHex }), { name: 'source' });
+        const src = lab.spawn('a', nodeEntryCommand(NODE_PROCESS, 'runSourceProcess', { root: source, host, port: PORT, keyHex, stateDir: state.source }), { name: 'source' });
         usage = new Usage([server.pid, src.pid]);
         await src.waitForLine(/"rescan-done","path":""/, 1_800_000);
         const seconds = (performance.now() - t0) / 1000;

@@ -108,7 +108,9 @@ export interface NativeFileBinding {
   /** utimensat(2) with nanoseconds (Node's fs.utimes cannot carry ns); AT_SYMLINK_NOFOLLOW when noFollow. */
   setFileTimes(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Data of many files durable at about one journal commit (native/sync-batch.cc); null or an errno name per fd. */
-  syncDataBatch(fds: number[], close?: boolean[]): Promise<(string | null)[]>;
+  syncDataBatch(fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[]): Promise<(string | null)[]>;
+  /** syncDataBatch's third argument is understood (renames in the same job). */
+  syncDataBatchRenames?: boolean;
   /** A small file read in one thread-pool job (native/small-files.cc). */
   readSmallFile(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A new temporary file written, owned, moded and timed in one job; resolves its open fd. */
@@ -118,6 +120,8 @@ export interface NativeFileBinding {
   setXattr(path: Buffer, name: string, value: Buffer): void;
   /** An absent name is not an error. */
   removeXattr(path: Buffer, name: string): void;
+  /** A directory's entries with their lstat in one thread-pool job (native/scan-dir.cc, records described there). */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
   constants: Readonly<Record<string, number>>;
 }
 

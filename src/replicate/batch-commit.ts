@@ -21,8 +21,12 @@ import { unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { DirSyncs } from './dir-sync.js';
 
-/** The addon's batched data sync; entries are null or the errno name of a failure; `close` closes those fds after. */
-export type SyncDataBatch = (fds: number[], close?: boolean[]) => Promise<(string | null)[]>;
+/**
+ * The addon's batched data sync; entries are null or the errno name of a failure; `close` closes
+ * those fds after; `renames` [temporary, final] per fd are renamed in the same job once their
+ * data is written (a failed one is "rename:" + errno name, and the caller installs it).
+ */
+export type SyncDataBatch = (fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[]) => Promise<(string | null)[]>;
 
 const fdatasyncFd = promisify(fdatasync);
 const closeRawFd = promisify(closeFd);
@@ -36,6 +40,11 @@ export interface CommitItem {
   temp: Buffer;
   /** Puts `temp` in place (a rename, with whatever the applier does when the target is a directory). */
   install: () => Promise<void>;
+  /**
+   * Where a plain rename puts `temp`, when nothing else is to be done first: the committer may
+   * rename it in the data sync's job; `install` runs only if that rename fails.
+   */
+  target?: Buffer;
   /** The directory to fsync after the rename. */
   dir: Buffer;
 }
@@ -43,6 +52,8 @@ export interface CommitItem {
 interface Waiting extends CommitItem {
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Renamed into place by the data sync's job already. */
+  installed?: boolean;
 }
 
 export class CommitFailed extends Error {
@@ -65,6 +76,8 @@ export class BatchCommitter {
   constructor(
     private readonly dirs: DirSyncs,
     private readonly syncData: SyncDataBatch | undefined,
+    /** syncData renames too (else every item is installed here); a function is asked at each batch. */
+    private readonly syncRenames: boolean | (() => boolean) = false,
   ) {}
 
   /** Resolves once the change is durable and visible; rejects with the failure of this change. */
@@ -123,8 +136,10 @@ export class BatchCommitter {
     const fds = files.map(({ file }) => ('fd' in file! ? file.fd : file!.handle.fd));
     const raw = files.map(({ file }) => 'fd' in file!);
     let errors: (string | null)[];
+    const renamesNow = typeof this.syncRenames === 'function' ? this.syncRenames() : this.syncRenames;
+    const renames = files.map(({ temp, target }) => (target === undefined || !renamesNow ? null : ([temp, target] as [Buffer, Buffer])));
     if (this.syncData !== undefined && files.length > 0) {
-      errors = await this.syncData(fds, raw).catch(async (err: NodeJS.ErrnoException) => {
+      errors = await this.syncData(fds, raw, renames).catch(async (err: NodeJS.ErrnoException) => {
         await Promise.all(fds.map((fd, i) => (raw[i] ? closeRawFd(fd).catch(() => {}) : undefined)));
         return files.map(() => err.code ?? 'EIO');
       });
@@ -137,7 +152,9 @@ export class BatchCommitter {
     const failed = new Map<Waiting, string>();
     files.forEach((item, i) => {
       const code = errors[i];
-      if (code !== null && code !== undefined) failed.set(item, code);
+      if (code === null && this.syncData !== undefined && renames[i] !== null) item.installed = true;
+      // The data is durable, only the plain rename failed: install() does what that case needs.
+      else if (code !== null && code !== undefined && !code.startsWith('rename:')) failed.set(item, code);
     });
     const ok: Waiting[] = [];
     for (const item of batch) {
@@ -156,7 +173,7 @@ export class BatchCommitter {
   private async installAll(items: Waiting[]): Promise<Waiting[]> {
     const results = await Promise.all(
       items.map((item) =>
-        item.install().then(
+        (item.installed ? Promise.resolve() : item.install()).then(
           () => true,
           async (err: Error) => {
             await unlink(item.temp).catch(() => {});

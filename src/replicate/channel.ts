@@ -6,6 +6,11 @@
 import type { Duplex } from 'node:stream';
 import { encodeFrameParts, FrameDecoder, type Frame, type FrameTypeName } from './frames.js';
 
+/** Payloads below this are coalesced with other frames; larger ones are written without a copy. */
+const COALESCE_LIMIT = 16 * 1024;
+/** Queued bytes that are written at once rather than at the end of the turn. */
+const COALESCE_BYTES = 256 * 1024;
+
 export class ChannelClosedError extends Error {
   constructor(reason: string) {
     super(`The replication connection closed: ${reason}`);
@@ -34,6 +39,12 @@ export class Channel {
   /** performance.now() of the last bytes received: any bytes prove the peer alive. */
   private lastHeard = performance.now();
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Small frames waiting for this turn's single write (flushSoon). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  /** Resolves when the queued frames are handed to the socket (or dropped by close). */
+  private flushed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   /** `onFrame` gets every frame that is not a reply (requests and data), in order. */
   constructor(
@@ -104,19 +115,63 @@ export class Channel {
     return frame;
   }
 
-  /** Sends a frame that gets no reply (stream data) or a reply to a request. */
+  /**
+   * Sends a frame that gets no reply (stream data) or a reply to a request. Small frames written
+   * in the same turn of the event loop leave in one socket write (one TLS record, one system
+   * call on each side instead of one per frame): that, not the bytes, is what a small file cost.
+   */
   async write(frame: Frame): Promise<void> {
     if (this.closedReason !== undefined) throw new ChannelClosedError(this.closedReason);
     const [head, payload] = encodeFrameParts(frame);
-    let room: boolean;
-    if (payload.length < 16 * 1024) room = this.stream.write(Buffer.concat([head, payload]));
-    else {
+    if (payload.length < COALESCE_LIMIT) {
+      this.queued.push(head);
+      if (payload.length > 0) this.queued.push(payload);
+      this.queuedBytes += head.length + payload.length;
+      if (this.queuedBytes >= COALESCE_BYTES) this.flush();
+      else {
+        this.flushSoon();
+        // Resolved once handed to the socket, as before batching: a caller may end the stream next.
+        await this.nextFlush();
+      }
+    } else {
+      this.flush(); // what was queued before it goes first
       this.stream.cork();
       this.stream.write(head);
-      room = this.stream.write(payload);
+      this.stream.write(payload);
       this.stream.uncork();
     }
-    if (!room) await this.drained();
+    if (this.stream.writableNeedDrain) await this.drained();
+  }
+
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate: after this loop turn's I/O callbacks, so the replies of a whole batch go together.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private nextFlush(): Promise<void> {
+    if (this.flushed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.flushed = { promise, resolve };
+    }
+    return this.flushed.promise;
+  }
+
+  private flush(): void {
+    const waiting = this.flushed;
+    this.flushed = undefined;
+    if (this.queued.length > 0 && this.closedReason === undefined && !this.stream.destroyed && !this.stream.writableEnded) {
+      const bytes = this.queued.length === 1 ? this.queued[0]! : Buffer.concat(this.queued, this.queuedBytes);
+      this.stream.write(bytes);
+    }
+    this.queued = [];
+    this.queuedBytes = 0;
+    waiting?.resolve();
   }
 
   /** One wait for 'drain' shared by every writer that found the socket full. */
@@ -136,6 +191,7 @@ export class Channel {
 
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
+    this.flush(); // what this turn wrote goes before the stream is torn down, as it did unbatched
     this.closedReason = reason;
     clearInterval(this.keepAliveTimer);
     this.stream.destroy();

@@ -16,6 +16,7 @@ import type { Logger } from '../ports/index.js';
 import type { MonitorResult, OperationContext, ResourceDriver } from '../resources/resource.js';
 import type { NativeFileBinding } from '../net/native.js';
 import type { Clock } from '../ports/index.js';
+import { ContentCache } from './content-cache.js';
 import { GenerationStore } from './generation-store.js';
 import { printable, type RelPath } from './paths.js';
 import type { ReplicationTransport } from './transport.js';
@@ -59,6 +60,7 @@ export class DirectoryDriver implements ResourceDriver {
   readonly kind = 'directory';
   private side: Side = { role: 'stopped' };
   private store: GenerationStore | undefined;
+  private hashes: ContentCache | undefined;
   private conflicts = 0;
   private splitBrains = 0;
   private lastEvent: string | undefined;
@@ -90,6 +92,7 @@ export class DirectoryDriver implements ResourceDriver {
     if (this.side.role === 'source') return;
     await this.closeSide();
     const store = await this.generations();
+    const hashes = await this.contentCache();
     const sources = this.settings.peers.map(
       (peer) =>
         new SourceReplicator({
@@ -103,6 +106,7 @@ export class DirectoryDriver implements ResourceDriver {
           fullCheckEveryMs: this.settings.fullCheckEveryMs,
           ...(this.settings.xattrs && { xattrs: this.settings.xattrs }),
           generations: store,
+          contentCache: hashes,
           onEvent: (event) => this.onSourceEvent(`${peer.host}:${peer.port}`, event),
         }),
     );
@@ -179,6 +183,12 @@ export class DirectoryDriver implements ResourceDriver {
     return base;
   }
 
+  /** One cache of content hashes for the directory, whichever side runs, kept across restarts. */
+  private async contentCache(): Promise<ContentCache> {
+    this.hashes ??= await ContentCache.load(`${this.ports.stateDir}/content-hashes.bin`);
+    return this.hashes;
+  }
+
   private async generations(): Promise<GenerationStore> {
     this.store ??= await GenerationStore.open(`${this.ports.stateDir}/generations.json`);
     return this.store;
@@ -192,6 +202,7 @@ export class DirectoryDriver implements ResourceDriver {
       ...this.settings.listen,
       native: this.ports.native,
       generations: await this.generations(),
+      contentCache: await this.contentCache(),
       conflictDir: Buffer.from(this.settings.conflictDir),
       guard: this.ports.native,
       onEvent: (event) => this.onReplicaEvent(event),

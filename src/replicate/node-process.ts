@@ -5,6 +5,7 @@
  */
 import { loadNative } from '../net/native.js';
 import type { Clock, Timers } from '../ports/index.js';
+import { ContentCache } from './content-cache.js';
 import { relToBytes } from './paths.js';
 import { pskTransport } from './psk-tls.js';
 import { Throttle } from './token-bucket.js';
@@ -17,6 +18,8 @@ export interface ReplicaProcessConfig {
   port: number;
   /** The pre-shared key, hex. */
   keyHex: string;
+  /** Where the content hashes are kept across restarts (content-cache.ts); none: memory only. */
+  stateDir?: string;
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
@@ -49,6 +52,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
     port: config.port,
     transport: pskTransport({ identity: 'lab', key: Buffer.from(config.keyHex, 'hex') }),
     native: loadNative(),
+    contentCache: await ContentCache.load(cacheFile(config)),
     onEvent: (event) => print({ event: printablePaths(event) }),
   });
   const address = await server.listen();
@@ -57,6 +61,10 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
 }
 
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
+function cacheFile(config: ReplicaProcessConfig): string | undefined {
+  return config.stateDir === undefined ? undefined : `${config.stateDir}/content-hashes.bin`;
+}
+
 /** Node's own clock and timers (the lab processes have no addon timer; ms precision is enough). */
 export const labTime: Clock & Timers = {
   now: () => performance.now(),
@@ -66,7 +74,7 @@ export const labTime: Clock & Timers = {
   },
 };
 
-export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: number }, onEvent: (event: SourceEvent) => void): SourceReplicator {
+export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: number }, onEvent: (event: SourceEvent) => void, contentCache?: ContentCache): SourceReplicator {
   const clock = labTime;
   return new SourceReplicator({
     root: Buffer.from(config.root),
@@ -76,14 +84,19 @@ export function labSource(config: ReplicaProcessConfig & { bandwidthLimit?: numb
     clock,
     retryMs: 300,
     throttle: config.bandwidthLimit === undefined ? undefined : new Throttle(config.bandwidthLimit, labTime, labTime),
+    contentCache,
     onEvent,
   });
 }
 
 export async function runSourceProcess(config: SourceProcessConfig): Promise<void> {
-  const replicator = labSource(config, (event) => {
-    if (event.kind !== 'synced') print({ event: printablePaths(event) });
-  });
+  const replicator = labSource(
+    config,
+    (event) => {
+      if (event.kind !== 'synced') print({ event: printablePaths(event) });
+    },
+    await ContentCache.load(cacheFile(config)),
+  );
   await replicator.start();
   print({ started: true });
   const timer = config.statusEveryMs ? setInterval(() => print({ status: replicator.status() }), config.statusEveryMs) : undefined;

@@ -35,10 +35,14 @@ export interface FileTimesPort {
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fdatasync each. */
   syncDataBatch?: SyncDataBatch;
+  /** syncDataBatch renames in its job too (an addon built from this tree says so). */
+  syncDataBatchRenames?: boolean;
   /** A temporary written, owned, moded and timed in one thread-pool job (native/small-files.cc); resolves its fd. */
   writeNewFile?(path: Buffer, data: Buffer, mode: number, uid: number, gid: number, mtimeSec: number, mtimeNsec: number): Promise<number>;
   /** A small file read in one job (for the replica's digests). */
   readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
+  /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
   /** Extended attributes (native/xattr.cc); without them attributes are not replicated. */
   listXattrs?: XattrPort['listXattrs'];
   setXattr?: XattrPort['setXattr'];
@@ -118,6 +122,8 @@ export class ReplicaApplier {
   private readonly checkedParents = new Map<RelPath, number>();
   private readonly xattrPort: XattrPort | undefined;
   private selection: XattrSelection = NO_XATTRS;
+  private readonly tempPrefix = randomBytes(6).toString('hex');
+  private tempCounter = 0;
 
   constructor(
     private readonly root: Buffer,
@@ -127,7 +133,12 @@ export class ReplicaApplier {
     /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
     private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
   ) {
-    this.commits = new BatchCommitter(this.dirs, native.syncDataBatch?.bind(native));
+    this.commits = new BatchCommitter(
+      this.dirs,
+      native.syncDataBatch?.bind(native),
+      // Asked when each batch goes: while conflicts are kept, install() must move the old version first.
+      native.syncDataBatchRenames === true ? () => this.conflicts === undefined : false,
+    );
     this.xattrPort = xattrPortOf(native);
   }
 
@@ -536,8 +547,13 @@ export class ReplicaApplier {
     return true;
   }
 
+  /**
+   * A name no other temporary has: random per applier (a crashed run's leftovers differ), then a
+   * counter (a random draw per file cost a getpid and an RNG call each).
+   */
   private tempName(path: RelPath): Buffer {
-    return absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const parent = parentOf(path);
+    return absolute(this.root, `${parent === '' ? '' : `${parent}/`}${TEMP_PREFIX}${this.tempPrefix}${(this.tempCounter++).toString(36)}`);
   }
 
   /** Owner, mode and times on the temporary; the data is made durable by the group commit. */
@@ -566,7 +582,8 @@ export class ReplicaApplier {
       }
     };
     try {
-      await this.commits.commit({ file, temp, install, dir });
+      // The committer renames it itself when nothing is to be kept first (see the constructor).
+      await this.commits.commit({ file, temp, install, dir, target: full });
     } catch (err) {
       throw asApplyError(err, path);
     }

@@ -17,6 +17,7 @@ import type { ReplicationTransport } from './transport.js';
 import { ApplyError, ReplicaApplier, xattrPortOf, type FileMeta, type FileTimesPort } from './replica-applier.js';
 import { anySelected, NO_XATTRS, probeXattrSupport, xattrsFromWire, type XattrSelection } from './xattrs.js';
 import { TreeDigester } from './tree-digest.js';
+import type { ContentCache } from './content-cache.js';
 import type { GenerationStore } from './generation-store.js';
 import { adoptSource, generationsFromWire, syncStarted } from './generations.js';
 import { absolute } from './paths.js';
@@ -72,6 +73,8 @@ export interface ReplicaServerOptions {
   conflictDir?: Buffer;
   /** Watch the replica for changes replication did not make (replica-guard.ts); off without it. */
   guard?: InotifyPort;
+  /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
+  contentCache?: ContentCache;
 }
 
 export interface ReplicaStatus {
@@ -132,7 +135,7 @@ export class ReplicaServer {
         options.onEvent?.({ kind: 'xattrs-unsupported', message });
       },
     );
-    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native) });
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
     const transport = options.transport;
     this.server = createServer(transport.serverOptions(), (socket) => this.accept(socket));
     // Renewed certificate files: installed before the next handshake (before the TLS layer's own

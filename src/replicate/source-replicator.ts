@@ -16,6 +16,7 @@ import type { Throttle } from './token-bucket.js';
 import { PROTOCOL_VERSION } from './replica-server.js';
 import { SendFailed, SourceSender, type DeltaReport, type SmallFileReader } from './source-sender.js';
 import { TreeDigester } from './tree-digest.js';
+import type { ContentCache } from './content-cache.js';
 import { TreeWatcher, type InotifyPort, type TreeChange } from './tree-watcher.js';
 import { newGenerationId, type GenerationStore } from './generation-store.js';
 import { beforeChange, compareGenerations, generationsFromWire, markPending } from './generations.js';
@@ -85,6 +86,8 @@ export interface SourceReplicatorOptions {
   throttle?: Throttle;
   /** This node's generations for the directory (generations.ts); without it no split-brain detection (lab tools). */
   generations?: GenerationStore;
+  /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
+  contentCache?: ContentCache;
   /** Delta transfer for changed large files when the replica supports it. Default on. */
   delta?: boolean;
 }
@@ -117,7 +120,7 @@ export class SourceReplicator {
   constructor(private readonly options: SourceReplicatorOptions) {
     const exclude = (path: RelPath) => isReplicatorName(path.slice(path.lastIndexOf('/') + 1)) || (options.exclude?.(path) ?? false);
     this.xattrPort = xattrPortOf(options.native);
-    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: this.xattrPort });
+    this.digester = new TreeDigester(options.root, { exclude, readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: this.xattrPort, cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
     this.watcher = new TreeWatcher(options.native, options.root, { exclude, onChanges: (changes) => this.onChanges(changes) });
   }
 

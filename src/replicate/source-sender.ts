@@ -22,7 +22,8 @@ import type { Throttle } from './token-bucket.js';
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
-const RESCAN_PARALLEL = 32;
+/** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
+const RESCAN_PARALLEL = 128;
 /** Files up to this size are read in one job of the addon. */
 const SMALL_FILE_LIMIT = 256 * 1024;
 /** Versions remembered as sent (for attribute-only changes); forgotten all at once beyond this. */
@@ -43,6 +44,8 @@ export class SendFailed extends Error {
 /** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
 export interface SmallFileReader {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
+  /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
+  scanDirectory?(path: Buffer): Promise<Buffer>;
 }
 
 /** Most sums asked in one 'sums' request (the replica's MAX_SUMS_PER_PAGE). */

@@ -4,15 +4,16 @@
  * each entry in byte order of names: the name's bytes, its type, mode, owner, group, and for a file
  * its size, nanosecond mtime and content hash; for a symlink its target and mtime; for a
  * directory its own digest. Directory mtimes are left out: applying any change moves them.
- * Content hashes are cached by (path, inode, size, mtime, ctime), so a rescan of an unchanged tree
- * reads metadata only. A hard-linked file adds its group's leader (link-index.ts); with the xattr
+ * Content hashes are cached by (path, device, inode, size, mtime, ctime), kept across restarts
+ * when the cache has a file (content-cache.ts), so a rescan of an unchanged tree reads metadata
+ * only. A directory's entries and their lstat come from one addon job (native/scan-dir.cc). A hard-linked file adds its group's leader (link-index.ts); with the xattr
  * option, an entry with selected attributes adds their hash (xattrs.ts). Entries with neither
  * encode as before, so trees without links or attributes keep their digests.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import { ContentCache, stampOf } from './content-cache.js';
 import { fileKey, LinkIndex, type FileKey } from './link-index.js';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
 import { anySelected, encodeXattrList, NO_XATTRS, readXattrList, type XattrPort, type XattrSelection } from './xattrs.js';
@@ -48,6 +49,10 @@ export interface DigestOptions {
   readSmallFile?: (path: Buffer, limit: number) => Promise<{ data?: Buffer }>;
   /** The addon's xattr calls; without them no attributes are digested. */
   xattrPort?: XattrPort;
+  /** The addon's one-job directory scan (native/scan-dir.cc); absent: readdir and an lstat each. */
+  scanDirectory?: (path: Buffer) => Promise<Buffer>;
+  /** Content hashes, possibly loaded from disk and shared by the digesters of one tree (content-cache.ts). Only content: attributes and links are read every time. */
+  cache?: ContentCache;
 }
 
 /** Entries of one directory described at once (their lstat / hash calls overlap). */
@@ -106,7 +111,7 @@ export function sameEntry(a: EntryMeta, b: EntryMeta): boolean {
 }
 
 export class TreeDigester {
-  private readonly contentCache = new Map<RelPath, { stamp: string; digest: Buffer }>();
+  private readonly contentCache: ContentCache;
   /** Names of multiply-linked files seen by walks and sends (shared with the sender). */
   readonly links: LinkIndex;
   private selection: XattrSelection = NO_XATTRS;
@@ -116,6 +121,7 @@ export class TreeDigester {
     private readonly options: DigestOptions = {},
   ) {
     this.links = new LinkIndex(root);
+    this.contentCache = options.cache ?? ContentCache.inMemory();
   }
 
   /** Which attributes entries carry (agreed per connection in hello); none without the port. */
@@ -132,6 +138,20 @@ export class TreeDigester {
    * are finished after the walk, once every name of each linked file in the subtree is known.
    */
   async tree(dir: RelPath): Promise<Map<RelPath, Buffer>> {
+    if (dir !== '') return this.subtree(dir);
+    // A walk of the whole tree drops the cached hashes of files gone, then saves the cache.
+    this.contentCache.beginSweep();
+    let out: Map<RelPath, Buffer>;
+    try {
+      out = await this.subtree(dir);
+    } finally {
+      this.contentCache.endSweep();
+    }
+    await this.contentCache.save();
+    return out;
+  }
+
+  private async subtree(dir: RelPath): Promise<Map<RelPath, Buffer>> {
     const out = new Map<RelPath, Buffer>();
     const deferred = new Map<RelPath, RawEntry[]>();
     const fresh = new Map<RelPath, FileKey>();
@@ -183,31 +203,50 @@ export class TreeDigester {
   }
 
   private async rawList(dir: RelPath): Promise<RawEntry[]> {
-    let names: Buffer[];
+    let scanned: Scanned[];
     try {
-      names = (await readdir(absolute(this.root, dir), { encoding: 'buffer' })) as Buffer[];
+      scanned = await this.scan(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
       throw err;
     }
-    names.sort(Buffer.compare);
-    const paths: RelPath[] = [];
-    for (const bytes of names) {
-      const name = relFromBytes(bytes);
-      const path = joinRel(dir, name);
-      if (!isReplicatorName(name) && !this.options.exclude?.(path)) paths.push(path);
-    }
-    // In name order, DESCRIBE_PARALLEL at a time.
-    const entries: (RawEntry | undefined)[] = new Array(paths.length);
+    return this.describeScanned(dir, scanned);
+  }
+
+  /** Entries of one scan of `dir` in byte order of names, DESCRIBE_PARALLEL described at a time. */
+  private async describeScanned(dir: RelPath, scanned: Scanned[]): Promise<RawEntry[]> {
+    // Names are byte strings (latin1): comparing char codes is comparing bytes.
+    scanned.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const kept = scanned.filter((e) => !isReplicatorName(e.name) && !this.options.exclude?.(joinRel(dir, e.name)));
+    const entries: (RawEntry | undefined)[] = new Array(kept.length);
     let next = 0;
     const worker = async () => {
-      while (next < paths.length) {
+      while (next < kept.length) {
         const i = next++;
-        entries[i] = await this.describeRaw(paths[i]!);
+        entries[i] = await this.describeStat(joinRel(dir, kept[i]!.name), kept[i]!);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, paths.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, kept.length) }, worker));
     return entries.filter((e): e is RawEntry => e !== undefined);
+  }
+
+  /** The entries of `dir` with their lstat: one addon job for the directory, else a readdir and an lstat each. */
+  private async scan(dir: RelPath): Promise<Scanned[]> {
+    const full = absolute(this.root, dir);
+    if (this.options.scanDirectory !== undefined) return parseScan(await this.options.scanDirectory(full));
+    const names = (await readdir(full, { encoding: 'buffer' })) as Buffer[];
+    const out: (Scanned | undefined)[] = new Array(names.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) {
+        const i = next++;
+        const name = relFromBytes(names[i]!);
+        const st = await lstat(absolute(this.root, joinRel(dir, name)), { bigint: true }).catch(() => undefined);
+        if (st !== undefined) out[i] = scannedOf(name, st);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, names.length) }, worker));
+    return out.filter((e): e is Scanned => e !== undefined);
   }
 
   /** The selected attributes' hash, or undefined (none, or not selected). */
@@ -225,20 +264,25 @@ export class TreeDigester {
 
   /** An entry as lstat shows it; a directory's digest is a placeholder until finish(). */
   private async describeRaw(path: RelPath): Promise<RawEntry | undefined> {
-    const full = absolute(this.root, path);
     let st;
     try {
-      st = await lstat(full, { bigint: true });
+      st = await lstat(absolute(this.root, path), { bigint: true });
     } catch {
       return undefined; // vanished since readdir
     }
-    const name = path.slice(path.lastIndexOf('/') + 1);
+    return this.describeStat(path, scannedOf(path.slice(path.lastIndexOf('/') + 1), st));
+  }
+
+  /** An entry from its lstat (scan or lstat); a directory's digest is a placeholder until finish(). */
+  private async describeStat(path: RelPath, st: Scanned): Promise<RawEntry | undefined> {
+    const full = absolute(this.root, path);
     const xattrs = this.xattrHash(full);
-    const base = { name, uid: Number(st.uid), gid: Number(st.gid), ...(xattrs && { xattrs }) };
-    if (st.isDirectory()) {
-      return { ...base, type: 'dir', mode: Number(st.mode & 0o7777n), size: 0n, mtimeNs: 0n, digest: UNREADABLE };
+    const base = { name: st.name, uid: st.uid, gid: st.gid, ...(xattrs && { xattrs }) };
+    const type = st.mode & S_IFMT;
+    if (type === S_IFDIR) {
+      return { ...base, type: 'dir', mode: st.mode & 0o7777, size: 0n, mtimeNs: 0n, digest: UNREADABLE };
     }
-    if (st.isSymbolicLink()) {
+    if (type === S_IFLNK) {
       let target: Buffer;
       try {
         target = (await readlink(full, { encoding: 'buffer' })) as Buffer;
@@ -247,21 +291,20 @@ export class TreeDigester {
       }
       return { ...base, type: 'symlink', mode: 0, size: 0n, mtimeNs: st.mtimeNs, digest: sha256(target) };
     }
-    if (!st.isFile()) return undefined;
-    // One entry per path, replaced when the file changes (so the cache holds at most one hash
-    // per name ever seen; removed names linger until the digester is rebuilt).
-    const stamp = `${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
-    const cached = this.contentCache.get(path);
-    let digest = cached?.stamp === stamp ? cached.digest : undefined;
+    if (type !== S_IFREG) return undefined;
+    // One entry per path, replaced when the file changes; a full walk drops removed names.
+    const stamp = stampOf(st);
+    let digest = this.contentCache.get(path, stamp);
     if (digest === undefined) {
+      const hashedAtNs = this.contentCache.wallNs();
       try {
         digest = await this.hash(full, st.size);
-        this.contentCache.set(path, { stamp, digest });
+        this.contentCache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
       } catch {
         digest = UNREADABLE;
       }
     }
-    return { ...base, type: 'file', mode: Number(st.mode & 0o7777n), size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
+    return { ...base, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
   }
 
   private async hash(full: Buffer, size: bigint): Promise<Buffer> {
@@ -276,21 +319,21 @@ export class TreeDigester {
    * digest at once, the others wait in `deferred` for the leaders.
    */
   private async collect(dir: RelPath, out: Map<RelPath, Buffer>, deferred: Map<RelPath, RawEntry[]>, fresh: Map<RelPath, FileKey>): Promise<void> {
-    let entries: Dirent[];
+    let scanned: Scanned[];
     try {
-      entries = (await readdir(absolute(this.root, dir), { encoding: 'buffer', withFileTypes: true })) as unknown as Dirent[];
-    } catch {
-      entries = [];
+      scanned = await this.scan(dir);
+    } catch (err) {
+      // Gone meanwhile: empty. Anything else (EACCES) fails the walk, as a listing does.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+      scanned = [];
     }
-    // The dirent's type saves an lstat.
-    for (const entry of entries) {
-      const name = relFromBytes(entry.name as unknown as Buffer);
-      const path = joinRel(dir, name);
-      if (isReplicatorName(name) || this.options.exclude?.(path)) continue;
-      const isDir = entry.isDirectory() || (entry.isSymbolicLink() || entry.isFile() ? false : (await lstat(absolute(this.root, path)).catch(() => undefined))?.isDirectory());
-      if (isDir) await this.collect(path, out, deferred, fresh);
+    // One scan serves both the descent and this directory's entries.
+    for (const entry of scanned) {
+      const path = joinRel(dir, entry.name);
+      if ((entry.mode & S_IFMT) !== S_IFDIR || isReplicatorName(entry.name) || this.options.exclude?.(path)) continue;
+      await this.collect(path, out, deferred, fresh);
     }
-    const raw = await this.rawList(dir);
+    const raw = await this.describeScanned(dir, scanned);
     let ready = true;
     for (const entry of raw) {
       const path = joinRel(dir, entry.name);
@@ -306,4 +349,52 @@ export class TreeDigester {
     if (ready) out.set(dir, digestOfEntries(raw.map(({ key: _key, linked: _linked, ...entry }) => entry)));
     else deferred.set(dir, raw);
   }
+}
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+/** A directory entry and its lstat (the fields the digests, the links and the cache use). */
+interface Scanned {
+  name: RelPath;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: bigint;
+  ino: bigint;
+  dev: bigint;
+  nlink: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+function scannedOf(name: RelPath, st: import('node:fs').BigIntStats): Scanned {
+  return { name, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: st.size, ino: st.ino, dev: st.dev, nlink: st.nlink, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+/** The addon's scanDirectory records (native/scan-dir.cc). */
+function parseScan(bytes: Buffer): Scanned[] {
+  const out: Scanned[] = [];
+  let o = 0;
+  while (o < bytes.length) {
+    const length = bytes.readUInt32BE(o);
+    const name = bytes.toString('latin1', o + 4, o + 4 + length);
+    o += 4 + length;
+    out.push({
+      name,
+      mode: bytes.readUInt32BE(o),
+      uid: bytes.readUInt32BE(o + 4),
+      gid: bytes.readUInt32BE(o + 8),
+      size: bytes.readBigUInt64BE(o + 12),
+      ino: bytes.readBigUInt64BE(o + 20),
+      dev: bytes.readBigUInt64BE(o + 28),
+      nlink: bytes.readBigUInt64BE(o + 36),
+      mtimeNs: bytes.readBigInt64BE(o + 44),
+      ctimeNs: bytes.readBigInt64BE(o + 52),
+    });
+    o += 60;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,4 +60,32 @@ test('BatchCommitter: a failed data sync fails that change alone, removes its te
   assert.equal(existsSync(join(dir, 'b')), false);
   assert.equal(existsSync(items[1]!.temp.toString()), false, 'no temporary left behind');
   assert.equal(readFileSync(join(dir, 'c'), 'utf8'), 'c');
+});
+
+test('BatchCommitter with the addon renaming in its job: files land; a directory in the way falls back to install()', async (t) => {
+  const native = loadNative();
+  if (native.syncDataBatchRenames !== true) return t.skip('the addon predates renames in syncDataBatch');
+  const dir = mkdtempSync(join(tmpdir(), 'hs-batch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'b', 'sub'), { recursive: true }); // a non-empty directory where file b goes
+  const installs: string[] = [];
+  const items = await Promise.all(
+    ['a', 'b', 'c'].map(async (name) => {
+      const item = await stage(dir, name, `content ${name}`);
+      return {
+        ...item,
+        target: Buffer.from(join(dir, name)),
+        install: async () => {
+          installs.push(name);
+          rmSync(join(dir, name), { recursive: true, force: true });
+          await item.install();
+        },
+      };
+    }),
+  );
+  const committer = new BatchCommitter(new DirSyncs(), native.syncDataBatch.bind(native), true);
+  await Promise.all(items.map((item) => committer.commit(item)));
+  assert.deepEqual(installs, ['b'], 'only the one the plain rename could not place');
+  for (const name of ['a', 'b', 'c']) assert.equal(readFileSync(join(dir, name), 'utf8'), `content ${name}`);
+  for (const item of items) assert.equal(existsSync(item.temp.toString()), false);
 });
