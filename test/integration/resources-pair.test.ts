@@ -14,9 +14,8 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { controlSocketPath, getJson, requestJson } from '../../src/api/control-socket.js';
-import type { ResourceStatus } from '../../src/resources/group.js';
-import { AddressMonitor, Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
-import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from './support.js';
+import { AddressMonitor, Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
+import { holders, keepalivedConf, withLabLogs, YamlDaemonNode, type InstanceSpec } from './support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
 
@@ -31,22 +30,13 @@ case $op in
 esac
 `;
 
-class ResourceNode {
-  process: LabProcess;
-  readonly runtimeDir: string;
-  private readonly yamlFile: string;
-
-  constructor(
-    private readonly lab: Lab,
-    readonly host: string,
-    spec: InstanceSpec,
-  ) {
-    this.runtimeDir = join(lab.dir, `hs-${host}-run`);
+class ResourceNode extends YamlDaemonNode {
+  constructor(lab: Lab, host: string, spec: InstanceSpec) {
+    super(lab, host);
     this.conf = basename(lab.writeFile(`${host}.conf`, keepalivedConf(spec)));
     this.script = lab.writeFile(`resource-${host}.sh`, SCRIPT);
-    this.yamlFile = join(lab.dir, `${host}.yaml`);
     this.writeResources('3s');
-    this.process = this.start();
+    this.start();
   }
 
   private readonly conf: string;
@@ -74,24 +64,6 @@ class ResourceNode {
 
   async reload(): Promise<{ status: number; body: { message?: string; changes?: string[] } }> {
     return (await requestJson(controlSocketPath(this.runtimeDir), 'POST', '/v1/reload', {}, 20_000)) as { status: number; body: { message?: string; changes?: string[] } };
-  }
-
-  start(): LabProcess {
-    this.process = this.lab.startDaemon(this.host, ['run', '--config', this.yamlFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
-    return this.process;
-  }
-
-  async state(): Promise<string | undefined> {
-    try {
-      const status = (await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as { instances: Array<{ state: string }> };
-      return status.instances[0]?.state;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async resources(): Promise<ResourceStatus[]> {
-    return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/resources')) as { resources: ResourceStatus[] }).resources;
   }
 
   async events(): Promise<Array<{ type: string; message: string; fields?: Record<string, unknown> }>> {

@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import type { Lab, LabProcess } from '../../src/lab/index.js';
 import { packageRoot } from '../../src/lab/environment.js';
 import type { DaemonStatus } from '../../src/api/control-api.js';
+import type { ResourceStatus } from '../../src/resources/group.js';
 import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { ipPacketOf } from '../../src/pcap/captured-packet.js';
 import { LINKTYPE_ETHERNET } from '../../src/pcap/capture-record.js';
@@ -115,6 +116,51 @@ export class HotstandbyNode {
 
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     return this.process.stop('SIGTERM');
+  }
+}
+
+/**
+ * A hotstandby daemon in a lab host run from a YAML file (`<host>.yaml` in the lab directory,
+ * written by the test), restartable, read through its control socket: the resource tests' node.
+ */
+export class YamlDaemonNode {
+  process!: LabProcess;
+  readonly runtimeDir: string;
+  readonly yamlFile: string;
+
+  constructor(
+    readonly lab: Lab,
+    readonly host: string,
+  ) {
+    this.runtimeDir = join(lab.dir, `hs-${host}-run`);
+    this.yamlFile = join(lab.dir, `${host}.yaml`);
+  }
+
+  start(): LabProcess {
+    this.process = this.lab.startDaemon(this.host, ['run', '--config', this.yamlFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
+    return this.process;
+  }
+
+  /** State of the first instance, or undefined while the daemon does not answer. */
+  async state(): Promise<string | undefined> {
+    try {
+      return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as { instances: Array<{ state: string }> }).instances[0]?.state;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async resources(): Promise<ResourceStatus[]> {
+    return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/resources')) as { resources: ResourceStatus[] }).resources;
+  }
+
+  /** The first resource, or undefined while the daemon does not answer. */
+  async resource(): Promise<ResourceStatus | undefined> {
+    try {
+      return (await this.resources())[0];
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -11,11 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { packageRoot } from '../../src/net/native.js';
-import type { ResourceStatus } from '../../src/resources/group.js';
-import { holders, keepalivedConf, withLabLogs, type InstanceSpec } from '../integration/support.js';
+import { holders, keepalivedConf, withLabLogs, YamlDaemonNode, type InstanceSpec } from '../integration/support.js';
 import { loadNative } from '../../src/net/native.js';
 import { encodeXattrList, readXattrList } from '../../src/replicate/xattrs.js';
 import { treeDifferences } from './support/tree-compare.js';
@@ -25,25 +23,22 @@ const native = loadNative();
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
 
-class Node {
-  process: LabProcess;
-  readonly runtimeDir: string;
+class Node extends YamlDaemonNode {
   readonly data: string;
-  private readonly yamlFile: string;
 
   constructor(
-    readonly lab: Lab,
-    readonly host: string,
+    lab: Lab,
+    host: string,
     peer: string,
     spec: InstanceSpec,
     /** `keyFile: …`, or a `tls:` mapping and other keys, as YAML lines under the resource. */
     auth: string | readonly string[],
   ) {
-    this.runtimeDir = join(lab.dir, `hs-${host}-run`);
+    super(lab, host);
     this.data = join(lab.dir, `${host}-data`);
     mkdirSync(this.data, { recursive: true });
     const conf = lab.writeFile(`${host}.conf`, keepalivedConf(spec));
-    this.yamlFile = lab.writeFile(
+    lab.writeFile(
       `${host}.yaml`,
       [
         `keepalivedConf: ${conf}`,
@@ -61,33 +56,7 @@ class Node {
         '',
       ].join('\n'),
     );
-    this.process = this.start();
-  }
-
-  get configFile(): string {
-    return this.yamlFile;
-  }
-
-  start(): LabProcess {
-    this.process = this.lab.startDaemon(this.host, ['run', '--config', this.yamlFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
-    return this.process;
-  }
-
-  async state(): Promise<string | undefined> {
-    try {
-      const status = (await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as { instances: Array<{ state: string }> };
-      return status.instances[0]?.state;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async resource(): Promise<ResourceStatus | undefined> {
-    try {
-      return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/resources')) as { resources: ResourceStatus[] }).resources[0];
-    } catch {
-      return undefined;
-    }
+    this.start();
   }
 }
 
@@ -166,7 +135,7 @@ test('directory resource in the daemon with certificates (SAN = each node\'s add
     await waitFor(async () => (await b.resource())?.eligibility?.eligible === true, { description: "b's copy complete", timeoutMs: 30_000 });
 
     // check-config with b's key in a's place: an error naming the key and the file, exit ≠ 0.
-    const bad = lab.writeFile('bad.yaml', readFileSync(a.configFile, 'utf8').replace(aFiles.key, bFiles.key));
+    const bad = lab.writeFile('bad.yaml', readFileSync(a.yamlFile, 'utf8').replace(aFiles.key, bFiles.key));
     const run = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'hotstandby'), 'check-config', bad], { encoding: 'utf8' });
     assert.notEqual(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout + run.stderr, /resources\.files\.tls\.key: '.*b\.key' does not match the certificate in '.*a\.crt'/);

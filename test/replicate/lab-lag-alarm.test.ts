@@ -11,12 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
-import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor, type LabProcess } from '../../src/lab/index.js';
+import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import type { WebhookReceiverConfig } from '../../src/lab/webhook-receiver-process.js';
-import type { ResourceStatus } from '../../src/resources/group.js';
-import { withLabLogs } from '../integration/support.js';
+import { withLabLogs, YamlDaemonNode } from '../integration/support.js';
 import { treeDifferences } from './support/tree-compare.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
@@ -60,39 +58,15 @@ resources:
 `;
 }
 
-class Node {
-  process: LabProcess;
-  readonly runtimeDir: string;
+class Node extends YamlDaemonNode {
   readonly data: string;
-  private readonly configFile: string;
 
-  constructor(private readonly lab: Lab, readonly host: string, priority: number, vip: string, peer: string, keyFile: string) {
-    this.runtimeDir = join(lab.dir, `hs-${host}-run`);
+  constructor(lab: Lab, host: string, priority: number, vip: string, peer: string, keyFile: string) {
+    super(lab, host);
     this.data = join(lab.dir, `${host}-www`);
     mkdirSync(this.data, { recursive: true });
-    this.configFile = lab.writeFile(`${host}.yaml`, nodeYaml(host, priority, vip, peer, this.data, keyFile));
-    this.process = this.start();
-  }
-
-  start(): LabProcess {
-    this.process = this.lab.startDaemon(this.host, ['run', '--config', this.configFile, '--runtime-dir', this.runtimeDir, '--log-format', 'json']);
-    return this.process;
-  }
-
-  async state(): Promise<string | undefined> {
-    try {
-      return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/status')) as { instances: Array<{ state: string }> }).instances[0]?.state;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async resource(): Promise<ResourceStatus | undefined> {
-    try {
-      return ((await getJson(controlSocketPath(this.runtimeDir), '/v1/resources')) as { resources: ResourceStatus[] }).resources[0];
-    } catch {
-      return undefined;
-    }
+    lab.writeFile(`${host}.yaml`, nodeYaml(host, priority, vip, peer, this.data, keyFile));
+    this.start();
   }
 }
 
