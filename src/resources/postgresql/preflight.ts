@@ -120,8 +120,25 @@ async function checkServer(s: PostgresqlSettings, options: PreflightOptions): Pr
     }
   }).catch((error: unknown) => {
     if (error instanceof PostgresqlConfigProblem || options.signal.aborted) throw error;
+    if (notAnsweringNow(error)) {
+      // A server killed a moment ago (its pid and socket file left behind), starting or stopping:
+      // a state the resource handles at run time, not a configuration error to refuse a start on.
+      options.log.log('warn', `PostgreSQL does not answer now (${(error as Error).message}): connection, role and pg_hba.conf checks are made once it runs`);
+      return;
+    }
     throw connectProblem(endpoint, s, error);
   });
+}
+
+/**
+ * A connection refused on an existing socket, or a server starting up or shutting down (SQLSTATE
+ * class 57, operator intervention). A socket file that does not exist (ENOENT) stays an error:
+ * with a postmaster running, it means socketDir or port names the wrong place.
+ */
+export function notAnsweringNow(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  return ['57P01', '57P02', '57P03'].includes(sqlState(error) ?? '');
 }
 
 /** A failed connection as a message that says what to fix. */

@@ -3,8 +3,10 @@
  * each bad setting gives a message naming the key and the problem.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { statSync } from 'node:fs';
-import { chmod, chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +53,27 @@ describe('postgresql check-config: bad configurations are named', { skip, concur
     } finally {
       server.close();
     }
+  });
+
+  it('a server killed a moment ago (its pid alive as another process, its socket file left) is not a configuration error', async () => {
+    // What a restarted daemon finds after kill -9 of PostgreSQL: postmaster.pid still names a live
+    // pid, the socket file is there and refuses connections. The daemon must start and handle it.
+    const dataDir = join(base, 'killed');
+    const socketDir = join(base, 'killed-socket');
+    const owner = statSync(a.settings.dataDir);
+    for (const dir of [dataDir, socketDir]) {
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, owner.uid, owner.gid);
+    }
+    await writeFile(join(dataDir, 'PG_VERSION'), '15\n');
+    await writeFile(join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\n`);
+    const port = await freePort();
+    const socket = join(socketDir, `.s.PGSQL.${port}`);
+    const listener = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(listener.stdout!, 'data');
+    listener.kill('SIGKILL'); // the socket file stays, nobody listens: ECONNREFUSED
+    await once(listener, 'exit');
+    await check({ dataDir, socketDir, port });
   });
 
   it('missing programs', async () => {
