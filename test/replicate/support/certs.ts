@@ -8,14 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function opensslUnavailableReason(): string | undefined {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'the openssl command is not installed (apt-get install openssl)';
-  }
-}
+export { opensslUnavailableReason } from '../../support/tls-cert.js';
 
 export interface CertFiles {
   cert: string;
