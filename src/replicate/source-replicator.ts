@@ -303,6 +303,12 @@ export class SourceReplicator {
   /** Resolves whether the replica announced delta transfer. */
   private async hello(channel: Channel): Promise<boolean> {
     const store = this.options.generations;
+    // A generation still pending (promotion, or a replica lost) starts now, not at the first
+    // change: every change from here on reaches this replica in order, so the generation it adopts
+    // at the end of this comparison must already be the one those changes belong to. Starting it at
+    // the first change instead left a replica that compared before that change one generation
+    // behind, and a later failover from it looked like a split brain to the returning master.
+    if (store?.state.pending) await store.update((s) => beforeChange(s, newGenerationId));
     const ours = store && { current: store.state.current, history: store.state.history };
     const wanted = this.xattrPort === undefined ? NO_XATTRS : (this.options.xattrs ?? NO_XATTRS);
     if (this.xattrPort === undefined && anySelected(this.options.xattrs ?? NO_XATTRS)) {

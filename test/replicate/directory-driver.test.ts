@@ -169,6 +169,27 @@ test('directory resource: an old master that wrote nothing while apart catches u
   assert.ok(!b.events.includes('source split-brain'));
 });
 
+test('directory resource: a backup whose first copy completed before the master’s first write, then took over, is no split brain when the old master returns', async (t) => {
+  // Seen in CI: the backup finished comparing an empty tree before the first write, so it held the
+  // master's generation from before that write; its own later generation did not descend from the
+  // one the old master came back with, and a plain failover was reported as a split brain.
+  const [a, b] = await pair(t);
+  await b.driver.start(ctx);
+  await a.driver.start(ctx);
+  await a.driver.promote(ctx);
+  await waitFor(() => eligible(b), { description: 'B complete (an empty tree)', timeoutMs: 20_000 });
+  writeFileSync(join(a.dir, 'index.html'), 'first write on the master');
+  await converged(a, b, 'the first write reached B');
+  await a.driver.stop(); // A dies
+  await b.driver.promote(ctx);
+  writeFileSync(join(b.dir, 'index.html'), 'changed on B after the failover');
+  await a.driver.start(ctx); // A back as backup
+  await converged(b, a, 'A caught up');
+  assert.ok(!b.events.includes('source split-brain'), `no split brain: ${b.events.join(', ')}`);
+  assert.equal(existsSync(a.conflicts), false, 'nothing kept as a conflict');
+  assert.equal((await b.driver.monitor(ctx)).gauges?.split_brains, 0);
+});
+
 test('directory resource: a file changed or added on the backup is reported and the master’s version put back', async (t) => {
   const [a, b] = await pair(t);
   writeFileSync(join(a.dir, 'page.html'), 'the master version');
