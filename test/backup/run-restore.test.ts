@@ -98,10 +98,15 @@ test('extended attributes: stored as restic stores them (same tree ids), restore
   const theirs = JSON.parse(ok(await run('restic', ['--no-cache', '-r', repo, 'backup', '--json', '--force', src], { RESTIC_PASSWORD: PASSWORD }), 'restic backup --force').stdout.split('\n').filter((l) => l.includes('"summary"'))[0]!) as { snapshot_id: string };
   const subtree = async (id: string) => {
     const r = await Repository.open(new LocalBackend(repo), PASSWORD);
-    await r.loadIndex();
-    const { snapshot } = await findSnapshot(r, id);
-    for await (const { path, node } of walkTree(r, snapshot.tree)) if (path === src) return node.subtree;
-    return undefined;
+    try {
+      await r.loadIndex();
+      const { snapshot } = await findSnapshot(r, id);
+      for await (const { path, node } of walkTree(r, snapshot.tree)) if (path === src) return node.subtree;
+      return undefined;
+    } finally {
+      await r.close();
+      await r.backend.close(); // its cached pack handles
+    }
   };
   assert.ok(await subtree(ours.snapshot_id));
   assert.equal(await subtree(theirs.snapshot_id), await subtree(ours.snapshot_id), 'restic read the same attributes into the same tree');
