@@ -161,6 +161,10 @@ export async function runProber(config: ProberConfig): Promise<void> {
   while (now() < drainUntil && records.some((record) => record.repliedAt === undefined && record.sentAt > stoppedAt - 5000)) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  // A process that was stalled past the deadline wakes in the timers phase, before the poll phase
+  // reads the replies queued meanwhile: give the socket one more turn so they are not counted lost.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
   socket.stopReceiving();
   socket.close();
   emit({ event: 'report', report: buildProbeReport(records, stoppedAt, duplicates) });
