@@ -1,7 +1,7 @@
 /**
  * AWS Signature Version 4 against the worked examples of the AWS documentation ("Signature
  * Calculations for the Authorization Header: Transferring Payload in a Single Chunk", Amazon S3
- * API Reference), the ListObjectsV2 parser, and the repository location parser.
+ * API Reference), the ListObjectsV2 parser, the repository location parser and restic's extended options (-o).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
