@@ -223,13 +223,32 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
   }
 }
 
+/** The options of every verb that take a value (restic's global flags: `restic -r REPO -o k=v snapshots`). */
+const COMMON_WITH_VALUE = new Set(['-r', '--repo', '-p', '--password-file', '-o', '--option', '--require-mount']);
+
+/**
+ * restic takes its global flags before the verb too (`restic -r /srv/repo snapshots`): the
+ * options of every verb given first are moved after the verb, which the parser then reads as usual.
+ */
+function verbFirst(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '-h' && argv[i] !== '--help') {
+    const a = argv[i]!;
+    if (a === '--json' || (a.startsWith('--') && a.includes('=') && COMMON_WITH_VALUE.has(a.slice(0, a.indexOf('='))))) i += 1;
+    else if (COMMON_WITH_VALUE.has(a)) i += 2;
+    else return argv; // not an option of every verb: left for the usage error
+  }
+  if (i === 0 || i >= argv.length) return argv;
+  return [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
+}
+
 export async function runBackupCommand(argv: string[]): Promise<number> {
   // `hotstandby backup ls latest | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const [verb, ...rest] = argv;
+  const [verb, ...rest] = verbFirst(argv);
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
     console.log(HELP);
     return verb === undefined ? USAGE_EXIT : 0;
