@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { formatGoTime } from '../backup/repo/go-json.js';
 import { encodeSnapshot } from '../backup/repo/snapshot.js';
-import { backendFromLocation, parseLocation } from '../backup/backend/from-location.js';
+import { backendFromLocation, parseLocation, type LocationOptions } from '../backup/backend/from-location.js';
+import { parseExtendedOptions } from '../backup/backend/extended-options.js';
 import {
   LockedError,
   type Backend,
@@ -46,6 +47,8 @@ options of every verb:
   -r, --repo REPO           the repository: a path, sftp:user@host:/path or s3:https://host/bucket/prefix
                             (default: $RESTIC_REPOSITORY; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
+  -o, --option KEY=VALUE    restic's extended options, repeatable: sftp.command="ssh -p 2222 user@host -s sftp"
+                            (the command that runs the SFTP subsystem), s3.region=REGION
   --json                    machine-readable output
   --require-mount DIR       refuse to run unless a filesystem is mounted on DIR and the repository
                             is below it (a removable disk; default: $HOTSTANDBY_REQUIRE_MOUNT).
@@ -57,6 +60,7 @@ const COMMON = {
   'password-file': { type: 'string', short: 'p' },
   json: { type: 'boolean', default: false },
   'require-mount': { type: 'string' },
+  option: { type: 'string', short: 'o', multiple: true },
 } as const satisfies OptionsConfig;
 
 const VERB_OPTIONS = {
@@ -74,6 +78,7 @@ interface Common {
   'password-file'?: string;
   json: boolean;
   'require-mount'?: string;
+  option?: string[];
 }
 
 function repoLocation(values: Common): string {
@@ -102,9 +107,20 @@ function snapshotJson(id: string, s: Snapshot): Record<string, unknown> {
   return { ...(JSON.parse(encodeSnapshot(s).toString()) as object), id, short_id: shortId(id) };
 }
 
+/** The -o/--option values, checked (a usage error names the bad one). */
+function extendedOptions(values: Common): LocationOptions {
+  try {
+    return parseExtendedOptions(values.option ?? []);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 function repoBackend(values: Common): Backend {
   const requireMount = values['require-mount'] ?? process.env.HOTSTANDBY_REQUIRE_MOUNT;
-  return backendFromLocation(repoLocation(values), process.env, requireMount ? { requireMount } : {});
+  const options = extendedOptions(values);
+  const location = repoLocation(values);
+  return backendFromLocation(location, process.env, { ...options, ...(requireMount ? { requireMount } : {}) });
 }
 
 async function openRepo(values: Common): Promise<Repository> {
@@ -207,13 +223,32 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
   }
 }
 
+/** The options of every verb that take a value (restic's global flags: `restic -r REPO -o k=v snapshots`). */
+const COMMON_WITH_VALUE = new Set(['-r', '--repo', '-p', '--password-file', '-o', '--option', '--require-mount']);
+
+/**
+ * restic takes its global flags before the verb too (`restic -r /srv/repo snapshots`): the
+ * options of every verb given first are moved after the verb, which the parser then reads as usual.
+ */
+function verbFirst(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '-h' && argv[i] !== '--help') {
+    const a = argv[i]!;
+    if (a === '--json' || (a.startsWith('--') && a.includes('=') && COMMON_WITH_VALUE.has(a.slice(0, a.indexOf('='))))) i += 1;
+    else if (COMMON_WITH_VALUE.has(a)) i += 2;
+    else return argv; // not an option of every verb: left for the usage error
+  }
+  if (i === 0 || i >= argv.length) return argv;
+  return [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
+}
+
 export async function runBackupCommand(argv: string[]): Promise<number> {
   // `hotstandby backup ls latest | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  const [verb, ...rest] = argv;
+  const [verb, ...rest] = verbFirst(argv);
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
     console.log(HELP);
     return verb === undefined ? USAGE_EXIT : 0;
@@ -233,6 +268,7 @@ export async function runBackupCommand(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const values = parsed.values as unknown as Common & Record<string, unknown>;
   try {
+    extendedOptions(values); // a bad -o is a usage error before anything is opened or read
     return await runVerb(v, values, parsed.positionals);
   } catch (err) {
     if (err instanceof UsageError) return parsed.usage(err.message);

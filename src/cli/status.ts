@@ -35,7 +35,8 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
     console.log(formatStatus(status, checks));
     // Backup jobs, when the daemon has any (404 otherwise): their alarms belong in the status.
     const backups = await getJson(socket, '/v1/backups').catch(() => undefined);
-    if (backups !== undefined) console.log(`\n${formatBackupStatus(backups as BackupsStatus)}`);
+    // A daemon without jobs answers an empty list (jobs may come with a reload): no table then.
+    if (backups !== undefined && (backups as BackupsStatus).jobs.length > 0) console.log(`\n${formatBackupStatus(backups as BackupsStatus)}`);
     return CLIENT_EXIT.ok;
   } catch (err) {
     console.error(`hotstandby status: ${(err as Error).message}`);

@@ -14,6 +14,7 @@ import type { InstanceConfig, SourceLocation, SyncGroupConfig } from './model.js
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { checkAbsolutePath } from './validate-values.js';
 import { splitCommandLine } from '../backup/backend/sftp.js';
+import { parseMaxUnused, parseSize } from '../backup/verbs/prune-limits.js';
 
 export interface BackupRepositoryDraft {
   repo?: Located<string>;
@@ -56,6 +57,13 @@ export interface RetentionConfig {
   keepMonthly?: number;
   keepYearly?: number;
   prune: boolean;
+  /** restic's prune options, only with prune (absent: restic's defaults). */
+  maxUnused?: string;
+  /** In bytes. */
+  maxRepackSize?: number;
+  repackCacheableOnly?: true;
+  repackSmall?: true;
+  repackUncompressed?: true;
 }
 
 export interface BackupVerifyConfig {
@@ -111,8 +119,34 @@ function resolveRetention(draft: DraftOf<typeof BACKUP_RETENTION_FIELDS>, prefix
     if (v !== undefined) r[k] = v;
   }
   if (KEEPS.every((k) => r[k] === undefined)) throw new ConfigError('A retention keeps nothing: set at least one of keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly', source, prefix.slice(0, -1));
+  // The prune's options (restic prune's; src/backup/verbs/prune-limits.ts): checked here, and only with prune.
+  const set = PRUNE_KEYS.filter((k) => draft[k] !== undefined && draft[k]!.value !== false);
+  if (set.length > 0 && !r.prune) {
+    const f = draft[set[0]!]!;
+    throw new ConfigError(`${set[0]} is an option of the prune: set prune: true too`, f.source, keyOf(f, `${prefix}${set[0]}`));
+  }
+  const maxUnused = draft.maxUnused;
+  if (maxUnused !== undefined) {
+    try {
+      parseMaxUnused(maxUnused.value);
+    } catch (err) {
+      throw new ConfigError((err as Error).message, maxUnused.source, keyOf(maxUnused, `${prefix}maxUnused`));
+    }
+    r.maxUnused = maxUnused.value;
+  }
+  const repackSize = draft.maxRepackSize;
+  if (repackSize !== undefined) {
+    try {
+      r.maxRepackSize = parseSize(repackSize.value, 'maxRepackSize');
+    } catch (err) {
+      throw new ConfigError((err as Error).message, repackSize.source, keyOf(repackSize, `${prefix}maxRepackSize`));
+    }
+  }
+  for (const k of ['repackCacheableOnly', 'repackSmall', 'repackUncompressed'] as const) if (fieldValue(BACKUP_RETENTION_FIELDS, k, draft, prefix)) r[k] = true;
   return r;
 }
+
+const PRUNE_KEYS = ['maxUnused', 'maxRepackSize', 'repackCacheableOnly', 'repackSmall', 'repackUncompressed'] as const;
 
 function resolveVerify(draft: DraftOf<typeof BACKUP_VERIFY_FIELDS>, prefix: string, source: SourceLocation): BackupVerifyConfig {
   if (draft.schedule === undefined) throw new ConfigError('Verification needs a schedule (a cron expression)', source, `${prefix}schedule`);

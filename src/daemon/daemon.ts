@@ -142,7 +142,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Patroni-style health answers for load balancers, from the postgresql resources.
     const health = healthRoutes(() => postgresqlHealthViews(resources.drivers()), time);
     backups.start();
-    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, health, { peer: peerSource, backups: backups.configured ? backups : undefined });
+    // The backup routes, dashboard section and metrics are served whether or not jobs are configured
+    // now: a reload may add the first ones (each answer reads the jobs of the moment).
+    await serveControlApi(controller, runtimeDir.path, lifecycle, log, config.global.web, health, { peer: peerSource, backups });
     log.log('info', 'hotstandby running', { instances: config.instances.length, runtimeDir: runtimeDir.path });
     // systemd Type=notify: ready once the control socket answers.
     notifySystemd(native, log, `READY=1\nSTATUS=${config.instances.length} instance(s) running`);
@@ -183,10 +185,10 @@ function startAfterDelay(controller: Controller, delayMs: number, lifecycle: Lif
 }
 
 /** The API and the dashboard on the unix socket, and on TCP when global.web says so. */
-async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, extra: readonly Route[], seen: { peer: PeerSource | undefined; backups: Backups | undefined }): Promise<void> {
+async function serveControlApi(control: DaemonControl, runtimeDir: string, lifecycle: Lifecycle, log: Logger, web: WebListenerConfig | undefined, extra: readonly Route[], seen: { peer: PeerSource | undefined; backups: Backups }): Promise<void> {
   const { peer, backups } = seen;
-  const routes = [...dashboardRoutes(control, { ...(peer ? { peer } : {}), ...(backups ? { backups } : {}) }), ...(backups ? backupRoutes(backups) : []), ...extra];
-  const api = createControlApi(control, { log, routes, ...(backups ? { metrics: { backups: () => backups.status() } } : {}) });
+  const routes = [...dashboardRoutes(control, { ...(peer ? { peer } : {}), backups }), ...backupRoutes(backups), ...extra];
+  const api = createControlApi(control, { log, routes, metrics: { backups: () => backups.status() } });
   const path = controlSocketPath(runtimeDir);
   const server = await listenControlSocket(api, path);
   lifecycle.onClose('control API', async () => {

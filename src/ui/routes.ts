@@ -38,7 +38,8 @@ export function dashboardRoutes(control: DaemonControl, options: DashboardOption
   };
   const page: Route['handle'] = ({ req, res }) => {
     const identity = identityOf(req);
-    const backups = options.backups;
+    // The section appears once jobs are configured (also by a reload); the placeholder says how before.
+    const backups = options.backups && options.backups.status().jobs.length > 0 ? options.backups : undefined;
     send(res, 200, 'text/html; charset=utf-8', renderDashboard({ node: node(), status: control.status(), instances: details(), identity, ...(options.peer ? { peer: options.peer } : {}), ...(backups ? { backups } : {}) }).text);
   };
   const backupRoutes: Route[] = options.backups

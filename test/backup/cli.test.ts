@@ -61,3 +61,19 @@ test('backup: usage errors exit 64 and name the problem', async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /No repository at/);
 });
+
+test("backup: restic's order works too: the options of every verb before the verb (restic -r REPO -o k=v snapshots)", async () => {
+  const repo = join(scratch, 'repo-first');
+  const pw = join(scratch, 'pw-first');
+  writeFileSync(pw, 'secret\n');
+  const init = await hs(['-r', repo, '--password-file', pw, 'init', '--json']);
+  assert.equal(init.code, 0, init.stderr);
+  const snaps = await hs(['--repo=' + repo, '-p', pw, '--json', '-o', 's3.region=eu-west-1', 'snapshots']);
+  assert.equal(snaps.code, 0, snaps.stderr);
+  assert.deepEqual(JSON.parse(snaps.stdout), []);
+  const bad = await hs(['-r', repo, '-o', 'sftp.bogus=1', 'snapshots'], { RESTIC_PASSWORD_FILE: pw });
+  assert.equal(bad.code, 64);
+  assert.match(bad.stderr, /option sftp\.bogus is not known/);
+  const unknown = await hs(['--frobnicate', 'snapshots']);
+  assert.equal(unknown.code, 64, 'an option that is not one of every verb before the verb is still an error');
+});

@@ -4,10 +4,12 @@
  * different unused shares, for each limit our prune deletes, repacks and keeps the same number of
  * packs restic's `prune --dry-run` plans; afterwards `restic check --read-data` passes, the
  * repository shrank by what was freed, and restic's own prune under the same limit finds nothing
- * left to do. Also: interrupted saves' `-tmp-` leftovers are removed only once old enough.
+ * left to do. The same for --repack-cacheable-only, --repack-small and --repack-uncompressed (on
+ * repositories with ten or more small packs, and with uncompressed blobs). Also: interrupted
+ * saves' `-tmp-` leftovers are removed only once old enough.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PASSWORD, hs, ok, pseudoRandom, restic, scratchDir, skip } from './restic-fixture.js';
@@ -49,31 +51,51 @@ async function partlyUsedRepository(repo: string): Promise<void> {
   ok(await restic(repo, 'forget', '--keep-last', '1'), 'restic forget');
 }
 
-test('prune --max-unused and --max-repack-size choose the packs restic 0.14 chooses; restic checks the result clean and has nothing left to do', { skip, timeout: 600_000 }, async () => {
+let copies = 0;
+
+/**
+ * restic's `prune --dry-run -v` plan and our prune on two copies of `base` under the same `args`:
+ * the same packs kept, repacked and deleted; restic checks ours with --read-data; the data shrank
+ * by what we say we freed; and (unless a repack size limit leaves work) restic's own prune under
+ * the same options finds nothing left to do. Returns our JSON summary and restic's plan.
+ */
+async function samePlanAsRestic(base: string, args: string[]): Promise<{ r: Record<string, number>; plan: Plan; ours: string }> {
+  const i = copies++;
+  const theirs = join(scratch, `theirs-${i}`);
+  const ours = join(scratch, `ours-${i}`);
+  cpSync(base, theirs, { recursive: true });
+  cpSync(base, ours, { recursive: true });
+  const what = args.join(' ') || '(default 5%)';
+  const plan = resticPlan(ok(await restic(theirs, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${what}`).stdout);
+  const before = sizeOf(join(ours, 'data'));
+  const r = JSON.parse(ok(await hs('prune', ...auth(ours), '--json', ...args), `prune ${what}`).stdout) as Record<string, number>;
+  assert.deepEqual({ keep: r.packs_kept, repack: r.packs_repacked, delete: r.packs_deleted }, plan, `${what}: the packs restic would keep, repack and delete`);
+  ok(await restic(ours, 'check', '--read-data'), `restic check --read-data after prune ${what}`);
+  const after = sizeOf(join(ours, 'data'));
+  assert.equal(before - after, r.bytes_removed, `${what}: the data shrank by what prune says it freed`);
+  // restic, asked to prune the result under the same options, finds nothing to delete or repack.
+  // (A repack size limit leaves work for the next prune, restic's as ours.)
+  if (!args.includes('--max-repack-size')) {
+    const again = resticPlan(ok(await restic(ours, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${what} after ours`).stdout);
+    assert.deepEqual([again.repack, again.delete], [0, 0], `${what}: restic finds nothing left to do`);
+  }
+  return { r, plan, ours };
+}
+
+test('prune --max-unused, --max-repack-size and --repack-cacheable-only choose the packs restic 0.14 chooses; restic checks the result clean and has nothing left to do', { skip, timeout: 600_000 }, async () => {
   const base = join(scratch, 'base');
   await partlyUsedRepository(base);
-  const limits: string[][] = [['--max-unused', 'unlimited'], ['--max-unused', '0'], ['--max-unused', '5%'], ['--max-unused', '40%'], ['--max-unused', '2M'], ['--max-unused', '0', '--max-repack-size', '3M'], []];
+  const limits: string[][] = [
+    ['--max-unused', 'unlimited'], ['--max-unused', '0'], ['--max-unused', '5%'], ['--max-unused', '40%'], ['--max-unused', '2M'], ['--max-unused', '0', '--max-repack-size', '3M'], [],
+    ['--repack-cacheable-only', '--max-unused', '0'], ['--repack-cacheable-only'],
+  ];
   const seen = new Set<string>();
-  for (const [i, args] of limits.entries()) {
-    const theirs = join(scratch, `theirs-${i}`);
-    const ours = join(scratch, `ours-${i}`);
-    cpSync(base, theirs, { recursive: true });
-    cpSync(base, ours, { recursive: true });
-    const plan = resticPlan(ok(await restic(theirs, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${args.join(' ')}`).stdout);
-    const before = sizeOf(join(ours, 'data'));
-    const r = JSON.parse(ok(await hs('prune', ...auth(ours), '--json', ...args), `prune ${args.join(' ')}`).stdout) as Record<string, number>;
+  for (const args of limits) {
+    const { r, plan } = await samePlanAsRestic(base, args);
     const what = args.join(' ') || '(default 5%)';
-    assert.deepEqual({ keep: r.packs_kept, repack: r.packs_repacked, delete: r.packs_deleted }, plan, `${what}: the packs restic would keep, repack and delete`);
     seen.add(`${plan.repack}`);
-    ok(await restic(ours, 'check', '--read-data'), `restic check --read-data after prune ${what}`);
-    const after = sizeOf(join(ours, 'data'));
-    assert.equal(before - after, r.bytes_removed, `${what}: the data shrank by what prune says it freed`);
-    // restic, asked to prune the result under the same limits, finds nothing to delete or repack.
-    // (A repack size limit leaves work for the next prune, restic's as ours.)
-    if (!args.includes('--max-repack-size')) {
-      const again = resticPlan(ok(await restic(ours, 'prune', '--dry-run', '-v', ...args), `restic prune -n ${what} after ours`).stdout);
-      assert.deepEqual([again.repack, again.delete], [0, 0], `${what}: restic finds nothing left to do`);
-    } else assert.ok(r.packs_partly_used_kept! > 0, `${what}: the repack limit kept partly used packs`);
+    if (args.includes('--max-repack-size')) assert.ok(r.packs_partly_used_kept! > 0, `${what}: the repack limit kept partly used packs`);
+    if (args.includes('--repack-cacheable-only')) assert.ok(r.packs_partly_used_kept! > 0, `${what}: partly used data packs are kept`);
     if (args[1] === '5%' || args.length === 0) assert.ok(r.bytes_unused_after! <= 0.05 * (r.bytes_used! + r.bytes_unused_after!) + 1, `${what}: at most 5 % unused remains`);
   }
   assert.ok(seen.size >= 3, `the limits make different choices (repacked: ${[...seen].join(', ')})`);
@@ -83,6 +105,51 @@ test('prune --max-unused and --max-repack-size choose the packs restic 0.14 choo
   assert.match(bad.stderr, /max-unused '120%': a percentage must be at least 0 and below 100/);
   const badSize = await hs('prune', ...auth(base), '--max-repack-size', 'lots');
   assert.match(badSize.stderr, /max-repack-size 'lots': expected a size such as 500M/);
+});
+
+test('prune --repack-small repacks fully used packs below 80 % of the pack size when there are ten or more, as restic 0.14', { skip, timeout: 600_000 }, async () => {
+  // Twelve backups adding one 1 MB file each: twelve fully used data packs of ~1 MB (above
+  // 16 MiB / 25, below 80 % of 16 MiB) and twelve small tree packs.
+  const base = join(scratch, 'small-base');
+  const src = join(scratch, 'small-src');
+  mkdirSync(src);
+  ok(await restic(base, 'init'), 'restic init');
+  for (let i = 0; i < 12; i++) {
+    writeFileSync(join(src, `f-${i}`), pseudoRandom(1_000_000, `s${i}`));
+    ok(await restic(base, 'backup', src), `restic backup ${i}`);
+  }
+  const plain = await samePlanAsRestic(base, []);
+  const small = await samePlanAsRestic(base, ['--repack-small']);
+  assert.ok(small.plan.repack >= plain.plan.repack + 12, `--repack-small also repacks the twelve data packs (default ${plain.plan.repack}, with it ${small.plan.repack})`);
+  await samePlanAsRestic(base, ['--repack-small', '--repack-cacheable-only']);
+  await samePlanAsRestic(base, ['--repack-small', '--max-repack-size', '4M']);
+});
+
+test('prune --repack-uncompressed compresses what was stored uncompressed (restic --compression off, our incompressible blobs), as restic 0.14; refused on a version 1 repository', { skip, timeout: 600_000 }, async () => {
+  const base = join(scratch, 'plain-base');
+  const src = join(scratch, 'plain-src');
+  mkdirSync(src);
+  ok(await restic(base, 'init'), 'restic init');
+  writeFileSync(join(src, 'text'), 'a line of text that compresses well\n'.repeat(60_000));
+  writeFileSync(join(src, 'random'), pseudoRandom(700_000, 'u'));
+  ok(await restic(base, '--compression', 'off', 'backup', src), 'restic backup --compression off');
+  writeFileSync(join(src, 'ours'), pseudoRandom(900_000, 'o')); // incompressible: we store it uncompressed
+  ok(await hs('run', ...auth(base), src), 'our backup');
+  const plain = await samePlanAsRestic(base, []);
+  assert.equal(plain.r.blobs_compressed, 0, 'without the option nothing needs compressing (trees are compressed)');
+  const { r, plan, ours } = await samePlanAsRestic(base, ['--repack-uncompressed']);
+  assert.ok(plan.repack > plain.plan.repack, `the uncompressed packs are repacked (${plan.repack} vs ${plain.plan.repack})`);
+  assert.ok(r.blobs_compressed! > 0, 'blobs were compressed');
+  // (samePlanAsRestic: restic's prune --repack-uncompressed then finds nothing uncompressed to repack.)
+  const restored = join(scratch, 'plain-restored');
+  ok(await restic(ours, 'restore', 'latest', '--target', restored), 'restic restore');
+  for (const f of ['text', 'random', 'ours']) assert.ok(readFileSync(join(restored, src, f)).equals(readFileSync(join(src, f))), `${f} restored byte-identical`);
+
+  const v1 = join(scratch, 'v1');
+  ok(await restic(v1, 'init', '--repository-version', '1'), 'restic init v1');
+  const refused = await hs('prune', ...auth(v1), '--repack-uncompressed');
+  assert.equal(refused.code, 64, refused.stderr);
+  assert.match(refused.stderr, /--repack-uncompressed: compression requires at least repository format version 2/);
 });
 
 test('prune removes the -tmp- leftovers of interrupted saves once nobody has written them for 30 minutes; restic checks the repository clean', { skip, timeout: 120_000 }, async () => {

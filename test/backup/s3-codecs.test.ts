@@ -1,11 +1,12 @@
 /**
  * AWS Signature Version 4 against the worked examples of the AWS documentation ("Signature
  * Calculations for the Authorization Header: Transferring Payload in a Single Chunk", Amazon S3
- * API Reference), the ListObjectsV2 parser, and the repository location parser.
+ * API Reference), the ListObjectsV2 parser, the repository location parser and restic's extended options (-o).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLocation } from '../../src/backup/backend/from-location.js';
+import { parseExtendedOptions } from '../../src/backup/backend/extended-options.js';
+import { backendFromLocation, parseLocation } from '../../src/backup/backend/from-location.js';
 import { parseListPage } from '../../src/backup/backend/s3/list-xml.js';
 import { EMPTY_SHA256, signRequest, uriEncode } from '../../src/backup/backend/s3/sigv4.js';
 
@@ -54,4 +55,16 @@ test('parseLocation() reads restic\'s location forms', () => {
   assert.throws(() => parseLocation('sftp://host:99999//x'), /Invalid port/);
   assert.throws(() => parseLocation('rest:http://x/'), /Unsupported repository location 'rest:http:\/\/x\/'/);
   assert.throws(() => parseLocation(''), /empty/);
+});
+
+test("parseExtendedOptions() reads restic's -o KEY=VALUE: the last of a key wins, s3.region reaches the S3 backend before AWS_DEFAULT_REGION", () => {
+  assert.deepEqual(parseExtendedOptions([]), {});
+  assert.deepEqual(parseExtendedOptions(['sftp.command=ssh a -s sftp', 'sftp.command=ssh -p 2222 b -s sftp', 's3.region=eu-west-1']), { sftpCommand: 'ssh -p 2222 b -s sftp', s3Region: 'eu-west-1' });
+  assert.deepEqual(parseExtendedOptions(['sftp.command=ssh -o ProxyJump=j=k host -s sftp']), { sftpCommand: 'ssh -o ProxyJump=j=k host -s sftp' }, 'only the first = splits');
+  assert.throws(() => parseExtendedOptions(['s3.region=EU West']), /option s3\.region 'EU West': expected a region name/);
+  assert.throws(() => parseExtendedOptions(['=x']), /invalid option '=x': expected key=value/);
+  const env = { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_DEFAULT_REGION: 'us-west-2' };
+  const regionOf = (options: object) => (backendFromLocation('s3:https://h/bucket', env, options) as unknown as { region: string }).region;
+  assert.equal(regionOf({}), 'us-west-2');
+  assert.equal(regionOf(parseExtendedOptions(['s3.region=eu-central-1'])), 'eu-central-1');
 });

@@ -81,3 +81,18 @@ test("backups: a repository's sftpCommand (restic's -o sftp.command) is for sftp
   assert.throws(() => job('{ repo: /r, passwordFile: /p, sftpCommand: ssh }'), /backups\.jobs\.j\.repositories\[0\]\.sftpCommand: sftpCommand is for sftp: repositories; \/r is not one/);
   assert.throws(() => job(`{ repo: "sftp:h:/r", passwordFile: /p, sftpCommand: 'ssh "h' }`), /repositories\[0\]\.sftpCommand: sftpCommand "ssh "h": Unterminated/);
 });
+
+test("backups: retention takes restic prune's options, checked, and only with prune", () => {
+  const job = (retention: string) => () => load(`  jobs:\n    j:\n      paths: [/a]\n      repositories: [{ repo: /r, passwordFile: /p }]\n      schedule: "@daily"\n      retention: ${retention}\n`);
+  const c = job('{ keepDaily: 7, prune: true, maxUnused: 10%, maxRepackSize: 2G, repackCacheableOnly: true, repackSmall: true, repackUncompressed: true }')();
+  assert.deepEqual(c.backups!.jobs[0]!.retention, { prune: true, keepDaily: 7, maxUnused: '10%', maxRepackSize: 2 * 2 ** 30, repackCacheableOnly: true, repackSmall: true, repackUncompressed: true });
+  assert.deepEqual(job('{ keepDaily: 7, prune: true, repackSmall: false }')().backups!.jobs[0]!.retention, { prune: true, keepDaily: 7 }, 'false is the default: nothing set');
+  assert.throws(job('{ keepDaily: 7, prune: true, maxUnused: 120% }'), /hs\.yaml:\d+: backups\.jobs\.j\.retention\.maxUnused: max-unused '120%': a percentage must be at least 0 and below 100/);
+  assert.throws(job('{ keepDaily: 7, prune: true, maxUnused: lots }'), /retention\.maxUnused: max-unused 'lots': expected a size \(100M\), a percentage \(5%\) or unlimited/);
+  assert.throws(job('{ keepDaily: 7, prune: true, maxRepackSize: big }'), /retention\.maxRepackSize: maxRepackSize 'big': expected a size such as 500M/);
+  assert.throws(job('{ keepDaily: 7, repackSmall: true }'), /retention\.repackSmall: repackSmall is an option of the prune: set prune: true too/);
+  assert.throws(job('{ keepDaily: 7, maxUnused: 0 }'), /retention\.maxUnused: maxUnused is an option of the prune/);
+  assert.equal(job('{ keepDaily: 7, prune: true, maxUnused: 0, maxRepackSize: 1048576 }')().backups!.jobs[0]!.retention!.maxRepackSize, 1_048_576, 'bare numbers: 0 (repack everything) and bytes');
+  assert.equal(job('{ keepDaily: 7, prune: true, maxUnused: 0 }')().backups!.jobs[0]!.retention!.maxUnused, '0');
+  assert.throws(job('{ keepDaily: 7, prune: true, repackTiny: true }'), /Unknown key "repackTiny"/);
+});

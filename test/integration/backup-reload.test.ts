@@ -9,9 +9,13 @@
  * - `added` is added and runs at once (it has never been backed up);
  * - a reload with a bad cron expression, and one naming a password file that does not exist,
  *   are refused with the key named; the jobs stay as they were.
+ *
+ * And a daemon started with no `backups:` at all: the first jobs a reload adds show at once in
+ * /v1/backups, `hotstandby status`, the metrics and the dashboard (not only after a restart), and run.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -125,4 +129,66 @@ test('backup jobs are added, removed and changed by a reload; a removed run leav
   // An exclusive lock and a full read: nothing of the stopped run is left locked or half-written.
   execFileSync('restic', ['--no-cache', '-r', repo, 'check', '--read-data'], { env, encoding: 'utf8' });
   assert.equal(readdirSync(join(repo, 'locks')).length, 0);
+});
+
+/** GET over the control socket, as text (the dashboard's HTML, the metrics). */
+function getText(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('jobs a reload adds to a daemon started with none show at once in /v1/backups, status, metrics and the dashboard, and run', { skip, timeout: 180_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a'], ipv6: false });
+  t.after(() => lab.destroy());
+  const vip = lab.vip4(0);
+  const repo = join(lab.dir, 'repo');
+  const pw = lab.writeFile('repo.pw', 'secret\n');
+  const tree = join(lab.dir, 'tree');
+  mkdirSync(tree);
+  writeFileSync(join(tree, 'a.txt'), 'first job\n');
+  await Repository.init(new LocalBackend(repo), 'secret', { scrypt: TEST_SCRYPT });
+  const noJobs = yaml(vip, []).replace(/backups:\n  jobs:\n\n?$/, '');
+  assert.doesNotMatch(noJobs, /backups/);
+  const config = join(lab.dir, 'a.yaml');
+  writeFileSync(config, noJobs);
+  const runtime = join(lab.dir, 'run-a');
+  mkdirSync(runtime);
+  lab.spawn('a', [process.execPath, CLI, 'run', '--config', config, '--runtime-dir', runtime, '--log-format', 'json'], { name: 'hs-a', cwd: packageRoot() });
+  const socket = controlSocketPath(runtime);
+  const status = async () => (await getJson(socket, '/v1/backups')) as BackupsStatus;
+  await waitFor(async () => (await getJson(socket, '/v1/status').catch(() => undefined)) !== undefined, { description: 'the daemon answers', timeoutMs: 60_000 });
+  assert.deepEqual((await status()).jobs, [], 'no jobs yet: an empty list');
+  const before = await getText(socket, '/');
+  assert.equal(before.status, 200);
+  assert.match(before.body, /No backup jobs are configured on this node/, 'the placeholder says how to add jobs');
+  const hsStatus = async () => (await lab.exec('a', [process.execPath, CLI, 'status', '--runtime-dir', runtime])).stdout;
+  assert.doesNotMatch(await hsStatus(), /BACKUP JOB/, 'no backup table without jobs');
+
+  writeFileSync(config, yaml(vip, [{ name: 'first', body: `paths: [${tree}]\nrepositories: [{ repo: ${repo}, passwordFile: ${pw} }]\nschedule: "0 3 * * *"\ntimezone: utc` }]));
+  const reloaded = await lab.exec('a', [process.execPath, CLI, 'reload', '--runtime-dir', runtime]);
+  assert.match(reloaded.stdout + reloaded.stderr, /backup job first added/);
+
+  // At once, without a restart: the API, the dashboard (page and tiles), status and the metrics.
+  assert.deepEqual((await status()).jobs.map((j) => j.name), ['first']);
+  const page = await getText(socket, '/');
+  assert.match(page.body, /<section id="backups"/, 'the Backups section replaces the placeholder');
+  assert.match(page.body, /data-job="first"/);
+  assert.doesNotMatch(page.body, /No backup jobs are configured on this node/);
+  const tiles = await getText(socket, '/ui/fragments/backups');
+  assert.equal(tiles.status, 200);
+  assert.match(tiles.body, /data-job="first"/);
+  assert.match(await hsStatus(), /BACKUP JOB[\s\S]*\nfirst /);
+  assert.match((await getText(socket, '/metrics')).body, /hotstandby_backup_role_held\{job="first"\} [01]/);
+  // And it runs (never backed up: due at once once a is master).
+  const run = await waitFor(async () => (await status()).jobs[0]?.lastRun, { description: 'the added job ran', timeoutMs: 90_000 });
+  assert.equal(run.ok, true, run.error);
+  assert.match((await getText(socket, '/ui/fragments/backups')).body, /data-ok="true"/);
 });

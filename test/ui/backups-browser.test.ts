@@ -5,6 +5,8 @@
  * bytes equal the original's, the restore is named in the event log with who asked), and download
  * a file. A read-only session sees no action buttons, and its forged restore is refused.
  *
+ * And an open page of a daemon started without jobs shows the jobs a reload adds.
+ *
  * HOTSTANDBY_SCREENSHOTS=docs/images writes the screenshot of docs/dashboard.md.
  */
 import assert from 'node:assert/strict';
@@ -127,4 +129,57 @@ backups:
     return res.status;
   }, csrf);
   assert.equal(forged, 403);
+});
+
+test('an open dashboard of a daemon started without backup jobs shows the jobs a reload adds, without being loaded again by hand', { skip, timeout: 240_000 }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a'], ipv6: false });
+  t.after(() => lab.destroy());
+  const data = join(lab.dir, 'srv');
+  mkdirSync(data);
+  writeFileSync(join(data, 'server.xml'), '<Server port="8005"/>\n');
+  const repo = await initRepository(lab.dir, 'repo');
+  const runtime = join(lab.dir, 'run');
+  const base = `global:
+  web:
+    listen: 127.0.0.1:${WEB_PORT}
+    adminToken: ${ADMIN}
+    readToken: ${READ}
+instances:
+  web:
+    interface: eth0
+    vrid: 72
+    version: 3
+    priority: 150
+    advertInterval: 200ms
+    vips: [${lab.vip4(0)}/24]
+`;
+  const configFile = lab.writeFile('a.yaml', base);
+  lab.startDaemon('a', ['run', '--config', configFile, '--runtime-dir', runtime, '--log-format', 'json']);
+  await waitFor(async () => (await getJson(controlSocketPath(runtime), '/v1/backups').catch(() => undefined)) !== undefined, { description: 'the daemon answers', timeoutMs: 60_000 });
+
+  const tunnel = await tunnelTo(lab, 'a', WEB_PORT);
+  t.after(() => tunnel.close());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  browser.context.setDefaultTimeout(30_000);
+  const page = await browser.context.newPage();
+  await logIn(page, tunnel.url, ADMIN);
+  await page.locator('[data-placeholder="backups"]').waitFor();
+  await page.locator('#connection.live').waitFor();
+
+  writeFileSync(configFile, `${base}backups:
+  jobs:
+    tomcat:
+      paths: [${data}]
+      repositories: [{ repo: ${repo.repo}, passwordFile: ${repo.passwordFile} }]
+      schedule: "0 3 * * *"
+`);
+  // The operator reloads from the page itself, through the confirmation.
+  await page.click('button[data-action="reload"]');
+  await page.click('#confirm-ok');
+  const tile = page.locator('.backup-job[data-job="tomcat"]');
+  await tile.waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator('[data-placeholder="backups"]').count(), 0, 'the placeholder is gone');
+  // The section's module runs: the tile refreshes to the job's first run (never backed up: at once).
+  await page.locator('.backup-job[data-job="tomcat"] .last-run[data-ok="true"]').waitFor({ timeout: 90_000 });
 });

@@ -8,7 +8,7 @@
  *   s3:host/bucket/prefix                    (no scheme: https, as restic)
  * Credentials and options come from restic's environment variables (AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_DEFAULT_REGION, RESTIC_CACERT) and from
- * `options` (restic's `-o sftp.command=…`).
+ * `options` (restic's `-o sftp.command=…` and `-o s3.region=…`, extended-options.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../repo/backend.js';
@@ -23,6 +23,8 @@ export interface LocationOptions {
   sftpCommand?: string;
   /** A local repository must be on a filesystem mounted here (LocalBackend's requireMount). */
   requireMount?: string;
+  /** restic's s3.region (before AWS_DEFAULT_REGION). */
+  s3Region?: string;
 }
 
 function port(text: string | undefined, location: string): number | undefined {
@@ -87,7 +89,7 @@ export function backendFromLocation(location: string, env: NodeJS.ProcessEnv = p
       if (!accessKeyId || !secretAccessKey) throw new RangeError(`${location} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment`);
       return new S3Backend(parsed.s3, {
         credentials: env.AWS_SESSION_TOKEN ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN } : { accessKeyId, secretAccessKey },
-        ...(env.AWS_DEFAULT_REGION ? { region: env.AWS_DEFAULT_REGION } : {}),
+        ...(options.s3Region ? { region: options.s3Region } : env.AWS_DEFAULT_REGION ? { region: env.AWS_DEFAULT_REGION } : {}),
         ...(env.RESTIC_CACERT ? { ca: readFileSync(env.RESTIC_CACERT) } : {}),
       });
     }

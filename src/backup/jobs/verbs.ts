@@ -12,11 +12,13 @@ import type { RetentionConfig } from '../../config/backups.js';
 import { loadSnapshots } from '../snapshots.js';
 import { check, parseSubset } from '../verbs/check.js';
 import { planForget, removeSnapshots } from '../verbs/forget.js';
-import { prune } from '../verbs/prune.js';
+import { prune, type PruneOptions } from '../verbs/prune.js';
 
 export interface ForgetResult {
   removed: number;
   kept: number;
+  /** What the prune did, when it ran (retention.prune and something was forgotten). */
+  pruned?: { packsDeleted: number; packsRepacked: number; blobsCompressed: number };
 }
 
 export interface CheckResult {
@@ -49,13 +51,28 @@ function backendForLocation(location: string, sftpCommand?: string): Backend {
  * restic forget on the job's snapshots (its tag), as one series whatever node took them (grouped
  * by paths only: the job moves between the nodes of the pair), then prune when asked.
  */
+/** The retention's prune options (config/backups.ts checked them), as prune takes them. */
+export function pruneOptions(r: RetentionConfig): PruneOptions {
+  const o: PruneOptions = {};
+  if (r.maxUnused !== undefined) o.maxUnused = r.maxUnused;
+  if (r.maxRepackSize !== undefined) o.maxRepackSize = r.maxRepackSize;
+  if (r.repackCacheableOnly) o.repackCacheableOnly = true;
+  if (r.repackSmall) o.repackSmall = true;
+  if (r.repackUncompressed) o.repackUncompressed = true;
+  return o;
+}
+
 async function forgetJob(repo: Repository, r: RetentionConfig, tag: string): Promise<ForgetResult> {
   const mine = (await loadSnapshots(repo)).filter((e) => e.snapshot.tags?.includes(tag));
   const policy = { last: r.keepLast, hourly: r.keepHourly, daily: r.keepDaily, weekly: r.keepWeekly, monthly: r.keepMonthly, yearly: r.keepYearly };
   const groups = planForget(mine, policy, ['paths']);
   const removed = await removeSnapshots(repo, groups.flatMap((g) => g.decision.remove));
-  if (r.prune && removed.length > 0) await prune(repo);
-  return { removed: removed.length, kept: groups.reduce((n, g) => n + g.decision.keep.length, 0) };
+  const out: ForgetResult = { removed: removed.length, kept: groups.reduce((n, g) => n + g.decision.keep.length, 0) };
+  if (r.prune && removed.length > 0) {
+    const p = await prune(repo, pruneOptions(r));
+    out.pruned = { packsDeleted: p.packsDeleted + p.packsUnreferenced, packsRepacked: p.packsRepacked, blobsCompressed: p.blobsCompressed };
+  }
+  return out;
 }
 
 async function checkSubset(repo: Repository, readDataSubset: string): Promise<CheckResult> {

@@ -133,7 +133,8 @@ async function applyRetention(repo: Repository, job: JobSpec): Promise<string> {
   const unlock = await acquireLock(repo, true);
   try {
     const r = await JOB_VERBS.forget(repo, job.retention, jobTag(job.name));
-    return `retention: ${r.removed} snapshots forgotten, ${r.kept} kept${job.retention.prune ? ', pruned' : ''}`;
+    const p = r.pruned;
+    return `retention: ${r.removed} snapshots forgotten, ${r.kept} kept${p ? `, pruned (${p.packsDeleted} packs deleted, ${p.packsRepacked} repacked${p.blobsCompressed ? `, ${p.blobsCompressed} blobs compressed` : ''})` : ''}`;
   } finally {
     await unlock();
   }

@@ -1,11 +1,13 @@
 /**
  * Writing packs from blobs that are already encrypted (prune's repacking): the sealed bytes are
  * copied as they are, after checking that they decrypt to their id, so a repack never spreads
- * damage and keeps each blob's compression. Packs close at `packSize`, one type per pack.
+ * damage and keeps each blob's compression — except uncompressed blobs of a format version 2
+ * repository, which are compressed and sealed anew (compressSealedBlob), as restic's repack does.
+ * Packs close at `packSize`, one type per pack.
  */
 import type { Compression } from '../repo/compression.js';
 import { zstd } from '../repo/compression.js';
-import { open } from '../repo/crypto.js';
+import { open, seal } from '../repo/crypto.js';
 import { hashId, type Id } from '../repo/id.js';
 import type { IndexPack } from '../repo/index-file.js';
 import { encodePackTrailer, type BlobType, type PackedBlob } from '../repo/pack.js';
@@ -27,6 +29,19 @@ export function verifySealedBlob(repo: Repository, b: PackedBlob, sealed: Uint8A
   }
   const got = hashId(plain);
   if (got !== b.id) throw new DamagedBlobError(`${b.type} blob ${b.id} is damaged (its content hashes to ${got})`);
+}
+
+/**
+ * An uncompressed sealed blob, checked against its id, then compressed and sealed with a fresh IV
+ * (design.rst: compressed blobs carry their uncompressed length in the index). Always compressed,
+ * even when zstd does not make it smaller (restic does the same; a blob left uncompressed would be
+ * repacked again by the next prune that asks for compression).
+ */
+export function compressSealedBlob(repo: Repository, b: PackedBlob, sealed: Uint8Array, compression: Compression = zstd): { blob: PackedBlob; sealed: Buffer } {
+  verifySealedBlob(repo, b, sealed, compression);
+  const plain = open(repo.key, sealed);
+  const resealed = seal(repo.key, compression.compress(plain));
+  return { blob: { type: b.type, id: b.id, offset: 0, length: resealed.length, uncompressedLength: plain.length }, sealed: resealed };
 }
 
 export class RawPackWriter {

@@ -8,11 +8,17 @@
  * exclusive lock excludes running backups), so are the temporary files of interrupted saves
  * (leftovers.ts), and the index is rewritten.
  *
- * Which partly used packs are repacked, as restic 0.14 chooses: packs holding trees (or mixed)
- * first, then data packs by their unused share, largest first; tree packs are repacked whatever
- * the unused limit (trees are small and read often), data packs only while the unused data that
- * would remain is above the limit; no pack is repacked past the repack size. Sizes are the
- * blobs' stored lengths. Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
+ * Which partly used packs are repacked, as restic 0.14 chooses (cmd_prune.go, decidePackAction):
+ * packs holding trees (or mixed) first, then small packs, then data packs by their unused share,
+ * largest first; tree packs are repacked whatever the unused limit (trees are small and read
+ * often), data packs only while the unused data that would remain is above the limit; no pack is
+ * repacked past the repack size. Sizes are the blobs' stored lengths. Fully used packs below
+ * 1/25 of the pack size ("small"; below 80 % with `repackSmall`) are repacked when there are at
+ * least 10 of them. `repackCacheableOnly` keeps every data pack (only tree and mixed packs are
+ * repacked: those a cache holds). In format version 2 a pure tree pack holding an uncompressed
+ * blob must be compressed, so must any pack with one under `repackUncompressed`: those are repacked
+ * whatever the unused limit, and their uncompressed blobs are compressed on the way (restic's
+ * repack always compresses in version 2; otherwise the next prune would repack them again). Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
  * new index files, then the old index files are removed, then the old packs — an interruption
  * at any point leaves a repository `restic check` accepts (at worst with unreferenced packs the
  * next prune removes).
@@ -26,7 +32,7 @@ import { loadSnapshots } from '../snapshots.js';
 import { loadStoredIndex } from './index-files.js';
 import { removeLeftovers } from './leftovers.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused } from './prune-limits.js';
-import { RawPackWriter, verifySealedBlob } from './pack-writer.js';
+import { RawPackWriter, compressSealedBlob, verifySealedBlob } from './pack-writer.js';
 import { DEFAULT_PACK_SIZE } from '../repo/repository.js';
 import { referencedBlobs } from './stats.js';
 
@@ -42,6 +48,12 @@ export interface PruneOptions {
   maxUnused?: string;
   /** restic's --max-repack-size in bytes (default: no limit). */
   maxRepackSize?: number;
+  /** restic's --repack-cacheable-only: data packs are never repacked. */
+  repackCacheableOnly?: boolean;
+  /** restic's --repack-small: fully used packs below 80 % of the pack size count as small (not 1/25). */
+  repackSmall?: boolean;
+  /** restic's --repack-uncompressed: every pack holding an uncompressed blob is repacked, compressing it (format version 2). */
+  repackUncompressed?: boolean;
   /** Now (epoch ms), for the age of temporary files (default: the wall clock). */
   now?: number;
   /** How old a temporary file must be to be removed (default: leftovers.ts, 30 minutes). */
@@ -70,6 +82,13 @@ export interface PruneResult {
   tempFilesRemoved: number;
   tempBytesRemoved: number;
   tempFilesKept: number;
+  /** Blobs that were stored uncompressed and were compressed by the repack. */
+  blobsCompressed: number;
+}
+
+/** A prune option the repository cannot honour (e.g. compression in format version 1). */
+export class PruneOptionError extends Error {
+  override name = 'PruneOptionError';
 }
 
 const key = (type: string, id: Id) => type[0] + id;
@@ -78,6 +97,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const dryRun = options.dryRun ?? false;
   const unusedLimit = parseMaxUnused(options.maxUnused ?? DEFAULT_MAX_UNUSED);
   const maxRepack = options.maxRepackSize ?? Number.POSITIVE_INFINITY;
+  const compressed = repo.config.version >= 2;
+  if (options.repackUncompressed && !compressed) throw new PruneOptionError('--repack-uncompressed: compression requires at least repository format version 2 (this repository is version 1)');
   await repo.loadIndex();
   const stored = await loadStoredIndex(repo);
   if (stored.damaged.length) throw new Error(`index file ${stored.damaged[0]!.id} cannot be read (${stored.damaged[0]!.error}): run check first`);
@@ -98,14 +119,18 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const missing = [...wanted].filter((k) => !home.has(k));
   if (missing.length) throw new Error(`${missing.length} blobs the snapshots use are in no pack (e.g. ${missing[0]!.slice(1)}): the repository is damaged, nothing was removed; run check`);
 
-  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0, bytesUsed: 0, bytesUnusedAfter: 0, packsPartlyUsedKept: 0, tempFilesRemoved: 0, tempBytesRemoved: 0, tempFilesKept: 0 };
+  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0, bytesUsed: 0, bytesUnusedAfter: 0, packsPartlyUsedKept: 0, tempFilesRemoved: 0, tempBytesRemoved: 0, tempFilesKept: 0, blobsCompressed: 0 };
   const keep: IndexPack[] = [];
   const repack: { id: Id; blobs: PackedBlob[] }[] = [];
   const remove: Id[] = [];
-  type Candidate = { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean };
+  // trees: the pack holds a tree blob (a tree or mixed pack: restic's "not a data pack");
+  // mustCompress: it must be repacked to compress it (restic's mustCompress).
+  type Candidate = { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean; mustCompress: boolean };
   const candidates: Candidate[] = [];
   const small: Candidate[] = [];
-  const smallBelow = (options.packSize ?? DEFAULT_PACK_SIZE) / 25;
+  // restic's integer arithmetic on the target pack size (packSize / 25, or packSize / 5 * 4).
+  const packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+  const smallBelow = options.repackSmall ? Math.floor(packSize / 5) * 4 : Math.floor(packSize / 25);
   let unusedTotal = 0;
   let unusedRemoved = 0;
   const sum = (bs: PackedBlob[]) => bs.reduce((n, b) => n + b.length, 0);
@@ -118,14 +143,23 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     r.bytesUsed += usedBlobs;
     unusedTotal += unused;
     // As restic counts a pack: its header belongs to the used part, so used + unused = its size.
-    const c: Candidate = { id: pack, blobs, mine, used: fileSize - unused, unused, trees: blobs.some((b) => b.type === 'tree') };
+    const trees = blobs.some((b) => b.type === 'tree');
+    const mixed = trees && blobs.some((b) => b.type === 'data');
+    const uncompressed = blobs.some((b) => b.uncompressedLength === undefined);
+    const mustCompress = compressed && uncompressed && ((trees && !mixed) || options.repackUncompressed === true);
+    const c: Candidate = { id: pack, blobs, mine, used: fileSize - unused, unused, trees, mustCompress };
     if (mine.length === 0) {
       remove.push(pack);
       r.packsDeleted++;
       r.blobsRemoved += blobs.length;
       r.bytesRemoved += fileSize;
       unusedRemoved += unused;
-    } else if (mine.length < blobs.length || (c.trees && blobs.some((b) => b.type === 'data'))) candidates.push(c); // partly used, or mixed
+    } else if (options.repackCacheableOnly && !trees) {
+      // A data pack: only what a cache holds is repacked.
+      keep.push({ id: pack, blobs });
+      r.packsKept++;
+      if (unused > 0) r.packsPartlyUsedKept++;
+    } else if (mine.length < blobs.length || mixed || mustCompress) candidates.push(c); // partly used, mixed, or to compress
     else if (fileSize < smallBelow) small.push(c);
     else {
       keep.push({ id: pack, blobs });
@@ -150,7 +184,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     const size = c.used + c.unused;
     const reachedRepackSize = repackBytes + size >= maxRepack;
     const reachedUnused = unusedTotal - unusedRemoved - unusedRepacked < maxUnusedAfter;
-    if (reachedRepackSize || (!c.trees && reachedUnused && !isSmall(c))) {
+    // Tree packs and packs to compress are limited by the repack size only.
+    if (reachedRepackSize || (!c.trees && !c.mustCompress && reachedUnused && !isSmall(c))) {
       keep.push({ id: c.id, blobs: c.blobs });
       r.packsKept++;
       if (c.unused > 0) r.packsPartlyUsedKept++;
@@ -184,6 +219,12 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     const bytes = await repo.backend.load({ type: 'data', name: p.id });
     for (const b of p.blobs) {
       const sealed = bytes.subarray(b.offset, b.offset + b.length);
+      if (compressed && b.uncompressedLength === undefined) {
+        const z = compressSealedBlob(repo, b, sealed);
+        await writer.add(z.blob, z.sealed);
+        r.blobsCompressed++;
+        continue;
+      }
       verifySealedBlob(repo, b, sealed);
       await writer.add(b, sealed);
     }

@@ -21,7 +21,8 @@ export const forgetVerb: VerbModule = {
                                 [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N]
                                 [--keep-monthly N] [--keep-yearly N] [--keep-tag T]… [--group-by host,paths]
                                 [--host H] [--tag T] [--path P] [--dry-run]
-                                [--prune [--max-unused L] [--max-repack-size S]]`,
+                                [--prune [--max-unused L] [--max-repack-size S] [--repack-cacheable-only]
+                                         [--repack-small] [--repack-uncompressed]]`,
   options: {
     ...SELECT_OPTIONS,
     'keep-last': { type: 'string', short: 'l' },
@@ -56,6 +57,8 @@ export const forgetVerb: VerbModule = {
     const dryRun = ctx.values['dry-run'] === true;
     const limits = pruneLimits(ctx.values); // checked before anything is forgotten
     const repo = await ctx.openRepo();
+    // Before anything is forgotten: what the prune would refuse (prune.ts, PruneOptionError).
+    if (ctx.values.prune && limits.repackUncompressed && repo.config.version < 2) throw new UsageError('--repack-uncompressed: compression requires at least repository format version 2 (this repository is version 1)');
     const release = dryRun ? async () => {} : await acquireLock(repo, true);
     try {
       const chosen = await selectSnapshots(repo, ctx.args, selection(ctx.values));

@@ -1,20 +1,27 @@
 /**
- * `backup prune [--dry-run] [--max-unused LIMIT] [--max-repack-size SIZE]`: removes unreferenced
- * data under an exclusive lock, with restic's limits (src/backup/verbs/prune-limits.ts).
+ * `backup prune [--dry-run] [--max-unused LIMIT] [--max-repack-size SIZE] [--repack-cacheable-only]
+ * [--repack-small] [--repack-uncompressed]`: removes unreferenced data under an exclusive lock,
+ * with restic 0.14's limits and choices (src/backup/verbs/prune-limits.ts, prune.ts).
  */
 import { acquireLock, type Repository } from '../../backup/index.js';
-import { prune, type PruneResult } from '../../backup/verbs/prune.js';
+import { prune, PruneOptionError, type PruneResult } from '../../backup/verbs/prune.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused, parseSize } from '../../backup/verbs/prune-limits.js';
 import { UsageError, type VerbContext, type VerbModule } from './context.js';
 
 export interface PruneLimits {
   maxUnused?: string;
   maxRepackSize?: number;
+  repackCacheableOnly?: boolean;
+  repackSmall?: boolean;
+  repackUncompressed?: boolean;
 }
 
 export const PRUNE_OPTIONS = {
   'max-unused': { type: 'string', default: DEFAULT_MAX_UNUSED },
   'max-repack-size': { type: 'string' },
+  'repack-cacheable-only': { type: 'boolean', default: false },
+  'repack-small': { type: 'boolean', default: false },
+  'repack-uncompressed': { type: 'boolean', default: false },
 } as const;
 
 /** The limits given on the command line, checked (a usage error names the bad one). */
@@ -31,11 +38,19 @@ export function pruneLimits(values: Record<string, unknown>): PruneLimits {
   } catch (err) {
     throw new UsageError(`--${(err as Error).message}`);
   }
+  if (values['repack-cacheable-only'] === true) out.repackCacheableOnly = true;
+  if (values['repack-small'] === true) out.repackSmall = true;
+  if (values['repack-uncompressed'] === true) out.repackUncompressed = true;
   return out;
 }
 
 export async function runPrune(repo: Repository, dryRun: boolean, limits: PruneLimits = {}): Promise<PruneResult> {
-  return prune(repo, { dryRun, ...limits });
+  try {
+    return await prune(repo, { dryRun, ...limits });
+  } catch (err) {
+    if (err instanceof PruneOptionError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export function printPrune(ctx: VerbContext, r: PruneResult): void {
@@ -49,6 +64,7 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
       `packs ${r.dryRun ? 'to delete' : 'deleted'}:       ${r.packsDeleted}`,
       `packs ${r.dryRun ? 'to repack' : 'repacked'}:      ${r.packsRepacked} (into ${r.packsWritten} new)`,
       `unreferenced packs:  ${r.packsUnreferenced}`,
+      ...(r.blobsCompressed ? [`blobs compressed:    ${r.blobsCompressed} (stored uncompressed before)`] : []),
       `partly used kept:    ${r.packsPartlyUsedKept} (unused after prune: ${mib(r.bytesUnusedAfter)} MiB, ${r.bytesUsed + r.bytesUnusedAfter > 0 ? ((100 * r.bytesUnusedAfter) / (r.bytesUsed + r.bytesUnusedAfter)).toFixed(2) : '0.00'}% of what remains)`,
       `leftover temp files: ${r.tempFilesRemoved} ${r.dryRun ? 'to remove' : 'removed'} (${mib(r.tempBytesRemoved)} MiB)${r.tempFilesKept ? `, ${r.tempFilesKept} kept: written to in the last 30 minutes` : ''}`,
       `${r.dryRun ? 'would free' : 'freed'}:          ${mib(r.bytesRemoved + r.tempBytesRemoved)} MiB`,
@@ -59,7 +75,8 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
 
 export const pruneVerb: VerbModule = {
   help: `  prune                         remove data no snapshot uses [--dry-run]
-                                [--max-unused 5%|SIZE|unlimited] [--max-repack-size SIZE]`,
+                                [--max-unused 5%|SIZE|unlimited] [--max-repack-size SIZE]
+                                [--repack-cacheable-only] [--repack-small] [--repack-uncompressed]`,
   options: { 'dry-run': { type: 'boolean', short: 'n', default: false }, ...PRUNE_OPTIONS },
   async run(ctx) {
     if (ctx.args.length) throw new UsageError('prune takes no arguments');

@@ -35,6 +35,8 @@ function rangeText(type: ValueType): string {
       return 'boolean';
     case 'string':
       return 'string';
+    case 'text':
+      return 'string or number';
     case 'version':
       return '2 or 3';
     case 'enum':

@@ -32,6 +32,11 @@ export const BACKUP_RETENTION_FIELDS = [
   { name: 'keepMonthly', yaml: 'keepMonthly', type: { kind: 'integer', min: 1, max: 1_000_000 }, label: 'keepMonthly', doc: 'the latest snapshot of each of the last N months' },
   { name: 'keepYearly', yaml: 'keepYearly', type: { kind: 'integer', min: 1, max: 1_000_000 }, label: 'keepYearly', doc: 'the latest snapshot of each of the last N years' },
   { name: 'prune', yaml: 'prune', type: { kind: 'boolean' }, default: false, doc: 'also remove the data no snapshot uses any more (restic forget --prune)' },
+  { name: 'maxUnused', yaml: 'maxUnused', type: { kind: 'text' }, default: '5%', doc: "with prune: the unused data tolerated after it (restic prune --max-unused): `5%`, a size such as `100M`, `0` or `unlimited`" },
+  { name: 'maxRepackSize', yaml: 'maxRepackSize', type: { kind: 'text' }, defaultDoc: 'no limit', doc: 'with prune: at most this much repacked per prune, a size such as `500M` (restic prune --max-repack-size)' },
+  { name: 'repackCacheableOnly', yaml: 'repackCacheableOnly', type: { kind: 'boolean' }, default: false, doc: 'with prune: repack only tree (and mixed) packs, never data packs (restic prune --repack-cacheable-only)' },
+  { name: 'repackSmall', yaml: 'repackSmall', type: { kind: 'boolean' }, default: false, doc: 'with prune: fully used packs below 80 % of the pack size are repacked when there are ten or more (restic prune --repack-small)' },
+  { name: 'repackUncompressed', yaml: 'repackUncompressed', type: { kind: 'boolean' }, default: false, doc: 'with prune: repack every pack holding uncompressed data, compressing it (restic prune --repack-uncompressed)' },
 ] as const satisfies readonly FieldSpec[];
 
 export const BACKUP_VERIFY_FIELDS = [

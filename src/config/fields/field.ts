@@ -14,6 +14,8 @@ export type ValueType =
   | { readonly kind: 'duration'; readonly minMs: number; readonly maxMs: number }
   | { readonly kind: 'boolean' }
   | { readonly kind: 'string' }
+  /** A string, or a bare number kept as its text (YAML `maxUnused: 0` as well as `maxUnused: 5%`). */
+  | { readonly kind: 'text' }
   /** A VRRP version, 2 or 3. */
   | { readonly kind: 'version' }
   /** One of a few words (YAML: any case). */
@@ -85,7 +87,7 @@ export type ValueOf<T extends ValueType> = T extends { kind: 'integer' | 'durati
   ? number
   : T extends { kind: 'boolean' }
     ? boolean
-    : T extends { kind: 'string' }
+    : T extends { kind: 'string' | 'text' }
       ? string
       : T extends { kind: 'version' }
         ? 2 | 3

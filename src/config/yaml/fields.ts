@@ -6,7 +6,7 @@
 import type { FieldSpec } from '../fields/field.js';
 import { isPlain, yamlHintsOf, yamlKeysOf } from '../fields/field.js';
 import type { Located } from '../draft.js';
-import { readBoolean, readDuration, readEnum, readInteger, readMap, readString, readVersion, type Field, type YamlReader } from './nodes.js';
+import { readBoolean, readDuration, readEnum, readInteger, readMap, readString, readText, readVersion, type Field, type YamlReader } from './nodes.js';
 
 export type CustomReader<D> = (reader: YamlReader, field: Field, draft: D) => void;
 
@@ -21,6 +21,8 @@ export function readValue(spec: FieldSpec, field: Field): Located<unknown> {
       return readBoolean(field);
     case 'string':
       return readString(field);
+    case 'text':
+      return readText(field);
     case 'version':
       return readVersion(field);
     case 'enum':

@@ -157,6 +157,14 @@ export function readString(field: Field): Located<string> {
   return located(value, field.source, field.path);
 }
 
+/** A string, or a number taken as its text (`0`, `100`): values whose syntax the resolver checks. */
+export function readText(field: Field): Located<string> {
+  const value = scalarValue(field);
+  if (typeof value === 'number' && Number.isFinite(value)) return located(String(value), field.source, field.path);
+  if (typeof value !== 'string' || value === '') throw typeError(field, 'a non-empty string or a number');
+  return located(value, field.source, field.path);
+}
+
 export function readInteger(field: Field): Located<number> {
   const value = scalarValue(field);
   if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(field, 'an integer');

@@ -38,6 +38,22 @@ async function refreshTiles(): Promise<void> {
   }
 }
 
+/**
+ * A reload may add the first backup jobs: the page then holds only the Backups placeholder (and
+ * not the section's module), so it is loaded again once /v1/backups lists a job.
+ */
+async function showAddedBackups(): Promise<void> {
+  if (!document.querySelector('[data-placeholder="backups"]')) return;
+  try {
+    const res = await fetch('/v1/backups', { credentials: 'same-origin', cache: 'no-store' });
+    if (!res.ok) return;
+    const status = (await res.json()) as { jobs?: unknown[] };
+    if ((status.jobs?.length ?? 0) > 0) location.reload();
+  } catch {
+    // the next reload event tries again
+  }
+}
+
 function follow(): void {
   // EventSource reconnects by itself (with Last-Event-ID); the page is grey meanwhile.
   const stream = new EventSource('/v1/events/stream');
@@ -46,13 +62,16 @@ function follow(): void {
     void refreshTiles();
   };
   stream.onmessage = (message) => {
+    let record: EventRecord;
     try {
-      addEvent(events, JSON.parse(message.data) as EventRecord);
+      record = JSON.parse(message.data) as EventRecord;
+      addEvent(events, record);
     } catch {
       return;
     }
     freshness.mark(timelineAsOf);
     void refreshTiles();
+    if (record.type === 'reload') void showAddedBackups();
   };
   stream.onerror = () => {
     setLive(false);
