@@ -8,11 +8,14 @@
  *   node dist/bench/replicate-cpu.js [--rate 1000] [--seconds 10] [--bytes 200] [--base /tmp] [--prof DIR]
  *   node dist/bench/replicate-cpu.js --resync 100000 [--memory] [--base /tmp]
  *
- * --prof runs both sides with `node --cpu-prof` and leaves the .cpuprofile files in DIR.
+ * --prof runs both sides with `node --cpu-prof` and leaves the .cpuprofile files in DIR;
+ * --node-flags a,b passes V8/Node flags to both sides; --child-log DIR appends each side's
+ * stdout to DIR/source.log and DIR/replica.log (with --node-flags --trace-gc: the heap before
+ * and after each collection).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,14 +50,18 @@ function cpuPressure(): number | null {
 
 function start(args: string[], prof: string | undefined): { child: ChildProcess; lines: string[]; line: (re: RegExp, ms: number) => Promise<string> } {
   const [exe, ...rest] = args;
-  const flags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+  const nodeFlags = option('node-flags', '');
+  const flags = [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ...(nodeFlags === '' ? [] : nodeFlags.split(','))];
   const strace = option('strace', '');
   const argv = [...flags, ...rest];
   const child = strace === '' || !rest.join(' ').includes('runReplicaProcess') ? spawn(exe!, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('strace', ['-f', '-c', '-o', strace, exe!, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const childLog = option('child-log', '');
+  const side = rest.join(' ').includes('runReplicaProcess') ? 'replica' : 'source';
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(l);
+    if (childLog !== '') appendFileSync(join(childLog, `${side}.log`), `${l}\n`);
     for (const w of [...waiters]) if (w.re.test(l)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(l);

@@ -13,14 +13,16 @@
  * again next time. (A wall clock set back by more than that, and a same-size write landing on the
  * very nanosecond of the earlier ctime, would be needed to fool it.)
  *
- * On disk: "hsdc1\n", then per entry u32 path length, path bytes, u32 value length, value (stamp
- * and digest, latin1). Written to a temporary, fsynced, renamed. Anything unreadable is an empty
+ * On disk: "hsdc2\n", then per entry u32 path length, path bytes, u32 value length, value (the
+ * stamp: device, inode, size, ns mtime, ns ctime as big-endian u64s; then the 32-byte digest). Written to a temporary, fsynced, renamed. Anything unreadable is an empty
  * cache: it is only ever a shortcut.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { packU64, packWith } from './packed.js';
 import type { RelPath } from './paths.js';
 
-const MAGIC = Buffer.from('hsdc1\n');
+/** Version 2: binary stamps (version 1's decimal ones are not read: every file is hashed once again). */
+const MAGIC = Buffer.from('hsdc2\n');
 export const RACY_NS = 2_000_000_000n;
 
 export interface StatStamp {
@@ -35,8 +37,9 @@ function realWallNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+/** The stamp as 40 bytes (dev, ino, size, mtime ns, ctime ns; packed.ts): one small flat string per file. */
 export function stampOf(st: StatStamp): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:`;
+  return packU64(st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs);
 }
 
 export class ContentCache {
@@ -86,7 +89,7 @@ export class ContentCache {
       if (this.entries.delete(path)) this.changed = true;
       return;
     }
-    const value = stamp + digest.toString('latin1');
+    const value = packWith(stamp, digest);
     this.entries.set(path, value);
     this.sweep?.set(path, value);
     this.changed = true;

@@ -12,13 +12,14 @@
  * is checked with lstat first (unless the current walk saw it), so a stale name never decides.
  */
 import { lstat } from 'node:fs/promises';
+import { packU64 } from './packed.js';
 import { absolute, isWithin, type RelPath } from './paths.js';
 
-/** dev:ino, as decimal strings. */
+/** Device and inode, packed (packed.ts: one flat 16-byte string, held for every file). Never shown. */
 export type FileKey = string;
 
 export function fileKey(dev: bigint | string | number, ino: bigint | string | number): FileKey {
-  return `${dev}:${ino}`;
+  return packU64(dev, ino);
 }
 
 export class LinkIndex {
