@@ -45,8 +45,8 @@ export function stampOf(st: StatStamp): string {
 export class ContentCache {
   /** path → stamp followed by the 32 digest bytes (latin1): one string per file. */
   private entries = new Map<RelPath, string>();
-  /** Entries used or made during a full walk (sweep): what survives it. */
-  private sweep: Map<RelPath, string> | undefined;
+  /** Paths used or made during a full walk (sweep): what survives it. */
+  private sweep: Set<RelPath> | undefined;
   private sweepers = 0;
   private changed = false;
   private writing: Promise<void> = Promise.resolve();
@@ -79,7 +79,7 @@ export class ContentCache {
   get(path: RelPath, stamp: string): Buffer | undefined {
     const value = this.entries.get(path);
     if (value === undefined || value.length !== stamp.length + 32 || !value.startsWith(stamp)) return undefined;
-    this.sweep?.set(path, value);
+    this.sweep?.add(path);
     return Buffer.from(value.slice(stamp.length), 'latin1');
   }
 
@@ -91,21 +91,28 @@ export class ContentCache {
     }
     const value = packWith(stamp, digest);
     this.entries.set(path, value);
-    this.sweep?.set(path, value);
+    this.sweep?.add(path);
     this.changed = true;
   }
 
   /** A walk of the whole tree starts: entries it does not touch (removed files) are dropped at its end. */
   beginSweep(): void {
     // Walks that overlap (two peers' sources) share one sweep: it ends with the last of them.
-    if (this.sweepers++ === 0) this.sweep = new Map();
+    if (this.sweepers++ === 0) this.sweep = new Set();
   }
 
   endSweep(): void {
     if (--this.sweepers > 0 || this.sweep === undefined) return;
-    if (this.sweep.size !== this.entries.size) this.changed = true;
-    this.entries = this.sweep;
+    // The entries not seen are dropped in place: the kept ones (keys, values) stay as they are,
+    // rather than the whole cache being copied into a new map at every full walk.
+    const seen = this.sweep;
     this.sweep = undefined;
+    for (const path of this.entries.keys()) {
+      if (!seen.has(path)) {
+        this.entries.delete(path);
+        this.changed = true;
+      }
+    }
   }
 
   /** Writes the cache if it changed (one write at a time); a failure leaves the old file. */
