@@ -6,12 +6,16 @@
  * unlike the lag. Prints one JSON line.
  *
  *   node dist/bench/replicate-cpu.js [--rate 1000] [--seconds 10] [--bytes 200] [--base /tmp] [--prof DIR]
+ *   node dist/bench/replicate-cpu.js --resync 100000 [--memory] [--base /tmp]
  *
- * --prof runs both sides with `node --cpu-prof` and leaves the .cpuprofile files in DIR.
+ * --prof runs both sides with `node --cpu-prof` and leaves the .cpuprofile files in DIR;
+ * --node-flags a,b passes V8/Node flags to both sides; --child-log DIR appends each side's
+ * stdout to DIR/source.log and DIR/replica.log (with --node-flags --trace-gc: the heap before
+ * and after each collection).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,16 +48,20 @@ function cpuPressure(): number | null {
   }
 }
 
-function start(args: string[], prof: string | undefined): { child: ChildProcess; line: (re: RegExp, ms: number) => Promise<string> } {
+function start(args: string[], prof: string | undefined): { child: ChildProcess; lines: string[]; line: (re: RegExp, ms: number) => Promise<string> } {
   const [exe, ...rest] = args;
-  const flags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+  const nodeFlags = option('node-flags', '');
+  const flags = [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ...(nodeFlags === '' ? [] : nodeFlags.split(','))];
   const strace = option('strace', '');
   const argv = [...flags, ...rest];
   const child = strace === '' || !rest.join(' ').includes('runReplicaProcess') ? spawn(exe!, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('strace', ['-f', '-c', '-o', strace, exe!, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const childLog = option('child-log', '');
+  const side = rest.join(' ').includes('runReplicaProcess') ? 'replica' : 'source';
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(l);
+    if (childLog !== '') appendFileSync(join(childLog, `${side}.log`), `${l}\n`);
     for (const w of [...waiters]) if (w.re.test(l)) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(l);
@@ -66,15 +74,26 @@ function start(args: string[], prof: string | undefined): { child: ChildProcess;
       const timer = setTimeout(() => reject(new Error(`no line ${re} in ${ms} ms`)), ms);
       waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
     });
-  return { child, line };
+  return { child, lines, line };
 }
 
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** `--resync N`: N files onto an empty replica, then both sides restarted with equal trees. */
-async function resync(files: number, prof: string | undefined): Promise<void> {
+/** The largest of each process.memoryUsage() field a side printed (--memory), MB. */
+function memoryPeaks(lines: string[]): Record<string, number> {
+  const peaks: Record<string, number> = {};
+  for (const line of lines) {
+    if (!line.startsWith('{"memory"')) continue;
+    const usage = (JSON.parse(line) as { memory: Record<string, number> }).memory;
+    for (const [key, value] of Object.entries(usage)) peaks[key] = Math.max(peaks[key] ?? 0, Math.round(value / 1048576));
+  }
+  return peaks;
+}
+
+/** `--resync N`: N files onto an empty replica, then both sides restarted with equal trees. `--memory`: memoryUsage() peaks per side. */
+async function resync(files: number, prof: string | undefined, memory = process.argv.includes('--memory')): Promise<void> {
   const base = mkdtempSync(join(option('base', tmpdir()), 'hs-bench-rcpu-'));
   try {
     const source = join(base, 'source');
@@ -93,9 +112,10 @@ async function resync(files: number, prof: string | undefined): Promise<void> {
     const results: Record<string, unknown>[] = [];
     for (const phase of ['copy', 'restart', 'restart-again']) {
       const t0 = performance.now();
-      const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex, stateDir: join(base, 'rs') }), prof);
+      const memoryEveryMs = memory ? 250 : 0;
+      const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex, stateDir: join(base, 'rs'), memoryEveryMs }), prof);
       const port = (JSON.parse(await server.line(/"listening"/, 15_000)) as { listening: number }).listening;
-      const s = start(nodeEntryCommand(nodeProcess, 'runSourceProcess', { root: source, host: '127.0.0.1', port, keyHex, stateDir: join(base, 'ss') }), prof);
+      const s = start(nodeEntryCommand(nodeProcess, 'runSourceProcess', { root: source, host: '127.0.0.1', port, keyHex, stateDir: join(base, 'ss'), memoryEveryMs }), prof);
       let rss = { source: 0, replica: 0 };
       const timer = setInterval(() => (rss = { source: Math.max(rss.source, rssMb(s.child.pid!)), replica: Math.max(rss.replica, rssMb(server.child.pid!)) }), 250);
       await s.line(/"rescan-done","path":""/, 1_800_000);
@@ -106,7 +126,8 @@ async function resync(files: number, prof: string | undefined): Promise<void> {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
-      results.push({ phase, seconds: Number(seconds.toFixed(2)), cpu_s: cpu, rss_mb: { source: Math.round(rss.source), replica: Math.round(rss.replica) } });
+      const peaks = memory ? { memory_peak_mb: { source: memoryPeaks(s.lines), replica: memoryPeaks(server.lines) } } : {};
+      results.push({ phase, seconds: Number(seconds.toFixed(2)), cpu_s: cpu, rss_mb: { source: Math.round(rss.source), replica: Math.round(rss.replica) }, ...peaks });
     }
     console.log(JSON.stringify({ files, results, load1: loadavg()[0], cpu_pressure_avg10: cpuPressure() }));
   } finally {

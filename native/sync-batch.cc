@@ -16,7 +16,9 @@
 //     renamed file without its data. (fdatasync of a file whose transaction is already
 //     committed would still flush the disk cache: one flush per file is what this saves.)
 //   - on tmpfs, nothing to make durable;
-//   - on any other filesystem, fdatasync(2) of each file as well (no such ordering assumed).
+//   - on any other filesystem, fsync(2) of each file as well (no such ordering assumed; fsync,
+//     not fdatasync: the temporary's owner, mode, times and attributes, set before this job,
+//     are acknowledged with its content, and fdatasync may leave them unwritten).
 // Each entry of the result is null or the errno name of the failure. Afterwards the fds whose
 // entry in `close` (an array of booleans, optional) is true are closed (those of writeNewFile;
 // an fd that a Node FileHandle owns is closed by it).
@@ -70,7 +72,7 @@ class SyncWorker : public Napi::AsyncWorker {
       if (sync_file_range(fds_[i], 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) errors_[i] = errno;
     }
     for (size_t i = 0; i < fds_.size(); i++) {
-      if (errors_[i] == 0 && !JournalOrdersData(fds_[i]) && fdatasync(fds_[i]) != 0) errors_[i] = errno;
+      if (errors_[i] == 0 && !JournalOrdersData(fds_[i]) && fsync(fds_[i]) != 0) errors_[i] = errno;
     }
     for (size_t i = 0; i < fds_.size(); i++) {
       if (close_[i]) close(fds_[i]);

@@ -13,14 +13,16 @@
  * again next time. (A wall clock set back by more than that, and a same-size write landing on the
  * very nanosecond of the earlier ctime, would be needed to fool it.)
  *
- * On disk: "hsdc1\n", then per entry u32 path length, path bytes, u32 value length, value (stamp
- * and digest, latin1). Written to a temporary, fsynced, renamed. Anything unreadable is an empty
+ * On disk: "hsdc2\n", then per entry u32 path length, path bytes, u32 value length, value (the
+ * stamp: device, inode, size, ns mtime, ns ctime as big-endian u64s; then the 32-byte digest). Written to a temporary, fsynced, renamed. Anything unreadable is an empty
  * cache: it is only ever a shortcut.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { packU64, packWith } from './packed.js';
 import type { RelPath } from './paths.js';
 
-const MAGIC = Buffer.from('hsdc1\n');
+/** Version 2: binary stamps (version 1's decimal ones are not read: every file is hashed once again). */
+const MAGIC = Buffer.from('hsdc2\n');
 export const RACY_NS = 2_000_000_000n;
 
 export interface StatStamp {
@@ -35,15 +37,16 @@ function realWallNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+/** The stamp as 40 bytes (dev, ino, size, mtime ns, ctime ns; packed.ts): one small flat string per file. */
 export function stampOf(st: StatStamp): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:`;
+  return packU64(st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs);
 }
 
 export class ContentCache {
   /** path → stamp followed by the 32 digest bytes (latin1): one string per file. */
   private entries = new Map<RelPath, string>();
-  /** Entries used or made during a full walk (sweep): what survives it. */
-  private sweep: Map<RelPath, string> | undefined;
+  /** Paths used or made during a full walk (sweep): what survives it. */
+  private sweep: Set<RelPath> | undefined;
   private sweepers = 0;
   private changed = false;
   private writing: Promise<void> = Promise.resolve();
@@ -76,7 +79,7 @@ export class ContentCache {
   get(path: RelPath, stamp: string): Buffer | undefined {
     const value = this.entries.get(path);
     if (value === undefined || value.length !== stamp.length + 32 || !value.startsWith(stamp)) return undefined;
-    this.sweep?.set(path, value);
+    this.sweep?.add(path);
     return Buffer.from(value.slice(stamp.length), 'latin1');
   }
 
@@ -86,23 +89,30 @@ export class ContentCache {
       if (this.entries.delete(path)) this.changed = true;
       return;
     }
-    const value = stamp + digest.toString('latin1');
+    const value = packWith(stamp, digest);
     this.entries.set(path, value);
-    this.sweep?.set(path, value);
+    this.sweep?.add(path);
     this.changed = true;
   }
 
   /** A walk of the whole tree starts: entries it does not touch (removed files) are dropped at its end. */
   beginSweep(): void {
     // Walks that overlap (two peers' sources) share one sweep: it ends with the last of them.
-    if (this.sweepers++ === 0) this.sweep = new Map();
+    if (this.sweepers++ === 0) this.sweep = new Set();
   }
 
   endSweep(): void {
     if (--this.sweepers > 0 || this.sweep === undefined) return;
-    if (this.sweep.size !== this.entries.size) this.changed = true;
-    this.entries = this.sweep;
+    // The entries not seen are dropped in place: the kept ones (keys, values) stay as they are,
+    // rather than the whole cache being copied into a new map at every full walk.
+    const seen = this.sweep;
     this.sweep = undefined;
+    for (const path of this.entries.keys()) {
+      if (!seen.has(path)) {
+        this.entries.delete(path);
+        this.changed = true;
+      }
+    }
   }
 
   /** Writes the cache if it changed (one write at a time); a failure leaves the old file. */

@@ -12,13 +12,14 @@
  * is checked with lstat first (unless the current walk saw it), so a stale name never decides.
  */
 import { lstat } from 'node:fs/promises';
+import { packU64 } from './packed.js';
 import { absolute, isWithin, type RelPath } from './paths.js';
 
-/** dev:ino, as decimal strings. */
+/** Device and inode, packed (packed.ts: one flat 16-byte string, held for every file). Never shown. */
 export type FileKey = string;
 
 export function fileKey(dev: bigint | string | number, ino: bigint | string | number): FileKey {
-  return `${dev}:${ino}`;
+  return packU64(dev, ino);
 }
 
 export class LinkIndex {
@@ -43,7 +44,18 @@ export class LinkIndex {
 
   /** Every name at or below `dir` (a walk of that subtree observes them again). */
   forgetWithin(dir: RelPath): void {
-    for (const [path, key] of [...this.byPath]) if (isWithin(path, dir)) this.drop(path, key);
+    // Deleting the entry being visited is safe in a Map's iteration: no copy of the index.
+    for (const [path, key] of this.byPath) if (isWithin(path, dir)) this.drop(path, key);
+  }
+
+  /**
+   * A walk of `dir` saw exactly the files `seen` (name → key) there: names it did not see are
+   * forgotten, the others observed. Entries that did not change are left as they are (forgetting
+   * and adding every name again would turn the whole index into garbage at each full walk).
+   */
+  replaceWithin(dir: RelPath, seen: ReadonlyMap<RelPath, FileKey>): void {
+    for (const [path, key] of this.byPath) if (seen.get(path) !== key && isWithin(path, dir)) this.drop(path, key);
+    for (const [path, key] of seen) this.observe(path, key);
   }
 
   /** A rename: the names below `from` are now below `to`. */

@@ -20,6 +20,8 @@ export interface ReplicaProcessConfig {
   keyHex: string;
   /** Where the content hashes are kept across restarts (content-cache.ts); none: memory only. */
   stateDir?: string;
+  /** Prints `{memory: process.memoryUsage()}` this often (benchmarks: where the RSS goes); 0 or absent: never. */
+  memoryEveryMs?: number;
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
@@ -39,9 +41,14 @@ function printablePaths(event: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-function untilTerminated(close: () => Promise<void>): Promise<void> {
+function untilTerminated(close: () => Promise<void>, config: ReplicaProcessConfig): Promise<void> {
+  const every = config.memoryEveryMs ?? 0;
+  const timer = every > 0 ? setInterval(() => print({ memory: process.memoryUsage() }), every) : undefined;
   return new Promise((resolve) => {
-    process.once('SIGTERM', () => void close().then(resolve));
+    process.once('SIGTERM', () => {
+      clearInterval(timer);
+      void close().then(resolve);
+    });
   });
 }
 
@@ -57,7 +64,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
   });
   const address = await server.listen();
   print({ listening: address.port });
-  await untilTerminated(() => server.close());
+  await untilTerminated(() => server.close(), config);
 }
 
 /** A source for the lab: the real addon and clock, the lab's key identity, quick retries. */
@@ -103,5 +110,5 @@ export async function runSourceProcess(config: SourceProcessConfig): Promise<voi
   await untilTerminated(async () => {
     clearInterval(timer);
     await replicator.close();
-  });
+  }, config);
 }

@@ -14,7 +14,7 @@ import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
 import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
-import { DirSyncs } from './dir-sync.js';
+import { DirSyncs, type FsyncPath } from './dir-sync.js';
 import { decodeOps } from './delta-ops.js';
 import { blockSizeFor, computeSums } from './delta-signature.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
@@ -33,7 +33,7 @@ export interface FileMeta {
 export interface FileTimesPort {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
-  /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fdatasync each. */
+  /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fsync each. */
   syncDataBatch?: SyncDataBatch;
   /** syncDataBatch renames in its job too (an addon built from this tree says so). */
   syncDataBatchRenames?: boolean;
@@ -43,6 +43,8 @@ export interface FileTimesPort {
   readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
+  /** fsync(2) of a file or directory by path (default: open, fsync, close through node:fs; tests record it). */
+  fsyncPath?: FsyncPath;
   /** Extended attributes (native/xattr.cc); without them attributes are not replicated. */
   listXattrs?: XattrPort['listXattrs'];
   setXattr?: XattrPort['setXattr'];
@@ -113,7 +115,7 @@ export class ReplicaApplier {
   private readonly abandoned = new Map<string, Buffer>();
   private rootReal: Buffer | undefined;
   private readonly canChown = process.getuid?.() === 0;
-  private readonly dirs = new DirSyncs();
+  private readonly dirs: DirSyncs;
   private readonly commits: BatchCommitter;
   /** Split brain: where replaced or removed entries are kept, and how many were. */
   private conflicts: { dir: Buffer; kept: number } | undefined;
@@ -133,6 +135,7 @@ export class ReplicaApplier {
     /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
     private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
   ) {
+    this.dirs = new DirSyncs(native.fsyncPath?.bind(native));
     this.commits = new BatchCommitter(
       this.dirs,
       native.syncDataBatch?.bind(native),
@@ -150,17 +153,17 @@ export class ReplicaApplier {
   /**
    * Makes the attributes of `full` the source's (after owner and mode: setting an ACL sets the
    * group bits to its mask, as on the source). A filesystem without xattrs is reported and the
-   * entry kept without them, rather than failed over and over.
+   * entry kept without them, rather than failed over and over. True if any attribute changed.
    */
-  private applyAttrs(path: RelPath, full: Buffer, meta: FileMeta): void {
-    if (meta.xattrs === undefined || this.xattrPort === undefined || !anySelected(this.selection)) return;
+  private applyAttrs(path: RelPath, full: Buffer, meta: FileMeta): boolean {
+    if (meta.xattrs === undefined || this.xattrPort === undefined || !anySelected(this.selection)) return false;
     try {
-      applyXattrList(this.xattrPort, full, meta.xattrs, this.selection);
+      return applyXattrList(this.xattrPort, full, meta.xattrs, this.selection);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
         this.onXattrsRefused?.(path, `${printable(path)}: the replica's filesystem does not support these extended attributes (${code})`);
-        return;
+        return false;
       }
       throw new ApplyError(`${printable(path)}: cannot set extended attributes: ${(err as Error).message}`, code);
     }
@@ -369,27 +372,58 @@ export class ReplicaApplier {
     await this.commit(partial.path, partial.temp, dir, { handle: partial.file });
   }
 
+  /**
+   * A directory made, or an existing one given the source's owner, mode and attributes. Durable
+   * when it resolves: a new one's parent is fsynced (its name) and the directory itself (its
+   * attributes, set after mkdir); an existing one whose attributes changed is fsynced itself.
+   */
   async mkdir(path: RelPath, meta: FileMeta): Promise<void> {
     const dir = await this.parentReady(path);
     const full = absolute(this.root, path);
     try {
-      const st = await lstat(full).catch(() => undefined);
+      let st = await lstat(full).catch(() => undefined);
       if (st !== undefined && !st.isDirectory()) {
         this.structure++;
         if (!(await this.keep(path))) await rm(full, { recursive: true, force: true });
       }
+      let made = false;
       if (st === undefined || !st.isDirectory()) {
         // EEXIST: made meanwhile by a concurrent request for a path below it.
         await mkdir(full, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
         });
-        await this.dirs.sync(dir);
+        made = true;
+        st = await lstat(full);
       }
-      if (this.canChown) await lchown(full, meta.uid, meta.gid);
-      await chmod(full, meta.mode);
-      this.applyAttrs(path, full, meta);
+      let changed = made;
+      if (this.canChown && (st.uid !== meta.uid || st.gid !== meta.gid)) {
+        await lchown(full, meta.uid, meta.gid);
+        changed = true;
+      }
+      // After a chown (it may clear set-gid); a chmod of an unchanged mode is skipped.
+      if (changed || (st.mode & 0o7777) !== meta.mode) {
+        await chmod(full, meta.mode);
+        changed = true;
+      }
+      if (this.applyAttrs(path, full, meta)) changed = true;
+      await Promise.all([made ? this.dirs.sync(dir) : undefined, changed ? this.syncAttrs(full, dir) : undefined]);
     } catch (err) {
       throw asApplyError(err, path);
+    }
+  }
+
+  /**
+   * An attributes-only change made durable: fsync of the inode itself (no rename or directory
+   * entry changed, so no directory fsync would carry it; on ext4 a directory's fsync commits
+   * only the journal transaction of its own last change). A file the replica cannot open (not
+   * root, no read permission) gets its directory fsynced instead, the best left to do.
+   */
+  private async syncAttrs(full: Buffer, dir: Buffer): Promise<void> {
+    try {
+      await this.dirs.syncInode(full);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+      await this.dirs.sync(dir);
     }
   }
 
@@ -409,23 +443,37 @@ export class ReplicaApplier {
     if (st === undefined || !st.isFile() || st.size !== size || st.mtimeNs !== meta.mtimeNs) {
       throw new ApplyError(`'${printable(target)}' on the replica is not the source's version of '${printable(path)}'`, 'ESTALE');
     }
+    let changed = false;
     try {
-      if (this.canChown && (Number(st.uid) !== meta.uid || Number(st.gid) !== meta.gid)) await lchown(targetFull, meta.uid, meta.gid);
-      if (Number(st.mode & 0o7777n) !== meta.mode) await chmod(targetFull, meta.mode);
-      this.applyAttrs(target, targetFull, meta);
+      if (this.canChown && (Number(st.uid) !== meta.uid || Number(st.gid) !== meta.gid)) {
+        await lchown(targetFull, meta.uid, meta.gid);
+        changed = true;
+      }
+      // After a chown: it clears set-uid / set-gid bits.
+      if (changed || Number(st.mode & 0o7777n) !== meta.mode) {
+        await chmod(targetFull, meta.mode);
+        changed = true;
+      }
+      if (this.applyAttrs(target, targetFull, meta)) changed = true;
     } catch (err) {
       throw asApplyError(err, path);
     }
-    if (path === target) return;
+    // Changed attributes are the inode's: fsynced before the acknowledgement (with the commit of
+    // a new name, at the same time).
+    const attrsDurable = changed ? this.syncAttrs(targetFull, absolute(this.root, parentOf(target))).catch((err: unknown) => Promise.reject(asApplyError(err, path))) : undefined;
+    // Not left unhandled if the steps below fail first.
+    attrsDurable?.catch(() => {});
+    if (path === target) return attrsDurable;
     const current = await lstat(full, { bigint: true }).catch(() => undefined);
-    if (current !== undefined && current.ino === st.ino && current.dev === st.dev) return;
+    if (current !== undefined && current.ino === st.ino && current.dev === st.dev) return attrsDurable;
     const temp = this.tempName(path);
     try {
       await link(targetFull, temp);
     } catch (err) {
+      await attrsDurable?.catch(() => {});
       throw asApplyError(err, path);
     }
-    await this.commit(path, temp, dir);
+    await Promise.all([this.commit(path, temp, dir), attrsDurable]);
   }
 
   async symlink(path: RelPath, target: Buffer, meta: FileMeta): Promise<void> {

@@ -14,6 +14,7 @@ import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delt
 import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
 import { absolute, isWithin, joinRel, parentOf, printable, type RelPath } from './paths.js';
 import { fileKey, type FileKey } from './link-index.js';
+import { packU64 } from './packed.js';
 import { sameEntry, sameXattrs, type EntryMeta, type TreeDigester } from './tree-digest.js';
 import { anySelected, readXattrList, xattrsToWire, type XattrPort } from './xattrs.js';
 import type { SmallFileRead } from '../net/native.js';
@@ -97,9 +98,9 @@ function sameStamp(a: Stamp, b: Stamp): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
-/** The same version of a file's content (inode, size, ns mtime). */
+/** The same version of a file's content (inode, size, ns mtime), packed: one is kept per file sent (packed.ts). */
 function versionOf(st: { ino: bigint | string; size: bigint | string; mtimeNs: bigint | string }): string {
-  return `${st.ino}:${st.size}:${st.mtimeNs}`;
+  return packU64(st.ino, st.size, st.mtimeNs);
 }
 
 export class SourceSender {

@@ -156,8 +156,7 @@ export class TreeDigester {
     const deferred = new Map<RelPath, RawEntry[]>();
     const fresh = new Map<RelPath, FileKey>();
     await this.collect(dir, out, deferred, fresh);
-    this.links.forgetWithin(dir);
-    for (const [path, key] of fresh) this.links.observe(path, key);
+    this.links.replaceWithin(dir, fresh);
     // Children before parents (the order they were collected in).
     for (const [path, entries] of deferred) out.set(path, digestOfEntries(await this.finish(entries, dir, out, fresh)));
     return out;

@@ -54,17 +54,23 @@ export function readXattrList(port: XattrPort, path: Buffer, selection: XattrSel
 /**
  * Makes the selected attributes of `path` exactly `want`: sets what differs, removes selected
  * names `want` lacks (a new file may have inherited a default ACL). Throws the addon's errno
- * Error (ENOTSUP where the filesystem has none, EPERM for a namespace not permitted).
+ * Error (ENOTSUP where the filesystem has none, EPERM for a namespace not permitted). True if
+ * anything was set or removed (the caller then makes the change durable).
  */
-export function applyXattrList(port: XattrPort, path: Buffer, want: XattrList, selection: XattrSelection): void {
+export function applyXattrList(port: XattrPort, path: Buffer, want: XattrList, selection: XattrSelection): boolean {
   const root = isRoot();
   const have = new Map(port.listXattrs(path).filter((x) => isSelected(x.name, selection, root)).map((x) => [x.name, x.value]));
+  let changed = false;
   for (const [name, value] of want) {
     if (!isSelected(name, selection, root)) continue;
-    if (!have.get(name)?.equals(value)) port.setXattr(path, name, value);
+    if (!have.get(name)?.equals(value)) {
+      port.setXattr(path, name, value);
+      changed = true;
+    }
     have.delete(name);
   }
   for (const name of have.keys()) port.removeXattr(path, name);
+  return changed || have.size > 0;
 }
 
 /** Bytes an entry's attributes add to its directory's digest: name length, name, value length, value. */

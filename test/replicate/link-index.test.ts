@@ -88,3 +88,25 @@ test('LinkIndex: renames move names, stale names are dropped when checked', asyn
   index.forgetWithin('');
   assert.equal(index.size, 0);
 });
+
+test('LinkIndex.replaceWithin(): a walk of a subtree forgets the names it did not see there, keeps and updates the rest', () => {
+  const index = new LinkIndex(Buffer.from('/nonexistent'));
+  const [k1, k2, k3] = [fileKey(1n, 10n), fileKey(1n, 20n), fileKey(1n, 30n)];
+  index.observe('d/a', k1);
+  index.observe('d/b', k2);
+  index.observe('d/sub/c', k3);
+  index.observe('other/x', k1);
+  index.replaceWithin('d', new Map([['d/a', k1], ['d/b', k3], ['d/new', k2]]));
+  assert.deepEqual(index.names(k1), ['d/a', 'other/x'], 'outside the walk: untouched');
+  assert.deepEqual(index.names(k2), ['d/new'], 'd/b is another file now');
+  assert.deepEqual(index.names(k3), ['d/b'], 'd/sub/c was not seen: forgotten');
+  assert.equal(index.size, 4);
+});
+
+test('fileKey(): device and inode packed exactly (64-bit values, strings and numbers alike)', () => {
+  assert.equal(fileKey(2049n, 18446744073709551615n), fileKey('2049', '18446744073709551615'));
+  assert.equal(fileKey(1, 2), fileKey(1n, 2n));
+  assert.notEqual(fileKey(1n, 2n), fileKey(2n, 1n));
+  assert.notEqual(fileKey(1n, 2n ** 53n), fileKey(1n, 2n ** 53n + 1n), 'no precision lost above 2^53');
+  assert.equal(fileKey(1n, 2n).length, 16);
+});
