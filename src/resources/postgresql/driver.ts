@@ -48,6 +48,8 @@ type Wanted = 'none' | 'standby' | 'primary';
 
 /** How long promote asks the peer when a witness arbitrates (a dead peer's host answers nothing). */
 const PROMOTE_PEER_BUDGET_MS = 400;
+/** With a witness, how long a primary's monitor round asks the peer (the record decides, not the peer). */
+const PRIMARY_PEER_BUDGET_MS = 300;
 /** With a witness, how long promote still waits for the peer once the record is in. */
 const PEER_GRACE_MS = 50;
 /** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
@@ -262,7 +264,10 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind === 'primary' && record !== undefined && record !== 'unreachable' && record.primary !== s.nodeName) {
       local = await this.fenceSuperseded(record, ctx);
     }
-    const peer = await this.inspectPeerQuickly(ctx.signal);
+    // A primary the witness arbitrates for needs the peer only to learn its timeline; in a split
+    // the peer never answers, and a round waiting its whole budget is a round late to see that
+    // another node won the record (the check above).
+    const peer = await this.inspectPeerQuickly(ctx.signal, this.witness.arbitrates && this.wanted === 'primary' ? PRIMARY_PEER_BUDGET_MS : undefined);
     const learnt = learn(local, peer, this.knowledge);
     if (learnt !== undefined && JSON.stringify(learnt) !== JSON.stringify(this.knowledge)) await this.remember(learnt);
     const eligibility = this.decide(local, peer, record);
