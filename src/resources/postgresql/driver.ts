@@ -93,8 +93,8 @@ export class PostgresqlDriver implements ResourceDriver {
   private view: PostgresqlView | undefined;
   private owner: RunAs | undefined;
   private programsCache: PgPrograms | undefined;
-  /** The peer's slot is still to be made on this new primary (the first monitor after promote does it). */
-  private slotPending = false;
+  /** The peer's slot on this new primary: being made since promote returned, or to be made again by the monitor. */
+  private slot: 'made' | 'making' | 'missing' = 'made';
   /** synchronous_standby_names was found (or set) as a promotion will want it, since the last copy (presetSyncNames). */
   private namesPreset = false;
   /** While primary: an idle connection whose loss asks for a monitor round at once (watchSession). */
@@ -215,16 +215,16 @@ export class PostgresqlDriver implements ResourceDriver {
         await sleep(PROMOTE_POLL_MS, undefined, { signal });
       }
       tPromoted = performance.now();
-      // The VIP waits for this operation: what is not needed before clients write waits for the
-      // monitor round that runs right after it (the peer's slot: the old primary needs it only
-      // once it has rewound, seconds later; created now or then it keeps the same WAL, from its
-      // creation on). The view is read in this session (health answers "primary" at once).
+      // The VIP waits for this operation: what clients do not need is left to run after it (the
+      // peer's slot, makePeerSlot: the old primary needs it only once it has rewound, seconds
+      // later, and made now or 50 ms later it keeps the same WAL, from its creation on). The view
+      // is read in this session (health answers "primary" at once).
       [promoted] = await Promise.all([
         describeServer(session),
         this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
       ]);
     });
-    this.slotPending = true;
+    this.makePeerSlot(log);
     if (promoted !== undefined) this.setLocalView(promoted);
     // Per phase, to see what dominates the time to the first write (docs/postgresql-proof.md).
     const ms = (a: number, b: number): number => Math.round(b - a);
@@ -276,15 +276,7 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind === 'primary') {
       if (this.wanted === 'primary') {
         this.watchPrimary(ctx.log);
-        // Left by promote; a failure is tried again next round (the monitor only reports).
-        if (this.slotPending) {
-          await withSession(localEndpoint(s), ctx.signal, (session) => ensurePeerSlot(session, s)).then(() => {
-            this.slotPending = false;
-          }, (error: unknown) => {
-            if (ctx.signal.aborted) throw error;
-            ctx.log.log('warn', `Cannot create the peer's replication slot yet: ${(error as Error).message}`);
-          });
-        }
+        if (this.slot === 'missing') this.makePeerSlot(ctx.log);
       }
       const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
       if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
@@ -598,6 +590,19 @@ export class PostgresqlDriver implements ResourceDriver {
       this.host.monitorNow?.();
     });
     this.watch = watch;
+  }
+
+  /** The peer's slot, in the background (promote does not wait for it); a failure is tried again by the next monitor round. */
+  private makePeerSlot(log: Logger): void {
+    if (this.slot === 'making') return;
+    this.slot = 'making';
+    const s = this.settings;
+    withSession(localEndpoint(s), AbortSignal.timeout(30_000), (session) => ensurePeerSlot(session, s)).then(() => {
+      this.slot = 'made';
+    }, (error: unknown) => {
+      this.slot = 'missing';
+      log.log('warn', `Cannot create the peer's replication slot yet: ${(error as Error).message}`);
+    });
   }
 
   private unwatch(): void {
