@@ -141,13 +141,10 @@ export class PostgresqlDriver implements ResourceDriver {
       local = await inspectLocal(s, signal);
     }
     const t0 = performance.now();
-    // Both at once. With a witness the record decides who may be promoted, and a peer that is
-    // powered off does not refuse the connection, it never answers: waiting the monitor's budget
-    // for it would be most of the time to the first write.
-    // With a witness the record decides (eligibility.ts: a node the record names may be promoted,
-    // its claim is a compare-and-swap), so the peer gets only PEER_GRACE_MS past the record's
-    // answer: a live peer answers within it, a powered-off one never does, and waiting out its
-    // budget was ~400 ms of every power-off's promotion.
+    // Both at once. With a witness the record decides who may be promoted (eligibility.ts; the
+    // claim is a compare-and-swap), and a peer that is powered off does not refuse the connection,
+    // it never answers: so the peer gets only PEER_GRACE_MS past the record's answer (a live peer
+    // answers within it; waiting out its budget was ~400 ms of every power-off's promotion).
     const peerAsked = this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined);
     const recordAsked = this.witnessRecord(signal);
     peerAsked.catch(() => undefined); // aborted after the race below settled: nobody awaits it
