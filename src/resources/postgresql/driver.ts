@@ -258,7 +258,8 @@ export class PostgresqlDriver implements ResourceDriver {
     // The record before the peer: in a split the peer never answers (each round would wait the
     // peer's whole budget before learning that another node won the record).
     let [local, record] = await Promise.all([inspectLocal(s, ctx.signal), this.witness.arbitrates ? this.witnessRecord(ctx.signal) : Promise.resolve(undefined)]);
-    if (local.kind === 'primary' && record !== undefined && record !== 'unreachable' && record.primary !== s.nodeName) {
+    // (A background rejoin fences the old primary itself: not twice at once.)
+    if (local.kind === 'primary' && this.background === undefined && record !== undefined && record !== 'unreachable' && record.primary !== s.nodeName) {
       local = await this.fenceSuperseded(record, ctx);
     }
     // A primary the witness arbitrates for needs the peer only to learn its timeline; in a split
