@@ -120,6 +120,8 @@ interface Slot {
   generation: number;
   monitor?: { abort: AbortController; done: Promise<void> };
   cancelMonitorTimer?: () => void;
+  /** monitorNow() came while a round ran: the next round starts right after it. */
+  monitorAgain?: boolean;
 }
 
 export class ResourceGroup {
@@ -392,6 +394,18 @@ export class ResourceGroup {
 
   // ---- monitors ----
 
+  /**
+   * A monitor round of resource `name` as soon as possible (ResourceHost.monitorNow): at once if
+   * it waits for its timer, right after the current one if a round runs now (that round may have
+   * looked before the failure). Not a member of this group: nothing.
+   */
+  monitorNow(name: string): void {
+    const slot = this.slots.find((s) => s.member.config.name === name);
+    if (slot === undefined || this.closed) return;
+    if (slot.cancelMonitorTimer !== undefined) this.scheduleMonitor(slot, this.deps.clock.now());
+    else slot.monitorAgain = true;
+  }
+
   private scheduleMonitor(slot: Slot, at: number): void {
     slot.cancelMonitorTimer?.();
     if (this.closed) return;
@@ -403,7 +417,11 @@ export class ResourceGroup {
 
   private runMonitor(slot: Slot): void {
     const { config, driver, log } = slot.member;
-    const next = (): void => this.scheduleMonitor(slot, this.deps.clock.now() + config.monitorIntervalMs);
+    const next = (): void => {
+      const again = slot.monitorAgain === true;
+      slot.monitorAgain = false;
+      this.scheduleMonitor(slot, this.deps.clock.now() + (again ? 0 : config.monitorIntervalMs));
+    };
     if (slot.running || slot.monitor || (slot.phase !== 'standby' && slot.phase !== 'active' && slot.phase !== 'partial')) {
       if (slot.phase !== 'down') next();
       return;

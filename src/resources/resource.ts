@@ -108,6 +108,12 @@ export interface ResourceHost {
    * (undefined while this node is master or has heard none): where a standby clones from.
    */
   masterAddress(): string | undefined;
+  /**
+   * Asks the core for a monitor round now instead of at the next interval: for a driver that
+   * learns of a failure between rounds (a watched process died). The round judges as usual; this
+   * only moves it earlier. Optional: hosts built by tests may leave it out.
+   */
+  monitorNow?(): void;
   /** A directory of its own (created, mode 0700), under the daemon's runtime directory. */
   readonly stateDir: string;
   /** The global script_user / group (keepalived script_user), for kinds that run commands. */

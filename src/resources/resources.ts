@@ -253,6 +253,9 @@ export class Resources {
         }
         return undefined;
       },
+      monitorNow: () => {
+        for (const built of this.groups.values()) built.group.monitorNow(config.name);
+      },
       stateDir: stateDirOf(this.deps.stateRoot, config.name),
       ...(global.scriptUser !== undefined ? { scriptUser: { user: global.scriptUser, ...(global.scriptGroup !== undefined ? { group: global.scriptGroup } : {}) } } : {}),
       enforceScriptSecurity: global.enableScriptSecurity,

@@ -9,6 +9,7 @@ import { checkHistory } from '../../src/lab/jepsen/checker.js';
 import type { CheckOp, Op, ReadOp, ServerStamp, WriteOp } from '../../src/lab/jepsen/history.js';
 import { parseOpLine, rowId } from '../../src/lab/jepsen/history.js';
 import { firstWriteAfter, writeThroughput } from '../../src/lab/jepsen/timings.js';
+import { Workload } from '../../src/lab/jepsen/workload.js';
 
 const A1: ServerStamp = { node: 'a', inRecovery: false, timeline: 1 };
 const B2: ServerStamp = { node: 'b', inRecovery: false, timeline: 2 };
@@ -114,4 +115,17 @@ test('parseOpLine() reads the writer process lines and ignores others', () => {
   assert.deepEqual(parseOpLine(JSON.stringify(op)), op);
   assert.equal(parseOpLine('{"ready":true}'), undefined);
   assert.equal(parseOpLine('{"kind": broken'), undefined);
+});
+
+test('Workload.firstAckAfter() answers the first acknowledgement after the fault, also when asked after a hold', async () => {
+  // The rig asks only after a split's 8 s hold (and a pause's 2 s): by then later writes were
+  // acknowledged too, and the newest of them is not the time to the first write.
+  let feed: (line: string) => void = () => undefined;
+  const process = { onLine: (listener: (line: string) => void) => (feed = listener, () => undefined) };
+  const workload = new (Workload as unknown as new (p: typeof process) => Workload)(process);
+  const ops: Op[] = [write('w1', 1, 500, 'ok', A1), write('w1', 2, 1000, 'unknown'), write('w2', 1, 1200, 'ok', B2), write('w1', 3, 4000, 'ok', B2), write('w2', 2, 7900, 'ok', B2)];
+  for (const op of ops) feed(JSON.stringify(op));
+  assert.equal(workload.history.length, ops.length);
+  assert.equal(await workload.firstAckAfter(900, 1000), 1205);
+  assert.equal(await workload.firstAckAfter(3000, 1000), 4005);
 });

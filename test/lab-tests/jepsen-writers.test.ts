@@ -45,3 +45,24 @@ test('writers through a crash and restart of PostgreSQL: no acknowledged write l
   assert.ok(result.reads > 50, 'the writers read back as they go');
   assert.equal(result.checks, 2);
 });
+
+test('a notice of a session that ended (immediate shutdown) is not pinned on the next session\'s acknowledgement', { skip, timeout: 120_000 }, async () => {
+  await lab?.destroy();
+  lab = await Lab.create({ hosts: ['a', 'client'], ipv6: false });
+  const pg = await LabPostgres.init(lab, 'a', 'node-a');
+  await pg.start();
+  const workload = await Workload.start(lab, 'client', {
+    host: lab.host('a').ipv4, port: PG_PORT, user: 'postgres', database: 'postgres', run: 'r2', writers: 4, queryTimeoutMs: 5000,
+  });
+  await workload.acknowledged(200);
+  // Immediate shutdown: every backend sends "WARNING: terminating connection due to immediate
+  // shutdown command" and exits without completing its statement (PostgreSQL's quickdie).
+  process.kill(pg.postmasterPid() as number, 'SIGQUIT');
+  await waitFor(() => pg.process?.running === false, { description: 'postgres gone' });
+  await pg.start();
+  await workload.acknowledged(200);
+  const history = await workload.stop();
+  const pinned = history.filter((op) => op.kind === 'write' && op.outcome === 'ok' && op.warning !== undefined);
+  assert.deepEqual(pinned.map((op) => (op.kind === 'write' ? op.warning : '')), [], 'no acknowledged write carries another session\'s warning');
+  assert.deepEqual(checkHistory(history).violations, []);
+});

@@ -202,6 +202,36 @@ describe('ResourceGroup', () => {
     assert.deepEqual(t.group.currentPenalty(), { fault: undefined, offset: 0 });
   });
 
+  it('monitorNow() runs a round at once instead of at the next interval (a watched server died)', async () => {
+    const t = setup([{ name: 'db' }, { name: 'other' }]);
+    t.group.start();
+    await run(t.time, 100);
+    t.group.setRole('master');
+    await run(t.time, 100);
+    assert.deepEqual(t.group.currentPenalty(), { fault: undefined, offset: 0 });
+    t.drivers[0]!.monitorResult = { healthy: false, detail: 'PostgreSQL does not answer' };
+    t.group.monitorNow('db');
+    t.group.monitorNow('not-here'); // another group's resource: nothing
+    await run(t.time, 50, 5);
+    assert.match(t.group.currentPenalty().fault ?? '', /resource 'db' monitor failed/, 'within one round (10 ms here), not after the 1 s interval');
+  });
+
+  it('monitorNow() during a running round asks for another right after it', async () => {
+    process.env.FAKE_TRACE = '1'; // calls then list monitors too, with their start times
+    try {
+      const t = setup([{ name: 'db' }]);
+      t.drivers[0]!.script.monitor = [{ ok: true, ms: 10 }, { ok: true, ms: 300 }];
+      t.group.start();
+      await run(t.time, 1100, 5); // inside the second round (1020–1320)
+      t.group.monitorNow('db'); // that round may have looked before the failure
+      await run(t.time, 400, 5);
+      const starts = t.calls.filter((c) => c.startsWith('db:monitor@')).map((c) => Number(c.split('@')[1]));
+      assert.ok(starts.length === 3 && starts[2]! - starts[1]! < 350, `a third round right after the second (300 ms), not after the 1 s interval: ${starts.join(', ')}`);
+    } finally {
+      delete process.env.FAKE_TRACE;
+    }
+  });
+
   it('a monitor that hangs counts as failed at its timeout', async () => {
     const t = setup([{ name: 'a' }]);
     t.group.start();

@@ -9,6 +9,7 @@ import { nodeEntryCommand } from '../node-entry.js';
 import { preciseNow } from '../request-outcome.js';
 import { waitFor } from '../wait-for.js';
 import { type CheckOp, type FaultMark, type Op, looksLikeOpLine, parseOpLine } from './history.js';
+import { firstWriteAfter } from './timings.js';
 import type { WriterConfig } from './writer-process.js';
 
 const WRITER_MODULE = new URL('./writer-process.js', import.meta.url).href;
@@ -52,15 +53,15 @@ export class Workload {
     await waitFor(() => this.okWrites() >= target, { description: `${count} ${description}`, timeoutMs, intervalMs: 50 });
   }
 
-  /** The first write acknowledged after `since` (ms, wall clock), waited for. */
+  /**
+   * When the first write begun at or after `since` (ms, wall clock) was acknowledged, waited for:
+   * the earliest such acknowledgement, also when asked late (after a split's 8 s hold, a 2 s
+   * pause), not the newest one.
+   */
   async firstAckAfter(since: number, timeoutMs = 60_000): Promise<number> {
     return waitFor(() => {
-      for (let i = this.history.length - 1; i >= 0; i--) {
-        const op = this.history[i] as Op;
-        if (op.kind === 'write' && op.outcome === 'ok' && op.invokedAt >= since) return op.completedAt;
-        if (op.completedAt < since - 60_000) break;
-      }
-      return undefined;
+      const ms = firstWriteAfter({ kind: 'fault', at: since }, this.history);
+      return ms === undefined ? undefined : since + ms;
     }, { description: 'a write acknowledged through the VIP after the fault', timeoutMs, intervalMs: 20 });
   }
 

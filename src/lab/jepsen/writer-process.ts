@@ -74,8 +74,15 @@ class Connection {
       query_timeout: this.config.queryTimeoutMs ?? 10_000,
       keepAlive: true,
     });
-    client.on('error', () => this.drop());
-    client.on('notice', (notice) => this.notices.push(`${notice.severity ?? 'NOTICE'}: ${notice.message}`));
+    client.on('error', () => {
+      if (this.client === client) this.drop(); // a late error of a dropped session leaves the current one alone
+    });
+    // Notices belong to their session: one that ends (e.g. "terminating connection due to
+    // immediate shutdown", then the error) must not be pinned on the next session's first ack,
+    // not even when it is delivered after drop().
+    const notices: string[] = [];
+    this.notices = notices;
+    client.on('notice', (notice) => notices.push(`${notice.severity ?? 'NOTICE'}: ${notice.message}`));
     try {
       await client.connect();
     } catch {
@@ -87,14 +94,13 @@ class Connection {
   }
 
   takeNotices(): string[] {
-    const notices = this.notices;
-    this.notices = [];
-    return notices;
+    return this.notices.splice(0);
   }
 
   drop(): void {
     const client = this.client;
     this.client = undefined;
+    this.notices = [];
     if (client) {
       // end() waits for a server that may be gone or paused: destroy the socket instead.
       (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();

@@ -21,11 +21,11 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
-import { withSession, type Endpoint } from './sql.js';
+import { watchSession, withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
-import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncStandbyNames, type PeerReplication } from './sync-names.js';
+import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncSettingsAre, syncStandbyNames, type PeerReplication } from './sync-names.js';
 import { promotionClaim, resyncStep } from './witness-protocol.js';
 import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
@@ -48,6 +48,10 @@ type Wanted = 'none' | 'standby' | 'primary';
 
 /** How long promote asks the peer when a witness arbitrates (a dead peer's host answers nothing). */
 const PROMOTE_PEER_BUDGET_MS = 400;
+/** With a witness, how long a primary's monitor round asks the peer (the record decides, not the peer). */
+const PRIMARY_PEER_BUDGET_MS = 300;
+/** With a witness, how long promote still waits for the peer once the record is in. */
+const PEER_GRACE_MS = 50;
 /** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
 const WITNESS_PATIENCE_MS = 5_000;
 const WITNESS_RETRY_MS = 200;
@@ -89,6 +93,12 @@ export class PostgresqlDriver implements ResourceDriver {
   private view: PostgresqlView | undefined;
   private owner: RunAs | undefined;
   private programsCache: PgPrograms | undefined;
+  /** The peer's slot on this new primary: being made since promote returned, or to be made again by the monitor. */
+  private slot: 'made' | 'making' | 'missing' = 'made';
+  /** synchronous_standby_names was found (or set) as a promotion will want it, since the last copy (presetSyncNames). */
+  private namesPreset = false;
+  /** While primary: an idle connection whose loss asks for a monitor round at once (watchSession). */
+  private watch: { close(): void } | undefined;
   private readonly witness: PrimaryWitness;
 
   constructor(
@@ -131,14 +141,17 @@ export class PostgresqlDriver implements ResourceDriver {
       local = await inspectLocal(s, signal);
     }
     const t0 = performance.now();
-    // Both at once. With a witness the record decides who may be promoted, and a peer that is
-    // powered off does not refuse the connection, it never answers: waiting the monitor's budget
-    // for it would be most of the time to the first write.
-    const [peer, firstRecord] = await Promise.all([
-      this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined),
-      this.witnessRecord(signal),
-    ]);
-    let record = firstRecord;
+    // Both at once. With a witness the record decides who may be promoted (eligibility.ts; the
+    // claim is a compare-and-swap), and a peer that is powered off does not refuse the connection,
+    // it never answers: so the peer gets only PEER_GRACE_MS past the record's answer (a live peer
+    // answers within it; waiting out its budget was ~400 ms of every power-off's promotion).
+    const peerAsked = this.inspectPeerQuickly(signal, this.witness.arbitrates ? PROMOTE_PEER_BUDGET_MS : undefined);
+    const recordAsked = this.witnessRecord(signal);
+    peerAsked.catch(() => undefined); // aborted after the race below settled: nobody awaits it
+    const graceOver = recordAsked.then(() => sleep(PEER_GRACE_MS), () => sleep(PEER_GRACE_MS))
+      .then((): PeerState => ({ kind: 'unreachable', error: `no answer within ${PEER_GRACE_MS} ms of the witness's` }));
+    const peer = this.witness.arbitrates ? await Promise.race([peerAsked, graceOver]) : await peerAsked;
+    let record = await recordAsked;
     // The primary's machine may have taken etcd's leader with it: an election takes a second or
     // two. Asking again for a few seconds beats failing the promotion, which keeps the node out
     // for retryAfter (seen: 32 s to the first write after a power-off).
@@ -180,8 +193,12 @@ export class PostgresqlDriver implements ResourceDriver {
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
     let tNames = tClaimed;
     let tPromoted = tClaimed;
+    let promoted: LocalState | undefined;
     await withSession(localEndpoint(s), signal, async (session) => {
-      await setSyncNames(session, s, this.degraded ? '' : syncStandbyNames(s.peer.name));
+      // Usually set while this node was a standby (presetSyncNames), where it has no effect: then
+      // this is one read instead of two ALTER SYSTEMs (each fsyncs postgresql.auto.conf) and a reload.
+      const names = this.degraded ? '' : syncStandbyNames(s.peer.name);
+      if (!(await syncSettingsAre(session, s, names))) await setSyncNames(session, s, names);
       tNames = performance.now();
       // pg_promote(true) checks for the end of recovery only every 100 ms (WAITS_PER_SECOND in
       // xlogfuncs.c); asking without waiting and polling pg_is_in_recovery() saves ~50 ms.
@@ -195,26 +212,29 @@ export class PostgresqlDriver implements ResourceDriver {
         await sleep(PROMOTE_POLL_MS, undefined, { signal });
       }
       tPromoted = performance.now();
-      // synchronous_standby_names was set above, in this session: only the peer's slot is left
-      // (what configurePrimary would do, without a new connection and a settings read).
-      await ensurePeerSlot(session, s);
+      // The VIP waits for this operation: what clients do not need is left to run after it (the
+      // peer's slot, makePeerSlot: the old primary needs it only once it has rewound, seconds
+      // later, and made now or 50 ms later it keeps the same WAL, from its creation on). The view
+      // is read in this session (health answers "primary" at once).
+      [promoted] = await Promise.all([
+        describeServer(session),
+        this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
+      ]);
     });
-    const tSlot = performance.now();
-    await Promise.all([
-      this.refreshLocalView(signal),
-      this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
-    ]);
+    this.makePeerSlot(log);
+    if (promoted !== undefined) this.setLocalView(promoted);
     // Per phase, to see what dominates the time to the first write (docs/postgresql-proof.md).
     const ms = (a: number, b: number): number => Math.round(b - a);
     log.log('info', 'Promoted to primary', {
       timeline: local.timeline + 1, ms: ms(t0, performance.now()),
       eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted),
-      slotMs: ms(tPromoted, tSlot), viewMs: ms(tSlot, performance.now()),
+      viewMs: ms(tPromoted, performance.now()),
     });
   }
 
   async demote(ctx: OperationContext): Promise<void> {
     this.wanted = 'standby';
+    this.unwatch();
     const s = this.settings;
     // Fencing first, without SQL (a hung server must not delay it): a running server that is not
     // configured as a standby is (or may become) a primary.
@@ -227,6 +247,7 @@ export class PostgresqlDriver implements ResourceDriver {
 
   async stop(ctx: OperationContext): Promise<void> {
     this.wanted = 'none';
+    this.unwatch();
     await this.cancelBackground();
     await stopServer(this.settings, await this.programs(), 'fast', ctx.signal, 30_000);
   }
@@ -234,20 +255,33 @@ export class PostgresqlDriver implements ResourceDriver {
   async monitor(ctx: OperationContext): Promise<MonitorResult> {
     await this.loadKnowledge();
     const s = this.settings;
-    const local = await inspectLocal(s, ctx.signal);
-    const peer = await this.inspectPeerQuickly(ctx.signal);
+    // The record before the peer: in a split the peer never answers (each round would wait the
+    // peer's whole budget before learning that another node won the record).
+    let [local, record] = await Promise.all([inspectLocal(s, ctx.signal), this.witness.arbitrates ? this.witnessRecord(ctx.signal) : Promise.resolve(undefined)]);
+    // (A background rejoin fences the old primary itself: not twice at once.)
+    if (local.kind === 'primary' && this.background === undefined && record !== undefined && record !== 'unreachable' && record.primary !== s.nodeName) {
+      local = await this.fenceSuperseded(record, ctx);
+    }
+    // A primary the witness arbitrates for needs the peer only to learn its timeline; in a split
+    // the peer never answers, and a round waiting its whole budget is a round late to see that
+    // another node won the record (the check above).
+    const peer = await this.inspectPeerQuickly(ctx.signal, this.witness.arbitrates && this.wanted === 'primary' ? PRIMARY_PEER_BUDGET_MS : undefined);
     const learnt = learn(local, peer, this.knowledge);
     if (learnt !== undefined && JSON.stringify(learnt) !== JSON.stringify(this.knowledge)) await this.remember(learnt);
-    const record = this.witness.arbitrates ? await this.witnessRecord(ctx.signal) : undefined;
     const eligibility = this.decide(local, peer, record);
     let syncStandbyStreaming: boolean | undefined;
     let lagBytes: number | undefined;
     if (local.kind === 'primary') {
+      if (this.wanted === 'primary') {
+        this.watchPrimary(ctx.log);
+        if (this.slot === 'missing') this.makePeerSlot(ctx.log);
+      }
       const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
       if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
       syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
     } else if (local.kind === 'standby') {
       lagBytes = peer.kind === 'primary' ? Math.max(0, Number(peer.lsn - local.replayLsn)) : Number(local.receiveLsn - local.replayLsn);
+      if (this.wanted === 'standby' && this.background === undefined) await this.presetSyncNames(ctx.signal);
     }
     if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log);
     this.view = {
@@ -317,6 +351,7 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   async close(): Promise<void> {
+    this.unwatch();
     await this.cancelBackground();
     await this.witness.close?.();
   }
@@ -458,6 +493,8 @@ export class PostgresqlDriver implements ResourceDriver {
 
   private startBackground(log: Logger, force: boolean): void {
     if (this.background !== undefined) return;
+    // A copy or rewind brings another postgresql.auto.conf: look at the settings again afterwards.
+    this.namesPreset = false;
     this.busy = force ? 'rejoin' : 'start';
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new Error('The rejoin took too long')), this.options.rejoinTimeoutMs ?? 600_000);
@@ -495,11 +532,84 @@ export class PostgresqlDriver implements ResourceDriver {
     }
   }
 
+  /**
+   * A primary the witness record no longer names (another node won the compare-and-swap: a split,
+   * or a pause longer than a failover) is shut down at once, in the monitor, not when the veto it
+   * causes has moved the role and the demote runs. Its commits cannot be acknowledged anyway
+   * (they wait for the node that is now primary); what changes is that its clients learn it now:
+   * the role change takes the VIP away first, after which the kernel can no longer send the FIN
+   * of their connections (its source address is gone) and each client waits out its own query
+   * timeout (seen: 5 s of the 8 s of a split in the failover lab with no write anywhere). The
+   * demote that follows finds it stopped. Monitor otherwise only reads; this is fencing, which
+   * the role change would do a few hundred ms later anyway.
+   */
+  private async fenceSuperseded(record: PrimaryRecord, ctx: OperationContext): Promise<LocalState> {
+    const s = this.settings;
+    ctx.log.log('warn', `The witness names ${record.primary} as primary: fencing this superseded primary now (immediate shutdown)`, { generation: record.generation });
+    this.unwatch();
+    await stopServer(s, await this.programs(), 'immediate', ctx.signal, 3_000);
+    return inspectLocal(s, ctx.signal);
+  }
+
+  /**
+   * On a standby, synchronous_standby_names and synchronous_commit as a promotion of this node
+   * will want them (a standby ignores both), so that promote only reads them: ~20–80 ms less
+   * before the VIP. The value a promotion wants: with a witness and degradeToAsyncAfter the claim
+   * names no standby (witness-protocol.ts promotionClaim), so none; otherwise the peer. Promote
+   * still compares and sets what differs (a restarted primary whose record names its standby).
+   */
+  private async presetSyncNames(signal: AbortSignal): Promise<void> {
+    if (this.namesPreset) return;
+    const s = this.settings;
+    const names = this.witness.arbitrates && s.degradeToAsyncAfterMs !== undefined ? '' : syncStandbyNames(s.peer.name);
+    await withSession(localEndpoint(s), signal, async (session) => {
+      if (!(await syncSettingsAre(session, s, names))) await setSyncNames(session, s, names);
+    }).then(() => {
+      this.namesPreset = true;
+    }, (error: unknown) => {
+      if (signal.aborted) throw error;
+    });
+  }
+
   // --- the primary side ---------------------------------------------------------------------
 
+  /**
+   * Holds the watch connection while this node should be the primary: when PostgreSQL dies (kill
+   * -9, OOM killer, crash) the next monitor round runs at once instead of up to monitorInterval
+   * later, so the role is given away sooner. Without monitorNow (tests' hosts) nothing is held.
+   */
+  private watchPrimary(log: Logger): void {
+    if (this.watch !== undefined || this.host.monitorNow === undefined) return;
+    const watch = watchSession(localEndpoint(this.settings), (lost, why) => {
+      if (this.watch !== watch) return;
+      this.watch = undefined;
+      if (!lost || this.wanted !== 'primary') return;
+      log.log('warn', `Lost the connection to the local primary (${why}): monitoring now`);
+      this.host.monitorNow?.();
+    });
+    this.watch = watch;
+  }
+
+  /** The peer's slot, in the background (promote does not wait for it); a failure is tried again by the next monitor round. */
+  private makePeerSlot(log: Logger): void {
+    if (this.slot === 'making') return;
+    this.slot = 'making';
+    const s = this.settings;
+    withSession(localEndpoint(s), AbortSignal.timeout(30_000), (session) => ensurePeerSlot(session, s)).then(() => {
+      this.slot = 'made';
+    }, (error: unknown) => {
+      this.slot = 'missing';
+      log.log('warn', `Cannot create the peer's replication slot yet: ${(error as Error).message}`);
+    });
+  }
+
+  private unwatch(): void {
+    this.watch?.close();
+    this.watch = undefined;
+  }
+
   /** The local half of the view, re-read at once (health answers "primary" right after promote). */
-  private async refreshLocalView(signal: AbortSignal): Promise<void> {
-    const local = await inspectLocal(this.settings, signal);
+  private setLocalView(local: LocalState): void {
     const eligibility: Eligibility = { eligible: true };
     this.view = this.view === undefined
       ? { wanted: this.wanted, observedAt: this.host.clock.now(), local, peer: { kind: 'unreachable', error: 'not observed yet' }, eligibility, degradedToAsync: this.degraded }

@@ -70,3 +70,46 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 export { identifier, literal } from './sql-names.js';
+
+/**
+ * An idle connection held open only to learn at once when the server goes away: a backend waiting
+ * for its client exits as soon as the postmaster dies (it watches the postmaster's death pipe), so
+ * the socket closes within milliseconds of a kill -9, where a monitor round would notice only at
+ * its next interval. `onEnd` is called once, unless close() came first: `lost` true when an open
+ * connection ended, false when it could not be opened (the monitor rounds judge the server then).
+ */
+export function watchSession(endpoint: Endpoint, onEnd: (lost: boolean, why: string) => void): { close(): void } {
+  let closed = false;
+  let connected = false;
+  const client = new pg.Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    database: endpoint.database ?? 'postgres',
+    application_name: 'hotstandby-watch',
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+  });
+  const lost = (why: string): void => {
+    if (closed || !connected) return;
+    closed = true;
+    destroy(client);
+    onEnd(true, why);
+  };
+  client.on('error', (error: Error) => lost(error.message));
+  client.on('end', () => lost('the connection closed'));
+  client.connect().then(() => {
+    connected = true;
+    if (closed) destroy(client);
+  }, (error: Error) => {
+    if (closed) return;
+    closed = true;
+    destroy(client);
+    onEnd(false, error.message);
+  });
+  return {
+    close: () => {
+      closed = true;
+      destroy(client);
+    },
+  };
+}

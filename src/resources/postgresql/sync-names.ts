@@ -68,3 +68,14 @@ export async function peerReplication(session: Session, s: PostgresqlSettings): 
     ...(lag !== undefined ? { flushLagBytes: lag } : {}),
   };
 }
+
+/**
+ * Whether synchronous_standby_names is `names` and synchronous_commit the configured level, as
+ * this session sees them (one round trip; cheaper than setSyncNames, whose ALTER SYSTEMs each
+ * rewrite and fsync postgresql.auto.conf).
+ */
+export async function syncSettingsAre(session: Session, s: PostgresqlSettings, names: string): Promise<boolean> {
+  const rows = await session.query(`SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_standby_names', 'synchronous_commit')`);
+  const setting = (name: string): string => String(rows.find((row) => row['name'] === name)?.['setting'] ?? '');
+  return setting('synchronous_standby_names') === names && setting('synchronous_commit') === s.synchronousCommit;
+}

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import type { Logger } from '../../../src/ports/index.js';
 import { memoryWitness, MemoryWitnessStore } from '../../../src/resources/postgresql/memory-witness.js';
-import { query } from './client.js';
+import { postmasterPid } from '../../../src/resources/postgresql/server.js';
+import { connect, query } from './client.js';
 import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
 
 const skip = postgresSkipReason();
@@ -95,6 +96,14 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     assert.ok(m);
   });
 
+  it('a standby holds synchronous_standby_names as its promotion will want it (none, with degradeToAsyncAfter), so promote only reads it', async () => {
+    // The clone copied the primary's postgresql.auto.conf, which names this node itself.
+    await b.driver.monitor(ctx(20_000));
+    const rows = (await query(b, `SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_standby_names', 'synchronous_commit') ORDER BY name`)).rows;
+    assert.deepEqual(rows.map((r) => [r.name, r.setting]), [['synchronous_commit', 'on'], ['synchronous_standby_names', '']]);
+    assert.equal((await query(b, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, true, 'still a standby');
+  });
+
   it('the primary dies: the standby is promoted and writes at once (the witness records "no synchronous standby"), then the old primary rejoins and is synchronous again', async (t) => {
     await waitFor(async () => (await b.driver.monitor(ctx(20_000))).eligibility?.eligible !== false, { description: 'b eligible', timeoutMs: 30_000, intervalMs: 500 });
     await killCluster(a);
@@ -166,5 +175,22 @@ describe('postgresql driver with a witness', { skip, concurrency: false }, () =>
     assert.equal(store.record?.primary, 'a');
     assert.equal(store.record?.generation, before.generation + 1);
     assert.equal((await query(a, 'SELECT pg_is_in_recovery() AS r')).rows[0].r, false, 'a is the primary');
+  });
+
+  it('a primary the record no longer names is shut down by its next monitor, while it still holds the VIP, so its clients hear of it at once', async () => {
+    // A split: the peer won the record. Before, the monitor only vetoed; the role change then took
+    // the VIP away before the demote, and the clients' connections, closed from an address the
+    // host no longer had, hung until their own timeouts.
+    const client = await connect(a);
+    const closed = new Promise<string>((resolve) => {
+      client.on('error', (error) => resolve(error.message));
+      client.on('end', () => resolve('end'));
+    });
+    const record = store.record!;
+    store.record = { primary: 'b', syncStandby: null, generation: record.generation + 1 };
+    const result = await a.driver.monitor(ctx(20_000));
+    assert.equal(result.eligibility?.eligible, false);
+    assert.match(await Promise.race([closed, sleep(5_000).then(() => 'still open')]), /terminat|end|Connection/i, 'the client was disconnected');
+    assert.equal(await postmasterPid(a.settings.dataDir), undefined, 'PostgreSQL was shut down');
   });
 });
