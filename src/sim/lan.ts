@@ -198,9 +198,9 @@ export class SimLan {
     if (router.group) this.applyGroupFaults(router.group);
   }
 
-  setMaintenance(router: SimRouter, on: boolean): void {
+  setMaintenance(router: SimRouter, on: boolean, force = false): void {
     if (!router.alive) return;
-    this.feed(router, { type: 'maintenance', on });
+    this.feed(router, { type: 'maintenance', on, force });
   }
 
   /** Makes `members` (routers of one node, on different VRIDs) a sync group. */

@@ -385,7 +385,9 @@ function runKillVipHolder(s: Setup, failures: string[]): void {
 /**
  * Maintenance on the master: it is no longer master within 3 intervals + 250 ms (a peer took
  * over, or it stepped down with priority 0), then stays backup without VIPs while held; off
- * again, the LAN settles as usual.
+ * again, the LAN settles as usual. In some scenarios no other router can take over (all powered
+ * off or FAULT): then the master must keep the VIPs throughout and serve again with maintenance
+ * off (the hand-over is refused), unless it was forced, when it leaves all the same.
  */
 function runMaintenance(s: Setup, failures: string[]): void {
   const { lan, prng } = s;
@@ -393,22 +395,59 @@ function runMaintenance(s: Setup, failures: string[]): void {
   checkInitialElection(s, failures);
   const old = lan.masters()[0];
   if (!old) return;
+  const others = lan.routers.filter((r) => r !== old);
+  const alone = prng.chance(0.35);
+  const force = prng.chance(0.3);
+  if (alone) {
+    const how = prng.pick(['crash', 'fault'] as const);
+    s.description.push(`others ${how}`);
+    for (const r of others) how === 'crash' ? lan.crash(r) : lan.setFault(r, true);
+  }
   const onAt = lan.now + prng.next() * s.intervalMs;
-  s.description.push(`maintenance r${old.id} at ${onAt.toFixed(2)}`);
+  s.description.push(`maintenance${force ? ' (forced)' : ''} r${old.id} at ${onAt.toFixed(2)}`);
   lan.runUntil(onAt);
-  lan.setMaintenance(old, true);
+  lan.setMaintenance(old, true, force);
   const bound = 3 * s.intervalMs + MAINTENANCE_HANDOVER_EXTRA_MS + s.maxDelayMs + EPSILON;
+  if (alone) return checkLoneMaintenance(s, old, onAt, force, failures);
   lan.runUntil(onAt + bound);
   if (old.machine.state === 'MASTER') failures.push(`r${old.id} still master ${bound.toFixed(3)} ms after maintenance on`);
-  // …and lets its VIPs go after the drain.
+  // …and lets its VIPs go after the drain (after the new master is heard, when it stepped down).
   checkSettled(s, onAt + bound + MAINTENANCE_DRAIN_MS, failures);
   if (old.machine.state !== 'BACKUP' || old.holdsVips) {
     failures.push(`in maintenance r${old.id} is ${old.machine.state}${old.holdsVips ? ' and holds the VIPs' : ''}`);
   }
+  if (old.core.handoverOutcome !== 'handed-over') failures.push(`hand-over outcome ${old.core.handoverOutcome ?? 'none'} with live peers`);
   checkVipHolders(s, failures);
   const offAt = lan.now;
   lan.setMaintenance(old, false);
   checkSettled(s, offAt, failures);
+  checkVipHolders(s, failures);
+}
+
+/** Maintenance on a master no other router can replace: refused (it keeps serving), or forced. */
+function checkLoneMaintenance(s: Setup, old: SimRouter, onAt: number, force: boolean, failures: string[]): void {
+  const { lan } = s;
+  const stepDownAt = onAt + 3 * s.intervalMs + MAINTENANCE_HANDOVER_EXTRA_MS;
+  const decidedBy = stepDownAt + masterDownIntervalMs(s.version, 1, s.intervalMs) + EPSILON;
+  // The VIPs stay up until the hand-over is decided, looked at every tenth of an interval.
+  for (let t = onAt; t < decidedBy; t += s.intervalMs / 10) {
+    lan.runUntil(t);
+    if (!old.holdsVips) {
+      failures.push(`lone r${old.id} in maintenance dropped its VIPs at ${t.toFixed(3)} before any peer could take them`);
+      break;
+    }
+  }
+  lan.runUntil(decidedBy + MAINTENANCE_DRAIN_MS);
+  if (force) {
+    if (old.machine.state !== 'BACKUP' || old.holdsVips) failures.push(`forced maintenance: r${old.id} is ${old.machine.state}${old.holdsVips ? ' and holds the VIPs' : ''}`);
+    if (old.core.handoverOutcome !== 'left-without-peer') failures.push(`forced lone hand-over outcome ${old.core.handoverOutcome ?? 'none'}`);
+  } else {
+    if (old.machine.state !== 'MASTER' || !old.holdsVips || old.core.maintenance) {
+      failures.push(`refused maintenance: r${old.id} is ${old.machine.state}${old.holdsVips ? '' : ' without the VIPs'}${old.core.maintenance ? ', still in maintenance' : ''}`);
+    }
+    if (old.core.handoverOutcome !== 'no-peer') failures.push(`lone hand-over outcome ${old.core.handoverOutcome ?? 'none'}`);
+  }
+  checkSettled(s, lan.now, failures);
   checkVipHolders(s, failures);
 }
 
