@@ -18,6 +18,7 @@ export type ScenarioFamily =
   | 'nopreempt'
   | 'kill-vip-holder'
   | 'maintenance'
+  | 'stall-master'
   | 'sync-group';
 export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'random',
@@ -28,6 +29,7 @@ export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'nopreempt',
   'kill-vip-holder',
   'maintenance',
+  'stall-master',
   'sync-group',
 ];
 
@@ -80,6 +82,9 @@ export function runScenario(seed: number): ScenarioResult {
     case 'maintenance':
       runMaintenance(setup, failures);
       break;
+    case 'stall-master':
+      runStallMaster(setup, failures);
+      break;
     case 'sync-group':
       runSyncGroup(setup, failures);
       break;
@@ -96,7 +101,8 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
   const count = prng.int(2, 5);
   const allowOwner = family !== 'nopreempt';
   const ownerIndex = allowOwner && prng.chance(0.1) ? prng.int(0, count - 1) : -1;
-  const samePriority = prng.chance(0.25) ? prng.int(1, 254) : undefined;
+  // A stalled master against an equal-priority peer is the case that family is about.
+  const samePriority = prng.chance(family === 'stall-master' ? 0.7 : 0.25) ? prng.int(1, 254) : undefined;
   let maxDelayMs = 0;
   let maxPreemptDelayMs = 0;
   const description = [`family ${family}`, `v${version}`, `interval ${intervalMs} ms`];
@@ -448,6 +454,45 @@ function checkLoneMaintenance(s: Setup, old: SimRouter, onAt: number, force: boo
     if (old.core.handoverOutcome !== 'no-peer') failures.push(`lone hand-over outcome ${old.core.handoverOutcome ?? 'none'}`);
   }
   checkSettled(s, lan.now, failures);
+  checkVipHolders(s, failures);
+}
+
+/**
+ * SIGSTOP of the master's daemon (a VM pause) for 0.2–5 Master_Down_Intervals, then SIGCONT: its
+ * overdue timer and the adverts that queued up are handled at once. When a peer of at least its
+ * priority took over meanwhile, the resumed router yields (also an equal-priority tie it would
+ * win by address: the peer's data moved on while it was stopped): no second failover. Otherwise
+ * the LAN settles as usual.
+ */
+function runStallMaster(s: Setup, failures: string[]): void {
+  const { lan, prng } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  if (!old) return;
+  const mdi = masterDownIntervalMs(s.version, old.machine.priority, s.intervalMs);
+  const pauseAt = lan.now + prng.next() * s.intervalMs;
+  const pauseMs = (0.2 + prng.next() * 4.8) * mdi;
+  const timerFirst = prng.chance(0.7);
+  s.description.push(`pause r${old.id} at ${pauseAt.toFixed(2)} for ${pauseMs.toFixed(2)} ms (${timerFirst ? 'timer' : 'adverts'} first at resume)`);
+  lan.runUntil(pauseAt);
+  lan.pause(old, pauseMs, timerFirst);
+  const resumeAt = pauseAt + pauseMs;
+  lan.runUntil(resumeAt - EPSILON);
+  const standIn = lan.masters().find((r) => r !== old);
+  if (standIn !== undefined && standIn.machine.priority >= old.machine.priority) {
+    const before = lan.transitions.length;
+    lan.runUntil(resumeAt + settleBound(s));
+    // Stand-ins of equal priority may still settle among themselves; none may yield to the paused router.
+    const moved = lan.transitions.slice(before).find((t) => t.reason.startsWith(`advert from ${old.addressText} `) || (t.router === old.id && t.to === 'MASTER'));
+    if (moved !== undefined || old.machine.state === 'MASTER') {
+      failures.push(
+        `r${standIn.id} (prio ${standIn.machine.priority}) took over from the paused r${old.id} (prio ${old.machine.priority}), ` +
+          `then ${moved ? `r${moved.router} ${moved.from}→${moved.to} at ${moved.time.toFixed(3)} (${moved.reason})` : `r${old.id} is MASTER`}: a second failover`,
+      );
+    }
+  }
+  checkSettled(s, resumeAt, failures);
   checkVipHolders(s, failures);
 }
 

@@ -32,7 +32,8 @@ function runUntil(core: VrrpInstance, until: number): CoreEffect[] {
 function master(overrides: Partial<MachineConfig> = {}): VrrpInstance {
   const core = instance(overrides);
   core.handle(0, { type: 'startup' });
-  runUntil(core, 500);
+  // Up to just before the tests' events at 1000: a master whose adverts stopped for longer would be stalled (state-machine.ts noticeStall).
+  runUntil(core, 999);
   assert.equal(core.state, 'MASTER');
   return core;
 }
