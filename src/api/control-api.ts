@@ -137,9 +137,11 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
       handle: async ({ req, res, params }) => {
         const body = await readJsonBody(req, bodyLimit);
         const on = maintenanceFlag(body);
+        const force = forceFlag(body);
         const actor = actorOf(req, body);
         const name = findInstance(params.name as string).name;
-        await control.setMaintenance(name, on, actor);
+        // 409 when no peer can take over (the instance keeps serving); {"force": true} overrides.
+        await control.setMaintenance(name, on, actor, force ? { force } : undefined);
         sendJson(res, 200, { instance: name, maintenance: on });
       },
     },
@@ -189,6 +191,14 @@ function maintenanceFlag(body: unknown): boolean {
   const on = (body as Record<string, unknown>).on;
   if (typeof on !== 'boolean') throw new HttpError(400, `"on" must be true or false, got ${JSON.stringify(on) ?? 'nothing'}`);
   return on;
+}
+
+/** Optional "force": hand over even when no peer can take over. */
+function forceFlag(body: unknown): boolean {
+  const force = (body as Record<string, unknown>).force;
+  if (force === undefined) return false;
+  if (typeof force !== 'boolean') throw new HttpError(400, `"force" must be true or false, got ${JSON.stringify(force)}`);
+  return force;
 }
 
 function describeError(err: unknown): { status: number; message: string; headers: Record<string, string> } {

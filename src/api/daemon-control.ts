@@ -61,8 +61,13 @@ export interface DaemonControl {
    * "admin token from 10.0.0.5") is named in the event log, as for the actions below.
    */
   reload(actor?: string): Promise<ReloadResult>;
-  /** Planned switchover: hand the VIP to the peer and stay backup until turned off. */
-  setMaintenance(instance: string, on: boolean, actor?: string): Promise<void>;
+  /**
+   * Planned switchover: hand the VIP to the peer and stay backup until turned off. Refused
+   * (ConflictError, naming why) when no peer can take over — a resource says so (PostgreSQL: the
+   * peer is not the streaming synchronous standby), or no new master appears — and the instance
+   * then keeps serving with maintenance off; `force` hands over all the same.
+   */
+  setMaintenance(instance: string, on: boolean, actor?: string, options?: { force?: boolean }): Promise<void>;
   /** One gratuitous ARP / NA burst now. */
   sendGarp(instance: string, actor?: string): void;
 }

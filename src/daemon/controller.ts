@@ -58,6 +58,8 @@ export interface ControllerDeps {
   resources?: {
     penaltyFor(instance: string): { offset: number; fault: string | undefined };
     status(): ResourceStatus[];
+    /** Why no peer could take over the resources following `instance` now ("resource 'db': …"); empty = nothing known against it. */
+    handoverBlockers?(instance: string): string[];
   };
 }
 
@@ -192,11 +194,26 @@ export class Controller implements DaemonControl {
     return next;
   }
 
-  async setMaintenance(instance: string, on: boolean, actor?: string): Promise<void> {
+  async setMaintenance(instance: string, on: boolean, actor?: string, options: { force?: boolean } = {}): Promise<void> {
     const managed = this.instances.get(instance);
     if (!managed) throw new UnknownInstanceError(instance);
-    this.deps.events.append({ type: 'maintenance', instance, message: `maintenance ${on ? 'on' : 'off'}${by(actor)}`, ...actorFields(actor) });
-    await managed.runner.setMaintenance(on);
+    const force = options.force === true;
+    const handsOver = on && managed.runner.state === 'MASTER' && !managed.runner.maintenance;
+    // A hand-over nobody can take leaves no master (a PostgreSQL pair: no primary): refuse it
+    // before anything changes when a resource already knows (the peer is not the synchronous standby).
+    const blockers = handsOver && !force ? (this.deps.resources?.handoverBlockers?.(instance) ?? []) : [];
+    if (blockers.length > 0) {
+      const why = `no peer can take over ${instance}: ${blockers.join('; ')}`;
+      this.deps.events.append({ type: 'maintenance', instance, message: `maintenance on refused${by(actor)}: ${why}`, ...actorFields(actor) });
+      throw new ConflictError(`Maintenance refused, ${why}. Nothing changed; force hands over anyway (the instance may then have no master)`);
+    }
+    this.deps.events.append({ type: 'maintenance', instance, message: `maintenance ${on ? 'on' : 'off'}${force && handsOver ? ' (forced)' : ''}${by(actor)}`, ...actorFields(actor) });
+    const outcome = await managed.runner.setMaintenance(on, force);
+    if (outcome === 'no-peer') {
+      const why = 'no peer took over after it left with priority 0 (none reachable, or each one FAULT or in maintenance)';
+      this.deps.events.append({ type: 'maintenance', instance, message: `maintenance off: ${why}; ${instance} serves again` });
+      throw new ConflictError(`Maintenance refused, ${why}: ${instance} is MASTER again and maintenance is off; force hands over anyway (the instance then has no master)`);
+    }
   }
 
   sendGarp(instance: string, actor?: string): void {

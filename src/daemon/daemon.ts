@@ -39,6 +39,8 @@ import { validateScripts } from './script-validation.js';
 import { sdNotify } from './sd-notify.js';
 import { SocketGroups } from './socket-groups.js';
 import { FileVipLedger, VIP_LEDGER_FILE } from './vip-ledger.js';
+import { removeLeftoverVips } from './refused-start.js';
+import { RtNetlink } from '../net/netlink/rtnetlink.js';
 import { AcceptModeFirewall } from './accept-mode.js';
 import { Vmacs } from './vmac.js';
 import { NfTables } from '../net/netlink/nftables-client.js';
@@ -62,6 +64,16 @@ export interface RunningDaemon {
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = limitRepeats(options.log);
+  try {
+    return await buildDaemon(options, log);
+  } catch (err) {
+    // A refused start still takes down the VIPs a killed earlier run left up (refused-start.ts).
+    await removeLeftoverVips({ runtimeDir: options.runtimeDir, log, openTable: () => RtNetlink.open(loadNative()) });
+    throw err;
+  }
+}
+
+async function buildDaemon(options: DaemonOptions, log: Logger): Promise<RunningDaemon> {
   return Lifecycle.build(log, async (lifecycle) => {
     // The configuration, checked as far as it can be without the host.
     const loaded = await options.loadConfig();

@@ -9,7 +9,7 @@ import { buildAdvert, encodeAdvert } from '../vrrp/codec.js';
 import { formatIp } from '../vrrp/ip-address.js';
 import { type DropReason, newDropCounters } from '../vrrp/drop-reason.js';
 import type { MachineConfig, VrrpState } from '../vrrp/state-machine.js';
-import { type CoreEffect, type CoreEvent, VrrpInstance } from '../vrrp/instance-core.js';
+import { type CoreEffect, type CoreEvent, type HandoverOutcome, VrrpInstance } from '../vrrp/instance-core.js';
 import type { InstanceConfig } from '../config/model.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
 import type { AdvertSender, Announcer, VipHolder } from './ports.js';
@@ -215,15 +215,21 @@ export class InstanceRunner {
 
   /**
    * Planned switchover. On: drop to priority 1 so a preempting peer takes over after Skew_Time
-   * while we still serve; once it has (or after `handoverMs` if nobody did), leave with priority
-   * 0; then stay backup until turned off. Off: back to the computed priority, listening again.
+   * while we still serve; if nobody did, leave with priority 0 (a nopreempt peer takes over) but
+   * keep the VIPs until the new master is heard; then stay backup until turned off. If no new
+   * master is heard, no peer can take over: serve again with maintenance off ('no-peer'), unless
+   * `force`. Off: back to the computed priority, listening again. Resolves once a hand-over is
+   * decided, with how it ended (undefined when none was needed: not master, or no change).
    */
-  async setMaintenance(on: boolean): Promise<void> {
-    if (on === this.core.maintenance) return;
-    this.feed({ type: 'maintenance', on });
+  async setMaintenance(on: boolean, force = false): Promise<HandoverOutcome | undefined> {
+    if (on === this.core.maintenance) return undefined;
+    this.feed({ type: 'maintenance', on, force });
     this.deps.onMaintenance?.(this.config.name, on);
-    if (!this.core.handingOver) return;
+    if (!this.core.handingOver) return undefined;
     await new Promise<void>((resolve) => this.handoverWaiters.push(resolve));
+    const outcome = this.core.handoverOutcome;
+    if (outcome === 'no-peer') this.deps.onMaintenance?.(this.config.name, false);
+    return outcome;
   }
 
   /** vrrp_sync_group: another member changed state; follow it. */

@@ -51,6 +51,11 @@ export class FileVipLedger implements AddedVips {
     return this.keys.has(key);
   }
 
+  /** Every address recorded as added and not removed, by "ifindex address". */
+  recorded(): string[] {
+    return [...this.keys];
+  }
+
   add(key: string): void {
     if (this.keys.has(key)) return;
     this.keys.add(key);

@@ -74,6 +74,12 @@ export interface ResourceDriver {
   monitor(ctx: OperationContext): Promise<MonitorResult>;
   /** Kind-specific status for status / the API / the dashboard (plain JSON values). */
   describe?(): Readonly<Record<string, unknown>>;
+  /**
+   * While this node holds the active copy: why no peer could take it over now (a planned
+   * switchover is refused with it), from what the last monitor saw; undefined when a hand-over
+   * looks possible or the kind cannot tell. Only reads, like monitor.
+   */
+  handoverBlocker?(): string | undefined;
   /** Releases what the driver holds (connections, watchers); called after stop, once. */
   close?(): Promise<void>;
 }

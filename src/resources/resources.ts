@@ -131,6 +131,22 @@ export class Resources {
   }
 
   /**
+   * Why no peer could take over the resources following `instance` now, one line per resource
+   * that knows ("resource 'db': the peer is not streaming ..."); empty when none objects.
+   */
+  handoverBlockers(instance: string): string[] {
+    const blockers: string[] = [];
+    for (const built of this.groups.values()) {
+      if (!this.instancesOf(built.follows).includes(instance)) continue;
+      for (const { name, driver } of built.group.drivers()) {
+        const why = driver.handoverBlocker?.();
+        if (why !== undefined) blockers.push(`resource '${name}': ${why}`);
+      }
+    }
+    return blockers;
+  }
+
+  /**
    * Checks a reload: groups whose resources changed are refused while their instance (or sync
    * group) is MASTER; the others are rebuilt on apply(). Throws ConfigError naming the resource.
    */

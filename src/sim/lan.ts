@@ -59,6 +59,10 @@ export class SimRouter {
   partition = 0;
   link: LinkQuality = { lossRate: 0, delayMs: 0, jitterMs: 0 };
   timerToken = 0;
+  /** SIGSTOP of the daemon: nothing is handled until then (its VIPs stay on the interface). */
+  pausedUntil: number | undefined;
+  /** Adverts that arrived while paused, handled at the resume (the socket buffer kept them). */
+  readonly backlog: Array<{ from: number; priority: number; intervalMs: number }> = [];
   announcements = 0;
   advertsSent = 0;
 
@@ -184,6 +188,32 @@ export class SimLan {
     this.start(router);
   }
 
+  /**
+   * SIGSTOP of the daemon for `ms`, then SIGCONT: at the resume the overdue timer and the adverts
+   * that queued up are handled in one go, the timer first or the adverts first (`timerFirst`; the
+   * real event loop runs timers first, but an advert may already have been read).
+   */
+  pause(router: SimRouter, ms: number, timerFirst: boolean): void {
+    if (!router.alive || router.pausedUntil !== undefined) return;
+    router.pausedUntil = this.clock + ms;
+    router.timerToken++;
+    this.at(this.clock + ms, () => {
+      router.pausedUntil = undefined;
+      if (!router.alive) return;
+      const queued = router.backlog.splice(0);
+      const adverts = () => {
+        for (const a of queued) {
+          const sender = this.routers[a.from];
+          if (sender === undefined || !router.alive) continue;
+          this.feed(router, { type: 'advert', advert: { priority: a.priority, intervalMs: a.intervalMs, source: sender.address, from: sender.addressText } });
+        }
+      };
+      if (!timerFirst) adverts();
+      this.feed(router, { type: 'timer' });
+      if (timerFirst) adverts();
+    });
+  }
+
   /** The effective priority becomes `priority` (a tracked check moved it). */
   setPriority(router: SimRouter, priority: number): void {
     if (!router.alive) return;
@@ -198,9 +228,9 @@ export class SimLan {
     if (router.group) this.applyGroupFaults(router.group);
   }
 
-  setMaintenance(router: SimRouter, on: boolean): void {
+  setMaintenance(router: SimRouter, on: boolean, force = false): void {
     if (!router.alive) return;
-    this.feed(router, { type: 'maintenance', on });
+    this.feed(router, { type: 'maintenance', on, force });
   }
 
   /** Makes `members` (routers of one node, on different VRIDs) a sync group. */
@@ -219,7 +249,7 @@ export class SimLan {
         return;
       case 'timer': {
         const router = this.routers[event.router];
-        if (router === undefined || !router.alive || event.token !== router.timerToken) return;
+        if (router === undefined || !router.alive || event.token !== router.timerToken || router.pausedUntil !== undefined) return;
         this.feed(router, { type: 'timer' });
         return;
       }
@@ -227,6 +257,10 @@ export class SimLan {
         const router = this.routers[event.to];
         const sender = this.routers[event.from];
         if (router === undefined || sender === undefined || !router.alive || router.vrid !== event.vrid) return;
+        if (router.pausedUntil !== undefined) {
+          router.backlog.push({ from: event.from, priority: event.priority, intervalMs: event.intervalMs });
+          return;
+        }
         this.feed(router, {
           type: 'advert',
           advert: { priority: event.priority, intervalMs: event.intervalMs, source: sender.address, from: sender.addressText },

@@ -18,6 +18,7 @@ export type ScenarioFamily =
   | 'nopreempt'
   | 'kill-vip-holder'
   | 'maintenance'
+  | 'stall-master'
   | 'sync-group';
 export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'random',
@@ -28,6 +29,7 @@ export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'nopreempt',
   'kill-vip-holder',
   'maintenance',
+  'stall-master',
   'sync-group',
 ];
 
@@ -80,6 +82,9 @@ export function runScenario(seed: number): ScenarioResult {
     case 'maintenance':
       runMaintenance(setup, failures);
       break;
+    case 'stall-master':
+      runStallMaster(setup, failures);
+      break;
     case 'sync-group':
       runSyncGroup(setup, failures);
       break;
@@ -96,7 +101,8 @@ function buildLan(prng: Prng, family: ScenarioFamily): Setup {
   const count = prng.int(2, 5);
   const allowOwner = family !== 'nopreempt';
   const ownerIndex = allowOwner && prng.chance(0.1) ? prng.int(0, count - 1) : -1;
-  const samePriority = prng.chance(0.25) ? prng.int(1, 254) : undefined;
+  // A stalled master against an equal-priority peer is the case that family is about.
+  const samePriority = prng.chance(family === 'stall-master' ? 0.7 : 0.25) ? prng.int(1, 254) : undefined;
   let maxDelayMs = 0;
   let maxPreemptDelayMs = 0;
   const description = [`family ${family}`, `v${version}`, `interval ${intervalMs} ms`];
@@ -385,7 +391,9 @@ function runKillVipHolder(s: Setup, failures: string[]): void {
 /**
  * Maintenance on the master: it is no longer master within 3 intervals + 250 ms (a peer took
  * over, or it stepped down with priority 0), then stays backup without VIPs while held; off
- * again, the LAN settles as usual.
+ * again, the LAN settles as usual. In some scenarios no other router can take over (all powered
+ * off or FAULT): then the master must keep the VIPs throughout and serve again with maintenance
+ * off (the hand-over is refused), unless it was forced, when it leaves all the same.
  */
 function runMaintenance(s: Setup, failures: string[]): void {
   const { lan, prng } = s;
@@ -393,22 +401,98 @@ function runMaintenance(s: Setup, failures: string[]): void {
   checkInitialElection(s, failures);
   const old = lan.masters()[0];
   if (!old) return;
+  const others = lan.routers.filter((r) => r !== old);
+  const alone = prng.chance(0.35);
+  const force = prng.chance(0.3);
+  if (alone) {
+    const how = prng.pick(['crash', 'fault'] as const);
+    s.description.push(`others ${how}`);
+    for (const r of others) how === 'crash' ? lan.crash(r) : lan.setFault(r, true);
+  }
   const onAt = lan.now + prng.next() * s.intervalMs;
-  s.description.push(`maintenance r${old.id} at ${onAt.toFixed(2)}`);
+  s.description.push(`maintenance${force ? ' (forced)' : ''} r${old.id} at ${onAt.toFixed(2)}`);
   lan.runUntil(onAt);
-  lan.setMaintenance(old, true);
+  lan.setMaintenance(old, true, force);
   const bound = 3 * s.intervalMs + MAINTENANCE_HANDOVER_EXTRA_MS + s.maxDelayMs + EPSILON;
+  if (alone) return checkLoneMaintenance(s, old, onAt, force, failures);
   lan.runUntil(onAt + bound);
   if (old.machine.state === 'MASTER') failures.push(`r${old.id} still master ${bound.toFixed(3)} ms after maintenance on`);
-  // …and lets its VIPs go after the drain.
+  // …and lets its VIPs go after the drain (after the new master is heard, when it stepped down).
   checkSettled(s, onAt + bound + MAINTENANCE_DRAIN_MS, failures);
   if (old.machine.state !== 'BACKUP' || old.holdsVips) {
     failures.push(`in maintenance r${old.id} is ${old.machine.state}${old.holdsVips ? ' and holds the VIPs' : ''}`);
   }
+  if (old.core.handoverOutcome !== 'handed-over') failures.push(`hand-over outcome ${old.core.handoverOutcome ?? 'none'} with live peers`);
   checkVipHolders(s, failures);
   const offAt = lan.now;
   lan.setMaintenance(old, false);
   checkSettled(s, offAt, failures);
+  checkVipHolders(s, failures);
+}
+
+/** Maintenance on a master no other router can replace: refused (it keeps serving), or forced. */
+function checkLoneMaintenance(s: Setup, old: SimRouter, onAt: number, force: boolean, failures: string[]): void {
+  const { lan } = s;
+  const stepDownAt = onAt + 3 * s.intervalMs + MAINTENANCE_HANDOVER_EXTRA_MS;
+  const decidedBy = stepDownAt + masterDownIntervalMs(s.version, 1, s.intervalMs) + EPSILON;
+  // The VIPs stay up until the hand-over is decided, looked at every tenth of an interval.
+  for (let t = onAt; t < decidedBy; t += s.intervalMs / 10) {
+    lan.runUntil(t);
+    if (!old.holdsVips) {
+      failures.push(`lone r${old.id} in maintenance dropped its VIPs at ${t.toFixed(3)} before any peer could take them`);
+      break;
+    }
+  }
+  lan.runUntil(decidedBy + MAINTENANCE_DRAIN_MS);
+  if (force) {
+    if (old.machine.state !== 'BACKUP' || old.holdsVips) failures.push(`forced maintenance: r${old.id} is ${old.machine.state}${old.holdsVips ? ' and holds the VIPs' : ''}`);
+    if (old.core.handoverOutcome !== 'left-without-peer') failures.push(`forced lone hand-over outcome ${old.core.handoverOutcome ?? 'none'}`);
+  } else {
+    if (old.machine.state !== 'MASTER' || !old.holdsVips || old.core.maintenance) {
+      failures.push(`refused maintenance: r${old.id} is ${old.machine.state}${old.holdsVips ? '' : ' without the VIPs'}${old.core.maintenance ? ', still in maintenance' : ''}`);
+    }
+    if (old.core.handoverOutcome !== 'no-peer') failures.push(`lone hand-over outcome ${old.core.handoverOutcome ?? 'none'}`);
+  }
+  checkSettled(s, lan.now, failures);
+  checkVipHolders(s, failures);
+}
+
+/**
+ * SIGSTOP of the master's daemon (a VM pause) for 0.2–5 Master_Down_Intervals, then SIGCONT: its
+ * overdue timer and the adverts that queued up are handled at once. When a peer of at least its
+ * priority took over meanwhile, the resumed router yields (also an equal-priority tie it would
+ * win by address: the peer's data moved on while it was stopped): no second failover. Otherwise
+ * the LAN settles as usual.
+ */
+function runStallMaster(s: Setup, failures: string[]): void {
+  const { lan, prng } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  if (!old) return;
+  const mdi = masterDownIntervalMs(s.version, old.machine.priority, s.intervalMs);
+  const pauseAt = lan.now + prng.next() * s.intervalMs;
+  const pauseMs = (0.2 + prng.next() * 4.8) * mdi;
+  const timerFirst = prng.chance(0.7);
+  s.description.push(`pause r${old.id} at ${pauseAt.toFixed(2)} for ${pauseMs.toFixed(2)} ms (${timerFirst ? 'timer' : 'adverts'} first at resume)`);
+  lan.runUntil(pauseAt);
+  lan.pause(old, pauseMs, timerFirst);
+  const resumeAt = pauseAt + pauseMs;
+  lan.runUntil(resumeAt - EPSILON);
+  const standIn = lan.masters().find((r) => r !== old);
+  if (standIn !== undefined && standIn.machine.priority >= old.machine.priority) {
+    const before = lan.transitions.length;
+    lan.runUntil(resumeAt + settleBound(s));
+    // Stand-ins of equal priority may still settle among themselves; none may yield to the paused router.
+    const moved = lan.transitions.slice(before).find((t) => t.reason.startsWith(`advert from ${old.addressText} `) || (t.router === old.id && t.to === 'MASTER'));
+    if (moved !== undefined || old.machine.state === 'MASTER') {
+      failures.push(
+        `r${standIn.id} (prio ${standIn.machine.priority}) took over from the paused r${old.id} (prio ${old.machine.priority}), ` +
+          `then ${moved ? `r${moved.router} ${moved.from}→${moved.to} at ${moved.time.toFixed(3)} (${moved.reason})` : `r${old.id} is MASTER`}: a second failover`,
+      );
+    }
+  }
+  checkSettled(s, resumeAt, failures);
   checkVipHolders(s, failures);
 }
 

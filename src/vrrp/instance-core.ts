@@ -18,8 +18,11 @@ export type CoreEvent =
   | Exclude<MachineEvent, { type: 'priority' } | { type: 'hold' } | { type: 'reload' } | { type: 'fault' } | { type: 'recover' }>
   /** One named contribution to the priority (tracked interfaces, checks); 0 removes it. */
   | { type: 'priority-offset'; source: string; offset: number }
-  /** Planned switchover on or off (see maintenance()). */
-  | { type: 'maintenance'; on: boolean }
+  /**
+   * Planned switchover on or off (see maintenanceChanged()). `force`: leave even when no peer
+   * takes over (the instance then has no master until maintenance is off again).
+   */
+  | { type: 'maintenance'; on: boolean; force?: boolean }
   /** The configuration was reloaded in place; `priority` is the configured one now. */
   | { type: 'reload'; priority: number }
   /** Sets (reason) or clears (undefined) one named fault source: FAULT while any is set. */
@@ -29,6 +32,13 @@ export type CoreEffect =
   | Effect
   /** Leaving MASTER: no more GARPs, even while the VIPs are still held (drain, hand-over). */
   | { type: 'stop-announcing' };
+
+/**
+ * How the last maintenance hand-over ended: a peer took over ('handed-over'); nobody did and
+ * the instance went back to serving, maintenance off ('no-peer'); nobody did and it left all
+ * the same because it was forced ('left-without-peer').
+ */
+export type HandoverOutcome = 'handed-over' | 'no-peer' | 'left-without-peer';
 
 export class VrrpInstance {
   readonly machine: VrrpMachine;
@@ -43,6 +53,15 @@ export class VrrpInstance {
   private releaseAt: number | undefined;
   /** After a shutdown: the first advert of a new master lets the VIPs go. */
   private releaseOnAdvert = false;
+  /**
+   * Maintenance: stepped down with priority 0 and still holding the VIPs until a new master is
+   * heard (releaseAt is then the end of the wait); nobody by then: back to MASTER (see
+   * ownDeadlines), unless the hand-over was forced.
+   */
+  private awaitingSuccessor = false;
+  private forceHandover = false;
+  private stepDownPending = false;
+  private lastHandover: HandoverOutcome | undefined;
 
   constructor(private readonly config: MachineConfig) {
     this.machine = new VrrpMachine(config);
@@ -62,9 +81,14 @@ export class VrrpInstance {
     return this.releaseAt !== undefined;
   }
 
-  /** A master in maintenance is waiting for a peer to take over. */
+  /** A master in maintenance is waiting for a peer to take over (also after its priority-0 advert). */
   get handingOver(): boolean {
-    return this.handoverAt !== undefined;
+    return this.handoverAt !== undefined || this.awaitingSuccessor;
+  }
+
+  /** How the last hand-over ended (undefined before the first, or while one runs). */
+  get handoverOutcome(): HandoverOutcome | undefined {
+    return this.lastHandover;
   }
 
   /** Names of the fault sources now set. */
@@ -96,7 +120,7 @@ export class VrrpInstance {
         else this.offsets.set(event.source, event.offset);
         return this.applyPriority(now);
       case 'maintenance':
-        return this.maintenanceChanged(now, event.on);
+        return this.maintenanceChanged(now, event.on, event.force === true);
       case 'fault-source': {
         const wasFaulted = this.faults.size > 0;
         if (event.reason === undefined) this.faults.delete(event.source);
@@ -113,6 +137,14 @@ export class VrrpInstance {
         this.stopping = true;
         return this.forward(now, event);
       case 'advert': {
+        if (this.awaitingSuccessor && event.advert.priority > 0) {
+          // Maintenance: the peer took over after our priority-0 advert; the drain follows.
+          this.awaitingSuccessor = false;
+          this.releaseOnAdvert = false;
+          this.releaseAt = now + MAINTENANCE_DRAIN_MS;
+          this.lastHandover = 'handed-over';
+          return this.forward(now, event);
+        }
         // Stopping after our priority-0 advert: the first advert of the new master ends the hand-over.
         const released = this.releaseOnAdvert && event.advert.priority > 0 ? this.releaseNow() : [];
         return [...released, ...this.forward(now, event)];
@@ -127,13 +159,20 @@ export class VrrpInstance {
   /**
    * Planned switchover. On: hold (a backup never takes over) and priority 1, so a preempting peer
    * takes over after its Skew_Time while we still serve; a master that nobody displaced within
-   * 3 intervals + 250 ms leaves with priority 0. Off: the computed priority, listening again.
+   * 3 intervals + 250 ms steps down with priority 0 (a nopreempt peer takes over after its
+   * Skew_Time) but keeps the VIPs until the new master is heard. If none is heard within the
+   * longest Master_Down_Interval (priority 1), no peer can take over (none reachable, each one
+   * FAULT or in maintenance): it serves again and maintenance ends, so a switchover never leaves
+   * the instance without a master — unless `force`d. Off: the computed priority, listening again.
    */
-  private maintenanceChanged(now: number, on: boolean): CoreEffect[] {
+  private maintenanceChanged(now: number, on: boolean, force: boolean): CoreEffect[] {
     if (on === this.inMaintenance) return [];
     this.inMaintenance = on;
+    this.forceHandover = on && force;
+    this.awaitingSuccessor = false;
     const effects = [...this.forward(now, { type: 'hold', on }), ...this.applyPriority(now)];
     this.handoverAt = on && this.machine.state === 'MASTER' ? now + 3 * this.config.advertIntervalMs + MAINTENANCE_HANDOVER_EXTRA_MS : undefined;
+    if (this.handoverAt !== undefined) this.lastHandover = undefined;
     return effects;
   }
 
@@ -150,10 +189,37 @@ export class VrrpInstance {
     const effects: CoreEffect[] = [];
     if (this.handoverAt !== undefined && now >= this.handoverAt) {
       this.handoverAt = undefined;
-      if (this.inMaintenance) effects.push(...this.forward(now, { type: 'step-down', reason: 'maintenance: no peer took over, leaving with priority 0' }));
+      if (this.inMaintenance) {
+        this.stepDownPending = true;
+        effects.push(...this.forward(now, { type: 'step-down', reason: 'maintenance: no peer took over, leaving with priority 0' }));
+        this.stepDownPending = false;
+      }
     }
-    if (this.releaseAt !== undefined && now >= this.releaseAt) effects.push(...this.releaseNow());
+    if (this.releaseAt !== undefined && now >= this.releaseAt) {
+      if (this.awaitingSuccessor) effects.push(...this.noSuccessor(now));
+      else effects.push(...this.releaseNow());
+    }
     return effects;
+  }
+
+  /** Stepped down for maintenance and no new master was heard: serve again, or leave if forced. */
+  private noSuccessor(now: number): CoreEffect[] {
+    this.awaitingSuccessor = false;
+    // Forced, or no longer a held backup that could serve again (stopping, FAULT): let go.
+    if (this.forceHandover || this.stopping || this.machine.state !== 'BACKUP') {
+      this.lastHandover = 'left-without-peer';
+      return this.releaseNow();
+    }
+    this.lastHandover = 'no-peer';
+    this.releaseAt = undefined;
+    this.releaseOnAdvert = false;
+    this.inMaintenance = false;
+    const waited = masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs);
+    return [
+      ...this.forward(now, { type: 'hold', on: false }),
+      ...this.applyPriority(now),
+      ...this.forward(now, { type: 'sync', to: 'MASTER', reason: `maintenance refused: no peer took over within ${Math.round(waited)} ms of our priority-0 advert; serving again, maintenance off` }),
+    ];
   }
 
   private releaseNow(): CoreEffect[] {
@@ -175,7 +241,12 @@ export class VrrpInstance {
         continue;
       }
       effects.push({ type: 'stop-announcing' });
-      if (this.inMaintenance) {
+      if (this.inMaintenance && this.stepDownPending) {
+        // Nobody displaced us: keep serving until a new master is heard (see noSuccessor).
+        this.awaitingSuccessor = true;
+        this.releaseAt = now + masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs);
+      } else if (this.inMaintenance) {
+        this.lastHandover = 'handed-over';
         // The peer's GARPs have moved the clients, but requests already on their way still arrive.
         this.releaseAt = now + MAINTENANCE_DRAIN_MS;
       } else if (this.stopping) {

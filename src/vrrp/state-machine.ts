@@ -118,6 +118,12 @@ export class VrrpMachine {
   private masterAddress: string | undefined;
   /** The followed master's address bytes while backup (see followsAnotherMaster). */
   private masterSource: Buffer | undefined;
+  /** While master: when it last sent an advert (see noticeStall). */
+  private lastSentAt: number | undefined;
+  /** A master back from a stall listens until then before it advertises again (see noticeStall). */
+  private stallListenUntil: number | undefined;
+  /** How long that stall was, for the reason of the transition. */
+  private stalledForMs = 0;
 
   constructor(private readonly config: MachineConfig) {
     if (config.priority < 1 || config.priority > OWNER_PRIORITY) {
@@ -182,6 +188,43 @@ export class VrrpMachine {
   }
 
   handle(now: number, event: MachineEvent): Effect[] {
+    if (this.currentState === 'MASTER') this.noticeStall(now);
+    const effects = this.dispatch(now, event);
+    if (this.currentState !== 'MASTER') {
+      this.lastSentAt = undefined;
+      this.stallListenUntil = undefined;
+    } else if (effects.some((e) => e.type === 'send-advert')) {
+      this.lastSentAt = now;
+    }
+    return effects;
+  }
+
+  /** True while a master back from a stall listens for a peer that took over (see noticeStall). */
+  get listeningAfterStall(): boolean {
+    return this.stallListenUntil !== undefined;
+  }
+
+  /**
+   * A master that sent nothing for a whole Master_Down_Interval of an equal-priority backup (its
+   * process was stopped: SIGSTOP, a VM pause, a stalled event loop) may have been replaced
+   * meanwhile, and the new master's data moved on (a promoted database took writes). Winning the
+   * equal-priority tie back by its higher address (RFC 5798 §6.4.3) would be a second failover of
+   * no use. So before it advertises again it listens for one interval plus Skew_Time; an
+   * equal-priority advert heard then means a peer took over, and it yields (masterReceive).
+   * Nothing changes on the wire: it only stays silent a little longer, which backups see as the
+   * stall continuing. A higher priority wins as always; a lower one is still preempted.
+   */
+  private noticeStall(now: number): void {
+    if (this.stallListenUntil !== undefined || this.lastSentAt === undefined) return;
+    const silentMs = now - this.lastSentAt;
+    const peerDownMs = masterDownIntervalMs(this.config.version, this.effectivePriority, this.config.advertIntervalMs, this.config.downTimerAdverts ?? DOWN_TIMER_ADVERTS);
+    if (silentMs < peerDownMs) return;
+    this.stalledForMs = silentMs;
+    this.stallListenUntil = now + this.config.advertIntervalMs + skewTimeMs(this.config.version, this.effectivePriority, this.config.advertIntervalMs);
+    this.adverDeadline = this.stallListenUntil;
+  }
+
+  private dispatch(now: number, event: MachineEvent): Effect[] {
     switch (event.type) {
       case 'startup':
         return this.startup(now);
@@ -260,6 +303,7 @@ export class VrrpMachine {
 
   /** RFC 5798 §6.4.3, receiving in Master. */
   private masterReceive(now: number, advert: ReceivedAdvert): Effect[] {
+    if (this.stallListenUntil !== undefined) return this.receiveAfterStall(now, advert);
     if (advert.priority === STOP_PRIORITY) {
       // Another master is leaving: assert ourselves at once.
       this.adverDeadline = now + this.config.advertIntervalMs;
@@ -282,10 +326,27 @@ export class VrrpMachine {
     return effects;
   }
 
+  /**
+   * A master listening after a stall (see noticeStall) sends nothing: the adverts it reads may be
+   * a backlog from several stand-ins, and any advert of ours would win an equal-priority tie at
+   * the master that took over. A priority at least ours means a peer took over: it yields. A
+   * lower one is left to the advert at the end of the listen, which preempts it as usual.
+   */
+  private receiveAfterStall(now: number, advert: ReceivedAdvert): Effect[] {
+    if (advert.priority === STOP_PRIORITY || advert.priority < this.effectivePriority) return [];
+    this.learnInterval(advert);
+    const why = this.isBetterThanUs(advert)
+      ? `advert from ${advert.from} with priority ${advert.priority} (ours ${this.effectivePriority})`
+      : `advert from ${advert.from} with our priority ${advert.priority} after we sent nothing for ${Math.round(this.stalledForMs)} ms (stopped): it took over meanwhile, so it keeps the role`;
+    return this.enterBackup(now, why, advert.from, advert.source);
+  }
+
   private timerFired(now: number): Effect[] {
     switch (this.currentState) {
       case 'MASTER': {
         if (this.adverDeadline === undefined || now < this.adverDeadline - this.nextDeadlineSlack()) return [];
+        // Back from a stall: nobody took over during the listen, advertise again.
+        this.stallListenUntil = undefined;
         // Keep the cadence when woken a little late; restart it when woken very late.
         const next = this.adverDeadline + this.config.advertIntervalMs;
         this.adverDeadline = next > now ? next : now + this.config.advertIntervalMs;
@@ -307,7 +368,7 @@ export class VrrpMachine {
     }
     if (priority === this.effectivePriority) return [];
     this.effectivePriority = priority;
-    if (this.currentState !== 'MASTER') return [];
+    if (this.currentState !== 'MASTER' || this.stallListenUntil !== undefined) return [];
     // Tell the backups now rather than at the next interval, so a lower priority is acted on promptly.
     this.adverDeadline = now + this.config.advertIntervalMs;
     return [{ type: 'send-advert', priority }];

@@ -8,6 +8,8 @@ import { InstanceRunner } from '../../src/daemon/instance-runner.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { FakeTime } from '../support/fake-time.js';
 import { instanceConfig } from '../support/instance-config.js';
+import { createControlApi } from '../../src/api/control-api.js';
+import { inject } from '../api/inject.js';
 
 function hotstandbyConfig(instances: InstanceConfig[], syncGroups: HotstandbyConfig['syncGroups'] = []): HotstandbyConfig {
   return {
@@ -25,7 +27,7 @@ function hotstandbyConfig(instances: InstanceConfig[], syncGroups: HotstandbyCon
 }
 
 /** A controller over real runners with fake I/O and a fake clock; links up unless marked down. */
-function harness(config: HotstandbyConfig, prepareReload?: ControllerDeps['prepareReload']) {
+function harness(config: HotstandbyConfig, prepareReload?: ControllerDeps['prepareReload'], resources?: ControllerDeps['resources']) {
   const time = new FakeTime();
   const down = new Set<string>();
   const groupStates: string[] = [];
@@ -61,6 +63,7 @@ function harness(config: HotstandbyConfig, prepareReload?: ControllerDeps['prepa
     unmatchedDrops: () => ({}),
     groupChanged: (group, state) => groupStates.push(`${group.name} ${state}`),
     ...(prepareReload ? { prepareReload } : {}),
+    ...(resources ? { resources } : {}),
   });
   const state = (name: string) => controller.status().instances.find((i) => i.name === name)?.state;
   /** Awaits `promise` while the fake clock moves on (a stopping master waits for its handover). */
@@ -232,4 +235,60 @@ test('Controller actions name who asked in the event log: maintenance, GARP, rel
   unnamed.time.advanceBy(400);
   unnamed.controller.sendGarp('web');
   assert.equal(unnamed.controller.events().at(-1)?.message, 'gratuitous ARP / NA sent', 'no actor: the message as before');
+});
+
+test('maintenance through the API is refused (409, naming why) when a resource knows no peer can take over; the master keeps serving; force hands over', async () => {
+  let blockers = ["resource 'db': b is not connected as a standby (down, unreachable, or its copy is still being made)"];
+  const h = harness(hotstandbyConfig([web]), undefined, {
+    penaltyFor: () => ({ offset: 0, fault: undefined }),
+    status: () => [],
+    handoverBlockers: (instance) => (instance === 'web' ? blockers : []),
+  });
+  h.controller.start();
+  h.time.advanceBy(400);
+  assert.equal(h.state('web'), 'MASTER');
+  const api = createControlApi(h.controller, { log: silentLogger, metrics: { defaultMetrics: false } });
+  const refused = await inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: true } });
+  assert.equal(refused.status, 409);
+  assert.match(refused.json().error, /^Maintenance refused, no peer can take over web: resource 'db': b is not connected as a standby .*force hands over anyway/);
+  assert.equal(h.state('web'), 'MASTER', 'nothing changed');
+  assert.equal(h.controller.status().instances[0]?.maintenance, false);
+  assert.match(h.controller.events().at(-1)?.message ?? '', /^maintenance on refused by control socket: no peer can take over web: resource 'db'/);
+
+  const badForce = await inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: true, force: 'yes' } });
+  assert.equal(badForce.status, 400);
+  assert.match(badForce.json().error, /"force" must be true or false/);
+
+  // Forced: it hands over all the same; with no peer at all it then has no master (what force means).
+  const forced = await h.pump(inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: true, force: true } }));
+  assert.equal(forced.status, 200);
+  assert.equal(h.state('web'), 'BACKUP');
+  assert.match(h.controller.events().find((e) => e.message.startsWith('maintenance on (forced)'))?.message ?? '', /forced/);
+  const off = await inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: false } });
+  assert.equal(off.status, 200);
+  h.time.advanceBy(1000);
+  assert.equal(h.state('web'), 'MASTER');
+
+  // Once the resource has nothing against it, the VRRP hand-over decides (next test).
+  blockers = [];
+  const tried = h.pump(inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: true } }));
+  assert.equal((await tried).status, 409, 'no peer in this harness: refused after trying');
+});
+
+test('maintenance with no peer to take over: the master steps down with priority 0, nobody comes, it serves again; 409 names why', async () => {
+  const h = harness(hotstandbyConfig([web]));
+  h.controller.start();
+  h.time.advanceBy(400);
+  const api = createControlApi(h.controller, { log: silentLogger, metrics: { defaultMetrics: false } });
+  const states: string[] = [];
+  const res = await h.pump(
+    inject(api, { method: 'POST', url: '/v1/instances/web/maintenance', body: { on: true } }).finally(() => states.push(h.state('web') ?? '?')),
+  );
+  assert.equal(res.status, 409);
+  assert.match(res.json().error, /^Maintenance refused, no peer took over after it left with priority 0 .*: web is MASTER again and maintenance is off/);
+  assert.deepEqual(states, ['MASTER']);
+  assert.equal(h.controller.status().instances[0]?.maintenance, false);
+  const log = h.controller.events().map((e) => e.message);
+  assert.ok(log.some((m) => m.startsWith('BACKUP → MASTER: maintenance refused: no peer took over')), log.join('\n'));
+  assert.ok(log.includes('maintenance off: no peer took over after it left with priority 0 (none reachable, or each one FAULT or in maintenance); web serves again'));
 });

@@ -210,16 +210,24 @@ test('InstanceRunner adds priority offsets and clamps to 1..254', () => {
   assert.equal(h.runner.status().effectivePriority, 1);
 });
 
-test('InstanceRunner maintenance: a master lowers its priority, steps down if nobody takes over, stays backup', async () => {
+test('InstanceRunner maintenance: a master lowers its priority; nobody takes over: it serves again (no-peer), or, forced, steps down and stays backup', async () => {
   const h = harness();
   h.runner.start();
   h.time.advanceBy(500);
   assert.equal(h.runner.state, 'MASTER');
-  const done = h.runner.setMaintenance(true);
+  const refused = h.runner.setMaintenance(true);
   const [lowered] = decodeAdvert(h.sent[h.sent.length - 1]?.payload as Buffer, 0, 4);
   assert.equal(lowered.priority, 1, 'advertises priority 1 at once');
-  h.time.advanceBy(1000);
-  await done;
+  h.time.advanceBy(2000);
+  assert.equal(await refused, 'no-peer');
+  assert.equal(h.runner.state, 'MASTER');
+  assert.equal(h.runner.maintenance, false);
+  assert.ok(!h.vipCalls.includes('release'), 'the VIPs never went down');
+  assert.equal(h.runner.status().effectivePriority, 100);
+
+  const forced = h.runner.setMaintenance(true, true);
+  h.time.advanceBy(2000);
+  assert.equal(await forced, 'left-without-peer');
   assert.equal(h.runner.state, 'BACKUP');
   assert.ok(h.vipCalls.includes('release'));
   h.time.advanceBy(10_000);

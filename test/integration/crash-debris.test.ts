@@ -79,3 +79,33 @@ test('kill -9 of a backup standing in for a stopped master, restarted after the 
     assert.equal(await lab.arpEntry('client', vip), lab.host('a').mac, 'the client reaches the master');
   });
 });
+
+test('kill -9 of the master, restarted with a configuration it refuses (exit 78): the refusal still removes the VIP it left', { skip }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  await withLabLogs(t, lab, async () => {
+    const vip = lab.vip4(0);
+    const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec(vip), priority: 150, nopreempt: true }));
+    await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a is MASTER' });
+    const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec(vip), priority: 100, nopreempt: true }));
+    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
+    await heldOnlyBy(lab, vip, 'a', 'settled');
+
+    await a.process.stop('SIGKILL');
+    await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the killed a' });
+    assert.equal(await holders(lab, vip), 'a,b', 'the killed daemon left its VIP (the defect this test guards against)');
+
+    // The same runtime directory, a configuration that does not even parse: the daemon never
+    // gets as far as its instances, whose start removes such debris.
+    const refused = new HotstandbyNode(lab, 'a', 'vrrp_instance VI_1 {\n  priority banana\n', 'hs-a');
+    const exit = await refused.process.exited;
+    assert.equal(exit.code, 78, 'the configuration error is refused with exit 78');
+    assert.equal(await holders(lab, vip), 'b', 'the refusing daemon removed the VIP its killed predecessor left');
+    const log = await refused.process.readLog();
+    assert.match(log, /removed a VIP left on the interface by an earlier run/, 'it says what it removed');
+    assert.ok(log.includes(vip), 'naming the address');
+    await heldOnlyBy(lab, vip, 'b', 'after the refused start');
+    await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+    assert.equal(await lab.arpEntry('client', vip), lab.host('b').mac, 'the client reaches the master');
+  });
+});

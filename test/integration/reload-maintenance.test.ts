@@ -116,3 +116,42 @@ http { access_log off; server { listen 80; location / { return 200 "node ${host}
     ['a', 'b', 'a'],
   );
 });
+
+test('maintenance with no peer to take over is refused (exit 1, naming why) and the VIP never drops; a nopreempt peer takes it at priority 0; --force leaves regardless', { skip }, async (t) => {
+  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+  t.after(() => lab.destroy());
+  const vip = lab.vip4(0);
+  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+  const confB = keepalivedConf({ ...spec, priority: 100, nopreempt: true });
+  const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a (alone)' });
+
+  // No peer at all: the hand-over is tried, nobody takes the VIP, a keeps serving.
+  const prober = await lab.startProber('client', vip, { intervalMs: 10 });
+  const refused = await cli(lab, a, ['maintenance', 'on', 'VI_1']);
+  const report = await prober.stop();
+  t.diagnostic(`ping during the refused hand-over: ${report.sent} sent, ${report.lost} lost, longest gap ${report.maxGapMs.toFixed(1)} ms`);
+  assert.equal(refused.code, 1, `refused: ${refused.stdout}${refused.stderr}`);
+  assert.match(refused.stderr, /VI_1: Maintenance refused, no peer took over .*VI_1 is MASTER again and maintenance is off/);
+  assert.equal(await holders(lab, vip), 'a');
+  assert.equal(await a.state(), 'MASTER');
+  assert.equal((await a.controlStatus()).instances[0]?.maintenance, false);
+  assert.equal(report.lost, 0, 'the VIP answered throughout the refused hand-over');
+
+  // A nopreempt peer never preempts priority 1: it takes over after a's priority-0 advert.
+  const b = new HotstandbyNode(lab, 'b', confB);
+  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP' });
+  const on = await cli(lab, a, ['maintenance', 'on', 'VI_1']);
+  assert.equal(on.code, 0, on.stderr);
+  await waitFor(async () => (await holders(lab, vip)) === 'b', { description: 'VIP on b after maintenance on a' });
+  assert.equal(await a.state(), 'BACKUP');
+
+  // --force on b, whose only peer is in maintenance: it leaves all the same, and nobody holds the VIP.
+  const forced = await cli(lab, b, ['maintenance', 'on', 'VI_1', '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  await waitFor(async () => (await holders(lab, vip)) === '', { description: 'the VIP down: forced with no peer able to take over' });
+  assert.equal(await b.state(), 'BACKUP');
+  const off = await cli(lab, a, ['maintenance', 'off', 'VI_1']);
+  assert.equal(off.code, 0, off.stderr);
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP back on a after maintenance off' });
+});

@@ -32,7 +32,8 @@ function runUntil(core: VrrpInstance, until: number): CoreEffect[] {
 function master(overrides: Partial<MachineConfig> = {}): VrrpInstance {
   const core = instance(overrides);
   core.handle(0, { type: 'startup' });
-  runUntil(core, 500);
+  // Up to just before the tests' events at 1000: a master whose adverts stopped for longer would be stalled (state-machine.ts noticeStall).
+  runUntil(core, 999);
   assert.equal(core.state, 'MASTER');
   return core;
 }
@@ -86,15 +87,56 @@ test('maintenance hand-over: a displaced master keeps its VIPs for the drain; on
   assert.deepEqual(types(runUntil(displaced, 1100 + MAINTENANCE_DRAIN_MS)), ['remove-vips']);
   assert.equal(displaced.releasePending, false);
 
+  assert.equal(displaced.handoverOutcome, 'handed-over');
+
+  // Nobody displaces it at priority 1 (a nopreempt peer): priority 0, VIPs kept until the peer is heard.
+  const stepped = master();
+  stepped.handle(1000, { type: 'maintenance', on: true });
+  const effects = runUntil(stepped, 1000 + 3 * 100 + 250);
+  assert.deepEqual(types(effects).filter((t) => !t.startsWith('send-advert(1)')), ['→BACKUP', 'send-advert(0)', 'stop-announcing']);
+  assert.equal(stepped.handingOver, true, 'still waiting for a new master');
+  assert.deepEqual(types(stepped.handle(1600, higher)), [], 'the new master is heard: the drain starts');
+  assert.equal(stepped.handingOver, false);
+  assert.equal(stepped.handoverOutcome, 'handed-over');
+  assert.deepEqual(types(runUntil(stepped, 1600 + MAINTENANCE_DRAIN_MS)), ['remove-vips']);
+  assert.deepEqual(types(runUntil(stepped, 100_000)), [], 'then held: no takeover');
+  assert.equal(stepped.state, 'BACKUP');
+  stepped.handle(100_000, { type: 'maintenance', on: false });
+  runUntil(stepped, 101_000);
+  assert.equal(stepped.state, 'MASTER', 'back in service');
+});
+
+test('maintenance with no peer to take over: the VIPs never go down, the master serves again and maintenance ends; forced, it leaves', () => {
   const alone = master();
   alone.handle(1000, { type: 'maintenance', on: true });
-  const effects = runUntil(alone, 1000 + 3 * 100 + 250);
-  assert.deepEqual(types(effects).filter((t) => !t.startsWith('send-advert(1)')), ['→BACKUP', 'send-advert(0)', 'stop-announcing']);
-  assert.deepEqual(types(runUntil(alone, 100_000)), ['remove-vips'], 'released after the drain, then held: no takeover');
-  assert.equal(alone.state, 'BACKUP');
-  alone.handle(100_000, { type: 'maintenance', on: false });
-  runUntil(alone, 101_000);
-  assert.equal(alone.state, 'MASTER', 'back in service');
+  const stepDown = runUntil(alone, 1000 + 3 * 100 + 250);
+  assert.ok(!types(stepDown).includes('remove-vips'));
+  // The longest Master_Down_Interval (priority 1): 3 × 100 + (255/256) × 100 ms ≈ 400 ms.
+  assert.deepEqual(types(runUntil(alone, 1550 + 399)), [], 'no release while a new master may still come');
+  const back = types(runUntil(alone, 1550 + 400));
+  assert.deepEqual(back, ['add-vips', 'send-advert(100)', 'announce', '→MASTER'], 'serving again at its own priority, VIPs never removed');
+  assert.equal(alone.state, 'MASTER');
+  assert.equal(alone.maintenance, false);
+  assert.equal(alone.handingOver, false);
+  assert.equal(alone.handoverOutcome, 'no-peer');
+  assert.equal(alone.machine.priority, 100);
+
+  const forced = master();
+  forced.handle(1000, { type: 'maintenance', on: true, force: true });
+  runUntil(forced, 1550);
+  assert.deepEqual(types(runUntil(forced, 1550 + 400)), ['remove-vips'], 'forced: it leaves although nobody took over');
+  assert.equal(forced.state, 'BACKUP');
+  assert.equal(forced.maintenance, true);
+  assert.equal(forced.handoverOutcome, 'left-without-peer');
+  assert.deepEqual(types(runUntil(forced, 100_000)), [], 'held: no takeover');
+
+  // Stopped while waiting for a successor: the VIPs go at the end of the wait, no comeback.
+  const stopping = master();
+  stopping.handle(1000, { type: 'maintenance', on: true });
+  runUntil(stopping, 1550);
+  stopping.handle(1600, { type: 'shutdown' });
+  assert.deepEqual(types(runUntil(stopping, 100_000)), ['remove-vips']);
+  assert.equal(stopping.state, 'INIT');
 });
 
 test('shutdown of a master: VIPs kept until the new master is heard, or the longest Master_Down_Interval', () => {

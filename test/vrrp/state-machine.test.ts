@@ -287,3 +287,55 @@ test('a backup following a higher master ignores a lower advert from another rou
   m.handle(200, advert(120));
   assert.ok((m.nextDeadline() as number) <= 200 + m.skewTimeMs());
 });
+
+/** A master (priority 100, interval 1000 ms) that last advertised at `last` and is stopped from then on. */
+function stalledMaster(): { m: VrrpMachine; last: number } {
+  const m = machine();
+  makeMaster(m);
+  const last = m.nextDeadline() as number;
+  m.handle(last, { type: 'timer' });
+  return { m, last };
+}
+/** Master_Down_Interval of an equal-priority backup: 3 × 1000 + (156/256) × 1000 ms. */
+const PEER_DOWN_MS = 3000 + (156 * 1000) / 256;
+
+test('a master stopped longer than Master_Down_Interval says nothing at the resume and yields the equal-priority tie to the peer that took over', () => {
+  // The timer comes first (the event loop runs timers first): no advert yet, it listens.
+  const { m, last } = stalledMaster();
+  const resumed = last + 2000 + PEER_DOWN_MS;
+  assert.deepEqual(m.handle(resumed, { type: 'timer' }), [], 'no advert: ours would win the tie at the new master');
+  assert.equal(m.listeningAfterStall, true);
+  assert.equal(m.state, 'MASTER');
+  const effects = m.handle(resumed + 1, advert(100, lowerAddress));
+  assert.deepEqual(types(effects), ['→BACKUP', 'remove-vips'], 'yields although its address is higher, and sends nothing');
+  const transition = effects.find((e) => e.type === 'transition');
+  assert.match(transition?.type === 'transition' ? transition.reason : '', /with our priority 100 after we sent nothing for \d+ ms \(stopped\): it took over meanwhile/);
+
+  // The queued advert read first, at its kernel receive time during the stop: the same.
+  const first = stalledMaster();
+  assert.deepEqual(types(first.m.handle(first.last + PEER_DOWN_MS + 1, advert(100, lowerAddress, 1000))), ['→BACKUP', 'remove-vips']);
+});
+
+test('after a stall with nobody taking over, the master advertises again after one interval + Skew_Time; a lower priority is preempted, a higher one still wins', () => {
+  const { m, last } = stalledMaster();
+  const resumed = last + PEER_DOWN_MS + 500;
+  m.handle(resumed, { type: 'timer' });
+  const listenEnd = resumed + 1000 + (156 * 1000) / 256;
+  assert.equal(m.nextDeadline(), listenEnd);
+  assert.deepEqual(m.handle(resumed + 10, advert(50, higherAddress)), [], 'a lower-priority stand-in: no answer during the listen');
+  assert.deepEqual(m.handle(resumed + 20, { type: 'priority', priority: 110 }), [], 'a priority change waits for the end of the listen');
+  assert.deepEqual(types(m.handle(listenEnd, { type: 'timer' })), ['send-advert(110)'], 'then it advertises, preempting the lower priority');
+  assert.equal(m.listeningAfterStall, false);
+  assert.deepEqual(types(m.handle(listenEnd + 10, advert(110, lowerAddress))), ['send-advert(110)'], 'back to the normal tie-break: a lower address is answered');
+
+  const higher = stalledMaster();
+  higher.m.handle(higher.last + PEER_DOWN_MS + 1, { type: 'timer' });
+  assert.deepEqual(types(higher.m.handle(higher.last + PEER_DOWN_MS + 2, advert(150, lowerAddress))), ['→BACKUP', 'remove-vips']);
+});
+
+test('a master woken late, but by less than an equal-priority backup’s Master_Down_Interval, advertises at once as before', () => {
+  const { m, last } = stalledMaster();
+  assert.deepEqual(types(m.handle(last + PEER_DOWN_MS - 1, { type: 'timer' })), ['send-advert(100)']);
+  assert.equal(m.listeningAfterStall, false);
+  assert.deepEqual(types(m.handle(last + PEER_DOWN_MS, advert(100, lowerAddress))), ['send-advert(100)'], 'the usual tie-break: it wins by address');
+});

@@ -17,6 +17,8 @@ import { clientUrl, EtcdCluster } from '../etcd.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { asPostgres, pgBinary, postgresDir, subnetOf } from '../postgresql.js';
 import { waitFor } from '../wait-for.js';
+import { CommandError } from '../shell.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeEntryCommand } from '../node-entry.js';
 import type { WitnessOperationConfig, WitnessOutcome } from '../witness-client.js';
 import type { FailoverCluster } from './cluster.js';
@@ -221,8 +223,20 @@ export class HotstandbyPair implements FailoverCluster {
 
   private async maintenance(host: string, on: 'on' | 'off'): Promise<void> {
     const node = this.node(host);
-    // `maintenance on` returns once the peer has taken over; the rig waits for that itself.
-    await this.lab.exec(host, [process.execPath, join(this.root, 'bin', 'hotstandby'), 'maintenance', on, '--runtime-dir', node.runtimeDir], { timeoutMs: 60_000 });
+    const argv = [process.execPath, join(this.root, 'bin', 'hotstandby'), 'maintenance', on, '--runtime-dir', node.runtimeDir];
+    // `maintenance on` returns once the peer has taken over; the rig waits for that itself. It is
+    // refused while the primary does not yet see its standby as synchronous: the rig found the pair
+    // settled by its own query, and the daemon's view is up to one monitor round older.
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      try {
+        await this.lab.exec(host, argv, { timeoutMs: 60_000 });
+        return;
+      } catch (error) {
+        if (!(error instanceof CommandError) || !/Maintenance refused, no peer can take over/.test(error.stderr) || performance.now() > deadline) throw error;
+        await sleep(250);
+      }
+    }
   }
 
   private startDaemon(host: string): void {

@@ -31,6 +31,7 @@ import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from
 import { systemIdentifiers } from './system-id.js';
 import { forkedOnSameTimeline, newestLocalHistory, peerHistory } from './timeline-fork.js';
 import type { PostgresqlHealthView } from './health.js';
+import { handoverBlocker } from './handover.js';
 
 export interface PostgresqlDriverOptions {
   readonly witness?: PrimaryWitness;
@@ -71,6 +72,10 @@ export interface PostgresqlView {
   readonly degradedToAsync: boolean;
   readonly syncStandbyStreaming?: boolean;
   readonly lagBytes?: number;
+  /** On a primary: the peer's pg_stat_replication row (undefined when it could not be read). */
+  readonly replication?: PeerReplication;
+  /** With a witness: the record as this round read it. */
+  readonly record?: PrimaryRecord | 'unreachable';
 }
 
 export class PostgresqlDriver implements ResourceDriver {
@@ -271,12 +276,13 @@ export class PostgresqlDriver implements ResourceDriver {
     const eligibility = this.decide(local, peer, record);
     let syncStandbyStreaming: boolean | undefined;
     let lagBytes: number | undefined;
+    let replication: PeerReplication | undefined;
     if (local.kind === 'primary') {
       if (this.wanted === 'primary') {
         this.watchPrimary(ctx.log);
         if (this.slot === 'missing') this.makePeerSlot(ctx.log);
       }
-      const replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
+      replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
       if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
       syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
     } else if (local.kind === 'standby') {
@@ -290,6 +296,8 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
       ...(syncStandbyStreaming !== undefined ? { syncStandbyStreaming } : {}),
       ...(lagBytes !== undefined ? { lagBytes } : {}),
+      ...(replication !== undefined ? { replication } : {}),
+      ...(record !== undefined ? { record } : {}),
     };
     return { ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming) };
   }
@@ -314,6 +322,20 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
       ...(this.lastCopy !== undefined ? { lastCopy: this.lastCopy } : {}),
     };
+  }
+
+  /** Why a planned switchover could not hand this primary over now (handover.ts); undefined on a standby. */
+  handoverBlocker(): string | undefined {
+    if (this.wanted !== 'primary') return undefined;
+    const v = this.view;
+    return handoverBlocker({
+      peerName: this.settings.peer.name,
+      local: v?.local,
+      replication: v?.replication,
+      degradedToAsync: this.degraded,
+      ...(this.witness.arbitrates ? { witness: { record: v?.record, description: this.witness.description } } : {}),
+      ...(this.busy !== undefined ? { busy: this.busy } : {}),
+    });
   }
 
   /** The last monitor round's view (health endpoints read a fresh one via health.ts). */

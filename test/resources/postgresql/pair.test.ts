@@ -54,6 +54,9 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     assert.equal(sync.rows[0]?.sync_state, 'sync');
     const slot = await query(a, `SELECT active FROM pg_replication_slots WHERE slot_name = 'hs_b'`);
     assert.equal(slot.rows[0]?.active, true, 'b streams through its slot');
+    await a.driver.monitor(ctx());
+    assert.equal(a.driver.handoverBlocker(), undefined, 'a switchover may hand a over to b, its streaming synchronous standby');
+    assert.equal(b.driver.handoverBlocker(), undefined, 'a standby has nothing to hand over');
   });
 
   it('a commit waits while the synchronous standby is stopped, and returns once it is back', async () => {
@@ -65,6 +68,7 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
       assert.equal(early, 'waiting', 'the commit must not return without the standby');
       const m = await a.driver.monitor(ctx());
       assert.equal(m.gauges?.['sync_standby'], 0);
+      assert.match(a.driver.handoverBlocker() ?? '', /^b is not connected as a standby/, 'a switchover now would leave no primary: refused');
       await b.driver.start(ctx());
       const outcome = await pending;
       assert.equal(outcome.ok, true);
