@@ -23,21 +23,29 @@ async function heldOnlyBy(lab: Lab, vip: string, holder: string, why: string): P
   }
 }
 
+/**
+ * a (nopreempt, priority 150) master and b backup, then kill -9 of a: b takes over and a's VIP is
+ * left in a's kernel beside b's.
+ */
+async function killedMasterLeftItsVip(lab: Lab): Promise<{ vip: string; confA: string; b: HotstandbyNode }> {
+  const vip = lab.vip4(0);
+  const confA = keepalivedConf({ ...spec(vip), priority: 150, nopreempt: true });
+  const a = new HotstandbyNode(lab, 'a', confA);
+  await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a is MASTER' });
+  const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec(vip), priority: 100, nopreempt: true }));
+  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
+  await heldOnlyBy(lab, vip, 'a', 'settled');
+  await a.process.stop('SIGKILL');
+  await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the killed a' });
+  assert.equal(await holders(lab, vip), 'a,b', 'the killed daemon left its VIP (the defect this test guards against)');
+  return { vip, confA, b };
+}
+
 test('kill -9 of the master, restarted (nopreempt): its VIP left in the kernel is removed, the stand-in keeps it', { skip }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
   t.after(() => lab.destroy());
   await withLabLogs(t, lab, async () => {
-    const vip = lab.vip4(0);
-    const confA = keepalivedConf({ ...spec(vip), priority: 150, nopreempt: true });
-    const a = new HotstandbyNode(lab, 'a', confA);
-    await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a is MASTER' });
-    const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec(vip), priority: 100, nopreempt: true }));
-    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
-    await heldOnlyBy(lab, vip, 'a', 'settled');
-
-    await a.process.stop('SIGKILL');
-    await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the killed a' });
-    assert.equal(await holders(lab, vip), 'a,b', 'the killed daemon left its VIP (the defect this test guards against)');
+    const { vip, confA, b } = await killedMasterLeftItsVip(lab);
 
     const restartedAt = performance.now();
     const restarted = new HotstandbyNode(lab, 'a', confA);
@@ -84,16 +92,7 @@ test('kill -9 of the master, restarted with a configuration it refuses (exit 78)
   const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
   t.after(() => lab.destroy());
   await withLabLogs(t, lab, async () => {
-    const vip = lab.vip4(0);
-    const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec(vip), priority: 150, nopreempt: true }));
-    await waitFor(async () => (await a.state()) === 'MASTER', { description: 'a is MASTER' });
-    const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec(vip), priority: 100, nopreempt: true }));
-    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
-    await heldOnlyBy(lab, vip, 'a', 'settled');
-
-    await a.process.stop('SIGKILL');
-    await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over from the killed a' });
-    assert.equal(await holders(lab, vip), 'a,b', 'the killed daemon left its VIP (the defect this test guards against)');
+    const { vip, b } = await killedMasterLeftItsVip(lab);
 
     // The same runtime directory, a configuration that does not even parse: the daemon never
     // gets as far as its instances, whose start removes such debris.
