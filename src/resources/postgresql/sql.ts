@@ -22,17 +22,22 @@ export interface Session {
   query(text: string, values?: readonly unknown[]): Promise<Row[]>;
 }
 
-/** Connects, runs fn, disconnects; rejects with the abort reason when the signal fires first. */
-export async function withSession<T>(endpoint: Endpoint, signal: AbortSignal, fn: (session: Session) => Promise<T>): Promise<T> {
-  if (signal.aborted) throw abortError(signal);
-  const client = new pg.Client({
+/** A client for the endpoint; the application name tells our sessions apart in pg_stat_activity. */
+function clientFor(endpoint: Endpoint, applicationName: string): pg.Client {
+  return new pg.Client({
     host: endpoint.host,
     port: endpoint.port,
     user: endpoint.user,
     database: endpoint.database ?? 'postgres',
-    application_name: 'hotstandby',
+    application_name: applicationName,
     ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
   });
+}
+
+/** Connects, runs fn, disconnects; rejects with the abort reason when the signal fires first. */
+export async function withSession<T>(endpoint: Endpoint, signal: AbortSignal, fn: (session: Session) => Promise<T>): Promise<T> {
+  if (signal.aborted) throw abortError(signal);
+  const client = clientFor(endpoint, 'hotstandby');
   // An error event after the promise settled (a server terminating our session) must not crash the daemon.
   client.on('error', () => undefined);
   let onAbort: (() => void) | undefined;
@@ -81,14 +86,7 @@ export { identifier, literal } from './sql-names.js';
 export function watchSession(endpoint: Endpoint, onEnd: (lost: boolean, why: string) => void): { close(): void } {
   let closed = false;
   let connected = false;
-  const client = new pg.Client({
-    host: endpoint.host,
-    port: endpoint.port,
-    user: endpoint.user,
-    database: endpoint.database ?? 'postgres',
-    application_name: 'hotstandby-watch',
-    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
-  });
+  const client = clientFor(endpoint, 'hotstandby-watch');
   const lost = (why: string): void => {
     if (closed || !connected) return;
     closed = true;
