@@ -11,8 +11,10 @@ import { closeSync, openSync, read, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Source } from './backend.js';
+import type { Backend, Source } from './backend.js';
+import type { MasterKey } from './crypto.js';
 import type { Id } from './id.js';
+import { encodePackTrailer, type PackedBlob } from './pack.js';
 
 const readAt = promisify(read);
 
@@ -126,5 +128,22 @@ export class PackFile {
     } catch (err) {
       throw new Error(`Writing a pack to a temporary file in ${this.where} failed: ${(err as Error).message}`);
     }
+  }
+}
+
+/**
+ * Ends `file` with the encrypted header listing `blobs`, saves it as `data/<id>` (a piece at a
+ * time when the backend can take pieces) and closes it, saved or not; its id and size.
+ */
+export async function savePackFile(backend: Backend, key: MasterKey, file: PackFile, blobs: readonly PackedBlob[]): Promise<{ id: Id; size: number }> {
+  try {
+    file.append(encodePackTrailer(key, blobs));
+    const done = file.finish();
+    const h = { type: 'data' as const, name: done.id };
+    if (backend.saveFrom) await backend.saveFrom(h, file.source());
+    else await backend.save(h, await file.readAll());
+    return done;
+  } finally {
+    file.close();
   }
 }

@@ -13,11 +13,11 @@ import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } fr
 import { hashId, type Id } from './id.js';
 import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
-import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, encodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
+import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
 import { sealBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
-import { PackFile } from './pack-file.js';
+import { PackFile, savePackFile } from './pack-file.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
 
 /** No key file opens with this password. Callers are expected to catch it. */
@@ -291,7 +291,7 @@ export class Repository {
   private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { file: PackFile.create(this.tempDir), blobs: [] };
+      packer = { file: this.createPackFile(), blobs: [] };
       this.packers.set(type, packer);
     }
     const blob: PackedBlob = { type, id, offset: packer.file.size, length: sealed.length };
@@ -316,17 +316,7 @@ export class Repository {
     const packer = this.packers.get(type);
     if (!packer || packer.blobs.length === 0) return;
     this.packers.delete(type);
-    const { file } = packer;
-    let id: Id;
-    try {
-      file.append(encodePackTrailer(this.key, packer.blobs));
-      id = file.finish().id;
-      const h = { type: 'data' as const, name: id };
-      if (this.backend.saveFrom) await this.backend.saveFrom(h, file.source());
-      else await this.backend.save(h, await file.readAll());
-    } finally {
-      file.close();
-    }
+    const { id } = await savePackFile(this.backend, this.key, packer.file, packer.blobs);
     const pack = { id, blobs: packer.blobs };
     this.addPackToIndex(pack);
     for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
@@ -335,6 +325,11 @@ export class Repository {
     // A long backup writes index files as it goes (they may follow their packs at any time), so
     // the blob lists of the packs written so far are not all held until the end.
     if (this.unindexedBlobs >= BLOBS_PER_INDEX_FILE) await this.writeIndexFiles();
+  }
+
+  /** An empty temporary file to assemble a pack in (pack-file.ts), in the repository's temporary directory. */
+  createPackFile(): PackFile {
+    return PackFile.create(this.tempDir);
   }
 
   /**
