@@ -88,6 +88,8 @@ export class Repository {
   private readonly sealing = new Set<Promise<void>>();
   /** Plaintext bytes accepted by queueBlob and not yet in a pack. */
   private sealingBytes = 0;
+  /** queueBlob calls waiting for sealingBytes to go down. */
+  private roomWaiters: (() => void)[] = [];
   readonly chunker: ChunkerTables;
   private readonly sealer: Sealer;
 
@@ -254,7 +256,9 @@ export class Repository {
     try {
       while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) {
         this.pool?.sendBatch(); // what we wait for may be in the batch not yet sent
-        await Promise.race(this.sealing);
+        // Woken when any blob is packed. Not Promise.race over the blobs being sealed: that adds
+        // a reaction to each of them (thousands of small blobs) at every wait.
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       }
       if (this.writeError !== undefined) throw this.writeError;
     } catch (err) {
@@ -283,6 +287,8 @@ export class Repository {
       .finally(() => {
         this.sealing.delete(done);
         this.sealingBytes -= bytes;
+        const waiters = this.roomWaiters.splice(0);
+        for (const w of waiters) w(); // each looks again
       });
     this.sealing.add(done);
     return { id, saved: true, done };
