@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig } from '../../src/backup/repo/config.js';
 import { zstd } from '../../src/backup/repo/compression.js';
 import { AuthenticationError, CRYPTO_OVERHEAD, open, randomMasterKey, seal } from '../../src/backup/repo/crypto.js';
-import { formatGoTime, goJsonString, goQuote, goTimeFromNs, goUnquote, parseGoTime } from '../../src/backup/repo/go-json.js';
+import { formatGoTime, goJsonEncode, goJsonString, goQuote, goTimeFromNs, goUnquote, parseGoTime } from '../../src/backup/repo/go-json.js';
 import { decodeIndexFile, encodeIndexFile } from '../../src/backup/repo/index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile } from '../../src/backup/repo/key-file.js';
 import { decodeLock, encodeLock } from '../../src/backup/repo/lock.js';
@@ -149,6 +149,27 @@ test('index files: omitempty on supersedes and uncompressed_length; round-trip',
   assert.deepEqual(decodeIndexFile(bytes), { supersedes: [], packs });
   const sup = encodeIndexFile({ supersedes: [id()], packs });
   assert.deepEqual(encodeIndexFile(decodeIndexFile(sup)), sup);
+});
+
+test('index files are written byte for byte as Go\'s json.Marshal writes them (goJsonEncode of the index struct), large ones too', () => {
+  const viaGoJson = (supersedes: string[], packs: { id: string; blobs: PackedBlob[] }[]) =>
+    goJsonEncode({
+      supersedes: supersedes.length ? supersedes : undefined,
+      packs: packs.map((p) => ({ id: p.id, blobs: p.blobs.map((b) => ({ id: b.id, type: b.type, offset: b.offset, length: b.length, uncompressed_length: b.uncompressedLength || undefined })) })),
+    });
+  const packs = Array.from({ length: 40 }, (_, i) => ({
+    id: id(),
+    blobs: Array.from({ length: i * 37 }, (_, j): PackedBlob => {
+      const b: PackedBlob = { type: j % 3 ? 'data' : 'tree', id: id(), offset: j * 4_000_000, length: 2 ** 32 - 1 - j };
+      if (j % 2) b.uncompressedLength = 2 ** 40 + j;
+      return b;
+    }),
+  }));
+  for (const [sup, ps] of [[[], []], [[id(), id()], packs], [[], packs.slice(0, 3)]] as const) {
+    assert.equal(encodeIndexFile({ supersedes: [...sup], packs: [...ps] }).toString('latin1'), viaGoJson([...sup], [...ps]));
+  }
+  assert.throws(() => encodeIndexFile({ supersedes: [], packs: [{ id: 'nothex', blobs: [] }] }), /Invalid id 'nothex'/);
+  assert.throws(() => encodeIndexFile({ supersedes: [], packs: [{ id: id(), blobs: [{ type: 'data', id: id(), offset: -1, length: 1 }] }] }), /Invalid length or offset -1/);
 });
 
 test('snapshots: restic\'s field order, omitempty, round-trip', () => {

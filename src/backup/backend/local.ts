@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type Source, type TempFileInfo } from '../repo/backend.js';
 import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
@@ -84,8 +84,24 @@ export class LocalBackend implements Backend {
   }
 
   async save(h: Handle, data: Uint8Array): Promise<void> {
+    await this.saveWith(h, (fh) => fh.writeFile(data));
+  }
+
+  /** save() from pieces: a pack assembled in a temporary file is copied a piece at a time. */
+  async saveFrom(h: Handle, source: Source): Promise<void> {
+    await this.saveWith(h, async (fh) => {
+      let pos = 0;
+      for await (const piece of source.pieces()) {
+        for (let done = 0; done < piece.length; ) done += (await fh.write(piece, done, piece.length - done, pos + done)).bytesWritten;
+        pos += piece.length;
+      }
+      if (pos !== source.size) throw new Error(`Saving ${layoutPath(h)}: ${pos} bytes written of ${source.size}`);
+    });
+  }
+
+  private async saveWith(h: Handle, write: (fh: FileHandle) => Promise<void>): Promise<void> {
     try {
-      await this.saveFile(h, data);
+      await this.saveFile(h, write);
     } catch (err) {
       // No such directory: the repository went away under us (a disk unplugged mid-run).
       if (isErrno(err, 'ENOENT')) throw new Error(await this.goneReason(err as Error));
@@ -93,7 +109,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  private async saveFile(h: Handle, data: Uint8Array): Promise<void> {
+  private async saveFile(h: Handle, write: (fh: FileHandle) => Promise<void>): Promise<void> {
     const final = this.pathOf(h);
     const dir = this.dirOf(h);
     const tmp = tempPath(final);
@@ -111,7 +127,7 @@ export class LocalBackend implements Backend {
     }
     try {
       try {
-        await fh.writeFile(data);
+        await write(fh);
         await fh.sync();
       } finally {
         await fh.close();

@@ -10,7 +10,7 @@
  * file and an interrupted save leaves only a temporary name, which list() ignores.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type Source, type TempFileInfo } from '../repo/backend.js';
 import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { OPEN_FLAGS, STATUS, SftpClient, SftpStatusError } from './sftp/client.js';
 import { isRegularMode } from './sftp/codec.js';
@@ -158,6 +158,22 @@ export class SftpBackend implements Backend {
   }
 
   async save(h: Handle, data: Uint8Array): Promise<void> {
+    await this.saveWith(h, (c, handle) => c.writeAll(handle, data));
+  }
+
+  /** save() from pieces: a pack assembled in a temporary file is sent a piece at a time. */
+  async saveFrom(h: Handle, source: Source): Promise<void> {
+    await this.saveWith(h, async (c, handle) => {
+      let pos = 0;
+      for await (const piece of source.pieces()) {
+        await c.writeAll(handle, piece, pos);
+        pos += piece.length;
+      }
+      if (pos !== source.size) throw new Error(`Saving ${layoutPath(h)}: ${pos} bytes written of ${source.size}`);
+    });
+  }
+
+  private async saveWith(h: Handle, write: (c: SftpClient, handle: Buffer) => Promise<void>): Promise<void> {
     const c = await this.client();
     const final = this.path(layoutPath(h));
     const tmp = tempPath(final);
@@ -172,7 +188,7 @@ export class SftpBackend implements Backend {
     }
     try {
       try {
-        await c.writeAll(handle, data);
+        await write(c, handle);
         await c.fsync(handle);
       } finally {
         await c.close(handle);

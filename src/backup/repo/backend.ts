@@ -37,6 +37,13 @@ export interface TempFileInfo {
   modifiedMs: number;
 }
 
+/** A file's content read in pieces (a pack assembled in a temporary file: never whole in memory). */
+export interface Source {
+  size: number;
+  /** The content in order; a piece is valid only until the next is asked for. */
+  pieces(): AsyncIterable<Uint8Array>;
+}
+
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
@@ -68,6 +75,12 @@ export interface Backend {
    * rejects with AlreadyExistsError and leaves the existing file as it was.
    */
   save(h: Handle, data: Uint8Array): Promise<void>;
+
+  /**
+   * Optional: save() from a Source, with the same guarantees, holding only a piece at a time
+   * in memory. A backend without it gets the content whole through save().
+   */
+  saveFrom?(h: Handle, source: Source): Promise<void>;
 
   /**
    * Reads `length` bytes at `offset` (length 0: to the end). Rejects with NotFoundError when the

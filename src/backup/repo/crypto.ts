@@ -78,16 +78,20 @@ export function poly1305Aes(mac: MacKey, nonce: Uint8Array, message: Uint8Array,
   return poly1305(oneTime, m);
 }
 
+const SEAL_SLICE = 256 * 1024;
+
 /** Encrypts `plaintext` under a fresh random IV: `IV || CIPHERTEXT || MAC`. */
 export function seal(key: MasterKey, plaintext: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE), aes?: Cipher): Buffer {
   const out = Buffer.allocUnsafe(plaintext.length + CRYPTO_OVERHEAD);
   iv = Uint8Array.from(iv);
   out.set(iv, 0);
   const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv);
-  const a = cipher.update(plaintext);
-  const b = cipher.final();
-  out.set(a, IV_SIZE);
-  out.set(b, IV_SIZE + a.length);
+  // CTR keeps its counter between updates: a large blob is encrypted in slices, so that no
+  // second copy of its size is made (cipher.update cannot write into `out`).
+  for (let o = 0; o < plaintext.length; o += SEAL_SLICE) {
+    out.set(cipher.update(plaintext.subarray(o, Math.min(o + SEAL_SLICE, plaintext.length))), IV_SIZE + o);
+  }
+  out.set(cipher.final(), IV_SIZE + plaintext.length);
   const ciphertext = out.subarray(IV_SIZE, IV_SIZE + plaintext.length);
   out.set(poly1305Aes(key.mac, iv, ciphertext, aes), IV_SIZE + plaintext.length);
   return out;

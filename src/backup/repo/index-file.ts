@@ -4,7 +4,6 @@
  * `supersedes` and `uncompressed_length` are left out when empty, as Go's omitempty does.
  * Stored in the unpacked format (see unpacked.ts).
  */
-import { goJsonEncode, type GoJsonValue } from './go-json.js';
 import { parseId, type Id } from './id.js';
 import type { PackedBlob } from './pack.js';
 
@@ -18,19 +17,48 @@ export interface IndexFile {
   packs: IndexPack[];
 }
 
+/** The longest JSON of one blob entry (a 64-digit id, a type name, three 16-digit safe integers) and its comma. */
+const MAX_BLOB_JSON = 190;
+
+/**
+ * The index file's JSON, as goJsonEncode would write it (Go's json.Marshal of restic's index
+ * struct), but straight into one buffer: an index file lists up to 50,000 blobs, and building a
+ * JSON value object per blob and then the whole text as a string took some 10 MB of heap at once.
+ * Every field is an id (hex), a type name or an integer, so nothing needs escaping.
+ */
 export function encodeIndexFile(index: IndexFile): Buffer {
-  const packs: GoJsonValue[] = index.packs.map((p) => ({
-    id: p.id,
-    blobs: p.blobs.map((b) => ({
-      id: b.id,
-      type: b.type,
-      offset: b.offset,
-      length: b.length,
-      uncompressed_length: b.uncompressedLength || undefined,
-    })),
-  }));
-  return Buffer.from(goJsonEncode({ supersedes: index.supersedes.length ? index.supersedes : undefined, packs }));
+  let bound = 64;
+  for (const id of index.supersedes) bound += id.length + 3;
+  for (const p of index.packs) bound += 64 + p.id.length + p.blobs.length * MAX_BLOB_JSON;
+  const out = Buffer.allocUnsafe(bound);
+  let o = 0;
+  const put = (text: string) => {
+    o += out.write(text, o, 'latin1');
+  };
+  put('{');
+  if (index.supersedes.length) put(`"supersedes":[${index.supersedes.map((id) => `"${checkedId(id)}"`).join(',')}],`);
+  put('"packs":[');
+  index.packs.forEach((p, i) => {
+    put(`${i ? ',' : ''}{"id":"${checkedId(p.id)}","blobs":[`);
+    p.blobs.forEach((b, j) => {
+      const u = b.uncompressedLength ? `,"uncompressed_length":${checkedUint(b.uncompressedLength)}` : '';
+      put(`${j ? ',' : ''}{"id":"${checkedId(b.id)}","type":"${b.type === 'tree' ? 'tree' : 'data'}","offset":${checkedUint(b.offset)},"length":${checkedUint(b.length)}${u}}`);
+    });
+    put(']}');
+  });
+  put(']}');
+  return out.subarray(0, o);
 }
+
+const checkedId = (id: string): string => {
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new RangeError(`Invalid id '${id}' in an index`);
+  return id;
+};
+
+const checkedUint = (n: number): number => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid length or offset ${n} in an index`);
+  return n;
+};
 
 const uint = (v: unknown, what: string): number => {
   if (!Number.isSafeInteger(v) || (v as number) < 0) throw new RangeError(`Invalid ${what} ${JSON.stringify(v)}`);

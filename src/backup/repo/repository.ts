@@ -13,10 +13,11 @@ import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } fr
 import { hashId, type Id } from './id.js';
 import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
-import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, encodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
+import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
 import { sealBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
+import { PackFile, savePackFile } from './pack-file.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
 
 /** No key file opens with this password. Callers are expected to catch it. */
@@ -31,7 +32,10 @@ export class NoRepositoryError extends Error {
 
 /** Packs are closed once they reach this size (restic 0.14 uses 4 MiB; later versions 16). */
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
-/** Full packs being written while the next ones fill. */
+/**
+ * Full packs being uploaded while the next ones fill. They are in temporary files (pack-file.ts),
+ * not in memory; the bound keeps a slow backend from collecting finished packs on the disk.
+ */
 const MAX_PACK_WRITES = 2;
 /** Index files are kept below 8 MiB of JSON (design.rst, "Indexing"); this many packs stays well under. */
 const PACKS_PER_INDEX_FILE = 4096;
@@ -45,39 +49,19 @@ export interface RepositoryOptions {
   packSize?: number;
   /** Worker threads for compressing and sealing blobs (default: seal-pool.ts's choice; 0: none). */
   sealWorkers?: number;
+  /** Where packs are assembled before they are saved (default: $TMPDIR or /tmp, as restic). */
+  tempDir?: string;
+}
+
+interface OpenPack {
+  file: PackFile;
+  blobs: PackedBlob[];
 }
 
 /** Plaintext bytes being compressed and sealed at once, over all callers. */
 const MAX_SEALING_BYTES = 8 * 1024 * 1024;
 /** Blobs this large go to a worker in a message of their own; smaller ones in batches (seal-pool.ts). */
 const OFFLOAD_MIN_BYTES = 32 * 1024;
-
-interface OpenPack {
-  /**
-   * The pack's bytes so far, in one buffer: sealed blobs are copied in, so that the many small
-   * buffers of small blobs (slices of Node's 8 KiB pool slabs, each pinning its slab) are not
-   * kept, and the pack is written without a final concatenation. It is allocated at the pack
-   * size plus room for the header at once: pages not yet written cost no memory (the kernel
-   * maps them on first touch), and copying a growing buffer cost a tenth of a small-file backup.
-   */
-  buf: Buffer;
-  size: number;
-  blobs: PackedBlob[];
-}
-
-/** Room past the pack size for the last blob's start and the header (45 bytes a blob). */
-const PACK_SLACK = 1024 * 1024;
-
-function appendToPack(p: OpenPack, bytes: Uint8Array, packSize: number): void {
-  if (p.size + bytes.length > p.buf.length) {
-    // Rare: a large last blob, or a header longer than the slack (packs of tiny blobs).
-    const grown = Buffer.allocUnsafeSlow(p.size + bytes.length + Math.max(PACK_SLACK, packSize >> 2));
-    p.buf.copy(grown, 0, 0, p.size);
-    p.buf = grown;
-  }
-  p.buf.set(bytes, p.size);
-  p.size += bytes.length;
-}
 
 const blobKey = (type: BlobType, id: Id) => (type === 'tree' ? 't' : 'd') + id;
 
@@ -98,11 +82,14 @@ export class Repository {
   private readonly compression: Compression;
   private readonly packSize: number;
   private readonly sealWorkers: number | undefined;
+  private readonly tempDir: string | undefined;
   private pool: SealPool | undefined;
   /** Blobs being compressed and sealed (inline or in a worker). */
   private readonly sealing = new Set<Promise<void>>();
   /** Plaintext bytes accepted by queueBlob and not yet in a pack. */
   private sealingBytes = 0;
+  /** queueBlob calls waiting for sealingBytes to go down. */
+  private roomWaiters: (() => void)[] = [];
   readonly chunker: ChunkerTables;
   private readonly sealer: Sealer;
 
@@ -115,6 +102,7 @@ export class Repository {
     this.compression = options.compression ?? zstd;
     this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
     this.sealWorkers = options.sealWorkers;
+    this.tempDir = options.tempDir;
     this.chunker = chunkerTables(config.chunkerPolynomial);
     this.sealer = new Sealer(key);
   }
@@ -268,7 +256,9 @@ export class Repository {
     try {
       while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0) {
         this.pool?.sendBatch(); // what we wait for may be in the batch not yet sent
-        await Promise.race(this.sealing);
+        // Woken when any blob is packed. Not Promise.race over the blobs being sealed: that adds
+        // a reaction to each of them (thousands of small blobs) at every wait.
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       }
       if (this.writeError !== undefined) throw this.writeError;
     } catch (err) {
@@ -297,6 +287,8 @@ export class Repository {
       .finally(() => {
         this.sealing.delete(done);
         this.sealingBytes -= bytes;
+        const waiters = this.roomWaiters.splice(0);
+        for (const w of waiters) w(); // each looks again
       });
     this.sealing.add(done);
     return { id, saved: true, done };
@@ -305,14 +297,14 @@ export class Repository {
   private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
     let packer = this.packers.get(type);
     if (!packer) {
-      packer = { buf: Buffer.allocUnsafeSlow(this.packSize + PACK_SLACK), size: 0, blobs: [] };
+      packer = { file: this.createPackFile(), blobs: [] };
       this.packers.set(type, packer);
     }
-    const blob: PackedBlob = { type, id, offset: packer.size, length: sealed.length };
+    const blob: PackedBlob = { type, id, offset: packer.file.size, length: sealed.length };
     if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
-    appendToPack(packer, sealed, this.packSize);
+    packer.file.append(sealed);
     packer.blobs.push(blob);
-    if (packer.size >= this.packSize) {
+    if (packer.file.size >= this.packSize) {
       const write: Promise<void> = this.writePack(type).then(
         () => {
           this.writes = this.writes.filter((w) => w !== write);
@@ -330,10 +322,7 @@ export class Repository {
     const packer = this.packers.get(type);
     if (!packer || packer.blobs.length === 0) return;
     this.packers.delete(type);
-    appendToPack(packer, encodePackTrailer(this.key, packer.blobs), this.packSize);
-    const bytes = packer.buf.subarray(0, packer.size);
-    const id = hashId(bytes);
-    await this.backend.save({ type: 'data', name: id }, bytes);
+    const { id } = await savePackFile(this.backend, this.key, packer.file, packer.blobs);
     const pack = { id, blobs: packer.blobs };
     this.addPackToIndex(pack);
     for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
@@ -342,6 +331,11 @@ export class Repository {
     // A long backup writes index files as it goes (they may follow their packs at any time), so
     // the blob lists of the packs written so far are not all held until the end.
     if (this.unindexedBlobs >= BLOBS_PER_INDEX_FILE) await this.writeIndexFiles();
+  }
+
+  /** An empty temporary file to assemble a pack in (pack-file.ts), in the repository's temporary directory. */
+  createPackFile(): PackFile {
+    return PackFile.create(this.tempDir);
   }
 
   /**
@@ -357,6 +351,8 @@ export class Repository {
 
   /** Ends the worker threads (they are unref'd: a process that forgets this still exits). */
   async close(): Promise<void> {
+    for (const p of this.packers.values()) p.file.close(); // a backup that failed: its packs are dropped
+    this.packers.clear();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();

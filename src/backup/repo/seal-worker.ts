@@ -24,9 +24,13 @@ parentPort!.on('message', (m: { id: number; data: Uint8Array; lengths: number[] 
       total += r.sealed.length;
       results.push(r);
     }
-    const out = new Uint8Array(total);
+    // One sealed blob that has a buffer of its own (a large one) is sent as it is: a copy of a
+    // blob of up to 8 MiB would be as large again.
+    const only = results.length === 1 ? results[0]!.sealed : undefined;
+    const own = only !== undefined && only.byteOffset === 0 && only.buffer.byteLength === only.length;
+    const out = own ? new Uint8Array(only.buffer as ArrayBuffer) : new Uint8Array(total);
     let w = 0;
-    for (const r of results) {
+    for (const r of own ? [] : results) {
       out.set(r.sealed, w);
       w += r.sealed.length;
     }

@@ -8,9 +8,10 @@
 import type { Compression } from '../repo/compression.js';
 import { zstd } from '../repo/compression.js';
 import { open, seal } from '../repo/crypto.js';
-import { hashId, type Id } from '../repo/id.js';
+import { hashId } from '../repo/id.js';
 import type { IndexPack } from '../repo/index-file.js';
-import { encodePackTrailer, type BlobType, type PackedBlob } from '../repo/pack.js';
+import type { BlobType, PackedBlob } from '../repo/pack.js';
+import { savePackFile, type PackFile } from '../repo/pack-file.js';
 import { DEFAULT_PACK_SIZE, type Repository } from '../repo/repository.js';
 
 /** A sealed blob that does not decrypt to its id. */
@@ -47,37 +48,42 @@ export function compressSealedBlob(repo: Repository, b: PackedBlob, sealed: Uint
 export class RawPackWriter {
   readonly written: IndexPack[] = [];
   bytesWritten = 0;
-  private readonly open = new Map<BlobType, { parts: Uint8Array[]; blobs: PackedBlob[]; size: number }>();
+  /** Packs being filled, in temporary files (pack-file.ts), one per type. */
+  private readonly open = new Map<BlobType, { file: PackFile; blobs: PackedBlob[] }>();
 
   constructor(private readonly repo: Repository, private readonly packSize = DEFAULT_PACK_SIZE) {}
 
   async add(b: PackedBlob, sealed: Uint8Array): Promise<void> {
     let p = this.open.get(b.type);
     if (!p) {
-      p = { parts: [], blobs: [], size: 0 };
+      p = { file: this.repo.createPackFile(), blobs: [] };
       this.open.set(b.type, p);
     }
-    const entry: PackedBlob = { type: b.type, id: b.id, offset: p.size, length: sealed.length };
+    const entry: PackedBlob = { type: b.type, id: b.id, offset: p.file.size, length: sealed.length };
     if (b.uncompressedLength !== undefined) entry.uncompressedLength = b.uncompressedLength;
-    p.parts.push(sealed);
+    p.file.append(sealed);
     p.blobs.push(entry);
-    p.size += sealed.length;
-    if (p.size >= this.packSize) await this.close(b.type);
+    if (p.file.size >= this.packSize) await this.close(b.type);
   }
 
   private async close(type: BlobType): Promise<void> {
     const p = this.open.get(type);
-    if (!p || p.blobs.length === 0) return;
+    if (!p) return;
     this.open.delete(type);
-    const bytes = Buffer.concat([...p.parts, encodePackTrailer(this.repo.key, p.blobs)]);
-    const id: Id = hashId(bytes);
-    await this.repo.backend.save({ type: 'data', name: id }, bytes);
+    if (p.blobs.length === 0) return p.file.close();
+    const { id, size } = await savePackFile(this.repo.backend, this.repo.key, p.file, p.blobs);
     this.written.push({ id, blobs: p.blobs });
-    this.bytesWritten += bytes.length;
+    this.bytesWritten += size;
   }
 
   async flush(): Promise<void> {
     await this.close('data');
     await this.close('tree');
+  }
+
+  /** Drops the packs not yet written (a repack that failed). */
+  discard(): void {
+    for (const p of this.open.values()) p.file.close();
+    this.open.clear();
   }
 }

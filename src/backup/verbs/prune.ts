@@ -215,21 +215,25 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   if (dryRun || !indexChanged) return r;
 
   const writer = new RawPackWriter(repo, options.packSize);
-  for (const p of repack) {
-    const bytes = await repo.backend.load({ type: 'data', name: p.id });
-    for (const b of p.blobs) {
-      const sealed = bytes.subarray(b.offset, b.offset + b.length);
-      if (compressed && b.uncompressedLength === undefined) {
-        const z = compressSealedBlob(repo, b, sealed);
-        await writer.add(z.blob, z.sealed);
-        r.blobsCompressed++;
-        continue;
+  try {
+    for (const p of repack) {
+      const bytes = await repo.backend.load({ type: 'data', name: p.id });
+      for (const b of p.blobs) {
+        const sealed = bytes.subarray(b.offset, b.offset + b.length);
+        if (compressed && b.uncompressedLength === undefined) {
+          const z = compressSealedBlob(repo, b, sealed);
+          await writer.add(z.blob, z.sealed);
+          r.blobsCompressed++;
+          continue;
+        }
+        verifySealedBlob(repo, b, sealed);
+        await writer.add(b, sealed);
       }
-      verifySealedBlob(repo, b, sealed);
-      await writer.add(b, sealed);
     }
+    await writer.flush();
+  } finally {
+    writer.discard();
   }
-  await writer.flush();
   r.packsWritten = writer.written.length;
   r.bytesWritten = writer.bytesWritten;
   r.bytesRemoved -= writer.bytesWritten;

@@ -185,13 +185,13 @@ export class SftpClient {
     return true;
   }
 
-  /** Writes `data` at offset 0 of an open file, WINDOW requests in flight. */
-  async writeAll(handle: Buffer, data: Uint8Array): Promise<void> {
+  /** Writes `data` at offset `at` of an open file, WINDOW requests in flight; `data` may be re-used once this resolves. */
+  async writeAll(handle: Buffer, data: Uint8Array, at = 0): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     for (let o = 0; o < data.length; o += WRITE_CHUNK) {
       const chunk = data.subarray(o, Math.min(o + WRITE_CHUNK, data.length));
-      const w: Promise<void> = this.request(FXP.WRITE, [{ str: handle }, { u64: o }, { str: chunk }]).then(
+      const w: Promise<void> = this.request(FXP.WRITE, [{ str: handle }, { u64: at + o }, { str: chunk }]).then(
         (p) => SftpClient.status(p, 'write'),
       );
       const tracked = w.catch((err: unknown) => {

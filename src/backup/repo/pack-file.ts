@@ -1,0 +1,149 @@
+/**
+ * A pack being assembled in a temporary file rather than in memory, as restic does (its packer
+ * writes to a file in the temporary directory, $TMPDIR or /tmp, removed as soon as it is made):
+ * a backup then holds no pack in memory however many are being filled or uploaded, only a small
+ * staging buffer per open pack. The file is unlinked at once, so a process killed mid-backup
+ * leaves nothing behind (and nothing in the repository: a pack reaches the backend only whole).
+ * The pack's id, the SHA-256 of its bytes (design.rst, "Pack Format"), is computed as it is written.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, openSync, read, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Backend, Source } from './backend.js';
+import type { MasterKey } from './crypto.js';
+import type { Id } from './id.js';
+import { encodePackTrailer, type PackedBlob } from './pack.js';
+
+const readAt = promisify(read);
+
+/**
+ * Small blobs are gathered here and written in one call: a write(2) per 2 KiB blob cost more
+ * than the copy. Blobs at least this large are written directly.
+ */
+const STAGE_BYTES = 256 * 1024;
+/** The pieces a finished pack is read back in for the backend. */
+const PIECE_BYTES = 1024 * 1024;
+
+export class PackFile {
+  private fd: number | undefined;
+  private readonly hash: Hash = createHash('sha256');
+  private stage: Buffer | undefined = Buffer.allocUnsafeSlow(STAGE_BYTES);
+  private staged = 0;
+  /** Bytes appended so far (the offset of the next blob). */
+  size = 0;
+
+  private constructor(fd: number, private readonly where: string) {
+    this.fd = fd;
+  }
+
+  /** A new, empty pack file in `dir` (default: the system's temporary directory, $TMPDIR). */
+  static create(dir = tmpdir()): PackFile {
+    const path = join(dir, `hotstandby-pack-${randomBytes(8).toString('hex')}`);
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx+', 0o600);
+    } catch (err) {
+      throw new Error(`Cannot create a temporary pack file in ${dir} (set TMPDIR to a writable directory): ${(err as Error).message}`);
+    }
+    try {
+      unlinkSync(path);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    return new PackFile(fd, dir);
+  }
+
+  append(bytes: Uint8Array): void {
+    if (this.staged + bytes.length > STAGE_BYTES) this.writeStage();
+    if (bytes.length >= STAGE_BYTES) this.write(bytes);
+    else {
+      this.stage!.set(bytes, this.staged);
+      this.staged += bytes.length;
+    }
+    this.size += bytes.length;
+  }
+
+  /** Writes what is staged; the pack's id (the SHA-256 of all its bytes) and its size. */
+  finish(): { id: Id; size: number } {
+    this.writeStage();
+    this.stage = undefined;
+    return { id: this.hash.digest('hex'), size: this.size };
+  }
+
+  /** The finished pack read back piece by piece (one buffer, re-used: a piece is valid until the next). */
+  source(): Source {
+    const size = this.size;
+    const pieces = async function* (this: PackFile): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.allocUnsafeSlow(Math.min(PIECE_BYTES, Math.max(1, size)));
+      for (let pos = 0; pos < size; ) {
+        const n = Math.min(buf.length, size - pos);
+        const { bytesRead } = await readAt(this.openFd(), buf, 0, n, pos);
+        if (bytesRead === 0) throw new Error(`The temporary pack file in ${this.where} ended early (${pos} of ${size} bytes)`);
+        pos += bytesRead;
+        yield buf.subarray(0, bytesRead);
+      }
+    };
+    return { size, pieces: () => pieces.call(this) };
+  }
+
+  /** The whole finished pack in memory (for a backend that saves only from memory). */
+  async readAll(): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(this.size);
+    let pos = 0;
+    for await (const piece of this.source().pieces()) {
+      out.set(piece, pos);
+      pos += piece.length;
+    }
+    return out;
+  }
+
+  /** Closes the file (its space is freed: it has no name). Idempotent. */
+  close(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    this.stage = undefined;
+    if (fd !== undefined) closeSync(fd);
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new Error('The temporary pack file was closed');
+    return this.fd;
+  }
+
+  private writeStage(): void {
+    if (this.staged === 0) return;
+    const staged = this.stage!.subarray(0, this.staged);
+    this.staged = 0;
+    this.write(staged);
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    const fd = this.openFd();
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      throw new Error(`Writing a pack to a temporary file in ${this.where} failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Ends `file` with the encrypted header listing `blobs`, saves it as `data/<id>` (a piece at a
+ * time when the backend can take pieces) and closes it, saved or not; its id and size.
+ */
+export async function savePackFile(backend: Backend, key: MasterKey, file: PackFile, blobs: readonly PackedBlob[]): Promise<{ id: Id; size: number }> {
+  try {
+    file.append(encodePackTrailer(key, blobs));
+    const done = file.finish();
+    const h = { type: 'data' as const, name: done.id };
+    if (backend.saveFrom) await backend.saveFrom(h, file.source());
+    else await backend.save(h, await file.readAll());
+    return done;
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Packs are assembled in unnamed temporary files, not in memory (issue 13: memory stays bounded;
+ * restic does the same): the file leaves nothing in the temporary directory, its id is the SHA-256
+ * of its bytes, and the repository hands a backend that can take them the pack in pieces only.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { MemoryBackend } from '../../src/backup/backend/memory.js';
+import type { Handle, Source } from '../../src/backup/repo/backend.js';
+import { PackFile } from '../../src/backup/repo/pack-file.js';
+import { Repository } from '../../src/backup/repo/repository.js';
+
+const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
+const scratch = mkdtempSync(join(tmpdir(), 'hs-packfile-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('a pack file keeps what is appended (small blobs staged, large written through), leaves no name behind, and its id is its SHA-256', async () => {
+  const dir = mkdtempSync(join(scratch, 'tmp-'));
+  const f = PackFile.create(dir);
+  assert.deepEqual(readdirSync(dir), [], 'unlinked as soon as it is made');
+  const parts = [randomBytes(10), randomBytes(200_000), randomBytes(300_000), randomBytes(1), randomBytes(3 * 1024 * 1024), randomBytes(70_000)];
+  for (const p of parts) f.append(p);
+  const all = Buffer.concat(parts);
+  assert.equal(f.size, all.length);
+  const { id, size } = f.finish();
+  assert.equal(size, all.length);
+  assert.equal(id, createHash('sha256').update(all).digest('hex'));
+  assert.ok((await f.readAll()).equals(all));
+  const pieces: Buffer[] = [];
+  for await (const p of f.source().pieces()) {
+    assert.ok(p.length <= 1024 * 1024, 'read back a piece at a time');
+    pieces.push(Buffer.from(p));
+  }
+  assert.ok(Buffer.concat(pieces).equals(all));
+  f.close();
+  f.close();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a temporary directory that cannot be written: the save fails naming it and TMPDIR', async () => {
+  const be = new MemoryBackend();
+  const repo = await Repository.init(be, 'pw', { ...FAST, tempDir: join(scratch, 'missing', 'dir') });
+  await assert.rejects(async () => {
+    await repo.saveBlob('data', randomBytes(1000));
+    await repo.flush();
+  }, /Cannot create a temporary pack file in .*missing\/dir \(set TMPDIR/);
+  assert.deepEqual(await be.list('data'), []);
+  assert.deepEqual(await be.list('index'), []);
+  await repo.close();
+});
+
+/** A backend that takes packs in pieces and records how it got them. */
+class PiecewiseBackend extends MemoryBackend {
+  wholeDataSaves = 0;
+  largestPiece = 0;
+  override async save(h: Handle, data: Uint8Array): Promise<void> {
+    if (h.type === 'data') this.wholeDataSaves++;
+    return super.save(h, data);
+  }
+  async saveFrom(h: Handle, source: Source): Promise<void> {
+    const pieces: Buffer[] = [];
+    for await (const p of source.pieces()) {
+      this.largestPiece = Math.max(this.largestPiece, p.length);
+      pieces.push(Buffer.from(p));
+    }
+    return super.save(h, Buffer.concat(pieces));
+  }
+}
+
+test('packs reach a backend that can take pieces a piece at a time, never whole; they read back and reopen through the index', async () => {
+  const dir = mkdtempSync(join(scratch, 'tmp-'));
+  const be = new PiecewiseBackend();
+  const packSize = 4 * 1024 * 1024;
+  const repo = await Repository.init(be, 'pw', { ...FAST, packSize, tempDir: dir });
+  const blobs = Array.from({ length: 12 }, () => randomBytes(1024 * 1024));
+  const ids = [];
+  for (const b of blobs) ids.push((await repo.saveBlob('data', b)).id);
+  await repo.flush();
+  await repo.close();
+  assert.equal(be.wholeDataSaves, 0, 'no pack was handed over whole');
+  assert.ok(be.largestPiece > 0 && be.largestPiece <= 1024 * 1024, `largest piece ${be.largestPiece} bytes`);
+  assert.ok((await be.list('data')).length >= 3, 'several packs');
+  assert.deepEqual(readdirSync(dir), [], 'no temporary file left');
+  const again = await Repository.open(be, 'pw');
+  await again.loadIndex();
+  for (const [i, id] of ids.entries()) assert.ok(Buffer.from(await again.loadBlob('data', id)).equals(blobs[i]!));
+  for (const f of await be.list('data')) assert.equal((await again.readPackHeader(f.name)).length > 0, true);
+});
