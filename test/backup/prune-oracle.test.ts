@@ -171,3 +171,17 @@ test('prune removes the -tmp- leftovers of interrupted saves once nobody has wri
   rmSync(young);
   ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 });
+
+test('a hotstandby backup of tiny trees (an empty directory, one-byte files) leaves restic\'s default prune nothing to repack: trees are always compressed, as restic stores them', { skip, timeout: 300_000 }, async () => {
+  // A tree that zstd cannot shrink (an empty directory's) used to be stored uncompressed, and
+  // restic 0.14 repacks any tree pack holding an uncompressed blob: its first prune rewrote ours.
+  const repo = join(scratch, 'tiny-trees');
+  const src = join(scratch, 'tiny-src');
+  mkdirSync(join(src, 'empty', 'deeper'), { recursive: true });
+  writeFileSync(join(src, 'a'), 'x');
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'our backup');
+  const plan = resticPlan(ok(await restic(repo, 'prune', '--dry-run', '-v'), 'restic prune -n').stdout);
+  assert.deepEqual([plan.repack, plan.delete], [0, 0], 'restic would repack or delete nothing');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});

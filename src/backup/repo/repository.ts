@@ -266,7 +266,10 @@ export class Repository {
       throw err;
     }
     const pool = this.sealPool();
-    const job = pool
+    // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why).
+    const job = type === 'tree'
+      ? Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined, true))
+      : pool
       ? plaintext.length >= OFFLOAD_MIN_BYTES
         ? pool.seal(plaintext)
         : pool.sealSmall(plaintext)
