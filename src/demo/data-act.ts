@@ -63,7 +63,7 @@ export async function runDataAct(display: Display): Promise<DataActResult> {
     display.say(`  read through the VIP ${(readAfterMs / 1000).toFixed(2)} s later: row ${id} "${note}`);
     return { ok: note.startsWith('written before the master dies'), readAfterMs };
   } catch (error) {
-    display.say(`data act failed: ${(error as Error).message}\n${await lab.logs(10).catch(() => '')}`);
+    display.say(`data act failed: ${(error as Error).message}\n${await lab.logs(40).catch(() => '')}`);
     return { ok: false };
   } finally {
     await lab.destroy();
