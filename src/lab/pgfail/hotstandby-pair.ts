@@ -148,8 +148,14 @@ export class HotstandbyPair implements FailoverCluster {
    */
   async settled(): Promise<{ primary: string } | { reason: string }> {
     const state = await pairSettled(this.lab, this.hosts, this.vip);
-    if (!('primary' in state) || this.etcd === undefined) return state;
+    if (!('primary' in state)) return state;
     const standby = this.hosts.find((h) => h !== state.primary) as string;
+    // The standby's daemon must know too: our query can see it streaming synchronously a monitor
+    // round before the daemon does, and a primary killed in that window leaves a standby that
+    // cannot prove it holds every commit, so it rightly refuses to take over (seen in the demo).
+    const unready = await this.standbyDaemonNotEligible(standby);
+    if (unready !== undefined) return { reason: unready };
+    if (this.etcd === undefined) return state;
     const config: WitnessOperationConfig = { endpoints: this.etcd.endpoints(), key: WITNESS_KEY, op: 'read', requestTimeoutMs: 2000 };
     const outcome = await this.lab.exec(this.options.witnessHost ?? 'w', nodeEntryCommand(WITNESS_CLIENT, 'witnessOperation', config), { timeoutMs: 15_000 })
       .then(({ stdout }) => JSON.parse(stdout) as WitnessOutcome, (error: Error) => ({ ok: false, error: error.message }) as WitnessOutcome);
@@ -219,6 +225,18 @@ export class HotstandbyPair implements FailoverCluster {
   private async localSql(host: string, sql: string): Promise<string> {
     const argv = asPostgres([pgBinary('psql'), '-X', '-At', '-h', this.node(host).base, '-U', 'postgres', '-d', 'postgres', '-c', sql]);
     return (await this.lab.exec(host, argv, { timeoutMs: 10_000 })).stdout.trim();
+  }
+
+  /** Why the standby's daemon does not yet report its resources eligible to take over, if so. */
+  private async standbyDaemonNotEligible(host: string): Promise<string | undefined> {
+    const argv = [process.execPath, join(this.root, 'bin', 'hotstandby'), 'status', '--json', '--runtime-dir', this.node(host).runtimeDir];
+    try {
+      const status = JSON.parse((await this.lab.exec(host, argv, { timeoutMs: 15_000 })).stdout) as { resources?: Array<{ name?: string; eligibility?: { eligible?: boolean; reason?: string } }> };
+      const not = (status.resources ?? []).find((r) => r.eligibility?.eligible === false);
+      return not === undefined ? undefined : `${host}'s daemon: ${not.name ?? 'a resource'} not yet eligible (${not.eligibility?.reason ?? 'no reason'})`;
+    } catch (error) {
+      return `${host}'s daemon status unreadable: ${(error as Error).message.split('\n')[0]?.slice(0, 160)}`;
+    }
   }
 
   private async maintenance(host: string, on: 'on' | 'off'): Promise<void> {
