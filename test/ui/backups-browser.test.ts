@@ -34,6 +34,36 @@ async function logIn(page: Page, url: string, token: string): Promise<void> {
   await page.waitForURL(/\/ui\/$/);
 }
 
+/** The daemon's YAML up to its instances: the web listener with both tokens, one instance on eth0. */
+function daemonConfig(lab: Lab, vrid: number): string {
+  return `global:
+  web:
+    listen: 127.0.0.1:${WEB_PORT}
+    adminToken: ${ADMIN}
+    readToken: ${READ}
+instances:
+  web:
+    interface: eth0
+    vrid: ${vrid}
+    version: 3
+    priority: 150
+    advertInterval: 200ms
+    vips: [${lab.vip4(0)}/24]
+`;
+}
+
+/** Chromium on the dashboard of host a (through a tunnel to its loopback listener), a page logged in as admin. */
+async function loggedInPage(t: { after: (fn: () => unknown) => void }, lab: Lab) {
+  const tunnel = await tunnelTo(lab, 'a', WEB_PORT);
+  t.after(() => tunnel.close());
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  browser.context.setDefaultTimeout(30_000);
+  const page = await browser.context.newPage();
+  await logIn(page, tunnel.url, ADMIN);
+  return { page, browser, tunnel };
+}
+
 test('the Backups section in chromium: run a job now, browse the snapshot, restore a file to a path, download one', { skip, timeout: 240_000 }, async (t) => {
   const lab = await Lab.create({ hosts: ['a'], ipv6: false });
   t.after(() => lab.destroy());
@@ -44,20 +74,7 @@ test('the Backups section in chromium: run a job now, browse the snapshot, resto
   writeFileSync(join(data, 'server.xml'), '<Server port="8005"/>\n');
   const repo = await initRepository(lab.dir, 'repo');
   const runtime = join(lab.dir, 'run');
-  const config = `global:
-  web:
-    listen: 127.0.0.1:${WEB_PORT}
-    adminToken: ${ADMIN}
-    readToken: ${READ}
-instances:
-  web:
-    interface: eth0
-    vrid: 71
-    version: 3
-    priority: 150
-    advertInterval: 200ms
-    vips: [${lab.vip4(0)}/24]
-backups:
+  const config = `${daemonConfig(lab, 71)}backups:
   jobs:
     tomcat:
       paths: [${data}]
@@ -69,13 +86,7 @@ backups:
   // Never backed up: the master runs it at once; wait for that first run.
   await waitFor(async () => (await status())?.jobs[0]?.lastRun?.ok, { description: 'first run', timeoutMs: 60_000 });
 
-  const tunnel = await tunnelTo(lab, 'a', WEB_PORT);
-  t.after(() => tunnel.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  browser.context.setDefaultTimeout(30_000);
-  const page = await browser.context.newPage();
-  await logIn(page, tunnel.url, ADMIN);
+  const { page, browser, tunnel } = await loggedInPage(t, lab);
 
   // The job tile; Run now through the confirmation that states the effect.
   const tile = page.locator('.backup-job[data-job="tomcat"]');
@@ -139,31 +150,12 @@ test('an open dashboard of a daemon started without backup jobs shows the jobs a
   writeFileSync(join(data, 'server.xml'), '<Server port="8005"/>\n');
   const repo = await initRepository(lab.dir, 'repo');
   const runtime = join(lab.dir, 'run');
-  const base = `global:
-  web:
-    listen: 127.0.0.1:${WEB_PORT}
-    adminToken: ${ADMIN}
-    readToken: ${READ}
-instances:
-  web:
-    interface: eth0
-    vrid: 72
-    version: 3
-    priority: 150
-    advertInterval: 200ms
-    vips: [${lab.vip4(0)}/24]
-`;
+  const base = daemonConfig(lab, 72);
   const configFile = lab.writeFile('a.yaml', base);
   lab.startDaemon('a', ['run', '--config', configFile, '--runtime-dir', runtime, '--log-format', 'json']);
   await waitFor(async () => (await getJson(controlSocketPath(runtime), '/v1/backups').catch(() => undefined)) !== undefined, { description: 'the daemon answers', timeoutMs: 60_000 });
 
-  const tunnel = await tunnelTo(lab, 'a', WEB_PORT);
-  t.after(() => tunnel.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  browser.context.setDefaultTimeout(30_000);
-  const page = await browser.context.newPage();
-  await logIn(page, tunnel.url, ADMIN);
+  const { page } = await loggedInPage(t, lab);
   await page.locator('[data-placeholder="backups"]').waitFor();
   await page.locator('#connection.live').waitFor();
 
