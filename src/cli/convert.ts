@@ -18,6 +18,7 @@ import {
   DEFAULT_MULTICAST_GROUP4,
   DEFAULT_MULTICAST_GROUP6,
   DEFAULT_PRIORITY,
+  DEFAULT_PROCESS_PRIORITY,
   DEFAULT_UNICAST_TTL,
   OWNER_PRIORITY,
 } from '../config/defaults.js';
@@ -85,6 +86,7 @@ function globalSection(config: HotstandbyConfig, naIntervalMs: number): Plain {
   if (g.scriptGroup !== undefined) out.scriptGroup = g.scriptGroup;
   if (g.enableScriptSecurity) out.enableScriptSecurity = true;
   if (g.startupDelayMs > 0) out.startupDelay = formatDuration(g.startupDelayMs);
+  if (g.processPriority !== DEFAULT_PROCESS_PRIORITY) out.processPriority = g.processPriority;
   if (g.notifyFifo !== undefined) out.notifyFifo = g.notifyFifo;
   if (g.notifyFifoScript !== undefined) out.notifyFifoScript = g.notifyFifoScript;
   const garp = garpDifferences(g.garp, DEFAULT_GARP);

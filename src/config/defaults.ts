@@ -58,5 +58,11 @@ export const PROCESS_NAME_MAX_BYTES = 15;
 export const MAX_GARP_TIMER_MS = 86_400_000;
 /** GARP repeat counts: keepalived reads an unsigned; a million packets is already a mistake. */
 export const MAX_GARP_REPEAT = 1_000_000;
+/**
+ * The daemon's nice value unless the configuration says otherwise: a loaded machine must still run
+ * the VRRP timers on time (a master-down interval is a few hundred milliseconds). keepalived's
+ * `vrrp_priority` has the same meaning (its default is 0).
+ */
+export const DEFAULT_PROCESS_PRIORITY = -10;
 /** keepalived vrrp_startup_delay: up to UINT_MAX microseconds. */
 export const MAX_STARTUP_DELAY_MS = 4_294_967;

@@ -160,6 +160,11 @@ export interface GlobalConfig {
   notifyFifoScript?: string;
   /** keepalived vrrp_startup_delay: wait this long after start before running the instances (default 0). */
   startupDelayMs: number;
+  /**
+   * The nice value the daemon raises itself to at start (keepalived vrrp_priority; default -10),
+   * -20..19. Children it starts get the priority it was started with (src/util/process-priority.ts).
+   */
+  processPriority: number;
   /** keepalived vrrp_strict: the default of every instance's strict mode (unset: off). */
   strict?: boolean;
   /** keepalived vrrp_higher_prio_send_advert: the default of every instance's advertOnYield (unset: on). */

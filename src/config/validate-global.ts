@@ -81,6 +81,7 @@ export function resolveGlobal(draft: GlobalDraft, warnings: WarningList): Resolv
     enableScriptSecurity: fieldValue(GLOBAL_FIELDS, 'enableScriptSecurity', draft),
     garp,
     startupDelayMs: fieldValue(GLOBAL_FIELDS, 'startupDelayMs', draft),
+    processPriority: fieldValue(GLOBAL_FIELDS, 'processPriority', draft),
   };
   if (fieldValue(GLOBAL_FIELDS, 'strict', draft)) config.strict = true;
   if (!fieldValue(GLOBAL_FIELDS, 'advertOnYield', draft)) config.advertOnYield = false;

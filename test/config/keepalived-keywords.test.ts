@@ -116,13 +116,25 @@ const rows: Row[] = [
     title: 'global_defs VRRP settings',
     text: `global_defs {\n router_id lb1\n vrrp_mcast_group4 224.0.0.19\n vrrp_mcast_group6 ff02::13\n script_user nobody\n enable_script_security\n}\n${instanceConf('')}`,
     get: (c) => ({ ...c.global, garp: undefined }),
-    want: { routerId: 'lb1', multicastGroup4: '224.0.0.19', multicastGroup6: 'ff02::13', scriptUser: 'nobody', enableScriptSecurity: true, garp: undefined, startupDelayMs: 0 },
+    want: { routerId: 'lb1', multicastGroup4: '224.0.0.19', multicastGroup6: 'ff02::13', scriptUser: 'nobody', enableScriptSecurity: true, garp: undefined, startupDelayMs: 0, processPriority: -10 },
   },
   {
     title: 'script_user with a group',
     text: `global_defs {\n script_user nobody nogroup\n}\n${instanceConf('')}`,
     get: (c) => [c.global.scriptUser, c.global.scriptGroup],
     want: ['nobody', 'nogroup'],
+  },
+  {
+    title: 'vrrp_priority is the nice value of the daemon (negative)',
+    text: `global_defs {\n vrrp_priority -15\n}\n${instanceConf('')}`,
+    get: (c) => c.global.processPriority,
+    want: -15,
+  },
+  {
+    title: 'vrrp_priority 19 (the lowest priority)',
+    text: `global_defs {\n vrrp_priority 19\n}\n${instanceConf('')}`,
+    get: (c) => c.global.processPriority,
+    want: 19,
   },
   {
     title: 'vrrp_startup_delay in fractional seconds',

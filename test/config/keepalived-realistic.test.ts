@@ -23,6 +23,7 @@ const expected: HotstandbyConfig = withoutSources({
     enableScriptSecurity: true,
     garp: { ...garp, intervalMs: 1 },
     startupDelayMs: 2500,
+    processPriority: -10,
     notifyFifo: '/run/keepalived/vrrp.fifo',
     notifyFifoScript: '/usr/local/bin/fifo-reader',
     // notification_email and smtp_server (no smtp_alert in global_defs: only VI_WEB mails).

@@ -27,6 +27,13 @@ const inInstance = (title: string, body: string, line: number, message: RegExp, 
 const rows: Row[] = [
   inInstance('smtp_alert without a server', '    smtp_alert', 7, /smtp_alert sends no mail without recipients and a server/, (c) => assert.equal(c.instances[0]?.smtpAlert, true)),
   inInstance('debug', '    debug 2', 7, /"debug" in vrrp_instance ignored/),
+  {
+    title: 'vrrp_rt_priority: says why realtime scheduling is not used',
+    text: `global_defs {\n vrrp_rt_priority 50\n}\n${instanceConf('')}`,
+    line: 2,
+    message: /vrrp_rt_priority.*ignored: realtime scheduling is not used: a realtime daemon that spins would starve everything else.*nice value instead \(vrrp_priority, default -10\)/,
+    then: (c) => assert.equal(c.global.processPriority, -10),
+  },
   inInstance('garp_extra_if', '    garp_extra_if eth1 5', 7, /ignored: extra gratuitous ARP/),
   inInstance('unknown keyword with a suggestion', '    priorty 200', 7, /Unknown keyword "priorty" in vrrp_instance ignored \(did you mean 'priority'\?\)/, (c) =>
     assert.equal(c.instances[0]?.priority, 100),

@@ -108,6 +108,8 @@ const rows: ErrorCase[] = [
   inInstance('unknown check in a track list', '    track: [nope]', 6, 'instances.web.track[0]', /tracks check "nope", which is not defined/),
   inInstance('track list item without a name', '    track: [{ weight: 2 }]', 6, 'instances.web.track[0]', /Missing "name"/),
   inInstance('notify command that does not split', '    notify: { master: "/bin/x \'a" }', 6, 'instances.web.notify.master', /Unterminated single quote/),
+  { title: 'processPriority out of range', text: 'global:\n  processPriority: -30\n', line: 2, key: 'global.processPriority', message: /Process priority -30 is out of range: expected an integer -20\.\.19/ },
+  { title: 'processPriority not a number', text: 'global:\n  processPriority: high\n', line: 2, key: 'global.processPriority', message: /processPriority|integer|number/ },
   { title: 'startupDelay not a duration', text: 'global:\n  startupDelay: soon\n', line: 2, key: 'global.startupDelay', message: /Expected a duration/ },
   { title: 'notifyFifo relative', text: 'global:\n  notifyFifo: hs.fifo\n', line: 2, key: 'global.notifyFifo', message: /Notify FIFO "hs\.fifo" is not an absolute path/ },
   { title: 'notifyFifoScript empty command', text: 'global:\n  notifyFifo: /run/hs.fifo\n  notifyFifoScript: "\'\'"\n', line: 3, key: 'global.notifyFifoScript', message: /Empty command line/ },

@@ -91,7 +91,7 @@ const rows: Row[] = [
         scriptUser: 'nobody',
         enableScriptSecurity: true,
         garp: { masterDelayMs: 1000, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 1 },
-        startupDelayMs: 0,
+        startupDelayMs: 0, processPriority: -10,
       },
       3,
     ],
@@ -221,6 +221,18 @@ const rows: Row[] = [
     text: `global:\n  startupDelay: 1.5s\n  notifyFifo: /run/hotstandby.fifo\n  notifyFifoScript: "/usr/local/bin/reader --tag 'lb 1'"\n${instanceYaml('')}`,
     get: (c) => [c.global.startupDelayMs, c.global.notifyFifo, c.global.notifyFifoScript],
     want: [1500, '/run/hotstandby.fifo', "/usr/local/bin/reader --tag 'lb 1'"],
+  },
+  {
+    title: 'global processPriority',
+    text: `global:\n  processPriority: 5\n${instanceYaml('')}`,
+    get: (c) => c.global.processPriority,
+    want: 5,
+  },
+  {
+    title: 'processPriority defaults to -10',
+    text: instanceYaml(''),
+    get: (c) => c.global.processPriority,
+    want: -10,
   },
   {
     title: 'startupDelay defaults to 0',

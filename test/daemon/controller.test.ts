@@ -17,7 +17,7 @@ function hotstandbyConfig(instances: InstanceConfig[], syncGroups: HotstandbyCon
       multicastGroup4: '224.0.0.18',
       multicastGroup6: 'ff02::12',
       enableScriptSecurity: false,
-      startupDelayMs: 0,
+      startupDelayMs: 0, processPriority: -10,
       garp: { masterDelayMs: 0, masterRepeat: 1, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
     },
     instances,

@@ -22,7 +22,7 @@ function placement(overrides: Partial<Placement> = {}): Placement {
 
 function config(instances: InstanceConfig[], multicastGroup4 = '224.0.0.18'): HotstandbyConfig {
   return {
-    global: { multicastGroup4, multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, garp: instanceConfig().garp },
+    global: { multicastGroup4, multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, processPriority: -10, garp: instanceConfig().garp },
     instances,
     checks: [],
     syncGroups: [],

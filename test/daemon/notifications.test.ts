@@ -12,7 +12,7 @@ import { Notifications } from '../../src/daemon/notifications.js';
 import { FakeTime } from '../support/fake-time.js';
 import { instanceConfig } from '../support/instance-config.js';
 
-const global: GlobalConfig = { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, garp: instanceConfig().garp };
+const global: GlobalConfig = { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, processPriority: -10, garp: instanceConfig().garp };
 const group = { name: 'front', instances: [], notify: {}, source: { file: 't.conf', line: 1 } };
 
 /** What is waiting in a FIFO (read without blocking). */

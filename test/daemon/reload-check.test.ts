@@ -5,7 +5,7 @@ import type { GlobalConfig, HotstandbyConfig } from '../../src/config/model.js';
 import { reloadCheck } from '../../src/daemon/reload-check.js';
 import { instanceConfig } from '../support/instance-config.js';
 
-const global: GlobalConfig = { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, garp: instanceConfig().garp };
+const global: GlobalConfig = { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, processPriority: -10, garp: instanceConfig().garp };
 const current: HotstandbyConfig = { global, instances: [instanceConfig()], checks: [], syncGroups: [] };
 
 /** reloadCheck over fakes that record what was asked of them, in order. */

@@ -7,7 +7,7 @@ const base: GlobalConfig = {
   multicastGroup4: '224.0.0.18',
   multicastGroup6: 'ff02::12',
   enableScriptSecurity: false,
-  startupDelayMs: 0,
+  startupDelayMs: 0, processPriority: -10,
   garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
 };
 

@@ -6,7 +6,7 @@ import { instanceConfig } from '../support/instance-config.js';
 
 function config(instances: InstanceConfig[]): HotstandbyConfig {
   return {
-    global: { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, garp: instanceConfig().garp },
+    global: { multicastGroup4: '224.0.0.18', multicastGroup6: 'ff02::12', enableScriptSecurity: false, startupDelayMs: 0, processPriority: -10, garp: instanceConfig().garp },
     instances,
     checks: [],
     syncGroups: [],

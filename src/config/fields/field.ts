@@ -30,6 +30,8 @@ export type ValueType =
 export type KeywordRead =
   /** A whole number 0..2^32-1. */
   | 'unsigned'
+  /** A whole number with an optional sign ("-10"); the field's type gives the range. */
+  | 'integer'
   /** Decimal seconds ("0.5"), to milliseconds. */
   | 'seconds'
   /** Whole seconds, to milliseconds. */

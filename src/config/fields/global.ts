@@ -1,7 +1,7 @@
 /**
  * The global settings (YAML `global:`, keepalived `global_defs`).
  */
-import { DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, MAX_STARTUP_DELAY_MS } from '../defaults.js';
+import { DEFAULT_MULTICAST_GROUP4, DEFAULT_MULTICAST_GROUP6, DEFAULT_PROCESS_PRIORITY, MAX_STARTUP_DELAY_MS } from '../defaults.js';
 import type { FieldSpec, KeywordSpec } from './field.js';
 import { GLOBAL_GARP_FIELDS } from './garp.js';
 import { GLOBAL_LOWER_PRIORITY_FIELDS } from './lower-priority.js';
@@ -89,6 +89,16 @@ export const GLOBAL_FIELDS = [
     label: 'Startup delay',
     default: 0,
     doc: 'wait this long after start before running the instances',
+  },
+  {
+    name: 'processPriority',
+    yaml: 'processPriority',
+    keepalived: [{ word: 'vrrp_priority', read: 'integer', note: "keepalived's nice value of its VRRP process (keepalived's default is 0, hotstandby's -10)" }],
+    type: { kind: 'integer', min: -20, max: 19 },
+    label: 'Process priority',
+    default: DEFAULT_PROCESS_PRIORITY,
+    typeDoc: 'nice value -20..19',
+    doc: 'the nice value the daemon runs at, and its session\'s autogroup nice, so that a loaded machine still runs the VRRP timers on time; scripts and commands it starts get the priority it was started with, backup workers nice 10 (see docs/operations.md, Scheduling priority). Needs CAP_SYS_NICE; without it a warning',
   },
   {
     name: 'notifyFifo',

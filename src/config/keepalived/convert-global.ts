@@ -15,6 +15,9 @@ const LVS = 'LVS (virtual servers) is not part of hotstandby';
 const SNMP = 'SNMP is not supported';
 const DBUS = 'D-Bus is not supported';
 const SCHEDULING = 'process scheduling and memory locking are left to the system';
+const REALTIME =
+  'realtime scheduling is not used: a realtime daemon that spins would starve everything else on the machine, its scripts included; hotstandby raises its nice value instead (vrrp_priority, default -10)';
+const OTHER_PROCESS = 'hotstandby has no checker or BFD process: checks run in the daemon (vrrp_priority sets its nice value)';
 const FIFO = 'priority changes are not written to the notify FIFO';
 const FIREWALL = 'no_accept uses hotstandby\'s own nf_tables tables (ip / ip6 hotstandby); their name, priority and counters, and iptables, are not configurable';
 const PROCESS = 'keepalived process management has no equivalent';
@@ -56,21 +59,20 @@ export const IGNORED_GLOBALS: Readonly<Record<string, string>> = {
   dbus_service_name: DBUS,
   max_auto_priority: SCHEDULING,
   min_auto_priority_delay: SCHEDULING,
-  vrrp_priority: SCHEDULING,
-  checker_priority: SCHEDULING,
-  bfd_priority: SCHEDULING,
+  checker_priority: OTHER_PROCESS,
+  bfd_priority: OTHER_PROCESS,
   vrrp_no_swap: SCHEDULING,
   checker_no_swap: SCHEDULING,
   bfd_no_swap: SCHEDULING,
   vrrp_cpu_affinity: SCHEDULING,
   checker_cpu_affinity: SCHEDULING,
   bfd_cpu_affinity: SCHEDULING,
-  vrrp_rt_priority: SCHEDULING,
-  checker_rt_priority: SCHEDULING,
-  bfd_rt_priority: SCHEDULING,
-  vrrp_rlimit_rttime: SCHEDULING,
-  checker_rlimit_rttime: SCHEDULING,
-  bfd_rlimit_rttime: SCHEDULING,
+  vrrp_rt_priority: REALTIME,
+  checker_rt_priority: REALTIME,
+  bfd_rt_priority: REALTIME,
+  vrrp_rlimit_rttime: REALTIME,
+  checker_rlimit_rttime: REALTIME,
+  bfd_rlimit_rttime: REALTIME,
   fifo_write_vrrp_states_on_reload: RELOAD,
   vrrp_notify_priority_changes: FIFO,
   nftables: FIREWALL,

@@ -8,13 +8,15 @@ import { located, type Located } from '../draft.js';
 import type { FieldSpec, KeywordRead, KeywordSpec } from '../fields/field.js';
 import type { Handler } from './blocks.js';
 import type { ConfNode } from './parser.js';
-import { keywordOf, noArgs, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
+import { keywordOf, noArgs, readInteger, readOptionalBool, readSeconds, readString, readUnsigned, singleArg, type Warn } from './values.js';
 
 export function readKeyword(read: Exclude<KeywordRead, 'custom'>, node: ConfNode, warn: Warn): Located<unknown> {
   const word = keywordOf(node);
   switch (read) {
     case 'unsigned':
       return readUnsigned(singleArg(node, warn), word);
+    case 'integer':
+      return readInteger(singleArg(node, warn), word);
     case 'seconds':
       return readSeconds(singleArg(node, warn), word);
     case 'whole-seconds': {
