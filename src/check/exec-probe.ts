@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecCheckConfig } from '../config/check-model.js';
+import { childCommand } from '../util/child-priority.js';
 import { abortedDetail, describeError, printable, type Probe, type ProbeResult, type ProbeTime } from './probe.js';
 import type { UserResolver } from './user-resolver.js';
 
@@ -74,7 +75,9 @@ export function createExecProbe(config: ExecProbeConfig, time: ProbeTime, option
       return new Promise<ProbeResult>((resolve) => {
         let child: ChildProcess;
         try {
-          child = spawn(program, config.command.slice(1), {
+          // At the priority the daemon was started with, not its raised one (child-priority.ts).
+          const [file, ...args] = childCommand(config.command);
+          child = spawn(file as string, args, {
             cwd: '/',
             env,
             stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,9 @@
 /** `hotstandby run`: the daemon in the foreground (systemd runs it like this). */
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
-import { startDaemon } from '../daemon/daemon.js';
+import type { LoadedConfig } from '../config/model.js';
 import { createLogger } from '../daemon/logger.js';
+import { raiseDaemonPriority } from '../daemon/process-priority.js';
 import type { LogLevel } from '../ports/index.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 import { parseCommand } from './parse-command.js';
@@ -47,10 +48,22 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
   if (format !== 'json' && format !== 'text') return usage(`--log-format must be json or text, got '${format}'`);
   const log = createLogger({ minLevel: level, human: format === 'text' });
   const configPath = yamlPath ?? (keepalivedPath as string);
-  const loadConfig = () => loadConfigFile(configPath, yamlPath ? 'yaml' : 'keepalived');
+  const readConfig = () => loadConfigFile(configPath, yamlPath ? 'yaml' : 'keepalived');
 
   let daemon;
   try {
+    // The configuration first, for its processPriority; the priority before the daemon's modules
+    // load, so that the threads they start inherit it (process-priority.ts).
+    let first: Promise<LoadedConfig> | undefined = readConfig();
+    const priority = raiseDaemonPriority((await first).config.global.processPriority);
+    if (priority.applied.length > 0) log.log('info', `scheduling priority: ${priority.applied.join('; ')}`);
+    for (const warning of priority.warnings) log.log('warn', warning);
+    const loadConfig = (): Promise<LoadedConfig> => {
+      const loaded = first ?? readConfig();
+      first = undefined;
+      return loaded;
+    };
+    const { startDaemon } = await import('../daemon/daemon.js');
     daemon = await startDaemon({ loadConfig, runtimeDir: values['runtime-dir'], log });
   } catch (err) {
     if (err instanceof ConfigError) {

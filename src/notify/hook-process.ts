@@ -6,6 +6,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { RunAs } from '../check/script-security.js';
 import type { Clock } from '../ports/index.js';
+import { childCommand } from '../util/child-priority.js';
 
 export type { RunAs } from '../check/script-security.js';
 
@@ -107,7 +108,9 @@ export function runHookProcess(options: HookProcessOptions, deps: HookProcessDep
     }
     try {
       if (program === undefined || program === '') throw new TypeError('Empty command');
-      child = spawn(program, args, {
+      // At the priority the daemon was started with, not its raised one (child-priority.ts).
+      const [file, ...rest] = childCommand([program, ...args]);
+      child = spawn(file as string, rest, {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
         env: options.env ?? process.env,

@@ -13,8 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { setPriority } from 'node:os';
 import type { Logger } from '../../ports/index.js';
+import { childCommand } from '../../util/child-priority.js';
 import type { Progress, WorkerMessage, WorkerRequest } from './protocol.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -54,16 +54,14 @@ export class WorkerProcess {
   readonly exit: Promise<void>;
 
   constructor(log: Logger, name: string) {
-    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, fileURLToPath(new URL('./worker-main.js', import.meta.url))], {
+    // nice(1) sets NICE before node starts its threads (a nice value is per thread: setpriority
+    // on the pid after spawn would leave V8's threads at the daemon's -10). child-priority.ts.
+    const [file, ...args] = childCommand([process.execPath, ...WORKER_NODE_FLAGS, fileURLToPath(new URL('./worker-main.js', import.meta.url))], NICE);
+    this.child = spawn(file as string, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
       detached: true, // its own process group: kill() takes a source command along
     });
-    try {
-      if (this.child.pid !== undefined) setPriority(this.child.pid, NICE);
-    } catch {
-      // not fatal: it only runs at the daemon's priority
-    }
     let stderr = '';
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (s: string) => {

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { childCommand } from '../../util/child-priority.js';
 
 export interface RunAs {
   readonly uid: number;
@@ -54,7 +55,9 @@ export function runCommand(path: string, args: readonly string[], options: RunOp
   const { signal } = options;
   if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
+    // At the priority the daemon was started with (child-priority.ts): pg_ctl starts the server.
+    const [file, ...rest] = childCommand([path, ...args]);
+    const child = spawn(file as string, rest, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: '/',
