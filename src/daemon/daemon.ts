@@ -33,6 +33,7 @@ import { limitRepeats } from './logger.js';
 import { releaseStartupPages } from './node-runtime.js';
 import { Notifications } from './notifications.js';
 import { PreciseTime } from './real-time.js';
+import { LateTimerWarning, lateThresholdMs } from './late-timers.js';
 import { reloadCheck } from './reload-check.js';
 import { claimRuntimeDir } from './runtime-dir.js';
 import { validateScripts } from './script-validation.js';
@@ -84,7 +85,8 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
 
     // Shared ports: time, the event log, the host's network.
     const native = loadNative();
-    const time = lifecycle.adopt('timers', preciseTime(native, log));
+    const late = new LateTimerWarning(lateThresholdMs(config), { now: () => performance.now() }, log);
+    const time = lifecycle.adopt('timers', preciseTime(native, log, late));
     const wallClock = () => new Date();
     const events = new EventLog({ wallClock, log });
     const network = lifecycle.adopt('network', await HostNetwork.open(native, log));
@@ -177,10 +179,11 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
   });
 }
 
-function preciseTime(native: NativeBinding, log: Logger): PreciseTime {
+function preciseTime(native: NativeBinding, log: Logger, late: LateTimerWarning): PreciseTime {
   const time = new PreciseTime(
     (onFire) => new native.PreciseTimer(onFire),
     (err) => log.log('error', 'timer callback failed', { error: String(err) }),
+    (lateMs) => late.report(lateMs),
   );
   // A backup's timer may not fire until its first takeover: let it fire a few times now, so
   // that path is compiled by then (see takeover-rehearsal.ts).

@@ -43,6 +43,11 @@ export class PreciseTime implements Clock, Timers {
     createTimer: PreciseTimerFactory,
     /** A timer callback that throws must not stop the others; the daemon logs it. */
     private readonly onError: (err: unknown) => void,
+    /**
+     * After each wake-up that ran an overdue timer: how late (ms) the most overdue one ran. A
+     * starved daemon says so in its log (late-timers.ts).
+     */
+    private readonly onLate?: (lateMs: number) => void,
   ) {
     this.timer = createTimer(() => this.fire());
   }
@@ -97,6 +102,7 @@ export class PreciseTime implements Clock, Timers {
     // The timerfd is one-shot: it is disarmed now, whatever it was set for.
     this.armedFor = undefined;
     this.firing = true;
+    let lateMs = 0;
     try {
       for (;;) {
         // Due, or allowed to run early and next in line: one wake-up serves both.
@@ -106,6 +112,7 @@ export class PreciseTime implements Clock, Timers {
         if (head.time > now && head.value.earliest > now && !head.value.cancelled) break;
         const entry = this.queue.pop()?.value;
         if (entry === undefined || entry.cancelled) continue;
+        lateMs = Math.max(lateMs, now - head.time);
         try {
           entry.fn();
         } catch (err) {
@@ -116,5 +123,6 @@ export class PreciseTime implements Clock, Timers {
       this.firing = false;
     }
     this.sync();
+    if (lateMs > 0) this.onLate?.(lateMs);
   }
 }

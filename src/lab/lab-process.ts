@@ -26,6 +26,12 @@ export interface LabProcessOptions {
   stdin?: 'ignore' | 'pipe';
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Its own session (setsid), as systemd starts a service: with autogroup scheduling (sched(7))
+   * the session is what shares the CPU with the others, and a daemon sets its session's priority
+   * only when it leads one (src/daemon/process-priority.ts).
+   */
+  ownSession?: boolean;
 }
 
 export interface StopOptions {
@@ -64,6 +70,8 @@ export class LabProcess {
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
       cwd: options.cwd,
+      // setsid() in the child before it runs ip; ip, setpriv and the program exec, keeping the pid.
+      detached: options.ownSession === true,
     });
     if (this.child.pid === undefined) {
       // spawn reports the failure asynchronously; the pid is missing only when it cannot start.

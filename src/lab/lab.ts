@@ -101,6 +101,8 @@ export interface SpawnOptions {
   stdin?: 'ignore' | 'pipe';
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Its own session (setsid), as systemd starts a service; see LabProcessOptions. */
+  ownSession?: boolean;
 }
 
 interface HostState {
@@ -245,6 +247,7 @@ export class Lab {
       stdin: options.stdin,
       env: options.env,
       cwd: options.cwd,
+      ownSession: options.ownSession,
     });
     this.processes.add(child);
     return child;
@@ -272,7 +275,10 @@ export class Lab {
     return new KeepalivedInstance(this.spawn(host, keepalivedRunCommand(paths), { name }), dir, paths);
   }
 
-  /** Runs `node bin/hotstandby …args` in `host`, from the repository root. */
+  /**
+   * Runs `node bin/hotstandby …args` in `host`, from the repository root, in its own session as
+   * systemd would (its session's autogroup gets the daemon's priority: process-priority.ts).
+   */
   startDaemon(host: string, args: readonly string[], options: SpawnOptions = {}): LabProcess {
     const root = packageRoot();
     return this.spawn(host, [process.execPath, join(root, 'bin', 'hotstandby'), ...args], {
@@ -280,6 +286,7 @@ export class Lab {
       cwd: options.cwd ?? root,
       env: options.env,
       stdin: options.stdin,
+      ownSession: true,
     });
   }
 
