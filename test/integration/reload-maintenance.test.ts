@@ -33,8 +33,9 @@ test('20 reloads under a 10 ms ping: no transition, no lost reply; a bad config 
   const confB = keepalivedConf({ ...spec, priority: 100 });
   const a = new HotstandbyNode(lab, 'a', confA);
   const b = new HotstandbyNode(lab, 'b', confB);
-  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a' });
-  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP' });
+  // Start deadlines: two daemons starting on a loaded machine may take longer than the 15 s default.
+  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 60_000 });
+  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b BACKUP', timeoutMs: 60_000 });
   const before = { a: (await transitionsOf(a, 'VI_1')).length, b: (await transitionsOf(b, 'VI_1')).length };
   const prober = await lab.startProber('client', vip, { intervalMs: 10 });
 
