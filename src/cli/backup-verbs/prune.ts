@@ -60,6 +60,7 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
     [
       `used blobs:          ${r.blobsUsed}`,
       `unused blobs:        ${r.blobsRemoved}`,
+      ...(r.blobsDuplicate ? [`duplicate blobs:     ${r.blobsDuplicate} (${mib(r.bytesDuplicate)} MiB stored more than once)`] : []),
       `packs kept:          ${r.packsKept}`,
       `packs ${r.dryRun ? 'to delete' : 'deleted'}:       ${r.packsDeleted}`,
       `packs ${r.dryRun ? 'to repack' : 'repacked'}:      ${r.packsRepacked} (into ${r.packsWritten} new)`,
