@@ -19,10 +19,13 @@
  * repacked: those a cache holds). In format version 2 a pure tree pack holding an uncompressed
  * blob must be compressed, so must any pack with one under `repackUncompressed`: those are repacked
  * whatever the unused limit, and their uncompressed blobs are compressed on the way (restic's
- * repack always compresses in version 2; otherwise the next prune would repack them again). Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
+ * repack always compresses in version 2; otherwise the next prune would repack them again).
+ * Order for crash safety (design.rst, "Read and Write Ordering"): packs no index lists first
+ * (nothing refers to them), then new packs, then the
  * new index files, then the old index files are removed, then the old packs — an interruption
  * at any point leaves a repository `restic check` accepts (at worst with unreferenced packs the
- * next prune removes).
+ * next prune removes). On a full disk that order fails (PruneNoSpaceError, nothing used
+ * removed); `unsafeRecoverNoFreeSpace` (restic's --unsafe-recover-no-free-space) reverses it.
  */
 import type { Id } from '../repo/id.js';
 import { encodeIndexFile, type IndexPack } from '../repo/index-file.js';
@@ -32,7 +35,7 @@ import type { SnapshotEntry } from '../snapshots.js';
 import { loadSnapshots } from '../snapshots.js';
 import { loadStoredIndex } from './index-files.js';
 import { removeLeftovers } from './leftovers.js';
-import { blobKey, packUsage } from './prune-usage.js';
+import { blobKey, packUsage, type Usage } from './prune-usage.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused } from './prune-limits.js';
 import { RawPackWriter, compressSealedBlob, verifySealedBlob } from './pack-writer.js';
 import { DEFAULT_PACK_SIZE } from '../repo/repository.js';
@@ -60,6 +63,13 @@ export interface PruneOptions {
   now?: number;
   /** How old a temporary file must be to be removed (default: leftovers.ts, 30 minutes). */
   leftoverMinAgeMs?: number;
+  /**
+   * restic's --unsafe-recover-no-free-space: the repository's id (config), as a confirmation. For
+   * a repository on a full disk: nothing is repacked, and the old index files and unused packs are
+   * removed before the new index is written (an interruption in between leaves a repository with
+   * no index: `restic rebuild-index` then rebuilds it from the packs).
+   */
+  unsafeRecoverNoFreeSpace?: string;
 }
 
 export interface PruneResult {
@@ -96,10 +106,20 @@ export class PruneOptionError extends Error {
   override name = 'PruneOptionError';
 }
 
+/** The storage ran out of space while prune wrote; what it had removed and what to do next. */
+export class PruneNoSpaceError extends Error {
+  override name = 'PruneNoSpaceError';
+}
+
+const isNoSpace = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' || /no space left/i.test(String((err as Error | undefined)?.message));
+
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const dryRun = options.dryRun ?? false;
   const unusedLimit = parseMaxUnused(options.maxUnused ?? DEFAULT_MAX_UNUSED);
-  const maxRepack = options.maxRepackSize ?? Number.POSITIVE_INFINITY;
+  const unsafe = options.unsafeRecoverNoFreeSpace !== undefined;
+  if (unsafe && options.unsafeRecoverNoFreeSpace !== repo.config.id) throw new PruneOptionError(`--unsafe-recover-no-free-space: must pass this repository's id '${repo.config.id}' (given: '${options.unsafeRecoverNoFreeSpace}')`);
+  // Recovering from a full disk repacks nothing: a repack writes before it frees (restic: max repack size 0).
+  const maxRepack = unsafe ? 0 : options.maxRepackSize ?? Number.POSITIVE_INFINITY;
   const compressed = repo.config.version >= 2;
   if (options.repackUncompressed && !compressed) throw new PruneOptionError('--repack-uncompressed: compression requires at least repository format version 2 (this repository is version 1)');
   await repo.loadIndex();
@@ -200,16 +220,52 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   r.tempFilesRemoved = leftovers.removed.length;
   r.tempBytesRemoved = leftovers.bytesRemoved;
   r.tempFilesKept = leftovers.kept.length;
+  const unreferenced: Id[] = [];
   for (const [pack, size] of onDisk) {
     if (stored.packs.has(pack)) continue;
-    remove.push(pack);
+    unreferenced.push(pack);
     r.packsUnreferenced++;
     r.bytesRemoved += size;
   }
   // Nothing to remove: the index is rewritten only to merge many small index files into few.
-  const indexChanged = remove.length > 0 || [...stored.packs.keys()].some((p) => !onDisk.has(p)) || stored.files.length > Math.ceil(keep.length / PACKS_PER_INDEX_FILE);
+  const indexChanged = unsafe || remove.length > 0 || unreferenced.length > 0 || [...stored.packs.keys()].some((p) => !onDisk.has(p)) || stored.files.length > Math.ceil(keep.length / PACKS_PER_INDEX_FILE);
   if (dryRun || !indexChanged) return r;
 
+  // Packs no index lists are removed first, as restic does: nothing refers to them (and no backup
+  // that might is running: the lock is exclusive), and it frees space for what follows.
+  for (const id of unreferenced) await repo.backend.remove({ type: 'data', name: id });
+  if (unsafe) return recoverNoFreeSpace(repo, r, stored.files, keep, remove);
+  try {
+    return await rewrite(repo, options, r, usage, wanted, keep, repack, remove, stored.files, compressed);
+  } catch (err) {
+    if (!isNoSpace(err)) throw err;
+    throw new PruneNoSpaceError(
+      `no space left on the repository's storage while prune was writing (${(err as Error).message}): nothing the snapshots use was removed, ` +
+        `the repository is consistent${unreferenced.length ? ` (${unreferenced.length} unreferenced packs were removed first)` : ''}. ` +
+        `Free some space, or try prune --max-repack-size 0; as a last resort (READ docs/backups.md first) prune --unsafe-recover-no-free-space ${repo.config.id}`,
+    );
+  }
+}
+
+/**
+ * restic's order for --unsafe-recover-no-free-space (cmd_prune.go, doPrune): old index files
+ * removed, then the unused packs, and only then the new index written — deletes before writes.
+ */
+async function recoverNoFreeSpace(repo: Repository, r: PruneResult, oldIndex: Id[], keep: IndexPack[], remove: Id[]): Promise<PruneResult> {
+  for (const id of oldIndex) {
+    await repo.backend.remove({ type: 'index', name: id });
+    r.indexFilesRemoved++;
+  }
+  for (const id of remove) await repo.backend.remove({ type: 'data', name: id });
+  for (let i = 0; i < keep.length; i += PACKS_PER_INDEX_FILE) {
+    await repo.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs: keep.slice(i, i + PACKS_PER_INDEX_FILE) }));
+    r.indexFilesWritten++;
+  }
+  return r;
+}
+
+/** The safe order (design.rst, "Read and Write Ordering"): new packs, new index, old index removed, old packs removed. */
+async function rewrite(repo: Repository, options: PruneOptions, r: PruneResult, usage: Usage, wanted: Set<string>, keep: IndexPack[], repack: Id[], remove: Id[], oldIndex: Id[], compressed: boolean): Promise<PruneResult> {
   // What the repack copies (restic's keepBlobs): each used blob of the repacked packs once, and
   // none a kept pack already holds (a duplicate whose chosen copy was repacked may survive in a
   // kept pack as an unused copy: that one then serves).
@@ -246,7 +302,7 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     written.add(await repo.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs: packs.slice(i, i + PACKS_PER_INDEX_FILE) })));
     r.indexFilesWritten++;
   }
-  for (const id of stored.files) {
+  for (const id of oldIndex) {
     if (written.has(id)) continue;
     await repo.backend.remove({ type: 'index', name: id });
     r.indexFilesRemoved++;
