@@ -47,7 +47,9 @@ options of every verb:
   -r, --repo REPO           the repository: a path, sftp:user@host:/path or s3:https://host/bucket/prefix
                             (default: $RESTIC_REPOSITORY; S3 keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
   -p, --password-file FILE  the password's file (default: $RESTIC_PASSWORD_FILE, else $RESTIC_PASSWORD)
-  -o, --option KEY=VALUE    restic's extended options, repeatable: sftp.command="ssh -p 2222 user@host -s sftp"
+  -o, --option KEY=VALUE    restic's extended options, repeatable: sftp.command="ssh -p 2222 user@host -s sftp",
+                            local|sftp|s3.connections=N, *.layout=default, s3.region, s3.storage-class,
+                            s3.list-objects-v1=true, s3.bucket-lookup=auto|dns|path
                             (the command that runs the SFTP subsystem), s3.region=REGION
   --json                    machine-readable output
   --require-mount DIR       refuse to run unless a filesystem is mounted on DIR and the repository

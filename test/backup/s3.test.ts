@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { backup } from '../../src/backup/archiver.js';
 import { S3Backend, type S3Location } from '../../src/backup/backend/s3.js';
 import { Repository } from '../../src/backup/repo/repository.js';
+import { ok, run } from './restic-fixture.js';
 import { backendSuite } from './support/backend-suite.js';
 import { resticSkipReason, runRestic, treeDigest } from './support/restic.js';
 import { CuttingProxy, S3_CREDENTIALS, s3SkipReason, startS3Server, type S3Server } from './support/s3-server.js';
@@ -33,8 +34,8 @@ after(async () => {
 });
 
 const loc = (prefix: string, port = server!.port, bucket = 'repos'): S3Location => ({ protocol: 'https:', host: '127.0.0.1', port, bucket, prefix });
-const backendAt = (prefix: string, options: { pageSize?: number; port?: number; bucket?: string } = {}) =>
-  new S3Backend(loc(prefix, options.port, options.bucket), { credentials: S3_CREDENTIALS, ca: server!.cert, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
+const backendAt = (prefix: string, options: { pageSize?: number; port?: number; bucket?: string; listObjectsV1?: boolean } = {}) =>
+  new S3Backend(loc(prefix, options.port, options.bucket), { credentials: S3_CREDENTIALS, ca: server!.cert, ...(options.pageSize ? { pageSize: options.pageSize } : {}), ...(options.listObjectsV1 ? { listObjectsV1: true } : {}) });
 
 if (skip) {
   test('S3Backend against s3rver', { skip }, () => {});
@@ -70,15 +71,46 @@ if (skip) {
     },
   );
 
-  test('S3Backend: list() follows continuation tokens across pages', async () => {
-    const b = backendAt(`pages/r${n++}`, { pageSize: 3 });
+  for (const listObjectsV1 of [false, true])
+    test(`S3Backend: list() follows ${listObjectsV1 ? 'markers (s3.list-objects-v1)' : 'continuation tokens'} across pages`, async () => {
+      const b = backendAt(`pages/r${n++}`, { pageSize: 3, listObjectsV1 });
+      try {
+        await b.create();
+        const names = Array.from({ length: 10 }, () => randomBytes(32).toString('hex'));
+        await Promise.all(names.map((name) => b.save({ type: 'index', name }, Buffer.from(name))));
+        assert.deepEqual((await b.list('index')).map((f) => f.name).sort(), names.sort());
+      } finally {
+        await b.close();
+      }
+    });
+
+  test("hotstandby backup with restic's -o s3.connections, s3.storage-class, s3.list-objects-v1, s3.bucket-lookup, s3.layout, s3.region; restic 0.14 with the same options checks it; s3legacy is refused", { skip: resticSkipReason(), timeout: 180_000 }, async () => {
+    const src = mkdtempSync(join(tmpdir(), 'hs-s3-opts-'));
     try {
-      await b.create();
-      const names = Array.from({ length: 10 }, () => randomBytes(32).toString('hex'));
-      await Promise.all(names.map((name) => b.save({ type: 'index', name }, Buffer.from(name))));
-      assert.deepEqual((await b.list('index')).map((f) => f.name).sort(), names.sort());
+      writeFileSync(join(src, 'random'), randomBytes(2_000_000));
+      writeFileSync(join(src, 'text'), 'hello S3 options\n'.repeat(1000));
+      const prefix = `options/r${n++}`;
+      const url = `s3:https://127.0.0.1:${server!.port}/repos/${prefix}`;
+      const env = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey, RESTIC_CACERT: server!.certFile };
+      const pw = join(src, '..', `${prefix.replace('/', '-')}-pw`);
+      writeFileSync(pw, 'pw\n');
+      const options = ['s3.connections=2', 's3.storage-class=STANDARD_IA', 's3.list-objects-v1=true', 's3.bucket-lookup=path', 's3.layout=default', 's3.region=us-east-1'].flatMap((o) => ['-o', o]);
+      const at = (...args: string[]) => run(process.execPath, ['bin/hotstandby', 'backup', ...args, '-r', url, '--password-file', pw, ...options], env);
+      ok(await at('init'), 'init');
+      ok(await at('run', src), 'run');
+      ok(await at('check', '--read-data'), 'check');
+      ok(await at('snapshots'), 'snapshots (lists with ListObjects v1)');
+      // s3rver keeps each object's x-amz-storage-class beside it.
+      const metadata = readdirSync(join(server!.dir, 'data', 'repos', prefix), { recursive: true }).map(String).filter((f) => f.endsWith('metadata.json'));
+      assert.ok(metadata.length > 3, `objects written (${metadata.length})`);
+      for (const f of metadata) assert.equal((JSON.parse(readFileSync(join(server!.dir, 'data', 'repos', prefix, f), 'utf8')) as Record<string, string>)['x-amz-storage-class'], 'STANDARD_IA', f);
+      const check = await runRestic(['--cacert', server!.certFile, '-r', url, ...options, 'check', '--read-data'], 'pw', env);
+      assert.equal(check.code, 0, check.stderr + check.stdout);
+      const legacy = await run(process.execPath, ['bin/hotstandby', 'backup', 'snapshots', '-r', url, '--password-file', pw, '-o', 's3.layout=s3legacy'], env);
+      assert.equal(legacy.code, 64, legacy.stderr);
+      assert.match(legacy.stderr, /option s3\.layout 's3legacy': hotstandby supports only the default layout/);
     } finally {
-      await b.close();
+      rmSync(src, { recursive: true, force: true });
     }
   });
 

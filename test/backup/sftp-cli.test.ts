@@ -33,7 +33,8 @@ test('every backup verb reaches an sftp: repository through -o sftp.command (and
   const command = server!.sftpCommand.join(' ');
   // The short and the long form, on alternate verbs.
   let n = 0;
-  const at = (...args: string[]) => hs(...args, '-r', url, '-p', pw, ...(n++ % 2 ? ['-o', `sftp.command=${command}`] : [`--option=sftp.command=${command}`]));
+  // restic's sftp.connections and sftp.layout=default too (the connection limit: connection-limit.test.ts).
+  const at = (...args: string[]) => hs(...args, '-r', url, '-p', pw, ...(n++ % 2 ? ['-o', `sftp.command=${command}`] : [`--option=sftp.command=${command}`]), '-o', 'sftp.connections=2', '-o', 'sftp.layout=default');
   const src = join(scratch, 'src');
   mkdirSync(join(src, 'etc'), { recursive: true });
   writeFileSync(join(src, 'etc', 'app.conf'), 'port = 8080\n');
@@ -61,15 +62,17 @@ test('every backup verb reaches an sftp: repository through -o sftp.command (and
   const left = JSON.parse(ok(await at('snapshots', '--json'), 'snapshots after forget').stdout) as { id: string }[];
   assert.deepEqual(left.map((s) => s.id), [second.snapshot_id]);
 
-  const check = await runRestic(['-r', url, '-o', `sftp.command=${command}`, 'check', '--read-data'], PASSWORD);
+  const check = await runRestic(['-r', url, '-o', `sftp.command=${command}`, '-o', 'sftp.connections=2', '-o', 'sftp.layout=default', 'check', '--read-data'], PASSWORD);
   assert.equal(check.code, 0, check.stderr + check.stdout);
 });
 
 test('-o: a key that is not known, one hotstandby does not implement, a value that is not key=value, or an unterminated quote is a usage error naming it', { skip: sshdSkipReason(), timeout: 120_000 }, async () => {
   const url = 'sftp:root@127.0.0.1:/nowhere';
   const cases: [string[], RegExp][] = [
-    [['-o', 'sftp.comand=ssh x -s sftp'], /option sftp\.comand is not known \(supported: sftp\.command, s3\.region\)/],
-    [['-o', 'sftp.connections=2'], /option sftp\.connections is not supported by hotstandby/],
+    [['-o', 'sftp.comand=ssh x -s sftp'], /option sftp\.comand is not known \(supported: .*sftp\.command, sftp\.connections, sftp\.layout.*\)/],
+    [['-o', 'rclone.connections=2'], /option rclone\.connections is not supported by hotstandby/],
+    [['-o', 'sftp.connections=0'], /option sftp\.connections '0': expected a whole number of connections, at least 1/],
+    [['-o', 'sftp.layout=s3legacy'], /option sftp\.layout 's3legacy': hotstandby supports only the default layout/],
     [['--option', 'sftp.command'], /invalid option 'sftp\.command': expected key=value/],
     [['-o', 'sftp.command=ssh "host -s sftp'], /option sftp\.command: Unterminated " in command/],
     [['-o', 'sftp.command='], /option sftp\.command is empty/],

@@ -8,11 +8,13 @@
  *   s3:host/bucket/prefix                    (no scheme: https, as restic)
  * Credentials and options come from restic's environment variables (AWS_ACCESS_KEY_ID,
  * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_DEFAULT_REGION, RESTIC_CACERT) and from
- * `options` (restic's `-o sftp.command=…` and `-o s3.region=…`, extended-options.ts).
+ * `options` (restic's `-o key=value`: extended-options.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../repo/backend.js';
+import { limitConnections } from './connection-limit.js';
 import { LocalBackend } from './local.js';
+import type { BucketLookup } from './s3/target.js';
 import { S3Backend, type S3Location } from './s3.js';
 import { SftpBackend, splitCommandLine, type SftpLocation } from './sftp.js';
 
@@ -25,6 +27,14 @@ export interface LocationOptions {
   requireMount?: string;
   /** restic's s3.region (before AWS_DEFAULT_REGION). */
   s3Region?: string;
+  /** restic's local.connections, sftp.connections, s3.connections. */
+  localConnections?: number;
+  sftpConnections?: number;
+  s3Connections?: number;
+  /** restic's s3.storage-class, s3.list-objects-v1, s3.bucket-lookup. */
+  s3StorageClass?: string;
+  s3ListObjectsV1?: boolean;
+  s3BucketLookup?: BucketLookup;
 }
 
 function port(text: string | undefined, location: string): number | undefined {
@@ -79,10 +89,14 @@ export function parseLocation(location: string): ParsedLocation {
 export function backendFromLocation(location: string, env: NodeJS.ProcessEnv = process.env, options: LocationOptions = {}): Backend {
   const parsed = parseLocation(location);
   switch (parsed.kind) {
-    case 'local':
-      return new LocalBackend(parsed.path, options.requireMount ? { requireMount: options.requireMount } : {});
-    case 'sftp':
-      return new SftpBackend(parsed.sftp, options.sftpCommand ? { command: splitCommandLine(options.sftpCommand) } : {});
+    case 'local': {
+      const b = new LocalBackend(parsed.path, options.requireMount ? { requireMount: options.requireMount } : {});
+      return options.localConnections ? limitConnections(b, options.localConnections) : b;
+    }
+    case 'sftp': {
+      const b = new SftpBackend(parsed.sftp, options.sftpCommand ? { command: splitCommandLine(options.sftpCommand) } : {});
+      return options.sftpConnections ? limitConnections(b, options.sftpConnections) : b;
+    }
     case 's3': {
       const accessKeyId = env.AWS_ACCESS_KEY_ID;
       const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
@@ -91,6 +105,10 @@ export function backendFromLocation(location: string, env: NodeJS.ProcessEnv = p
         credentials: env.AWS_SESSION_TOKEN ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN } : { accessKeyId, secretAccessKey },
         ...(options.s3Region ? { region: options.s3Region } : env.AWS_DEFAULT_REGION ? { region: env.AWS_DEFAULT_REGION } : {}),
         ...(env.RESTIC_CACERT ? { ca: readFileSync(env.RESTIC_CACERT) } : {}),
+        ...(options.s3Connections ? { connections: options.s3Connections } : {}),
+        ...(options.s3StorageClass ? { storageClass: options.s3StorageClass } : {}),
+        ...(options.s3ListObjectsV1 ? { listObjectsV1: true } : {}),
+        ...(options.s3BucketLookup ? { bucketLookup: options.s3BucketLookup } : {}),
       });
     }
   }

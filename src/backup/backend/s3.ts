@@ -1,6 +1,7 @@
 /**
  * A repository in an S3-compatible object store, as restic's s3 backend keeps it:
- * `s3:https://host[:port]/bucket[/prefix]` (or http://), path-style requests, the default layout
+ * `s3:https://host[:port]/bucket[/prefix]` (or http://), path-style requests (or virtual-hosted:
+ * s3/target.ts, restic's s3.bucket-lookup), the default layout
  * below the prefix (`prefix/config`, `prefix/data/ab/ab…`). Requests are signed with AWS
  * Signature Version 4 (s3/sigv4.ts) using AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
  * (/ AWS_SESSION_TOKEN), region AWS_DEFAULT_REGION or us-east-1.
@@ -15,6 +16,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type TempFileInfo } from '../repo/backend.js';
 import { layoutPath } from './layout.js';
 import { errorSummary, parseListPage } from './s3/list-xml.js';
+import { requestTarget, type BucketLookup, type RequestTarget } from './s3/target.js';
 import { EMPTY_SHA256, canonicalQuery, sha256Hex, signRequest, uriEncode, type Credentials } from './s3/sigv4.js';
 
 export interface S3Location {
@@ -34,8 +36,14 @@ export interface S3BackendOptions {
   ca?: string | Buffer;
   /** Keys per ListObjectsV2 page (default 1000, S3's maximum). */
   pageSize?: number;
-  /** Parallel connections (default 8). */
+  /** Parallel connections (default 8; restic's s3.connections). */
   connections?: number;
+  /** restic's s3.storage-class: sent as x-amz-storage-class with every object written. */
+  storageClass?: string;
+  /** restic's s3.list-objects-v1: list with ListObjects (version 1, markers) instead of ListObjectsV2. */
+  listObjectsV1?: boolean;
+  /** restic's s3.bucket-lookup (default auto: s3/target.ts). */
+  bucketLookup?: BucketLookup;
   /** The clock used for signatures. */
   now?: () => Date;
 }
@@ -64,6 +72,7 @@ export class S3Backend implements Backend {
   private readonly agent: HttpAgent;
   private readonly region: string;
   private readonly now: () => Date;
+  private readonly target: RequestTarget;
 
   constructor(
     private readonly loc: S3Location,
@@ -74,14 +83,15 @@ export class S3Backend implements Backend {
     this.agent = loc.protocol === 'https:' ? new HttpsAgent({ ...agentOptions, ...(options.ca ? { ca: options.ca } : {}) }) : new HttpAgent(agentOptions);
     this.region = options.region ?? 'us-east-1';
     this.now = options.now ?? (() => new Date());
+    this.target = requestTarget(loc.host, loc.bucket, loc.protocol === 'https:', options.bucketLookup ?? 'auto');
   }
 
   location(): string {
     return `s3:${this.loc.protocol}//${this.hostHeader()}/${this.loc.bucket}${this.loc.prefix ? '/' + this.loc.prefix : ''}`;
   }
 
-  private hostHeader(): string {
-    return this.loc.port === undefined ? this.loc.host : `${this.loc.host}:${this.loc.port}`;
+  private hostHeader(host = this.loc.host): string {
+    return this.loc.port === undefined ? host : `${host}:${this.loc.port}`;
   }
 
   private key(h: Handle): string {
@@ -90,8 +100,9 @@ export class S3Backend implements Backend {
   }
 
   private send(method: string, key: string | undefined, query: Record<string, string> = {}, body?: Uint8Array, extra: Record<string, string> = {}): Promise<Response> {
-    const path = `/${uriEncode(this.loc.bucket)}${key === undefined ? '' : '/' + uriEncode(key, true)}`;
-    const headers: Record<string, string> = { host: this.hostHeader(), ...extra };
+    const bucketPath = this.target.bucketPath && `/${uriEncode(this.loc.bucket)}`;
+    const path = key === undefined ? bucketPath || '/' : `${bucketPath}/${uriEncode(key, true)}`;
+    const headers: Record<string, string> = { host: this.hostHeader(this.target.host), ...extra };
     if (body) headers['content-length'] = String(body.length);
     const signed = signRequest({
       method,
@@ -109,7 +120,7 @@ export class S3Backend implements Backend {
       const req = request(
         {
           method,
-          host: this.loc.host,
+          host: this.target.host,
           port: this.loc.port,
           path: qs ? `${path}?${qs}` : path,
           headers: { ...headers, ...signed },
@@ -175,7 +186,8 @@ export class S3Backend implements Backend {
       throw new AlreadyExistsError(`${key} already exists`);
     }
     const conditional: Record<string, string> = existing === undefined ? { 'if-none-match': '*' } : {};
-    const r = await this.send('PUT', key, {}, data, { 'content-type': 'application/octet-stream', ...conditional });
+    const storageClass: Record<string, string> = this.options.storageClass ? { 'x-amz-storage-class': this.options.storageClass } : {};
+    const r = await this.send('PUT', key, {}, data, { 'content-type': 'application/octet-stream', ...conditional, ...storageClass });
     if (r.status === 412) throw new AlreadyExistsError(`${key} already exists`);
     if (r.status !== 200) throw this.failure(r, `PUT ${key}`);
   }
@@ -214,10 +226,13 @@ export class S3Backend implements Backend {
   async list(type: Exclude<FileType, 'config'>): Promise<FileInfo[]> {
     const prefix = `${this.loc.prefix ? this.loc.prefix + '/' : ''}${type}/`;
     const out: FileInfo[] = [];
+    const v1 = this.options.listObjectsV1 === true;
     let token: string | undefined;
     do {
-      const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': String(this.options.pageSize ?? 1000) };
-      if (token) query['continuation-token'] = token;
+      // ListObjectsV2 pages by continuation token; ListObjects (v1) by marker: NextMarker, or
+      // the last key when the store sends none (S3 sends it only with a delimiter).
+      const query: Record<string, string> = { ...(v1 ? {} : { 'list-type': '2' }), prefix, 'max-keys': String(this.options.pageSize ?? 1000) };
+      if (token) query[v1 ? 'marker' : 'continuation-token'] = token;
       const r = await this.send('GET', undefined, query);
       if (r.status !== 200) throw this.failure(r, `Listing ${prefix}`);
       const page = parseListPage(r.body.toString('utf8'));
@@ -227,7 +242,8 @@ export class S3Backend implements Backend {
         const name = type === 'data' ? (rest.length === 2 ? rest[1] : undefined) : rest.length === 1 ? rest[0] : undefined;
         if (name) out.push({ name, size: o.size });
       }
-      token = page.truncated ? page.nextToken : undefined;
+      token = !page.truncated ? undefined : v1 ? page.nextMarker ?? page.objects.at(-1)?.key : page.nextToken;
+      if (page.truncated && !token) throw new SyntaxError(`A truncated listing of ${prefix} without a ${v1 ? 'NextMarker or key' : 'NextContinuationToken'}`);
     } while (token);
     return out;
   }

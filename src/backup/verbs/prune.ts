@@ -1,6 +1,7 @@
 /**
  * `backup prune`: removes what no snapshot references (restic's prune, cmd/restic/cmd_prune.go),
- * under an exclusive lock (the caller takes it). Every blob the snapshots reach is kept once;
+ * under an exclusive lock (the caller takes it). Every blob the snapshots reach is kept once
+ * (which copy of a blob stored in several packs counts as used: prune-usage.ts, restic's rules);
  * packs with nothing used are deleted, packs partly used are repacked (their used blobs copied,
  * still encrypted, into new packs) until the unused data left is within `maxUnused` (restic's
  * --max-unused, 5 % by default; prune-limits.ts) and no more than `maxRepackSize` was repacked,
@@ -18,10 +19,13 @@
  * repacked: those a cache holds). In format version 2 a pure tree pack holding an uncompressed
  * blob must be compressed, so must any pack with one under `repackUncompressed`: those are repacked
  * whatever the unused limit, and their uncompressed blobs are compressed on the way (restic's
- * repack always compresses in version 2; otherwise the next prune would repack them again). Order for crash safety (design.rst, "Read and Write Ordering"): new packs, then the
+ * repack always compresses in version 2; otherwise the next prune would repack them again).
+ * Order for crash safety (design.rst, "Read and Write Ordering"): packs no index lists first
+ * (nothing refers to them), then new packs, then the
  * new index files, then the old index files are removed, then the old packs — an interruption
  * at any point leaves a repository `restic check` accepts (at worst with unreferenced packs the
- * next prune removes).
+ * next prune removes). On a full disk that order fails (PruneNoSpaceError, nothing used
+ * removed); `unsafeRecoverNoFreeSpace` (restic's --unsafe-recover-no-free-space) reverses it.
  */
 import type { Id } from '../repo/id.js';
 import { encodeIndexFile, type IndexPack } from '../repo/index-file.js';
@@ -31,6 +35,7 @@ import type { SnapshotEntry } from '../snapshots.js';
 import { loadSnapshots } from '../snapshots.js';
 import { loadStoredIndex } from './index-files.js';
 import { removeLeftovers } from './leftovers.js';
+import { blobKey, packUsage, type Usage } from './prune-usage.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused } from './prune-limits.js';
 import { RawPackWriter, compressSealedBlob, verifySealedBlob } from './pack-writer.js';
 import { DEFAULT_PACK_SIZE } from '../repo/repository.js';
@@ -58,6 +63,13 @@ export interface PruneOptions {
   now?: number;
   /** How old a temporary file must be to be removed (default: leftovers.ts, 30 minutes). */
   leftoverMinAgeMs?: number;
+  /**
+   * restic's --unsafe-recover-no-free-space: the repository's id (config), as a confirmation. For
+   * a repository on a full disk: nothing is repacked, and the old index files and unused packs are
+   * removed before the new index is written (an interruption in between leaves a repository with
+   * no index: `restic rebuild-index` then rebuilds it from the packs).
+   */
+  unsafeRecoverNoFreeSpace?: string;
 }
 
 export interface PruneResult {
@@ -84,6 +96,9 @@ export interface PruneResult {
   tempFilesKept: number;
   /** Blobs that were stored uncompressed and were compressed by the repack. */
   blobsCompressed: number;
+  /** Extra copies of used blobs (stored in more than one pack; restic's "duplicates"), and their bytes. */
+  blobsDuplicate: number;
+  bytesDuplicate: number;
 }
 
 /** A prune option the repository cannot honour (e.g. compression in format version 1). */
@@ -91,12 +106,20 @@ export class PruneOptionError extends Error {
   override name = 'PruneOptionError';
 }
 
-const key = (type: string, id: Id) => type[0] + id;
+/** The storage ran out of space while prune wrote; what it had removed and what to do next. */
+export class PruneNoSpaceError extends Error {
+  override name = 'PruneNoSpaceError';
+}
+
+const isNoSpace = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' || /no space left/i.test(String((err as Error | undefined)?.message));
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const dryRun = options.dryRun ?? false;
   const unusedLimit = parseMaxUnused(options.maxUnused ?? DEFAULT_MAX_UNUSED);
-  const maxRepack = options.maxRepackSize ?? Number.POSITIVE_INFINITY;
+  const unsafe = options.unsafeRecoverNoFreeSpace !== undefined;
+  if (unsafe && options.unsafeRecoverNoFreeSpace !== repo.config.id) throw new PruneOptionError(`--unsafe-recover-no-free-space: must pass this repository's id '${repo.config.id}' (given: '${options.unsafeRecoverNoFreeSpace}')`);
+  // Recovering from a full disk repacks nothing: a repack writes before it frees (restic: max repack size 0).
+  const maxRepack = unsafe ? 0 : options.maxRepackSize ?? Number.POSITIVE_INFINITY;
   const compressed = repo.config.version >= 2;
   if (options.repackUncompressed && !compressed) throw new PruneOptionError('--repack-uncompressed: compression requires at least repository format version 2 (this repository is version 1)');
   await repo.loadIndex();
@@ -105,64 +128,55 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const onDisk = new Map((await repo.backend.list('data')).map((f) => [f.name, f.size]));
   const snapshots = options.snapshots ?? (await loadSnapshots(repo));
   const used = await referencedBlobs(repo, snapshots.map((s) => s.snapshot.tree));
-  const wanted = new Set<string>([...[...used.trees].map((id) => key('tree', id)), ...[...used.data].map((id) => key('data', id))]);
+  const wanted = new Set<string>([...[...used.trees].map((id) => blobKey('tree', id)), ...[...used.data].map((id) => blobKey('data', id))]);
 
-  // One home per used blob: the first existing pack that has it.
-  const home = new Map<string, Id>();
-  for (const [pack, blobs] of stored.packs) {
-    if (!onDisk.has(pack)) continue;
-    for (const b of blobs) {
-      const k = key(b.type, b.id);
-      if (wanted.has(k) && !home.has(k)) home.set(k, pack);
-    }
-  }
-  const missing = [...wanted].filter((k) => !home.has(k));
-  if (missing.length) throw new Error(`${missing.length} blobs the snapshots use are in no pack (e.g. ${missing[0]!.slice(1)}): the repository is damaged, nothing was removed; run check`);
+  // Which copy of each used blob counts, and so what each pack holds that is used: prune-usage.ts
+  // (restic's rules, duplicates included). A pack the index lists but that is gone is left out:
+  // restic refuses to prune when such a pack holds a used blob; we take another copy where there
+  // is one (a pack that is gone is dropped from the new index either way).
+  const present = new Map([...stored.packs].filter(([pack]) => onDisk.has(pack)));
+  const usage = packUsage(present, wanted);
+  if (usage.missing.length) throw new Error(`${usage.missing.length} blobs the snapshots use are in no pack (e.g. ${usage.missing[0]!.slice(1)}): the repository is damaged, nothing was removed; run check`);
 
-  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0, bytesUsed: 0, bytesUnusedAfter: 0, packsPartlyUsedKept: 0, tempFilesRemoved: 0, tempBytesRemoved: 0, tempFilesKept: 0, blobsCompressed: 0 };
+  const r: PruneResult = { dryRun, blobsUsed: wanted.size, blobsRemoved: 0, bytesRemoved: 0, packsKept: 0, packsDeleted: 0, packsRepacked: 0, packsUnreferenced: 0, packsWritten: 0, bytesWritten: 0, indexFilesRemoved: 0, indexFilesWritten: 0, bytesUsed: usage.usedBytes, bytesUnusedAfter: 0, packsPartlyUsedKept: 0, tempFilesRemoved: 0, tempBytesRemoved: 0, tempFilesKept: 0, blobsCompressed: 0, blobsDuplicate: usage.duplicateBlobs, bytesDuplicate: usage.duplicateBytes };
   const keep: IndexPack[] = [];
-  const repack: { id: Id; blobs: PackedBlob[] }[] = [];
+  const repack: Id[] = [];
   const remove: Id[] = [];
   // trees: the pack holds a tree blob (a tree or mixed pack: restic's "not a data pack");
   // mustCompress: it must be repacked to compress it (restic's mustCompress).
-  type Candidate = { id: Id; blobs: PackedBlob[]; mine: PackedBlob[]; used: number; unused: number; trees: boolean; mustCompress: boolean };
+  type Candidate = { id: Id; blobs: PackedBlob[]; used: number; unused: number; unusedBlobs: number; trees: boolean; mustCompress: boolean };
   const candidates: Candidate[] = [];
   const small: Candidate[] = [];
   // restic's integer arithmetic on the target pack size (packSize / 25, or packSize / 5 * 4).
   const packSize = options.packSize ?? DEFAULT_PACK_SIZE;
   const smallBelow = options.repackSmall ? Math.floor(packSize / 5) * 4 : Math.floor(packSize / 25);
-  let unusedTotal = 0;
+  // restic's unused total leaves out duplicates, but what is removed includes the copies counted
+  // unused: the difference may go below zero (restic's unsigned arithmetic then wraps around).
+  const unusedTotal = usage.unusedBytes;
   let unusedRemoved = 0;
-  const sum = (bs: PackedBlob[]) => bs.reduce((n, b) => n + b.length, 0);
-  for (const [pack, blobs] of stored.packs) {
-    const fileSize = onDisk.get(pack);
-    if (fileSize === undefined) continue; // listed but gone: dropped from the new index
-    const mine = blobs.filter((b) => home.get(key(b.type, b.id)) === pack);
-    const usedBlobs = sum(mine);
-    const unused = sum(blobs) - usedBlobs;
-    r.bytesUsed += usedBlobs;
-    unusedTotal += unused;
+  for (const p of usage.packs.values()) {
+    const fileSize = onDisk.get(p.id)!;
+    const unused = p.unusedBytes;
     // As restic counts a pack: its header belongs to the used part, so used + unused = its size.
-    const trees = blobs.some((b) => b.type === 'tree');
-    const mixed = trees && blobs.some((b) => b.type === 'data');
-    const uncompressed = blobs.some((b) => b.uncompressedLength === undefined);
-    const mustCompress = compressed && uncompressed && ((trees && !mixed) || options.repackUncompressed === true);
-    const c: Candidate = { id: pack, blobs, mine, used: fileSize - unused, unused, trees, mustCompress };
-    if (mine.length === 0) {
-      remove.push(pack);
+    const trees = p.kind !== 'data';
+    const mixed = p.kind === 'mixed';
+    const mustCompress = compressed && p.uncompressed && (p.kind === 'tree' || options.repackUncompressed === true);
+    const c: Candidate = { id: p.id, blobs: p.blobs, used: fileSize - unused, unused, unusedBlobs: p.unusedBlobs, trees, mustCompress };
+    if (p.used.length === 0) {
+      remove.push(p.id);
       r.packsDeleted++;
-      r.blobsRemoved += blobs.length;
+      r.blobsRemoved += p.blobs.length;
       r.bytesRemoved += fileSize;
       unusedRemoved += unused;
     } else if (options.repackCacheableOnly && !trees) {
       // A data pack: only what a cache holds is repacked.
-      keep.push({ id: pack, blobs });
+      keep.push({ id: p.id, blobs: p.blobs });
       r.packsKept++;
       if (unused > 0) r.packsPartlyUsedKept++;
-    } else if (mine.length < blobs.length || mixed || mustCompress) candidates.push(c); // partly used, mixed, or to compress
+    } else if (p.unusedBlobs > 0 || mixed || mustCompress) candidates.push(c); // partly used, mixed, or to compress
     else if (fileSize < smallBelow) small.push(c);
     else {
-      keep.push({ id: pack, blobs });
+      keep.push({ id: p.id, blobs: p.blobs });
       r.packsKept++;
     }
   }
@@ -178,12 +192,14 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const isSmall = (c: Candidate) => c.used + c.unused < smallBelow;
   candidates.sort((a, b) => (a.trees !== b.trees ? (a.trees ? -1 : 1) : isSmall(a) !== isSmall(b) ? (isSmall(a) ? -1 : 1) : b.unused * a.used - a.unused * b.used));
   const maxUnusedAfter = unusedLimit(r.bytesUsed);
+  const unusedLeft = () => unusedTotal - unusedRemoved - unusedRepacked;
   let repackBytes = 0;
   let unusedRepacked = 0;
   for (const c of candidates) {
     const size = c.used + c.unused;
     const reachedRepackSize = repackBytes + size >= maxRepack;
-    const reachedUnused = unusedTotal - unusedRemoved - unusedRepacked < maxUnusedAfter;
+    const left = unusedLeft();
+    const reachedUnused = left < 0 ? maxUnusedAfter === Number.POSITIVE_INFINITY : left < maxUnusedAfter;
     // Tree packs and packs to compress are limited by the repack size only.
     if (reachedRepackSize || (!c.trees && !c.mustCompress && reachedUnused && !isSmall(c))) {
       keep.push({ id: c.id, blobs: c.blobs });
@@ -191,34 +207,76 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
       if (c.unused > 0) r.packsPartlyUsedKept++;
       continue;
     }
-    repack.push({ id: c.id, blobs: c.mine });
+    repack.push(c.id);
     remove.push(c.id);
     r.packsRepacked++;
-    r.blobsRemoved += c.blobs.length - c.mine.length;
+    r.blobsRemoved += c.unusedBlobs;
     r.bytesRemoved += size;
     repackBytes += size;
     unusedRepacked += c.unused;
   }
-  r.bytesUnusedAfter = unusedTotal - unusedRemoved - unusedRepacked;
+  r.bytesUnusedAfter = Math.max(0, unusedLeft());
   const leftovers = await removeLeftovers(repo.backend, { now: options.now ?? Date.now(), ...(options.leftoverMinAgeMs !== undefined ? { minAgeMs: options.leftoverMinAgeMs } : {}), dryRun });
   r.tempFilesRemoved = leftovers.removed.length;
   r.tempBytesRemoved = leftovers.bytesRemoved;
   r.tempFilesKept = leftovers.kept.length;
+  const unreferenced: Id[] = [];
   for (const [pack, size] of onDisk) {
     if (stored.packs.has(pack)) continue;
-    remove.push(pack);
+    unreferenced.push(pack);
     r.packsUnreferenced++;
     r.bytesRemoved += size;
   }
   // Nothing to remove: the index is rewritten only to merge many small index files into few.
-  const indexChanged = remove.length > 0 || [...stored.packs.keys()].some((p) => !onDisk.has(p)) || stored.files.length > Math.ceil(keep.length / PACKS_PER_INDEX_FILE);
+  const indexChanged = unsafe || remove.length > 0 || unreferenced.length > 0 || [...stored.packs.keys()].some((p) => !onDisk.has(p)) || stored.files.length > Math.ceil(keep.length / PACKS_PER_INDEX_FILE);
   if (dryRun || !indexChanged) return r;
 
+  // Packs no index lists are removed first, as restic does: nothing refers to them (and no backup
+  // that might is running: the lock is exclusive), and it frees space for what follows.
+  for (const id of unreferenced) await repo.backend.remove({ type: 'data', name: id });
+  if (unsafe) return recoverNoFreeSpace(repo, r, stored.files, keep, remove);
+  try {
+    return await rewrite(repo, options, r, usage, wanted, keep, repack, remove, stored.files, compressed);
+  } catch (err) {
+    if (!isNoSpace(err)) throw err;
+    throw new PruneNoSpaceError(
+      `no space left on the repository's storage while prune was writing (${(err as Error).message}): nothing the snapshots use was removed, ` +
+        `the repository is consistent${unreferenced.length ? ` (${unreferenced.length} unreferenced packs were removed first)` : ''}. ` +
+        `Free some space, or try prune --max-repack-size 0; as a last resort (READ docs/backups.md first) prune --unsafe-recover-no-free-space ${repo.config.id}`,
+    );
+  }
+}
+
+/**
+ * restic's order for --unsafe-recover-no-free-space (cmd_prune.go, doPrune): old index files
+ * removed, then the unused packs, and only then the new index written — deletes before writes.
+ */
+async function recoverNoFreeSpace(repo: Repository, r: PruneResult, oldIndex: Id[], keep: IndexPack[], remove: Id[]): Promise<PruneResult> {
+  for (const id of oldIndex) {
+    await repo.backend.remove({ type: 'index', name: id });
+    r.indexFilesRemoved++;
+  }
+  for (const id of remove) await repo.backend.remove({ type: 'data', name: id });
+  for (let i = 0; i < keep.length; i += PACKS_PER_INDEX_FILE) {
+    await repo.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs: keep.slice(i, i + PACKS_PER_INDEX_FILE) }));
+    r.indexFilesWritten++;
+  }
+  return r;
+}
+
+/** The safe order (design.rst, "Read and Write Ordering"): new packs, new index, old index removed, old packs removed. */
+async function rewrite(repo: Repository, options: PruneOptions, r: PruneResult, usage: Usage, wanted: Set<string>, keep: IndexPack[], repack: Id[], remove: Id[], oldIndex: Id[], compressed: boolean): Promise<PruneResult> {
+  // What the repack copies (restic's keepBlobs): each used blob of the repacked packs once, and
+  // none a kept pack already holds (a duplicate whose chosen copy was repacked may survive in a
+  // kept pack as an unused copy: that one then serves).
+  const toCopy = new Set(wanted);
+  for (const p of keep) for (const b of p.blobs) toCopy.delete(blobKey(b.type, b.id));
   const writer = new RawPackWriter(repo, options.packSize);
   try {
-    for (const p of repack) {
-      const bytes = await repo.backend.load({ type: 'data', name: p.id });
-      for (const b of p.blobs) {
+    for (const id of repack) {
+      const bytes = await repo.backend.load({ type: 'data', name: id });
+      for (const b of usage.packs.get(id)!.blobs) {
+        if (!toCopy.delete(blobKey(b.type, b.id))) continue;
         const sealed = bytes.subarray(b.offset, b.offset + b.length);
         if (compressed && b.uncompressedLength === undefined) {
           const z = compressSealedBlob(repo, b, sealed);
@@ -244,7 +302,7 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
     written.add(await repo.saveUnpacked('index', encodeIndexFile({ supersedes: [], packs: packs.slice(i, i + PACKS_PER_INDEX_FILE) })));
     r.indexFilesWritten++;
   }
-  for (const id of stored.files) {
+  for (const id of oldIndex) {
     if (written.has(id)) continue;
     await repo.backend.remove({ type: 'index', name: id });
     r.indexFilesRemoved++;

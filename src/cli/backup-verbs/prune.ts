@@ -1,6 +1,6 @@
 /**
  * `backup prune [--dry-run] [--max-unused LIMIT] [--max-repack-size SIZE] [--repack-cacheable-only]
- * [--repack-small] [--repack-uncompressed]`: removes unreferenced data under an exclusive lock,
+ * [--repack-small] [--repack-uncompressed] [--unsafe-recover-no-free-space ID]`: removes unreferenced data under an exclusive lock,
  * with restic 0.14's limits and choices (src/backup/verbs/prune-limits.ts, prune.ts).
  */
 import { acquireLock, type Repository } from '../../backup/index.js';
@@ -44,9 +44,9 @@ export function pruneLimits(values: Record<string, unknown>): PruneLimits {
   return out;
 }
 
-export async function runPrune(repo: Repository, dryRun: boolean, limits: PruneLimits = {}): Promise<PruneResult> {
+export async function runPrune(repo: Repository, dryRun: boolean, limits: PruneLimits = {}, unsafeRecoverNoFreeSpace?: string): Promise<PruneResult> {
   try {
-    return await prune(repo, { dryRun, ...limits });
+    return await prune(repo, { dryRun, ...limits, ...(unsafeRecoverNoFreeSpace !== undefined ? { unsafeRecoverNoFreeSpace } : {}) });
   } catch (err) {
     if (err instanceof PruneOptionError) throw new UsageError(err.message);
     throw err;
@@ -60,6 +60,7 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
     [
       `used blobs:          ${r.blobsUsed}`,
       `unused blobs:        ${r.blobsRemoved}`,
+      ...(r.blobsDuplicate ? [`duplicate blobs:     ${r.blobsDuplicate} (${mib(r.bytesDuplicate)} MiB stored more than once)`] : []),
       `packs kept:          ${r.packsKept}`,
       `packs ${r.dryRun ? 'to delete' : 'deleted'}:       ${r.packsDeleted}`,
       `packs ${r.dryRun ? 'to repack' : 'repacked'}:      ${r.packsRepacked} (into ${r.packsWritten} new)`,
@@ -76,16 +77,20 @@ export function printPrune(ctx: VerbContext, r: PruneResult): void {
 export const pruneVerb: VerbModule = {
   help: `  prune                         remove data no snapshot uses [--dry-run]
                                 [--max-unused 5%|SIZE|unlimited] [--max-repack-size SIZE]
-                                [--repack-cacheable-only] [--repack-small] [--repack-uncompressed]`,
-  options: { 'dry-run': { type: 'boolean', short: 'n', default: false }, ...PRUNE_OPTIONS },
+                                [--repack-cacheable-only] [--repack-small] [--repack-uncompressed]
+                                [--unsafe-recover-no-free-space REPOSITORY-ID] (UNSAFE: a full
+                                disk only, read docs/backups.md first)`,
+  options: { 'dry-run': { type: 'boolean', short: 'n', default: false }, ...PRUNE_OPTIONS, 'unsafe-recover-no-free-space': { type: 'string' } },
   async run(ctx) {
     if (ctx.args.length) throw new UsageError('prune takes no arguments');
     const repo = await ctx.openRepo();
     const dryRun = ctx.values['dry-run'] === true;
     const limits = pruneLimits(ctx.values);
+    const unsafe = ctx.values['unsafe-recover-no-free-space'] as string | undefined;
+    if (unsafe !== undefined && limits.maxRepackSize !== undefined) throw new UsageError('--unsafe-recover-no-free-space repacks nothing: leave out --max-repack-size');
     const release = await acquireLock(repo, !dryRun);
     try {
-      printPrune(ctx, await runPrune(repo, dryRun, limits));
+      printPrune(ctx, await runPrune(repo, dryRun, limits, unsafe));
     } finally {
       await release();
     }

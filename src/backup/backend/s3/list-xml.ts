@@ -1,7 +1,8 @@
 /**
  * The answer of ListObjectsV2 (Amazon S3 API Reference, "ListObjectsV2", Response Syntax):
  * `<ListBucketResult>` with `<Contents><Key>…</Key><Size>…</Size></Contents>` per object,
- * `<IsTruncated>` and `<NextContinuationToken>`. Only those elements are read; XML's five
+ * `<IsTruncated>` and `<NextContinuationToken>`; the answer of ListObjects (version 1) has
+ * `<NextMarker>` instead (only with a delimiter: otherwise the last key is the marker). Only those elements are read; XML's five
  * predefined entities and numeric character references are decoded.
  */
 
@@ -9,6 +10,7 @@ export interface ListPage {
   objects: { key: string; size: number }[];
   truncated: boolean;
   nextToken?: string;
+  nextMarker?: string;
 }
 
 function unescapeXml(s: string): string {
@@ -40,8 +42,8 @@ export function parseListPage(xml: string): ListPage {
   }
   const truncated = element(xml, 'IsTruncated') === 'true';
   const nextToken = element(xml, 'NextContinuationToken');
-  if (truncated && !nextToken) throw new SyntaxError('A truncated listing without a NextContinuationToken');
-  return nextToken ? { objects, truncated, nextToken } : { objects, truncated };
+  const nextMarker = element(xml, 'NextMarker');
+  return { objects, truncated, ...(nextToken ? { nextToken } : {}), ...(nextMarker ? { nextMarker } : {}) };
 }
 
 /** The <Code> and <Message> of an S3 error response, for messages. */

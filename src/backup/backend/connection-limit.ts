@@ -1,0 +1,43 @@
+/**
+ * restic's `<backend>.connections` (extended-options.ts): a backend whose requests wait their
+ * turn so that at most `limit` run at once (restic's sema.Semaphore around every backend call).
+ * Only the requests are counted — save, saveFrom, load, stat, remove, list, listTemporary,
+ * removeTemporary; create, open, close and location pass straight through.
+ */
+import type { Backend } from '../repo/backend.js';
+
+const LIMITED = new Set(['save', 'saveFrom', 'load', 'stat', 'remove', 'list', 'listTemporary', 'removeTemporary']);
+
+/** A counting semaphore: acquire() resolves when one of `limit` slots is free. */
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.free = limit;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+export function limitConnections<B extends Backend>(backend: B, limit: number): B {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`A connection limit must be a whole number, at least 1 (got ${limit})`);
+  const sema = new Semaphore(limit);
+  return new Proxy(backend, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !LIMITED.has(prop) || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return (...args: unknown[]) => sema.run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
+}
