@@ -41,6 +41,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "errno-error.h"
@@ -198,13 +199,21 @@ class WriteWorker : public Napi::AsyncWorker {
   // the create's group is already the one wanted.
   mode_t CreateMode() const {
     mode_t m = mode_ & ~static_cast<mode_t>(S_ISUID | S_ISGID);
-    if (uid_ >= 0 && static_cast<gid_t>(gid_) != getegid()) m &= ~static_cast<mode_t>(S_IRWXG);
+    if (uid_ >= 0 && static_cast<gid_t>(gid_) != EffectiveIds().second) m &= ~static_cast<mode_t>(S_IRWXG);
     return m;
   }
 
   // Owner or group wanted is not this process's effective one (so not what the create gives).
   bool OwnerKnownToDiffer() const {
-    return uid_ >= 0 && (static_cast<uid_t>(uid_) != geteuid() || static_cast<gid_t>(gid_) != getegid());
+    return uid_ >= 0 && (static_cast<uid_t>(uid_) != EffectiveIds().first || static_cast<gid_t>(gid_) != EffectiveIds().second);
+  }
+
+  // geteuid / getegid are real syscalls (3 a file if asked each time): asked once. The replica
+  // never changes its ids; if a process did, a stale answer would cost an fchown / fchmod or an
+  // fstat more, never a wrong owner or mode (only the group bits' window described above).
+  static const std::pair<uid_t, gid_t>& EffectiveIds() {
+    static const std::pair<uid_t, gid_t> ids{geteuid(), getegid()};
+    return ids;
   }
 
   void Fail(const char* syscall) {
