@@ -1,24 +1,38 @@
-// syncDataBatch(fds, close) → Promise<(string | null)[]>: the data of many files written so that the
+// syncDataBatch(fds, close, renames, dirs) → Promise<(string | null)[]>: the data of many files written so that the
 // next fsync(2) of a directory on the same filesystem makes it durable, at the cost of one
 // journal commit for the whole batch instead of one per file. Used by the replica's group
 // commit (src/replicate/batch-commit.ts), which renames the files and then fsyncs their
 // directories; a change is acknowledged only after that.
 //
-// On a worker thread, writeback of every file is started (sync_file_range(2)
-// SYNC_FILE_RANGE_WRITE, which on ext4 and xfs also allocates delayed blocks), then waited for
-// (WAIT_BEFORE | WRITE | WAIT_AFTER; a writeback error such as EIO or ENOSPC is reported here,
-// per file). Then:
-//   - on ext4 and xfs, nothing more: every block allocation and size update of the batch is now
-//     in a journal transaction (log sequence) no later than the one the renames go into, the
-//     journal commits in order, and its commit record is written with a cache flush
-//     (REQ_PREFLUSH), which makes the data already written durable too. So the directory fsync
-//     after the renames commits data, metadata and names together, and no crash can leave a
-//     renamed file without its data. (fdatasync of a file whose transaction is already
-//     committed would still flush the disk cache: one flush per file is what this saves.)
-//   - on tmpfs, nothing to make durable;
-//   - on any other filesystem, fsync(2) of each file as well (no such ordering assumed; fsync,
-//     not fdatasync: the temporary's owner, mode, times and attributes, set before this job,
-//     are acknowledged with its content, and fdatasync may leave them unwritten).
+// On a worker thread, first the filesystem of each file is found (fstatfs(2) once per directory of
+// the batch: `dirs`, optional, one Buffer per fd naming its directory; without it the directory of
+// its rename's temporary; failing both, fstatfs of that fd). Then by filesystem:
+//   - tmpfs: nothing at all. Its pages are the file; there is no disk to write to or to wait for,
+//     so sync_file_range and fsync would be syscalls that do nothing.
+//   - ext4 and xfs: writeback of the data is started and waited for with sync_file_range(2), and
+//     nothing more: every block allocation and size update of the batch is then in a journal
+//     transaction (log sequence) no later than the one the renames go into, the journal commits
+//     in order, and its commit record is written with a cache flush (REQ_PREFLUSH), which makes
+//     the data already written durable too. So the directory fsync after the renames commits
+//     data, metadata and names together, and no crash can leave a renamed file without its data.
+//     (fdatasync of a file whose transaction is already committed would still flush the disk
+//     cache: one flush per file is what this saves.) Why sync_file_range is needed there, and
+//     twice when the batch has more than one such file:
+//       1. SYNC_FILE_RANGE_WRITE on every file first: with delayed allocation the blocks of a
+//          just-written file are not even allocated, so a journal commit would not carry them
+//          (data=ordered orders only allocated blocks: a crash after the rename's commit could
+//          leave the file empty). This call allocates them and submits the writes, of all files
+//          before waiting for any, so the device gets the whole batch at once and merges it
+//          instead of one write and one wait per file.
+//       2. SYNC_FILE_RANGE_WAIT_BEFORE | WRITE | WAIT_AFTER on each: waits until its data is on
+//          the device (the commit record's flush then makes it durable) and reports a writeback
+//          error (EIO, ENOSPC) for that file alone, before its rename, so no failed file is
+//          renamed into place. Its WRITE covers pages dirtied since call 1.
+//     A batch with one such file makes only call 2 (it does what 1 and 2 do together).
+//   - any other filesystem: call 1 (when more than one file), then fsync(2) of each file (no
+//     ordering of its journal assumed; fsync, not fdatasync: the temporary's owner, mode, times
+//     and attributes, set before this job, are acknowledged with its content, and fdatasync may
+//     leave them unwritten). fsync waits for the writeback itself, so call 2 is not made.
 // Each entry of the result is null or the errno name of the failure. Afterwards the fds whose
 // entry in `close` (an array of booleans, optional) is true are closed (those of writeNewFile;
 // an fd that a Node FileHandle owns is closed by it).
@@ -27,6 +41,9 @@
 // the data of that file is written, rename(2) it into place in the same job, saving a thread-pool
 // trip per file. A failed rename leaves the temporary and its entry is "rename:" + the errno
 // name; the caller then installs that one itself (a directory in the way, for instance).
+//
+// Syscalls per file of a batch on ext4: 2 sync_file_range, close, rename (1 sync_file_range for a
+// batch of one), plus one fstatfs per directory; on tmpfs: close, rename.
 #include "sync-batch.h"
 
 #include <fcntl.h>
@@ -36,6 +53,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -47,19 +65,31 @@ constexpr long kExt4Magic = 0xEF53;
 constexpr long kXfsMagic = 0x58465342;
 constexpr long kTmpfsMagic = 0x01021994;
 
-bool JournalOrdersData(int fd) {
+enum class FsKind { kNothingToSync, kJournalOrdersData, kOther };
+
+FsKind KindOf(int fd) {
   struct statfs fs;
-  if (fstatfs(fd, &fs) != 0) return false;
-  return fs.f_type == kExt4Magic || fs.f_type == kXfsMagic || fs.f_type == kTmpfsMagic;
+  if (fstatfs(fd, &fs) != 0) return FsKind::kOther;  // fsync decides (and reports)
+  if (fs.f_type == kTmpfsMagic) return FsKind::kNothingToSync;
+  if (fs.f_type == kExt4Magic || fs.f_type == kXfsMagic) return FsKind::kJournalOrdersData;
+  return FsKind::kOther;
+}
+
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 class SyncWorker : public Napi::AsyncWorker {
  public:
-  SyncWorker(Napi::Env env, std::vector<int> fds, std::vector<bool> close, std::vector<std::pair<std::string, std::string>> renames)
+  SyncWorker(Napi::Env env, std::vector<int> fds, std::vector<bool> close, std::vector<std::pair<std::string, std::string>> renames,
+             std::vector<std::string> dirs)
       : Napi::AsyncWorker(env),
         fds_(std::move(fds)),
         close_(std::move(close)),
         renames_(std::move(renames)),
+        dirs_(std::move(dirs)),
         errors_(fds_.size(), 0),
         renameFailed_(fds_.size(), false),
         deferred_(Napi::Promise::Deferred::New(env)) {}
@@ -67,17 +97,40 @@ class SyncWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    for (int fd : fds_) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    for (size_t i = 0; i < fds_.size(); i++) {
-      if (sync_file_range(fds_[i], 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) errors_[i] = errno;
+    const size_t n = fds_.size();
+    std::vector<FsKind> kinds(n);
+    std::unordered_map<std::string, FsKind> byDir;
+    size_t toWrite = 0;
+    for (size_t i = 0; i < n; i++) {
+      std::string dir;
+      if (i < dirs_.size() && !dirs_[i].empty()) dir = dirs_[i];
+      else if (i < renames_.size() && !renames_[i].first.empty()) dir = DirOf(renames_[i].first);
+      if (dir.empty()) {
+        kinds[i] = KindOf(fds_[i]);
+      } else {
+        auto found = byDir.find(dir);
+        kinds[i] = found != byDir.end() ? found->second : byDir.emplace(dir, KindOf(fds_[i])).first->second;
+      }
+      if (kinds[i] != FsKind::kNothingToSync) toWrite++;
     }
-    for (size_t i = 0; i < fds_.size(); i++) {
-      if (errors_[i] == 0 && !JournalOrdersData(fds_[i]) && fsync(fds_[i]) != 0) errors_[i] = errno;
+    // Call 1 (header): all writes submitted before any is waited for.
+    if (toWrite > 1) {
+      for (size_t i = 0; i < n; i++) {
+        if (kinds[i] != FsKind::kNothingToSync) sync_file_range(fds_[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+      }
     }
-    for (size_t i = 0; i < fds_.size(); i++) {
+    for (size_t i = 0; i < n; i++) {
+      if (kinds[i] == FsKind::kJournalOrdersData) {
+        // Call 2: on the device, or this file's writeback error.
+        if (sync_file_range(fds_[i], 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) errors_[i] = errno;
+      } else if (kinds[i] == FsKind::kOther) {
+        if (fsync(fds_[i]) != 0) errors_[i] = errno;
+      }
+    }
+    for (size_t i = 0; i < n; i++) {
       if (close_[i]) close(fds_[i]);
     }
-    for (size_t i = 0; i < renames_.size() && i < fds_.size(); i++) {
+    for (size_t i = 0; i < renames_.size() && i < n; i++) {
       if (errors_[i] != 0 || renames_[i].first.empty()) continue;
       if (rename(renames_[i].first.c_str(), renames_[i].second.c_str()) != 0) {
         errors_[i] = errno;
@@ -102,6 +155,7 @@ class SyncWorker : public Napi::AsyncWorker {
   std::vector<int> fds_;
   std::vector<bool> close_;
   std::vector<std::pair<std::string, std::string>> renames_;
+  std::vector<std::string> dirs_;
   std::vector<int> errors_;
   std::vector<bool> renameFailed_;
   Napi::Promise::Deferred deferred_;
@@ -143,7 +197,20 @@ Napi::Value SyncDataBatch(const Napi::CallbackInfo& info) {
       renames[i] = {std::move(f), std::move(t)};
     }
   }
-  auto* worker = new SyncWorker(env, std::move(fds), std::move(close), std::move(renames));
+  std::vector<std::string> dirs;
+  if (info.Length() > 3 && info[3].IsArray()) {
+    Napi::Array list = info[3].As<Napi::Array>();
+    dirs.resize(fds.size());
+    for (uint32_t i = 0; i < list.Length() && i < fds.size(); i++) {
+      Napi::Value v = list.Get(i);
+      if (v.IsNull() || v.IsUndefined()) continue;
+      if (!v.IsBuffer()) throw Napi::TypeError::New(env, "A directory must be a Buffer or null");
+      auto b = v.As<Napi::Buffer<char>>();
+      dirs[i].assign(b.Data(), b.Length());
+      if (dirs[i].find('\0') != std::string::npos) throw Napi::TypeError::New(env, "A directory path must not contain NUL");
+    }
+  }
+  auto* worker = new SyncWorker(env, std::move(fds), std::move(close), std::move(renames), std::move(dirs));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -108,7 +108,7 @@ export interface NativeFileBinding {
   /** utimensat(2) with nanoseconds (Node's fs.utimes cannot carry ns); AT_SYMLINK_NOFOLLOW when noFollow. */
   setFileTimes(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Data of many files durable at about one journal commit (native/sync-batch.cc); null or an errno name per fd. */
-  syncDataBatch(fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[]): Promise<(string | null)[]>;
+  syncDataBatch(fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[], dirs?: (Buffer | null)[]): Promise<(string | null)[]>;
   /** syncDataBatch's third argument is understood (renames in the same job). */
   syncDataBatchRenames?: boolean;
   /** A small file read in one thread-pool job (native/small-files.cc). */

@@ -24,9 +24,10 @@ import type { DirSyncs } from './dir-sync.js';
 /**
  * The addon's batched data sync; entries are null or the errno name of a failure; `close` closes
  * those fds after; `renames` [temporary, final] per fd are renamed in the same job once their
- * data is written (a failed one is "rename:" + errno name, and the caller installs it).
+ * data is written (a failed one is "rename:" + errno name, and the caller installs it); `dirs`
+ * the directory of each fd, so the filesystem is asked once per directory, not per file.
  */
-export type SyncDataBatch = (fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[]) => Promise<(string | null)[]>;
+export type SyncDataBatch = (fds: number[], close?: boolean[], renames?: ([Buffer, Buffer] | null)[], dirs?: (Buffer | null)[]) => Promise<(string | null)[]>;
 
 const fsyncFd = promisify(fsync);
 const closeRawFd = promisify(closeFd);
@@ -139,7 +140,8 @@ export class BatchCommitter {
     const renamesNow = typeof this.syncRenames === 'function' ? this.syncRenames() : this.syncRenames;
     const renames = files.map(({ temp, target }) => (target === undefined || !renamesNow ? null : ([temp, target] as [Buffer, Buffer])));
     if (this.syncData !== undefined && files.length > 0) {
-      errors = await this.syncData(fds, raw, renames).catch(async (err: NodeJS.ErrnoException) => {
+      const dirs = files.map(({ dir }) => dir);
+      errors = await this.syncData(fds, raw, renames, dirs).catch(async (err: NodeJS.ErrnoException) => {
         await Promise.all(fds.map((fd, i) => (raw[i] ? closeRawFd(fd).catch(() => {}) : undefined)));
         return files.map(() => err.code ?? 'EIO');
       });
