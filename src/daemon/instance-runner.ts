@@ -64,6 +64,11 @@ export interface InstanceStatus {
   counters: InstanceCounters;
   drops: Record<DropReason, number>;
   garpsSent: number;
+  /**
+   * FAULT with the VIPs kept as a refuser because the service behind them is certainly down
+   * (src/vrrp/kept-vips.ts): since when, and when they go at the latest (monotonic ms).
+   */
+  keptVips?: { since: number; releaseAt: number };
 }
 
 export { MAINTENANCE_DRAIN_MS } from '../vrrp/instance-core.js';
@@ -183,8 +188,13 @@ export class InstanceRunner {
   }
 
   /** Sets or clears one named fault source (link down, a check without weight); FAULT while any is set. */
-  setFault(source: string, reason: string | undefined): void {
-    this.feed({ type: 'fault-source', source, reason });
+  setFault(source: string, reason: string | undefined, serviceDown = false): void {
+    this.feed({ type: 'fault-source', source, reason, ...(serviceDown ? { serviceDown } : {}) });
+  }
+
+  /** The peer's service answers as the active copy (PostgreSQL: primary): VIPs kept as a refuser may go (kept-vips.ts). */
+  peerActive(): void {
+    this.feed({ type: 'peer-active' });
   }
 
   /**
@@ -268,6 +278,7 @@ export class InstanceRunner {
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,
+      ...(this.core.keptVips ? { keptVips: this.core.keptVips } : {}),
     };
   }
 

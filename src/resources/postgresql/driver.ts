@@ -56,6 +56,8 @@ const PEER_GRACE_MS = 50;
 /** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
 const WITNESS_PATIENCE_MS = 5_000;
 const WITNESS_RETRY_MS = 200;
+/** How often a rejoin looks whether the VIPs kept as a refuser are gone (keptVipsGone). */
+const KEPT_VIPS_POLL_MS = 20;
 /** How often promote polls for the end of recovery. */
 const PROMOTE_POLL_MS = 10;
 
@@ -299,7 +301,14 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(replication !== undefined ? { replication } : {}),
       ...(record !== undefined ? { record } : {}),
     };
-    return { ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming) };
+    // Certainly down: dead (a zombie included) or nothing listening. A clean fast stop is not a
+    // failure to keep VIPs for (wanted 'none'); an unknown or hung state never is (kept-vips.ts).
+    const serviceDown = local.kind === 'stopped' || (local.kind === 'unreachable' && local.refused === true);
+    return {
+      ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming),
+      ...(serviceDown ? { serviceDown } : {}),
+      ...(peer.kind === 'primary' ? { peerActive: true } : {}),
+    };
   }
 
   describe(): Readonly<Record<string, unknown>> {
@@ -387,6 +396,7 @@ export class PostgresqlDriver implements ResourceDriver {
    */
   private async becomeStandby(signal: AbortSignal, log: Logger, force: boolean): Promise<void> {
     const s = this.settings;
+    await this.keptVipsGone(signal, log);
     const owner = await this.runAs();
     const programs = await this.programs();
     let local = await inspectLocal(s, signal);
@@ -510,6 +520,23 @@ export class PostgresqlDriver implements ResourceDriver {
       if (counted.rejoin) log.log('warn', 'The standby does not follow the primary: rejoining', { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
       this.following = { notFollowing: 0, following: 0 };
       this.startBackground(log, local.kind !== 'empty');
+    }
+  }
+
+  /**
+   * While this node keeps the VIPs as a refuser (a master FAULT because PostgreSQL is certainly
+   * down: src/vrrp/kept-vips.ts), nothing starts PostgreSQL here: clients reaching the VIP must be
+   * refused at once, not served by a server coming back. Bounded by the kept VIPs' own deadline.
+   */
+  private async keptVipsGone(signal: AbortSignal, log: Logger): Promise<void> {
+    if (this.host.vipsKept?.() !== true) return;
+    const before = this.busy;
+    this.busy = 'waiting: the VIPs are kept as a refuser until the peer is primary';
+    log.log('info', 'Rejoin waits: this node keeps the VIPs (refusing clients) until the peer is primary');
+    try {
+      while (this.host.vipsKept() === true) await sleep(KEPT_VIPS_POLL_MS, undefined, { signal });
+    } finally {
+      this.busy = before;
     }
   }
 
@@ -737,6 +764,8 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind === 'primary') return { healthy: false, detail: 'a primary while this node is not master' };
     if (local.kind === 'standby') return { healthy: true, detail: `standby on timeline ${local.timeline}, ${local.streaming ? 'streaming' : 'not streaming'}${busy}` };
     if (local.kind === 'unreachable') return { healthy: false, detail: `PostgreSQL does not answer: ${local.error}` };
+    // Down while this node keeps the VIPs as a refuser: still a failure (the node stays FAULT).
+    if (local.kind === 'stopped' && this.host.vipsKept?.() === true) return { healthy: false, detail: `stopped; the VIPs are kept as a refuser until the peer is primary${busy}` };
     if (this.busy !== undefined || local.kind === 'empty') return { healthy: true, detail: `${local.kind}${busy}` };
     return { healthy: this.wanted === 'none', detail: `${local.kind}${this.lastRejoinError !== undefined ? `; rejoin failed: ${this.lastRejoinError}` : ''}` };
   }
