@@ -147,7 +147,7 @@ export class VrrpInstance {
         return [];
       }
       case 'peer-active':
-        if (!this.kept) return [];
+        if (!this.kept || this.kept.peerActiveAt !== undefined) return [];
         this.kept = { ...this.kept, peerActiveAt: now };
         return this.keptChanged(now);
       case 'reload':
@@ -167,7 +167,8 @@ export class VrrpInstance {
         }
         // Stopping after our priority-0 advert: the first advert of the new master ends the hand-over.
         const released = this.releaseOnAdvert && event.advert.priority > 0 ? this.releaseNow() : [];
-        if (this.kept && event.advert.priority > 0) {
+        // The first advert of a master after the fault (later ones must not push the release out).
+        if (this.kept && event.advert.priority > 0 && this.kept.peerMasterAt === undefined) {
           this.kept = { ...this.kept, peerMasterAt: now };
           released.push(...this.keptChanged(now));
         }
