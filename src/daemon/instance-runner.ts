@@ -68,7 +68,7 @@ export interface InstanceStatus {
    * FAULT with the VIPs kept as a refuser because the service behind them is certainly down
    * (src/vrrp/kept-vips.ts): since when, and when they go at the latest (monotonic ms).
    */
-  keptVips?: { since: number; releaseAt: number };
+  keptVips?: { since: number; releaseAt: number; peerMaster: boolean; peerActive: boolean };
 }
 
 export { MAINTENANCE_DRAIN_MS } from '../vrrp/instance-core.js';
@@ -282,11 +282,28 @@ export class InstanceRunner {
     };
   }
 
+  /** Kept VIPs (src/vrrp/kept-vips.ts) taken or let go by the last event: one line each, for operators and the lab tests. */
+  private logKeptVips(before: VrrpInstance['keptVips'], event: CoreEvent): void {
+    const after = this.core.keptVips;
+    if (before === undefined && after !== undefined) {
+      this.deps.log.log('warn', 'keeping the VIPs as a refuser: the service behind them is certainly down (clients are refused at once); they go when the peer is master and active', { atMostMs: Math.round(after.releaseAt - after.since) });
+    } else if (before !== undefined && after === undefined) {
+      const now = this.deps.clock.now();
+      const peerDone = (before.peerMaster || event.type === 'advert') && (before.peerActive || event.type === 'peer-active');
+      const cause = this.core.state === 'MASTER' ? 'master again'
+        : this.core.faultSources().length === 0 ? 'fault recovered'
+        : peerDone ? 'peer master and active' : event.type === 'timer' ? 'deadline' : 'another fault';
+      this.deps.log.log('info', `VIPs kept as a refuser released (${cause})`, { keptMs: Math.round(now - before.since), cause });
+    }
+  }
+
   private feed(event: CoreEvent, at = this.deps.clock.now()): void {
     // The machine sees time move forward only, even when an advert's arrival time predates the
     // event handled before it.
     this.lastEventAt = Math.max(this.lastEventAt, at);
+    const keptBefore = this.core.keptVips;
     const effects = this.core.handle(this.lastEventAt, event);
+    this.logKeptVips(keptBefore, event);
     for (const effect of effects) {
       // One failing effect (a kernel refusal) must not stop the others: a master leaving must
       // still release its VIPs even when its goodbye advert cannot be sent.

@@ -101,8 +101,8 @@ export class VrrpInstance {
   }
 
   /** The VIPs are kept after a FAULT for a service certainly down (kept-vips.ts): since when, until when at the latest. */
-  get keptVips(): { since: number; releaseAt: number } | undefined {
-    return this.kept && { since: this.kept.since, releaseAt: keptVipsReleaseAt(this.kept) };
+  get keptVips(): { since: number; releaseAt: number; peerMaster: boolean; peerActive: boolean } | undefined {
+    return this.kept && { since: this.kept.since, releaseAt: keptVipsReleaseAt(this.kept), peerMaster: this.kept.peerMasterAt !== undefined, peerActive: this.kept.peerActiveAt !== undefined };
   }
 
   /** Names of the fault sources now set. */

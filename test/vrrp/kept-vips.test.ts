@@ -48,14 +48,14 @@ test('a master FAULT for a service certainly down keeps its VIPs (priority 0 sen
   assert.ok(effects.includes('stop-announcing'));
   assert.ok(!effects.includes('remove-vips'), 'the VIPs stay: the kernel refuses the clients at once');
   assert.equal(core.releasePending, true);
-  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1000 + LONGEST_MDI + KEPT_VIPS_EXTRA_MS });
+  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1000 + LONGEST_MDI + KEPT_VIPS_EXTRA_MS, peerMaster: false, peerActive: false });
   assert.deepEqual(types(core.handle(1100, peerMaster)), [], 'MASTER heard, its service not active yet');
   assert.deepEqual(types(core.handle(1200, peerMaster)), [], 'its next advert');
   assert.deepEqual(types(core.handle(1250, { type: 'peer-active' })), []);
-  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1250 + PEER_ACTIVE_GRACE_MS });
+  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1250 + PEER_ACTIVE_GRACE_MS, peerMaster: true, peerActive: true });
   core.handle(1300, peerMaster);
   core.handle(1310, { type: 'peer-active' });
-  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1250 + PEER_ACTIVE_GRACE_MS }, 'later adverts and reports do not push the release out');
+  assert.deepEqual(core.keptVips, { since: 1000, releaseAt: 1250 + PEER_ACTIVE_GRACE_MS, peerMaster: true, peerActive: true }, 'later adverts and reports do not push the release out');
   assert.deepEqual(runUntil(core, 1349), []);
   assert.deepEqual(types(runUntil(core, 1350)), ['remove-vips']);
   assert.equal(core.keptVips, undefined);
