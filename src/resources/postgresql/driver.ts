@@ -21,7 +21,7 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { awaitReaped, describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { watchSession, withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
@@ -397,6 +397,9 @@ export class PostgresqlDriver implements ResourceDriver {
   private async becomeStandby(signal: AbortSignal, log: Logger, force: boolean): Promise<void> {
     const s = this.settings;
     await this.keptVipsGone(signal, log);
+    // pg_rewind and pg_ctl start both refuse while a dead postmaster's pid still answers (a zombie).
+    const zombie = await awaitReaped(s, signal);
+    if (zombie !== undefined) log.log(zombie.reaped ? 'info' : 'warn', zombie.reaped ? `Waited for the dead postmaster (pid ${zombie.pid}) to be reaped` : `The dead postmaster (pid ${zombie.pid}) was never reaped: its lock files were removed`);
     const owner = await this.runAs();
     const programs = await this.programs();
     let local = await inspectLocal(s, signal);

@@ -93,7 +93,9 @@ export async function inspectLocal(s: PostgresqlSettings, signal: AbortSignal): 
     return await withSession(localEndpoint(s), signal, describeServer);
   } catch (error) {
     if (signal.aborted) throw error;
-    // Nobody listens on the socket (the postmaster died between the two looks): certainly down.
+    // The postmaster died while we connected (a kill -9 resets the session being opened): stopped.
+    if ((await postmasterPid(s.dataDir)) === undefined) return { kind: 'stopped', timeline: 0, wasStandby: isStandbyConfigured(s.dataDir) };
+    // Nobody listens on the socket: certainly down.
     const code = (error as NodeJS.ErrnoException).code;
     return { kind: 'unreachable', error: (error as Error).message, ...(code === 'ECONNREFUSED' || code === 'ENOENT' ? { refused: true } : {}) };
   }
