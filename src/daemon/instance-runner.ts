@@ -286,7 +286,7 @@ export class InstanceRunner {
   private logKeptVips(before: VrrpInstance['keptVips'], event: CoreEvent): void {
     const after = this.core.keptVips;
     if (before === undefined && after !== undefined) {
-      this.deps.log.log('warn', 'keeping the VIPs as a refuser: the service behind them is certainly down (clients are refused at once); they go when the peer is master and active', { atMostMs: Math.round(after.releaseAt - after.since) });
+      this.deps.log.log('info', 'keeping the VIPs as a refuser: the service behind them is certainly down (clients are refused at once); they go when the peer is master and active', { atMostMs: Math.round(after.releaseAt - after.since) });
     } else if (before !== undefined && after === undefined) {
       const now = this.deps.clock.now();
       const peerDone = (before.peerMaster || event.type === 'advert') && (before.peerActive || event.type === 'peer-active');
