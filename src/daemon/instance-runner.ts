@@ -66,9 +66,10 @@ export interface InstanceStatus {
   garpsSent: number;
   /**
    * FAULT with the VIPs kept as a refuser because the service behind them is certainly down
-   * (src/vrrp/kept-vips.ts): since when, and when they go at the latest (monotonic ms).
+   * (src/vrrp/kept-vips.ts): for how long so far, in how long they go (as things stand), and what
+   * has been heard of the peer (MASTER, its service active).
    */
-  keptVips?: { since: number; releaseAt: number; peerMaster: boolean; peerActive: boolean };
+  keptVips?: { keptMs: number; releaseInMs: number; peerMaster: boolean; peerActive: boolean };
 }
 
 export { MAINTENANCE_DRAIN_MS } from '../vrrp/instance-core.js';
@@ -278,8 +279,15 @@ export class InstanceRunner {
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,
-      ...(this.core.keptVips ? { keptVips: this.core.keptVips } : {}),
+      ...(this.keptVipsStatus()),
     };
+  }
+
+  private keptVipsStatus(): { keptVips?: NonNullable<InstanceStatus['keptVips']> } {
+    const kept = this.core.keptVips;
+    if (kept === undefined) return {};
+    const now = this.deps.clock.now();
+    return { keptVips: { keptMs: Math.round(now - kept.since), releaseInMs: Math.max(0, Math.round(kept.releaseAt - now)), peerMaster: kept.peerMaster, peerActive: kept.peerActive } };
   }
 
   /** Kept VIPs (src/vrrp/kept-vips.ts) taken or let go by the last event: one line each, for operators and the lab tests. */
