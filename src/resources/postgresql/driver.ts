@@ -260,6 +260,22 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   async monitor(ctx: OperationContext): Promise<MonitorResult> {
+    try {
+      return await this.monitorRound(ctx);
+    } catch (error) {
+      // A primary killed during the round (a kill -9 resets the round's local session) is certainly
+      // down, not a monitor that failed for an unknown reason: the master keeps its VIP as a refuser.
+      if (ctx.signal.aborted || this.wanted !== 'primary' || (await postmasterPid(this.settings.dataDir)) !== undefined) throw error;
+      return {
+        healthy: false,
+        detail: `should be the primary but is stopped (died during the monitor round: ${(error as Error).message})`,
+        eligibility: { eligible: false, reason: 'PostgreSQL is not running' },
+        serviceDown: true,
+      };
+    }
+  }
+
+  private async monitorRound(ctx: OperationContext): Promise<MonitorResult> {
     await this.loadKnowledge();
     const s = this.settings;
     // The record before the peer: in a split the peer never answers (each round would wait the
