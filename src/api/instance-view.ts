@@ -45,6 +45,8 @@ export interface InstanceDetail {
   /** Ourselves while master, else the master we last heard (null before any). */
   masterAddress: string | null;
   lastTransition: TransitionRecord | null;
+  /** FAULT with the VIPs kept as a refuser (docs/resources.md "The kept VIP"); absent otherwise. */
+  keptVips?: InstanceStatus['keptVips'];
   counters: {
     advertsSent: number;
     advertsReceived: number;
@@ -100,6 +102,7 @@ export function instanceDetail(status: ReportedInstance, checks: readonly CheckS
     peers: [...(config?.unicastPeers ?? [])],
     masterAddress: status.masterAddress,
     lastTransition: status.lastTransition,
+    ...(status.keptVips !== undefined ? { keptVips: status.keptVips } : {}),
     counters: {
       advertsSent: status.counters.advertsSent,
       advertsReceived: status.counters.advertsReceived,

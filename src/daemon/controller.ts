@@ -56,7 +56,7 @@ export interface ControllerDeps {
   prepareReload?(next: HotstandbyConfig, current: HotstandbyConfig): Promise<ReloadPreparation>;
   /** Role-following resources (src/resources/): what they do to an instance, and their status. */
   resources?: {
-    penaltyFor(instance: string): { offset: number; fault: string | undefined };
+    penaltyFor(instance: string): { offset: number; fault: string | undefined; serviceDown?: boolean };
     status(): ResourceStatus[];
     /** Why no peer could take over the resources following `instance` now ("resource 'db': …"); empty = nothing known against it. */
     handoverBlockers?(instance: string): string[];
@@ -135,6 +135,12 @@ export class Controller implements DaemonControl {
       if (managed) this.applyTracking(managed.runner);
     }
     this.syncGroupFaults();
+  }
+
+  /** The resources following these instances see the peer's service active: VIPs kept as a refuser may go (kept-vips.ts). */
+  peerActive(instances: readonly string[]): void {
+    if (this.stopped) return;
+    for (const name of instances) this.instances.get(name)?.runner.peerActive();
   }
 
   /** Links changed: instance faults and tracked interfaces. */
@@ -274,7 +280,7 @@ export class Controller implements DaemonControl {
       return { state, weight: check.config.weight };
     }, this.deps.resources?.penaltyFor(runner.name));
     for (const change of changes) {
-      if (change.type === 'fault') runner.setFault(change.source, change.reason);
+      if (change.type === 'fault') runner.setFault(change.source, change.reason, change.serviceDown === true);
       else runner.setPriorityOffset(change.source, change.offset);
     }
   }

@@ -138,6 +138,7 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
     instances.onTransition((record) => controller.transitioned(record));
     instances.onTransition((record, runner) => resources.roleChanged(record.instance, () => runner.status()));
     resources.onPenaltyChange((names) => controller.resourcesChanged(names));
+    resources.onPeerActive((names) => controller.peerActive(names));
     instances.onTransition((record) => backups.instanceChanged(record.instance, record.to, record.reason));
     network.onLinkChange((link) => checks.linkChanged(link));
     network.onLinkChange(() => controller.linksChanged());

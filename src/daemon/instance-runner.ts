@@ -64,6 +64,12 @@ export interface InstanceStatus {
   counters: InstanceCounters;
   drops: Record<DropReason, number>;
   garpsSent: number;
+  /**
+   * FAULT with the VIPs kept as a refuser because the service behind them is certainly down
+   * (src/vrrp/kept-vips.ts): for how long so far, in how long they go (as things stand), and what
+   * has been heard of the peer (MASTER, its service active).
+   */
+  keptVips?: { keptMs: number; releaseInMs: number; peerMaster: boolean; peerActive: boolean };
 }
 
 export { MAINTENANCE_DRAIN_MS } from '../vrrp/instance-core.js';
@@ -183,8 +189,13 @@ export class InstanceRunner {
   }
 
   /** Sets or clears one named fault source (link down, a check without weight); FAULT while any is set. */
-  setFault(source: string, reason: string | undefined): void {
-    this.feed({ type: 'fault-source', source, reason });
+  setFault(source: string, reason: string | undefined, serviceDown = false): void {
+    this.feed({ type: 'fault-source', source, reason, ...(serviceDown ? { serviceDown } : {}) });
+  }
+
+  /** The peer's service answers as the active copy (PostgreSQL: primary): VIPs kept as a refuser may go (kept-vips.ts). */
+  peerActive(): void {
+    this.feed({ type: 'peer-active' });
   }
 
   /**
@@ -268,14 +279,39 @@ export class InstanceRunner {
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,
+      ...(this.keptVipsStatus()),
     };
+  }
+
+  private keptVipsStatus(): { keptVips?: NonNullable<InstanceStatus['keptVips']> } {
+    const kept = this.core.keptVips;
+    if (kept === undefined) return {};
+    const now = this.deps.clock.now();
+    return { keptVips: { keptMs: Math.round(now - kept.since), releaseInMs: Math.max(0, Math.round(kept.releaseAt - now)), peerMaster: kept.peerMaster, peerActive: kept.peerActive } };
+  }
+
+  /** Kept VIPs (src/vrrp/kept-vips.ts) taken or let go by the last event: one line each, for operators and the lab tests. */
+  private logKeptVips(before: VrrpInstance['keptVips'], event: CoreEvent): void {
+    const after = this.core.keptVips;
+    if (before === undefined && after !== undefined) {
+      this.deps.log.log('info', 'keeping the VIPs as a refuser: the service behind them is certainly down (clients are refused at once); they go when the peer is master and active', { atMostMs: Math.round(after.releaseAt - after.since) });
+    } else if (before !== undefined && after === undefined) {
+      const now = this.deps.clock.now();
+      const peerDone = (before.peerMaster || event.type === 'advert') && (before.peerActive || event.type === 'peer-active');
+      const cause = this.core.state === 'MASTER' ? 'master again'
+        : this.core.faultSources().length === 0 ? 'fault recovered'
+        : peerDone ? 'peer master and active' : event.type === 'timer' ? 'deadline' : 'another fault';
+      this.deps.log.log('info', `VIPs kept as a refuser released (${cause})`, { keptMs: Math.round(now - before.since), cause });
+    }
   }
 
   private feed(event: CoreEvent, at = this.deps.clock.now()): void {
     // The machine sees time move forward only, even when an advert's arrival time predates the
     // event handled before it.
     this.lastEventAt = Math.max(this.lastEventAt, at);
+    const keptBefore = this.core.keptVips;
     const effects = this.core.handle(this.lastEventAt, event);
+    this.logKeptVips(keptBefore, event);
     for (const effect of effects) {
       // One failing effect (a kernel refusal) must not stop the others: a master leaving must
       // still release its VIPs even when its goodbye advert cannot be sent.

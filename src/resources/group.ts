@@ -100,6 +100,8 @@ export interface GroupDeps {
   onLagAlarm?(event: LagAlarmEvent): void;
   /** The penalty changed (the daemon re-applies tracking of the followed instances). */
   onPenalty(penalty: GroupPenalty): void;
+  /** A monitor saw the peer's copy active (MonitorResult.peerActive): VIPs kept as a refuser may go. */
+  onPeerActive?(): void;
 }
 
 interface Slot {
@@ -109,6 +111,8 @@ interface Slot {
   fenced?: boolean;
   hysteresis?: HysteresisState;
   monitorDetail?: string;
+  /** The last monitor said the service is certainly down (MonitorResult.serviceDown). */
+  serviceDown?: boolean;
   lastMonitorAt?: number;
   eligibility?: Eligibility;
   gauges: Record<string, number>;
@@ -336,6 +340,7 @@ export class ResourceGroup {
     else slot.hold = hold;
     if (phase === 'down') {
       delete slot.hysteresis;
+      delete slot.serviceDown;
       delete slot.eligibility;
       slot.gauges = {};
       this.sampleLagAlarm(slot, undefined);
@@ -362,7 +367,7 @@ export class ResourceGroup {
   /** Penalty and gate after anything changed. */
   private update(): void {
     const penalty = groupPenalty(this.views());
-    if (penalty.fault !== this.penalty.fault || penalty.offset !== this.penalty.offset) {
+    if (penalty.fault !== this.penalty.fault || penalty.offset !== this.penalty.offset || penalty.serviceDown !== this.penalty.serviceDown) {
       this.penalty = penalty;
       this.deps.onPenalty(penalty);
     }
@@ -386,6 +391,7 @@ export class ResourceGroup {
       ...(slot.fenced !== undefined ? { fenced: slot.fenced } : {}),
       ...(slot.hysteresis ? { healthy: slot.hysteresis.healthy } : {}),
       ...(slot.monitorDetail !== undefined ? { monitorDetail: slot.monitorDetail } : {}),
+      ...(slot.serviceDown ? { serviceDown: true } : {}),
       ...(slot.eligibility ? { eligibility: slot.eligibility } : {}),
       onMonitorFailure: slot.member.config.onMonitorFailure,
       veto: slot.member.config.veto,
@@ -441,13 +447,15 @@ export class ResourceGroup {
     slot.monitor = { abort, done };
   }
 
-  private monitored(slot: Slot, result: { healthy: boolean; detail?: string; eligibility?: Eligibility; gauges?: Readonly<Record<string, number>> }): void {
+  private monitored(slot: Slot, result: { healthy: boolean; detail?: string; eligibility?: Eligibility; gauges?: Readonly<Record<string, number>>; serviceDown?: boolean; peerActive?: boolean }): void {
     const { config } = slot.member;
     const before = { healthy: slot.hysteresis?.healthy, eligible: slot.eligibility?.eligible };
     // The first result after a start is taken as it is; then rise / fall apply.
     slot.hysteresis = slot.hysteresis === undefined ? { healthy: result.healthy, streak: 0 } : stepHysteresis(slot.hysteresis ?? initialHysteresis(false), result.healthy, config.rise, config.fall);
     if (result.detail !== undefined) slot.monitorDetail = result.detail;
     else delete slot.monitorDetail;
+    if (result.serviceDown === true) slot.serviceDown = true;
+    else delete slot.serviceDown;
     slot.eligibility = result.eligibility ?? { eligible: true };
     slot.gauges = { ...(result.gauges ?? {}) };
     slot.lastMonitorAt = this.deps.clock.now();
@@ -459,6 +467,7 @@ export class ResourceGroup {
       this.deps.onEvent({ resource: config.name, operation: 'health', result: 'changed', durationMs: 0, message });
     }
     this.update();
+    if (result.peerActive === true) this.deps.onPeerActive?.();
   }
 
   /** One sample for the lag alarm (undefined: nothing measured, e.g. the resource went down). */

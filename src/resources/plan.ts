@@ -38,6 +38,8 @@ export interface SlotView {
   /** After hysteresis; undefined before the first monitor since the resource started. */
   readonly healthy?: boolean;
   readonly monitorDetail?: string;
+  /** The last monitor said the service is certainly down (MonitorResult.serviceDown). */
+  readonly serviceDown?: boolean;
   readonly eligibility?: Eligibility;
   readonly onMonitorFailure: ResourcePenalty;
   readonly veto: ResourcePenalty;
@@ -120,6 +122,11 @@ export interface GroupPenalty {
   fault: string | undefined;
   /** Added to their priority (negative weights of failed monitors and vetoes). */
   offset: number;
+  /**
+   * The fault comes only from failed monitors (and the vetoes that follow) of resources whose
+   * service is certainly down: a master keeps its VIPs as a refuser a while (src/vrrp/kept-vips.ts).
+   */
+  serviceDown?: boolean;
 }
 
 /**
@@ -130,11 +137,24 @@ export interface GroupPenalty {
 export function groupPenalty(slots: readonly SlotView[]): GroupPenalty {
   const faults: string[] = [];
   let offset = 0;
+  let serviceDown = true;
+  let down = false;
   const apply = (penalty: ResourcePenalty, reason: string): void => {
     if ('fault' in penalty) faults.push(reason);
     else offset += penalty.weight;
   };
   for (const slot of slots) {
+    const before = faults.length;
+    faultsOf(slot);
+    if (faults.length === before) continue;
+    // Only a failed monitor of a service certainly down (and a veto it brings) may keep the VIPs.
+    if (slot.serviceDown === true && slot.healthy === false && slot.hold === undefined && (slot.phase === 'standby' || slot.phase === 'active' || slot.phase === 'partial')) down = true;
+    else serviceDown = false;
+  }
+  const fault = faults.length > 0 ? faults.join('; ') : undefined;
+  return { fault, offset, ...(fault !== undefined && serviceDown && down ? { serviceDown: true } : {}) };
+
+  function faultsOf(slot: SlotView): void {
     const label = `resource '${slot.name}'`;
     if (slot.phase === 'stuck') faults.push(`${label}: stop failed${slot.hold ? ` (${slot.hold.reason})` : ''}`);
     else if (slot.phase === 'dirty') faults.push(`${label}: demote failed, stopping it`);
@@ -145,5 +165,4 @@ export function groupPenalty(slots: readonly SlotView[]): GroupPenalty {
       if (slot.eligibility?.eligible === false) apply(slot.veto, `${label} vetoes mastership: ${slot.eligibility.reason}`);
     }
   }
-  return { fault: faults.length > 0 ? faults.join('; ') : undefined, offset };
 }

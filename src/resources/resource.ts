@@ -58,6 +58,15 @@ export interface MonitorResult {
    * name: lag_seconds, lag_bytes, queue_depth).
    */
   readonly gauges?: Readonly<Record<string, number>>;
+  /**
+   * The service is certainly down on this node: its process is dead (or a zombie) or refuses
+   * connections, so a client reaching this node gets an error at once (a TCP RST). Not for a
+   * service that is hung, slow or in an unknown state. A master FAULT only for such failures keeps
+   * its VIPs as a refuser until the peer is active (src/vrrp/kept-vips.ts).
+   */
+  readonly serviceDown?: boolean;
+  /** The peer's copy is the active one now (PostgreSQL: the peer answers as primary). */
+  readonly peerActive?: boolean;
 }
 
 export interface ResourceDriver {
@@ -120,6 +129,12 @@ export interface ResourceHost {
    * only moves it earlier. Optional: hosts built by tests may leave it out.
    */
   monitorNow?(): void;
+  /**
+   * Whether this node still holds the followed instances' VIPs as a refuser after a FAULT for a
+   * service certainly down (src/vrrp/kept-vips.ts): the service must not be started again
+   * meanwhile (clients would reach it instead of being refused). Optional: tests may leave it out.
+   */
+  vipsKept?(): boolean;
   /** A directory of its own (created, mode 0700), under the daemon's runtime directory. */
   readonly stateDir: string;
   /** The global script_user / group (keepalived script_user), for kinds that run commands. */

@@ -25,6 +25,8 @@ export interface InstanceFacts {
   state: VrrpState;
   /** The current master's address as this node knows it (its own when MASTER), or null. */
   masterAddress: string | null;
+  /** FAULT with the VIPs kept as a refuser (src/vrrp/kept-vips.ts). */
+  keptVips?: unknown;
 }
 
 export interface ResourcesDeps {
@@ -66,6 +68,7 @@ export class Resources {
   /** The followed instances as last heard of (transitions); INIT before their first. */
   private readonly facts = new Map<string, () => InstanceFacts>();
   private readonly penaltyListeners = new Set<PenaltyListener>();
+  private readonly peerActiveListeners = new Set<PenaltyListener>();
 
   private constructor(
     config: HotstandbyConfig,
@@ -96,6 +99,12 @@ export class Resources {
   onPenaltyChange(listener: PenaltyListener): () => void {
     this.penaltyListeners.add(listener);
     return () => this.penaltyListeners.delete(listener);
+  }
+
+  /** A monitor of resources following these instances saw the peer's copy active (VIPs kept as a refuser may go). */
+  onPeerActive(listener: PenaltyListener): () => void {
+    this.peerActiveListeners.add(listener);
+    return () => this.peerActiveListeners.delete(listener);
   }
 
   /**
@@ -250,6 +259,9 @@ export class Resources {
       onEvent: (event) => this.deps.onEvent({ ...event, follows }),
       onLagAlarm: (event) => this.deps.onLagAlarm?.({ ...event, follows }),
       onPenalty: () => this.penaltyChanged(instances),
+      onPeerActive: () => {
+        for (const listener of this.peerActiveListeners) listener(instances);
+      },
     });
     return { key, follows, configs, group };
   }
@@ -269,6 +281,7 @@ export class Resources {
         }
         return undefined;
       },
+      vipsKept: () => this.instancesOf(config.follows).some((name) => this.facts.get(name)?.().keptVips !== undefined),
       monitorNow: () => {
         for (const built of this.groups.values()) built.group.monitorNow(config.name);
       },

@@ -221,11 +221,18 @@ export class SimLan {
     this.feed(router, { type: 'priority-offset', source: 'sim', offset: router.priorityOffset });
   }
 
-  setFault(router: SimRouter, faulted: boolean): void {
+  /** `serviceDown`: the fault is a service certainly down behind the VIPs (a master keeps them a while: kept-vips.ts). */
+  setFault(router: SimRouter, faulted: boolean, serviceDown = false): void {
     if (!router.alive || router.faulted === faulted) return;
     router.faulted = faulted;
-    this.feed(router, { type: 'fault-source', source: 'sim', reason: faulted ? 'simulated fault' : undefined });
+    this.feed(router, { type: 'fault-source', source: 'sim', reason: faulted ? (serviceDown ? 'simulated service down' : 'simulated fault') : undefined, ...(faulted && serviceDown ? { serviceDown } : {}) });
     if (router.group) this.applyGroupFaults(router.group);
+  }
+
+  /** `router`'s resource monitor saw the peer's service active (PostgreSQL answering as primary). */
+  peerActive(router: SimRouter): void {
+    if (!router.alive) return;
+    this.feed(router, { type: 'peer-active' });
   }
 
   setMaintenance(router: SimRouter, on: boolean, force = false): void {
@@ -365,7 +372,8 @@ export class SimLan {
   /**
    * VIPs are held exactly while master — also after a restart that found VIPs a killed run left
    * behind — except for a release the policy still delays (a maintenance drain, a shutdown
-   * hand-over), which the scenarios bound in time.
+   * hand-over, VIPs kept as a refuser after a FAULT for a service certainly down), which the
+   * scenarios bound in time.
    */
   private checkVipInvariant(router: SimRouter): void {
     const master = router.machine.state === 'MASTER';

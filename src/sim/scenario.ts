@@ -8,6 +8,7 @@ import { Prng } from './prng.js';
 import type { VrrpVersion } from '../vrrp/advert.js';
 import { masterDownIntervalMs, skewTimeMs } from '../vrrp/timers.js';
 import { MAINTENANCE_DRAIN_MS, MAINTENANCE_HANDOVER_EXTRA_MS } from '../vrrp/instance-core.js';
+import { KEPT_VIPS_EXTRA_MS, PEER_ACTIVE_GRACE_MS } from '../vrrp/kept-vips.js';
 
 export type ScenarioFamily =
   | 'random'
@@ -19,7 +20,8 @@ export type ScenarioFamily =
   | 'kill-vip-holder'
   | 'maintenance'
   | 'stall-master'
-  | 'sync-group';
+  | 'sync-group'
+  | 'service-down-master';
 export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'random',
   'crash-master',
@@ -31,6 +33,7 @@ export const SCENARIO_FAMILIES: readonly ScenarioFamily[] = [
   'maintenance',
   'stall-master',
   'sync-group',
+  'service-down-master',
 ];
 
 export interface ScenarioResult {
@@ -87,6 +90,9 @@ export function runScenario(seed: number): ScenarioResult {
       break;
     case 'sync-group':
       runSyncGroup(setup, failures);
+      break;
+    case 'service-down-master':
+      runServiceDownMaster(setup, failures);
       break;
   }
   for (const v of setup.lan.violations) failures.push(`at ${v.time.toFixed(3)} ms: ${v.message}`);
@@ -558,5 +564,56 @@ function runSyncGroup(s: Setup, failures: string[]): void {
     if (anyCandidate && masters.length !== 1) failures.push(`VRID ${vrid}: masters on [${masters.join(', ')}]`);
   }
   if (masterNodes[0]?.[0] !== masterNodes[1]?.[0]) failures.push(`the VRIDs have masters on different nodes: ${masterNodes[0]} / ${masterNodes[1]}`);
+  checkVipHolders(s, failures);
+}
+
+/**
+ * The master's service dies for certain (PostgreSQL kill -9): it goes FAULT (priority 0, a backup
+ * takes over) but keeps its VIPs as a refuser (src/vrrp/kept-vips.ts). The new master's service
+ * becomes active up to four intervals after it is MASTER (its promotion), and the old master's
+ * monitor sees that. "One VIP holder" allows exactly this bounded overlap and no other: a holder
+ * that is not MASTER must be the old master, FAULT with kept VIPs, never past the longest
+ * Master_Down_Interval + KEPT_VIPS_EXTRA_MS after the fault, and no longer than
+ * PEER_ACTIVE_GRACE_MS (+ one sample) after the new master is active; the old master must not
+ * have dropped them before a new master existed (the refuser is the point). After that the LAN
+ * settles with the master the only holder.
+ */
+function runServiceDownMaster(s: Setup, failures: string[]): void {
+  const { lan, prng, intervalMs } = s;
+  startAll(s);
+  checkInitialElection(s, failures);
+  const old = lan.masters()[0];
+  if (!old) return;
+  lan.runUntil(lan.now + prng.next() * intervalMs);
+  const faultAt = lan.now;
+  s.description.push(`service down on r${old.id} at ${faultAt.toFixed(2)}`);
+  lan.setFault(old, true, true);
+  if (!old.holdsVips) failures.push(`r${old.id} dropped its VIPs at once for a service certainly down`);
+  const deadline = faultAt + masterDownIntervalMs(s.version, 1, intervalMs) + KEPT_VIPS_EXTRA_MS;
+  const promotionMs = prng.next() * 4 * intervalMs;
+  const tick = intervalMs / 10;
+  let activeAt: number | undefined;
+  let releasedAt: number | undefined;
+  for (let t = faultAt; t <= deadline + settleBound(s); t += tick) {
+    lan.runUntil(t);
+    const successor = lan.masters().find((r) => r !== old);
+    if (successor && activeAt === undefined) {
+      activeAt = lan.now + promotionMs;
+      lan.at(activeAt, () => lan.peerActive(old));
+    }
+    for (const r of lan.routers) {
+      if (!r.alive || !r.holdsVips || r.machine.state === 'MASTER') continue;
+      if (r !== old || r.machine.state !== 'FAULT' || r.core.keptVips === undefined) failures.push(`r${r.id} is ${r.machine.state} and holds the VIPs at ${t.toFixed(3)} (not a kept refuser)`);
+      else if (t > deadline + EPSILON) failures.push(`r${r.id} kept its VIPs past the deadline ${deadline.toFixed(3)} (at ${t.toFixed(3)})`);
+    }
+    if (releasedAt === undefined && !old.holdsVips) {
+      releasedAt = lan.now;
+      if (!successor && releasedAt < deadline - EPSILON) failures.push(`r${old.id} let its VIPs go at ${releasedAt.toFixed(3)} before any new master`);
+    }
+  }
+  if (releasedAt === undefined) failures.push(`r${old.id} never let its kept VIPs go`);
+  else if (activeAt !== undefined && releasedAt > Math.min(deadline, activeAt + PEER_ACTIVE_GRACE_MS + s.maxDelayMs + intervalMs) + tick + EPSILON) {
+    failures.push(`r${old.id} kept its VIPs until ${releasedAt.toFixed(3)}, the new master active at ${activeAt.toFixed(3)}`);
+  }
   checkVipHolders(s, failures);
 }

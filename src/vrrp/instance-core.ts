@@ -7,6 +7,7 @@
  * shutdown) — so the simulator's properties cover it and the runner only carries effects out.
  */
 import { type Effect, type MachineConfig, type MachineEvent, OWNER_PRIORITY, VrrpMachine, type VrrpState } from './state-machine.js';
+import { keepVips, keptVipsReleaseAt, mayKeepVips, type FaultCause, type KeptVips } from './kept-vips.js';
 import { masterDownIntervalMs } from './timers.js';
 
 /** How long a node handing over for maintenance keeps its VIPs after the peer took over. */
@@ -25,8 +26,14 @@ export type CoreEvent =
   | { type: 'maintenance'; on: boolean; force?: boolean }
   /** The configuration was reloaded in place; `priority` is the configured one now. */
   | { type: 'reload'; priority: number }
-  /** Sets (reason) or clears (undefined) one named fault source: FAULT while any is set. */
-  | { type: 'fault-source'; source: string; reason: string | undefined };
+  /**
+   * Sets (reason) or clears (undefined) one named fault source: FAULT while any is set.
+   * `serviceDown`: the fault is only that a service behind the VIPs is certainly down (refuses
+   * connections): a master going FAULT for such faults alone keeps its VIPs a while (kept-vips.ts).
+   */
+  | { type: 'fault-source'; source: string; reason: string | undefined; serviceDown?: boolean }
+  /** The peer's service was seen active (PostgreSQL answers as primary): kept VIPs may go (kept-vips.ts). */
+  | { type: 'peer-active' };
 
 export type CoreEffect =
   | Effect
@@ -44,7 +51,9 @@ export class VrrpInstance {
   readonly machine: VrrpMachine;
   private basePriority: number;
   private readonly offsets = new Map<string, number>();
-  private readonly faults = new Map<string, string>();
+  private readonly faults = new Map<string, { reason: string } & FaultCause>();
+  /** FAULT with the VIPs kept because the service behind them is certainly down (kept-vips.ts). */
+  private kept: KeptVips | undefined;
   private inMaintenance = false;
   private stopping = false;
   /** Maintenance: when a master that nobody displaced steps down. */
@@ -91,6 +100,11 @@ export class VrrpInstance {
     return this.lastHandover;
   }
 
+  /** The VIPs are kept after a FAULT for a service certainly down (kept-vips.ts): since when, until when at the latest. */
+  get keptVips(): { since: number; releaseAt: number; peerMaster: boolean; peerActive: boolean } | undefined {
+    return this.kept && { since: this.kept.since, releaseAt: keptVipsReleaseAt(this.kept), peerMaster: this.kept.peerMasterAt !== undefined, peerActive: this.kept.peerActiveAt !== undefined };
+  }
+
   /** Names of the fault sources now set. */
   faultSources(): string[] {
     return [...this.faults.keys()];
@@ -124,12 +138,18 @@ export class VrrpInstance {
       case 'fault-source': {
         const wasFaulted = this.faults.size > 0;
         if (event.reason === undefined) this.faults.delete(event.source);
-        else this.faults.set(event.source, event.reason);
+        else this.faults.set(event.source, { reason: event.reason, serviceDown: event.serviceDown === true });
         const faulted = this.faults.size > 0;
         if (faulted && !wasFaulted) return this.forward(now, { type: 'fault', reason: event.reason ?? event.source });
-        if (!faulted && wasFaulted) return this.forward(now, { type: 'recover', reason: `${event.source} recovered` });
+        if (!faulted && wasFaulted) return [...this.forward(now, { type: 'recover', reason: `${event.source} recovered` }), ...(this.kept ? this.releaseNow() : [])];
+        // Kept only while every cause is a service certainly down: any other lets the VIPs go at once.
+        if (this.kept && !mayKeepVips(this.faults.values())) return this.releaseNow();
         return [];
       }
+      case 'peer-active':
+        if (!this.kept || this.kept.peerActiveAt !== undefined) return [];
+        this.kept = { ...this.kept, peerActiveAt: now };
+        return this.keptChanged(now);
       case 'reload':
         this.basePriority = event.priority;
         return [...this.forward(now, { type: 'reload' }), ...this.applyPriority(now)];
@@ -147,6 +167,11 @@ export class VrrpInstance {
         }
         // Stopping after our priority-0 advert: the first advert of the new master ends the hand-over.
         const released = this.releaseOnAdvert && event.advert.priority > 0 ? this.releaseNow() : [];
+        // The first advert of a master after the fault (later ones must not push the release out).
+        if (this.kept && event.advert.priority > 0 && this.kept.peerMasterAt === undefined) {
+          this.kept = { ...this.kept, peerMasterAt: now };
+          released.push(...this.keptChanged(now));
+        }
         return [...released, ...this.forward(now, event)];
       }
       case 'timer':
@@ -222,9 +247,17 @@ export class VrrpInstance {
     ];
   }
 
+  /** Kept VIPs: the release moves to what the peer's state now allows; at once when that is now. */
+  private keptChanged(now: number): CoreEffect[] {
+    if (!this.kept) return [];
+    this.releaseAt = keptVipsReleaseAt(this.kept);
+    return now >= this.releaseAt ? this.releaseNow() : [];
+  }
+
   private releaseNow(): CoreEffect[] {
     this.releaseAt = undefined;
     this.releaseOnAdvert = false;
+    this.kept = undefined;
     return this.machine.state === 'MASTER' ? [] : [{ type: 'remove-vips' }];
   }
 
@@ -235,6 +268,7 @@ export class VrrpInstance {
       if (effect.type === 'add-vips') {
         this.releaseAt = undefined;
         this.releaseOnAdvert = false;
+        this.kept = undefined;
       }
       if (effect.type !== 'remove-vips') {
         effects.push(effect);
@@ -254,6 +288,10 @@ export class VrrpInstance {
         // Master_Down_Interval (priority 1) if nobody comes.
         this.releaseOnAdvert = true;
         this.releaseAt = now + masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs);
+      } else if (this.machine.state === 'FAULT' && mayKeepVips(this.faults.values())) {
+        // The service behind the VIPs is certainly down: keep them as a refuser (kept-vips.ts).
+        this.kept = keepVips(now, masterDownIntervalMs(this.config.version, 1, this.config.advertIntervalMs));
+        this.releaseAt = keptVipsReleaseAt(this.kept);
       } else {
         effects.push(effect);
       }

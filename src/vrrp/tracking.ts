@@ -15,6 +15,8 @@ export interface TrackedOutcome {
   offset: number;
   /** Why the instance must be in FAULT, or undefined. */
   fault: string | undefined;
+  /** The fault is only that a service behind the VIPs is certainly down (kept-vips.ts). */
+  serviceDown?: boolean;
 }
 
 export function trackedInterfaces(instance: InstanceConfig, isUp: (name: string) => boolean): TrackedOutcome {
@@ -38,7 +40,7 @@ export interface TrackedCheckView {
 }
 
 /** One fault source (set or clear) or priority offset that tracking decides for an instance. */
-export type TrackingChange = { type: 'fault'; source: string; reason: string | undefined } | { type: 'offset'; source: string; offset: number };
+export type TrackingChange = { type: 'fault'; source: string; reason: string | undefined; serviceDown?: boolean } | { type: 'offset'; source: string; offset: number };
 
 /**
  * Link state, tracked interfaces and tracked checks → faults and priority offsets, in the order
@@ -72,7 +74,7 @@ export function trackingChanges(
     ...(resources
       ? [
           { type: 'offset', source: 'resources', offset: resources.offset } as const,
-          { type: 'fault', source: 'resources', reason: resources.fault } as const,
+          { type: 'fault', source: 'resources', reason: resources.fault, ...(resources.fault !== undefined && resources.serviceDown === true ? { serviceDown: true } : {}) } as const,
         ]
       : []),
   ];

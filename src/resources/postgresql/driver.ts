@@ -21,7 +21,7 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { awaitReaped, describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { watchSession, withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
@@ -56,6 +56,8 @@ const PEER_GRACE_MS = 50;
 /** How long promote keeps asking a witness that does not answer (an etcd leader election), and how often. */
 const WITNESS_PATIENCE_MS = 5_000;
 const WITNESS_RETRY_MS = 200;
+/** How often a rejoin looks whether the VIPs kept as a refuser are gone (keptVipsGone). */
+const KEPT_VIPS_POLL_MS = 20;
 /** How often promote polls for the end of recovery. */
 const PROMOTE_POLL_MS = 10;
 
@@ -258,6 +260,22 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   async monitor(ctx: OperationContext): Promise<MonitorResult> {
+    try {
+      return await this.monitorRound(ctx);
+    } catch (error) {
+      // A primary killed during the round (a kill -9 resets the round's local session) is certainly
+      // down, not a monitor that failed for an unknown reason: the master keeps its VIP as a refuser.
+      if (ctx.signal.aborted || this.wanted !== 'primary' || (await postmasterPid(this.settings.dataDir)) !== undefined) throw error;
+      return {
+        healthy: false,
+        detail: `should be the primary but is stopped (died during the monitor round: ${(error as Error).message})`,
+        eligibility: { eligible: false, reason: 'PostgreSQL is not running' },
+        serviceDown: true,
+      };
+    }
+  }
+
+  private async monitorRound(ctx: OperationContext): Promise<MonitorResult> {
     await this.loadKnowledge();
     const s = this.settings;
     // The record before the peer: in a split the peer never answers (each round would wait the
@@ -299,7 +317,14 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(replication !== undefined ? { replication } : {}),
       ...(record !== undefined ? { record } : {}),
     };
-    return { ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming) };
+    // Certainly down: dead (a zombie included) or nothing listening. A clean fast stop is not a
+    // failure to keep VIPs for (wanted 'none'); an unknown or hung state never is (kept-vips.ts).
+    const serviceDown = local.kind === 'stopped' || (local.kind === 'unreachable' && local.refused === true);
+    return {
+      ...this.judge(local, syncStandbyStreaming), eligibility, gauges: gauges(local, eligibility, lagBytes, syncStandbyStreaming),
+      ...(serviceDown ? { serviceDown } : {}),
+      ...(peer.kind === 'primary' ? { peerActive: true } : {}),
+    };
   }
 
   describe(): Readonly<Record<string, unknown>> {
@@ -387,6 +412,10 @@ export class PostgresqlDriver implements ResourceDriver {
    */
   private async becomeStandby(signal: AbortSignal, log: Logger, force: boolean): Promise<void> {
     const s = this.settings;
+    await this.keptVipsGone(signal, log);
+    // pg_rewind and pg_ctl start both refuse while a dead postmaster's pid still answers (a zombie).
+    const zombie = await awaitReaped(s, signal);
+    if (zombie !== undefined) log.log(zombie.reaped ? 'info' : 'warn', zombie.reaped ? `Waited for the dead postmaster (pid ${zombie.pid}) to be reaped` : `The dead postmaster (pid ${zombie.pid}) was never reaped: its lock files were removed`);
     const owner = await this.runAs();
     const programs = await this.programs();
     let local = await inspectLocal(s, signal);
@@ -510,6 +539,23 @@ export class PostgresqlDriver implements ResourceDriver {
       if (counted.rejoin) log.log('warn', 'The standby does not follow the primary: rejoining', { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
       this.following = { notFollowing: 0, following: 0 };
       this.startBackground(log, local.kind !== 'empty');
+    }
+  }
+
+  /**
+   * While this node keeps the VIPs as a refuser (a master FAULT because PostgreSQL is certainly
+   * down: src/vrrp/kept-vips.ts), nothing starts PostgreSQL here: clients reaching the VIP must be
+   * refused at once, not served by a server coming back. Bounded by the kept VIPs' own deadline.
+   */
+  private async keptVipsGone(signal: AbortSignal, log: Logger): Promise<void> {
+    if (this.host.vipsKept?.() !== true) return;
+    const before = this.busy;
+    this.busy = 'waiting: the VIPs are kept as a refuser until the peer is primary';
+    log.log('info', 'Rejoin waits: this node keeps the VIPs (refusing clients) until the peer is primary');
+    try {
+      while (this.host.vipsKept() === true) await sleep(KEPT_VIPS_POLL_MS, undefined, { signal });
+    } finally {
+      this.busy = before;
     }
   }
 
@@ -737,6 +783,8 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind === 'primary') return { healthy: false, detail: 'a primary while this node is not master' };
     if (local.kind === 'standby') return { healthy: true, detail: `standby on timeline ${local.timeline}, ${local.streaming ? 'streaming' : 'not streaming'}${busy}` };
     if (local.kind === 'unreachable') return { healthy: false, detail: `PostgreSQL does not answer: ${local.error}` };
+    // Down while this node keeps the VIPs as a refuser: still a failure (the node stays FAULT).
+    if (local.kind === 'stopped' && this.host.vipsKept?.() === true) return { healthy: false, detail: `stopped; the VIPs are kept as a refuser until the peer is primary${busy}` };
     if (this.busy !== undefined || local.kind === 'empty') return { healthy: true, detail: `${local.kind}${busy}` };
     return { healthy: this.wanted === 'none', detail: `${local.kind}${this.lastRejoinError !== undefined ? `; rejoin failed: ${this.lastRejoinError}` : ''}` };
   }

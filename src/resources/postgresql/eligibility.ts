@@ -12,7 +12,8 @@ import type { PrimaryRecord } from './witness.js';
 export type LocalState =
   | { readonly kind: 'empty' }
   | { readonly kind: 'stopped'; readonly timeline: number; readonly wasStandby: boolean }
-  | { readonly kind: 'unreachable'; readonly error: string }
+  /** refused: nothing listens (connection refused, no socket): the server is certainly down. */
+  | { readonly kind: 'unreachable'; readonly error: string; readonly refused?: boolean }
   | { readonly kind: 'primary'; readonly timeline: number; readonly lsn: bigint }
   | {
       readonly kind: 'standby';

@@ -5,7 +5,7 @@
  * pg_stat_wal_receiver).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError, type PgPrograms } from './commands.js';
@@ -21,17 +21,55 @@ export function isStandbyConfigured(dataDir: string): boolean {
   return existsSync(join(dataDir, 'standby.signal'));
 }
 
-/** The postmaster's pid from postmaster.pid, if the file names a live process. */
-export async function postmasterPid(dataDir: string): Promise<number | undefined> {
+/** The pid postmaster.pid names, live or not. */
+async function lockedPid(dataDir: string): Promise<number | undefined> {
   const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   const pid = Number(text?.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * The postmaster's pid from postmaster.pid, if the file names a live process. A zombie (a
+ * kill -9'd postmaster its parent has not reaped yet) is not live: it serves nothing.
+ */
+export async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const pid = await lockedPid(dataDir);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+/** How long a start waits for a dead postmaster to be reaped (see awaitReaped). */
+export const REAP_WAIT_MS = 5_000;
+
+/**
+ * Before a start: a dead postmaster that is still a zombie makes the new one refuse to start
+ * (PostgreSQL's CreateLockFile sees its pid in postmaster.pid and in the socket's lock file
+ * answer kill(pid, 0): "lock file ... already exists"). Waits until its parent reaps it, up to
+ * `waitMs`. One never reaped (an init that does not reap orphans) holds nothing any more: no
+ * port, no socket, no shared memory (PostgreSQL still refuses if its backends do); its two lock
+ * files are then removed. Returns the zombie's pid when it had to wait, else undefined.
+ */
+export async function awaitReaped(s: PostgresqlSettings, signal: AbortSignal, waitMs = REAP_WAIT_MS): Promise<{ pid: number; reaped: boolean } | undefined> {
+  const pid = await lockedPid(s.dataDir);
+  if (pid === undefined || !isZombie(pid)) return undefined;
+  const deadline = performance.now() + waitMs;
+  while (isZombie(pid)) {
+    if (signal.aborted) throw abortError(signal);
+    if (performance.now() >= deadline) {
+      await rm(join(s.dataDir, 'postmaster.pid'), { force: true });
+      const socketLock = join(s.socketDir, `.s.PGSQL.${s.port}.lock`);
+      if (Number((await readFile(socketLock, 'utf8').catch(() => '')).split('\n')[0]) === pid) {
+        await rm(socketLock, { force: true });
+      }
+      return { pid, reaped: false };
+    }
+    await sleep(20);
   }
+  return { pid, reaped: true };
+}
+
+function isZombie(pid: number): boolean {
+  const stat = readStatSync(pid);
+  return stat !== '' && /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
 }
 
 /** A WAL location "16/B374D848" as a number of bytes. */
@@ -55,7 +93,11 @@ export async function inspectLocal(s: PostgresqlSettings, signal: AbortSignal): 
     return await withSession(localEndpoint(s), signal, describeServer);
   } catch (error) {
     if (signal.aborted) throw error;
-    return { kind: 'unreachable', error: (error as Error).message };
+    // The postmaster died while we connected (a kill -9 resets the session being opened): stopped.
+    if ((await postmasterPid(s.dataDir)) === undefined) return { kind: 'stopped', timeline: 0, wasStandby: isStandbyConfigured(s.dataDir) };
+    // Nobody listens on the socket: certainly down.
+    const code = (error as NodeJS.ErrnoException).code;
+    return { kind: 'unreachable', error: (error as Error).message, ...(code === 'ECONNREFUSED' || code === 'ENOENT' ? { refused: true } : {}) };
   }
 }
 
@@ -122,6 +164,7 @@ export function serverOptions(s: PostgresqlSettings): string[] {
 
 export async function startServer(s: PostgresqlSettings, programs: PgPrograms, signal: AbortSignal): Promise<void> {
   if ((await postmasterPid(s.dataDir)) !== undefined) return;
+  await awaitReaped(s, signal);
   // -l: the postmaster must not inherit our pipes (pg_ctl would then never "close").
   await programs.run('pg_ctl', ['start', '-w', '-t', '3600', '-l', join(s.dataDir, 'hotstandby-server.log'), ...serverOptions(s)], signal);
 }
