@@ -231,40 +231,37 @@ export class Archiver {
     }
   }
 
-  private async streamFile(path: string, expectedSize: number): Promise<{ content: Id[]; size: number }> {
-    const fh = await open(fsPath(path), 'r');
+  private streamFile(path: string, expectedSize: number): Promise<{ content: Id[]; size: number }> {
+    return this.saveStream(readPieces(path, expectedSize));
+  }
+
+  /**
+   * Stores a stream's chunks (a file read piece by piece, or standard input whatever it is: a
+   * file, a pipe, a socket or a terminal); returns its content list and its length. The pieces
+   * are kept, not copied: a chunk inside one piece is a view of it.
+   */
+  async saveStream(source: AsyncIterable<Uint8Array>): Promise<{ content: Id[]; size: number }> {
     const content: Id[] = [];
     let size = 0;
-    try {
-      const chunker = new Chunker(this.repo.chunker);
-      let pieces: Buffer[] = [];
-      // The repository seals chunks in the background (its memory bound holds back the reads).
-      const emit = async (parts: Buffer[]) => content.push(await this.queue('data', parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
-      let want = Math.min(READ_SIZE, expectedSize + 1);
+    const chunker = new Chunker(this.repo.chunker);
+    let pieces: Uint8Array[] = [];
+    // The repository seals chunks in the background (its memory bound holds back the reads).
+    const emit = async (parts: Uint8Array[]) => content.push(await this.queue('data', parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+    for await (const data of source) {
+      this.stats.bytesRead += data.length;
+      size += data.length;
+      let start = 0;
       for (;;) {
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, null);
-        if (bytesRead === 0) break;
-        this.stats.bytesRead += bytesRead;
-        size += bytesRead;
-        const data = buf.subarray(0, bytesRead);
-        let start = 0;
-        for (;;) {
-          const cut = chunker.nextSplit(data, start);
-          if (cut < 0) break;
-          pieces.push(data.subarray(start, cut));
-          await emit(pieces);
-          pieces = [];
-          start = cut;
-        }
-        if (start < data.length) pieces.push(data.subarray(start));
-        if (bytesRead < want && size >= expectedSize) break; // the end of the file
-        want = READ_SIZE;
+        const cut = chunker.nextSplit(data, start);
+        if (cut < 0) break;
+        pieces.push(data.subarray(start, cut));
+        await emit(pieces);
+        pieces = [];
+        start = cut;
       }
-      if (pieces.length > 0) await emit(pieces);
-    } finally {
-      await fh.close();
+      if (start < data.length) pieces.push(data.subarray(start));
     }
+    if (pieces.length > 0) await emit(pieces);
     return { content, size };
   }
 
@@ -372,6 +369,29 @@ export class Archiver {
       nodes.push(node);
     }
     return this.saveTree(nodes);
+  }
+}
+
+/**
+ * A regular file's content, READ_SIZE at a time, each piece a buffer of its own; `expectedSize`
+ * (from lstat) sizes the first read, and a short read at or past it is the end of the file.
+ */
+async function* readPieces(path: string, expectedSize: number): AsyncGenerator<Buffer> {
+  const fh = await open(fsPath(path), 'r');
+  try {
+    let size = 0;
+    let want = Math.min(READ_SIZE, expectedSize + 1);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      yield buf.subarray(0, bytesRead);
+      if (bytesRead < want && size >= expectedSize) break; // the end of the file
+      want = READ_SIZE;
+    }
+  } finally {
+    await fh.close();
   }
 }
 
