@@ -44,7 +44,7 @@ interface Pending {
  * bench's 20,000-file set at the same CPU time (measured three times each). Only node's command
  * line can set it.
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
 export class WorkerProcess {
   private readonly child: ChildProcess;
