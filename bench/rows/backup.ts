@@ -250,7 +250,7 @@ export async function runBackupRow(ctx: BenchContext): Promise<RowResult[]> {
       table: markdownTable(['set', 'size', 'measure', 'hotstandby', 'restic 0.14', 'hs/restic'], rows),
       notes: [
         'Each operation is one process (hotstandby through dist/bench/backup-driver.js, the library the CLI uses; restic its CLI), local repositories in the temp dir, both tools on the same data: each step runs for both before the data changes. ' +
-          'Throughput = data-set size / wall time. Peak RSS = the highest VmHWM of any operation (polled every 20 ms). One run per tool; generation is not measured.',
+          'Every operation of either tool starts after an untimed sync (write-back only). Throughput = data-set size / wall time. Peak RSS = the highest VmHWM of any operation (polled every 20 ms). One run per tool; generation is not measured.',
       ],
       goals,
       load: load.stop(),

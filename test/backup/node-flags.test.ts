@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BACKUP_NODE_FLAGS, missingBackupFlags } from '../../src/backup/node-flags.js';
-import { hs, ok, repoRoot, scratchDir } from './restic-fixture.js';
+import { hs, ok, repoRoot, restic, scratchDir, skip } from './restic-fixture.js';
 
 test('missingBackupFlags() names the flags whose option is not set, on the command line or in NODE_OPTIONS', () => {
   assert.deepEqual(missingBackupFlags([], ''), [...BACKUP_NODE_FLAGS]);
@@ -44,4 +44,5 @@ test('hotstandby backup run starts node again with the backup flags: same pid, s
   assert.ok(BACKUP_NODE_FLAGS.every((f) => cmdline.includes(f)), `pid ${child.pid} runs ${cmdline.join(' ')}`);
   assert.equal(stderr, '');
   assert.match(stdout, /"snapshot_id"/);
+  if (!skip) ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 });
