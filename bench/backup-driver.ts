@@ -11,12 +11,19 @@
  */
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendFromLocation } from '../src/backup/backend/from-location.js';
-import { backup } from '../src/backup/archiver.js';
-import { restore } from '../src/backup/restorer.js';
-import { Repository } from '../src/backup/repo/repository.js';
-import { decodeTree, type TreeNode } from '../src/backup/repo/tree.js';
-import { findSnapshot } from '../src/backup/snapshots.js';
+import { relaunchWithBackupFlags } from '../src/backup/node-flags.js';
+import type { Repository } from '../src/backup/repo/repository.js';
+import type { TreeNode } from '../src/backup/repo/tree.js';
+
+// As `hotstandby backup run | restore` do: node again with the backup's V8 flags (node-flags.ts),
+// before the backup's modules load (they are imported below, once).
+relaunchWithBackupFlags((message) => console.error(`backup-driver: ${message}`));
+const { backendFromLocation } = await import('../src/backup/backend/from-location.js');
+const { backup } = await import('../src/backup/archiver.js');
+const { restore } = await import('../src/backup/restorer.js');
+const { Repository: Repo } = await import('../src/backup/repo/repository.js');
+const { decodeTree } = await import('../src/backup/repo/tree.js');
+const { findSnapshot } = await import('../src/backup/snapshots.js');
 
 const password = process.env.RESTIC_PASSWORD ?? '';
 
@@ -56,10 +63,10 @@ async function main(): Promise<void> {
   if (!verb || !location) throw new RangeError('usage: backup-driver init|backup|restore|restore-file REPO …');
   const backend = backendFromLocation(location);
   if (verb === 'init') {
-    await Repository.init(backend, password);
+    await Repo.init(backend, password);
     return;
   }
-  const repo = await Repository.open(backend, password);
+  const repo = await Repo.open(backend, password);
   try {
     if (verb === 'backup') {
       const r = await backup(repo, { paths: [a!] });

@@ -158,14 +158,15 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
             message_type: 'summary',
             files_new: s.files - s.unchangedFiles,
             files_unmodified: s.unchangedFiles,
-            dirs_new: s.dirs,
+            dirs_new: s.dirs - s.unchangedDirs,
+            dirs_unmodified: s.unchangedDirs,
             data_added: s.bytesStored,
             total_files_processed: s.files,
             total_bytes_processed: s.bytesRead,
             total_duration: seconds,
             snapshot_id: r.id,
           },
-          `Files: ${s.files} (${s.unchangedFiles} unchanged), dirs: ${s.dirs}\n` +
+          `Files: ${s.files} (${s.unchangedFiles} unchanged), dirs: ${s.dirs} (${s.unchangedDirs} unchanged)\n` +
             `Added to the repository: ${s.bytesStored} bytes in ${s.blobsSaved} blobs; read ${s.bytesRead} bytes in ${seconds.toFixed(2)} s\n` +
             `snapshot ${shortId(r.id)} saved`,
         );

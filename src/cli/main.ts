@@ -48,7 +48,11 @@ const commands: Record<string, Command> = {
   },
   backup: {
     summary: 'restic-format backups: init | run | snapshots | ls | find | restore | dump | forget | prune | check | stats | unlock',
-    load: async () => (await import('./backup.js')).runBackupCommand,
+    load: async () => {
+      // run and restore: V8 flags only node's command line sets; node starts again with them (same pid).
+      (await import('../backup/node-flags.js')).relaunchForBackupVerb(process.argv.slice(3), (message) => console.error(`hotstandby: ${message}`));
+      return (await import('./backup.js')).runBackupCommand;
+    },
   },
   sniff: {
     summary: 'decode VRRP adverts with their verdict (--pcap FILE | --interface IF) [--json]',

@@ -23,9 +23,19 @@ const RELAUNCHED = 'HOTSTANDBY_RELAUNCHED';
  * then runs with node's defaults.
  */
 export function relaunchWithDaemonFlags(warn: (message: string) => void): void {
-  const missing = DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  relaunchWithNodeFlags(DAEMON_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag)), warn);
+}
+
+/**
+ * Replaces this process (execve: same pid, same file descriptors – standard input included –
+ * and signals) with node started with `missing` added to its flags and the same script,
+ * arguments and environment. At most once: the new process carries a marker and does not try
+ * again (if node dropped a flag it warns and goes on). Returns when `missing` is empty, after a
+ * relaunch, or when exec fails (after `warn`): the process then runs with node's defaults.
+ */
+export function relaunchWithNodeFlags(missing: readonly string[], warn: (message: string) => void): void {
   const relaunched = process.env[RELAUNCHED] !== undefined;
-  // Hook scripts the daemon runs must not see the marker.
+  // Hook scripts and commands the process runs must not see the marker.
   delete process.env[RELAUNCHED];
   if (missing.length === 0) return;
   if (relaunched) {

@@ -14,7 +14,7 @@ import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile } from '../../
 import { decodeLock, encodeLock } from '../../src/backup/repo/lock.js';
 import { decodePackHeader, decodePackTrailer, encodePackHeader, encodePackTrailer, headerEncodingLength, type PackedBlob } from '../../src/backup/repo/pack.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../../src/backup/repo/snapshot.js';
-import { decodeTree, encodeTree, goModeFromUnix, unixPermFromGoMode, type TreeNode } from '../../src/backup/repo/tree.js';
+import { decodeTree, encodeTree, goModeFromUnix, sameNodeEncoding, unixPermFromGoMode, type TreeNode } from '../../src/backup/repo/tree.js';
 import { decodeUnpacked, encodeUnpacked } from '../../src/backup/repo/unpacked.js';
 import { bytesToName, fsPath, nameToBytes } from '../../src/backup/repo/names.js';
 
@@ -223,4 +223,32 @@ test('goModeFromUnix() maps st_mode to Go\'s os.FileMode and back to chmod bits'
   assert.equal(goModeFromUnix(0o020620), 2 ** 26 + 2 ** 21 + 0o620);
   assert.equal(goModeFromUnix(0o41777), 2 ** 31 + 2 ** 20 + 0o777);
   for (const perm of [0o644, 0o4755, 0o2750, 0o1777, 0o7000]) assert.equal(unixPermFromGoMode(goModeFromUnix(0o100000 | perm)), perm);
+});
+
+test('sameNodeEncoding() is true exactly when encodeTree() writes the same bytes for the two nodes', () => {
+  const t = (sec: number, nsec = 0, offsetMinutes = 0) => ({ sec, nsec, offsetMinutes });
+  const base: TreeNode = {
+    name: 'f', type: 'file', mode: 0o644, mtime: t(1e9, 5), atime: t(1e9, 5), ctime: t(1e9, 7), uid: 1, gid: 2, user: 'u', group: 'g',
+    inode: 9, deviceId: 3, size: 4, links: 1, extendedAttributes: [{ name: 'user.a', value: Buffer.from('x') }], content: ['a'.repeat(64)],
+  };
+  const variants: Partial<TreeNode>[] = [
+    {}, { name: 'g' }, { type: 'symlink' }, { mode: 0o600 }, { mtime: t(1e9, 6) }, { atime: t(1e9, 5, 60) }, { ctime: t(2e9, 7) },
+    { uid: 0 }, { gid: 0 }, { user: undefined }, { user: '' }, { group: 'h' }, { inode: 0 }, { inode: undefined }, { deviceId: 4 },
+    { size: 5 }, { links: 2 }, { linktarget: 'x' }, { device: 1 }, { error: 'e' }, { subtree: 'b'.repeat(64) },
+    { extendedAttributes: [] }, { extendedAttributes: undefined }, { extendedAttributes: [{ name: 'user.a', value: Buffer.from('y') }] },
+    { extendedAttributes: [{ name: 'user.b', value: Buffer.from('x') }] }, { content: null }, { content: [] }, { content: ['c'.repeat(64)] },
+    { content: ['a'.repeat(64), 'a'.repeat(64)] },
+  ];
+  const nodes = variants.map((v) => ({ ...base, ...v }) as TreeNode);
+  // Absent and empty spell the same JSON under omitempty: those pairs must compare equal too.
+  nodes.push({ ...base, extendedAttributes: undefined, user: undefined, inode: undefined }, { ...base, extendedAttributes: [], user: '', inode: 0 });
+  let equalPairs = 0;
+  for (const a of nodes) {
+    for (const b of nodes) {
+      const same = encodeTree([a]).equals(encodeTree([b]));
+      if (same) equalPairs++;
+      assert.equal(sameNodeEncoding(a, b), same, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+  }
+  assert.ok(equalPairs > nodes.length, 'some distinct objects encode alike');
 });

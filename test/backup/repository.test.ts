@@ -11,6 +11,7 @@ import { NoRepositoryError, Repository, WrongPasswordError } from '../../src/bac
 import { restore } from '../../src/backup/restorer.js';
 import { loadSnapshots, findSnapshot } from '../../src/backup/snapshots.js';
 import { acquireLock, LockedError } from '../../src/backup/lock.js';
+import { decodeTree } from '../../src/backup/repo/tree.js';
 
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 const scratch = mkdtempSync(join(tmpdir(), 'hs-repo-'));
@@ -73,6 +74,36 @@ test('backup() then restore() through the in-memory backend gives the tree back;
   assert.equal(readFileSync(join(target, src, 'empty'), 'utf8'), '');
   assert.equal(readlinkSync(join(target, src, 'link')), 'd/small');
   await assert.rejects(findSnapshot(repo, 'ffff'), RangeError);
+});
+
+test('backup(): a re-run keeps the parent\'s tree for each unchanged directory, and its trees are the ones a run without parent writes', async () => {
+  const src = join(scratch, 'dirs');
+  for (const d of ['a/b', 'a/c', 'd']) mkdirSync(join(src, d), { recursive: true });
+  for (const f of ['a/b/x', 'a/c/y', 'd/z', 'top']) writeFileSync(join(src, f), `${f}\n`);
+  const repo = await Repository.init(new MemoryBackend(), 'pw', FAST);
+  const first = await backup(repo, { paths: [src], parent: 'none' });
+  assert.equal(first.stats.unchangedDirs, 0);
+  // The trees of src itself: the snapshot's root holds /tmp's metadata, which others change.
+  const srcTree = async (root: string) => {
+    let id = root;
+    for (const part of src.split('/').filter(Boolean)) id = decodeTree(await repo.loadBlob('tree', id)).find((n) => n.name === part)!.subtree!;
+    return id;
+  };
+  const unchanged = await backup(repo, { paths: [src] });
+  assert.equal(await srcTree(unchanged.snapshot.tree), await srcTree(first.snapshot.tree));
+  assert.equal(unchanged.stats.unchangedDirs, 5, 'src, a, a/b, a/c and d');
+  writeFileSync(join(src, 'a/b/x'), 'changed\n');
+  const changed = await backup(repo, { paths: [src] });
+  // a/b changed, so a and src too (their entries' mtime or subtree id); a/c and d did not.
+  assert.equal(changed.stats.unchangedDirs, 2, 'a/c and d');
+  const fresh = await backup(repo, { paths: [src], parent: 'none' });
+  assert.equal(fresh.stats.unchangedDirs, 0);
+  assert.equal(await srcTree(changed.snapshot.tree), await srcTree(fresh.snapshot.tree), 'the reused trees are the ones encoding gives');
+  assert.notEqual(await srcTree(changed.snapshot.tree), await srcTree(first.snapshot.tree));
+  const target = join(scratch, 'dirs-target');
+  await restore(repo, changed.snapshot.tree, { target });
+  assert.equal(readFileSync(join(target, src, 'a/b/x'), 'utf8'), 'changed\n');
+  assert.equal(readFileSync(join(target, src, 'a/c/y'), 'utf8'), 'a/c/y\n');
 });
 
 test('acquireLock(): an exclusive lock conflicts with any other lock; released locks are gone', async () => {

@@ -42,6 +42,19 @@ test('--stdin stores restic\'s one-file snapshot; restic dumps and checks it', {
   ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 });
 
+test('--stdin reads standard input as a stream when it is a socket (a parent\'s spawn pipe), not by opening /dev/stdin (ENXIO)', { skip }, async () => {
+  const repo = join(scratch, 'sock-repo');
+  ok(await hs('init', ...auth(repo)), 'init');
+  // 2.5 MiB: several reads from the socket and more than one chunk, cut across the reads.
+  const data = pseudoRandom(5 << 19, 'stdin-socket');
+  // execFileSync's `input` is written to a socketpair(2) that libuv gives the child as fd 0.
+  const out = execFileSync(process.execPath, ['bin/hotstandby', 'backup', 'run', '--stdin', '--stdin-filename', 'sock.out', '--json', ...auth(repo)], { cwd: repoRoot, input: data, maxBuffer: 1 << 24 });
+  const { snapshot_id } = JSON.parse(out.toString()) as { snapshot_id: string };
+  const dumped = execFileSync('restic', ['--no-cache', '-r', repo, 'dump', snapshot_id, '/sock.out'], { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, maxBuffer: 1 << 26 });
+  assert.ok(dumped.equals(data), `restic dumps the ${data.length} bytes written (got ${dumped.length})`);
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
+
 test('--exclude drops what restic\'s --exclude drops, and is recorded in the snapshot', { skip }, async () => {
   const repo = join(scratch, 'e-repo');
   const src = join(scratch, 'e-src');

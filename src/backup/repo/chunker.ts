@@ -70,9 +70,36 @@ export function chunkerTables(pol: bigint): ChunkerTables {
   return t;
 }
 
+/**
+ * Rolls the digest (digest[0] hi, digest[1] lo) over buf[i..bound), the byte sliding out being the
+ * one 64 places back in `buf`. Returns the index of the first byte after which the low 20 bits
+ * are zero, at or after `firstCut`, or -1 (digest updated to `bound`). Nothing else is in the
+ * loop: counting the length and testing MaxSize at every byte, as nextSplit's loop did, cost
+ * some 10 % (191–268 → 210–295 MiB/s of CPU, interleaved runs on a loaded machine).
+ */
+function scan(buf: Uint8Array, i: number, bound: number, firstCut: number, digest: Int32Array, t: ChunkerTables): number {
+  const { outHi, outLo, modHi, modLo } = t;
+  let hi = digest[0]!;
+  let lo = digest[1]!;
+  for (; i < bound; i++) {
+    const out = buf[i - WINDOW_SIZE]!;
+    hi ^= outHi[out]!;
+    lo ^= outLo[out]!;
+    const index = hi >>> 13;
+    hi = (((hi & 0x1fff) << 8) | (lo >>> 24)) ^ modHi[index]!;
+    lo = ((lo << 8) | buf[i]!) ^ modLo[index]!;
+    if ((lo & SPLIT_MASK) === 0 && i >= firstCut) break;
+  }
+  digest[0] = hi;
+  digest[1] = lo;
+  return i < bound ? i : -1;
+}
+
 /** Finds restic's cut points in a stream fed to it buffer by buffer. */
 export class Chunker {
   private readonly window = new Uint8Array(WINDOW_SIZE);
+  /** The digest's halves across scan() (hi, lo). */
+  private readonly digest = new Int32Array(2);
   private wpos = 0;
   private hi = 0;
   private lo = 0;
@@ -140,20 +167,26 @@ export class Chunker {
         return i + 1;
       }
     }
-    for (; i < end; i++) {
-      const b = buf[i]!;
-      const out = buf[i - WINDOW_SIZE]!;
-      hi ^= outHi[out]!;
-      lo ^= outLo[out]!;
-      const index = hi >>> 13;
-      hi = (((hi & 0x1fff) << 8) | (lo >>> 24)) ^ modHi[index]!;
-      lo = ((lo << 8) | b) ^ modLo[index]!;
-      count++;
-      if ((lo & SPLIT_MASK) === 0 || count >= MAX_SIZE) {
-        if (count < MIN_SIZE) continue;
-        this.reset();
-        return i + 1;
-      }
+    // The rest of the buffer in scan(), which does the fingerprint and the split test only: the
+    // chunk's length is `base + i` before byte i, MaxSize is the loop's bound, and MinSize is tested
+    // only on a split.
+    const base = count - i;
+    const bound = Math.min(end, i + MAX_SIZE - count);
+    const digest = this.digest;
+    digest[0] = hi;
+    digest[1] = lo;
+    const cut = scan(buf, i, bound, MIN_SIZE - 1 - base, digest, this.tables);
+    if (cut >= 0) {
+      this.reset();
+      return cut + 1;
+    }
+    i = bound;
+    hi = digest[0]!;
+    lo = digest[1]!;
+    count = base + i;
+    if (count >= MAX_SIZE) {
+      this.reset();
+      return i;
     }
     if (end - start > WINDOW_SIZE) {
       win.set(buf.subarray(end - WINDOW_SIZE, end));

@@ -116,6 +116,29 @@ function encodeNode(n: TreeNode): string {
   return out + strField('error', n.error) + '}';
 }
 
+const sameTime = (a: GoTime, b: GoTime) => a.sec === b.sec && a.nsec === b.nsec && a.offsetMinutes === b.offsetMinutes;
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+/**
+ * Whether encodeNode writes the same JSON for `a` and `b`, field by field as it writes them
+ * (omitempty: an absent number is 0, an absent string ''), without encoding either: what lets
+ * an unchanged directory keep its parent's tree id (archiver.ts) for the price of a comparison.
+ */
+export function sameNodeEncoding(a: TreeNode, b: TreeNode): boolean {
+  if (a.name !== b.name || a.type !== b.type || (a.mode || 0) !== (b.mode || 0)) return false;
+  if (!sameTime(a.mtime, b.mtime) || !sameTime(a.atime, b.atime) || !sameTime(a.ctime, b.ctime)) return false;
+  if (a.uid !== b.uid || a.gid !== b.gid || (a.user || '') !== (b.user || '') || (a.group || '') !== (b.group || '')) return false;
+  if ((a.inode || 0) !== (b.inode || 0) || (a.deviceId || 0) !== (b.deviceId || 0) || (a.size || 0) !== (b.size || 0) || (a.links || 0) !== (b.links || 0)) return false;
+  if ((a.linktarget || '') !== (b.linktarget || '') || (a.device || 0) !== (b.device || 0) || (a.error || '') !== (b.error || '')) return false;
+  if (a.subtree !== b.subtree) return false;
+  const xa = a.extendedAttributes ?? [];
+  const xb = b.extendedAttributes ?? [];
+  if (xa.length !== xb.length || xa.some((x, i) => x.name !== xb[i]!.name || !sameBytes(x.value, xb[i]!.value))) return false;
+  if (a.content === null || b.content === null) return a.content === b.content;
+  const cb = b.content;
+  return a.content.length === cb.length && a.content.every((id, i) => id === cb[i]);
+}
+
 /**
  * Byte order of names (Go compares strings bytewise). At the first differing UTF-16 unit, two
  * units below the surrogates compare as their UTF-8 bytes do; otherwise the bytes are compared.

@@ -13,8 +13,12 @@ import { adoptUnindexedPacks } from './resume.js';
 
 export interface StdinBackupOptions {
   filename: string;
-  /** What to read (default: this process's standard input). */
-  source?: string;
+  /**
+   * What to read: a file's path or a stream. Default: this process's standard input as a stream
+   * (opening /dev/stdin fails with ENXIO when standard input is a socket, as a parent's spawn()
+   * with a pipe gives it).
+   */
+  source?: string | AsyncIterable<Uint8Array>;
   tags?: string[];
   hostname?: string;
   programVersion?: string;
@@ -28,7 +32,8 @@ export async function backupStdin(repo: Repository, o: StdinBackupOptions): Prom
   await adoptUnindexedPacks(repo); // what an interrupted backup saved is re-used
   const time = o.time ?? goTimeNow();
   const archiver = new Archiver(repo, false, [], o.stats);
-  const { content, size } = await archiver.saveFile(o.source ?? '/dev/stdin');
+  const source = o.source ?? process.stdin;
+  const { content, size } = typeof source === 'string' ? await archiver.saveFile(source) : await archiver.saveStream(source);
   archiver.stats.files++;
   const tree = await repo.saveBlob('tree', encodeTree([{ name: o.filename, type: 'file', mode: goModeFromUnix(0o100644), mtime: time, atime: time, ctime: time, uid: 0, gid: 0, size, content }]));
   if (tree.saved) {
