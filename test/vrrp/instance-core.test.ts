@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CoreEffect, MAINTENANCE_DRAIN_MS, VrrpInstance } from '../../src/vrrp/instance-core.js';
 import type { MachineConfig } from '../../src/vrrp/state-machine.js';
+import { runUntil, types } from './support/core-driver.js';
 
 function instance(overrides: Partial<MachineConfig> = {}): VrrpInstance {
   return new VrrpInstance({
@@ -16,18 +17,7 @@ function instance(overrides: Partial<MachineConfig> = {}): VrrpInstance {
   });
 }
 
-function types(effects: CoreEffect[]): string[] {
-  return effects.map((e) => (e.type === 'send-advert' ? `send-advert(${e.priority})` : e.type === 'transition' ? `→${e.to}` : e.type));
-}
 
-/** Delivers every deadline up to `until`, collecting the effects. */
-function runUntil(core: VrrpInstance, until: number): CoreEffect[] {
-  const effects: CoreEffect[] = [];
-  for (let deadline = core.nextDeadline(); deadline !== undefined && deadline <= until; deadline = core.nextDeadline()) {
-    effects.push(...core.handle(deadline, { type: 'timer' }));
-  }
-  return effects;
-}
 
 function master(overrides: Partial<MachineConfig> = {}): VrrpInstance {
   const core = instance(overrides);

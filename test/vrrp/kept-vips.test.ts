@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CoreEffect, VrrpInstance } from '../../src/vrrp/instance-core.js';
 import { KEPT_VIPS_EXTRA_MS, PEER_ACTIVE_GRACE_MS, keepVips, keptVipsReleaseAt, mayKeepVips } from '../../src/vrrp/kept-vips.js';
+import { runUntil, types } from './support/core-driver.js';
 
 function master(): VrrpInstance {
   const core = new VrrpInstance({ version: 3, priority: 100, advertIntervalMs: 100, preempt: true, preemptDelayMs: 0, answerLowerPriority: true, primaryAddress: Buffer.from([10, 0, 0, 2]) });
@@ -11,17 +12,7 @@ function master(): VrrpInstance {
   return core;
 }
 
-function types(effects: CoreEffect[]): string[] {
-  return effects.map((e) => (e.type === 'send-advert' ? `send-advert(${e.priority})` : e.type === 'transition' ? `→${e.to}` : e.type));
-}
 
-function runUntil(core: VrrpInstance, until: number): CoreEffect[] {
-  const effects: CoreEffect[] = [];
-  for (let deadline = core.nextDeadline(); deadline !== undefined && deadline <= until; deadline = core.nextDeadline()) {
-    effects.push(...core.handle(deadline, { type: 'timer' }));
-  }
-  return effects;
-}
 
 const peerMaster = { type: 'advert' as const, advert: { priority: 90, intervalMs: 100, source: Buffer.from([10, 0, 0, 3]), from: '10.0.0.3' } };
 const dbDown = { type: 'fault-source' as const, source: 'resources', reason: "resource 'db' monitor failed: PostgreSQL is stopped", serviceDown: true };
