@@ -54,10 +54,15 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
   try {
     // The configuration first, for its processPriority; the priority before the daemon's modules
     // load, so that the threads they start inherit it (process-priority.ts).
+    // A configuration it refuses goes on to startDaemon all the same: the refusal is reported
+    // there, and the VIPs a killed predecessor left are removed (refused-start.ts).
     let first: Promise<LoadedConfig> | undefined = readConfig();
-    const priority = raiseDaemonPriority((await first).config.global.processPriority);
-    if (priority.applied.length > 0) log.log('info', `scheduling priority: ${priority.applied.join('; ')}`);
-    for (const warning of priority.warnings) log.log('warn', warning);
+    const firstConfig = await first.catch(() => undefined);
+    if (firstConfig) {
+      const priority = raiseDaemonPriority(firstConfig.config.global.processPriority);
+      if (priority.applied.length > 0) log.log('info', `scheduling priority: ${priority.applied.join('; ')}`);
+      for (const warning of priority.warnings) log.log('warn', warning);
+    }
     const loadConfig = (): Promise<LoadedConfig> => {
       const loaded = first ?? readConfig();
       first = undefined;
