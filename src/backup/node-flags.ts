@@ -30,12 +30,23 @@ export function relaunchWithBackupFlags(warn: (message: string) => void): void {
 /** The `hotstandby backup` verbs that move a repository's worth of data (measured: run, restore). */
 const DATA_VERBS = new Set(['run', 'restore']);
 
+/** restore's options that select single files or subtrees (`--include X`, `--include=X`, `-i X`, `-iX`). */
+const isInclude = (a: string) => a === '--include' || a.startsWith('--include=') || a.startsWith('-i');
+
 /**
- * For `hotstandby backup ARGV…`: starts node again with the flags when ARGV names a data verb.
- * Decided before the verb's modules load (loading them twice would cost more than the flag
- * saves on a small backup), so on the raw arguments: an argument that is only a value spelled
- * `run` (a path, a tag) at worst costs one needless relaunch.
+ * Whether `hotstandby backup ARGV…` moves enough data for the flags to pay: `run`, and `restore`
+ * unless it selects with --include (a single-file restore is over before the first scavenge, and
+ * the relaunch costs 0.05–0.13 s). Decided before the verb's modules load (loading them twice
+ * would cost more than the flag saves on a small backup), so on the raw arguments: an argument
+ * that is only a value spelled `run` (a path, a tag) at worst costs one needless relaunch.
  */
+export function wantsBackupFlags(argv: readonly string[]): boolean {
+  const verb = argv.find((a) => DATA_VERBS.has(a));
+  if (verb === undefined) return false;
+  return verb === 'run' || !argv.some(isInclude);
+}
+
+/** For `hotstandby backup ARGV…`: starts node again with the flags when wantsBackupFlags(ARGV). */
 export function relaunchForBackupVerb(argv: readonly string[], warn: (message: string) => void): void {
-  if (argv.some((a) => DATA_VERBS.has(a))) relaunchWithBackupFlags(warn);
+  if (wantsBackupFlags(argv)) relaunchWithBackupFlags(warn);
 }

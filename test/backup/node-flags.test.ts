@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BACKUP_NODE_FLAGS, missingBackupFlags } from '../../src/backup/node-flags.js';
+import { BACKUP_NODE_FLAGS, missingBackupFlags, wantsBackupFlags } from '../../src/backup/node-flags.js';
 import { hs, ok, repoRoot, restic, scratchDir, skip } from './restic-fixture.js';
 
 test('missingBackupFlags() names the flags whose option is not set, on the command line or in NODE_OPTIONS', () => {
@@ -17,6 +17,20 @@ test('missingBackupFlags() names the flags whose option is not set, on the comma
   assert.deepEqual(missingBackupFlags(['--max-semi-space-size=8'], ''), []);
   assert.deepEqual(missingBackupFlags([], '--trace-warnings --max_semi_space_size=1'), []);
   assert.deepEqual(missingBackupFlags(['--trace-warnings'], '--max-old-space-size=100'), [...BACKUP_NODE_FLAGS]);
+});
+
+test('wantsBackupFlags(): run and a full restore relaunch; a restore of single files (--include) and the other verbs do not', () => {
+  assert.equal(wantsBackupFlags(['run', '--repo', 'r', '/srv']), true);
+  assert.equal(wantsBackupFlags(['restore', 'latest', '--target', '/t']), true);
+  assert.equal(wantsBackupFlags(['--repo', 'r', 'restore', 'latest', '--target', '/t']), true);
+  for (const include of [['--include', '/etc/hosts'], ['--include=/etc/hosts'], ['-i', '/etc/hosts'], ['-i/etc/hosts']]) {
+    assert.equal(wantsBackupFlags(['restore', 'latest', '--target', '/t', ...include]), false, include.join(' '));
+  }
+  // run is a data verb whatever else is given.
+  assert.equal(wantsBackupFlags(['run', '--exclude', '/srv/cache', '/srv']), true);
+  for (const verb of ['snapshots', 'ls', 'find', 'dump', 'check', 'prune', 'forget', 'stats', 'init', 'unlock']) {
+    assert.equal(wantsBackupFlags([verb, '--repo', 'r']), false, verb);
+  }
 });
 
 test('hotstandby backup run starts node again with the backup flags: same pid, standard input still read', async () => {
