@@ -16,8 +16,9 @@ import type { Repository } from '../src/backup/repo/repository.js';
 import type { TreeNode } from '../src/backup/repo/tree.js';
 
 // As `hotstandby backup run | restore` do: node again with the backup's V8 flags (node-flags.ts),
-// before the backup's modules load (they are imported below, once).
-relaunchWithBackupFlags((message) => console.error(`backup-driver: ${message}`));
+// before the backup's modules load (they are imported below, once); not for one file, as
+// `restore --include` does not.
+if (process.argv[2] !== 'restore-file') relaunchWithBackupFlags((message) => console.error(`backup-driver: ${message}`));
 const { backendFromLocation } = await import('../src/backup/backend/from-location.js');
 const { backup } = await import('../src/backup/archiver.js');
 const { restore } = await import('../src/backup/restorer.js');
