@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { raiseDaemonPriority, sessionOf, type PriorityHost } from '../../src/daemon/process-priority.js';
-import { forgetOriginalPriority } from '../../src/util/child-priority.js';
+import { DaemonPriority, sessionOf, type PriorityHost, type PriorityOutcome } from '../../src/daemon/process-priority.js';
+import { NICE_PROGRAM } from '../../src/util/child-priority.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -24,8 +24,9 @@ function fakeHost(overrides: Partial<PriorityHost> = {}): FakeHost {
   return host;
 }
 
-test('raiseDaemonPriority() sets every thread and the autogroup of its own session', (t) => {
-  t.after(forgetOriginalPriority);
+const raiseDaemonPriority = (nice: number, host: PriorityHost): PriorityOutcome => DaemonPriority.raise(nice, host).outcome;
+
+test('DaemonPriority.raise() sets every thread and the autogroup of its own session', () => {
   const host = fakeHost();
   const outcome = raiseDaemonPriority(-10, host);
   assert.deepEqual(host.set, [
@@ -38,8 +39,7 @@ test('raiseDaemonPriority() sets every thread and the autogroup of its own sessi
   assert.deepEqual(outcome, { original: 0, applied: ['nice 0 → -10', 'autogroup nice 0 → -10'], warnings: [] });
 });
 
-test('raiseDaemonPriority() leaves the autogroup of a session it shares (it would lift the shell too)', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() leaves the autogroup of a session it shares (it would lift the shell too)', () => {
   const host = fakeHost({ sessionLeader: () => false });
   const outcome = raiseDaemonPriority(-10, host);
   assert.equal(host.autogroup, 0);
@@ -47,8 +47,7 @@ test('raiseDaemonPriority() leaves the autogroup of a session it shares (it woul
   assert.deepEqual(outcome.warnings, []);
 });
 
-test('raiseDaemonPriority() without CAP_SYS_NICE: warnings, no exception', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() without CAP_SYS_NICE: warnings, no exception', () => {
   const denied = (): never => {
     throw Object.assign(new Error('A system error occurred: uv_os_setpriority returned EACCES (permission denied)'), { code: 'ERR_SYSTEM_ERROR' });
   };
@@ -59,8 +58,7 @@ test('raiseDaemonPriority() without CAP_SYS_NICE: warnings, no exception', (t) =
   assert.match(outcome.warnings[1] ?? '', /cannot set the session's autogroup nice value to -10/);
 });
 
-test('raiseDaemonPriority() does nothing when the value is already right or autogroups do not exist', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() does nothing when the value is already right or autogroups do not exist', () => {
   const host = fakeHost({ getPriority: () => -10 });
   assert.deepEqual(raiseDaemonPriority(-10, host), { original: -10, applied: [], warnings: [] });
   assert.deepEqual(host.set, []);
@@ -80,8 +78,8 @@ test('a real process: every thread at the new nice value, its own session\'s aut
   const module = new URL('../../src/daemon/process-priority.js', import.meta.url).href;
   const script = `
     import { readdirSync, readFileSync } from 'node:fs';
-    const { raiseDaemonPriority } = await import(${JSON.stringify(module)});
-    const outcome = raiseDaemonPriority(-7);
+    const { DaemonPriority } = await import(${JSON.stringify(module)});
+    const { outcome } = DaemonPriority.raise(-7);
     const nice = (tid) => { const s = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
     const threads = readdirSync('/proc/self/task').map(nice);
     console.log(JSON.stringify({ outcome, threads, autogroup: readFileSync('/proc/self/autogroup', 'utf8').trim() }));`;
