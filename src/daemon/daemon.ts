@@ -14,7 +14,7 @@ import type { LoadedConfig } from '../config/model.js';
 import type { WebListenerConfig } from '../config/web-listener.js';
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
-import type { DaemonPriority } from './process-priority.js';
+import { logPriorityOutcome, type DaemonPriority } from './process-priority.js';
 import { PeerPoller } from '../ui/peer/peer-poller.js';
 import type { PeerSource } from '../ui/peer-view.js';
 import { dashboardRoutes } from '../ui/routes.js';
@@ -133,7 +133,18 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
       buildInstance: (instance) => instances.build(instance),
       buildChecks: (configs) => checks.build(configs),
       loadConfig: options.loadConfig,
-      prepareReload: reloadCheck({ network, instances, notifications, validateScripts, resources, backups }),
+      prepareReload: reloadCheck({
+        network,
+        instances,
+        notifications,
+        validateScripts,
+        resources,
+        backups,
+        // A changed processPriority: the same path as at start; the original (children's) stays.
+        setPriority: (nice) => {
+          if (options.priority) logPriorityOutcome(options.priority.change(nice), log, 'scheduling priority (reload)');
+        },
+      }),
       resources,
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),

@@ -67,6 +67,66 @@ test('DaemonPriority.raise() does nothing when the value is already right or aut
   assert.deepEqual(raiseDaemonPriority(-5, noAutogroup).applied, ['nice 0 → -5']);
 });
 
+/** A fake host whose main thread's nice value follows what is set on it (tid 0). */
+function trackingHost(start: number): FakeHost & { now: number } {
+  const host = fakeHost({ getPriority: () => host.now }) as FakeHost & { now: number };
+  host.now = start;
+  host.autogroup = start;
+  host.setThreadPriority = (tid, nice) => {
+    host.set.push([tid, nice]);
+    if (tid === 0) host.now = nice;
+  };
+  return host;
+}
+
+test('DaemonPriority.change() (a reload): every thread and the autogroup again, the original kept for the children', () => {
+  const host = trackingHost(0);
+  const { priority } = DaemonPriority.raise(-10, host, { getPriority: () => host.now, niceAvailable: () => true });
+  assert.deepEqual(priority.children.command(['/bin/true']), [NICE_PROGRAM, '-n', '10', '/bin/true']);
+  host.set.length = 0;
+
+  const outcome = priority.change(-5);
+  assert.deepEqual(host.set, [
+    [0, -5],
+    [100, -5],
+    [101, -5],
+    [102, -5],
+  ]);
+  assert.equal(host.autogroup, -5);
+  assert.deepEqual(outcome, { original: 0, applied: ['nice -10 → -5', 'autogroup nice -10 → -5'], warnings: [] });
+  assert.equal(priority.original, 0, 'the start priority does not change');
+  assert.deepEqual(priority.children.command(['/bin/true']), [NICE_PROGRAM, '-n', '5', '/bin/true'], 'children: delta to the original from the new value');
+
+  // Back to where it started: children need no prefix any more.
+  assert.deepEqual(priority.change(0).applied, ['nice -5 → 0', 'autogroup nice -5 → 0']);
+  assert.deepEqual(priority.children.command(['/bin/true']), ['/bin/true']);
+  // Unchanged: nothing is set.
+  host.set.length = 0;
+  assert.deepEqual(priority.change(0), { original: 0, applied: [], warnings: [] });
+  assert.deepEqual(host.set, []);
+});
+
+test('DaemonPriority.change() in a shared session leaves the autogroup, and without CAP_SYS_NICE warns, keeping the value it has', () => {
+  const shared = trackingHost(0);
+  shared.sessionLeader = () => false;
+  const { priority } = DaemonPriority.raise(-10, shared);
+  assert.match(priority.change(-12).applied.join('\n'), /^nice -10 → -12\nautogroup nice left at 0: the daemon shares its session/);
+  assert.equal(shared.autogroup, 0);
+
+  const host = trackingHost(0);
+  const { priority: denied } = DaemonPriority.raise(-10, host);
+  const denial = (): never => {
+    throw new Error('uv_os_setpriority returned EACCES (permission denied)');
+  };
+  host.setThreadPriority = denial;
+  host.setAutogroupNice = denial;
+  const outcome = denied.change(-15);
+  assert.deepEqual(outcome.applied, []);
+  assert.match(outcome.warnings[0] ?? '', /cannot set the daemon's nice value to -15 \(.*EACCES.*\); it runs at -10/);
+  assert.match(outcome.warnings[1] ?? '', /cannot set the session's autogroup nice value to -15/);
+  assert.equal(host.now, -10);
+});
+
 test('sessionOf() reads field 6 of /proc/PID/stat, whatever the command name holds', () => {
   assert.equal(sessionOf('4242 (node) S 1 4242 4242 0 -1 4194560 ...'), 4242);
   assert.equal(sessionOf('77 (a) b (c)) R 5 6 9 0 -1'), 9);
