@@ -143,6 +143,7 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
         // A changed processPriority: the same path as at start; the original (children's) stays.
         setPriority: (nice) => {
           if (options.priority) logPriorityOutcome(options.priority.change(nice), log, 'scheduling priority (reload)');
+          else log.log('warn', `processPriority ${nice} not applied: this daemon was started without a DaemonPriority (not by hotstandby run)`);
         },
       }),
       resources,

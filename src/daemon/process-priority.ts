@@ -112,13 +112,7 @@ export class DaemonPriority {
    */
   change(nice: number): PriorityOutcome {
     const outcome: PriorityOutcome = { original: this.original, applied: [], warnings: [] };
-    let before: number;
-    try {
-      before = this.host.getPriority();
-    } catch (err) {
-      outcome.warnings.push(`cannot read the daemon's nice value (${describe(err)}); left as it is`);
-      return outcome;
-    }
+    const before = this.host.getPriority();
     if (nice === before) return outcome;
     const failed = setThreads(nice, this.host);
     if (failed === undefined) outcome.applied.push(`nice ${before} → ${nice}`);
