@@ -5,6 +5,7 @@
  */
 import type { CheckConfig } from '../config/check-model.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import { CheckRunner, type CheckRunnerStatus } from './check-runner.js';
 import { createExecProbe } from './exec-probe.js';
 import { createFileProbe } from './file-probe.js';
@@ -30,6 +31,8 @@ export interface CheckSetDeps {
   processEvents?: ProcessEvents;
   /** pidfd watches, so a counted process's exit is noticed at once in any namespace. */
   watchPid?: WatchPid;
+  /** The priority exec checks run at (src/util/child-priority.ts); default unchanged. */
+  childPriority?: ChildPriority;
   /** Test seams. */
   procRoot?: string;
   sysClassNet?: string;
@@ -41,6 +44,7 @@ export interface ProbeDeps {
   clock: Clock;
   timers: Timers;
   users?: UserResolver;
+  childPriority?: ChildPriority;
   processEvents?: ProcessEvents;
   procRoot?: string;
   sysClassNet?: string;
@@ -63,6 +67,7 @@ export function createProbe(config: CheckConfig, deps: ProbeDeps): Probe {
     case 'exec': {
       const options: Parameters<typeof createExecProbe>[2] = { users: deps.users ?? scriptUserResolver() };
       if (deps.execKillGraceMs !== undefined) options.killGraceMs = deps.execKillGraceMs;
+      if (deps.childPriority !== undefined) options.childPriority = deps.childPriority;
       return createExecProbe(config, time, options);
     }
     case 'process':

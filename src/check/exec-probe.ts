@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecCheckConfig } from '../config/check-model.js';
-import { childCommand } from '../util/child-priority.js';
+import { STARTED_PRIORITY, type ChildPriority } from '../util/child-priority.js';
 import { abortedDetail, describeError, printable, type Probe, type ProbeResult, type ProbeTime } from './probe.js';
 import type { UserResolver } from './user-resolver.js';
 
@@ -32,6 +32,8 @@ export interface ExecProbeOptions {
   outputLimit?: number;
   /** Extra variables on top of EXEC_ENVIRONMENT. */
   environment?: Record<string, string>;
+  /** Brings the program back to the priority the daemon was started with. Default: unchanged. */
+  childPriority?: ChildPriority;
 }
 
 /** spawn's uid / gid options: only what differs from the daemon's own ids. */
@@ -44,6 +46,7 @@ export function createExecProbe(config: ExecProbeConfig, time: ProbeTime, option
   const killGraceMs = options.killGraceMs ?? EXEC_KILL_GRACE_MS;
   const outputLimit = options.outputLimit ?? EXEC_OUTPUT_LIMIT;
   const env = { ...EXEC_ENVIRONMENT, ...options.environment };
+  const priority = options.childPriority ?? STARTED_PRIORITY;
   let identity: SpawnIds | undefined;
 
   /** Resolved once it succeeds; an unknown user is retried on the next run. */
@@ -76,7 +79,7 @@ export function createExecProbe(config: ExecProbeConfig, time: ProbeTime, option
         let child: ChildProcess;
         try {
           // At the priority the daemon was started with, not its raised one (child-priority.ts).
-          const [file, ...args] = childCommand(config.command);
+          const [file, ...args] = priority.command(config.command);
           child = spawn(file as string, args, {
             cwd: '/',
             env,

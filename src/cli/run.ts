@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load.js';
 import type { LoadedConfig } from '../config/model.js';
 import { createLogger } from '../daemon/logger.js';
-import { raiseDaemonPriority } from '../daemon/process-priority.js';
+import { DaemonPriority, logPriorityOutcome } from '../daemon/process-priority.js';
 import type { LogLevel } from '../ports/index.js';
 import { DEFAULT_RUNTIME_DIR } from './defaults.js';
 import { parseCommand } from './parse-command.js';
@@ -58,10 +58,13 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
     // there, and the VIPs a killed predecessor left are removed (refused-start.ts).
     let first: Promise<LoadedConfig> | undefined = readConfig();
     const firstConfig = await first.catch(() => undefined);
+    // The one DaemonPriority: the daemon hands its `children` to whatever starts processes, and a
+    // reload that changes processPriority goes through it too.
+    let priority: DaemonPriority | undefined;
     if (firstConfig) {
-      const priority = raiseDaemonPriority(firstConfig.config.global.processPriority);
-      if (priority.applied.length > 0) log.log('info', `scheduling priority: ${priority.applied.join('; ')}`);
-      for (const warning of priority.warnings) log.log('warn', warning);
+      const raised = DaemonPriority.raise(firstConfig.config.global.processPriority);
+      priority = raised.priority;
+      logPriorityOutcome(raised.outcome, log);
     }
     const loadConfig = (): Promise<LoadedConfig> => {
       const loaded = first ?? readConfig();
@@ -69,7 +72,7 @@ export async function runDaemonCommand(argv: string[]): Promise<number> {
       return loaded;
     };
     const { startDaemon } = await import('../daemon/daemon.js');
-    daemon = await startDaemon({ loadConfig, runtimeDir: values['runtime-dir'], log });
+    daemon = await startDaemon({ loadConfig, runtimeDir: values['runtime-dir'], log, priority });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`hotstandby: configuration error: ${err.message}`);

@@ -8,9 +8,10 @@ import { WorkerProcess } from '../backup/jobs/worker-client.js';
 import { resolveScriptUser } from '../check/script-security.js';
 import type { HotstandbyConfig } from '../config/model.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import type { EventLog } from './event-log.js';
 
-export function buildBackups(config: HotstandbyConfig, deps: { clock: Clock; timers: Timers; log: Logger; events: EventLog }): Backups {
+export function buildBackups(config: HotstandbyConfig, deps: { clock: Clock; timers: Timers; log: Logger; events: EventLog; childPriority?: ChildPriority }): Backups {
   const log = deps.log.child({ subsystem: 'backups' });
   return new Backups(config.backups, {
     clock: deps.clock,
@@ -18,7 +19,7 @@ export function buildBackups(config: HotstandbyConfig, deps: { clock: Clock; tim
     wallClock: () => Date.now(),
     log,
     event: (e) => deps.events.append(e),
-    startWorker: (name) => new WorkerProcess(log, name),
+    startWorker: (name) => new WorkerProcess(log, name, deps.childPriority),
     resolveUser: async (user) => {
       const { uid, gid } = await resolveScriptUser(user);
       return { uid, gid };

@@ -9,6 +9,7 @@ import type { CheckConfig } from '../config/check-model.js';
 import type { NativeBinding } from '../net/native.js';
 import type { LinkInfo } from '../net/netlink/link.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 
 export interface ChecksDeps {
   native: NativeBinding;
@@ -16,6 +17,8 @@ export interface ChecksDeps {
   timers: Timers;
   wallClock: () => Date;
   log: Logger;
+  /** The priority exec checks run at (src/util/child-priority.ts). */
+  childPriority?: ChildPriority;
 }
 
 export class Checks {
@@ -27,7 +30,7 @@ export class Checks {
 
   /** A new (not started) set; it becomes the one link changes go to. */
   build(configs: readonly CheckConfig[]): CheckSet {
-    const { native, clock, timers, wallClock, log } = this.deps;
+    const { native, clock, timers, wallClock, log, childPriority } = this.deps;
     if (this.watcher === undefined && needsProcessWatcher(configs)) this.watcher = ProcessWatcher.open(native, { clock, timers, log });
     this.current = new CheckSet(configs, {
       clock,
@@ -36,6 +39,7 @@ export class Checks {
       wallClock,
       watchPid: (pid, onExit) => new native.PidWatch(pid, onExit),
       ...(this.watcher ? { processEvents: this.watcher } : {}),
+      ...(childPriority ? { childPriority } : {}),
     });
     return this.current;
   }

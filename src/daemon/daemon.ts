@@ -14,6 +14,7 @@ import type { LoadedConfig } from '../config/model.js';
 import type { WebListenerConfig } from '../config/web-listener.js';
 import { loadNative, type NativeBinding } from '../net/native.js';
 import type { Logger } from '../ports/index.js';
+import { logPriorityOutcome, type DaemonPriority } from './process-priority.js';
 import { PeerPoller } from '../ui/peer/peer-poller.js';
 import type { PeerSource } from '../ui/peer-view.js';
 import { dashboardRoutes } from '../ui/routes.js';
@@ -55,6 +56,13 @@ export interface DaemonOptions {
   loadConfig: () => Promise<LoadedConfig>;
   runtimeDir: string;
   log: Logger;
+  /**
+   * The daemon's scheduling priority, raised before the daemon's modules load (src/cli/run.ts):
+   * its `children` go to every subsystem that starts processes, and a reload that changes
+   * processPriority applies it. Without it children run unchanged and a reload leaves the
+   * priority as it is.
+   */
+  priority?: Pick<DaemonPriority, 'children' | 'change'>;
 }
 
 export interface RunningDaemon {
@@ -98,13 +106,15 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
     await firewall.prepare(config.instances);
 
     // Subsystems, each from its module. Data, backups and a dashboard go here (README.md).
-    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time, timers: time, wallClock }));
-    const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log }));
+    // Whatever starts processes starts them at the priority the daemon was started with.
+    const childPriority = options.priority?.children;
+    const notifications = lifecycle.adopt('notify hooks', await Notifications.open(config.global, { log, events, clock: time, timers: time, wallClock, childPriority }));
+    const checks = lifecycle.adopt('checks', new Checks({ native, clock: time, timers: time, wallClock, log, childPriority }));
     const sockets = lifecycle.adopt('VRRP sockets', new SocketGroups(native, time, log));
     const addedVips = lifecycle.adopt('VIP record', FileVipLedger.open(runtimeDir.file(VIP_LEDGER_FILE)));
     const gates = new VipGates();
-    const resources = lifecycle.adopt('resources', await openResources(config, { clock: time, timers: time, log, events, gates, stateRoot: runtimeDir.file('resources') }));
-    const backups = lifecycle.adopt('backup jobs', buildBackups(config, { clock: time, timers: time, log, events }));
+    const resources = lifecycle.adopt('resources', await openResources(config, { clock: time, timers: time, log, events, gates, stateRoot: runtimeDir.file('resources'), childPriority }));
+    const backups = lifecycle.adopt('backup jobs', buildBackups(config, { clock: time, timers: time, log, events, childPriority }));
     const instances = new InstanceFactory(config, {
       gates,
       network,
@@ -123,7 +133,19 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
       buildInstance: (instance) => instances.build(instance),
       buildChecks: (configs) => checks.build(configs),
       loadConfig: options.loadConfig,
-      prepareReload: reloadCheck({ network, instances, notifications, validateScripts, resources, backups }),
+      prepareReload: reloadCheck({
+        network,
+        instances,
+        notifications,
+        validateScripts,
+        resources,
+        backups,
+        // A changed processPriority: the same path as at start; the original (children's) stays.
+        setPriority: (nice) => {
+          if (options.priority) logPriorityOutcome(options.priority.change(nice), log, 'scheduling priority (reload)');
+          else log.log('warn', `processPriority ${nice} not applied: this daemon was started without a DaemonPriority (not by hotstandby run)`);
+        },
+      }),
       resources,
       linkUp: (name) => network.linkUp(name),
       unmatchedDrops: () => sockets.unmatchedDrops(),

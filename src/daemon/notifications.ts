@@ -11,6 +11,7 @@ import { NotifyDispatcher, NotifyFifo, type NotifyFifoSink } from '../notify/ind
 import { Mailer } from '../notify/mail/mailer.js';
 import { Webhooks } from '../notify/webhook/webhooks.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import type { EventLog } from './event-log.js';
 import type { InstanceRunner, TransitionRecord } from './instance-runner.js';
 
@@ -22,6 +23,8 @@ export interface NotificationsDeps {
   timers: Timers;
   /** Mail Date headers and webhook signature timestamps. */
   wallClock: () => Date;
+  /** The priority notify scripts run at (src/util/child-priority.ts); default unchanged. */
+  childPriority?: ChildPriority;
 }
 
 /** How long mails and webhooks still queued at shutdown (STOP mails among them) get to go out. */
@@ -61,6 +64,7 @@ export class Notifications {
       ...(global.scriptUser !== undefined ? { scriptUser: global.scriptUser } : {}),
       resolveUser: (user) => resolveScriptUser(user, this.global.scriptGroup),
       fifo: sink,
+      ...(deps.childPriority ? { childPriority: deps.childPriority } : {}),
     });
     const hostName = hostname();
     this.mailer = new Mailer(global.mail, global.routerId, { ...deps, hostName });

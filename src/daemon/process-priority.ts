@@ -18,14 +18,21 @@
  * starves the machine, its own check scripts included.
  *
  * Without CAP_SYS_NICE a negative value cannot be set: a warning, and the daemon runs as it was
- * started. Children get the original priority back (src/util/child-priority.ts).
+ * started. Children get the original priority back (src/util/child-priority.ts): `children` of
+ * the DaemonPriority that `raise()` returns, which the composition root hands to every subsystem
+ * that starts processes.
+ *
+ * A reload that changes processPriority goes the same way (`change()`): threads, then the
+ * autogroup when the daemon leads its session. The original does not change, so children keep
+ * getting the priority the daemon was started with; their delta is computed at each start.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { recordOriginalPriority } from '../util/child-priority.js';
+import type { Logger } from '../ports/index.js';
+import { childPriority, LINUX_CHILD_PRIORITY_HOST, type ChildPriority, type ChildPriorityHost } from '../util/child-priority.js';
 
 export interface PriorityOutcome {
-  /** The nice value the daemon had before. */
+  /** The nice value the daemon had at start, before it changed its own (what children get back). */
   original: number;
   /** What was set, one line each, for an info log. */
   applied: string[];
@@ -76,17 +83,49 @@ export function sessionOf(stat: string): number {
   return session;
 }
 
-/** Sets the daemon's priority to `nice` (−20..19, validated by the configuration). Never throws. */
-export function raiseDaemonPriority(nice: number, host: PriorityHost = LINUX_PRIORITY_HOST): PriorityOutcome {
-  const original = host.getPriority();
-  recordOriginalPriority(original);
-  const outcome: PriorityOutcome = { original, applied: [], warnings: [] };
-  if (nice === original) return outcome;
-  const failed = setThreads(nice, host);
-  if (failed === undefined) outcome.applied.push(`nice ${original} → ${nice}`);
-  else outcome.warnings.push(`cannot set the daemon's nice value to ${nice} (${failed}); it runs at ${original}, and may run its VRRP timers late on a loaded machine (needs CAP_SYS_NICE)`);
-  setAutogroup(nice, host, outcome);
-  return outcome;
+/** The daemon's own priority and, from it, its children's (one per daemon, built at start). */
+export class DaemonPriority {
+  /** What every process the daemon starts runs at: the original priority, or a target. */
+  readonly children: ChildPriority;
+
+  private constructor(
+    /** The nice value the daemon had before it changed its own: what its children get back. */
+    readonly original: number,
+    private readonly host: PriorityHost,
+    childHost: ChildPriorityHost,
+  ) {
+    this.children = childPriority(original, childHost);
+  }
+
+  /**
+   * At start: records the nice value the daemon has now as the original and sets `nice`
+   * (−20..19, validated by the configuration). Never throws.
+   */
+  static raise(nice: number, host: PriorityHost = LINUX_PRIORITY_HOST, childHost: ChildPriorityHost = LINUX_CHILD_PRIORITY_HOST): { priority: DaemonPriority; outcome: PriorityOutcome } {
+    const priority = new DaemonPriority(host.getPriority(), host, childHost);
+    return { priority, outcome: priority.change(nice) };
+  }
+
+  /**
+   * Sets the daemon's priority to `nice`, as at start (a reload that changes processPriority).
+   * The original is kept. Never throws.
+   */
+  change(nice: number): PriorityOutcome {
+    const outcome: PriorityOutcome = { original: this.original, applied: [], warnings: [] };
+    const before = this.host.getPriority();
+    if (nice === before) return outcome;
+    const failed = setThreads(nice, this.host);
+    if (failed === undefined) outcome.applied.push(`nice ${before} → ${nice}`);
+    else outcome.warnings.push(`cannot set the daemon's nice value to ${nice} (${failed}); it runs at ${before}, and may run its VRRP timers late on a loaded machine (needs CAP_SYS_NICE)`);
+    setAutogroup(nice, this.host, outcome);
+    return outcome;
+  }
+}
+
+/** The outcome in the log: what was set (info) and what could not be (warn), `what` first. */
+export function logPriorityOutcome(outcome: PriorityOutcome, log: Logger, what = 'scheduling priority'): void {
+  if (outcome.applied.length > 0) log.log('info', `${what}: ${outcome.applied.join('; ')}`);
+  for (const warning of outcome.warnings) log.log('warn', warning);
 }
 
 /** Sets every thread; undefined when the main thread was set, else why not. */

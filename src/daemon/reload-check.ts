@@ -2,7 +2,8 @@
  * A reload checked against the host before anything changes, as a start would check it: the
  * interfaces and addresses are read again (an instance's source address may have changed, an
  * interface may have appeared or gone), scripts are checked again (enable_script_security), and
- * each changed global setting is applied or refuses the reload (reload-globals.ts).
+ * each changed global setting is applied or refuses the reload (reload-globals.ts). A changed
+ * processPriority is set at commit, the way the daemon set it at start (process-priority.ts).
  */
 import { ConfigError } from '../config/config-error.js';
 import type { HotstandbyConfig } from '../config/model.js';
@@ -23,6 +24,11 @@ export interface ReloadCheckDeps {
   resources?: Pick<Resources, 'prepare'>;
   /** The backup jobs: added, removed and changed ones checked, then switched over (src/backup/jobs/backups.ts). */
   backups?: Pick<Backups, 'prepare'>;
+  /**
+   * Sets the daemon's own priority to a changed processPriority and logs what it did
+   * (DaemonPriority.change). Called at commit, only when the value changed. Never throws.
+   */
+  setPriority?(nice: number): void;
 }
 
 export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, current: HotstandbyConfig) => Promise<ReloadPreparation> {
@@ -48,6 +54,7 @@ export function reloadCheck(deps: ReloadCheckDeps): (next: HotstandbyConfig, cur
         notify.apply();
         resources?.apply();
         backups?.apply();
+        if (next.global.processPriority !== current.global.processPriority) deps.setPriority?.(next.global.processPriority);
       },
     };
   };

@@ -30,7 +30,7 @@ export const GLOBAL_RELOAD: Readonly<Record<keyof GlobalConfig, GlobalKey>> = {
   notifyFifo: { keyword: 'notify_fifo', reload: 'in-place', effect: 'lines go to the new FIFO from now on' },
   notifyFifoScript: { keyword: 'notify_fifo_script', reload: 'in-place', effect: 'recorded (hotstandby does not start FIFO scripts yet)' },
   startupDelayMs: { keyword: 'vrrp_startup_delay', reload: 'next-start', effect: 'used at the next start' },
-  processPriority: { keyword: 'vrrp_priority', reload: 'next-start', effect: 'the daemon takes it at the next start (children already get the priority it was started with)' },
+  processPriority: { keyword: 'vrrp_priority', reload: 'in-place', effect: 'the daemon\'s threads (and its session\'s autogroup when it leads the session) set to it now; children still get the priority it was started with' },
   strict: { keyword: 'vrrp_strict', reload: 'instances', effect: 'resolved into the instances (strict-mode resets, accept mode), which are rebuilt where they change' },
   advertOnYield: { keyword: 'vrrp_higher_prio_send_advert', reload: 'instances', effect: 'the default of the instances, which are updated where they change' },
   web: { keyword: 'web (hotstandby only)', reload: 'restart', effect: 'the TCP listener is opened at start' },

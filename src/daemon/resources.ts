@@ -5,6 +5,7 @@
  */
 import type { HotstandbyConfig } from '../config/model.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import { builtInKinds } from '../resources/kinds/index.js';
 import { processRunner, runChecked } from '../resources/kinds/command.js';
 import type { FenceRunner } from '../resources/group.js';
@@ -21,18 +22,21 @@ export interface ResourceWiring {
   gates: VipGates;
   /** `<runtime dir>/resources`. */
   stateRoot: string;
+  /** What resource programs and fence commands run at (src/util/child-priority.ts). */
+  childPriority?: ChildPriority;
 }
 
 export function openResources(config: HotstandbyConfig, wiring: ResourceWiring): Promise<Resources> {
-  const { clock, timers, log, events, gates } = wiring;
+  const { clock, timers, log, events, gates, childPriority } = wiring;
   return Resources.open(config, {
     clock,
     timers,
     log: log.child({ subsystem: 'resources' }),
     kinds: builtInKinds(),
     stateRoot: wiring.stateRoot,
+    ...(childPriority ? { childPriority } : {}),
     gate: (instance) => ({ set: (allowed) => gates.set(instance, allowed), settled: () => gates.settled(instance) }),
-    fence: fenceCommand(clock),
+    fence: fenceCommand(clock, childPriority),
     onEvent: (event) =>
       events.append({
         type: 'resource',
@@ -52,9 +56,9 @@ export function openResources(config: HotstandbyConfig, wiring: ResourceWiring):
 }
 
 /** onStopFailure: { command }: run as its user (the script user rules), status 0 = fenced. */
-function fenceCommand(clock: Clock): FenceRunner {
+function fenceCommand(clock: Clock, childPriority: ChildPriority | undefined): FenceRunner {
   return async (action, _resource, signal) => {
-    const run = processRunner(clock, { ...(action.user !== undefined ? { user: action.user } : {}), ...(action.group !== undefined ? { group: action.group } : {}) });
+    const run = processRunner(clock, { ...(action.user !== undefined ? { user: action.user } : {}), ...(action.group !== undefined ? { group: action.group } : {}) }, childPriority);
     await runChecked(run, action.command, { signal });
   };
 }

@@ -11,6 +11,7 @@ import type { NotifyConfig } from '../config/model.js';
 import type { EventLog } from '../daemon/event-log.js';
 import type { Clock, Logger, LogLevel } from '../ports/index.js';
 import { resolveScriptUser } from '../check/script-security.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import { runHookProcess, type HookResult, type RunAs, type SpawnFn } from './hook-process.js';
 import { fifoLine, hooksFor, lowerPriorityHooks, type HookSpec, type NotifyEvent, type NotifyKind, type NotifyState } from './notify-args.js';
 import type { NotifyFifoSink } from './notify-fifo.js';
@@ -45,6 +46,8 @@ export interface NotifyDispatcherDeps {
   maxWaiting?: number;
   /** Environment of the hooks; default the daemon's. */
   env?: NodeJS.ProcessEnv;
+  /** The priority hooks run at (src/util/child-priority.ts); default unchanged. */
+  childPriority?: ChildPriority;
 }
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
@@ -158,7 +161,7 @@ export class NotifyDispatcher {
         signal: this.abort.signal,
         ...(this.deps.env ? { env: this.deps.env } : {}),
       },
-      { clock: this.deps.clock, ...(this.deps.spawn ? { spawn: this.deps.spawn } : {}) },
+      { clock: this.deps.clock, ...(this.deps.spawn ? { spawn: this.deps.spawn } : {}), ...(this.deps.childPriority ? { childPriority: this.deps.childPriority } : {}) },
     );
     const ok = result.outcome === 'exited' && result.exitCode === 0;
     this.record(job.kind, job.name, job.state, ok ? 'info' : 'warn', `${job.keyword} for ${job.name} ${describeResult(result)}`, {

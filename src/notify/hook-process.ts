@@ -6,7 +6,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { RunAs } from '../check/script-security.js';
 import type { Clock } from '../ports/index.js';
-import { childCommand } from '../util/child-priority.js';
+import { STARTED_PRIORITY, type ChildPriority } from '../util/child-priority.js';
 
 export type { RunAs } from '../check/script-security.js';
 
@@ -47,6 +47,8 @@ export interface HookResult {
 export interface HookProcessDeps {
   clock: Clock;
   spawn?: SpawnFn;
+  /** Brings the hook back to the priority the daemon was started with. Default: unchanged. */
+  childPriority?: ChildPriority;
 }
 
 /** After the leader exits, how long to wait for its pipes to close (a background child may hold them). */
@@ -109,7 +111,7 @@ export function runHookProcess(options: HookProcessOptions, deps: HookProcessDep
     try {
       if (program === undefined || program === '') throw new TypeError('Empty command');
       // At the priority the daemon was started with, not its raised one (child-priority.ts).
-      const [file, ...rest] = childCommand([program, ...args]);
+      const [file, ...rest] = (deps.childPriority ?? STARTED_PRIORITY).command([program, ...args]);
       child = spawn(file as string, rest, {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,

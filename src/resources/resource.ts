@@ -22,6 +22,7 @@
  *   concurrently with nothing else (the core never overlaps two operations on one resource).
  */
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 
 /** The role the core drives a resource to (the VRRP state it follows, folded). */
 export type ResourceRole = 'master' | 'backup' | 'fault' | 'stopped';
@@ -145,6 +146,11 @@ export interface ResourceHost {
   readonly timers: Timers;
   /** Carries { resource, kind }. */
   readonly log: Logger;
+  /**
+   * What the programs a kind starts run at: the priority the daemon was started with
+   * (src/util/child-priority.ts). Optional: hosts built by tests may leave it out (unchanged).
+   */
+  readonly childPriority?: ChildPriority;
 }
 
 export type ResourceFollows = { readonly instance: string } | { readonly syncGroup: string };

@@ -14,6 +14,7 @@ import type { HotstandbyConfig, InstanceConfig } from '../config/model.js';
 import type { ResourceConfig } from '../config/resource-model.js';
 import { followsText } from '../config/validate-resources.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
+import type { ChildPriority } from '../util/child-priority.js';
 import type { VrrpState } from '../vrrp/state-machine.js';
 import { ResourceGroup, type FenceRunner, type LagAlarmEvent, type ResourceEvent, type ResourceStatus, type VipGate } from './group.js';
 import type { GroupPenalty } from './plan.js';
@@ -36,6 +37,8 @@ export interface ResourcesDeps {
   kinds: ResourceKinds;
   /** Parent of each resource's state directory (`<runtime dir>/resources`). */
   stateRoot: string;
+  /** What the programs resources start run at (src/util/child-priority.ts); default unchanged. */
+  childPriority?: ChildPriority;
   /** The VIP gate of an instance, by name (kept across its rebuilds). */
   gate(instance: string): VipGate;
   fence: FenceRunner;
@@ -291,6 +294,7 @@ export class Resources {
       clock: this.deps.clock,
       timers: this.deps.timers,
       log,
+      ...(this.deps.childPriority ? { childPriority: this.deps.childPriority } : {}),
     };
   }
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { raiseDaemonPriority, sessionOf, type PriorityHost } from '../../src/daemon/process-priority.js';
-import { forgetOriginalPriority } from '../../src/util/child-priority.js';
+import { DaemonPriority, sessionOf, type PriorityHost, type PriorityOutcome } from '../../src/daemon/process-priority.js';
+import { NICE_PROGRAM } from '../../src/util/child-priority.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -24,8 +24,9 @@ function fakeHost(overrides: Partial<PriorityHost> = {}): FakeHost {
   return host;
 }
 
-test('raiseDaemonPriority() sets every thread and the autogroup of its own session', (t) => {
-  t.after(forgetOriginalPriority);
+const raiseDaemonPriority = (nice: number, host: PriorityHost): PriorityOutcome => DaemonPriority.raise(nice, host).outcome;
+
+test('DaemonPriority.raise() sets every thread and the autogroup of its own session', () => {
   const host = fakeHost();
   const outcome = raiseDaemonPriority(-10, host);
   assert.deepEqual(host.set, [
@@ -38,8 +39,7 @@ test('raiseDaemonPriority() sets every thread and the autogroup of its own sessi
   assert.deepEqual(outcome, { original: 0, applied: ['nice 0 → -10', 'autogroup nice 0 → -10'], warnings: [] });
 });
 
-test('raiseDaemonPriority() leaves the autogroup of a session it shares (it would lift the shell too)', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() leaves the autogroup of a session it shares (it would lift the shell too)', () => {
   const host = fakeHost({ sessionLeader: () => false });
   const outcome = raiseDaemonPriority(-10, host);
   assert.equal(host.autogroup, 0);
@@ -47,8 +47,7 @@ test('raiseDaemonPriority() leaves the autogroup of a session it shares (it woul
   assert.deepEqual(outcome.warnings, []);
 });
 
-test('raiseDaemonPriority() without CAP_SYS_NICE: warnings, no exception', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() without CAP_SYS_NICE: warnings, no exception', () => {
   const denied = (): never => {
     throw Object.assign(new Error('A system error occurred: uv_os_setpriority returned EACCES (permission denied)'), { code: 'ERR_SYSTEM_ERROR' });
   };
@@ -59,14 +58,73 @@ test('raiseDaemonPriority() without CAP_SYS_NICE: warnings, no exception', (t) =
   assert.match(outcome.warnings[1] ?? '', /cannot set the session's autogroup nice value to -10/);
 });
 
-test('raiseDaemonPriority() does nothing when the value is already right or autogroups do not exist', (t) => {
-  t.after(forgetOriginalPriority);
+test('DaemonPriority.raise() does nothing when the value is already right or autogroups do not exist', () => {
   const host = fakeHost({ getPriority: () => -10 });
   assert.deepEqual(raiseDaemonPriority(-10, host), { original: -10, applied: [], warnings: [] });
   assert.deepEqual(host.set, []);
   const noAutogroup = fakeHost();
   noAutogroup.autogroup = undefined;
   assert.deepEqual(raiseDaemonPriority(-5, noAutogroup).applied, ['nice 0 → -5']);
+});
+
+/** A fake host whose main thread's nice value follows what is set on it (tid 0). */
+function trackingHost(start: number): FakeHost & { now: number } {
+  const host = fakeHost({ getPriority: () => host.now }) as FakeHost & { now: number };
+  host.now = start;
+  host.autogroup = start;
+  host.setThreadPriority = (tid, nice) => {
+    host.set.push([tid, nice]);
+    if (tid === 0) host.now = nice;
+  };
+  return host;
+}
+
+test('DaemonPriority.change() (a reload): every thread and the autogroup again, the original kept for the children', () => {
+  const host = trackingHost(0);
+  const { priority } = DaemonPriority.raise(-10, host, { getPriority: () => host.now, niceAvailable: () => true });
+  assert.deepEqual(priority.children.command(['/bin/true']), [NICE_PROGRAM, '-n', '10', '/bin/true']);
+  host.set.length = 0;
+
+  const outcome = priority.change(-5);
+  assert.deepEqual(host.set, [
+    [0, -5],
+    [100, -5],
+    [101, -5],
+    [102, -5],
+  ]);
+  assert.equal(host.autogroup, -5);
+  assert.deepEqual(outcome, { original: 0, applied: ['nice -10 → -5', 'autogroup nice -10 → -5'], warnings: [] });
+  assert.equal(priority.original, 0, 'the start priority does not change');
+  assert.deepEqual(priority.children.command(['/bin/true']), [NICE_PROGRAM, '-n', '5', '/bin/true'], 'children: delta to the original from the new value');
+
+  // Back to where it started: children need no prefix any more.
+  assert.deepEqual(priority.change(0).applied, ['nice -5 → 0', 'autogroup nice -5 → 0']);
+  assert.deepEqual(priority.children.command(['/bin/true']), ['/bin/true']);
+  // Unchanged: nothing is set.
+  host.set.length = 0;
+  assert.deepEqual(priority.change(0), { original: 0, applied: [], warnings: [] });
+  assert.deepEqual(host.set, []);
+});
+
+test('DaemonPriority.change() in a shared session leaves the autogroup, and without CAP_SYS_NICE warns, keeping the value it has', () => {
+  const shared = trackingHost(0);
+  shared.sessionLeader = () => false;
+  const { priority } = DaemonPriority.raise(-10, shared);
+  assert.match(priority.change(-12).applied.join('\n'), /^nice -10 → -12\nautogroup nice left at 0: the daemon shares its session/);
+  assert.equal(shared.autogroup, 0);
+
+  const host = trackingHost(0);
+  const { priority: denied } = DaemonPriority.raise(-10, host);
+  const denial = (): never => {
+    throw new Error('uv_os_setpriority returned EACCES (permission denied)');
+  };
+  host.setThreadPriority = denial;
+  host.setAutogroupNice = denial;
+  const outcome = denied.change(-15);
+  assert.deepEqual(outcome.applied, []);
+  assert.match(outcome.warnings[0] ?? '', /cannot set the daemon's nice value to -15 \(.*EACCES.*\); it runs at -10/);
+  assert.match(outcome.warnings[1] ?? '', /cannot set the session's autogroup nice value to -15/);
+  assert.equal(host.now, -10);
 });
 
 test('sessionOf() reads field 6 of /proc/PID/stat, whatever the command name holds', () => {
@@ -80,8 +138,8 @@ test('a real process: every thread at the new nice value, its own session\'s aut
   const module = new URL('../../src/daemon/process-priority.js', import.meta.url).href;
   const script = `
     import { readdirSync, readFileSync } from 'node:fs';
-    const { raiseDaemonPriority } = await import(${JSON.stringify(module)});
-    const outcome = raiseDaemonPriority(-7);
+    const { DaemonPriority } = await import(${JSON.stringify(module)});
+    const { outcome } = DaemonPriority.raise(-7);
     const nice = (tid) => { const s = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
     const threads = readdirSync('/proc/self/task').map(nice);
     console.log(JSON.stringify({ outcome, threads, autogroup: readFileSync('/proc/self/autogroup', 'utf8').trim() }));`;

@@ -29,6 +29,7 @@ function fakes(options: { scripts?: () => Promise<void>; refresh?: () => Promise
       calls.push('validateScripts');
       await options.scripts?.();
     },
+    setPriority: (nice) => void calls.push(`setPriority ${nice}`),
   });
   return { check, calls };
 }
@@ -55,4 +56,17 @@ test('reloadCheck: a script that fails script security refuses the reload with i
 test('reloadCheck: an interface that cannot be read refuses the reload and says so', async () => {
   const { check } = fakes({ refresh: () => Promise.reject(new Error('ENOBUFS')) });
   await assert.rejects(check(current, current), /cannot read the interfaces and addresses: ENOBUFS/);
+});
+
+test('reloadCheck: a changed processPriority is set at commit (after the rest), an unchanged one is left alone', async () => {
+  const { check, calls } = fakes();
+  const prepared = await check({ ...current, global: { ...global, processPriority: -5 } }, current);
+  assert.ok(!calls.some((c) => c.startsWith('setPriority')), 'nothing before commit');
+  assert.match(prepared.changes.join('\n'), /^global processPriority \(vrrp_priority\) -10 → -5: the daemon's threads .* set to it now/);
+  prepared.commit();
+  assert.deepEqual(calls.slice(4), ['useConfig', 'apply notify', 'setPriority -5']);
+
+  const same = fakes();
+  (await same.check({ ...current, global: { ...global, routerId: 'lb-2' } }, current)).commit();
+  assert.ok(!same.calls.some((c) => c.startsWith('setPriority')));
 });

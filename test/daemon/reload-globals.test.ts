@@ -39,6 +39,15 @@ test('planGlobals: every changed global is reported with its key, keepalived key
   assert.equal(plan.changes.length, 7);
 });
 
+test('planGlobals: a changed processPriority is applied by the reload, not left for the next start', () => {
+  const plan = planGlobals(base, { ...base, processPriority: -5 });
+  assert.deepEqual(plan.refused, []);
+  assert.equal(GLOBAL_RELOAD.processPriority.reload, 'in-place');
+  assert.deepEqual(plan.changes, [
+    "global processPriority (vrrp_priority) -10 → -5: the daemon's threads (and its session's autogroup when it leads the session) set to it now; children still get the priority it was started with",
+  ]);
+});
+
 test('planGlobals: a global that needs a restart refuses the reload, naming the key and keyword', () => {
   const table = { ...GLOBAL_RELOAD, multicastGroup6: { keyword: 'vrrp_mcast_group6', reload: 'restart' as const, effect: '' } };
   const plan = planGlobals(base, { ...base, multicastGroup6: 'ff02::13' }, table);

@@ -4,14 +4,28 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { packageRoot } from '../../src/lab/environment.js';
+import { PID_FILE_NAME } from '../../src/daemon/runtime-dir.js';
 import { HotstandbyNode, holders, keepalivedConf, transitionsOf, withLabLogs } from './support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
 const CLI = join(packageRoot(), 'bin', 'hotstandby');
+
+/** The nice value of each thread of `pid` (proc(5) /proc/PID/task/TID/stat field 19). */
+function threadNices(pid: string): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+    return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+  });
+}
 
 async function reload(lab: Lab, node: HotstandbyNode): Promise<{ code: number; output: string }> {
   try {
@@ -51,6 +65,17 @@ test('reload re-reads interfaces and addresses, re-checks scripts and reports ch
     const delayed = await reload(lab, a);
     assert.equal(delayed.code, 0, delayed.output);
     assert.match(delayed.output, /vrrp_startup_delay\) 0 → 2000: used at the next start/);
+
+    // processPriority (vrrp_priority) is applied by the reload as at start: every thread of the
+    // daemon, and the autogroup of the session it leads (the lab starts it with setsid).
+    a.rewriteConfig(confA.replace('global_defs {', 'global_defs {\n  vrrp_priority -4'));
+    const reniced = await reload(lab, a);
+    assert.equal(reniced.code, 0, reniced.output);
+    assert.match(reniced.output, /vrrp_priority\) -10 → -4: the daemon's threads .* set to it now/);
+    const pid = readFileSync(join(a.runtimeDir, PID_FILE_NAME), 'utf8').trim();
+    assert.deepEqual([...new Set(threadNices(pid))], [-4], 'every thread at the new value');
+    assert.match(readFileSync(`/proc/${pid}/autogroup`, 'utf8'), /nice -4$/m);
+    await waitFor(async () => /scheduling priority \(reload\): nice -10 → -4; autogroup nice -10 → -4/.test(await a.process.readLog()), { description: 'the change in the log' });
 
     // An instance on an interface that does not exist yet is refused, naming it; once it exists, it runs.
     const second = keepalivedConf({ version: 3, advertInt: 0.1, vips: ['192.0.2.200/24'], priority: 120, vrid: 62, name: 'VI_2' }).replace(

@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../ports/index.js';
-import { childCommand } from '../../util/child-priority.js';
+import { STARTED_PRIORITY, type ChildPriority } from '../../util/child-priority.js';
 import type { Progress, WorkerMessage, WorkerRequest } from './protocol.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -54,10 +54,11 @@ export class WorkerProcess {
   private exited = false;
   readonly exit: Promise<void>;
 
-  constructor(log: Logger, name: string) {
+  /** `priority`: how the daemon's children get their priority (it asks for NICE); default unchanged. */
+  constructor(log: Logger, name: string, priority: ChildPriority = STARTED_PRIORITY) {
     // nice(1) sets NICE before node starts its threads (a nice value is per thread: setpriority
     // on the pid after spawn would leave V8's threads at the daemon's -10). child-priority.ts.
-    const [file, ...args] = childCommand([process.execPath, ...WORKER_NODE_FLAGS, fileURLToPath(new URL('./worker-main.js', import.meta.url))], NICE);
+    const [file, ...args] = priority.command([process.execPath, ...WORKER_NODE_FLAGS, fileURLToPath(new URL('./worker-main.js', import.meta.url))], NICE);
     this.child = spawn(file as string, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -98,7 +98,7 @@ export const GLOBAL_FIELDS = [
     label: 'Process priority',
     default: DEFAULT_PROCESS_PRIORITY,
     typeDoc: 'nice value -20..19',
-    doc: 'the nice value the daemon runs at, and its session\'s autogroup nice, so that a loaded machine still runs the VRRP timers on time; scripts and commands it starts get the priority it was started with, backup workers nice 10 (see docs/operations.md, Scheduling priority). Needs CAP_SYS_NICE; without it a warning',
+    doc: 'the nice value the daemon runs at, and its session\'s autogroup nice, so that a loaded machine still runs the VRRP timers on time; scripts and commands it starts get the priority it was started with, backup workers nice 10 (see docs/operations.md, Scheduling priority). A reload applies a changed value. Needs CAP_SYS_NICE; without it a warning',
   },
   {
     name: 'notifyFifo',

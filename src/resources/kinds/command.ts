@@ -7,6 +7,7 @@ import { checkScriptSecurity, resolveScriptUser, type RunAs } from '../../check/
 import { EXEC_ENVIRONMENT } from '../../check/exec-probe.js';
 import { runHookProcess } from '../../notify/hook-process.js';
 import type { Clock } from '../../ports/index.js';
+import type { ChildPriority } from '../../util/child-priority.js';
 
 export interface CommandResult {
   exitCode: number;
@@ -27,8 +28,11 @@ const KILL_GRACE_MS = 1000;
 /** The signal is the limit; this only bounds a runner whose signal never fires. */
 const BACKSTOP_MS = 24 * 3600_000;
 
-/** The real runner: as `runAs` (resolved once; keepalived's script user rules when unset). */
-export function processRunner(clock: Clock, runAs: RunAsUser = {}): CommandRunner {
+/**
+ * The real runner: as `runAs` (resolved once; keepalived's script user rules when unset), at
+ * `childPriority` (the priority the daemon was started with; default unchanged).
+ */
+export function processRunner(clock: Clock, runAs: RunAsUser = {}, childPriority?: ChildPriority): CommandRunner {
   let ids: Promise<RunAs> | undefined;
   return async (command, { signal, env }) => {
     ids ??= resolveScriptUser(runAs.user, runAs.group).catch((err: unknown) => {
@@ -37,7 +41,7 @@ export function processRunner(clock: Clock, runAs: RunAsUser = {}): CommandRunne
     });
     const result = await runHookProcess(
       { command, runAs: await ids, timeoutMs: BACKSTOP_MS, killGraceMs: KILL_GRACE_MS, outputBytes: OUTPUT_BYTES, env: { ...EXEC_ENVIRONMENT, ...env }, signal },
-      { clock },
+      { clock, ...(childPriority ? { childPriority } : {}) },
     );
     const program = command[0] ?? '';
     if (result.outcome === 'spawn-error') throw new Error(`cannot run ${program}: ${result.error ?? 'unknown error'}`);

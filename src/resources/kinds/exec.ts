@@ -60,7 +60,7 @@ export const execKind: ResourceKind<ExecSettings> = {
     }
   },
   create(settings, host) {
-    return new ExecDriver(settings, host, processRunner(host.clock, runAsOf(settings, host)));
+    return new ExecDriver(settings, host, processRunner(host.clock, runAsOf(settings, host), host.childPriority));
   },
 };
 

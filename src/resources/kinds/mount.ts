@@ -57,7 +57,7 @@ export const mountKind: ResourceKind<MountSettings> = {
   },
   create(settings, host) {
     return new MountDriver(settings, {
-      run: processRunner(host.clock, { user: 'root' }),
+      run: processRunner(host.clock, { user: 'root' }, host.childPriority),
       mountinfo: () => readFile('/proc/self/mountinfo', 'utf8'),
       deviceNumber: blockDeviceNumber,
     });

@@ -30,7 +30,7 @@ export const systemdKind: ResourceKind<SystemdSettings> = {
   },
   create(settings, host) {
     // systemctl runs as root: it manages system units.
-    return new SystemdDriver(settings, processRunner(host.clock, { user: 'root' }));
+    return new SystemdDriver(settings, processRunner(host.clock, { user: 'root' }, host.childPriority));
   },
 };
 

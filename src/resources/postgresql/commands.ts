@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { childCommand } from '../../util/child-priority.js';
+import { STARTED_PRIORITY, type ChildPriority } from '../../util/child-priority.js';
 
 export interface RunAs {
   readonly uid: number;
@@ -36,10 +36,10 @@ export interface PgPrograms {
   run(program: string, args: readonly string[], signal: AbortSignal, env?: Record<string, string>): Promise<CommandResult>;
 }
 
-export function pgPrograms(binDir: string, runAs: RunAs, baseEnv: Record<string, string> = {}): PgPrograms {
+export function pgPrograms(binDir: string, runAs: RunAs, baseEnv: Record<string, string> = {}, childPriority?: ChildPriority): PgPrograms {
   return {
     run(program, args, signal, env = {}) {
-      return runCommand(join(binDir, program), args, { runAs, signal, env: { ...baseEnv, ...env } });
+      return runCommand(join(binDir, program), args, { runAs, signal, env: { ...baseEnv, ...env }, ...(childPriority ? { childPriority } : {}) });
     },
   };
 }
@@ -48,6 +48,8 @@ export interface RunOptions {
   readonly runAs?: RunAs;
   readonly signal: AbortSignal;
   readonly env?: Record<string, string>;
+  /** The priority the program runs at (src/util/child-priority.ts); default unchanged. */
+  readonly childPriority?: ChildPriority;
 }
 
 /** Spawns in its own process group (detached) so that an abort kills it and every child it forked. */
@@ -56,7 +58,7 @@ export function runCommand(path: string, args: readonly string[], options: RunOp
   if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
     // At the priority the daemon was started with (child-priority.ts): pg_ctl starts the server.
-    const [file, ...rest] = childCommand([path, ...args]);
+    const [file, ...rest] = (options.childPriority ?? STARTED_PRIORITY).command([path, ...args]);
     const child = spawn(file as string, rest, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -881,7 +881,7 @@ export class PostgresqlDriver implements ResourceDriver {
   }
 
   private async programs(): Promise<PgPrograms> {
-    this.programsCache ??= pgPrograms(this.settings.binDir, await this.runAs());
+    this.programsCache ??= pgPrograms(this.settings.binDir, await this.runAs(), {}, this.host.childPriority);
     return this.programsCache;
   }
 }
