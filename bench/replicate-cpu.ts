@@ -77,6 +77,30 @@ function start(args: string[], prof: string | undefined): { child: ChildProcess;
   return { child, lines, line };
 }
 
+/**
+ * SIGTERM to a side and to its direct children, then its exit. Under --strace the side is strace,
+ * which blocks fatal signals when it starts the program itself (strace(1), -I: 3 is the default
+ * with -o FILE PROG): the program it traces gets the signal, and strace exits with it.
+ */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  let traced: number[] = [];
+  try {
+    traced = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // gone already
+  }
+  for (const pid of traced) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+  child.kill('SIGTERM');
+  await exited;
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
@@ -122,10 +146,7 @@ async function resync(files: number, prof: string | undefined, memory = process.
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
       const cpu = { source: cpuTicks(s.child.pid!).reduce((a, b) => a + b) / hz, replica: cpuTicks(server.child.pid!).reduce((a, b) => a + b) / hz };
-      for (const child of [s.child, server.child]) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+      for (const child of [s.child, server.child]) await stop(child);
       const peaks = memory ? { memory_peak_mb: { source: memoryPeaks(s.lines), replica: memoryPeaks(server.lines) } } : {};
       results.push({ phase, seconds: Number(seconds.toFixed(2)), cpu_s: cpu, rss_mb: { source: Math.round(rss.source), replica: Math.round(rss.replica) }, ...peaks });
     }
@@ -231,8 +252,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of [src.child, server.child]) {
       if (child === undefined || child.exitCode !== null) continue;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stop(child);
     }
     rmSync(base, { recursive: true, force: true });
   }
