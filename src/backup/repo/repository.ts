@@ -279,6 +279,9 @@ export class Repository {
     const done: Promise<void> = job
       .then(async ({ sealed, uncompressedLength }) => {
         while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+        // The pack file writes in the background (pack-file.ts); a disk slower than the sealing
+        // holds back here, with a bounded amount of sealed blobs waiting.
+        await this.packers.get(type)?.file.room();
         if (this.writeError !== undefined) throw this.writeError;
         this.addToPack(type, id, sealed, uncompressedLength);
         onStored?.(sealed.length);
