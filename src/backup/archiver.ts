@@ -251,7 +251,7 @@ export class Archiver {
     const chunker = new Chunker(this.repo.chunker);
     let pieces: Uint8Array[] = [];
     // The repository seals chunks in the background (its memory bound holds back the reads).
-    const emit = async (parts: Uint8Array[]) => content.push(await this.queue('data', parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+    const emit = async (parts: Uint8Array[]) => content.push(await this.queue('data', parts.length === 1 ? parts[0]! : parts));
     for await (const data of source) {
       this.stats.bytesRead += data.length;
       size += data.length;
@@ -271,7 +271,7 @@ export class Archiver {
   }
 
   /** Hands a blob to the repository (sealed and packed in the background); its id. */
-  private async queue(type: 'data' | 'tree', blob: Uint8Array): Promise<Id> {
+  private async queue(type: 'data' | 'tree', blob: Uint8Array | readonly Uint8Array[]): Promise<Id> {
     const r = await this.repo.queueBlob(type, blob, (stored) => {
       this.stats.blobsSaved++;
       this.stats.bytesStored += stored;

@@ -59,3 +59,12 @@ test('chunks are MinSize..MaxSize except the last, and feeding in pieces cuts at
 test('a run of zero bytes is cut at MinSize (the window empties and the digest is zero)', () => {
   assert.deepEqual(chunkLengths(chunkerTables(POL), Buffer.alloc(3 * MIN_SIZE + 5)), [MIN_SIZE, MIN_SIZE, MIN_SIZE, 5]);
 });
+
+test('the interleaved table the hot loop reads holds the four tables entry by entry', () => {
+  const t = chunkerTables(POL);
+  assert.equal(t.table.length, 1024);
+  for (let b = 0; b < 256; b++) {
+    assert.deepEqual([t.table[2 * b], t.table[2 * b + 1]], [t.outHi[b], t.outLo[b]], `out[${b}]`);
+    assert.deepEqual([t.table[512 + 2 * b], t.table[513 + 2 * b]], [t.modHi[b], t.modLo[b]], `mod[${b}]`);
+  }
+});

@@ -26,7 +26,7 @@ test('a pack file keeps what is appended (small blobs staged, large written thro
   for (const p of parts) f.append(p);
   const all = Buffer.concat(parts);
   assert.equal(f.size, all.length);
-  const { id, size } = f.finish();
+  const { id, size } = await f.finish();
   assert.equal(size, all.length);
   assert.equal(id, createHash('sha256').update(all).digest('hex'));
   assert.ok((await f.readAll()).equals(all));
@@ -39,6 +39,22 @@ test('a pack file keeps what is appended (small blobs staged, large written thro
   f.close();
   f.close();
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('appending does not write on the caller\'s thread: the bytes are queued, room() waits for the queue to go down, finish() for every write', async () => {
+  const dir = mkdtempSync(join(scratch, 'tmp-'));
+  const f = PackFile.create(dir);
+  const parts = Array.from({ length: 6 }, () => randomBytes(3 * 1024 * 1024));
+  for (const p of parts) f.append(p);
+  assert.equal(f.queued, 18 * 1024 * 1024, 'nothing written before the caller yields');
+  await f.room();
+  assert.ok(f.queued <= 4 * 1024 * 1024, `room() resolved with ${f.queued} bytes queued`);
+  const { id } = await f.finish();
+  assert.equal(f.queued, 0);
+  const all = Buffer.concat(parts);
+  assert.equal(id, createHash('sha256').update(all).digest('hex'));
+  assert.ok((await f.readAll()).equals(all));
+  f.close();
 });
 
 test('a temporary directory that cannot be written: the save fails naming it and TMPDIR', async () => {

@@ -133,3 +133,22 @@ test('a pack write that fails fails the flush: nothing is indexed as saved', asy
   }, /disk full/);
   assert.deepEqual(await be.list('index'), []);
 });
+
+test('queueBlob() of a blob in parts stores the same blob as the parts joined (through the sealing workers and inline)', async () => {
+  for (const sealWorkers of [1, 0]) {
+    const be = new MemoryBackend();
+    const repo = await Repository.init(be, 'pw', { ...FAST, sealWorkers });
+    try {
+      const parts = [randomBytes(40_000), Buffer.alloc(70_000, 'b'), randomBytes(5)];
+      const whole = Buffer.concat(parts);
+      const r = await repo.queueBlob('data', parts);
+      assert.equal(r.saved, true);
+      await r.done;
+      assert.equal((await repo.queueBlob('data', whole)).saved, false, 'the same id as the joined blob');
+      await repo.flush();
+      assert.ok(Buffer.from(await repo.loadBlob('data', r.id)).equals(whole), `sealWorkers ${sealWorkers}`);
+    } finally {
+      await repo.close();
+    }
+  }
+});

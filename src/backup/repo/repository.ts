@@ -247,9 +247,12 @@ export class Repository {
    * joins a pack while MAX_PACK_WRITES packs are being written. A failure is kept and fails
    * every later save and the flush, like a failed pack write.
    */
-  async queueBlob(type: BlobType, plaintext: Uint8Array, onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
+  async queueBlob(type: BlobType, blob: Uint8Array | readonly Uint8Array[], onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
     if (this.writeError !== undefined) throw this.writeError;
-    const id = knownId ?? hashId(plaintext);
+    // A blob may come in parts (a chunk spanning two reads): hashed part by part, and copied once,
+    // into the message to a worker, rather than joined first and copied again.
+    const parts = blob instanceof Uint8Array ? [blob] : blob;
+    const id = knownId ?? hashId(...parts);
     if (this.has(type, id)) return { id, saved: false };
     const k = blobKey(type, id);
     this.pending.add(k);
@@ -266,19 +269,24 @@ export class Repository {
       throw err;
     }
     const pool = this.sealPool();
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    const whole = () => (parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
     // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why).
     const job = type === 'tree'
-      ? Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined, true))
+      ? Promise.resolve().then(() => sealBlob(this.sealer, whole(), this.config.version >= 2 ? this.compression : undefined, true))
       : pool
-      ? plaintext.length >= OFFLOAD_MIN_BYTES
-        ? pool.seal(plaintext)
-        : pool.sealSmall(plaintext)
-      : Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined));
-    const bytes = plaintext.length;
+      ? bytes >= OFFLOAD_MIN_BYTES
+        ? pool.seal(parts)
+        : pool.sealSmall(whole())
+      : Promise.resolve().then(() => sealBlob(this.sealer, whole(), this.config.version >= 2 ? this.compression : undefined));
     this.sealingBytes += bytes;
     const done: Promise<void> = job
       .then(async ({ sealed, uncompressedLength }) => {
         while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
+        // The pack file writes in the background (pack-file.ts); a disk slower than the sealing
+        // holds back here, with a bounded amount of sealed blobs waiting.
+        await this.packers.get(type)?.file.room();
         if (this.writeError !== undefined) throw this.writeError;
         this.addToPack(type, id, sealed, uncompressedLength);
         onStored?.(sealed.length);

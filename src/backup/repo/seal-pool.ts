@@ -94,10 +94,16 @@ export class SealPool {
     }
   }
 
-  /** Compresses (when it helps) and seals a copy of `plaintext` in a worker, in a message of its own. */
-  seal(plaintext: Uint8Array): Promise<SealedBlob> {
+  /**
+   * Compresses (when it helps) and seals a copy of `plaintext` in a worker, in a message of its
+   * own. A blob given in parts (a chunk that spans two reads) is copied straight into the message.
+   */
+  seal(plaintext: Uint8Array | readonly Uint8Array[]): Promise<SealedBlob> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<SealedBlob>((resolve, reject) => this.send([plaintext], plaintext.length, [{ resolve, reject }]));
+    const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    return new Promise<SealedBlob>((resolve, reject) => this.send(parts, [bytes], bytes, [{ resolve, reject }]));
   }
 
   /** Like seal(), for a small blob: it waits in a batch (sent when full, by sendBatch(), or at the next turn). */
@@ -120,24 +126,25 @@ export class SealPool {
   sendBatch(): void {
     const b = this.batch;
     this.batch = undefined;
-    if (b && b.blobs.length > 0) this.send(b.blobs, b.bytes, b.jobs);
+    if (b && b.blobs.length > 0) this.send(b.blobs, b.blobs.map((p) => p.length), b.bytes, b.jobs);
   }
 
-  /** One message: copies of the blobs end to end in a buffer transferred to the least busy worker. */
-  private send(blobs: Uint8Array[], bytes: number, jobs: Job[]): void {
+  /**
+   * One message: copies of `parts` end to end (blobs of `lengths` bytes) in a buffer transferred to
+   * the least busy worker. The buffer is not zero-filled first: every byte of it is copied over.
+   */
+  private send(parts: readonly Uint8Array[], lengths: number[], bytes: number, jobs: Job[]): void {
     if (this.failure) {
       for (const j of jobs) j.reject(this.failure);
       return;
     }
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.nextId++;
-    const data = new Uint8Array(bytes);
-    const lengths: number[] = [];
+    const data = Buffer.allocUnsafeSlow(bytes);
     let o = 0;
-    for (const p of blobs) {
+    for (const p of parts) {
       data.set(p, o);
       o += p.length;
-      lengths.push(p.length);
     }
     slot.jobs.set(id, jobs);
     slot.worker.ref();

@@ -28,7 +28,7 @@ parentPort!.on('message', (m: { id: number; data: Uint8Array; lengths: number[] 
     // blob of up to 8 MiB would be as large again.
     const only = results.length === 1 ? results[0]!.sealed : undefined;
     const own = only !== undefined && only.byteOffset === 0 && only.buffer.byteLength === only.length;
-    const out = own ? new Uint8Array(only.buffer as ArrayBuffer) : new Uint8Array(total);
+    const out = own ? new Uint8Array(only.buffer as ArrayBuffer) : Buffer.allocUnsafeSlow(total); // every byte is copied over
     let w = 0;
     for (const r of own ? [] : results) {
       out.set(r.sealed, w);
