@@ -11,7 +11,8 @@ import { zstd, type Compression } from './compression.js';
 import { AuthenticationError, CRYPTO_OVERHEAD, Sealer, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } from './config.js';
 import { hashId, type Id } from './id.js';
-import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
+import { BlobList } from './blob-list.js';
+import { decodeIndexFile, encodeIndexFile, type IndexPack, type IndexPackSource } from './index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
 import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
@@ -72,8 +73,8 @@ export class Repository {
   private readonly packers = new Map<BlobType, OpenPack>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
-  /** Packs written since the last index file. */
-  private unindexed: IndexPack[] = [];
+  /** Packs written since the last index file, their blob lists compact (blob-list.ts). */
+  private unindexed: IndexPackSource[] = [];
   private unindexedBlobs = 0;
   /** Pack uploads in flight (at most MAX_PACK_WRITES): hashing and compressing go on meanwhile. */
   private writes: Promise<void>[] = [];
@@ -204,7 +205,7 @@ export class Repository {
    */
   adoptPack(pack: IndexPack): void {
     this.addPackToIndex(pack);
-    this.unindexed.push(pack);
+    this.unindexed.push({ id: pack.id, blobs: new BlobList(pack.blobs) });
   }
 
   lookup(type: BlobType, id: Id): BlobLocation | undefined {
@@ -329,7 +330,7 @@ export class Repository {
     const pack = { id, blobs: packer.blobs };
     this.addPackToIndex(pack);
     for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
-    this.unindexed.push(pack);
+    this.unindexed.push({ id, blobs: new BlobList(packer.blobs) });
     this.unindexedBlobs += pack.blobs.length;
     // A long backup writes index files as it goes (they may follow their packs at any time), so
     // the blob lists of the packs written so far are not all held until the end.
