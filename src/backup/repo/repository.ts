@@ -16,7 +16,7 @@ import { decodeIndexFile, encodeIndexFile, type IndexPack, type IndexPackSource 
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
 import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
-import { sealBlob } from './seal-job.js';
+import { sealBlob, type SealedBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
 import { PackFile, savePackFile } from './pack-file.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
@@ -247,6 +247,10 @@ export class Repository {
    * bounded: at most MAX_SEALING_BYTES of blobs are accepted and not yet packed, and no blob
    * joins a pack while MAX_PACK_WRITES packs are being written. A failure is kept and fails
    * every later save and the flush, like a failed pack write.
+   *
+   * Once the returned promise settles, the repository holds no reference to `plaintext` (it is
+   * sealed, or copied for a worker): the caller may reuse the buffer (the archiver reads small
+   * files into the same few buffers, so that their bytes are not garbage for V8 to collect).
    */
   async queueBlob(type: BlobType, plaintext: Uint8Array, onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
     if (this.writeError !== undefined) throw this.writeError;
@@ -267,14 +271,13 @@ export class Repository {
       throw err;
     }
     const pool = this.sealPool();
-    // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why).
-    const job = type === 'tree'
-      ? Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined, true))
-      : pool
-      ? plaintext.length >= OFFLOAD_MIN_BYTES
-        ? pool.seal(plaintext)
-        : pool.sealSmall(plaintext)
-      : Promise.resolve().then(() => sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined));
+    // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why). Whatever the
+    // way, `plaintext` is sealed or copied before this returns (see above).
+    const job = type === 'tree' || !pool
+      ? this.sealHere(plaintext, type === 'tree')
+      : plaintext.length >= OFFLOAD_MIN_BYTES
+      ? pool.seal(plaintext)
+      : pool.sealSmall(plaintext);
     const bytes = plaintext.length;
     this.sealingBytes += bytes;
     const done: Promise<void> = job
@@ -296,6 +299,15 @@ export class Repository {
       });
     this.sealing.add(done);
     return { id, saved: true, done };
+  }
+
+  /** sealBlob() on this thread, now; a failure is the promise's. */
+  private sealHere(plaintext: Uint8Array, always: boolean): Promise<SealedBlob> {
+    try {
+      return Promise.resolve(sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined, always));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
