@@ -20,6 +20,7 @@ import { findSnapshot } from './snapshots.js';
 import { forEachLimit } from './concurrency.js';
 import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
 import { adoptUnindexedPacks } from './verbs/resume.js';
+import { ReadBuffers } from './read-buffers.js';
 import { readXattrs } from './xattr.js';
 
 export interface BackupOptions {
@@ -76,6 +77,11 @@ const SYNC_READ_MAX = MIN_SIZE;
 const LARGE_FILES_AT_ONCE = 2;
 /** Entries of one directory examined (lstat) and stored at once. */
 const ENTRY_CONCURRENCY = 8;
+/**
+ * Files shorter than this (by lstat) are read into a reused buffer (read-buffers.ts); one per
+ * file being stored, ENTRY_CONCURRENCY at most, so some 0.5 MB in all.
+ */
+const REUSED_READ_SIZE = 64 * 1024;
 
 interface Target {
   /** Where this entry is on the filesystem (relative paths stay relative, as given). */
@@ -141,6 +147,7 @@ export class Archiver {
   private largeFiles = 0;
   private readonly largeFileQueue: (() => void)[] = [];
   private readonly excludes: Pattern[];
+  private readonly readBuffers = new ReadBuffers(REUSED_READ_SIZE, ENTRY_CONCURRENCY);
 
   constructor(
     private readonly repo: Repository,
@@ -217,11 +224,17 @@ export class Archiver {
    */
   async saveFile(path: string, expectedSize = READ_SIZE): Promise<{ content: Id[]; size: number }> {
     if (expectedSize <= SYNC_READ_MAX) {
-      const small = this.readSmallFile(path, expectedSize);
-      if (small) {
-        this.stats.bytesRead += small.length;
-        if (small.length === 0) return { content: [], size: 0 };
-        return { content: [await this.queue('data', small)], size: small.length };
+      const scratch = expectedSize < REUSED_READ_SIZE ? this.readBuffers.take() : undefined;
+      try {
+        const small = this.readSmallFile(path, expectedSize, scratch);
+        if (small) {
+          this.stats.bytesRead += small.length;
+          if (small.length === 0) return { content: [], size: 0 };
+          // Once queued, the repository has sealed or copied the bytes: the buffer is free again.
+          return { content: [await this.queue('data', small)], size: small.length };
+        }
+      } finally {
+        if (scratch) this.readBuffers.give(scratch);
       }
       // It grew past SYNC_READ_MAX since lstat: streamed like a large file.
     }
@@ -280,13 +293,14 @@ export class Archiver {
   }
 
   /**
-   * The whole content of a file lstat found at most SYNC_READ_MAX bytes long, read synchronously;
-   * undefined when it has grown past that meanwhile. A short read is the file's end.
+   * The whole content of a file lstat found at most SYNC_READ_MAX bytes long, read synchronously
+   * (into `scratch` when given and it fits); undefined when it has grown past that meanwhile. A
+   * short read is the file's end.
    */
-  private readSmallFile(path: string, expectedSize: number): Buffer | undefined {
+  private readSmallFile(path: string, expectedSize: number, scratch?: Buffer): Buffer | undefined {
     const fd = openSync(fsPath(path), 'r');
     try {
-      let buf = Buffer.allocUnsafe(expectedSize + 1);
+      let buf = scratch && scratch.length > expectedSize ? scratch : Buffer.allocUnsafe(expectedSize + 1);
       let size = 0;
       for (;;) {
         if (size === buf.length) {

@@ -17,6 +17,17 @@ export interface IndexFile {
   packs: IndexPack[];
 }
 
+/** What encodeIndexFile needs of a pack: its blobs as an array or a compact list (blob-list.ts). */
+export interface IndexPackSource {
+  id: Id;
+  blobs: Iterable<PackedBlob> & { readonly length: number };
+}
+
+export interface IndexFileSource {
+  supersedes: readonly Id[];
+  packs: readonly IndexPackSource[];
+}
+
 /** The longest JSON of one blob entry (a 64-digit id, a type name, three 16-digit safe integers) and its comma. */
 const MAX_BLOB_JSON = 190;
 
@@ -26,7 +37,7 @@ const MAX_BLOB_JSON = 190;
  * JSON value object per blob and then the whole text as a string took some 10 MB of heap at once.
  * Every field is an id (hex), a type name or an integer, so nothing needs escaping.
  */
-export function encodeIndexFile(index: IndexFile): Buffer {
+export function encodeIndexFile(index: IndexFileSource): Buffer {
   let bound = 64;
   for (const id of index.supersedes) bound += id.length + 3;
   for (const p of index.packs) bound += 64 + p.id.length + p.blobs.length * MAX_BLOB_JSON;
@@ -40,10 +51,11 @@ export function encodeIndexFile(index: IndexFile): Buffer {
   put('"packs":[');
   index.packs.forEach((p, i) => {
     put(`${i ? ',' : ''}{"id":"${checkedId(p.id)}","blobs":[`);
-    p.blobs.forEach((b, j) => {
+    let j = 0;
+    for (const b of p.blobs) {
       const u = b.uncompressedLength ? `,"uncompressed_length":${checkedUint(b.uncompressedLength)}` : '';
-      put(`${j ? ',' : ''}{"id":"${checkedId(b.id)}","type":"${b.type === 'tree' ? 'tree' : 'data'}","offset":${checkedUint(b.offset)},"length":${checkedUint(b.length)}${u}}`);
-    });
+      put(`${j++ ? ',' : ''}{"id":"${checkedId(b.id)}","type":"${b.type === 'tree' ? 'tree' : 'data'}","offset":${checkedUint(b.offset)},"length":${checkedUint(b.length)}${u}}`);
+    }
     put(']}');
   });
   put(']}');

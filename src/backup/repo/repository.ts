@@ -11,11 +11,12 @@ import { zstd, type Compression } from './compression.js';
 import { AuthenticationError, CRYPTO_OVERHEAD, Sealer, open, randomMasterKey, seal, type MasterKey } from './crypto.js';
 import { decodeRepoConfig, encodeRepoConfig, newRepoConfig, type RepoConfig } from './config.js';
 import { hashId, type Id } from './id.js';
-import { decodeIndexFile, encodeIndexFile, type IndexPack } from './index-file.js';
+import { BlobList } from './blob-list.js';
+import { decodeIndexFile, encodeIndexFile, type IndexPack, type IndexPackSource } from './index-file.js';
 import { createKeyFile, decodeKeyFile, encodeKeyFile, openKeyFile, DEFAULT_SCRYPT } from './key-file.js';
 import { HEADER_LENGTH_SIZE, decodeHeaderLength, decodePackTrailer, type BlobType, type PackedBlob } from './pack.js';
 import { randomIrreducible53 } from './polynomial.js';
-import { sealBlob } from './seal-job.js';
+import { sealBlob, type SealedBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
 import { PackFile, savePackFile } from './pack-file.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
@@ -72,8 +73,8 @@ export class Repository {
   private readonly packers = new Map<BlobType, OpenPack>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
-  /** Packs written since the last index file. */
-  private unindexed: IndexPack[] = [];
+  /** Packs written since the last index file, their blob lists compact (blob-list.ts). */
+  private unindexed: IndexPackSource[] = [];
   private unindexedBlobs = 0;
   /** Pack uploads in flight (at most MAX_PACK_WRITES): hashing and compressing go on meanwhile. */
   private writes: Promise<void>[] = [];
@@ -204,7 +205,7 @@ export class Repository {
    */
   adoptPack(pack: IndexPack): void {
     this.addPackToIndex(pack);
-    this.unindexed.push(pack);
+    this.unindexed.push({ id: pack.id, blobs: new BlobList(pack.blobs) });
   }
 
   lookup(type: BlobType, id: Id): BlobLocation | undefined {
@@ -246,6 +247,10 @@ export class Repository {
    * bounded: at most MAX_SEALING_BYTES of blobs are accepted and not yet packed, and no blob
    * joins a pack while MAX_PACK_WRITES packs are being written. A failure is kept and fails
    * every later save and the flush, like a failed pack write.
+   *
+   * Once the returned promise settles, the repository holds no reference to `blob` (it is
+   * sealed, or copied for a worker): the caller may reuse the buffer (the archiver reads small
+   * files into the same few buffers, so that their bytes are not garbage for V8 to collect).
    */
   async queueBlob(type: BlobType, blob: Uint8Array | readonly Uint8Array[], onStored?: (storedSize: number) => void, knownId?: Id): Promise<{ id: Id; saved: boolean; done?: Promise<void> }> {
     if (this.writeError !== undefined) throw this.writeError;
@@ -272,14 +277,13 @@ export class Repository {
     let bytes = 0;
     for (const p of parts) bytes += p.length;
     const whole = () => (parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
-    // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why).
-    const job = type === 'tree'
-      ? Promise.resolve().then(() => sealBlob(this.sealer, whole(), this.config.version >= 2 ? this.compression : undefined, true))
-      : pool
-      ? bytes >= OFFLOAD_MIN_BYTES
-        ? pool.seal(parts)
-        : pool.sealSmall(whole())
-      : Promise.resolve().then(() => sealBlob(this.sealer, whole(), this.config.version >= 2 ? this.compression : undefined));
+    // Trees (small JSON) are sealed here, always compressed (seal-job.ts says why). Whatever the
+    // way, the blob is sealed or copied before this returns (see above).
+    const job = type === 'tree' || !pool
+      ? this.sealHere(whole(), type === 'tree')
+      : bytes >= OFFLOAD_MIN_BYTES
+      ? pool.seal(parts)
+      : pool.sealSmall(whole());
     this.sealingBytes += bytes;
     const done: Promise<void> = job
       .then(async ({ sealed, uncompressedLength }) => {
@@ -303,6 +307,15 @@ export class Repository {
       });
     this.sealing.add(done);
     return { id, saved: true, done };
+  }
+
+  /** sealBlob() on this thread, now; a failure is the promise's. */
+  private sealHere(plaintext: Uint8Array, always: boolean): Promise<SealedBlob> {
+    try {
+      return Promise.resolve(sealBlob(this.sealer, plaintext, this.config.version >= 2 ? this.compression : undefined, always));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
@@ -337,7 +350,7 @@ export class Repository {
     const pack = { id, blobs: packer.blobs };
     this.addPackToIndex(pack);
     for (const b of packer.blobs) this.pending.delete(blobKey(b.type, b.id));
-    this.unindexed.push(pack);
+    this.unindexed.push({ id, blobs: new BlobList(packer.blobs) });
     this.unindexedBlobs += pack.blobs.length;
     // A long backup writes index files as it goes (they may follow their packs at any time), so
     // the blob lists of the packs written so far are not all held until the end.

@@ -19,8 +19,16 @@ interface Job {
 const BATCH_BYTES = 256 * 1024;
 const BATCH_BLOBS = 256;
 
+/**
+ * Room for a full batch and one more small blob (repository.ts sends blobs below 32 KiB here):
+ * the blobs are copied in as they come, so the caller's buffer is free again at once.
+ */
+const BATCH_CAPACITY = BATCH_BYTES + 32 * 1024;
+
 interface Batch {
-  blobs: Uint8Array[];
+  /** The blobs end to end, copied in by sealSmall(). */
+  data: Uint8Array;
+  lengths: number[];
   bytes: number;
   jobs: Job[];
 }
@@ -97,28 +105,45 @@ export class SealPool {
   /**
    * Compresses (when it helps) and seals a copy of `plaintext` in a worker, in a message of its
    * own. A blob given in parts (a chunk that spans two reads) is copied straight into the message.
+   * The copy is made before this returns: the caller may reuse its buffers at once.
    */
   seal(plaintext: Uint8Array | readonly Uint8Array[]): Promise<SealedBlob> {
     if (this.failure) return Promise.reject(this.failure);
     const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
     let bytes = 0;
     for (const p of parts) bytes += p.length;
-    return new Promise<SealedBlob>((resolve, reject) => this.send(parts, [bytes], bytes, [{ resolve, reject }]));
+    // Not zero-filled first: every byte is copied over. A buffer of its own, to be transferred.
+    const data = Buffer.allocUnsafeSlow(bytes);
+    let o = 0;
+    for (const p of parts) {
+      data.set(p, o);
+      o += p.length;
+    }
+    return new Promise<SealedBlob>((resolve, reject) => this.send(data, [bytes], [{ resolve, reject }]));
   }
 
-  /** Like seal(), for a small blob: it waits in a batch (sent when full, by sendBatch(), or at the next turn). */
+  /**
+   * Like seal(), for a small blob: copied into a batch (sent when full, by sendBatch(), or at the
+   * next turn) before this returns.
+   */
   sealSmall(plaintext: Uint8Array): Promise<SealedBlob> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<SealedBlob>((resolve, reject) => {
       if (!this.batch) {
-        this.batch = { blobs: [], bytes: 0, jobs: [] };
+        this.batch = { data: new Uint8Array(Math.max(BATCH_CAPACITY, plaintext.length)), lengths: [], bytes: 0, jobs: [] };
         setImmediate(() => this.sendBatch());
       }
       const b = this.batch;
-      b.blobs.push(plaintext);
+      if (b.bytes + plaintext.length > b.data.length) {
+        const grown = new Uint8Array(b.bytes + plaintext.length);
+        grown.set(b.data.subarray(0, b.bytes));
+        b.data = grown;
+      }
+      b.data.set(plaintext, b.bytes);
       b.bytes += plaintext.length;
+      b.lengths.push(plaintext.length);
       b.jobs.push({ resolve, reject });
-      if (b.bytes >= BATCH_BYTES || b.blobs.length >= BATCH_BLOBS) this.sendBatch();
+      if (b.bytes >= BATCH_BYTES || b.lengths.length >= BATCH_BLOBS) this.sendBatch();
     });
   }
 
@@ -126,29 +151,20 @@ export class SealPool {
   sendBatch(): void {
     const b = this.batch;
     this.batch = undefined;
-    if (b && b.blobs.length > 0) this.send(b.blobs, b.blobs.map((p) => p.length), b.bytes, b.jobs);
+    if (b && b.lengths.length > 0) this.send(b.data.subarray(0, b.bytes), b.lengths, b.jobs);
   }
 
-  /**
-   * One message: copies of `parts` end to end (blobs of `lengths` bytes) in a buffer transferred to
-   * the least busy worker. The buffer is not zero-filled first: every byte of it is copied over.
-   */
-  private send(parts: readonly Uint8Array[], lengths: number[], bytes: number, jobs: Job[]): void {
+  /** One message: `data` (blobs of `lengths` end to end, a buffer of its own) transferred to the least busy worker. */
+  private send(data: Uint8Array, lengths: number[], jobs: Job[]): void {
     if (this.failure) {
       for (const j of jobs) j.reject(this.failure);
       return;
     }
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.nextId++;
-    const data = Buffer.allocUnsafeSlow(bytes);
-    let o = 0;
-    for (const p of parts) {
-      data.set(p, o);
-      o += p.length;
-    }
     slot.jobs.set(id, jobs);
     slot.worker.ref();
-    slot.worker.postMessage({ id, data, lengths }, [data.buffer]);
+    slot.worker.postMessage({ id, data, lengths }, [data.buffer as ArrayBuffer]);
   }
 
   async close(): Promise<void> {
