@@ -24,17 +24,15 @@ function fakeHost(overrides: Partial<PriorityHost> = {}): FakeHost {
   return host;
 }
 
+/** What setting `nice` on every thread of the fake host records: the main thread (0), then the others. */
+const everyThread = (nice: number): Array<[number, number]> => [0, 100, 101, 102].map((tid): [number, number] => [tid, nice]);
+
 const raiseDaemonPriority = (nice: number, host: PriorityHost): PriorityOutcome => DaemonPriority.raise(nice, host).outcome;
 
 test('DaemonPriority.raise() sets every thread and the autogroup of its own session', () => {
   const host = fakeHost();
   const outcome = raiseDaemonPriority(-10, host);
-  assert.deepEqual(host.set, [
-    [0, -10],
-    [100, -10],
-    [101, -10],
-    [102, -10],
-  ]);
+  assert.deepEqual(host.set, everyThread(-10));
   assert.equal(host.autogroup, -10);
   assert.deepEqual(outcome, { original: 0, applied: ['nice 0 → -10', 'autogroup nice 0 → -10'], warnings: [] });
 });
@@ -86,12 +84,7 @@ test('DaemonPriority.change() (a reload): every thread and the autogroup again, 
   host.set.length = 0;
 
   const outcome = priority.change(-5);
-  assert.deepEqual(host.set, [
-    [0, -5],
-    [100, -5],
-    [101, -5],
-    [102, -5],
-  ]);
+  assert.deepEqual(host.set, everyThread(-5));
   assert.equal(host.autogroup, -5);
   assert.deepEqual(outcome, { original: 0, applied: ['nice -10 → -5', 'autogroup nice -10 → -5'], warnings: [] });
   assert.equal(priority.original, 0, 'the start priority does not change');
