@@ -17,7 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hs, isRoot, ok, pseudoRandom, restic, scratchDir, skip, waitFor } from './restic-fixture.js';
+import { hs, isRoot, ok, pseudoRandom, restic, run, scratchDir, skip, waitFor } from './restic-fixture.js';
 
 const { scratch, passwordFile } = scratchDir('hs-faults-');
 const auth = (repo: string) => ['--repo', repo, '--password-file', passwordFile];
@@ -113,6 +113,28 @@ test('a full disk: a clear error, no snapshot, restic checks clean; with space a
   ok(await restic(repo, 'check'), 'restic check after ENOSPC');
   for (let i = 1; i < 4; i++) rmSync(join(src, `big-${i}`));
   ok(await hs('run', ...auth(repo), src), 'the run after space was freed');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
+
+test('a full temporary directory (where packs are assembled, written in the thread pool): a clear error, no snapshot, restic checks clean; the next run completes', { skip: rootSkip }, async (t) => {
+  const tmp = join(scratch, 'full-tmp');
+  mkdirSync(tmp);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmp]);
+  t.after(() => unmount(tmp));
+  const repo = join(scratch, 'full-tmp-repo');
+  const src = join(scratch, 'full-tmp-src');
+  mkdirSync(src);
+  // Random, so incompressible: chunks of ~1 MiB, large blobs the pack file writes asynchronously.
+  writeFileSync(join(src, 'big'), pseudoRandom(12 << 20, 'full-tmp'));
+  ok(await hs('init', ...auth(repo)), 'init');
+  const r = await run(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth(repo), src], { TMPDIR: tmp });
+  assert.equal(r.code, 1, `the run must fail: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /no space left on device/i);
+  assert.equal(readdirSync(join(repo, 'snapshots')).length, 0, 'no snapshot of the failed run');
+  assert.deepEqual(readdirSync(join(repo, 'locks')).filter((n) => !n.includes('-tmp-')), [], 'its lock was released');
+  assert.deepEqual(readdirSync(tmp), [], 'no temporary file left behind');
+  ok(await restic(repo, 'check'), 'restic check after ENOSPC in the temporary directory');
+  ok(await hs('run', ...auth(repo), src), 'the run with a temporary directory that has room');
   ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 });
 
