@@ -64,21 +64,30 @@ async function treeRssKb(pid: number): Promise<number> {
 
 /**
  * `ip monitor address` in a host's namespace. Started, then proven live with an address added
- * and removed on lo, so the lines it collects afterwards are exactly the changes that followed.
+ * and removed on lo; then one more, distinct address added and removed as a fence: netlink reports
+ * a namespace's changes to a listener in order, so once the fence's deletion is read, every marker
+ * change is too (a loaded machine may deliver them late), and the lines collected afterwards are
+ * exactly the changes that followed.
  */
 async function watchAddresses(lab: Lab, host: string): Promise<{ changes: string[]; process: LabProcess }> {
   const process = lab.spawn(host, ['ip', '-o', 'monitor', 'address'], { name: `${host}-ip-monitor` });
   const lines: string[] = [];
   process.onLine((line) => lines.push(line));
-  const marker = '192.0.2.254';
+  const deleted = (address: string): boolean => lines.some((line) => line.includes('Deleted') && line.includes(`${address}/32`));
+  const addAndDelete = async (address: string): Promise<void> => {
+    await lab.exec(host, ['ip', 'address', 'replace', `${address}/32`, 'dev', 'lo']);
+    await lab.exec(host, ['ip', 'address', 'del', `${address}/32`, 'dev', 'lo']);
+  };
+  const [marker, fence] = ['192.0.2.254', '192.0.2.253'];
   await waitFor(
     async () => {
-      await lab.exec(host, ['ip', 'address', 'replace', `${marker}/32`, 'dev', 'lo']);
-      await lab.exec(host, ['ip', 'address', 'del', `${marker}/32`, 'dev', 'lo']);
-      return lines.some((line) => line.includes(`Deleted`) && line.includes(marker));
+      await addAndDelete(marker);
+      return deleted(marker);
     },
     { description: `ip monitor in ${host} to report a marker address`, timeoutMs: 10_000, intervalMs: 300 },
   );
+  await addAndDelete(fence);
+  await waitFor(async () => deleted(fence), { description: `ip monitor in ${host} to report the fence address`, timeoutMs: 10_000 });
   const changes: string[] = [];
   process.onLine((line) => changes.push(line));
   return { changes, process };
