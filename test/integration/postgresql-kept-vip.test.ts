@@ -72,12 +72,21 @@ test('kill -9 of PostgreSQL on the primary: the old master keeps the VIP as a re
     // monitor does not recognise as certainly down, and drops the VIP at once as before.
     assert.ok(kept >= Math.ceil(cycles / 2), `most kills -9 made the old master keep the VIP (${kept} of ${cycles})`);
     assert.equal(released.length, kept, 'every kept VIP was let go again');
-    // The VIP is on no host only after a kill that did not keep it or a release at the deadline.
+    // The VIP is on no host only after a kill that did not keep it or a release at the deadline,
+    // each time until the peer's promotion put it up: measured in time (samples come faster while
+    // no host answers `ip addr` with the VIP), bounded by the slowest promotion the daemons logged
+    // (pg_promote alone took 5 s at load 8 with heavy disk traffic) plus 2 s.
     const settledFrom = samples.findIndex((s) => s.holders.length > 0);
-    const gaps = samples.slice(settledFrom).filter((s) => s.holders.length === 0).length;
+    let gapMs = 0;
+    for (let i = Math.max(settledFrom, 0); i + 1 < samples.length; i++) {
+      if (samples[i]!.holders.length === 0) gapMs += samples[i + 1]!.at - samples[i]!.at;
+    }
+    const promotions = logs.split('\n').flatMap((l) => (l.includes('"operation":"promote"') ? [Number(/"durationMs":([\d.]+)/.exec(l)?.[1] ?? NaN)] : [])).filter(Number.isFinite);
+    const slowestPromoteMs = Math.max(0, ...promotions);
     const dropped = cycles - kept + byDeadline;
-    assert.ok(gaps <= dropped * 40, `the VIP was on no host in ${gaps} samples (${byDeadline} releases at the deadline, ${cycles - kept} kills not kept)`);
-    if (dropped === 0) assert.equal(gaps, 0, 'the VIP moved from the refuser to the new primary with no gap');
+    t.diagnostic(`VIP on no host for ${Math.round(gapMs)} ms in all; slowest promotion ${Math.round(slowestPromoteMs)} ms`);
+    assert.ok(gapMs <= dropped * (slowestPromoteMs + 2000), `the VIP was on no host for ${Math.round(gapMs)} ms (${byDeadline} releases at the deadline, ${cycles - kept} kills not kept, slowest promotion ${Math.round(slowestPromoteMs)} ms)`);
+    if (dropped === 0) assert.equal(gapMs, 0, 'the VIP moved from the refuser to the new primary with no gap');
     t.diagnostic(`samples with both holding the VIP (the bounded overlap): ${samples.filter((s) => s.holders.length === 2).length}`);
   });
 });

