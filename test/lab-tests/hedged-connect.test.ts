@@ -1,0 +1,177 @@
+/**
+ * The checker's hedged connect (src/lab/jepsen/hedged-connect.ts) with a fake connector on a fake
+ * clock: the first attempt to complete wins, a slow first attempt still wins when it completes
+ * first, the losers are aborted or closed, every attempt failing gives undefined, and the overall
+ * timeout gives up what is still in flight. Hedging stops while an attempt's transport is up.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ConnectAttempt, type HedgeConnector, type HedgeOptions, hedgedConnect } from '../../src/lab/jepsen/hedged-connect.js';
+import { FakeTime } from '../support/fake-time.js';
+
+interface FakeAttempt {
+  readonly index: number;
+  readonly startedAt: number;
+  aborted: boolean;
+  succeed(): void;
+  fail(): void;
+  establish(): void;
+}
+
+class FakeConnector implements HedgeConnector<string> {
+  readonly attempts: FakeAttempt[] = [];
+  readonly closed: string[] = [];
+
+  constructor(private readonly time: FakeTime) {}
+
+  attempt(): ConnectAttempt<string> {
+    const index = this.attempts.length;
+    let succeed = (): void => undefined;
+    let fail = (): void => undefined;
+    let establish = (): void => undefined;
+    const connected = new Promise<string>((resolve, reject) => {
+      succeed = () => resolve(`conn${index}`);
+      fail = () => reject(new Error(`attempt ${index} failed`));
+    });
+    const established = new Promise<void>((resolve) => {
+      establish = resolve;
+    });
+    const fake: FakeAttempt = { index, startedAt: this.time.now(), aborted: false, succeed, fail, establish };
+    this.attempts.push(fake);
+    // Like a socket destroyed mid-connect: an abort makes the attempt fail.
+    return { connected, established, abort: () => { fake.aborted = true; fail(); } };
+  }
+
+  close(connection: string): void {
+    this.closed.push(connection);
+  }
+}
+
+const OPTIONS: HedgeOptions = { hedgeAfterMs: 200, maxInFlight: 4, timeoutMs: 5000 };
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Advances the fake clock in 10 ms steps, letting promise callbacks run between them. */
+async function advance(time: FakeTime, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 10) {
+    time.advanceBy(10);
+    await settle();
+  }
+}
+
+function start(options: HedgeOptions = OPTIONS): { time: FakeTime; connector: FakeConnector; result: Promise<string | undefined>; outcome: () => string | undefined | 'pending' } {
+  const time = new FakeTime();
+  const connector = new FakeConnector(time);
+  let outcome: string | undefined | 'pending' = 'pending';
+  const result = hedgedConnect(connector, options, time);
+  void result.then((value) => {
+    outcome = value;
+  });
+  return { time, connector, result, outcome: () => outcome };
+}
+
+test('hedgedConnect() starts another attempt every hedgeAfterMs while none completed, up to maxInFlight', async () => {
+  const { time, connector, outcome } = start();
+  assert.equal(connector.attempts.length, 1, 'one attempt at once');
+  await advance(time, 190);
+  assert.equal(connector.attempts.length, 1, 'no hedge before hedgeAfterMs');
+  await advance(time, 1000);
+  assert.deepEqual(connector.attempts.map((a) => a.startedAt), [0, 200, 400, 600], 'a hedge every 200 ms, never more than 4 in flight');
+  assert.ok(connector.attempts.every((a) => !a.aborted), 'no attempt was given up for a newer one');
+  assert.equal(outcome(), 'pending');
+});
+
+test('hedgedConnect() takes the first attempt to complete (a hedge) and aborts the ones in flight', async () => {
+  const { time, connector, result } = start();
+  await advance(time, 450);
+  assert.equal(connector.attempts.length, 3);
+  connector.attempts[2]?.succeed();
+  assert.equal(await result, 'conn2');
+  assert.deepEqual(connector.attempts.map((a) => a.aborted), [true, true, false], 'the others are given up');
+  await advance(time, 1000);
+  assert.equal(connector.attempts.length, 3, 'no attempt starts after the winner');
+  assert.equal(time.timersPending, 0, 'no timer left behind');
+});
+
+test('hedgedConnect() keeps a slow first attempt: it wins when it completes first, and a later completion is closed', async () => {
+  const time = new FakeTime();
+  // A connector whose attempts ignore abort (the connection arrives anyway): the loser is closed.
+  const connector = new FakeConnector(time);
+  const stubborn: HedgeConnector<string> = {
+    attempt: () => ({ ...connector.attempt(), abort: () => undefined }),
+    close: (c) => connector.close(c),
+  };
+  const result = hedgedConnect(stubborn, OPTIONS, time);
+  await advance(time, 300);
+  assert.equal(connector.attempts.length, 2);
+  connector.attempts[0]?.succeed();
+  assert.equal(await result, 'conn0', 'the first attempt, 300 ms slow, still wins');
+  connector.attempts[1]?.succeed();
+  await settle();
+  assert.deepEqual(connector.closed, ['conn1'], 'the loser that connected later is closed');
+});
+
+test('hedgedConnect() gives undefined once every attempt failed, and goes on while one is still in flight', async () => {
+  const { time, connector, outcome } = start();
+  await advance(time, 250);
+  connector.attempts[1]?.fail();
+  await settle();
+  assert.equal(outcome(), 'pending', 'one failed, the first is still in flight');
+  connector.attempts[0]?.fail();
+  await settle();
+  assert.equal(outcome(), undefined);
+  assert.equal(time.timersPending, 0);
+
+  const quick = start();
+  quick.connector.attempts[0]?.fail(); // refused at once (RST): the caller retries, as before
+  assert.equal(await quick.result, undefined);
+  assert.equal(quick.connector.attempts.length, 1);
+});
+
+test('hedgedConnect() gives up what is in flight at the overall timeout', async () => {
+  const { time, connector, outcome } = start({ hedgeAfterMs: 200, maxInFlight: 3, timeoutMs: 2000 });
+  await advance(time, 1990);
+  assert.equal(outcome(), 'pending', 'slow attempts are not given up before the timeout');
+  await advance(time, 20);
+  assert.equal(outcome(), undefined);
+  assert.equal(connector.attempts.length, 3);
+  assert.ok(connector.attempts.every((a) => a.aborted), 'every attempt in flight is aborted');
+});
+
+test('hedgedConnect() starts no hedge while an attempt has its transport up (the server is slow, not the SYN lost)', async () => {
+  const { time, connector, result } = start();
+  await advance(time, 250);
+  assert.equal(connector.attempts.length, 2);
+  connector.attempts[1]?.establish();
+  await advance(time, 1000);
+  assert.equal(connector.attempts.length, 2, 'no attempt while one is established');
+  connector.attempts[1]?.fail(); // the established one dropped: hedging resumes
+  await advance(time, 200);
+  assert.equal(connector.attempts.length, 3);
+  connector.attempts[2]?.succeed();
+  assert.equal(await result, 'conn2');
+});
+
+test('hedgedConnect() with hedgeAfterMs Infinity is a single attempt with a timeout (the old client)', async () => {
+  const { time, connector, outcome } = start({ hedgeAfterMs: Number.POSITIVE_INFINITY, maxInFlight: 1, timeoutMs: 1000 });
+  await advance(time, 990);
+  assert.equal(connector.attempts.length, 1);
+  assert.equal(outcome(), 'pending');
+  await advance(time, 20);
+  assert.equal(outcome(), undefined);
+  assert.equal(connector.attempts[0]?.aborted, true);
+});
+
+test('hedgedConnect() counts a connector that throws as a failed attempt', async () => {
+  const time = new FakeTime();
+  const result = hedgedConnect<string>({ attempt: () => { throw new Error('no socket'); }, close: () => undefined }, OPTIONS, time);
+  assert.equal(await result, undefined);
+  assert.equal(time.timersPending, 0);
+});
+
+test('hedgedConnect() rejects bad options with a RangeError naming them', () => {
+  const connector: HedgeConnector<string> = { attempt: () => { throw new Error('not called'); }, close: () => undefined };
+  assert.throws(() => hedgedConnect(connector, { ...OPTIONS, hedgeAfterMs: 0 }), { name: 'RangeError', message: /hedgeAfterMs/ });
+  assert.throws(() => hedgedConnect(connector, { ...OPTIONS, maxInFlight: 0 }), { name: 'RangeError', message: /maxInFlight/ });
+  assert.throws(() => hedgedConnect(connector, { ...OPTIONS, maxInFlight: 1.5 }), { name: 'RangeError', message: /maxInFlight/ });
+  assert.throws(() => hedgedConnect(connector, { ...OPTIONS, timeoutMs: Number.NaN }), { name: 'RangeError', message: /timeoutMs/ });
+});
