@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ConnectAttempt, type HedgeConnector, type HedgeOptions, hedgedConnect } from '../../src/lab/jepsen/hedged-connect.js';
+import { hedgeOptionsOf } from '../../src/lab/jepsen/writer-process.js';
 import { FakeTime } from '../support/fake-time.js';
 
 interface FakeAttempt {
@@ -174,4 +175,12 @@ test('hedgedConnect() rejects bad options with a RangeError naming them', () => 
   assert.throws(() => hedgedConnect(connector, { ...OPTIONS, maxInFlight: 0 }), { name: 'RangeError', message: /maxInFlight/ });
   assert.throws(() => hedgedConnect(connector, { ...OPTIONS, maxInFlight: 1.5 }), { name: 'RangeError', message: /maxInFlight/ });
   assert.throws(() => hedgedConnect(connector, { ...OPTIONS, timeoutMs: Number.NaN }), { name: 'RangeError', message: /timeoutMs/ });
+});
+
+test('hedgeOptionsOf() gives the writers 200 ms hedges, 5 in flight, 5 s overall; connectHedgeMs 0 is the single-attempt client', () => {
+  assert.deepEqual(hedgeOptionsOf({}), { hedgeAfterMs: 200, maxInFlight: 5, timeoutMs: 5000 });
+  assert.deepEqual(hedgeOptionsOf({ connectHedgeMs: 0, connectTimeoutMs: 1000, connectAttempts: 3 }), { hedgeAfterMs: Number.POSITIVE_INFINITY, maxInFlight: 1, timeoutMs: 1000 });
+  assert.deepEqual(hedgeOptionsOf({ connectHedgeMs: 250, connectAttempts: 4 }), { hedgeAfterMs: 250, maxInFlight: 4, timeoutMs: 5000 });
+  assert.throws(() => hedgeOptionsOf({ connectHedgeMs: -5 }), { name: 'RangeError', message: /connectHedgeMs must be 0 \(no hedging\) or a positive number of ms, got -5/ });
+  assert.throws(() => hedgeOptionsOf({ connectAttempts: 0 }), { name: 'RangeError', message: /maxInFlight/ });
 });
