@@ -70,15 +70,30 @@ function start(options: HedgeOptions = OPTIONS): { time: FakeTime; connector: Fa
   return { time, connector, result, outcome: () => outcome };
 }
 
-test('hedgedConnect() starts another attempt every hedgeAfterMs while none completed, up to maxInFlight', async () => {
+test('hedgedConnect() starts another attempt every hedgeAfterMs while none completed, up to maxInFlight at once', async () => {
   const { time, connector, outcome } = start();
   assert.equal(connector.attempts.length, 1, 'one attempt at once');
   await advance(time, 190);
   assert.equal(connector.attempts.length, 1, 'no hedge before hedgeAfterMs');
-  await advance(time, 1000);
-  assert.deepEqual(connector.attempts.map((a) => a.startedAt), [0, 200, 400, 600], 'a hedge every 200 ms, never more than 4 in flight');
-  assert.ok(connector.attempts.every((a) => !a.aborted), 'no attempt was given up for a newer one');
+  await advance(time, 600);
+  assert.deepEqual(connector.attempts.map((a) => a.startedAt), [0, 200, 400, 600], 'a hedge every 200 ms');
+  assert.ok(connector.attempts.every((a) => !a.aborted), 'no attempt was given up for a newer one below the limit');
   assert.equal(outcome(), 'pending');
+});
+
+test('hedgedConnect() at maxInFlight replaces the oldest attempt still without its handshake (a lost SYN), so attempts stay every hedgeAfterMs', async () => {
+  const { time, connector, outcome } = start();
+  connector.attempts[0]?.establish(); // reached a server that is slow to answer: never replaced
+  await settle();
+  await advance(time, 2000);
+  const starts = connector.attempts.map((a) => a.startedAt);
+  assert.deepEqual(starts.slice(0, 3), [0, 800, 1000], 'quiet for 4 × 200 ms after the handshake, then hedges');
+  const inFlight = connector.attempts.filter((a) => !a.aborted).length;
+  assert.equal(inFlight, 4, 'never more than 4 in flight');
+  assert.equal(connector.attempts[0]?.aborted, false, 'the attempt whose handshake completed is kept');
+  assert.deepEqual(starts.slice(3), [1200, 1400, 1600, 1800, 2000], 'at the limit, one every 200 ms in place of the oldest unestablished one');
+  assert.deepEqual(connector.attempts.filter((a) => a.aborted).map((a) => a.startedAt), [800, 1000, 1200, 1400], 'the oldest unestablished attempts were replaced');
+  assert.equal(outcome(), 'pending', 'a replaced attempt failing does not end the connect');
 });
 
 test('hedgedConnect() takes the first attempt to complete (a hedge) and aborts the ones in flight', async () => {
@@ -130,26 +145,40 @@ test('hedgedConnect() gives undefined once every attempt failed, and goes on whi
 
 test('hedgedConnect() gives up what is in flight at the overall timeout', async () => {
   const { time, connector, outcome } = start({ hedgeAfterMs: 200, maxInFlight: 3, timeoutMs: 2000 });
+  for (const a of [0]) connector.attempts[a]?.establish();
+  await settle();
   await advance(time, 1990);
   assert.equal(outcome(), 'pending', 'slow attempts are not given up before the timeout');
+  assert.equal(connector.attempts[0]?.aborted, false, 'the established first attempt is still waited for');
   await advance(time, 20);
   assert.equal(outcome(), undefined);
-  assert.equal(connector.attempts.length, 3);
   assert.ok(connector.attempts.every((a) => a.aborted), 'every attempt in flight is aborted');
 });
 
-test('hedgedConnect() starts no hedge while an attempt has its transport up (the server is slow, not the SYN lost)', async () => {
+test('hedgedConnect() starts no hedge for maxInFlight × hedgeAfterMs after an attempt\'s transport is up (the server is slow, not the SYN lost)', async () => {
   const { time, connector, result } = start();
   await advance(time, 250);
   assert.equal(connector.attempts.length, 2);
   connector.attempts[1]?.establish();
-  await advance(time, 1000);
-  assert.equal(connector.attempts.length, 2, 'no attempt while one is established');
-  connector.attempts[1]?.fail(); // the established one dropped: hedging resumes
+  await settle();
+  await advance(time, 700);
+  assert.equal(connector.attempts.length, 2, 'no attempt within 800 ms of the handshake');
+  connector.attempts[1]?.fail(); // the established one dropped: hedging resumes at once
   await advance(time, 200);
   assert.equal(connector.attempts.length, 3);
   connector.attempts[2]?.succeed();
   assert.equal(await result, 'conn2');
+});
+
+test('hedgedConnect() resumes hedging when an established attempt stays unanswered past the quiet time', async () => {
+  const { time, connector } = start({ hedgeAfterMs: 200, maxInFlight: 2, timeoutMs: 5000 });
+  connector.attempts[0]?.establish();
+  await settle();
+  await advance(time, 390);
+  assert.equal(connector.attempts.length, 1, 'quiet for 2 × 200 ms');
+  await advance(time, 20);
+  assert.equal(connector.attempts.length, 2, 'then another attempt beside the silent one');
+  assert.equal(connector.attempts[0]?.aborted, false);
 });
 
 test('hedgedConnect() with hedgeAfterMs Infinity is a single attempt with a timeout (the old client)', async () => {

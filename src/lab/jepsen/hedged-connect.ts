@@ -9,8 +9,13 @@
  * and the new holder's gratuitous ARP is lost, and the kernel sends it again only after TCP's
  * initial retransmission timeout, 1 s (RFC 6298 §2.1 and §5.7; Linux TCP_TIMEOUT_INIT). A fresh
  * attempt every `hedgeAfterMs` reaches the new holder within that much of its taking the address
- * over. Once an attempt's transport is up (the TCP handshake done), the wait is the server's:
- * no more attempts start while it is in flight (they would only add load to a busy server).
+ * over. With `maxInFlight` attempts out, the next hedge replaces the oldest attempt whose TCP
+ * handshake has not completed (a lost SYN: a fresh one now instead of the kernel's at +3 s), so
+ * the attempts stay every `hedgeAfterMs` however long the address is away; an attempt whose
+ * handshake completed is never given up before the overall timeout (a slow server is waited for).
+ * Once an attempt's transport is up, the wait is the server's: no attempt starts for
+ * `maxInFlight × hedgeAfterMs` (more would only load a busy server), then hedging resumes in case
+ * that server never answers.
  *
  * Generic over the connection type; the checker's writers (writer-process.ts) pass pg clients,
  * the unit tests a fake connector on a fake clock.
@@ -25,7 +30,8 @@ export interface ConnectAttempt<T> {
   readonly established?: Promise<void>;
   /**
    * Gives up the attempt while it is in flight; `connected` should then reject soon. If it
-   * resolves anyway (the abort raced the connect), the connection is passed to close().
+   * resolves anyway (the abort raced the connect), the connection is passed to close(). Only an
+   * attempt with `established` that has not resolved is ever replaced this way before the timeout.
    */
   abort(): void;
 }
@@ -71,8 +77,11 @@ export function validateHedgeOptions(options: HedgeOptions): void {
 export function hedgedConnect<T>(connector: HedgeConnector<T>, options: HedgeOptions, time: Clock & Timers = processTime): Promise<T | undefined> {
   validateHedgeOptions(options);
   const started = time.now();
+  /** In flight, oldest first (a Set keeps insertion order). */
   const live = new Set<ConnectAttempt<T>>();
-  const up = new Set<ConnectAttempt<T>>();
+  /** When each attempt in flight had its transport up. */
+  const up = new Map<ConnectAttempt<T>, number>();
+  const quietMs = options.maxInFlight * options.hedgeAfterMs;
   let done = false;
   let cancelHedge = (): void => undefined;
   let cancelTimeout = (): void => undefined;
@@ -92,6 +101,7 @@ export function hedgedConnect<T>(connector: HedgeConnector<T>, options: HedgeOpt
     const failed = (attempt: ConnectAttempt<T> | undefined): void => {
       if (done) return;
       if (attempt !== undefined) {
+        if (!live.has(attempt)) return; // replaced by a newer attempt: its failure is expected
         live.delete(attempt);
         up.delete(attempt);
       }
@@ -108,7 +118,7 @@ export function hedgedConnect<T>(connector: HedgeConnector<T>, options: HedgeOpt
       }
       live.add(attempt);
       attempt.established?.then(() => {
-        if (!done && live.has(attempt)) up.add(attempt);
+        if (!done && live.has(attempt)) up.set(attempt, time.now());
       }, () => undefined);
       attempt.connected.then((connection) => {
         if (done) {
@@ -120,13 +130,27 @@ export function hedgedConnect<T>(connector: HedgeConnector<T>, options: HedgeOpt
       }, () => failed(attempt));
     };
 
-    // The hedge timer: at started + k·hedgeAfterMs another attempt, while there is room for it
-    // and no attempt in flight has its transport up.
+    // The hedge timer: at started + k·hedgeAfterMs another attempt, unless one in flight had its
+    // transport up within quietMs; at maxInFlight, in place of the oldest attempt still without
+    // its handshake (none such: every attempt out reached a server, wait for them).
+    const hedge = (): void => {
+      const now = time.now();
+      for (const at of up.values()) if (now - at < quietMs) return;
+      if (live.size < options.maxInFlight) {
+        launch();
+        return;
+      }
+      const stale = [...live].find((attempt) => attempt.established !== undefined && !up.has(attempt));
+      if (stale === undefined) return;
+      live.delete(stale);
+      abortQuietly(stale);
+      launch();
+    };
     const armHedge = (k: number): void => {
       if (done || !Number.isFinite(options.hedgeAfterMs)) return;
       cancelHedge = time.at(started + k * options.hedgeAfterMs, () => {
         if (done) return;
-        if (live.size < options.maxInFlight && up.size === 0) launch();
+        hedge();
         armHedge(k + 1);
       });
     };

@@ -40,7 +40,7 @@ export interface WriterConfig {
    * 200. 0: no hedging, a single attempt at a time (the client before hedging, with connectTimeoutMs 1000).
    */
   readonly connectHedgeMs?: number;
-  /** At most this many connect attempts in flight at once; default 5 (with 200 ms: one every 200 ms until TCP's 1 s SYN retransmissions take over). */
+  /** At most this many connect attempts in flight at once; default 5 (at the limit a hedge replaces the oldest attempt still without its TCP handshake). */
   readonly connectAttempts?: number;
   /** A statement unanswered this long is unknown (a write waiting for a standby that is gone). */
   readonly queryTimeoutMs?: number;
