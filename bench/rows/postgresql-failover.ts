@@ -22,6 +22,7 @@ import { FAULT_KINDS, planFaults } from '../../src/lab/pgfail/plan.js';
 import { runFailovers, type CycleResult } from '../../src/lab/pgfail/run.js';
 import { measureSyncCost, type SyncCost } from '../../src/lab/pgfail/sync-cost.js';
 import { fmt, markdownTable } from '../lib/format.js';
+import { connectSettings, pgfailOptionsFrom, type PgfailOptions } from '../lib/pgfail-options.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { atMost, errorText, type BenchContext, type Mode, type RowResult } from '../lib/row.js';
 import { percentile } from '../stats.js';
@@ -72,7 +73,7 @@ function figures(cycles: readonly CycleResult[], lost: number, anomalies: number
   };
 }
 
-async function runPair(ctx: BenchContext, make: (lab: Lab) => FailoverCluster, count: number, timeouts: { firstWriteMs: number; settleMs: number }): Promise<PairFigures> {
+async function runPair(ctx: BenchContext, options: PgfailOptions, make: (lab: Lab) => FailoverCluster, count: number, timeouts: { firstWriteMs: number; settleMs: number }): Promise<PairFigures> {
   const lab = await Lab.create({ hosts: ['a', 'b', 'w', 'client'], ipv6: false });
   const cycles: CycleResult[] = [];
   try {
@@ -81,8 +82,9 @@ async function runPair(ctx: BenchContext, make: (lab: Lab) => FailoverCluster, c
     const result = await runFailovers({
       cluster,
       clientHost: 'client',
-      writer: WRITER,
-      plan: planFaults(ctx.seed, count),
+      // The same client for every pair (hedged connects unless BENCH_PGFAIL_CLIENT=single).
+      writer: { ...WRITER, ...connectSettings(options.client) },
+      plan: planFaults(ctx.seed, count, options.faults),
       firstWriteTimeoutMs: timeouts.firstWriteMs,
       settleTimeoutMs: timeouts.settleMs,
       steadyMs: cluster.label === 'patroni' ? 5000 : 2000,
@@ -107,26 +109,36 @@ async function runPair(ctx: BenchContext, make: (lab: Lab) => FailoverCluster, c
 export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowResult[]> {
   const reason = postgresqlUnavailableReason() ?? etcdUnavailableReason();
   if (reason) throw new Error(`postgresql-failover: ${reason}`);
+  const options = pgfailOptionsFrom();
   const load = new HostLoadWindow();
-  const count = ctx.reps ?? FAULTS[ctx.mode];
+  const count = ctx.reps ?? (options.faults.length === FAULT_KINDS.length ? FAULTS[ctx.mode] : (FAULTS[ctx.mode] / FAULT_KINDS.length) * options.faults.length);
   const errors: string[] = [];
-  ctx.log(`postgresql-failover: ${count} faults per pair, seed ${ctx.seed}`);
+  ctx.log(`postgresql-failover: ${count} faults per pair (${options.faults.join(', ')}), pairs ${options.pairs.join(', ')}, ${options.client} client, seed ${ctx.seed}`);
   const root = ctx.hotstandbyRoot;
   const hsTimeouts = { firstWriteMs: 30_000, settleMs: 120_000 };
-  const withWitness = await runPair(ctx, (lab) => new HotstandbyPair(lab, ['a', 'b'], { witness: true, root }), count, hsTimeouts);
-  const noWitness = await runPair(ctx, (lab) => new HotstandbyPair(lab, ['a', 'b'], { witness: false, root }), count, hsTimeouts);
+  const notAsked: { skipped: string } = { skipped: 'not in BENCH_PGFAIL_PAIRS' };
+  const withWitness: PairFigures | { skipped: string } = options.pairs.includes('hotstandby+etcd')
+    ? await runPair(ctx, options, (lab) => new HotstandbyPair(lab, ['a', 'b'], { witness: true, root }), count, hsTimeouts)
+    : notAsked;
+  const noWitness: PairFigures | { skipped: string } = options.pairs.includes('hotstandby')
+    ? await runPair(ctx, options, (lab) => new HotstandbyPair(lab, ['a', 'b'], { witness: false, root }), count, hsTimeouts)
+    : notAsked;
   const patroniReason = patroniUnavailableReason();
-  const patroni: PairFigures | { skipped: string } = patroniReason
-    ? { skipped: patroniReason }
-    : await runPair(ctx, (lab) => new PatroniPair(lab, ['a', 'b'], 'w'), count, { firstWriteMs: 90_000, settleMs: 180_000 });
-  let syncCost: SyncCost | { error: string };
-  const costLab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
-  try {
-    syncCost = await measureSyncCost(costLab, { primary: 'a', standby: 'b', client: 'client' }, { writers: 4, windowSeconds: ctx.mode === 'quick' ? 5 : 15 });
-  } catch (error) {
-    syncCost = { error: errorText(error) };
-  } finally {
-    await costLab.destroy();
+  const patroni: PairFigures | { skipped: string } = !options.pairs.includes('patroni')
+    ? notAsked
+    : patroniReason
+      ? { skipped: patroniReason }
+      : await runPair(ctx, options, (lab) => new PatroniPair(lab, ['a', 'b'], 'w'), count, { firstWriteMs: 90_000, settleMs: 180_000 });
+  let syncCost: SyncCost | { error: string } | { skipped: string } = notAsked;
+  if (options.pairs.includes('sync-cost')) {
+    const costLab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
+    try {
+      syncCost = await measureSyncCost(costLab, { primary: 'a', standby: 'b', client: 'client' }, { writers: 4, windowSeconds: ctx.mode === 'quick' ? 5 : 15 });
+    } catch (error) {
+      syncCost = { error: errorText(error) };
+    } finally {
+      await costLab.destroy();
+    }
   }
   for (const [name, f] of [['hotstandby+etcd', withWitness], ['hotstandby', noWitness], ['patroni', patroni]] as const) {
     if ('error' in f && f.error !== undefined) errors.push(`${name}: ${f.error}`);
@@ -152,15 +164,22 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
       return [kind, cell(withWitness), cell(noWitness), cell(patroni)];
     }),
   );
-  const cost = 'error' in syncCost
+  const cost = 'skipped' in syncCost
+    ? `sync replication cost: not measured (${syncCost.skipped})`
+    : 'error' in syncCost
     ? `sync replication cost: not measured (${syncCost.error})`
     : `write throughput, 4 writers, plain primary + streaming standby: async ${fmt(syncCost.asyncWritesPerSecond, 0)}/s, sync ${fmt(syncCost.syncWritesPerSecond, 0)}/s — cost of synchronous replication ${fmt(syncCost.cost * 100, 1)} %`;
+  const ran = (f: PairFigures | { skipped: string }): Partial<PairFigures> => ('skipped' in f ? {} : f);
+  const w = ran(withWitness);
+  const nw = ran(noWitness);
   const data = {
     id: 'postgresql-failover',
-    failovers: withWitness.failovers,
-    lost_acknowledged: withWitness.lost_acknowledged,
-    first_write_p50_ms: withWitness.first_write_p50_ms,
-    first_write_p99_ms: withWitness.first_write_p99_ms,
+    failovers: w.failovers ?? 0,
+    lost_acknowledged: w.lost_acknowledged ?? null,
+    first_write_p50_ms: w.first_write_p50_ms ?? null,
+    first_write_p99_ms: w.first_write_p99_ms ?? null,
+    faults: options.faults,
+    client: options.client,
     hotstandby_witness: withWitness,
     hotstandby_no_witness: noWitness,
     patroni,
@@ -172,15 +191,18 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
     title: 'PostgreSQL failover: acknowledged writes kept, time to the first write (hotstandby vs Patroni)',
     table: `${table}\n\n${kinds}`,
     notes: [
-      'Faults on the primary, in seeded rounds of every kind; "first write": from the fault to the first write through the VIP acknowledged after it (writes time out after 5 s as unknown).',
+      `Faults on the primary, in seeded rounds of every kind${options.faults.length === FAULT_KINDS.length ? '' : ` (only ${options.faults.join(', ')}: BENCH_PGFAIL_FAULTS)`}; "first write": from the fault to the first write through the VIP acknowledged after it (writes time out after 5 s as unknown).`,
+      options.client === 'hedged'
+        ? 'The writers (same client for every pair) connect hedged: another attempt every 200 ms while none has completed, up to 5 in flight, 5 s overall (src/lab/jepsen/hedged-connect.ts); the first-write time includes this retry policy.'
+        : 'The writers connect with a single attempt and a 1 s timeout (BENCH_PGFAIL_CLIENT=single: the client before hedging).',
       'hotstandby + etcd: degradeToAsyncAfter 300ms with the witness; without a witness, writes after a failover wait until the old primary streams again (by design).',
       'Patroni: synchronous_mode on, ttl 20 / loop_wait 2 / retry_timeout 9; keepalived (advert 0.1 s, vrrp_script curl /primary every 1 s) moves the VIP.',
       cost,
     ],
     goals: [
-      atMost('postgresql-failover', 'lost acknowledged writes (hotstandby + etcd)', withWitness.lost_acknowledged, 0, fmt(withWitness.lost_acknowledged, 0), '0'),
-      atMost('postgresql-failover', 'lost acknowledged writes (hotstandby, no witness)', noWitness.lost_acknowledged, 0, fmt(noWitness.lost_acknowledged, 0), '0'),
-      atMost('postgresql-failover', 'first write after a fault, p99 (hotstandby + etcd)', withWitness.first_write_p99_ms ?? Number.NaN, 1000, `${fmt(withWitness.first_write_p99_ms, 0)} ms`, '≤ 1000 ms'),
+      atMost('postgresql-failover', 'lost acknowledged writes (hotstandby + etcd)', w.lost_acknowledged ?? Number.NaN, 0, fmt(w.lost_acknowledged ?? null, 0), '0'),
+      atMost('postgresql-failover', 'lost acknowledged writes (hotstandby, no witness)', nw.lost_acknowledged ?? Number.NaN, 0, fmt(nw.lost_acknowledged ?? null, 0), '0'),
+      atMost('postgresql-failover', 'first write after a fault, p99 (hotstandby + etcd)', w.first_write_p99_ms ?? Number.NaN, 1000, `${fmt(w.first_write_p99_ms ?? null, 0)} ms`, '≤ 1000 ms'),
     ],
     load: load.stop(),
     data,

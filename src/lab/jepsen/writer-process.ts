@@ -5,12 +5,16 @@
  * writes a client reads back the highest row of every writer. On stdin, `{"cmd":"check","label"}`
  * reads every row on a fresh connection, `{"cmd":"stop","label"?}` stops the writers and then,
  * with a label, runs a last check. One JSON line per operation (Op,
- * history.ts) on stdout. A client that errs drops its connection and connects again.
+ * history.ts) on stdout. A client that errs drops its connection and connects again, hedged
+ * (hedged-connect.ts: another attempt every connectHedgeMs while none has completed), as a client
+ * or pooler in front of a hot standby does.
  */
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { preciseNow } from '../request-outcome.js';
 import { exitAfterLastLine } from './flushed-exit.js';
+import { type ConnectAttempt, type HedgeConnector, type HedgeOptions, hedgedConnect, validateHedgeOptions } from './hedged-connect.js';
 import type { CheckOp, Op, Outcome, ReadOp, ServerStamp, WriteOp } from './history.js';
 import { rowId } from './history.js';
 import { CERTAIN_FAILURES, CREATE_TABLE, READ_ALL, READ_MAX, WRITE } from './sql.js';
@@ -26,7 +30,18 @@ export interface WriterConfig {
   readonly writers: number;
   readonly intervalMs?: number;
   readonly readEvery?: number;
+  /**
+   * Overall connect timeout (ms): attempts still in flight are given up after it; default 5000,
+   * generous, so a slow connect on a loaded machine completes (hedging, not this, is what is fast).
+   */
   readonly connectTimeoutMs?: number;
+  /**
+   * Another connect attempt when none has completed after this long (ms; hedged-connect.ts); default
+   * 200. 0: no hedging, a single attempt at a time (the client before hedging, with connectTimeoutMs 1000).
+   */
+  readonly connectHedgeMs?: number;
+  /** At most this many connect attempts in flight at once; default 5 (at the limit a hedge replaces the oldest attempt still without its TCP handshake). */
+  readonly connectAttempts?: number;
   /** A statement unanswered this long is unknown (a write waiting for a standby that is gone). */
   readonly queryTimeoutMs?: number;
 }
@@ -36,6 +51,10 @@ interface StampRow {
   in_recovery: boolean;
   timeline: number;
 }
+
+export const DEFAULT_CONNECT_HEDGE_MS = 200;
+export const DEFAULT_CONNECT_ATTEMPTS = 5;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 const stampOf = (row: StampRow): ServerStamp => ({ node: row.node, inRecovery: row.in_recovery, timeline: row.timeline });
 const emit = (op: Op | Record<string, unknown>): void => {
@@ -54,42 +73,52 @@ function outcomeOfError(error: unknown): Outcome {
   return code !== undefined && CERTAIN_FAILURES.has(code) ? 'fail' : 'unknown';
 }
 
+/** The hedging of the config (hedged-connect.ts); connectHedgeMs 0: a single attempt, the pg default client. */
+export function hedgeOptionsOf(config: Pick<WriterConfig, 'connectTimeoutMs' | 'connectHedgeMs' | 'connectAttempts'>): HedgeOptions {
+  const hedge = config.connectHedgeMs ?? DEFAULT_CONNECT_HEDGE_MS;
+  if (!Number.isFinite(hedge) || hedge < 0) throw new RangeError(`connectHedgeMs must be 0 (no hedging) or a positive number of ms, got ${String(hedge)}`);
+  const options: HedgeOptions = {
+    hedgeAfterMs: hedge === 0 ? Number.POSITIVE_INFINITY : hedge,
+    maxInFlight: hedge === 0 ? 1 : config.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS,
+    timeoutMs: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  };
+  validateHedgeOptions(options);
+  return options;
+}
+
+/** The socket under a pg client (pg keeps it on its connection from construction on). */
+function streamOf(client: pg.Client): Socket | undefined {
+  return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+/** Closes a client at once: end() waits for a server that may be gone or paused, so the socket is destroyed. */
+function destroyClient(client: pg.Client): void {
+  streamOf(client)?.destroy();
+  void client.end().catch(() => undefined);
+}
+
 class Connection {
   private client: pg.Client | undefined;
   private notices: string[] = [];
+  /** Each attempt's notices: a session's own, never pinned on another's acknowledgement. */
+  private readonly sessionNotices = new WeakMap<pg.Client, string[]>();
+  private readonly hedge: HedgeOptions;
+  private readonly connector: HedgeConnector<pg.Client> = {
+    attempt: () => this.attempt(),
+    close: destroyClient,
+  };
 
-  constructor(private readonly config: WriterConfig, private readonly name: string) {}
+  constructor(private readonly config: WriterConfig, private readonly name: string) {
+    this.hedge = hedgeOptionsOf(config);
+  }
 
   /** A connected client, or undefined when the VIP does not answer now (nothing was sent). */
   async get(): Promise<pg.Client | undefined> {
     if (this.client) return this.client;
-    const client = new pg.Client({
-      host: this.config.host,
-      port: this.config.port,
-      user: this.config.user,
-      password: this.config.password,
-      database: this.config.database,
-      application_name: this.name,
-      connectionTimeoutMillis: this.config.connectTimeoutMs ?? 1000,
-      query_timeout: this.config.queryTimeoutMs ?? 10_000,
-      keepAlive: true,
-    });
-    client.on('error', () => {
-      if (this.client === client) this.drop(); // a late error of a dropped session leaves the current one alone
-    });
-    // Notices belong to their session: one that ends (e.g. "terminating connection due to
-    // immediate shutdown", then the error) must not be pinned on the next session's first ack,
-    // not even when it is delivered after drop().
-    const notices: string[] = [];
-    this.notices = notices;
-    client.on('notice', (notice) => notices.push(`${notice.severity ?? 'NOTICE'}: ${notice.message}`));
-    try {
-      await client.connect();
-    } catch {
-      void client.end().catch(() => undefined);
-      return undefined;
-    }
+    const client = await hedgedConnect(this.connector, this.hedge);
+    if (client === undefined) return undefined;
     this.client = client;
+    this.notices = this.sessionNotices.get(client) ?? [];
     return client;
   }
 
@@ -101,11 +130,35 @@ class Connection {
     const client = this.client;
     this.client = undefined;
     this.notices = [];
-    if (client) {
-      // end() waits for a server that may be gone or paused: destroy the socket instead.
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-      void client.end().catch(() => undefined);
-    }
+    if (client) destroyClient(client);
+  }
+
+  /** One connect attempt (hedged-connect.ts): a fresh client, its TCP connect as `established`. */
+  private attempt(): ConnectAttempt<pg.Client> {
+    const client = new pg.Client({
+      host: this.config.host,
+      port: this.config.port,
+      user: this.config.user,
+      password: this.config.password,
+      database: this.config.database,
+      application_name: this.name,
+      // A backstop only: hedgedConnect gives attempts up at its own overall timeout.
+      connectionTimeoutMillis: this.hedge.timeoutMs + 1000,
+      query_timeout: this.config.queryTimeoutMs ?? 10_000,
+      keepAlive: true,
+    });
+    client.on('error', () => {
+      if (this.client === client) this.drop(); // a late error of a dropped session (or a loser) leaves the current one alone
+    });
+    // Notices belong to their session: one that ends (e.g. "terminating connection due to
+    // immediate shutdown", then the error) must not be pinned on the next session's first ack,
+    // not even when it is delivered after drop().
+    const notices: string[] = [];
+    this.sessionNotices.set(client, notices);
+    client.on('notice', (notice) => notices.push(`${notice.severity ?? 'NOTICE'}: ${notice.message}`));
+    const stream = streamOf(client);
+    const established = stream === undefined ? undefined : new Promise<void>((resolve) => stream.once('connect', () => resolve()));
+    return { connected: client.connect().then(() => client), established, abort: () => destroyClient(client) };
   }
 }
 
