@@ -330,18 +330,27 @@ export class ReplicaApplier {
     partial.written += BigInt(bytes.length);
   }
 
-  /** Appends to a partial file; a failure is kept and reported by end(). */
-  async data(token: string, offset: bigint, bytes: Buffer): Promise<void> {
+  /**
+   * Appends to a partial file; a failure is kept and reported by end(). The data comes as the
+   * pieces it arrived in (frames.ts): one writev(2), no copy into one Buffer first.
+   */
+  async data(token: string, offset: bigint, pieces: Buffer | readonly Buffer[]): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined || partial.failure !== undefined) return;
     if (offset !== partial.written) {
       partial.failure = new ApplyError(`${printable(partial.path)}: data at ${offset}, expected ${partial.written}`, 'EPROTO');
       return;
     }
+    const parts = Buffer.isBuffer(pieces) ? [pieces] : pieces;
+    const length = parts.reduce((n, part) => n + part.length, 0);
     try {
-      await partial.file.write(bytes, 0, bytes.length, Number(offset));
-      partial.hash.update(bytes);
-      partial.written += BigInt(bytes.length);
+      // Hashed while the thread pool writes them (both only read the pieces).
+      const writing = parts.length === 1 ? partial.file.write(parts[0]!, 0, length, Number(offset)) : partial.file.writev(parts as Buffer[], Number(offset));
+      for (const part of parts) partial.hash.update(part);
+      const { bytesWritten } = await writing;
+      // A regular file writes all or fails; a short count is the disk filling up between two of its blocks.
+      if (bytesWritten !== length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${length} bytes written`, 'ENOSPC');
+      partial.written += BigInt(length);
     } catch (err) {
       partial.failure = asApplyError(err, partial.path);
       // A full disk: give the space back at once rather than hold a file that cannot finish.
