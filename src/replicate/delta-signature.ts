@@ -151,10 +151,10 @@ export async function computeSums(
   n: number,
 ): Promise<Buffer> {
   const out = Buffer.alloc(n * SUM_BYTES);
-  // Several blocks per read, about 1 MiB at a time.
+  // Several blocks per read, about 1 MiB at a time; the next range is read while this one is summed.
   const perRead = Math.max(1, Math.floor((1024 * 1024) / blockSize));
-  const buffer = Buffer.allocUnsafe(perRead * blockSize);
-  for (let done = 0; done < n; ) {
+  const buffers = [Buffer.allocUnsafe(perRead * blockSize), Buffer.allocUnsafe(perRead * blockSize)];
+  const fill = async (buffer: Buffer, done: number) => {
     const blocks = Math.min(perRead, n - done);
     const position = (from + done) * blockSize;
     const want = Math.min(blocks * blockSize, basisSize - position);
@@ -164,15 +164,26 @@ export async function computeSums(
       if (r === 0) throw new RangeError(`The basis ended at ${position + got} of ${basisSize} bytes`);
       got += r;
     }
-    for (let k = 0; k < blocks; k++) {
-      const start = k * blockSize;
-      const end = Math.min(start + blockSize, want);
-      const [a, b] = weakParts(buffer, start, end);
-      const at = (done + k) * SUM_BYTES;
-      out.writeInt32BE(weakOf(a, b), at);
-      strongOf(buffer.subarray(start, end)).copy(out, at + 4);
+    return { blocks, want };
+  };
+  let filling: ReturnType<typeof fill> | undefined = n > 0 ? fill(buffers[0]!, 0) : undefined;
+  try {
+    for (let done = 0, turn = 0; done < n; turn ^= 1) {
+      const { blocks, want } = await filling!;
+      filling = done + blocks < n ? fill(buffers[turn ^ 1]!, done + blocks) : undefined;
+      const buffer = buffers[turn]!;
+      for (let k = 0; k < blocks; k++) {
+        const start = k * blockSize;
+        const end = Math.min(start + blockSize, want);
+        const [a, b] = weakParts(buffer, start, end);
+        const at = (done + k) * SUM_BYTES;
+        out.writeInt32BE(weakOf(a, b), at);
+        strongOf(buffer.subarray(start, end)).copy(out, at + 4);
+      }
+      done += blocks;
     }
-    done += blocks;
+  } finally {
+    filling?.catch(() => {}); // a failure above left a read running: its outcome is not wanted
   }
   return out;
 }

@@ -125,6 +125,8 @@ export class ReplicaApplier {
   private readonly xattrPort: XattrPort | undefined;
   private selection: XattrSelection = NO_XATTRS;
   private readonly tempPrefix = randomBytes(6).toString('hex');
+  /** Delta copies' read buffers (patches are applied one at a time: replica-server.ts). */
+  private copyBuffers: [Buffer, Buffer] | undefined;
   private tempCounter = 0;
 
   constructor(
@@ -308,14 +310,24 @@ export class ReplicaApplier {
           continue;
         }
         if (op.from + op.length > basis.size) return fail(`copy of ${op.length} bytes at ${op.from} runs past the basis (${basis.size} bytes)`, 'EPROTO');
-        const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK, op.length));
-        for (let done = 0; done < op.length; ) {
-          const want = Math.min(buffer.length, op.length - done);
-          const { bytesRead } = await basis.file.read(buffer, 0, want, op.from + done);
-          // The basis shrank (changed outside replication): the hash check at the end fails too.
-          if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
-          await this.append(partial, buffer.subarray(0, bytesRead));
-          done += bytesRead;
+        // Two buffers, reused: the next range of the basis is read while this one is written and hashed.
+        this.copyBuffers ??= [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
+        let [current, other] = this.copyBuffers;
+        const readInto = (buffer: Buffer, done: number): Promise<{ bytesRead: number }> => basis.file.read(buffer, 0, Math.min(buffer.length, op.length - done), op.from + done);
+        let reading: Promise<{ bytesRead: number }> | undefined = readInto(current, 0);
+        try {
+          for (let done = 0; done < op.length; ) {
+            const { bytesRead } = await reading!;
+            reading = undefined;
+            // The basis shrank (changed outside replication): the hash check at the end fails too.
+            if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
+            done += bytesRead;
+            if (done < op.length) reading = readInto(other, done);
+            await this.append(partial, current.subarray(0, bytesRead));
+            [current, other] = [other, current];
+          }
+        } finally {
+          reading?.catch(() => {}); // a failed write left a read running: its outcome is not wanted
         }
       }
     } catch (err) {
@@ -324,9 +336,12 @@ export class ReplicaApplier {
     }
   }
 
+  /** Writes at the partial's end, hashing while the thread pool writes (both only read `bytes`). */
   private async append(partial: Partial, bytes: Buffer): Promise<void> {
-    await partial.file.write(bytes, 0, bytes.length, Number(partial.written));
+    const writing = partial.file.write(bytes, 0, bytes.length, Number(partial.written));
     partial.hash.update(bytes);
+    const { bytesWritten } = await writing;
+    if (bytesWritten !== bytes.length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${bytes.length} bytes written`, 'ENOSPC');
     partial.written += BigInt(bytes.length);
   }
 
