@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, waitFor } from '../../src/lab/index.js';
+import { Lab, waitFor, type LabProcess } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import { fmt, markdownTable } from '../lib/format.js';
 import { HostLoadWindow } from '../lib/machine.js';
@@ -104,10 +104,10 @@ function lsyncdConfig(source: string, host: string, delay: number | undefined): 
   ].join('\n');
 }
 
-export function startRsyncd(lab: Lab, base: string, host: string, dest: string): void {
+export function startRsyncd(lab: Lab, base: string, host: string, dest: string): LabProcess {
   const conf = join(base, `rsyncd-${Math.random().toString(16).slice(2)}.conf`);
   writeFileSync(conf, `use chroot = no\nport = ${RSYNC_PORT}\naddress = ${host}\n[dest]\npath = ${dest}\nread only = no\nuid = root\ngid = root\n`);
-  lab.spawn('b', ['rsync', '--daemon', '--no-detach', `--config=${conf}`], { name: 'rsyncd' });
+  return lab.spawn('b', ['rsync', '--daemon', '--no-detach', `--config=${conf}`], { name: 'rsyncd' });
 }
 
 export async function rsyncdReady(lab: Lab, host: string): Promise<void> {

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { encodeFrameParts, FrameDecoder, type Frame, type FrameTypeName } from './frames.js';
 
-/** Payloads below this are coalesced with other frames; larger ones are written without a copy. */
+/** Payloads below this are coalesced with other frames; larger ones are written as they are. */
 const COALESCE_LIMIT = 16 * 1024;
 /** Queued bytes that are written at once rather than at the end of the turn. */
 const COALESCE_BYTES = 256 * 1024;
@@ -116,11 +116,13 @@ export class Channel {
   }
 
   /**
-   * Sends a frame that gets no reply (stream data) or a reply to a request. Small frames written
+   * Sends a frame that gets no reply (stream data) or a reply to a request. `sent` is called once
+   * the stream is done with a payload of COALESCE_LIMIT bytes or more (its buffer may be reused
+   * then); never for a smaller one. Small frames written
    * in the same turn of the event loop leave in one socket write (one TLS record, one system
    * call on each side instead of one per frame): that, not the bytes, is what a small file cost.
    */
-  async write(frame: Frame): Promise<void> {
+  async write(frame: Frame, sent?: () => void): Promise<void> {
     if (this.closedReason !== undefined) throw new ChannelClosedError(this.closedReason);
     const [head, payload] = encodeFrameParts(frame);
     if (payload.length < COALESCE_LIMIT) {
@@ -135,10 +137,10 @@ export class Channel {
       }
     } else {
       this.flush(); // what was queued before it goes first
-      this.stream.cork();
+      // Two writes, not one corked writev: TLS copies the buffers of a writev into one before it
+      // encrypts (a fresh allocation and a copy of every payload); the head costs a small record.
       this.stream.write(head);
-      this.stream.write(payload);
-      this.stream.uncork();
+      this.stream.write(payload, sent === undefined ? undefined : () => sent());
     }
     if (this.stream.writableNeedDrain) await this.drained();
   }

@@ -106,6 +106,7 @@ export class DeltaEncoder {
         this.rollPending = false;
       }
       if (this.end - this.pos < bs) return;
+      if (!this.have && this.pos === this.lit && this.followsMatch(data, bs)) continue;
       if (!this.have) {
         const [a, b] = weakParts(data, this.pos, this.pos + bs);
         this.a = a;
@@ -146,6 +147,25 @@ export class DeltaEncoder {
       }
       this.rollPending = true;
     }
+  }
+
+  /**
+   * Right after a match, the window is most often the basis's next block too (an unchanged
+   * run): its strong hash, which a weak hit would be checked with anyway, is compared first and
+   * the weak sum of the window (a pass over the block in JS) is computed only when it differs.
+   * A false match needs a 64-bit collision, and is caught like any other by the whole-file
+   * SHA-256 the replica checks (then the file is sent whole).
+   */
+  private followsMatch(data: Buffer, bs: number): boolean {
+    const sig = this.signature;
+    const preferred = this.lastBlock + 1;
+    if (this.lastBlock < 0 || preferred >= sig.count || sig.lengthOf(preferred) !== bs) return false;
+    if (!sig.strongEquals(preferred, strongOf(data.subarray(this.pos, this.pos + bs)))) return false;
+    this.addCopy(preferred * bs, bs);
+    this.lastBlock = preferred;
+    this.pos += bs;
+    this.lit = this.pos;
+    return true;
   }
 
   private roll(data: Buffer, bs: number): void {

@@ -49,6 +49,33 @@ export interface Frame {
   id: number;
   header: Record<string, unknown>;
   payload: Buffer;
+  /**
+   * A received payload that arrived in several pieces (TLS delivers at most 16 KiB at a time),
+   * as those pieces: `payload` joins them into one Buffer only when it is read. A file's data
+   * goes to the disk from the pieces (writev), never copied into one Buffer first.
+   */
+  parts?: readonly Buffer[];
+}
+
+/** Bytes of a frame's payload, without joining its pieces. */
+export function payloadLength(frame: Frame): number {
+  return frame.parts === undefined ? frame.payload.length : frame.parts.reduce((n, part) => n + part.length, 0);
+}
+
+/** A received frame whose payload spans pieces of the stream. */
+class PiecedFrame implements Frame {
+  private joined: Buffer | undefined;
+  constructor(
+    readonly type: FrameTypeName,
+    readonly id: number,
+    readonly header: Record<string, unknown>,
+    readonly parts: readonly Buffer[],
+  ) {}
+
+  get payload(): Buffer {
+    this.joined ??= Buffer.concat(this.parts);
+    return this.joined;
+  }
 }
 
 export function encodeFrame(frame: Frame): Buffer {
@@ -67,7 +94,14 @@ export function encodeFrameParts(frame: Frame): [Buffer, Buffer] {
   return [head, frame.payload];
 }
 
-/** Splits a byte stream into frames; a malformed stream throws a RangeError / SyntaxError. */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Splits a byte stream into frames; a malformed stream throws a RangeError / SyntaxError. The
+ * chunks pushed are kept as they are (the caller must not reuse them): a payload that lies in
+ * one chunk is a view of it, one that spans chunks is a list of views (Frame.parts). Nothing
+ * is copied but a header that spans chunks.
+ */
 export class FrameDecoder {
   private buffered: Buffer[] = [];
   private length = 0;
@@ -78,35 +112,73 @@ export class FrameDecoder {
     const frames: Frame[] = [];
     for (;;) {
       if (this.length < 4) break;
-      const head = this.peek(4);
-      const size = head.readUInt32BE(0);
+      const size = this.peek(4).readUInt32BE(0);
       if (size < PREFIX - 4 || size > MAX_HEADER + MAX_PAYLOAD + PREFIX) throw new RangeError(`Frame length ${size} is out of range`);
       if (this.length < 4 + size) break;
-      const bytes = this.take(4 + size);
-      const typeCode = bytes.readUInt8(4);
+      const pieces = this.take(4 + size);
+      const prefix = gather(pieces, 0, PREFIX);
+      const typeCode = prefix.readUInt8(4);
       const type = NAMES.get(typeCode);
       if (type === undefined) throw new RangeError(`Unknown frame type ${typeCode}`);
-      const headerLength = bytes.readUInt32BE(9);
-      if (PREFIX + headerLength > bytes.length) throw new RangeError(`Header length ${headerLength} exceeds the frame`);
-      const header = JSON.parse(bytes.subarray(PREFIX, PREFIX + headerLength).toString('utf8')) as unknown;
+      const headerLength = prefix.readUInt32BE(9);
+      if (PREFIX + headerLength > 4 + size) throw new RangeError(`Header length ${headerLength} exceeds the frame`);
+      const header = JSON.parse(gather(pieces, PREFIX, PREFIX + headerLength).toString('utf8')) as unknown;
       if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SyntaxError('Frame header is not an object');
-      frames.push({ type, id: bytes.readUInt32BE(5), header: header as Record<string, unknown>, payload: bytes.subarray(PREFIX + headerLength) });
+      const id = prefix.readUInt32BE(5);
+      const parts = views(pieces, PREFIX + headerLength, 4 + size);
+      if (parts.length > 1) frames.push(new PiecedFrame(type, id, header as Record<string, unknown>, parts));
+      else frames.push({ type, id, header: header as Record<string, unknown>, payload: parts[0] ?? EMPTY });
     }
     return frames;
   }
 
+  /** The first n buffered bytes (copied only when they span chunks). */
   private peek(n: number): Buffer {
-    if (this.buffered[0]!.length < n) this.buffered = [Buffer.concat(this.buffered)];
-    return this.buffered[0]!.subarray(0, n);
+    const first = this.buffered[0]!;
+    return first.length >= n ? first.subarray(0, n) : gather(this.buffered, 0, n);
   }
 
-  private take(n: number): Buffer {
-    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
-    const rest = all.subarray(n);
-    this.buffered = rest.length > 0 ? [rest] : [];
+  /** The first n buffered bytes as views of the chunks that hold them, removed from the buffer. */
+  private take(n: number): Buffer[] {
+    const pieces: Buffer[] = [];
+    let wanted = n;
+    let used = 0; // whole chunks taken (removed at once: shift() per chunk is quadratic)
+    while (wanted > 0) {
+      const chunk = this.buffered[used]!;
+      if (chunk.length <= wanted) {
+        pieces.push(chunk);
+        used++;
+        wanted -= chunk.length;
+      } else {
+        pieces.push(chunk.subarray(0, wanted));
+        this.buffered[used] = chunk.subarray(wanted);
+        wanted = 0;
+      }
+    }
+    this.buffered.splice(0, used);
     this.length -= n;
-    return all.subarray(0, n);
+    return pieces;
   }
+}
+
+/** Views of bytes [from, to) of the concatenation of `pieces`, without copying. */
+function views(pieces: readonly Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const piece of pieces) {
+    const start = Math.max(from, at);
+    const end = Math.min(to, at + piece.length);
+    if (end > start) out.push(piece.subarray(start - at, end - at));
+    at += piece.length;
+    if (at >= to) break;
+  }
+  return out;
+}
+
+/** Bytes [from, to) of the concatenation of `pieces` as one Buffer (a view when one piece holds them). */
+function gather(pieces: readonly Buffer[], from: number, to: number): Buffer {
+  const parts = views(pieces, from, to);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, to - from);
 }
 
 // Header field helpers: paths as base64 bytes, 64-bit numbers as strings. A bad field throws

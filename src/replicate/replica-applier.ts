@@ -125,6 +125,8 @@ export class ReplicaApplier {
   private readonly xattrPort: XattrPort | undefined;
   private selection: XattrSelection = NO_XATTRS;
   private readonly tempPrefix = randomBytes(6).toString('hex');
+  /** Delta copies' read buffers (patches are applied one at a time: replica-server.ts). */
+  private copyBuffers: [Buffer, Buffer] | undefined;
   private tempCounter = 0;
 
   constructor(
@@ -308,14 +310,24 @@ export class ReplicaApplier {
           continue;
         }
         if (op.from + op.length > basis.size) return fail(`copy of ${op.length} bytes at ${op.from} runs past the basis (${basis.size} bytes)`, 'EPROTO');
-        const buffer = Buffer.allocUnsafe(Math.min(COPY_CHUNK, op.length));
-        for (let done = 0; done < op.length; ) {
-          const want = Math.min(buffer.length, op.length - done);
-          const { bytesRead } = await basis.file.read(buffer, 0, want, op.from + done);
-          // The basis shrank (changed outside replication): the hash check at the end fails too.
-          if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
-          await this.append(partial, buffer.subarray(0, bytesRead));
-          done += bytesRead;
+        // Two buffers, reused: the next range of the basis is read while this one is written and hashed.
+        this.copyBuffers ??= [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
+        let [current, other] = this.copyBuffers;
+        const readInto = (buffer: Buffer, done: number): Promise<{ bytesRead: number }> => basis.file.read(buffer, 0, Math.min(buffer.length, op.length - done), op.from + done);
+        let reading: Promise<{ bytesRead: number }> | undefined = readInto(current, 0);
+        try {
+          for (let done = 0; done < op.length; ) {
+            const { bytesRead } = await reading!;
+            reading = undefined;
+            // The basis shrank (changed outside replication): the hash check at the end fails too.
+            if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
+            done += bytesRead;
+            if (done < op.length) reading = readInto(other, done);
+            await this.append(partial, current.subarray(0, bytesRead));
+            [current, other] = [other, current];
+          }
+        } finally {
+          reading?.catch(() => {}); // a failed write left a read running: its outcome is not wanted
         }
       }
     } catch (err) {
@@ -324,24 +336,36 @@ export class ReplicaApplier {
     }
   }
 
+  /** Writes at the partial's end, hashing while the thread pool writes (both only read `bytes`). */
   private async append(partial: Partial, bytes: Buffer): Promise<void> {
-    await partial.file.write(bytes, 0, bytes.length, Number(partial.written));
+    const writing = partial.file.write(bytes, 0, bytes.length, Number(partial.written));
     partial.hash.update(bytes);
+    const { bytesWritten } = await writing;
+    if (bytesWritten !== bytes.length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${bytes.length} bytes written`, 'ENOSPC');
     partial.written += BigInt(bytes.length);
   }
 
-  /** Appends to a partial file; a failure is kept and reported by end(). */
-  async data(token: string, offset: bigint, bytes: Buffer): Promise<void> {
+  /**
+   * Appends to a partial file; a failure is kept and reported by end(). The data comes as the
+   * pieces it arrived in (frames.ts): one writev(2), no copy into one Buffer first.
+   */
+  async data(token: string, offset: bigint, pieces: Buffer | readonly Buffer[]): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined || partial.failure !== undefined) return;
     if (offset !== partial.written) {
       partial.failure = new ApplyError(`${printable(partial.path)}: data at ${offset}, expected ${partial.written}`, 'EPROTO');
       return;
     }
+    const parts = Buffer.isBuffer(pieces) ? [pieces] : pieces;
+    const length = parts.reduce((n, part) => n + part.length, 0);
     try {
-      await partial.file.write(bytes, 0, bytes.length, Number(offset));
-      partial.hash.update(bytes);
-      partial.written += BigInt(bytes.length);
+      // Hashed while the thread pool writes them (both only read the pieces).
+      const writing = parts.length === 1 ? partial.file.write(parts[0]!, 0, length, Number(offset)) : partial.file.writev(parts as Buffer[], Number(offset));
+      for (const part of parts) partial.hash.update(part);
+      const { bytesWritten } = await writing;
+      // A regular file writes all or fails; a short count is the disk filling up between two of its blocks.
+      if (bytesWritten !== length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${length} bytes written`, 'ENOSPC');
+      partial.written += BigInt(length);
     } catch (err) {
       partial.failure = asApplyError(err, partial.path);
       // A full disk: give the space back at once rather than hold a file that cannot finish.

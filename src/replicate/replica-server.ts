@@ -10,7 +10,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
-import { pathField, readBig, readInt, readPath, readString, type Frame } from './frames.js';
+import { pathField, payloadLength, readBig, readInt, readPath, readString, type Frame } from './frames.js';
 import { fileKey } from './link-index.js';
 import { printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import type { ReplicationTransport } from './transport.js';
@@ -216,7 +216,7 @@ export class ReplicaServer {
     this.current?.close('replaced by a newer source connection');
     let queued = 0;
     const channel = new Channel(socket, (frame) => {
-      const bytes = frame.payload.length;
+      const bytes = payloadLength(frame);
       queued += bytes;
       if (queued > QUEUED_HIGH && !socket.isPaused()) socket.pause();
       this.chain = this.chain
@@ -379,7 +379,7 @@ export class ReplicaServer {
           await this.applier.patch(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
           return; // no reply: a failure is reported by 'end'
         case 'data':
-          await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.payload);
+          await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.parts ?? [frame.payload]);
           return; // no reply: a failure is reported by 'end'
         case 'end':
           path = touch(readPath(h, 'path'));

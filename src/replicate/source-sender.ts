@@ -431,24 +431,39 @@ export class SourceSender {
       return;
     }
     const hash = createHash('sha256');
+    const chunkSize = Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD);
+    // The next chunk is read while this one is hashed and sent, into a buffer the socket is done
+    // with (Channel.write's `sent`): two or three buffers in all, no fresh memory per chunk.
+    const free: Buffer[] = [];
+    const readAt = async (at: bigint) => {
+      const buffer = free.pop() ?? Buffer.allocUnsafe(chunkSize);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, Number(at));
+      return { buffer, bytesRead };
+    };
     let position = 0n;
-    // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
-    while (position < before.size) {
-      // A fresh buffer per chunk: the frame holds on to it until the socket has sent it.
-      const buffer = Buffer.allocUnsafe(Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, Number(position));
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      const end = position + BigInt(bytesRead);
-      if (end > offset) {
-        const start = position >= offset ? 0 : Number(offset - position);
-        const piece = chunk.subarray(start);
-        await this.options.throttle?.pass(piece.length);
-        await this.channel.write({ type: 'data', id: 0, header: { token, offset: (position + BigInt(start)).toString() }, payload: piece });
-        this.hooks.onBytes?.(piece.length);
+    let next = position < before.size ? readAt(position) : undefined;
+    try {
+      // The prefix the replica already holds is only hashed (resume), the rest hashed and sent.
+      while (next !== undefined) {
+        const { buffer, bytesRead } = await next;
+        next = undefined;
+        if (bytesRead === 0) break;
+        const end = position + BigInt(bytesRead);
+        if (end < before.size) next = readAt(end);
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        if (end > offset) {
+          const start = position >= offset ? 0 : Number(offset - position);
+          const piece = chunk.subarray(start);
+          await this.options.throttle?.pass(piece.length);
+          await this.channel.write({ type: 'data', id: 0, header: { token, offset: (position + BigInt(start)).toString() }, payload: piece }, () => free.push(buffer));
+          this.hooks.onBytes?.(piece.length);
+        } else free.push(buffer);
+        position = end;
       }
-      position = end;
+    } finally {
+      // A read ahead still running when the loop ended early (the channel closed): not wanted.
+      next?.catch(() => {});
     }
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);

@@ -82,6 +82,23 @@ test('weak checksum rolled byte by byte equals the one computed afresh (Tridgell
   }
 });
 
+test('weakParts() is a = Σ x_i, b = Σ (l − i) x_i (mod 2^16) at every alignment and length (word and byte paths)', () => {
+  const prng = new Prng(7);
+  const backing = bytes(prng, 70_000);
+  for (const shift of [0, 1, 2, 3, 4, 5]) {
+    const data = backing.subarray(shift); // byteOffset 0..5: aligned and unaligned words
+    for (const [start, length] of [[0, 64], [0, 65_536], [4, 1027], [8, 16_384], [3, 700], [12, 66], [16, 63]] as const) {
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < length; i++) {
+        a = (a + data[start + i]!) & 0xffff;
+        b = (b + (length - i) * data[start + i]!) & 0xffff;
+      }
+      assert.deepEqual(weakParts(data, start, start + length), [a, b], `offset ${shift} + ${start}, ${length} bytes`);
+    }
+  }
+});
+
 test('blockSizeFor() is about the square root, a multiple of 8, clamped', () => {
   assert.equal(blockSizeFor(0), 1024);
   assert.equal(blockSizeFor(1024 * 1024), 1024);

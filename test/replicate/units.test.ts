@@ -21,6 +21,34 @@ test('FrameDecoder round-trips frames split at every byte boundary', () => {
   }
 });
 
+test('FrameDecoder hands a payload that arrived in pieces over as views of those pieces (no copy), joined only when read', () => {
+  const payload = Buffer.alloc(1024 * 1024 + 5);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 9)) & 0xff;
+  const frames: Frame[] = [
+    { type: 'begin', id: 3, header: { token: 'x'.repeat(40) }, payload: Buffer.alloc(0) },
+    { type: 'data', id: 0, header: { offset: '0' }, payload },
+    { type: 'ok', id: 9, header: {}, payload: Buffer.from('tail') },
+  ];
+  const bytes = Buffer.concat(frames.map(encodeFrame));
+  for (const size of [16 * 1024, 1000, 65_536 + 3]) {
+    // As TLS delivers it: separate Buffers, each its own memory (Buffer.alloc never shares a pool).
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += size) {
+      const chunk = Buffer.alloc(Math.min(size, bytes.length - at));
+      bytes.copy(chunk, 0, at);
+      chunks.push(chunk);
+    }
+    const memory = new Set(chunks.map((chunk) => chunk.buffer));
+    const decoder = new FrameDecoder();
+    const out = chunks.flatMap((chunk) => decoder.push(chunk));
+    assert.deepEqual(out.map((f) => encodeFrame(f)), frames.map(encodeFrame), `chunks of ${size}`);
+    const data = out[1]!;
+    assert.ok(data.parts !== undefined && data.parts.length > 1, `chunks of ${size}: the data payload comes in pieces`);
+    for (const part of data.parts) assert.ok(memory.has(part.buffer), 'each piece is a view of a pushed chunk');
+    assert.ok(Buffer.concat(data.parts).equals(payload));
+  }
+});
+
 test('FrameDecoder rejects an unknown type and an oversized length', () => {
   const bad = encodeFrame({ type: 'ok', id: 1, header: {}, payload: Buffer.alloc(0) });
   bad.writeUInt8(200, 4);
