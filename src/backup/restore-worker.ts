@@ -2,20 +2,21 @@
  * A worker thread of restore-pool.ts: takes a data blob from its pack to its place in a restored
  * file. Per message (a BlobWrite): the stored bytes are read from the pack's path (a local
  * repository; else they come in the message), opened (MAC, decryption, decompression, hash:
- * repo/open-blob.ts) and written at their offset in the file the main thread opened (descriptors
+ * repo/blob-opener.ts) and written at their offset in the file the main thread opened (descriptors
  * belong to the process, so the worker writes to it directly). A blob of zeros is not written:
  * the main thread sets the file's size, and the run of zeros is a hole. The answer is a
  * BlobWritten. workerData holds the master key.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { zstd } from './repo/compression.js';
 import type { MasterKey } from './repo/crypto.js';
-import { openBlob } from './repo/open-blob.js';
+import { BlobOpener } from './repo/blob-opener.js';
 import { isZeros } from './zeros.js';
 import type { BlobWrite, BlobWritten } from './restore-pool.js';
 
 const { key } = workerData as { key: MasterKey };
+/** Opens the blobs into buffers it reuses (blob-opener.ts): no fresh memory per blob. */
+const opener = new BlobOpener(key);
 
 /** Pack files kept open (a restore reads the blobs of a pack one after the other). */
 const OPEN_PACKS = 8;
@@ -56,7 +57,7 @@ function readStored(path: string, offset: number, length: number): Uint8Array {
 function restoreBlob(m: BlobWrite): BlobWritten {
   const loc = { type: 'data' as const, id: m.id, pack: m.pack, offset: m.offset, length: m.length, ...(m.uncompressedLength >= 0 ? { uncompressedLength: m.uncompressedLength } : {}) };
   const sealed = m.sealed ?? readStored(m.path!, m.offset, m.length);
-  const plain = openBlob(key, zstd, m.id, loc, sealed);
+  const plain = opener.open(m.id, loc, sealed);
   if (isZeros(plain)) return { seq: m.seq, bytes: plain.length, hole: true };
   for (let done = 0; done < plain.length; ) done += writeSync(m.fd, plain, done, plain.length - done, m.position + done);
   return { seq: m.seq, bytes: plain.length, hole: false };
