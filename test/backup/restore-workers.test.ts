@@ -5,7 +5,7 @@
  * the restore with an error naming the file.
  */
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -50,7 +50,11 @@ async function backedUp(backend: Backend, src: string): Promise<{ repo: Reposito
   return { repo: reopened, tree: r.snapshot.tree };
 }
 
-test('restore() through the workers gives the files byte for byte, holes as holes, from a local and an in-memory repository, as the main thread alone does', async () => {
+/** The descriptors this process has open. */
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+test('restore() through the workers gives the files byte for byte, holes as holes, from a local and an in-memory repository, as the main thread alone does, and leaves no descriptor open', async () => {
+  const fdsBefore = openFds();
   const src = join(scratch, 'src');
   const files = makeSource(src);
   const backends: [string, Backend][] = [
@@ -75,6 +79,7 @@ test('restore() through the workers gives the files byte for byte, holes as hole
     }
     await backend.close();
   }
+  assert.equal(openFds(), fdsBefore, 'the workers closed the packs they read');
 });
 
 test('restore(): a damaged pack fails the restore with an error naming the file, the blob and its pack, with or without workers', async () => {
