@@ -9,11 +9,8 @@
  *
  * The password comes from RESTIC_PASSWORD, as for restic. Prints one JSON line of statistics.
  */
-import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
 import { relaunchWithBackupFlags } from '../src/backup/node-flags.js';
 import type { Repository } from '../src/backup/repo/repository.js';
-import type { TreeNode } from '../src/backup/repo/tree.js';
 
 // As `hotstandby backup run | restore` do: node again with the backup's V8 flags (node-flags.ts),
 // before the backup's modules load (they are imported below, once); not for one file, as
@@ -23,40 +20,17 @@ const { backendFromLocation } = await import('../src/backup/backend/from-locatio
 const { backup } = await import('../src/backup/archiver.js');
 const { restore } = await import('../src/backup/restorer.js');
 const { Repository: Repo } = await import('../src/backup/repo/repository.js');
-const { decodeTree } = await import('../src/backup/repo/tree.js');
 const { findSnapshot } = await import('../src/backup/snapshots.js');
 
 const password = process.env.RESTIC_PASSWORD ?? '';
 
+/** `restore --include PATH` as the CLI runs it: the library's restore(), selecting one path. */
 async function restoreOneFile(repo: Repository, path: string, target: string): Promise<number> {
   const { snapshot } = await findSnapshot(repo, 'latest');
-  await repo.loadIndex();
-  let tree = snapshot.tree;
-  let node: TreeNode | undefined;
-  const parts = path.split('/').filter(Boolean);
-  for (const [i, part] of parts.entries()) {
-    node = decodeTree(await repo.loadBlob('tree', tree)).find((n) => n.name === part);
-    if (!node) throw new Error(`${path} is not in the snapshot`);
-    if (i < parts.length - 1) {
-      if (node.type !== 'dir' || !node.subtree) throw new Error(`${parts.slice(0, i + 1).join('/')} is not a directory`);
-      tree = node.subtree;
-    }
-  }
-  if (!node || node.type !== 'file') throw new Error(`${path} is not a file`);
-  const out = join(target, path);
-  await mkdir(join(out, '..'), { recursive: true });
-  const fh = await open(out, 'wx', 0o600);
-  let bytes = 0;
-  try {
-    for (const id of node.content ?? []) {
-      const data = await repo.loadBlob('data', id);
-      await fh.write(data);
-      bytes += data.length;
-    }
-  } finally {
-    await fh.close();
-  }
-  return bytes;
+  const select = (at: string) => ({ restore: at === path, descend: path.startsWith(`${at}/`) });
+  const stats = await restore(repo, snapshot.tree, { target, select });
+  if (stats.files !== 1) throw new Error(`${path} is not a file of the snapshot`);
+  return stats.bytesWritten;
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,11 @@ import { devMajor, devMinor } from './device.js';
 import { writeXattrs } from './xattr.js';
 import { fsPath } from './repo/names.js';
 import { forEachLimit } from './concurrency.js';
+import { RestorePool, defaultRestoreWorkers } from './restore-pool.js';
+import { isZeros } from './zeros.js';
+import { NotFoundError } from './repo/backend.js';
+import type { BlobLocation } from './repo/blob-index.js';
+import { CRYPTO_OVERHEAD } from './repo/crypto.js';
 
 export interface RestoreOptions {
   target: string;
@@ -31,6 +36,11 @@ export interface RestoreOptions {
   select?: (path: string, node: TreeNode) => { restore: boolean; descend: boolean };
   /** Counters to update as the restore goes (a progress display reads them). */
   stats?: RestoreStats;
+  /**
+   * Threads that restore file contents (restore-pool.ts; default: one per core, at most 4). 0:
+   * everything on the main thread, as does a repository with an injected compression codec.
+   */
+  workers?: number;
 }
 
 export interface RestoreStats {
@@ -49,6 +59,12 @@ const isRoot = () => process.getuid?.() === 0;
 const openFd = promisify(openCallback);
 /** Entries of one directory restored at once. */
 const ENTRY_CONCURRENCY = 8;
+/**
+ * A file of one blob stored in at most this many bytes is restored on the main thread: a round
+ * trip to a worker costs more than opening so small a blob (and a single small file is restored
+ * without starting the workers at all).
+ */
+const INLINE_MAX_BYTES = 64 * 1024;
 
 export class Restorer {
   readonly stats: RestoreStats;
@@ -56,7 +72,11 @@ export class Restorer {
   /** The first restored path of each multiply-linked file, by device and inode (restic does the same). */
   private readonly hardlinks = new Map<string, string>();
 
-  constructor(private readonly repo: Repository, private readonly options: RestoreOptions) {
+  constructor(
+    private readonly repo: Repository,
+    private readonly options: RestoreOptions,
+    private readonly pool?: RestorePool,
+  ) {
     this.owners = options.owners ?? isRoot();
     this.stats = options.stats ?? { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   }
@@ -107,7 +127,13 @@ export class Restorer {
         if (key !== undefined) this.hardlinks.set(key, path);
         // Only a selective restore can reach a file whose directory was not restored.
         if (this.options.select) await mkdir(fsPath(dirname(path)), { recursive: true, mode: 0o700 });
-        await this.writeFile(node, path);
+        try {
+          await this.writeFile(node, path);
+        } catch (err) {
+          // The file is named (a damaged pack, a missing blob): the error keeps its class.
+          if (err instanceof Error) err.message = `Cannot restore ${path}: ${err.message}`;
+          throw err;
+        }
         await this.setMetadata(node, path);
         this.stats.files++;
         return;
@@ -138,6 +164,12 @@ export class Restorer {
    */
   private async writeFile(node: TreeNode, path: string): Promise<void> {
     const content = node.content ?? [];
+    const locs = content.map((id) => {
+      const loc = this.repo.lookup('data', id);
+      if (!loc) throw new NotFoundError(`data blob ${id} is not in the index`);
+      return loc;
+    });
+    if (this.pool && (content.length > 1 || (locs[0]?.length ?? 0) > INLINE_MAX_BYTES)) return this.writeInWorkers(this.pool, content, locs, path);
     if (content.length <= 1) {
       // One blob or none (most files): read it, create the file (in the thread pool: creating a
       // file in a large directory is the slow call, and the pool does several at once), then
@@ -175,6 +207,31 @@ export class Restorer {
     }
   }
 
+  /**
+   * Hands each blob of the file to the restore workers, which write it at its offset (known from
+   * the index: the uncompressed length, or the stored one less the encryption's overhead); the
+   * size is set at the end, so that blobs of zeros the workers skipped are holes. The file is
+   * closed only once every write has settled, even after a failure: a worker may still be
+   * writing to the descriptor.
+   */
+  private async writeInWorkers(pool: RestorePool, content: readonly Id[], locs: readonly BlobLocation[], path: string): Promise<void> {
+    const fd = await openFd(fsPath(path), 'wx', 0o600);
+    let size = 0;
+    const writes: Promise<unknown>[] = [];
+    try {
+      for (const [i, loc] of locs.entries()) {
+        writes.push(pool.write(content[i]!, loc, fd, size).then((r) => (this.stats.bytesWritten += r.bytes)));
+        size += loc.uncompressedLength ?? loc.length - CRYPTO_OVERHEAD;
+      }
+      const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      ftruncateSync(fd, size);
+    } finally {
+      await Promise.allSettled(writes);
+      closeSync(fd);
+    }
+  }
+
   private async setMetadata(node: TreeNode, path: string): Promise<void> {
     const symlinkNode = node.type === 'symlink';
     if (this.owners) {
@@ -198,18 +255,6 @@ async function setTimes(path: string, atime: GoTime, mtime: GoTime, symlinkNode:
   else await utimes(fsPath(path), a, m);
 }
 
-function isZeros(data: Uint8Array): boolean {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.length);
-  if (b.length === 0 || b[0] !== 0 || b[b.length - 1] !== 0) return false;
-  return b.equals(zeroBlock(b.length));
-}
-
-let zeros = Buffer.alloc(0);
-function zeroBlock(n: number): Buffer {
-  if (zeros.length < n) zeros = Buffer.alloc(n);
-  return zeros.subarray(0, n);
-}
-
 /** mkfifo(1) / mknod(1): Node has no mknod(2). */
 async function makeSpecial(node: TreeNode, path: string): Promise<void> {
   const args =
@@ -225,7 +270,13 @@ async function makeSpecial(node: TreeNode, path: string): Promise<void> {
 export async function restore(repo: Repository, treeId: Id, options: RestoreOptions): Promise<RestoreStats> {
   await mkdir(options.target, { recursive: true });
   await repo.loadIndex();
-  const r = new Restorer(repo, options);
-  await r.restoreTree(treeId, options.target);
-  return r.stats;
+  const workers = options.workers ?? defaultRestoreWorkers();
+  const pool = workers > 0 && repo.opensInWorkers ? new RestorePool(repo.key, repo.backend, workers) : undefined;
+  try {
+    const r = new Restorer(repo, options, pool);
+    await r.restoreTree(treeId, options.target);
+    return r.stats;
+  } finally {
+    await pool?.close();
+  }
 }

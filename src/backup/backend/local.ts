@@ -55,6 +55,10 @@ export class LocalBackend implements Backend {
     return join(this.root, layoutDir(h));
   }
 
+  localPath(h: Handle): string {
+    return this.pathOf(h);
+  }
+
   private pathOf(h: Handle): string {
     return join(this.root, layoutPath(h));
   }

@@ -88,6 +88,13 @@ export interface Backend {
    */
   load(h: Handle, offset?: number, length?: number): Promise<Uint8Array>;
 
+  /**
+   * Optional: a path on this machine at which the file can be read directly (a local backend),
+   * so that another thread of this process reads it without a round trip through this object.
+   * The file is not checked for existence.
+   */
+  localPath?(h: Handle): string;
+
   /** The file's size; NotFoundError when it does not exist. */
   stat(h: Handle): Promise<FileInfo>;
 

@@ -20,6 +20,7 @@ import { sealBlob, type SealedBlob } from './seal-job.js';
 import { SealPool } from './seal-pool.js';
 import { PackFile, savePackFile } from './pack-file.js';
 import { decodeUnpacked, encodeUnpacked } from './unpacked.js';
+import { openBlob } from './open-blob.js';
 
 /** No key file opens with this password. Callers are expected to catch it. */
 export class WrongPasswordError extends AuthenticationError {
@@ -407,11 +408,15 @@ export class Repository {
     const loc = this.lookup(type, id);
     if (!loc) throw new NotFoundError(`${type} blob ${id} is not in the index`);
     const sealed = await this.backend.load({ type: 'data', name: loc.pack }, loc.offset, loc.length);
-    let plain: Uint8Array = open(this.key, sealed);
-    if (loc.uncompressedLength !== undefined) plain = this.compression.decompress(plain);
-    const got = hashId(plain);
-    if (got !== id) throw new Error(`${type} blob ${id} in pack ${loc.pack} is damaged (content hashes to ${got})`);
-    return plain;
+    return openBlob(this.key, this.compression, id, loc, sealed);
+  }
+
+  /**
+   * Whether blobs of this repository may be opened in worker threads (restore-pool.ts): they
+   * decompress with the default zstd codec there, so not when a test injected another one.
+   */
+  get opensInWorkers(): boolean {
+    return this.compression === zstd;
   }
 
   /** The blob list in a pack's own header (for check and index rebuilds). */
