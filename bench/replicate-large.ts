@@ -27,7 +27,8 @@ import { pathToFileURL } from 'node:url';
 import { Lab, waitFor, type LabProcess } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { clockTicksPerSecond, processTree } from './lib/process-sampler.js';
-import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd } from './rows/file-replication.js';
+import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd, treeCpuSeconds } from './rows/file-replication.js';
+import { writeEdited } from './rows/file-replication-delta.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -52,21 +53,6 @@ function nodeProcessUrl(variant: Variant): string {
   return NODE_PROCESS;
 }
 
-/** CPU seconds of a process tree (exited children that were waited for included). */
-function treeCpu(root: number): number {
-  let ticks = 0;
-  for (const pid of processTree(root)) {
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      // gone
-    }
-  }
-  return ticks / hz;
-}
-
 /** The machine's busy and softirq CPU seconds so far (/proc/stat's aggregate line). */
 function machineCpu(): { busy: number; softirq: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!;
@@ -84,29 +70,6 @@ async function writeRandom(path: string, size: number): Promise<void> {
   }
 }
 
-async function writeEdited(from: string, to: string, size: number): Promise<void> {
-  const input = await open(from, 'r');
-  const output = await open(to, 'w');
-  try {
-    const quarter = Math.floor(size / 4);
-    const middle = Math.floor(size / 2);
-    const buffer = Buffer.allocUnsafe(1024 * 1024);
-    for (let position = 0; position < size; ) {
-      const { bytesRead } = await input.read(buffer, 0, buffer.length, position);
-      const chunk = buffer.subarray(0, bytesRead);
-      if (middle >= position && middle < position + bytesRead) randomBytes(4096).copy(chunk, middle - position);
-      if (quarter >= position && quarter < position + bytesRead) {
-        await output.write(chunk.subarray(0, quarter - position));
-        await output.write(randomBytes(100));
-        await output.write(chunk.subarray(quarter - position));
-      } else await output.write(chunk);
-      position += bytesRead;
-    }
-  } finally {
-    await input.close();
-    await output.close();
-  }
-}
 
 /** Copies `from` to `to` with its mtime (the replica then holds the same version as the source). */
 async function copyWithTimes(from: string, to: string): Promise<void> {
@@ -177,7 +140,7 @@ async function main(): Promise<void> {
           rmSync(join(rsyncDest, 'big.bin'), { force: true });
           if (delta) await copyWithTimes(original, join(rsyncDest, 'big.bin'));
           renameSync(staged, join(source, 'big.bin'));
-          const daemon0 = treeCpu(rsyncd.pid);
+          const daemon0 = treeCpuSeconds(rsyncd.pid);
           const perf = await startPerf(variant, round);
           const m1 = machineCpu();
           const t0 = performance.now();
@@ -187,7 +150,7 @@ async function main(): Promise<void> {
           senderCpu = Number(u) + Number(s);
           // The daemon's child exits after the transfer; its CPU lands in the daemon's cutime once reaped.
           await waitFor(() => processTree(rsyncd.pid).length === 1, { description: 'the rsync daemon child gone', timeoutMs: 10_000, intervalMs: 5 });
-          receiverCpu = treeCpu(rsyncd.pid) - daemon0;
+          receiverCpu = treeCpuSeconds(rsyncd.pid) - daemon0;
           await perf?.stop();
           Object.assign(m0, m1);
         } else {
@@ -204,8 +167,8 @@ async function main(): Promise<void> {
           await src.waitForLine(/"rescan-done"/, 120_000);
           const sPid = src.pid;
           const rPid = server.pid;
-          const s0 = treeCpu(sPid);
-          const r0 = treeCpu(rPid);
+          const s0 = treeCpuSeconds(sPid);
+          const r0 = treeCpuSeconds(rPid);
           const target = join(replica, 'big.bin');
           const before = delta ? statSync(target).mtimeMs : 0;
           const perf = await startPerf(variant, round);
@@ -234,8 +197,8 @@ async function main(): Promise<void> {
           );
           seconds = (performance.now() - t0) / 1000;
           phases = { first_byte_s: firstByte, all_bytes_s: allBytes };
-          senderCpu = treeCpu(sPid) - s0;
-          receiverCpu = treeCpu(rPid) - r0;
+          senderCpu = treeCpuSeconds(sPid) - s0;
+          receiverCpu = treeCpuSeconds(rPid) - r0;
           await perf?.stop();
           Object.assign(m0, m1);
           await Promise.all([stopSide(src), stopSide(server)]);

@@ -53,7 +53,7 @@ async function writeRandom(path: string, mib: number): Promise<void> {
 }
 
 /** The edited version: `from` with 100 bytes inserted at a quarter and 4 KiB overwritten in the middle. */
-async function writeEdited(from: string, to: string, size: number): Promise<void> {
+export async function writeEdited(from: string, to: string, size: number): Promise<void> {
   const input = await open(from, 'r');
   const output = await open(to, 'w');
   try {

@@ -47,7 +47,7 @@ interface LagResult {
 }
 
 /** CPU seconds of a process tree, children that exited and were waited for included (lsyncd's rsyncs). */
-function treeCpuSeconds(root: number): number {
+export function treeCpuSeconds(root: number): number {
   const hz = clockTicksPerSecond();
   let ticks = 0;
   for (const pid of processTree(root)) {
