@@ -125,7 +125,8 @@ test('check: clean on restic\'s repository; a corrupted pack is named with the s
   ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
 
   // Flip a byte in the middle of the victim's first data blob.
-  const r = await Repository.open(new LocalBackend(repo), PASSWORD);
+  const backend = new LocalBackend(repo);
+  const r = await Repository.open(backend, PASSWORD);
   await r.loadIndex();
   const { snapshot } = await findSnapshot(r, 'latest');
   let blob: string | undefined;
@@ -138,6 +139,9 @@ test('check: clean on restic\'s repository; a corrupted pack is named with the s
   readSync(fd, byte, 0, 1, at);
   writeSync(fd, Buffer.from([byte[0]! ^ 0x5a]), 0, 1, at);
   closeSync(fd);
+  // The pack files it read stay open in the backend until closed (else Node closes them at GC, with a warning).
+  await r.close();
+  await backend.close();
 
   const structural = await hs('check', ...auth(repo), '--json');
   assert.equal(structural.code, 0, 'without reading data the damage is not seen (as restic)');
