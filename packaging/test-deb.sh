@@ -43,9 +43,10 @@ done
   import { readdirSync } from "node:fs";
   import { join } from "node:path";
   const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith(".js") ? [join(d, e.name)] : []);
-  // Entry points of worker threads / processes run on import; they are loaded by the tests that start them.
-  const entries = ["/backup/repo/seal-worker.js", "/backup/jobs/worker-main.js"];
-  const files = walk("dist/src").filter((f) => !f.includes("/ui/browser/") && !entries.some((e) => f.endsWith(e)));
+  // Entry points of worker threads / processes (named *-worker.js / *-main.js) run on import;
+  // they are loaded by the tests that start them.
+  const entry = (f) => f.endsWith("-worker.js") || f.endsWith("-main.js");
+  const files = walk("dist/src").filter((f) => !f.includes("/ui/browser/") && !entry(f));
   for (const f of files) await import("/usr/lib/hotstandby/" + f);
   const zstd = await import("zstd-napi");
   if (zstd.decompress(zstd.compress(Buffer.from("ok"))).toString() !== "ok") throw new Error("zstd round trip");
