@@ -9,7 +9,9 @@
  *   error and nothing written on the root filesystem;
  * - a removable disk unplugged in the middle of a backup (a lazy unmount): a clear error, nothing
  *   written on the root filesystem underneath, and once it is back restic checks it clean and the
- *   next run completes.
+ *   next run completes;
+ * - a full disk under a restore: a clear error naming the file, the repository unchanged, and a
+ *   restore with room byte for byte.
  * The tmpfs cases need root (mount); they are skipped otherwise, saying so.
  */
 import assert from 'node:assert/strict';
@@ -188,4 +190,31 @@ test('a removable disk unplugged mid-backup: a clear error, nothing written unde
   ok(await restic(repo, 'check'), 'restic check after the unplug');
   ok(await hs('run', ...auth(repo), '--require-mount', usb, src), 'the next run');
   ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+});
+
+test('a full disk under a restore (file contents written by the restore workers): a clear error naming the file, nothing in the repository changed; with room the restore is byte for byte', { skip: rootSkip }, async (t) => {
+  const repo = join(scratch, 'restore-full-repo');
+  const src = join(scratch, 'restore-full-src');
+  mkdirSync(src);
+  // Incompressible and of many blobs: written by the workers, and three times what the target holds.
+  writeFileSync(join(src, 'big'), pseudoRandom(12 << 20, 'restore-full'));
+  writeFileSync(join(src, 'small'), 'fits\n');
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'backup');
+  const before = listing(repo);
+  const mnt = join(scratch, 'restore-full');
+  mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
+  t.after(() => unmount(mnt));
+  const r = await hs('restore', ...auth(repo), 'latest', '--target', mnt);
+  assert.equal(r.code, 1, `the restore must fail: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /no space left on device/i);
+  assert.match(r.stderr, new RegExp(`${join(src, 'big').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the error names the file');
+  assert.deepEqual(listing(repo).filter((l) => !l.startsWith('/locks/')), before.filter((l) => !l.startsWith('/locks/')), 'nothing in the repository changed');
+  assert.deepEqual(readdirSync(join(repo, 'locks')), [], 'its lock was released');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data');
+  const room = join(scratch, 'restore-room');
+  ok(await hs('restore', ...auth(repo), 'latest', '--target', room), 'the restore with room');
+  assert.ok(readFileSync(join(room, src, 'big')).equals(readFileSync(join(src, 'big'))));
+  assert.equal(readFileSync(join(room, src, 'small'), 'utf8'), 'fits\n');
 });
