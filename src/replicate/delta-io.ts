@@ -18,6 +18,7 @@
  */
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { computeSums } from './delta-signature.js';
 
 /** What delta transfer uses of the addon when it is there (native/delta-io.cc). */
@@ -31,9 +32,26 @@ export interface DeltaIoPort {
 /** Largest read when a range is copied or hashed through JavaScript. */
 const CHUNK = 1024 * 1024;
 
-/** Sums of basis blocks [from, from + n) (delta-signature.ts's wire payload). */
-export function basisSums(port: DeltaIoPort, basis: FileHandle, basisSize: number, blockSize: number, from: number, n: number): Promise<Buffer> {
-  if (port.blockSums !== undefined) return port.blockSums(basis.fd, basisSize, blockSize, from, n);
+/** Below this many bytes of basis a page of sums is one job. */
+const SPLIT_BYTES = 16 * 1024 * 1024;
+/** Jobs a large page of sums is cut into (the source waits for all of them, idle). */
+const SUM_JOBS = Math.max(1, Math.min(4, availableParallelism()));
+
+/**
+ * Sums of basis blocks [from, from + n) (delta-signature.ts's wire payload). Through the addon a
+ * large page is cut into a few thread-pool jobs that run at once (the source has nothing to do
+ * until it has every sum); their pages are joined in order.
+ */
+export async function basisSums(port: DeltaIoPort, basis: FileHandle, basisSize: number, blockSize: number, from: number, n: number): Promise<Buffer> {
+  if (port.blockSums !== undefined) {
+    const jobs = Math.min(SUM_JOBS, Math.max(1, Math.floor((n * blockSize) / SPLIT_BYTES)));
+    if (jobs === 1) return port.blockSums(basis.fd, basisSize, blockSize, from, n);
+    const per = Math.ceil(n / jobs);
+    const parts: Promise<Buffer>[] = [];
+    for (let start = 0; start < n; start += per) parts.push(port.blockSums(basis.fd, basisSize, blockSize, from + start, Math.min(per, n - start)));
+    for (const part of parts) part.catch(() => {}); // one failure is reported below, the others not left unhandled
+    return Buffer.concat(await Promise.all(parts));
+  }
   return computeSums(async (buffer, position) => (await basis.read(buffer, 0, buffer.length, position)).bytesRead, basisSize, blockSize, from, n);
 }
 
