@@ -17,6 +17,12 @@
 //   fewer than `length` only when the input ended, and whether any went kernel-side; rejects
 //   with an errno Error (ENOSPC, EIO, EBADF). A pwrite that writes nothing is ENOSPC (a regular
 //   file writes all or fails).
+//
+// sha256File(fd, offset, length) → Promise<string>
+//   The SHA-256 (hex) of `length` bytes of the file on `fd` from `offset`, read with pread(2) 1 MiB
+//   at a time in one thread-pool job: the source's whole-file hash of a delta, computed on
+//   another core while its main thread rolls over the same bytes (src/replicate/source-sender.ts).
+//   A file that ends early rejects with a RangeError naming the offset.
 #include "delta-io.h"
 
 #include <fcntl.h>
@@ -140,6 +146,77 @@ class SumsWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+class HashWorker : public Napi::AsyncWorker {
+ public:
+  HashWorker(Napi::Env env, int fd, int64_t offset, int64_t length)
+      : Napi::AsyncWorker(env), fd_(fd), offset_(offset), length_(length), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+      EVP_MD_CTX_free(ctx);
+      message_ = "SHA-256 through OpenSSL failed";
+      return;
+    }
+    std::vector<uint8_t> buffer(static_cast<size_t>(std::max<int64_t>(1, std::min<int64_t>(kReadBytes, length_))));
+    for (int64_t done = 0; done < length_;) {
+      const size_t want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), length_ - done));
+      const ssize_t r = pread(fd_, buffer.data(), want, static_cast<off_t>(offset_ + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        error_ = errno;
+        EVP_MD_CTX_free(ctx);
+        return;
+      }
+      if (r == 0) {
+        message_ = "The file ended at " + std::to_string(offset_ + done) + " of " + std::to_string(offset_ + length_) + " bytes";
+        EVP_MD_CTX_free(ctx);
+        return;
+      }
+      if (EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(r)) != 1) {
+        message_ = "SHA-256 through OpenSSL failed";
+        EVP_MD_CTX_free(ctx);
+        return;
+      }
+      done += r;
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digestLength = 0;
+    const bool ok = EVP_DigestFinal_ex(ctx, digest, &digestLength) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+      message_ = "SHA-256 through OpenSSL failed";
+      return;
+    }
+    static const char kHex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < digestLength; i++) {
+      hex_ += kHex[digest[i] >> 4];
+      hex_ += kHex[digest[i] & 15];
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (error_ != 0) {
+      deferred_.Reject(ErrnoError(env, error_, "read").Value());
+    } else if (!message_.empty()) {
+      deferred_.Reject(Napi::RangeError::New(env, message_).Value());
+    } else {
+      deferred_.Resolve(Napi::String::New(env, hex_));
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  int fd_;
+  int64_t offset_, length_;
+  int error_ = 0;
+  std::string message_;
+  std::string hex_;
+  Napi::Promise::Deferred deferred_;
+};
+
 class CopyWorker : public Napi::AsyncWorker {
  public:
   CopyWorker(Napi::Env env, int inFd, int64_t inOffset, int outFd, int64_t outOffset, int64_t length, bool kernel)
@@ -249,6 +326,18 @@ Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
   if (inFd > INT32_MAX || outFd > INT32_MAX) throw Napi::RangeError::New(env, "The file descriptor is out of range");
   const bool kernel = info.Length() < 6 || info[5].ToBoolean().Value();
   auto* worker = new CopyWorker(env, static_cast<int>(inFd), inOffset, static_cast<int>(outFd), outOffset, length, kernel);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Sha256File(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t fd = IntArg(info, 0, "The file descriptor");
+  const int64_t offset = IntArg(info, 1, "The offset");
+  const int64_t length = IntArg(info, 2, "The length");
+  if (fd > INT32_MAX) throw Napi::RangeError::New(env, "The file descriptor is out of range");
+  auto* worker = new HashWorker(env, static_cast<int>(fd), offset, length);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

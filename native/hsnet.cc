@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
   exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
   exports.Set("blockSums", Napi::Function::New<BlockSums>(env, "blockSums"));
+  exports.Set("sha256File", Napi::Function::New<Sha256File>(env, "sha256File"));
   exports.Set("copyFileRange", Napi::Function::New<CopyFileRange>(env, "copyFileRange"));
   exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
   // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.

@@ -1,6 +1,6 @@
 /**
- * The replica's delta file work (native/delta-io.cc, src/replicate/delta-io.ts): the addon's
- * block sums are computeSums()'s bytes; a range copied kernel-side (copy_file_range) and through
+ * The delta file work (native/delta-io.cc, src/replicate/delta-io.ts): the addon's block sums
+ * are computeSums()'s bytes, its whole-file hash (the source's) node's; a range copied kernel-side (copy_file_range) and through
  * the read/write fallback gives the same file; the applier uses them when the addon has them and
  * node:fs when it does not, with the same result; and whatever a copy wrote is covered by the
  * whole-file check: a basis changed after its sums, or a copy that wrote the wrong bytes, is
@@ -72,6 +72,18 @@ test('copyFileRange() copies the same bytes kernel-side and through read/write, 
   await assert.rejects(native.copyFileRange!(input.fd, 0, 999_999, 0, 10), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && /copy_file_range/.test(err.message));
   await assert.rejects(native.copyFileRange!(input.fd, 0, 999_999, 0, 10, false), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && /write/.test(err.message));
   assert.throws(() => native.copyFileRange!(input.fd, -1, input.fd, 0, 10), /The input offset must be a non-negative integer/);
+});
+
+test('sha256File() is the SHA-256 of the range, read in the thread pool; a file that ends early is a RangeError', async (t) => {
+  const dir = tempDir(t);
+  const bytes = randomBytes(2 * MiB + 99);
+  writeFileSync(join(dir, 'f'), bytes);
+  const file = await open(join(dir, 'f'), 'r');
+  t.after(() => file.close());
+  assert.equal(await native.sha256File!(file.fd, 0, bytes.length), sha(bytes));
+  assert.equal(await native.sha256File!(file.fd, 1000, MiB), sha(bytes.subarray(1000, 1000 + MiB)));
+  assert.equal(await native.sha256File!(file.fd, 5, 0), sha(Buffer.alloc(0)));
+  await assert.rejects(native.sha256File!(file.fd, 0, bytes.length + 1), (err: Error) => err instanceof RangeError && err.message === `The file ended at ${bytes.length} of ${bytes.length + 1} bytes`);
 });
 
 /** A basis, its edited version and the delta operations between them. */
