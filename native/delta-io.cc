@@ -16,7 +16,9 @@
 //   1 MiB pieces; `kernel: false` asks for that path only (tests). Resolves the bytes copied,
 //   fewer than `length` only when the input ended, and whether any went kernel-side; rejects
 //   with an errno Error (ENOSPC, EIO, EBADF). A pwrite that writes nothing is ENOSPC (a regular
-//   file writes all or fails).
+//   file writes all or fails). Then writeback of the copied range is started
+//   (sync_file_range(2) SYNC_FILE_RANGE_WRITE, not waited for): the group commit's data sync
+//   (native/sync-batch.cc) then finds most of it on the disk already.
 //
 // sha256File(fd, offset, length) → Promise<string>
 //   The SHA-256 (hex) of `length` bytes of the file on `fd` from `offset`, read with pread(2) 1 MiB
@@ -226,6 +228,10 @@ class CopyWorker : public Napi::AsyncWorker {
   void Execute() override {
     if (kernel_) KernelCopy();
     if (error_ == 0 && copied_ < length_) UserCopy();
+    // Writeback of what was copied started now, so the disk works while the transfer goes on;
+    // the group commit waits for it (sync-batch.cc) and reports its errors. Best effort: a
+    // failure to start it changes nothing the commit does not catch.
+    if (error_ == 0 && copied_ > 0) sync_file_range(outFd_, outOffset_, copied_, SYNC_FILE_RANGE_WRITE);
   }
 
   void OnOK() override {
