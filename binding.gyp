@@ -17,7 +17,8 @@
         "native/poly1305.cc",
         "native/sync-batch.cc",
         "native/small-files.cc",
-        "native/scan-dir.cc"
+        "native/scan-dir.cc",
+        "native/delta-io.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

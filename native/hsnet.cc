@@ -1,13 +1,14 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
 // (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
 // through pidfds, inotify for file replication, the kernel's constants, nanosecond file times
-// and Poly1305 (backups).
+// Poly1305 (backups) and the replica's delta-transfer file work.
 #include <napi.h>
 #include <net/if.h>
 
 #include <cerrno>
 
 #include "constants.h"
+#include "delta-io.h"
 #include "errno-error.h"
 #include "file-times.h"
 #include "xattr.h"
@@ -40,6 +41,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setFileTimes", Napi::Function::New<SetFileTimes>(env, "setFileTimes"));
   exports.Set("readSmallFile", Napi::Function::New<ReadSmallFile>(env, "readSmallFile"));
   exports.Set("writeNewFile", Napi::Function::New<WriteNewFile>(env, "writeNewFile"));
+  exports.Set("blockSums", Napi::Function::New<BlockSums>(env, "blockSums"));
+  exports.Set("sha256File", Napi::Function::New<Sha256File>(env, "sha256File"));
+  exports.Set("copyFileRange", Napi::Function::New<CopyFileRange>(env, "copyFileRange"));
   exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
   // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.
   exports.Set("syncDataBatchRenames", Napi::Boolean::New(env, true));

@@ -122,6 +122,12 @@ export interface NativeFileBinding {
   removeXattr(path: Buffer, name: string): void;
   /** A directory's entries with their lstat in one thread-pool job (native/scan-dir.cc, records described there). */
   scanDirectory?(path: Buffer): Promise<Buffer>;
+  /** Delta transfer's block sums of a basis in one thread-pool job (native/delta-io.cc, src/replicate/delta-io.ts). */
+  blockSums?(fd: number, basisSize: number, blockSize: number, from: number, n: number): Promise<Buffer>;
+  /** SHA-256 (hex) of a file's range in one thread-pool job (native/delta-io.cc): the source's whole-file hash of a delta. */
+  sha256File?(fd: number, offset: number, length: number): Promise<string>;
+  /** A range of one file written into another with copy_file_range(2), read/write where it cannot (native/delta-io.cc). */
+  copyFileRange?(inFd: number, inOffset: number, outFd: number, outOffset: number, length: number, kernel?: boolean): Promise<{ copied: number; kernel: boolean }>;
   constants: Readonly<Record<string, number>>;
 }
 

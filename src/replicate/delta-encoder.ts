@@ -7,9 +7,10 @@
  *
  * Streaming: the file is read once, front to back, in chunks; what is held is at most one
  * block + one pending literal + one read chunk (`bufferBytes`), whatever the file's size. The
- * SHA-256 of everything read is computed on the way (the replica checks its result against it).
+ * SHA-256 of everything read is computed on the way (the replica checks its result against it),
+ * unless the caller hashes the file itself (`hash: false`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { strongOf, weakParts, type Signature } from './delta-signature.js';
 import type { DeltaOp } from './delta-ops.js';
 
@@ -18,6 +19,8 @@ export interface DeltaEncoderOptions {
   readChunk?: number;
   /** A literal run is emitted once it reaches this length. */
   literalMax?: number;
+  /** false: the caller hashes the file itself (source-sender.ts, in the thread pool) and digest() is not used. */
+  hash?: boolean;
 }
 
 /** Reads into `buffer` at file `position`; 0 at the end of the file. */
@@ -37,7 +40,7 @@ export class DeltaEncoder {
   readonly bufferBytes: number;
   literalBytes = 0;
   copiedBytes = 0;
-  private readonly hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private readonly bs: number;
   private data: Buffer;
   /** Valid bytes in `data`; file offset of data[0]. */
@@ -67,10 +70,12 @@ export class DeltaEncoder {
     if (this.readChunk < 1 || this.literalMax < 1) throw new RangeError('readChunk and literalMax must be positive');
     this.bufferBytes = this.bs + this.literalMax + this.readChunk;
     this.data = Buffer.allocUnsafe(this.bufferBytes);
+    this.hash = options.hash === false ? undefined : createHash('sha256');
   }
 
   /** The SHA-256 (hex) of the whole file; valid once ops() is exhausted. */
   digest(): string {
+    if (this.hash === undefined) throw new TypeError('This encoder was made with hash: false');
     return this.hash.digest('hex');
   }
 
@@ -259,7 +264,7 @@ export class DeltaEncoder {
         this.eof = true;
         break;
       }
-      this.hash.update(room.subarray(0, n));
+      this.hash?.update(room.subarray(0, n));
       this.end += n;
     }
   }

@@ -16,7 +16,8 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink,
 import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs, type FsyncPath } from './dir-sync.js';
 import { decodeOps } from './delta-ops.js';
-import { blockSizeFor, computeSums } from './delta-signature.js';
+import { basisSums, copyRange, CopyBuffers, type DeltaIoPort } from './delta-io.js';
+import { blockSizeFor } from './delta-signature.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import { anySelected, applyXattrList, NO_XATTRS, type XattrList, type XattrPort, type XattrSelection } from './xattrs.js';
 
@@ -30,7 +31,7 @@ export interface FileMeta {
 }
 
 /** What the applier needs from the addon. */
-export interface FileTimesPort {
+export interface FileTimesPort extends DeltaIoPort {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fsync each. */
@@ -95,8 +96,6 @@ export interface BasisInfo {
   blockSize: number;
 }
 
-/** Largest read when copying a range of the basis into the new version. */
-const COPY_CHUNK = 1024 * 1024;
 /** Most sums in one reply (20 bytes each: 1.25 MiB). */
 export const MAX_SUMS_PER_PAGE = 65536;
 
@@ -126,7 +125,7 @@ export class ReplicaApplier {
   private selection: XattrSelection = NO_XATTRS;
   private readonly tempPrefix = randomBytes(6).toString('hex');
   /** Delta copies' read buffers (patches are applied one at a time: replica-server.ts). */
-  private copyBuffers: [Buffer, Buffer] | undefined;
+  private readonly copyBuffers = new CopyBuffers();
   private tempCounter = 0;
 
   constructor(
@@ -237,7 +236,8 @@ export class ReplicaApplier {
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
     await this.dropOlderPartials(path, token);
     try {
-      const file = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT, 0o600);
+      // Read and write: a delta's kernel-side copies are hashed by reading them back (delta-io.ts).
+      const file = await open(temp, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
       let written = BigInt((await file.stat()).size);
       if (written > size) {
         await file.truncate(0);
@@ -277,7 +277,7 @@ export class ReplicaApplier {
     const count = Math.ceil(basis.size / basis.blockSize);
     if (n < 1 || n > MAX_SUMS_PER_PAGE || from + n > count) throw new ApplyError(`Sums of blocks ${from}..${from + n} asked, the basis has ${count} (at most ${MAX_SUMS_PER_PAGE} a page)`, 'EINVAL');
     try {
-      return await computeSums(async (buffer, position) => (await basis.file.read(buffer, 0, buffer.length, position)).bytesRead, basis.size, basis.blockSize, from, n);
+      return await basisSums(this.native, basis.file, basis.size, basis.blockSize, from, n);
     } catch (err) {
       throw asApplyError(err, partial.path);
     }
@@ -310,25 +310,12 @@ export class ReplicaApplier {
           continue;
         }
         if (op.from + op.length > basis.size) return fail(`copy of ${op.length} bytes at ${op.from} runs past the basis (${basis.size} bytes)`, 'EPROTO');
-        // Two buffers, reused: the next range of the basis is read while this one is written and hashed.
-        this.copyBuffers ??= [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
-        let [current, other] = this.copyBuffers;
-        const readInto = (buffer: Buffer, done: number): Promise<{ bytesRead: number }> => basis.file.read(buffer, 0, Math.min(buffer.length, op.length - done), op.from + done);
-        let reading: Promise<{ bytesRead: number }> | undefined = readInto(current, 0);
-        try {
-          for (let done = 0; done < op.length; ) {
-            const { bytesRead } = await reading!;
-            reading = undefined;
-            // The basis shrank (changed outside replication): the hash check at the end fails too.
-            if (bytesRead === 0) return fail(`the basis ended at ${op.from + done} bytes`, 'EBADMSG');
-            done += bytesRead;
-            if (done < op.length) reading = readInto(other, done);
-            await this.append(partial, current.subarray(0, bytesRead));
-            [current, other] = [other, current];
-          }
-        } finally {
-          reading?.catch(() => {}); // a failed write left a read running: its outcome is not wanted
-        }
+        // Kernel-side where the addon can (delta-io.ts: the copied bytes are hashed as the new
+        // version holds them, so the whole-file check still covers every byte).
+        const copied = await copyRange(this.native, basis.file, op.from, op.length, { file: partial.file, at: Number(partial.written), hash: partial.hash }, this.copyBuffers);
+        partial.written += BigInt(copied);
+        // The basis shrank (changed outside replication): the hash check at the end fails too.
+        if (copied < op.length) return fail(`the basis ended at ${op.from + copied} bytes`, 'EBADMSG');
       }
     } catch (err) {
       partial.failure = asApplyError(err, partial.path);

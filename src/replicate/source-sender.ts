@@ -47,6 +47,8 @@ export interface SmallFileReader {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
+  /** SHA-256 (hex) of a file's range in one thread-pool job (native/delta-io.cc): a delta's whole-file hash off the main thread. */
+  sha256File?(fd: number, offset: number, length: number): Promise<string>;
 }
 
 /** Most sums asked in one 'sums' request (the replica's MAX_SUMS_PER_PAGE). */
@@ -485,7 +487,14 @@ export class SourceSender {
       builder.add(page.payload);
     }
     if (sumsBytes !== count * SUM_BYTES) throw new RangeError(`The replica sent ${sumsBytes} bytes of sums for ${count} blocks`);
-    const encoder = new DeltaEncoder(builder.build(), async (buffer, position) => (await file.read(buffer, 0, buffer.length, position)).bytesRead);
+    // The whole-file hash in the thread pool where the addon can (another core, while this
+    // thread rolls over the same bytes): a second read of them, from the page cache. It and the
+    // encoder's reads are of one version only if the file did not change meanwhile, which
+    // sendStream() checks by its stamp after this; should they still differ, the replica's
+    // result fails the hash (EBADMSG) and the file goes whole: never a wrong file.
+    const whole = this.reader.sha256File?.(file.fd, 0, size);
+    whole?.catch(() => {}); // awaited below unless the encoding fails first
+    const encoder = new DeltaEncoder(builder.build(), async (buffer, position) => (await file.read(buffer, 0, buffer.length, position)).bytesRead, { hash: whole === undefined });
     let at = 0;
     let batch: DeltaOp[] = [];
     let batchAt = offset;
@@ -514,8 +523,9 @@ export class SourceSender {
       if (batchBytes >= PATCH_FRAME || batchOutput >= PATCH_OUTPUT) await flush();
     }
     await flush();
+    const sha256 = whole === undefined ? encoder.digest() : await whole;
     this.hooks.onDelta?.({ path, size, literalBytes: encoder.literalBytes, copiedBytes: encoder.copiedBytes, sumsBytes, patchBytes });
-    return encoder.digest();
+    return sha256;
   }
 
   private async unchanged(path: RelPath, file: FileHandle, before: Stamp): Promise<void> {
