@@ -30,6 +30,14 @@ export interface EtcdTxnResult {
   readonly current?: EtcdKeyValue | undefined;
 }
 
+/** A member as `/v3/cluster/member/list` lists it (rpc.proto `Member`; uint64 ids as decimal text). */
+export interface EtcdMember {
+  readonly id: string;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+}
+
 export class EtcdUnavailableError extends Error {
   override readonly name = 'EtcdUnavailableError';
 }
@@ -122,6 +130,31 @@ export class EtcdGateway {
     return { succeeded: false, current: kv === undefined ? undefined : decodeKeyValue(kv) };
   }
 
+  /** The members (rpc.proto MemberList), from whichever member answers. */
+  async members(signal?: AbortSignal): Promise<EtcdMember[]> {
+    const reply = (await this.call('/v3/cluster/member/list', {}, signal, true)) as { members?: Array<{ ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[] }> };
+    return (reply.members ?? []).map((m) => ({ id: m.ID ?? '0', name: m.name ?? '', peerUrls: m.peerURLs ?? [], clientUrls: m.clientURLs ?? [] }));
+  }
+
+  /**
+   * One member's status (rpc.proto StatusResponse): its own id and the leader it knows. Asked of
+   * `endpoint` alone (a client URL, configured or advertised), never another member.
+   */
+  async status(endpoint: string, signal?: AbortSignal): Promise<{ memberId: string; leaderId: string }> {
+    const reply = (await this.ask(endpoint.replace(/\/+$/, ''), '/v3/maintenance/status', {}, signal, false)) as { header?: { member_id?: string }; leader?: string };
+    return { memberId: reply.header?.member_id ?? '0', leaderId: reply.leader ?? '0' };
+  }
+
+  /**
+   * Hands raft leadership to member `targetId` (rpc.proto Maintenance.MoveLeader, etcdctl
+   * move-leader). Must be asked of the leader itself (`leaderEndpoint`); etcd answers "not leader"
+   * otherwise. While a transfer is pending the leader takes no proposals: the caller makes sure
+   * the target answers first.
+   */
+  async moveLeader(leaderEndpoint: string, targetId: string, signal?: AbortSignal): Promise<void> {
+    await this.ask(leaderEndpoint.replace(/\/+$/, ''), '/v3/maintenance/transfer-leadership', { targetID: targetId }, signal, false);
+  }
+
   /** Deletes a key (tests and `witness reset`); resolves whether it existed. */
   async delete(key: string, signal?: AbortSignal): Promise<boolean> {
     const reply = (await this.call('/v3/kv/deleterange', { key: b64(key) }, signal)) as { deleted?: string };
@@ -187,7 +220,7 @@ export class EtcdGateway {
   }
 
   /** One POST to one member; records it as preferred when it answers. */
-  private async ask(endpoint: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  private async ask(endpoint: string, path: string, body: unknown, signal: AbortSignal | undefined, prefer = true): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     try {
@@ -208,7 +241,7 @@ export class EtcdGateway {
         const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
         throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
       }
-      this.preferred = this.endpoints.indexOf(endpoint);
+      if (prefer && this.endpoints.includes(endpoint)) this.preferred = this.endpoints.indexOf(endpoint);
       return parsed;
     } catch (error) {
       if (timeout.aborted && !signal?.aborted) throw new Error(`no answer within ${this.requestTimeoutMs} ms`);
