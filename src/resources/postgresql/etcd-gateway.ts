@@ -49,7 +49,17 @@ export interface EtcdGatewayOptions {
   readonly requestTimeoutMs?: number;
   /** A read also goes to the next member after this long without an answer; default 150 ms. */
   readonly hedgeMs?: number;
+  /**
+   * This host's addresses: an endpoint naming one of them (the member on this machine) is asked
+   * first, unless it failed in the last HOME_BACKOFF_MS. It is the one member certain to be alive
+   * whenever this node is (the member the last answer came from may be on the host that just
+   * died: each takeover's first read then waited hedgeMs for nothing).
+   */
+  readonly localHosts?: ReadonlySet<string>;
 }
+
+/** How long the member on this host is not asked first after it failed to answer. */
+export const HOME_BACKOFF_MS = 5_000;
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
@@ -83,6 +93,9 @@ export class EtcdGateway {
   /** Index of the endpoint that answered last (tried first). */
   private preferred = 0;
   private readonly hedgeMs: number;
+  /** The endpoint on this host (localHosts), if any, and when it last failed (performance.now()). */
+  private readonly home: string | undefined;
+  private homeFailedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EtcdGatewayOptions) {
     if (options.endpoints.length === 0) throw new RangeError('etcd: at least one endpoint is needed');
@@ -100,6 +113,16 @@ export class EtcdGateway {
     this.endpoints = options.endpoints.map((endpoint) => endpoint.replace(/\/+$/, ''));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 1000;
     this.hedgeMs = options.hedgeMs ?? Math.min(150, this.requestTimeoutMs);
+    const local = options.localHosts;
+    this.home = local === undefined ? undefined : this.endpoints.find((e) => local.has(new URL(e).hostname.replace(/^\[|\]$/g, '').toLowerCase()));
+  }
+
+  /** Member after member from the one that answered last, the one on this host first while it answers. */
+  private order(): string[] {
+    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
+    const home = this.home;
+    if (home === undefined || performance.now() - this.homeFailedAt < HOME_BACKOFF_MS) return order;
+    return [home, ...order.filter((e) => e !== home)];
   }
 
   /** A linearizable read of one key (undefined when it does not exist). */
@@ -170,7 +193,7 @@ export class EtcdGateway {
    * its comparison, and that answer could arrive first.
    */
   private async call(path: string, body: unknown, signal?: AbortSignal, hedge = false): Promise<unknown> {
-    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
+    const order = this.order();
     const failures: string[] = [];
     if (!hedge) {
       for (const endpoint of order) {
@@ -244,6 +267,8 @@ export class EtcdGateway {
       if (prefer && this.endpoints.includes(endpoint)) this.preferred = this.endpoints.indexOf(endpoint);
       return parsed;
     } catch (error) {
+      // Not answering (refused, timed out), not an answer that was an error, nor a hedge's loser.
+      if (endpoint === this.home && !signal?.aborted && !(error instanceof Error && /^HTTP \d/.test(error.message))) this.homeFailedAt = performance.now();
       if (timeout.aborted && !signal?.aborted) throw new Error(`no answer within ${this.requestTimeoutMs} ms`);
       throw error;
     }

@@ -10,11 +10,11 @@ import { EtcdGateway, type EtcdGatewayOptions, type EtcdKeyValue } from './etcd-
 import { localHosts, placeLeader } from './etcd-leader.js';
 import { sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 
-export interface EtcdWitnessOptions extends EtcdGatewayOptions {
+export interface EtcdWitnessOptions extends Omit<EtcdGatewayOptions, 'localHosts'> {
   /** The record's key, one per PostgreSQL cluster; default `/hotstandby/postgresql/primary`. */
   readonly key?: string;
   /** This host's addresses (keepLeaderAway); default: its interfaces' (etcd-leader.ts localHosts). */
-  readonly localHosts?: () => ReadonlySet<string>;
+  readonly hostAddresses?: () => ReadonlySet<string>;
 }
 
 export const DEFAULT_WITNESS_KEY = '/hotstandby/postgresql/primary';
@@ -53,8 +53,9 @@ export class EtcdWitness implements PrimaryWitness {
   private readonly localHosts: () => ReadonlySet<string>;
 
   constructor(options: EtcdWitnessOptions) {
-    this.etcd = new EtcdGateway(options);
-    this.localHosts = options.localHosts ?? localHosts;
+    this.localHosts = options.hostAddresses ?? localHosts;
+    // The member on this host first: it lives as long as this node (etcd-gateway.ts localHosts).
+    this.etcd = new EtcdGateway({ ...options, localHosts: this.localHosts() });
     this.key = options.key ?? DEFAULT_WITNESS_KEY;
     this.description = `etcd ${this.etcd.endpoints.join(',')} key ${this.key}`;
   }
