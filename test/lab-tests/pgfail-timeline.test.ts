@@ -1,7 +1,7 @@
 /** Failover timelines from the daemons' and PostgreSQL's logs (src/lab/pgfail/timeline.ts), on lines as the daemon writes them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { breakdown, daemonEvents, formatBreakdown, formatTimeline, postgresEvents, window } from '../../src/lab/pgfail/timeline.js';
+import { breakdown, daemonEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, window } from '../../src/lab/pgfail/timeline.js';
 
 // Lines from a power-off in the lab (hotstandby-b.log), trimmed.
 const DAEMON_B = [
@@ -70,4 +70,13 @@ test('formatTimeline() lists the events of the window in time order, ms from the
   assert.match(lines.at(-1) ?? '', /^ +\+1600 ms {2}rig {4}first acknowledged write through the VIP$/);
   assert.ok(!text.includes('healthy, eligible'), 'events before the window are left out');
   assert.deepEqual(window([{ at: 5, host: 'x', what: 'late' }, { at: 1, host: 'x', what: 'early' }], 0, 4).map((e) => e.what), ['early']);
+});
+
+test('mergeCopies() makes one event of a line a rewound node\'s log repeats from its peer\'s', () => {
+  const merged = mergeCopies([...postgresEvents('a', PG_B), ...postgresEvents('b', PG_B), { at: FAULT, host: 'a', what: 'only a' }]);
+  assert.deepEqual(merged.map((e) => `${e.host} ${e.what}`), [
+    'a/b postgres: [30673] LOG:  received promote request',
+    'a/b postgres: [30667] LOG:  database system is ready to accept connections',
+    'a only a',
+  ]);
 });

@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FailoverCluster } from './cluster.js';
-import { breakdown, type Breakdown, daemonEvents, formatBreakdown, formatTimeline, postgresEvents, type TimelineEvent } from './timeline.js';
+import { breakdown, type Breakdown, daemonEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, type TimelineEvent } from './timeline.js';
 
 export interface CycleLogs {
   readonly timeline: string;
@@ -31,7 +31,7 @@ export async function keepCycleLogs(
     events.push(...(file.source === 'daemon' ? daemonEvents(file.host, text) : postgresEvents(file.host, text)));
     if (target !== undefined) await copyFile(file.path, join(target, `${file.host}-${file.source}-${i}-${basename(file.path)}`)).catch(() => undefined);
   }
-  const timeline = formatTimeline(events, cycle.faultAt, cycle.ackAt);
+  const timeline = formatTimeline(mergeCopies(events), cycle.faultAt, cycle.ackAt);
   const steps = breakdown(events, cycle.to, cycle.faultAt, cycle.ackAt);
   if (target !== undefined) {
     await writeFile(join(target, 'timeline.txt'), `cycle ${cycle.index}: ${cycle.kind}, new primary ${cycle.to}\n${formatBreakdown(steps)}\n\n${timeline}\n`);

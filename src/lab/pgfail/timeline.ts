@@ -106,6 +106,22 @@ export function postgresEvents(host: string, logText: string): TimelineEvent[] {
   return events;
 }
 
+/**
+ * One event for lines found alike (same stamp and text) in several hosts' logs, its hosts joined
+ * ("a/b"): pg_rewind copies the source's files, the server log in the data directory included, so
+ * a rewound node's log repeats its peer's lines up to the rewind.
+ */
+export function mergeCopies(events: readonly TimelineEvent[]): TimelineEvent[] {
+  const seen = new Map<string, { at: number; hosts: string[]; what: string }>();
+  for (const e of events) {
+    const key = `${e.at} ${e.what}`;
+    const known = seen.get(key);
+    if (known === undefined) seen.set(key, { at: e.at, hosts: [e.host], what: e.what });
+    else if (!known.hosts.includes(e.host)) known.hosts.push(e.host);
+  }
+  return [...seen.values()].map(({ at, hosts, what }) => ({ at, host: hosts.join('/'), what }));
+}
+
 /** The events within [from, to], in time order (stable for equal stamps). */
 export function window(events: readonly TimelineEvent[], from: number, to: number): TimelineEvent[] {
   return events.filter((e) => e.at >= from && e.at <= to).map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map(({ e }) => e);
