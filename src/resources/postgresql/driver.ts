@@ -113,6 +113,7 @@ export class PostgresqlDriver implements ResourceDriver {
   private leaderCheckedAt: number | undefined;
   private leaderChecking = false;
   private lastLeaderError: string | undefined;
+  private lastLeaderSaid: string | undefined;
 
   constructor(
     private readonly settings: PostgresqlSettings,
@@ -693,7 +694,9 @@ export class PostgresqlDriver implements ResourceDriver {
     this.leaderCheckedAt = now;
     this.witness.keepLeaderAway(this.peerAddress()?.host, AbortSignal.timeout(5_000)).then(({ moved, said }) => {
       this.lastLeaderError = undefined;
-      if (moved) log.log('info', `Witness: ${said}`);
+      // Every move, and what it found whenever that changes (not every 10 s).
+      if (moved || said !== this.lastLeaderSaid) log.log('info', `Witness: ${said}`);
+      this.lastLeaderSaid = moved ? undefined : said;
     }, (error: unknown) => {
       const text = (error as Error).message;
       if (text !== this.lastLeaderError) log.log('warn', `Witness: cannot place the etcd leader: ${text}`);
