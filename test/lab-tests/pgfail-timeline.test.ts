@@ -1,7 +1,7 @@
 /** Failover timelines from the daemons' and PostgreSQL's logs (src/lab/pgfail/timeline.ts), on lines as the daemon writes them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { breakdown, daemonEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, window } from '../../src/lab/pgfail/timeline.js';
+import { breakdown, daemonEvents, etcdEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, window } from '../../src/lab/pgfail/timeline.js';
 
 // Lines from a power-off in the lab (hotstandby-b.log), trimmed.
 const DAEMON_B = [
@@ -78,5 +78,17 @@ test('mergeCopies() makes one event of a line a rewound node\'s log repeats from
     'a/b postgres: [30673] LOG:  received promote request',
     'a/b postgres: [30667] LOG:  database system is ready to accept connections',
     'a only a',
+  ]);
+});
+
+test('etcdEvents() keeps leadership, election and slow-request lines with their ts stamps', () => {
+  const text = [
+    '{"level":"info","ts":"2026-12-03T13:40:01.100Z","caller":"raft/raft.go:923","msg":"8894d8fc9bc902ba became leader at term 3"}',
+    '{"level":"warn","ts":"2026-12-03T13:40:01.351Z","caller":"etcdserver/util.go:167","msg":"apply request took too long","took":"690.896293ms","error":"etcdserver: leader changed"}',
+    '{"level":"info","ts":"2026-12-03T13:40:01.400Z","caller":"embed/serve.go:191","msg":"serving client traffic insecurely"}',
+  ].join('\n');
+  assert.deepEqual(etcdEvents('w', text).map((e) => [e.at - FAULT, e.what]), [
+    [1100, 'etcd: 8894d8fc9bc902ba became leader at term 3'],
+    [1351, 'etcd: apply request took too long (took 690.896293ms, etcdserver: leader changed)'],
   ]);
 });

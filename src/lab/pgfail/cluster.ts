@@ -43,5 +43,5 @@ export interface FailoverCluster {
    * The log files a failover timeline is read from (timeline.ts), every one so far (a restarted
    * daemon writes a new one); optional: the rig prints no timeline for a pair without it.
    */
-  logFiles?(): Array<{ readonly host: string; readonly source: 'daemon' | 'postgresql'; readonly path: string }>;
+  logFiles?(): Array<{ readonly host: string; readonly source: 'daemon' | 'postgresql' | 'etcd'; readonly path: string }>;
 }

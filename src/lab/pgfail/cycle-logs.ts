@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FailoverCluster } from './cluster.js';
-import { breakdown, type Breakdown, daemonEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, type TimelineEvent } from './timeline.js';
+import { breakdown, type Breakdown, daemonEvents, etcdEvents, formatBreakdown, formatTimeline, mergeCopies, postgresEvents, type TimelineEvent } from './timeline.js';
 
 export interface CycleLogs {
   readonly timeline: string;
@@ -28,7 +28,7 @@ export async function keepCycleLogs(
   for (const [i, file] of files.entries()) {
     const text = await readFile(file.path, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // a data directory being cloned again
-    events.push(...(file.source === 'daemon' ? daemonEvents(file.host, text) : postgresEvents(file.host, text)));
+    events.push(...(file.source === 'daemon' ? daemonEvents(file.host, text) : file.source === 'etcd' ? etcdEvents(file.host, text) : postgresEvents(file.host, text)));
     if (target !== undefined) await copyFile(file.path, join(target, `${file.host}-${file.source}-${i}-${basename(file.path)}`)).catch(() => undefined);
   }
   const timeline = formatTimeline(mergeCopies(events), cycle.faultAt, cycle.ackAt);

@@ -209,12 +209,15 @@ export class HotstandbyPair implements FailoverCluster {
     await this.etcd?.stop();
   }
 
-  logFiles(): Array<{ host: string; source: 'daemon' | 'postgresql'; path: string }> {
-    return [...this.nodes.values()].flatMap((node) => [
-      ...node.daemonLogs.map((path) => ({ host: node.host, source: 'daemon' as const, path })),
-      // The resource's server log (server.ts starts PostgreSQL with it).
-      { host: node.host, source: 'postgresql' as const, path: join(node.dataDir, 'hotstandby-server.log') },
-    ]);
+  logFiles(): Array<{ host: string; source: 'daemon' | 'postgresql' | 'etcd'; path: string }> {
+    return [
+      ...[...this.nodes.values()].flatMap((node) => [
+        ...node.daemonLogs.map((path) => ({ host: node.host, source: 'daemon' as const, path })),
+        // The resource's server log (server.ts starts PostgreSQL with it).
+        { host: node.host, source: 'postgresql' as const, path: join(node.dataDir, 'hotstandby-server.log') },
+      ]),
+      ...(this.etcd?.logFiles() ?? []).map((f) => ({ ...f, source: 'etcd' as const })),
+    ];
   }
 
   /** The daemon's log, for diagnostics. */

@@ -106,6 +106,28 @@ export function postgresEvents(host: string, logText: string): TimelineEvent[] {
   return events;
 }
 
+const ETCD_WORTH = /leader|elect|campaign|became|took too long|lost|vote/i;
+
+/** etcd 3.4 zap lines (`ts` an ISO stamp) about leadership, elections and slow requests. */
+export function etcdEvents(host: string, logText: string): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  for (const text of logText.split('\n')) {
+    if (!text.startsWith('{')) continue;
+    let line: { ts?: string; msg?: string; level?: string; took?: string; error?: string };
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      continue;
+    }
+    const at = line.ts === undefined ? Number.NaN : Date.parse(line.ts);
+    const msg = line.msg ?? '';
+    if (!Number.isFinite(at) || !ETCD_WORTH.test(msg)) continue;
+    const extra = [line.took === undefined ? '' : `took ${line.took}`, line.error === undefined ? '' : line.error.slice(0, 80)].filter(Boolean).join(', ');
+    events.push({ at, host, what: `etcd: ${msg.slice(0, 140)}${extra ? ` (${extra})` : ''}` });
+  }
+  return events;
+}
+
 /**
  * One event for lines found alike (same stamp and text) in several hosts' logs, its hosts joined
  * ("a/b"): pg_rewind copies the source's files, the server log in the data directory included, so
