@@ -59,6 +59,8 @@ test('breakdown() splits fault → first write into detection, promotion phases,
   assert.deepEqual(breakdown(events, 'b', FAULT, ACK), {
     detectMs: 323, toPromoteMs: 34, eligibilityMs: 998, claimMs: 4, syncNamesMs: 7, pgPromoteMs: 56, viewMs: 6, toVipMs: 1, clientMs: 171,
   });
+  // Settled on a after flapping back: the takeover counted is still b's, the first to add the VIP.
+  assert.equal(breakdown(events, 'a', FAULT, ACK).eligibilityMs, 998);
   assert.equal(formatBreakdown(breakdown([], 'b', FAULT, undefined)), 'detect ? · →promote ? · eligibility ? · CAS ? · syncNames ? · pg_promote ? · view ? · →VIP ? · client ?');
 });
 

@@ -150,11 +150,15 @@ export function window(events: readonly TimelineEvent[], from: number, to: numbe
 }
 
 /**
- * The steps of one failover onto `to` (the node that became primary), from the fault at
+ * The steps of one failover onto the node that first added the VIP after the fault (else `to`, where the pair settled), from the fault at
  * `faultAt` to the first acknowledged write at `ackAt` (both wall-clock ms).
  */
 export function breakdown(events: readonly TimelineEvent[], to: string, faultAt: number, ackAt: number | undefined): Breakdown {
-  const mine = window(events, faultAt, ackAt ?? Number.POSITIVE_INFINITY).filter((e) => e.host === to);
+  const within = window(events, faultAt, ackAt ?? Number.POSITIVE_INFINITY);
+  // The node that took over is the first to add the VIP after the fault: the pair may have moved
+  // again before it settled (a flap under load), and `to` is where it settled.
+  const taker = within.find((e) => e.what.startsWith('VIP added'))?.host ?? to;
+  const mine = within.filter((e) => e.host === taker);
   const first = (pattern: RegExp): TimelineEvent | undefined => mine.find((e) => pattern.test(e.what));
   const master = first(/→ MASTER/);
   const start = first(/^promote: start/);
