@@ -6,9 +6,15 @@
  *                                                 patroni, sync-cost (the throughput measurement)
  *   BENCH_PGFAIL_CLIENT=single                    the writers' connect: hedged (default) or single
  *                                                 (one attempt, 1 s timeout: the client before hedging)
+ *   BENCH_PGFAIL_KEEP_LOGS=/tmp/pgfail-logs        after every fault, print its timeline (fault, the
+ *                                                 peer's master-down, witness CAS, pg_promote, VIP,
+ *                                                 first write: src/lab/pgfail/timeline.ts) and copy
+ *                                                 both daemons' and PostgreSQL's logs to
+ *                                                 DIR/<pair>/cycle-NN-<kind>/ (hotstandby pairs)
  *
  * Unset: every fault kind, every pair, the hedged client (the row as issue 11 §4 asks for it).
  */
+import { isAbsolute } from 'node:path';
 import { FAULT_KINDS, type FaultKind, isFaultKind } from '../../src/lab/pgfail/plan.js';
 
 export const PGFAIL_PAIRS = ['hotstandby+etcd', 'hotstandby', 'patroni', 'sync-cost'] as const;
@@ -19,6 +25,8 @@ export interface PgfailOptions {
   readonly faults: readonly FaultKind[];
   readonly pairs: readonly PgfailPair[];
   readonly client: PgfailClient;
+  /** BENCH_PGFAIL_KEEP_LOGS: where each cycle's logs and timeline go (absolute path); undefined: not kept. */
+  readonly keepLogsDir?: string;
 }
 
 function list(text: string | undefined): string[] | undefined {
@@ -36,7 +44,9 @@ export function pgfailOptionsFrom(env: NodeJS.ProcessEnv = process.env): PgfailO
   if (badPair !== undefined) throw new RangeError(`BENCH_PGFAIL_PAIRS: unknown pair '${badPair}' (known: ${PGFAIL_PAIRS.join(', ')})`);
   const client = env.BENCH_PGFAIL_CLIENT?.trim() || 'hedged';
   if (client !== 'hedged' && client !== 'single') throw new RangeError(`BENCH_PGFAIL_CLIENT must be 'hedged' or 'single', got '${client}'`);
-  return { faults: faults as FaultKind[], pairs: pairs as PgfailPair[], client };
+  const keepLogsDir = env.BENCH_PGFAIL_KEEP_LOGS?.trim() || undefined;
+  if (keepLogsDir !== undefined && !isAbsolute(keepLogsDir)) throw new RangeError(`BENCH_PGFAIL_KEEP_LOGS must be an absolute directory path, got '${keepLogsDir}'`);
+  return { faults: faults as FaultKind[], pairs: pairs as PgfailPair[], client, ...(keepLogsDir !== undefined ? { keepLogsDir } : {}) };
 }
 
 /** The writers' connect settings for a client (writer-process.ts): the single client is the one before hedging. */

@@ -91,6 +91,7 @@ async function runPair(ctx: BenchContext, options: PgfailOptions, make: (lab: La
       log: (line) => {
         ctx.log(`  ${cluster.label} ${line}`);
       },
+      ...(options.keepLogsDir !== undefined ? { keepLogs: { dir: options.keepLogsDir } } : {}),
     });
     cycles.push(...result.cycles);
     const anomalies = Object.values(result.check.violationCounts).reduce((a, b) => a + (b ?? 0), 0);

@@ -50,7 +50,7 @@ export function etcdCommand(
     '--heartbeat-interval', String(tuning.heartbeatMs ?? 100),
     '--election-timeout', String(tuning.electionMs ?? 1000),
     '--enable-v2=true', // Patroni 3.0.2 speaks v2 or v3; the witness only the v3 gateway
-    '--log-level', 'warn',
+    '--log-level', 'info', // elections and leader changes are info lines (failover timelines: pgfail/timeline.ts)
     '--logger', 'zap',
   ];
 }
@@ -68,6 +68,13 @@ export class EtcdCluster {
     private readonly members: ReadonlyMap<string, Member>,
   ) {}
 
+  /** Every member process's log so far, oldest first (a restarted member writes a new one). */
+  logFiles(): Array<{ host: string; path: string }> {
+    return [...this.logs];
+  }
+
+  private readonly logs: Array<{ host: string; path: string }> = [];
+
   /** Starts one member in each of `hosts` and waits until the cluster answers a linearizable read. */
   static async start(lab: Lab, hosts: readonly string[], tuning: EtcdTuning = {}): Promise<EtcdCluster> {
     const specs = hosts.map((host) => ({ name: host, ip: lab.host(host).ipv4 }));
@@ -80,6 +87,7 @@ export class EtcdCluster {
       members.set(spec.name, { spec, dataDir, command, process: lab.spawn(spec.name, command, { name: `etcd-${spec.name}` }) });
     }
     const cluster = new EtcdCluster(lab, members);
+    for (const [host, member] of members) cluster.logs.push({ host, path: member.process.logPath });
     for (const host of hosts) {
       await waitFor(async () => (await cluster.health(host)) === true, {
         description: `etcd member ${host} healthy (quorum reached)`,
@@ -118,6 +126,7 @@ export class EtcdCluster {
     const member = this.member(host);
     if (member.process.running) return;
     member.process = this.lab.spawn(host, member.command, { name: `etcd-${host}` });
+    this.logs.push({ host, path: member.process.logPath });
   }
 
   async stop(): Promise<void> {

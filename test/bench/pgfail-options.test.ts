@@ -24,3 +24,9 @@ test('connectSettings(): the single client is one attempt with a 1 s timeout, th
   assert.deepEqual(connectSettings('single'), { connectHedgeMs: 0, connectTimeoutMs: 1000 });
   assert.deepEqual(connectSettings('hedged'), {});
 });
+
+test('pgfailOptionsFrom() takes BENCH_PGFAIL_KEEP_LOGS as an absolute directory and rejects a relative one', () => {
+  assert.equal(pgfailOptionsFrom({ BENCH_PGFAIL_KEEP_LOGS: '/tmp/pgfail-logs' }).keepLogsDir, '/tmp/pgfail-logs');
+  assert.equal(pgfailOptionsFrom({ BENCH_PGFAIL_KEEP_LOGS: ' ' }).keepLogsDir, undefined);
+  assert.throws(() => pgfailOptionsFrom({ BENCH_PGFAIL_KEEP_LOGS: 'logs' }), { name: 'RangeError', message: /BENCH_PGFAIL_KEEP_LOGS must be an absolute directory path, got 'logs'/ });
+});

@@ -39,4 +39,9 @@ export interface FailoverCluster {
   /** Undoes what switchOver left behind (maintenance off), once the pair settled elsewhere. */
   endSwitchOver(primary: string): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * The log files a failover timeline is read from (timeline.ts), every one so far (a restarted
+   * daemon writes a new one); optional: the rig prints no timeline for a pair without it.
+   */
+  logFiles?(): Array<{ readonly host: string; readonly source: 'daemon' | 'postgresql' | 'etcd'; readonly path: string }>;
 }

@@ -94,6 +94,8 @@ interface Node {
   readonly yamlFile: string;
   readonly runtimeDir: string;
   daemon: LabProcess | undefined;
+  /** Every daemon log of this node, oldest first (one per start). */
+  readonly daemonLogs: string[];
 }
 
 export class HotstandbyPair implements FailoverCluster {
@@ -127,7 +129,7 @@ export class HotstandbyPair implements FailoverCluster {
       const base = postgresDir(this.lab, `pg-${host}`);
       const yaml = pairYaml({ keepalivedConf: conf, host, peer: { name: peer, ip: this.lab.host(peer).ipv4 }, base, initdb: i === 0, ...(endpoints ? { etcdEndpoints: endpoints } : {}) });
       const yamlFile = this.lab.writeFile(`hs-${host}.yaml`, yaml);
-      this.nodes.set(host, { host, base, dataDir: join(base, 'data'), yamlFile, runtimeDir: join(this.lab.dir, `hs-${host}-run`), daemon: undefined });
+      this.nodes.set(host, { host, base, dataDir: join(base, 'data'), yamlFile, runtimeDir: join(this.lab.dir, `hs-${host}-run`), daemon: undefined, daemonLogs: [] });
     }
     this.startDaemon(this.hosts[0]);
     await waitFor(async () => {
@@ -207,6 +209,17 @@ export class HotstandbyPair implements FailoverCluster {
     await this.etcd?.stop();
   }
 
+  logFiles(): Array<{ host: string; source: 'daemon' | 'postgresql' | 'etcd'; path: string }> {
+    return [
+      ...[...this.nodes.values()].flatMap((node) => [
+        ...node.daemonLogs.map((path) => ({ host: node.host, source: 'daemon' as const, path })),
+        // The resource's server log (server.ts starts PostgreSQL with it).
+        { host: node.host, source: 'postgresql' as const, path: join(node.dataDir, 'hotstandby-server.log') },
+      ]),
+      ...(this.etcd?.logFiles() ?? []).map((f) => ({ ...f, source: 'etcd' as const })),
+    ];
+  }
+
   /** The daemon's log, for diagnostics. */
   async daemonLog(host: string): Promise<string> {
     return (await this.node(host).daemon?.readLog()) ?? '';
@@ -264,6 +277,7 @@ export class HotstandbyPair implements FailoverCluster {
       [process.execPath, join(this.root, 'bin', 'hotstandby'), 'run', '--config', node.yamlFile, '--runtime-dir', node.runtimeDir, '--log-format', 'json'],
       { name: `hotstandby-${host}`, cwd: this.root },
     );
+    node.daemonLogs.push(node.daemon.logPath);
   }
 
   private node(host: string): Node {

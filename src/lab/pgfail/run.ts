@@ -12,7 +12,9 @@ import type { FaultMark, Op } from '../jepsen/history.js';
 import { Workload } from '../jepsen/workload.js';
 import type { WriterConfig } from '../jepsen/writer-process.js';
 import type { FailoverCluster } from './cluster.js';
+import { keepCycleLogs } from './cycle-logs.js';
 import { injectFault } from './faults.js';
+import { type Breakdown, formatBreakdown } from './timeline.js';
 import type { FaultKind } from './plan.js';
 
 export interface CycleResult {
@@ -25,6 +27,8 @@ export interface CycleResult {
   readonly firstWriteMs: number | undefined;
   /** Ms from the fault until the pair had settled again (old primary streaming). */
   readonly settledMs: number;
+  /** Where the time to the first write went (with keepLogs, for pairs that have logFiles). */
+  readonly breakdown?: Breakdown;
 }
 
 export interface RigOptions {
@@ -50,6 +54,11 @@ export interface RigOptions {
   /** Acknowledged writes to wait for before each fault (load running); default 50. */
   readonly warmWrites?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Read the pair's logs after every cycle and log its timeline (fault → first write, every step
+   * between); with a directory, also copy the logs there (cycle-logs.ts). Default: neither.
+   */
+  readonly keepLogs?: { readonly dir?: string };
 }
 
 export interface RigResult {
@@ -116,10 +125,12 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
         to = await waitSettled(cluster, settleTimeoutMs);
       }
       const settledMs = preciseNow() - fault.at;
-      const result: CycleResult = { index, kind, from, to, firstWriteMs: ackAt === undefined ? undefined : ackAt - fault.at, settledMs };
+      const kept = options.keepLogs === undefined ? undefined : await keepCycleLogs(cluster, { index, kind, to, faultAt: fault.at, ackAt }, options.keepLogs.dir);
+      const result: CycleResult = { index, kind, from, to, firstWriteMs: ackAt === undefined ? undefined : ackAt - fault.at, settledMs, ...(kept ? { breakdown: kept.breakdown } : {}) };
       cycles.push(result);
       await workload.check(`after cycle ${index} (${kind})`);
       log(`cycle ${index}: ${kind} on ${from} → primary ${to}, first write ${result.firstWriteMs?.toFixed(0) ?? 'none'} ms, settled ${settledMs.toFixed(0)} ms`);
+      if (kept !== undefined) log(`cycle ${index} steps: ${formatBreakdown(kept.breakdown)}\n${kept.timeline}`);
     }
   } catch (caught) {
     error = `cycle ${cycles.length} (${options.plan[cycles.length]}): ${(caught as Error).message}`;

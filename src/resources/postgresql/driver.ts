@@ -60,6 +60,8 @@ const WITNESS_RETRY_MS = 200;
 const KEPT_VIPS_POLL_MS = 20;
 /** How often promote polls for the end of recovery. */
 const PROMOTE_POLL_MS = 10;
+/** How often a primary looks where the witness's leader is (etcd-leader.ts); right after a promotion too. */
+const LEADER_CHECK_MS = 10_000;
 
 /** What the last monitor round saw: for describe(), health endpoints and tests. */
 export interface PostgresqlView {
@@ -107,6 +109,11 @@ export class PostgresqlDriver implements ResourceDriver {
   /** While primary: an idle connection whose loss asks for a monitor round at once (watchSession). */
   private watch: { close(): void } | undefined;
   private readonly witness: PrimaryWitness;
+  /** Host-clock ms of the primary's last keepLeaderAway (undefined: due at once), and whether one runs. */
+  private leaderCheckedAt: number | undefined;
+  private leaderChecking = false;
+  private lastLeaderError: string | undefined;
+  private lastLeaderSaid: string | undefined;
 
   constructor(
     private readonly settings: PostgresqlSettings,
@@ -229,6 +236,8 @@ export class PostgresqlDriver implements ResourceDriver {
       ]);
     });
     this.makePeerSlot(log);
+    this.leaderCheckedAt = undefined;
+    this.keepWitnessLeaderAway(log);
     if (promoted !== undefined) this.setLocalView(promoted);
     // Per phase, to see what dominates the time to the first write (docs/postgresql-proof.md).
     const ms = (a: number, b: number): number => Math.round(b - a);
@@ -299,6 +308,7 @@ export class PostgresqlDriver implements ResourceDriver {
       if (this.wanted === 'primary') {
         this.watchPrimary(ctx.log);
         if (this.slot === 'missing') this.makePeerSlot(ctx.log);
+        this.keepWitnessLeaderAway(ctx.log);
       }
       replication = await withSession(localEndpoint(s), ctx.signal, (session) => peerReplication(session, s)).catch(() => undefined);
       if (this.wanted === 'primary' && replication !== undefined) await this.followStandby(record, replication, ctx);
@@ -668,6 +678,31 @@ export class PostgresqlDriver implements ResourceDriver {
     }, (error: unknown) => {
       this.slot = 'missing';
       log.log('warn', `Cannot create the peer's replication slot yet: ${(error as Error).message}`);
+    });
+  }
+
+  /**
+   * In the background, at most every LEADER_CHECK_MS: the witness's leader off the database hosts
+   * (etcd-leader.ts: a power-off of the host holding it cost every takeover an etcd election,
+   * ~1 s). Never awaited: nothing a client waits for depends on it.
+   */
+  private keepWitnessLeaderAway(log: Logger): void {
+    const now = this.host.clock.now();
+    if (this.witness.keepLeaderAway === undefined || this.leaderChecking) return;
+    if (this.leaderCheckedAt !== undefined && now - this.leaderCheckedAt < LEADER_CHECK_MS) return;
+    this.leaderChecking = true;
+    this.leaderCheckedAt = now;
+    this.witness.keepLeaderAway(this.peerAddress()?.host, AbortSignal.timeout(5_000)).then(({ moved, said }) => {
+      this.lastLeaderError = undefined;
+      // Every move, and what it found whenever that changes (not every 10 s).
+      if (moved || said !== this.lastLeaderSaid) log.log('info', `Witness: ${said}`);
+      this.lastLeaderSaid = moved ? undefined : said;
+    }, (error: unknown) => {
+      const text = (error as Error).message;
+      if (text !== this.lastLeaderError) log.log('warn', `Witness: cannot place the etcd leader: ${text}`);
+      this.lastLeaderError = text;
+    }).finally(() => {
+      this.leaderChecking = false;
     });
   }
 

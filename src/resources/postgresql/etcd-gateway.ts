@@ -30,6 +30,14 @@ export interface EtcdTxnResult {
   readonly current?: EtcdKeyValue | undefined;
 }
 
+/** A member as `/v3/cluster/member/list` lists it (rpc.proto `Member`; uint64 ids as decimal text). */
+export interface EtcdMember {
+  readonly id: string;
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+  readonly clientUrls: readonly string[];
+}
+
 export class EtcdUnavailableError extends Error {
   override readonly name = 'EtcdUnavailableError';
 }
@@ -41,7 +49,17 @@ export interface EtcdGatewayOptions {
   readonly requestTimeoutMs?: number;
   /** A read also goes to the next member after this long without an answer; default 150 ms. */
   readonly hedgeMs?: number;
+  /**
+   * This host's addresses: an endpoint naming one of them (the member on this machine) is asked
+   * first, unless it failed in the last HOME_BACKOFF_MS. It is the one member certain to be alive
+   * whenever this node is (the member the last answer came from may be on the host that just
+   * died: each takeover's first read then waited hedgeMs for nothing).
+   */
+  readonly localHosts?: ReadonlySet<string>;
 }
+
+/** How long the member on this host is not asked first after it failed to answer. */
+export const HOME_BACKOFF_MS = 5_000;
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (text: string | undefined): string => Buffer.from(text ?? '', 'base64').toString('utf8');
@@ -75,6 +93,9 @@ export class EtcdGateway {
   /** Index of the endpoint that answered last (tried first). */
   private preferred = 0;
   private readonly hedgeMs: number;
+  /** The endpoint on this host (localHosts), if any, and when it last failed (performance.now()). */
+  private readonly home: string | undefined;
+  private homeFailedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EtcdGatewayOptions) {
     if (options.endpoints.length === 0) throw new RangeError('etcd: at least one endpoint is needed');
@@ -92,6 +113,16 @@ export class EtcdGateway {
     this.endpoints = options.endpoints.map((endpoint) => endpoint.replace(/\/+$/, ''));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 1000;
     this.hedgeMs = options.hedgeMs ?? Math.min(150, this.requestTimeoutMs);
+    const local = options.localHosts;
+    this.home = local === undefined ? undefined : this.endpoints.find((e) => local.has(new URL(e).hostname.replace(/^\[|\]$/g, '').toLowerCase()));
+  }
+
+  /** Member after member from the one that answered last, the one on this host first while it answers. */
+  private order(): string[] {
+    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
+    const home = this.home;
+    if (home === undefined || performance.now() - this.homeFailedAt < HOME_BACKOFF_MS) return order;
+    return [home, ...order.filter((e) => e !== home)];
   }
 
   /** A linearizable read of one key (undefined when it does not exist). */
@@ -122,6 +153,31 @@ export class EtcdGateway {
     return { succeeded: false, current: kv === undefined ? undefined : decodeKeyValue(kv) };
   }
 
+  /** The members (rpc.proto MemberList), from whichever member answers. */
+  async members(signal?: AbortSignal): Promise<EtcdMember[]> {
+    const reply = (await this.call('/v3/cluster/member/list', {}, signal, true)) as { members?: Array<{ ID?: string; name?: string; peerURLs?: string[]; clientURLs?: string[] }> };
+    return (reply.members ?? []).map((m) => ({ id: m.ID ?? '0', name: m.name ?? '', peerUrls: m.peerURLs ?? [], clientUrls: m.clientURLs ?? [] }));
+  }
+
+  /**
+   * One member's status (rpc.proto StatusResponse): its own id and the leader it knows. Asked of
+   * `endpoint` alone (a client URL, configured or advertised), never another member.
+   */
+  async status(endpoint: string, signal?: AbortSignal): Promise<{ memberId: string; leaderId: string }> {
+    const reply = (await this.ask(endpoint.replace(/\/+$/, ''), '/v3/maintenance/status', {}, signal, false)) as { header?: { member_id?: string }; leader?: string };
+    return { memberId: reply.header?.member_id ?? '0', leaderId: reply.leader ?? '0' };
+  }
+
+  /**
+   * Hands raft leadership to member `targetId` (rpc.proto Maintenance.MoveLeader, etcdctl
+   * move-leader). Must be asked of the leader itself (`leaderEndpoint`); etcd answers "not leader"
+   * otherwise. While a transfer is pending the leader takes no proposals: the caller makes sure
+   * the target answers first.
+   */
+  async moveLeader(leaderEndpoint: string, targetId: string, signal?: AbortSignal): Promise<void> {
+    await this.ask(leaderEndpoint.replace(/\/+$/, ''), '/v3/maintenance/transfer-leadership', { targetID: targetId }, signal, false);
+  }
+
   /** Deletes a key (tests and `witness reset`); resolves whether it existed. */
   async delete(key: string, signal?: AbortSignal): Promise<boolean> {
     const reply = (await this.call('/v3/kv/deleterange', { key: b64(key) }, signal)) as { deleted?: string };
@@ -137,7 +193,7 @@ export class EtcdGateway {
    * its comparison, and that answer could arrive first.
    */
   private async call(path: string, body: unknown, signal?: AbortSignal, hedge = false): Promise<unknown> {
-    const order = this.endpoints.map((_, i) => this.endpoints[(this.preferred + i) % this.endpoints.length] as string);
+    const order = this.order();
     const failures: string[] = [];
     if (!hedge) {
       for (const endpoint of order) {
@@ -187,7 +243,7 @@ export class EtcdGateway {
   }
 
   /** One POST to one member; records it as preferred when it answers. */
-  private async ask(endpoint: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  private async ask(endpoint: string, path: string, body: unknown, signal: AbortSignal | undefined, prefer = true): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     try {
@@ -208,9 +264,11 @@ export class EtcdGateway {
         const message = (parsed as { error?: string; message?: string }).message ?? (parsed as { error?: string }).error;
         throw new Error(`HTTP ${response.status}: ${message ?? text.slice(0, 120)}`);
       }
-      this.preferred = this.endpoints.indexOf(endpoint);
+      if (prefer && this.endpoints.includes(endpoint)) this.preferred = this.endpoints.indexOf(endpoint);
       return parsed;
     } catch (error) {
+      // Not answering (refused, timed out), not an answer that was an error, nor a hedge's loser.
+      if (endpoint === this.home && !signal?.aborted && !(error instanceof Error && /^HTTP \d/.test(error.message))) this.homeFailedAt = performance.now();
       if (timeout.aborted && !signal?.aborted) throw new Error(`no answer within ${this.requestTimeoutMs} ms`);
       throw error;
     }

@@ -7,11 +7,14 @@
  * wins nothing. No lease, no TTL: nothing has to expire before a standby may promote.
  */
 import { EtcdGateway, type EtcdGatewayOptions, type EtcdKeyValue } from './etcd-gateway.js';
+import { localHosts, placeLeader } from './etcd-leader.js';
 import { sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 
-export interface EtcdWitnessOptions extends EtcdGatewayOptions {
+export interface EtcdWitnessOptions extends Omit<EtcdGatewayOptions, 'localHosts'> {
   /** The record's key, one per PostgreSQL cluster; default `/hotstandby/postgresql/primary`. */
   readonly key?: string;
+  /** This host's addresses (keepLeaderAway); default: its interfaces' (etcd-leader.ts localHosts). */
+  readonly hostAddresses?: () => ReadonlySet<string>;
 }
 
 export const DEFAULT_WITNESS_KEY = '/hotstandby/postgresql/primary';
@@ -47,9 +50,12 @@ export class EtcdWitness implements PrimaryWitness {
   private readonly etcd: EtcdGateway;
   /** The last record read, with its key-value (mod_revision) for the next compare-and-swap. */
   private lastRead: { readonly record: PrimaryRecord | undefined; readonly kv: EtcdKeyValue | undefined } | undefined;
+  private readonly localHosts: () => ReadonlySet<string>;
 
   constructor(options: EtcdWitnessOptions) {
-    this.etcd = new EtcdGateway(options);
+    this.localHosts = options.hostAddresses ?? localHosts;
+    // The member on this host first: it lives as long as this node (etcd-gateway.ts localHosts).
+    this.etcd = new EtcdGateway({ ...options, localHosts: this.localHosts() });
     this.key = options.key ?? DEFAULT_WITNESS_KEY;
     this.description = `etcd ${this.etcd.endpoints.join(',')} key ${this.key}`;
   }
@@ -78,6 +84,11 @@ export class EtcdWitness implements PrimaryWitness {
   setSyncStandby(self: string, syncStandby: string, expect: PrimaryRecord, signal?: AbortSignal): Promise<boolean> {
     if (expect.primary !== self) return Promise.resolve(false);
     return this.swap(expect, { primary: self, syncStandby }, signal);
+  }
+
+  /** The raft leader off the database hosts when a member elsewhere exists (etcd-leader.ts). */
+  keepLeaderAway(peerHost: string | undefined, signal?: AbortSignal): Promise<{ moved: boolean; said: string }> {
+    return placeLeader(this.etcd, this.localHosts(), new Set(peerHost === undefined ? [] : [peerHost.toLowerCase()]), signal);
   }
 
   /**

@@ -64,6 +64,14 @@ export interface PrimaryWitness {
    * caught up), if the record still equals `expect`.
    */
   setSyncStandby(self: string, syncStandby: string, expect: PrimaryRecord, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Optional, called by the primary now and then: keeps what the witness cannot answer without
+   * off the database hosts (etcd: its raft leader, etcd-leader.ts), so that a database host's
+   * death does not also cost the witness an election. `peerHost`: the standby's address. Resolves
+   * with whether it changed anything and a sentence saying what or why not; rejects when the
+   * witness cannot be asked. Never needed for safety, only for the time a takeover takes.
+   */
+  keepLeaderAway?(peerHost: string | undefined, signal?: AbortSignal): Promise<{ moved: boolean; said: string }>;
   close?(): Promise<void>;
 }
 

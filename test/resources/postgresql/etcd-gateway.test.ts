@@ -70,3 +70,34 @@ test('with no member answering, the error names every endpoint; an aborted read 
   setTimeout(() => controller.abort(new Error('role changed')), 50);
   await assert.rejects(read, /role changed/);
 });
+
+test('the member on this host (localHosts) is asked first, even after another answered, and skipped for a while once it fails', async (t) => {
+  const asked: string[] = [];
+  let homeUp = true;
+  const answer = (name: string) => createServer((req, res) => {
+    asked.push(name);
+    if (name === 'home' && !homeUp) {
+      req.socket.destroy(); // a member that does not answer (its process killed)
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ kvs: [{ key: b64('/k'), value: b64(name), mod_revision: '7', version: '1' }] }));
+  });
+  const remote = await listen(t, answer('remote'));
+  const homeServer = answer('home');
+  await new Promise<void>((resolve) => homeServer.listen(0, '127.0.0.2', resolve));
+  t.after(() => {
+    homeServer.closeAllConnections();
+    homeServer.close();
+  });
+  const home = `http://127.0.0.2:${(homeServer.address() as AddressInfo).port}`;
+  const gateway = new EtcdGateway({ endpoints: [remote, home], requestTimeoutMs: 5000, hedgeMs: 1000, localHosts: new Set(['127.0.0.2']) });
+  assert.equal((await gateway.get('/k'))?.value, 'home');
+  assert.deepEqual(asked, ['home'], 'the configured first endpoint was not asked: the local one answered');
+  homeUp = false;
+  assert.equal((await gateway.get('/k'))?.value, 'remote');
+  assert.deepEqual(asked, ['home', 'home', 'remote']);
+  homeUp = true;
+  assert.equal((await gateway.get('/k'))?.value, 'remote');
+  assert.deepEqual(asked, ['home', 'home', 'remote', 'remote'], 'within HOME_BACKOFF_MS the failed local member is not asked first');
+});

@@ -126,3 +126,38 @@ test('of concurrent claimants against the same record exactly one wins', { skip,
     assert.deepEqual(final.record, { primary: winners[0], syncStandby: null, generation: 1 }, `seed ${seed + round}`);
   }
 });
+
+test('keepLeaderAway() run on the primary\'s host moves the etcd leader from it to the witness host, then leaves it there', { skip, timeout: 90_000 }, async () => {
+  const l = lab as Lab;
+  const endpoints = (etcd as EtcdCluster).endpoints();
+  const gatewayUrl = JSON.stringify(new URL('../../../src/resources/postgresql/etcd-gateway.js', import.meta.url).href);
+  const witnessUrl = JSON.stringify(new URL('../../../src/resources/postgresql/witness-etcd.js', import.meta.url).href);
+  // In host a (its interfaces are what "this host" means): the leader onto a's member first, as
+  // after a's etcd won an election; then the primary's call, with b as its standby.
+  const { stdout } = await l.exec('a', [process.execPath, '--input-type=module', '-e', `
+    const { EtcdGateway } = await import(${gatewayUrl});
+    const { EtcdWitness } = await import(${witnessUrl});
+    const etcd = new EtcdGateway({ endpoints: ${JSON.stringify(endpoints)} });
+    const members = await etcd.members();
+    const by = (ip) => members.find((m) => m.clientUrls.some((u) => u.includes('//' + ip + ':')));
+    const [a, w] = [by(${JSON.stringify(l.host('a').ipv4)}), by(${JSON.stringify(l.host('w').ipv4)})];
+    const leaderNow = async () => (await etcd.status(a.clientUrls[0])).leaderId;
+    const until = async (id) => { for (let i = 0; i < 100 && (await leaderNow()) !== id; i++) await new Promise((r) => setTimeout(r, 100)); return leaderNow(); };
+    const first = await leaderNow();
+    if (first !== a.id) await etcd.moveLeader(members.find((m) => m.id === first).clientUrls[0], a.id);
+    const before = await until(a.id);
+    const witness = new EtcdWitness({ endpoints: ${JSON.stringify(endpoints)}, key: '/test/leader' });
+    const moved = await witness.keepLeaderAway(${JSON.stringify(l.host('b').ipv4)});
+    const after = await until(w.id);
+    const again = await witness.keepLeaderAway(${JSON.stringify(l.host('b').ipv4)});
+    console.log(JSON.stringify({ before: before === a.id, moved, after: after === w.id, again }));
+  `], { timeoutMs: 60_000 });
+  const result = JSON.parse(stdout) as { before: boolean; moved: { moved: boolean; said: string }; after: boolean; again: { moved: boolean; said: string } };
+  assert.equal(result.before, true, 'the leader was on a\'s member to begin with');
+  assert.equal(result.moved.moved, true, result.moved.said);
+  assert.match(result.moved.said, /moved the etcd leader to w: the leader a is on this host; w is on neither database host/);
+  assert.equal(result.after, true, 'the leader is w\'s member now');
+  assert.deepEqual(result.again, { moved: false, said: 'the leader w is on neither database host' });
+  // The record still answers (a transfer loses nothing).
+  assert.ok((await operation('b', { endpoints, op: 'read' })).ok);
+});
