@@ -16,7 +16,7 @@ import { open } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeEdited } from './rows/file-replication-delta.js';
+import { writeEdited, writeRandom } from './rows/file-replication-delta.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -61,15 +61,6 @@ async function phase<T>(into: Record<string, number>, name: string, run: () => P
   into[`${name}_cpu_s`] = c1.user - c0.user + (c1.system - c0.system);
   into[`${name}_sys_s`] = c1.system - c0.system;
   return result;
-}
-
-async function writeRandom(path: string, size: number): Promise<void> {
-  const file = await open(path, 'w');
-  try {
-    for (let done = 0; done < size; done += 1024 * 1024) await file.write(randomBytes(Math.min(1024 * 1024, size - done)));
-  } finally {
-    await file.close();
-  }
 }
 
 async function runOnce(m: Modules, dir: string, original: string, edited: string, size: number): Promise<Record<string, number>> {

@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { copyFile, open } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,7 +28,7 @@ import { Lab, waitFor, type LabProcess } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { clockTicksPerSecond, processTree } from './lib/process-sampler.js';
 import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd, treeCpuSeconds } from './rows/file-replication.js';
-import { writeEdited } from './rows/file-replication-delta.js';
+import { writeEdited, writeRandom } from './rows/file-replication-delta.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -59,17 +59,6 @@ function machineCpu(): { busy: number; softirq: number; steal: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
   return { busy: (user! + nice! + system! + irq! + softirq!) / hz, softirq: softirq! / hz, steal: steal! / hz };
 }
-
-/** Random bytes in 1 MiB writes (no repeated block: nothing a tool could recognise). */
-async function writeRandom(path: string, size: number): Promise<void> {
-  const file = await open(path, 'w');
-  try {
-    for (let done = 0; done < size; done += 1024 * 1024) await file.write(randomBytes(Math.min(1024 * 1024, size - done)));
-  } finally {
-    await file.close();
-  }
-}
-
 
 /** Copies `from` to `to` with its mtime (the replica then holds the same version as the source). */
 async function copyWithTimes(from: string, to: string): Promise<void> {

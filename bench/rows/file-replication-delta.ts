@@ -42,11 +42,14 @@ async function sha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Writes `mib` MiB of random data without holding it (so the bench runs for files larger than memory). */
-async function writeRandom(path: string, mib: number): Promise<void> {
+/**
+ * Writes `size` bytes of random data in 1 MiB writes, without holding them (so the bench runs for
+ * files larger than memory) and with no repeated block a tool could recognise.
+ */
+export async function writeRandom(path: string, size: number): Promise<void> {
   const file = await open(path, 'w');
   try {
-    for (let i = 0; i < mib; i++) await file.write(randomBytes(1024 * 1024));
+    for (let done = 0; done < size; done += 1024 * 1024) await file.write(randomBytes(Math.min(1024 * 1024, size - done)));
   } finally {
     await file.close();
   }
@@ -93,7 +96,7 @@ export async function deltaRun(mib: number): Promise<DeltaRunResult> {
     const replicaUsage = new Usage([server.pid]);
     // Both sides hold the original: hotstandby's replica and rsync's destination.
     const original = join(base, 'big.bin');
-    await writeRandom(original, mib);
+    await writeRandom(original, mib * 1024 * 1024);
     const size = statSync(original).size;
     const target = join(base, 'replica', 'big.bin');
     renameSync(original, join(base, 'source', 'big.bin'));
