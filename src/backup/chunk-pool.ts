@@ -1,0 +1,193 @@
+/**
+ * The threads that read, chunk and hash the files of a backup (chunk-worker.ts), so that the
+ * main thread only walks the directories, looks the chunk ids up and hands new chunks on to be
+ * sealed. A file goes to one thread whole (content-defined cuts depend on every byte before
+ * them, so a file is not split between threads); its chunks come back in file order. A thread
+ * chunks one file at a time, so at most `workers` files are read at once (restic reads two); a
+ * file waits for a free thread. Each file's read-ahead is bounded (CREDIT pieces of READ_SIZE
+ * not yet handled), so memory stays flat however large the file. Started at the first file and
+ * unref'd when idle; close() ends the threads.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { ChunkWorkerData, FileEnd, FromChunkWorker, ToChunkWorker } from './chunk-protocol.js';
+import type { Id } from './repo/id.js';
+import { startWorker, stopWorkers } from './worker-slot.js';
+
+/** Bytes a read. 1 MiB (archiver.ts's READ_SIZE says why). */
+export const CHUNK_READ_SIZE = 1024 * 1024;
+/** Pieces a file may have read ahead of the main thread: enough that a thread does not wait for it. */
+const CREDIT = 4;
+
+/** Threads by default: one per core (the sealing thread shares them), at most 4. */
+export const defaultChunkWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
+
+/** Called for each chunk of a file in order, awaited: the chunk's bytes (views of the reads) and its id. */
+export type OnChunk = (parts: Uint8Array[], id: Id) => Promise<void>;
+
+interface FileRun {
+  seq: number;
+  /** For errors: the path as the archiver names it. */
+  name: string;
+  onChunk: OnChunk;
+  /** Messages not yet handled, in order (handled one at a time: onChunk is awaited). */
+  inbox: FromChunkWorker[];
+  busy: boolean;
+  /** The current chunk's parts, from earlier pieces. */
+  parts: Uint8Array[];
+  failed?: Error;
+  resolve(size: number): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Given to a chunkFile() call (set at once, before its file starts). */
+  taken: boolean;
+  run: FileRun | undefined;
+}
+
+export interface ChunkPoolOptions {
+  workers?: number;
+  /** Tests only: each thread fails a read that would reach this byte of a file (chunk-protocol.ts). */
+  failReadAt?: number;
+}
+
+export class ChunkPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly workers: number;
+  private nextSeq = 1;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly polynomial: bigint,
+    private readonly options: ChunkPoolOptions = {},
+  ) {
+    this.workers = options.workers ?? defaultChunkWorkers();
+    if (!Number.isInteger(this.workers) || this.workers < 1) throw new RangeError(`A chunk pool needs at least one worker, got ${this.workers}`);
+  }
+
+  /** Files chunked at once (one per thread). */
+  get size(): number {
+    return this.workers;
+  }
+
+  /**
+   * Reads the file at `path` (fsPath()'s form) in a thread and calls `onChunk` for each of its
+   * chunks in order; resolves with the file's length as read. `name` names the file in errors:
+   * a read that fails rejects with `Cannot read NAME: …`, and so does an `onChunk` that throws
+   * (with its own error), after which the thread stops reading the file.
+   */
+  async chunkFile(path: string | Buffer, name: string, expectedSize: number, onChunk: OnChunk): Promise<number> {
+    if (this.closed) throw new Error('The chunk pool was closed');
+    if (this.failure) throw this.failure;
+    const slot = await this.freeSlot();
+    try {
+      if (this.failure) throw this.failure; // a thread died while this file waited
+      return await new Promise<number>((resolve, reject) => {
+        const run: FileRun = { seq: this.nextSeq++, name, onChunk, inbox: [], busy: false, parts: [], resolve, reject };
+        slot.run = run;
+        slot.worker.ref();
+        const job: ToChunkWorker = { type: 'file', seq: run.seq, path, expectedSize, credit: CREDIT };
+        slot.worker.postMessage(job);
+      });
+    } finally {
+      slot.run = undefined;
+      slot.worker.unref();
+      const next = this.waiting.shift();
+      if (next) next(slot); // still taken: handed straight on
+      else slot.taken = false;
+    }
+  }
+
+  private async freeSlot(): Promise<Slot> {
+    if (this.slots.length === 0) this.start();
+    const idle = this.slots.find((s) => !s.taken);
+    if (idle) {
+      idle.taken = true;
+      return idle;
+    }
+    return new Promise<Slot>((resolve) => this.waiting.push(resolve));
+  }
+
+  private start(): void {
+    const data: ChunkWorkerData = { polynomial: this.polynomial, readSize: CHUNK_READ_SIZE };
+    if (this.options.failReadAt !== undefined) data.failReadAt = this.options.failReadAt;
+    for (let i = 0; i < this.workers; i++) {
+      const slot = { taken: false, run: undefined } as Slot;
+      slot.worker = startWorker<FromChunkWorker>(new URL('./chunk-worker.js', import.meta.url), data, 'chunking', {
+        message: (m) => {
+          const run = slot.run;
+          if (!run || m.seq !== run.seq) return;
+          run.inbox.push(m);
+          if (!run.busy) void this.drain(slot, run);
+        },
+        die: (err) => {
+          this.failure ??= err;
+          slot.run?.reject(err);
+          for (const w of this.waiting.splice(0)) w(slot); // each fails on the dead thread's failure below
+        },
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /** Handles a file's messages one after the other (onChunk is awaited, so the order holds). */
+  private async drain(slot: Slot, run: FileRun): Promise<void> {
+    run.busy = true;
+    try {
+      while (run.inbox.length > 0) {
+        const m = run.inbox.shift()!;
+        if (m.type === 'end') {
+          await this.end(run, m);
+          return;
+        }
+        if (run.failed) continue; // cancelled: its last pieces are dropped
+        try {
+          let start = 0;
+          for (let i = 0; i < m.cuts.length; i++) {
+            const cut = m.cuts[i]!;
+            run.parts.push(m.piece.subarray(start, cut));
+            const parts = run.parts;
+            run.parts = [];
+            await run.onChunk(parts, m.ids[i]!);
+            start = cut;
+          }
+          if (start < m.piece.length) run.parts.push(m.piece.subarray(start));
+          this.post(slot, { type: 'ack', seq: run.seq, pieces: 1 });
+        } catch (err) {
+          run.failed = err instanceof Error ? err : new Error(String(err));
+          this.post(slot, { type: 'cancel', seq: run.seq });
+        }
+      }
+    } finally {
+      run.busy = false;
+    }
+  }
+
+  private async end(run: FileRun, m: FileEnd): Promise<void> {
+    if (run.failed) return run.reject(run.failed);
+    if (m.error !== undefined) return run.reject(new Error(`Cannot read ${run.name}: ${m.error}`));
+    try {
+      if (m.lastId !== undefined) await run.onChunk(run.parts, m.lastId);
+      run.parts = [];
+      run.resolve(m.size);
+    } catch (err) {
+      run.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private post(slot: Slot, m: ToChunkWorker): void {
+    if (!this.closed) slot.worker.postMessage(m);
+  }
+
+  /** Ends the threads; a file still being chunked is rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await stopWorkers(slots.map((s) => s.worker));
+    for (const s of slots) s.run?.reject(new Error('The chunk pool was closed'));
+  }
+}
