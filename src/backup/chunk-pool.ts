@@ -3,10 +3,12 @@
  * main thread only walks the directories, looks the chunk ids up and hands new chunks on to be
  * sealed. A file goes to one thread whole (content-defined cuts depend on every byte before
  * them, so a file is not split between threads); its chunks come back in file order. A thread
- * chunks one file at a time, so at most `workers` files are read at once (restic reads two); a
- * file waits for a free thread. Each file's read-ahead is bounded (CREDIT pieces of READ_SIZE
- * not yet handled), so memory stays flat however large the file. Started at the first file and
- * unref'd when idle; close() ends the threads.
+ * chunks one file at a time, so at most `workers` files are read at once (restic reads two), and
+ * holds up to FILES_PER_THREAD more in its queue, so that small files (one chunk, one message
+ * each way) follow each other without a round trip between them; a file waits for room in the
+ * least busy thread. Each file's read-ahead is bounded (CREDIT pieces of READ_SIZE not yet
+ * handled), so memory stays flat however large the file. Started at the first file and unref'd
+ * when idle; close() ends the threads.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -18,6 +20,8 @@ import { startWorker, stopWorkers } from './worker-slot.js';
 export const CHUNK_READ_SIZE = 1024 * 1024;
 /** Pieces a file may have read ahead of the main thread: enough that a thread does not wait for it. */
 const CREDIT = 4;
+/** Files given to one thread at once: the one it reads and those queued behind it. */
+const FILES_PER_THREAD = 4;
 
 /** Threads by default: one per core (the sealing thread shares them), at most 4. */
 export const defaultChunkWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
@@ -42,9 +46,10 @@ interface FileRun {
 
 interface Slot {
   worker: Worker;
-  /** Given to a chunkFile() call (set at once, before its file starts). */
-  taken: boolean;
-  run: FileRun | undefined;
+  /** Files given to the thread, by sequence number. */
+  runs: Map<number, FileRun>;
+  /** Room taken in the thread: its files, and callers between freeSlot() and sending theirs. */
+  load: number;
 }
 
 export interface ChunkPoolOptions {
@@ -84,30 +89,31 @@ export class ChunkPool {
     if (this.closed) throw new Error('The chunk pool was closed');
     if (this.failure) throw this.failure;
     const slot = await this.freeSlot();
+    const seq = this.nextSeq++;
     try {
       if (this.failure) throw this.failure; // a thread died while this file waited
       return await new Promise<number>((resolve, reject) => {
-        const run: FileRun = { seq: this.nextSeq++, name, onChunk, inbox: [], busy: false, parts: [], resolve, reject };
-        slot.run = run;
+        const run: FileRun = { seq, name, onChunk, inbox: [], busy: false, parts: [], resolve, reject };
+        slot.runs.set(seq, run);
         slot.worker.ref();
         const job: ToChunkWorker = { type: 'file', seq: run.seq, path, expectedSize, credit: CREDIT };
         slot.worker.postMessage(job);
       });
     } finally {
-      slot.run = undefined;
-      slot.worker.unref();
+      slot.runs.delete(seq);
+      if (slot.runs.size === 0) slot.worker.unref();
       const next = this.waiting.shift();
-      if (next) next(slot); // still taken: handed straight on
-      else slot.taken = false;
+      if (next) next(slot); // the room goes straight on
+      else slot.load--;
     }
   }
 
   private async freeSlot(): Promise<Slot> {
     if (this.slots.length === 0) this.start();
-    const idle = this.slots.find((s) => !s.taken);
-    if (idle) {
-      idle.taken = true;
-      return idle;
+    const least = this.slots.reduce((a, b) => (b.load < a.load ? b : a));
+    if (least.load < FILES_PER_THREAD && this.waiting.length === 0) {
+      least.load++; // taken at once: two callers never count the same room
+      return least;
     }
     return new Promise<Slot>((resolve) => this.waiting.push(resolve));
   }
@@ -116,17 +122,17 @@ export class ChunkPool {
     const data: ChunkWorkerData = { polynomial: this.polynomial, readSize: CHUNK_READ_SIZE };
     if (this.options.failReadAt !== undefined) data.failReadAt = this.options.failReadAt;
     for (let i = 0; i < this.workers; i++) {
-      const slot = { taken: false, run: undefined } as Slot;
+      const slot = { runs: new Map(), load: 0 } as Slot;
       slot.worker = startWorker<FromChunkWorker>(new URL('./chunk-worker.js', import.meta.url), data, 'chunking', {
         message: (m) => {
-          const run = slot.run;
-          if (!run || m.seq !== run.seq) return;
+          const run = slot.runs.get(m.seq);
+          if (!run) return;
           run.inbox.push(m);
           if (!run.busy) void this.drain(slot, run);
         },
         die: (err) => {
           this.failure ??= err;
-          slot.run?.reject(err);
+          for (const run of slot.runs.values()) run.reject(err);
           for (const w of this.waiting.splice(0)) w(slot); // each fails on the dead thread's failure below
         },
       });
@@ -188,6 +194,6 @@ export class ChunkPool {
     this.closed = true;
     const slots = this.slots.splice(0);
     await stopWorkers(slots.map((s) => s.worker));
-    for (const s of slots) s.run?.reject(new Error('The chunk pool was closed'));
+    for (const s of slots) for (const run of s.runs.values()) run.reject(new Error('The chunk pool was closed'));
   }
 }

@@ -35,6 +35,12 @@ parentPort!.on('message', (m: ToChunkWorker) => {
     if (!running) void run();
     return;
   }
+  if (m.type === 'cancel' && m.seq !== current.seq) {
+    // A file still queued: it is ended as soon as it comes up.
+    const queued = files.find((f) => f.seq === m.seq);
+    if (queued) queued.credit = -1;
+    return;
+  }
   if (m.seq !== current.seq) return; // for a file already ended
   if (m.type === 'ack') current.credit += m.pieces;
   else current.cancelled = true;
@@ -46,7 +52,7 @@ async function run(): Promise<void> {
   running = true;
   while (files.length > 0) {
     const job = files.shift()!;
-    current = { seq: job.seq, credit: job.credit, cancelled: false };
+    current = { seq: job.seq, credit: job.credit, cancelled: job.credit < 0 };
     try {
       const end = await chunkFile(job);
       parentPort!.postMessage({ type: 'end', seq: job.seq, ...end });

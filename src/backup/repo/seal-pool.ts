@@ -1,6 +1,7 @@
 /**
  * Compression and encryption of blobs in worker threads (node:worker_threads), so that a backup
- * uses more than one core: the main thread reads, chunks and hashes; the workers compress and seal.
+ * uses more than one core: the chunking threads (chunk-pool.ts; the main thread for small files)
+ * read, chunk and hash; these workers compress and seal.
  * Jobs go to the worker with the fewest outstanding; the pool is unref'd, so an idle pool never
  * keeps the process alive; close() ends the workers. Small blobs travel in batches (one message
  * for up to BATCH_BYTES or BATCH_BLOBS of them): a message per 2 KiB blob cost more than sealing it.
