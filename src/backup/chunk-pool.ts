@@ -82,16 +82,18 @@ export class ChunkPool {
   /**
    * Reads the file at `path` (fsPath()'s form) in a thread and calls `onChunk` for each of its
    * chunks in order; resolves with the file's length as read. `name` names the file in errors:
-   * a read that fails rejects with `Cannot read NAME: …`, and so does an `onChunk` that throws
-   * (with its own error), after which the thread stops reading the file.
+   * a read that fails rejects with `Cannot read NAME: …`, a thread that throws or exits with
+   * `Cannot chunk NAME: …`, and an `onChunk` that throws with its own error (the thread then
+   * stops reading the file).
    */
   async chunkFile(path: string | Buffer, name: string, expectedSize: number, onChunk: OnChunk): Promise<number> {
     if (this.closed) throw new Error('The chunk pool was closed');
-    if (this.failure) throw this.failure;
+    const failed = (err: Error) => new Error(`Cannot chunk ${name}: ${err.message}`, { cause: err });
+    if (this.failure) throw failed(this.failure);
     const slot = await this.freeSlot();
     const seq = this.nextSeq++;
     try {
-      if (this.failure) throw this.failure; // a thread died while this file waited
+      if (this.failure) throw failed(this.failure); // a thread died while this file waited
       return await new Promise<number>((resolve, reject) => {
         const run: FileRun = { seq, name, onChunk, inbox: [], busy: false, parts: [], resolve, reject };
         slot.runs.set(seq, run);
@@ -132,7 +134,7 @@ export class ChunkPool {
         },
         die: (err) => {
           this.failure ??= err;
-          for (const run of slot.runs.values()) run.reject(err);
+          for (const run of slot.runs.values()) run.reject(new Error(`Cannot chunk ${run.name}: ${err.message}`, { cause: err }));
           for (const w of this.waiting.splice(0)) w(slot); // each fails on the dead thread's failure below
         },
       });

@@ -136,6 +136,23 @@ test('backup() refuses a number of chunking threads that is not a whole number â
   assert.throws(() => new ChunkPool(1n, { workers: 0 }), RangeError);
 });
 
+test('a chunking thread that throws (here at its start: a polynomial of the wrong degree) fails the file with an error naming it, and every later one', async () => {
+  const src = join(scratch, 'throws');
+  mkdirSync(src);
+  writeFileSync(join(src, 'big.bin'), noise(1 << 20, 't'));
+  const pool = new ChunkPool(0x3n, { workers: 1 });
+  try {
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(pool.chunkFile(join(src, 'big.bin'), 'throws/big.bin', 1 << 20, async () => {}), (err: Error) => {
+        assert.match(err.message, /^Cannot chunk throws\/big\.bin: Chunker polynomial must have degree 53/);
+        return true;
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
 test('ChunkPool.close() rejects a file being chunked and every later one', async () => {
   const src = join(scratch, 'close');
   mkdirSync(src);
