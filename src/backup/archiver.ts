@@ -39,8 +39,8 @@ export interface BackupOptions {
   /** Counters to update as the backup goes (a progress display reads them). */
   stats?: BackupStats;
   /**
-   * Threads that read, chunk and hash files larger than INLINE_MAX (chunk-pool.ts; default: one
-   * per core, at most 4). 0: the main thread does it all (the way before the pool, for comparison
+   * Threads that read, chunk and hash files larger than INLINE_MAX (chunk-pool.ts; default: the
+   * cores but one, at least 1, at most 4). 0: the main thread does it all (the way before the pool, for comparison
    * and tests).
    */
   chunkWorkers?: number;
