@@ -7,7 +7,9 @@
  *   node dist/bench/backup-driver.js restore REPO TARGET              (the latest snapshot)
  *   node dist/bench/backup-driver.js restore-file REPO PATH TARGET    (one file of the latest)
  *
- * The password comes from RESTIC_PASSWORD, as for restic. Prints one JSON line of statistics.
+ * The password comes from RESTIC_PASSWORD, as for restic; HOTSTANDBY_CHUNK_WORKERS=N sets the
+ * backup's chunking threads (0: the main thread chunks, as before chunk-pool.ts). Prints one JSON
+ * line of statistics.
  */
 import { relaunchWithBackupFlags } from '../src/backup/node-flags.js';
 import type { Repository } from '../src/backup/repo/repository.js';
@@ -44,7 +46,8 @@ async function main(): Promise<void> {
   const repo = await Repo.open(backend, password);
   try {
     if (verb === 'backup') {
-      const r = await backup(repo, { paths: [a!] });
+      const workers = process.env.HOTSTANDBY_CHUNK_WORKERS;
+      const r = await backup(repo, { paths: [a!], ...(workers ? { chunkWorkers: Number(workers) } : {}) });
       console.log(JSON.stringify({ snapshot: r.id, ...r.stats }));
     } else if (verb === 'restore') {
       const { snapshot } = await findSnapshot(repo, 'latest');

@@ -9,11 +9,12 @@
  * started on the first job and unref'd when idle; close() ends them.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Backend } from './repo/backend.js';
 import type { BlobLocation } from './repo/blob-index.js';
 import type { MasterKey } from './repo/crypto.js';
 import type { Id } from './repo/id.js';
+import { startWorker, stopWorkers } from './worker-slot.js';
 
 /** One data blob to restore: where it is stored and where it goes. */
 export interface BlobWrite {
@@ -44,8 +45,6 @@ export interface BlobWritten {
 
 /** Jobs outstanding per worker: enough that a worker never waits for the main thread. */
 const DEPTH = 4;
-/** The young generation of a worker's heap: the blobs are outside it (seal-pool.ts says more). */
-const WORKER_YOUNG_GENERATION_MB = 6;
 
 /** Workers by default: one per core (the main thread mostly waits), at most 4. */
 export const defaultRestoreWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
@@ -118,27 +117,21 @@ export class RestorePool {
 
   private start(): void {
     for (let i = 0; i < this.workers; i++) {
-      const worker = new Worker(new URL('./restore-worker.js', import.meta.url), {
-        workerData: { key: this.key },
-        execArgv: [], // no inherited flags: Node refuses some (--input-type) in a thread
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      const slot = { jobs: new Map() } as Slot;
+      slot.worker = startWorker<BlobWritten>(new URL('./restore-worker.js', import.meta.url), { key: this.key }, 'restore', {
+        message: (m) => {
+          const job = slot.jobs.get(m.seq);
+          if (!job) return;
+          slot.jobs.delete(m.seq);
+          if (slot.jobs.size === 0) slot.worker.unref();
+          job.resolve(m);
+        },
+        die: (err) => {
+          this.failure ??= err;
+          for (const j of slot.jobs.values()) j.reject(err);
+          slot.jobs.clear();
+        },
       });
-      const slot: Slot = { worker, jobs: new Map() };
-      worker.on('message', (m: BlobWritten) => {
-        const job = slot.jobs.get(m.seq);
-        if (!job) return;
-        slot.jobs.delete(m.seq);
-        if (slot.jobs.size === 0) worker.unref();
-        job.resolve(m);
-      });
-      const die = (err: Error) => {
-        this.failure ??= err;
-        for (const j of slot.jobs.values()) j.reject(err);
-        slot.jobs.clear();
-      };
-      worker.on('error', die);
-      worker.on('exit', (code) => die(new Error(`A restore worker exited (status ${code})`)));
-      worker.unref();
       this.slots.push(slot);
     }
   }
@@ -147,8 +140,7 @@ export class RestorePool {
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
-    for (const s of slots) s.worker.removeAllListeners('exit');
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await stopWorkers(slots.map((s) => s.worker));
     for (const s of slots) for (const j of s.jobs.values()) j.reject(new Error('The restore pool was closed'));
     for (const w of this.roomWaiters.splice(0)) w();
   }

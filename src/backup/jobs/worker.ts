@@ -19,6 +19,7 @@ import { acquireLock } from '../lock.js';
 import { formatGoTime, goTimeToNs } from '../repo/go-json.js';
 import { Repository, whoAmI } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
+import { RestorePool } from '../restore-pool.js';
 import { Restorer } from '../restorer.js';
 import { findSnapshot, loadSnapshots } from '../snapshots.js';
 import { removeHostLocks } from './peer-locks.js';
@@ -204,7 +205,10 @@ async function restoreTo(id: number, r: BackupRepositoryConfig, snapshot: string
   if (node === undefined) throw new RangeError('Give a file or directory to restore, not the whole snapshot');
   const total = await sizeBelow(repo, node);
   const release = await acquireLock(repo, false);
-  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted || at.startsWith(`${wanted}/`), descend: false }) });
+  // File contents go to the restore threads, as in `hotstandby backup restore` (restore-pool.ts;
+  // started at the first blob too large to restore inline, so a single small file starts none).
+  const pool = repo.opensInWorkers ? new RestorePool(repo.key, repo.backend) : undefined;
+  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted || at.startsWith(`${wanted}/`), descend: false }) }, pool);
   const timer = setInterval(() => send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } }), PROGRESS_MS);
   const destination = join(target, basename(wanted));
   try {
@@ -215,6 +219,7 @@ async function restoreTo(id: number, r: BackupRepositoryConfig, snapshot: string
     await restorer.restoreTree(parent?.subtree ?? s.tree, target, parent ? dirname(wanted) : '');
   } finally {
     clearInterval(timer);
+    await pool?.close();
     await release();
   }
   send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } });

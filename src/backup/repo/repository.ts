@@ -376,6 +376,11 @@ export class Repository {
 
   /** Ends the worker threads (they are unref'd: a process that forgets this still exits). */
   async close(): Promise<void> {
+    // A backup that failed may leave blobs being sealed: a sealing thread terminated inside a zstd
+    // call aborts the whole process ("terminate called after throwing an instance of
+    // 'Napi::Error'", seen in a test of a failed backup), so they are waited for first.
+    this.pool?.sendBatch();
+    await Promise.allSettled([...this.sealing]);
     for (const p of this.packers.values()) p.file.close(); // a backup that failed: its packs are dropped
     this.packers.clear();
     const pool = this.pool;

@@ -1,12 +1,14 @@
 /**
  * Compression and encryption of blobs in worker threads (node:worker_threads), so that a backup
- * uses more than one core: the main thread reads, chunks and hashes; the workers compress and seal.
+ * uses more than one core: the chunking threads (chunk-pool.ts; the main thread for small files)
+ * read, chunk and hash; these workers compress and seal.
  * Jobs go to the worker with the fewest outstanding; the pool is unref'd, so an idle pool never
  * keeps the process alive; close() ends the workers. Small blobs travel in batches (one message
  * for up to BATCH_BYTES or BATCH_BLOBS of them): a message per 2 KiB blob cost more than sealing it.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, stopWorkers } from '../worker-slot.js';
 import type { MasterKey } from './crypto.js';
 import type { SealedBlob } from './seal-job.js';
 
@@ -49,9 +51,6 @@ interface Slot {
   jobs: Map<number, Job[]>;
 }
 
-/** The young generation of a sealing thread's heap (V8 splits it into semi-spaces). */
-const WORKER_YOUNG_GENERATION_MB = 6;
-
 /** Workers by default: the cores but one (the main thread has its own work), at least 1, at most 4. */
 export const defaultSealWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1));
 
@@ -63,43 +62,37 @@ export class SealPool {
 
   constructor(key: MasterKey, compress: boolean, workers = defaultSealWorkers()) {
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL('./seal-worker.js', import.meta.url), {
-        workerData: { key, compress },
-        execArgv: [], // no inherited flags: Node refuses some (--input-type) in a thread
-        // The blobs are ArrayBuffers outside the heap; the heap holds only small, short-lived
-        // objects, and V8 would still grow the young generation to 16 MB a semi-space (measured:
-        // some 10 MB of resident memory for nothing on the bench's small-file set).
-        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      const slot = { jobs: new Map() } as Slot;
+      slot.worker = startWorker<BatchAnswer>(new URL('./seal-worker.js', import.meta.url), { key, compress }, 'sealing', {
+        message: (m) => this.answer(slot, m),
+        die: (err) => {
+          this.failure ??= err;
+          for (const js of slot.jobs.values()) for (const j of js) j.reject(err);
+          slot.jobs.clear();
+        },
       });
-      const slot: Slot = { worker, jobs: new Map() };
-      worker.on('message', (m: BatchAnswer) => {
-        const jobs = slot.jobs.get(m.id);
-        if (!jobs) return;
-        slot.jobs.delete(m.id);
-        if (slot.jobs.size === 0) worker.unref();
-        if (m.error !== undefined || !m.sealed || !m.lengths || !m.uncompressed || m.lengths.length !== jobs.length) {
-          for (const j of jobs) j.reject(new Error(`Sealing a blob failed: ${m.error ?? 'malformed answer'}`));
-          return;
-        }
-        const all = Buffer.from(m.sealed.buffer, m.sealed.byteOffset, m.sealed.length);
-        let o = 0;
-        jobs.forEach((job, i) => {
-          const sealed = all.subarray(o, o + m.lengths![i]!);
-          o += sealed.length;
-          const u = m.uncompressed![i]!;
-          job.resolve(u === 0 ? { sealed } : { sealed, uncompressedLength: u });
-        });
-      });
-      const die = (err: Error) => {
-        this.failure ??= err;
-        for (const js of slot.jobs.values()) for (const j of js) j.reject(err);
-        slot.jobs.clear();
-      };
-      worker.on('error', die);
-      worker.on('exit', (code) => die(new Error(`A sealing worker exited (status ${code})`)));
-      worker.unref();
       this.slots.push(slot);
     }
+  }
+
+  /** A worker's answer to one message: the sealed blobs go to their jobs, in order. */
+  private answer(slot: Slot, m: BatchAnswer): void {
+    const jobs = slot.jobs.get(m.id);
+    if (!jobs) return;
+    slot.jobs.delete(m.id);
+    if (slot.jobs.size === 0) slot.worker.unref();
+    if (m.error !== undefined || !m.sealed || !m.lengths || !m.uncompressed || m.lengths.length !== jobs.length) {
+      for (const j of jobs) j.reject(new Error(`Sealing a blob failed: ${m.error ?? 'malformed answer'}`));
+      return;
+    }
+    const all = Buffer.from(m.sealed.buffer, m.sealed.byteOffset, m.sealed.length);
+    let o = 0;
+    jobs.forEach((job, i) => {
+      const sealed = all.subarray(o, o + m.lengths![i]!);
+      o += sealed.length;
+      const u = m.uncompressed![i]!;
+      job.resolve(u === 0 ? { sealed } : { sealed, uncompressedLength: u });
+    });
   }
 
   /**
@@ -171,8 +164,6 @@ export class SealPool {
     const pending = this.batch;
     this.batch = undefined;
     for (const j of pending?.jobs ?? []) j.reject(new Error('The sealing pool was closed'));
-    const slots = this.slots.splice(0);
-    for (const s of slots) s.worker.removeAllListeners('exit');
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await stopWorkers(this.slots.splice(0).map((s) => s.worker));
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * The first backup of one data set, hotstandby with and without chunking threads against restic
+ * 0.14, alternating in rounds (each round runs every variant once, in a rotated order), each into
+ * a fresh local repository, after `sync` and a drop of the page cache (as root; otherwise only
+ * the sync, and the table says so). Prints medians of wall time, MiB/s, CPU (user + system) and
+ * peak RSS (/usr/bin/time), and the load average seen before each run.
+ *
+ *   node dist/bench/backup-first.js [--data DIR | --mib 256] [--rounds 5] [--variants threads,inline,restic]
+ *
+ * Without --data a mixed set (bench/backup-data.ts, seed 1) of --mib MiB is generated first (not
+ * measured) and removed at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeMixed } from './backup-data.js';
+import { median } from './stats.js';
+
+const VARIANTS = {
+  threads: { tool: 'hotstandby', env: {} },
+  inline: { tool: 'hotstandby', env: { HOTSTANDBY_CHUNK_WORKERS: '0' } },
+  restic: { tool: 'restic', env: {} },
+} as const;
+type Variant = keyof typeof VARIANTS;
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    mib: { type: 'string', default: '256' },
+    rounds: { type: 'string', default: '5' },
+    variants: { type: 'string', default: 'threads,inline,restic' },
+  },
+});
+const rounds = Number(values.rounds);
+const variants = values.variants!.split(',') as Variant[];
+for (const v of variants) if (!(v in VARIANTS)) throw new RangeError(`Unknown variant '${v}' (threads, inline, restic)`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
+
+const work = mkdtempSync(join(tmpdir(), 'hs-bench-first-'));
+const driver = join(import.meta.dirname, 'backup-driver.js');
+const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
+const canDrop = process.getuid?.() === 0;
+
+function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(cmd, args, { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}): ${r.stderr}`);
+}
+
+interface Run {
+  wall: number;
+  cpu: number;
+  rssMb: number;
+  load: number;
+}
+
+function once(variant: Variant, data: string, n: number): Run {
+  const { tool, env: extra } = VARIANTS[variant];
+  const repo = join(work, `repo-${variant}-${n}`);
+  const timeFile = join(work, 'time');
+  if (tool === 'restic') sh('restic', ['-r', repo, 'init']);
+  else sh(process.execPath, [driver, 'init', repo]);
+  sh('sync', []);
+  if (canDrop) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+  const load = loadavg()[0]!;
+  const cmd = tool === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, driver, 'backup', repo, data];
+  sh('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], extra);
+  const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  rmSync(repo, { recursive: true, force: true });
+  return { wall: wall!, cpu: user! + sys!, rssMb: kb! / 1024, load };
+}
+
+try {
+  let data = values.data;
+  let bytes: number;
+  if (data === undefined) {
+    data = join(work, 'data');
+    bytes = makeMixed(data, Number(values.mib) << 20, 1).bytes;
+  } else {
+    const du = spawnSync('du', ['-sb', data], { encoding: 'utf8' });
+    bytes = Number(du.stdout.split('\t')[0]);
+  }
+  const mib = bytes / (1 << 20);
+  const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
+    for (const v of order) {
+      const x = once(v, data, r);
+      runs.get(v)!.push(x);
+      console.error(`round ${r + 1} ${v}: ${x.wall.toFixed(2)} s, ${(mib / x.wall).toFixed(1)} MiB/s, CPU ${x.cpu.toFixed(2)} s, ${x.rssMb.toFixed(0)} MB, load ${x.load.toFixed(1)}`);
+    }
+  }
+  const restic = runs.get('restic');
+  console.log(`${mib.toFixed(0)} MiB, ${rounds} rounds, ${canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
+  console.log('| variant | wall, median (range) | MiB/s | vs restic | CPU user+sys | peak RSS | load (range) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [v, xs] of runs) {
+    const wall = median(xs.map((x) => x.wall));
+    const vs = restic ? (median(restic.map((x) => x.wall)) / wall).toFixed(2) + '×' : '–';
+    const range = (k: keyof Run, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
+    console.log(`| ${v} | ${wall.toFixed(2)} s (${range('wall', 2)}) | ${(mib / wall).toFixed(1)} | ${vs} | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB | ${range('load', 1)} |`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
