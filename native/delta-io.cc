@@ -54,6 +54,20 @@ int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return static_cast<int64_t>(value);
 }
 
+int FdArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  const int64_t fd = IntArg(info, i, what);
+  if (fd > INT32_MAX) throw Napi::RangeError::New(info.Env(), std::string(what) + " is out of range");
+  return fd;
+}
+
+// Queues a thread-pool job and hands back its promise (the job settles it and deletes itself).
+template <class Worker>
+Napi::Value Start(Worker* worker) {
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 // rsync's get_checksum1, 32-bit sums: only their low 16 bits are kept.
 uint32_t WeakSum(const uint8_t* p, size_t n) {
   uint32_t a = 0;
@@ -307,44 +321,32 @@ class CopyWorker : public Napi::AsyncWorker {
 
 Napi::Value BlockSums(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t fd = IntArg(info, 0, "The file descriptor");
+  const int fd = FdArg(info, 0, "The file descriptor");
   const int64_t basisSize = IntArg(info, 1, "The basis size");
   const int64_t blockSize = IntArg(info, 2, "The block size");
   const int64_t from = IntArg(info, 3, "The first block");
   const int64_t n = IntArg(info, 4, "The block count");
-  if (fd > INT32_MAX) throw Napi::RangeError::New(env, "The file descriptor is out of range");
   if (blockSize < 1 || blockSize > kMaxBlock) throw Napi::RangeError::New(env, "Block size " + std::to_string(blockSize) + " is out of range");
   const int64_t count = (basisSize + blockSize - 1) / blockSize;
   if (from + n > count) throw Napi::RangeError::New(env, "Sums of blocks " + std::to_string(from) + ".." + std::to_string(from + n) + " asked, the basis has " + std::to_string(count));
-  auto* worker = new SumsWorker(env, static_cast<int>(fd), basisSize, blockSize, from, n);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new SumsWorker(env, fd, basisSize, blockSize, from, n));
 }
 
 Napi::Value CopyFileRange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t inFd = IntArg(info, 0, "The input file descriptor");
+  const int inFd = FdArg(info, 0, "The input file descriptor");
   const int64_t inOffset = IntArg(info, 1, "The input offset");
-  const int64_t outFd = IntArg(info, 2, "The output file descriptor");
+  const int outFd = FdArg(info, 2, "The output file descriptor");
   const int64_t outOffset = IntArg(info, 3, "The output offset");
   const int64_t length = IntArg(info, 4, "The length");
-  if (inFd > INT32_MAX || outFd > INT32_MAX) throw Napi::RangeError::New(env, "The file descriptor is out of range");
   const bool kernel = info.Length() < 6 || info[5].ToBoolean().Value();
-  auto* worker = new CopyWorker(env, static_cast<int>(inFd), inOffset, static_cast<int>(outFd), outOffset, length, kernel);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new CopyWorker(env, inFd, inOffset, outFd, outOffset, length, kernel));
 }
 
 Napi::Value Sha256File(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t fd = IntArg(info, 0, "The file descriptor");
+  const int fd = FdArg(info, 0, "The file descriptor");
   const int64_t offset = IntArg(info, 1, "The offset");
   const int64_t length = IntArg(info, 2, "The length");
-  if (fd > INT32_MAX) throw Napi::RangeError::New(env, "The file descriptor is out of range");
-  auto* worker = new HashWorker(env, static_cast<int>(fd), offset, length);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new HashWorker(env, fd, offset, length));
 }
