@@ -33,6 +33,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,27 @@ int FdArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (fd > INT32_MAX) throw Napi::RangeError::New(info.Env(), std::string(what) + " is out of range");
   return fd;
 }
+
+// Reads up to `want` bytes at `position`, past EINTR and short reads: the bytes read (fewer only
+// at the end of the file), or -1 with errno in *error.
+int64_t ReadFully(int fd, uint8_t* into, int64_t want, int64_t position, int* error) {
+  int64_t got = 0;
+  while (got < want) {
+    const ssize_t r = pread(fd, into + got, static_cast<size_t>(want - got), static_cast<off_t>(position + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      *error = errno;
+      return -1;
+    }
+    if (r == 0) break;
+    got += r;
+  }
+  return got;
+}
+
+// An OpenSSL digest context freed on every path out of a job.
+using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+DigestContext NewDigestContext() { return DigestContext(EVP_MD_CTX_new(), &EVP_MD_CTX_free); }
 
 // Queues a thread-pool job and hands back its promise (the job settles it and deletes itself).
 template <class Worker>
@@ -89,10 +111,9 @@ class SumsWorker : public Napi::AsyncWorker {
     out_.resize(static_cast<size_t>(n_) * kSumBytes);
     const int64_t perRead = std::max<int64_t>(1, static_cast<int64_t>(kReadBytes) / blockSize_);
     std::vector<uint8_t> buffer(static_cast<size_t>(perRead * blockSize_));
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const DigestContext ctx = NewDigestContext();
     const EVP_MD* sha256 = EVP_sha256();
     if (ctx == nullptr || sha256 == nullptr) {
-      EVP_MD_CTX_free(ctx);
       message_ = "OpenSSL has no SHA-256";
       return;
     }
@@ -100,21 +121,11 @@ class SumsWorker : public Napi::AsyncWorker {
       const int64_t blocks = std::min(perRead, n_ - done);
       const int64_t position = (from_ + done) * blockSize_;
       const int64_t want = std::min(blocks * blockSize_, basisSize_ - position);
-      int64_t got = 0;
-      while (got < want) {
-        const ssize_t r = pread(fd_, buffer.data() + got, static_cast<size_t>(want - got), static_cast<off_t>(position + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-          error_ = errno;
-          EVP_MD_CTX_free(ctx);
-          return;
-        }
-        if (r == 0) {
-          message_ = "The basis ended at " + std::to_string(position + got) + " of " + std::to_string(basisSize_) + " bytes";
-          EVP_MD_CTX_free(ctx);
-          return;
-        }
-        got += r;
+      const int64_t got = ReadFully(fd_, buffer.data(), want, position, &error_);
+      if (got < 0) return;
+      if (got < want) {
+        message_ = "The basis ended at " + std::to_string(position + got) + " of " + std::to_string(basisSize_) + " bytes";
+        return;
       }
       for (int64_t k = 0; k < blocks; k++) {
         const int64_t start = k * blockSize_;
@@ -128,17 +139,15 @@ class SumsWorker : public Napi::AsyncWorker {
         at[3] = static_cast<uint8_t>(weak);
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int digestLength = 0;
-        if (EVP_DigestInit_ex(ctx, sha256, nullptr) != 1 || EVP_DigestUpdate(ctx, block, static_cast<size_t>(length)) != 1 ||
-            EVP_DigestFinal_ex(ctx, digest, &digestLength) != 1 || digestLength < kStrongBytes) {
+        if (EVP_DigestInit_ex(ctx.get(), sha256, nullptr) != 1 || EVP_DigestUpdate(ctx.get(), block, static_cast<size_t>(length)) != 1 ||
+            EVP_DigestFinal_ex(ctx.get(), digest, &digestLength) != 1 || digestLength < kStrongBytes) {
           message_ = "SHA-256 through OpenSSL failed";
-          EVP_MD_CTX_free(ctx);
           return;
         }
         std::copy(digest, digest + kStrongBytes, at + 4);
       }
       done += blocks;
     }
-    EVP_MD_CTX_free(ctx);
   }
 
   void OnOK() override {
@@ -169,39 +178,29 @@ class HashWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
-      EVP_MD_CTX_free(ctx);
+    const DigestContext ctx = NewDigestContext();
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
       message_ = "SHA-256 through OpenSSL failed";
       return;
     }
     std::vector<uint8_t> buffer(static_cast<size_t>(std::max<int64_t>(1, std::min<int64_t>(kReadBytes, length_))));
     for (int64_t done = 0; done < length_;) {
-      const size_t want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), length_ - done));
-      const ssize_t r = pread(fd_, buffer.data(), want, static_cast<off_t>(offset_ + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        error_ = errno;
-        EVP_MD_CTX_free(ctx);
-        return;
-      }
-      if (r == 0) {
-        message_ = "The file ended at " + std::to_string(offset_ + done) + " of " + std::to_string(offset_ + length_) + " bytes";
-        EVP_MD_CTX_free(ctx);
-        return;
-      }
-      if (EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(r)) != 1) {
+      const int64_t want = std::min<int64_t>(static_cast<int64_t>(buffer.size()), length_ - done);
+      const int64_t got = ReadFully(fd_, buffer.data(), want, offset_ + done, &error_);
+      if (got < 0) return;
+      if (got > 0 && EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(got)) != 1) {
         message_ = "SHA-256 through OpenSSL failed";
-        EVP_MD_CTX_free(ctx);
         return;
       }
-      done += r;
+      done += got;
+      if (got < want) {
+        message_ = "The file ended at " + std::to_string(offset_ + done) + " of " + std::to_string(offset_ + length_) + " bytes";
+        return;
+      }
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digestLength = 0;
-    const bool ok = EVP_DigestFinal_ex(ctx, digest, &digestLength) == 1;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
+    if (EVP_DigestFinal_ex(ctx.get(), digest, &digestLength) != 1) {
       message_ = "SHA-256 through OpenSSL failed";
       return;
     }
@@ -284,16 +283,14 @@ class CopyWorker : public Napi::AsyncWorker {
   void UserCopy() {
     std::vector<uint8_t> buffer(static_cast<size_t>(std::min<int64_t>(kReadBytes, length_ - copied_)));
     while (copied_ < length_) {
-      const size_t want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buffer.size()), length_ - copied_));
-      const ssize_t r = pread(inFd_, buffer.data(), want, static_cast<off_t>(inOffset_ + copied_));
-      if (r < 0 && errno == EINTR) continue;
+      const int64_t want = std::min<int64_t>(static_cast<int64_t>(buffer.size()), length_ - copied_);
+      const int64_t r = ReadFully(inFd_, buffer.data(), want, inOffset_ + copied_, &error_);
       if (r < 0) {
-        error_ = errno;
         syscall_ = "read";
         return;
       }
       if (r == 0) return;  // the input ended
-      for (ssize_t written = 0; written < r;) {
+      for (int64_t written = 0; written < r;) {
         const ssize_t w = pwrite(outFd_, buffer.data() + written, static_cast<size_t>(r - written), static_cast<off_t>(outOffset_ + copied_ + written));
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
