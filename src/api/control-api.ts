@@ -14,7 +14,7 @@ import { ConflictError, UnknownInstanceError, type DaemonControl } from './daemo
 import { EventStreams, parseSeq, type EventStreamOptions } from './event-stream.js';
 import { DEFAULT_BODY_LIMIT, HttpError, readJsonBody, sendJson, sendText } from './http.js';
 import { instanceDetail, type ReportedInstance } from './instance-view.js';
-import type { MetricsOptions } from './metrics.js';
+import { createMetricsRegistry, type MetricsOptions } from './metrics.js';
 import { redactConfig } from './redact.js';
 import { actorOf } from './request-identity.js';
 import { Router, type RequestContext, type Route } from './router.js';
@@ -87,7 +87,7 @@ export function createControlApi(control: DaemonControl, options: ControlApiOpti
   return Object.assign(handler, { close: () => streams.closeAll() });
 }
 
-function routes(control: DaemonControl, registry: () => Promise<Registry>, streams: EventStreams, bodyLimit: number): Route[] {
+function routes(control: DaemonControl, registry: () => Registry, streams: EventStreams, bodyLimit: number): Route[] {
   const findInstance = (name: string): ReportedInstance => {
     const instance = control.status().instances.find((i) => i.name === name);
     if (instance === undefined) throw new UnknownInstanceError(name);
@@ -160,26 +160,20 @@ function routes(control: DaemonControl, registry: () => Promise<Registry>, strea
 }
 
 /**
- * prom-client is loaded at the first scrape: a daemon nobody scrapes saves its ≈ 10 MB and the
+ * The registry is built at the first scrape, so a daemon nobody scrapes does not run the
  * event-loop delay monitor of its default metrics, which wakes the loop 100 times a second.
+ * prom-client itself is loaded with this module, at start-up: its require tree (OpenTelemetry,
+ * http, https) is synchronous and took 60 ms on a quiet machine and up to 800 ms on a loaded one,
+ * long enough for a master scraped for the first time to miss its adverts and lose the role.
  */
-function lazyRegistry(control: DaemonControl, options: MetricsOptions | undefined): () => Promise<Registry> {
-  let registry: Promise<Registry> | undefined;
-  return () => {
-    registry ??= import('./metrics.js').then(
-      (metrics) => metrics.createMetricsRegistry(control, options),
-      (err: unknown) => {
-        registry = undefined; // try again at the next scrape
-        throw err;
-      },
-    );
-    return registry;
-  };
+function lazyRegistry(control: DaemonControl, options: MetricsOptions | undefined): () => Registry {
+  let registry: Registry | undefined;
+  return () => (registry ??= createMetricsRegistry(control, options));
 }
 
-function metricsRoute(registry: () => Promise<Registry>): (context: RequestContext) => Promise<void> {
+function metricsRoute(registry: () => Registry): (context: RequestContext) => Promise<void> {
   return async ({ res }) => {
-    const metrics = await registry();
+    const metrics = registry();
     sendText(res, 200, metrics.contentType, await metrics.metrics());
   };
 }
