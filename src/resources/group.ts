@@ -137,6 +137,7 @@ export class ResourceGroup {
   private gateOpen: boolean | undefined;
   private penalty: GroupPenalty = { fault: undefined, offset: 0 };
   private closed = false;
+  private started = false;
 
   constructor(
     /** "instance VI_1" / "sync group G". */
@@ -153,8 +154,13 @@ export class ResourceGroup {
     return this.slots.map((s) => s.member.config.name);
   }
 
-  /** Starts the resources (backup shape) and their monitors; the role follows with setRole. */
+  /**
+   * Starts the resources (backup shape) and their monitors; the role follows with setRole. Until
+   * then the group only records its role: a group rebuilt by a reload must not run an operation
+   * (its start) while the group it replaces is still stopping the same resources.
+   */
   start(): void {
+    this.started = true;
     this.kick();
   }
 
@@ -243,7 +249,7 @@ export class ResourceGroup {
   // ---- the worker ----
 
   private kick(): void {
-    if (this.worker || this.closed) return;
+    if (this.worker || this.closed || !this.started) return;
     this.worker = this.work().finally(() => {
       this.worker = undefined;
     });

@@ -15,12 +15,17 @@ import { FakeDriver, quietLog, resourceConfig, run } from './fakes.js';
 function setup() {
   const time = new FakeTime();
   const calls: string[] = [];
+  const drivers: FakeDriver[] = [];
   const fakeKind: ResourceKind<{ tag?: string }> = {
     kind: 'fake',
     doc: 'test',
     fields: [],
     parse: () => ({}),
-    create: (_settings, host) => new FakeDriver(host.name, time, calls),
+    create: (_settings, host) => {
+      const driver = new FakeDriver(host.name, time, calls);
+      drivers.push(driver);
+      return driver;
+    },
   };
   const gates = new Map<string, boolean>();
   const config = (resources: ResourceConfig[]): HotstandbyConfig =>
@@ -47,7 +52,7 @@ function setup() {
       return r;
     });
   const state = (s: InstanceFacts['state']) => () => ({ state: s, masterAddress: null });
-  return { time, calls, gates, config, open, state, penalties };
+  return { time, calls, drivers, gates, config, open, state, penalties };
 }
 
 describe('Resources', () => {
@@ -109,6 +114,24 @@ describe('Resources', () => {
     reload.apply();
     await run(t.time, 200);
     assert.deepEqual(t.calls, ['a:start', 'a:promote', 'a:demote', 'a:stop', 'a:start'], 'the old driver stopped before the new one started');
+  });
+
+  it('reload: a role change while the old group is still stopping does not start the rebuilt one early', async () => {
+    const t = setup();
+    const resources = await t.open([resourceConfig('a', { kind: 'fake' })]);
+    resources.start();
+    resources.roleChanged('VI_1', t.state('BACKUP'));
+    await run(t.time, 100);
+    t.drivers[0]!.script.stop = [{ ok: true, ms: 500 }];
+    const reload = await resources.prepare(t.config([resourceConfig('a', { kind: 'fake', retryAfterMs: 1000 })]));
+    reload.apply();
+    // The new group's penalty ("starting") faults the instance at once; the daemon passes that on.
+    resources.roleChanged('VI_1', t.state('FAULT'));
+    await run(t.time, 300);
+    assert.deepEqual(t.calls, ['a:start', 'a:stop'], 'the new resource waits for the old one’s stop');
+    await run(t.time, 400);
+    assert.deepEqual(t.calls, ['a:start', 'a:stop', 'a:start']);
+    assert.equal(resources.status()[0]?.phase, 'standby');
   });
 
   it('reload: resources removed from a backup are stopped; added ones start', async () => {
