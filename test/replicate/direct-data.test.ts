@@ -4,11 +4,14 @@
  * split of the pieces and any offset (a resumed transfer starts mid-block), sends the aligned
  * middle O_DIRECT and the head and tail buffered, and names a failed call; the applier uses it on
  * ext4 / xfs (and not elsewhere), a transfer cut at an unaligned length resumes to the same file,
- * and the whole-file check still refuses a wrong hash with nothing installed.
+ * and the whole-file check still refuses a wrong hash with nothing installed; on a full ext4
+ * (a loop-mounted image, root) a direct write's ENOSPC fails the file, gives the space back and
+ * installs nothing, and a file that fits then goes through.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants as fsConstants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,4 +133,44 @@ test('A streamed file written direct whose hash differs is refused (EBADMSG) and
   await assert.rejects(stream(applier, bytes, randomBytes(16).toString('hex'), { sha256: sha(Buffer.from('other')) }), (err: NodeJS.ErrnoException) => err.code === 'EBADMSG');
   assert.throws(() => readFileSync(join(dir, 'big.bin')), /ENOENT/);
   assert.deepEqual(await leftoverTemporaries(dir), []);
+});
+
+const isRoot = process.getuid?.() === 0;
+
+test('A full ext4 under direct writes: ENOSPC fails the file with its space given back and nothing installed; a file that fits then goes direct', { skip: !isRoot && 'mounting an ext4 image needs root' }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'hs-direct-ext4-'));
+  const image = join(work, 'ext4.img');
+  const mnt = join(work, 'mnt');
+  mkdirSync(mnt);
+  execFileSync('truncate', ['-s', '16M', image]);
+  execFileSync('mkfs.ext4', ['-q', '-F', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  // Unmounted before the directory holding it is removed (one hook: their order is this one's).
+  t.after(() => {
+    execFileSync('umount', [mnt]);
+    rmSync(work, { recursive: true, force: true });
+  });
+  const root = join(mnt, 'replica');
+  mkdirSync(root);
+  let direct = 0;
+  const spy: FileTimesPort = {
+    ...native,
+    writeDirect: async (...args) => {
+      const result = await native.writeDirect!(...args);
+      direct += result.direct;
+      return result;
+    },
+  };
+  const applier = new ReplicaApplier(Buffer.from(root), spy);
+  const free0 = statfsSync(mnt).bavail;
+  await assert.rejects(stream(applier, randomBytes(24 * MiB), randomBytes(16).toString('hex')), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+  assert.ok(direct > 0, 'it was writing direct when the disk filled');
+  assert.deepEqual(readdirSync(root), [], 'nothing installed, no partial left');
+  assert.ok(statfsSync(mnt).bavail >= free0 - 16, 'the space is given back');
+  direct = 0;
+  const fits = randomBytes(4 * MiB + 99);
+  await stream(applier, fits, randomBytes(16).toString('hex'));
+  assert.equal(sha(readFileSync(join(root, 'big.bin'))), sha(fits));
+  assert.equal(statSync(join(root, 'big.bin')).mode & 0o7777, 0o640);
+  assert.ok(direct >= 4 * MiB - 4096, `the file that fits went direct (${direct})`);
 });
