@@ -13,7 +13,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
-import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
+import { BatchCommitter, CommitFailed, type CommitPhases, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs, type FsyncPath } from './dir-sync.js';
 import { decodeOps } from './delta-ops.js';
 import { basisSums, copyRange, CopyBuffers, type DeltaIoPort } from './delta-io.js';
@@ -138,6 +138,8 @@ export class ReplicaApplier {
     private readonly onConflict?: (path: RelPath) => void,
     /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
     private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
+    /** Each group commit's phases (batch-commit.ts; benchmarks). */
+    onCommitBatch?: (phases: CommitPhases) => void,
   ) {
     this.dirs = new DirSyncs(native.fsyncPath?.bind(native));
     this.commits = new BatchCommitter(
@@ -145,6 +147,7 @@ export class ReplicaApplier {
       native.syncDataBatch?.bind(native),
       // Asked when each batch goes: while conflicts are kept, install() must move the old version first.
       native.syncDataBatchRenames === true ? () => this.conflicts === undefined : false,
+      onCommitBatch,
     );
     this.xattrPort = xattrPortOf(native);
   }
