@@ -11,7 +11,10 @@
  * --prof runs both sides with `node --cpu-prof` and leaves the .cpuprofile files in DIR;
  * --node-flags a,b passes V8/Node flags to both sides; --child-log DIR appends each side's
  * stdout to DIR/source.log and DIR/replica.log (with --node-flags --trace-gc: the heap before
- * and after each collection).
+ * and after each collection). --commit-phases: the replica reports each group commit
+ * (src/replicate/batch-commit.ts) and the line gains `commit_phases`: batches, files per batch,
+ * p50 / p99 / max ms of the data sync and of the directory fsyncs, and the slowest batches (when
+ * they started, relative to the first write): where the tail of the lag goes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -105,6 +108,24 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** The replica's group commits (--commit-phases): sizes, phase quantiles, the slowest five. */
+function phaseSummary(lines: string[]): Record<string, unknown> {
+  const batches = lines.filter((l) => l.startsWith('{"commit"')).map((l) => (JSON.parse(l) as { commit: { files: number; dataMs: number; renameMs: number; dirMs: number } }).commit);
+  const q = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return [quantile(sorted, 0.5), quantile(sorted, 0.99), sorted[sorted.length - 1] ?? NaN].map((v) => Number(v.toFixed(1)));
+  };
+  const files = batches.reduce((n, b) => n + b.files, 0);
+  const slowest = [...batches].sort((a, b) => b.dataMs + b.dirMs - (a.dataMs + a.dirMs)).slice(0, 5);
+  return {
+    batches: batches.length,
+    files_per_batch: Number((files / Math.max(1, batches.length)).toFixed(2)),
+    data_sync_ms_p50_p99_max: q(batches.map((b) => b.dataMs)),
+    dir_fsync_ms_p50_p99_max: q(batches.map((b) => b.dirMs)),
+    slowest: slowest.map((b) => ({ files: b.files, data_ms: Number(b.dataMs.toFixed(1)), dir_ms: Number(b.dirMs.toFixed(1)) })),
+  };
+}
+
 /** The largest of each process.memoryUsage() field a side printed (--memory), MB. */
 function memoryPeaks(lines: string[]): Record<string, number> {
   const peaks: Record<string, number> = {};
@@ -172,7 +193,8 @@ async function main(): Promise<void> {
   mkdirSync(replica);
   const keyHex = randomBytes(32).toString('hex');
   const nodeProcess = new URL('../src/replicate/node-process.js', import.meta.url).href;
-  const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex }), prof);
+  const commitPhases = process.argv.includes('--commit-phases');
+  const server = start(nodeEntryCommand(nodeProcess, 'runReplicaProcess', { root: replica, host: '127.0.0.1', port: 0, keyHex, ...(commitPhases && { commitPhases }) }), prof);
   const src = { child: undefined as ChildProcess | undefined };
   try {
     const port = (JSON.parse(await server.line(/"listening"/, 15_000)) as { listening: number }).listening;
@@ -247,6 +269,7 @@ async function main(): Promise<void> {
         rss_mb: { source: Math.round(rss.source), replica: Math.round(rss.replica) },
         load1: [load0, loadavg()[0]],
         cpu_pressure_avg10: [pressure0, cpuPressure()],
+        ...(commitPhases && { commit_phases: phaseSummary(server.lines) }),
       }),
     );
   } finally {

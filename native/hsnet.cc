@@ -9,6 +9,7 @@
 
 #include "constants.h"
 #include "delta-io.h"
+#include "direct-write.h"
 #include "errno-error.h"
 #include "file-times.h"
 #include "xattr.h"
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blockSums", Napi::Function::New<BlockSums>(env, "blockSums"));
   exports.Set("sha256File", Napi::Function::New<Sha256File>(env, "sha256File"));
   exports.Set("copyFileRange", Napi::Function::New<CopyFileRange>(env, "copyFileRange"));
+  exports.Set("writeDirect", Napi::Function::New<WriteDirect>(env, "writeDirect"));
   exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
   // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.
   exports.Set("syncDataBatchRenames", Napi::Boolean::New(env, true));

@@ -128,6 +128,8 @@ export interface NativeFileBinding {
   sha256File?(fd: number, offset: number, length: number): Promise<string>;
   /** A range of one file written into another with copy_file_range(2), read/write where it cannot (native/delta-io.cc). */
   copyFileRange?(inFd: number, inOffset: number, outFd: number, outOffset: number, length: number, kernel?: boolean): Promise<{ copied: number; kernel: boolean }>;
+  /** A stream's data written O_DIRECT from an aligned staging buffer, unaligned head and tail buffered (native/direct-write.cc). */
+  writeDirect?(directFd: number, bufferedFd: number, pieces: readonly Buffer[], offset: number): Promise<{ written: number; direct: number }>;
   constants: Readonly<Record<string, number>>;
 }
 

@@ -57,6 +57,18 @@ interface Waiting extends CommitItem {
   installed?: boolean;
 }
 
+/**
+ * One group commit's phases in milliseconds, for benchmarks (where the tail of the lag goes):
+ * step 1 (data sync, with the renames the addon makes in the same job), step 2 (the other
+ * renames), step 3 (the directory fsyncs, which a commit of the next batch may overlap).
+ */
+export interface CommitPhases {
+  files: number;
+  dataMs: number;
+  renameMs: number;
+  dirMs: number;
+}
+
 export class CommitFailed extends Error {
   constructor(
     message: string,
@@ -79,6 +91,8 @@ export class BatchCommitter {
     private readonly syncData: SyncDataBatch | undefined,
     /** syncData renames too (else every item is installed here); a function is asked at each batch. */
     private readonly syncRenames: boolean | (() => boolean) = false,
+    /** Told of each batch once it is acknowledged (benchmarks; absent: nothing is timed). */
+    private readonly onBatch?: (phases: CommitPhases) => void,
   ) {}
 
   /** Resolves once the change is durable and visible; rejects with the failure of this change. */
@@ -106,9 +120,14 @@ export class BatchCommitter {
 
   private async run(batch: Waiting[]): Promise<void> {
     let installed: Waiting[] = [];
+    const t0 = performance.now();
+    let t1 = t0;
+    let t2 = t0;
     try {
       const synced = await this.syncAll(batch);
+      t1 = performance.now();
       installed = await this.installAll(synced);
+      t2 = performance.now();
     } finally {
       // The next batch's data sync may start now; this one's directory fsyncs run meanwhile.
       this.running = false;
@@ -129,6 +148,7 @@ export class BatchCommitter {
         ),
       ),
     );
+    this.onBatch?.({ files: batch.length, dataMs: t1 - t0, renameMs: t2 - t1, dirMs: performance.now() - t2 });
   }
 
   /** Step 1: the data of every file durable; closes the files; returns those that succeeded. */

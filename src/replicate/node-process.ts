@@ -5,6 +5,7 @@
  */
 import { loadNative } from '../net/native.js';
 import type { Clock, Timers } from '../ports/index.js';
+import type { CommitPhases } from './batch-commit.js';
 import { ContentCache } from './content-cache.js';
 import { relToBytes } from './paths.js';
 import { pskTransport } from './psk-tls.js';
@@ -22,6 +23,8 @@ export interface ReplicaProcessConfig {
   stateDir?: string;
   /** Prints `{memory: process.memoryUsage()}` this often (benchmarks: where the RSS goes); 0 or absent: never. */
   memoryEveryMs?: number;
+  /** Replica: prints `{commit: {files, dataMs, renameMs, dirMs}}` per group commit (batch-commit.ts). */
+  commitPhases?: boolean;
 }
 
 export interface SourceProcessConfig extends ReplicaProcessConfig {
@@ -61,6 +64,7 @@ export async function runReplicaProcess(config: ReplicaProcessConfig): Promise<v
     native: loadNative(),
     contentCache: await ContentCache.load(cacheFile(config)),
     onEvent: (event) => print({ event: printablePaths(event) }),
+    ...(config.commitPhases === true && { onCommitBatch: (commit: CommitPhases) => print({ commit }) }),
   });
   const address = await server.listen();
   print({ listening: address.port });

@@ -13,10 +13,11 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
-import { BatchCommitter, CommitFailed, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
+import { BatchCommitter, CommitFailed, type CommitPhases, type OpenTemp, type SyncDataBatch } from './batch-commit.js';
 import { DirSyncs, type FsyncPath } from './dir-sync.js';
 import { decodeOps } from './delta-ops.js';
 import { basisSums, copyRange, CopyBuffers, type DeltaIoPort } from './delta-io.js';
+import { openDirect, writePieces, type DirectWritePort } from './direct-data.js';
 import { blockSizeFor } from './delta-signature.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import { anySelected, applyXattrList, NO_XATTRS, type XattrList, type XattrPort, type XattrSelection } from './xattrs.js';
@@ -31,7 +32,7 @@ export interface FileMeta {
 }
 
 /** What the applier needs from the addon. */
-export interface FileTimesPort extends DeltaIoPort {
+export interface FileTimesPort extends DeltaIoPort, DirectWritePort {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fsync each. */
@@ -74,6 +75,8 @@ interface Partial {
   path: RelPath;
   temp: Buffer;
   file: FileHandle;
+  /** The same file opened O_DIRECT (direct-data.ts): a stream's data goes through it, past the page cache. */
+  direct?: FileHandle;
   meta: FileMeta;
   size: bigint;
   written: bigint;
@@ -135,6 +138,8 @@ export class ReplicaApplier {
     private readonly onConflict?: (path: RelPath) => void,
     /** The replica's filesystem refused attributes (ENOTSUP): the entry is applied without them. */
     private readonly onXattrsRefused?: (path: RelPath, message: string) => void,
+    /** Each group commit's phases (batch-commit.ts; benchmarks). */
+    onCommitBatch?: (phases: CommitPhases) => void,
   ) {
     this.dirs = new DirSyncs(native.fsyncPath?.bind(native));
     this.commits = new BatchCommitter(
@@ -142,6 +147,7 @@ export class ReplicaApplier {
       native.syncDataBatch?.bind(native),
       // Asked when each batch goes: while conflicts are kept, install() must move the old version first.
       native.syncDataBatchRenames === true ? () => this.conflicts === undefined : false,
+      onCommitBatch,
     );
     this.xattrPort = xattrPortOf(native);
   }
@@ -246,7 +252,9 @@ export class ReplicaApplier {
       const hash = createHash('sha256');
       if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) hash.update(chunk as Buffer);
       const basis = wantBasis ? await this.openBasis(path) : undefined;
-      this.partials.set(token, { path, temp, file, meta, size, written, hash, ...(basis && { basis }) });
+      // A delta's output goes through the page cache (its copies are read back to be hashed).
+      const direct = basis === undefined ? await openDirect(this.native, temp) : undefined;
+      this.partials.set(token, { path, temp, file, meta, size, written, hash, ...(basis && { basis }), ...(direct && { direct }) });
       return { offset: written, ...(basis && { basis: { size: basis.size, blockSize: basis.blockSize } }) };
     } catch (err) {
       throw asApplyError(err, path);
@@ -347,9 +355,9 @@ export class ReplicaApplier {
     const length = parts.reduce((n, part) => n + part.length, 0);
     try {
       // Hashed while the thread pool writes them (both only read the pieces).
-      const writing = parts.length === 1 ? partial.file.write(parts[0]!, 0, length, Number(offset)) : partial.file.writev(parts as Buffer[], Number(offset));
+      const writing = writePieces(this.native, partial.file, partial.direct, parts, Number(offset));
       for (const part of parts) partial.hash.update(part);
-      const { bytesWritten } = await writing;
+      const bytesWritten = await writing;
       // A regular file writes all or fails; a short count is the disk filling up between two of its blocks.
       if (bytesWritten !== length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${length} bytes written`, 'ENOSPC');
       partial.written += BigInt(length);
@@ -380,6 +388,7 @@ export class ReplicaApplier {
     }
     this.partials.delete(token);
     await partial.basis?.file.close().catch(() => {});
+    await partial.direct?.close().catch(() => {});
     await this.commit(partial.path, partial.temp, dir, { handle: partial.file });
   }
 
@@ -574,6 +583,7 @@ export class ReplicaApplier {
     this.partials.delete(token);
     await partial.file.close().catch(() => {});
     await partial.basis?.file.close().catch(() => {});
+    await partial.direct?.close().catch(() => {});
     if (remove) await unlink(partial.temp).catch(() => {});
   }
 

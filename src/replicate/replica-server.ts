@@ -15,6 +15,7 @@ import { fileKey } from './link-index.js';
 import { printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import type { ReplicationTransport } from './transport.js';
 import { ApplyError, ReplicaApplier, xattrPortOf, type FileMeta, type FileTimesPort } from './replica-applier.js';
+import type { CommitPhases } from './batch-commit.js';
 import { anySelected, NO_XATTRS, probeXattrSupport, xattrsFromWire, type XattrSelection } from './xattrs.js';
 import { TreeDigester } from './tree-digest.js';
 import type { ContentCache } from './content-cache.js';
@@ -75,6 +76,8 @@ export interface ReplicaServerOptions {
   guard?: InotifyPort;
   /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
   contentCache?: ContentCache;
+  /** Each group commit's phases (batch-commit.ts), for benchmarks. */
+  onCommitBatch?: (phases: CommitPhases) => void;
 }
 
 export interface ReplicaStatus {
@@ -134,6 +137,7 @@ export class ReplicaServer {
         this.xattrsRefusedReported = true;
         options.onEvent?.({ kind: 'xattrs-unsupported', message });
       },
+      options.onCommitBatch,
     );
     this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
     const transport = options.transport;

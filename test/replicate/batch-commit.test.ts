@@ -89,3 +89,33 @@ test('BatchCommitter with the addon renaming in its job: files land; a directory
   for (const name of ['a', 'b', 'c']) assert.equal(readFileSync(join(dir, name), 'utf8'), `content ${name}`);
   for (const item of items) assert.equal(existsSync(item.temp.toString()), false);
 });
+
+test('BatchCommitter: each acknowledged batch is reported with its size and phases (the benchmarks read where the lag goes)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-batch-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let call = 0;
+  const real = loadNative().syncDataBatch;
+  const reported: { files: number; dataMs: number; renameMs: number; dirMs: number }[] = [];
+  const committer = new BatchCommitter(
+    new DirSyncs(),
+    async (fds) => {
+      if (call++ === 0) await gate;
+      return real(fds);
+    },
+    false,
+    (phases) => reported.push(phases),
+  );
+  const first = committer.commit(await stage(dir, 'first', 'x'));
+  const rest = await Promise.all(['a', 'b', 'c'].map((name) => stage(dir, name, name)));
+  const committed = rest.map((item) => committer.commit(item));
+  await new Promise((r) => setTimeout(r, 30));
+  open();
+  await Promise.all([first, ...committed]);
+  // Reported once its acknowledgements are out: a moment after they resolve.
+  for (const deadline = Date.now() + 10_000; reported.length < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(reported.map((p) => p.files), [1, 3]);
+  assert.ok(reported[0]!.dataMs >= 25, `the first batch's data sync waited at the gate (${reported[0]!.dataMs} ms)`);
+  for (const p of reported) assert.ok(p.renameMs >= 0 && p.dirMs >= 0);
+});
