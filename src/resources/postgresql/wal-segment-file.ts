@@ -1,0 +1,98 @@
+/**
+ * A zero-filled WAL segment file put into pg_wal atomically (the restic way: a temporary name,
+ * fsync, rename, fsync of the directory), owned by the cluster's user with mode 0600 as
+ * PostgreSQL's own (pg_file_create_mode). Which name to make is wal-prealloc.ts's decision.
+ */
+import { constants } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Makes pg_wal/<name> as `size` zero bytes unless a file of that name exists (PostgreSQL's, or
+ * ours from before: either is left as it is). Returns whether it made it.
+ */
+export async function ensureZeroSegment(walDir: string, name: string, size: number, owner: FileOwner, signal?: AbortSignal): Promise<boolean> {
+  const path = join(walDir, name);
+  if (await exists(path)) return false;
+  const tmp = join(walDir, `${name}.hotstandby-tmp`);
+  const zeros = Buffer.alloc(CHUNK);
+  // O_EXCL: a leftover temporary file (a crash mid-write) is removed first, never written through.
+  await unlink(tmp).catch(() => undefined);
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await handle.chown(owner.uid, owner.gid);
+    for (let written = 0; written < size; written += CHUNK) {
+      signal?.throwIfAborted();
+      await handle.write(zeros, 0, Math.min(CHUNK, size - written), written);
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  // If PostgreSQL created the name meanwhile (it does not while in recovery),
+  // a rename would replace its file; so look once more right before.
+  if (await exists(path)) {
+    await unlink(tmp);
+    return false;
+  }
+  await rename(tmp, path);
+  await syncDir(walDir);
+  return true;
+}
+
+/**
+ * Removes pg_wal/<name> only if it is still exactly what ensureZeroSegment made: `size` bytes of
+ * zeros (a file PostgreSQL wrote into is never removed). Returns whether it removed it.
+ */
+export async function removeZeroSegment(walDir: string, name: string, size: number): Promise<boolean> {
+  const path = join(walDir, name);
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  try {
+    if ((await handle.stat()).size !== size) return false;
+    const buffer = Buffer.alloc(CHUNK);
+    for (let offset = 0; offset < size; offset += CHUNK) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
+      if (bytesRead === 0 || buffer.subarray(0, bytesRead).some((b) => b !== 0)) return false;
+    }
+  } finally {
+    await handle.close();
+  }
+  await unlink(path);
+  await syncDir(walDir);
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
