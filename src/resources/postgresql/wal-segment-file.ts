@@ -1,10 +1,10 @@
 /**
  * A zero-filled WAL segment file put into pg_wal atomically (the restic way: a temporary name,
- * fsync, rename, fsync of the directory), owned by the cluster's user with mode 0600 as
+ * fsync, then link(2) to the real name, fsync of the directory), owned by the cluster's user with mode 0600 as
  * PostgreSQL's own (pg_file_create_mode). Which name to make is wal-prealloc.ts's decision.
  */
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface FileOwner {
@@ -39,22 +39,26 @@ export async function ensureZeroSegment(walDir: string, name: string, size: numb
     throw error;
   }
   await handle.close();
-  // If PostgreSQL created the name meanwhile (it does not while in recovery),
-  // a rename would replace its file; so look once more right before.
-  if (await exists(path)) {
-    await unlink(tmp);
+  // link(2), not rename(2): it fails with EEXIST instead of replacing a file PostgreSQL made under
+  // that name meanwhile (a rename would put zeros in place of a segment it may be writing).
+  try {
+    await link(tmp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return false;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
-  await rename(tmp, path);
   await syncDir(walDir);
   return true;
 }
 
 /**
  * Removes pg_wal/<name> only if it is still exactly what ensureZeroSegment made: `size` bytes of
- * zeros (a file PostgreSQL wrote into is never removed). Returns whether it removed it.
+ * zeros (a file PostgreSQL wrote into is never removed), and `stillOurs()` says yes right before
+ * the unlink (the caller's last check). Returns whether it removed it.
  */
-export async function removeZeroSegment(walDir: string, name: string, size: number): Promise<boolean> {
+export async function removeZeroSegment(walDir: string, name: string, size: number, stillOurs: () => Promise<boolean> = async () => true): Promise<boolean> {
   const path = join(walDir, name);
   let handle;
   try {
@@ -73,6 +77,7 @@ export async function removeZeroSegment(walDir: string, name: string, size: numb
   } finally {
     await handle.close();
   }
+  if (!(await stillOurs())) return false;
   await unlink(path);
   await syncDir(walDir);
   return true;
