@@ -21,7 +21,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../ports/index.js';
 import { historyTimelines, preallocTarget, walFileTimeline } from './wal-prealloc.js';
-import { ensureZeroSegment, removeZeroSegment, type FileOwner } from './wal-segment-file.js';
+import { ensureZeroSegment, moveZeroSegment, removeZeroSegment, type FileOwner } from './wal-segment-file.js';
 
 /** Replay this far into its segment: make the file (PostgreSQL needs it from 75 %). */
 export const PREALLOC_THRESHOLD = 0.5;
@@ -93,6 +93,18 @@ export class WalPreallocKeeper {
     // recycling otherwise; see above).
     const stale = new Set(names.filter((n) => n !== target && isFuture(n, position.timeline, histories)));
     if (this.made !== undefined && this.made !== target) stale.add(this.made);
+    // Replay moved on a segment: the file made for the last one becomes the next one (a rename, no
+    // 16 MB written again; the standby's disk sees one segment of zeros, not one per segment).
+    const previous = this.made;
+    if (target !== undefined && previous !== undefined && stale.has(previous) && !names.includes(target)) {
+      signal.throwIfAborted();
+      if (await moveZeroSegment(this.walDir, previous, target, size, () => this.removable(previous, position.timeline, signal))) {
+        stale.delete(previous);
+        this.made = target;
+        log.log('info', 'Renamed the WAL segment made for a promotion to the one a promotion now would create', { from: previous, file: target });
+        return;
+      }
+    }
     for (const name of stale) {
       signal.throwIfAborted();
       if (!(await this.removable(name, position.timeline, signal))) continue;

@@ -60,6 +60,32 @@ export async function ensureZeroSegment(walDir: string, name: string, size: numb
  */
 export async function removeZeroSegment(walDir: string, name: string, size: number, stillOurs: () => Promise<boolean> = async () => true): Promise<boolean> {
   const path = join(walDir, name);
+  if (!(await isZeroSegment(path, size)) || !(await stillOurs())) return false;
+  await unlink(path);
+  await syncDir(walDir);
+  return true;
+}
+
+/**
+ * Gives our zero segment `from` the name `to` instead of writing 16 MB anew: only if `from` is
+ * still `size` bytes of zeros and `stillOurs()` agrees right before, and never over an existing
+ * `to` (link(2), then unlink of the old name). Returns whether it moved it.
+ */
+export async function moveZeroSegment(walDir: string, from: string, to: string, size: number, stillOurs: () => Promise<boolean>): Promise<boolean> {
+  if (!(await isZeroSegment(join(walDir, from), size)) || !(await stillOurs())) return false;
+  try {
+    await link(join(walDir, from), join(walDir, to));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOENT') return false;
+    throw error;
+  }
+  await unlink(join(walDir, from));
+  await syncDir(walDir);
+  return true;
+}
+
+async function isZeroSegment(path: string, size: number): Promise<boolean> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -74,13 +100,10 @@ export async function removeZeroSegment(walDir: string, name: string, size: numb
       const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
       if (bytesRead === 0 || buffer.subarray(0, bytesRead).some((b) => b !== 0)) return false;
     }
+    return true;
   } finally {
     await handle.close();
   }
-  if (!(await stillOurs())) return false;
-  await unlink(path);
-  await syncDir(walDir);
-  return true;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -85,7 +85,18 @@ describe('postgresql driver: the next WAL segment made beforehand, on real Postg
     assert.equal(st.mode & 0o777, 0o600);
     assert.equal(st.size, SEG);
     assert.ok((await readFile(join(walDir(b), expected))).every((x) => x === 0));
-    made = expected;
+    // Replay moves into the next segment: the same file, renamed, is the next one (no 16 MB written again).
+    const next = await fillTo(a, 0.85);
+    await replayedTo(b, next);
+    const following = walFileName(tli + 1, (next - 1n) / BigInt(SEG) + 1n, SEG);
+    assert.notEqual(following, expected);
+    await waitFor(async () => {
+      await b.driver.monitor(ctx(20_000));
+      return b.driver.describe()['walMadeForPromotion'] === following && (await stat(join(walDir(b), following)).catch(() => undefined)) !== undefined;
+    }, { description: `b made ${following}`, timeoutMs: 60_000, intervalMs: 300 });
+    assert.equal((await stat(join(walDir(b), following))).ino, st.ino, 'renamed, not written again');
+    assert.equal(await stat(join(walDir(b), expected)).catch(() => undefined), undefined, 'the old name is gone');
+    made = following;
     inode = st.ino;
   });
 

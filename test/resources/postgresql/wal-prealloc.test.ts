@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { historyTimelines, parseLsnBytes, preallocTarget, promotionTimeline, walFileName, walFileTimeline } from '../../../src/resources/postgresql/wal-prealloc.js';
-import { ensureZeroSegment, removeZeroSegment } from '../../../src/resources/postgresql/wal-segment-file.js';
+import { ensureZeroSegment, moveZeroSegment, removeZeroSegment } from '../../../src/resources/postgresql/wal-segment-file.js';
 
 const MB16 = 16 * 1024 * 1024;
 
@@ -88,6 +88,29 @@ describe('wal-segment-file: the zero-filled segment', () => {
       assert.equal(await removeZeroSegment(dir, 'A', size), true);
       assert.equal(await removeZeroSegment(dir, 'missing', size), false);
       assert.deepEqual((await readdir(dir)).sort(), ['B', 'C']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('moveZeroSegment() renames an all-zero file of ours (the same inode), never over an existing name, never one with data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hs-walseg-'));
+    try {
+      const size = 2 * 1024 * 1024;
+      await ensureZeroSegment(dir, 'A', size, owner);
+      const ino = (await stat(join(dir, 'A'))).ino;
+      assert.equal(await moveZeroSegment(dir, 'A', 'B', size, async () => true), true);
+      assert.equal((await stat(join(dir, 'B'))).ino, ino);
+      assert.deepEqual(await readdir(dir), ['B']);
+      await writeFile(join(dir, 'C'), 'PostgreSQL wrote this');
+      assert.equal(await moveZeroSegment(dir, 'B', 'C', size, async () => true), false, 'C exists: not replaced');
+      assert.equal(await readFile(join(dir, 'C'), 'utf8'), 'PostgreSQL wrote this');
+      assert.equal(await moveZeroSegment(dir, 'B', 'D', size, async () => false), false, 'the last check said no');
+      const written = Buffer.alloc(size);
+      written[7] = 1;
+      await writeFile(join(dir, 'E'), written);
+      assert.equal(await moveZeroSegment(dir, 'E', 'F', size, async () => true), false, 'not all zeros');
+      assert.deepEqual((await readdir(dir)).sort(), ['B', 'C', 'E']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
