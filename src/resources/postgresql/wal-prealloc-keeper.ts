@@ -101,7 +101,8 @@ export class WalPreallocKeeper {
       if (await moveZeroSegment(this.walDir, previous, target, size, () => this.removable(previous, position.timeline, signal))) {
         stale.delete(previous);
         this.made = target;
-        log.log('info', 'Renamed the WAL segment made for a promotion to the one a promotion now would create', { from: previous, file: target });
+        // Once per segment of WAL: debug (the first one made is logged at info).
+        log.log('debug', 'Renamed the WAL segment made for a promotion to the one a promotion now would create', { from: previous, file: target });
         return;
       }
     }
