@@ -91,8 +91,12 @@ export class WalPreallocKeeper {
     // A file of ours from a daemon run before this one is recognised by what only we make: a
     // segment of a timeline above the followed one with no history file (left to PostgreSQL's
     // recycling otherwise; see above).
-    const stale = new Set(names.filter((n) => n !== target && isFuture(n, position.timeline, histories)));
-    if (this.made !== undefined && this.made !== target) stale.add(this.made);
+    // Below the threshold (replay just entered a new segment) ours is kept, to be renamed to the
+    // next target once there is one: a promotion meanwhile replaces it with its copy of the last
+    // segment (XLogFileCopy installs over an existing name), or leaves it as a future segment.
+    const held = target === undefined ? this.made : undefined;
+    const stale = new Set(names.filter((n) => n !== target && n !== held && isFuture(n, position.timeline, histories)));
+    if (this.made !== undefined && target !== undefined && this.made !== target) stale.add(this.made);
     // Replay moved on a segment: the file made for the last one becomes the next one (a rename, no
     // 16 MB written again; the standby's disk sees one segment of zeros, not one per segment).
     const previous = this.made;

@@ -85,7 +85,13 @@ describe('postgresql driver: the next WAL segment made beforehand, on real Postg
     assert.equal(st.mode & 0o777, 0o600);
     assert.equal(st.size, SEG);
     assert.ok((await readFile(join(walDir(b), expected))).every((x) => x === 0));
-    // Replay moves into the next segment: the same file, renamed, is the next one (no 16 MB written again).
+    // Replay moves into the next segment: the file is kept while replay is below half of it, then
+    // the same file, renamed, is the next one (no 16 MB written again).
+    await query(a, 'SELECT pg_switch_wal()');
+    const entered = parseLsnBytes(String((await query(a, `INSERT INTO t (note) VALUES ('next') RETURNING pg_current_wal_insert_lsn()::text AS l`)).rows[0].l));
+    await replayedTo(b, entered);
+    for (let i = 0; i < 3; i++) await b.driver.monitor(ctx(20_000));
+    assert.equal((await stat(join(walDir(b), expected))).ino, st.ino, 'kept while replay is below half of the next segment');
     const next = await fillTo(a, 0.85);
     await replayedTo(b, next);
     const following = walFileName(tli + 1, (next - 1n) / BigInt(SEG) + 1n, SEG);
