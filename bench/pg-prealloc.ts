@@ -146,6 +146,7 @@ async function main(): Promise<void> {
       const file = preallocTarget({ replayLsn: parseLsnBytes(state!.replay), timeline: Number(state!.tli), histories: historyTimelines(await readdir(walDir)), segmentSize, threshold: 0.5 });
       if (file === undefined) throw new Error(`round ${round}: replay ${state!.replay} is below half its segment`);
       let inode: number | undefined;
+      if (!prealloc && (await stat(join(walDir, file)).catch(() => undefined)) !== undefined) throw new Error(`round ${round}: ${file} exists before a round without it`);
       if (prealloc) {
         const t0 = performance.now();
         await ensureZeroSegment(walDir, file, segmentSize, runAs);
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   }
   const machine = load.stop();
   const logs = (await Promise.all(['a', 'b'].map((n) => readFile(join(base, `${n}.log`), 'utf8').catch(() => '')))).join('\n');
-  const bad = logs.split('\n').filter((l) => /\b(ERROR|FATAL|PANIC):/.test(l) && !/the database system is (starting up|shutting down)|could not send end-of-streaming message to primary|could not connect to the primary server|could not send data to WAL stream|terminating walreceiver/.test(l));
+  const bad = logs.split('\n').filter((l) => /\b(ERROR|FATAL|PANIC):/.test(l) && !/the database system is (starting up|shutting down)|could not send end-of-streaming message to primary|could not connect to the primary server|could not send data to WAL stream|error reading result of streaming command|terminating walreceiver/.test(l));
   await rm(base, { recursive: true, force: true });
   const summary = (made: boolean) => {
     const ms = results.filter((r) => r.prealloc === made).map((r) => r.promoteMs);
