@@ -32,6 +32,7 @@ import { systemIdentifiers } from './system-id.js';
 import { forkedOnSameTimeline, newestLocalHistory, peerHistory } from './timeline-fork.js';
 import type { PostgresqlHealthView } from './health.js';
 import { handoverBlocker } from './handover.js';
+import { walDirOf, WalPreallocKeeper } from './wal-prealloc-keeper.js';
 
 export interface PostgresqlDriverOptions {
   readonly witness?: PrimaryWitness;
@@ -114,12 +115,21 @@ export class PostgresqlDriver implements ResourceDriver {
   private leaderChecking = false;
   private lastLeaderError: string | undefined;
   private lastLeaderSaid: string | undefined;
+  /** The next WAL segment a promotion would make, made beforehand on a standby (wal-prealloc-keeper.ts). */
+  private readonly prealloc: WalPreallocKeeper;
 
   constructor(
     private readonly settings: PostgresqlSettings,
     private readonly host: ResourceHost,
     private readonly options: PostgresqlDriverOptions = {},
   ) {
+    this.prealloc = new WalPreallocKeeper(walDirOf(settings.dataDir), {
+      segmentSize: (signal) => withSession(localEndpoint(settings), signal, async (session) => {
+        const [row] = await session.query(`SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'`);
+        return Number(row?.['setting']);
+      }),
+      inRecovery: (signal) => withSession(localEndpoint(settings), signal, async (session) => (await session.query('SELECT pg_is_in_recovery() AS r'))[0]?.['r'] === true),
+    }, () => this.runAs());
     this.witness = options.witness ?? nullWitness;
     if (settings.degradeToAsyncAfterMs !== undefined && !this.witness.arbitrates) {
       throw new Error('degradeToAsyncAfter needs a witness: without one, an isolated primary running asynchronously can acknowledge commits the promoted standby never had');
@@ -139,7 +149,7 @@ export class PostgresqlDriver implements ResourceDriver {
 
   async promote(ctx: OperationContext): Promise<void> {
     this.wanted = 'primary';
-    await this.cancelBackground();
+    await Promise.all([this.cancelBackground(), this.prealloc.halt()]);
     await this.loadKnowledge();
     const s = this.settings;
     const { signal, log } = ctx;
@@ -315,7 +325,10 @@ export class PostgresqlDriver implements ResourceDriver {
       syncStandbyStreaming = replication?.streaming === true && (replication.sync || this.degraded);
     } else if (local.kind === 'standby') {
       lagBytes = peer.kind === 'primary' ? Math.max(0, Number(peer.lsn - local.replayLsn)) : Number(local.receiveLsn - local.replayLsn);
-      if (this.wanted === 'standby' && this.background === undefined) await this.presetSyncNames(ctx.signal);
+      if (this.wanted === 'standby' && this.background === undefined) {
+        await this.presetSyncNames(ctx.signal);
+        if (s.preallocateWal) this.prealloc.standbyRound({ replayLsn: local.replayLsn, timeline: local.timeline }, ctx.log);
+      }
     }
     if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log);
     this.view = {
@@ -356,6 +369,7 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
       ...(this.lastCopy !== undefined ? { lastCopy: this.lastCopy } : {}),
+      ...(this.prealloc.file !== undefined ? { walMadeForPromotion: this.prealloc.file } : {}),
     };
   }
 
@@ -409,7 +423,7 @@ export class PostgresqlDriver implements ResourceDriver {
 
   async close(): Promise<void> {
     this.unwatch();
-    await this.cancelBackground();
+    await Promise.all([this.cancelBackground(), this.prealloc.halt()]);
     await this.witness.close?.();
   }
 
@@ -576,7 +590,8 @@ export class PostgresqlDriver implements ResourceDriver {
     this.busy = force ? 'rejoin' : 'start';
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new Error('The rejoin took too long')), this.options.rejoinTimeoutMs ?? 600_000);
-    const done = this.becomeStandby(controller.signal, log, force)
+    // Nothing else writes into pg_wal while a rewind or a copy replaces it.
+    const done = this.prealloc.halt().then(() => this.becomeStandby(controller.signal, log, force))
       .then(() => {
         this.lastRejoinError = undefined;
       })

@@ -20,7 +20,14 @@ import type { EtcdGateway, EtcdMember } from './etcd-gateway.js';
 
 export type LeaderChoice =
   | { readonly move: false; readonly reason: string }
-  | { readonly move: true; readonly leader: EtcdMember; readonly target: EtcdMember; readonly reason: string };
+  | {
+    readonly move: true;
+    readonly leader: EtcdMember;
+    readonly target: EtcdMember;
+    /** Where to move instead when `target` does not answer: the standby's member, only when the leader is on this host. */
+    readonly fallback?: EtcdMember;
+    readonly reason: string;
+  };
 
 /** The hosts (lower case, IPv6 without brackets) a member's URLs name. */
 export function memberHosts(member: EtcdMember): Set<string> {
@@ -41,7 +48,9 @@ const on = (member: EtcdMember, hosts: ReadonlySet<string>): boolean => [...memb
  * Pure: whether to move the leader, and to whom. `self`: this (the primary's) host's addresses;
  * `peer`: the standby's. The leader moves when it is on one of the database hosts and a member on
  * neither exists, or when it is on this host and another member exists at all; the target is a
- * member on neither host first, else the standby's.
+ * member on neither host first, else the standby's. A leader on this host also gets the standby's
+ * member as the fallback for a target that does not answer; a leader on the standby's host never
+ * moves to this host (the primary's, the host whose death the placement is for).
  */
 export function chooseLeader(members: readonly EtcdMember[], leaderId: string, self: ReadonlySet<string>, peer: ReadonlySet<string>): LeaderChoice {
   const leader = members.find((m) => m.id === leaderId);
@@ -51,9 +60,14 @@ export function chooseLeader(members: readonly EtcdMember[], leaderId: string, s
   if (!onSelf && !onPeer) return { move: false, reason: `the leader ${leader.name || leader.id} is on neither database host` };
   const others = members.filter((m) => m.id !== leader.id);
   const neither = others.find((m) => !on(m, self) && !on(m, peer));
-  if (neither !== undefined) return { move: true, leader, target: neither, reason: `the leader ${leader.name || leader.id} is on ${onSelf ? 'this' : 'the standby\'s'} host; ${neither.name || neither.id} is on neither database host` };
+  const standby = others.find((m) => on(m, peer) && !on(m, self));
+  if (neither !== undefined) {
+    return {
+      move: true, leader, target: neither, ...(onSelf && standby !== undefined ? { fallback: standby } : {}),
+      reason: `the leader ${leader.name || leader.id} is on ${onSelf ? 'this' : 'the standby\'s'} host; ${neither.name || neither.id} is on neither database host`,
+    };
+  }
   if (onPeer) return { move: false, reason: `the leader ${leader.name || leader.id} is on the standby's host and no member is on neither database host` };
-  const standby = others.find((m) => on(m, peer));
   return standby === undefined
     ? { move: false, reason: `the leader ${leader.name || leader.id} is on this host and no other member was found` }
     : { move: true, leader, target: standby, reason: `the leader ${leader.name || leader.id} is on this host; ${standby.name || standby.id} is the standby's` };
@@ -87,10 +101,31 @@ export async function placeLeader(
   const choice = chooseLeader(members, leaderId, self, peer);
   if (!choice.move) return { moved: false, said: choice.reason };
   const leaderUrl = choice.leader.clientUrls[0];
-  const targetUrl = choice.target.clientUrls[0];
-  if (leaderUrl === undefined || targetUrl === undefined) return { moved: false, said: `${choice.reason}, but a member lists no client URL` };
-  const target = await etcd.status(targetUrl, signal);
-  if (target.memberId !== choice.target.id) return { moved: false, said: `${choice.reason}, but ${targetUrl} answers as member ${target.memberId}` };
-  await etcd.moveLeader(leaderUrl, choice.target.id, signal);
-  return { moved: true, said: `moved the etcd leader to ${choice.target.name || choice.target.id}: ${choice.reason}` };
+  if (leaderUrl === undefined) return { moved: false, said: `${choice.reason}, but the leader lists no client URL` };
+  const refusal = await answersAsItself(etcd, choice.target, signal);
+  if (refusal === undefined) {
+    await etcd.moveLeader(leaderUrl, choice.target.id, signal);
+    return { moved: true, said: `moved the etcd leader to ${choice.target.name || choice.target.id}: ${choice.reason}` };
+  }
+  // The witness host's member is down: off this host at least, to the standby's (a power-off of
+  // this host then does not take the leader with it), until the next check finds it back.
+  const fallback = choice.fallback;
+  if (fallback === undefined) return { moved: false, said: `${choice.reason}, but ${refusal}` };
+  const fallbackRefusal = await answersAsItself(etcd, fallback, signal);
+  if (fallbackRefusal !== undefined) return { moved: false, said: `${choice.reason}, but ${refusal}, and ${fallbackRefusal}` };
+  await etcd.moveLeader(leaderUrl, fallback.id, signal);
+  return { moved: true, said: `moved the etcd leader to ${fallback.name || fallback.id}, the standby's member: ${choice.reason}, but ${refusal}` };
+}
+
+/** Undefined when the member answers its own status as itself; else why not (never throws but on abort). */
+async function answersAsItself(etcd: Pick<EtcdGateway, 'status'>, member: EtcdMember, signal?: AbortSignal): Promise<string | undefined> {
+  const url = member.clientUrls[0];
+  if (url === undefined) return `${member.name || member.id} lists no client URL`;
+  try {
+    const status = await etcd.status(url, signal);
+    return status.memberId === member.id ? undefined : `${url} answers as member ${status.memberId}`;
+  } catch (error) {
+    if (signal?.aborted === true) throw error;
+    return `${member.name || member.id} (${url}) does not answer: ${(error as Error).message}`;
+  }
 }

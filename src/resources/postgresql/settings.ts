@@ -39,6 +39,8 @@ export interface PostgresqlSettings {
   readonly promoteWaitMs: number;
   /** A standby more than this far behind (replay) is not eligible to be promoted. */
   readonly maxLagBytes?: number;
+  /** On a standby, make the WAL segment a promotion would create beforehand (wal-prealloc-keeper.ts). */
+  readonly preallocateWal: boolean;
   /** The etcd witness (witness-settings.ts); undefined = none. */
   readonly witness?: WitnessSettings;
 }
@@ -62,6 +64,7 @@ export const POSTGRESQL_FIELDS: readonly ResourceKindField[] = [
   { key: 'listenAddresses', type: 'string', default: '*', doc: 'listen_addresses that `bootstrap: initdb` writes (an adopted cluster keeps its own).' },
   { key: 'promoteTimeout', type: 'duration', default: '30s', doc: 'pg_promote(wait) timeout.' },
   { key: 'maxLagBytes', type: 'integer', doc: 'A standby further behind than this (replayed WAL) may not be promoted.' },
+  { key: 'preallocateWal', type: 'boolean', default: 'true', doc: 'On the standby, make the new timeline\'s next WAL segment before a promotion needs it (pg_promote then skips zero-filling and fsyncing 16 MB; docs/postgresql.md).' },
   WITNESS_FIELD,
 ];
 
@@ -109,6 +112,7 @@ export function parsePostgresqlSettings(s: ResourceSettings): PostgresqlSettings
     listenAddresses: s.string('listenAddresses') ?? '*',
     promoteWaitMs: s.duration('promoteTimeout') ?? 30_000,
     ...optional('maxLagBytes', maxLag),
+    preallocateWal: s.boolean('preallocateWal') ?? true,
     ...optional('witness', parseWitnessSettings(s)),
   });
 }

@@ -55,3 +55,30 @@ test('placeLeader() checks that the target answers as itself before moving, and 
   assert.match(refused.said, /answers as member 99/);
   assert.ok(!calls.some((c) => c.startsWith('move')), 'no transfer to a member that is not the one listed');
 });
+
+test('placeLeader(): the witness host\'s member down, a leader on this host goes to the standby\'s member; one on the standby\'s host never comes here', async () => {
+  const calls: string[] = [];
+  const fake = (leaderId: string) => ({
+    members: async () => [A, B, W],
+    status: async (endpoint: string) => {
+      calls.push(`status ${endpoint}`);
+      if (endpoint.includes('10.0.0.3')) throw new Error('connect ECONNREFUSED 10.0.0.3:2379');
+      return { memberId: endpoint.includes('10.0.0.2') ? '22' : '11', leaderId };
+    },
+    moveLeader: async (endpoint: string, target: string) => {
+      calls.push(`move ${endpoint} → ${target}`);
+    },
+  });
+  const fromSelf = await placeLeader(fake('11'), SELF, PEER);
+  assert.equal(fromSelf.moved, true);
+  assert.match(fromSelf.said, /moved the etcd leader to b, the standby's member: .*w \(http:\/\/10\.0\.0\.3:2379\) does not answer: connect ECONNREFUSED/);
+  assert.deepEqual(calls, ['status http://10.0.0.1:2379', 'status http://10.0.0.3:2379', 'status http://10.0.0.2:2379', 'move http://10.0.0.1:2379 → 22']);
+  calls.length = 0;
+  const fromPeer = await placeLeader(fake('22'), SELF, PEER);
+  assert.equal(fromPeer.moved, false);
+  assert.match(fromPeer.said, /w \(http:\/\/10\.0\.0\.3:2379\) does not answer/);
+  assert.ok(!calls.some((c) => c.startsWith('move')), 'never onto the primary\'s host');
+  const choice = chooseLeader([A, B, W], '22', SELF, PEER);
+  assert.ok(choice.move);
+  assert.equal(choice.fallback, undefined, 'no fallback from the standby\'s host');
+});

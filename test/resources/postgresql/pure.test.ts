@@ -109,6 +109,8 @@ describe('parsePostgresqlSettings()', () => {
     assert.equal(s.synchronousCommit, 'on');
     assert.equal(s.peer.port, 5432);
     assert.equal(s.bootstrapInitdb, false);
+    assert.equal(s.preallocateWal, true, 'the next WAL segment is made beforehand unless turned off');
+    assert.equal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, preallocateWal: false })).preallocateWal, false);
   });
   it('names the key of a bad value', () => {
     const bad = (over: Record<string, unknown>) => () => parsePostgresqlSettings(objectSettings('resources.db', { ...ok, ...over }));
@@ -118,5 +120,6 @@ describe('parsePostgresqlSettings()', () => {
     assert.throws(bad({ peer: undefined }), /resources\.db\.peer: is required/);
     assert.throws(bad({ peer: { name: 'a' } }), /this node's own nodeName/);
     assert.throws(bad({ nodeName: 'bad name' }), /resources\.db\.nodeName/);
+    assert.throws(bad({ preallocateWal: 'sometimes' }), /resources\.db\.preallocateWal/);
   });
 });
