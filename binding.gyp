@@ -18,7 +18,8 @@
         "native/sync-batch.cc",
         "native/small-files.cc",
         "native/scan-dir.cc",
-        "native/delta-io.cc"
+        "native/delta-io.cc",
+        "native/file-cache.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

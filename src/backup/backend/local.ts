@@ -11,6 +11,7 @@ import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type File
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type Source, type TempFile, type TempFileInfo } from '../repo/backend.js';
+import { backupNative } from '../native.js';
 import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
@@ -179,11 +180,17 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /** Backend.commitTemp: fsync, then the final name (publish), then the temporary name removed. */
+  /**
+   * Backend.commitTemp: fsync, then the final name (publish), then the temporary name removed.
+   * The pack's pages, clean once synced, are dropped from the page cache (native/file-cache.cc
+   * says why: the next pack is written into pages freed a moment ago, not into pages the host
+   * of a virtual machine has taken back). Nothing reads a pack just written during a backup.
+   */
   async commitTemp(h: Handle, temp: TempFile): Promise<void> {
     if (h.type !== 'data') throw new RangeError(`Temporary files in place are for packs, not '${h.type}'`);
     try {
       await fsyncFd(temp.fd);
+      dropCache(temp.fd);
       await publish(temp.path, this.pathOf(h), this.dirOf(h));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new Error(await this.goneReason(err as Error));
@@ -346,6 +353,15 @@ export class LocalBackend implements Backend {
     const open = [...this.readHandles.values()];
     this.readHandles.clear();
     await Promise.all(open.map((e) => e.then((p) => this.release(p, true), () => {})));
+  }
+}
+
+/** Advice only: a kernel or addon without it changes nothing but speed. */
+function dropCache(fd: number): void {
+  try {
+    backupNative()?.dropFileCache?.(fd);
+  } catch {
+    // not supported here
   }
 }
 
