@@ -72,9 +72,13 @@ export class PackFile {
    */
   private temp: TempFile | undefined;
 
+  /** For messages: 'in the repository' or 'to a temporary file'. */
+  private readonly kind: string;
+
   private constructor(fd: number, private readonly where: string, temp?: TempFile) {
     this.fd = fd;
     this.temp = temp;
+    this.kind = temp ? 'in the repository' : 'to a temporary file';
   }
 
   /** A pack assembled in a file the backend made in the repository (Backend.createTemp). */
@@ -245,7 +249,7 @@ export class PackFile {
   }
 
   private writeFailed(err: unknown): Error {
-    return new Error(`Writing a pack to a temporary file in ${this.where} failed: ${(err as Error).message}`);
+    return new Error(`Writing a pack ${this.kind} in ${this.where} failed: ${(err as Error).message}`);
   }
 }
 
