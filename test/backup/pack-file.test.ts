@@ -162,3 +162,18 @@ test('a full temporary directory for a backend that cannot assemble packs in pla
   assert.deepEqual(await be.list('data'), []);
   assert.deepEqual(await be.list('index'), []);
 });
+
+test('dropOpenPacks() (a failed backup) removes the open packs\' temporary names from a local repository, and their blobs count as not stored', async () => {
+  const root = join(scratch, 'local-drop');
+  const be = new LocalBackend(root);
+  const repo = await Repository.init(be, 'pw', FAST);
+  const { id } = await repo.saveBlob('data', randomBytes(200_000));
+  assert.equal(tempNames(root).length, 1, 'the open pack, under a temporary name');
+  assert.ok(repo.has('data', id));
+  await repo.dropOpenPacks();
+  assert.deepEqual(tempNames(root), [], 'removed');
+  assert.equal(repo.has('data', id), false, 'the blob is not in any pack');
+  assert.deepEqual(await be.list('data'), []);
+  await repo.close();
+  await be.close();
+});

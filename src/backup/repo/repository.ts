@@ -409,15 +409,29 @@ export class Repository {
     return this.pool;
   }
 
+  /**
+   * After a failed backup: waits for the blobs being sealed and the full packs being saved, then
+   * drops the packs still open, so that none is left under a temporary name in the repository (a
+   * local one assembles packs in place; pack-file.ts). Their blobs count as not stored again.
+   */
+  async dropOpenPacks(): Promise<void> {
+    this.pool?.sendBatch();
+    while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
+    // A full pack being saved closes its file when done, removing its temporary name if the save failed.
+    await Promise.allSettled([...this.writes]);
+    for (const p of this.packers.values()) {
+      p.file.close();
+      for (const b of p.blobs) this.pending.delete(blobKey(b.type, b.id));
+    }
+    this.packers.clear();
+  }
+
   /** Ends the worker threads (they are unref'd: a process that forgets this still exits). */
   async close(): Promise<void> {
     // A backup that failed may leave blobs being sealed: a sealing thread terminated inside a zstd
     // call aborts the whole process ("terminate called after throwing an instance of
     // 'Napi::Error'", seen in a test of a failed backup), so they are waited for first.
-    this.pool?.sendBatch();
-    await Promise.allSettled([...this.sealing]);
-    for (const p of this.packers.values()) p.file.close(); // a backup that failed: its packs are dropped
-    this.packers.clear();
+    await this.dropOpenPacks();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();
