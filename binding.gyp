@@ -19,7 +19,8 @@
         "native/small-files.cc",
         "native/scan-dir.cc",
         "native/delta-io.cc",
-        "native/direct-write.cc"
+        "native/direct-write.cc",
+        "native/file-cache.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

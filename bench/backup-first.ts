@@ -6,6 +6,10 @@
  * peak RSS (/usr/bin/time), and the load average seen before each run.
  *
  *   node dist/bench/backup-first.js [--data DIR | --mib 256] [--rounds 5] [--variants threads,inline,restic]
+ *                                   [--baseline OTHER/dist/bench/backup-driver.js]
+ *
+ * --baseline adds the variant `baseline`: the same backup by another build's driver (the main
+ * branch compiled in another directory, say), so old and new run in the same rounds.
  *
  * Without --data a mixed set (bench/backup-data.ts, seed 1) of --mib MiB is generated first (not
  * measured) and removed at the end.
@@ -19,6 +23,7 @@ import { makeMixed } from './backup-data.js';
 import { median } from './stats.js';
 
 const VARIANTS = {
+  baseline: { tool: 'baseline', env: {} },
   threads: { tool: 'hotstandby', env: {} },
   inline: { tool: 'hotstandby', env: { HOTSTANDBY_CHUNK_WORKERS: '0' } },
   restic: { tool: 'restic', env: {} },
@@ -30,12 +35,14 @@ const { values } = parseArgs({
     data: { type: 'string' },
     mib: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '5' },
-    variants: { type: 'string', default: 'threads,inline,restic' },
+    variants: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
-const variants = values.variants!.split(',') as Variant[];
-for (const v of variants) if (!(v in VARIANTS)) throw new RangeError(`Unknown variant '${v}' (threads, inline, restic)`);
+const variants = (values.variants ?? (values.baseline ? 'baseline,threads,restic' : 'threads,inline,restic')).split(',') as Variant[];
+for (const v of variants) if (!(v in VARIANTS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, inline, restic)`);
+if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 
 const work = mkdtempSync(join(tmpdir(), 'hs-bench-first-'));
@@ -51,6 +58,8 @@ function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): void {
 interface Run {
   wall: number;
   cpu: number;
+  user: number;
+  sys: number;
   rssMb: number;
   load: number;
 }
@@ -59,16 +68,17 @@ function once(variant: Variant, data: string, n: number): Run {
   const { tool, env: extra } = VARIANTS[variant];
   const repo = join(work, `repo-${variant}-${n}`);
   const timeFile = join(work, 'time');
+  const drv = tool === 'baseline' ? values.baseline! : driver;
   if (tool === 'restic') sh('restic', ['-r', repo, 'init']);
-  else sh(process.execPath, [driver, 'init', repo]);
+  else sh(process.execPath, [drv, 'init', repo]);
   sh('sync', []);
   if (canDrop) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
   const load = loadavg()[0]!;
-  const cmd = tool === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, driver, 'backup', repo, data];
+  const cmd = tool === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
   sh('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], extra);
   const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   rmSync(repo, { recursive: true, force: true });
-  return { wall: wall!, cpu: user! + sys!, rssMb: kb! / 1024, load };
+  return { wall: wall!, cpu: user! + sys!, user: user!, sys: sys!, rssMb: kb! / 1024, load };
 }
 
 try {
@@ -88,18 +98,18 @@ try {
     for (const v of order) {
       const x = once(v, data, r);
       runs.get(v)!.push(x);
-      console.error(`round ${r + 1} ${v}: ${x.wall.toFixed(2)} s, ${(mib / x.wall).toFixed(1)} MiB/s, CPU ${x.cpu.toFixed(2)} s, ${x.rssMb.toFixed(0)} MB, load ${x.load.toFixed(1)}`);
+      console.error(`round ${r + 1} ${v}: ${x.wall.toFixed(2)} s, ${(mib / x.wall).toFixed(1)} MiB/s, CPU ${x.cpu.toFixed(2)} s (user ${x.user.toFixed(2)}, sys ${x.sys.toFixed(2)}), ${x.rssMb.toFixed(0)} MB, load ${x.load.toFixed(1)}`);
     }
   }
   const restic = runs.get('restic');
   console.log(`${mib.toFixed(0)} MiB, ${rounds} rounds, ${canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
-  console.log('| variant | wall, median (range) | MiB/s | vs restic | CPU user+sys | peak RSS | load (range) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| variant | wall, median (range) | MiB/s | vs restic | CPU user+sys | user / sys | peak RSS | load (range) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const [v, xs] of runs) {
     const wall = median(xs.map((x) => x.wall));
     const vs = restic ? (median(restic.map((x) => x.wall)) / wall).toFixed(2) + '×' : '–';
     const range = (k: keyof Run, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
-    console.log(`| ${v} | ${wall.toFixed(2)} s (${range('wall', 2)}) | ${(mib / wall).toFixed(1)} | ${vs} | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB | ${range('load', 1)} |`);
+    console.log(`| ${v} | ${wall.toFixed(2)} s (${range('wall', 2)}) | ${(mib / wall).toFixed(1)} | ${vs} | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ${median(xs.map((x) => x.user)).toFixed(2)} / ${median(xs.map((x) => x.sys)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB | ${range('load', 1)} |`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -11,6 +11,7 @@
 #include "delta-io.h"
 #include "direct-write.h"
 #include "errno-error.h"
+#include "file-cache.h"
 #include "file-times.h"
 #include "xattr.h"
 #include "poly1305.h"
@@ -55,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("removeXattr", Napi::Function::New<RemoveXattr>(env, "removeXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
+  exports.Set("dropFileCache", Napi::Function::New<DropFileCache>(env, "dropFileCache"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));
   Napi::Object constants = KernelConstants(env);
   constants.Freeze();

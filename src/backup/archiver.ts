@@ -529,13 +529,18 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const pool = options.chunkPool ?? (workers > 0 ? new ChunkPool(repo.config.chunkerPolynomial, { workers }) : undefined);
   let tree: Id;
   try {
-    const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool);
-    tree = await archiver.saveTargets(targets, parentTree);
-    stats = archiver.stats;
-  } finally {
-    if (pool !== options.chunkPool) await pool?.close();
+    try {
+      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool);
+      tree = await archiver.saveTargets(targets, parentTree);
+      stats = archiver.stats;
+    } finally {
+      if (pool !== options.chunkPool) await pool?.close();
+    }
+    await repo.flush();
+  } catch (err) {
+    await repo.dropOpenPacks(); // no pack left half-made under a temporary name in the repository
+    throw err;
   }
-  await repo.flush();
   const snapshot: Snapshot = {
     time: options.time ?? goTimeNow(),
     tree,

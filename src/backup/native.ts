@@ -10,6 +10,8 @@ export interface BackupNative {
   setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   listXattrs?(path: string | Buffer): { name: string; value: Buffer }[];
   setXattr?(path: string | Buffer, name: string, value: Buffer): void;
+  /** posix_fadvise(POSIX_FADV_DONTNEED) on a range (length 0: to the end); native/file-cache.cc. */
+  dropFileCache?(fd: number, offset?: number, length?: number): void;
 }
 
 let binding: BackupNative | null | undefined;

@@ -1,12 +1,12 @@
 /**
  * restic's `<backend>.connections` (extended-options.ts): a backend whose requests wait their
  * turn so that at most `limit` run at once (restic's sema.Semaphore around every backend call).
- * Only the requests are counted — save, saveFrom, load, stat, remove, list, listTemporary,
- * removeTemporary; create, open, close and location pass straight through.
+ * Only the requests are counted — save, saveFrom, createTemp, commitTemp, load, stat, remove,
+ * list, listTemporary, removeTemporary; create, open, close and location pass straight through.
  */
 import type { Backend } from '../repo/backend.js';
 
-const LIMITED = new Set(['save', 'saveFrom', 'load', 'stat', 'remove', 'list', 'listTemporary', 'removeTemporary']);
+const LIMITED = new Set(['save', 'saveFrom', 'createTemp', 'commitTemp', 'load', 'stat', 'remove', 'list', 'listTemporary', 'removeTemporary']);
 
 /** A counting semaphore: acquire() resolves when one of `limit` slots is free. */
 class Semaphore {

@@ -5,14 +5,19 @@
  * rename where the filesystem has no hard links), fsync of the directory. Files are 0600 and
  * directories 0700, as restic makes them.
  */
-import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants, fsync, open as openCallback } from 'node:fs';
 import { link, mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type Source, type TempFileInfo } from '../repo/backend.js';
+import { promisify } from 'node:util';
+import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type FileType, type Handle, type Source, type TempFile, type TempFileInfo } from '../repo/backend.js';
+import { backupNative } from '../native.js';
 import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
 
 const FILE_MODE = 0o600;
+const fsyncFd = promisify(fsync);
+const openFd = promisify(openCallback);
 const DIR_MODE = 0o700;
 
 const isErrno = (err: unknown, ...codes: string[]) => codes.includes((err as NodeJS.ErrnoException)?.code ?? '');
@@ -136,19 +141,59 @@ export class LocalBackend implements Backend {
       } finally {
         await fh.close();
       }
-      try {
-        await link(tmp, final);
-        await unlink(tmp);
-      } catch (err) {
-        if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`${final} already exists`);
-        if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS')) throw err;
-        // No hard links here (FAT, some FUSE filesystems): check, then rename.
-        if (await exists(final)) throw new AlreadyExistsError(`${final} already exists`);
-        await rename(tmp, final);
-      }
-      await syncDir(dir);
+      await publish(tmp, final, dir);
     } catch (err) {
       await unlink(tmp).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * A pack file assembled in place (Backend.createTemp): `data/<xx>/<xx>-tmp-<random>`, with
+   * `xx` random (the final name, the SHA-256 of the content, is not known yet). A process killed
+   * while writing leaves it for prune's removal of leftovers, as an interrupted save does.
+   */
+  async createTemp(type: 'data'): Promise<TempFile> {
+    if (type !== 'data') throw new RangeError(`Temporary files in place are for packs, not '${type}'`);
+    const random = randomBytes(9).toString('hex');
+    const sub = random.slice(0, 2);
+    const dir = join(this.root, 'data', sub);
+    const path = join(dir, `${sub}-tmp-${random.slice(2)}`);
+    try {
+      // A plain descriptor (not a FileHandle, which closes itself when collected): the caller
+      // writes it in the thread pool and closes it.
+      let fd: number;
+      try {
+        fd = await openFd(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+        // Only the pack subdirectory, never its parents (see saveFile).
+        await mkdir(dir, { mode: DIR_MODE }).catch((e: unknown) => {
+          if (!isErrno(e, 'EEXIST')) throw e;
+        });
+        fd = await openFd(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+      }
+      return { fd, path, dir };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new Error(await this.goneReason(err as Error));
+      throw err;
+    }
+  }
+
+  /**
+   * Backend.commitTemp: fsync, then the final name (publish), then the temporary name removed.
+   * The pack's pages, clean once synced, are dropped from the page cache (native/file-cache.cc
+   * says why: the next pack is written into pages freed a moment ago, not into pages the host
+   * of a virtual machine has taken back). Nothing reads a pack just written during a backup.
+   */
+  async commitTemp(h: Handle, temp: TempFile): Promise<void> {
+    if (h.type !== 'data') throw new RangeError(`Temporary files in place are for packs, not '${h.type}'`);
+    try {
+      await fsyncFd(temp.fd);
+      dropCache(temp.fd);
+      await publish(temp.path, this.pathOf(h), this.dirOf(h));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new Error(await this.goneReason(err as Error));
       throw err;
     }
   }
@@ -311,6 +356,15 @@ export class LocalBackend implements Backend {
   }
 }
 
+/** Advice only: a kernel or addon without it changes nothing but speed. */
+function dropCache(fd: number): void {
+  try {
+    backupNative()?.dropFileCache?.(fd);
+  } catch {
+    // not supported here
+  }
+}
+
 async function openForRead(path: string): Promise<FileHandle> {
   try {
     return await openFile(path, 'r');
@@ -350,6 +404,25 @@ async function subdirs(dir: string): Promise<string[]> {
     if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
+}
+
+/**
+ * Names the synced file `tmp` as `final` and removes the temporary name: a hard link, which
+ * refuses to replace an existing file (rename where the filesystem has no hard links), then an
+ * fsync of the final name's directory, so the name is durable when this resolves.
+ */
+async function publish(tmp: string, final: string, dir: string): Promise<void> {
+  try {
+    await link(tmp, final);
+    await unlink(tmp);
+  } catch (err) {
+    if (isErrno(err, 'EEXIST')) throw new AlreadyExistsError(`${final} already exists`);
+    if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS')) throw err;
+    // No hard links here (FAT, some FUSE filesystems): check, then rename.
+    if (await exists(final)) throw new AlreadyExistsError(`${final} already exists`);
+    await rename(tmp, final);
+  }
+  await syncDir(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {

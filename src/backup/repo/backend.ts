@@ -44,6 +44,18 @@ export interface Source {
   pieces(): AsyncIterable<Uint8Array>;
 }
 
+/**
+ * A file being written in the repository itself under a temporary name (see Backend.createTemp):
+ * an open descriptor and the name, which listTemporary() shows if the process dies before
+ * commitTemp().
+ */
+export interface TempFile {
+  fd: number;
+  path: string;
+  /** Its directory, for messages. */
+  dir: string;
+}
+
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
@@ -81,6 +93,23 @@ export interface Backend {
    * in memory. A backend without it gets the content whole through save().
    */
   saveFrom?(h: Handle, source: Source): Promise<void>;
+
+  /**
+   * Optional, with commitTemp: a new, empty file in the repository under a temporary name
+   * (`<two hex digits>-tmp-<random>` in a `data/` subdirectory, as listTemporary() expects), so
+   * that a pack is assembled where it is to stay and given its name once its id is known: its
+   * bytes are written once, not to $TMPDIR and then again into the repository (a local backend).
+   * The caller writes through `fd`, closes it, and removes `path` itself if it does not commit.
+   */
+  createTemp?(type: 'data'): Promise<TempFile>;
+
+  /**
+   * Gives a file from createTemp() the name `h`, with save()'s guarantees: once the promise
+   * resolves the file is durable under its final name (its data synced first, then the name,
+   * then the directory), and an existing file of that name is not replaced (AlreadyExistsError).
+   * The temporary name is gone afterwards; `fd` stays open (the caller closes it).
+   */
+  commitTemp?(h: Handle, temp: TempFile): Promise<void>;
 
   /**
    * Reads `length` bytes at `offset` (length 0: to the end). Rejects with NotFoundError when the

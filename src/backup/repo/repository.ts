@@ -51,7 +51,10 @@ export interface RepositoryOptions {
   packSize?: number;
   /** Worker threads for compressing and sealing blobs (default: seal-pool.ts's choice; 0: none). */
   sealWorkers?: number;
-  /** Where packs are assembled before they are saved (default: $TMPDIR or /tmp, as restic). */
+  /**
+   * Where packs are assembled before they are saved (default: $TMPDIR or /tmp, as restic), on a
+   * backend that cannot assemble them in place (Backend.createTemp: the local one can).
+   */
   tempDir?: string;
 }
 
@@ -72,6 +75,8 @@ export class Repository {
   /** The packs the index lists (a few thousand ids even for a large repository). */
   private readonly indexedPacks = new Set<Id>();
   private readonly packers = new Map<BlobType, OpenPack>();
+  /** Packs being opened (openPacker), one per type at most. */
+  private readonly opening = new Map<BlobType, Promise<void>>();
   /** Blobs in packs not yet written. */
   private readonly pending = new Set<string>();
   /** Packs written since the last index file, their blob lists compact (blob-list.ts). */
@@ -289,10 +294,18 @@ export class Repository {
     const done: Promise<void> = job
       .then(async ({ sealed, uncompressedLength }) => {
         while (this.writes.length >= MAX_PACK_WRITES && this.writeError === undefined) await Promise.race(this.writes);
-        // The pack file writes in the background (pack-file.ts); a disk slower than the sealing
-        // holds back here, with a bounded amount of sealed blobs waiting.
-        await this.packers.get(type)?.file.room();
-        if (this.writeError !== undefined) throw this.writeError;
+        for (;;) {
+          if (this.writeError !== undefined) throw this.writeError;
+          const packer = this.packers.get(type);
+          if (!packer) {
+            await this.openPacker(type);
+            continue;
+          }
+          // The pack file writes in the background (pack-file.ts); a disk slower than the sealing
+          // holds back here, with a bounded amount of sealed blobs waiting.
+          await packer.file.room();
+          if (this.packers.get(type) === packer) break; // else it filled up meanwhile: the next one
+        }
         this.addToPack(type, id, sealed, uncompressedLength);
         onStored?.(sealed.length);
       })
@@ -319,12 +332,34 @@ export class Repository {
     }
   }
 
-  private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
-    let packer = this.packers.get(type);
-    if (!packer) {
-      packer = { file: this.createPackFile(), blobs: [] };
-      this.packers.set(type, packer);
+  /**
+   * Opens the next pack of `type` (resolves once `packers` has one): in the repository itself
+   * when the backend can (Backend.createTemp), else in the temporary directory. One opening at a
+   * time per type; every blob waiting for it shares it.
+   */
+  private openPacker(type: BlobType): Promise<void> {
+    let opening = this.opening.get(type);
+    if (!opening) {
+      opening = this.newPackFile()
+        .then((file) => {
+          if (this.packers.has(type)) file.close(); // cannot happen: opened only when there is none
+          else this.packers.set(type, { file, blobs: [] });
+        })
+        .finally(() => this.opening.delete(type));
+      this.opening.set(type, opening);
     }
+    return opening;
+  }
+
+  private async newPackFile(): Promise<PackFile> {
+    if (this.backend.createTemp && this.backend.commitTemp) return PackFile.adopt(await this.backend.createTemp('data'));
+    return this.createPackFile();
+  }
+
+  /** Adds a sealed blob to the open pack of its type (there is one: openPacker) and writes the pack when full. */
+  private addToPack(type: BlobType, id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): void {
+    const packer = this.packers.get(type);
+    if (!packer) throw new Error(`No open ${type} pack to add a blob to`);
     const blob: PackedBlob = { type, id, offset: packer.file.size, length: sealed.length };
     if (uncompressedLength !== undefined) blob.uncompressedLength = uncompressedLength;
     packer.file.append(sealed);
@@ -358,7 +393,7 @@ export class Repository {
     if (this.unindexedBlobs >= BLOBS_PER_INDEX_FILE) await this.writeIndexFiles();
   }
 
-  /** An empty temporary file to assemble a pack in (pack-file.ts), in the repository's temporary directory. */
+  /** An empty unnamed file to assemble a pack in (pack-file.ts), in the repository's temporary directory. */
   createPackFile(): PackFile {
     return PackFile.create(this.tempDir);
   }
@@ -374,15 +409,29 @@ export class Repository {
     return this.pool;
   }
 
+  /**
+   * After a failed backup: waits for the blobs being sealed and the full packs being saved, then
+   * drops the packs still open, so that none is left under a temporary name in the repository (a
+   * local one assembles packs in place; pack-file.ts). Their blobs count as not stored again.
+   */
+  async dropOpenPacks(): Promise<void> {
+    this.pool?.sendBatch();
+    while (this.sealing.size > 0) await Promise.allSettled([...this.sealing]);
+    // A full pack being saved closes its file when done, removing its temporary name if the save failed.
+    await Promise.allSettled([...this.writes]);
+    for (const p of this.packers.values()) {
+      p.file.close();
+      for (const b of p.blobs) this.pending.delete(blobKey(b.type, b.id));
+    }
+    this.packers.clear();
+  }
+
   /** Ends the worker threads (they are unref'd: a process that forgets this still exits). */
   async close(): Promise<void> {
     // A backup that failed may leave blobs being sealed: a sealing thread terminated inside a zstd
     // call aborts the whole process ("terminate called after throwing an instance of
     // 'Napi::Error'", seen in a test of a failed backup), so they are waited for first.
-    this.pool?.sendBatch();
-    await Promise.allSettled([...this.sealing]);
-    for (const p of this.packers.values()) p.file.close(); // a backup that failed: its packs are dropped
-    this.packers.clear();
+    await this.dropOpenPacks();
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();

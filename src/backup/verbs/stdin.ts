@@ -6,6 +6,7 @@
  */
 import { Archiver, type BackupResult, type BackupStats } from '../archiver.js';
 import { goTimeNow, type GoTime } from '../repo/go-json.js';
+import type { Id } from '../repo/id.js';
 import { whoAmI, type Repository } from '../repo/repository.js';
 import { encodeSnapshot, type Snapshot } from '../repo/snapshot.js';
 import { encodeTree, goModeFromUnix } from '../repo/tree.js';
@@ -33,14 +34,21 @@ export async function backupStdin(repo: Repository, o: StdinBackupOptions): Prom
   const time = o.time ?? goTimeNow();
   const archiver = new Archiver(repo, false, [], o.stats);
   const source = o.source ?? process.stdin;
-  const { content, size } = typeof source === 'string' ? await archiver.saveFile(source) : await archiver.saveStream(source);
-  archiver.stats.files++;
-  const tree = await repo.saveBlob('tree', encodeTree([{ name: o.filename, type: 'file', mode: goModeFromUnix(0o100644), mtime: time, atime: time, ctime: time, uid: 0, gid: 0, size, content }]));
-  if (tree.saved) {
-    archiver.stats.blobsSaved++;
-    archiver.stats.bytesStored += tree.storedSize;
+  let tree: { id: Id };
+  try {
+    const { content, size } = typeof source === 'string' ? await archiver.saveFile(source) : await archiver.saveStream(source);
+    archiver.stats.files++;
+    const saved = await repo.saveBlob('tree', encodeTree([{ name: o.filename, type: 'file', mode: goModeFromUnix(0o100644), mtime: time, atime: time, ctime: time, uid: 0, gid: 0, size, content }]));
+    if (saved.saved) {
+      archiver.stats.blobsSaved++;
+      archiver.stats.bytesStored += saved.storedSize;
+    }
+    tree = saved;
+    await repo.flush();
+  } catch (err) {
+    await repo.dropOpenPacks(); // no pack left half-made under a temporary name in the repository
+    throw err;
   }
-  await repo.flush();
   const who = whoAmI();
   const snapshot: Snapshot = {
     time,
