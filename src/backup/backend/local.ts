@@ -14,6 +14,7 @@ import { AlreadyExistsError, NotFoundError, type Backend, type FileInfo, type Fi
 import { backupNative } from '../native.js';
 import { DATA_SUBDIRS, TEMP_DIRS, TOP_DIRS, isTempName, tempBelongs, layoutDir, layoutPath, tempLeftoverPath, tempPath } from './layout.js';
 import { readMountTables, requiredMountReason, unmountedReason, type MountTables } from './mount-check.js';
+import { syncDir } from '../../util/sync-dir.js';
 
 const FILE_MODE = 0o600;
 const fsyncFd = promisify(fsync);
@@ -423,13 +424,4 @@ async function publish(tmp: string, final: string, dir: string): Promise<void> {
     await rename(tmp, final);
   }
   await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await openFile(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
