@@ -20,7 +20,8 @@
         "native/scan-dir.cc",
         "native/delta-io.cc",
         "native/direct-write.cc",
-        "native/file-cache.cc"
+        "native/file-cache.cc",
+        "native/int-arg.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

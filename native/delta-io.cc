@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "errno-error.h"
+#include "int-arg.h"
 
 namespace {
 
@@ -45,21 +46,6 @@ constexpr size_t kReadBytes = 1024 * 1024;
 constexpr size_t kStrongBytes = 8;
 constexpr size_t kSumBytes = 4 + kStrongBytes;
 constexpr int64_t kMaxBlock = 128 * 1024;
-
-int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
-  const double value = info[i].As<Napi::Number>().DoubleValue();
-  if (value < 0 || value > 9007199254740991.0 || value != static_cast<double>(static_cast<int64_t>(value))) {
-    throw Napi::RangeError::New(info.Env(), std::string(what) + " must be a non-negative integer");
-  }
-  return static_cast<int64_t>(value);
-}
-
-int FdArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  const int64_t fd = IntArg(info, i, what);
-  if (fd > INT32_MAX) throw Napi::RangeError::New(info.Env(), std::string(what) + " is out of range");
-  return fd;
-}
 
 // Reads up to `want` bytes at `position`, past EINTR and short reads: the bytes read (fewer only
 // at the end of the file), or -1 with errno in *error.

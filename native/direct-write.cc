@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "errno-error.h"
+#include "int-arg.h"
 
 namespace {
 
@@ -165,15 +166,6 @@ class DirectWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
-int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t min, int64_t max) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
-  const double value = info[i].As<Napi::Number>().DoubleValue();
-  if (value < static_cast<double>(min) || value > static_cast<double>(max) || value != static_cast<double>(static_cast<int64_t>(value))) {
-    throw Napi::RangeError::New(info.Env(), std::string(what) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return static_cast<int64_t>(value);
-}
-
 }  // namespace
 
 Napi::Value WriteDirect(const Napi::CallbackInfo& info) {
@@ -182,7 +174,7 @@ Napi::Value WriteDirect(const Napi::CallbackInfo& info) {
   const int directFd = static_cast<int>(IntArg(info, 0, "The direct file descriptor", -1, INT32_MAX));
   const int bufferedFd = static_cast<int>(IntArg(info, 1, "The buffered file descriptor", 0, INT32_MAX));
   if (!info[2].IsArray()) throw Napi::TypeError::New(env, "writeDirect takes an array of Buffers");
-  const int64_t offset = IntArg(info, 3, "The offset", 0, 9007199254740991LL);
+  const int64_t offset = IntArg(info, 3, "The offset", 0, kMaxSafeInteger);
   Napi::Array pieces = info[2].As<Napi::Array>();
   auto* worker = new DirectWorker(env, directFd, bufferedFd, offset);
   for (uint32_t i = 0; i < pieces.Length(); i++) {
