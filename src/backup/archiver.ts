@@ -74,10 +74,13 @@ export interface BackupResult {
  */
 const READ_SIZE = 1024 * 1024;
 /**
- * Files up to this size (by lstat) are read in one synchronous read: they are one chunk (the
- * chunker never cuts before MIN_SIZE), and for small files the thread-pool round trips of
- * asynchronous open/read/close cost more CPU than the reads themselves (measured: 20,000 files
- * of 2 KiB took 6.2 s of CPU asynchronously). Larger files are streamed asynchronously.
+ * Files up to this size (by lstat) are read whole, in one go: they are one chunk (the chunker
+ * never cuts before MIN_SIZE). With the addon, in one thread-pool job each (open, fstat, read,
+ * close), so that ENTRY_CONCURRENCY files are read at once: one synchronous read after another
+ * waited for the disk 100,000 times in a row (65 % of a first backup of 100,000 small files with
+ * a cold cache); node's own asynchronous open/read/close cost more CPU than the reads themselves
+ * (20,000 files of 2 KiB: 6.2 s of CPU). Without the addon, synchronously. Larger files are
+ * streamed asynchronously.
  */
 const SYNC_READ_MAX = MIN_SIZE;
 /**
