@@ -12,6 +12,20 @@ export interface BackupNative {
   setXattr?(path: string | Buffer, name: string, value: Buffer): void;
   /** posix_fadvise(POSIX_FADV_DONTNEED) on a range (length 0: to the end); native/file-cache.cc. */
   dropFileCache?(fd: number, offset?: number, length?: number): void;
+  /**
+   * A small file opened (never following a symlink, never blocking on a fifo), fstat-ed, read
+   * whole when it is a regular file of at most `limit` bytes, and closed, in one thread-pool job
+   * (native/small-files.cc); `data` absent otherwise. With `into` (longer than `limit`), the
+   * bytes are read into it and `length` says how many, instead of `data` (an older addon
+   * ignores `into` and gives `data`).
+   */
+  readSmallFile?(path: string | Buffer, limit: number, into?: Buffer): Promise<SmallFileRead>;
+}
+
+export interface SmallFileRead {
+  type: 'file' | 'dir' | 'other';
+  data?: Buffer;
+  length?: number;
 }
 
 let binding: BackupNative | null | undefined;
