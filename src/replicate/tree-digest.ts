@@ -62,6 +62,7 @@ const DESCRIBE_PARALLEL = 32;
 const SMALL_FILE = 256 * 1024;
 
 const UNREADABLE = Buffer.alloc(32);
+const EMPTY = Buffer.alloc(0);
 /** Names per hashFiles job: a directory of many files is hashed by several threads of the pool at once. */
 const HASH_BATCH = 512;
 /** hashFiles records (native/hash-files.cc): i32 status, size, ino, dev, mtime ns, ctime ns, 32 bytes SHA-256. */
@@ -332,7 +333,8 @@ export class TreeDigester {
 
   /** An entry from its lstat (scan or lstat); a directory's digest is a placeholder until finish(). */
   private async describeStat(path: RelPath, st: Scanned, hashed?: Buffer): Promise<RawEntry | undefined> {
-    const full = absolute(this.root, path);
+    // The absolute path only when something is read by it (a file per walk adds up).
+    const full = hashed === undefined || anySelected(this.selection) ? absolute(this.root, path) : EMPTY;
     const xattrs = this.xattrHash(full);
     const base = { name: st.name, uid: st.uid, gid: st.gid, ...(xattrs && { xattrs }) };
     const type = st.mode & S_IFMT;
@@ -350,15 +352,18 @@ export class TreeDigester {
     }
     if (type !== S_IFREG) return undefined;
     // One entry per path, replaced when the file changes; a full walk drops removed names.
-    const stamp = stampOf(st);
-    let digest = hashed ?? this.contentCache.get(path, stamp);
+    let digest = hashed;
     if (digest === undefined) {
-      const hashedAtNs = this.contentCache.wallNs();
-      try {
-        digest = await this.hash(full, st.size);
-        this.contentCache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
-      } catch {
-        digest = UNREADABLE;
+      const stamp = stampOf(st);
+      digest = this.contentCache.get(path, stamp);
+      if (digest === undefined) {
+        const hashedAtNs = this.contentCache.wallNs();
+        try {
+          digest = await this.hash(full, st.size);
+          this.contentCache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
+        } catch {
+          digest = UNREADABLE;
+        }
       }
     }
     return { ...base, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
