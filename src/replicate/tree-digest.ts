@@ -238,10 +238,9 @@ export class TreeDigester {
   }
 
   /**
-   * The content hashes of a scan's small regular files: the cached ones, and those whose cached
-   * hash does not hold hashed a batch of names
-   * per addon job (several jobs at once) instead of a job per file: after a restart that is every
-   * file the cache could not vouch for. A hash is kept for the cache only when the file's stat
+   * The content hashes of a scan's small regular files: the cached ones, and the others hashed
+   * a batch of names per addon job (several jobs at once) instead of a job per file: after a
+   * restart that is every file the cache could not vouch for. A hash is kept for the cache only when the file's stat
    * before and after the read is the scan's (same device, inode, size, ns mtime, ns ctime);
    * otherwise it serves this walk only, as a per-file hash would. Files the job could not hash
    * (changed while read, grown past the limit, no longer regular) are left to describeStat.
