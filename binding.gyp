@@ -18,6 +18,7 @@
         "native/sync-batch.cc",
         "native/small-files.cc",
         "native/scan-dir.cc",
+        "native/hash-files.cc",
         "native/delta-io.cc",
         "native/direct-write.cc",
         "native/file-cache.cc",

@@ -13,6 +13,7 @@
 #include "errno-error.h"
 #include "file-cache.h"
 #include "file-times.h"
+#include "hash-files.h"
 #include "xattr.h"
 #include "poly1305.h"
 #include "inotify.h"
@@ -48,6 +49,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyFileRange", Napi::Function::New<CopyFileRange>(env, "copyFileRange"));
   exports.Set("writeDirect", Napi::Function::New<WriteDirect>(env, "writeDirect"));
   exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
+  exports.Set("hashFiles", Napi::Function::New<HashFiles>(env, "hashFiles"));
   // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.
   exports.Set("syncDataBatchRenames", Napi::Boolean::New(env, true));
   exports.Set("syncDataBatch", Napi::Function::New<SyncDataBatch>(env, "syncDataBatch"));

@@ -45,6 +45,8 @@ export interface FileTimesPort extends DeltaIoPort, DirectWritePort {
   readSmallFile?(path: Buffer, limit: number): Promise<{ data?: Buffer }>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
+  /** A directory's small files hashed in one job (native/hash-files.cc), for the digests. */
+  hashFiles?(dir: Buffer, names: Buffer, limit: number): Promise<Buffer>;
   /** fsync(2) of a file or directory by path (default: open, fsync, close through node:fs; tests record it). */
   fsyncPath?: FsyncPath;
   /** Extended attributes (native/xattr.cc); without them attributes are not replicated. */

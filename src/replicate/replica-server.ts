@@ -139,7 +139,7 @@ export class ReplicaServer {
       },
       options.onCommitBatch,
     );
-    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native) });
+    this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native), hashFiles: options.native.hashFiles?.bind(options.native) });
     const transport = options.transport;
     this.server = createServer(transport.serverOptions(), (socket) => this.accept(socket));
     // Renewed certificate files: installed before the next handshake (before the TLS layer's own

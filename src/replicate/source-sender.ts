@@ -47,6 +47,8 @@ export interface SmallFileReader {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
+  /** A directory's small files hashed in one job (native/hash-files.cc), for the digests. */
+  hashFiles?(dir: Buffer, names: Buffer, limit: number): Promise<Buffer>;
   /** SHA-256 (hex) of a file's range in one thread-pool job (native/delta-io.cc): a delta's whole-file hash off the main thread. */
   sha256File?(fd: number, offset: number, length: number): Promise<string>;
 }
@@ -237,18 +239,23 @@ export class SourceSender {
 
   /** Converges the subtree at `path`: descends only where digests differ. Returns paths sent. */
   async rescan(path: RelPath): Promise<number> {
+    // Both sides walk at once: this side's walk runs while the replica walks for its reply.
+    const walk = (async () => {
+      const st = await lstat(absolute(this.root, path)).catch(() => undefined);
+      return st === undefined || !st.isDirectory() ? undefined : this.digester.tree(path);
+    })();
+    walk.catch(() => {}); // awaited below, unless the request fails first
     const reply = await this.channel.request('tree', { path: pathField(path) });
     const theirs = new Map<RelPath, string>();
     for (const pair of (reply.header.digests as unknown[]) ?? []) {
       const [p, d] = pair as [string, string];
       theirs.set(Buffer.from(p, 'base64').toString('latin1'), d);
     }
-    const st = await lstat(absolute(this.root, path)).catch(() => undefined);
-    if (st === undefined || !st.isDirectory()) {
+    const ours = await walk;
+    if (ours === undefined) {
       await this.send(path);
       return 1;
     }
-    const ours = await this.digester.tree(path);
     const counter = { sent: 0 };
     this.replicaDirs = { scope: path, dirs: theirs, made: new Set() };
     try {

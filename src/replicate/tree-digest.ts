@@ -51,6 +51,8 @@ export interface DigestOptions {
   xattrPort?: XattrPort;
   /** The addon's one-job directory scan (native/scan-dir.cc); absent: readdir and an lstat each. */
   scanDirectory?: (path: Buffer) => Promise<Buffer>;
+  /** The addon's one-job hashing of a directory's small files (native/hash-files.cc); absent: a read per file. */
+  hashFiles?: (dir: Buffer, names: Buffer, limit: number) => Promise<Buffer>;
   /** Content hashes, possibly loaded from disk and shared by the digesters of one tree (content-cache.ts). Only content: attributes and links are read every time. */
   cache?: ContentCache;
 }
@@ -60,6 +62,11 @@ const DESCRIBE_PARALLEL = 32;
 const SMALL_FILE = 256 * 1024;
 
 const UNREADABLE = Buffer.alloc(32);
+const EMPTY = Buffer.alloc(0);
+/** Names per hashFiles job: a directory of many files is hashed by several threads of the pool at once. */
+const HASH_BATCH = 512;
+/** hashFiles records (native/hash-files.cc): i32 status, size, ino, dev, mtime ns, ctime ns, 32 bytes SHA-256. */
+const HASH_RECORD = 76;
 
 function sha256(...parts: Buffer[]): Buffer {
   const hash = createHash('sha256');
@@ -217,16 +224,67 @@ export class TreeDigester {
     // Names are byte strings (latin1): comparing char codes is comparing bytes.
     scanned.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const kept = scanned.filter((e) => !isReplicatorName(e.name) && !this.options.exclude?.(joinRel(dir, e.name)));
+    const hashed = await this.contentDigests(dir, kept);
     const entries: (RawEntry | undefined)[] = new Array(kept.length);
     let next = 0;
     const worker = async () => {
       while (next < kept.length) {
         const i = next++;
-        entries[i] = await this.describeStat(joinRel(dir, kept[i]!.name), kept[i]!);
+        entries[i] = await this.describeStat(joinRel(dir, kept[i]!.name), kept[i]!, hashed.get(kept[i]!));
       }
     };
     await Promise.all(Array.from({ length: Math.min(DESCRIBE_PARALLEL, kept.length) }, worker));
     return entries.filter((e): e is RawEntry => e !== undefined);
+  }
+
+  /**
+   * The content hashes of a scan's small regular files: the cached ones, and the others hashed
+   * a batch of names per addon job (several jobs at once) instead of a job per file: after a
+   * restart that is every file the cache could not vouch for. A hash is kept for the cache only when the file's stat
+   * before and after the read is the scan's (same device, inode, size, ns mtime, ns ctime);
+   * otherwise it serves this walk only, as a per-file hash would. Files the job could not hash
+   * (changed while read, grown past the limit, no longer regular) are left to describeStat.
+   */
+  private async contentDigests(dir: RelPath, kept: readonly Scanned[]): Promise<Map<Scanned, Buffer>> {
+    const out = new Map<Scanned, Buffer>();
+    const hashFiles = this.options.hashFiles;
+    if (hashFiles === undefined) return out;
+    const misses: Scanned[] = [];
+    for (const st of kept) {
+      if ((st.mode & S_IFMT) !== S_IFREG || st.size > BigInt(SMALL_FILE)) continue;
+      const cached = this.contentCache.get(joinRel(dir, st.name), stampOf(st));
+      if (cached !== undefined) out.set(st, cached);
+      else misses.push(st);
+    }
+    if (misses.length === 0) return out;
+    const full = absolute(this.root, dir);
+    const batches: Scanned[][] = [];
+    for (let i = 0; i < misses.length; i += HASH_BATCH) batches.push(misses.slice(i, i + HASH_BATCH));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const names = Buffer.concat(batch.flatMap((st) => [u32(st.name.length), Buffer.from(st.name, 'latin1')]));
+        // Wall clock before any read: the racy-clean rule (content-cache.ts) judges the file's ctime against it.
+        const hashedAtNs = this.contentCache.wallNs();
+        let records: Buffer;
+        try {
+          records = await hashFiles(full, names, SMALL_FILE);
+        } catch {
+          return; // the directory went: describeStat finds each file gone on its own
+        }
+        batch.forEach((st, i) => {
+          const o = i * HASH_RECORD;
+          const status = records.readInt32BE(o);
+          if (status > 0) out.set(st, UNREADABLE);
+          if (status !== 0) return;
+          const digest = Buffer.from(records.subarray(o + 44, o + 76));
+          out.set(st, digest);
+          const read = { size: records.readBigUInt64BE(o + 4), ino: records.readBigUInt64BE(o + 12), dev: records.readBigUInt64BE(o + 20), mtimeNs: records.readBigInt64BE(o + 28), ctimeNs: records.readBigInt64BE(o + 36) };
+          const stamp = stampOf(st);
+          if (stampOf(read) === stamp) this.contentCache.set(joinRel(dir, st.name), stamp, st.ctimeNs, hashedAtNs, digest);
+        });
+      }),
+    );
+    return out;
   }
 
   /** The entries of `dir` with their lstat: one addon job for the directory, else a readdir and an lstat each. */
@@ -273,8 +331,9 @@ export class TreeDigester {
   }
 
   /** An entry from its lstat (scan or lstat); a directory's digest is a placeholder until finish(). */
-  private async describeStat(path: RelPath, st: Scanned): Promise<RawEntry | undefined> {
-    const full = absolute(this.root, path);
+  private async describeStat(path: RelPath, st: Scanned, hashed?: Buffer): Promise<RawEntry | undefined> {
+    // The absolute path only when something is read by it (a file per walk adds up).
+    const full = hashed === undefined || anySelected(this.selection) ? absolute(this.root, path) : EMPTY;
     const xattrs = this.xattrHash(full);
     const base = { name: st.name, uid: st.uid, gid: st.gid, ...(xattrs && { xattrs }) };
     const type = st.mode & S_IFMT;
@@ -292,15 +351,18 @@ export class TreeDigester {
     }
     if (type !== S_IFREG) return undefined;
     // One entry per path, replaced when the file changes; a full walk drops removed names.
-    const stamp = stampOf(st);
-    let digest = this.contentCache.get(path, stamp);
+    let digest = hashed;
     if (digest === undefined) {
-      const hashedAtNs = this.contentCache.wallNs();
-      try {
-        digest = await this.hash(full, st.size);
-        this.contentCache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
-      } catch {
-        digest = UNREADABLE;
+      const stamp = stampOf(st);
+      digest = this.contentCache.get(path, stamp);
+      if (digest === undefined) {
+        const hashedAtNs = this.contentCache.wallNs();
+        try {
+          digest = await this.hash(full, st.size);
+          this.contentCache.set(path, stamp, st.ctimeNs, hashedAtNs, digest);
+        } catch {
+          digest = UNREADABLE;
+        }
       }
     }
     return { ...base, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeNs: st.mtimeNs, digest, key: fileKey(st.dev, st.ino), linked: st.nlink > 1n };
@@ -348,6 +410,12 @@ export class TreeDigester {
     if (ready) out.set(dir, digestOfEntries(raw.map(({ key: _key, linked: _linked, ...entry }) => entry)));
     else deferred.set(dir, raw);
   }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n, 0);
+  return b;
 }
 
 const S_IFMT = 0o170000;

@@ -26,11 +26,16 @@ function tree(t: { after: (fn: () => void) => void }) {
   return { root, cacheFile: join(base, 'content-hashes.bin') };
 }
 
-for (const withAddon of [true, false]) {
-  const variant = withAddon ? 'with the addon scan' : 'with readdir and lstat';
-  const native = withAddon ? loadNative() : undefined;
+for (const mode of ['batch', 'addon', 'node'] as const) {
+  const variant = mode === 'batch' ? 'with the addon scan and batch hashing' : mode === 'addon' ? 'with the addon scan, a read per file' : 'with readdir and lstat';
+  const native = mode === 'node' ? undefined : loadNative();
   const digester = (root: string, cache: ContentCache) =>
-    new TreeDigester(Buffer.from(root), { cache, scanDirectory: native?.scanDirectory?.bind(native), readSmallFile: native?.readSmallFile?.bind(native) });
+    new TreeDigester(Buffer.from(root), {
+      cache,
+      scanDirectory: native?.scanDirectory?.bind(native),
+      readSmallFile: native?.readSmallFile?.bind(native),
+      ...(mode === 'batch' && { hashFiles: native?.hashFiles?.bind(native) }),
+    });
 
   test(`A restart finds a file changed while down, same size and mtime put back (${variant})`, async (t) => {
     const { root, cacheFile } = tree(t);
@@ -62,6 +67,9 @@ test('A hash taken within the racy window of the file ctime is not kept', async 
   const cache = await ContentCache.load(cacheFile); // the real clock: the files are just written
   await new TreeDigester(Buffer.from(root), { cache }).tree('');
   assert.equal(cache.size, 0);
+  const native = loadNative();
+  await new TreeDigester(Buffer.from(root), { cache, scanDirectory: native.scanDirectory?.bind(native), hashFiles: native.hashFiles?.bind(native) }).tree('');
+  assert.equal(cache.size, 0, 'nor by the batch hashing');
 });
 
 test('Removed files leave the cache at the next full walk; a damaged cache file is an empty cache', async (t) => {
