@@ -37,6 +37,7 @@ import {
   vipIpv6,
 } from './naming.js';
 import { listNamespaces, removeNamespace, removeNamespaceSync, sweepStaleLabs } from './namespaces.js';
+import { KEPT_MARKER, sweepStaleDirs } from './stale-dirs.js';
 import { nodeEntryCommand } from './node-entry.js';
 import { Prober, type ProberOptions } from './prober.js';
 import type { ProberConfig } from './prober-process.js';
@@ -53,6 +54,9 @@ import {
   setHostPeer,
   type HostPlan,
 } from './topology.js';
+
+/** A lab's directory under the temp dir: `hslab-<pid>-<labId>-…` (the pid lets a later run sweep it, stale-dirs.ts). */
+export const LAB_DIR_PREFIX = 'hslab-';
 
 export interface LabOptions {
   /** Host names: a lowercase letter and up to 11 letters or digits; 'switch' is reserved. */
@@ -158,13 +162,17 @@ export class Lab {
     this.seed = options.seed ?? id * 7919;
     this.keepFiles = options.keepFiles ?? process.env.HS_LAB_KEEP === '1';
     this.switchNs = namespaceName(process.pid, id, SWITCH_ROLE);
-    this.dir = mkdtempSync(join(tmpdir(), `hslab-${process.pid}-${id}-`));
+    this.dir = mkdtempSync(join(tmpdir(), `${LAB_DIR_PREFIX}${process.pid}-${id}-`));
+    // Kept for reading after this process ends: the next lab's sweep must leave it.
+    if (this.keepFiles) writeFileSync(join(this.dir, KEPT_MARKER), '');
   }
 
   /** Builds a lab. Sweeps leftovers of dead processes first; cleans up after itself if it fails. */
   static async create(options: LabOptions): Promise<Lab> {
     validateHostNames(options.hosts);
     await sweepStaleLabs();
+    // After the namespaces: their processes (a PostgreSQL writing its data directory) are gone now.
+    sweepStaleDirs(LAB_DIR_PREFIX);
     const used = await usedLabIds();
     const free: number[] = [];
     for (let id = MIN_LAB_ID; id <= MAX_LAB_ID; id++) if (!used.has(id)) free.push(id);

@@ -139,9 +139,12 @@ test('Lab.create sweeps stale labs by itself', { skip }, async () => {
   const made = await lab;
   child.kill('SIGKILL');
   await exited;
+  assert.equal(existsSync(made.dir), true, 'nothing could remove the directory of the killed process');
   const next = await Lab.create({ hosts: ['a'] });
   try {
     assert.deepEqual(await namespacesOf(made.pid), []);
+    // Its directory too (a failover bench's PostgreSQL data directories: hundreds of MB each run).
+    assert.equal(existsSync(made.dir), false);
   } finally {
     await next.destroy();
   }
