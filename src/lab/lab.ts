@@ -23,6 +23,7 @@ import { LabProcess } from './lab-process.js';
 import {
   BRIDGE,
   HOST_INTERFACE,
+  LAB_DIR_PREFIX,
   MAX_LAB_ID,
   MIN_LAB_ID,
   SWITCH_ROLE,
@@ -37,6 +38,7 @@ import {
   vipIpv6,
 } from './naming.js';
 import { listNamespaces, removeNamespace, removeNamespaceSync, sweepStaleLabs } from './namespaces.js';
+import { ensureReaper } from './reaper.js';
 import { KEPT_MARKER, sweepStaleDirs } from './stale-dirs.js';
 import { nodeEntryCommand } from './node-entry.js';
 import { Prober, type ProberOptions } from './prober.js';
@@ -55,9 +57,6 @@ import {
   type HostPlan,
 } from './topology.js';
 
-/** A lab's directory under the temp dir: `hslab-<pid>-<labId>-…` (the pid lets a later run sweep it, stale-dirs.ts). */
-export const LAB_DIR_PREFIX = 'hslab-';
-
 export interface LabOptions {
   /** Host names: a lowercase letter and up to 11 letters or digits; 'switch' is reserved. */
   hosts: readonly string[];
@@ -67,6 +66,11 @@ export interface LabOptions {
   seed?: number;
   /** Keep the lab directory (logs, configs, captures) after destroy; default: env HS_LAB_KEEP=1. */
   keepFiles?: boolean;
+  /**
+   * Start this process's reaper (reaper.ts: removes its labs if it dies without cleaning up);
+   * default true. false leaves that to the next Lab.create's sweep (the sweep's own tests).
+   */
+  reaper?: boolean;
 }
 
 export interface LabHost {
@@ -179,6 +183,7 @@ export class Lab {
     if (free.length === 0) throw new RangeError(`All ${MAX_LAB_ID} lab ids are in use`);
     const lab = new Lab(free[randomInt(free.length)] as number, options);
     lab.registerCleanup();
+    if (options.reaper ?? true) ensureReaper();
     try {
       await lab.build(options.hosts);
     } catch (error) {
