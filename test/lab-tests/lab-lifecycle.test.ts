@@ -1,6 +1,7 @@
 /**
  * The lab leaves nothing behind: not after destroy(), not when its process dies of an error or a
- * signal, and a SIGKILLed process's leftovers are swept by the next lab.
+ * signal; a SIGKILLed process's leftovers (a detached process like PostgreSQL included) are removed
+ * by its reaper, or without one by the next lab's sweep.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
