@@ -8,6 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sweepStaleDirs } from '../../src/lab/stale-dirs.js';
+
+/** `<tmp>/hotstandby-bench-<pid>-…`: the pid lets a later run remove the copy of a run that was killed. */
+export const SNAPSHOT_PREFIX = 'hotstandby-bench-';
 
 export interface CodeSnapshot {
   /** Package root of the copy: run `<root>/bin/hotstandby` from here. */
@@ -27,7 +31,9 @@ function git(root: string, args: string[]): string {
 }
 
 export function snapshotBuild(packageRoot: string): CodeSnapshot {
-  const root = mkdtempSync(join(tmpdir(), `hotstandby-bench-${process.pid}-`));
+  // A run ended by a signal (the lab's handler re-raises it: no 'exit' event) or SIGKILL left its copy.
+  sweepStaleDirs(SNAPSHOT_PREFIX);
+  const root = mkdtempSync(join(tmpdir(), `${SNAPSHOT_PREFIX}${process.pid}-`));
   const remove = (): void => rmSync(root, { recursive: true, force: true });
   try {
     cpSync(join(packageRoot, 'package.json'), join(root, 'package.json'));

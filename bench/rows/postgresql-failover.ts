@@ -24,54 +24,11 @@ import { measureSyncCost, type SyncCost } from '../../src/lab/pgfail/sync-cost.j
 import { fmt, markdownTable } from '../lib/format.js';
 import { connectSettings, pgfailOptionsFrom, type PgfailOptions } from '../lib/pgfail-options.js';
 import { HostLoadWindow } from '../lib/machine.js';
+import { pairFigures, type PairFigures } from '../lib/pgfail-figures.js';
 import { atMost, errorText, type BenchContext, type Mode, type RowResult } from '../lib/row.js';
-import { percentile } from '../stats.js';
 
 const FAULTS: Record<Mode, number> = { quick: FAULT_KINDS.length, default: 15 * FAULT_KINDS.length, long: 30 * FAULT_KINDS.length };
 const WRITER = { port: 5432, user: 'postgres', database: 'postgres', writers: 4, readEvery: 5, queryTimeoutMs: 5000 } as const;
-
-export interface PairFigures {
-  failovers: number;
-  primary_moved: number;
-  lost_acknowledged: number;
-  anomalies: number;
-  acknowledged: number;
-  unknown: number;
-  first_write_p50_ms: number | null;
-  first_write_p99_ms: number | null;
-  first_write_max_ms: number | null;
-  /** Faults after which no write was acknowledged within the wait. */
-  no_first_write: number;
-  by_kind: Record<string, { n: number; first_write_p50_ms: number | null; moved: number }>;
-  error?: string;
-}
-
-function figures(cycles: readonly CycleResult[], lost: number, anomalies: number, acknowledged: number, unknown: number): PairFigures {
-  const times = cycles.map((c) => c.firstWriteMs).filter((v): v is number => v !== undefined);
-  const num = (v: number): number | null => (Number.isFinite(v) ? Math.round(v) : null);
-  const byKind: PairFigures['by_kind'] = {};
-  for (const kind of new Set(cycles.map((c) => c.kind))) {
-    const of = cycles.filter((c) => c.kind === kind);
-    byKind[kind] = {
-      n: of.length,
-      first_write_p50_ms: num(percentile(of.map((c) => c.firstWriteMs).filter((v): v is number => v !== undefined), 50)),
-      moved: of.filter((c) => c.from !== c.to).length,
-    };
-  }
-  return {
-    failovers: cycles.length,
-    primary_moved: cycles.filter((c) => c.from !== c.to).length,
-    lost_acknowledged: lost,
-    anomalies,
-    acknowledged,
-    unknown,
-    first_write_p50_ms: num(percentile(times, 50)),
-    first_write_p99_ms: num(percentile(times, 99)),
-    first_write_max_ms: times.length > 0 ? Math.round(Math.max(...times)) : null,
-    no_first_write: cycles.length - times.length,
-    by_kind: byKind,
-  };
-}
 
 async function runPair(ctx: BenchContext, options: PgfailOptions, make: (lab: Lab) => FailoverCluster, count: number, timeouts: { firstWriteMs: number; settleMs: number }): Promise<PairFigures> {
   const lab = await Lab.create({ hosts: ['a', 'b', 'w', 'client'], ipv6: false });
@@ -96,12 +53,12 @@ async function runPair(ctx: BenchContext, options: PgfailOptions, make: (lab: La
     cycles.push(...result.cycles);
     const anomalies = Object.values(result.check.violationCounts).reduce((a, b) => a + (b ?? 0), 0);
     for (const v of result.check.violations.slice(0, 5)) ctx.log(`  ${cluster.label} ANOMALY ${v.kind}: ${v.message}`);
-    const f = figures(result.cycles, result.check.lostAcknowledged.length, anomalies, result.check.writes.ok, result.check.writes.unknown);
+    const f = pairFigures(result.cycles, result.check.lostAcknowledged.length, anomalies, result.check.writes.ok, result.check.writes.unknown);
     if (result.error !== undefined) ctx.log(`  ${cluster.label} stopped early: ${result.error}\n${(await lab.logs(15).catch(() => '')).slice(-3000)}`);
     return result.error !== undefined ? { ...f, error: result.error } : f;
   } catch (error) {
     ctx.log(`  failed: ${errorText(error)}\n${(await lab.logs(15).catch(() => '')).slice(-4000)}`);
-    return { ...figures(cycles, Number.NaN, Number.NaN, 0, 0), error: errorText(error) };
+    return { ...pairFigures(cycles, Number.NaN, Number.NaN, 0, 0), error: errorText(error) };
   } finally {
     await lab.destroy();
   }
@@ -155,12 +112,12 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
     [line('hotstandby + etcd witness', withWitness), line('hotstandby, no witness', noWitness), line('Patroni 3.0.2 + etcd 3.4', patroni)],
   );
   const kinds = markdownTable(
-    ['fault', 'hotstandby+etcd p50 ms (moved)', 'hotstandby p50 ms (moved)', 'Patroni p50 ms (moved)'],
+    ['fault', 'hotstandby+etcd p50 / p99 ms (moved)', 'hotstandby p50 / p99 ms (moved)', 'Patroni p50 / p99 ms (moved)'],
     FAULT_KINDS.map((kind) => {
       const cell = (f: PairFigures | { skipped: string }): string => {
         if ('skipped' in f) return '';
         const k = f.by_kind[kind];
-        return k === undefined ? '' : `${fmt(k.first_write_p50_ms, 0)} (${k.moved}/${k.n})`;
+        return k === undefined ? '' : `${fmt(k.first_write_p50_ms, 0)} / ${fmt(k.first_write_p99_ms, 0)} (${k.moved}/${k.n})`;
       };
       return [kind, cell(withWitness), cell(noWitness), cell(patroni)];
     }),

@@ -116,6 +116,12 @@ export class EtcdCluster {
     }
   }
 
+  /** The member's pid in `host` while it runs (killed with the rest of a node at once: a power-off). */
+  pid(host: string): number | undefined {
+    const { process } = this.member(host);
+    return process.running ? process.pid : undefined;
+  }
+
   /** kill -9 of the member in `host` (a power-off). */
   async kill(host: string): Promise<void> {
     await this.member(host).process.stop('SIGKILL');

@@ -23,6 +23,7 @@ import { LabProcess } from './lab-process.js';
 import {
   BRIDGE,
   HOST_INTERFACE,
+  LAB_DIR_PREFIX,
   MAX_LAB_ID,
   MIN_LAB_ID,
   SWITCH_ROLE,
@@ -37,6 +38,8 @@ import {
   vipIpv6,
 } from './naming.js';
 import { listNamespaces, removeNamespace, removeNamespaceSync, sweepStaleLabs } from './namespaces.js';
+import { ensureReaper } from './reaper.js';
+import { KEPT_MARKER, sweepStaleDirs } from './stale-dirs.js';
 import { nodeEntryCommand } from './node-entry.js';
 import { Prober, type ProberOptions } from './prober.js';
 import type { ProberConfig } from './prober-process.js';
@@ -63,6 +66,11 @@ export interface LabOptions {
   seed?: number;
   /** Keep the lab directory (logs, configs, captures) after destroy; default: env HS_LAB_KEEP=1. */
   keepFiles?: boolean;
+  /**
+   * Start this process's reaper (reaper.ts: removes its labs if it dies without cleaning up);
+   * default true. false leaves that to the next Lab.create's sweep (the sweep's own tests).
+   */
+  reaper?: boolean;
 }
 
 export interface LabHost {
@@ -158,19 +166,24 @@ export class Lab {
     this.seed = options.seed ?? id * 7919;
     this.keepFiles = options.keepFiles ?? process.env.HS_LAB_KEEP === '1';
     this.switchNs = namespaceName(process.pid, id, SWITCH_ROLE);
-    this.dir = mkdtempSync(join(tmpdir(), `hslab-${process.pid}-${id}-`));
+    this.dir = mkdtempSync(join(tmpdir(), `${LAB_DIR_PREFIX}${process.pid}-${id}-`));
+    // Kept for reading after this process ends: the next lab's sweep must leave it.
+    if (this.keepFiles) writeFileSync(join(this.dir, KEPT_MARKER), '');
   }
 
   /** Builds a lab. Sweeps leftovers of dead processes first; cleans up after itself if it fails. */
   static async create(options: LabOptions): Promise<Lab> {
     validateHostNames(options.hosts);
     await sweepStaleLabs();
+    // After the namespaces: their processes (a PostgreSQL writing its data directory) are gone now.
+    sweepStaleDirs(LAB_DIR_PREFIX);
     const used = await usedLabIds();
     const free: number[] = [];
     for (let id = MIN_LAB_ID; id <= MAX_LAB_ID; id++) if (!used.has(id)) free.push(id);
     if (free.length === 0) throw new RangeError(`All ${MAX_LAB_ID} lab ids are in use`);
     const lab = new Lab(free[randomInt(free.length)] as number, options);
     lab.registerCleanup();
+    if (options.reaper ?? true) ensureReaper();
     try {
       await lab.build(options.hosts);
     } catch (error) {

@@ -12,6 +12,9 @@ export const BRIDGE = 'br0';
 /** The role name of the switch namespace; no host may use it. */
 export const SWITCH_ROLE = 'switch';
 
+/** A lab's directory under the temp dir: `hslab-<pid>-<labId>-…` (the pid lets a later run sweep it: stale-dirs.ts). */
+export const LAB_DIR_PREFIX = 'hslab-';
+
 /** Lab ids fit one octet of 10.99.<labId>.0/24; 0 and 255 stay unused. */
 export const MIN_LAB_ID = 1;
 export const MAX_LAB_ID = 254;

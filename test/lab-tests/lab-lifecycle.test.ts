@@ -1,6 +1,7 @@
 /**
  * The lab leaves nothing behind: not after destroy(), not when its process dies of an error or a
- * signal, and a SIGKILLed process's leftovers are swept by the next lab.
+ * signal; a SIGKILLed process's leftovers (a detached process like PostgreSQL included) are removed
+ * by its reaper, or without one by the next lab's sweep.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,20 +33,25 @@ interface ChildLab {
   namespaces: string[];
   dir: string;
   sleeperPid: number;
+  /** A process in the lab detached from the lab's children (its own session), as a PostgreSQL is. */
+  detachedPid: number;
 }
 
 /**
  * Starts a Node process that builds a lab with a long-running process in it, reports what it made,
  * and then does `then` (throw, or wait for a signal).
  */
-function startChild(then: 'throw' | 'wait'): { child: ReturnType<typeof spawn>; lab: Promise<ChildLab>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+function startChild(then: 'throw' | 'wait', reaper = true): { child: ReturnType<typeof spawn>; lab: Promise<ChildLab>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
   const script = `
     const { Lab } = await import(${JSON.stringify(labModule)});
-    const lab = await Lab.create({ hosts: ['a', 'b'] });
+    const lab = await Lab.create({ hosts: ['a', 'b'], reaper: ${reaper} });
     // Reported only once it runs: the parent-death signal is armed by then (setpriv ran).
     const sleeper = lab.spawn('a', ['sh', '-c', 'echo running; exec sleep 600']);
     await sleeper.waitForLine(/running/);
-    console.log(JSON.stringify({ pid: process.pid, namespaces: [lab.switchNs, ...lab.hosts().map((h) => h.ns)], dir: lab.dir, sleeperPid: sleeper.pid }));
+    // One that escapes the parent-death signal as \`pg_ctl start\` does (a fork in its own session).
+    const starter = lab.spawn('b', ['sh', '-c', 'setsid sleep 600 </dev/null >/dev/null 2>&1 & echo detached $!; exec sleep 600']);
+    const detachedPid = Number((await starter.waitForLine(/detached \\d+/)).split(' ')[1]);
+    console.log(JSON.stringify({ pid: process.pid, namespaces: [lab.switchNs, ...lab.hosts().map((h) => h.ns)], dir: lab.dir, sleeperPid: sleeper.pid, detachedPid }));
     ${then === 'throw' ? "setTimeout(() => { throw new Error('deliberate failure'); }, 100);" : 'setInterval(() => {}, 1000);'}
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,30 +127,46 @@ test('a lab is removed when its process is ended by SIGTERM', { skip }, async ()
 });
 
 test("a SIGKILLed process's lab is swept by the next one", { skip }, async () => {
-  const { child, lab, exited } = startChild('wait');
+  const { child, lab, exited } = startChild('wait', false);
   const made = await lab;
   child.kill('SIGKILL');
   await exited;
   // Nothing could run in the killed process: the namespaces are still there…
   assert.deepEqual((await namespacesOf(made.pid)).sort(), [...made.namespaces].sort());
-  // …but what ran inside got the parent-death signal.
+  // …but what ran inside got the parent-death signal…
   await waitFor(() => !isProcessAlive(made.sleeperPid), { description: 'the orphaned sleep to end', timeoutMs: 5000 });
+  // …except what detached itself from it, as PostgreSQL does: that runs on until the sweep.
+  assert.equal(isProcessAlive(made.detachedPid), true);
   const swept = await sweepStaleLabs();
   assert.deepEqual(swept.filter((name) => made.namespaces.includes(name)).sort(), [...made.namespaces].sort());
   assert.deepEqual(await namespacesOf(made.pid), []);
+  await waitFor(() => !isProcessAlive(made.detachedPid), { description: 'the detached process to end', timeoutMs: 5000 });
 });
 
 test('Lab.create sweeps stale labs by itself', { skip }, async () => {
-  const { child, lab, exited } = startChild('wait');
+  const { child, lab, exited } = startChild('wait', false);
   const made = await lab;
   child.kill('SIGKILL');
   await exited;
+  assert.equal(existsSync(made.dir), true, 'nothing could remove the directory of the killed process');
   const next = await Lab.create({ hosts: ['a'] });
   try {
     assert.deepEqual(await namespacesOf(made.pid), []);
+    // Its directory too (a failover bench's PostgreSQL data directories: hundreds of MB each run).
+    assert.equal(existsSync(made.dir), false);
   } finally {
     await next.destroy();
   }
+});
+
+test("a SIGKILLed process's reaper removes its lab, the detached processes in it included, with no other lab made", { skip }, async () => {
+  const { child, lab, exited } = startChild('wait');
+  const made = await lab;
+  assert.equal(isProcessAlive(made.detachedPid), true);
+  child.kill('SIGKILL');
+  await exited;
+  await waitFor(async () => (await namespacesOf(made.pid)).length === 0 && !existsSync(made.dir), { description: "the killed process's namespaces and directory to be removed", timeoutMs: 20_000 });
+  await waitFor(() => !isProcessAlive(made.detachedPid), { description: 'the detached process in the lab to end', timeoutMs: 5000 });
 });
 
 test('bad host names are refused before anything is created', async () => {

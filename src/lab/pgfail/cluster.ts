@@ -30,8 +30,12 @@ export interface FailoverCluster {
   postmasterPid(host: string): number | undefined;
   /** Starts the HA daemon on `host` again after it was killed (as systemd's Restart= would). */
   restartDaemon(host: string): Promise<void>;
-  /** Kills every process of the node (daemon, PostgreSQL, its etcd member): the machine's power. */
-  killNode(host: string): Promise<void>;
+  /**
+   * Kills every process of the node (daemon, PostgreSQL, its etcd member) in one signalling pass:
+   * the machine's power. Calls `killed` the moment the signals are sent (the fault's instant: what
+   * the peer sees from then on is a dead machine), then waits for the processes to be gone.
+   */
+  killNode(host: string, killed?: () => void): Promise<void>;
   /** Starts what killNode ended (the machine boots). */
   bootNode(host: string): Promise<void>;
   /** Planned switchover away from `primary`; resolves once asked (not once done). */

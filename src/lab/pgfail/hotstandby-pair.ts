@@ -184,9 +184,11 @@ export class HotstandbyPair implements FailoverCluster {
     this.startDaemon(host);
   }
 
-  async killNode(host: string): Promise<void> {
+  async killNode(host: string, killed?: () => void): Promise<void> {
     const node = this.node(host);
-    signalPids([...treeWithout(node.daemon?.pid, undefined), ...treeWithout(livePostmaster(node.dataDir), undefined)], 'SIGKILL');
+    const etcd = this.etcd?.pid(host);
+    signalPids([...treeWithout(node.daemon?.pid, undefined), ...treeWithout(livePostmaster(node.dataDir), undefined), ...(etcd === undefined ? [] : [etcd])], 'SIGKILL');
+    killed?.();
     await node.daemon?.exited;
     await this.etcd?.kill(host);
   }

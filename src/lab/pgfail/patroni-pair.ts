@@ -176,10 +176,13 @@ export class PatroniPair implements FailoverCluster {
     await this.startPatroni(host);
   }
 
-  async killNode(host: string): Promise<void> {
+  async killNode(host: string, killed?: () => void): Promise<void> {
     const node = this.node(host);
     const postmaster = livePostmaster(node.dataDir);
-    signalPids([...treeWithout(node.patroni?.pid, undefined), ...treeWithout(postmaster, undefined)], 'SIGKILL');
+    const keepalived = node.keepalived?.process.running ? treeWithout(node.keepalived.process.pid, undefined) : [];
+    const etcd = this.etcd?.pid(host);
+    signalPids([...treeWithout(node.patroni?.pid, undefined), ...treeWithout(postmaster, undefined), ...keepalived, ...(etcd === undefined ? [] : [etcd])], 'SIGKILL');
+    killed?.();
     await node.patroni?.exited;
     if (node.keepalived) await node.keepalived.process.stop('SIGKILL');
     await this.etcd?.kill(host);
