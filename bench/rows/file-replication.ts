@@ -12,6 +12,7 @@
  * - one large file, hotstandby (TLS) against plain rsync (no encryption) over the same link;
  * - CPU (user + system, children included) and the largest RSS of the replicating processes.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,6 +124,11 @@ async function lagRun(tool: Tool, rate: number, seconds: number): Promise<LagRes
     const replica = join(base, 'replica');
     mkdirSync(source);
     mkdirSync(replica);
+    // Every tool starts with no dirty pages: on ext4 (data=ordered) an fsync's journal commit
+    // waits for the writeback of other files' dirty data, so a tool measured right after another
+    // would pay for its writes (bench/replicate-lag.js at 1,000 files/s: p99 21 ms alone, 3.6 s
+    // with 400 MB left dirty just before; docs/replication.md). lsyncd's rsync does not fsync.
+    spawnSync('sync');
     const host = lab.host('b').ipv4;
     const keyHex = randomBytes(32).toString('hex');
     const drainMs = tool === 'lsyncd' ? 60_000 : 30_000;
