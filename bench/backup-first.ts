@@ -15,11 +15,12 @@
  * measured) and removed at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeMixed } from './backup-data.js';
+import { coldRun, runOrThrow, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
 const VARIANTS = {
@@ -50,35 +51,22 @@ const driver = join(import.meta.dirname, 'backup-driver.js');
 const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
 const canDrop = process.getuid?.() === 0;
 
-function sh(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): void {
-  const r = spawnSync(cmd, args, { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}): ${r.stderr}`);
+function sh(cmd: string, args: string[]): void {
+  runOrThrow(cmd, args, env);
 }
 
-interface Run {
-  wall: number;
-  cpu: number;
-  user: number;
-  sys: number;
-  rssMb: number;
-  load: number;
-}
+type Run = ColdRun;
 
 function once(variant: Variant, data: string, n: number): Run {
   const { tool, env: extra } = VARIANTS[variant];
   const repo = join(work, `repo-${variant}-${n}`);
-  const timeFile = join(work, 'time');
   const drv = tool === 'baseline' ? values.baseline! : driver;
   if (tool === 'restic') sh('restic', ['-r', repo, 'init']);
   else sh(process.execPath, [drv, 'init', repo]);
-  sh('sync', []);
-  if (canDrop) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-  const load = loadavg()[0]!;
   const cmd = tool === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
-  sh('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], extra);
-  const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  const run = coldRun(cmd, { ...env, ...extra }, join(work, 'time'));
   rmSync(repo, { recursive: true, force: true });
-  return { wall: wall!, cpu: user! + sys!, user: user!, sys: sys!, rssMb: kb! / 1024, load };
+  return run;
 }
 
 try {

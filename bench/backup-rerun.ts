@@ -14,11 +14,12 @@
  * removes it at the end. With --data the set is changed in place (1 % of the files a round).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { changePercent, makeSmall, type DataSet } from './backup-data.js';
+import { coldRun, runOrThrow, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
 const TOOLS = { baseline: 'baseline', threads: 'hotstandby', restic: 'restic' } as const;
@@ -48,27 +49,13 @@ const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(w
 const canDrop = process.getuid?.() === 0;
 
 function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}): ${r.stderr}`);
+  runOrThrow(cmd, args, env);
 }
 
-interface Run {
-  wall: number;
-  cpu: number;
-  rssMb: number;
-  load: number;
-}
-
-function backupOnce(variant: Variant, repo: string, data: string): Run {
-  sh('sync', []);
-  if (canDrop) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-  const load = loadavg()[0]!;
-  const timeFile = join(work, 'time');
+function backupOnce(variant: Variant, repo: string, data: string): ColdRun {
   const drv = variant === 'baseline' ? values.baseline! : driver;
   const cmd = variant === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
-  sh('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd]);
-  const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { wall: wall!, cpu: user! + sys!, rssMb: kb! / 1024, load };
+  return coldRun(cmd, env, join(work, 'time'));
 }
 
 function duBytes(path: string): number {
@@ -84,9 +71,9 @@ function listSet(root: string): DataSet {
 
 try {
   const set = values.data !== undefined ? listSet(values.data) : makeSmall(join(work, 'data'), Number(values.small), 1);
-  const runs = new Map<string, Run[]>();
+  const runs = new Map<string, ColdRun[]>();
   const repoBytes = new Map<Variant, number[]>();
-  const record = (v: Variant, p: Phase, x: Run) => {
+  const record = (v: Variant, p: Phase, x: ColdRun) => {
     const k = `${v} ${p}`;
     runs.set(k, [...(runs.get(k) ?? []), x]);
     console.error(`${k}: ${x.wall.toFixed(2)} s, CPU ${x.cpu.toFixed(2)} s, ${x.rssMb.toFixed(0)} MB, load ${x.load.toFixed(1)}`);
@@ -117,7 +104,7 @@ try {
       const wall = median(xs.map((x) => x.wall));
       const restic = runs.get(`restic ${p}`);
       const vs = restic ? (median(restic.map((x) => x.wall)) / wall).toFixed(2) + '×' : '–';
-      const range = (k: keyof Run, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
+      const range = (k: keyof ColdRun, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
       const rate = p === 'first' ? `, ${(mib / wall).toFixed(1)} MiB/s` : '';
       console.log(`| ${v} | ${p} | ${wall.toFixed(2)} s (${range('wall', 2)})${rate} | ${vs} | ${median(xs.map((x) => x.cpu)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB (${range('rssMb', 0)}) | ${range('load', 1)} |`);
     }
