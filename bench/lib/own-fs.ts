@@ -25,8 +25,11 @@ function run(cmd: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}: ${result.stderr.trim()}`);
 }
 
-/** Makes and mounts an ext4 filesystem of `mib` MiB (sparse: it takes only what is written) under `parent`. */
-export function makeOwnFs(parent: string, mib = 4096): OwnFs {
+/**
+ * Makes and mounts an ext4 filesystem of `mib` MiB (sparse: it takes only what is written) under
+ * `parent`; `journal: false` makes one without a journal (as this lab's root), for tests.
+ */
+export function makeOwnFs(parent: string, mib = 4096, journal = true): OwnFs {
   const dir = mkdtempSync(join(parent, 'hs-bench-fs-'));
   const image = join(dir, 'fs.img');
   const path = join(dir, 'mnt');
@@ -35,7 +38,7 @@ export function makeOwnFs(parent: string, mib = 4096): OwnFs {
   truncateSync(image, mib * 1024 * 1024);
   let mounted = false;
   try {
-    run('mkfs.ext4', ['-q', '-F', image]);
+    run('mkfs.ext4', ['-q', '-F', ...(journal ? [] : ['-O', '^has_journal']), image]);
     run('mount', ['-o', 'loop', image, path]);
     mounted = true;
   } catch (error) {
