@@ -205,6 +205,8 @@ async function main(): Promise<void> {
     const written = new Map<string, number>();
     const appeared: number[] = [];
     let t0 = performance.now();
+    // When the slow files were written (s after the first write, 0.1 s steps): one stall or many.
+    const slowAt = new Set<number>();
     const watcher = watch(replica, (_e, name) => {
       if (typeof name !== 'string') return;
       const at = written.get(name);
@@ -214,8 +216,6 @@ async function main(): Promise<void> {
       appeared.push(lag);
       if (lag > 100) slowAt.add(Number(((at - t0) / 1000).toFixed(1)));
     });
-    // When the slow files were written (s after the first write, 0.1 s steps): one stall or many.
-    const slowAt = new Set<number>();
     const payload = Buffer.alloc(bytes, 0x61);
     const total = rate * seconds;
     const cpu0 = { source: cpuTicks(pids.source), replica: cpuTicks(pids.replica) };
