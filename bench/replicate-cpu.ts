@@ -204,12 +204,17 @@ async function main(): Promise<void> {
     const pids = { source: s.child.pid!, replica: server.child.pid! };
     const written = new Map<string, number>();
     const appeared: number[] = [];
+    let t0 = performance.now();
+    // When the slow files were written (s after the first write, 0.1 s steps): one stall or many.
+    const slowAt = new Set<number>();
     const watcher = watch(replica, (_e, name) => {
       if (typeof name !== 'string') return;
       const at = written.get(name);
       if (at === undefined) return;
       written.delete(name);
-      appeared.push(performance.now() - at);
+      const lag = performance.now() - at;
+      appeared.push(lag);
+      if (lag > 100) slowAt.add(Number(((at - t0) / 1000).toFixed(1)));
     });
     const payload = Buffer.alloc(bytes, 0x61);
     const total = rate * seconds;
@@ -218,15 +223,20 @@ async function main(): Promise<void> {
     const pressure0 = cpuPressure();
     let rss = { source: 0, replica: 0 };
     const rssTimer = setInterval(() => (rss = { source: Math.max(rss.source, rssMb(pids.source)), replica: Math.max(rss.replica, rssMb(pids.replica)) }), 250);
-    const t0 = performance.now();
+    t0 = performance.now();
     let n = 0;
+    // The writer's own calls: the appearances are timed on this thread, so a write that blocks
+    // here delays every timestamp behind it (the lag then shows the source's filesystem).
+    const writeMs: number[] = [];
     await new Promise<void>((resolve) => {
       const tick = () => {
         const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
         for (; n < due; n++) {
           const name = `f${n}`;
-          written.set(name, performance.now());
+          const before = performance.now();
+          written.set(name, before);
           writeFileSync(join(source, name), payload);
+          writeMs.push(performance.now() - before);
         }
         if (n >= total) resolve();
         else setTimeout(tick, 2);
@@ -253,6 +263,7 @@ async function main(): Promise<void> {
     clearInterval(rssTimer);
     watcher.close();
     appeared.sort((a, b) => a - b);
+    writeMs.sort((a, b) => a - b);
     console.log(
       JSON.stringify({
         rate,
@@ -266,6 +277,8 @@ async function main(): Promise<void> {
         user_sys_ms_per_file: { source: [perFile(su), perFile(ss)], replica: [perFile(ru), perFile(rs)] },
         lag_p50_ms: Number(quantile(appeared, 0.5).toFixed(1)),
         lag_p99_ms: Number(quantile(appeared, 0.99).toFixed(1)),
+        writer_write_ms_p99_max: [Number(quantile(writeMs, 0.99).toFixed(1)), Number((writeMs[writeMs.length - 1] ?? 0).toFixed(1))],
+        slow_files_written_at_s: [...slowAt].sort((a, b) => a - b),
         rss_mb: { source: Math.round(rss.source), replica: Math.round(rss.replica) },
         load1: [load0, loadavg()[0]],
         cpu_pressure_avg10: [pressure0, cpuPressure()],

@@ -4,17 +4,19 @@
  * to the file's appearance on the replica and to the replica's acknowledgement (durable there).
  * The `file-replication` bench row measures the same beside lsyncd.
  *
- *   node dist/bench/replicate-lag.js [--seconds 10] [--rates 100,1000] [--base /dev/shm]
+ *   node dist/bench/replicate-lag.js [--seconds 10] [--rates 100,1000] [--base /dev/shm] [--own-fs]
  *
  * --base puts both trees elsewhere (default the temp directory): /dev/shm separates the cost of
- * fsync on this disk from the rest.
+ * fsync on this disk from the rest. --own-fs (or BENCH_OWN_FS=1) puts each node's tree on its own
+ * fresh ext4 filesystem, as two machines would have (bench/lib/own-fs.ts says why it matters).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
+import { ownFsWanted, sideRoots } from './lib/own-fs.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -29,17 +31,18 @@ async function main(): Promise<void> {
   for (const rate of rates) {
     const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
     const base = mkdtempSync(join(option('base', tmpdir()), 'hs-bench-repl-'));
+    let sides: ReturnType<typeof sideRoots> | undefined;
     try {
-      mkdirSync(join(base, 'source'));
-      mkdirSync(join(base, 'replica'));
+      sides = sideRoots(base, ['source', 'replica'], ownFsWanted());
+      const [source, replicaRoot] = sides.roots as [string, string];
       const host = lab.host('b').ipv4;
-      const replica = lab.spawn('b', nodeEntryCommand(new URL('../src/replicate/node-process.js', import.meta.url).href, 'runReplicaProcess', { root: join(base, 'replica'), host, port: 7400, keyHex }), { name: 'replica', env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4' } });
+      const replica = lab.spawn('b', nodeEntryCommand(new URL('../src/replicate/node-process.js', import.meta.url).href, 'runReplicaProcess', { root: replicaRoot, host, port: 7400, keyHex }), { name: 'replica', env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '4' } });
       await replica.waitForLine(/"listening"/, 15_000);
       const writer = lab.spawn(
         'a',
         nodeEntryCommand(new URL('./replicate-workload.js', import.meta.url).href, 'runAppearLagWorkload', {
-          root: join(base, 'source'),
-          target: join(base, 'replica'),
+          root: source,
+          target: replicaRoot,
           hotstandby: { host, port: 7400, keyHex },
           ratePerSecond: rate,
           seconds,
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(result));
     } finally {
       await lab.destroy();
+      sides?.dispose();
       rmSync(base, { recursive: true, force: true });
     }
   }

@@ -29,6 +29,10 @@
 //          error (EIO, ENOSPC) for that file alone, before its rename, so no failed file is
 //          renamed into place. Its WRITE covers pages dirtied since call 1.
 //     A batch with one such file makes only call 2 (it does what 1 and 2 do together).
+//     ext4 without a journal (mkfs.ext4 -O ^has_journal, ext2 through the ext4 driver; the same
+//     f_type) has no commit to order anything: the renamed file's inode (size, block map) would be
+//     written by no one, so it takes the path below. The kernel names the journal's thread in
+//     /sys/fs/ext4/<device>/journal_task, "<none>" without one; unreadable counts as none.
 //   - any other filesystem: call 1 (when more than one file), then fsync(2) of each file (no
 //     ordering of its journal assumed; fsync, not fdatasync: the temporary's owner, mode, times
 //     and attributes, set before this job, are acknowledged with its content, and fdatasync may
@@ -47,11 +51,16 @@
 #include "sync-batch.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -67,11 +76,52 @@ constexpr long kTmpfsMagic = 0x01021994;
 
 enum class FsKind { kNothingToSync, kJournalOrdersData, kOther };
 
+// Whether the ext4 filesystem on `dev` has a journal (see the top of this file).
+bool Ext4HasJournal(dev_t dev) {
+  char link[64];
+  snprintf(link, sizeof link, "/sys/dev/block/%u:%u", major(dev), minor(dev));
+  char target[PATH_MAX];
+  const ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n <= 0) return false;
+  target[n] = '\0';
+  const char* slash = strrchr(target, '/');
+  const std::string path = std::string("/sys/fs/ext4/") + (slash != nullptr ? slash + 1 : target) + "/journal_task";
+  FILE* file = fopen(path.c_str(), "re");
+  if (file == nullptr) return false;
+  char text[32] = {0};
+  const size_t got = fread(text, 1, sizeof text - 1, file);
+  fclose(file);
+  return got > 0 && strncmp(text, "<none>", 6) != 0;
+}
+
+// Cached per filesystem: device and f_fsid (from ext4's UUID), so a loop device reused for
+// another image is asked again.
+bool Ext4HasJournalCached(dev_t dev, const fsid_t& fsid) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, bool> known;
+  std::string key(reinterpret_cast<const char*>(&dev), sizeof dev);
+  key.append(reinterpret_cast<const char*>(&fsid), sizeof fsid);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto found = known.find(key);
+    if (found != known.end()) return found->second;
+  }
+  const bool journal = Ext4HasJournal(dev);
+  std::lock_guard<std::mutex> lock(mutex);
+  known.emplace(std::move(key), journal);
+  return journal;
+}
+
 FsKind KindOf(int fd) {
   struct statfs fs;
   if (fstatfs(fd, &fs) != 0) return FsKind::kOther;  // fsync decides (and reports)
   if (fs.f_type == kTmpfsMagic) return FsKind::kNothingToSync;
-  if (fs.f_type == kExt4Magic || fs.f_type == kXfsMagic) return FsKind::kJournalOrdersData;
+  if (fs.f_type == kXfsMagic) return FsKind::kJournalOrdersData;
+  if (fs.f_type == kExt4Magic) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return FsKind::kOther;
+    return Ext4HasJournalCached(st.st_dev, fs.f_fsid) ? FsKind::kJournalOrdersData : FsKind::kOther;
+  }
   return FsKind::kOther;
 }
 

@@ -11,9 +11,10 @@
  * Why only ext4 and xfs: that is where the group commit's reasoning for durability is the
  * journal's (native/sync-batch.cc): a direct write is on the device when pwrite returns, and the
  * journal commit forced by the directory fsync (block allocation and size in it) flushes the
- * device cache before its commit record. tmpfs has no disk (direct would gain nothing), and other
- * filesystems keep the page-cache path they were tested with (btrfs, say, checksums direct I/O
- * differently).
+ * device cache before its commit record; on ext4 without a journal the group commit fsyncs the
+ * file instead, which writes its inode and flushes the cache. tmpfs has no disk (direct would
+ * gain nothing), and other filesystems keep the page-cache path they were tested with (btrfs,
+ * say, checksums direct I/O differently).
  */
 import { constants as fsConstants } from 'node:fs';
 import { open, statfs, type FileHandle } from 'node:fs/promises';
