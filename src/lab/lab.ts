@@ -289,11 +289,12 @@ export class Lab {
   }
 
   /**
-   * Runs `node bin/hotstandby …args` in `host`, from the repository root, in its own session as
-   * systemd would (its session's autogroup gets the daemon's priority: process-priority.ts).
+   * Runs `node bin/hotstandby …args` in `host`, from the repository root (or `options.root`, the
+   * benchmark's snapshot), in its own session as systemd would (its session's autogroup gets the
+   * daemon's priority: process-priority.ts).
    */
-  startDaemon(host: string, args: readonly string[], options: SpawnOptions = {}): LabProcess {
-    const root = packageRoot();
+  startDaemon(host: string, args: readonly string[], options: SpawnOptions & { root?: string } = {}): LabProcess {
+    const root = options.root ?? packageRoot();
     return this.spawn(host, [process.execPath, join(root, 'bin', 'hotstandby'), ...args], {
       name: options.name ?? `hotstandby-${host}`,
       cwd: options.cwd ?? root,

@@ -274,11 +274,14 @@ export class HotstandbyPair implements FailoverCluster {
 
   private startDaemon(host: string): void {
     const node = this.node(host);
-    node.daemon = this.lab.spawn(
-      host,
-      [process.execPath, join(this.root, 'bin', 'hotstandby'), 'run', '--config', node.yamlFile, '--runtime-dir', node.runtimeDir, '--log-format', 'json'],
-      { name: `hotstandby-${host}`, cwd: this.root },
-    );
+    // In its own session, as systemd starts it: the daemon then raises its session's autogroup
+    // too (docs/operations.md, Scheduling priority). Sharing the bench's session, its VRRP timers
+    // competed with the writers and every other session on the machine as one autogroup, and ran
+    // up to 745 ms late under load: a master silent past Master_Down_Interval loses the role.
+    node.daemon = this.lab.startDaemon(host, ['run', '--config', node.yamlFile, '--runtime-dir', node.runtimeDir, '--log-format', 'json'], {
+      name: `hotstandby-${host}`,
+      root: this.root,
+    });
     node.daemonLogs.push(node.daemon.logPath);
   }
 
