@@ -4,6 +4,19 @@
 
 #include <napi.h>
 
+#include <string>
+#include <vector>
+
+struct Xattr {
+  std::string name;
+  std::vector<char> value;
+};
+
+// The attributes of `path` (not following a symlink) in the order llistxattr lists them, without
+// touching JavaScript (safe on a worker thread); none where the filesystem has none. An attribute
+// removed meanwhile is left out. Returns 0, or the errno with `failed` naming the call.
+int ReadXattrs(const std::string& path, std::vector<Xattr>& out, std::string& failed);
+
 Napi::Value ListXattrs(const Napi::CallbackInfo& info);
 Napi::Value SetXattr(const Napi::CallbackInfo& info);
 Napi::Value RemoveXattr(const Napi::CallbackInfo& info);
