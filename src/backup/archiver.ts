@@ -47,6 +47,8 @@ export interface BackupOptions {
   chunkWorkers?: number;
   /** A pool to chunk with instead of one of chunkWorkers threads (tests); the caller closes it. */
   chunkPool?: ChunkPool;
+  /** Told of each entry left out because it was removed while the backup walked (as restic warns). */
+  warn?: (message: string) => void;
 }
 
 export interface BackupStats {
@@ -201,6 +203,7 @@ export class Archiver {
     readonly stats: BackupStats = newBackupStats(),
     /** Chunks larger files in threads (chunk-pool.ts); without it, this thread does. */
     private readonly chunks?: ChunkPool,
+    private readonly warn: (message: string) => void = () => undefined,
   ) {
     this.excludes = excludes.map(parsePattern);
   }
@@ -420,17 +423,29 @@ export class Archiver {
       try {
         node = nodeOf(name, st ?? statEntry(join(path, name)), this.names, this.withAtime);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we walked
-        throw err;
+        if (!removed(err)) throw err;
+        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
+        continue;
       }
       slots[i] = node;
       if (node.type === 'dir') dirs.push(i);
     }
     prepareAhead(0);
     const others = slots.flatMap((n, i) => (n !== undefined && n.type !== 'dir' ? [i] : []));
-    await forEachLimit(others.length, ENTRY_CONCURRENCY, (k) => {
+    await forEachLimit(others.length, ENTRY_CONCURRENCY, async (k) => {
       const i = others[k]!;
-      return this.fill(slots[i]!, join(path, entries[i]!.name), parent.get(entries[i]!.name));
+      const child = join(path, entries[i]!.name);
+      try {
+        await this.fill(slots[i]!, child, parent.get(entries[i]!.name));
+      } catch (err) {
+        // Gone between the scan and the read (the scan runs ahead of the reads): left out, as
+        // restic leaves it out, rather than failing the whole backup.
+        if (!removed(err)) throw err;
+        this.warn(`${child}: removed while the backup walked, left out`);
+        if (slots[i]!.type === 'file') this.stats.files--;
+        else this.stats.others--;
+        slots[i] = undefined;
+      }
     });
     for (let j = 0; j < dirs.length; j++) {
       prepareAhead(j);
@@ -503,6 +518,8 @@ export class Archiver {
     return this.saveTreeOrReuse(nodes, parentTree, parent);
   }
 }
+
+const removed = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 /**
  * open(2)'s flags for a file's content. A file of the walk is opened with O_NOFOLLOW: replaced by
@@ -598,7 +615,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   let tree: Id;
   try {
     try {
-      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool);
+      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool, options.warn);
       tree = await archiver.saveTargets(targets, parentTree);
       stats = archiver.stats;
     } finally {

@@ -57,7 +57,8 @@ async function run(): Promise<void> {
       const end = await chunkFile(job);
       parentPort!.postMessage({ type: 'end', seq: job.seq, ...end });
     } catch (err) {
-      parentPort!.postMessage({ type: 'end', seq: job.seq, size: 0, error: err instanceof Error ? err.message : String(err) });
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      parentPort!.postMessage({ type: 'end', seq: job.seq, size: 0, error: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) });
     }
   }
   running = false;
