@@ -5,7 +5,7 @@
  * its parent directories); a file unchanged since the parent snapshot (same type, size, mtime, ctime and
  * inode) keeps the parent's content list without being read.
  */
-import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, normalize, resolve } from 'node:path';
 import { Chunker, MIN_SIZE } from './repo/chunker.js';
@@ -423,7 +423,7 @@ export class Archiver {
       try {
         node = nodeOf(name, st ?? statEntry(join(path, name)), this.names, this.withAtime);
       } catch (err) {
-        if (!removed(err)) throw err;
+        if (!removed(err, join(path, name))) throw err;
         this.warn(`${join(path, name)}: removed while the backup walked, left out`);
         continue;
       }
@@ -440,7 +440,7 @@ export class Archiver {
       } catch (err) {
         // Gone between the scan and the read (the scan runs ahead of the reads): left out, as
         // restic leaves it out, rather than failing the whole backup.
-        if (!removed(err)) throw err;
+        if (!removed(err, child)) throw err;
         this.warn(`${child}: removed while the backup walked, left out`);
         if (slots[i]!.type === 'file') this.stats.files--;
         else this.stats.others--;
@@ -451,7 +451,14 @@ export class Archiver {
       prepareAhead(j);
       const i = dirs[j]!;
       const name = entries[i]!.name;
-      await this.fill(slots[i]!, join(path, name), parent.get(name), ahead.get(j));
+      try {
+        await this.fill(slots[i]!, join(path, name), parent.get(name), ahead.get(j));
+      } catch (err) {
+        if (!removed(err, join(path, name))) throw err;
+        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
+        this.stats.dirs--;
+        slots[i] = undefined;
+      }
       ahead.delete(j); // its listing is no longer held
     }
     const nodes = slots.filter((n): n is TreeNode => n !== undefined);
@@ -519,7 +526,19 @@ export class Archiver {
   }
 }
 
-const removed = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+/**
+ * Whether `err` says `path` was removed while the walk went on: ENOENT, and the path is gone (an
+ * ENOENT of something else, the repository's temporary files say, fails the backup as before).
+ */
+function removed(err: unknown, path: string): boolean {
+  if ((err as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') return false;
+  try {
+    lstatSync(fsPath(path));
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
 
 /**
  * open(2)'s flags for a file's content. A file of the walk is opened with O_NOFOLLOW: replaced by

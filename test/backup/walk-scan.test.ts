@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,27 +14,15 @@ import { Archiver, backup } from '../../src/backup/archiver.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
 import { ChunkPool } from '../../src/backup/chunk-pool.js';
 import { backupNative } from '../../src/backup/native.js';
-import type { Id } from '../../src/backup/repo/id.js';
 import { Repository } from '../../src/backup/repo/repository.js';
 import { decodeTree } from '../../src/backup/repo/tree.js';
-import { isRoot, makeSource, pseudoRandom } from './restic-fixture.js';
+import { isRoot, makeSource, pseudoRandom, subtreeOf } from './restic-fixture.js';
 
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 const scratch = mkdtempSync(join(tmpdir(), 'hs-walk-scan-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 const xn = backupNative();
 const noAddon = xn?.scanDirectory === undefined ? 'the native addon is not built' : false;
-
-/** The tree id of `path` below a snapshot's tree (its ancestors in the temp dir change meanwhile). */
-async function subtreeOf(repo: Repository, tree: Id, path: string): Promise<Id> {
-  let id = tree;
-  for (const name of path.split('/').filter(Boolean)) {
-    const node = decodeTree(await repo.loadBlob('tree', id)).find((n) => n.name === name);
-    assert.ok(node?.subtree, `${path}: no directory ${name}`);
-    id = node.subtree;
-  }
-  return id;
-}
 
 /** Data whose nodes have every optional field: xattrs (binary values), odd names and targets, a fifo, a device. */
 function makeHostile(dir: string): void {
@@ -93,12 +81,13 @@ test('a file swapped for a symlink after the scan fails with ELOOP naming it; th
   }
 });
 
-test('files removed between the scan and the read are left out with a warning; the backup goes on', { skip: noAddon }, async () => {
+test('files and directories removed between the scan and the read are left out with a warning; the backup goes on', { skip: noAddon }, async () => {
   const dir = join(scratch, 'vanish');
   mkdirSync(dir);
   writeFileSync(join(dir, 'small-gone'), 'soon gone\n');
   writeFileSync(join(dir, 'large-gone'), pseudoRandom(1 << 20, 'large-gone'));
   writeFileSync(join(dir, 'kept'), 'kept\n');
+  mkdirSync(join(dir, 'sub-gone'));
   const repo = await Repository.init(new MemoryBackend(), 'pw', FAST);
   const warnings: string[] = [];
   const pool = new ChunkPool(repo.config.chunkerPolynomial, { workers: 1 });
@@ -109,12 +98,13 @@ test('files removed between the scan and the read are left out with a warning; t
     await prepared;
     unlinkSync(join(dir, 'small-gone'));
     unlinkSync(join(dir, 'large-gone'));
+    rmdirSync(join(dir, 'sub-gone'));
     const tree = await archiver.saveDir(dir, undefined, prepared as never);
     await repo.flush();
     const names = decodeTree(await repo.loadBlob('tree', tree)).map((n) => n.name);
     assert.deepEqual(names, ['kept']);
-    assert.deepEqual(warnings.sort(), [join(dir, 'large-gone'), join(dir, 'small-gone')].map((p) => `${p}: removed while the backup walked, left out`));
-    assert.equal(archiver.stats.files, 1);
+    assert.deepEqual(warnings.sort(), [join(dir, 'large-gone'), join(dir, 'small-gone'), join(dir, 'sub-gone')].map((p) => `${p}: removed while the backup walked, left out`));
+    assert.deepEqual([archiver.stats.files, archiver.stats.dirs], [1, 0]);
   } finally {
     await pool.close();
   }
