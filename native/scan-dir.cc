@@ -90,7 +90,7 @@ class ScanWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (error_ != 0) {
-      deferred_.Reject(ErrnoError(env, error_, syscall_.c_str(), "'" + failedPath_ + "'").Value());
+      deferred_.Reject(ErrnoError(env, error_, syscall_.c_str(), detail_).Value());
       return;
     }
     // Handed over without a copy: a directory of 100,000 entries is megabytes.
@@ -101,13 +101,14 @@ class ScanWorker : public Napi::AsyncWorker {
  private:
   static size_t RecordLength(size_t nameLength) { return 4 + nameLength + 60; }
 
-  void Fail(const char* syscall) { FailAt(syscall, errno, path_); }
+  void Fail(const char* syscall) { FailAt(syscall, errno, "'" + path_ + "'"); }
 
-  void FailAt(const std::string& syscall, int error, const std::string& where) {
+  // The first failure is kept; `detail` names the path (and the attribute), for ErrnoError.
+  void FailAt(const std::string& syscall, int error, const std::string& detail) {
     if (error_ != 0) return;
     error_ = error;
     syscall_ = syscall;
-    failedPath_ = where;
+    detail_ = detail;
   }
 
   // The `details` part of an entry's record; false after a failure. An entry gone meanwhile
@@ -122,7 +123,7 @@ class ScanWorker : public Napi::AsyncWorker {
         const ssize_t n = readlinkat(dirFd, name, target.data(), target.size());
         if (n < 0) {
           if (errno == ENOENT) return Drop(recordStart);
-          FailAt("readlink", errno, path_ + "/" + name);
+          FailAt("readlink", errno, "'" + path_ + "/" + name + "'");
           return false;
         }
         if (static_cast<size_t>(n) < target.size()) {
@@ -136,11 +137,11 @@ class ScanWorker : public Napi::AsyncWorker {
     out_.insert(out_.end(), target.begin(), target.end());
     std::vector<Xattr> attrs;
     if (!S_ISSOCK(st.st_mode)) {
-      std::string failed;
+      XattrFailure failed;
       const std::string full = path_ + "/" + name;
       if (const int error = ReadXattrs(full, attrs, failed); error != 0) {
         if (error == ENOENT) return Drop(recordStart);
-        FailAt(failed, error, full);
+        FailAt(failed.syscall, error, failed.Detail(full));
         return false;
       }
     }
@@ -164,7 +165,7 @@ class ScanWorker : public Napi::AsyncWorker {
   std::vector<char> out_;
   int error_ = 0;
   std::string syscall_;
-  std::string failedPath_;
+  std::string detail_;
   Napi::Promise::Deferred deferred_;
 };
 

@@ -18,13 +18,13 @@ bool Unsupported(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
 
 }  // namespace
 
-int ReadXattrs(const std::string& path, std::vector<Xattr>& out, std::string& failed) {
+int ReadXattrs(const std::string& path, std::vector<Xattr>& out, XattrFailure& failed) {
   std::vector<char> names;
   for (;;) {
     ssize_t n = llistxattr(path.c_str(), nullptr, 0);
     if (n < 0) {
       if (Unsupported(errno)) return 0;
-      failed = "llistxattr";
+      failed = {"llistxattr", ""};
       return errno;
     }
     names.resize(static_cast<size_t>(n));
@@ -35,7 +35,7 @@ int ReadXattrs(const std::string& path, std::vector<Xattr>& out, std::string& fa
       break;
     }
     if (errno != ERANGE) {
-      failed = "llistxattr";
+      failed = {"llistxattr", ""};
       return errno;
     }
   }
@@ -49,7 +49,7 @@ int ReadXattrs(const std::string& path, std::vector<Xattr>& out, std::string& fa
       ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
       if (n < 0) {
         if (errno == ENODATA) { gone = true; break; }  // removed meanwhile
-        failed = "lgetxattr";
+        failed = {"lgetxattr", name};
         return errno;
       }
       value.resize(static_cast<size_t>(n));
@@ -60,7 +60,7 @@ int ReadXattrs(const std::string& path, std::vector<Xattr>& out, std::string& fa
         break;
       }
       if (errno != ERANGE) {
-        failed = "lgetxattr";
+        failed = {"lgetxattr", name};
         return errno;
       }
     }
@@ -74,8 +74,8 @@ Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = PathArg(info, 0);
   std::vector<Xattr> attrs;
-  std::string failed;
-  if (const int error = ReadXattrs(path, attrs, failed); error != 0) throw ErrnoError(env, error, failed.c_str(), "'" + path + "'");
+  XattrFailure failed;
+  if (const int error = ReadXattrs(path, attrs, failed); error != 0) throw ErrnoError(env, error, failed.syscall, failed.Detail(path));
   Napi::Array out = Napi::Array::New(env);
   uint32_t k = 0;
   for (const Xattr& a : attrs) {
