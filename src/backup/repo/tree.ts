@@ -189,25 +189,19 @@ function decodeNode(raw: unknown): TreeNode {
     gid: num(v.gid) ?? 0,
     content: Array.isArray(v.content) ? v.content.map((c) => parseId(c, 'content id')) : null,
   };
-  const user = str(v.user);
-  if (user !== undefined) node.user = user;
-  const group = str(v.group);
-  if (group !== undefined) node.group = group;
-  const inode = num(v.inode);
-  if (inode !== undefined) node.inode = inode;
-  const deviceId = num(v.device_id);
-  if (deviceId !== undefined) node.deviceId = deviceId;
-  const size = num(v.size);
-  if (size !== undefined) node.size = size;
-  const links = num(v.links);
-  if (links !== undefined) node.links = links;
-  const linktarget = str(v.linktarget);
-  if (linktarget !== undefined) node.linktarget = linktarget;
-  const device = num(v.device);
-  if (device !== undefined) node.device = device;
-  if (v.subtree != null) node.subtree = parseId(v.subtree, 'subtree id');
-  const error = str(v.error);
-  if (error !== undefined) node.error = error;
+  const set = <K extends keyof TreeNode>(key: K, value: TreeNode[K] | undefined) => {
+    if (value !== undefined) node[key] = value;
+  };
+  set('user', str(v.user));
+  set('group', str(v.group));
+  set('inode', num(v.inode));
+  set('deviceId', num(v.device_id));
+  set('size', num(v.size));
+  set('links', num(v.links));
+  set('linktarget', str(v.linktarget));
+  set('device', num(v.device));
+  set('subtree', v.subtree == null ? undefined : parseId(v.subtree, 'subtree id'));
+  set('error', str(v.error));
   if (Array.isArray(v.extended_attributes)) {
     node.extendedAttributes = v.extended_attributes.map((a: { name?: unknown; value?: unknown }) => ({
       name: String(a.name),
