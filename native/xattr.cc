@@ -18,16 +18,14 @@ bool Unsupported(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
 
 }  // namespace
 
-// listXattrs(path) -> [{ name, value: Buffer }]; [] where the filesystem has none.
-Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const std::string path = PathArg(info, 0);
+int ReadXattrs(const std::string& path, std::vector<Xattr>& out, XattrFailure& failed) {
   std::vector<char> names;
   for (;;) {
     ssize_t n = llistxattr(path.c_str(), nullptr, 0);
     if (n < 0) {
-      if (Unsupported(errno)) return Napi::Array::New(env);
-      throw ErrnoError(env, errno, "llistxattr", "'" + path + "'");
+      if (Unsupported(errno)) return 0;
+      failed = {"llistxattr", ""};
+      return errno;
     }
     names.resize(static_cast<size_t>(n));
     if (n == 0) break;
@@ -36,12 +34,13 @@ Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
       names.resize(static_cast<size_t>(n));
       break;
     }
-    if (errno != ERANGE) throw ErrnoError(env, errno, "llistxattr", "'" + path + "'");
+    if (errno != ERANGE) {
+      failed = {"llistxattr", ""};
+      return errno;
+    }
   }
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
   for (size_t i = 0; i < names.size();) {
-    const std::string name(&names[i]);
+    std::string name(&names[i]);
     i += name.size() + 1;
     if (name.empty()) continue;
     std::vector<char> value;
@@ -50,7 +49,8 @@ Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
       ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
       if (n < 0) {
         if (errno == ENODATA) { gone = true; break; }  // removed meanwhile
-        throw ErrnoError(env, errno, "lgetxattr", "'" + path + "' " + name);
+        failed = {"lgetxattr", name};
+        return errno;
       }
       value.resize(static_cast<size_t>(n));
       if (n == 0) break;
@@ -59,12 +59,29 @@ Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
         value.resize(static_cast<size_t>(n));
         break;
       }
-      if (errno != ERANGE) throw ErrnoError(env, errno, "lgetxattr", "'" + path + "' " + name);
+      if (errno != ERANGE) {
+        failed = {"lgetxattr", name};
+        return errno;
+      }
     }
-    if (gone) continue;
+    if (!gone) out.push_back({std::move(name), std::move(value)});
+  }
+  return 0;
+}
+
+// listXattrs(path) -> [{ name, value: Buffer }]; [] where the filesystem has none.
+Napi::Value ListXattrs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = PathArg(info, 0);
+  std::vector<Xattr> attrs;
+  XattrFailure failed;
+  if (const int error = ReadXattrs(path, attrs, failed); error != 0) throw ErrnoError(env, error, failed.syscall, failed.Detail(path));
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (const Xattr& a : attrs) {
     Napi::Object entry = Napi::Object::New(env);
-    entry.Set("name", Napi::String::New(env, name));
-    entry.Set("value", Napi::Buffer<char>::Copy(env, value.data(), value.size()));
+    entry.Set("name", Napi::String::New(env, a.name));
+    entry.Set("value", Napi::Buffer<char>::Copy(env, a.value.data(), a.value.size()));
     out.Set(k++, entry);
   }
   return out;

@@ -5,23 +5,23 @@
  * its parent directories); a file unchanged since the parent snapshot (same type, size, mtime, ctime and
  * inode) keeps the parent's content list without being read.
  */
-import { closeSync, lstatSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, normalize, resolve } from 'node:path';
 import { Chunker, MIN_SIZE } from './repo/chunker.js';
-import { goTimeFromNs, goTimeNow, type GoTime } from './repo/go-json.js';
+import { goTimeNow, type GoTime } from './repo/go-json.js';
 import type { Id } from './repo/id.js';
 import type { Repository } from './repo/repository.js';
 import { whoAmI } from './repo/repository.js';
 import { bytesToName, fsPath } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
-import { compareNames, decodeTree, encodeTree, goModeFromUnix, sameNodeEncoding, type NodeType, type TreeNode } from './repo/tree.js';
+import { compareNames, decodeTree, encodeTree, sameNodeEncoding, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
 import { forEachLimit } from './concurrency.js';
 import { excludedBy, parsePattern, type Pattern } from './verbs/pattern.js';
 import { adoptUnindexedPacks } from './verbs/resume.js';
 import { ReadBuffers } from './read-buffers.js';
-import { readXattrs } from './xattr.js';
+import { nodeOf, parseScanDetails, statEntry, type EntryStat } from './scan-nodes.js';
 import { ChunkPool, defaultChunkWorkers } from './chunk-pool.js';
 import { backupNative, type BackupNative } from './native.js';
 
@@ -47,6 +47,8 @@ export interface BackupOptions {
   chunkWorkers?: number;
   /** A pool to chunk with instead of one of chunkWorkers threads (tests); the caller closes it. */
   chunkPool?: ChunkPool;
+  /** Told of each entry left out because it was removed while the backup walked (as restic warns). */
+  warn?: (message: string) => void;
 }
 
 export interface BackupStats {
@@ -88,8 +90,13 @@ const SYNC_READ_MAX = MIN_SIZE;
  * buffer and chunks being cut from it, and more at once only adds memory, not speed.
  */
 const LARGE_FILES_AT_ONCE = 2;
-/** Entries of one directory examined (lstat) and stored at once. */
+/** Files of one directory stored at once. */
 const ENTRY_CONCURRENCY = 8;
+/**
+ * Subdirectories of one directory scanned ahead of the one being stored (saveDir). Each scan is
+ * one job of libuv's pool (4 threads, which the small files' reads share).
+ */
+const DIRS_AHEAD = 3;
 /**
  * Files shorter than this (by lstat) are read into a reused buffer (read-buffers.ts); one per
  * file being stored, ENTRY_CONCURRENCY at most, so some 0.5 MB in all.
@@ -103,6 +110,17 @@ const REUSED_READ_SIZE = 64 * 1024;
  * and 0.9–1.9 s more wall time (a message each way per small file) than keeping these inline.
  */
 const INLINE_MAX = SYNC_READ_MAX;
+
+/** An entry of a directory listing; `st` when the addon's scan gave it, else lstat later. */
+interface ListedEntry {
+  name: string;
+  st?: EntryStat;
+}
+
+interface PreparedDir {
+  entries: ListedEntry[];
+  parent: Map<string, TreeNode>;
+}
 
 interface Target {
   /** Where this entry is on the filesystem (relative paths stay relative, as given). */
@@ -142,19 +160,6 @@ class NameTable {
   }
 }
 
-function nodeType(mode: number): NodeType {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'file';
-    case 0o040000: return 'dir';
-    case 0o120000: return 'symlink';
-    case 0o060000: return 'dev';
-    case 0o020000: return 'chardev';
-    case 0o010000: return 'fifo';
-    case 0o140000: return 'socket';
-    default: return 'irregular';
-  }
-}
-
 export function newBackupStats(): BackupStats {
   return { files: 0, dirs: 0, others: 0, unchangedFiles: 0, unchangedDirs: 0, bytesRead: 0, blobsSaved: 0, bytesStored: 0 };
 }
@@ -164,6 +169,13 @@ type SmallFileReader = NonNullable<BackupNative['readSmallFile']>;
 function smallFileReader(): SmallFileReader | undefined {
   const native = backupNative();
   return native?.readSmallFile?.bind(native);
+}
+
+type DirectoryScanner = NonNullable<BackupNative['scanDirectory']>;
+
+function directoryScanner(): DirectoryScanner | undefined {
+  const native = backupNative();
+  return native?.scanDirectory?.bind(native);
 }
 
 /** Matches no node (a name missing from the parent's tree). */
@@ -181,6 +193,8 @@ export class Archiver {
    * ENTRY_CONCURRENCY of them are read at once; without the addon, synchronously one by one.
    */
   private readonly readSmallAsync = smallFileReader();
+  /** A directory's entries with lstat, readlink and xattrs in one thread-pool job (scan-nodes.ts). */
+  private readonly scanDirectory = directoryScanner();
 
   constructor(
     private readonly repo: Repository,
@@ -189,48 +203,14 @@ export class Archiver {
     readonly stats: BackupStats = newBackupStats(),
     /** Chunks larger files in threads (chunk-pool.ts); without it, this thread does. */
     private readonly chunks?: ChunkPool,
+    private readonly warn: (message: string) => void = () => undefined,
   ) {
     this.excludes = excludes.map(parsePattern);
   }
 
-  /**
-   * The node for `path` from lstat, without content or subtree. Synchronous: one lstat (and
-   * llistxattr) is cheaper on the main thread than a round trip through libuv's thread pool.
-   */
+  /** The node for `path` from lstat on this thread, without content or subtree (the paths given). */
   private statNode(path: string, name: string): TreeNode {
-    const st = lstatSync(fsPath(path), { bigint: true });
-    const mode = Number(st.mode);
-    const type = nodeType(mode);
-    const uid = Number(st.uid);
-    const gid = Number(st.gid);
-    const node: TreeNode = {
-      name,
-      type,
-      mode: goModeFromUnix(mode),
-      mtime: goTimeFromNs(st.mtimeNs),
-      // Like restic without --with-atime: atime recorded as mtime, so that reading a tree does not
-      // change it and unchanged directories keep their tree ids (restic's and ours alike).
-      atime: goTimeFromNs(this.withAtime ? st.atimeNs : st.mtimeNs),
-      ctime: goTimeFromNs(st.ctimeNs),
-      uid,
-      gid,
-      content: null,
-    };
-    const user = this.names.user(uid);
-    const group = this.names.group(gid);
-    if (user) node.user = user;
-    if (group) node.group = group;
-    node.inode = Number(st.ino);
-    node.deviceId = Number(st.dev);
-    if (type === 'file') node.size = Number(st.size);
-    if (type !== 'dir' && type !== 'fifo' && type !== 'socket') node.links = Number(st.nlink);
-    if (type === 'symlink') node.linktarget = readlinkSync(fsPath(path), 'utf8');
-    if (type === 'dev' || type === 'chardev') node.device = Number(st.rdev);
-    if (type !== 'socket') {
-      const xattrs = readXattrs(path);
-      if (xattrs.length) node.extendedAttributes = xattrs;
-    }
-    return node;
+    return nodeOf(name, statEntry(path), this.names, this.withAtime);
   }
 
   private async loadParentTree(id: Id | undefined): Promise<Map<string, TreeNode>> {
@@ -257,7 +237,7 @@ export class Archiver {
    * lstat) sizes the first read, so that a small file costs a small buffer and one read: a short
    * read from a regular file is its end.
    */
-  async saveFile(path: string, expectedSize = READ_SIZE): Promise<{ content: Id[]; size: number }> {
+  async saveFile(path: string, expectedSize = READ_SIZE, noFollow = false): Promise<{ content: Id[]; size: number }> {
     if (this.chunks && expectedSize > INLINE_MAX) return this.chunkInPool(path, expectedSize);
     if (expectedSize <= SYNC_READ_MAX && this.readSmallAsync) {
       const small = await this.saveSmallRead(this.readSmallAsync, path, expectedSize);
@@ -266,7 +246,7 @@ export class Archiver {
     } else if (expectedSize <= SYNC_READ_MAX) {
       const scratch = expectedSize < REUSED_READ_SIZE ? this.readBuffers.take() : undefined;
       try {
-        const small = this.readSmallFile(path, expectedSize, scratch);
+        const small = this.readSmallFile(path, expectedSize, scratch, noFollow);
         // Once queued, the repository has sealed or copied the bytes: the buffer is free again.
         if (small) return await this.saveSmall(small);
       } finally {
@@ -279,7 +259,7 @@ export class Archiver {
     if (this.largeFiles >= LARGE_FILES_AT_ONCE) await new Promise<void>((resolve) => this.largeFileQueue.push(resolve));
     else this.largeFiles++;
     try {
-      return await this.streamFile(path, expectedSize);
+      return await this.saveStream(readPieces(path, expectedSize, noFollow));
     } finally {
       const next = this.largeFileQueue.shift();
       if (next) next(); // the turn passes on; the count stays
@@ -331,10 +311,6 @@ export class Archiver {
     return { content, size };
   }
 
-  private streamFile(path: string, expectedSize: number): Promise<{ content: Id[]; size: number }> {
-    return this.saveStream(readPieces(path, expectedSize));
-  }
-
   /**
    * Stores a stream's chunks (a file read piece by piece, or standard input whatever it is: a
    * file, a pipe, a socket or a terminal); returns its content list and its length. The pieces
@@ -379,8 +355,8 @@ export class Archiver {
    * (into `scratch` when given and it fits); undefined when it has grown past that meanwhile. A
    * short read is the file's end.
    */
-  private readSmallFile(path: string, expectedSize: number, scratch?: Buffer): Buffer | undefined {
-    const fd = openSync(fsPath(path), 'r');
+  private readSmallFile(path: string, expectedSize: number, scratch: Buffer | undefined, noFollow: boolean): Buffer | undefined {
+    const fd = openSync(fsPath(path), readFlags(noFollow));
     try {
       let buf = scratch && scratch.length > expectedSize ? scratch : Buffer.allocUnsafe(expectedSize + 1);
       let size = 0;
@@ -403,31 +379,88 @@ export class Archiver {
   }
 
   /**
-   * Stores the directory at `path` recursively; returns its tree id. Its entries are examined
-   * and its files stored ENTRY_CONCURRENCY at a time (the file system's latency overlaps; the
-   * tree keeps name order); subdirectories one after the other, so memory follows the depth.
+   * A directory's entries sorted by name, with their lstat when the addon gave them (one job per
+   * directory, native/scan-dir.cc), and its tree in the parent snapshot. Started ahead of its
+   * turn (saveDir), so a rejection is handled here and seen when saveDir awaits it.
    */
-  async saveDir(path: string, parentTree: Id | undefined): Promise<Id> {
-    const names = (await readdir(fsPath(path), { encoding: 'buffer' })).map(bytesToName).sort(compareNames);
-    const parent = await this.loadParentTree(parentTree);
-    const slots: (TreeNode | undefined)[] = new Array(names.length);
+  private prepareDir(path: string, parentTree: Id | undefined): Promise<PreparedDir> {
+    const prepared = Promise.all([this.listDir(path), this.loadParentTree(parentTree)]).then(([entries, parent]) => ({ entries, parent }));
+    prepared.catch(() => undefined);
+    return prepared;
+  }
+
+  private async listDir(path: string): Promise<ListedEntry[]> {
+    const listed: ListedEntry[] = this.scanDirectory
+      ? parseScanDetails(await this.scanDirectory(fsPath(path), true))
+      : (await readdir(fsPath(path), { encoding: 'buffer' })).map((b) => ({ name: bytesToName(b) }));
+    return listed.sort((x, y) => compareNames(x.name, y.name));
+  }
+
+  /**
+   * Stores the directory at `path` recursively; returns its tree id. Its files are stored
+   * ENTRY_CONCURRENCY at a time (the tree keeps name order); its subdirectories one after the
+   * other, so memory follows the depth, while the next DIRS_AHEAD of them are scanned (and their
+   * parent trees loaded) in the thread pool: a cold disk's latency overlaps, as restic's
+   * several directory walkers overlap it.
+   */
+  async saveDir(path: string, parentTree: Id | undefined, prepared = this.prepareDir(path, parentTree)): Promise<Id> {
+    const { entries, parent } = await prepared;
+    const slots: (TreeNode | undefined)[] = new Array(entries.length);
     const dirs: number[] = [];
-    await forEachLimit(names.length, ENTRY_CONCURRENCY, async (i) => {
-      const name = names[i]!;
-      const child = join(path, name);
-      if (this.excludes.length && excludedBy(this.excludes, resolve(child))) return;
+    const ahead = new Map<number, Promise<PreparedDir>>();
+    const prepareAhead = (k: number) => {
+      for (let j = k; j < Math.min(dirs.length, k + DIRS_AHEAD); j++) {
+        if (ahead.has(j)) continue;
+        const i = dirs[j]!;
+        const old = parent.get(entries[i]!.name);
+        ahead.set(j, this.prepareDir(join(path, entries[i]!.name), old?.type === 'dir' ? old.subtree : undefined));
+      }
+    };
+    for (let i = 0; i < entries.length; i++) {
+      const { name, st } = entries[i]!;
+      if (this.excludes.length && excludedBy(this.excludes, resolve(join(path, name)))) continue;
       let node: TreeNode;
       try {
-        node = this.statNode(child, name);
+        node = nodeOf(name, st ?? statEntry(join(path, name)), this.names, this.withAtime);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // removed while we walked
-        throw err;
+        if (!removed(err, join(path, name))) throw err;
+        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
+        continue;
       }
       slots[i] = node;
       if (node.type === 'dir') dirs.push(i);
-      else await this.fill(node, child, parent.get(name));
+    }
+    prepareAhead(0);
+    const others = slots.flatMap((n, i) => (n !== undefined && n.type !== 'dir' ? [i] : []));
+    await forEachLimit(others.length, ENTRY_CONCURRENCY, async (k) => {
+      const i = others[k]!;
+      const child = join(path, entries[i]!.name);
+      try {
+        await this.fill(slots[i]!, child, parent.get(entries[i]!.name));
+      } catch (err) {
+        // Gone between the scan and the read (the scan runs ahead of the reads): left out, as
+        // restic leaves it out, rather than failing the whole backup.
+        if (!removed(err, child)) throw err;
+        this.warn(`${child}: removed while the backup walked, left out`);
+        if (slots[i]!.type === 'file') this.stats.files--;
+        else this.stats.others--;
+        slots[i] = undefined;
+      }
     });
-    for (const i of dirs.sort((a, b) => a - b)) await this.fill(slots[i]!, join(path, names[i]!), parent.get(names[i]!));
+    for (let j = 0; j < dirs.length; j++) {
+      prepareAhead(j);
+      const i = dirs[j]!;
+      const name = entries[i]!.name;
+      try {
+        await this.fill(slots[i]!, join(path, name), parent.get(name), ahead.get(j));
+      } catch (err) {
+        if (!removed(err, join(path, name))) throw err;
+        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
+        this.stats.dirs--;
+        slots[i] = undefined;
+      }
+      ahead.delete(j); // its listing is no longer held
+    }
     const nodes = slots.filter((n): n is TreeNode => n !== undefined);
     const id = await this.saveTreeOrReuse(nodes, parentTree, parent);
     if (id === parentTree) this.stats.unchangedDirs++;
@@ -450,10 +483,11 @@ export class Archiver {
     return this.saveTree(nodes);
   }
 
-  private async fill(node: TreeNode, path: string, old: TreeNode | undefined): Promise<void> {
+  /** Stores an entry's content or subtree (`prepared`: a directory's listing started ahead). */
+  private async fill(node: TreeNode, path: string, old: TreeNode | undefined, prepared?: Promise<PreparedDir>): Promise<void> {
     if (node.type === 'dir') {
       this.stats.dirs++;
-      node.subtree = await this.saveDir(path, old?.type === 'dir' ? old.subtree : undefined);
+      node.subtree = await this.saveDir(path, old?.type === 'dir' ? old.subtree : undefined, prepared);
     } else if (node.type === 'file') {
       this.stats.files++;
       if (this.unchanged(node, old)) {
@@ -462,7 +496,7 @@ export class Archiver {
       } else {
         // The size is what was read: a file that grew or shrank meanwhile stays consistent
         // (restic's check compares the size with the content's length).
-        const { content, size } = await this.saveFile(path, node.size ?? 0);
+        const { content, size } = await this.saveFile(path, node.size ?? 0, true);
         node.content = content;
         node.size = size;
       }
@@ -493,11 +527,35 @@ export class Archiver {
 }
 
 /**
+ * Whether `err` says `path` was removed while the walk went on: ENOENT, and the path is gone (an
+ * ENOENT of something else, the repository's temporary files say, fails the backup as before).
+ */
+function removed(err: unknown, path: string): boolean {
+  if ((err as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') return false;
+  try {
+    lstatSync(fsPath(path));
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * open(2)'s flags for a file's content. A file of the walk is opened with O_NOFOLLOW: replaced by
+ * a symlink since it was scanned, it fails with ELOOP rather than storing the target's bytes under
+ * its name (restic opens with O_NOFOLLOW too). The path a stdin backup reads (verbs/stdin.ts)
+ * may be a symlink on purpose (/dev/stdin).
+ */
+function readFlags(noFollow: boolean): number {
+  return constants.O_RDONLY | (noFollow ? constants.O_NOFOLLOW : 0);
+}
+
+/**
  * A regular file's content, READ_SIZE at a time, each piece a buffer of its own; `expectedSize`
  * (from lstat) sizes the first read, and a short read at or past it is the end of the file.
  */
-async function* readPieces(path: string, expectedSize: number): AsyncGenerator<Buffer> {
-  const fh = await open(fsPath(path), 'r');
+async function* readPieces(path: string, expectedSize: number, noFollow: boolean): AsyncGenerator<Buffer> {
+  const fh = await open(fsPath(path), readFlags(noFollow));
   try {
     let size = 0;
     let want = Math.min(READ_SIZE, expectedSize + 1);
@@ -576,7 +634,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   let tree: Id;
   try {
     try {
-      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool);
+      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool, options.warn);
       tree = await archiver.saveTargets(targets, parentTree);
       stats = archiver.stats;
     } finally {

@@ -181,7 +181,7 @@ export class ChunkPool {
 
   private async end(run: FileRun, m: FileEnd): Promise<void> {
     if (run.failed) return run.reject(run.failed);
-    if (m.error !== undefined) return run.reject(new Error(`Cannot read ${run.name}: ${m.error}`));
+    if (m.error !== undefined) return run.reject(Object.assign(new Error(`Cannot read ${run.name}: ${m.error}`), m.code ? { code: m.code } : {}));
     try {
       if (m.lastId !== undefined) await run.onChunk(run.parts, m.lastId);
       run.parts = [];

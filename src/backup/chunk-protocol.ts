@@ -57,6 +57,8 @@ export interface FileEnd {
   size: number;
   lastId?: string;
   error?: string;
+  /** The errno name of the error ("ENOENT": removed since the walk's scan, archiver.ts). */
+  code?: string;
 }
 
 export type FromChunkWorker = ChunkedPiece | FileEnd;

@@ -15,7 +15,7 @@
  *   a Cancel stopped it. Exactly one FileEnd per FileJob; then the next file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, chunkerTables } from './repo/chunker.js';
 import type { ChunkWorkerData, FileJob, ToChunkWorker } from './chunk-protocol.js';
@@ -57,7 +57,8 @@ async function run(): Promise<void> {
       const end = await chunkFile(job);
       parentPort!.postMessage({ type: 'end', seq: job.seq, ...end });
     } catch (err) {
-      parentPort!.postMessage({ type: 'end', seq: job.seq, size: 0, error: err instanceof Error ? err.message : String(err) });
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      parentPort!.postMessage({ type: 'end', seq: job.seq, size: 0, error: err instanceof Error ? err.message : String(err), ...(code ? { code } : {}) });
     }
   }
   running = false;
@@ -70,7 +71,9 @@ async function credit(): Promise<void> {
 
 async function chunkFile(job: FileJob): Promise<{ size: number; lastId?: string }> {
   const path = typeof job.path === 'string' ? job.path : Buffer.from(job.path);
-  const fd = openSync(path, 'r');
+  // Never following a symlink: a file replaced by one since the walk's scan fails with ELOOP
+  // instead of storing the target's bytes (only the walk's files come here, archiver.ts).
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const chunker = new Chunker(tables);
     let hash: Hash = createHash('sha256');

@@ -20,6 +20,12 @@ export interface BackupNative {
    * ignores `into` and gives `data`).
    */
   readSmallFile?(path: string | Buffer, limit: number, into?: Buffer): Promise<SmallFileRead>;
+  /**
+   * A directory's entries with their lstat and, with `details`, their rdev, atime, symlink target
+   * and xattrs, in one thread-pool job (native/scan-dir.cc; records parsed by scan-nodes.ts, which
+   * is built with the addon of the same version).
+   */
+  scanDirectory?(path: string | Buffer, details: true): Promise<Buffer>;
 }
 
 export interface SmallFileRead {

@@ -17,6 +17,7 @@ import { chunkLengths } from '../../src/backup/repo/chunker.js';
 import { hashId } from '../../src/backup/repo/id.js';
 import { Repository } from '../../src/backup/repo/repository.js';
 import { decodeTree, type TreeNode } from '../../src/backup/repo/tree.js';
+import { subtreeOf } from './restic-fixture.js';
 
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 const scratch = mkdtempSync(join(tmpdir(), 'hs-chunk-workers-'));
@@ -54,17 +55,6 @@ async function nodesBelow(repo: Repository, tree: string, src: string): Promise<
   };
   await walk(tree, '');
   return new Map([...out].filter(([p]) => p.startsWith(`${src}/`)).map(([p, n]) => [p.slice(src.length + 1), n]));
-}
-
-/** The subtree id of directory `path` in a snapshot's tree. */
-async function subtreeOf(repo: Repository, tree: string, path: string): Promise<string> {
-  let id = tree;
-  for (const name of path.split('/').filter(Boolean)) {
-    const node = decodeTree(await repo.loadBlob('tree', id)).find((n) => n.name === name);
-    assert.ok(node?.subtree, `${path}: no directory ${name}`);
-    id = node.subtree;
-  }
-  return id;
 }
 
 test('backup() with chunking threads stores the cuts and ids of the main thread\'s chunker, so the same trees', async () => {

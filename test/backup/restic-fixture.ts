@@ -13,6 +13,8 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../../src/net/native.js';
 import { bytesToName, fsPath } from '../../src/backup/repo/names.js';
+import type { Repository } from '../../src/backup/repo/repository.js';
+import { decodeTree } from '../../src/backup/repo/tree.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -147,4 +149,18 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * The subtree id of directory `path` in a snapshot's tree (its ancestors in the temp dir change
+ * as other programs use it, so tests compare this).
+ */
+export async function subtreeOf(repo: Repository, tree: string, path: string): Promise<string> {
+  let id = tree;
+  for (const name of path.split('/').filter(Boolean)) {
+    const node = decodeTree(await repo.loadBlob('tree', id)).find((n) => n.name === name);
+    assert.ok(node?.subtree, `${path}: no directory ${name}`);
+    id = node.subtree;
+  }
+  return id;
 }

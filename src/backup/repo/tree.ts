@@ -167,40 +167,47 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/**
+ * One node of a tree blob. Optional fields are set one by one, in the order of restic's Node (no
+ * object of them all to filter: a re-run decodes every directory's tree of the parent snapshot,
+ * 100,000 nodes for as many files), and an atime written as the mtime (restic's default, and
+ * ours) is parsed once.
+ */
 function decodeNode(raw: unknown): TreeNode {
   const v = raw as Record<string, unknown>;
   if (v === null || typeof v !== 'object' || typeof v.name !== 'string' || typeof v.type !== 'string') throw new TypeError('Tree node lacks name or type');
   const time = (t: unknown) => parseGoTime(typeof t === 'string' ? t : ZERO_TIME);
+  const mtime = time(v.mtime);
   const node: TreeNode = {
     name: PLAIN_NAME.test(v.name) ? v.name : bytesToName(goUnquote(v.name)),
     type: v.type as NodeType,
     mode: num(v.mode) ?? 0,
-    mtime: time(v.mtime),
-    atime: time(v.atime),
+    mtime,
+    atime: v.atime === v.mtime && typeof v.mtime === 'string' ? { ...mtime } : time(v.atime),
     ctime: time(v.ctime),
     uid: num(v.uid) ?? 0,
     gid: num(v.gid) ?? 0,
     content: Array.isArray(v.content) ? v.content.map((c) => parseId(c, 'content id')) : null,
   };
-  const opt: Partial<TreeNode> = {
-    user: str(v.user),
-    group: str(v.group),
-    inode: num(v.inode),
-    deviceId: num(v.device_id),
-    size: num(v.size),
-    links: num(v.links),
-    linktarget: str(v.linktarget),
-    device: num(v.device),
-    subtree: v.subtree == null ? undefined : parseId(v.subtree, 'subtree id'),
-    error: str(v.error),
+  const set = <K extends keyof TreeNode>(key: K, value: TreeNode[K] | undefined) => {
+    if (value !== undefined) node[key] = value;
   };
+  set('user', str(v.user));
+  set('group', str(v.group));
+  set('inode', num(v.inode));
+  set('deviceId', num(v.device_id));
+  set('size', num(v.size));
+  set('links', num(v.links));
+  set('linktarget', str(v.linktarget));
+  set('device', num(v.device));
+  set('subtree', v.subtree == null ? undefined : parseId(v.subtree, 'subtree id'));
+  set('error', str(v.error));
   if (Array.isArray(v.extended_attributes)) {
-    opt.extendedAttributes = v.extended_attributes.map((a: { name?: unknown; value?: unknown }) => ({
+    node.extendedAttributes = v.extended_attributes.map((a: { name?: unknown; value?: unknown }) => ({
       name: String(a.name),
       value: Buffer.from(typeof a.value === 'string' ? a.value : '', 'base64'),
     }));
   }
-  for (const [k, x] of Object.entries(opt)) if (x !== undefined) (node as unknown as Record<string, unknown>)[k] = x;
   return node;
 }
 
