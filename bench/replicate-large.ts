@@ -91,7 +91,7 @@ async function tcpCounters(lab: Lab, host: string): Promise<Map<string, number>>
   return counters;
 }
 
-/** Counters that moved between two snapshots (the ones that say something about a transfer). */
+/** The counters each run reports, as the change between two snapshots: segments, retransmissions, queueing. */
 const TCP_FIELDS = ['InSegs', 'OutSegs', 'RetransSegs', 'TCPBacklogCoalesce', 'TCPRcvCoalesce', 'TCPBacklogDrop', 'PruneCalled', 'RcvPruned', 'TCPRcvQDrop', 'DelayedACKs', 'TCPHPHits', 'TCPPureAcks', 'TCPHPAcks', 'TCPOFOQueue', 'TCPZeroWindowDrop', 'TCPToZeroWindowAdv', 'TCPWantZeroWindowAdv'];
 function tcpDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
