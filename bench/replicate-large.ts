@@ -6,7 +6,7 @@
  * say a copy of the previous commit's; its package root must hold build/Release/hsnet.node).
  *
  *   node dist/bench/replicate-large.js [--mib 256] [--rounds 3] [--delta] [--base-dist DIR]
- *        [--prof DIR] [--strace DIR] [--only hotstandby,rsync]
+ *        [--prof DIR] [--strace DIR] [--perf DIR] [--only hotstandby,rsync,rsync-fsync]
  *
  * Without --delta: one new file (random bytes) onto an empty replica. With --delta: both sides
  * hold the file and the source gets a new version (100 bytes inserted at a quarter, 4 KiB
@@ -14,8 +14,11 @@
  * CPU seconds of the sending and receiving processes (rsync: the client through /usr/bin/time,
  * the daemon's tree), and the whole machine's busy CPU (softirq, where the link's packets go,
  * included) from /proc/stat. --prof: both hotstandby sides under `node --cpu-prof`; --strace:
- * both sides under `strace -c -f` (syscall counts and times). One JSON line per run, then a
- * summary with medians.
+ * both sides under `strace -c -f` (syscall counts and times); --perf: `perf record -a -g` of the
+ * machine during each transfer. Each run also records the receiving host's TCP counters
+ * (segments each way) and the machine's softirqs by kind. `rsync-fsync` (with --only) is rsync
+ * --fsync, durable before its rename as the replica is. One JSON line per run, then a summary
+ * with medians.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,7 +48,8 @@ const straceDir = option('strace', '');
 const perfDir = option('perf', '');
 const hz = clockTicksPerSecond();
 
-type Variant = 'rsync' | 'hotstandby' | 'base';
+// rsync-fsync (only with --only): rsync --fsync, its receiver makes the file durable before the rename, as the replica does.
+type Variant = 'rsync' | 'rsync-fsync' | 'hotstandby' | 'base';
 const variants: Variant[] = (option('only', '') === '' ? ['rsync', 'hotstandby', ...(baseDist === '' ? [] : ['base' as const])] : (option('only', '').split(',') as Variant[]));
 
 function nodeProcessUrl(variant: Variant): string {
@@ -53,11 +57,46 @@ function nodeProcessUrl(variant: Variant): string {
   return NODE_PROCESS;
 }
 
+/** The machine's softirqs raised so far, by kind (/proc/softirqs, summed over the CPUs). */
+function softirqCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of readFileSync('/proc/softirqs', 'utf8').split('\n').slice(1)) {
+    const [name, ...perCpu] = line.trim().split(/\s+/);
+    if (name !== undefined && name !== '') counts[name.replace(':', '')] = perCpu.reduce((sum, n) => sum + Number(n), 0);
+  }
+  return counts;
+}
+
 /** The machine's busy and softirq CPU seconds so far (/proc/stat's aggregate line). */
 function machineCpu(): { busy: number; softirq: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '))!;
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
   return { busy: (user! + nice! + system! + irq! + softirq!) / hz, softirq: softirq! / hz, steal: steal! / hz };
+}
+
+/**
+ * The receiving host's TCP counters (its namespace's /proc/net/snmp and /proc/net/netstat, "Tcp:"
+ * and "TcpExt:" lines): how many segments a transfer took each way, the retransmissions, and
+ * where the kernel queued them (backlog, pruning), to compare the tools' per-packet work.
+ */
+async function tcpCounters(lab: Lab, host: string): Promise<Map<string, number>> {
+  const { stdout } = await lab.exec(host, ['cat', '/proc/net/snmp', '/proc/net/netstat'], { timeoutMs: 10_000 });
+  const counters = new Map<string, number>();
+  const lines = stdout.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const [names, values] = [lines[i]!.split(' '), lines[i + 1]!.split(' ')];
+    if (names[0] !== values[0] || !/^(Tcp|TcpExt):$/.test(names[0]!) || names[1] === values[1]) continue;
+    names.slice(1).forEach((name, k) => counters.set(name, Number(values[k + 1])));
+  }
+  return counters;
+}
+
+/** The counters each run reports, as the change between two snapshots: segments, retransmissions, queueing. */
+const TCP_FIELDS = ['InSegs', 'OutSegs', 'RetransSegs', 'TCPBacklogCoalesce', 'TCPRcvCoalesce', 'TCPBacklogDrop', 'PruneCalled', 'RcvPruned', 'TCPRcvQDrop', 'DelayedACKs', 'TCPHPHits', 'TCPPureAcks', 'TCPHPAcks', 'TCPOFOQueue', 'TCPZeroWindowDrop', 'TCPToZeroWindowAdv', 'TCPWantZeroWindowAdv'];
+function tcpDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of TCP_FIELDS) if (after.has(name)) out[name] = after.get(name)! - (before.get(name) ?? 0);
+  return out;
 }
 
 /** Copies `from` to `to` with its mtime (the replica then holds the same version as the source). */
@@ -82,6 +121,10 @@ interface Run {
   /** hotstandby: seconds until the replica's partial file had its first / its last byte (the rest: the sync and the rename). */
   first_byte_s?: number;
   all_bytes_s?: number;
+  /** The receiving host's TCP counters over the run (segments in and out, retransmissions, queueing). */
+  receiver_tcp: Record<string, number>;
+  /** Softirqs raised on the whole machine over the run, by kind (counts, not time). */
+  softirqs: Record<string, number>;
 }
 
 function wrap(command: string[], side: string, round: number, variant: Variant): string[] {
@@ -123,9 +166,11 @@ async function main(): Promise<void> {
         let senderCpu: number;
         let receiverCpu: number;
         let phases: { first_byte_s: number; all_bytes_s: number } | undefined;
+        const tcp0 = await tcpCounters(lab, 'b');
+        const softirq0 = softirqCounts();
         const m0 = machineCpu();
         const load1 = loadavg()[0]!;
-        if (variant === 'rsync') {
+        if (variant === 'rsync' || variant === 'rsync-fsync') {
           rmSync(join(rsyncDest, 'big.bin'), { force: true });
           if (delta) await copyWithTimes(original, join(rsyncDest, 'big.bin'));
           renameSync(staged, join(source, 'big.bin'));
@@ -133,7 +178,7 @@ async function main(): Promise<void> {
           const perf = await startPerf(variant, round);
           const m1 = machineCpu();
           const t0 = performance.now();
-          const out = await lab.exec('a', ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`], { timeoutMs: 600_000 });
+          const out = await lab.exec('a', ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', ...(variant === 'rsync-fsync' ? ['--fsync'] : []), join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`], { timeoutMs: 600_000 });
           seconds = (performance.now() - t0) / 1000;
           const [, u, s] = /cpu ([\d.]+) ([\d.]+)/.exec(out.stderr) ?? [];
           senderCpu = Number(u) + Number(s);
@@ -193,6 +238,9 @@ async function main(): Promise<void> {
           await Promise.all([stopSide(src), stopSide(server)]);
         }
         const m2 = machineCpu();
+        const receiverTcp = tcpDelta(tcp0, await tcpCounters(lab, 'b'));
+        const softirq2 = softirqCounts();
+        const softirqs = Object.fromEntries(['NET_RX', 'NET_TX', 'BLOCK', 'TIMER', 'SCHED', 'RCU'].map((k) => [k, (softirq2[k] ?? 0) - (softirq0[k] ?? 0)]));
         const run: Run = {
           round,
           variant,
@@ -205,6 +253,8 @@ async function main(): Promise<void> {
           steal_s: m2.steal - m0.steal,
           load1,
           ...phases,
+          receiver_tcp: receiverTcp,
+          softirqs,
         };
         runs.push(run);
         console.log(JSON.stringify(run));
