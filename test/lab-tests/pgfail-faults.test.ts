@@ -51,7 +51,7 @@ test('a power-off takes effect when the node is signalled, before its processes 
 
 // A powered-off machine loses its addresses. The lab host kept the VIP, and after the heal its
 // kernel could still send from it (the killed server's sockets) and point the client's ARP entry
-// for the VIP at itself: no first write within 60 s in 2 of 15 power-offs (report-pgstuck.md).
+// for the VIP at itself: no first write within 60 s in 2 of 15 power-offs (docs/postgresql-proof.md).
 test('a power-off drops the VIP from the dead node before its link is healed', async () => {
   const events: string[] = [];
   const injected = await injectFault(fakeCluster(events), 'power-off', 'a', () => events.push('fault marked'));

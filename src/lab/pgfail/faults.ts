@@ -66,7 +66,7 @@ export async function injectFault(
       // points the client's VIP entry at this host (Linux takes the sender from any ARP request
       // for its own address). Once the restarted daemon removed the address, the client's writes
       // were lost here until that entry failed: no first write within 60 s in 2 of 15 power-offs
-      // (2026-12-04, report-pgstuck.md). Without the address those sockets can send nothing.
+      // (2026-12-04, docs/postgresql-proof.md). Without the address those sockets can send nothing.
       await dropAddress(cluster, primary, cluster.vip);
       return {
         restore: async () => {
