@@ -23,6 +23,12 @@ async function isolate(cluster: FailoverCluster, on: boolean): Promise<void> {
   }
 }
 
+/** Removes `address` from every interface of `host`: `ip addr flush to` matches it whatever its prefix, and does nothing when it is absent. */
+async function dropAddress(cluster: FailoverCluster, host: string, address: string): Promise<void> {
+  const bits = address.includes(':') ? 128 : 32;
+  await cluster.lab.exec(host, ['ip', 'addr', 'flush', 'to', `${address}/${bits}`]);
+}
+
 /**
  * Injects `kind` into `primary`; `effective()` is called the moment the fault takes effect (the
  * signal sent, the link down, the switchover asked), the instant "time to first write" counts from.
@@ -54,6 +60,14 @@ export async function injectFault(
       // a loaded machine, and the peer was already taking over meanwhile.
       await cluster.killNode(primary, effective);
       await cluster.lab.cutLink(primary);
+      // A machine that loses power loses the addresses set at run time, the VIP among them. The lab
+      // host kept it, and its kernel kept the killed server's sockets: after the heal, anything
+      // sent from the VIP (a FIN sent again) makes it ask ARP for the client "from the VIP", which
+      // points the client's VIP entry at this host (Linux takes the sender from any ARP request
+      // for its own address). Once the restarted daemon removed the address, the client's writes
+      // were lost here until that entry failed: no first write within 60 s in 2 of 15 power-offs
+      // (2026-12-04, docs/postgresql-proof.md). Without the address those sockets can send nothing.
+      await dropAddress(cluster, primary, cluster.vip);
       return {
         restore: async () => {
           await cluster.lab.healLink(primary);
