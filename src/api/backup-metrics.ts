@@ -24,7 +24,7 @@ export function registerBackupMetrics(registry: Registry, status: () => BackupsS
         }
       },
     });
-  perJob('hotstandby_backup_last_run_success', 'Whether the last run of the backup job on this node succeeded (1) or failed (0)', (j) => (j.lastRun ? (j.lastRun.ok ? 1 : 0) : undefined));
+  perJob('hotstandby_backup_last_run_success', 'Whether the last run of the backup job on this node succeeded (1) or failed or was incomplete (0)', (j) => (j.lastRun ? (j.lastRun.ok ? 1 : 0) : undefined));
   perJob('hotstandby_backup_last_run_timestamp_seconds', 'When the last run of the backup job on this node finished', (j) => seconds(j.lastRun?.finishedAt));
   perJob('hotstandby_backup_last_run_duration_seconds', 'How long the last run of the backup job on this node took', (j) => (j.lastRun ? j.lastRun.durationMs / 1000 : undefined));
   perJob('hotstandby_backup_last_run_added_bytes', 'Bytes the last run added to its repositories (after deduplication, compression and encryption)', (j) => j.lastRun?.bytesAdded);
@@ -34,12 +34,12 @@ export function registerBackupMetrics(registry: Registry, status: () => BackupsS
   perJob('hotstandby_backup_running', 'Whether a run or verification of the backup job is under way on this node', (j) => (j.running ? 1 : 0));
   new Gauge({
     name: 'hotstandby_backup_alarm',
-    help: 'Backup alarms raised on this node (1 while raised): missed (no snapshot in the expected window), failed, verify',
+    help: 'Backup alarms raised on this node (1 while raised): missed (no snapshot in the expected window), failed, incomplete (the last snapshot lacks entries that could not be read), verify',
     labelNames: ['job', 'alarm'] as const,
     registers,
     collect() {
       this.reset();
-      for (const j of status().jobs) for (const kind of ['missed', 'failed', 'verify'] as const) this.set({ job: j.name, alarm: kind }, j.alarms.some((a) => a.kind === kind) ? 1 : 0);
+      for (const j of status().jobs) for (const kind of ['missed', 'failed', 'incomplete', 'verify'] as const) this.set({ job: j.name, alarm: kind }, j.alarms.some((a) => a.kind === kind) ? 1 : 0);
     },
   });
 }

@@ -24,6 +24,7 @@ import { ReadBuffers } from './read-buffers.js';
 import { nodeOf, parseScanDetails, statEntry, type EntryStat } from './scan-nodes.js';
 import { ChunkPool, defaultChunkWorkers } from './chunk-pool.js';
 import { backupNative, type BackupNative } from './native.js';
+import { readingSource, skippedEntry, SourceReadError, type SkippedEntry } from './source-errors.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -49,6 +50,12 @@ export interface BackupOptions {
   chunkPool?: ChunkPool;
   /** Told of each entry left out because it was removed while the backup walked (as restic warns). */
   warn?: (message: string) => void;
+  /**
+   * Told of each entry left out because it could not be read (a directory that cannot be listed,
+   * a file that cannot be opened or fails mid-read), as restic reports "error: …" and goes on.
+   * The result's `errors` lists them too.
+   */
+  readError?: (err: SourceReadError) => void;
 }
 
 export interface BackupStats {
@@ -67,6 +74,8 @@ export interface BackupResult {
   id: Id;
   snapshot: Snapshot;
   stats: BackupStats;
+  /** Entries left out because they could not be read: the snapshot lacks them (restic's exit code 3). */
+  errors: SkippedEntry[];
 }
 
 /**
@@ -195,6 +204,8 @@ export class Archiver {
   private readonly readSmallAsync = smallFileReader();
   /** A directory's entries with lstat, readlink and xattrs in one thread-pool job (scan-nodes.ts). */
   private readonly scanDirectory = directoryScanner();
+  /** Entries left out because they could not be read. */
+  readonly errors: SkippedEntry[] = [];
 
   constructor(
     private readonly repo: Repository,
@@ -204,6 +215,7 @@ export class Archiver {
     /** Chunks larger files in threads (chunk-pool.ts); without it, this thread does. */
     private readonly chunks?: ChunkPool,
     private readonly warn: (message: string) => void = () => undefined,
+    private readonly readError: (err: SourceReadError) => void = () => undefined,
   ) {
     this.excludes = excludes.map(parsePattern);
   }
@@ -246,7 +258,7 @@ export class Archiver {
     } else if (expectedSize <= SYNC_READ_MAX) {
       const scratch = expectedSize < REUSED_READ_SIZE ? this.readBuffers.take() : undefined;
       try {
-        const small = this.readSmallFile(path, expectedSize, scratch, noFollow);
+        const small = await readingSource(path, () => this.readSmallFile(path, expectedSize, scratch, noFollow));
         // Once queued, the repository has sealed or copied the bytes: the buffer is free again.
         if (small) return await this.saveSmall(small);
       } finally {
@@ -276,7 +288,7 @@ export class Archiver {
     if (expectedSize < REUSED_READ_SIZE - 1) {
       const scratch = this.readBuffers.take();
       try {
-        const r = await read(p, scratch.length - 1, scratch);
+        const r = await readingSource(path, () => read(p, scratch.length - 1, scratch));
         // Once queued, the repository has sealed or copied the bytes: the buffer is free again.
         if (r.length !== undefined) return await this.saveSmall(scratch.subarray(0, r.length));
         if (r.data) return await this.saveSmall(r.data);
@@ -286,7 +298,7 @@ export class Archiver {
       }
       // It grew past the buffer since lstat: read again, whole.
     }
-    const { data } = await read(p, SYNC_READ_MAX);
+    const { data } = await readingSource(path, () => read(p, SYNC_READ_MAX));
     return data ? this.saveSmall(data) : undefined;
   }
 
@@ -390,9 +402,11 @@ export class Archiver {
   }
 
   private async listDir(path: string): Promise<ListedEntry[]> {
-    const listed: ListedEntry[] = this.scanDirectory
-      ? parseScanDetails(await this.scanDirectory(fsPath(path), true))
-      : (await readdir(fsPath(path), { encoding: 'buffer' })).map((b) => ({ name: bytesToName(b) }));
+    const listed: ListedEntry[] = await readingSource(path, async () =>
+      this.scanDirectory
+        ? parseScanDetails(await this.scanDirectory(fsPath(path), true))
+        : (await readdir(fsPath(path), { encoding: 'buffer' })).map((b) => ({ name: bytesToName(b) })),
+    );
     return listed.sort((x, y) => compareNames(x.name, y.name));
   }
 
@@ -423,8 +437,7 @@ export class Archiver {
       try {
         node = nodeOf(name, st ?? statEntry(join(path, name)), this.names, this.withAtime);
       } catch (err) {
-        if (!removed(err, join(path, name))) throw err;
-        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
+        if (!this.leftOut(err, join(path, name))) throw err;
         continue;
       }
       slots[i] = node;
@@ -438,12 +451,10 @@ export class Archiver {
       try {
         await this.fill(slots[i]!, child, parent.get(entries[i]!.name));
       } catch (err) {
-        // Gone between the scan and the read (the scan runs ahead of the reads): left out, as
-        // restic leaves it out, rather than failing the whole backup.
-        if (!removed(err, child)) throw err;
-        this.warn(`${child}: removed while the backup walked, left out`);
-        if (slots[i]!.type === 'file') this.stats.files--;
-        else this.stats.others--;
+        // Gone between the scan and the read (the scan runs ahead of the reads), or unreadable:
+        // left out, as restic leaves it out, rather than failing the whole backup. Chunks of a
+        // file that failed mid-read may be stored; no tree names them (prune removes them).
+        if (!this.leftOut(err, child, slots[i])) throw err;
         slots[i] = undefined;
       }
     });
@@ -454,9 +465,7 @@ export class Archiver {
       try {
         await this.fill(slots[i]!, join(path, name), parent.get(name), ahead.get(j));
       } catch (err) {
-        if (!removed(err, join(path, name))) throw err;
-        this.warn(`${join(path, name)}: removed while the backup walked, left out`);
-        this.stats.dirs--;
+        if (!this.leftOut(err, join(path, name), slots[i])) throw err;
         slots[i] = undefined;
       }
       ahead.delete(j); // its listing is no longer held
@@ -505,6 +514,23 @@ export class Archiver {
     }
   }
 
+  /**
+   * Whether the entry at `path` is left out of its tree for `err`: removed while the walk went on
+   * (a warning), or unreadable (an error, kept in `errors`). Any other error (the repository's,
+   * the backend's) fails the backup. `filled`: the node whose counts fill() already made.
+   */
+  private leftOut(err: unknown, path: string, filled?: TreeNode): boolean {
+    if (removed(err, path)) this.warn(`${path}: removed while the backup walked, left out`);
+    else if (err instanceof SourceReadError) {
+      this.errors.push(skippedEntry(err));
+      this.readError(err);
+    } else return false;
+    if (filled?.type === 'dir') this.stats.dirs--;
+    else if (filled?.type === 'file') this.stats.files--;
+    else if (filled) this.stats.others--;
+    return true;
+  }
+
   private async saveTree(nodes: TreeNode[]): Promise<Id> {
     return this.queue('tree', encodeTree(nodes));
   }
@@ -517,8 +543,14 @@ export class Archiver {
       const sub = target.children.get(name)!;
       const node = this.statNode(sub.realPath, name);
       const old = parent.get(name);
-      if (sub.whole) await this.fill(node, sub.realPath, old);
-      else if (node.type === 'dir') node.subtree = await this.saveTargets(sub, old?.type === 'dir' ? old.subtree : undefined);
+      if (sub.whole) {
+        try {
+          await this.fill(node, sub.realPath, old);
+        } catch (err) {
+          if (!this.leftOut(err, sub.realPath, node)) throw err;
+          continue;
+        }
+      } else if (node.type === 'dir') node.subtree = await this.saveTargets(sub, old?.type === 'dir' ? old.subtree : undefined);
       else throw new Error(`${sub.realPath} is not a directory`);
       nodes.push(node);
     }
@@ -555,13 +587,13 @@ function readFlags(noFollow: boolean): number {
  * (from lstat) sizes the first read, and a short read at or past it is the end of the file.
  */
 async function* readPieces(path: string, expectedSize: number, noFollow: boolean): AsyncGenerator<Buffer> {
-  const fh = await open(fsPath(path), readFlags(noFollow));
+  const fh = await readingSource(path, () => open(fsPath(path), readFlags(noFollow)));
   try {
     let size = 0;
     let want = Math.min(READ_SIZE, expectedSize + 1);
     for (;;) {
       const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await fh.read(buf, 0, want, null);
+      const { bytesRead } = await readingSource(path, () => fh.read(buf, 0, want, null));
       if (bytesRead === 0) break;
       size += bytesRead;
       yield buf.subarray(0, bytesRead);
@@ -615,6 +647,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   if (options.paths.some((p) => resolve(p) === '/')) throw new RangeError('Backing up / as a whole is not supported yet');
   const targets = await targetTree(options.paths);
   let stats: BackupStats;
+  let errors: SkippedEntry[];
   // The snapshot names the absolute paths, as restic's backup command does.
   const paths = [...new Set(options.paths.map((p) => resolve(p)))];
   const who = whoAmI();
@@ -634,9 +667,10 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   let tree: Id;
   try {
     try {
-      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool, options.warn);
+      const archiver = new Archiver(repo, options.withAtime ?? false, options.excludes, options.stats, pool, options.warn, options.readError);
       tree = await archiver.saveTargets(targets, parentTree);
       stats = archiver.stats;
+      errors = archiver.errors;
     } finally {
       if (pool !== options.chunkPool) await pool?.close();
     }
@@ -659,7 +693,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   if (options.tags?.length) snapshot.tags = options.tags;
   if (options.excludes?.length) snapshot.excludes = options.excludes;
   const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
-  return { id, snapshot, stats };
+  return { id, snapshot, stats, errors };
 }
 
 export { MIN_SIZE };

@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { ChunkWorkerData, FileEnd, FromChunkWorker, ToChunkWorker } from './chunk-protocol.js';
 import type { Id } from './repo/id.js';
+import { SourceReadError } from './source-errors.js';
 import { startWorker, stopWorkers } from './worker-slot.js';
 
 /** Bytes a read. 1 MiB (archiver.ts's READ_SIZE says why). */
@@ -86,7 +87,7 @@ export class ChunkPool {
   /**
    * Reads the file at `path` (fsPath()'s form) in a thread and calls `onChunk` for each of its
    * chunks in order; resolves with the file's length as read. `name` names the file in errors:
-   * a read that fails rejects with `Cannot read NAME: …`, a thread that throws or exits with
+   * a read that fails rejects with a SourceReadError (`NAME: …`), a thread that throws or exits with
    * `Cannot chunk NAME: …`, and an `onChunk` that throws with its own error (the thread then
    * stops reading the file).
    */
@@ -181,7 +182,8 @@ export class ChunkPool {
 
   private async end(run: FileRun, m: FileEnd): Promise<void> {
     if (run.failed) return run.reject(run.failed);
-    if (m.error !== undefined) return run.reject(Object.assign(new Error(`Cannot read ${run.name}: ${m.error}`), m.code ? { code: m.code } : {}));
+    // A failed open or read of the file: the archiver leaves the file out and goes on.
+    if (m.error !== undefined) return run.reject(new SourceReadError(run.name, Object.assign(new Error(m.error), m.code ? { code: m.code } : {})));
     try {
       if (m.lastId !== undefined) await run.onChunk(run.parts, m.lastId);
       run.parts = [];

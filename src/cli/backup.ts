@@ -27,6 +27,8 @@ import { RESTORE_HELP, RESTORE_OPTIONS, RUN_HELP, RUN_OPTIONS, restoreSnapshot, 
 
 const USAGE_EXIT = 64;
 const FAIL_EXIT = 1;
+/** restic's: the snapshot was saved, but some source data could not be read (left out). */
+const INCOMPLETE_EXIT = 3;
 
 const HELP = `usage: hotstandby backup <verb> [options]
 
@@ -165,11 +167,14 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
             total_bytes_processed: s.bytesRead,
             total_duration: seconds,
             snapshot_id: r.id,
+            ...(r.errors.length ? { error_count: r.errors.length, errors: r.errors } : {}),
           },
           `Files: ${s.files} (${s.unchangedFiles} unchanged), dirs: ${s.dirs} (${s.unchangedDirs} unchanged)\n` +
             `Added to the repository: ${s.bytesStored} bytes in ${s.blobsSaved} blobs; read ${s.bytesRead} bytes in ${seconds.toFixed(2)} s\n` +
-            `snapshot ${shortId(r.id)} saved`,
+            `snapshot ${shortId(r.id)} saved` +
+            (r.errors.length ? `\n${r.errors.length} ${r.errors.length === 1 ? 'entry' : 'entries'} could not be read and ${r.errors.length === 1 ? 'is' : 'are'} not in the snapshot` : ''),
         );
+        if (r.errors.length) return INCOMPLETE_EXIT;
       } finally {
         await release();
       }

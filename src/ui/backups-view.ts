@@ -29,7 +29,7 @@ function renderJob(j: BackupJobStatus, admin: boolean, effect: string): Html {
   <dl>
     <dt>Runs on</dt><dd>the ${j.role} of ${j.follows}: ${j.holdsRole ? 'this node' : `not this node (${j.state})`}</dd>
     <dt>Schedule</dt><dd><code>${j.schedule}</code>; next <span class="next-run">${when(j.nextRun)}</span></dd>
-    <dt>Last run</dt><dd class="last-run" data-ok="${last ? String(last.ok) : ''}">${last ? html`${last.ok ? 'ok' : 'failed'} at ${when(last.finishedAt)} (${last.trigger}), ${(last.durationMs / 1000).toFixed(1)} s, ${bytes(last.bytesRead)} read, ${bytes(last.bytesAdded)} added${last.error ? html`: <span class="error">${last.error}</span>` : ''}${last.notes.length ? html`<br><small>${last.notes.join('; ')}</small>` : ''}` : 'none on this node since it started'}</dd>
+    <dt>Last run</dt><dd class="last-run" data-ok="${last ? String(last.ok) : ''}">${last ? html`${last.ok ? 'ok' : last.incomplete ? 'incomplete' : 'failed'} at ${when(last.finishedAt)} (${last.trigger}), ${(last.durationMs / 1000).toFixed(1)} s, ${bytes(last.bytesRead)} read, ${bytes(last.bytesAdded)} added${last.error ? html`: <span class="error">${last.error}</span>` : ''}${last.notes.length ? html`<br><small>${last.notes.join('; ')}</small>` : ''}` : 'none on this node since it started'}</dd>
     <dt>Latest snapshot</dt><dd>${when(j.latestSnapshot)}</dd>
     <dt>Repositories</dt><dd>${j.repositories.map((r, i) => html`<button type="button" class="browse" data-job="${j.name}" data-repo="${i}">${r}</button> `)}</dd>
     ${j.lastVerify ? html`<dt>Verified</dt><dd class="${j.lastVerify.ok ? 'ok' : 'bad'}">${j.lastVerify.ok ? 'ok' : 'problems'} at ${when(j.lastVerify.finishedAt)}: ${j.lastVerify.ok ? j.lastVerify.summary : j.lastVerify.problems.join('; ')}</dd>` : ''}

@@ -63,6 +63,18 @@ const READ_RETRY_MS = 60_000;
 const READER_IDLE_MS = 5 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const by = (actor: string | undefined) => (actor ? ` by ${actor}` : '');
+const ALARM_HEADLINES: Record<Alarm['kind'], string> = { missed: 'missed backup', failed: 'failed', incomplete: 'incomplete backup', verify: 'verification failed' };
+
+/**
+ * What a run's unreadable entries come to, undefined when there were none. Each repository's
+ * backup walks the same paths, so the entries are told once: the repository that met the most.
+ */
+function unreadableOf(results: readonly RunResult[]): { count: number; message: string } | undefined {
+  const worst = results.map((x) => x.unreadable).reduce((a, u) => (u && (!a || u.count > a.count) ? u : a), undefined);
+  if (!worst || worst.count === 0) return undefined;
+  const more = worst.count - worst.entries.length;
+  return { count: worst.count, message: `${worst.count} ${worst.count === 1 ? 'entry' : 'entries'} could not be read and ${worst.count === 1 ? 'is' : 'are'} not in the snapshot: ${worst.entries.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}` };
+}
 
 interface Running {
   kind: 'run' | 'verify';
@@ -244,7 +256,7 @@ export class Backups {
     job.alarms.set(kind, { kind, message, since: had?.since ?? iso(this.deps.wallClock()) });
     if (!had) {
       this.deps.log.log('warn', `backup job ${job.config.name}: ${kind}: ${message}`);
-      this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: ${kind === 'missed' ? 'missed backup' : kind === 'failed' ? 'failed' : 'verification failed'}: ${message}`, fields: { job: job.config.name, alarm: kind } });
+      this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: ${ALARM_HEADLINES[kind]}: ${message}`, fields: { job: job.config.name, alarm: kind } });
     }
   }
 
@@ -336,9 +348,17 @@ export class Backups {
     const fields = { job: job.config.name, durationMs: job.lastRun.durationMs, bytesAdded: job.lastRun.bytesAdded };
     if (error === undefined) {
       // A run started for due time D satisfies D even if the snapshot's clock says otherwise.
+      // An incomplete run too: its snapshots exist (a retry would meet the same unreadable entries).
       job.policy.finished('run', r.due, { ok: true, snapshotTime: Math.max(r.due, Math.min(...results.map((x) => x.time))) });
       this.setAlarm(job, 'failed', undefined);
-      this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: run done: ${results.map((x) => `snapshot ${x.snapshot.slice(0, 8)} in ${x.repo}`).join(', ')}; ${job.lastRun.bytesAdded} bytes added${notes.length ? `; ${notes.join('; ')}` : ''}`, fields });
+      const unreadable = unreadableOf(results);
+      if (unreadable) {
+        job.lastRun.ok = false;
+        job.lastRun.error = unreadable.message;
+        job.lastRun.incomplete = unreadable.count;
+      }
+      this.setAlarm(job, 'incomplete', unreadable?.message);
+      this.deps.event({ type: 'backup', message: `backup job ${job.config.name}: run ${unreadable ? 'incomplete' : 'done'}: ${results.map((x) => `snapshot ${x.snapshot.slice(0, 8)} in ${x.repo}`).join(', ')}; ${job.lastRun.bytesAdded} bytes added${unreadable ? `; ${unreadable.message}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}`, fields });
     } else {
       job.policy.finished('run', r.due, { ok: false, at: now });
       if (r.aborted === undefined) this.setAlarm(job, 'failed', error);

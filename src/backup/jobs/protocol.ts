@@ -72,7 +72,15 @@ export interface RunResult {
   bytesAdded: number;
   retention: string;
   peerLocksRemoved: number;
+  /**
+   * Entries that could not be read and are not in the snapshot (archiver.ts, restic's exit code
+   * 3): how many, and the first UNREADABLE_LISTED of them ("PATH: error").
+   */
+  unreadable?: { count: number; entries: string[] };
 }
+
+/** Unreadable entries a run result names (a tree of thousands would flood the event log). */
+export const UNREADABLE_LISTED = 10;
 
 export interface VerifyResult {
   repo: string;

@@ -19,8 +19,11 @@ export interface RunRecord {
   trigger: string;
   startedAt: string;
   finishedAt: string;
+  /** False for a failed run, and for an incomplete one (its snapshot lacks unreadable entries). */
   ok: boolean;
   error?: string;
+  /** Entries that could not be read and are not in the run's snapshots (restic's exit code 3). */
+  incomplete?: number;
   durationMs: number;
   bytesRead: number;
   bytesAdded: number;
@@ -37,7 +40,8 @@ export interface VerifyRecord {
 }
 
 export interface Alarm {
-  kind: 'missed' | 'failed' | 'verify';
+  /** incomplete: the last run saved its snapshots, but entries that could not be read are not in them. */
+  kind: 'missed' | 'failed' | 'incomplete' | 'verify';
   message: string;
   since: string;
 }

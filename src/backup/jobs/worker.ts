@@ -23,7 +23,7 @@ import { RestorePool } from '../restore-pool.js';
 import { Restorer } from '../restorer.js';
 import { findSnapshot, loadSnapshots } from '../snapshots.js';
 import { removeHostLocks } from './peer-locks.js';
-import { jobTag, type JobSpec, Progress, RunResult, SnapshotInfo, VerifyResult, WorkerMessage, WorkerRequest } from './protocol.js';
+import { jobTag, type JobSpec, Progress, RunResult, SnapshotInfo, UNREADABLE_LISTED, VerifyResult, WorkerMessage, WorkerRequest } from './protocol.js';
 import { findNode, listDirectory, NoSuchPathError, pathComponents, sizeBelow } from './snapshot-tree.js';
 import { streamSnapshot } from './stream-snapshot.js';
 import { JOB_VERBS } from './verbs.js';
@@ -118,6 +118,7 @@ async function run(id: number, job: JobSpec, index: number): Promise<RunResult> 
       const r = await backup(repo, { paths: job.paths, tags, programVersion: 'hotstandby', ...(job.excludes.length ? { excludes: job.excludes } : {}) });
       const s = r.stats;
       result = { repo: config.repo, snapshot: r.id, time: timeMs(r.snapshot), filesNew: s.files - s.unchangedFiles, filesUnchanged: s.unchangedFiles, bytesRead: s.bytesRead, bytesAdded: s.bytesStored, retention: '', peerLocksRemoved };
+      if (r.errors.length) result.unreadable = { count: r.errors.length, entries: r.errors.slice(0, UNREADABLE_LISTED).map((e) => e.message) };
     }
     await release();
     result.retention = await applyRetention(repo, job);

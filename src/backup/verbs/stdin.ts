@@ -62,5 +62,5 @@ export async function backupStdin(repo: Repository, o: StdinBackupOptions): Prom
   };
   if (o.tags?.length) snapshot.tags = o.tags;
   const id = await repo.saveUnpacked('snapshots', encodeSnapshot(snapshot));
-  return { id, snapshot, stats: archiver.stats };
+  return { id, snapshot, stats: archiver.stats, errors: [] };
 }

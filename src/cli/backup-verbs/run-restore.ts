@@ -52,7 +52,9 @@ export async function runBackup(repo: Repository, values: Record<string, unknown
     if (!paths.length) throw new UsageError('run needs at least one path (or --stdin)');
     if (process.stderr.isTTY) void scanTotals(paths, excludes).then((t) => (totals = t), () => undefined);
     const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
-    return await backup(repo, { paths, tags, excludes, stats, warn, ...(host ? { hostname: host } : {}), ...(parent ? { parent: parent as Id } : {}), programVersion: 'hotstandby 0.1.0' });
+    // As restic prints them: "error: open /x: permission denied"; the backup goes on.
+    const readError = (err: Error) => process.stderr.write(`error: ${err.message}\n`);
+    return await backup(repo, { paths, tags, excludes, stats, warn, readError, ...(host ? { hostname: host } : {}), ...(parent ? { parent: parent as Id } : {}), programVersion: 'hotstandby 0.1.0' });
   } finally {
     clearInterval(poll);
     progress.update(stats.bytesRead, totals?.bytes, `${stats.files} files`);

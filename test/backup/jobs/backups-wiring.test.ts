@@ -9,6 +9,7 @@ import { Backups, type BackupEvent, type BackupWorker } from '../../../src/backu
 import type { JobSpec, Progress, RunResult } from '../../../src/backup/jobs/protocol.js';
 import type { BackupJobConfig } from '../../../src/config/backups.js';
 import type { RequestHandlers } from '../../../src/backup/jobs/worker-client.js';
+import { formatBackupStatus } from '../../../src/cli/backup-status.js';
 import { FakeTime } from '../../support/fake-time.js';
 import { collectingLog } from './support.js';
 
@@ -139,4 +140,39 @@ test('the missed alarm: an event when raised, one when cleared', async () => {
   await flush();
   assert.deepEqual(backups.status().jobs[0]!.alarms, []);
   assert.ok(events.some((e) => /missed alarm cleared/.test(e.message)));
+});
+
+test('a run whose snapshot lacks unreadable entries is recorded as incomplete, not as a success: alarm, event and status line; a clean run clears it', async () => {
+  const wall = { now: Date.parse('2026-12-20T02:00:30Z') };
+  const { backups, workers, events } = setup([job({ follows: { kind: 'instance', name: 'web' } })], wall);
+  backups.instanceChanged('web', 'MASTER', 'startup');
+  workers.take('latest').resolve(Date.parse('2026-12-19T02:00:05Z'));
+  await flush();
+  await flush();
+  const entries = Array.from({ length: 10 }, (_, i) => `/srv/locked-${i}: EACCES: permission denied`);
+  workers.take('run').resolve({ ...result(wall.now), unreadable: { count: 12, entries } });
+  await flush();
+  await flush();
+  const s = backups.status().jobs[0]!;
+  assert.equal(s.lastRun?.ok, false, 'never a clean success');
+  assert.equal(s.lastRun?.incomplete, 12);
+  assert.match(s.lastRun?.error ?? '', /^12 entries could not be read and are not in the snapshot: \/srv\/locked-0: EACCES: permission denied; .*\/srv\/locked-9: EACCES: permission denied \(and 2 more\)$/);
+  assert.deepEqual(s.alarms.map((a) => a.kind), ['incomplete']);
+  assert.ok(events.some((e) => e.fields?.alarm === 'incomplete' && /backup job j: incomplete backup: 12 entries could not be read/.test(e.message)), JSON.stringify(events));
+  assert.ok(events.some((e) => /run incomplete: snapshot ffffffff in \/r; 5 bytes added; 12 entries could not be read/.test(e.message)), JSON.stringify(events));
+  assert.equal(s.nextRun, '2026-12-21T02:00:00.000Z', 'the snapshot exists: no retry, no missed alarm');
+  const lines = formatBackupStatus(backups.status());
+  assert.match(lines, /^j .* INCOMPLETE /m, lines);
+  assert.match(lines, /^ALARM backup job j: incomplete: 12 entries could not be read/m, lines);
+  // The next run reads everything: the alarm clears and the run is a success again.
+  wall.now = Date.parse('2026-12-21T02:00:01Z');
+  backups.tick();
+  await flush();
+  workers.take('run').resolve(result(wall.now));
+  await flush();
+  await flush();
+  const t = backups.status().jobs[0]!;
+  assert.equal(t.lastRun?.ok, true);
+  assert.deepEqual(t.alarms, []);
+  assert.ok(events.some((e) => /incomplete alarm cleared/.test(e.message)));
 });
