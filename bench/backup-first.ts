@@ -15,12 +15,12 @@
  * measured) and removed at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeMixed } from './backup-data.js';
-import { coldRun, runOrThrow, type ColdRun } from './lib/cold-run.js';
+import { backupBench } from './lib/backup-bench.js';
+import { coldRun, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
 const VARIANTS = {
@@ -46,14 +46,7 @@ for (const v of variants) if (!(v in VARIANTS)) throw new RangeError(`Unknown va
 if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 
-const work = mkdtempSync(join(tmpdir(), 'hs-bench-first-'));
-const driver = join(import.meta.dirname, 'backup-driver.js');
-const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
-const canDrop = process.getuid?.() === 0;
-
-function sh(cmd: string, args: string[]): void {
-  runOrThrow(cmd, args, env);
-}
+const { work, driver, env, canDrop, sh } = backupBench('hs-bench-first-');
 
 type Run = ColdRun;
 

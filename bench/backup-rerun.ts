@@ -14,12 +14,12 @@
  * removes it at the end. With --data the set is changed in place (1 % of the files a round).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { changePercent, makeSmall, type DataSet } from './backup-data.js';
-import { coldRun, runOrThrow, type ColdRun } from './lib/cold-run.js';
+import { backupBench } from './lib/backup-bench.js';
+import { coldRun, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
 const TOOLS = { baseline: 'baseline', threads: 'hotstandby', restic: 'restic' } as const;
@@ -43,14 +43,7 @@ if (variants.includes('baseline') && !values.baseline) throw new RangeError('The
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 if ((values.data === undefined) === (values.small === undefined)) throw new RangeError('Give one of --data DIR or --small N');
 
-const work = mkdtempSync(join(tmpdir(), 'hs-bench-rerun-'));
-const driver = join(import.meta.dirname, 'backup-driver.js');
-const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
-const canDrop = process.getuid?.() === 0;
-
-function sh(cmd: string, args: string[]): void {
-  runOrThrow(cmd, args, env);
-}
+const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 
 function backupOnce(variant: Variant, repo: string, data: string): ColdRun {
   const drv = variant === 'baseline' ? values.baseline! : driver;
