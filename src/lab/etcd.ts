@@ -84,7 +84,7 @@ export class EtcdCluster {
       const dataDir = join(lab.dir, `etcd-${spec.name}`);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const command = etcdCommand(spec, specs, dataDir, token, tuning);
-      members.set(spec.name, { spec, dataDir, command, process: lab.spawn(spec.name, command, { name: `etcd-${spec.name}` }) });
+      members.set(spec.name, { spec, dataDir, command, process: lab.spawn(spec.name, command, { name: `etcd-${spec.name}`, ownSession: true }) });
     }
     const cluster = new EtcdCluster(lab, members);
     for (const [host, member] of members) cluster.logs.push({ host, path: member.process.logPath });
@@ -131,7 +131,7 @@ export class EtcdCluster {
   restart(host: string): void {
     const member = this.member(host);
     if (member.process.running) return;
-    member.process = this.lab.spawn(host, member.command, { name: `etcd-${host}` });
+    member.process = this.lab.spawn(host, member.command, { name: `etcd-${host}`, ownSession: true });
     this.logs.push({ host, path: member.process.logPath });
   }
 

@@ -273,7 +273,10 @@ export class Lab {
     return path;
   }
 
-  /** Runs keepalived 2.2.7 with `config` in `host`; rejects with keepalived's words on a bad config. */
+  /**
+   * Runs keepalived 2.2.7 with `config` in `host`, in its own session as systemd starts it (the
+   * footing of startDaemon), and rejects with keepalived's words on a bad config.
+   */
   async startKeepalived(host: string, config: string, options: { name?: string } = {}): Promise<KeepalivedInstance> {
     const name = options.name ?? `keepalived-${host}`;
     const dir = this.uniquePath(name);
@@ -285,7 +288,7 @@ export class Lab {
     } catch (error) {
       throw new Error(`keepalived rejects the config for ${host} (${paths.config}): ${(error as Error).message}`);
     }
-    return new KeepalivedInstance(this.spawn(host, keepalivedRunCommand(paths), { name }), dir, paths);
+    return new KeepalivedInstance(this.spawn(host, keepalivedRunCommand(paths), { name, ownSession: true }), dir, paths);
   }
 
   /**

@@ -168,6 +168,15 @@ export class PatroniPair implements FailoverCluster {
     return node.patroni?.running ? treeWithout(node.patroni.pid, livePostmaster(node.dataDir)) : [];
   }
 
+  keepalivedPid(host: string): number | undefined {
+    const process = this.node(host).keepalived?.process;
+    return process?.running ? process.pid : undefined;
+  }
+
+  etcdPid(host: string): number | undefined {
+    return this.etcd?.pid(host);
+  }
+
   postmasterPid(host: string): number | undefined {
     return livePostmaster(this.node(host).dataDir);
   }
@@ -214,7 +223,8 @@ export class PatroniPair implements FailoverCluster {
   private async startPatroni(host: string): Promise<void> {
     const node = this.node(host);
     if (node.patroni?.running) return;
-    node.patroni = this.lab.spawn(host, asPostgres(['patroni', node.configPath]), { name: `patroni-${host}` });
+    // Its own session, as systemd starts it: the same footing as the hotstandby pair's daemons.
+    node.patroni = this.lab.spawn(host, asPostgres(['patroni', node.configPath]), { name: `patroni-${host}`, ownSession: true });
   }
 
   private async startKeepalived(host: string): Promise<void> {
