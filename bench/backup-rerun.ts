@@ -7,17 +7,18 @@
  * RSS from /usr/bin/time; prints medians, ranges and the load average seen, and each
  * repository's size after its first backup.
  *
- *   node dist/bench/backup-rerun.js --data DIR | --small 100000  [--rounds 3]
+ *   node dist/bench/backup-rerun.js --data DIR | --small 100000 | --mixed 1100  [--rounds 3]
  *        [--variants baseline,threads,restic] [--baseline OTHER/dist/bench/backup-driver.js]
  *
  * --small N makes a set of N small files (bench/backup-data.ts, seed 1) first, not measured, and
- * removes it at the end. With --data the set is changed in place (1 % of the files a round).
+ * removes it at the end; --mixed MIB the same with the row's mixed set of MIB MiB (the same files
+ * change as in the row). With --data the set is changed in place (1 % of the files a round).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { changePercent, makeSmall, type DataSet } from './backup-data.js';
+import { changePercent, makeMixed, makeSmall, type DataSet } from './backup-data.js';
 import { backupBench } from './lib/backup-bench.js';
 import { coldRun, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' },
     small: { type: 'string' },
+    mixed: { type: 'string' },
     rounds: { type: 'string', default: '3' },
     variants: { type: 'string' },
     baseline: { type: 'string' },
@@ -41,7 +43,7 @@ const variants = (values.variants ?? (values.baseline ? 'baseline,threads,restic
 for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, restic)`);
 if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
-if ((values.data === undefined) === (values.small === undefined)) throw new RangeError('Give one of --data DIR or --small N');
+if ([values.data, values.small, values.mixed].filter((v) => v !== undefined).length !== 1) throw new RangeError('Give one of --data DIR, --small N or --mixed MIB');
 
 const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 
@@ -63,7 +65,11 @@ function listSet(root: string): DataSet {
 }
 
 try {
-  const set = values.data !== undefined ? listSet(values.data) : makeSmall(join(work, 'data'), Number(values.small), 1);
+  const set = values.data !== undefined
+    ? listSet(values.data)
+    : values.small !== undefined
+    ? makeSmall(join(work, 'data'), Number(values.small), 1)
+    : makeMixed(join(work, 'data'), Number(values.mixed) << 20, 1);
   const runs = new Map<string, ColdRun[]>();
   const repoBytes = new Map<Variant, number[]>();
   const record = (v: Variant, p: Phase, x: ColdRun) => {
