@@ -8,7 +8,9 @@
  * repository's size after its first backup.
  *
  *   node dist/bench/backup-rerun.js --data DIR | --small 100000 | --mixed 1100  [--rounds 3]
- *        [--variants baseline,threads,restic] [--baseline OTHER/dist/bench/backup-driver.js]
+ *        [--variants baseline,threads,threads2,restic] [--baseline OTHER/dist/bench/backup-driver.js]
+ *
+ * threads2 is this build with two chunking threads whatever the cores (HOTSTANDBY_CHUNK_WORKERS=2).
  *
  * --small N makes a set of N small files (bench/backup-data.ts, seed 1) first, not measured, and
  * removes it at the end; --mixed MIB the same with the row's mixed set of MIB MiB (the same files
@@ -23,7 +25,9 @@ import { backupBench } from './lib/backup-bench.js';
 import { coldRun, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
-const TOOLS = { baseline: 'baseline', threads: 'hotstandby', restic: 'restic' } as const;
+const TOOLS = { baseline: 'baseline', threads: 'hotstandby', threads2: 'hotstandby', restic: 'restic' } as const;
+/** threads2: this build with two chunking threads (HOTSTANDBY_CHUNK_WORKERS=2) whatever the cores. */
+const EXTRA_ENV: Partial<Record<keyof typeof TOOLS, NodeJS.ProcessEnv>> = { threads2: { HOTSTANDBY_CHUNK_WORKERS: '2' } };
 type Variant = keyof typeof TOOLS;
 const PHASES = ['first', 'unchanged', 'changed'] as const;
 type Phase = (typeof PHASES)[number];
@@ -40,7 +44,7 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const variants = (values.variants ?? (values.baseline ? 'baseline,threads,restic' : 'threads,restic')).split(',') as Variant[];
-for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, restic)`);
+for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, threads2, restic)`);
 if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 if ([values.data, values.small, values.mixed].filter((v) => v !== undefined).length !== 1) throw new RangeError('Give one of --data DIR, --small N or --mixed MIB');
@@ -50,7 +54,7 @@ const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 function backupOnce(variant: Variant, repo: string, data: string): ColdRun {
   const drv = variant === 'baseline' ? values.baseline! : driver;
   const cmd = variant === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
-  return coldRun(cmd, env, join(work, 'time'));
+  return coldRun(cmd, { ...env, ...EXTRA_ENV[variant] }, join(work, 'time'));
 }
 
 function duBytes(path: string): number {
