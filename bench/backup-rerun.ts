@@ -8,8 +8,9 @@
  * repository's size after its first backup.
  *
  *   node dist/bench/backup-rerun.js --data DIR | --small 100000 | --mixed 1100  [--rounds 3]
- *        [--variants baseline,threads,threads2,restic] [--baseline OTHER/dist/bench/backup-driver.js]
+ *        [--variants baseline,threads,threads2,restic] [--baseline OTHER/dist/bench/backup-driver.js] [--warm]
  *
+ * --warm keeps the page cache (only the sync), as the bench row does.
  * threads2 is this build with two chunking threads whatever the cores (HOTSTANDBY_CHUNK_WORKERS=2).
  *
  * --small N makes a set of N small files (bench/backup-data.ts, seed 1) first, not measured, and
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     small: { type: 'string' },
     mixed: { type: 'string' },
+    warm: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     variants: { type: 'string' },
     baseline: { type: 'string' },
@@ -54,7 +56,7 @@ const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 function backupOnce(variant: Variant, repo: string, data: string): ColdRun {
   const drv = variant === 'baseline' ? values.baseline! : driver;
   const cmd = variant === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
-  return coldRun(cmd, { ...env, ...EXTRA_ENV[variant] }, join(work, 'time'));
+  return coldRun(cmd, { ...env, ...EXTRA_ENV[variant] }, join(work, 'time'), values.warm);
 }
 
 function duBytes(path: string): number {
@@ -98,7 +100,7 @@ try {
     for (const v of order) rmSync(repo(v), { recursive: true, force: true });
   }
   const mib = set.bytes / (1 << 20);
-  console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, ${canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
+  console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, ${values.warm ? 'page cache kept (--warm)' : canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
   console.log('| variant | run | wall, median (range) | vs restic | CPU user+sys | peak RSS, median (range) | load (range) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const p of PHASES) {
