@@ -187,8 +187,8 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
  * BENCH_BACKUP_SETS=mixed or =small runs one set only (default both): the default mode's small set
  * takes some 30 min alone, and one shared bench lock should not be held that long in one piece.
  */
-function setsToRun(): ('mixed' | 'small')[] {
-  const asked = (process.env.BENCH_BACKUP_SETS ?? 'mixed,small').split(',').map((s) => s.trim()).filter((s) => s !== '');
+export function setsToRun(value = process.env.BENCH_BACKUP_SETS): ('mixed' | 'small')[] {
+  const asked = (value ?? 'mixed,small').split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const s of asked) if (s !== 'mixed' && s !== 'small') throw new RangeError(`BENCH_BACKUP_SETS: unknown set '${s}' (mixed, small)`);
   return asked as ('mixed' | 'small')[];
 }
