@@ -50,6 +50,9 @@ for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown varia
 if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 if ([values.data, values.small, values.mixed].filter((v) => v !== undefined).length !== 1) throw new RangeError('Give one of --data DIR, --small N or --mixed MIB');
+for (const [flag, v] of [['--small', values.small], ['--mixed', values.mixed]] as const) {
+  if (v !== undefined && !(Number.isInteger(Number(v)) && Number(v) > 0)) throw new RangeError(`Invalid ${flag} '${v}' (a positive whole number)`);
+}
 
 const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 
