@@ -7,22 +7,28 @@
  * RSS from /usr/bin/time; prints medians, ranges and the load average seen, and each
  * repository's size after its first backup.
  *
- *   node dist/bench/backup-rerun.js --data DIR | --small 100000  [--rounds 3]
- *        [--variants baseline,threads,restic] [--baseline OTHER/dist/bench/backup-driver.js]
+ *   node dist/bench/backup-rerun.js --data DIR | --small 100000 | --mixed 1100  [--rounds 3]
+ *        [--variants baseline,threads,threads2,restic] [--baseline OTHER/dist/bench/backup-driver.js] [--warm]
+ *
+ * --warm keeps the page cache (only the sync), as the bench row does.
+ * threads2 is this build with two chunking threads whatever the cores (HOTSTANDBY_CHUNK_WORKERS=2).
  *
  * --small N makes a set of N small files (bench/backup-data.ts, seed 1) first, not measured, and
- * removes it at the end. With --data the set is changed in place (1 % of the files a round).
+ * removes it at the end; --mixed MIB the same with the row's mixed set of MIB MiB (the same files
+ * change as in the row). With --data the set is changed in place (1 % of the files a round).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { changePercent, makeSmall, type DataSet } from './backup-data.js';
+import { changePercent, makeMixed, makeSmall, type DataSet } from './backup-data.js';
 import { backupBench } from './lib/backup-bench.js';
 import { coldRun, type ColdRun } from './lib/cold-run.js';
 import { median } from './stats.js';
 
-const TOOLS = { baseline: 'baseline', threads: 'hotstandby', restic: 'restic' } as const;
+const TOOLS = { baseline: 'baseline', threads: 'hotstandby', threads2: 'hotstandby', restic: 'restic' } as const;
+/** threads2: this build with two chunking threads (HOTSTANDBY_CHUNK_WORKERS=2) whatever the cores. */
+const EXTRA_ENV: Partial<Record<keyof typeof TOOLS, NodeJS.ProcessEnv>> = { threads2: { HOTSTANDBY_CHUNK_WORKERS: '2' } };
 type Variant = keyof typeof TOOLS;
 const PHASES = ['first', 'unchanged', 'changed'] as const;
 type Phase = (typeof PHASES)[number];
@@ -31,6 +37,8 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' },
     small: { type: 'string' },
+    mixed: { type: 'string' },
+    warm: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     variants: { type: 'string' },
     baseline: { type: 'string' },
@@ -38,17 +46,20 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const variants = (values.variants ?? (values.baseline ? 'baseline,threads,restic' : 'threads,restic')).split(',') as Variant[];
-for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, restic)`);
+for (const v of variants) if (!(v in TOOLS)) throw new RangeError(`Unknown variant '${v}' (baseline, threads, threads2, restic)`);
 if (variants.includes('baseline') && !values.baseline) throw new RangeError('The baseline variant needs --baseline PATH (another build\'s dist/bench/backup-driver.js)');
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
-if ((values.data === undefined) === (values.small === undefined)) throw new RangeError('Give one of --data DIR or --small N');
+if ([values.data, values.small, values.mixed].filter((v) => v !== undefined).length !== 1) throw new RangeError('Give one of --data DIR, --small N or --mixed MIB');
+for (const [flag, v] of [['--small', values.small], ['--mixed', values.mixed]] as const) {
+  if (v !== undefined && !(Number.isInteger(Number(v)) && Number(v) > 0)) throw new RangeError(`Invalid ${flag} '${v}' (a positive whole number)`);
+}
 
 const { work, driver, env, canDrop, sh } = backupBench('hs-bench-rerun-');
 
 function backupOnce(variant: Variant, repo: string, data: string): ColdRun {
   const drv = variant === 'baseline' ? values.baseline! : driver;
   const cmd = variant === 'restic' ? ['restic', '-r', repo, 'backup', '--quiet', data] : [process.execPath, drv, 'backup', repo, data];
-  return coldRun(cmd, env, join(work, 'time'));
+  return coldRun(cmd, { ...env, ...EXTRA_ENV[variant] }, join(work, 'time'), values.warm);
 }
 
 function duBytes(path: string): number {
@@ -63,7 +74,11 @@ function listSet(root: string): DataSet {
 }
 
 try {
-  const set = values.data !== undefined ? listSet(values.data) : makeSmall(join(work, 'data'), Number(values.small), 1);
+  const set = values.data !== undefined
+    ? listSet(values.data)
+    : values.small !== undefined
+    ? makeSmall(join(work, 'data'), Number(values.small), 1)
+    : makeMixed(join(work, 'data'), Number(values.mixed) << 20, 1);
   const runs = new Map<string, ColdRun[]>();
   const repoBytes = new Map<Variant, number[]>();
   const record = (v: Variant, p: Phase, x: ColdRun) => {
@@ -88,7 +103,7 @@ try {
     for (const v of order) rmSync(repo(v), { recursive: true, force: true });
   }
   const mib = set.bytes / (1 << 20);
-  console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, ${canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
+  console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, ${values.warm ? 'page cache kept (--warm)' : canDrop ? 'page cache dropped before each run' : 'NOT root: page cache not dropped'}\n`);
   console.log('| variant | run | wall, median (range) | vs restic | CPU user+sys | peak RSS, median (range) | load (range) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const p of PHASES) {

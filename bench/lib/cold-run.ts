@@ -22,10 +22,13 @@ export function runOrThrow(cmd: string, args: string[], env: NodeJS.ProcessEnv):
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}): ${r.stderr}`);
 }
 
-/** `cmd` after a sync and a cache drop (root only), timed; `timeFile` is /usr/bin/time's scratch file. */
-export function coldRun(cmd: string[], env: NodeJS.ProcessEnv, timeFile: string): ColdRun {
+/**
+ * `cmd` after a sync and a cache drop (root only; not with `warm`, as the bench row runs), timed;
+ * `timeFile` is /usr/bin/time's scratch file.
+ */
+export function coldRun(cmd: string[], env: NodeJS.ProcessEnv, timeFile: string, warm = false): ColdRun {
   runOrThrow('sync', [], env);
-  if (process.getuid?.() === 0) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+  if (!warm && process.getuid?.() === 0) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
   const load = loadavg()[0]!;
   runOrThrow('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], env);
   const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);

@@ -183,13 +183,23 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
   return out;
 }
 
+/**
+ * BENCH_BACKUP_SETS=mixed or =small runs one set only (default both): the default mode's small set
+ * takes some 30 min alone, and one shared bench lock should not be held that long in one piece.
+ */
+export function setsToRun(value = process.env.BENCH_BACKUP_SETS): ('mixed' | 'small')[] {
+  const asked = (value ?? 'mixed,small').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const s of asked) if (s !== 'mixed' && s !== 'small') throw new RangeError(`BENCH_BACKUP_SETS: unknown set '${s}' (mixed, small)`);
+  return asked as ('mixed' | 'small')[];
+}
+
 export async function runBackupRow(ctx: BenchContext): Promise<RowResult[]> {
   const load = new HostLoadWindow();
   const work = mkdtempSync(join(tmpdir(), 'hs-bench-backup-'));
   const errors: string[] = [];
   const sets: Record<string, { files: number; bytes: number; results: Record<Tool, ToolResult | undefined> }> = {};
   try {
-    for (const name of ['mixed', 'small'] as const) {
+    for (const name of setsToRun()) {
       const began = Date.now();
       const root = join(work, `data-${name}`);
       const set = name === 'mixed' ? makeMixed(root, MIXED_BYTES[ctx.mode], ctx.seed) : makeSmall(root, SMALL_FILES[ctx.mode], ctx.seed);

@@ -11,6 +11,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { nextPhaseAt, phaseOf } from '../../bench/lib/phase.js';
 import { webPairKeepalivedConf, webPairYaml, type WebCheck, type WebPairSpec } from '../../bench/lib/web-check-conf.js';
 import type { WebServer } from '../../bench/lib/web-server.js';
+import { setsToRun } from '../../bench/rows/backup.js';
 
 const server = { host: 'a', pidFile: '/run/nginx-a.pid', commandLine: '/usr/sbin/nginx -c /tmp/nginx-a.conf' } as WebServer;
 
@@ -66,4 +67,11 @@ test('a kill aimed at a phase of a cycle lands there, at least the margin ahead'
     assert.ok(at - now < 1030, 'and within one cycle of that');
     assert.ok(Math.abs((phaseOf(at, last, 1000) % 1) - phase) < 1e-9);
   }
+});
+
+test('the backup row runs both sets unless BENCH_BACKUP_SETS names some; an unknown set is refused by name', () => {
+  assert.deepEqual(setsToRun(undefined), ['mixed', 'small']);
+  assert.deepEqual(setsToRun('small'), ['small']);
+  assert.deepEqual(setsToRun(' mixed , small '), ['mixed', 'small']);
+  assert.throws(() => setsToRun('mixed,big'), (e: Error) => e instanceof RangeError && /unknown set 'big'/.test(e.message));
 });
