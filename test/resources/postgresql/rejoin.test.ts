@@ -15,36 +15,20 @@
 import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import { query } from './client.js';
-import { ctx, freePort, killCluster, makeBase, makeNode, postgresSkipReason, removeBase, type PgNode } from './pg-pair.js';
+import { ctx, eligibleNow, killCluster, pairFixture, postgresSkipReason } from './pg-pair.js';
 
 const skip = postgresSkipReason();
 
 describe('postgresql driver: the old primary and stuck standbys rejoin', { skip, concurrency: false }, () => {
-  let base = '';
-  let a: PgNode;
-  let b: PgNode;
-
-  before(async () => {
-    base = await makeBase();
-    const [pa, pb] = [await freePort(), await freePort()];
-    // A recovery without progress counts as stuck after 8 s here (30 s by default).
-    const quick = { stuckRecoveryMs: 8_000 };
-    a = await makeNode(base, 'a', 'b', pa, pb, { bootstrap: 'initdb' }, quick);
-    b = await makeNode(base, 'b', 'a', pb, pa, {}, quick);
-  });
-  after(async () => {
-    if (base !== '') await removeBase(base, [a, b]);
-  });
-
-  const eligible = async (node: PgNode) => {
-    const m = await node.driver.monitor(ctx(20_000));
-    return m.eligibility?.eligible !== false ? m : undefined;
-  };
+  // A recovery without progress counts as stuck after 8 s here (30 s by default).
+  const pair = pairFixture({ stuckRecoveryMs: 8_000 });
+  const eligible = eligibleNow;
 
   it('rejoins after kill -9 as a readable synchronous standby, without the commits the new primary never had', async (t) => {
+    const { a, b } = pair;
     await a.driver.start(ctx());
     await b.driver.start(ctx());
     await a.driver.promote(ctx());
@@ -97,6 +81,7 @@ describe('postgresql driver: the old primary and stuck standbys rejoin', { skip,
   });
 
   it('a standby stuck before consistency (its checkpoint\'s WAL gone everywhere) says why in status and is rejoined again', async (t) => {
+    const { a, b } = pair;
     // a is b's synchronous standby (the test above). Stopped, it loses the WAL its restart needs:
     // its own segments, and the primary's copies (no slot holds them, two checkpoints recycle them).
     await a.driver.stop(ctx());
