@@ -613,7 +613,8 @@ export class PostgresqlDriver implements ResourceDriver {
     const unchangedMs = this.recoveryWatch.observe(titles.startup === undefined ? undefined : `${titles.startup}\n${own ?? ''}`, this.host.clock.now());
     const control = await (await this.programs()).run('pg_controldata', ['-D', s.dataDir], AbortSignal.any([signal, AbortSignal.timeout(2_000)]))
       .then((result) => parseControlData(result.stdout), () => undefined);
-    const serverLine = lastServerLine(log);
+    // The startup process's own line (stable); a failing WAL receiver's lines come and go.
+    const serverLine = own ?? lastServerLine(log);
     const reason = notReadableReason({
       refusal: /the database system is [a-z ]+/.exec(error)?.[0] ?? error.slice(0, 120),
       ...(control !== undefined ? { control } : {}),

@@ -144,13 +144,15 @@ export interface NotReadableFacts {
 export function notReadableReason(f: NotReadableFacts): string {
   const parts: string[] = [];
   const c = f.control;
+  // Coarse on purpose: the daemon logs a monitor detail each time it changes (10 s steps, and
+  // the receiver's state without its LSN, which moves with every message).
   if (f.startup !== undefined) {
-    const still = f.unchangedMs !== undefined && f.unchangedMs >= 10_000 ? ` (unchanged for ${Math.round(f.unchangedMs / 1000)} s)` : '';
+    const still = f.unchangedMs !== undefined && f.unchangedMs >= 10_000 ? ` (unchanged for ${Math.floor(f.unchangedMs / 10_000) * 10} s or more)` : '';
     parts.push(`startup process: ${f.startup || 'no activity shown'}${still}`);
   } else {
     parts.push('no startup process');
   }
-  parts.push(f.walreceiver !== undefined ? `WAL receiver: ${f.walreceiver || 'starting'}` : 'no WAL receiver');
+  parts.push(f.walreceiver !== undefined ? `WAL receiver: ${f.walreceiver.split(' ')[0] || 'starting'}` : 'no WAL receiver');
   if (c?.minRecoveryEnd !== undefined && c.minRecoveryEnd !== '0/0') {
     parts.push(`consistent once replayed up to ${c.minRecoveryEnd}${c.minRecoveryTimeline !== undefined ? ` on timeline ${c.minRecoveryTimeline}` : ''}`);
   } else if (c?.backupEndRequired === true) {

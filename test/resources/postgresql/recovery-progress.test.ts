@@ -52,12 +52,12 @@ test('notReadableReason() says what the standby waits for and what it needs to b
     refusal: 'the database system is starting up',
     control: parseControlData(CONTROL),
     startup: 'waiting for 000000010000000000000006',
-    walreceiver: '',
+    walreceiver: 'streaming 0/6002000',
     serverLine: 'LOG:  waiting for WAL to become available at 0/6002000',
     unchangedMs: 21_400,
   });
-  assert.equal(reason, 'not readable yet (the database system is starting up): startup process: waiting for 000000010000000000000006 (unchanged for 21 s); '
-    + 'WAL receiver: starting; consistent once replayed up to 0/60075A8 on timeline 2; starts from checkpoint 0/6007530 on timeline 2; '
+  assert.equal(reason, 'not readable yet (the database system is starting up): startup process: waiting for 000000010000000000000006 (unchanged for 20 s or more); '
+    + 'WAL receiver: streaming; consistent once replayed up to 0/60075A8 on timeline 2; starts from checkpoint 0/6007530 on timeline 2; '
     + 'cluster state: in archive recovery; server log: LOG:  waiting for WAL to become available at 0/6002000');
   assert.match(notReadableReason({ refusal: 'x' }), /^not readable yet \(x\): no startup process; no WAL receiver$/);
 });
