@@ -505,17 +505,23 @@ export class PostgresqlDriver implements ResourceDriver {
       // minimum recovery point: "no rewind required", then "requested timeline does not contain
       // minimum recovery point"), and a crashed primary whose crash recovery pg_rewind itself runs;
       // the second pg_rewind, on a target shut down in recovery past the fork, does rewind.
+      // A standby stuck before consistency lacks WAL that neither side has any more (the new
+      // primary's checkpoints removed the segment of the last common checkpoint, seen 2026-12-04):
+      // rewinding again says "no rewind required" and gets stuck the same way, so it is cloned.
+      let stuck = false;
       for (let attempt = 1; ; attempt++) {
-        const cloneNow = attempt > 2;
+        const cloneNow = attempt > 2 || stuck;
         await this.rejoin(address, programs, owner, signal, log, cloneNow);
         const started = await startServer(s, programs, signal, STANDBY_READY_WITHIN_MS).then(() => true, (error: unknown) => {
           if (signal.aborted) throw error;
           log.log('warn', `PostgreSQL did not start after the rejoin: ${(error as Error).message}`);
           return false;
         });
-        if (started && (await this.followsSoon(signal, log))) return;
+        const follows = started ? await this.followsSoon(signal, log) : 'no';
+        if (follows === 'yes') return;
+        stuck = follows === 'stuck';
         if (cloneNow) throw new Error('The standby does not stream from the primary even after a fresh clone');
-        log.log('warn', 'The rewound standby does not stream from the primary: rejoining again');
+        log.log('warn', stuck ? 'The rewound standby is stuck before consistency: cloning it afresh' : 'The rewound standby does not stream from the primary: rejoining again');
         await stopServer(s, programs, 'fast', signal, 30_000);
       }
       return;
@@ -575,27 +581,27 @@ export class PostgresqlDriver implements ResourceDriver {
    * answering queries (a timeline it cannot follow shows within a second or two), and before it
    * answers, for as long as its recovery moves. One whose recovery shows no change for
    * stuckRecoveryMs never gets consistent (seen: 90 s of "the database system is starting up"
-   * while its WAL receiver streamed, 2026-12-04): it is rejoined again.
+   * while its WAL receiver connected and failed, 2026-12-04): 'stuck', and it is cloned afresh.
    */
-  private async followsSoon(signal: AbortSignal, log: Logger): Promise<boolean> {
+  private async followsSoon(signal: AbortSignal, log: Logger): Promise<'yes' | 'no' | 'stuck'> {
     const clock = this.host.clock;
     let deadline = clock.now() + STREAM_WITHIN_MS;
     this.recoveryWatch.reset();
     while (clock.now() < deadline) {
       const local = await inspectLocal(this.settings, signal);
-      if (local.kind === 'standby' && local.streaming) return true;
-      if (local.kind === 'stopped') return false;
+      if (local.kind === 'standby' && local.streaming) return 'yes';
+      if (local.kind === 'stopped') return 'no';
       if (local.kind === 'unreachable' && isNotReadableYet(local.error)) {
         const { reason, unchangedMs } = await this.explainNotReadable(local.error, signal);
         if (unchangedMs >= this.stuckRecoveryMs) {
           log.log('warn', `The standby's recovery is stuck: ${reason}`);
-          return false;
+          return 'stuck';
         }
         deadline = Math.max(deadline, clock.now() + STREAM_WITHIN_MS);
       }
       await sleep(300, undefined, { signal });
     }
-    return false;
+    return 'no';
   }
 
   /**
