@@ -48,4 +48,10 @@ export interface FailoverCluster {
    * daemon writes a new one); optional: the rig prints no timeline for a pair without it.
    */
   logFiles?(): Array<{ readonly host: string; readonly source: 'daemon' | 'postgresql' | 'etcd'; readonly path: string }>;
+  /**
+   * What each node says about itself now, for a cycle that failed (cycle-logs.ts): e.g. the data
+   * directory's pg_controldata and the daemon's status. Each entry's text is kept as
+   * `<host>-<name>.txt`; a node that cannot answer gets its error as the text. Optional.
+   */
+  snapshots?(): Promise<Array<{ readonly host: string; readonly name: string; readonly text: string }>>;
 }

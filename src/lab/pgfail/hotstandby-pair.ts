@@ -222,6 +222,31 @@ export class HotstandbyPair implements FailoverCluster {
     ];
   }
 
+  /**
+   * Per node: pg_controldata of its data directory (state, checkpoint, minimum recovery ending
+   * location), the daemon's `status --json`, the WAL directory's listing and postgresql.auto.conf.
+   */
+  async snapshots(): Promise<Array<{ host: string; name: string; text: string }>> {
+    const out: Array<{ host: string; name: string; text: string }> = [];
+    const run = async (host: string, argv: string[]): Promise<string> => {
+      try {
+        const { stdout, stderr } = await this.lab.exec(host, argv, { timeoutMs: 15_000 });
+        return `${stdout}${stderr}`;
+      } catch (error) {
+        return `failed: ${(error as Error).message}\n`;
+      }
+    };
+    for (const node of this.nodes.values()) {
+      out.push(
+        { host: node.host, name: 'pg_controldata', text: await run(node.host, asPostgres([pgBinary('pg_controldata'), '-D', node.dataDir])) },
+        { host: node.host, name: 'status', text: await run(node.host, [process.execPath, join(this.root, 'bin', 'hotstandby'), 'status', '--json', '--runtime-dir', node.runtimeDir]) },
+        { host: node.host, name: 'pg_wal', text: await run(node.host, ['ls', '-la', '--time-style=full-iso', join(node.dataDir, 'pg_wal'), node.dataDir]) },
+        { host: node.host, name: 'postgresql.auto.conf', text: await readFile(join(node.dataDir, 'postgresql.auto.conf'), 'utf8').catch((error: Error) => `unreadable: ${error.message}\n`) },
+      );
+    }
+    return out;
+  }
+
   /** The daemon's log, for diagnostics. */
   async daemonLog(host: string): Promise<string> {
     return (await this.node(host).daemon?.readLog()) ?? '';

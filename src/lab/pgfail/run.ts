@@ -59,7 +59,12 @@ export interface RigOptions {
    * between); with a directory, also copy the logs there (cycle-logs.ts). Default: neither.
    */
   readonly keepLogs?: { readonly dir?: string };
+  /** Starts the writers (tests pass a fake); default Workload.start through the VIP from clientHost. */
+  readonly startWorkload?: (cluster: FailoverCluster) => Promise<RigWorkload>;
 }
+
+/** What the rig needs of the writers (jepsen/workload.ts). */
+export type RigWorkload = Pick<Workload, 'acknowledged' | 'markFault' | 'firstAckAfter' | 'check' | 'stop' | 'history' | 'brokenLines'>;
 
 export interface RigResult {
   readonly cycles: readonly CycleResult[];
@@ -97,20 +102,27 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
   const settleTimeoutMs = options.settleTimeoutMs ?? 120_000;
   const firstWriteTimeoutMs = options.firstWriteTimeoutMs ?? 60_000;
   await waitSettled(cluster, settleTimeoutMs);
-  const workload = await Workload.start(cluster.lab, options.clientHost, { ...options.writer, host: cluster.vip, run: `r${process.pid % 1000}` });
+  const workload = options.startWorkload !== undefined
+    ? await options.startWorkload(cluster)
+    : await Workload.start(cluster.lab, options.clientHost, { ...options.writer, host: cluster.vip, run: `r${process.pid % 1000}` });
   const cycles: CycleResult[] = [];
   let error: string | undefined;
+  /** The cycle under way, as far as it got: a failed one's logs are kept with what is known. */
+  let current: { index: number; kind: FaultKind; from?: string; faultAt?: number; ackAt?: number } | undefined;
   try {
     for (const [index, kind] of options.plan.entries()) {
+      current = { index, kind };
       let from = await waitSettled(cluster, settleTimeoutMs);
       await sleep(options.steadyMs ?? 2000);
       from = await waitSettled(cluster, settleTimeoutMs);
+      current.from = from;
       await workload.acknowledged(options.warmWrites ?? 50, firstWriteTimeoutMs, 'writes acknowledged before the fault');
       let fault: FaultMark | undefined;
       const injected = await injectFault(cluster, kind, from, () => {
         fault = workload.markFault(kind);
       });
       if (fault === undefined) throw new Error(`fault ${kind} did not say when it took effect`);
+      current.faultAt = fault.at;
       // A split is held for splitHoldMs; other faults until writes are acknowledged again (the
       // failover happened) or firstWriteTimeoutMs.
       const firstAck = kind === 'split'
@@ -119,6 +131,7 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
       // A switchover ends (maintenance off) only once the other node has taken over for good.
       if (kind !== 'switchover') await injected.restore();
       const ackAt = typeof firstAck === 'number' ? firstAck : await workload.firstAckAfter(fault.at, firstWriteTimeoutMs).catch(() => undefined);
+      if (ackAt !== undefined) current.ackAt = ackAt;
       let to = await waitSettled(cluster, settleTimeoutMs, kind === 'switchover' ? from : undefined);
       if (kind === 'switchover') {
         await injected.restore();
@@ -135,6 +148,12 @@ export async function runFailovers(options: RigOptions): Promise<RigResult> {
   } catch (caught) {
     error = `cycle ${cycles.length} (${options.plan[cycles.length]}): ${(caught as Error).message}`;
     log(error);
+    // The failed cycle is the one whose logs matter most (the lab directory is swept at the end).
+    if (options.keepLogs !== undefined && current !== undefined) {
+      const kept = await keepCycleLogs(cluster, { ...current, to: undefined, faultAt: current.faultAt ?? preciseNow(), ackAt: current.ackAt, failure: error }, options.keepLogs.dir)
+        .catch((keepError: Error) => log(`cycle ${current?.index}: its logs could not be kept: ${keepError.message}`));
+      if (kept) log(`cycle ${current.index} (failed) steps: ${formatBreakdown(kept.breakdown)}\n${kept.timeline}`);
+    }
   } finally {
     await workload.stop('final');
   }

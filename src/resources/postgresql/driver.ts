@@ -21,7 +21,8 @@ import { writeStandbySignal } from './conf-files.js';
 import { cloneFrom, configureStandby, ensureDataDir, rewindFrom, type PeerAddress } from './copy.js';
 import { decideEligibility, followsPrimary, learn, tallyFollowing, type FollowTally, type Knowledge, type LocalState, type PeerState } from './eligibility.js';
 import { loadKnowledge, saveKnowledge } from './knowledge-file.js';
-import { awaitReaped, describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, startServer, stopServer } from './server.js';
+import { awaitReaped, describeServer, inspectLocal, inspectPeer, isStandbyConfigured, localEndpoint, postmasterPid, serverLogPath, startServer, stopServer } from './server.js';
+import { isNotReadableYet, lastServerLine, notReadableReason, parseControlData, readRecoveryTitles, readTail, RecoveryWatch } from './recovery-progress.js';
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { watchSession, withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
@@ -44,6 +45,11 @@ export interface PostgresqlDriverOptions {
   readonly rejoinTimeoutMs?: number;
   /** Monitor rounds a standby may not stream from a live primary before the rejoin starts. */
   readonly notStreamingRounds?: number;
+  /**
+   * How long a standby that does not answer queries yet may show no recovery progress before it
+   * counts as stuck and is rejoined again (recovery-progress.ts); default 30 s.
+   */
+  readonly stuckRecoveryMs?: number;
 }
 
 type Wanted = 'none' | 'standby' | 'primary';
@@ -63,6 +69,14 @@ const KEPT_VIPS_POLL_MS = 20;
 const PROMOTE_POLL_MS = 10;
 /** How often a primary looks where the witness's leader is (etcd-leader.ts); right after a promotion too. */
 const LEADER_CHECK_MS = 10_000;
+/**
+ * How long a standby start waits inside pg_ctl for the server to accept connections; after that
+ * the driver watches its recovery itself (a standby that never gets consistent kept pg_ctl
+ * waiting up to its one-hour limit, and the rejoin with it).
+ */
+const STANDBY_READY_WITHIN_MS = 20_000;
+/** How long a rejoined standby that answers queries may take to stream. */
+const STREAM_WITHIN_MS = 20_000;
 
 /** What the last monitor round saw: for describe(), health endpoints and tests. */
 export interface PostgresqlView {
@@ -81,6 +95,8 @@ export interface PostgresqlView {
   readonly replication?: PeerReplication;
   /** With a witness: the record as this round read it. */
   readonly record?: PrimaryRecord | 'unreachable';
+  /** A running standby that does not answer queries yet: why (recovery-progress.ts). */
+  readonly notReadable?: string;
 }
 
 export class PostgresqlDriver implements ResourceDriver {
@@ -117,6 +133,9 @@ export class PostgresqlDriver implements ResourceDriver {
   private lastLeaderSaid: string | undefined;
   /** The next WAL segment a promotion would make, made beforehand on a standby (wal-prealloc-keeper.ts). */
   private readonly prealloc: WalPreallocKeeper;
+  /** A standby not readable yet: whether its recovery moves, and why it is not readable (explainNotReadable). */
+  private readonly recoveryWatch = new RecoveryWatch();
+  private notReadable: string | undefined;
 
   constructor(
     private readonly settings: PostgresqlSettings,
@@ -308,6 +327,13 @@ export class PostgresqlDriver implements ResourceDriver {
     // the peer never answers, and a round waiting its whole budget is a round late to see that
     // another node won the record (the check above).
     const peer = await this.inspectPeerQuickly(ctx.signal, this.witness.arbitrates && this.wanted === 'primary' ? PRIMARY_PEER_BUDGET_MS : undefined);
+    let recovering: { reason: string; unchangedMs: number } | undefined;
+    if (local.kind === 'unreachable' && isNotReadableYet(local.error)) {
+      recovering = await this.explainNotReadable(local.error, ctx.signal);
+    } else if (this.background === undefined) {
+      this.notReadable = undefined;
+      this.recoveryWatch.reset();
+    }
     const learnt = learn(local, peer, this.knowledge);
     if (learnt !== undefined && JSON.stringify(learnt) !== JSON.stringify(this.knowledge)) await this.remember(learnt);
     const eligibility = this.decide(local, peer, record);
@@ -330,7 +356,7 @@ export class PostgresqlDriver implements ResourceDriver {
         if (s.preallocateWal) this.prealloc.standbyRound({ replayLsn: local.replayLsn, timeline: local.timeline }, ctx.log);
       }
     }
-    if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log);
+    if (this.wanted === 'standby') this.repairStandby(local, peer, ctx.log, recovering);
     this.view = {
       wanted: this.wanted, observedAt: this.host.clock.now(), local, peer, eligibility, degradedToAsync: this.degraded,
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
@@ -339,6 +365,7 @@ export class PostgresqlDriver implements ResourceDriver {
       ...(lagBytes !== undefined ? { lagBytes } : {}),
       ...(replication !== undefined ? { replication } : {}),
       ...(record !== undefined ? { record } : {}),
+      ...(recovering !== undefined ? { notReadable: recovering.reason } : {}),
     };
     // Certainly down: dead (a zombie included) or nothing listening. A clean fast stop is not a
     // failure to keep VIPs for (wanted 'none'); an unknown or hung state never is (kept-vips.ts).
@@ -365,6 +392,7 @@ export class PostgresqlDriver implements ResourceDriver {
         ...(v.eligibility.eligible ? {} : { notEligible: v.eligibility.reason }),
         degradedToAsync: v.degradedToAsync,
         ...(v.lagBytes !== undefined ? { lagBytes: v.lagBytes } : {}),
+        ...(v.notReadable !== undefined ? { notReadable: v.notReadable } : {}),
       }),
       ...(this.busy !== undefined ? { busy: this.busy } : {}),
       ...(this.lastRejoinError !== undefined ? { lastRejoinError: this.lastRejoinError } : {}),
@@ -465,7 +493,7 @@ export class PostgresqlDriver implements ResourceDriver {
         log.log('info', 'Empty data directory: cloning the primary (pg_basebackup)', { from: address.host });
         await cloneFrom(s, address, programs, owner, signal, await this.peerHasSlot(signal));
       });
-      await startServer(s, programs, signal);
+      await startServer(s, programs, signal, STANDBY_READY_WITHIN_MS);
       return;
     }
     const wasPrimary = !isStandbyConfigured(s.dataDir);
@@ -477,17 +505,23 @@ export class PostgresqlDriver implements ResourceDriver {
       // minimum recovery point: "no rewind required", then "requested timeline does not contain
       // minimum recovery point"), and a crashed primary whose crash recovery pg_rewind itself runs;
       // the second pg_rewind, on a target shut down in recovery past the fork, does rewind.
+      // A standby stuck before consistency lacks WAL that neither side has any more (the new
+      // primary's checkpoints removed the segment of the last common checkpoint, seen 2026-12-04):
+      // rewinding again says "no rewind required" and gets stuck the same way, so it is cloned.
+      let stuck = false;
       for (let attempt = 1; ; attempt++) {
-        const cloneNow = attempt > 2;
+        const cloneNow = attempt > 2 || stuck;
         await this.rejoin(address, programs, owner, signal, log, cloneNow);
-        const started = await startServer(s, programs, signal).then(() => true, (error: unknown) => {
+        const started = await startServer(s, programs, signal, STANDBY_READY_WITHIN_MS).then(() => true, (error: unknown) => {
           if (signal.aborted) throw error;
           log.log('warn', `PostgreSQL did not start after the rejoin: ${(error as Error).message}`);
           return false;
         });
-        if (started && (await this.streamsSoon(signal))) return;
+        const follows = started ? await this.followsSoon(signal, log) : 'no';
+        if (follows === 'yes') return;
+        stuck = follows === 'stuck';
         if (cloneNow) throw new Error('The standby does not stream from the primary even after a fresh clone');
-        log.log('warn', 'The rewound standby does not stream from the primary: rejoining again');
+        log.log('warn', stuck ? 'The rewound standby is stuck before consistency: cloning it afresh' : 'The rewound standby does not stream from the primary: rejoining again');
         await stopServer(s, programs, 'fast', signal, 30_000);
       }
       return;
@@ -496,7 +530,8 @@ export class PostgresqlDriver implements ResourceDriver {
     } else {
       log.log('warn', 'No peer address: the standby cannot stream (set peer.host)');
     }
-    if (isStandbyConfigured(s.dataDir) || address === undefined) await startServer(s, programs, signal);
+    // Not waiting for it to be readable: the monitor watches its recovery (repairStandby).
+    if (isStandbyConfigured(s.dataDir) || address === undefined) await startServer(s, programs, signal, STANDBY_READY_WITHIN_MS);
   }
 
   /** pg_rewind, or a fresh clone when rewind fails and the clusters are the same one. */
@@ -541,26 +576,77 @@ export class PostgresqlDriver implements ResourceDriver {
     });
   }
 
-  /** Whether the standby streams within 20 s (a timeline it cannot follow shows within a second or two). */
-  private async streamsSoon(signal: AbortSignal): Promise<boolean> {
-    const deadline = this.host.clock.now() + 20_000;
-    while (this.host.clock.now() < deadline) {
+  /**
+   * Whether the rejoined standby follows the primary soon: streaming within STREAM_WITHIN_MS of
+   * answering queries (a timeline it cannot follow shows within a second or two), and before it
+   * answers, for as long as its recovery moves. One whose recovery shows no change for
+   * stuckRecoveryMs never gets consistent (seen: 90 s of "the database system is starting up"
+   * while its WAL receiver connected and failed, 2026-12-04): 'stuck', and it is cloned afresh.
+   */
+  private async followsSoon(signal: AbortSignal, log: Logger): Promise<'yes' | 'no' | 'stuck'> {
+    const clock = this.host.clock;
+    let deadline = clock.now() + STREAM_WITHIN_MS;
+    this.recoveryWatch.reset();
+    while (clock.now() < deadline) {
       const local = await inspectLocal(this.settings, signal);
-      if (local.kind === 'standby' && local.streaming) return true;
-      if (local.kind === 'stopped') return false;
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (local.kind === 'standby' && local.streaming) return 'yes';
+      if (local.kind === 'stopped') return 'no';
+      if (local.kind === 'unreachable' && isNotReadableYet(local.error)) {
+        const { reason, unchangedMs } = await this.explainNotReadable(local.error, signal);
+        if (unchangedMs >= this.stuckRecoveryMs) {
+          log.log('warn', `The standby's recovery is stuck: ${reason}`);
+          return 'stuck';
+        }
+        deadline = Math.max(deadline, clock.now() + STREAM_WITHIN_MS);
+      }
+      await sleep(300, undefined, { signal });
     }
-    return false;
+    return 'no';
   }
 
-  private repairStandby(local: LocalState, peer: PeerState, log: Logger): void {
+  /**
+   * Why the running standby does not answer queries yet, and for how long its recovery has shown
+   * no change: the startup process's title (the WAL file it replays or waits for) and its own
+   * last log line (PostgreSQL logs the data directory's fsync every 10 s). A WAL receiver that
+   * connects and fails again and again is no progress. Bounded: pg_controldata gets 2 s.
+   */
+  private async explainNotReadable(error: string, signal: AbortSignal): Promise<{ reason: string; unchangedMs: number }> {
+    const s = this.settings;
+    const pid = await postmasterPid(s.dataDir);
+    const titles = pid === undefined ? {} : readRecoveryTitles(pid);
+    const log = await readTail(serverLogPath(s));
+    const own = titles.startupPid === undefined ? undefined : lastServerLine(log, titles.startupPid);
+    const unchangedMs = this.recoveryWatch.observe(titles.startup === undefined ? undefined : `${titles.startup}\n${own ?? ''}`, this.host.clock.now());
+    const control = await (await this.programs()).run('pg_controldata', ['-D', s.dataDir], AbortSignal.any([signal, AbortSignal.timeout(2_000)]))
+      .then((result) => parseControlData(result.stdout), () => undefined);
+    // The startup process's own line (stable); a failing WAL receiver's lines come and go.
+    const serverLine = own ?? lastServerLine(log);
+    const reason = notReadableReason({
+      refusal: /the database system is [a-z ]+/.exec(error)?.[0] ?? error.slice(0, 120),
+      ...(control !== undefined ? { control } : {}),
+      ...(titles.startup !== undefined ? { startup: titles.startup } : {}),
+      ...(titles.walreceiver !== undefined ? { walreceiver: titles.walreceiver } : {}),
+      ...(serverLine !== undefined ? { serverLine } : {}),
+      unchangedMs,
+    });
+    this.notReadable = reason;
+    return { reason, unchangedMs };
+  }
+
+  private get stuckRecoveryMs(): number {
+    return this.options.stuckRecoveryMs ?? 30_000;
+  }
+
+  private repairStandby(local: LocalState, peer: PeerState, log: Logger, recovering?: { reason: string; unchangedMs: number }): void {
     if (this.background !== undefined) return;
+    // A standby that does not answer yet is not failing to follow while its recovery moves.
+    if (recovering !== undefined && recovering.unchangedMs < this.stuckRecoveryMs) return;
     const counted = tallyFollowing(this.following, followsPrimary(local, peer, this.receivedBefore), this.options.notStreamingRounds ?? 3);
     this.receivedBefore = local.kind === 'standby' ? local.receiveLsn : undefined;
     this.following = counted.tally;
     const needed = local.kind === 'empty' || local.kind === 'stopped' || counted.rejoin;
     if (peer.kind === 'primary' && needed) {
-      if (counted.rejoin) log.log('warn', 'The standby does not follow the primary: rejoining', { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
+      if (counted.rejoin) log.log('warn', `The standby does not follow the primary: rejoining${recovering !== undefined ? ` (${recovering.reason})` : ''}`, { streaming: local.kind === 'standby' && local.streaming, timeline: 'timeline' in local ? local.timeline : undefined, primaryTimeline: peer.timeline });
       this.following = { notFollowing: 0, following: 0 };
       this.startBackground(log, local.kind !== 'empty');
     }
@@ -832,7 +918,10 @@ export class PostgresqlDriver implements ResourceDriver {
     }
     if (local.kind === 'primary') return { healthy: false, detail: 'a primary while this node is not master' };
     if (local.kind === 'standby') return { healthy: true, detail: `standby on timeline ${local.timeline}, ${local.streaming ? 'streaming' : 'not streaming'}${busy}` };
-    if (local.kind === 'unreachable') return { healthy: false, detail: `PostgreSQL does not answer: ${local.error}` };
+    if (local.kind === 'unreachable') {
+      const why = isNotReadableYet(local.error) && this.notReadable !== undefined ? this.notReadable : `PostgreSQL does not answer: ${local.error}`;
+      return { healthy: false, detail: `${why}${busy}` };
+    }
     // Down while this node keeps the VIPs as a refuser: still a failure (the node stays FAULT).
     if (local.kind === 'stopped' && this.host.vipsKept?.() === true) return { healthy: false, detail: `stopped; the VIPs are kept as a refuser until the peer is primary${busy}` };
     if (this.busy !== undefined || local.kind === 'empty') return { healthy: true, detail: `${local.kind}${busy}` };

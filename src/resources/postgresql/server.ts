@@ -162,11 +162,31 @@ export function serverOptions(s: PostgresqlSettings): string[] {
   return ['-D', s.dataDir, '-o', o.join(' ')];
 }
 
-export async function startServer(s: PostgresqlSettings, programs: PgPrograms, signal: AbortSignal): Promise<void> {
-  if ((await postmasterPid(s.dataDir)) !== undefined) return;
+/** The server's log: pg_ctl start -l writes the postmaster's output there. */
+export function serverLogPath(s: PostgresqlSettings): string {
+  return join(s.dataDir, 'hotstandby-server.log');
+}
+
+/**
+ * Starts the server; resolves 'ready' once it accepts connections. pg_ctl -w waits for a standby
+ * until it accepts read-only connections (postmaster.pid status "ready", set when hot standby
+ * begins), which a standby that cannot reach a consistent point never does. With `readyWithinMs`
+ * the wait ends there and a server still starting resolves 'starting' (the caller watches its
+ * recovery: recovery-progress.ts); without it pg_ctl waits up to an hour, as before.
+ */
+export async function startServer(s: PostgresqlSettings, programs: PgPrograms, signal: AbortSignal, readyWithinMs?: number): Promise<'ready' | 'starting'> {
+  if ((await postmasterPid(s.dataDir)) !== undefined) return 'ready';
   await awaitReaped(s, signal);
-  // -l: the postmaster must not inherit our pipes (pg_ctl would then never "close").
-  await programs.run('pg_ctl', ['start', '-w', '-t', '3600', '-l', join(s.dataDir, 'hotstandby-server.log'), ...serverOptions(s)], signal);
+  const seconds = readyWithinMs === undefined ? 3600 : Math.max(1, Math.ceil(readyWithinMs / 1000));
+  try {
+    // -l: the postmaster must not inherit our pipes (pg_ctl would then never "close").
+    await programs.run('pg_ctl', ['start', '-w', '-t', String(seconds), '-l', serverLogPath(s), ...serverOptions(s)], signal);
+    return 'ready';
+  } catch (error) {
+    // pg_ctl gave up waiting ("server did not start in time") and left the server running.
+    if (readyWithinMs !== undefined && !signal.aborted && (await postmasterPid(s.dataDir)) !== undefined) return 'starting';
+    throw error;
+  }
 }
 
 /**

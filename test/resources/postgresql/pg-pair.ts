@@ -5,6 +5,7 @@
  * two-node VRRP lab with the daemon is hs-pgproof's harness.
  */
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -122,4 +123,38 @@ export async function killCluster(node: PgNode): Promise<void> {
       // Exited on its own meanwhile.
     }
   }
+}
+
+/**
+ * Nodes a (bootstrap: initdb) and b of one pair, made in the calling suite's `before` and removed
+ * in its `after`; read them through the returned object once the suite runs.
+ */
+export function pairFixture(options: PostgresqlDriverOptions = {}): { readonly a: PgNode; readonly b: PgNode } {
+  let base = '';
+  const nodes: { a?: PgNode; b?: PgNode } = {};
+  before(async () => {
+    base = await makeBase();
+    const [pa, pb] = [await freePort(), await freePort()];
+    nodes.a = await makeNode(base, 'a', 'b', pa, pb, { bootstrap: 'initdb' }, options);
+    nodes.b = await makeNode(base, 'b', 'a', pb, pa, {}, options);
+  });
+  after(async () => {
+    if (base !== '') await removeBase(base, [nodes.a, nodes.b].filter((n): n is PgNode => n !== undefined));
+  });
+  return {
+    get a(): PgNode {
+      if (nodes.a === undefined) throw new Error('pairFixture: node a is made in before()');
+      return nodes.a;
+    },
+    get b(): PgNode {
+      if (nodes.b === undefined) throw new Error('pairFixture: node b is made in before()');
+      return nodes.b;
+    },
+  };
+}
+
+/** One monitor round of `node`: its result when eligible, else undefined (for waitFor). */
+export async function eligibleNow(node: PgNode): Promise<Awaited<ReturnType<PgNode['driver']['monitor']>> | undefined> {
+  const m = await node.driver.monitor(ctx(20_000));
+  return m.eligibility?.eligible !== false ? m : undefined;
 }
