@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { PgPrograms, RunAs } from './commands.js';
 import { editAutoConfFile, replaceFile } from './conf-files.js';
 import { PAIR_MARK, pairHbaLines } from './pair-hba.js';
-import { initdb } from './copy.js';
+import { initdb, keptWal } from './copy.js';
 import type { PostgresqlSettings } from './settings.js';
 import { identifier, literal, type Session } from './sql.js';
 
@@ -19,7 +19,7 @@ export async function initdbForPair(s: PostgresqlSettings, peerHost: string | un
   const old = await readFile(hba, 'utf8');
   await replaceFile(hba, `${PAIR_MARK}\n${pairHbaLines(s, peerHost).join('\n')}\n\n${old}`, owner);
   await appendFile(join(s.dataDir, 'pg_ident.conf'), `hotstandby root ${s.superuser}\nhotstandby ${s.osUser} ${s.superuser}\n`);
-  await editAutoConfFile(s.dataDir, { listen_addresses: s.listenAddresses, wal_log_hints: 'on' }, owner);
+  await editAutoConfFile(s.dataDir, { listen_addresses: s.listenAddresses, wal_log_hints: 'on', ...keptWal(s) }, owner);
 }
 
 /** Roles of a freshly initialised cluster: the replication user, passwords. */

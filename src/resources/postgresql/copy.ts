@@ -42,6 +42,20 @@ export function primaryConninfo(s: PostgresqlSettings, peer: PeerAddress): strin
 }
 
 /**
+ * wal_keep_size for a node that may be promoted (PostgreSQL docs 20.6.1 wal_keep_size). A rewound
+ * old primary replays from the last checkpoint before the fork, but pg_rewind (15) removes every
+ * WAL file of its own that the source no longer has, and the new primary's first checkpoint after
+ * the promotion removed them: the standby then waits for a segment no one has ("requested WAL
+ * segment ... has already been removed") and never gets consistent (seen 2026-12-04; the driver
+ * then clones it afresh, recovery-progress.ts). The peer's slot is made after the promotion, too
+ * late to hold them. Set on the standby, it holds on the standby's restartpoints and the new
+ * primary's checkpoints alike.
+ */
+export function keptWal(s: Pick<PostgresqlSettings, 'walKeepMB'>): Record<string, string> {
+  return s.walKeepMB > 0 ? { wal_keep_size: `${s.walKeepMB}MB` } : {};
+}
+
+/**
  * standby.signal plus primary_conninfo / primary_slot_name in postgresql.auto.conf, and a short
  * wal_retrieve_retry_interval: with the default 5 s, a standby whose primary just died sleeps up
  * to 5 s between attempts, and pg_promote was measured waiting out that sleep (5.1 s instead of
@@ -52,6 +66,7 @@ export async function configureStandby(s: PostgresqlSettings, peer: PeerAddress,
     primary_conninfo: primaryConninfo(s, peer),
     primary_slot_name: slotName(s.nodeName),
     wal_retrieve_retry_interval: '200ms',
+    ...keptWal(s),
   }, owner);
   await writeStandbySignal(s.dataDir, owner);
 }

@@ -54,6 +54,8 @@ describe('postgresql driver: a pair on real PostgreSQL 15', { skip, concurrency:
     assert.equal(sync.rows[0]?.sync_state, 'sync');
     const slot = await query(a, `SELECT active FROM pg_replication_slots WHERE slot_name = 'hs_b'`);
     assert.equal(slot.rows[0]?.active, true, 'b streams through its slot');
+    // The WAL a rewound old primary will need is kept on both (copy.ts keptWal): the default 256 MB.
+    for (const node of [a, b]) assert.equal((await query(node, 'SHOW wal_keep_size')).rows[0]?.wal_keep_size, '256MB', `wal_keep_size on ${node.name}`);
     await a.driver.monitor(ctx());
     assert.equal(a.driver.handoverBlocker(), undefined, 'a switchover may hand a over to b, its streaming synchronous standby');
     assert.equal(b.driver.handoverBlocker(), undefined, 'a standby has nothing to hand over');

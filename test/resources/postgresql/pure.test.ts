@@ -8,6 +8,7 @@ import { decideEligibility, learn, type EligibilityInput } from '../../../src/re
 import { replicationAllowed, type HbaRule } from '../../../src/resources/postgresql/hba.js';
 import { parseLsn } from '../../../src/resources/postgresql/server.js';
 import { parsePostgresqlSettings } from '../../../src/resources/postgresql/settings.js';
+import { keptWal } from '../../../src/resources/postgresql/copy.js';
 import { objectSettings } from './object-settings.js';
 
 const standby = { kind: 'standby' as const, timeline: 2, streaming: true, replayLsn: 100n, receiveLsn: 100n };
@@ -111,6 +112,8 @@ describe('parsePostgresqlSettings()', () => {
     assert.equal(s.bootstrapInitdb, false);
     assert.equal(s.preallocateWal, true, 'the next WAL segment is made beforehand unless turned off');
     assert.equal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, preallocateWal: false })).preallocateWal, false);
+    assert.deepEqual(keptWal(s), { wal_keep_size: '256MB' }, 'WAL kept for a rewound old primary unless turned off');
+    assert.deepEqual(keptWal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, walKeepMB: 0 }))), {}, '0 leaves PostgreSQL\'s own');
   });
   it('names the key of a bad value', () => {
     const bad = (over: Record<string, unknown>) => () => parsePostgresqlSettings(objectSettings('resources.db', { ...ok, ...over }));
@@ -121,5 +124,6 @@ describe('parsePostgresqlSettings()', () => {
     assert.throws(bad({ peer: { name: 'a' } }), /this node's own nodeName/);
     assert.throws(bad({ nodeName: 'bad name' }), /resources\.db\.nodeName/);
     assert.throws(bad({ preallocateWal: 'sometimes' }), /resources\.db\.preallocateWal/);
+    assert.throws(bad({ walKeepMB: -1 }), /resources\.db\.walKeepMB/);
   });
 });
