@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Lab } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { clockTicksPerSecond } from './lib/process-sampler.js';
@@ -105,10 +105,10 @@ async function main(): Promise<void> {
       for (const variant of variants.map((_, i) => variants[(i + round) % variants.length]!)) {
         const [kind, size, mode] = variant.split(':');
         const config = { host, port: port++, tls: kind === 'tls', bytes, writeSize: Number(size), nagle: mode === 'nagle' };
-        const receiver = lab.spawn('b', nodeEntryCommand(`file://${self}`, 'runPipePeer', { ...config, role: 'receive' }), { name: `receiver-${round}` });
+        const receiver = lab.spawn('b', nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'receive' }), { name: `receiver-${round}` });
         await receiver.waitForLine(/listening/, 10_000);
         const softirq0 = softirqSeconds();
-        const sender = lab.spawn('a', nodeEntryCommand(`file://${self}`, 'runPipePeer', { ...config, role: 'send' }), { name: `sender-${round}` });
+        const sender = lab.spawn('a', nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'send' }), { name: `sender-${round}` });
         const received = JSON.parse(await receiver.waitForLine(/"received"/, 300_000)) as { seconds: number; cpu_s: number };
         const softirq = softirqSeconds() - softirq0;
         const sent = JSON.parse(await sender.waitForLine(/"sent"/, 10_000)) as { cpu_s: number };
