@@ -13,17 +13,11 @@ import { Lab } from '../../src/lab/index.js';
 import { nativeAddonUnavailableReason, postgresqlUnavailableReason } from '../../src/lab/environment.js';
 import { HotstandbyPair } from '../../src/lab/pgfail/hotstandby-pair.js';
 import { waitFor } from '../../src/lab/wait-for.js';
-import { withLabLogs } from './support.js';
+import { sessionOfPid, withLabLogs } from './support.js';
 
 const skip = postgresqlUnavailableReason() ?? nativeAddonUnavailableReason() ?? false;
 /** sched(7): without autogroup scheduling the session shares nothing to raise. */
 const autogroups = existsSync('/proc/sys/kernel/sched_autogroup_enabled') && readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-
-/** The session id in /proc/<pid>/stat ("pid (comm) state ppid pgrp session …"). */
-function sessionOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-}
 
 test('each daemon of the PostgreSQL failover pair leads its own session, whose autogroup it raised to its nice value', { skip, timeout: 300_000 }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
@@ -35,7 +29,7 @@ test('each daemon of the PostgreSQL failover pair leads its own session, whose a
       for (const host of pair.hosts) {
         const [pid] = pair.daemonPids(host);
         assert.ok(pid !== undefined, `${host}'s daemon runs`);
-        assert.equal(sessionOf(pid), pid, `${host}'s daemon leads its session`);
+        assert.equal(sessionOfPid(pid), pid, `${host}'s daemon leads its session`);
         if (!autogroups) continue;
         // The daemon's default processPriority is -10 (docs/config.md).
         await waitFor(() => /nice -10\b/.test(readFileSync(`/proc/${pid}/autogroup`, 'utf8')), {

@@ -6,21 +6,14 @@
  * not: an unequal footing for the failover comparison. Patroni is not installed by CI (bench only).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Lab } from '../../src/lab/index.js';
 import { patroniUnavailableReason, keepalivedUnavailableReason } from '../../src/lab/environment.js';
 import { PatroniPair } from '../../src/lab/pgfail/patroni-pair.js';
 import { waitFor } from '../../src/lab/wait-for.js';
-import { withLabLogs } from './support.js';
+import { sessionOfPid, withLabLogs } from './support.js';
 
 const skip = patroniUnavailableReason() ?? keepalivedUnavailableReason() ?? false;
-
-/** The session id in /proc/<pid>/stat ("pid (comm) state ppid pgrp session …"). */
-function sessionOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-}
 
 test('the Patroni baseline settles (one leader with the VIP, one streaming) with Patroni, keepalived and etcd each leading its own session', { skip, timeout: 300_000 }, async (t) => {
   const lab = await Lab.create({ hosts: ['a', 'b', 'w'], ipv6: false });
@@ -37,15 +30,15 @@ test('the Patroni baseline settles (one leader with the VIP, one streaming) with
       for (const host of pair.hosts) {
         const [patroni] = pair.daemonPids(host);
         assert.ok(patroni !== undefined, `${host}'s Patroni runs`);
-        assert.equal(sessionOf(patroni), patroni, `${host}'s Patroni leads its session`);
+        assert.equal(sessionOfPid(patroni), patroni, `${host}'s Patroni leads its session`);
         const keepalived = pair.keepalivedPid(host);
         assert.ok(keepalived !== undefined, `${host}'s keepalived runs`);
-        assert.equal(sessionOf(keepalived), keepalived, `${host}'s keepalived leads its session`);
+        assert.equal(sessionOfPid(keepalived), keepalived, `${host}'s keepalived leads its session`);
       }
       for (const host of ['a', 'b', 'w']) {
         const etcd = pair.etcdPid(host);
         assert.ok(etcd !== undefined, `${host}'s etcd member runs`);
-        assert.equal(sessionOf(etcd), etcd, `${host}'s etcd leads its session`);
+        assert.equal(sessionOfPid(etcd), etcd, `${host}'s etcd leads its session`);
       }
     } finally {
       await pair.stop();

@@ -1,5 +1,5 @@
 /** Shared pieces of the lab integration tests: keepalived.conf text and running hotstandby daemons. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -14,6 +14,7 @@ import { readCapture } from '../../src/pcap/read-capture.js';
 import { VRRP_PROTOCOL, type Advert } from '../../src/vrrp/advert.js';
 import { parseIp } from '../../src/vrrp/ip-address.js';
 import { validateAdvert } from '../../src/vrrp/validate.js';
+import { sessionOf } from '../../src/daemon/process-priority.js';
 
 export interface InstanceSpec {
   priority: number;
@@ -238,4 +239,9 @@ export async function withLabLogs(t: TestContext, lab: Lab, body: () => Promise<
     for (const line of logs.split('\n')) t.diagnostic(line);
     throw error;
   }
+}
+
+/** The session id of a running process (proc(5)), read as the daemon reads its own. */
+export function sessionOfPid(pid: number): number {
+  return sessionOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
