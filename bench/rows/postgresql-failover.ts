@@ -18,7 +18,7 @@ import { etcdUnavailableReason, patroniUnavailableReason, postgresqlUnavailableR
 import type { FailoverCluster } from '../../src/lab/pgfail/cluster.js';
 import { HotstandbyPair } from '../../src/lab/pgfail/hotstandby-pair.js';
 import { PatroniPair } from '../../src/lab/pgfail/patroni-pair.js';
-import { FAULT_KINDS, planFaults } from '../../src/lab/pgfail/plan.js';
+import { FAULT_KINDS, PRIMARY_DEATHS, planFaults } from '../../src/lab/pgfail/plan.js';
 import { runFailovers, type CycleResult } from '../../src/lab/pgfail/run.js';
 import { measureSyncCost, type SyncCost } from '../../src/lab/pgfail/sync-cost.js';
 import { fmt, markdownTable } from '../lib/format.js';
@@ -105,10 +105,10 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
 
   const line = (name: string, f: PairFigures | { skipped: string }): string[] =>
     'skipped' in f
-      ? [name, `skipped: ${f.skipped}`, '', '', '', '', '']
-      : [name, String(f.failovers), String(f.primary_moved), fmt(f.lost_acknowledged, 0), fmt(f.anomalies, 0), fmt(f.first_write_p50_ms, 0), `${fmt(f.first_write_p99_ms, 0)} (max ${fmt(f.first_write_max_ms, 0)}, none ${f.no_first_write})`];
+      ? [name, `skipped: ${f.skipped}`, '', '', '', '', '', '']
+      : [name, String(f.failovers), String(f.primary_moved), fmt(f.lost_acknowledged, 0), fmt(f.anomalies, 0), fmt(f.first_write_p50_ms, 0), `${fmt(f.first_write_p99_ms, 0)} (max ${fmt(f.first_write_max_ms, 0)}, none ${f.no_first_write})`, `${fmt(f.deaths.first_write_p50_ms, 0)} / ${fmt(f.deaths.first_write_p99_ms, 0)}`];
   const table = markdownTable(
-    ['pair', 'failovers', 'primary moved', 'lost acknowledged', 'anomalies', 'first write p50 ms', 'first write p99 ms'],
+    ['pair', 'failovers', 'primary moved', 'lost acknowledged', 'anomalies', 'first write p50 ms', 'first write p99 ms', 'after a death p50 / p99 ms'],
     [line('hotstandby + etcd witness', withWitness), line('hotstandby, no witness', noWitness), line('Patroni 3.0.2 + etcd 3.4', patroni)],
   );
   const kinds = markdownTable(
@@ -136,6 +136,9 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
     lost_acknowledged: w.lost_acknowledged ?? null,
     first_write_p50_ms: w.first_write_p50_ms ?? null,
     first_write_p99_ms: w.first_write_p99_ms ?? null,
+    // The same over the primary's deaths alone (PRIMARY_DEATHS): what the issue's ≤ 1 s goal is about.
+    first_write_death_p50_ms: w.deaths?.first_write_p50_ms ?? null,
+    first_write_death_p99_ms: w.deaths?.first_write_p99_ms ?? null,
     faults: options.faults,
     client: options.client,
     hotstandby_witness: withWitness,
@@ -149,6 +152,7 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
     title: 'PostgreSQL failover: acknowledged writes kept, time to the first write (hotstandby vs Patroni)',
     table: `${table}\n\n${kinds}`,
     notes: [
+      `"After a death": the first-write figures over the faults that kill the primary (${PRIMARY_DEATHS.join(', ')}), the issue's goal (p99 ≤ 1 s); the others (a split, a 2 s pause, a switchover) are in the per-fault table.`,
       `Faults on the primary, in seeded rounds of every kind${options.faults.length === FAULT_KINDS.length ? '' : ` (only ${options.faults.join(', ')}: BENCH_PGFAIL_FAULTS)`}; "first write": from the fault to the first write through the VIP acknowledged after it (writes time out after 5 s as unknown).`,
       options.client === 'hedged'
         ? 'The writers (same client for every pair) connect hedged: another attempt every 200 ms while none has completed, up to 5 in flight, 5 s overall (src/lab/jepsen/hedged-connect.ts); the first-write time includes this retry policy.'
@@ -160,7 +164,7 @@ export async function runPostgresqlFailoverRow(ctx: BenchContext): Promise<RowRe
     goals: [
       atMost('postgresql-failover', 'lost acknowledged writes (hotstandby + etcd)', w.lost_acknowledged ?? Number.NaN, 0, fmt(w.lost_acknowledged ?? null, 0), '0'),
       atMost('postgresql-failover', 'lost acknowledged writes (hotstandby, no witness)', nw.lost_acknowledged ?? Number.NaN, 0, fmt(nw.lost_acknowledged ?? null, 0), '0'),
-      atMost('postgresql-failover', 'first write after a fault, p99 (hotstandby + etcd)', w.first_write_p99_ms ?? Number.NaN, 1000, `${fmt(w.first_write_p99_ms ?? null, 0)} ms`, '≤ 1000 ms'),
+      atMost('postgresql-failover', `first write after a primary's death (${PRIMARY_DEATHS.join(', ')}), p99 (hotstandby + etcd)`, w.deaths?.first_write_p99_ms ?? Number.NaN, 1000, `${fmt(w.deaths?.first_write_p99_ms ?? null, 0)} ms`, '≤ 1000 ms'),
     ],
     load: load.stop(),
     data,

@@ -35,3 +35,17 @@ test('pairFigures() names the fault kind of a tail: p99, max and faults without 
   assert.deepEqual(byKind['kill-postgres'], { n: 10, moved: 10, first_write_p50_ms: 204, first_write_p99_ms: 209, first_write_max_ms: 209, no_first_write: 0 });
   assert.deepEqual(byKind['split'], { n: 1, moved: 0, first_write_p50_ms: null, first_write_p99_ms: null, first_write_max_ms: null, no_first_write: 1 });
 });
+
+test('pairFigures() gives the first-write figures over the primary\'s deaths alone, without the pauses and splits', () => {
+  const cycles = [
+    cycle(0, 'kill-postgres', 300),
+    cycle(1, 'kill-daemon-and-postgres', 500),
+    cycle(2, 'power-off', 900),
+    cycle(3, 'pause-postgres', 2050, false),
+    cycle(4, 'split', 1900),
+    cycle(5, 'switchover', 20),
+  ];
+  const f = pairFigures(cycles, 0, 0, 0, 0);
+  assert.equal(f.first_write_p99_ms, 2050);
+  assert.deepEqual(f.deaths, { first_write_p50_ms: 500, first_write_p99_ms: 900, first_write_max_ms: 900, no_first_write: 0 });
+});

@@ -17,6 +17,9 @@ export const FAULT_KINDS = [
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** The faults in which the primary dies (issue 11's goal: first write after a primary's death, p99 ≤ 1 s). */
+export const PRIMARY_DEATHS: readonly FaultKind[] = ['kill-postgres', 'kill-daemon-and-postgres', 'power-off'];
+
 export function isFaultKind(text: string): text is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(text);
 }
