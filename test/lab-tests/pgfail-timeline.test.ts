@@ -10,7 +10,7 @@ const DAEMON_B = [
   '{"level":"info","time":"2026-12-03T13:40:00.323Z","instance":"VI_1","reason":"master-down timer expired","msg":"BACKUP → MASTER"}',
   '{"level":"info","time":"2026-12-03T13:40:00.323Z","subsystem":"resources","follows":"instance VI_1","resources":["db"],"msg":"resources follow master"}',
   '{"level":"warn","time":"2026-12-03T13:40:01.359Z","operation":"promote","peer":"unreachable","msg":"Promoting without a synchronous standby until the peer streams again (the witness recorded it)"}',
-  '{"level":"info","time":"2026-12-03T13:40:01.428Z","operation":"promote","timeline":2,"ms":1071,"eligibilityMs":998,"claimMs":4,"syncNamesMs":7,"pgPromoteMs":56,"viewMs":6,"msg":"Promoted to primary"}',
+  '{"level":"info","time":"2026-12-03T13:40:01.428Z","operation":"promote","timeline":2,"ms":1071,"eligibilityMs":998,"claimMs":4,"syncNamesMs":7,"slotMs":3,"pgPromoteMs":53,"viewMs":6,"msg":"Promoted to primary"}',
   '{"level":"info","time":"2026-12-03T13:40:01.429Z","operation":"promote","durationMs":1104.37,"msg":"promote succeeded in 1104 ms"}',
   '{"level":"info","time":"2026-12-03T13:40:01.429Z","subsystem":"resources","follows":"instance VI_1","msg":"VIPs allowed: resources promoted"}',
   'not json {',
@@ -35,7 +35,8 @@ test('daemonEvents() keeps the transitions, the promotion phases back from the l
     'promote: eligible (998 ms)',
     'promote: witness CAS won (4 ms)',
     'promote: synchronous_standby_names set (7 ms)',
-    'promote: pg_promote done (out of recovery) (56 ms)',
+    "promote: peer's slot made (in recovery) (3 ms)",
+    'promote: pg_promote done (out of recovery) (53 ms)',
     'promote: view read, knowledge saved (6 ms)',
     'Promoted to primary (1071 ms)',
     'promote succeeded in 1104 ms',
@@ -57,11 +58,11 @@ test('postgresEvents() reads the %m stamps (UTC) of the lines about the promotio
 test('breakdown() splits fault → first write into detection, promotion phases, VIP and client', () => {
   const events = [...daemonEvents('b', DAEMON_B), ...postgresEvents('b', PG_B), { at: FAULT + 10, host: 'a', what: 'BACKUP → MASTER (other node)' }];
   assert.deepEqual(breakdown(events, 'b', FAULT, ACK), {
-    detectMs: 323, toPromoteMs: 34, eligibilityMs: 998, claimMs: 4, syncNamesMs: 7, pgPromoteMs: 56, viewMs: 6, toVipMs: 1, clientMs: 171,
+    detectMs: 323, toPromoteMs: 34, eligibilityMs: 998, claimMs: 4, syncNamesMs: 7, slotMs: 3, pgPromoteMs: 53, viewMs: 6, toVipMs: 1, clientMs: 171,
   });
   // Settled on a after flapping back: the takeover counted is still b's, the first to add the VIP.
   assert.equal(breakdown(events, 'a', FAULT, ACK).eligibilityMs, 998);
-  assert.equal(formatBreakdown(breakdown([], 'b', FAULT, undefined)), 'detect ? · →promote ? · eligibility ? · CAS ? · syncNames ? · pg_promote ? · view ? · →VIP ? · client ?');
+  assert.equal(formatBreakdown(breakdown([], 'b', FAULT, undefined)), 'detect ? · →promote ? · eligibility ? · CAS ? · syncNames ? · slot ? · pg_promote ? · view ? · →VIP ? · client ?');
 });
 
 test('formatTimeline() lists the events of the window in time order, ms from the fault', () => {

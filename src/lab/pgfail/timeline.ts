@@ -7,8 +7,8 @@
  *
  * The daemon's "Promoted to primary" line carries the promotion's phases (driver.ts:
  * eligibilityMs — the witness record read and the peer asked —, claimMs — the witness CAS —,
- * syncNamesMs, pgPromoteMs, viewMs); the VIP is added at "VIPs allowed: resources promoted"
- * (vip-gate.ts adds it synchronously, rtnetlink).
+ * syncNamesMs, slotMs — the peer's slot, made before the promotion —, pgPromoteMs, viewMs); the
+ * VIP is added at "VIPs allowed: resources promoted" (vip-gate.ts adds it synchronously, rtnetlink).
  */
 
 export interface TimelineEvent {
@@ -27,6 +27,7 @@ export interface Breakdown {
   readonly eligibilityMs: number | undefined;
   readonly claimMs: number | undefined;
   readonly syncNamesMs: number | undefined;
+  readonly slotMs: number | undefined;
   readonly pgPromoteMs: number | undefined;
   readonly viewMs: number | undefined;
   /** Promotion finished → VIP added. */
@@ -82,6 +83,7 @@ export function daemonEvents(host: string, logText: string): TimelineEvent[] {
       phase('eligibilityMs', 'promote: eligible');
       phase('claimMs', 'promote: witness CAS won');
       phase('syncNamesMs', 'promote: synchronous_standby_names set');
+      phase('slotMs', 'promote: peer\'s slot made (in recovery)');
       phase('pgPromoteMs', 'promote: pg_promote done (out of recovery)');
       phase('viewMs', 'promote: view read, knowledge saved');
       push(`Promoted to primary (${Math.round(total)} ms)`);
@@ -179,6 +181,7 @@ export function breakdown(events: readonly TimelineEvent[], to: string, faultAt:
     eligibilityMs: phase(/^promote: eligible/),
     claimMs: phase(/^promote: witness CAS won/),
     syncNamesMs: phase(/^promote: synchronous_standby_names set/),
+    slotMs: phase(/^promote: peer's slot made/),
     pgPromoteMs: phase(/^promote: pg_promote done/),
     viewMs: phase(/^promote: view read/),
     toVipMs: diff(promoted, vip),
@@ -199,7 +202,7 @@ export function formatTimeline(events: readonly TimelineEvent[], faultAt: number
 export function formatBreakdown(b: Breakdown): string {
   const names: Array<[keyof Breakdown, string]> = [
     ['detectMs', 'detect'], ['toPromoteMs', '→promote'], ['eligibilityMs', 'eligibility'], ['claimMs', 'CAS'], ['syncNamesMs', 'syncNames'],
-    ['pgPromoteMs', 'pg_promote'], ['viewMs', 'view'], ['toVipMs', '→VIP'], ['clientMs', 'client'],
+    ['slotMs', 'slot'], ['pgPromoteMs', 'pg_promote'], ['viewMs', 'view'], ['toVipMs', '→VIP'], ['clientMs', 'client'],
   ];
   return names.map(([key, name]) => `${name} ${b[key] ?? '?'}`).join(' · ');
 }

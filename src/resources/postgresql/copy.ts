@@ -42,14 +42,11 @@ export function primaryConninfo(s: PostgresqlSettings, peer: PeerAddress): strin
 }
 
 /**
- * wal_keep_size for a node that may be promoted (PostgreSQL docs 20.6.1 wal_keep_size). A rewound
- * old primary replays from the last checkpoint before the fork, but pg_rewind (15) removes every
- * WAL file of its own that the source no longer has, and the new primary's first checkpoint after
- * the promotion removed them: the standby then waits for a segment no one has ("requested WAL
- * segment ... has already been removed") and never gets consistent (seen 2026-12-04; the driver
- * then clones it afresh, recovery-progress.ts). The peer's slot is made after the promotion, too
- * late to hold them. Set on the standby, it holds on the standby's restartpoints and the new
- * primary's checkpoints alike.
+ * wal_keep_size, when the operator asks for it (walKeepMB; PostgreSQL docs 20.6.1 wal_keep_size).
+ * A rewound old primary replays from the last checkpoint before the fork; the peer's slot, made on
+ * the new primary before its promotion (driver.ts promote), keeps that WAL. wal_keep_size was the
+ * first fix (2026-12-05) and is no longer the default: pg_rewind (15) copies every WAL file the
+ * source holds, so 256 MB kept made each rejoin 5 s -> 34 s slower under the bench's writes.
  */
 export function keptWal(s: Pick<PostgresqlSettings, 'walKeepMB'>): Record<string, string> {
   return s.walKeepMB > 0 ? { wal_keep_size: `${s.walKeepMB}MB` } : {};

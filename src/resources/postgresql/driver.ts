@@ -26,7 +26,7 @@ import { isNotReadableYet, lastServerLine, notReadableReason, parseControlData, 
 import { peerHost, type PostgresqlSettings } from './settings.js';
 import { watchSession, withSession, type Endpoint } from './sql.js';
 import { slotName } from './sql-names.js';
-import { currentSyncNames, ensurePeerSlot, peerReplication, setSyncNames, syncSettingsAre, syncStandbyNames, type PeerReplication } from './sync-names.js';
+import { currentSyncNames, dropPeerSlotInRecovery, ensurePeerSlot, peerReplication, setSyncNames, syncSettingsAre, syncStandbyNames, type PeerReplication } from './sync-names.js';
 import { promotionClaim, resyncStep } from './witness-protocol.js';
 import { nullWitness, sameRecord, type PrimaryRecord, type PrimaryWitness } from './witness.js';
 import { systemIdentifiers } from './system-id.js';
@@ -235,6 +235,7 @@ export class PostgresqlDriver implements ResourceDriver {
     if (local.kind !== 'standby') throw new Error(`Not promoting: PostgreSQL is ${local.kind}`);
     // The new primary must wait for the peer, not for itself (the old primary's setting names this node).
     let tNames = tClaimed;
+    let tSlot = tClaimed;
     let tPromoted = tClaimed;
     let promoted: LocalState | undefined;
     await withSession(localEndpoint(s), signal, async (session) => {
@@ -243,9 +244,23 @@ export class PostgresqlDriver implements ResourceDriver {
       const names = this.degraded ? '' : syncStandbyNames(s.peer.name);
       if (!(await syncSettingsAre(session, s, names))) await setSyncNames(session, s, names);
       tNames = performance.now();
+      // The peer's slot, made while this node is still in recovery: a physical slot made on a
+      // standby reserves WAL from its last restartpoint's redo (PostgreSQL 15, slot.c
+      // ReplicationSlotReserveWal: GetRedoRecPtr), at or before the last checkpoint this node and
+      // the old primary share, the point a rewound old primary replays from. Made after the
+      // promotion it reserved from the end-of-recovery checkpoint on, which had already removed
+      // that WAL: the rewound node then waited for a segment no one had (2026-12-04).
+      await ensurePeerSlot(session, s);
+      this.slot = 'made';
+      tSlot = performance.now();
       // pg_promote(true) checks for the end of recovery only every 100 ms (WAITS_PER_SECOND in
       // xlogfuncs.c); asking without waiting and polling pg_is_in_recovery() saves ~50 ms.
-      const [row] = await session.query('SELECT pg_promote(false) AS signalled');
+      const [row] = await session.query('SELECT pg_promote(false) AS signalled').catch(async (error: unknown) => {
+        // Still a standby: a slot there would hold its WAL for good.
+        await dropPeerSlotInRecovery(session, s).catch(() => undefined);
+        this.slot = 'missing';
+        throw error;
+      });
       if (row?.['signalled'] !== true) throw new Error('pg_promote could not signal the server');
       const deadline = performance.now() + s.promoteWaitMs;
       for (;;) {
@@ -255,16 +270,13 @@ export class PostgresqlDriver implements ResourceDriver {
         await sleep(PROMOTE_POLL_MS, undefined, { signal });
       }
       tPromoted = performance.now();
-      // The VIP waits for this operation: what clients do not need is left to run after it (the
-      // peer's slot, makePeerSlot: the old primary needs it only once it has rewound, seconds
-      // later, and made now or 50 ms later it keeps the same WAL, from its creation on). The view
-      // is read in this session (health answers "primary" at once).
+      // The VIP waits for this operation: what clients do not need is left to run after it. The
+      // view is read in this session (health answers "primary" at once).
       [promoted] = await Promise.all([
         describeServer(session),
         this.remember({ role: 'primary', timeline: local.timeline + 1, peerTimeline: this.knowledge?.peerTimeline ?? 0 }),
       ]);
     });
-    this.makePeerSlot(log);
     this.leaderCheckedAt = undefined;
     this.keepWitnessLeaderAway(log);
     if (promoted !== undefined) this.setLocalView(promoted);
@@ -272,7 +284,7 @@ export class PostgresqlDriver implements ResourceDriver {
     const ms = (a: number, b: number): number => Math.round(b - a);
     log.log('info', 'Promoted to primary', {
       timeline: local.timeline + 1, ms: ms(t0, performance.now()),
-      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), pgPromoteMs: ms(tNames, tPromoted),
+      eligibilityMs: ms(t0, tEligible), claimMs: ms(tEligible, tClaimed), syncNamesMs: ms(tClaimed, tNames), slotMs: ms(tNames, tSlot), pgPromoteMs: ms(tSlot, tPromoted),
       viewMs: ms(tPromoted, performance.now()),
     });
   }
@@ -518,7 +530,10 @@ export class PostgresqlDriver implements ResourceDriver {
           return false;
         });
         const follows = started ? await this.followsSoon(signal, log) : 'no';
-        if (follows === 'yes') return;
+        if (follows === 'yes') {
+          await this.dropOwnPeerSlot(log);
+          return;
+        }
         stuck = follows === 'stuck';
         if (cloneNow) throw new Error('The standby does not stream from the primary even after a fresh clone');
         log.log('warn', stuck ? 'The rewound standby is stuck before consistency: cloning it afresh' : 'The rewound standby does not stream from the primary: rejoining again');
@@ -769,7 +784,19 @@ export class PostgresqlDriver implements ResourceDriver {
     this.watch = watch;
   }
 
-  /** The peer's slot, in the background (promote does not wait for it); a failure is tried again by the next monitor round. */
+  /**
+   * A standby keeps no slot for its peer: one left by a promotion that failed after making it, or
+   * by this node's time as the primary, would hold its WAL for good. Best effort, once it streams.
+   */
+  private async dropOwnPeerSlot(log: Logger): Promise<void> {
+    const dropped = await withSession(localEndpoint(this.settings), AbortSignal.timeout(5_000), (session) => dropPeerSlotInRecovery(session, this.settings)).catch((error: unknown) => {
+      log.log('warn', `Cannot check this standby for a slot of its peer: ${(error as Error).message}`);
+      return false;
+    });
+    if (dropped) log.log('info', 'Dropped the peer\'s replication slot on this standby (it would hold WAL for good)');
+  }
+
+  /** The peer's slot, made again by a monitor round after a failure (promote makes it before pg_promote). */
   private makePeerSlot(log: Logger): void {
     if (this.slot === 'making') return;
     this.slot = 'making';

@@ -66,7 +66,7 @@ export const POSTGRESQL_FIELDS: readonly ResourceKindField[] = [
   { key: 'listenAddresses', type: 'string', default: '*', doc: 'listen_addresses that `bootstrap: initdb` writes (an adopted cluster keeps its own).' },
   { key: 'promoteTimeout', type: 'duration', default: '30s', doc: 'pg_promote(wait) timeout.' },
   { key: 'maxLagBytes', type: 'integer', doc: 'A standby further behind than this (replayed WAL) may not be promoted.' },
-  { key: 'walKeepMB', type: 'integer (MB)', default: '256', doc: 'wal_keep_size written into postgresql.auto.conf (it overrides postgresql.conf\'s): WAL a rewound old primary needs after the new primary\'s first checkpoint (docs/postgresql.md, "Rejoin"); 0 leaves PostgreSQL\'s own.' },
+  { key: 'walKeepMB', type: 'integer (MB)', default: '0', doc: 'wal_keep_size written into postgresql.auto.conf (it overrides postgresql.conf\'s); 0 leaves PostgreSQL\'s own. Not needed for a rewind (the peer\'s slot, made before the promotion, keeps that WAL), and pg_rewind copies every WAL file the new primary holds, so it makes each rejoin slower (docs/postgresql.md, "Rejoin").' },
   { key: 'preallocateWal', type: 'boolean', default: 'true', doc: 'On the standby, make the new timeline\'s next WAL segment before a promotion needs it (pg_promote then skips zero-filling and fsyncing 16 MB; docs/postgresql.md).' },
   WITNESS_FIELD,
 ];
@@ -116,7 +116,7 @@ export function parsePostgresqlSettings(s: ResourceSettings): PostgresqlSettings
     promoteWaitMs: s.duration('promoteTimeout') ?? 30_000,
     ...optional('maxLagBytes', maxLag),
     preallocateWal: s.boolean('preallocateWal') ?? true,
-    walKeepMB: s.integer('walKeepMB', { min: 0, max: 1 << 30 }) ?? 256,
+    walKeepMB: s.integer('walKeepMB', { min: 0, max: 1 << 30 }) ?? 0,
     ...optional('witness', parseWitnessSettings(s)),
   });
 }

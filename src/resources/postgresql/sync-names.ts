@@ -36,6 +36,15 @@ export async function ensurePeerSlot(session: Session, s: PostgresqlSettings): P
   );
 }
 
+/** Drops the peer's slot on a server still in recovery (a promotion that did not happen): a standby's slot holds its WAL. */
+export async function dropPeerSlotInRecovery(session: Session, s: PostgresqlSettings): Promise<boolean> {
+  const rows = await session.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND pg_is_in_recovery()`,
+    [slotName(s.peer.name)],
+  );
+  return rows.length > 0;
+}
+
 export interface PeerReplication {
   readonly sync: boolean;
   readonly streaming: boolean;

@@ -112,8 +112,8 @@ describe('parsePostgresqlSettings()', () => {
     assert.equal(s.bootstrapInitdb, false);
     assert.equal(s.preallocateWal, true, 'the next WAL segment is made beforehand unless turned off');
     assert.equal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, preallocateWal: false })).preallocateWal, false);
-    assert.deepEqual(keptWal(s), { wal_keep_size: '256MB' }, 'WAL kept for a rewound old primary unless turned off');
-    assert.deepEqual(keptWal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, walKeepMB: 0 }))), {}, '0 leaves PostgreSQL\'s own');
+    assert.deepEqual(keptWal(s), {}, 'by default PostgreSQL\'s own wal_keep_size (the peer\'s slot keeps what a rewind needs)');
+    assert.deepEqual(keptWal(parsePostgresqlSettings(objectSettings('resources.db', { ...ok, walKeepMB: 64 }))), { wal_keep_size: '64MB' }, 'asked for, written');
   });
   it('names the key of a bad value', () => {
     const bad = (over: Record<string, unknown>) => () => parsePostgresqlSettings(objectSettings('resources.db', { ...ok, ...over }));

@@ -59,7 +59,19 @@ describe('postgresql driver: the old primary and stuck standbys rejoin', { skip,
     await a.driver.monitor(ctx()).catch(() => undefined);
 
     await waitFor(() => eligible(b), { description: 'b eligible (last seen as the synchronous standby)', timeoutMs: 60_000, intervalMs: 500 });
+    const replayed = (await query(b, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')).rows[0]?.lsn as string;
     await b.driver.promote(ctx());
+    // a's slot on b holds WAL from before the fork (b's last restartpoint), not from b's first
+    // checkpoint as a primary: made after the promotion, it did not, and the rewound a waited for
+    // a segment no one had (2026-12-04).
+    const held = (await query(b, `SELECT restart_lsn <= $1::pg_lsn AS before_fork, restart_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'hs_a'`, [replayed])).rows[0];
+    t.diagnostic(`a's slot on b holds WAL from ${String(held?.lsn)}; b had replayed up to ${replayed}`);
+    assert.equal(held?.before_fork, true, `a's slot on b, there when promote returns, reserves WAL from before the fork (${replayed}): ${JSON.stringify(held)}`);
+    // b's checkpoints as a primary keep only what slots and wal_keep_size (0 here) hold.
+    for (let segment = 0; segment < 3; segment++) {
+      await query(b, 'SELECT pg_switch_wal()');
+      await query(b, 'CHECKPOINT');
+    }
     const pending = query(b, `INSERT INTO t VALUES (21, 'after the failover')`);
     const rejoinStart = performance.now();
     await a.driver.demote(ctx());
@@ -72,6 +84,9 @@ describe('postgresql driver: the old primary and stuck standbys rejoin', { skip,
       throw new Error(`${error.message}; a: ${JSON.stringify(a.driver.describe())}`);
     });
     t.diagnostic(`a readable and synchronous ${Math.round(performance.now() - rejoinStart)} ms after the demote; last copy: ${String(a.driver.describe()['lastCopy'])}`);
+    assert.equal(a.driver.describe()['lastCopy'], 'rejoin (pg_rewind)', 'a rewound and replayed, no fresh clone needed');
+    const slotsOnA = (await query(a, 'SELECT slot_name FROM pg_replication_slots')).rows.map((r) => r.slot_name as string);
+    assert.deepEqual(slotsOnA, [], 'the standby holds no slot (one would keep its WAL for good)');
     await pending;
     const onA = (await waitFor(async () => {
       const rows = (await query(a, 'SELECT id FROM t ORDER BY id')).rows.map((r) => r.id as number);
