@@ -2,8 +2,8 @@
  * Where the packet work of a transfer ran, from /proc: softirq time per CPU (/proc/stat's cpuN
  * lines, column 7), the CPU time of each ksoftirqd/N thread, and which CPU a process's main
  * thread was on, sampled (/proc/PID/stat field 39, "processor"; proc(5)). Used by
- * bench/tcp-pipe.ts to tell a transfer whose packets were carried inline by the sender's
- * tcp_sendmsg from one whose packets went to ksoftirqd (docs/replication.md).
+ * bench/tcp-pipe.ts to see where a transfer's packet work and its two ends ran: in this 2-core
+ * lab a transfer with both ends on one CPU takes about 1.4x as long (docs/replication.md).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { clockTicksPerSecond } from './process-sampler.js';
