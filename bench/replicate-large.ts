@@ -19,7 +19,7 @@
  * (segments each way) and the machine's softirqs by kind. `rsync-fsync` (with --only) is rsync
  * --fsync, durable before its rename as the replica is. --pin: every tool's sending side on CPU
  * 0 and its receiving side on CPU 1 (taskset), as two machines would be. Unpinned, the scheduler
- * keeps both ends on one CPU of this 2-core VM most of the time (72–91 % of samples), and the bare
+ * keeps both ends on one CPU of this 2-core VM most of the time (62–91 % of samples), and the bare
  * pipe took about 1.4x as long with both pinned to one CPU as with them apart (bench/tcp-pipe.ts,
  * docs/replication.md, 2026-12-05). One JSON line per run, then a summary with medians.
  */
