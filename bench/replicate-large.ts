@@ -6,7 +6,7 @@
  * say a copy of the previous commit's; its package root must hold build/Release/hsnet.node).
  *
  *   node dist/bench/replicate-large.js [--mib 256] [--rounds 3] [--delta] [--base-dist DIR]
- *        [--prof DIR] [--strace DIR] [--perf DIR] [--only hotstandby,rsync,rsync-fsync]
+ *        [--prof DIR] [--strace DIR] [--perf DIR] [--only hotstandby,rsync,rsync-fsync] [--pin]
  *
  * Without --delta: one new file (random bytes) onto an empty replica. With --delta: both sides
  * hold the file and the source gets a new version (100 bytes inserted at a quarter, 4 KiB
@@ -17,8 +17,11 @@
  * both sides under `strace -c -f` (syscall counts and times); --perf: `perf record -a -g` of the
  * machine during each transfer. Each run also records the receiving host's TCP counters
  * (segments each way) and the machine's softirqs by kind. `rsync-fsync` (with --only) is rsync
- * --fsync, durable before its rename as the replica is. One JSON line per run, then a summary
- * with medians.
+ * --fsync, durable before its rename as the replica is. --pin: every tool's sending side on CPU
+ * 0 and its receiving side on CPU 1 (taskset), as two machines would be. Unpinned, the scheduler
+ * keeps both ends on one CPU of this 2-core VM most of the time (62–91 % of samples), and the bare
+ * pipe took about 1.4x as long with both pinned to one CPU as with them apart (bench/tcp-pipe.ts,
+ * docs/replication.md, 2026-12-05). One JSON line per run, then a summary with medians.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +49,9 @@ const baseDist = option('base-dist', '');
 const prof = option('prof', '');
 const straceDir = option('strace', '');
 const perfDir = option('perf', '');
+const pin = flag('pin');
+/** `command` on `cpu` when --pin (the sending side on 0, the receiving side on 1). */
+const onCpu = (cpu: 0 | 1, command: string[]): string[] => (pin ? ['taskset', '-c', String(cpu), ...command] : command);
 const hz = clockTicksPerSecond();
 
 // rsync-fsync (only with --only): rsync --fsync, its receiver makes the file durable before the rename, as the replica does.
@@ -154,6 +160,8 @@ async function main(): Promise<void> {
     mkdirSync(rsyncDest);
     const rsyncd = startRsyncd(lab, base, host, rsyncDest);
     await rsyncdReady(lab, host);
+    // The daemon's per-transfer children inherit its CPU.
+    if (pin) await lab.exec('b', ['taskset', '-a', '-p', '-c', '1', String(rsyncd.pid)], { timeoutMs: 10_000 });
     for (let round = 0; round < rounds; round++) {
       const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
       for (const variant of order) {
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
           const perf = await startPerf(variant, round);
           const m1 = machineCpu();
           const t0 = performance.now();
-          const out = await lab.exec('a', ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', ...(variant === 'rsync-fsync' ? ['--fsync'] : []), join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`], { timeoutMs: 600_000 });
+          const out = await lab.exec('a', onCpu(0, ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', ...(variant === 'rsync-fsync' ? ['--fsync'] : []), join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`]), { timeoutMs: 600_000 });
           seconds = (performance.now() - t0) / 1000;
           const [, u, s] = /cpu ([\d.]+) ([\d.]+)/.exec(out.stderr) ?? [];
           senderCpu = Number(u) + Number(s);
@@ -195,9 +203,9 @@ async function main(): Promise<void> {
           }
           const keyHex = randomBytes(32).toString('hex');
           const url = nodeProcessUrl(variant);
-          const server = lab.spawn('b', wrap(nodeEntryCommand(url, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), 'replica', round, variant), { name: `replica-${variant}-${round}` });
+          const server = lab.spawn('b', onCpu(1, wrap(nodeEntryCommand(url, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), 'replica', round, variant)), { name: `replica-${variant}-${round}` });
           await server.waitForLine(/"listening"/, 30_000);
-          const src = lab.spawn('a', wrap(nodeEntryCommand(url, 'runSourceProcess', { root: source, host, port: PORT, keyHex }), 'source', round, variant), { name: `source-${variant}-${round}` });
+          const src = lab.spawn('a', onCpu(0, wrap(nodeEntryCommand(url, 'runSourceProcess', { root: source, host, port: PORT, keyHex }), 'source', round, variant)), { name: `source-${variant}-${round}` });
           await src.waitForLine(/"rescan-done"/, 120_000);
           const sPid = src.pid;
           const rPid = server.pid;

@@ -7,9 +7,13 @@
  *   node dist/bench/tcp-pipe.js [--mib 256] [--rounds 3] [--variants tcp:1048576,tcp:32768:nagle,tls:32768]
  *
  * A variant is `tcp` or `tls` (the replica's TLS-PSK suite), the sender's write size in bytes,
- * and optionally `nagle` (no TCP_NODELAY on either side; rsync's way). One JSON line per run:
- * seconds from the first byte received to the last, the receiver's CPU, the sender's CPU up to
- * its last write, the machine's softirq seconds; then medians.
+ * and optionally `nagle` (no TCP_NODELAY on either side; rsync's way) and `pinSR` (taskset: the
+ * sender on CPU S, the receiver on CPU R, e.g. `pin00` both on CPU 0; a diagnosis tool, the
+ * product does not pin itself). One JSON line per run: seconds from the first byte received to
+ * the last, the receiver's CPU, the sender's CPU up to its last write, the machine's softirq
+ * seconds, and where the packet work ran: softirq seconds by CPU, ksoftirqd/N's CPU seconds, and
+ * samples (every 10 ms) of the CPU each side's main thread was on and the share of samples with
+ * both on the same CPU; then medians.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Lab } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { clockTicksPerSecond } from './lib/process-sampler.js';
+import { ksoftirqdSeconds, minus, sampleProcessor, sampleSharing, softirqByCpu } from './lib/cpu-placement.js';
 
 interface PeerConfig {
   role: 'send' | 'receive';
@@ -103,18 +108,31 @@ async function main(): Promise<void> {
     let port = 7100;
     for (let round = 0; round < rounds; round++) {
       for (const variant of variants.map((_, i) => variants[(i + round) % variants.length]!)) {
-        const [kind, size, mode] = variant.split(':');
-        const config = { host, port: port++, tls: kind === 'tls', bytes, writeSize: Number(size), nagle: mode === 'nagle' };
-        const receiver = lab.spawn('b', nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'receive' }), { name: `receiver-${round}` });
+        const [kind, size, ...flags] = variant.split(':');
+        const config = { host, port: port++, tls: kind === 'tls', bytes, writeSize: Number(size), nagle: flags.includes('nagle') };
+        const pin = flags.map((flag) => /^pin(\d)(\d)$/.exec(flag)).find((match) => match !== null);
+        const pinned = (cpu: string | undefined, command: string[]) => (cpu === undefined ? command : ['taskset', '-c', cpu, ...command]);
+        const receiver = lab.spawn('b', pinned(pin?.[2], nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'receive' })), { name: `receiver-${round}` });
         await receiver.waitForLine(/listening/, 10_000);
         const softirq0 = softirqSeconds();
-        const sender = lab.spawn('a', nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'send' }), { name: `sender-${round}` });
+        const byCpu0 = softirqByCpu();
+        const ksoftirqd0 = ksoftirqdSeconds();
+        const sender = lab.spawn('a', pinned(pin?.[1], nodeEntryCommand(pathToFileURL(self).href, 'runPipePeer', { ...config, role: 'send' })), { name: `sender-${round}` });
+        const senderPlace = sampleProcessor(sender.pid, 10);
+        const receiverPlace = sampleProcessor(receiver.pid, 10);
+        const sharing = sampleSharing(sender.pid, receiver.pid, 10);
         const received = JSON.parse(await receiver.waitForLine(/"received"/, 300_000)) as { seconds: number; cpu_s: number };
         const softirq = softirqSeconds() - softirq0;
+        const softirqCpu = minus(softirqByCpu(), byCpu0);
+        const ksoftirqd1 = ksoftirqdSeconds();
+        const ksoftirqd = Object.keys(ksoftirqd1).map((cpu) => Math.round((ksoftirqd1[cpu]! - (ksoftirqd0[cpu] ?? 0)) * 100) / 100);
         const sent = JSON.parse(await sender.waitForLine(/"sent"/, 10_000)) as { cpu_s: number };
+        const senderOn = senderPlace.stop();
+        const receiverOn = receiverPlace.stop();
+        const together = sharing.stop();
         await sender.stop('SIGTERM');
         await receiver.stop('SIGTERM');
-        console.log(JSON.stringify({ round, variant, seconds: received.seconds, sender_cpu_s: sent.cpu_s, receiver_cpu_s: received.cpu_s, softirq_s: softirq, load1: loadavg()[0] }));
+        console.log(JSON.stringify({ round, variant, seconds: received.seconds, sender_cpu_s: sent.cpu_s, receiver_cpu_s: received.cpu_s, softirq_s: softirq, softirq_by_cpu_s: softirqCpu, ksoftirqd_s: ksoftirqd, sender_on_cpu: senderOn, receiver_on_cpu: receiverOn, same_cpu_share: Math.round((together.same / Math.max(1, together.same + together.apart)) * 100) / 100, load1: loadavg()[0] }));
         results.set(variant, [...(results.get(variant) ?? []), received.seconds]);
       }
     }

@@ -56,9 +56,14 @@ export function makeOwnFs(parent: string, mib = 4096, journal = true): OwnFs {
   };
 }
 
-/** The bench's choice: each node's tree on its own filesystem when BENCH_OWN_FS=1 (or --own-fs). */
-export function ownFsWanted(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): boolean {
-  return argv.includes('--own-fs') || env.BENCH_OWN_FS === '1';
+/**
+ * The bench's choice: each node's tree on its own filesystem when BENCH_OWN_FS=1 (or --own-fs),
+ * on the shared one when BENCH_OWN_FS=0, else `byDefault` (the file-replication row's lag runs:
+ * own, since two machines never share a filesystem; bench/replicate-lag.js: shared).
+ */
+export function ownFsWanted(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, byDefault = false): boolean {
+  if (env.BENCH_OWN_FS === '0') return false;
+  return argv.includes('--own-fs') || env.BENCH_OWN_FS === '1' || byDefault;
 }
 
 /** One directory per side under `base`, each on its own fresh filesystem when `own`; `dispose` unmounts them (not `base`). */

@@ -116,16 +116,22 @@ export async function rsyncdReady(lab: Lab, host: string): Promise<void> {
   await waitFor(async () => (await lab.exec('a', ['rsync', `rsync://${host}:${RSYNC_PORT}/`], { timeoutMs: 5000 }).then(() => true, () => false)), { description: 'the rsync daemon', timeoutMs: 20_000, intervalMs: 200 });
 }
 
+/** The lag runs' layout: each node's tree on its own ext4 unless BENCH_OWN_FS=0 (bench/lib/own-fs.ts). */
+export function lagOnOwnFs(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): boolean {
+  return ownFsWanted(argv, env, true);
+}
+
 /** One lag run in a fresh lab. */
 async function lagRun(tool: Tool, rate: number, seconds: number): Promise<LagResult> {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-frep-'));
   let sides: ReturnType<typeof sideRoots> | undefined;
   try {
-    // BENCH_OWN_FS=1: each node's tree on its own ext4, as on two machines. On this lab's shared,
-    // journal-less root ext4 a run right after many deletions (the previous runs' trees, the
-    // 100,000-file resync) pays seconds of kernel CPU in inode allocation (bench/lib/own-fs.ts).
-    sides = sideRoots(base, ['source', 'replica'], ownFsWanted());
+    // By default each node's tree on its own ext4, as on two machines (BENCH_OWN_FS=0: the shared
+    // root). On this lab's shared, journal-less root ext4 a run right after many deletions (the
+    // previous runs' trees, the 100,000-file resync) pays seconds of kernel CPU in inode
+    // allocation, so the row would measure its own cleanup (bench/lib/own-fs.ts).
+    sides = sideRoots(base, ['source', 'replica'], lagOnOwnFs());
     const [source, replica] = sides.roots as [string, string];
     // Every tool starts with no dirty pages: on ext4 (data=ordered) an fsync's journal commit
     // waits for the writeback of other files' dirty data, so a tool measured right after another
@@ -381,9 +387,9 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         `200-byte files written at a fixed rate for ${seconds} s; lag from the write to the file under its final name in the replica's tree (inotify there), the same measure for every tool; ack = hotstandby's acknowledgement after its fsyncs (rsync does not fsync).`,
         'lsyncd 2.2 (Debian) to an rsync daemon in the other namespace; CPU includes the rsync processes it runs (children) — not the rsync daemon; hotstandby CPU is both sides (the source shares its process with the writer).',
         `Convergence: ${resyncFiles} files in ${Math.ceil(resyncFiles / 1000)} directories; "after restart" = both sides restarted with equal trees.`,
-        ownFsWanted()
-          ? 'Lag runs: each node\'s tree on its own fresh ext4 (BENCH_OWN_FS=1), as on two machines.'
-          : 'Lag runs: both trees on the shared root filesystem. Where that is ext4 without a journal, creating files within 60 s of many deletions (earlier runs\' trees) costs kernel CPU per create and seconds of lag at 1,000 files/s; BENCH_OWN_FS=1 gives each node its own ext4 (docs/replication.md).',
+        lagOnOwnFs()
+          ? 'Lag runs: each node\'s tree on its own fresh journaled ext4, as on two machines (the default; BENCH_OWN_FS=0 puts both on the shared root filesystem).'
+          : 'Lag runs: both trees on the shared root filesystem (BENCH_OWN_FS=0). Where that is ext4 without a journal, creating files within 60 s of many deletions (earlier runs\' trees) costs kernel CPU per create and seconds of lag at 1,000 files/s; the default gives each node its own ext4 (docs/replication.md).',
         'Large file: hotstandby over TLS-PSK, rsync plain over its daemon protocol (no encryption).',
         'Small change: both sides hold the file; 100 bytes inserted at a quarter, 4 KiB overwritten in the middle; hotstandby sends a delta (rsync\'s algorithm) and fsyncs, rsync -a does not fsync; link bytes = both directions on the source\'s interface.',
       ],
@@ -407,7 +413,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
           delay0: { lag_p50_ms: z1000?.lag_p50_ms ?? null, lag_p99_ms: z1000?.lag_p99_ms ?? null },
         },
         resync_files: resyncFiles,
-        lag_tree_fs: ownFsWanted() ? 'own-ext4' : 'shared',
+        lag_tree_fs: lagOnOwnFs() ? 'own-ext4' : 'shared',
         runs: { lag, resync, throughput, delta },
       },
       errors,

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ownFsWanted, sideRoots } from '../../bench/lib/own-fs.js';
+import { lagOnOwnFs } from '../../bench/rows/file-replication.js';
 
 function mountSource(path: string): string {
   return execFileSync('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', path], { encoding: 'utf8' }).trim();
@@ -62,4 +63,12 @@ test('BENCH_OWN_FS=1 or --own-fs asks for it; nothing else does', () => {
   assert.equal(ownFsWanted([], { BENCH_OWN_FS: '1' }), true);
   assert.equal(ownFsWanted(['node', 'x', '--own-fs'], {}), true);
   assert.equal(ownFsWanted(['node', 'x'], { BENCH_OWN_FS: '0' }), false);
+});
+
+test('the file-replication row runs its lag on each node\'s own filesystem unless BENCH_OWN_FS=0', () => {
+  assert.equal(lagOnOwnFs(['node', 'x'], {}), true);
+  assert.equal(lagOnOwnFs(['node', 'x'], { BENCH_OWN_FS: '0' }), false);
+  assert.equal(lagOnOwnFs(['node', 'x', '--own-fs'], { BENCH_OWN_FS: '0' }), false);
+  // bench/replicate-lag.js keeps the shared root unless asked.
+  assert.equal(ownFsWanted(['node', 'x'], {}), false);
 });
