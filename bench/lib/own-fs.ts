@@ -27,9 +27,12 @@ function run(cmd: string, args: string[]): void {
 
 /**
  * Makes and mounts an ext4 filesystem of `mib` MiB (sparse: it takes only what is written) under
- * `parent`; `journal: false` makes one without a journal (as this lab's root), for tests.
+ * `parent`; `journal: false` makes one without a journal (as this lab's root), for tests. `inodes`
+ * asks for at least that many inodes (mke2fs -N: the default, one per 16 KiB, is 262,144 in 4 GiB,
+ * too few for a million small files); the inode tables are then written by mkfs at once, not
+ * by the kernel's lazy-init thread while a timed run uses the filesystem.
  */
-export function makeOwnFs(parent: string, mib = 4096, journal = true): OwnFs {
+export function makeOwnFs(parent: string, mib = 4096, journal = true, inodes?: number): OwnFs {
   const dir = mkdtempSync(join(parent, 'hs-bench-fs-'));
   const image = join(dir, 'fs.img');
   const path = join(dir, 'mnt');
@@ -38,7 +41,8 @@ export function makeOwnFs(parent: string, mib = 4096, journal = true): OwnFs {
   truncateSync(image, mib * 1024 * 1024);
   let mounted = false;
   try {
-    run('mkfs.ext4', ['-q', '-F', ...(journal ? [] : ['-O', '^has_journal']), image]);
+    const count = inodes === undefined ? [] : ['-N', String(inodes), '-E', 'lazy_itable_init=0,lazy_journal_init=0'];
+    run('mkfs.ext4', ['-q', '-F', ...(journal ? [] : ['-O', '^has_journal']), ...count, image]);
     run('mount', ['-o', 'loop', image, path]);
     mounted = true;
   } catch (error) {

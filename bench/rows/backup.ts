@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { changePercent, makeMixed, makeSmall, type DataSet } from '../backup-data.js';
 import { fmt, markdownTable } from '../lib/format.js';
 import { HostLoadWindow } from '../lib/machine.js';
+import { restoreFsWanted, restoreTarget } from '../lib/restore-target.js';
 import { atMost, errorText, type BenchContext, type Goal, type Mode, type RowResult } from '../lib/row.js';
 import { ratio } from '../stats.js';
 
@@ -154,17 +155,26 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
   const changed = changePercent(set, 1, 1);
   ctx.log(`  [backup] ${name}: changed ${changed} files (1 %)`);
   await step(async (r) => void (await r.run('changed_1pct', 'backup', [set.root])));
+  // Each restore onto a fresh filesystem of its own (restore-target.ts says why), unmounted after.
+  const fs = restoreFsWanted();
+  const size = { files: set.files.length, bytes: set.bytes };
   await step(async (r) => {
-    const target = join(work, `restore-${r.tool}-${name}`);
-    await r.run('restore', 'restore', [target]);
-    rmSync(target, { recursive: true, force: true });
+    const target = restoreTarget(work, `restore-${r.tool}-${name}`, fs, size);
+    try {
+      await r.run('restore', 'restore', [target.path]);
+    } finally {
+      target.dispose();
+    }
   });
   const one = join(set.root, set.files[Math.floor(set.files.length / 2)]!);
   await step(async (r) => {
-    const target = join(work, `one-${r.tool}-${name}`);
-    await r.run('single_file_restore', 'restore-file', [one, target]);
-    if (statSync(join(target, one)).size !== statSync(one).size) throw new Error(`single-file restore of ${one} has the wrong size`);
-    rmSync(target, { recursive: true, force: true });
+    const target = restoreTarget(work, `one-${r.tool}-${name}`, fs, { files: 1, bytes: statSync(one).size });
+    try {
+      await r.run('single_file_restore', 'restore-file', [one, target.path]);
+      if (statSync(join(target.path, one)).size !== statSync(one).size) throw new Error(`single-file restore of ${one} has the wrong size`);
+    } finally {
+      target.dispose();
+    }
   });
   for (const r of runners) {
     if (failed.has(r.tool)) continue;
@@ -261,6 +271,9 @@ export async function runBackupRow(ctx: BenchContext): Promise<RowResult[]> {
       notes: [
         'Each operation is one process (hotstandby through dist/bench/backup-driver.js, the library the CLI uses; restic its CLI), local repositories in the temp dir, both tools on the same data: each step runs for both before the data changes. ' +
           'Every operation of either tool starts after an untimed sync (write-back only). Throughput = data-set size / wall time. Peak RSS = the highest VmHWM of any operation (polled every 20 ms). One run per tool; generation is not measured.',
+        restoreFsWanted() === 'own'
+          ? 'Each restore (full and single-file, either tool) writes onto a fresh journaled ext4 of its own (a sparse image on a loop device, made and unmounted untimed): the target is not a directory a tool just deleted files from, whose freed inodes ext4 without a journal walks past on every create (bench/lib/restore-target.ts). BENCH_RESTORE_FS=shared restores into the temp dir instead.'
+          : 'Restores write into the temp dir on its filesystem, deleted after each run (BENCH_RESTORE_FS=shared or not root): runs after mass deletions pay for ext4 inode allocation (bench/lib/restore-target.ts).',
       ],
       goals,
       load: load.stop(),

@@ -7,6 +7,8 @@
  * and write() waits for room before it loads anything (a backend that is not local loads the
  * stored bytes on the main thread, into the message), so memory stays bounded. The workers are
  * started on the first job and unref'd when idle; close() ends them.
+ * Small files go in batches (restoreFiles): the worker creates, writes, owns, chmods, closes and
+ * times each, so that the main thread no longer waits on file creation one file at a time.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -16,22 +18,55 @@ import type { MasterKey } from './repo/crypto.js';
 import type { Id } from './repo/id.js';
 import { startWorker, stopWorkers } from './worker-slot.js';
 
-/** One data blob to restore: where it is stored and where it goes. */
-export interface BlobWrite {
-  seq: number;
+/** A stored blob as a job carries it: read from `path` (a local pack) or else given as `sealed`. */
+export interface StoredBlob {
   id: Id;
   pack: Id;
   offset: number;
   length: number;
   /** -1: stored uncompressed. */
   uncompressedLength: number;
-  /** The pack's local path (the worker reads it), or else… */
   path?: string;
-  /** …the stored bytes themselves. */
   sealed?: Uint8Array;
+}
+
+/** One data blob to restore: where it is stored and where it goes. */
+export interface BlobWrite extends StoredBlob {
+  seq: number;
   /** An open descriptor of the file being restored, and the blob's offset in it. */
   fd: number;
   position: number;
+}
+
+/** One small file restored whole by a worker: created (it must not exist), written, owned, moded, timed. */
+export interface SmallFile {
+  /** A string, or the bytes of a name that is not UTF-8 (repo/names.ts fsPath). */
+  path: string | Uint8Array;
+  /** Absent: an empty file. */
+  blob?: StoredBlob;
+  uid: number;
+  gid: number;
+  /** Permission bits for chmod (with setuid, setgid, sticky). */
+  perm: number;
+  atime: { sec: number; nsec: number };
+  mtime: { sec: number; nsec: number };
+}
+
+export interface FilesJob {
+  kind: 'files';
+  seq: number;
+  files: SmallFile[];
+  /** Restore owners; a refused chown fails the file only when `ownersStrict` (running as root). */
+  owners: boolean;
+  ownersStrict: boolean;
+}
+
+/** The files of a FilesJob restored in order: `done` of them; on `error`, files[done] failed and the rest were not tried. */
+export interface FilesDone {
+  seq: number;
+  done: number;
+  bytes: number;
+  error?: string;
 }
 
 export interface BlobWritten {
@@ -49,9 +84,11 @@ const DEPTH = 4;
 /** Workers by default: one per core (the main thread mostly waits), at most 4. */
 export const defaultRestoreWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
+type Answer = BlobWritten | FilesDone;
+
 interface Slot {
   worker: Worker;
-  jobs: Map<number, { resolve(r: BlobWritten): void; reject(err: Error): void }>;
+  jobs: Map<number, { resolve(r: Answer): void; reject(err: Error): void }>;
 }
 
 export class RestorePool {
@@ -76,41 +113,59 @@ export class RestorePool {
    * and its pack). The caller must not close `fd` before the promise settles.
    */
   async write(id: Id, loc: BlobLocation, fd: number, position: number): Promise<BlobWritten> {
+    const r = (await this.withRoom(async (seq) => ({ seq, ...(await this.stored(id, loc)), fd, position }))) as BlobWritten;
+    if (r.error !== undefined) throw new Error(r.error);
+    return r;
+  }
+
+  /**
+   * Restores small files whole in one worker, in order (see FilesJob). Resolves with how many were
+   * restored; a failure is in `error` (the caller names the file), never a rejection, except when
+   * a worker dies or the pool is closed.
+   */
+  async restoreFiles(files: { path: string | Uint8Array; id?: Id; loc?: BlobLocation; uid: number; gid: number; perm: number; atime: SmallFile['atime']; mtime: SmallFile['mtime'] }[], owners: boolean, ownersStrict: boolean): Promise<FilesDone> {
+    return (await this.withRoom(async (seq) => {
+      const list: SmallFile[] = [];
+      for (const f of files) {
+        const { id, loc, ...rest } = f;
+        list.push(id && loc ? { ...rest, blob: await this.stored(id, loc) } : rest);
+      }
+      return { kind: 'files', seq, files: list, owners, ownersStrict } satisfies FilesJob;
+    })) as FilesDone;
+  }
+
+  /** A blob as a job carries it: its pack's path when the backend is local, else its stored bytes (loaded here). */
+  private async stored(id: Id, loc: BlobLocation): Promise<StoredBlob> {
+    const h = { type: 'data' as const, name: loc.pack };
+    const path = this.backend.localPath?.(h);
+    const blob = { id, pack: loc.pack, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength ?? -1 };
+    return path !== undefined ? { ...blob, path } : { ...blob, sealed: await this.backend.load(h, loc.offset, loc.length) };
+  }
+
+  /** Waits for room (at most DEPTH jobs a worker outstanding), builds the job and runs it. */
+  private async withRoom(build: (seq: number) => Promise<BlobWrite | FilesJob>): Promise<Answer> {
     if (this.closed) throw new Error('The restore pool was closed');
     while (this.outstanding >= this.workers * DEPTH) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     this.outstanding++;
     try {
       if (this.failure) throw this.failure;
-      const h = { type: 'data' as const, name: loc.pack };
-      const path = this.backend.localPath?.(h);
-      const job: BlobWrite = {
-        seq: this.nextSeq++,
-        id,
-        pack: loc.pack,
-        offset: loc.offset,
-        length: loc.length,
-        uncompressedLength: loc.uncompressedLength ?? -1,
-        fd,
-        position,
-        ...(path !== undefined ? { path } : { sealed: await this.backend.load(h, loc.offset, loc.length) }),
-      };
-      const r = await this.send(job);
-      if (r.error !== undefined) throw new Error(r.error);
-      return r;
+      return await this.send(await build(this.nextSeq++));
     } finally {
       this.outstanding--;
       this.roomWaiters.shift()?.();
     }
   }
 
-  private send(job: BlobWrite): Promise<BlobWritten> {
+  private send(job: BlobWrite | FilesJob): Promise<Answer> {
     if (this.slots.length === 0) this.start();
     const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
-    return new Promise<BlobWritten>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       slot.jobs.set(job.seq, { resolve, reject });
       slot.worker.ref();
-      const transfer = job.sealed && job.sealed.byteOffset === 0 && job.sealed.buffer.byteLength === job.sealed.length ? [job.sealed.buffer as ArrayBuffer] : [];
+      const sealed = 'kind' in job ? job.files.map((f) => f.blob?.sealed) : [job.sealed];
+      // A buffer is moved rather than copied when it is the whole of its ArrayBuffer (a load's result).
+      const transfer = sealed.filter((b) => b && b.byteOffset === 0 && b.buffer.byteLength === b.length).map((b) => b!.buffer as ArrayBuffer);
       slot.worker.postMessage(job, transfer);
     });
   }
@@ -118,7 +173,7 @@ export class RestorePool {
   private start(): void {
     for (let i = 0; i < this.workers; i++) {
       const slot = { jobs: new Map() } as Slot;
-      slot.worker = startWorker<BlobWritten>(new URL('./restore-worker.js', import.meta.url), { key: this.key }, 'restore', {
+      slot.worker = startWorker<Answer>(new URL('./restore-worker.js', import.meta.url), { key: this.key }, 'restore', {
         message: (m) => {
           const job = slot.jobs.get(m.seq);
           if (!job) return;

@@ -65,6 +65,14 @@ const ENTRY_CONCURRENCY = 8;
  * without starting the workers at all).
  */
 const INLINE_MAX_BYTES = 64 * 1024;
+/**
+ * Such small files of one directory go to the workers in batches of this many, each restored
+ * whole there (restore-pool.ts restoreFiles): creating a file is the slow call, and the main
+ * thread then only walks the trees. Fewer than BATCH_MIN of them in a directory are restored on
+ * the main thread, so that restoring one file starts no worker.
+ */
+const BATCH_FILES = 32;
+const BATCH_MIN = 8;
 
 export class Restorer {
   readonly stats: RestoreStats;
@@ -99,13 +107,51 @@ export class Restorer {
     }
     const linked = (n: TreeNode) => n.type === 'file' && (n.links ?? 0) > 1 && !!n.inode;
     const flat = todo.filter((t) => t.restore && t.node.type !== 'dir' && !linked(t.node));
-    await forEachLimit(flat.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(flat[i]!.node, join(dir, flat[i]!.node.name), flat[i]!.at));
+    let batched = this.pool ? flat.filter((t) => this.batchable(t.node)) : [];
+    if (batched.length < BATCH_MIN) batched = [];
+    const inBatch = new Set(batched);
+    const single = flat.filter((t) => !inBatch.has(t));
+    const settled = await Promise.allSettled([
+      this.restoreInBatches(this.pool!, batched.map((t) => t.node), dir),
+      forEachLimit(single.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(single[i]!.node, join(dir, single[i]!.node.name), single[i]!.at)),
+    ]);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     const done = new Set(flat);
     for (const t of todo) {
       if (done.has(t)) continue;
       if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
       else await this.restoreTree(t.node.subtree!, join(dir, t.node.name), t.at);
     }
+  }
+
+  /** A file the workers restore whole: one small blob (in the index) or none, no xattrs, not hard-linked. */
+  private batchable(node: TreeNode): boolean {
+    if (node.type !== 'file' || node.extendedAttributes?.length) return false;
+    const content = node.content ?? [];
+    if (content.length === 0) return true;
+    const loc = content.length === 1 ? this.repo.lookup('data', content[0]!) : undefined;
+    return !!loc && loc.length <= INLINE_MAX_BYTES;
+  }
+
+  /** Restores small files of `dir` whole in the workers, BATCH_FILES a job; a failure names its file. */
+  private async restoreInBatches(pool: RestorePool, nodes: readonly TreeNode[], dir: string): Promise<void> {
+    if (nodes.length === 0) return;
+    // Only a selective restore can reach a file whose directory was not restored.
+    if (this.options.select) await mkdir(fsPath(dir), { recursive: true, mode: 0o700 });
+    const strict = isRoot();
+    const batches = Math.ceil(nodes.length / BATCH_FILES);
+    await forEachLimit(batches, batches, async (b) => {
+      const part = nodes.slice(b * BATCH_FILES, (b + 1) * BATCH_FILES);
+      const files = part.map((node) => {
+        const id = node.content?.[0];
+        return { path: fsPath(join(dir, node.name)), ...(id ? { id, loc: this.repo.lookup('data', id)! } : {}), uid: node.uid, gid: node.gid, perm: unixPermFromGoMode(node.mode), atime: node.atime, mtime: node.mtime };
+      });
+      const r = await pool.restoreFiles(files, this.owners, strict);
+      this.stats.files += r.done;
+      this.stats.bytesWritten += r.bytes;
+      if (r.error !== undefined) throw new Error(`Cannot restore ${join(dir, part[r.done]!.name)}: ${r.error}`);
+    });
   }
 
   private async restoreNode(node: TreeNode, path: string, inSnapshot: string): Promise<void> {
