@@ -65,14 +65,14 @@ export class Workload {
     }, { description: 'a write acknowledged through the VIP after the fault', timeoutMs, intervalMs: 20 });
   }
 
-  /** Reads every row through the VIP; resolves with the check op. */
-  async check(label: string, timeoutMs = 45_000): Promise<CheckOp> {
+  /** Reads every row through the VIP; resolves with the check op (the writer process gives up after 120 s: writer-process.ts runCheck). */
+  async check(label: string, timeoutMs = 150_000): Promise<CheckOp> {
     this.process.write(`${JSON.stringify({ cmd: 'check', label })}\n`);
     return this.waitForCheck(label, timeoutMs);
   }
 
   /** Stops the writers, then reads every row (the final check); resolves with the whole history. */
-  async stop(finalLabel = 'final', timeoutMs = 60_000): Promise<Op[]> {
+  async stop(finalLabel = 'final', timeoutMs = 150_000): Promise<Op[]> {
     if (this.process.running) {
       this.process.write(`${JSON.stringify({ cmd: 'stop', label: finalLabel })}\n`);
       await this.waitForCheck(finalLabel, timeoutMs).catch(() => undefined);

@@ -219,9 +219,13 @@ async function runWriter(config: WriterConfig, writer: string, allWriters: strin
   connection.drop();
 }
 
-/** Reads every row of this run through the VIP, retrying on a fresh connection until answered. */
-async function runCheck(config: WriterConfig, label: string, allWriters: string[], deadlineMs = 30_000): Promise<void> {
-  const connection = new Connection({ ...config, queryTimeoutMs: 20_000 }, 'hs-check-reader');
+/**
+ * Reads every row of this run through the VIP, retrying on a fresh connection until answered.
+ * The read grows with the run: 1.4 M rows by the 84th fault of a full row, where 20 s per attempt
+ * and 30 s in all ran out at load 10 (2026-12-05), so the limits are generous.
+ */
+async function runCheck(config: WriterConfig, label: string, allWriters: string[], deadlineMs = 120_000): Promise<void> {
+  const connection = new Connection({ ...config, queryTimeoutMs: 60_000 }, 'hs-check-reader');
   const until = preciseNow() + deadlineMs;
   let lastError = 'no connection';
   while (preciseNow() < until) {
