@@ -32,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Lab, waitFor, type LabProcess } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
+import { onCpu, type Placement } from './lib/cpu-pin.js';
 import { clockTicksPerSecond, processTree } from './lib/process-sampler.js';
 import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd, treeCpuSeconds } from './rows/file-replication.js';
 import { writeEdited, writeRandom } from './rows/file-replication-delta.js';
@@ -49,9 +50,8 @@ const baseDist = option('base-dist', '');
 const prof = option('prof', '');
 const straceDir = option('strace', '');
 const perfDir = option('perf', '');
-const pin = flag('pin');
-/** `command` on `cpu` when --pin (the sending side on 0, the receiving side on 1). */
-const onCpu = (cpu: 0 | 1, command: string[]): string[] => (pin ? ['taskset', '-c', String(cpu), ...command] : command);
+/** --pin: the sending side on CPU 0, the receiving side on CPU 1. */
+const placement: Placement | undefined = flag('pin') ? { sender: 0, receiver: 1 } : undefined;
 const hz = clockTicksPerSecond();
 
 // rsync-fsync (only with --only): rsync --fsync, its receiver makes the file durable before the rename, as the replica does.
@@ -158,10 +158,9 @@ async function main(): Promise<void> {
     const size = statSync(sent).size;
     const rsyncDest = join(base, 'rsync-dest');
     mkdirSync(rsyncDest);
-    const rsyncd = startRsyncd(lab, base, host, rsyncDest);
-    await rsyncdReady(lab, host);
     // The daemon's per-transfer children inherit its CPU.
-    if (pin) await lab.exec('b', ['taskset', '-a', '-p', '-c', '1', String(rsyncd.pid)], { timeoutMs: 10_000 });
+    const rsyncd = startRsyncd(lab, base, host, rsyncDest, placement?.receiver);
+    await rsyncdReady(lab, host);
     for (let round = 0; round < rounds; round++) {
       const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
       for (const variant of order) {
@@ -186,7 +185,7 @@ async function main(): Promise<void> {
           const perf = await startPerf(variant, round);
           const m1 = machineCpu();
           const t0 = performance.now();
-          const out = await lab.exec('a', onCpu(0, ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', ...(variant === 'rsync-fsync' ? ['--fsync'] : []), join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`]), { timeoutMs: 600_000 });
+          const out = await lab.exec('a', onCpu(placement?.sender, ['/usr/bin/time', '-f', 'cpu %U %S', 'rsync', '-a', ...(variant === 'rsync-fsync' ? ['--fsync'] : []), join(source, 'big.bin'), `rsync://${host}:${RSYNC_PORT}/dest/`]), { timeoutMs: 600_000 });
           seconds = (performance.now() - t0) / 1000;
           const [, u, s] = /cpu ([\d.]+) ([\d.]+)/.exec(out.stderr) ?? [];
           senderCpu = Number(u) + Number(s);
@@ -203,9 +202,9 @@ async function main(): Promise<void> {
           }
           const keyHex = randomBytes(32).toString('hex');
           const url = nodeProcessUrl(variant);
-          const server = lab.spawn('b', onCpu(1, wrap(nodeEntryCommand(url, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), 'replica', round, variant)), { name: `replica-${variant}-${round}` });
+          const server = lab.spawn('b', onCpu(placement?.receiver, wrap(nodeEntryCommand(url, 'runReplicaProcess', { root: replica, host, port: PORT, keyHex }), 'replica', round, variant)), { name: `replica-${variant}-${round}` });
           await server.waitForLine(/"listening"/, 30_000);
-          const src = lab.spawn('a', onCpu(0, wrap(nodeEntryCommand(url, 'runSourceProcess', { root: source, host, port: PORT, keyHex }), 'source', round, variant)), { name: `source-${variant}-${round}` });
+          const src = lab.spawn('a', onCpu(placement?.sender, wrap(nodeEntryCommand(url, 'runSourceProcess', { root: source, host, port: PORT, keyHex }), 'source', round, variant)), { name: `source-${variant}-${round}` });
           await src.waitForLine(/"rescan-done"/, 120_000);
           const sPid = src.pid;
           const rPid = server.pid;

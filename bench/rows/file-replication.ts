@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Lab, waitFor, type LabProcess } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import { fmt, markdownTable } from '../lib/format.js';
+import { onCpu } from '../lib/cpu-pin.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { ownFsWanted, sideRoots } from '../lib/own-fs.js';
 import { clockTicksPerSecond, processTree } from '../lib/process-sampler.js';
@@ -106,10 +107,11 @@ function lsyncdConfig(source: string, host: string, delay: number | undefined): 
   ].join('\n');
 }
 
-export function startRsyncd(lab: Lab, base: string, host: string, dest: string): LabProcess {
+/** The rsync daemon in host b; with `cpu`, it and the children it forks per transfer run on that CPU. */
+export function startRsyncd(lab: Lab, base: string, host: string, dest: string, cpu?: number): LabProcess {
   const conf = join(base, `rsyncd-${Math.random().toString(16).slice(2)}.conf`);
   writeFileSync(conf, `use chroot = no\nport = ${RSYNC_PORT}\naddress = ${host}\n[dest]\npath = ${dest}\nread only = no\nuid = root\ngid = root\n`);
-  return lab.spawn('b', ['rsync', '--daemon', '--no-detach', `--config=${conf}`], { name: 'rsyncd' });
+  return lab.spawn('b', onCpu(cpu, ['rsync', '--daemon', '--no-detach', `--config=${conf}`]), { name: 'rsyncd' });
 }
 
 export async function rsyncdReady(lab: Lab, host: string): Promise<void> {
