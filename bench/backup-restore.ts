@@ -9,9 +9,13 @@
  *
  *   node dist/bench/backup-restore.js --data DIR | --small N  [--rounds 3]
  *        [--variants hotstandby,restic,NAME…] [--build NAME=OTHER/dist/bench/backup-driver.js …]
- *        [--shared-fs] [--cold]
+ *        [--shared-fs] [--cold] [--keep DIR]
+ *
+ * --keep DIR: the work directory is DIR, and the set and both repositories made in it are kept and
+ * reused by later runs with the same DIR, so the (long, untimed) setup of a 1 M-file set can run
+ * outside the bench lock: `--keep DIR --rounds 0` only makes them.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeSmall, type DataSet } from './backup-data.js';
@@ -29,10 +33,11 @@ const { values } = parseArgs({
     build: { type: 'string', multiple: true, default: [] },
     'shared-fs': { type: 'boolean', default: false },
     cold: { type: 'boolean', default: false },
+    keep: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
+if (!Number.isInteger(rounds) || rounds < (values.keep === undefined ? 1 : 0)) throw new RangeError(`Invalid --rounds '${values.rounds}'`);
 if ((values.data === undefined) === (values.small === undefined)) throw new RangeError('Give one of --data DIR or --small N');
 if (values.small !== undefined && !(Number.isInteger(Number(values.small)) && Number(values.small) > 0)) throw new RangeError(`Invalid --small '${values.small}' (a positive whole number)`);
 const builds = new Map<string, string>();
@@ -45,7 +50,7 @@ const variants = (values.variants ?? ['hotstandby', ...builds.keys(), 'restic'].
 for (const v of variants) if (v !== 'hotstandby' && v !== 'restic' && !builds.has(v)) throw new RangeError(`Unknown variant '${v}' (hotstandby, restic, or a NAME given with --build)`);
 const fs = restoreFsWanted();
 
-const { work, driver, env, sh } = backupBench('hs-bench-restore-');
+const { work, driver, env, sh } = backupBench('hs-bench-restore-', values.keep);
 
 function countFiles(dir: string): number {
   let n = 0;
@@ -70,12 +75,22 @@ function listSet(root: string): DataSet {
 }
 
 try {
-  const set = values.data !== undefined ? listSet(values.data) : makeSmall(join(work, 'data'), Number(values.small), 1);
   const repo = { hs: join(work, 'repo-hotstandby'), restic: join(work, 'repo-restic') };
-  sh(process.execPath, [driver, 'init', repo.hs]);
-  sh(process.execPath, [driver, 'backup', repo.hs, set.root]);
-  sh('restic', ['-r', repo.restic, 'init']);
-  sh('restic', ['-r', repo.restic, 'backup', '--quiet', set.root]);
+  // With --keep, a marker written after both backups says the set and repositories are complete.
+  const ready = join(work, 'ready');
+  let set: DataSet;
+  if (values.keep !== undefined && existsSync(ready)) {
+    set = listSet(values.data ?? join(work, 'data'));
+    if (values.small !== undefined && set.files.length !== Number(values.small)) throw new RangeError(`--keep ${work} holds ${set.files.length} files, not ${values.small}`);
+  } else {
+    for (const dir of [repo.hs, repo.restic, join(work, 'data'), join(work, 'restic-cache')]) rmSync(dir, { recursive: true, force: true });
+    set = values.data !== undefined ? listSet(values.data) : makeSmall(join(work, 'data'), Number(values.small), 1);
+    sh(process.execPath, [driver, 'init', repo.hs]);
+    sh(process.execPath, [driver, 'backup', repo.hs, set.root]);
+    sh('restic', ['-r', repo.restic, 'init']);
+    sh('restic', ['-r', repo.restic, 'backup', '--quiet', set.root]);
+    writeFileSync(ready, `${set.files.length} files\n`);
+  }
   const runs = new Map<string, ColdRun[]>();
   for (let r = 0; r < rounds; r++) {
     console.error(`round ${r + 1}`);
@@ -95,18 +110,22 @@ try {
       }
     }
   }
-  const mib = set.bytes / (1 << 20);
-  console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, restore target: ${fs === 'own' ? 'a fresh ext4 per run' : 'the work directory'}, ${values.cold ? 'page cache dropped' : 'page cache kept'}\n`);
-  console.log('| variant | wall, median (range) | MiB/s | vs restic | user, median | sys, median | peak RSS, median (range) | load (range) |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  const resticWall = runs.has('restic') ? median(runs.get('restic')!.map((x) => x.wall)) : NaN;
-  for (const v of variants) {
-    const xs = runs.get(v)!;
-    const wall = median(xs.map((x) => x.wall));
-    const range = (k: keyof ColdRun, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
-    const vs = Number.isNaN(resticWall) ? '–' : `${(resticWall / wall).toFixed(2)}×`;
-    console.log(`| ${v} | ${wall.toFixed(2)} s (${range('wall', 2)}) | ${(mib / wall).toFixed(1)} | ${vs} | ${median(xs.map((x) => x.user)).toFixed(2)} s | ${median(xs.map((x) => x.sys)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB (${range('rssMb', 0)}) | ${range('load', 1)} |`);
+  if (rounds === 0) {
+    console.log(`${set.files.length} files and both repositories kept in ${work}`);
+  } else {
+    const mib = set.bytes / (1 << 20);
+    console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, restore target: ${fs === 'own' ? 'a fresh ext4 per run' : 'the work directory'}, ${values.cold ? 'page cache dropped' : 'page cache kept'}\n`);
+    console.log('| variant | wall, median (range) | MiB/s | vs restic | user, median | sys, median | peak RSS, median (range) | load (range) |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    const resticWall = runs.has('restic') ? median(runs.get('restic')!.map((x) => x.wall)) : NaN;
+    for (const v of variants) {
+      const xs = runs.get(v)!;
+      const wall = median(xs.map((x) => x.wall));
+      const range = (k: keyof ColdRun, d: number) => `${Math.min(...xs.map((x) => x[k])).toFixed(d)}–${Math.max(...xs.map((x) => x[k])).toFixed(d)}`;
+      const vs = Number.isNaN(resticWall) ? '–' : `${(resticWall / wall).toFixed(2)}×`;
+      console.log(`| ${v} | ${wall.toFixed(2)} s (${range('wall', 2)}) | ${(mib / wall).toFixed(1)} | ${vs} | ${median(xs.map((x) => x.user)).toFixed(2)} s | ${median(xs.map((x) => x.sys)).toFixed(2)} s | ${median(xs.map((x) => x.rssMb)).toFixed(0)} MB (${range('rssMb', 0)}) | ${range('load', 1)} |`);
+    }
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (values.keep === undefined) rmSync(work, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
  * directory, this build's backup driver, restic's environment (password, a cache inside the work
  * directory) and whether the page cache can be dropped (root).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOrThrow } from './cold-run.js';
@@ -18,8 +18,10 @@ export interface BackupBench {
   sh(cmd: string, args: string[]): void;
 }
 
-export function backupBench(prefix: string): BackupBench {
-  const work = mkdtempSync(join(tmpdir(), prefix));
+/** `keep`: use (and create) that directory instead of a fresh temporary one. */
+export function backupBench(prefix: string, keep?: string): BackupBench {
+  const work = keep ?? mkdtempSync(join(tmpdir(), prefix));
+  if (keep !== undefined) mkdirSync(keep, { recursive: true });
   const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(work, 'restic-cache') };
   return {
     work,
