@@ -145,7 +145,7 @@ function wrap(command: string[], side: string, round: number, variant: Variant):
 
 async function main(): Promise<void> {
   for (const dir of [prof, straceDir, perfDir]) if (dir !== '') mkdirSync(dir, { recursive: true });
-  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false, offloads: process.env.BENCH_OFFLOADS === '1' });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-large-'));
   const runs: Run[] = [];
   try {
