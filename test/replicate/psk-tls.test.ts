@@ -36,3 +36,8 @@ test('a node of this version still connects to one of the previous version, eith
   assert.equal(await agreedCipher(oldServer, pskClientOptions(psk)), 'ECDHE-PSK-CHACHA20-POLY1305');
   assert.equal(await agreedCipher(pskServerOptions(psk), oldClient), 'ECDHE-PSK-CHACHA20-POLY1305');
 });
+
+test('a client offering only a suite without an ephemeral key exchange (plain PSK) is refused', async () => {
+  const plain: ConnectionOptions = { ciphers: 'PSK-AES128-GCM-SHA256', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', pskCallback: () => ({ psk: psk.key, identity: psk.identity }), checkServerIdentity: () => undefined };
+  await assert.rejects(agreedCipher(pskServerOptions(psk), plain), /handshake failure|no shared cipher/i);
+});
