@@ -21,7 +21,8 @@
  * 0 and its receiving side on CPU 1 (taskset), as two machines would be. Unpinned, the scheduler
  * keeps both ends on one CPU of this 2-core VM most of the time (62–91 % of samples), and the bare
  * pipe took about 1.4x as long with both pinned to one CPU as with them apart (bench/tcp-pipe.ts,
- * docs/replication.md, 2026-12-05). One JSON line per run, then a summary with medians.
+ * docs/replication.md, 2026-12-05). The link keeps segmentation offload (bench/lib/large-file-link.ts);
+ * BENCH_OFFLOADS=0 gives the one-segment link. One JSON line per run, then a summary with medians.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,7 @@ import { pathToFileURL } from 'node:url';
 import { Lab, waitFor, type LabProcess } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { onCpu, type Placement } from './lib/cpu-pin.js';
+import { largeFileOffloads } from './lib/large-file-link.js';
 import { clockTicksPerSecond, processTree } from './lib/process-sampler.js';
 import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd, treeCpuSeconds } from './rows/file-replication.js';
 import { writeEdited, writeRandom } from './rows/file-replication-delta.js';
@@ -145,7 +147,7 @@ function wrap(command: string[], side: string, round: number, variant: Variant):
 
 async function main(): Promise<void> {
   for (const dir of [prof, straceDir, perfDir]) if (dir !== '') mkdirSync(dir, { recursive: true });
-  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false, offloads: largeFileOffloads() });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-large-'));
   const runs: Run[] = [];
   try {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, waitFor } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
+import { largeFileOffloads } from '../lib/large-file-link.js';
 import { NODE_PROCESS, PORT, RSYNC_PORT, rsyncdReady, startRsyncd, Usage } from './file-replication.js';
 
 export interface DeltaRunResult {
@@ -82,7 +83,7 @@ export async function writeEdited(from: string, to: string, size: number): Promi
 }
 
 export async function deltaRun(mib: number): Promise<DeltaRunResult> {
-  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false, offloads: largeFileOffloads() });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-fdelta-'));
   try {
     for (const dir of ['source', 'replica', 'rsync-dest']) mkdirSync(join(base, dir));

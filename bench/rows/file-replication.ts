@@ -21,6 +21,7 @@ import { Lab, waitFor, type LabProcess } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
 import { fmt, markdownTable } from '../lib/format.js';
 import { onCpu } from '../lib/cpu-pin.js';
+import { largeFileLinkNote, largeFileOffloads } from '../lib/large-file-link.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { ownFsWanted, sideRoots } from '../lib/own-fs.js';
 import { clockTicksPerSecond, processTree } from '../lib/process-sampler.js';
@@ -258,7 +259,7 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
 
 /** One file of `mib` MiB: hotstandby, then plain rsync to a daemon, seconds each. With `bandwidthLimit` (bytes/s), hotstandby only. */
 export async function throughputRun(mib: number, bandwidthLimit?: number): Promise<{ mib: number; hotstandby_s: number; rsync_s: number; ratio: number }> {
-  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
+  const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false, offloads: largeFileOffloads() });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-ftput-'));
   try {
     for (const dir of ['source', 'replica', 'rsync-dest']) mkdirSync(join(base, dir));
@@ -393,6 +394,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
           ? 'Lag runs: each node\'s tree on its own fresh journaled ext4, as on two machines (the default; BENCH_OWN_FS=0 puts both on the shared root filesystem).'
           : 'Lag runs: both trees on the shared root filesystem (BENCH_OWN_FS=0). Where that is ext4 without a journal, creating files within 60 s of many deletions (earlier runs\' trees) costs kernel CPU per create and seconds of lag at 1,000 files/s; the default gives each node its own ext4 (docs/replication.md).',
         'Large file: hotstandby over TLS-PSK, rsync plain over its daemon protocol (no encryption).',
+        largeFileLinkNote(largeFileOffloads()),
         'Small change: both sides hold the file; 100 bytes inserted at a quarter, 4 KiB overwritten in the middle; hotstandby sends a delta (rsync\'s algorithm) and fsyncs, rsync -a does not fsync; link bytes = both directions on the source\'s interface.',
       ],
       goals,
@@ -416,6 +418,7 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         },
         resync_files: resyncFiles,
         lag_tree_fs: lagOnOwnFs() ? 'own-ext4' : 'shared',
+        large_file_link: largeFileOffloads() ? 'offloads' : 'one-segment',
         runs: { lag, resync, throughput, delta },
       },
       errors,

@@ -64,6 +64,12 @@ export interface LabOptions {
   ipv6?: boolean;
   /** Seed of the impairment relays' random numbers; default fixed per lab id. */
   seed?: number;
+  /**
+   * Segmentation offload kept on the hosts' links, as a server's NIC has it (TCP hands the veth
+   * frames of up to 64 KiB, one per send, and the receiver gets them whole); default false: one
+   * segment per frame, which the impairment relays need. A lab with offloads cannot be impaired.
+   */
+  offloads?: boolean;
   /** Keep the lab directory (logs, configs, captures) after destroy; default: env HS_LAB_KEEP=1. */
   keepFiles?: boolean;
   /**
@@ -150,6 +156,7 @@ export class Lab {
   private readonly fileNames = new Map<string, number>();
   private readonly namespaces: string[] = [];
   private readonly seed: number;
+  private readonly offloads: boolean;
   private readonly keepFiles: boolean;
   private destroyed = false;
 
@@ -163,6 +170,7 @@ export class Lab {
   private constructor(id: number, options: LabOptions) {
     this.id = id;
     this.ipv6 = options.ipv6 ?? true;
+    this.offloads = options.offloads ?? false;
     this.seed = options.seed ?? id * 7919;
     this.keepFiles = options.keepFiles ?? process.env.HS_LAB_KEEP === '1';
     this.switchNs = namespaceName(process.pid, id, SWITCH_ROLE);
@@ -206,7 +214,7 @@ export class Lab {
       ipv6: this.ipv6 ? hostIpv6(this.id, index) : undefined,
     }));
     this.namespaces.push(...plans.map((plan) => plan.ns));
-    const linkLocals = await Promise.all(plans.map((plan) => createHost(plan, this.switchNs)));
+    const linkLocals = await Promise.all(plans.map((plan) => createHost(plan, this.switchNs, this.offloads)));
     plans.forEach((plan, index) => {
       const host: LabHost = Object.freeze({
         name: plan.name,
@@ -335,6 +343,7 @@ export class Lab {
    */
   async setImpairment(host: string, impairment: ImpairmentOptions): Promise<void> {
     const state = this.state(host);
+    if (this.offloads) throw new Error(`Cannot impair ${host}: the lab keeps segmentation offload on its links (offloads: true), and the relay handles only single-segment frames`);
     const direction = impairment.direction ?? 'from-host';
     if (!['from-host', 'to-host', 'both'].includes(direction)) {
       throw new TypeError(`Impairment direction '${String(direction)}' is not 'from-host', 'to-host' or 'both'`);

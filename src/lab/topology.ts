@@ -38,7 +38,7 @@ export async function createSwitch(ns: string): Promise<void> {
 }
 
 /** Creates the host's namespace and link; returns its IPv6 link-local address when IPv6 is on. */
-export async function createHost(plan: HostPlan, switchNs: string): Promise<string | undefined> {
+export async function createHost(plan: HostPlan, switchNs: string, offloads = false): Promise<string | undefined> {
   const { hostPeer } = switchInterfaces(plan.name);
   await run(['ip', 'netns', 'add', plan.ns]);
   // Set before the interface exists so it inherits the defaults: no duplicate address detection,
@@ -55,8 +55,9 @@ export async function createHost(plan: HostPlan, switchNs: string): Promise<stri
     'type', 'veth', 'peer', 'name', hostPeer, 'netns', switchNs,
   ]);
   // One segment per packet: TCP would otherwise hand the veth 64 KiB super-frames (segmentation
-  // offload), which pass a bridge but not the impairment relay's packet sockets.
-  await ip(plan.ns, 'link', 'set', HOST_INTERFACE, 'gso_max_segs', '1', 'gso_max_size', '1514');
+  // offload), which pass a bridge but not the impairment relay's packet sockets. A lab that is
+  // never impaired may keep them (LabOptions.offloads), as a NIC with TSO and GRO does.
+  if (!offloads) await ip(plan.ns, 'link', 'set', HOST_INTERFACE, 'gso_max_segs', '1', 'gso_max_size', '1514');
   await ip(switchNs, 'link', 'set', hostPeer, 'master', BRIDGE);
   await ip(switchNs, 'link', 'set', hostPeer, 'up');
   await ip(plan.ns, 'link', 'set', HOST_INTERFACE, 'up');
