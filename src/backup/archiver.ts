@@ -13,7 +13,7 @@ import { goTimeNow, type GoTime } from './repo/go-json.js';
 import type { Id } from './repo/id.js';
 import type { Repository } from './repo/repository.js';
 import { whoAmI } from './repo/repository.js';
-import { bytesToName, fsPath } from './repo/names.js';
+import { bytesToName, fsPath, nameToBytes } from './repo/names.js';
 import { encodeSnapshot, type Snapshot } from './repo/snapshot.js';
 import { compareNames, decodeTree, encodeTree, sameNodeEncoding, type TreeNode } from './repo/tree.js';
 import { findSnapshot } from './snapshots.js';
@@ -25,6 +25,7 @@ import { nodeOf, parseScanDetails, statEntry, type EntryStat } from './scan-node
 import { ChunkPool, defaultChunkWorkers } from './chunk-pool.js';
 import { backupNative, type BackupNative } from './native.js';
 import { readingSource, skippedEntry, SourceReadError, type SkippedEntry } from './source-errors.js';
+import { BATCH_BUFFER_BYTES, BATCH_FILE_MAX, packNames, parseBatch, planBatches, type BatchFile, type HashFilesInto } from './small-file-batches.js';
 
 export interface BackupOptions {
   paths: string[];
@@ -101,6 +102,11 @@ const SYNC_READ_MAX = MIN_SIZE;
 const LARGE_FILES_AT_ONCE = 2;
 /** Files of one directory stored at once. */
 const ENTRY_CONCURRENCY = 8;
+/**
+ * Batches of a directory's small files read at once (small-file-batches.ts): with the scans
+ * ahead (DIRS_AHEAD), enough to keep libuv's four threads busy.
+ */
+const BATCHES_AT_ONCE = 3;
 /**
  * Subdirectories of one directory scanned ahead of the one being stored (saveDir). Each scan is
  * one job of libuv's pool (4 threads, which the small files' reads share).
@@ -180,6 +186,11 @@ function smallFileReader(): SmallFileReader | undefined {
   return native?.readSmallFile?.bind(native);
 }
 
+function batchReader(): HashFilesInto | undefined {
+  const native = backupNative();
+  return native?.hashFiles?.bind(native);
+}
+
 type DirectoryScanner = NonNullable<BackupNative['scanDirectory']>;
 
 function directoryScanner(): DirectoryScanner | undefined {
@@ -204,6 +215,9 @@ export class Archiver {
   private readonly readSmallAsync = smallFileReader();
   /** A directory's entries with lstat, readlink and xattrs in one thread-pool job (scan-nodes.ts). */
   private readonly scanDirectory = directoryScanner();
+  /** Small files read and hashed a batch per thread-pool job (small-file-batches.ts), into these buffers. */
+  private readonly hashFilesInto = batchReader();
+  private readonly batchBuffers = new ReadBuffers(BATCH_BUFFER_BYTES, BATCHES_AT_ONCE);
   /** Entries left out because they could not be read. */
   readonly errors: SkippedEntry[] = [];
 
@@ -445,19 +459,16 @@ export class Archiver {
     }
     prepareAhead(0);
     const others = slots.flatMap((n, i) => (n !== undefined && n.type !== 'dir' ? [i] : []));
-    await forEachLimit(others.length, ENTRY_CONCURRENCY, async (k) => {
-      const i = others[k]!;
-      const child = join(path, entries[i]!.name);
-      try {
-        await this.fill(slots[i]!, child, parent.get(entries[i]!.name));
-      } catch (err) {
-        // Gone between the scan and the read (the scan runs ahead of the reads), or unreadable:
-        // left out, as restic leaves it out, rather than failing the whole backup. Chunks of a
-        // file that failed mid-read may be stored; no tree names them (prune removes them).
-        if (!this.leftOut(err, child, slots[i])) throw err;
-        slots[i] = undefined;
-      }
-    });
+    // Small files that need reading go in batches (small-file-batches.ts), the rest one by one,
+    // both at once; the first failure is thrown once both are done, as forEachLimit does.
+    const batched = this.hashFilesInto ? others.filter((i) => this.batchable(slots[i]!, parent.get(entries[i]!.name))) : [];
+    const inBatches = new Set(batched);
+    const single = batched.length === 0 ? others : others.filter((i) => !inBatches.has(i));
+    const stored = await Promise.allSettled([
+      this.storeBatched(path, entries, slots, parent, batched),
+      forEachLimit(single.length, ENTRY_CONCURRENCY, (k) => this.fillEntry(path, entries, slots, parent, single[k]!)),
+    ]);
+    for (const r of stored) if (r.status === 'rejected') throw r.reason;
     for (let j = 0; j < dirs.length; j++) {
       prepareAhead(j);
       const i = dirs[j]!;
@@ -490,6 +501,71 @@ export class Archiver {
       return parentTree;
     }
     return this.saveTree(nodes);
+  }
+
+  /** Stores entry i of a directory (not a subdirectory) the ordinary way, one file at a time. */
+  private async fillEntry(path: string, entries: readonly ListedEntry[], slots: (TreeNode | undefined)[], parent: Map<string, TreeNode>, i: number): Promise<void> {
+    const child = join(path, entries[i]!.name);
+    try {
+      await this.fill(slots[i]!, child, parent.get(entries[i]!.name));
+    } catch (err) {
+      // Gone between the scan and the read (the scan runs ahead of the reads), or unreadable:
+      // left out, as restic leaves it out, rather than failing the whole backup. Chunks of a
+      // file that failed mid-read may be stored; no tree names them (prune removes them).
+      if (!this.leftOut(err, child, slots[i])) throw err;
+      slots[i] = undefined;
+    }
+  }
+
+  /** A regular file small enough for a batch, whose content must be read (not unchanged since the parent snapshot). */
+  private batchable(node: TreeNode, old: TreeNode | undefined): boolean {
+    return node.type === 'file' && (node.size ?? 0) <= BATCH_FILE_MAX && !this.unchanged(node, old);
+  }
+
+  /**
+   * Entries `indexes` of a directory (batchable files) read and hashed a batch per thread-pool
+   * job, BATCHES_AT_ONCE at a time, and stored; a file a batch could not read whole (or every
+   * file of a batch whose job failed) is stored by fillEntry, which reports what is wrong.
+   */
+  private async storeBatched(path: string, entries: readonly ListedEntry[], slots: (TreeNode | undefined)[], parent: Map<string, TreeNode>, indexes: readonly number[]): Promise<void> {
+    const batches = planBatches(indexes.map((i) => slots[i]!.size ?? 0));
+    const dir = fsPath(path);
+    await forEachLimit(batches.length, BATCHES_AT_ONCE, async (b) => {
+      const members = batches[b]!.map((k) => indexes[k]!);
+      // Given back once every file of the batch is queued: the repository has copied or sealed them.
+      const buffer = this.batchBuffers.take();
+      try {
+        await this.storeBatch(path, dir, entries, slots, parent, members, buffer);
+      } finally {
+        this.batchBuffers.give(buffer);
+      }
+    });
+  }
+
+  /** One batch of storeBatched, read into `buffer`. */
+  private async storeBatch(path: string, dir: string | Buffer, entries: readonly ListedEntry[], slots: (TreeNode | undefined)[], parent: Map<string, TreeNode>, members: readonly number[], buffer: Buffer): Promise<void> {
+    let files: BatchFile[] | undefined;
+    try {
+      const names = packNames(members.map((i) => nameToBytes(entries[i]!.name)));
+      const used = await this.hashFilesInto!(dir, names, BATCH_FILE_MAX, buffer);
+      files = parseBatch(buffer.subarray(0, used), members.length);
+    } catch {
+      files = undefined; // the directory unreadable or gone, or an addon of another shape: one by one
+    }
+    for (let k = 0; k < members.length; k++) {
+      const i = members[k]!;
+      const file = files?.[k];
+      if (file?.ok !== true) {
+        await this.fillEntry(path, entries, slots, parent, i);
+        continue;
+      }
+      const node = slots[i]!;
+      this.stats.files++;
+      this.stats.bytesRead += file.data.length;
+      // The size is what was read, as saveFile does; the job checked it matched its fstat.
+      node.content = file.data.length === 0 ? [] : [await this.queue('data', file.data, file.id)];
+      node.size = file.data.length;
+    }
   }
 
   /** Stores an entry's content or subtree (`prepared`: a directory's listing started ahead). */

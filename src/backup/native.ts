@@ -26,6 +26,12 @@ export interface BackupNative {
    * is built with the addon of the same version).
    */
   scanDirectory?(path: string | Buffer, details: true): Promise<Buffer>;
+  /**
+   * A batch of a directory's small files read, checked and hashed in one thread-pool job, the
+   * records and then their bytes written into `into`; resolves the bytes used
+   * (native/hash-files.cc; parsed by small-file-batches.ts).
+   */
+  hashFiles?(dir: string | Buffer, names: Buffer, limit: number, into: Buffer): Promise<number>;
 }
 
 export interface SmallFileRead {

@@ -124,6 +124,8 @@ export interface NativeFileBinding {
   scanDirectory?(path: Buffer): Promise<Buffer>;
   /** SHA-256 of a directory's small files in one thread-pool job (native/hash-files.cc, records described there). */
   hashFiles?(dir: Buffer, names: Buffer, limit: number): Promise<Buffer>;
+  /** The same with the files' bytes after the records, written into `into`; resolves the bytes used (backups' small files). */
+  hashFiles?(dir: string | Buffer, names: Buffer, limit: number, into: Buffer): Promise<number>;
   /** Delta transfer's block sums of a basis in one thread-pool job (native/delta-io.cc, src/replicate/delta-io.ts). */
   blockSums?(fd: number, basisSize: number, blockSize: number, from: number, n: number): Promise<Buffer>;
   /** SHA-256 (hex) of a file's range in one thread-pool job (native/delta-io.cc): the source's whole-file hash of a delta. */

@@ -16,6 +16,7 @@ export interface BlobLocation extends PackedBlob {
 }
 
 const ID_BYTES = 32;
+const WORDS = ID_BYTES / 4;
 const META = 4; // pack number + 1 (0: empty slot) with the type in the top bit, offset, length, uncompressed length
 const TREE_BIT = 0x80000000;
 const MAX_LOAD = 0.8;
@@ -47,19 +48,29 @@ class Shard {
     }
   }
 
+  /**
+   * Moves every entry into a table half as large again. The entries are distinct, so each goes to
+   * the first empty slot of its probe: no comparison, and no view of the old key per entry (those
+   * two made growing a third of loading a 1,000,000-blob index).
+   */
   grow(): void {
     const old = { ids: this.ids, meta: this.meta, capacity: this.capacity };
-    this.capacity = Math.ceil(this.capacity * 1.5);
-    this.ids = Buffer.alloc(this.capacity * ID_BYTES);
-    this.meta = new Uint32Array(this.capacity * META);
+    const capacity = Math.ceil(this.capacity * 1.5);
+    const ids = Buffer.alloc(capacity * ID_BYTES);
+    const meta = new Uint32Array(capacity * META);
+    // The ids copied a word at a time (Buffer.copy per id cost more than the rest of the loop).
+    const from = new Uint32Array(old.ids.buffer, old.ids.byteOffset, old.capacity * WORDS);
+    const into = new Uint32Array(ids.buffer, ids.byteOffset, capacity * WORDS);
     for (let s = 0; s < old.capacity; s++) {
-      const m = old.meta[s * META]!;
-      if (m === 0) continue;
-      const key = old.ids.subarray(s * ID_BYTES, s * ID_BYTES + ID_BYTES);
-      const to = -this.find(key, (m & TREE_BIT) !== 0) - 1;
-      key.copy(this.ids, to * ID_BYTES);
-      this.meta.set(old.meta.subarray(s * META, s * META + META), to * META);
+      if (old.meta[s * META]! === 0) continue;
+      let to = old.ids.readUInt32LE(s * ID_BYTES + 4) % capacity;
+      while (meta[to * META]! !== 0) to = to + 1 === capacity ? 0 : to + 1;
+      for (let k = 0; k < WORDS; k++) into[to * WORDS + k] = from[s * WORDS + k]!;
+      for (let k = 0; k < META; k++) meta[to * META + k] = old.meta[s * META + k]!;
     }
+    this.capacity = capacity;
+    this.ids = ids;
+    this.meta = meta;
   }
 }
 
