@@ -458,12 +458,16 @@ export class Archiver {
       if (node.type === 'dir') dirs.push(i);
     }
     prepareAhead(0);
-    const others = slots.flatMap((n, i) => (n !== undefined && n.type !== 'dir' ? [i] : []));
-    // Small files that need reading go in batches (small-file-batches.ts), the rest one by one,
-    // both at once; the first failure is thrown once both are done, as forEachLimit does.
-    const batched = this.hashFilesInto ? others.filter((i) => this.batchable(slots[i]!, parent.get(entries[i]!.name))) : [];
-    const inBatches = new Set(batched);
-    const single = batched.length === 0 ? others : others.filter((i) => !inBatches.has(i));
+    // Unchanged files take their content from the parent snapshot here, once; small files that
+    // need reading go in batches (small-file-batches.ts), the rest one by one, both at once; the
+    // first failure is thrown once both are done, as forEachLimit does.
+    const batched: number[] = [];
+    const single: number[] = [];
+    slots.forEach((n, i) => {
+      if (n === undefined || n.type === 'dir' || this.reuseUnchanged(n, parent.get(entries[i]!.name))) return;
+      if (this.hashFilesInto && n.type === 'file' && (n.size ?? 0) <= BATCH_FILE_MAX) batched.push(i);
+      else single.push(i);
+    });
     const stored = await Promise.allSettled([
       this.storeBatched(path, entries, slots, parent, batched),
       forEachLimit(single.length, ENTRY_CONCURRENCY, (k) => this.fillEntry(path, entries, slots, parent, single[k]!)),
@@ -517,9 +521,13 @@ export class Archiver {
     }
   }
 
-  /** A regular file small enough for a batch, whose content must be read (not unchanged since the parent snapshot). */
-  private batchable(node: TreeNode, old: TreeNode | undefined): boolean {
-    return node.type === 'file' && (node.size ?? 0) <= BATCH_FILE_MAX && !this.unchanged(node, old);
+  /** A file unchanged since the parent snapshot takes its content list from there (counted); false for any other entry. */
+  private reuseUnchanged(node: TreeNode, old: TreeNode | undefined): boolean {
+    if (node.type !== 'file' || !this.unchanged(node, old)) return false;
+    this.stats.files++;
+    this.stats.unchangedFiles++;
+    node.content = old!.content;
+    return true;
   }
 
   /**
@@ -574,11 +582,8 @@ export class Archiver {
       this.stats.dirs++;
       node.subtree = await this.saveDir(path, old?.type === 'dir' ? old.subtree : undefined, prepared);
     } else if (node.type === 'file') {
-      this.stats.files++;
-      if (this.unchanged(node, old)) {
-        this.stats.unchangedFiles++;
-        node.content = old!.content;
-      } else {
+      if (!this.reuseUnchanged(node, old)) {
+        this.stats.files++;
         // The size is what was read: a file that grew or shrank meanwhile stays consistent
         // (restic's check compares the size with the content's length).
         const { content, size } = await this.saveFile(path, node.size ?? 0, true);
