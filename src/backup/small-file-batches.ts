@@ -12,7 +12,10 @@
  * changed while read, unreadable, no OpenSSL) is not an error here: its caller stores it the
  * ordinary way, one file at a time, which reports what went wrong as before.
  */
+import { HASH_FILES_RECORD_BYTES, HASH_FILES_SHA256_AT } from '../net/hash-files-wire.js';
 import { idFromBytes, type Id } from './repo/id.js';
+
+export { packNames } from '../net/hash-files-wire.js';
 
 /**
  * The addon's call (native/hash-files.cc) with a buffer to write the records and the files'
@@ -27,8 +30,7 @@ export const BATCH_FILES = 64;
 /** Bytes per batch (by lstat), so a batch's buffer stays small. */
 export const BATCH_BYTES = 1024 * 1024;
 
-/** hashFiles records: i32 status | u64 size | u64 ino | u64 dev | i64 mtime ns | i64 ctime ns | 32 bytes SHA-256. */
-const RECORD_BYTES = 4 + 5 * 8 + 32;
+const RECORD_BYTES = HASH_FILES_RECORD_BYTES;
 /**
  * A batch's buffer (reused from batch to batch): its records, its files' bytes by lstat, and room
  * for one of them to have grown to the limit since (a file that no longer fits is read alone).
@@ -59,18 +61,6 @@ export function planBatches(sizes: readonly number[], maxFiles = BATCH_FILES, ma
   return batches;
 }
 
-/** The names' bytes as hashFiles takes them: each a u32 big-endian length and the bytes. */
-export function packNames(names: readonly Buffer[]): Buffer {
-  const out = Buffer.allocUnsafe(names.reduce((n, name) => n + 4 + name.length, 0));
-  let o = 0;
-  for (const name of names) {
-    out.writeUInt32BE(name.length, o);
-    name.copy(out, o + 4);
-    o += 4 + name.length;
-  }
-  return out;
-}
-
 /**
  * The job's answer for `count` names (the used part of its buffer): each file read whole (its id
  * and a view of its bytes) or not. Throws when the answer does not hold the records and data it
@@ -88,7 +78,7 @@ export function parseBatch(answer: Buffer, count: number): BatchFile[] {
     }
     const size = Number(answer.readBigUInt64BE(record + 4));
     if (data + size > answer.length) throw new RangeError(`The batch's answer lacks the data of record ${i}`);
-    files.push({ ok: true, id: idFromBytes(answer.subarray(record + 44, record + 76)), data: answer.subarray(data, data + size) });
+    files.push({ ok: true, id: idFromBytes(answer.subarray(record + HASH_FILES_SHA256_AT, record + RECORD_BYTES)), data: answer.subarray(data, data + size) });
     data += size;
   }
   if (data !== answer.length) throw new RangeError(`The batch's answer has ${answer.length - data} bytes more than its records say`);

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { ContentCache, stampOf } from './content-cache.js';
+import { HASH_FILES_RECORD_BYTES, HASH_FILES_SHA256_AT, packNames } from '../net/hash-files-wire.js';
 import { fileKey, LinkIndex, type FileKey } from './link-index.js';
 import { absolute, isReplicatorName, joinRel, relFromBytes, type RelPath } from './paths.js';
 import { anySelected, encodeXattrList, NO_XATTRS, readXattrList, type XattrPort, type XattrSelection } from './xattrs.js';
@@ -65,8 +66,8 @@ const UNREADABLE = Buffer.alloc(32);
 const EMPTY = Buffer.alloc(0);
 /** Names per hashFiles job: a directory of many files is hashed by several threads of the pool at once. */
 const HASH_BATCH = 512;
-/** hashFiles records (native/hash-files.cc): i32 status, size, ino, dev, mtime ns, ctime ns, 32 bytes SHA-256. */
-const HASH_RECORD = 76;
+/** hashFiles records (native/hash-files.cc, src/net/hash-files-wire.ts). */
+const HASH_RECORD = HASH_FILES_RECORD_BYTES;
 
 function sha256(...parts: Buffer[]): Buffer {
   const hash = createHash('sha256');
@@ -262,7 +263,7 @@ export class TreeDigester {
     for (let i = 0; i < misses.length; i += HASH_BATCH) batches.push(misses.slice(i, i + HASH_BATCH));
     await Promise.all(
       batches.map(async (batch) => {
-        const names = Buffer.concat(batch.flatMap((st) => [u32(st.name.length), Buffer.from(st.name, 'latin1')]));
+        const names = packNames(batch.map((st) => Buffer.from(st.name, 'latin1')));
         // Wall clock before any read: the racy-clean rule (content-cache.ts) judges the file's ctime against it.
         const hashedAtNs = this.contentCache.wallNs();
         let records: Buffer;
@@ -276,7 +277,7 @@ export class TreeDigester {
           const status = records.readInt32BE(o);
           if (status > 0) out.set(st, UNREADABLE);
           if (status !== 0) return;
-          const digest = Buffer.from(records.subarray(o + 44, o + 76));
+          const digest = Buffer.from(records.subarray(o + HASH_FILES_SHA256_AT, o + HASH_RECORD));
           out.set(st, digest);
           const read = { size: records.readBigUInt64BE(o + 4), ino: records.readBigUInt64BE(o + 12), dev: records.readBigUInt64BE(o + 20), mtimeNs: records.readBigInt64BE(o + 28), ctimeNs: records.readBigInt64BE(o + 36) };
           const stamp = stampOf(st);
@@ -412,11 +413,6 @@ export class TreeDigester {
   }
 }
 
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n, 0);
-  return b;
-}
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
