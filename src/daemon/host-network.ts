@@ -1,15 +1,17 @@
 /**
  * The host's network as the daemon sees it: rtnetlink, the links and addresses it reports (kept
  * current by notifications, re-read on reload and when notifications were lost), and the packet
- * sockets GARPs / unsolicited NAs go out on. Subsystems subscribe to link and address changes
+ * sockets GARPs / unsolicited NAs go out on and ARP claims on the VIPs come in on. Subsystems subscribe to link and address changes
  * here instead of to netlink, so one change reaches each of them once, after the state is updated.
  */
 import type { NativeBinding } from '../net/native.js';
 import type { AddressInfo } from '../net/netlink/address.js';
 import type { LinkInfo } from '../net/netlink/link.js';
 import { RtNetlink, type ChangeKind } from '../net/netlink/rtnetlink.js';
-import { openPacketSender, type PacketSender } from '../net/packet-socket.js';
+import { ETHERTYPE_ARP } from '../net/arp.js';
+import { openPacketCapture, openPacketSender, type PacketSender } from '../net/packet-socket.js';
 import type { Logger } from '../ports/index.js';
+import { ArpClaimWatch, type ArpClaimListener } from './arp-claim-watch.js';
 
 export type LinkListener = (link: LinkInfo, change: ChangeKind) => void;
 export type AddressListener = (address: AddressInfo, change: ChangeKind) => void;
@@ -20,6 +22,7 @@ export class HostNetwork {
   private readonly linkListeners = new Set<LinkListener>();
   private readonly addressListeners = new Set<AddressListener>();
   private readonly senders = new Map<number, PacketSender>();
+  private readonly arpClaims: ArpClaimWatch;
 
   private constructor(
     private readonly native: NativeBinding,
@@ -27,6 +30,7 @@ export class HostNetwork {
     readonly netlink: RtNetlink,
     private readonly log: Logger,
   ) {
+    this.arpClaims = new ArpClaimWatch((ifindex, onFrame, onError) => openPacketCapture(ifindex, native, onFrame, onError, ETHERTYPE_ARP), log);
     // Subscribed before the first dump, so no change falls between the two.
     netlink.onLink((link, change) => {
       if (change === 'del') this.links.delete(link.index);
@@ -117,7 +121,13 @@ export class HostNetwork {
     return sender;
   }
 
+  /** ARP senders heard on an interface (address-defence.ts); returns the unsubscribe function. */
+  watchArpClaims(ifindex: number, listener: ArpClaimListener): () => void {
+    return this.arpClaims.watch(ifindex, listener);
+  }
+
   close(): void {
+    this.arpClaims.close();
     for (const sender of this.senders.values()) sender.close();
     this.senders.clear();
     this.netlink.close();

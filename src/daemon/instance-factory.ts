@@ -1,7 +1,7 @@
 /**
  * Builds VRRP instances on this host: where each one runs (its interface, source address, VIP
  * devices, socket group), and the runner with its ports — the VIP holder, the GARP / NA announcer
- * and the advert sender; beside the VIP holder the virtual routes / rules and no_accept's drop
+ * and the advert sender, the defence of its VIPs against other MACs' ARP (address-defence.ts); beside the VIP holder the virtual routes / rules and no_accept's drop
  * rule (VipAndRouteHolder), and, with use_vmac, adverts from the VMAC (created by vmac.ts).
  *
  * It remembers where each built instance runs, so a reload can tell which instances the host
@@ -15,6 +15,7 @@ import type { AddressInfo } from '../net/netlink/address.js';
 import type { LinkInfo } from '../net/netlink/link.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
 import { parseIp } from '../vrrp/ip-address.js';
+import { AddressDefence } from './address-defence.js';
 import { ScheduledAnnouncer } from './announcer.js';
 import type { ManagedInstance } from './controller.js';
 import type { HostNetwork } from './host-network.js';
@@ -29,7 +30,7 @@ import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
 import type { VipGates } from './vip-gate.js';
 
 /** What the factory needs of the host's network (HostNetwork in production). */
-export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender'> & { netlink: AddressTable & RoutingTable };
+export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender' | 'watchArpClaims'> & { netlink: AddressTable & RoutingTable };
 
 export interface InstanceFactoryDeps {
   network: HostView;
@@ -118,12 +119,14 @@ export class InstanceFactory {
       onLowerPriority: () => this.deps.lowerPriorityHeard?.(runner),
     });
     membership.deliverTo(runner);
+    const stopDefending = defendVips(runner, placement, network, this.deps, log, 2 * instance.advertIntervalMs);
     this.holders.add(vips);
     this.placements.set(instance.name, placement);
     return {
       runner,
       settled: () => held.settled(),
       dispose: () => {
+        stopDefending();
         membership.leave();
         this.holders.delete(vips);
         if (this.placements.get(instance.name) === placement) this.placements.delete(instance.name);
@@ -161,6 +164,31 @@ export class InstanceFactory {
       }
     }
   }
+}
+
+/**
+ * While `runner` is master, another MAC announcing one of its IPv4 VIPs makes it announce them
+ * again (address-defence.ts). Returns what stops it. IPv6 (an unsolicited NA from another MAC)
+ * is not watched: that would mean reading every IPv6 frame of the interface.
+ */
+function defendVips(runner: InstanceRunner, placement: Placement, network: HostView, deps: InstanceFactoryDeps, log: Logger, settleMs: number): () => void {
+  const defence = new AddressDefence(deps.clock, deps.timers, settleMs, {
+    defend: () => runner.defendsVips && runner.sendGarp(),
+    scheduled: (claimedBy, inMs) => log.log('warn', 'another MAC announces a VIP of this master; announcing the VIPs again', { claimedBy, inMs }),
+  });
+  const unwatch = placement.vips.flatMap((vip, i) => {
+    if (vip.config.family !== 4) return [];
+    const ours = placement.macs[i]?.toLowerCase();
+    return [
+      network.watchArpClaims(vip.ifindex, (claim) => {
+        if (claim.address === vip.config.address && claim.mac !== ours && runner.defendsVips) defence.claimHeard(claim.mac);
+      }),
+    ];
+  });
+  return () => {
+    for (const stop of unwatch) stop();
+    defence.stop();
+  };
 }
 
 /** Where `instance` of `config` runs on this host; ConfigError when an interface or address is missing. */

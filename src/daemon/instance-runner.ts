@@ -260,6 +260,14 @@ export class InstanceRunner {
     return true;
   }
 
+  /**
+   * A master that may defend its VIPs against another MAC's claim (address-defence.ts): not while
+   * it listens after a stall (the claimant may be the master that replaced it) or hands over.
+   */
+  get defendsVips(): boolean {
+    return this.core.state === 'MASTER' && !this.core.machine.listeningAfterStall && !this.core.handingOver;
+  }
+
   status(): InstanceStatus {
     const state = this.core.state;
     return {

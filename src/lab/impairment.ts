@@ -15,11 +15,16 @@ export interface Impairment {
    * (as netem's delay with jitter does). Default false: frames keep their order, as on a cable.
    */
   reorder?: boolean;
+  /**
+   * IP protocol numbers (the IPv4 protocol, the IPv6 next header) whose frames are always dropped,
+   * e.g. [112]: a firewall between the hosts that blocks VRRP and lets ARP and the rest through.
+   */
+  dropProtocols?: readonly number[];
 }
 
 export type ImpairmentSettings = Required<Impairment>;
 
-export const NO_IMPAIRMENT: ImpairmentSettings = Object.freeze({ lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false });
+export const NO_IMPAIRMENT: ImpairmentSettings = Object.freeze({ lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false, dropProtocols: Object.freeze([]) });
 
 function finiteInRange(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number, not '${String(value)}'`);
@@ -40,7 +45,26 @@ export function validateImpairment(impairment: Impairment): ImpairmentSettings {
     delayMs: finiteInRange('delayMs', impairment.delayMs ?? 0, 0, 60_000),
     jitterMs: finiteInRange('jitterMs', impairment.jitterMs ?? 0, 0, 60_000),
     reorder: booleanOrFalse('reorder', impairment.reorder),
+    dropProtocols: protocolList(impairment.dropProtocols),
   };
+}
+
+function protocolList(value: unknown): readonly number[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`dropProtocols must be an array of IP protocol numbers, not '${String(value)}'`);
+  for (const protocol of value) {
+    if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw new RangeError(`dropProtocols: '${String(protocol)}' is not an IP protocol number (0…255)`);
+  }
+  return [...(value as number[])];
+}
+
+/** The IP protocol an Ethernet frame carries (IPv4 protocol / IPv6 first next header), or undefined. */
+export function ipProtocolOf(frame: Buffer): number | undefined {
+  if (frame.length < 14) return undefined;
+  const ethertype = frame.readUInt16BE(12);
+  if (ethertype === 0x0800 && frame.length >= 24) return frame[23];
+  if (ethertype === 0x86dd && frame.length >= 21) return frame[20];
+  return undefined;
 }
 
 /** A small seeded generator (mulberry32): uniform floats in [0, 1), the same sequence for a seed. */
@@ -108,7 +132,11 @@ export class ImpairedDirection {
   /** Takes a frame that just arrived: drops it, sends it, or queues it for later. */
   offer(frame: Buffer): void {
     this.stats.received++;
-    const { lossPercent, delayMs, jitterMs, reorder } = this.settings;
+    const { lossPercent, delayMs, jitterMs, reorder, dropProtocols } = this.settings;
+    if (dropProtocols.length > 0 && dropProtocols.includes(ipProtocolOf(frame) ?? -1)) {
+      this.stats.dropped++;
+      return;
+    }
     if (lossPercent > 0 && this.random.next() * 100 < lossPercent) {
       this.stats.dropped++;
       return;

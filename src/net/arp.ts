@@ -12,6 +12,7 @@ export const ETHERTYPE_IPV4 = 0x0800;
 /** RFC 826 / IANA: hardware type Ethernet, opcode request. */
 export const ARP_HARDWARE_ETHERNET = 1;
 export const ARP_OP_REQUEST = 1;
+export const ARP_OP_REPLY = 2;
 /** 14-byte Ethernet header + 28-byte ARP body; the driver pads to the 60-byte minimum. */
 export const GRATUITOUS_ARP_LENGTH = 42;
 
@@ -34,4 +35,28 @@ export function buildGratuitousArp(mac: Buffer | string, address: string): Buffe
   frame.fill(0xff, 32, 38);
   frame.copy(frame, 38, 28, 32);
   return frame;
+}
+
+/** An ARP packet's sender: who says `address` is at `mac` (RFC 826's sender fields). */
+export interface ArpClaim {
+  address: string;
+  /** Lower-case, colon-separated. */
+  mac: string;
+}
+
+/**
+ * The sender of an Ethernet / IPv4 ARP request or reply, or undefined for anything else (other
+ * hardware or protocol types, a short frame, an RFC 5227 probe's unspecified sender 0.0.0.0).
+ * Any such packet updates the neighbour entries of hosts that have one for the sender's address
+ * (RFC 826, "merge_flag"), so it moves clients whether it is gratuitous or not.
+ */
+export function parseArpClaim(frame: Buffer): ArpClaim | undefined {
+  if (frame.length < GRATUITOUS_ARP_LENGTH || frame.readUInt16BE(12) !== ETHERTYPE_ARP) return undefined;
+  if (frame.readUInt16BE(14) !== ARP_HARDWARE_ETHERNET || frame.readUInt16BE(16) !== ETHERTYPE_IPV4) return undefined;
+  if (frame[18] !== 6 || frame[19] !== 4) return undefined;
+  const op = frame.readUInt16BE(20);
+  if (op !== ARP_OP_REQUEST && op !== ARP_OP_REPLY) return undefined;
+  if (frame.readUInt32BE(28) === 0) return undefined;
+  const mac = [...frame.subarray(22, 28)].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+  return { address: `${frame[28]}.${frame[29]}.${frame[30]}.${frame[31]}`, mac };
 }

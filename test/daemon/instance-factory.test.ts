@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import { SocketGroups } from '../../src/daemon/socket-groups.js';
 import type { AddressFlags, AddressInfo } from '../../src/net/netlink/address.js';
 import type { LinkInfo } from '../../src/net/netlink/link.js';
+import type { ArpClaimListener } from '../../src/daemon/arp-claim-watch.js';
 import { createFakeNative } from '../net/fake-native.js';
 import { FakeTime } from '../support/fake-time.js';
 import { instanceConfig } from '../support/instance-config.js';
@@ -33,11 +34,17 @@ function config(instances: InstanceConfig[], multicastGroup4 = '224.0.0.18'): Ho
 function onFakeHost(running: HotstandbyConfig) {
   const links = new Map([['eth0', link(2)]]);
   const host = { addresses: [address(2, '10.99.0.2'), address(2, '10.99.0.50', true)] };
+  const claimListeners = new Set<ArpClaimListener>();
+  const sent: Buffer[] = [];
   const network: HostView = {
     link: (name) => links.get(name),
     linkByIndex: (index) => [...links.values()].find((l) => l.index === index),
     addresses: () => host.addresses,
-    packetSender: () => ({ send: () => true, close() {} }),
+    packetSender: () => ({ send: (frame) => sent.push(frame) > 0, close() {} }),
+    watchArpClaims: (_ifindex, listener) => {
+      claimListeners.add(listener);
+      return () => claimListeners.delete(listener);
+    },
     netlink: {
       addAddress: async () => 'added',
       deleteAddress: async () => undefined,
@@ -50,8 +57,11 @@ function onFakeHost(running: HotstandbyConfig) {
   const time = new FakeTime();
   const sockets = new SocketGroups(createFakeNative().binding, time, silentLogger);
   const factory = new InstanceFactory(running, { network, sockets, clock: time, timers: time, wallClock: () => new Date(0), log: silentLogger });
-  for (const instance of running.instances) factory.build(instance);
-  return { factory, links, host };
+  const built = running.instances.map((instance) => factory.build(instance));
+  const claim = (address: string, mac: string) => {
+    for (const listener of claimListeners) listener({ address, mac });
+  };
+  return { factory, links, host, built, time, sent, claim, claimListeners };
 }
 
 test('placementDifference: the same placement needs no rebuild', () => {
@@ -98,4 +108,35 @@ test('InstanceFactory.placementChanges refuses, as a start would, an instance wh
   assert.throws(() => factory.placementChanges(config([...running.instances, elsewhere])), /^ConfigError: k\.conf:12: interface: interface 'eth9' does not exist on this host$/);
   host.addresses = [];
   assert.throws(() => factory.placementChanges(running), /interface 'eth0' has no IPv4 address to send adverts from/);
+});
+
+test('a master announces its VIPs again two advert intervals after another MAC claimed one; a backup, its own MAC and other addresses never make it', () => {
+  const running = config([instanceConfig({ name: 'web', priority: 200 })]);
+  const { built, time, sent, claim, claimListeners } = onFakeHost(running);
+  const instance = running.instances[0]!;
+  const vipAddress = instance.vips[0]!.address;
+  const runner = built[0]!.runner;
+  runner.start();
+  assert.equal(runner.state, 'BACKUP');
+  claim(vipAddress, '02:00:00:00:00:99'); // heard as a backup: not ours to defend
+  time.advanceBy(20_000);
+  assert.equal(runner.state, 'MASTER');
+  const { masterRepeat, masterDelayMs, masterRefreshMs } = instance.garp;
+  assert.equal(masterRefreshMs, 0);
+  const settled = sent.length;
+  assert.equal(settled, masterRepeat * (masterDelayMs > 0 ? 2 : 1) * instance.vips.length, "only the takeover announced");
+
+  claim(vipAddress, '02:00:00:00:00:01'); // our own MAC
+  claim('10.99.0.200', '02:00:00:00:00:99'); // not our VIP
+  time.advanceBy(5_000);
+  assert.equal(sent.length, settled, 'no defence against ourselves or for another address');
+
+  claim(vipAddress, '02:00:00:00:00:99');
+  time.advanceBy(2 * instance.advertIntervalMs - 1);
+  assert.equal(sent.length, settled, 'not before the other router had time to yield');
+  time.advanceBy(1);
+  assert.equal(sent.length, settled + masterRepeat * instance.vips.length, "one burst of garp_master_repeat frames per VIP");
+
+  built[0]!.dispose();
+  assert.equal(claimListeners.size, 0, 'dispose stops watching');
 });

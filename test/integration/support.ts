@@ -245,3 +245,16 @@ export async function withLabLogs(t: TestContext, lab: Lab, body: () => Promise<
 export function sessionOfPid(pid: number): number {
   return sessionOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
+
+/** Gratuitous ARPs (requests with sender = target = `vip`) in a capture, by sender MAC, with their times. */
+export async function gratuitousArps(path: string, vip: string): Promise<Array<{ time: number; mac: string }>> {
+  const ip = Buffer.from(vip.split('.').map(Number));
+  const found: Array<{ time: number; mac: string }> = [];
+  for (const record of readCapture(await readFile(path))) {
+    const frame = record.data;
+    if (frame.length < 42 || frame.readUInt16BE(12) !== 0x0806 || frame.readUInt16BE(20) !== 1) continue;
+    if (!frame.subarray(28, 32).equals(ip) || !frame.subarray(38, 42).equals(ip)) continue;
+    found.push({ time: record.time, mac: [...frame.subarray(22, 28)].map((b) => b.toString(16).padStart(2, '0')).join(':') });
+  }
+  return found;
+}

@@ -132,10 +132,38 @@ test('with reorder, jittered frames overtake each other, each held within delay 
 });
 
 test('impairment settings are checked', () => {
-  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false });
+  assert.deepEqual(validateImpairment({}), { lossPercent: 0, delayMs: 0, jitterMs: 0, reorder: false, dropProtocols: [] });
+  assert.throws(() => validateImpairment({ dropProtocols: [256] }), /dropProtocols: '256' is not an IP protocol number/);
+  assert.throws(() => validateImpairment({ dropProtocols: 112 as unknown as number[] }), /dropProtocols must be an array/);
   assert.throws(() => validateImpairment({ reorder: 'yes' as unknown as boolean }), /reorder must be true or false, not 'yes'/);
   assert.throws(() => validateImpairment({ lossPercent: 101 }), RangeError);
   assert.throws(() => validateImpairment({ delayMs: -1 }), RangeError);
   assert.throws(() => validateImpairment({ jitterMs: Number.NaN }), TypeError);
   assert.throws(() => validateImpairment({ lossPercent: '5' as unknown as number }), /lossPercent must be a number, not '5'/);
+});
+
+test('dropProtocols drops every IPv4 / IPv6 frame of those protocols and passes the rest (ARP, other protocols)', () => {
+  const { sent, direction } = harness();
+  direction.configure({ dropProtocols: [112] });
+  const ipv4 = (protocol: number, n: number) => {
+    const f = Buffer.alloc(34);
+    f.writeUInt16LE(n, 0);
+    f.writeUInt16BE(0x0800, 12);
+    f[23] = protocol;
+    return f;
+  };
+  const ipv6 = (next: number, n: number) => {
+    const f = Buffer.alloc(54);
+    f.writeUInt16LE(n, 0);
+    f.writeUInt16BE(0x86dd, 12);
+    f[20] = next;
+    return f;
+  };
+  const arp = Buffer.alloc(42);
+  arp.writeUInt16LE(5, 0);
+  arp.writeUInt16BE(0x0806, 12);
+  arp[23] = 112; // an ARP byte that would be the protocol in IPv4: not IP, passes
+  for (const f of [ipv4(112, 1), ipv4(1, 2), ipv6(112, 3), ipv6(58, 4), arp]) direction.offer(f);
+  assert.deepEqual(sent.map((s) => s.n), [2, 4, 5]);
+  assert.equal(direction.stats.dropped, 2);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildGratuitousArp, GRATUITOUS_ARP_LENGTH } from '../../src/net/arp.js';
+import { buildGratuitousArp, GRATUITOUS_ARP_LENGTH, parseArpClaim } from '../../src/net/arp.js';
 import { buildUnsolicitedNeighbourAdvert, NEIGHBOUR_ADVERT_LENGTH } from '../../src/net/neighbour-advert.js';
 
 const MAC = '02:99:00:00:00:01';
@@ -33,6 +33,30 @@ function icmpv6SumOk(frame: Buffer): boolean {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum === 0xffff;
 }
+
+test('parseArpClaim: the sender of a gratuitous ARP, an ARP reply and a padded frame', () => {
+  assert.deepEqual(parseArpClaim(buildGratuitousArp(MAC, '10.99.0.100')), { address: '10.99.0.100', mac: MAC });
+  const reply = buildGratuitousArp('02:AB:00:00:00:02', '192.168.1.7');
+  reply.writeUInt16BE(2, 20);
+  assert.deepEqual(parseArpClaim(reply), { address: '192.168.1.7', mac: '02:ab:00:00:00:02' });
+  const padded = Buffer.concat([buildGratuitousArp(MAC, '10.0.0.1'), Buffer.alloc(18)]);
+  assert.deepEqual(parseArpClaim(padded), { address: '10.0.0.1', mac: MAC });
+});
+
+test('parseArpClaim: nothing from a probe (sender 0.0.0.0), a short or non-ARP frame, other hardware, protocol or opcode', () => {
+  const arp = () => buildGratuitousArp(MAC, '10.99.0.100');
+  const probe = arp();
+  probe.writeUInt32BE(0, 28);
+  const changed = (offset: number, value: number, bytes: 1 | 2) => {
+    const frame = arp();
+    if (bytes === 1) frame[offset] = value;
+    else frame.writeUInt16BE(value, offset);
+    return frame;
+  };
+  for (const frame of [probe, arp().subarray(0, 41), changed(12, 0x0800, 2), changed(14, 6, 2), changed(16, 0x86dd, 2), changed(18, 8, 1), changed(19, 16, 1), changed(20, 3, 2), Buffer.alloc(0)]) {
+    assert.equal(parseArpClaim(frame), undefined, frame.toString('hex'));
+  }
+});
 
 test('unsolicited NA: all-nodes, hop limit 255, Override set, target and its link-layer address', () => {
   const frame = buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'fd00:99::100' });

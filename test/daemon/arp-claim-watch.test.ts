@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ArpClaimWatch } from '../../src/daemon/arp-claim-watch.js';
+import { silentLogger } from '../../src/daemon/logger.js';
+import { buildGratuitousArp } from '../../src/net/arp.js';
+import type { CapturedFrame } from '../../src/net/packet-socket.js';
+
+function fakeCaptures() {
+  const open = new Map<number, (captured: CapturedFrame) => void>();
+  const opened: number[] = [];
+  const closed: number[] = [];
+  const watch = new ArpClaimWatch((ifindex, onFrame) => {
+    opened.push(ifindex);
+    open.set(ifindex, onFrame);
+    return { close: () => closed.push(ifindex) };
+  }, silentLogger);
+  const deliver = (ifindex: number, frame: Buffer, pkttype = 1) => open.get(ifindex)?.({ frame, pkttype, ifindex });
+  return { watch, opened, closed, deliver };
+}
+
+test('one capture per interface, shared, closed with its last listener', () => {
+  const { watch, opened, closed } = fakeCaptures();
+  const stopA = watch.watch(2, () => {});
+  const stopB = watch.watch(2, () => {});
+  const stopC = watch.watch(3, () => {});
+  assert.deepEqual(opened, [2, 3]);
+  stopA();
+  assert.deepEqual(closed, []);
+  stopB();
+  stopB(); // twice is harmless
+  assert.deepEqual(closed, [2]);
+  watch.close();
+  assert.deepEqual(closed, [2, 3]);
+  stopC();
+  assert.deepEqual(closed, [2, 3]);
+});
+
+test('claims reach every listener of the interface; our own frames, non-ARP frames and a throwing listener do not stop them', () => {
+  const { watch, deliver } = fakeCaptures();
+  const heard: string[] = [];
+  watch.watch(2, () => {
+    throw new Error('broken listener');
+  });
+  watch.watch(2, (claim) => heard.push(`${claim.address} ${claim.mac}`));
+  deliver(2, buildGratuitousArp('02:00:00:00:00:07', '10.0.0.9'));
+  deliver(2, buildGratuitousArp('02:00:00:00:00:01', '10.0.0.9'), 4); // PACKET_OUTGOING
+  deliver(2, Buffer.alloc(60));
+  assert.deepEqual(heard, ['10.0.0.9 02:00:00:00:00:07']);
+});
