@@ -53,6 +53,9 @@ export interface InstanceDetail {
     sendFailures: number;
     transitions: number;
     garpsSent: number;
+    /** Other MACs' ARP claims on the VIPs heard as master, and the announcements that answered them. */
+    vipClaims: number;
+    vipDefences: number;
     drops: Record<DropReason, number>;
   };
 }
@@ -109,6 +112,8 @@ export function instanceDetail(status: ReportedInstance, checks: readonly CheckS
       sendFailures: status.counters.sendFailures,
       transitions: status.counters.transitions,
       garpsSent: status.garpsSent,
+      vipClaims: status.vipClaims,
+      vipDefences: status.vipDefences,
       drops: status.drops,
     },
   };

@@ -121,9 +121,9 @@ export class HostNetwork {
     return sender;
   }
 
-  /** ARP senders heard on an interface (address-defence.ts); returns the unsubscribe function. */
-  watchArpClaims(ifindex: number, listener: ArpClaimListener): () => void {
-    return this.arpClaims.watch(ifindex, listener);
+  /** ARP claims on `address` heard on an interface (address-defence.ts); returns the unsubscribe function. */
+  watchArpClaims(ifindex: number, address: string, listener: ArpClaimListener): () => void {
+    return this.arpClaims.watch(ifindex, address, listener);
   }
 
   close(): void {

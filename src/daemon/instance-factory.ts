@@ -1,8 +1,9 @@
 /**
  * Builds VRRP instances on this host: where each one runs (its interface, source address, VIP
  * devices, socket group), and the runner with its ports — the VIP holder, the GARP / NA announcer
- * and the advert sender, the defence of its VIPs against other MACs' ARP (address-defence.ts); beside the VIP holder the virtual routes / rules and no_accept's drop
- * rule (VipAndRouteHolder), and, with use_vmac, adverts from the VMAC (created by vmac.ts).
+ * and the advert sender, the defence of its VIPs against other MACs' ARP (address-defence.ts);
+ * beside the VIP holder the virtual routes / rules and no_accept's drop rule (VipAndRouteHolder),
+ * and, with use_vmac, adverts from the VMAC (created by vmac.ts).
  *
  * It remembers where each built instance runs, so a reload can tell which instances the host
  * moved under (a new source address, an interface re-created) and rebuild those.
@@ -106,6 +107,10 @@ export class InstanceFactory {
     }, instance.lowerPriority);
     const gated = this.deps.gates?.wrap(instance.name, held, announcer) ?? { vips: held, announcer };
     rehearseTakeover(instance, source, placement.vips);
+    const defence = new AddressDefence(clock, timers, 2 * instance.advertIntervalMs, {
+      defend: () => runner.defendsVips && runner.sendGarp(),
+      scheduled: (claimedBy, inMs) => log.log('warn', 'another MAC announces a VIP of this master; announcing the VIPs again', { claimedBy, inMs }),
+    });
     const runner: InstanceRunner = new InstanceRunner(instance, source, {
       clock,
       wallClock,
@@ -117,9 +122,10 @@ export class InstanceFactory {
       log,
       onTransition: (record) => this.transitioned(record, runner),
       onLowerPriority: () => this.deps.lowerPriorityHeard?.(runner),
+      defence,
     });
     membership.deliverTo(runner);
-    const stopDefending = defendVips(runner, placement, network, this.deps, log, 2 * instance.advertIntervalMs);
+    const stopDefending = watchClaims(runner, defence, placement, network, log);
     this.holders.add(vips);
     this.placements.set(instance.name, placement);
     return {
@@ -171,19 +177,21 @@ export class InstanceFactory {
  * again (address-defence.ts). Returns what stops it. IPv6 (an unsolicited NA from another MAC)
  * is not watched: that would mean reading every IPv6 frame of the interface.
  */
-function defendVips(runner: InstanceRunner, placement: Placement, network: HostView, deps: InstanceFactoryDeps, log: Logger, settleMs: number): () => void {
-  const defence = new AddressDefence(deps.clock, deps.timers, settleMs, {
-    defend: () => runner.defendsVips && runner.sendGarp(),
-    scheduled: (claimedBy, inMs) => log.log('warn', 'another MAC announces a VIP of this master; announcing the VIPs again', { claimedBy, inMs }),
-  });
-  const unwatch = placement.vips.flatMap((vip, i) => {
-    if (vip.config.family !== 4) return [];
+function watchClaims(runner: InstanceRunner, defence: AddressDefence, placement: Placement, network: HostView, log: Logger): () => void {
+  const unwatch: Array<() => void> = [];
+  placement.vips.forEach((vip, i) => {
+    if (vip.config.family !== 4) return;
     const ours = placement.macs[i]?.toLowerCase();
-    return [
-      network.watchArpClaims(vip.ifindex, (claim) => {
-        if (claim.address === vip.config.address && claim.mac !== ours && runner.defendsVips) defence.claimHeard(claim.mac);
-      }),
-    ];
+    try {
+      unwatch.push(
+        network.watchArpClaims(vip.ifindex, vip.config.address, (claim) => {
+          if (claim.mac !== ours && runner.defendsVips) defence.claimHeard(claim.mac);
+        }),
+      );
+    } catch (err) {
+      // The defence is an extra: the instance runs without it (announcing as keepalived does).
+      log.log('warn', 'cannot watch ARP claims on the VIP; it is not defended against other MACs', { vip: vip.config.address, error: (err as Error).message });
+    }
   });
   return () => {
     for (const stop of unwatch) stop();

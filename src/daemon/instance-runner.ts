@@ -28,6 +28,8 @@ export interface InstanceRunnerDeps {
   onMaintenance?: (instance: string, on: boolean) => void;
   /** A master heard a lower-priority advert (notify_master_rx_lower_pri, notify FIFO). */
   onLowerPriority?: (instance: string, from: string, priority: number) => void;
+  /** The defence of the VIPs against other MACs' claims (address-defence.ts), for its counters. */
+  defence?: { readonly counts: { claims: number; defences: number } };
 }
 
 export interface TransitionRecord {
@@ -64,6 +66,9 @@ export interface InstanceStatus {
   counters: InstanceCounters;
   drops: Record<DropReason, number>;
   garpsSent: number;
+  /** ARP claims on our VIPs by other MACs heard as master, and the announcements that answered them. */
+  vipClaims: number;
+  vipDefences: number;
   /**
    * FAULT with the VIPs kept as a refuser because the service behind them is certainly down
    * (src/vrrp/kept-vips.ts): for how long so far, in how long they go (as things stand), and what
@@ -287,6 +292,8 @@ export class InstanceRunner {
       counters: this.counters,
       drops: this.counters.drops,
       garpsSent: this.deps.announcer.sent,
+      vipClaims: this.deps.defence?.counts.claims ?? 0,
+      vipDefences: this.deps.defence?.counts.defences ?? 0,
       ...(this.keptVipsStatus()),
     };
   }

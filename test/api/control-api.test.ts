@@ -64,6 +64,7 @@ test('GET /v1/instances explains each priority by the checks that move it', asyn
   assert.equal(web.counters.advertsReceived, 2);
   assert.equal(web.counters.transitions, 2);
   assert.equal(web.counters.garpsSent, 10);
+  assert.deepEqual([web.counters.vipClaims, web.counters.vipDefences], [7, 2]);
   assert.equal(web.counters.drops['auth-password'], 3);
   assert.equal(web.maintenance, null, 'the fake daemon has not said');
 });

@@ -31,6 +31,8 @@ export function fakeInstance(name: string, overrides: Partial<ReportedInstance> 
     counters: { advertsSent: 0, advertsReceived: 12, sendFailures: 0, transitions: 1, drops },
     drops,
     garpsSent: 0,
+    vipClaims: 0,
+    vipDefences: 0,
     ...overrides,
   };
 }
@@ -141,6 +143,8 @@ export function populatedControl(): FakeDaemonControl {
       counters: { advertsSent: 40, advertsReceived: 2, sendFailures: 1, transitions: 2, drops },
       drops,
       garpsSent: 10,
+      vipClaims: 7,
+      vipDefences: 2,
     }),
     fakeInstance('db', { vrid: 52, interface: 'eth1', vips: ['198.51.100.20/24'], family: 4, version: 3 }),
   ];

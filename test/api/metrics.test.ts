@@ -30,6 +30,8 @@ test('per-instance series carry the daemon values at scrape time', async () => {
   assert.equal(sample(text, 'hotstandby_adverts_received_total{instance="web"}'), 2);
   assert.equal(sample(text, 'hotstandby_advert_send_failures_total{instance="web"}'), 1);
   assert.equal(sample(text, 'hotstandby_garps_sent_total{instance="web"}'), 10);
+  assert.equal(sample(text, 'hotstandby_vip_claims_total{instance="web"}'), 7);
+  assert.equal(sample(text, 'hotstandby_vip_defences_total{instance="web"}'), 2);
   assert.equal(sample(text, 'hotstandby_adverts_dropped_total{instance="web",reason="auth-password"}'), 3);
   assert.equal(sample(text, 'hotstandby_adverts_dropped_total{instance="web",reason="ttl"}'), 1);
   assert.equal(sample(text, 'hotstandby_adverts_dropped_total{instance="db",reason="checksum"}'), 0);

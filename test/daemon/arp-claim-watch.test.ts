@@ -20,9 +20,9 @@ function fakeCaptures() {
 
 test('one capture per interface, shared, closed with its last listener', () => {
   const { watch, opened, closed } = fakeCaptures();
-  const stopA = watch.watch(2, () => {});
-  const stopB = watch.watch(2, () => {});
-  const stopC = watch.watch(3, () => {});
+  const stopA = watch.watch(2, '10.0.0.9', () => {});
+  const stopB = watch.watch(2, '10.0.0.10', () => {});
+  const stopC = watch.watch(3, '10.0.0.9', () => {});
   assert.deepEqual(opened, [2, 3]);
   stopA();
   assert.deepEqual(closed, []);
@@ -35,13 +35,14 @@ test('one capture per interface, shared, closed with its last listener', () => {
   assert.deepEqual(closed, [2, 3]);
 });
 
-test('claims reach every listener of the interface; our own frames, non-ARP frames and a throwing listener do not stop them', () => {
+test('claims reach the listeners of their address only; our own frames, non-ARP frames and a throwing listener do not stop them', () => {
   const { watch, deliver } = fakeCaptures();
   const heard: string[] = [];
-  watch.watch(2, () => {
+  watch.watch(2, '10.0.0.9', () => {
     throw new Error('broken listener');
   });
-  watch.watch(2, (claim) => heard.push(`${claim.address} ${claim.mac}`));
+  watch.watch(2, '10.0.0.9', (claim) => heard.push(`${claim.address} ${claim.mac}`));
+  watch.watch(2, '10.0.0.10', (claim) => heard.push(`other ${claim.address}`));
   deliver(2, buildGratuitousArp('02:00:00:00:00:07', '10.0.0.9'));
   deliver(2, buildGratuitousArp('02:00:00:00:00:01', '10.0.0.9'), 4); // PACKET_OUTGOING
   deliver(2, Buffer.alloc(60));

@@ -34,15 +34,15 @@ function config(instances: InstanceConfig[], multicastGroup4 = '224.0.0.18'): Ho
 function onFakeHost(running: HotstandbyConfig) {
   const links = new Map([['eth0', link(2)]]);
   const host = { addresses: [address(2, '10.99.0.2'), address(2, '10.99.0.50', true)] };
-  const claimListeners = new Set<ArpClaimListener>();
+  const claimListeners = new Map<ArpClaimListener, string>();
   const sent: Buffer[] = [];
   const network: HostView = {
     link: (name) => links.get(name),
     linkByIndex: (index) => [...links.values()].find((l) => l.index === index),
     addresses: () => host.addresses,
     packetSender: () => ({ send: (frame) => sent.push(frame) > 0, close() {} }),
-    watchArpClaims: (_ifindex, listener) => {
-      claimListeners.add(listener);
+    watchArpClaims: (_ifindex, watched, listener) => {
+      claimListeners.set(listener, watched);
       return () => claimListeners.delete(listener);
     },
     netlink: {
@@ -59,7 +59,7 @@ function onFakeHost(running: HotstandbyConfig) {
   const factory = new InstanceFactory(running, { network, sockets, clock: time, timers: time, wallClock: () => new Date(0), log: silentLogger });
   const built = running.instances.map((instance) => factory.build(instance));
   const claim = (address: string, mac: string) => {
-    for (const listener of claimListeners) listener({ address, mac });
+    for (const [listener, watched] of claimListeners) if (watched === address) listener({ address, mac });
   };
   return { factory, links, host, built, time, sent, claim, claimListeners };
 }

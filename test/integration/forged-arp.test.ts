@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { nodeEntryCommand } from '../../src/lab/node-entry.js';
+import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import type { ArpClaimFlood } from './fixtures/inject-arp.js';
-import { gratuitousArps, HotstandbyNode, holders, keepalivedConf, transitionsOf, withLabLogs } from './support.js';
+import { gratuitousArps, holders, settledPair, transitionsOf, withLabLogs } from './support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
 const INJECTOR_URL = new URL('./fixtures/inject-arp.js', import.meta.url).href;
@@ -20,17 +21,11 @@ test('forged ARP claims for the VIP: the master answers at doubling gaps, keeps 
   const lab = await Lab.create({ hosts: ['a', 'b', 'client', 'mallory'], ipv6: false });
   t.after(() => lab.destroy());
   await withLabLogs(t, lab, async () => {
-    const vip = lab.vip4(0);
-    const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
-    const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
-    const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec, priority: 100 }));
-    await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 15_000 });
-    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
+    const { vip, a, b } = await settledPair(lab);
     // Past a's start-up announcements (garp_master_delay 1 s): every GARP of a from here is a defence.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
     const aMac = lab.host('a').mac;
-    assert.equal((await lab.neighbour('client', vip))?.mac, aMac, 'the client starts on a');
+    assert.equal((await lab.neighbour('client', vip))?.mac, aMac, 'the client is on a');
     const transitionsBefore = { a: (await transitionsOf(a)).length, b: (await transitionsOf(b)).length };
 
     const capture = await lab.capture('client', 'arp');
@@ -51,6 +46,9 @@ test('forged ARP claims for the VIP: the master answers at doubling gaps, keeps 
     // Defences at +0.2 s, then gaps of 1, 2, 4, 8 s: at most 5 bursts of 5 frames in the flood
     // and the wait after it.
     assert.ok(fromA.length <= 25, `a's defence is rate-limited: ${fromA.length} GARPs against ${forged} forged claims`);
+    const { counters } = (await getJson(controlSocketPath(a.runtimeDir), '/v1/instances/VI_1')) as { counters: { vipClaims: number; vipDefences: number } };
+    assert.ok(counters.vipClaims >= report.sent * 0.9, `a counted the claims: ${counters.vipClaims} of ${report.sent}`);
+    assert.equal(fromA.length, 5 * counters.vipDefences, `each counted defence is one burst of 5 GARPs (${counters.vipDefences} counted)`);
     assert.equal(await holders(lab, vip), 'a', 'the VIP stayed on a alone');
     assert.deepEqual({ a: (await transitionsOf(a)).length, b: (await transitionsOf(b)).length }, transitionsBefore, 'no transitions');
   });

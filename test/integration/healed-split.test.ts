@@ -11,23 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
-import { gratuitousArps, HotstandbyNode, holders, keepalivedConf, transitionsOf, withLabLogs } from './support.js';
+import { gratuitousArps, holders, settledPair, transitionsOf, withLabLogs } from './support.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
-
-async function settledPair(lab: Lab) {
-  const vip = lab.vip4(0);
-  // advert_int 0.1 s; the support config sets vrrp_garp_master_delay 1, so the lower-priority
-  // GARPs come as 5 at once and 5 more after 1 s (keepalived's defaults follow those settings).
-  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
-  const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
-  const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec, priority: 100 }));
-  await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 15_000 });
-  await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
-  await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
-  assert.equal((await lab.neighbour('client', vip))?.mac, lab.host('a').mac, 'the client starts on a');
-  return { vip, a, b };
-}
 
 /** After the split healed: the client's entry is a's, a answers, and a announced itself (a GARP from a). */
 async function clientBackOnMaster(lab: Lab, vip: string, capturePath: Promise<string>, healedAt: number): Promise<number> {
