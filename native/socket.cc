@@ -1,5 +1,6 @@
 #include "socket.h"
 
+#include <linux/filter.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ Napi::Function Socket::Define(Napi::Env env) {
                          InstanceAccessor<&Socket::GetFd>("fd"),
                          InstanceMethod<&Socket::SetOptionInt>("setOptionInt"),
                          InstanceMethod<&Socket::SetOptionBuffer>("setOptionBuffer"),
+                         InstanceMethod<&Socket::AttachFilter>("attachFilter"),
                          InstanceMethod<&Socket::Bind>("bind"),
                          InstanceMethod<&Socket::SendTo>("sendTo"),
                          InstanceMethod<&Socket::StartReceiving>("startReceiving"),
@@ -98,6 +100,22 @@ void Socket::SetOptionBuffer(const Napi::CallbackInfo& info) {
   const Bytes value = ByteArgument(info[2], "The option value");
   if (::setsockopt(fd_, level, name, value.data, static_cast<socklen_t>(value.length)) != 0) {
     throw ErrnoError(info.Env(), errno, "setsockopt");
+  }
+}
+
+// SO_ATTACH_FILTER takes a sock_fprog, which points at the program: JavaScript cannot build that
+// pointer, so the program (struct sock_filter[], host order, linux/filter.h) comes as a buffer.
+// The kernel copies it; the buffer is free again when this returns.
+void Socket::AttachFilter(const Napi::CallbackInfo& info) {
+  const Bytes program = ByteArgument(info[0], "The filter program");
+  if (program.length == 0 || program.length % sizeof(sock_filter) != 0 || program.length / sizeof(sock_filter) > BPF_MAXINSNS) {
+    throw Napi::RangeError::New(info.Env(), "A filter program is 1 to 4096 instructions of 8 bytes");
+  }
+  sock_fprog fprog{};
+  fprog.len = static_cast<unsigned short>(program.length / sizeof(sock_filter));
+  fprog.filter = reinterpret_cast<sock_filter*>(const_cast<uint8_t*>(program.data));
+  if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+    throw ErrnoError(info.Env(), errno, "setsockopt(SO_ATTACH_FILTER)");
   }
 }
 

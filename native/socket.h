@@ -23,6 +23,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   void SetOptionInt(const Napi::CallbackInfo& info);
   void SetOptionBuffer(const Napi::CallbackInfo& info);
+  void AttachFilter(const Napi::CallbackInfo& info);
   void Bind(const Napi::CallbackInfo& info);
   Napi::Value SendTo(const Napi::CallbackInfo& info);
   void StartReceiving(const Napi::CallbackInfo& info);

@@ -1,17 +1,20 @@
 /**
  * The host's network as the daemon sees it: rtnetlink, the links and addresses it reports (kept
  * current by notifications, re-read on reload and when notifications were lost), and the packet
- * sockets GARPs / unsolicited NAs go out on and ARP claims on the VIPs come in on. Subsystems subscribe to link and address changes
+ * sockets GARPs / unsolicited NAs go out on and other hosts' claims on the VIPs come in on. Subsystems subscribe to link and address changes
  * here instead of to netlink, so one change reaches each of them once, after the state is updated.
  */
 import type { NativeBinding } from '../net/native.js';
 import type { AddressInfo } from '../net/netlink/address.js';
 import type { LinkInfo } from '../net/netlink/link.js';
 import { RtNetlink, type ChangeKind } from '../net/netlink/rtnetlink.js';
-import { ETHERTYPE_ARP } from '../net/arp.js';
+import { ETHERTYPE_ARP, parseArpClaim } from '../net/arp.js';
+import { icmpv6TypeFilter } from '../net/bpf-program.js';
+import { ETHERTYPE_IPV6, ICMPV6_NEIGHBOUR_ADVERTISEMENT, parseNeighbourAdvertClaim } from '../net/neighbour-advert.js';
 import { openPacketCapture, openPacketSender, type PacketSender } from '../net/packet-socket.js';
 import type { Logger } from '../ports/index.js';
-import { ArpClaimWatch, type ArpClaimListener } from './arp-claim-watch.js';
+import type { AddressFamily } from '../vrrp/advert.js';
+import { AddressClaimWatch, type AddressClaimListener } from './address-claim-watch.js';
 
 export type LinkListener = (link: LinkInfo, change: ChangeKind) => void;
 export type AddressListener = (address: AddressInfo, change: ChangeKind) => void;
@@ -22,7 +25,7 @@ export class HostNetwork {
   private readonly linkListeners = new Set<LinkListener>();
   private readonly addressListeners = new Set<AddressListener>();
   private readonly senders = new Map<number, PacketSender>();
-  private readonly arpClaims: ArpClaimWatch;
+  private readonly claims: Record<AddressFamily, AddressClaimWatch>;
 
   private constructor(
     private readonly native: NativeBinding,
@@ -30,7 +33,12 @@ export class HostNetwork {
     readonly netlink: RtNetlink,
     private readonly log: Logger,
   ) {
-    this.arpClaims = new ArpClaimWatch((ifindex, onFrame, onError) => openPacketCapture(ifindex, native, onFrame, onError, ETHERTYPE_ARP), log);
+    // IPv6: only neighbour adverts, chosen in the kernel; the interface's other IPv6 traffic never wakes us.
+    const naFilter = icmpv6TypeFilter(ICMPV6_NEIGHBOUR_ADVERTISEMENT);
+    this.claims = {
+      4: new AddressClaimWatch('ARP', (ifindex, onFrame, onError) => openPacketCapture(ifindex, native, onFrame, onError, ETHERTYPE_ARP), parseArpClaim, log),
+      6: new AddressClaimWatch('neighbour advert', (ifindex, onFrame, onError) => openPacketCapture(ifindex, native, onFrame, onError, ETHERTYPE_IPV6, naFilter), parseNeighbourAdvertClaim, log),
+    };
     // Subscribed before the first dump, so no change falls between the two.
     netlink.onLink((link, change) => {
       if (change === 'del') this.links.delete(link.index);
@@ -121,13 +129,17 @@ export class HostNetwork {
     return sender;
   }
 
-  /** ARP claims on `address` heard on an interface (address-defence.ts); returns the unsubscribe function. */
-  watchArpClaims(ifindex: number, address: string, listener: ArpClaimListener): () => void {
-    return this.arpClaims.watch(ifindex, address, listener);
+  /**
+   * Claims on `address` (canonical text) heard on an interface, by ARP or neighbour adverts
+   * (address-defence.ts); returns the unsubscribe function.
+   */
+  watchAddressClaims(ifindex: number, family: AddressFamily, address: string, listener: AddressClaimListener): () => void {
+    return this.claims[family].watch(ifindex, address, listener);
   }
 
   close(): void {
-    this.arpClaims.close();
+    this.claims[4].close();
+    this.claims[6].close();
     for (const sender of this.senders.values()) sender.close();
     this.senders.clear();
     this.netlink.close();

@@ -1,7 +1,7 @@
 /**
  * Builds VRRP instances on this host: where each one runs (its interface, source address, VIP
  * devices, socket group), and the runner with its ports — the VIP holder, the GARP / NA announcer
- * and the advert sender, the defence of its VIPs against other MACs' ARP (address-defence.ts);
+ * and the advert sender, the defence of its VIPs against other MACs' claims (address-defence.ts);
  * beside the VIP holder the virtual routes / rules and no_accept's drop rule (VipAndRouteHolder),
  * and, with use_vmac, adverts from the VMAC (created by vmac.ts).
  *
@@ -15,7 +15,7 @@ import { buildUnsolicitedNeighbourAdvert } from '../net/neighbour-advert.js';
 import type { AddressInfo } from '../net/netlink/address.js';
 import type { LinkInfo } from '../net/netlink/link.js';
 import type { Clock, Logger, Timers } from '../ports/index.js';
-import { parseIp } from '../vrrp/ip-address.js';
+import { canonicalIp, parseIp } from '../vrrp/ip-address.js';
 import { AddressDefence } from './address-defence.js';
 import { ScheduledAnnouncer } from './announcer.js';
 import type { ManagedInstance } from './controller.js';
@@ -31,7 +31,7 @@ import { routeSpecsOf, ruleSpecsOf } from './virtual-network.js';
 import type { VipGates } from './vip-gate.js';
 
 /** What the factory needs of the host's network (HostNetwork in production). */
-export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender' | 'watchArpClaims'> & { netlink: AddressTable & RoutingTable };
+export type HostView = Pick<HostNetwork, 'link' | 'linkByIndex' | 'addresses' | 'packetSender' | 'watchAddressClaims'> & { netlink: AddressTable & RoutingTable };
 
 export interface InstanceFactoryDeps {
   network: HostView;
@@ -173,24 +173,23 @@ export class InstanceFactory {
 }
 
 /**
- * While `runner` is master, another MAC announcing one of its IPv4 VIPs makes it announce them
- * again (address-defence.ts). Returns what stops it. IPv6 (an unsolicited NA from another MAC)
- * is not watched: that would mean reading every IPv6 frame of the interface.
+ * While `runner` is master, another MAC announcing one of its VIPs (ARP; an unsolicited neighbour
+ * advert with Override for IPv6) makes it announce them again (address-defence.ts). Returns what
+ * stops it.
  */
 function watchClaims(runner: InstanceRunner, defence: AddressDefence, placement: Placement, network: HostView, log: Logger): () => void {
   const unwatch: Array<() => void> = [];
   placement.vips.forEach((vip, i) => {
-    if (vip.config.family !== 4) return;
     const ours = placement.macs[i]?.toLowerCase();
     try {
       unwatch.push(
-        network.watchArpClaims(vip.ifindex, vip.config.address, (claim) => {
+        network.watchAddressClaims(vip.ifindex, vip.config.family, canonicalIp(vip.config.address), (claim) => {
           if (claim.mac !== ours && runner.defendsVips) defence.claimHeard(claim.mac);
         }),
       );
     } catch (err) {
       // The defence is an extra: the instance runs without it (announcing as keepalived does).
-      log.log('warn', 'cannot watch ARP claims on the VIP; it is not defended against other MACs', { vip: vip.config.address, error: (err as Error).message });
+      log.log('warn', 'cannot watch claims on the VIP; it is not defended against other MACs', { vip: vip.config.address, error: (err as Error).message });
     }
   });
   return () => {

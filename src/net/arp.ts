@@ -4,7 +4,8 @@
  * sender and target protocol address both the virtual address and the target hardware address
  * all ones.
  */
-import { writeIp } from '../vrrp/ip-address.js';
+import { formatIpv4, writeIp } from '../vrrp/ip-address.js';
+import { macText, type AddressClaim } from './address-claim.js';
 import { macBytes } from './sockaddr.js';
 
 export const ETHERTYPE_ARP = 0x0806;
@@ -37,26 +38,18 @@ export function buildGratuitousArp(mac: Buffer | string, address: string): Buffe
   return frame;
 }
 
-/** An ARP packet's sender: who says `address` is at `mac` (RFC 826's sender fields). */
-export interface ArpClaim {
-  address: string;
-  /** Lower-case, colon-separated. */
-  mac: string;
-}
-
 /**
  * The sender of an Ethernet / IPv4 ARP request or reply, or undefined for anything else (other
  * hardware or protocol types, a short frame, an RFC 5227 probe's unspecified sender 0.0.0.0).
  * Any such packet updates the neighbour entries of hosts that have one for the sender's address
  * (RFC 826, "merge_flag"), so it moves clients whether it is gratuitous or not.
  */
-export function parseArpClaim(frame: Buffer): ArpClaim | undefined {
+export function parseArpClaim(frame: Buffer): AddressClaim | undefined {
   if (frame.length < GRATUITOUS_ARP_LENGTH || frame.readUInt16BE(12) !== ETHERTYPE_ARP) return undefined;
   if (frame.readUInt16BE(14) !== ARP_HARDWARE_ETHERNET || frame.readUInt16BE(16) !== ETHERTYPE_IPV4) return undefined;
   if (frame[18] !== 6 || frame[19] !== 4) return undefined;
   const op = frame.readUInt16BE(20);
   if (op !== ARP_OP_REQUEST && op !== ARP_OP_REPLY) return undefined;
   if (frame.readUInt32BE(28) === 0) return undefined;
-  const mac = [...frame.subarray(22, 28)].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
-  return { address: `${frame[28]}.${frame[29]}.${frame[30]}.${frame[31]}`, mac };
+  return { address: formatIpv4(frame, 28), mac: macText(frame.subarray(22, 28)) };
 }

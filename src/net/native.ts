@@ -27,6 +27,8 @@ export interface NativeSocket {
   readonly fd: number;
   setOptionInt(level: number, name: number, value: number): void;
   setOptionBuffer(level: number, name: number, value: Buffer): void;
+  /** SO_ATTACH_FILTER with a classic BPF program: struct sock_filter[] in host order (bpf-program.ts). */
+  attachFilter(program: Buffer): void;
   /** bind(2) with raw sockaddr bytes. */
   bind(address: Buffer): void;
   /**

@@ -5,7 +5,8 @@
  * cached link-layer address.
  */
 import { onesComplementSum, finishChecksum } from '../vrrp/checksum.js';
-import { writeIp } from '../vrrp/ip-address.js';
+import { formatIpv6, writeIp } from '../vrrp/ip-address.js';
+import { macText, type AddressClaim } from './address-claim.js';
 import { macBytes } from './sockaddr.js';
 
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -71,4 +72,22 @@ export function icmpv6Checksum(frame: Buffer, ipOffset: number, icmpOffset: numb
   let sum = onesComplementSum(frame, ipOffset + 8, ipOffset + 40, icmpLength + IPPROTO_ICMPV6);
   sum = onesComplementSum(frame, icmpOffset, icmpOffset + icmpLength, sum);
   return finishChecksum(sum);
+}
+
+/**
+ * The claim of a neighbour advertisement that makes neighbours replace a cached link-layer
+ * address (RFC 4861 §7.2.5: Override set): its target, at the Target Link-Layer Address option's
+ * MAC or else the frame's source. Undefined for anything else: not IPv6 / ICMPv6 / NA, hop limit
+ * not 255 (§7.1.2: not from the link), Override clear, too short.
+ */
+export function parseNeighbourAdvertClaim(frame: Buffer): AddressClaim | undefined {
+  const ip = ETHERNET_LENGTH;
+  const icmp = ip + IPV6_HEADER_LENGTH;
+  if (frame.length < icmp + 24 || frame.readUInt16BE(12) !== ETHERTYPE_IPV6) return undefined;
+  if (frame[ip + 6] !== IPPROTO_ICMPV6 || frame[ip + 7] !== ND_HOP_LIMIT) return undefined;
+  if (frame[icmp] !== ICMPV6_NEIGHBOUR_ADVERTISEMENT || frame[icmp + 1] !== 0) return undefined;
+  if (((frame[icmp + 4] as number) & NA_FLAG_OVERRIDE) === 0) return undefined;
+  const option = icmp + 24;
+  const hasTarget = frame.length >= option + 8 && frame[option] === ND_OPTION_TARGET_LINK_LAYER_ADDRESS && frame[option + 1] === 1;
+  return { address: formatIpv6(frame, icmp + 8), mac: macText(hasTarget ? frame.subarray(option + 2, option + 8) : frame.subarray(6, 12)) };
 }

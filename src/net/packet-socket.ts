@@ -74,7 +74,8 @@ export interface PacketCapture {
 
 /**
  * Receives every frame (of `ethertype`, default all) on `ifindex`, outgoing ones included, with
- * PACKET_OUTGOING as pkttype. An exception from onFrame goes to onError.
+ * PACKET_OUTGOING as pkttype; with `filter` (a classic BPF program, bpf-program.ts) only those
+ * it accepts. An exception from onFrame goes to onError.
  */
 export function openPacketCapture(
   ifindex: number,
@@ -82,11 +83,14 @@ export function openPacketCapture(
   onFrame: (captured: CapturedFrame) => void,
   onError: (error: Error) => void,
   ethertype = ETH_P_ALL,
+  filter?: Buffer,
 ): PacketCapture {
   checkIfindex(ifindex);
   const { AF_PACKET, SOCK_RAW } = native.constants as Record<string, number>;
-  const socket: NativeSocket = new native.Socket(AF_PACKET as number, SOCK_RAW as number, networkOrder16(ethertype));
+  // With a filter: protocol 0 receives nothing until bind, so no frame arrives unfiltered.
+  const socket: NativeSocket = new native.Socket(AF_PACKET as number, SOCK_RAW as number, filter === undefined ? networkOrder16(ethertype) : 0);
   try {
+    if (filter !== undefined) socket.attachFilter(filter);
     socket.bind(buildSockaddrLl({ ifindex, protocol: ethertype }));
     socket.startReceiving((batch) => {
       for (const message of batch) {

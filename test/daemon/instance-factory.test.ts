@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import { SocketGroups } from '../../src/daemon/socket-groups.js';
 import type { AddressFlags, AddressInfo } from '../../src/net/netlink/address.js';
 import type { LinkInfo } from '../../src/net/netlink/link.js';
-import type { ArpClaimListener } from '../../src/daemon/arp-claim-watch.js';
+import type { AddressClaimListener } from '../../src/daemon/address-claim-watch.js';
 import { createFakeNative } from '../net/fake-native.js';
 import { FakeTime } from '../support/fake-time.js';
 import { instanceConfig } from '../support/instance-config.js';
@@ -34,14 +34,14 @@ function config(instances: InstanceConfig[], multicastGroup4 = '224.0.0.18'): Ho
 function onFakeHost(running: HotstandbyConfig) {
   const links = new Map([['eth0', link(2)]]);
   const host = { addresses: [address(2, '10.99.0.2'), address(2, '10.99.0.50', true)] };
-  const claimListeners = new Map<ArpClaimListener, string>();
+  const claimListeners = new Map<AddressClaimListener, string>();
   const sent: Buffer[] = [];
   const network: HostView = {
     link: (name) => links.get(name),
     linkByIndex: (index) => [...links.values()].find((l) => l.index === index),
     addresses: () => host.addresses,
     packetSender: () => ({ send: (frame) => sent.push(frame) > 0, close() {} }),
-    watchArpClaims: (_ifindex, watched, listener) => {
+    watchAddressClaims: (_ifindex, _family, watched, listener) => {
       claimListeners.set(listener, watched);
       return () => claimListeners.delete(listener);
     },

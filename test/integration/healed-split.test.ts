@@ -4,12 +4,13 @@
  * wins by priority, the backup yields. The master, hearing the backup's lower-priority adverts,
  * announces its VIPs again (keepalived's garp_lower_prio_repeat), so the client's neighbour entry
  * points at the master again without waiting for its own ARP entry to expire. When the master
- * heard none of the backup's adverts, the backup's GARPs themselves make it announce again
- * (address-defence.ts).
+ * heard none of the backup's adverts, the backup's GARPs (or NAs) themselves make it announce
+ * again (address-defence.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { controlSocketPath, getJson } from '../../src/api/control-socket.js';
 import { Lab, labUnavailableReason, nativeAddonUnavailableReason, waitFor } from '../../src/lab/index.js';
 import { gratuitousArps, holders, settledPair, transitionsOf, withLabLogs } from './support.js';
 
@@ -81,28 +82,34 @@ test('after a lossy spell that let the backup take over, the client follows the 
   });
 });
 
-test("when the master hears none of the backup's adverts, the backup's GARPs make it announce again and the client follows it back", { skip }, async (t) => {
-  const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: false });
-  t.after(() => lab.destroy());
-  await withLabLogs(t, lab, async () => {
-    const { vip, b } = await settledPair(lab);
-    // A filter on a's link drops VRRP both ways (ARP and the rest pass): b takes over and moves
-    // the client; then a's adverts pass again and b yields, but b's adverts (its takeover and its
-    // yield) never reach a. No VRRP rule (and no keepalived option) tells a that the client moved.
-    // While both are master, each defends its VIP against the other's GARPs at doubling gaps; the
-    // client is on b for most of that time, and on b when the filter half lifts.
-    // First let a's start-up announcements end (the second bursts come garp_master_delay, 1 s, later).
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const capture = await lab.capture('client', 'arp');
-    await lab.setImpairment('a', { direction: 'both', dropProtocols: [112] });
-    await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over', timeoutMs: 10_000, intervalMs: 20 });
-    await waitFor(async () => (await lab.neighbour('client', vip))?.mac === lab.host('b').mac, { description: "b's GARPs moved the client", timeoutMs: 10_000, intervalMs: 20 });
-    await lab.setImpairment('a', { direction: 'to-host', dropProtocols: [112] });
-    const healedAt = performance.now();
-    await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b yields to a', timeoutMs: 10_000, intervalMs: 20 });
-    const ms = await clientBackOnMaster(lab, vip, (async () => { await new Promise((r) => setTimeout(r, 1500)); return capture.stop(); })(), healedAt);
-    const stats = await lab.impairmentStats('a');
-    assert.ok((stats?.toHost.dropped ?? 0) > 0, `the filter dropped b's adverts to a (${JSON.stringify(stats)})`);
-    t.diagnostic(`client back on a ${ms.toFixed(0)} ms after a's adverts passed again`);
+for (const family of [4, 6] as const) {
+  test(`IPv${family}: when the master hears none of the backup's adverts, the backup's announcements make it announce again and the client follows it back`, { skip }, async (t) => {
+    const lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: family === 6 });
+    t.after(() => lab.destroy());
+    await withLabLogs(t, lab, async () => {
+      const { vip, a, b } = await settledPair(lab, family);
+      // A filter on a's link drops VRRP both ways (ARP, neighbour discovery and the rest pass): b
+      // takes over and moves the client; then a's adverts pass again and b yields, but b's adverts
+      // (its takeover and its yield) never reach a. No VRRP rule (and no keepalived option) tells
+      // a that the client moved. While both are master, each defends its VIP against the other's
+      // announcements at doubling gaps; the client is on b for most of that time.
+      // First let a's start-up announcements end (the second bursts come garp_master_delay, 1 s, later).
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await lab.setImpairment('a', { direction: 'both', dropProtocols: [112] });
+      await waitFor(async () => (await b.state()) === 'MASTER', { description: 'b takes over', timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor(async () => (await lab.neighbour('client', vip))?.mac === lab.host('b').mac, { description: "b's announcements moved the client", timeoutMs: 10_000, intervalMs: 20 });
+      await lab.setImpairment('a', { direction: 'to-host', dropProtocols: [112] });
+      const healedAt = performance.now();
+      await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b yields to a', timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor(async () => (await lab.neighbour('client', vip))?.mac === lab.host('a').mac, { description: "the client's neighbour entry points at a", timeoutMs: 10_000, intervalMs: 20 });
+      const ms = performance.now() - healedAt;
+      await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a only', timeoutMs: 10_000, intervalMs: 20 });
+      await lab.exec('client', ['ping', `-${family}`, '-c', '1', '-W', '2', vip]);
+      const stats = await lab.impairmentStats('a');
+      assert.ok((stats?.toHost.dropped ?? 0) > 0, `the filter dropped b's adverts to a (${JSON.stringify(stats)})`);
+      const { counters } = (await getJson(controlSocketPath(a.runtimeDir), '/v1/instances/VI_1')) as { counters: { vipClaims: number; vipDefences: number } };
+      assert.ok(counters.vipDefences >= 1, `a defended (${JSON.stringify(counters)})`);
+      t.diagnostic(`client back on a ${ms.toFixed(0)} ms after a's adverts passed again; a heard ${counters.vipClaims} claims, defended ${counters.vipDefences} times`);
+    });
   });
-});
+}

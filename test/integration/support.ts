@@ -261,19 +261,19 @@ export async function gratuitousArps(path: string, vip: string): Promise<Array<{
 }
 
 /**
- * A hotstandby pair on the lab's first IPv4 VIP at advert_int 0.1 s, settled: a (priority 150)
- * master with the VIP, b (100) backup, and the client's neighbour entry on a.
+ * A hotstandby pair on the lab's first VIP of `family` at advert_int 0.1 s, settled: a (priority
+ * 150) master with the VIP, b (100) backup, and the client's neighbour entry on a.
  */
-export async function settledPair(lab: Lab): Promise<{ vip: string; a: HotstandbyNode; b: HotstandbyNode }> {
-  const vip = lab.vip4(0);
+export async function settledPair(lab: Lab, family: 4 | 6 = 4): Promise<{ vip: string; a: HotstandbyNode; b: HotstandbyNode }> {
+  const vip = family === 4 ? lab.vip4(0) : lab.vip6(0);
   // advert_int 0.1 s; the support config sets vrrp_garp_master_delay 1, so the lower-priority
   // GARPs come as 5 at once and 5 more after 1 s (keepalived's defaults follow those settings).
-  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/24`] };
+  const spec = { version: 3 as const, advertInt: 0.1, vips: [`${vip}/${family === 4 ? 24 : 64}`] };
   const a = new HotstandbyNode(lab, 'a', keepalivedConf({ ...spec, priority: 150 }));
   const b = new HotstandbyNode(lab, 'b', keepalivedConf({ ...spec, priority: 100 }));
   await waitFor(async () => (await holders(lab, vip)) === 'a', { description: 'VIP on a', timeoutMs: 15_000 });
   await waitFor(async () => (await b.state()) === 'BACKUP', { description: 'b is BACKUP' });
-  await lab.exec('client', ['ping', '-c', '1', '-W', '2', vip]);
+  await lab.exec('client', ['ping', `-${family}`, '-c', '1', '-W', '2', vip]);
   assert.equal((await lab.neighbour('client', vip))?.mac, lab.host('a').mac, 'the client starts on a');
   return { vip, a, b };
 }

@@ -4,6 +4,7 @@
  * accepts them, i.e. replaces the link-layer address it had cached for the virtual address.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { createVethLab, isRoot, type VethLab } from './veth-lab.js';
 
@@ -86,6 +87,22 @@ test('an unsolicited NA for the VIP reaches the neighbour and updates its neighb
   assert.deepEqual([...frame.subarray(78, 80)], [2, 1], 'target link-layer address option, 8 bytes');
   assert.deepEqual(frame.subarray(80, 86), mac);
   await waitFor(() => neighbourMac(lab as VethLab, 6, VIP6) === lab?.a.mac);
+});
+
+test("the kernel filter for neighbour adverts passes them and keeps the interface's other IPv6 traffic (pings, solicitations) away", async (t) => {
+  if (!lab) return t.skip(ROOT_REASON);
+  const l = lab;
+  const capture = l.start(l.b, 'frame-capture', { interfaceName: l.b.ifname, ethertype: 0x86dd, icmpv6Type: 136, kernelFilter: true, count: 50, timeoutMs: 4_000 });
+  await capture.ready;
+  // Echo requests (ICMPv6 128) and b's neighbour solicitations reach b's interface; then the NA.
+  l.ip(l.b, '-6', 'neigh', 'flush', 'dev', l.b.ifname);
+  await l.run(l.a, 'frame-send', { interfaceName: l.a.ifname, kind: 'na', address: VIP6 });
+  execFileSync('ip', ['netns', 'exec', l.a.ns, 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '1', l.b.ipv6], { stdio: 'ignore' });
+  const { frames } = (await capture.result) as unknown as Captured;
+  const types = frames.map((f) => Buffer.from(f.frame, 'hex')[54]);
+  assert.ok(types.length >= 1, 'the NA came through');
+  assert.deepEqual([...new Set(types)], [136], `only neighbour adverts (ICMPv6 types seen: ${types.join(', ')})`);
+  assert.ok(frames.some((f) => Buffer.from(f.frame, 'hex').subarray(62, 78).equals(Buffer.from('fd000099000000000000000000000100', 'hex'))), 'ours among them');
 });
 
 async function waitFor(condition: () => boolean, deadlineMs = 10_000): Promise<void> {

@@ -57,6 +57,10 @@ export function createFakeNative(): FakeNative {
       this.options.push({ level, name, value: Buffer.from(value) });
     }
 
+    attachFilter(program: Buffer): void {
+      this.options.push({ level: -1, name: -1, value: Buffer.from(program) });
+    }
+
     bind(address: Buffer): void {
       this.bound.push(Buffer.from(address));
     }

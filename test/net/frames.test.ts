@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildGratuitousArp, GRATUITOUS_ARP_LENGTH, parseArpClaim } from '../../src/net/arp.js';
-import { buildUnsolicitedNeighbourAdvert, NEIGHBOUR_ADVERT_LENGTH } from '../../src/net/neighbour-advert.js';
+import { buildUnsolicitedNeighbourAdvert, NEIGHBOUR_ADVERT_LENGTH, parseNeighbourAdvertClaim } from '../../src/net/neighbour-advert.js';
 
 const MAC = '02:99:00:00:00:01';
 
@@ -86,4 +86,24 @@ test('unsolicited NA sets the Router flag on request and the checksum still veri
 test('unsolicited NA rejects what is not an IPv6 address', () => {
   assert.throws(() => buildUnsolicitedNeighbourAdvert({ mac: MAC, address: '10.0.0.1' }), SyntaxError);
   assert.throws(() => buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'fe80::1%eth0' }), SyntaxError);
+});
+
+test('parseNeighbourAdvertClaim: an Override NA claims its target at its option MAC (else the frame source), in RFC 5952 text', () => {
+  const na = buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'FD00:0099:0:0::0100' });
+  assert.deepEqual(parseNeighbourAdvertClaim(na), { address: 'fd00:99::100', mac: MAC });
+  const noOption = Buffer.from(na.subarray(0, 78));
+  noOption.set([0x02, 0xaa, 0, 0, 0, 3], 6);
+  assert.deepEqual(parseNeighbourAdvertClaim(noOption), { address: 'fd00:99::100', mac: '02:aa:00:00:00:03' });
+});
+
+test('parseNeighbourAdvertClaim: nothing from an NA without Override, off the link (hop limit < 255), another ICMPv6 type, or a short frame', () => {
+  const na = () => buildUnsolicitedNeighbourAdvert({ mac: MAC, address: 'fd00:99::100' });
+  const changed = (offset: number, value: number) => {
+    const frame = na();
+    frame[offset] = value;
+    return frame;
+  };
+  for (const frame of [changed(58, 0x40), changed(21, 64), changed(54, 135), changed(55, 1), changed(20, 17), na().subarray(0, 77), buildGratuitousArp(MAC, '10.0.0.1')]) {
+    assert.equal(parseNeighbourAdvertClaim(frame), undefined, frame.toString('hex'));
+  }
 });

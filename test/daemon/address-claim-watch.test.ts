@@ -1,19 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArpClaimWatch } from '../../src/daemon/arp-claim-watch.js';
+import { AddressClaimWatch } from '../../src/daemon/address-claim-watch.js';
 import { silentLogger } from '../../src/daemon/logger.js';
-import { buildGratuitousArp } from '../../src/net/arp.js';
+import { buildGratuitousArp, parseArpClaim } from '../../src/net/arp.js';
 import type { CapturedFrame } from '../../src/net/packet-socket.js';
 
 function fakeCaptures() {
   const open = new Map<number, (captured: CapturedFrame) => void>();
   const opened: number[] = [];
   const closed: number[] = [];
-  const watch = new ArpClaimWatch((ifindex, onFrame) => {
-    opened.push(ifindex);
-    open.set(ifindex, onFrame);
-    return { close: () => closed.push(ifindex) };
-  }, silentLogger);
+  const watch = new AddressClaimWatch(
+    'ARP',
+    (ifindex, onFrame) => {
+      opened.push(ifindex);
+      open.set(ifindex, onFrame);
+      return { close: () => closed.push(ifindex) };
+    },
+    parseArpClaim,
+    silentLogger,
+  );
   const deliver = (ifindex: number, frame: Buffer, pkttype = 1) => open.get(ifindex)?.({ frame, pkttype, ifindex });
   return { watch, opened, closed, deliver };
 }
