@@ -53,7 +53,7 @@ export interface InstanceDetail {
     sendFailures: number;
     transitions: number;
     garpsSent: number;
-    /** Other MACs' ARP claims on the VIPs heard as master, and the announcements that answered them. */
+    /** Other MACs' claims on the VIPs (ARP, neighbour adverts) heard as master, and the announcements that answered them. */
     vipClaims: number;
     vipDefences: number;
     drops: Record<DropReason, number>;

@@ -77,7 +77,7 @@ export function createMetricsRegistry(source: Source, options: MetricsOptions = 
   instanceMetric('counter', registers, 'hotstandby_adverts_received_total', 'Valid VRRP advertisements received', instances, (i) => i.counters.advertsReceived);
   instanceMetric('counter', registers, 'hotstandby_advert_send_failures_total', 'Advertisements the kernel refused to send', instances, (i) => i.counters.sendFailures);
   instanceMetric('counter', registers, 'hotstandby_garps_sent_total', 'Gratuitous ARP / unsolicited neighbour advert frames sent', instances, (i) => i.garpsSent);
-  instanceMetric('counter', registers, 'hotstandby_vip_claims_total', 'ARP claims on a VIP by another MAC heard as master', instances, (i) => i.vipClaims);
+  instanceMetric('counter', registers, 'hotstandby_vip_claims_total', 'Claims on a VIP by another MAC (ARP, neighbour adverts) heard as master', instances, (i) => i.vipClaims);
   instanceMetric('counter', registers, 'hotstandby_vip_defences_total', 'Announcements of the VIPs again in answer to another MAC claiming one', instances, (i) => i.vipDefences);
 
   new Counter({

@@ -6,7 +6,7 @@
  * its GARPs. When it yields, the master hears that only from its adverts (keepalived's
  * garp_lower_prio_repeat, announceOnLowerPriority); if none of them reached the master, the
  * clients kept sending to the backup until their neighbour entries expired. The other router's
- * GARP itself is the surer sign: it is what moved the clients.
+ * GARP (or unsolicited NA) itself is the surer sign: it is what moved the clients.
  *
  * When: not at once, while the other router may still be master and would defend in turn, but
  * `settleMs` after the claim (two advert intervals: time for it to hear our advert and yield).

@@ -1,8 +1,9 @@
 /**
  * The host's network as the daemon sees it: rtnetlink, the links and addresses it reports (kept
  * current by notifications, re-read on reload and when notifications were lost), and the packet
- * sockets GARPs / unsolicited NAs go out on and other hosts' claims on the VIPs come in on. Subsystems subscribe to link and address changes
- * here instead of to netlink, so one change reaches each of them once, after the state is updated.
+ * sockets GARPs / unsolicited NAs go out on and other hosts' claims on the VIPs come in on.
+ * Subsystems subscribe to link and address changes here instead of to netlink, so one change
+ * reaches each of them once, after the state is updated.
  */
 import type { NativeBinding } from '../net/native.js';
 import type { AddressInfo } from '../net/netlink/address.js';

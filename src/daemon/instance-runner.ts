@@ -66,7 +66,7 @@ export interface InstanceStatus {
   counters: InstanceCounters;
   drops: Record<DropReason, number>;
   garpsSent: number;
-  /** ARP claims on our VIPs by other MACs heard as master, and the announcements that answered them. */
+  /** Claims on our VIPs by other MACs (ARP, neighbour adverts) heard as master, and the announcements that answered them. */
   vipClaims: number;
   vipDefences: number;
   /**
