@@ -56,8 +56,8 @@ interface Slot {
  * the slowest stage of a backup per byte, and one worker on two cores was the bottleneck whenever
  * the chunking thread or the main thread waited for it. 2026-12-05, 2-core VM, the bench's mixed
  * set (1.1 GiB), first backups alternated at load 2.6–4.0: 2 workers beat 1 in 6 of 9 rounds,
- * median 7.88 s against 9.23 s (docs/backups.md); on 100,000 small files no difference beyond the
- * noise.
+ * median 7.66 s against 8.02 s, some 26 MB more peak RSS (docs/backups.md); on 100,000 small files
+ * no difference beyond the noise.
  */
 export const defaultSealWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
