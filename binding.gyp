@@ -15,6 +15,7 @@
         "native/xattr.cc",
         "native/path-arg.cc",
         "native/poly1305.cc",
+        "native/chunk-scan.cc",
         "native/sync-batch.cc",
         "native/small-files.cc",
         "native/scan-dir.cc",

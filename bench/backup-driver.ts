@@ -8,8 +8,8 @@
  *   node dist/bench/backup-driver.js restore-file REPO PATH TARGET    (one file of the latest)
  *
  * The password comes from RESTIC_PASSWORD, as for restic; HOTSTANDBY_CHUNK_WORKERS=N sets the
- * backup's chunking threads (0: the main thread chunks, as before chunk-pool.ts). Prints one JSON
- * line of statistics.
+ * backup's chunking threads (0: the main thread chunks, as before chunk-pool.ts) and
+ * HOTSTANDBY_SEAL_WORKERS=N its sealing threads (repo/seal-pool.ts). Prints one JSON line of statistics.
  */
 import { relaunchWithBackupFlags } from '../src/backup/node-flags.js';
 import type { Repository } from '../src/backup/repo/repository.js';
@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     await Repo.init(backend, password);
     return;
   }
-  const repo = await Repo.open(backend, password);
+  const sealWorkers = process.env.HOTSTANDBY_SEAL_WORKERS;
+  const repo = await Repo.open(backend, password, sealWorkers ? { sealWorkers: Number(sealWorkers) } : {});
   try {
     if (verb === 'backup') {
       const workers = process.env.HOTSTANDBY_CHUNK_WORKERS;

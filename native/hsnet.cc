@@ -1,12 +1,13 @@
 // hsnet: the smallest native piece hotstandby needs — sockets Node cannot open itself
 // (raw IP, AF_PACKET, AF_NETLINK) with libuv readiness, a timer finer than libuv's, process exit
 // through pidfds, inotify for file replication, the kernel's constants, nanosecond file times
-// Poly1305 (backups) and the replica's delta-transfer file work.
+// Poly1305 and the chunker's loop (backups) and the replica's delta-transfer file work.
 #include <napi.h>
 #include <net/if.h>
 
 #include <cerrno>
 
+#include "chunk-scan.h"
 #include "constants.h"
 #include "delta-io.h"
 #include "direct-write.h"
@@ -57,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
   exports.Set("removeXattr", Napi::Function::New<RemoveXattr>(env, "removeXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
+  exports.Set("chunkScan", Napi::Function::New<ChunkScan>(env, "chunkScan"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("dropFileCache", Napi::Function::New<DropFileCache>(env, "dropFileCache"));
   exports.Set("releaseFilePages", Napi::Function::New<ReleaseFilePages>(env, "releaseFilePages"));

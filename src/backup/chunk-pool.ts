@@ -25,7 +25,7 @@ const CREDIT = 4;
 const FILES_PER_THREAD = 4;
 
 /**
- * Threads by default: the cores but one (the main thread and the sealing thread have work too), at
+ * Threads by default: the cores but one (the main thread and the sealing threads have work too), at
  * least 1, at most 4. On the 2-core VM, 256 MiB of the mixed set, cold cache, three rounds at load
  * 0.4–1.7: 1 thread 5.57 s median wall (207 MB peak), 2 threads 5.85 s (244 MB), none 6.06 s.
  */

@@ -7,6 +7,11 @@ import { loadNative } from '../net/native.js';
 
 export interface BackupNative {
   poly1305?(key: Uint8Array, message: Uint8Array): Buffer;
+  /**
+   * The chunker's hot loop, repo/chunker.ts's scan() with the same arguments and result
+   * (native/chunk-scan.cc); `from` must be at least the window size (64).
+   */
+  chunkScan?(buf: Uint8Array, from: number, bound: number, firstCut: number, digest: Int32Array, table: Int32Array): number;
   setFileTimes?(path: string | Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   listXattrs?(path: string | Buffer): { name: string; value: Buffer }[];
   setXattr?(path: string | Buffer, name: string, value: Buffer): void;

@@ -16,6 +16,7 @@
  * Int32Array with each entry's halves side by side (`table`): the loop then keeps two array bases
  * in registers instead of five, and reads the two halves of an entry from one cache line.
  */
+import { backupNative } from '../native.js';
 import { degree, polyMod } from './polynomial.js';
 
 export const WINDOW_SIZE = 64;
@@ -95,9 +96,10 @@ export function chunkerTables(pol: bigint): ChunkerTables {
  * one 64 places back in `buf`. Returns the index of the first byte after which the low 20 bits
  * are zero, at or after `firstCut`, or -1 (digest updated to `bound`). Nothing else is in the
  * loop: counting the length and testing MaxSize at every byte, as nextSplit's loop did, cost
- * some 10 % (191–268 → 210–295 MiB/s of CPU, interleaved runs on a loaded machine).
+ * some 10 % (191–268 → 210–295 MiB/s of CPU, interleaved runs on a loaded machine). Exported for
+ * the tests that hold the addon's copy (native/chunk-scan.cc) to it.
  */
-function scan(buf: Uint8Array, i: number, bound: number, firstCut: number, digest: Int32Array, table: Int32Array): number {
+export function scan(buf: Uint8Array, i: number, bound: number, firstCut: number, digest: Int32Array, table: Int32Array): number {
   let hi = digest[0]!;
   let lo = digest[1]!;
   for (; i < bound; i++) {
@@ -114,6 +116,27 @@ function scan(buf: Uint8Array, i: number, bound: number, firstCut: number, diges
   return i < bound ? i : -1;
 }
 
+type Scan = typeof scan;
+
+/**
+ * Ranges shorter than this are scanned here: a call into the addon costs about as much as
+ * scanning this many bytes.
+ */
+const NATIVE_SCAN_MIN = 256;
+
+/**
+ * scan() in the addon when it has it (native/chunk-scan.cc: the same arithmetic on a 64-bit
+ * digest, so the same cuts): on the bench's mixed set the TypeScript loop was a quarter of a
+ * first backup's CPU time (2026-12-05, docs/backups.md). Chosen at the first Chunker.
+ */
+let fastScan: Scan | undefined;
+
+function pickScan(): Scan {
+  const native = backupNative()?.chunkScan;
+  if (!native) return scan;
+  return (buf, i, bound, firstCut, digest, table) => (bound - i < NATIVE_SCAN_MIN ? scan(buf, i, bound, firstCut, digest, table) : native(buf, i, bound, firstCut, digest, table));
+}
+
 /** Finds restic's cut points in a stream fed to it buffer by buffer. */
 export class Chunker {
   private readonly window = new Uint8Array(WINDOW_SIZE);
@@ -125,7 +148,10 @@ export class Chunker {
   private count = 0;
   private pre = 0;
 
+  private readonly scan: Scan;
+
   constructor(private readonly tables: ChunkerTables) {
+    this.scan = fastScan ??= pickScan();
     this.reset();
   }
 
@@ -194,7 +220,7 @@ export class Chunker {
     const digest = this.digest;
     digest[0] = hi;
     digest[1] = lo;
-    const cut = scan(buf, i, bound, MIN_SIZE - 1 - base, digest, this.tables.table);
+    const cut = this.scan(buf, i, bound, MIN_SIZE - 1 - base, digest, this.tables.table);
     if (cut >= 0) {
       this.reset();
       return cut + 1;

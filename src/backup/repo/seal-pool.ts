@@ -51,8 +51,15 @@ interface Slot {
   jobs: Map<number, Job[]>;
 }
 
-/** Workers by default: the cores but one (the main thread has its own work), at least 1, at most 4. */
-export const defaultSealWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1));
+/**
+ * Workers by default: one per core, at most 4. Sealing (zstd at level 3: 100–550 MiB/s a core) is
+ * the slowest stage of a backup per byte, and one worker on two cores was the bottleneck whenever
+ * the chunking thread or the main thread waited for it. 2026-12-05, 2-core VM, the bench's mixed
+ * set (1.1 GiB), first backups alternated at load 2.6–4.0: 2 workers beat 1 in 6 of 9 rounds,
+ * median 7.66 s against 8.02 s, some 26 MB more peak RSS (docs/backups.md); on 100,000 small files
+ * no difference beyond the noise.
+ */
+export const defaultSealWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
 export class SealPool {
   private readonly slots: Slot[] = [];
