@@ -10,6 +10,3 @@ export interface AddressClaim {
   mac: string;
 }
 
-export function macText(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join(':');
-}

@@ -5,7 +5,8 @@
  * all ones.
  */
 import { formatIpv4, writeIp } from '../vrrp/ip-address.js';
-import { macText, type AddressClaim } from './address-claim.js';
+import type { AddressClaim } from './address-claim.js';
+import { macToString } from './netlink/ip-address.js';
 import { macBytes } from './sockaddr.js';
 
 export const ETHERTYPE_ARP = 0x0806;
@@ -51,5 +52,5 @@ export function parseArpClaim(frame: Buffer): AddressClaim | undefined {
   const op = frame.readUInt16BE(20);
   if (op !== ARP_OP_REQUEST && op !== ARP_OP_REPLY) return undefined;
   if (frame.readUInt32BE(28) === 0) return undefined;
-  return { address: formatIpv4(frame, 28), mac: macText(frame.subarray(22, 28)) };
+  return { address: formatIpv4(frame, 28), mac: macToString(frame.subarray(22, 28)) };
 }

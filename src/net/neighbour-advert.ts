@@ -6,7 +6,8 @@
  */
 import { onesComplementSum, finishChecksum } from '../vrrp/checksum.js';
 import { formatIpv6, writeIp } from '../vrrp/ip-address.js';
-import { macText, type AddressClaim } from './address-claim.js';
+import type { AddressClaim } from './address-claim.js';
+import { macToString } from './netlink/ip-address.js';
 import { macBytes } from './sockaddr.js';
 
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -89,5 +90,5 @@ export function parseNeighbourAdvertClaim(frame: Buffer): AddressClaim | undefin
   if (((frame[icmp + 4] as number) & NA_FLAG_OVERRIDE) === 0) return undefined;
   const option = icmp + 24;
   const hasTarget = frame.length >= option + 8 && frame[option] === ND_OPTION_TARGET_LINK_LAYER_ADDRESS && frame[option + 1] === 1;
-  return { address: formatIpv6(frame, icmp + 8), mac: macText(hasTarget ? frame.subarray(option + 2, option + 8) : frame.subarray(6, 12)) };
+  return { address: formatIpv6(frame, icmp + 8), mac: macToString(hasTarget ? frame.subarray(option + 2, option + 8) : frame.subarray(6, 12)) };
 }
