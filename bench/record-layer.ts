@@ -21,7 +21,8 @@
  * Both sealed variants release a record's plaintext only after its tag checked (decipher.final).
  * --hash: the receiver also hashes what it received with SHA-256, as the replica does.
  * --pin: the sender on CPU 0, the receiver on CPU 1 (bench/lib/cpu-pin.ts).
- * One JSON line per run (receiver CPU user / system, seconds from first byte to last), then medians.
+ * One JSON line per run (the sender's CPU, the receiver's CPU user / system, seconds from the
+ * receiver's first byte to its last), then medians of the receiver's CPU.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -101,7 +102,11 @@ export async function runRecordPeer(config: PeerConfig): Promise<void> {
   const psk = { identity: 'bench', key };
   if (config.role === 'send') {
     const chunk = randomBytes(RECORD);
+    const cpu0 = process.cpuUsage();
     const pump = (socket: Socket) => {
+      // The receiver exits once it has everything.
+      socket.on('close', () => console.log(JSON.stringify({ sent: config.bytes, ...cpuOf(cpu0) })));
+      socket.on('error', () => undefined);
       let sent = 0;
       let counter = 0;
       const more = () => {
@@ -215,10 +220,11 @@ async function main(): Promise<void> {
         await sender.waitForLine(/listening/, 10_000);
         const receiver = lab.spawn('a', onCpu(pin ? 1 : undefined, nodeEntryCommand(self, 'runRecordPeer', { ...config, role: 'receive' })), { name: `receiver-${variant}-${round}` });
         const result = JSON.parse(await receiver.waitForLine(/"received"/, 300_000)) as { seconds: number; user_s: number; system_s: number };
+        const sent = JSON.parse(await sender.waitForLine(/"sent"/, 30_000)) as { user_s: number; system_s: number };
         await receiver.stop('SIGTERM');
         await sender.stop('SIGTERM');
         const receiverCpu = result.user_s + result.system_s;
-        console.log(JSON.stringify({ round, variant, hash, pin, seconds: result.seconds, receiver_cpu_s: receiverCpu, user_s: result.user_s, system_s: result.system_s, load1: loadavg()[0] }));
+        console.log(JSON.stringify({ round, variant, hash, pin, seconds: result.seconds, sender_cpu_s: sent.user_s + sent.system_s, receiver_cpu_s: receiverCpu, user_s: result.user_s, system_s: result.system_s, load1: loadavg()[0] }));
         cpu.set(variant, [...(cpu.get(variant) ?? []), receiverCpu]);
       }
     }
