@@ -59,7 +59,7 @@ function nonce(iv: Buffer, counter: number): Buffer {
 }
 
 /** One record's wire pieces: head, ciphertext, tag. */
-function seal(key: Buffer, iv: Buffer, counter: number, plaintext: Buffer): Buffer[] {
+export function seal(key: Buffer, iv: Buffer, counter: number, plaintext: Buffer): Buffer[] {
   const head = Buffer.alloc(HEAD);
   head.writeUInt32BE(plaintext.length);
   const cipher = createCipheriv('aes-256-gcm', key, nonce(iv, counter));
@@ -70,9 +70,11 @@ function seal(key: Buffer, iv: Buffer, counter: number, plaintext: Buffer): Buff
 }
 
 /** `record` is one whole record (head | ciphertext | tag); its plaintext once the tag checked, else throws. */
-function open(key: Buffer, iv: Buffer, counter: number, record: Buffer): Buffer {
+export function open(key: Buffer, iv: Buffer, counter: number, record: Buffer): Buffer {
   const length = record.readUInt32BE(0);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce(iv, counter));
+  if (record.length !== HEAD + length + TAG) throw new RangeError(`Record of ${record.length} bytes, its head says ${length} + ${HEAD + TAG}`);
+  // authTagLength: without it Node also takes a shorter tag (4 or 8 bytes) as valid.
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce(iv, counter), { authTagLength: TAG });
   decipher.setAAD(record.subarray(0, HEAD));
   decipher.setAuthTag(record.subarray(HEAD + length, HEAD + length + TAG));
   const plaintext = decipher.update(record.subarray(HEAD, HEAD + length));
@@ -81,7 +83,7 @@ function open(key: Buffer, iv: Buffer, counter: number, record: Buffer): Buffer 
 }
 
 /** The length of the whole record starting at `buffer[at]`, or undefined before its head is in; a bad length throws. */
-function recordLength(buffer: Buffer, at: number, end: number): number | undefined {
+export function recordLength(buffer: Buffer, at: number, end: number): number | undefined {
   if (end - at < HEAD) return undefined;
   const length = buffer.readUInt32BE(at);
   if (length > RECORD) throw new RangeError(`Record length ${length} is over ${RECORD}`);
