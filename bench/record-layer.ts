@@ -27,7 +27,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { loadavg } from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Lab } from '../src/lab/index.js';
 import { nodeEntryCommand } from '../src/lab/node-entry.js';
 import { pskClientOptions, pskServerOptions } from '../src/replicate/psk-tls.js';
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   const pin = process.argv.includes('--pin');
   const variants = option('variants', VARIANTS.join(',')).split(',') as Variant[];
   for (const variant of variants) if (!VARIANTS.includes(variant)) throw new TypeError(`Unknown variant '${variant}'; known: ${VARIANTS.join(', ')}`);
-  const self = pathToFileURL(fileURLToPath(import.meta.url)).href;
+  const self = import.meta.url;
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false, offloads: true });
   const cpu = new Map<Variant, number[]>();
   try {
