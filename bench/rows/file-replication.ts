@@ -174,7 +174,7 @@ async function lagRun(tool: Tool, rate: number, seconds: number): Promise<LagRes
   }
 }
 
-function makeTree(root: string, files: number): void {
+export function makeTree(root: string, files: number): void {
   const payload = Buffer.alloc(200, 0x62);
   const perDir = 1000;
   for (let d = 0; d * perDir < files; d++) {
@@ -200,13 +200,18 @@ interface ResyncResult {
   rss_mb: number;
 }
 
-/** Full copy, then restart with equal trees, of `files` files; one lab per tool. */
-async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: number): Promise<ResyncResult> {
+/**
+ * Full copy, then restart with equal trees, of `files` files; one lab per tool. The replica's tree
+ * on a fresh ext4 of its own when `ownFs` (as the lag runs: on the shared journal-less root, the
+ * copy right after another run's 100,000 deletions paid kernel CPU per create, bench/lib/own-fs.ts).
+ */
+export async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: number, ownFs = lagOnOwnFs()): Promise<ResyncResult> {
   const lab = await Lab.create({ hosts: ['a', 'b'], ipv6: false });
   const base = mkdtempSync(join(tmpdir(), 'hs-bench-fresync-'));
+  let side: ReturnType<typeof sideRoots> | undefined;
   try {
-    const replica = join(base, 'replica');
-    mkdirSync(replica);
+    side = sideRoots(base, ['replica'], ownFs);
+    const replica = side.roots[0]!;
     // Each side's state directory (its content hashes survive the restart, as in the daemon).
     const state = { source: join(base, 'source-state'), replica: join(base, 'replica-state') };
     mkdirSync(state.source);
@@ -254,6 +259,7 @@ async function resyncRun(tool: 'hotstandby' | 'lsyncd', source: string, files: n
     return { files, copy_s: copy, recheck_s: recheck, cpu_s: cpu, rss_mb: rss };
   } finally {
     await lab.destroy();
+    side?.dispose();
     rmSync(base, { recursive: true, force: true });
   }
 }
@@ -336,18 +342,22 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
   }
   const resync: Partial<Record<'hotstandby' | 'lsyncd', ResyncResult>> = {};
   const treeBase = mkdtempSync(join(tmpdir(), 'hs-bench-ftree-'));
+  let tree: ReturnType<typeof sideRoots> | undefined;
   try {
     ctx.log(`file-replication: making ${resyncFiles} files`);
-    makeTree(join(treeBase, 'source'), resyncFiles);
+    tree = sideRoots(treeBase, ['source'], lagOnOwnFs());
+    const source = tree.roots[0]!;
+    makeTree(source, resyncFiles);
     for (const tool of ['hotstandby', 'lsyncd'] as const) {
       ctx.log(`file-replication: ${tool} converging ${resyncFiles} files`);
       try {
-        resync[tool] = await resyncRun(tool, join(treeBase, 'source'), resyncFiles);
+        resync[tool] = await resyncRun(tool, source, resyncFiles);
       } catch (error) {
         errors.push(`${tool} resync: ${errorText(error)}`);
       }
     }
   } finally {
+    tree?.dispose();
     rmSync(treeBase, { recursive: true, force: true });
   }
   let throughput: Awaited<ReturnType<typeof throughputRun>> | undefined;
@@ -416,8 +426,8 @@ export async function runFileReplicationRow(ctx: BenchContext): Promise<RowResul
         'lsyncd 2.2 (Debian) to an rsync daemon in the other namespace; CPU includes the rsync processes it runs (children) — not the rsync daemon; hotstandby CPU is both sides (the source shares its process with the writer).',
         `Convergence: ${resyncFiles} files in ${Math.ceil(resyncFiles / 1000)} directories; "after restart" = both sides restarted with equal trees.`,
         lagOnOwnFs()
-          ? 'Lag runs: each node\'s tree on its own fresh journaled ext4, as on two machines (the default; BENCH_OWN_FS=0 puts both on the shared root filesystem).'
-          : 'Lag runs: both trees on the shared root filesystem (BENCH_OWN_FS=0). Where that is ext4 without a journal, creating files within 60 s of many deletions (earlier runs\' trees) costs kernel CPU per create and seconds of lag at 1,000 files/s; the default gives each node its own ext4 (docs/replication.md).',
+          ? 'Lag and convergence runs: each node\'s tree on its own fresh journaled ext4, as on two machines (the default; BENCH_OWN_FS=0 puts both on the shared root filesystem).'
+          : 'Lag and convergence runs: both trees on the shared root filesystem (BENCH_OWN_FS=0). Where that is ext4 without a journal, creating files within 60 s of many deletions (earlier runs\' trees) costs kernel CPU per create and seconds of lag at 1,000 files/s; the default gives each node its own ext4 (docs/replication.md).',
         `Large file: hotstandby over TLS-PSK, rsync plain over its daemon protocol (no encryption); medians of ${throughput?.runs.length ?? 0} rounds on one lab (a fresh file each, the first tool alternating; every round under data.runs.throughput.runs).`,
         largeFileLinkNote(largeFileOffloads()),
         'Small change: both sides hold the file; 100 bytes inserted at a quarter, 4 KiB overwritten in the middle; hotstandby sends a delta (rsync\'s algorithm) and fsyncs, rsync -a does not fsync; link bytes = both directions on the source\'s interface.',

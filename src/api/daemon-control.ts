@@ -12,7 +12,7 @@ export interface EventRecord {
   seq: number;
   /** ISO wall-clock time. */
   time: string;
-  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'garp' | 'daemon' | 'resource' | 'replication-lag' | 'split-brain' | 'notification' | 'backup';
+  type: 'transition' | 'hook' | 'check' | 'reload' | 'maintenance' | 'garp' | 'daemon' | 'resource' | 'replication-lag' | 'split-brain' | 'address-conflict' | 'notification' | 'backup';
   instance?: string;
   message: string;
   fields?: Record<string, unknown>;

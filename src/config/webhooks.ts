@@ -17,7 +17,7 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
  * The kinds sent when a webhook does not say: failover, split brain, checks, and whatever the
  * data subsystems log under resource-, replication- and backup- kinds.
  */
-export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = ['transition', 'split-brain', 'check', 'resource*', 'replication*', 'backup*'];
+export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = ['transition', 'split-brain', 'address-conflict', 'check', 'resource*', 'replication*', 'backup*'];
 
 export const WEBHOOK_FIELDS = [
   { name: 'url', yaml: 'url', type: { kind: 'string' }, typeDoc: 'http(s) URL', defaultDoc: 'required', doc: 'where the JSON is POSTed' },

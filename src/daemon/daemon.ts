@@ -126,6 +126,7 @@ async function buildDaemon(options: DaemonOptions, log: Logger): Promise<Running
       log,
       addedVips,
       lowerPriorityHeard: (runner) => notifications.masterHeardLowerPriority(runner),
+      addressClaimed: (runner, claimedBy, inMs) => notifications.addressClaimed(runner, claimedBy, inMs),
     });
     const controller = new Controller(config, {
       log,

@@ -44,6 +44,8 @@ export interface InstanceFactoryDeps {
   addedVips?: AddedVips;
   /** A master heard a lower-priority advert (notify_master_rx_lower_pri). */
   lowerPriorityHeard?: (runner: InstanceRunner) => void;
+  /** Another MAC claimed a VIP of a master, which defends it in `inMs` (once per defence, not per frame). */
+  addressClaimed?: (runner: InstanceRunner, claimedBy: string, inMs: number) => void;
   /** no_accept's drop rules (accept-mode.ts); none: no instance drops traffic. */
   firewall?: Pick<AcceptModeFirewall, 'blockerFor'>;
   /** VIPs held back until resources are promoted (vip-gate.ts); none: never held back. */
@@ -109,7 +111,10 @@ export class InstanceFactory {
     rehearseTakeover(instance, source, placement.vips);
     const defence = new AddressDefence(clock, timers, 2 * instance.advertIntervalMs, {
       defend: () => runner.defendsVips && runner.sendGarp(),
-      scheduled: (claimedBy, inMs) => log.log('warn', 'another MAC announces a VIP of this master; announcing the VIPs again', { claimedBy, inMs }),
+      scheduled: (claimedBy, inMs) => {
+        log.log('warn', 'another MAC announces a VIP of this master; announcing the VIPs again', { claimedBy, inMs });
+        this.deps.addressClaimed?.(runner, claimedBy, inMs);
+      },
     });
     const runner: InstanceRunner = new InstanceRunner(instance, source, {
       clock,

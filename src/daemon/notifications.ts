@@ -109,6 +109,19 @@ export class Notifications {
     });
   }
 
+  /**
+   * Another MAC announced a VIP of this master (address-defence.ts): clients may be sending to it.
+   * An event per defence, whose gaps double under a flood (1 s up to 32 s), so never one per frame.
+   */
+  addressClaimed(runner: InstanceRunner, claimedBy: string, inMs: number): void {
+    this.deps.events.append({
+      type: 'address-conflict',
+      instance: runner.config.name,
+      message: `address conflict: ${claimedBy} announces a VIP of this master; it announces its VIPs again in ${inMs} ms`,
+      fields: { claimedBy, inMs, vips: runner.config.vips.map((v) => v.address) },
+    });
+  }
+
   groupChanged(group: SyncGroupConfig, state: 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP'): void {
     this.dispatcher.groupChanged(group, state);
     const from = this.groupStates.get(group.name) ?? 'INIT';

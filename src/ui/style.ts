@@ -54,6 +54,7 @@ ol.events li { display: grid; grid-template-columns: 6.5em 7em 1fr; gap: .5em; p
 .ev-maintenance .ev-type, .ev-garp .ev-type, .ev-reload .ev-type { color: #8250df; }
 .ev-resource .ev-type { color: #1b7c83; }
 .ev-replication-lag .ev-type { color: var(--warn); }
+.ev-split-brain .ev-type, .ev-address-conflict .ev-type { color: var(--warn); }
 ol.events li.ev-alarm .ev-message, ol.events li.ev-alarm .ev-type { color: var(--bad); font-weight: bold; }
 ol.events li.ev-failed .ev-message, ol.events li.ev-failed .ev-type { color: var(--bad); font-weight: bold; }
 #resources { grid-column: 1 / -1; }

@@ -89,7 +89,7 @@ test('global.webhooks: defaults, event kinds, secrets of 16+ characters, http(s)
       retries: 0
 ${instanceYaml('')}`).config.global.webhooks;
   assert.deepEqual(hooks, [
-    { name: 'ops', url: 'https://hooks.example.net/hs', secret: SECRET, events: ['transition', 'split-brain', 'check', 'resource*', 'replication*', 'backup*'], timeoutMs: 5000, retries: 5 },
+    { name: 'ops', url: 'https://hooks.example.net/hs', secret: SECRET, events: ['transition', 'split-brain', 'address-conflict', 'check', 'resource*', 'replication*', 'backup*'], timeoutMs: 5000, retries: 5 },
     { name: 'chat', url: 'http://127.0.0.1:9000/x', events: ['transition', 'backup*'], timeoutMs: 2000, retries: 0 },
   ]);
   const hook = (body: string) => yaml(`global:\n  webhooks:\n    h:\n${body}\n${instanceYaml('')}`);

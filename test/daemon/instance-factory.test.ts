@@ -56,12 +56,16 @@ function onFakeHost(running: HotstandbyConfig) {
   };
   const time = new FakeTime();
   const sockets = new SocketGroups(createFakeNative().binding, time, silentLogger);
-  const factory = new InstanceFactory(running, { network, sockets, clock: time, timers: time, wallClock: () => new Date(0), log: silentLogger });
+  const conflicts: Array<{ instance: string; claimedBy: string; inMs: number }> = [];
+  const factory = new InstanceFactory(running, {
+    network, sockets, clock: time, timers: time, wallClock: () => new Date(0), log: silentLogger,
+    addressClaimed: (runner, claimedBy, inMs) => conflicts.push({ instance: runner.config.name, claimedBy, inMs }),
+  });
   const built = running.instances.map((instance) => factory.build(instance));
   const claim = (address: string, mac: string) => {
     for (const [listener, watched] of claimListeners) if (watched === address) listener({ address, mac });
   };
-  return { factory, links, host, built, time, sent, claim, claimListeners };
+  return { factory, links, host, built, time, sent, claim, claimListeners, conflicts };
 }
 
 test('placementDifference: the same placement needs no rebuild', () => {
@@ -112,7 +116,7 @@ test('InstanceFactory.placementChanges refuses, as a start would, an instance wh
 
 test('a master announces its VIPs again two advert intervals after another MAC claimed one; a backup, its own MAC and other addresses never make it', () => {
   const running = config([instanceConfig({ name: 'web', priority: 200 })]);
-  const { built, time, sent, claim, claimListeners } = onFakeHost(running);
+  const { built, time, sent, claim, claimListeners, conflicts } = onFakeHost(running);
   const instance = running.instances[0]!;
   const vipAddress = instance.vips[0]!.address;
   const runner = built[0]!.runner;
@@ -131,7 +135,11 @@ test('a master announces its VIPs again two advert intervals after another MAC c
   time.advanceBy(5_000);
   assert.equal(sent.length, settled, 'no defence against ourselves or for another address');
 
+  assert.deepEqual(conflicts, [], 'no address conflict reported for a backup, our own MAC or another address');
+
   claim(vipAddress, '02:00:00:00:00:99');
+  claim(vipAddress, '02:00:00:00:00:99'); // the same conflict, while its defence is pending
+  assert.deepEqual(conflicts, [{ instance: 'web', claimedBy: '02:00:00:00:00:99', inMs: 2 * instance.advertIntervalMs }], 'one address conflict per defence, not per frame');
   time.advanceBy(2 * instance.advertIntervalMs - 1);
   assert.equal(sent.length, settled, 'not before the other router had time to yield');
   time.advanceBy(1);

@@ -90,3 +90,17 @@ test('Notifications: a master hearing another master is a split-brain event, but
   notifications.masterHeardLowerPriority(runner);
   assert.equal(splitBrains(), 2);
 });
+
+test('Notifications: another MAC claiming a VIP of a master is an address-conflict event naming the MAC and the VIPs', async (t) => {
+  const time = new FakeTime();
+  const events = new EventLog({ wallClock: () => new Date(0) });
+  const notifications = await Notifications.open(global, { log: silentLogger, events, clock: time, timers: time, wallClock: () => new Date(0) });
+  t.after(() => notifications.close());
+  const config = instanceConfig({ name: 'web' });
+  const runner = { config } as unknown as InstanceRunner;
+  notifications.addressClaimed(runner, '02:00:00:00:00:99', 2000);
+  const [record] = events.since().filter((e) => e.type === 'address-conflict');
+  assert.equal(record?.instance, 'web');
+  assert.equal(record?.message, 'address conflict: 02:00:00:00:00:99 announces a VIP of this master; it announces its VIPs again in 2000 ms');
+  assert.deepEqual(record?.fields, { claimedBy: '02:00:00:00:00:99', inMs: 2000, vips: config.vips.map((v) => v.address) });
+});

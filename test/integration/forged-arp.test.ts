@@ -49,6 +49,11 @@ test('forged ARP claims for the VIP: the master answers at doubling gaps, keeps 
     const { counters } = (await getJson(controlSocketPath(a.runtimeDir), '/v1/instances/VI_1')) as { counters: { vipClaims: number; vipDefences: number } };
     assert.ok(counters.vipClaims >= report.sent * 0.9, `a counted the claims: ${counters.vipClaims} of ${report.sent}`);
     assert.equal(fromA.length, 5 * counters.vipDefences, `each counted defence is one burst of 5 GARPs (${counters.vipDefences} counted)`);
+    // The operator hears of it: one address-conflict record per defence (one may still be pending), naming the MAC.
+    const { events } = (await getJson(controlSocketPath(a.runtimeDir), '/v1/events')) as { events: Array<{ type: string; fields?: { claimedBy?: string } }> };
+    const conflicts = events.filter((e) => e.type === 'address-conflict');
+    assert.ok(conflicts.length >= counters.vipDefences && conflicts.length <= counters.vipDefences + 1, `${conflicts.length} address-conflict records for ${counters.vipDefences} defences`);
+    assert.ok(conflicts.every((e) => e.fields?.claimedBy === FORGED_MAC), 'each names the forged MAC');
     assert.equal(await holders(lab, vip), 'a', 'the VIP stayed on a alone');
     assert.deepEqual({ a: (await transitionsOf(a)).length, b: (await transitionsOf(b)).length }, transitionsBefore, 'no transitions');
   });
