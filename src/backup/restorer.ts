@@ -66,13 +66,20 @@ const ENTRY_CONCURRENCY = 8;
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 /**
- * Such small files of one directory go to the workers in batches of this many, each restored
- * whole there (restore-pool.ts restoreFiles): creating a file is the slow call, and the main
- * thread then only walks the trees. Fewer than BATCH_MIN of them in a directory are restored on
- * the main thread, so that restoring one file starts no worker.
+ * Such small files of one directory go to the workers in batches of at most this many, each
+ * restored whole there (restore-pool.ts restoreFiles): creating a file is the slow call, and the
+ * main thread then only walks the trees. A directory's files are split evenly over at least as
+ * many batches as there are workers (each batch BATCH_MIN files or more): 40 files went as 32 and
+ * 8, and one worker idled through most of each directory. Fewer than BATCH_MIN of them in a
+ * directory are restored on the main thread, so that restoring one file starts no worker.
  */
 const BATCH_FILES = 32;
 const BATCH_MIN = 8;
+
+/** How many batches `files` small files of one directory go in (see BATCH_FILES). */
+export function batchCount(files: number, workers: number): number {
+  return Math.max(Math.ceil(files / BATCH_FILES), Math.min(workers, Math.floor(files / BATCH_MIN)));
+}
 
 export class Restorer {
   readonly stats: RestoreStats;
@@ -134,15 +141,15 @@ export class Restorer {
     return !!loc && loc.length <= INLINE_MAX_BYTES;
   }
 
-  /** Restores small files of `dir` whole in the workers, BATCH_FILES a job; a failure names its file. */
+  /** Restores small files of `dir` whole in the workers, in batchCount() even jobs; a failure names its file. */
   private async restoreInBatches(pool: RestorePool, nodes: readonly TreeNode[], dir: string): Promise<void> {
     if (nodes.length === 0) return;
     // Only a selective restore can reach a file whose directory was not restored.
     if (this.options.select) await mkdir(fsPath(dir), { recursive: true, mode: 0o700 });
     const strict = isRoot();
-    const batches = Math.ceil(nodes.length / BATCH_FILES);
+    const batches = batchCount(nodes.length, pool.workers);
     await forEachLimit(batches, batches, async (b) => {
-      const part = nodes.slice(b * BATCH_FILES, (b + 1) * BATCH_FILES);
+      const part = nodes.slice(Math.floor((b * nodes.length) / batches), Math.floor(((b + 1) * nodes.length) / batches));
       const files = part.map((node) => {
         const id = node.content?.[0];
         return { path: fsPath(join(dir, node.name)), ...(id ? { id, loc: this.repo.lookup('data', id)! } : {}), uid: node.uid, gid: node.gid, perm: unixPermFromGoMode(node.mode), atime: node.atime, mtime: node.mtime };

@@ -15,7 +15,7 @@ import { LocalBackend } from '../../src/backup/backend/local.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
 import { backup } from '../../src/backup/archiver.js';
 import { Repository } from '../../src/backup/repo/repository.js';
-import { restore } from '../../src/backup/restorer.js';
+import { batchCount, restore } from '../../src/backup/restorer.js';
 import { decodeTree } from '../../src/backup/repo/tree.js';
 import type { Backend } from '../../src/backup/repo/backend.js';
 
@@ -143,4 +143,14 @@ test('restore() with workers: a damaged pack or a file already in the target fai
     return true;
   });
   await backend.close();
+});
+
+test('batchCount() gives every worker a batch of a directory\'s small files, evenly, at most 32 and at least 8 files a batch', () => {
+  // [files, workers, batches]: 40 files on 2 workers went as 32 + 8 before, and one worker idled.
+  const cases = [[40, 2, 2], [70, 2, 3], [8, 4, 1], [16, 4, 2], [100, 4, 4], [1000, 2, 32], [15, 2, 1]] as const;
+  for (const [files, workers, batches] of cases) {
+    assert.equal(batchCount(files, workers), batches, `${files} files, ${workers} workers`);
+    const per = Math.ceil(files / batches);
+    assert.ok(per <= 32 && Math.floor(files / batches) >= Math.min(8, files), `${files} files in ${batches} batches`);
+  }
 });
