@@ -23,7 +23,7 @@ const MAX_LOAD = 0.8;
 const SHARDS = 256;
 
 /**
- * One open-addressing table (linear probing) of the ids whose first byte is its number. Ids are
+ * One open-addressing table (linear probing) of the ids whose shardOf() byte is its number. Ids are
  * read and compared as 32-bit words (a typed array's element): Buffer's readUInt32LE, compare and
  * copy per id cost a third of loading a 1,000,000-blob index.
  */
@@ -146,10 +146,7 @@ export class BlobIndex {
     for (const shard of this.shards) if (shard.capacity < need) shard.grow(need);
   }
 
-  /**
-   * Puts the id at word `at` of `key` in its shard unless there; an empty
-   * slot's meta word is 0, hence pack number + 1.
-   */
+  /** Puts the id at word `at` of `key` in its shard unless there; an empty slot's meta word is 0, hence pack number + 1. */
   private insert(key: Uint32Array, at: number, packNumber: number, tree: boolean, offset: number, length: number, uncompressedLength: number): void {
     const shard = this.shards[shardOf(key, at)]!;
     let found = shard.find(key, at, tree);
