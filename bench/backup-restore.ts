@@ -9,7 +9,11 @@
  *
  *   node dist/bench/backup-restore.js --data DIR | --small N  [--rounds 3]
  *        [--variants hotstandby,restic,NAME…] [--build NAME=OTHER/dist/bench/backup-driver.js …]
- *        [--shared-fs] [--cold] [--keep DIR]
+ *        [--shared-fs] [--cold] [--keep DIR] [--file PATH|-]
+ *
+ * --file PATH: restores only that file of the set (PATH relative to the set's root; the middle
+ * file of the sorted list when PATH is '-'), as the row's single-file restore does
+ * (`restore-file`, restic's `restore --include`), instead of the whole tree.
  *
  * --keep DIR: the work directory is DIR, and the set and both repositories made in it are kept and
  * reused by later runs with the same DIR, so the (long, untimed) setup of a 1 M-file set can run
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     'shared-fs': { type: 'boolean', default: false },
     cold: { type: 'boolean', default: false },
     keep: { type: 'string' },
+    file: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -61,16 +66,21 @@ function countFiles(dir: string): number {
   return n;
 }
 
-/** The set's files, relative (two levels, as makeSmall makes them). */
+/** The set's files (at any depth: makeMixed nests), relative to its root. */
 function listSet(root: string): DataSet {
   const files: string[] = [];
   let bytes = 0;
-  for (const d of readdirSync(root).sort()) {
-    for (const f of readdirSync(join(root, d))) {
-      files.push(`${d}/${f}`);
-      bytes += statSync(join(root, d, f)).size;
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const at = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(at);
+      else {
+        files.push(at);
+        bytes += statSync(join(root, at)).size;
+      }
     }
-  }
+  };
+  walk('');
   return { root, files, bytes };
 }
 
@@ -91,18 +101,25 @@ try {
     sh('restic', ['-r', repo.restic, 'backup', '--quiet', set.root]);
     writeFileSync(ready, `${set.files.length} files\n`);
   }
+  const one = values.file === undefined ? undefined : join(set.root, values.file === '-' ? [...set.files].sort()[Math.floor(set.files.length / 2)]! : values.file);
+  if (one !== undefined) console.error(`restoring one file: ${one}`);
   const runs = new Map<string, ColdRun[]>();
   for (let r = 0; r < rounds; r++) {
     console.error(`round ${r + 1}`);
     for (const v of variants.map((_, i) => variants[(i + r) % variants.length]!)) {
-      const target = restoreTarget(work, `restore-${v}`, fs, { files: set.files.length, bytes: set.bytes });
+      const target = restoreTarget(work, `restore-${v}`, fs, one === undefined ? { files: set.files.length, bytes: set.bytes } : { files: 1, bytes: statSync(one).size });
       try {
+        const include = one === undefined ? [] : ['--include', one];
         const cmd = v === 'restic'
-          ? ['restic', '-r', repo.restic, 'restore', 'latest', '--target', target.path]
-          : [process.execPath, builds.get(v) ?? driver, 'restore', repo.hs, target.path];
+          ? ['restic', '-r', repo.restic, 'restore', 'latest', '--target', target.path, ...include]
+          : one === undefined
+            ? [process.execPath, builds.get(v) ?? driver, 'restore', repo.hs, target.path]
+            : [process.execPath, builds.get(v) ?? driver, 'restore-file', repo.hs, one, target.path];
         const x = coldRun(cmd, env, join(work, 'time'), !values.cold);
-        const restored = countFiles(join(target.path, set.root));
-        if (restored !== set.files.length) throw new Error(`${v} restored ${restored} files, not ${set.files.length}`);
+        if (one === undefined) {
+          const restored = countFiles(join(target.path, set.root));
+          if (restored !== set.files.length) throw new Error(`${v} restored ${restored} files, not ${set.files.length}`);
+        } else if (statSync(join(target.path, one)).size !== statSync(one).size) throw new Error(`${v} restored ${one} with the wrong size`);
         runs.set(v, [...(runs.get(v) ?? []), x]);
         console.error(`${v}: ${x.wall.toFixed(2)} s, user ${x.user.toFixed(2)} s, sys ${x.sys.toFixed(2)} s, ${x.rssMb.toFixed(0)} MB, load ${x.load.toFixed(1)}`);
       } finally {
@@ -114,7 +131,7 @@ try {
     console.log(`${set.files.length} files and both repositories kept in ${work}`);
   } else {
     const mib = set.bytes / (1 << 20);
-    console.log(`${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, restore target: ${fs === 'own' ? 'a fresh ext4 per run' : 'the work directory'}, ${values.cold ? 'page cache dropped' : 'page cache kept'}\n`);
+    console.log(`${one === undefined ? '' : `one file (${one}) of `}${set.files.length} files, ${mib.toFixed(0)} MiB, ${rounds} rounds, restore target: ${fs === 'own' ? 'a fresh ext4 per run' : 'the work directory'}, ${values.cold ? 'page cache dropped' : 'page cache kept'}\n`);
     console.log('| variant | wall, median (range) | MiB/s | vs restic | user, median | sys, median | peak RSS, median (range) | load (range) |');
     console.log('|---|---|---|---|---|---|---|---|');
     const resticWall = runs.has('restic') ? median(runs.get('restic')!.map((x) => x.wall)) : NaN;

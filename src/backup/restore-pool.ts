@@ -102,7 +102,7 @@ export class RestorePool {
   constructor(
     private readonly key: MasterKey,
     private readonly backend: Backend,
-    private readonly workers = defaultRestoreWorkers(),
+    readonly workers = defaultRestoreWorkers(),
   ) {
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`A restore pool needs at least one worker, got ${workers}`);
   }

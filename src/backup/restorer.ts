@@ -17,7 +17,7 @@ import { setTimesNs } from './times.js';
 import { devMajor, devMinor } from './device.js';
 import { writeXattrs } from './xattr.js';
 import { fsPath } from './repo/names.js';
-import { forEachLimit } from './concurrency.js';
+import { forEachLimit, Semaphore, Settling } from './concurrency.js';
 import { RestorePool, defaultRestoreWorkers } from './restore-pool.js';
 import { isZeros } from './zeros.js';
 import { NotFoundError } from './repo/backend.js';
@@ -66,19 +66,32 @@ const ENTRY_CONCURRENCY = 8;
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 /**
- * Such small files of one directory go to the workers in batches of this many, each restored
- * whole there (restore-pool.ts restoreFiles): creating a file is the slow call, and the main
- * thread then only walks the trees. Fewer than BATCH_MIN of them in a directory are restored on
- * the main thread, so that restoring one file starts no worker.
+ * Such small files of one directory go to the workers in batches of at most this many, each
+ * restored whole there (restore-pool.ts restoreFiles): creating a file is the slow call, and the
+ * main thread then only walks the trees. A directory's files are split evenly over at least as
+ * many batches as there are workers (each batch BATCH_MIN files or more): 40 files went as 32 and
+ * 8, and one worker idled through most of each directory. Fewer than BATCH_MIN of them in a
+ * directory are restored on the main thread, so that restoring one file starts no worker.
  */
 const BATCH_FILES = 32;
 const BATCH_MIN = 8;
+/** Directories whose files may be under way at once (walkTree); each holds its decoded tree meanwhile. */
+const DIRS_IN_FLIGHT = 4;
+
+/** How many batches `files` small files of one directory go in (see BATCH_FILES). */
+export function batchCount(files: number, workers: number): number {
+  return Math.max(Math.ceil(files / BATCH_FILES), Math.min(workers, Math.floor(files / BATCH_MIN)));
+}
 
 export class Restorer {
   readonly stats: RestoreStats;
   private readonly owners: boolean;
   /** The first restored path of each multiply-linked file, by device and inode (restic does the same). */
   private readonly hardlinks = new Map<string, string>();
+  /** Directories whose files are under way (walkTree). */
+  private readonly inFlight = new Semaphore(DIRS_IN_FLIGHT);
+  /** The first failure of the restore: the walk stops at it. */
+  private failure: { err: unknown } | undefined;
 
   constructor(
     private readonly repo: Repository,
@@ -90,12 +103,26 @@ export class Restorer {
   }
 
   /**
-   * Restores a tree's entries into `dir` (those `select` picks): files, symlinks and special files
-   * ENTRY_CONCURRENCY at a time (the file system's latency overlaps), then subdirectories one
-   * after the other, and hard links after the rest, so that the first path of each multiply-linked
-   * file exists by then.
+   * Restores a tree's entries into `dir` (those `select` picks); resolves once all of them are
+   * restored. See walkTree.
    */
   async restoreTree(treeId: Id, dir: string, inSnapshot = ''): Promise<void> {
+    await (await this.walkTree(treeId, dir, inSnapshot)).done;
+  }
+
+  /**
+   * Walks a tree: starts its files, symlinks and special files (ENTRY_CONCURRENCY at a time, the
+   * small files in batches in the workers) and, without waiting for them, walks its
+   * subdirectories one after the other, so that the next directories' files are under way while
+   * the last ones of this one finish (waiting for each directory left one of two workers idle at
+   * its end). At most DIRS_IN_FLIGHT directories have files under way: the walk waits for room.
+   * Hard-linked files are restored in the walk, in order, after the rest of their directory was
+   * started, so that the first path of each multiply-linked file exists by the next. Resolves
+   * once walked, with `done`: settled once every entry below is restored and each directory's
+   * metadata set (after its entries, whose creation changes its mtime); it rejects with the first
+   * failure only once everything under way has settled.
+   */
+  private async walkTree(treeId: Id, dir: string, inSnapshot: string): Promise<{ done: Promise<void> }> {
     const nodes = decodeTree(await this.repo.loadBlob('tree', treeId));
     const todo: { node: TreeNode; at: string; restore: boolean }[] = [];
     for (const node of nodes) {
@@ -111,18 +138,47 @@ export class Restorer {
     if (batched.length < BATCH_MIN) batched = [];
     const inBatch = new Set(batched);
     const single = flat.filter((t) => !inBatch.has(t));
-    const settled = await Promise.allSettled([
-      this.restoreInBatches(this.pool!, batched.map((t) => t.node), dir),
-      forEachLimit(single.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(single[i]!.node, join(dir, single[i]!.node.name), single[i]!.at)),
-    ]);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const done = new Set(flat);
-    for (const t of todo) {
-      if (done.has(t)) continue;
-      if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
-      else await this.restoreTree(t.node.subtree!, join(dir, t.node.name), t.at);
+    const below = new Settling();
+    if (flat.length > 0) {
+      await this.inFlight.acquire();
+      below.add(
+        (async () => {
+          try {
+            const settled = await Promise.allSettled([
+              this.restoreInBatches(this.pool!, batched.map((t) => t.node), dir),
+              forEachLimit(single.length, ENTRY_CONCURRENCY, (i) => this.restoreNode(single[i]!.node, join(dir, single[i]!.node.name), single[i]!.at)),
+            ]);
+            const failed = settled.find((r) => r.status === 'rejected');
+            if (failed) throw (this.failure ??= { err: (failed as PromiseRejectedResult).reason }).err;
+          } finally {
+            this.inFlight.release();
+          }
+        })(),
+      );
     }
+    try {
+      const done = new Set(flat);
+      for (const t of todo) {
+        if (done.has(t)) continue;
+        if (this.failure) throw this.failure.err; // anywhere: walk no further
+        if (t.node.type === 'dir' && t.node.subtree) {
+          const path = join(dir, t.node.name);
+          if (t.restore) await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
+          const sub = await this.walkTree(t.node.subtree, path, t.at);
+          below.add(t.restore ? sub.done.then(() => this.finishDir(t.node, path)) : sub.done);
+        } else if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
+      }
+    } catch (err) {
+      this.failure ??= { err };
+      below.add(Promise.reject(err));
+    }
+    return { done: below.close() };
+  }
+
+  /** A restored directory's metadata, once its entries are restored. */
+  private async finishDir(node: TreeNode, path: string): Promise<void> {
+    await this.setMetadata(node, path);
+    this.stats.dirs++;
   }
 
   /** A file the workers restore whole: one small blob (in the index) or none, no xattrs, not hard-linked. */
@@ -134,15 +190,15 @@ export class Restorer {
     return !!loc && loc.length <= INLINE_MAX_BYTES;
   }
 
-  /** Restores small files of `dir` whole in the workers, BATCH_FILES a job; a failure names its file. */
+  /** Restores small files of `dir` whole in the workers, in batchCount() even jobs; a failure names its file. */
   private async restoreInBatches(pool: RestorePool, nodes: readonly TreeNode[], dir: string): Promise<void> {
     if (nodes.length === 0) return;
     // Only a selective restore can reach a file whose directory was not restored.
     if (this.options.select) await mkdir(fsPath(dir), { recursive: true, mode: 0o700 });
     const strict = isRoot();
-    const batches = Math.ceil(nodes.length / BATCH_FILES);
+    const batches = batchCount(nodes.length, pool.workers);
     await forEachLimit(batches, batches, async (b) => {
-      const part = nodes.slice(b * BATCH_FILES, (b + 1) * BATCH_FILES);
+      const part = nodes.slice(Math.floor((b * nodes.length) / batches), Math.floor(((b + 1) * nodes.length) / batches));
       const files = part.map((node) => {
         const id = node.content?.[0];
         return { path: fsPath(join(dir, node.name)), ...(id ? { id, loc: this.repo.lookup('data', id)! } : {}), uid: node.uid, gid: node.gid, perm: unixPermFromGoMode(node.mode), atime: node.atime, mtime: node.mtime };
@@ -159,8 +215,7 @@ export class Restorer {
       case 'dir':
         await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
         if (node.subtree) await this.restoreTree(node.subtree, path, inSnapshot);
-        await this.setMetadata(node, path);
-        this.stats.dirs++;
+        await this.finishDir(node, path);
         return;
       case 'file': {
         const key = (node.links ?? 0) > 1 && node.inode ? `${node.deviceId ?? 0}:${node.inode}` : undefined;

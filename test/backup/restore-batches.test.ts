@@ -15,7 +15,8 @@ import { LocalBackend } from '../../src/backup/backend/local.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
 import { backup } from '../../src/backup/archiver.js';
 import { Repository } from '../../src/backup/repo/repository.js';
-import { restore } from '../../src/backup/restorer.js';
+import { batchCount, restore, Restorer } from '../../src/backup/restorer.js';
+import type { RestorePool } from '../../src/backup/restore-pool.js';
 import { decodeTree } from '../../src/backup/repo/tree.js';
 import type { Backend } from '../../src/backup/repo/backend.js';
 
@@ -143,4 +144,72 @@ test('restore() with workers: a damaged pack or a file already in the target fai
     return true;
   });
   await backend.close();
+});
+
+test('batchCount() gives every worker a batch of a directory\'s small files, evenly, at most 32 and at least 8 files a batch', () => {
+  // [files, workers, batches]: 40 files on 2 workers went as 32 + 8 before, and one worker idled.
+  const cases = [[40, 2, 2], [70, 2, 3], [8, 4, 1], [16, 4, 2], [100, 4, 4], [1000, 2, 32], [15, 2, 1]] as const;
+  for (const [files, workers, batches] of cases) {
+    assert.equal(batchCount(files, workers), batches, `${files} files, ${workers} workers`);
+    const per = Math.ceil(files / batches);
+    assert.ok(per <= 32 && Math.floor(files / batches) >= Math.min(8, files), `${files} files in ${batches} batches`);
+  }
+});
+
+/** Waits for `cond` with a generous deadline; false when it never held. */
+async function eventually(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (cond()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return cond();
+}
+
+test('restore() starts the next directory\'s small files while the last batches of the one before are still in the workers', async () => {
+  const src = join(scratch, 'overlap-src');
+  for (const d of ['a', 'b']) makeSmallDir(join(src, d));
+  const backend = new MemoryBackend();
+  const { repo, tree } = await backedUp(backend, src);
+  await repo.loadIndex();
+  // A pool whose batches finish only when the test lets them: which directories are under way at once?
+  const held: { dir: string; finish(): void }[] = [];
+  const pool = {
+    workers: 2,
+    restoreFiles: (files: { path: string | Uint8Array }[]) =>
+      new Promise((resolve) => held.push({ dir: String(files[0]!.path).split('/').at(-2)!, finish: () => resolve({ seq: 0, done: files.length, bytes: 0 }) })),
+  } as unknown as RestorePool;
+  const target = join(scratch, 'overlap-target');
+  const restorer = new Restorer(repo, { target, owners: false }, pool);
+  const finished = restorer.restoreTree(tree, target);
+  const both = await eventually(() => new Set(held.map((h) => h.dir)).size === 2);
+  // Then every batch is let finish, as it comes.
+  let settled = false;
+  void finished.then(() => (settled = true), () => (settled = true));
+  for (let released = 0; !settled; ) {
+    if (held.length > released) held[released++]!.finish();
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await finished;
+  assert.ok(both, `only directory ${held[0]?.dir} had batches under way until it was done`);
+  assert.equal(restorer.stats.files, 2 * (FILES + 1));
+});
+
+test('restore() with workers across many directories: hard links between them share an inode, each directory keeps its mtime', async () => {
+  const src = join(scratch, 'many-src');
+  for (let d = 0; d < 12; d++) makeSmallDir(join(src, `d${d}`, 'inner'));
+  fs.linkSync(join(src, 'd0', 'inner', 'f5'), join(src, 'd11', 'inner', 'linked'));
+  fs.linkSync(join(src, 'd0', 'inner', 'f5'), join(src, 'd6', 'linked-too'));
+  for (let d = 0; d < 12; d++) for (const dir of [join(src, `d${d}`, 'inner'), join(src, `d${d}`)]) fs.utimesSync(dir, 1_000_000 + d, 2_000_000 + d);
+  const backend = new MemoryBackend();
+  const { repo, tree } = await backedUp(backend, src);
+  const target = join(scratch, 'many-target');
+  const stats = await restore(repo, tree, { target, workers: 2 });
+  assert.equal(stats.files, 12 * (FILES + 1) + 2);
+  const ino = (p: string) => statSync(join(target, src, p)).ino;
+  assert.equal(ino('d11/inner/linked'), ino('d0/inner/f5'));
+  assert.equal(ino('d6/linked-too'), ino('d0/inner/f5'));
+  assert.equal(statSync(join(target, src, 'd0/inner/f5')).nlink, 3);
+  for (let d = 0; d < 12; d++) {
+    for (const dir of [`d${d}/inner`, `d${d}`]) assert.equal(statSync(join(target, src, dir)).mtimeMs, statSync(join(src, dir)).mtimeMs, `mtime of ${dir}`);
+  }
 });

@@ -4,11 +4,12 @@
  * the repository (restic's top complaint is its memory on large repositories): open-addressing
  * hash tables over typed arrays, 32 bytes of id and 16 of location per slot and a pack table,
  * instead of a JavaScript object and two hex strings (some 300 bytes). The table is split in 256
- * shards by the id's first byte, each growing by half when 80 % full: a growth copies one shard,
+ * shards by a byte of the id, each growing by half when 80 % full: a growth copies one shard,
  * not the whole index (one table doubling at 1 M blobs held 150 MB at once), and the load stays
  * between 53 and 80 % (about 70 bytes a blob). Ids are SHA-256 values, so their bytes are a good hash.
  */
 import type { Id } from './id.js';
+import { TREE_BIT, type ScannedIndex } from './index-scan.js';
 import type { BlobType, PackedBlob } from './pack.js';
 
 export interface BlobLocation extends PackedBlob {
@@ -18,60 +19,70 @@ export interface BlobLocation extends PackedBlob {
 const ID_BYTES = 32;
 const WORDS = ID_BYTES / 4;
 const META = 4; // pack number + 1 (0: empty slot) with the type in the top bit, offset, length, uncompressed length
-const TREE_BIT = 0x80000000;
 const MAX_LOAD = 0.8;
 const SHARDS = 256;
 
-/** One open-addressing table (linear probing) of the ids whose first byte is its number. */
+/**
+ * One open-addressing table (linear probing) of the ids whose shardOf() byte is its number. Ids are
+ * read and compared as 32-bit words (a typed array's element): Buffer's readUInt32LE, compare and
+ * copy per id cost a third of loading a 1,000,000-blob index.
+ */
 class Shard {
   count = 0;
+  /** The ids, WORDS a slot; `ids` is the same memory as bytes. */
+  words: Uint32Array;
   ids: Buffer;
   meta: Uint32Array;
 
   constructor(public capacity: number) {
-    this.ids = Buffer.alloc(capacity * ID_BYTES);
+    this.words = new Uint32Array(capacity * WORDS);
+    this.ids = Buffer.from(this.words.buffer);
     this.meta = new Uint32Array(capacity * META);
   }
 
-  /** The slot holding (type, key), or the empty slot where it would go (negative - 1). */
-  find(key: Buffer, tree: boolean): number {
-    const { ids, meta, capacity } = this;
-    const h = key.readUInt32LE(4);
+  /** The slot holding (type, the id at word `at` of `key`), or the empty slot where it would go (negative - 1). */
+  find(key: Uint32Array, at: number, tree: boolean): number {
+    const { words, meta, capacity } = this;
+    const h = key[at + 1]!;
     let slot = h % capacity;
     for (;;) {
       const m = meta[slot * META]!;
       if (m === 0) return -slot - 1;
       // The hashed word first: most slots a probe passes differ there (a miss, the common case
       // in a first backup, passes several at 80 % load).
-      if (ids.readUInt32LE(slot * ID_BYTES + 4) === h && (m & TREE_BIT) !== 0 === tree && ids.compare(key, 0, ID_BYTES, slot * ID_BYTES, slot * ID_BYTES + ID_BYTES) === 0) return slot;
+      if (words[slot * WORDS + 1] === h && (m & TREE_BIT) !== 0 === tree && sameId(words, slot * WORDS, key, at)) return slot;
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
   }
 
   /**
-   * Moves every entry into a table half as large again. The entries are distinct, so each goes to
-   * the first empty slot of its probe: no comparison, and no view of the old key per entry (those
-   * two made growing a third of loading a 1,000,000-blob index).
+   * Moves every entry into a table of `capacity` slots (by default half as large again). The
+   * entries are distinct, so each goes to the first empty slot of its probe: no comparison.
    */
-  grow(): void {
-    const old = { ids: this.ids, meta: this.meta, capacity: this.capacity };
-    const capacity = Math.ceil(this.capacity * 1.5);
-    const ids = Buffer.alloc(capacity * ID_BYTES);
+  grow(capacity = Math.ceil(this.capacity * 1.5)): void {
+    const old = { words: this.words, meta: this.meta, capacity: this.capacity };
+    const words = new Uint32Array(capacity * WORDS);
     const meta = new Uint32Array(capacity * META);
-    // The ids copied a word at a time (Buffer.copy per id cost more than the rest of the loop).
-    const from = new Uint32Array(old.ids.buffer, old.ids.byteOffset, old.capacity * WORDS);
-    const into = new Uint32Array(ids.buffer, ids.byteOffset, capacity * WORDS);
     for (let s = 0; s < old.capacity; s++) {
       if (old.meta[s * META]! === 0) continue;
-      let to = old.ids.readUInt32LE(s * ID_BYTES + 4) % capacity;
+      let to = old.words[s * WORDS + 1]! % capacity;
       while (meta[to * META]! !== 0) to = to + 1 === capacity ? 0 : to + 1;
-      for (let k = 0; k < WORDS; k++) into[to * WORDS + k] = from[s * WORDS + k]!;
+      for (let k = 0; k < WORDS; k++) words[to * WORDS + k] = old.words[s * WORDS + k]!;
       for (let k = 0; k < META; k++) meta[to * META + k] = old.meta[s * META + k]!;
     }
     this.capacity = capacity;
-    this.ids = ids;
+    this.words = words;
+    this.ids = Buffer.from(words.buffer);
     this.meta = meta;
   }
+}
+
+/** The shard of the id at word `at`: a byte of it (the first on a little-endian machine; any byte is uniform). */
+const shardOf = (key: Uint32Array, at: number): number => key[at]! & 0xff;
+
+function sameId(a: Uint32Array, i: number, b: Uint32Array, j: number): boolean {
+  for (let k = 0; k < WORDS; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
 }
 
 export class BlobIndex {
@@ -79,7 +90,8 @@ export class BlobIndex {
   private count = 0;
   private readonly packs: Id[] = [];
   private readonly packNumbers = new Map<Id, number>();
-  private readonly scratch = Buffer.alloc(ID_BYTES);
+  private readonly scratchWords = new Uint32Array(WORDS);
+  private readonly scratch = Buffer.from(this.scratchWords.buffer);
 
   constructor(initialCapacity = 1024) {
     const perShard = Math.max(8, Math.ceil(initialCapacity / SHARDS / MAX_LOAD));
@@ -90,9 +102,10 @@ export class BlobIndex {
     return this.count;
   }
 
-  private key(id: Id): Buffer {
+  /** The id's words (in a scratch array, valid until the next call). */
+  private key(id: Id): Uint32Array {
     if (this.scratch.write(id, 'hex') !== ID_BYTES) throw new RangeError(`Invalid blob id '${id}'`);
-    return this.scratch;
+    return this.scratchWords;
   }
 
   private packNumber(pack: Id): number {
@@ -109,35 +122,59 @@ export class BlobIndex {
   /** Adds a blob's location; a blob already known keeps its first location (any copy will do). */
   add(pack: Id, b: PackedBlob): void {
     if (b.offset > 0xffffffff || b.length > 0xffffffff || (b.uncompressedLength ?? 0) > 0xffffffff) throw new RangeError(`Blob ${b.id} is too large for the index`);
-    const tree = b.type === 'tree';
-    const key = this.key(b.id);
-    const shard = this.shards[key[0]!]!;
-    let found = shard.find(key, tree);
+    this.insert(this.key(b.id), 0, this.packNumber(pack), b.type === 'tree', b.offset, b.length, b.uncompressedLength ?? 0);
+  }
+
+  /** Adds the blobs of a scanned index file (index-scan.ts), as add() does each. */
+  addScanned(file: ScannedIndex): void {
+    const numbers = file.packs.map((p) => this.packNumber(p));
+    const { ids, meta } = file;
+    for (let i = 0; i < file.blobs; i++) {
+      const m = meta[i * 4]!;
+      this.insert(ids, i * WORDS, numbers[(m & ~TREE_BIT) >>> 0]!, (m & TREE_BIT) !== 0, meta[i * 4 + 1]!, meta[i * 4 + 2]!, meta[i * 4 + 3]!);
+    }
+  }
+
+  /**
+   * Makes room for `total` blobs in all, so that loading that many grows no shard again (each
+   * shard sized for its share and a margin: ids are uniform, so shares differ by about their
+   * square root). Call it with an estimate; a wrong one costs memory or later growth, nothing else.
+   */
+  reserve(total: number): void {
+    const share = total / SHARDS;
+    const need = Math.ceil((share + 4 * Math.sqrt(share) + 8) / MAX_LOAD);
+    for (const shard of this.shards) if (shard.capacity < need) shard.grow(need);
+  }
+
+  /** Puts the id at word `at` of `key` in its shard unless there; an empty slot's meta word is 0, hence pack number + 1. */
+  private insert(key: Uint32Array, at: number, packNumber: number, tree: boolean, offset: number, length: number, uncompressedLength: number): void {
+    const shard = this.shards[shardOf(key, at)]!;
+    let found = shard.find(key, at, tree);
     if (found >= 0) return;
     if (shard.count + 1 > shard.capacity * MAX_LOAD) {
       shard.grow();
-      found = shard.find(key, tree);
+      found = shard.find(key, at, tree);
     }
     const slot = -found - 1;
-    key.copy(shard.ids, slot * ID_BYTES);
+    for (let k = 0; k < WORDS; k++) shard.words[slot * WORDS + k] = key[at + k]!;
     const o = slot * META;
-    shard.meta[o] = ((this.packNumber(pack) + 1) | (tree ? TREE_BIT : 0)) >>> 0;
-    shard.meta[o + 1] = b.offset;
-    shard.meta[o + 2] = b.length;
-    shard.meta[o + 3] = b.uncompressedLength ?? 0;
+    shard.meta[o] = ((packNumber + 1) | (tree ? TREE_BIT : 0)) >>> 0;
+    shard.meta[o + 1] = offset;
+    shard.meta[o + 2] = length;
+    shard.meta[o + 3] = uncompressedLength;
     shard.count++;
     this.count++;
   }
 
   has(type: BlobType, id: Id): boolean {
     const key = this.key(id);
-    return this.shards[key[0]!]!.find(key, type === 'tree') >= 0;
+    return this.shards[shardOf(key, 0)]!.find(key, 0, type === 'tree') >= 0;
   }
 
   get(type: BlobType, id: Id): BlobLocation | undefined {
     const key = this.key(id);
-    const shard = this.shards[key[0]!]!;
-    const slot = shard.find(key, type === 'tree');
+    const shard = this.shards[shardOf(key, 0)]!;
+    const slot = shard.find(key, 0, type === 'tree');
     return slot < 0 ? undefined : this.at(shard, slot, id);
   }
 
