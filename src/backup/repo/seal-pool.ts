@@ -67,19 +67,37 @@ export class SealPool {
   private failure: Error | undefined;
   private batch: Batch | undefined;
 
-  constructor(key: MasterKey, compress: boolean, workers = defaultSealWorkers()) {
-    for (let i = 0; i < workers; i++) {
-      const slot = { jobs: new Map() } as Slot;
-      slot.worker = startWorker<BatchAnswer>(new URL('./seal-worker.js', import.meta.url), { key, compress }, 'sealing', {
-        message: (m) => this.answer(slot, m),
-        die: (err) => {
-          this.failure ??= err;
-          for (const js of slot.jobs.values()) for (const j of js) j.reject(err);
-          slot.jobs.clear();
-        },
-      });
-      this.slots.push(slot);
-    }
+  /**
+   * Up to `workers` threads, started as the work needs them: the first with the first message,
+   * another only when a message finds every started one busy. A thread's start (its modules, the
+   * zstd addon) costs about as much CPU as sealing a few MiB, so a re-run that seals a few trees
+   * and changed files starts one, not one per core.
+   */
+  constructor(
+    private readonly key: MasterKey,
+    private readonly compress: boolean,
+    private readonly workers = defaultSealWorkers(),
+  ) {
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`A sealing pool needs at least one worker, got ${workers}`);
+  }
+
+  /** Threads started so far. */
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  private startSlot(): Slot {
+    const slot = { jobs: new Map() } as Slot;
+    slot.worker = startWorker<BatchAnswer>(new URL('./seal-worker.js', import.meta.url), { key: this.key, compress: this.compress }, 'sealing', {
+      message: (m) => this.answer(slot, m),
+      die: (err) => {
+        this.failure ??= err;
+        for (const js of slot.jobs.values()) for (const j of js) j.reject(err);
+        slot.jobs.clear();
+      },
+    });
+    this.slots.push(slot);
+    return slot;
   }
 
   /** A worker's answer to one message: the sealed blobs go to their jobs, in order. */
@@ -160,7 +178,8 @@ export class SealPool {
       for (const j of jobs) j.reject(this.failure);
       return;
     }
-    const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const least = this.slots.length === 0 ? undefined : this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    const slot = least === undefined || (least.jobs.size > 0 && this.slots.length < this.workers) ? this.startSlot() : least;
     const id = this.nextId++;
     slot.jobs.set(id, jobs);
     slot.worker.ref();
