@@ -243,9 +243,10 @@ export class ReplicaApplier {
     this.abandoned.delete(token);
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
     await this.dropOlderPartials(path, token);
+    let file: FileHandle | undefined;
     try {
       // Read and write: a delta's kernel-side copies are hashed by reading them back (delta-io.ts).
-      const file = await open(temp, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
+      file = await open(temp, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
       let written = BigInt((await file.stat()).size);
       if (written > size) {
         await file.truncate(0);
@@ -259,6 +260,8 @@ export class ReplicaApplier {
       this.partials.set(token, { path, temp, file, meta, size, written, hash, ...(basis && { basis }), ...(direct && { direct }) });
       return { offset: written, ...(basis && { basis: { size: basis.size, blockSize: basis.blockSize } }) };
     } catch (err) {
+      // A transfer that did not begin keeps nothing open (the kept prefix could not be read, say).
+      await file?.close().catch(() => {});
       throw asApplyError(err, path);
     }
   }
