@@ -14,7 +14,7 @@ import { checkAbsolutePath } from './validate-values.js';
 export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 /**
- * The kinds sent when a webhook does not say: failover, split brain, checks, and whatever the
+ * The kinds sent when a webhook does not say: failover, split brain, address conflicts, checks, and whatever the
  * data subsystems log under resource-, replication- and backup- kinds.
  */
 export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = ['transition', 'split-brain', 'address-conflict', 'check', 'resource*', 'replication*', 'backup*'];
