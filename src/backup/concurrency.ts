@@ -37,6 +37,16 @@ export class Semaphore {
     if (next) next();
     else this.free++;
   }
+
+  /** Runs `fn` holding one place. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
 }
 
 /**

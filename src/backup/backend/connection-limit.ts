@@ -5,30 +5,9 @@
  * list, listTemporary, removeTemporary; create, open, close and location pass straight through.
  */
 import type { Backend } from '../repo/backend.js';
+import { Semaphore } from '../concurrency.js';
 
 const LIMITED = new Set(['save', 'saveFrom', 'createTemp', 'commitTemp', 'load', 'stat', 'remove', 'list', 'listTemporary', 'removeTemporary']);
-
-/** A counting semaphore: acquire() resolves when one of `limit` slots is free. */
-class Semaphore {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.free = limit;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
 
 export function limitConnections<B extends Backend>(backend: B, limit: number): B {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`A connection limit must be a whole number, at least 1 (got ${limit})`);
