@@ -10,7 +10,7 @@
  * write-back.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changePercent, makeMixed, makeSmall, type DataSet } from '../backup-data.js';
@@ -67,6 +67,17 @@ function flushDirtyPages(): void {
   if (r.status !== 0) throw new Error(`sync failed (${r.signal ?? r.status})`);
 }
 
+/**
+ * Drops the page cache (root). Before a restore, for both tools alike: a warm restore measured
+ * whose repository happened to be cached (hotstandby's backup drops its packs from the cache as
+ * it writes them, restic's stay) and which tool ran first after memory was freed (on this VM,
+ * freed memory goes back to the host, and the first run after takes it back page by page: 0.3–1.9 s
+ * more system time for either tool; docs/backups.md, 2026-12-05 evening).
+ */
+function dropPageCache(): void {
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
 function duBytes(dir: string): number {
   let total = 0;
   const walk = (d: string) => {
@@ -118,12 +129,13 @@ class ToolRunner {
     }
   }
 
-  async run(label: string, verb: 'init' | 'backup' | 'restore' | 'restore-file', args: string[]): Promise<OpResult> {
+  async run(label: string, verb: 'init' | 'backup' | 'restore' | 'restore-file', args: string[], cold = false): Promise<OpResult> {
     const [cmd, argv] = this.command(verb, args);
     // The previous step's dirty pages (a restore's files, a backup's packs) are written back now,
     // untimed, or their write-back is billed to whichever operation runs next (a single-file
-    // restore took 3.54 s that way). Only written back: the page cache is not dropped.
+    // restore took 3.54 s that way). Only written back, unless `cold`: then the page cache is dropped too.
     flushDirtyPages();
+    if (cold) dropPageCache();
     const r = await measure(cmd, argv, this.env());
     if (label) this.ops[label] = { seconds: r.seconds, peakRssMb: r.peakRssMb };
     this.ctx.log(`  [backup] ${this.tool} ${label || verb}: ${fmt(r.seconds, 2)} s, peak RSS ${fmt(r.peakRssMb)} MB`);
@@ -161,7 +173,7 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
   await step(async (r) => {
     const target = restoreTarget(work, `restore-${r.tool}-${name}`, fs, size);
     try {
-      await r.run('restore', 'restore', [target.path]);
+      await r.run('restore', 'restore', [target.path], restoreCold());
     } finally {
       target.dispose();
     }
@@ -170,7 +182,7 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
   await step(async (r) => {
     const target = restoreTarget(work, `one-${r.tool}-${name}`, fs, { files: 1, bytes: statSync(one).size });
     try {
-      await r.run('single_file_restore', 'restore-file', [one, target.path]);
+      await r.run('single_file_restore', 'restore-file', [one, target.path], restoreCold());
       if (statSync(join(target.path, one)).size !== statSync(one).size) throw new Error(`single-file restore of ${one} has the wrong size`);
     } finally {
       target.dispose();
@@ -191,6 +203,17 @@ async function benchSet(ctx: BenchContext, work: string, name: string, set: Data
     };
   }
   return out;
+}
+
+/**
+ * Whether restores start from a dropped page cache (dropPageCache): yes as root unless
+ * BENCH_RESTORE_CACHE=kept; a bad value is refused.
+ */
+export function restoreCold(env: NodeJS.ProcessEnv = process.env, root = process.getuid?.() === 0): boolean {
+  const asked = env.BENCH_RESTORE_CACHE;
+  if (asked !== undefined && asked !== 'dropped' && asked !== 'kept') throw new RangeError(`BENCH_RESTORE_CACHE: unknown value '${asked}' (dropped, kept)`);
+  if (asked === 'dropped' && !root) throw new RangeError('BENCH_RESTORE_CACHE=dropped needs root (it writes /proc/sys/vm/drop_caches)');
+  return root && asked !== 'kept';
 }
 
 /**
@@ -270,7 +293,7 @@ export async function runBackupRow(ctx: BenchContext): Promise<RowResult[]> {
       table: markdownTable(['set', 'size', 'measure', 'hotstandby', 'restic 0.14', 'hs/restic'], rows),
       notes: [
         'Each operation is one process (hotstandby through dist/bench/backup-driver.js, the library the CLI uses; restic its CLI), local repositories in the temp dir, both tools on the same data: each step runs for both before the data changes. ' +
-          'Every operation of either tool starts after an untimed sync (write-back only). Throughput = data-set size / wall time. Peak RSS = the highest VmHWM of any operation (polled every 20 ms). One run per tool; generation is not measured.',
+          `Every operation of either tool starts after an untimed sync (write-back only)${restoreCold() ? '; each restore (full and single-file) also after a drop of the page cache, so both read their repository from disk, as a restore long after its backup does (BENCH_RESTORE_CACHE=kept: not dropped)' : '; restores too (BENCH_RESTORE_CACHE=kept or not root: the page cache is not dropped before them)'}. Throughput = data-set size / wall time. Peak RSS = the highest VmHWM of any operation (polled every 20 ms). One run per tool; generation is not measured.`,
         restoreFsWanted() === 'own'
           ? 'Each restore (full and single-file, either tool) writes onto a fresh journaled ext4 of its own (a sparse image on a loop device, made and unmounted untimed): the target is not a directory a tool just deleted files from, whose freed inodes ext4 without a journal walks past on every create (bench/lib/restore-target.ts). BENCH_RESTORE_FS=shared restores into the temp dir instead.'
           : 'Restores write into the temp dir on its filesystem, deleted after each run (BENCH_RESTORE_FS=shared or not root): runs after mass deletions pay for ext4 inode allocation (bench/lib/restore-target.ts).',

@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { nextPhaseAt, phaseOf } from '../../bench/lib/phase.js';
 import { webPairKeepalivedConf, webPairYaml, type WebCheck, type WebPairSpec } from '../../bench/lib/web-check-conf.js';
 import type { WebServer } from '../../bench/lib/web-server.js';
-import { setsToRun } from '../../bench/rows/backup.js';
+import { restoreCold, setsToRun } from '../../bench/rows/backup.js';
 
 const server = { host: 'a', pidFile: '/run/nginx-a.pid', commandLine: '/usr/sbin/nginx -c /tmp/nginx-a.conf' } as WebServer;
 
@@ -74,4 +74,12 @@ test('the backup row runs both sets unless BENCH_BACKUP_SETS names some; an unkn
   assert.deepEqual(setsToRun('small'), ['small']);
   assert.deepEqual(setsToRun(' mixed , small '), ['mixed', 'small']);
   assert.throws(() => setsToRun('mixed,big'), (e: Error) => e instanceof RangeError && /unknown set 'big'/.test(e.message));
+});
+
+test('the backup row restores from a dropped page cache as root unless BENCH_RESTORE_CACHE=kept; a bad value is refused', () => {
+  assert.equal(restoreCold({}, true), true);
+  assert.equal(restoreCold({ BENCH_RESTORE_CACHE: 'kept' }, true), false);
+  assert.equal(restoreCold({}, false), false, 'not root: the cache cannot be dropped');
+  assert.throws(() => restoreCold({ BENCH_RESTORE_CACHE: 'dropped' }, false), (e: Error) => e instanceof RangeError && /needs root/.test(e.message));
+  assert.throws(() => restoreCold({ BENCH_RESTORE_CACHE: 'cold' }, true), (e: Error) => e instanceof RangeError && /unknown value 'cold'/.test(e.message));
 });
