@@ -5,6 +5,7 @@
  * key. What needs the host (a repository reachable, a password file readable) is checked by
  * `check-config` (src/backup/jobs/preflight.ts), not here.
  */
+import { resolve } from 'node:path';
 import { parseCron } from '../backup/jobs/cron.js';
 import { ConfigError } from './config-error.js';
 import { keyOf, type Located } from './draft.js';
@@ -13,6 +14,7 @@ import type { DraftOf } from './fields/field.js';
 import type { InstanceConfig, SourceLocation, SyncGroupConfig } from './model.js';
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { checkAbsolutePath } from './validate-values.js';
+import { parseLocation } from '../backup/backend/from-location.js';
 import { splitCommandLine } from '../backup/backend/sftp.js';
 import { parseMaxUnused, parseSize } from '../backup/verbs/prune-limits.js';
 
@@ -20,6 +22,7 @@ export interface BackupRepositoryDraft {
   repo?: Located<string>;
   passwordFile?: Located<string>;
   sftpCommand?: Located<string>;
+  requireMount?: Located<string>;
   source: SourceLocation;
   path: string;
 }
@@ -47,6 +50,11 @@ export interface BackupRepositoryConfig {
   passwordFile: string;
   /** restic's `-o sftp.command=…` for an `sftp:` repository: the command line that runs the SFTP subsystem. */
   sftpCommand?: string;
+  /**
+   * A local repository must be on the filesystem mounted at this directory (the CLI's
+   * `--require-mount`): a removable disk no fstab line names is refused while unplugged.
+   */
+  requireMount?: string;
 }
 
 export interface RetentionConfig {
@@ -161,6 +169,28 @@ function resolveVerify(draft: DraftOf<typeof BACKUP_VERIFY_FIELDS>, prefix: stri
   };
 }
 
+/**
+ * A repository's `requireMount`: an absolute directory, for a local repository at or below it
+ * (what requiredMountReason checks at run time, caught here where it can be).
+ */
+function checkRequireMount(repo: Located<string>, field: Located<string>, path: string): string {
+  const key = keyOf(field, `${path}.requireMount`);
+  const mountPoint = checkAbsolutePath(field, key, 'requireMount');
+  let location: ReturnType<typeof parseLocation>;
+  try {
+    location = parseLocation(repo.value);
+  } catch {
+    return mountPoint; // the repo's own error is reported where it is opened (check-config, the run)
+  }
+  if (location.kind !== 'local') throw new ConfigError(`requireMount is for local repositories (a disk); ${repo.value} is not one`, field.source, key);
+  const mp = resolve(mountPoint);
+  const abs = resolve(location.path);
+  if (abs !== mp && !abs.startsWith(mp === '/' ? '/' : `${mp}/`)) {
+    throw new ConfigError(`requireMount "${mountPoint}": the repository ${repo.value} is not below it`, field.source, key);
+  }
+  return mountPoint;
+}
+
 function resolveFollows(d: BackupJobDraft, instances: readonly InstanceConfig[], groups: readonly SyncGroupConfig[]): BackupJobConfig['follows'] {
   if (d.instance && d.syncGroup) throw new ConfigError('A job follows an instance or a sync group, not both', d.syncGroup.source, keyOf(d.syncGroup, `${d.path}.syncGroup`));
   if (d.syncGroup) {
@@ -198,6 +228,7 @@ function resolveJob(d: BackupJobDraft, instances: readonly InstanceConfig[], gro
       }
       out.sftpCommand = r.sftpCommand.value;
     }
+    if (r.requireMount !== undefined) out.requireMount = checkRequireMount(r.repo, r.requireMount, r.path);
     return out;
   });
   if (repositories.length === 0) throw new ConfigError(`Job "${d.name}" has no repositories`, d.source, `${p}repositories`);

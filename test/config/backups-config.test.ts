@@ -82,6 +82,19 @@ test("backups: a repository's sftpCommand (restic's -o sftp.command) is for sftp
   assert.throws(() => job(`{ repo: "sftp:h:/r", passwordFile: /p, sftpCommand: 'ssh "h' }`), /repositories\[0\]\.sftpCommand: sftpCommand "ssh "h": Unterminated/);
 });
 
+test("backups: a repository's requireMount (the CLI's --require-mount) is off by default, a directory at or above a local repository", () => {
+  const job = (repo: string) => load(`  jobs:\n    j:\n      paths: [/a]\n      repositories: [${repo}]\n      schedule: "@daily"\n`);
+  assert.deepEqual(job('{ repo: /media/usb/tomcat, passwordFile: /p }').backups?.jobs[0]?.repositories, [{ repo: '/media/usb/tomcat', passwordFile: '/p' }], 'off by default');
+  assert.deepEqual(job('{ repo: /media/usb/tomcat, passwordFile: /p, requireMount: /media/usb }').backups?.jobs[0]?.repositories, [{ repo: '/media/usb/tomcat', passwordFile: '/p', requireMount: '/media/usb' }]);
+  assert.equal(job('{ repo: "local:/media/usb", passwordFile: /p, requireMount: /media/usb/ }').backups?.jobs[0]?.repositories[0]?.requireMount, '/media/usb/', 'the repository on the mount point itself');
+  assert.throws(() => job('{ repo: /media/usb/tomcat, passwordFile: /p, requireMount: true }'), /hs\.yaml:\d+: backups\.jobs\.j\.repositories\[0\]\.requireMount: requireMount is the directory the disk is mounted on \(such as \/media\/backup\), not true/);
+  assert.throws(() => job('{ repo: /media/usb/tomcat, passwordFile: /p, requireMount: "" }'), /repositories\[0\]\.requireMount: Expected a non-empty string/);
+  assert.throws(() => job('{ repo: /media/usb/tomcat, passwordFile: /p, requireMount: media/usb }'), /backups\.jobs\.j\.repositories\[0\]\.requireMount: requireMount "media\/usb" is not an absolute path/);
+  assert.throws(() => job('{ repo: /media/usb2/tomcat, passwordFile: /p, requireMount: /media/usb }'), /repositories\[0\]\.requireMount: requireMount "\/media\/usb": the repository \/media\/usb2\/tomcat is not below it/);
+  assert.throws(() => job('{ repo: "sftp:h:/media/usb", passwordFile: /p, requireMount: /media/usb }'), /repositories\[0\]\.requireMount: requireMount is for local repositories \(a disk\); sftp:h:\/media\/usb is not one/);
+  assert.throws(() => job('{ repo: /media/usb/tomcat, passwordFile: /p, requireMnt: /media/usb }'), /Unknown key "requireMnt" \(did you mean 'requireMount'\?\)/);
+});
+
 test("backups: retention takes restic prune's options, checked, and only with prune", () => {
   const job = (retention: string) => () => load(`  jobs:\n    j:\n      paths: [/a]\n      repositories: [{ repo: /r, passwordFile: /p }]\n      schedule: "@daily"\n      retention: ${retention}\n`);
   const c = job('{ keepDaily: 7, prune: true, maxUnused: 10%, maxRepackSize: 2G, repackCacheableOnly: true, repackSmall: true, repackUncompressed: true }')();

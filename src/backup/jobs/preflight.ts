@@ -56,7 +56,7 @@ export async function preflightBackups(config: BackupsConfig, open: typeof Repos
       }
       if (!openRepositories) continue;
       try {
-        await open(JOB_VERBS.backend(r.repo, r.sftpCommand), password);
+        await open(JOB_VERBS.backend(r), password);
       } catch (err) {
         const e = err as Error;
         const message = e.name === 'WrongPasswordError' ? `the password in ${r.passwordFile} opens no key of ${r.repo}` : e.name === 'NoRepositoryError' ? `${e.message} (create it with: hotstandby backup init -r ${r.repo} -p ${r.passwordFile})` : e.message;

@@ -8,7 +8,7 @@
 import { backendFromLocation } from '../backend/from-location.js';
 import type { Backend } from '../repo/backend.js';
 import type { Repository } from '../repo/repository.js';
-import type { RetentionConfig } from '../../config/backups.js';
+import type { BackupRepositoryConfig, RetentionConfig } from '../../config/backups.js';
 import { loadSnapshots } from '../snapshots.js';
 import { check, parseSubset } from '../verbs/check.js';
 import { planForget, removeSnapshots } from '../verbs/forget.js';
@@ -33,18 +33,26 @@ export interface JobVerbs {
   check?: (repo: Repository, readDataSubset: string) => Promise<CheckResult>;
   /** Whether backup runs honour exclude patterns. */
   excludes: boolean;
-  /** The backend of a repository location as written in the configuration; throws naming what is not supported. */
-  backend(location: string, sftpCommand?: string): Backend;
+  /** The backend of a repository as the configuration gives it; throws naming what is not supported. */
+  backend(repository: RepositoryAccess): Backend;
 }
+
+/** What opening a repository needs of its configuration (not the password). */
+export type RepositoryAccess = Pick<BackupRepositoryConfig, 'repo' | 'sftpCommand' | 'requireMount'>;
 
 /**
  * A local path (`local:PATH`), `sftp:…` or `s3:…`, as restic writes them (from-location.ts), with
  * restic's environment variables from the daemon's environment (AWS_ACCESS_KEY_ID, RESTIC_CACERT…;
  * the worker processes inherit it): SFTP runs the repository's `sftpCommand` (restic's
- * `-o sftp.command`), by default `ssh [-p port] [-l user] host -s sftp` as the daemon's user.
+ * `-o sftp.command`), by default `ssh [-p port] [-l user] host -s sftp` as the daemon's user; a
+ * local repository with `requireMount` is refused while nothing is mounted there (the CLI's
+ * `--require-mount`, checked by LocalBackend on open and create).
  */
-function backendForLocation(location: string, sftpCommand?: string): Backend {
-  return backendFromLocation(location, process.env, sftpCommand !== undefined ? { sftpCommand } : {});
+function backendForRepository(r: RepositoryAccess): Backend {
+  return backendFromLocation(r.repo, process.env, {
+    ...(r.sftpCommand !== undefined ? { sftpCommand: r.sftpCommand } : {}),
+    ...(r.requireMount !== undefined ? { requireMount: r.requireMount } : {}),
+  });
 }
 
 /**
@@ -86,5 +94,5 @@ export const JOB_VERBS: JobVerbs = {
   forget: forgetJob,
   check: checkSubset,
   excludes: true,
-  backend: backendForLocation,
+  backend: backendForRepository,
 };

@@ -40,7 +40,7 @@ async function openRepository(r: BackupRepositoryConfig): Promise<Repository> {
   } catch (err) {
     throw new Error(`Cannot read the password file ${r.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return Repository.open(JOB_VERBS.backend(r.repo, r.sftpCommand), password);
+  return Repository.open(JOB_VERBS.backend(r), password);
 }
 
 const timeMs = (s: Snapshot) => Number(goTimeToNs(s.time) / 1_000_000n);
@@ -183,10 +183,10 @@ function snapshotInfo(id: string, s: Snapshot): SnapshotInfo {
   return { id, time: formatGoTime(s.time), hostname: s.hostname ?? '', paths: s.paths, tags: s.tags ?? [] };
 }
 
-/** Opened repositories of the long-lived reader worker (opening costs an scrypt). */
+/** Opened repositories of the long-lived reader worker (opening costs an scrypt), by all of their configuration. */
 const opened = new Map<string, Promise<Repository>>();
 function cachedRepository(r: BackupRepositoryConfig): Promise<Repository> {
-  const key = `${r.repo}\0${r.passwordFile}`;
+  const key = JSON.stringify([r.repo, r.passwordFile, r.sftpCommand ?? null, r.requireMount ?? null]);
   let repo = opened.get(key);
   if (!repo) {
     repo = openRepository(r);

@@ -88,9 +88,9 @@ export const BACKUP_JOB_FIELDS = [
   {
     name: 'repositories',
     yaml: 'repositories',
-    type: { kind: 'custom', text: 'list of `{repo, passwordFile, sftpCommand}`' },
+    type: { kind: 'custom', text: 'list of `{repo, passwordFile, sftpCommand, requireMount}`' },
     defaultDoc: 'required',
-    doc: "where the snapshots go, each in turn (a local path, a removable disk, `sftp:`, `s3:`); the run succeeds when every one has the snapshot. `sftpCommand` (sftp: only) is restic's `-o sftp.command`: the command that runs the SFTP subsystem (default `ssh [-p port] [-l user] host -s sftp`); S3 keys come from the daemon's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RESTIC_CACERT)",
+    doc: "where the snapshots go, each in turn (a local path, a removable disk, `sftp:`, `s3:`); the run succeeds when every one has the snapshot. `sftpCommand` (sftp: only) is restic's `-o sftp.command`: the command that runs the SFTP subsystem (default `ssh [-p port] [-l user] host -s sftp`). `requireMount` (a local path only) is the CLI's `--require-mount`: the directory a removable disk is mounted on; the run fails, writing nothing, while nothing is mounted there (for a disk no /etc/fstab line names, e.g. mounted under /media). S3 keys come from the daemon's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RESTIC_CACERT)",
   },
   { name: 'schedule', yaml: 'schedule', type: { kind: 'string' }, defaultDoc: 'required', doc: 'when the job is due: a cron expression (`0 2 * * *`, `@daily`)' },
   { name: 'timezone', yaml: 'timezone', type: { kind: 'enum', values: ['local', 'utc'] }, default: 'local', doc: 'the zone the schedules are read in' },

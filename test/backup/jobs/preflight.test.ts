@@ -62,3 +62,14 @@ test('check-config opens each repository with its password and names what fails,
   assert.match(r2.stderr, /backups\.jobs\.a\.repositories\[3\]\.repo: .*s3:https:\/\/s3\.example\/bucket.*(needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY|ENOTFOUND|EAI_AGAIN)/);
   assert.match(r2.stderr, /backups\.jobs\.b\.command: program "no-such-dump-program" not found/);
 });
+
+test('check-config refuses a repository whose requireMount has nothing mounted on it, even with a repository there', { timeout: 60_000 }, async () => {
+  // The scratch directory is no mount point: a removable disk's mount point with the disk out.
+  const media = mkdtempSync(join(scratch, 'media-'));
+  const stray = await initRepository(media, 'tomcat');
+  const file = join(scratch, 'mount.yaml');
+  writeFileSync(file, yaml(`    a:\n      paths: [/etc]\n      repositories: [{ repo: ${stray.repo}, passwordFile: ${stray.passwordFile}, requireMount: ${media} }]\n      schedule: "@daily"\n`));
+  const r = await checkConfig(file);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`backups\\.jobs\\.a\\.repositories\\[0\\]\\.repo: nothing is mounted on ${media} \\(is the disk plugged in\\?\\): refusing to use ${stray.repo}`));
+});
