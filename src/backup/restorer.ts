@@ -120,9 +120,11 @@ export class Restorer {
    * started, so that the first path of each multiply-linked file exists by the next. Resolves
    * once walked, with `done`: settled once every entry below is restored and each directory's
    * metadata set (after its entries, whose creation changes its mtime); it rejects with the first
-   * failure only once everything under way has settled.
+   * failure only once everything under way has settled. `restored` says whether anything at or
+   * below this tree was selected: as restic's restorer (childHasRestored), a directory walked
+   * only to reach selected entries gets its metadata too, and counts as restored.
    */
-  private async walkTree(treeId: Id, dir: string, inSnapshot: string): Promise<{ done: Promise<void> }> {
+  private async walkTree(treeId: Id, dir: string, inSnapshot: string): Promise<{ done: Promise<void>; restored: boolean }> {
     const nodes = decodeTree(await this.repo.loadBlob('tree', treeId));
     const todo: { node: TreeNode; at: string; restore: boolean }[] = [];
     for (const node of nodes) {
@@ -139,6 +141,7 @@ export class Restorer {
     const inBatch = new Set(batched);
     const single = flat.filter((t) => !inBatch.has(t));
     const below = new Settling();
+    let restored = todo.some((t) => t.restore);
     if (flat.length > 0) {
       await this.inFlight.acquire();
       below.add(
@@ -165,14 +168,17 @@ export class Restorer {
           const path = join(dir, t.node.name);
           if (t.restore) await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
           const sub = await this.walkTree(t.node.subtree, path, t.at);
-          below.add(t.restore ? sub.done.then(() => this.finishDir(t.node, path)) : sub.done);
+          restored ||= sub.restored;
+          // Made here too if all it gets is a socket (which is not restored).
+          const reached = () => mkdir(fsPath(path), { recursive: true, mode: 0o700 }).then(() => this.finishDir(t.node, path));
+          below.add(t.restore ? sub.done.then(() => this.finishDir(t.node, path)) : sub.restored ? sub.done.then(reached) : sub.done);
         } else if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
       }
     } catch (err) {
       this.failure ??= { err };
       below.add(Promise.reject(err));
     }
-    return { done: below.close() };
+    return { done: below.close(), restored };
   }
 
   /** A restored directory's metadata, once its entries are restored. */
