@@ -31,7 +31,8 @@ export interface RestoreOptions {
   /**
    * Which entries to restore, by their path in the snapshot ("/srv/x"): `restore` for the entry
    * itself, `descend` to look below a directory (restic's SelectFilter). Default: everything.
-   * Directories walked through but not selected are created without their metadata.
+   * Directories walked through but not selected get their metadata once an entry below them is
+   * restored (as restic's restorer); those with nothing restored below are not made.
    */
   select?: (path: string, node: TreeNode) => { restore: boolean; descend: boolean };
   /** Counters to update as the restore goes (a progress display reads them). */
@@ -41,6 +42,8 @@ export interface RestoreOptions {
    * everything on the main thread, as does a repository with an injected compression codec.
    */
   workers?: number;
+  /** Called once the index is loaded, before anything is restored (a progress display may walk the tree beside). */
+  onIndexLoaded?: () => void;
 }
 
 export interface RestoreStats {
@@ -377,6 +380,7 @@ async function makeSpecial(node: TreeNode, path: string): Promise<void> {
 export async function restore(repo: Repository, treeId: Id, options: RestoreOptions): Promise<RestoreStats> {
   await mkdir(options.target, { recursive: true });
   await repo.loadIndex();
+  options.onIndexLoaded?.();
   const workers = options.workers ?? defaultRestoreWorkers();
   const pool = workers > 0 && repo.opensInWorkers ? new RestorePool(repo.key, repo.backend, workers) : undefined;
   try {

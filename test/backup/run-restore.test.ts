@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { LocalBackend } from '../../src/backup/backend/local.js';
@@ -213,19 +213,40 @@ test('a sparse file is restored sparse and identical; restic restores it identic
   assert.ok(readFileSync(join(viaRestic, src, 'disk.img')).equals(readFileSync(file)));
 });
 
-test('the progress bar shows on a terminal with rate and ETA, and not when stderr is a pipe', { skip }, async () => {
+test('the progress bar shows on a terminal with rate and ETA (run, restore; check --read-data), and not when stderr is a pipe', { skip }, async () => {
   const repo = join(scratch, 'pg-repo');
   const src = join(scratch, 'pg-src');
   mkdirSync(src);
   for (let i = 0; i < 4; i++) writeFileSync(join(src, `f${i}`), pseudoRandom(16 << 20, `pg${i}`));
   ok(await hs('init', ...auth(repo)), 'init');
   // script(1) gives the command a terminal; its output is what the terminal showed.
-  const cmd = `"${process.execPath}" bin/hotstandby backup run --repo "${repo}" --password-file "${passwordFile}" "${src}" >/dev/null`;
-  const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, maxBuffer: 1 << 24 }).toString();
+  const onTerminal = (args: string) => execFileSync('script', ['-qec', `"${process.execPath}" bin/hotstandby backup ${args} --repo "${repo}" --password-file "${passwordFile}" >/dev/null`, '/dev/null'], { cwd: repoRoot, maxBuffer: 1 << 24 }).toString();
+  // A line with the total known and the work not done shows the time left.
+  const midway = /\r\[[= >]+\]\s+\d+\.\d% [\d.]+ MiB \/ [\d.]+ MiB\s+[\d.]+ MiB\/s ETA \d+:\d\d\s/;
+  const tty = onTerminal(`run "${src}"`);
   assert.match(tty, /\r\[[= >]+\]\s+\d+\.\d%/);
-  assert.match(tty, /MiB\/s/);
-  assert.match(tty, /100\.0%/);
+  assert.match(tty, midway, 'run: rate and ETA on the way');
+  assert.match(tty, /100\.0% 64\.0 MiB \/ 64\.0 MiB/);
   const piped = await hs('run', ...auth(repo), src);
   assert.equal(piped.code, 0);
   assert.doesNotMatch(piped.stderr, /MiB\/s|\r/);
+
+  // restore writes every copy (the backup stores the data once): 256 MiB, long enough for lines on the way.
+  for (let i = 0; i < 12; i++) execFileSync('cp', [join(src, `f${i % 4}`), join(src, `copy${i}`)]);
+  ok(await hs('run', ...auth(repo), src), 'run with the copies');
+  const target = join(scratch, 'pg-target');
+  const restored = onTerminal(`restore latest --target "${target}"`);
+  assert.match(restored, midway, 'restore: rate and ETA on the way');
+  assert.match(restored, /100\.0% 256\.0 MiB \/ 256\.0 MiB.*16 files/, 'restore: the last line shows the end');
+  rmSync(target, { recursive: true });
+  const quiet = await hs('restore', ...auth(repo), 'latest', '--target', target);
+  assert.equal(quiet.code, 0);
+  assert.doesNotMatch(quiet.stderr, /MiB\/s|\r/);
+  rmSync(target, { recursive: true });
+
+  // check --read-data counts packs (too few here to show a line on the way).
+  assert.match(onTerminal('check --read-data'), /\r\[=+\] 100\.0% (\d+) \/ \1\s+\d+\/s packs/);
+  const checked = await hs('check', ...auth(repo), '--read-data');
+  assert.equal(checked.code, 0);
+  assert.doesNotMatch(checked.stderr, /packs|\r/);
 });
