@@ -31,7 +31,8 @@ export interface RestoreOptions {
   /**
    * Which entries to restore, by their path in the snapshot ("/srv/x"): `restore` for the entry
    * itself, `descend` to look below a directory (restic's SelectFilter). Default: everything.
-   * Directories walked through but not selected are created without their metadata.
+   * Directories walked through but not selected get their metadata once an entry below them is
+   * restored (as restic's restorer); those with nothing restored below are not made.
    */
   select?: (path: string, node: TreeNode) => { restore: boolean; descend: boolean };
   /** Counters to update as the restore goes (a progress display reads them). */
@@ -41,6 +42,8 @@ export interface RestoreOptions {
    * everything on the main thread, as does a repository with an injected compression codec.
    */
   workers?: number;
+  /** Called once the index is loaded, before anything is restored (a progress display may walk the tree beside). */
+  onIndexLoaded?: () => void;
 }
 
 export interface RestoreStats {
@@ -120,9 +123,11 @@ export class Restorer {
    * started, so that the first path of each multiply-linked file exists by the next. Resolves
    * once walked, with `done`: settled once every entry below is restored and each directory's
    * metadata set (after its entries, whose creation changes its mtime); it rejects with the first
-   * failure only once everything under way has settled.
+   * failure only once everything under way has settled. `restored` says whether anything at or
+   * below this tree was selected: as restic's restorer (childHasRestored), a directory walked
+   * only to reach selected entries gets its metadata too, and counts as restored.
    */
-  private async walkTree(treeId: Id, dir: string, inSnapshot: string): Promise<{ done: Promise<void> }> {
+  private async walkTree(treeId: Id, dir: string, inSnapshot: string): Promise<{ done: Promise<void>; restored: boolean }> {
     const nodes = decodeTree(await this.repo.loadBlob('tree', treeId));
     const todo: { node: TreeNode; at: string; restore: boolean }[] = [];
     for (const node of nodes) {
@@ -139,6 +144,7 @@ export class Restorer {
     const inBatch = new Set(batched);
     const single = flat.filter((t) => !inBatch.has(t));
     const below = new Settling();
+    let restored = todo.some((t) => t.restore);
     if (flat.length > 0) {
       await this.inFlight.acquire();
       below.add(
@@ -165,14 +171,17 @@ export class Restorer {
           const path = join(dir, t.node.name);
           if (t.restore) await mkdir(fsPath(path), { recursive: true, mode: 0o700 });
           const sub = await this.walkTree(t.node.subtree, path, t.at);
-          below.add(t.restore ? sub.done.then(() => this.finishDir(t.node, path)) : sub.done);
+          restored ||= sub.restored;
+          // Made here too if all it gets is a socket (which is not restored).
+          const reached = () => mkdir(fsPath(path), { recursive: true, mode: 0o700 }).then(() => this.finishDir(t.node, path));
+          below.add(t.restore ? sub.done.then(() => this.finishDir(t.node, path)) : sub.restored ? sub.done.then(reached) : sub.done);
         } else if (t.restore) await this.restoreNode(t.node, join(dir, t.node.name), t.at);
       }
     } catch (err) {
       this.failure ??= { err };
       below.add(Promise.reject(err));
     }
-    return { done: below.close() };
+    return { done: below.close(), restored };
   }
 
   /** A restored directory's metadata, once its entries are restored. */
@@ -371,6 +380,7 @@ async function makeSpecial(node: TreeNode, path: string): Promise<void> {
 export async function restore(repo: Repository, treeId: Id, options: RestoreOptions): Promise<RestoreStats> {
   await mkdir(options.target, { recursive: true });
   await repo.loadIndex();
+  options.onIndexLoaded?.();
   const workers = options.workers ?? defaultRestoreWorkers();
   const pool = workers > 0 && repo.opensInWorkers ? new RestorePool(repo.key, repo.backend, workers) : undefined;
   try {

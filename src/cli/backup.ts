@@ -201,7 +201,7 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       await repo.loadIndex();
       if (values.json) console.log(JSON.stringify({ ...snapshotJson(id, snapshot), struct_type: 'snapshot' }));
       for await (const { path, node } of walkTree(repo, snapshot.tree)) {
-        if (values.json) console.log(JSON.stringify(nodeJson(path, node)));
+        if (values.json) console.log(JSON.stringify(nodeJson(path, node, { fileSize: true })));
         else console.log(path);
       }
       return 0;

@@ -1,13 +1,15 @@
 /**
  * `run` and `restore` options against restic 0.14: --stdin gives restic's one-file snapshot,
  * --exclude drops what restic's --exclude drops, restore --include restores the single files and
- * subtrees restic's does, extended attributes are stored byte for byte as restic stores them
- * (same tree ids) and restored both ways, a sparse file comes back sparse, and the progress bar
- * shows on a terminal only.
+ * subtrees restic's does (the directories on the way with their metadata, as restic), ls --json
+ * prints restic's fields, the --json summaries of restore and dump count what they wrote,
+ * extended attributes are stored byte for byte as restic stores them (same tree ids) and restored
+ * both ways, a sparse file comes back sparse, and the progress bar (with the time left) shows on
+ * a terminal only.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { LocalBackend } from '../../src/backup/backend/local.js';
@@ -15,7 +17,7 @@ import { Repository } from '../../src/backup/repo/repository.js';
 import { findSnapshot } from '../../src/backup/snapshots.js';
 import { walkTree } from '../../src/backup/walk.js';
 import { backupNative } from '../../src/backup/native.js';
-import { PASSWORD, hs, ok, pseudoRandom, repoRoot, restic, run, scratchDir, skip } from './restic-fixture.js';
+import { PASSWORD, describe, hs, makeSource, ok, pseudoRandom, repoRoot, restic, run, scratchDir, skip } from './restic-fixture.js';
 
 const { scratch, passwordFile } = scratchDir('hs-run-restore-');
 const xn = backupNative();
@@ -90,6 +92,61 @@ test('restore --include restores the single files and subtrees restic\'s does', 
     assert.deepEqual(fa, files(b).filter((p) => statSync(join(b, p)).isFile()), `--include ${inc}`);
     assert.ok(fa.length >= 1);
     for (const f of fa) assert.equal(readFileSync(join(a, f), 'utf8'), `content of ${relative(src, '/' + f)}\n`);
+    // The directories on the way get their metadata (mode, owner, mtime) as restic gives them.
+    assert.deepEqual(describe(a).slice(1), describe(b).slice(1), `--include ${inc}: the tree restic restores`);
+    const da = files(a).filter((p) => statSync(join(a, p)).isDirectory());
+    assert.ok(da.includes(relative('/', src).split('/')[0]!));
+    const summary = JSON.parse(ok(await hs('restore', ...auth(repo), 'latest', '--target', `${a}-json`, '--json', ...incArgs), `restore --json ${inc}`).stdout) as Record<string, number>;
+    const bytes = fa.reduce((n, f) => n + statSync(join(a, f)).size, 0);
+    assert.deepEqual([summary.files_restored, summary.dirs_restored, summary.bytes_restored], [fa.length, da.length, bytes], `restore --json ${inc}: what it made`);
+  }
+});
+
+test('--json: ls prints restic\'s snapshot and node lines; restore and dump summaries count what they wrote', { skip }, async () => {
+  const repo = join(scratch, 'j-repo');
+  const src = join(scratch, 'j-src');
+  makeSource(src, 'j');
+  ok(await hs('init', ...auth(repo)), 'init');
+  ok(await hs('run', ...auth(repo), src), 'run');
+  const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const theirs = lines(ok(await restic(repo, 'ls', '--json', 'latest'), 'restic ls --json').stdout);
+  const ours = lines(ok(await hs('ls', ...auth(repo), '--json', 'latest'), 'ls --json').stdout);
+  assert.equal(theirs[0]!.struct_type, 'snapshot');
+  assert.deepEqual(ours.map((l) => [l.struct_type, l.path]), theirs.map((l) => [l.struct_type, l.path]));
+  // Each field restic prints, with restic's value; ours adds user, group and a symlink's target.
+  for (const [i, t] of theirs.entries()) for (const k of Object.keys(t)) assert.deepEqual(ours[i]![k], t[k], `ls --json line ${i} (${String(t.path ?? 'snapshot')}): ${k}`);
+  assert.ok(theirs.length > 15 && Object.keys(theirs[1]!).length >= 10);
+
+  // restic 0.14's restore has no --json: ours counts what it made (a hard link's bytes once).
+  const target = join(scratch, 'j-target');
+  const summary = JSON.parse(ok(await hs('restore', ...auth(repo), 'latest', '--target', target, '--json'), 'restore --json').stdout) as Record<string, unknown>;
+  const made = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  const linked = new Set<string>();
+  for (const row of describe(target).slice(1)) {
+    const [, type, , , , size, , hash, links] = JSON.parse(row) as [string, string, string, number, number, number, string, string, number];
+    if (type === 'dir') made.dirs++;
+    else if (type === 'symlink') made.symlinks++;
+    else if (type === 'file') {
+      made.files++;
+      if (links === 1 || !linked.has(hash)) made.bytes += size;
+      if (links > 1) linked.add(hash);
+    }
+  }
+  assert.equal(summary.message_type, 'summary');
+  assert.equal(summary.snapshot_id, theirs[0]!.id);
+  assert.deepEqual([summary.files_restored, summary.dirs_restored, summary.symlinks_restored, summary.bytes_restored], [made.files, made.dirs, made.symlinks, made.bytes]);
+  assert.ok(made.files >= 8 && made.bytes > 4 << 20 && made.symlinks === 2);
+
+  // dump --json: the data on stdout; on stderr the summary: the entries and the files' bytes
+  // (a hard link's twice: dump writes it as a file, as restic's does).
+  const fileBytes = describe(src).map((r) => JSON.parse(r) as unknown[]).filter((r) => r[1] === 'file').reduce((n, r) => n + (r[5] as number), 0);
+  for (const [path, kind, bytes] of [[`${src}/random.bin`, 'file', statSync(`${src}/random.bin`).size], [src, 'tar', fileBytes]] as const) {
+    const out = join(scratch, `j-dump.${kind}`);
+    const r = ok(await run('sh', ['-c', `"$1" bin/hotstandby backup dump --json --repo "$2" --password-file "$3" latest "$4" > "$5"`, 'sh', process.execPath, repo, passwordFile, path, out]), `dump --json ${kind}`);
+    const d = JSON.parse(r.stderr) as Record<string, unknown>;
+    assert.deepEqual([d.message_type, d.snapshot_id, d.path, d.kind, d.bytes], ['summary', theirs[0]!.id, path, kind, bytes], `dump --json ${kind}`);
+    if (kind === 'file') assert.ok(readFileSync(out).equals(readFileSync(path)));
+    else assert.equal(d.entries, execFileSync('tar', ['-t', '-f', out], { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1').split('\n').filter(Boolean).length);
   }
 });
 
@@ -156,19 +213,40 @@ test('a sparse file is restored sparse and identical; restic restores it identic
   assert.ok(readFileSync(join(viaRestic, src, 'disk.img')).equals(readFileSync(file)));
 });
 
-test('the progress bar shows on a terminal with rate and ETA, and not when stderr is a pipe', { skip }, async () => {
+test('the progress bar shows on a terminal with rate and ETA (run, restore; check --read-data), and not when stderr is a pipe', { skip }, async () => {
   const repo = join(scratch, 'pg-repo');
   const src = join(scratch, 'pg-src');
   mkdirSync(src);
   for (let i = 0; i < 4; i++) writeFileSync(join(src, `f${i}`), pseudoRandom(16 << 20, `pg${i}`));
   ok(await hs('init', ...auth(repo)), 'init');
   // script(1) gives the command a terminal; its output is what the terminal showed.
-  const cmd = `"${process.execPath}" bin/hotstandby backup run --repo "${repo}" --password-file "${passwordFile}" "${src}" >/dev/null`;
-  const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: repoRoot, maxBuffer: 1 << 24 }).toString();
+  const onTerminal = (args: string) => execFileSync('script', ['-qec', `"${process.execPath}" bin/hotstandby backup ${args} --repo "${repo}" --password-file "${passwordFile}" >/dev/null`, '/dev/null'], { cwd: repoRoot, maxBuffer: 1 << 24 }).toString();
+  // A line with the total known and the work not done shows the time left.
+  const midway = /\r\[[= >]+\]\s+\d+\.\d% [\d.]+ MiB \/ [\d.]+ MiB\s+[\d.]+ MiB\/s ETA \d+:\d\d\s/;
+  const tty = onTerminal(`run "${src}"`);
   assert.match(tty, /\r\[[= >]+\]\s+\d+\.\d%/);
-  assert.match(tty, /MiB\/s/);
-  assert.match(tty, /100\.0%/);
+  assert.match(tty, midway, 'run: rate and ETA on the way');
+  assert.match(tty, /100\.0% 64\.0 MiB \/ 64\.0 MiB/);
   const piped = await hs('run', ...auth(repo), src);
   assert.equal(piped.code, 0);
   assert.doesNotMatch(piped.stderr, /MiB\/s|\r/);
+
+  // restore writes every copy (the backup stores the data once): 256 MiB, long enough for lines on the way.
+  for (let i = 0; i < 12; i++) execFileSync('cp', [join(src, `f${i % 4}`), join(src, `copy${i}`)]);
+  ok(await hs('run', ...auth(repo), src), 'run with the copies');
+  const target = join(scratch, 'pg-target');
+  const restored = onTerminal(`restore latest --target "${target}"`);
+  assert.match(restored, midway, 'restore: rate and ETA on the way');
+  assert.match(restored, /100\.0% 256\.0 MiB \/ 256\.0 MiB.*16 files/, 'restore: the last line shows the end');
+  rmSync(target, { recursive: true });
+  const quiet = await hs('restore', ...auth(repo), 'latest', '--target', target);
+  assert.equal(quiet.code, 0);
+  assert.doesNotMatch(quiet.stderr, /MiB\/s|\r/);
+  rmSync(target, { recursive: true });
+
+  // check --read-data counts packs (too few here to show a line on the way).
+  assert.match(onTerminal('check --read-data'), /\r\[=+\] 100\.0% (\d+) \/ \1\s+\d+\/s packs/);
+  const checked = await hs('check', ...auth(repo), '--read-data');
+  assert.equal(checked.code, 0);
+  assert.doesNotMatch(checked.stderr, /packs|\r/);
 });

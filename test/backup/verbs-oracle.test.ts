@@ -4,7 +4,8 @@
  *   directory, unpacked by GNU tar and by bsdtar, is the source tree (modes, owners, nanosecond
  *   mtimes, symlinks, names of any bytes and of any length); our check passes where restic's does,
  *   and after a pack is corrupted names the damaged snapshots and files where restic's fails;
- * - our forget keeps and removes what restic's forget would, our prune leaves a repository
+ * - our forget keeps and removes what restic's forget would (last, hourly, daily, weekly, monthly,
+ *   yearly, tags; buckets in the zone a snapshot was recorded in), our prune leaves a repository
  *   `restic check --read-data` passes, restic lists the snapshots we kept and restores them;
  * - locks, both ways: a restic holding an exclusive lock stops our backup and prune, and ours
  *   stops restic's prune; our unlock removes only stale locks.
@@ -214,6 +215,50 @@ test('forget keeps what restic\'s forget keeps; after our prune restic checks cl
   const victim = listed[0]!;
   ok(await hs('forget', ...auth(repo), victim.slice(0, 8)), 'forget ID');
   assert.ok(!(JSON.parse((await restic(repo, 'snapshots', '--json')).stdout) as { id: string }[]).some((s) => s.id === victim));
+  ok(await restic(repo, 'check'), 'restic check');
+});
+
+test('forget --keep-hourly, --keep-daily, --keep-yearly and a mix keep what restic\'s forget keeps', { skip }, async () => {
+  const src = join(scratch, 'fh-src');
+  const repo = join(scratch, 'fh-repo');
+  mkdirSync(src);
+  writeFileSync(join(src, 'f'), 'x');
+  ok(await hs('init', ...auth(repo)), 'init');
+  // Snapshots over four years: two in one hour, hours of one day, days, a leap day; one recorded in
+  // Tokyo, where it is already New Year's Day (in UTC still the year before): buckets are in the
+  // zone a snapshot was recorded in.
+  const times: [string, string][] = [
+    ['2021-03-10 09:00:00', 'UTC'],
+    ['2021-11-30 18:00:00', 'UTC'],
+    ['2022-06-15 12:00:00', 'UTC'],
+    ['2023-01-01 00:30:00', 'Asia/Tokyo'],
+    ['2023-05-20 10:00:00', 'UTC'],
+    ['2023-05-20 10:45:00', 'UTC'],
+    ['2023-05-20 11:15:00', 'UTC'],
+    ['2023-05-21 08:00:00', 'UTC'],
+    ['2024-02-28 23:10:00', 'UTC'],
+    ['2024-02-29 01:05:00', 'UTC'],
+    ['2024-02-29 01:50:00', 'UTC'],
+    ['2024-02-29 02:20:00', 'UTC'],
+    ['2024-02-29 22:00:00', 'UTC'],
+  ];
+  for (const [t, tz] of times) ok(await run('restic', ['--no-cache', '-r', repo, 'backup', '--time', t, src], { RESTIC_PASSWORD: PASSWORD, TZ: tz }), `restic backup at ${t} ${tz}`);
+  type Groups = { keep: { id: string }[] | null; remove: { id: string }[] | null }[];
+  const ids = (g: Groups, k: 'keep' | 'remove') => g.flatMap((x) => (x[k] ?? []).map((s) => s.id)).sort();
+  const policies = [['--keep-hourly', '4'], ['--keep-daily', '3'], ['--keep-yearly', '3'], ['--keep-hourly', '2', '--keep-daily', '3', '--keep-yearly', '2'], ['--keep-daily', '2', '--keep-yearly', '9']];
+  for (const policy of policies) {
+    const theirs = JSON.parse(ok(await restic(repo, 'forget', '--dry-run', '--json', ...policy), `restic forget --dry-run ${policy}`).stdout) as Groups;
+    const ours = JSON.parse(ok(await hs('forget', ...auth(repo), '--dry-run', '--json', ...policy), `forget --dry-run ${policy}`).stdout) as Groups;
+    assert.deepEqual(ids(ours, 'keep'), ids(theirs, 'keep'), `kept by ${policy.join(' ')}`);
+    assert.deepEqual(ids(ours, 'remove'), ids(theirs, 'remove'), `removed by ${policy.join(' ')}`);
+    assert.ok(ids(theirs, 'keep').length >= 3 && ids(theirs, 'remove').length >= 3, `${policy.join(' ')} keeps some and removes some`);
+  }
+  // The mix for real: restic lists what its dry run would have kept.
+  const mix = policies[3]!;
+  const expected = ids(JSON.parse(ok(await restic(repo, 'forget', '--dry-run', '--json', ...mix), 'restic forget --dry-run').stdout) as Groups, 'keep');
+  ok(await hs('forget', ...auth(repo), ...mix), `forget ${mix}`);
+  const listed = (JSON.parse(ok(await restic(repo, 'snapshots', '--json'), 'restic snapshots').stdout) as { id: string }[]).map((s) => s.id).sort();
+  assert.deepEqual(listed, expected);
   ok(await restic(repo, 'check'), 'restic check');
 });
 

@@ -17,7 +17,11 @@ export function goFileModeString(mode: number): string {
 /** A name as Go's encoding/json shows it: each byte that is not UTF-8 as U+FFFD. */
 export const goDisplay = (s: string): string => s.replace(/[\udc80-\udcff]/g, '\ufffd');
 
-export function nodeJson(path: string, node: TreeNode): Record<string, unknown> {
+/**
+ * `ls` sets `fileSize`: restic's ls prints a file's size even when 0 (and no other type's); its
+ * find prints the node's own fields, where a size of 0 is left out.
+ */
+export function nodeJson(path: string, node: TreeNode, opts: { fileSize?: boolean } = {}): Record<string, unknown> {
   return {
     name: goDisplay(node.name),
     type: node.type,
@@ -26,7 +30,7 @@ export function nodeJson(path: string, node: TreeNode): Record<string, unknown> 
     gid: node.gid,
     ...(node.user ? { user: node.user } : {}),
     ...(node.group ? { group: node.group } : {}),
-    ...(node.size !== undefined ? { size: node.size } : {}),
+    ...(opts.fileSize && node.type === 'file' ? { size: node.size ?? 0 } : node.size !== undefined ? { size: node.size } : {}),
     mode: node.mode,
     permissions: goFileModeString(node.mode),
     mtime: formatGoTime(node.mtime),

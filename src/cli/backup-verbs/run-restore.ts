@@ -77,21 +77,22 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
       : undefined;
   const stats: RestoreStats = { files: 0, dirs: 0, symlinks: 0, skipped: 0, bytesWritten: 0 };
   const progress = startProgress(process.stderr, 'bytes');
-  // On a terminal, the size of a whole-snapshot restore is summed beside it, for the time left.
+  // On a terminal, the size of a whole-snapshot restore is summed beside it, for the time left
+  // (once the index is loaded: the walk reads tree blobs through it).
   let total: number | undefined;
-  if (process.stderr.isTTY && !select) {
+  const sumTotal = () =>
     void (async () => {
       let n = 0;
       for await (const { node } of walkTree(repo, tree)) if (node.type === 'file') n += node.size ?? 0;
       total = n;
     })().catch(() => undefined);
-  }
   const poll = setInterval(() => progress.update(stats.bytesWritten, total, `${stats.files} files`), 200);
   poll.unref();
   try {
-    return await restore(repo, tree, { target, stats, ...(select ? { select } : {}) });
+    return await restore(repo, tree, { target, stats, ...(select ? { select } : {}), ...(process.stderr.isTTY && !select ? { onIndexLoaded: sumTotal } : {}) });
   } finally {
     clearInterval(poll);
+    progress.update(stats.bytesWritten, total, `${stats.files} files`); // the last line shows the end
     progress.stop();
   }
 }
