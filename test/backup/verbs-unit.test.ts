@@ -12,7 +12,7 @@ import { applyPolicy, isoWeek } from '../../src/backup/verbs/forget-policy.js';
 import { planForget } from '../../src/backup/verbs/forget.js';
 import { childMayMatch, excludedBy, matchPattern, parsePattern } from '../../src/backup/verbs/pattern.js';
 import { paxRecord, paxTime, tarHeader } from '../../src/backup/verbs/tar.js';
-import { renderProgress } from '../../src/cli/backup-verbs/progress.js';
+import { progressPeriodMs, renderProgress } from '../../src/cli/backup-verbs/progress.js';
 import { goFileModeString } from '../../src/cli/backup-verbs/node-json.js';
 
 const m = (pattern: string, path: string) => matchPattern(parsePattern(pattern), path);
@@ -128,6 +128,7 @@ test('the progress line shows the fraction, the rate and the time left; Go\'s fi
   assert.match(line, /ETA 0:30/);
   assert.match(line, /3\/9 files/);
   assert.ok(renderProgress({ done: 1, elapsedMs: 1, unit: 'packs', width: 30 }).length < 30);
+  assert.deepEqual(['', '40', '5', '20000', 'x', '12.5'].map((v) => progressPeriodMs({ HOTSTANDBY_PROGRESS_MS: v })), [250, 40, 250, 250, 250, 250], 'the redraw period: 250 ms unless 10–10000');
   assert.equal(goFileModeString(0o644), '-rw-r--r--');
   assert.equal(goFileModeString(2 ** 31 + 0o755), 'drwxr-xr-x');
   assert.equal(goFileModeString(2 ** 27 + 0o777), 'Lrwxrwxrwx');

@@ -62,6 +62,15 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * How often the bar is redrawn and its numbers polled, in ms: 250, or HOTSTANDBY_PROGRESS_MS (10–10000;
+ * tests shorten it, so that a short run still shows lines on the way on a fast machine).
+ */
+export function progressPeriodMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.HOTSTANDBY_PROGRESS_MS);
+  return Number.isInteger(n) && n >= 10 && n <= 10_000 ? n : 250;
+}
+
 export function startProgress(stream: NodeJS.WriteStream, unit: ProgressUnit, now: () => number = () => performance.now()): Progress {
   if (!stream.isTTY) return { update() {}, stop() {} };
   const start = now();
@@ -70,7 +79,7 @@ export function startProgress(stream: NodeJS.WriteStream, unit: ProgressUnit, no
     const line = renderProgress({ ...state, elapsedMs: now() - start, unit, width: stream.columns || 80 });
     stream.write(`\r${line}\u001b[K`);
   };
-  const timer = setInterval(draw, 250);
+  const timer = setInterval(draw, progressPeriodMs());
   timer.unref();
   return {
     update(done, total, note) {

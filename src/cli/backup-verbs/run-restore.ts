@@ -13,7 +13,7 @@ import type { OptionsConfig } from '../parse-command.js';
 import { SELECT_OPTIONS, selection, UsageError } from './context.js';
 import { selectSnapshots } from '../../backup/verbs/select.js';
 import type { SnapshotEntry } from '../../backup/snapshots.js';
-import { startProgress } from './progress.js';
+import { progressPeriodMs, startProgress } from './progress.js';
 
 export const RUN_OPTIONS = {
   exclude: { type: 'string', short: 'e', multiple: true },
@@ -42,7 +42,7 @@ export async function runBackup(repo: Repository, values: Record<string, unknown
   const stats = newBackupStats();
   const progress = startProgress(process.stderr, 'bytes');
   let totals: ScanTotals | undefined;
-  const poll = setInterval(() => progress.update(stats.bytesRead, totals?.bytes, `${stats.files}${totals ? '/' + totals.files : ''} files`), 200);
+  const poll = setInterval(() => progress.update(stats.bytesRead, totals?.bytes, `${stats.files}${totals ? '/' + totals.files : ''} files`), progressPeriodMs());
   poll.unref();
   try {
     if (values.stdin) {
@@ -86,7 +86,7 @@ export async function runRestore(repo: Repository, values: Record<string, unknow
       for await (const { node } of walkTree(repo, tree)) if (node.type === 'file') n += node.size ?? 0;
       total = n;
     })().catch(() => undefined);
-  const poll = setInterval(() => progress.update(stats.bytesWritten, total, `${stats.files} files`), 200);
+  const poll = setInterval(() => progress.update(stats.bytesWritten, total, `${stats.files} files`), progressPeriodMs());
   poll.unref();
   try {
     return await restore(repo, tree, { target, stats, ...(select ? { select } : {}), ...(process.stderr.isTTY && !select ? { onIndexLoaded: sumTotal } : {}) });
