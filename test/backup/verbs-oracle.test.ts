@@ -292,7 +292,7 @@ const repoFiles = (repo: string) =>
     .map((e) => `${join(e.parentPath, e.name).slice(repo.length)} ${statSync(join(e.parentPath, e.name)).size}`)
     .sort();
 
-test('a real restic prune at the same time: caught repacking, its exclusive lock stops our backup and prune, which write nothing; once it is done restic checks clean and our backup runs', { skip, timeout: 300_000 }, async () => {
+test('a real restic prune at the same time: caught repacking, its exclusive lock stops our backup and prune, which write nothing; once it is done restic checks clean and our backup runs', { skip, timeout: 300_000 }, async (t) => {
   const src = join(scratch, 'rp-src');
   const repo = join(scratch, 'rp-repo');
   mkdirSync(src);
@@ -311,6 +311,10 @@ test('a real restic prune at the same time: caught repacking, its exclusive lock
   prune.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   prune.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
   const pruned = exited(prune);
+  // On a failure, not left running (stopped, or writing into the scratch directory as it is removed).
+  t.after(() => {
+    if (prune.exitCode === null && prune.signalCode === null) prune.kill('SIGKILL');
+  });
   await waitFor(() => /^repacking packs$/m.test(output) || prune.exitCode !== null, 'restic prune to start repacking');
   prune.kill('SIGSTOP');
   try {
