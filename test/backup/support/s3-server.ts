@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,11 @@ export interface S3Server {
 }
 
 export function s3SkipReason(): string | undefined {
+  try {
+    createRequire(import.meta.url).resolve('s3rver');
+  } catch {
+    return 's3rver is not installed (a devDependency: npm ci)';
+  }
   try {
     execFileSync('openssl', ['version'], { stdio: 'ignore' });
   } catch {
