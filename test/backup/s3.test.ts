@@ -1,18 +1,20 @@
 /**
  * The S3 backend against s3rver on loopback (HTTPS, a self-signed certificate): the shared backend
- * suite with a cut link mid-upload, listing across pages, a bucket that is not there, and a backup
- * written to S3 that restic 0.14 (minio-go) checks with --read-data and restores.
+ * suite with a cut link mid-upload, listing across pages, a bucket that is not there, a backup
+ * written to S3 that restic 0.14 (minio-go) checks with --read-data and restores, and the server
+ * gone mid-backup (a clear error; back, restic checks the repository and the next run completes).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { backup } from '../../src/backup/archiver.js';
 import { S3Backend, type S3Location } from '../../src/backup/backend/s3.js';
 import { Repository } from '../../src/backup/repo/repository.js';
-import { ok, run } from './restic-fixture.js';
+import { ok, repoRoot, run, waitFor } from './restic-fixture.js';
 import { backendSuite } from './support/backend-suite.js';
 import { resticSkipReason, runRestic, treeDigest } from './support/restic.js';
 import { CuttingProxy, S3_CREDENTIALS, s3SkipReason, startS3Server, type S3Server } from './support/s3-server.js';
@@ -159,6 +161,62 @@ if (skip) {
     } finally {
       rmSync(src, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('the S3 server gone mid-backup: a clear error naming the location; back on the same data, restic checks the repository clean and the next backup completes', { skip: resticSkipReason(), timeout: 300_000 }, async () => {
+    const own = await startS3Server(['gone']); // a server of its own, to take away
+    const scratch = mkdtempSync(join(tmpdir(), 'hs-s3-gone-'));
+    try {
+      const src = join(scratch, 'src');
+      mkdirSync(src);
+      for (let i = 0; i < 8; i++) writeFileSync(join(src, `part-${i}`), randomBytes(8 << 20));
+      const url = `s3:https://127.0.0.1:${own.port}/gone/repo`;
+      const env = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey, RESTIC_CACERT: own.certFile };
+      const pw = join(scratch, 'pw');
+      writeFileSync(pw, 'pw\n');
+      const auth = ['-r', url, '--password-file', pw];
+      const hs = (...args: string[]) => run(process.execPath, ['bin/hotstandby', 'backup', ...args], env);
+      ok(await hs('init', ...auth), 'init');
+      const child = spawn(process.execPath, ['bin/hotstandby', 'backup', 'run', ...auth, src], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      // s3rver writes an object's metadata once the whole object has arrived (and data/ with the first).
+      const data = join(own.dir, 'data', 'gone', 'repo', 'data');
+      const packs = () => (existsSync(data) ? readdirSync(data, { recursive: true }) : []).filter((n) => /[0-9a-f]{64}\._S3rver_metadata\.json$/.test(String(n))).length;
+      await waitFor(() => packs() >= 1 || child.exitCode !== null, 'a first pack on the server');
+      assert.equal(child.exitCode, null, `still running when the server goes: ${stderr}`);
+      await own.kill();
+      assert.equal(await exited, 1, stderr);
+      // The upload in flight is reset, and the lock's removal after it is refused: either names the repository.
+      assert.match(stderr, new RegExp(`s3:https://127\\.0\\.0\\.1:${own.port}/gone/repo: (connect ECONNREFUSED|read ECONNRESET)`));
+      assert.doesNotMatch(stderr, /\n\s+at /, 'an error message, not a stack trace');
+
+      await own.restart();
+      const objects = (type: string) => (existsSync(join(own.dir, 'data', 'gone', 'repo', type)) ? readdirSync(join(own.dir, 'data', 'gone', 'repo', type)) : []).filter((n) => n.endsWith('._S3rver_object'));
+      assert.deepEqual(objects('snapshots'), [], 'no snapshot of the interrupted run');
+      // Its lock could not be removed while the server was gone: it names a process of this host
+      // that has ended, and restic 0.14 keeps such a lock until an unlock (as after kill -9).
+      assert.equal(objects('locks').length, 1, 'the interrupted run\'s lock is left');
+      const check = () => runRestic(['--cacert', own.certFile, '-r', url, 'check'], 'pw', env);
+      const blocked = await check();
+      assert.notEqual(blocked.code, 0, 'restic 0.14 refuses while the dead run\'s lock is there');
+      assert.match(blocked.stderr, /repository is already locked by PID \d+/);
+      ok(await hs('unlock', ...auth), 'unlock');
+      const checked = await check();
+      assert.equal(checked.code, 0, checked.stderr + checked.stdout);
+      const r = ok(await hs('run', ...auth, '--json', src), 'the next run');
+      const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { snapshot_id: string };
+      const full = await runRestic(['--cacert', own.certFile, '-r', url, 'check', '--read-data'], 'pw', env);
+      assert.equal(full.code, 0, full.stderr + full.stdout);
+      const out = join(scratch, 'out');
+      const restored = await runRestic(['--cacert', own.certFile, '-r', url, 'restore', summary.snapshot_id, '--target', out], 'pw', env);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.equal(treeDigest(join(out, src)), treeDigest(src));
+    } finally {
+      await own.stop();
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 }

@@ -8,7 +8,8 @@
  *   yearly, tags; buckets in the zone a snapshot was recorded in), our prune leaves a repository
  *   `restic check --read-data` passes, restic lists the snapshots we kept and restores them;
  * - locks, both ways: a restic holding an exclusive lock stops our backup and prune, and ours
- *   stops restic's prune; our unlock removes only stale locks.
+ *   stops restic's prune; our unlock removes only stale locks; a real restic prune caught in the
+ *   middle of its repacking stops our backup and prune, which write nothing.
  * Skipped, with the reason, where restic is not installed.
  */
 import assert from 'node:assert/strict';
@@ -327,6 +328,60 @@ test('locks both ways: restic\'s exclusive lock stops our backup and prune; ours
   }
   await exited(live);
   ok(await restic(repo, 'check'), 'restic check');
+});
+
+/** Every file of the repository with its size (a change by anyone shows). */
+const repoFiles = (repo: string) =>
+  readdirSync(repo, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => `${join(e.parentPath, e.name).slice(repo.length)} ${statSync(join(e.parentPath, e.name)).size}`)
+    .sort();
+
+test('a real restic prune at the same time: caught repacking, its exclusive lock stops our backup and prune, which write nothing; once it is done restic checks clean and our backup runs', { skip, timeout: 300_000 }, async (t) => {
+  const src = join(scratch, 'rp-src');
+  const repo = join(scratch, 'rp-repo');
+  mkdirSync(src);
+  for (let i = 0; i < 12; i++) writeFileSync(join(src, `f${i}`), pseudoRandom(1536 * 1024, `rp${i}`));
+  ok(await restic(repo, 'init'), 'restic init');
+  ok(await restic(repo, 'backup', src), 'restic backup');
+  // Half the files go; their blobs share packs with the others', so prune must repack.
+  for (let i = 1; i < 12; i += 2) rmSync(join(src, `f${i}`));
+  ok(await restic(repo, 'backup', src), 'restic backup of what is left');
+  ok(await restic(repo, 'forget', '--keep-last', '1'), 'restic forget');
+
+  // Slowed (1 MiB/s of reads: the repack reads about 18 MiB), so that it is caught in the middle of
+  // repacking; stopped there, so that it still holds its lock however slowly our commands run.
+  const prune = spawn('restic', ['--no-cache', '-r', repo, '--limit-download', '1024', 'prune'], { env: { ...process.env, RESTIC_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  prune.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  prune.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const pruned = exited(prune);
+  // On a failure, not left running (stopped, or writing into the scratch directory as it is removed).
+  t.after(() => {
+    if (prune.exitCode === null && prune.signalCode === null) prune.kill('SIGKILL');
+  });
+  await waitFor(() => /^repacking packs$/m.test(output) || prune.exitCode !== null, 'restic prune to start repacking');
+  prune.kill('SIGSTOP');
+  try {
+    assert.equal(prune.exitCode, null, `restic prune still running: ${output}`);
+    const locks = lockFiles(repo);
+    assert.equal(locks.length, 1, 'restic prune\'s lock');
+    const before = repoFiles(repo);
+    for (const verb of [['run', src], ['prune']]) {
+      const r = await hs(verb[0]!, ...auth(repo), ...verb.slice(1));
+      assert.equal(r.code, 1, `${verb[0]} must not run beside restic's prune: ${r.stdout}`);
+      assert.match(r.stderr, new RegExp(`already locked exclusively by PID ${prune.pid} on .* \\(lock ${locks[0]!.slice(0, 8)}, created `));
+    }
+    assert.deepEqual(repoFiles(repo), before, 'our backup and prune wrote nothing');
+  } finally {
+    prune.kill('SIGCONT');
+  }
+  assert.equal(await pruned, 0, output);
+  assert.match(output, /removing \d+ old packs/, 'restic prune repacked and removed packs after we tried');
+  assert.deepEqual(lockFiles(repo), [], 'restic prune released its lock');
+  ok(await restic(repo, 'check', '--read-data'), 'restic check --read-data after its prune');
+  ok(await hs('run', ...auth(repo), src), 'our backup after restic\'s prune');
+  ok(await restic(repo, 'check'), 'restic check after our backup');
 });
 
 test('FIFOs and device nodes are recorded and made again, sockets recorded and skipped, as restic does', { skip: skip || (!has('mkfifo') && 'mkfifo is missing') }, async () => {

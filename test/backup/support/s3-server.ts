@@ -5,8 +5,9 @@
  * signatures, which s3rver stores undecoded; over TLS it sends the object as is.
  * Also a TCP proxy that can cut a connection mid-upload (a link cut on a bad day).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +23,19 @@ export interface S3Server {
   certFile: string;
   cert: Buffer;
   dir: string;
+  /** The server process killed (SIGKILL: gone without a goodbye); its data kept. */
+  kill(): Promise<void>;
+  /** The server again, on the same data directory and port, after kill(). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function s3SkipReason(): string | undefined {
+  try {
+    createRequire(import.meta.url).resolve('s3rver');
+  } catch {
+    return 's3rver is not installed (a devDependency: npm ci)';
+  }
   try {
     execFileSync('openssl', ['version'], { stdio: 'ignore' });
   } catch {
@@ -40,16 +50,29 @@ export async function startS3Server(buckets: string[] = []): Promise<S3Server> {
   const keyFile = join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
   const cert = readFileSync(certFile);
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', fileURLToPath(new URL('./s3rver-main.js', import.meta.url)), join(dir, 'data'), keyFile, certFile, ...buckets], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const port = await waitFor(() => Number(/"port":(\d+)/.exec(output)?.[1] ?? 0) || (child.exitCode !== null ? Promise.reject(new Error(output)) : 0), { description: `s3rver to listen (${output})`, timeoutMs: 30_000 });
+  const listen = async (at: number): Promise<[ChildProcess, number]> => {
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', fileURLToPath(new URL('./s3rver-main.js', import.meta.url)), join(dir, 'data'), keyFile, certFile, String(at), ...buckets], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const port = await waitFor(() => Number(/"port":(\d+)/.exec(output)?.[1] ?? 0) || (child.exitCode !== null ? Promise.reject(new Error(output)) : 0), { description: `s3rver to listen (${output})`, timeoutMs: 30_000 });
+    return [child, port];
+  };
+  let [child, port] = await listen(0);
   return {
     port,
     certFile,
     cert,
     dir,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      [child] = await listen(port);
+    },
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
