@@ -13,7 +13,7 @@ export { backendFromLocation, parseLocation, type ParsedLocation, type LocationO
 export { backup, type BackupOptions, type BackupResult, type BackupStats } from './archiver.js';
 export { restore, type RestoreOptions, type RestoreStats } from './restorer.js';
 export { loadSnapshots, findSnapshot, type SnapshotEntry } from './snapshots.js';
-export { acquireLock, LockedError } from './lock.js';
+export { acquireLock, LockedError, withLock } from './lock.js';
 export type { Snapshot } from './repo/snapshot.js';
 export type { TreeNode } from './repo/tree.js';
 export { walkTree, type WalkEntry } from './walk.js';

@@ -100,3 +100,24 @@ export async function acquireLock(repo: Repository, exclusive: boolean, options:
     await repo.backend.remove({ type: 'locks', name: id });
   };
 }
+
+/**
+ * Runs `work` under the lock (acquireLock) and releases it after. When `work` fails, that is the
+ * error the caller gets, even if the release fails too: with the target gone (an unplugged disk,
+ * an S3 server down) removing the lock fails as well, and a plain `finally` would put that second
+ * error in place of the reason the work failed. The release's failure is then added to the message.
+ */
+export async function withLock<T>(repo: Repository, exclusive: boolean, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const release = await acquireLock(repo, exclusive, options);
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    await release().catch((releaseErr: unknown) => {
+      if (err instanceof Error) err.message += ` (and removing the lock failed: ${releaseErr instanceof Error ? releaseErr.message : String(releaseErr)})`;
+    });
+    throw err;
+  }
+  await release();
+  return result;
+}

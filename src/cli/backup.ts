@@ -14,7 +14,7 @@ import {
   NoRepositoryError,
   Repository,
   WrongPasswordError,
-  acquireLock,
+  withLock,
   findSnapshot,
   loadSnapshots,
   walkTree,
@@ -148,9 +148,8 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
     }
     case 'run': {
       const repo = await openRepo(values);
-      const release = await acquireLock(repo, false);
-      const started = performance.now();
-      try {
+      return withLock(repo, false, async () => {
+        const started = performance.now();
         const r = await runBackup(repo, values, args);
         const seconds = (performance.now() - started) / 1000;
         const s = r.stats;
@@ -174,11 +173,8 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
             `snapshot ${shortId(r.id)} saved` +
             (r.errors.length ? `\n${r.errors.length} ${r.errors.length === 1 ? 'entry' : 'entries'} could not be read and ${r.errors.length === 1 ? 'is' : 'are'} not in the snapshot` : ''),
         );
-        if (r.errors.length) return INCOMPLETE_EXIT;
-      } finally {
-        await release();
-      }
-      return 0;
+        return r.errors.length ? INCOMPLETE_EXIT : 0;
+      });
     }
     case 'snapshots': {
       if (args.length) throw new UsageError('snapshots takes no arguments');
@@ -213,13 +209,8 @@ async function runVerb(verb: Verb, values: Common & Record<string, unknown>, arg
       const repo = await openRepo(values);
       const { id, snapshot } = await restoreSnapshot(repo, values, args[0]!);
       const started = performance.now();
-      const release = await acquireLock(repo, false); // a prune must not remove packs meanwhile
-      let s;
-      try {
-        s = await runRestore(repo, values, snapshot.tree, target);
-      } finally {
-        await release();
-      }
+      // Under a lock: a prune must not remove packs meanwhile.
+      const s = await withLock(repo, false, () => runRestore(repo, values, snapshot.tree, target));
       const seconds = (performance.now() - started) / 1000;
       print(
         values.json,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { backup } from '../../src/backup/archiver.js';
 import { MemoryBackend } from '../../src/backup/backend/memory.js';
-import { acquireLock, LockedError } from '../../src/backup/lock.js';
+import { acquireLock, LockedError, withLock } from '../../src/backup/lock.js';
 import type { Backend, Handle, TempFileInfo } from '../../src/backup/repo/backend.js';
 import { decodeLock } from '../../src/backup/repo/lock.js';
 import { Repository } from '../../src/backup/repo/repository.js';
@@ -40,6 +40,36 @@ test('a held lock is renewed: a newer lock file replaces the old one, and releas
   assert.ok(renewed.sec * 1e9 + renewed.nsec > firstTime.sec * 1e9 + firstTime.nsec);
   await release();
   assert.deepEqual(await repo.list('locks'), []);
+});
+
+test('withLock: when the work fails and the target is gone, the work\'s failure is what the caller gets, with the lock\'s after it', async () => {
+  const backend = new MemoryBackend();
+  const repo = await Repository.init(backend, 'pw', FAST);
+  // The target goes away mid-work: from then on every call fails, the lock's removal too.
+  const remove = backend.remove.bind(backend);
+  let gone = false;
+  backend.remove = async (h) => {
+    if (gone) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+    return remove(h);
+  };
+  const work = withLock(repo, false, async () => {
+    gone = true;
+    throw new Error('PUT data/1234: read ECONNRESET');
+  });
+  await assert.rejects(work, (e: Error) => /^PUT data\/1234: read ECONNRESET \(and removing the lock failed: connect ECONNREFUSED/.test(e.message));
+  // The target back: the work's result, and the lock removed after it.
+  gone = false;
+  assert.equal(await withLock(repo, false, async () => (await repo.list('locks')).length), 2, 'held during the work, beside the one the failed release left');
+  assert.equal((await repo.list('locks')).length, 1, 'only the lock the failed release left');
+  // Work that succeeded but whose lock cannot be removed fails with that (the lock would block others).
+  gone = false;
+  await assert.rejects(
+    withLock(repo, false, async () => {
+      gone = true;
+      return 1;
+    }),
+    /ECONNREFUSED/,
+  );
 });
 
 test('two exclusive lockers racing never both hold the repository', async () => {

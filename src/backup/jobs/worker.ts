@@ -15,7 +15,7 @@ import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { BackupRepositoryConfig } from '../../config/backups.js';
 import { backup } from '../archiver.js';
-import { acquireLock } from '../lock.js';
+import { acquireLock, withLock } from '../lock.js';
 import { formatGoTime, goTimeToNs } from '../repo/go-json.js';
 import { Repository, whoAmI } from '../repo/repository.js';
 import type { Snapshot } from '../repo/snapshot.js';
@@ -132,14 +132,13 @@ async function run(id: number, job: JobSpec, index: number): Promise<RunResult> 
 async function applyRetention(repo: Repository, job: JobSpec): Promise<string> {
   if (!job.retention) return 'no retention configured';
   if (!JOB_VERBS.forget) return 'retention not applied: forget is not in this build';
-  const unlock = await acquireLock(repo, true);
-  try {
-    const r = await JOB_VERBS.forget(repo, job.retention, jobTag(job.name));
+  const forget = JOB_VERBS.forget;
+  const retention = job.retention;
+  return withLock(repo, true, async () => {
+    const r = await forget(repo, retention, jobTag(job.name));
     const p = r.pruned;
     return `retention: ${r.removed} snapshots forgotten, ${r.kept} kept${p ? `, pruned (${p.packsDeleted} packs deleted, ${p.packsRepacked} repacked${p.blobsCompressed ? `, ${p.blobsCompressed} blobs compressed` : ''})` : ''}`;
-  } finally {
-    await unlock();
-  }
+  });
 }
 
 async function latestOf(repo: Repository, tag: string): Promise<Snapshot | undefined> {
@@ -155,24 +154,17 @@ async function verify(id: number, job: JobSpec, readDataSubset: string, sampleFi
     const latest = all.at(-1);
     const result: VerifyResult = { repo: config.repo, snapshot: latest?.id ?? null, sampled: 0, compared: 0, changedSince: 0, mismatches: [], check: '' };
     send({ type: 'progress', id, progress: { bytes: 0, phase: `verify ${config.repo}` } });
-    const release = await acquireLock(repo, false);
-    try {
+    await withLock(repo, false, async () => {
       if (latest) {
         await repo.loadIndex();
         Object.assign(result, await verifySample(repo, latest.snapshot.tree, sampleFiles, !job.stdin));
       }
-    } finally {
-      await release();
-    }
-    if (JOB_VERBS.check) {
-      const unlock = await acquireLock(repo, true);
-      try {
-        const c = await JOB_VERBS.check(repo, readDataSubset);
-        result.check = c.errors.length === 0 ? `check --read-data-subset ${readDataSubset}: no errors` : `check --read-data-subset ${readDataSubset}: ${c.errors.join('; ')}`;
-        result.mismatches.push(...c.errors);
-      } finally {
-        await unlock();
-      }
+    });
+    const check = JOB_VERBS.check;
+    if (check) {
+      const c = await withLock(repo, true, () => check(repo, readDataSubset));
+      result.check = c.errors.length === 0 ? `check --read-data-subset ${readDataSubset}: no errors` : `check --read-data-subset ${readDataSubset}: ${c.errors.join('; ')}`;
+      result.mismatches.push(...c.errors);
     } else result.check = 'check --read-data-subset not run: check is not in this build';
     out.push(result);
   }
@@ -205,24 +197,25 @@ async function restoreTo(id: number, r: BackupRepositoryConfig, snapshot: string
   const node = await findNode(repo, s.tree, wanted);
   if (node === undefined) throw new RangeError('Give a file or directory to restore, not the whole snapshot');
   const total = await sizeBelow(repo, node);
-  const release = await acquireLock(repo, false);
-  // File contents go to the restore threads, as in `hotstandby backup restore` (restore-pool.ts;
-  // started at the first blob too large to restore inline, so a single small file starts none).
-  const pool = repo.opensInWorkers ? new RestorePool(repo.key, repo.backend) : undefined;
-  const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted || at.startsWith(`${wanted}/`), descend: false }) }, pool);
-  const timer = setInterval(() => send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } }), PROGRESS_MS);
   const destination = join(target, basename(wanted));
-  try {
-    await mkdir(target, { recursive: true });
-    // The one entry, from its parent's tree, selected by its path in the snapshot (the restorer's
-    // --include mechanism): it lands at TARGET/NAME.
-    const parent = dirname(wanted) === '/' ? undefined : await findNode(repo, s.tree, dirname(wanted));
-    await restorer.restoreTree(parent?.subtree ?? s.tree, target, parent ? dirname(wanted) : '');
-  } finally {
-    clearInterval(timer);
-    await pool?.close();
-    await release();
-  }
+  const restorer = await withLock(repo, false, async () => {
+    // File contents go to the restore threads, as in `hotstandby backup restore` (restore-pool.ts;
+    // started at the first blob too large to restore inline, so a single small file starts none).
+    const pool = repo.opensInWorkers ? new RestorePool(repo.key, repo.backend) : undefined;
+    const restorer = new Restorer(repo, { target, select: (at) => ({ restore: at === wanted || at.startsWith(`${wanted}/`), descend: false }) }, pool);
+    const timer = setInterval(() => send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } }), PROGRESS_MS);
+    try {
+      await mkdir(target, { recursive: true });
+      // The one entry, from its parent's tree, selected by its path in the snapshot (the restorer's
+      // --include mechanism): it lands at TARGET/NAME.
+      const parent = dirname(wanted) === '/' ? undefined : await findNode(repo, s.tree, dirname(wanted));
+      await restorer.restoreTree(parent?.subtree ?? s.tree, target, parent ? dirname(wanted) : '');
+      return restorer;
+    } finally {
+      clearInterval(timer);
+      await pool?.close();
+    }
+  });
   send({ type: 'progress', id, progress: { bytes: restorer.stats.bytesWritten, total, files: restorer.stats.files, phase: 'restore' } });
   return { restored: destination, bytes: restorer.stats.bytesWritten, files: restorer.stats.files };
 }

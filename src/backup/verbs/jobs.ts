@@ -2,7 +2,7 @@
  * The verbs as the daemon's scheduled jobs call them (hs-bksched's JobVerbs: `forget: forgetTagged,
  * check: checkSubset, excludes: true`), each taking its lock as the command line does.
  */
-import { acquireLock } from '../lock.js';
+import { withLock } from '../lock.js';
 import type { Repository } from '../repo/repository.js';
 import { check, parseSubset } from './check.js';
 import { planForget, removeSnapshots } from './forget.js';
@@ -32,26 +32,20 @@ export async function forgetTagged(repo: Repository, retention: Retention, tag: 
   if (retention.keepWeekly) policy.weekly = retention.keepWeekly;
   if (retention.keepMonthly) policy.monthly = retention.keepMonthly;
   if (retention.keepYearly) policy.yearly = retention.keepYearly;
-  const release = await acquireLock(repo, true);
-  try {
+  return withLock(repo, true, async () => {
     const groups = planForget(await selectSnapshots(repo, [], { tags: [tag] }), policy, ['host', 'paths']);
     const remove = groups.flatMap((g) => g.decision.remove);
     await removeSnapshots(repo, remove);
     if (retention.prune && remove.length) await prune(repo);
     return { removed: remove.length, kept: groups.reduce((n, g) => n + g.decision.keep.length, 0) };
-  } finally {
-    await release();
-  }
+  });
 }
 
 /** restic check with --read-data-subset (n/t, x% or a size); under an exclusive lock. */
 export async function checkSubset(repo: Repository, readDataSubset: string): Promise<{ errors: string[] }> {
   const subset = parseSubset(readDataSubset);
-  const release = await acquireLock(repo, true);
-  try {
+  return withLock(repo, true, async () => {
     const r = await check(repo, { subset });
     return { errors: [...r.errors, ...r.affected.map((a) => `snapshot ${a.snapshot.slice(0, 8)} is damaged: ${a.paths.join(', ')}`)] };
-  } finally {
-    await release();
-  }
+  });
 }

@@ -2,7 +2,7 @@
  * `backup check [--read-data | --read-data-subset n/t|x%|SIZE]`: restic's check; exit 1 when
  * anything is wrong, naming the damaged packs and the snapshots and files they cost.
  */
-import { acquireLock } from '../../backup/index.js';
+import { withLock } from '../../backup/index.js';
 import { check, parseSubset } from '../../backup/verbs/check.js';
 import { startProgress } from './progress.js';
 import { shortId, UsageError, type VerbModule } from './context.js';
@@ -20,15 +20,14 @@ export const checkVerb: VerbModule = {
       throw new UsageError((err as Error).message);
     }
     const repo = await ctx.openRepo();
-    const release = await acquireLock(repo, true);
-    let r;
-    const progress = startProgress(ctx.stderr, 'packs');
-    try {
-      r = await check(repo, { readData: ctx.values['read-data'] === true, ...(subset ? { subset } : {}), onProgress: (done, total) => progress.update(done, total) });
-    } finally {
-      progress.stop();
-      await release();
-    }
+    const r = await withLock(repo, true, async () => {
+      const progress = startProgress(ctx.stderr, 'packs');
+      try {
+        return await check(repo, { readData: ctx.values['read-data'] === true, ...(subset ? { subset } : {}), onProgress: (done, total) => progress.update(done, total) });
+      } finally {
+        progress.stop();
+      }
+    });
     const ok = r.errors.length === 0;
     const text = [
       `checked ${r.packsChecked} packs, ${r.snapshotsChecked} snapshots${r.packsRead ? `; read ${r.packsRead} packs (${r.bytesRead} bytes)` : ''}`,

@@ -2,7 +2,7 @@
  * `backup forget [SNAPSHOT…] --keep-…`: restic's forget, with --dry-run and --prune, under an
  * exclusive lock. JSON output is restic's (a list of groups with keep, remove and reasons).
  */
-import { acquireLock, type SnapshotEntry } from '../../backup/index.js';
+import { withLock, type SnapshotEntry } from '../../backup/index.js';
 import { formatGoTime } from '../../backup/repo/go-json.js';
 import { encodeSnapshot } from '../../backup/repo/snapshot.js';
 import { parseGroupBy, planForget, policyEmpty, removeSnapshots } from '../../backup/verbs/forget.js';
@@ -59,8 +59,7 @@ export const forgetVerb: VerbModule = {
     const repo = await ctx.openRepo();
     // Before anything is forgotten: what the prune would refuse (prune.ts, PruneOptionError).
     if (ctx.values.prune && limits.repackUncompressed && repo.config.version < 2) throw new UsageError('--repack-uncompressed: compression requires at least repository format version 2 (this repository is version 1)');
-    const release = dryRun ? async () => {} : await acquireLock(repo, true);
-    try {
+    const work = async () => {
       const chosen = await selectSnapshots(repo, ctx.args, selection(ctx.values));
       const text: string[] = [];
       const json: unknown[] = [];
@@ -97,9 +96,8 @@ export const forgetVerb: VerbModule = {
         const r = await runPrune(repo, dryRun, limits);
         if (!ctx.values.json) printPrune(ctx, r);
       }
-    } finally {
-      await release();
-    }
+    };
+    await (dryRun ? work() : withLock(repo, true, work));
     return 0;
   },
 };

@@ -3,7 +3,7 @@
  * [--repack-small] [--repack-uncompressed] [--unsafe-recover-no-free-space ID]`: removes unreferenced data under an exclusive lock,
  * with restic 0.14's limits and choices (src/backup/verbs/prune-limits.ts, prune.ts).
  */
-import { acquireLock, type Repository } from '../../backup/index.js';
+import { withLock, type Repository } from '../../backup/index.js';
 import { prune, PruneOptionError, type PruneResult } from '../../backup/verbs/prune.js';
 import { DEFAULT_MAX_UNUSED, parseMaxUnused, parseSize } from '../../backup/verbs/prune-limits.js';
 import { UsageError, type VerbContext, type VerbModule } from './context.js';
@@ -88,12 +88,7 @@ export const pruneVerb: VerbModule = {
     const limits = pruneLimits(ctx.values);
     const unsafe = ctx.values['unsafe-recover-no-free-space'] as string | undefined;
     if (unsafe !== undefined && limits.maxRepackSize !== undefined) throw new UsageError('--unsafe-recover-no-free-space repacks nothing: leave out --max-repack-size');
-    const release = await acquireLock(repo, !dryRun);
-    try {
-      printPrune(ctx, await runPrune(repo, dryRun, limits, unsafe));
-    } finally {
-      await release();
-    }
+    printPrune(ctx, await withLock(repo, !dryRun, () => runPrune(repo, dryRun, limits, unsafe)));
     return 0;
   },
 };
