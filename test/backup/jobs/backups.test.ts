@@ -1,7 +1,7 @@
 /**
  * The backup jobs with real worker processes and repositories, on a wall clock the test sets:
  * a job runs on the master once due, its snapshot is restic's (restic checks it clean and lists
- * it), a command's stdout becomes one file, a failing command leaves no snapshot and raises the
+ * it), a job with role backup waits while its instance is MASTER and runs once it is BACKUP, a command's stdout becomes one file, a failing command leaves no snapshot and raises the
  * failure alarm, a role change mid-run stops the worker, and snapshots can be browsed, restored
  * file by file and downloaded through the same subsystem the API serves.
  */
@@ -134,6 +134,49 @@ test('a due job runs on the master into every repository; restic checks them cle
   const got = await backups.download('tomcat', 0, latest, `${data}/big.bin`, async (b) => void chunks.push(b));
   assert.equal(got.size, 3 * 1024 * 1024);
   assert.ok(Buffer.concat(chunks).equals(readFileSync(join(data, 'big.bin'))));
+});
+
+test('a job with role backup (backing up on the replica) does not run while its instance is MASTER, and runs once it is BACKUP', { timeout: 120_000 }, async (t) => {
+  const data = join(scratch, 'replica-data');
+  mkdirSync(data);
+  writeFileSync(join(data, 'base.dat'), 'replica copy\n');
+  const r = await initRepository(scratch, 'replica');
+  const today = Date.parse('2026-12-20T02:00:30Z');
+  let wallReads = 0;
+  const wall = {
+    get now() {
+      wallReads++;
+      return today;
+    },
+  };
+  const { backups } = subsystem([job('replica', [r], { role: 'backup', paths: [data] })], wall);
+  t.after(() => backups.close());
+  backups.start();
+  backups.instanceChanged('web', 'MASTER', 'startup as address owner');
+  // Due (today's 02:00, never backed up), but this node is the master: the subsystem's ticks
+  // (each reads the wall clock) decide to wait, and neither run nor read the repositories.
+  const seen = wallReads;
+  await waitFor(() => wallReads >= seen + 3, { description: 'three ticks as master', timeoutMs: 30_000 });
+  const onMaster = status(backups, 'replica');
+  assert.match(onMaster.decision, /^not backup \(MASTER\): the job runs on the backup/);
+  assert.equal(onMaster.running, undefined, 'no run on the master');
+  assert.equal(onMaster.lastRun, undefined, 'no run on the master');
+  assert.throws(() => backups.runNow('replica', 'admin'), /runs on the backup; this node is MASTER/);
+  assert.equal((await backups.snapshots('replica', 0)).length, 0);
+
+  backups.instanceChanged('web', 'BACKUP', 'higher priority advert');
+  const ran = await waitFor(() => status(backups, 'replica').lastRun, { description: 'the run on the backup', timeoutMs: 60_000 });
+  assert.equal(ran.ok, true, ran.error);
+  assert.equal(ran.trigger, 'schedule');
+  const snaps = await backups.snapshots('replica', 0);
+  assert.equal(snaps.length, 1);
+  assert.deepEqual(snaps[0]!.paths, [data]);
+  if (resticAvailable()) {
+    restic(r, ['check', '--read-data']);
+    const theirs = JSON.parse(restic(r, ['snapshots', '--json'])) as Array<{ id: string; tags: string[] }>;
+    assert.deepEqual(theirs.map((s) => [s.id, s.tags]), [[snaps[0]!.id, ['hotstandby-job:replica']]]);
+    assert.equal(restic(r, ['dump', 'latest', `${data}/base.dat`]), 'replica copy\n');
+  }
 });
 
 test("a command's stdout is one file; a failing command leaves no snapshot and raises the failure alarm", { timeout: 120_000 }, async (t) => {
