@@ -16,6 +16,11 @@ export interface ColdRun {
   load: number;
 }
 
+/** Drops the page cache, dentries and inodes (root only): the next reads come from the disk. */
+export function dropPageCache(): void {
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
 /** Runs a command and throws with its stderr when it fails. */
 export function runOrThrow(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
   const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -28,7 +33,7 @@ export function runOrThrow(cmd: string, args: string[], env: NodeJS.ProcessEnv):
  */
 export function coldRun(cmd: string[], env: NodeJS.ProcessEnv, timeFile: string, warm = false): ColdRun {
   runOrThrow('sync', [], env);
-  if (!warm && process.getuid?.() === 0) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+  if (!warm && process.getuid?.() === 0) dropPageCache();
   const load = loadavg()[0]!;
   runOrThrow('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...cmd], env);
   const [wall, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);

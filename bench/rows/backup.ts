@@ -10,10 +10,11 @@
  * write-back.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changePercent, makeMixed, makeSmall, type DataSet } from '../backup-data.js';
+import { dropPageCache } from '../lib/cold-run.js';
 import { fmt, markdownTable } from '../lib/format.js';
 import { HostLoadWindow } from '../lib/machine.js';
 import { restoreFsWanted, restoreTarget } from '../lib/restore-target.js';
@@ -65,17 +66,6 @@ function flushDirtyPages(): void {
   const r = spawnSync('sync', [], { stdio: 'ignore' });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`sync failed (${r.signal ?? r.status})`);
-}
-
-/**
- * Drops the page cache (root). Before a restore, for both tools alike: a warm restore measured
- * whose repository happened to be cached (hotstandby's backup drops its packs from the cache as
- * it writes them, restic's stay) and which tool ran first after memory was freed (on this VM,
- * freed memory goes back to the host, and the first run after takes it back page by page: 0.3–1.9 s
- * more system time for either tool; docs/backups.md, 2026-12-05 evening).
- */
-function dropPageCache(): void {
-  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
 }
 
 function duBytes(dir: string): number {
@@ -135,6 +125,11 @@ class ToolRunner {
     // untimed, or their write-back is billed to whichever operation runs next (a single-file
     // restore took 3.54 s that way). Only written back, unless `cold`: then the page cache is dropped too.
     flushDirtyPages();
+    // Before a restore, for both tools alike: a warm restore measured whose repository happened to
+    // be cached (hotstandby's backup drops its packs from the cache as it writes them, restic's
+    // stay) and which tool ran first after memory was freed (on this VM freed memory goes back to
+    // the host, and the first run after takes it back page by page: 0.3–1.9 s more system time for
+    // either tool; docs/backups.md, "The full-size row on a quiet machine").
     if (cold) dropPageCache();
     const r = await measure(cmd, argv, this.env());
     if (label) this.ops[label] = { seconds: r.seconds, peakRssMb: r.peakRssMb };

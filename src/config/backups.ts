@@ -15,6 +15,7 @@ import type { InstanceConfig, SourceLocation, SyncGroupConfig } from './model.js
 import { fieldValue, optionalFieldValue } from './resolve-field.js';
 import { checkAbsolutePath } from './validate-values.js';
 import { parseLocation } from '../backup/backend/from-location.js';
+import { isUnder } from '../backup/backend/mount-check.js';
 import { splitCommandLine } from '../backup/backend/sftp.js';
 import { parseMaxUnused, parseSize } from '../backup/verbs/prune-limits.js';
 
@@ -185,7 +186,7 @@ function checkRequireMount(repo: Located<string>, field: Located<string>, path: 
   if (location.kind !== 'local') throw new ConfigError(`requireMount is for local repositories (a disk); ${repo.value} is not one`, field.source, key);
   const mp = resolve(mountPoint);
   const abs = resolve(location.path);
-  if (abs !== mp && !abs.startsWith(mp === '/' ? '/' : `${mp}/`)) {
+  if (!isUnder(abs, mp)) {
     throw new ConfigError(`requireMount "${mountPoint}": the repository ${repo.value} is not below it`, field.source, key);
   }
   return mountPoint;

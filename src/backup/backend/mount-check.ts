@@ -43,7 +43,8 @@ export function mountedPoints(mountinfo: string): Set<string> {
   return out;
 }
 
-const isUnder = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') ? dir : dir + '/');
+/** Whether `path` is `dir` or below it (both absolute and resolved). */
+export const isUnder = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith('/') ? dir : dir + '/');
 
 /**
  * The reason `path` must not be written, or undefined when it may: the deepest fstab mount point
