@@ -35,11 +35,11 @@ export interface BulkOffer {
 export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, target: BulkTarget, timeoutMs: number): Promise<BulkOffer> {
   const ticket = randomBytes(TICKET_BYTES);
   const { key, iv } = bulkKeys(control, ticket);
-  const source = control.remoteAddress;
+  const source = plainAddress(control.remoteAddress);
   const server = createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host: control.localAddress, backlog: 4 }, () => {
+    server.listen({ port: 0, host: plainAddress(control.localAddress), backlog: 4 }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -57,7 +57,7 @@ export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, 
     };
     server.on('connection', (socket: Socket) => {
       // Only the source, and only once: everyone else is closed without a byte read.
-      if (socket.remoteAddress !== source || onCancel === undefined) {
+      if (plainAddress(socket.remoteAddress) !== source || onCancel === undefined) {
         socket.destroy();
         return;
       }
@@ -103,4 +103,9 @@ export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, 
       },
     },
   };
+}
+
+/** An IPv4 address as such, not as an IPv4-mapped IPv6 one (a control server listening on '::'). */
+function plainAddress(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
 }

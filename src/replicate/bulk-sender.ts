@@ -16,9 +16,12 @@ export function readOffer(wire: unknown): { ticket: Buffer; port: number } | und
   return { ticket: Buffer.from(ticket, 'hex'), port };
 }
 
+/** How long the connection may take to open: the replica listens already, so only a firewall that drops the port takes long. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * Sends `length` bytes of `fileFd` from `offset` over a bulk connection. `timeoutMs`: for the
- * connection to open and for the socket to take each record.
+ * socket to take each record.
  */
 export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: { ticket: Buffer; port: number }, fileFd: number, offset: number, length: number, timeoutMs: number): BulkJob {
   const { key, iv } = bulkKeys(control, offer.ticket);
@@ -31,7 +34,7 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       socket.pause(); // before the connect completes, so Node never starts reading it
       const opened = socket;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(bulkError('ETIMEDOUT', `no bulk connection to the replica's port ${offer.port} in ${timeoutMs / 1000} s`, 0)), timeoutMs);
+        const timer = setTimeout(() => reject(bulkError('ETIMEDOUT', `no bulk connection to the replica's port ${offer.port} in ${CONNECT_TIMEOUT_MS / 1000} s`, 0)), CONNECT_TIMEOUT_MS);
         opened.once('connect', () => {
           clearTimeout(timer);
           resolve();
