@@ -136,8 +136,22 @@ export interface NativeFileBinding {
   copyFileRange?(inFd: number, inOffset: number, outFd: number, outOffset: number, length: number, kernel?: boolean): Promise<{ copied: number; kernel: boolean }>;
   /** A stream's data written O_DIRECT from an aligned staging buffer, unaligned head and tail buffered (native/direct-write.cc). */
   writeDirect?(directFd: number, bufferedFd: number, pieces: readonly Buffer[], offset: number): Promise<{ written: number; direct: number }>;
+  /** Poly1305 (RFC 8439) fed piece by piece (native/poly1305.cc): a whole-file stream's check (src/replicate/content-check.ts); an older addon has none. */
+  Poly1305Context?: Poly1305ContextClass;
   constants: Readonly<Record<string, number>>;
 }
+
+/**
+ * An incremental Poly1305 under one 32-byte one-time key r || s (RangeError for another length).
+ * update() takes a Buffer (TypeError otherwise); digest() gives the 16-byte tag once: update or
+ * digest after it throw.
+ */
+export interface NativePoly1305Context {
+  update(bytes: Uint8Array): NativePoly1305Context;
+  digest(): Buffer;
+}
+
+export type Poly1305ContextClass = new (key: Uint8Array) => NativePoly1305Context;
 
 export interface NativeBinding {
   PreciseTimer: new (onFire: () => void) => NativePreciseTimer;

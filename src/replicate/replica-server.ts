@@ -369,9 +369,11 @@ export class ReplicaServer {
           break;
         case 'begin': {
           path = touch(readPath(h, 'path'));
-          const { offset, basis } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'), h.basis === true);
+          // A check this replica does not know (or none: an older source) is SHA-256 (content-check.ts).
+          const check = h.check === 'poly1305' ? 'poly1305' : 'sha256';
+          const { offset, basis, poly1305Key } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'), h.basis === true, check);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
-          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }) };
+          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key: poly1305Key.toString('hex') }) };
           break;
         }
         case 'sums': {
@@ -385,10 +387,13 @@ export class ReplicaServer {
         case 'data':
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.parts ?? [frame.payload]);
           return; // no reply: a failure is reported by 'end'
-        case 'end':
+        case 'end': {
           path = touch(readPath(h, 'path'));
-          await this.applier.end(readString(h, 'token'), readString(h, 'sha256'));
+          if (h.poly1305 !== undefined && h.sha256 !== undefined) throw new ApplyError(`${printable(path)}: an end carries one digest, this one both Poly1305 and SHA-256`, 'EPROTO');
+          const kind = h.poly1305 !== undefined ? 'poly1305' : 'sha256';
+          await this.applier.end(readString(h, 'token'), readString(h, kind), kind);
           break;
+        }
         case 'mkdir':
           path = touch(readPath(h, 'path'));
           await this.applier.mkdir(path, readMeta(h));

@@ -9,6 +9,7 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
+import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
 import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
 import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
@@ -43,7 +44,7 @@ export class SendFailed extends Error {
 }
 
 /** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
-export interface SmallFileReader {
+export interface SmallFileReader extends Poly1305Port {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
@@ -415,8 +416,9 @@ export class SourceSender {
   /**
    * A large file, streamed and resumable. With delta transfer on, the replica's current copy (if
    * it has one) is the basis: rsync's algorithm sends only what differs (delta-encoder.ts). The
-   * replica checks the SHA-256 of the result either way; a delta whose result differs (the basis
-   * changed on the replica meanwhile) is sent again at once as a whole file.
+   * replica checks a digest of the result either way (content-check.ts: a delta's SHA-256, a
+   * whole file's Poly1305 under the key its begin reply carries, else SHA-256); a delta whose
+   * result differs (the basis changed on the replica meanwhile) is sent again at once whole.
    */
   private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>, delta = this.options.delta === true): Promise<void> {
     // Which file (16 hex digits) and which version of it (16): the replica drops a partial of an
@@ -424,7 +426,8 @@ export class SourceSender {
     const token =
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }) });
+    const Context = this.reader.Poly1305Context;
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(Context && { check: 'poly1305' }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
     if (delta && basis !== undefined && offset < before.size) {
@@ -439,7 +442,15 @@ export class SourceSender {
       }
       return;
     }
-    const hash = createHash('sha256');
+    let hash: ContentCheck = sha256Check();
+    // A key means the replica checks with Poly1305 (no key: an older replica, or one without the addon's context).
+    if (Context !== undefined && reply.header.poly1305Key !== undefined) {
+      try {
+        hash = poly1305Check(Context, poly1305KeyFromWire(reply.header.poly1305Key));
+      } catch (err) {
+        throw new SendFailed(path, 'EPROTO', `The replica's begin reply for '${printable(path)}' is malformed: ${(err as Error).message}`);
+      }
+    }
     const chunkSize = Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD);
     // The next chunk is read while this one is hashed and sent, into a buffer the socket is done
     // with (Channel.write's `sent`): two or three buffers in all, no fresh memory per chunk.
@@ -476,7 +487,7 @@ export class SourceSender {
     }
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);
-    await this.channel.request('end', { path: pathField(path), token, sha256: hash.digest('hex') });
+    await this.channel.request('end', { path: pathField(path), token, [hash.kind]: hash.digest() });
   }
 
   /**
