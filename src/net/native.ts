@@ -142,8 +142,22 @@ export interface NativeFileBinding {
   bulkReceive?(sockFd: number, directFd: number, bufferedFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordMax: number, timeoutMs: number): Promise<{ records: number; bytes: number; direct: number }>;
   /** shutdown(2) of a socket a bulk job uses, so the job ends. */
   bulkShutdown?(sockFd: number): void;
+  /** Poly1305 (RFC 8439) fed piece by piece (native/poly1305.cc): a whole-file stream's check (src/replicate/content-check.ts); an older addon has none. */
+  Poly1305Context?: Poly1305ContextClass;
   constants: Readonly<Record<string, number>>;
 }
+
+/**
+ * An incremental Poly1305 under one 32-byte one-time key r || s (RangeError for another length).
+ * update() takes a Buffer (TypeError otherwise); digest() gives the 16-byte tag once: update or
+ * digest after it throw.
+ */
+export interface NativePoly1305Context {
+  update(bytes: Uint8Array): NativePoly1305Context;
+  digest(): Buffer;
+}
+
+export type Poly1305ContextClass = new (key: Uint8Array) => NativePoly1305Context;
 
 export interface NativeBinding {
   PreciseTimer: new (onFire: () => void) => NativePreciseTimer;

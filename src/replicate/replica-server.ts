@@ -401,11 +401,13 @@ export class ReplicaServer {
           break;
         case 'begin': {
           path = touch(readPath(h, 'path'));
+          // A check this replica does not know (or none: an older source) is SHA-256 (content-check.ts).
+          const check = h.check === 'poly1305' ? 'poly1305' : 'sha256';
           const token = readString(h, 'token');
-          const { offset, basis } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), token, h.basis === true);
+          const { offset, basis, poly1305Key } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), token, h.basis === true, check);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
           const bulk = h.bulk === true ? await this.offerBulk(channel, token) : undefined;
-          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(bulk && { bulk }) };
+          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key: poly1305Key.toString('hex') }), ...(bulk && { bulk }) };
           break;
         }
         case 'sums': {
@@ -419,10 +421,13 @@ export class ReplicaServer {
         case 'data':
           await this.applier.data(readString(h, 'token'), readBig(h, 'offset'), frame.parts ?? [frame.payload]);
           return; // no reply: a failure is reported by 'end'
-        case 'end':
+        case 'end': {
           path = touch(readPath(h, 'path'));
-          await this.applier.end(readString(h, 'token'), readString(h, 'sha256'));
+          if (h.poly1305 !== undefined && h.sha256 !== undefined) throw new ApplyError(`${printable(path)}: an end carries one digest, this one both Poly1305 and SHA-256`, 'EPROTO');
+          const kind = h.poly1305 !== undefined ? 'poly1305' : 'sha256';
+          await this.applier.end(readString(h, 'token'), readString(h, kind), kind);
           break;
+        }
         case 'mkdir':
           path = touch(readPath(h, 'path'));
           await this.applier.mkdir(path, readMeta(h));

@@ -12,6 +12,7 @@ import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
 import type { BulkIoPort } from './bulk-io.js';
 import { readOffer, sendBulk } from './bulk-sender.js';
+import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
 import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
 import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
@@ -50,7 +51,7 @@ export class SendFailed extends Error {
 }
 
 /** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
-export interface SmallFileReader {
+export interface SmallFileReader extends Poly1305Port {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
@@ -432,8 +433,9 @@ export class SourceSender {
   /**
    * A large file, streamed and resumable. With delta transfer on, the replica's current copy (if
    * it has one) is the basis: rsync's algorithm sends only what differs (delta-encoder.ts). The
-   * replica checks the SHA-256 of the result either way; a delta whose result differs (the basis
-   * changed on the replica meanwhile) is sent again at once as a whole file.
+   * replica checks a digest of the result either way (content-check.ts: a delta's SHA-256, a
+   * whole file's Poly1305 under the key its begin reply carries, else SHA-256); a delta whose
+   * result differs (the basis changed on the replica meanwhile) is sent again at once whole.
    */
   private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>, delta = this.options.delta === true): Promise<void> {
     // Which file (16 hex digits) and which version of it (16): the replica drops a partial of an
@@ -441,15 +443,16 @@ export class SourceSender {
     const token =
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
+    const Context = this.reader.Poly1305Context;
     // Asked beside a delta too: the replica offers bulk only when it has no basis (a new file).
     const bulk = this.bulkOff === undefined && this.options.bulk !== undefined && this.options.throttle === undefined && before.size >= BigInt(BULK_MIN) ? this.options.bulk : undefined;
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(bulk && { bulk: true }) });
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(Context && { check: 'poly1305' }), ...(bulk && { bulk: true }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
     // The replica offers one only for data still to come, without a basis, within one key's limit.
     const offer = bulk === undefined ? undefined : readOffer(reply.header.bulk);
     if (bulk !== undefined && offer !== undefined) {
-      await this.sendBulk(path, file, before, attrs, token, offset, bulk, offer);
+      await this.sendBulk(path, file, before, attrs, token, offset, bulk, offer, this.checkFor(path, reply.header));
       return;
     }
     if (delta && basis !== undefined && offset < before.size) {
@@ -464,7 +467,7 @@ export class SourceSender {
       }
       return;
     }
-    const hash = createHash('sha256');
+    const hash = this.checkFor(path, reply.header);
     const chunkSize = Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD);
     // The next chunk is read while this one is hashed and sent, into a buffer the socket is done
     // with (Channel.write's `sent`): two or three buffers in all, no fresh memory per chunk.
@@ -501,7 +504,7 @@ export class SourceSender {
     }
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);
-    await this.channel.request('end', { path: pathField(path), token, sha256: hash.digest('hex') });
+    await this.channel.request('end', { path: pathField(path), token, [hash.kind]: hash.digest() });
   }
 
   /**
@@ -519,8 +522,9 @@ export class SourceSender {
     offset: bigint,
     bulk: NonNullable<SenderOptions['bulk']>,
     offer: { ticket: Buffer; port: number },
+    check: ContentCheck,
   ): Promise<void> {
-    const prefix = await this.hashPrefix(file, offset);
+    await this.hashPrefix(file, offset, check);
     const job = sendBulk(bulk.port, bulk.control, offer, file.fd, Number(offset), Number(before.size - offset), BULK_TIMEOUT_MS);
     const stopOnClose = this.channel.onClose(() => job.cancel());
     try {
@@ -535,20 +539,32 @@ export class SourceSender {
       stopOnClose();
     }
     await this.unchanged(path, file, before);
-    await this.channel.request('end', { path: pathField(path), token, sha256: prefix });
+    await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
   }
 
-  /** SHA-256 (hex) of the file's first `length` bytes. */
-  private async hashPrefix(file: FileHandle, length: bigint): Promise<string> {
-    const hash = createHash('sha256');
+  /**
+   * The whole-file check a begin reply settled (content-check.ts): Poly1305 under the key it
+   * carries, else SHA-256 (an older replica, or one without the addon's context).
+   */
+  private checkFor(path: RelPath, reply: Record<string, unknown>): ContentCheck {
+    const Context = this.reader.Poly1305Context;
+    if (Context === undefined || reply.poly1305Key === undefined) return sha256Check();
+    try {
+      return poly1305Check(Context, poly1305KeyFromWire(reply.poly1305Key));
+    } catch (err) {
+      throw new SendFailed(path, 'EPROTO', `The replica's begin reply for '${printable(path)}' is malformed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Feeds the file's first `length` bytes to `check`. */
+  private async hashPrefix(file: FileHandle, length: bigint, check: ContentCheck): Promise<void> {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Number(length)));
     for (let at = 0n; at < length; ) {
       const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, Number(length - at)), Number(at));
       if (bytesRead === 0) break; // shorter than when stat'ed: the stamp check after the transfer says so
-      hash.update(buffer.subarray(0, bytesRead));
+      check.update(buffer.subarray(0, bytesRead));
       at += BigInt(bytesRead);
     }
-    return hash.digest('hex');
   }
 
   /**
