@@ -8,7 +8,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { bulkPortOf, type BulkIoPort } from './bulk-io.js';
+import { bulkPortOf, type BulkError, type BulkIoPort } from './bulk-io.js';
 import { offerBulk } from './bulk-receiver.js';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
@@ -312,13 +312,17 @@ export class ReplicaServer {
    * and this replica can: the ticket and port for the begin reply. Without one (no addon, a
    * listener that cannot open) the source sends the data through TLS, as it does to older replicas.
    */
-  private async offerBulk(channel: Channel, token: string): Promise<{ ticket: string; port: number } | undefined> {
+  private async offerBulk(channel: Channel, token: string, path: RelPath): Promise<{ ticket: string; port: number } | undefined> {
     const control = this.tlsOf.get(channel);
     const target = this.applier.bulkTarget(token);
     if (this.bulkPort === undefined || control === undefined || target === undefined) return undefined;
     try {
       const offer = await offerBulk(this.bulkPort, control, target, BULK_TIMEOUT_MS);
       this.applier.attachBulk(token, offer.job);
+      // A failed bulk connection (cut, hostile, a full disk) is said here; the source sends again.
+      offer.job.done.catch((err: BulkError) => {
+        if (err.code !== 'ECANCELED') this.options.onEvent?.({ kind: 'apply-failed', path, code: err.code ?? 'EIO', message: `${printable(path)}: bulk transfer: ${err.message}` });
+      });
       return { ticket: offer.ticket.toString('hex'), port: offer.port };
     } catch {
       return undefined;
@@ -406,7 +410,7 @@ export class ReplicaServer {
           const token = readString(h, 'token');
           const { offset, basis, poly1305Key } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), token, h.basis === true, check);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
-          const bulk = h.bulk === true ? await this.offerBulk(channel, token) : undefined;
+          const bulk = h.bulk === true ? await this.offerBulk(channel, token, path) : undefined;
           reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key: poly1305Key.toString('hex') }), ...(bulk && { bulk }) };
           break;
         }
