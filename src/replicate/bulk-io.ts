@@ -49,8 +49,11 @@ export interface BulkJob {
   cancel(): void;
 }
 
-/** An error of a bulk job with the bytes it wrote before it (the partial keeps them for a resume). */
-export type BulkError = Error & { code?: string; bytes?: number };
+/**
+ * An error of a bulk job with the bytes it wrote before it (the partial keeps them for a resume);
+ * at the source, `connected` says whether the connection had opened.
+ */
+export type BulkError = Error & { code?: string; bytes?: number; connected?: boolean };
 
 export interface BulkKeys {
   key: Buffer;

@@ -28,6 +28,7 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
   let socket: Socket | undefined;
   let cancelled: BulkError | undefined;
   let running: { fd: number } | undefined;
+  let connected = false;
   const done = (async () => {
     try {
       socket = connect({ host: control.remoteAddress, port: offer.port });
@@ -50,6 +51,7 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       });
       opened.on('error', () => {}); // Node does no I/O on it from here; the job reports failures
       if (cancelled !== undefined) throw cancelled;
+      connected = true;
       const fd = socketFd(opened);
       if (fd === undefined) throw bulkError('ENOTSUP', "this Node does not expose a socket's descriptor", 0);
       running = { fd };
@@ -59,6 +61,9 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
         throw cancelled;
       });
       return bytes;
+    } catch (err) {
+      // Whether the replica's port could be reached at all: the caller's fallback depends on it.
+      throw Object.assign(err as BulkError, { connected });
     } finally {
       running = undefined;
       // Closed only now: the job used its descriptor until it settled. What it sent is in the

@@ -10,7 +10,7 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
-import type { BulkIoPort } from './bulk-io.js';
+import type { BulkError, BulkIoPort } from './bulk-io.js';
 import { readOffer, sendBulk } from './bulk-sender.js';
 import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
@@ -29,7 +29,7 @@ export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 /** Files from this size on go as bulk transfers where the replica offers them; below, a connection and two jobs gain nothing. */
 export const BULK_MIN = 8 * 1024 * 1024;
-/** How long the source waits for the bulk connection to open, and for its socket to take each record. */
+/** How long the source's send job waits for its bulk socket to take each record. */
 const BULK_TIMEOUT_MS = 30_000;
 /** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
 const RESCAN_PARALLEL = 128;
@@ -527,16 +527,26 @@ export class SourceSender {
     await this.hashPrefix(file, offset, check);
     const job = sendBulk(bulk.port, bulk.control, offer, file.fd, Number(offset), Number(before.size - offset), BULK_TIMEOUT_MS);
     const stopOnClose = this.channel.onClose(() => job.cancel());
+    let failed: BulkError | undefined;
     try {
       this.hooks.onBytes?.(await job.done);
     } catch (err) {
+      failed = err as BulkError;
+    } finally {
+      stopOnClose();
+    }
+    if (failed !== undefined) {
       if (this.channel.closed) throw new ChannelClosedError('closed during a bulk transfer');
-      this.bulkOff = `${(err as Error).message}`;
+      if (failed.connected === true) {
+        // Cut mid-way: the replica's end says why (a full disk, a cut), and the next attempt resumes.
+        await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
+        throw new SendFailed(path, failed.code ?? 'EIO', `'${printable(path)}': bulk transfer: ${failed.message}`);
+      }
+      // The port could not be reached (a firewall, say): TLS for this connection's large files from now on.
+      this.bulkOff = failed.message;
       this.hooks.onBulkOff?.(this.bulkOff);
       await this.sendStream(path, file, before, attrs, false);
       return;
-    } finally {
-      stopOnClose();
     }
     await this.unchanged(path, file, before);
     await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
