@@ -250,13 +250,15 @@ class ReceiveWorker : public BulkWorker {
 
   void Execute() override {
     if (!Begin(false)) return;
-    // The plaintext at an aligned address, so O_DIRECT can write it where the file offset allows.
-    Aligned buffer = AlignedBuffer(static_cast<size_t>(record_) + kTag);
+    // Each record's plaintext placed at the file position's offset within a block, so its
+    // aligned middle is at an aligned address too and O_DIRECT can write it whatever the offset
+    // (a transfer resumed mid-block; without the shift none of its records could go direct).
+    Aligned buffer = AlignedBuffer(static_cast<size_t>(record_) + kTag + kAlign);
     if (!buffer) return Fail(ENOMEM, "posix_memalign");
-    uint8_t* data = buffer.get();
     uint8_t head[kHead];
     uint8_t tag[kTag];
     while (bytes_ < length_) {
+      uint8_t* data = buffer.get() + (offset_ + bytes_) % kAlign;
       if (!ReadFull(sock_, head, kHead, timeoutMs_)) return Fail(errno, "recv", "record " + std::to_string(records_) + "'s length");
       const int64_t n = (int64_t{head[0]} << 24) | (int64_t{head[1]} << 16) | (int64_t{head[2]} << 8) | int64_t{head[3]};
       // Refused before a byte of it is read: no length can make this job read past its buffer.
@@ -287,7 +289,7 @@ class ReceiveWorker : public BulkWorker {
       const int64_t position = at + done;
       int64_t take;
       bool now = false;
-      if (directFd_ >= 0 && position % kAlign == 0 && done % kAlign == 0 && n - done >= kAlign) {
+      if (directFd_ >= 0 && position % kAlign == 0 && reinterpret_cast<uintptr_t>(data + done) % kAlign == 0 && n - done >= kAlign) {
         take = (n - done) / kAlign * kAlign;
         now = true;
       } else if (directFd_ >= 0 && position % kAlign != 0) {
