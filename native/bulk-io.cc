@@ -27,9 +27,10 @@
 // Both: the socket must be
 // a connected stream socket no one else reads (receive) or writes (send) meanwhile;
 // `timeoutMs` without progress rejects with ETIMEDOUT. shutdown(2) of the socket by another
-// thread (bulkShutdown) ends a waiting job with EPIPE / ECONNRESET. Errors are errno Errors
-// naming the step: EBADMSG (a tag that does not check), EPROTO (a length out of bounds, the
-// peer closing early), the system call's errno otherwise.
+// thread (bulkShutdown) ends a waiting job: a send with EPIPE, a receive with EPROTO (the
+// connection closed). Errors are errno Errors naming the step and the record (its index in
+// this transfer): EBADMSG (a tag that does not check), EPROTO (a length out of bounds, the
+// connection closing early), the system call's errno otherwise.
 #include "bulk-io.h"
 
 #include <fcntl.h>
@@ -166,7 +167,8 @@ class BulkWorker : public Napi::AsyncWorker {
                     EVP_CipherUpdate(c, data, &out, data, static_cast<int>(n)) == 1 && EVP_CipherFinal_ex(c, data + n, &out) == 1 &&
                     (!encrypt || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTag, tag) == 1);
     if (!ok) {
-      Fail(encrypt ? EIO : EBADMSG, encrypt ? "seal" : "open", "record " + std::to_string(counter_));
+      // Named by its place in this transfer, as every other message names a record.
+      Fail(encrypt ? EIO : EBADMSG, encrypt ? "seal" : "open", "record " + std::to_string(records_));
       return false;
     }
     counter_++;
@@ -259,7 +261,7 @@ class ReceiveWorker : public BulkWorker {
     uint8_t tag[kTag];
     while (bytes_ < length_) {
       uint8_t* data = buffer.get() + (offset_ + bytes_) % kAlign;
-      if (!ReadFull(sock_, head, kHead, timeoutMs_)) return Fail(errno, "recv", "record " + std::to_string(records_) + "'s length");
+      if (!ReadFull(sock_, head, kHead, timeoutMs_)) return FailRead(errno, "record " + std::to_string(records_) + "'s length");
       const int64_t n = (int64_t{head[0]} << 24) | (int64_t{head[1]} << 16) | (int64_t{head[2]} << 8) | int64_t{head[3]};
       // Refused before a byte of it is read: no length can make this job read past its buffer.
       if (n < 1 || n > record_ || n > length_ - bytes_) {
@@ -267,7 +269,7 @@ class ReceiveWorker : public BulkWorker {
                                          std::to_string(std::min(record_, length_ - bytes_)) + " expected)");
       }
       if (!ReadFull(sock_, data, static_cast<size_t>(n), timeoutMs_) || !ReadFull(sock_, tag, kTag, timeoutMs_)) {
-        return Fail(errno, "recv", "record " + std::to_string(records_));
+        return FailRead(errno, "record " + std::to_string(records_));
       }
       if (!Crypt(false, head, data, static_cast<size_t>(n), tag)) return;
       if (!Write(data, n, offset_ + bytes_)) return;
@@ -282,6 +284,11 @@ class ReceiveWorker : public BulkWorker {
   }
 
  private:
+  // ReadFull's EPROTO is the connection closing (the peer, or bulkShutdown): said in words.
+  void FailRead(int error, const std::string& what) {
+    Fail(error, "recv", error == EPROTO ? what + " (the connection closed before it was complete)" : what);
+  }
+
   // The aligned middle through O_DIRECT (direct-write.cc says why), the edges buffered.
   bool Write(const uint8_t* data, int64_t n, int64_t at) {
     int64_t done = 0;
