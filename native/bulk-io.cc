@@ -4,7 +4,7 @@
 // Why: the replica's main thread spent most of a large transfer in Node's TLS read path (one
 // 16 KiB record at a time, a fresh buffer and a JavaScript callback per record) while the
 // kernel, the cipher and the disk had time to spare (docs/replication.md, "Large file"). The
-// keys come from the control connection's TLS session (RFC 5705 exporter, bulk-channel.ts), so
+// keys come from the control connection's TLS session (RFC 5705 exporter, src/replicate/bulk-io.ts), so
 // this stream is as private and as authenticated as the TLS one.
 //
 // Record (one direction only, source to replica):
@@ -14,8 +14,7 @@
 // that is replayed, dropped, reordered or cut is refused: its tag does not check under the
 // counter the receiver expects. The receiver checks a length against recordMax and the bytes
 // still expected before it reads the record, and writes a record's plaintext only after its
-// tag checked. A key is used for one transfer of at most kMaxBytesPerKey (bulk-channel.ts asks
-// for a new one beyond), far inside GCM's limits for one key (SP 800-38D §8.3).
+// tag checked. A key seals one transfer of at most 2^40 bytes (MAX_BYTES_PER_KEY in bulk-io.ts).
 //
 // bulkSend(sockFd, fileFd, offset, length, key, iv, counter, recordSize, timeoutMs)
 //   reads [offset, offset + length) of fileFd, seals it in records of recordSize and sends
@@ -30,7 +29,8 @@
 // thread (bulkShutdown) ends a waiting job: a send with EPIPE, a receive with EPROTO (the
 // connection closed). Errors are errno Errors naming the step and the record (its index in
 // this transfer): EBADMSG (a tag that does not check), EPROTO (a length out of bounds, the
-// connection closing early), the system call's errno otherwise.
+// connection closing early), the system call's errno otherwise, with `bytes`: the plaintext
+// bytes sent or written before the failure.
 #include "bulk-io.h"
 
 #include <fcntl.h>
@@ -184,7 +184,10 @@ class BulkWorker : public Napi::AsyncWorker {
   void Settle(Napi::Object result) {
     Napi::Env env = Env();
     if (error_ != 0) {
-      deferred_.Reject(ErrnoError(env, error_, step_, detail_).Value());
+      // The bytes done before the failure: the replica's partial file keeps them for a resume.
+      Napi::Object error = ErrnoError(env, error_, step_, detail_).Value();
+      error.Set("bytes", Napi::Number::New(env, static_cast<double>(bytes_)));
+      deferred_.Reject(error);
       return;
     }
     result.Set("records", Napi::Number::New(env, static_cast<double>(records_)));

@@ -62,6 +62,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setXattr", Napi::Function::New<SetXattr>(env, "setXattr"));
   exports.Set("removeXattr", Napi::Function::New<RemoveXattr>(env, "removeXattr"));
   exports.Set("poly1305", Napi::Function::New<Poly1305>(env, "poly1305"));
+  exports.Set("Poly1305Context", Poly1305Context::Define(env));
   exports.Set("chunkScan", Napi::Function::New<ChunkScan>(env, "chunkScan"));
   exports.Set("exec", Napi::Function::New<Exec>(env, "exec"));
   exports.Set("dropFileCache", Napi::Function::New<DropFileCache>(env, "dropFileCache"));

@@ -35,11 +35,22 @@ const EXPORTER_LABEL = 'EXPERIMENTAL hotstandby bulk 1';
 /** Bytes of a ticket: the context of the export, fresh per transfer, so every transfer has its own key. */
 export const TICKET_BYTES = 16;
 /**
- * Bytes one key may seal: 2^34 (16 GiB) in records of 1 MiB is 2^14 records and 2^30 AES blocks,
- * far inside AES-GCM's limits for one key (NIST SP 800-38D §8.3; RFC 8446 §5.5 allows 2^24.5
- * full records). A larger file goes in several transfers of its own ticket each.
+ * Bytes one key may seal: 2^40 (1 TiB) is 2^36 AES blocks, which keeps an attacker's advantage
+ * against AES-GCM's confidentiality near 2^-57, the margin TLS 1.3 keeps (RFC 8446 §5.5, after
+ * Luykx and Paterson, "Limits on Authenticated Encryption Use in TLS"); the counter nonces never
+ * repeat under one key. A larger remainder goes through TLS (source-sender.ts).
  */
-export const MAX_BYTES_PER_KEY = 2 ** 34;
+export const MAX_BYTES_PER_KEY = 2 ** 40;
+
+export interface BulkJob {
+  /** Resolves the bytes written; rejects with the reason, carrying `bytes` (written before it). */
+  done: Promise<number>;
+  /** Ends the job early (the transfer was abandoned or the connection closed); `done` then rejects. */
+  cancel(): void;
+}
+
+/** An error of a bulk job with the bytes it wrote before it (the partial keeps them for a resume). */
+export type BulkError = Error & { code?: string; bytes?: number };
 
 export interface BulkKeys {
   key: Buffer;
@@ -71,4 +82,8 @@ export function bulkPortOf(native: BulkIoPort): Required<BulkIoPort> | undefined
   const { bulkSend, bulkReceive, bulkShutdown } = native;
   if (bulkSend === undefined || bulkReceive === undefined || bulkShutdown === undefined) return undefined;
   return { bulkSend: bulkSend.bind(native), bulkReceive: bulkReceive.bind(native), bulkShutdown: bulkShutdown.bind(native) };
+}
+
+export function bulkError(code: string, message: string, bytes: number): BulkError {
+  return Object.assign(new Error(message), { code, bytes });
 }

@@ -16,7 +16,6 @@
  * Not trusting the block sums for copied ranges costs one read of them from the page cache and
  * their SHA-256: the file on the replica must equal the source's, or the transfer fails.
  */
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { computeSums } from './delta-signature.js';
@@ -59,7 +58,8 @@ export async function basisSums(port: DeltaIoPort, basis: FileHandle, basisSize:
 export interface CopyTarget {
   file: FileHandle;
   at: number;
-  hash: Hash;
+  /** A node:crypto Hash, or the applier's content check (content-check.ts). */
+  hash: { update(bytes: Buffer): unknown };
 }
 
 /** Two reused buffers of CHUNK bytes: the next piece is read while this one is hashed or written. */

@@ -9,7 +9,9 @@
  * Every path is checked to lie inside the replica with no symlink on the way (a symlink in the
  * replica is data, never a way out of it).
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { MAX_BYTES_PER_KEY, type BulkError, type BulkIoPort, type BulkJob } from './bulk-io.js';
+import type { BulkTarget } from './bulk-receiver.js';
 import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import { decodeOps } from './delta-ops.js';
 import { basisSums, copyRange, CopyBuffers, type DeltaIoPort } from './delta-io.js';
 import { openDirect, writePieces, type DirectWritePort } from './direct-data.js';
 import { blockSizeFor } from './delta-signature.js';
+import { CHECK_NAMES, freshPoly1305Key, poly1305Check, sha256Check, type CheckKind, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { absolute, isSafeRel, parentOf, PARTIAL_PREFIX, printable, TEMP_PREFIX, type RelPath } from './paths.js';
 import { anySelected, applyXattrList, NO_XATTRS, type XattrList, type XattrPort, type XattrSelection } from './xattrs.js';
 
@@ -32,7 +35,7 @@ export interface FileMeta {
 }
 
 /** What the applier needs from the addon. */
-export interface FileTimesPort extends DeltaIoPort, DirectWritePort {
+export interface FileTimesPort extends DeltaIoPort, DirectWritePort, BulkIoPort, Poly1305Port {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fsync each. */
@@ -82,11 +85,18 @@ interface Partial {
   meta: FileMeta;
   size: bigint;
   written: bigint;
-  /** Of the bytes written so far: the content is checked without reading it back. */
-  hash: Hash;
+  /** Of the bytes written so far: the content is checked without reading it back (content-check.ts). */
+  check: ContentCheck;
   failure?: ApplyError;
   /** Delta transfer: the replica's current copy, held open so it cannot change identity under the patch. */
   basis?: Basis;
+  /**
+   * Bulk transfer (bulk-receiver.ts): the rest of the file comes on a connection of its own,
+   * written by a thread-pool job; settles (never rejects) once the job ended, `written` and
+   * `failure` updated. Its bytes are not in `check`: each was authenticated in order by its
+   * record (AES-GCM) before it was written, so `check` covers the kept prefix only.
+   */
+  bulk?: { done: Promise<void>; cancel: () => void };
 }
 
 interface Basis {
@@ -233,9 +243,11 @@ export class ReplicaApplier {
   /**
    * Opens (or reopens) the partial file for `token`; returns how many bytes it already holds.
    * With `wantBasis` (delta transfer) the replica's current regular file at `path`, if any, is
-   * opened as the basis the source's copy operations read from.
+   * opened as the basis the source's copy operations read from. `check` is the source's ask
+   * (content-check.ts): Poly1305 is taken for a stream that is not a delta when the addon has
+   * it, and the reply's `poly1305Key` says so; otherwise SHA-256.
    */
-  async begin(path: RelPath, meta: FileMeta, size: bigint, token: string, wantBasis = false): Promise<{ offset: bigint; basis?: BasisInfo }> {
+  async begin(path: RelPath, meta: FileMeta, size: bigint, token: string, wantBasis = false, check: CheckKind = 'sha256'): Promise<{ offset: bigint; basis?: BasisInfo; poly1305Key?: Buffer }> {
     if (!/^[0-9a-f]{32}$/.test(token)) throw new ApplyError(`Token '${token}' is not 32 hex digits`, 'EINVAL');
     await this.parentReady(path);
     const previous = this.partials.get(token);
@@ -244,6 +256,7 @@ export class ReplicaApplier {
     const temp = absolute(this.root, `${parentOf(path) === '' ? '' : `${parentOf(path)}/`}${PARTIAL_PREFIX}${token}`);
     await this.dropOlderPartials(path, token);
     let file: FileHandle | undefined;
+    let basis: Basis | undefined;
     try {
       // Read and write: a delta's kernel-side copies are hashed by reading them back (delta-io.ts).
       file = await open(temp, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600);
@@ -252,16 +265,21 @@ export class ReplicaApplier {
         await file.truncate(0);
         written = 0n;
       }
-      const hash = createHash('sha256');
-      if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) hash.update(chunk as Buffer);
-      const basis = wantBasis ? await this.openBasis(path) : undefined;
+      basis = wantBasis ? await this.openBasis(path) : undefined;
+      const Context = this.native.Poly1305Context;
+      // A fresh key per begin, never kept past this transfer (one-time: content-check.ts).
+      const poly1305Key = check === 'poly1305' && basis === undefined && Context !== undefined ? freshPoly1305Key() : undefined;
+      const digest = poly1305Key === undefined ? sha256Check() : poly1305Check(Context!, poly1305Key);
+      // A prefix kept from an earlier attempt is hashed as the disk holds it, under this begin's key.
+      if (written > 0n) for await (const chunk of createReadStream(temp, { end: Number(written) - 1 })) digest.update(chunk as Buffer);
       // A delta's output goes through the page cache (its copies are read back to be hashed).
       const direct = basis === undefined ? await openDirect(this.native, temp) : undefined;
-      this.partials.set(token, { path, temp, file, meta, size, written, hash, ...(basis && { basis }), ...(direct && { direct }) });
-      return { offset: written, ...(basis && { basis: { size: basis.size, blockSize: basis.blockSize } }) };
+      this.partials.set(token, { path, temp, file, meta, size, written, check: digest, ...(basis && { basis }), ...(direct && { direct }) });
+      return { offset: written, ...(basis && { basis: { size: basis.size, blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key }) };
     } catch (err) {
       // A transfer that did not begin keeps nothing open (the kept prefix could not be read, say).
       await file?.close().catch(() => {});
+      await basis?.file.close().catch(() => {});
       throw asApplyError(err, path);
     }
   }
@@ -325,7 +343,7 @@ export class ReplicaApplier {
         if (op.from + op.length > basis.size) return fail(`copy of ${op.length} bytes at ${op.from} runs past the basis (${basis.size} bytes)`, 'EPROTO');
         // Kernel-side where the addon can (delta-io.ts: the copied bytes are hashed as the new
         // version holds them, so the whole-file check still covers every byte).
-        const copied = await copyRange(this.native, basis.file, op.from, op.length, { file: partial.file, at: Number(partial.written), hash: partial.hash }, this.copyBuffers);
+        const copied = await copyRange(this.native, basis.file, op.from, op.length, { file: partial.file, at: Number(partial.written), hash: partial.check }, this.copyBuffers);
         partial.written += BigInt(copied);
         // The basis shrank (changed outside replication): the hash check at the end fails too.
         if (copied < op.length) return fail(`the basis ended at ${op.from + copied} bytes`, 'EBADMSG');
@@ -339,7 +357,7 @@ export class ReplicaApplier {
   /** Writes at the partial's end, hashing while the thread pool writes (both only read `bytes`). */
   private async append(partial: Partial, bytes: Buffer): Promise<void> {
     const writing = partial.file.write(bytes, 0, bytes.length, Number(partial.written));
-    partial.hash.update(bytes);
+    partial.check.update(bytes);
     const { bytesWritten } = await writing;
     if (bytesWritten !== bytes.length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${bytes.length} bytes written`, 'ENOSPC');
     partial.written += BigInt(bytes.length);
@@ -352,6 +370,10 @@ export class ReplicaApplier {
   async data(token: string, offset: bigint, pieces: Buffer | readonly Buffer[]): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined || partial.failure !== undefined) return;
+    if (partial.bulk !== undefined) {
+      partial.failure = new ApplyError(`${printable(partial.path)}: data frames for a bulk transfer`, 'EPROTO');
+      return;
+    }
     if (offset !== partial.written) {
       partial.failure = new ApplyError(`${printable(partial.path)}: data at ${offset}, expected ${partial.written}`, 'EPROTO');
       return;
@@ -361,7 +383,7 @@ export class ReplicaApplier {
     try {
       // Hashed while the thread pool writes them (both only read the pieces).
       const writing = writePieces(this.native, partial.file, partial.direct, parts, Number(offset));
-      for (const part of parts) partial.hash.update(part);
+      for (const part of parts) partial.check.update(part);
       const bytesWritten = await writing;
       // A regular file writes all or fails; a short count is the disk filling up between two of its blocks.
       if (bytesWritten !== length) throw new ApplyError(`${printable(partial.path)}: ${bytesWritten} of ${length} bytes written`, 'ENOSPC');
@@ -373,10 +395,47 @@ export class ReplicaApplier {
     }
   }
 
-  /** Checks the complete partial file against the source's hash and installs it. */
-  async end(token: string, sha256: string): Promise<void> {
+  /**
+   * Where a bulk transfer's receive job writes the rest of the partial file for `token`;
+   * undefined when there is none to offer: no transfer open for it, a delta (a basis), nothing
+   * left to write, more than one key may seal. The source uses every offer it gets.
+   */
+  bulkTarget(token: string): BulkTarget | undefined {
+    const partial = this.partials.get(token);
+    if (partial === undefined || partial.basis !== undefined || partial.bulk !== undefined || partial.written >= partial.size) return undefined;
+    if (partial.size - partial.written > BigInt(MAX_BYTES_PER_KEY)) return undefined; // one key's limit (bulk-io.ts): through TLS
+    return { directFd: partial.direct?.fd ?? -1, bufferedFd: partial.file.fd, offset: Number(partial.written), length: Number(partial.size - partial.written) };
+  }
+
+  /** The receive job of a bulk transfer (bulk-receiver.ts) writing into `token`'s partial. */
+  attachBulk(token: string, job: BulkJob): void {
+    const partial = this.partials.get(token);
+    if (partial === undefined) {
+      job.cancel();
+      return;
+    }
+    const done = job.done.then(
+      (bytes) => {
+        partial.written += BigInt(bytes);
+      },
+      async (err: BulkError) => {
+        partial.written += BigInt(err.bytes ?? 0);
+        partial.failure ??= asApplyError(err, partial.path);
+        // A full disk: give the space back at once rather than hold a file that cannot finish.
+        if (partial.failure.code === 'ENOSPC') await partial.file.truncate(0).catch(() => {});
+      },
+    );
+    partial.bulk = { done, cancel: job.cancel };
+  }
+
+  /**
+   * Checks the complete partial file against the source's digest, of the kind its begin settled
+   * (another kind is refused: EPROTO), and installs it.
+   */
+  async end(token: string, digest: string, kind: CheckKind = 'sha256'): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined) throw new ApplyError(`No transfer is open for token ${token}`, 'EPROTO');
+    await partial.bulk?.done;
     if (partial.failure !== undefined) {
       await this.abandon(token, true);
       throw partial.failure;
@@ -384,7 +443,9 @@ export class ReplicaApplier {
     let dir: Buffer;
     try {
       if (partial.written !== partial.size) throw new ApplyError(`${printable(partial.path)}: ${partial.written} of ${partial.size} bytes`, 'EPROTO');
-      if (partial.hash.digest('hex') !== sha256) throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
+      const began = partial.check.kind;
+      if (kind !== began) throw new ApplyError(`${printable(partial.path)}: the transfer began with a ${CHECK_NAMES[began]} check but its end carries ${CHECK_NAMES[kind]}`, 'EPROTO');
+      if (partial.check.digest() !== digest) throw new ApplyError(`${printable(partial.path)}: content hash differs from the source's`, 'EBADMSG');
       await this.prepareFile(partial.file, partial.temp, partial.meta, partial.path);
       dir = await this.parentReady(partial.path);
     } catch (err) {
@@ -586,6 +647,9 @@ export class ReplicaApplier {
     const partial = this.partials.get(token);
     if (partial === undefined) return;
     this.partials.delete(token);
+    // A receive job writes through the file's descriptors until it has ended.
+    partial.bulk?.cancel();
+    await partial.bulk?.done;
     await partial.file.close().catch(() => {});
     await partial.basis?.file.close().catch(() => {});
     await partial.direct?.close().catch(() => {});

@@ -4,11 +4,15 @@
  * path twice is harmless and a missed event is repaired by the next rescan.
  */
 import { createHash } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
+import type { BulkIoPort } from './bulk-io.js';
+import { readOffer, sendBulk } from './bulk-sender.js';
+import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
 import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
 import { SignatureBuilder, SUM_BYTES } from './delta-signature.js';
@@ -23,6 +27,10 @@ import type { Throttle } from './token-bucket.js';
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
+/** Files from this size on go as bulk transfers where the replica offers them; below, a connection and two jobs gain nothing. */
+export const BULK_MIN = 8 * 1024 * 1024;
+/** How long the source waits for the bulk connection to open, and for its socket to take each record. */
+const BULK_TIMEOUT_MS = 30_000;
 /** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
 const RESCAN_PARALLEL = 128;
 /** Files up to this size are read in one job of the addon. */
@@ -43,7 +51,7 @@ export class SendFailed extends Error {
 }
 
 /** The addon's one-job read of a small file (native/small-files.cc); absent: node:fs calls. */
-export interface SmallFileReader {
+export interface SmallFileReader extends Poly1305Port {
   readSmallFile?(path: Buffer, limit: number): Promise<SmallFileRead>;
   /** A directory and its entries' lstat in one job (native/scan-dir.cc), for the digests. */
   scanDirectory?(path: Buffer): Promise<Buffer>;
@@ -74,6 +82,12 @@ export type DeltaReport = {
 export interface SenderOptions {
   /** The replica announced delta transfer (hello's features): changed large files go as deltas. */
   delta?: boolean;
+  /**
+   * The replica announced bulk transfers (hello's features) and this node has the jobs: new large
+   * files go on a connection of their own (bulk-sender.ts), keyed from `control`'s TLS session.
+   * Never with a bandwidth limit (the jobs do not meter).
+   */
+  bulk?: { port: Required<BulkIoPort>; control: TLSSocket };
   /** The bandwidth limit on file content (token-bucket.ts); requests and replies are not metered. */
   throttle?: Throttle;
 }
@@ -85,6 +99,8 @@ export interface SenderHooks {
   onDelta?: (report: DeltaReport) => void;
   /** A path that must be sent again later (it failed for a reason that may heal). */
   onFailed: (failure: SendFailed) => void;
+  /** Bulk transfers turned off for this connection, and why; large files go through TLS. */
+  onBulkOff?: (reason: string) => void;
 }
 
 interface Stamp {
@@ -118,6 +134,8 @@ export class SourceSender {
    * old size and mtime put back is repaired by the next full comparison through this.)
    */
   private readonly contentDiffers = new Set<RelPath>();
+  /** Why bulk transfers stopped on this connection (one failed to connect, say): the rest go through TLS. */
+  private bulkOff: string | undefined;
   /** During a rescan: the replica's directories in its scope (a name in a directory it lacks is not there). */
   private replicaDirs: { scope: RelPath; dirs: Map<RelPath, string>; made: Set<RelPath> } | undefined;
 
@@ -415,8 +433,9 @@ export class SourceSender {
   /**
    * A large file, streamed and resumable. With delta transfer on, the replica's current copy (if
    * it has one) is the basis: rsync's algorithm sends only what differs (delta-encoder.ts). The
-   * replica checks the SHA-256 of the result either way; a delta whose result differs (the basis
-   * changed on the replica meanwhile) is sent again at once as a whole file.
+   * replica checks a digest of the result either way (content-check.ts: a delta's SHA-256, a
+   * whole file's Poly1305 under the key its begin reply carries, else SHA-256); a delta whose
+   * result differs (the basis changed on the replica meanwhile) is sent again at once whole.
    */
   private async sendStream(path: RelPath, file: FileHandle, before: Stamp & { mode: bigint; uid: bigint; gid: bigint }, attrs: Record<string, unknown>, delta = this.options.delta === true): Promise<void> {
     // Which file (16 hex digits) and which version of it (16): the replica drops a partial of an
@@ -424,9 +443,18 @@ export class SourceSender {
     const token =
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }) });
+    const Context = this.reader.Poly1305Context;
+    // Asked beside a delta too: the replica offers bulk only when it has no basis (a new file).
+    const bulk = this.bulkOff === undefined && this.options.bulk !== undefined && this.options.throttle === undefined && before.size >= BigInt(BULK_MIN) ? this.options.bulk : undefined;
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(Context && { check: 'poly1305' }), ...(bulk && { bulk: true }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
+    // The replica offers one only for data still to come, without a basis, within one key's limit.
+    const offer = bulk === undefined ? undefined : readOffer(reply.header.bulk);
+    if (bulk !== undefined && offer !== undefined) {
+      await this.sendBulk(path, file, before, attrs, token, offset, bulk, offer, this.checkFor(path, reply.header));
+      return;
+    }
     if (delta && basis !== undefined && offset < before.size) {
       const sha256 = await this.sendDelta(path, file, token, Number(offset), Number(before.size), basis);
       await this.unchanged(path, file, before);
@@ -439,7 +467,7 @@ export class SourceSender {
       }
       return;
     }
-    const hash = createHash('sha256');
+    const hash = this.checkFor(path, reply.header);
     const chunkSize = Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD);
     // The next chunk is read while this one is hashed and sent, into a buffer the socket is done
     // with (Channel.write's `sent`): two or three buffers in all, no fresh memory per chunk.
@@ -476,7 +504,67 @@ export class SourceSender {
     }
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);
-    await this.channel.request('end', { path: pathField(path), token, sha256: hash.digest('hex') });
+    await this.channel.request('end', { path: pathField(path), token, [hash.kind]: hash.digest() });
+  }
+
+  /**
+   * The data from `offset` on over a bulk connection (bulk-sender.ts); the kept prefix is hashed
+   * here and checked by the replica, the rest is authenticated record by record. A bulk
+   * connection that fails while the control connection lives (a firewall that drops the port,
+   * say) turns bulk transfers off for this connection and the file goes through TLS at once.
+   */
+  private async sendBulk(
+    path: RelPath,
+    file: FileHandle,
+    before: Stamp & { mode: bigint; uid: bigint; gid: bigint },
+    attrs: Record<string, unknown>,
+    token: string,
+    offset: bigint,
+    bulk: NonNullable<SenderOptions['bulk']>,
+    offer: { ticket: Buffer; port: number },
+    check: ContentCheck,
+  ): Promise<void> {
+    await this.hashPrefix(file, offset, check);
+    const job = sendBulk(bulk.port, bulk.control, offer, file.fd, Number(offset), Number(before.size - offset), BULK_TIMEOUT_MS);
+    const stopOnClose = this.channel.onClose(() => job.cancel());
+    try {
+      this.hooks.onBytes?.(await job.done);
+    } catch (err) {
+      if (this.channel.closed) throw new ChannelClosedError('closed during a bulk transfer');
+      this.bulkOff = `${(err as Error).message}`;
+      this.hooks.onBulkOff?.(this.bulkOff);
+      await this.sendStream(path, file, before, attrs, false);
+      return;
+    } finally {
+      stopOnClose();
+    }
+    await this.unchanged(path, file, before);
+    await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
+  }
+
+  /**
+   * The whole-file check a begin reply settled (content-check.ts): Poly1305 under the key it
+   * carries, else SHA-256 (an older replica, or one without the addon's context).
+   */
+  private checkFor(path: RelPath, reply: Record<string, unknown>): ContentCheck {
+    const Context = this.reader.Poly1305Context;
+    if (Context === undefined || reply.poly1305Key === undefined) return sha256Check();
+    try {
+      return poly1305Check(Context, poly1305KeyFromWire(reply.poly1305Key));
+    } catch (err) {
+      throw new SendFailed(path, 'EPROTO', `The replica's begin reply for '${printable(path)}' is malformed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Feeds the file's first `length` bytes to `check`. */
+  private async hashPrefix(file: FileHandle, length: bigint, check: ContentCheck): Promise<void> {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Number(length)));
+    for (let at = 0n; at < length; ) {
+      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, Number(length - at)), Number(at));
+      if (bytesRead === 0) break; // shorter than when stat'ed: the stamp check after the transfer says so
+      check.update(buffer.subarray(0, bytesRead));
+      at += BigInt(bytesRead);
+    }
   }
 
   /**
