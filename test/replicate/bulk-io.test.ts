@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, createServer as tlsCreateServer, type ConnectionOptions, type TLSSocket, type TlsOptions } from 'node:tls';
 import { loadNative } from '../../src/net/native.js';
-import { bulkKeys, bulkPortOf, socketFd, TICKET_BYTES, type BulkIoPort, type BulkKeys } from '../../src/replicate/bulk-io.js';
+import { bulkKeys, bulkPortOf, socketFd, TICKET_BYTES, type BulkError, type BulkIoPort, type BulkKeys } from '../../src/replicate/bulk-io.js';
 import { certTransport } from '../../src/replicate/cert-tls.js';
 import { pskClientOptions, pskServerOptions } from '../../src/replicate/psk-tls.js';
 import { certDir, opensslUnavailableReason, TestCa } from './support/certs.js';
@@ -215,9 +215,9 @@ async function receiveThenStop<S>(receiver: Socket, receiving: Promise<{ records
   return { received, sent };
 }
 
-function assertRefused(result: Outcome<unknown>, codes: string[], message?: RegExp): NodeJS.ErrnoException {
+function assertRefused(result: Outcome<unknown>, codes: string[], message?: RegExp): NodeJS.ErrnoException & BulkError {
   assert.ok(!result.ok, 'the job was refused');
-  const { error } = result as { error: NodeJS.ErrnoException };
+  const { error } = result as { error: NodeJS.ErrnoException & BulkError };
   assert.ok(codes.includes(error.code ?? ''), `code ${error.code} is one of ${codes.join(', ')}: ${error.message}`);
   if (message) assert.match(error.message, message);
   assert.ok(result.ms < PROMPT_MS, `refused promptly (${Math.round(result.ms)} ms), not at the ${LONG_MS} ms timeout`);
@@ -336,6 +336,7 @@ test('bulkReceive() under another key, IV or start counter refuses the first rec
         const { received } = await receiveThenStop(receiver, receive(receiver, -1, dst, 0, data.length, wrong), send(sender, src, 0, data.length, { keys }));
         assertRefused(received, ['EBADMSG'], /open record 0 failed/);
         assert.ok(readFileSync(path).equals(existing), `wrong ${what}: the file as it was (${existing.length} bytes)`);
+        assert.equal((received as { error: BulkError }).error.bytes, 0, `wrong ${what}: no bytes written, says the error`);
       } finally {
         closeSync(dst);
       }
@@ -393,6 +394,8 @@ test('bulkReceive() refuses a record changed, reordered, replayed or dropped on 
       const file = readFileSync(path);
       assert.equal(file.length, c.refused * R, `${c.name} (${error.code}): exactly the ${c.refused} records before it written`);
       assert.ok(file.equals(data.subarray(0, c.refused * R)), `${c.name}: those records' bytes`);
+      // What a resume starts from: the bytes the error says were written, all of them good.
+      assert.equal(error.bytes, c.refused * R, `${c.name}: the error counts the bytes written`);
     } finally {
       closeSync(dst);
     }
@@ -432,6 +435,7 @@ test('bulkReceive() refuses a length head out of bounds before reading the recor
       const error = assertRefused(received, ['EPROTO'], c.message);
       assert.equal(error.syscall, 'record', c.name);
       assert.ok(readFileSync(path).equals(c.kept), `${c.name}: only the records before it written`);
+      assert.equal(error.bytes, c.kept.length, `${c.name}: the error counts the bytes written`);
     } finally {
       closeSync(dst);
     }
@@ -541,7 +545,8 @@ test('bulkShutdown() from the main thread ends a waiting receive job and a send 
   await sleep(500); // tens of MiB fill the socket buffers: the job then waits for room
   bulk().bulkShutdown(fdOf(blocked.sender));
   const sent = await sending;
-  assertRefused(sent, ['EPIPE', 'ECONNRESET'], /send record \d+ failed/);
+  const error = assertRefused(sent, ['EPIPE', 'ECONNRESET'], /send record \d+ failed/);
+  assert.ok(error.bytes !== undefined && error.bytes > 0 && error.bytes % MiB === 0, `the error counts the whole records sent (${error.bytes})`);
 
   assert.throws(() => bulk().bulkShutdown(999_999), (err: NodeJS.ErrnoException) => err.code === 'EBADF' && /shutdown/.test(err.message));
   assert.throws(() => bulk().bulkShutdown(dst), (err: NodeJS.ErrnoException) => err.code === 'ENOTSOCK');
@@ -561,6 +566,7 @@ test('bulkSend() of a file shorter than the length rejects with ENODATA where it
   const sent = await outcome(() => send(sender, short, 10, 200_000, { keys }));
   const error = assertRefused(sent, ['ENODATA'], /pread the file ended at 100000/);
   assert.equal(error.syscall, 'pread');
+  assert.equal(error.bytes, 64 * KiB, 'the error counts the bytes sent: one whole record');
   // What came before the end is whole records the replica takes: the file's first 65536 bytes from offset 10.
   assert.deepEqual(await receive(receiver, -1, dst, 0, 64 * KiB, { keys }), { records: 1, bytes: 64 * KiB, direct: 0 });
 
@@ -634,6 +640,8 @@ test('bulkReceive() into a full filesystem rejects with ENOSPC naming pwrite and
   const error = assertRefused(received, ['ENOSPC'], /pwrite at \d+ failed/);
   assert.equal(error.syscall, 'pwrite');
   assert.ok(statSync(join(mnt, 'dst')).size <= MiB, 'no more than the filesystem holds');
+  // Only whole records that were written count: a record cut by ENOSPC does not.
+  assert.ok(error.bytes !== undefined && error.bytes % (256 * KiB) === 0 && error.bytes <= MiB, `the error counts whole records written (${error.bytes})`);
 });
 
 // ---------------------------------------------------------------------------------------------
