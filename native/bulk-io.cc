@@ -26,10 +26,11 @@
 // Both: the socket must be
 // a connected stream socket no one else reads (receive) or writes (send) meanwhile;
 // `timeoutMs` without progress rejects with ETIMEDOUT. shutdown(2) of the socket by another
-// thread (bulkShutdown) ends a waiting job with EPIPE / ECONNRESET. Errors are errno Errors
-// naming the step: EBADMSG (a tag that does not check), EPROTO (a length out of bounds, the
-// peer closing early), the system call's errno otherwise, with `bytes`: the plaintext bytes
-// sent or written before the failure.
+// thread (bulkShutdown) ends a waiting job: a send with EPIPE, a receive with EPROTO (the
+// connection closed). Errors are errno Errors naming the step and the record (its index in
+// this transfer): EBADMSG (a tag that does not check), EPROTO (a length out of bounds, the
+// connection closing early), the system call's errno otherwise, with `bytes`: the plaintext
+// bytes sent or written before the failure.
 #include "bulk-io.h"
 
 #include <fcntl.h>
@@ -166,7 +167,8 @@ class BulkWorker : public Napi::AsyncWorker {
                     EVP_CipherUpdate(c, data, &out, data, static_cast<int>(n)) == 1 && EVP_CipherFinal_ex(c, data + n, &out) == 1 &&
                     (!encrypt || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTag, tag) == 1);
     if (!ok) {
-      Fail(encrypt ? EIO : EBADMSG, encrypt ? "seal" : "open", "record " + std::to_string(counter_));
+      // Named by its place in this transfer, as every other message names a record.
+      Fail(encrypt ? EIO : EBADMSG, encrypt ? "seal" : "open", "record " + std::to_string(records_));
       return false;
     }
     counter_++;
@@ -253,14 +255,16 @@ class ReceiveWorker : public BulkWorker {
 
   void Execute() override {
     if (!Begin(false)) return;
-    // The plaintext at an aligned address, so O_DIRECT can write it where the file offset allows.
-    Aligned buffer = AlignedBuffer(static_cast<size_t>(record_) + kTag);
+    // Each record's plaintext placed at the file position's offset within a block, so its
+    // aligned middle is at an aligned address too and O_DIRECT can write it whatever the offset
+    // (a transfer resumed mid-block; without the shift none of its records could go direct).
+    Aligned buffer = AlignedBuffer(static_cast<size_t>(record_) + kTag + kAlign);
     if (!buffer) return Fail(ENOMEM, "posix_memalign");
-    uint8_t* data = buffer.get();
     uint8_t head[kHead];
     uint8_t tag[kTag];
     while (bytes_ < length_) {
-      if (!ReadFull(sock_, head, kHead, timeoutMs_)) return Fail(errno, "recv", "record " + std::to_string(records_) + "'s length");
+      uint8_t* data = buffer.get() + (offset_ + bytes_) % kAlign;
+      if (!ReadFull(sock_, head, kHead, timeoutMs_)) return FailRead(errno, "record " + std::to_string(records_) + "'s length");
       const int64_t n = (int64_t{head[0]} << 24) | (int64_t{head[1]} << 16) | (int64_t{head[2]} << 8) | int64_t{head[3]};
       // Refused before a byte of it is read: no length can make this job read past its buffer.
       if (n < 1 || n > record_ || n > length_ - bytes_) {
@@ -268,7 +272,7 @@ class ReceiveWorker : public BulkWorker {
                                          std::to_string(std::min(record_, length_ - bytes_)) + " expected)");
       }
       if (!ReadFull(sock_, data, static_cast<size_t>(n), timeoutMs_) || !ReadFull(sock_, tag, kTag, timeoutMs_)) {
-        return Fail(errno, "recv", "record " + std::to_string(records_));
+        return FailRead(errno, "record " + std::to_string(records_));
       }
       if (!Crypt(false, head, data, static_cast<size_t>(n), tag)) return;
       if (!Write(data, n, offset_ + bytes_)) return;
@@ -283,6 +287,11 @@ class ReceiveWorker : public BulkWorker {
   }
 
  private:
+  // ReadFull's EPROTO is the connection closing (the peer, or bulkShutdown): said in words.
+  void FailRead(int error, const std::string& what) {
+    Fail(error, "recv", error == EPROTO ? what + " (the connection closed before it was complete)" : what);
+  }
+
   // The aligned middle through O_DIRECT (direct-write.cc says why), the edges buffered.
   bool Write(const uint8_t* data, int64_t n, int64_t at) {
     int64_t done = 0;
@@ -290,7 +299,7 @@ class ReceiveWorker : public BulkWorker {
       const int64_t position = at + done;
       int64_t take;
       bool now = false;
-      if (directFd_ >= 0 && position % kAlign == 0 && done % kAlign == 0 && n - done >= kAlign) {
+      if (directFd_ >= 0 && position % kAlign == 0 && reinterpret_cast<uintptr_t>(data + done) % kAlign == 0 && n - done >= kAlign) {
         take = (n - done) / kAlign * kAlign;
         now = true;
       } else if (directFd_ >= 0 && position % kAlign != 0) {
