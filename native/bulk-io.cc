@@ -227,7 +227,10 @@ class SendWorker : public BulkWorker {
       for (size_t got = 0; got < n;) {
         const ssize_t r = pread(file_, data + got, n - got, static_cast<off_t>(offset_ + bytes_ + static_cast<int64_t>(got)));
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return Fail(errno, "pread", "at " + std::to_string(offset_ + bytes_));
+        if (r < 0) {
+          const int error = errno;  // before the message's allocations can touch it
+          return Fail(error, "pread", "at " + std::to_string(offset_ + bytes_));
+        }
         if (r == 0) return Fail(ENODATA, "pread", "the file ended at " + std::to_string(offset_ + bytes_ + static_cast<int64_t>(got)));
         got += static_cast<size_t>(r);
       }
@@ -236,7 +239,10 @@ class SendWorker : public BulkWorker {
       head[2] = static_cast<uint8_t>(n >> 8);
       head[3] = static_cast<uint8_t>(n);
       if (!Crypt(true, head, data, n, data + n)) return;
-      if (!WriteFull(sock_, head, kHead + n + kTag, timeoutMs_)) return Fail(errno, "send", "record " + std::to_string(records_));
+      if (!WriteFull(sock_, head, kHead + n + kTag, timeoutMs_)) {
+        const int error = errno;
+        return Fail(error, "send", "record " + std::to_string(records_));
+      }
       records_++;
       bytes_ += static_cast<int64_t>(n);
     }
@@ -264,7 +270,10 @@ class ReceiveWorker : public BulkWorker {
     uint8_t tag[kTag];
     while (bytes_ < length_) {
       uint8_t* data = buffer.get() + (offset_ + bytes_) % kAlign;
-      if (!ReadFull(sock_, head, kHead, timeoutMs_)) return FailRead(errno, "record " + std::to_string(records_) + "'s length");
+      if (!ReadFull(sock_, head, kHead, timeoutMs_)) {
+        const int error = errno;
+        return FailRead(error, "record " + std::to_string(records_) + "'s length");
+      }
       const int64_t n = (int64_t{head[0]} << 24) | (int64_t{head[1]} << 16) | (int64_t{head[2]} << 8) | int64_t{head[3]};
       // Refused before a byte of it is read: no length can make this job read past its buffer.
       if (n < 1 || n > record_ || n > length_ - bytes_) {
@@ -272,7 +281,8 @@ class ReceiveWorker : public BulkWorker {
                                          std::to_string(std::min(record_, length_ - bytes_)) + " expected)");
       }
       if (!ReadFull(sock_, data, static_cast<size_t>(n), timeoutMs_) || !ReadFull(sock_, tag, kTag, timeoutMs_)) {
-        return FailRead(errno, "record " + std::to_string(records_));
+        const int error = errno;
+        return FailRead(error, "record " + std::to_string(records_));
       }
       if (!Crypt(false, head, data, static_cast<size_t>(n), tag)) return;
       if (!Write(data, n, offset_ + bytes_)) return;
@@ -314,7 +324,8 @@ class ReceiveWorker : public BulkWorker {
         continue;
       }
       if (r < 0) {
-        Fail(errno, "pwrite", "at " + std::to_string(position));
+        const int error = errno;
+        Fail(error, "pwrite", "at " + std::to_string(position));
         return false;
       }
       if (r == 0) {
@@ -375,6 +386,9 @@ Napi::Value BulkReceive(const Napi::CallbackInfo& info) {
 // closes the socket (its Node handle) only after the job settled.
 Napi::Value BulkShutdown(const Napi::CallbackInfo& info) {
   const int sock = FdArg(info, 0, "The socket");
-  if (shutdown(sock, SHUT_RDWR) != 0 && errno != ENOTCONN) throw ErrnoError(info.Env(), errno, "shutdown");
+  if (shutdown(sock, SHUT_RDWR) != 0 && errno != ENOTCONN) {
+    const int error = errno;
+    throw ErrnoError(info.Env(), error, "shutdown");
+  }
   return info.Env().Undefined();
 }

@@ -78,7 +78,9 @@ export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, 
       if (cancelled !== undefined) throw cancelled;
       running = { fd };
       const { bytes } = await port.bulkReceive(fd, target.directFd, target.bufferedFd, target.offset, target.length, key, iv, 0, BULK_RECORD, timeoutMs).catch((err: BulkError) => {
-        if (cancelled === undefined) throw err;
+        // A cancel shuts the socket down (the job then sees it closed: EPROTO); any other error
+        // is the job's own, met before the cancel reached it, and is what the user must read.
+        if (cancelled === undefined || err.code !== 'EPROTO') throw err;
         cancelled.bytes = err.bytes ?? 0;
         throw cancelled;
       });

@@ -56,7 +56,8 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       if (fd === undefined) throw bulkError('ENOTSUP', "this Node does not expose a socket's descriptor", 0);
       running = { fd };
       const { bytes } = await port.bulkSend(fd, fileFd, offset, length, key, iv, 0, BULK_RECORD, timeoutMs).catch((err: BulkError) => {
-        if (cancelled === undefined) throw err;
+        // A cancel shuts the socket down (the job then fails to send: EPIPE); any other error is the job's own.
+        if (cancelled === undefined || err.code !== 'EPIPE') throw err;
         cancelled.bytes = err.bytes ?? 0;
         throw cancelled;
       });
