@@ -23,7 +23,8 @@
         "native/delta-io.cc",
         "native/direct-write.cc",
         "native/file-cache.cc",
-        "native/int-arg.cc"
+        "native/int-arg.cc",
+        "native/bulk-io.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "bulk-io.h"
 #include "chunk-scan.h"
 #include "constants.h"
 #include "delta-io.h"
@@ -49,6 +50,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sha256File", Napi::Function::New<Sha256File>(env, "sha256File"));
   exports.Set("copyFileRange", Napi::Function::New<CopyFileRange>(env, "copyFileRange"));
   exports.Set("writeDirect", Napi::Function::New<WriteDirect>(env, "writeDirect"));
+  exports.Set("bulkSend", Napi::Function::New<BulkSend>(env, "bulkSend"));
+  exports.Set("bulkReceive", Napi::Function::New<BulkReceive>(env, "bulkReceive"));
+  exports.Set("bulkShutdown", Napi::Function::New<BulkShutdown>(env, "bulkShutdown"));
   exports.Set("scanDirectory", Napi::Function::New<ScanDirectory>(env, "scanDirectory"));
   exports.Set("hashFiles", Napi::Function::New<HashFiles>(env, "hashFiles"));
   // syncDataBatch takes a third argument (renames in the same job): JS built with this addon may use it.

@@ -74,9 +74,14 @@ export class Channel {
     return this.pending.size;
   }
 
-  onClose(handler: (reason: string) => void): void {
+  /** Returns a function that removes the handler again (for handlers of one transfer). */
+  onClose(handler: (reason: string) => void): () => void {
     if (this.closedReason !== undefined) handler(this.closedReason);
     else this.closeHandlers.push(handler);
+    return () => {
+      const at = this.closeHandlers.indexOf(handler);
+      if (at >= 0) this.closeHandlers.splice(at, 1);
+    };
   }
 
   /**

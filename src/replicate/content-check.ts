@@ -16,6 +16,10 @@
  * is fresh per begin (never reused: Poly1305's key is one-time) and travels only inside TLS, so
  * neither the file's content nor a prefix kept from an earlier attempt can depend on it.
  *
+ * A bulk transfer (bulk-io.ts) checks only the prefix kept from an earlier attempt this way:
+ * the rest never passes through JavaScript, and each of its records was authenticated (AES-GCM,
+ * in order, counted) before the replica wrote it, which checks the same bytes as strictly.
+ *
  * Negotiated per begin, so mixed versions work: the source asks `check: 'poly1305'` when its
  * addon has the context; a replica whose addon has it answers `poly1305Key` (64 hex) unless the
  * stream is a delta; any other answer (an older replica ignores the field) means SHA-256. The

@@ -230,6 +230,9 @@ export class DirectoryDriver implements ResourceDriver {
     } else if (event.kind === 'xattrs-unsupported') {
       this.lastEvent = `to ${peer}: ${event.message}`;
       log.log('warn', 'directory replication: attributes not replicated', { path: this.settings.path, peer, message: event.message });
+    } else if (event.kind === 'bulk-off') {
+      this.lastEvent = `to ${peer}: large files go through TLS on this connection, a bulk connection failed: ${event.reason}`;
+      log.log('warn', 'directory replication: bulk transfers off', { path: this.settings.path, peer, reason: event.reason });
     } else if (event.kind === 'connect-failed') {
       this.lastEvent = `cannot connect to ${peer}: ${event.reason}`;
       log.log('warn', 'directory replication: cannot connect to the replica', { path: this.settings.path, peer, reason: event.reason });

@@ -10,6 +10,8 @@
  * replica is data, never a way out of it).
  */
 import { randomBytes } from 'node:crypto';
+import { MAX_BYTES_PER_KEY, type BulkError, type BulkIoPort, type BulkJob } from './bulk-io.js';
+import type { BulkTarget } from './bulk-receiver.js';
 import { closeSync, createReadStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, symlink, chmod, lchown, unlink, type FileHandle } from 'node:fs/promises';
@@ -33,7 +35,7 @@ export interface FileMeta {
 }
 
 /** What the applier needs from the addon. */
-export interface FileTimesPort extends DeltaIoPort, DirectWritePort, Poly1305Port {
+export interface FileTimesPort extends DeltaIoPort, DirectWritePort, BulkIoPort, Poly1305Port {
   /** With noFollow (always, here) a symlink's own times are set, not its target's. */
   setFileTimes(path: Buffer, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
   /** Durable data for many files at about the cost of one (batch-commit.ts); absent: one fsync each. */
@@ -88,6 +90,13 @@ interface Partial {
   failure?: ApplyError;
   /** Delta transfer: the replica's current copy, held open so it cannot change identity under the patch. */
   basis?: Basis;
+  /**
+   * Bulk transfer (bulk-receiver.ts): the rest of the file comes on a connection of its own,
+   * written by a thread-pool job; settles (never rejects) once the job ended, `written` and
+   * `failure` updated. Its bytes are not in `check`: each was authenticated in order by its
+   * record (AES-GCM) before it was written, so `check` covers the kept prefix only.
+   */
+  bulk?: { done: Promise<void>; cancel: () => void };
 }
 
 interface Basis {
@@ -361,6 +370,10 @@ export class ReplicaApplier {
   async data(token: string, offset: bigint, pieces: Buffer | readonly Buffer[]): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined || partial.failure !== undefined) return;
+    if (partial.bulk !== undefined) {
+      partial.failure = new ApplyError(`${printable(partial.path)}: data frames for a bulk transfer`, 'EPROTO');
+      return;
+    }
     if (offset !== partial.written) {
       partial.failure = new ApplyError(`${printable(partial.path)}: data at ${offset}, expected ${partial.written}`, 'EPROTO');
       return;
@@ -383,12 +396,46 @@ export class ReplicaApplier {
   }
 
   /**
+   * Where a bulk transfer's receive job writes the rest of the partial file for `token`;
+   * undefined when there is none to offer: no transfer open for it, a delta (a basis), nothing
+   * left to write, more than one key may seal. The source uses every offer it gets.
+   */
+  bulkTarget(token: string): BulkTarget | undefined {
+    const partial = this.partials.get(token);
+    if (partial === undefined || partial.basis !== undefined || partial.bulk !== undefined || partial.written >= partial.size) return undefined;
+    if (partial.size - partial.written > BigInt(MAX_BYTES_PER_KEY)) return undefined; // one key's limit (bulk-io.ts): through TLS
+    return { directFd: partial.direct?.fd ?? -1, bufferedFd: partial.file.fd, offset: Number(partial.written), length: Number(partial.size - partial.written) };
+  }
+
+  /** The receive job of a bulk transfer (bulk-receiver.ts) writing into `token`'s partial. */
+  attachBulk(token: string, job: BulkJob): void {
+    const partial = this.partials.get(token);
+    if (partial === undefined) {
+      job.cancel();
+      return;
+    }
+    const done = job.done.then(
+      (bytes) => {
+        partial.written += BigInt(bytes);
+      },
+      async (err: BulkError) => {
+        partial.written += BigInt(err.bytes ?? 0);
+        partial.failure ??= asApplyError(err, partial.path);
+        // A full disk: give the space back at once rather than hold a file that cannot finish.
+        if (partial.failure.code === 'ENOSPC') await partial.file.truncate(0).catch(() => {});
+      },
+    );
+    partial.bulk = { done, cancel: job.cancel };
+  }
+
+  /**
    * Checks the complete partial file against the source's digest, of the kind its begin settled
    * (another kind is refused: EPROTO), and installs it.
    */
   async end(token: string, digest: string, kind: CheckKind = 'sha256'): Promise<void> {
     const partial = this.partials.get(token);
     if (partial === undefined) throw new ApplyError(`No transfer is open for token ${token}`, 'EPROTO');
+    await partial.bulk?.done;
     if (partial.failure !== undefined) {
       await this.abandon(token, true);
       throw partial.failure;
@@ -600,6 +647,9 @@ export class ReplicaApplier {
     const partial = this.partials.get(token);
     if (partial === undefined) return;
     this.partials.delete(token);
+    // A receive job writes through the file's descriptors until it has ended.
+    partial.bulk?.cancel();
+    await partial.bulk?.done;
     await partial.file.close().catch(() => {});
     await partial.basis?.file.close().catch(() => {});
     await partial.direct?.close().catch(() => {});

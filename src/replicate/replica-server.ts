@@ -8,6 +8,8 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { bulkPortOf, type BulkError, type BulkIoPort } from './bulk-io.js';
+import { offerBulk } from './bulk-receiver.js';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
 import { pathField, payloadLength, readBig, readInt, readPath, readString, type Frame } from './frames.js';
@@ -32,6 +34,11 @@ export const PROTOCOL_VERSION = 2;
  * source uses only what is announced, so older replicas keep working with newer sources.
  */
 export const REPLICA_FEATURES = ['delta'] as const;
+/**
+ * How long a bulk transfer's listener waits for the source, and its receive job for each
+ * record's bytes (bulk-receiver.ts); the control connection's heartbeats cover the source meanwhile.
+ */
+const BULK_TIMEOUT_MS = 30_000;
 const PARALLEL = 256;
 /**
  * Payload bytes received but not yet applied above which the replica stops reading the socket
@@ -123,6 +130,10 @@ export class ReplicaServer {
   private guard: ReplicaGuard | undefined;
   /** Attribute refusals already reported on this connection (one event per connection). */
   private xattrsRefusedReported = false;
+  /** The addon's bulk jobs (bulk-io.ts); without them the replica offers no bulk transfers. */
+  private readonly bulkPort: Required<BulkIoPort> | undefined;
+  /** Each connection's TLS socket: its session's exporter keys the bulk transfers it asks for. */
+  private readonly tlsOf = new WeakMap<Channel, TLSSocket>();
 
   constructor(private readonly options: ReplicaServerOptions) {
     this.applier = new ReplicaApplier(
@@ -140,6 +151,7 @@ export class ReplicaServer {
       options.onCommitBatch,
     );
     this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native), hashFiles: options.native.hashFiles?.bind(options.native) });
+    this.bulkPort = bulkPortOf(options.native);
     const transport = options.transport;
     this.server = createServer(transport.serverOptions(), (socket) => this.accept(socket));
     // Renewed certificate files: installed before the next handshake (before the TLS layer's own
@@ -231,6 +243,7 @@ export class ReplicaServer {
         });
     });
     this.current = channel;
+    this.tlsOf.set(channel, socket);
     this.options.onEvent?.({ kind: 'connected', peer });
     channel.onClose((reason) => {
       this.options.onEvent?.({ kind: 'disconnected', peer, reason });
@@ -294,6 +307,28 @@ export class ReplicaServer {
     return agreed;
   }
 
+  /**
+   * A bulk transfer for the partial of `token` (bulk-receiver.ts), when the source asked for one
+   * and this replica can: the ticket and port for the begin reply. Without one (no addon, a
+   * listener that cannot open) the source sends the data through TLS, as it does to older replicas.
+   */
+  private async offerBulk(channel: Channel, token: string, path: RelPath): Promise<{ ticket: string; port: number } | undefined> {
+    const control = this.tlsOf.get(channel);
+    const target = this.applier.bulkTarget(token);
+    if (this.bulkPort === undefined || control === undefined || target === undefined) return undefined;
+    try {
+      const offer = await offerBulk(this.bulkPort, control, target, BULK_TIMEOUT_MS);
+      this.applier.attachBulk(token, offer.job);
+      // A failed bulk connection (cut, hostile, a full disk) is said here; the source sends again.
+      offer.job.done.catch((err: BulkError) => {
+        if (err.code !== 'ECANCELED') this.options.onEvent?.({ kind: 'apply-failed', path, code: err.code ?? 'EIO', message: `${printable(path)}: bulk transfer: ${err.message}` });
+      });
+      return { ticket: offer.ticket.toString('hex'), port: offer.port };
+    } catch {
+      return undefined;
+    }
+  }
+
   private async schedule(channel: Channel, frame: Frame): Promise<void> {
     if (!CONCURRENT.has(frame.type)) {
       await Promise.all(this.running);
@@ -324,7 +359,8 @@ export class ReplicaServer {
           if (readInt(h, 'protocol') !== PROTOCOL_VERSION) throw new ApplyError(`Protocol ${String(h.protocol)} is not ${PROTOCOL_VERSION}`, 'EPROTO');
           const store = this.options.generations;
           const xattrs = this.agreeXattrs(selectionFromWire(h.xattrs));
-          reply = { protocol: PROTOCOL_VERSION, xattrs, features: [...REPLICA_FEATURES], ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
+          const features = [...REPLICA_FEATURES, ...(this.bulkPort === undefined ? [] : ['bulk'])];
+          reply = { protocol: PROTOCOL_VERSION, xattrs, features, ...(store && { generation: { current: store.state.current, history: store.state.history } }) };
           // The source's heartbeat offer (channel.ts keepAlive), taken within sane bounds and echoed.
           const every = h.heartbeatMs;
           const dead = h.deadAfterMs;
@@ -371,9 +407,11 @@ export class ReplicaServer {
           path = touch(readPath(h, 'path'));
           // A check this replica does not know (or none: an older source) is SHA-256 (content-check.ts).
           const check = h.check === 'poly1305' ? 'poly1305' : 'sha256';
-          const { offset, basis, poly1305Key } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), readString(h, 'token'), h.basis === true, check);
+          const token = readString(h, 'token');
+          const { offset, basis, poly1305Key } = await this.applier.begin(path, readMeta(h), readBig(h, 'size'), token, h.basis === true, check);
           if (offset > 0n) this.options.onEvent?.({ kind: 'resumed', path, offset: offset.toString() });
-          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key: poly1305Key.toString('hex') }) };
+          const bulk = h.bulk === true ? await this.offerBulk(channel, token, path) : undefined;
+          reply = { offset: offset.toString(), ...(basis && { basis: { size: String(basis.size), blockSize: basis.blockSize } }), ...(poly1305Key && { poly1305Key: poly1305Key.toString('hex') }), ...(bulk && { bulk }) };
           break;
         }
         case 'sums': {

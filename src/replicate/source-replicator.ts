@@ -6,6 +6,7 @@
 import { lstat } from 'node:fs/promises';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Clock } from '../ports/index.js';
+import { bulkPortOf, type BulkIoPort } from './bulk-io.js';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { readPath } from './frames.js';
 import { ChangeQueue, type Work } from './change-queue.js';
@@ -39,7 +40,9 @@ export type SourceEvent =
   /** Attributes asked for (xattrs / ACLs) that the replica cannot keep: replicated without them. */
   | { kind: 'xattrs-unsupported'; message: string }
   /** A changed large file went as a delta (rsync's algorithm): what was sent, what was reused. */
-  | ({ kind: 'delta' } & DeltaReport);
+  | ({ kind: 'delta' } & DeltaReport)
+  /** A bulk connection failed (a firewall on the replica's offered port, say): large files go through TLS on this connection. */
+  | { kind: 'bulk-off'; reason: string };
 
 export interface SourceStatus {
   connected: boolean;
@@ -65,7 +68,7 @@ export interface SourceReplicatorOptions {
   /** How the two sides authenticate (psk-tls.ts, cert-tls.ts); asked again at every connect. */
   transport: ReplicationTransport;
   exclude?: (path: RelPath) => boolean;
-  native: InotifyPort & SmallFileReader & { [K in keyof XattrPort]?: XattrPort[K] };
+  native: InotifyPort & SmallFileReader & BulkIoPort & { [K in keyof XattrPort]?: XattrPort[K] };
   clock: Clock;
   /** Extended attributes and/or POSIX ACLs replicated too (xattrs.ts); default neither. */
   xattrs?: XattrSelection;
@@ -273,7 +276,8 @@ export class SourceReplicator {
     socket.once('secureConnect', () => {
       clearTimeout(handshakeTimer);
       void this.hello(channel)
-        .then((delta) => {
+        .then(({ delta, bulk }) => {
+          const bulkPort = bulk && this.options.throttle === undefined ? bulkPortOf(this.options.native) : undefined;
           this.backoffMs = 100;
           this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {
@@ -283,7 +287,8 @@ export class SourceReplicator {
             },
             onFailed: (failure) => this.onFailed(failure),
             onDelta: (report) => this.emit({ kind: 'delta', ...report }),
-          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false, throttle: this.options.throttle });
+            onBulkOff: (reason) => this.emit({ kind: 'bulk-off', reason }),
+          }, this.options.native, this.xattrPort, { delta: delta && this.options.delta !== false, throttle: this.options.throttle, ...(bulkPort && { bulk: { port: bulkPort, control: socket } }) });
           this.emit({ kind: 'connected' });
           // What changed while disconnected is unknown: compare everything (cheap when equal).
           this.queue.rescan('', 'connected', this.options.clock.now());
@@ -300,8 +305,8 @@ export class SourceReplicator {
   }
 
   /** Protocol and generations; in a split brain the replica is told to keep what is replaced. */
-  /** Resolves whether the replica announced delta transfer. */
-  private async hello(channel: Channel): Promise<boolean> {
+  /** Resolves which optional parts the replica announced (delta transfer, bulk transfers). */
+  private async hello(channel: Channel): Promise<{ delta: boolean; bulk: boolean }> {
     const store = this.options.generations;
     // A generation still pending (promotion, or a replica lost) starts now, not at the first
     // change: every change from here on reaches this replica in order, so the generation it adopts
@@ -318,7 +323,8 @@ export class SourceReplicator {
     const reply = await channel.request('hello', { protocol: PROTOCOL_VERSION, xattrs: wanted, ...heartbeat, ...(ours && { generation: ours }) });
     // A replica that echoes the heartbeat knows the frame (older ones ignore the offer).
     if (reply.header.heartbeatMs === heartbeat.heartbeatMs) channel.keepAlive(heartbeat.heartbeatMs, heartbeat.deadAfterMs);
-    const delta = Array.isArray(reply.header.features) && reply.header.features.includes('delta');
+    const features: unknown[] = Array.isArray(reply.header.features) ? reply.header.features : [];
+    const announced = { delta: features.includes('delta'), bulk: features.includes('bulk') };
     // What both sides keep: the replica answers what its filesystem supports of what was asked.
     const agreed = reply.header.xattrs as Partial<XattrSelection> | undefined;
     const selection = { xattrs: wanted.xattrs && agreed?.xattrs === true, acls: wanted.acls && agreed?.acls === true };
@@ -327,17 +333,17 @@ export class SourceReplicator {
       const lacking = [wanted.xattrs && !selection.xattrs ? 'extended attributes' : '', wanted.acls && !selection.acls ? 'POSIX ACLs' : ''].filter(Boolean).join(' and ');
       this.emit({ kind: 'xattrs-unsupported', message: `the replica cannot keep ${lacking}; replicating without them` });
     }
-    if (store === undefined || ours === undefined) return delta;
+    if (store === undefined || ours === undefined) return announced;
     const theirs = generationsFromWire(reply.header.generation);
     if (theirs === undefined) throw new Error('the replica sent no generation');
     const lineage = compareGenerations(ours, theirs);
-    if (lineage === 'same' || lineage === 'replica-behind') return delta;
+    if (lineage === 'same' || lineage === 'replica-behind') return announced;
     if (lineage === 'diverged') {
       this.splitBrains++;
       this.emit({ kind: 'split-brain', ours: ours.current, theirs: theirs.current });
     }
     await channel.request('conflicts', { reason: lineage === 'diverged' ? 'split-brain' : 'first-copy' });
-    return delta;
+    return announced;
   }
 
   /** After a full comparison with nothing failed: the replica now holds this generation. */

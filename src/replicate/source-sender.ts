@@ -4,11 +4,14 @@
  * path twice is harmless and a missed event is repaired by the next rescan.
  */
 import { createHash } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
+import type { BulkError, BulkIoPort } from './bulk-io.js';
+import { readOffer, sendBulk } from './bulk-sender.js';
 import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
 import { encodedLength, encodeOps, opLength, trimOp, type DeltaOp } from './delta-ops.js';
@@ -24,6 +27,10 @@ import type { Throttle } from './token-bucket.js';
 /** Files up to this size go in one frame; larger ones are streamed and resumable. */
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
+/** Files from this size on go as bulk transfers where the replica offers them; below, a connection and two jobs gain nothing. */
+export const BULK_MIN = 8 * 1024 * 1024;
+/** How long the source's send job waits for its bulk socket to take each record. */
+const BULK_TIMEOUT_MS = 30_000;
 /** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
 const RESCAN_PARALLEL = 128;
 /** Files up to this size are read in one job of the addon. */
@@ -75,6 +82,12 @@ export type DeltaReport = {
 export interface SenderOptions {
   /** The replica announced delta transfer (hello's features): changed large files go as deltas. */
   delta?: boolean;
+  /**
+   * The replica announced bulk transfers (hello's features) and this node has the jobs: new large
+   * files go on a connection of their own (bulk-sender.ts), keyed from `control`'s TLS session.
+   * Never with a bandwidth limit (the jobs do not meter).
+   */
+  bulk?: { port: Required<BulkIoPort>; control: TLSSocket };
   /** The bandwidth limit on file content (token-bucket.ts); requests and replies are not metered. */
   throttle?: Throttle;
 }
@@ -86,6 +99,8 @@ export interface SenderHooks {
   onDelta?: (report: DeltaReport) => void;
   /** A path that must be sent again later (it failed for a reason that may heal). */
   onFailed: (failure: SendFailed) => void;
+  /** Bulk transfers turned off for this connection, and why; large files go through TLS. */
+  onBulkOff?: (reason: string) => void;
 }
 
 interface Stamp {
@@ -119,6 +134,8 @@ export class SourceSender {
    * old size and mtime put back is repaired by the next full comparison through this.)
    */
   private readonly contentDiffers = new Set<RelPath>();
+  /** Why bulk transfers stopped on this connection (one failed to connect, say): the rest go through TLS. */
+  private bulkOff: string | undefined;
   /** During a rescan: the replica's directories in its scope (a name in a directory it lacks is not there). */
   private replicaDirs: { scope: RelPath; dirs: Map<RelPath, string>; made: Set<RelPath> } | undefined;
 
@@ -427,9 +444,17 @@ export class SourceSender {
       createHash('sha256').update(Buffer.from(path, 'latin1')).digest('hex').slice(0, 16) +
       createHash('sha256').update(`${before.size}\0${before.mtimeNs}\0${before.ino}`).digest('hex').slice(0, 16);
     const Context = this.reader.Poly1305Context;
-    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(Context && { check: 'poly1305' }) });
+    // Asked beside a delta too: the replica offers bulk only when it has no basis (a new file).
+    const bulk = this.bulkOff === undefined && this.options.bulk !== undefined && this.options.throttle === undefined && before.size >= BigInt(BULK_MIN) ? this.options.bulk : undefined;
+    const reply = await this.channel.request('begin', { path: pathField(path), size: before.size.toString(), token, ...metaHeader(before), ...attrs, ...(delta && { basis: true }), ...(Context && { check: 'poly1305' }), ...(bulk && { bulk: true }) });
     const offset = BigInt(String(reply.header.offset ?? '0'));
     const basis = reply.header.basis as { size?: unknown; blockSize?: unknown } | undefined;
+    // The replica offers one only for data still to come, without a basis, within one key's limit.
+    const offer = bulk === undefined ? undefined : readOffer(reply.header.bulk);
+    if (bulk !== undefined && offer !== undefined) {
+      await this.sendBulk(path, file, before, attrs, token, offset, bulk, offer, this.checkFor(path, reply.header));
+      return;
+    }
     if (delta && basis !== undefined && offset < before.size) {
       const sha256 = await this.sendDelta(path, file, token, Number(offset), Number(before.size), basis);
       await this.unchanged(path, file, before);
@@ -442,15 +467,7 @@ export class SourceSender {
       }
       return;
     }
-    let hash: ContentCheck = sha256Check();
-    // A key means the replica checks with Poly1305 (no key: an older replica, or one without the addon's context).
-    if (Context !== undefined && reply.header.poly1305Key !== undefined) {
-      try {
-        hash = poly1305Check(Context, poly1305KeyFromWire(reply.header.poly1305Key));
-      } catch (err) {
-        throw new SendFailed(path, 'EPROTO', `The replica's begin reply for '${printable(path)}' is malformed: ${(err as Error).message}`);
-      }
-    }
+    const hash = this.checkFor(path, reply.header);
     const chunkSize = Math.min(this.options.throttle?.chunk ?? CHUNK, MAX_PAYLOAD);
     // The next chunk is read while this one is hashed and sent, into a buffer the socket is done
     // with (Channel.write's `sent`): two or three buffers in all, no fresh memory per chunk.
@@ -488,6 +505,76 @@ export class SourceSender {
     // Changed while read: the partial is left for the next attempt's token, never installed.
     await this.unchanged(path, file, before);
     await this.channel.request('end', { path: pathField(path), token, [hash.kind]: hash.digest() });
+  }
+
+  /**
+   * The data from `offset` on over a bulk connection (bulk-sender.ts); the kept prefix is hashed
+   * here and checked by the replica, the rest is authenticated record by record. A bulk
+   * connection that fails while the control connection lives (a firewall that drops the port,
+   * say) turns bulk transfers off for this connection and the file goes through TLS at once.
+   */
+  private async sendBulk(
+    path: RelPath,
+    file: FileHandle,
+    before: Stamp & { mode: bigint; uid: bigint; gid: bigint },
+    attrs: Record<string, unknown>,
+    token: string,
+    offset: bigint,
+    bulk: NonNullable<SenderOptions['bulk']>,
+    offer: { ticket: Buffer; port: number },
+    check: ContentCheck,
+  ): Promise<void> {
+    await this.hashPrefix(file, offset, check);
+    const job = sendBulk(bulk.port, bulk.control, offer, file.fd, Number(offset), Number(before.size - offset), BULK_TIMEOUT_MS);
+    const stopOnClose = this.channel.onClose(() => job.cancel());
+    let failed: BulkError | undefined;
+    try {
+      this.hooks.onBytes?.(await job.done);
+    } catch (err) {
+      failed = err as BulkError;
+    } finally {
+      stopOnClose();
+    }
+    if (failed !== undefined) {
+      if (this.channel.closed) throw new ChannelClosedError('closed during a bulk transfer');
+      if (failed.connected === true) {
+        // Cut mid-way: the replica's end says why (a full disk, a cut), and the next attempt resumes.
+        await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
+        throw new SendFailed(path, failed.code ?? 'EIO', `'${printable(path)}': bulk transfer: ${failed.message}`);
+      }
+      // The port could not be reached (a firewall, say): TLS for this connection's large files from now on.
+      this.bulkOff = failed.message;
+      this.hooks.onBulkOff?.(this.bulkOff);
+      await this.sendStream(path, file, before, attrs, false);
+      return;
+    }
+    await this.unchanged(path, file, before);
+    await this.channel.request('end', { path: pathField(path), token, [check.kind]: check.digest() });
+  }
+
+  /**
+   * The whole-file check a begin reply settled (content-check.ts): Poly1305 under the key it
+   * carries, else SHA-256 (an older replica, or one without the addon's context).
+   */
+  private checkFor(path: RelPath, reply: Record<string, unknown>): ContentCheck {
+    const Context = this.reader.Poly1305Context;
+    if (Context === undefined || reply.poly1305Key === undefined) return sha256Check();
+    try {
+      return poly1305Check(Context, poly1305KeyFromWire(reply.poly1305Key));
+    } catch (err) {
+      throw new SendFailed(path, 'EPROTO', `The replica's begin reply for '${printable(path)}' is malformed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Feeds the file's first `length` bytes to `check`. */
+  private async hashPrefix(file: FileHandle, length: bigint, check: ContentCheck): Promise<void> {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Number(length)));
+    for (let at = 0n; at < length; ) {
+      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, Number(length - at)), Number(at));
+      if (bytesRead === 0) break; // shorter than when stat'ed: the stamp check after the transfer says so
+      check.update(buffer.subarray(0, bytesRead));
+      at += BigInt(bytesRead);
+    }
   }
 
   /**

@@ -134,3 +134,27 @@ test('A full disk on the replica gives a clear error and converges once space is
   assert.equal(statSync(join(pair.source, 'too-big')).size, big.length);
   assert.deepEqual(await leftoverTemporaries(pair.replica), []);
 });
+
+test('kill -9 of the source mid-transfer of a large file (a bulk connection): the replica keeps what came, the restarted source resumes', { skip }, async (t) => {
+  const pair = await labPair(t);
+  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+  const replica = await pair.startReplica();
+  let source = await pair.startSource();
+  await pair.converged('empty trees');
+  const outside = join(pair.source, '..', 'backup.tar');
+  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
+  renameSync(outside, join(pair.source, 'backup.tar'));
+  await waitFor(
+    () => readdirSync(pair.replica).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(pair.replica, n)).size > 4 * 1024 * 1024),
+    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
+  );
+  await source.stop('SIGKILL');
+  // The control connection ends with it: the replica stops its receive job and keeps the records it wrote.
+  await replica.waitForLine(/"kind":"disconnected"/, 30_000);
+  assert.equal(existsSync(join(pair.replica, 'backup.tar')), false, 'no file under the final name before it is complete');
+  source = await pair.startSource();
+  await pair.converged('after the restart', 90_000);
+  const resumed = await replica.waitForLine(/"kind":"resumed"/, 1000);
+  assert.ok(Number(JSON.parse(resumed).event.offset) > 4 * 1024 * 1024, 'the transfer resumed from what the replica had');
+  assert.deepEqual(await leftoverTemporaries(pair.replica), []);
+});

@@ -15,6 +15,8 @@ const clock = { now: () => performance.now() };
 
 export interface PairOptions {
   setup?: (source: string) => void;
+  /** Before the replica starts (a mount on its directory, say); the function it returns undoes it before the teardown. */
+  replicaSetup?: (replica: string) => (() => void) | void;
   sourceKey?: typeof psk;
   sourceNative?: (native: NativeFileBinding) => NativeFileBinding;
   replicaNative?: (native: NativeFileBinding) => NativeFileBinding;
@@ -32,6 +34,7 @@ export async function loopbackPair(t: { after: (fn: () => Promise<void> | void) 
   mkdirSync(source);
   mkdirSync(replica);
   options.setup?.(source);
+  const undoReplicaSetup = options.replicaSetup?.(replica);
   const native = loadNative();
   const replicaEvents: ReplicaEvent[] = [];
   const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native: (options.replicaNative ?? ((n) => n))(native), onEvent: (e) => replicaEvents.push(e) });
@@ -55,6 +58,7 @@ export async function loopbackPair(t: { after: (fn: () => Promise<void> | void) 
   t.after(async () => {
     await replicator.close();
     await server.close();
+    undoReplicaSetup?.();
     rmSync(base, { recursive: true, force: true });
   });
   const converged = async (description: string) => {

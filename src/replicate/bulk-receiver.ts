@@ -1,0 +1,113 @@
+/**
+ * The replica's end of one bulk transfer (bulk-io.ts): a listener on a port of the kernel's
+ * choosing, for this transfer only, on the address the source reached; the first connection from
+ * the source's address is read by one receive job into the partial file. The port and the ticket
+ * go to the source in the `begin` reply, inside TLS.
+ *
+ * Another host that finds the port (before the source does) gets nowhere: its connection is
+ * closed unread, and a connection from the source's address that does not hold the keys fails
+ * at its first record (EBADMSG). Either way the transfer fails, the source sends the file again
+ * through TLS, and nothing of it is installed.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { BULK_RECORD, bulkError, bulkKeys, socketFd, TICKET_BYTES, type BulkError, type BulkIoPort, type BulkJob } from './bulk-io.js';
+
+/** Where the receive job writes: the partial file, from `offset`, `length` bytes. */
+export interface BulkTarget {
+  directFd: number;
+  bufferedFd: number;
+  offset: number;
+  length: number;
+}
+
+export interface BulkOffer {
+  ticket: Buffer;
+  port: number;
+  job: BulkJob;
+}
+
+/**
+ * Listens for the source's bulk connection to `target` and receives into it. `timeoutMs`: how
+ * long to wait for the connection, and for each record's bytes once it came.
+ */
+export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, target: BulkTarget, timeoutMs: number): Promise<BulkOffer> {
+  const ticket = randomBytes(TICKET_BYTES);
+  const { key, iv } = bulkKeys(control, ticket);
+  const source = plainAddress(control.remoteAddress);
+  const server = createServer({ pauseOnConnect: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: plainAddress(control.localAddress), backlog: 4 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const listening = (server.address() as { port: number }).port;
+
+  let cancelled: BulkError | undefined;
+  let onCancel: (() => void) | undefined;
+  const connection = new Promise<Socket>((resolve, reject) => {
+    const timer = setTimeout(() => reject(bulkError('ETIMEDOUT', `no bulk connection from the source in ${timeoutMs / 1000} s`, 0)), timeoutMs);
+    timer.unref();
+    onCancel = () => {
+      clearTimeout(timer);
+      reject(cancelled);
+    };
+    server.on('connection', (socket: Socket) => {
+      // Only the source, and only once: everyone else is closed without a byte read.
+      if (plainAddress(socket.remoteAddress) !== source || onCancel === undefined) {
+        socket.destroy();
+        return;
+      }
+      clearTimeout(timer);
+      onCancel = undefined;
+      resolve(socket);
+    });
+  });
+
+  let running: { fd: number } | undefined;
+  const done = (async () => {
+    let socket: Socket | undefined;
+    try {
+      socket = await connection;
+      server.close();
+      const fd = socketFd(socket);
+      if (fd === undefined) throw bulkError('ENOTSUP', "this Node does not expose a socket's descriptor", 0);
+      if (cancelled !== undefined) throw cancelled;
+      running = { fd };
+      const { bytes } = await port.bulkReceive(fd, target.directFd, target.bufferedFd, target.offset, target.length, key, iv, 0, BULK_RECORD, timeoutMs).catch((err: BulkError) => {
+        // A cancel shuts the socket down (the job then sees it closed: EPROTO); any other error
+        // is the job's own, met before the cancel reached it, and is what the user must read.
+        if (cancelled === undefined || err.code !== 'EPROTO') throw err;
+        cancelled.bytes = err.bytes ?? 0;
+        throw cancelled;
+      });
+      return bytes;
+    } finally {
+      running = undefined;
+      server.close();
+      // Closed only now: the job used its descriptor until it settled.
+      socket?.destroy();
+      key.fill(0);
+    }
+  })();
+  return {
+    ticket,
+    port: listening,
+    job: {
+      done,
+      cancel: () => {
+        cancelled ??= bulkError('ECANCELED', 'the transfer was abandoned', 0);
+        onCancel?.();
+        if (running !== undefined) port.bulkShutdown(running.fd);
+      },
+    },
+  };
+}
+
+/** An IPv4 address as such, not as an IPv4-mapped IPv6 one (a control server listening on '::'). */
+function plainAddress(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}

@@ -1,0 +1,181 @@
+/**
+ * Bulk transfers end to end (bulk-io.ts): a new large file goes on a connection of its own, in
+ * sealed records written by thread-pool jobs; older peers on either side keep TLS; a hostile
+ * or failed bulk connection never installs a byte it did not authenticate, and the file still
+ * arrives through TLS. Source and replica in one process over loopback (loopback-pair.ts).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { connect, Server } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { NativeFileBinding } from '../../src/net/native.js';
+import { BULK_MIN } from '../../src/replicate/source-sender.js';
+import { loopbackPair } from './support/loopback-pair.js';
+import { leftoverTemporaries } from './support/tree-compare.js';
+import { waitFor } from '../../src/lab/wait-for.js';
+
+const SIZE = 2 * BULK_MIN + 333; // records of 1 MiB and a short last one
+
+/** The addon with the bulk jobs counted (or removed: a node of the version before). */
+function counted(calls: { length: number }[], side: 'send' | 'receive') {
+  return (native: NativeFileBinding): NativeFileBinding => {
+    const wrapped = { ...native };
+    if (side === 'send' && native.bulkSend !== undefined) {
+      const send = native.bulkSend.bind(native);
+      wrapped.bulkSend = (...args) => {
+        calls.push({ length: args[3] });
+        return send(...args);
+      };
+    }
+    if (side === 'receive' && native.bulkReceive !== undefined) {
+      const receive = native.bulkReceive.bind(native);
+      wrapped.bulkReceive = (...args) => {
+        calls.push({ length: args[4] });
+        return receive(...args);
+      };
+    }
+    return wrapped;
+  };
+}
+
+function withoutBulk(native: NativeFileBinding): NativeFileBinding {
+  const { bulkSend: _send, bulkReceive: _receive, bulkShutdown: _shutdown, ...rest } = native;
+  return rest;
+}
+
+/** Writes a file beside the tree and moves it in: one complete version is transferred. */
+function addFile(root: string, name: string, bytes: Buffer): void {
+  const outside = join(root, '..', `${name}.tmp`);
+  writeFileSync(outside, bytes);
+  renameSync(outside, join(root, name));
+}
+
+/**
+ * Calls `onPort` with the port of every server that starts listening from now on (the replica's
+ * bulk listeners: the control server listens already), until the returned function restores it.
+ */
+function watchListeners(onPort: (port: number) => void): () => void {
+  const original = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    this.once('listening', () => onPort((this.address() as { port: number }).port));
+    return (original as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof original;
+  return () => {
+    Server.prototype.listen = original;
+  };
+}
+
+test('A new large file goes over a bulk connection, written by the replica\'s job, and arrives intact', async (t) => {
+  const sent: { length: number }[] = [];
+  const received: { length: number }[] = [];
+  const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, { sourceNative: counted(sent, 'send'), replicaNative: counted(received, 'receive') });
+  await converged('empty trees');
+  const bytes = randomBytes(SIZE);
+  addFile(source, 'db.dump', bytes);
+  await converged('the large file');
+  assert.deepEqual(received, [{ length: SIZE }], 'one receive job took the whole file');
+  assert.deepEqual(sent, [{ length: SIZE }], 'one send job sent it');
+  assert.ok(readFileSync(join(replica, 'db.dump')).equals(bytes));
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+  assert.deepEqual(sourceEvents.filter((e) => e.kind === 'bulk-off' || e.kind === 'send-failed'), []);
+  assert.deepEqual(replicaEvents.filter((e) => e.kind === 'apply-failed'), []);
+});
+
+test('Files below the bulk size, and every file to or from a node without the bulk jobs, go through TLS', async (t) => {
+  for (const [label, sourceNative, replicaNative, name, size] of [
+    ['a small large file', undefined, undefined, 'small.bin', BULK_MIN - 1],
+    ['a replica of the version before', undefined, withoutBulk, 'old-replica.bin', SIZE],
+    ['a source of the version before', withoutBulk, undefined, 'old-source.bin', SIZE],
+  ] as const) {
+    const sent: { length: number }[] = [];
+    const received: { length: number }[] = [];
+    const pair = await loopbackPair(t, {
+      sourceNative: (n) => counted(sent, 'send')(sourceNative?.(n) ?? n),
+      replicaNative: (n) => counted(received, 'receive')(replicaNative?.(n) ?? n),
+    });
+    await pair.converged(`empty trees (${label})`);
+    addFile(pair.source, name, randomBytes(size));
+    await pair.converged(label);
+    assert.deepEqual([sent, received], [[], []], `${label}: no bulk job ran`);
+    assert.deepEqual(await leftoverTemporaries(pair.replica), [], label);
+  }
+});
+
+test("A connection to the offered port from another address is closed unread; the source's own transfer goes on", async (t) => {
+  const received: { length: number }[] = [];
+  const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, { replicaNative: counted(received, 'receive') });
+  await converged('empty trees');
+  const intruders: Promise<string>[] = [];
+  const restore = watchListeners((port) => {
+    intruders.push(
+      new Promise((resolve) => {
+        // 127.0.0.2 is this host too, but not the address the source's control connection came from.
+        const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+        socket.on('connect', () => socket.write(randomBytes(4096)));
+        socket.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code}`));
+        socket.on('close', () => resolve('closed'));
+      }),
+    );
+  });
+  t.after(restore);
+  const bytes = randomBytes(SIZE);
+  addFile(source, 'uploads.tar', bytes);
+  await converged('the large file');
+  restore();
+  assert.equal(intruders.length, 1, 'one bulk listener was offered');
+  assert.match(await intruders[0]!, /closed|error ECONNRESET/, 'the intruder was disconnected');
+  assert.deepEqual(received, [{ length: SIZE }], 'the bulk job took the source\'s connection');
+  assert.ok(readFileSync(join(replica, 'uploads.tar')).equals(bytes));
+  assert.deepEqual(sourceEvents.filter((e) => e.kind === 'bulk-off'), []);
+  assert.deepEqual(replicaEvents.filter((e) => e.kind === 'apply-failed'), []);
+});
+
+test('A hostile first connection from the source\'s address fails its records; nothing of it is installed and the source\'s file arrives', async (t) => {
+  const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t);
+  await converged('empty trees');
+  let offered = 0;
+  const restore = watchListeners((port) => {
+    if (offered++ > 0) return;
+    // Garbage that looks like a record of 1 MiB: refused at its tag, never written.
+    const socket = connect({ host: '127.0.0.1', port });
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(1024 * 1024);
+    socket.on('connect', () => socket.write(Buffer.concat([head, randomBytes(1024 * 1024 + 16)])));
+    socket.on('error', () => {});
+  });
+  t.after(restore);
+  const bytes = randomBytes(SIZE);
+  addFile(source, 'video.bin', bytes);
+  await converged('the large file, through TLS after the bulk connection failed');
+  restore();
+  // The forged record is refused at its tag (EBADMSG), unless the source's retry cancelled the job first.
+  const failed = replicaEvents.filter((e) => e.kind === 'apply-failed');
+  for (const event of failed) assert.match(JSON.stringify(event), /EBADMSG/, 'a forged record is refused at its tag, nothing else fails');
+  // Refused at connect (bulk off, TLS at once) or cut once the replica's job failed (a send failure, sent again): said either way.
+  const said = sourceEvents.filter((e) => e.kind === 'bulk-off' || (e.kind === 'send-failed' && e.path === 'video.bin'));
+  assert.equal(said.length, 1, `the source said its transfer failed: ${JSON.stringify(sourceEvents.filter((e) => e.kind !== 'synced'))}`);
+  assert.ok(readFileSync(join(replica, 'video.bin')).equals(bytes), 'the installed file is the source\'s');
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+});
+
+test('A full disk on the replica during a bulk transfer: ENOSPC on both sides, nothing installed, converges once there is room', { skip: process.getuid?.() === 0 ? false : 'needs root (mounts a small tmpfs)' }, async (t) => {
+  const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, {
+    replicaSetup: (dir) => {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'hs-bulk-full', dir]);
+      return () => execFileSync('umount', ['-l', dir]);
+    },
+  });
+  await converged('empty trees');
+  const bytes = randomBytes(SIZE);
+  addFile(source, 'too-big.bin', bytes);
+  await waitFor(() => replicaEvents.some((e) => e.kind === 'apply-failed' && e.code === 'ENOSPC'), { description: 'ENOSPC on the replica', timeoutMs: 30_000 });
+  await waitFor(() => sourceEvents.some((e) => e.kind === 'send-failed' && e.code === 'ENOSPC'), { description: 'ENOSPC reported at the source', timeoutMs: 30_000 });
+  assert.throws(() => readFileSync(join(replica, 'too-big.bin')), /ENOENT/, 'nothing under the final name');
+  execFileSync('mount', ['-o', 'remount,size=64m', replica]);
+  await converged('after the disk has room');
+  assert.ok(readFileSync(join(replica, 'too-big.bin')).equals(bytes));
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+});
