@@ -343,17 +343,10 @@ class ReceiveWorker : public BulkWorker {
   int64_t direct_ = 0;
 };
 
-}  // namespace
-
-Napi::Value BulkSend(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int sock = FdArg(info, 0, "The socket");
-  const int file = FdArg(info, 1, "The file descriptor");
-  const int64_t offset = IntArg(info, 2, "The offset");
-  const int64_t length = IntArg(info, 3, "The length");
-  auto* worker = new SendWorker(env, sock, file, offset, length);
+// Takes the arguments both jobs share (from `keysAt` on) and queues the job; a bad one frees it.
+Napi::Value Start(BulkWorker* worker, const Napi::CallbackInfo& info, size_t keysAt) {
   try {
-    worker->Keys(info, 4);
+    worker->Keys(info, keysAt);
   } catch (...) {
     delete worker;
     throw;
@@ -363,6 +356,17 @@ Napi::Value BulkSend(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+}  // namespace
+
+Napi::Value BulkSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int sock = FdArg(info, 0, "The socket");
+  const int file = FdArg(info, 1, "The file descriptor");
+  const int64_t offset = IntArg(info, 2, "The offset");
+  const int64_t length = IntArg(info, 3, "The length");
+  return Start(new SendWorker(env, sock, file, offset, length), info, 4);
+}
+
 Napi::Value BulkReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int sock = FdArg(info, 0, "The socket");
@@ -370,16 +374,7 @@ Napi::Value BulkReceive(const Napi::CallbackInfo& info) {
   const int bufferedFd = FdArg(info, 2, "The buffered file descriptor");
   const int64_t offset = IntArg(info, 3, "The offset");
   const int64_t length = IntArg(info, 4, "The length");
-  auto* worker = new ReceiveWorker(env, sock, directFd, bufferedFd, offset, length);
-  try {
-    worker->Keys(info, 5);
-  } catch (...) {
-    delete worker;
-    throw;
-  }
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return Start(new ReceiveWorker(env, sock, directFd, bufferedFd, offset, length), info, 5);
 }
 
 // bulkShutdown(sockFd): shutdown(2) both ways, so a job waiting on the socket ends; the caller
