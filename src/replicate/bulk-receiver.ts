@@ -33,36 +33,49 @@ export interface BulkOffer {
  * long to wait for the connection, and for each record's bytes once it came.
  */
 export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, target: BulkTarget, timeoutMs: number): Promise<BulkOffer> {
-  const ticket = randomBytes(TICKET_BYTES);
-  const { key, iv } = bulkKeys(control, ticket);
   const source = plainAddress(control.remoteAddress);
+  const local = plainAddress(control.localAddress);
+  // A control connection already gone has no addresses: never a listener on every address.
+  if (source === undefined || local === undefined) throw bulkError('ENOTCONN', 'the control connection is closed', 0);
   const server = createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: 0, host: plainAddress(control.localAddress), backlog: 4 }, () => {
+    server.listen({ port: 0, host: local, backlog: 4 }, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const listening = (server.address() as { port: number }).port;
+  const ticket = randomBytes(TICKET_BYTES);
+  let keys: ReturnType<typeof bulkKeys>;
+  try {
+    keys = bulkKeys(control, ticket);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const { key, iv } = keys;
 
   let cancelled: BulkError | undefined;
   let onCancel: (() => void) | undefined;
   const connection = new Promise<Socket>((resolve, reject) => {
-    const timer = setTimeout(() => reject(bulkError('ETIMEDOUT', `no bulk connection from the source in ${timeoutMs / 1000} s`, 0)), timeoutMs);
-    timer.unref();
-    onCancel = () => {
+    let waiting = true;
+    const stop = (reason: BulkError) => {
+      waiting = false;
       clearTimeout(timer);
-      reject(cancelled);
+      reject(reason);
     };
+    const timer = setTimeout(() => stop(bulkError('ETIMEDOUT', `no bulk connection from the source in ${timeoutMs / 1000} s`, 0)), timeoutMs);
+    timer.unref();
+    onCancel = () => stop(cancelled!);
     server.on('connection', (socket: Socket) => {
-      // Only the source, and only once: everyone else is closed without a byte read.
-      if (plainAddress(socket.remoteAddress) !== source || onCancel === undefined) {
+      // Only the source, and only once while waiting: everyone else is closed without a byte read.
+      if (!waiting || plainAddress(socket.remoteAddress) !== source) {
         socket.destroy();
         return;
       }
+      waiting = false;
       clearTimeout(timer);
-      onCancel = undefined;
       resolve(socket);
     });
   });
