@@ -28,6 +28,9 @@ export interface BulkIoPort {
   bulkShutdown?(sockFd: number): void;
 }
 
+/** Where a replica listens for bulk connections: a port the kernel picks, one of a range (a firewall's), or none. */
+export type BulkPorts = 'ephemeral' | 'off' | { first: number; last: number };
+
 /** Plaintext bytes per record: the replica's O_DIRECT writes and the jobs' buffers are this size. */
 export const BULK_RECORD = 1024 * 1024;
 /** The label of RFC 5705's exporter for the bulk keys (RFC 5705 §4: labels beginning "EXPERIMENTAL" or registered). */

@@ -1,6 +1,6 @@
 /**
  * The replica's end of one bulk transfer (bulk-io.ts): a listener on a port of the kernel's
- * choosing, for this transfer only, on the address the source reached; the first connection from
+ * choosing (or of the configured range), for this transfer only, on the address the source reached; the first connection from
  * the source's address is read by one receive job into the partial file. The port and the ticket
  * go to the source in the `begin` reply, inside TLS.
  *
@@ -10,9 +10,9 @@
  * through TLS, and nothing of it is installed.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { BULK_RECORD, bulkError, bulkKeys, socketFd, TICKET_BYTES, type BulkError, type BulkIoPort, type BulkJob } from './bulk-io.js';
+import { BULK_RECORD, bulkError, bulkKeys, socketFd, TICKET_BYTES, type BulkError, type BulkIoPort, type BulkJob, type BulkPorts } from './bulk-io.js';
 
 /** Where the receive job writes: the partial file, from `offset`, `length` bytes. */
 export interface BulkTarget {
@@ -32,19 +32,12 @@ export interface BulkOffer {
  * Listens for the source's bulk connection to `target` and receives into it. `timeoutMs`: how
  * long to wait for the connection, and for each record's bytes once it came.
  */
-export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, target: BulkTarget, timeoutMs: number): Promise<BulkOffer> {
+export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, target: BulkTarget, timeoutMs: number, ports: Exclude<BulkPorts, 'off'> = 'ephemeral'): Promise<BulkOffer> {
   const source = plainAddress(control.remoteAddress);
   const local = plainAddress(control.localAddress);
   // A control connection already gone has no addresses: never a listener on every address.
   if (source === undefined || local === undefined) throw bulkError('ENOTCONN', 'the control connection is closed', 0);
-  const server = createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host: local, backlog: 4 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const server = await listenOn(local, ports);
   const listening = (server.address() as { port: number }).port;
   const ticket = randomBytes(TICKET_BYTES);
   let keys: ReturnType<typeof bulkKeys>;
@@ -118,6 +111,30 @@ export async function offerBulk(port: Required<BulkIoPort>, control: TLSSocket, 
       },
     },
   };
+}
+
+/**
+ * A listener for one transfer on `host`: a port the kernel picks, or the first free one of the
+ * range (a firewall's; another transfer may hold the others). EADDRINUSE on every one: none.
+ */
+async function listenOn(host: string, ports: Exclude<BulkPorts, 'off'>): Promise<Server> {
+  const candidates = ports === 'ephemeral' ? [0] : Array.from({ length: ports.last - ports.first + 1 }, (_, i) => ports.first + i);
+  for (const [i, candidate] of candidates.entries()) {
+    const server = createServer({ pauseOnConnect: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: candidate, host, backlog: 4 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return server;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || i === candidates.length - 1) throw err;
+    }
+  }
+  throw bulkError('EADDRINUSE', 'no bulk port', 0); // not reached: the loop returns or throws
 }
 
 /** An IPv4 address as such, not as an IPv4-mapped IPv6 one (a control server listening on '::'). */

@@ -21,6 +21,7 @@ import { GenerationStore } from './generation-store.js';
 import { printable, type RelPath } from './paths.js';
 import type { ReplicationTransport } from './transport.js';
 import type { Throttle } from './token-bucket.js';
+import type { BulkPorts } from './bulk-io.js';
 import { ReplicaServer, type ReplicaEvent } from './replica-server.js';
 import { SourceReplicator, type SourceEvent } from './source-replicator.js';
 import type { XattrSelection } from './xattrs.js';
@@ -42,6 +43,8 @@ export interface DirectorySettings {
   readonly xattrs?: XattrSelection;
   /** A bandwidth limit per peer link (`bandwidthLimit`): a fresh throttle for each source. */
   readonly throttle?: () => Throttle;
+  /** Where the replica takes bulk transfers (`bulkPorts`, bulk-io.ts); `off` also stops the source asking. Default: a port the kernel picks. */
+  readonly bulkPorts?: BulkPorts;
 }
 
 export interface DirectoryPorts {
@@ -100,6 +103,7 @@ export class DirectoryDriver implements ResourceDriver {
           replica: peer,
           transport: this.settings.transport,
           throttle: this.settings.throttle?.(),
+          bulk: this.settings.bulkPorts !== 'off',
           exclude: this.settings.exclude,
           native: this.ports.native,
           clock: this.ports.clock,
@@ -205,6 +209,7 @@ export class DirectoryDriver implements ResourceDriver {
       contentCache: await this.contentCache(),
       conflictDir: Buffer.from(this.settings.conflictDir),
       guard: this.ports.native,
+      ...(this.settings.bulkPorts && { bulkPorts: this.settings.bulkPorts }),
       onEvent: (event) => this.onReplicaEvent(event),
     });
     await server.listen();

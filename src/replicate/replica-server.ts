@@ -8,7 +8,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { bulkPortOf, type BulkError, type BulkIoPort } from './bulk-io.js';
+import { bulkPortOf, type BulkError, type BulkIoPort, type BulkPorts } from './bulk-io.js';
 import { offerBulk } from './bulk-receiver.js';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
@@ -83,6 +83,8 @@ export interface ReplicaServerOptions {
   guard?: InotifyPort;
   /** Content hashes kept across restarts (content-cache.ts); default: in memory. */
   contentCache?: ContentCache;
+  /** Where bulk transfers are taken (bulk-io.ts): a kernel-picked port (the default), a range, or `off`. */
+  bulkPorts?: BulkPorts;
   /** Each group commit's phases (batch-commit.ts), for benchmarks. */
   onCommitBatch?: (phases: CommitPhases) => void;
 }
@@ -151,7 +153,7 @@ export class ReplicaServer {
       options.onCommitBatch,
     );
     this.digester = new TreeDigester(options.root, { readSmallFile: options.native.readSmallFile?.bind(options.native), xattrPort: xattrPortOf(options.native), cache: options.contentCache, scanDirectory: options.native.scanDirectory?.bind(options.native), hashFiles: options.native.hashFiles?.bind(options.native) });
-    this.bulkPort = bulkPortOf(options.native);
+    this.bulkPort = options.bulkPorts === 'off' ? undefined : bulkPortOf(options.native);
     const transport = options.transport;
     this.server = createServer(transport.serverOptions(), (socket) => this.accept(socket));
     // Renewed certificate files: installed before the next handshake (before the TLS layer's own
@@ -309,15 +311,16 @@ export class ReplicaServer {
 
   /**
    * A bulk transfer for the partial of `token` (bulk-receiver.ts), when the source asked for one
-   * and this replica can: the ticket and port for the begin reply. Without one (no addon, a
-   * listener that cannot open) the source sends the data through TLS, as it does to older replicas.
+   * and this replica can: the ticket and port for the begin reply. Without one (no addon, every
+   * port of `bulkPorts` busy) the source sends the data through TLS, as it does to older replicas.
    */
   private async offerBulk(channel: Channel, token: string, path: RelPath): Promise<{ ticket: string; port: number } | undefined> {
     const control = this.tlsOf.get(channel);
     const target = this.applier.bulkTarget(token);
-    if (this.bulkPort === undefined || control === undefined || target === undefined) return undefined;
+    const ports = this.options.bulkPorts ?? 'ephemeral';
+    if (this.bulkPort === undefined || ports === 'off' || control === undefined || target === undefined) return undefined;
     try {
-      const offer = await offerBulk(this.bulkPort, control, target, BULK_TIMEOUT_MS);
+      const offer = await offerBulk(this.bulkPort, control, target, BULK_TIMEOUT_MS, ports);
       this.applier.attachBulk(token, offer.job);
       // A failed bulk connection (cut, hostile, a full disk) is said here; the source sends again.
       offer.job.done.catch((err: BulkError) => {

@@ -68,6 +68,8 @@ export interface SourceReplicatorOptions {
   /** How the two sides authenticate (psk-tls.ts, cert-tls.ts); asked again at every connect. */
   transport: ReplicationTransport;
   exclude?: (path: RelPath) => boolean;
+  /** Asks for bulk transfers where the replica offers them (bulk-io.ts); default true. */
+  bulk?: boolean;
   native: InotifyPort & SmallFileReader & BulkIoPort & { [K in keyof XattrPort]?: XattrPort[K] };
   clock: Clock;
   /** Extended attributes and/or POSIX ACLs replicated too (xattrs.ts); default neither. */
@@ -277,7 +279,7 @@ export class SourceReplicator {
       clearTimeout(handshakeTimer);
       void this.hello(channel)
         .then(({ delta, bulk }) => {
-          const bulkPort = bulk && this.options.throttle === undefined ? bulkPortOf(this.options.native) : undefined;
+          const bulkPort = bulk && this.options.bulk !== false && this.options.throttle === undefined ? bulkPortOf(this.options.native) : undefined;
           this.backoffMs = 100;
           this.lastRefusal = undefined;
           this.sender = new SourceSender(channel, this.options.root, this.digester, {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { connect, Server } from 'node:net';
+import { connect, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { NativeFileBinding } from '../../src/net/native.js';
@@ -179,3 +179,49 @@ test('A full disk on the replica during a bulk transfer: ENOSPC on both sides, n
   assert.ok(readFileSync(join(replica, 'too-big.bin')).equals(bytes));
   assert.deepEqual(await leftoverTemporaries(replica), []);
 });
+
+test('bulkPorts: the replica listens on a free port of its range, sends through TLS when every one is busy, and never offers with off', async (t) => {
+  // Two ports the kernel has free now, held by this test until the replica needs one of them.
+  const holders = await Promise.all([0, 1].map(() => freePortHolder()));
+  const [first, last] = holders.map((h) => h.port).sort((a, b) => a - b) as [number, number];
+  for (const h of holders) await h.release();
+  // The range between them may hold other ports in use: the replica skips those (EADDRINUSE).
+  const received: { length: number }[] = [];
+  const top = Math.min(last, first + 1023);
+  const ranged = await loopbackPair(t, { bulkPorts: { first, last: top }, replicaNative: counted(received, 'receive') });
+  await ranged.converged('empty trees');
+  const offered: number[] = [];
+  const restore = watchListeners((port) => offered.push(port));
+  t.after(restore);
+  addFile(ranged.source, 'in-range.bin', randomBytes(SIZE));
+  await ranged.converged('a file through a port of the range');
+  restore();
+  assert.equal(received.length, 1, 'a bulk transfer');
+  assert.ok(offered.length === 1 && offered[0]! >= first && offered[0]! <= top, `offered ${offered.join(', ')}, the range ${first}-${top}`);
+
+  // Every port of a one-port range taken by someone else: no offer, the file goes through TLS.
+  const busy = await freePortHolder();
+  t.after(() => busy.release());
+  const full = await loopbackPair(t, { bulkPorts: { first: busy.port, last: busy.port }, replicaNative: counted(received, 'receive') });
+  await full.converged('empty trees (busy range)');
+  const bytes = randomBytes(SIZE);
+  addFile(full.source, 'busy.bin', bytes);
+  await full.converged('a file through TLS, the range busy');
+  assert.equal(received.length, 1, 'no second bulk transfer');
+  assert.ok(readFileSync(join(full.replica, 'busy.bin')).equals(bytes));
+  assert.deepEqual(full.sourceEvents.filter((e) => e.kind === 'bulk-off'), [], 'no offer is not a failure');
+
+  const off = await loopbackPair(t, { bulkPorts: 'off', replicaNative: counted(received, 'receive') });
+  await off.converged('empty trees (off)');
+  addFile(off.source, 'off.bin', randomBytes(SIZE));
+  await off.converged('a file with bulk transfers off');
+  assert.equal(received.length, 1, 'bulkPorts off: no bulk transfer');
+});
+
+/** A listener on a port the kernel picked on 127.0.0.1, until released. */
+async function freePortHolder(): Promise<{ port: number; release: () => Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+

@@ -262,6 +262,7 @@ test('check-config: a bad certificate file is an error naming the resource key a
     peers: [],
     auth: { kind: 'certificates' as const, files, peerNames: [] },
     bandwidthLimit: undefined,
+    bulkPorts: 'ephemeral' as const,
     conflictDir: `${data}.conflicts`,
     fullCheckEveryMs: 600_000,
     xattrs: false,

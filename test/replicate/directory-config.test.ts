@@ -78,3 +78,24 @@ test('directory resource: bad tls and bandwidthLimit settings are errors naming 
     assert.throws(() => load(yaml), (err: Error) => message.test(err.message), yaml);
   }
 });
+
+test('directory resource: bulkPorts is a kernel-picked port by default, off, a port or a range; a bad one names bulkPorts and why', () => {
+  const ports = (extra: string) => (load(`    path: /srv/data\n    keyFile: /k\n${extra}`).config.resources![0]!.settings as DirectoryKindSettings).bulkPorts;
+  assert.equal(ports(''), 'ephemeral');
+  assert.equal(ports('    bulkPorts: "off"\n'), 'off');
+  assert.deepEqual(ports('    bulkPorts: 7412-7419\n'), { first: 7412, last: 7419 });
+  assert.deepEqual(ports('    bulkPorts: 7500\n'), { first: 7500, last: 7500 });
+  const cases: [string, RegExp][] = [
+    ['    bulkPorts: 7419-7412\n', /first not above the last/],
+    ['    bulkPorts: 0-5\n', /from 1 to 65535/],
+    ['    bulkPorts: 70000\n', /from 1 to 65535/],
+    ['    bulkPorts: lots\n', /not FIRST-LAST, a port or off/],
+    ['    bulkPorts: 20000-30000\n', /10001 ports; at most 1024/],
+    ['    bulkPorts: 7400-7420\n', /includes the replica port 7411/],
+    ['    port: 9000\n    bulkPorts: 9000\n', /includes the replica port 9000/],
+  ];
+  for (const [yaml, why] of cases) {
+    assert.throws(() => ports(yaml), (err: Error) => /bulkPorts/.test(err.message) && why.test(err.message), yaml);
+  }
+});
+

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../../src/lab/wait-for.js';
 import { loadNative, type NativeFileBinding } from '../../../src/net/native.js';
+import type { BulkPorts } from '../../../src/replicate/bulk-io.js';
 import { pskTransport } from '../../../src/replicate/psk-tls.js';
 import { ReplicaServer, type ReplicaEvent } from '../../../src/replicate/replica-server.js';
 import { SourceReplicator, type SourceEvent } from '../../../src/replicate/source-replicator.js';
@@ -23,6 +24,8 @@ export interface PairOptions {
   xattrs?: XattrSelection;
   /** A full comparison this often (default: the replicator's). */
   fullCheckEveryMs?: number;
+  /** The replica's `bulkPorts` (bulk-io.ts); default a port the kernel picks. */
+  bulkPorts?: BulkPorts;
   /** Compares attributes too in converged(). */
   compareXattrs?: (full: Buffer) => string;
 }
@@ -37,7 +40,7 @@ export async function loopbackPair(t: { after: (fn: () => Promise<void> | void) 
   const undoReplicaSetup = options.replicaSetup?.(replica);
   const native = loadNative();
   const replicaEvents: ReplicaEvent[] = [];
-  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native: (options.replicaNative ?? ((n) => n))(native), onEvent: (e) => replicaEvents.push(e) });
+  const server = new ReplicaServer({ root: Buffer.from(replica), transport: pskTransport(psk), host: '127.0.0.1', port: 0, native: (options.replicaNative ?? ((n) => n))(native), onEvent: (e) => replicaEvents.push(e), ...(options.bulkPorts && { bulkPorts: options.bulkPorts }) });
   const { port } = await server.listen();
   const sourceEvents: SourceEvent[] = [];
   const makeSource = () =>
