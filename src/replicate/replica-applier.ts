@@ -437,7 +437,11 @@ export class ReplicaApplier {
     if (partial === undefined) throw new ApplyError(`No transfer is open for token ${token}`, 'EPROTO');
     await partial.bulk?.done;
     if (partial.failure !== undefined) {
-      await this.abandon(token, true);
+      // A bulk connection cut mid-way wrote only records that checked: kept for the next
+      // attempt's resume, as a closed connection keeps a stream's partial. A full disk gave its space back.
+      const keep = partial.bulk !== undefined && partial.failure.code !== 'ENOSPC';
+      await this.abandon(token, !keep);
+      if (keep) this.abandoned.set(token, partial.temp);
       throw partial.failure;
     }
     let dir: Buffer;

@@ -161,6 +161,37 @@ test('A hostile first connection from the source\'s address fails its records; n
   assert.deepEqual(await leftoverTemporaries(replica), []);
 });
 
+test('A bulk connection cut mid-way while the TLS one lives: the replica keeps the records that came, the next attempt resumes from them', async (t) => {
+  let cuts = 0;
+  const cutOnce = (native: NativeFileBinding): NativeFileBinding => {
+    const send = native.bulkSend!.bind(native);
+    const shutdown = native.bulkShutdown!.bind(native);
+    return {
+      ...native,
+      bulkSend: async (sockFd, fileFd, offset, length, ...rest) => {
+        if (cuts++ > 0) return send(sockFd, fileFd, offset, length, ...rest);
+        // Half the file in whole records, then the connection goes (a middlebox's reset, say).
+        const half = Math.floor(length / 2 / (1024 * 1024)) * 1024 * 1024;
+        await send(sockFd, fileFd, offset, half, ...rest);
+        shutdown(sockFd);
+        throw Object.assign(new Error('send record 8 failed: Broken pipe'), { code: 'EPIPE', bytes: half });
+      },
+    };
+  };
+  const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, { sourceNative: cutOnce });
+  await converged('empty trees');
+  const bytes = randomBytes(SIZE);
+  addFile(source, 'resumed.bin', bytes);
+  await converged('the file, after the cut');
+  assert.equal(cuts, 2, 'a second bulk transfer finished the file');
+  const resumed = replicaEvents.find((e) => e.kind === 'resumed');
+  assert.ok(resumed !== undefined && Number(resumed.offset) >= BULK_MIN, `resumed from the records that came: ${JSON.stringify(resumed)}`);
+  assert.ok(sourceEvents.some((e) => e.kind === 'send-failed' && e.path === 'resumed.bin'), 'the cut was reported');
+  assert.deepEqual(sourceEvents.filter((e) => e.kind === 'bulk-off'), [], 'a cut is not an unreachable port');
+  assert.ok(readFileSync(join(replica, 'resumed.bin')).equals(bytes));
+  assert.deepEqual(await leftoverTemporaries(replica), []);
+});
+
 test('A full disk on the replica during a bulk transfer: ENOSPC on both sides, nothing installed, converges once there is room', { skip: process.getuid?.() === 0 ? false : 'needs root (mounts a small tmpfs)' }, async (t) => {
   const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, {
     replicaSetup: (dir) => {
