@@ -1,7 +1,7 @@
 /**
  * Replication between two network namespaces (source on host a, replica on host b), each side a
- * process of its own: full tree comparisons after live writes, kill -9 of the replica mid-file,
- * a kernel queue overflow and a full disk on the replica. Root only (skips with the reason).
+ * process of its own: full tree comparisons after live writes, kill -9 of the replica or of the
+ * source mid-file (large files go as bulk transfers), a kernel queue overflow and a full disk on the replica. Root only (skips with the reason).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,25 @@ import { labPair } from './support/lab-pair.js';
 import { leftoverTemporaries, treeDifferences } from './support/tree-compare.js';
 
 const skip = labUnavailableReason() ?? nativeAddonUnavailableReason();
+/** A slow link (tbf on the source's interface), so a transfer takes seconds. */
+async function slowLink(pair: Awaited<ReturnType<typeof labPair>>): Promise<void> {
+  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+}
+
+/**
+ * A 48 MiB file written beside the tree and moved in (one complete version is transferred),
+ * then a wait until the replica's partial holds more than 4 MiB of it.
+ */
+async function largeFileUnderWay(pair: Awaited<ReturnType<typeof labPair>>, name: string): Promise<void> {
+  const outside = join(pair.source, '..', name);
+  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
+  renameSync(outside, join(pair.source, name));
+  await waitFor(
+    () => readdirSync(pair.replica).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(pair.replica, n)).size > 4 * 1024 * 1024),
+    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
+  );
+}
+
 function byteName(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${dir}/`), name]);
 }
@@ -46,20 +65,11 @@ test('Writes on the source appear on the replica in another namespace: bytes, mo
 
 test('kill -9 of the replica mid-transfer of a large file: no partial file visible, resumes and converges after restart', { skip }, async (t) => {
   const pair = await labPair(t);
-  // A slow link (tbf on the source's interface) so the transfer takes seconds.
-  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+  await slowLink(pair);
   let replica = await pair.startReplica();
   const source = await pair.startSource();
   await pair.converged('empty trees');
-  // Written beside the tree and moved in, so one complete version is transferred.
-  const outside = join(pair.source, '..', 'db.dump');
-  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
-  renameSync(outside, join(pair.source, 'db.dump'));
-  const partialDir = pair.replica;
-  await waitFor(
-    () => readdirSync(partialDir).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(partialDir, n)).size > 4 * 1024 * 1024),
-    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
-  );
+  await largeFileUnderWay(pair, 'db.dump');
   await replica.stop('SIGKILL');
   assert.equal(existsSync(join(pair.replica, 'db.dump')), false, 'no file under the final name before it is complete');
   replica = await pair.startReplica();
@@ -72,17 +82,11 @@ test('kill -9 of the replica mid-transfer of a large file: no partial file visib
 
 test('The link cut mid-file: no partial file visible, the transfer resumes and converges once the link is back', { skip }, async (t) => {
   const pair = await labPair(t);
-  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+  await slowLink(pair);
   const replica = await pair.startReplica();
   await pair.startSource();
   await pair.converged('empty trees');
-  const outside = join(pair.source, '..', 'video.bin');
-  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
-  renameSync(outside, join(pair.source, 'video.bin'));
-  await waitFor(
-    () => readdirSync(pair.replica).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(pair.replica, n)).size > 4 * 1024 * 1024),
-    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
-  );
+  await largeFileUnderWay(pair, 'video.bin');
   await pair.lab.cutLink('a');
   await new Promise((r) => setTimeout(r, 3000)); // the connection times out or stalls meanwhile
   assert.equal(existsSync(join(pair.replica, 'video.bin')), false, 'no file under the final name while the link is cut');
@@ -137,17 +141,11 @@ test('A full disk on the replica gives a clear error and converges once space is
 
 test('kill -9 of the source mid-transfer of a large file (a bulk connection): the replica keeps what came, the restarted source resumes', { skip }, async (t) => {
   const pair = await labPair(t);
-  await pair.lab.exec('a', ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', '80mbit', 'burst', '64kb', 'latency', '200ms']);
+  await slowLink(pair);
   const replica = await pair.startReplica();
   let source = await pair.startSource();
   await pair.converged('empty trees');
-  const outside = join(pair.source, '..', 'backup.tar');
-  writeFileSync(outside, randomBytes(48 * 1024 * 1024));
-  renameSync(outside, join(pair.source, 'backup.tar'));
-  await waitFor(
-    () => readdirSync(pair.replica).some((n) => n.startsWith('.hotstandby-partial.') && statSync(join(pair.replica, n)).size > 4 * 1024 * 1024),
-    { description: 'a partial file holding more than 4 MiB', timeoutMs: 30_000, intervalMs: 20 },
-  );
+  await largeFileUnderWay(pair, 'backup.tar');
   await source.stop('SIGKILL');
   // The control connection ends with it: the replica stops its receive job and keeps the records it wrote.
   await replica.waitForLine(/"kind":"disconnected"/, 30_000);
