@@ -1,13 +1,13 @@
 /**
- * The replica's end of one bulk transfer (bulk-io.ts): a listener on a port of the kernel's
- * choosing (or of the configured range), for this transfer only, on the address the source reached; the first connection from
- * the source's address is read by one receive job into the partial file. The port and the ticket
- * go to the source in the `begin` reply, inside TLS.
+ * The replica's end of one bulk transfer (bulk-io.ts): a listener for this transfer only, on the
+ * address the source reached and a port the kernel picks (or the first free one of `bulkPorts`);
+ * the first connection from the source's address is read by one receive job into the partial
+ * file. The port and the ticket go to the source in the `begin` reply, inside TLS.
  *
- * Another host that finds the port (before the source does) gets nowhere: its connection is
- * closed unread, and a connection from the source's address that does not hold the keys fails
- * at its first record (EBADMSG). Either way the transfer fails, the source sends the file again
- * through TLS, and nothing of it is installed.
+ * Another host that finds the port gets nowhere: its connection is closed unread, and the source's
+ * own still comes. A connection from the source's address that does not hold the keys fails at its
+ * first record (EBADMSG) before a byte of it is written; the source then sends the file again
+ * (through TLS if the port is gone by then), and nothing forged is installed.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
