@@ -6,7 +6,7 @@
  * Also a TCP proxy that can cut a connection mid-upload (a link cut on a bad day).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,10 @@ export interface S3Server {
   certFile: string;
   cert: Buffer;
   dir: string;
-  /** The server process killed (SIGKILL: gone without a goodbye); its data kept. */
+  /**
+   * The server process killed (SIGKILL: gone without a goodbye); its data kept, as S3 would keep
+   * it: only the objects whose upload had completed (see scrubIncompleteObjects).
+   */
   kill(): Promise<void>;
   /** The server again, on the same data directory and port, after kill(). */
   restart(): Promise<void>;
@@ -69,6 +72,7 @@ export async function startS3Server(buckets: string[] = []): Promise<S3Server> {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
+      scrubIncompleteObjects(join(dir, 'data'));
     },
     async restart() {
       [child] = await listen(port);
@@ -78,6 +82,31 @@ export async function startS3Server(buckets: string[] = []): Promise<S3Server> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * S3 stores an object whole or not at all; s3rver writes an object's data file as the upload
+ * streams in and its metadata file after, neither atomically. Killed mid-upload it leaves a data
+ * file without metadata, or a metadata file cut short, and a cut one makes every later listing of
+ * the bucket fail with HTTP 500 (JSON.parse). Such leftovers are removed, so the server comes back
+ * as S3 would: without the objects whose upload never completed.
+ */
+function scrubIncompleteObjects(root: string): void {
+  const OBJECT = '._S3rver_object';
+  if (!existsSync(root)) return;
+  for (const entry of readdirSync(root, { recursive: true })) {
+    const name = String(entry);
+    if (!name.endsWith(OBJECT)) continue;
+    const base = join(root, name.slice(0, -OBJECT.length));
+    let complete = false;
+    try {
+      JSON.parse(readFileSync(`${base}._S3rver_metadata.json`, 'utf8'));
+      complete = true;
+    } catch {
+      // no metadata yet, or cut short: the upload never completed
+    }
+    if (!complete) for (const suffix of [OBJECT, `${OBJECT}.md5`, '._S3rver_metadata.json']) rmSync(`${base}${suffix}`, { force: true });
+  }
 }
 
 /** Forwards loopback connections to `targetPort`; cut() arms a cut after `bytes` more upstream bytes. */
