@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parseYamlConfig, loadYamlConfig } from '../../src/config/yaml/index.js';
 
 const INSTANCES = `
@@ -103,6 +103,7 @@ describe('resources in the YAML configuration', () => {
 
 describe('keepalivedConf: resources added to an unchanged keepalived.conf', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-res-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'keepalived.conf'), 'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.10/24\n  }\n}\n');
 
   it('takes the instances from the keepalived.conf (relative to the YAML file) and the resources from the YAML', async () => {

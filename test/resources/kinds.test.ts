@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { processRunner, type CommandRunner } from '../../src/resources/kinds/command.js';
 import { ExecDriver } from '../../src/resources/kinds/exec.js';
 import { MountDriver } from '../../src/resources/kinds/mount.js';
@@ -31,6 +31,7 @@ const host: ResourceHost = {
 
 describe('exec kind', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hs-exec-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const sh = (script: string) => ['/bin/sh', '-c', script];
   const driver = (commands: Record<string, string[]>) => new ExecDriver({ commands }, host, processRunner(clock));
 
@@ -176,6 +177,7 @@ describe('mount kind (a loop device in a private mount namespace)', { skip: moun
       } catch {
         // already detached
       }
+      rmSync(dir, { recursive: true, force: true });
     });
     // unshare has exec'd sleep once its mount namespace differs from ours.
     while (readLink(`/proc/${ns.pid}/ns/mnt`) === readLink('/proc/self/ns/mnt')) await new Promise((r) => setTimeout(r, 20));

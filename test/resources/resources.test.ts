@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { HotstandbyConfig } from '../../src/config/model.js';
 import type { ResourceConfig } from '../../src/config/resource-model.js';
 import { ResourceKinds } from '../../src/resources/registry.js';
@@ -11,6 +11,17 @@ import { Resources, type InstanceFacts } from '../../src/resources/resources.js'
 import { instanceConfig } from '../support/instance-config.js';
 import { FakeTime } from '../support/fake-time.js';
 import { FakeDriver, quietLog, resourceConfig, run } from './fakes.js';
+
+/** A state directory per Resources, all removed once the file's tests are done. */
+const stateRoots: string[] = [];
+function stateRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-resources-'));
+  stateRoots.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of stateRoots) rmSync(dir, { recursive: true, force: true });
+});
 
 function setup() {
   const time = new FakeTime();
@@ -43,7 +54,7 @@ function setup() {
       timers: time,
       log: quietLog,
       kinds: new ResourceKinds([fakeKind]),
-      stateRoot: mkdtempSync(join(tmpdir(), 'hs-resources-')),
+      stateRoot: stateRoot(),
       gate: (instance) => ({ set: (allowed) => gates.set(instance, allowed), settled: async () => undefined }),
       fence: async () => undefined,
       onEvent: () => undefined,
