@@ -16,14 +16,15 @@
 // still expected before it reads the record, and writes a record's plaintext only after its
 // tag checked. A key seals one transfer of at most 2^40 bytes (MAX_BYTES_PER_KEY in bulk-io.ts).
 //
-// bulkSend(sockFd, fileFd, offset, length, key, iv, counter, recordSize, timeoutMs)
+// bulkSend(sockFd, fileFd, offset, length, key, iv, counter, recordSize, timeoutMs, progress?)
 //   reads [offset, offset + length) of fileFd, seals it in records of recordSize and sends
 //   them. Resolves { records, bytes }.
-// bulkReceive(sockFd, directFd, bufferedFd, offset, length, key, iv, counter, recordMax, timeoutMs)
+// bulkReceive(sockFd, directFd, bufferedFd, offset, length, key, iv, counter, recordMax, timeoutMs, progress?)
 //   receives records until `length` bytes of plaintext have come and writes them at `offset`
 //   (O_DIRECT through directFd where aligned, as direct-write.cc, the rest through bufferedFd;
 //   directFd -1: all buffered). Resolves { records, bytes, direct }.
-// Both: the socket must be
+// Both: `progress` (Buffer.alloc(8)) holds the bytes done so far as a little-endian u64, stored
+// after each record, for the main thread to read while the job runs. The socket must be
 // a connected stream socket no one else reads (receive) or writes (send) meanwhile;
 // `timeoutMs` without progress rejects with ETIMEDOUT. shutdown(2) of the socket by another
 // thread (bulkShutdown) ends a waiting job: a send with EPIPE, a receive with EPROTO (the
@@ -141,6 +142,16 @@ class BulkWorker : public Napi::AsyncWorker {
     counter_ = static_cast<uint64_t>(IntArg(info, at + 2, "The record counter"));
     record_ = IntArg(info, at + 3, "The record size", 1, kRecordLimit);
     timeoutMs_ = static_cast<int>(IntArg(info, at + 4, "The timeout", 1, INT32_MAX));
+    if (info.Length() > at + 5 && !info[at + 5].IsUndefined()) {
+      // The bytes done so far, for the main thread to read while the job runs (lag in bytes).
+      if (!info[at + 5].IsBuffer()) throw Napi::TypeError::New(env, "The progress must be an 8-byte Buffer");
+      auto progress = info[at + 5].As<Napi::Buffer<uint8_t>>();
+      if (progress.Length() != 8 || reinterpret_cast<uintptr_t>(progress.Data()) % alignof(uint64_t) != 0) {
+        throw Napi::TypeError::New(env, "The progress must be an 8-byte Buffer of its own (Buffer.alloc(8): aligned)");
+      }
+      progress_ = reinterpret_cast<uint64_t*>(progress.Data());
+      progressRef_ = Napi::Persistent(progress);
+    }
   }
 
   ~BulkWorker() override { OPENSSL_cleanse(key_, sizeof key_); }
@@ -175,6 +186,11 @@ class BulkWorker : public Napi::AsyncWorker {
     return true;
   }
 
+  // After each record: `bytes_` where the main thread can read it (one aligned 64-bit store).
+  void Progress() {
+    if (progress_ != nullptr) __atomic_store_n(progress_, static_cast<uint64_t>(bytes_), __ATOMIC_RELAXED);
+  }
+
   void Fail(int error, const char* step, const std::string& detail = "") {
     error_ = error;
     step_ = step;
@@ -203,6 +219,8 @@ class BulkWorker : public Napi::AsyncWorker {
   uint64_t counter_ = 0;
   int64_t record_ = 0;
   int timeoutMs_ = 0;
+  uint64_t* progress_ = nullptr;
+  Napi::Reference<Napi::Buffer<uint8_t>> progressRef_;
   std::unique_ptr<EVP_CIPHER_CTX, CipherDeleter> cipher_;
   int64_t records_ = 0;
   int64_t bytes_ = 0;
@@ -245,6 +263,7 @@ class SendWorker : public BulkWorker {
       }
       records_++;
       bytes_ += static_cast<int64_t>(n);
+      Progress();
     }
   }
   void OnOK() override { Settle(Napi::Object::New(Env())); }
@@ -288,6 +307,7 @@ class ReceiveWorker : public BulkWorker {
       if (!Write(data, n, offset_ + bytes_)) return;
       records_++;
       bytes_ += n;
+      Progress();
     }
   }
   void OnOK() override {

@@ -137,9 +137,9 @@ export interface NativeFileBinding {
   /** A stream's data written O_DIRECT from an aligned staging buffer, unaligned head and tail buffered (native/direct-write.cc). */
   writeDirect?(directFd: number, bufferedFd: number, pieces: readonly Buffer[], offset: number): Promise<{ written: number; direct: number }>;
   /** A file's range sealed in AES-256-GCM records and sent on a socket, in one thread-pool job (native/bulk-io.cc, src/replicate/bulk-io.ts). */
-  bulkSend?(sockFd: number, fileFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordSize: number, timeoutMs: number): Promise<{ records: number; bytes: number }>;
+  bulkSend?(sockFd: number, fileFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordSize: number, timeoutMs: number, progress?: Buffer): Promise<{ records: number; bytes: number }>;
   /** Such records received, opened and written into a file (O_DIRECT where aligned), in one thread-pool job. */
-  bulkReceive?(sockFd: number, directFd: number, bufferedFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordMax: number, timeoutMs: number): Promise<{ records: number; bytes: number; direct: number }>;
+  bulkReceive?(sockFd: number, directFd: number, bufferedFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordMax: number, timeoutMs: number, progress?: Buffer): Promise<{ records: number; bytes: number; direct: number }>;
   /** shutdown(2) of a socket a bulk job uses, so the job ends. */
   bulkShutdown?(sockFd: number): void;
   /** Poly1305 (RFC 8439) fed piece by piece (native/poly1305.cc): a whole-file stream's check (src/replicate/content-check.ts); an older addon has none. */

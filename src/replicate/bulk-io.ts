@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 
 /** The addon's calls (native/bulk-io.cc). */
 export interface BulkIoPort {
-  bulkSend?(sockFd: number, fileFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordSize: number, timeoutMs: number): Promise<{ records: number; bytes: number }>;
+  bulkSend?(sockFd: number, fileFd: number, offset: number, length: number, key: Buffer, iv: Buffer, counter: number, recordSize: number, timeoutMs: number, progress?: Buffer): Promise<{ records: number; bytes: number }>;
   bulkReceive?(
     sockFd: number,
     directFd: number,
@@ -24,6 +24,7 @@ export interface BulkIoPort {
     counter: number,
     recordMax: number,
     timeoutMs: number,
+    progress?: Buffer,
   ): Promise<{ records: number; bytes: number; direct: number }>;
   bulkShutdown?(sockFd: number): void;
 }
@@ -50,6 +51,8 @@ export interface BulkJob {
   done: Promise<number>;
   /** Ends the job early (the transfer was abandoned or the connection closed); `done` then rejects. */
   cancel(): void;
+  /** Bytes done so far, while it runs (the source's lag in bytes); absent where not kept. */
+  progress?(): number;
 }
 
 /**

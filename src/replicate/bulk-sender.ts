@@ -29,6 +29,8 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
   let cancelled: BulkError | undefined;
   let running: { fd: number } | undefined;
   let connected = false;
+  // Written by the job after each record (native/bulk-io.cc): the bytes sent so far.
+  const progress = Buffer.alloc(8);
   const done = (async () => {
     try {
       socket = connect({ host: control.remoteAddress, port: offer.port });
@@ -55,7 +57,7 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       const fd = socketFd(opened);
       if (fd === undefined) throw bulkError('ENOTSUP', "this Node does not expose a socket's descriptor", 0);
       running = { fd };
-      const { bytes } = await port.bulkSend(fd, fileFd, offset, length, key, iv, 0, BULK_RECORD, timeoutMs).catch((err: BulkError) => {
+      const { bytes } = await port.bulkSend(fd, fileFd, offset, length, key, iv, 0, BULK_RECORD, timeoutMs, progress).catch((err: BulkError) => {
         // A cancel shuts the socket down (the job then fails to send: EPIPE); any other error is the job's own.
         if (cancelled === undefined || err.code !== 'EPIPE') throw err;
         cancelled.bytes = err.bytes ?? 0;
@@ -80,5 +82,6 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       if (running !== undefined) port.bulkShutdown(running.fd);
       else socket?.destroy();
     },
+    progress: () => Number(progress.readBigUInt64LE(0)),
   };
 }

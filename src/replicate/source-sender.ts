@@ -29,6 +29,8 @@ export const WHOLE_FILE_LIMIT = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 /** Files from this size on go as bulk transfers where the replica offers them; below, a connection and two jobs gain nothing. */
 export const BULK_MIN = 8 * 1024 * 1024;
+/** How often a bulk transfer's bytes sent so far are counted (lag in bytes). */
+const BULK_PROGRESS_MS = 200;
 /** How long the source's send job waits for its bulk socket to take each record. */
 const BULK_TIMEOUT_MS = 30_000;
 /** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
@@ -527,12 +529,20 @@ export class SourceSender {
     await this.hashPrefix(file, offset, check);
     const job = sendBulk(bulk.port, bulk.control, offer, file.fd, Number(offset), Number(before.size - offset), BULK_TIMEOUT_MS);
     const stopOnClose = this.channel.onClose(() => job.cancel());
+    // The bytes sent count as they go (lag in bytes), as a stream's frames do.
+    let counted = 0;
+    const count = (now: number) => {
+      if (now > counted) this.hooks.onBytes?.(now - counted);
+      counted = Math.max(counted, now);
+    };
+    const ticker = setInterval(() => count(job.progress?.() ?? 0), BULK_PROGRESS_MS);
     let failed: BulkError | undefined;
     try {
-      this.hooks.onBytes?.(await job.done);
+      count(await job.done);
     } catch (err) {
       failed = err as BulkError;
     } finally {
+      clearInterval(ticker);
       stopOnClose();
     }
     if (failed !== undefined) {

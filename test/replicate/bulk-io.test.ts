@@ -21,6 +21,7 @@ import { bulkKeys, bulkPortOf, socketFd, TICKET_BYTES, type BulkError, type Bulk
 import { certTransport } from '../../src/replicate/cert-tls.js';
 import { pskClientOptions, pskServerOptions } from '../../src/replicate/psk-tls.js';
 import { certDir, opensslUnavailableReason, TestCa } from './support/certs.js';
+import { waitFor } from '../../src/lab/wait-for.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -600,6 +601,9 @@ test('bulkSend() and bulkReceive() name a bad argument with a TypeError or Range
     ['timeout 0', () => bulk().bulkReceive(r, -1, 0, 0, 1, key, iv, 0, 1024, 0), RangeError, /The timeout must be an integer from 1/],
     ['a direct fd of -2', () => bulk().bulkReceive(r, -2, 0, 0, 1, key, iv, 0, 1024, 1000), RangeError, /The direct file descriptor must be an integer from -1/],
     ['a socket that is a string', () => bulk().bulkSend('3' as unknown as number, 0, 0, 1, key, iv, 0, 1024, 1000), TypeError, /The socket must be a number/],
+    ['a 4-byte progress', () => bulk().bulkSend(s, 0, 0, 1, key, iv, 0, 1024, 1000, Buffer.alloc(4)), TypeError, /The progress must be an 8-byte Buffer/],
+    ['an unaligned progress', () => bulk().bulkReceive(r, -1, 0, 0, 1, key, iv, 0, 1024, 1000, Buffer.alloc(9).subarray(1)), TypeError, /The progress must be an 8-byte Buffer of its own/],
+    ['a progress that is a number', () => bulk().bulkSend(s, 0, 0, 1, key, iv, 0, 1024, 1000, 8 as unknown as Buffer), TypeError, /The progress must be an 8-byte Buffer/],
   ];
   for (const [what, call, type, message] of cases) {
     assert.throws(call, (err: Error) => err instanceof type && message.test(err.message), what);
@@ -612,6 +616,29 @@ test('bulkSend() and bulkReceive() name a bad argument with a TypeError or Range
   const side = { keys: { key, iv } };
   await Promise.all([send(sender, src, 0, 5, side), receive(receiver, -1, dst, 0, 5, side)]);
   assert.equal(readFileSync(join(dir, 'dst'), 'utf8'), 'hello');
+});
+
+test('progress: both jobs count the bytes done record by record while they run, and end at the length', { skip: noPort }, async (t) => {
+  const { sender, receiver } = await tcpPair(t);
+  const dir = tempDir(t);
+  // More than loopback's socket buffers can hold (a few MiB), so the sender waits part way.
+  const length = 64 * MiB + 123;
+  writeFileSync(join(dir, 'src'), randomBytes(length));
+  const src = openFor(t, join(dir, 'src'), 'r');
+  const dst = openFor(t, join(dir, 'dst'), 'w+');
+  const keys = randomKeys();
+  const sent = Buffer.alloc(8);
+  const received = Buffer.alloc(8);
+  const sending = bulk().bulkSend(fdOf(sender), src, 0, length, keys.key, keys.iv, 0, 64 * KiB, LONG_MS, sent);
+  // The receiver starts only once the sender is blocked on full socket buffers: its count stops short.
+  await waitFor(() => Number(sent.readBigUInt64LE(0)) > 0, { description: 'the send job counting', timeoutMs: LONG_MS });
+  await sleep(200);
+  const partway = Number(sent.readBigUInt64LE(0));
+  assert.ok(partway > 0 && partway < length && partway % (64 * KiB) === 0, `a whole number of records sent so far: ${partway}`);
+  const receiving = bulk().bulkReceive(fdOf(receiver), -1, dst, 0, length, keys.key, keys.iv, 0, 64 * KiB, LONG_MS, received);
+  await Promise.all([sending, receiving]);
+  assert.equal(Number(sent.readBigUInt64LE(0)), length);
+  assert.equal(Number(received.readBigUInt64LE(0)), length);
 });
 
 // ---------------------------------------------------------------------------------------------

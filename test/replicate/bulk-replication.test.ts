@@ -192,6 +192,44 @@ test('A bulk connection cut mid-way while the TLS one lives: the replica keeps t
   assert.deepEqual(await leftoverTemporaries(replica), []);
 });
 
+test('While a bulk transfer runs, the source counts its bytes sent so far as lag in bytes', async (t) => {
+  const MiB = 1024 * 1024;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release()); // before the pair's own teardown, which waits for the send
+  let holding = false;
+  // The real send job in two parts on the same connection, held in between (a slow link, say).
+  const holdHalfway = (native: NativeFileBinding): NativeFileBinding => {
+    const send = native.bulkSend!.bind(native);
+    return {
+      ...native,
+      bulkSend: async (sockFd, fileFd, offset, length, key, iv, counter, record, timeoutMs, progress) => {
+        const half = Math.floor(length / 2 / MiB) * MiB;
+        const own = Buffer.alloc(8);
+        await send(sockFd, fileFd, offset, half, key, iv, counter, record, timeoutMs, own);
+        progress?.writeBigUInt64LE(own.readBigUInt64LE(0));
+        holding = true;
+        await released;
+        const rest = await send(sockFd, fileFd, offset + half, length - half, key, iv, counter + half / record, record, timeoutMs);
+        progress?.writeBigUInt64LE(BigInt(length));
+        return { records: half / record + rest.records, bytes: length };
+      },
+    };
+  };
+  const pair = await loopbackPair(t, { sourceNative: holdHalfway });
+  await pair.converged('empty trees');
+  const bytes = randomBytes(SIZE);
+  addFile(pair.source, 'slow.bin', bytes);
+  await waitFor(() => holding, { description: 'the first half sent', timeoutMs: 20_000 });
+  const half = Math.floor(SIZE / 2 / MiB) * MiB;
+  await waitFor(() => pair.replicator.status().lagBytes >= half, { description: `lag_bytes at least the ${half} bytes sent`, timeoutMs: 20_000 });
+  assert.ok(pair.replicator.status().lagBytes < SIZE, 'not the whole file before it was sent');
+  release();
+  await pair.converged('the file, once released');
+  assert.ok(readFileSync(join(pair.replica, 'slow.bin')).equals(bytes));
+  assert.equal(pair.replicator.status().lagBytes, 0, 'nothing left once the replica has it');
+});
+
 test('A full disk on the replica during a bulk transfer: ENOSPC on both sides, nothing installed, converges once there is room', { skip: process.getuid?.() === 0 ? false : 'needs root (mounts a small tmpfs)' }, async (t) => {
   const { source, replica, converged, sourceEvents, replicaEvents } = await loopbackPair(t, {
     replicaSetup: (dir) => {
