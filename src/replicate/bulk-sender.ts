@@ -53,9 +53,10 @@ export function sendBulk(port: Required<BulkIoPort>, control: TLSSocket, offer: 
       });
       opened.on('error', () => {}); // Node does no I/O on it from here; the job reports failures
       if (cancelled !== undefined) throw cancelled;
-      connected = true;
       const fd = socketFd(opened);
+      // Before `connected`: a Node without the descriptor turns bulk off like an unreachable port.
       if (fd === undefined) throw bulkError('ENOTSUP', "this Node does not expose a socket's descriptor", 0);
+      connected = true;
       running = { fd };
       const { bytes } = await port.bulkSend(fd, fileFd, offset, length, key, iv, 0, BULK_RECORD, timeoutMs, progress).catch((err: BulkError) => {
         // A cancel shuts the socket down (the job then fails to send: EPIPE); any other error is the job's own.

@@ -134,6 +134,8 @@ export class ReplicaServer {
   private xattrsRefusedReported = false;
   /** The addon's bulk jobs (bulk-io.ts); without them the replica offers no bulk transfers. */
   private readonly bulkPort: Required<BulkIoPort> | undefined;
+  /** Set when this Node turned out not to expose a socket's descriptor: bulk transfers are no longer offered. */
+  private bulkUnsupported = false;
   /** Each connection's TLS socket: its session's exporter keys the bulk transfers it asks for. */
   private readonly tlsOf = new WeakMap<Channel, TLSSocket>();
 
@@ -318,13 +320,15 @@ export class ReplicaServer {
     const control = this.tlsOf.get(channel);
     const target = this.applier.bulkTarget(token);
     const ports = this.options.bulkPorts ?? 'ephemeral';
-    if (this.bulkPort === undefined || ports === 'off' || control === undefined || target === undefined) return undefined;
+    if (this.bulkPort === undefined || this.bulkUnsupported || ports === 'off' || control === undefined || target === undefined) return undefined;
     try {
       const offer = await offerBulk(this.bulkPort, control, target, BULK_TIMEOUT_MS, ports);
       this.applier.attachBulk(token, offer.job);
       // A failed bulk connection (cut, hostile, a full disk) is said here; the source sends again.
       offer.job.done.catch((err: BulkError) => {
         if (err.code !== 'ECANCELED') this.options.onEvent?.({ kind: 'apply-failed', path, code: err.code ?? 'EIO', message: `${printable(path)}: bulk transfer: ${err.message}` });
+        // A Node without sockets' descriptors (bulk-io.ts socketFd): no more offers from this process.
+        if (err.code === 'ENOTSUP') this.bulkUnsupported = true;
       });
       return { ticket: offer.ticket.toString('hex'), port: offer.port };
     } catch {
