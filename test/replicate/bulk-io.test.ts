@@ -494,13 +494,17 @@ test('bulkReceive() of a stream cut mid-record rejects promptly: EPROTO saying t
   }
 });
 
-test('a job whose peer goes silent rejects with ETIMEDOUT after its timeout, not before', { skip: noPort }, async (t) => {
+/** Keys, an empty destination and a sender's file of 1 GiB of hole: more than loopback's socket buffers hold. */
+function stalledFiles(t: { after: (fn: () => void) => void }) {
   const dir = tempDir(t);
-  const keys = randomKeys();
   const dst = openFor(t, join(dir, 'dst'), 'w+');
-  // The sender's file: 1 GiB of hole, more than the loopback's socket buffers hold.
   const src = openFor(t, join(dir, 'src'), 'w+');
   ftruncateSync(src, 1024 * MiB);
+  return { dir, keys: randomKeys(), dst, src };
+}
+
+test('a job whose peer goes silent rejects with ETIMEDOUT after its timeout, not before', { skip: noPort }, async (t) => {
+  const { dir, keys, dst, src } = stalledFiles(t);
   const timeoutMs = 300;
   const stalls: { name: string; start: (pair: { sender: Socket; receiver: Socket }) => Promise<unknown>; message: RegExp }[] = [
     { name: 'nothing sent', start: ({ receiver }) => receive(receiver, -1, dst, 0, MiB, { keys, timeoutMs }), message: /recv record 0's length failed/ },
@@ -528,11 +532,7 @@ test('a job whose peer goes silent rejects with ETIMEDOUT after its timeout, not
 });
 
 test('bulkShutdown() from the main thread ends a waiting receive job and a send job blocked on a full socket, promptly', { skip: noPort }, async (t) => {
-  const dir = tempDir(t);
-  const keys = randomKeys();
-  const dst = openFor(t, join(dir, 'dst'), 'w+');
-  const src = openFor(t, join(dir, 'src'), 'w+');
-  ftruncateSync(src, 1024 * MiB);
+  const { dir, keys, dst, src } = stalledFiles(t);
 
   const quiet = await tcpPair(t);
   const receiving = outcome(() => receive(quiet.receiver, -1, dst, 0, MiB, { keys }));
