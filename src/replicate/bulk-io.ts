@@ -32,6 +32,12 @@ export interface BulkIoPort {
 /** Where a replica listens for bulk connections: a port the kernel picks, one of a range (a firewall's), or none. */
 export type BulkPorts = 'ephemeral' | 'off' | { first: number; last: number };
 
+/**
+ * How long either side's job waits without progress (a record's bytes, room in the socket), and
+ * the replica's listener for the source's connection; the TLS connection's heartbeats cover the peer meanwhile.
+ */
+export const BULK_TIMEOUT_MS = 30_000;
+
 /** Plaintext bytes per record: the replica's O_DIRECT writes and the jobs' buffers are this size. */
 export const BULK_RECORD = 1024 * 1024;
 /** The label of RFC 5705's exporter for the bulk keys (RFC 5705 §4: labels beginning "EXPERIMENTAL" or registered). */

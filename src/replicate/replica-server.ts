@@ -8,7 +8,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { bulkPortOf, type BulkError, type BulkIoPort, type BulkPorts } from './bulk-io.js';
+import { BULK_TIMEOUT_MS, bulkPortOf, type BulkError, type BulkIoPort, type BulkPorts } from './bulk-io.js';
 import { offerBulk } from './bulk-receiver.js';
 import { Channel } from './channel.js';
 import { entryToWire } from './entry-wire.js';
@@ -34,11 +34,6 @@ export const PROTOCOL_VERSION = 2;
  * source uses only what is announced, so older replicas keep working with newer sources.
  */
 export const REPLICA_FEATURES = ['delta'] as const;
-/**
- * How long a bulk transfer's listener waits for the source, and its receive job for each
- * record's bytes (bulk-receiver.ts); the control connection's heartbeats cover the source meanwhile.
- */
-const BULK_TIMEOUT_MS = 30_000;
 const PARALLEL = 256;
 /**
  * Payload bytes received but not yet applied above which the replica stops reading the socket

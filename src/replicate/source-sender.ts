@@ -10,7 +10,7 @@ import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { Channel, ChannelClosedError, RemoteError } from './channel.js';
 import { entryFromWire } from './entry-wire.js';
 import { MAX_PAYLOAD, pathField } from './frames.js';
-import type { BulkError, BulkIoPort } from './bulk-io.js';
+import { BULK_TIMEOUT_MS, type BulkError, type BulkIoPort } from './bulk-io.js';
 import { readOffer, sendBulk } from './bulk-sender.js';
 import { poly1305Check, poly1305KeyFromWire, sha256Check, type ContentCheck, type Poly1305Port } from './content-check.js';
 import { DeltaEncoder } from './delta-encoder.js';
@@ -31,8 +31,6 @@ const CHUNK = 1024 * 1024;
 export const BULK_MIN = 8 * 1024 * 1024;
 /** How often a bulk transfer's bytes sent so far are counted (lag in bytes). */
 const BULK_PROGRESS_MS = 200;
-/** How long the source's send job waits for its bulk socket to take each record. */
-const BULK_TIMEOUT_MS = 30_000;
 /** Sends in flight during a rescan: as many as the replica commits together (replica-server.ts). */
 const RESCAN_PARALLEL = 128;
 /** Files up to this size are read in one job of the addon. */
